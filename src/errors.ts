@@ -1,0 +1,60 @@
+// Typed errors for bad input and failed operations. `code` is Kafka's error name where Kafka has
+// one (the wire protocol sends `errorCode`), so a user can match on the names Kafka documents.
+// Operating-system failures keep Node's errno codes (ENOENT, ENOSPC, ...) as raised by the addon.
+
+/** Kafka's error codes by name (org.apache.kafka.common.protocol.Errors), the subset we raise. */
+export const KafkaErrorCode = {
+  UNKNOWN_SERVER_ERROR: -1,
+  NONE: 0,
+  OFFSET_OUT_OF_RANGE: 1,
+  CORRUPT_MESSAGE: 2,
+  UNKNOWN_TOPIC_OR_PARTITION: 3,
+  INVALID_FETCH_SIZE: 4,
+  LEADER_NOT_AVAILABLE: 5,
+  NOT_LEADER_OR_FOLLOWER: 6,
+  REQUEST_TIMED_OUT: 7,
+  MESSAGE_TOO_LARGE: 10,
+  INVALID_TOPIC_EXCEPTION: 17,
+  RECORD_LIST_TOO_LARGE: 18,
+  NOT_ENOUGH_REPLICAS: 19,
+  INVALID_REQUIRED_ACKS: 21,
+  INVALID_TIMESTAMP: 32,
+  UNSUPPORTED_VERSION: 35,
+  TOPIC_ALREADY_EXISTS: 36,
+  INVALID_PARTITIONS: 37,
+  INVALID_REPLICATION_FACTOR: 38,
+  INVALID_REQUEST: 42,
+  INVALID_CONFIG: 40,
+  OUT_OF_ORDER_SEQUENCE_NUMBER: 45,
+  DUPLICATE_SEQUENCE_NUMBER: 46,
+  KAFKA_STORAGE_ERROR: 56,
+  UNKNOWN_TOPIC_ID: 100,
+  UNSUPPORTED_COMPRESSION_TYPE: 76,
+  INVALID_RECORD: 87,
+} as const;
+
+export type KafkaErrorName = keyof typeof KafkaErrorCode;
+
+/** Codes of our own, for conditions Kafka has no name for. */
+export type SluiceErrorName =
+  | KafkaErrorName
+  | 'ENGINE_CLOSED' // a call on a closed Engine, Log or Segment
+  | 'DATA_DIR_LOCKED'; // another process (or Engine) holds the data directory
+
+export class SluiceError extends Error {
+  readonly code: SluiceErrorName;
+  /** Kafka's numeric error code, or -1 (UNKNOWN_SERVER_ERROR) for codes of our own. */
+  readonly errorCode: number;
+
+  constructor(code: SluiceErrorName, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SluiceError';
+    this.code = code;
+    this.errorCode = code in KafkaErrorCode ? KafkaErrorCode[code as KafkaErrorName] : -1;
+  }
+}
+
+/** True when `error` is a SluiceError with the given code. */
+export function isSluiceError(error: unknown, code?: SluiceErrorName): error is SluiceError {
+  return error instanceof SluiceError && (code === undefined || error.code === code);
+}

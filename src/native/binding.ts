@@ -1,0 +1,133 @@
+// The only importer of the compiled addon (build/Release/sluice.node). Everything native is
+// typed here; the rest of the project imports these types and functions, never the raw binding.
+// The C++ side lives in native/; its errors arrive as JS Errors carrying an errno `code`
+// ('ENOENT', 'EBADF', ...), `errno`, `syscall` and, where a file is involved, `path`.
+import { createRequire } from 'node:module';
+
+/** An error raised by the addon: an operating-system failure, named by its errno. */
+export interface NativeError extends Error {
+  code: string;
+  errno?: number;
+  syscall?: string;
+  path?: string;
+}
+
+export interface SegmentFileOptions {
+  /** Create the file when missing (default true). */
+  create?: boolean;
+  /** Open read-only (default false): append, truncate and preallocate then fail with EBADF. */
+  readOnly?: boolean;
+}
+
+/**
+ * An open segment `.log` file. Appends go to the tracked end (initially the file size), one
+ * `pwritev` per call however many buffers are passed. Reads are positional and never move the end.
+ * close() is safe with async operations in flight: the descriptor is closed when the last finishes,
+ * and every call after close() throws an error with code 'EBADF'.
+ */
+export interface SegmentFile {
+  readonly path: string;
+  /** The descriptor, for sendfile; -1 once closed. */
+  readonly fd: number;
+  /** Bytes up to the tracked end. */
+  size(): number;
+  /** Writes the buffers back to back at the end; returns the position of the first byte. */
+  append(buffers: Uint8Array | readonly Uint8Array[]): number;
+  /** Reserves disk blocks up to `bytes` without changing the size (fallocate KEEP_SIZE). */
+  preallocate(bytes: number): void;
+  /** pread on the JS thread: for page-cache hits, where a thread hop costs more than the read. */
+  readSync(position: number, target: Uint8Array, targetOffset: number, length: number): number;
+  /** pread on libuv's thread pool. */
+  read(position: number, target: Uint8Array, targetOffset: number, length: number): Promise<number>;
+  /** fdatasync on libuv's thread pool. */
+  sync(): Promise<void>;
+  /** Cuts the file to `size` bytes and moves the end there. */
+  truncate(size: number): void;
+  close(): void;
+}
+
+export interface SegmentFileConstructor {
+  new (path: string, options?: SegmentFileOptions): SegmentFile;
+}
+
+export type IndexKind = 'offset' | 'time';
+
+export interface MappedIndexOptions {
+  kind: IndexKind;
+  /** Size the file is grown to and mapped at when writable (segment.index.bytes). */
+  maxBytes: number;
+  /** Map read-only and keep the file's size (default false). */
+  readOnly?: boolean;
+}
+
+/**
+ * A memory-mapped sparse index file in Kafka's format, big-endian entries:
+ *   offset index: relativeOffset u32, position u32          (8 bytes)
+ *   time index:   timestamp i64,      relativeOffset u32    (12 bytes)
+ * On open the entry count is the file size / entry size (a trimmed file); a writable index is then
+ * grown to maxBytes and mapped. Keys must be appended in ascending order; lookup() binary-searches
+ * in C++ for the largest entry whose key is <= target.
+ */
+export interface MappedIndex {
+  readonly path: string;
+  readonly kind: IndexKind;
+  readonly entryBytes: number;
+  /** Entries written. */
+  entries(): number;
+  /** Entries the mapping has room for. */
+  capacity(): number;
+  isFull(): boolean;
+  append(key: number, value: number): void;
+  /** Slot of the largest entry with key <= target, or -1 when none (or empty). */
+  lookup(target: number): number;
+  keyAt(slot: number): number;
+  valueAt(slot: number): number;
+  /** Forgets entries from `count` on (zeroing them), e.g. on log truncation or rebuild. */
+  truncateEntries(count: number): void;
+  /** Remaps the file at `bytes` (>= entries * entryBytes): trim to the entries, or grow back. */
+  resize(bytes: number): void;
+  /** msync on libuv's thread pool. */
+  sync(): Promise<void>;
+  close(): void;
+}
+
+export interface MappedIndexConstructor {
+  new (path: string, options: MappedIndexOptions): MappedIndex;
+}
+
+/** A region of an open file, sent with sendfile(2). */
+export interface FileRegion {
+  fd: number;
+  position: number;
+  count: number;
+}
+
+export interface Binding {
+  SegmentFile: SegmentFileConstructor;
+  MappedIndex: MappedIndexConstructor;
+  crc32c(data: Uint8Array, start?: number, end?: number): number;
+  crc32cSoftware(data: Uint8Array, start?: number, end?: number): number;
+  crc32cHardware(data: Uint8Array, start?: number, end?: number): number;
+  hasHardwareCrc32c: boolean;
+  /**
+   * Sends `count` bytes of the file from `position` to a non-blocking socket, on the addon's
+   * transfer thread: as far as the socket takes, then again when epoll says it is writable.
+   * Resolves with the bytes sent; rejects with an errno code (EPIPE, ECONNRESET, ECANCELED, or
+   * ENODATA when the file ends first). The caller must not write to the socket until it settles.
+   */
+  sendfile(socketFd: number, fileFd: number, position: number, count: number): Promise<number>;
+  /** Sends buffers and file regions in order as one transfer; resolves with the total bytes. */
+  transmit(socketFd: number, parts: ReadonlyArray<Uint8Array | FileRegion>): Promise<number>;
+  /** Fails every pending transfer to the socket with ECANCELED (call before closing it). */
+  cancelTransfers(socketFd: number): number;
+  /** Takes an exclusive flock on the file (created if missing); returns its descriptor. */
+  lockFile(path: string): number;
+  /** Releases the lock and closes the descriptor. */
+  unlockFile(fd: number): void;
+  /** Byte-format constants compiled into the addon, for the test that holds C++ and TS to agree. */
+  formats: Readonly<Record<string, number>>;
+}
+
+const require = createRequire(import.meta.url);
+// src/native/binding.ts and dist/native/binding.js sit at the same depth below the package root.
+export const binding: Binding = require('../../build/Release/sluice.node');
