@@ -1,7 +1,9 @@
 // The only importer of the compiled addon (build/Release/sluice.node). Everything native is
 // typed here; the rest of the project imports these types and functions, never the raw binding.
 // The C++ side lives in native/; its errors arrive as JS Errors carrying an errno `code`
-// ('ENOENT', 'EBADF', ...), `errno`, `syscall` and, where a file is involved, `path`.
+// ('ENOENT', 'EBADF', ...), `errno` (negative, as in Node's own fs errors: -2 for ENOENT),
+// `syscall` and, where a file is involved, `path`. Bad arguments throw a TypeError (code
+// 'ERR_INVALID_ARG_TYPE') or a RangeError (code 'ERR_OUT_OF_RANGE'), as Node's APIs do.
 import { createRequire } from 'node:module';
 
 /** An error raised by the addon: an operating-system failure, named by its errno. */
@@ -13,7 +15,7 @@ export interface NativeError extends Error {
 }
 
 export interface SegmentFileOptions {
-  /** Create the file when missing (default true). */
+  /** Create the file when missing (default true; a read-only open never creates). */
   create?: boolean;
   /** Open read-only (default false): append, truncate and preallocate then fail with EBADF. */
   readOnly?: boolean;
@@ -23,7 +25,7 @@ export interface SegmentFileOptions {
  * An open segment `.log` file. Appends go to the tracked end (initially the file size), one
  * `pwritev` per call however many buffers are passed. Reads are positional and never move the end.
  * close() is safe with async operations in flight: the descriptor is closed when the last finishes,
- * and every call after close() throws an error with code 'EBADF'.
+ * and every call after close() throws an error with code 'EBADF' (close() itself may be repeated).
  */
 export interface SegmentFile {
   readonly path: string;
@@ -54,7 +56,10 @@ export type IndexKind = 'offset' | 'time';
 
 export interface MappedIndexOptions {
   kind: IndexKind;
-  /** Size the file is grown to and mapped at when writable (segment.index.bytes). */
+  /**
+   * Size the file is grown to and mapped at when writable (segment.index.bytes), rounded down to
+   * whole entries as Kafka does. Ignored when readOnly.
+   */
   maxBytes: number;
   /** Map read-only and keep the file's size (default false). */
   readOnly?: boolean;
@@ -66,7 +71,8 @@ export interface MappedIndexOptions {
  *   time index:   timestamp i64,      relativeOffset u32    (12 bytes)
  * On open the entry count is the file size / entry size (a trimmed file); a writable index is then
  * grown to maxBytes and mapped. Keys must be appended in ascending order; lookup() binary-searches
- * in C++ for the largest entry whose key is <= target.
+ * in C++ for the largest entry whose key is <= target. append() on a full index throws a RangeError;
+ * writes to a read-only index, and every call after close() (which may be repeated), throw 'EBADF'.
  */
 export interface MappedIndex {
   readonly path: string;
@@ -114,13 +120,22 @@ export interface Binding {
    * transfer thread: as far as the socket takes, then again when epoll says it is writable.
    * Resolves with the bytes sent; rejects with an errno code (EPIPE, ECONNRESET, ECANCELED, or
    * ENODATA when the file ends first). The caller must not write to the socket until it settles.
+   * Bad arguments or descriptors throw at once (an invalid fd: 'EBADF', syscall 'dup'). The transfer
+   * sends from its own duplicates of both descriptors, so the file may be closed right after the
+   * call; the duplicate also keeps the connection open, hence cancelTransfers before closing it.
    */
   sendfile(socketFd: number, fileFd: number, position: number, count: number): Promise<number>;
   /** Sends buffers and file regions in order as one transfer; resolves with the total bytes. */
   transmit(socketFd: number, parts: ReadonlyArray<Uint8Array | FileRegion>): Promise<number>;
-  /** Fails every pending transfer to the socket with ECANCELED (call before closing it). */
+  /**
+   * Fails every pending transfer to the socket with ECANCELED (call before closing it). Returns how
+   * many were pending; one the thread completes before it sees the cancel still resolves.
+   */
   cancelTransfers(socketFd: number): number;
-  /** Takes an exclusive flock on the file (created if missing); returns its descriptor. */
+  /**
+   * Takes an exclusive flock on the file (created if missing); returns its descriptor. A lock held
+   * elsewhere (another process, or another lockFile in this one) throws code 'EAGAIN' with the path.
+   */
   lockFile(path: string): number;
   /** Releases the lock and closes the descriptor. */
   unlockFile(fd: number): void;

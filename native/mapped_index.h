@@ -1,0 +1,60 @@
+// MappedIndex: a memory-mapped `.index` or `.timeindex` file in Kafka's format (formats.h), typed
+// in src/native/binding.ts. A writable index is grown to maxBytes and mapped whole, so appends
+// are stores into memory; lookup() binary-searches in C++ (one JS call, no allocation).
+#pragma once
+
+#include <napi.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "mapping.h"
+
+namespace sluice {
+
+class MappedIndex : public Napi::ObjectWrap<MappedIndex> {
+ public:
+  static Napi::Function Define(Napi::Env env);
+  explicit MappedIndex(const Napi::CallbackInfo& info);
+  ~MappedIndex() override;
+
+ private:
+  enum class Kind { kOffset, kTime };
+
+  Napi::Value Path(const Napi::CallbackInfo& info);
+  Napi::Value KindName(const Napi::CallbackInfo& info);
+  Napi::Value EntryBytes(const Napi::CallbackInfo& info);
+  Napi::Value Entries(const Napi::CallbackInfo& info);
+  Napi::Value Capacity(const Napi::CallbackInfo& info);
+  Napi::Value IsFull(const Napi::CallbackInfo& info);
+  Napi::Value Append(const Napi::CallbackInfo& info);
+  Napi::Value Lookup(const Napi::CallbackInfo& info);
+  Napi::Value KeyAt(const Napi::CallbackInfo& info);
+  Napi::Value ValueAt(const Napi::CallbackInfo& info);
+  Napi::Value TruncateEntries(const Napi::CallbackInfo& info);
+  Napi::Value Resize(const Napi::CallbackInfo& info);
+  Napi::Value Sync(const Napi::CallbackInfo& info);
+  Napi::Value Close(const Napi::CallbackInfo& info);
+
+  bool Open(Napi::Env env, double maxBytes);
+  // Throws EBADF (naming `syscall`) unless open, and also unless writable when `write` is set.
+  bool CheckUsable(Napi::Env env, const char* syscall, bool write);
+  // Reads a slot argument in [0, entries); returns false with an exception pending.
+  bool ToSlot(const Napi::CallbackInfo& info, uint64_t* slot);
+  // Replaces the mapping with one of `bytes` (0 maps nothing); returns 0 or the errno.
+  int Remap(size_t bytes);
+  uint8_t* EntryAt(uint64_t slot) const { return data_ + slot * entryBytes_; }
+
+  std::string path_;
+  Kind kind_ = Kind::kOffset;
+  uint32_t entryBytes_ = 0;
+  bool readOnly_ = false;
+  int fd_ = -1;                       // -1 once closed
+  std::shared_ptr<Mapping> mapping_;  // null when nothing is mapped (zero length, or closed)
+  uint8_t* data_ = nullptr;           // mapping_->data(), cached for lookup()
+  uint64_t entries_ = 0;
+  uint64_t capacity_ = 0;             // entries the mapping has room for
+};
+
+}  // namespace sluice

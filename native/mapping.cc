@@ -1,0 +1,23 @@
+#include "mapping.h"
+
+#include <sys/mman.h>
+
+#include <cerrno>
+
+namespace sluice {
+
+std::shared_ptr<Mapping> Mapping::Map(int fd, size_t bytes, bool writable, int* errnoValue) {
+  int protection = writable ? PROT_READ | PROT_WRITE : PROT_READ;
+  void* address = mmap(nullptr, bytes, protection, MAP_SHARED, fd, 0);
+  if (address == MAP_FAILED) {
+    *errnoValue = errno;
+    return nullptr;
+  }
+  return std::shared_ptr<Mapping>(new Mapping(static_cast<uint8_t*>(address), bytes));
+}
+
+Mapping::~Mapping() { munmap(data_, bytes_); }
+
+int Mapping::Sync() const { return msync(data_, bytes_, MS_SYNC) == 0 ? 0 : errno; }
+
+}  // namespace sluice

@@ -1,0 +1,31 @@
+// A shared memory mapping of a file from offset 0, unmapped by the last std::shared_ptr owner: a
+// MappedIndex holds one and an in-flight msync another, so close() or resize() during a sync
+// never unmaps memory the thread pool is still syncing.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+namespace sluice {
+
+class Mapping {
+ public:
+  // Maps `bytes` (> 0) of `fd`; returns null with *errnoValue set on failure.
+  static std::shared_ptr<Mapping> Map(int fd, size_t bytes, bool writable, int* errnoValue);
+  ~Mapping();
+  Mapping(const Mapping&) = delete;
+  Mapping& operator=(const Mapping&) = delete;
+
+  uint8_t* data() const { return data_; }
+  size_t bytes() const { return bytes_; }
+  // msync(MS_SYNC); returns 0 or the errno. Runs on the thread pool.
+  int Sync() const;
+
+ private:
+  Mapping(uint8_t* data, size_t bytes) : data_(data), bytes_(bytes) {}
+  uint8_t* const data_;
+  const size_t bytes_;
+};
+
+}  // namespace sluice
