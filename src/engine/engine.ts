@@ -1,0 +1,406 @@
+// The embedded API: topics of partitions, each partition a Log in Kafka's on-disk format.
+//
+//   const engine = await Engine.open({ dataDir: './data' });
+//   await engine.createTopic('events', { partitions: 3 });
+//   const acks = await engine.produce('events', [{ key: 'user-1', value: 'clicked' }]);
+//   const { records, nextOffset } = await engine.fetch('events', 0, { offset: 0 });
+//   await engine.close();
+//
+// produce() encodes records into one RecordBatch v2 per partition and appends it; the broker
+// appends producer-encoded batches directly with appendBatches(), so both paths write the same
+// bytes and fetch() reads back whatever either wrote.
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+
+import { SluiceError } from '../errors.js';
+import { PARTITIONS_PER_TOPIC_MAX } from '../limits.js';
+import { encodeBatch, iterateBatches, decodeBatch } from '../record/batch.js';
+import type { CompressionName } from '../record/batch-format.js';
+import type { DecodedRecord, RecordHeaders, RecordData } from '../record/record.js';
+import type { AppendResult, Log, LogRead } from '../storage/log.js';
+import { brokerLogDefaults, describeLogConfig, resolveLogConfig, type ConfigValues, type LogConfig } from '../storage/log-config.js';
+import { LogManager } from '../storage/log-manager.js';
+import { DefaultPartitioner } from './partitioner.js';
+import { TopicStore, type TopicMetadata } from './topic-store.js';
+import { topicNamesCollide, validateTopicName } from './topic-name.js';
+
+export interface EngineOptions {
+  dataDir: string;
+  /**
+   * Broker-level settings with Kafka's names: log.segment.bytes, log.retention.hours,
+   * log.flush.interval.messages, message.max.bytes, num.partitions, ... Unknown keys are ignored.
+   */
+  config?: ConfigValues;
+  /** Clock for roll and retention (tests move it); defaults to Date.now. */
+  nowMs?: () => number;
+}
+
+export interface CreateTopicOptions {
+  /** Defaults to num.partitions (1). */
+  partitions?: number;
+  /** A single engine holds one replica of each partition: only 1 is accepted. */
+  replicationFactor?: number;
+  /** Topic-level overrides with Kafka's names (retention.ms, segment.bytes, ...). */
+  config?: ConfigValues;
+}
+
+export interface ProduceRecord {
+  key?: RecordData;
+  value: RecordData;
+  headers?: RecordHeaders;
+  /** Milliseconds since the epoch; defaults to now. */
+  timestamp?: number;
+  /** Sends this record to the given partition, whatever its key. */
+  partition?: number;
+}
+
+export interface ProduceOptions {
+  /** Every record to this partition (a record's own `partition` still wins). */
+  partition?: number;
+  compression?: CompressionName;
+  /** fdatasync before resolving: the records survive a power loss once acknowledged. */
+  sync?: boolean;
+}
+
+export interface ProduceAck {
+  partition: number;
+  baseOffset: number;
+  lastOffset: number;
+  /** The broker time stamped on the batch when the topic uses LogAppendTime, else -1. */
+  logAppendTime: number;
+}
+
+export interface FetchOptions {
+  offset: number;
+  /** Upper bound on the batch bytes read (the first batch is returned whole even when larger). */
+  maxBytes?: number;
+}
+
+export interface ConsumedRecord {
+  offset: number;
+  timestamp: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  /** In the order they were produced; a key may repeat, as Kafka allows. */
+  headers: Array<{ key: string; value: Buffer | null }>;
+}
+
+export interface FetchResult {
+  records: ConsumedRecord[];
+  /** The offset to fetch next. */
+  nextOffset: number;
+  highWatermark: number;
+  logStartOffset: number;
+}
+
+export interface PartitionDescription {
+  partition: number;
+  logStartOffset: number;
+  logEndOffset: number;
+  highWatermark: number;
+  sizeBytes: number;
+  segmentCount: number;
+}
+
+export interface TopicDescription {
+  name: string;
+  id: string;
+  replicationFactor: number;
+  partitions: PartitionDescription[];
+  /** Effective topic-level config, by Kafka's names. */
+  config: Record<string, string>;
+  /** The overrides set on this topic. */
+  overrides: Record<string, string>;
+}
+
+export interface OffsetAndTimestamp {
+  offset: number;
+  timestamp: number;
+}
+
+/** 1 MiB: Kafka's default max.partition.fetch.bytes. */
+const DEFAULT_FETCH_MAX_BYTES = 1024 * 1024;
+
+export class Engine {
+  readonly dataDir: string;
+  private readonly defaults: LogConfig;
+  private readonly defaultPartitions: number;
+  private readonly topics: TopicStore;
+  private readonly logs: LogManager;
+  private readonly partitioner = new DefaultPartitioner();
+  private closed = false;
+
+  private constructor(dataDir: string, defaults: LogConfig, defaultPartitions: number, topics: TopicStore, logs: LogManager) {
+    this.dataDir = dataDir;
+    this.defaults = defaults;
+    this.defaultPartitions = defaultPartitions;
+    this.topics = topics;
+    this.logs = logs;
+  }
+
+  /**
+   * Opens (creating when missing) a data directory: takes its lock, loads the topics and recovers
+   * every partition log. A second Engine or process on the same directory gets DATA_DIR_LOCKED.
+   */
+  static async open(options: EngineOptions): Promise<Engine> {
+    const dataDir = path.resolve(options.dataDir);
+    const brokerConfig = options.config ?? {};
+    const defaults = brokerLogDefaults(brokerConfig);
+    const defaultPartitions = Number(brokerConfig['num.partitions'] ?? 1);
+    const topics = new TopicStore(dataDir);
+    const logs = LogManager.open({
+      dataDir,
+      nowMs: options.nowMs,
+      configFor: (topic) => {
+        const metadata = topics.get(topic);
+        return metadata ? resolveLogConfig(metadata.config, defaults) : undefined;
+      },
+    });
+    const engine = new Engine(dataDir, defaults, defaultPartitions, topics, logs);
+    // A crash between writing a topic's metadata and creating its directories leaves them missing.
+    for (const [name, metadata] of topics.entries()) engine.ensureLogs(name, metadata);
+    return engine;
+  }
+
+  /** How the data directory was found on open: clean shutdown, segments recovered, bytes cut. */
+  get startup(): LogManager['startup'] {
+    return this.logs.startup;
+  }
+
+  // ---- topics --------------------------------------------------------------------------------
+
+  async createTopic(name: string, options: CreateTopicOptions = {}): Promise<TopicDescription> {
+    this.ensureOpen();
+    validateTopicName(name);
+    if (this.topics.get(name)) throw new SluiceError('TOPIC_ALREADY_EXISTS', `Topic '${name}' already exists.`);
+    const collision = this.topics.names().find((existing) => topicNamesCollide(existing, name));
+    if (collision) {
+      throw new SluiceError('INVALID_TOPIC_EXCEPTION', `Topic '${name}' collides with existing topic: ${collision}`);
+    }
+    const partitions = options.partitions ?? this.defaultPartitions;
+    checkPartitionCount(partitions);
+    const replicationFactor = options.replicationFactor ?? 1;
+    if (replicationFactor !== 1) {
+      throw new SluiceError('INVALID_REPLICATION_FACTOR', `Replication factor: ${replicationFactor} larger than available brokers: 1.`);
+    }
+    const overrides = stringifyConfig(options.config ?? {});
+    resolveLogConfig(overrides, this.defaults); // INVALID_CONFIG before anything is written
+    const metadata: TopicMetadata = { id: randomUUID(), partitions, replicationFactor, config: overrides };
+    this.topics.put(name, metadata);
+    this.ensureLogs(name, metadata);
+    return this.describeTopic(name);
+  }
+
+  /** Adds partitions up to `totalCount` (Kafka's CreatePartitions: the count only grows). */
+  async createPartitions(name: string, totalCount: number): Promise<TopicDescription> {
+    const metadata = this.topicMetadata(name);
+    checkPartitionCount(totalCount);
+    if (totalCount <= metadata.partitions) {
+      throw new SluiceError('INVALID_PARTITIONS', `Topic currently has ${metadata.partitions} partitions, which is higher than the requested ${totalCount}.`);
+    }
+    const updated = { ...metadata, partitions: totalCount };
+    this.topics.put(name, updated);
+    this.ensureLogs(name, updated);
+    return this.describeTopic(name);
+  }
+
+  async deleteTopic(name: string): Promise<void> {
+    const metadata = this.topicMetadata(name);
+    // Metadata first: if we crash mid-way, the next open finds directories of no topic and removes them.
+    this.topics.delete(name);
+    for (let partition = 0; partition < metadata.partitions; partition++) this.logs.deleteLog(name, partition);
+  }
+
+  listTopics(): string[] {
+    this.ensureOpen();
+    return this.topics.names();
+  }
+
+  describeTopic(name: string): TopicDescription {
+    const metadata = this.topicMetadata(name);
+    const partitions: PartitionDescription[] = [];
+    for (let partition = 0; partition < metadata.partitions; partition++) {
+      const log = this.partitionLog(name, partition);
+      partitions.push({
+        partition,
+        logStartOffset: log.logStartOffset,
+        logEndOffset: log.logEndOffset,
+        highWatermark: log.highWatermark,
+        sizeBytes: log.sizeBytes(),
+        segmentCount: log.segmentCount,
+      });
+    }
+    return {
+      name,
+      id: metadata.id,
+      replicationFactor: metadata.replicationFactor,
+      partitions,
+      config: describeLogConfig(resolveLogConfig(metadata.config, this.defaults)),
+      overrides: { ...metadata.config },
+    };
+  }
+
+  /** Sets topic-level overrides (null removes one); the logs pick them up at once. */
+  async alterTopicConfig(name: string, changes: Record<string, string | number | boolean | null>): Promise<TopicDescription> {
+    const metadata = this.topicMetadata(name);
+    const overrides = { ...metadata.config };
+    for (const [key, value] of Object.entries(changes)) {
+      if (value === null) delete overrides[key];
+      else overrides[key] = String(value);
+    }
+    const config = resolveLogConfig(overrides, this.defaults);
+    this.topics.put(name, { ...metadata, config: overrides });
+    for (let partition = 0; partition < metadata.partitions; partition++) this.partitionLog(name, partition).updateConfig(config);
+    return this.describeTopic(name);
+  }
+
+  // ---- produce -------------------------------------------------------------------------------
+
+  /**
+   * Appends records, one batch per partition they land on (Kafka's default partitioner: explicit
+   * partition, else murmur2 of the key, else one sticky partition for the call's keyless records).
+   * Resolves with one ack per batch written.
+   */
+  async produce(topic: string, records: readonly ProduceRecord[], options: ProduceOptions = {}): Promise<ProduceAck[]> {
+    const metadata = this.topicMetadata(topic);
+    if (!Array.isArray(records) || records.length === 0) throw new SluiceError('INVALID_RECORD', 'produce needs at least one record');
+    const placed =
+      options.partition === undefined
+        ? this.partitioner.partitionAll(records, metadata.partitions, topic)
+        : records.map((record) => this.partitioner.partition({ ...record, partition: record.partition ?? options.partition }, metadata.partitions, topic));
+    const byPartition = new Map<number, ProduceRecord[]>();
+    placed.forEach((partition, i) => {
+      const list = byPartition.get(partition);
+      if (list) list.push(records[i]!);
+      else byPartition.set(partition, [records[i]!]);
+    });
+    const nowMs = Date.now();
+    const appends = [...byPartition].map(([partition, list]) => {
+      const batch = encodeBatch(list, { compression: options.compression ?? 'none', now: nowMs });
+      return { partition, log: this.partitionLog(topic, partition), batch };
+    });
+    // Everything is encoded before anything is written: an encoding error appends nothing.
+    const acks: ProduceAck[] = [];
+    for (const { partition, log, batch } of appends) {
+      const result = await log.append(batch, { sync: options.sync });
+      acks.push({ partition, baseOffset: result.baseOffset, lastOffset: result.lastOffset, logAppendTime: result.logAppendTime });
+    }
+    return acks;
+  }
+
+  /**
+   * Appends producer-encoded batches (a produce request's records) as they are: validated per
+   * batch, offsets stamped in place, written once. The broker's path.
+   */
+  async appendBatches(topic: string, partition: number, records: Buffer, options: { sync?: boolean } = {}): Promise<AppendResult> {
+    return this.partitionLog(topic, partition).append(records, options);
+  }
+
+  // ---- fetch ---------------------------------------------------------------------------------
+
+  /** Decoded records from `offset`, whole batches up to maxBytes. */
+  async fetch(topic: string, partition: number, options: FetchOptions): Promise<FetchResult> {
+    const log = this.partitionLog(topic, partition);
+    const offset = options.offset;
+    const read = log.read(offset, options.maxBytes ?? DEFAULT_FETCH_MAX_BYTES);
+    const result: FetchResult = { records: [], nextOffset: offset, highWatermark: log.highWatermark, logStartOffset: log.logStartOffset };
+    if (!read) return result;
+    const bytes = await read.segment.readBytesAsync(read.region.position, read.region.sizeBytes);
+    for (const { at } of iterateBatches(bytes)) {
+      const { header, records } = decodeBatch(bytes, at, { skipCrc: true });
+      if (header.isControl) continue;
+      for (const record of records) if (record.offset >= offset) result.records.push(toConsumedRecord(record));
+    }
+    result.nextOffset = read.region.lastOffset + 1;
+    return result;
+  }
+
+  /** Whole batches as file regions, for callers that send them on (the broker's zero-copy fetch). */
+  read(topic: string, partition: number, offset: number, maxBytes: number, maxOffset?: number): LogRead | null {
+    return this.partitionLog(topic, partition).read(offset, maxBytes, { maxOffset });
+  }
+
+  // ---- offsets -------------------------------------------------------------------------------
+
+  earliestOffset(topic: string, partition: number): number {
+    return this.partitionLog(topic, partition).logStartOffset;
+  }
+
+  latestOffset(topic: string, partition: number): number {
+    return this.partitionLog(topic, partition).logEndOffset;
+  }
+
+  /** The first record at or after `timestamp`, or null when every record is older (Kafka: -1). */
+  offsetForTimestamp(topic: string, partition: number, timestamp: number): OffsetAndTimestamp | null {
+    return this.partitionLog(topic, partition).offsetForTimestamp(timestamp);
+  }
+
+  /** DeleteRecords: makes records below `offset` unreadable; returns the new log start offset. */
+  async deleteRecords(topic: string, partition: number, offset: number): Promise<number> {
+    const logStartOffset = this.partitionLog(topic, partition).deleteRecordsBefore(offset);
+    this.logs.checkpoint();
+    return logStartOffset;
+  }
+
+  // ---- maintenance ---------------------------------------------------------------------------
+
+  /** One retention pass (also run every 5 minutes); returns the segments deleted. */
+  runRetention(): number {
+    this.ensureOpen();
+    return this.logs.runRetention();
+  }
+
+  /** fdatasync every partition and advance their recovery points. */
+  async flush(): Promise<void> {
+    this.ensureOpen();
+    await this.logs.flushAll();
+    this.logs.checkpoint();
+  }
+
+  /** The partition's Log, for layers above the engine (broker, replication). */
+  partitionLog(topic: string, partition: number): Log {
+    const metadata = this.topicMetadata(topic);
+    const log = Number.isInteger(partition) && partition >= 0 && partition < metadata.partitions ? this.logs.getLog(topic, partition) : undefined;
+    if (!log) throw new SluiceError('UNKNOWN_TOPIC_OR_PARTITION', `This server does not host this topic-partition: ${topic}-${partition}`);
+    return log;
+  }
+
+  /** Flushes, checkpoints and closes every log, and releases the directory. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.logs.close();
+  }
+
+  private topicMetadata(name: string): TopicMetadata {
+    this.ensureOpen();
+    const metadata = this.topics.get(name);
+    if (!metadata) throw new SluiceError('UNKNOWN_TOPIC_OR_PARTITION', `Unknown topic: ${name}`);
+    return metadata;
+  }
+
+  private ensureLogs(name: string, metadata: TopicMetadata): void {
+    const config = resolveLogConfig(metadata.config, this.defaults);
+    for (let partition = 0; partition < metadata.partitions; partition++) {
+      if (!this.logs.getLog(name, partition)) this.logs.createLog(name, partition, config);
+    }
+  }
+
+  private ensureOpen(): void {
+    if (this.closed) throw new SluiceError('ENGINE_CLOSED', 'The engine is closed');
+  }
+}
+
+function checkPartitionCount(partitions: number): void {
+  if (!Number.isInteger(partitions) || partitions < 1 || partitions > PARTITIONS_PER_TOPIC_MAX) {
+    throw new SluiceError('INVALID_PARTITIONS', `Number of partitions must be an integer in [1, ${PARTITIONS_PER_TOPIC_MAX}], got ${partitions}.`);
+  }
+}
+
+function stringifyConfig(config: ConfigValues): Record<string, string> {
+  return Object.fromEntries(Object.entries(config).map(([key, value]) => [key, String(value)]));
+}
+
+function toConsumedRecord(record: DecodedRecord): ConsumedRecord {
+  return { offset: record.offset, timestamp: record.timestamp, key: record.key, value: record.value, headers: record.headers };
+}

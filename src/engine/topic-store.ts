@@ -1,0 +1,74 @@
+// The engine's topic metadata: name, id, partition count and config overrides of every topic,
+// kept in `<dataDir>/topics.json` (rewritten whole and atomically on each change; a data directory
+// holds thousands of topics at most, so a rewrite is a few hundred KB at worst).
+//
+//   { "version": 1, "topics": { "events": { "id": "<uuid>", "partitions": 3,
+//                                           "replicationFactor": 1, "config": { "retention.ms": "86400000" } } } }
+import fs from 'node:fs';
+import path from 'node:path';
+
+import { writeFileAtomically } from '../storage/checkpoint-file.js';
+
+export const TOPICS_FILE = 'topics.json';
+const VERSION = 1;
+
+export interface TopicMetadata {
+  /** Kafka's topic id: a UUID, fixed for the life of the topic. */
+  id: string;
+  partitions: number;
+  replicationFactor: number;
+  /** Topic-level overrides only; defaults come from the engine's config. */
+  config: Record<string, string>;
+}
+
+export class TopicStore {
+  private readonly filePath: string;
+  private readonly topics: Map<string, TopicMetadata>;
+
+  constructor(dataDir: string) {
+    this.filePath = path.join(dataDir, TOPICS_FILE);
+    this.topics = new Map(Object.entries(readTopics(this.filePath)));
+  }
+
+  get(name: string): TopicMetadata | undefined {
+    return this.topics.get(name);
+  }
+
+  names(): string[] {
+    return [...this.topics.keys()].sort();
+  }
+
+  entries(): IterableIterator<[string, TopicMetadata]> {
+    return this.topics.entries();
+  }
+
+  /** Sets (or replaces) a topic and persists the whole file before returning. */
+  put(name: string, metadata: TopicMetadata): void {
+    this.topics.set(name, metadata);
+    this.persist();
+  }
+
+  delete(name: string): void {
+    if (this.topics.delete(name)) this.persist();
+  }
+
+  private persist(): void {
+    const topics = Object.fromEntries([...this.topics.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));
+    writeFileAtomically(this.filePath, JSON.stringify({ version: VERSION, topics }, null, 2) + '\n');
+  }
+}
+
+function readTopics(filePath: string): Record<string, TopicMetadata> {
+  let text: string;
+  try {
+    text = fs.readFileSync(filePath, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw error;
+  }
+  const parsed = JSON.parse(text) as { version?: number; topics?: Record<string, TopicMetadata> };
+  if (parsed.version !== VERSION || typeof parsed.topics !== 'object' || parsed.topics === null) {
+    throw new Error(`${filePath}: unsupported topic metadata (version ${String(parsed.version)})`);
+  }
+  return parsed.topics;
+}

@@ -1,0 +1,21 @@
+// sluice's public entry point.
+export { Engine } from './engine/engine.js';
+export type {
+  ConsumedRecord,
+  CreateTopicOptions,
+  EngineOptions,
+  FetchOptions,
+  FetchResult,
+  OffsetAndTimestamp,
+  PartitionDescription,
+  ProduceAck,
+  ProduceOptions,
+  ProduceRecord,
+  TopicDescription,
+} from './engine/engine.js';
+export { SluiceError, isSluiceError, KafkaErrorCode } from './errors.js';
+export type { KafkaErrorName, SluiceErrorName } from './errors.js';
+export { DEFAULT_LOG_CONFIG } from './storage/log-config.js';
+export type { LogConfig } from './storage/log-config.js';
+export { partitionForKey, DefaultPartitioner } from './engine/partitioner.js';
+export { murmur2 } from './engine/murmur2.js';

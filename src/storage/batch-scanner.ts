@@ -1,0 +1,61 @@
+// Walks the batch headers of a segment file without reading the records: a Kafka batch header
+// says how long the batch is, so finding an offset or a batch boundary costs one parse per batch.
+// Reads go through one scratch buffer: small batches are parsed many to a read, and a batch
+// larger than the buffer costs a single read of its first bytes.
+import { BATCH_HEADER_BYTES, BATCH_LENGTH_OFFSET, LAST_OFFSET_DELTA_OFFSET, LOG_OVERHEAD, MAGIC_OFFSET, MAX_TIMESTAMP_OFFSET } from '../record/batch-format.js';
+import type { SegmentFile } from '../native/binding.js';
+
+export interface BatchPosition {
+  /** Byte position of the batch in the .log file. */
+  position: number;
+  baseOffset: number;
+  lastOffset: number;
+  sizeBytes: number;
+  maxTimestamp: number;
+}
+
+/** Bytes read per step; 8 KiB holds ~100 single-record batches of 80 bytes. */
+const SCAN_CHUNK_BYTES = 8 * 1024;
+const sharedScratch = Buffer.allocUnsafe(SCAN_CHUNK_BYTES);
+let sharedScratchBusy = false;
+
+/**
+ * Yields the batches from `position` up to `endPosition`, stopping at the end or at the first
+ * header that does not look like a whole batch inside the range. The scanner trusts what a clean
+ * log holds; recovery validates CRCs separately. A scan borrows one module-wide scratch buffer
+ * (scans are synchronous and rarely overlap); an overlapping scan allocates its own.
+ */
+export function* scanBatches(file: SegmentFile, position: number, endPosition: number): Generator<BatchPosition> {
+  const borrowed = !sharedScratchBusy;
+  const scratch = borrowed ? sharedScratch : Buffer.allocUnsafe(SCAN_CHUNK_BYTES);
+  if (borrowed) sharedScratchBusy = true;
+  try {
+    yield* scan(file, scratch, position, endPosition);
+  } finally {
+    if (borrowed) sharedScratchBusy = false;
+  }
+}
+
+function* scan(file: SegmentFile, scratch: Buffer, position: number, endPosition: number): Generator<BatchPosition> {
+  let chunkPosition = -1;
+  let chunkBytes = 0;
+  while (position + BATCH_HEADER_BYTES <= endPosition) {
+    if (position < chunkPosition || position + BATCH_HEADER_BYTES > chunkPosition + chunkBytes) {
+      chunkPosition = position;
+      chunkBytes = file.readSync(position, scratch, 0, Math.min(SCAN_CHUNK_BYTES, endPosition - position));
+      if (chunkBytes < BATCH_HEADER_BYTES) return;
+    }
+    const at = position - chunkPosition;
+    const sizeBytes = LOG_OVERHEAD + scratch.readInt32BE(at + BATCH_LENGTH_OFFSET);
+    if (sizeBytes < BATCH_HEADER_BYTES || position + sizeBytes > endPosition || scratch[at + MAGIC_OFFSET] !== 2) return;
+    const baseOffset = Number(scratch.readBigInt64BE(at));
+    yield {
+      position,
+      baseOffset,
+      lastOffset: baseOffset + scratch.readInt32BE(at + LAST_OFFSET_DELTA_OFFSET),
+      sizeBytes,
+      maxTimestamp: Number(scratch.readBigInt64BE(at + MAX_TIMESTAMP_OFFSET)),
+    };
+    position += sizeBytes;
+  }
+}

@@ -1,0 +1,234 @@
+// Owns a data directory: its lock, the clean-shutdown marker, the offset checkpoints, and one Log
+// per `<topic>-<partition>` directory. Kafka's LogManager, without the topic metadata, which the
+// engine keeps (storage knows logs by name, not topics by config).
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+
+import { SluiceError } from '../errors.js';
+import { binding, type NativeError } from '../native/binding.js';
+import { readCheckpoint, syncDirectorySync, writeCheckpoint, type PartitionOffset } from './checkpoint-file.js';
+import { Log } from './log.js';
+import type { LogConfig } from './log-config.js';
+
+export const LOCK_FILE = '.lock';
+export const CLEAN_SHUTDOWN_FILE = '.sluice_cleanshutdown';
+export const RECOVERY_POINT_CHECKPOINT_FILE = 'recovery-point-offset-checkpoint';
+export const LOG_START_OFFSET_CHECKPOINT_FILE = 'log-start-offset-checkpoint';
+/** A log directory renamed with this suffix is being deleted; the next open finishes the job. */
+export const DELETE_DIR_SUFFIX = '-delete';
+
+export interface LogManagerOptions {
+  dataDir: string;
+  /** The config of a topic's logs, or undefined when the topic no longer exists (its logs are removed). */
+  configFor: (topic: string) => LogConfig | undefined;
+  nowMs?: () => number;
+  /** Kafka's log.retention.check.interval.ms (5 minutes); 0 disables the timer. */
+  retentionCheckIntervalMs?: number;
+  /** Kafka's log.flush.offset.checkpoint.interval.ms (1 minute); 0 disables the timer. */
+  checkpointIntervalMs?: number;
+}
+
+export interface LogManagerStartup {
+  /** The previous process closed the data directory cleanly. */
+  cleanShutdown: boolean;
+  recoveredSegments: number;
+  truncatedBytes: number;
+}
+
+/** `<topic>-<partition>` ↔ (topic, partition); a topic may itself contain '-'. */
+export function logDirName(topic: string, partition: number): string {
+  return `${topic}-${partition}`;
+}
+
+export function parseLogDirName(name: string): { topic: string; partition: number } | undefined {
+  const dash = name.lastIndexOf('-');
+  if (dash <= 0) return undefined;
+  const partitionText = name.slice(dash + 1);
+  if (!/^\d+$/.test(partitionText)) return undefined;
+  return { topic: name.slice(0, dash), partition: Number(partitionText) };
+}
+
+export class LogManager {
+  readonly dataDir: string;
+  readonly startup: LogManagerStartup;
+  private readonly logs = new Map<string, Log>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private closed = false;
+
+  private constructor(
+    private readonly options: LogManagerOptions,
+    private readonly lockFd: number,
+    cleanShutdown: boolean,
+  ) {
+    this.dataDir = options.dataDir;
+    this.startup = { cleanShutdown, recoveredSegments: 0, truncatedBytes: 0 };
+  }
+
+  /** Locks the directory (refusing a second process) and opens, recovering as needed, every log in it. */
+  static open(options: LogManagerOptions): LogManager {
+    fs.mkdirSync(options.dataDir, { recursive: true });
+    const lockPath = path.join(options.dataDir, LOCK_FILE);
+    let lockFd: number;
+    try {
+      lockFd = binding.lockFile(lockPath);
+    } catch (error) {
+      const code = (error as NativeError).code;
+      if (code === 'EWOULDBLOCK' || code === 'EAGAIN') {
+        throw new SluiceError('DATA_DIR_LOCKED', `Data directory ${options.dataDir} is in use by another process (${lockPath} is locked)`);
+      }
+      throw error;
+    }
+    const markerPath = path.join(options.dataDir, CLEAN_SHUTDOWN_FILE);
+    const cleanShutdown = fs.existsSync(markerPath);
+    const manager = new LogManager(options, lockFd, cleanShutdown);
+    try {
+      // The marker is consumed on open: if this process dies, the next open sees an unclean shutdown.
+      if (cleanShutdown) {
+        fs.rmSync(markerPath);
+        syncDirectorySync(options.dataDir);
+      }
+      manager.loadLogs(cleanShutdown);
+      manager.startTimers();
+    } catch (error) {
+      for (const log of manager.logs.values()) log.close();
+      binding.unlockFile(lockFd);
+      throw error;
+    }
+    return manager;
+  }
+
+  private loadLogs(cleanShutdown: boolean): void {
+    const recoveryPoints = offsetsByDir(readCheckpoint(path.join(this.dataDir, RECOVERY_POINT_CHECKPOINT_FILE)));
+    const logStartOffsets = offsetsByDir(readCheckpoint(path.join(this.dataDir, LOG_START_OFFSET_CHECKPOINT_FILE)));
+    for (const entry of fs.readdirSync(this.dataDir, { withFileTypes: true })) {
+      if (!entry.isDirectory()) continue;
+      const dir = path.join(this.dataDir, entry.name);
+      if (entry.name.endsWith(DELETE_DIR_SUFFIX)) {
+        fs.rmSync(dir, { recursive: true, force: true });
+        continue;
+      }
+      const parsed = parseLogDirName(entry.name);
+      if (!parsed) continue;
+      const config = this.options.configFor(parsed.topic);
+      if (!config) {
+        // A topic deleted while its directories were being removed: finish the deletion.
+        fs.rmSync(dir, { recursive: true, force: true });
+        continue;
+      }
+      const log = Log.open({
+        dir,
+        config,
+        cleanShutdown,
+        recoveryPoint: recoveryPoints.get(entry.name) ?? 0,
+        logStartOffset: logStartOffsets.get(entry.name) ?? 0,
+        nowMs: this.options.nowMs,
+      });
+      this.logs.set(entry.name, log);
+      this.startup.recoveredSegments += log.recovery.recoveredSegments;
+      this.startup.truncatedBytes += log.recovery.truncatedBytes;
+    }
+  }
+
+  private startTimers(): void {
+    const every = (ms: number | undefined, fallbackMs: number, task: () => void) => {
+      const interval = ms ?? fallbackMs;
+      if (interval <= 0) return;
+      const timer = setInterval(task, interval);
+      timer.unref();
+      this.timers.push(timer);
+    };
+    every(this.options.retentionCheckIntervalMs, 5 * 60 * 1000, () => this.runRetention());
+    every(this.options.checkpointIntervalMs, 60 * 1000, () => this.checkpoint());
+  }
+
+  private ensureOpen(): void {
+    if (this.closed) throw new SluiceError('ENGINE_CLOSED', `Data directory ${this.dataDir} is closed`);
+  }
+
+  getLog(topic: string, partition: number): Log | undefined {
+    return this.logs.get(logDirName(topic, partition));
+  }
+
+  /** Opens the log, creating its directory when new. */
+  createLog(topic: string, partition: number, config: LogConfig): Log {
+    this.ensureOpen();
+    const name = logDirName(topic, partition);
+    const existing = this.logs.get(name);
+    if (existing) return existing;
+    const log = Log.open({ dir: path.join(this.dataDir, name), config, nowMs: this.options.nowMs });
+    this.logs.set(name, log);
+    syncDirectorySync(this.dataDir);
+    return log;
+  }
+
+  /** Renames the directory out of the way first, so a crash mid-delete never leaves a half log. */
+  deleteLog(topic: string, partition: number): void {
+    this.ensureOpen();
+    const name = logDirName(topic, partition);
+    const log = this.logs.get(name);
+    if (!log) return;
+    this.logs.delete(name);
+    log.close();
+    const doomed = path.join(this.dataDir, `${name}.${randomUUID().replaceAll('-', '')}${DELETE_DIR_SUFFIX}`);
+    fs.renameSync(log.dir, doomed);
+    syncDirectorySync(this.dataDir);
+    fs.rmSync(doomed, { recursive: true, force: true });
+  }
+
+  allLogs(): IterableIterator<[string, Log]> {
+    return this.logs.entries();
+  }
+
+  /** One retention pass over every log; returns the segments deleted. */
+  runRetention(): number {
+    if (this.closed) return 0;
+    let deleted = 0;
+    for (const log of this.logs.values()) deleted += log.deleteRetainedSegments();
+    if (deleted > 0) this.checkpoint();
+    return deleted;
+  }
+
+  /** Writes the recovery points and log start offsets of every log. */
+  checkpoint(): void {
+    if (this.closed) return;
+    const recoveryPoints: PartitionOffset[] = [];
+    const logStartOffsets: PartitionOffset[] = [];
+    for (const [name, log] of this.logs) {
+      const { topic, partition } = parseLogDirName(name)!;
+      recoveryPoints.push({ topic, partition, offset: log.recoveryPoint });
+      logStartOffsets.push({ topic, partition, offset: log.logStartOffset });
+    }
+    writeCheckpoint(path.join(this.dataDir, RECOVERY_POINT_CHECKPOINT_FILE), recoveryPoints);
+    writeCheckpoint(path.join(this.dataDir, LOG_START_OFFSET_CHECKPOINT_FILE), logStartOffsets);
+  }
+
+  async flushAll(): Promise<void> {
+    await Promise.all([...this.logs.values()].map((log) => log.flush()));
+  }
+
+  /**
+   * A clean shutdown: flush every log, checkpoint, close, leave the marker, release the lock.
+   * The next open then trusts the files and only checks each active segment's tail.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    for (const timer of this.timers) clearInterval(timer);
+    try {
+      await this.flushAll();
+      this.checkpoint();
+      this.closed = true;
+      for (const log of this.logs.values()) log.close();
+      fs.writeFileSync(path.join(this.dataDir, CLEAN_SHUTDOWN_FILE), '');
+      syncDirectorySync(this.dataDir);
+    } finally {
+      this.closed = true;
+      for (const log of this.logs.values()) log.close();
+      binding.unlockFile(this.lockFd);
+    }
+  }
+}
+
+function offsetsByDir(entries: PartitionOffset[]): Map<string, number> {
+  return new Map(entries.map((entry) => [logDirName(entry.topic, entry.partition), entry.offset]));
+}

@@ -1,0 +1,196 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+import { Engine, SluiceError, partitionForKey } from '../../src/index.js';
+import { encodeBatch } from '../../src/record/batch.js';
+import { runFixture } from '../fixtures/child.js';
+import { tempDir } from '../helpers.js';
+
+describe('Engine: the README example', () => {
+  it('creates a topic, produces, fetches and closes', async () => {
+    const engine = await Engine.open({ dataDir: tempDir() });
+    await engine.createTopic('events', { partitions: 3, config: { 'retention.ms': 86_400_000 } });
+    const acks = await engine.produce('events', [{ key: 'user-1', value: 'clicked', headers: { source: 'web' } }]);
+    expect(acks).toHaveLength(1);
+    const { partition, baseOffset } = acks[0]!;
+    expect(partition).toBe(partitionForKey('user-1', 3));
+    expect(baseOffset).toBe(0);
+    const { records, nextOffset, highWatermark } = await engine.fetch('events', partition, { offset: 0, maxBytes: 1 << 20 });
+    expect(nextOffset).toBe(1);
+    expect(highWatermark).toBe(1);
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({ offset: 0, key: Buffer.from('user-1'), value: Buffer.from('clicked') });
+    expect(records[0]!.headers).toEqual([{ key: 'source', value: Buffer.from('web') }]);
+    expect(typeof records[0]!.timestamp).toBe('number');
+    await engine.close();
+  });
+});
+
+describe('Engine topics', () => {
+  it('lists, describes, alters and deletes topics, and persists them with their configs', async () => {
+    const dataDir = tempDir();
+    let engine = await Engine.open({ dataDir, config: { 'num.partitions': 2 } });
+    await engine.createTopic('a');
+    await engine.createTopic('b.events', { partitions: 4, config: { 'segment.bytes': 1_000_000, 'cleanup.policy': 'delete' } });
+    expect(engine.listTopics()).toEqual(['a', 'b.events']);
+    const described = engine.describeTopic('b.events');
+    expect(described.partitions).toHaveLength(4);
+    expect(described.config['segment.bytes']).toBe('1000000');
+    expect(described.config['retention.ms']).toBe('604800000');
+    expect(described.overrides).toEqual({ 'segment.bytes': '1000000', 'cleanup.policy': 'delete' });
+    expect(engine.describeTopic('a').partitions).toHaveLength(2);
+    await engine.alterTopicConfig('a', { 'retention.ms': 1000 });
+    await engine.close();
+
+    engine = await Engine.open({ dataDir });
+    expect(engine.listTopics()).toEqual(['a', 'b.events']);
+    expect(engine.describeTopic('b.events').config['segment.bytes']).toBe('1000000');
+    expect(engine.describeTopic('a').config['retention.ms']).toBe('1000');
+    const id = engine.describeTopic('a').id;
+    await engine.deleteTopic('a');
+    expect(engine.listTopics()).toEqual(['b.events']);
+    expect(fs.existsSync(path.join(dataDir, 'a-0'))).toBe(false);
+    await engine.createTopic('a', { partitions: 1 });
+    expect(engine.describeTopic('a').id).not.toBe(id);
+    await engine.createPartitions('a', 3);
+    expect(engine.describeTopic('a').partitions).toHaveLength(3);
+    await engine.close();
+  });
+
+  it('refuses bad topics with Kafka error names', async () => {
+    const engine = await Engine.open({ dataDir: tempDir() });
+    for (const name of ['', '.', '..', 'a/b', 'x'.repeat(250), 'spa ce', 'ünï']) {
+      await expect(engine.createTopic(name)).rejects.toMatchObject({ code: 'INVALID_TOPIC_EXCEPTION' });
+    }
+    await engine.createTopic('t.1');
+    await expect(engine.createTopic('t.1')).rejects.toMatchObject({ code: 'TOPIC_ALREADY_EXISTS' });
+    await expect(engine.createTopic('t_1')).rejects.toMatchObject({ code: 'INVALID_TOPIC_EXCEPTION' });
+    await expect(engine.createTopic('p', { partitions: 0 })).rejects.toMatchObject({ code: 'INVALID_PARTITIONS' });
+    await expect(engine.createTopic('r', { replicationFactor: 3 })).rejects.toMatchObject({ code: 'INVALID_REPLICATION_FACTOR' });
+    await expect(engine.createTopic('c', { config: { 'retention.ms': 'soon' } })).rejects.toMatchObject({ code: 'INVALID_CONFIG' });
+    await expect(engine.createTopic('c', { config: { 'no.such.config': 1 } })).rejects.toMatchObject({ code: 'INVALID_CONFIG' });
+    expect(engine.listTopics()).toEqual(['t.1']);
+    await expect(engine.produce('nope', [{ value: 'x' }])).rejects.toMatchObject({ code: 'UNKNOWN_TOPIC_OR_PARTITION' });
+    await expect(engine.fetch('t.1', 1, { offset: 0 })).rejects.toMatchObject({ code: 'UNKNOWN_TOPIC_OR_PARTITION' });
+    await expect(engine.produce('t.1', [{ value: 'x', partition: 5 }])).rejects.toMatchObject({ code: 'UNKNOWN_TOPIC_OR_PARTITION' });
+    await expect(engine.deleteTopic('nope')).rejects.toBeInstanceOf(SluiceError);
+    await engine.close();
+  });
+});
+
+describe('Engine produce and fetch', () => {
+  it('places records like the Java client: explicit partition, key hash, one sticky partition per call', async () => {
+    const engine = await Engine.open({ dataDir: tempDir() });
+    await engine.createTopic('p', { partitions: 6 });
+    const keys = Array.from({ length: 50 }, (_, i) => `key-${i}`);
+    const acks = await engine.produce('p', keys.map((key) => ({ key, value: key })));
+    const expectedPartitions = new Set(keys.map((key) => partitionForKey(key, 6)));
+    expect(new Set(acks.map((a) => a.partition))).toEqual(expectedPartitions);
+    for (const ack of acks) {
+      const { records } = await engine.fetch('p', ack.partition, { offset: ack.baseOffset });
+      for (const record of records) expect(partitionForKey(record.key!, 6)).toBe(ack.partition);
+    }
+    const keyless = await engine.produce('p', Array.from({ length: 20 }, (_, i) => ({ value: `v${i}` })));
+    expect(keyless).toHaveLength(1); // one batch: every keyless record of the call on one partition
+    const pinned = await engine.produce('p', [{ key: 'x', value: '1' }, { value: '2' }], { partition: 4 });
+    expect(pinned).toEqual([expect.objectContaining({ partition: 4 })]);
+    await engine.close();
+  });
+
+  it('round-trips keys, values, null keys, null values, headers and gzip batches', async () => {
+    const engine = await Engine.open({ dataDir: tempDir() });
+    await engine.createTopic('r');
+    const input = [
+      { key: null, value: 'no key', timestamp: 1_600_000_000_000 },
+      { key: 'tombstone', value: null },
+      { key: Buffer.from([0, 1, 2]), value: Buffer.alloc(5000, 7), headers: [{ key: 'h', value: 'a' }, { key: 'h', value: null }] },
+    ];
+    await engine.produce('r', input, { partition: 0 });
+    await engine.produce('r', input, { partition: 0, compression: 'gzip' });
+    const { records, nextOffset } = await engine.fetch('r', 0, { offset: 0 });
+    expect(nextOffset).toBe(6);
+    for (const base of [0, 3]) {
+      expect(records[base]).toMatchObject({ offset: base, key: null, value: Buffer.from('no key'), timestamp: 1_600_000_000_000 });
+      expect(records[base + 1]).toMatchObject({ key: Buffer.from('tombstone'), value: null });
+      expect(records[base + 2]!.value).toEqual(Buffer.alloc(5000, 7));
+      expect(records[base + 2]!.headers).toEqual([{ key: 'h', value: Buffer.from('a') }, { key: 'h', value: null }]);
+    }
+    const fromMiddle = await engine.fetch('r', 0, { offset: 4 });
+    expect(fromMiddle.records.map((r) => r.offset)).toEqual([4, 5]);
+    await engine.close();
+  });
+
+  it('appends producer-encoded batches as they are, and refuses corrupt or oversized ones', async () => {
+    const engine = await Engine.open({ dataDir: tempDir(), config: { 'message.max.bytes': 2000 } });
+    await engine.createTopic('raw');
+    const batch = encodeBatch([{ value: 'a' }, { value: 'b' }]);
+    expect(await engine.appendBatches('raw', 0, batch)).toMatchObject({ baseOffset: 0, lastOffset: 1 });
+    const corrupt = Buffer.from(batch);
+    corrupt[corrupt.length - 2] ^= 1;
+    await expect(engine.appendBatches('raw', 0, corrupt)).rejects.toMatchObject({ code: 'CORRUPT_MESSAGE' });
+    await expect(engine.produce('raw', [{ value: Buffer.alloc(3000) }])).rejects.toMatchObject({ code: 'MESSAGE_TOO_LARGE' });
+    expect(engine.latestOffset('raw', 0)).toBe(2);
+    await expect(engine.fetch('raw', 0, { offset: 3 })).rejects.toMatchObject({ code: 'OFFSET_OUT_OF_RANGE' });
+    await engine.close();
+  });
+
+  it('answers offsets: earliest, latest, by timestamp; delete-records moves the earliest', async () => {
+    const dataDir = tempDir();
+    let engine = await Engine.open({ dataDir });
+    await engine.createTopic('o');
+    for (let i = 0; i < 10; i++) await engine.produce('o', [{ value: `v${i}`, timestamp: 1000 * (i + 1) }]);
+    expect(engine.earliestOffset('o', 0)).toBe(0);
+    expect(engine.latestOffset('o', 0)).toBe(10);
+    expect(engine.offsetForTimestamp('o', 0, 4500)).toEqual({ offset: 4, timestamp: 5000 });
+    expect(engine.offsetForTimestamp('o', 0, 99_999)).toBeNull();
+    expect(await engine.deleteRecords('o', 0, 6)).toBe(6);
+    expect(engine.earliestOffset('o', 0)).toBe(6);
+    await expect(engine.fetch('o', 0, { offset: 5 })).rejects.toMatchObject({ code: 'OFFSET_OUT_OF_RANGE' });
+    await engine.close();
+    engine = await Engine.open({ dataDir });
+    expect(engine.earliestOffset('o', 0)).toBe(6);
+    expect((await engine.fetch('o', 0, { offset: 6 })).records[0]!.value!.toString()).toBe('v6');
+    await engine.close();
+  });
+
+  it('refuses every call after close with ENGINE_CLOSED', async () => {
+    const engine = await Engine.open({ dataDir: tempDir() });
+    await engine.createTopic('c');
+    await engine.close();
+    await expect(engine.produce('c', [{ value: 'x' }])).rejects.toMatchObject({ code: 'ENGINE_CLOSED' });
+    await expect(engine.fetch('c', 0, { offset: 0 })).rejects.toMatchObject({ code: 'ENGINE_CLOSED' });
+    expect(() => engine.listTopics()).toThrow(expect.objectContaining({ code: 'ENGINE_CLOSED' }));
+    await engine.close(); // idempotent
+  });
+});
+
+describe('Engine data directory lock', () => {
+  it('refuses a second engine on the same directory, and a killed holder does not leave it locked', async () => {
+    const dataDir = tempDir();
+    const first = await Engine.open({ dataDir });
+    await expect(Engine.open({ dataDir })).rejects.toMatchObject({ code: 'DATA_DIR_LOCKED' });
+    await first.close();
+
+    const child = runFixture('hold-lock.ts', [dataDir]);
+    await child.waitFor('ready');
+    await expect(Engine.open({ dataDir })).rejects.toMatchObject({ code: 'DATA_DIR_LOCKED' });
+    child.process.kill('SIGKILL');
+    await child.exited;
+    const after = await Engine.open({ dataDir });
+    expect(after.startup.cleanShutdown).toBe(false);
+    await after.close();
+  });
+
+  it('keeps data across a clean close and reopen, and records the clean shutdown', async () => {
+    const dataDir = tempDir();
+    let engine = await Engine.open({ dataDir });
+    await engine.createTopic('k', { partitions: 2 });
+    await engine.produce('k', [{ value: 'x' }, { value: 'y' }], { partition: 1 });
+    await engine.close();
+    engine = await Engine.open({ dataDir });
+    expect(engine.startup.cleanShutdown).toBe(true);
+    expect((await engine.fetch('k', 1, { offset: 0 })).records.map((r) => r.value!.toString())).toEqual(['x', 'y']);
+    await engine.close();
+  });
+});
