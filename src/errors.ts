@@ -14,6 +14,7 @@ export const KafkaErrorCode = {
   NOT_LEADER_OR_FOLLOWER: 6,
   REQUEST_TIMED_OUT: 7,
   MESSAGE_TOO_LARGE: 10,
+  NETWORK_EXCEPTION: 13,
   INVALID_TOPIC_EXCEPTION: 17,
   RECORD_LIST_TOO_LARGE: 18,
   NOT_ENOUGH_REPLICAS: 19,
@@ -28,6 +29,32 @@ export const KafkaErrorCode = {
   OUT_OF_ORDER_SEQUENCE_NUMBER: 45,
   DUPLICATE_SEQUENCE_NUMBER: 46,
   KAFKA_STORAGE_ERROR: 56,
+  FETCH_SESSION_ID_NOT_FOUND: 70,
+  INVALID_PRODUCER_EPOCH: 47,
+  UNKNOWN_PRODUCER_ID: 59,
+  PRODUCER_FENCED: 90,
+  POLICY_VIOLATION: 44,
+  INVALID_TXN_STATE: 48,
+  TRANSACTIONAL_ID_AUTHORIZATION_FAILED: 53,
+  CLUSTER_AUTHORIZATION_FAILED: 31,
+  NOT_CONTROLLER: 41,
+  UNKNOWN_MEMBER_ID: 25,
+  ILLEGAL_GENERATION: 22,
+  REBALANCE_IN_PROGRESS: 27,
+  COORDINATOR_NOT_AVAILABLE: 15,
+  NOT_COORDINATOR: 16,
+  COORDINATOR_LOAD_IN_PROGRESS: 14,
+  INCONSISTENT_GROUP_PROTOCOL: 23,
+  INVALID_GROUP_ID: 24,
+  INVALID_SESSION_TIMEOUT: 26,
+  GROUP_ID_NOT_FOUND: 69,
+  NON_EMPTY_GROUP: 68,
+  MEMBER_ID_REQUIRED: 79,
+  FENCED_INSTANCE_ID: 82,
+  GROUP_MAX_SIZE_REACHED: 81,
+  OFFSET_METADATA_TOO_LARGE: 12,
+  INVALID_COMMIT_OFFSET_SIZE: 28,
+  UNSTABLE_OFFSET_COMMIT: 88,
   UNKNOWN_TOPIC_ID: 100,
   UNSUPPORTED_COMPRESSION_TYPE: 76,
   INVALID_RECORD: 87,
@@ -52,6 +79,19 @@ export class SluiceError extends Error {
     this.code = code;
     this.errorCode = code in KafkaErrorCode ? KafkaErrorCode[code as KafkaErrorName] : -1;
   }
+}
+
+/** Kafka's name for a numeric error code (UNKNOWN_SERVER_ERROR for codes we do not list). */
+export function kafkaErrorName(errorCode: number): KafkaErrorName {
+  for (const [name, code] of Object.entries(KafkaErrorCode)) if (code === errorCode) return name as KafkaErrorName;
+  return 'UNKNOWN_SERVER_ERROR';
+}
+
+/** Throws a SluiceError named after `errorCode` unless it is NONE (0). */
+export function throwIfError(errorCode: number, context: string, message?: string | null): void {
+  if (errorCode === 0) return;
+  const name = kafkaErrorName(errorCode);
+  throw new SluiceError(name, `${context}: ${name}${message ? ` (${message})` : ''}`);
 }
 
 /** True when `error` is a SluiceError with the given code. */

@@ -40,6 +40,8 @@ export interface CreateTopicOptions {
   partitions?: number;
   /** A single engine holds one replica of each partition: only 1 is accepted. */
   replicationFactor?: number;
+  /** Check everything, create nothing (CreateTopics' validate_only). */
+  validateOnly?: boolean;
   /** Topic-level overrides with Kafka's names (retention.ms, segment.bytes, ...). */
   config?: ConfigValues;
 }
@@ -128,6 +130,7 @@ export class Engine {
   private readonly topics: TopicStore;
   private readonly logs: LogManager;
   private readonly partitioner = new DefaultPartitioner();
+  private readonly appendListeners = new Set<(topic: string, partition: number) => void>();
   private closed = false;
 
   private constructor(dataDir: string, defaults: LogConfig, defaultPartitions: number, topics: TopicStore, logs: LogManager) {
@@ -184,8 +187,9 @@ export class Engine {
       throw new SluiceError('INVALID_REPLICATION_FACTOR', `Replication factor: ${replicationFactor} larger than available brokers: 1.`);
     }
     const overrides = stringifyConfig(options.config ?? {});
-    resolveLogConfig(overrides, this.defaults); // INVALID_CONFIG before anything is written
+    const config = resolveLogConfig(overrides, this.defaults); // INVALID_CONFIG before anything is written
     const metadata: TopicMetadata = { id: randomUUID(), partitions, replicationFactor, config: overrides };
+    if (options.validateOnly) return this.describeMetadata(name, metadata, config, () => emptyPartition);
     this.topics.put(name, metadata);
     this.ensureLogs(name, metadata);
     return this.describeTopic(name);
@@ -218,40 +222,82 @@ export class Engine {
 
   describeTopic(name: string): TopicDescription {
     const metadata = this.topicMetadata(name);
-    const partitions: PartitionDescription[] = [];
-    for (let partition = 0; partition < metadata.partitions; partition++) {
+    return this.describeMetadata(name, metadata, resolveLogConfig(metadata.config, this.defaults), (partition) => {
       const log = this.partitionLog(name, partition);
-      partitions.push({
-        partition,
+      return {
         logStartOffset: log.logStartOffset,
         logEndOffset: log.logEndOffset,
         highWatermark: log.highWatermark,
         sizeBytes: log.sizeBytes(),
         segmentCount: log.segmentCount,
-      });
-    }
-    return {
-      name,
-      id: metadata.id,
-      replicationFactor: metadata.replicationFactor,
-      partitions,
-      config: describeLogConfig(resolveLogConfig(metadata.config, this.defaults)),
-      overrides: { ...metadata.config },
-    };
+      };
+    });
+  }
+
+  private describeMetadata(
+    name: string,
+    metadata: TopicMetadata,
+    config: LogConfig,
+    partitionState: (partition: number) => Omit<PartitionDescription, 'partition'>,
+  ): TopicDescription {
+    const partitions: PartitionDescription[] = [];
+    for (let partition = 0; partition < metadata.partitions; partition++) partitions.push({ partition, ...partitionState(partition) });
+    return { name, id: metadata.id, replicationFactor: metadata.replicationFactor, partitions, config: describeLogConfig(config), overrides: { ...metadata.config } };
+  }
+
+  /** The topic's id (a UUID), or undefined when there is no such topic. */
+  topicId(name: string): string | undefined {
+    this.ensureOpen();
+    return this.topics.get(name)?.id;
+  }
+
+  hasTopic(name: string): boolean {
+    this.ensureOpen();
+    return this.topics.get(name) !== undefined;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** The name of the topic with this id (Kafka's topic ids), or undefined. */
+  topicNameById(id: string): string | undefined {
+    this.ensureOpen();
+    for (const [name, metadata] of this.topics.entries()) if (metadata.id === id) return name;
+    return undefined;
+  }
+
+  /** Calls `listener` after every append, with the partition appended to; returns an unsubscribe. */
+  onAppend(listener: (topic: string, partition: number) => void): () => void {
+    this.appendListeners.add(listener);
+    return () => this.appendListeners.delete(listener);
+  }
+
+  private notifyAppend(topic: string, partition: number): void {
+    for (const listener of this.appendListeners) listener(topic, partition);
   }
 
   /** Sets topic-level overrides (null removes one); the logs pick them up at once. */
   async alterTopicConfig(name: string, changes: Record<string, string | number | boolean | null>): Promise<TopicDescription> {
     const metadata = this.topicMetadata(name);
+    const { overrides, config } = this.applyConfigChanges(metadata, changes);
+    this.topics.put(name, { ...metadata, config: overrides });
+    for (let partition = 0; partition < metadata.partitions; partition++) this.partitionLog(name, partition).updateConfig(config);
+    return this.describeTopic(name);
+  }
+
+  /** Checks config changes as alterTopicConfig would apply them (INVALID_CONFIG), changing nothing. */
+  validateTopicConfig(name: string, changes: Record<string, string | number | boolean | null>): void {
+    this.applyConfigChanges(this.topicMetadata(name), changes);
+  }
+
+  private applyConfigChanges(metadata: TopicMetadata, changes: Record<string, string | number | boolean | null>) {
     const overrides = { ...metadata.config };
     for (const [key, value] of Object.entries(changes)) {
       if (value === null) delete overrides[key];
       else overrides[key] = String(value);
     }
-    const config = resolveLogConfig(overrides, this.defaults);
-    this.topics.put(name, { ...metadata, config: overrides });
-    for (let partition = 0; partition < metadata.partitions; partition++) this.partitionLog(name, partition).updateConfig(config);
-    return this.describeTopic(name);
+    return { overrides, config: resolveLogConfig(overrides, this.defaults) };
   }
 
   // ---- produce -------------------------------------------------------------------------------
@@ -283,6 +329,7 @@ export class Engine {
     const acks: ProduceAck[] = [];
     for (const { partition, log, batch } of appends) {
       const result = await log.append(batch, { sync: options.sync });
+      this.notifyAppend(topic, partition);
       acks.push({ partition, baseOffset: result.baseOffset, lastOffset: result.lastOffset, logAppendTime: result.logAppendTime });
     }
     return acks;
@@ -293,7 +340,11 @@ export class Engine {
    * batch, offsets stamped in place, written once. The broker's path.
    */
   async appendBatches(topic: string, partition: number, records: Buffer, options: { sync?: boolean } = {}): Promise<AppendResult> {
-    return this.partitionLog(topic, partition).append(records, options);
+    const log = this.partitionLog(topic, partition);
+    const result = log.appendSync(records);
+    this.notifyAppend(topic, partition);
+    if (options.sync) await log.flush();
+    return result;
   }
 
   // ---- fetch ---------------------------------------------------------------------------------
@@ -390,6 +441,8 @@ export class Engine {
     if (this.closed) throw new SluiceError('ENGINE_CLOSED', 'The engine is closed');
   }
 }
+
+const emptyPartition: Omit<PartitionDescription, 'partition'> = { logStartOffset: 0, logEndOffset: 0, highWatermark: 0, sizeBytes: 0, segmentCount: 1 };
 
 function checkPartitionCount(partitions: number): void {
   if (!Number.isInteger(partitions) || partitions < 1 || partitions > PARTITIONS_PER_TOPIC_MAX) {

@@ -2,7 +2,17 @@
 // says how long the batch is, so finding an offset or a batch boundary costs one parse per batch.
 // Reads go through one scratch buffer: small batches are parsed many to a read, and a batch
 // larger than the buffer costs a single read of its first bytes.
-import { BATCH_HEADER_BYTES, BATCH_LENGTH_OFFSET, LAST_OFFSET_DELTA_OFFSET, LOG_OVERHEAD, MAGIC_OFFSET, MAX_TIMESTAMP_OFFSET } from '../record/batch-format.js';
+import {
+  BASE_SEQUENCE_OFFSET,
+  BATCH_HEADER_BYTES,
+  BATCH_LENGTH_OFFSET,
+  LAST_OFFSET_DELTA_OFFSET,
+  LOG_OVERHEAD,
+  MAGIC_OFFSET,
+  MAX_TIMESTAMP_OFFSET,
+  PRODUCER_EPOCH_OFFSET,
+  PRODUCER_ID_OFFSET,
+} from '../record/batch-format.js';
 import type { SegmentFile } from '../native/binding.js';
 
 export interface BatchPosition {
@@ -12,6 +22,10 @@ export interface BatchPosition {
   lastOffset: number;
   sizeBytes: number;
   maxTimestamp: number;
+  /** -1 unless the batch came from an idempotent producer. */
+  producerId: number;
+  producerEpoch: number;
+  baseSequence: number;
 }
 
 /** Bytes read per step; 8 KiB holds ~100 single-record batches of 80 bytes. */
@@ -55,6 +69,9 @@ function* scan(file: SegmentFile, scratch: Buffer, position: number, endPosition
       lastOffset: baseOffset + scratch.readInt32BE(at + LAST_OFFSET_DELTA_OFFSET),
       sizeBytes,
       maxTimestamp: Number(scratch.readBigInt64BE(at + MAX_TIMESTAMP_OFFSET)),
+      producerId: Number(scratch.readBigInt64BE(at + PRODUCER_ID_OFFSET)),
+      producerEpoch: scratch.readInt16BE(at + PRODUCER_EPOCH_OFFSET),
+      baseSequence: scratch.readInt32BE(at + BASE_SEQUENCE_OFFSET),
     };
     position += sizeBytes;
   }

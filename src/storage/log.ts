@@ -12,6 +12,9 @@ import {
   LAST_OFFSET_DELTA_OFFSET,
   LOG_OVERHEAD,
   MAX_TIMESTAMP_OFFSET,
+  PRODUCER_EPOCH_OFFSET,
+  PRODUCER_ID_OFFSET,
+  BASE_SEQUENCE_OFFSET,
   RECORDS_COUNT_OFFSET,
 } from '../record/batch-format.js';
 import { decodeBatch, stampBaseOffset, stampLogAppendTime, stampPartitionLeaderEpoch, validateBatch } from '../record/batch.js';
@@ -24,6 +27,7 @@ import {
   segmentFileName,
 } from './index-format.js';
 import type { LogConfig } from './log-config.js';
+import { ProducerState, type ProducerBatchHeader } from './producer-state.js';
 import { NO_TIMESTAMP, Segment, type SegmentRegion } from './segment.js';
 
 export interface LogOpenOptions {
@@ -52,6 +56,8 @@ export interface AppendResult {
   logAppendTime: number;
   recordCount: number;
   batchCount: number;
+  /** An idempotent producer's retry of a batch already in the log: nothing was appended. */
+  duplicate: boolean;
 }
 
 export interface ReadOptions {
@@ -72,10 +78,9 @@ export interface LogRecoveryReport {
   deletedSegments: number;
 }
 
-interface BatchMeta {
+interface BatchMeta extends ProducerBatchHeader {
   at: number;
   sizeBytes: number;
-  lastOffsetDelta: number;
   recordCount: number;
   maxTimestamp: number;
 }
@@ -95,6 +100,8 @@ export class Log {
   private directoryDirty = true;
   private readonly nowMs: () => number;
   private closed = false;
+  /** Idempotent producers' sequence state (rebuilt from the log on open). */
+  readonly producers: ProducerState;
   /** What opening found and repaired. */
   readonly recovery: LogRecoveryReport = { recoveredSegments: 0, truncatedBytes: 0, deletedSegments: 0 };
 
@@ -105,6 +112,7 @@ export class Log {
     this._recoveryPoint = options.recoveryPoint ?? 0;
     this.nowMs = options.nowMs ?? Date.now;
     this.lastFlushMs = this.nowMs();
+    this.producers = new ProducerState(options.dir);
   }
 
   static open(options: LogOpenOptions): Log {
@@ -187,6 +195,8 @@ export class Log {
   appendSync(records: Buffer, options: AppendOptions = {}): AppendResult {
     this.ensureOpen();
     const batches = this.validateForAppend(records);
+    const duplicate = this.checkProducers(batches);
+    if (duplicate) return duplicate;
     const nowMs = this.nowMs();
     const logAppendTime = this.config.messageTimestampType === 'LogAppendTime' ? nowMs : -1;
 
@@ -215,10 +225,38 @@ export class Log {
     if (this.activeSegment.shouldRoll(records.length, lastOffset, maxTimestamp, nowMs)) this.roll(baseOffset);
     this.activeSegment.append([records], { lastOffset, maxTimestamp, offsetOfMaxTimestamp, sizeBytes: records.length });
 
+    let batchOffset = baseOffset;
+    for (const batch of batches) {
+      if (batch.producerId >= 0) this.producers.record(batch, batchOffset, batch.maxTimestamp > 0 ? batch.maxTimestamp : nowMs);
+      batchOffset += batch.lastOffsetDelta + 1;
+    }
     this.unflushedMessages += recordCount;
     if (this.unflushedMessages >= this.config.flushMessages) void this.flushInBackground();
     else this.scheduleTimedFlush();
-    return { baseOffset, lastOffset, logAppendTime, recordCount, batchCount: batches.length };
+    return { baseOffset, lastOffset, logAppendTime, recordCount, batchCount: batches.length, duplicate: false };
+  }
+
+  /**
+   * Sequence checks for idempotent batches (Kafka requires one batch per partition in a produce
+   * request, so a duplicate is a whole request). Returns the original append of a duplicate.
+   */
+  private checkProducers(batches: BatchMeta[]): AppendResult | null {
+    const idempotent = batches.filter((batch) => batch.producerId >= 0);
+    if (idempotent.length === 0) return null;
+    if (batches.length > 1) {
+      throw new SluiceError('INVALID_RECORD', `An idempotent producer's append must hold exactly one batch, not ${batches.length}`);
+    }
+    const batch = idempotent[0]!;
+    const original = this.producers.check(batch);
+    if (!original) return null;
+    return {
+      baseOffset: original.firstOffset,
+      lastOffset: original.lastOffset,
+      logAppendTime: -1,
+      recordCount: 0,
+      batchCount: 0,
+      duplicate: true,
+    };
   }
 
   private validateForAppend(records: Buffer): BatchMeta[] {
@@ -244,7 +282,16 @@ export class Log {
       if (recordCount <= 0 || lastOffsetDelta !== recordCount - 1) {
         throw new SluiceError('INVALID_RECORD', `Batch at byte ${at} has ${recordCount} records but a last offset delta of ${lastOffsetDelta}`);
       }
-      batches.push({ at, sizeBytes, lastOffsetDelta, recordCount, maxTimestamp: Number(records.readBigInt64BE(at + MAX_TIMESTAMP_OFFSET)) });
+      batches.push({
+        at,
+        sizeBytes,
+        lastOffsetDelta,
+        recordCount,
+        maxTimestamp: Number(records.readBigInt64BE(at + MAX_TIMESTAMP_OFFSET)),
+        producerId: Number(records.readBigInt64BE(at + PRODUCER_ID_OFFSET)),
+        producerEpoch: records.readInt16BE(at + PRODUCER_EPOCH_OFFSET),
+        baseSequence: records.readInt32BE(at + BASE_SEQUENCE_OFFSET),
+      });
       at += sizeBytes;
     }
     if (batches.length === 0) throw new SluiceError('CORRUPT_MESSAGE', 'No batch to append');
@@ -257,6 +304,8 @@ export class Log {
     const previous = this.activeSegment;
     if (previous.sizeBytes() === 0 && previous.baseOffset === baseOffset) return previous;
     previous.becomeInactive();
+    // As Kafka does at each roll: recovery after a crash replays at most one segment's headers.
+    this.producers.writeSnapshot(this.logEndOffset);
     const segment = Segment.open(this.dir, baseOffset, this.config, true);
     segment.recover();
     this.segments.push(segment);
@@ -431,6 +480,7 @@ export class Log {
     this.activeSegment.becomeActive();
     this.activeSegment.truncateTo(offset);
     if (this._recoveryPoint > this.logEndOffset) this._recoveryPoint = this.logEndOffset;
+    this.rebuildProducerState(null);
   }
 
   /** Deletes everything and starts an empty log at `offset`. */
@@ -444,6 +494,8 @@ export class Log {
     this.directoryDirty = true;
     this._logStartOffset = offset;
     this._recoveryPoint = offset;
+    this.producers.clear();
+    this.producers.deleteSnapshot();
   }
 
   /**
@@ -504,7 +556,12 @@ export class Log {
     if (this.closed) return;
     this.closed = true;
     if (this.flushTimer) clearTimeout(this.flushTimer);
-    for (const segment of this.segments) segment.close();
+    try {
+      this.producers.expire(this.nowMs());
+      this.producers.writeSnapshot(this.logEndOffset);
+    } finally {
+      for (const segment of this.segments) segment.close();
+    }
   }
 
   /** Closes the log and removes its directory. */
@@ -548,6 +605,29 @@ export class Log {
     if (this._logStartOffset > this.logEndOffset) this.truncateFullyAndStartAt(this._logStartOffset);
     if (this._recoveryPoint > this.logEndOffset) this._recoveryPoint = this.logEndOffset;
     if (cleanShutdown) this._recoveryPoint = this.logEndOffset;
+    this.rebuildProducerState(this.producers.loadSnapshot());
+  }
+
+  /**
+   * Replays idempotent batch headers after `snapshotOffset` (null: from the log start) into the
+   * producer state. A snapshot past the log end (the log was cut by recovery) is discarded.
+   */
+  private rebuildProducerState(snapshotOffset: number | null): void {
+    let from = snapshotOffset;
+    if (from === null || from > this.logEndOffset || from < this._logStartOffset) {
+      this.producers.clear();
+      from = this._logStartOffset;
+    }
+    for (let i = this.segmentIndexFor(from); i < this.segments.length; i++) {
+      for (const batch of this.segments[i]!.batchesFrom(from)) {
+        if (batch.producerId < 0) continue;
+        this.producers.record(
+          { producerId: batch.producerId, producerEpoch: batch.producerEpoch, baseSequence: batch.baseSequence, lastOffsetDelta: batch.lastOffset - batch.baseOffset },
+          batch.baseOffset,
+          batch.maxTimestamp,
+        );
+      }
+    }
   }
 
   /**

@@ -64,6 +64,9 @@ export class Segment {
   private readonly createdMs = Date.now();
   private active: boolean;
   private closed = false;
+  /** Readers holding the .log descriptor (a queued sendfile); close() waits for the last. */
+  private pins = 0;
+  private closeFileWhenUnpinned = false;
   /** Index file sizes before the active segment's were grown: a sane index holds whole entries. */
   private indexFileBytesAtOpen = { offset: 0, time: 0 };
 
@@ -375,6 +378,13 @@ export class Segment {
     return region;
   }
 
+  /** The batches from the one holding `offset` to the end of the segment. */
+  *batchesFrom(offset: number): Generator<BatchPosition> {
+    for (const batch of scanBatches(this.file, this.lookupPosition(offset), this.file.size())) {
+      if (batch.lastOffset >= offset) yield batch;
+    }
+  }
+
   /** The first batch whose max timestamp is >= `timestamp`, starting from the time index's hint. */
   findBatchByTimestamp(timestamp: number): BatchPosition | null {
     const slot = this.timeIndex.lookup(timestamp);
@@ -436,6 +446,22 @@ export class Segment {
     await Promise.all([this.file.sync(), this.offsetIndex.sync(), this.timeIndex.sync()]);
   }
 
+  /**
+   * Keeps the .log descriptor open until the returned release is called, even across close() or
+   * delete(): a fetch response queued behind other writes sends from `fd` later, and a retention
+   * pass in between must not close it (the number could then name another file).
+   */
+  pin(): () => void {
+    this.pins++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.pins--;
+      if (this.pins === 0 && this.closeFileWhenUnpinned) this.file.close();
+    };
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
@@ -445,7 +471,8 @@ export class Segment {
     }
     this.offsetIndex.close();
     this.timeIndex.close();
-    this.file.close();
+    if (this.pins > 0) this.closeFileWhenUnpinned = true;
+    else this.file.close();
   }
 
   /**

@@ -1,0 +1,161 @@
+// Idempotent-producer state of one partition (Kafka's ProducerStateManager, without transactions):
+// per producer id, its epoch and the last five batches' sequence ranges and offsets. A retried
+// batch that matches one of them is a duplicate, acknowledged with its original offsets and not
+// appended again; a batch whose first sequence does not follow the last is out of order.
+//
+// Persistence: a snapshot (`producer-state.snapshot`, JSON, written atomically on roll and on
+// close) records the state as of an offset; on open, the batch headers after that offset are
+// replayed from the log, so the state after a crash is exactly what the log holds.
+import fs from 'node:fs';
+import path from 'node:path';
+
+import { SluiceError } from '../errors.js';
+import { writeFileAtomically } from './checkpoint-file.js';
+
+export const PRODUCER_SNAPSHOT_FILE = 'producer-state.snapshot';
+/** Kafka keeps the metadata of the last 5 batches per producer (max.in.flight.requests <= 5). */
+export const PRODUCER_BATCHES_RETAINED = 5;
+/** Kafka's producer.id.expiration.ms default: a producer silent for a day is forgotten. */
+export const PRODUCER_ID_EXPIRATION_MS = 24 * 60 * 60 * 1000;
+const SNAPSHOT_VERSION = 1;
+const SEQUENCE_MAX = 2 ** 31 - 1;
+
+export interface ProducerBatch {
+  firstSequence: number;
+  lastSequence: number;
+  firstOffset: number;
+  lastOffset: number;
+}
+
+interface ProducerEntry {
+  epoch: number;
+  /** Oldest first, at most PRODUCER_BATCHES_RETAINED. */
+  batches: ProducerBatch[];
+  lastTimestamp: number;
+}
+
+/** What the header of an idempotent batch says about its producer. */
+export interface ProducerBatchHeader {
+  producerId: number;
+  producerEpoch: number;
+  baseSequence: number;
+  lastOffsetDelta: number;
+}
+
+/** The sequence after `sequence`: sequences wrap from int32 max to 0, as in Kafka. */
+function nextSequence(sequence: number): number {
+  return sequence === SEQUENCE_MAX ? 0 : sequence + 1;
+}
+
+function lastSequenceOf(header: ProducerBatchHeader): number {
+  return (header.baseSequence + header.lastOffsetDelta) % (SEQUENCE_MAX + 1);
+}
+
+export class ProducerState {
+  private readonly producers = new Map<number, ProducerEntry>();
+  private readonly snapshotPath: string;
+
+  constructor(dir: string) {
+    this.snapshotPath = path.join(dir, PRODUCER_SNAPSHOT_FILE);
+  }
+
+  get producerCount(): number {
+    return this.producers.size;
+  }
+
+  /**
+   * Checks an idempotent batch before it is appended: returns the batch it duplicates, or null
+   * when it is the next one to append. Throws INVALID_PRODUCER_EPOCH for a fenced (older) epoch,
+   * OUT_OF_ORDER_SEQUENCE_NUMBER for a gap, UNKNOWN_PRODUCER_ID for a producer we have no state
+   * for that does not start at sequence 0.
+   */
+  check(header: ProducerBatchHeader): ProducerBatch | null {
+    const entry = this.producers.get(header.producerId);
+    const lastSequence = lastSequenceOf(header);
+    if (!entry) {
+      if (header.baseSequence !== 0) {
+        throw new SluiceError('UNKNOWN_PRODUCER_ID', `No state for producer ${header.producerId}, and its batch starts at sequence ${header.baseSequence}, not 0`);
+      }
+      return null;
+    }
+    if (header.producerEpoch < entry.epoch) {
+      throw new SluiceError('INVALID_PRODUCER_EPOCH', `Producer ${header.producerId} epoch ${header.producerEpoch} is older than the current epoch ${entry.epoch}`);
+    }
+    if (header.producerEpoch > entry.epoch) {
+      if (header.baseSequence !== 0) {
+        throw new SluiceError('OUT_OF_ORDER_SEQUENCE_NUMBER', `Producer ${header.producerId} started epoch ${header.producerEpoch} at sequence ${header.baseSequence}, not 0`);
+      }
+      return null;
+    }
+    const duplicate = entry.batches.find((b) => b.firstSequence === header.baseSequence && b.lastSequence === lastSequence);
+    if (duplicate) return duplicate;
+    const last = entry.batches[entry.batches.length - 1];
+    const expected = last ? nextSequence(last.lastSequence) : 0;
+    if (header.baseSequence !== expected) {
+      throw new SluiceError(
+        'OUT_OF_ORDER_SEQUENCE_NUMBER',
+        `Out of order sequence number for producer ${header.producerId} at epoch ${header.producerEpoch}: got ${header.baseSequence}, expected ${expected}`,
+      );
+    }
+    return null;
+  }
+
+  /** Records an appended idempotent batch. */
+  record(header: ProducerBatchHeader, firstOffset: number, timestamp: number): void {
+    let entry = this.producers.get(header.producerId);
+    if (!entry || header.producerEpoch > entry.epoch) {
+      entry = { epoch: header.producerEpoch, batches: [], lastTimestamp: timestamp };
+      this.producers.set(header.producerId, entry);
+    }
+    entry.batches.push({
+      firstSequence: header.baseSequence,
+      lastSequence: lastSequenceOf(header),
+      firstOffset,
+      lastOffset: firstOffset + header.lastOffsetDelta,
+    });
+    if (entry.batches.length > PRODUCER_BATCHES_RETAINED) entry.batches.shift();
+    entry.lastTimestamp = Math.max(entry.lastTimestamp, timestamp);
+  }
+
+  clear(): void {
+    this.producers.clear();
+  }
+
+  /** Forgets producers silent for longer than producer.id.expiration.ms. */
+  expire(nowMs: number): void {
+    for (const [producerId, entry] of this.producers) {
+      if (nowMs - entry.lastTimestamp > PRODUCER_ID_EXPIRATION_MS) this.producers.delete(producerId);
+    }
+  }
+
+  /** Writes the state as of `offset` (the log end offset it reflects). */
+  writeSnapshot(offset: number): void {
+    const producers = [...this.producers].map(([producerId, entry]) => ({ producerId, ...entry }));
+    writeFileAtomically(this.snapshotPath, JSON.stringify({ version: SNAPSHOT_VERSION, offset, producers }) + '\n');
+  }
+
+  /** Loads the snapshot; returns the offset it is valid at, or null when there is none usable. */
+  loadSnapshot(): number | null {
+    let text: string;
+    try {
+      text = fs.readFileSync(this.snapshotPath, 'utf8');
+    } catch {
+      return null;
+    }
+    try {
+      const snapshot = JSON.parse(text) as { version: number; offset: number; producers: Array<{ producerId: number } & ProducerEntry> };
+      if (snapshot.version !== SNAPSHOT_VERSION || !Number.isSafeInteger(snapshot.offset)) return null;
+      this.producers.clear();
+      for (const { producerId, epoch, batches, lastTimestamp } of snapshot.producers) this.producers.set(producerId, { epoch, batches, lastTimestamp });
+      return snapshot.offset;
+    } catch {
+      // A torn or foreign file: rebuilding from the log is always correct, just slower.
+      this.producers.clear();
+      return null;
+    }
+  }
+
+  deleteSnapshot(): void {
+    fs.rmSync(this.snapshotPath, { force: true });
+  }
+}
