@@ -19,3 +19,6 @@ export { DEFAULT_LOG_CONFIG } from './storage/log-config.js';
 export type { LogConfig } from './storage/log-config.js';
 export { partitionForKey, DefaultPartitioner } from './engine/partitioner.js';
 export { murmur2 } from './engine/murmur2.js';
+export { Broker, startBroker } from './broker/broker.js';
+export type { StartBrokerOptions } from './broker/broker.js';
+export type { BrokerMetrics } from './broker/metrics.js';

@@ -1,0 +1,51 @@
+// The group coordinator's settings, by Kafka's broker config names and with Kafka's defaults.
+import { SluiceError } from '../../errors.js';
+
+export interface GroupCoordinatorConfig {
+  /** group.initial.rebalance.delay.ms: how long the first rebalance of an Empty group waits for more members. */
+  initialRebalanceDelayMs: number;
+  /** group.min.session.timeout.ms / group.max.session.timeout.ms: bounds on a member's session.timeout.ms. */
+  minSessionTimeoutMs: number;
+  maxSessionTimeoutMs: number;
+  /** group.max.size: members per group. */
+  maxSize: number;
+  /** offsets.topic.num.partitions: partitions of __consumer_offsets when we create it. */
+  offsetsTopicPartitions: number;
+  /** offset.metadata.max.bytes: the longest metadata string a commit may carry (Java string length). */
+  offsetMetadataMaxBytes: number;
+  /** offsets.retention.check.interval.ms: how often Empty groups without offsets are forgotten. */
+  retentionCheckIntervalMs: number;
+}
+
+const DEFAULTS: Readonly<Record<string, number>> = {
+  'group.initial.rebalance.delay.ms': 3000,
+  'group.min.session.timeout.ms': 6000,
+  'group.max.session.timeout.ms': 1_800_000,
+  'group.max.size': 2_147_483_647,
+  'offsets.topic.num.partitions': 50,
+  'offset.metadata.max.bytes': 4096,
+  'offsets.retention.check.interval.ms': 600_000,
+};
+
+/** Reads the group settings from broker config values (BrokerSettings.all); absent ones take Kafka's defaults. */
+export function resolveGroupConfig(values: Readonly<Record<string, string | number | boolean | undefined>> = {}): GroupCoordinatorConfig {
+  const read = (name: string, min: number): number => {
+    const raw = values[name];
+    if (raw === undefined) return DEFAULTS[name]!;
+    const text = String(raw);
+    const value = Number(text);
+    if (!/^-?\d+$/.test(text) || value < min || value > 2_147_483_647) {
+      throw new SluiceError('INVALID_CONFIG', `Invalid value ${text} for configuration ${name}: must be an integer >= ${min}`);
+    }
+    return value;
+  };
+  return {
+    initialRebalanceDelayMs: read('group.initial.rebalance.delay.ms', 0),
+    minSessionTimeoutMs: read('group.min.session.timeout.ms', 0),
+    maxSessionTimeoutMs: read('group.max.session.timeout.ms', 0),
+    maxSize: read('group.max.size', 1),
+    offsetsTopicPartitions: read('offsets.topic.num.partitions', 1),
+    offsetMetadataMaxBytes: read('offset.metadata.max.bytes', 0),
+    retentionCheckIntervalMs: read('offsets.retention.check.interval.ms', 1),
+  };
+}

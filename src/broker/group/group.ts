@@ -1,0 +1,356 @@
+// One classic consumer group's membership state (Kafka's GroupMetadata and MemberMetadata): its
+// state machine, members, static members, pending members, the protocols they support, and the
+// JoinGroup/SyncGroup requests parked until the group moves on. No timers and no I/O here: the
+// coordinator drives transitions and owns the clock.
+//
+//   Empty ──join──▶ PreparingRebalance ──all joined / timeout──▶ CompletingRebalance
+//     ▲                 ▲        │ (no members left)                 │ leader's SyncGroup
+//     └─────────────────┼────────┘                                   ▼
+//                       └───── member joins, leaves or expires ─── Stable
+//   any state ──DeleteGroups (Empty only)──▶ Dead
+import { KafkaErrorCode } from '../../errors.js';
+
+export type GroupState = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead';
+
+const VALID_PREVIOUS_STATES: Record<GroupState, readonly GroupState[]> = {
+  Empty: ['PreparingRebalance'],
+  PreparingRebalance: ['Stable', 'CompletingRebalance', 'Empty'],
+  CompletingRebalance: ['PreparingRebalance'],
+  Stable: ['CompletingRebalance'],
+  Dead: ['Stable', 'PreparingRebalance', 'CompletingRebalance', 'Empty', 'Dead'],
+};
+
+export interface Protocol {
+  name: string;
+  metadata: Buffer;
+}
+
+export interface JoinResult {
+  errorCode: number;
+  generationId: number;
+  protocolType: string | null;
+  protocolName: string | null;
+  leader: string;
+  skipAssignment: boolean;
+  memberId: string;
+  /** Every member with its metadata for the chosen protocol, for the leader; empty for the others. */
+  members: Array<{ memberId: string; groupInstanceId: string | null; metadata: Buffer }>;
+}
+
+export interface SyncResult {
+  errorCode: number;
+  protocolType: string | null;
+  protocolName: string | null;
+  assignment: Buffer;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** Kafka's JoinGroupResult(memberId, error). */
+export function joinError(memberId: string, errorCode: number): JoinResult {
+  return { errorCode, generationId: -1, protocolType: null, protocolName: null, leader: '', skipAssignment: false, memberId, members: [] };
+}
+
+export function syncError(errorCode: number): SyncResult {
+  return { errorCode, protocolType: null, protocolName: null, assignment: EMPTY };
+}
+
+export class Member {
+  memberId: string;
+  readonly groupInstanceId: string | null;
+  clientId: string;
+  clientHost: string;
+  rebalanceTimeoutMs: number;
+  sessionTimeoutMs: number;
+  readonly protocolType: string;
+  /** In the member's order of preference. */
+  protocols: Protocol[];
+  assignment: Buffer = EMPTY;
+  awaitingJoin: ((result: JoinResult) => void) | null = null;
+  awaitingSync: ((result: SyncResult) => void) | null = null;
+  /** Added by a JoinGroup whose rebalance has not completed yet: expires after NEW_MEMBER_JOIN_TIMEOUT_MS. */
+  isNew = false;
+  /** The session (or new-member) expiration; owned by the coordinator. */
+  heartbeatTimer: NodeJS.Timeout | null = null;
+
+  constructor(fields: {
+    memberId: string;
+    groupInstanceId: string | null;
+    clientId: string;
+    clientHost: string;
+    rebalanceTimeoutMs: number;
+    sessionTimeoutMs: number;
+    protocolType: string;
+    protocols: Protocol[];
+  }) {
+    this.memberId = fields.memberId;
+    this.groupInstanceId = fields.groupInstanceId;
+    this.clientId = fields.clientId;
+    this.clientHost = fields.clientHost;
+    this.rebalanceTimeoutMs = fields.rebalanceTimeoutMs;
+    this.sessionTimeoutMs = fields.sessionTimeoutMs;
+    this.protocolType = fields.protocolType;
+    this.protocols = fields.protocols;
+  }
+
+  get isAwaitingJoin(): boolean {
+    return this.awaitingJoin !== null;
+  }
+
+  get isAwaitingSync(): boolean {
+    return this.awaitingSync !== null;
+  }
+
+  get isStatic(): boolean {
+    return this.groupInstanceId !== null;
+  }
+
+  metadata(protocol: string): Buffer {
+    const found = this.protocols.find((p) => p.name === protocol);
+    if (!found) throw new Error(`Member ${this.memberId} does not support protocol ${protocol}`);
+    return found.metadata;
+  }
+
+  /** Same protocols, same order, same metadata bytes. */
+  matches(protocols: readonly Protocol[]): boolean {
+    if (protocols.length !== this.protocols.length) return false;
+    return protocols.every((p, i) => p.name === this.protocols[i]!.name && p.metadata.equals(this.protocols[i]!.metadata));
+  }
+
+  /** The member's most preferred protocol among the candidates. */
+  vote(candidates: ReadonlySet<string>): string {
+    const found = this.protocols.find((p) => candidates.has(p.name));
+    if (!found) throw new Error(`Member ${this.memberId} supports none of the candidate protocols`);
+    return found.name;
+  }
+}
+
+export class Group {
+  readonly groupId: string;
+  private currentState: GroupState = 'Empty';
+  protocolType: string | null = null;
+  protocolName: string | null = null;
+  generationId = 0;
+  leaderId: string | null = null;
+  /** In join order: the first member is the first leader. */
+  readonly members = new Map<string, Member>();
+  /** group.instance.id → member id */
+  readonly staticMembers = new Map<string, string>();
+  /** Member ids handed out with MEMBER_ID_REQUIRED, each with its expiration. */
+  readonly pendingMembers = new Map<string, NodeJS.Timeout>();
+  /** Members of the current generation that have not sent SyncGroup yet. */
+  readonly pendingSyncMembers = new Set<string>();
+  /** Set when a member joins during the initial (generation 0) rebalance: the initial delay is extended. */
+  newMemberAdded = false;
+  /** The pending join completion (DelayedJoin / InitialDelayedJoin); owned by the coordinator. */
+  joinTimer: NodeJS.Timeout | null = null;
+  joinTimerIsInitial = false;
+  /** The pending-sync expiration; owned by the coordinator. */
+  syncTimer: NodeJS.Timeout | null = null;
+  private readonly supportedProtocols = new Map<string, number>();
+  private awaitingJoinCount = 0;
+
+  constructor(groupId: string) {
+    this.groupId = groupId;
+  }
+
+  get state(): GroupState {
+    return this.currentState;
+  }
+
+  is(state: GroupState): boolean {
+    return this.currentState === state;
+  }
+
+  transitionTo(state: GroupState): void {
+    if (!VALID_PREVIOUS_STATES[state].includes(this.currentState)) {
+      throw new Error(`Group ${this.groupId} should be in one of ${VALID_PREVIOUS_STATES[state].join(', ')} to move to ${state}, but is ${this.currentState}`);
+    }
+    this.currentState = state;
+  }
+
+  /** A rebalance can start from Stable, CompletingRebalance and Empty. */
+  get canRebalance(): boolean {
+    return VALID_PREVIOUS_STATES.PreparingRebalance.includes(this.currentState);
+  }
+
+  has(memberId: string): boolean {
+    return this.members.has(memberId);
+  }
+
+  get(memberId: string): Member {
+    const member = this.members.get(memberId);
+    if (!member) throw new Error(`Group ${this.groupId} has no member ${memberId}`);
+    return member;
+  }
+
+  get size(): number {
+    return this.members.size;
+  }
+
+  get numAwaitingJoin(): number {
+    return this.awaitingJoinCount;
+  }
+
+  isLeader(memberId: string): boolean {
+    return this.leaderId === memberId;
+  }
+
+  /** The longest rebalance timeout of the members: how long a rebalance waits for them. */
+  get rebalanceTimeoutMs(): number {
+    let timeout = 0;
+    for (const member of this.members.values()) timeout = Math.max(timeout, member.rebalanceTimeoutMs);
+    return timeout;
+  }
+
+  add(member: Member, callback: ((result: JoinResult) => void) | null): void {
+    if (member.groupInstanceId !== null) {
+      if (this.staticMembers.has(member.groupInstanceId)) throw new Error(`Static member ${member.groupInstanceId} is already in group ${this.groupId}`);
+      this.staticMembers.set(member.groupInstanceId, member.memberId);
+    }
+    if (this.members.size === 0) this.protocolType = member.protocolType;
+    if (this.leaderId === null) this.leaderId = member.memberId;
+    this.members.set(member.memberId, member);
+    this.countProtocols(member, 1);
+    member.awaitingJoin = callback;
+    if (callback !== null) this.awaitingJoinCount++;
+    const pending = this.pendingMembers.get(member.memberId);
+    if (pending) clearTimeout(pending);
+    this.pendingMembers.delete(member.memberId);
+  }
+
+  /** Takes the member out (no callbacks invoked); the next member in join order leads if it led. */
+  remove(memberId: string): Member | undefined {
+    const member = this.members.get(memberId);
+    if (member) {
+      this.members.delete(memberId);
+      this.countProtocols(member, -1);
+      if (member.isAwaitingJoin) this.awaitingJoinCount--;
+      if (member.groupInstanceId !== null) this.staticMembers.delete(member.groupInstanceId);
+    }
+    if (this.isLeader(memberId)) this.leaderId = this.members.keys().next().value ?? null;
+    const pending = this.pendingMembers.get(memberId);
+    if (pending) clearTimeout(pending);
+    this.pendingMembers.delete(memberId);
+    this.pendingSyncMembers.delete(memberId);
+    return member;
+  }
+
+  updateMember(member: Member, protocols: Protocol[], rebalanceTimeoutMs: number, sessionTimeoutMs: number, callback: ((result: JoinResult) => void) | null): void {
+    this.countProtocols(member, -1);
+    member.protocols = protocols;
+    this.countProtocols(member, 1);
+    member.rebalanceTimeoutMs = rebalanceTimeoutMs;
+    member.sessionTimeoutMs = sessionTimeoutMs;
+    if (callback !== null && !member.isAwaitingJoin) this.awaitingJoinCount++;
+    else if (callback === null && member.isAwaitingJoin) this.awaitingJoinCount--;
+    member.awaitingJoin = callback;
+  }
+
+  maybeInvokeJoinCallback(member: Member, result: JoinResult): boolean {
+    const callback = member.awaitingJoin;
+    if (callback === null) return false;
+    member.awaitingJoin = null;
+    this.awaitingJoinCount--;
+    callback(result);
+    return true;
+  }
+
+  maybeInvokeSyncCallback(member: Member, result: SyncResult): boolean {
+    const callback = member.awaitingSync;
+    if (callback === null) return false;
+    member.awaitingSync = null;
+    callback(result);
+    return true;
+  }
+
+  /** If the leader did not rejoin, any member that did leads; false when none did (or no leader). */
+  maybeElectNewJoinedLeader(): boolean {
+    if (this.leaderId === null) return false;
+    const leader = this.members.get(this.leaderId);
+    if (leader?.isAwaitingJoin) return true;
+    for (const member of this.members.values()) {
+      if (member.isAwaitingJoin) {
+        this.leaderId = member.memberId;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * A static member rejoined with a new member id: the old id is fenced (its parked requests get
+   * FENCED_INSTANCE_ID) and the member keeps its place, assignment and leadership under the new id.
+   */
+  replaceStaticMember(groupInstanceId: string, oldMemberId: string, newMemberId: string): Member {
+    const member = this.get(oldMemberId);
+    this.members.delete(oldMemberId);
+    this.maybeInvokeJoinCallback(member, joinError(oldMemberId, KafkaErrorCode.FENCED_INSTANCE_ID));
+    this.maybeInvokeSyncCallback(member, syncError(KafkaErrorCode.FENCED_INSTANCE_ID));
+    member.memberId = newMemberId;
+    this.members.set(newMemberId, member);
+    if (this.isLeader(oldMemberId)) this.leaderId = newMemberId;
+    if (this.pendingSyncMembers.delete(oldMemberId)) this.pendingSyncMembers.add(newMemberId);
+    this.staticMembers.set(groupInstanceId, newMemberId);
+    return member;
+  }
+
+  /** True when every member has rejoined and no MEMBER_ID_REQUIRED member is still expected. */
+  get hasAllMembersJoined(): boolean {
+    return this.members.size === this.awaitingJoinCount && this.pendingMembers.size === 0;
+  }
+
+  /**
+   * Whether a member with these protocols may join: an Empty group takes any non-empty protocol
+   * type and list; otherwise the type must match and one protocol must be supported by every member.
+   */
+  supportsProtocols(protocolType: string, protocols: readonly Protocol[]): boolean {
+    if (this.is('Empty')) return protocolType !== '' && protocols.length > 0;
+    return this.protocolType === protocolType && protocols.some((p) => (this.supportedProtocols.get(p.name) ?? 0) === this.members.size);
+  }
+
+  /**
+   * The protocol for the next generation: among those every member supports, each member votes for
+   * its most preferred, and the most votes win (ties go to the protocol that reached the count first).
+   */
+  selectProtocol(): string {
+    if (this.members.size === 0) throw new Error(`Cannot select a protocol for empty group ${this.groupId}`);
+    const candidates = new Set<string>();
+    for (const [name, count] of this.supportedProtocols) if (count === this.members.size) candidates.add(name);
+    const votes = new Map<string, number>();
+    let best = '';
+    let bestVotes = 0;
+    for (const member of this.members.values()) {
+      const choice = member.vote(candidates);
+      const count = (votes.get(choice) ?? 0) + 1;
+      votes.set(choice, count);
+      if (count > bestVotes) {
+        best = choice;
+        bestVotes = count;
+      }
+    }
+    return best;
+  }
+
+  initNextGeneration(): void {
+    this.generationId++;
+    if (this.members.size > 0) {
+      this.protocolName = this.selectProtocol();
+      this.transitionTo('CompletingRebalance');
+    } else {
+      this.protocolName = null;
+      this.transitionTo('Empty');
+    }
+    this.pendingSyncMembers.clear();
+  }
+
+  /** Every member with its metadata for the current protocol (the leader's JoinGroup response). */
+  currentMemberMetadata(): JoinResult['members'] {
+    const protocol = this.protocolName!;
+    return [...this.members.values()].map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, metadata: m.metadata(protocol) }));
+  }
+
+  private countProtocols(member: Member, delta: number): void {
+    for (const { name } of member.protocols) this.supportedProtocols.set(name, (this.supportedProtocols.get(name) ?? 0) + delta);
+  }
+}

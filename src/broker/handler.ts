@@ -1,0 +1,45 @@
+// What a request handler sees, and the shape every per-API handler module exports.
+import type { Engine } from '../engine/engine.js';
+import type { RequestHeader } from '../protocol/index.js';
+import type { BrokerSettings } from './config.js';
+import type { AppendWaiters } from './append-waiters.js';
+import type { BrokerMetrics } from './metrics.js';
+import type { GroupCoordinator } from './group/coordinator.js';
+
+/** The broker state handlers work with. */
+export interface BrokerContext {
+  engine: Engine;
+  settings: BrokerSettings;
+  clusterId: string;
+  /** The port clients should use, as advertised in Metadata. */
+  advertisedPort(): number;
+  appendWaiters: AppendWaiters;
+  groups: GroupCoordinator;
+  metrics: BrokerMetrics;
+  /** Record bytes of fetch responses go out by sendfile (plaintext); false copies them through JS. */
+  zeroCopyFetch: boolean;
+  /** Resolves when the broker stops (ends long polls early). */
+  stopping: Promise<void>;
+}
+
+export interface RequestContext {
+  broker: BrokerContext;
+  header: RequestHeader;
+  /** The client's address, for group membership and logs. */
+  clientHost: string;
+  /** Called once the response's file regions are in the transfer thread's hands (or dropped). */
+  onResponseSent(callback: () => void): void;
+}
+
+/**
+ * A handler answers one API. It returns the response body, or null for no response at all
+ * (Produce with acks=0). Errors it throws become UNKNOWN_SERVER_ERROR responses only where the
+ * API has a top-level error code; otherwise the connection is closed, as Kafka does.
+ */
+export interface ApiHandler<Request = any, Response = any> {
+  apiKey: number;
+  /** Versions this broker serves (advertised in ApiVersions). */
+  minVersion: number;
+  maxVersion: number;
+  handle(context: RequestContext, request: Request): Promise<Response | null> | Response | null;
+}

@@ -1,0 +1,22 @@
+// ApiVersions (18): the APIs and version ranges this broker serves. A request of a version we do
+// not know never reaches here: the connection answers it with the v0 fallback (KIP-511).
+import { ApiKey } from '../../protocol/api-keys.js';
+import type { ApiHandler } from '../handler.js';
+import { NONE } from './errors.js';
+
+export function apiVersionsHandler(advertised: () => Array<{ apiKey: number; minVersion: number; maxVersion: number }>): ApiHandler {
+  return {
+    apiKey: ApiKey.ApiVersions,
+    minVersion: 0,
+    maxVersion: 4,
+    handle: () => ({
+      errorCode: NONE,
+      apiKeys: advertised().sort((a, b) => a.apiKey - b.apiKey),
+      throttleTimeMs: 0,
+      supportedFeatures: [],
+      finalizedFeaturesEpoch: -1,
+      finalizedFeatures: [],
+      zkMigrationReady: false,
+    }),
+  };
+}

@@ -1,0 +1,183 @@
+// DescribeConfigs (32), AlterConfigs (33), IncrementalAlterConfigs (44): topic configs through
+// the engine; the broker's own configs are described (static, read-only) but not altered.
+import { SluiceError } from '../../errors.js';
+import { ApiKey } from '../../protocol/api-keys.js';
+import type { ApiHandler, BrokerContext } from '../handler.js';
+import { NONE, errorCodeOf, errorMessageOf } from './errors.js';
+
+/** Kafka's ConfigResource.Type. */
+const RESOURCE_TYPE = { TOPIC: 2, BROKER: 4 } as const;
+
+/** Kafka's DescribeConfigsResponse.ConfigSource. */
+export const CONFIG_SOURCE = {
+  UNKNOWN: 0,
+  DYNAMIC_TOPIC_CONFIG: 1,
+  DYNAMIC_BROKER_CONFIG: 2,
+  DYNAMIC_DEFAULT_BROKER_CONFIG: 3,
+  STATIC_BROKER_CONFIG: 4,
+  DEFAULT_CONFIG: 5,
+} as const;
+
+/** Kafka's ConfigEntry.ConfigType for the topic configs we know; others are STRING (2). */
+const CONFIG_TYPE: Record<string, number> = {
+  'segment.bytes': 3,
+  'segment.index.bytes': 3,
+  'index.interval.bytes': 3,
+  'max.message.bytes': 3,
+  'min.insync.replicas': 3,
+  'segment.ms': 5,
+  'retention.ms': 5,
+  'retention.bytes': 5,
+  'flush.messages': 5,
+  'flush.ms': 5,
+  'cleanup.policy': 7,
+  preallocate: 1,
+};
+const STRING_TYPE = 2;
+
+/** Kafka's AlterConfigOp.OpType. */
+const OPERATION = { SET: 0, DELETE: 1, APPEND: 2, SUBTRACT: 3 } as const;
+
+interface DescribeConfigsRequest {
+  resources: Array<{ resourceType: number; resourceName: string; configurationKeys: string[] | null }>;
+  includeSynonyms: boolean;
+  includeDocumentation: boolean;
+}
+
+export const describeConfigsHandler: ApiHandler<DescribeConfigsRequest> = {
+  apiKey: ApiKey.DescribeConfigs,
+  minVersion: 0,
+  maxVersion: 4,
+  handle({ broker }, request) {
+    const results = request.resources.map(({ resourceType, resourceName, configurationKeys }) => {
+      try {
+        const entries = describe(broker, resourceType, resourceName).filter((entry) => configurationKeys === null || configurationKeys.includes(entry.name));
+        return { errorCode: NONE, errorMessage: null, resourceType, resourceName, configs: entries };
+      } catch (error) {
+        return { errorCode: errorCodeOf(error), errorMessage: errorMessageOf(error), resourceType, resourceName, configs: [] };
+      }
+    });
+    return { throttleTimeMs: 0, results };
+  },
+};
+
+function describe(broker: BrokerContext, resourceType: number, resourceName: string) {
+  if (resourceType === RESOURCE_TYPE.TOPIC) {
+    const topic = broker.engine.describeTopic(resourceName);
+    return Object.entries(topic.config).map(([name, value]) => {
+      const source = name in topic.overrides ? CONFIG_SOURCE.DYNAMIC_TOPIC_CONFIG : CONFIG_SOURCE.DEFAULT_CONFIG;
+      return entry(name, value, false, source);
+    });
+  }
+  if (resourceType === RESOURCE_TYPE.BROKER) {
+    if (resourceName !== '' && resourceName !== String(broker.settings.nodeId)) {
+      throw new SluiceError('INVALID_REQUEST', `Broker ${resourceName} is not this broker (${broker.settings.nodeId})`);
+    }
+    return Object.entries(broker.settings.all).map(([name, value]) => entry(name, value, true, CONFIG_SOURCE.STATIC_BROKER_CONFIG));
+  }
+  throw new SluiceError('INVALID_REQUEST', `Unsupported resource type ${resourceType}`);
+}
+
+function entry(name: string, value: string, readOnly: boolean, configSource: number) {
+  return {
+    name,
+    value,
+    readOnly,
+    isDefault: configSource === CONFIG_SOURCE.DEFAULT_CONFIG,
+    configSource,
+    isSensitive: false,
+    synonyms: [],
+    configType: CONFIG_TYPE[name] ?? STRING_TYPE,
+    documentation: null,
+  };
+}
+
+interface IncrementalAlterConfigsRequest {
+  resources: Array<{ resourceType: number; resourceName: string; configs: Array<{ name: string; configOperation: number; value: string | null }> }>;
+  validateOnly: boolean;
+}
+
+export const incrementalAlterConfigsHandler: ApiHandler<IncrementalAlterConfigsRequest> = {
+  apiKey: ApiKey.IncrementalAlterConfigs,
+  minVersion: 0,
+  maxVersion: 1,
+  async handle({ broker }, request) {
+    const responses = [];
+    for (const { resourceType, resourceName, configs } of request.resources) {
+      try {
+        requireTopic(resourceType);
+        const current = broker.engine.describeTopic(resourceName);
+        const changes: Record<string, string | null> = {};
+        for (const { name, configOperation, value } of configs) {
+          changes[name] = applyOperation(configOperation, name, value, changes[name] ?? current.config[name]);
+        }
+        await alter(broker, resourceName, changes, request.validateOnly);
+        responses.push({ errorCode: NONE, errorMessage: null, resourceType, resourceName });
+      } catch (error) {
+        responses.push({ errorCode: errorCodeOf(error), errorMessage: errorMessageOf(error), resourceType, resourceName });
+      }
+    }
+    return { throttleTimeMs: 0, responses };
+  },
+};
+
+function applyOperation(operation: number, name: string, value: string | null, current: string | undefined): string | null {
+  switch (operation) {
+    case OPERATION.SET:
+      return value;
+    case OPERATION.DELETE:
+      return null;
+    case OPERATION.APPEND:
+    case OPERATION.SUBTRACT: {
+      // List-valued configs (cleanup.policy) only: add or remove comma-separated items.
+      if (CONFIG_TYPE[name] !== 7) throw new SluiceError('INVALID_CONFIG', `${name} is not a list; APPEND and SUBTRACT apply to lists only`);
+      const items = new Set((current ?? '').split(',').filter((item) => item !== ''));
+      for (const item of (value ?? '').split(',').filter((i) => i !== '')) {
+        if (operation === OPERATION.APPEND) items.add(item);
+        else items.delete(item);
+      }
+      return [...items].join(',');
+    }
+    default:
+      throw new SluiceError('INVALID_REQUEST', `Unknown config operation ${operation}`);
+  }
+}
+
+interface AlterConfigsRequest {
+  resources: Array<{ resourceType: number; resourceName: string; configs: Array<{ name: string; value: string | null }> }>;
+  validateOnly: boolean;
+}
+
+/** AlterConfigs replaces a topic's whole set of overrides, unlike the incremental API. */
+export const alterConfigsHandler: ApiHandler<AlterConfigsRequest> = {
+  apiKey: ApiKey.AlterConfigs,
+  minVersion: 0,
+  maxVersion: 2,
+  async handle({ broker }, request) {
+    const responses = [];
+    for (const { resourceType, resourceName, configs } of request.resources) {
+      try {
+        requireTopic(resourceType);
+        const changes: Record<string, string | null> = {};
+        for (const name of Object.keys(broker.engine.describeTopic(resourceName).overrides)) changes[name] = null;
+        for (const { name, value } of configs) changes[name] = value;
+        await alter(broker, resourceName, changes, request.validateOnly);
+        responses.push({ errorCode: NONE, errorMessage: null, resourceType, resourceName });
+      } catch (error) {
+        responses.push({ errorCode: errorCodeOf(error), errorMessage: errorMessageOf(error), resourceType, resourceName });
+      }
+    }
+    return { throttleTimeMs: 0, responses };
+  },
+};
+
+function requireTopic(resourceType: number): void {
+  if (resourceType !== RESOURCE_TYPE.TOPIC) {
+    throw new SluiceError('INVALID_REQUEST', 'Only topic configs can be altered; broker configs are static (server.properties)');
+  }
+}
+
+async function alter(broker: BrokerContext, topic: string, changes: Record<string, string | null>, validateOnly: boolean): Promise<void> {
+  if (validateOnly) broker.engine.validateTopicConfig(topic, changes);
+  else await broker.engine.alterTopicConfig(topic, changes);
+}

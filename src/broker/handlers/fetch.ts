@@ -1,0 +1,125 @@
+// Fetch (1): whole batches from each partition, as file regions that the connection sends with
+// sendfile (zero copy), or as copied bytes when zero copy is off. Long poll: when fewer than
+// min_bytes are ready, the request waits up to max_wait_ms for an append to one of its partitions.
+// Sessions (KIP-227) are declined by answering session id 0, so every fetch is a full fetch.
+import { KafkaErrorCode } from '../../errors.js';
+import { ApiKey } from '../../protocol/api-keys.js';
+import type { LogRead } from '../../storage/log.js';
+import type { FileRegion } from '../../native/binding.js';
+import type { ApiHandler, RequestContext } from '../handler.js';
+import { NONE, errorCodeOf } from './errors.js';
+import { ZERO_UUID } from './metadata.js';
+
+interface FetchRequest {
+  replicaId: number;
+  maxWaitMs: number;
+  minBytes: number;
+  maxBytes: number;
+  isolationLevel: number;
+  sessionId: number;
+  sessionEpoch: number;
+  topics: Array<{
+    topic: string;
+    topicId: string;
+    partitions: Array<{ partition: number; fetchOffset: number; partitionMaxBytes: number; logStartOffset: number }>;
+  }>;
+}
+
+/** Kafka's fetch.max.bytes default when the request has no max_bytes (v0-v2). */
+const FETCH_MAX_BYTES_DEFAULT = 50 * 1024 * 1024;
+const READ_COMMITTED = 1;
+const EMPTY_RECORDS = Buffer.alloc(0);
+
+export const fetchHandler: ApiHandler<FetchRequest> = {
+  apiKey: ApiKey.Fetch,
+  // v0-v3 return the pre-0.11 message format, which would mean converting every batch.
+  minVersion: 4,
+  maxVersion: 17,
+  async handle(context, request) {
+    if (request.sessionId !== 0) {
+      return { throttleTimeMs: 0, errorCode: KafkaErrorCode.FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: [] };
+    }
+    const deadline = Date.now() + Math.max(0, request.maxWaitMs);
+    for (;;) {
+      const { response, bytes, partitions, failed } = readPartitions(context, request);
+      const remainingMs = deadline - Date.now();
+      if (bytes >= request.minBytes || failed || remainingMs <= 0 || partitions.length === 0) {
+        for (const release of response.releases) context.onResponseSent(release);
+        return response.body;
+      }
+      for (const release of response.releases) release();
+      await context.broker.appendWaiters.waitForAppend(partitions, remainingMs, context.broker.stopping);
+      // Woken by the broker stopping: the connection is being closed, nothing is sent.
+      if (context.broker.engine.isClosed) return null;
+    }
+  },
+};
+
+function readPartitions(context: RequestContext, request: FetchRequest) {
+  const { engine, zeroCopyFetch } = context.broker;
+  const byId = context.header.apiVersion >= 13;
+  let remainingBytes = context.header.apiVersion >= 3 ? request.maxBytes : FETCH_MAX_BYTES_DEFAULT;
+  let bytes = 0;
+  let failed = false;
+  let minOneBatch = true;
+  const releases: Array<() => void> = [];
+  const partitions: Array<{ topic: string; partition: number }> = [];
+  const responses = request.topics.map((topicRequest) => {
+    const name = byId ? engine.topicNameById(topicRequest.topicId) : topicRequest.topic;
+    return {
+      topic: name ?? '',
+      topicId: byId ? topicRequest.topicId : ((name && engine.topicId(name)) ?? ZERO_UUID),
+      partitions: topicRequest.partitions.map(({ partition, fetchOffset, partitionMaxBytes }) => {
+        const answer = {
+          partitionIndex: partition,
+          errorCode: NONE as number,
+          highWatermark: -1,
+          lastStableOffset: -1,
+          logStartOffset: -1,
+          abortedTransactions: request.isolationLevel === READ_COMMITTED ? [] : null,
+          preferredReadReplica: -1,
+          // Kafka sends an empty record set, not a null one, when there is nothing to return;
+          // librdkafka reads a null (-1) size as a protocol error.
+          records: EMPTY_RECORDS as Buffer | FileRegion,
+        };
+        if (name === undefined) {
+          answer.errorCode = KafkaErrorCode.UNKNOWN_TOPIC_ID;
+          failed = true;
+          return answer;
+        }
+        try {
+          const log = engine.partitionLog(name, partition);
+          answer.highWatermark = log.highWatermark;
+          answer.lastStableOffset = log.highWatermark;
+          answer.logStartOffset = log.logStartOffset;
+          partitions.push({ topic: name, partition });
+          const read = remainingBytes > 0 || minOneBatch
+            ? log.read(fetchOffset, Math.min(partitionMaxBytes, Math.max(remainingBytes, 0)), { maxOffset: log.highWatermark, minOneBatch })
+            : null;
+          if (read) {
+            answer.records = zeroCopyFetch ? regionOf(read, releases) : log.readBytes(read);
+            bytes += read.region.sizeBytes;
+            remainingBytes -= read.region.sizeBytes;
+            minOneBatch = false;
+          }
+        } catch (error) {
+          answer.errorCode = errorCodeOf(error);
+          failed = true;
+        }
+        return answer;
+      }),
+    };
+  });
+  return {
+    response: { body: { throttleTimeMs: 0, errorCode: NONE, sessionId: 0, responses, nodeEndpoints: [] }, releases },
+    bytes,
+    partitions,
+    failed,
+  };
+}
+
+/** The batches as a file region, with the segment pinned open until the transfer has its own fd. */
+function regionOf(read: LogRead, releases: Array<() => void>): FileRegion {
+  releases.push(read.segment.pin());
+  return { fd: read.segment.fd, position: read.region.position, count: read.region.sizeBytes };
+}

@@ -1,0 +1,317 @@
+// The consumer-group APIs, answered by the group coordinator (src/broker/group/coordinator.ts):
+// FindCoordinator (10), JoinGroup (11), Heartbeat (12), LeaveGroup (13), SyncGroup (14),
+// DescribeGroups (15), ListGroups (16), OffsetCommit (8), OffsetFetch (9), DeleteGroups (42).
+// These turn request versions into coordinator calls and results into response versions.
+import { KafkaErrorCode } from '../../errors.js';
+import { ApiKey } from '../../protocol/api-keys.js';
+import type { GroupCoordinator } from '../group/coordinator.js';
+import type { ApiHandler, RequestContext } from '../handler.js';
+import { NONE } from './errors.js';
+
+/** Kafka's FindCoordinatorRequest.CoordinatorType. */
+const COORDINATOR_TYPE = { GROUP: 0, TRANSACTION: 1, SHARE: 2 } as const;
+
+/** "Unknown": we have no ACLs to report (KIP-430). */
+const AUTHORIZED_OPERATIONS_UNKNOWN = -2147483648;
+
+export function groupHandlers(coordinator: GroupCoordinator): ApiHandler[] {
+  return [
+    findCoordinatorHandler(),
+    joinGroupHandler(coordinator),
+    heartbeatHandler(coordinator),
+    leaveGroupHandler(coordinator),
+    syncGroupHandler(coordinator),
+    describeGroupsHandler(coordinator),
+    listGroupsHandler(coordinator),
+    offsetCommitHandler(coordinator),
+    offsetFetchHandler(coordinator),
+    deleteGroupsHandler(coordinator),
+  ];
+}
+
+/** Kafka reports client hosts as InetAddress.toString() does: "/127.0.0.1"; tools show that form. */
+function clientHostOf(context: RequestContext): string {
+  return `/${context.clientHost}`;
+}
+
+// ---- FindCoordinator ---------------------------------------------------------------------------
+
+interface FindCoordinatorRequest {
+  key: string;
+  keyType: number;
+  coordinatorKeys: string[];
+}
+
+/**
+ * This broker coordinates every group. It also answers for transactional ids, although
+ * transactions are not supported: the client then gets InitProducerId's clear, non-retriable
+ * refusal instead of retrying COORDINATOR_NOT_AVAILABLE until it times out.
+ */
+export function findCoordinatorHandler(): ApiHandler<FindCoordinatorRequest> {
+  return {
+    apiKey: ApiKey.FindCoordinator,
+    minVersion: 0,
+    maxVersion: 6,
+    handle({ broker, header }, request) {
+      const known = request.keyType === COORDINATOR_TYPE.GROUP || request.keyType === COORDINATOR_TYPE.TRANSACTION;
+      const errorCode = known ? NONE : KafkaErrorCode.INVALID_REQUEST;
+      const errorMessage = known ? null : `Unsupported coordinator key type ${request.keyType}`;
+      const node = { nodeId: known ? broker.settings.nodeId : -1, host: known ? broker.settings.advertisedHost : '', port: known ? broker.advertisedPort() : -1 };
+      if (header.apiVersion < 4) return { throttleTimeMs: 0, errorCode, errorMessage, ...node };
+      return { throttleTimeMs: 0, coordinators: request.coordinatorKeys.map((key) => ({ key, ...node, errorCode, errorMessage })) };
+    },
+  };
+}
+
+// ---- JoinGroup, SyncGroup, Heartbeat, LeaveGroup -----------------------------------------------
+
+interface JoinGroupRequest {
+  groupId: string;
+  sessionTimeoutMs: number;
+  rebalanceTimeoutMs: number;
+  memberId: string;
+  groupInstanceId: string | null;
+  protocolType: string;
+  protocols: Array<{ name: string; metadata: Buffer }>;
+  reason: string | null;
+}
+
+export function joinGroupHandler(coordinator: GroupCoordinator): ApiHandler<JoinGroupRequest> {
+  return {
+    apiKey: ApiKey.JoinGroup,
+    minVersion: 0,
+    maxVersion: 9,
+    async handle(context, request) {
+      const version = context.header.apiVersion;
+      const result = await coordinator.joinGroup({
+        groupId: request.groupId,
+        memberId: request.memberId,
+        groupInstanceId: version >= 5 ? request.groupInstanceId : null,
+        requireKnownMemberId: version >= 4,
+        supportSkippingAssignment: version >= 9,
+        clientId: context.header.clientId ?? '',
+        clientHost: clientHostOf(context),
+        // v0 has no rebalance timeout: the session timeout is used, as Kafka does.
+        rebalanceTimeoutMs: version >= 1 && request.rebalanceTimeoutMs >= 0 ? request.rebalanceTimeoutMs : request.sessionTimeoutMs,
+        sessionTimeoutMs: request.sessionTimeoutMs,
+        protocolType: request.protocolType,
+        // Decoded bytes are views of the request frame; the group keeps these past it.
+        protocols: request.protocols.map(({ name, metadata }) => ({ name, metadata: Buffer.from(metadata) })),
+      });
+      return {
+        throttleTimeMs: 0,
+        errorCode: result.errorCode,
+        generationId: result.generationId,
+        protocolType: result.protocolType,
+        // Before v7 the protocol name is not nullable: Kafka sends '' for none.
+        protocolName: version < 7 ? (result.protocolName ?? '') : result.protocolName,
+        leader: result.leader,
+        skipAssignment: result.skipAssignment,
+        memberId: result.memberId,
+        members: result.members,
+      };
+    },
+  };
+}
+
+interface SyncGroupRequest {
+  groupId: string;
+  generationId: number;
+  memberId: string;
+  groupInstanceId: string | null;
+  protocolType: string | null;
+  protocolName: string | null;
+  assignments: Array<{ memberId: string; assignment: Buffer }>;
+}
+
+export function syncGroupHandler(coordinator: GroupCoordinator): ApiHandler<SyncGroupRequest> {
+  return {
+    apiKey: ApiKey.SyncGroup,
+    minVersion: 0,
+    maxVersion: 5,
+    async handle({ header }, request) {
+      const version = header.apiVersion;
+      const result = await coordinator.syncGroup({
+        groupId: request.groupId,
+        generationId: request.generationId,
+        memberId: request.memberId,
+        groupInstanceId: version >= 3 ? request.groupInstanceId : null,
+        protocolType: version >= 5 ? request.protocolType : null,
+        protocolName: version >= 5 ? request.protocolName : null,
+        assignments: request.assignments.map(({ memberId, assignment }) => ({ memberId, assignment: Buffer.from(assignment) })),
+      });
+      return { throttleTimeMs: 0, ...result };
+    },
+  };
+}
+
+interface HeartbeatRequest {
+  groupId: string;
+  generationId: number;
+  memberId: string;
+  groupInstanceId: string | null;
+}
+
+export function heartbeatHandler(coordinator: GroupCoordinator): ApiHandler<HeartbeatRequest> {
+  return {
+    apiKey: ApiKey.Heartbeat,
+    minVersion: 0,
+    maxVersion: 4,
+    handle({ header }, request) {
+      const errorCode = coordinator.heartbeat({
+        groupId: request.groupId,
+        generationId: request.generationId,
+        memberId: request.memberId,
+        groupInstanceId: header.apiVersion >= 3 ? request.groupInstanceId : null,
+      });
+      return { throttleTimeMs: 0, errorCode };
+    },
+  };
+}
+
+interface LeaveGroupRequest {
+  groupId: string;
+  memberId: string;
+  members: Array<{ memberId: string; groupInstanceId: string | null; reason: string | null }>;
+}
+
+export function leaveGroupHandler(coordinator: GroupCoordinator): ApiHandler<LeaveGroupRequest> {
+  return {
+    apiKey: ApiKey.LeaveGroup,
+    minVersion: 0,
+    maxVersion: 5,
+    handle({ header }, request) {
+      if (header.apiVersion >= 3) {
+        const members = request.members.map(({ memberId, groupInstanceId }) => ({ memberId, groupInstanceId }));
+        return { throttleTimeMs: 0, ...coordinator.leaveGroup(request.groupId, members) };
+      }
+      // v0-2 name one member, and its error is the response's error (Kafka's LeaveGroupResponse).
+      const result = coordinator.leaveGroup(request.groupId, [{ memberId: request.memberId, groupInstanceId: null }]);
+      const errorCode = result.errorCode !== NONE ? result.errorCode : (result.members[0]?.errorCode ?? NONE);
+      return { throttleTimeMs: 0, errorCode, members: [] };
+    },
+  };
+}
+
+// ---- DescribeGroups, ListGroups, DeleteGroups --------------------------------------------------
+
+interface DescribeGroupsRequest {
+  groups: string[];
+  includeAuthorizedOperations: boolean;
+}
+
+export function describeGroupsHandler(coordinator: GroupCoordinator): ApiHandler<DescribeGroupsRequest> {
+  return {
+    apiKey: ApiKey.DescribeGroups,
+    minVersion: 0,
+    maxVersion: 5,
+    handle(_context, request) {
+      const groups = request.groups.map((groupId) => ({ ...coordinator.describeGroup(groupId), authorizedOperations: AUTHORIZED_OPERATIONS_UNKNOWN }));
+      return { throttleTimeMs: 0, groups };
+    },
+  };
+}
+
+interface ListGroupsRequest {
+  statesFilter: string[];
+  typesFilter: string[];
+}
+
+export function listGroupsHandler(coordinator: GroupCoordinator): ApiHandler<ListGroupsRequest> {
+  return {
+    apiKey: ApiKey.ListGroups,
+    minVersion: 0,
+    maxVersion: 5,
+    handle({ header }, request) {
+      const version = header.apiVersion;
+      const { errorCode, groups } = coordinator.listGroups(version >= 4 ? request.statesFilter : [], version >= 5 ? request.typesFilter : []);
+      return { throttleTimeMs: 0, errorCode, groups };
+    },
+  };
+}
+
+interface DeleteGroupsRequest {
+  groupsNames: string[];
+}
+
+export function deleteGroupsHandler(coordinator: GroupCoordinator): ApiHandler<DeleteGroupsRequest> {
+  return {
+    apiKey: ApiKey.DeleteGroups,
+    minVersion: 0,
+    maxVersion: 2,
+    async handle(_context, request) {
+      return { throttleTimeMs: 0, results: await coordinator.deleteGroups(request.groupsNames) };
+    },
+  };
+}
+
+// ---- OffsetCommit, OffsetFetch -----------------------------------------------------------------
+
+interface OffsetCommitRequest {
+  groupId: string;
+  generationIdOrMemberEpoch: number;
+  memberId: string;
+  groupInstanceId: string | null;
+  topics: Array<{
+    name: string;
+    partitions: Array<{ partitionIndex: number; committedOffset: number; committedLeaderEpoch: number; committedMetadata: string | null }>;
+  }>;
+}
+
+export function offsetCommitHandler(coordinator: GroupCoordinator): ApiHandler<OffsetCommitRequest> {
+  return {
+    apiKey: ApiKey.OffsetCommit,
+    minVersion: 0,
+    maxVersion: 9,
+    async handle({ header }, request) {
+      const version = header.apiVersion;
+      const topics = await coordinator.commitOffsets({
+        groupId: request.groupId,
+        // v0 has neither: a commit from outside group management.
+        generationId: version >= 1 ? request.generationIdOrMemberEpoch : -1,
+        memberId: version >= 1 ? request.memberId : '',
+        groupInstanceId: version >= 7 ? request.groupInstanceId : null,
+        topics: request.topics,
+      });
+      return { throttleTimeMs: 0, topics };
+    },
+  };
+}
+
+interface OffsetFetchTopics {
+  name: string;
+  partitionIndexes: number[];
+}
+
+interface OffsetFetchRequest {
+  groupId: string;
+  topics: OffsetFetchTopics[] | null;
+  groups: Array<{ groupId: string; memberId: string | null; memberEpoch: number; topics: OffsetFetchTopics[] | null }>;
+  requireStable: boolean;
+}
+
+/** v0-7 ask for one group, v8+ for several. Without transactions no offset is ever unstable. */
+export function offsetFetchHandler(coordinator: GroupCoordinator): ApiHandler<OffsetFetchRequest> {
+  return {
+    apiKey: ApiKey.OffsetFetch,
+    minVersion: 0,
+    maxVersion: 9,
+    handle({ header }, request) {
+      const version = header.apiVersion;
+      if (version >= 8) {
+        const groups = request.groups.map(({ groupId, topics }) => ({ groupId, ...coordinator.fetchOffsets(groupId, topics) }));
+        return { throttleTimeMs: 0, groups };
+      }
+      const { errorCode, topics } = coordinator.fetchOffsets(request.groupId, request.topics);
+      if (version < 2 && errorCode !== NONE) {
+        // v0-1 have no top-level error: every partition asked for carries it.
+        const failed = (request.topics ?? []).map(({ name, partitionIndexes }) => ({
+          name,
+          partitions: partitionIndexes.map((partitionIndex) => ({ partitionIndex, committedOffset: -1, committedLeaderEpoch: -1, metadata: '', errorCode })),
+        }));
+        return { throttleTimeMs: 0, topics: failed, errorCode };
+      }
+      return { throttleTimeMs: 0, topics, errorCode };
+    },
+  };
+}

@@ -1,0 +1,37 @@
+// Every API the broker serves, one handler each.
+import type { ApiHandler } from '../handler.js';
+import { apiVersionsHandler } from './api-versions.js';
+import { alterConfigsHandler, describeConfigsHandler, incrementalAlterConfigsHandler } from './configs.js';
+import { fetchHandler } from './fetch.js';
+import { initProducerIdHandler } from './init-producer-id.js';
+import type { ProducerIds } from '../producer-ids.js';
+import type { GroupCoordinator } from '../group/coordinator.js';
+import { groupHandlers } from './groups.js';
+import { listOffsetsHandler } from './list-offsets.js';
+import { metadataHandler } from './metadata.js';
+import { produceHandler } from './produce.js';
+import { createPartitionsHandler, createTopicsHandler, deleteRecordsHandler, deleteTopicsHandler } from './topics.js';
+
+export function createHandlers(producerIds: ProducerIds, groups: GroupCoordinator): Map<number, ApiHandler> {
+  const handlers = new Map<number, ApiHandler>();
+  const add = (handler: ApiHandler) => handlers.set(handler.apiKey, handler);
+  for (const handler of [
+    produceHandler,
+    fetchHandler,
+    listOffsetsHandler,
+    metadataHandler,
+    createTopicsHandler,
+    deleteTopicsHandler,
+    deleteRecordsHandler,
+    describeConfigsHandler,
+    alterConfigsHandler,
+    createPartitionsHandler,
+    incrementalAlterConfigsHandler,
+    initProducerIdHandler(producerIds),
+  ]) {
+    add(handler);
+  }
+  for (const handler of groupHandlers(groups)) add(handler);
+  add(apiVersionsHandler(() => [...handlers.values()].map(({ apiKey, minVersion, maxVersion }) => ({ apiKey, minVersion, maxVersion }))));
+  return handlers;
+}

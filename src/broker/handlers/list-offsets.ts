@@ -1,0 +1,60 @@
+// ListOffsets (2): earliest (-2), latest (-1), the record with the largest timestamp (-3,
+// KIP-734), or the first record at or after a timestamp. v0 answers in its old shape, a list of offsets.
+import { ApiKey } from '../../protocol/api-keys.js';
+import type { Log } from '../../storage/log.js';
+import type { ApiHandler } from '../handler.js';
+import { NONE, errorCodeOf } from './errors.js';
+
+export const LATEST_TIMESTAMP = -1;
+export const EARLIEST_TIMESTAMP = -2;
+export const MAX_TIMESTAMP = -3;
+/** Tiered storage's earliest-local (-4) and earliest-pending-upload (-5): all of our log is local. */
+const EARLIEST_LOCAL_TIMESTAMP = -4;
+
+interface ListOffsetsRequest {
+  replicaId: number;
+  isolationLevel: number;
+  topics: Array<{ name: string; partitions: Array<{ partitionIndex: number; timestamp: number; maxNumOffsets: number }> }>;
+}
+
+export const listOffsetsHandler: ApiHandler<ListOffsetsRequest> = {
+  apiKey: ApiKey.ListOffsets,
+  minVersion: 0,
+  maxVersion: 9,
+  handle({ broker, header }, request) {
+    const topics = request.topics.map((topic) => ({
+      name: topic.name,
+      partitions: topic.partitions.map(({ partitionIndex, timestamp }) => {
+        try {
+          const log = broker.engine.partitionLog(topic.name, partitionIndex);
+          const found = lookup(log, timestamp);
+          return {
+            partitionIndex,
+            errorCode: NONE,
+            oldStyleOffsets: header.apiVersion === 0 && found.offset >= 0 ? [found.offset] : [],
+            timestamp: found.timestamp,
+            offset: found.offset,
+            leaderEpoch: -1,
+          };
+        } catch (error) {
+          return { partitionIndex, errorCode: errorCodeOf(error), oldStyleOffsets: [], timestamp: -1, offset: -1, leaderEpoch: -1 };
+        }
+      }),
+    }));
+    return { throttleTimeMs: 0, topics };
+  },
+};
+
+function lookup(log: Log, timestamp: number): { offset: number; timestamp: number } {
+  switch (timestamp) {
+    case LATEST_TIMESTAMP:
+      return { offset: log.highWatermark, timestamp: -1 };
+    case EARLIEST_TIMESTAMP:
+    case EARLIEST_LOCAL_TIMESTAMP:
+      return { offset: log.logStartOffset, timestamp: -1 };
+    case MAX_TIMESTAMP:
+      return log.maxTimestampAndOffset() ?? { offset: -1, timestamp: -1 };
+    default:
+      return log.offsetForTimestamp(timestamp) ?? { offset: -1, timestamp: -1 };
+  }
+}

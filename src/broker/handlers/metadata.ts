@@ -1,0 +1,82 @@
+// Metadata (3): this broker as the whole cluster, every partition led by it, and auto-creation
+// of unknown topics when auto.create.topics.enable is set and the client allows it (v4+).
+import { KafkaErrorCode, SluiceError } from '../../errors.js';
+import { isInternalTopic, isValidTopicName } from '../../engine/topic-name.js';
+import { ApiKey } from '../../protocol/api-keys.js';
+import type { ApiHandler, BrokerContext } from '../handler.js';
+import { NONE, errorCodeOf } from './errors.js';
+
+/** Kafka's zero UUID: "no topic id". */
+export const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
+
+interface MetadataRequest {
+  topics: Array<{ topicId: string | null; name: string | null }> | null;
+  allowAutoTopicCreation: boolean;
+}
+
+export const metadataHandler: ApiHandler<MetadataRequest> = {
+  apiKey: ApiKey.Metadata,
+  minVersion: 0,
+  maxVersion: 12,
+  async handle({ broker, header }, request) {
+    const { engine, settings } = broker;
+    // v0 asks for every topic with an empty list; v1+ with a null one.
+    const all = request.topics === null || (header.apiVersion === 0 && request.topics.length === 0);
+    const allowAutoCreate = header.apiVersion < 4 || request.allowAutoTopicCreation;
+    const names = all
+      ? engine.listTopics()
+      : request.topics!.map((topic) => topic.name ?? (topic.topicId ? engine.topicNameById(topic.topicId) ?? null : null));
+    const topics = [];
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i];
+      if (name === null || name === undefined) {
+        topics.push(topicError(KafkaErrorCode.UNKNOWN_TOPIC_ID, null, request.topics?.[i]?.topicId ?? ZERO_UUID));
+        continue;
+      }
+      topics.push(await describeTopic(broker, name, allowAutoCreate && settings.autoCreateTopics));
+    }
+    return {
+      throttleTimeMs: 0,
+      brokers: [{ nodeId: settings.nodeId, host: settings.advertisedHost, port: broker.advertisedPort(), rack: null }],
+      clusterId: broker.clusterId,
+      controllerId: settings.nodeId,
+      topics,
+      clusterAuthorizedOperations: -2147483648,
+    };
+  },
+};
+
+async function describeTopic(broker: BrokerContext, name: string, autoCreate: boolean) {
+  const { engine, settings } = broker;
+  if (!isValidTopicName(name)) return topicError(KafkaErrorCode.INVALID_TOPIC_EXCEPTION, name, ZERO_UUID);
+  if (!engine.hasTopic(name)) {
+    if (!autoCreate) return topicError(KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION, name, ZERO_UUID);
+    try {
+      await engine.createTopic(name, { partitions: settings.numPartitions });
+    } catch (error) {
+      if (!(error instanceof SluiceError && error.code === 'TOPIC_ALREADY_EXISTS')) return topicError(errorCodeOf(error), name, ZERO_UUID);
+    }
+    // Kafka answers the creating request with LEADER_NOT_AVAILABLE; ours is ready at once.
+  }
+  const description = engine.describeTopic(name);
+  return {
+    errorCode: NONE,
+    name,
+    topicId: description.id,
+    isInternal: isInternalTopic(name),
+    partitions: description.partitions.map(({ partition }) => ({
+      errorCode: NONE,
+      partitionIndex: partition,
+      leaderId: settings.nodeId,
+      leaderEpoch: 0,
+      replicaNodes: [settings.nodeId],
+      isrNodes: [settings.nodeId],
+      offlineReplicas: [],
+    })),
+    topicAuthorizedOperations: -2147483648,
+  };
+}
+
+function topicError(errorCode: number, name: string | null, topicId: string) {
+  return { errorCode, name, topicId, isInternal: false, partitions: [], topicAuthorizedOperations: -2147483648 };
+}

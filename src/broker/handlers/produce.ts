@@ -1,0 +1,63 @@
+// Produce (0): producer-encoded batches are appended as they arrive (validated per batch, offsets
+// stamped in place), so the bytes in the request frame are the bytes written to the .log.
+// acks=0 gets no response; acks=1 and acks=-1 are answered once the leader (this broker, the
+// whole ISR of a single-replica partition) has appended.
+import { KafkaErrorCode, SluiceError } from '../../errors.js';
+import { ApiKey } from '../../protocol/api-keys.js';
+import type { ApiHandler, BrokerContext } from '../handler.js';
+import { NONE, errorCodeOf, errorMessageOf } from './errors.js';
+
+interface ProduceRequest {
+  transactionalId: string | null;
+  acks: number;
+  timeoutMs: number;
+  topicData: Array<{ name: string; partitionData: Array<{ index: number; records: Buffer | null }> }>;
+}
+
+/** Produce v0-v2 carry the pre-0.11 message format, which sluice does not store (Kafka 4 neither). */
+const FIRST_RECORD_BATCH_VERSION = 3;
+
+export const produceHandler: ApiHandler<ProduceRequest> = {
+  apiKey: ApiKey.Produce,
+  // v0-v2 are advertised, as Kafka 4.0 does, because librdkafka expects them; they are refused per partition.
+  minVersion: 0,
+  maxVersion: 11,
+  async handle({ broker, header }, request) {
+    const { acks } = request;
+    const responses = [];
+    for (const topic of request.topicData) {
+      const partitionResponses = [];
+      for (const { index, records } of topic.partitionData) {
+        let errorCode: number = NONE;
+        let errorMessage: string | null = null;
+        let result = { baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
+        if (header.apiVersion < FIRST_RECORD_BATCH_VERSION) errorCode = KafkaErrorCode.UNSUPPORTED_VERSION;
+        else if (acks !== 0 && acks !== 1 && acks !== -1) errorCode = KafkaErrorCode.INVALID_REQUIRED_ACKS;
+        else {
+          try {
+            result = await append(broker, topic.name, index, records, acks);
+          } catch (error) {
+            errorCode = errorCodeOf(error);
+            errorMessage = errorMessageOf(error);
+          }
+        }
+        partitionResponses.push({ index, errorCode, ...result, recordErrors: [], errorMessage });
+      }
+      responses.push({ name: topic.name, partitionResponses });
+    }
+    return acks === 0 ? null : { responses, throttleTimeMs: 0 };
+  },
+};
+
+async function append(broker: BrokerContext, topic: string, partition: number, records: Buffer | null, acks: number) {
+  const { engine, metrics } = broker;
+  const log = engine.partitionLog(topic, partition);
+  if (records === null || records.length === 0) throw new SluiceError('CORRUPT_MESSAGE', 'Produce request without records');
+  if (acks === -1 && log.currentConfig.minInsyncReplicas > 1) {
+    // One broker is the whole ISR: a topic that asks for more in-sync replicas cannot be written.
+    throw new SluiceError('NOT_ENOUGH_REPLICAS', `min.insync.replicas is ${log.currentConfig.minInsyncReplicas} but the ISR has 1 member`);
+  }
+  const appended = await engine.appendBatches(topic, partition, records);
+  metrics.messagesIn += appended.recordCount;
+  return { baseOffset: appended.baseOffset, logAppendTimeMs: appended.logAppendTime, logStartOffset: log.logStartOffset };
+}

@@ -1,0 +1,157 @@
+// CreateTopics (19), DeleteTopics (20), CreatePartitions (37): topic administration through the
+// engine, with Kafka's error codes per topic.
+import { SluiceError } from '../../errors.js';
+import { ApiKey } from '../../protocol/api-keys.js';
+import { isInternalTopic } from '../../engine/topic-name.js';
+import type { ApiHandler, BrokerContext } from '../handler.js';
+import { NONE, errorCodeOf, errorMessageOf } from './errors.js';
+import { ZERO_UUID } from './metadata.js';
+import { CONFIG_SOURCE } from './configs.js';
+
+interface CreateTopicsRequest {
+  topics: Array<{
+    name: string;
+    numPartitions: number;
+    replicationFactor: number;
+    assignments: Array<{ partitionIndex: number; brokerIds: number[] }>;
+    configs: Array<{ name: string; value: string | null }>;
+  }>;
+  timeoutMs: number;
+  validateOnly: boolean;
+}
+
+export const createTopicsHandler: ApiHandler<CreateTopicsRequest> = {
+  apiKey: ApiKey.CreateTopics,
+  minVersion: 0,
+  maxVersion: 7,
+  async handle({ broker }, request) {
+    const topics = [];
+    for (const topic of request.topics) {
+      try {
+        const partitions = partitionCount(broker, topic.numPartitions, topic.assignments);
+        const replicationFactor = topic.replicationFactor === -1 ? broker.settings.defaultReplicationFactor : topic.replicationFactor;
+        const config: Record<string, string> = {};
+        for (const { name, value } of topic.configs) if (value !== null) config[name] = value;
+        const created = await broker.engine.createTopic(topic.name, { partitions, replicationFactor, config, validateOnly: request.validateOnly });
+        topics.push({
+          name: topic.name,
+          topicId: request.validateOnly ? ZERO_UUID : created.id,
+          errorCode: NONE,
+          errorMessage: null,
+          numPartitions: partitions,
+          replicationFactor,
+          configs: Object.entries(created.config).map(([name, value]) => ({
+            name,
+            value,
+            readOnly: false,
+            configSource: name in created.overrides ? CONFIG_SOURCE.DYNAMIC_TOPIC_CONFIG : CONFIG_SOURCE.DEFAULT_CONFIG,
+            isSensitive: false,
+          })),
+        });
+      } catch (error) {
+        topics.push({ name: topic.name, topicId: ZERO_UUID, errorCode: errorCodeOf(error), errorMessage: errorMessageOf(error), numPartitions: -1, replicationFactor: -1, configs: null });
+      }
+    }
+    return { throttleTimeMs: 0, topics };
+  },
+};
+
+function partitionCount(broker: BrokerContext, numPartitions: number, assignments: CreateTopicsRequest['topics'][number]['assignments']): number {
+  if (assignments.length === 0) return numPartitions === -1 ? broker.settings.numPartitions : numPartitions;
+  if (numPartitions !== -1) throw new SluiceError('INVALID_REQUEST', 'Both numPartitions and a replica assignment were given.');
+  for (const { brokerIds } of assignments) {
+    if (brokerIds.length !== 1 || brokerIds[0] !== broker.settings.nodeId) {
+      throw new SluiceError('INVALID_REPLICATION_FACTOR', `Replica assignment [${brokerIds.join(',')}] names brokers other than ${broker.settings.nodeId}.`);
+    }
+  }
+  return assignments.length;
+}
+
+interface DeleteTopicsRequest {
+  topics: Array<{ name: string | null; topicId: string }>;
+  topicNames: string[];
+  timeoutMs: number;
+}
+
+export const deleteTopicsHandler: ApiHandler<DeleteTopicsRequest> = {
+  apiKey: ApiKey.DeleteTopics,
+  minVersion: 0,
+  maxVersion: 6,
+  async handle({ broker, header }, request) {
+    const targets = header.apiVersion >= 6 ? request.topics : request.topicNames.map((name) => ({ name, topicId: ZERO_UUID }));
+    const responses = [];
+    for (const target of targets) {
+      const name = target.name ?? broker.engine.topicNameById(target.topicId);
+      try {
+        if (name === undefined) throw new SluiceError('UNKNOWN_TOPIC_ID', `Unknown topic id ${target.topicId}`);
+        const topicId = broker.engine.topicId(name) ?? ZERO_UUID;
+        if (isInternalTopic(name)) throw new SluiceError('INVALID_REQUEST', `Topic ${name} is internal and cannot be deleted`);
+        await broker.engine.deleteTopic(name);
+        // The topic is gone either way: a failure to drop its committed offsets must not fail the delete.
+        await broker.groups.removeTopicOffsets(name).catch((error: unknown) => process.emitWarning(`sluice: offsets of ${name} not removed: ${String(error)}`));
+        responses.push({ name, topicId, errorCode: NONE, errorMessage: null });
+      } catch (error) {
+        responses.push({ name: name ?? null, topicId: target.topicId, errorCode: errorCodeOf(error), errorMessage: errorMessageOf(error) });
+      }
+    }
+    return { throttleTimeMs: 0, responses };
+  },
+};
+
+interface CreatePartitionsRequest {
+  topics: Array<{ name: string; count: number; assignments: Array<{ brokerIds: number[] }> | null }>;
+  timeoutMs: number;
+  validateOnly: boolean;
+}
+
+export const createPartitionsHandler: ApiHandler<CreatePartitionsRequest> = {
+  apiKey: ApiKey.CreatePartitions,
+  minVersion: 0,
+  maxVersion: 3,
+  async handle({ broker }, request) {
+    const results = [];
+    for (const { name, count } of request.topics) {
+      try {
+        const current = broker.engine.describeTopic(name).partitions.length;
+        if (count <= current) {
+          throw new SluiceError('INVALID_PARTITIONS', `Topic currently has ${current} partitions, which is higher than the requested ${count}.`);
+        }
+        if (!request.validateOnly) await broker.engine.createPartitions(name, count);
+        results.push({ name, errorCode: NONE, errorMessage: null });
+      } catch (error) {
+        results.push({ name, errorCode: errorCodeOf(error), errorMessage: errorMessageOf(error) });
+      }
+    }
+    return { throttleTimeMs: 0, results };
+  },
+};
+
+interface DeleteRecordsRequest {
+  topics: Array<{ name: string; partitions: Array<{ partitionIndex: number; offset: number }> }>;
+  timeoutMs: number;
+}
+
+/** DeleteRecords (21): offset -1 means the high watermark, as in Kafka. */
+export const deleteRecordsHandler: ApiHandler<DeleteRecordsRequest> = {
+  apiKey: ApiKey.DeleteRecords,
+  minVersion: 0,
+  maxVersion: 2,
+  async handle({ broker }, request) {
+    const topics = [];
+    for (const topic of request.topics) {
+      const partitions = [];
+      for (const { partitionIndex, offset } of topic.partitions) {
+        try {
+          const target = offset === -1 ? broker.engine.partitionLog(topic.name, partitionIndex).highWatermark : offset;
+          const lowWatermark = await broker.engine.deleteRecords(topic.name, partitionIndex, target);
+          partitions.push({ partitionIndex, lowWatermark, errorCode: NONE });
+        } catch (error) {
+          partitions.push({ partitionIndex, lowWatermark: -1, errorCode: errorCodeOf(error) });
+        }
+      }
+      topics.push({ name: topic.name, partitions });
+    }
+    return { throttleTimeMs: 0, topics };
+  },
+};
+

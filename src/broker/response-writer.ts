@@ -1,0 +1,147 @@
+// Writes a connection's responses in order. A response is a list of parts: Buffers (framing and
+// headers, encoded in JS) and FileRegions (record bytes in segment files). Responses of Buffers
+// alone go through socket.write; a response with regions goes through the addon's transmit(),
+// which sends the Buffers and sendfile()s the regions in order on the transfer thread, so record
+// bytes never pass through JS. Two rules keep the byte stream whole:
+//   - a transmit starts only once every earlier socket.write has completed (libuv's queue empty);
+//   - nothing is written while a transmit is pending: later responses wait their turn.
+import type net from 'node:net';
+
+import { binding, type FileRegion } from '../native/binding.js';
+import type { ResponseParts } from '../protocol/index.js';
+
+export interface TrafficCounters {
+  /** Bytes written from JS buffers (framing, headers, non-fetch bodies). */
+  bytesWrittenFromJs: number;
+  /** Record bytes sent from segment files by sendfile, never copied into JS. */
+  bytesSentZeroCopy: number;
+}
+
+function isRegion(part: Buffer | FileRegion): part is FileRegion {
+  return !Buffer.isBuffer(part);
+}
+
+interface Queued {
+  parts: ResponseParts;
+  /** Run once the transfer thread holds its own descriptors for the regions (or on drop). */
+  releases: ReadonlyArray<() => void>;
+}
+
+export class ResponseWriter {
+  private readonly queue: Queued[] = [];
+  private transmitting = false;
+  /** socket.write calls whose callback has not run yet. */
+  private pendingWrites = 0;
+  private closed = false;
+
+  constructor(
+    private readonly socket: net.Socket,
+    private readonly counters: TrafficCounters,
+    private readonly onError: (error: Error) => void,
+  ) {}
+
+  /**
+   * Queues a response. `releases` run once its file regions no longer need the segment files
+   * open: when the transfer thread has duplicated their descriptors, or when the response is dropped.
+   */
+  send(parts: ResponseParts, releases: ReadonlyArray<() => void> = []): void {
+    const queued = { parts, releases };
+    if (this.closed) {
+      release(queued);
+      return;
+    }
+    if (this.transmitting || this.queue.length > 0) {
+      this.queue.push(queued);
+      return;
+    }
+    this.dispatch(queued);
+  }
+
+  private dispatch(queued: Queued): void {
+    if (!queued.parts.some(isRegion)) {
+      this.write(queued.parts as Buffer[]);
+      release(queued);
+      return;
+    }
+    this.transmitting = true;
+    if (this.pendingWrites === 0) this.startTransmit(queued);
+    else this.queue.unshift(queued); // resumes from the last write's callback
+  }
+
+  private write(buffers: Buffer[]): void {
+    for (const buffer of buffers) this.counters.bytesWrittenFromJs += buffer.length;
+    this.pendingWrites++;
+    const done = (error?: Error | null) => {
+      this.pendingWrites--;
+      if (error) return; // the socket reports it through 'error'
+      if (this.pendingWrites === 0 && this.transmitting && !this.closed) {
+        const next = this.queue.shift();
+        if (next) this.startTransmit(next);
+      }
+    };
+    if (buffers.length === 1) {
+      this.socket.write(buffers[0]!, done);
+      return;
+    }
+    this.socket.cork();
+    for (let i = 0; i < buffers.length - 1; i++) this.socket.write(buffers[i]!);
+    this.socket.write(buffers[buffers.length - 1]!, done);
+    this.socket.uncork();
+  }
+
+  private startTransmit(queued: Queued): void {
+    const fd = socketFd(this.socket);
+    if (fd < 0) {
+      release(queued);
+      this.onError(new Error('the socket has no descriptor (closed, or not a TCP socket)'));
+      return;
+    }
+    const { parts } = queued;
+    for (const part of parts) {
+      if (isRegion(part)) this.counters.bytesSentZeroCopy += part.count;
+      else this.counters.bytesWrittenFromJs += part.length;
+    }
+    let transmitted: Promise<number>;
+    try {
+      transmitted = binding.transmit(fd, parts); // duplicates every descriptor before returning
+    } finally {
+      release(queued);
+    }
+    transmitted.then(
+      () => {
+        this.transmitting = false;
+        this.drainQueue();
+      },
+      (error: Error) => {
+        this.transmitting = false;
+        if (!this.closed) this.onError(error);
+      },
+    );
+  }
+
+  private drainQueue(): void {
+    while (!this.closed && !this.transmitting && this.queue.length > 0) this.dispatch(this.queue.shift()!);
+  }
+
+  /**
+   * Stops writing. Pending transfers on this socket are cancelled while its descriptor is still
+   * ours, so a stalled reader cannot keep the transfer thread's duplicate of it open.
+   */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const queued of this.queue.splice(0)) release(queued);
+    const fd = socketFd(this.socket);
+    if (this.transmitting && fd >= 0) binding.cancelTransfers(fd);
+  }
+}
+
+function release(queued: Queued): void {
+  for (const callback of queued.releases) callback();
+}
+
+/** A Node TCP socket's descriptor on Linux (`socket._handle.fd`), or -1. */
+export function socketFd(socket: net.Socket): number {
+  const handle = (socket as unknown as { _handle?: { fd?: number } | null })._handle;
+  return typeof handle?.fd === 'number' ? handle.fd : -1;
+}

@@ -1,0 +1,193 @@
+// The project's own client: bootstrap, cluster metadata, one connection per broker, and the
+// admin calls the CLI needs. Producer and Fetcher build on it. Kafka's error codes in responses
+// become SluiceErrors named after them.
+import { SluiceError, throwIfError } from '../errors.js';
+import { ApiKey } from '../protocol/api-keys.js';
+import { BrokerConnection } from './connection.js';
+
+export interface ClientOptions {
+  /** `host:port` of one or more brokers to bootstrap from. */
+  brokers: string[];
+  clientId?: string;
+  requestTimeoutMs?: number;
+}
+
+export interface BrokerNode {
+  nodeId: number;
+  host: string;
+  port: number;
+}
+
+export interface TopicMetadata {
+  name: string;
+  topicId: string;
+  isInternal: boolean;
+  partitions: Array<{ partition: number; leader: number; replicas: number[]; isr: number[] }>;
+}
+
+export interface ClusterMetadata {
+  clusterId: string | null;
+  controllerId: number;
+  brokers: BrokerNode[];
+  topics: TopicMetadata[];
+}
+
+export interface NewTopic {
+  name: string;
+  partitions?: number;
+  replicationFactor?: number;
+  configs?: Record<string, string>;
+}
+
+export function parseBrokerAddress(address: string): { host: string; port: number } {
+  const match = /^\[?([^\]]*?)\]?:(\d+)$/.exec(address.trim());
+  if (!match) return { host: address.trim() || 'localhost', port: 9092 };
+  return { host: match[1] || 'localhost', port: Number(match[2]) };
+}
+
+export class KafkaClient {
+  private readonly connections = new Map<number, Promise<BrokerConnection>>();
+  private bootstrap: BrokerConnection | undefined;
+  private nodes = new Map<number, BrokerNode>();
+  private leaders = new Map<string, number[]>();
+  private closed = false;
+
+  private constructor(private readonly options: ClientOptions) {}
+
+  static async connect(options: ClientOptions): Promise<KafkaClient> {
+    const client = new KafkaClient(options);
+    const errors: string[] = [];
+    for (const address of options.brokers) {
+      try {
+        client.bootstrap = await BrokerConnection.connect({ ...parseBrokerAddress(address), clientId: options.clientId, requestTimeoutMs: options.requestTimeoutMs });
+        break;
+      } catch (error) {
+        errors.push((error as Error).message);
+      }
+    }
+    if (!client.bootstrap) throw new SluiceError('NETWORK_EXCEPTION', `No broker reachable: ${errors.join('; ')}`);
+    await client.metadata([]);
+    return client;
+  }
+
+  /** Any connection: for requests every broker can answer. */
+  async anyConnection(): Promise<BrokerConnection> {
+    if (this.bootstrap && !this.bootstrap.isClosed) return this.bootstrap;
+    const [first] = this.nodes.values();
+    if (!first) throw new SluiceError('NETWORK_EXCEPTION', 'No broker known');
+    return this.connectionTo(first.nodeId);
+  }
+
+  async connectionTo(nodeId: number): Promise<BrokerConnection> {
+    const cached = this.connections.get(nodeId);
+    if (cached) {
+      const connection = await cached.catch(() => undefined);
+      if (connection && !connection.isClosed) return connection;
+    }
+    const node = this.nodes.get(nodeId);
+    if (!node) throw new SluiceError('LEADER_NOT_AVAILABLE', `Unknown broker ${nodeId}`);
+    const connecting = BrokerConnection.connect({ host: node.host, port: node.port, clientId: this.options.clientId, requestTimeoutMs: this.options.requestTimeoutMs });
+    this.connections.set(nodeId, connecting);
+    return connecting;
+  }
+
+  /** Metadata for `topics` (undefined: every topic); refreshes the leader cache. */
+  async metadata(topics?: string[], allowAutoTopicCreation = false): Promise<ClusterMetadata> {
+    const connection = await this.anyConnection();
+    const response = await connection.request(ApiKey.Metadata, {
+      topics: topics === undefined ? null : topics.map((name) => ({ name, topicId: '00000000-0000-0000-0000-000000000000' })),
+      allowAutoTopicCreation,
+      includeClusterAuthorizedOperations: false,
+      includeTopicAuthorizedOperations: false,
+    });
+    const metadata: ClusterMetadata = {
+      clusterId: response.clusterId ?? null,
+      controllerId: response.controllerId,
+      brokers: response.brokers.map((b: BrokerNode) => ({ nodeId: b.nodeId, host: b.host, port: b.port })),
+      topics: [],
+    };
+    for (const node of metadata.brokers) this.nodes.set(node.nodeId, node);
+    for (const topic of response.topics) {
+      throwIfError(topic.errorCode, `Metadata for topic ${topic.name}`);
+      const partitions = topic.partitions
+        .map((p: any) => ({ partition: p.partitionIndex, leader: p.leaderId, replicas: p.replicaNodes, isr: p.isrNodes }))
+        .sort((a: { partition: number }, b: { partition: number }) => a.partition - b.partition);
+      metadata.topics.push({ name: topic.name, topicId: topic.topicId, isInternal: topic.isInternal, partitions });
+      this.leaders.set(topic.name, partitions.map((p: { leader: number }) => p.leader));
+    }
+    return metadata;
+  }
+
+  /** Partition count of a topic (from the cache, else fresh metadata). */
+  async partitionCount(topic: string): Promise<number> {
+    if (!this.leaders.has(topic)) await this.metadata([topic]);
+    return this.leaders.get(topic)!.length;
+  }
+
+  async leaderConnection(topic: string, partition: number): Promise<BrokerConnection> {
+    if (!this.leaders.has(topic)) await this.metadata([topic]);
+    const leader = this.leaders.get(topic)?.[partition];
+    if (leader === undefined || leader < 0) throw new SluiceError('UNKNOWN_TOPIC_OR_PARTITION', `No leader for ${topic}-${partition}`);
+    return this.connectionTo(leader);
+  }
+
+  async createTopics(topics: NewTopic[], validateOnly = false): Promise<void> {
+    const connection = await this.anyConnection();
+    const response = await connection.request(ApiKey.CreateTopics, {
+      topics: topics.map((t) => ({
+        name: t.name,
+        numPartitions: t.partitions ?? -1,
+        replicationFactor: t.replicationFactor ?? -1,
+        assignments: [],
+        configs: Object.entries(t.configs ?? {}).map(([name, value]) => ({ name, value })),
+      })),
+      timeoutMs: 30_000,
+      validateOnly,
+    });
+    for (const topic of response.topics) throwIfError(topic.errorCode, `Create topic ${topic.name}`, topic.errorMessage);
+  }
+
+  async deleteTopics(names: string[]): Promise<void> {
+    const connection = await this.anyConnection();
+    const response = await connection.request(ApiKey.DeleteTopics, {
+      topicNames: names,
+      topics: names.map((name) => ({ name, topicId: '00000000-0000-0000-0000-000000000000' })),
+      timeoutMs: 30_000,
+    });
+    for (const topic of response.responses) throwIfError(topic.errorCode, `Delete topic ${topic.name}`, topic.errorMessage);
+    for (const name of names) this.leaders.delete(name);
+  }
+
+  /** ListOffsets: -1 latest, -2 earliest, or the first offset at or after a timestamp (-1 when none). */
+  async listOffset(topic: string, partition: number, timestamp: number): Promise<number> {
+    const connection = await this.leaderConnection(topic, partition);
+    const response = await connection.request(ApiKey.ListOffsets, {
+      replicaId: -1,
+      isolationLevel: 0,
+      topics: [{ name: topic, partitions: [{ partitionIndex: partition, currentLeaderEpoch: -1, timestamp, maxNumOffsets: 1 }] }],
+    });
+    const answer = response.topics[0].partitions[0];
+    throwIfError(answer.errorCode, `List offsets of ${topic}-${partition}`);
+    return answer.offset ?? answer.oldStyleOffsets?.[0] ?? -1;
+  }
+
+  /** Effective topic configs, by name. */
+  async describeTopicConfigs(topic: string): Promise<Record<string, { value: string | null; source: number }>> {
+    const connection = await this.anyConnection();
+    const response = await connection.request(ApiKey.DescribeConfigs, {
+      resources: [{ resourceType: 2, resourceName: topic, configurationKeys: null }],
+      includeSynonyms: false,
+      includeDocumentation: false,
+    });
+    const result = response.results[0];
+    throwIfError(result.errorCode, `Describe configs of ${topic}`, result.errorMessage);
+    return Object.fromEntries(result.configs.map((c: any) => [c.name, { value: c.value, source: c.configSource }]));
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.bootstrap?.close();
+    for (const connecting of this.connections.values()) void connecting.then((c) => c.close(), () => {});
+  }
+}

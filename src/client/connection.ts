@@ -1,0 +1,160 @@
+// One TCP connection to a broker: requests go out framed by the protocol codec, responses are
+// matched to them by correlation id. On connect it asks ApiVersions and from then on speaks, per
+// API, the highest version both sides know (Kafka's client rule).
+import net from 'node:net';
+
+import { SluiceError } from '../errors.js';
+import { FrameDecoder, decodeResponse, encodeRequest, isSupported, type RequestHeader } from '../protocol/index.js';
+import { ApiKey } from '../protocol/api-keys.js';
+
+export interface ConnectionOptions {
+  host: string;
+  port: number;
+  clientId?: string;
+  /** Fail the connect after this long (default 10 s). */
+  connectTimeoutMs?: number;
+  /** Fail a request that has no response after this long (default 30 s, Kafka's request.timeout.ms). */
+  requestTimeoutMs?: number;
+}
+
+interface Pending {
+  header: RequestHeader;
+  resolve: (body: any) => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+/** Responses larger than this are refused (Kafka's clients accept up to 100 MB as well). */
+const RESPONSE_BYTES_MAX = 100 * 1024 * 1024;
+/** The ApiVersions version every broker since Kafka 2.4 answers; older ones fall back to v0. */
+const API_VERSIONS_VERSION = 3;
+
+export class BrokerConnection {
+  private readonly socket: net.Socket;
+  private readonly decoder = new FrameDecoder(RESPONSE_BYTES_MAX);
+  private readonly pending = new Map<number, Pending>();
+  private nextCorrelationId = 1;
+  private versions = new Map<number, number>();
+  private closedError: Error | undefined;
+  readonly clientId: string;
+
+  private constructor(socket: net.Socket, private readonly options: ConnectionOptions) {
+    this.socket = socket;
+    this.clientId = options.clientId ?? 'sluice';
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (error) => this.fail(error));
+    socket.on('close', () => this.fail(new SluiceError('NETWORK_EXCEPTION', `Connection to ${options.host}:${options.port} closed`)));
+  }
+
+  static async connect(options: ConnectionOptions): Promise<BrokerConnection> {
+    const socket = await new Promise<net.Socket>((resolve, reject) => {
+      const socket = net.connect({ host: options.host, port: options.port });
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new Error(`Connection to ${options.host}:${options.port} timed out`));
+      }, options.connectTimeoutMs ?? 10_000);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        resolve(socket);
+      });
+      socket.once('error', (error) => {
+        clearTimeout(timer);
+        reject(Object.assign(new Error(`Cannot connect to ${options.host}:${options.port}: ${error.message}`), { code: (error as NodeJS.ErrnoException).code }));
+      });
+    });
+    const connection = new BrokerConnection(socket, options);
+    try {
+      await connection.negotiateVersions();
+    } catch (error) {
+      connection.close();
+      throw error;
+    }
+    return connection;
+  }
+
+  private async negotiateVersions(): Promise<void> {
+    const response = await this.send(ApiKey.ApiVersions, API_VERSIONS_VERSION, { clientSoftwareName: 'sluice', clientSoftwareVersion: '0.1.0' });
+    for (const { apiKey, minVersion, maxVersion } of response.apiKeys as Array<{ apiKey: number; minVersion: number; maxVersion: number }>) {
+      for (let version = maxVersion; version >= minVersion; version--) {
+        if (isSupported(apiKey, version)) {
+          this.versions.set(apiKey, version);
+          break;
+        }
+      }
+    }
+  }
+
+  /** The version this connection speaks for `apiKey`, or undefined when the broker lacks it. */
+  versionOf(apiKey: number): number | undefined {
+    return this.versions.get(apiKey);
+  }
+
+  /** Sends a request at the negotiated version (or `version`) and resolves with the response body. */
+  request<T = any>(apiKey: number, body: object, version?: number): Promise<T> {
+    const chosen = version ?? this.versions.get(apiKey);
+    if (chosen === undefined) return Promise.reject(new SluiceError('UNSUPPORTED_VERSION', `The broker does not support API ${apiKey}`));
+    return this.send(apiKey, chosen, body);
+  }
+
+  /** Sends a request that gets no response (Produce with acks=0); resolves once it is written. */
+  sendOnly(apiKey: number, body: object): Promise<void> {
+    const version = this.versions.get(apiKey)!;
+    const header = { apiKey, apiVersion: version, correlationId: this.nextCorrelationId++, clientId: this.clientId };
+    return new Promise((resolve, reject) => this.socket.write(encodeRequest(header, body), (error) => (error ? reject(error) : resolve())));
+  }
+
+  private send(apiKey: number, apiVersion: number, body: object): Promise<any> {
+    if (this.closedError) return Promise.reject(this.closedError);
+    const header: RequestHeader = { apiKey, apiVersion, correlationId: this.nextCorrelationId++, clientId: this.clientId };
+    if (this.nextCorrelationId > 0x7fffffff) this.nextCorrelationId = 1;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(header.correlationId);
+        reject(new SluiceError('REQUEST_TIMED_OUT', `No response to API ${apiKey} v${apiVersion} within ${this.options.requestTimeoutMs ?? 30_000} ms`));
+      }, this.options.requestTimeoutMs ?? 30_000);
+      timer.unref();
+      this.pending.set(header.correlationId, { header, resolve, reject, timer });
+      this.socket.write(encodeRequest(header, body));
+    });
+  }
+
+  private onData(chunk: Buffer): void {
+    try {
+      this.decoder.push(chunk);
+      for (let frame = this.decoder.next(); frame !== null; frame = this.decoder.next()) {
+        const correlationId = frame.readInt32BE(0);
+        const pending = this.pending.get(correlationId);
+        if (!pending) continue; // a response to a request that timed out
+        this.pending.delete(correlationId);
+        clearTimeout(pending.timer);
+        try {
+          pending.resolve(decodeResponse(pending.header, frame).body);
+        } catch (error) {
+          pending.reject(error as Error);
+        }
+      }
+    } catch (error) {
+      this.fail(error as Error);
+      this.socket.destroy();
+    }
+  }
+
+  private fail(error: Error): void {
+    if (!this.closedError) this.closedError = error;
+    for (const pending of this.pending.values()) {
+      clearTimeout(pending.timer);
+      pending.reject(error);
+    }
+    this.pending.clear();
+  }
+
+  get isClosed(): boolean {
+    return this.closedError !== undefined;
+  }
+
+  close(): void {
+    this.fail(new SluiceError('ENGINE_CLOSED', 'Connection closed'));
+    this.socket.destroy();
+  }
+}

@@ -1,0 +1,263 @@
+// The group APIs' handlers, called with real wire bytes: each request is encoded and decoded by the
+// protocol codec, handled with a fake RequestContext, and the response encoded and decoded again,
+// so that field names and per-version differences are checked against the codec's schemas.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+import { Engine } from '../../src/engine/engine.js';
+import { KafkaErrorCode as E } from '../../src/errors.js';
+import { GroupCoordinator } from '../../src/broker/group/coordinator.js';
+import type { ApiHandler, BrokerContext, RequestContext } from '../../src/broker/handler.js';
+import { groupHandlers } from '../../src/broker/handlers/groups.js';
+import { ApiKey } from '../../src/protocol/api-keys.js';
+import { decodeRequest, decodeResponse, encodeRequest, encodeResponse, readRequestHeader, type RequestHeader } from '../../src/protocol/index.js';
+import { tempDir } from '../helpers.js';
+
+let engine: Engine;
+let coordinator: GroupCoordinator;
+let handlers: Map<number, ApiHandler>;
+
+const broker = {
+  settings: { nodeId: 3, advertisedHost: 'broker.example' },
+  advertisedPort: () => 19092,
+} as unknown as BrokerContext;
+
+beforeEach(async () => {
+  engine = await Engine.open({ dataDir: tempDir() });
+  coordinator = await GroupCoordinator.open(engine, { 'group.initial.rebalance.delay.ms': 0, 'group.min.session.timeout.ms': 10 });
+  handlers = new Map(groupHandlers(coordinator).map((handler) => [handler.apiKey, handler]));
+});
+
+afterEach(async () => {
+  await coordinator.close();
+  await engine.close();
+});
+
+/** Encodes `body` as a request of `apiKey` v`apiVersion`, handles it, and decodes the response as a client would. */
+async function call(apiKey: number, apiVersion: number, body: object, clientId: string | null = 'test-client'): Promise<any> {
+  const handler = handlers.get(apiKey)!;
+  expect(apiVersion).toBeGreaterThanOrEqual(handler.minVersion);
+  expect(apiVersion).toBeLessThanOrEqual(handler.maxVersion);
+  const frame = encodeRequest({ apiKey, apiVersion, correlationId: 41, clientId }, body).subarray(4);
+  const { header, bodyOffset } = readRequestHeader(frame);
+  const context: RequestContext = { broker, header: header as RequestHeader, clientHost: '10.0.0.7', onResponseSent: () => {} };
+  const response = await handler.handle(context, decodeRequest(header, frame, bodyOffset));
+  const bytes = Buffer.concat(encodeResponse(header, response!) as Buffer[]).subarray(4);
+  const { correlationId, body: decoded } = decodeResponse(header, bytes);
+  expect(correlationId).toBe(41);
+  return decoded;
+}
+
+const metadata = Buffer.from([0, 1, 0, 0, 0, 1, 0, 1, 116, 0, 0, 0, 0]);
+const joinBody = (overrides: object = {}) => ({
+  groupId: 'g',
+  sessionTimeoutMs: 10_000,
+  rebalanceTimeoutMs: 10_000,
+  memberId: '',
+  groupInstanceId: null,
+  protocolType: 'consumer',
+  protocols: [{ name: 'range', metadata }],
+  ...overrides,
+});
+
+describe('FindCoordinator', () => {
+  it('names this broker for groups and transactional ids, one key (v0-3) or a batch (v4+)', async () => {
+    for (const version of [0, 1, 2, 3]) {
+      const response = await call(ApiKey.FindCoordinator, version, { key: 'g', keyType: 0 });
+      expect(response).toMatchObject({ errorCode: E.NONE, nodeId: 3, host: 'broker.example', port: 19092 });
+    }
+    expect(await call(ApiKey.FindCoordinator, 1, { key: 'txn', keyType: 1 })).toMatchObject({ errorCode: E.NONE, nodeId: 3 });
+    const batch = await call(ApiKey.FindCoordinator, 4, { keyType: 0, coordinatorKeys: ['a', 'b'] });
+    expect(batch.coordinators).toEqual([
+      { key: 'a', nodeId: 3, host: 'broker.example', port: 19092, errorCode: E.NONE, errorMessage: null },
+      { key: 'b', nodeId: 3, host: 'broker.example', port: 19092, errorCode: E.NONE, errorMessage: null },
+    ]);
+    const share = await call(ApiKey.FindCoordinator, 6, { keyType: 2, coordinatorKeys: ['s'] });
+    expect(share.coordinators[0]).toMatchObject({ key: 's', errorCode: E.INVALID_REQUEST, nodeId: -1 });
+  });
+});
+
+describe('JoinGroup, SyncGroup, Heartbeat, LeaveGroup', () => {
+  it('v0: a member is created directly; v7+ error responses have a null protocol name', async () => {
+    const joined = await call(ApiKey.JoinGroup, 0, joinBody());
+    expect(joined).toMatchObject({ errorCode: E.NONE, generationId: 1, protocolName: 'range' });
+    expect(joined.memberId).toMatch(/^test-client-/);
+    expect(joined.leader).toBe(joined.memberId);
+    expect(joined.members).toEqual([{ memberId: joined.memberId, groupInstanceId: null, metadata }]);
+    expect(coordinator.describeGroup('g').members[0]).toMatchObject({ clientId: 'test-client', clientHost: '/10.0.0.7' });
+
+    const refusedOld = await call(ApiKey.JoinGroup, 6, joinBody({ protocolType: 'other' }));
+    expect(refusedOld).toMatchObject({ errorCode: E.INCONSISTENT_GROUP_PROTOCOL, protocolName: '', generationId: -1 });
+    const refusedNew = await call(ApiKey.JoinGroup, 9, joinBody({ protocolType: 'other' }));
+    expect(refusedNew).toMatchObject({ errorCode: E.INCONSISTENT_GROUP_PROTOCOL, protocolName: null, protocolType: null, skipAssignment: false });
+  });
+
+  it('v4+: MEMBER_ID_REQUIRED, then the whole protocol at the newest versions', async () => {
+    const first = await call(ApiKey.JoinGroup, 9, joinBody({ reason: 'starting' }), null);
+    expect(first.errorCode).toBe(E.MEMBER_ID_REQUIRED);
+    // A null client id makes a member id with an empty prefix, as in Kafka.
+    expect(first.memberId).toMatch(/^-[0-9a-f-]{36}$/);
+    const joined = await call(ApiKey.JoinGroup, 9, joinBody({ memberId: first.memberId }), null);
+    expect(joined).toMatchObject({ errorCode: E.NONE, generationId: 1, protocolType: 'consumer', protocolName: 'range', leader: first.memberId, skipAssignment: false });
+
+    const synced = await call(ApiKey.SyncGroup, 5, {
+      groupId: 'g',
+      generationId: 1,
+      memberId: joined.memberId,
+      groupInstanceId: null,
+      protocolType: 'consumer',
+      protocolName: 'range',
+      assignments: [{ memberId: joined.memberId, assignment: Buffer.from('assigned') }],
+    });
+    expect(synced).toEqual({ throttleTimeMs: 0, errorCode: E.NONE, protocolType: 'consumer', protocolName: 'range', assignment: Buffer.from('assigned') });
+    expect(await call(ApiKey.Heartbeat, 4, { groupId: 'g', generationId: 1, memberId: joined.memberId, groupInstanceId: null })).toEqual({ throttleTimeMs: 0, errorCode: E.NONE });
+    expect((await call(ApiKey.Heartbeat, 0, { groupId: 'g', generationId: 2, memberId: joined.memberId })).errorCode).toBe(E.ILLEGAL_GENERATION);
+
+    const left = await call(ApiKey.LeaveGroup, 5, { groupId: 'g', members: [{ memberId: joined.memberId, groupInstanceId: null, reason: 'bye' }, { memberId: 'x', groupInstanceId: null }] });
+    expect(left).toEqual({
+      throttleTimeMs: 0,
+      errorCode: E.NONE,
+      members: [
+        { memberId: joined.memberId, groupInstanceId: null, errorCode: E.NONE },
+        { memberId: 'x', groupInstanceId: null, errorCode: E.UNKNOWN_MEMBER_ID },
+      ],
+    });
+    expect(coordinator.describeGroup('g').groupState).toBe('Empty');
+  });
+
+  it('SyncGroup v0 and LeaveGroup v0-2 carry the single member error at the top', async () => {
+    const joined = await call(ApiKey.JoinGroup, 3, joinBody());
+    const synced = await call(ApiKey.SyncGroup, 0, { groupId: 'g', generationId: 1, memberId: joined.memberId, assignments: [{ memberId: joined.memberId, assignment: Buffer.from('a') }] });
+    expect(synced).toMatchObject({ errorCode: E.NONE, assignment: Buffer.from('a') });
+    expect((await call(ApiKey.LeaveGroup, 0, { groupId: 'g', memberId: 'unknown' })).errorCode).toBe(E.UNKNOWN_MEMBER_ID);
+    expect((await call(ApiKey.LeaveGroup, 2, { groupId: 'g', memberId: joined.memberId })).errorCode).toBe(E.NONE);
+  });
+
+  it('static members (v5+): a restart keeps the generation and fences the old id', async () => {
+    const joined = await call(ApiKey.JoinGroup, 5, joinBody({ groupInstanceId: 'pod-0' }));
+    expect(joined.members).toEqual([{ memberId: joined.memberId, groupInstanceId: 'pod-0', metadata }]);
+    await call(ApiKey.SyncGroup, 3, { groupId: 'g', generationId: 1, memberId: joined.memberId, groupInstanceId: 'pod-0', assignments: [] });
+    const restarted = await call(ApiKey.JoinGroup, 5, joinBody({ groupInstanceId: 'pod-0' }));
+    expect(restarted).toMatchObject({ errorCode: E.NONE, generationId: 1, leader: joined.memberId, members: [] });
+    expect((await call(ApiKey.Heartbeat, 3, { groupId: 'g', generationId: 1, memberId: joined.memberId, groupInstanceId: 'pod-0' })).errorCode).toBe(E.FENCED_INSTANCE_ID);
+    const description = await call(ApiKey.DescribeGroups, 4, { groups: ['g'], includeAuthorizedOperations: false });
+    expect(description.groups[0].members).toMatchObject([{ memberId: restarted.memberId, groupInstanceId: 'pod-0', clientHost: '/10.0.0.7' }]);
+  });
+});
+
+describe('OffsetCommit and OffsetFetch', () => {
+  beforeEach(async () => {
+    await engine.createTopic('t', { partitions: 2 });
+  });
+
+  it('commits at v0 (no generation), v2 (retention time) and v8 (flexible), and fetches at v1, v5 and v8', async () => {
+    const v0 = await call(ApiKey.OffsetCommit, 0, { groupId: 'g', topics: [{ name: 't', partitions: [{ partitionIndex: 0, committedOffset: 10, committedMetadata: null }] }] });
+    expect(v0).toEqual({ throttleTimeMs: 0, topics: [{ name: 't', partitions: [{ partitionIndex: 0, errorCode: E.NONE }] }] });
+    const v2 = await call(ApiKey.OffsetCommit, 2, {
+      groupId: 'g',
+      generationIdOrMemberEpoch: -1,
+      memberId: '',
+      retentionTimeMs: -1,
+      topics: [{ name: 't', partitions: [{ partitionIndex: 1, committedOffset: 11, committedMetadata: 'two' }] }],
+    });
+    expect(v2.topics[0].partitions[0].errorCode).toBe(E.NONE);
+    const v8 = await call(ApiKey.OffsetCommit, 8, {
+      groupId: 'h',
+      generationIdOrMemberEpoch: -1,
+      memberId: '',
+      groupInstanceId: null,
+      topics: [{ name: 't', partitions: [{ partitionIndex: 0, committedOffset: 12, committedLeaderEpoch: 4, committedMetadata: '' }] }],
+    });
+    expect(v8.topics[0].partitions[0].errorCode).toBe(E.NONE);
+
+    const v1 = await call(ApiKey.OffsetFetch, 1, { groupId: 'g', topics: [{ name: 't', partitionIndexes: [0, 1] }] });
+    expect(v1.topics[0].partitions).toEqual([
+      { partitionIndex: 0, committedOffset: 10, committedLeaderEpoch: -1, metadata: '', errorCode: E.NONE },
+      { partitionIndex: 1, committedOffset: 11, committedLeaderEpoch: -1, metadata: 'two', errorCode: E.NONE },
+    ]);
+    const v5 = await call(ApiKey.OffsetFetch, 5, { groupId: 'h', topics: null });
+    expect(v5).toMatchObject({ errorCode: E.NONE, topics: [{ name: 't', partitions: [{ partitionIndex: 0, committedOffset: 12, committedLeaderEpoch: 4 }] }] });
+    const v8Fetch = await call(ApiKey.OffsetFetch, 8, {
+      groups: [
+        { groupId: 'g', topics: null },
+        { groupId: 'h', topics: [{ name: 't', partitionIndexes: [1] }] },
+      ],
+      requireStable: true,
+    });
+    expect(v8Fetch.groups).toEqual([
+      {
+        groupId: 'g',
+        errorCode: E.NONE,
+        topics: [
+          {
+            name: 't',
+            partitions: [
+              { partitionIndex: 0, committedOffset: 10, committedLeaderEpoch: -1, metadata: '', errorCode: E.NONE },
+              { partitionIndex: 1, committedOffset: 11, committedLeaderEpoch: -1, metadata: 'two', errorCode: E.NONE },
+            ],
+          },
+        ],
+      },
+      { groupId: 'h', errorCode: E.NONE, topics: [{ name: 't', partitions: [{ partitionIndex: 1, committedOffset: -1, committedLeaderEpoch: -1, metadata: '', errorCode: E.NONE }] }] },
+    ]);
+  });
+
+  it('puts a group error in every partition before v2, at the top from v2', async () => {
+    await coordinator.close();
+    const v1 = await call(ApiKey.OffsetFetch, 1, { groupId: 'g', topics: [{ name: 't', partitionIndexes: [0] }] });
+    expect(v1.topics[0].partitions[0]).toMatchObject({ committedOffset: -1, errorCode: E.COORDINATOR_NOT_AVAILABLE });
+    const v2 = await call(ApiKey.OffsetFetch, 2, { groupId: 'g', topics: null });
+    expect(v2).toMatchObject({ errorCode: E.COORDINATOR_NOT_AVAILABLE, topics: [] });
+  });
+});
+
+describe('DescribeGroups, ListGroups, DeleteGroups', () => {
+  it('describes, lists with filters and deletes groups', async () => {
+    const joined = await call(ApiKey.JoinGroup, 4, joinBody({ memberId: '' }));
+    const member = await call(ApiKey.JoinGroup, 4, joinBody({ memberId: joined.memberId }));
+    await call(ApiKey.SyncGroup, 2, { groupId: 'g', generationId: 1, memberId: member.memberId, assignments: [{ memberId: member.memberId, assignment: Buffer.from('x') }] });
+    await engine.createTopic('t');
+    await call(ApiKey.OffsetCommit, 3, { groupId: 'idle', generationIdOrMemberEpoch: -1, memberId: '', retentionTimeMs: -1, topics: [{ name: 't', partitions: [{ partitionIndex: 0, committedOffset: 1, committedMetadata: null }] }] });
+
+    const described = await call(ApiKey.DescribeGroups, 5, { groups: ['g', 'idle', 'nothing'], includeAuthorizedOperations: true });
+    expect(described.groups).toEqual([
+      {
+        errorCode: E.NONE,
+        groupId: 'g',
+        groupState: 'Stable',
+        protocolType: 'consumer',
+        protocolData: 'range',
+        members: [{ memberId: member.memberId, groupInstanceId: null, clientId: 'test-client', clientHost: '/10.0.0.7', memberMetadata: metadata, memberAssignment: Buffer.from('x') }],
+        authorizedOperations: -2147483648,
+      },
+      { errorCode: E.NONE, groupId: 'idle', groupState: 'Empty', protocolType: '', protocolData: '', members: [], authorizedOperations: -2147483648 },
+      { errorCode: E.NONE, groupId: 'nothing', groupState: 'Dead', protocolType: '', protocolData: '', members: [], authorizedOperations: -2147483648 },
+    ]);
+
+    const all = await call(ApiKey.ListGroups, 0, {});
+    // v0 carries neither state nor type (the decoder fills in empty strings).
+    expect(all).toEqual({
+      throttleTimeMs: 0,
+      errorCode: E.NONE,
+      groups: [
+        { groupId: 'g', protocolType: 'consumer', groupState: '', groupType: '' },
+        { groupId: 'idle', protocolType: '', groupState: '', groupType: '' },
+      ],
+    });
+    const stable = await call(ApiKey.ListGroups, 4, { statesFilter: ['stable'] });
+    expect(stable.groups).toEqual([{ groupId: 'g', protocolType: 'consumer', groupState: 'Stable', groupType: '' }]);
+    const classic = await call(ApiKey.ListGroups, 5, { statesFilter: [], typesFilter: ['Classic'] });
+    expect(classic.groups.map((g: { groupType: string }) => g.groupType)).toEqual(['classic', 'classic']);
+    expect((await call(ApiKey.ListGroups, 5, { statesFilter: [], typesFilter: ['consumer'] })).groups).toEqual([]);
+
+    const deleted = await call(ApiKey.DeleteGroups, 2, { groupsNames: ['idle', 'g', 'nothing'] });
+    expect(deleted).toEqual({
+      throttleTimeMs: 0,
+      results: [
+        { groupId: 'idle', errorCode: E.NONE },
+        { groupId: 'g', errorCode: E.NON_EMPTY_GROUP },
+        { groupId: 'nothing', errorCode: E.GROUP_ID_NOT_FOUND },
+      ],
+    });
+    expect((await call(ApiKey.DeleteGroups, 0, { groupsNames: ['idle'] })).results).toEqual([{ groupId: 'idle', errorCode: E.GROUP_ID_NOT_FOUND }]);
+  });
+});
