@@ -15,6 +15,8 @@ const SUITES: Record<string, () => Promise<{ run: (options: RunOptions) => Promi
   read: () => import('./read.bench.js'),
   index: () => import('./index.bench.js'),
   sendfile: () => import('./sendfile.bench.js'),
+  fetch: () => import('./fetch.bench.js'),
+  startup: () => import('./startup.bench.js'),
 };
 
 function formatRate(value: number | undefined, unit: string): string {

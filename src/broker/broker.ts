@@ -20,6 +20,8 @@ import { createMetrics, type BrokerMetrics } from './metrics.js';
 import { GroupCoordinator } from './group/coordinator.js';
 import { ProducerIds } from './producer-ids.js';
 
+export const ZERO_COPY_FETCH_CONFIG = 'sluice.fetch.zero.copy';
+
 export interface StartBrokerOptions {
   /** TCP port; 0 picks a free one (read it back from `broker.port`). Default: the listener's, 9092. */
   port?: number;
@@ -94,7 +96,10 @@ export class Broker {
       await engine.close();
       throw error;
     }
-    const broker = new Broker({ ...settings, dataDir }, engine, groups, clusterId, temporaryDataDir, options.zeroCopyFetch ?? true);
+    // sluice.fetch.zero.copy=false (ours, not Kafka's) copies fetched records through JS: the
+    // baseline the sendfile path is measured against, and a fallback for filesystems without sendfile.
+    const zeroCopyFetch = options.zeroCopyFetch ?? settings.all[ZERO_COPY_FETCH_CONFIG] !== 'false';
+    const broker = new Broker({ ...settings, dataDir }, engine, groups, clusterId, temporaryDataDir, zeroCopyFetch);
     try {
       await broker.listen();
     } catch (error) {

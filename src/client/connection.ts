@@ -4,7 +4,8 @@
 import net from 'node:net';
 
 import { SluiceError } from '../errors.js';
-import { FrameDecoder, decodeResponse, encodeRequest, isSupported, type RequestHeader } from '../protocol/index.js';
+import { decodeResponse, encodeRequest, isSupported, type RequestHeader } from '../protocol/index.js';
+import { FrameReader } from './frame-reader.js';
 import { ApiKey } from '../protocol/api-keys.js';
 
 export interface ConnectionOptions {
@@ -26,12 +27,14 @@ interface Pending {
 
 /** Responses larger than this are refused (Kafka's clients accept up to 100 MB as well). */
 const RESPONSE_BYTES_MAX = 100 * 1024 * 1024;
+/** Bytes read from the socket per read: a 1 MiB fetch response arrives in one or two reads. */
+const READ_BUFFER_BYTES = 1024 * 1024;
 /** The ApiVersions version every broker since Kafka 2.4 answers; older ones fall back to v0. */
 const API_VERSIONS_VERSION = 3;
 
 export class BrokerConnection {
   private readonly socket: net.Socket;
-  private readonly decoder = new FrameDecoder(RESPONSE_BYTES_MAX);
+  private readonly frames = new FrameReader(RESPONSE_BYTES_MAX, (frame) => this.onFrame(frame));
   private readonly pending = new Map<number, Pending>();
   private nextCorrelationId = 1;
   private versions = new Map<number, number>();
@@ -42,14 +45,27 @@ export class BrokerConnection {
     this.socket = socket;
     this.clientId = options.clientId ?? 'sluice';
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (error) => this.fail(error));
     socket.on('close', () => this.fail(new SluiceError('NETWORK_EXCEPTION', `Connection to ${options.host}:${options.port} closed`)));
   }
 
   static async connect(options: ConnectionOptions): Promise<BrokerConnection> {
+    // Reads land in one reused buffer and are copied once into their frame (see FrameReader); the
+    // connection object that consumes them exists only once the socket is connected.
+    const reads: { consumer?: BrokerConnection } = {};
+    const readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
     const socket = await new Promise<net.Socket>((resolve, reject) => {
-      const socket = net.connect({ host: options.host, port: options.port });
+      const socket = net.connect({
+        host: options.host,
+        port: options.port,
+        onread: {
+          buffer: readBuffer,
+          callback: (bytes: number) => {
+            reads.consumer?.onData(readBuffer.subarray(0, bytes));
+            return true;
+          },
+        },
+      });
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new Error(`Connection to ${options.host}:${options.port} timed out`));
@@ -64,6 +80,7 @@ export class BrokerConnection {
       });
     });
     const connection = new BrokerConnection(socket, options);
+    reads.consumer = connection;
     try {
       await connection.negotiateVersions();
     } catch (error) {
@@ -119,24 +136,25 @@ export class BrokerConnection {
     });
   }
 
-  private onData(chunk: Buffer): void {
+  private onData(bytes: Buffer): void {
     try {
-      this.decoder.push(chunk);
-      for (let frame = this.decoder.next(); frame !== null; frame = this.decoder.next()) {
-        const correlationId = frame.readInt32BE(0);
-        const pending = this.pending.get(correlationId);
-        if (!pending) continue; // a response to a request that timed out
-        this.pending.delete(correlationId);
-        clearTimeout(pending.timer);
-        try {
-          pending.resolve(decodeResponse(pending.header, frame).body);
-        } catch (error) {
-          pending.reject(error as Error);
-        }
-      }
+      this.frames.push(bytes);
     } catch (error) {
       this.fail(error as Error);
       this.socket.destroy();
+    }
+  }
+
+  private onFrame(frame: Buffer): void {
+    const correlationId = frame.readInt32BE(0);
+    const pending = this.pending.get(correlationId);
+    if (!pending) return; // a response to a request that timed out
+    this.pending.delete(correlationId);
+    clearTimeout(pending.timer);
+    try {
+      pending.resolve(decodeResponse(pending.header, frame).body);
+    } catch (error) {
+      pending.reject(error as Error);
     }
   }
 

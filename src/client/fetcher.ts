@@ -40,6 +40,8 @@ export interface FetchResult {
 
 interface Position {
   topic: string;
+  /** Fetch v13+ names topics by id. */
+  topicId: string;
   partition: number;
   offset: number;
 }
@@ -55,7 +57,9 @@ export class Fetcher {
   /** Starts reading `partition` of `topic` at `offset` (a number, earliest or latest). */
   async assign(topic: string, partition: number, offset: StartOffset = 'latest'): Promise<void> {
     const resolved = typeof offset === 'number' ? offset : await this.client.listOffset(topic, partition, offset === 'earliest' ? EARLIEST : LATEST);
-    this.positions.push({ topic, partition, offset: resolved });
+    const metadata = await this.client.metadata([topic]);
+    const topicId = metadata.topics.find((t) => t.name === topic)?.topicId ?? '00000000-0000-0000-0000-000000000000';
+    this.positions.push({ topic, topicId, partition, offset: resolved });
   }
 
   position(topic: string, partition: number): number | undefined {
@@ -73,9 +77,7 @@ export class Fetcher {
       list.push(position);
       byTopic.set(position.topic, list);
     }
-    const metadata = await this.client.metadata([...byTopic.keys()]);
-    const ids = new Map(metadata.topics.map((t) => [t.name, t.topicId]));
-    const topicNames = new Map(metadata.topics.map((t) => [t.topicId, t.name]));
+    const topicNames = new Map(this.positions.map((p) => [p.topicId, p.topic]));
     const response = await connection.request(ApiKey.Fetch, {
       replicaId: -1,
       maxWaitMs: this.options.maxWaitMs ?? 500,
@@ -86,7 +88,7 @@ export class Fetcher {
       sessionEpoch: -1,
       topics: [...byTopic].map(([topic, positions]) => ({
         topic,
-        topicId: ids.get(topic),
+        topicId: positions[0]!.topicId,
         partitions: positions.map((p) => ({
           partition: p.partition,
           currentLeaderEpoch: -1,
