@@ -1,0 +1,177 @@
+// The command line of one `sluice <command>`: a declarative list of flags, parsed by hand (no
+// dependency) into typed values, and the --help text derived from the same list.
+//
+//   --name value | --name=value     a valued flag ('string', 'integer', 'list' repeats)
+//   --name                          a boolean flag
+//   --KEY=VALUE                     with `configPassthrough`: any other name with `=` (broker configs)
+//   -- rest                         positionals only
+//
+// Every mistake is a UsageError: the command prints it on one line with a pointer to --help and
+// exits 2, as the Kafka tools and most Unix tools do for bad usage.
+
+export type FlagType = 'boolean' | 'string' | 'integer' | 'list';
+
+export interface FlagSpec {
+  name: string;
+  type: FlagType;
+  /** Placeholder in the help text, e.g. HOST:PORT. */
+  valueName?: string;
+  description: string;
+  required?: boolean;
+}
+
+export interface CommandSpec {
+  /** As typed after `sluice`, e.g. 'topics' or 'perf produce'. */
+  name: string;
+  summary: string;
+  /** The usage line after `sluice <name> `. */
+  usage: string;
+  flags: FlagSpec[];
+  /** Names of positional arguments, all required. */
+  positionals?: string[];
+  /** Accept unknown `--KEY=VALUE` flags as configuration (the broker's server.properties names). */
+  configPassthrough?: boolean;
+  /** Paragraphs after the flag list. */
+  notes?: string[];
+}
+
+export class UsageError extends Error {
+  constructor(message: string, readonly command: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export class ParsedArgs {
+  constructor(
+    private readonly spec: CommandSpec,
+    private readonly values: Map<string, string | string[] | true>,
+    readonly positionals: string[],
+    /** `--KEY=VALUE` configuration flags, in the order given (later wins). */
+    readonly config: Record<string, string>,
+  ) {}
+
+  has(name: string): boolean {
+    this.flag(name);
+    return this.values.has(name);
+  }
+
+  boolean(name: string): boolean {
+    return this.values.get(this.flag(name, 'boolean').name) === true;
+  }
+
+  string(name: string): string | undefined;
+  string(name: string, fallback: string): string;
+  string(name: string, fallback?: string): string | undefined {
+    const value = this.values.get(this.flag(name, 'string').name);
+    return typeof value === 'string' ? value : fallback;
+  }
+
+  integer(name: string, options?: { min?: number; max?: number }): number | undefined;
+  integer(name: string, options: { min?: number; max?: number; fallback: number }): number;
+  integer(name: string, options: { min?: number; max?: number; fallback?: number } = {}): number | undefined {
+    const raw = this.values.get(this.flag(name, 'integer').name);
+    if (typeof raw !== 'string') return options.fallback;
+    return parseInteger(raw, `--${name}`, this.spec.name, options.min, options.max);
+  }
+
+  list(name: string): string[] {
+    const value = this.values.get(this.flag(name, 'list').name);
+    return Array.isArray(value) ? value : [];
+  }
+
+  /** A usage error for this command (exit 2 with a pointer to --help). */
+  usageError(message: string): UsageError {
+    return new UsageError(message, this.spec.name);
+  }
+
+  private flag(name: string, type?: FlagType): FlagSpec {
+    const flag = this.spec.flags.find((f) => f.name === name);
+    if (!flag || (type !== undefined && flag.type !== type)) throw new Error(`bug: ${this.spec.name} reads --${name} as ${type}`);
+    return flag;
+  }
+}
+
+/** An integer in [min, max], or a UsageError naming the flag. */
+export function parseInteger(raw: string, what: string, command: string, min = -Infinity, max = Infinity): number {
+  const value = Number(raw);
+  if (!/^-?\d+$/.test(raw.trim()) || !Number.isSafeInteger(value)) throw new UsageError(`${what} expects an integer, got '${raw}'`, command);
+  if (value < min) throw new UsageError(`${what} must be at least ${min}, got ${value}`, command);
+  if (value > max) throw new UsageError(`${what} must be at most ${max}, got ${value}`, command);
+  return value;
+}
+
+/** True when `argv` asks for help (anywhere, as Kafka's tools accept it). */
+export function wantsHelp(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).some((arg) => arg === '--help' || arg === '-h');
+}
+
+export function parseArgs(spec: CommandSpec, argv: readonly string[]): ParsedArgs {
+  const fail = (message: string) => new UsageError(message, spec.name);
+  const values = new Map<string, string | string[] | true>();
+  const positionals: string[] = [];
+  const config: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!arg.startsWith('-') || arg === '-') {
+      positionals.push(arg);
+      continue;
+    }
+    if (!arg.startsWith('--')) throw fail(`Unknown option '${arg}'`);
+    const equals = arg.indexOf('=');
+    const name = arg.slice(2, equals < 0 ? undefined : equals);
+    const inline = equals < 0 ? undefined : arg.slice(equals + 1);
+    const flag = spec.flags.find((f) => f.name === name);
+    if (!flag) {
+      if (spec.configPassthrough && inline !== undefined && name !== '') {
+        config[name] = inline;
+        continue;
+      }
+      throw fail(`Unknown option '--${name}'`);
+    }
+    if (flag.type === 'boolean') {
+      if (inline !== undefined) throw fail(`--${name} takes no value`);
+      values.set(name, true);
+      continue;
+    }
+    let value = inline;
+    if (value === undefined) {
+      if (i + 1 >= argv.length) throw fail(`--${name} needs a value (${flag.valueName ?? 'VALUE'})`);
+      value = argv[++i]!;
+    }
+    if (flag.type === 'list') {
+      const list = values.get(name);
+      if (Array.isArray(list)) list.push(value);
+      else values.set(name, [value]);
+    } else {
+      if (values.has(name)) throw fail(`--${name} was given twice`);
+      values.set(name, value);
+    }
+  }
+  for (const flag of spec.flags) if (flag.required && !values.has(flag.name)) throw fail(`Missing required option --${flag.name}`);
+  const expected = spec.positionals ?? [];
+  if (positionals.length < expected.length) throw fail(`Missing ${expected.slice(positionals.length).map((p) => `<${p}>`).join(' ')}`);
+  if (positionals.length > expected.length) throw fail(`Unexpected argument '${positionals[expected.length]}'`);
+  const parsed = new ParsedArgs(spec, values, positionals, config);
+  // Integers are checked up front so a typo fails before any connection is made.
+  for (const flag of spec.flags) if (flag.type === 'integer' && values.has(flag.name)) parsed.integer(flag.name);
+  return parsed;
+}
+
+export function helpText(spec: CommandSpec): string {
+  const lines = [`sluice ${spec.name}: ${spec.summary}`, '', `Usage: sluice ${spec.name} ${spec.usage}`, '', 'Options:'];
+  const rows = spec.flags.map((flag) => {
+    const value = flag.type === 'boolean' ? '' : ` ${flag.valueName ?? 'VALUE'}`;
+    return [`  --${flag.name}${value}`, `${flag.required ? '(required) ' : ''}${flag.description}`] as const;
+  });
+  rows.push(['  --help', 'Print this help and exit.']);
+  const width = Math.max(...rows.map(([left]) => left.length)) + 2;
+  for (const [left, right] of rows) lines.push(left.padEnd(width) + right);
+  for (const note of spec.notes ?? []) lines.push('', note);
+  return lines.join('\n') + '\n';
+}

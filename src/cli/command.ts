@@ -1,0 +1,120 @@
+// What every command shares: its shape, the errors it may end with and how each is reported,
+// the connection to the broker, and stdout written with backpressure.
+//
+// Exit codes: 0 done; 1 the operation failed (broker unreachable, Kafka error, bad file);
+// 2 bad usage. An expected failure prints one `Error: ...` line; only a bug prints a stack.
+import { KafkaClient } from '../client/client.js';
+import { SluiceError } from '../errors.js';
+import { UsageError, type CommandSpec, type ParsedArgs } from './args.js';
+
+export interface Command {
+  spec: CommandSpec;
+  /** Resolves with the exit code (default 0). */
+  run(args: ParsedArgs): Promise<number | void>;
+}
+
+/** An expected failure with a message for the user (exit 1 unless told otherwise). */
+export class CliError extends Error {
+  constructor(message: string, readonly exitCode = 1) {
+    super(message);
+    this.name = 'CliError';
+  }
+}
+
+export const DEFAULT_BOOTSTRAP = 'localhost:9092';
+
+export const BOOTSTRAP_FLAG = {
+  name: 'bootstrap-server',
+  type: 'string',
+  valueName: 'HOST:PORT',
+  description: `Broker to connect to; several separated by commas (default ${DEFAULT_BOOTSTRAP}).`,
+} as const;
+
+/** Connects to the --bootstrap-server brokers; an unreachable broker is a CliError. */
+export async function connectClient(args: ParsedArgs): Promise<KafkaClient> {
+  const bootstrap = args.string('bootstrap-server', DEFAULT_BOOTSTRAP);
+  const brokers = bootstrap.split(',').map((b) => b.trim()).filter((b) => b !== '');
+  if (brokers.length === 0) throw args.usageError('--bootstrap-server is empty');
+  try {
+    return await KafkaClient.connect({ brokers, clientId: 'sluice-cli' });
+  } catch (error) {
+    // The client joins each broker's reason as "No broker reachable: Cannot connect to h:p: <why>".
+    const reason = (error as Error).message.replace(/^No broker reachable: /, '').replace(/Cannot connect to [^ ]+: /g, '');
+    throw new CliError(`Cannot connect to the broker at ${bootstrap} (${reason})`);
+  }
+}
+
+/**
+ * The partition count of `topic`, after auto-creating it when `autoCreate` and the broker allow
+ * (Kafka's producers ask for that; its consumers and tools do not). A missing topic, or a
+ * `partition` beyond the count, is UNKNOWN_TOPIC_OR_PARTITION.
+ */
+export async function checkTopic(client: KafkaClient, topic: string, partition: number | undefined, autoCreate: boolean): Promise<number> {
+  const metadata = await client.metadata([topic], autoCreate);
+  const partitions = metadata.topics.find((t) => t.name === topic)?.partitions.length ?? 0;
+  if (partitions === 0) throw new SluiceError('UNKNOWN_TOPIC_OR_PARTITION', `UNKNOWN_TOPIC_OR_PARTITION: topic '${topic}' does not exist`);
+  if (partition !== undefined && partition >= partitions) {
+    throw new SluiceError('UNKNOWN_TOPIC_OR_PARTITION', `UNKNOWN_TOPIC_OR_PARTITION: topic '${topic}' has no partition ${partition} (it has ${partitions})`);
+  }
+  return partitions;
+}
+
+/** Prints how a command ended and gives its exit code. */
+export function reportError(error: unknown, command: string | undefined): number {
+  if (error instanceof UsageError) {
+    process.stderr.write(`Error: ${error.message}\nSee 'sluice ${error.command} --help'\n`);
+    return 2;
+  }
+  if (error instanceof CliError) {
+    process.stderr.write(`Error: ${error.message}\n`);
+    return error.exitCode;
+  }
+  if (error instanceof SluiceError) {
+    // Kafka's error name leads, so scripts and users can match on it.
+    const message = error.message.includes(error.code) ? error.message : `${error.code}: ${error.message}`;
+    process.stderr.write(`Error: ${message}\n`);
+    return 1;
+  }
+  const errno = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (typeof errno === 'string' && /^E[A-Z]+$/.test(errno)) {
+    process.stderr.write(`Error: ${(error as Error).message}\n`);
+    return 1;
+  }
+  // Not an expected failure: a bug, reported with its stack.
+  process.stderr.write(`sluice${command ? ` ${command}` : ''}: internal error: ${(error as Error)?.stack ?? String(error)}\n`);
+  return 1;
+}
+
+/**
+ * stdout with backpressure: lines are gathered into one string and written when it grows past
+ * 64 KiB or on flush(), so printing a million records is a few hundred writes, not a million.
+ */
+export class OutputBuffer {
+  private pending = '';
+  private static readonly FLUSH_CHARS = 64 * 1024;
+
+  constructor(private readonly stream: NodeJS.WritableStream = process.stdout) {}
+
+  /** Appends a line; resolves at once unless the stream asked us to wait. */
+  line(text: string): Promise<void> | undefined {
+    this.pending += text + '\n';
+    return this.pending.length >= OutputBuffer.FLUSH_CHARS ? this.flush() : undefined;
+  }
+
+  async flush(): Promise<void> {
+    if (this.pending === '') return;
+    const chunk = this.pending;
+    this.pending = '';
+    if (!this.stream.write(chunk)) await new Promise<void>((resolve) => this.stream.once('drain', resolve));
+  }
+}
+
+/** Resolves once everything written to stdout and stderr has been handed to the OS. */
+export function drainStdio(): Promise<void> {
+  const drain = (stream: NodeJS.WriteStream) => new Promise<void>((resolve) => (stream.writableLength === 0 ? resolve() : stream.write('', () => resolve())));
+  return Promise.all([drain(process.stdout), drain(process.stderr)]).then(() => undefined);
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,90 @@
+// `sluice consume`: prints the records of a topic, as kafka-console-consumer (without a group):
+// values one a line, or key<sep>value with --print-key (Kafka's default separator is a tab);
+// null keys and values print as `null`. It stops after --max-messages, after --timeout-ms without
+// a record, or on SIGINT/SIGTERM, and then prints `Processed a total of N messages` to stderr.
+import '../record/codecs/index.js';
+import { Fetcher, type StartOffset } from '../client/fetcher.js';
+import type { CommandSpec } from './args.js';
+import { BOOTSTRAP_FLAG, checkTopic, connectClient, OutputBuffer, type Command } from './command.js';
+
+/** The broker holds an empty fetch this long at most (the consumer's fetch.max.wait.ms). */
+const FETCH_WAIT_MS = 500;
+
+const spec: CommandSpec = {
+  name: 'consume',
+  summary: 'Print the records of a topic, as kafka-console-consumer does.',
+  usage: '--topic T [--from-beginning] [--partition N [--offset N|earliest|latest]] [--max-messages N] [--timeout-ms N] [options]',
+  flags: [
+    { name: 'topic', type: 'string', valueName: 'T', description: 'Topic to read.', required: true },
+    BOOTSTRAP_FLAG,
+    { name: 'from-beginning', type: 'boolean', description: 'Start at the earliest offset (default: the end, new records only).' },
+    { name: 'partition', type: 'integer', valueName: 'N', description: 'Read only this partition (default: every partition).' },
+    { name: 'offset', type: 'string', valueName: 'N|earliest|latest', description: 'With --partition: where to start (default latest).' },
+    { name: 'max-messages', type: 'integer', valueName: 'N', description: 'Exit after printing N records.' },
+    { name: 'timeout-ms', type: 'integer', valueName: 'MS', description: 'Exit after MS without a record (default: wait for more until interrupted).' },
+    { name: 'print-key', type: 'boolean', description: 'Print key<separator>value.' },
+    { name: 'key-separator', type: 'string', valueName: 'S', description: 'Separator after the key with --print-key (default a tab).' },
+    { name: 'group', type: 'string', valueName: 'G', description: 'Consumer group: not supported yet.' },
+  ],
+};
+
+export const consumeCommand: Command = {
+  spec,
+  async run(args) {
+    if (args.has('group')) {
+      throw args.usageError('--group is not supported yet (consumer groups are still to come); read partitions directly with --partition and --offset, or --from-beginning');
+    }
+    const topic = args.string('topic')!;
+    const partition = args.integer('partition', { min: 0 });
+    const rawOffset = args.string('offset');
+    if (rawOffset !== undefined && partition === undefined) throw args.usageError('--offset needs --partition');
+    if (rawOffset !== undefined && args.boolean('from-beginning')) throw args.usageError('--offset and --from-beginning cannot be given together');
+    const start = parseStart(rawOffset, args.boolean('from-beginning'), (message) => args.usageError(message));
+    const maxMessages = args.integer('max-messages', { min: 1 });
+    const timeoutMs = args.integer('timeout-ms', { min: 0 });
+    const printKey = args.boolean('print-key');
+    const separator = args.string('key-separator', '\t');
+
+    const client = await connectClient(args);
+    let count = 0;
+    let stopped = false;
+    const onSignal = () => (stopped = true);
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    try {
+      const partitions = await checkTopic(client, topic, partition, false);
+      const fetcher = new Fetcher(client, { maxWaitMs: timeoutMs === undefined ? FETCH_WAIT_MS : Math.min(FETCH_WAIT_MS, Math.max(1, timeoutMs)) });
+      if (partition !== undefined) await fetcher.assign(topic, partition, start);
+      else for (let p = 0; p < partitions; p++) await fetcher.assign(topic, p, start);
+
+      const out = new OutputBuffer();
+      let lastRecordAtMs = Date.now();
+      while (!stopped) {
+        const { records } = await fetcher.fetch();
+        for (const record of records) {
+          const value = record.value === null ? 'null' : record.value.toString('utf8');
+          const pending = printKey ? out.line(`${record.key === null ? 'null' : record.key.toString('utf8')}${separator}${value}`) : out.line(value);
+          if (pending) await pending;
+          if (++count === maxMessages) stopped = true;
+          if (stopped) break;
+        }
+        await out.flush();
+        if (records.length > 0) lastRecordAtMs = Date.now();
+        else if (timeoutMs !== undefined && Date.now() - lastRecordAtMs >= timeoutMs) break;
+      }
+      return 0;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      client.close();
+      process.stderr.write(`Processed a total of ${count} messages\n`);
+    }
+  },
+};
+
+function parseStart(raw: string | undefined, fromBeginning: boolean, fail: (message: string) => Error): StartOffset {
+  if (raw === undefined) return fromBeginning ? 'earliest' : 'latest';
+  if (raw === 'earliest' || raw === 'latest') return raw;
+  if (/^\d+$/.test(raw) && Number.isSafeInteger(Number(raw))) return Number(raw);
+  throw fail(`--offset expects an offset, earliest or latest, got '${raw}'`);
+}

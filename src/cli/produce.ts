@@ -1,0 +1,115 @@
+// `sluice produce`: each line of stdin becomes a record, as kafka-console-producer. With
+// --key-separator S a line is key S value, split at the first S (Kafka's parse.key=true plus
+// key.separator); a line without S is an error naming its line number. End of input (or Ctrl-C)
+// flushes everything and exits 0; a failed send stops reading, reports Kafka's error and exits 1.
+import readline from 'node:readline';
+
+import '../record/codecs/index.js';
+import { Producer, type ProducerRecord } from '../client/producer.js';
+import type { CommandSpec } from './args.js';
+import { BOOTSTRAP_FLAG, checkTopic, CliError, connectClient, type Command } from './command.js';
+import { ACKS_FLAG, COMPRESSION_FLAG, parseAcks, parseCompression } from './producer-flags.js';
+
+/** Records per producer.send call: enough to amortize the call, small enough to stream. */
+const CHUNK_RECORDS = 500;
+/** Sends awaiting their acknowledgement before reading more (50k lines): bounds memory. */
+const CHUNKS_IN_FLIGHT_MAX = 100;
+
+const spec: CommandSpec = {
+  name: 'produce',
+  summary: 'Send each line of stdin as a record, as kafka-console-producer does.',
+  usage: '--topic T [--key-separator S] [--partition N] [--acks 0|1|all] [--compression CODEC] [options] < lines',
+  flags: [
+    { name: 'topic', type: 'string', valueName: 'T', description: "Topic to write to (created if missing and the broker's auto.create.topics.enable allows).", required: true },
+    BOOTSTRAP_FLAG,
+    { name: 'key-separator', type: 'string', valueName: 'S', description: 'Read each line as KEY S VALUE, split at the first S.' },
+    { name: 'partition', type: 'integer', valueName: 'N', description: 'Write every record to this partition (default: by key, or spread when keyless).' },
+    ACKS_FLAG,
+    COMPRESSION_FLAG,
+    { name: 'linger-ms', type: 'integer', valueName: 'MS', description: 'linger.ms: how long a batch waits for more records (default 5).' },
+    { name: 'batch-size', type: 'integer', valueName: 'BYTES', description: 'batch.size: bytes gathered per partition before sending (default 16384).' },
+  ],
+};
+
+export const produceCommand: Command = {
+  spec,
+  async run(args) {
+    const topic = args.string('topic')!;
+    const separator = args.string('key-separator');
+    if (separator === '') throw args.usageError('--key-separator must not be empty');
+    const partition = args.integer('partition', { min: 0 });
+    const acks = parseAcks(args);
+    const compression = parseCompression(args);
+    const lingerMs = args.integer('linger-ms', { min: 0 });
+    const batchBytes = args.integer('batch-size', { min: 1 });
+
+    const client = await connectClient(args);
+    try {
+      await checkTopic(client, topic, partition, true);
+      const producer = await Producer.create(client, { acks, compression, lingerMs, batchBytes });
+      let failure: unknown;
+      const inFlight = new Set<Promise<unknown>>();
+      let lineNumber = 0;
+      let chunk: ProducerRecord[] = [];
+      const send = async () => {
+        if (chunk.length === 0) return;
+        const sending = producer.send(topic, chunk).catch((error) => {
+          failure ??= error;
+        });
+        chunk = [];
+        inFlight.add(sending);
+        void sending.finally(() => inFlight.delete(sending));
+        if (inFlight.size >= CHUNKS_IN_FLIGHT_MAX) await Promise.race(inFlight);
+      };
+      // A partial chunk goes out once the lines at hand are read: a line typed at a terminal is
+      // sent at once, while piped input still travels in chunks.
+      let sendScheduled = false;
+      const scheduleSend = () => {
+        if (sendScheduled) return;
+        sendScheduled = true;
+        setImmediate(() => {
+          sendScheduled = false;
+          void send();
+        });
+      };
+
+      const lines = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
+      // Ctrl-C ends the input like Ctrl-D: what was typed is still sent (Kafka closes its producer on exit too).
+      const endInput = () => lines.close();
+      process.once('SIGINT', endInput);
+      process.once('SIGTERM', endInput);
+      try {
+        for await (const line of lines) {
+          lineNumber++;
+          if (separator === undefined) {
+            chunk.push(partition === undefined ? { value: line } : { value: line, partition });
+          } else {
+            const at = line.indexOf(separator);
+            if (at < 0) {
+              failure ??= new CliError(`No key separator '${separator}' found on line ${lineNumber}: '${line}'`);
+              break;
+            }
+            const record: ProducerRecord = { key: line.slice(0, at), value: line.slice(at + separator.length) };
+            if (partition !== undefined) record.partition = partition;
+            chunk.push(record);
+          }
+          if (chunk.length >= CHUNK_RECORDS) await send();
+          else scheduleSend();
+          if (failure) break;
+        }
+      } finally {
+        process.off('SIGINT', endInput);
+        process.off('SIGTERM', endInput);
+        lines.close();
+      }
+      // What was read before a failure is still sent, as Kafka's console producer does.
+      await send();
+      await Promise.all(inFlight);
+      await producer.flush();
+      if (failure) throw failure;
+      return 0;
+    } finally {
+      client.close();
+    }
+  },
+};

@@ -1,0 +1,67 @@
+// `sluice perf produce` and `sluice perf consume` on small counts: the output shapes of Kafka's
+// perf tools (no timing assertions).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { startBroker, type Broker } from '../../src/broker/broker.js';
+import { runCli } from './run-cli.js';
+
+let broker: Broker;
+let bootstrap: string[];
+
+beforeAll(async () => {
+  broker = await startBroker({ port: 0 });
+  bootstrap = ['--bootstrap-server', `localhost:${broker.port}`];
+});
+
+afterAll(async () => {
+  await broker?.stop();
+});
+
+const NUMBER = '\\d+(\\.\\d+)?';
+
+describe('sluice perf', () => {
+  it("produce prints kafka-producer-perf-test's total line; consume reads the records back", async () => {
+    await broker.engine.createTopic('perf', { partitions: 2 });
+    const produced = await runCli(['perf', 'produce', ...bootstrap, '--topic', 'perf', '--num-records', '5000', '--record-size', '100', '--batch-size', '4096']);
+    expect(produced.stderr).toBe('');
+    expect(produced.code).toBe(0);
+    const lines = produced.stdout.trimEnd().split('\n');
+    expect(lines.at(-1)).toMatch(
+      new RegExp(
+        `^5000 records sent, ${NUMBER} records/sec \\(${NUMBER} MB/sec\\), ${NUMBER} ms avg latency, ${NUMBER} ms max latency, ` +
+          `\\d+ ms 50th, \\d+ ms 95th, \\d+ ms 99th, \\d+ ms 99.9th\\.$`,
+      ),
+    );
+    // Any window lines (every 5 s) have Kafka's shorter shape.
+    for (const line of lines.slice(0, -1)) {
+      expect(line).toMatch(new RegExp(`^\\d+ records sent, ${NUMBER} records/sec \\(${NUMBER} MB/sec\\), ${NUMBER} ms avg latency, ${NUMBER} ms max latency\\.$`));
+    }
+    const p0 = broker.engine.latestOffset('perf', 0);
+    const p1 = broker.engine.latestOffset('perf', 1);
+    expect(p0 + p1).toBe(5000);
+
+    const consumed = await runCli(['perf', 'consume', ...bootstrap, '--topic', 'perf', '--messages', '5000']);
+    expect(consumed.code).toBe(0);
+    const [header, values, ...rest] = consumed.stdout.trimEnd().split('\n');
+    expect(rest).toEqual([]);
+    expect(header).toBe('start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec');
+    const DATE = '\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2}:\\d{3}';
+    expect(values).toMatch(new RegExp(`^${DATE}, ${DATE}, ${NUMBER}, ${NUMBER}, 5000, ${NUMBER}, 0, \\d+, ${NUMBER}, ${NUMBER}$`));
+  });
+
+  it('perf produce honours --throughput and --acks all with compression', async () => {
+    const produced = await runCli(['perf', 'produce', ...bootstrap, '--topic', 'perf-throttled', '--num-records', '300', '--record-size', '10', '--throughput', '1000', '--acks', 'all', '--compression', 'lz4']);
+    expect(produced.code).toBe(0);
+    expect(produced.stdout).toMatch(/^300 records sent, /m);
+    expect(broker.engine.latestOffset('perf-throttled', 0)).toBe(300);
+  });
+
+  it('perf consume gives up after --timeout-ms on a short topic, with a warning', async () => {
+    await broker.engine.createTopic('perf-short', { partitions: 1 });
+    await broker.engine.produce('perf-short', [{ value: 'a' }, { value: 'b' }]);
+    const consumed = await runCli(['perf', 'consume', ...bootstrap, '--topic', 'perf-short', '--messages', '10', '--timeout-ms', '300']);
+    expect(consumed.code).toBe(0);
+    expect(consumed.stderr).toContain('WARNING: Exiting before consuming the expected number of messages: timeout (300 ms) exceeded.');
+    expect(consumed.stdout.split('\n')[1]).toMatch(/, 2, /);
+  });
+});

@@ -1,0 +1,76 @@
+// `sluice produce` and `sluice consume` against a broker in this process.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { startBroker, type Broker } from '../../src/broker/broker.js';
+import { runCli, STACK_LINE } from './run-cli.js';
+
+let broker: Broker;
+let bootstrap: string[];
+
+beforeAll(async () => {
+  broker = await startBroker({ port: 0 });
+  bootstrap = ['--bootstrap-server', `localhost:${broker.port}`];
+});
+
+afterAll(async () => {
+  await broker?.stop();
+});
+
+describe('sluice produce | sluice consume', () => {
+  it('sends keyed lines and reads them back from the beginning', async () => {
+    await broker.engine.createTopic('lines', { partitions: 3 });
+    const input = Array.from({ length: 20 }, (_, i) => `user-${i % 4}:event ${i}: with a colon`).join('\n') + '\n';
+    const produced = await runCli(['produce', ...bootstrap, '--topic', 'lines', '--key-separator', ':'], { input });
+    expect(produced).toMatchObject({ code: 0, stdout: '', stderr: '' });
+
+    const consumed = await runCli(['consume', ...bootstrap, '--topic', 'lines', '--from-beginning', '--max-messages', '20', '--print-key', '--key-separator', '=']);
+    expect(consumed.code).toBe(0);
+    expect(consumed.stderr).toBe('Processed a total of 20 messages\n');
+    const lines = consumed.stdout.trimEnd().split('\n');
+    // Partitions interleave; within one key (one partition) the order is the produced order.
+    expect([...lines].sort()).toEqual(Array.from({ length: 20 }, (_, i) => `user-${i % 4}=event ${i}: with a colon`).sort());
+    for (let key = 0; key < 4; key++) {
+      const ofKey = lines.filter((line) => line.startsWith(`user-${key}=`)).map((line) => Number(/event (\d+)/.exec(line)![1]));
+      expect(ofKey).toEqual([...ofKey].sort((a, b) => a - b));
+    }
+  });
+
+  it('reads one partition from an offset, values only, and stops after --timeout-ms idle', async () => {
+    await broker.engine.createTopic('numbers', { partitions: 2 });
+    const input = Array.from({ length: 10 }, (_, i) => `${i}`).join('\n') + '\n';
+    expect((await runCli(['produce', ...bootstrap, '--topic', 'numbers', '--partition', '1', '--acks', '1', '--compression', 'gzip'], { input })).code).toBe(0);
+
+    let consumed = await runCli(['consume', ...bootstrap, '--topic', 'numbers', '--partition', '1', '--offset', '7', '--timeout-ms', '500']);
+    expect(consumed).toMatchObject({ code: 0, stdout: '7\n8\n9\n', stderr: 'Processed a total of 3 messages\n' });
+    consumed = await runCli(['consume', ...bootstrap, '--topic', 'numbers', '--partition', '0', '--from-beginning', '--timeout-ms', '300']);
+    expect(consumed).toMatchObject({ code: 0, stdout: '', stderr: 'Processed a total of 0 messages\n' });
+  });
+
+  it('auto-creates the topic it produces to, as a Kafka producer does', async () => {
+    const produced = await runCli(['produce', ...bootstrap, '--topic', 'created-by-produce'], { input: 'hello\nworld\n' });
+    expect(produced.code).toBe(0);
+    expect(broker.engine.hasTopic('created-by-produce')).toBe(true);
+    const consumed = await runCli(['consume', ...bootstrap, '--topic', 'created-by-produce', '--from-beginning', '--max-messages', '2']);
+    expect(consumed.stdout).toBe('hello\nworld\n');
+  });
+
+  it('names the line without a key separator, after sending the lines before it', async () => {
+    await broker.engine.createTopic('keyed', { partitions: 1 });
+    const produced = await runCli(['produce', ...bootstrap, '--topic', 'keyed', '--key-separator', '\t'], { input: 'k1\tv1\nno separator here\nk3\tv3\n' });
+    expect(produced.code).toBe(1);
+    expect(produced.stderr).toBe("Error: No key separator '\t' found on line 2: 'no separator here'\n");
+    const consumed = await runCli(['consume', ...bootstrap, '--topic', 'keyed', '--from-beginning', '--timeout-ms', '500', '--print-key']);
+    expect(consumed.stdout).toBe('k1\tv1\n');
+  });
+
+  it('reports an unknown topic or partition with its Kafka error name, exit 1', async () => {
+    let consumed = await runCli(['consume', ...bootstrap, '--topic', 'no-such-topic', '--timeout-ms', '100']);
+    expect(consumed.code).toBe(1);
+    expect(consumed.stderr).toMatch(/^Error: .*UNKNOWN_TOPIC_OR_PARTITION/m);
+    expect(consumed.stderr).not.toMatch(STACK_LINE);
+    await broker.engine.createTopic('one-partition', { partitions: 1 });
+    consumed = await runCli(['consume', ...bootstrap, '--topic', 'one-partition', '--partition', '5', '--timeout-ms', '100']);
+    expect(consumed.code).toBe(1);
+    expect(consumed.stderr).toMatch(/^Error: .*UNKNOWN_TOPIC_OR_PARTITION/m);
+  });
+});

@@ -1,0 +1,43 @@
+// Runs the real `sluice` command as a child process (node --import tsx src/cli/main.ts ...) from
+// the repository root. Asynchronous on purpose: the broker under test runs in this process and
+// must keep answering while the command runs.
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CliOptions {
+  /** Written to stdin, which is then closed (default: closed at once). */
+  input?: string;
+  /** Kill the command after this long (default 30 s): a hung command fails its test, not the run. */
+  timeoutMs?: number;
+}
+
+export function runCli(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+    child.stdin.on('error', () => {}); // a command that exits before reading all of its input
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+/** A stack trace line: what an expected failure must never print. */
+export const STACK_LINE = /^\s+at .+\(.+:\d+:\d+\)$/m;

@@ -1,0 +1,76 @@
+// `sluice topics` against a broker in this process: kafka-topics' actions and output shapes.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { startBroker, type Broker } from '../../src/broker/broker.js';
+import { kafkaUuid } from '../../src/cli/topics.js';
+import { runCli, STACK_LINE } from './run-cli.js';
+
+let broker: Broker;
+let bootstrap: string[];
+
+beforeAll(async () => {
+  broker = await startBroker({ port: 0 });
+  bootstrap = ['--bootstrap-server', `localhost:${broker.port}`];
+});
+
+afterAll(async () => {
+  await broker?.stop();
+});
+
+describe('sluice topics', () => {
+  it('creates, lists, describes and deletes a topic', async () => {
+    let result = await runCli(['topics', ...bootstrap, '--create', '--topic', 'orders', '--partitions', '3', '--config', 'retention.ms=60000', '--config', 'segment.bytes=1048576']);
+    expect(result).toMatchObject({ code: 0, stdout: 'Created topic orders.\n', stderr: '' });
+    result = await runCli(['topics', ...bootstrap, '--create', '--topic', 'audit']);
+    expect(result.code).toBe(0);
+
+    result = await runCli(['topics', ...bootstrap, '--list']);
+    expect(result).toMatchObject({ code: 0, stdout: 'audit\norders\n' });
+
+    result = await runCli(['topics', ...bootstrap, '--describe', '--topic', 'orders']);
+    expect(result.code).toBe(0);
+    const id = kafkaUuid(broker.engine.describeTopic('orders').id);
+    const lines = result.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^Topic: orders\tTopicId: [A-Za-z0-9_-]{22}\tPartitionCount: 3\tReplicationFactor: 1\tConfigs: /);
+    expect(lines[0]).toContain(`TopicId: ${id}\t`);
+    const configs = lines[0]!.slice(lines[0]!.indexOf('Configs: ') + 'Configs: '.length).split(',').sort();
+    expect(configs).toEqual(['retention.ms=60000', 'segment.bytes=1048576']);
+    expect(lines.slice(1)).toEqual([0, 1, 2].map((p) => `\tTopic: orders\tPartition: ${p}\tLeader: 1\tReplicas: 1\tIsr: 1`));
+
+    // Every topic, sorted, and no Configs for a topic without overrides.
+    result = await runCli(['topics', ...bootstrap, '--describe']);
+    expect(result.code).toBe(0);
+    expect(result.stdout.split('\n').filter((line) => line.startsWith('Topic: ')).map((line) => line.split('\t')[0])).toEqual(['Topic: audit', 'Topic: orders']);
+    expect(result.stdout).toMatch(/^Topic: audit\t.*\tConfigs: $/m);
+
+    result = await runCli(['topics', ...bootstrap, '--delete', '--topic', 'orders']);
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    result = await runCli(['topics', ...bootstrap, '--list']);
+    expect(result.stdout).toBe('audit\n');
+  });
+
+  it('reports Kafka error names and exits 1: an unknown topic, an existing one, a bad config', async () => {
+    for (const args of [['--describe', '--topic', 'missing'], ['--delete', '--topic', 'missing']]) {
+      const result = await runCli(['topics', ...bootstrap, ...args]);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/^Error: .*UNKNOWN_TOPIC_OR_PARTITION/);
+      expect(result.stderr).not.toMatch(STACK_LINE);
+    }
+    await runCli(['topics', ...bootstrap, '--create', '--topic', 'twice']);
+    let result = await runCli(['topics', ...bootstrap, '--create', '--topic', 'twice']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^Error: .*TOPIC_ALREADY_EXISTS/);
+    result = await runCli(['topics', ...bootstrap, '--create', '--topic', 'twice', '--if-not-exists']);
+    expect(result).toMatchObject({ code: 0, stdout: '' });
+    result = await runCli(['topics', ...bootstrap, '--create', '--topic', 'bad', '--config', 'retention.ms=soon']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^Error: .*INVALID_CONFIG/);
+  });
+});
+
+describe('kafkaUuid', () => {
+  it("gives Kafka's text form of a Uuid", () => {
+    // Kafka's Uuid(0x0123456789abcdefL, 0xfedcba9876543210L).toString()
+    expect(kafkaUuid('01234567-89ab-cdef-fedc-ba9876543210')).toBe('ASNFZ4mrze_-3LqYdlQyEA');
+  });
+});
