@@ -16,6 +16,7 @@ const SUITES: Record<string, () => Promise<{ run: (options: RunOptions) => Promi
   index: () => import('./index.bench.js'),
   sendfile: () => import('./sendfile.bench.js'),
   fetch: () => import('./fetch.bench.js'),
+  produce: () => import('./produce.bench.js'),
   startup: () => import('./startup.bench.js'),
 };
 
