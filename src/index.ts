@@ -22,3 +22,17 @@ export { murmur2 } from './engine/murmur2.js';
 export { Broker, startBroker } from './broker/broker.js';
 export type { StartBrokerOptions } from './broker/broker.js';
 export type { BrokerMetrics } from './broker/metrics.js';
+export { PoolConsumer, HandlerError, GroupMember, rangeAssignor, roundRobinAssignor, cooperativeStickyAssignor, kafkajsRoundRobinAssignor } from './consumer/index.js';
+export type {
+  PoolConsumerOptions,
+  PoolConsumerMetrics,
+  PoolConsumerEvents,
+  PoolBatch,
+  PoolRecord,
+  GroupMemberOptions,
+  RevokeReason,
+  CommitOffset,
+  TopicPartition,
+  Assignor,
+  AssignorName,
+} from './consumer/index.js';

@@ -1,0 +1,573 @@
+// A member of a classic consumer group (protocol type "consumer"), as Kafka's consumer coordinator
+// runs it: FindCoordinator, JoinGroup (MEMBER_ID_REQUIRED answered by rejoining with the id given),
+// the leader's client-side assignment in SyncGroup, heartbeats, rejoin when the coordinator asks,
+// OffsetCommit/OffsetFetch under the current generation, LeaveGroup on stop.
+//
+//   const member = new GroupMember(client, { groupId: 'billing', topics: ['events'], onAssigned, onRevoking });
+//   await member.start();          // resolves once the first assignment is in
+//   await member.commitOffsets([{ topic: 'events', partition: 0, offset: 42 }]);
+//   await member.stop();           // revokes (onRevoking 'stop'), leaves the group
+//
+// Rebalance protocol (KIP-429): eager unless every assignor offered supports cooperative, as in
+// Kafka. Eager: before each rejoin onRevoking gets everything held. Cooperative: the member keeps
+// its partitions while it rejoins, then revokes only those the new assignment lacks and rejoins
+// once more so that the next generation can hand them over.
+//
+// The member talks to the coordinator over a connection of its own: a JoinGroup waits at the
+// coordinator for up to the rebalance timeout, and a broker serves a connection's requests one
+// at a time, so sharing it with fetches would stall both.
+import { SluiceError, kafkaErrorName, type SluiceErrorName } from '../errors.js';
+import { ApiKey } from '../protocol/api-keys.js';
+import {
+  decodeAssignment,
+  decodeSubscription,
+  encodeAssignment,
+  encodeSubscription,
+  partitionKey,
+  resolveAssignor,
+  sortPartitions,
+  type Assignor,
+  type AssignorName,
+  type MemberSubscription,
+  type TopicPartition,
+} from './assignors.js';
+import type { KafkaClient } from './client.js';
+import { BrokerConnection } from './connection.js';
+
+export type { TopicPartition } from './assignors.js';
+
+/** Why partitions are taken away: a rebalance, a lost membership (do not commit), or stop(). */
+export type RevokeReason = 'rebalance' | 'lost' | 'stop';
+
+export interface GroupMemberOptions {
+  groupId: string;
+  topics: string[];
+  /** session.timeout.ms (default 45000, Kafka 3's): the coordinator drops a member silent this long. */
+  sessionTimeoutMs?: number;
+  /**
+   * How long the coordinator waits for members to rejoin (Kafka's consumers send max.poll.interval.ms,
+   * 300000). Default 60000, as kafkajs: a member rejoins once onRevoking has drained its in-flight
+   * batches, which takes seconds; a longer timeout only lets one stuck member stall the group longer.
+   */
+  rebalanceTimeoutMs?: number;
+  /** heartbeat.interval.ms (default 3000); also how soon a member notices a rebalance. */
+  heartbeatIntervalMs?: number;
+  /** group.instance.id: static membership (KIP-345). Static members do not leave on stop. */
+  groupInstanceId?: string | null;
+  /** Protocols in order of preference (default ['cooperative-sticky']). */
+  assignors?: ReadonlyArray<AssignorName | Assignor>;
+  /** Partitions newly assigned (eager: the whole assignment). Awaited before the member goes on. */
+  onAssigned?: (partitions: TopicPartition[]) => void | Promise<void>;
+  /** Partitions about to be given up; awaited BEFORE the member rejoins (or leaves). */
+  onRevoking?: (partitions: TopicPartition[], reason: RevokeReason) => void | Promise<void>;
+  /** A fatal error after start() resolved (FENCED_INSTANCE_ID, INCONSISTENT_GROUP_PROTOCOL, ...). */
+  onError?: (error: Error) => void;
+  /** Pause after a retriable failure (default 100 ms, Kafka's retry.backoff.ms). */
+  retryBackoffMs?: number;
+}
+
+export interface CommitOffset {
+  topic: string;
+  partition: number;
+  /** The next offset to read (last processed + 1), as Kafka commits. */
+  offset: number;
+  metadata?: string | null;
+}
+
+/** Errors after which the coordinator is looked up again. */
+const COORDINATOR_ERRORS = new Set<string>(['COORDINATOR_NOT_AVAILABLE', 'NOT_COORDINATOR', 'COORDINATOR_LOAD_IN_PROGRESS', 'NETWORK_EXCEPTION', 'REQUEST_TIMED_OUT', 'ENGINE_CLOSED']);
+/** Errors after which the member starts over without its id (Kafka resets the generation and member id). */
+const RESET_ERRORS = new Set<string>(['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION']);
+/** Extra time for a JoinGroup response beyond the rebalance timeout (Kafka's clients add 5 s). */
+const JOIN_RESPONSE_GRACE_MS = 5000;
+const PROTOCOL_TYPE = 'consumer';
+
+interface JoinResponse {
+  errorCode: number;
+  generationId: number;
+  protocolName: string | null;
+  leader: string;
+  skipAssignment: boolean;
+  memberId: string;
+  members: Array<{ memberId: string; groupInstanceId: string | null; metadata: Buffer }>;
+}
+
+export class GroupMember {
+  readonly groupId: string;
+  readonly topics: readonly string[];
+  readonly sessionTimeoutMs: number;
+  readonly rebalanceTimeoutMs: number;
+  readonly heartbeatIntervalMs: number;
+  readonly groupInstanceId: string | null;
+  readonly assignors: readonly Assignor[];
+  /** 'cooperative' when every assignor supports it. */
+  readonly rebalanceProtocol: 'eager' | 'cooperative';
+
+  memberId = '';
+  generationId = -1;
+  protocolName: string | null = null;
+  leaderId = '';
+  /** Rebalances completed (a generation received), for tests and metrics. */
+  rebalances = 0;
+
+  private assigned: TopicPartition[] = [];
+  /** What was held in the last generation (eager members send it as a stickiness hint). */
+  private previous: { partitions: TopicPartition[]; generationId: number } = { partitions: [], generationId: -1 };
+  private lost = false;
+  private coordinator: BrokerConnection | undefined;
+  private connecting: Promise<BrokerConnection> | undefined;
+  private rejoinNeeded = true;
+  private stopping = false;
+  private running: Promise<void> | undefined;
+  private stopped: Promise<void> | undefined;
+  private wake: () => void = () => {};
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private heartbeatEpoch = 0;
+  /** Set while JoinGroup/SyncGroup are outstanding: commits wait for the new generation. */
+  private joining: Promise<void> | undefined;
+  private firstJoin!: { resolve: () => void; reject: (error: Error) => void; settled: boolean };
+  private readonly retryBackoffMs: number;
+
+  constructor(
+    private readonly client: KafkaClient,
+    private readonly options: GroupMemberOptions,
+  ) {
+    if (typeof options.groupId !== 'string' || options.groupId === '') throw new SluiceError('INVALID_GROUP_ID', 'groupId must be a non-empty string');
+    if (!Array.isArray(options.topics) || options.topics.length === 0) throw new SluiceError('INVALID_CONFIG', 'topics must name at least one topic');
+    this.groupId = options.groupId;
+    this.topics = [...options.topics];
+    this.sessionTimeoutMs = options.sessionTimeoutMs ?? 45_000;
+    this.rebalanceTimeoutMs = options.rebalanceTimeoutMs ?? 60_000;
+    this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 3000;
+    this.groupInstanceId = options.groupInstanceId ?? null;
+    this.retryBackoffMs = options.retryBackoffMs ?? 100;
+    this.assignors = (options.assignors ?? ['cooperative-sticky']).map(resolveAssignor);
+    if (this.assignors.length === 0) throw new SluiceError('INVALID_CONFIG', 'assignors must name at least one assignor');
+    this.rebalanceProtocol = this.assignors.every((a) => a.rebalanceProtocols.includes('cooperative')) ? 'cooperative' : 'eager';
+    if (this.heartbeatIntervalMs >= this.sessionTimeoutMs) {
+      throw new SluiceError('INVALID_CONFIG', `heartbeatIntervalMs (${this.heartbeatIntervalMs}) must be lower than sessionTimeoutMs (${this.sessionTimeoutMs})`);
+    }
+  }
+
+  /** The partitions held now. */
+  get assignment(): TopicPartition[] {
+    return [...this.assigned];
+  }
+
+  get isLeader(): boolean {
+    return this.memberId !== '' && this.memberId === this.leaderId;
+  }
+
+  /** Joins; resolves once the first assignment is in, rejects on a fatal error (e.g. INCONSISTENT_GROUP_PROTOCOL). */
+  start(): Promise<void> {
+    if (this.running) throw new Error('GroupMember.start() was called twice');
+    const first = new Promise<void>((resolve, reject) => (this.firstJoin = { resolve, reject, settled: false }));
+    this.running = this.run();
+    return first;
+  }
+
+  /** Revokes what is held (onRevoking 'stop'), leaves the group (dynamic members), closes the connection. */
+  stop(): Promise<void> {
+    this.stopped ??= this.leave();
+    return this.stopped;
+  }
+
+  private async leave(): Promise<void> {
+    this.stopping = true;
+    this.stopHeartbeat();
+    // A JoinGroup parked at the coordinator cannot be called back: drop the connection under it.
+    if (this.joining) this.dropCoordinator();
+    this.wake();
+    await this.running;
+    if (this.assigned.length > 0) {
+      const partitions = this.takeAssignment();
+      await this.options.onRevoking?.(partitions, this.lost ? 'lost' : 'stop');
+    }
+    // Static members stay until their session ends, so a restart keeps the assignment (KIP-345).
+    if (this.memberId !== '' && this.groupInstanceId === null) {
+      try {
+        const connection = await this.coordinatorConnection();
+        await connection.request(ApiKey.LeaveGroup, {
+          groupId: this.groupId,
+          memberId: this.memberId,
+          members: [{ memberId: this.memberId, groupInstanceId: null, reason: 'the consumer is stopping' }],
+        });
+      } catch {
+        // The coordinator forgets us after the session timeout anyway.
+      }
+    }
+    this.memberId = '';
+    this.generationId = -1;
+    this.dropCoordinator();
+  }
+
+  /** Asks for a rebalance at the next turn of the loop (e.g. after a subscription change). */
+  requestRejoin(): void {
+    this.rejoinNeeded = true;
+    this.wake();
+  }
+
+  // ---- the loop -----------------------------------------------------------------------------
+
+  private async run(): Promise<void> {
+    while (!this.stopping) {
+      if (!this.rejoinNeeded) {
+        await new Promise<void>((resolve) => (this.wake = resolve));
+        continue;
+      }
+      try {
+        await this.rebalance();
+        if (!this.firstJoin.settled) {
+          this.firstJoin.settled = true;
+          this.firstJoin.resolve();
+        }
+      } catch (error) {
+        if (this.stopping) break;
+        const code = (error as SluiceError).code as string | undefined;
+        if (code !== undefined && RESET_ERRORS.has(code)) {
+          this.resetGeneration();
+        } else if (code === 'REBALANCE_IN_PROGRESS') {
+          // The group moved on while we synced: join again at once.
+        } else if (code === undefined || COORDINATOR_ERRORS.has(code)) {
+          this.dropCoordinator();
+          await sleep(this.retryBackoffMs);
+        } else {
+          this.fail(error as Error);
+          return;
+        }
+        this.rejoinNeeded = true;
+      }
+    }
+    if (!this.firstJoin.settled) {
+      this.firstJoin.settled = true;
+      this.firstJoin.reject(new Error(`The member of group ${this.groupId} was stopped before it joined`));
+    }
+  }
+
+  private fail(error: Error): void {
+    this.stopping = true;
+    this.stopHeartbeat();
+    this.wake();
+    if (!this.firstJoin.settled) {
+      this.firstJoin.settled = true;
+      this.firstJoin.reject(error);
+    } else {
+      this.options.onError?.(error);
+    }
+  }
+
+  private async rebalance(): Promise<void> {
+    // Give up what must go before joining: everything (eager), or everything after a lost membership.
+    if (this.lost && this.assigned.length > 0) {
+      await this.options.onRevoking?.(this.takeAssignment(), 'lost');
+    } else if (this.rebalanceProtocol === 'eager' && this.assigned.length > 0) {
+      await this.options.onRevoking?.(this.takeAssignment(), 'rebalance');
+    }
+    this.lost = false;
+    if (this.stopping) return;
+    const connection = await this.coordinatorConnection();
+    this.rejoinNeeded = false;
+    this.stopHeartbeat();
+    let done!: () => void;
+    this.joining = new Promise<void>((resolve) => (done = resolve));
+    let assignment: TopicPartition[];
+    try {
+      const joined = await this.joinGroup(connection);
+      const assignments = joined.leader === joined.memberId && !joined.skipAssignment ? await this.assign(joined) : [];
+      const synced = await connection.request(ApiKey.SyncGroup, {
+        groupId: this.groupId,
+        generationId: joined.generationId,
+        memberId: this.memberId,
+        groupInstanceId: this.groupInstanceId,
+        protocolType: PROTOCOL_TYPE,
+        protocolName: joined.protocolName,
+        assignments,
+      });
+      throwOn(synced.errorCode, `SyncGroup of group ${this.groupId}`);
+      assignment = sortPartitions(decodeAssignment(synced.assignment).partitions);
+      this.generationId = joined.generationId;
+      this.protocolName = joined.protocolName;
+      this.leaderId = joined.leader;
+      this.rebalances++;
+    } finally {
+      this.joining = undefined;
+      done();
+    }
+    this.startHeartbeat();
+    if (this.rebalanceProtocol === 'cooperative') {
+      const next = new Set(assignment.map(partitionKey));
+      const held = new Set(this.assigned.map(partitionKey));
+      const revoked = this.assigned.filter((tp) => !next.has(partitionKey(tp)));
+      const added = assignment.filter((tp) => !held.has(partitionKey(tp)));
+      if (revoked.length > 0) {
+        this.assigned = this.assigned.filter((tp) => next.has(partitionKey(tp)));
+        await this.options.onRevoking?.(revoked, 'rebalance');
+        // The partitions are free now: rejoin so that the next generation hands them over.
+        this.rejoinNeeded = true;
+      }
+      this.assigned = assignment;
+      this.previous = { partitions: [...assignment], generationId: this.generationId };
+      if (added.length > 0) await this.options.onAssigned?.(added);
+    } else {
+      this.assigned = assignment;
+      this.previous = { partitions: [...assignment], generationId: this.generationId };
+      await this.options.onAssigned?.([...assignment]);
+    }
+  }
+
+  private async joinGroup(connection: BrokerConnection): Promise<JoinResponse> {
+    for (;;) {
+      const response: JoinResponse = await connection.request(ApiKey.JoinGroup, {
+        groupId: this.groupId,
+        sessionTimeoutMs: this.sessionTimeoutMs,
+        rebalanceTimeoutMs: this.rebalanceTimeoutMs,
+        memberId: this.memberId,
+        groupInstanceId: this.groupInstanceId,
+        protocolType: PROTOCOL_TYPE,
+        protocols: this.assignors.map((assignor) => ({ name: assignor.name, metadata: this.subscriptionFor(assignor) })),
+        reason: null,
+      });
+      const error = kafkaErrorName(response.errorCode);
+      if (error === 'MEMBER_ID_REQUIRED') {
+        // KIP-394: the coordinator hands out the id first; joining with it completes the join.
+        this.memberId = response.memberId;
+        continue;
+      }
+      throwOn(response.errorCode, `JoinGroup of group ${this.groupId}`);
+      this.memberId = response.memberId;
+      return response;
+    }
+  }
+
+  private subscriptionFor(assignor: Assignor): Buffer {
+    const cooperative = this.rebalanceProtocol === 'cooperative';
+    return encodeSubscription(
+      {
+        topics: [...this.topics],
+        userData: cooperative ? null : (assignor.userData?.(this.previous) ?? null),
+        // An eager member holds nothing while it joins.
+        ownedPartitions: cooperative ? this.assigned : [],
+        generationId: cooperative && this.assigned.length > 0 ? this.generationId : -1,
+      },
+      assignor.subscriptionVersion,
+    );
+  }
+
+  /** The leader's part: every member's subscription, the partition counts, the chosen assignor. */
+  private async assign(joined: JoinResponse): Promise<Array<{ memberId: string; assignment: Buffer }>> {
+    const assignor = this.assignors.find((a) => a.name === joined.protocolName);
+    if (!assignor) throw new SluiceError('INCONSISTENT_GROUP_PROTOCOL', `The coordinator chose protocol ${joined.protocolName}, which this member does not offer`);
+    const members: MemberSubscription[] = joined.members.map((m) => ({
+      memberId: m.memberId,
+      groupInstanceId: m.groupInstanceId ?? null,
+      subscription: decodeSubscription(m.metadata),
+    }));
+    const topics = [...new Set(members.flatMap((m) => m.subscription.topics))];
+    const partitionsPerTopic = await this.partitionCounts(topics);
+    const result = assignor.assign(members, partitionsPerTopic);
+    return members.map(({ memberId }) => ({ memberId, assignment: encodeAssignment(result.get(memberId) ?? []) }));
+  }
+
+  /** Partition counts of the topics that exist (a subscription to a missing topic assigns nothing). */
+  private async partitionCounts(topics: string[]): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    try {
+      const metadata = await this.client.metadata(topics);
+      for (const topic of metadata.topics) counts.set(topic.name, topic.partitions.length);
+    } catch (error) {
+      if ((error as SluiceError).code !== 'UNKNOWN_TOPIC_OR_PARTITION') throw error;
+      for (const topic of topics) {
+        try {
+          counts.set(topic, (await this.client.metadata([topic])).topics[0]?.partitions.length ?? 0);
+        } catch {
+          // not there (yet)
+        }
+      }
+    }
+    return counts;
+  }
+
+  // ---- heartbeats -----------------------------------------------------------------------------
+
+  private startHeartbeat(): void {
+    this.stopHeartbeat();
+    const epoch = this.heartbeatEpoch;
+    const generationId = this.generationId;
+    const beat = async () => {
+      if (epoch !== this.heartbeatEpoch || this.stopping) return;
+      let error: string;
+      try {
+        const connection = await this.coordinatorConnection();
+        const response = await connection.request(ApiKey.Heartbeat, {
+          groupId: this.groupId,
+          generationId,
+          memberId: this.memberId,
+          groupInstanceId: this.groupInstanceId,
+        });
+        error = kafkaErrorName(response.errorCode);
+      } catch (caught) {
+        error = (caught as SluiceError).code ?? 'NETWORK_EXCEPTION';
+      }
+      if (epoch !== this.heartbeatEpoch || this.stopping) return;
+      if (error === 'REBALANCE_IN_PROGRESS') {
+        this.requestRejoin();
+      } else if (RESET_ERRORS.has(error)) {
+        // Kafka ignores these for a generation that has already changed.
+        if (generationId === this.generationId) {
+          this.resetGeneration();
+          this.requestRejoin();
+        }
+      } else if (error === 'FENCED_INSTANCE_ID') {
+        this.fail(new SluiceError('FENCED_INSTANCE_ID', `Group ${this.groupId}: another member took group.instance.id ${this.groupInstanceId}`));
+        return;
+      } else if (COORDINATOR_ERRORS.has(error)) {
+        this.dropCoordinator();
+      } else if (error !== 'NONE') {
+        this.requestRejoin();
+      }
+      // Heartbeats go on through a revoke, until the JoinGroup is sent, to keep the session alive.
+      this.heartbeatTimer = setTimeout(beat, this.heartbeatIntervalMs);
+      this.heartbeatTimer.unref();
+    };
+    this.heartbeatTimer = setTimeout(beat, this.heartbeatIntervalMs);
+    this.heartbeatTimer.unref();
+  }
+
+  private stopHeartbeat(): void {
+    this.heartbeatEpoch++;
+    if (this.heartbeatTimer) clearTimeout(this.heartbeatTimer);
+    this.heartbeatTimer = undefined;
+  }
+
+  /** Kafka's reset after UNKNOWN_MEMBER_ID / ILLEGAL_GENERATION: no id, no generation, partitions lost. */
+  private resetGeneration(): void {
+    this.memberId = '';
+    this.generationId = -1;
+    if (this.assigned.length > 0) this.lost = true;
+  }
+
+  private takeAssignment(): TopicPartition[] {
+    const partitions = this.assigned;
+    this.assigned = [];
+    return partitions;
+  }
+
+  // ---- offsets ------------------------------------------------------------------------------
+
+  /**
+   * Commits under the current generation. Throws the first partition error (a SluiceError named
+   * after it); ILLEGAL_GENERATION and UNKNOWN_MEMBER_ID also reset the member (Kafka's
+   * CommitFailedException) and REBALANCE_IN_PROGRESS asks for a rejoin.
+   */
+  async commitOffsets(offsets: readonly CommitOffset[]): Promise<void> {
+    if (offsets.length === 0) return;
+    if (this.joining) await this.joining;
+    if (this.memberId === '' || this.generationId < 0) throw new SluiceError('UNKNOWN_MEMBER_ID', `Group ${this.groupId}: not a member, cannot commit`);
+    const generationId = this.generationId;
+    const byTopic = new Map<string, CommitOffset[]>();
+    for (const offset of offsets) {
+      const list = byTopic.get(offset.topic);
+      if (list) list.push(offset);
+      else byTopic.set(offset.topic, [offset]);
+    }
+    const connection = await this.coordinatorConnection();
+    const response = await connection.request(ApiKey.OffsetCommit, {
+      groupId: this.groupId,
+      generationIdOrMemberEpoch: generationId,
+      memberId: this.memberId,
+      groupInstanceId: this.groupInstanceId,
+      retentionTimeMs: -1,
+      topics: [...byTopic].map(([name, list]) => ({
+        name,
+        partitions: list.map((o) => ({ partitionIndex: o.partition, committedOffset: o.offset, committedLeaderEpoch: -1, commitTimestamp: -1, committedMetadata: o.metadata ?? '' })),
+      })),
+    });
+    for (const topic of response.topics) {
+      for (const partition of topic.partitions) {
+        if (partition.errorCode === 0) continue;
+        const error = kafkaErrorName(partition.errorCode);
+        if (RESET_ERRORS.has(error) && generationId === this.generationId) {
+          this.resetGeneration();
+          this.requestRejoin();
+        } else if (error === 'REBALANCE_IN_PROGRESS') {
+          this.requestRejoin();
+        } else if (COORDINATOR_ERRORS.has(error)) {
+          this.dropCoordinator();
+        }
+        throw new SluiceError(error, `OffsetCommit of ${topic.name}-${partition.partitionIndex} in group ${this.groupId}: ${error}`);
+      }
+    }
+  }
+
+  /** Committed offsets by partitionKey; -1 where nothing is committed. */
+  async fetchCommittedOffsets(partitions: readonly TopicPartition[]): Promise<Map<string, number>> {
+    const byTopic = new Map<string, number[]>();
+    for (const { topic, partition } of partitions) {
+      const list = byTopic.get(topic);
+      if (list) list.push(partition);
+      else byTopic.set(topic, [partition]);
+    }
+    const topics = [...byTopic].map(([name, partitionIndexes]) => ({ name, partitionIndexes }));
+    for (let attempt = 0; ; attempt++) {
+      const connection = await this.coordinatorConnection();
+      const response = await connection.request(ApiKey.OffsetFetch, {
+        groupId: this.groupId,
+        topics,
+        groups: [{ groupId: this.groupId, memberId: null, memberEpoch: -1, topics }],
+        requireStable: false,
+      });
+      const group = response.groups?.[0];
+      const errorCode: number = group ? group.errorCode : (response.errorCode ?? 0);
+      const answers: Array<{ name: string; partitions: Array<{ partitionIndex: number; committedOffset: number; errorCode: number }> }> = group ? group.topics : response.topics;
+      const firstError = errorCode || answers.flatMap((t) => t.partitions).find((p) => p.errorCode !== 0)?.errorCode || 0;
+      const error = kafkaErrorName(firstError);
+      if (firstError !== 0 && (COORDINATOR_ERRORS.has(error) || error === 'UNSTABLE_OFFSET_COMMIT') && attempt < 20) {
+        if (COORDINATOR_ERRORS.has(error)) this.dropCoordinator();
+        await sleep(this.retryBackoffMs);
+        continue;
+      }
+      throwOn(firstError, `OffsetFetch of group ${this.groupId}`);
+      const result = new Map<string, number>();
+      for (const topic of answers) for (const p of topic.partitions) result.set(partitionKey({ topic: topic.name, partition: p.partitionIndex }), Number(p.committedOffset));
+      return result;
+    }
+  }
+
+  // ---- the coordinator ------------------------------------------------------------------------
+
+  private coordinatorConnection(): Promise<BrokerConnection> {
+    if (this.coordinator && !this.coordinator.isClosed) return Promise.resolve(this.coordinator);
+    this.connecting ??= this.findCoordinator().finally(() => (this.connecting = undefined));
+    return this.connecting;
+  }
+
+  private async findCoordinator(): Promise<BrokerConnection> {
+    const any = await this.client.anyConnection();
+    const response = await any.request(ApiKey.FindCoordinator, { key: this.groupId, keyType: 0, coordinatorKeys: [this.groupId] });
+    const answer = response.coordinators?.[0] ?? response;
+    throwOn(answer.errorCode, `FindCoordinator for group ${this.groupId}`, answer.errorMessage);
+    const connection = await BrokerConnection.connect({
+      host: answer.host,
+      port: answer.port,
+      clientId: any.clientId,
+      requestTimeoutMs: this.rebalanceTimeoutMs + JOIN_RESPONSE_GRACE_MS,
+    });
+    this.coordinator = connection;
+    return connection;
+  }
+
+  private dropCoordinator(): void {
+    this.coordinator?.close();
+    this.coordinator = undefined;
+  }
+}
+
+function throwOn(errorCode: number, context: string, message?: string | null): void {
+  if (errorCode === 0) return;
+  const name: SluiceErrorName = kafkaErrorName(errorCode);
+  throw new SluiceError(name, `${context}: ${name}${message ? ` (${message})` : ''}`);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

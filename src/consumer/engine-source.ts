@@ -1,0 +1,139 @@
+// A PoolConsumer's batches from an embedded Engine, read in-process: no broker and no group, every
+// partition of the topics goes to this consumer, and the batches' bytes come straight from the
+// segment files (one pread per read, CRCs not checked again: the log checked them on append).
+//
+// Committed offsets live in the data directory, one file per group,
+// `<dataDir>/pool-consumer-offsets-<group>`, in Kafka's offset checkpoint format (version,
+// count, "topic partition offset" lines), replaced atomically (temporary file, fsync, rename,
+// directory fsync) on each commit. Why a file rather than an internal topic: the engine does not
+// compact yet, so a topic of commits would grow by one record per partition per commit forever
+// and be read in full at every start; the file is as large as the partition count, is read in
+// one call, and a crash leaves either the old or the new file whole. The engine ignores plain
+// files in its data directory.
+import path from 'node:path';
+
+import type { CommitOffset, RevokeReason, TopicPartition } from '../client/group-member.js';
+import type { Engine } from '../engine/engine.js';
+import { SluiceError, isSluiceError } from '../errors.js';
+import { readCheckpoint, writeCheckpoint } from '../storage/checkpoint-file.js';
+import { Doorbell, chunkOf, keyOf, type FetchedPartition, type Source, type SourceHooks, type WantedPartition } from './source.js';
+
+export interface EngineSourceOptions {
+  engine: Engine;
+  groupId: string;
+  topics: string[];
+  autoOffsetReset: 'earliest' | 'latest';
+  partitionMaxBytes: number;
+}
+
+const OFFSETS_FILE_PREFIX = 'pool-consumer-offsets-';
+
+/** Groups consuming each engine in this process: two consumers of one group would both read everything. */
+const active = new WeakMap<Engine, Set<string>>();
+
+export function offsetsFilePath(engine: Engine, groupId: string): string {
+  return path.join(engine.dataDir, OFFSETS_FILE_PREFIX + encodeURIComponent(groupId));
+}
+
+export class EngineSource implements Source {
+  readonly skipCrc = true;
+  private readonly appended = new Doorbell();
+  private readonly committed = new Map<string, { topic: string; partition: number; offset: number }>();
+  private partitions: TopicPartition[] = [];
+  private hooks: SourceHooks | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private readonly file: string;
+
+  constructor(private readonly options: EngineSourceOptions) {
+    this.file = offsetsFilePath(options.engine, options.groupId);
+  }
+
+  async start(hooks: SourceHooks): Promise<void> {
+    const { engine, groupId, topics } = this.options;
+    // Unknown topics fail here (UNKNOWN_TOPIC_OR_PARTITION), before anything is claimed.
+    const partitions = topics.flatMap((topic) => engine.describeTopic(topic).partitions.map(({ partition }) => ({ topic, partition })));
+    let groups = active.get(engine);
+    if (!groups) active.set(engine, (groups = new Set()));
+    if (groups.has(groupId)) throw new SluiceError('INVALID_CONFIG', `Group ${groupId} already has a pool consumer on this engine`);
+    groups.add(groupId);
+    for (const entry of readCheckpoint(this.file)) this.committed.set(keyOf(entry.topic, entry.partition), entry);
+    const wanted = new Set(topics);
+    this.unsubscribe = engine.onAppend((topic) => {
+      if (wanted.has(topic)) this.appended.ring();
+    });
+    this.hooks = hooks;
+    this.partitions = partitions;
+    try {
+      await hooks.assigned(partitions);
+    } catch (error) {
+      this.unsubscribe();
+      groups.delete(groupId);
+      throw error;
+    }
+  }
+
+  async startPositions(partitions: TopicPartition[]): Promise<Map<string, number>> {
+    const positions = new Map<string, number>();
+    for (const { topic, partition } of partitions) {
+      const key = keyOf(topic, partition);
+      const committed = this.committed.get(key)?.offset;
+      const log = this.options.engine.partitionLog(topic, partition);
+      // A commit below the log start (retention went past it) resets, as Kafka's consumer does.
+      const valid = committed !== undefined && committed >= log.logStartOffset && committed <= log.logEndOffset;
+      positions.set(key, valid ? committed : this.resetOffset(topic, partition));
+    }
+    return positions;
+  }
+
+  private resetOffset(topic: string, partition: number): number {
+    const { engine, autoOffsetReset } = this.options;
+    return autoOffsetReset === 'earliest' ? engine.earliestOffset(topic, partition) : engine.latestOffset(topic, partition);
+  }
+
+  async fetch(wanted: WantedPartition[], maxBytes: number, wake: Doorbell): Promise<FetchedPartition[]> {
+    const { engine, partitionMaxBytes } = this.options;
+    // Cleared before reading: an append after this point rings again and is not missed.
+    this.appended.clear();
+    const results: FetchedPartition[] = [];
+    let budget = maxBytes;
+    for (const { topic, partition, position } of wanted) {
+      if (budget <= 0) break;
+      const log = engine.partitionLog(topic, partition);
+      let read;
+      try {
+        read = log.read(position, Math.min(partitionMaxBytes, budget));
+      } catch (error) {
+        if (!isSluiceError(error, 'OFFSET_OUT_OF_RANGE')) throw error;
+        results.push({ topic, partition, position, resetTo: this.resetOffset(topic, partition) });
+        continue;
+      }
+      if (!read) continue;
+      const bytes = Buffer.allocUnsafeSlow(read.region.sizeBytes);
+      log.readInto(read, bytes);
+      const chunk = chunkOf(bytes, position, false);
+      if (!chunk) continue;
+      budget -= chunk.bytes.byteLength;
+      results.push({ topic, partition, position, chunk });
+    }
+    if (results.length === 0) await Doorbell.any([this.appended, wake]);
+    return results;
+  }
+
+  async commit(offsets: CommitOffset[]): Promise<void> {
+    if (offsets.length === 0) return;
+    for (const { topic, partition, offset } of offsets) this.committed.set(keyOf(topic, partition), { topic, partition, offset });
+    writeCheckpoint(this.file, [...this.committed.values()]);
+  }
+
+  async stop(): Promise<void> {
+    try {
+      const partitions = this.partitions;
+      this.partitions = [];
+      if (partitions.length > 0) await this.hooks?.revoking(partitions, 'stop' satisfies RevokeReason);
+    } finally {
+      this.unsubscribe?.();
+      this.appended.ring();
+      active.get(this.options.engine)?.delete(this.options.groupId);
+    }
+  }
+}

@@ -1,0 +1,81 @@
+// PoolConsumer over an embedded Engine: no broker, every partition, offsets in the data directory.
+import fs from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { offsetsFilePath } from '../../src/consumer/engine-source.js';
+import { PoolConsumer } from '../../src/consumer/index.js';
+import { Engine } from '../../src/engine/engine.js';
+import { tempDir } from '../helpers.js';
+import { Collector, HANDLER, range, sleep, waitFor } from './helpers.js';
+
+const collectors: Collector[] = [];
+const engines: Engine[] = [];
+
+afterEach(async () => {
+  for (const collector of collectors.splice(0)) collector.close();
+  for (const engine of engines.splice(0)) await engine.close();
+});
+
+async function open(dataDir: string): Promise<Engine> {
+  const engine = await Engine.open({ dataDir });
+  engines.push(engine);
+  return engine;
+}
+
+function consumer(engine: Engine, channel: string, groupId = 'embedded'): PoolConsumer {
+  return new PoolConsumer({ engine, groupId, topics: ['events'], handler: HANDLER, concurrency: 2, autoOffsetReset: 'earliest', partitionMaxBytes: 4096, workerData: { channel } });
+}
+
+describe('PoolConsumer on an embedded engine', () => {
+  it('reads every partition, follows appends, and resumes from its commits after reopening', async () => {
+    const dataDir = tempDir();
+    let engine = await open(dataDir);
+    await engine.createTopic('events', { partitions: 3 });
+    for (let i = 0; i < 30; i++) await engine.produce('events', range(0, 20).map((j) => ({ value: `first-${i}-${j}` })), { partition: i % 3 });
+    const first = new Collector('engine-first');
+    collectors.push(first);
+    let pool = consumer(engine, 'engine-first');
+    await pool.start();
+    expect(pool.assignment).toEqual([0, 1, 2].map((partition) => ({ topic: 'events', partition })));
+    await waitFor(() => first.records >= 600, 'the records already there');
+    // Appended while it runs: picked up without polling.
+    await engine.produce('events', [{ value: 'live' }], { partition: 1 });
+    await waitFor(() => first.values().includes('live'), 'the appended record');
+    for (const partition of [0, 2]) expect(first.offsetsOf(partition)).toEqual(range(0, 200));
+    expect(first.offsetsOf(1)).toEqual(range(0, 201));
+    await pool.stop();
+    expect(fs.readFileSync(offsetsFilePath(engine, 'embedded'), 'utf8').split('\n').slice(2).sort()).toEqual(['', 'events 0 200', 'events 1 201', 'events 2 200']);
+
+    await engine.close();
+    engines.splice(engines.indexOf(engine), 1);
+    engine = await open(dataDir);
+    await engine.produce('events', [{ value: 'after-reopen' }], { partition: 2 });
+    const second = new Collector('engine-second');
+    collectors.push(second);
+    pool = consumer(engine, 'engine-second');
+    await pool.start();
+    await waitFor(() => second.records >= 1, 'the record after the reopen');
+    await sleep(200);
+    expect(second.values()).toEqual(['after-reopen']);
+    expect(second.offsetsOf(2)).toEqual([200]);
+    await pool.stop();
+  });
+
+  it('allows one consumer per group and engine, and refuses unknown topics', async () => {
+    const engine = await open(tempDir());
+    await engine.createTopic('events', { partitions: 1 });
+    const a = consumer(engine, 'engine-claim');
+    await a.start();
+    await expect(consumer(engine, 'engine-claim').start()).rejects.toThrow(/already has a pool consumer/);
+    await a.stop();
+    const b = new PoolConsumer({ engine, groupId: 'g', topics: ['missing'], handler: HANDLER, concurrency: 1 });
+    await expect(b.start()).rejects.toMatchObject({ code: 'UNKNOWN_TOPIC_OR_PARTITION' });
+  });
+
+  it('fails start() when the handler module cannot be loaded', async () => {
+    const engine = await open(tempDir());
+    await engine.createTopic('events', { partitions: 1 });
+    const pool = new PoolConsumer({ engine, groupId: 'g', topics: ['events'], handler: new URL('./no-such-handler.js', import.meta.url), concurrency: 1 });
+    await expect(pool.start()).rejects.toThrow(/no-such-handler/);
+  });
+});
