@@ -1,0 +1,180 @@
+// Consumer groups with the real clients: kcat -G members sharing partitions exactly once, a killed
+// member's partitions moving to the others after its session timeout, a restarted member resuming
+// from committed offsets; kcat and @platformatic/kafka in one group (both offer "roundrobin");
+// kafkajs and kcat with no protocol in common (INCONSISTENT_GROUP_PROTOCOL); several groups on one
+// topic each receiving every record.
+import { Consumer, MessagesStreamModes, stringDeserializers } from '@platformatic/kafka';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+
+import { startBrokerProcess, type BrokerProcess } from '../fixtures/broker.js';
+import { kafka } from '../fixtures/kafkajs.js';
+import { kcat } from '../fixtures/kcat.js';
+import { kcatMember, waitUntil, type KcatMember } from '../fixtures/kcat-group.js';
+import { tempDir } from '../helpers.js';
+
+let broker: BrokerProcess;
+const members: KcatMember[] = [];
+
+beforeAll(async () => {
+  broker = await startBrokerProcess(tempDir(), { 'group.initial.rebalance.delay.ms': 0 });
+});
+
+afterEach(async () => {
+  for (const member of members.splice(0)) await member.kill();
+});
+
+afterAll(async () => {
+  await broker?.stop();
+});
+
+async function createTopic(topic: string, partitions: number): Promise<void> {
+  const admin = kafka([broker.address]).admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic, numPartitions: partitions }] });
+  await admin.disconnect();
+}
+
+/** Produces `count` records spread over the partitions, values `${prefix}-${i}`. */
+async function produce(topic: string, prefix: string, count: number): Promise<string[]> {
+  const values = Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
+  const result = await kcat(['-b', broker.address, '-P', '-t', topic, '-K', ':'], values.map((v, i) => `key-${prefix}-${i}:${v}`).join('\n') + '\n');
+  expect(result.code).toBe(0);
+  return values;
+}
+
+function valuesOf(member: KcatMember): string[] {
+  return member.lines.map((line) => line.split(' ')[3]!);
+}
+
+function partitionsOf(member: KcatMember): Set<string> {
+  return new Set(member.lines.map((line) => line.split(' ')[1]!));
+}
+
+/**
+ * Waits until the group is Stable with `memberCount` members that each hold partitions (clients
+ * may rejoin a few times while they settle), and returns [clientId, partitions] per member.
+ */
+async function stableAssignment(groupId: string, memberCount = 2): Promise<Array<[string, number[]]>> {
+  const admin = kafka([broker.address]).admin();
+  await admin.connect();
+  try {
+    for (let attempt = 0; attempt < 600; attempt++) {
+      const { groups } = await admin.describeGroups([groupId]);
+      const group = groups[0];
+      const owned: Array<[string, number[]]> = group.members.map((m: { clientId: string; memberAssignment: Buffer }) => [
+        m.clientId,
+        m.memberAssignment.length > 0 ? assignedPartitions(m.memberAssignment) : [],
+      ]);
+      if (group.state === 'Stable' && owned.length === memberCount && owned.every(([, partitions]) => partitions.length > 0)) {
+        expect(group.protocol).toBe('roundrobin');
+        return owned;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error(`group ${groupId} did not settle with ${memberCount} members holding partitions`);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Partitions in a ConsumerProtocolAssignment: version i16, [topic string, [partition i32]], userData. */
+function assignedPartitions(assignment: Buffer): number[] {
+  let at = 2;
+  const topics = assignment.readInt32BE(at);
+  at += 4;
+  const partitions: number[] = [];
+  for (let t = 0; t < topics; t++) {
+    at += 2 + assignment.readInt16BE(at);
+    const count = assignment.readInt32BE(at);
+    at += 4;
+    for (let p = 0; p < count; p++, at += 4) partitions.push(assignment.readInt32BE(at));
+  }
+  return partitions;
+}
+
+function start(group: string, topics: string[], settings?: Record<string, string>): KcatMember {
+  const member = kcatMember(broker.address, group, topics, settings);
+  members.push(member);
+  return member;
+}
+
+describe('kcat consumer groups', () => {
+  it('three members share six partitions exactly once; a killed member\'s partitions move on; a restarted member resumes', async () => {
+    await createTopic('shared6', 6);
+    const first = await produce('shared6', 'a', 600);
+    const group = [start('g6', ['shared6']), start('g6', ['shared6']), start('g6', ['shared6'])];
+    const all = () => group.flatMap(valuesOf);
+    await waitUntil(() => new Set(all()).size === 600, 'the first 600 records');
+    // Steady state: every record exactly once, and each partition read by exactly one member.
+    expect(all().sort()).toEqual([...first].sort());
+    const owners = group.map(partitionsOf);
+    expect(owners.reduce((n, set) => n + set.size, 0)).toBe(6);
+
+    // SIGKILL one member: after its session timeout the others take its partitions over.
+    await group[0]!.kill();
+    const second = await produce('shared6', 'b', 600);
+    const survivors = group.slice(1);
+    await waitUntil(() => second.every((v) => survivors.some((m) => valuesOf(m).includes(v))), 'the next 600 records on the survivors');
+
+    // Stop the rest cleanly (they commit), then a restarted member resumes from the commits.
+    for (const member of survivors) await member.stop();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const restarted = start('g6', ['shared6']);
+    const third = await produce('shared6', 'c', 60);
+    await waitUntil(() => third.every((v) => valuesOf(restarted).includes(v)), 'the last 60 records');
+    expect(valuesOf(restarted).filter((v) => v.startsWith('a-'))).toEqual([]);
+  }, 90_000);
+
+  it('delivers every record to each of several groups', async () => {
+    await createTopic('broadcast', 3);
+    const values = await produce('broadcast', 'x', 90);
+    const one = start('group-one', ['broadcast']);
+    const two = start('group-two', ['broadcast']);
+    await waitUntil(() => valuesOf(one).length >= 90 && valuesOf(two).length >= 90, 'both groups');
+    expect(valuesOf(one).sort()).toEqual([...values].sort());
+    expect(valuesOf(two).sort()).toEqual([...values].sort());
+  });
+});
+
+describe('mixed clients in one group', () => {
+  it('kcat and @platformatic/kafka share a group through the "roundrobin" protocol', async () => {
+    await createTopic('mixed', 4);
+    // @platformatic/kafka 1.35 sends a version-1 ConsumerProtocolSubscription without the
+    // ownedPartitions array version 1 requires; librdkafka cannot parse it and, as the leader,
+    // assigns that member nothing. So platformatic joins first and leads (a rejoining leader stays
+    // leader); it parses librdkafka's well-formed subscription and splits the partitions.
+    const consumer = new Consumer({ groupId: 'mixed-group', clientId: 'mixed', bootstrapBrokers: [broker.address], deserializers: stringDeserializers, maxWaitTime: 200 });
+    const stream = await consumer.consume({ topics: ['mixed'], mode: MessagesStreamModes.EARLIEST });
+    const viaPlatformatic: string[] = [];
+    stream.on('data', (message) => viaPlatformatic.push(message.value as string));
+    await stableAssignment('mixed-group', 1);
+    const member = start('mixed-group', ['mixed'], { 'partition.assignment.strategy': 'roundrobin' });
+    // Produce only once both are members of a stable group, so that the partitions are split.
+    await stableAssignment('mixed-group', 2);
+    const values = await produce('mixed', 'm', 400);
+    await waitUntil(() => new Set([...viaPlatformatic, ...valuesOf(member)]).size === 400, 'all records between the two members');
+    expect(new Set([...viaPlatformatic, ...valuesOf(member)])).toEqual(new Set(values));
+    // The group split the partitions between the two clients' members (Kafka's assignment format).
+    const owned = await stableAssignment('mixed-group', 2);
+    expect(owned).toHaveLength(2);
+    for (const [, partitions] of owned) expect((partitions as number[]).length).toBeGreaterThan(0);
+    expect(owned.flatMap(([, partitions]: [string, number[]]) => partitions).sort()).toEqual([0, 1, 2, 3]);
+    await stream.close();
+    await consumer.close();
+  });
+
+  it('kafkajs and kcat share no protocol: the second gets INCONSISTENT_GROUP_PROTOCOL', async () => {
+    await createTopic('clash', 1);
+    const consumer = kafka([broker.address]).consumer({ groupId: 'clash-group', maxWaitTimeInMs: 200 });
+    await consumer.connect();
+    await consumer.subscribe({ topic: 'clash', fromBeginning: true });
+    let joined!: () => void;
+    const groupJoined = new Promise<void>((resolve) => (joined = resolve));
+    consumer.on(consumer.events.GROUP_JOIN, () => joined());
+    await consumer.run({ eachMessage: async () => {} });
+    await groupJoined;
+    const member = start('clash-group', ['clash']);
+    await waitUntil(() => /Inconsistent group protocol/i.test(member.stderr()), 'kcat to report INCONSISTENT_GROUP_PROTOCOL', 20_000);
+    await consumer.disconnect();
+  });
+});
