@@ -1,11 +1,17 @@
-// `sluice consume`: prints the records of a topic, as kafka-console-consumer (without a group):
+// `sluice consume`: prints the records of a topic, as kafka-console-consumer (with --group, as a
+// member of a consumer group that commits what it printed):
 // values one a line, or key<sep>value with --print-key (Kafka's default separator is a tab);
 // null keys and values print as `null`. It stops after --max-messages, after --timeout-ms without
 // a record, or on SIGINT/SIGTERM, and then prints `Processed a total of N messages` to stderr.
 import '../record/codecs/index.js';
 import { Fetcher, type StartOffset } from '../client/fetcher.js';
+import { partitionKey } from '../client/assignors.js';
+import { GroupMember, type TopicPartition } from '../client/group-member.js';
 import type { CommandSpec } from './args.js';
 import { BOOTSTRAP_FLAG, checkTopic, connectClient, OutputBuffer, type Command } from './command.js';
+
+/** How often a group member commits what it has printed (Kafka's auto.commit.interval.ms, 5 s). */
+const AUTO_COMMIT_INTERVAL_MS = 5000;
 
 /** The broker holds an empty fetch this long at most (the consumer's fetch.max.wait.ms). */
 const FETCH_WAIT_MS = 500;
@@ -24,15 +30,16 @@ const spec: CommandSpec = {
     { name: 'timeout-ms', type: 'integer', valueName: 'MS', description: 'Exit after MS without a record (default: wait for more until interrupted).' },
     { name: 'print-key', type: 'boolean', description: 'Print key<separator>value.' },
     { name: 'key-separator', type: 'string', valueName: 'S', description: 'Separator after the key with --print-key (default a tab).' },
-    { name: 'group', type: 'string', valueName: 'G', description: 'Consumer group: not supported yet.' },
+    { name: 'group', type: 'string', valueName: 'G', description: 'Join consumer group G: share the partitions with its other members and commit offsets.' },
   ],
 };
 
 export const consumeCommand: Command = {
   spec,
   async run(args) {
-    if (args.has('group')) {
-      throw args.usageError('--group is not supported yet (consumer groups are still to come); read partitions directly with --partition and --offset, or --from-beginning');
+    const group = args.string('group');
+    if (group !== undefined && (args.has('partition') || args.has('offset'))) {
+      throw args.usageError('--group takes the partitions the group assigns: it cannot go with --partition or --offset');
     }
     const topic = args.string('topic')!;
     const partition = args.integer('partition', { min: 0 });
@@ -46,6 +53,10 @@ export const consumeCommand: Command = {
     const separator = args.string('key-separator', '\t');
 
     const client = await connectClient(args);
+    let commitTimer: NodeJS.Timeout | undefined;
+    /** Next offset after the last record printed, by partitionKey (what a group member commits). */
+    const printed = new Map<string, number>();
+    let stopGroup: (() => Promise<void>) | undefined;
     let count = 0;
     let stopped = false;
     const onSignal = () => (stopped = true);
@@ -53,8 +64,47 @@ export const consumeCommand: Command = {
     process.on('SIGTERM', onSignal);
     try {
       const partitions = await checkTopic(client, topic, partition, false);
-      const fetcher = new Fetcher(client, { maxWaitMs: timeoutMs === undefined ? FETCH_WAIT_MS : Math.min(FETCH_WAIT_MS, Math.max(1, timeoutMs)) });
-      if (partition !== undefined) await fetcher.assign(topic, partition, start);
+      const fetcherOptions = { maxWaitMs: timeoutMs === undefined ? FETCH_WAIT_MS : Math.min(FETCH_WAIT_MS, Math.max(1, timeoutMs)) };
+      let fetcher = new Fetcher(client, fetcherOptions);
+      let member: GroupMember | undefined;
+      if (group !== undefined) {
+        // A group member reads what the group assigns it, from the committed offsets (else from
+        // the beginning with --from-beginning, or the end), and commits what it has printed.
+        let owned: TopicPartition[] = [];
+        // At least once: commit past what was printed, not past what was fetched (a fetch may
+        // bring more than --max-messages lets us print).
+        const commitOwned = (which: TopicPartition[]) =>
+          member!.commitOffsets(which.flatMap((tp) => {
+            const offset = printed.get(partitionKey(tp));
+            return offset === undefined ? [] : [{ topic: tp.topic, partition: tp.partition, offset }];
+          }));
+        member = new GroupMember(client, {
+          groupId: group,
+          topics: [topic],
+          assignors: ['range', 'cooperative-sticky'],
+          onAssigned: async (assigned) => {
+            owned = assigned;
+            const committed = await member!.fetchCommittedOffsets(assigned);
+            const next = new Fetcher(client, fetcherOptions);
+            for (const tp of assigned) {
+              const offset = committed.get(partitionKey(tp)) ?? -1;
+              await next.assign(tp.topic, tp.partition, offset >= 0 ? offset : start);
+            }
+            fetcher = next;
+          },
+          onRevoking: async (revoked, reason) => {
+            if (reason !== 'lost') await commitOwned(revoked);
+            fetcher = new Fetcher(client, fetcherOptions);
+          },
+        });
+        await member.start();
+        commitTimer = setInterval(() => void commitOwned(owned).catch(() => {}), AUTO_COMMIT_INTERVAL_MS);
+        stopGroup = async () => {
+          clearInterval(commitTimer);
+          await commitOwned(owned).catch(() => {});
+          await member!.stop();
+        };
+      } else if (partition !== undefined) await fetcher.assign(topic, partition, start);
       else for (let p = 0; p < partitions; p++) await fetcher.assign(topic, p, start);
 
       const out = new OutputBuffer();
@@ -65,6 +115,7 @@ export const consumeCommand: Command = {
           const value = record.value === null ? 'null' : record.value.toString('utf8');
           const pending = printKey ? out.line(`${record.key === null ? 'null' : record.key.toString('utf8')}${separator}${value}`) : out.line(value);
           if (pending) await pending;
+          printed.set(partitionKey(record), record.offset + 1);
           if (++count === maxMessages) stopped = true;
           if (stopped) break;
         }
@@ -76,6 +127,7 @@ export const consumeCommand: Command = {
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      await stopGroup?.();
       client.close();
       process.stderr.write(`Processed a total of ${count} messages\n`);
     }

@@ -1,0 +1,99 @@
+// `sluice consume --group` and `sluice groups` against a broker in this process: a group member
+// commits what it printed and the next one resumes there; --describe prints kafka-consumer-groups'
+// columns; --reset-offsets works on an inactive group only, and is a dry run without --execute.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { startBroker, type Broker } from '../../src/broker/broker.js';
+import { runCli } from './run-cli.js';
+
+let broker: Broker;
+let bootstrap: string[];
+
+beforeAll(async () => {
+  broker = await startBroker({ port: 0, config: { 'group.initial.rebalance.delay.ms': 0 } });
+  bootstrap = ['--bootstrap-server', `localhost:${broker.port}`];
+  await broker.engine.createTopic('orders', { partitions: 2 });
+  await broker.engine.produce('orders', Array.from({ length: 30 }, (_, i) => ({ key: `customer-${i % 5}`, value: `order-${i}` })));
+});
+
+afterAll(async () => {
+  await broker?.stop();
+});
+
+function describeRows(stdout: string): string[][] {
+  const lines = stdout.split('\n').filter((line) => line.trim() !== '');
+  const header = lines.findIndex((line) => line.startsWith('GROUP'));
+  return lines.slice(header).map((line) => line.trim().split(/\s+/));
+}
+
+describe('sluice consume --group', () => {
+  it('commits what it printed, and the next member of the group resumes there', async () => {
+    const first = await runCli(['consume', ...bootstrap, '--topic', 'orders', '--group', 'billing', '--from-beginning', '--max-messages', '12']);
+    expect(first.code).toBe(0);
+    expect(first.stderr).toBe('Processed a total of 12 messages\n');
+    // --from-beginning applies only where the group has no commit yet (auto.offset.reset).
+    const second = await runCli(['consume', ...bootstrap, '--topic', 'orders', '--group', 'billing', '--from-beginning', '--max-messages', '18']);
+    expect(second.code).toBe(0);
+    const all = [...first.stdout.trim().split('\n'), ...second.stdout.trim().split('\n')];
+    expect(all.sort()).toEqual(Array.from({ length: 30 }, (_, i) => `order-${i}`).sort());
+  });
+
+  it('refuses --group with --partition', async () => {
+    const result = await runCli(['consume', ...bootstrap, '--topic', 'orders', '--group', 'g', '--partition', '0']);
+    expect(result.code).toBe(2);
+  });
+});
+
+describe('sluice groups', () => {
+  it('lists groups and describes one with kafka-consumer-groups\' columns', async () => {
+    const list = await runCli(['groups', ...bootstrap, '--list']);
+    expect(list.stdout.split('\n')).toContain('billing');
+    const described = await runCli(['groups', ...bootstrap, '--describe', '--group', 'billing']);
+    expect(described.code).toBe(0);
+    expect(described.stdout).toContain("Consumer group 'billing' has no active members.");
+    const rows = describeRows(described.stdout);
+    expect(rows[0]).toEqual(['GROUP', 'TOPIC', 'PARTITION', 'CURRENT-OFFSET', 'LOG-END-OFFSET', 'LAG', 'CONSUMER-ID', 'HOST', 'CLIENT-ID']);
+    const data = rows.slice(1);
+    expect(data.map((row) => row.slice(0, 3))).toEqual([['billing', 'orders', '0'], ['billing', 'orders', '1']]);
+    for (const row of data) {
+      expect(Number(row[3])).toBe(Number(row[4])); // everything consumed: current = log end
+      expect(row[5]).toBe('0');
+      expect(row.slice(6)).toEqual(['-', '-', '-']);
+    }
+  });
+
+  it('resets an inactive group: a dry run by default, applied with --execute', async () => {
+    const dryRun = await runCli(['groups', ...bootstrap, '--reset-offsets', '--group', 'billing', '--to-earliest']);
+    expect(dryRun.code).toBe(0);
+    expect(describeRows(dryRun.stdout).slice(1).map((row) => row[3])).toEqual(['0', '0']);
+    let described = describeRows((await runCli(['groups', ...bootstrap, '--describe', '--group', 'billing'])).stdout);
+    expect(described.slice(1).every((row) => row[5] === '0')).toBe(true); // unchanged
+
+    expect((await runCli(['groups', ...bootstrap, '--reset-offsets', '--group', 'billing', '--to-earliest', '--execute'])).code).toBe(0);
+    described = describeRows((await runCli(['groups', ...bootstrap, '--describe', '--group', 'billing'])).stdout);
+    expect(described.slice(1).map((row) => row[3])).toEqual(['0', '0']);
+    const again = await runCli(['consume', ...bootstrap, '--topic', 'orders', '--group', 'billing', '--max-messages', '30']);
+    expect(again.stdout.trim().split('\n')).toHaveLength(30);
+
+    expect((await runCli(['groups', ...bootstrap, '--reset-offsets', '--group', 'billing', '--to-datetime', '2000-01-01T00:00:00.000', '--execute'])).code).toBe(0);
+    expect((await runCli(['groups', ...bootstrap, '--reset-offsets', '--group', 'billing', '--to-latest', '--execute'])).code).toBe(0);
+    described = describeRows((await runCli(['groups', ...bootstrap, '--describe', '--group', 'billing'])).stdout);
+    expect(described.slice(1).every((row) => row[3] === row[4])).toBe(true);
+  });
+
+  it('refuses to reset an active group, and names a missing one', async () => {
+    const member = runCli(['consume', ...bootstrap, '--topic', 'orders', '--group', 'busy', '--timeout-ms', '8000']);
+    let refused: Awaited<ReturnType<typeof runCli>> | undefined;
+    for (let attempt = 0; attempt < 100; attempt++) {
+      refused = await runCli(['groups', ...bootstrap, '--reset-offsets', '--group', 'busy', '--to-earliest', '--topic', 'orders', '--execute']);
+      if (refused.code !== 0 && /inactive/.test(refused.stderr)) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(refused!.code).toBe(1);
+    expect(refused!.stderr).toMatch(/can only be reset if the group 'busy' is inactive, but the current state is (Stable|CompletingRebalance|PreparingRebalance)/);
+    await member;
+    const missing = await runCli(['groups', ...bootstrap, '--describe', '--group', 'nobody']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/Consumer group 'nobody' does not exist/);
+  });
+});
