@@ -33,7 +33,8 @@ describe('usage errors exit 2 with one line and a pointer to --help', () => {
     [['topics', '--list', '--describe'], 'Give only one of --list, --describe', 'topics'],
     [['perf', 'produce', '--topic', 't', '--num-records', '10'], 'Missing required option --record-size', 'perf produce'],
     [['dump-log'], 'Missing <file>', 'dump-log'],
-    [['consume', '--topic', 't', '--group', 'g'], '--group is not supported yet', 'consume'],
+    [['consume', '--topic', 't', '--group', 'g', '--partition', '0'], '--group takes the partitions the group assigns', 'consume'],
+    [['groups', '--describe'], '--describe needs --group', 'groups'],
     [['produce', '--topic', 't', '--acks', '2'], "--acks expects 0, 1 or all, got '2'", 'produce'],
   ])('%j', async (args, message, command) => {
     const { code, stdout, stderr } = await runCli(args);
