@@ -10,6 +10,7 @@ import { startBrokerProcess, type BrokerProcess } from '../fixtures/broker.js';
 import { kafka } from '../fixtures/kafkajs.js';
 import { kcat } from '../fixtures/kcat.js';
 import { kcatMember, waitUntil, type KcatMember } from '../fixtures/kcat-group.js';
+import { waitForStableGroup } from '../fixtures/groups.js';
 import { tempDir } from '../helpers.js';
 
 let broker: BrokerProcess;
@@ -48,48 +49,6 @@ function valuesOf(member: KcatMember): string[] {
 
 function partitionsOf(member: KcatMember): Set<string> {
   return new Set(member.lines.map((line) => line.split(' ')[1]!));
-}
-
-/**
- * Waits until the group is Stable with `memberCount` members that each hold partitions (clients
- * may rejoin a few times while they settle), and returns [clientId, partitions] per member.
- */
-async function stableAssignment(groupId: string, memberCount = 2): Promise<Array<[string, number[]]>> {
-  const admin = kafka([broker.address]).admin();
-  await admin.connect();
-  try {
-    for (let attempt = 0; attempt < 600; attempt++) {
-      const { groups } = await admin.describeGroups([groupId]);
-      const group = groups[0];
-      const owned: Array<[string, number[]]> = group.members.map((m: { clientId: string; memberAssignment: Buffer }) => [
-        m.clientId,
-        m.memberAssignment.length > 0 ? assignedPartitions(m.memberAssignment) : [],
-      ]);
-      if (group.state === 'Stable' && owned.length === memberCount && owned.every(([, partitions]) => partitions.length > 0)) {
-        expect(group.protocol).toBe('roundrobin');
-        return owned;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    throw new Error(`group ${groupId} did not settle with ${memberCount} members holding partitions`);
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-/** Partitions in a ConsumerProtocolAssignment: version i16, [topic string, [partition i32]], userData. */
-function assignedPartitions(assignment: Buffer): number[] {
-  let at = 2;
-  const topics = assignment.readInt32BE(at);
-  at += 4;
-  const partitions: number[] = [];
-  for (let t = 0; t < topics; t++) {
-    at += 2 + assignment.readInt16BE(at);
-    const count = assignment.readInt32BE(at);
-    at += 4;
-    for (let p = 0; p < count; p++, at += 4) partitions.push(assignment.readInt32BE(at));
-  }
-  return partitions;
 }
 
 function start(group: string, topics: string[], settings?: Record<string, string>): KcatMember {
@@ -147,15 +106,15 @@ describe('mixed clients in one group', () => {
     const stream = await consumer.consume({ topics: ['mixed'], mode: MessagesStreamModes.EARLIEST });
     const viaPlatformatic: string[] = [];
     stream.on('data', (message) => viaPlatformatic.push(message.value as string));
-    await stableAssignment('mixed-group', 1);
+    expect((await waitForStableGroup(broker.address, 'mixed-group', 1)).protocol).toBe('roundrobin');
     const member = start('mixed-group', ['mixed'], { 'partition.assignment.strategy': 'roundrobin' });
     // Produce only once both are members of a stable group, so that the partitions are split.
-    await stableAssignment('mixed-group', 2);
+    expect((await waitForStableGroup(broker.address, 'mixed-group', 2)).protocol).toBe('roundrobin');
     const values = await produce('mixed', 'm', 400);
     await waitUntil(() => new Set([...viaPlatformatic, ...valuesOf(member)]).size === 400, 'all records between the two members');
     expect(new Set([...viaPlatformatic, ...valuesOf(member)])).toEqual(new Set(values));
     // The group split the partitions between the two clients' members (Kafka's assignment format).
-    const owned = await stableAssignment('mixed-group', 2);
+    const { owned } = await waitForStableGroup(broker.address, 'mixed-group', 2);
     expect(owned).toHaveLength(2);
     for (const [, partitions] of owned) expect((partitions as number[]).length).toBeGreaterThan(0);
     expect(owned.flatMap(([, partitions]: [string, number[]]) => partitions).sort()).toEqual([0, 1, 2, 3]);
