@@ -4,7 +4,7 @@
 // These turn request versions into coordinator calls and results into response versions.
 import { KafkaErrorCode } from '../../errors.js';
 import { ApiKey } from '../../protocol/api-keys.js';
-import type { GroupCoordinator } from '../group/coordinator.js';
+import type { GroupCoordinator, SyncGroupParams } from '../group/coordinator.js';
 import type { ApiHandler, RequestContext } from '../handler.js';
 import { NONE } from './errors.js';
 
@@ -114,15 +114,8 @@ export function joinGroupHandler(coordinator: GroupCoordinator): ApiHandler<Join
   };
 }
 
-interface SyncGroupRequest {
-  groupId: string;
-  generationId: number;
-  memberId: string;
-  groupInstanceId: string | null;
-  protocolType: string | null;
-  protocolName: string | null;
-  assignments: Array<{ memberId: string; assignment: Buffer }>;
-}
+/** SyncGroup's request fields are the coordinator's parameters, one for one. */
+type SyncGroupRequest = SyncGroupParams;
 
 export function syncGroupHandler(coordinator: GroupCoordinator): ApiHandler<SyncGroupRequest> {
   return {
