@@ -50,6 +50,29 @@ describe('@platformatic/kafka admin', () => {
   });
 });
 
+describe('@platformatic/kafka configs', () => {
+  it('describes topic configs, alters them incrementally (SET, DELETE) and with AlterConfigs', async () => {
+    await admin.createTopics({ topics: ['pa-configs'], partitions: 1, replicas: 1 });
+    const TOPIC = 2;
+    const SET = 0;
+    const DELETE = 1;
+    const valueOf = async (name: string) => {
+      const [description] = await admin.describeConfigs({ resources: [{ resourceType: TOPIC, resourceName: 'pa-configs', configurationKeys: [name] }] });
+      return description!.configs.find((c) => c.name === name)?.value;
+    };
+    expect(await valueOf('retention.ms')).toBe('604800000');
+    await admin.incrementalAlterConfigs({ resources: [{ resourceType: TOPIC, resourceName: 'pa-configs', configs: [{ name: 'retention.ms', configOperation: SET, value: '60000' }] }] });
+    expect(await valueOf('retention.ms')).toBe('60000');
+    await admin.incrementalAlterConfigs({ resources: [{ resourceType: TOPIC, resourceName: 'pa-configs', configs: [{ name: 'retention.ms', configOperation: DELETE, value: null }] }] });
+    expect(await valueOf('retention.ms')).toBe('604800000');
+    await admin.alterConfigs({ resources: [{ resourceType: TOPIC, resourceName: 'pa-configs', configs: [{ name: 'segment.bytes', value: '1048576' }] }] });
+    expect(await valueOf('segment.bytes')).toBe('1048576');
+    await expect(
+      admin.incrementalAlterConfigs({ resources: [{ resourceType: TOPIC, resourceName: 'pa-configs', configs: [{ name: 'retention.ms', configOperation: SET, value: 'soon' }] }] }),
+    ).rejects.toThrow();
+  });
+});
+
 describe('@platformatic/kafka producer and consumer', () => {
   it('produces keys, values, headers and consumes them back through a group', async () => {
     await admin.createTopics({ topics: ['pk-records'], partitions: 2, replicas: 1 });
