@@ -63,7 +63,7 @@ describe('@platformatic/kafka configs', () => {
     expect(await valueOf('retention.ms')).toBe('604800000');
     await admin.incrementalAlterConfigs({ resources: [{ resourceType: TOPIC, resourceName: 'pa-configs', configs: [{ name: 'retention.ms', configOperation: SET, value: '60000' }] }] });
     expect(await valueOf('retention.ms')).toBe('60000');
-    await admin.incrementalAlterConfigs({ resources: [{ resourceType: TOPIC, resourceName: 'pa-configs', configs: [{ name: 'retention.ms', configOperation: DELETE, value: null }] }] });
+    await admin.incrementalAlterConfigs({ resources: [{ resourceType: TOPIC, resourceName: 'pa-configs', configs: [{ name: 'retention.ms', configOperation: DELETE }] }] });
     expect(await valueOf('retention.ms')).toBe('604800000');
     await admin.alterConfigs({ resources: [{ resourceType: TOPIC, resourceName: 'pa-configs', configs: [{ name: 'segment.bytes', value: '1048576' }] }] });
     expect(await valueOf('segment.bytes')).toBe('1048576');
