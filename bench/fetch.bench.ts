@@ -25,7 +25,7 @@ const BATCH_RECORDS = 1000;
 
 export async function run(options: RunOptions): Promise<SuiteResult> {
   const totalRecords = options.quick ? 1_000_000 : 4_000_000;
-  const rounds = options.quick ? 3 : 5;
+  const rounds = options.quick ? 5 : 7;
   const dataDir = benchDir('fetch');
   const engine = await Engine.open({ dataDir });
   await engine.createTopic('consume', { partitions: PARTITIONS });
