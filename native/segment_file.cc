@@ -236,30 +236,33 @@ Napi::Value SegmentFile::Preallocate(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-Napi::Value SegmentFile::ReadSync(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
+// The arguments readSync and read share: (position, target, targetOffset, length).
+struct ReadArgs {
   int64_t positionBytes;
   Napi::Uint8Array target;
   uint8_t* data;
   size_t lengthBytes;
-  if (!ToInteger(env, info[0], "position", 0, kSafeIntegerMax, &positionBytes)) return env.Undefined();
-  if (!ToTargetRange(info, 1, &target, &data, &lengthBytes)) return env.Undefined();
-  if (!CheckUsable(env, "read", false)) return env.Undefined();
-  int64_t result = ReadFully(file_->fd(), data, lengthBytes, positionBytes);
+};
+
+static bool ToReadArgs(const Napi::CallbackInfo& info, ReadArgs* args) {
+  return ToInteger(info.Env(), info[0], "position", 0, kSafeIntegerMax, &args->positionBytes) &&
+         ToTargetRange(info, 1, &args->target, &args->data, &args->lengthBytes);
+}
+
+Napi::Value SegmentFile::ReadSync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  ReadArgs args;
+  if (!ToReadArgs(info, &args) || !CheckUsable(env, "read", false)) return env.Undefined();
+  int64_t result = ReadFully(file_->fd(), args.data, args.lengthBytes, args.positionBytes);
   if (result < 0) return ThrowErrno(env, static_cast<int>(-result), "read", path_);
   return Napi::Number::New(env, static_cast<double>(result));
 }
 
 Napi::Value SegmentFile::Read(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int64_t positionBytes;
-  Napi::Uint8Array target;
-  uint8_t* data;
-  size_t lengthBytes;
-  if (!ToInteger(env, info[0], "position", 0, kSafeIntegerMax, &positionBytes)) return env.Undefined();
-  if (!ToTargetRange(info, 1, &target, &data, &lengthBytes)) return env.Undefined();
-  if (!CheckUsable(env, "read", false)) return env.Undefined();
-  auto* worker = new ReadWorker(env, file_, target, data, lengthBytes, positionBytes);
+  ReadArgs args;
+  if (!ToReadArgs(info, &args) || !CheckUsable(env, "read", false)) return env.Undefined();
+  auto* worker = new ReadWorker(env, file_, args.target, args.data, args.lengthBytes, args.positionBytes);
   Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;
