@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/engine.js';
 import { KafkaErrorCode as E } from '../../src/errors.js';
 import { GroupCoordinator, type JoinGroupParams, type JoinResult, type SyncResult } from '../../src/broker/group/coordinator.js';
+import { joinParams } from '../fixtures/join-params.js';
 import { tempDir } from '../helpers.js';
 
 const open: Array<{ coordinator: GroupCoordinator; engine: Engine }> = [];
@@ -30,20 +31,7 @@ function protocols(...names: string[]) {
 }
 
 function join(coordinator: GroupCoordinator, overrides: Partial<JoinGroupParams> = {}): Promise<JoinResult> {
-  return coordinator.joinGroup({
-    groupId: 'g',
-    memberId: '',
-    groupInstanceId: null,
-    requireKnownMemberId: false,
-    supportSkippingAssignment: false,
-    clientId: 'client',
-    clientHost: '/127.0.0.1',
-    rebalanceTimeoutMs: 10_000,
-    sessionTimeoutMs: 10_000,
-    protocolType: 'consumer',
-    protocols: protocols('range'),
-    ...overrides,
-  });
+  return coordinator.joinGroup(joinParams({ protocols: protocols('range'), ...overrides }));
 }
 
 function sync(coordinator: GroupCoordinator, joined: JoinResult, assignments: Array<{ memberId: string; assignment: Buffer }> = [], groupInstanceId: string | null = null): Promise<SyncResult> {

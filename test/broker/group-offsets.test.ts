@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import { Engine } from '../../src/engine/engine.js';
 import { KafkaErrorCode as E } from '../../src/errors.js';
-import { GroupCoordinator, type CommitOffsetsParams, type JoinGroupParams } from '../../src/broker/group/coordinator.js';
+import { GroupCoordinator, type CommitOffsetsParams } from '../../src/broker/group/coordinator.js';
 import {
   decodeOffsetCommitKey,
   decodeOffsetCommitValue,
@@ -14,6 +14,7 @@ import {
   javaStringHashCode,
   offsetsPartitionFor,
 } from '../../src/broker/group/offset-format.js';
+import { joinParams } from '../fixtures/join-params.js';
 import { tempDir } from '../helpers.js';
 
 const CONFIG = { 'group.initial.rebalance.delay.ms': 0, 'group.min.session.timeout.ms': 10, 'offsets.topic.num.partitions': 5 };
@@ -52,22 +53,6 @@ function offsets(topic: string, entries: Array<[partitionIndex: number, committe
   };
 }
 
-function joinParams(overrides: Partial<JoinGroupParams> = {}): JoinGroupParams {
-  return {
-    groupId: 'g',
-    memberId: '',
-    groupInstanceId: null,
-    requireKnownMemberId: false,
-    supportSkippingAssignment: false,
-    clientId: 'client',
-    clientHost: '/127.0.0.1',
-    rebalanceTimeoutMs: 10_000,
-    sessionTimeoutMs: 10_000,
-    protocolType: 'consumer',
-    protocols: [{ name: 'range', metadata: Buffer.from('m') }],
-    ...overrides,
-  };
-}
 
 describe("__consumer_offsets records: Kafka's formats and partitioning", () => {
   it('places a group where Kafka does: abs(String.hashCode) % partitions', () => {
