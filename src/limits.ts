@@ -26,3 +26,78 @@ export const PARTITIONS_PER_TOPIC_MAX = 10_000;
  * (1 MiB) batch in one read, and larger batches are read whole with a second pread.
  */
 export const RECOVERY_READ_BYTES = 1 << 20;
+
+// ---- descriptors -----------------------------------------------------------------------------
+// Every partition, segment and connection costs file descriptors, and the process has
+// RLIMIT_NOFILE of them (`ulimit -n`; Node raises the soft limit to the hard one). Running out
+// is not an error one request can own: accept(2), dup(2) for sendfile and open(2) for a new
+// segment all start failing for everyone. So the broker splits the limit up front:
+//
+//   usable          = limit - DESCRIPTORS_RESERVED
+//   connections max = min(max.connections, floor(usable * CONNECTION_DESCRIPTOR_SHARE / DESCRIPTORS_PER_CONNECTION))
+//   segments max    = floor((usable - connections max * DESCRIPTORS_PER_CONNECTION) / DESCRIPTORS_PER_SEGMENT)
+//
+// e.g. limit 20,000: usable 19,744; 2,468 connections (4,936 descriptors); 4,936 segments, which
+// is 4,936 partitions of one segment each. With limit 1,024: 96 connections and 192 segments.
+// A CreateTopics or CreatePartitions that would pass the segment budget is refused whole
+// (POLICY_VIOLATION) before anything is created; connections past their budget are closed at
+// accept. Rolls can still add segments past the budget (an append is never refused for it), which
+// the reserve absorbs until retention deletes old segments.
+
+/** stdio, the data-directory lock, libuv's epoll, eventfd and signal pipe, the transfer thread's
+ *  epoll and wake pipe, piscina's worker pipes, files opened for a moment to write checkpoints,
+ *  snapshots and topic metadata, and the duplicates the transfer thread holds of file regions in
+ *  flight: a few dozen in all, 256 leaves room for them with a wide margin. */
+export const DESCRIPTORS_RESERVED = 256;
+
+/** A segment keeps its .log, .index and .timeindex open, as Kafka's LogSegment does. */
+export const DESCRIPTORS_PER_SEGMENT = 3;
+
+/** A connection's socket, and the transfer thread's duplicate of it while a fetch is being sent. */
+export const DESCRIPTORS_PER_CONNECTION = 2;
+
+/** The share of usable descriptors connections may take; storage keeps the rest, so neither a
+ *  flood of clients nor a flood of partitions can starve the other. */
+export const CONNECTION_DESCRIPTOR_SHARE = 0.25;
+
+export interface DescriptorBudget {
+  /** RLIMIT_NOFILE (soft). */
+  limit: number;
+  connectionsMax: number;
+  segmentsMax: number;
+}
+
+/** The split above, for a descriptor limit and the configured max.connections. */
+export function descriptorBudget(limit: number, maxConnections = Infinity): DescriptorBudget {
+  const usable = Math.max(0, limit - DESCRIPTORS_RESERVED);
+  const connectionsMax = Math.min(maxConnections, Math.floor((usable * CONNECTION_DESCRIPTOR_SHARE) / DESCRIPTORS_PER_CONNECTION));
+  const segmentsMax = Math.floor((usable - connectionsMax * DESCRIPTORS_PER_CONNECTION) / DESCRIPTORS_PER_SEGMENT);
+  return { limit, connectionsMax, segmentsMax };
+}
+
+// ---- connections and requests ----------------------------------------------------------------
+
+/** Kafka's queued.max.request.bytes is -1 (unbounded); one Node process holds every connection's
+ *  request frames, so sluice bounds them by default: 256 MiB is 2.5 frames of the largest size
+ *  socket.request.max.bytes allows (100 MiB), and ~16,000 default 16 KiB produce batches. */
+export const QUEUED_REQUEST_BYTES_DEFAULT = 256 * 1024 * 1024;
+
+/** Bytes of fetched records copied into JS and not yet written, broker-wide, when
+ *  sluice.fetch.zero.copy=false: a fetch copies no more than what is left, so slow readers cannot
+ *  pin more than this (the zero-copy path holds no record bytes at all). 256 MiB is five fetches at
+ *  Kafka's default fetch.max.bytes (50 MiB). */
+export const FETCH_COPY_BYTES_MAX = 256 * 1024 * 1024;
+
+/** The idle sweep runs at a quarter of connections.max.idle.ms, within these bounds: a connection
+ *  is closed between 1x and 1.25x its idle limit, and a 10-minute limit costs a check every 30 s. */
+export const IDLE_CHECK_INTERVAL_MS_MIN = 10;
+export const IDLE_CHECK_INTERVAL_MS_MAX = 30_000;
+
+// ---- logging ---------------------------------------------------------------------------------
+
+/** Lines one cause (a refused client, a protocol error kind, a storage errno) may log per interval:
+ *  enough to see what happens, too few for a client to fill a disk with our logs. */
+export const LOG_LINES_PER_CAUSE = 5;
+export const LOG_RATE_INTERVAL_MS = 10_000;
+/** Distinct causes remembered by a limiter before it forgets them all (causes carry addresses). */
+export const LOG_CAUSES_TRACKED_MAX = 10_000;

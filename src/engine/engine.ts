@@ -13,7 +13,8 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 
 import { SluiceError } from '../errors.js';
-import { PARTITIONS_PER_TOPIC_MAX } from '../limits.js';
+import { descriptorBudget, DESCRIPTORS_PER_SEGMENT, PARTITIONS_PER_TOPIC_MAX } from '../limits.js';
+import { binding } from '../native/binding.js';
 import { encodeBatch, iterateBatches, decodeBatch } from '../record/batch.js';
 import type { CompressionName } from '../record/batch-format.js';
 import type { DecodedRecord, RecordHeaders, RecordData } from '../record/record.js';
@@ -33,6 +34,14 @@ export interface EngineOptions {
   config?: ConfigValues;
   /** Clock for roll and retention (tests move it); defaults to Date.now. */
   nowMs?: () => number;
+  /**
+   * Segments the data directory may hold open (3 descriptors each) before topic and partition
+   * creation is refused with POLICY_VIOLATION. Default: what the process's descriptor limit leaves
+   * after its reserve (src/limits.ts); a broker passes its own, smaller share.
+   */
+  segmentsMax?: number;
+  /** Failures of background work (retention, checkpoints, flushes), which no caller awaits. */
+  onBackgroundError?: (error: unknown, task: string) => void;
 }
 
 export interface CreateTopicOptions {
@@ -132,13 +141,16 @@ export class Engine {
   private readonly partitioner = new DefaultPartitioner();
   private readonly appendListeners = new Set<(topic: string, partition: number) => void>();
   private closed = false;
+  /** See EngineOptions.segmentsMax. */
+  readonly segmentsMax: number;
 
-  private constructor(dataDir: string, defaults: LogConfig, defaultPartitions: number, topics: TopicStore, logs: LogManager) {
+  private constructor(dataDir: string, defaults: LogConfig, defaultPartitions: number, topics: TopicStore, logs: LogManager, segmentsMax: number) {
     this.dataDir = dataDir;
     this.defaults = defaults;
     this.defaultPartitions = defaultPartitions;
     this.topics = topics;
     this.logs = logs;
+    this.segmentsMax = segmentsMax;
   }
 
   /**
@@ -154,14 +166,26 @@ export class Engine {
     const logs = LogManager.open({
       dataDir,
       nowMs: options.nowMs,
-      configFor: (topic) => {
+      // A partition directory of no topic, or past its topic's count, is what a crash during a
+      // topic or partition creation leaves (the metadata is written last): it is removed.
+      configFor: (topic, partition) => {
         const metadata = topics.get(topic);
-        return metadata ? resolveLogConfig(metadata.config, defaults) : undefined;
+        return metadata && partition < metadata.partitions ? resolveLogConfig(metadata.config, defaults) : undefined;
       },
+      retentionCheckIntervalMs: optionalInteger(brokerConfig['log.retention.check.interval.ms']),
+      checkpointIntervalMs: optionalInteger(brokerConfig['log.flush.offset.checkpoint.interval.ms']),
+      onBackgroundError: options.onBackgroundError,
     });
-    const engine = new Engine(dataDir, defaults, defaultPartitions, topics, logs);
-    // A crash between writing a topic's metadata and creating its directories leaves them missing.
-    for (const [name, metadata] of topics.entries()) engine.ensureLogs(name, metadata);
+    const segmentsMax = options.segmentsMax ?? descriptorBudget(binding.descriptorLimit().soft, 0).segmentsMax;
+    const engine = new Engine(dataDir, defaults, defaultPartitions, topics, logs, segmentsMax);
+    // Data directories written before creation became whole-or-nothing may lack a partition's
+    // directory; a missing one is an empty log.
+    try {
+      for (const [name, metadata] of topics.entries()) engine.ensureLogs(name, metadata);
+    } catch (error) {
+      await logs.close();
+      throw error;
+    }
     return engine;
   }
 
@@ -189,10 +213,46 @@ export class Engine {
     const overrides = stringifyConfig(options.config ?? {});
     const config = resolveLogConfig(overrides, this.defaults); // INVALID_CONFIG before anything is written
     const metadata: TopicMetadata = { id: randomUUID(), partitions, replicationFactor, config: overrides };
+    this.checkSegmentBudget(partitions, `Topic '${name}'`);
     if (options.validateOnly) return this.describeMetadata(name, metadata, config, () => emptyPartition);
-    this.topics.put(name, metadata);
-    this.ensureLogs(name, metadata);
+    this.createLogsThenCommit(name, metadata, 0);
     return this.describeTopic(name);
+  }
+
+  /**
+   * A topic (or its new partitions) is created whole or not at all: the partition logs first, then
+   * the metadata, whose atomic rewrite is the commit. A failure on the way (EMFILE, ENOSPC) removes
+   * the logs made so far; a crash on the way leaves directories the next open removes (configFor).
+   */
+  private createLogsThenCommit(name: string, metadata: TopicMetadata, fromPartition: number): void {
+    const config = resolveLogConfig(metadata.config, this.defaults);
+    let partition = fromPartition;
+    try {
+      for (; partition < metadata.partitions; partition++) this.logs.createLog(name, partition, config);
+      this.topics.put(name, metadata);
+    } catch (error) {
+      for (let made = fromPartition; made < partition; made++) {
+        try {
+          this.logs.deleteLog(name, made);
+        } catch {
+          // The next open removes what is left: the metadata does not name these partitions.
+        }
+      }
+      throw error;
+    }
+  }
+
+  /** Refuses, before anything is created, partitions the descriptor budget cannot hold open. */
+  private checkSegmentBudget(newPartitions: number, what: string): void {
+    const openSegments = this.logs.segmentCount();
+    if (openSegments + newPartitions <= this.segmentsMax) return;
+    throw new SluiceError(
+      'POLICY_VIOLATION',
+      `${what} would add ${newPartitions} partitions (${newPartitions * DESCRIPTORS_PER_SEGMENT} file descriptors), but the data directory ` +
+        `already holds ${openSegments} open segments of the ${this.segmentsMax} its descriptor budget allows ` +
+        `(${DESCRIPTORS_PER_SEGMENT} descriptors each, from the process's descriptor limit; see src/limits.ts). ` +
+        'Raise the limit (ulimit -n) or delete topics.',
+    );
   }
 
   /** Adds partitions up to `totalCount` (Kafka's CreatePartitions: the count only grows). */
@@ -202,9 +262,8 @@ export class Engine {
     if (totalCount <= metadata.partitions) {
       throw new SluiceError('INVALID_PARTITIONS', `Topic currently has ${metadata.partitions} partitions, which is higher than the requested ${totalCount}.`);
     }
-    const updated = { ...metadata, partitions: totalCount };
-    this.topics.put(name, updated);
-    this.ensureLogs(name, updated);
+    this.checkSegmentBudget(totalCount - metadata.partitions, `Topic '${name}'`);
+    this.createLogsThenCommit(name, { ...metadata, partitions: totalCount }, metadata.partitions);
     return this.describeTopic(name);
   }
 
@@ -448,6 +507,13 @@ function checkPartitionCount(partitions: number): void {
   if (!Number.isInteger(partitions) || partitions < 1 || partitions > PARTITIONS_PER_TOPIC_MAX) {
     throw new SluiceError('INVALID_PARTITIONS', `Number of partitions must be an integer in [1, ${PARTITIONS_PER_TOPIC_MAX}], got ${partitions}.`);
   }
+}
+
+function optionalInteger(value: string | number | boolean | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 0) throw new SluiceError('INVALID_CONFIG', `Invalid value ${String(value)}: must be an integer >= 0`);
+  return number;
 }
 
 function stringifyConfig(config: ConfigValues): Record<string, string> {

@@ -42,18 +42,27 @@ export class TopicStore {
     return this.topics.entries();
   }
 
-  /** Sets (or replaces) a topic and persists the whole file before returning. */
+  /**
+   * Sets (or replaces) a topic. The file is written (atomically, by rename) before the change is
+   * made in memory: if the write fails (ENOSPC, EMFILE), nothing changed, here or on disk.
+   */
   put(name: string, metadata: TopicMetadata): void {
+    const next = new Map(this.topics);
+    next.set(name, metadata);
+    this.persist(next);
     this.topics.set(name, metadata);
-    this.persist();
   }
 
   delete(name: string): void {
-    if (this.topics.delete(name)) this.persist();
+    if (!this.topics.has(name)) return;
+    const next = new Map(this.topics);
+    next.delete(name);
+    this.persist(next);
+    this.topics.delete(name);
   }
 
-  private persist(): void {
-    const topics = Object.fromEntries([...this.topics.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));
+  private persist(topicsByName: ReadonlyMap<string, TopicMetadata>): void {
+    const topics = Object.fromEntries([...topicsByName.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));
     writeFileAtomically(this.filePath, JSON.stringify({ version: VERSION, topics }, null, 2) + '\n');
   }
 }

@@ -139,6 +139,11 @@ export interface Binding {
   lockFile(path: string): number;
   /** Releases the lock and closes the descriptor. */
   unlockFile(fd: number): void;
+  /**
+   * The process's descriptor limit (RLIMIT_NOFILE): `soft` is what open/accept/dup can reach
+   * before EMFILE. An unlimited value reads as Number.MAX_SAFE_INTEGER.
+   */
+  descriptorLimit(): { soft: number; hard: number };
   /** Byte-format constants compiled into the addon, for the test that holds C++ and TS to agree. */
   formats: Readonly<Record<string, number>>;
 }

@@ -20,13 +20,15 @@ export const DELETE_DIR_SUFFIX = '-delete';
 
 export interface LogManagerOptions {
   dataDir: string;
-  /** The config of a topic's logs, or undefined when the topic no longer exists (its logs are removed). */
-  configFor: (topic: string) => LogConfig | undefined;
+  /** The config of a partition's log, or undefined when it belongs to no topic (its directory is removed). */
+  configFor: (topic: string, partition: number) => LogConfig | undefined;
   nowMs?: () => number;
   /** Kafka's log.retention.check.interval.ms (5 minutes); 0 disables the timer. */
   retentionCheckIntervalMs?: number;
   /** Kafka's log.flush.offset.checkpoint.interval.ms (1 minute); 0 disables the timer. */
   checkpointIntervalMs?: number;
+  /** Failures of the timers' work (retention, checkpoints); default: a process warning. */
+  onBackgroundError?: (error: unknown, task: string) => void;
 }
 
 export interface LogManagerStartup {
@@ -110,9 +112,10 @@ export class LogManager {
       }
       const parsed = parseLogDirName(entry.name);
       if (!parsed) continue;
-      const config = this.options.configFor(parsed.topic);
+      const config = this.options.configFor(parsed.topic, parsed.partition);
       if (!config) {
-        // A topic deleted while its directories were being removed: finish the deletion.
+        // A topic deleted while its directories were being removed, or a creation that crashed
+        // before its metadata was written: finish the deletion, or undo the creation.
         fs.rmSync(dir, { recursive: true, force: true });
         continue;
       }
@@ -131,15 +134,31 @@ export class LogManager {
   }
 
   private startTimers(): void {
-    const every = (ms: number | undefined, fallbackMs: number, task: () => void) => {
+    const onError = this.options.onBackgroundError ?? ((error, task) => process.emitWarning(`sluice: background ${task} failed: ${String(error)}`));
+    // A timer's task that throws (a full disk, no descriptors left) would end the process; it is
+    // reported instead, and the next tick tries again.
+    const every = (ms: number | undefined, fallbackMs: number, name: string, task: () => void) => {
       const interval = ms ?? fallbackMs;
       if (interval <= 0) return;
-      const timer = setInterval(task, interval);
+      const timer = setInterval(() => {
+        try {
+          task();
+        } catch (error) {
+          onError(error, name);
+        }
+      }, interval);
       timer.unref();
       this.timers.push(timer);
     };
-    every(this.options.retentionCheckIntervalMs, 5 * 60 * 1000, () => this.runRetention());
-    every(this.options.checkpointIntervalMs, 60 * 1000, () => this.checkpoint());
+    every(this.options.retentionCheckIntervalMs, 5 * 60 * 1000, 'retention', () => this.runRetention());
+    every(this.options.checkpointIntervalMs, 60 * 1000, 'checkpoint', () => this.checkpoint());
+  }
+
+  /** Segments of every log, each holding 3 descriptors open (the descriptor budget counts these). */
+  segmentCount(): number {
+    let count = 0;
+    for (const log of this.logs.values()) count += log.segmentCount;
+    return count;
   }
 
   private ensureOpen(): void {
@@ -156,9 +175,23 @@ export class LogManager {
     const name = logDirName(topic, partition);
     const existing = this.logs.get(name);
     if (existing) return existing;
-    const log = Log.open({ dir: path.join(this.dataDir, name), config, nowMs: this.options.nowMs });
+    const dir = path.join(this.dataDir, name);
+    const existed = fs.existsSync(dir);
+    let log: Log;
+    try {
+      log = Log.open({ dir, config, nowMs: this.options.nowMs });
+    } catch (error) {
+      // Opening a new log's first segment failed (EMFILE, ENOSPC): leave no directory behind.
+      if (!existed) fs.rmSync(dir, { recursive: true, force: true });
+      throw error;
+    }
     this.logs.set(name, log);
-    syncDirectorySync(this.dataDir);
+    try {
+      syncDirectorySync(this.dataDir);
+    } catch (error) {
+      this.deleteLog(topic, partition);
+      throw error;
+    }
     return log;
   }
 
