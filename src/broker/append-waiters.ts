@@ -1,10 +1,14 @@
 // Long-poll fetches wait here for appends to the partitions they read. The engine reports every
-// append; a waiter is woken by the first append to any of its partitions, or by its timeout.
+// append; a waiter is woken by the first append to any of its partitions, by its timeout, or by
+// its request's abort signal (the connection closed, the broker stopping), whichever comes first.
+// A woken waiter leaves nothing behind: its entries, timer and abort listener are all removed, so
+// a million waits cost no memory once they are over.
 
 type Wake = () => void;
 
 export class AppendWaiters {
   private readonly byPartition = new Map<string, Set<Wake>>();
+  private closed = false;
 
   /** Called by the engine after each append. */
   notify(topic: string, partition: number): void {
@@ -13,21 +17,31 @@ export class AppendWaiters {
     for (const wake of [...waiters]) wake();
   }
 
-  /**
-   * Resolves on the first append to one of `partitions`, after `timeoutMs`, or when `abort`
-   * settles, whichever comes first.
-   */
-  waitForAppend(partitions: ReadonlyArray<{ topic: string; partition: number }>, timeoutMs: number, abort: Promise<void>): Promise<void> {
+  /** Partitions with at least one waiter (for tests and metrics). */
+  get waitedPartitions(): number {
+    return this.byPartition.size;
+  }
+
+  /** Wakes every waiter; later waits return at once. */
+  close(): void {
+    this.closed = true;
+    for (const waiters of [...this.byPartition.values()]) for (const wake of [...waiters]) wake();
+  }
+
+  /** Resolves on the first append to one of `partitions`, after `timeoutMs`, or on `signal`'s abort. */
+  waitForAppend(partitions: ReadonlyArray<{ topic: string; partition: number }>, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    if (this.closed || signal?.aborted || partitions.length === 0) return Promise.resolve();
     return new Promise((resolve) => {
       const keys = partitions.map(({ topic, partition }) => key(topic, partition));
-      let timer: NodeJS.Timeout | undefined;
       const wake = () => {
         for (const k of keys) {
           const set = this.byPartition.get(k);
-          set?.delete(wake);
-          if (set?.size === 0) this.byPartition.delete(k);
+          if (set === undefined) continue;
+          set.delete(wake);
+          if (set.size === 0) this.byPartition.delete(k);
         }
-        if (timer) clearTimeout(timer);
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', wake);
         resolve();
       };
       for (const k of keys) {
@@ -35,8 +49,8 @@ export class AppendWaiters {
         if (!set) this.byPartition.set(k, (set = new Set()));
         set.add(wake);
       }
-      timer = setTimeout(wake, Math.max(0, timeoutMs));
-      void abort.then(wake);
+      const timer = setTimeout(wake, Math.max(0, timeoutMs));
+      signal?.addEventListener('abort', wake, { once: true });
     });
   }
 }

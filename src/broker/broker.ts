@@ -3,6 +3,12 @@
 //   const broker = await startBroker({ port: 0 });   // a temporary data directory
 //   // ... point kafkajs, @platformatic/kafka or kcat at localhost:${broker.port} ...
 //   await broker.stop();
+//
+// What one client does stays with its connection (see connection.ts); what all of them together
+// may take is bounded here: connections by max.connections, max.connections.per.ip and the
+// descriptor budget (src/limits.ts), request bytes and requests in flight by queued.max.request.bytes
+// and queued.max.requests, idle connections by connections.max.idle.ms. accept(2) failing (EMFILE)
+// is logged and counted, never thrown.
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -10,13 +16,18 @@ import path from 'node:path';
 
 import '../record/codecs/index.js';
 import { Engine } from '../engine/engine.js';
+import { descriptorBudget, FETCH_COPY_BYTES_MAX, IDLE_CHECK_INTERVAL_MS_MAX, IDLE_CHECK_INTERVAL_MS_MIN, type DescriptorBudget } from '../limits.js';
+import { createLogger, LogLimiter, type Logger } from '../logger.js';
+import { binding } from '../native/binding.js';
 import { AppendWaiters } from './append-waiters.js';
+import { Budget } from './budget.js';
 import { loadOrCreateClusterId } from './cluster-id.js';
-import { resolveBrokerSettings, type BrokerConfigValues, type BrokerSettings } from './config.js';
-import { Connection } from './connection.js';
+import { reportBrokerConfig, resolveBrokerSettings, type BrokerConfigValues, type BrokerSettings } from './config.js';
+import { Connection, type ConnectionBudgets } from './connection.js';
+import { ConnectionQuotas } from './connection-quotas.js';
 import type { ApiHandler, BrokerContext } from './handler.js';
 import { createHandlers } from './handlers/index.js';
-import { createMetrics, type BrokerMetrics } from './metrics.js';
+import { countCause, createMetrics, type BrokerMetrics } from './metrics.js';
 import { GroupCoordinator } from './group/coordinator.js';
 import { ProducerIds } from './producer-ids.js';
 
@@ -33,6 +44,11 @@ export interface StartBrokerOptions {
   config?: BrokerConfigValues;
   /** Send fetched record bytes with sendfile (default true). */
   zeroCopyFetch?: boolean;
+  /**
+   * Where the broker logs (pino). Default: JSON lines on stdout at `log.level`, which defaults to
+   * 'info' for `sluice broker` and to 'warn' for a broker started in-process, whose host owns stdout.
+   */
+  logger?: Logger;
 }
 
 export class Broker {
@@ -41,41 +57,55 @@ export class Broker {
   readonly metrics: BrokerMetrics;
   readonly clusterId: string;
   readonly groups: GroupCoordinator;
+  readonly logger: Logger;
+  /** How the descriptor limit was split between connections and segments. */
+  readonly descriptors: DescriptorBudget;
   private readonly server: net.Server;
   private readonly connections = new Set<Connection>();
+  private readonly quotas: ConnectionQuotas;
+  private readonly appendWaiters = new AppendWaiters();
+  private readonly budgets: ConnectionBudgets;
   private readonly temporaryDataDir: boolean;
-  private stopSignal!: () => void;
+  private readonly log: LogLimiter;
+  private idleTimer: NodeJS.Timeout | undefined;
   private stopped = false;
 
-  private constructor(settings: BrokerSettings, engine: Engine, groups: GroupCoordinator, clusterId: string, temporaryDataDir: boolean, zeroCopyFetch: boolean) {
+  private constructor(
+    settings: BrokerSettings,
+    engine: Engine,
+    groups: GroupCoordinator,
+    clusterId: string,
+    temporaryDataDir: boolean,
+    zeroCopyFetch: boolean,
+    logger: Logger,
+    descriptors: DescriptorBudget,
+  ) {
     this.settings = settings;
     this.engine = engine;
     this.groups = groups;
     this.clusterId = clusterId;
     this.temporaryDataDir = temporaryDataDir;
+    this.logger = logger;
+    this.descriptors = descriptors;
+    this.log = new LogLimiter(logger);
     this.metrics = createMetrics();
-    const appendWaiters = new AppendWaiters();
-    engine.onAppend((topic, partition) => appendWaiters.notify(topic, partition));
+    this.quotas = new ConnectionQuotas({ ...settings, maxConnections: descriptors.connectionsMax });
+    this.budgets = { requestSlots: new Budget(settings.queuedMaxRequests), requestMemory: new Budget(settings.queuedMaxRequestBytes) };
+    engine.onAppend((topic, partition) => this.appendWaiters.notify(topic, partition));
     const context: BrokerContext = {
       engine,
       settings,
       clusterId,
       advertisedPort: () => settings.advertisedPort ?? this.port,
-      appendWaiters,
+      appendWaiters: this.appendWaiters,
       groups,
       metrics: this.metrics,
       zeroCopyFetch,
-      stopping: new Promise<void>((resolve) => (this.stopSignal = resolve)),
+      fetchCopyMemory: new Budget(FETCH_COPY_BYTES_MAX),
+      log: this.log,
     };
     const handlers: Map<number, ApiHandler> = createHandlers(new ProducerIds(settings.dataDir), groups);
-    this.server = net.createServer((socket) => {
-      this.metrics.connectionsOpened++;
-      const connection = new Connection(socket, context, handlers, (closed) => {
-        this.metrics.connectionsClosed++;
-        this.connections.delete(closed);
-      });
-      this.connections.add(connection);
-    });
+    this.server = net.createServer((socket) => this.accept(socket, context, handlers));
   }
 
   static async start(options: StartBrokerOptions = {}): Promise<Broker> {
@@ -83,12 +113,22 @@ export class Broker {
     const temporaryDataDir = options.dataDir === undefined && overrides['log.dirs'] === undefined && overrides['log.dir'] === undefined;
     if (options.dataDir !== undefined) overrides['log.dirs'] = options.dataDir;
     else if (temporaryDataDir) overrides['log.dirs'] = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-broker-'));
-    const settings = resolveBrokerSettings(overrides);
+    const settings = resolveBrokerSettings({ 'log.level': 'warn' }, overrides);
     if (options.port !== undefined) settings.port = options.port;
     if (options.host !== undefined) settings.host = options.host;
+    const logger = options.logger ?? createLogger(settings.logLevel);
+    reportConfig(logger, Object.keys(overrides));
+    const descriptors = descriptorBudget(binding.descriptorLimit().soft, settings.maxConnections);
     const dataDir = path.resolve(settings.dataDir);
     const clusterId = loadOrCreateClusterId(dataDir, settings.nodeId);
-    const engine = await Engine.open({ dataDir, config: settings.all });
+    const backgroundLog = new LogLimiter(logger);
+    const engine = await Engine.open({
+      dataDir,
+      config: settings.all,
+      segmentsMax: descriptors.segmentsMax,
+      onBackgroundError: (error, task) =>
+        backgroundLog.log('error', `background:${task}:${(error as NodeJS.ErrnoException).code ?? 'error'}`, { task, error: String(error) }, `background ${task} failed`),
+    });
     let groups: GroupCoordinator;
     try {
       groups = await GroupCoordinator.open(engine, settings.all);
@@ -99,7 +139,7 @@ export class Broker {
     // sluice.fetch.zero.copy=false (ours, not Kafka's) copies fetched records through JS: the
     // baseline the sendfile path is measured against, and a fallback for filesystems without sendfile.
     const zeroCopyFetch = options.zeroCopyFetch ?? settings.all[ZERO_COPY_FETCH_CONFIG] !== 'false';
-    const broker = new Broker({ ...settings, dataDir }, engine, groups, clusterId, temporaryDataDir, zeroCopyFetch);
+    const broker = new Broker({ ...settings, dataDir }, engine, groups, clusterId, temporaryDataDir, zeroCopyFetch, logger, descriptors);
     try {
       await broker.listen();
     } catch (error) {
@@ -107,18 +147,68 @@ export class Broker {
       await engine.close();
       throw error;
     }
+    logger.info(
+      { port: broker.port, dataDir, clusterId, descriptorLimit: descriptors.limit, connectionsMax: descriptors.connectionsMax, segmentsMax: descriptors.segmentsMax },
+      'broker started',
+    );
     return broker;
+  }
+
+  private accept(socket: net.Socket, context: BrokerContext, handlers: ReadonlyMap<number, ApiHandler>): void {
+    const address = socket.remoteAddress ?? 'unknown';
+    const refusal = this.stopped ? 'the broker is stopping' : this.quotas.admit(address);
+    if (refusal !== null) {
+      this.metrics.connectionsRefused++;
+      this.log.log('warn', `refused:${address}`, { client: address }, `connection refused: ${refusal}`);
+      socket.on('error', () => {});
+      socket.destroy();
+      return;
+    }
+    this.metrics.connectionsOpened++;
+    const connection = new Connection(socket, context, handlers, this.budgets, (closed) => {
+      this.metrics.connectionsClosed++;
+      this.quotas.release(address);
+      this.connections.delete(closed);
+    });
+    this.connections.add(connection);
   }
 
   private listen(): Promise<void> {
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
       const host = this.settings.host === '' ? undefined : this.settings.host;
-      this.server.listen({ port: this.settings.port, host }, () => {
+      this.server.listen({ port: this.settings.port, host, backlog: this.settings.socketListenBacklogSize }, () => {
         this.server.off('error', reject);
+        // From now on a server error is accept(2) failing (EMFILE, ENFILE, ENOBUFS): libuv has
+        // already shed the connection it could not take; the broker goes on serving the others.
+        this.server.on('error', (error: NodeJS.ErrnoException) => {
+          const code = error.code ?? 'UNKNOWN';
+          countCause(this.metrics.acceptFailures, code);
+          this.log.log('error', `accept:${code}`, { code, error: error.message }, 'cannot accept a connection');
+        });
+        this.startIdleSweep();
         resolve();
       });
     });
+  }
+
+  /** connections.max.idle.ms: closes connections that neither sent nor were answered for that long. */
+  private startIdleSweep(): void {
+    const idleMs = this.settings.connectionsMaxIdleMs;
+    if (idleMs <= 0) return;
+    const intervalMs = Math.min(Math.max(idleMs / 4, IDLE_CHECK_INTERVAL_MS_MIN), IDLE_CHECK_INTERVAL_MS_MAX);
+    this.idleTimer = setInterval(() => {
+      const now = Date.now();
+      for (const connection of this.connections) {
+        // A request being handled is not idle (a long poll, a produce waiting for its flush); one
+        // whose response the client does not read is.
+        if (now - connection.lastActivityMs <= idleMs || (connection.busy && !connection.writing)) continue;
+        this.metrics.connectionsClosedIdle++;
+        this.log.log('info', 'idle', { client: connection.clientHost, idleMs: now - connection.lastActivityMs }, 'closing an idle connection (connections.max.idle.ms)');
+        connection.close();
+      }
+    }, intervalMs);
+    this.idleTimer.unref();
   }
 
   /** The bound port (useful after `port: 0`). */
@@ -134,18 +224,37 @@ export class Broker {
     return this.settings.dataDir;
   }
 
+  /** Open client connections. */
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  /** Partitions with a long-poll Fetch waiting on them (zero once every wait is over). */
+  get appendWaitersPartitions(): number {
+    return this.appendWaiters.waitedPartitions;
+  }
+
   /** Stops accepting, closes every connection, closes the engine cleanly. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    this.stopSignal();
+    clearInterval(this.idleTimer);
+    this.appendWaiters.close();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const connection of [...this.connections]) connection.close();
     await closed;
     await this.groups.close();
     await this.engine.close();
     if (this.temporaryDataDir) fs.rmSync(this.settings.dataDir, { recursive: true, force: true });
+    this.logger.info({ dataDir: this.settings.dataDir }, 'broker stopped');
   }
+}
+
+/** Says at startup which given names sluice does not act on (never silently ignored). */
+function reportConfig(logger: Logger, given: string[]): void {
+  const { unsupported, unknown } = reportBrokerConfig(given);
+  for (const { name, reason } of unsupported) logger.warn({ config: name, reason }, `config ${name} is accepted but not supported: ${reason}`);
+  for (const name of unknown) logger.warn({ config: name }, `config ${name} was supplied but isn't a known config`);
 }
 
 /** Starts a broker in this process, for applications and their tests. */

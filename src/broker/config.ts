@@ -1,9 +1,16 @@
 // Broker configuration with Kafka's names (server.properties and --KEY=VALUE flags) and
-// KAFKA-FACTS.md's defaults. Log settings (log.segment.bytes, log.retention.hours, ...) pass
-// through to the engine unchanged; this module reads the ones the broker itself acts on.
+// KAFKA-FACTS.md's defaults. Every name given is accounted for at startup: it takes effect, or it
+// is a Kafka name sluice accepts without acting on it (reported with the reason), or it is not a
+// Kafka broker config at all (reported, as Kafka reports "supplied but isn't a known config").
+// Log settings (log.segment.bytes, ...) pass through to the engine; group settings to the group
+// coordinator; this module reads the ones the broker itself acts on.
 import fs from 'node:fs';
 
 import { SluiceError } from '../errors.js';
+import { QUEUED_REQUEST_BYTES_DEFAULT } from '../limits.js';
+import { parseLogLevel, type LogLevel } from '../logger.js';
+import { BROKER_LOG_CONFIG_NAMES, TOPIC_CONFIG_NAMES } from '../storage/log-config.js';
+import { GROUP_CONFIG_NAMES } from './group/config.js';
 
 export type BrokerConfigValues = Record<string, string | number | boolean>;
 
@@ -17,31 +24,139 @@ export interface BrokerSettings {
   advertisedPort: number | undefined;
   dataDir: string;
   autoCreateTopics: boolean;
+  deleteTopicEnable: boolean;
   numPartitions: number;
   defaultReplicationFactor: number;
   minInsyncReplicas: number;
   socketRequestMaxBytes: number;
+  socketListenBacklogSize: number;
   messageMaxBytes: number;
+  /** queued.max.requests: requests being handled at once, broker-wide. */
+  queuedMaxRequests: number;
+  /** queued.max.request.bytes: request bytes held at once, broker-wide; Infinity for -1. */
+  queuedMaxRequestBytes: number;
+  connectionsMaxIdleMs: number;
+  /** max.connections; Infinity for Kafka's default (Int.MAX). */
+  maxConnections: number;
+  maxConnectionsPerIp: number;
+  /** max.connections.per.ip.overrides: host or address -> limit. */
+  maxConnectionsPerIpOverrides: Map<string, number>;
+  logLevel: LogLevel;
+  /** sluice.request.log.threshold.ms: requests slower than this are logged (long-poll waits excluded). */
+  requestLogThresholdMs: number;
   /** Everything, for the engine (log.*) and for DescribeConfigs on the broker resource. */
   all: Record<string, string>;
 }
+
+/** Kafka's Int.MAX_VALUE, the "no limit" of max.connections and max.connections.per.ip. */
+const INT_MAX = 2_147_483_647;
 
 export const BROKER_DEFAULTS: Readonly<Record<string, string>> = Object.freeze({
   'node.id': '1',
   listeners: 'PLAINTEXT://:9092',
   'log.dirs': './data',
   'auto.create.topics.enable': 'true',
+  'delete.topic.enable': 'true',
   'num.partitions': '1',
   'default.replication.factor': '1',
   'min.insync.replicas': '1',
   'socket.request.max.bytes': '104857600',
+  'socket.listen.backlog.size': '50',
   'message.max.bytes': '1048588',
+  'queued.max.requests': '500',
+  'queued.max.request.bytes': String(QUEUED_REQUEST_BYTES_DEFAULT),
+  'connections.max.idle.ms': '600000',
+  'max.connections': String(INT_MAX),
+  'max.connections.per.ip': String(INT_MAX),
+  'max.connections.per.ip.overrides': '',
   'log.segment.bytes': '1073741824',
   'log.retention.hours': '168',
   'log.retention.bytes': '-1',
   'log.index.interval.bytes': '4096',
   'log.index.size.max.bytes': '10485760',
+  'log.retention.check.interval.ms': '300000',
+  'log.flush.offset.checkpoint.interval.ms': '60000',
+  'log.level': 'info',
+  'sluice.request.log.threshold.ms': '1000',
 });
+
+/** Names that take effect: the broker's own, the log defaults the engine reads, the group
+ *  coordinator's, and ours (sluice.*, log.level). Topic-level names are accepted as log defaults too. */
+const SUPPORTED: ReadonlySet<string> = new Set([
+  ...Object.keys(BROKER_DEFAULTS),
+  'broker.id',
+  'log.dir',
+  'advertised.listeners',
+  'sluice.fetch.zero.copy',
+  ...BROKER_LOG_CONFIG_NAMES,
+  ...TOPIC_CONFIG_NAMES,
+  ...GROUP_CONFIG_NAMES,
+]);
+
+/**
+ * Kafka broker configs sluice accepts without acting on them, by reason. An entry ending in '.'
+ * covers every name with that prefix (ssl.keystore.location, ...).
+ */
+const UNSUPPORTED: ReadonlyArray<readonly [reason: string, names: readonly string[]]> = [
+  [
+    'TLS and SASL are not implemented: sluice listens in PLAINTEXT',
+    ['ssl.', 'sasl.', 'listener.name.', 'listener.security.protocol.map', 'security.inter.broker.protocol', 'security.providers',
+      'authorizer.class.name', 'principal.builder.class', 'super.users', 'allow.everyone.if.no.acl.found', 'connections.max.reauth.ms',
+      'connection.failed.authentication.delay.ms', 'delegation.token.', 'password.encoder.'],
+  ],
+  [
+    'one broker without replication: clusters are issue 8',
+    ['zookeeper.', 'process.roles', 'controller.', 'inter.broker.listener.name', 'inter.broker.protocol.version', 'replica.',
+      'num.replica.fetchers', 'num.replica.alter.log.dirs.threads', 'auto.leader.rebalance.enable', 'leader.imbalance.', 'broker.rack',
+      'controlled.shutdown.', 'offsets.topic.replication.factor', 'transaction.state.log.replication.factor', 'transaction.state.log.min.isr',
+      'broker.id.generation.enable', 'reserved.broker.max.id', 'metadata.', 'broker.heartbeat.interval.ms', 'broker.session.timeout.ms',
+      'initial.broker.registration.timeout.ms', 'early.start.listeners', 'unclean.leader.election.enable'],
+  ],
+  [
+    'sluice serves every connection and request on one event loop',
+    ['num.network.threads', 'num.io.threads', 'background.threads', 'num.recovery.threads.per.data.dir', 'socket.send.buffer.bytes',
+      'socket.receive.buffer.bytes'],
+  ],
+  ['transactions are not supported', ['transaction.', 'transactional.id.expiration.ms', 'producer.id.expiration.ms', 'producer.id.expiration.check.interval.ms']],
+  ['log compaction is not built yet (issue 9)', ['log.cleaner.', 'offsets.retention.minutes', 'offsets.topic.segment.bytes', 'offsets.topic.compression.codec', 'offsets.load.buffer.size']],
+  ['quotas are not implemented', ['quota.', 'client.quota.callback.class', 'replication.quota.', 'alter.log.dirs.replication.quota.', 'max.connection.creation.rate', 'producer.quota.', 'consumer.quota.']],
+  ['tiered storage is not implemented', ['remote.log.', 'log.local.retention.ms', 'log.local.retention.bytes']],
+  ['metrics are exposed as broker.metrics, not through reporters', ['metric.reporters', 'metrics.', 'kafka.metrics.', 'auto.include.jmx.reporter']],
+  [
+    'not implemented',
+    ['create.topic.policy.class.name', 'alter.config.policy.class.name', 'config.providers', 'fetch.max.bytes', 'request.timeout.ms',
+      'fetch.purgatory.purge.interval.requests', 'producer.purgatory.purge.interval.requests', 'delete.records.purgatory.purge.interval.requests',
+      'max.incremental.fetch.session.cache.slots', 'offsets.commit.timeout.ms', 'offsets.commit.required.acks', 'group.consumer.', 'group.coordinator.',
+      'group.share.', 'log.dir.failure.timeout.ms', 'log.flush.scheduler.interval.ms', 'log.flush.start.offset.checkpoint.interval.ms',
+      'log.message.format.version', 'log.message.downconversion.enable', 'compression.type', 'node.id.generation.enable', 'cluster.id'],
+  ],
+];
+
+export interface ConfigReport {
+  /** Kafka names accepted but not acted on, with why. */
+  unsupported: Array<{ name: string; reason: string }>;
+  /** Names that are not Kafka broker configs (nor ours). */
+  unknown: string[];
+}
+
+function unsupportedReason(name: string): string | undefined {
+  for (const [reason, names] of UNSUPPORTED) {
+    if (names.some((entry) => (entry.endsWith('.') ? name.startsWith(entry) : name === entry))) return reason;
+  }
+  return undefined;
+}
+
+/** What sluice makes of each given name (defaults are not reported). */
+export function reportBrokerConfig(given: Iterable<string>): ConfigReport {
+  const report: ConfigReport = { unsupported: [], unknown: [] };
+  for (const name of given) {
+    if (SUPPORTED.has(name)) continue;
+    const reason = unsupportedReason(name);
+    if (reason !== undefined) report.unsupported.push({ name, reason });
+    else report.unknown.push(name);
+  }
+  return report;
+}
 
 /** Reads a Java-style properties file: `key=value` or `key: value`, `#` and `!` comments. */
 export function readPropertiesFile(filePath: string): Record<string, string> {
@@ -57,11 +172,11 @@ export function readPropertiesFile(filePath: string): Record<string, string> {
   return values;
 }
 
-function integer(values: Record<string, string>, name: string, min: number): number {
+function integer(values: Record<string, string>, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const text = values[name]!;
   const value = Number(text);
-  if (!/^-?\d+$/.test(text) || value < min) {
-    throw new SluiceError('INVALID_CONFIG', `Invalid value ${text} for configuration ${name}: must be an integer >= ${min}`);
+  if (!/^-?\d+$/.test(text) || value < min || value > max) {
+    throw new SluiceError('INVALID_CONFIG', `Invalid value ${text} for configuration ${name}: must be an integer in [${min}, ${max}]`);
   }
   return value;
 }
@@ -70,6 +185,25 @@ function boolean(values: Record<string, string>, name: string): boolean {
   const text = values[name]!;
   if (text !== 'true' && text !== 'false') throw new SluiceError('INVALID_CONFIG', `Invalid value ${text} for configuration ${name}: must be true or false`);
   return text === 'true';
+}
+
+/** Kafka's "no limit" value (Int.MAX for connection counts) as Infinity. */
+function limitOrInfinity(value: number, unlimited: number): number {
+  return value === unlimited ? Infinity : value;
+}
+
+/** `host:count,host:count` (Kafka's max.connections.per.ip.overrides). */
+export function parseConnectionOverrides(raw: string): Map<string, number> {
+  const overrides = new Map<string, number>();
+  for (const item of raw.split(',').map((part) => part.trim()).filter((part) => part !== '')) {
+    const colon = item.lastIndexOf(':');
+    const count = Number(item.slice(colon + 1));
+    if (colon <= 0 || !/^\d+$/.test(item.slice(colon + 1)) || count > INT_MAX) {
+      throw new SluiceError('INVALID_CONFIG', `Invalid value ${raw} for configuration max.connections.per.ip.overrides: expected host:count[,host:count...]`);
+    }
+    overrides.set(item.slice(0, colon).replace(/^\[|\]$/g, ''), count);
+  }
+  return overrides;
 }
 
 /** `PLAINTEXT://host:port` (the first listener); an empty host binds every interface. */
@@ -91,6 +225,12 @@ export function resolveBrokerSettings(...sources: BrokerConfigValues[]): BrokerS
   const advertised = all['advertised.listeners'] ? parseListener(all['advertised.listeners']) : undefined;
   const dataDirs = all['log.dirs']!.split(',').map((dir) => dir.trim());
   if (dataDirs.length !== 1) throw new SluiceError('INVALID_CONFIG', `log.dirs lists ${dataDirs.length} directories; sluice uses one data directory`);
+  const maxConnectionsPerIp = integer(all, 'max.connections.per.ip', 0, INT_MAX);
+  const maxConnectionsPerIpOverrides = parseConnectionOverrides(all['max.connections.per.ip.overrides']!);
+  if (maxConnectionsPerIp === 0 && maxConnectionsPerIpOverrides.size === 0) {
+    // Kafka's rule: a per-IP limit of 0 refuses everyone unless some hosts are let in by override.
+    throw new SluiceError('INVALID_CONFIG', 'max.connections.per.ip is 0 without max.connections.per.ip.overrides: no client could connect');
+  }
   return {
     nodeId: integer(all, 'node.id', 0),
     host: listener.host,
@@ -99,11 +239,22 @@ export function resolveBrokerSettings(...sources: BrokerConfigValues[]): BrokerS
     advertisedPort: advertised?.port,
     dataDir: dataDirs[0]!,
     autoCreateTopics: boolean(all, 'auto.create.topics.enable'),
+    deleteTopicEnable: boolean(all, 'delete.topic.enable'),
     numPartitions: integer(all, 'num.partitions', 1),
     defaultReplicationFactor: integer(all, 'default.replication.factor', 1),
     minInsyncReplicas: integer(all, 'min.insync.replicas', 1),
-    socketRequestMaxBytes: integer(all, 'socket.request.max.bytes', 1),
+    socketRequestMaxBytes: integer(all, 'socket.request.max.bytes', 1, INT_MAX),
+    socketListenBacklogSize: integer(all, 'socket.listen.backlog.size', 1, INT_MAX),
     messageMaxBytes: integer(all, 'message.max.bytes', 0),
+    queuedMaxRequests: integer(all, 'queued.max.requests', 1, INT_MAX),
+    // As Kafka's SocketServer: a memory pool only for a positive value; 0 and -1 mean unbounded.
+    queuedMaxRequestBytes: Math.max(integer(all, 'queued.max.request.bytes', -1), 0) || Infinity,
+    connectionsMaxIdleMs: integer(all, 'connections.max.idle.ms', 0),
+    maxConnections: limitOrInfinity(integer(all, 'max.connections', 0, INT_MAX), INT_MAX),
+    maxConnectionsPerIp: limitOrInfinity(maxConnectionsPerIp, INT_MAX),
+    maxConnectionsPerIpOverrides,
+    logLevel: parseLogLevel(all['log.level']!),
+    requestLogThresholdMs: integer(all, 'sluice.request.log.threshold.ms', 0),
     all,
   };
 }

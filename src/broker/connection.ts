@@ -1,12 +1,24 @@
-// One client connection: splits the byte stream into frames, answers requests one at a time in
-// arrival order (as Kafka does: a connection's next request waits for the current one, so
-// responses can never be reordered), and closes the connection on a malformed or oversized frame
-// without touching any other connection.
+// One client connection, in Kafka's model: a connection has at most one request in flight. Once a
+// whole request frame is read, the socket stops being read until that request's response has been
+// handed to the kernel; responses can therefore never be reordered, and a client that sends
+// without reading makes us hold one response, not a queue of them (its unread requests stay in
+// its own socket buffers). Two broker-wide budgets sit in front of every request:
+//   - queued.max.request.bytes: a frame's bytes are taken from the request memory pool as soon as
+//     its size prefix is read, before its body is buffered, and given back when it is handled;
+//   - queued.max.requests: a request takes a slot while it is being handled (a long poll gives
+//     its slot back while it waits, as Kafka's purgatory does).
+// A connection that cannot take what it needs stops reading and waits in line.
+//
+// Nothing that goes wrong on one connection's path leaves it: a malformed or oversized frame, a
+// handler that throws, a response that cannot be encoded, a transfer that cannot start (EMFILE)
+// all close this connection only, are counted in the broker's metrics and logged (rate-limited).
 import type net from 'node:net';
 
 import {
   FrameDecoder,
   ProtocolError,
+  REQUEST_SIZE_PREFIX_BYTES,
+  apiKeyName,
   decodeRequest,
   encodeApiVersionsFallback,
   encodeResponse,
@@ -17,73 +29,205 @@ import {
 } from '../protocol/index.js';
 import { ApiKey } from '../protocol/api-keys.js';
 import { KafkaErrorCode } from '../errors.js';
+import type { NativeError } from '../native/binding.js';
+import type { Budget } from './budget.js';
 import type { ApiHandler, BrokerContext, RequestContext } from './handler.js';
+import { countCause } from './metrics.js';
 import { ResponseWriter } from './response-writer.js';
 
-/** Pause reading while this many responses wait to be written: a client that sends but does not
- *  read would otherwise grow our memory without bound. 64 covers kafkajs's default of 5 in flight. */
-const QUEUED_FRAMES_MAX = 64;
 /** api_key i16, api_version i16, correlation_id i32: the part every request header version shares. */
 const FIXED_HEADER_BYTES = 8;
+
+/** Transfer errors that only mean the client went away. */
+const CLIENT_GONE = new Set(['EPIPE', 'ECONNRESET', 'ECANCELED', 'ENOTCONN']);
+
+/** The broker-wide state a connection takes part in. */
+export interface ConnectionBudgets {
+  /** queued.max.requests, in requests. */
+  requestSlots: Budget;
+  /** queued.max.request.bytes, in bytes. */
+  requestMemory: Budget;
+}
 
 export class Connection {
   private readonly decoder: FrameDecoder;
   private readonly writer: ResponseWriter;
-  private readonly frames: Buffer[] = [];
-  private processing = false;
+  private readonly abort = new AbortController();
+  /** Memory taken for the frame at the head of the decoder (its size prefix has been read). */
+  private headFrameBytes = 0;
+  /** Memory of a whole frame waiting for a request slot. */
+  private waitingFrameBytes = 0;
+  /** A request is taken from the decoder and its response not yet written. */
+  private inFlight = false;
+  /** Cancels our place in a budget's line while we wait for memory or a slot. */
+  private cancelWait: (() => void) | null = null;
+  /** No more requests are read (closing, or closed). */
+  private closing = false;
   private closed = false;
-  private finished = false;
+  /** Last time bytes arrived or a response was finished (connections.max.idle.ms). */
+  lastActivityMs = Date.now();
   readonly clientHost: string;
 
   constructor(
     private readonly socket: net.Socket,
     private readonly broker: BrokerContext,
     private readonly handlers: ReadonlyMap<number, ApiHandler>,
+    private readonly budgets: ConnectionBudgets,
     private readonly onClose: (connection: Connection) => void,
   ) {
     this.clientHost = socket.remoteAddress ?? 'unknown';
     this.decoder = new FrameDecoder(broker.settings.socketRequestMaxBytes);
-    this.writer = new ResponseWriter(socket, broker.metrics, () => this.close());
+    this.writer = new ResponseWriter(socket, broker.metrics, (error) => this.onTransferFailure(error));
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => this.close());
     socket.on('close', () => this.close());
   }
 
+  /** True while a request is being handled or its response written. */
+  get busy(): boolean {
+    return this.inFlight;
+  }
+
+  /** True while a response is being written: waiting on the client, not on us. */
+  get writing(): boolean {
+    return this.writingResponse;
+  }
+
+  private writingResponse = false;
+
   private onData(chunk: Buffer): void {
+    this.lastActivityMs = Date.now();
     this.broker.metrics.bytesIn += chunk.length;
     try {
       this.decoder.push(chunk);
-      for (let frame = this.decoder.next(); frame !== null; frame = this.decoder.next()) this.frames.push(frame);
     } catch (error) {
-      // An oversized size prefix is refused before its body is buffered; a bad one cannot be skipped.
+      // An oversized or negative size prefix is refused before its body is buffered; the stream
+      // cannot be resynchronised after it.
       this.reject(error);
       return;
     }
-    if (this.frames.length >= QUEUED_FRAMES_MAX) this.socket.pause();
-    void this.processFrames();
+    this.pump();
   }
 
-  private async processFrames(): Promise<void> {
-    if (this.processing) return;
-    this.processing = true;
-    try {
-      while (!this.closed && this.frames.length > 0) {
-        await this.handleFrame(this.frames.shift()!);
-        if (this.frames.length < QUEUED_FRAMES_MAX / 2 && this.socket.isPaused()) this.socket.resume();
-      }
-    } finally {
-      this.processing = false;
+  /**
+   * Moves the connection on as far as the budgets allow: takes memory for the frame being
+   * received, starts the next whole request when none is in flight, and reads the socket only
+   * while it may take more bytes.
+   */
+  private pump(): void {
+    if (this.closing || this.inFlight || this.cancelWait !== null) {
+      this.pauseReading();
+      return;
     }
+    let frame: Buffer | null;
+    try {
+      const frameBytes = this.decoder.headFrameBytes();
+      if (frameBytes >= 0 && this.headFrameBytes === 0 && !this.takeFrameMemory(frameBytes + REQUEST_SIZE_PREFIX_BYTES)) return;
+      frame = this.decoder.next();
+    } catch (error) {
+      this.reject(error);
+      return;
+    }
+    if (frame === null) {
+      if (this.socket.isPaused()) this.socket.resume();
+      return;
+    }
+    const memoryBytes = this.headFrameBytes;
+    this.headFrameBytes = 0;
+    this.inFlight = true;
+    this.pauseReading();
+    if (this.budgets.requestSlots.tryTake(1)) {
+      this.startRequest(frame, memoryBytes);
+      return;
+    }
+    this.broker.metrics.requestSlotWaits++;
+    this.waitingFrameBytes = memoryBytes;
+    this.cancelWait = this.budgets.requestSlots.waitToTake(1, () => {
+      this.cancelWait = null;
+      this.waitingFrameBytes = 0;
+      this.startRequest(frame, memoryBytes);
+    });
   }
 
-  private async handleFrame(frame: Buffer): Promise<void> {
+  /** Takes memory for the head frame, or waits in line for it (false: not yet). */
+  private takeFrameMemory(bytes: number): boolean {
+    if (this.budgets.requestMemory.tryTake(bytes)) {
+      this.headFrameBytes = bytes;
+      return true;
+    }
+    this.broker.metrics.requestMemoryWaits++;
+    this.pauseReading();
+    this.cancelWait = this.budgets.requestMemory.waitToTake(bytes, () => {
+      this.cancelWait = null;
+      this.headFrameBytes = bytes;
+      this.pump();
+    });
+    return false;
+  }
+
+  private pauseReading(): void {
+    if (!this.socket.isPaused()) this.socket.pause();
+  }
+
+  private startRequest(frame: Buffer, memoryBytes: number): void {
+    const startedMs = Date.now();
+    let parkedMs = 0;
+    let slotHeld = true;
+    let memoryHeld = true;
+    const giveSlot = () => {
+      if (!slotHeld) return;
+      slotHeld = false;
+      this.budgets.requestSlots.give(1);
+    };
+    // The handler is done with the frame: its bytes and its slot go back before the response is
+    // written, so a client that does not read holds neither.
+    const handled = () => {
+      giveSlot();
+      if (!memoryHeld) return;
+      memoryHeld = false;
+      this.budgets.requestMemory.give(memoryBytes);
+    };
+    const park = async <T>(event: Promise<T>): Promise<T> => {
+      giveSlot();
+      const parkedAtMs = Date.now();
+      try {
+        return await event;
+      } finally {
+        parkedMs += Date.now() - parkedAtMs;
+      }
+    };
+    this.handleFrame(frame, park, handled)
+      .catch((error: unknown) => {
+        // handleFrame catches what it expects; anything else is our bug, and still this connection's alone.
+        this.broker.log.log('error', 'connection:unexpected', { client: this.clientHost, error: describe(error) }, 'unexpected error handling a request; closing the connection');
+        this.close();
+        return null;
+      })
+      .then((outcome) => {
+        handled();
+        if (outcome !== null) this.logIfSlow(outcome.header, Date.now() - startedMs - parkedMs);
+        return outcome?.written;
+      })
+      .then(() => {
+        this.inFlight = false;
+        this.lastActivityMs = Date.now();
+        this.pump();
+      });
+  }
+
+  /**
+   * Handles one request frame: resolves once its response is queued, with the request's header
+   * and a promise of the response being written (null when there is no response), or with null
+   * when the frame was refused. `handled` runs as soon as the handler is done with the frame.
+   */
+  private async handleFrame(frame: Buffer, park: RequestContext['park'], handled: () => void): Promise<RequestOutcome | null> {
     // Every request header starts with api key, api version and correlation id (8 bytes); whether
     // the rest is a v1 or a v2 header depends on the version, so an unknown version is answered
     // from these bytes alone.
     if (frame.length < FIXED_HEADER_BYTES) {
       this.reject(new ProtocolError('MALFORMED_FRAME', `a ${frame.length}-byte frame holds no request header`));
-      return;
+      return null;
     }
     const apiKey = frame.readInt16BE(0);
     const apiVersion = frame.readInt16BE(2);
@@ -95,28 +239,25 @@ export class Connection {
     if (!served || !isSupported(apiKey, apiVersion)) {
       if (apiKey === ApiKey.ApiVersions) {
         // KIP-511: answer an ApiVersions of any version with our list, so the client can retry.
-        this.writer.send(encodeApiVersionsFallback(correlationId, this.advertisedVersions()));
-        return;
+        const header: RequestHeader = { apiKey, apiVersion, correlationId, clientId: null };
+        return { header, written: this.respond(encodeApiVersionsFallback(correlationId, this.advertisedVersions())) };
       }
+      this.broker.log.log('info', `protocol:unsupported:${apiKey}:${apiVersion}`, { client: this.clientHost, apiKey, apiVersion },
+        handler ? `unsupported version ${apiVersion} of ${apiKeyName(apiKey) ?? apiKey}; closing the connection` : `unknown API key ${apiKey}; closing the connection`);
       // Kafka closes the connection on an unknown API key or version; we first send the error, so
       // the client can tell why: the correlation id and the error code.
       this.sendErrorAndClose(correlationId, handler ? KafkaErrorCode.UNSUPPORTED_VERSION : KafkaErrorCode.INVALID_REQUEST);
-      return;
+      return null;
     }
     let header: RequestHeader;
-    let bodyOffset: number;
-    try {
-      ({ header, bodyOffset } = readRequestHeader(frame));
-    } catch (error) {
-      this.reject(error);
-      return;
-    }
     let request: unknown;
     try {
+      let bodyOffset: number;
+      ({ header, bodyOffset } = readRequestHeader(frame));
       request = decodeRequest(header, frame, bodyOffset);
     } catch (error) {
-      this.reject(error);
-      return;
+      this.reject(error, apiKey, apiVersion);
+      return null;
     }
     const releases: Array<() => void> = [];
     const context: RequestContext = {
@@ -124,30 +265,60 @@ export class Connection {
       header,
       clientHost: this.clientHost,
       onResponseSent: (callback) => releases.push(callback),
+      signal: this.abort.signal,
+      park,
     };
     let response: object | null;
     try {
       response = await handler!.handle(context, request);
     } catch (error) {
       for (const release of releases) release();
-      process.emitWarning(`sluice: ${handler!.constructor.name} failed on API ${header.apiKey} v${header.apiVersion}: ${(error as Error).stack ?? error}`);
+      this.broker.log.log('error', `handler:${apiKey}`, { client: this.clientHost, api: apiKeyName(apiKey), apiVersion, error: describe(error) },
+        'request handler failed; closing the connection');
       this.close();
-      return;
+      return null;
+    } finally {
+      handled();
     }
-    if (response === null || this.closed) {
+    if (response === null || this.closing) {
       for (const release of releases) release();
-      return;
+      return { header, written: null };
     }
     let parts: ResponseParts;
     try {
       parts = encodeResponse(header, response);
     } catch (error) {
       for (const release of releases) release();
-      process.emitWarning(`sluice: cannot encode the response to API ${header.apiKey} v${header.apiVersion}: ${(error as Error).message}`);
+      this.broker.log.log('error', `encode:${apiKey}`, { client: this.clientHost, api: apiKeyName(apiKey), apiVersion, error: describe(error) },
+        'cannot encode the response; closing the connection');
       this.close();
-      return;
+      return null;
     }
-    this.writer.send(parts, releases);
+    return { header, written: this.respond(parts, releases) };
+  }
+
+  /** Queues a response; resolves once it is written (true) or dropped (false). */
+  private respond(parts: ResponseParts, releases: ReadonlyArray<() => void> = []): Promise<boolean> {
+    this.writingResponse = true;
+    return new Promise((resolve) =>
+      this.writer.send(parts, releases, (written) => {
+        this.writingResponse = false;
+        resolve(written);
+      }),
+    );
+  }
+
+  private logIfSlow(header: RequestHeader, handlingMs: number): void {
+    const thresholdMs = this.broker.settings.requestLogThresholdMs;
+    if (thresholdMs <= 0 || handlingMs < thresholdMs) return;
+    this.broker.metrics.slowRequests++;
+    this.broker.log.log('warn', `slow:${header.apiKey}`, {
+      client: this.clientHost,
+      clientId: header.clientId,
+      api: apiKeyName(header.apiKey),
+      apiVersion: header.apiVersion,
+      ms: handlingMs,
+    }, `slow request: ${handlingMs} ms (sluice.request.log.threshold.ms is ${thresholdMs})`);
   }
 
   advertisedVersions(): Array<{ apiKey: number; minVersion: number; maxVersion: number }> {
@@ -161,23 +332,60 @@ export class Connection {
     body.writeInt16BE(errorCode, 8);
     this.writer.send([body]);
     this.socket.end();
-    this.closed = true;
+    this.closing = true;
+    this.abort.abort();
   }
 
   /** A frame we cannot read: close this connection only. */
-  private reject(error: unknown): void {
-    if (!(error instanceof ProtocolError)) process.emitWarning(`sluice: unexpected error reading a frame: ${(error as Error).stack ?? error}`);
+  private reject(error: unknown, apiKey?: number, apiVersion?: number): void {
     this.broker.metrics.connectionsRejected++;
+    const code = error instanceof ProtocolError ? error.code : 'UNEXPECTED';
+    this.broker.log.log(error instanceof ProtocolError ? 'info' : 'error', `protocol:${code}`, {
+      client: this.clientHost,
+      apiKey,
+      apiVersion,
+      error: describe(error),
+    }, 'cannot read a request; closing the connection');
+    this.close();
+  }
+
+  private onTransferFailure(error: NativeError): void {
+    const code = error.code ?? 'UNKNOWN';
+    if (!CLIENT_GONE.has(code)) {
+      countCause(this.broker.metrics.transferFailures, code);
+      this.broker.log.log('error', `transfer:${code}`, { client: this.clientHost, code, syscall: error.syscall, error: error.message },
+        'cannot send a response; closing the connection');
+    }
     this.close();
   }
 
   close(): void {
-    if (this.finished) return;
-    this.finished = true;
+    if (this.closed) return;
     this.closed = true;
-    this.frames.length = 0;
+    this.closing = true;
+    this.abort.abort();
+    if (this.cancelWait !== null) {
+      this.cancelWait();
+      this.cancelWait = null;
+    }
+    // Memory held for a frame not yet handed to a handler goes back; a handler in progress gives
+    // back its own when it ends.
+    const heldBytes = this.headFrameBytes + this.waitingFrameBytes;
+    this.headFrameBytes = 0;
+    this.waitingFrameBytes = 0;
+    if (heldBytes > 0) this.budgets.requestMemory.give(heldBytes);
     this.writer.close();
     this.socket.destroy();
     this.onClose(this);
   }
+}
+
+interface RequestOutcome {
+  header: RequestHeader;
+  /** Settles once the response is written or dropped; null when there is no response (acks=0). */
+  written: Promise<boolean> | null;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
 }

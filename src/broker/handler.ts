@@ -5,6 +5,8 @@ import type { BrokerSettings } from './config.js';
 import type { AppendWaiters } from './append-waiters.js';
 import type { BrokerMetrics } from './metrics.js';
 import type { GroupCoordinator } from './group/coordinator.js';
+import type { Budget } from './budget.js';
+import type { LogLimiter } from '../logger.js';
 
 /** The broker state handlers work with. */
 export interface BrokerContext {
@@ -18,8 +20,10 @@ export interface BrokerContext {
   metrics: BrokerMetrics;
   /** Record bytes of fetch responses go out by sendfile (plaintext); false copies them through JS. */
   zeroCopyFetch: boolean;
-  /** Resolves when the broker stops (ends long polls early). */
-  stopping: Promise<void>;
+  /** Bytes of fetched records copied into JS and not yet written, broker-wide (zero copy off). */
+  fetchCopyMemory: Budget;
+  /** Rate-limited logging of what clients and disks do to the broker. */
+  log: LogLimiter;
 }
 
 export interface RequestContext {
@@ -29,6 +33,14 @@ export interface RequestContext {
   clientHost: string;
   /** Called once the response's file regions are in the transfer thread's hands (or dropped). */
   onResponseSent(callback: () => void): void;
+  /** Aborted when the connection closes (or the broker stops): long polls end early. */
+  signal: AbortSignal;
+  /**
+   * Waits for `event` outside the request queue: a long poll does not hold one of the
+   * queued.max.requests slots while it waits (Kafka's purgatory), and its wait does not count as
+   * handling time in the slow-request log.
+   */
+  park<T>(event: Promise<T>): Promise<T>;
 }
 
 /**

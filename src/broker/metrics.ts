@@ -1,4 +1,4 @@
-// Broker counters, named after Kafka's BrokerTopicMetrics where there is one.
+// Broker counters, named after Kafka's BrokerTopicMetrics and SocketServer metrics where there is one.
 import type { TrafficCounters } from './response-writer.js';
 
 export interface BrokerMetrics extends TrafficCounters {
@@ -12,6 +12,21 @@ export interface BrokerMetrics extends TrafficCounters {
   connectionsClosed: number;
   /** Connections closed because of a malformed or oversized frame. */
   connectionsRejected: number;
+  /** Connections closed at accept: max.connections, max.connections.per.ip, the descriptor budget. */
+  connectionsRefused: number;
+  /** Connections closed after connections.max.idle.ms without traffic. */
+  connectionsClosedIdle: number;
+  /** accept(2) failures (EMFILE, ENFILE, ...), by errno code. */
+  acceptFailures: Map<string, number>;
+  /** Responses that could not be sent (dup(2) EMFILE for sendfile, ...), by errno code; each closed its connection. */
+  transferFailures: Map<string, number>;
+  /** Storage failures answered as KAFKA_STORAGE_ERROR or logged from background work, by errno code. */
+  storageFailures: Map<string, number>;
+  /** Times a connection waited for queued.max.request.bytes, and for a queued.max.requests slot. */
+  requestMemoryWaits: number;
+  requestSlotWaits: number;
+  /** Requests whose handling passed sluice.request.log.threshold.ms. */
+  slowRequests: number;
 }
 
 export function createMetrics(): BrokerMetrics {
@@ -24,5 +39,18 @@ export function createMetrics(): BrokerMetrics {
     connectionsOpened: 0,
     connectionsClosed: 0,
     connectionsRejected: 0,
+    connectionsRefused: 0,
+    connectionsClosedIdle: 0,
+    acceptFailures: new Map(),
+    transferFailures: new Map(),
+    storageFailures: new Map(),
+    requestMemoryWaits: 0,
+    requestSlotWaits: 0,
+    slowRequests: 0,
   };
+}
+
+/** Adds one to a by-cause counter. */
+export function countCause(counter: Map<string, number>, cause: string): void {
+  counter.set(cause, (counter.get(cause) ?? 0) + 1);
 }

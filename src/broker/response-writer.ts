@@ -5,9 +5,16 @@
 // bytes never pass through JS. Two rules keep the byte stream whole:
 //   - a transmit starts only once every earlier socket.write has completed (libuv's queue empty);
 //   - nothing is written while a transmit is pending: later responses wait their turn.
+// Each response's `done` runs once, when its last byte is in the kernel's hands (true) or when it
+// is dropped (false): the connection reads its next request only then, which is what bounds the
+// bytes a client that does not read can make us hold to one response.
+//
+// A transfer that cannot start (dup(2) failing with EMFILE when descriptors run out) or fails on
+// the way is this connection's failure alone: it is reported through onFailure, which closes the
+// connection; it never throws into the caller or the event loop.
 import type net from 'node:net';
 
-import { binding, type FileRegion } from '../native/binding.js';
+import { binding, type FileRegion, type NativeError } from '../native/binding.js';
 import type { ResponseParts } from '../protocol/index.js';
 
 export interface TrafficCounters {
@@ -17,6 +24,9 @@ export interface TrafficCounters {
   bytesSentZeroCopy: number;
 }
 
+/** A response is finished: `written` is false when it was dropped (connection closed or failed). */
+export type ResponseDone = (written: boolean) => void;
+
 function isRegion(part: Buffer | FileRegion): part is FileRegion {
   return !Buffer.isBuffer(part);
 }
@@ -25,6 +35,7 @@ interface Queued {
   parts: ResponseParts;
   /** Run once the transfer thread holds its own descriptors for the regions (or on drop). */
   releases: ReadonlyArray<() => void>;
+  done: ResponseDone | undefined;
 }
 
 export class ResponseWriter {
@@ -37,17 +48,18 @@ export class ResponseWriter {
   constructor(
     private readonly socket: net.Socket,
     private readonly counters: TrafficCounters,
-    private readonly onError: (error: Error) => void,
+    private readonly onFailure: (error: NativeError) => void,
   ) {}
 
   /**
-   * Queues a response. `releases` run once its file regions no longer need the segment files
-   * open: when the transfer thread has duplicated their descriptors, or when the response is dropped.
+   * Queues a response. `releases` run once the response no longer needs what they hold: for file
+   * regions, once the transfer thread has duplicated their descriptors; for buffers, once written;
+   * or when the response is dropped.
    */
-  send(parts: ResponseParts, releases: ReadonlyArray<() => void> = []): void {
-    const queued = { parts, releases };
+  send(parts: ResponseParts, releases: ReadonlyArray<() => void> = [], done?: ResponseDone): void {
+    const queued = { parts, releases, done };
     if (this.closed) {
-      release(queued);
+      drop(queued);
       return;
     }
     if (this.transmitting || this.queue.length > 0) {
@@ -59,8 +71,7 @@ export class ResponseWriter {
 
   private dispatch(queued: Queued): void {
     if (!queued.parts.some(isRegion)) {
-      this.write(queued.parts as Buffer[]);
-      release(queued);
+      this.write(queued);
       return;
     }
     this.transmitting = true;
@@ -68,11 +79,16 @@ export class ResponseWriter {
     else this.queue.unshift(queued); // resumes from the last write's callback
   }
 
-  private write(buffers: Buffer[]): void {
+  private write(queued: Queued): void {
+    const buffers = queued.parts as Buffer[];
     for (const buffer of buffers) this.counters.bytesWrittenFromJs += buffer.length;
     this.pendingWrites++;
-    const done = (error?: Error | null) => {
+    const written = (error?: Error | null) => {
       this.pendingWrites--;
+      // Released once the kernel has the bytes: what a release accounts for (copied records) is
+      // held until then.
+      release(queued);
+      queued.done?.(!error && !this.closed);
       if (error) return; // the socket reports it through 'error'
       if (this.pendingWrites === 0 && this.transmitting && !this.closed) {
         const next = this.queue.shift();
@@ -80,43 +96,55 @@ export class ResponseWriter {
       }
     };
     if (buffers.length === 1) {
-      this.socket.write(buffers[0]!, done);
+      this.socket.write(buffers[0]!, written);
       return;
     }
     this.socket.cork();
     for (let i = 0; i < buffers.length - 1; i++) this.socket.write(buffers[i]!);
-    this.socket.write(buffers[buffers.length - 1]!, done);
+    this.socket.write(buffers[buffers.length - 1]!, written);
     this.socket.uncork();
   }
 
   private startTransmit(queued: Queued): void {
     const fd = socketFd(this.socket);
     if (fd < 0) {
-      release(queued);
-      this.onError(new Error('the socket has no descriptor (closed, or not a TCP socket)'));
+      this.transmitting = false;
+      drop(queued);
+      this.fail(Object.assign(new Error('the socket has no descriptor (closed, or not a TCP socket)'), { code: 'EBADF', syscall: 'transmit' }));
       return;
-    }
-    const { parts } = queued;
-    for (const part of parts) {
-      if (isRegion(part)) this.counters.bytesSentZeroCopy += part.count;
-      else this.counters.bytesWrittenFromJs += part.length;
     }
     let transmitted: Promise<number>;
     try {
-      transmitted = binding.transmit(fd, parts); // duplicates every descriptor before returning
-    } finally {
-      release(queued);
+      transmitted = binding.transmit(fd, queued.parts); // duplicates every descriptor before returning
+    } catch (error) {
+      // dup(2) failed (EMFILE, ENFILE) or a region was invalid: nothing was sent.
+      this.transmitting = false;
+      drop(queued);
+      this.fail(error as NativeError);
+      return;
+    }
+    release(queued);
+    for (const part of queued.parts) {
+      if (isRegion(part)) this.counters.bytesSentZeroCopy += part.count;
+      else this.counters.bytesWrittenFromJs += part.length;
     }
     transmitted.then(
       () => {
         this.transmitting = false;
+        queued.done?.(!this.closed);
         this.drainQueue();
       },
-      (error: Error) => {
+      (error: NativeError) => {
         this.transmitting = false;
-        if (!this.closed) this.onError(error);
+        queued.done?.(false);
+        this.fail(error);
       },
     );
+  }
+
+  private fail(error: NativeError): void {
+    if (this.closed) return;
+    this.onFailure(error);
   }
 
   private drainQueue(): void {
@@ -130,7 +158,7 @@ export class ResponseWriter {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const queued of this.queue.splice(0)) release(queued);
+    for (const queued of this.queue.splice(0)) drop(queued);
     const fd = socketFd(this.socket);
     if (this.transmitting && fd >= 0) binding.cancelTransfers(fd);
   }
@@ -138,6 +166,11 @@ export class ResponseWriter {
 
 function release(queued: Queued): void {
   for (const callback of queued.releases) callback();
+}
+
+function drop(queued: Queued): void {
+  release(queued);
+  queued.done?.(false);
 }
 
 /** A Node TCP socket's descriptor on Linux (`socket._handle.fd`), or -1. */

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { Broker } from '../broker/broker.js';
 import { BROKER_DEFAULTS, readPropertiesFile, type BrokerConfigValues } from '../broker/config.js';
 import { SluiceError } from '../errors.js';
+import { LOG_LEVELS } from '../logger.js';
 import type { CommandSpec } from './args.js';
 import { CliError, type Command } from './command.js';
 
@@ -19,6 +20,7 @@ const spec: CommandSpec = {
     { name: 'config', type: 'string', valueName: 'FILE', description: "A server.properties file (Kafka's broker config names)." },
     { name: 'port', type: 'integer', valueName: 'N', description: 'Port to listen on; 0 picks a free one (default 9092, from listeners).' },
     { name: 'data-dir', type: 'string', valueName: 'DIR', description: `Data directory, log.dirs (default ${BROKER_DEFAULTS['log.dirs']}).` },
+    { name: 'log-level', type: 'string', valueName: 'LEVEL', description: `log.level: ${LOG_LEVELS.join(', ')} (default info). Logs are JSON lines on stderr.` },
   ],
   notes: [
     'Any --KEY=VALUE sets a broker config by its Kafka name, e.g. --num.partitions=3 --log.segment.bytes=104857600.',
@@ -40,6 +42,7 @@ export const brokerCommand: Command = {
       }
     }
     Object.assign(config, args.config);
+    config['log.level'] = args.string('log-level') ?? config['log.level'] ?? 'info';
     const port = args.integer('port', { min: 0, max: 65535 });
     const dataDir = args.string('data-dir') ?? String(config['log.dirs'] ?? config['log.dir'] ?? BROKER_DEFAULTS['log.dirs']);
 

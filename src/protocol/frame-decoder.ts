@@ -33,6 +33,15 @@ export class FrameDecoder {
     return this.buffered;
   }
 
+  /**
+   * Body size of the frame at the head of the stream once its size prefix has arrived (checked as
+   * in push), else -1: what a caller reserves memory for before the body is buffered.
+   */
+  headFrameBytes(): number {
+    if (this.failure !== null) throw this.failure;
+    return this.readPrefix() ? this.pendingBodyBytes : -1;
+  }
+
   push(chunk: Buffer): void {
     if (this.failure !== null) throw this.failure;
     if (chunk.length === 0) return;

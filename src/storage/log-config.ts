@@ -131,6 +131,9 @@ export function isTopicConfigName(name: string): boolean {
 
 export const TOPIC_CONFIG_NAMES: readonly string[] = Object.keys(TOPIC_CONFIGS);
 
+/** Broker-level names (log.segment.bytes, message.max.bytes, ...) that set topic-level defaults. */
+export const BROKER_LOG_CONFIG_NAMES: readonly string[] = Object.keys(BROKER_CONFIGS);
+
 /** Applies topic-level overrides on top of `base`. Unknown names are INVALID_CONFIG, as in Kafka. */
 export function resolveLogConfig(overrides: ConfigValues = {}, base: Readonly<LogConfig> = DEFAULT_LOG_CONFIG): LogConfig {
   const config: LogConfig = { ...base };

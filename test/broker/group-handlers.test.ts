@@ -39,7 +39,14 @@ async function call(apiKey: number, apiVersion: number, body: object, clientId: 
   expect(apiVersion).toBeLessThanOrEqual(handler.maxVersion);
   const frame = encodeRequest({ apiKey, apiVersion, correlationId: 41, clientId }, body).subarray(4);
   const { header, bodyOffset } = readRequestHeader(frame);
-  const context: RequestContext = { broker, header: header as RequestHeader, clientHost: '10.0.0.7', onResponseSent: () => {} };
+  const context: RequestContext = {
+    broker,
+    header: header as RequestHeader,
+    clientHost: '10.0.0.7',
+    onResponseSent: () => {},
+    signal: new AbortController().signal,
+    park: (event) => event,
+  };
   const response = await handler.handle(context, decodeRequest(header, frame, bodyOffset));
   const bytes = Buffer.concat(encodeResponse(header, response!) as Buffer[]).subarray(4);
   const { correlationId, body: decoded } = decodeResponse(header, bytes);

@@ -27,6 +27,9 @@ const DEFAULTS: Readonly<Record<string, number>> = {
   'offsets.retention.check.interval.ms': 600_000,
 };
 
+/** The broker config names the group coordinator reads. */
+export const GROUP_CONFIG_NAMES: readonly string[] = Object.keys(DEFAULTS);
+
 /** Reads the group settings from broker config values (BrokerSettings.all); absent ones take Kafka's defaults. */
 export function resolveGroupConfig(values: Readonly<Record<string, string | number | boolean | undefined>> = {}): GroupCoordinatorConfig {
   const read = (name: string, min: number): number => {

@@ -7,7 +7,7 @@ import { ApiKey } from '../../protocol/api-keys.js';
 import type { LogRead } from '../../storage/log.js';
 import type { FileRegion } from '../../native/binding.js';
 import type { ApiHandler, RequestContext } from '../handler.js';
-import { NONE, errorCodeOf } from './errors.js';
+import { NONE, storageErrorCodeOf } from './errors.js';
 import { ZERO_UUID } from './metadata.js';
 
 interface FetchRequest {
@@ -48,9 +48,9 @@ export const fetchHandler: ApiHandler<FetchRequest> = {
         return response.body;
       }
       for (const release of response.releases) release();
-      await context.broker.appendWaiters.waitForAppend(partitions, remainingMs, context.broker.stopping);
-      // Woken by the broker stopping: the connection is being closed, nothing is sent.
-      if (context.broker.engine.isClosed) return null;
+      await context.park(context.broker.appendWaiters.waitForAppend(partitions, remainingMs, context.signal));
+      // Woken by the connection closing (or the broker stopping): nothing is sent.
+      if (context.signal.aborted || context.broker.engine.isClosed) return null;
     }
   },
 };
@@ -59,9 +59,13 @@ function readPartitions(context: RequestContext, request: FetchRequest) {
   const { engine, zeroCopyFetch } = context.broker;
   const byId = context.header.apiVersion >= 13;
   let remainingBytes = context.header.apiVersion >= 3 ? request.maxBytes : FETCH_MAX_BYTES_DEFAULT;
+  // Copied records are held in JS until written: a fetch copies no more than the broker-wide
+  // allowance has left, so clients that do not read cannot pin memory without bound.
+  const copyMemory = zeroCopyFetch ? null : context.broker.fetchCopyMemory;
+  if (copyMemory !== null) remainingBytes = Math.min(remainingBytes, copyMemory.availableUnits);
   let bytes = 0;
   let failed = false;
-  let minOneBatch = true;
+  let minOneBatch = remainingBytes > 0;
   const releases: Array<() => void> = [];
   const partitions: Array<{ topic: string; partition: number }> = [];
   const responses = request.topics.map((topicRequest) => {
@@ -103,13 +107,14 @@ function readPartitions(context: RequestContext, request: FetchRequest) {
             minOneBatch = false;
           }
         } catch (error) {
-          answer.errorCode = errorCodeOf(error);
+          answer.errorCode = storageErrorCodeOf(context.broker, error, name, partition);
           failed = true;
         }
         return answer;
       }),
     };
   });
+  if (copyMemory !== null && bytes > 0 && copyMemory.tryTake(bytes)) releases.push(() => copyMemory.give(bytes));
   return {
     response: { body: { throttleTimeMs: 0, errorCode: NONE, sessionId: 0, responses, nodeEndpoints: [] }, releases },
     bytes,

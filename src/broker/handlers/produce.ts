@@ -5,7 +5,7 @@
 import { KafkaErrorCode, SluiceError } from '../../errors.js';
 import { ApiKey } from '../../protocol/api-keys.js';
 import type { ApiHandler, BrokerContext } from '../handler.js';
-import { NONE, errorCodeOf, errorMessageOf } from './errors.js';
+import { NONE, errorMessageOf, storageErrorCodeOf } from './errors.js';
 
 interface ProduceRequest {
   transactionalId: string | null;
@@ -37,7 +37,7 @@ export const produceHandler: ApiHandler<ProduceRequest> = {
           try {
             result = await append(broker, topic.name, index, records, acks);
           } catch (error) {
-            errorCode = errorCodeOf(error);
+            errorCode = storageErrorCodeOf(broker, error, topic.name, index);
             errorMessage = errorMessageOf(error);
           }
         }
