@@ -26,3 +26,10 @@ export const PARTITIONS_PER_TOPIC_MAX = 10_000;
  * (1 MiB) batch in one read, and larger batches are read whole with a second pread.
  */
 export const RECOVERY_READ_BYTES = 1 << 20;
+
+/**
+ * Disk space an index file allocates at a time (native/limits.h kIndexAllocationBytes, one 4 KiB
+ * page): the unit in which an index rebuild's need for space is counted, so that an out-of-space
+ * error at startup can say how many bytes recovery needs.
+ */
+export const INDEX_ALLOCATION_BYTES = 4096;

@@ -10,6 +10,7 @@ import { binding, type NativeError } from '../native/binding.js';
 import { readCheckpoint, syncDirectorySync, writeCheckpoint, type PartitionOffset } from './checkpoint-file.js';
 import { Log } from './log.js';
 import type { LogConfig } from './log-config.js';
+import { isOutOfSpace } from './segment.js';
 
 export const LOCK_FILE = '.lock';
 export const CLEAN_SHUTDOWN_FILE = '.sluice_cleanshutdown';
@@ -116,14 +117,19 @@ export class LogManager {
         fs.rmSync(dir, { recursive: true, force: true });
         continue;
       }
-      const log = Log.open({
-        dir,
-        config,
-        cleanShutdown,
-        recoveryPoint: recoveryPoints.get(entry.name) ?? 0,
-        logStartOffset: logStartOffsets.get(entry.name) ?? 0,
-        nowMs: this.options.nowMs,
-      });
+      let log: Log;
+      try {
+        log = Log.open({
+          dir,
+          config,
+          cleanShutdown,
+          recoveryPoint: recoveryPoints.get(entry.name) ?? 0,
+          logStartOffset: logStartOffsets.get(entry.name) ?? 0,
+          nowMs: this.options.nowMs,
+        });
+      } catch (error) {
+        throw openError(dir, error);
+      }
       this.logs.set(entry.name, log);
       this.startup.recoveredSegments += log.recovery.recoveredSegments;
       this.startup.truncatedBytes += log.recovery.truncatedBytes;
@@ -227,6 +233,16 @@ export class LogManager {
       binding.unlockFile(this.lockFd);
     }
   }
+}
+
+/**
+ * A full disk while a log opens is KAFKA_STORAGE_ERROR naming the partition directory. The
+ * segments already say what they need (an index rebuild, a preallocation) in a SluiceError; any
+ * other out-of-space error keeps its call and file in the message.
+ */
+function openError(dir: string, error: unknown): unknown {
+  if (error instanceof SluiceError || !isOutOfSpace(error)) return error;
+  return new SluiceError('KAFKA_STORAGE_ERROR', `Out of disk space opening partition directory ${dir}: ${(error as Error).message}`, { cause: error });
 }
 
 function offsetsByDir(entries: PartitionOffset[]): Map<string, number> {
