@@ -92,7 +92,7 @@ export class LogManager {
       manager.loadLogs(cleanShutdown);
       manager.startTimers();
     } catch (error) {
-      for (const log of manager.logs.values()) log.close();
+      manager.closeLogs(); // its own failure (a snapshot on a full disk) must not hide why opening failed
       binding.unlockFile(lockFd);
       throw error;
     }
@@ -224,14 +224,30 @@ export class LogManager {
       await this.flushAll();
       this.checkpoint();
       this.closed = true;
-      for (const log of this.logs.values()) log.close();
+      // A log that did not close whole (no space for its producer snapshot) gets no marker: the
+      // next open recovers instead of trusting the files.
+      const error = this.closeLogs();
+      if (error !== undefined) throw error;
       fs.writeFileSync(path.join(this.dataDir, CLEAN_SHUTDOWN_FILE), '');
       syncDirectorySync(this.dataDir);
     } finally {
       this.closed = true;
-      for (const log of this.logs.values()) log.close();
+      this.closeLogs();
       binding.unlockFile(this.lockFd);
     }
+  }
+
+  /** Closes every log, also after one fails (each closes its segments regardless); returns the first failure. */
+  private closeLogs(): unknown {
+    let firstError: unknown;
+    for (const log of this.logs.values()) {
+      try {
+        log.close();
+      } catch (error) {
+        firstError ??= error;
+      }
+    }
+    return firstError;
   }
 }
 
