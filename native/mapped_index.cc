@@ -71,6 +71,30 @@ uint64_t WholeEntriesBytes(double bytes, uint32_t entryBytes) {
   return static_cast<uint64_t>(bytes) / entryBytes * entryBytes;
 }
 
+uint64_t PageBytes() {
+  static const uint64_t pageBytes = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  return pageBytes;
+}
+
+uint64_t RoundDown(uint64_t bytes, uint64_t unit) { return bytes / unit * unit; }
+uint64_t RoundUp(uint64_t bytes, uint64_t unit) { return (bytes + unit - 1) / unit * unit; }
+
+// Bytes of the file that may hold entries: up to its first hole. Entries are written front to
+// back, so a hole ends them; an untrimmed index after a crash is a hole past its last written
+// page. Filesystems without SEEK_HOLE report the whole file as data, as does an error here.
+uint64_t DataBytes(int fd, uint64_t fileBytes) {
+  if (fileBytes == 0) return 0;  // SEEK_HOLE at the end of an empty file fails with ENXIO
+  off_t hole = lseek(fd, 0, SEEK_HOLE);
+  return hole >= 0 ? std::min(fileBytes, static_cast<uint64_t>(hole)) : fileBytes;
+}
+
+int Ftruncate(int fd, uint64_t bytes) {
+  while (ftruncate(fd, static_cast<off_t>(bytes)) != 0) {
+    if (errno != EINTR) return errno;
+  }
+  return 0;
+}
+
 }  // namespace
 
 Napi::Function MappedIndex::Define(Napi::Env env) {
@@ -146,14 +170,16 @@ bool MappedIndex::Open(Napi::Env env, double maxBytes) {
     error = errno;
   } else {
     uint64_t fileBytes = static_cast<uint64_t>(status.st_size);
-    entries_ = fileBytes / entryBytes_;  // a trimmed file holds exactly its entries
+    uint64_t dataBytes = DataBytes(fd_, fileBytes);
+    entries_ = dataBytes / entryBytes_;  // a trimmed file holds exactly its entries
+    allocatedBytes_ = RoundDown(dataBytes, PageBytes());
     uint64_t mapBytes = fileBytes;
     if (!readOnly_) {
       // A file larger than maxBytes (written with a larger segment.index.bytes) is kept whole.
       mapBytes = std::max(fileBytes, WholeEntriesBytes(maxBytes, entryBytes_));
-      if (mapBytes > fileBytes && ftruncate(fd_, static_cast<off_t>(mapBytes)) != 0) {
-        failedCall = "ftruncate";
-        error = errno;
+      if (mapBytes > fileBytes) {
+        error = Ftruncate(fd_, mapBytes);  // sparse: the new bytes are a hole
+        if (error != 0) failedCall = "ftruncate";
       }
     }
     if (failedCall == nullptr) {
@@ -236,7 +262,7 @@ Napi::Value MappedIndex::Append(const Napi::CallbackInfo& info) {
   if (entries_ >= capacity_) {
     return ThrowRangeError(env, "MappedIndex.append: " + path_ + " is full (" + std::to_string(capacity_) + " entries)");
   }
-  uint8_t* entry = EntryAt(entries_);
+  uint8_t entry[kTimeIndexEntryBytes];  // the larger of the two entry sizes
   if (kind_ == Kind::kOffset) {
     StoreU32BigEndian(entry, static_cast<uint32_t>(key));
     StoreU32BigEndian(entry + kOffsetIndexValueOffsetBytes, static_cast<uint32_t>(value));
@@ -244,8 +270,46 @@ Napi::Value MappedIndex::Append(const Napi::CallbackInfo& info) {
     StoreI64BigEndian(entry, key);
     StoreU32BigEndian(entry + kTimeIndexValueOffsetBytes, static_cast<uint32_t>(value));
   }
+  int error = StoreEntry(entry);
+  if (error != 0) return ThrowErrno(env, error, writeEntries_ ? "pwrite" : "fallocate", path_);
   entries_++;
   return env.Undefined();
+}
+
+int MappedIndex::AllocateThrough(uint64_t endBytes) {
+  if (endBytes <= allocatedBytes_) return 0;
+  uint64_t chunkBytes = RoundUp(kIndexAllocationBytes, PageBytes());
+  // Never past the file's end: fallocate would grow the file beyond the mapping.
+  uint64_t toBytes = std::min<uint64_t>(RoundUp(endBytes, chunkBytes), mapping_->bytes());
+  while (fallocate(fd_, 0, static_cast<off_t>(allocatedBytes_), static_cast<off_t>(toBytes - allocatedBytes_)) != 0) {
+    if (errno != EINTR) return errno;
+  }
+  allocatedBytes_ = toBytes;
+  return 0;
+}
+
+int MappedIndex::StoreEntry(const uint8_t* entry) {
+  uint64_t position = entries_ * entryBytes_;
+  if (!writeEntries_) {
+    int error = AllocateThrough(position + entryBytes_);
+    if (error == 0) {
+      std::memcpy(data_ + position, entry, entryBytes_);
+      return 0;
+    }
+    if (error != EOPNOTSUPP) return error;
+    writeEntries_ = true;
+  }
+  // The page cache backs both the descriptor and the shared mapping, so lookups see the entry.
+  size_t written = 0;
+  while (written < entryBytes_) {
+    ssize_t count = pwrite(fd_, entry + written, entryBytes_ - written, static_cast<off_t>(position + written));
+    if (count < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    written += static_cast<size_t>(count);
+  }
+  return 0;
 }
 
 // The hot path (every fetch): one napi_get_value_double, the search, one number back.
@@ -296,9 +360,25 @@ Napi::Value MappedIndex::TruncateEntries(const Napi::CallbackInfo& info) {
   if (!CheckUsable(env, "truncateEntries", true)) return env.Undefined();
   int64_t count;
   if (!ToInteger(env, info[0], "count", 0, static_cast<double>(entries_), &count)) return env.Undefined();
-  // Zeroed, as Kafka does, so a crash before the next trim leaves no stale entries to misread.
-  std::memset(EntryAt(count), 0, (entries_ - count) * entryBytes_);
-  entries_ = static_cast<uint64_t>(count);
+  uint64_t keptCount = static_cast<uint64_t>(count);
+  if (keptCount == entries_) return env.Undefined();
+  // Cut the file to the kept entries and grow it back: the kernel frees the blocks past them and
+  // zeroes the rest of their last page, so no stale entry survives to be misread, nothing is
+  // written through the mapping, and a crash in between leaves a trimmed index. Writing zeros
+  // instead would allocate every page of an untrimmed index (10 MiB each by default).
+  uint64_t keptBytes = keptCount * entryBytes_;
+  uint64_t fileBytes = mapping_->bytes();  // entries_ > keptCount >= 0, so something is mapped
+  int error = Ftruncate(fd_, keptBytes);
+  if (error != 0) return ThrowErrno(env, error, "ftruncate", path_);
+  entries_ = keptCount;
+  allocatedBytes_ = std::min(allocatedBytes_, RoundDown(keptBytes, PageBytes()));
+  error = Ftruncate(fd_, fileBytes);
+  if (error != 0) {
+    // The mapping now reaches past the file's end, where a store would fault: room for no more
+    // entries until a resize grows the file again.
+    capacity_ = keptCount;
+    return ThrowErrno(env, error, "ftruncate", path_);
+  }
   return env.Undefined();
 }
 
@@ -311,11 +391,13 @@ Napi::Value MappedIndex::Resize(const Napi::CallbackInfo& info) {
   }
   uint64_t newBytes = WholeEntriesBytes(static_cast<double>(bytes), entryBytes_);
   uint64_t oldBytes = mapping_ != nullptr ? mapping_->bytes() : 0;
-  if (ftruncate(fd_, static_cast<off_t>(newBytes)) != 0) return ThrowErrno(env, errno, "ftruncate", path_);
-  int error = Remap(newBytes);
+  int error = Ftruncate(fd_, newBytes);  // growing allocates nothing: the new bytes are a hole
+  if (error != 0) return ThrowErrno(env, error, "ftruncate", path_);
+  allocatedBytes_ = std::min(allocatedBytes_, RoundDown(newBytes, PageBytes()));
+  error = Remap(newBytes);
   if (error != 0) {
     // Keep the old mapping usable: put the file back to the length it covers.
-    int ignored = ftruncate(fd_, static_cast<off_t>(oldBytes));
+    int ignored = Ftruncate(fd_, oldBytes);
     (void)ignored;
     return ThrowErrno(env, error, "mmap", path_);
   }
@@ -344,6 +426,7 @@ Napi::Value MappedIndex::Close(const Napi::CallbackInfo& info) {
     fd_ = -1;
     entries_ = 0;
     capacity_ = 0;
+    allocatedBytes_ = 0;
   }
   return info.Env().Undefined();
 }

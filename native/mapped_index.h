@@ -1,6 +1,14 @@
 // MappedIndex: a memory-mapped `.index` or `.timeindex` file in Kafka's format (formats.h), typed
 // in src/native/binding.ts. A writable index is grown to maxBytes and mapped whole, so appends
 // are stores into memory; lookup() binary-searches in C++ (one JS call, no allocation).
+//
+// The file stays sparse: growing it (ftruncate) allocates nothing, and no byte past the entries is
+// ever read or written through the mapping, because touching a hole of a shared mapping allocates
+// a page (tmpfs does so even on a read) and, on a full filesystem, kills the process with SIGBUS.
+// So an append first allocates its page with fallocate(2), which reports ENOSPC instead; entries
+// are discarded by cutting the file and growing it back, never by writing zeros; and on open the
+// entries end at the file's first hole, where an untrimmed index left by a crash stops holding
+// any.
 #pragma once
 
 #include <napi.h>
@@ -44,6 +52,11 @@ class MappedIndex : public Napi::ObjectWrap<MappedIndex> {
   bool ToSlot(const Napi::CallbackInfo& info, uint64_t* slot);
   // Replaces the mapping with one of `bytes` (0 maps nothing); returns 0 or the errno.
   int Remap(size_t bytes);
+  // Makes the file's blocks below `endBytes` allocated, so stores there cannot fault; returns 0 or
+  // the errno (ENOSPC, or EOPNOTSUPP where the filesystem has no fallocate).
+  int AllocateThrough(uint64_t endBytes);
+  // Writes one encoded entry at the end: a store after AllocateThrough, else a pwrite.
+  int StoreEntry(const uint8_t* entry);
   uint8_t* EntryAt(uint64_t slot) const { return data_ + slot * entryBytes_; }
 
   std::string path_;
@@ -55,6 +68,11 @@ class MappedIndex : public Napi::ObjectWrap<MappedIndex> {
   uint8_t* data_ = nullptr;           // mapping_->data(), cached for lookup()
   uint64_t entries_ = 0;
   uint64_t capacity_ = 0;             // entries the mapping has room for
+  // The file's blocks in [0, allocatedBytes_) are allocated (page-aligned, or the file's end).
+  uint64_t allocatedBytes_ = 0;
+  // The filesystem has no fallocate (some FUSE, NFS before 4.2, ZFS before 2.2): entries are
+  // written with pwrite(2), which allocates or fails with ENOSPC, and read through the mapping.
+  bool writeEntries_ = false;
 };
 
 }  // namespace sluice

@@ -101,3 +101,10 @@ export const LOG_LINES_PER_CAUSE = 5;
 export const LOG_RATE_INTERVAL_MS = 10_000;
 /** Distinct causes remembered by a limiter before it forgets them all (causes carry addresses). */
 export const LOG_CAUSES_TRACKED_MAX = 10_000;
+
+/**
+ * Disk space an index file allocates at a time (native/limits.h kIndexAllocationBytes, one 4 KiB
+ * page): the unit in which an index rebuild's need for space is counted, so that an out-of-space
+ * error at startup can say how many bytes recovery needs.
+ */
+export const INDEX_ALLOCATION_BYTES = 4096;

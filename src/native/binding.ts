@@ -69,10 +69,14 @@ export interface MappedIndexOptions {
  * A memory-mapped sparse index file in Kafka's format, big-endian entries:
  *   offset index: relativeOffset u32, position u32          (8 bytes)
  *   time index:   timestamp i64,      relativeOffset u32    (12 bytes)
- * On open the entry count is the file size / entry size (a trimmed file); a writable index is then
- * grown to maxBytes and mapped. Keys must be appended in ascending order; lookup() binary-searches
- * in C++ for the largest entry whose key is <= target. append() on a full index throws a RangeError;
- * writes to a read-only index, and every call after close() (which may be repeated), throw 'EBADF'.
+ * On open the entry count is the bytes before the file's first hole / entry size (all of a trimmed
+ * file; the written pages of one a crash left untrimmed); a writable index is then grown to
+ * maxBytes, sparse, and mapped. The file stays sparse: append() allocates each new page with
+ * fallocate first, so a full disk throws 'ENOSPC' (syscall 'fallocate') instead of SIGBUS, and
+ * truncateEntries() writes nothing. Keys must be appended in ascending order; lookup()
+ * binary-searches in C++ for the largest entry whose key is <= target. append() on a full index
+ * throws a RangeError; writes to a read-only index, and every call after close() (which may be
+ * repeated), throw 'EBADF'.
  */
 export interface MappedIndex {
   readonly path: string;
@@ -88,7 +92,10 @@ export interface MappedIndex {
   lookup(target: number): number;
   keyAt(slot: number): number;
   valueAt(slot: number): number;
-  /** Forgets entries from `count` on (zeroing them), e.g. on log truncation or rebuild. */
+  /**
+   * Forgets entries from `count` on, e.g. on log truncation or rebuild: cuts the file there and
+   * grows it back, so their pages are freed and the rest of the last one reads as zeros.
+   */
   truncateEntries(count: number): void;
   /** Remaps the file at `bytes` (>= entries * entryBytes): trim to the entries, or grow back. */
   resize(bytes: number): void;

@@ -10,6 +10,7 @@ import { binding, type NativeError } from '../native/binding.js';
 import { readCheckpoint, syncDirectorySync, writeCheckpoint, type PartitionOffset } from './checkpoint-file.js';
 import { Log } from './log.js';
 import type { LogConfig } from './log-config.js';
+import { isOutOfSpace } from './segment.js';
 
 export const LOCK_FILE = '.lock';
 export const CLEAN_SHUTDOWN_FILE = '.sluice_cleanshutdown';
@@ -93,7 +94,7 @@ export class LogManager {
       manager.loadLogs(cleanShutdown);
       manager.startTimers();
     } catch (error) {
-      for (const log of manager.logs.values()) log.close();
+      manager.closeLogs(); // its own failure (a snapshot on a full disk) must not hide why opening failed
       binding.unlockFile(lockFd);
       throw error;
     }
@@ -119,14 +120,19 @@ export class LogManager {
         fs.rmSync(dir, { recursive: true, force: true });
         continue;
       }
-      const log = Log.open({
-        dir,
-        config,
-        cleanShutdown,
-        recoveryPoint: recoveryPoints.get(entry.name) ?? 0,
-        logStartOffset: logStartOffsets.get(entry.name) ?? 0,
-        nowMs: this.options.nowMs,
-      });
+      let log: Log;
+      try {
+        log = Log.open({
+          dir,
+          config,
+          cleanShutdown,
+          recoveryPoint: recoveryPoints.get(entry.name) ?? 0,
+          logStartOffset: logStartOffsets.get(entry.name) ?? 0,
+          nowMs: this.options.nowMs,
+        });
+      } catch (error) {
+        throw openError(dir, error);
+      }
       this.logs.set(entry.name, log);
       this.startup.recoveredSegments += log.recovery.recoveredSegments;
       this.startup.truncatedBytes += log.recovery.truncatedBytes;
@@ -251,15 +257,41 @@ export class LogManager {
       await this.flushAll();
       this.checkpoint();
       this.closed = true;
-      for (const log of this.logs.values()) log.close();
+      // A log that did not close whole (no space for its producer snapshot) gets no marker: the
+      // next open recovers instead of trusting the files.
+      const error = this.closeLogs();
+      if (error !== undefined) throw error;
       fs.writeFileSync(path.join(this.dataDir, CLEAN_SHUTDOWN_FILE), '');
       syncDirectorySync(this.dataDir);
     } finally {
       this.closed = true;
-      for (const log of this.logs.values()) log.close();
+      this.closeLogs();
       binding.unlockFile(this.lockFd);
     }
   }
+
+  /** Closes every log, also after one fails (each closes its segments regardless); returns the first failure. */
+  private closeLogs(): unknown {
+    let firstError: unknown;
+    for (const log of this.logs.values()) {
+      try {
+        log.close();
+      } catch (error) {
+        firstError ??= error;
+      }
+    }
+    return firstError;
+  }
+}
+
+/**
+ * A full disk while a log opens is KAFKA_STORAGE_ERROR naming the partition directory. The
+ * segments already say what they need (an index rebuild, a preallocation) in a SluiceError; any
+ * other out-of-space error keeps its call and file in the message.
+ */
+function openError(dir: string, error: unknown): unknown {
+  if (error instanceof SluiceError || !isOutOfSpace(error)) return error;
+  return new SluiceError('KAFKA_STORAGE_ERROR', `Out of disk space opening partition directory ${dir}: ${(error as Error).message}`, { cause: error });
 }
 
 function offsetsByDir(entries: PartitionOffset[]): Map<string, number> {

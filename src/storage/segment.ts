@@ -5,10 +5,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { binding, type MappedIndex, type SegmentFile } from '../native/binding.js';
+import { SluiceError } from '../errors.js';
+import { binding, type MappedIndex, type NativeError, type SegmentFile } from '../native/binding.js';
 import { BATCH_HEADER_BYTES, BATCH_LENGTH_OFFSET, LAST_OFFSET_DELTA_OFFSET, LOG_OVERHEAD, MAX_TIMESTAMP_OFFSET } from '../record/batch-format.js';
 import { validateBatch } from '../record/batch.js';
-import { RECOVERY_READ_BYTES, RELATIVE_OFFSET_MAX } from '../limits.js';
+import { INDEX_ALLOCATION_BYTES, RECOVERY_READ_BYTES, RELATIVE_OFFSET_MAX } from '../limits.js';
 import { scanBatches, type BatchPosition } from './batch-scanner.js';
 import {
   DELETED_FILE_SUFFIX,
@@ -111,7 +112,14 @@ export class Segment {
     }
     const segment = new Segment(dir, baseOffset, config, file, indexes[0]!, indexes[1]!, active);
     segment.indexFileBytesAtOpen = indexFileBytes;
-    if (active && config.preallocate) file.preallocate(config.segmentBytes);
+    if (active && config.preallocate) {
+      try {
+        file.preallocate(config.segmentBytes);
+      } catch (error) {
+        segment.closeFiles();
+        throw segment.outOfSpace(error, `preallocating ${path.basename(logPath)} (preallocate=true)`, config.segmentBytes);
+      }
+    }
     return segment;
   }
 
@@ -137,17 +145,26 @@ export class Segment {
   /**
    * Cheap checks that the index files belong to this .log: whole entries, a last offset entry
    * pointing inside the file, time index entries in order. Kafka's sanityCheck, plus the position.
+   * A closed segment's indexes were trimmed to their entries, so a file longer than its entries
+   * (which end at the file's first hole) was left mid-rebuild or lost pages.
    */
   indexesLookSane(): boolean {
     const offsetEntries = this.offsetIndex.entries();
+    const timeEntries = this.timeIndex.entries();
     if (this.indexFileBytesAtOpen.offset % OFFSET_INDEX_ENTRY_BYTES !== 0) return false;
     if (this.indexFileBytesAtOpen.time % TIME_INDEX_ENTRY_BYTES !== 0) return false;
+    if (
+      !this.active &&
+      (offsetEntries * OFFSET_INDEX_ENTRY_BYTES !== this.indexFileBytesAtOpen.offset ||
+        timeEntries * TIME_INDEX_ENTRY_BYTES !== this.indexFileBytesAtOpen.time)
+    ) {
+      return false;
+    }
     if (offsetEntries > 0) {
       const last = offsetEntries - 1;
       // The first batch of a segment is never indexed, so a real entry's relative offset is > 0.
       if (this.offsetIndex.keyAt(last) <= 0 || this.offsetIndex.valueAt(last) >= this.file.size()) return false;
     }
-    const timeEntries = this.timeIndex.entries();
     if (timeEntries > 0 && this.timeIndex.keyAt(timeEntries - 1) < this.timeIndex.keyAt(0)) return false;
     return true;
   }
@@ -171,8 +188,20 @@ export class Segment {
     return result;
   }
 
-  /** Rebuilds both indexes from the .log, validating every batch; cuts the file at the first invalid byte. */
+  /**
+   * Rebuilds both indexes from the .log, validating every batch; cuts the file at the first invalid
+   * byte. Discarding the old entries frees their pages; each page the new ones fill is allocated as
+   * they are appended, so on a full disk this fails with KAFKA_STORAGE_ERROR saying how much it needs.
+   */
   recover(): RecoveryResult {
+    try {
+      return this.rebuildIndexes();
+    } catch (error) {
+      throw this.outOfSpace(error, `rebuilding the indexes of ${path.basename(this.logPath)}`, this.rebuildIndexBytesMax());
+    }
+  }
+
+  private rebuildIndexes(): RecoveryResult {
     this.offsetIndex.truncateEntries(0);
     this.timeIndex.truncateEntries(0);
     this.offsetIndex.resize(indexBytes(0, OFFSET_INDEX_ENTRY_BYTES, this.config, true));
@@ -186,6 +215,38 @@ export class Segment {
       this.trimIndexes();
     }
     return result;
+  }
+
+  /**
+   * Most disk space a rebuild of the indexes allocates: an offset entry needs more than
+   * index.interval.bytes of batches (and at least one batch header) since the last, a time entry
+   * comes with an offset entry or at the end, and each index allocates whole pages.
+   */
+  private rebuildIndexBytesMax(): number {
+    const offsetEntries = Math.floor(this.file.size() / Math.max(this.config.indexIntervalBytes + 1, BATCH_HEADER_BYTES));
+    const pages = (bytes: number) => Math.ceil(bytes / INDEX_ALLOCATION_BYTES) * INDEX_ALLOCATION_BYTES;
+    return pages(offsetEntries * OFFSET_INDEX_ENTRY_BYTES) + pages((offsetEntries + 1) * TIME_INDEX_ENTRY_BYTES);
+  }
+
+  /**
+   * An out-of-space error (ENOSPC, EDQUOT) while `doing` something that needs `bytesNeeded`, as
+   * KAFKA_STORAGE_ERROR naming the partition directory, the need and the free space; any other
+   * error unchanged.
+   */
+  private outOfSpace(error: unknown, doing: string, bytesNeeded: number): unknown {
+    if (!isOutOfSpace(error)) return error;
+    let free = '';
+    try {
+      const stats = fs.statfsSync(this.dir);
+      free = `, and ${stats.bavail * stats.bsize} bytes are free`;
+    } catch {
+      // The need is the point of the message; the free space only helps.
+    }
+    return new SluiceError(
+      'KAFKA_STORAGE_ERROR',
+      `Out of disk space in partition directory ${this.dir}: ${doing} needs up to ${bytesNeeded} bytes${free} (${(error as Error).message})`,
+      { cause: error },
+    );
   }
 
   private rescan(fromPosition: number): RecoveryResult {
@@ -272,23 +333,30 @@ export class Segment {
     );
   }
 
-  /** Writes the batches (one pwritev) and indexes them; returns the position of the first byte. */
+  /**
+   * Writes the batches (one pwritev) and indexes them; returns the position of the first byte.
+   * All or nothing: a partial write (ENOSPC, EIO), or an index entry whose page cannot be allocated
+   * on a full disk (ENOSPC), takes the batches and any entry back out before the error is thrown,
+   * so the next append does not follow half a batch and an index never points past the .log.
+   */
   append(buffers: readonly Uint8Array[], info: AppendInfo): number {
     const sizeBefore = this.file.size();
+    const indexEntryDue = this.bytesSinceLastIndexEntry > this.config.indexIntervalBytes;
+    const before = indexEntryDue ? this.indexState() : undefined;
     let position: number;
     try {
       position = this.file.append(buffers);
+      if (indexEntryDue) this.appendIndexEntries(info.lastOffset, position, info.maxTimestamp, info.offsetOfMaxTimestamp);
     } catch (error) {
-      // A partial write (ENOSPC, EIO) must not leave half a batch for the next append to follow.
       try {
         this.file.truncate(sizeBefore);
+        if (before) this.restoreIndexState(before);
       } catch {
         // The error that matters is the write's; recovery will cut a torn tail on the next open.
       }
       throw error;
     }
-    if (this.bytesSinceLastIndexEntry > this.config.indexIntervalBytes) {
-      this.appendIndexEntries(info.lastOffset, position, info.maxTimestamp, info.offsetOfMaxTimestamp);
+    if (indexEntryDue) {
       this.bytesSinceLastIndexEntry = 0;
     } else {
       this.trackMaxTimestamp(info.maxTimestamp, info.offsetOfMaxTimestamp);
@@ -297,6 +365,22 @@ export class Segment {
     if (this.rollingBasedTimestamp === undefined) this.rollingBasedTimestamp = info.maxTimestamp;
     this.nextOffset = info.lastOffset + 1;
     return position;
+  }
+
+  private indexState(): IndexState {
+    return {
+      offsetEntries: this.offsetIndex.entries(),
+      timeEntries: this.timeIndex.entries(),
+      maxTimestamp: this.maxTimestamp,
+      offsetOfMaxTimestamp: this.offsetOfMaxTimestamp,
+    };
+  }
+
+  private restoreIndexState(state: IndexState): void {
+    this.offsetIndex.truncateEntries(state.offsetEntries);
+    this.timeIndex.truncateEntries(state.timeEntries);
+    this.maxTimestamp = state.maxTimestamp;
+    this.offsetOfMaxTimestamp = state.offsetOfMaxTimestamp;
   }
 
   private trackMaxTimestamp(timestamp: number, offset: number): void {
@@ -320,7 +404,11 @@ export class Segment {
     this.timeIndex.append(this.maxTimestamp, this.offsetOfMaxTimestamp - this.baseOffset);
   }
 
-  /** The segment is no longer appended to: record the final max timestamp, trim the indexes. */
+  /**
+   * The segment is no longer appended to: record the final max timestamp, trim the indexes. On a
+   * full disk the final entry's page may not be allocatable: this throws ENOSPC and the segment
+   * stays active, so the append that rolled fails whole and a later one rolls again.
+   */
   becomeInactive(): void {
     if (!this.active) return;
     this.maybeAppendTimeEntry();
@@ -466,9 +554,20 @@ export class Segment {
     if (this.closed) return;
     this.closed = true;
     if (this.active) {
-      this.maybeAppendTimeEntry();
+      try {
+        this.maybeAppendTimeEntry();
+      } catch (error) {
+        // On a full disk the final entry may have no page. It only saves work: the next open
+        // finds this segment last and recomputes its max timestamp from the batches after the
+        // last offset entry (loadTail), so the files still close trimmed.
+        if (!isOutOfSpace(error)) throw error;
+      }
       this.trimIndexes();
     }
+    this.closeFiles();
+  }
+
+  private closeFiles(): void {
     this.offsetIndex.close();
     this.timeIndex.close();
     if (this.pins > 0) this.closeFileWhenUnpinned = true;
@@ -487,6 +586,19 @@ export class Segment {
     fs.rmSync(this.timeIndexPath, { force: true });
     fs.rmSync(deletedPath, { force: true });
   }
+}
+
+interface IndexState {
+  offsetEntries: number;
+  timeEntries: number;
+  maxTimestamp: number;
+  offsetOfMaxTimestamp: number;
+}
+
+/** ENOSPC, or EDQUOT (a quota is a full disk to the writer), from the addon or node:fs. */
+export function isOutOfSpace(error: unknown): boolean {
+  const code = (error as NativeError | undefined)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
 }
 
 function fileBytes(filePath: string): number {

@@ -1,11 +1,14 @@
 // MappedIndex: Kafka's two index formats, big-endian on disk; lookup finds the largest key <= the
 // target; a full index refuses appends; trim and grow-back keep the entries; open/close cycles
-// leave no descriptor and no mapping behind.
+// leave no descriptor and no mapping behind. On a small tmpfs: discarding entries allocates
+// nothing, and a full disk refuses an append with ENOSPC instead of SIGBUS.
 import fs from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { binding, type MappedIndexOptions } from '../../src/native/binding.js';
+import { binding, type IndexKind, type MappedIndexOptions } from '../../src/native/binding.js';
+import { runFixture } from '../fixtures/child.js';
+import { mountTmpfs, tmpfsRefused, type Tmpfs } from '../fixtures/tmpfs.js';
 import { mappingLines, openFdCount, tempDir, thrown } from './helpers.js';
 
 const { MappedIndex } = binding;
@@ -211,4 +214,68 @@ describe('MappedIndex', () => {
     // The heap may map a few pages of its own meanwhile; a leak would add a line per cycle.
     expect(mappingLines().length - mapsBefore).toBeLessThan(50);
   });
+});
+
+describe.skipIf(tmpfsRefused !== undefined)(`MappedIndex on a small tmpfs${tmpfsRefused ? ` (skipped: ${tmpfsRefused})` : ''}`, () => {
+  let tmpfs: Tmpfs;
+  beforeAll(() => {
+    tmpfs = mountTmpfs(4 << 20);
+  });
+  afterAll(() => tmpfs?.unmount());
+
+  const blocksOf = (file: string) => fs.statSync(file).blocks;
+
+  it('discards the entries of an untrimmed index without allocating a block', () => {
+    const file = path.join(tmpfs.dir, 'untrimmed.index');
+    let index = open({}, file);
+    for (let i = 1; i <= 1000; i++) index.append(i, i * 4096);
+    index.close(); // no trim: what a SIGKILL leaves, a 10 MiB file with its first two pages written
+    const written = blocksOf(file);
+    expect(written * 512).toBe(8192);
+
+    index = open({}, file);
+    // The entries end at the first hole: the written pages, zeros after entry 1000 included.
+    expect(index.entries()).toBe(1024);
+    expect([index.keyAt(999), index.keyAt(1023)]).toEqual([1000, 0]);
+    expect(blocksOf(file)).toBe(written); // nothing past them was touched
+    index.truncateEntries(0);
+    expect(blocksOf(file)).toBe(0);
+    expect(fs.statSync(file).size).toBe(MAX_BYTES);
+    index.append(1, 4096);
+    expect(blocksOf(file) * 512).toBe(4096);
+    index.close();
+
+    const never = path.join(tmpfs.dir, 'sparse.timeindex');
+    fs.writeFileSync(never, '');
+    fs.truncateSync(never, MAX_BYTES);
+    const sparse = open({ kind: 'time' }, never);
+    expect(sparse.entries()).toBe(0);
+    sparse.close();
+    expect(blocksOf(never)).toBe(0);
+  });
+
+  it('zeroes what a partial-page truncation keeps past the entries, and frees the pages after it', () => {
+    const file = path.join(tmpfs.dir, 'partial.timeindex');
+    const index = open({ kind: 'time' }, file);
+    for (let i = 0; i < 700; i++) index.append(1_700_000_000_000 + i, i); // 8,400 bytes: 3 pages
+    expect(blocksOf(file) * 512).toBe(3 * 4096);
+    index.truncateEntries(300);
+    expect(blocksOf(file) * 512).toBe(4096);
+    expect(fs.readFileSync(file).subarray(300 * 12, 700 * 12).every((byte) => byte === 0)).toBe(true);
+    expect(index.lookup(Number.MAX_SAFE_INTEGER)).toBe(299);
+    index.close();
+  });
+
+  for (const [kind, entriesPerPage] of [['offset', 512], ['time', 341]] as const) {
+    it(`refuses a ${kind} index append with ENOSPC when the disk is full, and appends again once space is freed (child process)`, async () => {
+      const dir = fs.mkdtempSync(path.join(tmpfs.dir, `${kind}-`));
+      const child = runFixture('index-full-disk.ts', [dir, kind satisfies IndexKind]);
+      const code = await child.exited;
+      expect(child.process.signalCode).toBeNull(); // SIGBUS would show here
+      expect(code).toBe(0);
+      // The first page holds 512 offset entries; the 342nd time entry crosses into the second.
+      expect(child.lines[0]).toBe(`full ${entriesPerPage} ENOSPC fallocate`);
+      expect(child.lines[1]).toMatch(new RegExp(`^freed ${entriesPerPage + 1} `));
+    });
+  }
 });
