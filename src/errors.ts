@@ -58,6 +58,7 @@ export const KafkaErrorCode = {
   UNKNOWN_TOPIC_ID: 100,
   UNSUPPORTED_COMPRESSION_TYPE: 76,
   INVALID_RECORD: 87,
+  TOPIC_DELETION_DISABLED: 73,
 } as const;
 
 export type KafkaErrorName = keyof typeof KafkaErrorCode;

@@ -86,6 +86,7 @@ export const deleteTopicsHandler: ApiHandler<DeleteTopicsRequest> = {
         if (name === undefined) throw new SluiceError('UNKNOWN_TOPIC_ID', `Unknown topic id ${target.topicId}`);
         const topicId = broker.engine.topicId(name) ?? ZERO_UUID;
         if (isInternalTopic(name)) throw new SluiceError('INVALID_REQUEST', `Topic ${name} is internal and cannot be deleted`);
+        if (!broker.settings.deleteTopicEnable) throw new SluiceError('TOPIC_DELETION_DISABLED', 'Topic deletion is disabled (delete.topic.enable=false).');
         await broker.engine.deleteTopic(name);
         // The topic is gone either way: a failure to drop its committed offsets must not fail the delete.
         await broker.groups.removeTopicOffsets(name).catch((error: unknown) => process.emitWarning(`sluice: offsets of ${name} not removed: ${String(error)}`));
