@@ -14,7 +14,7 @@ import { AppendWaiters } from './append-waiters.js';
 import { loadOrCreateClusterId } from './cluster-id.js';
 import { resolveBrokerSettings, type BrokerConfigValues, type BrokerSettings } from './config.js';
 import { Connection } from './connection.js';
-import type { ApiHandler, BrokerContext } from './handler.js';
+import type { AnyApiHandler, BrokerContext } from './handler.js';
 import { createHandlers } from './handlers/index.js';
 import { createMetrics, type BrokerMetrics } from './metrics.js';
 import { GroupCoordinator } from './group/coordinator.js';
@@ -67,7 +67,7 @@ export class Broker {
       zeroCopyFetch,
       stopping: new Promise<void>((resolve) => (this.stopSignal = resolve)),
     };
-    const handlers: Map<number, ApiHandler> = createHandlers(new ProducerIds(settings.dataDir), groups);
+    const handlers: Map<number, AnyApiHandler> = createHandlers(new ProducerIds(settings.dataDir), groups);
     this.server = net.createServer((socket) => {
       this.metrics.connectionsOpened++;
       const connection = new Connection(socket, context, handlers, (closed) => {

@@ -7,7 +7,6 @@ import type net from 'node:net';
 import {
   FrameDecoder,
   ProtocolError,
-  decodeRequest,
   encodeApiVersionsFallback,
   encodeResponse,
   isSupported,
@@ -17,7 +16,7 @@ import {
 } from '../protocol/index.js';
 import { ApiKey } from '../protocol/api-keys.js';
 import { KafkaErrorCode } from '../errors.js';
-import type { ApiHandler, BrokerContext, RequestContext } from './handler.js';
+import type { AnyApiHandler, BrokerContext, PendingRequest, RequestContext } from './handler.js';
 import { ResponseWriter } from './response-writer.js';
 
 /** Pause reading while this many responses wait to be written: a client that sends but does not
@@ -38,7 +37,7 @@ export class Connection {
   constructor(
     private readonly socket: net.Socket,
     private readonly broker: BrokerContext,
-    private readonly handlers: ReadonlyMap<number, ApiHandler>,
+    private readonly handlers: ReadonlyMap<number, AnyApiHandler>,
     private readonly onClose: (connection: Connection) => void,
   ) {
     this.clientHost = socket.remoteAddress ?? 'unknown';
@@ -111,9 +110,9 @@ export class Connection {
       this.reject(error);
       return;
     }
-    let request: unknown;
+    let request: PendingRequest;
     try {
-      request = decodeRequest(header, frame, bodyOffset);
+      request = handler!.decode(header, frame, bodyOffset);
     } catch (error) {
       this.reject(error);
       return;
@@ -127,7 +126,7 @@ export class Connection {
     };
     let response: object | null;
     try {
-      response = await handler!.handle(context, request);
+      response = await request(context);
     } catch (error) {
       for (const release of releases) release();
       process.emitWarning(`sluice: ${handler!.constructor.name} failed on API ${header.apiKey} v${header.apiVersion}: ${(error as Error).stack ?? error}`);
