@@ -25,7 +25,7 @@ import { loadOrCreateClusterId } from './cluster-id.js';
 import { reportBrokerConfig, resolveBrokerSettings, type BrokerConfigValues, type BrokerSettings } from './config.js';
 import { Connection, type ConnectionBudgets } from './connection.js';
 import { ConnectionQuotas } from './connection-quotas.js';
-import type { ApiHandler, BrokerContext } from './handler.js';
+import type { AnyApiHandler, BrokerContext } from './handler.js';
 import { createHandlers } from './handlers/index.js';
 import { countCause, createMetrics, type BrokerMetrics } from './metrics.js';
 import { GroupCoordinator } from './group/coordinator.js';
@@ -104,7 +104,7 @@ export class Broker {
       fetchCopyMemory: new Budget(FETCH_COPY_BYTES_MAX),
       log: this.log,
     };
-    const handlers: Map<number, ApiHandler> = createHandlers(new ProducerIds(settings.dataDir), groups);
+    const handlers: Map<number, AnyApiHandler> = createHandlers(new ProducerIds(settings.dataDir), groups);
     this.server = net.createServer((socket) => this.accept(socket, context, handlers));
   }
 
@@ -154,7 +154,7 @@ export class Broker {
     return broker;
   }
 
-  private accept(socket: net.Socket, context: BrokerContext, handlers: ReadonlyMap<number, ApiHandler>): void {
+  private accept(socket: net.Socket, context: BrokerContext, handlers: ReadonlyMap<number, AnyApiHandler>): void {
     const address = socket.remoteAddress ?? 'unknown';
     const refusal = this.stopped ? 'the broker is stopping' : this.quotas.admit(address);
     if (refusal !== null) {

@@ -19,7 +19,6 @@ import {
   ProtocolError,
   REQUEST_SIZE_PREFIX_BYTES,
   apiKeyName,
-  decodeRequest,
   encodeApiVersionsFallback,
   encodeResponse,
   isSupported,
@@ -31,7 +30,7 @@ import { ApiKey } from '../protocol/api-keys.js';
 import { KafkaErrorCode } from '../errors.js';
 import type { NativeError } from '../native/binding.js';
 import type { Budget } from './budget.js';
-import type { ApiHandler, BrokerContext, RequestContext } from './handler.js';
+import type { AnyApiHandler, BrokerContext, PendingRequest, RequestContext } from './handler.js';
 import { countCause } from './metrics.js';
 import { ResponseWriter } from './response-writer.js';
 
@@ -71,7 +70,7 @@ export class Connection {
   constructor(
     private readonly socket: net.Socket,
     private readonly broker: BrokerContext,
-    private readonly handlers: ReadonlyMap<number, ApiHandler>,
+    private readonly handlers: ReadonlyMap<number, AnyApiHandler>,
     private readonly budgets: ConnectionBudgets,
     private readonly onClose: (connection: Connection) => void,
   ) {
@@ -250,11 +249,11 @@ export class Connection {
       return null;
     }
     let header: RequestHeader;
-    let request: unknown;
+    let request: PendingRequest;
     try {
       let bodyOffset: number;
       ({ header, bodyOffset } = readRequestHeader(frame));
-      request = decodeRequest(header, frame, bodyOffset);
+      request = handler!.decode(header, frame, bodyOffset);
     } catch (error) {
       this.reject(error, apiKey, apiVersion);
       return null;
@@ -270,7 +269,7 @@ export class Connection {
     };
     let response: object | null;
     try {
-      response = await handler!.handle(context, request);
+      response = await request(context);
     } catch (error) {
       for (const release of releases) release();
       this.broker.log.log('error', `handler:${apiKey}`, { client: this.clientHost, api: apiKeyName(apiKey), apiVersion, error: describe(error) },

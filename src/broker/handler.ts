@@ -1,6 +1,16 @@
-// What a request handler sees, and the shape every per-API handler module exports.
+// What a request handler sees, and the shape every per-API handler module exports: handlers typed by
+// their API's schemas (request in, response out), and the one place where a request decoded from a
+// frame meets its handler's types (ApiHandler.decode).
 import type { Engine } from '../engine/engine.js';
-import type { RequestHeader } from '../protocol/index.js';
+import {
+  decodeRequest,
+  type ApiVersion,
+  type ExcessFields,
+  type RequestBodies,
+  type RequestHeader,
+  type ResponseInputs,
+  type SupportedApiKey,
+} from '../protocol/index.js';
 import type { BrokerSettings } from './config.js';
 import type { AppendWaiters } from './append-waiters.js';
 import type { BrokerMetrics } from './metrics.js';
@@ -43,15 +53,79 @@ export interface RequestContext {
   park<T>(event: Promise<T>): Promise<T>;
 }
 
+/** A response body of API K (fields left out are encoded as their defaults), or null for none. */
+export type HandlerResult<K extends SupportedApiKey> = ResponseInputs[K] | null;
+
 /**
  * A handler answers one API. It returns the response body, or null for no response at all
  * (Produce with acks=0). Errors it throws become UNKNOWN_SERVER_ERROR responses only where the
  * API has a top-level error code; otherwise the connection is closed, as Kafka does.
+ *
+ * The request is decoded by K's schema, so every field of every version is there: one absent from
+ * the client's version holds its schema default (see src/protocol/schema.ts). Made by
+ * defineHandler, which checks the response against K's schema.
  */
-export interface ApiHandler<Request = any, Response = any> {
-  apiKey: number;
-  /** Versions this broker serves (advertised in ApiVersions). */
-  minVersion: number;
-  maxVersion: number;
-  handle(context: RequestContext, request: Request): Promise<Response | null> | Response | null;
+export interface ApiHandler<K extends SupportedApiKey> {
+  readonly apiKey: K;
+  /** Versions this broker serves (advertised in ApiVersions), within those the codec implements. */
+  readonly minVersion: ApiVersion<K>;
+  readonly maxVersion: ApiVersion<K>;
+  /** A property, not a method: its request parameter is then checked contravariantly. */
+  readonly handle: (context: RequestContext, request: RequestBodies[K]) => Promise<HandlerResult<K>> | HandlerResult<K>;
+  /**
+   * Decodes the body of a request of this API (throws ProtocolError, as decodeRequest) into the
+   * call that answers it. The connection goes through here, so that the API key it read from a
+   * frame and the handler it found by that key meet in one place, typed by the handler's K.
+   */
+  readonly decode: (header: RequestHeader, frame: Buffer, bodyOffset: number) => PendingRequest;
+}
+
+/** A decoded request bound to its handler: answering it gives the response body, or null for none. */
+export type PendingRequest = (context: RequestContext) => Promise<object | null> | object | null;
+
+/** Any one of the handlers: a union, so each keeps its own request and response types. */
+export type AnyApiHandler = { [K in SupportedApiKey]: ApiHandler<K> }[SupportedApiKey];
+
+/** What a handler module writes; defineHandler adds decode. */
+export interface HandlerSpec<K extends SupportedApiKey, Response extends HandlerResult<K>> {
+  readonly apiKey: K;
+  readonly minVersion: ApiVersion<K>;
+  readonly maxVersion: ApiVersion<K>;
+  handle(context: RequestContext, request: RequestBodies[K]): Promise<Response> | Response;
+}
+
+/**
+ * Fails the typecheck, naming the fields, when the response a handler returns has fields that K's
+ * response schema does not (or `any` in it). Input types leave every field optional, so without
+ * this a misspelled field beside correct ones would typecheck and be dropped on the wire.
+ */
+type ExactResponse<K extends SupportedApiKey, Response> = [ExcessFields<Response, ResponseInputs[K]>] extends [never]
+  ? unknown
+  : { responseFieldsNotInSchema: ExcessFields<Response, ResponseInputs[K]> };
+
+/**
+ * A handler for API K: its request is K's decoded request body, its response must fit K's response
+ * schema exactly (type and field names, at every depth).
+ *
+ *   export const heartbeatHandler = defineHandler({ apiKey: ApiKey.Heartbeat, minVersion: 0, maxVersion: 4, handle(context, request) { ... } });
+ */
+export function defineHandler<K extends SupportedApiKey, Response extends HandlerResult<K>>(
+  spec: HandlerSpec<K, Response> & ExactResponse<K, Response>,
+): ApiHandler<K> {
+  const { apiKey, minVersion, maxVersion } = spec;
+  return {
+    apiKey,
+    minVersion,
+    maxVersion,
+    handle: (context, request) => spec.handle(context, request),
+    decode(header, frame, bodyOffset) {
+      if (!isRequestOf(header, apiKey)) throw new Error(`sluice bug: a request of API ${header.apiKey} given to the handler of API ${apiKey}`);
+      const request = decodeRequest(header, frame, bodyOffset);
+      return (context) => spec.handle(context, request);
+    },
+  };
+}
+
+function isRequestOf<K extends SupportedApiKey>(header: RequestHeader, apiKey: K): header is RequestHeader & { apiKey: K } {
+  return header.apiKey === apiKey;
 }

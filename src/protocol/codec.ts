@@ -63,7 +63,7 @@ export function decodeRequest<K extends SupportedApiKey>(
   frame: Buffer,
   bodyOffset: number,
 ): RequestBodies[K];
-export function decodeRequest(header: RequestHeader, frame: Buffer, bodyOffset: number): any;
+export function decodeRequest(header: RequestHeader, frame: Buffer, bodyOffset: number): unknown;
 export function decodeRequest(header: RequestHeader, frame: Buffer, bodyOffset: number): unknown {
   const definition = definitionFor(header);
   return readMessage(definition.request, header.apiVersion, new Reader(frame, bodyOffset));

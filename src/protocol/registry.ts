@@ -77,6 +77,17 @@ export type RequestInputs = { [K in SupportedApiKey]: Input<Schemas[K]['request'
 /** Encodable response bodies by API key. */
 export type ResponseInputs = { [K in SupportedApiKey]: Input<Schemas[K]['response']> };
 
+/** The versions of API K the codec implements, as numbers: ApiVersion<1> is 0 | 1 | ... | 17. */
+export type ApiVersion<K extends SupportedApiKey> = VersionsBetween<
+  Schemas[K]['request']['validVersions'][0],
+  Schemas[K]['request']['validVersions'][1]
+>;
+/** 0 | 1 | ... | N, counted with a tuple (N is at most a few dozen). */
+type UpTo<N extends number, Counted extends number[] = []> = Counted['length'] extends N
+  ? Counted[number] | N
+  : UpTo<N, [...Counted, Counted['length']]>;
+type VersionsBetween<Min extends number, Max extends number> = Exclude<UpTo<Max>, Exclude<UpTo<Min>, Min>>;
+
 export interface ApiDefinition {
   readonly apiKey: number;
   /** Kafka's API name without the Request/Response suffix: 'Produce'. */

@@ -12,9 +12,14 @@
 // - A field outside its versions is not on the wire: decoding fills it with its default, encoding
 //   ignores it. A field the caller leaves undefined is encoded as its default.
 // - Defaults: the schema's `default` (Kafka's JSON defaults, e.g. -1), else the zero of the type:
-//   0, false, '', empty bytes, the zero uuid, [] for arrays, null for records, and for a struct an
-//   object of its fields' defaults. A nullable field is null by default only where the schema says
-//   `default: null`, as in Kafka (Metadata's nullable topic list defaults to [], not null = "all").
+//   0, false, '', empty bytes, the zero uuid, [] for arrays, null for records (an empty record set
+//   where the field is never nullable), and for a struct an object of its fields' defaults. A
+//   nullable field is null by default only where the schema says `default: null`, as in Kafka
+//   (Metadata's nullable topic list defaults to [], not null = "all"); and, as Kafka's generator
+//   requires, `default: null` only on a field nullable in all its versions. So the decoded type
+//   (Decoded) holds at every version: a field absent from a version still has a value of its type.
+// - Struct fields (not arrays of structs) cannot be nullable here (Kafka allows it since 3.x for
+//   a few newer APIs that we do not implement): refused at load rather than mis-encoded.
 // - null given for a field that is not nullable in the version being encoded throws
 //   ProtocolError('ENCODE_ERROR'); so do values of the wrong type and out-of-range integers.
 // - Flexible versions (KIP-482): strings, bytes, arrays and records use compact (uvarint length + 1)
@@ -159,7 +164,7 @@ interface InputPrimitives {
   uuid: string;
 }
 
-type NullIfNullable<F> = F extends { readonly nullableVersions: string } ? null : never;
+type NullIfNullable<F> = F extends { readonly nullableVersions: infer V } ? (V extends 'none' ? never : null) : never;
 type SubFields<F> = F extends { readonly fields: infer Fs extends readonly FieldSpec[] } ? Fs : readonly [];
 
 type DecodedValue<F extends FieldSpec> = F['type'] extends `[]${infer E}`
@@ -185,6 +190,28 @@ export type Decoded<S extends MessageSchema> = DecodedStruct<S['fields']>;
 export type Input<S extends MessageSchema> = InputStruct<S['fields']>;
 
 /**
+ * The fields of a value type T, at any depth, that the encodable type S has no room for, as paths
+ * ('.responses[].partitions[].errorCod'), and '<path>: any' where `any` leaks in; never when T
+ * fits. Input leaves every field optional (missing ones are encoded as defaults), so TypeScript
+ * alone accepts a misspelled field beside correct ones, unless an object literal is checked
+ * directly against it, which a handler's return value or a `.map` callback's result is not: the
+ * extra field would be silently dropped on the wire. Checking the inferred type with this closes
+ * that hole (see defineHandler in src/broker/handler.ts).
+ */
+export type ExcessFields<T, S, Path extends string = ''> = 0 extends 1 & T
+  ? `${Path}: any`
+  : T extends null | undefined | boolean | number | bigint | string | Uint8Array | FileRegion
+    ? never
+    : T extends ReadonlyArray<infer E>
+      ? ExcessFields<E, ElementOf<S>, `${Path}[]`>
+      : { [P in keyof T & string]-?: P extends FieldNameOf<S> ? ExcessFields<T[P], FieldOf<S, P>, `${Path}.${P}`> : `${Path}.${P}` }[keyof T & string];
+
+type ElementOf<S> = S extends ReadonlyArray<infer E> ? E : never;
+/** The field names of the struct members of S (S may be a union with null, arrays, records inputs). */
+type FieldNameOf<S> = S extends ReadonlyArray<unknown> | Uint8Array ? never : S extends object ? keyof S : never;
+type FieldOf<S, P> = S extends ReadonlyArray<unknown> | Uint8Array ? never : S extends object ? (P extends keyof S ? Exclude<S[P], undefined> : never) : never;
+
+/**
  * Declares a message schema, checking its structure (our bug if it throws, at module load).
  * The `const` type parameter keeps the literal types that Decoded/Input are derived from.
  */
@@ -206,8 +233,12 @@ function checkFields(path: string, fields: readonly FieldSpec[]): void {
     if (!/^[a-z][A-Za-z0-9]*$/.test(field.name)) throw new Error(`protocol schema ${where}: name must be camelCase`);
     if (names.has(field.name)) throw new Error(`protocol schema ${where}: duplicate field`);
     names.add(field.name);
-    parseVersionRange(field.versions);
+    const versions = parseVersionRange(field.versions);
     if (field.nullableVersions !== undefined) parseVersionRange(field.nullableVersions);
+    if (field.default === null && !isNullableIn(field, versions)) {
+      // Decoded types a field absent from a version by its default: null there must be allowed.
+      throw new Error(`protocol schema ${where}: null cannot be the default, not all versions ${field.versions} are nullable`);
+    }
     if ((field.taggedVersions === undefined) !== (field.tag === undefined)) {
       throw new Error(`protocol schema ${where}: taggedVersions and tag go together`);
     }
@@ -222,9 +253,20 @@ function checkFields(path: string, fields: readonly FieldSpec[]): void {
     } else {
       if (!/^[A-Z][A-Za-z0-9]*$/.test(element)) throw new Error(`protocol schema ${where}: unknown type ${field.type}`);
       if (field.fields === undefined) throw new Error(`protocol schema ${where}: struct ${element} needs fields`);
+      if (element === field.type && field.nullableVersions !== undefined) {
+        throw new Error(`protocol schema ${where}: nullable struct fields are not supported`);
+      }
       checkFields(where, field.fields);
     }
   }
+}
+
+/** Whether `field` is nullable in every version of `versions` (an empty range: trivially). */
+function isNullableIn(field: FieldSpec, versions: VersionRange): boolean {
+  if (versions.min > versions.max) return true;
+  if (field.nullableVersions === undefined) return false;
+  const nullable = parseVersionRange(field.nullableVersions);
+  return nullable.min <= versions.min && nullable.max >= versions.max;
 }
 
 // ---- compiled codecs ------------------------------------------------------------------------
@@ -262,7 +304,8 @@ const EMPTY_BUFFER = Buffer.alloc(0);
 const FROZEN_EMPTY_ARRAY: readonly unknown[] = Object.freeze([]);
 const FROZEN_EMPTY_OBJECT: object = Object.freeze({});
 
-function typeZero(type: string): unknown {
+/** The zero of a primitive type. `nullable`: whether the field is nullable in some version. */
+function typeZero(type: string, nullable: boolean): unknown {
   switch (type) {
     case 'bool':
       return false;
@@ -271,7 +314,8 @@ function typeZero(type: string): unknown {
     case 'bytes':
       return EMPTY_BUFFER;
     case 'records':
-      return null;
+      // Never-nullable records are typed Buffer (Decoded): their zero is an empty record set.
+      return nullable ? null : EMPTY_BUFFER;
     case 'uuid':
       return ZERO_UUID;
     default:
@@ -535,7 +579,7 @@ function compileField(spec: FieldSpec, version: number, flexible: boolean, paren
   if (isArray) {
     const element = elementIsStruct
       ? compileStruct(spec.fields!, version, flexible, `${path}[]`)
-      : primitiveCodec(elementType, false, flexible, `${path}[]`, typeZero(elementType));
+      : primitiveCodec(elementType, false, flexible, `${path}[]`, typeZero(elementType, false));
     const defaultIsNull = spec.default === null;
     codec = arrayCodec(element, nullable, flexible, path, defaultIsNull);
     decodeDefault = defaultIsNull ? () => null : () => [];
@@ -546,10 +590,10 @@ function compileField(spec: FieldSpec, version: number, flexible: boolean, paren
     decodeDefault = () => struct.makeDefault();
     encodeDefault = FROZEN_EMPTY_OBJECT;
   } else {
-    const decodeValue: unknown = spec.default !== undefined ? spec.default : typeZero(elementType);
+    const decodeValue: unknown = spec.default !== undefined ? spec.default : typeZero(elementType, spec.nullableVersions !== undefined);
     decodeDefault = () => decodeValue;
     // A null default where this version cannot carry null falls back to the type's zero.
-    const encodeValue = decodeValue === null && !nullable ? typeZero(elementType) : decodeValue;
+    const encodeValue = decodeValue === null && !nullable ? typeZero(elementType, false) : decodeValue;
     encodeDefault = encodeValue;
     codec = primitiveCodec(elementType, nullable, flexible, path, encodeValue);
   }

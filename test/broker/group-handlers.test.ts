@@ -6,15 +6,15 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/engine.js';
 import { KafkaErrorCode as E } from '../../src/errors.js';
 import { GroupCoordinator } from '../../src/broker/group/coordinator.js';
-import type { ApiHandler, BrokerContext, RequestContext } from '../../src/broker/handler.js';
+import type { AnyApiHandler, BrokerContext, RequestContext } from '../../src/broker/handler.js';
 import { groupHandlers } from '../../src/broker/handlers/groups.js';
 import { ApiKey } from '../../src/protocol/api-keys.js';
-import { decodeRequest, decodeResponse, encodeRequest, encodeResponse, readRequestHeader, type RequestHeader } from '../../src/protocol/index.js';
+import { decodeResponse, encodeRequest, encodeResponse, readRequestHeader, type RequestHeader } from '../../src/protocol/index.js';
 import { tempDir } from '../helpers.js';
 
 let engine: Engine;
 let coordinator: GroupCoordinator;
-let handlers: Map<number, ApiHandler>;
+let handlers: Map<number, AnyApiHandler>;
 
 const broker = {
   settings: { nodeId: 3, advertisedHost: 'broker.example' },
@@ -47,7 +47,8 @@ async function call(apiKey: number, apiVersion: number, body: object, clientId: 
     signal: new AbortController().signal,
     park: (event) => event,
   };
-  const response = await handler.handle(context, decodeRequest(header, frame, bodyOffset));
+  // The connection's path: the handler decodes the body with its API's schema, then answers it.
+  const response = await handler.decode(header, frame, bodyOffset)(context);
   const bytes = Buffer.concat(encodeResponse(header, response!) as Buffer[]).subarray(4);
   const { correlationId, body: decoded } = decodeResponse(header, bytes);
   expect(correlationId).toBe(41);

@@ -1,11 +1,13 @@
 // ApiVersions (18): the APIs and version ranges this broker serves. A request of a version we do
 // not know never reaches here: the connection answers it with the v0 fallback (KIP-511).
 import { ApiKey } from '../../protocol/api-keys.js';
-import type { ApiHandler } from '../handler.js';
+import { defineHandler, type ApiHandler } from '../handler.js';
 import { NONE } from './errors.js';
 
-export function apiVersionsHandler(advertised: () => Array<{ apiKey: number; minVersion: number; maxVersion: number }>): ApiHandler {
-  return {
+export function apiVersionsHandler(
+  advertised: () => Array<{ apiKey: number; minVersion: number; maxVersion: number }>,
+): ApiHandler<typeof ApiKey.ApiVersions> {
+  return defineHandler({
     apiKey: ApiKey.ApiVersions,
     minVersion: 0,
     maxVersion: 4,
@@ -18,5 +20,5 @@ export function apiVersionsHandler(advertised: () => Array<{ apiKey: number; min
       finalizedFeatures: [],
       zkMigrationReady: false,
     }),
-  };
+  });
 }

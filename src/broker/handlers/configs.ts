@@ -2,7 +2,7 @@
 // the engine; the broker's own configs are described (static, read-only) but not altered.
 import { SluiceError } from '../../errors.js';
 import { ApiKey } from '../../protocol/api-keys.js';
-import type { ApiHandler, BrokerContext } from '../handler.js';
+import { defineHandler, type BrokerContext } from '../handler.js';
 import { NONE, errorCodeOf, errorMessageOf } from './errors.js';
 
 /** Kafka's ConfigResource.Type. */
@@ -38,13 +38,7 @@ const STRING_TYPE = 2;
 /** Kafka's AlterConfigOp.OpType. */
 const OPERATION = { SET: 0, DELETE: 1, APPEND: 2, SUBTRACT: 3 } as const;
 
-interface DescribeConfigsRequest {
-  resources: Array<{ resourceType: number; resourceName: string; configurationKeys: string[] | null }>;
-  includeSynonyms: boolean;
-  includeDocumentation: boolean;
-}
-
-export const describeConfigsHandler: ApiHandler<DescribeConfigsRequest> = {
+export const describeConfigsHandler = defineHandler({
   apiKey: ApiKey.DescribeConfigs,
   minVersion: 0,
   maxVersion: 4,
@@ -59,7 +53,7 @@ export const describeConfigsHandler: ApiHandler<DescribeConfigsRequest> = {
     });
     return { throttleTimeMs: 0, results };
   },
-};
+});
 
 function describe(broker: BrokerContext, resourceType: number, resourceName: string) {
   if (resourceType === RESOURCE_TYPE.TOPIC) {
@@ -92,12 +86,7 @@ function entry(name: string, value: string, readOnly: boolean, configSource: num
   };
 }
 
-interface IncrementalAlterConfigsRequest {
-  resources: Array<{ resourceType: number; resourceName: string; configs: Array<{ name: string; configOperation: number; value: string | null }> }>;
-  validateOnly: boolean;
-}
-
-export const incrementalAlterConfigsHandler: ApiHandler<IncrementalAlterConfigsRequest> = {
+export const incrementalAlterConfigsHandler = defineHandler({
   apiKey: ApiKey.IncrementalAlterConfigs,
   minVersion: 0,
   maxVersion: 1,
@@ -119,7 +108,7 @@ export const incrementalAlterConfigsHandler: ApiHandler<IncrementalAlterConfigsR
     }
     return { throttleTimeMs: 0, responses };
   },
-};
+});
 
 function applyOperation(operation: number, name: string, value: string | null, current: string | undefined): string | null {
   switch (operation) {
@@ -143,13 +132,8 @@ function applyOperation(operation: number, name: string, value: string | null, c
   }
 }
 
-interface AlterConfigsRequest {
-  resources: Array<{ resourceType: number; resourceName: string; configs: Array<{ name: string; value: string | null }> }>;
-  validateOnly: boolean;
-}
-
 /** AlterConfigs replaces a topic's whole set of overrides, unlike the incremental API. */
-export const alterConfigsHandler: ApiHandler<AlterConfigsRequest> = {
+export const alterConfigsHandler = defineHandler({
   apiKey: ApiKey.AlterConfigs,
   minVersion: 0,
   maxVersion: 2,
@@ -169,7 +153,7 @@ export const alterConfigsHandler: ApiHandler<AlterConfigsRequest> = {
     }
     return { throttleTimeMs: 0, responses };
   },
-};
+});
 
 function requireTopic(resourceType: number): void {
   if (resourceType !== RESOURCE_TYPE.TOPIC) {

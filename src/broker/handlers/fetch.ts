@@ -6,31 +6,17 @@ import { KafkaErrorCode } from '../../errors.js';
 import { ApiKey } from '../../protocol/api-keys.js';
 import type { LogRead } from '../../storage/log.js';
 import type { FileRegion } from '../../native/binding.js';
-import type { ApiHandler, RequestContext } from '../handler.js';
+import type { FetchRequestBody } from '../../protocol/index.js';
+import { defineHandler, type RequestContext } from '../handler.js';
 import { NONE, storageErrorCodeOf } from './errors.js';
 import { ZERO_UUID } from './metadata.js';
-
-interface FetchRequest {
-  replicaId: number;
-  maxWaitMs: number;
-  minBytes: number;
-  maxBytes: number;
-  isolationLevel: number;
-  sessionId: number;
-  sessionEpoch: number;
-  topics: Array<{
-    topic: string;
-    topicId: string;
-    partitions: Array<{ partition: number; fetchOffset: number; partitionMaxBytes: number; logStartOffset: number }>;
-  }>;
-}
 
 /** Kafka's fetch.max.bytes default when the request has no max_bytes (v0-v2). */
 const FETCH_MAX_BYTES_DEFAULT = 50 * 1024 * 1024;
 const READ_COMMITTED = 1;
 const EMPTY_RECORDS = Buffer.alloc(0);
 
-export const fetchHandler: ApiHandler<FetchRequest> = {
+export const fetchHandler = defineHandler({
   apiKey: ApiKey.Fetch,
   // v0-v3 return the pre-0.11 message format, which would mean converting every batch.
   minVersion: 4,
@@ -53,9 +39,9 @@ export const fetchHandler: ApiHandler<FetchRequest> = {
       if (context.signal.aborted || context.broker.engine.isClosed) return null;
     }
   },
-};
+});
 
-function readPartitions(context: RequestContext, request: FetchRequest) {
+function readPartitions(context: RequestContext, request: FetchRequestBody) {
   const { engine, zeroCopyFetch } = context.broker;
   const byId = context.header.apiVersion >= 13;
   let remainingBytes = context.header.apiVersion >= 3 ? request.maxBytes : FETCH_MAX_BYTES_DEFAULT;

@@ -4,8 +4,8 @@
 // These turn request versions into coordinator calls and results into response versions.
 import { KafkaErrorCode } from '../../errors.js';
 import { ApiKey } from '../../protocol/api-keys.js';
-import type { GroupCoordinator, SyncGroupParams } from '../group/coordinator.js';
-import type { ApiHandler, RequestContext } from '../handler.js';
+import type { GroupCoordinator } from '../group/coordinator.js';
+import { defineHandler, type AnyApiHandler, type ApiHandler, type RequestContext } from '../handler.js';
 import { NONE } from './errors.js';
 
 /** Kafka's FindCoordinatorRequest.CoordinatorType. */
@@ -14,7 +14,7 @@ const COORDINATOR_TYPE = { GROUP: 0, TRANSACTION: 1, SHARE: 2 } as const;
 /** "Unknown": we have no ACLs to report (KIP-430). */
 const AUTHORIZED_OPERATIONS_UNKNOWN = -2147483648;
 
-export function groupHandlers(coordinator: GroupCoordinator): ApiHandler[] {
+export function groupHandlers(coordinator: GroupCoordinator): AnyApiHandler[] {
   return [
     findCoordinatorHandler(),
     joinGroupHandler(coordinator),
@@ -36,23 +36,18 @@ function clientHostOf(context: RequestContext): string {
 
 // ---- FindCoordinator ---------------------------------------------------------------------------
 
-interface FindCoordinatorRequest {
-  key: string;
-  keyType: number;
-  coordinatorKeys: string[];
-}
-
 /**
  * This broker coordinates every group. It also answers for transactional ids, although
  * transactions are not supported: the client then gets InitProducerId's clear, non-retriable
  * refusal instead of retrying COORDINATOR_NOT_AVAILABLE until it times out.
  */
-export function findCoordinatorHandler(): ApiHandler<FindCoordinatorRequest> {
-  return {
+export function findCoordinatorHandler(): ApiHandler<typeof ApiKey.FindCoordinator> {
+  return defineHandler({
     apiKey: ApiKey.FindCoordinator,
     minVersion: 0,
     maxVersion: 6,
     handle({ broker, header }, request) {
+      // v0 has no key type: it decodes as the schema's default, 0, a group (as Kafka reads it).
       const known = request.keyType === COORDINATOR_TYPE.GROUP || request.keyType === COORDINATOR_TYPE.TRANSACTION;
       const errorCode = known ? NONE : KafkaErrorCode.INVALID_REQUEST;
       const errorMessage = known ? null : `Unsupported coordinator key type ${request.keyType}`;
@@ -60,24 +55,13 @@ export function findCoordinatorHandler(): ApiHandler<FindCoordinatorRequest> {
       if (header.apiVersion < 4) return { throttleTimeMs: 0, errorCode, errorMessage, ...node };
       return { throttleTimeMs: 0, coordinators: request.coordinatorKeys.map((key) => ({ key, ...node, errorCode, errorMessage })) };
     },
-  };
+  });
 }
 
 // ---- JoinGroup, SyncGroup, Heartbeat, LeaveGroup -----------------------------------------------
 
-interface JoinGroupRequest {
-  groupId: string;
-  sessionTimeoutMs: number;
-  rebalanceTimeoutMs: number;
-  memberId: string;
-  groupInstanceId: string | null;
-  protocolType: string;
-  protocols: Array<{ name: string; metadata: Buffer }>;
-  reason: string | null;
-}
-
-export function joinGroupHandler(coordinator: GroupCoordinator): ApiHandler<JoinGroupRequest> {
-  return {
+export function joinGroupHandler(coordinator: GroupCoordinator): ApiHandler<typeof ApiKey.JoinGroup> {
+  return defineHandler({
     apiKey: ApiKey.JoinGroup,
     minVersion: 0,
     maxVersion: 9,
@@ -111,14 +95,11 @@ export function joinGroupHandler(coordinator: GroupCoordinator): ApiHandler<Join
         members: result.members,
       };
     },
-  };
+  });
 }
 
-/** SyncGroup's request fields are the coordinator's parameters, one for one. */
-type SyncGroupRequest = SyncGroupParams;
-
-export function syncGroupHandler(coordinator: GroupCoordinator): ApiHandler<SyncGroupRequest> {
-  return {
+export function syncGroupHandler(coordinator: GroupCoordinator): ApiHandler<typeof ApiKey.SyncGroup> {
+  return defineHandler({
     apiKey: ApiKey.SyncGroup,
     minVersion: 0,
     maxVersion: 5,
@@ -135,18 +116,11 @@ export function syncGroupHandler(coordinator: GroupCoordinator): ApiHandler<Sync
       });
       return { throttleTimeMs: 0, ...result };
     },
-  };
+  });
 }
 
-interface HeartbeatRequest {
-  groupId: string;
-  generationId: number;
-  memberId: string;
-  groupInstanceId: string | null;
-}
-
-export function heartbeatHandler(coordinator: GroupCoordinator): ApiHandler<HeartbeatRequest> {
-  return {
+export function heartbeatHandler(coordinator: GroupCoordinator): ApiHandler<typeof ApiKey.Heartbeat> {
+  return defineHandler({
     apiKey: ApiKey.Heartbeat,
     minVersion: 0,
     maxVersion: 4,
@@ -159,17 +133,11 @@ export function heartbeatHandler(coordinator: GroupCoordinator): ApiHandler<Hear
       });
       return { throttleTimeMs: 0, errorCode };
     },
-  };
+  });
 }
 
-interface LeaveGroupRequest {
-  groupId: string;
-  memberId: string;
-  members: Array<{ memberId: string; groupInstanceId: string | null; reason: string | null }>;
-}
-
-export function leaveGroupHandler(coordinator: GroupCoordinator): ApiHandler<LeaveGroupRequest> {
-  return {
+export function leaveGroupHandler(coordinator: GroupCoordinator): ApiHandler<typeof ApiKey.LeaveGroup> {
+  return defineHandler({
     apiKey: ApiKey.LeaveGroup,
     minVersion: 0,
     maxVersion: 5,
@@ -183,18 +151,13 @@ export function leaveGroupHandler(coordinator: GroupCoordinator): ApiHandler<Lea
       const errorCode = result.errorCode !== NONE ? result.errorCode : (result.members[0]?.errorCode ?? NONE);
       return { throttleTimeMs: 0, errorCode, members: [] };
     },
-  };
+  });
 }
 
 // ---- DescribeGroups, ListGroups, DeleteGroups --------------------------------------------------
 
-interface DescribeGroupsRequest {
-  groups: string[];
-  includeAuthorizedOperations: boolean;
-}
-
-export function describeGroupsHandler(coordinator: GroupCoordinator): ApiHandler<DescribeGroupsRequest> {
-  return {
+export function describeGroupsHandler(coordinator: GroupCoordinator): ApiHandler<typeof ApiKey.DescribeGroups> {
+  return defineHandler({
     apiKey: ApiKey.DescribeGroups,
     minVersion: 0,
     maxVersion: 5,
@@ -202,16 +165,11 @@ export function describeGroupsHandler(coordinator: GroupCoordinator): ApiHandler
       const groups = request.groups.map((groupId) => ({ ...coordinator.describeGroup(groupId), authorizedOperations: AUTHORIZED_OPERATIONS_UNKNOWN }));
       return { throttleTimeMs: 0, groups };
     },
-  };
+  });
 }
 
-interface ListGroupsRequest {
-  statesFilter: string[];
-  typesFilter: string[];
-}
-
-export function listGroupsHandler(coordinator: GroupCoordinator): ApiHandler<ListGroupsRequest> {
-  return {
+export function listGroupsHandler(coordinator: GroupCoordinator): ApiHandler<typeof ApiKey.ListGroups> {
+  return defineHandler({
     apiKey: ApiKey.ListGroups,
     minVersion: 0,
     maxVersion: 5,
@@ -220,39 +178,24 @@ export function listGroupsHandler(coordinator: GroupCoordinator): ApiHandler<Lis
       const { errorCode, groups } = coordinator.listGroups(version >= 4 ? request.statesFilter : [], version >= 5 ? request.typesFilter : []);
       return { throttleTimeMs: 0, errorCode, groups };
     },
-  };
+  });
 }
 
-interface DeleteGroupsRequest {
-  groupsNames: string[];
-}
-
-export function deleteGroupsHandler(coordinator: GroupCoordinator): ApiHandler<DeleteGroupsRequest> {
-  return {
+export function deleteGroupsHandler(coordinator: GroupCoordinator): ApiHandler<typeof ApiKey.DeleteGroups> {
+  return defineHandler({
     apiKey: ApiKey.DeleteGroups,
     minVersion: 0,
     maxVersion: 2,
     async handle(_context, request) {
       return { throttleTimeMs: 0, results: await coordinator.deleteGroups(request.groupsNames) };
     },
-  };
+  });
 }
 
 // ---- OffsetCommit, OffsetFetch -----------------------------------------------------------------
 
-interface OffsetCommitRequest {
-  groupId: string;
-  generationIdOrMemberEpoch: number;
-  memberId: string;
-  groupInstanceId: string | null;
-  topics: Array<{
-    name: string;
-    partitions: Array<{ partitionIndex: number; committedOffset: number; committedLeaderEpoch: number; committedMetadata: string | null }>;
-  }>;
-}
-
-export function offsetCommitHandler(coordinator: GroupCoordinator): ApiHandler<OffsetCommitRequest> {
-  return {
+export function offsetCommitHandler(coordinator: GroupCoordinator): ApiHandler<typeof ApiKey.OffsetCommit> {
+  return defineHandler({
     apiKey: ApiKey.OffsetCommit,
     minVersion: 0,
     maxVersion: 9,
@@ -268,24 +211,12 @@ export function offsetCommitHandler(coordinator: GroupCoordinator): ApiHandler<O
       });
       return { throttleTimeMs: 0, topics };
     },
-  };
-}
-
-interface OffsetFetchTopics {
-  name: string;
-  partitionIndexes: number[];
-}
-
-interface OffsetFetchRequest {
-  groupId: string;
-  topics: OffsetFetchTopics[] | null;
-  groups: Array<{ groupId: string; memberId: string | null; memberEpoch: number; topics: OffsetFetchTopics[] | null }>;
-  requireStable: boolean;
+  });
 }
 
 /** v0-7 ask for one group, v8+ for several. Without transactions no offset is ever unstable. */
-export function offsetFetchHandler(coordinator: GroupCoordinator): ApiHandler<OffsetFetchRequest> {
-  return {
+export function offsetFetchHandler(coordinator: GroupCoordinator): ApiHandler<typeof ApiKey.OffsetFetch> {
+  return defineHandler({
     apiKey: ApiKey.OffsetFetch,
     minVersion: 0,
     maxVersion: 9,
@@ -306,5 +237,5 @@ export function offsetFetchHandler(coordinator: GroupCoordinator): ApiHandler<Of
       }
       return { throttleTimeMs: 0, topics, errorCode };
     },
-  };
+  });
 }

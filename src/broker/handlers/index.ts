@@ -1,5 +1,5 @@
 // Every API the broker serves, one handler each.
-import type { ApiHandler } from '../handler.js';
+import type { AnyApiHandler } from '../handler.js';
 import { apiVersionsHandler } from './api-versions.js';
 import { alterConfigsHandler, describeConfigsHandler, incrementalAlterConfigsHandler } from './configs.js';
 import { fetchHandler } from './fetch.js';
@@ -12,9 +12,9 @@ import { metadataHandler } from './metadata.js';
 import { produceHandler } from './produce.js';
 import { createPartitionsHandler, createTopicsHandler, deleteRecordsHandler, deleteTopicsHandler } from './topics.js';
 
-export function createHandlers(producerIds: ProducerIds, groups: GroupCoordinator): Map<number, ApiHandler> {
-  const handlers = new Map<number, ApiHandler>();
-  const add = (handler: ApiHandler) => handlers.set(handler.apiKey, handler);
+export function createHandlers(producerIds: ProducerIds, groups: GroupCoordinator): Map<number, AnyApiHandler> {
+  const handlers = new Map<number, AnyApiHandler>();
+  const add = (handler: AnyApiHandler) => handlers.set(handler.apiKey, handler);
   for (const handler of [
     produceHandler,
     fetchHandler,

@@ -2,7 +2,7 @@
 // KIP-734), or the first record at or after a timestamp. v0 answers in its old shape, a list of offsets.
 import { ApiKey } from '../../protocol/api-keys.js';
 import type { Log } from '../../storage/log.js';
-import type { ApiHandler } from '../handler.js';
+import { defineHandler } from '../handler.js';
 import { NONE, errorCodeOf } from './errors.js';
 
 export const LATEST_TIMESTAMP = -1;
@@ -11,13 +11,7 @@ export const MAX_TIMESTAMP = -3;
 /** Tiered storage's earliest-local (-4) and earliest-pending-upload (-5): all of our log is local. */
 const EARLIEST_LOCAL_TIMESTAMP = -4;
 
-interface ListOffsetsRequest {
-  replicaId: number;
-  isolationLevel: number;
-  topics: Array<{ name: string; partitions: Array<{ partitionIndex: number; timestamp: number; maxNumOffsets: number }> }>;
-}
-
-export const listOffsetsHandler: ApiHandler<ListOffsetsRequest> = {
+export const listOffsetsHandler = defineHandler({
   apiKey: ApiKey.ListOffsets,
   minVersion: 0,
   maxVersion: 9,
@@ -43,7 +37,7 @@ export const listOffsetsHandler: ApiHandler<ListOffsetsRequest> = {
     }));
     return { throttleTimeMs: 0, topics };
   },
-};
+});
 
 function lookup(log: Log, timestamp: number): { offset: number; timestamp: number } {
   switch (timestamp) {

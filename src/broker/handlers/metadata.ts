@@ -3,34 +3,28 @@
 import { KafkaErrorCode, SluiceError } from '../../errors.js';
 import { isInternalTopic, isValidTopicName } from '../../engine/topic-name.js';
 import { ApiKey } from '../../protocol/api-keys.js';
-import type { ApiHandler, BrokerContext } from '../handler.js';
+import { defineHandler, type BrokerContext } from '../handler.js';
 import { NONE, errorCodeOf } from './errors.js';
 
 /** Kafka's zero UUID: "no topic id". */
 export const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
 
-interface MetadataRequest {
-  topics: Array<{ topicId: string | null; name: string | null }> | null;
-  allowAutoTopicCreation: boolean;
-}
-
-export const metadataHandler: ApiHandler<MetadataRequest> = {
+export const metadataHandler = defineHandler({
   apiKey: ApiKey.Metadata,
   minVersion: 0,
   maxVersion: 12,
   async handle({ broker, header }, request) {
     const { engine, settings } = broker;
     // v0 asks for every topic with an empty list; v1+ with a null one.
-    const all = request.topics === null || (header.apiVersion === 0 && request.topics.length === 0);
+    const requested = request.topics === null || (header.apiVersion === 0 && request.topics.length === 0) ? null : request.topics;
     const allowAutoCreate = header.apiVersion < 4 || request.allowAutoTopicCreation;
-    const names = all
-      ? engine.listTopics()
-      : request.topics!.map((topic) => topic.name ?? (topic.topicId ? engine.topicNameById(topic.topicId) ?? null : null));
+    // A topic is named (always before v10) or, when its name is null (v10+), given by id.
+    const names = requested === null ? engine.listTopics() : requested.map((topic) => topic.name ?? engine.topicNameById(topic.topicId) ?? null);
     const topics = [];
     for (let i = 0; i < names.length; i++) {
       const name = names[i];
       if (name === null || name === undefined) {
-        topics.push(topicError(KafkaErrorCode.UNKNOWN_TOPIC_ID, null, request.topics?.[i]?.topicId ?? ZERO_UUID));
+        topics.push(topicError(KafkaErrorCode.UNKNOWN_TOPIC_ID, null, requested?.[i]?.topicId ?? ZERO_UUID));
         continue;
       }
       topics.push(await describeTopic(broker, name, allowAutoCreate && settings.autoCreateTopics));
@@ -44,7 +38,7 @@ export const metadataHandler: ApiHandler<MetadataRequest> = {
       clusterAuthorizedOperations: -2147483648,
     };
   },
-};
+});
 
 async function describeTopic(broker: BrokerContext, name: string, autoCreate: boolean) {
   const { engine, settings } = broker;

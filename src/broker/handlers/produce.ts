@@ -4,20 +4,13 @@
 // whole ISR of a single-replica partition) has appended.
 import { KafkaErrorCode, SluiceError } from '../../errors.js';
 import { ApiKey } from '../../protocol/api-keys.js';
-import type { ApiHandler, BrokerContext } from '../handler.js';
+import { defineHandler, type BrokerContext } from '../handler.js';
 import { NONE, errorMessageOf, storageErrorCodeOf } from './errors.js';
-
-interface ProduceRequest {
-  transactionalId: string | null;
-  acks: number;
-  timeoutMs: number;
-  topicData: Array<{ name: string; partitionData: Array<{ index: number; records: Buffer | null }> }>;
-}
 
 /** Produce v0-v2 carry the pre-0.11 message format, which sluice does not store (Kafka 4 neither). */
 const FIRST_RECORD_BATCH_VERSION = 3;
 
-export const produceHandler: ApiHandler<ProduceRequest> = {
+export const produceHandler = defineHandler({
   apiKey: ApiKey.Produce,
   // v0-v2 are advertised, as Kafka 4.0 does, because librdkafka expects them; they are refused per partition.
   minVersion: 0,
@@ -47,7 +40,7 @@ export const produceHandler: ApiHandler<ProduceRequest> = {
     }
     return acks === 0 ? null : { responses, throttleTimeMs: 0 };
   },
-};
+});
 
 async function append(broker: BrokerContext, topic: string, partition: number, records: Buffer | null, acks: number) {
   const { engine, metrics } = broker;

@@ -3,24 +3,13 @@
 import { SluiceError } from '../../errors.js';
 import { ApiKey } from '../../protocol/api-keys.js';
 import { isInternalTopic } from '../../engine/topic-name.js';
-import type { ApiHandler, BrokerContext } from '../handler.js';
+import type { CreateTopicsRequestBody } from '../../protocol/index.js';
+import { defineHandler, type BrokerContext } from '../handler.js';
 import { NONE, errorCodeOf, errorMessageOf } from './errors.js';
 import { ZERO_UUID } from './metadata.js';
 import { CONFIG_SOURCE } from './configs.js';
 
-interface CreateTopicsRequest {
-  topics: Array<{
-    name: string;
-    numPartitions: number;
-    replicationFactor: number;
-    assignments: Array<{ partitionIndex: number; brokerIds: number[] }>;
-    configs: Array<{ name: string; value: string | null }>;
-  }>;
-  timeoutMs: number;
-  validateOnly: boolean;
-}
-
-export const createTopicsHandler: ApiHandler<CreateTopicsRequest> = {
+export const createTopicsHandler = defineHandler({
   apiKey: ApiKey.CreateTopics,
   minVersion: 0,
   maxVersion: 7,
@@ -54,9 +43,9 @@ export const createTopicsHandler: ApiHandler<CreateTopicsRequest> = {
     }
     return { throttleTimeMs: 0, topics };
   },
-};
+});
 
-function partitionCount(broker: BrokerContext, numPartitions: number, assignments: CreateTopicsRequest['topics'][number]['assignments']): number {
+function partitionCount(broker: BrokerContext, numPartitions: number, assignments: CreateTopicsRequestBody['topics'][number]['assignments']): number {
   if (assignments.length === 0) return numPartitions === -1 ? broker.settings.numPartitions : numPartitions;
   if (numPartitions !== -1) throw new SluiceError('INVALID_REQUEST', 'Both numPartitions and a replica assignment were given.');
   for (const { brokerIds } of assignments) {
@@ -67,13 +56,7 @@ function partitionCount(broker: BrokerContext, numPartitions: number, assignment
   return assignments.length;
 }
 
-interface DeleteTopicsRequest {
-  topics: Array<{ name: string | null; topicId: string }>;
-  topicNames: string[];
-  timeoutMs: number;
-}
-
-export const deleteTopicsHandler: ApiHandler<DeleteTopicsRequest> = {
+export const deleteTopicsHandler = defineHandler({
   apiKey: ApiKey.DeleteTopics,
   minVersion: 0,
   maxVersion: 6,
@@ -97,15 +80,9 @@ export const deleteTopicsHandler: ApiHandler<DeleteTopicsRequest> = {
     }
     return { throttleTimeMs: 0, responses };
   },
-};
+});
 
-interface CreatePartitionsRequest {
-  topics: Array<{ name: string; count: number; assignments: Array<{ brokerIds: number[] }> | null }>;
-  timeoutMs: number;
-  validateOnly: boolean;
-}
-
-export const createPartitionsHandler: ApiHandler<CreatePartitionsRequest> = {
+export const createPartitionsHandler = defineHandler({
   apiKey: ApiKey.CreatePartitions,
   minVersion: 0,
   maxVersion: 3,
@@ -125,15 +102,10 @@ export const createPartitionsHandler: ApiHandler<CreatePartitionsRequest> = {
     }
     return { throttleTimeMs: 0, results };
   },
-};
-
-interface DeleteRecordsRequest {
-  topics: Array<{ name: string; partitions: Array<{ partitionIndex: number; offset: number }> }>;
-  timeoutMs: number;
-}
+});
 
 /** DeleteRecords (21): offset -1 means the high watermark, as in Kafka. */
-export const deleteRecordsHandler: ApiHandler<DeleteRecordsRequest> = {
+export const deleteRecordsHandler = defineHandler({
   apiKey: ApiKey.DeleteRecords,
   minVersion: 0,
   maxVersion: 2,
@@ -154,5 +126,5 @@ export const deleteRecordsHandler: ApiHandler<DeleteRecordsRequest> = {
     }
     return { throttleTimeMs: 0, topics };
   },
-};
+});
 
