@@ -12,6 +12,7 @@
         "native/mapped_index.cc",
         "native/mapping.cc",
         "native/promise_worker.cc",
+        "native/record_walk.cc",
         "native/segment_file.cc",
         "native/transfer.cc",
         "native/transfer_binding.cc"

@@ -8,6 +8,7 @@
 #include "file_lock.h"
 #include "formats.h"
 #include "mapped_index.h"
+#include "record_walk.h"
 #include "segment_file.h"
 #include "transfer_binding.h"
 
@@ -31,6 +32,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("MappedIndex", MappedIndex::Define(env));
   RegisterTransfer(env, exports);
   RegisterFileLock(env, exports);
+  RegisterRecordWalk(env, exports);
   return exports;
 }
 
