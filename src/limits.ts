@@ -26,3 +26,12 @@ export const PARTITIONS_PER_TOPIC_MAX = 10_000;
  * (1 MiB) batch in one read, and larger batches are read whole with a second pread.
  */
 export const RECOVERY_READ_BYTES = 1 << 20;
+
+/**
+ * Bytes a compressed batch may inflate to when the broker must read inside it (recompression to
+ * the topic's compression.type, a max timestamp to recompute, timestamp bounds to check). The
+ * records are held whole while that happens; 256 MiB is 256x Kafka's default max.message.bytes,
+ * above what real data reaches from a 1 MiB batch (text compresses 5-50x), and it stops a
+ * decompression bomb (zstd can claim ~1000x) before it takes the process's memory.
+ */
+export const INFLATED_BATCH_BYTES_MAX = 256 * 1024 * 1024;
