@@ -203,13 +203,16 @@ function logAppendTimeFromProducer(recordCount: number): RecordValidationError {
 function timestampsOutOfBounds(records: Buffer, at: number, nowMs: number, bounds: Bounds): RecordValidationError {
   const low = nowMs - bounds.beforeMaxMs;
   const high = nowMs + bounds.afterMaxMs;
+  // As Kafka prints the range, with an unbounded side at Long.MAX_VALUE ms (without Java's overflow).
+  const longMs = (ms: number) => (ms === Infinity ? 2n ** 63n - 1n : BigInt(ms));
+  const range = `[${BigInt(nowMs) - longMs(bounds.beforeMaxMs)}, ${BigInt(nowMs) + longMs(bounds.afterMaxMs)}]`;
   const recordErrors: RecordError[] = [];
   const decoded = decodeBatch(records, at, { skipCrc: true, maxDecompressedBytes: INFLATED_BATCH_BYTES_MAX });
   decoded.records.forEach((record, batchIndex) => {
     if (record.timestamp === NO_TIMESTAMP || (record.timestamp >= low && record.timestamp <= high)) return;
     recordErrors.push({
       batchIndex,
-      message: `Timestamp ${record.timestamp} of message with offset ${record.offset} is out of range. The timestamp should be within [${low}, ${high}]`,
+      message: `Timestamp ${record.timestamp} of message with offset ${record.offset} is out of range. The timestamp should be within ${range}`,
     });
   });
   return new RecordValidationError('INVALID_TIMESTAMP', 'One or more records have been rejected due to invalid timestamp', recordErrors);

@@ -6,7 +6,7 @@ import { isInternalTopic } from '../../engine/topic-name.js';
 import type { ApiHandler, BrokerContext } from '../handler.js';
 import { NONE, errorCodeOf, errorMessageOf } from './errors.js';
 import { ZERO_UUID } from './metadata.js';
-import { CONFIG_SOURCE } from './configs.js';
+import { topicConfigSource } from './configs.js';
 
 interface CreateTopicsRequest {
   topics: Array<{
@@ -44,7 +44,7 @@ export const createTopicsHandler: ApiHandler<CreateTopicsRequest> = {
             name,
             value,
             readOnly: false,
-            configSource: name in created.overrides ? CONFIG_SOURCE.DYNAMIC_TOPIC_CONFIG : CONFIG_SOURCE.DEFAULT_CONFIG,
+            configSource: topicConfigSource(name, value, created.overrides),
             isSensitive: false,
           })),
         });
