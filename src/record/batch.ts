@@ -188,7 +188,16 @@ export function checkBatch(buf: Uint8Array, at = 0, limitBytes?: number): string
   return check(buf, at, limitBytes, true);
 }
 
-function check(buf: Uint8Array, at: number, limitBytes: number | undefined, verifyCrc: boolean): string | null {
+/**
+ * checkBatch without the record-count checks: the batch is whole, magic 2, and its CRC holds.
+ * For a caller that checks the counts itself with its own error (a broker's log validator answers
+ * a count the records cannot fill with INVALID_RECORD, as Kafka does, not CORRUPT_MESSAGE).
+ */
+export function checkBatchIntegrity(buf: Uint8Array, at = 0, limitBytes?: number): string | null {
+  return check(buf, at, limitBytes, true, false);
+}
+
+function check(buf: Uint8Array, at: number, limitBytes: number | undefined, verifyCrc: boolean, checkCounts = true): string | null {
   if (!isPosition(buf, at)) return `batch position ${at} is outside the ${buf.length}-byte buffer`;
   const available = buf.length - at;
   const limit = limitBytes === undefined || !(limitBytes >= 0) || limitBytes > available ? available : Math.floor(limitBytes);
@@ -213,6 +222,7 @@ function check(buf: Uint8Array, at: number, limitBytes: number | undefined, veri
       return `CRC mismatch in batch at byte ${at}: stored 0x${hex32(stored)}, computed 0x${hex32(computed)} over bytes ${at + CRC_START_OFFSET}..${at + sizeBytes}`;
     }
   }
+  if (!checkCounts) return null;
   const recordsCount = b.readInt32BE(at + RECORDS_COUNT_OFFSET);
   if (recordsCount < 0) return `negative recordsCount ${recordsCount} at byte ${at + RECORDS_COUNT_OFFSET}`;
   if (recordsCount > 0) {

@@ -1,7 +1,7 @@
 // What a log checks and fixes in a producer's batch before storing it, as Kafka's LogValidator
 // does for RecordBatch v2 from a client, per batch:
-//   - the header: CRC, count = lastOffsetDelta + 1 > 0, no control batch, a sequence when there is
-//     a producer id (INVALID_RECORD);
+//   - the header: CRC (CORRUPT_MESSAGE); count = lastOffsetDelta + 1 > 0, no control batch, a
+//     sequence when there is a producer id (INVALID_RECORD);
 //   - the records: their structure, and that there are as many as the header counts
 //     (INVALID_RECORD); read by a native walk over the bytes (src/record/record-walk.ts);
 //   - timestamps: with message.timestamp.type=CreateTime every record's timestamp within
@@ -29,7 +29,7 @@ import {
   RECORDS_OFFSET,
   TIMESTAMP_TYPE_MASK,
 } from '../record/batch-format.js';
-import { checkBatch, decodeBatch, recompressBatch, stampLogAppendTime, stampMaxTimestamp } from '../record/batch.js';
+import { checkBatchIntegrity, decodeBatch, recompressBatch, stampLogAppendTime, stampMaxTimestamp } from '../record/batch.js';
 import { getCodec } from '../record/compression.js';
 // The log may have to inflate or write any of Kafka's codecs, so it brings their implementations.
 import '../record/codecs/index.js';
@@ -67,7 +67,7 @@ function invalidRecord(message: string): SluiceError {
  * (sizes against max.message.bytes are the caller's). Returns the batch to write.
  */
 export function validateBatchForAppend(records: Buffer, at: number, sizeBytes: number, config: Readonly<LogConfig>, nowMs: number): ValidatedBatch {
-  const reason = checkBatch(records, at, sizeBytes);
+  const reason = checkBatchIntegrity(records, at, sizeBytes);
   if (reason !== null) throw new SluiceError('CORRUPT_MESSAGE', reason);
 
   // Kafka's LogValidator.validateBatch, for a batch from a client.
@@ -96,14 +96,17 @@ export function validateBatchForAppend(records: Buffer, at: number, sizeBytes: n
 
   // When the records must be read. Uncompressed, always: walking them is a pass over bytes the CRC
   // just read (native, about the CRC's cost). Compressed, only when something depends on them:
-  // recompression inflates anyway; timestamp bounds apply to each record; and a CreateTime
-  // header whose maxTimestamp is -1 (sarama writes that) or below its baseTimestamp cannot be the
-  // largest record timestamp, since baseTimestamp is the first record's. Otherwise the header is kept as
-  // the producer wrote it. That is enough because the broker never reads inside a compressed
-  // batch: offsets come from lastOffsetDelta (checked against the count above), the time index,
-  // retention and ListOffsets from maxTimestamp, and fetches send the bytes as stored; a consumer
-  // inflates and checks the records itself. Inflating every compressed batch would cost the broker
-  // what it cost the producer to compress it (gzip inflates at ~300 MB/s a core) on its hot path.
+  // recompression inflates anyway; timestamp bounds apply to each record; and a CreateTime header
+  // whose maxTimestamp is -1 (sarama writes that) or below its baseTimestamp cannot be the largest
+  // record timestamp, since baseTimestamp is the first record's. Otherwise the header is kept as
+  // the producer wrote it, and that is enough because the broker itself never reads inside a
+  // compressed batch: it takes offsets from lastOffsetDelta (held equal to the count above), the
+  // time index, retention and ListOffsets from maxTimestamp (now known not to be the -1 that
+  // broke them), and serves fetches from the bytes as stored; a consumer inflates the records and
+  // its decoder checks them. What this gives up, where Kafka would refuse: a self-consistent header
+  // over records that do not match it (a count or a max that lies in a way no client we know of
+  // does) is stored as it came. Inflating every compressed batch would cost the broker what
+  // inflating costs the consumer (gzip ~300 MB/s a core) on its hot path, for every produce.
   const mustReadRecords =
     sourceCodec.id === CompressionId.none || recompress || (createTime && !producerSetLogAppendTime && (bounded || headerMaxTimestamp < baseTimestamp || headerMaxTimestamp === NO_TIMESTAMP));
 
