@@ -222,12 +222,14 @@ describe('compression.type takes effect', () => {
     const lines = (codec: string) => Array.from({ length: 50 }, (_, i) => `${codec}-${i}-${'x'.repeat(40)}`);
     for (const codec of ['lz4', 'snappy', 'gzip']) {
       for (const topic of ['tc-producer', 'tc-uncompressed']) {
-        const produced = await kcat(['-b', address, '-P', '-t', topic, '-p', '0', '-z', codec], lines(codec).join('\n') + '\n');
+        // A long linger keeps each run's lines in one batch, however busy the machine.
+        const produced = await kcat(['-b', address, '-P', '-t', topic, '-p', '0', '-z', codec, '-X', 'linger.ms=1000'], lines(codec).join('\n') + '\n');
         expect(produced.code).toBe(0);
       }
     }
-    expect(storedCodecs('tc-producer')).toEqual(['lz4', 'snappy', 'gzip']);
-    expect(storedCodecs('tc-uncompressed')).toEqual(['none', 'none', 'none']);
+    // Consecutive batches of one run collapse into one entry, should librdkafka still split a run.
+    expect(storedCodecs('tc-producer').filter((codec, i, all) => codec !== all[i - 1])).toEqual(['lz4', 'snappy', 'gzip']);
+    expect(new Set(storedCodecs('tc-uncompressed'))).toEqual(new Set(['none']));
     expect(await readWithKcat('tc-uncompressed')).toEqual([...lines('lz4'), ...lines('snappy'), ...lines('gzip')]);
   });
 });
