@@ -8,7 +8,7 @@
 #include "file_lock.h"
 #include "formats.h"
 #include "mapped_index.h"
-#include "record_walk.h"
+#include "record_walk_binding.h"
 #include "segment_file.h"
 #include "transfer_binding.h"
 

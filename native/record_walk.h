@@ -1,6 +1,6 @@
-// walkRecords(records, start, end, baseTimestamp, out) for JS: the per-record pass of the broker's
-// append validation (src/storage/log-validator.ts), done over the bytes in C++ because a JS loop
-// over 1,000 records of 100 B took ~50-70 us a batch, a quarter of Log.appendSync's own time.
+// The per-record pass of the broker's append validation (src/storage/log-validator.ts), done over
+// the bytes in C++ because a JS loop over 1,000 records of 100 B took ~50-70 us a batch, a quarter
+// of Log.appendSync's own time. Knows the record layout only; the JS binding is record_walk_binding.
 //
 // Record layout (RecordBatch v2, zigzag varints; src/record/batch-format.ts is the document):
 //   length varint | attributes int8 | timestampDelta varlong | offsetDelta varint |
@@ -8,8 +8,6 @@
 //   headerCount varint | headers: keyLength varint (>= 0) | key | valueLength varint | value
 // Every field after `length` must lie within the record, and together fill exactly `length` bytes.
 #pragma once
-
-#include <napi.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -44,7 +42,5 @@ struct RecordWalkResult {
 // Walks the records in data[start, end); timestamps are baseTimestamp + delta, wrapping as Java's
 // long arithmetic does.
 RecordWalkResult WalkRecords(const uint8_t* data, size_t start, size_t end, int64_t baseTimestamp);
-
-void RegisterRecordWalk(Napi::Env env, Napi::Object exports);
 
 }  // namespace sluice
