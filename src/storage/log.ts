@@ -291,6 +291,11 @@ export class Log {
       at += sizeBytes;
     }
     if (batches.length === 0) throw new SluiceError('CORRUPT_MESSAGE', 'No batch to append');
+    // Recompression (compression.type) may have grown the batches past what a segment holds.
+    const sizeBytes = batches.reduce((sum, batch) => sum + batch.sizeBytes, 0);
+    if (sizeBytes > this.config.segmentBytes) {
+      throw new SluiceError('RECORD_LIST_TOO_LARGE', `Records of ${sizeBytes} bytes as stored exceed segment.bytes (${this.config.segmentBytes})`);
+    }
     return batches;
   }
 
