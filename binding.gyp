@@ -13,6 +13,8 @@
         "native/mapping.cc",
         "native/process_limits.cc",
         "native/promise_worker.cc",
+        "native/record_walk.cc",
+        "native/record_walk_binding.cc",
         "native/segment_file.cc",
         "native/transfer.cc",
         "native/transfer_binding.cc"

@@ -9,6 +9,7 @@
 #include "formats.h"
 #include "mapped_index.h"
 #include "process_limits.h"
+#include "record_walk_binding.h"
 #include "segment_file.h"
 #include "transfer_binding.h"
 
@@ -33,6 +34,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterTransfer(env, exports);
   RegisterFileLock(env, exports);
   RegisterProcessLimits(env, exports);
+  RegisterRecordWalk(env, exports);
   return exports;
 }
 

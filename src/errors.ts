@@ -82,6 +82,25 @@ export class SluiceError extends Error {
   }
 }
 
+/** One refused record of a batch: its index in the batch and why (ProduceResponse's record_errors). */
+export interface RecordError {
+  batchIndex: number;
+  message: string;
+}
+
+/**
+ * A batch refused because of some of its records (Kafka's RecordValidationException): the code
+ * applies to the whole batch, and `recordErrors` names the records, as Produce v8+ reports them.
+ */
+export class RecordValidationError extends SluiceError {
+  readonly recordErrors: readonly RecordError[];
+
+  constructor(code: SluiceErrorName, message: string, recordErrors: readonly RecordError[]) {
+    super(code, message);
+    this.recordErrors = recordErrors;
+  }
+}
+
 /** Kafka's name for a numeric error code (UNKNOWN_SERVER_ERROR for codes we do not list). */
 export function kafkaErrorName(errorCode: number): KafkaErrorName {
   for (const [name, code] of Object.entries(KafkaErrorCode)) if (code === errorCode) return name as KafkaErrorName;

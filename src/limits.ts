@@ -108,3 +108,12 @@ export const LOG_CAUSES_TRACKED_MAX = 10_000;
  * error at startup can say how many bytes recovery needs.
  */
 export const INDEX_ALLOCATION_BYTES = 4096;
+
+/**
+ * Bytes a compressed batch may inflate to when the broker must read inside it (recompression to
+ * the topic's compression.type, a max timestamp to recompute, timestamp bounds to check). The
+ * records are held whole while that happens; 256 MiB is 256x Kafka's default max.message.bytes,
+ * above what real data reaches from a 1 MiB batch (text compresses 5-50x), and it stops a
+ * decompression bomb (zstd can claim ~1000x) before it takes the process's memory.
+ */
+export const INFLATED_BATCH_BYTES_MAX = 256 * 1024 * 1024;

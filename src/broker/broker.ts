@@ -16,6 +16,7 @@ import path from 'node:path';
 
 import '../record/codecs/index.js';
 import { Engine } from '../engine/engine.js';
+import { unsupportedConfigs } from '../storage/log-config.js';
 import { descriptorBudget, FETCH_COPY_BYTES_MAX, IDLE_CHECK_INTERVAL_MS_MAX, IDLE_CHECK_INTERVAL_MS_MIN, type DescriptorBudget } from '../limits.js';
 import { createLogger, LogLimiter, type Logger } from '../logger.js';
 import { binding } from '../native/binding.js';
@@ -117,7 +118,7 @@ export class Broker {
     if (options.port !== undefined) settings.port = options.port;
     if (options.host !== undefined) settings.host = options.host;
     const logger = options.logger ?? createLogger(settings.logLevel);
-    reportConfig(logger, Object.keys(overrides));
+    reportConfig(logger, overrides);
     const descriptors = descriptorBudget(binding.descriptorLimit().soft, settings.maxConnections);
     const dataDir = path.resolve(settings.dataDir);
     const clusterId = loadOrCreateClusterId(dataDir, settings.nodeId);
@@ -147,6 +148,7 @@ export class Broker {
       await engine.close();
       throw error;
     }
+    reportTopicConfigs(logger, engine);
     logger.info(
       { port: broker.port, dataDir, clusterId, descriptorLimit: descriptors.limit, connectionsMax: descriptors.connectionsMax, segmentsMax: descriptors.segmentsMax },
       'broker started',
@@ -251,10 +253,19 @@ export class Broker {
 }
 
 /** Says at startup which given names sluice does not act on (never silently ignored). */
-function reportConfig(logger: Logger, given: string[]): void {
+function reportConfig(logger: Logger, given: BrokerConfigValues): void {
   const { unsupported, unknown } = reportBrokerConfig(given);
   for (const { name, reason } of unsupported) logger.warn({ config: name, reason }, `config ${name} is accepted but not supported: ${reason}`);
   for (const name of unknown) logger.warn({ config: name }, `config ${name} was supplied but isn't a known config`);
+}
+
+/** Says at startup which existing topics carry settings sluice accepts but does not act on. */
+function reportTopicConfigs(logger: Logger, engine: Engine): void {
+  for (const topic of engine.listTopics()) {
+    for (const { name, value, reason } of unsupportedConfigs(engine.describeTopic(topic).overrides)) {
+      logger.warn({ topic, config: name, value }, `topic ${topic}: config ${name}=${value} is accepted but not supported: ${reason}`);
+    }
+  }
 }
 
 /** Starts a broker in this process, for applications and their tests. */

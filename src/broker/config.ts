@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import { SluiceError } from '../errors.js';
 import { QUEUED_REQUEST_BYTES_DEFAULT } from '../limits.js';
 import { parseLogLevel, type LogLevel } from '../logger.js';
-import { BROKER_LOG_CONFIG_NAMES, TOPIC_CONFIG_NAMES } from '../storage/log-config.js';
+import { BROKER_LOG_CONFIG_NAMES, TOPIC_CONFIG_NAMES, unsupportedConfigs } from '../storage/log-config.js';
 import { GROUP_CONFIG_NAMES } from './group/config.js';
 
 export type BrokerConfigValues = Record<string, string | number | boolean>;
@@ -80,16 +80,17 @@ export const BROKER_DEFAULTS: Readonly<Record<string, string>> = Object.freeze({
   'sluice.request.log.threshold.ms': '1000',
 });
 
-/** Names that take effect: the broker's own, the log defaults the engine reads, the group
- *  coordinator's, and ours (sluice.*, log.level). Topic-level names are accepted as log defaults too. */
+/** Log defaults (log.segment.bytes, compression.type, ...; topic-level names are accepted too):
+ *  whether one takes effect is the storage layer's catalog to say, value by value. */
+const LOG_CONFIG_NAMES: ReadonlySet<string> = new Set([...BROKER_LOG_CONFIG_NAMES, ...TOPIC_CONFIG_NAMES]);
+
+/** Names that take effect: the broker's own, the group coordinator's, and ours (sluice.*, log.level). */
 const SUPPORTED: ReadonlySet<string> = new Set([
   ...Object.keys(BROKER_DEFAULTS),
   'broker.id',
   'log.dir',
   'advertised.listeners',
   'sluice.fetch.zero.copy',
-  ...BROKER_LOG_CONFIG_NAMES,
-  ...TOPIC_CONFIG_NAMES,
   ...GROUP_CONFIG_NAMES,
 ]);
 
@@ -110,7 +111,7 @@ const UNSUPPORTED: ReadonlyArray<readonly [reason: string, names: readonly strin
       'num.replica.fetchers', 'num.replica.alter.log.dirs.threads', 'auto.leader.rebalance.enable', 'leader.imbalance.', 'broker.rack',
       'controlled.shutdown.', 'offsets.topic.replication.factor', 'transaction.state.log.replication.factor', 'transaction.state.log.min.isr',
       'broker.id.generation.enable', 'reserved.broker.max.id', 'metadata.', 'broker.heartbeat.interval.ms', 'broker.session.timeout.ms',
-      'initial.broker.registration.timeout.ms', 'early.start.listeners', 'unclean.leader.election.enable'],
+      'initial.broker.registration.timeout.ms', 'early.start.listeners'],
   ],
   [
     'sluice serves every connection and request on one event loop',
@@ -120,15 +121,14 @@ const UNSUPPORTED: ReadonlyArray<readonly [reason: string, names: readonly strin
   ['transactions are not supported', ['transaction.', 'transactional.id.expiration.ms', 'producer.id.expiration.ms', 'producer.id.expiration.check.interval.ms']],
   ['log compaction is not built yet (issue 9)', ['log.cleaner.', 'offsets.retention.minutes', 'offsets.topic.segment.bytes', 'offsets.topic.compression.codec', 'offsets.load.buffer.size']],
   ['quotas are not implemented', ['quota.', 'client.quota.callback.class', 'replication.quota.', 'alter.log.dirs.replication.quota.', 'max.connection.creation.rate', 'producer.quota.', 'consumer.quota.']],
-  ['tiered storage is not implemented', ['remote.log.', 'log.local.retention.ms', 'log.local.retention.bytes']],
+  ['tiered storage is not implemented', ['remote.log.']],
   ['metrics are exposed as broker.metrics, not through reporters', ['metric.reporters', 'metrics.', 'kafka.metrics.', 'auto.include.jmx.reporter']],
   [
     'not implemented',
     ['create.topic.policy.class.name', 'alter.config.policy.class.name', 'config.providers', 'fetch.max.bytes', 'request.timeout.ms',
       'fetch.purgatory.purge.interval.requests', 'producer.purgatory.purge.interval.requests', 'delete.records.purgatory.purge.interval.requests',
       'max.incremental.fetch.session.cache.slots', 'offsets.commit.timeout.ms', 'offsets.commit.required.acks', 'group.consumer.', 'group.coordinator.',
-      'group.share.', 'log.dir.failure.timeout.ms', 'log.flush.scheduler.interval.ms', 'log.flush.start.offset.checkpoint.interval.ms',
-      'log.message.format.version', 'log.message.downconversion.enable', 'compression.type', 'node.id.generation.enable', 'cluster.id'],
+      'group.share.', 'log.dir.failure.timeout.ms', 'log.flush.start.offset.checkpoint.interval.ms', 'cluster.id'],
   ],
 ];
 
@@ -146,10 +146,14 @@ function unsupportedReason(name: string): string | undefined {
   return undefined;
 }
 
-/** What sluice makes of each given name (defaults are not reported). */
-export function reportBrokerConfig(given: Iterable<string>): ConfigReport {
+/** What sluice makes of each given setting (defaults are not reported). */
+export function reportBrokerConfig(given: Readonly<BrokerConfigValues>): ConfigReport {
   const report: ConfigReport = { unsupported: [], unknown: [] };
-  for (const name of given) {
+  for (const [name, value] of Object.entries(given)) {
+    if (LOG_CONFIG_NAMES.has(name)) {
+      for (const { reason } of unsupportedConfigs({ [name]: value })) report.unsupported.push({ name, reason });
+      continue;
+    }
     if (SUPPORTED.has(name)) continue;
     const reason = unsupportedReason(name);
     if (reason !== undefined) report.unsupported.push({ name, reason });

@@ -151,6 +151,16 @@ export interface Binding {
    * before EMFILE. An unlimited value reads as Number.MAX_SAFE_INTEGER.
    */
   descriptorLimit(): { soft: number; hard: number };
+  /**
+   * Walks the uncompressed records in records[start, end) of a RecordBatch v2 (native/record_walk.h)
+   * and checks each record's structure. Returns 0, or a RecordWalkError code (1 length, 2
+   * timestampDelta, 3 offsetDelta, 4 key, 5 value, 6 headers, 7 size mismatch). `out` receives
+   * [count, maxTimestamp, minChecked, maxChecked, offsetDeltasInOrder (1/0), failedRecordAt]: record
+   * timestamps are baseTimestamp + delta; min/maxChecked leave out records whose timestamp is -1 and
+   * are NaN when none is left; on failure count is the failing record's index and failedRecordAt
+   * its byte. Timestamps come back as doubles, exact to 2^53.
+   */
+  walkRecords(records: Uint8Array, start: number, end: number, baseTimestamp: number, out: Float64Array): number;
   /** Byte-format constants compiled into the addon, for the test that holds C++ and TS to agree. */
   formats: Readonly<Record<string, number>>;
 }

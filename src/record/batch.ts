@@ -4,6 +4,7 @@
 //   checkBatch           size, magic, CRC and count checks; returns a reason or null (no throw)
 //   validateBatch        the same, throwing SluiceError('CORRUPT_MESSAGE')
 //   stamp*               in-place edits the log makes on append
+//   recompressBatch      the same batch with its records in another codec
 //   iterateBatches       walks concatenated batches, stopping at a torn or corrupt tail
 // Per-record work (encodeBatch, decodeBatch) is for producers, consumers and tools.
 import { binding } from '../native/binding.js';
@@ -40,7 +41,7 @@ import {
   TIMESTAMP_TYPE_MASK,
   TRANSACTIONAL_MASK,
 } from './batch-format.js';
-import { getCodec } from './compression.js';
+import { type CompressionCodec, getCodec } from './compression.js';
 import { type DecodedRecord, layoutRecords, RECORD_BYTES_MIN, readRecord, type RecordInput, writeRecords } from './record.js';
 import { VarintReader } from './varint.js';
 
@@ -187,7 +188,16 @@ export function checkBatch(buf: Uint8Array, at = 0, limitBytes?: number): string
   return check(buf, at, limitBytes, true);
 }
 
-function check(buf: Uint8Array, at: number, limitBytes: number | undefined, verifyCrc: boolean): string | null {
+/**
+ * checkBatch without the record-count checks: the batch is whole, magic 2, and its CRC holds.
+ * For a caller that checks the counts itself with its own error (a broker's log validator answers
+ * a count the records cannot fill with INVALID_RECORD, as Kafka does, not CORRUPT_MESSAGE).
+ */
+export function checkBatchIntegrity(buf: Uint8Array, at = 0, limitBytes?: number): string | null {
+  return check(buf, at, limitBytes, true, false);
+}
+
+function check(buf: Uint8Array, at: number, limitBytes: number | undefined, verifyCrc: boolean, checkCounts = true): string | null {
   if (!isPosition(buf, at)) return `batch position ${at} is outside the ${buf.length}-byte buffer`;
   const available = buf.length - at;
   const limit = limitBytes === undefined || !(limitBytes >= 0) || limitBytes > available ? available : Math.floor(limitBytes);
@@ -212,6 +222,7 @@ function check(buf: Uint8Array, at: number, limitBytes: number | undefined, veri
       return `CRC mismatch in batch at byte ${at}: stored 0x${hex32(stored)}, computed 0x${hex32(computed)} over bytes ${at + CRC_START_OFFSET}..${at + sizeBytes}`;
     }
   }
+  if (!checkCounts) return null;
   const recordsCount = b.readInt32BE(at + RECORDS_COUNT_OFFSET);
   if (recordsCount < 0) return `negative recordsCount ${recordsCount} at byte ${at + RECORDS_COUNT_OFFSET}`;
   if (recordsCount > 0) {
@@ -269,6 +280,44 @@ export function stampLogAppendTime(buf: Uint8Array, at: number, timestamp: numbe
   b.writeInt16BE(b.readInt16BE(at + ATTRIBUTES_OFFSET) | TIMESTAMP_TYPE_MASK, at + ATTRIBUTES_OFFSET);
   writeInt64(b, at + MAX_TIMESTAMP_OFFSET, timestamp, 'timestamp');
   stampCrc(b, at);
+}
+
+/**
+ * Sets the batch's timestamp type and maxTimestamp, as Kafka's DefaultRecordBatch.setMaxTimestamp:
+ * when either changes, the attributes and maxTimestamp are written and the CRC recomputed (one
+ * pass over the batch); when neither does, nothing is touched. Returns whether the batch changed.
+ */
+export function stampMaxTimestamp(buf: Uint8Array, at: number, timestampType: TimestampType, maxTimestamp: number): boolean {
+  checkStampPosition(buf, at);
+  const b = asBuffer(buf);
+  const attributes = b.readInt16BE(at + ATTRIBUTES_OFFSET);
+  const wanted = timestampType === 'logAppend' ? attributes | TIMESTAMP_TYPE_MASK : attributes & ~TIMESTAMP_TYPE_MASK;
+  if (wanted === attributes && readInt64(b, at + MAX_TIMESTAMP_OFFSET) === maxTimestamp) return false;
+  b.writeInt16BE(wanted, at + ATTRIBUTES_OFFSET);
+  writeInt64(b, at + MAX_TIMESTAMP_OFFSET, maxTimestamp, 'maxTimestamp');
+  stampCrc(b, at);
+  return true;
+}
+
+/**
+ * A copy of the batch at `at` whose records region is `records` (the uncompressed records)
+ * compressed with `codec` at `level`: every header field is kept (offset deltas, timestamps,
+ * producer id, epoch and sequence, attributes) except the codec bits, batchLength and CRC. This is
+ * how a broker stores a batch in the topic's compression.type; the records themselves are not
+ * re-encoded, so their deltas are the producer's.
+ */
+export function recompressBatch(buf: Uint8Array, at: number, records: Uint8Array, codec: CompressionCodec, level?: number): Buffer {
+  checkStampPosition(buf, at);
+  const source = asBuffer(buf);
+  const raw = asBuffer(records);
+  const compressed = codec.id === CompressionId.none ? raw : codec.compress(raw, level);
+  const out = Buffer.allocUnsafe(BATCH_HEADER_BYTES + compressed.length);
+  source.copy(out, 0, at, at + BATCH_HEADER_BYTES);
+  out.set(compressed, BATCH_HEADER_BYTES);
+  out.writeInt32BE(out.length - LOG_OVERHEAD, BATCH_LENGTH_OFFSET);
+  out.writeInt16BE((out.readInt16BE(ATTRIBUTES_OFFSET) & ~COMPRESSION_CODEC_MASK) | codec.id, ATTRIBUTES_OFFSET);
+  stampCrc(out, 0);
+  return out;
 }
 
 /** Recomputes and stores the CRC of the whole batch at `at` (after an edit inside the CRC range). */

@@ -12,7 +12,11 @@ export interface CompressionCodec {
   /** Kafka's id: 0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd. */
   readonly id: number;
   readonly name: CompressionName;
-  compress(data: Buffer): Buffer;
+  /**
+   * Compresses `data`. `level` is the codec's own scale (gzip -1 or 1..9, zstd -131072..22, as
+   * Kafka's compression.<codec>.level); omitted, the codec's default. Codecs without levels ignore it.
+   */
+  compress(data: Buffer, level?: number): Buffer;
   /**
    * Inflates `data`. `maxOutputBytes` bounds the result (a guard against decompression bombs);
    * a codec throws when the output would exceed it. Any error thrown here is reported by the
@@ -71,8 +75,8 @@ registerCodec({
 registerCodec({
   id: CompressionId.gzip,
   name: 'gzip',
-  // zlib's default level (6), as the Java producer's compression.gzip.level=-1 and kafkajs use.
-  compress: (data) => gzipSync(data),
+  // Default: zlib's level 6 (-1), as the Java producer's compression.gzip.level=-1 and kafkajs use.
+  compress: (data, level) => (level === undefined ? gzipSync(data) : gzipSync(data, { level })),
   decompress: (data, maxOutputBytes) =>
     maxOutputBytes === undefined ? gunzipSync(data) : gunzipSync(data, { maxOutputLength: maxOutputBytes }),
 });

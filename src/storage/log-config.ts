@@ -1,12 +1,23 @@
-// Topic-level log configuration with Kafka's names and defaults. A broker-level default uses the
-// same name prefixed with `log.` (log.segment.bytes, log.retention.ms, ...), except where Kafka
-// names it otherwise (message.max.bytes, log.roll.ms, log.index.size.max.bytes, ...).
+// Topic-level log configuration: every topic config name Kafka 3.9 knows (LogConfig, TopicConfig,
+// ServerTopicConfigSynonyms), in one table. A row gives the name, Kafka's default, the parser that
+// validates a value as Kafka's ConfigDef does (type, range, valid strings; errors are INVALID_CONFIG
+// with Kafka's wording), the broker-level synonyms that set the default (log.segment.bytes,
+// log.roll.hours, ...) in Kafka's order of precedence, and, when sluice does not act on the
+// setting, a one-line reason. Such a name is still accepted (clients and tools set them), and
+// `unsupportedConfigs` lists it so the broker can say so at startup and when it is set.
 import { SluiceError } from '../errors.js';
 import { SEGMENT_BYTES_MAX, SEGMENT_BYTES_MIN } from '../limits.js';
+
+/** Kafka's BrokerCompressionType names: a codec, 'uncompressed', or 'producer' (keep the producer's). */
+export type BrokerCompressionType = 'uncompressed' | 'zstd' | 'lz4' | 'snappy' | 'gzip' | 'producer';
+
+export type CleanupPolicyItem = 'compact' | 'delete';
 
 export interface LogConfig {
   segmentBytes: number;
   segmentMs: number;
+  /** Upper bound of the random amount taken off segment.ms per segment, so partitions do not roll together. */
+  segmentJitterMs: number;
   segmentIndexBytes: number;
   indexIntervalBytes: number;
   /** -1: keep forever. */
@@ -18,159 +29,407 @@ export interface LogConfig {
   flushMessages: number;
   /** Flush when this long has passed since the last flush; Infinity leaves it to the OS. */
   flushMs: number;
-  cleanupPolicy: 'delete' | 'compact' | 'compact,delete';
+  /** Kafka's list: 'delete' enables time and size retention, 'compact' the log cleaner; may be empty. */
+  cleanupPolicy: readonly CleanupPolicyItem[];
   messageTimestampType: 'CreateTime' | 'LogAppendTime';
+  /** CreateTime records older than now minus this are refused; Infinity: no bound (see timestampBoundsMs). */
+  messageTimestampBeforeMaxMs: number;
+  /** CreateTime records newer than now plus this are refused; Infinity: no bound. */
+  messageTimestampAfterMaxMs: number;
+  /** Deprecated in Kafka 3.6: both bounds at once, used where before/after keep their default. */
+  messageTimestampDifferenceMaxMs: number;
   preallocate: boolean;
   minInsyncReplicas: number;
+  compressionType: BrokerCompressionType;
+  compressionGzipLevel: number;
+  compressionLz4Level: number;
+  compressionZstdLevel: number;
+  // Accepted and carried for describe; sluice does not act on them (see the table's reasons).
+  deleteRetentionMs: number;
+  fileDeleteDelayMs: number;
+  minCompactionLagMs: number;
+  maxCompactionLagMs: number;
+  minCleanableDirtyRatio: number;
+  uncleanLeaderElectionEnable: boolean;
+  messageDownconversionEnable: boolean;
+  messageFormatVersion: string;
+  leaderReplicationThrottledReplicas: readonly string[];
+  followerReplicationThrottledReplicas: readonly string[];
+  localRetentionMs: number;
+  localRetentionBytes: number;
+  remoteStorageEnable: boolean;
+  remoteLogCopyDisable: boolean;
+  remoteLogDeleteOnDisable: boolean;
 }
 
-const DAY_MS = 24 * 60 * 60 * 1000;
-
-export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = Object.freeze({
-  segmentBytes: 1024 * 1024 * 1024,
-  segmentMs: 7 * DAY_MS,
-  segmentIndexBytes: 10 * 1024 * 1024,
-  indexIntervalBytes: 4096,
-  retentionMs: 7 * DAY_MS,
-  retentionBytes: -1,
-  maxMessageBytes: 1024 * 1024 + 12, // Kafka's 1048588: 1 MiB of records plus the log overhead
-  flushMessages: Infinity,
-  flushMs: Infinity,
-  cleanupPolicy: 'delete',
-  messageTimestampType: 'CreateTime',
-  preallocate: false,
-  minInsyncReplicas: 1,
-});
+/** Kafka's DescribeConfigs ConfigType (KIP-569). */
+export const ConfigType = { BOOLEAN: 1, STRING: 2, INT: 3, SHORT: 4, LONG: 5, DOUBLE: 6, LIST: 7, CLASS: 8, PASSWORD: 9 } as const;
+export type ConfigTypeName = keyof typeof ConfigType;
 
 type Parser = (name: string, raw: string) => unknown;
 
-const LONG_MAX = 2 ** 63 - 1;
-const LONG_MAX_TEXT = '9223372036854775807';
+interface BrokerSynonym {
+  name: string;
+  /** Multiplier from the broker setting's unit to the topic setting's (hours to ms: 3,600,000). */
+  factor?: number;
+}
 
-function integer(min: number, max = Number.MAX_SAFE_INTEGER): Parser {
+interface TopicConfigSpec {
+  name: string;
+  field: keyof LogConfig;
+  type: ConfigTypeName;
+  /** Kafka's default, as DescribeConfigs shows it. */
+  kafkaDefault: string;
+  parse: Parser;
+  /** Broker-level names that set the default, first wins (Kafka's ServerTopicConfigSynonyms). */
+  brokerSynonyms: readonly BrokerSynonym[];
+  /** Why sluice does not act on this value, or undefined when it takes effect. */
+  unsupported?: (value: unknown) => string | undefined;
+}
+
+const LONG_MAX_TEXT = '9223372036854775807';
+const INT_MIN = -(2 ** 31);
+const INT_MAX = 2 ** 31 - 1;
+const LONG_MIN = -(2n ** 63n);
+const LONG_MAX = 2n ** 63n - 1n;
+const MINUTE_MS = 60 * 1000;
+const HOUR_MS = 60 * MINUTE_MS;
+const DAY_MS = 24 * HOUR_MS;
+
+function invalid(name: string, raw: string, why: string): SluiceError {
+  return new SluiceError('INVALID_CONFIG', `Invalid value ${raw} for configuration ${name}: ${why}`);
+}
+
+function range(name: string, raw: string, value: number, min: number | undefined, max: number | undefined): void {
+  if (min !== undefined && value < min) throw invalid(name, raw, `Value must be at least ${min}`);
+  if (max !== undefined && value > max) throw invalid(name, raw, `Value must be no more than ${max}`);
+}
+
+/** Kafka's INT: Integer.parseInt of the trimmed text, then the range. */
+function int(min?: number, max?: number): Parser {
   return (name, raw) => {
-    const value = Number(raw);
-    if (!/^-?\d+$/.test(raw.trim()) || value < min || value > max) {
-      throw new SluiceError('INVALID_CONFIG', `Invalid value ${raw} for configuration ${name}: must be an integer in [${min}, ${max}]`);
-    }
+    const text = raw.trim();
+    const value = Number(text);
+    if (!/^[+-]?\d+$/.test(text) || value < INT_MIN || value > INT_MAX) throw invalid(name, raw, 'Not a number of type INT');
+    range(name, raw, value, min, max);
     return value;
   };
 }
 
-/** Kafka's flush settings default to Long.MAX_VALUE, which we hold as Infinity. */
-function longOrInfinity(min: number): Parser {
-  const parse = integer(min, LONG_MAX);
+/** Kafka's LONG. Long.MAX_VALUE, Kafka's "no limit" for flushes and timestamp bounds, becomes Infinity. */
+function long(min?: number, max?: number): Parser {
   return (name, raw) => {
-    const value = parse(name, raw) as number;
-    return value >= Number.MAX_SAFE_INTEGER ? Infinity : value;
+    const text = raw.trim();
+    if (!/^[+-]?\d+$/.test(text)) throw invalid(name, raw, 'Not a number of type LONG');
+    const exact = BigInt(text);
+    if (exact < LONG_MIN || exact > LONG_MAX) throw invalid(name, raw, 'Not a number of type LONG');
+    const value = exact === LONG_MAX ? Infinity : Number(exact);
+    range(name, raw, value, min, max);
+    return value;
   };
 }
 
-function oneOf<T extends string>(...choices: T[]): Parser {
+function double(min: number, max: number): Parser {
   return (name, raw) => {
-    const value = raw.trim() as T;
-    if (!choices.includes(value)) {
-      throw new SluiceError('INVALID_CONFIG', `Invalid value ${raw} for configuration ${name}: must be one of ${choices.join(', ')}`);
-    }
+    const text = raw.trim();
+    const value = Number(text);
+    if (text === '' || !Number.isFinite(value)) throw invalid(name, raw, 'Not a number of type DOUBLE');
+    range(name, raw, value, min, max);
     return value;
   };
 }
 
 const boolean: Parser = (name, raw) => {
-  if (raw !== 'true' && raw !== 'false') {
-    throw new SluiceError('INVALID_CONFIG', `Invalid value ${raw} for configuration ${name}: must be true or false`);
+  const text = raw.trim().toLowerCase();
+  if (text !== 'true' && text !== 'false') throw invalid(name, raw, 'Expected value to be either true or false');
+  return text === 'true';
+};
+
+/** Kafka's ValidString.in: the trimmed value, case-sensitive. */
+function oneOf(...choices: string[]): Parser {
+  return (name, raw) => {
+    const value = raw.trim();
+    if (!choices.includes(value)) throw invalid(name, raw, `String must be one of: ${choices.join(', ')}`);
+    return value;
+  };
+}
+
+/** Kafka's LIST: comma-separated, items trimmed; an empty string is an empty list. */
+function list(validItem: (item: string) => boolean, why: string): Parser {
+  return (name, raw) => {
+    const text = raw.trim();
+    const items = text === '' ? [] : text.split(/\s*,\s*/);
+    if (!items.every(validItem)) throw invalid(name, raw, why);
+    return items;
+  };
+}
+
+const cleanupPolicy = list((item) => item === 'compact' || item === 'delete', 'String must be one of: compact, delete');
+
+/** Kafka's ThrottledReplicaListValidator: '*' alone, or partitionId:brokerId items. */
+const throttledReplicas: Parser = (name, raw) => {
+  const items = raw.trim() === '' ? [] : raw.trim().split(/\s*,\s*/);
+  const wildcard = items.length === 1 && items[0] === '*';
+  if (!wildcard && !items.every((item) => /^\d+:\d+$/.test(item))) {
+    throw invalid(name, raw, "must be the literal '*' or a list of replicas in the following format: [partitionId]:[brokerId],[partitionId]:[brokerId],...");
   }
-  return raw === 'true';
+  return items;
 };
 
-/** Topic-level name → field and parser. */
-const TOPIC_CONFIGS: Record<string, [keyof LogConfig, Parser]> = {
-  'segment.bytes': ['segmentBytes', integer(SEGMENT_BYTES_MIN, SEGMENT_BYTES_MAX)],
-  'segment.ms': ['segmentMs', integer(1)],
-  'segment.index.bytes': ['segmentIndexBytes', integer(4, SEGMENT_BYTES_MAX)],
-  'index.interval.bytes': ['indexIntervalBytes', integer(0, SEGMENT_BYTES_MAX)],
-  'retention.ms': ['retentionMs', integer(-1)],
-  'retention.bytes': ['retentionBytes', integer(-1)],
-  'max.message.bytes': ['maxMessageBytes', integer(0, SEGMENT_BYTES_MAX)],
-  'flush.messages': ['flushMessages', longOrInfinity(1)],
-  'flush.ms': ['flushMs', longOrInfinity(0)],
-  'cleanup.policy': ['cleanupPolicy', oneOf('delete', 'compact', 'compact,delete')],
-  'message.timestamp.type': ['messageTimestampType', oneOf('CreateTime', 'LogAppendTime')],
-  preallocate: ['preallocate', boolean],
-  'min.insync.replicas': ['minInsyncReplicas', integer(1)],
+/** Kafka's gzip level: java.util.zip.Deflater's 1..9, or -1 for zlib's default (6). */
+const gzipLevel: Parser = (name, raw) => {
+  const value = int()(name, raw) as number;
+  if (value > 9 || (value < 1 && value !== -1)) throw invalid(name, raw, 'Value must be between 1 and 9 or equal to -1');
+  return value;
 };
 
-/** Broker-level names of the topic-level defaults (KafkaConfig), with unit conversions. */
-const BROKER_CONFIGS: Record<string, [string, (value: number) => number]> = {
-  'log.segment.bytes': ['segment.bytes', (v) => v],
-  'log.roll.ms': ['segment.ms', (v) => v],
-  'log.roll.hours': ['segment.ms', (v) => v * 60 * 60 * 1000],
-  'log.index.size.max.bytes': ['segment.index.bytes', (v) => v],
-  'log.index.interval.bytes': ['index.interval.bytes', (v) => v],
-  'log.retention.ms': ['retention.ms', (v) => v],
-  'log.retention.minutes': ['retention.ms', (v) => v * 60 * 1000],
-  'log.retention.hours': ['retention.ms', (v) => v * 60 * 60 * 1000],
-  'log.retention.bytes': ['retention.bytes', (v) => v],
-  'message.max.bytes': ['max.message.bytes', (v) => v],
-  'log.flush.interval.messages': ['flush.messages', (v) => v],
-  'log.flush.interval.ms': ['flush.ms', (v) => v],
-  'log.cleanup.policy': ['cleanup.policy', (v) => v],
-  'log.message.timestamp.type': ['message.timestamp.type', (v) => v],
-  'log.preallocate': ['preallocate', (v) => v],
-  'min.insync.replicas': ['min.insync.replicas', (v) => v],
+// MetadataVersion.fromVersionString: "0.x.y" keeps three parts, later versions two ("2.8.1" is
+// 2.8), optionally followed by "-IV<n>". Kafka 3.x accepts every release up to its own.
+const MESSAGE_FORMAT_VERSIONS = new Set([
+  '0.8.0', '0.8.1', '0.8.2', '0.9.0', '0.10.0', '0.10.1', '0.10.2', '0.11.0',
+  '1.0', '1.1', '2.0', '2.1', '2.2', '2.3', '2.4', '2.5', '2.6', '2.7', '2.8',
+  '3.0', '3.1', '3.2', '3.3', '3.4', '3.5', '3.6', '3.7', '3.8', '3.9',
+]);
+const messageFormatVersion: Parser = (name, raw) => {
+  const text = raw.trim();
+  const [release = '', internal] = text.split('-', 2);
+  const parts = release.split('.');
+  const key = parts.slice(0, release.startsWith('0.') ? 3 : 2).join('.');
+  if (!MESSAGE_FORMAT_VERSIONS.has(key) || (internal !== undefined && !/^IV\d+$/.test(internal))) {
+    throw invalid(name, raw, `Version ${text} is not a valid version`);
+  }
+  return text;
 };
 
-// Kafka's precedence: log.retention.ms over .minutes over .hours, log.roll.ms over .hours.
-const BROKER_PRECEDENCE = ['log.retention.hours', 'log.retention.minutes', 'log.retention.ms', 'log.roll.hours', 'log.roll.ms'];
+/** Tiered storage needs remote.log.storage.system.enable, which sluice never has: Kafka's refusal. */
+const remoteStorageEnable: Parser = (name, raw) => {
+  if (boolean(name, raw)) {
+    throw new SluiceError('INVALID_CONFIG', 'Tiered Storage functionality is disabled in the broker. Topic cannot be configured with remote log storage.');
+  }
+  return false;
+};
+
+const COMPACTION = 'log compaction is not built yet (issue 9): this setting has no effect';
+const REPLICATION = 'replication (issue 8): a single broker is every partition\'s only replica';
+const TIERED = 'tiered storage: sluice keeps every segment local and never offers remote storage';
+const always = (reason: string) => () => reason;
+
+function row(
+  name: string,
+  field: keyof LogConfig,
+  type: ConfigTypeName,
+  kafkaDefault: string,
+  parse: Parser,
+  brokerSynonyms: readonly (string | BrokerSynonym)[],
+  unsupported?: (value: unknown) => string | undefined,
+): TopicConfigSpec {
+  return { name, field, type, kafkaDefault, parse, brokerSynonyms: brokerSynonyms.map((s) => (typeof s === 'string' ? { name: s } : s)), unsupported };
+}
+
+/** The catalog: every topic config of Kafka 3.9, in TopicConfig's order. */
+const CATALOG: readonly TopicConfigSpec[] = [
+  row('segment.bytes', 'segmentBytes', 'INT', String(1024 * 1024 * 1024), int(SEGMENT_BYTES_MIN, SEGMENT_BYTES_MAX), ['log.segment.bytes']),
+  row('segment.ms', 'segmentMs', 'LONG', String(7 * DAY_MS), long(1), ['log.roll.ms', { name: 'log.roll.hours', factor: HOUR_MS }]),
+  row('segment.jitter.ms', 'segmentJitterMs', 'LONG', '0', long(0), ['log.roll.jitter.ms', { name: 'log.roll.jitter.hours', factor: HOUR_MS }]),
+  row('segment.index.bytes', 'segmentIndexBytes', 'INT', String(10 * 1024 * 1024), int(4), ['log.index.size.max.bytes']),
+  row('flush.messages', 'flushMessages', 'LONG', LONG_MAX_TEXT, long(1), ['log.flush.interval.messages']),
+  row('flush.ms', 'flushMs', 'LONG', LONG_MAX_TEXT, long(0), ['log.flush.interval.ms', 'log.flush.scheduler.interval.ms']),
+  row('retention.bytes', 'retentionBytes', 'LONG', '-1', long(), ['log.retention.bytes']),
+  row('retention.ms', 'retentionMs', 'LONG', String(7 * DAY_MS), long(-1), [
+    'log.retention.ms',
+    { name: 'log.retention.minutes', factor: MINUTE_MS },
+    { name: 'log.retention.hours', factor: HOUR_MS },
+  ]),
+  // Kafka's 1048588: 1 MiB of records plus the 12-byte log overhead.
+  row('max.message.bytes', 'maxMessageBytes', 'INT', String(1024 * 1024 + 12), int(0), ['message.max.bytes']),
+  row('index.interval.bytes', 'indexIntervalBytes', 'INT', '4096', int(0), ['log.index.interval.bytes']),
+  row('file.delete.delay.ms', 'fileDeleteDelayMs', 'LONG', '60000', long(0), ['log.segment.delete.delay.ms'], always(
+    'sluice removes a deleted segment\'s files at once; readers keep their open descriptors',
+  )),
+  row('delete.retention.ms', 'deleteRetentionMs', 'LONG', String(DAY_MS), long(0), ['log.cleaner.delete.retention.ms'], always(COMPACTION)),
+  row('min.compaction.lag.ms', 'minCompactionLagMs', 'LONG', '0', long(0), ['log.cleaner.min.compaction.lag.ms'], always(COMPACTION)),
+  row('max.compaction.lag.ms', 'maxCompactionLagMs', 'LONG', LONG_MAX_TEXT, long(1), ['log.cleaner.max.compaction.lag.ms'], always(COMPACTION)),
+  row('min.cleanable.dirty.ratio', 'minCleanableDirtyRatio', 'DOUBLE', '0.5', double(0, 1), ['log.cleaner.min.cleanable.ratio'], always(COMPACTION)),
+  row('cleanup.policy', 'cleanupPolicy', 'LIST', 'delete', cleanupPolicy, ['log.cleanup.policy'], (value) =>
+    (value as CleanupPolicyItem[]).includes('compact')
+      ? 'log compaction is not built yet (issue 9): compact keeps every record, only delete (retention) acts'
+      : undefined,
+  ),
+  row('unclean.leader.election.enable', 'uncleanLeaderElectionEnable', 'BOOLEAN', 'false', boolean, ['unclean.leader.election.enable'], (value) =>
+    value === true ? REPLICATION : undefined,
+  ),
+  row('min.insync.replicas', 'minInsyncReplicas', 'INT', '1', int(1), ['min.insync.replicas']),
+  row('compression.type', 'compressionType', 'STRING', 'producer', oneOf('uncompressed', 'zstd', 'lz4', 'snappy', 'gzip', 'producer'), ['compression.type']),
+  row('compression.gzip.level', 'compressionGzipLevel', 'INT', '-1', gzipLevel, ['compression.gzip.level']),
+  row('compression.lz4.level', 'compressionLz4Level', 'INT', '9', int(1, 17), ['compression.lz4.level'], always(
+    'sluice\'s lz4 codec (lz4-napi over lz4_flex) compresses at a single level',
+  )),
+  row('compression.zstd.level', 'compressionZstdLevel', 'INT', '3', int(-131072, 22), ['compression.zstd.level']),
+  row('preallocate', 'preallocate', 'BOOLEAN', 'false', boolean, ['log.preallocate']),
+  row('message.format.version', 'messageFormatVersion', 'STRING', '3.0-IV1', messageFormatVersion, ['log.message.format.version'], always(
+    'ignored, as Kafka 3.0+ ignores it: sluice stores RecordBatch v2 only',
+  )),
+  row('message.timestamp.type', 'messageTimestampType', 'STRING', 'CreateTime', oneOf('CreateTime', 'LogAppendTime'), ['log.message.timestamp.type']),
+  row('message.timestamp.difference.max.ms', 'messageTimestampDifferenceMaxMs', 'LONG', LONG_MAX_TEXT, long(0), ['log.message.timestamp.difference.max.ms']),
+  row('message.timestamp.before.max.ms', 'messageTimestampBeforeMaxMs', 'LONG', LONG_MAX_TEXT, long(0), ['log.message.timestamp.before.max.ms']),
+  row('message.timestamp.after.max.ms', 'messageTimestampAfterMaxMs', 'LONG', LONG_MAX_TEXT, long(0), ['log.message.timestamp.after.max.ms']),
+  row('message.downconversion.enable', 'messageDownconversionEnable', 'BOOLEAN', 'true', boolean, ['log.message.downconversion.enable'], (value) =>
+    value === true ? 'sluice never down-converts: Fetch v0-v3 (message formats v0/v1) are not offered' : undefined,
+  ),
+  row('leader.replication.throttled.replicas', 'leaderReplicationThrottledReplicas', 'LIST', '', throttledReplicas, [], always(REPLICATION)),
+  row('follower.replication.throttled.replicas', 'followerReplicationThrottledReplicas', 'LIST', '', throttledReplicas, [], always(REPLICATION)),
+  row('remote.storage.enable', 'remoteStorageEnable', 'BOOLEAN', 'false', remoteStorageEnable, []),
+  row('local.retention.ms', 'localRetentionMs', 'LONG', '-2', long(-2), ['log.local.retention.ms'], always(TIERED)),
+  row('local.retention.bytes', 'localRetentionBytes', 'LONG', '-2', long(-2), ['log.local.retention.bytes'], always(TIERED)),
+  row('remote.log.copy.disable', 'remoteLogCopyDisable', 'BOOLEAN', 'false', boolean, [], always(TIERED)),
+  row('remote.log.delete.on.disable', 'remoteLogDeleteOnDisable', 'BOOLEAN', 'false', boolean, [], always(TIERED)),
+];
+
+const BY_NAME = new Map(CATALOG.map((spec) => [spec.name, spec]));
+const BY_BROKER_NAME = new Map(CATALOG.flatMap((spec) => spec.brokerSynonyms.map((synonym) => [synonym.name, { spec, synonym }] as const)));
+
+function parseDefaults(): LogConfig {
+  const config = {} as Record<string, unknown>;
+  for (const spec of CATALOG) config[spec.field] = spec.parse(spec.name, spec.kafkaDefault);
+  return config as unknown as LogConfig;
+}
+
+export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = Object.freeze(parseDefaults());
 
 export type ConfigValues = Record<string, string | number | boolean>;
 
+/** Every topic config name, in Kafka's TopicConfig order. */
+export const TOPIC_CONFIG_NAMES: readonly string[] = CATALOG.map((spec) => spec.name);
+
+/**
+ * Broker-level names (server.properties) that set topic configs' defaults: log.segment.bytes,
+ * log.roll.hours, message.max.bytes, compression.type, ... The broker's own config catalog can
+ * list these instead of repeating them.
+ */
+export const BROKER_LOG_CONFIG_NAMES: readonly string[] = [...BY_BROKER_NAME.keys()];
+
 export function isTopicConfigName(name: string): boolean {
-  return name in TOPIC_CONFIGS;
+  return BY_NAME.has(name);
 }
 
-export const TOPIC_CONFIG_NAMES: readonly string[] = Object.keys(TOPIC_CONFIGS);
+/** The topic config a broker-level name sets (log.roll.hours -> segment.ms), or undefined. */
+export function topicConfigOfBrokerName(brokerName: string): string | undefined {
+  return BY_BROKER_NAME.get(brokerName)?.spec.name;
+}
 
-/** Broker-level names (log.segment.bytes, message.max.bytes, ...) that set topic-level defaults. */
-export const BROKER_LOG_CONFIG_NAMES: readonly string[] = Object.keys(BROKER_CONFIGS);
+/** Kafka's ConfigType of a topic config, for DescribeConfigs; undefined for names not in the table. */
+export function topicConfigType(name: string): number | undefined {
+  const spec = BY_NAME.get(name);
+  return spec === undefined ? undefined : ConfigType[spec.type];
+}
+
+/** Kafka's default of a topic config, as text. */
+export function topicConfigDefault(name: string): string | undefined {
+  return BY_NAME.get(name)?.kafkaDefault;
+}
+
+export interface UnsupportedConfig {
+  /** The name as given: a topic config, or a broker-level synonym of one. */
+  name: string;
+  value: string;
+  /** One line: why sluice does not act on it. */
+  reason: string;
+}
+
+/**
+ * The settings in `values` that sluice accepts but does not act on, with the reason for each.
+ * Takes topic-level names (a topic's overrides) and broker-level synonyms (server.properties), so
+ * the broker can report both at startup and when a topic's configs are set. Values that do not
+ * parse are left to resolveLogConfig to refuse.
+ */
+export function unsupportedConfigs(values: ConfigValues): UnsupportedConfig[] {
+  const found: UnsupportedConfig[] = [];
+  for (const [name, raw] of Object.entries(values)) {
+    const byBroker = BY_BROKER_NAME.get(name);
+    const spec = byBroker?.spec ?? BY_NAME.get(name);
+    if (!spec?.unsupported) continue;
+    let value: unknown;
+    try {
+      value = spec.parse(name, byBroker?.synonym.factor ? String(Number(raw) * byBroker.synonym.factor) : String(raw));
+    } catch {
+      continue;
+    }
+    const reason = spec.unsupported(value);
+    if (reason !== undefined) found.push({ name, value: String(raw), reason });
+  }
+  return found;
+}
 
 /** Applies topic-level overrides on top of `base`. Unknown names are INVALID_CONFIG, as in Kafka. */
 export function resolveLogConfig(overrides: ConfigValues = {}, base: Readonly<LogConfig> = DEFAULT_LOG_CONFIG): LogConfig {
   const config: LogConfig = { ...base };
   for (const [name, value] of Object.entries(overrides)) {
-    const entry = TOPIC_CONFIGS[name];
-    if (!entry) throw new SluiceError('INVALID_CONFIG', `Unknown topic config name: ${name}`);
-    const [field, parse] = entry;
-    (config as unknown as Record<string, unknown>)[field] = parse(name, String(value));
+    const spec = BY_NAME.get(name);
+    if (!spec) throw new SluiceError('INVALID_CONFIG', `Unknown topic config name: ${name}`);
+    (config as unknown as Record<string, unknown>)[spec.field] = spec.parse(name, String(value));
   }
+  validateCombination(config);
   return config;
 }
 
+/** Kafka's LogConfig.validateValues: checks that span settings. */
+function validateCombination(config: LogConfig): void {
+  if (config.minCompactionLagMs > config.maxCompactionLagMs) {
+    throw new SluiceError(
+      'INVALID_CONFIG',
+      `conflict topic config setting min.compaction.lag.ms (${config.minCompactionLagMs}) > max.compaction.lag.ms (${config.maxCompactionLagMs})`,
+    );
+  }
+}
+
 /**
- * The topic-level defaults a broker configuration implies. Accepts broker names (log.segment.bytes)
- * and topic names (segment.bytes); other keys are ignored so a whole server.properties can be passed.
+ * The topic-level defaults a broker configuration implies. For each topic config the first of its
+ * broker-level synonyms that is set wins (log.retention.ms over .minutes over .hours), converted to
+ * the topic config's unit; a topic-level name in the broker config is used when no synonym is set.
+ * Other keys are ignored, so a whole server.properties can be passed.
  */
 export function brokerLogDefaults(brokerConfig: ConfigValues = {}): LogConfig {
   const topicLevel: ConfigValues = {};
-  const names = Object.keys(brokerConfig).sort((a, b) => BROKER_PRECEDENCE.indexOf(a) - BROKER_PRECEDENCE.indexOf(b));
-  for (const name of names) {
-    const raw = brokerConfig[name];
-    if (name in TOPIC_CONFIGS) topicLevel[name] = raw;
-    const mapped = BROKER_CONFIGS[name];
-    if (!mapped) continue;
-    const [topicName, convert] = mapped;
-    const numeric = Number(raw);
-    topicLevel[topicName] = typeof raw !== 'boolean' && Number.isFinite(numeric) && String(raw).trim() !== '' ? convert(numeric) : raw;
+  for (const spec of CATALOG) {
+    const synonym = spec.brokerSynonyms.find((s) => brokerConfig[s.name] !== undefined);
+    if (synonym === undefined) {
+      if (brokerConfig[spec.name] !== undefined) topicLevel[spec.name] = brokerConfig[spec.name]!;
+      continue;
+    }
+    const raw = String(brokerConfig[synonym.name]);
+    if (synonym.factor === undefined) {
+      // Parsed under the broker's name so that an error names the setting the operator wrote.
+      spec.parse(synonym.name, raw);
+      topicLevel[spec.name] = raw;
+    } else {
+      const value = int()(synonym.name, raw) as number;
+      // Kafka: a negative log.retention.minutes/hours means -1 (keep forever).
+      topicLevel[spec.name] = spec.name === 'retention.ms' && value < 0 ? -1 : value * synonym.factor;
+    }
   }
   return resolveLogConfig(topicLevel);
 }
 
-/** The topic-level view of a config, by Kafka's names, for describe. */
+/** The topic-level view of a config, by Kafka's names and in Kafka's text, for describe. */
 export function describeLogConfig(config: Readonly<LogConfig>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [name, [field]] of Object.entries(TOPIC_CONFIGS)) {
-    const value = config[field];
-    out[name] = value === Infinity ? LONG_MAX_TEXT : String(value);
-  }
+  for (const spec of CATALOG) out[spec.name] = formatValue(config[spec.field]);
   return out;
+}
+
+function formatValue(value: unknown): string {
+  if (value === Infinity) return LONG_MAX_TEXT;
+  if (Array.isArray(value)) return value.join(',');
+  return String(value);
+}
+
+/**
+ * The bounds CreateTime records must fall within, as offsets from the broker's clock (Kafka's
+ * LogConfig: before/after fall back to the deprecated difference.max.ms while at their default).
+ */
+export function timestampBoundsMs(config: Readonly<LogConfig>): { beforeMaxMs: number; afterMaxMs: number } {
+  return {
+    beforeMaxMs: config.messageTimestampBeforeMaxMs !== Infinity ? config.messageTimestampBeforeMaxMs : config.messageTimestampDifferenceMaxMs,
+    afterMaxMs: config.messageTimestampAfterMaxMs !== Infinity ? config.messageTimestampAfterMaxMs : config.messageTimestampDifferenceMaxMs,
+  };
 }

@@ -1,23 +1,14 @@
 // A partition's log: an ordered list of segments, the last one active. Appends take whole,
-// producer-encoded batches, validate them per batch (size, magic, CRC), stamp offsets into the
-// bytes in place and write them with one pwritev. Opening a log recovers it: a clean shutdown
+// producer-encoded batches, validate them per batch as Kafka's log validator does
+// (log-validator.ts: CRC, counts, record structure, timestamps, compression.type), stamp offsets
+// into the bytes in place and write them with one pwritev. Opening a log recovers it: a clean shutdown
 // costs a check of the active segment's tail; an unclean one rescans from the recovery point.
 import fs from 'node:fs';
 import path from 'node:path';
 
 import { SluiceError } from '../errors.js';
-import {
-  BATCH_HEADER_BYTES,
-  BATCH_LENGTH_OFFSET,
-  LAST_OFFSET_DELTA_OFFSET,
-  LOG_OVERHEAD,
-  MAX_TIMESTAMP_OFFSET,
-  PRODUCER_EPOCH_OFFSET,
-  PRODUCER_ID_OFFSET,
-  BASE_SEQUENCE_OFFSET,
-  RECORDS_COUNT_OFFSET,
-} from '../record/batch-format.js';
-import { decodeBatch, stampBaseOffset, stampLogAppendTime, stampPartitionLeaderEpoch, validateBatch } from '../record/batch.js';
+import { BATCH_HEADER_BYTES, BATCH_LENGTH_OFFSET, LOG_OVERHEAD } from '../record/batch-format.js';
+import { decodeBatch, stampBaseOffset, stampPartitionLeaderEpoch } from '../record/batch.js';
 import {
   DELETED_FILE_SUFFIX,
   LOG_FILE_SUFFIX,
@@ -27,7 +18,8 @@ import {
   segmentFileName,
 } from './index-format.js';
 import type { LogConfig } from './log-config.js';
-import { ProducerState, type ProducerBatchHeader } from './producer-state.js';
+import { validateBatchForAppend, type ValidatedBatch } from './log-validator.js';
+import { ProducerState } from './producer-state.js';
 import { NO_TIMESTAMP, Segment, type SegmentRegion } from './segment.js';
 
 export interface LogOpenOptions {
@@ -78,13 +70,6 @@ export interface LogRecoveryReport {
   deletedSegments: number;
 }
 
-interface BatchMeta extends ProducerBatchHeader {
-  at: number;
-  sizeBytes: number;
-  recordCount: number;
-  maxTimestamp: number;
-}
-
 export class Log {
   readonly dir: string;
   private config: LogConfig;
@@ -99,6 +84,8 @@ export class Log {
   /** A segment file was created or removed since the last flush: the directory needs an fsync too. */
   private directoryDirty = true;
   private readonly nowMs: () => number;
+  /** Each segment's roll jitter, drawn when it was opened (segment.jitter.ms). */
+  private readonly rollJitterMs = new WeakMap<Segment, number>();
   private closed = false;
   /** Idempotent producers' sequence state (rebuilt from the log on open). */
   readonly producers: ProducerState;
@@ -167,7 +154,26 @@ export class Log {
 
   updateConfig(config: LogConfig): void {
     this.config = config;
-    for (const segment of this.segments) segment.updateConfig(config);
+    for (const segment of this.segments) segment.updateConfig(this.segmentConfig(segment));
+  }
+
+  /**
+   * Opens a segment of this log with its own roll jitter (segment.jitter.ms): Kafka draws a
+   * random amount below min(segment.jitter.ms, segment.ms) once per segment and rolls it that much
+   * before segment.ms, so that partitions created together do not all roll at once.
+   */
+  private openSegment(baseOffset: number, active: boolean): Segment {
+    const { segmentJitterMs, segmentMs } = this.config;
+    const jitterMs = segmentJitterMs > 0 ? Math.floor(Math.random() * Math.min(segmentJitterMs, segmentMs)) : 0;
+    const segment = Segment.open(this.dir, baseOffset, { ...this.config, segmentMs: segmentMs - jitterMs }, active);
+    this.rollJitterMs.set(segment, jitterMs);
+    return segment;
+  }
+
+  /** The config a segment rolls by: the log's, with segment.ms shortened by the segment's jitter. */
+  private segmentConfig(segment: Segment): LogConfig {
+    const jitterMs = this.rollJitterMs.get(segment) ?? 0;
+    return jitterMs === 0 ? this.config : { ...this.config, segmentMs: Math.max(1, this.config.segmentMs - jitterMs) };
   }
 
   private get activeSegment(): Segment {
@@ -194,10 +200,10 @@ export class Log {
   /** The write half of append(), without waiting for any flush. */
   appendSync(records: Buffer, options: AppendOptions = {}): AppendResult {
     this.ensureOpen();
-    const batches = this.validateForAppend(records);
+    const nowMs = this.nowMs();
+    const batches = this.validateForAppend(records, nowMs);
     const duplicate = this.checkProducers(batches);
     if (duplicate) return duplicate;
-    const nowMs = this.nowMs();
     const logAppendTime = this.config.messageTimestampType === 'LogAppendTime' ? nowMs : -1;
 
     const baseOffset = this.logEndOffset;
@@ -205,25 +211,26 @@ export class Log {
     let maxTimestamp = NO_TIMESTAMP;
     let offsetOfMaxTimestamp = -1;
     let recordCount = 0;
+    let sizeBytes = 0;
+    let rewritten = false;
     for (const batch of batches) {
-      stampBaseOffset(records, batch.at, nextOffset);
-      if (options.leaderEpoch !== undefined) stampPartitionLeaderEpoch(records, batch.at, options.leaderEpoch);
-      if (logAppendTime >= 0) {
-        // The CRC covers maxTimestamp, so this costs one CRC pass over the batch (Kafka pays it too).
-        stampLogAppendTime(records, batch.at, logAppendTime);
-        batch.maxTimestamp = logAppendTime;
-      }
+      stampBaseOffset(batch.buffer, batch.at, nextOffset);
+      if (options.leaderEpoch !== undefined) stampPartitionLeaderEpoch(batch.buffer, batch.at, options.leaderEpoch);
       nextOffset += batch.lastOffsetDelta + 1;
       recordCount += batch.recordCount;
+      sizeBytes += batch.sizeBytes;
+      if (batch.buffer !== records) rewritten = true;
       if (batch.maxTimestamp > maxTimestamp) {
         maxTimestamp = batch.maxTimestamp;
         offsetOfMaxTimestamp = nextOffset - 1;
       }
     }
     const lastOffset = nextOffset - 1;
+    // The request's bytes go out as one buffer unless a batch was recompressed into its own.
+    const buffers = rewritten ? batches.map((batch) => batch.buffer.subarray(batch.at, batch.at + batch.sizeBytes)) : [records];
 
-    if (this.activeSegment.shouldRoll(records.length, lastOffset, maxTimestamp, nowMs)) this.roll(baseOffset);
-    this.activeSegment.append([records], { lastOffset, maxTimestamp, offsetOfMaxTimestamp, sizeBytes: records.length });
+    if (this.activeSegment.shouldRoll(sizeBytes, lastOffset, maxTimestamp, nowMs)) this.roll(baseOffset);
+    this.activeSegment.append(buffers, { lastOffset, maxTimestamp, offsetOfMaxTimestamp, sizeBytes });
 
     let batchOffset = baseOffset;
     for (const batch of batches) {
@@ -240,7 +247,7 @@ export class Log {
    * Sequence checks for idempotent batches (Kafka requires one batch per partition in a produce
    * request, so a duplicate is a whole request). Returns the original append of a duplicate.
    */
-  private checkProducers(batches: BatchMeta[]): AppendResult | null {
+  private checkProducers(batches: ValidatedBatch[]): AppendResult | null {
     const idempotent = batches.filter((batch) => batch.producerId >= 0);
     if (idempotent.length === 0) return null;
     if (batches.length > 1) {
@@ -259,11 +266,15 @@ export class Log {
     };
   }
 
-  private validateForAppend(records: Buffer): BatchMeta[] {
+  /**
+   * Splits the request's records into batches and validates each as Kafka's log validator does
+   * (log-validator.ts): nothing is written unless every batch passes.
+   */
+  private validateForAppend(records: Buffer, nowMs: number): ValidatedBatch[] {
     if (records.length > this.config.segmentBytes) {
       throw new SluiceError('RECORD_LIST_TOO_LARGE', `Records of ${records.length} bytes exceed segment.bytes (${this.config.segmentBytes})`);
     }
-    const batches: BatchMeta[] = [];
+    const batches: ValidatedBatch[] = [];
     let at = 0;
     while (at < records.length) {
       if (records.length - at < BATCH_HEADER_BYTES) {
@@ -276,25 +287,15 @@ export class Log {
       if (sizeBytes < BATCH_HEADER_BYTES || at + sizeBytes > records.length) {
         throw new SluiceError('CORRUPT_MESSAGE', `Batch at byte ${at} declares ${sizeBytes} bytes, but ${records.length - at} remain`);
       }
-      validateBatch(records, at, sizeBytes);
-      const recordCount = records.readInt32BE(at + RECORDS_COUNT_OFFSET);
-      const lastOffsetDelta = records.readInt32BE(at + LAST_OFFSET_DELTA_OFFSET);
-      if (recordCount <= 0 || lastOffsetDelta !== recordCount - 1) {
-        throw new SluiceError('INVALID_RECORD', `Batch at byte ${at} has ${recordCount} records but a last offset delta of ${lastOffsetDelta}`);
-      }
-      batches.push({
-        at,
-        sizeBytes,
-        lastOffsetDelta,
-        recordCount,
-        maxTimestamp: Number(records.readBigInt64BE(at + MAX_TIMESTAMP_OFFSET)),
-        producerId: Number(records.readBigInt64BE(at + PRODUCER_ID_OFFSET)),
-        producerEpoch: records.readInt16BE(at + PRODUCER_EPOCH_OFFSET),
-        baseSequence: records.readInt32BE(at + BASE_SEQUENCE_OFFSET),
-      });
+      batches.push(validateBatchForAppend(records, at, sizeBytes, this.config, nowMs));
       at += sizeBytes;
     }
     if (batches.length === 0) throw new SluiceError('CORRUPT_MESSAGE', 'No batch to append');
+    // Recompression (compression.type) may have grown the batches past what a segment holds.
+    const sizeBytes = batches.reduce((sum, batch) => sum + batch.sizeBytes, 0);
+    if (sizeBytes > this.config.segmentBytes) {
+      throw new SluiceError('RECORD_LIST_TOO_LARGE', `Records of ${sizeBytes} bytes as stored exceed segment.bytes (${this.config.segmentBytes})`);
+    }
     return batches;
   }
 
@@ -306,7 +307,7 @@ export class Log {
     previous.becomeInactive();
     // As Kafka does at each roll: recovery after a crash replays at most one segment's headers.
     this.producers.writeSnapshot(this.logEndOffset);
-    const segment = Segment.open(this.dir, baseOffset, this.config, true);
+    const segment = this.openSegment(baseOffset, true);
     segment.recover();
     this.segments.push(segment);
     this.directoryDirty = true;
@@ -438,11 +439,17 @@ export class Log {
     this.ensureOpen();
     for (const segment of this.segments) {
       if (segment.largestTimestamp() < timestamp) continue;
-      const batch = segment.findBatchByTimestamp(timestamp);
-      if (!batch) continue;
-      const { records } = decodeBatch(segment.readBytes(batch.position, batch.sizeBytes));
-      for (const record of records) {
-        if (record.timestamp >= timestamp && record.offset >= this._logStartOffset) return { offset: record.offset, timestamp: record.timestamp };
+      const first = segment.findBatchByTimestamp(timestamp);
+      if (!first) continue;
+      // Usually the first batch whose maxTimestamp reaches the target holds the record; the scan
+      // goes on when it does not (its records lie below the log start, or a compressed batch's
+      // header, kept as the producer wrote it, claims more than its records hold).
+      for (const batch of segment.batchesFrom(first.baseOffset)) {
+        if (batch.maxTimestamp < timestamp || batch.lastOffset < this._logStartOffset) continue;
+        const { records } = decodeBatch(segment.readBytes(batch.position, batch.sizeBytes));
+        for (const record of records) {
+          if (record.timestamp >= timestamp && record.offset >= this._logStartOffset) return { offset: record.offset, timestamp: record.timestamp };
+        }
       }
     }
     return null;
@@ -488,7 +495,7 @@ export class Log {
     this.ensureOpen();
     for (const segment of this.segments) segment.delete();
     this.segments = [];
-    const segment = Segment.open(this.dir, offset, this.config, true);
+    const segment = this.openSegment(offset, true);
     segment.recover();
     this.segments.push(segment);
     this.directoryDirty = true;
@@ -514,16 +521,20 @@ export class Log {
 
   /**
    * Kafka's retention pass over closed segments: delete the oldest while they are past
-   * retention.ms, while the log exceeds retention.bytes by at least the segment, or while they
-   * lie wholly below the log start offset. The active segment is never deleted.
+   * retention.ms, while the log exceeds retention.bytes by at least the segment (both only with
+   * cleanup.policy delete), or while they lie wholly below the log start offset. The active
+   * segment is never deleted.
    */
   deleteRetainedSegments(): number {
     this.ensureOpen();
     const nowMs = this.nowMs();
-    let excessBytes = this.config.retentionBytes >= 0 ? this.sizeBytes() - this.config.retentionBytes : -1;
+    // Time and size retention belong to cleanup.policy=delete; a compact-only topic keeps its
+    // segments for the cleaner (Kafka's LogManager skips them too).
+    const retains = this.config.cleanupPolicy.includes('delete');
+    let excessBytes = retains && this.config.retentionBytes >= 0 ? this.sizeBytes() - this.config.retentionBytes : -1;
     return this.deleteSegmentsWhile((segment, next) => {
       const belowStart = next !== undefined && next.baseOffset <= this._logStartOffset;
-      const expired = this.config.retentionMs >= 0 && nowMs - this.segmentTimestamp(segment) > this.config.retentionMs;
+      const expired = retains && this.config.retentionMs >= 0 && nowMs - this.segmentTimestamp(segment) > this.config.retentionMs;
       const oversized = excessBytes >= 0 && excessBytes - segment.sizeBytes() >= 0;
       if (!(belowStart || expired || oversized)) return false;
       if (excessBytes >= 0) excessBytes -= segment.sizeBytes();
@@ -581,7 +592,7 @@ export class Log {
       const baseOffset = baseOffsets[i]!;
       const isLast = i === baseOffsets.length - 1;
       const indexesExisted = indexFilesExist(this.dir, baseOffset);
-      const segment = Segment.open(this.dir, baseOffset, this.config, isLast);
+      const segment = this.openSegment(baseOffset, isLast);
       this.segments.push(segment);
       if (!isLast) segment.nextOffset = baseOffsets[i + 1]!;
 

@@ -2,6 +2,7 @@
 // the engine; the broker's own configs are described (static, read-only) but not altered.
 import { SluiceError } from '../../errors.js';
 import { ApiKey } from '../../protocol/api-keys.js';
+import { ConfigType, topicConfigDefault, topicConfigType, unsupportedConfigs } from '../../storage/log-config.js';
 import { defineHandler, type BrokerContext } from '../handler.js';
 import { NONE, errorCodeOf, errorMessageOf } from './errors.js';
 
@@ -18,22 +19,19 @@ export const CONFIG_SOURCE = {
   DEFAULT_CONFIG: 5,
 } as const;
 
-/** Kafka's ConfigEntry.ConfigType for the topic configs we know; others are STRING (2). */
-const CONFIG_TYPE: Record<string, number> = {
-  'segment.bytes': 3,
-  'segment.index.bytes': 3,
-  'index.interval.bytes': 3,
-  'max.message.bytes': 3,
-  'min.insync.replicas': 3,
-  'segment.ms': 5,
-  'retention.ms': 5,
-  'retention.bytes': 5,
-  'flush.messages': 5,
-  'flush.ms': 5,
-  'cleanup.policy': 7,
-  preallocate: 1,
-};
-const STRING_TYPE = 2;
+/** Kafka's ConfigEntry.ConfigType: the topic configs' from the catalog; others are STRING. */
+function configType(name: string): number {
+  return topicConfigType(name) ?? ConfigType.STRING;
+}
+
+/**
+ * Where a topic's effective value comes from: the topic's own override, else the broker's
+ * configuration when it differs from Kafka's default (a log.* setting), else Kafka's default.
+ */
+export function topicConfigSource(name: string, value: string, overrides: Readonly<Record<string, string>>): number {
+  if (name in overrides) return CONFIG_SOURCE.DYNAMIC_TOPIC_CONFIG;
+  return value === topicConfigDefault(name) ? CONFIG_SOURCE.DEFAULT_CONFIG : CONFIG_SOURCE.STATIC_BROKER_CONFIG;
+}
 
 /** Kafka's AlterConfigOp.OpType. */
 const OPERATION = { SET: 0, DELETE: 1, APPEND: 2, SUBTRACT: 3 } as const;
@@ -58,10 +56,7 @@ export const describeConfigsHandler = defineHandler({
 function describe(broker: BrokerContext, resourceType: number, resourceName: string) {
   if (resourceType === RESOURCE_TYPE.TOPIC) {
     const topic = broker.engine.describeTopic(resourceName);
-    return Object.entries(topic.config).map(([name, value]) => {
-      const source = name in topic.overrides ? CONFIG_SOURCE.DYNAMIC_TOPIC_CONFIG : CONFIG_SOURCE.DEFAULT_CONFIG;
-      return entry(name, value, false, source);
-    });
+    return Object.entries(topic.config).map(([name, value]) => entry(name, value, false, topicConfigSource(name, value, topic.overrides)));
   }
   if (resourceType === RESOURCE_TYPE.BROKER) {
     if (resourceName !== '' && resourceName !== String(broker.settings.nodeId)) {
@@ -81,7 +76,7 @@ function entry(name: string, value: string, readOnly: boolean, configSource: num
     configSource,
     isSensitive: false,
     synonyms: [],
-    configType: CONFIG_TYPE[name] ?? STRING_TYPE,
+    configType: configType(name),
     documentation: null,
   };
 }
@@ -118,8 +113,8 @@ function applyOperation(operation: number, name: string, value: string | null, c
       return null;
     case OPERATION.APPEND:
     case OPERATION.SUBTRACT: {
-      // List-valued configs (cleanup.policy) only: add or remove comma-separated items.
-      if (CONFIG_TYPE[name] !== 7) throw new SluiceError('INVALID_CONFIG', `${name} is not a list; APPEND and SUBTRACT apply to lists only`);
+      // List-valued configs (cleanup.policy, *.replication.throttled.replicas) only.
+      if (configType(name) !== ConfigType.LIST) throw new SluiceError('INVALID_CONFIG', `${name} is not a list; APPEND and SUBTRACT apply to lists only`);
       const items = new Set((current ?? '').split(',').filter((item) => item !== ''));
       for (const item of (value ?? '').split(',').filter((i) => i !== '')) {
         if (operation === OPERATION.APPEND) items.add(item);
@@ -162,6 +157,18 @@ function requireTopic(resourceType: number): void {
 }
 
 async function alter(broker: BrokerContext, topic: string, changes: Record<string, string | null>, validateOnly: boolean): Promise<void> {
-  if (validateOnly) broker.engine.validateTopicConfig(topic, changes);
-  else await broker.engine.alterTopicConfig(topic, changes);
+  if (validateOnly) {
+    broker.engine.validateTopicConfig(topic, changes);
+    return;
+  }
+  await broker.engine.alterTopicConfig(topic, changes);
+  reportUnsupportedTopicConfigs(broker, topic, changes);
+}
+
+/** A topic config set that sluice accepts but does not act on is said so in the log, never ignored silently. */
+export function reportUnsupportedTopicConfigs(broker: BrokerContext, topic: string, values: Record<string, string | null>): void {
+  const set = Object.fromEntries(Object.entries(values).filter((entry): entry is [string, string] => entry[1] !== null));
+  for (const { name, value, reason } of unsupportedConfigs(set)) {
+    broker.log.log('warn', `topic-config:${name}`, { topic, config: name, value }, `topic ${topic}: config ${name}=${value} is accepted but not supported: ${reason}`);
+  }
 }

@@ -2,7 +2,7 @@
 // stamped in place), so the bytes in the request frame are the bytes written to the .log.
 // acks=0 gets no response; acks=1 and acks=-1 are answered once the leader (this broker, the
 // whole ISR of a single-replica partition) has appended.
-import { KafkaErrorCode, SluiceError } from '../../errors.js';
+import { KafkaErrorCode, RecordValidationError, SluiceError } from '../../errors.js';
 import { ApiKey } from '../../protocol/api-keys.js';
 import { defineHandler, type BrokerContext } from '../handler.js';
 import { NONE, errorMessageOf, storageErrorCodeOf } from './errors.js';
@@ -23,6 +23,7 @@ export const produceHandler = defineHandler({
       for (const { index, records } of topic.partitionData) {
         let errorCode: number = NONE;
         let errorMessage: string | null = null;
+        let recordErrors: Array<{ batchIndex: number; batchIndexErrorMessage: string | null }> = [];
         let result = { baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
         if (header.apiVersion < FIRST_RECORD_BATCH_VERSION) errorCode = KafkaErrorCode.UNSUPPORTED_VERSION;
         else if (acks !== 0 && acks !== 1 && acks !== -1) errorCode = KafkaErrorCode.INVALID_REQUIRED_ACKS;
@@ -32,9 +33,13 @@ export const produceHandler = defineHandler({
           } catch (error) {
             errorCode = storageErrorCodeOf(broker, error, topic.name, index);
             errorMessage = errorMessageOf(error);
+            // Produce v8+ names the refused records of a batch (KIP-467), e.g. timestamps out of bounds.
+            if (error instanceof RecordValidationError) {
+              recordErrors = error.recordErrors.map(({ batchIndex, message }) => ({ batchIndex, batchIndexErrorMessage: message }));
+            }
           }
         }
-        partitionResponses.push({ index, errorCode, ...result, recordErrors: [], errorMessage });
+        partitionResponses.push({ index, errorCode, ...result, recordErrors, errorMessage });
       }
       responses.push({ name: topic.name, partitionResponses });
     }

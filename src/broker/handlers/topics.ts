@@ -7,7 +7,7 @@ import type { CreateTopicsRequestBody } from '../../protocol/index.js';
 import { defineHandler, type BrokerContext } from '../handler.js';
 import { NONE, errorCodeOf, errorMessageOf } from './errors.js';
 import { ZERO_UUID } from './metadata.js';
-import { CONFIG_SOURCE } from './configs.js';
+import { reportUnsupportedTopicConfigs, topicConfigSource } from './configs.js';
 
 export const createTopicsHandler = defineHandler({
   apiKey: ApiKey.CreateTopics,
@@ -22,6 +22,7 @@ export const createTopicsHandler = defineHandler({
         const config: Record<string, string> = {};
         for (const { name, value } of topic.configs) if (value !== null) config[name] = value;
         const created = await broker.engine.createTopic(topic.name, { partitions, replicationFactor, config, validateOnly: request.validateOnly });
+        if (!request.validateOnly) reportUnsupportedTopicConfigs(broker, topic.name, config);
         topics.push({
           name: topic.name,
           topicId: request.validateOnly ? ZERO_UUID : created.id,
@@ -33,7 +34,7 @@ export const createTopicsHandler = defineHandler({
             name,
             value,
             readOnly: false,
-            configSource: name in created.overrides ? CONFIG_SOURCE.DYNAMIC_TOPIC_CONFIG : CONFIG_SOURCE.DEFAULT_CONFIG,
+            configSource: topicConfigSource(name, value, created.overrides),
             isSensitive: false,
           })),
         });

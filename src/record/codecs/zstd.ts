@@ -32,9 +32,9 @@ function corrupt(message: string, cause?: unknown): SluiceError {
   return new SluiceError('CORRUPT_MESSAGE', `zstd: ${message}`, cause === undefined ? undefined : { cause });
 }
 
-/** Compresses `data` as one zstd frame at level 3. */
-export function zstdCompress(data: Buffer): Buffer {
-  return zstdCompressFrame(data);
+/** Compresses `data` as one zstd frame, at level 3 unless told otherwise (-131072..22, negative = faster). */
+export function zstdCompress(data: Buffer, level?: number): Buffer {
+  return level === undefined ? zstdCompressFrame(data) : zstdCompressFrame(data, { compressionLevel: level });
 }
 
 /**
