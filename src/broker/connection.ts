@@ -329,10 +329,11 @@ export class Connection {
     body.writeInt32BE(6, 0);
     body.writeInt32BE(correlationId, 4);
     body.writeInt16BE(errorCode, 8);
-    this.writer.send([body]);
-    this.socket.end();
     this.closing = true;
     this.abort.abort();
+    // Closed once the answer is in the kernel's hands. Not by end(): a socket we no longer read
+    // would never see the client's FIN, and would stay open, and counted, for good.
+    this.writer.send([body], [], () => this.close());
   }
 
   /** A frame we cannot read: close this connection only. */

@@ -1,0 +1,142 @@
+// connections.max.idle.ms, max.connections, max.connections.per.ip and its overrides take effect
+// as in Kafka (issue 7, item 6), and every config name the broker is given either takes effect or
+// is reported at startup: accepted-but-not-supported with its reason, or not a known config.
+import net from 'node:net';
+import { Writable } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { startBroker, type Broker } from '../../src/index.js';
+import { BrokerConnection } from '../../src/client/connection.js';
+import { ApiKey } from '../../src/protocol/index.js';
+import { createLogger } from '../../src/logger.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A logger whose JSON lines land in `lines`. */
+function capturingLogger(level: 'info' | 'warn' = 'info') {
+  const lines: Array<Record<string, any>> = [];
+  const destination = new Writable({
+    write(chunk, _encoding, done) {
+      for (const line of String(chunk).split('\n')) if (line.trim() !== '') lines.push(JSON.parse(line));
+      done();
+    },
+  });
+  return { logger: createLogger(level, destination), lines };
+}
+
+/** Connects from `localAddress` and resolves once the broker closed the connection, or with false after `waitMs`. */
+function closedByBroker(port: number, localAddress = '127.0.0.1', waitMs = 5000): Promise<{ socket: net.Socket; closed: Promise<boolean> }> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host: '127.0.0.1', localAddress });
+    socket.on('error', () => {});
+    const closed = new Promise<boolean>((done) => {
+      const timer = setTimeout(() => done(false), waitMs);
+      socket.on('close', () => {
+        clearTimeout(timer);
+        done(true);
+      });
+    });
+    socket.on('connect', () => resolve({ socket, closed }));
+  });
+}
+
+let broker: Broker | undefined;
+
+afterEach(async () => {
+  await broker?.stop();
+  broker = undefined;
+});
+
+describe('connections.max.idle.ms', () => {
+  it('closes a connection that sends nothing for that long, and keeps one waiting in a long poll', async () => {
+    broker = await startBroker({ port: 0, config: { 'connections.max.idle.ms': 300 } });
+    await broker.engine.createTopic('quiet', { partitions: 1 });
+    const idle = await closedByBroker(broker.port);
+    const polling = await BrokerConnection.connect({ host: '127.0.0.1', port: broker.port });
+    const poll = polling.request(ApiKey.Fetch, {
+      replicaId: -1,
+      maxWaitMs: 1500,
+      minBytes: 1,
+      maxBytes: 1 << 20,
+      isolationLevel: 0,
+      sessionId: 0,
+      sessionEpoch: -1,
+      topics: [{ topic: 'quiet', partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1 << 20, currentLeaderEpoch: -1, logStartOffset: -1 }] }],
+      forgottenTopicsData: [],
+      rackId: '',
+    }, 11);
+    expect(await idle.closed).toBe(true);
+    expect(broker.metrics.connectionsClosedIdle).toBeGreaterThanOrEqual(1);
+    // The poll outlived the idle limit five times over and is answered (empty, after its wait).
+    const answer = await poll;
+    expect(answer.responses[0].partitions[0].errorCode).toBe(0);
+    polling.close();
+  });
+});
+
+describe('max.connections and max.connections.per.ip', () => {
+  it('closes connections past max.connections at once, and takes new ones when others leave', async () => {
+    broker = await startBroker({ port: 0, config: { 'max.connections': 3 } });
+    const held = await Promise.all([1, 2, 3].map(() => closedByBroker(broker!.port, '127.0.0.1', 1000)));
+    const extra = await closedByBroker(broker.port);
+    expect(await extra.closed).toBe(true);
+    expect(broker.metrics.connectionsRefused).toBe(1);
+    held[0]!.socket.destroy();
+    while (broker.connectionCount > 2) await sleep(10);
+    const next = await BrokerConnection.connect({ host: '127.0.0.1', port: broker.port });
+    next.close();
+    for (const { socket, closed } of held.slice(1)) {
+      expect(await closed).toBe(false); // the ones it took were never closed by the broker
+      socket.destroy();
+    }
+  });
+
+  it('limits each address, with overrides by address', async () => {
+    broker = await startBroker({
+      port: 0,
+      host: '127.0.0.1',
+      config: { 'max.connections.per.ip': 2, 'max.connections.per.ip.overrides': '127.0.0.3:4' },
+    });
+    // 127.0.0.2 and 127.0.0.3 are loopback addresses of this host, so a client can come from each.
+    const fromTwo = await Promise.all([1, 2, 3].map(() => closedByBroker(broker!.port, '127.0.0.2', 1000)));
+    const fromThree = await Promise.all([1, 2, 3, 4, 5].map(() => closedByBroker(broker!.port, '127.0.0.3', 1000)));
+    const closedTwo = await Promise.all(fromTwo.map(({ closed }) => closed));
+    const closedThree = await Promise.all(fromThree.map(({ closed }) => closed));
+    expect(closedTwo.filter(Boolean)).toHaveLength(1);
+    expect(closedThree.filter(Boolean)).toHaveLength(1);
+    expect(broker.metrics.connectionsRefused).toBe(2);
+    for (const { socket } of [...fromTwo, ...fromThree]) socket.destroy();
+  });
+});
+
+describe('config names', () => {
+  it('reports at startup each one given that does not take effect, and why; says nothing of those that do', async () => {
+    const { logger, lines } = capturingLogger('warn');
+    broker = await startBroker({
+      port: 0,
+      logger,
+      config: {
+        'num.network.threads': 8, // accepted, not supported
+        'ssl.keystore.location': '/etc/keystore', // accepted, not supported
+        'log.cleaner.threads': 2, // compaction: not supported yet
+        'log.cleanup.policy': 'compact', // a log default whose value is not supported yet
+        'connections.max.idle.ms': 60000, // takes effect
+        'log.segment.bytes': 1 << 20, // takes effect
+        'made.up.setting': 'x', // not a Kafka config
+      },
+    });
+    const reported = new Map(lines.filter((line) => line.config !== undefined).map((line) => [line.config, line]));
+    for (const name of ['num.network.threads', 'ssl.keystore.location', 'log.cleaner.threads', 'log.cleanup.policy']) {
+      expect(reported.get(name)?.msg).toMatch(/accepted but not supported: .+/);
+    }
+    expect(reported.get('made.up.setting')?.msg).toMatch(/isn't a known config/);
+    expect(reported.has('connections.max.idle.ms')).toBe(false);
+    expect(reported.has('log.segment.bytes')).toBe(false);
+  });
+
+  it('refuses a value Kafka would refuse', async () => {
+    await expect(startBroker({ port: 0, config: { 'max.connections.per.ip': 0 } })).rejects.toMatchObject({ code: 'INVALID_CONFIG' });
+    await expect(startBroker({ port: 0, config: { 'queued.max.requests': 0 } })).rejects.toMatchObject({ code: 'INVALID_CONFIG' });
+    await expect(startBroker({ port: 0, config: { 'log.level': 'loud' } })).rejects.toMatchObject({ code: 'INVALID_CONFIG' });
+  });
+});
