@@ -19,6 +19,7 @@ const SUITES: Record<string, () => Promise<{ run: (options: RunOptions) => Promi
   produce: () => import('./produce.bench.js'),
   consumer: () => import('./consumer.bench.js'),
   startup: () => import('./startup.bench.js'),
+  'slow-readers': () => import('./slow-readers.bench.js'),
 };
 
 function formatRate(value: number | undefined, unit: string): string {
