@@ -99,6 +99,9 @@ export const IDLE_CHECK_INTERVAL_MS_MAX = 30_000;
  *  enough to see what happens, too few for a client to fill a disk with our logs. */
 export const LOG_LINES_PER_CAUSE = 5;
 export const LOG_RATE_INTERVAL_MS = 10_000;
+/** A failure of the broker's own resources (no descriptor for a sendfile) is logged once per cause
+ *  in this long: the first line says what ran out, the metrics count every occurrence. */
+export const LOG_ONCE_INTERVAL_MS = 60_000;
 /** Distinct causes remembered by a limiter before it forgets them all (causes carry addresses). */
 export const LOG_CAUSES_TRACKED_MAX = 10_000;
 

@@ -17,7 +17,7 @@ import path from 'node:path';
 import '../record/codecs/index.js';
 import { Engine } from '../engine/engine.js';
 import { unsupportedConfigs } from '../storage/log-config.js';
-import { descriptorBudget, FETCH_COPY_BYTES_MAX, IDLE_CHECK_INTERVAL_MS_MAX, IDLE_CHECK_INTERVAL_MS_MIN, type DescriptorBudget } from '../limits.js';
+import { descriptorBudget, FETCH_COPY_BYTES_MAX, IDLE_CHECK_INTERVAL_MS_MAX, IDLE_CHECK_INTERVAL_MS_MIN, LOG_ONCE_INTERVAL_MS, type DescriptorBudget } from '../limits.js';
 import { createLogger, LogLimiter, type Logger } from '../logger.js';
 import { binding } from '../native/binding.js';
 import { AppendWaiters } from './append-waiters.js';
@@ -104,6 +104,7 @@ export class Broker {
       zeroCopyFetch,
       fetchCopyMemory: new Budget(FETCH_COPY_BYTES_MAX),
       log: this.log,
+      logOnce: new LogLimiter(logger, 1, LOG_ONCE_INTERVAL_MS),
     };
     const handlers: Map<number, AnyApiHandler> = createHandlers(new ProducerIds(settings.dataDir), groups);
     this.server = net.createServer((socket) => this.accept(socket, context, handlers));

@@ -58,6 +58,8 @@ export class Connection {
   private waitingFrameBytes = 0;
   /** A request is taken from the decoder and its response not yet written. */
   private inFlight = false;
+  /** Its response is queued and not yet in the kernel's hands. */
+  private writingResponse = false;
   /** Cancels our place in a budget's line while we wait for memory or a slot. */
   private cancelWait: (() => void) | null = null;
   /** No more requests are read (closing, or closed). */
@@ -92,8 +94,6 @@ export class Connection {
   get writing(): boolean {
     return this.writingResponse;
   }
-
-  private writingResponse = false;
 
   private onData(chunk: Buffer): void {
     this.lastActivityMs = Date.now();
@@ -353,7 +353,7 @@ export class Connection {
     const code = error.code ?? 'UNKNOWN';
     if (!CLIENT_GONE.has(code)) {
       countCause(this.broker.metrics.transferFailures, code);
-      this.broker.log.log('error', `transfer:${code}`, { client: this.clientHost, code, syscall: error.syscall, error: error.message },
+      this.broker.logOnce.log('error', `transfer:${code}`, { client: this.clientHost, code, syscall: error.syscall, error: error.message },
         'cannot send a response; closing the connection');
     }
     this.close();

@@ -34,6 +34,8 @@ export interface BrokerContext {
   fetchCopyMemory: Budget;
   /** Rate-limited logging of what clients and disks do to the broker. */
   log: LogLimiter;
+  /** For failures of the broker's own resources (descriptors): one line per cause per minute. */
+  logOnce: LogLimiter;
 }
 
 export interface RequestContext {
