@@ -4,29 +4,39 @@
 //   --reset-offsets --group G ...   --to-earliest|--to-latest|--to-datetime, for an inactive group;
 //                                   a dry run unless --execute, as Kafka's tool
 //   --delete --group G              an inactive group and its committed offsets
+//   --delete-offsets --group G --topic T[:P[,P...]] ...
+//                                   the group's committed offsets of those partitions (all of T's
+//                                   without :P); refused for topics an active group consumes
 import type { KafkaClient } from '../client/client.js';
 import { decodeAssignment } from '../client/assignors.js';
-import { throwIfError } from '../errors.js';
+import { KafkaErrorCode, isSluiceError, kafkaErrorName, throwIfError } from '../errors.js';
 import { ApiKey } from '../protocol/api-keys.js';
 import type { CommandSpec, ParsedArgs } from './args.js';
 import { BOOTSTRAP_FLAG, CliError, connectClient, OutputBuffer, type Command } from './command.js';
 
-const ACTIONS = ['list', 'describe', 'reset-offsets', 'delete'] as const;
+const ACTIONS = ['list', 'describe', 'reset-offsets', 'delete', 'delete-offsets'] as const;
 const LATEST = -1;
 const EARLIEST = -2;
 
 const spec: CommandSpec = {
   name: 'groups',
   summary: 'List, describe, reset and delete consumer groups, as kafka-consumer-groups does.',
-  usage: '--list | --describe --group G | --reset-offsets --group G (--to-earliest|--to-latest|--to-datetime T) [--topic T] [--execute] | --delete --group G',
+  usage:
+    '--list | --describe --group G | --reset-offsets --group G (--to-earliest|--to-latest|--to-datetime T) [--topic T ...] [--execute] | --delete --group G | --delete-offsets --group G --topic T[:P[,P...]] ...',
   flags: [
     BOOTSTRAP_FLAG,
     { name: 'list', type: 'boolean', description: 'List the groups.' },
     { name: 'describe', type: 'boolean', description: "Describe --group: each partition's committed offset, log end, lag and owner." },
     { name: 'reset-offsets', type: 'boolean', description: "Reset --group's committed offsets (the group must have no active members)." },
     { name: 'delete', type: 'boolean', description: 'Delete --group and its committed offsets (the group must have no active members).' },
+    { name: 'delete-offsets', type: 'boolean', description: "Delete --group's committed offsets of the --topic partitions (not of topics an active group consumes)." },
     { name: 'group', type: 'string', valueName: 'G', description: 'The group.' },
-    { name: 'topic', type: 'string', valueName: 'T', description: 'With --reset-offsets: only this topic (default every topic the group has offsets for).' },
+    {
+      name: 'topic',
+      type: 'list',
+      valueName: 'T[:P[,P...]]',
+      description: 'May repeat. With --reset-offsets: only these topics (default every topic the group has offsets for). With --delete-offsets: these partitions (every partition of T without :P).',
+    },
     { name: 'to-earliest', type: 'boolean', description: 'With --reset-offsets: to each partition\'s earliest offset.' },
     { name: 'to-latest', type: 'boolean', description: 'With --reset-offsets: to each partition\'s log end.' },
     { name: 'to-datetime', type: 'string', valueName: 'YYYY-MM-DDTHH:mm:SS.sss', description: 'With --reset-offsets: to the first record at or after this time (UTC unless an offset is given).' },
@@ -49,11 +59,14 @@ export const groupsCommand: Command = {
   spec,
   async run(args) {
     const actions = ACTIONS.filter((action) => args.boolean(action));
-    if (actions.length !== 1) throw args.usageError('Give one of --list, --describe, --reset-offsets or --delete');
+    if (actions.length !== 1) throw args.usageError('Give one of --list, --describe, --reset-offsets, --delete or --delete-offsets');
     const action = actions[0]!;
     const group = args.string('group');
     if (action !== 'list' && group === undefined) throw args.usageError(`--${action} needs --group`);
     const resetTarget = action === 'reset-offsets' ? parseResetTarget(args) : undefined;
+    const topics = args.list('topic');
+    if (action === 'reset-offsets' && topics.some((topic) => topic.includes(':'))) throw args.usageError('--reset-offsets takes topic names without partitions');
+    const deleteTargets = action === 'delete-offsets' ? parseTopicPartitions(args, topics) : undefined;
     const client = await connectClient(args);
     try {
       switch (action) {
@@ -62,9 +75,11 @@ export const groupsCommand: Command = {
         case 'describe':
           return await describe(client, group!);
         case 'reset-offsets':
-          return await resetOffsets(client, group!, args.string('topic'), resetTarget!, args.boolean('execute'));
+          return await resetOffsets(client, group!, topics, resetTarget!, args.boolean('execute'));
         case 'delete':
           return await remove(client, group!);
+        case 'delete-offsets':
+          return await deleteOffsets(client, group!, deleteTargets!);
       }
     } finally {
       client.close();
@@ -158,13 +173,13 @@ async function describe(client: KafkaClient, group: string): Promise<number> {
   return 0;
 }
 
-async function resetOffsets(client: KafkaClient, group: string, onlyTopic: string | undefined, target: number, execute: boolean): Promise<number> {
+async function resetOffsets(client: KafkaClient, group: string, onlyTopics: string[], target: number, execute: boolean): Promise<number> {
   const { state, members } = await describeGroup(client, group);
   if (members.length > 0) {
     throw new CliError(`Assignments can only be reset if the group '${group}' is inactive, but the current state is ${state}.`);
   }
   const committed = await committedOffsets(client, group);
-  const topics = onlyTopic !== undefined ? [onlyTopic] : [...committed.keys()].sort();
+  const topics = onlyTopics.length > 0 ? [...new Set(onlyTopics)] : [...committed.keys()].sort();
   if (topics.length === 0) throw new CliError(`Consumer group '${group}' has no committed offsets; name the topic with --topic.`);
   const plan: Array<{ topic: string; partition: number; offset: number }> = [];
   for (const topic of topics) {
@@ -207,6 +222,113 @@ async function remove(client: KafkaClient, group: string): Promise<number> {
   throwIfError(response.results[0].errorCode, `Delete group ${group}`);
   process.stdout.write(`Deletion of requested consumer groups ('${group}') was successful.\n`);
   return 0;
+}
+
+/** A --topic of --delete-offsets: T (every partition) or T:P[,P...]. */
+interface TopicTarget {
+  topic: string;
+  partitions: number[] | null;
+}
+
+function parseTopicPartitions(args: ParsedArgs, topics: string[]): TopicTarget[] {
+  if (topics.length === 0) throw args.usageError('--delete-offsets needs --topic');
+  return topics.map((text) => {
+    const colon = text.indexOf(':');
+    if (colon < 0) return { topic: text, partitions: null };
+    const topic = text.slice(0, colon);
+    const list = text.slice(colon + 1).split(',');
+    if (topic === '' || list.some((p) => !/^\d+$/.test(p.trim()) || !Number.isSafeInteger(Number(p)) || Number(p) > 2 ** 31 - 1)) {
+      throw args.usageError(`--topic expects T or T:P[,P...] with partition numbers, got '${text}'`);
+    }
+    return { topic, partitions: list.map((p) => Number(p)) };
+  });
+}
+
+/**
+ * Kafka's messages for the errors --delete-offsets may print (org.apache.kafka.common.protocol.Errors),
+ * so that its table reads as kafka-consumer-groups' does.
+ */
+const ERROR_MESSAGES: Partial<Record<number, string>> = {
+  [KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION]: 'This server does not host this topic-partition.',
+  [KafkaErrorCode.COORDINATOR_NOT_AVAILABLE]: 'The coordinator is not available.',
+  [KafkaErrorCode.NOT_COORDINATOR]: 'This is not the correct coordinator.',
+  [KafkaErrorCode.INVALID_GROUP_ID]: 'The configured groupId is invalid.',
+  [KafkaErrorCode.GROUP_ID_NOT_FOUND]: 'The group id does not exist.',
+  [KafkaErrorCode.NON_EMPTY_GROUP]: 'The group is not empty.',
+  [KafkaErrorCode.GROUP_SUBSCRIBED_TO_TOPIC]: 'Deleting offsets of a topic is forbidden while the consumer group is actively subscribed to it.',
+};
+
+function errorMessage(errorCode: number): string {
+  return ERROR_MESSAGES[errorCode] ?? kafkaErrorName(errorCode);
+}
+
+/** The group errors kafka-consumer-groups reports by their message alone. */
+const GROUP_ERRORS = new Set<number>([KafkaErrorCode.INVALID_GROUP_ID, KafkaErrorCode.GROUP_ID_NOT_FOUND, KafkaErrorCode.NON_EMPTY_GROUP]);
+
+/**
+ * kafka-consumer-groups --delete-offsets: one OffsetDelete request, then its summary line and a
+ * TOPIC PARTITION STATUS table on stdout. As in Kafka's tool, a group error marks every partition
+ * with that error, and a topic named without partitions that does not exist is one row with
+ * partition '-'. Errors are also summed up on stderr, and the exit code is 1 when there was any.
+ */
+async function deleteOffsets(client: KafkaClient, group: string, targets: TopicTarget[]): Promise<number> {
+  const rows: Array<{ topic: string; partition: number; errorCode: number }> = [];
+  const requested = new Map<string, Set<number>>();
+  for (const { topic, partitions } of targets) {
+    let list = partitions;
+    if (list === null) {
+      const count = await client.partitionCount(topic).catch((error: unknown) => {
+        if (isSluiceError(error, 'UNKNOWN_TOPIC_OR_PARTITION')) return 0;
+        throw error;
+      });
+      if (count === 0) {
+        rows.push({ topic, partition: -1, errorCode: KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION });
+        continue;
+      }
+      list = Array.from({ length: count }, (_, partition) => partition);
+    }
+    let set = requested.get(topic);
+    if (!set) requested.set(topic, (set = new Set()));
+    for (const partition of list) set.add(partition);
+  }
+  let groupError: number = KafkaErrorCode.NONE;
+  if (requested.size > 0) {
+    const connection = await client.anyConnection();
+    if (connection.versionOf(ApiKey.OffsetDelete) === undefined) throw new CliError('The broker does not support OffsetDelete (API 47).');
+    const response = await connection.request(ApiKey.OffsetDelete, {
+      groupId: group,
+      topics: [...requested].map(([name, partitions]) => ({ name, partitions: [...partitions].map((partitionIndex) => ({ partitionIndex })) })),
+    });
+    groupError = response.errorCode;
+    const answered = new Map<string, number>();
+    for (const topic of response.topics) for (const p of topic.partitions) answered.set(`${topic.name}:${p.partitionIndex}`, p.errorCode);
+    for (const [topic, partitions] of requested) {
+      for (const partition of partitions) rows.push({ topic, partition, errorCode: groupError !== KafkaErrorCode.NONE ? groupError : (answered.get(`${topic}:${partition}`) ?? KafkaErrorCode.UNKNOWN_SERVER_ERROR) });
+    }
+  }
+
+  const failed = rows.filter((row) => row.errorCode !== KafkaErrorCode.NONE);
+  let summary: string | null = null;
+  if (groupError !== KafkaErrorCode.NONE) summary = GROUP_ERRORS.has(groupError) ? errorMessage(groupError) : `Encountered some unknown error: ${kafkaErrorName(groupError)}`;
+  else if (failed.length > 0) summary = 'Encountered some partition-level error, see the follow-up details.';
+  const out = new OutputBuffer();
+  if (summary === null) await out.line(`Request succeeded for deleting offsets from group ${group}.`);
+  else await out.line(`\nError: ${summary}`);
+  // Kafka's layout: "%n%-Ns %-10s %-15s" per line, N the longest topic name and at least 15.
+  const width = Math.max(15, ...rows.map((row) => row.topic.length));
+  const line = (topic: string, partition: string, status: string) => `${topic.padEnd(width)} ${partition.padEnd(10)} ${status.padEnd(15)}`;
+  await out.line('');
+  await out.line(line('TOPIC', 'PARTITION', 'STATUS'));
+  // Kafka sorts on topic + partition as one string (so "t10" before "t2"), by UTF-16 code units.
+  const sortKey = (row: { topic: string; partition: number }) => row.topic + row.partition;
+  rows.sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : sortKey(a) > sortKey(b) ? 1 : 0));
+  for (const row of rows) {
+    await out.line(line(row.topic, row.partition >= 0 ? String(row.partition) : '-', row.errorCode === KafkaErrorCode.NONE ? 'Successful' : `Error: ${errorMessage(row.errorCode)}`));
+  }
+  await out.flush();
+  if (summary === null) return 0;
+  process.stderr.write(`Error: deleting offsets of group ${group}: ${failed.length} of ${rows.length} partition(s) failed (${[...new Set(failed.map((row) => kafkaErrorName(row.errorCode)))].join(', ')})\n`);
+  return 1;
 }
 
 /** Pads each column to its widest cell plus a space, as Kafka's tool prints its tables. */

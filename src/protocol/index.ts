@@ -75,6 +75,7 @@ export * from './apis/list-groups.js';
 export * from './apis/list-offsets.js';
 export * from './apis/metadata.js';
 export * from './apis/offset-commit.js';
+export * from './apis/offset-delete.js';
 export * from './apis/offset-fetch.js';
 export * from './apis/offset-for-leader-epoch.js';
 export * from './apis/produce.js';

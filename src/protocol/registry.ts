@@ -25,6 +25,7 @@ import { ListGroupsRequest, ListGroupsResponse } from './apis/list-groups.js';
 import { ListOffsetsRequest, ListOffsetsResponse } from './apis/list-offsets.js';
 import { MetadataRequest, MetadataResponse } from './apis/metadata.js';
 import { OffsetCommitRequest, OffsetCommitResponse } from './apis/offset-commit.js';
+import { OffsetDeleteRequest, OffsetDeleteResponse } from './apis/offset-delete.js';
 import { OffsetFetchRequest, OffsetFetchResponse } from './apis/offset-fetch.js';
 import { OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse } from './apis/offset-for-leader-epoch.js';
 import { ProduceRequest, ProduceResponse } from './apis/produce.js';
@@ -62,6 +63,7 @@ export const schemas = {
   [ApiKey.CreatePartitions]: { request: CreatePartitionsRequest, response: CreatePartitionsResponse },
   [ApiKey.DeleteGroups]: { request: DeleteGroupsRequest, response: DeleteGroupsResponse },
   [ApiKey.IncrementalAlterConfigs]: { request: IncrementalAlterConfigsRequest, response: IncrementalAlterConfigsResponse },
+  [ApiKey.OffsetDelete]: { request: OffsetDeleteRequest, response: OffsetDeleteResponse },
   [ApiKey.DescribeCluster]: { request: DescribeClusterRequest, response: DescribeClusterResponse },
 } as const;
 

@@ -14,6 +14,7 @@ import {
   javaStringHashCode,
   offsetsPartitionFor,
 } from '../../src/broker/group/offset-format.js';
+import { subscribedTopicsOf } from '../../src/broker/group/consumer-protocol.js';
 import { joinParams } from '../fixtures/join-params.js';
 import { tempDir } from '../helpers.js';
 
@@ -266,5 +267,125 @@ describe('offsets across a restart, DeleteGroups and deleted topics', () => {
     expect((await commit(coordinator, [offsets('t', [[0, 1]])]))[0]!.partitions[0]!.errorCode).toBe(E.COORDINATOR_NOT_AVAILABLE);
     expect(coordinator.fetchOffsets('g', null).errorCode).toBe(E.COORDINATOR_NOT_AVAILABLE);
     expect((await coordinator.deleteGroups(['g']))[0]!.errorCode).toBe(E.COORDINATOR_NOT_AVAILABLE);
+  });
+});
+
+/** A ConsumerProtocolSubscription v0: version, topics, null user data. */
+function subscription(...topics: string[]): Buffer {
+  const parts = [Buffer.from([0, 0]), Buffer.alloc(4)];
+  parts[1]!.writeInt32BE(topics.length);
+  for (const topic of topics) {
+    const length = Buffer.alloc(2);
+    length.writeInt16BE(Buffer.byteLength(topic));
+    parts.push(length, Buffer.from(topic));
+  }
+  parts.push(Buffer.from([0xff, 0xff, 0xff, 0xff]));
+  return Buffer.concat(parts);
+}
+
+describe('OffsetDelete', () => {
+  const ask = (entries: Array<[topic: string, partitions: number[]]>) => entries.map(([name, partitions]) => ({ name, partitions: partitions.map((partitionIndex) => ({ partitionIndex })) }));
+
+  it('removes an Empty group\'s offsets for the partitions asked for, durably; answers every partition', async () => {
+    const { coordinator, engine, dataDir } = await start();
+    await engine.createTopic('a', { partitions: 3 });
+    await engine.createTopic('b');
+    await commit(coordinator, [offsets('a', [[0, 10], [1, 11], [2, 12]]), offsets('b', [[0, 20]])]);
+
+    const result = await coordinator.deleteOffsets('g', ask([['a', [0, 2, 2]], ['b', [0]], ['a', [1]], ['missing', [0]], ['b', [5]]]));
+    // A repeated partition is answered once; a repeated topic's partitions join its first entry.
+    expect(result).toEqual({
+      errorCode: E.NONE,
+      topics: [
+        { name: 'a', partitions: [{ partitionIndex: 0, errorCode: E.NONE }, { partitionIndex: 2, errorCode: E.NONE }, { partitionIndex: 1, errorCode: E.NONE }] },
+        { name: 'b', partitions: [{ partitionIndex: 0, errorCode: E.NONE }, { partitionIndex: 5, errorCode: E.UNKNOWN_TOPIC_OR_PARTITION }] },
+        { name: 'missing', partitions: [{ partitionIndex: 0, errorCode: E.UNKNOWN_TOPIC_OR_PARTITION }] },
+      ],
+    });
+    expect(coordinator.fetchOffsets('g', null)).toEqual({ errorCode: E.NONE, topics: [] });
+    // Kafka's offset cleanup: an Empty group left with no offsets is gone.
+    expect(coordinator.describeGroup('g').groupState).toBe('Dead');
+    expect(await coordinator.deleteOffsets('g', ask([['a', [0]]]))).toEqual({ errorCode: E.GROUP_ID_NOT_FOUND, topics: [] });
+
+    // Tombstones, one per removed offset, in the group's partition of __consumer_offsets.
+    const partition = coordinator.partitionFor('g');
+    const fetched = await engine.fetch('__consumer_offsets', partition, { offset: 4 });
+    expect(fetched.records.map((r) => [decodeOffsetCommitKey(r.key!), r.value])).toEqual([
+      [{ group: 'g', topic: 'a', partition: 0 }, null],
+      [{ group: 'g', topic: 'a', partition: 2 }, null],
+      [{ group: 'g', topic: 'b', partition: 0 }, null],
+      [{ group: 'g', topic: 'a', partition: 1 }, null],
+    ]);
+    await stop({ coordinator, engine });
+    const again = await start(dataDir);
+    expect(again.coordinator.fetchOffsets('g', null).topics).toEqual([]);
+    expect(again.coordinator.listGroups().groups).toEqual([]);
+  });
+
+  it('keeps the offsets it was not asked for, and the group while it has any', async () => {
+    const { coordinator, engine, dataDir } = await start();
+    await engine.createTopic('a', { partitions: 2 });
+    await commit(coordinator, [offsets('a', [[0, 1], [1, 2]])]);
+    expect((await coordinator.deleteOffsets('g', ask([['a', [1]]]))).errorCode).toBe(E.NONE);
+    expect(coordinator.fetchOffsets('g', null).topics).toEqual([{ name: 'a', partitions: [expect.objectContaining({ partitionIndex: 0, committedOffset: 1 })] }]);
+    expect(coordinator.describeGroup('g').groupState).toBe('Empty');
+    await stop({ coordinator, engine });
+    const again = await start(dataDir);
+    expect(again.coordinator.fetchOffsets('g', null).topics[0]!.partitions.map((p) => [p.partitionIndex, p.committedOffset])).toEqual([[0, 1]]);
+  });
+
+  it('refuses the topics an active consumer group subscribes to, and takes the others', async () => {
+    const { coordinator, engine } = await start();
+    await engine.createTopic('consumed', { partitions: 2 });
+    await engine.createTopic('old');
+    await commit(coordinator, [offsets('consumed', [[0, 5], [1, 6]]), offsets('old', [[0, 7]])]);
+    const joined = await coordinator.joinGroup(joinParams({ protocols: [{ name: 'range', metadata: subscription('consumed') }] }));
+    expect(joined.errorCode).toBe(E.NONE);
+
+    const result = await coordinator.deleteOffsets('g', ask([['consumed', [0, 1]], ['old', [0]]]));
+    expect(result).toEqual({
+      errorCode: E.NONE,
+      topics: [
+        { name: 'consumed', partitions: [{ partitionIndex: 0, errorCode: E.GROUP_SUBSCRIBED_TO_TOPIC }, { partitionIndex: 1, errorCode: E.GROUP_SUBSCRIBED_TO_TOPIC }] },
+        { name: 'old', partitions: [{ partitionIndex: 0, errorCode: E.NONE }] },
+      ],
+    });
+    expect(coordinator.fetchOffsets('g', null).topics.map((t) => [t.name, t.partitions.map((p) => p.committedOffset)])).toEqual([['consumed', [5, 6]]]);
+  });
+
+  it("reads the topics from the v0 prefix of every ConsumerProtocolSubscription version", () => {
+    expect(subscribedTopicsOf(subscription('a', 'b'))).toEqual(['a', 'b']);
+    // v3: version 3, then v1-v3 fields (ownedPartitions, generationId, rackId) after the prefix.
+    const v3 = Buffer.concat([subscription('t'), Buffer.from('0000000100017400000001000000070000000500ff ff'.replace(/ /g, ''), 'hex')]);
+    v3.writeInt16BE(3, 0);
+    expect(subscribedTopicsOf(v3)).toEqual(['t']);
+    const withUserData = Buffer.concat([subscription('u').subarray(0, -4), Buffer.from('00000002abcd', 'hex')]);
+    expect(subscribedTopicsOf(withUserData)).toEqual(['u']);
+    for (let cut = 0; cut < withUserData.length; cut++) expect(subscribedTopicsOf(withUserData.subarray(0, cut))).toBeNull();
+    expect(subscribedTopicsOf(Buffer.from('ffff00000000ffffffff', 'hex'))).toBeNull(); // negative version
+  });
+
+  it('takes a consumer group whose subscriptions it cannot read to subscribe to everything', async () => {
+    const { coordinator, engine } = await start();
+    await engine.createTopic('t');
+    await commit(coordinator, [offsets('t', [[0, 1]])]);
+    await coordinator.joinGroup(joinParams({ protocols: [{ name: 'range', metadata: Buffer.from('not a subscription') }] }));
+    expect(await coordinator.deleteOffsets('g', ask([['t', [0]]]))).toEqual({
+      errorCode: E.NONE,
+      topics: [{ name: 't', partitions: [{ partitionIndex: 0, errorCode: E.GROUP_SUBSCRIBED_TO_TOPIC }] }],
+    });
+  });
+
+  it('refuses a non-consumer group with members, unknown and invalid groups, and a closed coordinator', async () => {
+    const { coordinator, engine } = await start();
+    await engine.createTopic('t');
+    await commit(coordinator, [offsets('t', [[0, 1]])], { groupId: 'workers' });
+    await coordinator.joinGroup(joinParams({ groupId: 'workers', protocolType: 'connect' }));
+    expect(await coordinator.deleteOffsets('workers', ask([['t', [0]]]))).toEqual({ errorCode: E.NON_EMPTY_GROUP, topics: [] });
+    expect(await coordinator.deleteOffsets('nobody', ask([['t', [0]]]))).toEqual({ errorCode: E.GROUP_ID_NOT_FOUND, topics: [] });
+    expect(await coordinator.deleteOffsets('', ask([['t', [0]]]))).toEqual({ errorCode: E.INVALID_GROUP_ID, topics: [] });
+    expect(coordinator.fetchOffsets('workers', null).topics).toHaveLength(1);
+    await coordinator.close();
+    expect(await coordinator.deleteOffsets('workers', ask([['t', [0]]]))).toEqual({ errorCode: E.COORDINATOR_NOT_AVAILABLE, topics: [] });
   });
 });

@@ -97,3 +97,77 @@ describe('sluice groups', () => {
     expect(missing.stderr).toMatch(/Consumer group 'nobody' does not exist/);
   });
 });
+
+describe('sluice groups --delete-offsets', () => {
+  const deleteOffsets = (group: string, ...topics: string[]) => runCli(['groups', ...bootstrap, '--delete-offsets', '--group', group, ...topics.flatMap((t) => ['--topic', t])]);
+
+  it("deletes the partitions named, in kafka-consumer-groups' format", async () => {
+    await broker.engine.createTopic('ledger', { partitions: 3 });
+    await broker.engine.produce('ledger', Array.from({ length: 9 }, (_, i) => ({ value: `entry-${i}`, partition: i % 3 })));
+    expect((await runCli(['groups', ...bootstrap, '--reset-offsets', '--group', 'archive', '--topic', 'ledger', '--to-latest', '--execute'])).code).toBe(0);
+
+    const deleted = await deleteOffsets('archive', 'ledger:0,2');
+    expect(deleted.code).toBe(0);
+    expect(deleted.stdout).toBe(
+      'Request succeeded for deleting offsets from group archive.\n' +
+        '\n' +
+        'TOPIC           PARTITION  STATUS         \n' +
+        'ledger          0          Successful     \n' +
+        'ledger          2          Successful     \n',
+    );
+    const rows = describeRows((await runCli(['groups', ...bootstrap, '--describe', '--group', 'archive'])).stdout);
+    expect(rows.slice(1).map((row) => [row[1], row[2], row[3]])).toEqual([['ledger', '1', '3']]);
+
+    // A partition or topic that does not exist: a row with Kafka's message each, and exit 1.
+    const missing = await deleteOffsets('archive', 'ledger:1,7', 'nowhere');
+    expect(missing.code).toBe(1);
+    expect(missing.stdout).toBe(
+      '\nError: Encountered some partition-level error, see the follow-up details.\n' +
+        '\n' +
+        'TOPIC           PARTITION  STATUS         \n' +
+        'ledger          1          Successful     \n' +
+        'ledger          7          Error: This server does not host this topic-partition.\n' +
+        'nowhere         -          Error: This server does not host this topic-partition.\n',
+    );
+    expect(missing.stderr).toMatch(/^Error: deleting offsets of group archive: 2 of 3 partition\(s\) failed \(UNKNOWN_TOPIC_OR_PARTITION\)\n$/);
+
+    // No offsets left: the group is gone, as in Kafka.
+    const gone = await deleteOffsets('archive', 'ledger');
+    expect(gone.code).toBe(1);
+    expect(gone.stdout).toContain('\nError: The group id does not exist.\n');
+    expect(gone.stdout).toContain('ledger          0          Error: The group id does not exist.');
+  });
+
+  it('refuses the topics an active group consumes, until it stops', async () => {
+    await broker.engine.createTopic('feed', { partitions: 2 });
+    await broker.engine.createTopic('legacy');
+    expect((await runCli(['groups', ...bootstrap, '--reset-offsets', '--group', 'watchers', '--topic', 'feed', '--topic', 'legacy', '--to-earliest', '--execute'])).code).toBe(0);
+    const member = runCli(['consume', ...bootstrap, '--topic', 'feed', '--group', 'watchers', '--timeout-ms', '60000', '--max-messages', '1'], { timeoutMs: 90_000 });
+    const deadline = Date.now() + 60_000;
+    while (broker.groups.describeGroup('watchers').groupState !== 'Stable') {
+      if (Date.now() > deadline) throw new Error('the consumer never joined');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+
+    const refused = await deleteOffsets('watchers', 'feed', 'legacy');
+    expect(refused.code).toBe(1);
+    expect(refused.stdout.split('\n').slice(4)).toEqual([
+      'feed            0          Error: Deleting offsets of a topic is forbidden while the consumer group is actively subscribed to it.',
+      'feed            1          Error: Deleting offsets of a topic is forbidden while the consumer group is actively subscribed to it.',
+      'legacy          0          Successful     ',
+      '',
+    ]);
+    expect(refused.stderr).toMatch(/GROUP_SUBSCRIBED_TO_TOPIC/);
+
+    await broker.engine.produce('feed', [{ value: 'wake up', partition: 0 }]);
+    expect((await member).code).toBe(0);
+    expect((await deleteOffsets('watchers', 'feed')).code).toBe(0);
+  });
+
+  it('needs --topic, and partitions as numbers', async () => {
+    expect((await runCli(['groups', ...bootstrap, '--delete-offsets', '--group', 'g'])).code).toBe(2);
+    const bad = await deleteOffsets('g', 'ledger:x');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--topic expects T or T:P\[,P\.\.\.\]/);
+  });
+});

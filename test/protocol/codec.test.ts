@@ -72,13 +72,14 @@ describe('the advertised versions', () => {
       37: [0, 3, 2],
       42: [0, 2, 2],
       44: [0, 1, 1],
+      47: [0, 0, null],
       60: [0, 1, 0],
     };
     const actual = Object.fromEntries(
       [...registry.values()].map((d) => [d.apiKey, [d.validVersions[0], d.validVersions[1], Number.isFinite(d.firstFlexibleVersion) ? d.firstFlexibleVersion : null]]),
     );
     expect(actual).toEqual(expected);
-    expect(supportedApiVersions()).toHaveLength(28);
+    expect(supportedApiVersions()).toHaveLength(29);
     expect(supportedApiVersions()[0]).toEqual({ apiKey: 0, minVersion: 0, maxVersion: 11 });
     expect(apiKeyName(ApiKey.OffsetForLeaderEpoch)).toBe('OffsetForLeaderEpoch');
     expect(apiKeyName(999)).toBe('ApiKey(999)');
@@ -198,7 +199,7 @@ describe('ApiVersions', () => {
     const frame = encodeResponse(header, { errorCode: 0, apiKeys: supportedApiVersions() })[0] as Buffer;
     expect(frame.readInt32BE(4)).toBe(5);
     expect(frame.readInt16BE(8)).toBe(0); // errorCode right after the correlation id: no header tags
-    expect(frame[10]).toBe(28 + 1); // compact array of 28 keys
+    expect(frame[10]).toBe(29 + 1); // compact array of 29 keys
     expect(decodeResponse(header, frame.subarray(4)).body.apiKeys).toEqual(supportedApiVersions());
   });
 });

@@ -17,6 +17,7 @@ import { randomUUID } from 'node:crypto';
 import { KafkaErrorCode, SluiceError } from '../../errors.js';
 import type { Engine } from '../../engine/engine.js';
 import { resolveGroupConfig, type GroupCoordinatorConfig } from './config.js';
+import { CONSUMER_PROTOCOL_TYPE } from './consumer-protocol.js';
 import { Group, Member, joinError, syncError, type GroupState, type JoinResult, type Protocol, type SyncResult } from './group.js';
 import { OffsetStore, deleteOffset, setOffset, type CommittedOffset, type OffsetCache, type OffsetRecord } from './offset-store.js';
 
@@ -102,6 +103,12 @@ export interface FetchedOffset {
 export interface FetchOffsetsResult {
   errorCode: number;
   topics: Array<{ name: string; partitions: FetchedOffset[] }>;
+}
+
+export interface DeleteOffsetsResult {
+  /** A group error: then `topics` is empty. */
+  errorCode: number;
+  topics: Array<{ name: string; partitions: Array<{ partitionIndex: number; errorCode: number }> }>;
 }
 
 export interface GroupDescription {
@@ -753,6 +760,67 @@ export class GroupCoordinator {
         partitions: partitionIndexes.map((partition) => entry(partition, committed?.get(name)?.get(partition))),
       })),
     };
+  }
+
+  /**
+   * OffsetDelete (KIP-496): removes the group's committed offsets of these partitions and writes
+   * their tombstones, so that they stay removed across a restart. An Empty group gives up any of
+   * its offsets; a consumer group with members only those of topics none of them subscribes to
+   * (GROUP_SUBSCRIBED_TO_TOPIC for the others); any other group with members none (NON_EMPTY_GROUP).
+   * A group error is the whole answer (no topics), as in Kafka's response. Every partition asked
+   * for is answered, whether or not it had an offset.
+   */
+  async deleteOffsets(groupId: string, topics: ReadonlyArray<{ name: string; partitions: ReadonlyArray<{ partitionIndex: number }> }>): Promise<DeleteOffsetsResult> {
+    const statusError = this.validateGroupStatus(groupId, false);
+    if (statusError !== null) return { errorCode: statusError, topics: [] };
+    // One answer per distinct partition, topics in request order (Kafka keys both by name/index).
+    const answers = new Map<string, Map<number, { partitionIndex: number; errorCode: number }>>();
+    const eligible: Array<{ topic: string; partition: number; answer: { errorCode: number } }> = [];
+    for (const { name, partitions } of topics) {
+      let byIndex = answers.get(name);
+      if (!byIndex) answers.set(name, (byIndex = new Map()));
+      for (const { partitionIndex } of partitions) {
+        if (byIndex.has(partitionIndex)) continue;
+        // Partitions this broker does not host are answered before the group is looked at, as Kafka does.
+        const answer = { partitionIndex, errorCode: this.hostsPartition(name, partitionIndex) ? E.NONE : E.UNKNOWN_TOPIC_OR_PARTITION };
+        byIndex.set(partitionIndex, answer);
+        if (answer.errorCode === E.NONE) eligible.push({ topic: name, partition: partitionIndex, answer });
+      }
+    }
+    const result = (): DeleteOffsetsResult => ({
+      errorCode: E.NONE,
+      topics: [...answers].map(([name, byIndex]) => ({ name, partitions: [...byIndex.values()] })),
+    });
+
+    const group = this.groups.get(groupId);
+    if (!group || group.is('Dead')) return { errorCode: E.GROUP_ID_NOT_FOUND, topics: [] };
+    let removable = eligible;
+    if (!group.is('Empty')) {
+      if (group.protocolType !== CONSUMER_PROTOCOL_TYPE) return { errorCode: E.NON_EMPTY_GROUP, topics: [] };
+      removable = [];
+      for (const entry of eligible) {
+        if (group.isSubscribedToTopic(entry.topic)) entry.answer.errorCode = E.GROUP_SUBSCRIBED_TO_TOPIC;
+        else removable.push(entry);
+      }
+    }
+    if (removable.length === 0) return result();
+    try {
+      await this.serialized(async () => {
+        // Which offsets exist is read here, after the appends queued before this one have landed.
+        const committed = this.offsets.get(groupId);
+        const records: OffsetRecord[] = removable
+          .filter(({ topic, partition }) => committed?.get(topic)?.has(partition) === true)
+          .map(({ topic, partition }) => ({ group: groupId, topic, partition, value: null }));
+        await this.store.append(records);
+        for (const record of records) deleteOffset(this.offsets, groupId, record.topic, record.partition);
+      });
+    } catch (error) {
+      return { errorCode: appendErrorCode(error), topics: [] };
+    }
+    // Kafka's offset cleanup: an Empty group left without offsets is gone at once.
+    const current = this.groups.get(groupId);
+    if (current?.is('Empty') && current.size === 0 && current.pendingMembers.size === 0 && !this.offsets.has(groupId)) this.forgetGroup(current);
+    return result();
   }
 
   /** Tombstones for every group's offsets of a deleted topic; resolves with how many were removed. */

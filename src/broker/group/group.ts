@@ -9,6 +9,7 @@
 //                       └───── member joins, leaves or expires ─── Stable
 //   any state ──DeleteGroups (Empty only)──▶ Dead
 import { KafkaErrorCode } from '../../errors.js';
+import { CONSUMER_PROTOCOL_TYPE, subscribedTopicsOf } from './consumer-protocol.js';
 
 export type GroupState = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead';
 
@@ -147,6 +148,11 @@ export class Group {
   joinTimerIsInitial = false;
   /** The pending-sync expiration; owned by the coordinator. */
   syncTimer: NodeJS.Timeout | null = null;
+  /**
+   * Topics the members of a consumer group subscribe to, as of the current generation; null when
+   * not known (no generation yet, another protocol type, or metadata that does not parse).
+   */
+  private subscribedTopics: ReadonlySet<string> | null = null;
   private readonly supportedProtocols = new Map<string, number>();
   private awaitingJoinCount = 0;
 
@@ -336,12 +342,37 @@ export class Group {
     this.generationId++;
     if (this.members.size > 0) {
       this.protocolName = this.selectProtocol();
+      this.subscribedTopics = this.computeSubscribedTopics();
       this.transitionTo('CompletingRebalance');
     } else {
       this.protocolName = null;
+      this.subscribedTopics = this.computeSubscribedTopics();
       this.transitionTo('Empty');
     }
     this.pendingSyncMembers.clear();
+  }
+
+  /**
+   * Whether the group consumes `topic` (OffsetDelete refuses to delete its offsets then). When the
+   * topics are not known, a consumer group is taken to subscribe to everything and any other group
+   * to nothing, as Kafka's ClassicGroup.isSubscribedToTopic does.
+   */
+  isSubscribedToTopic(topic: string): boolean {
+    return this.subscribedTopics === null ? this.protocolType === CONSUMER_PROTOCOL_TYPE : this.subscribedTopics.has(topic);
+  }
+
+  /** The union of the members' subscriptions, read from their metadata for the chosen protocol. */
+  private computeSubscribedTopics(): ReadonlySet<string> | null {
+    if (this.protocolType !== CONSUMER_PROTOCOL_TYPE) return null;
+    if (this.members.size === 0) return new Set();
+    if (this.protocolName === null) return null;
+    const topics = new Set<string>();
+    for (const member of this.members.values()) {
+      const subscribed = subscribedTopicsOf(member.metadata(this.protocolName));
+      if (subscribed === null) return null;
+      for (const topic of subscribed) topics.add(topic);
+    }
+    return topics;
   }
 
   /** Every member with its metadata for the current protocol (the leader's JoinGroup response). */

@@ -1,6 +1,7 @@
 // The consumer-group APIs, answered by the group coordinator (src/broker/group/coordinator.ts):
 // FindCoordinator (10), JoinGroup (11), Heartbeat (12), LeaveGroup (13), SyncGroup (14),
-// DescribeGroups (15), ListGroups (16), OffsetCommit (8), OffsetFetch (9), DeleteGroups (42).
+// DescribeGroups (15), ListGroups (16), OffsetCommit (8), OffsetFetch (9), DeleteGroups (42),
+// OffsetDelete (47).
 // These turn request versions into coordinator calls and results into response versions.
 import { KafkaErrorCode } from '../../errors.js';
 import { ApiKey } from '../../protocol/api-keys.js';
@@ -26,6 +27,7 @@ export function groupHandlers(coordinator: GroupCoordinator): AnyApiHandler[] {
     offsetCommitHandler(coordinator),
     offsetFetchHandler(coordinator),
     deleteGroupsHandler(coordinator),
+    offsetDeleteHandler(coordinator),
   ];
 }
 
@@ -236,6 +238,20 @@ export function offsetFetchHandler(coordinator: GroupCoordinator): ApiHandler<ty
         return { throttleTimeMs: 0, topics: failed, errorCode };
       }
       return { throttleTimeMs: 0, topics, errorCode };
+    },
+  });
+}
+
+// ---- OffsetDelete ------------------------------------------------------------------------------
+
+/** KIP-496: the coordinator's answer is the response (a group error comes with no topics). */
+export function offsetDeleteHandler(coordinator: GroupCoordinator): ApiHandler<typeof ApiKey.OffsetDelete> {
+  return defineHandler({
+    apiKey: ApiKey.OffsetDelete,
+    minVersion: 0,
+    maxVersion: 0,
+    async handle(_context, request) {
+      return { throttleTimeMs: 0, ...(await coordinator.deleteOffsets(request.groupId, request.topics)) };
     },
   });
 }

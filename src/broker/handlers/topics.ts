@@ -71,7 +71,11 @@ export const deleteTopicsHandler = defineHandler({
         const topicId = broker.engine.topicId(name) ?? ZERO_UUID;
         if (isInternalTopic(name)) throw new SluiceError('INVALID_REQUEST', `Topic ${name} is internal and cannot be deleted`);
         if (!broker.settings.deleteTopicEnable) throw new SluiceError('TOPIC_DELETION_DISABLED', 'Topic deletion is disabled (delete.topic.enable=false).');
+        const partitionCount = broker.engine.hasTopic(name) ? broker.engine.describeTopic(name).partitions.length : 0;
         await broker.engine.deleteTopic(name);
+        // Long polls on the topic answer now, with UNKNOWN_TOPIC_OR_PARTITION, as Kafka completes a
+        // DelayedFetch whose partition is gone, instead of after their max_wait_ms.
+        for (let partition = 0; partition < partitionCount; partition++) broker.appendWaiters.notify(name, partition);
         // The topic is gone either way: a failure to drop its committed offsets must not fail the delete.
         await broker.groups.removeTopicOffsets(name).catch((error: unknown) => process.emitWarning(`sluice: offsets of ${name} not removed: ${String(error)}`));
         responses.push({ name, topicId, errorCode: NONE, errorMessage: null });
