@@ -18,6 +18,7 @@ import { KafkaClient } from '../../src/client/client.js';
 import { Producer } from '../../src/client/producer.js';
 import { ApiKey, encodeRequest } from '../../src/protocol/index.js';
 import { runFixture, type Child } from '../fixtures/child.js';
+import { fetchBody, rssBytes } from '../fixtures/probes.js';
 
 const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -26,29 +27,11 @@ const FLOOD_CONNECTIONS = 50;
 const FETCHES_PER_SECOND = 200;
 const RECORDS = 20_000;
 
-function fetchBody(topic: string, maxWaitMs = 0, fetchOffset = 0) {
-  return {
-    replicaId: -1,
-    maxWaitMs,
-    minBytes: 1,
-    maxBytes: 50 << 20,
-    isolationLevel: 0,
-    sessionId: 0,
-    sessionEpoch: -1,
-    topics: [{ topic, partitions: [{ partition: 0, fetchOffset, partitionMaxBytes: 1 << 20, currentLeaderEpoch: -1, logStartOffset: -1 }] }],
-    forgottenTopicsData: [],
-    rackId: '',
-  };
-}
 
 function fetchFrame(topic: string): Buffer {
   return encodeRequest({ apiKey: ApiKey.Fetch, apiVersion: 11, correlationId: 1, clientId: 'flood' }, fetchBody(topic));
 }
 
-function rssBytes(pid: number): number {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
-}
 
 /** Sends `frame` on every connection FETCHES_PER_SECOND times a second; never reads. */
 async function flood(port: number, frame: Buffer): Promise<() => void> {
@@ -175,7 +158,7 @@ describe('broker-wide request budgets', () => {
     await broker.engine.createTopic('quiet', { partitions: 1 });
     const poller = await BrokerConnection.connect({ host: '127.0.0.1', port: broker.port });
     let pollDone = false;
-    const poll = poller.request(ApiKey.Fetch, fetchBody('quiet', 20_000), 11).then(() => (pollDone = true));
+    const poll = poller.request(ApiKey.Fetch, fetchBody('quiet', { maxWaitMs: 20_000 }), 11).then(() => (pollDone = true));
     while (broker.appendWaitersPartitions === 0) await sleep(10);
     // The long poll waits for 20 s; metadata, produce and fetch on other connections go through.
     const others = await Promise.all(Array.from({ length: 5 }, () => KafkaClient.connect({ brokers: [`127.0.0.1:${broker!.port}`] })));

@@ -2,27 +2,15 @@
 // as in Kafka (issue 7, item 6), and every config name the broker is given either takes effect or
 // is reported at startup: accepted-but-not-supported with its reason, or not a known config.
 import net from 'node:net';
-import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { startBroker, type Broker } from '../../src/index.js';
 import { BrokerConnection } from '../../src/client/connection.js';
 import { ApiKey } from '../../src/protocol/index.js';
-import { createLogger } from '../../src/logger.js';
+import { capturingLogger, fetchBody } from '../fixtures/probes.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A logger whose JSON lines land in `lines`. */
-function capturingLogger(level: 'info' | 'warn' = 'info') {
-  const lines: Array<Record<string, any>> = [];
-  const destination = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of String(chunk).split('\n')) if (line.trim() !== '') lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { logger: createLogger(level, destination), lines };
-}
 
 /** Connects from `localAddress` and resolves once the broker closed the connection, or with false after `waitMs`. */
 function closedByBroker(port: number, localAddress = '127.0.0.1', waitMs = 5000): Promise<{ socket: net.Socket; closed: Promise<boolean> }> {
@@ -53,18 +41,7 @@ describe('connections.max.idle.ms', () => {
     await broker.engine.createTopic('quiet', { partitions: 1 });
     const idle = await closedByBroker(broker.port);
     const polling = await BrokerConnection.connect({ host: '127.0.0.1', port: broker.port });
-    const poll = polling.request(ApiKey.Fetch, {
-      replicaId: -1,
-      maxWaitMs: 1500,
-      minBytes: 1,
-      maxBytes: 1 << 20,
-      isolationLevel: 0,
-      sessionId: 0,
-      sessionEpoch: -1,
-      topics: [{ topic: 'quiet', partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1 << 20, currentLeaderEpoch: -1, logStartOffset: -1 }] }],
-      forgottenTopicsData: [],
-      rackId: '',
-    }, 11);
+    const poll = polling.request(ApiKey.Fetch, fetchBody('quiet', { maxWaitMs: 1500 }), 11);
     expect(await idle.closed).toBe(true);
     expect(broker.metrics.connectionsClosedIdle).toBeGreaterThanOrEqual(1);
     // The poll outlived the idle limit five times over and is answered (empty, after its wait).

@@ -17,6 +17,7 @@ import { Engine } from '../../src/engine/engine.js';
 import { ApiKey } from '../../src/protocol/index.js';
 import { descriptorBudget } from '../../src/limits.js';
 import { runFixture, type Child } from '../fixtures/child.js';
+import { fetchBody } from '../fixtures/probes.js';
 
 /** Low enough to exhaust in a test, high enough for the test's own clients: 96 connections, 192 segments. */
 const DESCRIPTOR_LIMIT = 1024;
@@ -48,18 +49,7 @@ async function startControlledBroker(config: Record<string, string> = {}): Promi
 }
 
 async function fetchOnce(connection: BrokerConnection, topic: string): Promise<any> {
-  return connection.request(ApiKey.Fetch, {
-    replicaId: -1,
-    maxWaitMs: 0,
-    minBytes: 0,
-    maxBytes: 1 << 20,
-    isolationLevel: 0,
-    sessionId: 0,
-    sessionEpoch: -1,
-    topics: [{ topic, partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1 << 20, currentLeaderEpoch: -1, logStartOffset: -1 }] }],
-    forgottenTopicsData: [],
-    rackId: '',
-  }, 11);
+  return connection.request(ApiKey.Fetch, fetchBody(topic, { minBytes: 0 }), 11);
 }
 
 async function produceRecords(port: number, topic: string, count: number): Promise<void> {

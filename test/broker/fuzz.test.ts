@@ -5,7 +5,6 @@
 // a real client at the end. The data directory is a small tmpfs of the test's own: mutated
 // CreateTopics frames create topics. A failure prints the seed; FUZZ_SEED=<seed> replays the same
 // frames (their interleaving over the connections depends on timing).
-import fs from 'node:fs';
 import net from 'node:net';
 import { Admin, Producer as PlatformaticProducer, stringSerializers } from '@platformatic/kafka';
 import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
@@ -17,6 +16,8 @@ import { runFixture, type Child } from '../fixtures/child.js';
 import { kcat } from '../fixtures/kcat.js';
 import { startRecordingProxy } from '../fixtures/recording-proxy.js';
 import { mountTmpfs, tmpfsRefused, type Tmpfs } from '../fixtures/tmpfs.js';
+import { prng } from '../fixtures/random.js';
+import { rssBytes } from '../fixtures/probes.js';
 
 const SEED = Number(process.env['FUZZ_SEED'] ?? 0x5eed_b10c);
 const FRAMES = Number(process.env['FUZZ_FRAMES'] ?? 100_000);
@@ -29,22 +30,7 @@ const DESCRIPTOR_LIMIT = 4096;
 /** The broker process's RSS may not pass this (it starts near 100 MiB). */
 const RSS_BYTES_MAX = 768 * 1024 * 1024;
 
-/** mulberry32: a small seeded PRNG, so that a run can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
-function rssBytes(pid: number): number {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
-}
 
 /** Frames of what real clients do, recorded through a proxy in front of a broker. */
 async function recordRealClients(tmpfs: Tmpfs): Promise<Buffer[]> {

@@ -2,27 +2,17 @@
 // protocol error, storage error and slow request, rate-limited per cause so that a client cannot
 // flood the log, at the level log.level sets.
 import net from 'node:net';
-import { Writable } from 'node:stream';
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { startBroker, type Broker } from '../../src/index.js';
 import { KafkaClient } from '../../src/client/client.js';
 import { Producer } from '../../src/client/producer.js';
-import { createLogger, LogLimiter, type LogLevel } from '../../src/logger.js';
+import { LogLimiter } from '../../src/logger.js';
 import { LOG_LINES_PER_CAUSE } from '../../src/limits.js';
+import { capturingLogger } from '../fixtures/probes.js';
 import { mountTmpfs, tmpfsRefused, type Tmpfs } from '../fixtures/tmpfs.js';
 
-function capturingLogger(level: LogLevel = 'info') {
-  const lines: Array<Record<string, any>> = [];
-  const destination = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of String(chunk).split('\n')) if (line.trim() !== '') lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { logger: createLogger(level, destination), lines };
-}
 
 async function sendAndWaitForClose(port: number, bytes: Buffer): Promise<void> {
   const socket = net.connect(port, '127.0.0.1');

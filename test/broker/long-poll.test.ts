@@ -10,6 +10,7 @@ import { AppendWaiters } from '../../src/broker/append-waiters.js';
 import { startBroker, type Broker } from '../../src/index.js';
 import { BrokerConnection } from '../../src/client/connection.js';
 import { ApiKey } from '../../src/protocol/index.js';
+import { fetchBody } from '../fixtures/probes.js';
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
@@ -69,18 +70,7 @@ describe('long polls through the broker', () => {
   });
 
   function longPoll(connection: BrokerConnection, maxWaitMs: number): Promise<any> {
-    return connection.request(ApiKey.Fetch, {
-      replicaId: -1,
-      maxWaitMs,
-      minBytes: 1,
-      maxBytes: 1 << 20,
-      isolationLevel: 0,
-      sessionId: 0,
-      sessionEpoch: -1,
-      topics: [{ topic: 'events', partitions: [0, 1].map((partition) => ({ partition, fetchOffset: 0, partitionMaxBytes: 1 << 20, currentLeaderEpoch: -1, logStartOffset: -1 })) }],
-      forgottenTopicsData: [],
-      rackId: '',
-    }, 11);
+    return connection.request(ApiKey.Fetch, fetchBody('events', { partitions: [0, 1], maxWaitMs }), 11);
   }
 
   it('timed-out polls, woken polls and polls of closed connections leave no waiter behind', async () => {

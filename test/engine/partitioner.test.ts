@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { isSluiceError } from '../../src/errors.js';
 import { murmur2, toPositive } from '../../src/engine/murmur2.js';
 import { DefaultPartitioner, partitionForKey } from '../../src/engine/partitioner.js';
+import { prng } from '../fixtures/random.js';
 
 const require = createRequire(import.meta.url);
 const { Partitioners } = require('kafkajs');
@@ -28,15 +29,6 @@ const PARTITION_VECTORS: [string, number, number, number][] = [
   ['abc', 0, 3, 3],
 ];
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('murmur2', () => {
   it("matches Kafka's UtilsTest vectors", () => {

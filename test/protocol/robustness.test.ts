@@ -3,18 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { decodeRequest, encodeRequest, ProtocolError, readRequestHeader, registry } from '../../src/protocol/index.js';
 import { sampleMessage, versionsOf } from './samples.js';
+import { prng } from '../fixtures/random.js';
 
-/** mulberry32: a small seeded PRNG, so that a failure can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('robustness', () => {
   it('20,000 random/mutated frames only ever throw ProtocolError', () => {

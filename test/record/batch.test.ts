@@ -31,6 +31,7 @@ import {
   stampPartitionLeaderEpoch,
   validateBatch,
 } from '../../src/record/index.js';
+import { prng } from '../fixtures/random.js';
 
 // kafkajs 2.2.4 as an independent implementation of the format: its RecordBatch/Record encoders
 // (with its own JS CRC-32C) and its batch decoder.
@@ -110,15 +111,6 @@ function expectCorrupt(fn: () => unknown): SluiceErrorLike {
 }
 type SluiceErrorLike = { message: string; code: string };
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomBytes(random: () => number, n: number): Buffer {
   const buf = Buffer.alloc(n);

@@ -6,18 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { isSluiceError } from '../../src/errors.js';
 import { BASE_TIMESTAMP_OFFSET, RECORDS_OFFSET, decodeBatch, encodeBatch, type RecordInput } from '../../src/record/index.js';
 import { walkRecords } from '../../src/record/record-walk.js';
+import { prng } from '../fixtures/random.js';
 
 const BASE_TS = 1_700_000_000_000;
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomBytes(random: () => number, n: number): Buffer {
   const buf = Buffer.alloc(n);

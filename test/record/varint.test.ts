@@ -17,6 +17,7 @@ import {
   zigzagDecode32,
   zigzagEncode32,
 } from '../../src/record/varint.js';
+import { prng } from '../fixtures/random.js';
 
 // kafkajs 2.2.4's Encoder/Decoder (Long-based, exact over int64) as an independent reference.
 const require = createRequire(import.meta.url);
@@ -49,16 +50,6 @@ function expectCorrupt(fn: () => unknown): void {
   expect(isSluiceError(thrown, 'CORRUPT_MESSAGE'), String(thrown)).toBe(true);
 }
 
-/** Deterministic PRNG (mulberry32) so failures reproduce. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const INT32_MIN = -(2 ** 31);
 const INT32_MAX = 2 ** 31 - 1;
