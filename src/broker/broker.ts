@@ -16,6 +16,7 @@ import path from 'node:path';
 
 import '../record/codecs/index.js';
 import { Engine } from '../engine/engine.js';
+import { isInternalTopic } from '../engine/topic-name.js';
 import { unsupportedConfigs } from '../storage/log-config.js';
 import { descriptorBudget, FETCH_COPY_BYTES_MAX, IDLE_CHECK_INTERVAL_MS_MAX, IDLE_CHECK_INTERVAL_MS_MIN, LOG_ONCE_INTERVAL_MS, type DescriptorBudget } from '../limits.js';
 import { createLogger, LogLimiter, type Logger } from '../logger.js';
@@ -260,11 +261,16 @@ function reportConfig(logger: Logger, given: BrokerConfigValues): void {
   for (const name of unknown) logger.warn({ config: name }, `config ${name} was supplied but isn't a known config`);
 }
 
-/** Says at startup which existing topics carry settings sluice accepts but does not act on. */
+/**
+ * Says at startup which existing topics carry settings sluice accepts but does not act on: a
+ * warning for a user's topic; for an internal one (__consumer_offsets is compact, as in Kafka) the
+ * broker chose the setting itself, so it is information.
+ */
 function reportTopicConfigs(logger: Logger, engine: Engine): void {
   for (const topic of engine.listTopics()) {
+    const level = isInternalTopic(topic) ? 'info' : 'warn';
     for (const { name, value, reason } of unsupportedConfigs(engine.describeTopic(topic).overrides)) {
-      logger.warn({ topic, config: name, value }, `topic ${topic}: config ${name}=${value} is accepted but not supported: ${reason}`);
+      logger[level]({ topic, config: name, value }, `topic ${topic}: config ${name}=${value} is accepted but not supported: ${reason}`);
     }
   }
 }
