@@ -65,6 +65,8 @@ export interface AppendOptions {
    * A leader's epoch: stamped into each batch's partitionLeaderEpoch and learned into the
    * leader-epoch history. Without it (a single broker) the producer's value stays in the bytes and
    * the history is not touched, since the value means nothing (0 from kafkajs, -1 from Java).
+   * Fencing a deposed leader is the replica manager's: an epoch below the latest is stamped but
+   * teaches the history nothing.
    */
   leaderEpoch?: number;
 }
@@ -220,7 +222,9 @@ export class Log {
 
   /**
    * A replica becoming leader of `epoch` records that the epoch starts at its log end (Kafka's
-   * maybeAssignEpochStartOffset), so OffsetForLeaderEpoch answers for it before it appends.
+   * maybeAssignEpochStartOffset), so OffsetForLeaderEpoch answers for it before it appends. Kafka's
+   * assign rules apply: the latest epoch again is a no-op; an older epoch would replace the entries
+   * it contradicts, so a replica manager passes only epochs it has fenced the older ones with.
    */
   assignEpochStartOffset(epoch: number, startOffset = this.logEndOffset): void {
     this.ensureOpen();
@@ -313,6 +317,9 @@ export class Log {
   /** The write half of append(), without waiting for any flush. */
   appendSync(records: Buffer, options: AppendOptions = {}): AppendResult {
     this.ensureOpen();
+    if (options.leaderEpoch !== undefined && !(Number.isInteger(options.leaderEpoch) && options.leaderEpoch >= 0 && options.leaderEpoch <= 2 ** 31 - 1)) {
+      throw new RangeError(`Leader epoch ${options.leaderEpoch} is not an int32 >= 0`);
+    }
     const nowMs = this.nowMs();
     const batches = this.validateForAppend(records, nowMs);
     const duplicate = this.checkProducers(batches);
