@@ -10,6 +10,7 @@ import {
   LOG_OVERHEAD,
   MAGIC_OFFSET,
   MAX_TIMESTAMP_OFFSET,
+  PARTITION_LEADER_EPOCH_OFFSET,
   PRODUCER_EPOCH_OFFSET,
   PRODUCER_ID_OFFSET,
 } from '../record/batch-format.js';
@@ -22,6 +23,8 @@ export interface BatchPosition {
   lastOffset: number;
   sizeBytes: number;
   maxTimestamp: number;
+  /** The epoch of the leader that wrote the batch, or -1 (a producer's value when no leader stamped it). */
+  partitionLeaderEpoch: number;
   /** -1 unless the batch came from an idempotent producer. */
   producerId: number;
   producerEpoch: number;
@@ -69,6 +72,7 @@ function* scan(file: SegmentFile, scratch: Buffer, position: number, endPosition
       lastOffset: baseOffset + scratch.readInt32BE(at + LAST_OFFSET_DELTA_OFFSET),
       sizeBytes,
       maxTimestamp: Number(scratch.readBigInt64BE(at + MAX_TIMESTAMP_OFFSET)),
+      partitionLeaderEpoch: scratch.readInt32BE(at + PARTITION_LEADER_EPOCH_OFFSET),
       producerId: Number(scratch.readBigInt64BE(at + PRODUCER_ID_OFFSET)),
       producerEpoch: scratch.readInt16BE(at + PRODUCER_EPOCH_OFFSET),
       baseSequence: scratch.readInt32BE(at + BASE_SEQUENCE_OFFSET),

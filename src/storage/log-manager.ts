@@ -1,13 +1,28 @@
 // Owns a data directory: its lock, the clean-shutdown marker, the offset checkpoints, and one Log
 // per `<topic>-<partition>` directory. Kafka's LogManager, without the topic metadata, which the
 // engine keeps (storage knows logs by name, not topics by config).
+//
+// The high watermarks of replicated logs persist in replication-offset-checkpoint (Kafka's
+// ReplicaManager writes it; here the owner of the data directory does), every
+// replica.high.watermark.checkpoint.interval.ms and on close, so a restarted replica starts from
+// the high watermark it had. A log with no entry there is unreplicated (its high watermark is its
+// log end) until a replica manager sets one.
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 
 import { SluiceError } from '../errors.js';
 import { binding, type NativeError } from '../native/binding.js';
-import { readCheckpoint, syncDirectorySync, writeCheckpoint, type PartitionOffset } from './checkpoint-file.js';
+import {
+  MalformedCheckpointError,
+  checkpointText,
+  partitionOffsetLines,
+  readCheckpoint,
+  syncDirectorySync,
+  writeCheckpoint,
+  writeFileAtomically,
+  type PartitionOffset,
+} from './checkpoint-file.js';
 import { Log } from './log.js';
 import type { LogConfig } from './log-config.js';
 import { isOutOfSpace } from './segment.js';
@@ -16,6 +31,10 @@ export const LOCK_FILE = '.lock';
 export const CLEAN_SHUTDOWN_FILE = '.sluice_cleanshutdown';
 export const RECOVERY_POINT_CHECKPOINT_FILE = 'recovery-point-offset-checkpoint';
 export const LOG_START_OFFSET_CHECKPOINT_FILE = 'log-start-offset-checkpoint';
+/** High watermarks of the replicated logs (Kafka's name and format). */
+export const REPLICATION_OFFSET_CHECKPOINT_FILE = 'replication-offset-checkpoint';
+/** Kafka's replica.high.watermark.checkpoint.interval.ms default. */
+export const HIGH_WATERMARK_CHECKPOINT_INTERVAL_MS = 5000;
 /** A log directory renamed with this suffix is being deleted; the next open finishes the job. */
 export const DELETE_DIR_SUFFIX = '-delete';
 
@@ -28,6 +47,8 @@ export interface LogManagerOptions {
   retentionCheckIntervalMs?: number;
   /** Kafka's log.flush.offset.checkpoint.interval.ms (1 minute); 0 disables the timer. */
   checkpointIntervalMs?: number;
+  /** Kafka's replica.high.watermark.checkpoint.interval.ms (5 s); 0 disables the timer. */
+  highWatermarkCheckpointIntervalMs?: number;
   /** Failures of the timers' work (retention, checkpoints); default: a process warning. */
   onBackgroundError?: (error: unknown, task: string) => void;
 }
@@ -58,6 +79,8 @@ export class LogManager {
   private readonly logs = new Map<string, Log>();
   private readonly timers: NodeJS.Timeout[] = [];
   private closed = false;
+  /** The replication-offset-checkpoint text as last written or read; an unchanged one is not rewritten. */
+  private highWatermarkText: string | undefined;
 
   private constructor(
     private readonly options: LogManagerOptions,
@@ -104,6 +127,7 @@ export class LogManager {
   private loadLogs(cleanShutdown: boolean): void {
     const recoveryPoints = offsetsByDir(readCheckpoint(path.join(this.dataDir, RECOVERY_POINT_CHECKPOINT_FILE)));
     const logStartOffsets = offsetsByDir(readCheckpoint(path.join(this.dataDir, LOG_START_OFFSET_CHECKPOINT_FILE)));
+    const highWatermarks = offsetsByDir(this.readHighWatermarks());
     for (const entry of fs.readdirSync(this.dataDir, { withFileTypes: true })) {
       if (!entry.isDirectory()) continue;
       const dir = path.join(this.dataDir, entry.name);
@@ -128,6 +152,7 @@ export class LogManager {
           cleanShutdown,
           recoveryPoint: recoveryPoints.get(entry.name) ?? 0,
           logStartOffset: logStartOffsets.get(entry.name) ?? 0,
+          highWatermark: highWatermarks.get(entry.name),
           nowMs: this.options.nowMs,
         });
       } catch (error) {
@@ -139,8 +164,13 @@ export class LogManager {
     }
   }
 
+  private onBackgroundError(error: unknown, task: string): void {
+    if (this.options.onBackgroundError) this.options.onBackgroundError(error, task);
+    else process.emitWarning(`sluice: background ${task} failed: ${String(error)}`);
+  }
+
   private startTimers(): void {
-    const onError = this.options.onBackgroundError ?? ((error, task) => process.emitWarning(`sluice: background ${task} failed: ${String(error)}`));
+    const onError = (error: unknown, task: string) => this.onBackgroundError(error, task);
     // A timer's task that throws (a full disk, no descriptors left) would end the process; it is
     // reported instead, and the next tick tries again.
     const every = (ms: number | undefined, fallbackMs: number, name: string, task: () => void) => {
@@ -158,6 +188,47 @@ export class LogManager {
     };
     every(this.options.retentionCheckIntervalMs, 5 * 60 * 1000, 'retention', () => this.runRetention());
     every(this.options.checkpointIntervalMs, 60 * 1000, 'checkpoint', () => this.checkpoint());
+    every(this.options.highWatermarkCheckpointIntervalMs, HIGH_WATERMARK_CHECKPOINT_INTERVAL_MS, 'high watermark checkpoint', () =>
+      this.checkpointHighWatermarks(),
+    );
+  }
+
+  /**
+   * The high watermarks a previous process checkpointed. A malformed file (the atomic write makes
+   * one unlikely) is set aside with a warning rather than refusing to open the data directory: each
+   * replicated log then waits for its replica manager to set its high watermark, which is where
+   * Kafka starts a log with no checkpointed one.
+   */
+  private readHighWatermarks(): PartitionOffset[] {
+    const filePath = path.join(this.dataDir, REPLICATION_OFFSET_CHECKPOINT_FILE);
+    try {
+      const entries = readCheckpoint(filePath);
+      this.highWatermarkText = fs.existsSync(filePath) ? checkpointText(partitionOffsetLines(entries)) : undefined;
+      return entries;
+    } catch (error) {
+      if (!(error instanceof MalformedCheckpointError)) throw error;
+      process.emitWarning(`sluice: ignoring ${error.message}; replicated logs start without a high watermark`);
+      return [];
+    }
+  }
+
+  /**
+   * Writes the high watermark of every replicated log to replication-offset-checkpoint. Skipped
+   * when nothing changed since the last write, so a broker without replication never writes it and
+   * an idle one does not fsync every 5 seconds.
+   */
+  checkpointHighWatermarks(): void {
+    if (this.closed) return;
+    const entries: PartitionOffset[] = [];
+    for (const [name, log] of this.logs) {
+      if (!log.isReplicated) continue;
+      const { topic, partition } = parseLogDirName(name)!;
+      entries.push({ topic, partition, offset: log.highWatermark });
+    }
+    const text = checkpointText(partitionOffsetLines(entries));
+    if (text === this.highWatermarkText || (entries.length === 0 && this.highWatermarkText === undefined)) return;
+    writeFileAtomically(path.join(this.dataDir, REPLICATION_OFFSET_CHECKPOINT_FILE), text);
+    this.highWatermarkText = text;
   }
 
   /** Segments of every log, each holding 3 descriptors open (the descriptor budget counts these). */
@@ -213,6 +284,42 @@ export class LogManager {
     fs.renameSync(log.dir, doomed);
     syncDirectorySync(this.dataDir);
     fs.rmSync(doomed, { recursive: true, force: true });
+    if (log.isReplicated) {
+      // Its high watermark must not outlive it: a log created again under the name starts
+      // unreplicated. If this write fails, the next one (5 s on) drops the entry all the same.
+      try {
+        this.checkpointHighWatermarks();
+      } catch (error) {
+        this.onBackgroundError(error, 'high watermark checkpoint');
+      }
+    }
+  }
+
+  /**
+   * Log.truncateTo on a partition's log, then the recovery points and log starts are checkpointed
+   * at once, as Kafka's LogManager.truncateTo does: a checkpointed recovery point above the new log
+   * end would, after a crash, pass over what a follower appends there next without recovering it.
+   * Replica managers truncate through here.
+   */
+  truncateTo(topic: string, partition: number, offset: number): boolean {
+    this.ensureOpen();
+    const log = this.requireLog(topic, partition);
+    const truncated = log.truncateTo(offset);
+    if (truncated) this.checkpoint();
+    return truncated;
+  }
+
+  /** Log.truncateFullyAndStartAt on a partition's log, then the checkpoints (see truncateTo). */
+  truncateFullyAndStartAt(topic: string, partition: number, offset: number, logStartOffset = offset): void {
+    this.ensureOpen();
+    this.requireLog(topic, partition).truncateFullyAndStartAt(offset, logStartOffset);
+    this.checkpoint();
+  }
+
+  private requireLog(topic: string, partition: number): Log {
+    const log = this.getLog(topic, partition);
+    if (!log) throw new SluiceError('UNKNOWN_TOPIC_OR_PARTITION', `This server does not host this topic-partition: ${topic}-${partition}`);
+    return log;
   }
 
   allLogs(): IterableIterator<[string, Log]> {
@@ -256,6 +363,7 @@ export class LogManager {
     try {
       await this.flushAll();
       this.checkpoint();
+      this.checkpointHighWatermarks();
       this.closed = true;
       // A log that did not close whole (no space for its producer snapshot) gets no marker: the
       // next open recovers instead of trusting the files.

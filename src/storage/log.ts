@@ -3,12 +3,29 @@
 // (log-validator.ts: CRC, counts, record structure, timestamps, compression.type), stamp offsets
 // into the bytes in place and write them with one pwritev. Opening a log recovers it: a clean shutdown
 // costs a check of the active segment's tail; an unclean one rescans from the recovery point.
+//
+// What replication needs of a log (Kafka's UnifiedLog), the rules of leaders and followers being
+// the replica manager's: a leader's appends stamp its leader epoch; a follower appends the leader's
+// batches as they are (appendAsFollower); every epoch a batch carries is learned into the
+// leader-epoch history (leader-epoch-cache.ts), which answers OffsetForLeaderEpoch; truncateTo cuts
+// segments, indexes, producer state and epochs together; and a replicated log stores the high
+// watermark it is given (clamped to [log start, log end]), where an unreplicated one reports its
+// log end offset.
 import fs from 'node:fs';
 import path from 'node:path';
 
 import { SluiceError } from '../errors.js';
 import { BATCH_HEADER_BYTES, BATCH_LENGTH_OFFSET, LOG_OVERHEAD } from '../record/batch-format.js';
-import { decodeBatch, stampBaseOffset, stampPartitionLeaderEpoch } from '../record/batch.js';
+import {
+  BASE_SEQUENCE_OFFSET,
+  LAST_OFFSET_DELTA_OFFSET,
+  MAX_TIMESTAMP_OFFSET,
+  PARTITION_LEADER_EPOCH_OFFSET,
+  PRODUCER_EPOCH_OFFSET,
+  PRODUCER_ID_OFFSET,
+  RECORDS_COUNT_OFFSET,
+} from '../record/batch-format.js';
+import { checkBatch, decodeBatch, stampBaseOffset, stampPartitionLeaderEpoch } from '../record/batch.js';
 import {
   DELETED_FILE_SUFFIX,
   LOG_FILE_SUFFIX,
@@ -17,10 +34,11 @@ import {
   TIME_INDEX_FILE_SUFFIX,
   segmentFileName,
 } from './index-format.js';
+import { LeaderEpochCache, UNDEFINED_EPOCH, type EpochEndOffset, type EpochEntry } from './leader-epoch-cache.js';
 import type { LogConfig } from './log-config.js';
 import { validateBatchForAppend, type ValidatedBatch } from './log-validator.js';
 import { ProducerState } from './producer-state.js';
-import { NO_TIMESTAMP, Segment, type SegmentRegion } from './segment.js';
+import { NO_TIMESTAMP, Segment, isOutOfSpace, type BatchAppendInfo, type SegmentRegion } from './segment.js';
 
 export interface LogOpenOptions {
   dir: string;
@@ -30,6 +48,12 @@ export interface LogOpenOptions {
   logStartOffset?: number;
   /** The data directory's clean-shutdown marker was present. */
   cleanShutdown?: boolean;
+  /**
+   * The high watermark from replication-offset-checkpoint: the log is replicated and starts with
+   * it (clamped to the recovered log). Without it the log reports its log end offset until a
+   * replica manager sets one (updateHighWatermark).
+   */
+  highWatermark?: number;
   /** Clock for roll and retention decisions; tests move it. */
   nowMs?: () => number;
 }
@@ -37,7 +61,13 @@ export interface LogOpenOptions {
 export interface AppendOptions {
   /** fdatasync before returning (durable once the promise resolves). */
   sync?: boolean;
-  /** Stamp the partition leader epoch into each batch (replication); default leaves the producer's. */
+  /**
+   * A leader's epoch: stamped into each batch's partitionLeaderEpoch and learned into the
+   * leader-epoch history. Without it (a single broker) the producer's value stays in the bytes and
+   * the history is not touched, since the value means nothing (0 from kafkajs, -1 from Java).
+   * Fencing a deposed leader is the replica manager's: an epoch below the latest is stamped but
+   * teaches the history nothing.
+   */
   leaderEpoch?: number;
 }
 
@@ -68,6 +98,19 @@ export interface LogRecoveryReport {
   recoveredSegments: number;
   truncatedBytes: number;
   deletedSegments: number;
+  /** The leader-epoch history was rebuilt from the batches (its checkpoint was missing or corrupt). */
+  rebuiltLeaderEpochs: boolean;
+}
+
+/** A batch of a follower's append, checked and located in the records it came in. */
+interface ReplicaBatch extends BatchAppendInfo {
+  at: number;
+  baseOffset: number;
+  recordCount: number;
+  partitionLeaderEpoch: number;
+  producerId: number;
+  producerEpoch: number;
+  baseSequence: number;
 }
 
 export class Log {
@@ -90,7 +133,11 @@ export class Log {
   /** Idempotent producers' sequence state (rebuilt from the log on open). */
   readonly producers: ProducerState;
   /** What opening found and repaired. */
-  readonly recovery: LogRecoveryReport = { recoveredSegments: 0, truncatedBytes: 0, deletedSegments: 0 };
+  readonly recovery: LogRecoveryReport = { recoveredSegments: 0, truncatedBytes: 0, deletedSegments: 0, rebuiltLeaderEpochs: false };
+  /** The partition's leader-epoch history; the log writes it, others read it. */
+  private epochs!: LeaderEpochCache;
+  /** Set once the log is replicated; undefined: the high watermark is the log end offset. */
+  private _highWatermark: number | undefined;
 
   private constructor(options: LogOpenOptions) {
     this.dir = options.dir;
@@ -100,6 +147,7 @@ export class Log {
     this.nowMs = options.nowMs ?? Date.now;
     this.lastFlushMs = this.nowMs();
     this.producers = new ProducerState(options.dir);
+    this._highWatermark = options.highWatermark;
   }
 
   static open(options: LogOpenOptions): Log {
@@ -128,9 +176,78 @@ export class Log {
     return this._recoveryPoint;
   }
 
-  /** Single-replica logs expose everything appended; replication will hold this back to the ISR. */
+  /**
+   * The offset below which records are committed (readable by consumers). An unreplicated log
+   * exposes everything appended; a replicated one what its replica manager last set.
+   */
   get highWatermark(): number {
-    return this.logEndOffset;
+    return this._highWatermark ?? this.logEndOffset;
+  }
+
+  /** The log's high watermark is set by replication (from the checkpoint or updateHighWatermark). */
+  get isReplicated(): boolean {
+    return this._highWatermark !== undefined;
+  }
+
+  /**
+   * Sets the high watermark, clamped to [log start, log end] as Kafka's updateHighWatermark does,
+   * and makes the log replicated (its high watermark no longer follows its end). The leader's rule
+   * (min LEO of the ISR) and the follower's (the leader's, capped by its own LEO) are the caller's.
+   * Returns the value stored.
+   */
+  updateHighWatermark(offset: number): number {
+    if (!Number.isSafeInteger(offset)) throw new RangeError(`High watermark ${offset} is not an offset`);
+    this._highWatermark = Math.min(Math.max(offset, this._logStartOffset), this.logEndOffset);
+    return this._highWatermark;
+  }
+
+  /** updateHighWatermark, only when it moves the high watermark forward; returns whether it did. */
+  maybeIncrementHighWatermark(offset: number): boolean {
+    const before = this._highWatermark;
+    if (before !== undefined && offset <= before) return false;
+    return this.updateHighWatermark(offset) !== before;
+  }
+
+  // ---- leader epochs -------------------------------------------------------------------------
+
+  /** The partition's leader-epoch history, for reading (the log is its only writer). */
+  get leaderEpochCache(): LeaderEpochCache {
+    return this.epochs;
+  }
+
+  /** The latest leader epoch the log holds data of (or was assigned as leader), or -1. */
+  get latestEpoch(): number {
+    return this.epochs.latestEpoch;
+  }
+
+  /**
+   * A replica becoming leader of `epoch` records that the epoch starts at its log end (Kafka's
+   * maybeAssignEpochStartOffset), so OffsetForLeaderEpoch answers for it before it appends. Kafka's
+   * assign rules apply: the latest epoch again is a no-op; an older epoch would replace the entries
+   * it contradicts, so a replica manager passes only epochs it has fenced the older ones with.
+   */
+  assignEpochStartOffset(epoch: number, startOffset = this.logEndOffset): void {
+    this.ensureOpen();
+    this.epochs.assign(epoch, startOffset);
+  }
+
+  /** OffsetForLeaderEpoch against this log: the largest epoch <= `epoch` and its end offset. */
+  endOffsetForEpoch(epoch: number): EpochEndOffset {
+    return this.epochs.endOffsetFor(epoch, this.logEndOffset);
+  }
+
+  /** The leader epoch of the record at `offset`, or -1 before the first known epoch. */
+  epochForOffset(offset: number): number {
+    return this.epochs.epochForOffset(offset);
+  }
+
+  /**
+   * What each batch's partitionLeaderEpoch teaches: an epoch larger than the latest starts at the
+   * batch's base offset; a smaller or equal one teaches nothing (Kafka's follower and recovery
+   * rule), and -1 (no leader stamped it) neither.
+   */
+  private learnEpoch(epoch: number, baseOffset: number): void {
+    if (epoch > this.epochs.latestEpoch) this.epochs.assign(epoch, baseOffset);
   }
 
   get segmentCount(): number {
@@ -200,6 +317,9 @@ export class Log {
   /** The write half of append(), without waiting for any flush. */
   appendSync(records: Buffer, options: AppendOptions = {}): AppendResult {
     this.ensureOpen();
+    if (options.leaderEpoch !== undefined && !(Number.isInteger(options.leaderEpoch) && options.leaderEpoch >= 0 && options.leaderEpoch <= 2 ** 31 - 1)) {
+      throw new RangeError(`Leader epoch ${options.leaderEpoch} is not an int32 >= 0`);
+    }
     const nowMs = this.nowMs();
     const batches = this.validateForAppend(records, nowMs);
     const duplicate = this.checkProducers(batches);
@@ -228,6 +348,8 @@ export class Log {
     const lastOffset = nextOffset - 1;
     // The request's bytes go out as one buffer unless a batch was recompressed into its own.
     const buffers = rewritten ? batches.map((batch) => batch.buffer.subarray(batch.at, batch.at + batch.sizeBytes)) : [records];
+    // The epoch is on disk before the data that carries it (leader-epoch-cache.ts says why).
+    if (options.leaderEpoch !== undefined) this.learnEpoch(options.leaderEpoch, baseOffset);
 
     if (this.activeSegment.shouldRoll(sizeBytes, lastOffset, maxTimestamp, nowMs)) this.roll(baseOffset);
     this.activeSegment.append(buffers, { lastOffset, maxTimestamp, offsetOfMaxTimestamp, sizeBytes });
@@ -241,6 +363,124 @@ export class Log {
     if (this.unflushedMessages >= this.config.flushMessages) void this.flushInBackground();
     else this.scheduleTimedFlush();
     return { baseOffset, lastOffset, logAppendTime, recordCount, batchCount: batches.length, duplicate: false };
+  }
+
+  /**
+   * Appends batches a leader wrote (Kafka's appendAsFollower): their offsets and leader epochs are
+   * the leader's, so the bytes land as they came. Each batch is checked whole, magic 2 and CRC
+   * (CORRUPT_MESSAGE), and the offsets must continue the log end without a gap or an overlap
+   * (OFFSET_OUT_OF_RANGE for the first batch, CORRUPT_MESSAGE between batches); nothing is written
+   * unless every batch passes. What only a producer's batch needs is skipped, as Kafka skips it for
+   * replicas: max.message.bytes, timestamp bounds, compression.type, control batches, sequence
+   * checks. The epochs the batches carry are learned, and idempotent producers' state is rebuilt
+   * from them, so that this replica, once leader, still answers a producer's retry of a copied batch
+   * as a duplicate. A trailing incomplete batch (a fetch cut at its byte limit) is left for the next
+   * fetch. Synchronous, like a fetcher's append in Kafka: flush() makes it durable.
+   */
+  appendAsFollower(records: Buffer): AppendResult {
+    this.ensureOpen();
+    const batches = this.checkReplicaBatches(records);
+    if (batches.length === 0) {
+      return { baseOffset: this.logEndOffset, lastOffset: this.logEndOffset - 1, logAppendTime: -1, recordCount: 0, batchCount: 0, duplicate: false };
+    }
+    const first = batches[0]!;
+    if (first.baseOffset !== this.logEndOffset) {
+      // The leader's log start may fall inside a batch (DeleteRecords): a follower with nothing yet
+      // fetches from there and gets the whole batch, so it restarts its log at the batch's base,
+      // keeping its log start (Kafka does the same in Partition on UnexpectedAppendOffsetException).
+      const straddles = first.baseOffset < this.logEndOffset && first.lastOffset >= this.logEndOffset;
+      if (!(straddles && this.logEndOffset === this._logStartOffset)) {
+        throw new SluiceError(
+          'OFFSET_OUT_OF_RANGE',
+          `A follower append must continue the log end offset ${this.logEndOffset}, but its first batch holds offsets [${first.baseOffset}, ${first.lastOffset}]`,
+        );
+      }
+      this.truncateFullyAndStartAt(first.baseOffset, this._logStartOffset);
+    }
+    // The epochs are on disk before the data that carries them (leader-epoch-cache.ts says why).
+    for (const batch of batches) this.learnEpoch(batch.partitionLeaderEpoch, batch.baseOffset);
+
+    const nowMs = this.nowMs();
+    let recordCount = 0;
+    for (let start = 0; start < batches.length; ) {
+      // As many batches as the active segment takes go in one write; a roll starts the next.
+      let end = start;
+      let sizeBytes = 0;
+      let maxTimestamp = NO_TIMESTAMP;
+      let offsetOfMaxTimestamp = -1;
+      while (end < batches.length) {
+        const batch = batches[end]!;
+        if (this.activeSegment.shouldRoll(sizeBytes + batch.sizeBytes, batch.lastOffset, Math.max(maxTimestamp, batch.maxTimestamp), nowMs)) {
+          if (end > start) break;
+          this.roll(batch.baseOffset);
+        }
+        sizeBytes += batch.sizeBytes;
+        if (batch.maxTimestamp > maxTimestamp) {
+          maxTimestamp = batch.maxTimestamp;
+          offsetOfMaxTimestamp = batch.lastOffset;
+        }
+        end++;
+      }
+      const group = batches.slice(start, end);
+      const last = group[group.length - 1]!;
+      this.activeSegment.append([records.subarray(group[0]!.at, last.at + last.sizeBytes)], {
+        lastOffset: last.lastOffset,
+        maxTimestamp,
+        offsetOfMaxTimestamp,
+        sizeBytes,
+        batches: group,
+      });
+      for (const batch of group) {
+        recordCount += batch.recordCount;
+        if (batch.producerId < 0) continue;
+        this.producers.record(
+          { producerId: batch.producerId, producerEpoch: batch.producerEpoch, baseSequence: batch.baseSequence, lastOffsetDelta: batch.lastOffset - batch.baseOffset },
+          batch.baseOffset,
+          batch.maxTimestamp > 0 ? batch.maxTimestamp : nowMs,
+        );
+      }
+      start = end;
+    }
+    this.unflushedMessages += recordCount;
+    if (this.unflushedMessages >= this.config.flushMessages) void this.flushInBackground();
+    else this.scheduleTimedFlush();
+    const lastBatch = batches[batches.length - 1]!;
+    return { baseOffset: first.baseOffset, lastOffset: lastBatch.lastOffset, logAppendTime: -1, recordCount, batchCount: batches.length, duplicate: false };
+  }
+
+  /** Splits a follower's records into batches and checks each (see appendAsFollower). */
+  private checkReplicaBatches(records: Buffer): ReplicaBatch[] {
+    const batches: ReplicaBatch[] = [];
+    let at = 0;
+    while (records.length - at >= BATCH_HEADER_BYTES) {
+      const sizeBytes = LOG_OVERHEAD + records.readInt32BE(at + BATCH_LENGTH_OFFSET);
+      if (sizeBytes >= BATCH_HEADER_BYTES && at + sizeBytes > records.length) break;
+      const reason = checkBatch(records, at);
+      if (reason !== null) throw new SluiceError('CORRUPT_MESSAGE', `Replicated records: ${reason}`);
+      const baseOffset = readInt64(records, at);
+      const lastOffsetDelta = records.readInt32BE(at + LAST_OFFSET_DELTA_OFFSET);
+      if (!Number.isSafeInteger(baseOffset) || baseOffset < 0 || lastOffsetDelta < 0) {
+        throw new SluiceError('CORRUPT_MESSAGE', `Replicated batch at byte ${at} has offsets [${baseOffset}, +${lastOffsetDelta}]`);
+      }
+      const previous = batches[batches.length - 1];
+      if (previous && baseOffset !== previous.lastOffset + 1) {
+        throw new SluiceError('CORRUPT_MESSAGE', `Replicated batch at byte ${at} starts at offset ${baseOffset}, but the batch before it ends at ${previous.lastOffset}`);
+      }
+      batches.push({
+        at,
+        sizeBytes,
+        baseOffset,
+        lastOffset: baseOffset + lastOffsetDelta,
+        maxTimestamp: readInt64(records, at + MAX_TIMESTAMP_OFFSET),
+        recordCount: records.readInt32BE(at + RECORDS_COUNT_OFFSET),
+        partitionLeaderEpoch: records.readInt32BE(at + PARTITION_LEADER_EPOCH_OFFSET),
+        producerId: readInt64(records, at + PRODUCER_ID_OFFSET),
+        producerEpoch: records.readInt16BE(at + PRODUCER_EPOCH_OFFSET),
+        baseSequence: records.readInt32BE(at + BASE_SEQUENCE_OFFSET),
+      });
+      at += sizeBytes;
+    }
+    return batches;
   }
 
   /**
@@ -471,27 +711,45 @@ export class Log {
   // ---- truncation and retention --------------------------------------------------------------
 
   /**
-   * Removes every batch from the one holding `offset` on (replication truncates a follower to the
-   * leader's log). The log end becomes the first removed batch's base offset.
+   * Removes every batch from the one holding `offset` on (a follower cutting its divergent tail,
+   * KIP-101). The log end becomes the first removed batch's base offset (`offset` itself at a batch
+   * boundary, which is where epochs and high watermarks fall). Segments, indexes, producer state,
+   * the leader-epoch history, the high watermark, the recovery point and the log start all follow.
+   * Returns whether anything was removed. At or past the log end only the epoch history is cut to
+   * it, as Kafka does: a leader that assigned an epoch and appended nothing leaves an entry there.
    */
-  truncateTo(offset: number): void {
+  truncateTo(offset: number): boolean {
     this.ensureOpen();
-    if (offset >= this.logEndOffset) return;
-    if (offset <= this.segments[0]!.baseOffset && offset < this._logStartOffset) {
+    if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError(`Cannot truncate to offset ${offset}`);
+    if (offset >= this.logEndOffset) {
+      this.epochs.truncateFromEnd(this.logEndOffset);
+      return false;
+    }
+    if (offset < this.segments[0]!.baseOffset) {
       this.truncateFullyAndStartAt(offset);
-      return;
+      return true;
     }
     while (this.segments.length > 1 && this.activeSegment.baseOffset > offset) {
       this.segments.pop()!.delete();
+      this.directoryDirty = true;
     }
     this.activeSegment.becomeActive();
     this.activeSegment.truncateTo(offset);
-    if (this._recoveryPoint > this.logEndOffset) this._recoveryPoint = this.logEndOffset;
-    this.rebuildProducerState(null);
+    const logEndOffset = this.logEndOffset;
+    if (this._recoveryPoint > logEndOffset) this._recoveryPoint = logEndOffset;
+    if (this._logStartOffset > logEndOffset) this._logStartOffset = logEndOffset;
+    if (this._highWatermark !== undefined && this._highWatermark > logEndOffset) this._highWatermark = logEndOffset;
+    this.reloadProducerState();
+    this.epochs.truncateFromEnd(logEndOffset);
+    return true;
   }
 
-  /** Deletes everything and starts an empty log at `offset`. */
-  truncateFullyAndStartAt(offset: number): void {
+  /**
+   * Deletes everything and starts an empty log at `offset` (a follower too far behind the leader's
+   * log start). The log start becomes `logStartOffset`, which a follower whose first fetched batch
+   * begins below its log start keeps above the segment's base.
+   */
+  truncateFullyAndStartAt(offset: number, logStartOffset = offset): void {
     this.ensureOpen();
     for (const segment of this.segments) segment.delete();
     this.segments = [];
@@ -499,10 +757,12 @@ export class Log {
     segment.recover();
     this.segments.push(segment);
     this.directoryDirty = true;
-    this._logStartOffset = offset;
+    this._logStartOffset = logStartOffset;
     this._recoveryPoint = offset;
+    if (this._highWatermark !== undefined) this._highWatermark = Math.max(offset, logStartOffset);
     this.producers.clear();
     this.producers.deleteSnapshot();
+    this.epochs.clear();
   }
 
   /**
@@ -516,6 +776,7 @@ export class Log {
     }
     if (offset > this._logStartOffset) this._logStartOffset = offset;
     this.deleteSegmentsWhile((_segment, next) => next !== undefined && next.baseOffset <= this._logStartOffset);
+    this.epochs.truncateFromStart(this._logStartOffset);
     return this._logStartOffset;
   }
 
@@ -547,16 +808,26 @@ export class Log {
     return timestamp !== NO_TIMESTAMP ? timestamp : fs.statSync(segment.logPath).mtimeMs;
   }
 
+  /**
+   * Deletes the oldest segments while `predicate` holds. As in Kafka, a segment whose records reach
+   * the high watermark is kept, so the log start never passes it (unreplicated, the high watermark
+   * is the log end, and the active segment is never deleted anyway).
+   */
   private deleteSegmentsWhile(predicate: (segment: Segment, next: Segment | undefined) => boolean): number {
     let deleted = 0;
     while (this.segments.length > 1) {
       const segment = this.segments[0]!;
-      if (!predicate(segment, this.segments[1])) break;
+      const next = this.segments[1]!;
+      if (next.baseOffset > this.highWatermark || !predicate(segment, next)) break;
       this.segments.shift();
       segment.delete();
       deleted++;
     }
     if (this.segments[0]!.baseOffset > this._logStartOffset) this._logStartOffset = this.segments[0]!.baseOffset;
+    if (deleted > 0) {
+      this.directoryDirty = true;
+      this.epochs.truncateFromStart(this._logStartOffset);
+    }
     return deleted;
   }
 
@@ -584,6 +855,8 @@ export class Log {
   // ---- loading -------------------------------------------------------------------------------
 
   private load(cleanShutdown: boolean): void {
+    // Read before the segments load: truncateFullyAndStartAt below must see the history it clears.
+    this.epochs = LeaderEpochCache.open(this.dir);
     const baseOffsets = this.cleanDirectory();
     if (baseOffsets.length === 0) baseOffsets.push(this._logStartOffset);
     const recoverFromBase = cleanShutdown ? Infinity : floorOf(baseOffsets, this._recoveryPoint);
@@ -617,6 +890,59 @@ export class Log {
     if (this._recoveryPoint > this.logEndOffset) this._recoveryPoint = this.logEndOffset;
     if (cleanShutdown) this._recoveryPoint = this.logEndOffset;
     this.rebuildProducerState(this.producers.loadSnapshot());
+    this.loadLeaderEpochs();
+    if (this._highWatermark !== undefined) this.updateHighWatermark(this._highWatermark);
+  }
+
+  /**
+   * The leader-epoch history as of the recovered log. A checkpoint that loaded is cut to the log:
+   * entries at or past the log end describe data a crash took (they were written before it), and
+   * history below the log start went with retention; the file is left as it is, and the next open
+   * cuts it again, until the next change rewrites it. A missing or corrupt checkpoint of a
+   * replicated log is rebuilt from the batches' partitionLeaderEpoch, the rule appends learn by,
+   * and written, so that the header scan (one read per batch) is paid once. An unreplicated log
+   * (no checkpointed high watermark) has no checkpoint because it never learned an epoch: its
+   * batches carry whatever the producer wrote there (0 from kafkajs, -1 from Java), and it is left
+   * without one, so a single broker writes and scans nothing more at open than it did.
+   */
+  private loadLeaderEpochs(): void {
+    if (this.epochs.openedFrom === 'loaded') {
+      this.epochs.truncateFromEnd(this.logEndOffset, false);
+      this.epochs.truncateFromStart(this._logStartOffset, false);
+      return;
+    }
+    if (this.epochs.openedFrom === 'missing' && (!this.isReplicated || this.logEndOffset === this.segments[0]!.baseOffset)) return;
+    // From the batch holding the log start, whose epoch then starts at the log start, as
+    // truncateFromStart would leave it.
+    const starts: EpochEntry[] = [];
+    let latest = UNDEFINED_EPOCH;
+    for (let i = this.segmentIndexFor(this._logStartOffset); i < this.segments.length; i++) {
+      for (const batch of this.segments[i]!.batchesFrom(this._logStartOffset)) {
+        if (batch.partitionLeaderEpoch <= latest) continue;
+        latest = batch.partitionLeaderEpoch;
+        starts.push({ epoch: latest, startOffset: Math.max(batch.baseOffset, this._logStartOffset) });
+      }
+    }
+    this.recovery.rebuiltLeaderEpochs = true;
+    try {
+      this.epochs.rebuild(starts);
+    } catch (error) {
+      // The history is in memory and can always be rebuilt again: a full disk must not stop the
+      // log from opening for it (the next open scans again).
+      if (!isOutOfSpace(error)) throw error;
+    }
+  }
+
+  /**
+   * Producer state after a truncation: the snapshot if it is as of an offset the log still holds
+   * (then the batches after it are replayed), else a replay of the whole log. A snapshot past the
+   * new end describes batches that are gone, and is deleted: left there, a log that grows past its
+   * offset again would load it on the next open.
+   */
+  private reloadProducerState(): void {
+    const snapshotOffset = this.producers.loadSnapshot();
+    if (snapshotOffset !== null && snapshotOffset > this.logEndOffset) this.producers.deleteSnapshot();
+    this.rebuildProducerState(snapshotOffset);
   }
 
   /**
@@ -674,6 +1000,13 @@ function floorOf(values: number[], target: number): number {
   let floor = values[0]!;
   for (const value of values) if (value <= target) floor = value;
   return floor;
+}
+
+const TWO_POW_32 = 4294967296;
+
+/** An int64 field as a number (offsets and timestamps stay below 2^53). */
+function readInt64(buf: Buffer, at: number): number {
+  return buf.readInt32BE(at) * TWO_POW_32 + buf.readUInt32BE(at + 4);
 }
 
 /** fsync a directory so that created, renamed and deleted names survive a power loss. */

@@ -41,6 +41,18 @@ export interface AppendInfo {
   maxTimestamp: number;
   offsetOfMaxTimestamp: number;
   sizeBytes: number;
+  /**
+   * Each batch, in order, when the append writes many (a follower copies up to
+   * replica.fetch.max.bytes at once): the index then gets an entry every index.interval.bytes
+   * inside the append, as Kafka's LogSegment does, instead of one for the whole write.
+   */
+  batches?: readonly BatchAppendInfo[];
+}
+
+export interface BatchAppendInfo {
+  lastOffset: number;
+  maxTimestamp: number;
+  sizeBytes: number;
 }
 
 export interface RecoveryResult {
@@ -340,6 +352,7 @@ export class Segment {
    * so the next append does not follow half a batch and an index never points past the .log.
    */
   append(buffers: readonly Uint8Array[], info: AppendInfo): number {
+    if (info.batches && info.batches.length > 1) return this.appendBatches(buffers, info, info.batches);
     const sizeBefore = this.file.size();
     const indexEntryDue = this.bytesSinceLastIndexEntry > this.config.indexIntervalBytes;
     const before = indexEntryDue ? this.indexState() : undefined;
@@ -348,12 +361,7 @@ export class Segment {
       position = this.file.append(buffers);
       if (indexEntryDue) this.appendIndexEntries(info.lastOffset, position, info.maxTimestamp, info.offsetOfMaxTimestamp);
     } catch (error) {
-      try {
-        this.file.truncate(sizeBefore);
-        if (before) this.restoreIndexState(before);
-      } catch {
-        // The error that matters is the write's; recovery will cut a torn tail on the next open.
-      }
+      this.undoAppend(sizeBefore, before);
       throw error;
     }
     if (indexEntryDue) {
@@ -365,6 +373,46 @@ export class Segment {
     if (this.rollingBasedTimestamp === undefined) this.rollingBasedTimestamp = info.maxTimestamp;
     this.nextOffset = info.lastOffset + 1;
     return position;
+  }
+
+  /** append() of many batches in one write, indexed batch by batch as recovery would index them. */
+  private appendBatches(buffers: readonly Uint8Array[], info: AppendInfo, batches: readonly BatchAppendInfo[]): number {
+    const sizeBefore = this.file.size();
+    const before = this.indexState();
+    let position: number;
+    let bytesSinceLastIndexEntry = this.bytesSinceLastIndexEntry;
+    try {
+      position = this.file.append(buffers);
+      let batchPosition = position;
+      for (const batch of batches) {
+        if (bytesSinceLastIndexEntry > this.config.indexIntervalBytes) {
+          this.appendIndexEntries(batch.lastOffset, batchPosition, batch.maxTimestamp, batch.lastOffset);
+          bytesSinceLastIndexEntry = 0;
+        } else {
+          this.trackMaxTimestamp(batch.maxTimestamp, batch.lastOffset);
+        }
+        bytesSinceLastIndexEntry += batch.sizeBytes;
+        batchPosition += batch.sizeBytes;
+      }
+    } catch (error) {
+      this.undoAppend(sizeBefore, before);
+      throw error;
+    }
+    this.bytesSinceLastIndexEntry = bytesSinceLastIndexEntry;
+    // As recovery computes it: segment.ms counts from the segment's first batch.
+    if (this.rollingBasedTimestamp === undefined) this.rollingBasedTimestamp = batches[0]!.maxTimestamp;
+    this.nextOffset = info.lastOffset + 1;
+    return position;
+  }
+
+  /** Takes a failed append's bytes and index entries back out. */
+  private undoAppend(sizeBefore: number, before: IndexState | undefined): void {
+    try {
+      this.file.truncate(sizeBefore);
+      if (before) this.restoreIndexState(before);
+    } catch {
+      // The error that matters is the write's; recovery will cut a torn tail on the next open.
+    }
   }
 
   private indexState(): IndexState {
