@@ -29,7 +29,8 @@ export interface KeyMirrorHandler {
   /** The records at `revision`, before any change is delivered. */
   snapshot?(records: ReadonlyMap<string, KvRecord>, revision: number): void;
   change(change: KeyChange): void;
-  /** A resync that failed and will be retried (etcd unreachable); the mirror keeps its records. */
+  /** A resync that failed and will be retried (etcd unreachable; the mirror keeps its records),
+   *  or an error thrown by `change`. */
   error?(error: unknown): void;
 }
 
@@ -109,16 +110,26 @@ export class KeyMirror {
       if (String(event.type) === 'Put') {
         this.map.set(record.key, record);
         this.lastRevision = Math.max(this.lastRevision, record.modRevision);
-        this.handler.change({ type: 'put', record, previous });
+        this.deliver({ type: 'put', record, previous });
       } else {
         this.map.delete(record.key);
         this.lastRevision = Math.max(this.lastRevision, record.modRevision);
-        this.handler.change({ type: 'delete', key: record.key, previous, revision: record.modRevision });
+        this.deliver({ type: 'delete', key: record.key, previous, revision: record.modRevision });
       }
     }
     // etcd sends a response's events up to its header revision (and progress notifications carry
     // the revision up to which everything was sent), so the mirror is current to it.
     this.lastRevision = Math.max(this.lastRevision, Number(response.header.revision));
+  }
+
+  /** A listener that throws must not stop the changes after it (nor, inside etcd3's stream
+   *  handler, crash the process): its error goes to the error handler. */
+  private deliver(change: KeyChange): void {
+    try {
+      this.handler.change(change);
+    } catch (error) {
+      this.handler.error?.(error);
+    }
   }
 
   /** Re-reads the range after etcd cancelled the watch, delivers the difference, watches again. */
@@ -134,14 +145,14 @@ export class KeyMirror {
         for (const [key, previous] of [...this.map]) {
           if (!fresh.has(key)) {
             this.map.delete(key);
-            this.handler.change({ type: 'delete', key, previous, revision });
+            this.deliver({ type: 'delete', key, previous, revision });
           }
         }
         for (const [key, record] of fresh) {
           const previous = this.map.get(key);
           if (previous?.modRevision === record.modRevision) continue;
           this.map.set(key, record);
-          this.handler.change({ type: 'put', record, previous });
+          this.deliver({ type: 'put', record, previous });
         }
         this.lastRevision = revision;
         this.resyncing = false;
