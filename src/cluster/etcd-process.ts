@@ -146,13 +146,25 @@ class Member implements EtcdMember {
 
 export class EtcdCluster {
   private stopped = false;
+  /** Members are separate processes: if this one exits without stop() (an uncaught error, a
+   *  process.exit), they would run on as orphans holding ports, so they are killed with it. */
+  private readonly killOnExit = () => {
+    for (const member of this.memberList) if (member.running) member.process!.kill('SIGKILL');
+    try {
+      if (this.ownsDataDir) fs.rmSync(this.dataDir, { recursive: true, force: true });
+    } catch {
+      // best effort: a member may still be closing its files
+    }
+  };
 
   private constructor(
     private readonly memberList: Member[],
     private readonly options: Required<Omit<EtcdProcessOptions, 'dataDir'>> & { executable: string },
     readonly dataDir: string,
     private readonly ownsDataDir: boolean,
-  ) {}
+  ) {
+    process.on('exit', this.killOnExit);
+  }
 
   /** Starts the members and resolves once every one answers healthy. */
   static async start(options: EtcdProcessOptions = {}): Promise<EtcdCluster> {
@@ -191,6 +203,7 @@ export class EtcdCluster {
       } catch (error) {
         lastError = error;
         await cluster.killAll();
+        process.off('exit', cluster.killOnExit);
         const addressInUse = members.some((member) => /address already in use/.test(tail(member.logFile)));
         if (!addressInUse) break;
       }
@@ -282,6 +295,7 @@ export class EtcdCluster {
     if (this.stopped) return;
     this.stopped = true;
     await this.killAll();
+    process.off('exit', this.killOnExit);
     if (this.ownsDataDir) fs.rmSync(this.dataDir, { recursive: true, force: true });
   }
 
