@@ -61,6 +61,15 @@ export const KafkaErrorCode = {
   UNSUPPORTED_COMPRESSION_TYPE: 76,
   INVALID_RECORD: 87,
   TOPIC_DELETION_DISABLED: 73,
+  // The cluster's controller and partition state (src/cluster).
+  INVALID_REPLICA_ASSIGNMENT: 39,
+  FENCED_LEADER_EPOCH: 74,
+  PREFERRED_LEADER_NOT_AVAILABLE: 80,
+  ELIGIBLE_LEADERS_NOT_AVAILABLE: 83,
+  ELECTION_NOT_NEEDED: 84,
+  INVALID_UPDATE_VERSION: 95,
+  DUPLICATE_BROKER_REGISTRATION: 101,
+  INELIGIBLE_REPLICA: 107,
 } as const;
 
 export type KafkaErrorName = keyof typeof KafkaErrorCode;
@@ -69,7 +78,11 @@ export type KafkaErrorName = keyof typeof KafkaErrorCode;
 export type SluiceErrorName =
   | KafkaErrorName
   | 'ENGINE_CLOSED' // a call on a closed Engine, Log or Segment
-  | 'DATA_DIR_LOCKED'; // another process (or Engine) holds the data directory
+  | 'DATA_DIR_LOCKED' // another process (or Engine) holds the data directory
+  | 'ETCD_NOT_INSTALLED' // no `etcd` binary on PATH where a cluster needs one
+  | 'ETCD_START_FAILED' // an etcd member exited or did not answer while starting
+  | 'ETCD_UNAVAILABLE' // etcd did not answer within the client's retry window
+  | 'SESSION_EXPIRED'; // a broker's etcd lease is gone: its registration and anything bound to it
 
 export class SluiceError extends Error {
   readonly code: SluiceErrorName;

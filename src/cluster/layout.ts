@@ -1,0 +1,187 @@
+// The cluster's keys in etcd and the JSON stored under them: Kafka's ZooKeeper layout mapped onto
+// etcd (REPLICATION-FACTS.md, "The controller in ZooKeeper mode, and the same in etcd"). Every
+// value carries "version": 1 so a later layout can be told apart, as Kafka's znodes do.
+//
+//   <root>/brokers/<id>              {"version":1,"brokerId":1,"host":"127.0.0.2","port":9092,"rack":null}
+//                                    on the broker's lease: it vanishes when the session expires.
+//                                    Its create_revision is the broker epoch (Kafka's czxid).
+//   <root>/controller                {"version":1,"brokerId":1,"epoch":7}
+//                                    created only if absent, on the controller's lease.
+//   <root>/controller_epoch          "7" (decimal): bumped in the same transaction that creates
+//                                    the controller key; its mod_revision fences controller writes.
+//   <root>/topics/<topic>            {"version":1,"topicId":"<uuid>","partitions":[[1,2,3],[2,3,1]],
+//                                     "configs":{"unclean.leader.election.enable":"false"}}
+//                                    replica assignment by partition index, and topic config overrides.
+//   <root>/topics/<topic>/<p>/state  {"version":1,"leader":1,"leaderEpoch":0,"isr":[1,2,3],"controllerEpoch":7}
+//                                    its mod_revision is the partition epoch.
+//
+// Topic names hold only [a-zA-Z0-9._-] (src/engine/topic-name.ts), so '/' separates safely; a
+// topic's own prefix is taken with a trailing '/' so that topic "a" never matches "ab".
+import { SluiceError } from '../errors.js';
+
+export const DEFAULT_ROOT = '/sluice';
+
+/** Leader id of a partition without a leader (Kafka's LeaderAndIsr.NoLeader). */
+export const NO_LEADER = -1;
+
+export interface BrokerRegistration {
+  brokerId: number;
+  /** The host clients and other brokers connect to (advertised.listeners). */
+  host: string;
+  port: number;
+  rack: string | null;
+}
+
+export interface ControllerRecord {
+  brokerId: number;
+  epoch: number;
+}
+
+export interface TopicRecord {
+  topicId: string;
+  /** Replica broker ids of each partition, in assignment order (the first is the preferred leader). */
+  partitions: number[][];
+  /** Topic-level config overrides (e.g. unclean.leader.election.enable, min.insync.replicas). */
+  configs: Record<string, string>;
+}
+
+/** Kafka's LeaderAndIsr as the controller writes it (ZooKeeper's partition state znode). */
+export interface PartitionState {
+  leader: number;
+  leaderEpoch: number;
+  isr: number[];
+  /** Epoch of the controller that last elected a leader or changed the ISR for a broker change. */
+  controllerEpoch: number;
+}
+
+export class ClusterKeys {
+  readonly brokersPrefix: string;
+  readonly controller: string;
+  readonly controllerEpoch: string;
+  readonly topicsPrefix: string;
+
+  constructor(readonly root = DEFAULT_ROOT) {
+    if (!/^\/[^\s]*[^/\s]$/.test(root)) throw new SluiceError('INVALID_CONFIG', `etcd root '${root}' must start with '/' and not end with one`);
+    this.brokersPrefix = `${root}/brokers/`;
+    this.controller = `${root}/controller`;
+    this.controllerEpoch = `${root}/controller_epoch`;
+    this.topicsPrefix = `${root}/topics/`;
+  }
+
+  broker(brokerId: number): string {
+    return `${this.brokersPrefix}${brokerId}`;
+  }
+
+  topic(topic: string): string {
+    return `${this.topicsPrefix}${topic}`;
+  }
+
+  /** Prefix of a topic's partition state keys. */
+  topicPartitionsPrefix(topic: string): string {
+    return `${this.topicsPrefix}${topic}/`;
+  }
+
+  partitionState(topic: string, partition: number): string {
+    return `${this.topicsPrefix}${topic}/${partition}/state`;
+  }
+
+  /** The broker id of a key under brokersPrefix, or undefined for another key. */
+  parseBrokerKey(key: string): number | undefined {
+    if (!key.startsWith(this.brokersPrefix)) return undefined;
+    const rest = key.slice(this.brokersPrefix.length);
+    return /^(0|[1-9][0-9]*)$/.test(rest) ? Number(rest) : undefined;
+  }
+
+  /** What a key under topicsPrefix names: a topic record or a partition state. */
+  parseTopicKey(key: string): { kind: 'topic'; topic: string } | { kind: 'partition'; topic: string; partition: number } | undefined {
+    if (!key.startsWith(this.topicsPrefix)) return undefined;
+    const parts = key.slice(this.topicsPrefix.length).split('/');
+    if (parts.length === 1 && parts[0] !== '') return { kind: 'topic', topic: parts[0]! };
+    if (parts.length === 3 && parts[2] === 'state' && /^(0|[1-9][0-9]*)$/.test(parts[1]!)) {
+      return { kind: 'partition', topic: parts[0]!, partition: Number(parts[1]) };
+    }
+    return undefined;
+  }
+}
+
+// ---- values ------------------------------------------------------------------------------------
+
+function corrupt(what: string, text: string, reason: string): SluiceError {
+  return new SluiceError('UNKNOWN_SERVER_ERROR', `etcd holds an unreadable ${what} (${reason}): ${text.slice(0, 200)}`);
+}
+
+function parseObject(what: string, value: Buffer): Record<string, unknown> {
+  const text = value.toString('utf8');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw corrupt(what, text, 'not JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw corrupt(what, text, 'not an object');
+  const object = parsed as Record<string, unknown>;
+  if (object['version'] !== 1) throw corrupt(what, text, `version ${String(object['version'])}, this broker reads 1`);
+  return object;
+}
+
+const isId = (value: unknown): value is number => Number.isInteger(value) && (value as number) >= 0;
+const isIdList = (value: unknown): value is number[] => Array.isArray(value) && value.every(isId);
+
+export function encodeBroker(registration: BrokerRegistration): string {
+  const { brokerId, host, port, rack } = registration;
+  return JSON.stringify({ version: 1, brokerId, host, port, rack });
+}
+
+export function decodeBroker(value: Buffer): BrokerRegistration {
+  const o = parseObject('broker registration', value);
+  const { brokerId, host, port, rack } = o;
+  if (!isId(brokerId) || typeof host !== 'string' || !isId(port) || !(rack === null || typeof rack === 'string')) {
+    throw corrupt('broker registration', value.toString('utf8'), 'bad fields');
+  }
+  return { brokerId, host, port, rack };
+}
+
+export function encodeController(record: ControllerRecord): string {
+  return JSON.stringify({ version: 1, brokerId: record.brokerId, epoch: record.epoch });
+}
+
+export function decodeController(value: Buffer): ControllerRecord {
+  const o = parseObject('controller record', value);
+  if (!isId(o['brokerId']) || !isId(o['epoch'])) throw corrupt('controller record', value.toString('utf8'), 'bad fields');
+  return { brokerId: o['brokerId'], epoch: o['epoch'] };
+}
+
+export function decodeControllerEpoch(value: Buffer): number {
+  const text = value.toString('utf8');
+  if (!/^(0|[1-9][0-9]*)$/.test(text)) throw corrupt('controller epoch', text, 'not a decimal');
+  return Number(text);
+}
+
+export function encodeTopic(record: TopicRecord): string {
+  return JSON.stringify({ version: 1, topicId: record.topicId, partitions: record.partitions, configs: record.configs });
+}
+
+export function decodeTopic(value: Buffer): TopicRecord {
+  const o = parseObject('topic record', value);
+  const { topicId, partitions, configs } = o;
+  if (typeof topicId !== 'string' || !Array.isArray(partitions) || !partitions.every(isIdList)) {
+    throw corrupt('topic record', value.toString('utf8'), 'bad fields');
+  }
+  if (typeof configs !== 'object' || configs === null || Array.isArray(configs) || !Object.values(configs).every((v) => typeof v === 'string')) {
+    throw corrupt('topic record', value.toString('utf8'), 'bad configs');
+  }
+  return { topicId, partitions, configs: configs as Record<string, string> };
+}
+
+export function encodePartitionState(state: PartitionState): string {
+  return JSON.stringify({ version: 1, leader: state.leader, leaderEpoch: state.leaderEpoch, isr: state.isr, controllerEpoch: state.controllerEpoch });
+}
+
+export function decodePartitionState(value: Buffer): PartitionState {
+  const o = parseObject('partition state', value);
+  const { leader, leaderEpoch, isr, controllerEpoch } = o;
+  if (!(leader === NO_LEADER || isId(leader)) || !isId(leaderEpoch) || !isIdList(isr) || !isId(controllerEpoch)) {
+    throw corrupt('partition state', value.toString('utf8'), 'bad fields');
+  }
+  return { leader, leaderEpoch, isr, controllerEpoch };
+}

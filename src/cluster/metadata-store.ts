@@ -1,0 +1,659 @@
+// The cluster's metadata in etcd: brokers, the controller, topics and partition state, as
+// Kafka's lived in ZooKeeper. This is the one object the broker layer talks to; keys and value
+// formats are in layout.ts, the election in controller-election.ts, sessions in broker-session.ts.
+//
+//   const client = new EtcdClient({ endpoints });          // etcd-client.ts
+//   const store = new MetadataStore(client, { root: '/sluice' });
+//
+// Every broker
+//   const session = await store.registerBroker({ brokerId, host, port, rack }, { sessionTimeoutMs });
+//   const brokers = await store.watchBrokers({ join, leave });      // brokers.live: Map<id, LiveBroker>
+//   const topics = await store.watchTopics({ topic, partition });   // topics.topics / topics.state(t, p)
+//   const election = await store.startElection(session, { elected, deposed, changed });
+//   // as a partition leader changing its ISR (AlterPartition, KIP-497):
+//   const updated = await store.alterPartition({ topic, partition, brokerId, leaderEpoch,
+//     partitionEpoch, newIsr });          // FENCED_LEADER_EPOCH / INVALID_UPDATE_VERSION / ...
+//
+// The controller (with the fence its election gave it; a deposed controller gets NOT_CONTROLLER)
+//   await store.createTopic(fence, { name, partitions: assignment, configs, states });
+//   await store.updatePartitionStates(fence, [{ topic, partition, partitionEpoch, state }, ...]);
+//   await store.updateTopicConfigs(fence, name, configs);
+//   await store.deleteTopic(fence, name);
+// The states come from partition-election.ts (pure functions: who leads, which ISR, which epoch)
+// and assignments from replica-assignment.ts; the store only writes them, atomically and fenced.
+//
+// Partition epoch: the mod_revision of the partition's state key. Every write of a state changes
+// it, so a compare on it is Kafka's zkVersion check: the controller's and the leader's updates
+// are compare-and-set, and whoever wrote from a stale view gets a typed error and re-reads.
+//
+// Transactions hold at most etcd's --max-txn-ops (default 128) ops per branch, so many-partition
+// writes go in chunks of TXN_PARTITIONS_MAX. Chunks are not atomic together: a controller that
+// dies mid-way leaves a topic with some states missing, and the next controller writes them
+// (`TopicView.states[p] === undefined`, written with partitionEpoch 0 = "must be absent").
+//
+// Retried writes: the client retries a call whose answer was lost, and a transaction applied by
+// the first attempt then fails its compare. Each write reads back in its failure branch and takes
+// "the current value is exactly what I wrote" as success, so a lost answer is not a lost race.
+import { randomUUID } from 'node:crypto';
+
+import { SluiceError } from '../errors.js';
+import { invalidTopicReason } from '../engine/topic-name.js';
+import { registerBroker, type BrokerSession, type BrokerSessionOptions } from './broker-session.js';
+import {
+  campaign,
+  controllerInfo,
+  ControllerElection,
+  fenceCompares,
+  fenceHolds,
+  fenceReads,
+  notController,
+  resign,
+  type ControllerElectionHandler,
+  type ControllerFence,
+  type ControllerInfo,
+} from './controller-election.js';
+import type { EtcdClient } from './etcd-client.js';
+import { KeyMirror, type KeyChange } from './key-mirror.js';
+import { compare, op, rangeRecords, readKey, readPrefix, txn, type KvRecord } from './kv.js';
+import {
+  ClusterKeys,
+  decodeBroker,
+  decodeControllerEpoch,
+  decodePartitionState,
+  decodeTopic,
+  encodePartitionState,
+  encodeTopic,
+  NO_LEADER,
+  type BrokerRegistration,
+  type PartitionState,
+  type TopicRecord,
+} from './layout.js';
+
+/** Partition states per transaction: etcd's default --max-txn-ops is 128 per branch, and a
+ *  fenced chunk adds 2 fence compares (and 2 fence reads on failure) to one op per partition. */
+export const TXN_PARTITIONS_MAX = 100;
+
+/** Attempts of a leader's ISR change whose compare failed only because a broker registration
+ *  moved (a member re-registered) between the read and the write. */
+const ALTER_PARTITION_ATTEMPTS = 3;
+
+export interface MetadataStoreOptions {
+  /** Key prefix of this cluster in etcd. Default '/sluice'. */
+  root?: string;
+}
+
+export interface LiveBroker extends BrokerRegistration {
+  /** create_revision of the registration: changes each time the broker registers. */
+  brokerEpoch: number;
+  leaseId: string;
+}
+
+export interface PartitionStateRecord extends PartitionState {
+  topic: string;
+  partition: number;
+  /** mod_revision of the state key. */
+  partitionEpoch: number;
+}
+
+export interface TopicView extends TopicRecord {
+  name: string;
+  /** mod_revision of the topic record (for compare-and-set of configs or assignment). */
+  revision: number;
+  /** By partition index; undefined where the state was not written yet. */
+  states: (PartitionStateRecord | undefined)[];
+}
+
+export interface CreateTopicSpec {
+  name: string;
+  /** A UUID; a fresh one when omitted. */
+  topicId?: string;
+  /** Replica assignment by partition index (replica-assignment.ts). */
+  partitions: number[][];
+  configs?: Record<string, string>;
+  /** Initial state of each partition (partition-election.ts initialPartitionState). */
+  states: PartitionState[];
+}
+
+export interface PartitionStateUpdate {
+  topic: string;
+  partition: number;
+  /** The partition epoch the update was computed from; 0 when the state must not exist yet. */
+  partitionEpoch: number;
+  state: PartitionState;
+}
+
+export type PartitionUpdateResult =
+  | { ok: true; record: PartitionStateRecord }
+  /** INVALID_UPDATE_VERSION: the state moved since `partitionEpoch`; `current` is what it is now. */
+  | { ok: false; error: SluiceError; current: PartitionStateRecord | undefined };
+
+/** Kafka's AlterPartition for one partition, from its leader. */
+export interface AlterPartitionRequest {
+  topic: string;
+  partition: number;
+  /** The leader asking. */
+  brokerId: number;
+  leaderEpoch: number;
+  partitionEpoch: number;
+  newIsr: number[];
+}
+
+export interface BrokersListener {
+  join?(broker: LiveBroker): void;
+  leave?(broker: LiveBroker): void;
+  error?(error: unknown): void;
+}
+
+export interface TopicsListener {
+  /** A topic record was created or changed (`topic`), or deleted (undefined). */
+  topic?(name: string, topic: TopicView | undefined): void;
+  /** A partition state was written (`state`), or deleted with its topic (undefined). */
+  partition?(topic: string, partition: number, state: PartitionStateRecord | undefined): void;
+  error?(error: unknown): void;
+}
+
+function liveBroker(record: KvRecord): LiveBroker {
+  return { ...decodeBroker(record.value), brokerEpoch: record.createRevision, leaseId: record.lease };
+}
+
+function stateRecord(topic: string, partition: number, record: KvRecord): PartitionStateRecord {
+  return { topic, partition, ...decodePartitionState(record.value), partitionEpoch: record.modRevision };
+}
+
+function sameState(a: PartitionState, b: PartitionState): boolean {
+  return a.leader === b.leader && a.leaderEpoch === b.leaderEpoch && a.controllerEpoch === b.controllerEpoch && a.isr.length === b.isr.length && a.isr.every((id, i) => b.isr[i] === id);
+}
+
+function checkState(where: string, state: PartitionState, replicas: readonly number[] | undefined): void {
+  const { leader, leaderEpoch, isr, controllerEpoch } = state;
+  const ok =
+    Number.isInteger(leaderEpoch) && leaderEpoch >= 0 &&
+    Number.isInteger(controllerEpoch) && controllerEpoch >= 0 &&
+    Array.isArray(isr) && isr.length > 0 && new Set(isr).size === isr.length &&
+    (leader === NO_LEADER || isr.includes(leader)) &&
+    (replicas === undefined || isr.every((id) => replicas.includes(id)));
+  if (!ok) throw new SluiceError('INVALID_REQUEST', `${where}: invalid partition state ${JSON.stringify(state)}${replicas ? ` for replicas [${replicas.join(',')}]` : ''}`);
+}
+
+export class MetadataStore {
+  readonly keys: ClusterKeys;
+
+  constructor(
+    readonly client: EtcdClient,
+    options: MetadataStoreOptions = {},
+  ) {
+    this.keys = new ClusterKeys(options.root);
+  }
+
+  // ---- brokers ---------------------------------------------------------------------------------
+
+  /** Registers the broker on a fresh lease (broker-session.ts). */
+  registerBroker(registration: BrokerRegistration, options: BrokerSessionOptions = {}): Promise<BrokerSession> {
+    return registerBroker(this.client, this.keys, registration, options);
+  }
+
+  async liveBrokers(): Promise<LiveBroker[]> {
+    const { records } = await readPrefix(this.client, this.keys.brokersPrefix);
+    return records.map(liveBroker).sort((a, b) => a.brokerId - b.brokerId);
+  }
+
+  /** Live brokers now and as they join and leave; `join` is not called for the initial ones. */
+  async watchBrokers(listener: BrokersListener = {}): Promise<BrokersWatch> {
+    const live = new Map<number, LiveBroker>();
+    const decode = (record: KvRecord): LiveBroker | undefined => {
+      try {
+        return liveBroker(record);
+      } catch (error) {
+        listener.error?.(error);
+        return undefined;
+      }
+    };
+    const mirror = await KeyMirror.start(this.client, { prefix: this.keys.brokersPrefix }, {
+      snapshot: (records) => {
+        for (const record of records.values()) {
+          const broker = decode(record);
+          if (broker !== undefined) live.set(broker.brokerId, broker);
+        }
+      },
+      change: (change) => {
+        const key = change.type === 'put' ? change.record.key : change.key;
+        const brokerId = this.keys.parseBrokerKey(key);
+        if (brokerId === undefined) return;
+        const before = live.get(brokerId);
+        if (before !== undefined) {
+          live.delete(brokerId);
+          listener.leave?.(before);
+        }
+        if (change.type === 'put') {
+          const broker = decode(change.record);
+          if (broker === undefined) return;
+          live.set(brokerId, broker);
+          listener.join?.(broker);
+        }
+      },
+      error: (error) => listener.error?.(error),
+    });
+    return new BrokersWatch(live, mirror);
+  }
+
+  // ---- controller ------------------------------------------------------------------------------
+
+  async readController(): Promise<ControllerInfo | undefined> {
+    const { record } = await readKey(this.client, this.keys.controller);
+    return record === undefined ? undefined : controllerInfo(record);
+  }
+
+  /** The controller epoch (0 before any controller was elected). */
+  async readControllerEpoch(): Promise<number> {
+    const { record } = await readKey(this.client, this.keys.controllerEpoch);
+    return record === undefined ? 0 : decodeControllerEpoch(record.value);
+  }
+
+  /** One campaign (controller-election.ts): our fence, or undefined when another broker leads. */
+  campaign(session: BrokerSession): Promise<ControllerFence | undefined> {
+    return campaign(this.client, this.keys, session);
+  }
+
+  /** Deletes the controller key if `fence`'s reign holds it. */
+  resign(fence: ControllerFence): Promise<boolean> {
+    return resign(this.client, this.keys, fence);
+  }
+
+  /** Watches the controller key and campaigns whenever it is absent. */
+  startElection(session: BrokerSession, handler: ControllerElectionHandler = {}): Promise<ControllerElection> {
+    return ControllerElection.start(this.client, this.keys, session, handler);
+  }
+
+  /** Calls `listener` with the current controller and on each change (undefined: none). */
+  async watchController(listener: (controller: ControllerInfo | undefined) => void, onError?: (error: unknown) => void): Promise<KeyMirror> {
+    const deliver = (record: KvRecord | undefined) => {
+      try {
+        listener(record === undefined ? undefined : controllerInfo(record));
+      } catch (error) {
+        onError?.(error);
+      }
+    };
+    return KeyMirror.start(this.client, { key: this.keys.controller }, {
+      snapshot: (records) => deliver(records.get(this.keys.controller)),
+      change: (change) => deliver(change.type === 'put' ? change.record : undefined),
+      error: onError,
+    });
+  }
+
+  // ---- topics: reads ---------------------------------------------------------------------------
+
+  async readTopic(name: string): Promise<TopicView | undefined> {
+    const result = await txn(this.client, [], [op.get(this.keys.topic(name)), op.getPrefix(this.keys.topicPartitionsPrefix(name))]);
+    const topicRecord = rangeRecords(result.responses[0])[0];
+    if (topicRecord === undefined) return undefined;
+    return this.topicView(name, topicRecord, rangeRecords(result.responses[1]));
+  }
+
+  async listTopics(): Promise<Map<string, TopicView>> {
+    const { records } = await readPrefix(this.client, this.keys.topicsPrefix);
+    return this.topicViews(records);
+  }
+
+  async readPartitionState(topic: string, partition: number): Promise<PartitionStateRecord | undefined> {
+    const { record } = await readKey(this.client, this.keys.partitionState(topic, partition));
+    return record === undefined ? undefined : stateRecord(topic, partition, record);
+  }
+
+  /**
+   * Topics and partition states now, and each change after: what a broker needs to answer
+   * Metadata and to become leader or follower of its replicas. Listeners are not called for the
+   * initial state (read it from the returned watch).
+   */
+  async watchTopics(listener: TopicsListener = {}): Promise<TopicsWatch> {
+    const watch = new TopicsWatch(this.keys, listener);
+    watch.attach(
+      await KeyMirror.start(this.client, { prefix: this.keys.topicsPrefix }, {
+        snapshot: (records) => watch.load(records),
+        change: (change) => watch.apply(change),
+        error: (error) => listener.error?.(error),
+      }),
+    );
+    return watch;
+  }
+
+  private topicView(name: string, topicRecord: KvRecord, stateRecords: KvRecord[]): TopicView {
+    const record = decodeTopic(topicRecord.value);
+    const states: (PartitionStateRecord | undefined)[] = record.partitions.map(() => undefined);
+    for (const kv of stateRecords) {
+      const parsed = this.keys.parseTopicKey(kv.key);
+      if (parsed?.kind === 'partition' && parsed.topic === name && parsed.partition < states.length) {
+        states[parsed.partition] = stateRecord(name, parsed.partition, kv);
+      }
+    }
+    return { name, ...record, revision: topicRecord.modRevision, states };
+  }
+
+  private topicViews(records: Iterable<KvRecord>): Map<string, TopicView> {
+    const topicRecords = new Map<string, KvRecord>();
+    const stateRecords = new Map<string, KvRecord[]>();
+    for (const record of records) {
+      const parsed = this.keys.parseTopicKey(record.key);
+      if (parsed?.kind === 'topic') topicRecords.set(parsed.topic, record);
+      else if (parsed?.kind === 'partition') {
+        const list = stateRecords.get(parsed.topic) ?? [];
+        list.push(record);
+        stateRecords.set(parsed.topic, list);
+      }
+    }
+    const views = new Map<string, TopicView>();
+    for (const [name, record] of topicRecords) views.set(name, this.topicView(name, record, stateRecords.get(name) ?? []));
+    return views;
+  }
+
+  // ---- topics: controller writes ---------------------------------------------------------------
+
+  /**
+   * Writes a new topic and its partitions' initial states. TOPIC_ALREADY_EXISTS when the name is
+   * taken; NOT_CONTROLLER when `fence` no longer holds. The assignment should come validated
+   * (replica-assignment.ts); only its shape is checked here.
+   */
+  async createTopic(fence: ControllerFence, spec: CreateTopicSpec): Promise<TopicView> {
+    const reason = invalidTopicReason(spec.name);
+    if (reason !== null) throw new SluiceError('INVALID_TOPIC_EXCEPTION', `Topic name is invalid: ${reason}`);
+    if (spec.partitions.length === 0) throw new SluiceError('INVALID_PARTITIONS', `topic ${spec.name}: no partitions`);
+    if (spec.states.length !== spec.partitions.length) {
+      throw new SluiceError('INVALID_REQUEST', `topic ${spec.name}: ${spec.partitions.length} partitions but ${spec.states.length} states`);
+    }
+    spec.states.forEach((state, p) => checkState(`${spec.name}-${p}`, state, spec.partitions[p]));
+    const record: TopicRecord = { topicId: spec.topicId ?? randomUUID(), partitions: spec.partitions, configs: spec.configs ?? {} };
+    const topicKey = this.keys.topic(spec.name);
+    const first = spec.states.slice(0, TXN_PARTITIONS_MAX - 1);
+
+    const result = await txn(
+      this.client,
+      [...fenceCompares(this.keys, fence), compare.absent(topicKey)],
+      [op.put(topicKey, encodeTopic(record)), ...first.map((state, p) => op.put(this.keys.partitionState(spec.name, p), encodePartitionState(state)))],
+      [...fenceReads(this.keys), op.get(topicKey)],
+    );
+    if (!result.succeeded) {
+      const [epochRecord, controllerRecord, existing] = result.responses.map((response) => rangeRecords(response)[0]);
+      if (!fenceHolds(fence, epochRecord, controllerRecord)) throw notController(fence, controllerRecord);
+      // Ours, from an attempt whose answer was lost: carry on with the rest.
+      const ours = existing !== undefined && decodeTopic(existing.value).topicId === record.topicId;
+      if (!ours) throw new SluiceError('TOPIC_ALREADY_EXISTS', `Topic '${spec.name}' already exists.`);
+    }
+    if (spec.states.length > first.length) {
+      const rest = spec.states.slice(first.length).map((state, i) => ({ topic: spec.name, partition: first.length + i, partitionEpoch: 0, state }));
+      const results = await this.updatePartitionStates(fence, rest);
+      const failed = results.find((r) => !r.ok);
+      if (failed !== undefined && !failed.ok) throw failed.error;
+    }
+    const view = await this.readTopic(spec.name);
+    if (view === undefined) throw notController(fence, undefined); // deleted at once by a successor
+    return view;
+  }
+
+  /**
+   * Compare-and-set of partition states by the controller. Each update succeeds only if its
+   * state's partition epoch is still `partitionEpoch` (0: absent); the ones that moved come back
+   * as INVALID_UPDATE_VERSION with the current state, the others are written. NOT_CONTROLLER
+   * (thrown) when `fence` no longer holds.
+   */
+  async updatePartitionStates(fence: ControllerFence, updates: readonly PartitionStateUpdate[]): Promise<PartitionUpdateResult[]> {
+    for (const update of updates) checkState(`${update.topic}-${update.partition}`, update.state, undefined);
+    const results: PartitionUpdateResult[] = new Array(updates.length);
+    for (let start = 0; start < updates.length; start += TXN_PARTITIONS_MAX) {
+      let pending = updates.slice(start, start + TXN_PARTITIONS_MAX).map((update, i) => ({ update, index: start + i }));
+      while (pending.length > 0) {
+        const stateKeys = pending.map(({ update }) => this.keys.partitionState(update.topic, update.partition));
+        const result = await txn(
+          this.client,
+          [...fenceCompares(this.keys, fence), ...pending.map(({ update }, i) => compare.modRevision(stateKeys[i]!, update.partitionEpoch))],
+          pending.map(({ update }, i) => op.put(stateKeys[i]!, encodePartitionState(update.state))),
+          [...fenceReads(this.keys), ...stateKeys.map((key) => op.get(key))],
+        );
+        if (result.succeeded) {
+          const partitionEpoch = Number(result.header.revision);
+          for (const { update, index } of pending) results[index] = { ok: true, record: { topic: update.topic, partition: update.partition, ...update.state, partitionEpoch } };
+          break;
+        }
+        const [epochRecord, controllerRecord, ...current] = result.responses.map((response) => rangeRecords(response)[0]);
+        if (!fenceHolds(fence, epochRecord, controllerRecord)) throw notController(fence, controllerRecord);
+        const stillValid: typeof pending = [];
+        pending.forEach((entry, i) => {
+          const { update, index } = entry;
+          const now = current[i] === undefined ? undefined : stateRecord(update.topic, update.partition, current[i]!);
+          if ((now?.partitionEpoch ?? 0) === update.partitionEpoch) stillValid.push(entry);
+          else if (now !== undefined && sameState(now, update.state)) results[index] = { ok: true, record: now }; // our lost answer
+          else {
+            results[index] = {
+              ok: false,
+              current: now,
+              error: new SluiceError('INVALID_UPDATE_VERSION', `${update.topic}-${update.partition}: partition epoch is ${now?.partitionEpoch ?? 0}, not ${update.partitionEpoch}`),
+            };
+          }
+        });
+        pending = stillValid;
+      }
+    }
+    return results;
+  }
+
+  /** Replaces a topic's config overrides. UNKNOWN_TOPIC_OR_PARTITION, NOT_CONTROLLER. */
+  async updateTopicConfigs(fence: ControllerFence, name: string, configs: Record<string, string>): Promise<TopicView> {
+    for (;;) {
+      const view = await this.readTopic(name);
+      if (view === undefined) throw new SluiceError('UNKNOWN_TOPIC_OR_PARTITION', `This server does not host this topic-partition: ${name}`);
+      const topicKey = this.keys.topic(name);
+      const next: TopicRecord = { topicId: view.topicId, partitions: view.partitions, configs: { ...configs } };
+      const result = await txn(
+        this.client,
+        [...fenceCompares(this.keys, fence), compare.modRevision(topicKey, view.revision)],
+        [op.put(topicKey, encodeTopic(next))],
+        fenceReads(this.keys),
+      );
+      if (result.succeeded) return { ...view, configs: next.configs, revision: Number(result.header.revision) };
+      const [epochRecord, controllerRecord] = result.responses.map((response) => rangeRecords(response)[0]);
+      if (!fenceHolds(fence, epochRecord, controllerRecord)) throw notController(fence, controllerRecord);
+      // The topic record moved under us: read it again.
+    }
+  }
+
+  /** Deletes a topic record and its partition states. UNKNOWN_TOPIC_OR_PARTITION, NOT_CONTROLLER. */
+  async deleteTopic(fence: ControllerFence, name: string): Promise<void> {
+    const topicKey = this.keys.topic(name);
+    const { record } = await readKey(this.client, topicKey);
+    if (record === undefined) throw new SluiceError('UNKNOWN_TOPIC_OR_PARTITION', `This server does not host this topic-partition: ${name}`);
+    const result = await txn(
+      this.client,
+      [...fenceCompares(this.keys, fence), compare.createRevision(topicKey, record.createRevision)],
+      [op.delete(topicKey), op.deletePrefix(this.keys.topicPartitionsPrefix(name))],
+      [...fenceReads(this.keys), op.get(topicKey)],
+    );
+    if (result.succeeded) return;
+    const [epochRecord, controllerRecord, now] = result.responses.map((response) => rangeRecords(response)[0]);
+    if (!fenceHolds(fence, epochRecord, controllerRecord)) throw notController(fence, controllerRecord);
+    if (now !== undefined) throw new SluiceError('UNKNOWN_TOPIC_OR_PARTITION', `topic ${name} was re-created while being deleted`);
+    // Absent now: deleted by our own attempt whose answer was lost.
+  }
+
+  // ---- partition state: leader writes ----------------------------------------------------------
+
+  /**
+   * A leader's ISR change (Kafka's AlterPartition, validated in the order of Kafka's
+   * ReplicationControlManager.validateAlterPartitionData):
+   *   UNKNOWN_TOPIC_OR_PARTITION  no such partition state;
+   *   NOT_CONTROLLER              the request's leader or partition epoch is newer than etcd's
+   *                               (Kafka's answer when the controller is behind);
+   *   FENCED_LEADER_EPOCH         the leader epoch is older: a new leader was elected;
+   *   INVALID_REQUEST             the sender is not the leader, or the ISR is not a set of
+   *                               assigned replicas that includes the leader;
+   *   INVALID_UPDATE_VERSION      the partition epoch is older: the state moved since it was read;
+   *   INELIGIBLE_REPLICA          an ISR member is not a registered (live) broker.
+   * Asking for the ISR the state already has (a retry after a lost answer) returns the current
+   * state, as Kafka's controller does. The write compares the state's partition epoch and every
+   * ISR member's registration (create_revision), so a member that left in between fails it too.
+   */
+  async alterPartition(request: AlterPartitionRequest): Promise<PartitionStateRecord> {
+    const { topic, partition, brokerId, leaderEpoch, partitionEpoch, newIsr } = request;
+    const where = `${topic}-${partition}`;
+    const stateKey = this.keys.partitionState(topic, partition);
+    for (let attempt = 1; ; attempt++) {
+      const read = await txn(this.client, [], [op.get(this.keys.topic(topic)), op.get(stateKey), op.getPrefix(this.keys.brokersPrefix)]);
+      const topicRecord = rangeRecords(read.responses[0])[0];
+      const stateKv = rangeRecords(read.responses[1])[0];
+      if (topicRecord === undefined || stateKv === undefined) throw new SluiceError('UNKNOWN_TOPIC_OR_PARTITION', `This server does not host this topic-partition: ${where}`);
+      const current = stateRecord(topic, partition, stateKv);
+      const replicas = decodeTopic(topicRecord.value).partitions[partition] ?? [];
+      const registered = new Map<number, KvRecord>();
+      for (const kv of rangeRecords(read.responses[2])) {
+        const id = this.keys.parseBrokerKey(kv.key);
+        if (id !== undefined) registered.set(id, kv);
+      }
+
+      if (leaderEpoch > current.leaderEpoch || partitionEpoch > current.partitionEpoch) {
+        throw new SluiceError('NOT_CONTROLLER', `${where}: request epochs (leader ${leaderEpoch}, partition ${partitionEpoch}) are ahead of etcd's (${current.leaderEpoch}, ${current.partitionEpoch})`);
+      }
+      if (leaderEpoch < current.leaderEpoch) throw new SluiceError('FENCED_LEADER_EPOCH', `${where}: leader epoch ${leaderEpoch} is fenced; the current one is ${current.leaderEpoch}`);
+      if (brokerId !== current.leader) throw new SluiceError('INVALID_REQUEST', `${where}: broker ${brokerId} is not the leader (${current.leader} is)`);
+      if (newIsr.length === current.isr.length && newIsr.every((id, i) => current.isr[i] === id)) return current;
+      if (partitionEpoch < current.partitionEpoch) throw new SluiceError('INVALID_UPDATE_VERSION', `${where}: partition epoch ${partitionEpoch} is stale; the current one is ${current.partitionEpoch}`);
+      if (newIsr.length === 0 || new Set(newIsr).size !== newIsr.length || !newIsr.every((id) => replicas.includes(id))) {
+        throw new SluiceError('INVALID_REQUEST', `${where}: ISR [${newIsr.join(',')}] is not a set of the replicas [${replicas.join(',')}]`);
+      }
+      if (!newIsr.includes(current.leader)) throw new SluiceError('INVALID_REQUEST', `${where}: ISR [${newIsr.join(',')}] does not include the leader ${current.leader}`);
+      const ineligible = newIsr.filter((id) => !registered.has(id));
+      if (ineligible.length > 0) throw new SluiceError('INELIGIBLE_REPLICA', `${where}: ISR [${newIsr.join(',')}] names brokers that are not registered: ${ineligible.join(',')}`);
+
+      const next: PartitionState = { leader: current.leader, leaderEpoch: current.leaderEpoch, isr: [...newIsr], controllerEpoch: current.controllerEpoch };
+      const result = await txn(
+        this.client,
+        [compare.modRevision(stateKey, current.partitionEpoch), ...newIsr.map((id) => compare.createRevision(this.keys.broker(id), registered.get(id)!.createRevision))],
+        [op.put(stateKey, encodePartitionState(next))],
+      );
+      if (result.succeeded) return { topic, partition, ...next, partitionEpoch: Number(result.header.revision) };
+      // The state or a member's registration moved between the read and the write. Reading
+      // again names why (FENCED_LEADER_EPOCH, INVALID_UPDATE_VERSION, INELIGIBLE_REPLICA), finds
+      // our own write applied by an attempt whose answer was lost (the ISR already equal), or
+      // finds the write still valid (a member re-registered) and tries it once more.
+      if (attempt >= ALTER_PARTITION_ATTEMPTS) {
+        throw new SluiceError('INVALID_UPDATE_VERSION', `${where}: the partition state or its ISR members' registrations kept changing`);
+      }
+    }
+  }
+}
+
+/** Live brokers, kept current by a watch. */
+export class BrokersWatch {
+  constructor(
+    private readonly map: Map<number, LiveBroker>,
+    private readonly mirror: KeyMirror,
+  ) {}
+
+  get live(): ReadonlyMap<number, LiveBroker> {
+    return this.map;
+  }
+
+  /** The etcd revision the view is current to. */
+  get revision(): number {
+    return this.mirror.revision;
+  }
+
+  close(): Promise<void> {
+    return this.mirror.close();
+  }
+}
+
+/** Topics and partition states, kept current by a watch. */
+export class TopicsWatch {
+  private readonly topicMap = new Map<string, TopicView>();
+  private mirror: KeyMirror | undefined;
+
+  /** @internal */
+  constructor(
+    private readonly keys: ClusterKeys,
+    private readonly listener: TopicsListener,
+  ) {}
+
+  get topics(): ReadonlyMap<string, TopicView> {
+    return this.topicMap;
+  }
+
+  state(topic: string, partition: number): PartitionStateRecord | undefined {
+    return this.topicMap.get(topic)?.states[partition];
+  }
+
+  get revision(): number {
+    return this.mirror?.revision ?? 0;
+  }
+
+  close(): Promise<void> {
+    return this.mirror?.close() ?? Promise.resolve();
+  }
+
+  /** @internal */
+  attach(mirror: KeyMirror): void {
+    this.mirror = mirror;
+  }
+
+  /** @internal the snapshot: topic records first, then the states under them. */
+  load(records: ReadonlyMap<string, KvRecord>): void {
+    const states: KvRecord[] = [];
+    for (const record of records.values()) {
+      const parsed = this.keys.parseTopicKey(record.key);
+      if (parsed?.kind === 'topic') this.putTopic(parsed.topic, record, false);
+      else if (parsed?.kind === 'partition') states.push(record);
+    }
+    for (const record of states) this.putState(record, false);
+  }
+
+  /** @internal */
+  apply(change: KeyChange): void {
+    const key = change.type === 'put' ? change.record.key : change.key;
+    const parsed = this.keys.parseTopicKey(key);
+    if (parsed === undefined) return;
+    if (change.type === 'put') {
+      if (parsed.kind === 'topic') this.putTopic(parsed.topic, change.record, true);
+      else this.putState(change.record, true);
+      return;
+    }
+    if (parsed.kind === 'topic') {
+      if (this.topicMap.delete(parsed.topic)) this.listener.topic?.(parsed.topic, undefined);
+      return;
+    }
+    const view = this.topicMap.get(parsed.topic);
+    if (view?.states[parsed.partition] !== undefined) {
+      view.states[parsed.partition] = undefined;
+      this.listener.partition?.(parsed.topic, parsed.partition, undefined);
+    }
+  }
+
+  private putTopic(name: string, record: KvRecord, notify: boolean): void {
+    let decoded: TopicRecord;
+    try {
+      decoded = decodeTopic(record.value);
+    } catch (error) {
+      this.listener.error?.(error);
+      return;
+    }
+    const before = this.topicMap.get(name);
+    // States survive a config change; a re-created topic (a new topic id) starts without them.
+    const keep = before !== undefined && before.topicId === decoded.topicId ? before.states : [];
+    const states = decoded.partitions.map((_, p) => keep[p]);
+    const view: TopicView = { name, ...decoded, revision: record.modRevision, states };
+    this.topicMap.set(name, view);
+    if (notify) this.listener.topic?.(name, view);
+  }
+
+  private putState(record: KvRecord, notify: boolean): void {
+    const parsed = this.keys.parseTopicKey(record.key);
+    if (parsed?.kind !== 'partition') return;
+    const view = this.topicMap.get(parsed.topic);
+    // A state without its topic record yet cannot happen in one transaction's order; skip it.
+    if (view === undefined || parsed.partition >= view.states.length) return;
+    let state: PartitionStateRecord;
+    try {
+      state = stateRecord(parsed.topic, parsed.partition, record);
+    } catch (error) {
+      this.listener.error?.(error);
+      return;
+    }
+    view.states[parsed.partition] = state;
+    if (notify) this.listener.partition?.(parsed.topic, parsed.partition, state);
+  }
+}
