@@ -10,7 +10,7 @@ import { startBrokerProcess, type BrokerProcess } from '../fixtures/broker.js';
 import { kafka } from '../fixtures/kafkajs.js';
 import { kcat } from '../fixtures/kcat.js';
 import { kcatMember, waitUntil, type KcatMember } from '../fixtures/kcat-group.js';
-import { waitForStableGroup } from '../fixtures/groups.js';
+import { committedOffsets, waitForStableGroup } from '../fixtures/groups.js';
 import { tempDir } from '../helpers.js';
 
 let broker: BrokerProcess;
@@ -43,17 +43,6 @@ async function produce(topic: string, prefix: string, count: number): Promise<st
   return values;
 }
 
-/** The group's committed offset per partition (-1: none), read back with kafkajs. */
-async function committedOffsets(group: string, topic: string): Promise<number[]> {
-  const admin = kafka([broker.address]).admin();
-  await admin.connect();
-  try {
-    const [found] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
-    return found.partitions.sort((a: { partition: number }, b: { partition: number }) => a.partition - b.partition).map((p: { offset: string }) => Number(p.offset));
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 function valuesOf(member: KcatMember): string[] {
   return member.lines.map((line) => line.split(' ')[3]!);
@@ -99,7 +88,7 @@ describe('kcat consumer groups', () => {
     // at the commits, which it reads back: no record of the first phase comes again unless the
     // group had not committed it.
     for (const member of survivors) await member.stop();
-    const committed = await committedOffsets('g6', 'shared6');
+    const committed = await committedOffsets(broker.address, 'g6', 'shared6');
     const restarted = start('g6', ['shared6']);
     const third = await produce('shared6', 'c', 60);
     await waitUntil(() => third.every((v) => valuesOf(restarted).includes(v)), 'the last 60 records');

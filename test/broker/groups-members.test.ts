@@ -16,7 +16,7 @@ import { runFixture, type Child } from '../fixtures/child.js';
 import { kafka } from '../fixtures/kafkajs.js';
 import { kcat } from '../fixtures/kcat.js';
 import { waitUntil } from '../fixtures/kcat-group.js';
-import { waitForStableGroup } from '../fixtures/groups.js';
+import { committedOffsets, waitForStableGroup } from '../fixtures/groups.js';
 import { tempDir } from '../helpers.js';
 
 let broker: BrokerProcess;
@@ -71,17 +71,6 @@ async function produce(topic: string, prefix: string, count: number): Promise<st
   return values;
 }
 
-/** The group's committed offset per partition (-1: none), as the broker has it now. */
-async function committedOffsets(group: string, topic: string): Promise<number[]> {
-  const admin = kafka([broker.address]).admin();
-  await admin.connect();
-  try {
-    const [found] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
-    return found.partitions.sort((a: { partition: number }, b: { partition: number }) => a.partition - b.partition).map((p: { offset: string }) => Number(p.offset));
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 async function endOffsets(topic: string): Promise<number[]> {
   const admin = kafka([broker.address]).admin();
@@ -146,7 +135,7 @@ for (const client of ['kafkajs', 'platformatic']) {
       // 2. Kill one member. After its session timeout the others take its partitions from the
       // committed offsets. Commits only move forward, so offsets read before the kill bound the
       // committed offsets of every later hand-over from below: no record under them is redelivered.
-      const committedBeforeKill = await committedOffsets(group, topic);
+      const committedBeforeKill = await committedOffsets(broker.address, group, topic);
       const linesAtKill = group3.map((m) => m.lines.length);
       group3[0]!.process.kill('SIGKILL');
       await group3[0]!.exited;
@@ -169,7 +158,7 @@ for (const client of ['kafkajs', 'platformatic']) {
         member.process.kill('SIGTERM');
         await member.exited;
       }
-      const committedAtRestart = await committedOffsets(group, topic);
+      const committedAtRestart = await committedOffsets(broker.address, group, topic);
       const restarted = await startMember(client, group, topic);
       const third = await produce(topic, 'c', 60);
       await waitUntil(() => third.every((v) => valuesOf(restarted).includes(v)), 'the last 60 records', 60_000);
