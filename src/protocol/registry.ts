@@ -14,6 +14,7 @@ import { DeleteTopicsRequest, DeleteTopicsResponse } from './apis/delete-topics.
 import { DescribeClusterRequest, DescribeClusterResponse } from './apis/describe-cluster.js';
 import { DescribeConfigsRequest, DescribeConfigsResponse } from './apis/describe-configs.js';
 import { DescribeGroupsRequest, DescribeGroupsResponse } from './apis/describe-groups.js';
+import { ElectLeadersRequest, ElectLeadersResponse } from './apis/elect-leaders.js';
 import { FetchRequest, FetchResponse } from './apis/fetch.js';
 import { FindCoordinatorRequest, FindCoordinatorResponse } from './apis/find-coordinator.js';
 import { HeartbeatRequest, HeartbeatResponse } from './apis/heartbeat.js';
@@ -62,6 +63,7 @@ export const schemas = {
   [ApiKey.SaslAuthenticate]: { request: SaslAuthenticateRequest, response: SaslAuthenticateResponse },
   [ApiKey.CreatePartitions]: { request: CreatePartitionsRequest, response: CreatePartitionsResponse },
   [ApiKey.DeleteGroups]: { request: DeleteGroupsRequest, response: DeleteGroupsResponse },
+  [ApiKey.ElectLeaders]: { request: ElectLeadersRequest, response: ElectLeadersResponse },
   [ApiKey.IncrementalAlterConfigs]: { request: IncrementalAlterConfigsRequest, response: IncrementalAlterConfigsResponse },
   [ApiKey.OffsetDelete]: { request: OffsetDeleteRequest, response: OffsetDeleteResponse },
   [ApiKey.DescribeCluster]: { request: DescribeClusterRequest, response: DescribeClusterResponse },

@@ -71,6 +71,7 @@ describe('the advertised versions', () => {
       36: [0, 2, 2],
       37: [0, 3, 2],
       42: [0, 2, 2],
+      43: [0, 2, 2],
       44: [0, 1, 1],
       47: [0, 0, null],
       60: [0, 1, 0],
@@ -79,7 +80,7 @@ describe('the advertised versions', () => {
       [...registry.values()].map((d) => [d.apiKey, [d.validVersions[0], d.validVersions[1], Number.isFinite(d.firstFlexibleVersion) ? d.firstFlexibleVersion : null]]),
     );
     expect(actual).toEqual(expected);
-    expect(supportedApiVersions()).toHaveLength(29);
+    expect(supportedApiVersions()).toHaveLength(30);
     expect(supportedApiVersions()[0]).toEqual({ apiKey: 0, minVersion: 0, maxVersion: 11 });
     expect(apiKeyName(ApiKey.OffsetForLeaderEpoch)).toBe('OffsetForLeaderEpoch');
     expect(apiKeyName(999)).toBe('ApiKey(999)');
@@ -199,7 +200,7 @@ describe('ApiVersions', () => {
     const frame = encodeResponse(header, { errorCode: 0, apiKeys: supportedApiVersions() })[0] as Buffer;
     expect(frame.readInt32BE(4)).toBe(5);
     expect(frame.readInt16BE(8)).toBe(0); // errorCode right after the correlation id: no header tags
-    expect(frame[10]).toBe(29 + 1); // compact array of 29 keys
+    expect(frame[10]).toBe(supportedApiVersions().length + 1); // compact array of every key
     expect(decodeResponse(header, frame.subarray(4)).body.apiKeys).toEqual(supportedApiVersions());
   });
 });

@@ -2,6 +2,8 @@
 // schemas rather than with our Writer: compact strings/arrays/bytes are uvarint(length + 1),
 // every struct ends with a tagged-field section, request header v2 keeps an int16 clientId and
 // adds a tagged section, response header v1 adds one, and ApiVersions responses keep header v0.
+// ElectLeaders (43, no client of ours speaks it) is also checked at its classic versions here:
+// int32 array counts, int16 string lengths, -1 for null.
 import { describe, expect, it } from 'vitest';
 import {
   decodeRequest,
@@ -221,6 +223,99 @@ describe('flexible requests, byte for byte', () => {
       rackId: 'rack-1',
     });
   });
+  it('ElectLeaders v2 request: int8 electionType, compact nullable array of {topic, compact []int32}', () => {
+    const header = { apiKey: 43, apiVersion: 2, correlationId: 43, clientId: 'admin' };
+    const frame = framed(
+      requestHeaderVersionBytes(header)
+        .i8(1) // electionType: unclean
+        .compactArray(1)
+        .compactString('orders')
+        .compactArray(2)
+        .i32(0)
+        .i32(2)
+        .noTags()
+        .i32(30000) // timeoutMs
+        .noTags()
+        .build(),
+    );
+    checkRequestFrame(frame, header, { electionType: 1, topicPartitions: [{ topic: 'orders', partitionId: [0, 2] }], timeoutMs: 30000 });
+    // null = every partition: a single 0; timeoutMs defaults to Kafka's 60000.
+    const all = framed(requestHeaderVersionBytes(header).i8(0).uvarint(0).i32(60000).noTags().build());
+    const decoded = checkRequestFrame(all, header, { electionType: 0, topicPartitions: null });
+    expect(decoded.timeoutMs).toBe(60000);
+  });
+
+  it('OffsetForLeaderEpoch v4 request: replicaId, compact arrays, currentLeaderEpoch before leaderEpoch', () => {
+    const header = { apiKey: 23, apiVersion: 4, correlationId: 23, clientId: 'broker-2' };
+    const frame = framed(
+      requestHeaderVersionBytes(header)
+        .i32(2) // replicaId
+        .compactArray(1)
+        .compactString('orders')
+        .compactArray(1)
+        .i32(5) // partition
+        .i32(9) // currentLeaderEpoch
+        .i32(7) // leaderEpoch
+        .noTags()
+        .noTags()
+        .noTags()
+        .build(),
+    );
+    checkRequestFrame(frame, header, { replicaId: 2, topics: [{ topic: 'orders', partitions: [{ partition: 5, currentLeaderEpoch: 9, leaderEpoch: 7 }] }] });
+  });
+});
+
+describe('the classic (non-flexible) versions of the same APIs, byte for byte', () => {
+  it('ElectLeaders v0 and v1 requests: int32 array counts, int16 strings, electionType from v1', () => {
+    const v1 = { apiKey: 43, apiVersion: 1, correlationId: 1, clientId: 'admin' };
+    const body = (electionType: number | null) => {
+      const bytes = new Bytes().i16(43).i16(electionType === null ? 0 : 1).i32(1).string('admin');
+      if (electionType !== null) bytes.i8(electionType);
+      return bytes.i32(1).string('orders').i32(1).i32(3).i32(1000).build();
+    };
+    checkRequestFrame(framed(body(0)), v1, { electionType: 0, topicPartitions: [{ topic: 'orders', partitionId: [3] }], timeoutMs: 1000 });
+    const v0 = { ...v1, apiVersion: 0 };
+    const decoded = checkRequestFrame(framed(body(null)), v0, { topicPartitions: [{ topic: 'orders', partitionId: [3] }], timeoutMs: 1000 });
+    expect(decoded.electionType).toBe(0);
+    // A null topic list is an int32 -1.
+    const all = framed(new Bytes().i16(43).i16(1).i32(1).string('admin').i8(0).i32(-1).i32(1000).build());
+    checkRequestFrame(all, v1, { electionType: 0, topicPartitions: null, timeoutMs: 1000 });
+  });
+
+  it('ElectLeaders v1 response: top-level errorCode after throttle time, int16 -1 for a null message', () => {
+    const header = { apiKey: 43, apiVersion: 1, correlationId: 7, clientId: 'admin' };
+    const expected = framed(
+      new Bytes()
+        .i32(7) // correlation id, response header v0
+        .i32(0) // throttleTimeMs
+        .i16(0) // errorCode
+        .i32(1)
+        .string('orders')
+        .i32(2)
+        .i32(0)
+        .i16(0)
+        .i16(-1) // errorMessage: null
+        .i32(1)
+        .i16(84) // ELECTION_NOT_NEEDED
+        .string('leader is already the preferred replica')
+        .build(),
+    );
+    const value = {
+      throttleTimeMs: 0,
+      errorCode: 0,
+      replicaElectionResults: [
+        {
+          topic: 'orders',
+          partitionResult: [
+            { partitionId: 0, errorCode: 0, errorMessage: null },
+            { partitionId: 1, errorCode: 84, errorMessage: 'leader is already the preferred replica' },
+          ],
+        },
+      ],
+    };
+    expect(Buffer.concat(encodeResponse(header, value) as Buffer[])).toEqual(expected);
+    expect(decodeResponse(header, expected.subarray(4)).body).toEqual(value);
+  });
 });
 
 describe('flexible responses, byte for byte', () => {
@@ -317,6 +412,69 @@ describe('flexible responses, byte for byte', () => {
     );
     const value = { responses: [{ name: 'orders', partitionResponses: [{ index: 0, errorCode: 0, baseOffset: 10, logStartOffset: 0 }] }] };
     expect(Buffer.concat(encodeResponse(header, value) as Buffer[])).toEqual(expected);
+  });
+  it('ElectLeaders v2 response: header v1, compact nullable errorMessage', () => {
+    const header = { apiKey: 43, apiVersion: 2, correlationId: 43, clientId: 'admin' };
+    const expected = framed(
+      new Bytes()
+        .i32(43)
+        .noTags()
+        .i32(0) // throttleTimeMs
+        .i16(0) // errorCode
+        .compactArray(1)
+        .compactString('orders')
+        .compactArray(2)
+        .i32(0)
+        .i16(0)
+        .compactString(null)
+        .noTags()
+        .i32(2)
+        .i16(15) // COORDINATOR_NOT_AVAILABLE, any code will do
+        .compactString('no')
+        .noTags()
+        .noTags()
+        .noTags()
+        .build(),
+    );
+    const value = {
+      throttleTimeMs: 0,
+      errorCode: 0,
+      replicaElectionResults: [
+        {
+          topic: 'orders',
+          partitionResult: [
+            { partitionId: 0, errorCode: 0, errorMessage: null },
+            { partitionId: 2, errorCode: 15, errorMessage: 'no' },
+          ],
+        },
+      ],
+    };
+    expect(Buffer.concat(encodeResponse(header, value) as Buffer[])).toEqual(expected);
+    expect(decodeResponse(header, expected.subarray(4)).body).toEqual(value);
+  });
+
+  it('OffsetForLeaderEpoch v4 response: errorCode before partition, then leaderEpoch and endOffset', () => {
+    const header = { apiKey: 23, apiVersion: 4, correlationId: 23, clientId: 'broker-2' };
+    const expected = framed(
+      new Bytes()
+        .i32(23)
+        .noTags()
+        .i32(0) // throttleTimeMs
+        .compactArray(1)
+        .compactString('orders')
+        .compactArray(1)
+        .i16(0) // errorCode
+        .i32(5) // partition
+        .i32(6) // leaderEpoch
+        .i64(4242n) // endOffset
+        .noTags()
+        .noTags()
+        .noTags()
+        .build(),
+    );
+    const value = { throttleTimeMs: 0, topics: [{ topic: 'orders', partitions: [{ errorCode: 0, partition: 5, leaderEpoch: 6, endOffset: 4242 }] }] };
+    expect(Buffer.concat(encodeResponse(header, value) as Buffer[])).toEqual(expected);
+    expect(decodeResponse(header, expected.subarray(4)).body).toEqual(value);
   });
 });
 

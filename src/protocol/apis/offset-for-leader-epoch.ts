@@ -1,7 +1,8 @@
 // OffsetForLeaderEpoch (key 23), versions 0-4, flexible from 4: Kafka's OffsetForLeaderEpoch
 // Request/Response.json (KIP-101, KIP-279). Followers use it to truncate to the leader's epoch
 // boundary. v1 leaderEpoch in the response; v2 currentLeaderEpoch and throttle time (KIP-320);
-// v3 replicaId (-1 consumer, -2 debug: the default); v4 flexible.
+// v3 replicaId (-1 consumer, -2 debug: the default); v4 flexible. Kafka 4.0 dropped request v0-1
+// (its JSON says 2-4); we keep them, as its response JSON still says 0-4.
 // Note the response partition order: errorCode BEFORE partition (Kafka's EpochEndOffset).
 import { defineMessage, type Decoded } from '../schema.js';
 
@@ -56,7 +57,8 @@ export const OffsetForLeaderEpochResponse = defineMessage({
             { name: 'errorCode', type: 'int16', versions: '0+' },
             { name: 'partition', type: 'int32', versions: '0+' },
             { name: 'leaderEpoch', type: 'int32', versions: '1+', default: -1 },
-            { name: 'endOffset', type: 'int64', versions: '0+', default: -1 },
+            // No default in Kafka's JSON (so 0): an error answer sets -1 (UNDEFINED) itself, as Kafka's does.
+            { name: 'endOffset', type: 'int64', versions: '0+' },
           ],
         },
       ],
