@@ -64,6 +64,7 @@ export const KafkaErrorCode = {
   // The cluster's controller and partition state (src/cluster).
   INVALID_REPLICA_ASSIGNMENT: 39,
   FENCED_LEADER_EPOCH: 74,
+  UNKNOWN_LEADER_EPOCH: 75,
   PREFERRED_LEADER_NOT_AVAILABLE: 80,
   ELIGIBLE_LEADERS_NOT_AVAILABLE: 83,
   ELECTION_NOT_NEEDED: 84,

@@ -16,6 +16,11 @@ export interface ConnectionOptions {
   connectTimeoutMs?: number;
   /** Fail a request that has no response after this long (default 30 s, Kafka's request.timeout.ms). */
   requestTimeoutMs?: number;
+  /**
+   * The local address to connect from. A broker of a cluster binds its own (127.0.0.2, ...) so that
+   * its traffic to each peer can be told apart and cut (nft); on loopback the default is 127.0.0.1.
+   */
+  localAddress?: string;
 }
 
 interface Pending {
@@ -58,6 +63,7 @@ export class BrokerConnection {
       const socket = net.connect({
         host: options.host,
         port: options.port,
+        localAddress: options.localAddress,
         onread: {
           buffer: readBuffer,
           callback: (bytes: number) => {

@@ -2,12 +2,16 @@
 // sendfile (zero copy), or as copied bytes when zero copy is off. Long poll: when fewer than
 // min_bytes are ready, the request waits up to max_wait_ms for an append to one of its partitions.
 // Sessions (KIP-227) are declined by answering session id 0, so every fetch is a full fetch.
+// A follower's fetch (replica id >= 0) reads up to the log end and may be answered DivergingEpoch
+// (replica-read.ts).
 import { KafkaErrorCode } from '../../errors.js';
 import { ApiKey } from '../../protocol/api-keys.js';
 import type { LogRead } from '../../storage/log.js';
 import type { FileRegion } from '../../native/binding.js';
 import type { FetchRequestBody } from '../../protocol/index.js';
 import { defineHandler, type RequestContext } from '../handler.js';
+import type { EpochEndOffset } from '../replica-divergence.js';
+import { fetchReplicaId, planPartitionRead, type FollowerFetch } from '../replica-read.js';
 import { NONE, storageErrorCodeOf } from './errors.js';
 import { ZERO_UUID } from './metadata.js';
 
@@ -54,12 +58,14 @@ function readPartitions(context: RequestContext, request: FetchRequestBody) {
   let minOneBatch = remainingBytes > 0;
   const releases: Array<() => void> = [];
   const partitions: Array<{ topic: string; partition: number }> = [];
+  const replicaId = fetchReplicaId(request, context.header.apiVersion);
+  const followerFetches: FollowerFetch[] = [];
   const responses = request.topics.map((topicRequest) => {
     const name = byId ? engine.topicNameById(topicRequest.topicId) : topicRequest.topic;
     return {
       topic: name ?? '',
       topicId: byId ? topicRequest.topicId : ((name && engine.topicId(name)) ?? ZERO_UUID),
-      partitions: topicRequest.partitions.map(({ partition, fetchOffset, partitionMaxBytes }) => {
+      partitions: topicRequest.partitions.map(({ partition, fetchOffset, partitionMaxBytes, lastFetchedEpoch }) => {
         const answer = {
           partitionIndex: partition,
           errorCode: NONE as number,
@@ -68,6 +74,7 @@ function readPartitions(context: RequestContext, request: FetchRequestBody) {
           logStartOffset: -1,
           abortedTransactions: request.isolationLevel === READ_COMMITTED ? [] : null,
           preferredReadReplica: -1,
+          divergingEpoch: undefined as EpochEndOffset | undefined,
           // Kafka sends an empty record set, not a null one, when there is nothing to return;
           // librdkafka reads a null (-1) size as a protocol error.
           records: EMPTY_RECORDS as Buffer | FileRegion,
@@ -83,8 +90,15 @@ function readPartitions(context: RequestContext, request: FetchRequestBody) {
           answer.lastStableOffset = log.highWatermark;
           answer.logStartOffset = log.logStartOffset;
           partitions.push({ topic: name, partition });
+          const plan = planPartitionRead(log, replicaId, name, partition, fetchOffset, lastFetchedEpoch);
+          if (plan.follower) followerFetches.push(plan.follower);
+          if (plan.divergingEpoch) {
+            answer.divergingEpoch = plan.divergingEpoch;
+            failed = true; // answered at once, as an error is
+            return answer;
+          }
           const read = remainingBytes > 0 || minOneBatch
-            ? log.read(fetchOffset, Math.min(partitionMaxBytes, Math.max(remainingBytes, 0)), { maxOffset: log.highWatermark, minOneBatch })
+            ? log.read(fetchOffset, Math.min(partitionMaxBytes, Math.max(remainingBytes, 0)), { maxOffset: plan.maxOffset, minOneBatch })
             : null;
           if (read) {
             answer.records = zeroCopyFetch ? regionOf(read, releases) : log.readBytes(read);
@@ -106,6 +120,8 @@ function readPartitions(context: RequestContext, request: FetchRequestBody) {
     bytes,
     partitions,
     failed,
+    /** Followers' fetches, for a replica manager to track their log end offsets. */
+    followerFetches,
   };
 }
 

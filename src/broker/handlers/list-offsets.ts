@@ -1,8 +1,12 @@
 // ListOffsets (2): earliest (-2), latest (-1), the record with the largest timestamp (-3,
 // KIP-734), or the first record at or after a timestamp. v0 answers in its old shape, a list of offsets.
+// "Latest" is the high watermark for a consumer (replica id -1) and the log end offset for anyone
+// else, a follower (>= 0) or a debugging replica (-2), as in Kafka: a follower whose fetch offset is
+// out of range asks the leader's log end to truncate to (replica-fetcher.ts).
 import { ApiKey } from '../../protocol/api-keys.js';
 import type { Log } from '../../storage/log.js';
 import { defineHandler } from '../handler.js';
+import { CONSUMER_REPLICA_ID } from '../replica-read.js';
 import { NONE, errorCodeOf } from './errors.js';
 
 export const LATEST_TIMESTAMP = -1;
@@ -21,7 +25,7 @@ export const listOffsetsHandler = defineHandler({
       partitions: topic.partitions.map(({ partitionIndex, timestamp }) => {
         try {
           const log = broker.engine.partitionLog(topic.name, partitionIndex);
-          const found = lookup(log, timestamp);
+          const found = lookup(log, timestamp, request.replicaId);
           return {
             partitionIndex,
             errorCode: NONE,
@@ -39,10 +43,10 @@ export const listOffsetsHandler = defineHandler({
   },
 });
 
-function lookup(log: Log, timestamp: number): { offset: number; timestamp: number } {
+function lookup(log: Log, timestamp: number, replicaId: number): { offset: number; timestamp: number } {
   switch (timestamp) {
     case LATEST_TIMESTAMP:
-      return { offset: log.highWatermark, timestamp: -1 };
+      return { offset: replicaId === CONSUMER_REPLICA_ID ? log.highWatermark : log.logEndOffset, timestamp: -1 };
     case EARLIEST_TIMESTAMP:
     case EARLIEST_LOCAL_TIMESTAMP:
       return { offset: log.logStartOffset, timestamp: -1 };
