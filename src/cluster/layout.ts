@@ -14,6 +14,13 @@
 //                                    replica assignment by partition index, and topic config overrides.
 //   <root>/topics/<topic>/<p>/state  {"version":1,"leader":1,"leaderEpoch":0,"isr":[1,2,3],"controllerEpoch":7}
 //                                    its mod_revision is the partition epoch.
+//   <root>/admin/delete_topics/<topic>  {"version":1,"topicId":"<uuid>"}
+//                                    a request to delete the topic (Kafka's /admin/delete_topics/<t>):
+//                                    any broker writes it, the controller deletes the topic and the
+//                                    request in one transaction.
+//   <root>/admin/shutdown/<id>       {"version":1,"brokerId":1,"brokerEpoch":123}
+//                                    a broker's controlled shutdown request, on its lease (it goes
+//                                    with the broker); the controller moves leadership off it.
 //
 // Topic names hold only [a-zA-Z0-9._-] (src/engine/topic-name.ts), so '/' separates safely; a
 // topic's own prefix is taken with a trailing '/' so that topic "a" never matches "ab".
@@ -45,6 +52,18 @@ export interface TopicRecord {
   configs: Record<string, string>;
 }
 
+/** A request to delete a topic: the topic id names the incarnation to delete. */
+export interface TopicDeletionRequest {
+  topicId: string;
+}
+
+/** A broker's controlled shutdown request (Kafka's ControlledShutdownRequest). */
+export interface ShutdownRequest {
+  brokerId: number;
+  /** The registration's create_revision when the request was made. */
+  brokerEpoch: number;
+}
+
 /** Kafka's LeaderAndIsr as the controller writes it (ZooKeeper's partition state znode). */
 export interface PartitionState {
   leader: number;
@@ -59,6 +78,9 @@ export class ClusterKeys {
   readonly controller: string;
   readonly controllerEpoch: string;
   readonly topicsPrefix: string;
+  readonly adminPrefix: string;
+  readonly deleteTopicsPrefix: string;
+  readonly shutdownPrefix: string;
 
   constructor(readonly root = DEFAULT_ROOT) {
     if (!/^\/[^\s]*[^/\s]$/.test(root)) throw new SluiceError('INVALID_CONFIG', `etcd root '${root}' must start with '/' and not end with one`);
@@ -66,6 +88,9 @@ export class ClusterKeys {
     this.controller = `${root}/controller`;
     this.controllerEpoch = `${root}/controller_epoch`;
     this.topicsPrefix = `${root}/topics/`;
+    this.adminPrefix = `${root}/admin/`;
+    this.deleteTopicsPrefix = `${root}/admin/delete_topics/`;
+    this.shutdownPrefix = `${root}/admin/shutdown/`;
   }
 
   broker(brokerId: number): string {
@@ -83,6 +108,27 @@ export class ClusterKeys {
 
   partitionState(topic: string, partition: number): string {
     return `${this.topicsPrefix}${topic}/${partition}/state`;
+  }
+
+  deleteTopicRequest(topic: string): string {
+    return `${this.deleteTopicsPrefix}${topic}`;
+  }
+
+  shutdownRequest(brokerId: number): string {
+    return `${this.shutdownPrefix}${brokerId}`;
+  }
+
+  /** What a key under adminPrefix names: a topic deletion or a controlled shutdown request. */
+  parseAdminKey(key: string): { kind: 'delete_topic'; topic: string } | { kind: 'shutdown'; brokerId: number } | undefined {
+    if (key.startsWith(this.deleteTopicsPrefix)) {
+      const topic = key.slice(this.deleteTopicsPrefix.length);
+      return topic !== '' && !topic.includes('/') ? { kind: 'delete_topic', topic } : undefined;
+    }
+    if (key.startsWith(this.shutdownPrefix)) {
+      const rest = key.slice(this.shutdownPrefix.length);
+      return /^(0|[1-9][0-9]*)$/.test(rest) ? { kind: 'shutdown', brokerId: Number(rest) } : undefined;
+    }
+    return undefined;
   }
 
   /** The broker id of a key under brokersPrefix, or undefined for another key. */
@@ -184,4 +230,24 @@ export function decodePartitionState(value: Buffer): PartitionState {
     throw corrupt('partition state', value.toString('utf8'), 'bad fields');
   }
   return { leader, leaderEpoch, isr, controllerEpoch };
+}
+
+export function encodeTopicDeletion(request: TopicDeletionRequest): string {
+  return JSON.stringify({ version: 1, topicId: request.topicId });
+}
+
+export function decodeTopicDeletion(value: Buffer): TopicDeletionRequest {
+  const o = parseObject('topic deletion request', value);
+  if (typeof o['topicId'] !== 'string') throw corrupt('topic deletion request', value.toString('utf8'), 'bad fields');
+  return { topicId: o['topicId'] };
+}
+
+export function encodeShutdown(request: ShutdownRequest): string {
+  return JSON.stringify({ version: 1, brokerId: request.brokerId, brokerEpoch: request.brokerEpoch });
+}
+
+export function decodeShutdown(value: Buffer): ShutdownRequest {
+  const o = parseObject('controlled shutdown request', value);
+  if (!isId(o['brokerId']) || !isId(o['brokerEpoch'])) throw corrupt('controlled shutdown request', value.toString('utf8'), 'bad fields');
+  return { brokerId: o['brokerId'], brokerEpoch: o['brokerEpoch'] };
 }

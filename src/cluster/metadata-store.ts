@@ -14,11 +14,20 @@
 //   const updated = await store.alterPartition({ topic, partition, brokerId, leaderEpoch,
 //     partitionEpoch, newIsr });          // FENCED_LEADER_EPOCH / INVALID_UPDATE_VERSION / ...
 //
+// Admin writes from any broker (no fence; the controller acts on them, see controller.ts)
+//   await store.proposeTopic({ name, partitions: assignment, configs });   // CreateTopics
+//   await store.addPartitions(name, newAssignments, view.revision);        // CreatePartitions
+//   await store.alterTopicConfigs(name, configs, view.revision);           // AlterConfigs
+//   await store.requestTopicDeletion(name);                                // DeleteTopics
+//   await store.requestControlledShutdown(session) / withdrawControlledShutdown(session)
+//   const admin = await store.watchAdminRequests({ deletion, shutdown }); // admin-requests.ts
+//
 // The controller (with the fence its election gave it; a deposed controller gets NOT_CONTROLLER)
 //   await store.createTopic(fence, { name, partitions: assignment, configs, states });
 //   await store.updatePartitionStates(fence, [{ topic, partition, partitionEpoch, state }, ...]);
 //   await store.updateTopicConfigs(fence, name, configs);
-//   await store.deleteTopic(fence, name);
+//   await store.deleteTopic(fence, name, topicId?);   // also removes a deletion request
+//   await store.removeTopicDeletionRequest(fence, name, requestRevision);
 // The states come from partition-election.ts (pure functions: who leads, which ISR, which epoch)
 // and assignments from replica-assignment.ts; the store only writes them, atomically and fenced.
 //
@@ -38,6 +47,15 @@ import { randomUUID } from 'node:crypto';
 
 import { SluiceError } from '../errors.js';
 import { invalidTopicReason } from '../engine/topic-name.js';
+import {
+  AdminRequestsWatch,
+  removeTopicDeletionRequest,
+  requestControlledShutdown,
+  requestTopicDeletion,
+  unknownTopic,
+  withdrawControlledShutdown,
+  type AdminRequestsListener,
+} from './admin-requests.js';
 import { registerBroker, type BrokerSession, type BrokerSessionOptions } from './broker-session.js';
 import {
   campaign,
@@ -114,6 +132,16 @@ export interface CreateTopicSpec {
   states: PartitionState[];
 }
 
+/** A topic as any broker proposes it; the controller writes the partition states. */
+export interface ProposeTopicSpec {
+  name: string;
+  /** A UUID; a fresh one when omitted. */
+  topicId?: string;
+  /** Replica assignment by partition index (replica-assignment.ts). */
+  partitions: number[][];
+  configs?: Record<string, string>;
+}
+
 export interface PartitionStateUpdate {
   topic: string;
   partition: number;
@@ -173,6 +201,29 @@ function checkState(where: string, state: PartitionState, replicas: readonly num
     (leader === NO_LEADER || isr.includes(leader)) &&
     (replicas === undefined || isr.every((id) => replicas.includes(id)));
   if (!ok) throw new SluiceError('INVALID_REQUEST', `${where}: invalid partition state ${JSON.stringify(state)}${replicas ? ` for replicas [${replicas.join(',')}]` : ''}`);
+}
+
+/** The shape of replica lists: non-empty sets of broker ids, all of one length (the replication factor). */
+function checkAssignment(where: string, partitions: readonly (readonly number[])[], replicationFactor: number | undefined): void {
+  let factor = replicationFactor;
+  for (const replicas of partitions) {
+    const ok = Array.isArray(replicas) && replicas.length > 0 && replicas.every((id) => Number.isInteger(id) && id >= 0) && new Set(replicas).size === replicas.length;
+    if (!ok) throw new SluiceError('INVALID_REPLICA_ASSIGNMENT', `${where}: replica list ${JSON.stringify(replicas)} is not a non-empty set of broker ids`);
+    if (factor !== undefined && replicas.length !== factor) {
+      throw new SluiceError('INVALID_REPLICA_ASSIGNMENT', `${where}: a partition with ${replicas.length} replica(s) among partitions with ${factor}`);
+    }
+    factor = replicas.length;
+  }
+}
+
+function staleTopic(name: string, expected: number, actual: number): SluiceError {
+  return new SluiceError('INVALID_UPDATE_VERSION', `topic ${name} is at revision ${actual}, not ${expected}`);
+}
+
+function checkConfigs(where: string, configs: Record<string, string>): void {
+  if (typeof configs !== 'object' || configs === null || !Object.values(configs).every((value) => typeof value === 'string')) {
+    throw new SluiceError('INVALID_CONFIG', `${where}: topic configs must map names to strings`);
+  }
 }
 
 export class MetadataStore {
@@ -345,6 +396,76 @@ export class MetadataStore {
     return views;
   }
 
+  // ---- topics: admin writes from any broker (no fence) ------------------------------------------
+
+  /**
+   * Writes a topic record if the name is free (Kafka's ZooKeeper-mode CreateTopics on any broker);
+   * the controller then writes each partition's initial state. TOPIC_ALREADY_EXISTS when the name
+   * is taken; INVALID_TOPIC_EXCEPTION, INVALID_PARTITIONS, INVALID_REPLICA_ASSIGNMENT for a bad
+   * name or assignment shape (the assignment should come from replica-assignment.ts). The view
+   * returned has no states yet.
+   */
+  async proposeTopic(spec: ProposeTopicSpec): Promise<TopicView> {
+    const reason = invalidTopicReason(spec.name);
+    if (reason !== null) throw new SluiceError('INVALID_TOPIC_EXCEPTION', `Topic name is invalid: ${reason}`);
+    if (spec.partitions.length === 0) throw new SluiceError('INVALID_PARTITIONS', `topic ${spec.name}: no partitions`);
+    checkAssignment(spec.name, spec.partitions, undefined);
+    const configs = { ...(spec.configs ?? {}) };
+    checkConfigs(spec.name, configs);
+    const record: TopicRecord = { topicId: spec.topicId ?? randomUUID(), partitions: spec.partitions.map((replicas) => [...replicas]), configs };
+    const topicKey = this.keys.topic(spec.name);
+    const result = await txn(this.client, [compare.absent(topicKey)], [op.put(topicKey, encodeTopic(record))], [op.get(topicKey)]);
+    let revision = Number(result.header.revision);
+    if (!result.succeeded) {
+      const existing = rangeRecords(result.responses[0])[0];
+      // Ours, from an attempt whose answer was lost.
+      const ours = existing !== undefined && decodeTopic(existing.value).topicId === record.topicId;
+      if (!ours) throw new SluiceError('TOPIC_ALREADY_EXISTS', `Topic '${spec.name}' already exists.`);
+      revision = existing.modRevision;
+    }
+    return { name: spec.name, ...record, revision, states: record.partitions.map(() => undefined) };
+  }
+
+  /**
+   * Appends partitions to a topic (CreatePartitions): `newAssignments` are the replica lists of
+   * partitions n, n+1, ... where n is the current count; the controller writes their states.
+   * Pass the revision of the view the assignment was computed from, so that two requests from
+   * one view cannot both land (INVALID_UPDATE_VERSION). UNKNOWN_TOPIC_OR_PARTITION,
+   * INVALID_PARTITIONS (none given), INVALID_REPLICA_ASSIGNMENT (shape, or another replication factor).
+   */
+  async addPartitions(name: string, newAssignments: number[][], expectedRevision?: number): Promise<TopicView> {
+    if (newAssignments.length === 0) throw new SluiceError('INVALID_PARTITIONS', `topic ${name}: no partitions to add`);
+    return this.casTopicRecord(name, expectedRevision, (record) => {
+      checkAssignment(name, newAssignments, record.partitions[0]?.length);
+      return { ...record, partitions: [...record.partitions, ...newAssignments.map((replicas) => [...replicas])] };
+    });
+  }
+
+  /** Replaces a topic's config overrides from any broker (AlterConfigs), compare-and-set on `expectedRevision` when given. */
+  async alterTopicConfigs(name: string, configs: Record<string, string>, expectedRevision?: number): Promise<TopicView> {
+    checkConfigs(name, configs);
+    return this.casTopicRecord(name, expectedRevision, (record) => ({ ...record, configs: { ...configs } }));
+  }
+
+  /** Asks the controller to delete the topic (admin-requests.ts). UNKNOWN_TOPIC_OR_PARTITION. */
+  requestTopicDeletion(name: string): Promise<void> {
+    return requestTopicDeletion(this.client, this.keys, name);
+  }
+
+  /** Asks the controller to move leadership off this session's broker (admin-requests.ts). */
+  requestControlledShutdown(session: BrokerSession): Promise<void> {
+    return requestControlledShutdown(this.client, this.keys, session);
+  }
+
+  withdrawControlledShutdown(session: BrokerSession): Promise<void> {
+    return withdrawControlledShutdown(this.client, this.keys, session);
+  }
+
+  /** Pending deletion and shutdown requests now, and each change after. */
+  watchAdminRequests(listener: AdminRequestsListener = {}): Promise<AdminRequestsWatch> {
+    return AdminRequestsWatch.start(this.client, this.keys, listener);
+  }
+
   // ---- topics: controller writes ---------------------------------------------------------------
 
   /**
@@ -436,33 +557,27 @@ export class MetadataStore {
 
   /** Replaces a topic's config overrides. UNKNOWN_TOPIC_OR_PARTITION, NOT_CONTROLLER. */
   async updateTopicConfigs(fence: ControllerFence, name: string, configs: Record<string, string>): Promise<TopicView> {
-    for (;;) {
-      const view = await this.readTopic(name);
-      if (view === undefined) throw new SluiceError('UNKNOWN_TOPIC_OR_PARTITION', `This server does not host this topic-partition: ${name}`);
-      const topicKey = this.keys.topic(name);
-      const next: TopicRecord = { topicId: view.topicId, partitions: view.partitions, configs: { ...configs } };
-      const result = await txn(
-        this.client,
-        [...fenceCompares(this.keys, fence), compare.modRevision(topicKey, view.revision)],
-        [op.put(topicKey, encodeTopic(next))],
-        fenceReads(this.keys),
-      );
-      if (result.succeeded) return { ...view, configs: next.configs, revision: Number(result.header.revision) };
-      const [epochRecord, controllerRecord] = result.responses.map((response) => rangeRecords(response)[0]);
-      if (!fenceHolds(fence, epochRecord, controllerRecord)) throw notController(fence, controllerRecord);
-      // The topic record moved under us: read it again.
-    }
+    checkConfigs(name, configs);
+    return this.casTopicRecord(name, undefined, (record) => ({ ...record, configs: { ...configs } }), fence);
   }
 
-  /** Deletes a topic record and its partition states. UNKNOWN_TOPIC_OR_PARTITION, NOT_CONTROLLER. */
-  async deleteTopic(fence: ControllerFence, name: string): Promise<void> {
+  /**
+   * Deletes a topic record, its partition states and any deletion request for it, in one
+   * transaction. With `topicId`, only that incarnation of the topic: UNKNOWN_TOPIC_ID when the
+   * name now holds another. UNKNOWN_TOPIC_OR_PARTITION, NOT_CONTROLLER.
+   */
+  async deleteTopic(fence: ControllerFence, name: string, topicId?: string): Promise<void> {
+    if (invalidTopicReason(name) !== null) throw unknownTopic(name);
     const topicKey = this.keys.topic(name);
     const { record } = await readKey(this.client, topicKey);
-    if (record === undefined) throw new SluiceError('UNKNOWN_TOPIC_OR_PARTITION', `This server does not host this topic-partition: ${name}`);
+    if (record === undefined) throw unknownTopic(name);
+    if (topicId !== undefined && decodeTopic(record.value).topicId !== topicId) {
+      throw new SluiceError('UNKNOWN_TOPIC_ID', `topic ${name} has another topic id than ${topicId} (it was re-created)`);
+    }
     const result = await txn(
       this.client,
       [...fenceCompares(this.keys, fence), compare.createRevision(topicKey, record.createRevision)],
-      [op.delete(topicKey), op.deletePrefix(this.keys.topicPartitionsPrefix(name))],
+      [op.delete(topicKey), op.deletePrefix(this.keys.topicPartitionsPrefix(name)), op.delete(this.keys.deleteTopicRequest(name))],
       [...fenceReads(this.keys), op.get(topicKey)],
     );
     if (result.succeeded) return;
@@ -470,6 +585,49 @@ export class MetadataStore {
     if (!fenceHolds(fence, epochRecord, controllerRecord)) throw notController(fence, controllerRecord);
     if (now !== undefined) throw new SluiceError('UNKNOWN_TOPIC_OR_PARTITION', `topic ${name} was re-created while being deleted`);
     // Absent now: deleted by our own attempt whose answer was lost.
+  }
+
+  /** Drops a deletion request whose topic is gone (admin-requests.ts). NOT_CONTROLLER. */
+  removeTopicDeletionRequest(fence: ControllerFence, name: string, requestRevision: number): Promise<void> {
+    return removeTopicDeletionRequest(this.client, this.keys, fence, name, requestRevision);
+  }
+
+  /**
+   * Compare-and-set of a topic record: `change` maps the current record to the next, written only
+   * if the record is still at the revision it was read at (and, with `fence`, only by that
+   * controller). With `expectedRevision`, a record at another revision is INVALID_UPDATE_VERSION;
+   * without, a record that moved is read again and `change` applied to it. A retry after a lost
+   * answer finds the record equal to what it wrote and takes that as success.
+   */
+  private async casTopicRecord(
+    name: string,
+    expectedRevision: number | undefined,
+    change: (record: TopicRecord) => TopicRecord,
+    fence?: ControllerFence,
+  ): Promise<TopicView> {
+    if (invalidTopicReason(name) !== null) throw unknownTopic(name);
+    const topicKey = this.keys.topic(name);
+    for (;;) {
+      const view = await this.readTopic(name);
+      if (view === undefined) throw unknownTopic(name);
+      if (expectedRevision !== undefined && view.revision !== expectedRevision) throw staleTopic(name, expectedRevision, view.revision);
+      const next = change({ topicId: view.topicId, partitions: view.partitions, configs: view.configs });
+      const encoded = encodeTopic(next);
+      const result = await txn(
+        this.client,
+        [...(fence === undefined ? [] : fenceCompares(this.keys, fence)), compare.modRevision(topicKey, view.revision)],
+        [op.put(topicKey, encoded)],
+        [...(fence === undefined ? [] : fenceReads(this.keys)), op.get(topicKey)],
+      );
+      const states = next.partitions.map((_, p) => view.states[p]);
+      if (result.succeeded) return { ...view, ...next, revision: Number(result.header.revision), states };
+      const failure = result.responses.map((response) => rangeRecords(response)[0]);
+      if (fence !== undefined && !fenceHolds(fence, failure[0], failure[1])) throw notController(fence, failure[1]);
+      const now = failure[failure.length - 1];
+      if (now === undefined) throw unknownTopic(name);
+      if (encodeTopic(decodeTopic(now.value)) === encoded) return { ...view, ...next, revision: now.modRevision, states }; // our lost answer
+      if (expectedRevision !== undefined) throw staleTopic(name, expectedRevision, now.modRevision);
+    }
   }
 
   // ---- partition state: leader writes ----------------------------------------------------------

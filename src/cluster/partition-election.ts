@@ -195,3 +195,57 @@ export function partitionsToRebalance<P extends { replicas: readonly number[]; s
   }
   return chosen;
 }
+
+/**
+ * The partition's state for the cluster as it is now: dead brokers handled as by
+ * partitionStateForLiveBrokers, then brokers in controlled shutdown as by controlledShutdownState
+ * (the controller's one pass over a partition after any broker change). A leader change across
+ * both steps bumps the leader epoch once. Undefined when nothing changes.
+ */
+export function partitionStateForCluster(
+  state: PartitionState,
+  replicas: readonly number[],
+  isAlive: IsAlive,
+  shuttingDown: ReadonlySet<number>,
+  uncleanLeaderElection: boolean,
+  controllerEpoch: number,
+): PartitionState | undefined {
+  const afterLiveness = partitionStateForLiveBrokers(state, replicas, isAlive, uncleanLeaderElection, controllerEpoch);
+  const afterShutdown = shuttingDown.size === 0 ? undefined : controlledShutdownState(afterLiveness ?? state, replicas, isAlive, shuttingDown, controllerEpoch);
+  const next = afterShutdown ?? afterLiveness;
+  if (next === undefined) return undefined;
+  const leaderEpoch = next.leader === state.leader ? state.leaderEpoch : state.leaderEpoch + 1;
+  return { ...next, leaderEpoch };
+}
+
+/** What leadershipsToMove reads of a topic (a TopicView fits). */
+export interface TopicPartitions {
+  name: string;
+  partitions: readonly (readonly number[])[];
+  states: readonly (PartitionState | undefined)[];
+}
+
+/**
+ * For a broker in controlled shutdown: the partitions it still leads whose leadership the
+ * controller can move (another live ISR replica not shutting down exists). The broker waits until
+ * this is empty, watching topics and brokers (MetadataStore.watchTopics / watchBrokers, and
+ * watchAdminRequests for other brokers shutting down); what remains (no other live ISR replica)
+ * it leads until it stops, as Kafka's broker does after its controlled shutdown attempts. A
+ * deadline is still the broker's: the controller may be gone.
+ */
+export function leadershipsToMove(
+  topics: Iterable<TopicPartitions>,
+  brokerId: number,
+  isAlive: IsAlive,
+  shuttingDown: ReadonlySet<number> = new Set([brokerId]),
+): { topic: string; partition: number }[] {
+  const down = shuttingDown.has(brokerId) ? shuttingDown : new Set([...shuttingDown, brokerId]);
+  const result: { topic: string; partition: number }[] = [];
+  for (const topic of topics) {
+    topic.states.forEach((state, partition) => {
+      if (state === undefined || state.leader !== brokerId) return;
+      if (electControlledShutdownLeader(topic.partitions[partition] ?? [], state.isr, isAlive, down) !== undefined) result.push({ topic: topic.name, partition });
+    });
+  }
+  return result;
+}

@@ -7,6 +7,8 @@ import {
   electOfflineLeader,
   electPreferredLeader,
   initialPartitionState,
+  leadershipsToMove,
+  partitionStateForCluster,
   partitionStateForLiveBrokers,
   partitionsToRebalance,
   preferredLeaderElection,
@@ -135,5 +137,37 @@ describe('partitionsToRebalance', () => {
     ];
     expect(partitionsToRebalance(partitions, alive(1, 2)).map((p) => p.id)).toEqual(['a']);
     expect(partitionsToRebalance(partitions, alive(1, 2), 70)).toEqual([]);
+  });
+});
+
+describe('partitionStateForCluster', () => {
+  it('handles dead brokers, then brokers shutting down, bumping the leader epoch once per write', () => {
+    // Leader 1 died; 2 would be elected but is shutting down: 3 leads, at epoch + 1 only.
+    expect(partitionStateForCluster(state(1, 4, [1, 2, 3]), [1, 2, 3], alive(2, 3), new Set([2]), false, 6)).toEqual(state(3, 5, [3], 6));
+    // Nothing dead: as controlledShutdownState.
+    expect(partitionStateForCluster(state(1, 4, [1, 2, 3]), [1, 2, 3], alive(1, 2, 3), new Set([3]), false, 6)).toEqual(state(1, 4, [1, 2], 6));
+    // A leader shutting down with no other ISR replica keeps leading.
+    expect(partitionStateForCluster(state(1, 4, [1]), [1, 2], alive(1, 2), new Set([1]), false, 6)).toBeUndefined();
+    // Nobody shutting down: as partitionStateForLiveBrokers.
+    expect(partitionStateForCluster(state(1, 4, [1, 2]), [1, 2], alive(2), new Set(), false, 6)).toEqual(state(2, 5, [2], 6));
+    expect(partitionStateForCluster(state(1, 4, [1, 2]), [1, 2], alive(1, 2), new Set(), false, 6)).toBeUndefined();
+  });
+});
+
+describe('leadershipsToMove', () => {
+  const topic = (name: string, partitions: number[][], states: PartitionState[]) => ({ name, partitions, states });
+
+  it('lists the partitions a broker leads that another live ISR replica not shutting down could lead', () => {
+    const topics = [
+      topic('a', [[1, 2], [1, 2], [2, 1], [1, 3]], [state(1, 0, [1, 2]), state(1, 0, [1]), state(2, 0, [2, 1]), state(1, 0, [1, 3])]),
+      topic('b', [[1, 2]], [state(1, 0, [1, 2])]),
+    ];
+    expect(leadershipsToMove(topics, 1, alive(1, 2, 3))).toEqual([
+      { topic: 'a', partition: 0 },
+      { topic: 'a', partition: 3 },
+      { topic: 'b', partition: 0 },
+    ]);
+    // 3 dead, 2 shutting down too: nothing can move.
+    expect(leadershipsToMove(topics, 1, alive(1, 2), new Set([2]))).toEqual([]);
   });
 });

@@ -1,0 +1,455 @@
+// What the controller does while it is elected: one reign per controller epoch, from the election
+// that started it to the deposition (or NOT_CONTROLLER from a write) that ends it. controller.ts
+// starts and stops reigns; the decisions are partition-election.ts's pure functions; every write
+// is fenced by this reign's ControllerFence and compare-and-set by partition epoch.
+//
+// Start: watch live brokers, topics with their partition states, and admin requests (each watch
+// reads everything, then follows changes), then reconcile every partition:
+//   - a partition without a state (a proposed topic, added partitions, a predecessor that died
+//     mid-creation) gets initialPartitionState;
+//   - every other gets partitionStateForCluster: dead leaders replaced, dead members out of the
+//     ISR, leaderless partitions led once an eligible replica lives, and brokers that asked for
+//     controlled shutdown out of leadership and ISRs where another ISR replica can take over.
+// After that, each change marks work: a broker joining or leaving and a shutdown request mark
+// every partition (one pure pass over them all is cheap next to one etcd round trip); a topic
+// record or partition state change marks its topic; a deletion request queues the deletion.
+// One drain loop does the work, one step at a time, so bursts of events coalesce into one pass:
+// deletions, then reconciliation, then queued ElectLeaders calls, then the rebalance check when its
+// timer fired (auto.leader.rebalance.enable).
+//
+// Views (controller-view.ts): the reign's own writes are kept aside until the watches show them.
+// A write refused with INVALID_UPDATE_VERSION (a leader's AlterPartition landed first) is
+// recomputed from the current state etcd returned, up to WRITE_ATTEMPTS times; a partition still
+// moving after that is marked again. States are only ever created for a topic the topics watch
+// shows and this reign did not delete, so a deleted topic never gets orphan partition states.
+//
+// Errors: NOT_CONTROLLER from any write ends the reign (a successor exists or our key is gone), as
+// does a closed etcd client; any other failure (etcd unreachable past the client's retry window) is logged and the whole
+// pass is retried after RETRY_AFTER_ERROR_MS. Nothing is thrown out of a watch callback or timer.
+import { SluiceError, isSluiceError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { ControllerFence } from './controller-election.js';
+import { ControllerView, partitionKey, type ClusterNow } from './controller-view.js';
+import type { PartitionState } from './layout.js';
+import type { MetadataStore, PartitionStateRecord, TopicView } from './metadata-store.js';
+import {
+  initialPartitionState,
+  partitionStateForCluster,
+  partitionsToRebalance,
+  preferredLeaderElection,
+  uncleanLeaderElection,
+  type ElectionResult,
+} from './partition-election.js';
+
+/** The controller settings, resolved (controller.ts maps Kafka's names and defaults). */
+export interface ReignConfig {
+  autoLeaderRebalanceEnable: boolean;
+  leaderImbalanceCheckIntervalMs: number;
+  leaderImbalancePerBrokerPercentage: number;
+  uncleanLeaderElectionEnable: boolean;
+}
+
+export type ElectionType = 'PREFERRED' | 'UNCLEAN';
+
+export interface TopicPartitionRef {
+  topic: string;
+  partition: number;
+}
+
+/** One partition's answer to ElectLeaders (API 43): null when its leader was elected. */
+export interface ElectionOutcome extends TopicPartitionRef {
+  error: SluiceError | null;
+}
+
+/** Writes of one pass whose partition epoch moved meanwhile are recomputed this often at most. */
+const WRITE_ATTEMPTS = 5;
+/** A pass that failed (etcd unreachable) is retried after this; the client already retried for its window. */
+const RETRY_AFTER_ERROR_MS = 1000;
+
+interface PlannedWrite {
+  topic: string;
+  topicId: string;
+  partition: number;
+  /** The epoch the state was computed from; 0 when the state does not exist yet. */
+  partitionEpoch: number;
+  state: PartitionState;
+}
+
+/** Recomputes a refused write from the current state: the next state, an error for the caller, or undefined (nothing to do now). */
+type Recompute = (write: PlannedWrite, current: PartitionStateRecord) => PartitionState | SluiceError | undefined;
+
+interface PendingElection {
+  type: ElectionType;
+  partitions: readonly TopicPartitionRef[] | null;
+  resolve(outcomes: ElectionOutcome[]): void;
+  reject(error: unknown): void;
+}
+
+/** Partitions named in one log line at most: a broker with thousands of partitions logs a count and a sample. */
+const LOGGED_PARTITIONS_MAX = 20;
+
+function logged(writes: readonly PlannedWrite[], describe: (write: PlannedWrite) => string = (w) => `${w.topic}-${w.partition}`) {
+  return { count: writes.length, partitions: writes.slice(0, LOGGED_PARTITIONS_MAX).map(describe) };
+}
+
+function outcomeError(results: Map<string, SluiceError | null>, topic: string, partition: number): SluiceError | null {
+  return results.get(partitionKey(topic, partition)) ?? null;
+}
+
+/** A topic's unclean.leader.election.enable, else the broker's default (Kafka parses booleans case-insensitively). */
+export function uncleanLeaderElectionFor(configs: Record<string, string>, brokerDefault: boolean): boolean {
+  const value = configs['unclean.leader.election.enable']?.trim().toLowerCase();
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  return brokerDefault;
+}
+
+export class ControllerReign {
+  private view: ControllerView | undefined;
+  private loaded = false;
+  private stopped = false;
+  private stopping: Promise<void> | undefined;
+  private starting: Promise<void> | undefined;
+  private wakeStart: (() => void) | undefined;
+  private draining: Promise<void> | undefined;
+  private drainImmediate: NodeJS.Immediate | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private rebalanceTimer: NodeJS.Timeout | undefined;
+
+  private allDirty = true;
+  private readonly dirtyTopics = new Set<string>();
+  private readonly pendingDeletions = new Set<string>();
+  private readonly elections: PendingElection[] = [];
+  private rebalanceDue = false;
+
+  constructor(
+    private readonly store: MetadataStore,
+    readonly fence: ControllerFence,
+    private readonly config: ReignConfig,
+    private readonly logger: Logger,
+    private readonly onEnd: (reign: ControllerReign) => void,
+  ) {}
+
+  /** Loaded and not ended: the reign acts. */
+  get isActive(): boolean {
+    return this.loaded && !this.stopped;
+  }
+
+  /** Opens the watches (retrying while etcd is unreachable) and starts the first pass. */
+  start(): Promise<void> {
+    this.starting ??= this.load();
+    return this.starting;
+  }
+
+  private async load(): Promise<void> {
+    const listener = {
+      clusterChanged: () => {
+        this.allDirty = true;
+        this.schedule();
+      },
+      topicChanged: (topic: string) => {
+        this.dirtyTopics.add(topic);
+        this.schedule();
+      },
+      deletionRequested: (topic: string) => {
+        this.pendingDeletions.add(topic);
+        this.schedule();
+      },
+    };
+    while (!this.stopped) {
+      try {
+        const view = await ControllerView.open(this.store, listener, this.logger);
+        if (this.stopped) return void (await view.close());
+        this.view = view;
+        break;
+      } catch (error) {
+        if (this.stopped) return;
+        this.logger.error({ err: error, epoch: this.fence.epoch }, 'controller could not load the cluster state; retrying');
+        await new Promise<void>((resolve) => {
+          this.wakeStart = resolve;
+          this.retryTimer = setTimeout(resolve, RETRY_AFTER_ERROR_MS);
+        });
+      }
+    }
+    if (this.view === undefined) return;
+    this.loaded = true;
+    for (const topic of this.view.deletionRequests.keys()) this.pendingDeletions.add(topic);
+    this.logger.info({ epoch: this.fence.epoch, brokers: this.view.liveBrokerIds, topics: this.view.topics(null).length }, 'controller active');
+    this.armRebalance();
+    this.schedule();
+  }
+
+  /** ElectLeaders (API 43), run in turn with the reign's other work; null = every partition. */
+  electLeaders(type: ElectionType, partitions: readonly TopicPartitionRef[] | null): Promise<ElectionOutcome[]> {
+    if (this.stopped) return Promise.reject(this.notController());
+    return new Promise((resolve, reject) => {
+      this.elections.push({ type, partitions, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** Ends the reign: no more writes, watches closed, no timer left. Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= this.end();
+    return this.stopping;
+  }
+
+  private async end(): Promise<void> {
+    this.stopped = true;
+    clearImmediate(this.drainImmediate);
+    clearTimeout(this.retryTimer);
+    clearTimeout(this.rebalanceTimer);
+    this.wakeStart?.();
+    for (const election of this.elections.splice(0)) election.reject(this.notController());
+    await this.starting;
+    await this.draining;
+    const view = this.view;
+    this.view = undefined;
+    await view?.close();
+    this.onEnd(this);
+  }
+
+  private notController(): SluiceError {
+    return new SluiceError('NOT_CONTROLLER', `broker ${this.fence.brokerId} is no longer controller (its epoch was ${this.fence.epoch})`);
+  }
+
+  // ---- the work loop ---------------------------------------------------------------------------
+
+  private schedule(): void {
+    if (!this.loaded || this.stopped || this.drainImmediate !== undefined || this.draining !== undefined) return;
+    // On the next turn, so that the events of one watch answer are one pass.
+    this.drainImmediate = setImmediate(() => {
+      this.drainImmediate = undefined;
+      this.draining = this.drain().finally(() => (this.draining = undefined));
+    });
+  }
+
+  private hasWork(): boolean {
+    return this.allDirty || this.dirtyTopics.size > 0 || this.pendingDeletions.size > 0 || this.elections.length > 0 || this.rebalanceDue;
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (!this.stopped && this.hasWork()) {
+        if (this.pendingDeletions.size > 0) {
+          const topics = [...this.pendingDeletions];
+          this.pendingDeletions.clear();
+          await this.deleteTopics(topics);
+        }
+        if (this.stopped) return;
+        if (this.allDirty || this.dirtyTopics.size > 0) {
+          const names = this.allDirty ? null : [...this.dirtyTopics];
+          this.allDirty = false;
+          this.dirtyTopics.clear();
+          await this.reconcile(names);
+        }
+        const election = this.elections.shift();
+        if (election !== undefined && !this.stopped) {
+          try {
+            election.resolve(await this.elect(election.type, election.partitions));
+          } catch (error) {
+            election.reject(error);
+            throw error;
+          }
+        }
+        if (this.rebalanceDue && !this.stopped) {
+          this.rebalanceDue = false;
+          await this.rebalance();
+        }
+      }
+    } catch (error) {
+      this.failed(error);
+    }
+  }
+
+  private failed(error: unknown): void {
+    if (this.stopped) return;
+    if (isSluiceError(error, 'NOT_CONTROLLER')) {
+      this.logger.info({ epoch: this.fence.epoch, reason: error.message }, 'controller deposed: a write was refused');
+      void this.stop();
+      return;
+    }
+    if (isSluiceError(error, 'ENGINE_CLOSED')) {
+      // The broker closed its etcd client without stopping the controller first: nothing more to do.
+      this.logger.warn({ epoch: this.fence.epoch }, 'controller stopped: its etcd client is closed');
+      void this.stop();
+      return;
+    }
+    this.logger.error({ err: error, epoch: this.fence.epoch }, 'controller pass failed; retrying');
+    // Start over: every partition, every pending deletion.
+    this.allDirty = true;
+    for (const topic of this.view?.deletionRequests.keys() ?? []) this.pendingDeletions.add(topic);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.schedule();
+    }, RETRY_AFTER_ERROR_MS);
+  }
+
+  private armRebalance(): void {
+    if (!this.config.autoLeaderRebalanceEnable || this.stopped) return;
+    this.rebalanceTimer = setTimeout(() => {
+      this.rebalanceDue = true;
+      this.schedule();
+      this.armRebalance();
+    }, this.config.leaderImbalanceCheckIntervalMs);
+    this.rebalanceTimer.unref();
+  }
+
+  // ---- steps -----------------------------------------------------------------------------------
+
+  private async deleteTopics(topics: readonly string[]): Promise<void> {
+    for (const topic of topics) {
+      if (this.stopped) return;
+      const request = this.view!.deletionRequests.get(topic);
+      if (request === undefined) continue;
+      try {
+        await this.store.deleteTopic(this.fence, topic, request.topicId);
+        this.view!.deleted(topic, request.topicId);
+        this.logger.info({ topic, topicId: request.topicId }, 'controller deleted topic');
+      } catch (error) {
+        if (!isSluiceError(error, 'UNKNOWN_TOPIC_OR_PARTITION') && !isSluiceError(error, 'UNKNOWN_TOPIC_ID')) throw error;
+        await this.store.removeTopicDeletionRequest(this.fence, topic, request.revision);
+        this.logger.info({ topic, topicId: request.topicId }, 'controller dropped a deletion request: that topic is gone');
+      }
+    }
+  }
+
+  /** Brings the partitions of `names` (null: all) in line with the brokers alive and shutting down. */
+  private async reconcile(names: readonly string[] | null): Promise<void> {
+    const now = this.view!.now();
+    const epoch = this.fence.epoch;
+    const planned: PlannedWrite[] = [];
+    const unclean = new Map<string, boolean>();
+    const next = (view: TopicView, partition: number, current: PartitionStateRecord) =>
+      partitionStateForCluster(current, view.partitions[partition]!, now.isRegistered, now.shuttingDown, unclean.get(view.name)!, epoch);
+    const byName = new Map<string, TopicView>();
+    for (const view of this.view!.topics(names)) {
+      byName.set(view.name, view);
+      unclean.set(view.name, uncleanLeaderElectionFor(view.configs, this.config.uncleanLeaderElectionEnable));
+      view.partitions.forEach((replicas, partition) => {
+        const current = this.view!.stateOf(view, partition);
+        const state = current === undefined ? initialPartitionState(replicas, now.isEligible, epoch) : next(view, partition, current);
+        if (state !== undefined) planned.push({ topic: view.name, topicId: view.topicId, partition, partitionEpoch: current?.partitionEpoch ?? 0, state });
+      });
+    }
+    if (planned.length === 0) return;
+    const results = await this.write(planned, (write, current) => next(byName.get(write.topic)!, write.partition, current));
+    const moved = planned.filter((write) => outcomeError(results, write.topic, write.partition) === null);
+    if (moved.length > 0) {
+      const describe = (w: PlannedWrite) => `${w.topic}-${w.partition}:${w.state.leader}@${w.state.leaderEpoch}[${w.state.isr.join(',')}]`;
+      this.logger.info({ epoch, ...logged(moved, describe) }, 'controller wrote partition states');
+    }
+  }
+
+  private decide(type: ElectionType, now: ClusterNow, state: PartitionState, replicas: readonly number[]): ElectionResult {
+    return type === 'PREFERRED'
+      ? preferredLeaderElection(state, replicas, now.isEligible, this.fence.epoch)
+      : uncleanLeaderElection(state, replicas, now.isRegistered, this.fence.epoch);
+  }
+
+  private async elect(type: ElectionType, requested: readonly TopicPartitionRef[] | null): Promise<ElectionOutcome[]> {
+    const now = this.view!.now();
+    const topics = new Map(this.view!.topics(null).map((view) => [view.name, view]));
+    let refs: TopicPartitionRef[];
+    if (requested === null) {
+      refs = [...topics.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).flatMap((view) => view.partitions.map((_, partition) => ({ topic: view.name, partition })));
+    } else {
+      const seen = new Set<string>();
+      refs = requested.filter((ref) => !seen.has(partitionKey(ref.topic, ref.partition)) && seen.add(partitionKey(ref.topic, ref.partition)) !== undefined);
+    }
+    const results = new Map<string, SluiceError | null>();
+    const planned: PlannedWrite[] = [];
+    for (const { topic, partition } of refs) {
+      const view = topics.get(topic);
+      const replicas = view?.partitions[partition];
+      if (view === undefined || replicas === undefined) {
+        results.set(partitionKey(topic, partition), new SluiceError('UNKNOWN_TOPIC_OR_PARTITION', `This server does not host this topic-partition: ${topic}-${partition}`));
+        continue;
+      }
+      const current = this.view!.stateOf(view, partition);
+      if (current === undefined) {
+        const code = type === 'PREFERRED' ? 'PREFERRED_LEADER_NOT_AVAILABLE' : 'ELIGIBLE_LEADERS_NOT_AVAILABLE';
+        results.set(partitionKey(topic, partition), new SluiceError(code, `${topic}-${partition} has no state yet`));
+        continue;
+      }
+      const decision = this.decide(type, now, current, replicas);
+      if (decision.ok) planned.push({ topic, topicId: view.topicId, partition, partitionEpoch: current.partitionEpoch, state: decision.state });
+      else results.set(partitionKey(topic, partition), decision.error);
+    }
+    const written = await this.write(planned, (write, current) => {
+      const decision = this.decide(type, now, current, topics.get(write.topic)!.partitions[write.partition]!);
+      return decision.ok ? decision.state : decision.error;
+    });
+    for (const [key, error] of written) results.set(key, error);
+    if (planned.length > 0) this.logger.info({ type, ...logged(planned) }, 'controller ran leader elections');
+    const outcomes = refs.map(({ topic, partition }) => ({ topic, partition, error: outcomeError(results, topic, partition) }));
+    // Kafka's answer to an election over all partitions leaves out those that needed none.
+    return requested === null ? outcomes.filter((outcome) => outcome.error?.code !== 'ELECTION_NOT_NEEDED') : outcomes;
+  }
+
+  /** auto.leader.rebalance.enable: preferred elections where a broker's share of lost leaderships is above the threshold. */
+  private async rebalance(): Promise<void> {
+    const now = this.view!.now();
+    const candidates = this.view!.topics(null).flatMap((view) =>
+      view.partitions.flatMap((replicas, partition) => {
+        const state = this.view!.stateOf(view, partition);
+        return state === undefined ? [] : [{ view, partition, replicas, state }];
+      }),
+    );
+    const planned: PlannedWrite[] = [];
+    for (const { view, partition, replicas, state } of partitionsToRebalance(candidates, now.isEligible, this.config.leaderImbalancePerBrokerPercentage)) {
+      const decision = this.decide('PREFERRED', now, state, replicas);
+      if (decision.ok) planned.push({ topic: view.name, topicId: view.topicId, partition, partitionEpoch: state.partitionEpoch, state: decision.state });
+    }
+    if (planned.length === 0) return;
+    const replicasOf = new Map(candidates.map((c) => [partitionKey(c.view.name, c.partition), c.replicas]));
+    await this.write(planned, (write, current) => {
+      const decision = this.decide('PREFERRED', now, current, replicasOf.get(partitionKey(write.topic, write.partition))!);
+      return decision.ok ? decision.state : undefined;
+    });
+    this.logger.info(logged(planned), 'controller rebalanced preferred leaders');
+  }
+
+  /**
+   * Writes `planned` (fenced, compare-and-set), recomputing refused ones from the state etcd
+   * returned. The result maps each partition to null (written, or nothing left to do) or the
+   * error to report for it. NOT_CONTROLLER is thrown.
+   */
+  private async write(planned: readonly PlannedWrite[], recompute: Recompute): Promise<Map<string, SluiceError | null>> {
+    const results = new Map<string, SluiceError | null>();
+    let pending = [...planned];
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      if (this.stopped) throw this.notController();
+      const answers = await this.store.updatePartitionStates(
+        this.fence,
+        pending.map(({ topic, partition, partitionEpoch, state }) => ({ topic, partition, partitionEpoch, state })),
+      );
+      const retry: PlannedWrite[] = [];
+      pending.forEach((write, i) => {
+        const answer = answers[i]!;
+        const key = partitionKey(write.topic, write.partition);
+        if (answer.ok) {
+          this.view!.remember(write.topicId, answer.record);
+          results.set(key, null);
+          return;
+        }
+        const current = answer.current;
+        if (current === undefined) {
+          // Gone under us (its topic deleted): never re-create it; the topics watch will say.
+          results.set(key, new SluiceError('UNKNOWN_TOPIC_OR_PARTITION', `This server does not host this topic-partition: ${write.topic}-${write.partition}`));
+          this.dirtyTopics.add(write.topic);
+          return;
+        }
+        this.view!.remember(write.topicId, current);
+        const next = attempt < WRITE_ATTEMPTS ? recompute(write, current) : answer.error;
+        if (next instanceof SluiceError) {
+          results.set(key, next);
+          if (next.code === 'INVALID_UPDATE_VERSION') this.dirtyTopics.add(write.topic);
+        } else if (next === undefined) results.set(key, null);
+        else retry.push({ ...write, partitionEpoch: current.partitionEpoch, state: next });
+      });
+      pending = retry;
+    }
+    return results;
+  }
+}
