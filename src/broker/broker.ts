@@ -16,12 +16,15 @@ import path from 'node:path';
 
 import '../record/codecs/index.js';
 import { Engine } from '../engine/engine.js';
-import { isInternalTopic } from '../engine/topic-name.js';
+import { CONSUMER_OFFSETS_TOPIC, isInternalTopic } from '../engine/topic-name.js';
+import { SluiceError } from '../errors.js';
+import type { OffsetsTopicHost } from './group/offset-store.js';
 import { unsupportedConfigs } from '../storage/log-config.js';
 import { descriptorBudget, FETCH_COPY_BYTES_MAX, IDLE_CHECK_INTERVAL_MS_MAX, IDLE_CHECK_INTERVAL_MS_MIN, LOG_ONCE_INTERVAL_MS, type DescriptorBudget } from '../limits.js';
 import { createLogger, LogLimiter, type Logger } from '../logger.js';
 import { binding } from '../native/binding.js';
 import { AppendWaiters } from './append-waiters.js';
+import { ClusterNode } from './cluster-node.js';
 import { Budget } from './budget.js';
 import { loadOrCreateClusterId } from './cluster-id.js';
 import { reportBrokerConfig, resolveBrokerSettings, type BrokerConfigValues, type BrokerSettings } from './config.js';
@@ -71,6 +74,8 @@ export class Broker {
   private readonly log: LogLimiter;
   private idleTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** Set once the broker has joined its cluster (sluice.etcd.endpoints); null for a cluster of one. */
+  private clusterNode: ClusterNode | null = null;
 
   private constructor(
     settings: BrokerSettings,
@@ -106,6 +111,7 @@ export class Broker {
       fetchCopyMemory: new Budget(FETCH_COPY_BYTES_MAX),
       log: this.log,
       logOnce: new LogLimiter(logger, 1, LOG_ONCE_INTERVAL_MS),
+      cluster: () => this.clusterNode,
     };
     const handlers: Map<number, AnyApiHandler> = createHandlers(new ProducerIds(settings.dataDir), groups);
     this.server = net.createServer((socket) => this.accept(socket, context, handlers));
@@ -132,9 +138,11 @@ export class Broker {
       onBackgroundError: (error, task) =>
         backgroundLog.log('error', `background:${task}:${(error as NodeJS.ErrnoException).code ?? 'error'}`, { task, error: String(error) }, `background ${task} failed`),
     });
+    // In a cluster the broker joins after it listens, so the groups reach its node through this holder.
+    const node: { current: ClusterNode | null } = { current: null };
     let groups: GroupCoordinator;
     try {
-      groups = await GroupCoordinator.open(engine, settings.all);
+      groups = await GroupCoordinator.open(engine, settings.all, settings.cluster === null ? {} : { offsetsHost: offsetsTopicHost(node, settings) });
     } catch (error) {
       await engine.close();
       throw error;
@@ -145,7 +153,10 @@ export class Broker {
     const broker = new Broker({ ...settings, dataDir }, engine, groups, clusterId, temporaryDataDir, zeroCopyFetch, logger, descriptors);
     try {
       await broker.listen();
+      if (settings.cluster !== null) node.current = await broker.joinCluster();
     } catch (error) {
+      broker.server.close();
+      await broker.clusterNode?.close();
       await groups.close();
       await engine.close();
       throw error;
@@ -156,6 +167,29 @@ export class Broker {
       'broker started',
     );
     return broker;
+  }
+
+  /** Joins the replicated cluster once the listener is up (other brokers fetch from it as soon as it registers). */
+  private async joinCluster(): Promise<ClusterNode> {
+    const cluster = this.settings.cluster!;
+    this.clusterNode = await ClusterNode.join({
+      settings: { ...this.settings, cluster },
+      engine: this.engine,
+      advertised: { host: this.settings.advertisedHost, port: this.settings.advertisedPort ?? this.port },
+      localAddress: this.settings.host,
+      logger: this.logger,
+      log: this.log,
+      onHighWatermark: (topic, partition) => this.appendWaiters.notify(topic, partition),
+      onLeadership: (topic, partition, leading) => {
+        if (topic === CONSUMER_OFFSETS_TOPIC) this.groups.onOffsetsLeadership(partition, leading);
+      },
+    });
+    return this.clusterNode;
+  }
+
+  /** The cluster this broker belongs to, or null for a single broker. */
+  get cluster(): ClusterNode | null {
+    return this.clusterNode;
   }
 
   private accept(socket: net.Socket, context: BrokerContext, handlers: ReadonlyMap<number, AnyApiHandler>): void {
@@ -241,12 +275,16 @@ export class Broker {
   /** Stops accepting, closes every connection, closes the engine cleanly. */
   async stop(): Promise<void> {
     if (this.stopped) return;
+    // Controlled shutdown first, while still serving: leaderships move to other in-sync
+    // replicas, and clients see NOT_LEADER_OR_FOLLOWER and a metadata refresh, not a dead socket.
+    await this.clusterNode?.shutDownControlled();
     this.stopped = true;
     clearInterval(this.idleTimer);
     this.appendWaiters.close();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const connection of [...this.connections]) connection.close();
     await closed;
+    await this.clusterNode?.close();
     await this.groups.close();
     await this.engine.close();
     if (this.temporaryDataDir) fs.rmSync(this.settings.dataDir, { recursive: true, force: true });
@@ -273,6 +311,44 @@ function reportTopicConfigs(logger: Logger, engine: Engine): void {
       logger[level]({ topic, config: name, value }, `topic ${topic}: config ${name}=${value} is accepted but not supported: ${reason}`);
     }
   }
+}
+
+/** Kafka's offsets.commit.timeout.ms: how long a commit waits for the ISR of its __consumer_offsets partition. */
+const OFFSETS_COMMIT_TIMEOUT_MS = 5000;
+/** How long the first FindCoordinator waits for __consumer_offsets' leaders. */
+const OFFSETS_TOPIC_CREATE_TIMEOUT_MS = 10_000;
+
+/**
+ * __consumer_offsets in a cluster: replicated with offsets.topic.replication.factor (capped by the
+ * live brokers, as the issue asks), commits appended by its leader with acks=all.
+ */
+function offsetsTopicHost(node: { current: ClusterNode | null }, settings: BrokerSettings): OffsetsTopicHost {
+  const current = (): ClusterNode => {
+    if (node.current === null) throw new SluiceError('COORDINATOR_NOT_AVAILABLE', 'The broker has not joined its cluster yet');
+    return node.current;
+  };
+  return {
+    leads: (partition) => node.current?.replicas.isLeader(CONSUMER_OFFSETS_TOPIC, partition) ?? false,
+    append: async (partition, batch) => {
+      await current().replicas.appendAsLeader(CONSUMER_OFFSETS_TOPIC, partition, batch, -1, OFFSETS_COMMIT_TIMEOUT_MS);
+    },
+    ensureTopic: async (partitions) => {
+      const cluster = current();
+      if (cluster.topic(CONSUMER_OFFSETS_TOPIC) !== undefined) return;
+      const replicationFactor = Math.min(settings.cluster!.offsetsTopicReplicationFactor, cluster.liveBrokers.length);
+      try {
+        await cluster.createTopic(CONSUMER_OFFSETS_TOPIC, {
+          partitions,
+          replicationFactor,
+          // Kafka compacts this topic; until sluice compacts (issue 9) nothing may be deleted by time either.
+          configs: { 'cleanup.policy': 'compact', 'retention.ms': '-1' },
+          timeoutMs: OFFSETS_TOPIC_CREATE_TIMEOUT_MS,
+        });
+      } catch (error) {
+        if (!(error instanceof SluiceError && error.code === 'TOPIC_ALREADY_EXISTS')) throw error;
+      }
+    },
+  };
 }
 
 /** Starts a broker in this process, for applications and their tests. */

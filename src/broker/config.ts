@@ -44,9 +44,56 @@ export interface BrokerSettings {
   logLevel: LogLevel;
   /** sluice.request.log.threshold.ms: requests slower than this are logged (long-poll waits excluded). */
   requestLogThresholdMs: number;
+  /** Replication and membership, when sluice.etcd.endpoints names a cluster; null for one broker. */
+  cluster: ClusterSettings | null;
   /** Everything, for the engine (log.*) and for DescribeConfigs on the broker resource. */
   all: Record<string, string>;
 }
+
+/** A broker of a replicated cluster: where its metadata lives and Kafka's replication settings. */
+export interface ClusterSettings {
+  etcdEndpoints: string[];
+  /** sluice.etcd.root: the key prefix of this cluster in etcd (several clusters may share one etcd). */
+  etcdRoot: string;
+  /** broker.session.timeout.ms: the broker's etcd lease; a broker silent for this long is dead. */
+  sessionTimeoutMs: number;
+  replicaLagTimeMaxMs: number;
+  replicaFetchWaitMaxMs: number;
+  replicaFetchMinBytes: number;
+  replicaFetchMaxBytes: number;
+  replicaFetchResponseMaxBytes: number;
+  replicaFetchBackoffMs: number;
+  replicaSocketTimeoutMs: number;
+  offsetsTopicReplicationFactor: number;
+  uncleanLeaderElectionEnable: boolean;
+  autoLeaderRebalanceEnable: boolean;
+  leaderImbalanceCheckIntervalMs: number;
+  leaderImbalancePerBrokerPercentage: number;
+  controlledShutdownEnable: boolean;
+  /** How long a SIGTERM waits for the controller to move leaderships away before stopping anyway. */
+  controlledShutdownTimeoutMs: number;
+}
+
+/** Replication defaults (Kafka's ReplicationConfigs and KafkaConfig): they act only in a cluster. */
+export const CLUSTER_DEFAULTS: Readonly<Record<string, string>> = Object.freeze({
+  'sluice.etcd.root': '/sluice',
+  'broker.session.timeout.ms': '9000',
+  'replica.lag.time.max.ms': '30000',
+  'replica.fetch.wait.max.ms': '500',
+  'replica.fetch.min.bytes': '1',
+  'replica.fetch.max.bytes': '1048576',
+  'replica.fetch.response.max.bytes': '10485760',
+  'replica.fetch.backoff.ms': '1000',
+  'replica.socket.timeout.ms': '30000',
+  'replica.high.watermark.checkpoint.interval.ms': '5000',
+  'offsets.topic.replication.factor': '3',
+  'unclean.leader.election.enable': 'false',
+  'auto.leader.rebalance.enable': 'true',
+  'leader.imbalance.check.interval.seconds': '300',
+  'leader.imbalance.per.broker.percentage': '10',
+  'controlled.shutdown.enable': 'true',
+  'controlled.shutdown.timeout.ms': '30000',
+});
 
 /** Kafka's Int.MAX_VALUE, the "no limit" of max.connections and max.connections.per.ip. */
 const INT_MAX = 2_147_483_647;
@@ -88,6 +135,8 @@ const LOG_CONFIG_NAMES: ReadonlySet<string> = new Set([...BROKER_LOG_CONFIG_NAME
 const SUPPORTED: ReadonlySet<string> = new Set([
   ...Object.keys(BROKER_DEFAULTS),
   'broker.id',
+  'sluice.etcd.endpoints',
+  ...Object.keys(CLUSTER_DEFAULTS),
   'log.dir',
   'advertised.listeners',
   'sluice.fetch.zero.copy',
@@ -106,12 +155,15 @@ const UNSUPPORTED: ReadonlyArray<readonly [reason: string, names: readonly strin
       'connection.failed.authentication.delay.ms', 'delegation.token.', 'password.encoder.'],
   ],
   [
-    'one broker without replication: clusters are issue 8',
-    ['zookeeper.', 'process.roles', 'controller.', 'inter.broker.listener.name', 'inter.broker.protocol.version', 'replica.',
-      'num.replica.fetchers', 'num.replica.alter.log.dirs.threads', 'auto.leader.rebalance.enable', 'leader.imbalance.', 'broker.rack',
-      'controlled.shutdown.', 'offsets.topic.replication.factor', 'transaction.state.log.replication.factor', 'transaction.state.log.min.isr',
-      'broker.id.generation.enable', 'reserved.broker.max.id', 'metadata.', 'broker.heartbeat.interval.ms', 'broker.session.timeout.ms',
-      'initial.broker.registration.timeout.ms', 'early.start.listeners'],
+    'cluster metadata lives in etcd (sluice.etcd.endpoints), not in ZooKeeper or a KRaft quorum',
+    ['zookeeper.', 'process.roles', 'controller.', 'metadata.', 'broker.heartbeat.interval.ms', 'initial.broker.registration.timeout.ms',
+      'broker.id.generation.enable', 'reserved.broker.max.id', 'early.start.listeners'],
+  ],
+  [
+    'brokers replicate over their one PLAINTEXT listener, with one fetcher per source broker',
+    ['inter.broker.listener.name', 'inter.broker.protocol.version', 'num.replica.fetchers', 'num.replica.alter.log.dirs.threads', 'replica.selector.class',
+      'replica.fetch.response.max.bytes.per.partition', 'controlled.shutdown.max.retries', 'controlled.shutdown.retry.backoff.ms', 'broker.rack',
+      'replica.socket.receive.buffer.bytes', 'transaction.state.log.replication.factor', 'transaction.state.log.min.isr'],
   ],
   [
     'sluice serves every connection and request on one event loop',
@@ -152,6 +204,10 @@ export function reportBrokerConfig(given: Readonly<BrokerConfigValues>): ConfigR
   for (const [name, value] of Object.entries(given)) {
     if (LOG_CONFIG_NAMES.has(name)) {
       for (const { reason } of unsupportedConfigs({ [name]: value })) report.unsupported.push({ name, reason });
+      continue;
+    }
+    if (name in CLUSTER_DEFAULTS && !given['sluice.etcd.endpoints']) {
+      report.unsupported.push({ name, reason: 'replication settings act only in a cluster, and no sluice.etcd.endpoints was given' });
       continue;
     }
     if (SUPPORTED.has(name)) continue;
@@ -259,6 +315,33 @@ export function resolveBrokerSettings(...sources: BrokerConfigValues[]): BrokerS
     maxConnectionsPerIpOverrides,
     logLevel: parseLogLevel(all['log.level']!),
     requestLogThresholdMs: integer(all, 'sluice.request.log.threshold.ms', 0),
+    cluster: clusterSettings(all),
     all,
+  };
+}
+
+/** The cluster half of the settings, or null when no etcd is named (one broker, its own cluster). */
+function clusterSettings(given: Record<string, string>): ClusterSettings | null {
+  const endpoints = (given['sluice.etcd.endpoints'] ?? '').split(',').map((url) => url.trim()).filter((url) => url !== '');
+  if (endpoints.length === 0) return null;
+  const all = { ...CLUSTER_DEFAULTS, ...given };
+  return {
+    etcdEndpoints: endpoints,
+    etcdRoot: all['sluice.etcd.root']!,
+    sessionTimeoutMs: integer(all, 'broker.session.timeout.ms', 1),
+    replicaLagTimeMaxMs: integer(all, 'replica.lag.time.max.ms', 1),
+    replicaFetchWaitMaxMs: integer(all, 'replica.fetch.wait.max.ms', 0),
+    replicaFetchMinBytes: integer(all, 'replica.fetch.min.bytes', 1),
+    replicaFetchMaxBytes: integer(all, 'replica.fetch.max.bytes', 0, INT_MAX),
+    replicaFetchResponseMaxBytes: integer(all, 'replica.fetch.response.max.bytes', 0, INT_MAX),
+    replicaFetchBackoffMs: integer(all, 'replica.fetch.backoff.ms', 0),
+    replicaSocketTimeoutMs: integer(all, 'replica.socket.timeout.ms', 1),
+    offsetsTopicReplicationFactor: integer(all, 'offsets.topic.replication.factor', 1, 32767),
+    uncleanLeaderElectionEnable: boolean(all, 'unclean.leader.election.enable'),
+    autoLeaderRebalanceEnable: boolean(all, 'auto.leader.rebalance.enable'),
+    leaderImbalanceCheckIntervalMs: integer(all, 'leader.imbalance.check.interval.seconds', 1) * 1000,
+    leaderImbalancePerBrokerPercentage: integer(all, 'leader.imbalance.per.broker.percentage', 0, 100),
+    controlledShutdownEnable: boolean(all, 'controlled.shutdown.enable'),
+    controlledShutdownTimeoutMs: integer(all, 'controlled.shutdown.timeout.ms', 0),
   };
 }

@@ -17,6 +17,7 @@ import type { BrokerMetrics } from './metrics.js';
 import type { GroupCoordinator } from './group/coordinator.js';
 import type { Budget } from './budget.js';
 import type { LogLimiter } from '../logger.js';
+import type { ClusterNode } from './cluster-node.js';
 
 /** The broker state handlers work with. */
 export interface BrokerContext {
@@ -36,6 +37,8 @@ export interface BrokerContext {
   log: LogLimiter;
   /** For failures of the broker's own resources (descriptors): one line per cause per minute. */
   logOnce: LogLimiter;
+  /** The replicated cluster this broker belongs to (sluice.etcd.endpoints), or null: a cluster of one. */
+  cluster(): ClusterNode | null;
 }
 
 export interface RequestContext {

@@ -53,6 +53,11 @@ export interface CreateTopicOptions {
   validateOnly?: boolean;
   /** Topic-level overrides with Kafka's names (retention.ms, segment.bytes, ...). */
   config?: ConfigValues;
+  /**
+   * This engine holds one replica of a cluster's topic (src/cluster): the topic's id and
+   * replication factor are the cluster's, not chosen here.
+   */
+  replicaOf?: { id: string; replicationFactor: number };
 }
 
 export interface ProduceRecord {
@@ -174,6 +179,7 @@ export class Engine {
       },
       retentionCheckIntervalMs: optionalInteger(brokerConfig['log.retention.check.interval.ms']),
       checkpointIntervalMs: optionalInteger(brokerConfig['log.flush.offset.checkpoint.interval.ms']),
+      highWatermarkCheckpointIntervalMs: optionalInteger(brokerConfig['replica.high.watermark.checkpoint.interval.ms']),
       onBackgroundError: options.onBackgroundError,
     });
     const segmentsMax = options.segmentsMax ?? descriptorBudget(binding.descriptorLimit().soft, 0).segmentsMax;
@@ -206,13 +212,13 @@ export class Engine {
     }
     const partitions = options.partitions ?? this.defaultPartitions;
     checkPartitionCount(partitions);
-    const replicationFactor = options.replicationFactor ?? 1;
-    if (replicationFactor !== 1) {
+    const replicationFactor = options.replicaOf?.replicationFactor ?? options.replicationFactor ?? 1;
+    if (replicationFactor !== 1 && options.replicaOf === undefined) {
       throw new SluiceError('INVALID_REPLICATION_FACTOR', `Replication factor: ${replicationFactor} larger than available brokers: 1.`);
     }
     const overrides = stringifyConfig(options.config ?? {});
     const config = resolveLogConfig(overrides, this.defaults); // INVALID_CONFIG before anything is written
-    const metadata: TopicMetadata = { id: randomUUID(), partitions, replicationFactor, config: overrides };
+    const metadata: TopicMetadata = { id: options.replicaOf?.id ?? randomUUID(), partitions, replicationFactor, config: overrides };
     this.checkSegmentBudget(partitions, `Topic '${name}'`);
     if (options.validateOnly) return this.describeMetadata(name, metadata, config, () => emptyPartition);
     this.createLogsThenCommit(name, metadata, 0);
@@ -398,12 +404,31 @@ export class Engine {
    * Appends producer-encoded batches (a produce request's records) as they are: validated per
    * batch, offsets stamped in place, written once. The broker's path.
    */
-  async appendBatches(topic: string, partition: number, records: Buffer, options: { sync?: boolean } = {}): Promise<AppendResult> {
+  async appendBatches(topic: string, partition: number, records: Buffer, options: { sync?: boolean; leaderEpoch?: number } = {}): Promise<AppendResult> {
     const log = this.partitionLog(topic, partition);
-    const result = log.appendSync(records);
+    const result = log.appendSync(records, { leaderEpoch: options.leaderEpoch });
     this.notifyAppend(topic, partition);
     if (options.sync) await log.flush();
     return result;
+  }
+
+  /** A follower's append of batches its leader wrote (Log.appendAsFollower), then the append listeners. */
+  appendAsFollower(topic: string, partition: number, records: Buffer): AppendResult {
+    const result = this.partitionLog(topic, partition).appendAsFollower(records);
+    this.notifyAppend(topic, partition);
+    return result;
+  }
+
+  /** A follower's truncation to where its log agrees with the leader's; checkpoints at once (LogManager.truncateTo). */
+  truncateTo(topic: string, partition: number, offset: number): boolean {
+    this.partitionLog(topic, partition);
+    return this.logs.truncateTo(topic, partition, offset);
+  }
+
+  /** A follower restarting its log at the leader's log start (LogManager.truncateFullyAndStartAt). */
+  truncateFullyAndStartAt(topic: string, partition: number, offset: number): void {
+    this.partitionLog(topic, partition);
+    this.logs.truncateFullyAndStartAt(topic, partition, offset);
   }
 
   // ---- fetch ---------------------------------------------------------------------------------

@@ -210,7 +210,7 @@ const remoteStorageEnable: Parser = (name, raw) => {
 };
 
 const COMPACTION = 'log compaction is not built yet (issue 9): this setting has no effect';
-const REPLICATION = 'replication (issue 8): a single broker is every partition\'s only replica';
+const REPLICATION_THROTTLING = 'replication throttling (quotas) is not implemented';
 const TIERED = 'tiered storage: sluice keeps every segment local and never offers remote storage';
 const always = (reason: string) => () => reason;
 
@@ -255,9 +255,8 @@ const CATALOG: readonly TopicConfigSpec[] = [
       ? 'log compaction is not built yet (issue 9): compact keeps every record, only delete (retention) acts'
       : undefined,
   ),
-  row('unclean.leader.election.enable', 'uncleanLeaderElectionEnable', 'BOOLEAN', 'false', boolean, ['unclean.leader.election.enable'], (value) =>
-    value === true ? REPLICATION : undefined,
-  ),
+  // Read by the cluster's controller (src/cluster) from the topic's configs; a single broker has no other replica to elect.
+  row('unclean.leader.election.enable', 'uncleanLeaderElectionEnable', 'BOOLEAN', 'false', boolean, ['unclean.leader.election.enable']),
   row('min.insync.replicas', 'minInsyncReplicas', 'INT', '1', int(1), ['min.insync.replicas']),
   row('compression.type', 'compressionType', 'STRING', 'producer', oneOf('uncompressed', 'zstd', 'lz4', 'snappy', 'gzip', 'producer'), ['compression.type']),
   row('compression.gzip.level', 'compressionGzipLevel', 'INT', '-1', gzipLevel, ['compression.gzip.level']),
@@ -276,8 +275,8 @@ const CATALOG: readonly TopicConfigSpec[] = [
   row('message.downconversion.enable', 'messageDownconversionEnable', 'BOOLEAN', 'true', boolean, ['log.message.downconversion.enable'], (value) =>
     value === true ? 'sluice never down-converts: Fetch v0-v3 (message formats v0/v1) are not offered' : undefined,
   ),
-  row('leader.replication.throttled.replicas', 'leaderReplicationThrottledReplicas', 'LIST', '', throttledReplicas, [], always(REPLICATION)),
-  row('follower.replication.throttled.replicas', 'followerReplicationThrottledReplicas', 'LIST', '', throttledReplicas, [], always(REPLICATION)),
+  row('leader.replication.throttled.replicas', 'leaderReplicationThrottledReplicas', 'LIST', '', throttledReplicas, [], always(REPLICATION_THROTTLING)),
+  row('follower.replication.throttled.replicas', 'followerReplicationThrottledReplicas', 'LIST', '', throttledReplicas, [], always(REPLICATION_THROTTLING)),
   row('remote.storage.enable', 'remoteStorageEnable', 'BOOLEAN', 'false', remoteStorageEnable, []),
   row('local.retention.ms', 'localRetentionMs', 'LONG', '-2', long(-2), ['log.local.retention.ms'], always(TIERED)),
   row('local.retention.bytes', 'localRetentionBytes', 'LONG', '-2', long(-2), ['log.local.retention.bytes'], always(TIERED)),

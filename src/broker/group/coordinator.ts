@@ -19,7 +19,7 @@ import type { Engine } from '../../engine/engine.js';
 import { resolveGroupConfig, type GroupCoordinatorConfig } from './config.js';
 import { CONSUMER_PROTOCOL_TYPE } from './consumer-protocol.js';
 import { Group, Member, joinError, syncError, type GroupState, type JoinResult, type Protocol, type SyncResult } from './group.js';
-import { OffsetStore, deleteOffset, setOffset, type CommittedOffset, type OffsetCache, type OffsetRecord } from './offset-store.js';
+import { OffsetStore, deleteOffset, setOffset, type CommittedOffset, type OffsetCache, type OffsetRecord, type OffsetsTopicHost } from './offset-store.js';
 
 export type { GroupState, JoinResult, Protocol, SyncResult } from './group.js';
 
@@ -139,6 +139,11 @@ export interface GroupListing {
 export interface GroupCoordinatorOptions {
   /** Clock for commit timestamps (tests); defaults to Date.now. */
   nowMs?: () => number;
+  /**
+   * In a cluster: this broker coordinates the groups of the __consumer_offsets partitions it
+   * leads (others get NOT_COORDINATOR), loading them when it becomes leader (onOffsetsLeadership).
+   */
+  offsetsHost?: OffsetsTopicHost;
 }
 
 export class GroupCoordinator {
@@ -150,6 +155,9 @@ export class GroupCoordinator {
   private readonly cleanupTimer: NodeJS.Timeout;
   private closed = false;
   private closing: Promise<void> | undefined;
+  /** __consumer_offsets partitions being loaded after this broker became their leader. */
+  private readonly loading = new Set<number>();
+  private readonly offsetsHost: OffsetsTopicHost | null;
 
   private constructor(
     private readonly engine: Engine,
@@ -160,6 +168,7 @@ export class GroupCoordinator {
   ) {
     this.config = config;
     this.nowMs = options.nowMs ?? Date.now;
+    this.offsetsHost = options.offsetsHost ?? null;
     // Kafka keeps groups that have committed offsets as Empty groups.
     for (const groupId of offsets.keys()) this.createGroup(groupId);
     this.cleanupTimer = setInterval(() => this.forgetEmptyGroups(), Math.min(config.retentionCheckIntervalMs, TIMER_MS_MAX));
@@ -172,14 +181,57 @@ export class GroupCoordinator {
    */
   static async open(engine: Engine, config: Readonly<Record<string, string | number | boolean | undefined>> = {}, options: GroupCoordinatorOptions = {}): Promise<GroupCoordinator> {
     const resolved = resolveGroupConfig(config);
-    const store = new OffsetStore(engine, resolved.offsetsTopicPartitions);
-    const offsets = await store.load();
+    const store = new OffsetStore(engine, resolved.offsetsTopicPartitions, options.offsetsHost ?? null);
+    // In a cluster, partitions are loaded as this broker comes to lead them.
+    const offsets = options.offsetsHost === undefined ? await store.load() : new Map();
     return new GroupCoordinator(engine, store, offsets, resolved, options);
   }
 
   /** The __consumer_offsets partition of a group (Kafka's partitionFor). */
   partitionFor(groupId: string): number {
     return this.store.partitionFor(groupId);
+  }
+
+  /** Creates __consumer_offsets when it does not exist yet (a cluster's first FindCoordinator). */
+  ensureOffsetsTopic(): Promise<void> {
+    return this.store.ensureTopic();
+  }
+
+  /**
+   * In a cluster, this broker started or stopped leading __consumer_offsets partition `partition`:
+   * it loads the partition's committed offsets and coordinates its groups, or drops them (members
+   * waiting in JoinGroup or SyncGroup get NOT_COORDINATOR and find the new coordinator).
+   */
+  onOffsetsLeadership(partition: number, leading: boolean): void {
+    if (this.closed) return;
+    for (const group of [...this.groups.values()]) {
+      if (this.partitionFor(group.groupId) !== partition) continue;
+      this.unloadGroup(group);
+    }
+    for (const groupId of [...this.offsets.keys()]) if (this.partitionFor(groupId) === partition) this.offsets.delete(groupId);
+    if (!leading) return;
+    this.loading.add(partition);
+    void this.serialized(async () => {
+      const loaded: OffsetCache = new Map();
+      await this.store.loadPartition(partition, loaded);
+      // Still the leader (and not moved away and back meanwhile): serve what was read.
+      if (this.offsetsHost?.leads(partition) && this.loading.has(partition)) {
+        for (const [groupId, topics] of loaded) {
+          this.offsets.set(groupId, topics);
+          if (!this.groups.has(groupId)) this.createGroup(groupId);
+        }
+      }
+    }).finally(() => this.loading.delete(partition));
+  }
+
+  private unloadGroup(group: Group): void {
+    for (const member of group.members.values()) {
+      if (member.heartbeatTimer) clearTimeout(member.heartbeatTimer);
+      member.heartbeatTimer = null;
+      group.maybeInvokeJoinCallback(member, joinError(member.memberId, E.NOT_COORDINATOR));
+      group.maybeInvokeSyncCallback(member, syncError(E.NOT_COORDINATOR));
+    }
+    this.forgetGroup(group);
   }
 
   // ---- JoinGroup -----------------------------------------------------------------------------
@@ -954,6 +1006,11 @@ export class GroupCoordinator {
   private validateGroupStatus(groupId: string | null | undefined, allowEmpty: boolean): number | null {
     if (typeof groupId !== 'string' || (!allowEmpty && groupId === '')) return E.INVALID_GROUP_ID;
     if (this.closed) return E.COORDINATOR_NOT_AVAILABLE;
+    if (this.offsetsHost !== null) {
+      const partition = this.partitionFor(groupId);
+      if (!this.offsetsHost.leads(partition)) return E.NOT_COORDINATOR;
+      if (this.loading.has(partition)) return E.COORDINATOR_LOAD_IN_PROGRESS;
+    }
     return null;
   }
 

@@ -3,7 +3,7 @@
 // min_bytes are ready, the request waits up to max_wait_ms for an append to one of its partitions.
 // Sessions (KIP-227) are declined by answering session id 0, so every fetch is a full fetch.
 // A follower's fetch (replica id >= 0) reads up to the log end and may be answered DivergingEpoch
-// (replica-read.ts).
+// (replica-read.ts); in a cluster it also tells the leader the follower's LEO (replica-manager.ts).
 import { KafkaErrorCode } from '../../errors.js';
 import { ApiKey } from '../../protocol/api-keys.js';
 import type { LogRead } from '../../storage/log.js';
@@ -11,7 +11,7 @@ import type { FileRegion } from '../../native/binding.js';
 import type { FetchRequestBody } from '../../protocol/index.js';
 import { defineHandler, type RequestContext } from '../handler.js';
 import type { EpochEndOffset } from '../replica-divergence.js';
-import { fetchReplicaId, planPartitionRead, type FollowerFetch } from '../replica-read.js';
+import { fetchReplicaId, planPartitionRead } from '../replica-read.js';
 import { NONE, storageErrorCodeOf } from './errors.js';
 import { ZERO_UUID } from './metadata.js';
 
@@ -59,13 +59,12 @@ function readPartitions(context: RequestContext, request: FetchRequestBody) {
   const releases: Array<() => void> = [];
   const partitions: Array<{ topic: string; partition: number }> = [];
   const replicaId = fetchReplicaId(request, context.header.apiVersion);
-  const followerFetches: FollowerFetch[] = [];
   const responses = request.topics.map((topicRequest) => {
     const name = byId ? engine.topicNameById(topicRequest.topicId) : topicRequest.topic;
     return {
       topic: name ?? '',
       topicId: byId ? topicRequest.topicId : ((name && engine.topicId(name)) ?? ZERO_UUID),
-      partitions: topicRequest.partitions.map(({ partition, fetchOffset, partitionMaxBytes, lastFetchedEpoch }) => {
+      partitions: topicRequest.partitions.map(({ partition, fetchOffset, partitionMaxBytes, lastFetchedEpoch, currentLeaderEpoch }) => {
         const answer = {
           partitionIndex: partition,
           errorCode: NONE as number,
@@ -85,13 +84,17 @@ function readPartitions(context: RequestContext, request: FetchRequestBody) {
           return answer;
         }
         try {
-          const log = engine.partitionLog(name, partition);
+          // In a cluster only the leader serves fetches (consumers' and followers'), at the
+          // request's leader epoch when it names one (KIP-320: FENCED_ / UNKNOWN_LEADER_EPOCH).
+          const cluster = context.broker.cluster();
+          const log = cluster === null ? engine.partitionLog(name, partition) : cluster.replicas.leaderLog(name, partition, currentLeaderEpoch);
+          // A follower's fetch offset is its LEO: the leader's view of it, and so the HW, move first.
+          if (cluster !== null && replicaId >= 0) cluster.replicas.recordFollowerFetch(name, partition, replicaId, fetchOffset);
           answer.highWatermark = log.highWatermark;
           answer.lastStableOffset = log.highWatermark;
           answer.logStartOffset = log.logStartOffset;
           partitions.push({ topic: name, partition });
           const plan = planPartitionRead(log, replicaId, name, partition, fetchOffset, lastFetchedEpoch);
-          if (plan.follower) followerFetches.push(plan.follower);
           if (plan.divergingEpoch) {
             answer.divergingEpoch = plan.divergingEpoch;
             failed = true; // answered at once, as an error is
@@ -120,8 +123,6 @@ function readPartitions(context: RequestContext, request: FetchRequestBody) {
     bytes,
     partitions,
     failed,
-    /** Followers' fetches, for a replica manager to track their log end offsets. */
-    followerFetches,
   };
 }
 

@@ -5,6 +5,8 @@
 // These turn request versions into coordinator calls and results into response versions.
 import { KafkaErrorCode } from '../../errors.js';
 import { ApiKey } from '../../protocol/api-keys.js';
+import { CONSUMER_OFFSETS_TOPIC } from '../../engine/topic-name.js';
+import type { ClusterNode } from '../cluster-node.js';
 import type { GroupCoordinator } from '../group/coordinator.js';
 import { defineHandler, type AnyApiHandler, type ApiHandler, type RequestContext } from '../handler.js';
 import { NONE } from './errors.js';
@@ -17,7 +19,7 @@ const AUTHORIZED_OPERATIONS_UNKNOWN = -2147483648;
 
 export function groupHandlers(coordinator: GroupCoordinator): AnyApiHandler[] {
   return [
-    findCoordinatorHandler(),
+    findCoordinatorHandler(coordinator),
     joinGroupHandler(coordinator),
     heartbeatHandler(coordinator),
     leaveGroupHandler(coordinator),
@@ -39,25 +41,52 @@ function clientHostOf(context: RequestContext): string {
 // ---- FindCoordinator ---------------------------------------------------------------------------
 
 /**
- * This broker coordinates every group. It also answers for transactional ids, although
+ * A single broker coordinates every group; in a cluster the leader of the group's
+ * __consumer_offsets partition does. A broker also answers for transactional ids, although
  * transactions are not supported: the client then gets InitProducerId's clear, non-retriable
  * refusal instead of retrying COORDINATOR_NOT_AVAILABLE until it times out.
  */
-export function findCoordinatorHandler(): ApiHandler<typeof ApiKey.FindCoordinator> {
+export function findCoordinatorHandler(coordinator: GroupCoordinator): ApiHandler<typeof ApiKey.FindCoordinator> {
   return defineHandler({
     apiKey: ApiKey.FindCoordinator,
     minVersion: 0,
     maxVersion: 6,
-    handle({ broker, header }, request) {
+    async handle({ broker, header }, request) {
       // v0 has no key type: it decodes as the schema's default, 0, a group (as Kafka reads it).
       const known = request.keyType === COORDINATOR_TYPE.GROUP || request.keyType === COORDINATOR_TYPE.TRANSACTION;
-      const errorCode = known ? NONE : KafkaErrorCode.INVALID_REQUEST;
-      const errorMessage = known ? null : `Unsupported coordinator key type ${request.keyType}`;
-      const node = { nodeId: known ? broker.settings.nodeId : -1, host: known ? broker.settings.advertisedHost : '', port: known ? broker.advertisedPort() : -1 };
-      if (header.apiVersion < 4) return { throttleTimeMs: 0, errorCode, errorMessage, ...node };
-      return { throttleTimeMs: 0, coordinators: request.coordinatorKeys.map((key) => ({ key, ...node, errorCode, errorMessage })) };
+      const keys = header.apiVersion < 4 ? [request.key] : request.coordinatorKeys;
+      const answers = [];
+      for (const key of keys) {
+        if (!known) {
+          answers.push({ key, nodeId: -1, host: '', port: -1, errorCode: KafkaErrorCode.INVALID_REQUEST, errorMessage: `Unsupported coordinator key type ${request.keyType}` });
+        } else if (broker.cluster() === null || request.keyType !== COORDINATOR_TYPE.GROUP) {
+          answers.push({ key, nodeId: broker.settings.nodeId, host: broker.settings.advertisedHost, port: broker.advertisedPort(), errorCode: NONE, errorMessage: null });
+        } else {
+          answers.push({ key, ...(await clusterCoordinator(broker.cluster()!, coordinator, key)) });
+        }
+      }
+      if (header.apiVersion < 4) {
+        const { nodeId, host, port, errorCode, errorMessage } = answers[0]!;
+        return { throttleTimeMs: 0, errorCode, errorMessage, nodeId, host, port };
+      }
+      return { throttleTimeMs: 0, coordinators: answers };
     },
   });
+}
+
+/** In a cluster a group's coordinator is the leader of its __consumer_offsets partition (created on first use, as Kafka does). */
+async function clusterCoordinator(cluster: ClusterNode, coordinator: GroupCoordinator, groupId: string) {
+  const unavailable = (errorMessage: string) => ({ nodeId: -1, host: '', port: -1, errorCode: KafkaErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage });
+  try {
+    await coordinator.ensureOffsetsTopic();
+  } catch (error) {
+    return unavailable(`__consumer_offsets is not available yet: ${(error as Error).message}`);
+  }
+  const partition = coordinator.partitionFor(groupId);
+  const leader = cluster.partition(CONSUMER_OFFSETS_TOPIC, partition)?.leader ?? -1;
+  const endpoint = leader === -1 ? undefined : cluster.endpointOf(leader);
+  if (endpoint === undefined) return unavailable(`__consumer_offsets-${partition} has no leader`);
+  return { nodeId: endpoint.brokerId, host: endpoint.host, port: endpoint.port, errorCode: NONE, errorMessage: null };
 }
 
 // ---- JoinGroup, SyncGroup, Heartbeat, LeaveGroup -----------------------------------------------

@@ -2,6 +2,7 @@
 import type { AnyApiHandler } from '../handler.js';
 import { apiVersionsHandler } from './api-versions.js';
 import { alterConfigsHandler, describeConfigsHandler, incrementalAlterConfigsHandler } from './configs.js';
+import { electLeadersHandler } from './elect-leaders.js';
 import { fetchHandler } from './fetch.js';
 import { initProducerIdHandler } from './init-producer-id.js';
 import type { ProducerIds } from '../producer-ids.js';
@@ -9,6 +10,7 @@ import type { GroupCoordinator } from '../group/coordinator.js';
 import { groupHandlers } from './groups.js';
 import { listOffsetsHandler } from './list-offsets.js';
 import { metadataHandler } from './metadata.js';
+import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.js';
 import { produceHandler } from './produce.js';
 import { createPartitionsHandler, createTopicsHandler, deleteRecordsHandler, deleteTopicsHandler } from './topics.js';
 
@@ -27,6 +29,8 @@ export function createHandlers(producerIds: ProducerIds, groups: GroupCoordinato
     alterConfigsHandler,
     createPartitionsHandler,
     incrementalAlterConfigsHandler,
+    offsetForLeaderEpochHandler,
+    electLeadersHandler,
     initProducerIdHandler(producerIds),
   ]) {
     add(handler);

@@ -22,9 +22,11 @@ export const listOffsetsHandler = defineHandler({
   handle({ broker, header }, request) {
     const topics = request.topics.map((topic) => ({
       name: topic.name,
-      partitions: topic.partitions.map(({ partitionIndex, timestamp }) => {
+      partitions: topic.partitions.map(({ partitionIndex, timestamp, currentLeaderEpoch }) => {
         try {
-          const log = broker.engine.partitionLog(topic.name, partitionIndex);
+          // In a cluster only the leader answers, and a stale or future epoch is refused (KIP-320).
+          const cluster = broker.cluster();
+          const log = cluster === null ? broker.engine.partitionLog(topic.name, partitionIndex) : cluster.replicas.leaderLog(topic.name, partitionIndex, currentLeaderEpoch);
           const found = lookup(log, timestamp, request.replicaId);
           return {
             partitionIndex,
@@ -32,7 +34,7 @@ export const listOffsetsHandler = defineHandler({
             oldStyleOffsets: header.apiVersion === 0 && found.offset >= 0 ? [found.offset] : [],
             timestamp: found.timestamp,
             offset: found.offset,
-            leaderEpoch: -1,
+            leaderEpoch: found.offset >= 0 && cluster !== null ? log.epochForOffset(Math.max(found.offset - (timestamp === LATEST_TIMESTAMP ? 1 : 0), log.logStartOffset)) : -1,
           };
         } catch (error) {
           return { partitionIndex, errorCode: errorCodeOf(error), oldStyleOffsets: [], timestamp: -1, offset: -1, leaderEpoch: -1 };

@@ -1,8 +1,12 @@
-// Metadata (3): this broker as the whole cluster, every partition led by it, and auto-creation
-// of unknown topics when auto.create.topics.enable is set and the client allows it (v4+).
+// Metadata (3): the brokers, the controller, and each partition's leader, leader epoch (v7+),
+// replicas, ISR and offline replicas (v5+) — from etcd in a cluster, this broker alone otherwise —
+// and auto-creation of unknown topics when auto.create.topics.enable is set and the client allows
+// it (v4+).
 import { KafkaErrorCode, SluiceError } from '../../errors.js';
 import { isInternalTopic, isValidTopicName } from '../../engine/topic-name.js';
 import { ApiKey } from '../../protocol/api-keys.js';
+import type { MetadataRequestBody } from '../../protocol/index.js';
+import type { ClusterNode } from '../cluster-node.js';
 import { defineHandler, type BrokerContext } from '../handler.js';
 import { NONE, errorCodeOf } from './errors.js';
 
@@ -19,6 +23,8 @@ export const metadataHandler = defineHandler({
     const requested = request.topics === null || (header.apiVersion === 0 && request.topics.length === 0) ? null : request.topics;
     const allowAutoCreate = header.apiVersion < 4 || request.allowAutoTopicCreation;
     // A topic is named (always before v10) or, when its name is null (v10+), given by id.
+    const cluster = broker.cluster();
+    if (cluster !== null) return clusterMetadata(broker, cluster, requested, allowAutoCreate && settings.autoCreateTopics);
     const names = requested === null ? engine.listTopics() : requested.map((topic) => topic.name ?? engine.topicNameById(topic.topicId) ?? null);
     const topics = [];
     for (let i = 0; i < names.length; i++) {
@@ -73,4 +79,67 @@ async function describeTopic(broker: BrokerContext, name: string, autoCreate: bo
 
 function topicError(errorCode: number, name: string | null, topicId: string) {
   return { errorCode, name, topicId, isInternal: false, partitions: [], topicAuthorizedOperations: -2147483648 };
+}
+
+/** How long a Metadata request that creates a topic waits for its leaders before answering LEADER_NOT_AVAILABLE. */
+const AUTO_CREATE_WAIT_MS = 3000;
+
+async function clusterMetadata(broker: BrokerContext, cluster: ClusterNode, requested: MetadataRequestBody['topics'] | null, autoCreate: boolean) {
+  const names = requested === null ? cluster.topicNames() : requested.map((topic) => topic.name ?? cluster.topicNameById(topic.topicId) ?? null);
+  const topics = [];
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i];
+    if (name === null || name === undefined) {
+      topics.push(topicError(KafkaErrorCode.UNKNOWN_TOPIC_ID, null, requested?.[i]?.topicId ?? ZERO_UUID));
+      continue;
+    }
+    if (!isValidTopicName(name)) {
+      topics.push(topicError(KafkaErrorCode.INVALID_TOPIC_EXCEPTION, name, ZERO_UUID));
+      continue;
+    }
+    if (cluster.topic(name) === undefined) {
+      if (!autoCreate) {
+        topics.push(topicError(KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION, name, ZERO_UUID));
+        continue;
+      }
+      try {
+        await cluster.createTopic(name, { timeoutMs: AUTO_CREATE_WAIT_MS });
+      } catch (error) {
+        // Kafka answers a request that created a topic with LEADER_NOT_AVAILABLE; clients retry.
+        const code = error instanceof SluiceError && error.code !== 'TOPIC_ALREADY_EXISTS' && error.code !== 'REQUEST_TIMED_OUT' ? errorCodeOf(error) : KafkaErrorCode.LEADER_NOT_AVAILABLE;
+        if (cluster.topic(name) === undefined || code !== KafkaErrorCode.LEADER_NOT_AVAILABLE) {
+          topics.push(topicError(code, name, ZERO_UUID));
+          continue;
+        }
+      }
+    }
+    const view = cluster.topic(name)!;
+    topics.push({
+      errorCode: NONE,
+      name,
+      topicId: view.topicId,
+      isInternal: isInternalTopic(name),
+      partitions: view.partitions.map((_, partition) => {
+        const { leader, leaderEpoch, replicas, isr } = cluster.partition(name, partition)!;
+        return {
+          errorCode: leader === -1 ? KafkaErrorCode.LEADER_NOT_AVAILABLE : NONE,
+          partitionIndex: partition,
+          leaderId: leader,
+          leaderEpoch,
+          replicaNodes: replicas,
+          isrNodes: isr,
+          offlineReplicas: replicas.filter((id) => !cluster.isAlive(id)),
+        };
+      }),
+      topicAuthorizedOperations: -2147483648,
+    });
+  }
+  return {
+    throttleTimeMs: 0,
+    brokers: cluster.liveBrokers.map(({ brokerId, host, port }) => ({ nodeId: brokerId, host, port, rack: null })),
+    clusterId: broker.clusterId,
+    controllerId: cluster.controllerBrokerId,
+    topics,
+    clusterAuthorizedOperations: -2147483648,
+  };
 }

@@ -1,7 +1,7 @@
 // Produce (0): producer-encoded batches are appended as they arrive (validated per batch, offsets
 // stamped in place), so the bytes in the request frame are the bytes written to the .log.
-// acks=0 gets no response; acks=1 and acks=-1 are answered once the leader (this broker, the
-// whole ISR of a single-replica partition) has appended.
+// acks=0 gets no response; acks=1 is answered once the leader has appended; acks=-1 once the
+// high watermark covers the batch (a single broker is the whole ISR: at once).
 import { KafkaErrorCode, RecordValidationError, SluiceError } from '../../errors.js';
 import { ApiKey } from '../../protocol/api-keys.js';
 import { defineHandler, type BrokerContext } from '../handler.js';
@@ -29,7 +29,7 @@ export const produceHandler = defineHandler({
         else if (acks !== 0 && acks !== 1 && acks !== -1) errorCode = KafkaErrorCode.INVALID_REQUIRED_ACKS;
         else {
           try {
-            result = await append(broker, topic.name, index, records, acks);
+            result = await append(broker, topic.name, index, records, acks, request.timeoutMs);
           } catch (error) {
             errorCode = storageErrorCodeOf(broker, error, topic.name, index);
             errorMessage = errorMessageOf(error);
@@ -47,10 +47,17 @@ export const produceHandler = defineHandler({
   },
 });
 
-async function append(broker: BrokerContext, topic: string, partition: number, records: Buffer | null, acks: number) {
+async function append(broker: BrokerContext, topic: string, partition: number, records: Buffer | null, acks: number, timeoutMs: number) {
   const { engine, metrics } = broker;
-  const log = engine.partitionLog(topic, partition);
   if (records === null || records.length === 0) throw new SluiceError('CORRUPT_MESSAGE', 'Produce request without records');
+  const cluster = broker.cluster();
+  if (cluster !== null) {
+    // The leader appends with its epoch; acks=all waits for the ISR (replica-manager.ts).
+    const appended = await cluster.replicas.appendAsLeader(topic, partition, records, acks, timeoutMs);
+    metrics.messagesIn += appended.recordCount;
+    return { baseOffset: appended.baseOffset, logAppendTimeMs: appended.logAppendTime, logStartOffset: engine.partitionLog(topic, partition).logStartOffset };
+  }
+  const log = engine.partitionLog(topic, partition);
   if (acks === -1 && log.currentConfig.minInsyncReplicas > 1) {
     // One broker is the whole ISR: a topic that asks for more in-sync replicas cannot be written.
     throw new SluiceError('NOT_ENOUGH_REPLICAS', `min.insync.replicas is ${log.currentConfig.minInsyncReplicas} but the ISR has 1 member`);

@@ -1,0 +1,437 @@
+// A broker's membership of a replicated cluster (sluice.etcd.endpoints set): its registration on
+// an etcd lease, its view of the live brokers, the controller and every topic's partition states
+// (watches), the local replicas those states ask for (replica-manager.ts), its turn as controller
+// (src/cluster/controller.ts), and controlled shutdown. Without etcd a broker has none of this and
+// is a cluster of one.
+//
+// Topics live in etcd; each broker keeps a local topic (in its Engine) for every cluster topic,
+// with the cluster's topic id and configs, and holds logs for the partitions assigned to it.
+// Partitions assigned elsewhere keep an empty local log (the engine's topics are whole), which is
+// never read or written.
+import fs from 'node:fs';
+import path from 'node:path';
+
+import { SluiceError } from '../errors.js';
+import type { Engine } from '../engine/engine.js';
+import type { Logger, LogLimiter } from '../logger.js';
+import { EtcdClient } from '../cluster/etcd-client.js';
+import { MetadataStore, type BrokersWatch, type LiveBroker, type TopicsWatch, type TopicView } from '../cluster/metadata-store.js';
+import type { BrokerSession } from '../cluster/broker-session.js';
+import type { KeyMirror } from '../cluster/key-mirror.js';
+import { Controller } from '../cluster/controller.js';
+import { assignReplicas, validateAssignment, type PartitionAssignment } from '../cluster/replica-assignment.js';
+import { NO_LEADER } from '../cluster/layout.js';
+import type { BrokerSettings, ClusterSettings } from './config.js';
+import { ReplicaManager, type BrokerEndpoint, type PartitionView } from './replica-manager.js';
+import { ReplicaFetcherManager } from './replica-fetcher-manager.js';
+
+/** The lease of this broker's last incarnation, so a restart revokes it instead of waiting out its TTL. */
+const SESSION_FILE = 'cluster-session.json';
+/** Backoff between attempts to register again after the session was lost. */
+const REREGISTER_BACKOFF_MS = 1000;
+/** Polling step while a controlled shutdown waits for leaderships to move. */
+const SHUTDOWN_POLL_MS = 50;
+
+export interface ClusterNodeOptions {
+  settings: BrokerSettings & { cluster: ClusterSettings };
+  engine: Engine;
+  /** Where clients and other brokers reach this broker. */
+  advertised: { host: string; port: number };
+  /** The address outgoing replica connections bind, so per-pair network partitions hold ('' = any). */
+  localAddress: string;
+  logger: Logger;
+  log: LogLimiter;
+  onHighWatermark(topic: string, partition: number): void;
+  onLeadership?(topic: string, partition: number, leading: boolean): void;
+}
+
+export interface ClusterTopicSpec {
+  partitions?: number;
+  replicationFactor?: number;
+  assignments?: readonly PartitionAssignment[];
+  configs?: Record<string, string>;
+  validateOnly?: boolean;
+  /** How long to wait for every partition's first leader (the request's timeout). */
+  timeoutMs: number;
+}
+
+export class ClusterNode {
+  readonly brokerId: number;
+  readonly replicas: ReplicaManager;
+  private session!: BrokerSession;
+  private controller: Controller | undefined;
+  private controllerId = -1;
+  private controllerWatch: KeyMirror | undefined;
+  private brokers!: BrokersWatch;
+  private topics!: TopicsWatch;
+  private readonly fetchers: ReplicaFetcherManager;
+  private readonly topicListeners = new Set<() => void>();
+  private closed = false;
+
+  private constructor(
+    private readonly options: ClusterNodeOptions,
+    private readonly client: EtcdClient,
+    readonly store: MetadataStore,
+  ) {
+    const { settings, engine, log } = options;
+    const cluster = settings.cluster;
+    this.brokerId = settings.nodeId;
+    this.fetchers = new ReplicaFetcherManager({
+      replicaId: this.brokerId,
+      localAddress: options.localAddress === '' ? undefined : options.localAddress,
+      maxWaitMs: cluster.replicaFetchWaitMaxMs,
+      minBytes: cluster.replicaFetchMinBytes,
+      maxBytes: cluster.replicaFetchResponseMaxBytes,
+      partitionMaxBytes: cluster.replicaFetchMaxBytes,
+      backoffMs: cluster.replicaFetchBackoffMs,
+      requestTimeoutMs: cluster.replicaSocketTimeoutMs,
+      onAppended: (topic, partition) => options.onHighWatermark(topic, partition),
+      onPartitionError: (topic, partition, error) =>
+        log.log('warn', `fetch:${topic}-${partition}:${error.code}`, { topic, partition, code: error.code, error: error.message }, 'replica fetch failed'),
+      log,
+    });
+    this.replicas = new ReplicaManager({
+      brokerId: this.brokerId,
+      engine,
+      settings: cluster,
+      fetchers: this.fetchers,
+      alterPartition: (request) => this.store.alterPartition(request),
+      endpointOf: (brokerId) => this.endpointOf(brokerId),
+      onHighWatermark: options.onHighWatermark,
+      onLeadership: options.onLeadership,
+      log,
+    });
+  }
+
+  /**
+   * Connects to etcd, loads the cluster's topics into local replicas, then registers the broker
+   * (its listener must be up: other brokers fetch from it as soon as it is registered) and runs
+   * for controller.
+   */
+  static async join(options: ClusterNodeOptions): Promise<ClusterNode> {
+    const cluster = options.settings.cluster;
+    const client = new EtcdClient({ endpoints: cluster.etcdEndpoints });
+    const node = new ClusterNode(options, client, new MetadataStore(client, { root: cluster.etcdRoot }));
+    try {
+      await node.start();
+    } catch (error) {
+      await node.close();
+      throw error;
+    }
+    return node;
+  }
+
+  private async start(): Promise<void> {
+    const { log } = this.options;
+    this.brokers = await this.store.watchBrokers({
+      join: (broker) => this.replicas.brokerJoined(broker.brokerId),
+      error: (error) => log.log('error', 'watch:brokers', { error: String(error) }, 'broker watch failed'),
+    });
+    this.controllerWatch = await this.store.watchController((controller) => (this.controllerId = controller?.brokerId ?? -1), (error) =>
+      log.log('error', 'watch:controller', { error: String(error) }, 'controller watch failed'),
+    );
+    this.topics = await this.store.watchTopics({
+      topic: (name, view) => this.onTopic(name, view),
+      partition: (topic, partition, state) => {
+        const view = this.topics.topics.get(topic);
+        if (state !== undefined && view !== undefined) this.applyPartition(view, partition);
+        this.notifyTopicListeners();
+      },
+      error: (error) => log.log('error', 'watch:topics', { error: String(error) }, 'topic watch failed'),
+    });
+    for (const view of this.topics.topics.values()) this.onTopic(view.name, view);
+    await this.register();
+  }
+
+  private async register(): Promise<void> {
+    const { settings, advertised, logger } = this.options;
+    const sessionFile = path.join(settings.dataDir, SESSION_FILE);
+    const previous = readPreviousLease(sessionFile);
+    this.session = await this.store.registerBroker(
+      { brokerId: this.brokerId, host: advertised.host, port: advertised.port, rack: null },
+      { sessionTimeoutMs: settings.cluster.sessionTimeoutMs, replaceLeaseId: previous },
+    );
+    writeFileAtomically(sessionFile, JSON.stringify({ leaseId: this.session.leaseId }));
+    this.session.once('lost', (error) => {
+      logger.error({ error: error.message }, 'the broker lost its etcd session: registering again');
+      void this.reregister();
+    });
+    this.controller = await Controller.start({
+      store: this.store,
+      session: this.session,
+      config: {
+        autoLeaderRebalanceEnable: settings.cluster.autoLeaderRebalanceEnable,
+        leaderImbalanceCheckIntervalMs: settings.cluster.leaderImbalanceCheckIntervalMs,
+        leaderImbalancePerBrokerPercentage: settings.cluster.leaderImbalancePerBrokerPercentage,
+        uncleanLeaderElectionEnable: settings.cluster.uncleanLeaderElectionEnable,
+      },
+      logger,
+    });
+    logger.info({ brokerId: this.brokerId, brokerEpoch: this.session.brokerEpoch }, 'registered in the cluster');
+  }
+
+  private async reregister(): Promise<void> {
+    await this.controller?.stop().catch(() => {});
+    this.controller = undefined;
+    while (!this.closed) {
+      try {
+        await this.register();
+        return;
+      } catch (error) {
+        this.options.logger.error({ error: String(error) }, 'cannot register in the cluster');
+        await new Promise((resolve) => setTimeout(resolve, REREGISTER_BACKOFF_MS));
+      }
+    }
+  }
+
+  // ---- local replicas of the cluster's topics --------------------------------------------------
+
+  private onTopic(name: string, view: TopicView | undefined): void {
+    const { engine, log } = this.options;
+    try {
+      if (view === undefined) {
+        this.replicas.removeTopic(name);
+        if (engine.hasTopic(name)) void engine.deleteTopic(name);
+      } else {
+        this.ensureLocalTopic(view);
+        view.states.forEach((state, partition) => state !== undefined && this.applyPartition(view, partition));
+      }
+    } catch (error) {
+      log.log('error', `topic:${name}`, { topic: name, error: String(error) }, 'cannot apply a cluster topic locally');
+    }
+    this.notifyTopicListeners();
+  }
+
+  /** The local topic for a cluster topic: same id, partition count and configs (created, grown, re-created). */
+  private ensureLocalTopic(view: TopicView): void {
+    const { engine } = this.options;
+    const replicationFactor = view.partitions[0]?.length ?? 1;
+    if (engine.hasTopic(view.name) && engine.topicId(view.name) !== view.topicId) {
+      // Deleted and created again while this broker was away: the old records are not this topic's.
+      this.replicas.removeTopic(view.name);
+      void engine.deleteTopic(view.name);
+    }
+    if (!engine.hasTopic(view.name)) {
+      // Engine.createTopic does its work before its first await: the topic exists on return.
+      void engine.createTopic(view.name, { partitions: view.partitions.length, config: view.configs, replicaOf: { id: view.topicId, replicationFactor } });
+      return;
+    }
+    const local = engine.describeTopic(view.name);
+    if (local.partitions.length < view.partitions.length) void engine.createPartitions(view.name, view.partitions.length);
+    const changes: Record<string, string | null> = {};
+    for (const [name, value] of Object.entries(view.configs)) if (local.overrides[name] !== value) changes[name] = value;
+    for (const name of Object.keys(local.overrides)) if (!(name in view.configs)) changes[name] = null;
+    if (Object.keys(changes).length > 0) void engine.alterTopicConfig(view.name, changes);
+  }
+
+  private applyPartition(view: TopicView, partition: number): void {
+    const state = view.states[partition];
+    const replicas = view.partitions[partition];
+    if (state === undefined || replicas === undefined) return;
+    try {
+      this.ensureLocalTopic(view);
+      this.replicas.applyState(view.name, partition, replicas, state);
+    } catch (error) {
+      this.options.log.log('error', `partition:${view.name}-${partition}`, { topic: view.name, partition, error: String(error) }, 'cannot apply a partition state');
+    }
+  }
+
+  private notifyTopicListeners(): void {
+    for (const listener of [...this.topicListeners]) listener();
+  }
+
+  /** Resolves when `ready()` holds (checked after every topic change), or rejects after `timeoutMs`. */
+  private waitForTopics(ready: () => boolean, timeoutMs: number, what: string): Promise<void> {
+    if (ready()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const listener = () => {
+        if (!ready()) return;
+        done();
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new SluiceError('REQUEST_TIMED_OUT', `${what} did not happen within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        this.topicListeners.delete(listener);
+      };
+      this.topicListeners.add(listener);
+    });
+  }
+
+  // ---- what Metadata and the handlers see ------------------------------------------------------
+
+  get controllerBrokerId(): number {
+    return this.controllerId;
+  }
+
+  get liveBrokers(): LiveBroker[] {
+    return [...this.brokers.live.values()].sort((a, b) => a.brokerId - b.brokerId);
+  }
+
+  isAlive(brokerId: number): boolean {
+    return this.brokers.live.has(brokerId);
+  }
+
+  endpointOf(brokerId: number): BrokerEndpoint | undefined {
+    const broker = this.brokers?.live.get(brokerId);
+    return broker === undefined ? undefined : { brokerId, host: broker.host, port: broker.port };
+  }
+
+  topicNames(): string[] {
+    return [...this.topics.topics.keys()].sort();
+  }
+
+  topic(name: string): TopicView | undefined {
+    return this.topics.topics.get(name);
+  }
+
+  topicNameById(topicId: string): string | undefined {
+    for (const view of this.topics.topics.values()) if (view.topicId === topicId) return view.name;
+    return undefined;
+  }
+
+  /** Leader, epoch, replicas and ISR of a partition as the cluster holds them (leader -1 while none). */
+  partition(name: string, partition: number): PartitionView | undefined {
+    const view = this.topics.topics.get(name);
+    const replicas = view?.partitions[partition];
+    if (view === undefined || replicas === undefined) return undefined;
+    const state = view.states[partition];
+    return { leader: state?.leader ?? NO_LEADER, leaderEpoch: state?.leaderEpoch ?? 0, replicas, isr: state?.isr ?? [] };
+  }
+
+  // ---- admin requests --------------------------------------------------------------------------
+
+  /**
+   * CreateTopics (and auto-creation) from any broker: the assignment is computed here from the
+   * live brokers (or checked, when given) and proposed to etcd; the controller writes each
+   * partition's first state; this resolves once every partition has a leader.
+   */
+  async createTopic(name: string, spec: ClusterTopicSpec): Promise<TopicView> {
+    const live = this.liveBrokers.map((broker) => broker.brokerId);
+    let assignment: number[][];
+    if (spec.assignments !== undefined && spec.assignments.length > 0) {
+      assignment = validateAssignment(spec.assignments, live);
+    } else {
+      const replicationFactor = spec.replicationFactor ?? this.options.settings.defaultReplicationFactor;
+      if (replicationFactor > live.length) {
+        throw new SluiceError('INVALID_REPLICATION_FACTOR', `Replication factor: ${replicationFactor} larger than available brokers: ${live.length}.`);
+      }
+      assignment = assignReplicas(live, spec.partitions ?? this.options.settings.numPartitions, replicationFactor);
+    }
+    // The engine checks the name and the configs as it would create the topic, creating nothing.
+    await this.options.engine.createTopic(name, {
+      partitions: assignment.length,
+      config: spec.configs,
+      validateOnly: true,
+      replicaOf: { id: '', replicationFactor: assignment[0]!.length },
+    });
+    if (this.topics.topics.has(name)) throw new SluiceError('TOPIC_ALREADY_EXISTS', `Topic '${name}' already exists.`);
+    if (spec.validateOnly) return { name, topicId: '', partitions: assignment, configs: spec.configs ?? {}, revision: 0, states: [] };
+    await this.store.proposeTopic({ name, partitions: assignment, configs: spec.configs ?? {} });
+    await this.waitForTopics(
+      () => {
+        const view = this.topics.topics.get(name);
+        return view !== undefined && view.states.every((state) => state !== undefined && state.leader !== NO_LEADER);
+      },
+      spec.timeoutMs,
+      `Leaders for every partition of topic '${name}'`,
+    );
+    return this.topics.topics.get(name)!;
+  }
+
+  /** DeleteTopics from any broker: a deletion request the controller acts on; resolves once the topic is gone. */
+  async deleteTopic(name: string, timeoutMs: number): Promise<void> {
+    if (!this.topics.topics.has(name)) throw new SluiceError('UNKNOWN_TOPIC_OR_PARTITION', `This server does not host this topic: ${name}`);
+    await this.store.requestTopicDeletion(name);
+    await this.waitForTopics(() => !this.topics.topics.has(name), timeoutMs, `Deletion of topic '${name}'`);
+  }
+
+  /** CreatePartitions from any broker: the new partitions' replicas, proposed; resolves once each has a leader. */
+  async createPartitions(name: string, totalCount: number, validateOnly: boolean, timeoutMs: number): Promise<void> {
+    const view = this.topics.topics.get(name);
+    if (view === undefined) throw new SluiceError('UNKNOWN_TOPIC_OR_PARTITION', `This server does not host this topic: ${name}`);
+    const current = view.partitions.length;
+    if (totalCount <= current) {
+      throw new SluiceError('INVALID_PARTITIONS', `Topic currently has ${current} partitions, which is higher than the requested ${totalCount}.`);
+    }
+    const live = this.liveBrokers.map((broker) => broker.brokerId);
+    const replicationFactor = view.partitions[0]?.length ?? 1;
+    if (replicationFactor > live.length) {
+      throw new SluiceError('INVALID_REPLICATION_FACTOR', `Replication factor: ${replicationFactor} larger than available brokers: ${live.length}.`);
+    }
+    // Kafka assigns the new partitions as if the topic were created with all of them, keeping the old ones.
+    const added = assignReplicas(live, totalCount, replicationFactor).slice(current);
+    if (validateOnly) return;
+    await this.store.addPartitions(name, added, view.revision);
+    await this.waitForTopics(
+      () => {
+        const now = this.topics.topics.get(name);
+        return now !== undefined && now.states.length >= totalCount && now.states.every((state) => state !== undefined && state.leader !== NO_LEADER);
+      },
+      timeoutMs,
+      `Leaders for the new partitions of topic '${name}'`,
+    );
+  }
+
+  /** The controller of this broker, when it is the active one (ElectLeaders and deletions act there). */
+  get activeController(): Controller | undefined {
+    return this.controller?.isActive ? this.controller : undefined;
+  }
+
+  /**
+   * Controlled shutdown (SIGTERM): asks the controller to move every leadership off this broker
+   * and waits until this broker leads nothing that another in-sync replica could lead, or
+   * controlled.shutdown.timeout.ms passes. Clients then see only a metadata refresh.
+   */
+  async shutDownControlled(): Promise<void> {
+    const cluster = this.options.settings.cluster;
+    if (!cluster.controlledShutdownEnable || this.session === undefined || !this.session.isLive) return;
+    const deadline = Date.now() + cluster.controlledShutdownTimeoutMs;
+    try {
+      await this.store.requestControlledShutdown(this.session);
+    } catch (error) {
+      this.options.logger.warn({ error: String(error) }, 'controlled shutdown request failed: stopping without it');
+      return;
+    }
+    const movable = () =>
+      this.replicas.ledPartitions().filter(({ topic, partition }) => {
+        const view = this.partition(topic, partition);
+        return view !== undefined && view.isr.some((id) => id !== this.brokerId && this.isAlive(id));
+      });
+    while (movable().length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, SHUTDOWN_POLL_MS));
+    const left = movable();
+    if (left.length > 0) this.options.logger.warn({ partitions: left.length }, 'controlled shutdown timed out with leaderships left');
+    else this.options.logger.info('controlled shutdown: no leadership left to move');
+  }
+
+  /** Leaves the cluster: resigns as controller, stops replication, revokes the session. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.replicas.close();
+    await this.controller?.stop().catch(() => {});
+    await this.fetchers.close();
+    await Promise.all([this.topics?.close(), this.brokers?.close(), this.controllerWatch?.close()].map((p) => p?.catch(() => {})));
+    await this.session?.close();
+    fs.rmSync(path.join(this.options.settings.dataDir, SESSION_FILE), { force: true });
+    await this.client.close();
+  }
+}
+
+function readPreviousLease(file: string): string | undefined {
+  try {
+    const { leaseId } = JSON.parse(fs.readFileSync(file, 'utf8')) as { leaseId?: unknown };
+    return typeof leaseId === 'string' ? leaseId : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function writeFileAtomically(file: string, text: string): void {
+  const tmp = `${file}.tmp`;
+  fs.writeFileSync(tmp, text);
+  fs.renameSync(tmp, file);
+}

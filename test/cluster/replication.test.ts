@@ -1,0 +1,170 @@
+// Three real brokers and a real etcd in this process (issue 8): topics with replication factor 3
+// are replicated byte for byte, acks=all waits for the ISR, followers refuse to lead, controlled
+// shutdown moves leadership, and a returning broker rejoins the ISR. kafkajs is the client.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { BrokerConnection } from '../../src/client/connection.js';
+import { ApiKey } from '../../src/protocol/api-keys.js';
+import { encodeBatch } from '../../src/record/batch.js';
+import { startInProcessCluster, brokerHost, type InProcessCluster } from '../fixtures/cluster-in-process.js';
+import { kafka } from '../fixtures/kafkajs.js';
+import { waitUntil } from './helpers.js';
+
+let cluster: InProcessCluster;
+let client: any;
+let admin: any;
+
+beforeAll(async () => {
+  cluster = await startInProcessCluster({ brokers: 3, config: { 'group.initial.rebalance.delay.ms': 0, 'replica.lag.time.max.ms': 5000 } });
+  client = kafka(cluster.bootstrapServers);
+  admin = client.admin();
+  await admin.connect();
+}, 60_000);
+
+afterAll(async () => {
+  await admin?.disconnect();
+  await cluster?.stop();
+}, 120_000);
+
+interface PartitionMetadata {
+  partitionId: number;
+  leader: number;
+  replicas: number[];
+  isr: number[];
+}
+
+async function partitions(topic: string): Promise<PartitionMetadata[]> {
+  const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
+  return metadata.topics[0].partitions;
+}
+
+/** Every running broker's log of the partition, as bytes from offset 0 to its log end. */
+function logBytes(topic: string, partition: number): Map<number, Buffer> {
+  const bytes = new Map<number, Buffer>();
+  for (const [id, broker] of cluster.brokers) {
+    const log = broker.engine.partitionLog(topic, partition);
+    const read = log.read(log.logStartOffset, 64 * 1024 * 1024, { maxOffset: log.logEndOffset });
+    bytes.set(id, read === null ? Buffer.alloc(0) : log.readBytes(read));
+  }
+  return bytes;
+}
+
+async function connectTo(brokerId: number): Promise<BrokerConnection> {
+  const port = cluster.brokers.get(brokerId)!.port;
+  return BrokerConnection.connect({ host: brokerHost(brokerId), port });
+}
+
+describe('a replicated topic', () => {
+  it('is created with replication factor 3: every partition has a leader, 3 replicas and a full ISR', async () => {
+    await admin.createTopics({ topics: [{ topic: 'rep', numPartitions: 3, replicationFactor: 3 }], waitForLeaders: true });
+    const found = await partitions('rep');
+    expect(found).toHaveLength(3);
+    for (const partition of found) {
+      expect(partition.replicas.sort()).toEqual([1, 2, 3]);
+      expect(partition.isr.sort()).toEqual([1, 2, 3]);
+      expect(partition.replicas).toContain(partition.leader);
+    }
+    // Kafka's assignment spreads the preferred leaders over the brokers.
+    expect(new Set(found.map((p) => p.leader)).size).toBe(3);
+  });
+
+  it('acknowledges acks=all writes that every replica then holds byte for byte', async () => {
+    const producer = client.producer();
+    await producer.connect();
+    for (let i = 0; i < 30; i++) {
+      await producer.send({ topic: 'rep', acks: -1, messages: Array.from({ length: 10 }, (_, j) => ({ key: `k${i}-${j}`, value: `v${i}-${j}` })) });
+    }
+    await producer.disconnect();
+    for (let partition = 0; partition < 3; partition++) {
+      await waitUntil(() => {
+        const bytes = [...logBytes('rep', partition).values()];
+        return bytes[0]!.length > 0 && bytes.every((b) => b.equals(bytes[0]!));
+      }, `partition ${partition} identical on every broker`);
+    }
+    const total = [0, 1, 2].reduce((sum, p) => sum + cluster.brokers.get(1)!.engine.partitionLog('rep', p).logEndOffset, 0);
+    expect(total).toBe(300);
+  });
+
+  it('reads back every acknowledged record through a consumer group', async () => {
+    const consumer = client.consumer({ groupId: 'rep-readers' });
+    await consumer.connect();
+    await consumer.subscribe({ topic: 'rep', fromBeginning: true });
+    const seen = new Set<string>();
+    await consumer.run({ eachMessage: async ({ message }: any) => void seen.add(message.value.toString()) });
+    await waitUntil(() => seen.size === 300, 'the consumer read all 300 records', 30_000);
+    await consumer.disconnect();
+  });
+
+  it('refuses produce on a follower with NOT_LEADER_OR_FOLLOWER and stale epochs with FENCED_LEADER_EPOCH', async () => {
+    const [p0] = await partitions('rep');
+    const follower = p0!.replicas.find((id) => id !== p0!.leader)!;
+    const connection = await connectTo(follower);
+    try {
+      const produced = await connection.request(ApiKey.Produce, {
+        transactionalId: null,
+        acks: -1,
+        timeoutMs: 5000,
+        topicData: [{ name: 'rep', partitionData: [{ index: 0, records: encodeBatch([{ value: Buffer.from('x') }]) }] }],
+      });
+      expect(produced.responses[0].partitionResponses[0].errorCode).toBe(6);
+      const listed = await connection.request(ApiKey.ListOffsets, {
+        replicaId: -1,
+        isolationLevel: 0,
+        topics: [{ name: 'rep', partitions: [{ partitionIndex: 0, currentLeaderEpoch: 0, timestamp: -1 }] }],
+      });
+      expect(listed.topics[0].partitions[0].errorCode).toBe(6);
+    } finally {
+      connection.close();
+    }
+  });
+});
+
+describe('leadership moves', () => {
+  it('controlled shutdown moves leadership off a broker; producers carry on; it rejoins the ISR on return', async () => {
+    await admin.createTopics({ topics: [{ topic: 'moving', numPartitions: 1, replicationFactor: 3 }], waitForLeaders: true });
+    const producer = client.producer();
+    await producer.connect();
+    await producer.send({ topic: 'moving', acks: -1, messages: [{ value: 'before' }] });
+    const [before] = await partitions('moving');
+    await cluster.stopBroker(before!.leader);
+    const [after] = await partitions('moving');
+    expect(after!.leader).not.toBe(before!.leader);
+    expect(after!.isr).not.toContain(before!.leader);
+    await producer.send({ topic: 'moving', acks: -1, messages: [{ value: 'during' }] });
+    await cluster.startBroker(before!.leader);
+    await waitUntil(async () => (await partitions('moving'))[0]!.isr.length === 3, 'the returning broker is back in the ISR', 30_000);
+    await producer.send({ topic: 'moving', acks: -1, messages: [{ value: 'after' }] });
+    await producer.disconnect();
+    await waitUntil(() => {
+      const bytes = [...logBytes('moving', 0).values()];
+      return bytes.length === 3 && bytes.every((b) => b.equals(bytes[0]!));
+    }, 'every replica holds the three records');
+  });
+
+  it('refuses acks=all with NOT_ENOUGH_REPLICAS when the ISR is below min.insync.replicas', async () => {
+    await admin.createTopics({
+      topics: [{ topic: 'guarded', numPartitions: 1, replicationFactor: 2, configEntries: [{ name: 'min.insync.replicas', value: '2' }] }],
+      waitForLeaders: true,
+    });
+    const [state] = await partitions('guarded');
+    const other = state!.replicas.find((id) => id !== state!.leader)!;
+    await cluster.stopBroker(other);
+    try {
+      await waitUntil(async () => (await partitions('guarded'))[0]!.isr.length === 1, 'the ISR shrinks to the leader');
+      const connection = await connectTo(state!.leader);
+      try {
+        const produced = await connection.request(ApiKey.Produce, {
+          transactionalId: null,
+          acks: -1,
+          timeoutMs: 5000,
+          topicData: [{ name: 'guarded', partitionData: [{ index: 0, records: encodeBatch([{ value: Buffer.from('x') }]) }] }],
+        });
+        expect(produced.responses[0].partitionResponses[0].errorCode).toBe(19);
+      } finally {
+        connection.close();
+      }
+    } finally {
+      await cluster.startBroker(other);
+    }
+  });
+});
