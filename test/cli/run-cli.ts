@@ -5,6 +5,8 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { runTypeScript, type Child } from '../fixtures/child.js';
+
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 export interface CliResult {
@@ -41,3 +43,8 @@ export function runCli(args: readonly string[], options: CliOptions = {}): Promi
 
 /** A stack trace line: what an expected failure must never print. */
 export const STACK_LINE = /^\s+at .+\(.+:\d+:\d+\)$/m;
+
+/** A long-running `sluice` command (broker, cluster) as a child: its stdout lines, its stderr kept. */
+export function spawnCli(args: readonly string[]): Child {
+  return runTypeScript('src/cli/main.ts', args, { captureStderr: true });
+}
