@@ -73,8 +73,6 @@ export const brokerCommand: Command = {
     } catch (error) {
       throw startError(error, bindHost !== undefined && port !== undefined ? `${bindHost}:${port}` : (port ?? config['listeners']), dataDir);
     }
-    process.stdout.write(`sluice broker listening on ${broker.host}:${broker.port}, data dir ${path.resolve(broker.dataDir)}, cluster id ${broker.clusterId}\n`);
-
     return new Promise<number>((resolve) => {
       let stopping = false;
       const stop = (signal: NodeJS.Signals) => {
@@ -97,6 +95,9 @@ export const brokerCommand: Command = {
       };
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);
+      // Only now: whoever waits for this line (startCluster, a test) may signal at once, and a
+      // signal before the handlers would kill the broker without its clean shutdown.
+      process.stdout.write(`sluice broker listening on ${broker.host}:${broker.port}, data dir ${path.resolve(broker.dataDir)}, cluster id ${broker.clusterId}\n`);
     });
   },
 };
