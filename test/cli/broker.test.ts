@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import { KafkaClient } from '../../src/client/client.js';
 import type { Child } from '../fixtures/child.js';
+import { connectResult } from '../fixtures/probes.js';
 import { tempDir } from '../helpers.js';
 import { runCli, spawnCli } from './run-cli.js';
 
@@ -68,7 +69,7 @@ describe('sluice broker', () => {
     } finally {
       client.close();
     }
-    expect(await connectError('127.0.0.1', broker.port)).toBe('ECONNREFUSED');
+    expect(await connectResult('127.0.0.1', broker.port)).toBe('ECONNREFUSED');
     expect(await stopBrokerCli(broker.child)).toBe(0);
   });
 
@@ -81,7 +82,7 @@ describe('sluice broker', () => {
     } finally {
       client.close();
     }
-    expect(await connectError('127.0.0.1', broker.port)).toBe('ECONNREFUSED');
+    expect(await connectResult('127.0.0.1', broker.port)).toBe('ECONNREFUSED');
     expect(await stopBrokerCli(broker.child)).toBe(0);
 
     // Both: bind one address, advertise another.
@@ -121,15 +122,3 @@ describe('sluice broker', () => {
     }
   });
 });
-
-/** The error code of connecting to host:port, or 'connected'. */
-function connectError(host: string, port: number): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve('connected');
-    });
-    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
-  });
-}
