@@ -21,11 +21,13 @@ export interface CliOptions {
   input?: string;
   /** Kill the command after this long (default 30 s): a hung command fails its test, not the run. */
   timeoutMs?: number;
+  /** The command's environment (default this process's). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export function runCli(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: options.env });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));

@@ -80,12 +80,6 @@ describe('sluice topics --describe report filters', () => {
     expect(atMin.stdout).toBe([0, 1].map((p) => `\tTopic: filtered\tPartition: ${p}\tLeader: 1\tReplicas: 1\tIsr: 1\n`).join(''));
   });
 
-  it('are usage errors without --describe', async () => {
-    const result = await runCli(['topics', ...bootstrap, '--list', '--under-replicated-partitions']);
-    expect(result.code).toBe(2);
-    expect(result.stderr).toContain('--under-replicated-partitions goes with --describe only');
-  });
-
   it("print a partition as kafka-topics does, with Leader: none and the offline replicas", () => {
     expect(partitionLine('t', { partition: 0, leader: 2, replicas: [2, 3, 1], isr: [2, 3, 1], offline: [] })).toBe('\tTopic: t\tPartition: 0\tLeader: 2\tReplicas: 2,3,1\tIsr: 2,3,1');
     expect(partitionLine('t', { partition: 4, leader: -1, replicas: [2, 3], isr: [3], offline: [2] })).toBe('\tTopic: t\tPartition: 4\tLeader: none\tReplicas: 2,3\tIsr: 3\tOffline: 2');
