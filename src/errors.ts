@@ -84,6 +84,8 @@ export type SluiceErrorName =
   | 'ETCD_NOT_INSTALLED' // no `etcd` binary on PATH where a cluster needs one
   | 'ETCD_START_FAILED' // an etcd member exited or did not answer while starting
   | 'ETCD_UNAVAILABLE' // etcd did not answer within the client's retry window
+  | 'BROKER_START_FAILED' // a broker process of a local cluster exited or did not listen while starting
+  | 'BROKER_STOP_FAILED' // a broker process of a local cluster did not exit 0 on SIGTERM in time
   | 'SESSION_EXPIRED'; // a broker's etcd lease is gone: its registration and anything bound to it
 
 export class SluiceError extends Error {

@@ -21,6 +21,8 @@ export { partitionForKey, DefaultPartitioner } from './engine/partitioner.js';
 export { murmur2 } from './engine/murmur2.js';
 export { Broker, startBroker } from './broker/broker.js';
 export type { StartBrokerOptions } from './broker/broker.js';
+export { startCluster, LocalCluster } from './cluster/start-cluster.js';
+export type { StartClusterOptions, ClusterBroker } from './cluster/start-cluster.js';
 export type { BrokerMetrics } from './broker/metrics.js';
 export { PoolConsumer, HandlerError, GroupMember, rangeAssignor, roundRobinAssignor, cooperativeStickyAssignor, kafkajsRoundRobinAssignor } from './consumer/index.js';
 export type {

@@ -120,3 +120,9 @@ export const INDEX_ALLOCATION_BYTES = 4096;
  * decompression bomb (zstd can claim ~1000x) before it takes the process's memory.
  */
 export const INFLATED_BATCH_BYTES_MAX = 256 * 1024 * 1024;
+
+// ---- local clusters (startCluster, `sluice cluster`) -------------------------------------------
+
+/** Broker i of a local cluster binds 127.0.0.(i+1), its own loopback address (so tests can cut
+ *  traffic between two brokers with nft): 127.0.0.2 to 127.0.0.255 is room for 254 brokers. */
+export const LOCAL_CLUSTER_BROKERS_MAX = 254;

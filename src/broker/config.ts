@@ -296,7 +296,8 @@ export function resolveBrokerSettings(...sources: BrokerConfigValues[]): BrokerS
     host: listener.host,
     port: listener.port,
     advertisedHost: advertised?.host || listener.host || 'localhost',
-    advertisedPort: advertised?.port,
+    // Port 0 advertises the bound port, as Kafka corrects ephemeral ports in advertised.listeners.
+    advertisedPort: advertised?.port || undefined,
     dataDir: dataDirs[0]!,
     autoCreateTopics: boolean(all, 'auto.create.topics.enable'),
     deleteTopicEnable: boolean(all, 'delete.topic.enable'),

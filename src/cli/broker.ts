@@ -1,30 +1,49 @@
 // `sluice broker`: a broker in the foreground, configured with Kafka's names. Later sources win:
-// the properties file, then --KEY=VALUE flags, then --port and --data-dir. SIGINT or SIGTERM
-// stops it cleanly (connections closed, segments and checkpoints flushed) and exits 0; a second
-// signal during that exits at once with 130.
+// the properties file, then --KEY=VALUE flags, then the flags of their own (--port, --data-dir,
+// --broker-id, --etcd, --host, --advertised-host). SIGINT or SIGTERM stops it cleanly
+// (connections closed, segments and checkpoints flushed) and exits 0; a second signal during that
+// exits at once with 130.
+//
+// With --etcd the broker joins the cluster kept in that etcd (sluice.etcd.endpoints), and the
+// "sluice broker listening on ..." line is printed once it is registered there: startCluster
+// (src/cluster/start-cluster.ts) waits for that line.
 import path from 'node:path';
 
 import { Broker } from '../broker/broker.js';
-import { BROKER_DEFAULTS, readPropertiesFile, type BrokerConfigValues } from '../broker/config.js';
+import { BROKER_DEFAULTS, parseListener, readPropertiesFile, type BrokerConfigValues } from '../broker/config.js';
 import { SluiceError } from '../errors.js';
 import { LOG_LEVELS } from '../logger.js';
-import type { CommandSpec } from './args.js';
+import type { CommandSpec, ParsedArgs } from './args.js';
 import { CliError, type Command } from './command.js';
 
 const spec: CommandSpec = {
   name: 'broker',
   summary: 'Run a broker speaking the Kafka protocol, in the foreground.',
-  usage: '[--config server.properties] [--port N] [--data-dir DIR] [--KEY=VALUE ...]',
+  usage: '[--config server.properties] [--port N] [--data-dir DIR] [--broker-id N] [--etcd URL[,URL]] [--host H] [--advertised-host H] [--KEY=VALUE ...]',
   configPassthrough: true,
   flags: [
     { name: 'config', type: 'string', valueName: 'FILE', description: "A server.properties file (Kafka's broker config names)." },
     { name: 'port', type: 'integer', valueName: 'N', description: 'Port to listen on; 0 picks a free one (default 9092, from listeners).' },
     { name: 'data-dir', type: 'string', valueName: 'DIR', description: `Data directory, log.dirs (default ${BROKER_DEFAULTS['log.dirs']}).` },
+    { name: 'broker-id', type: 'integer', valueName: 'N', description: 'broker.id (= node.id): this broker\'s id in its cluster (default 1).' },
+    {
+      name: 'etcd',
+      type: 'string',
+      valueName: 'URL[,URL]',
+      description: 'sluice.etcd.endpoints: join the cluster kept in this etcd (http URLs, comma-separated). Without it the broker is a cluster of one.',
+    },
+    { name: 'host', type: 'string', valueName: 'H', description: 'Address to bind (the host of listeners; default every interface).' },
+    {
+      name: 'advertised-host',
+      type: 'string',
+      valueName: 'H',
+      description: 'Host given to clients in metadata (advertised.listeners); also the address to bind when --host is absent.',
+    },
     { name: 'log-level', type: 'string', valueName: 'LEVEL', description: `log.level: ${LOG_LEVELS.join(', ')} (default info). Logs are JSON lines on stderr.` },
   ],
   notes: [
     'Any --KEY=VALUE sets a broker config by its Kafka name, e.g. --num.partitions=3 --log.segment.bytes=104857600.',
-    'Precedence: defaults < --config file < --KEY=VALUE < --port/--data-dir. SIGINT/SIGTERM stop the broker cleanly.',
+    'Precedence: defaults < --config file < --KEY=VALUE < the flags above. SIGINT/SIGTERM stop the broker cleanly.',
   ],
 };
 
@@ -44,6 +63,7 @@ export const brokerCommand: Command = {
     Object.assign(config, args.config);
     config['log.level'] = args.string('log-level') ?? config['log.level'] ?? 'info';
     const port = args.integer('port', { min: 0, max: 65535 });
+    const bindHost = applyClusterFlags(args, config, port);
     const dataDir = args.string('data-dir') ?? String(config['log.dirs'] ?? config['log.dir'] ?? BROKER_DEFAULTS['log.dirs']);
 
     let broker: Broker;
@@ -51,10 +71,8 @@ export const brokerCommand: Command = {
       // dataDir is always given: without it Broker.start would use a temporary directory.
       broker = await Broker.start({ port, dataDir, config });
     } catch (error) {
-      throw startError(error, port ?? config['listeners'], dataDir);
+      throw startError(error, bindHost !== undefined && port !== undefined ? `${bindHost}:${port}` : (port ?? config['listeners']), dataDir);
     }
-    process.stdout.write(`sluice broker listening on ${broker.host}:${broker.port}, data dir ${path.resolve(broker.dataDir)}, cluster id ${broker.clusterId}\n`);
-
     return new Promise<number>((resolve) => {
       let stopping = false;
       const stop = (signal: NodeJS.Signals) => {
@@ -77,9 +95,56 @@ export const brokerCommand: Command = {
       };
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);
+      // Only now: whoever waits for this line (startCluster, a test) may signal at once, and a
+      // signal before the handlers would kill the broker without its clean shutdown.
+      process.stdout.write(`sluice broker listening on ${broker.host}:${broker.port}, data dir ${path.resolve(broker.dataDir)}, cluster id ${broker.clusterId}\n`);
     });
   },
 };
+
+/** --broker-id, --etcd, --host and --advertised-host, written into `config` by their Kafka names;
+ *  returns the address to bind when one of them names it. */
+function applyClusterFlags(args: ParsedArgs, config: BrokerConfigValues, port: number | undefined): string | undefined {
+  const brokerId = args.integer('broker-id', { min: 0, max: 2_147_483_647 });
+  if (brokerId !== undefined) {
+    // Both names: a node.id from the config file must not win over the flag.
+    config['broker.id'] = brokerId;
+    config['node.id'] = brokerId;
+  }
+  const etcd = args.string('etcd');
+  if (etcd !== undefined) {
+    const endpoints = etcd.split(',').map((endpoint) => endpoint.trim()).filter((endpoint) => endpoint !== '');
+    if (endpoints.length === 0) throw args.usageError('--etcd is empty');
+    for (const endpoint of endpoints) {
+      if (!/^https?:\/\/[^/\s]+(:\d+)?\/?$/.test(endpoint)) throw args.usageError(`--etcd expects http://HOST:PORT URLs, got '${endpoint}'`);
+    }
+    config['sluice.etcd.endpoints'] = endpoints.join(',');
+  }
+  const host = args.string('host');
+  const advertisedHost = args.string('advertised-host');
+  const bindHost = host ?? advertisedHost;
+  const listenPort = port ?? listenerOf(config['listeners'] ?? BROKER_DEFAULTS['listeners']).port;
+  if (bindHost !== undefined) config['listeners'] = `PLAINTEXT://${hostInUrl(bindHost)}:${listenPort}`;
+  if (advertisedHost !== undefined) {
+    // Port 0 in advertised.listeners stands for the bound port (config.ts).
+    const advertisedPort = config['advertised.listeners'] === undefined ? listenPort : listenerOf(config['advertised.listeners']).port;
+    config['advertised.listeners'] = `PLAINTEXT://${hostInUrl(advertisedHost)}:${advertisedPort}`;
+  }
+  return bindHost;
+}
+
+function listenerOf(value: unknown): { host: string; port: number } {
+  try {
+    return parseListener(String(value));
+  } catch (error) {
+    throw new CliError(`Cannot start the broker: ${(error as Error).message}`);
+  }
+}
+
+/** An IPv6 address in a listener URL is bracketed: PLAINTEXT://[::1]:9092. */
+function hostInUrl(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}
 
 function startError(error: unknown, listen: unknown, dataDir: string): Error {
   const code = (error as NodeJS.ErrnoException).code;

@@ -8,6 +8,10 @@ import { drainStdio, reportError, type Command } from './command.js';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
   broker: { summary: 'Run a broker (Kafka protocol) on a data directory.', load: async () => (await import('./broker.js')).brokerCommand },
+  cluster: {
+    summary: 'Run a local cluster: N brokers and an etcd on this machine, in the foreground.',
+    load: async () => (await import('./cluster.js')).clusterCommand,
+  },
   topics: { summary: 'Create, list, describe and delete topics (kafka-topics).', load: async () => (await import('./topics.js')).topicsCommand },
   produce: { summary: 'Send lines from stdin as records (kafka-console-producer).', load: async () => (await import('./produce.js')).produceCommand },
   consume: { summary: 'Print records of a topic (kafka-console-consumer).', load: async () => (await import('./consume.js')).consumeCommand },

@@ -1,9 +1,19 @@
 // `sluice topics`: kafka-topics' actions and output. --describe prints Kafka's two line shapes:
 //   Topic: t\tTopicId: id\tPartitionCount: 3\tReplicationFactor: 1\tConfigs: retention.ms=1000
-//   \tTopic: t\tPartition: 0\tLeader: 1\tReplicas: 1\tIsr: 1
+//   \tTopic: t\tPartition: 0\tLeader: 2\tReplicas: 2,3,1\tIsr: 2,3
 // TopicId is in Kafka's text form for a Uuid (URL-safe base64, 22 characters), as kafka-topics
 // prints it. Configs lists only the topic's overrides (DescribeConfigs source DYNAMIC_TOPIC_CONFIG), as Kafka.
-import type { KafkaClient, TopicMetadata } from '../client/client.js';
+// A partition line is Kafka 3.x's (TopicCommand.PartitionDescription; Kafka 4 adds Elr fields),
+// with `\tOffline: 1` after Isr when the Metadata response names offline replicas (ours: Kafka's
+// tool does not print them). "Leader: none" when the partition has no leader (-1).
+//
+// As kafka-topics, --describe takes report filters; with any of them only the partitions that
+// match one are printed, and no topic lines:
+//   --under-replicated-partitions  ISR smaller than the replicas
+//   --unavailable-partitions       no leader, or a leader that is not a live broker (in Metadata's brokers)
+//   --under-min-isr-partitions     no leader, or ISR smaller than the topic's min.insync.replicas
+//   --at-min-isr-partitions        ISR exactly min.insync.replicas
+import type { ClusterMetadata, KafkaClient, TopicMetadata } from '../client/client.js';
 import { SluiceError } from '../errors.js';
 import type { CommandSpec, ParsedArgs } from './args.js';
 import { BOOTSTRAP_FLAG, connectClient, OutputBuffer, type Command } from './command.js';
@@ -11,6 +21,9 @@ import { BOOTSTRAP_FLAG, connectClient, OutputBuffer, type Command } from './com
 /** DescribeConfigsResponse.ConfigSource for a value set on the topic itself. */
 const DYNAMIC_TOPIC_CONFIG = 1;
 const ACTIONS = ['create', 'list', 'describe', 'delete'] as const;
+const REPORT_FILTERS = ['under-replicated-partitions', 'unavailable-partitions', 'under-min-isr-partitions', 'at-min-isr-partitions'] as const;
+export type ReportFilter = (typeof REPORT_FILTERS)[number];
+type PartitionMetadata = TopicMetadata['partitions'][number];
 
 const spec: CommandSpec = {
   name: 'topics',
@@ -33,6 +46,10 @@ const spec: CommandSpec = {
     { name: 'config', type: 'list', valueName: 'KEY=VALUE', description: 'With --create: a topic config override, e.g. retention.ms=60000 (repeatable).' },
     { name: 'if-not-exists', type: 'boolean', description: 'With --create: no error when the topic exists.' },
     { name: 'if-exists', type: 'boolean', description: 'With --delete or --describe: no error when the topic does not exist.' },
+    { name: 'under-replicated-partitions', type: 'boolean', description: 'With --describe: only partitions whose ISR is smaller than their replicas.' },
+    { name: 'unavailable-partitions', type: 'boolean', description: 'With --describe: only partitions without a live leader.' },
+    { name: 'under-min-isr-partitions', type: 'boolean', description: 'With --describe: only partitions whose ISR is below min.insync.replicas.' },
+    { name: 'at-min-isr-partitions', type: 'boolean', description: 'With --describe: only partitions whose ISR is exactly min.insync.replicas.' },
   ],
 };
 
@@ -49,6 +66,8 @@ export const topicsCommand: Command = {
     for (const flag of ['partitions', 'replication-factor', 'config', 'if-not-exists'] as const) {
       if (action !== 'create' && args.has(flag)) throw args.usageError(`--${flag} goes with --create only`);
     }
+    const filters = REPORT_FILTERS.filter((filter) => args.boolean(filter));
+    for (const filter of filters) if (action !== 'describe') throw args.usageError(`--${filter} goes with --describe only`);
     const configs = parseConfigs(args);
     const partitions = args.integer('partitions', { min: 1 });
     const replicationFactor = args.integer('replication-factor', { min: 1, max: 32767 });
@@ -72,7 +91,7 @@ export const topicsCommand: Command = {
           return 0;
         }
         case 'describe':
-          return await describe(client, topic, args.boolean('if-exists'));
+          return await describe(client, topic, args.boolean('if-exists'), filters);
         case 'delete':
           try {
             await client.deleteTopics([topic!]);
@@ -98,29 +117,55 @@ function parseConfigs(args: ParsedArgs): Record<string, string> {
   return configs;
 }
 
-async function describe(client: KafkaClient, topic: string | undefined, ifExists: boolean): Promise<number> {
-  let topics: TopicMetadata[];
+async function describe(client: KafkaClient, topic: string | undefined, ifExists: boolean, filters: readonly ReportFilter[]): Promise<number> {
+  let metadata: ClusterMetadata;
   try {
-    topics = (await client.metadata(topic === undefined ? undefined : [topic])).topics;
+    metadata = await client.metadata(topic === undefined ? undefined : [topic]);
   } catch (error) {
     if (ifExists && error instanceof SluiceError && error.code === 'UNKNOWN_TOPIC_OR_PARTITION') return 0;
     throw error;
   }
+  const liveBrokers = new Set(metadata.brokers.map((broker) => broker.nodeId));
+  const needsConfigs = filters.length === 0 || filters.includes('under-min-isr-partitions') || filters.includes('at-min-isr-partitions');
   const out = new OutputBuffer();
-  for (const t of [...topics].sort((a, b) => a.name.localeCompare(b.name))) {
-    const configs = await client.describeTopicConfigs(t.name);
-    const overrides = Object.entries(configs)
-      .filter(([, { source }]) => source === DYNAMIC_TOPIC_CONFIG)
-      .map(([name, { value }]) => `${name}=${value ?? ''}`)
-      .join(',');
-    const replicationFactor = t.partitions[0]?.replicas.length ?? 0;
-    await out.line(`Topic: ${t.name}\tTopicId: ${kafkaUuid(t.topicId)}\tPartitionCount: ${t.partitions.length}\tReplicationFactor: ${replicationFactor}\tConfigs: ${overrides}`);
+  for (const t of [...metadata.topics].sort((a, b) => a.name.localeCompare(b.name))) {
+    const configs = needsConfigs ? await client.describeTopicConfigs(t.name) : {};
+    if (filters.length === 0) {
+      const overrides = Object.entries(configs)
+        .filter(([, { source }]) => source === DYNAMIC_TOPIC_CONFIG)
+        .map(([name, { value }]) => `${name}=${value ?? ''}`)
+        .join(',');
+      const replicationFactor = t.partitions[0]?.replicas.length ?? 0;
+      await out.line(`Topic: ${t.name}\tTopicId: ${kafkaUuid(t.topicId)}\tPartitionCount: ${t.partitions.length}\tReplicationFactor: ${replicationFactor}\tConfigs: ${overrides}`);
+    }
+    const minIsr = Number(configs['min.insync.replicas']?.value ?? 1);
     for (const p of t.partitions) {
-      await out.line(`\tTopic: ${t.name}\tPartition: ${p.partition}\tLeader: ${p.leader < 0 ? 'none' : p.leader}\tReplicas: ${p.replicas.join(',')}\tIsr: ${p.isr.join(',')}`);
+      if (filters.length > 0 && !filters.some((filter) => matches(filter, p, liveBrokers, minIsr))) continue;
+      await out.line(partitionLine(t.name, p));
     }
   }
   await out.flush();
   return 0;
+}
+
+/** kafka-topics' report filters (TopicCommand.PartitionDescription). */
+export function matches(filter: ReportFilter, p: PartitionMetadata, liveBrokers: ReadonlySet<number>, minIsr: number): boolean {
+  switch (filter) {
+    case 'under-replicated-partitions':
+      return p.isr.length < p.replicas.length;
+    case 'unavailable-partitions':
+      return p.leader < 0 || !liveBrokers.has(p.leader);
+    case 'under-min-isr-partitions':
+      return p.leader < 0 || p.isr.length < minIsr;
+    case 'at-min-isr-partitions':
+      return p.isr.length === minIsr;
+  }
+}
+
+/** One partition as kafka-topics --describe prints it, with Offline when some replicas are. */
+export function partitionLine(topic: string, p: PartitionMetadata): string {
+  const line = `\tTopic: ${topic}\tPartition: ${p.partition}\tLeader: ${p.leader < 0 ? 'none' : p.leader}\tReplicas: ${p.replicas.join(',')}\tIsr: ${p.isr.join(',')}`;
+  return p.offline.length > 0 ? `${line}\tOffline: ${p.offline.join(',')}` : line;
 }
 
 /** Kafka's Uuid.toString(): the 16 bytes in URL-safe base64 without padding. */

@@ -22,7 +22,8 @@ export interface TopicMetadata {
   name: string;
   topicId: string;
   isInternal: boolean;
-  partitions: Array<{ partition: number; leader: number; replicas: number[]; isr: number[] }>;
+  /** leader -1: none. offline: replicas on brokers that are down (Metadata v5+). */
+  partitions: Array<{ partition: number; leader: number; replicas: number[]; isr: number[]; offline: number[] }>;
 }
 
 export interface ClusterMetadata {
@@ -110,7 +111,7 @@ export class KafkaClient {
     for (const topic of response.topics) {
       throwIfError(topic.errorCode, `Metadata for topic ${topic.name}`);
       const partitions = topic.partitions
-        .map((p: any) => ({ partition: p.partitionIndex, leader: p.leaderId, replicas: p.replicaNodes, isr: p.isrNodes }))
+        .map((p: any) => ({ partition: p.partitionIndex, leader: p.leaderId, replicas: p.replicaNodes, isr: p.isrNodes, offline: p.offlineReplicas ?? [] }))
         .sort((a: { partition: number }, b: { partition: number }) => a.partition - b.partition);
       metadata.topics.push({ name: topic.name, topicId: topic.topicId, isInternal: topic.isInternal, partitions });
       this.leaders.set(topic.name, partitions.map((p: { leader: number }) => p.leader));

@@ -25,12 +25,12 @@
 // that fails on "address already in use" is retried with fresh ports.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 
 import { SluiceError } from '../errors.js';
+import { freePort, logTail as tail } from './child-processes.js';
 
 export interface EtcdProcessOptions {
   /** 1 or 3 members (an odd count; 3 survives the loss of one). Default 1. */
@@ -45,6 +45,12 @@ export interface EtcdProcessOptions {
   electionTimeoutMs?: number;
   /** How long a start or restart may take before ETCD_START_FAILED. Default 30000. */
   startTimeoutMs?: number;
+  /**
+   * Run each member in its own process group, out of reach of a Ctrl-C at this process's terminal:
+   * for a caller that handles the signal and stops etcd itself, after what still uses it (`sluice
+   * cluster` stops its brokers first). Default false: a Ctrl-C ends the members with this process.
+   */
+  detached?: boolean;
 }
 
 export interface EtcdMember {
@@ -65,7 +71,6 @@ const HEALTH_REQUEST_TIMEOUT_MS = 1000;
  *  cluster without quorum takes ~9 s to exit on SIGTERM here (REPLICATION-FACTS.md). */
 const STOP_GRACE_MS = 3000;
 const PORT_RETRIES = 3;
-const LOG_TAIL_BYTES = 2000;
 
 /** True when `binary` (a name on PATH, or a path) is an executable file. */
 export function findExecutable(binary: string): string | undefined {
@@ -90,27 +95,6 @@ function etcdNotInstalled(binary: string): SluiceError {
       'Install it with `apt-get install etcd-server` (Debian/Ubuntu; it provides /usr/bin/etcd and starts nothing), ' +
       'or put an etcd 3.4+ binary on PATH.',
   );
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, HOST, () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function tail(file: string): string {
-  try {
-    const text = fs.readFileSync(file, 'utf8');
-    return text.slice(-LOG_TAIL_BYTES);
-  } catch {
-    return '';
-  }
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -183,6 +167,7 @@ export class EtcdCluster {
       heartbeatIntervalMs: options.heartbeatIntervalMs ?? 100,
       electionTimeoutMs: options.electionTimeoutMs ?? 1000,
       startTimeoutMs: options.startTimeoutMs ?? 30_000,
+      detached: options.detached ?? false,
     } as const;
 
     let lastError: unknown;
@@ -192,7 +177,7 @@ export class EtcdCluster {
         const name = `m${i}`;
         // A retry starts from empty member dirs: a half-formed cluster's data names the old ports.
         fs.rmSync(path.join(dataDir, name), { recursive: true, force: true });
-        members.push(new Member(name, await freePort(), await freePort(), path.join(dataDir, name), path.join(dataDir, `${name}.log`)));
+        members.push(new Member(name, await freePort(HOST), await freePort(HOST), path.join(dataDir, name), path.join(dataDir, `${name}.log`)));
       }
       const cluster = new EtcdCluster(members, resolved, dataDir, ownsDataDir);
       try {
@@ -329,7 +314,7 @@ export class EtcdCluster {
     const log = fs.openSync(member.logFile, 'a');
     let child: ChildProcess;
     try {
-      child = spawn(this.options.executable, args, { stdio: ['ignore', log, log] });
+      child = spawn(this.options.executable, args, { stdio: ['ignore', log, log], detached: this.options.detached });
     } finally {
       fs.closeSync(log);
     }

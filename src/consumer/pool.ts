@@ -6,12 +6,11 @@
 // (tests, benchmarks) the worker entry itself is worker.ts: then `--import <tsx>` is added to the
 // workers' execArgv unless the parent already runs with a loader. Workers start with the parent's
 // execArgv plus the `execArgv` option.
-import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { Piscina } from 'piscina';
 
-import { SluiceError } from '../errors.js';
+import { entryPoint, tsxLoader } from '../entry-point.js';
 
 export interface PoolOptions {
   handler: URL | string;
@@ -20,8 +19,6 @@ export interface PoolOptions {
   execArgv?: string[];
 }
 
-const TYPESCRIPT = /\.(ts|mts|cts)$/;
-
 /** The handler as a URL string: a URL as is, a path resolved against the working directory. */
 export function handlerUrl(handler: URL | string): string {
   if (handler instanceof URL) return handler.href;
@@ -29,28 +26,15 @@ export function handlerUrl(handler: URL | string): string {
   return pathToFileURL(path.resolve(handler)).href;
 }
 
-/** worker.js next to this module when built, worker.ts when running from the sources. */
-function workerFile(): string {
-  const built = fileURLToPath(new URL('./worker.js', import.meta.url));
-  return fs.existsSync(built) ? built : fileURLToPath(new URL('./worker.ts', import.meta.url));
-}
-
 function hasLoader(execArgv: readonly string[]): boolean {
   return execArgv.some((arg, i) => /^--(import|loader|experimental-loader|require)(=|$)/.test(arg) && /tsx|ts-node|swc|esbuild/.test(arg.includes('=') ? arg : (execArgv[i + 1] ?? '')));
 }
 
 export function createPool(options: PoolOptions): Piscina {
-  const filename = workerFile();
+  // worker.js next to this module when built, worker.ts when running from the sources.
+  const { file: filename, typescript } = entryPoint(new URL('./worker.js', import.meta.url));
   let execArgv = [...process.execArgv, ...(options.execArgv ?? [])];
-  if (TYPESCRIPT.test(filename) && !hasLoader(execArgv)) {
-    let tsx: string;
-    try {
-      tsx = import.meta.resolve('tsx');
-    } catch (error) {
-      throw new SluiceError('INVALID_CONFIG', 'Running the pool consumer from its TypeScript sources needs tsx: npm install tsx', { cause: error });
-    }
-    execArgv = [...execArgv, '--import', tsx];
-  }
+  if (typescript && !hasLoader(execArgv)) execArgv = [...execArgv, '--import', tsxLoader('Running the pool consumer')];
   return new Piscina({
     filename,
     minThreads: options.concurrency,

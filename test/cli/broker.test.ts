@@ -1,11 +1,41 @@
-// `sluice broker` as a process: configuration precedence, the listening line, clean shutdown.
-import { spawn } from 'node:child_process';
+// `sluice broker` as a process: configuration precedence, the listening line, clean shutdown, and
+// the flags of a cluster member (--broker-id, --host, --advertised-host, --etcd).
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 
+import { KafkaClient } from '../../src/client/client.js';
+import type { Child } from '../fixtures/child.js';
+import { connectResult } from '../fixtures/probes.js';
 import { tempDir } from '../helpers.js';
-import { REPO_ROOT, runCli } from './run-cli.js';
+import { runCli, spawnCli } from './run-cli.js';
+
+const LISTENING = /^sluice broker listening on (.+):(\d+), data dir (.+), cluster id ([A-Za-z0-9_-]+)$/;
+const running: Child[] = [];
+
+afterEach(async () => {
+  for (const child of running.splice(0)) {
+    if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGKILL');
+    await child.exited;
+  }
+});
+
+/** `sluice broker ...` in a child, killed after the test; resolves with its listening line's parts. */
+async function startBrokerCli(args: string[]): Promise<{ child: Child; host: string; port: number; dataDir: string }> {
+  const child = spawnCli(['broker', ...args]);
+  running.push(child);
+  const line = await child.waitFor('sluice broker listening on ');
+  const match = LISTENING.exec(line);
+  expect(match, line).not.toBeNull();
+  return { child, host: match![1]!, port: Number(match![2]), dataDir: match![3]! };
+}
+
+/** SIGTERM; the exit code once the broker is gone. */
+async function stopBrokerCli(child: Child): Promise<number | null> {
+  child.process.kill('SIGTERM');
+  return child.exited;
+}
 
 describe('sluice broker', () => {
   it('starts with file < --KEY=VALUE < --port/--data-dir, prints where it listens, and stops cleanly on SIGTERM', async () => {
@@ -13,36 +43,66 @@ describe('sluice broker', () => {
     const dataDir = path.join(dir, 'data');
     const properties = path.join(dir, 'server.properties');
     fs.writeFileSync(properties, ['# a Kafka server.properties', 'num.partitions=2', 'log.dirs=/nonexistent/ignored', 'listeners=PLAINTEXT://:9', ''].join('\n'));
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'broker', '--config', properties, '--num.partitions=3', '--port', '0', '--data-dir', dataDir], {
-      cwd: REPO_ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    try {
-      const line = await new Promise<string>((resolve, reject) => {
-        child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-          stdout += chunk;
-          if (stdout.includes('\n')) resolve(stdout.split('\n')[0]!);
-        });
-        void exited.then((code) => reject(new Error(`broker exited with ${code}: ${stderr}`)));
-      });
-      const match = /^sluice broker listening on localhost:(\d+), data dir (.+), cluster id ([A-Za-z0-9_-]+)$/.exec(line);
-      expect(match, line).not.toBeNull();
-      expect(match![2]).toBe(dataDir);
-      const bootstrap = ['--bootstrap-server', `localhost:${match![1]}`];
+    const broker = await startBrokerCli(['--config', properties, '--num.partitions=3', '--port', '0', '--data-dir', dataDir]);
+    expect(broker.host).toBe('localhost');
+    expect(broker.dataDir).toBe(dataDir);
+    const bootstrap = ['--bootstrap-server', `localhost:${broker.port}`];
 
-      expect((await runCli(['produce', ...bootstrap, '--topic', 'auto'], { input: 'one\n' })).code).toBe(0);
-      const described = await runCli(['topics', ...bootstrap, '--describe', '--topic', 'auto']);
-      expect(described.stdout).toMatch(/^Topic: auto\t.*\tPartitionCount: 3\t/);
-      expect(fs.existsSync(path.join(dataDir, 'auto-0'))).toBe(true);
+    expect((await runCli(['produce', ...bootstrap, '--topic', 'auto'], { input: 'one\n' })).code).toBe(0);
+    const described = await runCli(['topics', ...bootstrap, '--describe', '--topic', 'auto']);
+    expect(described.stdout).toMatch(/^Topic: auto\t.*\tPartitionCount: 3\t/);
+    expect(fs.existsSync(path.join(dataDir, 'auto-0'))).toBe(true);
+
+    expect(await stopBrokerCli(broker.child)).toBe(0);
+    expect(broker.child.stderr).toContain('Broker stopped');
+  });
+
+  it('--broker-id sets node.id over the config file, and --host binds that address only', async () => {
+    const dir = tempDir();
+    const properties = path.join(dir, 'server.properties');
+    fs.writeFileSync(properties, 'node.id=3\n');
+    const broker = await startBrokerCli(['--config', properties, '--broker-id', '7', '--host', '127.0.0.5', '--port', '0', '--data-dir', path.join(dir, 'data')]);
+    expect(broker.host).toBe('127.0.0.5');
+    const client = await KafkaClient.connect({ brokers: [`127.0.0.5:${broker.port}`] });
+    try {
+      expect((await client.metadata([])).brokers).toEqual([{ nodeId: 7, host: '127.0.0.5', port: broker.port }]);
     } finally {
-      child.kill('SIGTERM');
+      client.close();
     }
-    expect(await exited).toBe(0);
-    expect(stderr).toContain('Broker stopped');
+    expect(await connectResult('127.0.0.1', broker.port)).toBe('ECONNREFUSED');
+    expect(await stopBrokerCli(broker.child)).toBe(0);
+  });
+
+  it('--advertised-host is what Metadata gives clients (with the bound port for --port 0) and, without --host, the address bound', async () => {
+    const broker = await startBrokerCli(['--advertised-host', '127.0.0.6', '--port', '0', '--data-dir', path.join(tempDir(), 'data')]);
+    expect(broker.host).toBe('127.0.0.6');
+    const client = await KafkaClient.connect({ brokers: [`127.0.0.6:${broker.port}`] });
+    try {
+      expect((await client.metadata([])).brokers).toEqual([{ nodeId: 1, host: '127.0.0.6', port: broker.port }]);
+    } finally {
+      client.close();
+    }
+    expect(await connectResult('127.0.0.1', broker.port)).toBe('ECONNREFUSED');
+    expect(await stopBrokerCli(broker.child)).toBe(0);
+
+    // Both: bind one address, advertise another.
+    const both = await startBrokerCli(['--host', '127.0.0.7', '--advertised-host', 'localhost', '--port', '0', '--data-dir', path.join(tempDir(), 'data')]);
+    expect(both.host).toBe('localhost');
+    const viaBound = await KafkaClient.connect({ brokers: [`127.0.0.7:${both.port}`] });
+    try {
+      expect((await viaBound.metadata([])).brokers).toEqual([{ nodeId: 1, host: 'localhost', port: both.port }]);
+    } finally {
+      viaBound.close();
+    }
+    expect(await stopBrokerCli(both.child)).toBe(0);
+  });
+
+  it('--etcd takes http URLs, comma-separated', async () => {
+    for (const value of ['localhost:2379', 'http://127.0.0.1:2379,etcd:2379', ',']) {
+      const result = await runCli(['broker', '--etcd', value, '--data-dir', path.join(tempDir(), 'data')]);
+      expect(result.code, value).toBe(2);
+      expect(result.stderr).toMatch(/^Error: --etcd (expects http:\/\/HOST:PORT URLs|is empty)/);
+    }
   });
 
   it('fails with exit 1 and one line when the config file is missing or the port is taken', async () => {
@@ -50,11 +110,10 @@ describe('sluice broker', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/^Error: Cannot read the config file .*missing\.properties: no such file\n$/);
 
-    const net = await import('node:net');
     const server = net.createServer();
     await new Promise<void>((resolve) => server.listen(0, resolve));
     try {
-      const { port } = server.address() as import('node:net').AddressInfo;
+      const { port } = server.address() as net.AddressInfo;
       result = await runCli(['broker', '--port', String(port), '--data-dir', path.join(tempDir(), 'data')]);
       expect(result.code).toBe(1);
       expect(result.stderr).toBe(`Error: Cannot listen on ${port}: the port is in use\n`);

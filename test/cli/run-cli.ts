@@ -5,6 +5,8 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { runTypeScript, type Child } from '../fixtures/child.js';
+
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 export interface CliResult {
@@ -19,11 +21,13 @@ export interface CliOptions {
   input?: string;
   /** Kill the command after this long (default 30 s): a hung command fails its test, not the run. */
   timeoutMs?: number;
+  /** The command's environment (default this process's). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export function runCli(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: options.env });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -41,3 +45,8 @@ export function runCli(args: readonly string[], options: CliOptions = {}): Promi
 
 /** A stack trace line: what an expected failure must never print. */
 export const STACK_LINE = /^\s+at .+\(.+:\d+:\d+\)$/m;
+
+/** A long-running `sluice` command (broker, cluster) as a child: its stdout lines, its stderr kept. */
+export function spawnCli(args: readonly string[]): Child {
+  return runTypeScript('src/cli/main.ts', args, { captureStderr: true });
+}

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startBroker, type Broker } from '../../src/broker/broker.js';
-import { kafkaUuid } from '../../src/cli/topics.js';
+import { kafkaUuid, matches, partitionLine } from '../../src/cli/topics.js';
 import { runCli, STACK_LINE } from './run-cli.js';
 
 let broker: Broker;
@@ -65,6 +65,36 @@ describe('sluice topics', () => {
     result = await runCli(['topics', ...bootstrap, '--create', '--topic', 'bad', '--config', 'retention.ms=soon']);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/^Error: .*INVALID_CONFIG/);
+  });
+});
+
+describe('sluice topics --describe report filters', () => {
+  it('on one broker: no partition is under-replicated, unavailable or under min ISR; every one is at min ISR, printed without topic lines', async () => {
+    expect((await runCli(['topics', ...bootstrap, '--create', '--topic', 'filtered', '--partitions', '2'])).code).toBe(0);
+    for (const filter of ['--under-replicated-partitions', '--unavailable-partitions', '--under-min-isr-partitions']) {
+      const result = await runCli(['topics', ...bootstrap, '--describe', '--topic', 'filtered', filter]);
+      expect(result, filter).toMatchObject({ code: 0, stdout: '', stderr: '' });
+    }
+    const atMin = await runCli(['topics', ...bootstrap, '--describe', '--topic', 'filtered', '--at-min-isr-partitions']);
+    expect(atMin).toMatchObject({ code: 0, stderr: '' });
+    expect(atMin.stdout).toBe([0, 1].map((p) => `\tTopic: filtered\tPartition: ${p}\tLeader: 1\tReplicas: 1\tIsr: 1\n`).join(''));
+  });
+
+  it("print a partition as kafka-topics does, with Leader: none and the offline replicas", () => {
+    expect(partitionLine('t', { partition: 0, leader: 2, replicas: [2, 3, 1], isr: [2, 3, 1], offline: [] })).toBe('\tTopic: t\tPartition: 0\tLeader: 2\tReplicas: 2,3,1\tIsr: 2,3,1');
+    expect(partitionLine('t', { partition: 4, leader: -1, replicas: [2, 3], isr: [3], offline: [2] })).toBe('\tTopic: t\tPartition: 4\tLeader: none\tReplicas: 2,3\tIsr: 3\tOffline: 2');
+  });
+
+  it("select partitions by Kafka's rules", () => {
+    const live = new Set([1, 2, 3]);
+    const healthy = { partition: 0, leader: 2, replicas: [2, 3, 1], isr: [2, 3, 1], offline: [] };
+    const shrunk = { ...healthy, isr: [2] };
+    const leaderless = { ...healthy, leader: -1, isr: [] };
+    const leaderGone = { ...healthy, leader: 4, replicas: [4, 2, 3], isr: [4, 2, 3] };
+    expect([healthy, shrunk, leaderless, leaderGone].map((p) => matches('under-replicated-partitions', p, live, 2))).toEqual([false, true, true, false]);
+    expect([healthy, shrunk, leaderless, leaderGone].map((p) => matches('unavailable-partitions', p, live, 2))).toEqual([false, false, true, true]);
+    expect([healthy, shrunk, leaderless, leaderGone].map((p) => matches('under-min-isr-partitions', p, live, 2))).toEqual([false, true, true, false]);
+    expect([healthy, { ...healthy, isr: [2, 3] }, shrunk].map((p) => matches('at-min-isr-partitions', p, live, 2))).toEqual([false, true, false]);
   });
 });
 

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { helpText, parseArgs, UsageError, type CommandSpec } from '../../src/cli/args.js';
 import { runCli, STACK_LINE } from './run-cli.js';
 
-const COMMANDS = ['broker', 'topics', 'produce', 'consume', 'dump-log', 'perf produce', 'perf consume'];
+const COMMANDS = ['broker', 'cluster', 'topics', 'produce', 'consume', 'dump-log', 'perf produce', 'perf consume'];
 
 describe('sluice --help', () => {
   it('lists every command', async () => {
@@ -36,6 +36,8 @@ describe('usage errors exit 2 with one line and a pointer to --help', () => {
     [['consume', '--topic', 't', '--group', 'g', '--partition', '0'], '--group takes the partitions the group assigns', 'consume'],
     [['groups', '--describe'], '--describe needs --group', 'groups'],
     [['produce', '--topic', 't', '--acks', '2'], "--acks expects 0, 1 or all, got '2'", 'produce'],
+    [['cluster', '--brokers', '0'], '--brokers must be at least 1, got 0', 'cluster'],
+    [['topics', '--list', '--under-replicated-partitions'], '--under-replicated-partitions goes with --describe only', 'topics'],
   ])('%j', async (args, message, command) => {
     const { code, stdout, stderr } = await runCli(args);
     expect(code).toBe(2);
