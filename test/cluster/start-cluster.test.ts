@@ -8,7 +8,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { reportBrokerConfig } from '../../src/broker/config.js';
 import { KafkaClient, type BrokerNode } from '../../src/client/client.js';
 import { startCluster, type LocalCluster, type StartClusterOptions } from '../../src/cluster/start-cluster.js';
 import { isSluiceError } from '../../src/errors.js';
@@ -16,8 +15,6 @@ import { connectResult, processAlive } from '../fixtures/probes.js';
 import { tempDir } from '../helpers.js';
 import { waitUntil } from './helpers.js';
 
-/** True once the broker acts on sluice.etcd.endpoints rather than reporting it as unknown. */
-const brokersJoinClusters = !reportBrokerConfig({ 'sluice.etcd.endpoints': 'http://127.0.0.1:2379' }).unknown.includes('sluice.etcd.endpoints');
 
 const clusters: LocalCluster[] = [];
 afterAll(async () => {
@@ -104,7 +101,7 @@ describe('startCluster({ brokers: 3 })', () => {
     }
   });
 
-  it.runIf(brokersJoinClusters)('forms one cluster: every broker lists all three, and a topic of replication factor 3 gets an ISR of 3', async () => {
+  it('forms one cluster: every broker lists all three, and a topic of replication factor 3 gets an ISR of 3', async () => {
     const expected = cluster.brokers.map((b) => ({ nodeId: b.id, host: b.host, port: b.port }));
     for (const broker of cluster.brokers) {
       await waitUntil(async () => (await brokersSeenBy(`${broker.host}:${broker.port}`)).length === 3, `broker ${broker.id} to list 3 brokers`);
