@@ -34,7 +34,7 @@ import type { AnyApiHandler, BrokerContext } from './handler.js';
 import { createHandlers } from './handlers/index.js';
 import { countCause, createMetrics, type BrokerMetrics } from './metrics.js';
 import { GroupCoordinator } from './group/coordinator.js';
-import { ProducerIds } from './producer-ids.js';
+import { PRODUCER_IDS_PER_BROKER, ProducerIds } from './producer-ids.js';
 
 export const ZERO_COPY_FETCH_CONFIG = 'sluice.fetch.zero.copy';
 
@@ -113,7 +113,7 @@ export class Broker {
       logOnce: new LogLimiter(logger, 1, LOG_ONCE_INTERVAL_MS),
       cluster: () => this.clusterNode,
     };
-    const handlers: Map<number, AnyApiHandler> = createHandlers(new ProducerIds(settings.dataDir), groups);
+    const handlers: Map<number, AnyApiHandler> = createHandlers(new ProducerIds(settings.dataDir, settings.cluster === null ? 0 : settings.nodeId * PRODUCER_IDS_PER_BROKER), groups);
     this.server = net.createServer((socket) => this.accept(socket, context, handlers));
   }
 

@@ -37,7 +37,11 @@ export interface PartitionReadPlan {
   maxOffset: number;
   /** Set: answer it with no records, at once. */
   divergingEpoch: EpochEndOffset | null;
-  /** Set for a follower's fetch. */
+  /**
+   * Set for a follower's fetch whose log agrees with ours up to its fetch offset: only then is its
+   * fetch offset its LEO on our history (Kafka updates a follower's state only without divergence;
+   * a diverging follower's offset counts records it is about to truncate).
+   */
   follower: FollowerFetch | null;
 }
 
@@ -55,12 +59,13 @@ export function planPartitionRead(
   const follower = { replicaId, topic, partition, fetchOffset, lastFetchedEpoch, leaderLogEndOffset: logEndOffset };
   // A log without an epoch history is an unreplicated broker's: the epochs in its batches are the
   // producers' (0 from kafkajs, -1 from Java), so there is nothing to compare with.
-  if (log.latestEpoch < 0) return { maxOffset: logEndOffset, divergingEpoch: null, follower };
+  if (log.latestEpoch < 0) return { maxOffset: logEndOffset, divergingEpoch: null, follower: fetchOffset <= logEndOffset ? follower : null };
   const diverging = divergingEpoch({ endOffsetFor: (epoch) => log.endOffsetForEpoch(epoch) }, fetchOffset, lastFetchedEpoch);
-  if (diverging === null) return { maxOffset: logEndOffset, divergingEpoch: null, follower };
+  // A follower ahead of our log end has records we never had: not caught up, whatever its offset says.
+  if (diverging === null) return { maxOffset: logEndOffset, divergingEpoch: null, follower: fetchOffset <= logEndOffset ? follower : null };
   // The follower's epoch is newer than any here (a deposed leader answering): the wire cannot say
   // so, since a DivergingEpoch of epoch -1 is its default and is left out, as in Kafka. No records
   // then, and the fetch waits out its max wait rather than send the follower straight back.
-  if (diverging.epoch < 0) return { maxOffset: fetchOffset, divergingEpoch: null, follower };
-  return { maxOffset: logEndOffset, divergingEpoch: diverging, follower };
+  if (diverging.epoch < 0) return { maxOffset: fetchOffset, divergingEpoch: null, follower: null };
+  return { maxOffset: logEndOffset, divergingEpoch: diverging, follower: null };
 }

@@ -1,19 +1,26 @@
 // Failover with real clients (issue 8): a 3-broker cluster of `sluice broker` processes and a real
-// etcd; a topic with replication factor 3 and min.insync.replicas=2. kafkajs produces with
-// acks=all (idempotent) and consumes in a group while the leader of each partition in turn is
-// SIGKILLed and restarted. The queue checker (Jepsen-style) then compares every acknowledged
-// record with a final read by kcat: nothing lost, nothing unseen, nothing duplicated, polls in
-// order; the group read each record, and its committed offsets survived.
+// etcd; topics with replication factor 3 and min.insync.replicas=2. While the leader of each
+// partition in turn is SIGKILLed and restarted:
+//   - kafkajs produces with acks=all (idempotent) and consumes in a group that commits each record
+//     before it counts it as processed;
+//   - @platformatic/kafka produces with acks=all and kcat (librdkafka) consumes in a group.
+// The queue checker (Jepsen-style) then compares every acknowledged record with a final read by
+// kcat: nothing lost, unseen, duplicated or reordered; each group read every record, the kafkajs
+// group exactly once, and the committed offsets survived.
+import { Producer, stringSerializers } from '@platformatic/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startCluster, type LocalCluster } from '../../src/cluster/start-cluster.js';
-import { kafka } from '../fixtures/kafkajs.js';
+import { KafkaJSError, kafka } from '../fixtures/kafkajs.js';
 import { kcat } from '../fixtures/kcat.js';
+import { kcatMember } from '../fixtures/kcat-group.js';
 import { QueueHistory, checkQueue, formatReport } from '../fixtures/queue-checker.js';
 import { committedOffsets } from '../fixtures/groups.js';
 import { sleep, waitUntil } from './helpers.js';
 
 const TOPIC = 'failover';
+/** The topic of the @platformatic/kafka producer and the kcat group. */
+const OTHER_TOPIC = 'failover-other';
 const PARTITIONS = 3;
 /** Leader kills: each partition's leader is killed at least once. */
 const KILLS = 3;
@@ -36,7 +43,7 @@ beforeAll(async () => {
   admin = client.admin();
   await admin.connect();
   await admin.createTopics({
-    topics: [{ topic: TOPIC, numPartitions: PARTITIONS, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '2' }] }],
+    topics: [TOPIC, OTHER_TOPIC].map((topic) => ({ topic, numPartitions: PARTITIONS, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '2' }] })),
     waitForLeaders: true,
   });
 }, 120_000);
@@ -46,15 +53,51 @@ afterAll(async () => {
   await cluster?.stop();
 }, 120_000);
 
-async function leaderOf(partition: number): Promise<number> {
-  const metadata = await admin.fetchTopicMetadata({ topics: [TOPIC] });
+async function leaderOf(partition: number, topic = TOPIC): Promise<number> {
+  const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
   return metadata.topics[0].partitions.find((p: { partitionId: number }) => p.partitionId === partition).leader;
 }
 
 async function fullIsr(): Promise<boolean> {
-  const metadata = await admin.fetchTopicMetadata({ topics: [TOPIC] });
-  return metadata.topics[0].partitions.every((p: { isr: number[]; leader: number }) => p.isr.length === 3 && p.leader >= 0);
+  const metadata = await admin.fetchTopicMetadata({ topics: [TOPIC, OTHER_TOPIC] });
+  return metadata.topics.every((topic: any) => topic.partitions.every((p: { isr: number[]; leader: number }) => p.isr.length === 3 && p.leader >= 0));
 }
+
+/** SIGKILLs the leader of each partition of `topic` in turn, restarting it and waiting for a full ISR each time. */
+async function killLeaders(topic: string): Promise<void> {
+  for (let kill = 0; kill < KILLS; kill++) {
+    await sleep(1000);
+    const victim = await leaderOf(kill % PARTITIONS, topic);
+    await cluster.killBroker(victim);
+    await sleep(1500);
+    await cluster.restartBroker(victim);
+    await waitUntil(fullIsr, `every partition back to a full ISR after killing broker ${victim}`, 60_000);
+  }
+  await sleep(1000);
+}
+
+/** The final read: every partition of `topic` from offset 0 to its end, by kcat (librdkafka). */
+async function finalRead(topic: string, history: QueueHistory): Promise<Map<number, number>> {
+  const read = await kcat(['-b', cluster.bootstrapServers, '-C', '-t', topic, '-o', 'beginning', '-e', '-q', '-f', '%p|%o|%s\\n'], '', 60_000);
+  const ends = new Map<number, number>();
+  for (const line of read.stdout.split('\n').filter((l) => l !== '')) {
+    const [partition, offset, value] = line.split('|');
+    history.finalRead(Number(partition), Number(offset), value!);
+    ends.set(Number(partition), Math.max(ends.get(Number(partition)) ?? 0, Number(offset) + 1));
+  }
+  return ends;
+}
+
+/** Waits until `ready()` says the group read everything; on timeout, fails with the queue report. */
+async function waitForGroup(ready: () => boolean, history: QueueHistory, what: string): Promise<void> {
+  try {
+    await waitUntil(ready, what, 60_000);
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\n${formatReport(checkQueue(history, { consumedToEnd: true }), 10)}`);
+  }
+}
+
+const ANOMALIES = ['lost', 'unseen', 'duplicated', 'inconsistentOffsets', 'reorderedPolls', 'reorderedSends', 'skippedPolls', 'unexpected', 'unpolled'] as const;
 
 describe('SIGKILL of partition leaders under acks=all load', () => {
   it('loses, duplicates and reorders nothing acknowledged; the group reads everything and keeps its offsets', async () => {
@@ -65,8 +108,22 @@ describe('SIGKILL of partition leaders under acks=all load', () => {
     await consumer.connect();
     await consumer.subscribe({ topic: TOPIC, fromBeginning: true });
     consumer.on(consumer.events.GROUP_JOIN, () => history.rebalanced('kafkajs'));
+    const crashes: string[] = [];
+    consumer.on(consumer.events.CRASH, (event: any) => crashes.push(String(event.payload.error)));
+    // A record counts as processed once its commit succeeded (a failed commit throws, and kafkajs
+    // delivers the record again): the group's processing is then exactly once.
     await consumer.run({
-      eachMessage: async ({ partition, message }: any) => history.polled('kafkajs', partition, Number(message.offset), message.value.toString()),
+      autoCommit: false,
+      eachMessage: async ({ topic, partition, message }: any) => {
+        try {
+          await consumer.commitOffsets([{ topic, partition, offset: String(Number(message.offset) + 1) }]);
+        } catch (error) {
+          // A new coordinator does not know the member's generation (group metadata is not kept in
+          // __consumer_offsets yet, issue 9): the member rejoins and gets the record again.
+          throw new KafkaJSError(`commit failed: ${String(error)}`, { retriable: true });
+        }
+        history.polled('kafkajs', partition, Number(message.offset), message.value.toString());
+      },
     });
 
     let producing = true;
@@ -84,44 +141,80 @@ describe('SIGKILL of partition leaders under acks=all load', () => {
       }
     })();
 
-    for (let kill = 0; kill < KILLS; kill++) {
-      await sleep(1000);
-      const victim = await leaderOf(kill % PARTITIONS);
-      await cluster.killBroker(victim);
-      await sleep(1500);
-      await cluster.restartBroker(victim);
-      await waitUntil(fullIsr, `every partition back to a full ISR after killing broker ${victim}`, 60_000);
-    }
-    await sleep(1000);
+    await killLeaders(TOPIC);
     producing = false;
     await producerLoop;
     await producer.disconnect();
 
-    // The final read: every partition from offset 0, by kcat (librdkafka), to its end.
-    const read = await kcat(['-b', cluster.bootstrapServers, '-C', '-t', TOPIC, '-o', 'beginning', '-e', '-q', '-f', '%p|%o|%s\\n'], '', 60_000);
-    const lines = read.stdout.split('\n').filter((line) => line !== '');
-    for (const line of lines) {
-      const [partition, offset, value] = line.split('|');
-      history.finalRead(Number(partition), Number(offset), value!);
-    }
-    await waitUntil(() => checkQueue(history, { consumedToEnd: true }).counts.unpolled === 0, 'the group has read every record', 60_000);
+    const ends = await finalRead(TOPIC, history);
+    await waitForGroup(() => checkQueue(history, { consumedToEnd: true }).counts.unpolled === 0, history, `the group has read every record (consumer crashes: ${crashes.join('; ') || 'none'})`);
     await consumer.stop();
     const committed = await committedOffsets(cluster.bootstrapServers.split(',')[0]!, 'failover-group', TOPIC);
     await consumer.disconnect();
 
+    const report = checkQueue(history, { consumedToEnd: true, groupExactlyOnce: true });
+    const text = formatReport(report);
+    console.log(`failover queue check (kafkajs): ${text.split('\n')[0]}`);
+    expect(report.stats.acked, text).toBeGreaterThan(50);
+    for (const kind of [...ANOMALIES, 'redelivered'] as const) expect(report.counts[kind], `${kind}: ${text}`).toBe(0);
+    // The committed offsets survived the kills: each partition's commit is at its end.
+    for (let partition = 0; partition < PARTITIONS; partition++) expect(committed[partition]).toBe(ends.get(partition) ?? 0);
+  }, 300_000);
+});
+
+describe('SIGKILL of partition leaders, @platformatic/kafka producing and a kcat group consuming', () => {
+  it('loses, duplicates and reorders nothing acknowledged; the kcat group reads every record', async () => {
+    const history = new QueueHistory();
+    const producer = new Producer({
+      clientId: 'failover-platformatic',
+      bootstrapBrokers: cluster.bootstrapServers.split(','),
+      serializers: stringSerializers,
+      idempotent: true,
+      retries: 30,
+      retryDelay: 200,
+    });
+    const member = kcatMember(cluster.bootstrapServers, 'failover-kcat', [OTHER_TOPIC]);
+    let producing = true;
+    let sent = 0;
+    const producerLoop = (async () => {
+      while (producing) {
+        const value = `p${sent++}`;
+        history.sendStarted(value);
+        try {
+          // acks goes with each send: @platformatic/kafka reads it from the send's options only.
+          const result = await producer.send({ messages: [{ topic: OTHER_TOPIC, key: value, value }], acks: -1 });
+          const ack = result.offsets?.[0];
+          if (ack === undefined) history.indeterminate(value, 'no offset in the answer');
+          else history.acked(value, ack.partition, Number(ack.offset));
+        } catch (error) {
+          history.indeterminate(value, String(error));
+        }
+      }
+    })();
+    try {
+      await killLeaders(OTHER_TOPIC);
+      producing = false;
+      await producerLoop;
+      await finalRead(OTHER_TOPIC, history);
+      const polled = () => {
+        for (const line of member.lines.splice(0)) {
+          const [, partition, offset, value] = line.split(' ');
+          history.polled('kcat', Number(partition), Number(offset), value!);
+        }
+        return checkQueue(history, { consumedToEnd: true }).counts.unpolled === 0;
+      };
+      await waitForGroup(polled, history, 'the kcat group has read every record');
+    } finally {
+      producing = false;
+      await producer.close().catch(() => {});
+      await member.stop();
+    }
     const report = checkQueue(history, { consumedToEnd: true });
     const text = formatReport(report);
-    console.log(`failover queue check: ${text.split('\n')[0]}`);
+    console.log(`failover queue check (platformatic + kcat): ${text.split('\n')[0]}`);
     expect(report.stats.acked, text).toBeGreaterThan(50);
-    for (const kind of ['lost', 'unseen', 'duplicated', 'inconsistentOffsets', 'reorderedPolls', 'reorderedSends', 'skippedPolls', 'unexpected', 'unpolled'] as const) {
-      expect(report.counts[kind], `${kind}: ${text}`).toBe(0);
-    }
-    // The committed offsets survived the kills: each partition's commit is at its end.
-    const ends = new Map<number, number>();
-    for (const line of lines) {
-      const [partition, offset] = line.split('|');
-      ends.set(Number(partition), Math.max(ends.get(Number(partition)) ?? 0, Number(offset) + 1));
-    }
-    for (let partition = 0; partition < PARTITIONS; partition++) expect(committed[partition]).toBe(ends.get(partition) ?? 0);
+    // kcat does not report its rebalances, after which librdkafka goes back to the group's last
+    // commit: a poll going back is at-least-once redelivery here, not an anomaly of the log.
+    for (const kind of ANOMALIES.filter((k) => k !== 'reorderedPolls')) expect(report.counts[kind], `${kind}: ${text}`).toBe(0);
   }, 300_000);
 });

@@ -88,13 +88,14 @@ function readPartitions(context: RequestContext, request: FetchRequestBody) {
           // request's leader epoch when it names one (KIP-320: FENCED_ / UNKNOWN_LEADER_EPOCH).
           const cluster = context.broker.cluster();
           const log = cluster === null ? engine.partitionLog(name, partition) : cluster.replicas.leaderLog(name, partition, currentLeaderEpoch);
-          // A follower's fetch offset is its LEO: the leader's view of it, and so the HW, move first.
-          if (cluster !== null && replicaId >= 0) cluster.replicas.recordFollowerFetch(name, partition, replicaId, fetchOffset);
+          const plan = planPartitionRead(log, replicaId, name, partition, fetchOffset, lastFetchedEpoch);
+          // A follower's fetch offset is its LEO (when its log agrees with ours): the leader's view
+          // of it, and so the HW, move before the answer is made.
+          if (cluster !== null && plan.follower !== null) cluster.replicas.recordFollowerFetch(name, partition, replicaId, fetchOffset);
           answer.highWatermark = log.highWatermark;
           answer.lastStableOffset = log.highWatermark;
           answer.logStartOffset = log.logStartOffset;
           partitions.push({ topic: name, partition });
-          const plan = planPartitionRead(log, replicaId, name, partition, fetchOffset, lastFetchedEpoch);
           if (plan.divergingEpoch) {
             answer.divergingEpoch = plan.divergingEpoch;
             failed = true; // answered at once, as an error is
