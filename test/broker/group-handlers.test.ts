@@ -19,6 +19,7 @@ let handlers: Map<number, AnyApiHandler>;
 const broker = {
   settings: { nodeId: 3, advertisedHost: 'broker.example' },
   advertisedPort: () => 19092,
+  cluster: () => null,
 } as unknown as BrokerContext;
 
 beforeEach(async () => {
