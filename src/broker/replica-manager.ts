@@ -238,6 +238,13 @@ export class ReplicaManager {
     return this.options.engine.partitionLog(topic, partition);
   }
 
+  /** The log of any replica this broker holds, leader or follower (Kafka's debugging replica id -2 reads these). */
+  localLog(topic: string, partition: number): Log {
+    const replica = this.replica(topic, partition, NO_LEADER_EPOCH);
+    if (!replica.replicas.includes(this.brokerId)) throw new SluiceError('NOT_LEADER_OR_FOLLOWER', `This server holds no replica of ${topic}-${partition}`);
+    return this.options.engine.partitionLog(topic, partition);
+  }
+
   /** The leader epoch this broker knows for a partition it holds, or undefined. */
   leaderEpochOf(topic: string, partition: number): number | undefined {
     return this.replicas.get(key(topic, partition))?.state.leaderEpoch;

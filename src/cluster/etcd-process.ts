@@ -43,6 +43,12 @@ export interface EtcdProcessOptions {
   heartbeatIntervalMs?: number;
   /** etcd's --election-timeout. Default 1000. */
   electionTimeoutMs?: number;
+  /**
+   * The loopback address members listen on, or one per member. Default 127.0.0.1; a test cutting
+   * brokers off from etcd with nft gives members addresses of their own (127.0.0.101, ...), apart
+   * from its clients'.
+   */
+  host?: string | readonly string[];
   /** How long a start or restart may take before ETCD_START_FAILED. Default 30000. */
   startTimeoutMs?: number;
   /**
@@ -64,7 +70,7 @@ export interface EtcdMember {
   readonly pid: number | undefined;
 }
 
-const HOST = '127.0.0.1';
+const HOST_DEFAULT = '127.0.0.1';
 const HEALTH_POLL_MS = 50;
 const HEALTH_REQUEST_TIMEOUT_MS = 1000;
 /** A member asked to stop with SIGTERM gets this long before SIGKILL: the last member of a
@@ -109,14 +115,15 @@ class Member implements EtcdMember {
     readonly peerPort: number,
     readonly dataDir: string,
     readonly logFile: string,
+    readonly host: string,
   ) {}
 
   get clientUrl(): string {
-    return `http://${HOST}:${this.clientPort}`;
+    return `http://${this.host}:${this.clientPort}`;
   }
 
   get peerUrl(): string {
-    return `http://${HOST}:${this.peerPort}`;
+    return `http://${this.host}:${this.peerPort}`;
   }
 
   get pid(): number | undefined {
@@ -168,7 +175,9 @@ export class EtcdCluster {
       electionTimeoutMs: options.electionTimeoutMs ?? 1000,
       startTimeoutMs: options.startTimeoutMs ?? 30_000,
       detached: options.detached ?? false,
+      host: options.host ?? HOST_DEFAULT,
     } as const;
+    const hostOf = (member: number): string => (typeof resolved.host === 'string' ? resolved.host : (resolved.host[member - 1] ?? HOST_DEFAULT));
 
     let lastError: unknown;
     for (let attempt = 0; attempt < PORT_RETRIES; attempt++) {
@@ -177,7 +186,8 @@ export class EtcdCluster {
         const name = `m${i}`;
         // A retry starts from empty member dirs: a half-formed cluster's data names the old ports.
         fs.rmSync(path.join(dataDir, name), { recursive: true, force: true });
-        members.push(new Member(name, await freePort(HOST), await freePort(HOST), path.join(dataDir, name), path.join(dataDir, `${name}.log`)));
+        const host = hostOf(i);
+        members.push(new Member(name, await freePort(host), await freePort(host), path.join(dataDir, name), path.join(dataDir, `${name}.log`), host));
       }
       const cluster = new EtcdCluster(members, resolved, dataDir, ownsDataDir);
       try {

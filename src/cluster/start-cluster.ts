@@ -44,6 +44,11 @@ export interface StartClusterOptions {
   config?: Record<string, string | number | boolean>;
   /** Use this etcd (client URLs) instead of starting one. */
   etcdEndpoints?: string[];
+  /**
+   * The etcd endpoints broker i talks to (default: every one). A test pins each broker to an etcd
+   * member of its own, so that a network partition can cut a broker off from etcd's majority.
+   */
+  etcdEndpointsOf?: (brokerId: number) => string[];
   /** How long one broker may take to print its listening line. Default 60000. */
   startTimeoutMs?: number;
   /** How long a broker may take to exit on SIGTERM before SIGKILL. Default 15000. */
@@ -133,7 +138,13 @@ export class LocalCluster {
     private readonly ownsDataDir: boolean,
     private readonly command: { executable: string; args: string[] },
     private readonly config: Record<string, string | number | boolean>,
-    private readonly options: { startTimeoutMs: number; stopTimeoutMs: number; detached: boolean; onBrokerExit: StartClusterOptions['onBrokerExit'] },
+    private readonly options: {
+      startTimeoutMs: number;
+      stopTimeoutMs: number;
+      detached: boolean;
+      onBrokerExit: StartClusterOptions['onBrokerExit'];
+      etcdEndpointsOf: StartClusterOptions['etcdEndpointsOf'];
+    },
   ) {
     process.on('exit', this.killOnExit);
   }
@@ -169,6 +180,7 @@ export class LocalCluster {
         stopTimeoutMs: options.stopTimeoutMs ?? STOP_TIMEOUT_MS,
         detached: options.detached ?? false,
         onBrokerExit: options.onBrokerExit,
+        etcdEndpointsOf: options.etcdEndpointsOf,
       });
       const starts = await Promise.allSettled(brokers.map((broker) => cluster!.firstStart(broker)));
       const failed = starts.find((start): start is PromiseRejectedResult => start.status === 'rejected');
@@ -272,7 +284,7 @@ export class LocalCluster {
       ...this.command.args,
       'broker',
       '--broker-id', String(broker.id),
-      '--etcd', this.etcdEndpoints.join(','),
+      '--etcd', (this.options.etcdEndpointsOf?.(broker.id) ?? this.etcdEndpoints).join(','),
       '--host', broker.host,
       '--port', String(broker.port),
       '--data-dir', broker.dataDir,

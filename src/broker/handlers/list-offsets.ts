@@ -10,6 +10,8 @@ import { CONSUMER_REPLICA_ID } from '../replica-read.js';
 import { NONE, errorCodeOf } from './errors.js';
 
 export const LATEST_TIMESTAMP = -1;
+/** Kafka's ListOffsetsRequest.DEBUGGING_REPLICA_ID. */
+const DEBUGGING_REPLICA_ID = -2;
 export const EARLIEST_TIMESTAMP = -2;
 export const MAX_TIMESTAMP = -3;
 /** Tiered storage's earliest-local (-4) and earliest-pending-upload (-5): all of our log is local. */
@@ -26,7 +28,13 @@ export const listOffsetsHandler = defineHandler({
         try {
           // In a cluster only the leader answers, and a stale or future epoch is refused (KIP-320).
           const cluster = broker.cluster();
-          const log = cluster === null ? broker.engine.partitionLog(topic.name, partitionIndex) : cluster.replicas.leaderLog(topic.name, partitionIndex, currentLeaderEpoch);
+          // Kafka's debugging replica id (-2) may read a follower's log.
+          const log =
+            cluster === null
+              ? broker.engine.partitionLog(topic.name, partitionIndex)
+              : request.replicaId === DEBUGGING_REPLICA_ID
+                ? cluster.replicas.localLog(topic.name, partitionIndex)
+                : cluster.replicas.leaderLog(topic.name, partitionIndex, currentLeaderEpoch);
           const found = lookup(log, timestamp, request.replicaId);
           return {
             partitionIndex,
