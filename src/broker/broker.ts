@@ -26,8 +26,10 @@ import { binding } from '../native/binding.js';
 import { AppendWaiters } from './append-waiters.js';
 import { ClusterNode } from './cluster-node.js';
 import { Budget } from './budget.js';
-import { loadOrCreateClusterId } from './cluster-id.js';
-import { reportBrokerConfig, resolveBrokerSettings, type BrokerConfigValues, type BrokerSettings } from './config.js';
+import { loadOrCreateClusterId, newClusterId } from './cluster-id.js';
+import { EtcdClient } from '../cluster/etcd-client.js';
+import { MetadataStore } from '../cluster/metadata-store.js';
+import { reportBrokerConfig, resolveBrokerSettings, type BrokerConfigValues, type BrokerSettings, type ClusterSettings } from './config.js';
 import { Connection, type ConnectionBudgets } from './connection.js';
 import { ConnectionQuotas } from './connection-quotas.js';
 import type { AnyApiHandler, BrokerContext } from './handler.js';
@@ -129,7 +131,7 @@ export class Broker {
     reportConfig(logger, overrides);
     const descriptors = descriptorBudget(binding.descriptorLimit().soft, settings.maxConnections);
     const dataDir = path.resolve(settings.dataDir);
-    const clusterId = loadOrCreateClusterId(dataDir, settings.nodeId);
+    const clusterId = loadOrCreateClusterId(dataDir, settings.nodeId, settings.cluster === null ? undefined : await clusterIdFromEtcd(settings.cluster));
     const backgroundLog = new LogLimiter(logger);
     const engine = await Engine.open({
       dataDir,
@@ -310,6 +312,16 @@ function reportTopicConfigs(logger: Logger, engine: Engine): void {
     for (const { name, value, reason } of unsupportedConfigs(engine.describeTopic(topic).overrides)) {
       logger[level]({ topic, config: name, value }, `topic ${topic}: config ${name}=${value} is accepted but not supported: ${reason}`);
     }
+  }
+}
+
+/** A replicated cluster's id, kept in etcd: every broker reports the same one in Metadata. */
+async function clusterIdFromEtcd(cluster: ClusterSettings): Promise<string> {
+  const client = new EtcdClient({ endpoints: cluster.etcdEndpoints });
+  try {
+    return await new MetadataStore(client, { root: cluster.etcdRoot }).clusterId(newClusterId());
+  } finally {
+    await client.close();
   }
 }
 

@@ -15,17 +15,28 @@ function newClusterId(): string {
   return Buffer.from(randomUUID().replaceAll('-', ''), 'hex').toString('base64url');
 }
 
-export function loadOrCreateClusterId(dataDir: string, nodeId: number): string {
+/** A new cluster id, for the first broker of a cluster to propose. */
+export { newClusterId };
+
+/**
+ * The data directory's cluster id, created when missing. `expected` (a replicated cluster's id,
+ * from etcd) must match a directory that has one: a directory of another cluster is refused
+ * (Kafka's InconsistentClusterIdException), a new one takes it.
+ */
+export function loadOrCreateClusterId(dataDir: string, nodeId: number, expected?: string): string {
   const filePath = path.join(dataDir, META_PROPERTIES_FILE);
   if (fs.existsSync(filePath)) {
     const meta = readPropertiesFile(filePath);
     if (meta['node.id'] !== undefined && Number(meta['node.id']) !== nodeId) {
       throw new SluiceError('INVALID_CONFIG', `${filePath} belongs to node ${meta['node.id']}, but this broker is node.id=${nodeId}`);
     }
+    if (meta['cluster.id'] && expected !== undefined && meta['cluster.id'] !== expected) {
+      throw new SluiceError('INVALID_CONFIG', `${filePath} belongs to cluster ${meta['cluster.id']}, but this broker joins cluster ${expected} (from etcd)`);
+    }
     if (meta['cluster.id']) return meta['cluster.id'];
   }
   fs.mkdirSync(dataDir, { recursive: true });
-  const clusterId = newClusterId();
+  const clusterId = expected ?? newClusterId();
   writeFileAtomically(filePath, `# sluice broker metadata\nversion=1\ncluster.id=${clusterId}\nnode.id=${nodeId}\n`);
   return clusterId;
 }

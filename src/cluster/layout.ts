@@ -77,6 +77,8 @@ export class ClusterKeys {
   readonly brokersPrefix: string;
   readonly controller: string;
   readonly controllerEpoch: string;
+  /** The cluster's id (Kafka's cluster.id), written once by the first broker. */
+  readonly clusterId: string;
   readonly topicsPrefix: string;
   readonly adminPrefix: string;
   readonly deleteTopicsPrefix: string;
@@ -87,6 +89,7 @@ export class ClusterKeys {
     this.brokersPrefix = `${root}/brokers/`;
     this.controller = `${root}/controller`;
     this.controllerEpoch = `${root}/controller_epoch`;
+    this.clusterId = `${root}/cluster_id`;
     this.topicsPrefix = `${root}/topics/`;
     this.adminPrefix = `${root}/admin/`;
     this.deleteTopicsPrefix = `${root}/admin/delete_topics/`;

@@ -236,6 +236,16 @@ export class MetadataStore {
     this.keys = new ClusterKeys(options.root);
   }
 
+  // ---- the cluster -----------------------------------------------------------------------------
+
+  /** The cluster's id: `proposed` when this is the first broker to ask, else the one written before. */
+  async clusterId(proposed: string): Promise<string> {
+    const result = await txn(this.client, [compare.absent(this.keys.clusterId)], [op.put(this.keys.clusterId, proposed)], [op.get(this.keys.clusterId)]);
+    if (result.succeeded) return proposed;
+    const existing = rangeRecords(result.responses[0])[0];
+    return existing === undefined ? proposed : existing.value.toString('utf8');
+  }
+
   // ---- brokers ---------------------------------------------------------------------------------
 
   /** Registers the broker on a fresh lease (broker-session.ts). */

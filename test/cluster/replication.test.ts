@@ -66,6 +66,8 @@ describe('a replicated topic', () => {
     }
     // Kafka's assignment spreads the preferred leaders over the brokers.
     expect(new Set(found.map((p) => p.leader)).size).toBe(3);
+    // One cluster: every broker reports the id kept in etcd.
+    expect(new Set([...cluster.brokers.values()].map((broker) => broker.clusterId)).size).toBe(1);
   });
 
   it('acknowledges acks=all writes that every replica then holds byte for byte', async () => {
