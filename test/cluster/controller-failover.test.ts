@@ -3,6 +3,8 @@
 // on; SIGTERM moves every leadership off a broker before it exits, so acks=all writes succeed at
 // once, without waiting out its session; ElectLeaders (API 43) brings the preferred leaders back;
 // `sluice topics --describe` shows Leader / Replicas / Isr and the under-replicated partitions.
+import fs from 'node:fs';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { BrokerConnection } from '../../src/client/connection.js';
@@ -105,6 +107,8 @@ describe('controlled shutdown', () => {
     const after = await metadata(survivor);
     expect(after.partitions.every((p) => p.leaderId !== victim && p.leaderId !== -1)).toBe(true);
     await produceToAll('after-sigterm');
+    // And it did so before stopping, not by its session ending: the broker says so in its log.
+    expect(fs.readFileSync(cluster.broker(victim).logFile, 'utf8')).toContain('controlled shutdown: no leadership left to move');
 
     // While it is down, its partitions are under-replicated, and kafka-topics' view says so.
     const described = await runCli(['topics', '--describe', '--topic', TOPIC, '--bootstrap-server', `${cluster.broker(survivor).host}:${cluster.broker(survivor).port}`]);
