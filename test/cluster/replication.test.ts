@@ -97,7 +97,7 @@ describe('a replicated topic', () => {
     await consumer.disconnect();
   });
 
-  it('refuses produce on a follower with NOT_LEADER_OR_FOLLOWER and stale epochs with FENCED_LEADER_EPOCH', async () => {
+  it('refuses produce and ListOffsets on a follower with NOT_LEADER_OR_FOLLOWER', async () => {
     const [p0] = await partitions('rep');
     const follower = p0!.replicas.find((id) => id !== p0!.leader)!;
     const connection = await connectTo(follower);
@@ -141,6 +141,37 @@ describe('leadership moves', () => {
       const bytes = [...logBytes('moving', 0).values()];
       return bytes.length === 3 && bytes.every((b) => b.equals(bytes[0]!));
     }, 'every replica holds the three records');
+  });
+
+  it('answers OffsetForLeaderEpoch from the epoch history, and fences requests with stale or future leader epochs', async () => {
+    // 'moving' changed leaders above: its leader is at epoch >= 1, and epoch 0 ended where epoch 1 began.
+    const connection = await connectTo((await partitions('moving'))[0]!.leader);
+    try {
+      const metadata = await connection.request(ApiKey.Metadata, { topics: [{ name: 'moving', topicId: '00000000-0000-0000-0000-000000000000' }], allowAutoTopicCreation: false }, 9);
+      const epoch: number = metadata.topics[0].partitions[0].leaderEpoch;
+      expect(epoch).toBeGreaterThanOrEqual(1);
+      const endOf = async (leaderEpoch: number, currentLeaderEpoch: number) => {
+        const answer = await connection.request(ApiKey.OffsetForLeaderEpoch, { replicaId: -1, topics: [{ topic: 'moving', partitions: [{ partition: 0, currentLeaderEpoch, leaderEpoch }] }] }, 4);
+        return answer.topics[0].partitions[0];
+      };
+      const first = await endOf(0, epoch);
+      expect(first.errorCode).toBe(0);
+      expect(first.leaderEpoch).toBe(0);
+      expect(Number(first.endOffset)).toBe(1); // 'before' was the one record of epoch 0
+      const latest = await endOf(epoch, epoch);
+      expect(latest.leaderEpoch).toBe(epoch);
+      expect(Number(latest.endOffset)).toBe(cluster.brokers.get((await partitions('moving'))[0]!.leader)!.engine.partitionLog('moving', 0).logEndOffset);
+      expect((await endOf(0, epoch - 1)).errorCode).toBe(74); // FENCED_LEADER_EPOCH
+      expect((await endOf(0, epoch + 1)).errorCode).toBe(75); // UNKNOWN_LEADER_EPOCH
+      const listed = await connection.request(ApiKey.ListOffsets, {
+        replicaId: -1,
+        isolationLevel: 0,
+        topics: [{ name: 'moving', partitions: [{ partitionIndex: 0, currentLeaderEpoch: epoch - 1, timestamp: -1 }] }],
+      });
+      expect(listed.topics[0].partitions[0].errorCode).toBe(74);
+    } finally {
+      connection.close();
+    }
   });
 
   it('refuses acks=all with NOT_ENOUGH_REPLICAS when the ISR is below min.insync.replicas', async () => {
