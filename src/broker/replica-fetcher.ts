@@ -10,10 +10,13 @@
 //     high watermark alone, KIP-101), then fetch again from there;
 //   - OFFSET_OUT_OF_RANGE: below the leader's log start, start over empty at it; past the leader's
 //     log end (ListOffsets latest with our replica id answers the LEO), truncate to it;
-//   - NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH, UNKNOWN_TOPIC_OR_PARTITION,
-//     UNKNOWN_TOPIC_ID, a storage error (the leader's or ours): the partition is paused and
-//     reported (onPartitionError) until the replica manager adds or updates it again; any other
-//     error delays the partition by replica.fetch.backoff.ms.
+//   - FENCED_LEADER_EPOCH (our epoch is older: the new state is on its way to us) or a storage
+//     error (the leader's or ours): the partition is paused and reported (onPartitionError) until
+//     the replica manager adds or updates it again;
+//   - any other error, NOT_LEADER_OR_FOLLOWER, UNKNOWN_LEADER_EPOCH and UNKNOWN_TOPIC_OR_PARTITION
+//     included (the leader has not learned of its leadership or of the topic yet: every broker
+//     learns a new state from etcd's watch at its own moment), delays the partition by
+//     replica.fetch.backoff.ms and it is fetched again, as Kafka's fetcher retries them.
 // Each add or update of a partition makes a new state, and an answer is applied only to the state
 // it was asked for, with the log end it was asked at: once removePartition returns, nothing more
 // lands in that log. A lost connection or a timed-out request drops the connection; after
@@ -51,15 +54,7 @@ const LATEST_TIMESTAMP = -1;
 const READ_UNCOMMITTED = 0;
 
 /** Errors after which a partition waits for the replica manager (a new leader or epoch) to resume it. */
-const PAUSING_ERRORS: ReadonlySet<SluiceErrorName> = new Set<SluiceErrorName>([
-  'NOT_LEADER_OR_FOLLOWER',
-  'FENCED_LEADER_EPOCH',
-  'UNKNOWN_LEADER_EPOCH',
-  'UNKNOWN_TOPIC_OR_PARTITION',
-  'UNKNOWN_TOPIC_ID',
-  'KAFKA_STORAGE_ERROR',
-  'ENGINE_CLOSED',
-]);
+const PAUSING_ERRORS: ReadonlySet<SluiceErrorName> = new Set<SluiceErrorName>(['FENCED_LEADER_EPOCH', 'KAFKA_STORAGE_ERROR', 'ENGINE_CLOSED']);
 
 /** A partition this broker follows: its log and the truncations the replica manager does. */
 export interface FollowerPartition {

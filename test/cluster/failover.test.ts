@@ -117,10 +117,12 @@ describe('SIGKILL of partition leaders under acks=all load', () => {
       eachMessage: async ({ topic, partition, message }: any) => {
         try {
           await consumer.commitOffsets([{ topic, partition, offset: String(Number(message.offset) + 1) }]);
-        } catch (error) {
+        } catch (error: any) {
           // A new coordinator does not know the member's generation (group metadata is not kept in
-          // __consumer_offsets yet, issue 9): the member rejoins and gets the record again.
-          throw new KafkaJSError(`commit failed: ${String(error)}`, { retriable: true });
+          // __consumer_offsets yet, issue 9). Handing kafkajs the protocol error itself
+          // (ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID) makes it rejoin; the record comes again.
+          const protocol = error?.type !== undefined ? error : error?.cause?.type !== undefined ? error.cause : undefined;
+          throw protocol ?? new KafkaJSError(`commit failed: ${String(error)}`, { retriable: true });
         }
         history.polled('kafkajs', partition, Number(message.offset), message.value.toString());
       },
