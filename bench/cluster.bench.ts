@@ -23,7 +23,7 @@
 // 2 minutes; the gate's part about 20 s): acks=all RF=3 / acks=1 RF=1 is 0.3-0.5 with 256 KiB
 // batches and 0.3-0.4 with 16 KiB ones, below the goal of 0.5. Two costs multiply: the two
 // followers fetch and append on the same 2 cores as the leader and the producer (acks=1 on RF=3
-// gives 0.55-0.75 of RF=1), and waiting for the ISR (acks=all gives 0.45-0.7 of acks=1 on RF=3):
+// gives 0.5-0.85 of RF=1), and waiting for the ISR (acks=all gives 0.45-0.7 of acks=1 on RF=3):
 // a broker handles one request per connection at a time (Kafka's model), so each acks=all request
 // holds the producer's connection until both followers have fetched the batch and fetched again,
 // which tells the leader their log end (a parked follower fetch is woken by the append, so
