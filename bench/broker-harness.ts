@@ -1,4 +1,4 @@
-// Broker processes and data sets for the broker benchmarks.
+// Broker processes and the `sluice perf produce` runs for the broker benchmarks.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
@@ -38,4 +38,32 @@ export async function startBrokerProcess(dataDir: string, config: Record<string,
       await once(child, 'exit');
     },
   };
+}
+
+export interface PerfProduceResult {
+  recordsPerSec: number;
+  mbPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+/**
+ * Runs `sluice perf produce` (our own producer, src/client/producer.ts, over TCP) in its own
+ * process and parses its final kafka-producer-perf-test line. `bootstrap` is one address or a
+ * comma-separated list; `extra` adds flags such as --batch-size.
+ */
+export async function perfProduce(bootstrap: string, topic: string, records: number, recordBytes: number, acks: 1 | -1, extra: string[] = []): Promise<PerfProduceResult> {
+  const output = await new Promise<string>((resolve, reject) => {
+    const args = ['--import', 'tsx', path.join(root, 'src', 'cli', 'main.ts'), 'perf', 'produce', '--bootstrap-server', bootstrap, '--topic', topic];
+    args.push('--num-records', String(records), '--record-size', String(recordBytes), '--acks', acks === -1 ? 'all' : '1', ...extra);
+    const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    let stdout = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`perf produce exited ${code}`))));
+  });
+  const last = output.trim().split('\n').at(-1)!;
+  const match = /([\d.]+) records\/sec \(([\d.]+) MB\/sec\).*?([\d.]+) ms 50th, ([\d.]+) ms 95th, ([\d.]+) ms 99th/.exec(last);
+  if (!match) throw new Error(`cannot read perf produce's summary: ${last}`);
+  return { recordsPerSec: Number(match[1]), mbPerSec: Number(match[2]), p50Ms: Number(match[3]), p99Ms: Number(match[5]) };
 }

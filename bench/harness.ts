@@ -31,9 +31,25 @@ export interface Ratio {
   description: string;
 }
 
+/**
+ * An absolute time (a failover, a rebalance): printed and kept in results.json, never gated, since
+ * on a shared machine only ratios measured side by side are stable enough to gate on.
+ */
+export interface Timing {
+  name: string;
+  medianMs: number;
+  maxMs: number;
+  /** Every round's figure, in the order measured. */
+  samplesMs: number[];
+  /** The goal the issue sets, for the report. */
+  targetMs?: number;
+  description: string;
+}
+
 export interface SuiteResult {
   rows: Row[];
   ratios: Ratio[];
+  timings?: Timing[];
   notes?: string[];
 }
 

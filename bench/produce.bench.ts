@@ -8,36 +8,12 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-import { startBrokerProcess } from './broker-harness.js';
+import { perfProduce, startBrokerProcess } from './broker-harness.js';
 import { benchDir, timed, type Row, type RunOptions, type SuiteResult } from './harness.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 const RECORD_BYTES = 100;
-
-interface PerfLine {
-  recordsPerSec: number;
-  mbPerSec: number;
-  p50Ms: number;
-  p99Ms: number;
-}
-
-/** Runs `sluice perf produce` and parses its final kafka-producer-perf-test line. */
-async function perfProduce(address: string, topic: string, records: number, extra: string[]): Promise<PerfLine> {
-  const output = await new Promise<string>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src', 'cli', 'main.ts'), 'perf', 'produce', '--bootstrap-server', address, '--topic', topic, '--num-records', String(records), '--record-size', String(RECORD_BYTES), '--acks', '1', ...extra], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
-    let stdout = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`perf produce exited ${code}`))));
-  });
-  const last = output.trim().split('\n').at(-1)!;
-  const match = /([\d.]+) records\/sec \(([\d.]+) MB\/sec\).*?([\d.]+) ms 50th, ([\d.]+) ms 95th, ([\d.]+) ms 99th/.exec(last);
-  if (!match) throw new Error(`cannot read perf produce's summary: ${last}`);
-  return { recordsPerSec: Number(match[1]), mbPerSec: Number(match[2]), p50Ms: Number(match[3]), p99Ms: Number(match[5]) };
-}
 
 /** kcat -P of `records` 100-byte lines from a file, timed from spawn to exit (delivery included). */
 async function kcatProduce(address: string, topic: string, records: number, dir: string): Promise<number> {
@@ -74,8 +50,8 @@ export async function run(options: RunOptions): Promise<SuiteResult> {
   const dir = benchDir('produce');
   const broker = await startBrokerProcess(path.join(dir, 'data'));
   try {
-    const defaults = await perfProduce(broker.address, 'perf-defaults', records, []);
-    const large = await perfProduce(broker.address, 'perf-large', records, ['--batch-size', '262144']);
+    const defaults = await perfProduce(broker.address, 'perf-defaults', records, RECORD_BYTES, 1);
+    const large = await perfProduce(broker.address, 'perf-large', records, RECORD_BYTES, 1, ['--batch-size', '262144']);
     const kcat = await kcatProduce(broker.address, 'perf-kcat', records, dir);
     const kafkajs = await kafkajsProduce(broker.address, 'perf-kafkajs', Math.min(records, options.quick ? 200_000 : 500_000));
     const workload = 'produce 100 B records, acks=1';

@@ -1,13 +1,16 @@
 // Runs the storage benchmarks and reports rows and ratios.
-//   npm run bench        full run; writes bench/results/results.json and bench/results/chart.svg
-//   npm run bench:gate   short run; exits 1 when a ratio falls below bench/gates.json
+//   npm run bench              full run; writes bench/results/results.json and bench/results/chart.svg
+//   npm run bench -- a b       suites a and b only; their entries in results.json are replaced, the
+//                              other suites' entries are kept (each entry names its suite)
+//   npm run bench:gate         short run; exits 1 when a ratio falls below bench/gates.json
+// Timings (absolute times, such as a failover's) are printed and kept, never gated.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { renderChart } from './chart.js';
-import { mb, removeBenchDirs, type Ratio, type Row, type RunOptions, type SuiteResult } from './harness.js';
+import { mb, removeBenchDirs, type Ratio, type Row, type RunOptions, type SuiteResult, type Timing } from './harness.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const SUITES: Record<string, () => Promise<{ run: (options: RunOptions) => Promise<SuiteResult> }>> = {
@@ -20,7 +23,39 @@ const SUITES: Record<string, () => Promise<{ run: (options: RunOptions) => Promi
   consumer: () => import('./consumer.bench.js'),
   startup: () => import('./startup.bench.js'),
   'slow-readers': () => import('./slow-readers.bench.js'),
+  cluster: () => import('./cluster.bench.js'),
 };
+
+/** results.json: every entry names its suite, so that a run of some suites replaces only theirs. */
+interface Report {
+  date: string;
+  machine: string;
+  /** When each suite was last measured. */
+  suites: Record<string, string>;
+  rows: Row[];
+  ratios: Array<Ratio & { suite?: string }>;
+  timings: Array<Timing & { suite?: string }>;
+  /** Strings: notes of a file written before notes named their suite. */
+  notes: Array<{ suite: string; text: string } | string>;
+}
+
+/** The report of this run, over the previous one's entries of the suites it did not run. */
+function mergeReport(previous: Partial<Report> | undefined, current: Report, ran: readonly string[]): Report {
+  if (previous === undefined) return current;
+  const ratioNames = new Set(current.ratios.map((ratio) => ratio.name));
+  const timingNames = new Set(current.timings.map((timing) => timing.name));
+  const kept = <T extends { suite?: string }>(entries: T[] | undefined, sameName: (entry: T) => boolean) =>
+    (entries ?? []).filter((entry) => (entry.suite === undefined ? !sameName(entry) : !ran.includes(entry.suite)));
+  return {
+    ...current,
+    // A file written before `suites` existed: its suites were measured at its date.
+    suites: { ...Object.fromEntries((previous.rows ?? []).map((row) => [row.suite, previous.date ?? ''])), ...previous.suites, ...current.suites },
+    rows: [...kept(previous.rows, () => false), ...current.rows],
+    ratios: [...kept(previous.ratios, (ratio) => ratioNames.has(ratio.name)), ...current.ratios],
+    timings: [...kept(previous.timings, (timing) => timingNames.has(timing.name)), ...current.timings],
+    notes: [...(previous.notes ?? []).filter((note) => typeof note === 'string' || !ran.includes(note.suite)), ...current.notes],
+  };
+}
 
 function formatRate(value: number | undefined, unit: string): string {
   if (value === undefined) return '';
@@ -33,15 +68,19 @@ async function main(): Promise<void> {
   const only = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
   const options: RunOptions = { quick: gate };
   const rows: Row[] = [];
-  const ratios: Ratio[] = [];
-  const notes: string[] = [];
+  const ratios: Array<Ratio & { suite: string }> = [];
+  const timings: Array<Timing & { suite: string }> = [];
+  const notes: Array<{ suite: string; text: string }> = [];
+  const ran: string[] = [];
   for (const [name, load] of Object.entries(SUITES)) {
     if (only.length > 0 && !only.includes(name)) continue;
     process.stdout.write(`running ${name}...\n`);
     const result = await (await load()).run(options);
     rows.push(...result.rows);
-    ratios.push(...result.ratios);
-    notes.push(...(result.notes ?? []));
+    ratios.push(...result.ratios.map((ratio) => ({ suite: name, ...ratio })));
+    timings.push(...(result.timings ?? []).map((timing) => ({ suite: name, ...timing })));
+    notes.push(...(result.notes ?? []).map((text) => ({ suite: name, text })));
+    ran.push(name);
     removeBenchDirs();
   }
 
@@ -61,15 +100,24 @@ async function main(): Promise<void> {
     const verdict = gated ? (ok ? `ok (gate >= ${threshold})` : `BELOW GATE ${threshold}`) : '';
     console.log(`  ${ratio.name.padEnd(40)} ${ratio.value.toFixed(2).padStart(7)}  ${verdict.padEnd(22)} ${ratio.description}`);
   }
-  for (const note of notes) console.log(`  ${note}`);
+  if (timings.length > 0) console.log('\ntimes (absolute: reported, never gated):');
+  for (const timing of timings) {
+    const target = timing.targetMs === undefined ? '' : `goal <= ${timing.targetMs} ms`;
+    console.log(`  ${timing.name.padEnd(40)} median ${timing.medianMs.toFixed(0).padStart(6)} ms, max ${timing.maxMs.toFixed(0).padStart(6)} ms  ${target.padEnd(18)} ${timing.description}`);
+  }
+  for (const note of notes) console.log(`  ${note.text}`);
 
   if (!gate) {
     const resultsDir = path.join(here, 'results');
+    const resultsFile = path.join(resultsDir, 'results.json');
     fs.mkdirSync(resultsDir, { recursive: true });
     const machine = `${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}`;
-    const report = { date: new Date().toISOString(), machine, rows, ratios, notes };
-    fs.writeFileSync(path.join(resultsDir, 'results.json'), JSON.stringify(report, null, 2) + '\n');
-    fs.writeFileSync(path.join(resultsDir, 'chart.svg'), renderChart(rows, `sluice storage benchmarks (${machine})`));
+    const date = new Date().toISOString();
+    const current: Report = { date, machine, suites: Object.fromEntries(ran.map((name) => [name, date])), rows, ratios, timings, notes };
+    const previous = only.length > 0 && fs.existsSync(resultsFile) ? (JSON.parse(fs.readFileSync(resultsFile, 'utf8')) as Partial<Report>) : undefined;
+    const report = mergeReport(previous, current, ran);
+    fs.writeFileSync(resultsFile, JSON.stringify(report, null, 2) + '\n');
+    fs.writeFileSync(path.join(resultsDir, 'chart.svg'), renderChart(report.rows, `sluice storage benchmarks (${machine})`));
     console.log(`\nwrote bench/results/results.json and bench/results/chart.svg`);
   } else {
     console.log(failures === 0 ? '\nbenchmark gate: all ratios at or above their thresholds' : `\nbenchmark gate: ${failures} ratio(s) below threshold`);
