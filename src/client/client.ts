@@ -71,12 +71,19 @@ export class KafkaClient {
     return client;
   }
 
-  /** Any connection: for requests every broker can answer. */
+  /** Any connection: for requests every broker can answer. Brokers that do not answer are skipped. */
   async anyConnection(): Promise<BrokerConnection> {
     if (this.bootstrap && !this.bootstrap.isClosed) return this.bootstrap;
-    const [first] = this.nodes.values();
-    if (!first) throw new SluiceError('NETWORK_EXCEPTION', 'No broker known');
-    return this.connectionTo(first.nodeId);
+    const errors: string[] = [];
+    for (const node of this.nodes.values()) {
+      try {
+        return await this.connectionTo(node.nodeId);
+      } catch (error) {
+        this.connections.delete(node.nodeId);
+        errors.push((error as Error).message);
+      }
+    }
+    throw new SluiceError('NETWORK_EXCEPTION', errors.length === 0 ? 'No broker known' : `No broker reachable: ${errors.join('; ')}`);
   }
 
   async connectionTo(nodeId: number): Promise<BrokerConnection> {
@@ -125,11 +132,21 @@ export class KafkaClient {
     return this.leaders.get(topic)!.length;
   }
 
-  async leaderConnection(topic: string, partition: number): Promise<BrokerConnection> {
+  /** The broker leading a partition (from the cache, else fresh metadata). */
+  async leaderOf(topic: string, partition: number): Promise<number> {
     if (!this.leaders.has(topic)) await this.metadata([topic]);
     const leader = this.leaders.get(topic)?.[partition];
-    if (leader === undefined || leader < 0) throw new SluiceError('UNKNOWN_TOPIC_OR_PARTITION', `No leader for ${topic}-${partition}`);
-    return this.connectionTo(leader);
+    if (leader === undefined || leader < 0) throw new SluiceError('LEADER_NOT_AVAILABLE', `No leader for ${topic}-${partition}`);
+    return leader;
+  }
+
+  async leaderConnection(topic: string, partition: number): Promise<BrokerConnection> {
+    return this.connectionTo(await this.leaderOf(topic, partition));
+  }
+
+  /** Forgets a topic's leaders: the next request for it asks for metadata again (after a leader moved). */
+  invalidateLeaders(topic: string): void {
+    this.leaders.delete(topic);
   }
 
   async createTopics(topics: NewTopic[], validateOnly = false): Promise<void> {

@@ -68,7 +68,9 @@ interface Batch {
 }
 
 /** Errors after which the same batch may be sent again (Kafka's RetriableException subclasses). */
-const RETRIABLE = new Set(['NOT_LEADER_OR_FOLLOWER', 'LEADER_NOT_AVAILABLE', 'REQUEST_TIMED_OUT', 'NETWORK_EXCEPTION', 'NOT_ENOUGH_REPLICAS', 'OUT_OF_ORDER_SEQUENCE_NUMBER', 'KAFKA_STORAGE_ERROR']);
+const RETRIABLE = new Set(['NOT_LEADER_OR_FOLLOWER', 'LEADER_NOT_AVAILABLE', 'REQUEST_TIMED_OUT', 'NETWORK_EXCEPTION', 'NOT_ENOUGH_REPLICAS', 'NOT_ENOUGH_REPLICAS_AFTER_APPEND', 'OUT_OF_ORDER_SEQUENCE_NUMBER', 'KAFKA_STORAGE_ERROR', 'UNKNOWN_TOPIC_OR_PARTITION', 'FENCED_LEADER_EPOCH', 'UNKNOWN_LEADER_EPOCH']);
+/** Errors after which the partition's leader is looked up again. */
+const METADATA_REFRESH = new Set(['NOT_LEADER_OR_FOLLOWER', 'LEADER_NOT_AVAILABLE', 'NETWORK_EXCEPTION', 'REQUEST_TIMED_OUT', 'UNKNOWN_TOPIC_OR_PARTITION', 'FENCED_LEADER_EPOCH', 'UNKNOWN_LEADER_EPOCH', 'ENGINE_CLOSED']);
 /** Per-record framing in a batch, for the size estimate: length, attributes, deltas, counts. */
 const RECORD_OVERHEAD_BYTES = 12;
 const BACKOFF_MS = 100;
@@ -176,11 +178,33 @@ export class Producer {
     }
   }
 
+  /** One Produce request per leader among `batches` (a cluster's partitions have different leaders). */
   private async sendRequest(batches: Batch[]): Promise<void> {
     this.inFlight++;
     try {
-      // A single broker leads every partition here; a cluster splits the request per leader.
-      const connection = await this.client.leaderConnection(batches[0]!.topic, batches[0]!.partition);
+      const byLeader = new Map<number, Batch[]>();
+      for (const batch of batches) {
+        let leader: number;
+        try {
+          leader = await this.client.leaderOf(batch.topic, batch.partition);
+        } catch (error) {
+          this.retryOrFail(batch, (error as SluiceError).code ?? 'LEADER_NOT_AVAILABLE', (error as Error).message);
+          continue;
+        }
+        const list = byLeader.get(leader) ?? [];
+        list.push(batch);
+        byLeader.set(leader, list);
+      }
+      await Promise.all([...byLeader].map(([leader, list]) => this.sendToLeader(leader, list)));
+    } finally {
+      this.inFlight--;
+      this.pump();
+    }
+  }
+
+  private async sendToLeader(leader: number, batches: Batch[]): Promise<void> {
+    try {
+      const connection = await this.client.connectionTo(leader);
       const topicData = new Map<string, Array<{ index: number; records: Buffer }>>();
       for (const batch of batches) {
         batch.encoded ??= this.encode(batch);
@@ -203,10 +227,10 @@ export class Producer {
         }
       }
     } catch (error) {
-      for (const batch of batches) this.retryOrFail(batch, (error as SluiceError).code ?? 'NETWORK_EXCEPTION', (error as Error).message);
-    } finally {
-      this.inFlight--;
-      this.pump();
+      // A Kafka error keeps its name; a lost or refused connection (a closed BrokerConnection, an
+      // errno from the socket) is Kafka's NETWORK_EXCEPTION, retried on fresh metadata.
+      const code = error instanceof SluiceError && error.code !== 'ENGINE_CLOSED' ? error.code : 'NETWORK_EXCEPTION';
+      for (const batch of batches) this.retryOrFail(batch, code, (error as Error).message);
     }
   }
 
@@ -224,6 +248,8 @@ export class Producer {
   private retryOrFail(batch: Batch, code: string, message: string | null): void {
     if (RETRIABLE.has(code) && batch.attempts < this.retries && !this.closed) {
       batch.attempts++;
+      // The leader may have moved: the retry asks for metadata again (as Kafka's producer does).
+      if (METADATA_REFRESH.has(code)) this.client.invalidateLeaders(batch.topic);
       setTimeout(() => {
         // Back in front: failed batches come back in the order they failed, which is their
         // sequence order, so a partition's batches still reach the log in order.

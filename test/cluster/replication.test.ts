@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BrokerConnection } from '../../src/client/connection.js';
 import { ApiKey } from '../../src/protocol/api-keys.js';
 import { encodeBatch } from '../../src/record/batch.js';
+import { KafkaClient } from '../../src/client/client.js';
+import { Producer } from '../../src/client/producer.js';
 import { startInProcessCluster, brokerHost, type InProcessCluster } from '../fixtures/cluster-in-process.js';
 import { kafka } from '../fixtures/kafkajs.js';
 import { waitUntil } from './helpers.js';
@@ -118,6 +120,31 @@ describe('a replicated topic', () => {
     } finally {
       connection.close();
     }
+  });
+});
+
+describe("sluice's own producer", () => {
+  it('sends each partition to its own leader and follows a leader that moves', async () => {
+    await admin.createTopics({ topics: [{ topic: 'own', numPartitions: 3, replicationFactor: 3 }], waitForLeaders: true });
+    const client = await KafkaClient.connect({ brokers: cluster.bootstrapServers, clientId: 'own-producer' });
+    const producer = await Producer.create(client, { acks: -1, retries: 20 });
+    try {
+      const acked = await producer.send('own', Array.from({ length: 30 }, (_, i) => ({ value: `r${i}`, partition: i % 3 })));
+      expect(acked.map((r) => r.partition).sort()).toEqual(Array.from({ length: 30 }, (_, i) => i % 3).sort());
+      // Move partition 0's leadership away (controlled shutdown); the producer's cached leader is stale.
+      const [p0] = await partitions('own');
+      await cluster.stopBroker(p0!.leader);
+      try {
+        const after = await producer.send('own', Array.from({ length: 30 }, (_, i) => ({ value: `s${i}`, partition: i % 3 })));
+        expect(after.every((r) => r.offset >= 10)).toBe(true);
+      } finally {
+        await cluster.startBroker(p0!.leader);
+      }
+    } finally {
+      await producer.close();
+      await client.close();
+    }
+    await waitUntil(async () => (await partitions('own')).every((p) => p.isr.length === 3), 'a full ISR again');
   });
 });
 
