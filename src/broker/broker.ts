@@ -344,7 +344,7 @@ function offsetsTopicHost(node: { current: ClusterNode | null }, settings: Broke
     append: async (partition, batch) => {
       await current().replicas.appendAsLeader(CONSUMER_OFFSETS_TOPIC, partition, batch, -1, OFFSETS_COMMIT_TIMEOUT_MS);
     },
-    ensureTopic: async (partitions) => {
+    ensureTopic: async (partitions, configs) => {
       const cluster = current();
       if (cluster.topic(CONSUMER_OFFSETS_TOPIC) !== undefined) return;
       const replicationFactor = Math.min(settings.cluster!.offsetsTopicReplicationFactor, cluster.liveBrokers.length);
@@ -352,8 +352,7 @@ function offsetsTopicHost(node: { current: ClusterNode | null }, settings: Broke
         await cluster.createTopic(CONSUMER_OFFSETS_TOPIC, {
           partitions,
           replicationFactor,
-          // Kafka compacts this topic; until sluice compacts (issue 9) nothing may be deleted by time either.
-          configs: { 'cleanup.policy': 'compact', 'retention.ms': '-1' },
+          configs,
           timeoutMs: OFFSETS_TOPIC_CREATE_TIMEOUT_MS,
         });
       } catch (error) {

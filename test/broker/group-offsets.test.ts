@@ -81,7 +81,7 @@ describe("__consumer_offsets records: Kafka's formats and partitioning", () => {
     expect(decodeOffsetCommitValue(v1)).toEqual({ offset: 5, leaderEpoch: -1, metadata: 'md', commitTimestamp: 1000 });
   });
 
-  it('writes one batch per commit to the group’s partition of a compacted, never-expiring topic', async () => {
+  it('writes one batch per commit to the group’s partition of a compacted topic', async () => {
     const { coordinator, engine } = await start();
     await engine.createTopic('events', { partitions: 3 });
     expect(engine.hasTopic('__consumer_offsets')).toBe(false);
@@ -89,7 +89,8 @@ describe("__consumer_offsets records: Kafka's formats and partitioning", () => {
 
     const described = engine.describeTopic('__consumer_offsets');
     expect(described.partitions).toHaveLength(5);
-    expect(described.overrides).toEqual({ 'cleanup.policy': 'compact', 'retention.ms': '-1' });
+    // Compacted, as in Kafka, with offsets.topic.segment.bytes (100 MiB) segments.
+    expect(described.overrides).toEqual({ 'cleanup.policy': 'compact', 'segment.bytes': String(100 * 1024 * 1024) });
     const partition = offsetsPartitionFor('g', 5);
     expect(coordinator.partitionFor('g')).toBe(partition);
     const fetched = await engine.fetch('__consumer_offsets', partition, { offset: 0 });

@@ -1,5 +1,6 @@
 // The group coordinator's settings, by Kafka's broker config names and with Kafka's defaults.
 import { SluiceError } from '../../errors.js';
+import { SEGMENT_BYTES_MIN } from '../../limits.js';
 
 export interface GroupCoordinatorConfig {
   /** group.initial.rebalance.delay.ms: how long the first rebalance of an Empty group waits for more members. */
@@ -13,8 +14,14 @@ export interface GroupCoordinatorConfig {
   offsetsTopicPartitions: number;
   /** offset.metadata.max.bytes: the longest metadata string a commit may carry (Java string length). */
   offsetMetadataMaxBytes: number;
-  /** offsets.retention.check.interval.ms: how often Empty groups without offsets are forgotten. */
+  /** offsets.retention.check.interval.ms: how often expired offsets and groups are removed. */
   retentionCheckIntervalMs: number;
+  /** offsets.retention.minutes, in ms: how long the offsets of a group nobody consumes with are kept. */
+  offsetsRetentionMs: number;
+  /** offsets.topic.segment.bytes: segment.bytes of __consumer_offsets when we create it. */
+  offsetsTopicSegmentBytes: number;
+  /** offsets.load.buffer.size: bytes read per step when loading __consumer_offsets. */
+  offsetsLoadBufferBytes: number;
 }
 
 const DEFAULTS: Readonly<Record<string, number>> = {
@@ -25,6 +32,9 @@ const DEFAULTS: Readonly<Record<string, number>> = {
   'offsets.topic.num.partitions': 50,
   'offset.metadata.max.bytes': 4096,
   'offsets.retention.check.interval.ms': 600_000,
+  'offsets.retention.minutes': 7 * 24 * 60,
+  'offsets.topic.segment.bytes': 100 * 1024 * 1024,
+  'offsets.load.buffer.size': 5 * 1024 * 1024,
 };
 
 /** The broker config names the group coordinator reads. */
@@ -50,5 +60,8 @@ export function resolveGroupConfig(values: Readonly<Record<string, string | numb
     offsetsTopicPartitions: read('offsets.topic.num.partitions', 1),
     offsetMetadataMaxBytes: read('offset.metadata.max.bytes', 0),
     retentionCheckIntervalMs: read('offsets.retention.check.interval.ms', 1),
+    offsetsRetentionMs: read('offsets.retention.minutes', 1) * 60_000,
+    offsetsTopicSegmentBytes: read('offsets.topic.segment.bytes', SEGMENT_BYTES_MIN),
+    offsetsLoadBufferBytes: read('offsets.load.buffer.size', 1),
   };
 }

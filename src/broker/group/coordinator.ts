@@ -1,8 +1,11 @@
-// The classic group coordinator (Kafka's GroupCoordinator) for a single broker: every group is
-// ours. Members join (JoinGroup), the coordinator waits until all known members have rejoined or
-// the rebalance timeout fires, picks a protocol and a leader, the leader computes the assignment
-// and hands it back (SyncGroup), and members keep their session alive with Heartbeat. Committed
-// offsets go to __consumer_offsets (offset-store.ts) and are read back on start.
+// The classic group coordinator (Kafka's GroupCoordinator): the membership state machine. Members
+// join (JoinGroup), the coordinator waits until all known members have rejoined or the rebalance
+// timeout fires, picks a protocol and a leader, the leader computes the assignment and hands it
+// back (SyncGroup), and members keep their session alive with Heartbeat. The groups, their
+// committed offsets and the records in __consumer_offsets that persist both belong to the group
+// metadata manager (group-metadata-manager.ts): a completed generation is stored before its
+// members get their assignments, so a restarted or new coordinator takes the group over with its
+// generation and members, whose sessions start again when it does.
 //
 // JoinGroup and SyncGroup may wait: they return Promises that the handler awaits. A connection
 // handles one request at a time, as Kafka's do, and each member uses its own connection.
@@ -19,7 +22,8 @@ import type { Engine } from '../../engine/engine.js';
 import { resolveGroupConfig, type GroupCoordinatorConfig } from './config.js';
 import { CONSUMER_PROTOCOL_TYPE } from './consumer-protocol.js';
 import { Group, Member, joinError, syncError, type GroupState, type JoinResult, type Protocol, type SyncResult } from './group.js';
-import { OffsetStore, deleteOffset, setOffset, type CommittedOffset, type OffsetCache, type OffsetRecord, type OffsetsTopicHost } from './offset-store.js';
+import { GroupMetadataManager, type CommittedOffset, type OffsetRecord } from './group-metadata-manager.js';
+import type { OffsetsTopicHost } from './offset-store.js';
 
 export type { GroupState, JoinResult, Protocol, SyncResult } from './group.js';
 
@@ -148,53 +152,58 @@ export interface GroupCoordinatorOptions {
 
 export class GroupCoordinator {
   readonly config: GroupCoordinatorConfig;
-  private readonly groups = new Map<string, Group>();
   private readonly nowMs: () => number;
-  /** Appends to __consumer_offsets run one at a time, each updating `offsets` before the next starts. */
-  private writes: Promise<unknown> = Promise.resolve();
   private readonly cleanupTimer: NodeJS.Timeout;
   private closed = false;
   private closing: Promise<void> | undefined;
-  /** __consumer_offsets partitions being loaded after this broker became their leader. */
-  private readonly loading = new Set<number>();
-  private readonly offsetsHost: OffsetsTopicHost | null;
 
   private constructor(
     private readonly engine: Engine,
-    private readonly store: OffsetStore,
-    private readonly offsets: OffsetCache,
+    private readonly manager: GroupMetadataManager,
     config: GroupCoordinatorConfig,
-    options: GroupCoordinatorOptions,
+    nowMs: () => number,
   ) {
     this.config = config;
-    this.nowMs = options.nowMs ?? Date.now;
-    this.offsetsHost = options.offsetsHost ?? null;
-    // Kafka keeps groups that have committed offsets as Empty groups.
-    for (const groupId of offsets.keys()) this.createGroup(groupId);
-    this.cleanupTimer = setInterval(() => this.forgetEmptyGroups(), Math.min(config.retentionCheckIntervalMs, TIMER_MS_MAX));
+    this.nowMs = nowMs;
+    this.cleanupTimer = setInterval(() => void this.cleanupGroupMetadata(), Math.min(config.retentionCheckIntervalMs, TIMER_MS_MAX));
     this.cleanupTimer.unref();
   }
 
   /**
-   * Reads the committed offsets back from __consumer_offsets and starts serving.
+   * Reads the groups and committed offsets back from __consumer_offsets and starts serving.
    * `config` holds broker settings by Kafka's names (BrokerSettings.all): group.* and offsets.*.
    */
   static async open(engine: Engine, config: Readonly<Record<string, string | number | boolean | undefined>> = {}, options: GroupCoordinatorOptions = {}): Promise<GroupCoordinator> {
     const resolved = resolveGroupConfig(config);
-    const store = new OffsetStore(engine, resolved.offsetsTopicPartitions, options.offsetsHost ?? null);
+    const nowMs = options.nowMs ?? Date.now;
+    const manager = new GroupMetadataManager(engine, {
+      partitions: resolved.offsetsTopicPartitions,
+      segmentBytes: resolved.offsetsTopicSegmentBytes,
+      loadBufferBytes: resolved.offsetsLoadBufferBytes,
+      offsetsRetentionMs: resolved.offsetsRetentionMs,
+      nowMs,
+      host: options.offsetsHost ?? null,
+    });
     // In a cluster, partitions are loaded as this broker comes to lead them.
-    const offsets = options.offsetsHost === undefined ? await store.load() : new Map();
-    return new GroupCoordinator(engine, store, offsets, resolved, options);
+    const restored = options.offsetsHost === undefined ? await manager.loadAll() : [];
+    const coordinator = new GroupCoordinator(engine, manager, resolved, nowMs);
+    for (const group of restored) coordinator.onGroupLoaded(group);
+    return coordinator;
   }
 
   /** The __consumer_offsets partition of a group (Kafka's partitionFor). */
   partitionFor(groupId: string): number {
-    return this.store.partitionFor(groupId);
+    return this.manager.partitionFor(groupId);
   }
 
   /** Creates __consumer_offsets when it does not exist yet (a cluster's first FindCoordinator). */
   ensureOffsetsTopic(): Promise<void> {
-    return this.store.ensureTopic();
+    return this.manager.ensureTopic();
+  }
+
+  /** A group taken over from its records: its members' sessions start now, as in Kafka's onGroupLoaded. */
+  private onGroupLoaded(group: Group): void {
+    for (const member of group.members.values()) this.completeAndScheduleNextHeartbeatExpiration(group, member);
   }
 
   /**
@@ -204,26 +213,19 @@ export class GroupCoordinator {
    */
   onOffsetsLeadership(partition: number, leading: boolean): void {
     if (this.closed) return;
-    for (const group of [...this.groups.values()]) {
-      if (this.partitionFor(group.groupId) !== partition) continue;
-      this.unloadGroup(group);
-    }
-    for (const groupId of [...this.offsets.keys()]) if (this.partitionFor(groupId) === partition) this.offsets.delete(groupId);
+    for (const group of this.manager.unloadPartition(partition)) this.unloadGroup(group);
     if (!leading) return;
-    this.loading.add(partition);
-    void this.serialized(async () => {
-      const loaded: OffsetCache = new Map();
-      await this.store.loadPartition(partition, loaded);
-      // Still the leader (and not moved away and back meanwhile): serve what was read.
-      if (this.offsetsHost?.leads(partition) && this.loading.has(partition)) {
-        for (const [groupId, topics] of loaded) {
-          this.offsets.set(groupId, topics);
-          if (!this.groups.has(groupId)) this.createGroup(groupId);
-        }
-      }
-    }).finally(() => this.loading.delete(partition));
+    this.manager
+      .loadPartition(partition, (groups) => {
+        if (!this.closed) for (const group of groups) this.onGroupLoaded(group);
+      })
+      .catch(() => {
+        // Unreadable: the partition's groups stay unavailable here (COORDINATOR_NOT_AVAILABLE
+        // answers come from the next leadership change); the broker's log has the storage error.
+      });
   }
 
+  /** The group moved away (or the coordinator closes): parked requests learn to look elsewhere. */
   private unloadGroup(group: Group): void {
     for (const member of group.members.values()) {
       if (member.heartbeatTimer) clearTimeout(member.heartbeatTimer);
@@ -231,7 +233,7 @@ export class GroupCoordinator {
       group.maybeInvokeJoinCallback(member, joinError(member.memberId, E.NOT_COORDINATOR));
       group.maybeInvokeSyncCallback(member, syncError(E.NOT_COORDINATOR));
     }
-    this.forgetGroup(group);
+    this.clearGroupTimers(group);
   }
 
   // ---- JoinGroup -----------------------------------------------------------------------------
@@ -247,11 +249,11 @@ export class GroupCoordinator {
       return respond(joinError(params.memberId, E.INVALID_SESSION_TIMEOUT));
     }
     const isUnknownMember = params.memberId === '';
-    let group = this.groups.get(params.groupId);
+    let group = this.manager.getGroup(params.groupId);
     if (!group) {
       // Only a member without an id creates a group; a known member id for an unknown group is stale.
       if (!isUnknownMember) return respond(joinError(params.memberId, E.UNKNOWN_MEMBER_ID));
-      group = this.createGroup(params.groupId);
+      group = this.manager.getOrCreateGroup(params.groupId);
     }
     if (!this.acceptJoiningMember(group, params.memberId)) {
       this.dropMember(group, params.memberId);
@@ -367,14 +369,29 @@ export class GroupCoordinator {
       case 'Stable':
         if (group.protocolName !== group.selectProtocol()) {
           this.maybePrepareRebalance(group);
-        } else if (params.supportSkippingAssignment) {
-          // v9+: the leader learns it leads (to keep watching metadata) but must not reassign.
-          const isLeader = group.isLeader(newMemberId);
-          group.maybeInvokeJoinCallback(member, { ...this.generationResult(group, newMemberId, isLeader), skipAssignment: isLeader });
         } else {
-          // Before v9: answer with the old leader id, so that a rejoining leader does not believe it
-          // leads and compute an assignment that a Stable group would never hand out.
-          group.maybeInvokeJoinCallback(member, { ...this.generationResult(group, newMemberId, false), leader: currentLeader });
+          // The new member id is stored first (Kafka does): a coordinator that takes the group
+          // over must not fence the member that now holds the instance id.
+          const generationId = group.generationId;
+          const answer = (errorCode: number) => {
+            if (this.manager.getGroup(group.groupId) !== group || group.generationId !== generationId) return;
+            if (errorCode !== E.NONE) {
+              group.maybeInvokeJoinCallback(member, joinError(newMemberId, errorCode));
+              this.maybePrepareRebalance(group);
+            } else if (params.supportSkippingAssignment) {
+              // v9+: the leader learns it leads (to keep watching metadata) but must not reassign.
+              const isLeader = group.isLeader(newMemberId);
+              group.maybeInvokeJoinCallback(member, { ...this.generationResult(group, newMemberId, isLeader), skipAssignment: isLeader });
+            } else {
+              // Before v9: answer with the old leader id, so that a rejoining leader does not believe it
+              // leads and compute an assignment that a Stable group would never hand out.
+              group.maybeInvokeJoinCallback(member, { ...this.generationResult(group, newMemberId, false), leader: currentLeader });
+            }
+          };
+          this.manager.storeGroup(group).then(
+            () => answer(E.NONE),
+            (error: unknown) => answer(storeGroupErrorCode(error)),
+          );
         }
         break;
       case 'CompletingRebalance':
@@ -477,7 +494,12 @@ export class GroupCoordinator {
       return;
     }
     group.initNextGeneration();
-    if (group.is('Empty')) return;
+    if (group.is('Empty')) {
+      // Kafka stores the Empty generation too, so a coordinator that takes over does not bring the
+      // last members back. A failure leaves the previous record, whose members then expire there.
+      this.manager.storeGroup(group).catch(() => {});
+      return;
+    }
     for (const member of group.members.values()) {
       group.maybeInvokeJoinCallback(member, this.generationResult(group, member.memberId, group.isLeader(member.memberId)));
       this.completeAndScheduleNextHeartbeatExpiration(group, member);
@@ -496,7 +518,7 @@ export class GroupCoordinator {
   private handleSyncGroup(params: SyncGroupParams, respond: (result: SyncResult) => void): void {
     const statusError = this.validateGroupStatus(params.groupId, false);
     if (statusError !== null) return respond(syncError(statusError));
-    const group = this.groups.get(params.groupId);
+    const group = this.manager.getGroup(params.groupId);
     if (!group) return respond(syncError(E.UNKNOWN_MEMBER_ID));
     const error = this.validateSyncGroup(group, params);
     if (error !== null) return respond(syncError(error));
@@ -513,10 +535,15 @@ export class GroupCoordinator {
         this.removePendingSyncMember(group, params.memberId);
         if (group.isLeader(params.memberId)) {
           // Members the leader left out get an empty assignment; ids that are not members are ignored.
-          const assignments = new Map(params.assignments.map(({ memberId, assignment }) => [memberId, assignment]));
-          for (const each of group.members.values()) each.assignment = assignments.get(each.memberId) ?? EMPTY;
-          this.propagateAssignment(group, E.NONE);
-          group.transitionTo('Stable');
+          const given = new Map(params.assignments.map(({ memberId, assignment }) => [memberId, assignment]));
+          const assignments = new Map([...group.members.keys()].map((memberId) => [memberId, given.get(memberId) ?? EMPTY]));
+          const generationId = group.generationId;
+          // The generation is stored before anyone gets an assignment: a coordinator that takes the
+          // group over (restart, leader change of its __consumer_offsets partition) knows it.
+          this.manager.storeGroup(group, group.toRecord(assignments)).then(
+            () => this.completeSync(group, generationId, assignments, E.NONE),
+            (error: unknown) => this.completeSync(group, generationId, assignments, storeGroupErrorCode(error)),
+          );
         }
         return;
       }
@@ -530,6 +557,19 @@ export class GroupCoordinator {
       case 'Dead':
         return respond(syncError(E.COORDINATOR_NOT_AVAILABLE));
     }
+  }
+
+  /** The leader's assignment is stored (or failed to be): hand it out, unless the group moved on meanwhile. */
+  private completeSync(group: Group, generationId: number, assignments: ReadonlyMap<string, Buffer>, errorCode: number): void {
+    if (this.closed || !group.is('CompletingRebalance') || group.generationId !== generationId || this.manager.getGroup(group.groupId) !== group) return;
+    if (errorCode !== E.NONE) {
+      this.resetAndPropagateAssignmentError(group, errorCode);
+      this.maybePrepareRebalance(group);
+      return;
+    }
+    for (const member of group.members.values()) member.assignment = assignments.get(member.memberId) ?? EMPTY;
+    this.propagateAssignment(group, E.NONE);
+    group.transitionTo('Stable');
   }
 
   private validateSyncGroup(group: Group, params: SyncGroupParams): number | null {
@@ -587,7 +627,7 @@ export class GroupCoordinator {
   heartbeat(params: HeartbeatParams): number {
     const statusError = this.validateGroupStatus(params.groupId, false);
     if (statusError !== null) return statusError;
-    const group = this.groups.get(params.groupId);
+    const group = this.manager.getGroup(params.groupId);
     if (!group) return E.UNKNOWN_MEMBER_ID;
     if (group.is('Dead')) return E.COORDINATOR_NOT_AVAILABLE;
     const memberError = this.validateCurrentMember(group, params.memberId, params.groupInstanceId);
@@ -624,7 +664,8 @@ export class GroupCoordinator {
   }
 
   private onExpireHeartbeat(group: Group, member: Member): void {
-    if (group.is('Dead') || group.members.get(member.memberId) !== member) return;
+    // A group unloaded (its partition moved away) or replaced meanwhile is no longer ours to change.
+    if (group.is('Dead') || group.members.get(member.memberId) !== member || this.manager.getGroup(group.groupId) !== group) return;
     // A member parked in JoinGroup or SyncGroup cannot heartbeat (its connection is busy with that
     // request): it stays, and its session restarts when the rebalance moves on. New members do not
     // get that grace past NEW_MEMBER_JOIN_TIMEOUT_MS.
@@ -666,7 +707,7 @@ export class GroupCoordinator {
   leaveGroup(groupId: string, members: Array<{ memberId: string; groupInstanceId: string | null }>): LeaveGroupResult {
     const statusError = this.validateGroupStatus(groupId, false);
     if (statusError !== null) return { errorCode: statusError, members: [] };
-    const group = this.groups.get(groupId);
+    const group = this.manager.getGroup(groupId);
     const answer = (identity: { memberId: string; groupInstanceId: string | null }, errorCode: number) => ({
       memberId: identity.memberId,
       groupInstanceId: identity.groupInstanceId,
@@ -721,14 +762,14 @@ export class GroupCoordinator {
     );
     if (valid === 0) return results;
 
-    let group = this.groups.get(params.groupId);
+    let group = this.manager.getGroup(params.groupId);
     if (!group) {
       // A negative generation means no group management (tools, manually assigned consumers).
       if (params.generationId >= 0) {
         setAll(E.ILLEGAL_GENERATION, (code) => code === E.NONE);
         return results;
       }
-      group = this.createGroup(params.groupId);
+      group = this.manager.getOrCreateGroup(params.groupId);
     }
     const groupError = this.validateOffsetCommit(group, params) ?? (group.is('CompletingRebalance') ? E.REBALANCE_IN_PROGRESS : null);
     if (groupError !== null) {
@@ -761,12 +802,7 @@ export class GroupCoordinator {
     );
     if (records.length === 0) return results;
     try {
-      await this.serialized(async () => {
-        await this.store.append(records);
-        for (const record of records) setOffset(this.offsets, record.group, record.topic, record.partition, record.value!);
-        // The group may have been forgotten while the append ran; a group with offsets exists.
-        if (!this.groups.has(params.groupId)) this.createGroup(params.groupId);
-      });
+      await this.manager.storeOffsets(records);
     } catch (error) {
       const errorCode = appendErrorCode(error);
       for (const answer of written) answer.errorCode = errorCode;
@@ -788,7 +824,7 @@ export class GroupCoordinator {
   fetchOffsets(groupId: string, topics: Array<{ name: string; partitionIndexes: number[] }> | null): FetchOffsetsResult {
     const statusError = this.validateGroupStatus(groupId, true);
     if (statusError !== null) return { errorCode: statusError, topics: [] };
-    const committed = this.offsets.get(groupId);
+    const committed = this.manager.offsetsOf(groupId);
     const entry = (partitionIndex: number, value: CommittedOffset | undefined): FetchedOffset => ({
       partitionIndex,
       committedOffset: value?.offset ?? -1,
@@ -844,7 +880,7 @@ export class GroupCoordinator {
       topics: [...answers].map(([name, byIndex]) => ({ name, partitions: [...byIndex.values()] })),
     });
 
-    const group = this.groups.get(groupId);
+    const group = this.manager.getGroup(groupId);
     if (!group || group.is('Dead')) return { errorCode: E.GROUP_ID_NOT_FOUND, topics: [] };
     let removable = eligible;
     if (!group.is('Empty')) {
@@ -857,35 +893,19 @@ export class GroupCoordinator {
     }
     if (removable.length === 0) return result();
     try {
-      await this.serialized(async () => {
-        // Which offsets exist is read here, after the appends queued before this one have landed.
-        const committed = this.offsets.get(groupId);
-        const records: OffsetRecord[] = removable
-          .filter(({ topic, partition }) => committed?.get(topic)?.has(partition) === true)
-          .map(({ topic, partition }) => ({ group: groupId, topic, partition, value: null }));
-        await this.store.append(records);
-        for (const record of records) deleteOffset(this.offsets, groupId, record.topic, record.partition);
-      });
+      await this.manager.deleteOffsets(groupId, removable);
     } catch (error) {
       return { errorCode: appendErrorCode(error), topics: [] };
     }
     // Kafka's offset cleanup: an Empty group left without offsets is gone at once.
-    const current = this.groups.get(groupId);
-    if (current?.is('Empty') && current.size === 0 && current.pendingMembers.size === 0 && !this.offsets.has(groupId)) this.forgetGroup(current);
+    const current = this.manager.getGroup(groupId);
+    if (current?.is('Empty') && current.size === 0 && current.pendingMembers.size === 0 && !this.manager.hasOffsets(groupId)) this.forgetGroup(current);
     return result();
   }
 
   /** Tombstones for every group's offsets of a deleted topic; resolves with how many were removed. */
   removeTopicOffsets(topic: string): Promise<number> {
-    return this.serialized(async () => {
-      const records: OffsetRecord[] = [];
-      for (const [group, topics] of this.offsets) {
-        for (const partition of topics.get(topic)?.keys() ?? []) records.push({ group, topic, partition, value: null });
-      }
-      await this.store.append(records);
-      for (const record of records) deleteOffset(this.offsets, record.group, record.topic, record.partition);
-      return records.length;
-    });
+    return this.manager.removeTopicOffsets(topic);
   }
 
   // ---- ListGroups, DescribeGroups, DeleteGroups ----------------------------------------------
@@ -897,7 +917,7 @@ export class GroupCoordinator {
     const types = new Set(typesFilter.map((t) => t.toLowerCase()));
     if (types.size > 0 && !types.has('classic')) return { errorCode: E.NONE, groups: [] };
     const groups: GroupListing[] = [];
-    for (const group of this.groups.values()) {
+    for (const group of this.manager.allGroups()) {
       if (states.size > 0 && !states.has(group.state.toLowerCase())) continue;
       groups.push({ groupId: group.groupId, protocolType: group.protocolType ?? '', groupState: group.state, groupType: 'classic' });
     }
@@ -907,7 +927,7 @@ export class GroupCoordinator {
   describeGroup(groupId: string): GroupDescription {
     const statusError = this.validateGroupStatus(groupId, true);
     if (statusError !== null) return { errorCode: statusError, groupId, groupState: '', protocolType: '', protocolData: '', members: [] };
-    const group = this.groups.get(groupId);
+    const group = this.manager.getGroup(groupId);
     if (!group) return { errorCode: E.NONE, groupId, groupState: 'Dead', protocolType: '', protocolData: '', members: [] };
     const stable = group.is('Stable');
     return {
@@ -940,9 +960,9 @@ export class GroupCoordinator {
         result.errorCode = statusError;
         continue;
       }
-      const group = this.groups.get(result.groupId);
+      const group = this.manager.getGroup(result.groupId);
       if (!group || group.is('Dead')) {
-        if (this.offsets.has(result.groupId)) deleted.push(result);
+        if (this.manager.hasOffsets(result.groupId)) deleted.push(result);
         else result.errorCode = E.GROUP_ID_NOT_FOUND;
       } else if (group.is('Empty')) {
         this.forgetGroup(group);
@@ -953,16 +973,7 @@ export class GroupCoordinator {
     }
     if (deleted.length > 0) {
       try {
-        await this.serialized(async () => {
-          const records: OffsetRecord[] = [];
-          for (const { groupId } of deleted) {
-            for (const [topic, partitions] of this.offsets.get(groupId) ?? []) {
-              for (const partition of partitions.keys()) records.push({ group: groupId, topic, partition, value: null });
-            }
-          }
-          await this.store.append(records);
-          for (const { groupId } of deleted) this.offsets.delete(groupId);
-        });
+        await this.manager.deleteGroupRecords(deleted.map(({ groupId }) => groupId));
       } catch (error) {
         const errorCode = appendErrorCode(error);
         for (const result of deleted) result.errorCode = errorCode;
@@ -985,7 +996,7 @@ export class GroupCoordinator {
     if (this.closing) return this.closing;
     this.closed = true;
     clearInterval(this.cleanupTimer);
-    for (const group of this.groups.values()) {
+    for (const group of this.manager.allGroups()) {
       this.clearJoinTimer(group);
       this.clearSyncTimer(group);
       for (const timer of group.pendingMembers.values()) clearTimeout(timer);
@@ -996,7 +1007,7 @@ export class GroupCoordinator {
         group.maybeInvokeSyncCallback(member, syncError(E.NOT_COORDINATOR));
       }
     }
-    this.closing = this.writes.then(() => undefined);
+    this.closing = this.manager.drain();
     return this.closing;
   }
 
@@ -1006,10 +1017,11 @@ export class GroupCoordinator {
   private validateGroupStatus(groupId: string | null | undefined, allowEmpty: boolean): number | null {
     if (typeof groupId !== 'string' || (!allowEmpty && groupId === '')) return E.INVALID_GROUP_ID;
     if (this.closed) return E.COORDINATOR_NOT_AVAILABLE;
-    if (this.offsetsHost !== null) {
+    const host = this.manager.host;
+    if (host !== null) {
       const partition = this.partitionFor(groupId);
-      if (!this.offsetsHost.leads(partition)) return E.NOT_COORDINATOR;
-      if (this.loading.has(partition)) return E.COORDINATOR_LOAD_IN_PROGRESS;
+      if (!host.leads(partition)) return E.NOT_COORDINATOR;
+      if (this.manager.isLoading(partition)) return E.COORDINATOR_LOAD_IN_PROGRESS;
     }
     return null;
   }
@@ -1033,25 +1045,26 @@ export class GroupCoordinator {
     }
   }
 
-  private createGroup(groupId: string): Group {
-    const group = new Group(groupId);
-    this.groups.set(groupId, group);
-    return group;
-  }
-
+  /** The group is Dead and forgotten (its records, if any, are the caller's to tombstone). */
   private forgetGroup(group: Group): void {
     group.transitionTo('Dead');
+    this.clearGroupTimers(group);
+    this.manager.removeGroup(group);
+  }
+
+  private clearGroupTimers(group: Group): void {
     this.clearJoinTimer(group);
     this.clearSyncTimer(group);
     for (const timer of group.pendingMembers.values()) clearTimeout(timer);
     group.pendingMembers.clear();
-    this.groups.delete(group.groupId);
   }
 
-  /** Kafka's offsets cleanup forgets Empty groups that have no committed offsets left. */
-  private forgetEmptyGroups(): void {
-    for (const group of [...this.groups.values()]) {
-      if (group.is('Empty') && group.size === 0 && group.pendingMembers.size === 0 && !this.offsets.has(group.groupId)) this.forgetGroup(group);
+  /** Kafka's offsets cleanup: expired offsets go, and Empty groups left without offsets. */
+  private async cleanupGroupMetadata(): Promise<void> {
+    try {
+      await this.manager.expireOffsets();
+    } catch {
+      // An append that failed (not the leader any more, a full disk) is retried at the next check.
     }
   }
 
@@ -1073,13 +1086,6 @@ export class GroupCoordinator {
     timer.unref();
     return timer;
   }
-
-  /** Runs appends one at a time, in call order, so the in-memory offsets follow the log's order. */
-  private serialized<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.writes.then(task, task);
-    this.writes = run.catch(() => undefined);
-    return run;
-  }
 }
 
 /** Kafka's mapping of append failures to offset-commit errors (GroupMetadataManager.maybeConvertOffsetCommitError). */
@@ -1088,18 +1094,48 @@ function appendErrorCode(error: unknown): number {
     switch (error.code) {
       case 'UNKNOWN_TOPIC_OR_PARTITION':
       case 'NOT_ENOUGH_REPLICAS':
+      case 'NOT_ENOUGH_REPLICAS_AFTER_APPEND':
+      case 'REQUEST_TIMED_OUT':
       case 'ENGINE_CLOSED':
         return E.COORDINATOR_NOT_AVAILABLE;
-      case 'NOT_LEADER_OR_FOLLOWER':
-      case 'KAFKA_STORAGE_ERROR':
-        return E.NOT_COORDINATOR;
       case 'MESSAGE_TOO_LARGE':
       case 'RECORD_LIST_TOO_LARGE':
       case 'INVALID_FETCH_SIZE':
         return E.INVALID_COMMIT_OFFSET_SIZE;
       default:
-        return error.errorCode;
+        return commonStoreErrorCode(error);
     }
+  }
+  return commonStoreErrorCode(error);
+}
+
+/** Kafka's mapping of failures to store a group's generation (GroupMetadataManager.storeGroup). */
+function storeGroupErrorCode(error: unknown): number {
+  if (error instanceof SluiceError) {
+    switch (error.code) {
+      case 'UNKNOWN_TOPIC_OR_PARTITION':
+      case 'NOT_ENOUGH_REPLICAS':
+      case 'NOT_ENOUGH_REPLICAS_AFTER_APPEND':
+      case 'ENGINE_CLOSED':
+        return E.COORDINATOR_NOT_AVAILABLE;
+      // The members rejoin and the next generation is stored instead.
+      case 'REQUEST_TIMED_OUT':
+        return E.REBALANCE_IN_PROGRESS;
+      case 'MESSAGE_TOO_LARGE':
+      case 'RECORD_LIST_TOO_LARGE':
+      case 'INVALID_FETCH_SIZE':
+        return E.UNKNOWN_SERVER_ERROR;
+      default:
+        return commonStoreErrorCode(error);
+    }
+  }
+  return commonStoreErrorCode(error);
+}
+
+function commonStoreErrorCode(error: unknown): number {
+  if (error instanceof SluiceError) {
+    if (error.code === 'NOT_LEADER_OR_FOLLOWER' || error.code === 'KAFKA_STORAGE_ERROR') return E.NOT_COORDINATOR;
+    return error.errorCode;
   }
   const code = (error as { code?: unknown })?.code;
   if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return E.NOT_COORDINATOR; // an I/O failure (KAFKA_STORAGE_ERROR)

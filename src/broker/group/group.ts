@@ -10,6 +10,7 @@
 //   any state ──DeleteGroups (Empty only)──▶ Dead
 import { KafkaErrorCode } from '../../errors.js';
 import { CONSUMER_PROTOCOL_TYPE, subscribedTopicsOf } from './consumer-protocol.js';
+import type { GroupMetadataValue } from './group-metadata-format.js';
 
 export type GroupState = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead';
 
@@ -155,9 +156,74 @@ export class Group {
   private subscribedTopics: ReadonlySet<string> | null = null;
   private readonly supportedProtocols = new Map<string, number>();
   private awaitingJoinCount = 0;
+  /**
+   * When the group entered its current state (Kafka's currentStateTimestamp), null when not known
+   * (a group loaded from a record that had none): an Empty group's offsets expire from it.
+   */
+  currentStateTimestampMs: number | null;
 
-  constructor(groupId: string) {
+  constructor(
+    groupId: string,
+    private readonly nowMs: () => number = Date.now,
+  ) {
     this.groupId = groupId;
+    this.currentStateTimestampMs = nowMs();
+  }
+
+  /**
+   * A group as its last GroupMetadata record left it (Kafka's GroupMetadata.loadGroup): Stable
+   * with those members and assignments, or Empty without members. Each member supports the one
+   * protocol the record names, with its subscription as the metadata.
+   */
+  static restore(groupId: string, record: GroupMetadataValue, nowMs: () => number = Date.now): Group {
+    const group = new Group(groupId, nowMs);
+    group.protocolType = record.protocolType;
+    group.generationId = record.generationId;
+    group.protocolName = record.protocolName;
+    for (const m of record.members) {
+      const member = new Member({
+        memberId: m.memberId,
+        groupInstanceId: m.groupInstanceId,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+        rebalanceTimeoutMs: m.rebalanceTimeoutMs,
+        sessionTimeoutMs: m.sessionTimeoutMs,
+        protocolType: record.protocolType,
+        protocols: record.protocolName === null ? [] : [{ name: record.protocolName, metadata: m.subscription }],
+      });
+      member.assignment = m.assignment;
+      group.add(member, null);
+    }
+    group.leaderId = record.leaderId !== null && group.members.has(record.leaderId) ? record.leaderId : (group.members.keys().next().value ?? null);
+    group.currentState = group.members.size > 0 && record.protocolName !== null ? 'Stable' : 'Empty';
+    group.currentStateTimestampMs = record.currentStateTimestamp >= 0 ? record.currentStateTimestamp : null;
+    group.subscribedTopics = group.computeSubscribedTopics();
+    return group;
+  }
+
+  /**
+   * The record that lets another coordinator take the group over (restore() reads it back), with
+   * the members' current assignments or, for the leader's SyncGroup, the ones about to be handed out.
+   */
+  toRecord(assignments?: ReadonlyMap<string, Buffer>): GroupMetadataValue {
+    const protocol = this.protocolName;
+    return {
+      protocolType: this.protocolType ?? '',
+      generationId: this.generationId,
+      protocolName: protocol,
+      leaderId: this.leaderId,
+      currentStateTimestamp: this.currentStateTimestampMs ?? -1,
+      members: [...this.members.values()].map((m) => ({
+        memberId: m.memberId,
+        groupInstanceId: m.groupInstanceId,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+        rebalanceTimeoutMs: m.rebalanceTimeoutMs,
+        sessionTimeoutMs: m.sessionTimeoutMs,
+        subscription: protocol === null ? EMPTY : m.metadata(protocol),
+        assignment: assignments === undefined ? m.assignment : (assignments.get(m.memberId) ?? EMPTY),
+      })),
+    };
   }
 
   get state(): GroupState {
@@ -173,6 +239,7 @@ export class Group {
       throw new Error(`Group ${this.groupId} should be in one of ${VALID_PREVIOUS_STATES[state].join(', ')} to move to ${state}, but is ${this.currentState}`);
     }
     this.currentState = state;
+    this.currentStateTimestampMs = this.nowMs();
   }
 
   /** A rebalance can start from Stable, CompletingRebalance and Empty. */

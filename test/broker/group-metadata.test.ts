@@ -1,0 +1,201 @@
+// Group metadata in __consumer_offsets (issue 9): Kafka's GroupMetadata record byte for byte; a
+// restarted coordinator takes its groups over with their generations, members and assignments
+// (members heartbeat and commit on as before, or expire); DeleteGroups and offset expiry
+// (offsets.retention.minutes) leave tombstones that outlast a restart.
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { Engine } from '../../src/engine/engine.js';
+import { KafkaErrorCode as E } from '../../src/errors.js';
+import { GroupCoordinator } from '../../src/broker/group/coordinator.js';
+import { decodeGroupMetadataKey, decodeGroupMetadataValue, encodeGroupMetadataKey, encodeGroupMetadataValue, isGroupMetadataKey } from '../../src/broker/group/group-metadata-format.js';
+import { offsetsPartitionFor } from '../../src/broker/group/offset-format.js';
+import { joinParams } from '../fixtures/join-params.js';
+import { tempDir } from '../helpers.js';
+
+const PARTITIONS = 3;
+const CONFIG = { 'group.initial.rebalance.delay.ms': 0, 'group.min.session.timeout.ms': 10, 'offsets.topic.num.partitions': PARTITIONS };
+const opened: Array<{ coordinator: GroupCoordinator; engine: Engine }> = [];
+
+afterEach(async () => {
+  for (const { coordinator, engine } of opened.splice(0)) {
+    await coordinator.close();
+    await engine.close();
+  }
+});
+
+async function start(dataDir: string, config: Record<string, string | number> = CONFIG, nowMs: () => number = Date.now) {
+  const engine = await Engine.open({ dataDir });
+  const coordinator = await GroupCoordinator.open(engine, config, { nowMs });
+  const handle = { coordinator, engine };
+  opened.push(handle);
+  return handle;
+}
+
+async function stop(handle: { coordinator: GroupCoordinator; engine: Engine }) {
+  opened.splice(opened.indexOf(handle), 1);
+  await handle.coordinator.close();
+  await handle.engine.close();
+}
+
+/** Two members join 'g' and the leader hands out an assignment: generation 1, Stable. */
+async function stableGroup(coordinator: GroupCoordinator, sessionTimeoutMs = 10_000) {
+  const [a, b] = await Promise.all([
+    coordinator.joinGroup(joinParams({ clientId: 'a', sessionTimeoutMs })),
+    coordinator.joinGroup(joinParams({ clientId: 'b', sessionTimeoutMs })),
+  ]);
+  const leader = a!.leader === a!.memberId ? a! : b!;
+  const follower = leader === a ? b! : a!;
+  const assignments = [
+    { memberId: leader.memberId, assignment: Buffer.from('to-leader') },
+    { memberId: follower.memberId, assignment: Buffer.from('to-follower') },
+  ];
+  const sync = (memberId: string, mine: typeof assignments) =>
+    coordinator.syncGroup({ groupId: 'g', generationId: leader.generationId, memberId, groupInstanceId: null, protocolType: 'consumer', protocolName: 'range', assignments: mine });
+  const [leaderSync, followerSync] = await Promise.all([sync(leader.memberId, assignments), sync(follower.memberId, [])]);
+  expect(leaderSync.errorCode).toBe(E.NONE);
+  expect(followerSync.assignment.toString()).toBe('to-follower');
+  return { leader, follower, generationId: leader.generationId };
+}
+
+async function waitFor(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe('GroupMetadata records', () => {
+  it('encodes GroupMetadataKey v2 and GroupMetadataValue v3 byte for byte, and reads them back', () => {
+    const key = encodeGroupMetadataKey('g1');
+    expect(key.toString('hex')).toBe(['0002', '0002', Buffer.from('g1').toString('hex')].join(''));
+    expect(isGroupMetadataKey(key)).toBe(true);
+    expect(decodeGroupMetadataKey(key)).toBe('g1');
+    const record = {
+      protocolType: 'consumer',
+      generationId: 7,
+      protocolName: 'range',
+      leaderId: 'm1',
+      currentStateTimestamp: 1_700_000_000_000,
+      members: [{ memberId: 'm1', groupInstanceId: null, clientId: 'c', clientHost: '/h', rebalanceTimeoutMs: 300, sessionTimeoutMs: 100, subscription: Buffer.from([1, 2]), assignment: Buffer.from([3]) }],
+    };
+    const value = encodeGroupMetadataValue(record);
+    const hexString = (text: string) => Buffer.from(text).length.toString(16).padStart(4, '0') + Buffer.from(text).toString('hex');
+    expect(value.toString('hex')).toBe(
+      [
+        '0003', hexString('consumer'), '00000007', hexString('range'), hexString('m1'), (1_700_000_000_000).toString(16).padStart(16, '0'), '00000001',
+        hexString('m1'), 'ffff', hexString('c'), hexString('/h'), '0000012c', '00000064', '00000002', '0102', '00000001', '03',
+      ].join(''),
+    );
+    expect(decodeGroupMetadataValue(value)).toEqual(record);
+  });
+
+  it('reads version 0 (no rebalance timeout, state timestamp or instance id)', () => {
+    const v0 = Buffer.concat([
+      Buffer.from('0000', 'hex'), Buffer.from('0008', 'hex'), Buffer.from('consumer'), Buffer.from('00000002', 'hex'), Buffer.from('ffff', 'hex'), Buffer.from('ffff', 'hex'), Buffer.from('00000000', 'hex'),
+    ]);
+    expect(decodeGroupMetadataValue(v0)).toEqual({ protocolType: 'consumer', generationId: 2, protocolName: null, leaderId: null, currentStateTimestamp: -1, members: [] });
+  });
+});
+
+describe('a restarted coordinator takes its groups over', () => {
+  it('keeps the generation, members and assignments: members heartbeat, sync and commit on', async () => {
+    const dataDir = tempDir();
+    const first = await start(dataDir);
+    await first.engine.createTopic('t');
+    const { leader, follower, generationId } = await stableGroup(first.coordinator);
+    await stop(first);
+
+    const second = await start(dataDir);
+    const described = second.coordinator.describeGroup('g');
+    expect(described.groupState).toBe('Stable');
+    expect(described.protocolData).toBe('range');
+    expect(described.members.map((m) => m.memberId).sort()).toEqual([leader.memberId, follower.memberId].sort());
+    expect(described.members.find((m) => m.memberId === follower.memberId)!.memberAssignment.toString()).toBe('to-follower');
+    expect(second.coordinator.heartbeat({ groupId: 'g', generationId, memberId: follower.memberId, groupInstanceId: null })).toBe(E.NONE);
+    const again = await second.coordinator.syncGroup({ groupId: 'g', generationId, memberId: leader.memberId, groupInstanceId: null, protocolType: 'consumer', protocolName: 'range', assignments: [] });
+    expect(again).toMatchObject({ errorCode: E.NONE, assignment: Buffer.from('to-leader') });
+    const committed = await second.coordinator.commitOffsets({
+      groupId: 'g', generationId, memberId: leader.memberId, groupInstanceId: null,
+      topics: [{ name: 't', partitions: [{ partitionIndex: 0, committedOffset: 5, committedLeaderEpoch: -1, committedMetadata: null }] }],
+    });
+    expect(committed[0]!.partitions[0]!.errorCode).toBe(E.NONE);
+    // A stale generation is still refused.
+    expect(second.coordinator.heartbeat({ groupId: 'g', generationId: generationId - 1, memberId: follower.memberId, groupInstanceId: null })).toBe(E.ILLEGAL_GENERATION);
+  });
+
+  it('expires restored members that do not come back, and stores the Empty generation', async () => {
+    const dataDir = tempDir();
+    const first = await start(dataDir);
+    const { generationId } = await stableGroup(first.coordinator, 200);
+    await stop(first);
+
+    const second = await start(dataDir);
+    expect(second.coordinator.describeGroup('g').groupState).toBe('Stable');
+    // Nobody heartbeats: both sessions (200 ms) end, the group rebalances to Empty.
+    await waitFor(() => second.coordinator.describeGroup('g').groupState === 'Empty', 'the restored group to empty');
+    await stop(second);
+
+    const third = await start(dataDir);
+    const described = third.coordinator.describeGroup('g');
+    expect(described.groupState).toBe('Empty');
+    expect(described.members).toEqual([]);
+    // The next generation continues from the stored one.
+    const joined = await third.coordinator.joinGroup(joinParams());
+    expect(joined.generationId).toBe(generationId + 2);
+  });
+
+  it('forgets a deleted group for good: its metadata and offsets get tombstones', async () => {
+    const dataDir = tempDir();
+    const first = await start(dataDir);
+    await first.engine.createTopic('t');
+    await stableGroup(first.coordinator, 100);
+    await waitFor(() => first.coordinator.describeGroup('g').groupState === 'Empty', 'the group to empty');
+    await first.coordinator.commitOffsets({ groupId: 'g', generationId: -1, memberId: '', groupInstanceId: null, topics: [{ name: 't', partitions: [{ partitionIndex: 0, committedOffset: 3, committedLeaderEpoch: -1, committedMetadata: null }] }] });
+    expect(await first.coordinator.deleteGroups(['g'])).toEqual([{ groupId: 'g', errorCode: E.NONE }]);
+    const partition = offsetsPartitionFor('g', PARTITIONS);
+    const records = (await first.engine.fetch('__consumer_offsets', partition, { offset: 0 })).records;
+    const last = records.at(-1)!;
+    expect(isGroupMetadataKey(last.key!)).toBe(true);
+    expect(last.value).toBeNull();
+    await stop(first);
+
+    const second = await start(dataDir);
+    expect(second.coordinator.describeGroup('g').groupState).toBe('Dead');
+    expect(second.coordinator.fetchOffsets('g', null).topics).toEqual([]);
+  });
+});
+
+describe('offsets.retention.minutes', () => {
+  it("expires an Empty group's offsets after the retention, then the group, durably", async () => {
+    const dataDir = tempDir();
+    let now = 1_700_000_000_000;
+    const config = { ...CONFIG, 'offsets.retention.minutes': 1, 'offsets.retention.check.interval.ms': 20 };
+    const first = await start(dataDir, config, () => now);
+    await first.engine.createTopic('t', { partitions: 2 });
+    // A consumer group that commits and then becomes Empty, and a standalone committer (no group management).
+    const commit = (groupId: string, generationId = -1, memberId = '') =>
+      first.coordinator.commitOffsets({ groupId, generationId, memberId, groupInstanceId: null, topics: [{ name: 't', partitions: [{ partitionIndex: 1, committedOffset: 9, committedLeaderEpoch: -1, committedMetadata: null }] }] });
+    const { leader, generationId } = await stableGroup(first.coordinator, 100);
+    expect((await commit('g', generationId, leader.memberId))[0]!.partitions[0]!.errorCode).toBe(E.NONE);
+    await waitFor(() => first.coordinator.describeGroup('g').groupState === 'Empty', 'the group to empty');
+    now += 30_000;
+    await commit('standalone');
+    // 59 s after g emptied: nothing expires yet.
+    now += 29_000;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(first.coordinator.fetchOffsets('g', null).topics).toHaveLength(1);
+    // 61 s: g's offsets (counted from when it emptied) go, and g with them; standalone's commit is 31 s old.
+    now += 2_000;
+    await waitFor(() => first.coordinator.describeGroup('g').groupState === 'Dead', 'g to expire');
+    expect(first.coordinator.fetchOffsets('standalone', null).topics).toHaveLength(1);
+    now += 30_000;
+    await waitFor(() => first.coordinator.describeGroup('standalone').groupState === 'Dead', 'standalone to expire');
+    await stop(first);
+
+    const second = await start(dataDir, config, () => now);
+    expect(second.coordinator.fetchOffsets('g', null).topics).toEqual([]);
+    expect(second.coordinator.fetchOffsets('standalone', null).topics).toEqual([]);
+    expect(second.coordinator.listGroups().groups).toEqual([]);
+  });
+});
