@@ -147,4 +147,50 @@ describe('kafkajs consumer group', () => {
     // that resumed at the commits received nothing before it.
     expect(await consumeUntil(kafka, ['three'])).toEqual(['three']);
   });
+
+  it('takes a running member back after a broker restart: the group is Stable again, the member keeps its id, nothing is read twice', async () => {
+    const dataDir = tempDir();
+    broker = await startWithGroups(dataDir);
+    const port = broker.port;
+    const kafka = new Kafka({ clientId: 'restart', brokers: [`localhost:${port}`], logLevel: logLevel.NOTHING, retry: { retries: 50, initialRetryTime: 100, maxRetryTime: 1000 } });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'live', numPartitions: 2 }] });
+    await admin.disconnect();
+    const send = async (values: string[]) => {
+      const producer = kafka.producer();
+      await producer.connect();
+      await producer.send({ topic: 'live', messages: values.map((value, i) => ({ value, partition: i % 2 })) });
+      await producer.disconnect();
+    };
+
+    const read: string[] = [];
+    const memberIds: string[] = [];
+    const consumer = kafka.consumer({ groupId: 'live-group', heartbeatInterval: 200, sessionTimeout: 20_000, rebalanceTimeout: 20_000, maxWaitTimeInMs: 100 });
+    consumers.push(consumer);
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }: any) => memberIds.push(payload.memberId));
+    await consumer.connect();
+    await consumer.subscribe({ topic: 'live', fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachMessage: async ({ topic, partition, message }: EachMessagePayload) => {
+        read.push(message.value!.toString());
+        await consumer.commitOffsets([{ topic, partition, offset: String(Number(message.offset) + 1) }]);
+      },
+    });
+    await send(['a', 'b']);
+    await waitFor(() => read.length === 2, 'a and b');
+
+    // The broker restarts on the same port and data directory: its coordinator takes the group
+    // back from __consumer_offsets, members and generation included. The member's heartbeats and
+    // commits go on; should kafkajs rejoin (a heartbeat that met the shutdown), it is known by its id.
+    await broker.stop();
+    broker = await startBroker({ port, dataDir, config: { 'group.initial.rebalance.delay.ms': 0, 'offsets.topic.num.partitions': 3 } });
+    expect(broker.groups.describeGroup('live-group').groupState).toBe('Stable');
+    await send(['c', 'd']);
+    await waitFor(() => read.length >= 4, 'c and d');
+    await sleep(500);
+    expect(read.sort()).toEqual(['a', 'b', 'c', 'd']);
+    expect(new Set(memberIds).size).toBe(1);
+  });
 });
