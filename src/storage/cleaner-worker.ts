@@ -1,0 +1,81 @@
+// A log cleaner thread (Kafka's CleanerThread): one node:worker_threads worker per
+// log.cleaner.threads, started by log-cleaner.ts. It does the heavy part of a cleaning (reading
+// segments, the offset map, filtering and writing cleaned segments: cleaner.ts) off the event
+// loop, and hands each cleaned group back to the main thread, which swaps it into the Log and
+// answers before the next group is written (so at most one group's .cleaned files exist at once,
+// as in Kafka). It imports only the record codecs and the cleaner: no Log, no Segment, no broker.
+//
+//   main -> worker   { type: 'clean', task }          one pass over one log
+//                    { type: 'continue' | 'stop' }     the answer to a 'group'
+//   worker -> main   { type: 'group', cleaned }        a group's .cleaned files are written and flushed
+//                    { type: 'done', endOffset, stats } the pass is over: the next one starts at endOffset
+//                    { type: 'stopped' }               after a 'stop'
+//                    { type: 'failed', error }         the pass failed; its .cleaned files are removed
+import { parentPort, workerData } from 'node:worker_threads';
+
+// Batches of any of Kafka's codecs are inflated and recompressed here.
+import '../record/codecs/index.js';
+import { Cleaner, emptyStats, groupSegmentsBySize, type CleanTask, type CleanedSegment, type CleanerStats } from './cleaner.js';
+import { OffsetMap } from './offset-map.js';
+import { Throttler } from './throttler.js';
+
+/** What a worker is started with (workerData). */
+export interface CleanerWorkerData {
+  /** This thread's share of log.cleaner.dedupe.buffer.size. */
+  dedupeBufferBytes: number;
+  /** log.cleaner.io.buffer.load.factor. */
+  loadFactor: number;
+  /** This thread's read (and write) buffer: its share of log.cleaner.io.buffer.size, halved. */
+  ioBufferBytes: number;
+  /** This thread's share of log.cleaner.io.max.bytes.per.second; Infinity: unthrottled. */
+  bytesPerSecond: number;
+}
+
+export type ToWorker = { type: 'clean'; task: CleanTask } | { type: 'continue' } | { type: 'stop' };
+
+export type FromWorker =
+  | { type: 'group'; cleaned: CleanedSegment; stats: CleanerStats }
+  | { type: 'done'; endOffset: number; stats: CleanerStats }
+  | { type: 'stopped'; stats: CleanerStats }
+  | { type: 'failed'; error: { message: string; code?: string; stack?: string } };
+
+const data = workerData as CleanerWorkerData;
+const port = parentPort!;
+const throttler = new Throttler(data.bytesPerSecond);
+const cleaner = new Cleaner(new OffsetMap(data.dedupeBufferBytes, data.loadFactor), throttler, data.ioBufferBytes);
+let answer: ((reply: ToWorker) => void) | undefined;
+
+function post(message: FromWorker): void {
+  port.postMessage(message);
+}
+
+async function clean(task: CleanTask): Promise<void> {
+  const stats = emptyStats();
+  try {
+    const endOffset = cleaner.buildOffsetMap(task, stats);
+    const segments = task.segments.filter((segment) => segment.baseOffset < endOffset);
+    for (const group of groupSegmentsBySize(segments, task.segmentBytes, task.segmentIndexBytes, task.firstUncleanableOffset)) {
+      const cleaned = cleaner.cleanSegments(task, group, stats);
+      const reply = new Promise<ToWorker>((resolve) => (answer = resolve));
+      post({ type: 'group', cleaned, stats });
+      if ((await reply).type === 'stop') {
+        post({ type: 'stopped', stats });
+        return;
+      }
+    }
+    post({ type: 'done', endOffset, stats });
+  } catch (error) {
+    const { message, stack } = error as Error;
+    post({ type: 'failed', error: { message: String(message ?? error), code: (error as { code?: string }).code, stack } });
+  }
+}
+
+port.on('message', (message: ToWorker) => {
+  if (message.type === 'clean') {
+    void clean(message.task);
+    return;
+  }
+  const resolve = answer;
+  answer = undefined;
+  resolve?.(message);
+});
