@@ -45,12 +45,17 @@ const throttler = new Throttler(data.bytesPerSecond);
 const cleaner = new Cleaner(new OffsetMap(data.dedupeBufferBytes, data.loadFactor), throttler, data.ioBufferBytes);
 let answer: ((reply: ToWorker) => void) | undefined;
 
+let sleptBefore = 0;
+
 function post(message: FromWorker): void {
+  if ('stats' in message) message.stats.throttledMs = throttler.sleptMs - sleptBefore;
   port.postMessage(message);
 }
 
 async function clean(task: CleanTask): Promise<void> {
   const stats = emptyStats();
+  sleptBefore = throttler.sleptMs;
+  throttler.reset();
   try {
     const endOffset = cleaner.buildOffsetMap(task, stats);
     const segments = task.segments.filter((segment) => segment.baseOffset < endOffset);

@@ -102,10 +102,12 @@ export interface CleanerStats {
   tombstonesRemoved: number;
   /** Share of the offset map's bound in use when the map was built. */
   bufferUtilization: number;
+  /** Time the throttle slept (log.cleaner.io.max.bytes.per.second). */
+  throttledMs: number;
 }
 
 export function emptyStats(): CleanerStats {
-  return { mapBytesRead: 0, mapRecordsRead: 0, bytesRead: 0, recordsRead: 0, bytesWritten: 0, recordsWritten: 0, invalidRecords: 0, tombstonesRemoved: 0, bufferUtilization: 0 };
+  return { mapBytesRead: 0, mapRecordsRead: 0, bytesRead: 0, recordsRead: 0, bytesWritten: 0, recordsWritten: 0, invalidRecords: 0, tombstonesRemoved: 0, bufferUtilization: 0, throttledMs: 0 };
 }
 
 /** A group's replacement, written and flushed under its .cleaned names. */
