@@ -23,6 +23,13 @@
 // idempotent producer, which stays as an empty batch (Kafka's RETAIN_EMPTY) so that the producer's
 // sequence state survives cleaning. Every batch read is checked (size, magic, CRC): the cleaner
 // would otherwise give a corrupt batch a fresh CRC.
+//
+// One addition to Kafka: when a group's last batch loses all its records, it stays as an empty
+// batch with no producer (a placeholder of its offset range), so that a cleaned segment always ends
+// where its group ended. A crash in the middle of a swap is completed on open by replacing the live
+// segments the swap file's offsets cover (Kafka's LogLoader rule); without the placeholder, a group
+// whose last segments were emptied would leave those old segments beside the new one. A
+// placeholder that is not its group's last batch in a later pass goes, as any empty batch does.
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -37,8 +44,13 @@ import {
   CompressionId,
   LAST_OFFSET_DELTA_OFFSET,
   LOG_OVERHEAD,
+  BASE_SEQUENCE_OFFSET,
   MAX_TIMESTAMP_OFFSET,
+  NO_PRODUCER_EPOCH,
+  NO_PRODUCER_ID,
+  NO_SEQUENCE,
   NO_TIMESTAMP,
+  PRODUCER_EPOCH_OFFSET,
   PRODUCER_ID_OFFSET,
   RECORDS_COUNT_OFFSET,
   RECORDS_OFFSET,
@@ -213,15 +225,24 @@ export class Cleaner {
     for (const [producerId, lastOffset] of task.producerLastOffsets) this.producerLastOffsets.set(producerId, lastOffset);
     const paths = segmentPaths(task.dir, baseOffset, CLEANED_FILE_SUFFIX);
     const writer = new CleanedSegmentWriter(paths, baseOffset, task.indexIntervalBytes, task.segmentIndexBytes, this.ioBufferBytes, this.throttler);
+    // The header of the group's last batch when it was dropped (see the placeholder above).
+    const lastDropped = Buffer.allocUnsafe(BATCH_HEADER_BYTES);
+    let lastWasDropped = false;
     try {
       for (const segment of group) {
         const retainDeletes = fs.statSync(segment.logPath).mtimeMs > task.deleteHorizonMs;
         this.withSegment(segment, (fd) => {
           for (const batch of this.readBatches(fd, segment, 0, task.maxMessageBytes)) {
             stats.bytesRead += batch.sizeBytes;
-            this.cleanBatch(task, batch, retainDeletes, writer, stats);
+            lastWasDropped = !this.cleanBatch(task, batch, retainDeletes, writer, stats);
+            if (lastWasDropped) batch.buf.copy(lastDropped, 0, batch.at, batch.at + BATCH_HEADER_BYTES);
           }
         });
+      }
+      if (lastWasDropped) {
+        const placeholder = emptyBatch(lastDropped, 0, true);
+        writer.append(placeholder, 0, placeholder.length, readInt64(lastDropped, 0) + lastDropped.readInt32BE(LAST_OFFSET_DELTA_OFFSET));
+        stats.bytesWritten += placeholder.length;
       }
       const { sizeBytes, lastOffset } = writer.finish();
       const modifiedMs = fs.statSync(group[group.length - 1]!.logPath).mtime;
@@ -233,7 +254,8 @@ export class Cleaner {
     }
   }
 
-  private cleanBatch(task: CleanTask, batch: ReadBatch, retainDeletes: boolean, writer: CleanedSegmentWriter, stats: CleanerStats): void {
+  /** Writes what is left of one batch; returns false when nothing of it was written. */
+  private cleanBatch(task: CleanTask, batch: ReadBatch, retainDeletes: boolean, writer: CleanedSegmentWriter, stats: CleanerStats): boolean {
     const { buf, at, sizeBytes, baseOffset } = batch;
     const recordCount = buf.readInt32BE(at + RECORDS_COUNT_OFFSET);
     stats.recordsRead += recordCount;
@@ -244,7 +266,7 @@ export class Cleaner {
       writer.append(buf, at, sizeBytes, lastOffset);
       stats.recordsWritten += recordCount;
       stats.bytesWritten += sizeBytes;
-      return;
+      return true;
     }
     const spans = this.scanRecords(buf, at, sizeBytes, task.name);
     const records = this.recordsBuf;
@@ -270,23 +292,23 @@ export class Cleaner {
       kept.push(i);
     }
     const producerId = readInt64(buf, at + PRODUCER_ID_OFFSET);
-    const lastOfProducer = producerId >= 0 && this.producerLastOffsets.get(producerId) === lastOffset;
     let out: Buffer;
     let outAt = 0;
-    if (kept.length === spans.count) {
+    if (kept.length > 0 && kept.length === spans.count) {
       out = buf;
       outAt = at;
     } else if (kept.length > 0) {
       out = rebuildBatch(buf, at, records, spans, kept);
-    } else if (lastOfProducer) {
-      out = emptyBatch(buf, at);
+    } else if (producerId >= 0 && this.producerLastOffsets.get(producerId) === lastOffset) {
+      out = emptyBatch(buf, at, false);
     } else {
-      return;
+      return false;
     }
     const outBytes = LOG_OVERHEAD + out.readInt32BE(outAt + BATCH_LENGTH_OFFSET);
     writer.append(out, outAt, outBytes, lastOffset);
     stats.recordsWritten += kept.length;
     stats.bytesWritten += outBytes;
+    return true;
   }
 
   /** The bytes the last scanRecords() read records from: the batch itself, or its inflated records. */
@@ -581,14 +603,21 @@ function rebuildBatch(buf: Buffer, at: number, records: Buffer, spans: RecordSpa
 
 /**
  * Kafka's DefaultRecordBatch.writeEmptyHeader: the batch's offsets, producer fields, epoch and
- * max timestamp with no records, uncompressed, base timestamp -1.
+ * max timestamp with no records, uncompressed, base timestamp -1. A `placeholder` (a group's last
+ * batch, kept for its offsets only) gets no producer: replaying it must not teach the producer
+ * state a batch that is not the producer's last.
  */
-function emptyBatch(buf: Buffer, at: number): Buffer {
+function emptyBatch(buf: Buffer, at: number, placeholder: boolean): Buffer {
   const out = Buffer.allocUnsafe(BATCH_HEADER_BYTES);
   buf.copy(out, 0, at, at + BATCH_HEADER_BYTES);
   out.writeInt32BE(BATCH_HEADER_BYTES - LOG_OVERHEAD, BATCH_LENGTH_OFFSET);
   out.writeInt16BE(out.readInt16BE(ATTRIBUTES_OFFSET) & ~COMPRESSION_CODEC_MASK, ATTRIBUTES_OFFSET);
   writeInt64(out, BASE_TIMESTAMP_OFFSET, NO_TIMESTAMP);
+  if (placeholder) {
+    writeInt64(out, PRODUCER_ID_OFFSET, NO_PRODUCER_ID);
+    out.writeInt16BE(NO_PRODUCER_EPOCH, PRODUCER_EPOCH_OFFSET);
+    out.writeInt32BE(NO_SEQUENCE, BASE_SEQUENCE_OFFSET);
+  }
   out.writeInt32BE(0, RECORDS_COUNT_OFFSET);
   stampCrc(out, 0);
   return out;
