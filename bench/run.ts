@@ -24,6 +24,7 @@ const SUITES: Record<string, () => Promise<{ run: (options: RunOptions) => Promi
   startup: () => import('./startup.bench.js'),
   'slow-readers': () => import('./slow-readers.bench.js'),
   cluster: () => import('./cluster.bench.js'),
+  compaction: () => import('./compaction.bench.js'),
 };
 
 /** results.json: every entry names its suite, so that a run of some suites replaces only theirs. */
