@@ -322,6 +322,15 @@ export class LogCleaner {
   /** Gives each idle thread the dirtiest log that needs cleaning (Kafka's grabFilthiestCompactedLog). */
   private schedule(): void {
     if (this.closed || !this.config.enable) return;
+    try {
+      this.scheduleIdleThreads();
+    } catch (error) {
+      // A thread that cannot start (no tsx for the sources, no memory): reported, tried again at the next tick.
+      this.host.onBackgroundError(error, 'log cleaner');
+    }
+  }
+
+  private scheduleIdleThreads(): void {
     while (this.threads.length < this.config.threads || this.idle.length > 0) {
       let dirtiest: { name: string; log: Log; toClean: LogToClean } | undefined;
       for (const [name, log] of this.host.logs()) {
