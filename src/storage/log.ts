@@ -383,8 +383,9 @@ export class Log {
   /**
    * Appends batches a leader wrote (Kafka's appendAsFollower): their offsets and leader epochs are
    * the leader's, so the bytes land as they came. Each batch is checked whole, magic 2 and CRC
-   * (CORRUPT_MESSAGE), and the offsets must continue the log end without a gap or an overlap
-   * (OFFSET_OUT_OF_RANGE for the first batch, CORRUPT_MESSAGE between batches); nothing is written
+   * (CORRUPT_MESSAGE), and the offsets must go on from the log end without an overlap
+   * (OFFSET_OUT_OF_RANGE for the first batch, CORRUPT_MESSAGE between batches). A gap is Kafka's
+   * rule too: a compacted leader's log has gaps where the cleaner removed whole batches. Nothing is written
    * unless every batch passes. What only a producer's batch needs is skipped, as Kafka skips it for
    * replicas: max.message.bytes, timestamp bounds, compression.type, control batches, sequence
    * checks. The epochs the batches carry are learned, and idempotent producers' state is rebuilt
@@ -399,7 +400,7 @@ export class Log {
       return { baseOffset: this.logEndOffset, lastOffset: this.logEndOffset - 1, logAppendTime: -1, recordCount: 0, batchCount: 0, duplicate: false };
     }
     const first = batches[0]!;
-    if (first.baseOffset !== this.logEndOffset) {
+    if (first.baseOffset < this.logEndOffset) {
       // The leader's log start may fall inside a batch (DeleteRecords): a follower with nothing yet
       // fetches from there and gets the whole batch, so it restarts its log at the batch's base,
       // keeping its log start (Kafka does the same in Partition on UnexpectedAppendOffsetException).
@@ -407,7 +408,7 @@ export class Log {
       if (!(straddles && this.logEndOffset === this._logStartOffset)) {
         throw new SluiceError(
           'OFFSET_OUT_OF_RANGE',
-          `A follower append must continue the log end offset ${this.logEndOffset}, but its first batch holds offsets [${first.baseOffset}, ${first.lastOffset}]`,
+          `A follower append must start at or after the log end offset ${this.logEndOffset}, but its first batch holds offsets [${first.baseOffset}, ${first.lastOffset}]`,
         );
       }
       this.truncateFullyAndStartAt(first.baseOffset, this._logStartOffset);
@@ -478,7 +479,7 @@ export class Log {
         throw new SluiceError('CORRUPT_MESSAGE', `Replicated batch at byte ${at} has offsets [${baseOffset}, +${lastOffsetDelta}]`);
       }
       const previous = batches[batches.length - 1];
-      if (previous && baseOffset !== previous.lastOffset + 1) {
+      if (previous && baseOffset <= previous.lastOffset) {
         throw new SluiceError('CORRUPT_MESSAGE', `Replicated batch at byte ${at} starts at offset ${baseOffset}, but the batch before it ends at ${previous.lastOffset}`);
       }
       batches.push({

@@ -212,6 +212,27 @@ describe('compaction', () => {
   });
 });
 
+describe('replication of a compacted log', () => {
+  it('a follower copies the cleaned log batch for batch, gaps included, and ends where the leader does', async () => {
+    const leader = await openEngine(tempDir());
+    const follower = await openEngine(tempDir());
+    for (const engine of [leader, follower]) await engine.createTopic('r', { partitions: 1, config: { ...COMPACT, 'segment.bytes': 1024 } });
+    const produced = await produceEach(leader, 'r', Array.from({ length: 80 }, (_, i) => ({ key: `k${i % 7}`, value: `v${i}` })));
+    const source = leader.partitionLog('r', 0);
+    source.roll();
+    await leader.compactNow('r');
+    const target = follower.partitionLog('r', 0);
+    // The follower's fetch loop: from its log end, whatever the leader returns.
+    while (target.logEndOffset < source.logEndOffset) {
+      const read = source.read(target.logEndOffset, 300)!;
+      target.appendAsFollower(source.readBytes(read));
+    }
+    expect(target.logEndOffset).toBe(source.logEndOffset);
+    expect(written(await readAll(follower, 'r'))).toEqual(lastPerKey(produced));
+    await Promise.all([leader.close(), follower.close()]);
+  });
+});
+
 describe('a dedupe buffer too small for the dirty keys', () => {
   it('takes several passes, each going on where the last stopped, to the same result', async () => {
     // 40 slots: 36 keys a pass (load factor 0.9), for 150 keys.
