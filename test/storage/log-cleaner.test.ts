@@ -355,6 +355,24 @@ describe('the background cleaner', () => {
     await engine.close();
   });
 
+  it('cleans on log.cleaner.threads threads, and not at all with log.cleaner.enable=false', async () => {
+    const engine = await openEngine(tempDir(), { 'log.cleaner.enable': true, 'log.cleaner.backoff.ms': 20, 'log.cleaner.threads': 2 });
+    const off = await openEngine(tempDir(), { 'log.cleaner.backoff.ms': 20 });
+    const produced: Record<string, Written[]> = {};
+    for (const topic of ['one', 'two']) {
+      for (const e of [engine, off]) await e.createTopic(topic, { partitions: 1, config: COMPACT });
+      for (const e of [engine, off]) {
+        produced[topic] = await produceEach(e, topic, Array.from({ length: 200 }, (_, i) => ({ key: `k${i % 10}`, value: `${topic}-${i}` })));
+        e.partitionLog(topic, 0).roll();
+      }
+    }
+    await waitFor(() => ['one', 'two'].every((topic) => engine.cleanerStats(topic, 0)!.passes === 1));
+    for (const topic of ['one', 'two']) expect(written(await readAll(engine, topic))).toEqual(lastPerKey(produced[topic]!));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    for (const topic of ['one', 'two']) expect(off.cleanerStats(topic, 0)).toMatchObject({ dirtyRatio: 1, passes: 0 });
+    await Promise.all([engine.close(), off.close()]);
+  });
+
   it('min.compaction.lag.ms keeps young segments dirty; max.compaction.lag.ms cleans an old dirty part whatever its ratio', async () => {
     let nowMs = Date.now();
     const engine = await openEngine(tempDir(), { 'log.cleaner.enable': true, 'log.cleaner.backoff.ms': 20 }, { nowMs: () => nowMs });
