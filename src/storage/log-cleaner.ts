@@ -303,15 +303,17 @@ export class LogCleaner {
       }
       const log = this.host.getLog(name);
       if (this.closed || !log || !isCompacted(log.currentConfig)) return passes;
-      const toClean = logToClean(log, this.checkpoints.get(name), this.host.nowMs());
-      if (!shouldClean(toClean, log.currentConfig, true)) return passes;
-      this.state(name).uncleanable = null;
+      if (!shouldClean(logToClean(log, this.checkpoints.get(name), this.host.nowMs()), log.currentConfig, true)) return passes;
       const thread = await this.acquireThread();
       if (this.closed) return passes;
-      if (this.jobs.has(name)) {
+      // Planned once the thread is ours: a pass that ran meanwhile changed the segments.
+      const toClean = this.jobs.has(name) || this.host.getLog(name) !== log ? undefined : logToClean(log, this.checkpoints.get(name), this.host.nowMs());
+      if (!toClean || !shouldClean(toClean, log.currentConfig, true)) {
         this.releaseThread(thread);
-        continue;
+        if (!toClean) continue;
+        return passes;
       }
+      this.state(name).uncleanable = null;
       const pass = await this.run(thread, name, log, toClean, true);
       if (pass === null) return passes;
       passes.push(pass);
