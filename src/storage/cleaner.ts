@@ -60,7 +60,8 @@ import { checkBatch, stampCrc } from '../record/batch.js';
 import { getCodec } from '../record/compression.js';
 import { VarintReader } from '../record/varint.js';
 import { INFLATED_BATCH_BYTES_MAX, RELATIVE_OFFSET_MAX, SEGMENT_BYTES_MAX } from '../limits.js';
-import { CLEANED_FILE_SUFFIX, LOG_FILE_SUFFIX, OFFSET_INDEX_ENTRY_BYTES, OFFSET_INDEX_FILE_SUFFIX, TIME_INDEX_ENTRY_BYTES, TIME_INDEX_FILE_SUFFIX, segmentFileName } from './index-format.js';
+import { CleanedSegmentWriter } from './cleaned-segment-writer.js';
+import { CLEANED_FILE_SUFFIX, LOG_FILE_SUFFIX, OFFSET_INDEX_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX, segmentFileName } from './index-format.js';
 import type { OffsetMap } from './offset-map.js';
 import type { Throttler } from './throttler.js';
 
@@ -454,123 +455,6 @@ export function groupSegmentsBySize(
 }
 
 /**
- * Writes a cleaned segment: the .log through a write buffer, and the two indexes as a segment's
- * rescan would build them (an offset entry for the batch after more than index.interval.bytes
- * since the last, a time entry when the max timestamp grew, a final time entry as at roll), so
- * that the segment opens as any closed one does, without a rebuild.
- */
-class CleanedSegmentWriter {
-  private readonly fd: number;
-  private readonly buffer: Buffer;
-  private buffered = 0;
-  private position = 0;
-  private lastIndexEntryPosition = 0;
-  private readonly offsetEntries: number[] = [];
-  private readonly timeEntries: number[] = [];
-  private readonly offsetEntriesMax: number;
-  private readonly timeEntriesMax: number;
-  private maxTimestamp = NO_TIMESTAMP;
-  private offsetOfMaxTimestamp = -1;
-  private lastOffset = -1;
-
-  constructor(
-    private readonly paths: { logPath: string; offsetIndexPath: string; timeIndexPath: string },
-    private readonly baseOffset: number,
-    private readonly indexIntervalBytes: number,
-    segmentIndexBytes: number,
-    bufferBytes: number,
-    private readonly throttler: Throttler,
-  ) {
-    this.fd = fs.openSync(paths.logPath, 'w');
-    this.buffer = Buffer.allocUnsafe(bufferBytes);
-    this.offsetEntriesMax = Math.floor(segmentIndexBytes / OFFSET_INDEX_ENTRY_BYTES);
-    this.timeEntriesMax = Math.floor(segmentIndexBytes / TIME_INDEX_ENTRY_BYTES);
-  }
-
-  append(buf: Buffer, at: number, sizeBytes: number, lastOffset: number): void {
-    if (this.position + sizeBytes > SEGMENT_BYTES_MAX) {
-      throw new SluiceError('KAFKA_STORAGE_ERROR', `The cleaned segment ${this.paths.logPath} would pass ${SEGMENT_BYTES_MAX} bytes`);
-    }
-    const maxTimestamp = readInt64(buf, at + MAX_TIMESTAMP_OFFSET);
-    if (this.position - this.lastIndexEntryPosition > this.indexIntervalBytes && this.offsetEntries.length < this.offsetEntriesMax) {
-      this.trackMaxTimestamp(maxTimestamp, lastOffset);
-      this.offsetEntries.push(lastOffset - this.baseOffset, this.position);
-      this.maybeAppendTimeEntry();
-      this.lastIndexEntryPosition = this.position;
-    } else {
-      this.trackMaxTimestamp(maxTimestamp, lastOffset);
-    }
-    if (this.buffered + sizeBytes > this.buffer.length) this.flushBuffer();
-    if (sizeBytes > this.buffer.length) {
-      this.writeFully(buf.subarray(at, at + sizeBytes));
-    } else {
-      buf.copy(this.buffer, this.buffered, at, at + sizeBytes);
-      this.buffered += sizeBytes;
-    }
-    this.position += sizeBytes;
-    this.lastOffset = lastOffset;
-  }
-
-  /** Writes what is buffered and both indexes, fsyncs the three files; returns the .log's size. */
-  finish(): { sizeBytes: number; lastOffset: number } {
-    this.flushBuffer();
-    this.maybeAppendTimeEntry();
-    fs.fsyncSync(this.fd);
-    fs.closeSync(this.fd);
-    const offsetIndex = Buffer.allocUnsafe((this.offsetEntries.length / 2) * OFFSET_INDEX_ENTRY_BYTES);
-    for (let i = 0; i < this.offsetEntries.length; i += 2) {
-      offsetIndex.writeUInt32BE(this.offsetEntries[i]!, i * 4);
-      offsetIndex.writeUInt32BE(this.offsetEntries[i + 1]!, i * 4 + 4);
-    }
-    const timeIndex = Buffer.allocUnsafe((this.timeEntries.length / 2) * TIME_INDEX_ENTRY_BYTES);
-    for (let i = 0, at = 0; i < this.timeEntries.length; i += 2, at += TIME_INDEX_ENTRY_BYTES) {
-      timeIndex.writeBigInt64BE(BigInt(this.timeEntries[i]!), at);
-      timeIndex.writeUInt32BE(this.timeEntries[i + 1]!, at + 8);
-    }
-    writeFileSynced(this.paths.offsetIndexPath, offsetIndex);
-    writeFileSynced(this.paths.timeIndexPath, timeIndex);
-    this.throttler.maybeThrottle(offsetIndex.length + timeIndex.length);
-    return { sizeBytes: this.position, lastOffset: this.lastOffset };
-  }
-
-  /** Removes the files of a cleaning that failed. */
-  abandon(): void {
-    try {
-      fs.closeSync(this.fd);
-    } catch {
-      // closed by finish() already
-    }
-    for (const file of [this.paths.logPath, this.paths.offsetIndexPath, this.paths.timeIndexPath]) fs.rmSync(file, { force: true });
-  }
-
-  private trackMaxTimestamp(timestamp: number, offset: number): void {
-    if (timestamp > this.maxTimestamp) {
-      this.maxTimestamp = timestamp;
-      this.offsetOfMaxTimestamp = offset;
-    }
-  }
-
-  private maybeAppendTimeEntry(): void {
-    if (this.maxTimestamp === NO_TIMESTAMP || this.timeEntries.length / 2 >= this.timeEntriesMax) return;
-    const entries = this.timeEntries.length;
-    if (entries > 0 && this.timeEntries[entries - 2]! >= this.maxTimestamp) return;
-    this.timeEntries.push(this.maxTimestamp, this.offsetOfMaxTimestamp - this.baseOffset);
-  }
-
-  private flushBuffer(): void {
-    if (this.buffered === 0) return;
-    this.writeFully(this.buffer.subarray(0, this.buffered));
-    this.buffered = 0;
-  }
-
-  private writeFully(bytes: Buffer): void {
-    let written = 0;
-    while (written < bytes.length) written += fs.writeSync(this.fd, bytes, written, bytes.length - written);
-    this.throttler.maybeThrottle(bytes.length);
-  }
-}
-
-/**
  * The batch at buf[at..] with only the records `kept` (indexes into spans, whose bytes are in
  * `records`): header fields kept but batchLength, recordsCount, maxTimestamp (CreateTime: the
  * largest kept record's) and the CRC; the records recompressed in the batch's codec.
@@ -638,16 +522,6 @@ function allocateSpans(capacity: number): RecordSpans {
 
 function corrupt(segment: CleanerSegment, position: number, what: string): SluiceError {
   return new SluiceError('CORRUPT_MESSAGE', `Cannot clean ${segment.logPath}: ${what} at position ${position}`);
-}
-
-function writeFileSynced(filePath: string, bytes: Buffer): void {
-  const fd = fs.openSync(filePath, 'w');
-  try {
-    if (bytes.length > 0) fs.writeSync(fd, bytes);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
 }
 
 function fileBytes(filePath: string): number {
