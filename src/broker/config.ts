@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import { SluiceError } from '../errors.js';
 import { QUEUED_REQUEST_BYTES_DEFAULT } from '../limits.js';
 import { parseLogLevel, type LogLevel } from '../logger.js';
-import { LOG_CLEANER_BROKER_DEFAULTS } from '../storage/log-cleaner.js';
+import { LOG_CLEANER_BROKER_DEFAULTS } from '../storage/log-cleaner-config.js';
 import { BROKER_LOG_CONFIG_NAMES, TOPIC_CONFIG_NAMES, unsupportedConfigs } from '../storage/log-config.js';
 import { GROUP_CONFIG_NAMES } from './group/config.js';
 

@@ -1,6 +1,6 @@
 // The log cleaner of a data directory (Kafka's LogCleaner): compacts the logs whose cleanup.policy
 // includes `compact`, keeping the last record of every key. The main thread decides and swaps; the
-// work runs on log.cleaner.threads worker threads (cleaner-worker.ts, cleaner.ts), so the event
+// work runs on log.cleaner.threads worker threads (cleaner-thread.ts, cleaner-worker.ts, cleaner.ts), so the event
 // loop that serves appends and fetches only picks a log, hands a worker the paths of its closed
 // segments with the parameters, and swaps each cleaned group into the Log (Log.replaceSegments)
 // between two of its appends or reads.
@@ -22,98 +22,26 @@
 // until compactNow() asks for it again. For cleanup.policy=compact,delete retention runs after
 // each pass, and the retention timer leaves a log alone while it is being cleaned.
 //
-// Brokers configs (Kafka's names and defaults): log.cleaner.enable (true), log.cleaner.threads (1),
+// Broker configs (log-cleaner-config.ts; Kafka's names and defaults): log.cleaner.enable (true), log.cleaner.threads (1),
 // log.cleaner.dedupe.buffer.size (128 MiB, split between threads), log.cleaner.io.buffer.size
 // (512 KiB: per thread, half of its share for reads and half for writes),
 // log.cleaner.io.buffer.load.factor (0.9), log.cleaner.io.max.bytes.per.second (unlimited; each
 // thread gets its share, where Kafka's threads share one throttler), log.cleaner.backoff.ms (15 s).
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Worker } from 'node:worker_threads';
 
-import { startWorkerThread } from '../entry-point.js';
 import { SluiceError } from '../errors.js';
-import { emptyStats, type CleanTask, type CleanedSegment, type CleanerSegment, type CleanerStats } from './cleaner.js';
-import type { CleanerWorkerData, FromWorker, ToWorker } from './cleaner-worker.js';
+import type { CleanTask, CleanedSegment, CleanerSegment, CleanerStats } from './cleaner.js';
+import { CleanerThread } from './cleaner-thread.js';
 import { MalformedCheckpointError, readCheckpoint, writeCheckpoint, type PartitionOffset } from './checkpoint-file.js';
 import { CLEANED_FILE_SUFFIX } from './index-format.js';
 import { deleteHorizonMs, isCompacted, logToClean, shouldClean, type LogToClean } from './log-cleaner-manager.js';
-import type { ConfigValues } from './log-config.js';
+import type { LogCleanerConfig } from './log-cleaner-config.js';
 import type { Log, SwapStep } from './log.js';
 import type { Segment } from './segment.js';
 
 /** The first dirty offset of each cleaned log (Kafka's name and format). */
 export const CLEANER_OFFSET_CHECKPOINT_FILE = 'cleaner-offset-checkpoint';
-
-export interface LogCleanerConfig {
-  /** log.cleaner.enable: background cleaning (compactNow works either way). */
-  enable: boolean;
-  /** log.cleaner.threads: worker threads, each cleaning one log at a time. */
-  threads: number;
-  /** log.cleaner.dedupe.buffer.size: the offset maps' memory, all threads together. */
-  dedupeBufferBytes: number;
-  /** log.cleaner.io.buffer.size: the read and write buffers, all threads together. */
-  ioBufferBytes: number;
-  /** log.cleaner.io.buffer.load.factor: how full an offset map may get. */
-  loadFactor: number;
-  /** log.cleaner.io.max.bytes.per.second: reads and writes, all threads together; Infinity: unlimited. */
-  ioMaxBytesPerSecond: number;
-  /** log.cleaner.backoff.ms: how long an idle cleaner waits before looking for a dirty log again. */
-  backoffMs: number;
-}
-
-/** Kafka's defaults (CleanerConfig). */
-export const DEFAULT_CLEANER_CONFIG: Readonly<LogCleanerConfig> = Object.freeze({
-  enable: true,
-  threads: 1,
-  dedupeBufferBytes: 128 * 1024 * 1024,
-  ioBufferBytes: 512 * 1024,
-  loadFactor: 0.9,
-  ioMaxBytesPerSecond: Infinity,
-  backoffMs: 15_000,
-});
-
-/** The broker configs that set LogCleanerConfig, with Kafka's defaults as text. */
-export const LOG_CLEANER_BROKER_DEFAULTS: Readonly<Record<string, string>> = Object.freeze({
-  'log.cleaner.enable': 'true',
-  'log.cleaner.threads': '1',
-  'log.cleaner.dedupe.buffer.size': String(128 * 1024 * 1024),
-  'log.cleaner.io.buffer.size': String(512 * 1024),
-  'log.cleaner.io.buffer.load.factor': '0.9',
-  // Kafka's Double.MAX_VALUE.
-  'log.cleaner.io.max.bytes.per.second': '1.7976931348623157E308',
-  'log.cleaner.backoff.ms': '15000',
-});
-
-/** Reads the log.cleaner.* broker configs (INVALID_CONFIG for a bad value); others are ignored. */
-export function cleanerConfigFromBroker(values: ConfigValues = {}): LogCleanerConfig {
-  const read = (name: string) => (values[name] === undefined ? undefined : String(values[name]).trim());
-  const number = (name: string, fallback: number, min: number, integer: boolean) => {
-    const text = read(name);
-    if (text === undefined) return fallback;
-    const value = Number(text);
-    if (text === '' || Number.isNaN(value) || value < min || (integer && !Number.isSafeInteger(value))) {
-      throw new SluiceError('INVALID_CONFIG', `Invalid value ${text} for configuration ${name}: must be ${integer ? 'an integer' : 'a number'} >= ${min}`);
-    }
-    return value;
-  };
-  const enableText = read('log.cleaner.enable');
-  if (enableText !== undefined && enableText !== 'true' && enableText !== 'false') {
-    throw new SluiceError('INVALID_CONFIG', `Invalid value ${enableText} for configuration log.cleaner.enable: must be true or false`);
-  }
-  const loadFactor = number('log.cleaner.io.buffer.load.factor', DEFAULT_CLEANER_CONFIG.loadFactor, 0, false);
-  if (loadFactor <= 0 || loadFactor >= 1) throw new SluiceError('INVALID_CONFIG', `Invalid value ${loadFactor} for configuration log.cleaner.io.buffer.load.factor: must be in (0, 1)`);
-  const rate = number('log.cleaner.io.max.bytes.per.second', Infinity, 1, false);
-  return {
-    enable: enableText === undefined ? DEFAULT_CLEANER_CONFIG.enable : enableText === 'true',
-    threads: number('log.cleaner.threads', DEFAULT_CLEANER_CONFIG.threads, 1, true),
-    dedupeBufferBytes: number('log.cleaner.dedupe.buffer.size', DEFAULT_CLEANER_CONFIG.dedupeBufferBytes, 1, true),
-    ioBufferBytes: number('log.cleaner.io.buffer.size', DEFAULT_CLEANER_CONFIG.ioBufferBytes, 1, true),
-    loadFactor,
-    ioMaxBytesPerSecond: rate >= Number.MAX_VALUE ? Infinity : rate,
-    backoffMs: number('log.cleaner.backoff.ms', DEFAULT_CLEANER_CONFIG.backoffMs, 0, true),
-  };
-}
 
 /** What the cleaner needs of the LogManager that owns it. */
 export interface LogCleanerHost {
@@ -525,68 +453,6 @@ export class LogCleaner {
     }
     this.idle.push(thread);
     setImmediate(() => this.schedule());
-  }
-}
-
-type Outcome = Extract<FromWorker, { type: 'done' | 'stopped' | 'failed' }>;
-
-/** One worker thread running cleaner-worker.ts; started on first use, started again if it dies. */
-class CleanerThread {
-  private worker: Worker | undefined;
-  private current: { onGroup: (cleaned: CleanedSegment) => boolean; settle: (outcome: Outcome) => void } | undefined;
-
-  constructor(private readonly data: CleanerWorkerData) {}
-
-  clean(task: CleanTask, onGroup: (cleaned: CleanedSegment) => boolean): Promise<Outcome> {
-    const worker = this.ensureWorker();
-    // Referenced while it works, so that a process waiting for a pass does not exit under it.
-    worker.ref();
-    return new Promise<Outcome>((resolve) => {
-      this.current = {
-        onGroup,
-        settle: (outcome) => {
-          this.current = undefined;
-          this.worker?.unref();
-          resolve(outcome);
-        },
-      };
-      worker.postMessage({ type: 'clean', task } satisfies ToWorker);
-    });
-  }
-
-  async terminate(): Promise<void> {
-    const worker = this.worker;
-    this.worker = undefined;
-    if (worker) await worker.terminate();
-    this.current?.settle({ type: 'stopped', stats: emptyStats() });
-  }
-
-  private ensureWorker(): Worker {
-    if (this.worker) return this.worker;
-    const worker = startWorkerThread(new URL('./cleaner-worker.js', import.meta.url), 'The log cleaner', { workerData: this.data });
-    worker.unref();
-    worker.on('message', (message: FromWorker) => {
-      const current = this.current;
-      if (!current) return;
-      if (message.type === 'group') {
-        let goOn = false;
-        try {
-          goOn = current.onGroup(message.cleaned);
-        } finally {
-          worker.postMessage({ type: goOn ? 'continue' : 'stop' } satisfies ToWorker);
-        }
-        return;
-      }
-      current.settle(message);
-    });
-    const died = (error: unknown) => {
-      if (this.worker === worker) this.worker = undefined;
-      this.current?.settle({ type: 'failed', error: { message: `the cleaner thread ended: ${(error as Error)?.message ?? String(error)}` } });
-    };
-    worker.on('error', died);
-    worker.on('exit', (code) => died(new Error(`exit code ${code}`)));
-    this.worker = worker;
-    return worker;
   }
 }
 

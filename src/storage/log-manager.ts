@@ -24,7 +24,8 @@ import {
   type PartitionOffset,
 } from './checkpoint-file.js';
 import { Log } from './log.js';
-import { DEFAULT_CLEANER_CONFIG, LogCleaner, type LogCleanerConfig } from './log-cleaner.js';
+import { LogCleaner } from './log-cleaner.js';
+import { DEFAULT_CLEANER_CONFIG, type LogCleanerConfig } from './log-cleaner-config.js';
 import type { LogConfig } from './log-config.js';
 import { isOutOfSpace } from './segment.js';
 
