@@ -429,7 +429,8 @@ export class LogCleaner {
   private newThread(): CleanerThread {
     const { threads, dedupeBufferBytes, ioBufferBytes, loadFactor, ioMaxBytesPerSecond } = this.config;
     const thread = new CleanerThread({
-      dedupeBufferBytes: Math.floor(dedupeBufferBytes / threads),
+      // Kafka caps a thread's share at Int.MaxValue bytes.
+      dedupeBufferBytes: Math.min(Math.floor(dedupeBufferBytes / threads), 2 ** 31 - 1),
       loadFactor,
       ioBufferBytes: Math.max(1024, Math.floor(ioBufferBytes / threads / 2)),
       bytesPerSecond: ioMaxBytesPerSecond / threads,
