@@ -67,10 +67,16 @@ export class CleanedSegmentWriter {
     this.lastOffset = lastOffset;
   }
 
-  /** Writes what is buffered and both indexes, fsyncs the three files; returns the .log's size. */
-  finish(): { sizeBytes: number; lastOffset: number } {
+  /**
+   * Writes what is buffered and both indexes, fsyncs the three files; returns the .log's size.
+   * A `placeholder` batch goes after the last one without being indexed or counted in the max
+   * timestamp: the segment is whole and its indexes right with it or, once it is cut off again,
+   * without it (see cleaner.ts).
+   */
+  finish(placeholder?: Buffer): { sizeBytes: number; lastOffset: number } {
     this.flushBuffer();
     this.maybeAppendTimeEntry();
+    if (placeholder) this.writeFully(placeholder);
     fs.fsyncSync(this.fd);
     fs.closeSync(this.fd);
     const offsetIndex = Buffer.allocUnsafe((this.offsetEntries.length / 2) * OFFSET_INDEX_ENTRY_BYTES);
@@ -86,7 +92,7 @@ export class CleanedSegmentWriter {
     writeFileSynced(this.paths.offsetIndexPath, offsetIndex);
     writeFileSynced(this.paths.timeIndexPath, timeIndex);
     this.throttler.maybeThrottle(offsetIndex.length + timeIndex.length);
-    return { sizeBytes: this.position, lastOffset: this.lastOffset };
+    return { sizeBytes: this.position + (placeholder?.length ?? 0), lastOffset: this.lastOffset };
   }
 
   /** Removes the files of a cleaning that failed. */

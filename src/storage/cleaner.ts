@@ -24,12 +24,15 @@
 // sequence state survives cleaning. Every batch read is checked (size, magic, CRC): the cleaner
 // would otherwise give a corrupt batch a fresh CRC.
 //
-// One addition to Kafka: when a group's last batch loses all its records, it stays as an empty
-// batch with no producer (a placeholder of its offset range), so that a cleaned segment always ends
+// One addition to Kafka, for crashes: when a group's last batch loses all its records, the .cleaned
+// file ends with an empty batch of that batch's offsets (no producer, no record), so that it ends
 // where its group ended. A crash in the middle of a swap is completed on open by replacing the live
 // segments the swap file's offsets cover (Kafka's LogLoader rule); without the placeholder, a group
-// whose last segments were emptied would leave those old segments beside the new one. A
-// placeholder that is not its group's last batch in a later pass goes, as any empty batch does.
+// whose last segments were emptied would leave those old segments beside the new one (a mixture).
+// The placeholder is written after the indexes are complete, and the main thread cuts it off once
+// the swap is done (Log.replaceSegments): a fetch must not end on a batch without records, on
+// which kafkajs, for one, stalls. A crash between the swap and the cut leaves it (an empty batch is
+// legal), and the next pass drops it.
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -131,9 +134,12 @@ export interface CleanedSegment {
   logPath: string;
   offsetIndexPath: string;
   timeIndexPath: string;
+  /** Bytes of the .log, the placeholder included. */
   sizeBytes: number;
-  /** Last offset of its last batch, or -1 when every record went. */
+  /** Last offset of its last batch (before the placeholder), or -1 when every record went. */
   lastOffset: number;
+  /** Bytes of the placeholder batch at the end of the .log, to cut off after the swap; 0: none. */
+  placeholderBytes: number;
 }
 
 /** The paths of a segment's files with `suffix` (.cleaned, .swap) after each name. */
@@ -240,15 +246,11 @@ export class Cleaner {
           }
         });
       }
-      if (lastWasDropped) {
-        const placeholder = emptyBatch(lastDropped, 0, true);
-        writer.append(placeholder, 0, placeholder.length, readInt64(lastDropped, 0) + lastDropped.readInt32BE(LAST_OFFSET_DELTA_OFFSET));
-        stats.bytesWritten += placeholder.length;
-      }
-      const { sizeBytes, lastOffset } = writer.finish();
+      const placeholder = lastWasDropped ? emptyBatch(lastDropped, 0, true) : undefined;
+      const { sizeBytes, lastOffset } = writer.finish(placeholder);
       const modifiedMs = fs.statSync(group[group.length - 1]!.logPath).mtime;
       fs.utimesSync(paths.logPath, modifiedMs, modifiedMs);
-      return { baseOffset, replaces: group.map((segment) => segment.baseOffset), ...paths, sizeBytes, lastOffset };
+      return { baseOffset, replaces: group.map((segment) => segment.baseOffset), ...paths, sizeBytes, lastOffset, placeholderBytes: placeholder?.length ?? 0 };
     } catch (error) {
       writer.abandon();
       throw error;

@@ -358,7 +358,8 @@ export class LogCleaner {
     cleanerTestHooks.onStep?.('cleaned', job.name);
     let segment: Segment | null;
     try {
-      segment = job.log.replaceSegments(old as Segment[], (step) => cleanerTestHooks.onStep?.(step, job.name));
+      const keepBytes = cleaned.placeholderBytes > 0 ? cleaned.sizeBytes - cleaned.placeholderBytes : undefined;
+      segment = job.log.replaceSegments(old as Segment[], keepBytes, (step) => cleanerTestHooks.onStep?.(step, job.name));
     } catch (error) {
       // The files are left as the crash-safe order left them; the next open completes or undoes the swap.
       job.aborted = true;

@@ -855,13 +855,14 @@ export class Log {
    * (flushed), `base` being old[0]'s base offset; here they are renamed to `.swap`, the old
    * segments are deleted (each renamed to .deleted first), and the `.swap` files renamed to the live
    * names. A crash leaves either the old segments and a .cleaned (deleted on open) or a .swap
-   * (its swap is completed on open, see cleanDirectory), never a mixture. Readers holding an old
-   * segment keep its descriptor (Segment.pin); the list of segments changes in one step.
-   * Returns null, changing nothing, when `old` are no longer adjacent closed segments of this log
-   * (retention, DeleteRecords or a truncation took some while the cleaner worked): the caller then
-   * deletes the .cleaned files. `onStep` is for tests that crash between the steps.
+   * (its swap is completed on open, see cleanDirectory), never a mixture. Then the .log is cut to
+   * `keepBytes` when given (the cleaner's placeholder batch at its end served only the swap).
+   * Readers holding an old segment keep its descriptor (Segment.pin); the list of segments changes
+   * in one step. Returns null, changing nothing, when `old` are no longer adjacent closed segments
+   * of this log (retention, DeleteRecords or a truncation took some while the cleaner worked): the
+   * caller then deletes the .cleaned files. `onStep` is for tests that crash between the steps.
    */
-  replaceSegments(old: readonly Segment[], onStep?: (step: SwapStep) => void): Segment | null {
+  replaceSegments(old: readonly Segment[], keepBytes?: number, onStep?: (step: SwapStep) => void): Segment | null {
     this.ensureOpen();
     const first = this.segments.indexOf(old[0]!);
     const after = first + old.length;
@@ -879,6 +880,7 @@ export class Log {
     onStep?.('old-deleted');
     for (const live of names) fs.renameSync(live + SWAP_FILE_SUFFIX, live);
     onStep?.('swapped');
+    if (keepBytes !== undefined) fs.truncateSync(names[2]!, keepBytes);
     this.directoryDirty = true;
     const segment = this.openSegment(baseOffset, false);
     try {

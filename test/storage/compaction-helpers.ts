@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import { Engine, type ConsumedRecord, type EngineOptions } from '../../src/index.js';
+import { iterateBatches, type BatchHeader } from '../../src/record/batch.js';
 import type { ConfigValues } from '../../src/storage/log-config.js';
 
 export async function openEngine(dataDir: string, config: ConfigValues = {}, options: Partial<EngineOptions> = {}): Promise<Engine> {
@@ -68,4 +69,13 @@ export function age(engine: Engine, topic: string, baseOffset: number, ageMs: nu
 /** Names in a partition directory with the cleaner's temporary suffixes. */
 export function leftovers(dir: string): string[] {
   return fs.readdirSync(dir).filter((name) => /\.(cleaned|swap|deleted)$/.test(name));
+}
+
+/** The headers of every batch in the partition's segment files, oldest first. */
+export function batchHeaders(engine: Engine, topic: string, partition = 0): BatchHeader[] {
+  const headers: BatchHeader[] = [];
+  for (const segment of engine.partitionLog(topic, partition).segmentList()) {
+    for (const { header } of iterateBatches(fs.readFileSync(segment.logPath))) headers.push(header);
+  }
+  return headers;
 }

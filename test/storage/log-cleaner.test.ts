@@ -7,7 +7,7 @@ import { encodeBatch, readBatchHeader } from '../../src/record/batch.js';
 import { CLEANER_OFFSET_CHECKPOINT_FILE } from '../../src/storage/log-cleaner.js';
 import { PRODUCER_SNAPSHOT_FILE } from '../../src/storage/producer-state.js';
 import { tempDir } from '../helpers.js';
-import { age, leftovers, lastPerKey, openEngine, produceBatch, produceEach, readAll, written, type Written } from './compaction-helpers.js';
+import { age, batchHeaders, leftovers, lastPerKey, openEngine, produceBatch, produceEach, readAll, written, type Written } from './compaction-helpers.js';
 
 const COMPACT = { 'cleanup.policy': 'compact' };
 
@@ -53,6 +53,8 @@ describe('compaction', () => {
     expect(log.segmentCount).toBe(segmentsBefore);
     expect(log.logEndOffset).toBe(produced.length);
     expect(leftovers(log.dir)).toEqual([]);
+    // No batch without records is left (no idempotent producer here): a fetch never ends on one.
+    expect(batchHeaders(engine, 'profiles').filter((header) => header.recordsCount === 0)).toEqual([]);
 
     // A reader starting at any removed offset goes on with the next record that survived. A batch
     // keeps its offset range, so a fetch may return a batch with no record at or past the offset
