@@ -327,11 +327,8 @@ export class LogCleaner {
       });
     }
     // Where the map starts reading: the batch holding the first dirty offset, found by the index.
-    let firstDirtyPosition = 0;
-    for (const segment of all) {
-      if (segment.baseOffset > toClean.firstDirtyOffset) break;
-      firstDirtyPosition = segment.translateOffset(toClean.firstDirtyOffset)?.position ?? segment.sizeBytes();
-    }
+    const dirtySegment = all.findLast((segment) => segment.baseOffset <= toClean.firstDirtyOffset);
+    const firstDirtyPosition = dirtySegment ? (dirtySegment.translateOffset(toClean.firstDirtyOffset)?.position ?? dirtySegment.sizeBytes()) : 0;
     return {
       dir: log.dir,
       name,
