@@ -25,6 +25,7 @@ const SUITES: Record<string, () => Promise<{ run: (options: RunOptions) => Promi
   'slow-readers': () => import('./slow-readers.bench.js'),
   cluster: () => import('./cluster.bench.js'),
   groups: () => import('./groups.bench.js'),
+  compaction: () => import('./compaction.bench.js'),
 };
 
 /** results.json: every entry names its suite, so that a run of some suites replaces only theirs. */

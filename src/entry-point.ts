@@ -1,10 +1,12 @@
 // Where a module that runs in another process or thread lives: the built `.js` beside the caller
 // when this package runs from dist, else its `.ts` source (tests and benchmarks run the sources
 // under tsx). A source entry needs tsx's loader in the new process or thread: `--import <tsx>`.
-// Used by the pool consumer's workers (src/consumer/pool.ts) and the brokers of a local cluster
-// (src/cluster/start-cluster.ts), which are `sluice broker` processes.
+// Used by the pool consumer's workers (src/consumer/pool.ts), the brokers of a local cluster
+// (src/cluster/start-cluster.ts), which are `sluice broker` processes, and the log cleaner's
+// threads (src/storage/log-cleaner.ts).
 import fs from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
 
 import { SluiceError } from './errors.js';
 
@@ -29,4 +31,22 @@ export function tsxLoader(what: string): string {
   } catch (error) {
     throw new SluiceError('INVALID_CONFIG', `${what} from its TypeScript sources needs tsx: npm install tsx`, { cause: error });
   }
+}
+
+/**
+ * Starts a worker thread on `built` (a `.js` URL beside the caller's module), or on its `.ts` source
+ * when running from the sources. On Node 20 a worker does not inherit the ESM loader hooks of
+ * `--import tsx`, so a source entry is loaded through tsx's tsImport from a one-line bootstrap.
+ */
+export function startWorkerThread(built: URL, what: string, options: WorkerOptions = {}): Worker {
+  const { file, typescript } = entryPoint(built);
+  if (!typescript) return new Worker(file, options);
+  let api: string;
+  try {
+    api = import.meta.resolve('tsx/esm/api');
+  } catch (error) {
+    throw new SluiceError('INVALID_CONFIG', `${what} from its TypeScript sources needs tsx: npm install tsx`, { cause: error });
+  }
+  const bootstrap = `import(${JSON.stringify(api)}).then(({ tsImport }) => tsImport(${JSON.stringify(pathToFileURL(file).href)}, ${JSON.stringify(import.meta.url)}));`;
+  return new Worker(bootstrap, { ...options, eval: true });
 }

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import { SluiceError } from '../errors.js';
 import { QUEUED_REQUEST_BYTES_DEFAULT } from '../limits.js';
 import { parseLogLevel, type LogLevel } from '../logger.js';
+import { LOG_CLEANER_BROKER_DEFAULTS } from '../storage/log-cleaner-config.js';
 import { BROKER_LOG_CONFIG_NAMES, TOPIC_CONFIG_NAMES, unsupportedConfigs } from '../storage/log-config.js';
 import { GROUP_CONFIG_NAMES } from './group/config.js';
 
@@ -123,6 +124,8 @@ export const BROKER_DEFAULTS: Readonly<Record<string, string>> = Object.freeze({
   'log.index.size.max.bytes': '10485760',
   'log.retention.check.interval.ms': '300000',
   'log.flush.offset.checkpoint.interval.ms': '60000',
+  // The log cleaner's (src/storage/log-cleaner.ts): log.cleaner.enable, threads, dedupe.buffer.size, ...
+  ...LOG_CLEANER_BROKER_DEFAULTS,
   'log.level': 'info',
   'sluice.request.log.threshold.ms': '1000',
 });
@@ -171,7 +174,6 @@ const UNSUPPORTED: ReadonlyArray<readonly [reason: string, names: readonly strin
       'socket.receive.buffer.bytes'],
   ],
   ['transactions are not supported', ['transaction.', 'transactional.id.expiration.ms', 'producer.id.expiration.ms', 'producer.id.expiration.check.interval.ms']],
-  ['log compaction is not built yet (issue 9)', ['log.cleaner.']],
   ['__consumer_offsets records are written uncompressed', ['offsets.topic.compression.codec']],
   ['quotas are not implemented', ['quota.', 'client.quota.callback.class', 'replication.quota.', 'alter.log.dirs.replication.quota.', 'max.connection.creation.rate', 'producer.quota.', 'consumer.quota.']],
   ['tiered storage is not implemented', ['remote.log.']],

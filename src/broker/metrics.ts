@@ -1,4 +1,5 @@
 // Broker counters, named after Kafka's BrokerTopicMetrics and SocketServer metrics where there is one.
+import type { Engine } from '../engine/engine.js';
 import type { TrafficCounters } from './response-writer.js';
 
 export interface BrokerMetrics extends TrafficCounters {
@@ -53,4 +54,48 @@ export function createMetrics(): BrokerMetrics {
 /** Adds one to a by-cause counter. */
 export function countCause(counter: Map<string, number>, cause: string): void {
   counter.set(cause, (counter.get(cause) ?? 0) + 1);
+}
+
+/**
+ * The log cleaner's gauges of one compacted partition (Kafka reports the broker-wide
+ * max-dirty-percent, max-clean-time-secs and uncleanable-partitions-count; these are the per-log
+ * figures they are made of). Read on demand: each call works out the dirty ratio from the log's
+ * segments as they are.
+ */
+export interface CompactedLogGauges {
+  topic: string;
+  partition: number;
+  /** Dirty bytes / (clean + dirty) bytes of the cleanable part. */
+  dirtyRatio: number;
+  /** When its last cleaning pass ended (the engine's clock), or null. */
+  lastCleanedMs: number | null;
+  /** Bytes its passes read (the offset map and the cleaning) and wrote, since the engine opened. */
+  bytesCleaned: number;
+  bytesWritten: number;
+  passes: number;
+  /** Its last pass failed; the cleaner leaves it alone until compactNow(). */
+  uncleanable: boolean;
+}
+
+/** The gauges of every partition whose cleanup.policy includes compact. */
+export function compactedLogGauges(engine: Engine): CompactedLogGauges[] {
+  const gauges: CompactedLogGauges[] = [];
+  for (const topic of engine.listTopics()) {
+    const partitions = engine.describeTopic(topic).partitions.length;
+    for (let partition = 0; partition < partitions; partition++) {
+      const stats = engine.cleanerStats(topic, partition);
+      if (!stats) continue;
+      gauges.push({
+        topic,
+        partition,
+        dirtyRatio: stats.dirtyRatio,
+        lastCleanedMs: stats.lastCleanedMs,
+        bytesCleaned: stats.bytesRead,
+        bytesWritten: stats.bytesWritten,
+        passes: stats.passes,
+        uncleanable: stats.uncleanable !== null,
+      });
+    }
+  }
+  return gauges;
 }

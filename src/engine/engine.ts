@@ -19,8 +19,10 @@ import { encodeBatch, iterateBatches, decodeBatch } from '../record/batch.js';
 import type { CompressionName } from '../record/batch-format.js';
 import type { DecodedRecord, RecordHeaders, RecordData } from '../record/record.js';
 import type { AppendResult, Log, LogRead } from '../storage/log.js';
+import type { CleaningPass, LogCleanerStats } from '../storage/log-cleaner.js';
+import { cleanerConfigFromBroker } from '../storage/log-cleaner-config.js';
 import { brokerLogDefaults, describeLogConfig, resolveLogConfig, type ConfigValues, type LogConfig } from '../storage/log-config.js';
-import { LogManager } from '../storage/log-manager.js';
+import { LogManager, logDirName } from '../storage/log-manager.js';
 import { DefaultPartitioner } from './partitioner.js';
 import { TopicStore, type TopicMetadata } from './topic-store.js';
 import { topicNamesCollide, validateTopicName } from './topic-name.js';
@@ -181,6 +183,7 @@ export class Engine {
       checkpointIntervalMs: optionalInteger(brokerConfig['log.flush.offset.checkpoint.interval.ms']),
       highWatermarkCheckpointIntervalMs: optionalInteger(brokerConfig['replica.high.watermark.checkpoint.interval.ms']),
       onBackgroundError: options.onBackgroundError,
+      cleaner: cleanerConfigFromBroker(brokerConfig),
     });
     const segmentsMax = options.segmentsMax ?? descriptorBudget(binding.descriptorLimit().soft, 0).segmentsMax;
     const engine = new Engine(dataDir, defaults, defaultPartitions, topics, logs, segmentsMax);
@@ -483,6 +486,32 @@ export class Engine {
   runRetention(): number {
     this.ensureOpen();
     return this.logs.runRetention();
+  }
+
+  /**
+   * Compacts the partition's log now (every partition of the topic without `partition`), whatever
+   * its dirty ratio, pass after pass until its cleanable part (closed segments below the high
+   * watermark, past min.compaction.lag.ms) is clean; waits for a pass already running. Resolves
+   * with the passes made, per partition; a topic without cleanup.policy compact makes none.
+   */
+  async compactNow(topic: string, partition?: number): Promise<Map<number, CleaningPass[]>> {
+    const metadata = this.topicMetadata(topic);
+    const partitions = partition === undefined ? Array.from({ length: metadata.partitions }, (_, i) => i) : [partition];
+    const passes = new Map<number, CleaningPass[]>();
+    for (const p of partitions) {
+      this.partitionLog(topic, p);
+      passes.set(p, await this.logs.cleaner.cleanNow(logDirName(topic, p)));
+    }
+    return passes;
+  }
+
+  /**
+   * The log cleaner's view of a partition: dirty ratio, first dirty offset, last pass, bytes
+   * cleaned; undefined when the topic's cleanup.policy has no `compact`.
+   */
+  cleanerStats(topic: string, partition: number): LogCleanerStats | undefined {
+    this.partitionLog(topic, partition);
+    return this.logs.cleaner.stats(logDirName(topic, partition));
   }
 
   /** fdatasync every partition and advance their recovery points. */

@@ -15,6 +15,10 @@ export const OFFSET_INDEX_FILE_SUFFIX = '.index';
 export const TIME_INDEX_FILE_SUFFIX = '.timeindex';
 /** A file renamed with this suffix is being deleted; recovery finishes the job. */
 export const DELETED_FILE_SUFFIX = '.deleted';
+/** A segment the log cleaner is still writing (log-cleaner.ts); recovery deletes it. */
+export const CLEANED_FILE_SUFFIX = '.cleaned';
+/** A cleaned segment being swapped in for the segments it replaces; recovery completes the swap. */
+export const SWAP_FILE_SUFFIX = '.swap';
 export const OFFSET_DIGITS = 20;
 
 export function segmentFileName(baseOffset: number, suffix: string): string {

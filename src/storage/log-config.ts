@@ -44,12 +44,17 @@ export interface LogConfig {
   compressionGzipLevel: number;
   compressionLz4Level: number;
   compressionZstdLevel: number;
-  // Accepted and carried for describe; sluice does not act on them (see the table's reasons).
+  // The log cleaner's (cleanup.policy compact; log-cleaner.ts).
+  /** A tombstone stays this long after its segment joined the clean part of the log. */
   deleteRetentionMs: number;
-  fileDeleteDelayMs: number;
+  /** Records younger than this are not cleaned. */
   minCompactionLagMs: number;
+  /** A log whose oldest dirty record is older than this is cleaned whatever its dirty ratio; Infinity: never. */
   maxCompactionLagMs: number;
+  /** Dirty bytes / all bytes at which a log is cleaned. */
   minCleanableDirtyRatio: number;
+  // Accepted and carried for describe; sluice does not act on them (see the table's reasons).
+  fileDeleteDelayMs: number;
   uncleanLeaderElectionEnable: boolean;
   messageDownconversionEnable: boolean;
   messageFormatVersion: string;
@@ -209,7 +214,6 @@ const remoteStorageEnable: Parser = (name, raw) => {
   return false;
 };
 
-const COMPACTION = 'log compaction is not built yet (issue 9): this setting has no effect';
 const REPLICATION_THROTTLING = 'replication throttling (quotas) is not implemented';
 const TIERED = 'tiered storage: sluice keeps every segment local and never offers remote storage';
 const always = (reason: string) => () => reason;
@@ -246,15 +250,11 @@ const CATALOG: readonly TopicConfigSpec[] = [
   row('file.delete.delay.ms', 'fileDeleteDelayMs', 'LONG', '60000', long(0), ['log.segment.delete.delay.ms'], always(
     'sluice removes a deleted segment\'s files at once; readers keep their open descriptors',
   )),
-  row('delete.retention.ms', 'deleteRetentionMs', 'LONG', String(DAY_MS), long(0), ['log.cleaner.delete.retention.ms'], always(COMPACTION)),
-  row('min.compaction.lag.ms', 'minCompactionLagMs', 'LONG', '0', long(0), ['log.cleaner.min.compaction.lag.ms'], always(COMPACTION)),
-  row('max.compaction.lag.ms', 'maxCompactionLagMs', 'LONG', LONG_MAX_TEXT, long(1), ['log.cleaner.max.compaction.lag.ms'], always(COMPACTION)),
-  row('min.cleanable.dirty.ratio', 'minCleanableDirtyRatio', 'DOUBLE', '0.5', double(0, 1), ['log.cleaner.min.cleanable.ratio'], always(COMPACTION)),
-  row('cleanup.policy', 'cleanupPolicy', 'LIST', 'delete', cleanupPolicy, ['log.cleanup.policy'], (value) =>
-    (value as CleanupPolicyItem[]).includes('compact')
-      ? 'log compaction is not built yet (issue 9): compact keeps every record, only delete (retention) acts'
-      : undefined,
-  ),
+  row('delete.retention.ms', 'deleteRetentionMs', 'LONG', String(DAY_MS), long(0), ['log.cleaner.delete.retention.ms']),
+  row('min.compaction.lag.ms', 'minCompactionLagMs', 'LONG', '0', long(0), ['log.cleaner.min.compaction.lag.ms']),
+  row('max.compaction.lag.ms', 'maxCompactionLagMs', 'LONG', LONG_MAX_TEXT, long(1), ['log.cleaner.max.compaction.lag.ms']),
+  row('min.cleanable.dirty.ratio', 'minCleanableDirtyRatio', 'DOUBLE', '0.5', double(0, 1), ['log.cleaner.min.cleanable.ratio']),
+  row('cleanup.policy', 'cleanupPolicy', 'LIST', 'delete', cleanupPolicy, ['log.cleanup.policy']),
   // Read by the cluster's controller (src/cluster) from the topic's configs; a single broker has no other replica to elect.
   row('unclean.leader.election.enable', 'uncleanLeaderElectionEnable', 'BOOLEAN', 'false', boolean, ['unclean.leader.election.enable']),
   row('min.insync.replicas', 'minInsyncReplicas', 'INT', '1', int(1), ['min.insync.replicas']),

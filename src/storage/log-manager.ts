@@ -24,6 +24,8 @@ import {
   type PartitionOffset,
 } from './checkpoint-file.js';
 import { Log } from './log.js';
+import { LogCleaner } from './log-cleaner.js';
+import { DEFAULT_CLEANER_CONFIG, type LogCleanerConfig } from './log-cleaner-config.js';
 import type { LogConfig } from './log-config.js';
 import { isOutOfSpace } from './segment.js';
 
@@ -51,6 +53,8 @@ export interface LogManagerOptions {
   highWatermarkCheckpointIntervalMs?: number;
   /** Failures of the timers' work (retention, checkpoints); default: a process warning. */
   onBackgroundError?: (error: unknown, task: string) => void;
+  /** The log cleaner's broker configs (log.cleaner.*); default Kafka's. */
+  cleaner?: Readonly<LogCleanerConfig>;
 }
 
 export interface LogManagerStartup {
@@ -81,6 +85,8 @@ export class LogManager {
   private closed = false;
   /** The replication-offset-checkpoint text as last written or read; an unchanged one is not rewritten. */
   private highWatermarkText: string | undefined;
+  /** Compacts the logs whose cleanup.policy includes compact (log-cleaner.ts). */
+  private logCleaner!: LogCleaner;
 
   private constructor(
     private readonly options: LogManagerOptions,
@@ -115,8 +121,11 @@ export class LogManager {
         syncDirectorySync(options.dataDir);
       }
       manager.loadLogs(cleanShutdown);
+      manager.logCleaner = manager.createCleaner();
       manager.startTimers();
+      manager.logCleaner.start();
     } catch (error) {
+      void manager.logCleaner?.close();
       manager.closeLogs(); // its own failure (a snapshot on a full disk) must not hide why opening failed
       binding.unlockFile(lockFd);
       throw error;
@@ -162,6 +171,26 @@ export class LogManager {
       this.startup.recoveredSegments += log.recovery.recoveredSegments;
       this.startup.truncatedBytes += log.recovery.truncatedBytes;
     }
+  }
+
+  private createCleaner(): LogCleaner {
+    return new LogCleaner(this.dataDir, this.options.cleaner ?? DEFAULT_CLEANER_CONFIG, {
+      logs: () => this.logs.entries(),
+      getLog: (name) => this.logs.get(name),
+      toPartition: parseLogDirName,
+      toName: logDirName,
+      nowMs: this.options.nowMs ?? Date.now,
+      afterCleaning: (_name, log) => {
+        // Kafka's cleaner runs the retention of compact,delete logs after cleaning them.
+        if (log.currentConfig.cleanupPolicy.includes('delete') && log.deleteRetainedSegments() > 0) this.checkpoint();
+      },
+      onBackgroundError: (error, task) => this.onBackgroundError(error, task),
+    });
+  }
+
+  /** The data directory's log cleaner. */
+  get cleaner(): LogCleaner {
+    return this.logCleaner;
   }
 
   private onBackgroundError(error: unknown, task: string): void {
@@ -279,11 +308,13 @@ export class LogManager {
     const log = this.logs.get(name);
     if (!log) return;
     this.logs.delete(name);
+    this.logCleaner.forget(name);
     log.close();
     const doomed = path.join(this.dataDir, `${name}.${randomUUID().replaceAll('-', '')}${DELETE_DIR_SUFFIX}`);
     fs.renameSync(log.dir, doomed);
     syncDirectorySync(this.dataDir);
-    fs.rmSync(doomed, { recursive: true, force: true });
+    // A cleaner thread may still be closing a .cleaned file in it: retry ENOTEMPTY.
+    fs.rmSync(doomed, { recursive: true, force: true, maxRetries: 3 });
     if (log.isReplicated) {
       // Its high watermark must not outlive it: a log created again under the name starts
       // unreplicated. If this write fails, the next one (5 s on) drops the entry all the same.
@@ -305,7 +336,11 @@ export class LogManager {
     this.ensureOpen();
     const log = this.requireLog(topic, partition);
     const truncated = log.truncateTo(offset);
-    if (truncated) this.checkpoint();
+    if (truncated) {
+      this.logCleaner.abort(logDirName(topic, partition));
+      this.logCleaner.truncateCheckpoint(logDirName(topic, partition), log.logEndOffset);
+      this.checkpoint();
+    }
     return truncated;
   }
 
@@ -313,6 +348,8 @@ export class LogManager {
   truncateFullyAndStartAt(topic: string, partition: number, offset: number, logStartOffset = offset): void {
     this.ensureOpen();
     this.requireLog(topic, partition).truncateFullyAndStartAt(offset, logStartOffset);
+    this.logCleaner.abort(logDirName(topic, partition));
+    this.logCleaner.truncateCheckpoint(logDirName(topic, partition), offset);
     this.checkpoint();
   }
 
@@ -326,11 +363,14 @@ export class LogManager {
     return this.logs.entries();
   }
 
-  /** One retention pass over every log; returns the segments deleted. */
+  /**
+   * One retention pass over every log; returns the segments deleted. A log being cleaned is left to
+   * the cleaner, which runs its retention when the pass ends (as Kafka's does for compact,delete).
+   */
   runRetention(): number {
     if (this.closed) return 0;
     let deleted = 0;
-    for (const log of this.logs.values()) deleted += log.deleteRetainedSegments();
+    for (const [name, log] of this.logs) if (!this.logCleaner.isCleaning(name)) deleted += log.deleteRetainedSegments();
     if (deleted > 0) this.checkpoint();
     return deleted;
   }
@@ -361,6 +401,7 @@ export class LogManager {
     if (this.closed) return;
     for (const timer of this.timers) clearInterval(timer);
     try {
+      await this.logCleaner.close();
       await this.flushAll();
       this.checkpoint();
       this.checkpointHighWatermarks();

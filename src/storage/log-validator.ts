@@ -9,7 +9,9 @@
 //     header's maxTimestamp recomputed from the records and rewritten (with the CRC it is covered
 //     by) when it lied; with LogAppendTime the broker's clock stamped into the header;
 //   - compression.type: a batch in another codec than the topic's is recompressed, one already in
-//     it is stored as it came.
+//     it is stored as it came;
+//   - cleanup.policy with compact: every record has a key (INVALID_RECORD naming the records, as
+//     Kafka's "Compacted topic cannot accept message without key"), compressed ones inflated to see.
 // Edits are made in place in the request's bytes; a recompressed batch is a new buffer.
 import { RecordValidationError, SluiceError, type RecordError } from '../errors.js';
 import { INFLATED_BATCH_BYTES_MAX } from '../limits.js';
@@ -34,6 +36,7 @@ import { getCodec } from '../record/compression.js';
 // The log may have to inflate or write any of Kafka's codecs, so it brings their implementations.
 import '../record/codecs/index.js';
 import { walkRecords, type RecordsSummary } from '../record/record-walk.js';
+import { VarintReader } from '../record/varint.js';
 import { timestampBoundsMs, type LogConfig } from './log-config.js';
 
 /** A batch as it will be written, with what the log needs from its header. */
@@ -64,9 +67,17 @@ function invalidRecord(message: string): SluiceError {
 
 /**
  * Validates the batch of `sizeBytes` at `at` in `records` for an append at `nowMs` under `config`
- * (sizes against max.message.bytes are the caller's). Returns the batch to write.
+ * (sizes against max.message.bytes are the caller's). Returns the batch to write. `topicPartition`
+ * (`<topic>-<partition>`) names the partition in refusals that Kafka words with it.
  */
-export function validateBatchForAppend(records: Buffer, at: number, sizeBytes: number, config: Readonly<LogConfig>, nowMs: number): ValidatedBatch {
+export function validateBatchForAppend(
+  records: Buffer,
+  at: number,
+  sizeBytes: number,
+  config: Readonly<LogConfig>,
+  nowMs: number,
+  topicPartition = '',
+): ValidatedBatch {
   const reason = checkBatchIntegrity(records, at, sizeBytes);
   if (reason !== null) throw new SluiceError('CORRUPT_MESSAGE', reason);
 
@@ -93,6 +104,7 @@ export function validateBatchForAppend(records: Buffer, at: number, sizeBytes: n
   const bounds = timestampBoundsMs(config);
   const bounded = bounds.beforeMaxMs !== Infinity || bounds.afterMaxMs !== Infinity;
   const recompress = targetCodec.id !== sourceCodec.id;
+  const compacted = config.cleanupPolicy.includes('compact');
 
   // When the records must be read. Uncompressed, always: walking them is a pass over bytes the CRC
   // just read (native, about the CRC's cost). Compressed, only when something depends on them:
@@ -107,8 +119,12 @@ export function validateBatchForAppend(records: Buffer, at: number, sizeBytes: n
   // over records that do not match it (a count or a max that lies in a way no client we know of
   // does) is stored as it came. Inflating every compressed batch would cost the broker what
   // inflating costs the consumer (gzip ~300 MB/s a core) on its hot path, for every produce.
+  // A compacted topic's batch is read whatever its codec: every record must have a key.
   const mustReadRecords =
-    sourceCodec.id === CompressionId.none || recompress || (createTime && !producerSetLogAppendTime && (bounded || headerMaxTimestamp < baseTimestamp || headerMaxTimestamp === NO_TIMESTAMP));
+    sourceCodec.id === CompressionId.none ||
+    recompress ||
+    compacted ||
+    (createTime && !producerSetLogAppendTime && (bounded || headerMaxTimestamp < baseTimestamp || headerMaxTimestamp === NO_TIMESTAMP));
 
   let raw: Buffer | undefined;
   let summary: RecordsSummary | undefined;
@@ -119,6 +135,7 @@ export function validateBatchForAppend(records: Buffer, at: number, sizeBytes: n
     if (summary.count !== recordCount) {
       throw invalidRecord(`Batch at byte ${at} declares ${recordCount} records but holds ${summary.count}`);
     }
+    if (compacted) checkKeys(raw, recordCount, topicPartition);
   }
 
   // Timestamps, as LogValidator.validateTimestamp: under CreateTime a record's timestamp is its
@@ -166,6 +183,33 @@ export function validateBatchForAppend(records: Buffer, at: number, sizeBytes: n
     producerEpoch: records.readInt16BE(at + PRODUCER_EPOCH_OFFSET),
     baseSequence,
   };
+}
+
+/**
+ * Kafka's LogValidator for a compacted topic: a record without a key could never be cleaned, so
+ * it is refused, each one named (the walk before this checked the records' structure).
+ */
+function checkKeys(raw: Buffer, recordCount: number, topicPartition: string): void {
+  const reader = new VarintReader(raw, 0, raw.length);
+  const recordErrors: RecordError[] = [];
+  for (let batchIndex = 0; batchIndex < recordCount; batchIndex++) {
+    const length = reader.readVarint();
+    const end = reader.pos + length;
+    reader.skip(1); // attributes
+    reader.readVarlong(); // timestampDelta
+    reader.readVarint(); // offsetDelta
+    if (reader.readVarint() < 0) {
+      recordErrors.push({ batchIndex, message: `Compacted topic cannot accept message without key in topic partition ${topicPartition}.` });
+    }
+    reader.pos = end;
+  }
+  if (recordErrors.length === 0) return;
+  throw new RecordValidationError(
+    'INVALID_RECORD',
+    `One or more records have been rejected due to ${recordErrors.length} record errors in total, and only showing the first three errors at most: ` +
+      `[${recordErrors.slice(0, 3).map((error) => `RecordError(batchIndex=${error.batchIndex}, message='${error.message}')`).join(', ')}]`,
+    recordErrors,
+  );
 }
 
 function inflate(records: Buffer, at: number, sizeBytes: number, codecName: string): Buffer {

@@ -26,14 +26,19 @@ import {
   RECORDS_COUNT_OFFSET,
 } from '../record/batch-format.js';
 import { checkBatch, decodeBatch, stampBaseOffset, stampPartitionLeaderEpoch } from '../record/batch.js';
+import { binding } from '../native/binding.js';
+import { scanBatches } from './batch-scanner.js';
 import {
+  CLEANED_FILE_SUFFIX,
   DELETED_FILE_SUFFIX,
   LOG_FILE_SUFFIX,
   OFFSET_DIGITS,
   OFFSET_INDEX_FILE_SUFFIX,
+  SWAP_FILE_SUFFIX,
   TIME_INDEX_FILE_SUFFIX,
   segmentFileName,
 } from './index-format.js';
+import { syncDirectorySync } from './checkpoint-file.js';
 import { LeaderEpochCache, UNDEFINED_EPOCH, type EpochEndOffset, type EpochEntry } from './leader-epoch-cache.js';
 import type { LogConfig } from './log-config.js';
 import { validateBatchForAppend, type ValidatedBatch } from './log-validator.js';
@@ -100,7 +105,12 @@ export interface LogRecoveryReport {
   deletedSegments: number;
   /** The leader-epoch history was rebuilt from the batches (its checkpoint was missing or corrupt). */
   rebuiltLeaderEpochs: boolean;
+  /** Cleaned segments whose swap a crash interrupted, swapped in on open (log-cleaner.ts). */
+  completedSwaps: number;
 }
+
+/** The steps of the cleaner's swap (replaceSegments), named for the tests that crash between them. */
+export type SwapStep = 'swap-renamed' | 'old-deleting' | 'old-deleted' | 'swapped';
 
 /** A batch of a follower's append, checked and located in the records it came in. */
 interface ReplicaBatch extends BatchAppendInfo {
@@ -133,7 +143,7 @@ export class Log {
   /** Idempotent producers' sequence state (rebuilt from the log on open). */
   readonly producers: ProducerState;
   /** What opening found and repaired. */
-  readonly recovery: LogRecoveryReport = { recoveredSegments: 0, truncatedBytes: 0, deletedSegments: 0, rebuiltLeaderEpochs: false };
+  readonly recovery: LogRecoveryReport = { recoveredSegments: 0, truncatedBytes: 0, deletedSegments: 0, rebuiltLeaderEpochs: false, completedSwaps: 0 };
   /** The partition's leader-epoch history; the log writes it, others read it. */
   private epochs!: LeaderEpochCache;
   /** Set once the log is replicated; undefined: the high watermark is the log end offset. */
@@ -259,6 +269,11 @@ export class Log {
     return this.segments.map((segment) => segment.baseOffset);
   }
 
+  /** The segments as they are now, oldest first, the active one last (a copy of the list). */
+  segmentList(): readonly Segment[] {
+    return this.segments.slice();
+  }
+
   sizeBytes(): number {
     let total = 0;
     for (const segment of this.segments) total += segment.sizeBytes();
@@ -368,8 +383,9 @@ export class Log {
   /**
    * Appends batches a leader wrote (Kafka's appendAsFollower): their offsets and leader epochs are
    * the leader's, so the bytes land as they came. Each batch is checked whole, magic 2 and CRC
-   * (CORRUPT_MESSAGE), and the offsets must continue the log end without a gap or an overlap
-   * (OFFSET_OUT_OF_RANGE for the first batch, CORRUPT_MESSAGE between batches); nothing is written
+   * (CORRUPT_MESSAGE), and the offsets must go on from the log end without an overlap
+   * (OFFSET_OUT_OF_RANGE for the first batch, CORRUPT_MESSAGE between batches). A gap is Kafka's
+   * rule too: a compacted leader's log has gaps where the cleaner removed whole batches. Nothing is written
    * unless every batch passes. What only a producer's batch needs is skipped, as Kafka skips it for
    * replicas: max.message.bytes, timestamp bounds, compression.type, control batches, sequence
    * checks. The epochs the batches carry are learned, and idempotent producers' state is rebuilt
@@ -384,7 +400,7 @@ export class Log {
       return { baseOffset: this.logEndOffset, lastOffset: this.logEndOffset - 1, logAppendTime: -1, recordCount: 0, batchCount: 0, duplicate: false };
     }
     const first = batches[0]!;
-    if (first.baseOffset !== this.logEndOffset) {
+    if (first.baseOffset < this.logEndOffset) {
       // The leader's log start may fall inside a batch (DeleteRecords): a follower with nothing yet
       // fetches from there and gets the whole batch, so it restarts its log at the batch's base,
       // keeping its log start (Kafka does the same in Partition on UnexpectedAppendOffsetException).
@@ -392,7 +408,7 @@ export class Log {
       if (!(straddles && this.logEndOffset === this._logStartOffset)) {
         throw new SluiceError(
           'OFFSET_OUT_OF_RANGE',
-          `A follower append must continue the log end offset ${this.logEndOffset}, but its first batch holds offsets [${first.baseOffset}, ${first.lastOffset}]`,
+          `A follower append must start at or after the log end offset ${this.logEndOffset}, but its first batch holds offsets [${first.baseOffset}, ${first.lastOffset}]`,
         );
       }
       this.truncateFullyAndStartAt(first.baseOffset, this._logStartOffset);
@@ -463,7 +479,7 @@ export class Log {
         throw new SluiceError('CORRUPT_MESSAGE', `Replicated batch at byte ${at} has offsets [${baseOffset}, +${lastOffsetDelta}]`);
       }
       const previous = batches[batches.length - 1];
-      if (previous && baseOffset !== previous.lastOffset + 1) {
+      if (previous && baseOffset <= previous.lastOffset) {
         throw new SluiceError('CORRUPT_MESSAGE', `Replicated batch at byte ${at} starts at offset ${baseOffset}, but the batch before it ends at ${previous.lastOffset}`);
       }
       batches.push({
@@ -527,7 +543,7 @@ export class Log {
       if (sizeBytes < BATCH_HEADER_BYTES || at + sizeBytes > records.length) {
         throw new SluiceError('CORRUPT_MESSAGE', `Batch at byte ${at} declares ${sizeBytes} bytes, but ${records.length - at} remain`);
       }
-      batches.push(validateBatchForAppend(records, at, sizeBytes, this.config, nowMs));
+      batches.push(validateBatchForAppend(records, at, sizeBytes, this.config, nowMs, path.basename(this.dir)));
       at += sizeBytes;
     }
     if (batches.length === 0) throw new SluiceError('CORRUPT_MESSAGE', 'No batch to append');
@@ -831,6 +847,55 @@ export class Log {
     return deleted;
   }
 
+  // ---- the cleaner's swap --------------------------------------------------------------------
+
+  /**
+   * Swaps a cleaned segment in for the segments it replaces (Kafka's replaceSegments), on the event
+   * loop between appends and reads. The cleaner wrote `<base>.log.cleaned` and its indexes
+   * (flushed), `base` being old[0]'s base offset; here they are renamed to `.swap`, the old
+   * segments are deleted (each renamed to .deleted first), and the `.swap` files renamed to the live
+   * names. A crash leaves either the old segments and a .cleaned (deleted on open) or a .swap
+   * (its swap is completed on open, see cleanDirectory), never a mixture. Then the .log is cut to
+   * `keepBytes` when given (the cleaner's placeholder batch at its end served only the swap).
+   * Readers holding an old segment keep its descriptor (Segment.pin); the list of segments changes
+   * in one step. Returns null, changing nothing, when `old` are no longer adjacent closed segments
+   * of this log (retention, DeleteRecords or a truncation took some while the cleaner worked): the
+   * caller then deletes the .cleaned files. `onStep` is for tests that crash between the steps.
+   */
+  replaceSegments(old: readonly Segment[], keepBytes?: number, onStep?: (step: SwapStep) => void): Segment | null {
+    this.ensureOpen();
+    const first = this.segments.indexOf(old[0]!);
+    const after = first + old.length;
+    if (first < 0 || after >= this.segments.length || old.some((segment, i) => this.segments[first + i] !== segment)) return null;
+    const baseOffset = old[0]!.baseOffset;
+    const next = this.segments[after]!;
+    const names = [OFFSET_INDEX_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX, LOG_FILE_SUFFIX].map((suffix) => path.join(this.dir, segmentFileName(baseOffset, suffix)));
+    // The indexes before the .log: only a .log.swap starts a swap on open (whose indexes are rebuilt).
+    for (const live of names) fs.renameSync(live + CLEANED_FILE_SUFFIX, live + SWAP_FILE_SUFFIX);
+    onStep?.('swap-renamed');
+    for (let i = old.length - 1; i >= 0; i--) {
+      old[i]!.delete();
+      if (i === old.length - 1) onStep?.('old-deleting');
+    }
+    onStep?.('old-deleted');
+    for (const live of names) fs.renameSync(live + SWAP_FILE_SUFFIX, live);
+    onStep?.('swapped');
+    if (keepBytes !== undefined) fs.truncateSync(names[2]!, keepBytes);
+    this.directoryDirty = true;
+    const segment = this.openSegment(baseOffset, false);
+    try {
+      if (!segment.indexesLookSane()) segment.recover();
+    } catch (error) {
+      segment.close();
+      throw error;
+    }
+    segment.nextOffset = next.baseOffset;
+    this.segments.splice(first, old.length, segment);
+    // The names are durable at the next flush; a crash of the process alone loses none of them.
+    void syncDirectory(this.dir).catch(() => {});
+    return segment;
+  }
+
   // ---- lifetime ------------------------------------------------------------------------------
 
   /** Closes every segment (the active one's indexes are trimmed). Does not flush: see flush(). */
@@ -968,22 +1033,66 @@ export class Log {
   }
 
   /**
-   * Finishes interrupted deletions and removes index files with no .log beside them; returns the
-   * base offsets of the segments, ascending.
+   * Finishes interrupted deletions and swaps, and removes index files with no .log beside them;
+   * returns the base offsets of the segments, ascending. As Kafka's LogLoader: a `.cleaned` file is
+   * a cleaning that did not reach its swap and is deleted; a `.log.swap` is a swap under way,
+   * completed here: the live segments its offsets cover (from its base offset to its last batch)
+   * are deleted and it takes their place, its indexes rebuilt (index files named .swap are
+   * deleted). A .swap above the lowest .cleaned belongs to an operation that did not finish and is
+   * deleted too, Kafka's rule.
    */
   private cleanDirectory(): number[] {
-    const names = fs.readdirSync(this.dir);
+    let names = fs.readdirSync(this.dir);
+    const swapSuffix = LOG_FILE_SUFFIX + SWAP_FILE_SUFFIX;
+    const cleanedBases = names.filter((name) => name.endsWith(CLEANED_FILE_SUFFIX)).map((name) => Number(name.slice(0, OFFSET_DIGITS)));
+    const minCleanedBase = cleanedBases.length > 0 ? Math.min(...cleanedBases) : Infinity;
+    const swaps: number[] = [];
+    for (const name of names) {
+      if (name.endsWith(swapSuffix) && isSegmentName(name, swapSuffix) && Number(name.slice(0, OFFSET_DIGITS)) <= minCleanedBase) {
+        swaps.push(Number(name.slice(0, OFFSET_DIGITS)));
+        continue;
+      }
+      if (name.endsWith(DELETED_FILE_SUFFIX) || name.endsWith(CLEANED_FILE_SUFFIX) || name.endsWith(SWAP_FILE_SUFFIX)) fs.rmSync(path.join(this.dir, name), { force: true });
+    }
+    if (swaps.length > 0) {
+      for (const baseOffset of swaps.sort((a, b) => a - b)) this.completeSwap(baseOffset, names);
+      names = fs.readdirSync(this.dir);
+    }
     const logNames = new Set(names.filter((name) => name.endsWith(LOG_FILE_SUFFIX) && isSegmentName(name, LOG_FILE_SUFFIX)));
     for (const name of names) {
-      const stale =
-        name.endsWith(DELETED_FILE_SUFFIX) ||
-        name.endsWith('.cleaned') ||
-        name.endsWith('.swap') ||
-        ([OFFSET_INDEX_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX].some((suffix) => name.endsWith(suffix) && isSegmentName(name, suffix)) &&
-          !logNames.has(name.slice(0, OFFSET_DIGITS) + LOG_FILE_SUFFIX));
-      if (stale) fs.rmSync(path.join(this.dir, name), { force: true });
+      const orphanIndex =
+        [OFFSET_INDEX_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX].some((suffix) => name.endsWith(suffix) && isSegmentName(name, suffix)) &&
+        !logNames.has(name.slice(0, OFFSET_DIGITS) + LOG_FILE_SUFFIX);
+      if (orphanIndex) fs.rmSync(path.join(this.dir, name), { force: true });
     }
     return [...logNames].map((name) => Number(name.slice(0, OFFSET_DIGITS))).sort((a, b) => a - b);
+  }
+
+  /** Completes the swap of `<baseOffset>.log.swap` over the live segments it covers (see cleanDirectory). */
+  private completeSwap(baseOffset: number, names: readonly string[]): void {
+    const livePath = path.join(this.dir, segmentFileName(baseOffset, LOG_FILE_SUFFIX));
+    const swapPath = livePath + SWAP_FILE_SUFFIX;
+    // The swap file was flushed before its rename, so its batches are whole: the last one ends its range.
+    const file = new binding.SegmentFile(swapPath, { create: false, readOnly: true });
+    let endOffset = baseOffset;
+    try {
+      for (const batch of scanBatches(file, 0, file.size())) endOffset = batch.lastOffset + 1;
+    } finally {
+      file.close();
+    }
+    for (const name of names) {
+      if (!(name.endsWith(LOG_FILE_SUFFIX) && isSegmentName(name, LOG_FILE_SUFFIX))) continue;
+      const oldBase = Number(name.slice(0, OFFSET_DIGITS));
+      if (oldBase !== baseOffset && !(oldBase > baseOffset && oldBase < endOffset)) continue;
+      const oldPath = path.join(this.dir, name);
+      if (!fs.existsSync(oldPath)) continue;
+      fs.renameSync(oldPath, oldPath + DELETED_FILE_SUFFIX);
+      for (const suffix of [OFFSET_INDEX_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX]) fs.rmSync(path.join(this.dir, segmentFileName(oldBase, suffix)), { force: true });
+      fs.rmSync(oldPath + DELETED_FILE_SUFFIX, { force: true });
+    }
+    fs.renameSync(swapPath, livePath);
+    syncDirectorySync(this.dir);
+    this.recovery.completedSwaps++;
   }
 }
 

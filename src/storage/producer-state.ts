@@ -117,6 +117,19 @@ export class ProducerState {
     entry.lastTimestamp = Math.max(entry.lastTimestamp, timestamp);
   }
 
+  /**
+   * Each producer's last batch, by its last offset (Kafka's lastDataOffset): the log cleaner keeps
+   * these batches, empty if need be, so that the state survives cleaning.
+   */
+  lastBatchOffsets(): Array<[producerId: number, lastOffset: number]> {
+    const out: Array<[number, number]> = [];
+    for (const [producerId, entry] of this.producers) {
+      const last = entry.batches[entry.batches.length - 1];
+      if (last) out.push([producerId, last.lastOffset]);
+    }
+    return out;
+  }
+
   clear(): void {
     this.producers.clear();
   }

@@ -95,20 +95,21 @@ describe('config names', () => {
       config: {
         'num.network.threads': 8, // accepted, not supported
         'ssl.keystore.location': '/etc/keystore', // accepted, not supported
-        'log.cleaner.threads': 2, // compaction: not supported yet
-        'log.cleanup.policy': 'compact', // a log default whose value is not supported yet
+        'offsets.topic.segment.bytes': 1 << 20, // accepted, not supported
+        'log.message.format.version': '2.8', // a log default whose value is not supported
         'connections.max.idle.ms': 60000, // takes effect
         'log.segment.bytes': 1 << 20, // takes effect
+        'log.cleaner.threads': 2, // takes effect
+        'log.cleanup.policy': 'compact', // takes effect
         'made.up.setting': 'x', // not a Kafka config
       },
     });
     const reported = new Map(lines.filter((line) => line.config !== undefined).map((line) => [line.config, line]));
-    for (const name of ['num.network.threads', 'ssl.keystore.location', 'log.cleaner.threads', 'log.cleanup.policy']) {
+    for (const name of ['num.network.threads', 'ssl.keystore.location', 'offsets.topic.segment.bytes', 'log.message.format.version']) {
       expect(reported.get(name)?.msg).toMatch(/accepted but not supported: .+/);
     }
     expect(reported.get('made.up.setting')?.msg).toMatch(/isn't a known config/);
-    expect(reported.has('connections.max.idle.ms')).toBe(false);
-    expect(reported.has('log.segment.bytes')).toBe(false);
+    for (const name of ['connections.max.idle.ms', 'log.segment.bytes', 'log.cleaner.threads', 'log.cleanup.policy']) expect(reported.has(name)).toBe(false);
   });
 
   it('refuses a value Kafka would refuse', async () => {

@@ -98,4 +98,38 @@ describe('sluice dump-log', () => {
     expect(code).toBe(1);
     expect(stderr).toMatch(/^Error: Cannot open .*missing\.log: no such file\n$/);
   });
+
+  it('shows a cleaned segment with its gaps: batches keep their offset range, records their own offsets', async () => {
+    const dataDir = tempDir();
+    const engine = await Engine.open({ dataDir, config: { 'log.cleaner.enable': false } });
+    await engine.createTopic('compacted', { partitions: 1, config: { 'cleanup.policy': 'compact' } });
+    await engine.produce('compacted', [
+      { key: 'a', value: 'a0', timestamp: T },
+      { key: 'b', value: 'b0', timestamp: T + 1 },
+      { key: 'a', value: 'a1', timestamp: T + 2 },
+      { key: 'c', value: 'c0', timestamp: T + 3 },
+    ]);
+    await engine.produce('compacted', [{ key: 'b', value: 'b1', timestamp: T + 4 }, { key: 'd', value: 'd0', timestamp: T + 5 }], { compression: 'gzip' });
+    await engine.produce('compacted', [{ key: 'd', value: null, timestamp: T + 6 }]);
+    engine.partitionLog('compacted', 0).roll();
+    await engine.compactNow('compacted');
+    await engine.close();
+    const cleaned = path.join(dataDir, 'compacted-0', '00000000000000000000.log');
+    const { code, stdout } = await runCli(['dump-log', cleaned, '--print-data-log']);
+    expect(code).toBe(0);
+    const lines = stdout.trimEnd().split('\n').slice(2);
+    // The first batch lost offsets 0 and 1, the second offset 5: each keeps its range and its count
+    // says what is left.
+    expect(lines.map((line) => line.replace(/ partitionLeaderEpoch.*compresscodec: (\w+).*/, ' $1').replace(/ CreateTime: \d+ keySize.*headerKeys: \[\]/, ''))).toEqual([
+      'baseOffset: 0 lastOffset: 3 count: 2 baseSequence: -1 lastSequence: -1 producerId: -1 producerEpoch: -1 none',
+      '| offset: 2 key: a payload: a1',
+      '| offset: 3 key: c payload: c0',
+      'baseOffset: 4 lastOffset: 5 count: 1 baseSequence: -1 lastSequence: -1 producerId: -1 producerEpoch: -1 gzip',
+      '| offset: 4 key: b payload: b1',
+      'baseOffset: 6 lastOffset: 6 count: 1 baseSequence: -1 lastSequence: -1 producerId: -1 producerEpoch: -1 none',
+      '| offset: 6 key: d',
+    ]);
+    expect(stdout).toContain(`| offset: 2 CreateTime: ${T + 2} keySize: 1 valueSize: 2 sequence: -1 headerKeys: [] key: a payload: a1`);
+    expect(stdout).not.toContain('Found');
+  });
 });

@@ -351,7 +351,7 @@ describe('cleanup.policy', () => {
     let now = NOW;
     const compact = openLog({ 'cleanup.policy': 'compact', 'retention.ms': 1000, 'segment.bytes': 200 }, () => now);
     const both = openLog({ 'cleanup.policy': 'compact,delete', 'retention.ms': 1000, 'segment.bytes': 200 }, () => now);
-    for (const log of [compact, both]) for (let i = 0; i < 3; i++) log.appendSync(encodeBatch([{ value: payload(i) }], { now }));
+    for (const log of [compact, both]) for (let i = 0; i < 3; i++) log.appendSync(encodeBatch([{ key: `k${i}`, value: payload(i) }], { now }));
     now += 10_000;
     expect(compact.deleteRetainedSegments()).toBe(0);
     expect(both.deleteRetainedSegments()).toBe(2);
