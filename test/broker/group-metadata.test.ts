@@ -1,7 +1,8 @@
 // Group metadata in __consumer_offsets (issue 9): Kafka's GroupMetadata record byte for byte; a
 // restarted coordinator takes its groups over with their generations, members and assignments
 // (members heartbeat and commit on as before, or expire); DeleteGroups and offset expiry
-// (offsets.retention.minutes) leave tombstones that outlast a restart.
+// (offsets.retention.minutes) leave tombstones that outlast a restart; compaction keeps the topic a
+// few segments long through 100,000 commits.
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { Engine } from '../../src/engine/engine.js';
@@ -23,8 +24,8 @@ afterEach(async () => {
   }
 });
 
-async function start(dataDir: string, config: Record<string, string | number> = CONFIG, nowMs: () => number = Date.now) {
-  const engine = await Engine.open({ dataDir });
+async function start(dataDir: string, config: Record<string, string | number> = CONFIG, nowMs: () => number = Date.now, engineConfig: Record<string, string | number> = {}) {
+  const engine = await Engine.open({ dataDir, config: engineConfig });
   const coordinator = await GroupCoordinator.open(engine, config, { nowMs });
   const handle = { coordinator, engine };
   opened.push(handle);
@@ -198,4 +199,54 @@ describe('offsets.retention.minutes', () => {
     expect(second.coordinator.fetchOffsets('standalone', null).topics).toEqual([]);
     expect(second.coordinator.listGroups().groups).toEqual([]);
   });
+});
+
+describe('__consumer_offsets is compacted', () => {
+  it('stays a few segments after 100,000 commits of a few groups, and a restart keeps the latest offsets and generations', async () => {
+    const dataDir = tempDir();
+    // 64 KiB segments roll every ~600 commits. The test runs a cleaning pass every 5,000 commits,
+    // as the background cleaner would once the dirty ratio passes 0.5 (its own timing is the
+    // cleaner's tests' business).
+    const config = { ...CONFIG, 'offsets.topic.segment.bytes': 64 * 1024 };
+    const engineConfig = { 'log.cleaner.enable': 'false' };
+    const first = await start(dataDir, config, Date.now, engineConfig);
+    await first.engine.createTopic('t', { partitions: 4 });
+    const { leader, generationId } = await stableGroup(first.coordinator);
+    const COMMITS = 100_000;
+    const groups = ['g', 'a', 'b', 'c'];
+    // Commit i is group i % 4's, of partition (i / 4) % 4.
+    const partitionOf = (i: number) => Math.floor(i / groups.length) % 4;
+    let maxSegments = 0;
+    for (let i = 0; i < COMMITS; i++) {
+      const groupId = groups[i % groups.length]!;
+      const member = groupId === 'g' ? { generationId, memberId: leader.memberId } : { generationId: -1, memberId: '' };
+      const [answer] = await first.coordinator.commitOffsets({
+        groupId, groupInstanceId: null, ...member,
+        topics: [{ name: 't', partitions: [{ partitionIndex: partitionOf(i), committedOffset: i, committedLeaderEpoch: -1, committedMetadata: null }] }],
+      });
+      expect(answer!.partitions[0]!.errorCode).toBe(E.NONE);
+      if (i % 5000 === 4999) {
+        await first.engine.compactNow('__consumer_offsets');
+        maxSegments = Math.max(maxSegments, ...groups.map((group) => first.engine.partitionLog('__consumer_offsets', offsetsPartitionFor(group, PARTITIONS)).segmentCount));
+      }
+    }
+    // Uncompacted, the busiest partition would hold ~80 segments (its 50,000 commits of ~100 B in
+    // 64 KiB ones). Each pass merges what earlier passes left (Kafka groups segments by their size).
+    expect(maxSegments).toBeLessThanOrEqual(8);
+    await stop(first);
+
+    const second = await start(dataDir, config, Date.now, engineConfig);
+    for (const [index, groupId] of groups.entries()) {
+      const latest = [0, 1, 2, 3].map((partition) => {
+        let i = COMMITS - 1;
+        while (i % groups.length !== index || partitionOf(i) !== partition) i--;
+        return i;
+      });
+      const fetched = second.coordinator.fetchOffsets(groupId, [{ name: 't', partitionIndexes: [0, 1, 2, 3] }]).topics[0]!.partitions;
+      expect(fetched.map((p) => p.committedOffset), groupId).toEqual(latest);
+    }
+    const described = second.coordinator.describeGroup('g');
+    expect(described.groupState).toBe('Stable');
+    expect(second.coordinator.heartbeat({ groupId: 'g', generationId, memberId: leader.memberId, groupInstanceId: null })).toBe(E.NONE);
+  }, 180_000);
 });
