@@ -95,7 +95,8 @@ describe('config names', () => {
       config: {
         'num.network.threads': 8, // accepted, not supported
         'ssl.keystore.location': '/etc/keystore', // accepted, not supported
-        'offsets.topic.segment.bytes': 1 << 20, // accepted, not supported
+        'offsets.topic.compression.codec': 1, // accepted, not supported
+        'offsets.topic.segment.bytes': 1 << 20, // takes effect
         'log.message.format.version': '2.8', // a log default whose value is not supported
         'connections.max.idle.ms': 60000, // takes effect
         'log.segment.bytes': 1 << 20, // takes effect
@@ -105,11 +106,11 @@ describe('config names', () => {
       },
     });
     const reported = new Map(lines.filter((line) => line.config !== undefined).map((line) => [line.config, line]));
-    for (const name of ['num.network.threads', 'ssl.keystore.location', 'offsets.topic.segment.bytes', 'log.message.format.version']) {
+    for (const name of ['num.network.threads', 'ssl.keystore.location', 'offsets.topic.compression.codec', 'log.message.format.version']) {
       expect(reported.get(name)?.msg).toMatch(/accepted but not supported: .+/);
     }
     expect(reported.get('made.up.setting')?.msg).toMatch(/isn't a known config/);
-    for (const name of ['connections.max.idle.ms', 'log.segment.bytes', 'log.cleaner.threads', 'log.cleanup.policy']) expect(reported.has(name)).toBe(false);
+    for (const name of ['connections.max.idle.ms', 'log.segment.bytes', 'log.cleaner.threads', 'log.cleanup.policy', 'offsets.topic.segment.bytes']) expect(reported.has(name)).toBe(false);
   });
 
   it('refuses a value Kafka would refuse', async () => {
