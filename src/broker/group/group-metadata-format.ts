@@ -12,7 +12,7 @@
 //             | subscription bytes | assignment bytes
 //   A null value is a tombstone: the group is gone.
 import { GROUP_METADATA_KEY_VERSION } from './offset-format.js';
-import { RecordReader, RecordWriter, corruptRecord } from './record-fields.js';
+import { RecordWriter, corruptRecord, ownBytes, readRecord } from './record-fields.js';
 
 export const GROUP_METADATA_VALUE_VERSION = 3;
 
@@ -47,10 +47,11 @@ export function encodeGroupMetadataKey(groupId: string): Buffer {
 }
 
 export function decodeGroupMetadataKey(key: Buffer): string {
-  const reader = new RecordReader(key);
-  const version = reader.int16();
-  if (version !== GROUP_METADATA_KEY_VERSION) throw corruptRecord(`group metadata key version ${version}`);
-  return reader.string();
+  return readRecord(key, 'a group metadata key', (reader) => {
+    const version = reader.readInt16();
+    if (version !== GROUP_METADATA_KEY_VERSION) throw corruptRecord(`group metadata key version ${version}`);
+    return reader.readString();
+  });
 }
 
 export function encodeGroupMetadataValue(value: GroupMetadataValue): Buffer {
@@ -77,32 +78,33 @@ export function encodeGroupMetadataValue(value: GroupMetadataValue): Buffer {
 }
 
 export function decodeGroupMetadataValue(value: Buffer): GroupMetadataValue {
-  const reader = new RecordReader(value);
-  const version = reader.int16();
-  if (version < 0 || version > 4) throw corruptRecord(`group metadata value version ${version}`);
-  const flexible = version >= 4;
-  const string = () => (flexible ? reader.compactString() : reader.string());
-  const nullableString = () => (flexible ? reader.compactNullableString() : reader.nullableString());
-  const bytes = () => (flexible ? reader.compactBytes() : reader.bytes());
-  const protocolType = string();
-  const generationId = reader.int32();
-  const protocolName = nullableString();
-  const leaderId = nullableString();
-  const currentStateTimestamp = version >= 2 ? reader.int64() : -1;
-  const count = flexible ? reader.unsignedVarint() - 1 : reader.int32();
-  const members: GroupMetadataMember[] = [];
-  for (let i = 0; i < count; i++) {
-    const memberId = string();
-    const groupInstanceId = version >= 3 ? nullableString() : null;
-    const clientId = string();
-    const clientHost = string();
-    const rebalanceTimeoutMs = version >= 1 ? reader.int32() : -1;
-    const sessionTimeoutMs = reader.int32();
-    const subscription = bytes();
-    const assignment = bytes();
-    if (flexible) reader.skipTaggedFields();
-    // v0 had no rebalance timeout: Kafka takes the session timeout for it.
-    members.push({ memberId, groupInstanceId, clientId, clientHost, rebalanceTimeoutMs: rebalanceTimeoutMs < 0 ? sessionTimeoutMs : rebalanceTimeoutMs, sessionTimeoutMs, subscription, assignment });
-  }
-  return { protocolType, generationId, protocolName, leaderId, currentStateTimestamp, members };
+  return readRecord(value, 'a group metadata value', (reader) => {
+    const version = reader.readInt16();
+    if (version < 0 || version > 4) throw corruptRecord(`group metadata value version ${version}`);
+    const flexible = version >= 4;
+    const string = () => (flexible ? reader.readCompactString() : reader.readString());
+    const nullableString = () => (flexible ? reader.readCompactNullableString() : reader.readNullableString());
+    const bytes = () => ownBytes(flexible ? reader.readCompactNullableBytes() : reader.readNullableBytes());
+    const protocolType = string();
+    const generationId = reader.readInt32();
+    const protocolName = nullableString();
+    const leaderId = nullableString();
+    const currentStateTimestamp = version >= 2 ? reader.readInt64() : -1;
+    const count = flexible ? reader.readCompactArrayLength() : reader.readArrayLength();
+    const members: GroupMetadataMember[] = [];
+    for (let i = 0; i < count; i++) {
+      const memberId = string();
+      const groupInstanceId = version >= 3 ? nullableString() : null;
+      const clientId = string();
+      const clientHost = string();
+      const rebalanceTimeoutMs = version >= 1 ? reader.readInt32() : -1;
+      const sessionTimeoutMs = reader.readInt32();
+      const subscription = bytes();
+      const assignment = bytes();
+      if (flexible) reader.readTaggedFields();
+      // v0 had no rebalance timeout: Kafka takes the session timeout for it.
+      members.push({ memberId, groupInstanceId, clientId, clientHost, rebalanceTimeoutMs: rebalanceTimeoutMs < 0 ? sessionTimeoutMs : rebalanceTimeoutMs, sessionTimeoutMs, subscription, assignment });
+    }
+    return { protocolType, generationId, protocolName, leaderId, currentStateTimestamp, members };
+  });
 }

@@ -10,7 +10,7 @@
 //   A null value is a tombstone: the group's offset for that partition is gone.
 //
 // Key version 2 is a group's metadata (group-metadata-format.ts); other versions are skipped.
-import { RecordReader, RecordWriter, corruptRecord } from './record-fields.js';
+import { RecordWriter, corruptRecord, readRecord } from './record-fields.js';
 
 export const OFFSET_COMMIT_KEY_VERSION = 1;
 export const OFFSET_COMMIT_VALUE_VERSION = 3;
@@ -57,25 +57,27 @@ export function isOffsetCommitKey(key: Buffer): boolean {
 }
 
 export function decodeOffsetCommitKey(key: Buffer): OffsetCommitKey {
-  const reader = new RecordReader(key);
-  const version = reader.int16();
-  if (version !== 0 && version !== 1) throw corruptRecord(`offset commit key version ${version}`);
-  const group = reader.string();
-  const topic = reader.string();
-  const partition = reader.int32();
-  return { group, topic, partition };
+  return readRecord(key, 'an offset commit key', (reader) => {
+    const version = reader.readInt16();
+    if (version !== 0 && version !== 1) throw corruptRecord(`offset commit key version ${version}`);
+    const group = reader.readString();
+    const topic = reader.readString();
+    const partition = reader.readInt32();
+    return { group, topic, partition };
+  });
 }
 
 export function decodeOffsetCommitValue(value: Buffer): OffsetCommitValue {
-  const reader = new RecordReader(value);
-  const version = reader.int16();
-  if (version < 0 || version > 4) throw corruptRecord(`offset commit value version ${version}`);
-  const offset = reader.int64();
-  const leaderEpoch = version >= 3 ? reader.int32() : -1;
-  const metadata = version >= 4 ? reader.compactString() : reader.string();
-  const commitTimestamp = reader.int64();
-  // v1's expireTimestamp and v4's tagged fields follow; nothing we use.
-  return { offset, leaderEpoch, metadata, commitTimestamp };
+  return readRecord(value, 'an offset commit value', (reader) => {
+    const version = reader.readInt16();
+    if (version < 0 || version > 4) throw corruptRecord(`offset commit value version ${version}`);
+    const offset = reader.readInt64();
+    const leaderEpoch = version >= 3 ? reader.readInt32() : -1;
+    const metadata = version >= 4 ? reader.readCompactString() : reader.readString();
+    const commitTimestamp = reader.readInt64();
+    // v1's expireTimestamp and v4's tagged fields follow; nothing we use.
+    return { offset, leaderEpoch, metadata, commitTimestamp };
+  });
 }
 
 /** Java's String.hashCode: over UTF-16 code units, as JS strings hold them, wrapping at 32 bits. */

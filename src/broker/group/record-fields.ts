@@ -1,9 +1,12 @@
 // The primitive fields of the coordinator's records in __consumer_offsets (offset-format.ts,
 // group-metadata-format.ts), in Kafka's layouts: big-endian integers; a string is an int16 byte
 // length then UTF-8 (-1: null); bytes an int32 length then the bytes; flexible versions use an
-// unsigned-varint length + 1 instead (0: null) and end each struct with tagged fields. Readers
-// throw CORRUPT_MESSAGE on a record that is shorter than its fields say.
+// unsigned-varint length + 1 instead (0: null) and end each struct with tagged fields. Records are
+// written here (RecordWriter) and read with the protocol's Reader (readRecord), whose errors become
+// CORRUPT_MESSAGE.
 import { SluiceError } from '../../errors.js';
+import { ProtocolError } from '../../protocol/errors.js';
+import { Reader } from '../../protocol/primitives.js';
 
 /** An int16 length prefix caps every string at 32767 bytes. */
 export const STRING_BYTES_MAX = 0x7fff;
@@ -66,100 +69,20 @@ export class RecordWriter {
   }
 }
 
-export class RecordReader {
-  private at = 0;
-  constructor(private readonly buf: Buffer) {}
-
-  private need(bytes: number): void {
-    if (bytes < 0 || this.at + bytes > this.buf.length) throw corruptRecord('a truncated record');
+/**
+ * Reads one record with the protocol's Reader (src/protocol/primitives.ts), whose truncation and
+ * length errors become CORRUPT_MESSAGE naming `what`: a record in the log is not a malformed frame.
+ */
+export function readRecord<T>(buffer: Buffer, what: string, read: (reader: Reader) => T): T {
+  try {
+    return read(new Reader(buffer));
+  } catch (error) {
+    if (error instanceof ProtocolError) throw corruptRecord(`${what}: ${error.message}`);
+    throw error;
   }
+}
 
-  int16(): number {
-    this.need(2);
-    const value = this.buf.readInt16BE(this.at);
-    this.at += 2;
-    return value;
-  }
-
-  int32(): number {
-    this.need(4);
-    const value = this.buf.readInt32BE(this.at);
-    this.at += 4;
-    return value;
-  }
-
-  int64(): number {
-    this.need(8);
-    const value = Number(this.buf.readBigInt64BE(this.at));
-    this.at += 8;
-    return value;
-  }
-
-  string(): string {
-    const text = this.nullableString();
-    if (text === null) throw corruptRecord('a null string');
-    return text;
-  }
-
-  nullableString(): string | null {
-    const length = this.int16();
-    return length < 0 ? null : this.text(length);
-  }
-
-  bytes(): Buffer {
-    const length = this.int32();
-    if (length < 0) return Buffer.alloc(0);
-    return this.slice(length);
-  }
-
-  compactString(): string {
-    const text = this.compactNullableString();
-    if (text === null) throw corruptRecord('a null string');
-    return text;
-  }
-
-  compactNullableString(): string | null {
-    const lengthPlusOne = this.unsignedVarint();
-    return lengthPlusOne === 0 ? null : this.text(lengthPlusOne - 1);
-  }
-
-  compactBytes(): Buffer {
-    const lengthPlusOne = this.unsignedVarint();
-    return lengthPlusOne === 0 ? Buffer.alloc(0) : this.slice(lengthPlusOne - 1);
-  }
-
-  /** Skips a tagged-field section: a count, then (tag, size, bytes) each. */
-  skipTaggedFields(): void {
-    const count = this.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      this.unsignedVarint();
-      const size = this.unsignedVarint();
-      this.slice(size);
-    }
-  }
-
-  unsignedVarint(): number {
-    let value = 0;
-    for (let shift = 0; ; shift += 7) {
-      this.need(1);
-      const byte = this.buf[this.at++]!;
-      value |= (byte & 0x7f) << shift;
-      if ((byte & 0x80) === 0) return value >>> 0;
-      if (shift >= 28) throw corruptRecord('an over-long varint');
-    }
-  }
-
-  private text(length: number): string {
-    this.need(length);
-    const text = this.buf.toString('utf8', this.at, this.at + length);
-    this.at += length;
-    return text;
-  }
-
-  private slice(length: number): Buffer {
-    this.need(length);
-    const bytes = Buffer.from(this.buf.subarray(this.at, this.at + length));
-    this.at += length;
-    return bytes;
-  }
+/** Bytes a record keeps after the read (the record's own buffer may be reused); null reads as empty. */
+export function ownBytes(bytes: Buffer | null): Buffer {
+  return bytes === null ? Buffer.alloc(0) : Buffer.from(bytes);
 }
