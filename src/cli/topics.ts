@@ -166,7 +166,10 @@ async function cleanerFigures(client: KafkaClient, t: TopicMetadata): Promise<Ma
   }
   const figures = new Map<number, LogDirPartition>();
   for (const [leader, partitions] of byLeader) {
-    for (const replica of await client.describeLogDirs(leader, [{ topic: t.name, partitions }])) figures.set(replica.partition, replica);
+    // A leader that cannot answer (it died after the Metadata answer) leaves its partitions'
+    // lines without the figures; the topology is still worth printing.
+    const replicas = await client.describeLogDirs(leader, [{ topic: t.name, partitions }]).catch(() => []);
+    for (const replica of replicas) figures.set(replica.partition, replica);
   }
   return figures;
 }
