@@ -146,6 +146,7 @@ describe('SIGKILL of partition leaders under acks=all load', () => {
 
     let producing = true;
     let sent = 0;
+    let acked = 0;
     const producerLoop = (async () => {
       while (producing) {
         const value = `v${sent++}`;
@@ -153,6 +154,7 @@ describe('SIGKILL of partition leaders under acks=all load', () => {
         try {
           const [ack] = await producer.send({ topic: TOPIC, acks: -1, messages: [{ key: value, value }] });
           history.acked(value, ack.partition, Number(ack.baseOffset));
+          acked++;
         } catch (error) {
           history.indeterminate(value, String(error));
         }
@@ -160,6 +162,8 @@ describe('SIGKILL of partition leaders under acks=all load', () => {
     })();
 
     await killLeaders(TOPIC);
+    // On a busy machine the kills can take most of the sends; the check wants enough acknowledged ones.
+    await waitUntil(() => acked > 50, 'more than 50 acknowledged sends', 60_000);
     producing = false;
     await producerLoop;
     await producer.disconnect();
@@ -208,6 +212,7 @@ describe('SIGKILL of partition leaders, @platformatic/kafka producing and a kcat
     const member = kcatMember(cluster.bootstrapServers, 'failover-kcat', [OTHER_TOPIC], {}, 'cgrp,fetch,topic');
     let producing = true;
     let sent = 0;
+    let acked = 0;
     const producerLoop = (async () => {
       while (producing) {
         const value = `p${sent++}`;
@@ -217,7 +222,10 @@ describe('SIGKILL of partition leaders, @platformatic/kafka producing and a kcat
           const result = await producer.send({ messages: [{ topic: OTHER_TOPIC, key: value, value }], acks: -1 });
           const ack = result.offsets?.[0];
           if (ack === undefined) history.indeterminate(value, 'no offset in the answer');
-          else history.acked(value, ack.partition, Number(ack.offset));
+          else {
+            history.acked(value, ack.partition, Number(ack.offset));
+            acked++;
+          }
         } catch (error) {
           history.indeterminate(value, String(error));
           // @platformatic/kafka 1.35 advances an idempotent producer's sequence numbers only when
@@ -227,11 +235,15 @@ describe('SIGKILL of partition leaders, @platformatic/kafka producing and a kcat
           // producer id) is what an application does after an indeterminate send with this client.
           await producer.close().catch(() => {});
           producer = newProducer();
+          // An application's retry backoff: a cluster mid-failover fails each send at once.
+          await sleep(100);
         }
       }
     })();
     try {
       await killLeaders(OTHER_TOPIC);
+      // On a busy machine the kills can take most of the sends; the check wants enough acknowledged ones.
+      await waitUntil(() => acked > 50, 'more than 50 acknowledged sends', 60_000);
       producing = false;
       await producerLoop;
       await finalRead(OTHER_TOPIC, history);
