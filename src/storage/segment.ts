@@ -486,9 +486,35 @@ export class Segment {
     return slot < 0 ? 0 : this.offsetIndex.valueAt(slot);
   }
 
+  /**
+   * The batches from the index's best start for `offset` to `endPosition`: callers skip those
+   * that end before `offset`. An index entry holds the last offset of the batch it points at
+   * (Kafka's format), so the entry found for `offset` usually points at the batch before the one
+   * that holds it. When the next entry's batch already starts at or before `offset`, nothing
+   * between the two can hold `offset`, and the walk starts there: a random read of batches larger
+   * than the scan's 8 KiB chunk saves the pread of the earlier batch's header. Otherwise (batches
+   * smaller than index.interval.bytes, or `offset` in a compacted gap) it starts at the entry found.
+   */
+  private *batchesNear(offset: number, endPosition: number): Generator<BatchPosition> {
+    const relative = Math.max(0, Math.min(offset - this.baseOffset, RELATIVE_OFFSET_MAX));
+    const slot = this.offsetIndex.lookup(relative);
+    const next = slot + 1;
+    if (slot >= 0 && this.offsetIndex.keyAt(slot) < relative && next < this.offsetIndex.entries()) {
+      const later = scanBatches(this.file, this.offsetIndex.valueAt(next), endPosition);
+      const first = later.next();
+      if (!first.done && first.value.baseOffset <= offset) {
+        yield first.value;
+        yield* later;
+        return;
+      }
+      later.return(undefined);
+    }
+    yield* scanBatches(this.file, slot < 0 ? 0 : this.offsetIndex.valueAt(slot), endPosition);
+  }
+
   /** The first batch whose last offset is >= `offset`, or null when the segment ends before it. */
   translateOffset(offset: number): BatchPosition | null {
-    for (const batch of scanBatches(this.file, this.lookupPosition(offset), this.file.size())) {
+    for (const batch of this.batchesNear(offset, this.file.size())) {
       if (batch.lastOffset >= offset) return batch;
     }
     return null;
@@ -501,23 +527,27 @@ export class Segment {
    */
   read(startOffset: number, maxBytes: number, maxPosition = this.file.size(), minOneBatch = true): SegmentRegion | null {
     let region: SegmentRegion | null = null;
-    for (const batch of scanBatches(this.file, this.lookupPosition(startOffset), maxPosition)) {
+    for (const batch of this.batchesNear(startOffset, maxPosition)) {
       if (region === null) {
         if (batch.lastOffset < startOffset) continue;
         if (batch.sizeBytes > maxBytes && !minOneBatch) return null;
         region = { position: batch.position, sizeBytes: batch.sizeBytes, firstOffset: batch.baseOffset, lastOffset: batch.lastOffset };
-        continue;
+      } else {
+        if (region.sizeBytes + batch.sizeBytes > maxBytes) break;
+        region.sizeBytes += batch.sizeBytes;
+        region.lastOffset = batch.lastOffset;
       }
-      if (region.sizeBytes + batch.sizeBytes > maxBytes) break;
-      region.sizeBytes += batch.sizeBytes;
-      region.lastOffset = batch.lastOffset;
+      // No batch is smaller than its header: when not even one more would fit, stop before the
+      // scan reads the next header (a pread of its own when batches are larger than the scan's
+      // 8 KiB chunk: one of the three a random read of 100 KB batches made).
+      if (region.sizeBytes + BATCH_HEADER_BYTES > maxBytes) break;
     }
     return region;
   }
 
   /** The batches from the one holding `offset` to the end of the segment. */
   *batchesFrom(offset: number): Generator<BatchPosition> {
-    for (const batch of scanBatches(this.file, this.lookupPosition(offset), this.file.size())) {
+    for (const batch of this.batchesNear(offset, this.file.size())) {
       if (batch.lastOffset >= offset) yield batch;
     }
   }
