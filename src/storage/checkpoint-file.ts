@@ -114,6 +114,35 @@ export function writeFileAtomically(filePath: string, contents: string): void {
   syncDirectorySync(path.dirname(filePath));
 }
 
+/**
+ * writeFileAtomically on libuv's thread pool: the same steps, none of them on the event loop. For
+ * the periodic checkpoints, whose fsyncs took up to 290 ms on a busy disk (ext4 commits the dirty
+ * log data with them), stalling every request of the broker meanwhile. Callers write one file at a
+ * time (the .tmp is shared).
+ */
+export async function writeFileAtomicallyInBackground(filePath: string, contents: string): Promise<void> {
+  const temporaryPath = filePath + CHECKPOINT_TMP_SUFFIX;
+  try {
+    const file = await fs.promises.open(temporaryPath, 'w');
+    try {
+      await file.writeFile(contents);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+  } catch (error) {
+    await fs.promises.rm(temporaryPath, { force: true });
+    throw error;
+  }
+  await fs.promises.rename(temporaryPath, filePath);
+  const dir = await fs.promises.open(path.dirname(filePath), 'r');
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
+  }
+}
+
 export function syncDirectorySync(dir: string): void {
   const fd = fs.openSync(dir, 'r');
   try {

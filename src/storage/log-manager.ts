@@ -21,6 +21,7 @@ import {
   syncDirectorySync,
   writeCheckpoint,
   writeFileAtomically,
+  writeFileAtomicallyInBackground,
   type PartitionOffset,
 } from './checkpoint-file.js';
 import { Log } from './log.js';
@@ -85,6 +86,10 @@ export class LogManager {
   private closed = false;
   /** The replication-offset-checkpoint text as last written or read; an unchanged one is not rewritten. */
   private highWatermarkText: string | undefined;
+  /** The background write of replication-offset-checkpoint in flight, if any. */
+  private highWatermarkWrite: Promise<void> | null = null;
+  /** A write was asked for while one was in flight: it follows. */
+  private highWatermarkRewrite = false;
   /** Compacts the logs whose cleanup.policy includes compact (log-cleaner.ts). */
   private logCleaner!: LogCleaner;
 
@@ -218,7 +223,7 @@ export class LogManager {
     every(this.options.retentionCheckIntervalMs, 5 * 60 * 1000, 'retention', () => this.runRetention());
     every(this.options.checkpointIntervalMs, 60 * 1000, 'checkpoint', () => this.checkpoint());
     every(this.options.highWatermarkCheckpointIntervalMs, HIGH_WATERMARK_CHECKPOINT_INTERVAL_MS, 'high watermark checkpoint', () =>
-      this.checkpointHighWatermarks(),
+      this.checkpointHighWatermarksInBackground(),
     );
   }
 
@@ -244,10 +249,46 @@ export class LogManager {
   /**
    * Writes the high watermark of every replicated log to replication-offset-checkpoint. Skipped
    * when nothing changed since the last write, so a broker without replication never writes it and
-   * an idle one does not fsync every 5 seconds.
+   * an idle one does not fsync every 5 seconds. While a background write is in flight, another is
+   * asked for after it instead (the two would share the .tmp file).
    */
   checkpointHighWatermarks(): void {
     if (this.closed) return;
+    if (this.highWatermarkWrite !== null) {
+      this.highWatermarkRewrite = true;
+      return;
+    }
+    const text = this.highWatermarkCheckpointText();
+    if (text === undefined) return;
+    writeFileAtomically(path.join(this.dataDir, REPLICATION_OFFSET_CHECKPOINT_FILE), text);
+    this.highWatermarkText = text;
+  }
+
+  /**
+   * The periodic checkpointHighWatermarks, off the event loop: Kafka writes it from its scheduler
+   * thread, never from a request's path. Its fsyncs took 1-5 ms, and once 290 ms, on the brokers of
+   * bench/cluster.bench.ts: every acks=all write waiting on that broker waited as long.
+   */
+  private checkpointHighWatermarksInBackground(): void {
+    if (this.closed || this.highWatermarkWrite !== null) return;
+    const text = this.highWatermarkCheckpointText();
+    if (text === undefined) return;
+    this.highWatermarkRewrite = false;
+    this.highWatermarkWrite = writeFileAtomicallyInBackground(path.join(this.dataDir, REPLICATION_OFFSET_CHECKPOINT_FILE), text)
+      .then(
+        () => {
+          this.highWatermarkText = text;
+        },
+        (error: unknown) => this.onBackgroundError(error, 'high watermark checkpoint'),
+      )
+      .finally(() => {
+        this.highWatermarkWrite = null;
+        if (this.highWatermarkRewrite) this.checkpointHighWatermarksInBackground();
+      });
+  }
+
+  /** The checkpoint's text now, or undefined when it would not change the file. */
+  private highWatermarkCheckpointText(): string | undefined {
     const entries: PartitionOffset[] = [];
     for (const [name, log] of this.logs) {
       if (!log.isReplicated) continue;
@@ -255,9 +296,8 @@ export class LogManager {
       entries.push({ topic, partition, offset: log.highWatermark });
     }
     const text = checkpointText(partitionOffsetLines(entries));
-    if (text === this.highWatermarkText || (entries.length === 0 && this.highWatermarkText === undefined)) return;
-    writeFileAtomically(path.join(this.dataDir, REPLICATION_OFFSET_CHECKPOINT_FILE), text);
-    this.highWatermarkText = text;
+    if (text === this.highWatermarkText || (entries.length === 0 && this.highWatermarkText === undefined)) return undefined;
+    return text;
   }
 
   /** Segments of every log, each holding 3 descriptors open (the descriptor budget counts these). */
@@ -404,6 +444,10 @@ export class LogManager {
       await this.logCleaner.close();
       await this.flushAll();
       this.checkpoint();
+      while (this.highWatermarkWrite !== null) {
+        this.highWatermarkRewrite = false;
+        await this.highWatermarkWrite;
+      }
       this.checkpointHighWatermarks();
       this.closed = true;
       // A log that did not close whole (no space for its producer snapshot) gets no marker: the
