@@ -90,6 +90,10 @@ export class LogManager {
   private highWatermarkWrite: Promise<void> | null = null;
   /** A write was asked for while one was in flight: it follows. */
   private highWatermarkRewrite = false;
+  /** The periodic checkpoint's background write in flight, if any. */
+  private checkpointWrite: Promise<void> | null = null;
+  /** Bumped by each synchronous checkpoint(): a background one started before it is dropped. */
+  private checkpointGeneration = 0;
   /** Compacts the logs whose cleanup.policy includes compact (log-cleaner.ts). */
   private logCleaner!: LogCleaner;
 
@@ -221,7 +225,7 @@ export class LogManager {
       this.timers.push(timer);
     };
     every(this.options.retentionCheckIntervalMs, 5 * 60 * 1000, 'retention', () => this.runRetention());
-    every(this.options.checkpointIntervalMs, 60 * 1000, 'checkpoint', () => this.checkpoint());
+    every(this.options.checkpointIntervalMs, 60 * 1000, 'checkpoint', () => this.checkpointInBackground());
     every(this.options.highWatermarkCheckpointIntervalMs, HIGH_WATERMARK_CHECKPOINT_INTERVAL_MS, 'high watermark checkpoint', () =>
       this.checkpointHighWatermarksInBackground(),
     );
@@ -250,7 +254,7 @@ export class LogManager {
    * Writes the high watermark of every replicated log to replication-offset-checkpoint. Skipped
    * when nothing changed since the last write, so a broker without replication never writes it and
    * an idle one does not fsync every 5 seconds. While a background write is in flight, another is
-   * asked for after it instead (the two would share the .tmp file).
+   * asked for after it instead, so that the older one never lands after this one.
    */
   checkpointHighWatermarks(): void {
     if (this.closed) return;
@@ -418,6 +422,35 @@ export class LogManager {
   /** Writes the recovery points and log start offsets of every log. */
   checkpoint(): void {
     if (this.closed) return;
+    // A background checkpoint in flight holds older offsets (a truncation may have lowered them
+    // since): it must not land after this one.
+    this.checkpointGeneration++;
+    const { recoveryPoints, logStartOffsets } = this.checkpointEntries();
+    writeCheckpoint(path.join(this.dataDir, RECOVERY_POINT_CHECKPOINT_FILE), recoveryPoints);
+    writeCheckpoint(path.join(this.dataDir, LOG_START_OFFSET_CHECKPOINT_FILE), logStartOffsets);
+  }
+
+  /**
+   * The periodic checkpoint, its fsyncs off the event loop (Kafka writes it from its scheduler
+   * thread): four fsyncs every minute on each broker's request path otherwise. Dropped when a
+   * synchronous checkpoint (a truncation, DeleteRecords, retention) is written meanwhile.
+   */
+  private checkpointInBackground(): void {
+    if (this.closed || this.checkpointWrite !== null) return;
+    const generation = this.checkpointGeneration;
+    const superseded = () => this.closed || this.checkpointGeneration !== generation;
+    const { recoveryPoints, logStartOffsets } = this.checkpointEntries();
+    this.checkpointWrite = (async () => {
+      if (!(await writeFileAtomicallyInBackground(path.join(this.dataDir, RECOVERY_POINT_CHECKPOINT_FILE), checkpointText(partitionOffsetLines(recoveryPoints)), superseded))) return;
+      await writeFileAtomicallyInBackground(path.join(this.dataDir, LOG_START_OFFSET_CHECKPOINT_FILE), checkpointText(partitionOffsetLines(logStartOffsets)), superseded);
+    })()
+      .catch((error: unknown) => this.onBackgroundError(error, 'checkpoint'))
+      .finally(() => {
+        this.checkpointWrite = null;
+      });
+  }
+
+  private checkpointEntries(): { recoveryPoints: PartitionOffset[]; logStartOffsets: PartitionOffset[] } {
     const recoveryPoints: PartitionOffset[] = [];
     const logStartOffsets: PartitionOffset[] = [];
     for (const [name, log] of this.logs) {
@@ -425,8 +458,7 @@ export class LogManager {
       recoveryPoints.push({ topic, partition, offset: log.recoveryPoint });
       logStartOffsets.push({ topic, partition, offset: log.logStartOffset });
     }
-    writeCheckpoint(path.join(this.dataDir, RECOVERY_POINT_CHECKPOINT_FILE), recoveryPoints);
-    writeCheckpoint(path.join(this.dataDir, LOG_START_OFFSET_CHECKPOINT_FILE), logStartOffsets);
+    return { recoveryPoints, logStartOffsets };
   }
 
   async flushAll(): Promise<void> {
@@ -443,6 +475,7 @@ export class LogManager {
     try {
       await this.logCleaner.close();
       await this.flushAll();
+      await this.checkpointWrite;
       this.checkpoint();
       while (this.highWatermarkWrite !== null) {
         this.highWatermarkRewrite = false;
