@@ -2,7 +2,8 @@
 //   npm run bench              full run; writes bench/results/results.json and bench/results/chart.svg
 //   npm run bench -- a b       suites a and b only; their entries in results.json are replaced, the
 //                              other suites' entries are kept (each entry names its suite)
-//   npm run bench:gate         short run; exits 1 when a ratio falls below bench/gates.json
+//   npm run bench:gate         short run; exits 1 when a ratio falls below bench/gates.json, or a
+//                              gated ratio was not produced by the run
 // Timings (absolute times, such as a failover's) are printed and kept, never gated.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -102,6 +103,18 @@ async function main(): Promise<void> {
     const verdict = gated ? (ok ? `ok (gate >= ${threshold})` : `BELOW GATE ${threshold}`) : '';
     console.log(`  ${ratio.name.padEnd(40)} ${ratio.value.toFixed(2).padStart(7)}  ${verdict.padEnd(22)} ${ratio.description}`);
   }
+  // A gate whose ratio the run did not produce fails: a renamed or dropped measurement must not
+  // pass silently. With suites named on the command line, the others' gates are only listed.
+  const produced = new Set(ratios.map((ratio) => ratio.name));
+  for (const [name, threshold] of Object.entries(gates)) {
+    if (typeof threshold !== 'number' || produced.has(name)) continue;
+    if (only.length > 0) {
+      console.log(`  ${name.padEnd(40)} not run (its suite was not selected)`);
+      continue;
+    }
+    failures++;
+    console.log(`  ${name.padEnd(40)} MISSING: gated at ${threshold}, but no suite produced it`);
+  }
   if (timings.length > 0) console.log('\ntimes (absolute: reported, never gated):');
   for (const timing of timings) {
     const target = timing.targetMs === undefined ? '' : `goal <= ${timing.targetMs} ms`;
@@ -122,7 +135,7 @@ async function main(): Promise<void> {
     fs.writeFileSync(path.join(resultsDir, 'chart.svg'), renderChart(report.rows, `sluice storage benchmarks (${machine})`));
     console.log(`\nwrote bench/results/results.json and bench/results/chart.svg`);
   } else {
-    console.log(failures === 0 ? '\nbenchmark gate: all ratios at or above their thresholds' : `\nbenchmark gate: ${failures} ratio(s) below threshold`);
+    console.log(failures === 0 ? '\nbenchmark gate: all ratios at or above their thresholds' : `\nbenchmark gate: ${failures} ratio(s) below threshold or missing`);
     process.exitCode = failures === 0 ? 0 : 1;
   }
 }

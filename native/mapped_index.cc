@@ -114,6 +114,7 @@ Napi::Function MappedIndex::Define(Napi::Env env) {
                          InstanceMethod<&MappedIndex::Resize>("resize"),
                          InstanceMethod<&MappedIndex::Sync>("sync"),
                          InstanceMethod<&MappedIndex::Close>("close"),
+                         InstanceMethod<&MappedIndex::View>("view"),
                      });
 }
 
@@ -197,6 +198,7 @@ bool MappedIndex::Open(Napi::Env env, double maxBytes) {
 }
 
 int MappedIndex::Remap(size_t bytes) {
+  DetachView();
   std::shared_ptr<Mapping> mapping;
   if (bytes > 0) {  // mmap rejects a zero length; an empty index maps nothing
     int error = 0;
@@ -419,6 +421,7 @@ Napi::Value MappedIndex::Sync(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value MappedIndex::Close(const Napi::CallbackInfo& info) {
+  DetachView();
   if (fd_ >= 0) {
     mapping_.reset();  // unmapped now, or when an in-flight msync lets go
     data_ = nullptr;
@@ -429,6 +432,35 @@ Napi::Value MappedIndex::Close(const Napi::CallbackInfo& info) {
     allocatedBytes_ = 0;
   }
   return info.Env().Undefined();
+}
+
+// The mapping as an external ArrayBuffer of capacity() entries (only the first entries() hold any:
+// reading further would touch the file's holes). Its lifetime is handled twice over: the buffer
+// holds a reference to the mapping, released by its finalizer, so it never shows unmapped memory;
+// and it is detached when the mapping is replaced (resize) or dropped (close), so JS never reads
+// a mapping this index no longer uses. Nothing mapped (an empty read-only index): an empty buffer.
+Napi::Value MappedIndex::View(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckUsable(env, "view", false)) return env.Undefined();
+  if (!view_.IsEmpty()) return view_.Value();
+  if (data_ == nullptr) return Napi::ArrayBuffer::New(env, 0);
+  auto* keep = new std::shared_ptr<Mapping>(mapping_);
+  Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(
+      env, data_, capacity_ * entryBytes_, [](Napi::Env, void*, std::shared_ptr<Mapping>* hint) { delete hint; }, keep);
+  if (env.IsExceptionPending()) {
+    delete keep;
+    return env.Undefined();
+  }
+  view_ = Napi::Persistent(buffer);
+  return buffer;
+}
+
+void MappedIndex::DetachView() {
+  if (view_.IsEmpty()) return;
+  Napi::HandleScope scope(view_.Env());
+  Napi::ArrayBuffer buffer = view_.Value();
+  if (!buffer.IsDetached()) buffer.Detach();
+  view_.Reset();
 }
 
 }  // namespace sluice

@@ -1,6 +1,7 @@
 // MappedIndex: a memory-mapped `.index` or `.timeindex` file in Kafka's format (formats.h), typed
 // in src/native/binding.ts. A writable index is grown to maxBytes and mapped whole, so appends
-// are stores into memory; lookup() binary-searches in C++ (one JS call, no allocation).
+// are stores into memory; lookup() binary-searches in C++ (one JS call, no allocation), and view()
+// hands the mapping to JS as an ArrayBuffer, so JS can search it without a call per lookup.
 //
 // The file stays sparse: growing it (ftruncate) allocates nothing, and no byte past the entries is
 // ever read or written through the mapping, because touching a hole of a shared mapping allocates
@@ -44,6 +45,7 @@ class MappedIndex : public Napi::ObjectWrap<MappedIndex> {
   Napi::Value Resize(const Napi::CallbackInfo& info);
   Napi::Value Sync(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
+  Napi::Value View(const Napi::CallbackInfo& info);
 
   bool Open(Napi::Env env, double maxBytes);
   // Throws EBADF (naming `syscall`) unless open, and also unless writable when `write` is set.
@@ -52,6 +54,9 @@ class MappedIndex : public Napi::ObjectWrap<MappedIndex> {
   bool ToSlot(const Napi::CallbackInfo& info, uint64_t* slot);
   // Replaces the mapping with one of `bytes` (0 maps nothing); returns 0 or the errno.
   int Remap(size_t bytes);
+  // Detaches the ArrayBuffer view() handed out (its JS views read as empty from then on), before
+  // the mapping it shows goes away or changes size.
+  void DetachView();
   // Makes the file's blocks below `endBytes` allocated, so stores there cannot fault; returns 0 or
   // the errno (ENOSPC, or EOPNOTSUPP where the filesystem has no fallocate).
   int AllocateThrough(uint64_t endBytes);
@@ -66,6 +71,8 @@ class MappedIndex : public Napi::ObjectWrap<MappedIndex> {
   int fd_ = -1;                       // -1 once closed
   std::shared_ptr<Mapping> mapping_;  // null when nothing is mapped (zero length, or closed)
   uint8_t* data_ = nullptr;           // mapping_->data(), cached for lookup()
+  // The external ArrayBuffer over the mapping that view() returned, until the mapping changes.
+  Napi::Reference<Napi::ArrayBuffer> view_;
   uint64_t entries_ = 0;
   uint64_t capacity_ = 0;             // entries the mapping has room for
   // The file's blocks in [0, allocatedBytes_) are allocated (page-aligned, or the file's end).

@@ -365,6 +365,11 @@ export class ReplicaManager {
     return led;
   }
 
+  /** Whether this broker is one of the partition's replicas (every broker keeps a log of every partition; only these are replicas). */
+  holdsReplica(topic: string, partition: number): boolean {
+    return this.replicas.get(key(topic, partition))?.replicas.includes(this.brokerId) ?? false;
+  }
+
   isLeader(topic: string, partition: number): boolean {
     return this.replicas.get(key(topic, partition))?.leader != null;
   }

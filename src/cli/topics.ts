@@ -7,13 +7,18 @@
 // with `\tOffline: 1` after Isr when the Metadata response names offline replicas (ours: Kafka's
 // tool does not print them). "Leader: none" when the partition has no leader (-1).
 //
+// A compacted topic's partition lines also give the log cleaner's figures from the leader's
+// replica (DescribeLogDirs, sluice's tagged fields; Kafka's tool has no such fields):
+//   ...\tIsr: 1\tDirtyRatio: 0.42\tLastCleaned: 2026-12-02T02:30:00.000Z   (or "never"; then
+//   "\tUncleanable: true" when its last pass failed)
+//
 // As kafka-topics, --describe takes report filters; with any of them only the partitions that
 // match one are printed, and no topic lines:
 //   --under-replicated-partitions  ISR smaller than the replicas
 //   --unavailable-partitions       no leader, or a leader that is not a live broker (in Metadata's brokers)
 //   --under-min-isr-partitions     no leader, or ISR smaller than the topic's min.insync.replicas
 //   --at-min-isr-partitions        ISR exactly min.insync.replicas
-import type { ClusterMetadata, KafkaClient, TopicMetadata } from '../client/client.js';
+import type { ClusterMetadata, KafkaClient, LogDirPartition, TopicMetadata } from '../client/client.js';
 import { SluiceError } from '../errors.js';
 import type { CommandSpec, ParsedArgs } from './args.js';
 import { BOOTSTRAP_FLAG, connectClient, OutputBuffer, type Command } from './command.js';
@@ -126,10 +131,11 @@ async function describe(client: KafkaClient, topic: string | undefined, ifExists
     throw error;
   }
   const liveBrokers = new Set(metadata.brokers.map((broker) => broker.nodeId));
-  const needsConfigs = filters.length === 0 || filters.includes('under-min-isr-partitions') || filters.includes('at-min-isr-partitions');
   const out = new OutputBuffer();
   for (const t of [...metadata.topics].sort((a, b) => a.name.localeCompare(b.name))) {
-    const configs = needsConfigs ? await client.describeTopicConfigs(t.name) : {};
+    const configs = await client.describeTopicConfigs(t.name);
+    const compacted = (configs['cleanup.policy']?.value ?? '').split(',').some((policy) => policy.trim() === 'compact');
+    const cleaning = compacted ? await cleanerFigures(client, t) : new Map<number, LogDirPartition>();
     if (filters.length === 0) {
       const overrides = Object.entries(configs)
         .filter(([, { source }]) => source === DYNAMIC_TOPIC_CONFIG)
@@ -141,11 +147,38 @@ async function describe(client: KafkaClient, topic: string | undefined, ifExists
     const minIsr = Number(configs['min.insync.replicas']?.value ?? 1);
     for (const p of t.partitions) {
       if (filters.length > 0 && !filters.some((filter) => matches(filter, p, liveBrokers, minIsr))) continue;
-      await out.line(partitionLine(t.name, p));
+      const figures = cleaning.get(p.partition);
+      await out.line(figures === undefined ? partitionLine(t.name, p) : partitionLine(t.name, p) + cleanerFields(figures));
     }
   }
   await out.flush();
   return 0;
+}
+
+/** The leader replica's log-dir figures of each partition with a leader, by partition: one DescribeLogDirs per leader. */
+async function cleanerFigures(client: KafkaClient, t: TopicMetadata): Promise<Map<number, LogDirPartition>> {
+  const byLeader = new Map<number, number[]>();
+  for (const p of t.partitions) {
+    if (p.leader < 0) continue;
+    const list = byLeader.get(p.leader) ?? [];
+    list.push(p.partition);
+    byLeader.set(p.leader, list);
+  }
+  const figures = new Map<number, LogDirPartition>();
+  for (const [leader, partitions] of byLeader) {
+    // A leader that cannot answer (it died after the Metadata answer) leaves its partitions'
+    // lines without the figures; the topology is still worth printing.
+    const replicas = await client.describeLogDirs(leader, [{ topic: t.name, partitions }]).catch(() => []);
+    for (const replica of replicas) figures.set(replica.partition, replica);
+  }
+  return figures;
+}
+
+/** The cleaner's fields appended to a compacted partition's line. */
+export function cleanerFields(figures: LogDirPartition): string {
+  const ratio = figures.dirtyRatio === null ? 'none' : figures.dirtyRatio.toFixed(2);
+  const last = figures.lastCleanedMs === null ? 'never' : new Date(figures.lastCleanedMs).toISOString();
+  return `\tDirtyRatio: ${ratio}\tLastCleaned: ${last}${figures.uncleanable ? '\tUncleanable: true' : ''}`;
 }
 
 /** kafka-topics' report filters (TopicCommand.PartitionDescription). */

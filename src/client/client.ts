@@ -33,6 +33,22 @@ export interface ClusterMetadata {
   topics: TopicMetadata[];
 }
 
+/** One replica as DescribeLogDirs reports it. */
+export interface LogDirPartition {
+  topic: string;
+  partition: number;
+  logDir: string;
+  sizeBytes: number;
+  /** Log end offset minus high watermark. */
+  offsetLag: number;
+  /** A compacted log's dirty bytes / cleanable bytes; null when the log is not compacted. */
+  dirtyRatio: number | null;
+  /** When its last cleaning pass ended (epoch ms), or null: not since the broker started. */
+  lastCleanedMs: number | null;
+  /** Its last cleaning pass failed; the cleaner leaves it alone. */
+  uncleanable: boolean;
+}
+
 export interface NewTopic {
   name: string;
   partitions?: number;
@@ -200,6 +216,35 @@ export class KafkaClient {
     const result = response.results[0];
     throwIfError(result.errorCode, `Describe configs of ${topic}`, result.errorMessage);
     return Object.fromEntries(result.configs.map((c: any) => [c.name, { value: c.value, source: c.configSource }]));
+  }
+
+  /**
+   * DescribeLogDirs to one broker: its replicas of `topics` (null = all it holds), with size, lag and
+   * the log cleaner's figures of compacted logs (sluice's tagged fields; v2+ carries them).
+   */
+  async describeLogDirs(nodeId: number, topics: Array<{ topic: string; partitions: number[] }> | null): Promise<LogDirPartition[]> {
+    const connection = await this.connectionTo(nodeId);
+    const response = await connection.request(ApiKey.DescribeLogDirs, { topics, includeCleanerFigures: true });
+    throwIfError(response.errorCode, `Describe log dirs of broker ${nodeId}`);
+    const partitions: LogDirPartition[] = [];
+    for (const result of response.results) {
+      throwIfError(result.errorCode, `Describe log dir ${result.logDir} of broker ${nodeId}`);
+      for (const topic of result.topics) {
+        for (const p of topic.partitions) {
+          partitions.push({
+            topic: topic.name,
+            partition: p.partitionIndex,
+            logDir: result.logDir,
+            sizeBytes: Number(p.partitionSize),
+            offsetLag: Number(p.offsetLag),
+            dirtyRatio: p.dirtyRatio < 0 ? null : p.dirtyRatio,
+            lastCleanedMs: Number(p.lastCleanedMs) < 0 ? null : Number(p.lastCleanedMs),
+            uncleanable: p.uncleanable,
+          });
+        }
+      }
+    }
+    return partitions;
   }
 
   close(): void {

@@ -102,6 +102,12 @@ export interface MappedIndex {
   /** msync on libuv's thread pool. */
   sync(): Promise<void>;
   close(): void;
+  /**
+   * The mapping as an ArrayBuffer of capacity() entries, of which the first entries() hold
+   * entries (never read past them: the rest are the file's holes). Detached by resize() and
+   * close(), after which its views read as empty; call again after a resize.
+   */
+  view(): ArrayBuffer;
 }
 
 export interface MappedIndexConstructor {

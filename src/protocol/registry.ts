@@ -14,6 +14,7 @@ import { DeleteTopicsRequest, DeleteTopicsResponse } from './apis/delete-topics.
 import { DescribeClusterRequest, DescribeClusterResponse } from './apis/describe-cluster.js';
 import { DescribeConfigsRequest, DescribeConfigsResponse } from './apis/describe-configs.js';
 import { DescribeGroupsRequest, DescribeGroupsResponse } from './apis/describe-groups.js';
+import { DescribeLogDirsRequest, DescribeLogDirsResponse } from './apis/describe-log-dirs.js';
 import { ElectLeadersRequest, ElectLeadersResponse } from './apis/elect-leaders.js';
 import { FetchRequest, FetchResponse } from './apis/fetch.js';
 import { FindCoordinatorRequest, FindCoordinatorResponse } from './apis/find-coordinator.js';
@@ -60,6 +61,7 @@ export const schemas = {
   [ApiKey.AddPartitionsToTxn]: { request: AddPartitionsToTxnRequest, response: AddPartitionsToTxnResponse },
   [ApiKey.DescribeConfigs]: { request: DescribeConfigsRequest, response: DescribeConfigsResponse },
   [ApiKey.AlterConfigs]: { request: AlterConfigsRequest, response: AlterConfigsResponse },
+  [ApiKey.DescribeLogDirs]: { request: DescribeLogDirsRequest, response: DescribeLogDirsResponse },
   [ApiKey.SaslAuthenticate]: { request: SaslAuthenticateRequest, response: SaslAuthenticateResponse },
   [ApiKey.CreatePartitions]: { request: CreatePartitionsRequest, response: CreatePartitionsResponse },
   [ApiKey.DeleteGroups]: { request: DeleteGroupsRequest, response: DeleteGroupsResponse },

@@ -7,6 +7,7 @@ import path from 'node:path';
 
 import { SluiceError } from '../errors.js';
 import { binding, type MappedIndex, type NativeError, type SegmentFile } from '../native/binding.js';
+import { IndexView } from './index-view.js';
 import { BATCH_HEADER_BYTES, BATCH_LENGTH_OFFSET, LAST_OFFSET_DELTA_OFFSET, LOG_OVERHEAD, MAX_TIMESTAMP_OFFSET } from '../record/batch-format.js';
 import { validateBatch } from '../record/batch.js';
 import { INDEX_ALLOCATION_BYTES, RECOVERY_READ_BYTES, RELATIVE_OFFSET_MAX } from '../limits.js';
@@ -114,9 +115,9 @@ export class Segment {
     const indexes: MappedIndex[] = [];
     try {
       const offsetBytes = indexBytes(indexFileBytes.offset, OFFSET_INDEX_ENTRY_BYTES, config, active);
-      indexes.push(new binding.MappedIndex(offsetIndexPath, { kind: 'offset', maxBytes: offsetBytes }));
+      indexes.push(new IndexView(new binding.MappedIndex(offsetIndexPath, { kind: 'offset', maxBytes: offsetBytes })));
       const timeBytes = indexBytes(indexFileBytes.time, TIME_INDEX_ENTRY_BYTES, config, active);
-      indexes.push(new binding.MappedIndex(timeIndexPath, { kind: 'time', maxBytes: timeBytes }));
+      indexes.push(new IndexView(new binding.MappedIndex(timeIndexPath, { kind: 'time', maxBytes: timeBytes })));
     } catch (error) {
       for (const index of indexes) index.close();
       file.close();

@@ -211,7 +211,7 @@ describe('__consumer_offsets is compacted', () => {
     const engineConfig = { 'log.cleaner.enable': 'false' };
     const first = await start(dataDir, config, Date.now, engineConfig);
     await first.engine.createTopic('t', { partitions: 4 });
-    const { leader, generationId } = await stableGroup(first.coordinator);
+    const { leader, follower, generationId } = await stableGroup(first.coordinator);
     const COMMITS = 100_000;
     const groups = ['g', 'a', 'b', 'c'];
     // Commit i is group i % 4's, of partition (i / 4) % 4.
@@ -225,6 +225,10 @@ describe('__consumer_offsets is compacted', () => {
         topics: [{ name: 't', partitions: [{ partitionIndex: partitionOf(i), committedOffset: i, committedLeaderEpoch: -1, committedMetadata: null }] }],
       });
       expect(answer!.partitions[0]!.errorCode).toBe(E.NONE);
+      // The members heartbeat as real ones would: on a busy machine the loop outlasts their 10 s sessions.
+      if (i % 1000 === 999) {
+        for (const { memberId } of [leader, follower]) expect(first.coordinator.heartbeat({ groupId: 'g', generationId, memberId, groupInstanceId: null })).toBe(E.NONE);
+      }
       if (i % 5000 === 4999) {
         await first.engine.compactNow('__consumer_offsets');
         maxSegments = Math.max(maxSegments, ...groups.map((group) => first.engine.partitionLog('__consumer_offsets', offsetsPartitionFor(group, PARTITIONS)).segmentCount));
@@ -249,4 +253,39 @@ describe('__consumer_offsets is compacted', () => {
     expect(described.groupState).toBe('Stable');
     expect(second.coordinator.heartbeat({ groupId: 'g', generationId, memberId: leader.memberId, groupInstanceId: null })).toBe(E.NONE);
   }, 180_000);
+});
+
+describe('a cluster coordinator', () => {
+  it('that comes to lead an offsets partition while it is still joining its cluster takes the groups over', async () => {
+    // Commits written by a coordinator, then a restart as a cluster member: etcd still names it
+    // leader, so leadership arrives during its join, before its host can say it leads anything.
+    const dataDir = tempDir();
+    const first = await start(dataDir);
+    await first.engine.createTopic('t', { partitions: 1 });
+    const committed = await first.coordinator.commitOffsets({
+      groupId: 'g',
+      generationId: -1,
+      memberId: '',
+      groupInstanceId: null,
+      topics: [{ name: 't', partitions: [{ partitionIndex: 0, committedOffset: 42, committedLeaderEpoch: -1, committedMetadata: null }] }],
+    });
+    expect(committed[0]!.partitions[0]!.errorCode).toBe(E.NONE);
+    await stop(first);
+
+    const engine = await Engine.open({ dataDir });
+    let joined = false;
+    const host = {
+      leads: () => joined,
+      append: async () => {},
+      ensureTopic: async () => {},
+    };
+    const coordinator = await GroupCoordinator.open(engine, CONFIG, { offsetsHost: host });
+    opened.push({ coordinator, engine });
+    const partition = offsetsPartitionFor('g', PARTITIONS);
+    coordinator.onOffsetsLeadership(partition, true);
+    // The load reads while the join goes on; the join completes afterwards.
+    await waitFor(() => !coordinator['manager'].isLoading(partition), 'the partition to load');
+    joined = true;
+    expect(coordinator.fetchOffsets('g', null).topics).toEqual([{ name: 't', partitions: [expect.objectContaining({ partitionIndex: 0, committedOffset: 42 })] }]);
+  });
 });

@@ -1,4 +1,5 @@
 // `sluice topics` against a broker in this process: kafka-topics' actions and output shapes.
+import { Admin } from '@platformatic/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startBroker, type Broker } from '../../src/broker/broker.js';
@@ -102,5 +103,54 @@ describe('kafkaUuid', () => {
   it("gives Kafka's text form of a Uuid", () => {
     // Kafka's Uuid(0x0123456789abcdefL, 0xfedcba9876543210L).toString()
     expect(kafkaUuid('01234567-89ab-cdef-fedc-ba9876543210')).toBe('ASNFZ4mrze_-3LqYdlQyEA');
+  });
+});
+
+describe('sluice topics --describe on a compacted topic', () => {
+  it("gives each partition's dirty ratio and last cleaning, from the leader's log (DescribeLogDirs)", async () => {
+    // The background cleaner is off so that the first describe sees the log before any cleaning.
+    const compacting = await startBroker({ port: 0, config: { 'log.cleaner.enable': false } });
+    try {
+      const server = ['--bootstrap-server', `localhost:${compacting.port}`];
+      expect((await runCli(['topics', ...server, '--create', '--topic', 'table', '--partitions', '2', '--config', 'cleanup.policy=compact'])).code).toBe(0);
+      expect((await runCli(['topics', ...server, '--create', '--topic', 'plain'])).code).toBe(0);
+      // 20 updates of 2 keys in partition 0, then a roll: everything below the active segment is dirty.
+      for (let i = 0; i < 20; i++) await compacting.engine.produce('table', [{ key: `k${i % 2}`, value: `${i}` }], { partition: 0 });
+      compacting.engine.partitionLog('table', 0).roll();
+
+      let result = await runCli(['topics', ...server, '--describe', '--topic', 'table']);
+      expect(result).toMatchObject({ code: 0, stderr: '' });
+      let lines = result.stdout.trimEnd().split('\n');
+      expect(lines.slice(1)).toEqual([
+        '\tTopic: table\tPartition: 0\tLeader: 1\tReplicas: 1\tIsr: 1\tDirtyRatio: 1.00\tLastCleaned: never',
+        '\tTopic: table\tPartition: 1\tLeader: 1\tReplicas: 1\tIsr: 1\tDirtyRatio: 0.00\tLastCleaned: never',
+      ]);
+
+      const before = Date.now();
+      await compacting.engine.compactNow('table', 0);
+      result = await runCli(['topics', ...server, '--describe', '--topic', 'table']);
+      lines = result.stdout.trimEnd().split('\n');
+      const cleaned = /^\tTopic: table\tPartition: 0\tLeader: 1\tReplicas: 1\tIsr: 1\tDirtyRatio: 0\.00\tLastCleaned: (\S+)$/.exec(lines[1]!);
+      expect(cleaned, lines[1]).not.toBeNull();
+      expect(Date.parse(cleaned![1]!)).toBeGreaterThanOrEqual(before - 1000);
+
+      // A Kafka client reads the same sizes (it negotiates v3 and does not ask for sluice's tagged fields).
+      const admin = new Admin({ clientId: 'log-dirs', bootstrapBrokers: [`localhost:${compacting.port}`] });
+      try {
+        const [described] = await admin.describeLogDirs({ topics: [{ name: 'table', partitions: [0, 1] }] });
+        expect(described!.results).toHaveLength(1);
+        expect(described!.results[0]!.logDir).toBe(compacting.engine.dataDir);
+        const sizes = Object.fromEntries(described!.results[0]!.topics[0]!.partitions.map((p) => [p.partitionIndex, Number(p.partitionSize)]));
+        expect(sizes).toEqual({ 0: compacting.engine.partitionLog('table', 0).sizeBytes(), 1: 0 });
+      } finally {
+        await admin.close();
+      }
+
+      // A topic that is not compacted keeps kafka-topics' line exactly.
+      result = await runCli(['topics', ...server, '--describe', '--topic', 'plain']);
+      expect(result.stdout.trimEnd().split('\n').slice(1)).toEqual(['\tTopic: plain\tPartition: 0\tLeader: 1\tReplicas: 1\tIsr: 1']);
+    } finally {
+      await compacting.stop();
+    }
   });
 });

@@ -8,13 +8,14 @@
 // kcat: nothing lost, unseen, duplicated or reordered; each group read every record, and the
 // committed offsets survived. When a group's coordinator moves with its __consumer_offsets
 // partition, the new one takes the group over (generation, members, assignments) from the records
-// there: kcat's group is assigned once and reads every record exactly once; kafkajs's redeliveries
-// are printed (it finds a new coordinator only by rejoining).
+// there: kcat's group is assigned once and reads every record exactly once. kafkajs finds a new
+// coordinator only by rejoining, so a commit that fails there is a record delivered again; no
+// record whose commit was acknowledged is ever delivered again.
 import { Producer, stringSerializers } from '@platformatic/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startCluster, type LocalCluster } from '../../src/cluster/start-cluster.js';
-import { KafkaJSError, KafkajsLogTail, kafka, loggingKafka } from '../fixtures/kafkajs.js';
+import { KafkajsLogTail, kafka, loggingKafka } from '../fixtures/kafkajs.js';
 import { kcat } from '../fixtures/kcat.js';
 import { kcatMember } from '../fixtures/kcat-group.js';
 import { QueueHistory, checkQueue, formatReport } from '../fixtures/queue-checker.js';
@@ -100,9 +101,6 @@ async function waitForGroup(ready: () => boolean, history: QueueHistory, what: s
   }
 }
 
-/** Answers after which kafkajs must rejoin its group (anything else is retried). */
-const REJOIN_ERRORS = new Set(['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'REBALANCE_IN_PROGRESS', 'FENCED_INSTANCE_ID', 'NOT_COORDINATOR_FOR_GROUP']);
-
 const ANOMALIES = ['lost', 'unseen', 'duplicated', 'inconsistentOffsets', 'reorderedPolls', 'reorderedSends', 'skippedPolls', 'unexpected', 'unpolled'] as const;
 
 describe('SIGKILL of partition leaders under acks=all load', () => {
@@ -116,52 +114,39 @@ describe('SIGKILL of partition leaders under acks=all load', () => {
     await consumer.connect();
     await consumer.subscribe({ topic: TOPIC, fromBeginning: true });
     let joins = 0;
-    let failedCommits = 0;
-    let retriedCommits = 0;
-    const commitErrors = new Map<string, number>();
-    let commitInFlight = 'none';
     consumer.on(consumer.events.GROUP_JOIN, () => {
       joins++;
       history.rebalanced('kafkajs');
     });
     const crashes: string[] = [];
     consumer.on(consumer.events.CRASH, (event: any) => crashes.push(String(event.payload.error)));
-    // Process, then commit at once, retrying while the group's coordinator moves (the new one
-    // takes the group over from __consumer_offsets, generation and members included). kafkajs
-    // looks for a new coordinator only by rejoining, so NOT_COORDINATOR goes back to it as the
-    // other rejoin answers do: then it delivers again the one record whose commit failed.
+    // The highest offset whose commit was acknowledged, per partition (kafkajs's COMMIT_OFFSETS
+    // event comes after the coordinator's answer), and the records delivered below it again.
+    const acknowledged = new Map<number, number>();
+    const redeliveredAfterCommit: string[] = [];
+    consumer.on(consumer.events.COMMIT_OFFSETS, (event: any) => {
+      for (const { partition, offset } of event.payload.topics.flatMap((t: any) => t.partitions)) {
+        acknowledged.set(Number(partition), Math.max(acknowledged.get(Number(partition)) ?? 0, Number(offset)));
+      }
+    });
+    // Each record is committed as soon as it is processed (autoCommitThreshold 1), on kafkajs's own
+    // commit path: a commit that meets NOT_COORDINATOR makes it rejoin at once and so find the
+    // group's new coordinator (it looks for one only by rejoining). The one record whose commit
+    // failed comes again after the rejoin; consumer.commitOffsets() instead retries against the
+    // old coordinator (retries x 1 s) before giving up.
     await consumer.run({
-      autoCommit: false,
-      eachMessage: async ({ topic, partition, message }: any) => {
-        history.polled('kafkajs', partition, Number(message.offset), message.value.toString());
-        const deadline = Date.now() + 60_000;
-        for (;;) {
-          try {
-            commitInFlight = `p${partition}@${message.offset} since ${new Date().toISOString()}`;
-            await consumer.commitOffsets([{ topic, partition, offset: String(Number(message.offset) + 1) }]);
-            commitInFlight = 'none';
-            return;
-          } catch (error: any) {
-            const protocol = error?.type !== undefined ? error : error?.cause?.type !== undefined ? error.cause : undefined;
-            const kind = String(protocol?.type ?? error?.name ?? error);
-            commitErrors.set(kind, (commitErrors.get(kind) ?? 0) + 1);
-            if (!REJOIN_ERRORS.has(protocol?.type) && Date.now() < deadline) {
-              retriedCommits++;
-              await sleep(200);
-              continue;
-            }
-            failedCommits++;
-            // kafkajs delivers the record again after rejoining: a boundary after which going back
-            // is a redelivery, not a reordering.
-            history.restarted('kafkajs');
-            throw protocol ?? new KafkaJSError(`commit failed: ${String(error)}`, { retriable: true });
-          }
-        }
+      autoCommit: true,
+      autoCommitThreshold: 1,
+      eachMessage: async ({ partition, message }: any) => {
+        const offset = Number(message.offset);
+        if (offset < (acknowledged.get(partition) ?? 0)) redeliveredAfterCommit.push(`${partition}@${offset}`);
+        history.polled('kafkajs', partition, offset, message.value.toString());
       },
     });
 
     let producing = true;
     let sent = 0;
+    let acked = 0;
     const producerLoop = (async () => {
       while (producing) {
         const value = `v${sent++}`;
@@ -169,6 +154,7 @@ describe('SIGKILL of partition leaders under acks=all load', () => {
         try {
           const [ack] = await producer.send({ topic: TOPIC, acks: -1, messages: [{ key: value, value }] });
           history.acked(value, ack.partition, Number(ack.baseOffset));
+          acked++;
         } catch (error) {
           history.indeterminate(value, String(error));
         }
@@ -176,6 +162,8 @@ describe('SIGKILL of partition leaders under acks=all load', () => {
     })();
 
     await killLeaders(TOPIC);
+    // On a busy machine the kills can take most of the sends; the check wants enough acknowledged ones.
+    await waitUntil(() => acked > 50, 'more than 50 acknowledged sends', 60_000);
     producing = false;
     await producerLoop;
     await producer.disconnect();
@@ -185,9 +173,7 @@ describe('SIGKILL of partition leaders under acks=all load', () => {
       () => checkQueue(history, { consumedToEnd: true }).counts.unpolled === 0,
       history,
       'the group has read every record',
-      () =>
-        `(consumer crashes: ${crashes.join('; ') || 'none'}; commit errors: ${[...commitErrors].map(([k, n]) => `${k} x${n}`).join(', ') || 'none'}; ` +
-        `joins ${joins}; commit in flight: ${commitInFlight})\nthe consumer's last log lines:\n${consumerLog.text()}`,
+      () => `(consumer crashes: ${crashes.join('; ') || 'none'}; joins ${joins})\nthe consumer's last log lines:\n${consumerLog.text()}`,
     );
     await consumer.stop();
     const committed = await committedOffsets(cluster.bootstrapServers.split(',')[0]!, 'failover-group', TOPIC);
@@ -198,11 +184,12 @@ describe('SIGKILL of partition leaders under acks=all load', () => {
     console.log(`failover queue check (kafkajs): ${text.split('\n')[0]}; group joins ${joins}`);
     expect(report.stats.acked, text).toBeGreaterThan(50);
     for (const kind of ANOMALIES) expect(report.counts[kind], `${kind}: ${text}`).toBe(0);
-    // Redelivery is reported, not asserted: kafkajs gives up on a commit to find the group's new
-    // coordinator (it does so only by rejoining) and delivers that record again, but one CI run
-    // redelivered 51 of 102 records after 2 failed commits, which that does not explain (issue 8,
-    // open). kcat's group below is held to exactly once.
-    console.log(`failover (kafkajs): ${report.counts.redelivered} redelivered, ${retriedCommits} commit attempts retried, ${failedCommits} commits failed`);
+    // Exactly once, but for a record whose commit failed: kafkajs delivers it again after the
+    // rejoin that finds the group's new coordinator. A record whose commit was acknowledged never
+    // comes again (a CI run once redelivered 51 of 102: a coordinator that came to lead while
+    // joining its cluster had not loaded its offsets). kcat's group below is held to exactly once.
+    console.log(`failover (kafkajs): ${report.counts.redelivered} redelivered, group joins ${joins}`);
+    expect(redeliveredAfterCommit, `records delivered again after their commit was acknowledged; ${text}`).toEqual([]);
     // The committed offsets survived the kills: each partition's commit is at its end.
     for (let partition = 0; partition < PARTITIONS; partition++) expect(committed[partition]).toBe(ends.get(partition) ?? 0);
   }, 300_000);
@@ -225,6 +212,7 @@ describe('SIGKILL of partition leaders, @platformatic/kafka producing and a kcat
     const member = kcatMember(cluster.bootstrapServers, 'failover-kcat', [OTHER_TOPIC], {}, 'cgrp,fetch,topic');
     let producing = true;
     let sent = 0;
+    let acked = 0;
     const producerLoop = (async () => {
       while (producing) {
         const value = `p${sent++}`;
@@ -234,7 +222,10 @@ describe('SIGKILL of partition leaders, @platformatic/kafka producing and a kcat
           const result = await producer.send({ messages: [{ topic: OTHER_TOPIC, key: value, value }], acks: -1 });
           const ack = result.offsets?.[0];
           if (ack === undefined) history.indeterminate(value, 'no offset in the answer');
-          else history.acked(value, ack.partition, Number(ack.offset));
+          else {
+            history.acked(value, ack.partition, Number(ack.offset));
+            acked++;
+          }
         } catch (error) {
           history.indeterminate(value, String(error));
           // @platformatic/kafka 1.35 advances an idempotent producer's sequence numbers only when
@@ -244,11 +235,15 @@ describe('SIGKILL of partition leaders, @platformatic/kafka producing and a kcat
           // producer id) is what an application does after an indeterminate send with this client.
           await producer.close().catch(() => {});
           producer = newProducer();
+          // An application's retry backoff: a cluster mid-failover fails each send at once.
+          await sleep(100);
         }
       }
     })();
     try {
       await killLeaders(OTHER_TOPIC);
+      // On a busy machine the kills can take most of the sends; the check wants enough acknowledged ones.
+      await waitUntil(() => acked > 50, 'more than 50 acknowledged sends', 60_000);
       producing = false;
       await producerLoop;
       await finalRead(OTHER_TOPIC, history);

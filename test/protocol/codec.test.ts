@@ -68,6 +68,7 @@ describe('the advertised versions', () => {
       24: [0, 3, 3],
       32: [0, 4, 4],
       33: [0, 2, 2],
+      35: [0, 3, 2],
       36: [0, 2, 2],
       37: [0, 3, 2],
       42: [0, 2, 2],
@@ -80,7 +81,7 @@ describe('the advertised versions', () => {
       [...registry.values()].map((d) => [d.apiKey, [d.validVersions[0], d.validVersions[1], Number.isFinite(d.firstFlexibleVersion) ? d.firstFlexibleVersion : null]]),
     );
     expect(actual).toEqual(expected);
-    expect(supportedApiVersions()).toHaveLength(30);
+    expect(supportedApiVersions()).toHaveLength(31);
     expect(supportedApiVersions()[0]).toEqual({ apiKey: 0, minVersion: 0, maxVersion: 11 });
     expect(apiKeyName(ApiKey.OffsetForLeaderEpoch)).toBe('OffsetForLeaderEpoch');
     expect(apiKeyName(999)).toBe('ApiKey(999)');

@@ -2,6 +2,7 @@
 import type { AnyApiHandler } from '../handler.js';
 import { apiVersionsHandler } from './api-versions.js';
 import { alterConfigsHandler, describeConfigsHandler, incrementalAlterConfigsHandler } from './configs.js';
+import { describeLogDirsHandler } from './describe-log-dirs.js';
 import { electLeadersHandler } from './elect-leaders.js';
 import { fetchHandler } from './fetch.js';
 import { initProducerIdHandler } from './init-producer-id.js';
@@ -30,6 +31,7 @@ export function createHandlers(producerIds: ProducerIds, groups: GroupCoordinato
     createPartitionsHandler,
     incrementalAlterConfigsHandler,
     offsetForLeaderEpochHandler,
+    describeLogDirsHandler,
     electLeadersHandler,
     initProducerIdHandler(producerIds),
   ]) {
