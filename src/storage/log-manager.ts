@@ -21,6 +21,7 @@ import {
   syncDirectorySync,
   writeCheckpoint,
   writeFileAtomically,
+  writeFileAtomicallyInBackground,
   type PartitionOffset,
 } from './checkpoint-file.js';
 import { Log } from './log.js';
@@ -85,6 +86,14 @@ export class LogManager {
   private closed = false;
   /** The replication-offset-checkpoint text as last written or read; an unchanged one is not rewritten. */
   private highWatermarkText: string | undefined;
+  /** The background write of replication-offset-checkpoint in flight, if any. */
+  private highWatermarkWrite: Promise<void> | null = null;
+  /** A write was asked for while one was in flight: it follows. */
+  private highWatermarkRewrite = false;
+  /** The periodic checkpoint's background write in flight, if any. */
+  private checkpointWrite: Promise<void> | null = null;
+  /** Bumped by each synchronous checkpoint(): a background one started before it is dropped. */
+  private checkpointGeneration = 0;
   /** Compacts the logs whose cleanup.policy includes compact (log-cleaner.ts). */
   private logCleaner!: LogCleaner;
 
@@ -216,9 +225,9 @@ export class LogManager {
       this.timers.push(timer);
     };
     every(this.options.retentionCheckIntervalMs, 5 * 60 * 1000, 'retention', () => this.runRetention());
-    every(this.options.checkpointIntervalMs, 60 * 1000, 'checkpoint', () => this.checkpoint());
+    every(this.options.checkpointIntervalMs, 60 * 1000, 'checkpoint', () => this.checkpointInBackground());
     every(this.options.highWatermarkCheckpointIntervalMs, HIGH_WATERMARK_CHECKPOINT_INTERVAL_MS, 'high watermark checkpoint', () =>
-      this.checkpointHighWatermarks(),
+      this.checkpointHighWatermarksInBackground(),
     );
   }
 
@@ -244,10 +253,46 @@ export class LogManager {
   /**
    * Writes the high watermark of every replicated log to replication-offset-checkpoint. Skipped
    * when nothing changed since the last write, so a broker without replication never writes it and
-   * an idle one does not fsync every 5 seconds.
+   * an idle one does not fsync every 5 seconds. While a background write is in flight, another is
+   * asked for after it instead, so that the older one never lands after this one.
    */
   checkpointHighWatermarks(): void {
     if (this.closed) return;
+    if (this.highWatermarkWrite !== null) {
+      this.highWatermarkRewrite = true;
+      return;
+    }
+    const text = this.highWatermarkCheckpointText();
+    if (text === undefined) return;
+    writeFileAtomically(path.join(this.dataDir, REPLICATION_OFFSET_CHECKPOINT_FILE), text);
+    this.highWatermarkText = text;
+  }
+
+  /**
+   * The periodic checkpointHighWatermarks, off the event loop: Kafka writes it from its scheduler
+   * thread, never from a request's path. Its fsyncs took 1-5 ms, and once 290 ms, on the brokers of
+   * bench/cluster.bench.ts: every acks=all write waiting on that broker waited as long.
+   */
+  private checkpointHighWatermarksInBackground(): void {
+    if (this.closed || this.highWatermarkWrite !== null) return;
+    const text = this.highWatermarkCheckpointText();
+    if (text === undefined) return;
+    this.highWatermarkRewrite = false;
+    this.highWatermarkWrite = writeFileAtomicallyInBackground(path.join(this.dataDir, REPLICATION_OFFSET_CHECKPOINT_FILE), text)
+      .then(
+        () => {
+          this.highWatermarkText = text;
+        },
+        (error: unknown) => this.onBackgroundError(error, 'high watermark checkpoint'),
+      )
+      .finally(() => {
+        this.highWatermarkWrite = null;
+        if (this.highWatermarkRewrite) this.checkpointHighWatermarksInBackground();
+      });
+  }
+
+  /** The checkpoint's text now, or undefined when it would not change the file. */
+  private highWatermarkCheckpointText(): string | undefined {
     const entries: PartitionOffset[] = [];
     for (const [name, log] of this.logs) {
       if (!log.isReplicated) continue;
@@ -255,9 +300,8 @@ export class LogManager {
       entries.push({ topic, partition, offset: log.highWatermark });
     }
     const text = checkpointText(partitionOffsetLines(entries));
-    if (text === this.highWatermarkText || (entries.length === 0 && this.highWatermarkText === undefined)) return;
-    writeFileAtomically(path.join(this.dataDir, REPLICATION_OFFSET_CHECKPOINT_FILE), text);
-    this.highWatermarkText = text;
+    if (text === this.highWatermarkText || (entries.length === 0 && this.highWatermarkText === undefined)) return undefined;
+    return text;
   }
 
   /** Segments of every log, each holding 3 descriptors open (the descriptor budget counts these). */
@@ -378,6 +422,35 @@ export class LogManager {
   /** Writes the recovery points and log start offsets of every log. */
   checkpoint(): void {
     if (this.closed) return;
+    // A background checkpoint in flight holds older offsets (a truncation may have lowered them
+    // since): it must not land after this one.
+    this.checkpointGeneration++;
+    const { recoveryPoints, logStartOffsets } = this.checkpointEntries();
+    writeCheckpoint(path.join(this.dataDir, RECOVERY_POINT_CHECKPOINT_FILE), recoveryPoints);
+    writeCheckpoint(path.join(this.dataDir, LOG_START_OFFSET_CHECKPOINT_FILE), logStartOffsets);
+  }
+
+  /**
+   * The periodic checkpoint, its fsyncs off the event loop (Kafka writes it from its scheduler
+   * thread): four fsyncs every minute on each broker's request path otherwise. Dropped when a
+   * synchronous checkpoint (a truncation, DeleteRecords, retention) is written meanwhile.
+   */
+  private checkpointInBackground(): void {
+    if (this.closed || this.checkpointWrite !== null) return;
+    const generation = this.checkpointGeneration;
+    const superseded = () => this.closed || this.checkpointGeneration !== generation;
+    const { recoveryPoints, logStartOffsets } = this.checkpointEntries();
+    this.checkpointWrite = (async () => {
+      if (!(await writeFileAtomicallyInBackground(path.join(this.dataDir, RECOVERY_POINT_CHECKPOINT_FILE), checkpointText(partitionOffsetLines(recoveryPoints)), superseded))) return;
+      await writeFileAtomicallyInBackground(path.join(this.dataDir, LOG_START_OFFSET_CHECKPOINT_FILE), checkpointText(partitionOffsetLines(logStartOffsets)), superseded);
+    })()
+      .catch((error: unknown) => this.onBackgroundError(error, 'checkpoint'))
+      .finally(() => {
+        this.checkpointWrite = null;
+      });
+  }
+
+  private checkpointEntries(): { recoveryPoints: PartitionOffset[]; logStartOffsets: PartitionOffset[] } {
     const recoveryPoints: PartitionOffset[] = [];
     const logStartOffsets: PartitionOffset[] = [];
     for (const [name, log] of this.logs) {
@@ -385,8 +458,7 @@ export class LogManager {
       recoveryPoints.push({ topic, partition, offset: log.recoveryPoint });
       logStartOffsets.push({ topic, partition, offset: log.logStartOffset });
     }
-    writeCheckpoint(path.join(this.dataDir, RECOVERY_POINT_CHECKPOINT_FILE), recoveryPoints);
-    writeCheckpoint(path.join(this.dataDir, LOG_START_OFFSET_CHECKPOINT_FILE), logStartOffsets);
+    return { recoveryPoints, logStartOffsets };
   }
 
   async flushAll(): Promise<void> {
@@ -403,7 +475,12 @@ export class LogManager {
     try {
       await this.logCleaner.close();
       await this.flushAll();
+      await this.checkpointWrite;
       this.checkpoint();
+      while (this.highWatermarkWrite !== null) {
+        this.highWatermarkRewrite = false;
+        await this.highWatermarkWrite;
+      }
       this.checkpointHighWatermarks();
       this.closed = true;
       // A log that did not close whole (no space for its producer snapshot) gets no marker: the

@@ -1,0 +1,57 @@
+// The periodic recovery-point and log-start checkpoints (every log.flush.offset.checkpoint.interval.ms)
+// are written with their fsyncs off the event loop; a synchronous checkpoint written meanwhile (a
+// truncation's, which may lower a recovery point) is never replaced by the older background one.
+import fs from 'node:fs';
+import path from 'node:path';
+import { expect, it } from 'vitest';
+
+import { encodeBatch } from '../../src/record/batch.js';
+import { LOG_START_OFFSET_CHECKPOINT_FILE, LogManager, RECOVERY_POINT_CHECKPOINT_FILE } from '../../src/storage/log-manager.js';
+import { resolveLogConfig } from '../../src/storage/log-config.js';
+import { tempDir } from '../helpers.js';
+
+const config = resolveLogConfig({});
+
+function open(dataDir: string, checkpointIntervalMs: number): LogManager {
+  return LogManager.open({ dataDir, configFor: () => config, retentionCheckIntervalMs: 0, checkpointIntervalMs, highWatermarkCheckpointIntervalMs: 0 });
+}
+
+function append(manager: LogManager, count: number): void {
+  const log = manager.getLog('orders', 0) ?? manager.createLog('orders', 0, config);
+  for (let i = 0; i < count; i++) log.appendSync(encodeBatch([{ value: `record ${i}` }]));
+}
+
+const read = (dataDir: string, file: string) => fs.readFileSync(path.join(dataDir, file), 'utf8');
+
+async function until(condition: () => boolean, what: string): Promise<void> {
+  for (let waitedMs = 0; !condition(); waitedMs += 10) {
+    if (waitedMs > 20_000) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+it('writes the recovery points and log starts on its timer', async () => {
+  const dataDir = tempDir();
+  const manager = open(dataDir, 20);
+  append(manager, 5);
+  await manager.getLog('orders', 0)!.flush();
+  manager.getLog('orders', 0)!.deleteRecordsBefore(2);
+  await until(() => fs.existsSync(path.join(dataDir, RECOVERY_POINT_CHECKPOINT_FILE)) && read(dataDir, RECOVERY_POINT_CHECKPOINT_FILE) === '0\n1\norders 0 5\n', 'the recovery point 5');
+  await until(() => read(dataDir, LOG_START_OFFSET_CHECKPOINT_FILE) === '0\n1\norders 0 2\n', 'the log start 2');
+  await manager.close();
+});
+
+it('drops a background checkpoint that a truncation checkpointed past while it was written', async () => {
+  const dataDir = tempDir();
+  const manager = open(dataDir, 0);
+  append(manager, 5);
+  await manager.getLog('orders', 0)!.flush();
+  // The timer's write, started with recovery point 5; the truncation's lowers it to 3 at once.
+  (manager as unknown as { checkpointInBackground(): void }).checkpointInBackground();
+  manager.truncateTo('orders', 0, 3);
+  expect(read(dataDir, RECOVERY_POINT_CHECKPOINT_FILE)).toBe('0\n1\norders 0 3\n');
+  await (manager as unknown as { checkpointWrite: Promise<void> | null }).checkpointWrite;
+  expect(read(dataDir, RECOVERY_POINT_CHECKPOINT_FILE)).toBe('0\n1\norders 0 3\n');
+  expect(fs.readdirSync(dataDir).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+  await manager.close();
+});
