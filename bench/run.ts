@@ -10,7 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { renderChart } from './chart.js';
+import { chartTitle, renderChart } from './chart.js';
+import { updateReadme, type Report } from './report.js';
 import { mb, removeBenchDirs, type Ratio, type Row, type RunOptions, type SuiteResult, type Timing } from './harness.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -28,19 +29,6 @@ const SUITES: Record<string, () => Promise<{ run: (options: RunOptions) => Promi
   groups: () => import('./groups.bench.js'),
   compaction: () => import('./compaction.bench.js'),
 };
-
-/** results.json: every entry names its suite, so that a run of some suites replaces only theirs. */
-interface Report {
-  date: string;
-  machine: string;
-  /** When each suite was last measured. */
-  suites: Record<string, string>;
-  rows: Row[];
-  ratios: Array<Ratio & { suite?: string }>;
-  timings: Array<Timing & { suite?: string }>;
-  /** Strings: notes of a file written before notes named their suite. */
-  notes: Array<{ suite: string; text: string } | string>;
-}
 
 /** The report of this run, over the previous one's entries of the suites it did not run. */
 function mergeReport(previous: Partial<Report> | undefined, current: Report, ran: readonly string[]): Report {
@@ -132,8 +120,9 @@ async function main(): Promise<void> {
     const previous = only.length > 0 && fs.existsSync(resultsFile) ? (JSON.parse(fs.readFileSync(resultsFile, 'utf8')) as Partial<Report>) : undefined;
     const report = mergeReport(previous, current, ran);
     fs.writeFileSync(resultsFile, JSON.stringify(report, null, 2) + '\n');
-    fs.writeFileSync(path.join(resultsDir, 'chart.svg'), renderChart(report.rows, `sluice storage benchmarks (${machine})`));
-    console.log(`\nwrote bench/results/results.json and bench/results/chart.svg`);
+    fs.writeFileSync(path.join(resultsDir, 'chart.svg'), renderChart(report.rows, chartTitle(machine)));
+    updateReadme(path.join(here, '..', 'README.md'), report, gates);
+    console.log(`\nwrote bench/results/results.json and bench/results/chart.svg, and the README's benchmark tables`);
   } else {
     console.log(failures === 0 ? '\nbenchmark gate: all ratios at or above their thresholds' : `\nbenchmark gate: ${failures} ratio(s) below threshold or missing`);
     process.exitCode = failures === 0 ? 0 : 1;
