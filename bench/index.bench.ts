@@ -57,7 +57,7 @@ export async function run(options: RunOptions): Promise<SuiteResult> {
   const workload = 'offset index lookup, 10 MiB index';
   return {
     rows: [
-      { suite: 'index', workload, subject: 'sluice', medianNs: median(sluiceNs) },
+      { suite: 'index', workload, subject: 'sluice lookup (IndexView, internal)', medianNs: median(sluiceNs) },
       { suite: 'index', workload, subject: 'JS binary search (reference)', medianNs: median(referenceNs) },
       { suite: 'index', workload, subject: 'addon call (internal)', medianNs: median(addonNs) },
     ],

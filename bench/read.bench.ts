@@ -92,10 +92,10 @@ export async function run(options: RunOptions): Promise<SuiteResult> {
   const recordBytesOnDisk = batch.length / BATCH_RECORDS;
   return {
     rows: [
-      { suite: 'read', workload: 'sequential read', subject: 'sluice', bytesPerSec: sequential.opsPerSec * bytesPerRead, recordsPerSec: (sequential.opsPerSec * bytesPerRead) / recordBytesOnDisk, medianNs: sequential.medianNs },
+      { suite: 'read', workload: 'sequential read', subject: 'Log.read + readInto (internal)', bytesPerSec: sequential.opsPerSec * bytesPerRead, recordsPerSec: (sequential.opsPerSec * bytesPerRead) / recordBytesOnDisk, medianNs: sequential.medianNs },
       { suite: 'read', workload: 'sequential read', subject: 'fs.readSync ceiling', bytesPerSec: ceiling.opsPerSec * READ_BYTES, recordsPerSec: (ceiling.opsPerSec * READ_BYTES) / recordBytesOnDisk, medianNs: ceiling.medianNs },
       { suite: 'read', workload: 'sequential read', subject: 'classic-level', recordsPerSec: peer.opsPerSec * recordsPerStep, bytesPerSec: peer.opsPerSec * recordsPerStep * RECORD_BYTES, medianNs: peer.medianNs },
-      { suite: 'read', workload: 'read by offset (random)', subject: 'sluice', recordsPerSec: random.opsPerSec * (randomRecords / randomReads), medianNs: random.medianNs },
+      { suite: 'read', workload: 'read by offset (random)', subject: 'Log.read + readInto (internal)', recordsPerSec: random.opsPerSec * (randomRecords / randomReads), medianNs: random.medianNs },
     ],
     ratios: [
       { name: 'read_sequential_vs_ceiling', value: (sequential.opsPerSec * bytesPerRead) / (ceiling.opsPerSec * READ_BYTES), description: 'sequential Log.read + pread / plain fs.readSync of the .log' },
