@@ -74,6 +74,12 @@ export interface AppendOptions {
    * teaches the history nothing.
    */
   leaderEpoch?: number;
+  /**
+   * The batches were encoded in this process, their CRCs computed over these bytes (engine.produce):
+   * validation skips recomputing the CRCs and checks everything else. Never for bytes that came
+   * over a network or from a file.
+   */
+  crcComputedHere?: boolean;
 }
 
 export interface AppendResult {
@@ -336,7 +342,7 @@ export class Log {
       throw new RangeError(`Leader epoch ${options.leaderEpoch} is not an int32 >= 0`);
     }
     const nowMs = this.nowMs();
-    const batches = this.validateForAppend(records, nowMs);
+    const batches = this.validateForAppend(records, nowMs, options.crcComputedHere === true);
     const duplicate = this.checkProducers(batches);
     if (duplicate) return duplicate;
     const logAppendTime = this.config.messageTimestampType === 'LogAppendTime' ? nowMs : -1;
@@ -526,7 +532,7 @@ export class Log {
    * Splits the request's records into batches and validates each as Kafka's log validator does
    * (log-validator.ts): nothing is written unless every batch passes.
    */
-  private validateForAppend(records: Buffer, nowMs: number): ValidatedBatch[] {
+  private validateForAppend(records: Buffer, nowMs: number, crcComputedHere: boolean): ValidatedBatch[] {
     if (records.length > this.config.segmentBytes) {
       throw new SluiceError('RECORD_LIST_TOO_LARGE', `Records of ${records.length} bytes exceed segment.bytes (${this.config.segmentBytes})`);
     }
@@ -543,7 +549,7 @@ export class Log {
       if (sizeBytes < BATCH_HEADER_BYTES || at + sizeBytes > records.length) {
         throw new SluiceError('CORRUPT_MESSAGE', `Batch at byte ${at} declares ${sizeBytes} bytes, but ${records.length - at} remain`);
       }
-      batches.push(validateBatchForAppend(records, at, sizeBytes, this.config, nowMs, path.basename(this.dir)));
+      batches.push(validateBatchForAppend(records, at, sizeBytes, this.config, nowMs, path.basename(this.dir), crcComputedHere));
       at += sizeBytes;
     }
     if (batches.length === 0) throw new SluiceError('CORRUPT_MESSAGE', 'No batch to append');
