@@ -16,7 +16,7 @@ import { SluiceError } from '../errors.js';
 import { descriptorBudget, DESCRIPTORS_PER_SEGMENT, PARTITIONS_PER_TOPIC_MAX } from '../limits.js';
 import { binding } from '../native/binding.js';
 import { iterateBatches, decodeBatch } from '../record/batch.js';
-import { BatchEncoder } from '../record/batch-encoder.js';
+import { BatchEncoder, type EncodedRecordsSummary } from '../record/batch-encoder.js';
 import type { CompressionName } from '../record/batch-format.js';
 import type { DecodedRecord, RecordHeaders, RecordData } from '../record/record.js';
 import type { AppendResult, Log, LogRead } from '../storage/log.js';
@@ -136,9 +136,6 @@ export interface OffsetAndTimestamp {
   offset: number;
   timestamp: number;
 }
-
-/** produce()'s batches come from its own encoder, which has just computed their CRCs. */
-const PRODUCE_APPEND_OPTIONS = { crcComputedHere: true } as const;
 
 /** 1 MiB: Kafka's default max.partition.fetch.bytes. */
 const DEFAULT_FETCH_MAX_BYTES = 1024 * 1024;
@@ -395,13 +392,16 @@ export class Engine {
     const single = this.singlePartition(records, options.partition, metadata.partitions, topic);
     const partitions: number[] = [];
     const batches: Buffer[] = [];
+    const summaries: EncodedRecordsSummary[] = [];
     if (single >= 0) {
       partitions.push(single);
       batches.push(encoder.encode(records, encodeOptions));
+      summaries.push(encoder.summary());
     } else {
       for (const [partition, list] of this.groupByPartition(records, options.partition, metadata.partitions, topic)) {
         partitions.push(partition);
         batches.push(encoder.encode(list, encodeOptions));
+        summaries.push(encoder.summary());
       }
     }
     const logs = partitions.map((partition) => this.partitionLog(topic, partition));
@@ -412,7 +412,8 @@ export class Engine {
     let failure: unknown;
     for (let i = 0; i < batches.length; i++) {
       try {
-        results.push(logs[i]!.appendSync(batches[i]!, PRODUCE_APPEND_OPTIONS));
+        // The encoder's CRC and summary of the records stand in for the log reading them again.
+        results.push(logs[i]!.appendSync(batches[i]!, { encodedHere: summaries[i] }));
       } catch (error) {
         failure = error;
         break;

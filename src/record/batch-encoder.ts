@@ -46,6 +46,7 @@ import {
 } from './batch-format.js';
 import { getCodec } from './compression.js';
 import type { RecordData, RecordInput } from './record.js';
+import type { RecordsSummary } from './record-walk.js';
 import { sizeOfUnsignedVarint, sizeOfVarlong, writeVarlong } from './varint.js';
 
 export type TimestampType = 'create' | 'logAppend';
@@ -67,6 +68,14 @@ export interface EncodeBatchOptions {
   control?: boolean;
   /** Timestamp for records without one, and the LogAppendTime; defaults to Date.now(). */
   now?: number;
+}
+
+/**
+ * What walkRecords() would find in the records of the batch encode() just returned (uncompressed),
+ * and how many records have a null key: the encoder knows it without reading its bytes back.
+ */
+export interface EncodedRecordsSummary extends RecordsSummary {
+  keylessCount: number;
 }
 
 const TWO_POW_32 = 4294967296;
@@ -172,6 +181,10 @@ export class BatchEncoder {
   // What the last writeRecords() found, kept in fields so that it allocates no result object.
   private baseTimestamp = 0;
   private maxTimestamp = 0;
+  private minCheckedTimestamp = NaN;
+  private maxCheckedTimestamp = NaN;
+  private keylessCount = 0;
+  private recordCount = 0;
 
   constructor(initialBytes = ENCODE_BUFFER_BYTES_INITIAL) {
     this.buf = Buffer.allocUnsafeSlow(initialBytes);
@@ -236,6 +249,18 @@ export class BatchEncoder {
     return buf.subarray(start, end);
   }
 
+  /** The records of the batch encode() returned last, as walkRecords() would summarise them. */
+  summary(): EncodedRecordsSummary {
+    return {
+      count: this.recordCount,
+      maxTimestamp: this.maxTimestamp,
+      minCheckedTimestamp: this.minCheckedTimestamp,
+      maxCheckedTimestamp: this.maxCheckedTimestamp,
+      offsetDeltasInOrder: true,
+      keylessCount: this.keylessCount,
+    };
+  }
+
   /** Makes room for bytes up to `need`, keeping the bytes [0, keep) written so far. */
   private ensure(keep: number, need: number): Buffer {
     if (need <= this.buf.length) return this.buf;
@@ -251,6 +276,10 @@ export class BatchEncoder {
     const count = records.length;
     let baseTimestamp = now;
     let maxTimestamp = now;
+    // Timestamps other than -1 (NO_TIMESTAMP), those message.timestamp.*.max.ms bounds apply to.
+    let minChecked = Infinity;
+    let maxChecked = -Infinity;
+    let keyless = 0;
     for (let i = 0; i < count; i++) {
       const record = records[i]!;
       if (record === null || typeof record !== 'object') throw invalidRecord(`record ${i} is not an object`);
@@ -266,9 +295,14 @@ export class BatchEncoder {
       } else if (timestamp > maxTimestamp) {
         maxTimestamp = timestamp;
       }
+      if (timestamp !== -1) {
+        if (timestamp < minChecked) minChecked = timestamp;
+        if (timestamp > maxChecked) maxChecked = timestamp;
+      }
       const key = record.key;
       const keyLength = dataLength(key, 'key', i);
       const value = record.value;
+      if (keyLength < 0) keyless++;
       const valueLength = dataLength(value, 'value', i);
       const headers = record.headers;
       let headerCount = 0;
@@ -296,6 +330,10 @@ export class BatchEncoder {
     }
     this.baseTimestamp = baseTimestamp;
     this.maxTimestamp = maxTimestamp;
+    this.minCheckedTimestamp = minChecked === Infinity ? NaN : minChecked;
+    this.maxCheckedTimestamp = maxChecked === -Infinity ? NaN : maxChecked;
+    this.keylessCount = keyless;
+    this.recordCount = count;
     return at;
   }
 

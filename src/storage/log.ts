@@ -25,6 +25,7 @@ import {
   PRODUCER_ID_OFFSET,
   RECORDS_COUNT_OFFSET,
 } from '../record/batch-format.js';
+import type { EncodedRecordsSummary } from '../record/batch-encoder.js';
 import { checkBatch, decodeBatch, stampBaseOffset, stampPartitionLeaderEpoch } from '../record/batch.js';
 import { binding } from '../native/binding.js';
 import { scanBatches } from './batch-scanner.js';
@@ -75,11 +76,12 @@ export interface AppendOptions {
    */
   leaderEpoch?: number;
   /**
-   * The batches were encoded in this process, their CRCs computed over these bytes (engine.produce):
-   * validation skips recomputing the CRCs and checks everything else. Never for bytes that came
-   * over a network or from a file.
+   * `records` is one batch that a BatchEncoder encoded in this process (engine.produce), with the
+   * summary of its records the encoder made while writing them: validation takes the CRC and the
+   * records' structure, count, timestamps and keys from the encoder instead of reading the bytes
+   * again, and checks everything else. Never for bytes that came over a network or from a file.
    */
-  crcComputedHere?: boolean;
+  encodedHere?: EncodedRecordsSummary;
 }
 
 export interface AppendResult {
@@ -342,7 +344,7 @@ export class Log {
       throw new RangeError(`Leader epoch ${options.leaderEpoch} is not an int32 >= 0`);
     }
     const nowMs = this.nowMs();
-    const batches = this.validateForAppend(records, nowMs, options.crcComputedHere === true);
+    const batches = this.validateForAppend(records, nowMs, options.encodedHere);
     const duplicate = this.checkProducers(batches);
     if (duplicate) return duplicate;
     const logAppendTime = this.config.messageTimestampType === 'LogAppendTime' ? nowMs : -1;
@@ -532,7 +534,7 @@ export class Log {
    * Splits the request's records into batches and validates each as Kafka's log validator does
    * (log-validator.ts): nothing is written unless every batch passes.
    */
-  private validateForAppend(records: Buffer, nowMs: number, crcComputedHere: boolean): ValidatedBatch[] {
+  private validateForAppend(records: Buffer, nowMs: number, encodedHere: EncodedRecordsSummary | undefined): ValidatedBatch[] {
     if (records.length > this.config.segmentBytes) {
       throw new SluiceError('RECORD_LIST_TOO_LARGE', `Records of ${records.length} bytes exceed segment.bytes (${this.config.segmentBytes})`);
     }
@@ -549,7 +551,10 @@ export class Log {
       if (sizeBytes < BATCH_HEADER_BYTES || at + sizeBytes > records.length) {
         throw new SluiceError('CORRUPT_MESSAGE', `Batch at byte ${at} declares ${sizeBytes} bytes, but ${records.length - at} remain`);
       }
-      batches.push(validateBatchForAppend(records, at, sizeBytes, this.config, nowMs, path.basename(this.dir), crcComputedHere));
+      if (encodedHere !== undefined && (at !== 0 || sizeBytes !== records.length)) {
+        throw new RangeError(`an encodedHere append holds exactly one batch: ${records.length} bytes hold one of ${sizeBytes} at byte ${at}`);
+      }
+      batches.push(validateBatchForAppend(records, at, sizeBytes, this.config, nowMs, path.basename(this.dir), encodedHere));
       at += sizeBytes;
     }
     if (batches.length === 0) throw new SluiceError('CORRUPT_MESSAGE', 'No batch to append');

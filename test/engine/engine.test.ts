@@ -170,6 +170,11 @@ describe('Engine produce and fetch', () => {
     expect([engine.latestOffset('v', 0), engine.latestOffset('v', 1), engine.latestOffset('compacted', 0)]).toEqual([0, 0, 0]);
     await engine.produce('compacted', [good], { partition: 0 });
     expect(engine.latestOffset('compacted', 0)).toBe(1);
+    // Timestamp bounds hold on produce's path too (the encoder's summary stands in for the walk).
+    await engine.createTopic('bounded', { config: { 'message.timestamp.before.max.ms': 60_000 } });
+    await expect(engine.produce('bounded', [good, { value: 'old', timestamp: Date.now() - 3_600_000 }], { partition: 0 })).rejects.toMatchObject({ code: 'INVALID_TIMESTAMP' });
+    await engine.produce('bounded', [{ value: 'unknown time', timestamp: -1 }, good], { partition: 0 });
+    expect(engine.latestOffset('bounded', 0)).toBe(2);
     await engine.close();
   });
 
