@@ -47,7 +47,7 @@ import {
 import { getCodec } from './compression.js';
 import type { RecordData, RecordInput } from './record.js';
 import type { RecordsSummary } from './record-walk.js';
-import { sizeOfUnsignedVarint, sizeOfVarlong, writeVarlong } from './varint.js';
+import { sizeOfVarlong, writeVarlong } from './varint.js';
 
 export type TimestampType = 'create' | 'logAppend';
 
@@ -81,11 +81,12 @@ export interface EncodedRecordsSummary extends RecordsSummary {
 const TWO_POW_32 = 4294967296;
 
 /**
- * Strings up to this many UTF-16 units are measured and copied in JS when they are ASCII; longer
- * ones go to Buffer.byteLength/Buffer.write, whose per-call cost (~40 and ~160 ns) is then below
- * the loop's (~0.5 ns a character).
+ * Strings shorter than this many UTF-16 units are copied in JS when they are ASCII (keys, header
+ * keys, ids): Buffer.byteLength and Buffer.write cost ~40 and ~100-160 ns a call, the loop a few ns
+ * a character. 63 is the longest length whose varint is one byte, which is what lets the loop
+ * write the string before knowing it is ASCII.
  */
-const SHORT_STRING_UNITS = 256;
+const SHORT_STRING_UNITS = 64;
 
 /** Below this many bytes a byte loop beats Uint8Array.set, whose call costs ~40 ns. */
 const SHORT_COPY_BYTES = 16;
@@ -108,29 +109,25 @@ function int32Option(value: number, what: string, min: number, max: number): num
   return value;
 }
 
-/** UTF-8 bytes of `s`; equal to s.length exactly when `s` is ASCII. */
-function utf8Length(s: string): number {
-  const units = s.length;
-  if (units > SHORT_STRING_UNITS) return Buffer.byteLength(s, 'utf8');
-  for (let j = 0; j < units; j++) if (s.charCodeAt(j) >= 0x80) return Buffer.byteLength(s, 'utf8');
-  return units;
-}
-
-/** Byte length of a key, value or header value; -1 for null. Throws INVALID_RECORD for other types. */
-function dataLength(data: RecordData | undefined, what: string, index: number): number {
-  if (data === null || data === undefined) return -1;
-  if (typeof data === 'string') return utf8Length(data);
-  if (data instanceof Uint8Array) return data.length;
+/**
+ * Bytes a key, value or header value takes at most, its length prefix included (1 for null): a
+ * string's UTF-8 is at most 3 bytes a UTF-16 unit. Throws INVALID_RECORD for other types.
+ */
+function dataBytesMax(data: RecordData | undefined, what: string, index: number): number {
+  if (data === null || data === undefined) return 1;
+  if (typeof data === 'string') return VARINT_BYTES_MAX + 3 * data.length;
+  if (data instanceof Uint8Array) return sizeOfLength(data.length) + data.length;
   throw invalidRecord(`record ${index}: ${what} must be a Buffer, a string or null, not ${typeof data}`);
 }
 
-function headerKeyLength(key: unknown, index: number): number {
+function headerKeyBytesMax(key: unknown, index: number): number {
   if (typeof key !== 'string') throw invalidRecord(`record ${index}: header keys must be strings`);
-  return utf8Length(key);
+  return VARINT_BYTES_MAX + 3 * key.length;
 }
 
-function sizeOfData(length: number): number {
-  return length < 0 ? 1 : sizeOfUnsignedVarint(length << 1) + length;
+/** Bytes of the zigzag varint of a length or count `n` >= 0 (exact for any safe integer). */
+function sizeOfLength(n: number): number {
+  return n < 0x40 ? 1 : n < 0x2000 ? 2 : n < 0x100000 ? 3 : n < 0x8000000 ? 4 : 5;
 }
 
 /** Zigzag varint of a non-negative int32 or -1, inline: lengths and indexes are all a record holds. */
@@ -144,23 +141,44 @@ function writeLength(buf: Buffer, at: number, value: number): number {
   return at;
 }
 
-/** Writes the length of `data` then its bytes (`length` from dataLength; -1 writes null). */
-function writeData(buf: Buffer, at: number, data: RecordData | undefined, length: number): number {
+/**
+ * Writes a string's UTF-8 length then its bytes. A short one is copied by a charCodeAt loop that
+ * also finds whether it is ASCII (then its length, one varint byte below 64, is its unit count);
+ * otherwise it is written again, measured, by Buffer.write.
+ */
+function writeString(buf: Buffer, at: number, s: string): number {
+  const units = s.length;
+  if (units < SHORT_STRING_UNITS) {
+    const start = at + 1;
+    let seen = 0;
+    for (let j = 0; j < units; j++) {
+      const c = s.charCodeAt(j);
+      seen |= c;
+      buf[start + j] = c;
+    }
+    if (seen < 0x80) {
+      buf[at] = units << 1;
+      return start + units;
+    }
+  }
+  const length = Buffer.byteLength(s, 'utf8');
   at = writeLength(buf, at, length);
-  if (length <= 0) return at;
-  if (typeof data === 'string') {
-    if (length === data.length && length <= SHORT_STRING_UNITS) {
-      for (let j = 0; j < length; j++) buf[at + j] = data.charCodeAt(j);
-    } else {
-      buf.write(data, at, length, 'utf8');
-    }
+  return at + buf.write(s, at, length, 'utf8');
+}
+
+/** Writes a key, value or header value (checked by dataBytesMax): its length, then its bytes. */
+function writeData(buf: Buffer, at: number, data: RecordData | undefined): number {
+  if (data === null || data === undefined) {
+    buf[at] = 1; // zigzag -1: null
+    return at + 1;
+  }
+  if (typeof data === 'string') return writeString(buf, at, data);
+  const length = data.length;
+  at = writeLength(buf, at, length);
+  if (length <= SHORT_COPY_BYTES) {
+    for (let j = 0; j < length; j++) buf[at + j] = data[j]!;
   } else {
-    const bytes = data as Uint8Array;
-    if (length <= SHORT_COPY_BYTES) {
-      for (let j = 0; j < length; j++) buf[at + j] = bytes[j]!;
-    } else {
-      buf.set(bytes, at);
-    }
+    buf.set(data, at);
   }
   return at + length;
 }
@@ -176,8 +194,8 @@ const hasOwn = Object.prototype.hasOwnProperty;
 export class BatchEncoder {
   private buf: Buffer;
   private used = 0;
-  /** Per record: the byte lengths of its header keys and values, in write order. */
-  private headerLengths = new Int32Array(64);
+  /** Headers of the record headerBytesMax() last checked. */
+  private headerCount = 0;
   // What the last writeRecords() found, kept in fields so that it allocates no result object.
   private baseTimestamp = 0;
   private maxTimestamp = 0;
@@ -300,33 +318,41 @@ export class BatchEncoder {
         if (timestamp > maxChecked) maxChecked = timestamp;
       }
       const key = record.key;
-      const keyLength = dataLength(key, 'key', i);
+      if (key === null || key === undefined) keyless++;
       const value = record.value;
-      if (keyLength < 0) keyless++;
-      const valueLength = dataLength(value, 'value', i);
       const headers = record.headers;
-      let headerCount = 0;
-      let headerBytes = 0;
-      if (headers !== undefined && headers !== null) {
-        headerCount = this.measureHeaders(headers, i);
-        const lengths = this.headerLengths;
-        for (let h = 0; h < headerCount * 2; h += 2) {
-          headerBytes += sizeOfUnsignedVarint(lengths[h]! << 1) + lengths[h]! + sizeOfData(lengths[h + 1]!);
-        }
-      }
       const timestampDelta = timestamp - baseTimestamp;
-      const body =
-        1 + sizeOfVarlong(timestampDelta) + sizeOfUnsignedVarint(i << 1) + sizeOfData(keyLength) + sizeOfData(valueLength) + sizeOfUnsignedVarint(headerCount << 1) + headerBytes;
-      if (at + VARINT_BYTES_MAX + body > buf.length) buf = this.ensure(at, at + VARINT_BYTES_MAX + body);
+      // The body's length prefix goes first, so its size is reserved from an upper bound of the
+      // body (strings at 3 bytes a unit) and the body moved back in the rare case the real length
+      // needs fewer varint bytes (a body under 64 bytes measured over 64, or across 8,192).
+      let bodyMax =
+        1 + sizeOfVarlong(timestampDelta) + sizeOfLength(i) + dataBytesMax(key, 'key', i) + dataBytesMax(value, 'value', i);
+      let headerCount = 0;
+      if (headers !== undefined && headers !== null) {
+        bodyMax += this.headerBytesMax(headers, i);
+        headerCount = this.headerCount;
+      }
+      bodyMax += sizeOfLength(headerCount);
+      const reserved = sizeOfLength(bodyMax);
+      if (at + reserved + bodyMax > buf.length) buf = this.ensure(at, at + reserved + bodyMax);
 
-      at = writeLength(buf, at, body);
-      buf[at++] = 0; // attributes: none defined for records
-      at = (timestampDelta | 0) === timestampDelta ? writeLength(buf, at, timestampDelta) : writeVarlong(buf, at, timestampDelta);
-      at = writeLength(buf, at, i);
-      at = writeData(buf, at, key, keyLength);
-      at = writeData(buf, at, value, valueLength);
-      at = writeLength(buf, at, headerCount);
-      if (headerCount > 0) at = this.writeHeaders(buf, at, headers!);
+      const bodyStart = at + reserved;
+      let end = bodyStart;
+      buf[end++] = 0; // attributes: none defined for records
+      end = (timestampDelta | 0) === timestampDelta ? writeLength(buf, end, timestampDelta) : writeVarlong(buf, end, timestampDelta);
+      end = writeLength(buf, end, i);
+      end = writeData(buf, end, key);
+      end = writeData(buf, end, value);
+      end = writeLength(buf, end, headerCount);
+      if (headerCount > 0) end = writeHeaders(buf, end, headers!);
+      const body = end - bodyStart;
+      const prefix = sizeOfLength(body);
+      if (prefix !== reserved) {
+        buf.copyWithin(at + prefix, bodyStart, end);
+        end -= reserved - prefix;
+      }
+      writeLength(buf, at, body);
+      at = end;
     }
     this.baseTimestamp = baseTimestamp;
     this.maxTimestamp = maxTimestamp;
@@ -337,66 +363,62 @@ export class BatchEncoder {
     return at;
   }
 
-  /** Measures every header into headerLengths (key, value, key, value, ...); returns the count. */
-  private measureHeaders(headers: NonNullable<RecordInput['headers']>, index: number): number {
-    let n = 0;
+  /**
+   * Checks the headers and returns the bytes they take at most; sets headerCount. Throws
+   * INVALID_RECORD for a header key that is not a string or a value of the wrong type.
+   */
+  private headerBytesMax(headers: NonNullable<RecordInput['headers']>, index: number): number {
+    let count = 0;
+    let bytes = 0;
     if (Array.isArray(headers)) {
       for (const header of headers as HeaderList) {
-        const k = headerKeyLength(header?.key, index);
-        n = this.pushHeader(n, k, dataLength(header.value, 'header value', index));
+        bytes += headerKeyBytesMax(header?.key, index) + dataBytesMax(header.value, 'header value', index);
+        count++;
       }
-      return n >> 1;
-    }
-    const object = headers as HeaderObject;
-    for (const key in object) {
-      if (!hasOwn.call(object, key)) continue;
-      const value = object[key];
-      const k = headerKeyLength(key, index);
-      if (Array.isArray(value)) {
-        for (const item of value as readonly RecordData[]) n = this.pushHeader(n, k, dataLength(item, 'header value', index));
-      } else {
-        n = this.pushHeader(n, k, dataLength(value as RecordData | undefined, 'header value', index));
-      }
-    }
-    return n >> 1;
-  }
-
-  private pushHeader(n: number, keyLength: number, valueLength: number): number {
-    if (n + 2 > this.headerLengths.length) {
-      const grown = new Int32Array(this.headerLengths.length * 2);
-      grown.set(this.headerLengths);
-      this.headerLengths = grown;
-    }
-    this.headerLengths[n] = keyLength;
-    this.headerLengths[n + 1] = valueLength;
-    return n + 2;
-  }
-
-  /** Writes the headers measureHeaders() just measured, in the same order. */
-  private writeHeaders(buf: Buffer, at: number, headers: NonNullable<RecordInput['headers']>): number {
-    const lengths = this.headerLengths;
-    let n = 0;
-    if (Array.isArray(headers)) {
-      for (const header of headers as HeaderList) {
-        at = writeData(buf, at, header.key, lengths[n++]!);
-        at = writeData(buf, at, header.value, lengths[n++]!);
-      }
-      return at;
-    }
-    const object = headers as HeaderObject;
-    for (const key in object) {
-      if (!hasOwn.call(object, key)) continue;
-      const value = object[key];
-      if (Array.isArray(value)) {
-        for (const item of value as readonly RecordData[]) {
-          at = writeData(buf, at, key, lengths[n++]!);
-          at = writeData(buf, at, item, lengths[n++]!);
+    } else {
+      const object = headers as HeaderObject;
+      for (const key in object) {
+        if (!hasOwn.call(object, key)) continue;
+        const value = object[key];
+        const keyBytes = headerKeyBytesMax(key, index);
+        if (Array.isArray(value)) {
+          for (const item of value as readonly RecordData[]) {
+            bytes += keyBytes + dataBytesMax(item, 'header value', index);
+            count++;
+          }
+        } else {
+          bytes += keyBytes + dataBytesMax(value as RecordData | undefined, 'header value', index);
+          count++;
         }
-      } else {
-        at = writeData(buf, at, key, lengths[n++]!);
-        at = writeData(buf, at, value as RecordData | undefined, lengths[n++]!);
       }
+    }
+    this.headerCount = count;
+    return bytes;
+  }
+}
+
+/** Writes the headers headerBytesMax() just checked, in the same order. */
+function writeHeaders(buf: Buffer, at: number, headers: NonNullable<RecordInput['headers']>): number {
+  if (Array.isArray(headers)) {
+    for (const header of headers as HeaderList) {
+      at = writeString(buf, at, header.key);
+      at = writeData(buf, at, header.value);
     }
     return at;
   }
+  const object = headers as HeaderObject;
+  for (const key in object) {
+    if (!hasOwn.call(object, key)) continue;
+    const value = object[key];
+    if (Array.isArray(value)) {
+      for (const item of value as readonly RecordData[]) {
+        at = writeString(buf, at, key);
+        at = writeData(buf, at, item);
+      }
+    } else {
+      at = writeString(buf, at, key);
+      at = writeData(buf, at, value as RecordData | undefined);
+    }
+  }
+  return at;
 }

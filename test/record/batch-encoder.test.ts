@@ -47,4 +47,23 @@ describe('BatchEncoder', () => {
       expect(decodeBatch(batch).records).toHaveLength(inputs[i]!.length);
     }
   });
+
+  it('moves a record back when its length prefix needs fewer bytes than its upper bound reserved', () => {
+    const encoder = new BatchEncoder();
+    // Strings are bounded at 3 bytes a unit: 20 + 20 ASCII units bound the body at over 64 bytes
+    // (a two-byte prefix), and it is 46; non-ASCII ones, and long ones, take Buffer.write's path.
+    const records: RecordInput[] = [
+      { key: 'k'.repeat(20), value: 'v'.repeat(20) },
+      { key: 'é'.repeat(20), value: 'x', headers: { ['ü'.repeat(3)]: 'ß', ascii: 'y'.repeat(70) } },
+      { key: null, value: '\ud800', headers: [{ key: 'h', value: null }] },
+    ];
+    encoder.reset();
+    const { records: decoded } = decodeBatch(encoder.encode(records, { now: NOW }));
+    expect(decoded.map((r) => [r.key?.toString() ?? null, r.value!.toString(), r.headers.map((h) => [h.key, h.value?.toString() ?? null])])).toEqual([
+      ['k'.repeat(20), 'v'.repeat(20), []],
+      ['é'.repeat(20), 'x', [['ü'.repeat(3), 'ß'], ['ascii', 'y'.repeat(70)]]],
+      [null, '\ufffd', [['h', null]]],
+    ]);
+    expect(encoder.encode(records, { now: NOW }).equals(encodeBatch(records, { now: NOW }))).toBe(true);
+  });
 });
