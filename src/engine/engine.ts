@@ -18,7 +18,7 @@ import { binding } from '../native/binding.js';
 import { iterateBatches, decodeBatch } from '../record/batch.js';
 import { BatchEncoder, type EncodedRecordsSummary } from '../record/batch-encoder.js';
 import type { CompressionName } from '../record/batch-format.js';
-import type { DecodedRecord, RecordHeaders, RecordData } from '../record/record.js';
+import type { RecordHeaders, RecordData } from '../record/record.js';
 import type { AppendResult, Log, LogRead } from '../storage/log.js';
 import type { CleaningPass, LogCleanerStats } from '../storage/log-cleaner.js';
 import { cleanerConfigFromBroker } from '../storage/log-cleaner-config.js';
@@ -407,26 +407,36 @@ export class Engine {
     const logs = partitions.map((partition) => this.partitionLog(topic, partition));
     // Appended in one synchronous run: the batches are views of the encoder's buffer, which the
     // next produce() (or an append listener producing) overwrites. A failed append leaves the ones
-    // before it appended, as before; they are still flushed and announced.
+    // before it appended, as before; they are still flushed (sync) and announced.
     const results: AppendResult[] = [];
+    let failed = false;
     let failure: unknown;
     for (let i = 0; i < batches.length; i++) {
       try {
         // The encoder's CRC and summary of the records stand in for the log reading them again.
         results.push(logs[i]!.appendSync(batches[i]!, { encodedHere: summaries[i] }));
       } catch (error) {
-        failure = error;
+        [failed, failure] = [true, error];
         break;
       }
     }
+    if (options.sync) {
+      for (let i = 0; i < results.length; i++) {
+        try {
+          await logs[i]!.flush();
+        } catch (error) {
+          if (!failed) [failed, failure] = [true, error];
+        }
+      }
+    }
+    // Whatever was appended is announced, even when a later append or a flush failed.
     const acks: ProduceAck[] = [];
     for (let i = 0; i < results.length; i++) {
-      if (options.sync) await logs[i]!.flush();
       this.notifyAppend(topic, partitions[i]!);
       const result = results[i]!;
       acks.push({ partition: partitions[i]!, baseOffset: result.baseOffset, lastOffset: result.lastOffset, logAppendTime: result.logAppendTime });
     }
-    if (failure !== undefined) throw failure;
+    if (failed) throw failure;
     return acks;
   }
 
@@ -519,7 +529,8 @@ export class Engine {
     for (const { at } of iterateBatches(bytes)) {
       const { header, records } = decodeBatch(bytes, at, { skipCrc: true });
       if (header.isControl) continue;
-      for (const record of records) if (record.offset >= offset) result.records.push(toConsumedRecord(record));
+      // A decoded record is already a ConsumedRecord ({ offset, timestamp, key, value, headers }).
+      for (const record of records) if (record.offset >= offset) result.records.push(record);
     }
     result.nextOffset = read.region.lastOffset + 1;
     return result;
@@ -646,6 +657,3 @@ function stringifyConfig(config: ConfigValues): Record<string, string> {
   return Object.fromEntries(Object.entries(config).map(([key, value]) => [key, String(value)]));
 }
 
-function toConsumedRecord(record: DecodedRecord): ConsumedRecord {
-  return { offset: record.offset, timestamp: record.timestamp, key: record.key, value: record.value, headers: record.headers };
-}

@@ -196,6 +196,18 @@ describe('Engine produce and fetch', () => {
     await engine.close();
   });
 
+  it('keeps and announces the batches appended before one that fails, as before', async () => {
+    const engine = await Engine.open({ dataDir: tempDir() });
+    await engine.createTopic('m', { partitions: 2, config: { 'max.message.bytes': 2000 } });
+    const announced: number[] = [];
+    engine.onAppend((_, partition) => announced.push(partition));
+    const records = [{ value: 'small', partition: 0 }, { value: Buffer.alloc(3000), partition: 1 }];
+    await expect(engine.produce('m', records, { sync: true })).rejects.toMatchObject({ code: 'MESSAGE_TOO_LARGE' });
+    expect(announced).toEqual([0]);
+    expect([engine.latestOffset('m', 0), engine.latestOffset('m', 1)]).toEqual([1, 0]);
+    await engine.close();
+  });
+
   it('appends producer-encoded batches as they are, and refuses corrupt or oversized ones', async () => {
     const engine = await Engine.open({ dataDir: tempDir(), config: { 'message.max.bytes': 2000 } });
     await engine.createTopic('raw');
