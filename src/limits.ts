@@ -121,6 +121,19 @@ export const INDEX_ALLOCATION_BYTES = 4096;
  */
 export const INFLATED_BATCH_BYTES_MAX = 256 * 1024 * 1024;
 
+/**
+ * The buffer a BatchEncoder (src/record/batch-encoder.ts) starts with and reuses: 1 MiB holds a
+ * batch at Kafka's default max.message.bytes (1,000 records of 1 KiB) without growing.
+ */
+export const ENCODE_BUFFER_BYTES_INITIAL = 1024 * 1024;
+
+/**
+ * A BatchEncoder buffer grown past this by one large call is let go at the next call rather than
+ * kept for the process's life: 16 MiB is 16 default-sized batches, one produce call over as many
+ * partitions.
+ */
+export const ENCODE_BUFFER_BYTES_RETAINED_MAX = 16 * 1024 * 1024;
+
 // ---- local clusters (startCluster, `sluice cluster`) -------------------------------------------
 
 /** Broker i of a local cluster binds 127.0.0.(i+1), its own loopback address (so tests can cut

@@ -15,9 +15,10 @@ import { randomUUID } from 'node:crypto';
 import { SluiceError } from '../errors.js';
 import { descriptorBudget, DESCRIPTORS_PER_SEGMENT, PARTITIONS_PER_TOPIC_MAX } from '../limits.js';
 import { binding } from '../native/binding.js';
-import { encodeBatch, iterateBatches, decodeBatch } from '../record/batch.js';
+import { iterateBatches, decodeBatch } from '../record/batch.js';
+import { BatchEncoder, type EncodedRecordsSummary } from '../record/batch-encoder.js';
 import type { CompressionName } from '../record/batch-format.js';
-import type { DecodedRecord, RecordHeaders, RecordData } from '../record/record.js';
+import type { RecordHeaders, RecordData } from '../record/record.js';
 import type { AppendResult, Log, LogRead } from '../storage/log.js';
 import type { CleaningPass, LogCleanerStats } from '../storage/log-cleaner.js';
 import { cleanerConfigFromBroker } from '../storage/log-cleaner-config.js';
@@ -146,6 +147,8 @@ export class Engine {
   private readonly topics: TopicStore;
   private readonly logs: LogManager;
   private readonly partitioner = new DefaultPartitioner();
+  /** produce()'s encoder; its buffer is reused call after call (see produce). */
+  private readonly encoder = new BatchEncoder();
   private readonly appendListeners = new Set<(topic: string, partition: number) => void>();
   private closed = false;
   /** See EngineOptions.segmentsMax. */
@@ -374,33 +377,112 @@ export class Engine {
    * Appends records, one batch per partition they land on (Kafka's default partitioner: explicit
    * partition, else murmur2 of the key, else one sticky partition for the call's keyless records).
    * Resolves with one ack per batch written.
+   *
+   * Every batch is encoded (BatchEncoder: one pass, into the engine's reused buffer) before
+   * anything is written, so an encoding error appends nothing; then every batch is appended
+   * before the first await, since the next call reuses the buffer. When all records land on one
+   * partition (`options.partition`, a one-partition topic) no per-partition lists are built.
    */
   async produce(topic: string, records: readonly ProduceRecord[], options: ProduceOptions = {}): Promise<ProduceAck[]> {
     const metadata = this.topicMetadata(topic);
     if (!Array.isArray(records) || records.length === 0) throw new SluiceError('INVALID_RECORD', 'produce needs at least one record');
-    const placed =
-      options.partition === undefined
-        ? this.partitioner.partitionAll(records, metadata.partitions, topic)
-        : records.map((record) => this.partitioner.partition({ ...record, partition: record.partition ?? options.partition }, metadata.partitions, topic));
-    const byPartition = new Map<number, ProduceRecord[]>();
-    placed.forEach((partition, i) => {
-      const list = byPartition.get(partition);
-      if (list) list.push(records[i]!);
-      else byPartition.set(partition, [records[i]!]);
-    });
-    const nowMs = Date.now();
-    const appends = [...byPartition].map(([partition, list]) => {
-      const batch = encodeBatch(list, { compression: options.compression ?? 'none', now: nowMs });
-      return { partition, log: this.partitionLog(topic, partition), batch };
-    });
-    // Everything is encoded before anything is written: an encoding error appends nothing.
-    const acks: ProduceAck[] = [];
-    for (const { partition, log, batch } of appends) {
-      const result = await log.append(batch, { sync: options.sync });
-      this.notifyAppend(topic, partition);
-      acks.push({ partition, baseOffset: result.baseOffset, lastOffset: result.lastOffset, logAppendTime: result.logAppendTime });
+    const encodeOptions = { compression: options.compression ?? 'none', now: Date.now() };
+    const encoder = this.encoder;
+    encoder.reset();
+    const single = this.singlePartition(records, options.partition, metadata.partitions, topic);
+    const partitions: number[] = [];
+    const batches: Buffer[] = [];
+    const summaries: EncodedRecordsSummary[] = [];
+    if (single >= 0) {
+      partitions.push(single);
+      batches.push(encoder.encode(records, encodeOptions));
+      summaries.push(encoder.summary());
+    } else {
+      for (const [partition, list] of this.groupByPartition(records, options.partition, metadata.partitions, topic)) {
+        partitions.push(partition);
+        batches.push(encoder.encode(list, encodeOptions));
+        summaries.push(encoder.summary());
+      }
     }
+    const logs = partitions.map((partition) => this.partitionLog(topic, partition));
+    // Appended in one synchronous run: the batches are views of the encoder's buffer, which the
+    // next produce() (or an append listener producing) overwrites. A failed append leaves the ones
+    // before it appended, as before; they are still flushed (sync) and announced.
+    const results: AppendResult[] = [];
+    let failed = false;
+    let failure: unknown;
+    for (let i = 0; i < batches.length; i++) {
+      try {
+        // The encoder's CRC and summary of the records stand in for the log reading them again.
+        results.push(logs[i]!.appendSync(batches[i]!, { encodedHere: summaries[i] }));
+      } catch (error) {
+        [failed, failure] = [true, error];
+        break;
+      }
+    }
+    if (options.sync) {
+      for (let i = 0; i < results.length; i++) {
+        try {
+          await logs[i]!.flush();
+        } catch (error) {
+          if (!failed) [failed, failure] = [true, error];
+        }
+      }
+    }
+    // Whatever was appended is announced, even when a later append or a flush failed.
+    const acks: ProduceAck[] = [];
+    for (let i = 0; i < results.length; i++) {
+      this.notifyAppend(topic, partitions[i]!);
+      const result = results[i]!;
+      acks.push({ partition: partitions[i]!, baseOffset: result.baseOffset, lastOffset: result.lastOffset, logAppendTime: result.logAppendTime });
+    }
+    if (failed) throw failure;
     return acks;
+  }
+
+  /**
+   * The partition every record lands on when that needs no partitioner state: each record's own
+   * `partition`, else `defaultPartition`, else (one partition) 0. Checks explicit partitions as
+   * the partitioner does. Returns -1 when records land apart or a key hash or sticky choice is due.
+   */
+  private singlePartition(records: readonly ProduceRecord[], defaultPartition: number | undefined, partitionCount: number, topic: string): number {
+    let single = -1;
+    let keyless = false;
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i];
+      let partition = record !== null && typeof record === 'object' ? record.partition : undefined;
+      if (partition === undefined || partition === null) partition = defaultPartition;
+      if (partition === undefined || partition === null) {
+        if (partitionCount !== 1) return -1;
+        const key = record !== null && typeof record === 'object' ? record.key : undefined;
+        if (key === undefined || key === null) keyless = true;
+        partition = 0;
+      } else if (single === -1 || partition !== single) {
+        partition = this.partitioner.partition({ partition }, partitionCount, topic);
+      }
+      if (single === -1) single = partition;
+      else if (partition !== single) return -1;
+    }
+    // As partitionAll: a call with keyless records moves the topic's sticky partition.
+    if (keyless) this.partitioner.newBatch(topic, partitionCount);
+    return single;
+  }
+
+  /** The call's records by partition, in order within each (the partitioner's placement). */
+  private groupByPartition(records: readonly ProduceRecord[], defaultPartition: number | undefined, partitionCount: number, topic: string): Map<number, ProduceRecord[]> {
+    const placed =
+      defaultPartition === undefined
+        ? this.partitioner.partitionAll(records, partitionCount, topic)
+        : records.map((record) =>
+            this.partitioner.partition(record.partition === undefined || record.partition === null ? { partition: defaultPartition } : record, partitionCount, topic),
+          );
+    const byPartition = new Map<number, ProduceRecord[]>();
+    for (let i = 0; i < records.length; i++) {
+      const list = byPartition.get(placed[i]!);
+      if (list) list.push(records[i]!);
+      else byPartition.set(placed[i]!, [records[i]!]);
+    }
+    return byPartition;
   }
 
   /**
@@ -447,7 +529,8 @@ export class Engine {
     for (const { at } of iterateBatches(bytes)) {
       const { header, records } = decodeBatch(bytes, at, { skipCrc: true });
       if (header.isControl) continue;
-      for (const record of records) if (record.offset >= offset) result.records.push(toConsumedRecord(record));
+      // A decoded record is already a ConsumedRecord ({ offset, timestamp, key, value, headers }).
+      for (const record of records) if (record.offset >= offset) result.records.push(record);
     }
     result.nextOffset = read.region.lastOffset + 1;
     return result;
@@ -574,6 +657,3 @@ function stringifyConfig(config: ConfigValues): Record<string, string> {
   return Object.fromEntries(Object.entries(config).map(([key, value]) => [key, String(value)]));
 }
 
-function toConsumedRecord(record: DecodedRecord): ConsumedRecord {
-  return { offset: record.offset, timestamp: record.timestamp, key: record.key, value: record.value, headers: record.headers };
-}

@@ -29,10 +29,6 @@ import {
   MAGIC_OFFSET,
   MAGIC_V2,
   MAX_TIMESTAMP_OFFSET,
-  NO_PARTITION_LEADER_EPOCH,
-  NO_PRODUCER_EPOCH,
-  NO_PRODUCER_ID,
-  NO_SEQUENCE,
   PARTITION_LEADER_EPOCH_OFFSET,
   PRODUCER_EPOCH_OFFSET,
   PRODUCER_ID_OFFSET,
@@ -42,10 +38,11 @@ import {
   TRANSACTIONAL_MASK,
 } from './batch-format.js';
 import { type CompressionCodec, getCodec } from './compression.js';
-import { type DecodedRecord, layoutRecords, RECORD_BYTES_MIN, readRecord, type RecordInput, writeRecords } from './record.js';
-import { VarintReader } from './varint.js';
+import { BatchEncoder, type EncodeBatchOptions, type TimestampType } from './batch-encoder.js';
+import { type DecodedRecord, RECORD_BYTES_MIN, readRecord, type RecordInput } from './record.js';
 
-export type TimestampType = 'create' | 'logAppend';
+export type { EncodeBatchOptions, TimestampType } from './batch-encoder.js';
+import { VarintReader } from './varint.js';
 
 export interface BatchHeader {
   baseOffset: number;
@@ -75,25 +72,6 @@ export interface BatchHeader {
   isTransactional: boolean;
   isControl: boolean;
   hasDeleteHorizon: boolean;
-}
-
-export interface EncodeBatchOptions {
-  baseOffset?: number;
-  compression?: CompressionName;
-  /**
-   * 'logAppend' sets attribute bit 3 and maxTimestamp = `now` (what a broker with
-   * message.timestamp.type=LogAppendTime writes); record deltas still hold the given timestamps.
-   */
-  timestampType?: TimestampType;
-  producerId?: number;
-  producerEpoch?: number;
-  baseSequence?: number;
-  partitionLeaderEpoch?: number;
-  transactional?: boolean;
-  /** Marks a control batch (transaction markers); the records must then be control records. */
-  control?: boolean;
-  /** Timestamp for records without one, and the LogAppendTime; defaults to Date.now(). */
-  now?: number;
 }
 
 export interface DecodedBatch {
@@ -192,9 +170,10 @@ export function checkBatch(buf: Uint8Array, at = 0, limitBytes?: number): string
  * checkBatch without the record-count checks: the batch is whole, magic 2, and its CRC holds.
  * For a caller that checks the counts itself with its own error (a broker's log validator answers
  * a count the records cannot fill with INVALID_RECORD, as Kafka does, not CORRUPT_MESSAGE).
+ * `verifyCrc` false skips only the CRC, for bytes whose CRC the caller has just computed itself.
  */
-export function checkBatchIntegrity(buf: Uint8Array, at = 0, limitBytes?: number): string | null {
-  return check(buf, at, limitBytes, true, false);
+export function checkBatchIntegrity(buf: Uint8Array, at = 0, limitBytes?: number, verifyCrc = true): string | null {
+  return check(buf, at, limitBytes, verifyCrc, false);
 }
 
 function check(buf: Uint8Array, at: number, limitBytes: number | undefined, verifyCrc: boolean, checkCounts = true): string | null {
@@ -329,66 +308,21 @@ export function stampCrc(buf: Uint8Array, at = 0): void {
   b.writeUInt32BE(binding.crc32c(b, at + CRC_START_OFFSET, end), at + CRC_OFFSET);
 }
 
-function int32Option(value: number, what: string, min: number, max: number): number {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(`${what} ${value} is not an integer in [${min}, ${max}]`);
-  }
-  return value;
-}
+// encodeBatch's own encoder: its buffer is reused by every call, and each batch copied out of it.
+let sharedEncoder: BatchEncoder | undefined;
 
 /**
- * Encodes `records` as one RecordBatch v2 with offsetDeltas 0..n-1. Uncompressed, the batch is one
- * allocation (sizes are computed first, then every field is written in place); compressed, the
- * records are written to one buffer, compressed, and copied behind the header. The result may be
- * a slice of Node's shared buffer pool (Buffer.allocUnsafe) and is fully written.
+ * Encodes `records` as one RecordBatch v2 with offsetDeltas 0..n-1 (BatchEncoder, one pass into a
+ * reused buffer), and returns a copy the caller owns: it may be a slice of Node's shared buffer
+ * pool (as Buffer.from's) and is fully written.
  * Throws INVALID_RECORD for an empty list or malformed records, UNSUPPORTED_COMPRESSION_TYPE for
  * a codec without an implementation, RangeError for out-of-range options.
  */
 export function encodeBatch(records: readonly RecordInput[], options: EncodeBatchOptions = {}): Buffer {
-  if (!Array.isArray(records) || records.length === 0) {
-    throw new SluiceError('INVALID_RECORD', 'a batch needs at least one record');
-  }
-  const now = options.now ?? Date.now();
-  if (!Number.isSafeInteger(now)) throw new RangeError(`now ${now} is not an integer`);
-  const compression = options.compression ?? 'none';
-  const codec = getCodec(compression);
-  const layout = layoutRecords(records, now);
-
-  let buf: Buffer;
-  if (codec.id === CompressionId.none) {
-    buf = Buffer.allocUnsafe(BATCH_HEADER_BYTES + layout.recordsBytes);
-    writeRecords(buf, BATCH_HEADER_BYTES, records, layout, now);
-  } else {
-    const raw = Buffer.allocUnsafe(layout.recordsBytes);
-    writeRecords(raw, 0, records, layout, now);
-    const compressed = codec.compress(raw);
-    buf = Buffer.allocUnsafe(BATCH_HEADER_BYTES + compressed.length);
-    buf.set(compressed, BATCH_HEADER_BYTES);
-  }
-
-  const logAppend = options.timestampType === 'logAppend';
-  let attributes = codec.id;
-  if (logAppend) attributes |= TIMESTAMP_TYPE_MASK;
-  if (options.transactional) attributes |= TRANSACTIONAL_MASK;
-  if (options.control) attributes |= CONTROL_MASK;
-
-  writeInt64(buf, 0, options.baseOffset ?? 0, 'baseOffset');
-  buf.writeInt32BE(buf.length - LOG_OVERHEAD, BATCH_LENGTH_OFFSET);
-  buf.writeInt32BE(
-    int32Option(options.partitionLeaderEpoch ?? NO_PARTITION_LEADER_EPOCH, 'partitionLeaderEpoch', -(2 ** 31), 2 ** 31 - 1),
-    PARTITION_LEADER_EPOCH_OFFSET,
-  );
-  buf[MAGIC_OFFSET] = MAGIC_V2;
-  buf.writeInt16BE(attributes, ATTRIBUTES_OFFSET);
-  buf.writeInt32BE(records.length - 1, LAST_OFFSET_DELTA_OFFSET);
-  writeInt64(buf, BASE_TIMESTAMP_OFFSET, layout.baseTimestamp, 'baseTimestamp');
-  writeInt64(buf, MAX_TIMESTAMP_OFFSET, logAppend ? now : layout.maxTimestamp, 'maxTimestamp');
-  writeInt64(buf, PRODUCER_ID_OFFSET, options.producerId ?? NO_PRODUCER_ID, 'producerId');
-  buf.writeInt16BE(int32Option(options.producerEpoch ?? NO_PRODUCER_EPOCH, 'producerEpoch', -32768, 32767), PRODUCER_EPOCH_OFFSET);
-  buf.writeInt32BE(int32Option(options.baseSequence ?? NO_SEQUENCE, 'baseSequence', -(2 ** 31), 2 ** 31 - 1), BASE_SEQUENCE_OFFSET);
-  buf.writeInt32BE(records.length, RECORDS_COUNT_OFFSET);
-  buf.writeUInt32BE(binding.crc32c(buf, CRC_START_OFFSET, buf.length), CRC_OFFSET);
-  return buf;
+  // 64 KiB: a client producer's batches (batch.size 16 KiB by default) fit without growing.
+  sharedEncoder ??= new BatchEncoder(64 * 1024);
+  sharedEncoder.reset();
+  return Buffer.from(sharedEncoder.encode(records, options));
 }
 
 /**

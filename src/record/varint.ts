@@ -206,7 +206,9 @@ export class VarintReader {
     if (length > this.end - pos) throw this.pastEnd(pos, length);
     this.pos = pos + length;
     const buf = this.buf;
-    return Buffer.from(buf.buffer, buf.byteOffset + pos, length);
+    // A Buffer's own subarray makes the view in ~120 ns, Buffer.from(arrayBuffer, ...) in ~180 (its
+    // argument checks): a fetch of 100 B records makes one a record.
+    return Buffer.isBuffer(buf) ? buf.subarray(pos, pos + length) : Buffer.from(buf.buffer, buf.byteOffset + pos, length);
   }
 
   /** `length` bytes decoded as UTF-8; moves past them. */

@@ -35,6 +35,7 @@ import { checkBatchIntegrity, decodeBatch, recompressBatch, stampLogAppendTime, 
 import { getCodec } from '../record/compression.js';
 // The log may have to inflate or write any of Kafka's codecs, so it brings their implementations.
 import '../record/codecs/index.js';
+import type { EncodedRecordsSummary } from '../record/batch-encoder.js';
 import { walkRecords, type RecordsSummary } from '../record/record-walk.js';
 import { VarintReader } from '../record/varint.js';
 import { timestampBoundsMs, type LogConfig } from './log-config.js';
@@ -69,6 +70,10 @@ function invalidRecord(message: string): SluiceError {
  * Validates the batch of `sizeBytes` at `at` in `records` for an append at `nowMs` under `config`
  * (sizes against max.message.bytes are the caller's). Returns the batch to write. `topicPartition`
  * (`<topic>-<partition>`) names the partition in refusals that Kafka words with it.
+ * `encodedHere`: the batch was encoded in this process by a BatchEncoder (engine.produce), which
+ * computed its CRC over these very bytes and summarised its records as it wrote them: neither is
+ * computed a second time (for 1,000 records of 100 B they are ~25 and ~17 us of an append of
+ * ~100 us), and everything else is checked as for any batch.
  */
 export function validateBatchForAppend(
   records: Buffer,
@@ -77,8 +82,9 @@ export function validateBatchForAppend(
   config: Readonly<LogConfig>,
   nowMs: number,
   topicPartition = '',
+  encodedHere?: EncodedRecordsSummary,
 ): ValidatedBatch {
-  const reason = checkBatchIntegrity(records, at, sizeBytes);
+  const reason = checkBatchIntegrity(records, at, sizeBytes, encodedHere === undefined);
   if (reason !== null) throw new SluiceError('CORRUPT_MESSAGE', reason);
 
   // Kafka's LogValidator.validateBatch, for a batch from a client.
@@ -131,11 +137,11 @@ export function validateBatchForAppend(
   if (mustReadRecords) {
     raw = sourceCodec.id === CompressionId.none ? records.subarray(at + RECORDS_OFFSET, at + sizeBytes) : inflate(records, at, sizeBytes, sourceCodec.name);
     if (!Number.isSafeInteger(baseTimestamp)) throw new SluiceError('INVALID_TIMESTAMP', `baseTimestamp ${baseTimestamp} is beyond 2^53 ms`);
-    summary = walkRecords(raw, 0, raw.length, baseTimestamp);
+    summary = encodedHere ?? walkRecords(raw, 0, raw.length, baseTimestamp);
     if (summary.count !== recordCount) {
       throw invalidRecord(`Batch at byte ${at} declares ${recordCount} records but holds ${summary.count}`);
     }
-    if (compacted) checkKeys(raw, recordCount, topicPartition);
+    if (compacted && (encodedHere === undefined || encodedHere.keylessCount > 0)) checkKeys(raw, recordCount, topicPartition);
   }
 
   // Timestamps, as LogValidator.validateTimestamp: under CreateTime a record's timestamp is its

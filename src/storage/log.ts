@@ -25,6 +25,7 @@ import {
   PRODUCER_ID_OFFSET,
   RECORDS_COUNT_OFFSET,
 } from '../record/batch-format.js';
+import type { EncodedRecordsSummary } from '../record/batch-encoder.js';
 import { checkBatch, decodeBatch, stampBaseOffset, stampPartitionLeaderEpoch } from '../record/batch.js';
 import { binding } from '../native/binding.js';
 import { scanBatches } from './batch-scanner.js';
@@ -74,6 +75,13 @@ export interface AppendOptions {
    * teaches the history nothing.
    */
   leaderEpoch?: number;
+  /**
+   * `records` is one batch that a BatchEncoder encoded in this process (engine.produce), with the
+   * summary of its records the encoder made while writing them: validation takes the CRC and the
+   * records' structure, count, timestamps and keys from the encoder instead of reading the bytes
+   * again, and checks everything else. Never for bytes that came over a network or from a file.
+   */
+  encodedHere?: EncodedRecordsSummary;
 }
 
 export interface AppendResult {
@@ -336,7 +344,7 @@ export class Log {
       throw new RangeError(`Leader epoch ${options.leaderEpoch} is not an int32 >= 0`);
     }
     const nowMs = this.nowMs();
-    const batches = this.validateForAppend(records, nowMs);
+    const batches = this.validateForAppend(records, nowMs, options.encodedHere);
     const duplicate = this.checkProducers(batches);
     if (duplicate) return duplicate;
     const logAppendTime = this.config.messageTimestampType === 'LogAppendTime' ? nowMs : -1;
@@ -526,7 +534,7 @@ export class Log {
    * Splits the request's records into batches and validates each as Kafka's log validator does
    * (log-validator.ts): nothing is written unless every batch passes.
    */
-  private validateForAppend(records: Buffer, nowMs: number): ValidatedBatch[] {
+  private validateForAppend(records: Buffer, nowMs: number, encodedHere: EncodedRecordsSummary | undefined): ValidatedBatch[] {
     if (records.length > this.config.segmentBytes) {
       throw new SluiceError('RECORD_LIST_TOO_LARGE', `Records of ${records.length} bytes exceed segment.bytes (${this.config.segmentBytes})`);
     }
@@ -543,7 +551,10 @@ export class Log {
       if (sizeBytes < BATCH_HEADER_BYTES || at + sizeBytes > records.length) {
         throw new SluiceError('CORRUPT_MESSAGE', `Batch at byte ${at} declares ${sizeBytes} bytes, but ${records.length - at} remain`);
       }
-      batches.push(validateBatchForAppend(records, at, sizeBytes, this.config, nowMs, path.basename(this.dir)));
+      if (encodedHere !== undefined && (at !== 0 || sizeBytes !== records.length)) {
+        throw new RangeError(`an encodedHere append holds exactly one batch: ${records.length} bytes hold one of ${sizeBytes} at byte ${at}`);
+      }
+      batches.push(validateBatchForAppend(records, at, sizeBytes, this.config, nowMs, path.basename(this.dir), encodedHere));
       at += sizeBytes;
     }
     if (batches.length === 0) throw new SluiceError('CORRUPT_MESSAGE', 'No batch to append');

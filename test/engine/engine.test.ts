@@ -121,6 +121,93 @@ describe('Engine produce and fetch', () => {
     await engine.close();
   });
 
+  it('writes the bytes encodeBatch writes, one batch per partition, and reuses its buffer safely', async () => {
+    const engine = await Engine.open({ dataDir: tempDir() });
+    await engine.createTopic('b', { partitions: 3 });
+    const make = (from: number, keyed: boolean) =>
+      Array.from({ length: 100 }, (_, n) => {
+        const i = from + n;
+        return {
+          key: keyed ? `k${i % 5}` : i % 7 === 0 ? null : Buffer.from([i & 255]),
+          value: i % 2 ? Buffer.alloc(i, i) : `v-${i}-é`,
+          headers: i % 3 ? { h: `x${i}`, many: ['a', null] } : [{ key: 'ü', value: Buffer.from([i & 255]) }],
+          timestamp: 1_700_000_000_000 + (i % 11) - 5,
+          partition: i % 10 === 0 ? 2 : undefined,
+        };
+      });
+    const calls = [
+      { records: make(0, false), options: { partition: 1 } },
+      { records: make(100, true), options: { sync: true } },
+      { records: make(200, false), options: { partition: 0, sync: true } },
+    ];
+    // Calls that do not await one another: each call's batches are appended before the next encodes.
+    const acks = await Promise.all(calls.map(({ records, options }) => engine.produce('b', records, options)));
+    for (const [call, { records, options }] of calls.entries()) {
+      const placed = (r: (typeof records)[number]) => r.partition ?? options.partition ?? partitionForKey(r.key as string, 3);
+      expect(acks[call]!.map((ack) => ack.partition).sort()).toEqual([...new Set(records.map(placed))].sort());
+      for (const ack of acks[call]!) {
+        const read = engine.read('b', ack.partition, ack.baseOffset, 1 << 20, ack.lastOffset + 1)!;
+        const stored = await read.segment.readBytesAsync(read.region.position, read.region.sizeBytes);
+        const expected = encodeBatch(records.filter((r) => placed(r) === ack.partition), { baseOffset: ack.baseOffset });
+        expect(stored.subarray(0, expected.length).equals(expected)).toBe(true);
+      }
+    }
+    await engine.close();
+  });
+
+  it('refuses a malformed record, a bad partition or a keyless record on a compacted topic, appending nothing', async () => {
+    const engine = await Engine.open({ dataDir: tempDir() });
+    await engine.createTopic('v', { partitions: 2 });
+    await engine.createTopic('compacted', { partitions: 1, config: { 'cleanup.policy': 'compact' } });
+    const good = { key: 'a', value: 'ok' };
+    await expect(engine.produce('v', [good, { value: 42 as unknown as string }], { partition: 0 })).rejects.toMatchObject({ code: 'INVALID_RECORD', message: expect.stringContaining('record 1') });
+    await expect(engine.produce('v', [good, { value: 'x', timestamp: -5 }])).rejects.toMatchObject({ code: 'INVALID_RECORD' });
+    await expect(engine.produce('v', [good, { value: 'x', headers: [{ key: 1 as unknown as string, value: 'x' }] }], { partition: 1 })).rejects.toMatchObject({ code: 'INVALID_RECORD' });
+    await expect(engine.produce('v', [good, { value: 'x', partition: 2 }], { partition: 0 })).rejects.toMatchObject({ code: 'UNKNOWN_TOPIC_OR_PARTITION' });
+    await expect(engine.produce('v', [good], { partition: -1 })).rejects.toMatchObject({ code: 'UNKNOWN_TOPIC_OR_PARTITION' });
+    await expect(engine.produce('v', [])).rejects.toMatchObject({ code: 'INVALID_RECORD' });
+    await expect(engine.produce('compacted', [good, { value: 'no key' }], { partition: 0 })).rejects.toMatchObject({ code: 'INVALID_RECORD' });
+    expect([engine.latestOffset('v', 0), engine.latestOffset('v', 1), engine.latestOffset('compacted', 0)]).toEqual([0, 0, 0]);
+    await engine.produce('compacted', [good], { partition: 0 });
+    expect(engine.latestOffset('compacted', 0)).toBe(1);
+    // Timestamp bounds hold on produce's path too (the encoder's summary stands in for the walk).
+    await engine.createTopic('bounded', { config: { 'message.timestamp.before.max.ms': 60_000 } });
+    await expect(engine.produce('bounded', [good, { value: 'old', timestamp: Date.now() - 3_600_000 }], { partition: 0 })).rejects.toMatchObject({ code: 'INVALID_TIMESTAMP' });
+    await engine.produce('bounded', [{ value: 'unknown time', timestamp: -1 }, good], { partition: 0 });
+    expect(engine.latestOffset('bounded', 0)).toBe(2);
+    await engine.close();
+  });
+
+  it('lets an append listener produce while a call is announcing its batches', async () => {
+    const engine = await Engine.open({ dataDir: tempDir() });
+    await engine.createTopic('l', { partitions: 2 });
+    const echoes: Array<Promise<unknown>> = [];
+    engine.onAppend((topic, partition) => {
+      if (topic === 'l') echoes.push(engine.produce('echo', [{ value: Buffer.alloc(2000, partition + 1) }], { partition: 0 }));
+    });
+    await engine.createTopic('echo');
+    await engine.produce('l', [{ value: 'p0', partition: 0 }, { value: 'p1', partition: 1 }]);
+    await Promise.all(echoes);
+    for (const partition of [0, 1]) {
+      expect((await engine.fetch('l', partition, { offset: 0 })).records.map((r) => r.value!.toString())).toEqual([`p${partition}`]);
+    }
+    const echoed = (await engine.fetch('echo', 0, { offset: 0 })).records.map((r) => r.value![0]);
+    expect(echoed.sort()).toEqual([1, 2]);
+    await engine.close();
+  });
+
+  it('keeps and announces the batches appended before one that fails, as before', async () => {
+    const engine = await Engine.open({ dataDir: tempDir() });
+    await engine.createTopic('m', { partitions: 2, config: { 'max.message.bytes': 2000 } });
+    const announced: number[] = [];
+    engine.onAppend((_, partition) => announced.push(partition));
+    const records = [{ value: 'small', partition: 0 }, { value: Buffer.alloc(3000), partition: 1 }];
+    await expect(engine.produce('m', records, { sync: true })).rejects.toMatchObject({ code: 'MESSAGE_TOO_LARGE' });
+    expect(announced).toEqual([0]);
+    expect([engine.latestOffset('m', 0), engine.latestOffset('m', 1)]).toEqual([1, 0]);
+    await engine.close();
+  });
+
   it('appends producer-encoded batches as they are, and refuses corrupt or oversized ones', async () => {
     const engine = await Engine.open({ dataDir: tempDir(), config: { 'message.max.bytes': 2000 } });
     await engine.createTopic('raw');

@@ -1,0 +1,177 @@
+// engine.produce (the embedded public API) of 1,000 records a call to one partition, against the
+// embedded stores a Node user would otherwise reach for, each doing the same per-record work through
+// its own public API in the same run, with the same warm-up and clock (tinybench, alternating
+// rounds):
+//   better-sqlite3  WAL, one transaction of 1,000 inserts through a prepared statement
+//   lmdb            one transactionSync of 1,000 puts
+//   classic-level   one batch() of 1,000 puts
+// and the ceiling: fs.writeSync of the batch bytes engine.produce writes.
+// Durability is alike: nobody fsyncs per call (sluice's default flush policy writes to the page
+// cache; SQLite synchronous=OFF, lmdb noSync, classic-level's default sync: false).
+//
+// Shapes: 100 B values; keyed records with two headers, the shape Kafka producers send (key
+// 'user-<n>', headers trace-id and source); 1 KiB values. A keyed record is a row of (key, value,
+// headers) to SQLite with the headers as JSON text, an object in lmdb's own msgpack encoding, and a
+// JSON value (the value in base64) to classic-level, whose values are bytes.
+//
+// Expected on the 2-core reference machine: engine.produce of 1,000 x 100 B >= 5M records/s and
+// >= 4x the fastest peer (issue 10); before the one-pass encoder it ran 0.88M records/s, 0.86x
+// of better-sqlite3.
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { ClassicLevel } from 'classic-level';
+import { open as openLmdb } from 'lmdb';
+
+import { Engine, type ProduceRecord } from '../src/engine/engine.js';
+import { encodeBatch } from '../src/record/batch.js';
+import { benchDir, fill, measure, median, type Measured, type Ratio, type Row, type RunOptions, type SuiteResult } from './harness.js';
+
+const BATCH_RECORDS = 1000;
+/**
+ * Paired rounds: in each, every subject runs one short window, one after the other, and the round's
+ * ratio compares figures taken seconds apart; the reported ratio is the median round's. On the
+ * shared 2-core machine the load of other work changes within a run (ratios of whole-run means
+ * moved 1.8-5.2 between two runs of the same code), much less within one round.
+ */
+const ROUNDS = 8;
+const PEERS = ['better-sqlite3', 'lmdb', 'classic-level'];
+
+interface Shape {
+  /** Names the ratio: engine_produce_<name>_x1000_vs_best_embedded_peer. */
+  name: string;
+  workload: string;
+  records: ProduceRecord[];
+}
+
+function shapes(): Shape[] {
+  const values = (bytes: number) => Array.from({ length: BATCH_RECORDS }, (_, i) => fill(bytes, i));
+  const small = values(100);
+  return [
+    { name: '100b', workload: 'engine.produce 100 B x 1000', records: small.map((value) => ({ value })) },
+    {
+      name: 'keyed_headers_100b',
+      workload: 'engine.produce keyed+headers 100 B x 1000',
+      records: small.map((value, i) => ({ key: `user-${i}`, value, headers: { 'trace-id': (0x1000000000 + i * 7919).toString(16).padStart(16, '0'), source: 'bench' } })),
+    },
+    { name: '1024b', workload: 'engine.produce 1 KiB x 1000', records: values(1024).map((value) => ({ value })) },
+  ];
+}
+
+type Subject = { name: string; call: () => unknown; close: () => Promise<void> | void };
+
+async function sluiceSubject(dir: string, records: ProduceRecord[]): Promise<Subject> {
+  const engine = await Engine.open({ dataDir: path.join(dir, 'sluice') });
+  await engine.createTopic('p', { partitions: 1 });
+  return { name: 'sluice engine.produce', call: () => engine.produce('p', records, { partition: 0 }), close: () => engine.close() };
+}
+
+function sqliteSubject(dir: string, records: ProduceRecord[]): Subject {
+  const db = new Database(path.join(dir, 'sqlite.db'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = OFF');
+  db.exec('CREATE TABLE records (offset INTEGER PRIMARY KEY, key BLOB, value BLOB, headers TEXT)');
+  const keyed = records[0]!.key !== undefined;
+  const insert = keyed ? db.prepare('INSERT INTO records (key, value, headers) VALUES (?, ?, ?)') : db.prepare('INSERT INTO records (value) VALUES (?)');
+  const write = keyed
+    ? db.transaction((rows: ProduceRecord[]) => {
+        for (const row of rows) insert.run(row.key, row.value, JSON.stringify(row.headers));
+      })
+    : db.transaction((rows: ProduceRecord[]) => {
+        for (const row of rows) insert.run(row.value);
+      });
+  return { name: 'better-sqlite3', call: () => write(records), close: () => void db.close() };
+}
+
+function lmdbSubject(dir: string, records: ProduceRecord[]): Subject {
+  const keyed = records[0]!.key !== undefined;
+  // Values as bytes for plain records; keyed ones as objects in lmdb's default (msgpack) encoding.
+  const db = openLmdb({ path: path.join(dir, 'lmdb'), noSync: true, ...(keyed ? {} : { encoding: 'binary' as const }) });
+  let offset = 0;
+  const call = keyed
+    ? () =>
+        db.transactionSync(() => {
+          for (const record of records) db.put(offset++, { key: record.key, value: record.value, headers: record.headers });
+        })
+    : () =>
+        db.transactionSync(() => {
+          for (const record of records) db.put(offset++, record.value);
+        });
+  return { name: 'lmdb', call, close: () => db.close() };
+}
+
+async function levelSubject(dir: string, records: ProduceRecord[]): Promise<Subject> {
+  const db = new ClassicLevel<Buffer, Buffer>(path.join(dir, 'level'), { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+  await db.open();
+  const keyed = records[0]!.key !== undefined;
+  let offset = 0;
+  const call = () =>
+    db.batch(
+      records.map((record) => {
+        const key = Buffer.allocUnsafe(8);
+        key.writeBigUInt64BE(BigInt(offset++));
+        const value = keyed
+          ? Buffer.from(JSON.stringify({ key: record.key, headers: record.headers, value: (record.value as Buffer).toString('base64') }))
+          : (record.value as Buffer);
+        return { type: 'put' as const, key, value };
+      }),
+    );
+  return { name: 'classic-level', call, close: () => db.close() };
+}
+
+function ceilingSubject(dir: string, records: ProduceRecord[]): Subject {
+  const batch = encodeBatch(records);
+  const fd = fs.openSync(path.join(dir, 'ceiling.bin'), 'w');
+  return { name: 'fs.writeSync ceiling', call: () => fs.writeSync(fd, batch), close: () => fs.closeSync(fd) };
+}
+
+function combine(rounds: readonly Measured[]): Measured {
+  return { opsPerSec: rounds.reduce((sum, r) => sum + r.opsPerSec, 0) / rounds.length, medianNs: median(rounds.map((r) => r.medianNs)) };
+}
+
+export async function run(options: RunOptions): Promise<SuiteResult> {
+  const rows: Row[] = [];
+  const ratios: Ratio[] = [];
+  const timeMs = options.quick ? 1600 : 4000;
+  for (const shape of shapes()) {
+    const dir = benchDir('engine-produce');
+    const batchBytes = encodeBatch(shape.records).length;
+    const subjects = [
+      await sluiceSubject(dir, shape.records),
+      sqliteSubject(dir, shape.records),
+      lmdbSubject(dir, shape.records),
+      await levelSubject(dir, shape.records),
+      ceilingSubject(dir, shape.records),
+    ];
+    const rounds = new Map<string, Measured[]>(subjects.map((subject) => [subject.name, []]));
+    for (let round = 0; round < ROUNDS; round++) {
+      // Rotated order: whoever runs after another's writes meets its writeback, so each takes
+      // every place once in four rounds.
+      const order = subjects.map((_, i) => subjects[(i + round) % subjects.length]!);
+      for (const subject of order) rounds.get(subject.name)!.push(await measure(`${shape.workload} ${subject.name}`, subject.call, timeMs / ROUNDS));
+    }
+    for (const subject of subjects) await subject.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+
+    const result = new Map([...rounds].map(([name, measured]) => [name, combine(measured)]));
+    for (const [subject, m] of result) {
+      rows.push({ suite: 'engine-produce', workload: shape.workload, subject, recordsPerSec: m.opsPerSec * BATCH_RECORDS, bytesPerSec: m.opsPerSec * batchBytes, medianNs: m.medianNs });
+    }
+    const perRound = (other: (round: number) => number) =>
+      median(rounds.get('sluice engine.produce')!.map((m, round) => m.opsPerSec / other(round)));
+    const fastestPeer = (round: number) => Math.max(...PEERS.map((name) => rounds.get(name)![round]!.opsPerSec));
+    const best = PEERS.reduce((a, b) => (result.get(b)!.opsPerSec > result.get(a)!.opsPerSec ? b : a));
+    ratios.push({
+      name: `engine_produce_${shape.name}_x1000_vs_best_embedded_peer`,
+      value: perRound(fastestPeer),
+      target: 4,
+      description: `${shape.workload}: sluice / the fastest of ${PEERS.join(', ')} in the same round (median of ${ROUNDS}; fastest overall: ${best})`,
+    });
+    ratios.push({
+      name: `engine_produce_${shape.name}_x1000_vs_ceiling`,
+      value: perRound((round) => rounds.get('fs.writeSync ceiling')![round]!.opsPerSec),
+      description: `${shape.workload}: sluice / fs.writeSync of the same batch bytes (median of ${ROUNDS} rounds)`,
+    });
+  }
+  return { rows, ratios };
+}
