@@ -480,9 +480,14 @@ export class Segment {
 
   // ---- reads ---------------------------------------------------------------------------------
 
+  /** `offset` as an offset-index key: relative to the segment, clamped to the key's range. */
+  private relativeOffset(offset: number): number {
+    return Math.max(0, Math.min(offset - this.baseOffset, RELATIVE_OFFSET_MAX));
+  }
+
   /** Where to start walking for `offset`: the indexed batch at or below it, else the file start. */
   private lookupPosition(offset: number): number {
-    const slot = this.offsetIndex.lookup(Math.max(0, Math.min(offset - this.baseOffset, RELATIVE_OFFSET_MAX)));
+    const slot = this.offsetIndex.lookup(this.relativeOffset(offset));
     return slot < 0 ? 0 : this.offsetIndex.valueAt(slot);
   }
 
@@ -496,7 +501,7 @@ export class Segment {
    * smaller than index.interval.bytes, or `offset` in a compacted gap) it starts at the entry found.
    */
   private *batchesNear(offset: number, endPosition: number): Generator<BatchPosition> {
-    const relative = Math.max(0, Math.min(offset - this.baseOffset, RELATIVE_OFFSET_MAX));
+    const relative = this.relativeOffset(offset);
     const slot = this.offsetIndex.lookup(relative);
     const next = slot + 1;
     if (slot >= 0 && this.offsetIndex.keyAt(slot) < relative && next < this.offsetIndex.entries()) {
