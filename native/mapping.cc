@@ -1,6 +1,7 @@
 #include "mapping.h"
 
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <cerrno>
 
@@ -17,6 +18,14 @@ std::shared_ptr<Mapping> Mapping::Map(int fd, size_t bytes, bool writable, int* 
 }
 
 Mapping::~Mapping() { munmap(data_, bytes_); }
+
+int Mapping::HideFrom(size_t offsetBytes) {
+  size_t pageBytes = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  size_t start = (offsetBytes + pageBytes - 1) / pageBytes * pageBytes;
+  if (start >= bytes_) return 0;
+  void* address = mmap(data_ + start, bytes_ - start, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+  return address == MAP_FAILED ? errno : 0;
+}
 
 int Mapping::Sync() const { return msync(data_, bytes_, MS_SYNC) == 0 ? 0 : errno; }
 

@@ -1,6 +1,7 @@
 // A shared memory mapping of a file from offset 0, unmapped by the last std::shared_ptr owner: a
 // MappedIndex holds one and an in-flight msync another, so close() or resize() during a sync
-// never unmaps memory the thread pool is still syncing.
+// never unmaps memory the thread pool is still syncing; a segment's read mapping is held by the
+// external ArrayBuffer JS reads it through, and unmapped when that is collected.
 #pragma once
 
 #include <cstddef>
@@ -21,6 +22,10 @@ class Mapping {
   size_t bytes() const { return bytes_; }
   // msync(MS_SYNC); returns 0 or the errno. Runs on the thread pool.
   int Sync() const;
+  // Replaces the whole pages from `offsetBytes` (rounded up to a page) to the end with anonymous
+  // zero pages, before the file is cut there: a read of a page wholly past a file's end raises
+  // SIGBUS, and JS may still hold a view over them. Returns 0 or the errno.
+  int HideFrom(size_t offsetBytes);
 
  private:
   Mapping(uint8_t* data, size_t bytes) : data_(data), bytes_(bytes) {}

@@ -116,6 +116,7 @@ Napi::Function SegmentFile::Define(Napi::Env env) {
                          InstanceMethod<&SegmentFile::Read>("read"),
                          InstanceMethod<&SegmentFile::Sync>("sync"),
                          InstanceMethod<&SegmentFile::Truncate>("truncate"),
+                         InstanceMethod<&SegmentFile::Map>("map"),
                          InstanceMethod<&SegmentFile::Close>("close"),
                      });
 }
@@ -282,11 +283,43 @@ Napi::Value SegmentFile::Truncate(const Napi::CallbackInfo& info) {
   int64_t sizeBytes;
   if (!ToInteger(env, info[0], "size", 0, kSafeIntegerMax, &sizeBytes)) return env.Undefined();
   if (!CheckUsable(env, "ftruncate", true)) return env.Undefined();
+  for (const std::weak_ptr<Mapping>& weak : mappings_) {
+    std::shared_ptr<Mapping> mapping = weak.lock();
+    if (mapping == nullptr) continue;
+    int error = mapping->HideFrom(static_cast<size_t>(sizeBytes));
+    if (error != 0) return ThrowErrno(env, error, "mmap", path_);
+  }
   while (ftruncate(file_->fd(), sizeBytes) != 0) {
     if (errno != EINTR) return ThrowErrno(env, errno, "ftruncate", path_);
   }
   endBytes_ = sizeBytes;
   return env.Undefined();
+}
+
+// A read-only shared mapping of the file's first `bytes` as an external ArrayBuffer. `bytes` may
+// exceed the file's size (the active segment is mapped at segment.bytes once, not again as it
+// grows); the caller reads only below size(). The buffer keeps the mapping alive, so views stay
+// valid after close() and after the file is deleted; truncate() hides what it cuts (HideFrom).
+Napi::Value SegmentFile::Map(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int64_t bytes;
+  if (!ToInteger(env, info[0], "bytes", 0, kSafeIntegerMax, &bytes)) return env.Undefined();
+  if (!CheckUsable(env, "mmap", false)) return env.Undefined();
+  if (bytes == 0) return Napi::ArrayBuffer::New(env, 0);
+  int error = 0;
+  std::shared_ptr<Mapping> mapping = Mapping::Map(file_->fd(), static_cast<size_t>(bytes), false, &error);
+  if (mapping == nullptr) return ThrowErrno(env, error, "mmap", path_);
+  mappings_.erase(std::remove_if(mappings_.begin(), mappings_.end(), [](const std::weak_ptr<Mapping>& weak) { return weak.expired(); }),
+                  mappings_.end());
+  mappings_.push_back(mapping);
+  auto* keep = new std::shared_ptr<Mapping>(mapping);
+  Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(
+      env, mapping->data(), mapping->bytes(), [](Napi::Env, void*, std::shared_ptr<Mapping>* hint) { delete hint; }, keep);
+  if (env.IsExceptionPending()) {
+    delete keep;
+    return env.Undefined();
+  }
+  return buffer;
 }
 
 Napi::Value SegmentFile::Close(const Napi::CallbackInfo& info) {

@@ -1,6 +1,7 @@
 // SegmentFile: an open segment `.log` file (typed in src/native/binding.ts). Appends go to the
 // tracked end with one pwritev per call; reads are positional (pread) on the JS thread or on
-// libuv's thread pool; close() with async work in flight defers the close(2) (see file_handle.h).
+// libuv's thread pool, or through a read-only mapping (map()); close() with async work in flight
+// defers the close(2) (see file_handle.h).
 #pragma once
 
 #include <napi.h>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "file_handle.h"
+#include "mapping.h"
 
 namespace sluice {
 
@@ -29,6 +31,7 @@ class SegmentFile : public Napi::ObjectWrap<SegmentFile> {
   Napi::Value Read(const Napi::CallbackInfo& info);
   Napi::Value Sync(const Napi::CallbackInfo& info);
   Napi::Value Truncate(const Napi::CallbackInfo& info);
+  Napi::Value Map(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
 
   // Throws EBADF (naming `syscall`) unless open, and also unless writable when `write` is set.
@@ -41,6 +44,9 @@ class SegmentFile : public Napi::ObjectWrap<SegmentFile> {
   std::shared_ptr<FileHandle> file_;  // null once closed
   int64_t endBytes_ = 0;              // the tracked end: where the next append lands
   std::vector<iovec> iovecs_;         // reused by append() so a call allocates nothing
+  // Every read mapping map() made that a JS buffer still holds: truncate() hides their pages past
+  // the cut first, so no view, old or new, can touch a page the file no longer has.
+  std::vector<std::weak_ptr<Mapping>> mappings_;
 };
 
 }  // namespace sluice

@@ -27,6 +27,16 @@ export const PARTITIONS_PER_TOPIC_MAX = 10_000;
  */
 export const RECOVERY_READ_BYTES = 1 << 20;
 
+/**
+ * Segments whose .log is mapped for reads at once (src/storage/segment-mapping.ts); past this the
+ * oldest mapping is dropped. Each mapping is one of the kernel's vm.max_map_count areas (65,530 by
+ * default), which the indexes (two a segment) also use: 4,096 leaves room for 30,000 segments.
+ */
+export const MAPPED_SEGMENTS_MAX = 4096;
+
+/** The least an active segment is mapped at for reads (then twice its size): 1 MiB is ~10 batches of 100 KB. */
+export const MAPPED_ACTIVE_SEGMENT_BYTES_MIN = 1 << 20;
+
 // ---- descriptors -----------------------------------------------------------------------------
 // Every partition, segment and connection costs file descriptors, and the process has
 // RLIMIT_NOFILE of them (`ulimit -n`; Node raises the soft limit to the hard one). Running out

@@ -43,8 +43,17 @@ export interface SegmentFile {
   read(position: number, target: Uint8Array, targetOffset: number, length: number): Promise<number>;
   /** fdatasync on libuv's thread pool. */
   sync(): Promise<void>;
-  /** Cuts the file to `size` bytes and moves the end there. */
+  /**
+   * Cuts the file to `size` bytes and moves the end there. Pages of map()'s mappings wholly past
+   * the cut become zero pages first, so a view over them never faults (SIGBUS).
+   */
   truncate(size: number): void;
+  /**
+   * A read-only shared mapping of the file's first `bytes` (which may exceed its size: read only
+   * below size()). The ArrayBuffer owns the mapping, unmapped when it is garbage-collected, so it
+   * stays readable after close() and after the file is deleted.
+   */
+  map(bytes: number): ArrayBuffer;
   close(): void;
 }
 

@@ -1,7 +1,8 @@
 // Walks the batch headers of a segment file without reading the records: a Kafka batch header
 // says how long the batch is, so finding an offset or a batch boundary costs one parse per batch.
 // Reads go through one scratch buffer: small batches are parsed many to a read, and a batch
-// larger than the buffer costs a single read of its first bytes.
+// larger than the buffer costs a single read of its first bytes. Given the segment's read mapping
+// (segment-mapping.ts), the walk reads the headers there and makes no read at all.
 import {
   BASE_SEQUENCE_OFFSET,
   BATCH_HEADER_BYTES,
@@ -42,7 +43,11 @@ let sharedScratchBusy = false;
  * log holds; recovery validates CRCs separately. A scan borrows one module-wide scratch buffer
  * (scans are synchronous and rarely overlap); an overlapping scan allocates its own.
  */
-export function* scanBatches(file: SegmentFile, position: number, endPosition: number): Generator<BatchPosition> {
+export function* scanBatches(file: SegmentFile, position: number, endPosition: number, mapped: Buffer | null = null): Generator<BatchPosition> {
+  if (mapped !== null && endPosition <= mapped.length) {
+    yield* scanMapped(mapped, position, endPosition);
+    return;
+  }
   const borrowed = !sharedScratchBusy;
   const scratch = borrowed ? sharedScratch : Buffer.allocUnsafe(SCAN_CHUNK_BYTES);
   if (borrowed) sharedScratchBusy = true;
@@ -62,23 +67,38 @@ function* scan(file: SegmentFile, scratch: Buffer, position: number, endPosition
       chunkBytes = file.readSync(position, scratch, 0, Math.min(SCAN_CHUNK_BYTES, endPosition - position));
       if (chunkBytes < BATCH_HEADER_BYTES) return;
     }
-    const at = position - chunkPosition;
-    const sizeBytes = LOG_OVERHEAD + scratch.readInt32BE(at + BATCH_LENGTH_OFFSET);
-    if (sizeBytes < BATCH_HEADER_BYTES || position + sizeBytes > endPosition || scratch[at + MAGIC_OFFSET] !== 2) return;
-    const baseOffset = readInt64(scratch, at);
-    yield {
-      position,
-      baseOffset,
-      lastOffset: baseOffset + scratch.readInt32BE(at + LAST_OFFSET_DELTA_OFFSET),
-      sizeBytes,
-      maxTimestamp: readInt64(scratch, at + MAX_TIMESTAMP_OFFSET),
-      partitionLeaderEpoch: scratch.readInt32BE(at + PARTITION_LEADER_EPOCH_OFFSET),
-      producerId: readInt64(scratch, at + PRODUCER_ID_OFFSET),
-      producerEpoch: scratch.readInt16BE(at + PRODUCER_EPOCH_OFFSET),
-      baseSequence: scratch.readInt32BE(at + BASE_SEQUENCE_OFFSET),
-    };
-    position += sizeBytes;
+    const batch = headerAt(scratch, position - chunkPosition, position, endPosition);
+    if (batch === null) return;
+    yield batch;
+    position += batch.sizeBytes;
   }
+}
+
+function* scanMapped(mapped: Buffer, position: number, endPosition: number): Generator<BatchPosition> {
+  while (position + BATCH_HEADER_BYTES <= endPosition) {
+    const batch = headerAt(mapped, position, position, endPosition);
+    if (batch === null) return;
+    yield batch;
+    position += batch.sizeBytes;
+  }
+}
+
+/** The header at `at` in `bytes` (the batch's `position` in the file), or null unless it looks like a whole batch before endPosition. */
+function headerAt(bytes: Buffer, at: number, position: number, endPosition: number): BatchPosition | null {
+  const sizeBytes = LOG_OVERHEAD + bytes.readInt32BE(at + BATCH_LENGTH_OFFSET);
+  if (sizeBytes < BATCH_HEADER_BYTES || position + sizeBytes > endPosition || bytes[at + MAGIC_OFFSET] !== 2) return null;
+  const baseOffset = readInt64(bytes, at);
+  return {
+    position,
+    baseOffset,
+    lastOffset: baseOffset + bytes.readInt32BE(at + LAST_OFFSET_DELTA_OFFSET),
+    sizeBytes,
+    maxTimestamp: readInt64(bytes, at + MAX_TIMESTAMP_OFFSET),
+    partitionLeaderEpoch: bytes.readInt32BE(at + PARTITION_LEADER_EPOCH_OFFSET),
+    producerId: readInt64(bytes, at + PRODUCER_ID_OFFSET),
+    producerEpoch: bytes.readInt16BE(at + PRODUCER_EPOCH_OFFSET),
+    baseSequence: bytes.readInt32BE(at + BASE_SEQUENCE_OFFSET),
+  };
 }
 
 /**

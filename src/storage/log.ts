@@ -661,6 +661,15 @@ export class Log {
   }
 
   /**
+   * The bytes of a read() without copying them: a view over the segment's read mapping, which
+   * stays readable after the segment is deleted (segment-mapping.ts); a copy when the file cannot
+   * be mapped.
+   */
+  readView(read: LogRead): Buffer {
+    return read.segment.view(read.region.position, read.region.sizeBytes) ?? this.readBytes(read);
+  }
+
+  /**
    * Copies the bytes of a read() into `target` from `targetOffset` (which must have room for
    * region.sizeBytes); returns the bytes copied. Lets a consumer reuse one buffer for every read.
    */
