@@ -116,15 +116,20 @@ export function writeFileAtomically(filePath: string, contents: string): void {
   syncDirectorySync(path.dirname(filePath));
 }
 
+/** What a background write did: written; dropped as superseded; or written over a newer synchronous write that landed during its rename (the caller writes the newest again). */
+export type BackgroundWriteResult = 'written' | 'superseded' | 'raced';
+
 /**
- * writeFileAtomically with its fsyncs on libuv's thread pool. For the periodic checkpoints, whose
- * fsyncs took up to 290 ms on a busy disk (ext4 commits the dirty log data with them), stalling
- * every request of the broker meanwhile. Its own .tmp file, so a synchronous writeFileAtomically of
- * the same file meanwhile never shares one; the rename is synchronous, right after `superseded()`
- * is asked, so a newer synchronous write is never replaced by this older one. Resolves false when
- * superseded (nothing written).
+ * writeFileAtomically with its fsyncs and its rename on libuv's thread pool. For the periodic
+ * checkpoints, whose fsyncs took up to 290 ms on a busy disk (ext4 commits the dirty log data with
+ * them), and whose rename, synchronous before, blocked a follower's event loop for 459 ms in all
+ * over one run of bench/cluster.bench.ts, stalling every request of the broker meanwhile. Its own
+ * .tmp file, so a synchronous writeFileAtomically of the same file meanwhile never shares one.
+ * `superseded()` is asked before the rename (nothing is written if a newer synchronous write came)
+ * and after it: a synchronous write that landed while the rename ran was replaced by this older
+ * one, which resolves 'raced' so that the caller writes the newest state again.
  */
-export async function writeFileAtomicallyInBackground(filePath: string, contents: string, superseded: () => boolean = () => false): Promise<boolean> {
+export async function writeFileAtomicallyInBackground(filePath: string, contents: string, superseded: () => boolean = () => false): Promise<BackgroundWriteResult> {
   const temporaryPath = filePath + BACKGROUND_TMP_INFIX + CHECKPOINT_TMP_SUFFIX;
   try {
     const file = await fs.promises.open(temporaryPath, 'w');
@@ -140,16 +145,17 @@ export async function writeFileAtomicallyInBackground(filePath: string, contents
   }
   if (superseded()) {
     await fs.promises.rm(temporaryPath, { force: true });
-    return false;
+    return 'superseded';
   }
-  fs.renameSync(temporaryPath, filePath);
+  await fs.promises.rename(temporaryPath, filePath);
+  if (superseded()) return 'raced';
   const dir = await fs.promises.open(path.dirname(filePath), 'r');
   try {
     await dir.sync();
   } finally {
     await dir.close();
   }
-  return true;
+  return 'written';
 }
 
 export function syncDirectorySync(dir: string): void {

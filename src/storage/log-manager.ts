@@ -441,8 +441,14 @@ export class LogManager {
     const superseded = () => this.closed || this.checkpointGeneration !== generation;
     const { recoveryPoints, logStartOffsets } = this.checkpointEntries();
     this.checkpointWrite = (async () => {
-      if (!(await writeFileAtomicallyInBackground(path.join(this.dataDir, RECOVERY_POINT_CHECKPOINT_FILE), checkpointText(partitionOffsetLines(recoveryPoints)), superseded))) return;
-      await writeFileAtomicallyInBackground(path.join(this.dataDir, LOG_START_OFFSET_CHECKPOINT_FILE), checkpointText(partitionOffsetLines(logStartOffsets)), superseded);
+      const recoveryPointWrite = await writeFileAtomicallyInBackground(path.join(this.dataDir, RECOVERY_POINT_CHECKPOINT_FILE), checkpointText(partitionOffsetLines(recoveryPoints)), superseded);
+      if (recoveryPointWrite === 'written') {
+        if ((await writeFileAtomicallyInBackground(path.join(this.dataDir, LOG_START_OFFSET_CHECKPOINT_FILE), checkpointText(partitionOffsetLines(logStartOffsets)), superseded)) !== 'raced') return;
+      } else if (recoveryPointWrite === 'superseded') {
+        return;
+      }
+      // A synchronous checkpoint landed while this older one was renamed over it: write the newest again.
+      if (!this.closed) this.checkpoint();
     })()
       .catch((error: unknown) => this.onBackgroundError(error, 'checkpoint'))
       .finally(() => {

@@ -7,6 +7,7 @@ import { expect, it } from 'vitest';
 
 import { encodeBatch } from '../../src/record/batch.js';
 import { LOG_START_OFFSET_CHECKPOINT_FILE, LogManager, RECOVERY_POINT_CHECKPOINT_FILE } from '../../src/storage/log-manager.js';
+import { writeFileAtomicallyInBackground } from '../../src/storage/checkpoint-file.js';
 import { resolveLogConfig } from '../../src/storage/log-config.js';
 import { tempDir } from '../helpers.js';
 
@@ -55,4 +56,15 @@ it('drops a background checkpoint that a truncation checkpointed past while it w
   expect(read(dataDir, RECOVERY_POINT_CHECKPOINT_FILE)).toBe('0\n1\norders 0 3\n');
   expect(fs.readdirSync(dataDir).filter((name) => name.endsWith('.tmp'))).toEqual([]);
   await manager.close();
+});
+
+it('a background checkpoint write tells its caller when a newer write landed during its rename', async () => {
+  const file = path.join(tempDir(), 'checkpoint');
+  expect(await writeFileAtomicallyInBackground(file, 'first\n')).toBe('written');
+  expect(await writeFileAtomicallyInBackground(file, 'dropped\n', () => true)).toBe('superseded');
+  expect(fs.readFileSync(file, 'utf8')).toBe('first\n');
+  // Not superseded when asked before the rename, superseded when asked after it.
+  let asked = 0;
+  expect(await writeFileAtomicallyInBackground(file, 'raced\n', () => ++asked > 1)).toBe('raced');
+  expect(fs.readdirSync(path.dirname(file))).toEqual(['checkpoint']);
 });
