@@ -19,6 +19,15 @@
 // assigns the offsets (stamped into the bytes it received) and checks the CRC, which does not cover
 // the base offset. The engine's side stamps offsets into the same Buffers each time, which the CRC
 // does not cover either.
+//
+// Measured on the shared 2-core machine (load 6-10): quick runs 0.31-0.56, a full run 0.39
+// (broker 1.04M records/s, Engine.appendBatches 2.61M). Before the broker wrote a pipelining
+// client's responses in bursts (connection.ts) it was 0.22-0.27. What is left of the broker's
+// ~80 us of CPU a request besides the append's ~40 us (perf): reading the 16 KiB from the socket,
+// Node's stream machinery, the header and body decode and the response encode, and on this
+// loaded machine the wait for a core each time the broker or the load generator sleeps.
+// The helpers are exported for profiling the broker under this load from a script
+// (SLUICE_BENCH_BROKER_NODE_ARGS, bench/broker-harness.ts).
 import net from 'node:net';
 import { once } from 'node:events';
 import path from 'node:path';
