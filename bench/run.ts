@@ -22,6 +22,7 @@ const SUITES: Record<string, () => Promise<{ run: (options: RunOptions) => Promi
   sendfile: () => import('./sendfile.bench.js'),
   fetch: () => import('./fetch.bench.js'),
   produce: () => import('./produce.bench.js'),
+  ingest: () => import('./ingest.bench.js'),
   'engine-produce': () => import('./engine-produce.bench.js'),
   consumer: () => import('./consumer.bench.js'),
   startup: () => import('./startup.bench.js'),

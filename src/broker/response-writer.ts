@@ -83,26 +83,29 @@ export class ResponseWriter {
     const buffers = queued.parts as Buffer[];
     for (const buffer of buffers) this.counters.bytesWrittenFromJs += buffer.length;
     this.pendingWrites++;
-    const written = (error?: Error | null) => {
-      this.pendingWrites--;
-      // Released once the kernel has the bytes: what a release accounts for (copied records) is
-      // held until then.
-      release(queued);
-      queued.done?.(!error && !this.closed);
-      if (error) return; // the socket reports it through 'error'
-      if (this.pendingWrites === 0 && this.transmitting && !this.closed) {
-        const next = this.queue.shift();
-        if (next) this.startTransmit(next);
-      }
-    };
+    // The callbacks are inline arrows, not a named closure: under tsx each named closure made per
+    // response costs an Object.defineProperty of its name (~2% of a Produce request's CPU time).
     if (buffers.length === 1) {
-      this.socket.write(buffers[0]!, written);
+      this.socket.write(buffers[0]!, (error?: Error | null) => this.written(queued, error));
       return;
     }
     this.socket.cork();
     for (let i = 0; i < buffers.length - 1; i++) this.socket.write(buffers[i]!);
-    this.socket.write(buffers[buffers.length - 1]!, written);
+    this.socket.write(buffers[buffers.length - 1]!, (error?: Error | null) => this.written(queued, error));
     this.socket.uncork();
+  }
+
+  private written(queued: Queued, error: Error | null | undefined): void {
+    this.pendingWrites--;
+    // Released once the kernel has the bytes: what a release accounts for (copied records) is
+    // held until then.
+    release(queued);
+    queued.done?.(!error && !this.closed);
+    if (error) return; // the socket reports it through 'error'
+    if (this.pendingWrites === 0 && this.transmitting && !this.closed) {
+      const next = this.queue.shift();
+      if (next) this.startTransmit(next);
+    }
   }
 
   private startTransmit(queued: Queued): void {

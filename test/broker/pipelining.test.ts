@@ -1,0 +1,131 @@
+// A client that pipelines its requests (a producer keeps up to 5 in flight on a connection) gets
+// every answer, in order: the broker handles the requests it already holds one after the other and
+// writes their small responses together (connection.ts, a burst). Those responses are never held
+// behind a request that waits: a long poll pipelined after a Produce does not delay the Produce's
+// answer. A connection closed for a bad frame first sends the answers of the requests before it.
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { startBroker, type Broker } from '../../src/index.js';
+import { ApiKey, decodeResponse, encodeRequest, type RequestHeader } from '../../src/protocol/index.js';
+import { encodeBatch } from '../../src/record/batch.js';
+import { fetchBody } from '../fixtures/probes.js';
+
+const RECORDS_PER_BATCH = 10;
+
+function produceRequest(correlationId: number, topic: string, partition: number): { header: RequestHeader; frame: Buffer } {
+  const header = { apiKey: ApiKey.Produce, apiVersion: 9, correlationId, clientId: 'pipelining' };
+  const records = encodeBatch(Array.from({ length: RECORDS_PER_BATCH }, (_, i) => ({ value: `record ${correlationId}-${i}` })));
+  const frame = encodeRequest(header, { transactionalId: null, acks: 1, timeoutMs: 30_000, topicData: [{ name: topic, partitionData: [{ index: partition, records }] }] });
+  return { header, frame };
+}
+
+/** A raw connection that hands out each response frame (without its size prefix) as it arrives. */
+class RawClient {
+  private pending = Buffer.alloc(0);
+  private readonly frames: Buffer[] = [];
+  private waiting: (() => void) | null = null;
+  closed = false;
+
+  private constructor(readonly socket: net.Socket) {
+    socket.on('data', (chunk: Buffer) => {
+      this.pending = Buffer.concat([this.pending, chunk]);
+      while (this.pending.length >= 4 && this.pending.length >= 4 + this.pending.readInt32BE(0)) {
+        const size = this.pending.readInt32BE(0);
+        this.frames.push(this.pending.subarray(4, 4 + size));
+        this.pending = this.pending.subarray(4 + size);
+      }
+      this.waiting?.();
+    });
+    socket.on('close', () => {
+      this.closed = true;
+      this.waiting?.();
+    });
+  }
+
+  static async connect(port: number): Promise<RawClient> {
+    const socket = net.connect({ port, host: '127.0.0.1' });
+    await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+    return new RawClient(socket);
+  }
+
+  get received(): number {
+    return this.frames.length;
+  }
+
+  /** The next response frame, or null once the broker closed the connection without one. */
+  async next(): Promise<Buffer | null> {
+    while (this.frames.length === 0 && !this.closed) await new Promise<void>((resolve) => (this.waiting = resolve));
+    this.waiting = null;
+    return this.frames.shift() ?? null;
+  }
+}
+
+describe('pipelined requests', () => {
+  let broker: Broker;
+
+  beforeAll(async () => {
+    broker = await startBroker({ port: 0 });
+    await broker.engine.createTopic('pipelined', { partitions: 2 });
+  });
+
+  afterAll(async () => {
+    await broker?.stop();
+  });
+
+  it('50 Produce requests sent in one write are each answered, in order, with their own offsets', async () => {
+    const client = await RawClient.connect(broker.port);
+    const requests = Array.from({ length: 50 }, (_, i) => produceRequest(i + 1, 'pipelined', 0));
+    client.socket.write(Buffer.concat(requests.map((request) => request.frame)));
+    for (const [i, request] of requests.entries()) {
+      const { correlationId, body } = decodeResponse(request.header, (await client.next())!);
+      expect(correlationId).toBe(i + 1);
+      const partition = body.responses[0].partitionResponses[0];
+      expect(partition.errorCode).toBe(0);
+      expect(partition.baseOffset).toBe(i * RECORDS_PER_BATCH);
+    }
+    expect(broker.engine.latestOffset('pipelined', 0)).toBe(50 * RECORDS_PER_BATCH);
+    client.socket.destroy();
+  });
+
+  it('a long poll pipelined behind Produce requests does not hold back their answers', async () => {
+    const client = await RawClient.connect(broker.port);
+    const produces = [produceRequest(1, 'pipelined', 0), produceRequest(2, 'pipelined', 0)];
+    const fetchHeader = { apiKey: ApiKey.Fetch, apiVersion: 11, correlationId: 3, clientId: 'pipelining' };
+    const fetchOffset = broker.engine.latestOffset('pipelined', 1);
+    const fetch = encodeRequest(fetchHeader, fetchBody('pipelined', { partitions: [1], fetchOffset, maxWaitMs: 60_000 }));
+    client.socket.write(Buffer.concat([...produces.map((request) => request.frame), fetch]));
+    // Both answers come while the long poll waits (for up to a minute: the test would time out).
+    for (const request of produces) {
+      const { correlationId, body } = decodeResponse(request.header, (await client.next())!);
+      expect(correlationId).toBe(request.header.correlationId);
+      expect(body.responses[0].partitionResponses[0].errorCode).toBe(0);
+    }
+    expect(client.received).toBe(0);
+    await broker.engine.produce('pipelined', [{ value: 'wake' }], { partition: 1 });
+    const { correlationId, body } = decodeResponse(fetchHeader, (await client.next())!);
+    expect(correlationId).toBe(3);
+    expect(body.responses[0].partitions[0].records?.length).toBeGreaterThan(0);
+    client.socket.destroy();
+  });
+
+  it('requests before a frame of an unknown API are answered before the connection closes', async () => {
+    const client = await RawClient.connect(broker.port);
+    const produces = [produceRequest(1, 'pipelined', 1), produceRequest(2, 'pipelined', 1), produceRequest(3, 'pipelined', 1)];
+    const unknown = Buffer.alloc(4 + 10);
+    unknown.writeInt32BE(10, 0);
+    unknown.writeInt16BE(999, 4); // api key
+    unknown.writeInt32BE(4, 8); // correlation id
+    unknown.writeInt16BE(-1, 12); // null client id
+    client.socket.write(Buffer.concat([...produces.map((request) => request.frame), unknown]));
+    for (const request of produces) {
+      const { correlationId, body } = decodeResponse(request.header, (await client.next())!);
+      expect(correlationId).toBe(request.header.correlationId);
+      expect(body.responses[0].partitionResponses[0].errorCode).toBe(0);
+    }
+    const error = (await client.next())!;
+    expect(error.readInt32BE(0)).toBe(4);
+    expect(await client.next()).toBeNull();
+    expect(client.closed).toBe(true);
+  });
+});
