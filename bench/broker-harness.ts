@@ -45,6 +45,8 @@ export interface PerfProduceResult {
   mbPerSec: number;
   p50Ms: number;
   p99Ms: number;
+  /** The process's wall time from spawn to exit (start-up, connect, metadata, delivery, close), timed here. */
+  spawnToExitMs: number;
 }
 
 /**
@@ -53,8 +55,11 @@ export interface PerfProduceResult {
  * comma-separated list; `extra` adds flags such as --batch-size.
  */
 export async function perfProduce(bootstrap: string, topic: string, records: number, recordBytes: number, acks: 1 | -1, extra: string[] = []): Promise<PerfProduceResult> {
+  const spawnedMs = performance.now();
   const output = await new Promise<string>((resolve, reject) => {
-    const args = ['--import', 'tsx', path.join(root, 'src', 'cli', 'main.ts'), 'perf', 'produce', '--bootstrap-server', bootstrap, '--topic', topic];
+    // SLUICE_BENCH_PERF_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the producer side.
+    const nodeArgs = (process.env.SLUICE_BENCH_PERF_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
+    const args = [...nodeArgs, '--import', 'tsx', path.join(root, 'src', 'cli', 'main.ts'), 'perf', 'produce', '--bootstrap-server', bootstrap, '--topic', topic];
     args.push('--num-records', String(records), '--record-size', String(recordBytes), '--acks', acks === -1 ? 'all' : '1', ...extra);
     const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
     let stdout = '';
@@ -62,8 +67,9 @@ export async function perfProduce(bootstrap: string, topic: string, records: num
     child.on('error', reject);
     child.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`perf produce exited ${code}`))));
   });
+  const spawnToExitMs = performance.now() - spawnedMs;
   const last = output.trim().split('\n').at(-1)!;
   const match = /([\d.]+) records\/sec \(([\d.]+) MB\/sec\).*?([\d.]+) ms 50th, ([\d.]+) ms 95th, ([\d.]+) ms 99th/.exec(last);
   if (!match) throw new Error(`cannot read perf produce's summary: ${last}`);
-  return { recordsPerSec: Number(match[1]), mbPerSec: Number(match[2]), p50Ms: Number(match[3]), p99Ms: Number(match[5]) };
+  return { recordsPerSec: Number(match[1]), mbPerSec: Number(match[2]), p50Ms: Number(match[3]), p99Ms: Number(match[5]), spawnToExitMs };
 }

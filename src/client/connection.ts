@@ -44,6 +44,8 @@ export class BrokerConnection {
   private nextCorrelationId = 1;
   private versions = new Map<number, number>();
   private closedError: Error | undefined;
+  /** The socket is corked until the end of this tick (see write()). */
+  private corked = false;
   readonly clientId: string;
 
   private constructor(socket: net.Socket, private readonly options: ConnectionOptions) {
@@ -124,7 +126,24 @@ export class BrokerConnection {
   sendOnly(apiKey: number, body: object): Promise<void> {
     const version = this.versions.get(apiKey)!;
     const header = { apiKey, apiVersion: version, correlationId: this.nextCorrelationId++, clientId: this.clientId };
-    return new Promise((resolve, reject) => this.socket.write(encodeRequest(header, body), (error) => (error ? reject(error) : resolve())));
+    return new Promise((resolve, reject) => this.write(encodeRequest(header, body), (error) => (error ? reject(error) : resolve())));
+  }
+
+  /**
+   * Writes a frame; the frames written in one tick go out in one writev. A producer starts its
+   * max.in.flight (5) requests in one tick: 5 write syscalls cost ~13% of `sluice perf produce`'s
+   * CPU time (100 B records, batch.size 16 KiB), and the broker read them one by one.
+   */
+  private write(frame: Buffer, callback?: (error?: Error | null) => void): void {
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.socket.uncork();
+      });
+    }
+    this.socket.write(frame, callback);
   }
 
   private send(apiKey: number, apiVersion: number, body: object): Promise<any> {
@@ -138,7 +157,7 @@ export class BrokerConnection {
       }, this.options.requestTimeoutMs ?? 30_000);
       timer.unref();
       this.pending.set(header.correlationId, { header, resolve, reject, timer });
-      this.socket.write(encodeRequest(header, body));
+      this.write(encodeRequest(header, body));
     });
   }
 

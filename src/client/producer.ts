@@ -2,10 +2,20 @@
 // one RecordBatch v2 until batch.size bytes or linger.ms, and sent to the partition's leader with
 // up to max.in.flight requests per broker. With idempotence (the default for acks=all, as in
 // Kafka 3+), each batch carries the producer id, epoch and base sequence, so retries are safe.
+//
+// The hot path is per run of records, not per record: send() splits a call's records into runs
+// bound for one partition, a batch keeps the caller's record objects in one array and, per call
+// whose records it holds, one run (call, first index, count); nothing else is allocated per record
+// until the acknowledgement's RecordMetadata. A request's batches are encoded by the producer's own
+// BatchEncoder (one pass, into a reused buffer) straight before the request frame copies them.
+// Measured in-process against a connection that answers at once (100 B records, batch.size 16 KiB,
+// 2M records, loaded 2-core machine): ~640-830 ns a record before (a PendingRecord object and a
+// Map lookup by a built string per record, a map() to a record array and a copy of every batch at
+// encode).
 import { SluiceError, kafkaErrorName, type SluiceErrorName } from '../errors.js';
 import { DefaultPartitioner } from '../engine/partitioner.js';
 import { ApiKey } from '../protocol/api-keys.js';
-import { encodeBatch } from '../record/batch.js';
+import { BatchEncoder, type EncodeBatchOptions } from '../record/batch-encoder.js';
 import type { CompressionName } from '../record/batch-format.js';
 import type { RecordData, RecordHeaders } from '../record/record.js';
 import type { KafkaClient } from './client.js';
@@ -50,20 +60,29 @@ interface SendCall {
   failed: boolean;
 }
 
-/** A record waiting in a batch, and where its result goes (one object per record, no promise). */
-interface PendingRecord {
-  record: ProducerRecord;
+/** Records of one send() call that sit next to each other in a batch: call indexes [first, first + count). */
+interface Run {
   call: SendCall;
-  index: number;
+  first: number;
+  count: number;
 }
 
 interface Batch {
   topic: string;
   partition: number;
-  records: PendingRecord[];
+  /** topic NUL partition: the key of `open` and `sequences`, built once per batch. */
+  key: string;
+  /** The callers' records, in batch order (only read, at encode). */
+  records: ProducerRecord[];
+  /** Where each record's result goes, in batch order. */
+  runs: Run[];
   estimatedBytes: number;
-  /** Encoded once, at first send: a retry sends the same bytes with the same sequence. */
-  encoded?: Buffer;
+  /**
+   * Fixed at first send: a retry encodes the same records again with the same base sequence and
+   * the same timestamp for records without one, so it sends the same bytes.
+   */
+  baseSequence: number;
+  encodedAtMs: number;
   attempts: number;
   /** When its first record came (performance.now() ms): linger.ms runs from here. */
   createdMs: number;
@@ -75,8 +94,16 @@ interface Batch {
 const RETRIABLE = new Set(['NOT_LEADER_OR_FOLLOWER', 'LEADER_NOT_AVAILABLE', 'REQUEST_TIMED_OUT', 'NETWORK_EXCEPTION', 'NOT_ENOUGH_REPLICAS', 'NOT_ENOUGH_REPLICAS_AFTER_APPEND', 'OUT_OF_ORDER_SEQUENCE_NUMBER', 'KAFKA_STORAGE_ERROR', 'UNKNOWN_TOPIC_OR_PARTITION', 'FENCED_LEADER_EPOCH', 'UNKNOWN_LEADER_EPOCH']);
 /** Errors after which the partition's leader is looked up again. */
 const METADATA_REFRESH = new Set(['NOT_LEADER_OR_FOLLOWER', 'LEADER_NOT_AVAILABLE', 'NETWORK_EXCEPTION', 'REQUEST_TIMED_OUT', 'UNKNOWN_TOPIC_OR_PARTITION', 'FENCED_LEADER_EPOCH', 'UNKNOWN_LEADER_EPOCH', 'ENGINE_CLOSED']);
-/** Per-record framing in a batch, for the size estimate: length, attributes, deltas, counts. */
-const RECORD_OVERHEAD_BYTES = 12;
+/**
+ * Per-record framing in a batch, for the size estimate: attributes (1), timestamp delta (2 covers
+ * 8 s), offset delta (2 up to 8,191 records), header count (1) and the length prefixes of the
+ * record, key and value (1-3 each, measured). Kafka's hasRoomFor measures the record exactly; an
+ * estimate of 12 bytes plus the data, as before, put 146 records of 100 B in a 16 KiB batch where
+ * 150 fit.
+ */
+const RECORD_FIXED_OVERHEAD_BYTES = 6;
+/** RecordBatch v2 header bytes before the records. */
+const BATCH_HEADER_BYTES = 61;
 const BACKOFF_MS = 100;
 
 export class Producer {
@@ -96,6 +123,8 @@ export class Producer {
   private producerEpoch = -1;
   private idleWaiters: Array<() => void> = [];
   private closed = false;
+  /** Encodes a request's batches; its views live until the request's frame has copied them. */
+  private readonly encoder = new BatchEncoder(64 * 1024);
 
   private constructor(private readonly client: KafkaClient, private readonly options: ProducerOptions) {
     this.acks = options.acks ?? -1;
@@ -127,25 +156,43 @@ export class Producer {
     if (records.length === 0) return [];
     return new Promise<RecordMetadata[]>((resolve, reject) => {
       const call: SendCall = { results: new Array(records.length), remaining: records.length, resolve, reject, failed: false };
-      records.forEach((record, index) => this.add(topic, partitions[index]!, { record, call, index }));
+      // Keyless records go to one sticky partition: a call is usually one run.
+      const count = records.length;
+      for (let start = 0; start < count; ) {
+        const partition = partitions[start]!;
+        let end = start + 1;
+        while (end < count && partitions[end] === partition) end++;
+        this.addRun(topic, partition, call, records, start, end);
+        start = end;
+      }
       this.pump();
     });
   }
 
-  private add(topic: string, partition: number, pending: PendingRecord): void {
+  /** Adds records [start, end) of `call`, all bound for one partition, sealing full batches. */
+  private addRun(topic: string, partition: number, call: SendCall, records: readonly ProducerRecord[], start: number, end: number): void {
     const key = `${topic}\u0000${partition}`;
     let batch = this.open.get(key);
-    if (!batch) {
-      batch = { topic, partition, records: [], estimatedBytes: 61, attempts: 0, createdMs: performance.now(), lingered: false };
-      this.open.set(key, batch);
+    let runStart = start;
+    for (let i = start; i < end; i++) {
+      if (!batch) {
+        batch = { topic, partition, key, records: [], runs: [], estimatedBytes: BATCH_HEADER_BYTES, baseSequence: -1, encodedAtMs: 0, attempts: 0, createdMs: performance.now(), lingered: false };
+        this.open.set(key, batch);
+        runStart = i;
+      }
+      const record = records[i]!;
+      batch.records.push(record);
+      batch.estimatedBytes += recordBytesEstimate(record);
+      if (batch.estimatedBytes >= this.batchBytes) {
+        addToRuns(batch.runs, call, runStart, i + 1 - runStart);
+        this.open.delete(key);
+        this.ready.push(batch);
+        batch = undefined;
+      }
     }
-    batch.records.push(pending);
-    batch.estimatedBytes += RECORD_OVERHEAD_BYTES + size(pending.record.key) + size(pending.record.value);
-    if (batch.estimatedBytes >= this.batchBytes) {
-      this.open.delete(key);
-      this.ready.push(batch);
-    } else if (!this.lingerTimer) {
-      this.armLingerTimer();
+    if (batch) {
+      addToRuns(batch.runs, call, runStart, end - runStart);
+      if (!this.lingerTimer) this.armLingerTimer();
     }
   }
 
@@ -186,7 +233,9 @@ export class Producer {
       const seen = new Set<string>();
       for (let i = 0; i < this.ready.length; ) {
         const batch = this.ready[i]!;
-        const key = `${batch.topic}\u0000${batch.partition}`;
+        // With ~70 batches ready (perf produce's 1 MiB window of 16 KiB batches) this loop runs
+        // for each request: building the key here cost more than the rest of pump().
+        const key = batch.key;
         if (seen.has(key)) {
           i++;
           continue;
@@ -235,11 +284,14 @@ export class Producer {
   private async sendToLeader(leader: number, batches: Batch[]): Promise<void> {
     try {
       const connection = await this.client.connectionTo(leader);
+      // Encoded here, after the last await: the encoder's views are copied into the request frame
+      // synchronously by request() below, before any other request can reuse the encoder.
+      this.encoder.reset();
       const topicData = new Map<string, Array<{ index: number; records: Buffer }>>();
       for (const batch of batches) {
-        batch.encoded ??= this.encode(batch);
+        const encoded = this.encode(batch);
         const list = topicData.get(batch.topic) ?? [];
-        list.push({ index: batch.partition, records: batch.encoded });
+        list.push({ index: batch.partition, records: encoded });
         topicData.set(batch.topic, list);
       }
       const body = { transactionalId: null, acks: this.acks, timeoutMs: 30_000, topicData: [...topicData].map(([name, partitionData]) => ({ name, partitionData })) };
@@ -251,7 +303,7 @@ export class Producer {
       const response = await connection.request(ApiKey.Produce, body);
       for (const topic of response.responses) {
         for (const answer of topic.partitionResponses) {
-          const batch = batches.find((b) => b.topic === topic.name && b.partition === answer.index)!;
+          const batch = batches.length === 1 ? batches[0]! : batches.find((b) => b.topic === topic.name && b.partition === answer.index)!;
           if (answer.errorCode === 0) settle(batch, answer.baseOffset);
           else this.retryOrFail(batch, kafkaErrorName(answer.errorCode), answer.errorMessage);
         }
@@ -264,15 +316,20 @@ export class Producer {
     }
   }
 
+  /** The batch's bytes: a view of the encoder's buffer, valid until its next reset(). */
   private encode(batch: Batch): Buffer {
-    const options: Parameters<typeof encodeBatch>[1] = { compression: this.options.compression ?? 'none' };
-    if (this.idempotent) {
-      const key = `${batch.topic}\u0000${batch.partition}`;
-      const sequence = this.sequences.get(key) ?? 0;
-      this.sequences.set(key, (sequence + batch.records.length) % 2 ** 31);
-      Object.assign(options, { producerId: this.producerId, producerEpoch: this.producerEpoch, baseSequence: sequence });
+    if (batch.baseSequence < 0) {
+      batch.encodedAtMs = Date.now();
+      batch.baseSequence = 0;
+      if (this.idempotent) {
+        const sequence = this.sequences.get(batch.key) ?? 0;
+        this.sequences.set(batch.key, (sequence + batch.records.length) % 2 ** 31);
+        batch.baseSequence = sequence;
+      }
     }
-    return encodeBatch(batch.records.map((pending) => pending.record), options);
+    const options: EncodeBatchOptions = { compression: this.options.compression ?? 'none', now: batch.encodedAtMs };
+    if (this.idempotent) Object.assign(options, { producerId: this.producerId, producerEpoch: this.producerEpoch, baseSequence: batch.baseSequence });
+    return this.encoder.encode(batch.records, options);
   }
 
   private retryOrFail(batch: Batch, code: string, message: string | null): void {
@@ -289,7 +346,7 @@ export class Producer {
       return;
     }
     const error = new SluiceError(code as SluiceErrorName, `Produce to ${batch.topic}-${batch.partition} failed: ${code}${message ? ` (${message})` : ''}`);
-    for (const { call } of batch.records) {
+    for (const { call } of batch.runs) {
       if (call.failed) continue;
       call.failed = true;
       call.reject(error);
@@ -316,10 +373,56 @@ export class Producer {
 }
 
 function settle(batch: Batch, baseOffset: number): void {
-  batch.records.forEach(({ call, index }, i) => {
-    call.results[index] = { topic: batch.topic, partition: batch.partition, offset: baseOffset < 0 ? -1 : baseOffset + i };
-    if (--call.remaining === 0 && !call.failed) call.resolve(call.results);
-  });
+  const { topic, partition } = batch;
+  let offset = baseOffset;
+  for (const { call, first, count } of batch.runs) {
+    const results = call.results;
+    for (let i = first; i < first + count; i++) {
+      results[i] = { topic, partition, offset: baseOffset < 0 ? -1 : offset };
+      offset++;
+    }
+    call.remaining -= count;
+    if (call.remaining === 0 && !call.failed) call.resolve(results);
+  }
+}
+
+/** Records of one call that follow the previous run's continue it. */
+function addToRuns(runs: Run[], call: SendCall, first: number, count: number): void {
+  const last = runs.length > 0 ? runs[runs.length - 1]! : undefined;
+  if (last !== undefined && last.call === call && last.first + last.count === first) last.count += count;
+  else runs.push({ call, first, count });
+}
+
+/** A record's bytes in a batch, at most a few bytes over (see RECORD_FIXED_OVERHEAD_BYTES). */
+function recordBytesEstimate(record: ProducerRecord): number {
+  const keyBytes = size(record.key);
+  const valueBytes = size(record.value);
+  let bytes = RECORD_FIXED_OVERHEAD_BYTES + lengthBytes(keyBytes) + keyBytes + lengthBytes(valueBytes) + valueBytes;
+  if (record.headers !== undefined && record.headers !== null) bytes += headersBytesEstimate(record.headers);
+  return bytes + lengthBytes(bytes);
+}
+
+function headersBytesEstimate(headers: RecordHeaders): number {
+  let bytes = 0;
+  const add = (key: string, value: RecordData | undefined) => {
+    const keyBytes = size(key);
+    const valueBytes = size(value);
+    bytes += lengthBytes(keyBytes) + keyBytes + lengthBytes(valueBytes) + valueBytes;
+  };
+  if (Array.isArray(headers)) {
+    for (const header of headers as ReadonlyArray<{ key: string; value: RecordData | undefined }>) add(header.key, header.value);
+  } else {
+    for (const [key, value] of Object.entries(headers as Record<string, RecordData | undefined | readonly RecordData[]>)) {
+      if (Array.isArray(value)) for (const item of value as readonly RecordData[]) add(key, item);
+      else add(key, value as RecordData | undefined);
+    }
+  }
+  return bytes;
+}
+
+/** Bytes of the zigzag varint of a length (-1 for null takes 1). */
+function lengthBytes(n: number): number {
+  return n < 0x40 ? 1 : n < 0x2000 ? 2 : n < 0x100000 ? 3 : 4;
 }
 
 function size(data: RecordData | undefined): number {
