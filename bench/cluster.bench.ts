@@ -20,10 +20,13 @@
 //    (goal: < 1 s). The broker comes back and the ISR is full again between rounds.
 //
 // Expected on the 2-core reference machine (shared and noisy; `npm run bench -- cluster`, about
-// 2 minutes; the gate's part about 20 s): acks=all RF=3 / acks=1 RF=1 is 0.35-0.52 with 256 KiB
-// batches (medians of 4 runs, with other work loading the machine to 4-10; 0.36 twice before the
-// producer kept lingered batches open and the checkpoints left the event loop) and 0.3-0.5 with
-// 16 KiB ones, around the issue's goal of 0.5. Two costs multiply: the two followers fetch and
+// 2 minutes; the gate's part about 20 s): acks=all RF=3 / acks=1 RF=1 is 0.39 with 256 KiB
+// batches (rounds 0.28-0.52, load 3.5) and 0.36 with 16 KiB ones, under the issue's goal of 0.5.
+// Both rates rose with issue 10's producer and broker-ingest work and the follower's reused fetch
+// buffer (acks=1 RF=1 348k -> 609-852k records/s, acks=all RF=3 151k -> 242-315k), acks=1 more:
+// it is bound by CPU per byte, acks=all by one request's round trip through the followers. Before
+// those changes the ratio was 0.35-0.52 (0.36 twice before the producer kept lingered batches
+// open and the checkpoints left the event loop). Two costs multiply: the two followers fetch and
 // append on the same 2 cores as the leader and the producer (acks=1 on RF=3 gives 0.45-0.9 of
 // RF=1), and waiting for the ISR: a broker handles one request per connection at a time (Kafka's
 // model), so each acks=all request holds the producer's connection until both followers have
