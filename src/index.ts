@@ -4,6 +4,7 @@ export type {
   ConsumedRecord,
   CreateTopicOptions,
   EngineOptions,
+  FetchBatchesOptions,
   FetchBatchesResult,
   FetchOptions,
   FetchResult,

@@ -52,6 +52,20 @@ describe('engine.fetchBatches and the record cursor', () => {
     await engine.close();
   });
 
+  it('reads into the caller\'s buffer when the batches fit, else into a new one', async () => {
+    const engine = await engineWith(100, 10);
+    const into = Buffer.alloc(512);
+    const small = await engine.fetchBatches('t', 0, { offset: 0, maxBytes: 300, into });
+    expect(small.batches.buffer).toBe(into.buffer);
+    expect(small.batches.byteOffset).toBe(into.byteOffset);
+    expect(small.batches).toEqual((await engine.fetchBatches('t', 0, { offset: 0, maxBytes: 300 })).batches);
+    const large = await engine.fetchBatches('t', 0, { offset: 0, maxBytes: 1 << 20, into });
+    expect(large.batches.length).toBeGreaterThan(into.length);
+    expect(large.batches.buffer).not.toBe(into.buffer);
+    expect(large.nextOffset).toBe(100);
+    await engine.close();
+  });
+
   it('at the log end: no bytes, nextOffset where it was asked', async () => {
     const engine = await engineWith(20, 10);
     const raw = await engine.fetchBatches('t', 0, { offset: 20 });
