@@ -23,6 +23,7 @@ const SUITES: Record<string, () => Promise<{ run: (options: RunOptions) => Promi
   fetch: () => import('./fetch.bench.js'),
   produce: () => import('./produce.bench.js'),
   'engine-produce': () => import('./engine-produce.bench.js'),
+  'engine-fetch': () => import('./engine-fetch.bench.js'),
   consumer: () => import('./consumer.bench.js'),
   startup: () => import('./startup.bench.js'),
   'slow-readers': () => import('./slow-readers.bench.js'),
