@@ -8,7 +8,10 @@
 //   better-sqlite3                      one SELECT of the range, .all() (row objects, as fetch's)
 //   lmdb                                getRange over the offsets (values as Buffers)
 //   classic-level                       an iterator's nextv over the offsets (2 MiB a call)
-// and the ceiling for the lazy path: a pread (fs.readSync) of the same bytes into a reused buffer.
+// and the ceiling for the lazy path: a pread (fs.readSync) of the same bytes into a reused buffer;
+// and, labelled internal, what engine.fetch did before: the log's read on the thread pool, then
+// the generic decodeBatch per batch (record.ts readRecord: an object, a headers array and two
+// subarray views per record).
 // Every subject reads the same number of records a call (what one 1 MiB engine.fetch returns),
 // from the same offsets, and touches each record's value length, so that no work can be skipped.
 //
@@ -22,6 +25,8 @@ import { ClassicLevel } from 'classic-level';
 import { open as openLmdb } from 'lmdb';
 
 import { Engine } from '../src/engine/engine.js';
+import { decodeBatch, iterateBatches } from '../src/record/batch.js';
+import type { DecodedRecord } from '../src/record/record.js';
 import { RecordCursor } from '../src/record/record-cursor.js';
 import { benchDir, fill, measure, median, type Measured, type Ratio, type Row, type RunOptions, type SuiteResult } from './harness.js';
 
@@ -41,6 +46,7 @@ const FETCH = 'sluice engine.fetch';
 const RAW = 'sluice fetchBatches';
 const LAZY = 'sluice fetchBatches + RecordCursor';
 const CEILING = 'fs.readSync ceiling';
+const GENERIC = 'readBytesAsync + decodeBatch (internal, the path before)';
 
 interface Subject {
   name: string;
@@ -215,6 +221,28 @@ export async function run(options: RunOptions): Promise<SuiteResult> {
       };
     })(),
     (() => {
+      const next = offsets(perCall, recordCount);
+      return {
+        name: GENERIC,
+        call: async () => {
+          const offset = next();
+          const read = log.read(offset, FETCH_BYTES)!;
+          const bytes = await read.segment.readBytesAsync(read.region.position, read.region.sizeBytes);
+          const records: DecodedRecord[] = [];
+          for (const { at } of iterateBatches(bytes)) {
+            const decoded = decodeBatch(bytes, at, { skipCrc: true });
+            if (decoded.header.isControl) continue;
+            for (const record of decoded.records) if (record.offset >= offset) records.push(record);
+          }
+          let total = 0;
+          for (let i = 0; i < records.length; i++) total += records[i]!.value!.length;
+          checkCount(GENERIC, records.length, perCall);
+          return total;
+        },
+        close: () => {},
+      };
+    })(),
+    (() => {
       // The same bytes the lazy path reads, from the same file, into a reused buffer: what a read
       // costs with no log lookup and no record walk.
       const next = offsets(perCall, recordCount);
@@ -265,6 +293,11 @@ export async function run(options: RunOptions): Promise<SuiteResult> {
       name: 'engine_fetch_100b_vs_best_embedded_peer',
       value: perRound(FETCH, fastestPeer),
       description: `${workload}: engine.fetch (decoded objects) / the fastest of ${PEERS.join(', ')} in the same round (median of ${ROUNDS}; fastest overall: ${best})`,
+    },
+    {
+      name: 'engine_fetch_100b_vs_generic_decoder',
+      value: perRound(FETCH, (round) => rounds.get(GENERIC)![round]!.opsPerSec),
+      description: `${workload}: engine.fetch / the path it replaced (readBytesAsync + decodeBatch per batch, internal) in the same round (median of ${ROUNDS})`,
     },
     {
       name: 'engine_fetch_batches_cursor_100b_vs_best_embedded_peer',
