@@ -5,8 +5,9 @@
 import type { DecodedRecord } from './record.js';
 import { NO_HEADERS, RecordCursor } from './record-cursor.js';
 
-// One cursor for every call: a decode runs synchronously to its end and never re-enters.
-const cursor = new RecordCursor();
+// One cursor for every call: a decode runs synchronously to its end and never re-enters. A walk
+// that throws leaves it holding the bytes until the next call.
+const sharedCursor = new RecordCursor();
 
 /**
  * Appends to `out` the records at or past `fromOffset` of the batches in `bytes` (whole batches
@@ -16,21 +17,15 @@ const cursor = new RecordCursor();
  * without an implementation. Returns `out`.
  */
 export function decodeRecords(bytes: Buffer, fromOffset: number, out: DecodedRecord[] = []): DecodedRecord[] {
-  cursor.reset(bytes, { fromOffset });
-  try {
-    while (cursor.next()) {
-      out.push({
-        offset: cursor.offset,
-        timestamp: cursor.timestamp,
-        key: cursor.key(),
-        value: cursor.value(),
-        headers: cursor.headerCount === 0 ? NO_HEADERS : cursor.headers(),
-      });
-    }
-  } finally {
-    cursor.reset(EMPTY);
+  const cursor = sharedCursor.reset(bytes, { fromOffset });
+  while (cursor.next()) {
+    out.push({
+      offset: cursor.offset,
+      timestamp: cursor.timestamp,
+      key: cursor.key(),
+      value: cursor.value(),
+      headers: cursor.headerCount === 0 ? NO_HEADERS : cursor.headers(),
+    });
   }
   return out;
 }
-
-const EMPTY = Buffer.alloc(0);
