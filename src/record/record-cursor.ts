@@ -70,6 +70,24 @@ function corrupt(message: string): SluiceError {
   return new SluiceError('CORRUPT_MESSAGE', message);
 }
 
+// The errors of RecordCursor.next(), built out of line: their template strings would otherwise
+// add to next()'s bytecode, which V8 sizes up when it decides what to optimize and inline.
+function badRecordLength(length: number, at: number, limit: number): SluiceError {
+  return corrupt(`record length ${length} at byte ${at} does not fit the ${limit - at} bytes left in its batch`);
+}
+
+function pastRecord(what: string, length: number, at: number, recordEnd: number): SluiceError {
+  return corrupt(`${what} of ${length} bytes at byte ${at} runs past its record's end at byte ${recordEnd}`);
+}
+
+function badHeaderCount(count: number, recordAt: number, bytesLeft: number): SluiceError {
+  return corrupt(`record at byte ${recordAt}: header count ${count} does not match the ${bytesLeft} bytes left in it`);
+}
+
+function bytesAfterLastRecord(bytes: number, batchEnd: number): SluiceError {
+  return corrupt(`${bytes} bytes follow the last record of the batch ending at byte ${batchEnd}`);
+}
+
 // The position after the last varint read by the slow readers below (one module slot instead of
 // a result object: the readers run on the cursor's hot path and never re-enter).
 let slowEnd = 0;
@@ -227,9 +245,7 @@ export class RecordCursor {
       }
       const recordEnd = p + length;
       // 6: attributes, timestampDelta, offsetDelta, keyLength, valueLength, headerCount.
-      if (length < 6 || recordEnd > limit) {
-        throw corrupt(`record length ${length} at byte ${p} does not fit the ${limit - p} bytes left in its batch`);
-      }
+      if (length < 6 || recordEnd > limit) throw badRecordLength(length, p, limit);
       p += 1; // attributes, unused
 
       let timestampDelta: number;
@@ -263,7 +279,7 @@ export class RecordCursor {
       const keyOffset = p;
       if (keyLength > 0) {
         p += keyLength;
-        if (p > recordEnd) throw corrupt(`key of ${keyLength} bytes at byte ${keyOffset} runs past its record's end at byte ${recordEnd}`);
+        if (p > recordEnd) throw pastRecord('key', keyLength, keyOffset, recordEnd);
       }
       let valueLength: number;
       if (p < recordEnd && (b = buf[p]!) < 0x80) {
@@ -280,7 +296,7 @@ export class RecordCursor {
       const valueOffset = p;
       if (valueLength > 0) {
         p += valueLength;
-        if (p > recordEnd) throw corrupt(`value of ${valueLength} bytes at byte ${valueOffset} runs past its record's end at byte ${recordEnd}`);
+        if (p > recordEnd) throw pastRecord('value', valueLength, valueOffset, recordEnd);
       }
       let headerCount: number;
       if (p < recordEnd && (b = buf[p]!) < 0x80) {
@@ -291,13 +307,9 @@ export class RecordCursor {
         p = slowEnd;
       }
       // Headers take at least 2 bytes each; with none, the fields must end the record exactly.
-      if (headerCount < 0 || (headerCount === 0 ? p !== recordEnd : headerCount * 2 > recordEnd - p)) {
-        throw corrupt(`record at byte ${recordEnd - length}: header count ${headerCount} does not match the ${recordEnd - p} bytes left in it`);
-      }
+      if (headerCount < 0 || (headerCount === 0 ? p !== recordEnd : headerCount * 2 > recordEnd - p)) throw badHeaderCount(headerCount, recordEnd - length, recordEnd - p);
       this.pos = recordEnd;
-      if (--this.recordsLeft === 0 && recordEnd !== limit) {
-        throw corrupt(`${limit - recordEnd} bytes follow the last record of the batch ending at byte ${limit}`);
-      }
+      if (--this.recordsLeft === 0 && recordEnd !== limit) throw bytesAfterLastRecord(limit - recordEnd, limit);
       const offset = this.batchBaseOffset + offsetDelta;
       if (offset < this.fromOffset) continue;
       this.offset = offset;
