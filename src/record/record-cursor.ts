@@ -217,8 +217,17 @@ export class RecordCursor {
     this.fromOffset = options.fromOffset ?? -Infinity;
     this.includeControl = options.includeControl ?? false;
     this.maxDecompressedBytes = options.maxDecompressedBytes ?? INFLATED_BATCH_BYTES_MAX;
-    this.offset = -1;
+    this.clearRecord();
     return this;
+  }
+
+  /** No current record: key(), value() and headers() answer null, null and NO_HEADERS. */
+  private clearRecord(): void {
+    this.offset = -1;
+    this.timestamp = -1;
+    this.keyLength = -1;
+    this.valueLength = -1;
+    this.headerCount = 0;
   }
 
   /** Moves to the next record at or past fromOffset; false at the end of the bytes. */
@@ -428,6 +437,7 @@ export class RecordCursor {
     this.end = 0;
     this.nextBatchAt = 0;
     this.setBuffer(EMPTY);
+    this.clearRecord();
     return false;
   }
 }

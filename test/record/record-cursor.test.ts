@@ -80,6 +80,8 @@ describe('RecordCursor', () => {
     bytes[cursor.valueOffset] = 'B'.charCodeAt(0);
     expect(value.toString()).toBe('Before');
     expect(cursor.next()).toBe(false);
+    // Past the end there is no current record.
+    expect([cursor.offset, cursor.key(), cursor.value(), cursor.headers()]).toEqual([-1, null, null, []]);
   });
 
   it('starts mid-batch: records below fromOffset are passed over, batches wholly below it skipped', () => {
