@@ -100,7 +100,10 @@ export interface ConsumedRecord {
   timestamp: number;
   key: Buffer | null;
   value: Buffer | null;
-  /** In the order they were produced; a key may repeat, as Kafka allows. */
+  /**
+   * In the order they were produced; a key may repeat, as Kafka allows. Records without headers
+   * share one frozen empty array (NO_HEADERS): copy it before adding to it.
+   */
   headers: Array<{ key: string; value: Buffer | null }>;
 }
 
