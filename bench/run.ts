@@ -24,6 +24,7 @@ const SUITES: Record<string, () => Promise<{ run: (options: RunOptions) => Promi
   produce: () => import('./produce.bench.js'),
   ingest: () => import('./ingest.bench.js'),
   'engine-produce': () => import('./engine-produce.bench.js'),
+  'engine-fetch': () => import('./engine-fetch.bench.js'),
   consumer: () => import('./consumer.bench.js'),
   startup: () => import('./startup.bench.js'),
   'slow-readers': () => import('./slow-readers.bench.js'),

@@ -4,6 +4,8 @@ export type {
   ConsumedRecord,
   CreateTopicOptions,
   EngineOptions,
+  FetchBatchesOptions,
+  FetchBatchesResult,
   FetchOptions,
   FetchResult,
   OffsetAndTimestamp,
@@ -13,6 +15,8 @@ export type {
   ProduceRecord,
   TopicDescription,
 } from './engine/engine.js';
+export { RecordCursor, readRecords, NO_HEADERS } from './record/record-cursor.js';
+export type { ReadRecordsOptions } from './record/record-cursor.js';
 export { SluiceError, isSluiceError, KafkaErrorCode } from './errors.js';
 export type { KafkaErrorName, SluiceErrorName } from './errors.js';
 export { DEFAULT_LOG_CONFIG } from './storage/log-config.js';

@@ -15,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { SluiceError } from '../errors.js';
 import { descriptorBudget, DESCRIPTORS_PER_SEGMENT, PARTITIONS_PER_TOPIC_MAX } from '../limits.js';
 import { binding } from '../native/binding.js';
-import { iterateBatches, decodeBatch } from '../record/batch.js';
+import { decodeRecords } from '../record/decode-records.js';
 import { BatchEncoder, type EncodedRecordsSummary } from '../record/batch-encoder.js';
 import type { CompressionName } from '../record/batch-format.js';
 import type { RecordHeaders, RecordData } from '../record/record.js';
@@ -100,12 +100,37 @@ export interface ConsumedRecord {
   timestamp: number;
   key: Buffer | null;
   value: Buffer | null;
-  /** In the order they were produced; a key may repeat, as Kafka allows. */
+  /**
+   * In the order they were produced; a key may repeat, as Kafka allows. Records without headers
+   * share one frozen empty array (NO_HEADERS): copy it before adding to it.
+   */
   headers: Array<{ key: string; value: Buffer | null }>;
 }
 
 export interface FetchResult {
   records: ConsumedRecord[];
+  /** The offset to fetch next. */
+  nextOffset: number;
+  highWatermark: number;
+  logStartOffset: number;
+}
+
+export interface FetchBatchesOptions extends FetchOptions {
+  /**
+   * A buffer to read the batches into, reused call after call. A fresh 1 MiB Buffer per fetch
+   * (its allocation, first touch and collection) cost ~0.14 ms a call: fetchBatches over 100 B
+   * records ran ~22M records/s with fresh buffers, ~32M with one reused (medians of 8 paired
+   * runs). Too small for the batches, and a new one is used.
+   */
+  into?: Buffer;
+}
+
+export interface FetchBatchesResult {
+  /**
+   * Whole batches, back to back, in Kafka's RecordBatch v2 format; empty when there is nothing at
+   * `offset` yet. The first may begin below the offset asked for.
+   */
+  batches: Buffer;
   /** The offset to fetch next. */
   nextOffset: number;
   highWatermark: number;
@@ -139,6 +164,20 @@ export interface OffsetAndTimestamp {
 
 /** 1 MiB: Kafka's default max.partition.fetch.bytes. */
 const DEFAULT_FETCH_MAX_BYTES = 1024 * 1024;
+
+const EMPTY_BATCHES = Buffer.alloc(0);
+
+/**
+ * The bytes of a log read, in `into` when they fit, else in a new Buffer: one pread on the calling
+ * thread. From the page cache a 1 MiB read takes ~0.15-0.2 ms; with the read on the thread pool
+ * (readBytesAsync) the loop sat idle for 18% of a profiled run of 1 MiB fetches of 100 B records.
+ */
+function readRegion(read: LogRead, into?: Buffer): Buffer {
+  const sizeBytes = read.region.sizeBytes;
+  const bytes = into !== undefined && into.length >= sizeBytes ? into : Buffer.allocUnsafe(sizeBytes);
+  const copied = read.segment.readInto(read.region.position, sizeBytes, bytes, 0);
+  return copied === bytes.length ? bytes : bytes.subarray(0, copied);
+}
 
 export class Engine {
   readonly dataDir: string;
@@ -518,22 +557,36 @@ export class Engine {
 
   // ---- fetch ---------------------------------------------------------------------------------
 
-  /** Decoded records from `offset`, whole batches up to maxBytes. */
+  /**
+   * Decoded records from `offset`, whole batches up to maxBytes: one read of the region the log
+   * finds, then one pass over it (decodeRecords: the hand-written cursor for uncompressed batches,
+   * the registered codec for compressed ones). Control batches are left out, and so are the
+   * records of the first batch below `offset`. Keys and values are views of the bytes read.
+   */
   async fetch(topic: string, partition: number, options: FetchOptions): Promise<FetchResult> {
     const log = this.partitionLog(topic, partition);
     const offset = options.offset;
     const read = log.read(offset, options.maxBytes ?? DEFAULT_FETCH_MAX_BYTES);
     const result: FetchResult = { records: [], nextOffset: offset, highWatermark: log.highWatermark, logStartOffset: log.logStartOffset };
     if (!read) return result;
-    const bytes = await read.segment.readBytesAsync(read.region.position, read.region.sizeBytes);
-    for (const { at } of iterateBatches(bytes)) {
-      const { header, records } = decodeBatch(bytes, at, { skipCrc: true });
-      if (header.isControl) continue;
-      // A decoded record is already a ConsumedRecord ({ offset, timestamp, key, value, headers }).
-      for (const record of records) if (record.offset >= offset) result.records.push(record);
-    }
+    decodeRecords(readRegion(read), offset, result.records);
     result.nextOffset = read.region.lastOffset + 1;
     return result;
+  }
+
+  /**
+   * The same whole batches as fetch(), as their bytes (RecordBatch v2, as on disk and on the
+   * wire), for callers that need no record objects: walk them with readRecords() (RecordCursor),
+   * send them on, or store them. The first batch may begin below `offset`, and control batches
+   * are included. With `into`, the bytes are read into that buffer when they fit (`batches` is
+   * then a view of it, valid until the caller reuses it); otherwise into a new Buffer.
+   */
+  async fetchBatches(topic: string, partition: number, options: FetchBatchesOptions): Promise<FetchBatchesResult> {
+    const log = this.partitionLog(topic, partition);
+    const offset = options.offset;
+    const read = log.read(offset, options.maxBytes ?? DEFAULT_FETCH_MAX_BYTES);
+    if (!read) return { batches: EMPTY_BATCHES, nextOffset: offset, highWatermark: log.highWatermark, logStartOffset: log.logStartOffset };
+    return { batches: readRegion(read, options.into), nextOffset: read.region.lastOffset + 1, highWatermark: log.highWatermark, logStartOffset: log.logStartOffset };
   }
 
   /** Whole batches as file regions, for callers that send them on (the broker's zero-copy fetch). */
