@@ -123,6 +123,14 @@ export interface FetchBatchesOptions extends FetchOptions {
    * runs). Too small for the batches, and a new one is used.
    */
   into?: Buffer;
+  /**
+   * The bytes as a view over the segment's read mapping, not copied (`into` is then unused): a
+   * random read of a 100 KB batch takes 3.0 µs this way, 15.5 µs copied (bench/read.bench.ts). The
+   * view stays readable while referenced, even after its segment is deleted, and holding it holds
+   * that segment's mapping (address space and one of the kernel's map areas, not heap): copy what
+   * you keep for long. A truncation of the log below it (a follower's) turns the cut bytes to zeros.
+   */
+  view?: boolean;
 }
 
 export interface FetchBatchesResult {
@@ -579,14 +587,16 @@ export class Engine {
    * wire), for callers that need no record objects: walk them with readRecords() (RecordCursor),
    * send them on, or store them. The first batch may begin below `offset`, and control batches
    * are included. With `into`, the bytes are read into that buffer when they fit (`batches` is
-   * then a view of it, valid until the caller reuses it); otherwise into a new Buffer.
+   * then a view of it, valid until the caller reuses it); otherwise into a new Buffer. With
+   * `view`, they are not copied at all (see FetchBatchesOptions.view).
    */
   async fetchBatches(topic: string, partition: number, options: FetchBatchesOptions): Promise<FetchBatchesResult> {
     const log = this.partitionLog(topic, partition);
     const offset = options.offset;
     const read = log.read(offset, options.maxBytes ?? DEFAULT_FETCH_MAX_BYTES);
     if (!read) return { batches: EMPTY_BATCHES, nextOffset: offset, highWatermark: log.highWatermark, logStartOffset: log.logStartOffset };
-    return { batches: readRegion(read, options.into), nextOffset: read.region.lastOffset + 1, highWatermark: log.highWatermark, logStartOffset: log.logStartOffset };
+    const batches = options.view === true ? log.readView(read) : readRegion(read, options.into);
+    return { batches, nextOffset: read.region.lastOffset + 1, highWatermark: log.highWatermark, logStartOffset: log.logStartOffset };
   }
 
   /** Whole batches as file regions, for callers that send them on (the broker's zero-copy fetch). */

@@ -66,6 +66,20 @@ describe('engine.fetchBatches and the record cursor', () => {
     await engine.close();
   });
 
+  it('with view: true, gives the same bytes without a copy, readable after the engine closes', async () => {
+    const engine = await engineWith(100, 10);
+    const copied = await engine.fetchBatches('t', 0, { offset: 37, maxBytes: 300 });
+    const viewed = await engine.fetchBatches('t', 0, { offset: 37, maxBytes: 300, view: true });
+    expect(viewed).toEqual(copied);
+    // Two views of the same region share the mapping's memory: no copy was made.
+    const again = await engine.fetchBatches('t', 0, { offset: 37, maxBytes: 300, view: true });
+    expect(again.batches.buffer).toBe(viewed.batches.buffer);
+    const bytes = Buffer.from(viewed.batches);
+    await engine.close();
+    expect(viewed.batches.equals(bytes)).toBe(true);
+    expect(readRecords(viewed.batches, { fromOffset: 37 }).next()).toBe(true);
+  });
+
   it('at the log end: no bytes, nextOffset where it was asked', async () => {
     const engine = await engineWith(20, 10);
     const raw = await engine.fetchBatches('t', 0, { offset: 20 });
