@@ -182,12 +182,24 @@ export class EtcdCluster {
     let lastError: unknown;
     for (let attempt = 0; attempt < PORT_RETRIES; attempt++) {
       const members: Member[] = [];
+      // The kernel may hand the same free port out twice in a row (bound and closed at once): one
+      // run gave m1's peer port to m2 too, and etcd refused the cluster ("has duplicate url").
+      const taken = new Set<string>();
+      const distinctFreePort = async (host: string): Promise<number> => {
+        for (;;) {
+          const port = await freePort(host);
+          if (!taken.has(`${host}:${port}`)) {
+            taken.add(`${host}:${port}`);
+            return port;
+          }
+        }
+      };
       for (let i = 1; i <= count; i++) {
         const name = `m${i}`;
         // A retry starts from empty member dirs: a half-formed cluster's data names the old ports.
         fs.rmSync(path.join(dataDir, name), { recursive: true, force: true });
         const host = hostOf(i);
-        members.push(new Member(name, await freePort(host), await freePort(host), path.join(dataDir, name), path.join(dataDir, `${name}.log`), host));
+        members.push(new Member(name, await distinctFreePort(host), await distinctFreePort(host), path.join(dataDir, name), path.join(dataDir, `${name}.log`), host));
       }
       const cluster = new EtcdCluster(members, resolved, dataDir, ownsDataDir);
       try {
