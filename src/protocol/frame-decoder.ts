@@ -5,8 +5,9 @@
 // socket.request.max.bytes) FRAME_TOO_LARGE, and the decoder stays failed (the connection must be
 // closed: the stream cannot be resynchronised).
 //
-// A frame that lies within one chunk is returned as a subarray of it (no copy); a frame spread
-// over chunks is copied once into its own Buffer.
+// A frame that lies within one chunk, or over chunks that follow one another in one buffer (a
+// socket that reads into a buffer we choose, broker/connection.ts), is returned as a subarray (no
+// copy); a frame spread over separate buffers is copied once into its own Buffer.
 import { ProtocolError } from './errors.js';
 import { REQUEST_SIZE_PREFIX_BYTES } from './headers.js';
 
@@ -113,6 +114,30 @@ export class FrameDecoder {
     }
   }
 
+  /** Whether every byte not yet returned lies in `buffer`'s memory. */
+  unreadWithin(buffer: Buffer): boolean {
+    for (let i = this.chunkIndex; i < this.chunks.length; i++) if (this.chunks[i]!.buffer !== buffer.buffer) return false;
+    return true;
+  }
+
+  /**
+   * Copies the bytes not yet returned to the start of `target` (which may be the buffer they lie
+   * in, when unreadWithin says so) and reads on from there; returns how many there were.
+   */
+  moveUnreadTo(target: Buffer): number {
+    let written = 0;
+    for (let i = this.chunkIndex; i < this.chunks.length; i++) {
+      const chunk = i === this.chunkIndex ? this.chunks[i]!.subarray(this.chunkOffset) : this.chunks[i]!;
+      // TypedArray.set copies as if through a temporary when source and target share memory.
+      target.set(chunk, written);
+      written += chunk.length;
+    }
+    this.chunks = written === 0 ? [] : [target.subarray(0, written)];
+    this.chunkIndex = 0;
+    this.chunkOffset = 0;
+    return written;
+  }
+
   private take(count: number): Buffer {
     if (count === 0) return Buffer.alloc(0);
     const first = this.chunks[this.chunkIndex]!;
@@ -120,6 +145,11 @@ export class FrameDecoder {
       const frame = first.subarray(this.chunkOffset, this.chunkOffset + count);
       this.advance(count);
       return frame;
+    }
+    const view = this.contiguousView(count);
+    if (view !== null) {
+      this.skip(count);
+      return view;
     }
     const frame = Buffer.allocUnsafe(count);
     let written = 0;
@@ -131,5 +161,20 @@ export class FrameDecoder {
       this.advance(step);
     }
     return frame;
+  }
+
+  /** The next `count` bytes as one view when the chunks holding them follow one another in memory. */
+  private contiguousView(count: number): Buffer | null {
+    const first = this.chunks[this.chunkIndex]!;
+    let end = first.byteOffset + first.length;
+    let covered = first.length - this.chunkOffset;
+    for (let i = this.chunkIndex + 1; covered < count; i++) {
+      const chunk = this.chunks[i]!;
+      if (chunk.buffer !== first.buffer || chunk.byteOffset !== end) return null;
+      end += chunk.length;
+      covered += chunk.length;
+    }
+    const start = first.byteOffset + this.chunkOffset;
+    return Buffer.from(first.buffer, start, count);
   }
 }

@@ -114,6 +114,46 @@ describe('FrameDecoder', () => {
     expect(() => decoder.next()).toThrow(/negative frame size/);
   });
 
+  it('returns a frame spread over chunks that follow one another in one buffer as a view of it, and copies one spread over separate buffers', () => {
+    const big = frame(Buffer.alloc(5000, 9));
+    const adjacent = new FrameDecoder(1 << 20);
+    for (let i = 0; i < big.length; i += 1000) adjacent.push(big.subarray(i, i + 1000));
+    const view = adjacent.next()!;
+    expect(view.equals(Buffer.alloc(5000, 9))).toBe(true);
+    expect(view.buffer).toBe(big.buffer);
+    expect(view.byteOffset).toBe(big.byteOffset + 4);
+
+    const separate = new FrameDecoder(1 << 20);
+    for (let i = 0; i < big.length; i += 1000) separate.push(Buffer.from(big.subarray(i, i + 1000)));
+    const copy = separate.next()!;
+    expect(copy.equals(Buffer.alloc(5000, 9))).toBe(true);
+    expect(copy.buffer).not.toBe(big.buffer);
+  });
+
+  it('moves the bytes not yet taken to the front of the buffer they lie in, or into another, and reads on from there', () => {
+    for (const inPlace of [true, false]) {
+      for (let cut = 0; cut <= stream.length; cut += 7) {
+        // The stream read into one buffer in two reads, the first frames taken, the rest moved.
+        const arena = Buffer.alloc(stream.length + 16);
+        const decoder = new FrameDecoder(1 << 20);
+        stream.copy(arena, 0, 0, cut);
+        decoder.push(arena.subarray(0, cut));
+        // The frames taken are handled (here: copied) before their bytes may be read over.
+        const out: Buffer[] = drain(decoder).map((body) => Buffer.from(body));
+        expect(decoder.unreadWithin(arena)).toBe(true);
+        const target = inPlace ? arena : Buffer.alloc(stream.length);
+        const moved = decoder.moveUnreadTo(target);
+        expect(moved).toBe(decoder.bufferedBytes);
+        stream.copy(target, moved, cut);
+        decoder.push(target.subarray(moved, moved + stream.length - cut));
+        out.push(...drain(decoder));
+        expect(out.length).toBe(bodies.length);
+        expect(out.every((body, i) => body.equals(bodies[i]!))).toBe(true);
+        expect(decoder.bufferedBytes).toBe(0);
+      }
+    }
+  });
+
   it('many tiny chunks stay cheap to consume (no per-chunk shifting)', () => {
     const decoder = new FrameDecoder(1 << 20);
     const big = frame(Buffer.alloc(200_000, 3));
