@@ -116,7 +116,8 @@ export class Broker {
       cluster: () => this.clusterNode,
     };
     const handlers: Map<number, AnyApiHandler> = createHandlers(new ProducerIds(settings.dataDir, settings.cluster === null ? 0 : settings.nodeId * PRODUCER_IDS_PER_BROKER), groups);
-    this.server = net.createServer((socket) => this.accept(socket, context, handlers));
+    // pauseOnConnect: a connection reads into its own buffer from its first byte (socket-reads.ts).
+    this.server = net.createServer({ pauseOnConnect: true }, (socket) => this.accept(socket, context, handlers));
   }
 
   static async start(options: StartBrokerOptions = {}): Promise<Broker> {

@@ -1,14 +1,14 @@
-// One client connection, in Kafka's model: a connection has at most one request in flight. Once a
-// whole request frame is read, the socket stops being read until that request's response has been
-// handed to the kernel; responses can therefore never be reordered, and a client that sends
-// without reading makes us hold one response, not a queue of them (its unread requests stay in
-// its own socket buffers). One exception, a burst: when the client pipelined its requests and the
-// next one is already read, a small response (at most 16 KiB) is left in the corked socket while
-// the next request is handled, and the burst's responses go to the kernel in one write when it
-// ends (no whole frame left, 16 responses, a response that is not small, a wait for a budget, or
-// the end of the event loop's turn, so a long poll never holds earlier answers back). We then
-// hold at most 16 small responses to requests the client had already sent. Two broker-wide
-// budgets sit in front of every request:
+// One client connection, in Kafka's model: a connection has at most one request in flight. The
+// next request is not taken until that request's response has been handed to the kernel;
+// responses can therefore never be reordered, and a client that sends without reading makes us
+// hold one response, not a queue of them (what it sends meanwhile is read ahead into the
+// connection's 64 KiB read buffer at most; the rest stays in the sockets' buffers). One exception,
+// a burst: when the client pipelined its requests and the next one is already read, a small
+// response (at most 16 KiB) is left in the corked socket while the next request is handled, and
+// the burst's responses go to the kernel in one write when it ends (no whole frame left, 16
+// responses, a response that is not small, a wait for a budget, or the end of the event loop's
+// turn, so a long poll never holds earlier answers back). We then hold at most 16 small responses
+// to requests the client had already sent. Two broker-wide budgets sit in front of every request:
 //   - queued.max.request.bytes: a frame's bytes are taken from the request memory pool as soon as
 //     its size prefix is read, before its body is buffered, and given back when it is handled;
 //   - queued.max.requests: a request takes a slot while it is being handled (a long poll gives
@@ -39,9 +39,25 @@ import type { Budget } from './budget.js';
 import type { AnyApiHandler, BrokerContext, PendingRequest, RequestContext } from './handler.js';
 import { countCause } from './metrics.js';
 import { ResponseWriter } from './response-writer.js';
+import { readIntoChosenBuffers } from './socket-reads.js';
 
 /** api_key i16, api_version i16, correlation_id i32: the part every request header version shares. */
 const FIXED_HEADER_BYTES = 8;
+
+/**
+ * A connection's read buffer (see readTarget). 64 KiB holds four pipelined Produce requests of 16
+ * KiB batches, so its unread tail is moved to the front about once every four requests; it is
+ * what Node allocated for every read before, kept instead of made anew.
+ */
+const READ_ARENA_BYTES = 64 * 1024;
+/** A read is given at least this much room: smaller, and the arena is compacted or replaced first. */
+const READ_BYTES_MIN = 16 * 1024;
+/**
+ * Where the first read after a pause lands when the arena had no room left (see readTarget). One
+ * for all connections: its bytes are moved into the reading connection's arena before the read's
+ * callback returns, and no other socket is read meanwhile.
+ */
+const SPILL = Buffer.allocUnsafeSlow(READ_BYTES_MIN);
 
 /** Responses left corked in one burst at most (a producer's max.in.flight is 5 by default). */
 const RESPONSE_BURST_MAX = 16;
@@ -77,6 +93,14 @@ export class Connection {
   private burstResponses = 0;
   /** Cancels our place in a budget's line while we wait for memory or a slot. */
   private cancelWait: (() => void) | null = null;
+  /**
+   * Where the socket reads (when it could be read into buffers we choose: socket-reads.ts), and
+   * how far it is filled. Produce frames are handled as views of it; every other request's frame
+   * is copied out first, since its handler may keep bytes of it (a group member's metadata).
+   */
+  private arena: Buffer | null = null;
+  private arenaFilledBytes = 0;
+  private readonly socket: net.Socket;
   /** No more requests are read (closing, or closed). */
   private closing = false;
   private closed = false;
@@ -84,20 +108,80 @@ export class Connection {
   lastActivityMs = Date.now();
   readonly clientHost: string;
 
+  /** `accepted` comes from a server made with pauseOnConnect: it has not been read yet. */
   constructor(
-    private readonly socket: net.Socket,
+    accepted: net.Socket,
     private readonly broker: BrokerContext,
     private readonly handlers: ReadonlyMap<number, AnyApiHandler>,
     private readonly budgets: ConnectionBudgets,
     private readonly onClose: (connection: Connection) => void,
   ) {
-    this.clientHost = socket.remoteAddress ?? 'unknown';
+    this.clientHost = accepted.remoteAddress ?? 'unknown';
     this.decoder = new FrameDecoder(broker.settings.socketRequestMaxBytes);
-    this.writer = new ResponseWriter(socket, broker.metrics, (error) => this.onTransferFailure(error));
-    socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('error', () => this.close());
-    socket.on('close', () => this.close());
+    const socket = readIntoChosenBuffers(accepted, {
+      buffer: () => this.readTarget(),
+      callback: (bytes, target) => this.onRead(bytes, target),
+    });
+    this.socket = socket ?? accepted;
+    this.writer = new ResponseWriter(this.socket, broker.metrics, (error) => this.onTransferFailure(error));
+    this.socket.setNoDelay(true);
+    if (socket === null) {
+      accepted.on('data', (chunk: Buffer) => this.onData(chunk));
+      accepted.resume();
+    }
+    this.socket.on('error', () => this.close());
+    this.socket.on('close', () => this.close());
+  }
+
+  /**
+   * The buffer the socket's next read fills: the free tail of the arena. When less than
+   * READ_BYTES_MIN is left, room is made first (makeRoom), unless a request in flight holds a view
+   * of the arena and reading is paused: the next read then comes after resume(), and lands in the
+   * shared spill buffer, to be moved into the arena once it can be compacted.
+   */
+  private readTarget(): Buffer {
+    const arena = this.arena;
+    if (arena !== null && arena.length - this.arenaFilledBytes >= READ_BYTES_MIN) return arena.subarray(this.arenaFilledBytes);
+    if (arena !== null && this.inFlight && this.socket.isPaused()) return SPILL;
+    return this.makeRoom(READ_BYTES_MIN);
+  }
+
+  /** `bytes` bytes were read into `target`, a buffer readTarget() returned. */
+  private onRead(bytes: number, target: Buffer): void {
+    let chunk: Buffer;
+    if (target === SPILL) {
+      chunk = this.makeRoom(bytes).subarray(0, bytes);
+      SPILL.copy(chunk, 0, 0, bytes);
+    } else {
+      chunk = target.subarray(0, bytes);
+    }
+    this.arenaFilledBytes += bytes;
+    this.onData(chunk);
+  }
+
+  /**
+   * At least `bytes` of free room at the arena's end, returned as that free tail: the bytes not yet
+   * taken as frames move to the front, in place when no request may hold a view of the arena, else
+   * into a new arena (the old one stays with that request). An arena grows to hold a large frame
+   * whole, and shrinks back once frames fit again.
+   */
+  private makeRoom(bytes: number): Buffer {
+    const arena = this.arena;
+    let neededBytes = this.decoder.bufferedBytes;
+    try {
+      const frameBytes = this.decoder.headFrameBytes();
+      if (frameBytes >= 0) neededBytes = Math.max(neededBytes, REQUEST_SIZE_PREFIX_BYTES + frameBytes);
+    } catch {
+      // A refused size prefix: pump closes the connection in its turn; this read may land anywhere.
+    }
+    neededBytes += bytes;
+    // A request in flight (or waiting for a slot) may hold a Produce frame that is a view of the arena.
+    const inPlace =
+      arena !== null && !this.inFlight && arena.length >= neededBytes && (arena.length === READ_ARENA_BYTES || neededBytes > READ_ARENA_BYTES) && this.decoder.unreadWithin(arena);
+    const target = inPlace ? arena : Buffer.allocUnsafeSlow(Math.max(READ_ARENA_BYTES, neededBytes));
+    this.arenaFilledBytes = this.decoder.moveUnreadTo(target);
+    this.arena = target;
+    return target.subarray(this.arenaFilledBytes);
   }
 
   /** True while a request is being handled or its response written. */
@@ -209,11 +293,22 @@ export class Connection {
     this.socket.uncork();
   }
 
+  /**
+   * Stops reading the socket. Reading into the arena stops only once it has no room left for a
+   * read: until then a request in flight does not stop it, so a client that closes its connection
+   * during a long poll is seen at once (as when Node's stream buffered up to its high-water mark
+   * behind a paused socket), and no readStop/readStart pair is paid per request.
+   */
   private pauseReading(): void {
+    const arena = this.arena;
+    if (arena !== null && !this.closing && arena.length - this.arenaFilledBytes >= READ_BYTES_MIN) return;
     if (!this.socket.isPaused()) this.socket.pause();
   }
 
   private startRequest(frame: Buffer, memoryBytes: number): void {
+    // Only a Produce request's handler is known to let go of its frame when it is done (its records
+    // are written to the log before it returns); the arena's bytes are read over after that.
+    if (this.arena !== null && frame.buffer === this.arena.buffer && !(frame.length >= 2 && frame.readInt16BE(0) === ApiKey.Produce)) frame = Buffer.from(frame);
     void this.runRequest(frame, new InFlightRequest(this.broker, this.budgets, this.clientHost, this.abort.signal, memoryBytes));
   }
 

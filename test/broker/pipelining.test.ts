@@ -3,13 +3,13 @@
 // writes their small responses together (connection.ts, a burst). Those responses are never held
 // behind a request that waits: a long poll pipelined after a Produce does not delay the Produce's
 // answer. A connection closed for a bad frame first sends the answers of the requests before it.
-import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startBroker, type Broker } from '../../src/index.js';
 import { ApiKey, decodeResponse, encodeRequest, type RequestHeader } from '../../src/protocol/index.js';
 import { encodeBatch } from '../../src/record/batch.js';
 import { fetchBody } from '../fixtures/probes.js';
+import { RawClient } from '../fixtures/raw-client.js';
 
 const RECORDS_PER_BATCH = 10;
 
@@ -18,47 +18,6 @@ function produceRequest(correlationId: number, topic: string, partition: number)
   const records = encodeBatch(Array.from({ length: RECORDS_PER_BATCH }, (_, i) => ({ value: `record ${correlationId}-${i}` })));
   const frame = encodeRequest(header, { transactionalId: null, acks: 1, timeoutMs: 30_000, topicData: [{ name: topic, partitionData: [{ index: partition, records }] }] });
   return { header, frame };
-}
-
-/** A raw connection that hands out each response frame (without its size prefix) as it arrives. */
-class RawClient {
-  private pending = Buffer.alloc(0);
-  private readonly frames: Buffer[] = [];
-  private waiting: (() => void) | null = null;
-  closed = false;
-
-  private constructor(readonly socket: net.Socket) {
-    socket.on('data', (chunk: Buffer) => {
-      this.pending = Buffer.concat([this.pending, chunk]);
-      while (this.pending.length >= 4 && this.pending.length >= 4 + this.pending.readInt32BE(0)) {
-        const size = this.pending.readInt32BE(0);
-        this.frames.push(this.pending.subarray(4, 4 + size));
-        this.pending = this.pending.subarray(4 + size);
-      }
-      this.waiting?.();
-    });
-    socket.on('close', () => {
-      this.closed = true;
-      this.waiting?.();
-    });
-  }
-
-  static async connect(port: number): Promise<RawClient> {
-    const socket = net.connect({ port, host: '127.0.0.1' });
-    await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-    return new RawClient(socket);
-  }
-
-  get received(): number {
-    return this.frames.length;
-  }
-
-  /** The next response frame, or null once the broker closed the connection without one. */
-  async next(): Promise<Buffer | null> {
-    while (this.frames.length === 0 && !this.closed) await new Promise<void>((resolve) => (this.waiting = resolve));
-    this.waiting = null;
-    return this.frames.shift() ?? null;
-  }
 }
 
 describe('pipelined requests', () => {
