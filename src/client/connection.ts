@@ -6,6 +6,7 @@ import net from 'node:net';
 import { SluiceError } from '../errors.js';
 import { decodeResponse, encodeRequest, isSupported, type RequestHeader } from '../protocol/index.js';
 import { FrameReader } from './frame-reader.js';
+import { WriteBuffers } from './write-buffers.js';
 import { ApiKey } from '../protocol/api-keys.js';
 
 export interface ConnectionOptions {
@@ -59,6 +60,9 @@ export class BrokerConnection {
   private closedError: Error | undefined;
   /** The socket is corked until the end of this tick (see write()). */
   private corked = false;
+  /** Request frames' memory, reused once written. */
+  private readonly writeBuffers = new WriteBuffers();
+  private readonly takeWriteBuffer = (sizeBytes: number): Buffer => this.writeBuffers.take(sizeBytes);
   readonly clientId: string;
 
   private constructor(socket: net.Socket, private readonly frames: FrameReader, private readonly options: ConnectionOptions) {
@@ -144,7 +148,14 @@ export class BrokerConnection {
   sendOnly(apiKey: number, body: object): Promise<void> {
     const version = this.versions.get(apiKey)!;
     const header = { apiKey, apiVersion: version, correlationId: this.nextCorrelationId++, clientId: this.clientId };
-    return new Promise((resolve, reject) => this.write(encodeRequest(header, body), (error) => (error ? reject(error) : resolve())));
+    const frame = encodeRequest(header, body, this.takeWriteBuffer);
+    return new Promise((resolve, reject) =>
+      this.write(frame, (error) => {
+        this.writeBuffers.release(frame);
+        if (error) reject(error);
+        else resolve();
+      }),
+    );
   }
 
   /**
@@ -175,7 +186,8 @@ export class BrokerConnection {
       }, this.options.requestTimeoutMs ?? 30_000);
       timer.unref();
       this.pending.set(header.correlationId, { header, frameBuffer, resolve, reject, timer });
-      this.write(encodeRequest(header, body));
+      const frame = encodeRequest(header, body, this.takeWriteBuffer);
+      this.write(frame, () => this.writeBuffers.release(frame));
     });
   }
 

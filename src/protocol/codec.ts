@@ -99,10 +99,13 @@ export function encodeResponse(header: RequestHeader, body: object): ResponsePar
   }
 }
 
-/** Client side: a whole request, size prefix included, as one Buffer. */
-export function encodeRequest<K extends SupportedApiKey>(header: RequestHeader & { apiKey: K }, body: RequestInputs[K]): Buffer;
-export function encodeRequest(header: RequestHeader, body: object): Buffer;
-export function encodeRequest(header: RequestHeader, body: object): Buffer {
+/**
+ * Client side: a whole request frame, size prefix included. `allocate` gives the frame's memory (a
+ * buffer of exactly the bytes asked), for callers that reuse it once the frame is written.
+ */
+export function encodeRequest<K extends SupportedApiKey>(header: RequestHeader & { apiKey: K }, body: RequestInputs[K], allocate?: (sizeBytes: number) => Buffer): Buffer;
+export function encodeRequest(header: RequestHeader, body: object, allocate?: (sizeBytes: number) => Buffer): Buffer;
+export function encodeRequest(header: RequestHeader, body: object, allocate?: (sizeBytes: number) => Buffer): Buffer {
   const definition = definitionFor(header);
   const codec = messageCodec(definition.request, header.apiVersion);
   try {
@@ -111,7 +114,7 @@ export function encodeRequest(header: RequestHeader, body: object): Buffer {
     if (frameBytes > FRAME_BYTES_MAX) {
       throw new ProtocolError('ENCODE_ERROR', `${definition.name} request of ${frameBytes} bytes above the int32 limit`);
     }
-    const writer = new Writer(REQUEST_SIZE_PREFIX_BYTES + frameBytes);
+    const writer = new Writer(allocate === undefined ? REQUEST_SIZE_PREFIX_BYTES + frameBytes : allocate(REQUEST_SIZE_PREFIX_BYTES + frameBytes));
     writer.writeInt32(frameBytes);
     writeRequestHeader(writer, header);
     codec.write(writer, body);
