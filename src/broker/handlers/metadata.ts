@@ -114,10 +114,14 @@ function clusterView(cluster: ClusterNode): MetadataView {
         view.topicId,
         view.partitions.map((_, partition) => {
           const { leader, leaderEpoch, replicas, isr } = cluster.partition(name, partition)!;
+          // A leader that is not among the live brokers (killed, and not yet replaced by the
+          // controller) is not named, as Kafka's MetadataCache does not: clients look the leader
+          // up in this response's brokers (@platformatic/kafka threw a TypeError when it was absent).
+          const liveLeader = leader !== -1 && cluster.isAlive(leader);
           return {
-            errorCode: leader === -1 ? KafkaErrorCode.LEADER_NOT_AVAILABLE : NONE,
+            errorCode: liveLeader ? NONE : KafkaErrorCode.LEADER_NOT_AVAILABLE,
             partitionIndex: partition,
-            leaderId: leader,
+            leaderId: liveLeader ? leader : -1,
             leaderEpoch,
             replicaNodes: replicas,
             isrNodes: isr,
