@@ -45,6 +45,8 @@ export interface PerfProduceResult {
   mbPerSec: number;
   p50Ms: number;
   p99Ms: number;
+  /** p99 over every record, warm-up included (equal to p99Ms without --warmup-records). */
+  wholeRunP99Ms: number;
   /** The process's wall time from spawn to exit (start-up, connect, metadata, delivery, close), timed here. */
   spawnToExitMs: number;
 }
@@ -68,8 +70,14 @@ export async function perfProduce(bootstrap: string, topic: string, records: num
     child.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`perf produce exited ${code}`))));
   });
   const spawnToExitMs = performance.now() - spawnedMs;
-  const last = output.trim().split('\n').at(-1)!;
-  const match = /([\d.]+) records\/sec \(([\d.]+) MB\/sec\).*?([\d.]+) ms 50th, ([\d.]+) ms 95th, ([\d.]+) ms 99th/.exec(last);
-  if (!match) throw new Error(`cannot read perf produce's summary: ${last}`);
-  return { recordsPerSec: Number(match[1]), mbPerSec: Number(match[2]), p50Ms: Number(match[3]), p99Ms: Number(match[5]), spawnToExitMs };
+  // The summary is the last line; with --warmup-records the steady-state one, after the whole run's.
+  const summaries = output.trim().split('\n').filter((line) => line.includes(' ms 99th'));
+  const parse = (line: string | undefined) => {
+    const match = line === undefined ? null : /([\d.]+) records\/sec \(([\d.]+) MB\/sec\).*?([\d.]+) ms 50th, ([\d.]+) ms 95th, ([\d.]+) ms 99th/.exec(line);
+    if (!match) throw new Error(`cannot read perf produce's summary: ${output.trim().split('\n').at(-1)}`);
+    return match;
+  };
+  const match = parse(summaries.at(-1));
+  const wholeRunP99Ms = Number(parse(summaries[0])[5]);
+  return { recordsPerSec: Number(match[1]), mbPerSec: Number(match[2]), p50Ms: Number(match[3]), p99Ms: Number(match[5]), wholeRunP99Ms, spawnToExitMs };
 }

@@ -124,9 +124,13 @@ export async function run(options: RunOptions): Promise<SuiteResult> {
     const kafkajsRate = of((r) => r.kafkajs);
     const perfOwn = of((r) => r.perfDefaultsOwn);
 
-    // p99 at half the rate perf produce reached by its own clock, over ~3 s of sending.
+    // p99 at half the rate perf produce reached by its own clock, over ~4 s of sending, the first
+    // second of them warm-up (--warmup-records, Kafka 4.0's KIP-1052): a fresh producer process
+    // runs its first ~0.5 s unoptimised, slower than half its rate, and the backlog it builds then
+    // (latencies of 30-150 ms) was 1-10% of a 3 s run, so the whole run's p99 measured the start.
+    // Both are reported.
     const halfRate = Math.max(1, Math.round(perfOwn / 2));
-    const throttled = await perfRun('perf-half-rate', Math.max(WARMUP_RECORDS, Math.round(halfRate * (options.quick ? 2 : 3))), ['--throughput', String(halfRate)]);
+    const throttled = await perfRun('perf-half-rate', Math.max(2 * WARMUP_RECORDS, halfRate * (options.quick ? 3 : 4)), ['--throughput', String(halfRate), '--warmup-records', String(Math.max(WARMUP_RECORDS, halfRate))]);
 
     const workload = 'produce 100 B records, acks=1 (spawn to exit, warm-up run taken out)';
     const rows: Row[] = [
@@ -153,7 +157,7 @@ export async function run(options: RunOptions): Promise<SuiteResult> {
         maxMs: throttled.p99Ms,
         samplesMs: [throttled.p99Ms],
         targetMs: P99_TARGET_MS,
-        description: `sluice perf produce --throughput ${halfRate} (half the ${(perfOwn / 1e6).toFixed(2)}M records/s it reached by its own clock), defaults: p99 latency from hand-over to acknowledgement`,
+        description: `sluice perf produce --throughput ${halfRate} (half the ${(perfOwn / 1e6).toFixed(2)}M records/s it reached by its own clock), defaults: p99 latency from hand-over to acknowledgement, after 1 s of warm-up records (the whole run's: ${throttled.wholeRunP99Ms} ms)`,
       },
       {
         name: 'perf_produce_p99_at_max_rate',
@@ -170,7 +174,7 @@ export async function run(options: RunOptions): Promise<SuiteResult> {
       timings,
       notes: [
         `sluice perf produce, spawn to exit with the warm-up taken out: ${m(perfDefaults)} records/s with defaults, ${m(perfLarge)} with batch.size 256 KiB; kcat ${m(kcatRate)} (target >= 3M with defaults)`,
-        `perf produce's own clock (first send to last acknowledgement), defaults: ${m(perfOwn)} records/s; at --throughput ${halfRate}: p50 ${throttled.p50Ms} ms, p99 ${throttled.p99Ms} ms (target <= ${P99_TARGET_MS} ms)`,
+        `perf produce's own clock (first send to last acknowledgement), defaults: ${m(perfOwn)} records/s; at --throughput ${halfRate}: p50 ${throttled.p50Ms} ms, p99 ${throttled.p99Ms} ms after 1 s of warm-up (target <= ${P99_TARGET_MS} ms), ${throttled.wholeRunP99Ms} ms over the whole run`,
       ],
     };
   } finally {

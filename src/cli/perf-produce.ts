@@ -43,12 +43,18 @@ const DEFAULT_BATCH_BYTES = 16_384;
 const spec: CommandSpec = {
   name: 'perf produce',
   summary: 'Measure producer throughput and latency, as kafka-producer-perf-test does.',
-  usage: '--topic T --num-records N --record-size BYTES [--throughput -1|N] [--acks 1] [--batch-size B] [--linger-ms L] [--compression C]',
+  usage: '--topic T --num-records N --record-size BYTES [--throughput -1|N] [--warmup-records N] [--acks 1] [--batch-size B] [--linger-ms L] [--compression C]',
   flags: [
     { name: 'topic', type: 'string', valueName: 'T', description: 'Topic to write to (created if missing and the broker allows).', required: true },
     { name: 'num-records', type: 'integer', valueName: 'N', description: 'Records to send.', required: true },
     { name: 'record-size', type: 'integer', valueName: 'BYTES', description: 'Bytes of each record value.', required: true },
     { name: 'throughput', type: 'integer', valueName: 'N', description: 'At most N records per second; -1 for no limit (default -1).' },
+    {
+      name: 'warmup-records',
+      type: 'integer',
+      valueName: 'N',
+      description: 'Treat the first N records as warm-up (Kafka 4.0, KIP-1052): a last line gives the statistics of the records after them (steady state).',
+    },
     BOOTSTRAP_FLAG,
     { ...ACKS_FLAG, description: `${ACKS_FLAG.description} Default 1.` },
     { name: 'batch-size', type: 'integer', valueName: 'BYTES', description: 'batch.size: bytes gathered per partition before sending (default 16384).' },
@@ -73,6 +79,8 @@ export const perfProduceCommand: Command = {
     const compression = parseCompression(args);
     const batchBytes = args.integer('batch-size', { min: 1 });
     const lingerMs = args.integer('linger-ms', { min: 0 });
+    const warmupRecords = args.integer('warmup-records', { min: 0, fallback: 0 });
+    if (warmupRecords >= numRecords) throw args.usageError('--warmup-records must be fewer than --num-records');
 
     const client = await connectClient(args);
     try {
@@ -88,6 +96,9 @@ export const perfProduceCommand: Command = {
       const inFlightRecordsMax = Math.max(chunkRecords * 2, Math.ceil(inFlightBytesMax / Math.max(recordSize, 1)));
 
       const stats = new LatencyStats(REPORT_INTERVAL_MS, (line) => process.stdout.write(line + '\n'));
+      // The records after the warm-up, on their own clock from the first of them; no window lines.
+      let steady: LatencyStats | undefined;
+      let steadyFromRecord = 0;
       let inFlightRecords = 0;
       let failure: unknown;
       let wake: (() => void) | undefined;
@@ -98,9 +109,16 @@ export const perfProduceCommand: Command = {
         const records = count === chunkRecords ? chunk : chunk.slice(0, count);
         const sentAtMs = performance.now();
         inFlightRecords += count;
+        if (warmupRecords > 0 && steady === undefined && sent >= warmupRecords) {
+          steady = new LatencyStats(Infinity, () => {});
+          steadyFromRecord = sent;
+        }
+        const steadyStats = steady;
         producer.send(topic, records).then(
           () => {
-            stats.record(count, count * recordSize, performance.now() - sentAtMs);
+            const latencyMs = performance.now() - sentAtMs;
+            stats.record(count, count * recordSize, latencyMs);
+            steadyStats?.record(count, count * recordSize, latencyMs);
             inFlightRecords -= count;
             wake?.();
           },
@@ -122,6 +140,7 @@ export const perfProduceCommand: Command = {
       while (inFlightRecords > 0) await new Promise<void>((resolve) => (wake = resolve));
       if (failure !== undefined) throw failure;
       process.stdout.write(stats.totalLine() + '\n');
+      if (steady !== undefined) process.stdout.write(`${steady.totalLine().slice(0, -1)} (steady state, after ${steadyFromRecord} warm-up records).\n`);
       return 0;
     } finally {
       client.close();

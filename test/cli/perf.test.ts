@@ -56,6 +56,19 @@ describe('sluice perf', () => {
     expect(broker.engine.latestOffset('perf-throttled', 0)).toBe(300);
   });
 
+  it('perf produce --warmup-records ends with the statistics of the records after the warm-up', async () => {
+    const produced = await runCli(['perf', 'produce', ...bootstrap, '--topic', 'perf-warm', '--num-records', '5000', '--record-size', '10', '--warmup-records', '2000']);
+    expect(produced.code).toBe(0);
+    const lines = produced.stdout.trimEnd().split('\n');
+    expect(lines.at(-2)).toMatch(/^5000 records sent, .* ms 99\.9th\.$/);
+    expect(lines.at(-1)).toMatch(new RegExp(`^3000 records sent, ${NUMBER} records/sec .* \\d+ ms 99th, \\d+ ms 99\\.9th \\(steady state, after 2000 warm-up records\\)\\.$`));
+    expect(broker.engine.latestOffset('perf-warm', 0)).toBe(5000);
+
+    const refused = await runCli(['perf', 'produce', ...bootstrap, '--topic', 'perf-warm', '--num-records', '10', '--record-size', '10', '--warmup-records', '10']);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('--warmup-records must be fewer than --num-records');
+  });
+
   it('perf consume gives up after --timeout-ms on a short topic, with a warning', async () => {
     await broker.engine.createTopic('perf-short', { partitions: 1 });
     await broker.engine.produce('perf-short', [{ value: 'a' }, { value: 'b' }]);
