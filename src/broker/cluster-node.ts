@@ -31,6 +31,12 @@ const SESSION_FILE = 'cluster-session.json';
 const REREGISTER_BACKOFF_MS = 1000;
 /** Polling step while a controlled shutdown waits for leaderships to move. */
 const SHUTDOWN_POLL_MS = 50;
+/**
+ * How long a starting broker waits to see its own registration in its watch of the live brokers
+ * (an etcd watch event, normally a few ms), and how often it looks.
+ */
+const SELF_VISIBLE_WAIT_MS = 10_000;
+const SELF_VISIBLE_POLL_MS = 10;
 
 export interface ClusterNodeOptions {
   settings: BrokerSettings & { cluster: ClusterSettings };
@@ -141,6 +147,12 @@ export class ClusterNode {
     });
     for (const view of this.topics.topics.values()) this.onTopic(view.name, view);
     await this.register();
+    // Up only once its own registration is in its view of the live brokers: a Metadata answered
+    // before that left this broker out of its own brokers list (seen in a CI run of
+    // test/cluster/start-cluster.test.ts), so a client bootstrapping from it could not reach it.
+    const deadlineMs = Date.now() + SELF_VISIBLE_WAIT_MS;
+    while (!this.brokers.live.has(this.brokerId) && Date.now() < deadlineMs) await new Promise((resolve) => setTimeout(resolve, SELF_VISIBLE_POLL_MS));
+    if (!this.brokers.live.has(this.brokerId)) this.options.logger.warn({ brokerId: this.brokerId }, 'registered, but not yet seen in the live brokers');
   }
 
   private async register(): Promise<void> {
