@@ -8,7 +8,10 @@
 // the burst's responses go to the kernel in one write when it ends (no whole frame left, 16
 // responses, a response that is not small, a wait for a budget, or the end of the event loop's
 // turn, so a long poll never holds earlier answers back). We then hold at most 16 small responses
-// to requests the client had already sent. Two broker-wide budgets sit in front of every request:
+// to requests the client had already sent. One more exception: a request whose handler is done
+// with its bytes and only waits (acks=all for the ISR) detaches, and the next request is taken
+// meanwhile; every answer still waits for those of the requests before it, and at most 16 such
+// requests wait per connection. Two broker-wide budgets sit in front of every request:
 //   - queued.max.request.bytes: a frame's bytes are taken from the request memory pool as soon as
 //     its size prefix is read, before its body is buffered, and given back when it is handled;
 //   - queued.max.requests: a request takes a slot while it is being handled (a long poll gives
@@ -59,6 +62,13 @@ const READ_BYTES_MIN = 16 * 1024;
  */
 const SPILL = Buffer.allocUnsafeSlow(READ_BYTES_MIN);
 
+/**
+ * Requests of one connection waiting detached (acks=all for the ISR, RequestContext.detach) at
+ * most: past this the connection takes no new request until the oldest is answered. A producer
+ * has max.in.flight (5) at most; this bounds what a client that pipelines more makes us hold.
+ */
+const DETACHED_REQUESTS_MAX = 16;
+
 /** Responses left corked in one burst at most (a producer's max.in.flight is 5 by default). */
 const RESPONSE_BURST_MAX = 16;
 /** A response above this size is never left corked (fetch responses of records): it goes out at once. */
@@ -85,6 +95,13 @@ export class Connection {
   private waitingFrameBytes = 0;
   /** A request is taken from the decoder and its response not yet written. */
   private inFlight = false;
+  /**
+   * Requests whose handlers detached (RequestContext.detach): they wait, no longer as the request in
+   * flight, and are answered in order with the ones after them.
+   */
+  private detachedRequests = 0;
+  /** Settles once the response of the last request that detached is queued: every later response waits for it. */
+  private responseTurn: Promise<void> | null = null;
   /** Responses queued and not yet in the kernel's hands (more than one only within a burst). */
   private writingResponses = 0;
   /** The socket is corked: a burst's responses go out together when it ends (see runRequest). */
@@ -111,7 +128,7 @@ export class Connection {
   /** `accepted` comes from a server made with pauseOnConnect: it has not been read yet. */
   constructor(
     accepted: net.Socket,
-    private readonly broker: BrokerContext,
+    readonly broker: BrokerContext,
     private readonly handlers: ReadonlyMap<number, AnyApiHandler>,
     private readonly budgets: ConnectionBudgets,
     private readonly onClose: (connection: Connection) => void,
@@ -186,7 +203,7 @@ export class Connection {
 
   /** True while a request is being handled or its response written. */
   get busy(): boolean {
-    return this.inFlight;
+    return this.inFlight || this.detachedRequests > 0;
   }
 
   /** True while a response is being written: waiting on the client, not on us. */
@@ -214,7 +231,7 @@ export class Connection {
    * while it may take more bytes.
    */
   private pump(): void {
-    if (this.closing || this.inFlight || this.cancelWait !== null) {
+    if (this.closing || this.inFlight || this.cancelWait !== null || this.detachedRequests >= DETACHED_REQUESTS_MAX) {
       this.pauseReading();
       return;
     }
@@ -309,7 +326,25 @@ export class Connection {
     // Only a Produce request's handler is known to let go of its frame when it is done (its records
     // are written to the log before it returns); the arena's bytes are read over after that.
     if (this.arena !== null && frame.buffer === this.arena.buffer && !(frame.length >= 2 && frame.readInt16BE(0) === ApiKey.Produce)) frame = Buffer.from(frame);
-    void this.runRequest(frame, new InFlightRequest(this.broker, this.budgets, this.clientHost, this.abort.signal, memoryBytes));
+    void this.runRequest(frame, new InFlightRequest(this, this.budgets, this.clientHost, this.abort.signal, memoryBytes, this.responseTurn));
+  }
+
+  /**
+   * The request in flight detached (RequestContext.detach): it no longer holds its frame, so the
+   * next request may start; later responses wait for its own to be queued.
+   */
+  requestDetached(request: InFlightRequest): void {
+    let endTurn!: () => void;
+    const turn = new Promise<void>((resolve) => (endTurn = resolve));
+    request.endTurn = () => {
+      if (this.responseTurn === turn) this.responseTurn = null;
+      endTurn();
+    };
+    this.responseTurn = turn;
+    this.detachedRequests++;
+    this.inFlight = false;
+    // Not from inside the handler's call: the next request starts once it has returned to its wait.
+    queueMicrotask(() => this.pump());
   }
 
   /** One request from its frame to its response written (or dropped), then the next one. */
@@ -324,6 +359,15 @@ export class Connection {
       outcome = null;
     }
     request.handled();
+    if (request.endTurn !== null) {
+      // Detached: its response (if any) is queued behind the earlier ones; the request in flight,
+      // if any, is another one now. Written in order, so the next responses need not wait for the write.
+      if (outcome !== null) this.logIfSlow(outcome.header, Date.now() - request.startedMs - request.parkedMs);
+      request.endTurn();
+      this.detachedRequests--;
+      this.pump();
+      return;
+    }
     if (outcome !== null) {
       this.logIfSlow(outcome.header, Date.now() - request.startedMs - request.parkedMs);
       if (outcome.written !== null) {
@@ -403,6 +447,8 @@ export class Connection {
     } finally {
       request.handled();
     }
+    // After every earlier request's response: a request that detached may still be waiting.
+    if (request.responseBefore !== null) await request.responseBefore;
     if (response === null || this.closing) {
       for (const release of releases) release();
       return { header, written: null, small: false };
@@ -524,16 +570,33 @@ class InFlightRequest implements RequestContext {
   private slotHeld = true;
   private memoryHeld = true;
 
+  /** Set once the handler detaches: ends its place in the order of responses. */
+  endTurn: (() => void) | null = null;
+  readonly broker: BrokerContext;
+
   constructor(
-    readonly broker: BrokerContext,
+    private readonly connection: Connection,
     private readonly budgets: ConnectionBudgets,
     readonly clientHost: string,
     readonly signal: AbortSignal,
     private readonly memoryBytes: number,
-  ) {}
+    /** Settles once the responses before this one are queued (null: nothing before it waits). */
+    readonly responseBefore: Promise<void> | null,
+  ) {
+    this.broker = connection.broker;
+  }
 
   onResponseSent(callback: () => void): void {
     this.releases.push(callback);
+  }
+
+  detach<T>(event: Promise<T>): Promise<T> {
+    if (this.endTurn === null) {
+      // The frame's bytes and memory go back now: the handler said it is done with them.
+      this.handled();
+      this.connection.requestDetached(this);
+    }
+    return this.park(event);
   }
 
   async park<T>(event: Promise<T>): Promise<T> {

@@ -56,6 +56,12 @@ export interface RequestContext {
    * handling time in the slow-request log.
    */
   park<T>(event: Promise<T>): Promise<T>;
+  /**
+   * As park, for a handler that is done with its request's bytes and only waits (acks=all for the
+   * ISR): the connection goes on with the requests behind this one meanwhile, and still answers
+   * every request in the order it came.
+   */
+  detach<T>(event: Promise<T>): Promise<T>;
 }
 
 /** A response body of API K (fields left out are encoded as their defaults), or null for none. */

@@ -257,6 +257,18 @@ export class ReplicaManager {
    * in the log, as in Kafka, and the producer's retry is deduplicated when it is idempotent).
    */
   async appendAsLeader(topic: string, partition: number, records: Buffer, acks: number, timeoutMs: number): Promise<AppendResult> {
+    const { result, replicated } = await this.appendAsLeaderThenReplicate(topic, partition, records, acks, timeoutMs);
+    if (replicated !== null) throwIfNotReplicated(await replicated, topic, partition, timeoutMs);
+    return result;
+  }
+
+  /**
+   * appendAsLeader in its two steps, as Kafka's ReplicaManager.appendRecords and its DelayedProduce:
+   * the append, and for acks=all the wait for the ISR as a promise of its error code (NONE once the
+   * high watermark covers the batch; never rejects). A Produce request appends to every partition
+   * first and then waits for them all, and its connection may go on to the next request meanwhile.
+   */
+  async appendAsLeaderThenReplicate(topic: string, partition: number, records: Buffer, acks: number, timeoutMs: number): Promise<{ result: AppendResult; replicated: Promise<number> | null }> {
     const replica = this.replica(topic, partition, NO_LEADER_EPOCH);
     const leader = replica.leader;
     if (leader === null) this.leaderLog(topic, partition); // throws NOT_LEADER_OR_FOLLOWER
@@ -267,13 +279,8 @@ export class ReplicaManager {
     }
     const result = await this.options.engine.appendBatches(topic, partition, records, { leaderEpoch: replica.state.leaderEpoch });
     this.advanceHighWatermark(replica, log);
-    if (acks !== -1) return result;
-    const code = await this.waitForHighWatermark(replica, result.lastOffset + 1, timeoutMs);
-    if (code === KafkaErrorCode.REQUEST_TIMED_OUT) {
-      throw new SluiceError('REQUEST_TIMED_OUT', `${topic}-${partition}: the ISR [${leader!.isr.join(',')}] did not replicate the batch within ${timeoutMs} ms`);
-    }
-    throwIfError(code, `${topic}-${partition} acks=all`);
-    return result;
+    if (acks !== -1) return { result, replicated: null };
+    return { result, replicated: this.waitForHighWatermark(replica, result.lastOffset + 1, timeoutMs) };
   }
 
   private waitForHighWatermark(replica: Replica, requiredOffset: number, timeoutMs: number): Promise<number> {
@@ -382,4 +389,12 @@ export class ReplicaManager {
       replica.leader = null;
     }
   }
+}
+
+/** Throws the error of an acks=all wait (appendAsLeaderThenReplicate) that did not end in NONE. */
+export function throwIfNotReplicated(code: number, topic: string, partition: number, timeoutMs: number): void {
+  if (code === KafkaErrorCode.REQUEST_TIMED_OUT) {
+    throw new SluiceError('REQUEST_TIMED_OUT', `${topic}-${partition}: the ISR did not replicate the batch within ${timeoutMs} ms`);
+  }
+  throwIfError(code, `${topic}-${partition} acks=all`);
 }

@@ -99,6 +99,39 @@ describe('a replicated topic', () => {
     await consumer.disconnect();
   });
 
+  it('answers acks=all requests pipelined on one connection in order, each once the ISR holds it', async () => {
+    const [p0] = await partitions('rep');
+    const connection = await connectTo(p0!.leader);
+    const leaderLog = cluster.brokers.get(p0!.leader)!.engine.partitionLog('rep', 0);
+    const startOffset = leaderLog.logEndOffset;
+    const answered: number[] = [];
+    try {
+      // Sent without waiting: the leader takes each while the ones before it wait for the followers.
+      const requests = Array.from({ length: 10 }, (_, i) =>
+        connection
+          .request(ApiKey.Produce, {
+            transactionalId: null,
+            acks: -1,
+            timeoutMs: 10_000,
+            topicData: [{ name: 'rep', partitionData: [{ index: 0, records: encodeBatch(Array.from({ length: 5 }, (_, j) => ({ value: `pipelined ${i}-${j}` }))) }] }],
+          })
+          .then((response) => {
+            const partition = response.responses[0].partitionResponses[0];
+            expect(partition.errorCode).toBe(0);
+            // The high watermark covers the request's records when it is answered.
+            expect(leaderLog.highWatermark).toBeGreaterThanOrEqual(partition.baseOffset + 5);
+            answered.push(i);
+            return partition.baseOffset as number;
+          }),
+      );
+      const baseOffsets = await Promise.all(requests);
+      expect(answered).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      expect(baseOffsets).toEqual(Array.from({ length: 10 }, (_, i) => startOffset + i * 5));
+    } finally {
+      connection.close();
+    }
+  });
+
   it('refuses produce and ListOffsets on a follower with NOT_LEADER_OR_FOLLOWER', async () => {
     const [p0] = await partitions('rep');
     const follower = p0!.replicas.find((id) => id !== p0!.leader)!;

@@ -1,10 +1,12 @@
 // Produce (0): producer-encoded batches are appended as they arrive (validated per batch, offsets
 // stamped in place), so the bytes in the request frame are the bytes written to the .log.
 // acks=0 gets no response; acks=1 is answered once the leader has appended; acks=-1 once the
-// high watermark covers the batch (a single broker is the whole ISR: at once).
+// high watermark covers the batch (a single broker is the whole ISR: at once). While a request waits
+// for the ISR, its connection goes on with the next one (RequestContext.detach).
 import { KafkaErrorCode, RecordValidationError, SluiceError } from '../../errors.js';
 import { ApiKey } from '../../protocol/api-keys.js';
 import { defineHandler, type BrokerContext } from '../handler.js';
+import { throwIfNotReplicated } from '../replica-manager.js';
 import { NONE, errorMessageOf, storageErrorCodeOf } from './errors.js';
 
 /** Produce v0-v2 carry the pre-0.11 message format, which sluice does not store (Kafka 4 neither). */
@@ -15,47 +17,79 @@ export const produceHandler = defineHandler({
   // v0-v2 are advertised, as Kafka 4.0 does, because librdkafka expects them; they are refused per partition.
   minVersion: 0,
   maxVersion: 11,
-  async handle({ broker, header }, request) {
+  async handle(context, request) {
+    const { broker, header } = context;
     const { acks } = request;
     const responses = [];
+    // acks=all in a cluster: every partition is appended first, then the request waits for them all
+    // (Kafka's DelayedProduce), not one partition's ISR after another.
+    const waits: Array<{ response: PartitionResponse; topic: string; replicated: Promise<number> }> = [];
     for (const topic of request.topicData) {
-      const partitionResponses = [];
+      const partitionResponses: PartitionResponse[] = [];
       for (const { index, records } of topic.partitionData) {
-        let errorCode: number = NONE;
-        let errorMessage: string | null = null;
-        let recordErrors: Array<{ batchIndex: number; batchIndexErrorMessage: string | null }> = [];
-        let result = { baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
-        if (header.apiVersion < FIRST_RECORD_BATCH_VERSION) errorCode = KafkaErrorCode.UNSUPPORTED_VERSION;
-        else if (acks !== 0 && acks !== 1 && acks !== -1) errorCode = KafkaErrorCode.INVALID_REQUIRED_ACKS;
+        const response: PartitionResponse = { index, errorCode: NONE, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, recordErrors: [], errorMessage: null };
+        if (header.apiVersion < FIRST_RECORD_BATCH_VERSION) response.errorCode = KafkaErrorCode.UNSUPPORTED_VERSION;
+        else if (acks !== 0 && acks !== 1 && acks !== -1) response.errorCode = KafkaErrorCode.INVALID_REQUIRED_ACKS;
         else {
           try {
-            result = await append(broker, topic.name, index, records, acks, request.timeoutMs);
+            const { result, replicated } = await append(broker, topic.name, index, records, acks, request.timeoutMs);
+            Object.assign(response, result);
+            if (replicated !== null) waits.push({ response, topic: topic.name, replicated });
           } catch (error) {
-            errorCode = storageErrorCodeOf(broker, error, topic.name, index);
-            errorMessage = errorMessageOf(error);
-            // Produce v8+ names the refused records of a batch (KIP-467), e.g. timestamps out of bounds.
-            if (error instanceof RecordValidationError) {
-              recordErrors = error.recordErrors.map(({ batchIndex, message }) => ({ batchIndex, batchIndexErrorMessage: message }));
-            }
+            fail(broker, response, topic.name, error);
           }
         }
-        partitionResponses.push({ index, errorCode, ...result, recordErrors, errorMessage });
+        partitionResponses.push(response);
       }
       responses.push({ name: topic.name, partitionResponses });
+    }
+    if (waits.length > 0) {
+      // The frame's records are in the log: the connection may take its next request while this one
+      // waits for the followers, and answers them in order (Connection.detach).
+      const codes = await context.detach(Promise.all(waits.map((wait) => wait.replicated)));
+      waits.forEach(({ response, topic }, i) => {
+        try {
+          throwIfNotReplicated(codes[i]!, topic, response.index, request.timeoutMs);
+        } catch (error) {
+          fail(broker, response, topic, error);
+        }
+      });
     }
     return acks === 0 ? null : { responses, throttleTimeMs: 0 };
   },
 });
 
+interface PartitionResponse {
+  index: number;
+  errorCode: number;
+  baseOffset: number;
+  logAppendTimeMs: number;
+  logStartOffset: number;
+  recordErrors: Array<{ batchIndex: number; batchIndexErrorMessage: string | null }>;
+  errorMessage: string | null;
+}
+
+/** A partition's failed append or wait: its error, and no offsets. */
+function fail(broker: BrokerContext, response: PartitionResponse, topic: string, error: unknown): void {
+  response.errorCode = storageErrorCodeOf(broker, error, topic, response.index);
+  response.errorMessage = errorMessageOf(error);
+  response.baseOffset = response.logAppendTimeMs = response.logStartOffset = -1;
+  // Produce v8+ names the refused records of a batch (KIP-467), e.g. timestamps out of bounds.
+  if (error instanceof RecordValidationError) {
+    response.recordErrors = error.recordErrors.map(({ batchIndex, message }) => ({ batchIndex, batchIndexErrorMessage: message }));
+  }
+}
+
+/** Appends one partition's records; in a cluster with acks=all, also the wait for the ISR (else null). */
 async function append(broker: BrokerContext, topic: string, partition: number, records: Buffer | null, acks: number, timeoutMs: number) {
   const { engine, metrics } = broker;
   if (records === null || records.length === 0) throw new SluiceError('CORRUPT_MESSAGE', 'Produce request without records');
   const cluster = broker.cluster();
   if (cluster !== null) {
-    // The leader appends with its epoch; acks=all waits for the ISR (replica-manager.ts).
-    const appended = await cluster.replicas.appendAsLeader(topic, partition, records, acks, timeoutMs);
-    metrics.messagesIn += appended.recordCount;
-    return { baseOffset: appended.baseOffset, logAppendTimeMs: appended.logAppendTime, logStartOffset: engine.partitionLog(topic, partition).logStartOffset };
+    // The leader appends with its epoch; acks=all then waits for the ISR (replica-manager.ts).
+    const { result, replicated } = await cluster.replicas.appendAsLeaderThenReplicate(topic, partition, records, acks, timeoutMs);
+    metrics.messagesIn += result.recordCount;
+    return { result: { baseOffset: result.baseOffset, logAppendTimeMs: result.logAppendTime, logStartOffset: engine.partitionLog(topic, partition).logStartOffset }, replicated };
   }
   const log = engine.partitionLog(topic, partition);
   if (acks === -1 && log.currentConfig.minInsyncReplicas > 1) {
@@ -64,5 +98,5 @@ async function append(broker: BrokerContext, topic: string, partition: number, r
   }
   const appended = await engine.appendBatches(topic, partition, records);
   metrics.messagesIn += appended.recordCount;
-  return { baseOffset: appended.baseOffset, logAppendTimeMs: appended.logAppendTime, logStartOffset: log.logStartOffset };
+  return { result: { baseOffset: appended.baseOffset, logAppendTimeMs: appended.logAppendTime, logStartOffset: log.logStartOffset }, replicated: null };
 }
