@@ -20,17 +20,20 @@
 //    (goal: < 1 s). The broker comes back and the ISR is full again between rounds.
 //
 // Expected on the 2-core reference machine (shared and noisy; `npm run bench -- cluster`, about
-// 2 minutes; the gate's part about 20 s): acks=all RF=3 / acks=1 RF=1 is 0.39 with 256 KiB
-// batches (rounds 0.28-0.52, load 3.5) and 0.36 with 16 KiB ones, under the issue's goal of 0.5.
-// Both rates rose with issue 10's producer and broker-ingest work and the follower's reused fetch
-// buffer (acks=1 RF=1 348k -> 609-852k records/s, acks=all RF=3 151k -> 242-315k), acks=1 more:
-// it is bound by CPU per byte, acks=all by one request's round trip through the followers. Before
-// those changes the ratio was 0.35-0.52 (0.36 twice before the producer kept lingered batches
-// open and the checkpoints left the event loop). Two costs multiply: the two followers fetch and
-// append on the same 2 cores as the leader and the producer (acks=1 on RF=3 gives 0.45-0.9 of
-// RF=1), and waiting for the ISR: a broker handles one request per connection at a time (Kafka's
-// model), so each acks=all request holds the producer's connection until both followers have
-// fetched the batch and fetched again, which tells the leader their log end.
+// 2 minutes; the gate's part about 20 s): acks=all RF=3 / acks=1 RF=1 is 0.40 with 256 KiB
+// batches (rounds 0.38-0.57, load ~1) and 0.43 with 16 KiB ones, under the issue's goal of 0.5.
+// Until a Produce request waiting for the ISR let its connection take the next one
+// (RequestContext.detach; Kafka mutes the connection until the answer, sluice only keeps the
+// answers in order) acks=all waited out one request's round trip through both followers before the next request
+// was read: 0.34 at 256 KiB (acks=all 1.14M records/s against 3.21M), now 0.79-1.15M against
+// 2.03-2.54M. What is left is CPU: acks=1 on the RF=3 topic gives 1.19-1.45M, 0.55-0.6 of RF=1,
+// because the two followers fetch and append on the same 2 cores as the leader and the producer,
+// and the leader serving them doubles its own CPU time (measured per process: 0.25-0.29 s per 1M
+// records for RF=1, 0.62-0.64 s for RF=3, half of that on V8's background threads and the
+// transfer thread). acks=all comes within 10-25% of that bound.
+// Before: the ratio was 0.32-0.48 over 11 runs, 0.35-0.52 before issue 10's producer, broker-
+// ingest and follower changes, 0.36 before the producer kept lingered batches open and the
+// checkpoints left the event loop.
 // Where an acks=all request's time goes, traced on the three brokers (256 KiB batches, p50/p90 per
 // request): the leader appends (0.55/0.9 ms) and in the same turn answers both followers' parked
 // fetches (woken by the append, not by replica.fetch.wait.max.ms); a follower has the whole
