@@ -42,25 +42,11 @@ import type { Budget } from './budget.js';
 import type { AnyApiHandler, BrokerContext, PendingRequest, RequestContext } from './handler.js';
 import { countCause } from './metrics.js';
 import { ResponseWriter } from './response-writer.js';
+import { ReadArena } from './read-arena.js';
 import { readIntoChosenBuffers } from './socket-reads.js';
 
 /** api_key i16, api_version i16, correlation_id i32: the part every request header version shares. */
 const FIXED_HEADER_BYTES = 8;
-
-/**
- * A connection's read buffer (see readTarget). 64 KiB holds four pipelined Produce requests of 16
- * KiB batches, so its unread tail is moved to the front about once every four requests; it is
- * what Node allocated for every read before, kept instead of made anew.
- */
-const READ_ARENA_BYTES = 64 * 1024;
-/** A read is given at least this much room: smaller, and the arena is compacted or replaced first. */
-const READ_BYTES_MIN = 16 * 1024;
-/**
- * Where the first read after a pause lands when the arena had no room left (see readTarget). One
- * for all connections: its bytes are moved into the reading connection's arena before the read's
- * callback returns, and no other socket is read meanwhile.
- */
-const SPILL = Buffer.allocUnsafeSlow(READ_BYTES_MIN);
 
 /**
  * Requests of one connection waiting detached (acks=all for the ISR, RequestContext.detach) at
@@ -111,12 +97,11 @@ export class Connection {
   /** Cancels our place in a budget's line while we wait for memory or a slot. */
   private cancelWait: (() => void) | null = null;
   /**
-   * Where the socket reads (when it could be read into buffers we choose: socket-reads.ts), and
-   * how far it is filled. Produce frames are handled as views of it; every other request's frame
-   * is copied out first, since its handler may keep bytes of it (a group member's metadata).
+   * Where the socket reads, when it could be read into buffers we choose (socket-reads.ts). Produce
+   * frames are handled as views of it; every other request's frame is copied out first, since its
+   * handler may keep bytes of it (a group member's metadata).
    */
-  private arena: Buffer | null = null;
-  private arenaFilledBytes = 0;
+  private readonly arena: ReadArena;
   private readonly socket: net.Socket;
   /** No more requests are read (closing, or closed). */
   private closing = false;
@@ -135,6 +120,7 @@ export class Connection {
   ) {
     this.clientHost = accepted.remoteAddress ?? 'unknown';
     this.decoder = new FrameDecoder(broker.settings.socketRequestMaxBytes);
+    this.arena = new ReadArena(this.decoder);
     const socket = readIntoChosenBuffers(accepted, {
       buffer: () => this.readTarget(),
       callback: (bytes, target) => this.onRead(bytes, target),
@@ -150,55 +136,15 @@ export class Connection {
     this.socket.on('close', () => this.close());
   }
 
-  /**
-   * The buffer the socket's next read fills: the free tail of the arena. When less than
-   * READ_BYTES_MIN is left, room is made first (makeRoom), unless a request in flight holds a view
-   * of the arena and reading is paused: the next read then comes after resume(), and lands in the
-   * shared spill buffer, to be moved into the arena once it can be compacted.
-   */
+  /** The buffer the socket's next read fills (ReadArena.target). */
   private readTarget(): Buffer {
-    const arena = this.arena;
-    if (arena !== null && arena.length - this.arenaFilledBytes >= READ_BYTES_MIN) return arena.subarray(this.arenaFilledBytes);
-    if (arena !== null && this.inFlight && this.socket.isPaused()) return SPILL;
-    return this.makeRoom(READ_BYTES_MIN);
+    // Asked once while the socket is being made (this.socket not yet set), with nothing in flight.
+    return this.arena.target(this.inFlight, this.inFlight && this.socket.isPaused());
   }
 
   /** `bytes` bytes were read into `target`, a buffer readTarget() returned. */
   private onRead(bytes: number, target: Buffer): void {
-    let chunk: Buffer;
-    if (target === SPILL) {
-      chunk = this.makeRoom(bytes).subarray(0, bytes);
-      SPILL.copy(chunk, 0, 0, bytes);
-    } else {
-      chunk = target.subarray(0, bytes);
-    }
-    this.arenaFilledBytes += bytes;
-    this.onData(chunk);
-  }
-
-  /**
-   * At least `bytes` of free room at the arena's end, returned as that free tail: the bytes not yet
-   * taken as frames move to the front, in place when no request may hold a view of the arena, else
-   * into a new arena (the old one stays with that request). An arena grows to hold a large frame
-   * whole, and shrinks back once frames fit again.
-   */
-  private makeRoom(bytes: number): Buffer {
-    const arena = this.arena;
-    let neededBytes = this.decoder.bufferedBytes;
-    try {
-      const frameBytes = this.decoder.headFrameBytes();
-      if (frameBytes >= 0) neededBytes = Math.max(neededBytes, REQUEST_SIZE_PREFIX_BYTES + frameBytes);
-    } catch {
-      // A refused size prefix: pump closes the connection in its turn; this read may land anywhere.
-    }
-    neededBytes += bytes;
-    // A request in flight (or waiting for a slot) may hold a Produce frame that is a view of the arena.
-    const inPlace =
-      arena !== null && !this.inFlight && arena.length >= neededBytes && (arena.length === READ_ARENA_BYTES || neededBytes > READ_ARENA_BYTES) && this.decoder.unreadWithin(arena);
-    const target = inPlace ? arena : Buffer.allocUnsafeSlow(Math.max(READ_ARENA_BYTES, neededBytes));
-    this.arenaFilledBytes = this.decoder.moveUnreadTo(target);
-    this.arena = target;
-    return target.subarray(this.arenaFilledBytes);
+    this.onData(this.arena.filled(target, bytes, this.inFlight));
   }
 
   /** True while a request is being handled or its response written. */
@@ -317,15 +263,14 @@ export class Connection {
    * behind a paused socket), and no readStop/readStart pair is paid per request.
    */
   private pauseReading(): void {
-    const arena = this.arena;
-    if (arena !== null && !this.closing && arena.length - this.arenaFilledBytes >= READ_BYTES_MIN) return;
+    if (this.arena.hasRoomForRead && !this.closing) return;
     if (!this.socket.isPaused()) this.socket.pause();
   }
 
   private startRequest(frame: Buffer, memoryBytes: number): void {
-    // Only a Produce request's handler is known to let go of its frame when it is done (its records
-    // are written to the log before it returns); the arena's bytes are read over after that.
-    if (this.arena !== null && frame.buffer === this.arena.buffer && !(frame.length >= 2 && frame.readInt16BE(0) === ApiKey.Produce)) frame = Buffer.from(frame);
+    // A frame that is a view of the read arena is copied unless its handler lets go of it when it
+    // returns (Produce); the arena's bytes are read over after that.
+    if (this.arena.holds(frame) && !(frame.length >= 2 && this.handlers.get(frame.readInt16BE(0))?.releasesFrame === true)) frame = Buffer.from(frame);
     void this.runRequest(frame, new InFlightRequest(this, this.budgets, this.clientHost, this.abort.signal, memoryBytes, this.responseTurn));
   }
 

@@ -81,6 +81,12 @@ export interface ApiHandler<K extends SupportedApiKey> {
   /** Versions this broker serves (advertised in ApiVersions), within those the codec implements. */
   readonly minVersion: ApiVersion<K>;
   readonly maxVersion: ApiVersion<K>;
+  /**
+   * The handler is done with its request's bytes once it returns or detaches, so it may be given a
+   * view of the connection's read buffer rather than a copy (Produce: its records are in the log
+   * by then). False for the others: fields decoded as bytes (a group member's metadata) may be kept.
+   */
+  readonly releasesFrame: boolean;
   /** A property, not a method: its request parameter is then checked contravariantly. */
   readonly handle: (context: RequestContext, request: RequestBodies[K]) => Promise<HandlerResult<K>> | HandlerResult<K>;
   /**
@@ -102,6 +108,8 @@ export interface HandlerSpec<K extends SupportedApiKey, Response extends Handler
   readonly apiKey: K;
   readonly minVersion: ApiVersion<K>;
   readonly maxVersion: ApiVersion<K>;
+  /** See ApiHandler.releasesFrame (default false). */
+  readonly releasesFrame?: boolean;
   handle(context: RequestContext, request: RequestBodies[K]): Promise<Response> | Response;
 }
 
@@ -128,6 +136,7 @@ export function defineHandler<K extends SupportedApiKey, Response extends Handle
     apiKey,
     minVersion,
     maxVersion,
+    releasesFrame: spec.releasesFrame ?? false,
     handle: (context, request) => spec.handle(context, request),
     decode(header, frame, bodyOffset) {
       if (!isRequestOf(header, apiKey)) throw new Error(`sluice bug: a request of API ${header.apiKey} given to the handler of API ${apiKey}`);

@@ -1,18 +1,14 @@
 // A handler that is done with its request's bytes and only waits (acks=all waiting for the ISR)
 // detaches: the connection takes the next request meanwhile, and still answers every request in
 // the order it came (Kafka's clients match responses to requests by order as well as by id).
-// A real Connection over a real socket, with a stand-in Produce handler whose waits the test ends.
-import net from 'node:net';
+// A real Connection over a real socket, with a stand-in Produce handler whose waits the test ends
+// (test/fixtures/stand-in-connections.ts).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import { Budget } from '../../src/broker/budget.js';
-import { Connection } from '../../src/broker/connection.js';
-import type { AnyApiHandler, BrokerContext } from '../../src/broker/handler.js';
-import { createMetrics } from '../../src/broker/metrics.js';
-import { resolveBrokerSettings } from '../../src/broker/config.js';
-import { LogLimiter, createLogger } from '../../src/logger.js';
+import type { AnyApiHandler } from '../../src/broker/handler.js';
 import { ApiKey, decodeResponse, encodeRequest, type RequestHeader } from '../../src/protocol/index.js';
 import { RawClient } from '../fixtures/raw-client.js';
+import { serveStandIns, type StandInServer } from '../fixtures/stand-in-connections.js';
 
 /** The connection's bound on detached requests (DETACHED_REQUESTS_MAX in connection.ts). */
 const DETACHED_MAX = 16;
@@ -32,8 +28,7 @@ function produceFrame(correlationId: number): { header: RequestHeader; frame: Bu
 }
 
 describe('requests that detach', () => {
-  let server: net.Server;
-  let port: number;
+  let server: StandInServer;
   /** Correlation ids in the order their handlers started. */
   let started: number[];
   /** Ends the wait of a detached request, by correlation id. */
@@ -55,22 +50,16 @@ describe('requests that detach', () => {
         return { responses: [], throttleTimeMs: 0 };
       },
     } as unknown as AnyApiHandler;
-    const settings = resolveBrokerSettings({});
-    const logger = createLogger('silent');
-    const broker = { settings, metrics: createMetrics(), log: new LogLimiter(logger), logOnce: new LogLimiter(logger) } as unknown as BrokerContext;
-    const budgets = { requestSlots: new Budget(settings.queuedMaxRequests), requestMemory: new Budget(settings.queuedMaxRequestBytes) };
-    server = net.createServer({ pauseOnConnect: true }, (socket) => new Connection(socket, broker, new Map([[ApiKey.Produce, handler]]), budgets, () => {}));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    port = (server.address() as net.AddressInfo).port;
+    server = await serveStandIns([handler]);
   });
 
   afterEach(async () => {
     for (const end of release.values()) end();
-    await new Promise((resolve) => server.close(resolve));
+    await server.close();
   });
 
   it('let the requests behind them run, and every answer still goes out in request order', async () => {
-    const client = await RawClient.connect(port);
+    const client = await RawClient.connect(server.port);
     const requests = [1, 2, 3].map(produceFrame);
     detaching.add(1).add(2);
     client.socket.write(Buffer.concat(requests.map((request) => request.frame)));
@@ -92,7 +81,7 @@ describe('requests that detach', () => {
   });
 
   it(`hold at most ${DETACHED_MAX} waiting requests of a connection`, async () => {
-    const client = await RawClient.connect(port);
+    const client = await RawClient.connect(server.port);
     const requests = Array.from({ length: DETACHED_MAX + 4 }, (_, i) => produceFrame(i + 1));
     for (const request of requests) detaching.add(request.header.correlationId);
     client.socket.write(Buffer.concat(requests.map((request) => request.frame)));

@@ -17,6 +17,8 @@ export const produceHandler = defineHandler({
   // v0-v2 are advertised, as Kafka 4.0 does, because librdkafka expects them; they are refused per partition.
   minVersion: 0,
   maxVersion: 11,
+  // Every partition is appended before the handler returns or detaches: its frame may be a view.
+  releasesFrame: true,
   async handle(context, request) {
     const { broker, header } = context;
     const { acks } = request;
