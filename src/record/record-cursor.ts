@@ -38,6 +38,7 @@ import {
   TIMESTAMP_TYPE_MASK,
 } from './batch-format.js';
 import { getCodec } from './compression.js';
+import { VarintReader } from './varint.js';
 import type { RecordHeader } from './record.js';
 
 const TWO_POW_32 = 4294967296;
@@ -113,28 +114,14 @@ function readVarintSlow(buf: Buffer, at: number, limit: number): number {
   return (value >>> 1) ^ -(value & 1);
 }
 
-/** A zigzag varlong at `at` (a JS number, exact to 2^53); sets slowEnd. */
+/** Reads the varlongs that do not fit the cursor's one-byte fast path (VarintReader's checks and messages). */
+const slowReader = new VarintReader(new Uint8Array(0));
+
+/** A zigzag varlong at `at` (a JS number, exact to 2^53), ending before `limit`; sets slowEnd. */
 function readVarlongSlow(buf: Buffer, at: number, limit: number): number {
-  let lo = 0;
-  let hi = 0;
-  let pos = at;
-  for (let shift = 0; ; shift += 7) {
-    if (shift > 63) throw corrupt(`varlong longer than 10 bytes at byte ${at}`);
-    if (pos >= limit) throw corrupt(`varlong at byte ${at} runs past the end of its record at byte ${limit}`);
-    const b = buf[pos++]!;
-    const bits = b & 0x7f;
-    if (shift < 28) lo |= bits << shift;
-    else if (shift === 28) {
-      lo |= bits << 28;
-      hi |= bits >>> 4;
-    } else hi |= bits << (shift - 32);
-    if (b < 0x80) break;
-  }
-  slowEnd = pos;
-  const sign = -(lo & 1);
-  const rLo = ((lo >>> 1) | (hi << 31)) ^ sign;
-  const rHi = (hi >>> 1) ^ sign;
-  return rHi * TWO_POW_32 + (rLo >>> 0);
+  const value = slowReader.reset(buf, at, limit).readVarlong();
+  slowEnd = slowReader.pos;
+  return value;
 }
 
 export interface ReadRecordsOptions {

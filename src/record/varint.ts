@@ -130,12 +130,20 @@ export class VarintReader {
   private lo = 0;
 
   constructor(
-    readonly buf: Uint8Array,
+    public buf: Uint8Array,
     start = 0,
     end = buf.length,
   ) {
     this.pos = start;
     this.end = end;
+  }
+
+  /** Points the reader at bytes [start, end) of `buf`: one reader reused instead of one made per read. */
+  reset(buf: Uint8Array, start: number, end: number): this {
+    this.buf = buf;
+    this.pos = start;
+    this.end = end;
+    return this;
   }
 
   get remaining(): number {
