@@ -33,6 +33,10 @@
 // (0.36 of it the log reads), response encoding 0.20, request decoding 0.09. The bytes
 // themselves move at the ceiling's rate; the rest is the round trip per 3.9 MB, which Kafka's
 // model (one fetch in flight per connection, served one request at a time) puts between fetches.
+// Since then the batch scan reads headers from the segment's mapping, not by pread: a 1 MiB log
+// read of nine 110 KB batches takes ~13 us once compiled (scratch measurement), so the four log
+// reads of a fetch are ~0.05 ms of the turnaround. A quick run at load ~1 measured 0.65 (fetch
+// 1256 MB/s, ceiling 1992 MB/s): 3.1 ms a fetch against 2.0 ms for the ceiling's same bytes.
 //
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
