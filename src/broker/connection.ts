@@ -97,9 +97,9 @@ export class Connection {
   /** Cancels our place in a budget's line while we wait for memory or a slot. */
   private cancelWait: (() => void) | null = null;
   /**
-   * Where the socket reads, when it could be read into buffers we choose (socket-reads.ts). Produce
-   * frames are handled as views of it; every other request's frame is copied out first, since its
-   * handler may keep bytes of it (a group member's metadata).
+   * Where the socket reads, when it could be read into buffers we choose (socket-reads.ts). Frames
+   * of handlers that let go of them (ApiHandler.releasesFrame: Produce) are handled as views of it;
+   * every other request's frame is copied out first (see startRequest).
    */
   private readonly arena: ReadArena;
   private readonly socket: net.Socket;
