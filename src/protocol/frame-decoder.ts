@@ -46,7 +46,14 @@ export class FrameDecoder {
   push(chunk: Buffer): void {
     if (this.failure !== null) throw this.failure;
     if (chunk.length === 0) return;
-    this.chunks.push(chunk);
+    const last = this.chunks.length > this.chunkIndex ? this.chunks[this.chunks.length - 1]! : undefined;
+    if (last !== undefined && last.buffer === chunk.buffer && last.byteOffset + last.length === chunk.byteOffset) {
+      // The next read of the same buffer (broker/read-arena.ts): one chunk, so a frame across the
+      // two reads is returned as one view.
+      this.chunks[this.chunks.length - 1] = Buffer.from(last.buffer, last.byteOffset, last.length + chunk.length);
+    } else {
+      this.chunks.push(chunk);
+    }
     this.buffered += chunk.length;
     this.readPrefix();
   }
@@ -146,11 +153,6 @@ export class FrameDecoder {
       this.advance(count);
       return frame;
     }
-    const view = this.contiguousView(count);
-    if (view !== null) {
-      this.skip(count);
-      return view;
-    }
     const frame = Buffer.allocUnsafe(count);
     let written = 0;
     while (written < count) {
@@ -161,20 +163,5 @@ export class FrameDecoder {
       this.advance(step);
     }
     return frame;
-  }
-
-  /** The next `count` bytes as one view when the chunks holding them follow one another in memory. */
-  private contiguousView(count: number): Buffer | null {
-    const first = this.chunks[this.chunkIndex]!;
-    let end = first.byteOffset + first.length;
-    let covered = first.length - this.chunkOffset;
-    for (let i = this.chunkIndex + 1; covered < count; i++) {
-      const chunk = this.chunks[i]!;
-      if (chunk.buffer !== first.buffer || chunk.byteOffset !== end) return null;
-      end += chunk.length;
-      covered += chunk.length;
-    }
-    const start = first.byteOffset + this.chunkOffset;
-    return Buffer.from(first.buffer, start, count);
   }
 }
