@@ -7,13 +7,15 @@
 
 namespace sluice {
 
-std::shared_ptr<Mapping> Mapping::Map(int fd, size_t bytes, bool writable, int* errnoValue) {
+std::shared_ptr<Mapping> Mapping::Map(int fd, size_t bytes, bool writable, Access access, int* errnoValue) {
   int protection = writable ? PROT_READ | PROT_WRITE : PROT_READ;
   void* address = mmap(nullptr, bytes, protection, MAP_SHARED, fd, 0);
   if (address == MAP_FAILED) {
     *errnoValue = errno;
     return nullptr;
   }
+  // Advice only: a kernel that refuses it reads ahead as before, which is slower, not wrong.
+  if (access == Access::kRandom) (void)madvise(address, bytes, MADV_RANDOM);
   return std::shared_ptr<Mapping>(new Mapping(static_cast<uint8_t*>(address), bytes));
 }
 

@@ -31,6 +31,20 @@ export function mappingLines(): string[] {
   return fs.readFileSync('/proc/self/maps', 'utf8').trimEnd().split('\n');
 }
 
+/**
+ * The kernel's VmFlags of each mapping of `file` in this process (/proc/self/smaps), e.g.
+ * ['rd', 'wr', 'sh', 'mr', 'mw', 'me', 'ms', 'rr']: 'rr' is madvise(MADV_RANDOM), 'sr' MADV_SEQUENTIAL.
+ */
+export function mappingFlagsOf(file: string): string[][] {
+  const flags: string[][] = [];
+  let inFile = false;
+  for (const line of fs.readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
+    if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) inFile = line.endsWith(file);
+    else if (inFile && line.startsWith('VmFlags:')) flags.push(line.slice('VmFlags:'.length).trim().split(/\s+/));
+  }
+  return flags;
+}
+
 /** Runs `fn` and returns what it threw, failing the test when it throws nothing. */
 export function thrown(fn: () => unknown): NativeError {
   try {

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { binding, type IndexKind, type MappedIndexOptions } from '../../src/native/binding.js';
 import { runFixture } from '../fixtures/child.js';
 import { mountTmpfs, tmpfsRefused, type Tmpfs } from '../fixtures/tmpfs.js';
-import { mappingLines, openFdCount, tempDir, thrown } from './helpers.js';
+import { mappingFlagsOf, mappingLines, openFdCount, tempDir, thrown } from './helpers.js';
 
 const { MappedIndex } = binding;
 const MAX_BYTES = 10 * 1024 * 1024; // Kafka's segment.index.bytes default
@@ -188,6 +188,16 @@ describe('MappedIndex', () => {
     for (const call of [() => index.entries(), () => index.lookup(1), () => index.append(2, 2), () => index.sync(), () => index.resize(8)]) {
       expect(thrown(call)).toMatchObject({ code: 'EBADF', path: index.path });
     }
+  });
+
+  it('maps its file without read-ahead, so a fault reads one page, not megabytes around it', () => {
+    const index = open();
+    index.append(1, 0);
+    index.resize(1024 * 8); // a new mapping keeps the advice
+    const flags = mappingFlagsOf(index.path);
+    expect(flags.length).toBe(1);
+    expect(flags[0]).toContain('rr'); // madvise(MADV_RANDOM)
+    index.close();
   });
 
   it('raises ENOENT with the path for a missing directory', () => {

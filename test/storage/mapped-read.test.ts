@@ -11,6 +11,7 @@ import { encodeBatch } from '../../src/record/batch.js';
 import { Log } from '../../src/storage/log.js';
 import { resolveLogConfig } from '../../src/storage/log-config.js';
 import { tempDir } from '../helpers.js';
+import { mappingFlagsOf } from '../native/helpers.js';
 
 /** A batch of `records` values of 1 KiB, each filled with `fill`. */
 function batchOf(records: number, fill: number): Buffer {
@@ -43,6 +44,10 @@ describe('mapped segment reads', () => {
       expect(copy.equals(expected)).toBe(true);
     }
     expect(log.segmentCount).toBeGreaterThan(1);
+    // A segment is read front to back: its mapping keeps the kernel's read-ahead (an index's does not).
+    const segmentFlags = mappingFlagsOf(log.read(log.logEndOffset - 1, 1)!.segment.logPath);
+    expect(segmentFlags.length).toBeGreaterThan(0);
+    for (const flags of segmentFlags) expect(flags).not.toContain('rr');
     for (let offset = 0; offset < log.logEndOffset; offset += 8) {
       const read = log.read(offset, 64 * 1024)!;
       expect(log.readView(read).equals(preadBytes(log, offset, 64 * 1024))).toBe(true);
