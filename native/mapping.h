@@ -16,7 +16,7 @@ class Mapping {
   enum class Access {
     // The kernel's default: a fault reads ahead around it (the device's read_ahead_kb, 8 MiB on
     // the reference machine's disk). Right for a log segment, read front to back.
-    kSequential,
+    kReadAhead,
     // No read-ahead (MADV_RANDOM): a fault brings in its own page only. An index is appended an
     // entry at a time and searched a few pages at a time; read-ahead on its sparse file zero-fills
     // megabytes of page cache per fault (~5% of a broker's CPU under 16 KiB Produce requests).
