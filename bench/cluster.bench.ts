@@ -34,6 +34,15 @@
 // round (measured per thread from /proc); in steady state its main thread takes about what it
 // takes for RF=1, plus ~0.08 s per 2M records on the transfer thread. acks=all comes within
 // 10-40% of acks=1 on the same topic.
+// CPU per 2M records of 100 B at 256 KiB batches, steady rounds, per thread from /proc (a scratch
+// script over startCluster and perfProduce): the leader's main thread 0.39-0.41 s for acks=1 RF=1
+// and 0.79-0.97 s for acks=all RF=3 (its transfer thread 0.06-0.15 s more), each follower
+// 0.46-0.60 s, the producer process ~2 s with its start-up. Both phases fill the 2 cores, so RF=3's
+// extra 1.5-1.9 s beside RF=1's ~1.9 s puts the ratio near 0.5. A follower's fetch brings ~2
+// batches (474 KB on average); in its perf profile the page-cache write is 24%, the socket read 12%,
+// the CRC 8%, the rest spread thin over Node's stream and promise code: no one place to cut.
+// Quick runs read higher than full ones (0.51-0.59 against 0.40-0.45): a fresh producer runs its
+// first ~0.5 s unoptimised, and 300k records at acks=1 take only ~0.25 s.
 // Before: the ratio was 0.32-0.48 over 11 runs, 0.35-0.52 before issue 10's producer, broker-
 // ingest and follower changes, 0.36 before the producer kept lingered batches open and the
 // checkpoints left the event loop.
