@@ -95,27 +95,15 @@ function bytesAfterLastRecord(bytes: number, batchEnd: number): SluiceError {
 // a result object: the readers run on the cursor's hot path and never re-enter).
 let slowEnd = 0;
 
+/** Reads the varints and varlongs that do not fit the cursor's fast paths (VarintReader's checks and messages). */
+const slowReader = new VarintReader(new Uint8Array(0));
+
 /** A zigzag varint at `at` of more than two bytes, or one near `limit`; sets slowEnd. */
 function readVarintSlow(buf: Buffer, at: number, limit: number): number {
-  let value = 0;
-  let pos = at;
-  for (let shift = 0; ; shift += 7) {
-    if (pos >= limit) throw corrupt(`varint at byte ${at} runs past the end of its record at byte ${limit}`);
-    const b = buf[pos++]!;
-    if (shift === 28) {
-      if (b >= 0x80) throw corrupt(`varint longer than 5 bytes at byte ${at}`);
-      value |= b << 28;
-      break;
-    }
-    value |= (b & 0x7f) << shift;
-    if (b < 0x80) break;
-  }
-  slowEnd = pos;
-  return (value >>> 1) ^ -(value & 1);
+  const value = slowReader.reset(buf, at, limit).readVarint();
+  slowEnd = slowReader.pos;
+  return value;
 }
-
-/** Reads the varlongs that do not fit the cursor's one-byte fast path (VarintReader's checks and messages). */
-const slowReader = new VarintReader(new Uint8Array(0));
 
 /** A zigzag varlong at `at` (a JS number, exact to 2^53), ending before `limit`; sets slowEnd. */
 function readVarlongSlow(buf: Buffer, at: number, limit: number): number {
