@@ -12,10 +12,10 @@ import { RawClient } from '../fixtures/raw-client.js';
 import { serveStandIns } from '../fixtures/stand-in-connections.js';
 
 /**
- * Record value sizes of the requests: mostly smaller than the 64 KiB read buffer, so it is read
+ * Record value sizes of the requests: mostly smaller than the 128 KiB read buffer, so it is read
  * over many times, and two frames larger than it.
  */
-const VALUE_BYTES = Array.from({ length: 60 }, (_, i) => (i === 20 ? 70_000 : i === 40 ? 200_000 : [1, 100, 5_000, 16_000, 300, 9_000, 40_000, 2_000][i % 8]!));
+const VALUE_BYTES = Array.from({ length: 60 }, (_, i) => (i === 20 ? 150_000 : i === 40 ? 300_000 : [1, 100, 5_000, 16_000, 300, 9_000, 40_000, 2_000][i % 8]!));
 
 /** A stand-in handler of `apiKey` that keeps the frame it was given (a view or a copy). */
 function keeping(apiKey: number, frames: Buffer[], releasesFrame: boolean): AnyApiHandler {

@@ -68,6 +68,26 @@ describe('pipelined requests', () => {
     client.socket.destroy();
   });
 
+  it('answers the requests it holds while the next one has only partly arrived', async () => {
+    // A burst goes on while any byte of a next request has been read (its rest usually comes in the
+    // same read loop); here the rest never comes until the answers are in, so they must not wait for it.
+    const client = await RawClient.connect(broker.port);
+    const produces = [produceRequest(1, 'pipelined', 0), produceRequest(2, 'pipelined', 0)];
+    const third = produceRequest(3, 'pipelined', 0);
+    const half = third.frame.length >> 1;
+    client.socket.write(Buffer.concat([...produces.map((request) => request.frame), third.frame.subarray(0, half)]));
+    for (const request of produces) {
+      const { correlationId, body } = decodeResponse(request.header, (await client.next())!);
+      expect(correlationId).toBe(request.header.correlationId);
+      expect(body.responses[0].partitionResponses[0].errorCode).toBe(0);
+    }
+    client.socket.write(third.frame.subarray(half));
+    const { correlationId, body } = decodeResponse(third.header, (await client.next())!);
+    expect(correlationId).toBe(3);
+    expect(body.responses[0].partitionResponses[0].errorCode).toBe(0);
+    client.socket.destroy();
+  });
+
   it('requests before a frame of an unknown API are answered before the connection closes', async () => {
     const client = await RawClient.connect(broker.port);
     const produces = [produceRequest(1, 'pipelined', 1), produceRequest(2, 'pipelined', 1), produceRequest(3, 'pipelined', 1)];

@@ -42,7 +42,7 @@ describe('a connection read into one reused buffer', () => {
 
   it('stores pipelined Produce requests of every size, written in pieces that end anywhere, byte for byte and in order', async () => {
     const random = prng(7);
-    // Values from 1 B to 300 KiB: frames far smaller and far larger than the 64 KiB buffer.
+    // Values from 1 B to 300 KiB: frames far smaller and far larger than the 128 KiB buffer.
     const sent: Buffer[][] = Array.from({ length: 120 }, (_, i) => {
       // A large batch stays under max.message.bytes (1 MiB): at most three values of 300 KB.
       const large = i % 10 === 9;
