@@ -13,10 +13,13 @@
 // the last sendfile returns (that left up to a socket buffer of bytes unread). Each round measures
 // the sendfile fetch, the copying fetch and the ceiling in turn, and the ratios are medians of
 // those paired rounds: the ceiling alone, measured after the other rounds, swung with the load of
-// the shared machine (930 MB/s in one run, 621 in the next). Each round starts a broker process,
-// and its first fetches ran the handler, codec and batch scan before the JIT had compiled them
-// (a fresh broker's first pass over the topic took 1.5-2x as long as its next ones): 1M records
-// are consumed untimed first, as the ceiling's first round is untimed.
+// the shared machine (930 MB/s in one run, 621 in the next). A broker's first fetches run the
+// handler, codec and batch scan before the JIT has compiled them (a fresh broker's first pass over
+// the topic took 1.5-2x as long as its next ones), so each path has one broker process for the
+// whole run, warmed by 2M records consumed untimed, as the ceiling's first round is untimed. Until
+// 2026-12 each round started its own broker and warmed it with 1M records only (28 fetches): in a
+// scratch run of 2M-record passes a fresh broker's first pass took 4.8 ms a fetch, its next ones
+// 2.4-3.1; quick runs after the change measured 0.45-0.54 (before: 0.45, 0.53 the same day).
 //
 // Where the rest goes (one fetch = 4 partitions x 9 whole batches of 110 KB = 3.9 MB; 112 fetches
 // per 4M records). Before the client changes of this issue the client copied each 1 MiB read into
@@ -55,8 +58,8 @@ import { benchDir, fill, median, timed, type RunOptions, type SuiteResult } from
 const PARTITIONS = 4;
 const RECORD_BYTES = 100;
 const BATCH_RECORDS = 1000;
-/** Consumed untimed from each fresh broker: 28 fetches, the quick run's whole topic. */
-const WARM_UP_RECORDS = 1_000_000;
+/** Consumed untimed from each broker before the rounds: 56 fetches, the quick run's topic twice. */
+const WARM_UP_RECORDS = 2_000_000;
 
 export async function run(options: RunOptions): Promise<SuiteResult> {
   const totalRecords = options.quick ? 1_000_000 : 4_000_000;
@@ -84,25 +87,29 @@ export async function run(options: RunOptions): Promise<SuiteResult> {
     for (; counted < records; fetches++) counted += (await fetcher.fetch()).recordCount;
     return fetches;
   };
-  const consumeAll = async (zeroCopy: boolean) => {
-    const broker = await startBrokerProcess(dataDir, { 'sluice.fetch.zero.copy': String(zeroCopy) });
-    try {
-      const client = await KafkaClient.connect({ brokers: [broker.address] });
-      // A fresh broker's first fetches run its handler and codec before the JIT has compiled them:
-      // untimed, as the ceiling's first round is.
-      await consume(await fetcherFrom0(client), WARM_UP_RECORDS);
-      const fetcher = await fetcherFrom0(client);
-      let fetches = 0;
-      const ms = await timed(async () => {
-        fetches = await consume(fetcher, totalRecords);
-      });
-      client.close();
-      return { ms, fetches };
-    } finally {
-      await broker.stop();
-    }
+  // One broker process per fetch path, each started and warmed once, as a broker runs for long: a
+  // fresh broker per round measured its first fetches, before the JIT had compiled its handler,
+  // codec and batch scan (its first 56 fetches took 4.6-5.2 ms each, later ones 2.4-3.5 ms). The
+  // copying broker reads a copy of the data directory: a data directory has one owner.
+  const copyDir = benchDir('fetch-copying');
+  fs.cpSync(dataDir, copyDir, { recursive: true });
+  const startWarm = async (dir: string, zeroCopy: boolean) => {
+    const broker = await startBrokerProcess(dir, { 'sluice.fetch.zero.copy': String(zeroCopy) });
+    const client = await KafkaClient.connect({ brokers: [broker.address] });
+    for (let warmed = 0; warmed < WARM_UP_RECORDS; warmed += totalRecords) await consume(await fetcherFrom0(client), totalRecords);
+    return { broker, client };
+  };
+  const consumeAll = async ({ client }: { client: KafkaClient }) => {
+    const fetcher = await fetcherFrom0(client);
+    let fetches = 0;
+    const ms = await timed(async () => {
+      fetches = await consume(fetcher, totalRecords);
+    });
+    return { ms, fetches };
   };
 
+  const zeroCopyBroker = await startWarm(dataDir, true);
+  const copyingBroker = await startWarm(copyDir, false);
   const ceiling = await PlainSendfile.start(dataDir, logBytes);
   const zeroCopyMs: number[] = [];
   const copyingMs: number[] = [];
@@ -113,8 +120,8 @@ export async function run(options: RunOptions): Promise<SuiteResult> {
   try {
     await ceiling.send(); // warms the page cache and the reader
     for (let round = 0; round < rounds; round++) {
-      const z = await consumeAll(true);
-      const c = await consumeAll(false);
+      const z = await consumeAll(zeroCopyBroker);
+      const c = await consumeAll(copyingBroker);
       const ceil = await ceiling.send();
       fetches = z.fetches;
       zeroCopyMs.push(z.ms);
@@ -125,6 +132,10 @@ export async function run(options: RunOptions): Promise<SuiteResult> {
     }
   } finally {
     ceiling.stop();
+    for (const { broker, client } of [zeroCopyBroker, copyingBroker]) {
+      client.close();
+      await broker.stop();
+    }
   }
 
   const recordsPerSec = (ms: number[]) => (totalRecords * 1000) / median(ms);

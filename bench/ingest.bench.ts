@@ -29,6 +29,12 @@
 // each connection into one reused buffer (broker/connection.ts) took away a new ArrayBuffer per
 // read and the full GC every few hundred ms it brought: 0.45 in a full run at load 1 (broker 3.00M
 // records/s, Engine.appendBatches 6.67M).
+// A burst then went on across partly read requests, with a 128 KiB read buffer (connection.ts,
+// read-arena.ts), and the broker is warmed with 32,000 requests (it was one round's 4,000, while
+// it takes ~30,000 to reach its pace): the same day, at load ~1, a full run went from 0.33 (broker
+// 1.54M records/s, Engine.appendBatches 4.36M) to 0.37 (2.07M, 6.10M), quick runs from 0.32 and
+// 0.32 to 0.38 and 0.37. The broker's perf profile after it: the append (write and validation)
+// ~44%, socket reads 7%, response writes 8%, the rest request decoding and Node's event machinery.
 // The helpers are exported for profiling the broker under this load from a script
 // (SLUICE_BENCH_BROKER_NODE_ARGS, bench/broker-harness.ts).
 import net from 'node:net';
@@ -53,6 +59,8 @@ const CONNECTIONS = PARTITIONS;
 /** max.in.flight.requests.per.connection's default. */
 const MAX_IN_FLIGHT = 5;
 const PRODUCE_VERSION = 9;
+/** Replayed untimed to the fresh broker process before the rounds (see the warm-up in run). */
+const BROKER_WARM_UP_REQUESTS = 32_000;
 const TARGET = 0.5;
 
 /** As many 100 B records as fit in one 16 KiB batch, values distinct per partition. */
@@ -195,13 +203,13 @@ export async function run(options: RunOptions): Promise<SuiteResult> {
   const sockets = await Promise.all(Array.from({ length: CONNECTIONS }, () => connect(broker.port)));
   let correlationId = 1;
 
-  const brokerRound = async (topic: string): Promise<number> => {
+  const brokerRound = async (topic: string, requests = requestsPerConnection): Promise<number> => {
     await admin.createTopics([{ name: topic, partitions: PARTITIONS }]);
     const frames = batches.map((batch, partition) => produceFrame(topic, partition, batch));
     const first = correlationId;
-    correlationId += requestsPerConnection;
+    correlationId += requests;
     const start = performance.now();
-    await Promise.all(sockets.map((socket, i) => replay(socket, frames[i % PARTITIONS]!, requestsPerConnection, first)));
+    await Promise.all(sockets.map((socket, i) => replay(socket, frames[i % PARTITIONS]!, requests, first)));
     const ms = performance.now() - start;
     await admin.deleteTopics([topic]);
     return ms;
@@ -222,8 +230,10 @@ export async function run(options: RunOptions): Promise<SuiteResult> {
   const brokerMs: number[] = [];
   const engineMs: number[] = [];
   try {
-    // Warm-up: both paths compiled and their files created before the first timed round.
-    await brokerRound('warmup-broker');
+    // Warm-up: both paths compiled and their files created before the first timed round. The
+    // broker process takes longer than the engine to reach its steady pace: in a scratch replay
+    // of 10,000 requests a round its first rounds took 150, 95 and 80 us a request, then ~70.
+    await brokerRound('warmup-broker', BROKER_WARM_UP_REQUESTS / CONNECTIONS);
     await engineRound('warmup-engine');
     for (let round = 0; round < rounds; round++) {
       if (round % 2 === 0) {
