@@ -29,12 +29,12 @@
 // each connection into one reused buffer (broker/connection.ts) took away a new ArrayBuffer per
 // read and the full GC every few hundred ms it brought: 0.45 in a full run at load 1 (broker 3.00M
 // records/s, Engine.appendBatches 6.67M).
-// A burst then went on across partly read requests, with a 128 KiB read buffer (connection.ts,
-// read-arena.ts), and the broker is warmed with 32,000 requests (it was one round's 4,000, while
-// it takes ~30,000 to reach its pace): the same day, at load ~1, a full run went from 0.33 (broker
-// 1.54M records/s, Engine.appendBatches 4.36M) to 0.37 (2.07M, 6.10M), quick runs from 0.32 and
-// 0.32 to 0.38 and 0.37. The broker's perf profile after it: the append (write and validation)
-// ~44%, socket reads 7%, response writes 8%, the rest request decoding and Node's event machinery.
+// The read buffer then grew to 128 KiB, so one read takes a producer's five requests (read-arena.ts),
+// and the broker is warmed with 32,000 requests (it was one round's 4,000, while it takes ~30,000
+// to reach its pace): the same day, a full run went from 0.33 at load ~1 (broker 1.54M records/s,
+// Engine.appendBatches 4.36M) to 0.38 at load ~2 (2.02M, 5.56M), quick runs from 0.32 to 0.39.
+// The broker's perf profile: the append (write and validation) ~44%, socket reads 7%, response
+// writes 8-14%, the rest request decoding and Node's event machinery.
 // The helpers are exported for profiling the broker under this load from a script
 // (SLUICE_BENCH_BROKER_NODE_ARGS, bench/broker-harness.ts).
 import net from 'node:net';

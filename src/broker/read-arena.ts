@@ -8,12 +8,13 @@ import { REQUEST_SIZE_PREFIX_BYTES, type FrameDecoder } from '../protocol/index.
 
 /**
  * The arena's usual size. 128 KiB holds a producer's five pipelined Produce requests of 16 KiB
- * batches (5 x 16.3 KB) with room for a read, so one read can take all of them and their answers go
- * back in one write (connection.ts, a burst). With 64 KiB, reads split the five, and the broker
- * spent 80 us of CPU a request in the ingest bench's replay against 68 us now (medians of five
- * alternating runs each, ending bursts at whole frames as before against at any byte of a next
- * request with this size; /proc CPU time of the broker process). The cost: 128 KiB a connection
- * that has read anything, as Kafka's socket.receive.buffer.bytes (100 KiB) is per connection too.
+ * batches (5 x 16.3 KB) with room for a read, so one read can take all of them. With 64 KiB reads
+ * split them, and the unread tail was moved to the front about once every four requests. In the
+ * ingest bench's replay the broker spent a median 73.5 us of CPU a request with 64 KiB and 57.5 us
+ * with 128 KiB (four alternating runs each, /proc CPU time of the broker process); `sluice perf
+ * produce` did not change (0.81-1.11M records/s against 0.77-1.19M). The cost: 128 KiB for each
+ * connection that has read anything, as Kafka's socket.receive.buffer.bytes (100 KiB) is per
+ * connection too.
  */
 const ARENA_BYTES = 128 * 1024;
 /** A read is given at least this much room: smaller, and the arena is compacted or replaced first. */
