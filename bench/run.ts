@@ -38,15 +38,28 @@ function mergeReport(previous: Partial<Report> | undefined, current: Report, ran
   if (previous === undefined) return current;
   const ratioNames = new Set(current.ratios.map((ratio) => ratio.name));
   const timingNames = new Set(current.timings.map((timing) => timing.name));
-  const kept = <T extends { suite?: string }>(entries: T[] | undefined, sameName: (entry: T) => boolean) =>
-    (entries ?? []).filter((entry) => (entry.suite === undefined ? !sameName(entry) : !ran.includes(entry.suite)));
+  // A suite run again takes the place of its previous entries, so the README's tables keep their
+  // order whichever suites a run selected.
+  const merged = <T extends { suite?: string }>(entries: T[] | undefined, fresh: T[], sameName: (entry: T) => boolean): T[] => {
+    const out: T[] = [];
+    const placed = new Set<string>();
+    for (const entry of entries ?? []) {
+      if (entry.suite === undefined ? !sameName(entry) : !ran.includes(entry.suite)) {
+        out.push(entry);
+      } else if (entry.suite !== undefined && !placed.has(entry.suite)) {
+        placed.add(entry.suite);
+        out.push(...fresh.filter((candidate) => candidate.suite === entry.suite));
+      }
+    }
+    return [...out, ...fresh.filter((candidate) => candidate.suite === undefined || !placed.has(candidate.suite))];
+  };
   return {
     ...current,
     // A file written before `suites` existed: its suites were measured at its date.
     suites: { ...Object.fromEntries((previous.rows ?? []).map((row) => [row.suite, previous.date ?? ''])), ...previous.suites, ...current.suites },
-    rows: [...kept(previous.rows, () => false), ...current.rows],
-    ratios: [...kept(previous.ratios, (ratio) => ratioNames.has(ratio.name)), ...current.ratios],
-    timings: [...kept(previous.timings, (timing) => timingNames.has(timing.name)), ...current.timings],
+    rows: merged(previous.rows, current.rows, () => false),
+    ratios: merged(previous.ratios, current.ratios, (ratio) => ratioNames.has(ratio.name)),
+    timings: merged(previous.timings, current.timings, (timing) => timingNames.has(timing.name)),
     notes: [...(previous.notes ?? []).filter((note) => typeof note === 'string' || !ran.includes(note.suite)), ...current.notes],
   };
 }
