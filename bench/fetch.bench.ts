@@ -52,7 +52,7 @@ import { KafkaClient } from '../src/client/client.js';
 import { Fetcher } from '../src/client/fetcher.js';
 import { binding } from '../src/native/binding.js';
 import { encodeBatch } from '../src/record/batch.js';
-import { startBrokerProcess } from './broker-harness.js';
+import { startBrokerProcess, type BrokerProcess } from './broker-harness.js';
 import { benchDir, fill, median, timed, type RunOptions, type SuiteResult } from './harness.js';
 
 const PARTITIONS = 4;
@@ -87,19 +87,22 @@ export async function run(options: RunOptions): Promise<SuiteResult> {
     for (; counted < records; fetches++) counted += (await fetcher.fetch()).recordCount;
     return fetches;
   };
-  // One broker process per fetch path, each started and warmed once, as a broker runs for long: a
-  // fresh broker per round measured its first fetches, before the JIT had compiled its handler,
-  // codec and batch scan (its first 56 fetches took 4.6-5.2 ms each, later ones 2.4-3.5 ms). The
-  // copying broker reads a copy of the data directory: a data directory has one owner.
+  // One warm broker process per fetch path for the whole run (see the opening comment). The copying
+  // broker reads a copy of the data directory: a data directory has one owner.
   const copyDir = benchDir('fetch-copying');
   fs.cpSync(dataDir, copyDir, { recursive: true });
-  const startWarm = async (dir: string, zeroCopy: boolean) => {
+  const brokers: BrokerProcess[] = [];
+  const clients: KafkaClient[] = [];
+  /** Starts a broker and a client of it (both stopped at the end) and consumes WARM_UP_RECORDS. */
+  const startWarm = async (dir: string, zeroCopy: boolean): Promise<KafkaClient> => {
     const broker = await startBrokerProcess(dir, { 'sluice.fetch.zero.copy': String(zeroCopy) });
+    brokers.push(broker);
     const client = await KafkaClient.connect({ brokers: [broker.address] });
+    clients.push(client);
     for (let warmed = 0; warmed < WARM_UP_RECORDS; warmed += totalRecords) await consume(await fetcherFrom0(client), totalRecords);
-    return { broker, client };
+    return client;
   };
-  const consumeAll = async ({ client }: { client: KafkaClient }) => {
+  const consumeAll = async (client: KafkaClient) => {
     const fetcher = await fetcherFrom0(client);
     let fetches = 0;
     const ms = await timed(async () => {
@@ -108,20 +111,21 @@ export async function run(options: RunOptions): Promise<SuiteResult> {
     return { ms, fetches };
   };
 
-  const zeroCopyBroker = await startWarm(dataDir, true);
-  const copyingBroker = await startWarm(copyDir, false);
-  const ceiling = await PlainSendfile.start(dataDir, logBytes);
   const zeroCopyMs: number[] = [];
   const copyingMs: number[] = [];
   const ceilingMs: number[] = [];
   const pairedRatios: number[] = [];
   const pairedCeilingRatios: number[] = [];
   let fetches = 0;
+  let ceiling: PlainSendfile | null = null;
   try {
+    const zeroCopyClient = await startWarm(dataDir, true);
+    const copyingClient = await startWarm(copyDir, false);
+    ceiling = await PlainSendfile.start(dataDir, logBytes);
     await ceiling.send(); // warms the page cache and the reader
     for (let round = 0; round < rounds; round++) {
-      const z = await consumeAll(zeroCopyBroker);
-      const c = await consumeAll(copyingBroker);
+      const z = await consumeAll(zeroCopyClient);
+      const c = await consumeAll(copyingClient);
       const ceil = await ceiling.send();
       fetches = z.fetches;
       zeroCopyMs.push(z.ms);
@@ -131,11 +135,9 @@ export async function run(options: RunOptions): Promise<SuiteResult> {
       pairedCeilingRatios.push(ceil / z.ms);
     }
   } finally {
-    ceiling.stop();
-    for (const { broker, client } of [zeroCopyBroker, copyingBroker]) {
-      client.close();
-      await broker.stop();
-    }
+    ceiling?.stop();
+    for (const client of clients) client.close();
+    for (const broker of brokers) await broker.stop();
   }
 
   const recordsPerSec = (ms: number[]) => (totalRecords * 1000) / median(ms);

@@ -69,8 +69,8 @@ describe('pipelined requests', () => {
   });
 
   it('answers the requests it holds while the next one has only partly arrived', async () => {
-    // A burst goes on while any byte of a next request has been read (its rest usually comes in the
-    // same read loop); here the rest never comes until the answers are in, so they must not wait for it.
+    // A burst ends at the last whole request: the rest of the third comes only once the first two
+    // are answered, so their answers must not wait for it.
     const client = await RawClient.connect(broker.port);
     const produces = [produceRequest(1, 'pipelined', 0), produceRequest(2, 'pipelined', 0)];
     const third = produceRequest(3, 'pipelined', 0);
