@@ -164,6 +164,7 @@ export class ClusterNode {
       { sessionTimeoutMs: settings.cluster.sessionTimeoutMs, replaceLeaseId: previous },
     );
     writeFileAtomically(sessionFile, JSON.stringify({ leaseId: this.session.leaseId }));
+    this.replicas.registered(this.session.brokerEpoch);
     this.session.once('lost', (error) => {
       logger.error({ error: error.message }, 'the broker lost its etcd session: registering again');
       void this.reregister();

@@ -86,6 +86,8 @@ export class ReplicaManager {
   private readonly nowMs: () => number;
   private readonly isrTimer: NodeJS.Timeout;
   private closed = false;
+  /** This broker's registration (broker epoch), once it has one: the states that may make it leader are newer. */
+  private brokerEpoch: number | null = null;
 
   constructor(private readonly options: ReplicaManagerOptions) {
     this.brokerId = options.brokerId;
@@ -124,6 +126,14 @@ export class ReplicaManager {
     // one starts at its log start (Kafka's default of 0), not at its end.
     if (!log.isReplicated) log.updateHighWatermark(log.logStartOffset);
     if (state.leader === this.brokerId) {
+      if (this.brokerEpoch === null || state.partitionEpoch <= this.brokerEpoch) {
+        // A leadership of an earlier incarnation: its high watermark and follower positions died
+        // with it. Neither lead nor follow until the controller has elected again.
+        this.stopLeading(replica, 'named leader before this broker registered');
+        this.stopFollowing(replica);
+        this.options.log.log('info', `stale-leadership:${topic}-${partition}`, { topic, partition, leaderEpoch: state.leaderEpoch, partitionEpoch: state.partitionEpoch, brokerEpoch: this.brokerEpoch }, 'named leader by a state older than this registration: waiting for the controller to elect again');
+        return;
+      }
       if (replica.leader !== null && previous.leaderEpoch === state.leaderEpoch) {
         // An ISR change at the same epoch (ours committed, or the controller removing a dead member).
         replica.leader.isrCommitted(state.isr);
@@ -135,6 +145,17 @@ export class ReplicaManager {
       this.stopLeading(replica, `broker ${state.leader} leads at epoch ${state.leaderEpoch}`);
       this.follow(replica);
     }
+  }
+
+  /**
+   * This broker registered (again) as `brokerEpoch`. A state written before that names it leader
+   * on behalf of an earlier incarnation (it restarted, or lost its session): it does not lead
+   * there, and the controller elects again at a new epoch (partition-election.ts, aliveForState).
+   * The states held are applied again under that rule.
+   */
+  registered(brokerEpoch: number): void {
+    this.brokerEpoch = brokerEpoch;
+    for (const replica of [...this.replicas.values()]) this.applyState(replica.topic, replica.partition, replica.replicas, replica.state);
   }
 
   /** A topic deleted from the cluster: its replicas stop (the caller deletes the logs after). */

@@ -9,7 +9,9 @@
 //     mid-creation) gets initialPartitionState;
 //   - every other gets partitionStateForCluster: dead leaders replaced, dead members out of the
 //     ISR, leaderless partitions led once an eligible replica lives, and brokers that asked for
-//     controlled shutdown out of leadership and ISRs where another ISR replica can take over.
+//     controlled shutdown out of leadership and ISRs where another ISR replica can take over. A
+//     leader that registered again since its partition's state was written (a restart or a lost
+//     session nobody saw as a leave) counts as dead for that partition (aliveForState).
 // After that, each change marks work: a broker joining or leaving and a shutdown request mark
 // every partition (one pure pass over them all is cheap next to one etcd round trip); a topic
 // record or partition state change marks its topic; a deletion request queues the deletion.
@@ -33,6 +35,7 @@ import { ControllerView, partitionKey, type ClusterNow } from './controller-view
 import type { PartitionState } from './layout.js';
 import type { MetadataStore, PartitionStateRecord, TopicView } from './metadata-store.js';
 import {
+  aliveForState,
   initialPartitionState,
   partitionStateForCluster,
   partitionsToRebalance,
@@ -321,7 +324,7 @@ export class ControllerReign {
     const planned: PlannedWrite[] = [];
     const unclean = new Map<string, boolean>();
     const next = (view: TopicView, partition: number, current: PartitionStateRecord) =>
-      partitionStateForCluster(current, view.partitions[partition]!, now.isRegistered, now.shuttingDown, unclean.get(view.name)!, epoch);
+      partitionStateForCluster(current, view.partitions[partition]!, aliveForState(current, now.isRegistered, now.brokerEpochOf), now.shuttingDown, unclean.get(view.name)!, epoch);
     const byName = new Map<string, TopicView>();
     for (const view of this.view!.topics(names)) {
       byName.set(view.name, view);

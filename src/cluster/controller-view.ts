@@ -19,6 +19,8 @@ export interface ClusterNow {
   shuttingDown: ReadonlySet<number>;
   /** Registered and not shutting down: may become leader by election or rebalance. */
   isEligible: IsAlive;
+  /** The broker epoch (create revision of its registration) of a registered broker. */
+  brokerEpochOf(brokerId: number): number | undefined;
 }
 
 /** What the view tells its reign. */
@@ -85,7 +87,7 @@ export class ControllerView {
       if (live.get(brokerId)?.brokerEpoch === request.brokerEpoch) shuttingDown.add(brokerId);
     }
     const isRegistered = (id: number) => live.has(id);
-    return { isRegistered, shuttingDown, isEligible: (id) => isRegistered(id) && !shuttingDown.has(id) };
+    return { isRegistered, shuttingDown, isEligible: (id) => isRegistered(id) && !shuttingDown.has(id), brokerEpochOf: (id) => live.get(id)?.brokerEpoch };
   }
 
   /** The topics named (null: all) that exist and were not deleted by this reign. */

@@ -218,6 +218,33 @@ export function partitionStateForCluster(
   return { ...next, leaderEpoch };
 }
 
+/**
+ * Kafka's bounced broker, for one partition: the state names as leader a broker that has
+ * registered since the state was written (its broker epoch, the create revision of its
+ * registration, is above the state's partition epoch, the mod revision of the state: both are etcd
+ * revisions). The leadership belonged to an earlier incarnation of that broker, one that restarted
+ * or lost its session before any controller saw it leave: a restart that revokes its old lease and
+ * registers again can reach etcd before a controller reacts, or while none is elected (the
+ * controller itself was the broker killed). The new incarnation has none of its predecessor's
+ * leader state (its follower positions, its high watermark) and may hold fewer records than it
+ * acknowledged; Kafka's controller handles such a broker as failed and then started, so it loses
+ * its leaderships, at a new leader epoch, and leaves the ISR until it has caught up.
+ * `isAlive` for that partition then counts the leader as dead: another live ISR replica leads, or,
+ * with none, the partition is leaderless with the bounced broker as the last ISR member, and the
+ * next pass (the state is newer than its registration now) elects it again at a new epoch.
+ */
+export function aliveForState(
+  state: PartitionState & { partitionEpoch: number },
+  isAlive: IsAlive,
+  brokerEpochOf: (brokerId: number) => number | undefined,
+): IsAlive {
+  if (state.leader === NO_LEADER) return isAlive;
+  const registeredAt = brokerEpochOf(state.leader);
+  if (registeredAt === undefined || registeredAt < state.partitionEpoch) return isAlive;
+  const bounced = state.leader;
+  return (id) => id !== bounced && isAlive(id);
+}
+
 /** What leadershipsToMove reads of a topic (a TopicView fits). */
 export interface TopicPartitions {
   name: string;

@@ -387,6 +387,28 @@ describe('controller', () => {
     expect(codeOf(zombieWrite)).toBe('NOT_CONTROLLER');
   });
 
+  it('takes leadership from a broker that registered again while no controller ran (a bounce nobody saw as a leave), at a new leader epoch', async () => {
+    const w = await world(3, [1]);
+    const first = await activeController(w);
+    await w.observer.proposeTopic({ name: 'bounced', partitions: [[2, 3, 1]] });
+    await w.observer.proposeTopic({ name: 'bounced-alone', partitions: [[2]] });
+    await topicWhen(w, 'bounced', sameSummary([[2, 0, [2, 3, 1]]]), 'states written');
+    await topicWhen(w, 'bounced-alone', sameSummary([[2, 0, [2]]]), 'states written');
+    await first.stop();
+    // Broker 2 restarts: its old session goes and a new registration (a new broker epoch) takes
+    // its place before any controller looks.
+    await w.brokers.get(2)!.session.close();
+    await register(w, 2);
+
+    const next = await startController(w, 3);
+    await waitUntil(() => next.isActive, 'the new controller active');
+    // Another ISR replica leads at a new epoch, and the bounced broker leaves the ISR until a
+    // leader adds it back; where it is the only replica, it leads again at a new epoch, after a
+    // leaderless state written after its new registration.
+    await topicWhen(w, 'bounced', sameSummary([[3, 1, [3, 1]]]), 'bounced leader replaced');
+    await topicWhen(w, 'bounced-alone', sameSummary([[2, 2, [2]]]), 'bounced leader elected again');
+  });
+
   it('reconciles at election what happened while no controller ran: a dead broker, a proposed topic, added partitions, a deletion request', async () => {
     const w = await world(3, [1]);
     const first = await activeController(w);

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 
 import { NO_LEADER, type PartitionState } from '../../src/cluster/layout.js';
 import {
+  aliveForState,
   controlledShutdownState,
   electOfflineLeader,
   electPreferredLeader,
@@ -169,5 +170,34 @@ describe('leadershipsToMove', () => {
     ]);
     // 3 dead, 2 shutting down too: nothing can move.
     expect(leadershipsToMove(topics, 1, alive(1, 2), new Set([2]))).toEqual([]);
+  });
+});
+
+describe('aliveForState (a leader that registered again: Kafka\'s bounced broker)', () => {
+  const written = (leader: number, leaderEpoch: number, isr: number[], partitionEpoch: number) => ({ ...state(leader, leaderEpoch, isr), partitionEpoch });
+  const registeredAt = (epochs: Record<number, number>) => (id: number) => epochs[id];
+
+  it('counts the leader as dead when its registration is newer than the state, so another ISR replica leads at a new epoch', () => {
+    const current = written(1, 5, [1, 2, 3], 100);
+    const isAlive = aliveForState(current, alive(1, 2, 3), registeredAt({ 1: 120, 2: 10, 3: 11 }));
+    expect([1, 2, 3].map(isAlive)).toEqual([false, true, true]);
+    expect(partitionStateForCluster(current, [1, 2, 3], isAlive, new Set(), false, 2)).toEqual(state(2, 6, [2, 3], 2));
+  });
+
+  it('leaves a leader registered before the state, and every follower, as they are', () => {
+    const current = written(1, 5, [1, 2, 3], 100);
+    const isAlive = aliveForState(current, alive(1, 2, 3), registeredAt({ 1: 99, 2: 120, 3: 130 }));
+    expect([1, 2, 3].map(isAlive)).toEqual([true, true, true]);
+    expect(partitionStateForCluster(current, [1, 2, 3], isAlive, new Set(), false, 2)).toBeUndefined();
+  });
+
+  it('makes a bounced leader that is the only ISR member leaderless first, then elects it again at a new epoch', () => {
+    const current = written(1, 5, [1], 100);
+    const epochs = registeredAt({ 1: 120, 2: 10 });
+    const leaderless = partitionStateForCluster(current, [1, 2], aliveForState(current, alive(1, 2), epochs), new Set(), false, 2);
+    expect(leaderless).toEqual(state(NO_LEADER, 6, [1], 2));
+    // Written after the registration, the leaderless state no longer marks the broker bounced.
+    const next = written(NO_LEADER, 6, [1], 130);
+    expect(partitionStateForCluster(next, [1, 2], aliveForState(next, alive(1, 2), epochs), new Set(), false, 2)).toEqual(state(1, 7, [1], 2));
   });
 });
