@@ -19,6 +19,7 @@ import type { LogLimiter } from '../logger.js';
 import type { AppendResult, Log } from '../storage/log.js';
 import type { AlterPartitionRequest, PartitionStateRecord } from '../cluster/metadata-store.js';
 import { NO_LEADER } from '../cluster/layout.js';
+import { leadershipPredatesRegistration } from '../cluster/partition-election.js';
 import type { ClusterSettings } from './config.js';
 import { PartitionLeader, type IsrChange } from './partition-leader.js';
 import type { FollowerPartition } from './replica-fetcher.js';
@@ -126,7 +127,7 @@ export class ReplicaManager {
     // one starts at its log start (Kafka's default of 0), not at its end.
     if (!log.isReplicated) log.updateHighWatermark(log.logStartOffset);
     if (state.leader === this.brokerId) {
-      if (this.brokerEpoch === null || state.partitionEpoch <= this.brokerEpoch) {
+      if (this.brokerEpoch === null || leadershipPredatesRegistration(state.partitionEpoch, this.brokerEpoch)) {
         // A leadership of an earlier incarnation: its high watermark and follower positions died
         // with it. Neither lead nor follow until the controller has elected again.
         this.stopLeading(replica, 'named leader before this broker registered');

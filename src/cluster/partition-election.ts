@@ -218,6 +218,11 @@ export function partitionStateForCluster(
   return { ...next, leaderEpoch };
 }
 
+/** Whether a leadership in a state of `partitionEpoch` predates the leader's registration `brokerEpoch` (both etcd revisions). */
+export function leadershipPredatesRegistration(partitionEpoch: number, brokerEpoch: number): boolean {
+  return brokerEpoch >= partitionEpoch;
+}
+
 /**
  * Kafka's bounced broker, for one partition: the state names as leader a broker that has
  * registered since the state was written (its broker epoch, the create revision of its
@@ -240,7 +245,7 @@ export function aliveForState(
 ): IsAlive {
   if (state.leader === NO_LEADER) return isAlive;
   const registeredAt = brokerEpochOf(state.leader);
-  if (registeredAt === undefined || registeredAt < state.partitionEpoch) return isAlive;
+  if (registeredAt === undefined || !leadershipPredatesRegistration(state.partitionEpoch, registeredAt)) return isAlive;
   const bounced = state.leader;
   return (id) => id !== bounced && isAlive(id);
 }
