@@ -62,8 +62,12 @@ const BATCH_RECORDS = 1000;
 const WARM_UP_RECORDS = 2_000_000;
 
 export async function run(options: RunOptions): Promise<SuiteResult> {
-  const totalRecords = options.quick ? 1_000_000 : 4_000_000;
-  const rounds = options.quick ? 5 : 7;
+  // A quick run's rounds were 1M records (~40 ms a path) and five of them, always zero copy
+  // first: single rounds of zero copy vs copying spanned 0.78-2.45 and the median fell to 1.03
+  // and 1.06 in two of six runs (1.23-1.75 otherwise); with 2M records and nine rounds, 1.14-1.54
+  // in three. Now 2M records, fifteen rounds (~0.4 s each), the two fetch paths' order alternating.
+  const totalRecords = options.quick ? 2_000_000 : 4_000_000;
+  const rounds = 15;
   const dataDir = benchDir('fetch');
   const engine = await Engine.open({ dataDir });
   await engine.createTopic('consume', { partitions: PARTITIONS });
@@ -124,8 +128,10 @@ export async function run(options: RunOptions): Promise<SuiteResult> {
     ceiling = await PlainSendfile.start(dataDir, logBytes);
     await ceiling.send(); // warms the page cache and the reader
     for (let round = 0; round < rounds; round++) {
-      const z = await consumeAll(zeroCopyClient);
-      const c = await consumeAll(copyingClient);
+      const zeroCopyFirst = round % 2 === 0;
+      const first = await consumeAll(zeroCopyFirst ? zeroCopyClient : copyingClient);
+      const second = await consumeAll(zeroCopyFirst ? copyingClient : zeroCopyClient);
+      const [z, c] = zeroCopyFirst ? [first, second] : [second, first];
       const ceil = await ceiling.send();
       fetches = z.fetches;
       zeroCopyMs.push(z.ms);
