@@ -11,7 +11,7 @@
 // one reused buffer (net's onread), which is how the Fetcher's countOnly mode reads too, and a
 // ceiling round ends when the reader has every byte (it answers with one byte per round), not when
 // the last sendfile returns (that left up to a socket buffer of bytes unread). Each round measures
-// the sendfile fetch, the copying fetch and the ceiling in turn, and the ratios are medians of
+// the sendfile fetch and the copying fetch (their order alternating), then the ceiling, and the ratios are medians of
 // those paired rounds: the ceiling alone, measured after the other rounds, swung with the load of
 // the shared machine (930 MB/s in one run, 621 in the next). A broker's first fetches run the
 // handler, codec and batch scan before the JIT has compiled them (a fresh broker's first pass over
