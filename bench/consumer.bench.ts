@@ -23,7 +23,7 @@ import { decodeRecords } from '../src/consumer/batch.js';
 import { PoolConsumer } from '../src/consumer/index.js';
 import { Engine } from '../src/engine/engine.js';
 import { decodeBatch, encodeBatch } from '../src/record/batch.js';
-import { benchDir, fill, median, type Ratio, type Row, type RunOptions, type SuiteResult } from './harness.js';
+import { benchDir, fill, inRoundOrder, median, type Ratio, type Row, type RunOptions, type SuiteResult } from './harness.js';
 
 const PARTITIONS = 4;
 const RECORD_BYTES = 100;
@@ -71,9 +71,8 @@ export async function run(options: RunOptions): Promise<SuiteResult> {
     const one: number[] = [];
     const two: number[] = [];
     for (let pair = 0; pair < pairs; pair++) {
-      const order = pair % 2 === 0 ? ([[1, one], [2, two]] as const) : ([[2, two], [1, one]] as const);
-      for (const [concurrency, rates] of order) {
-        rates.push(await measurePool(engine, { groupId: `heavy-${concurrency}-${pair}`, concurrency, batchBytes: batch.length, total: heavyRecords, workerData: { hashRounds } }));
+      for (const concurrency of inRoundOrder([1, 2], pair)) {
+        (concurrency === 1 ? one : two).push(await measurePool(engine, { groupId: `heavy-${concurrency}-${pair}`, concurrency, batchBytes: batch.length, total: heavyRecords, workerData: { hashRounds } }));
       }
     }
     rows.push({ suite: 'consumer', workload: 'CPU-heavy handler', subject: 'PoolConsumer, 1 worker', recordsPerSec: median(one) });

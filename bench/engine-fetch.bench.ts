@@ -28,7 +28,7 @@ import { Engine } from '../src/engine/engine.js';
 import { decodeBatch, iterateBatches } from '../src/record/batch.js';
 import type { DecodedRecord } from '../src/record/record.js';
 import { RecordCursor } from '../src/record/record-cursor.js';
-import { benchDir, fill, measure, median, type Measured, type Ratio, type Row, type RunOptions, type SuiteResult } from './harness.js';
+import { benchDir, fill, inRoundOrder, measure, median, type Measured, type Ratio, type Row, type RunOptions, type SuiteResult } from './harness.js';
 
 const VALUE_BYTES = 100;
 const BATCH_RECORDS = 1000;
@@ -262,8 +262,7 @@ export async function run(options: RunOptions): Promise<SuiteResult> {
 
   const rounds = new Map<string, Measured[]>(subjects.map((subject) => [subject.name, []]));
   for (let round = 0; round < ROUNDS; round++) {
-    const order = subjects.map((_, i) => subjects[(i + round) % subjects.length]!);
-    for (const subject of order) rounds.get(subject.name)!.push(await measure(`engine-fetch ${subject.name}`, subject.call, timeMs / ROUNDS, CALLS_MIN));
+    for (const subject of inRoundOrder(subjects, round)) rounds.get(subject.name)!.push(await measure(`engine-fetch ${subject.name}`, subject.call, timeMs / ROUNDS, CALLS_MIN));
   }
   for (const subject of subjects) await subject.close();
   await engine.close();

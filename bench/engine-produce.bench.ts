@@ -27,7 +27,7 @@ import { open as openLmdb } from 'lmdb';
 
 import { Engine, type ProduceRecord } from '../src/engine/engine.js';
 import { encodeBatch } from '../src/record/batch.js';
-import { benchDir, fill, measure, median, type Measured, type Ratio, type Row, type RunOptions, type SuiteResult } from './harness.js';
+import { benchDir, fill, inRoundOrder, measure, median, type Measured, type Ratio, type Row, type RunOptions, type SuiteResult } from './harness.js';
 
 const BATCH_RECORDS = 1000;
 /**
@@ -147,10 +147,7 @@ export async function run(options: RunOptions): Promise<SuiteResult> {
     ];
     const rounds = new Map<string, Measured[]>(subjects.map((subject) => [subject.name, []]));
     for (let round = 0; round < ROUNDS; round++) {
-      // Rotated order: whoever runs after another's writes meets its writeback, so each takes
-      // every place once in four rounds.
-      const order = subjects.map((_, i) => subjects[(i + round) % subjects.length]!);
-      for (const subject of order) rounds.get(subject.name)!.push(await measure(`${shape.workload} ${subject.name}`, subject.call, timeMs / ROUNDS));
+      for (const subject of inRoundOrder(subjects, round)) rounds.get(subject.name)!.push(await measure(`${shape.workload} ${subject.name}`, subject.call, timeMs / ROUNDS));
     }
     for (const subject of subjects) await subject.close();
     fs.rmSync(dir, { recursive: true, force: true });

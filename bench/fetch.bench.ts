@@ -53,7 +53,7 @@ import { Fetcher } from '../src/client/fetcher.js';
 import { binding } from '../src/native/binding.js';
 import { encodeBatch } from '../src/record/batch.js';
 import { startBrokerProcess, type BrokerProcess } from './broker-harness.js';
-import { benchDir, fill, median, timed, type RunOptions, type SuiteResult } from './harness.js';
+import { benchDir, fill, inRoundOrder, median, timed, type RunOptions, type SuiteResult } from './harness.js';
 
 const PARTITIONS = 4;
 const RECORD_BYTES = 100;
@@ -128,10 +128,10 @@ export async function run(options: RunOptions): Promise<SuiteResult> {
     ceiling = await PlainSendfile.start(dataDir, logBytes);
     await ceiling.send(); // warms the page cache and the reader
     for (let round = 0; round < rounds; round++) {
-      const zeroCopyFirst = round % 2 === 0;
-      const first = await consumeAll(zeroCopyFirst ? zeroCopyClient : copyingClient);
-      const second = await consumeAll(zeroCopyFirst ? copyingClient : zeroCopyClient);
-      const [z, c] = zeroCopyFirst ? [first, second] : [second, first];
+      const consumed = new Map<KafkaClient, Awaited<ReturnType<typeof consumeAll>>>();
+      for (const client of inRoundOrder([zeroCopyClient, copyingClient], round)) consumed.set(client, await consumeAll(client));
+      const z = consumed.get(zeroCopyClient)!;
+      const c = consumed.get(copyingClient)!;
       const ceil = await ceiling.send();
       fetches = z.fetches;
       zeroCopyMs.push(z.ms);

@@ -70,6 +70,14 @@ export async function measure(name: string, fn: () => unknown, timeMs: number, i
   return { opsPerSec: 1000 / result.latency.mean, medianNs: result.latency.p50 * 1e6 };
 }
 
+/**
+ * `items` rotated to start at a different one each round, for paired rounds: whoever runs right
+ * after another meets the writeback, page use or load it left, so each takes every place in turn.
+ */
+export function inRoundOrder<T>(items: readonly T[], round: number): T[] {
+  return items.map((_, i) => items[(i + round) % items.length]!);
+}
+
 /** Milliseconds one call of `fn` takes (for workloads of a whole transfer per call). */
 export async function timed(fn: () => unknown): Promise<number> {
   const start = performance.now();
