@@ -21,6 +21,8 @@ import type { KeyMirror } from '../cluster/key-mirror.js';
 import { Controller } from '../cluster/controller.js';
 import { assignReplicas, validateAssignment, type PartitionAssignment } from '../cluster/replica-assignment.js';
 import { NO_LEADER } from '../cluster/layout.js';
+import { electControlledShutdownLeader } from '../cluster/partition-election.js';
+import type { AdminRequestsWatch } from '../cluster/admin-requests.js';
 import type { BrokerSettings, ClusterSettings } from './config.js';
 import { ReplicaManager, type BrokerEndpoint, type PartitionView } from './replica-manager.js';
 import { ReplicaFetcherManager } from './replica-fetcher-manager.js';
@@ -409,15 +411,36 @@ export class ClusterNode {
       this.options.logger.warn({ error: String(error) }, 'controlled shutdown request failed: stopping without it');
       return;
     }
-    const movable = () =>
-      this.replicas.ledPartitions().filter(({ topic, partition }) => {
+    // The other brokers shutting down too: the controller moves no leadership to them, so a
+    // partition whose other in-sync replicas are all stopping stays here until this broker stops.
+    // Waiting for it instead held two brokers stopped together (a cluster's stop) for the whole
+    // controlled.shutdown.timeout.ms (30 s), each waiting for the other to take its leaderships.
+    let admin: AdminRequestsWatch | undefined;
+    try {
+      admin = await this.store.watchAdminRequests();
+    } catch (error) {
+      this.options.logger.warn({ error: String(error) }, 'cannot see which other brokers are shutting down: waiting as if none were');
+    }
+    const shuttingDown = () => {
+      const ids = new Set([this.brokerId]);
+      for (const [id, request] of admin?.shutdowns ?? []) if (this.brokers.live.get(id)?.brokerEpoch === request.brokerEpoch) ids.add(id);
+      return ids;
+    };
+    const movable = () => {
+      const down = shuttingDown();
+      return this.replicas.ledPartitions().filter(({ topic, partition }) => {
         const view = this.partition(topic, partition);
-        return view !== undefined && view.isr.some((id) => id !== this.brokerId && this.isAlive(id));
+        return view !== undefined && electControlledShutdownLeader(view.replicas, view.isr, (id) => this.isAlive(id), down) !== undefined;
       });
-    while (movable().length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, SHUTDOWN_POLL_MS));
-    const left = movable();
-    if (left.length > 0) this.options.logger.warn({ partitions: left.length }, 'controlled shutdown timed out with leaderships left');
-    else this.options.logger.info('controlled shutdown: no leadership left to move');
+    };
+    try {
+      while (movable().length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, SHUTDOWN_POLL_MS));
+      const left = movable();
+      if (left.length > 0) this.options.logger.warn({ partitions: left.length }, 'controlled shutdown timed out with leaderships left');
+      else this.options.logger.info('controlled shutdown: no leadership left to move');
+    } finally {
+      await admin?.close().catch(() => {});
+    }
   }
 
   /** Leaves the cluster: resigns as controller, stops replication, revokes the session. */

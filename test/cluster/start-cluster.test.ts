@@ -160,3 +160,34 @@ describe('startCluster({ brokers: 3 })', () => {
     expect(fs.existsSync(dataDir)).toBe(false);
   });
 });
+
+describe('two brokers stopped together', () => {
+  it('both stop cleanly when each leads partitions only the other could take over', async () => {
+    // The controller is killed first, so that no controller acts on either shutdown request before
+    // both are in: then neither broker's leaderships can move (the only other in-sync replica is
+    // stopping too), and each must stop leading them rather than wait for the other. Before that
+    // rule, each waited out controlled.shutdown.timeout.ms (30 s) and was SIGKILLed after
+    // startCluster's 15 s, which stopBroker reports as BROKER_STOP_FAILED.
+    const cluster = await started({ brokers: 3, config: { 'broker.session.timeout.ms': 3000, 'auto.leader.rebalance.enable': 'false' } });
+    const client = await KafkaClient.connect({ brokers: cluster.bootstrapServers.split(',') });
+    let controllerId: number;
+    try {
+      await client.createTopics([{ name: 'pair', partitions: 3, replicationFactor: 3 }]);
+      await waitUntil(async () => {
+        const topic = (await client.metadata(['pair'])).topics[0];
+        return topic !== undefined && topic.partitions.every((p) => p.leader > 0 && p.isr.length === 3);
+      }, 'every partition of pair to have a leader and an ISR of 3');
+      controllerId = (await client.metadata([])).controllerId;
+    } finally {
+      client.close();
+    }
+    await cluster.killBroker(controllerId);
+    const others = cluster.brokers.map((b) => b.id).filter((id) => id !== controllerId);
+    await Promise.all(others.map((id) => cluster.stopBroker(id)));
+    for (const id of others) {
+      const log = fs.readFileSync(cluster.broker(id).logFile, 'utf8');
+      expect(log).toContain('Broker stopped');
+      expect(log).not.toContain('controlled shutdown timed out');
+    }
+  });
+});
