@@ -1,4 +1,5 @@
-// `sluice topics`: kafka-topics' actions and output. --describe prints Kafka's two line shapes:
+// `sluice topics`: kafka-topics' actions and output. --alter --partitions N adds partitions, as
+// kafka-topics' does (CreatePartitions; the broker refuses a count that is not larger). --describe prints Kafka's two line shapes:
 //   Topic: t\tTopicId: id\tPartitionCount: 3\tReplicationFactor: 1\tConfigs: retention.ms=1000
 //   \tTopic: t\tPartition: 0\tLeader: 2\tReplicas: 2,3,1\tIsr: 2,3
 // TopicId is in Kafka's text form for a Uuid (URL-safe base64, 22 characters), as kafka-topics
@@ -25,23 +26,24 @@ import { BOOTSTRAP_FLAG, connectClient, OutputBuffer, type Command } from './com
 
 /** DescribeConfigsResponse.ConfigSource for a value set on the topic itself. */
 const DYNAMIC_TOPIC_CONFIG = 1;
-const ACTIONS = ['create', 'list', 'describe', 'delete'] as const;
+const ACTIONS = ['create', 'list', 'describe', 'delete', 'alter'] as const;
 const REPORT_FILTERS = ['under-replicated-partitions', 'unavailable-partitions', 'under-min-isr-partitions', 'at-min-isr-partitions'] as const;
 export type ReportFilter = (typeof REPORT_FILTERS)[number];
 type PartitionMetadata = TopicMetadata['partitions'][number];
 
 const spec: CommandSpec = {
   name: 'topics',
-  summary: 'Create, list, describe and delete topics, as kafka-topics does.',
-  usage: '--create|--list|--describe|--delete [--topic T] [options]',
+  summary: 'Create, list, describe, alter and delete topics, as kafka-topics does.',
+  usage: '--create|--list|--describe|--alter|--delete [--topic T] [options]',
   flags: [
     BOOTSTRAP_FLAG,
     { name: 'create', type: 'boolean', description: 'Create --topic.' },
     { name: 'list', type: 'boolean', description: 'List topic names, one a line.' },
     { name: 'describe', type: 'boolean', description: 'Describe --topic, or every topic.' },
+    { name: 'alter', type: 'boolean', description: 'Add partitions to --topic: --partitions gives the new count.' },
     { name: 'delete', type: 'boolean', description: 'Delete --topic.' },
     { name: 'topic', type: 'string', valueName: 'T', description: 'The topic.' },
-    { name: 'partitions', type: 'integer', valueName: 'N', description: "With --create: partition count (default the broker's num.partitions)." },
+    { name: 'partitions', type: 'integer', valueName: 'N', description: "With --create: partition count (default the broker's num.partitions); with --alter: the new, larger count." },
     {
       name: 'replication-factor',
       type: 'integer',
@@ -50,7 +52,7 @@ const spec: CommandSpec = {
     },
     { name: 'config', type: 'list', valueName: 'KEY=VALUE', description: 'With --create: a topic config override, e.g. retention.ms=60000 (repeatable).' },
     { name: 'if-not-exists', type: 'boolean', description: 'With --create: no error when the topic exists.' },
-    { name: 'if-exists', type: 'boolean', description: 'With --delete or --describe: no error when the topic does not exist.' },
+    { name: 'if-exists', type: 'boolean', description: 'With --alter, --delete or --describe: no error when the topic does not exist.' },
     { name: 'under-replicated-partitions', type: 'boolean', description: 'With --describe: only partitions whose ISR is smaller than their replicas.' },
     { name: 'unavailable-partitions', type: 'boolean', description: 'With --describe: only partitions without a live leader.' },
     { name: 'under-min-isr-partitions', type: 'boolean', description: 'With --describe: only partitions whose ISR is below min.insync.replicas.' },
@@ -63,12 +65,14 @@ export const topicsCommand: Command = {
   async run(args) {
     const actions = ACTIONS.filter((action) => args.boolean(action));
     if (actions.length !== 1) {
-      throw args.usageError(actions.length === 0 ? 'Give one of --create, --list, --describe or --delete' : `Give only one of ${actions.map((a) => `--${a}`).join(', ')}`);
+      throw args.usageError(actions.length === 0 ? 'Give one of --create, --list, --describe, --alter or --delete' : `Give only one of ${actions.map((a) => `--${a}`).join(', ')}`);
     }
     const action = actions[0]!;
     const topic = args.string('topic');
-    if ((action === 'create' || action === 'delete') && topic === undefined) throw args.usageError(`--${action} needs --topic`);
-    for (const flag of ['partitions', 'replication-factor', 'config', 'if-not-exists'] as const) {
+    if ((action === 'create' || action === 'delete' || action === 'alter') && topic === undefined) throw args.usageError(`--${action} needs --topic`);
+    if (action === 'alter' && !args.has('partitions')) throw args.usageError('--alter needs --partitions');
+    if (action !== 'create' && action !== 'alter' && args.has('partitions')) throw args.usageError('--partitions goes with --create or --alter only');
+    for (const flag of ['replication-factor', 'config', 'if-not-exists'] as const) {
       if (action !== 'create' && args.has(flag)) throw args.usageError(`--${flag} goes with --create only`);
     }
     const filters = REPORT_FILTERS.filter((filter) => args.boolean(filter));
@@ -97,6 +101,14 @@ export const topicsCommand: Command = {
         }
         case 'describe':
           return await describe(client, topic, args.boolean('if-exists'), filters);
+        case 'alter':
+          try {
+            await client.createPartitions(topic!, partitions!);
+          } catch (error) {
+            if (args.boolean('if-exists') && error instanceof SluiceError && error.code === 'UNKNOWN_TOPIC_OR_PARTITION') return 0;
+            throw error;
+          }
+          return 0;
         case 'delete':
           try {
             await client.deleteTopics([topic!]);

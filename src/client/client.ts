@@ -181,6 +181,14 @@ export class KafkaClient {
     for (const topic of response.topics) throwIfError(topic.errorCode, `Create topic ${topic.name}`, topic.errorMessage);
   }
 
+  /** CreatePartitions: grows `topic` to `count` partitions (INVALID_PARTITIONS unless more than it has). */
+  async createPartitions(topic: string, count: number): Promise<void> {
+    const connection = await this.anyConnection();
+    const response = await connection.request(ApiKey.CreatePartitions, { topics: [{ name: topic, count, assignments: null }], timeoutMs: 30_000, validateOnly: false });
+    for (const result of response.results) throwIfError(result.errorCode, `Add partitions to ${result.name}`, result.errorMessage);
+    this.leaders.delete(topic);
+  }
+
   async deleteTopics(names: string[]): Promise<void> {
     const connection = await this.anyConnection();
     const response = await connection.request(ApiKey.DeleteTopics, {

@@ -50,8 +50,28 @@ describe('sluice topics', () => {
     expect(result.stdout).toBe('audit\n');
   });
 
+  it('adds partitions with --alter --partitions N; a count that is not larger is INVALID_PARTITIONS', async () => {
+    await runCli(['topics', ...bootstrap, '--create', '--topic', 'growing', '--partitions', '2']);
+    let result = await runCli(['topics', ...bootstrap, '--alter', '--topic', 'growing', '--partitions', '5']);
+    expect(result).toMatchObject({ code: 0, stdout: '', stderr: '' });
+    expect(broker.engine.describeTopic('growing').partitions).toHaveLength(5);
+    result = await runCli(['topics', ...bootstrap, '--describe', '--topic', 'growing']);
+    expect(result.stdout).toMatch(/\tPartitionCount: 5\t/);
+    expect(result.stdout).toContain('\tTopic: growing\tPartition: 4\tLeader: 1\tReplicas: 1\tIsr: 1');
+
+    result = await runCli(['topics', ...bootstrap, '--alter', '--topic', 'growing', '--partitions', '3']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^Error: .*INVALID_PARTITIONS.*has 5 partitions/);
+    expect(broker.engine.describeTopic('growing').partitions).toHaveLength(5);
+    result = await runCli(['topics', ...bootstrap, '--alter', '--topic', 'growing']);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('--alter needs --partitions');
+    result = await runCli(['topics', ...bootstrap, '--alter', '--topic', 'absent', '--partitions', '2', '--if-exists']);
+    expect(result).toMatchObject({ code: 0, stdout: '' });
+  });
+
   it('reports Kafka error names and exits 1: an unknown topic, an existing one, a bad config', async () => {
-    for (const args of [['--describe', '--topic', 'missing'], ['--delete', '--topic', 'missing']]) {
+    for (const args of [['--describe', '--topic', 'missing'], ['--delete', '--topic', 'missing'], ['--alter', '--topic', 'missing', '--partitions', '2']]) {
       const result = await runCli(['topics', ...bootstrap, ...args]);
       expect(result.code).toBe(1);
       expect(result.stderr).toMatch(/^Error: .*UNKNOWN_TOPIC_OR_PARTITION/);
