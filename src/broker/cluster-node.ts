@@ -31,6 +31,8 @@ import { ReplicaFetcherManager } from './replica-fetcher-manager.js';
 const SESSION_FILE = 'cluster-session.json';
 /** Backoff between attempts to register again after the session was lost. */
 const REREGISTER_BACKOFF_MS = 1000;
+/** Compare-and-set attempts of a topic's configs before AlterConfigs gives up (each after the view caught up). */
+const CONFIG_WRITE_ATTEMPTS = 5;
 /** Polling step while a controlled shutdown waits for leaderships to move. */
 const SHUTDOWN_POLL_MS = 50;
 /**
@@ -365,6 +367,35 @@ export class ClusterNode {
   }
 
   /** CreatePartitions from any broker: the new partitions' replicas, proposed; resolves once each has a leader. */
+  /**
+   * AlterConfigs in a cluster: the topic's overrides live in its etcd record, which every broker
+   * applies from its topics watch (ensureLocalTopic), so they hold on every replica and across
+   * restarts. Applied here at once as well, so that this broker's DescribeConfigs and its
+   * partitions (min.insync.replicas for acks=all) see them when the request is answered. A
+   * change only to this broker's engine was reverted by the next change of the topic's record.
+   */
+  async alterTopicConfigs(name: string, changes: Record<string, string | null>, timeoutMs: number): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const view = this.topics.topics.get(name);
+      if (view === undefined) throw new SluiceError('UNKNOWN_TOPIC_OR_PARTITION', `This server does not host this topic: ${name}`);
+      const configs: Record<string, string> = { ...view.configs };
+      for (const [config, value] of Object.entries(changes)) {
+        if (value === null) delete configs[config];
+        else configs[config] = value;
+      }
+      try {
+        await this.store.alterTopicConfigs(name, configs, view.revision);
+        break;
+      } catch (error) {
+        // Another write to the record (configs, partitions) since this broker's view: wait for
+        // the view to show it, then apply the changes over it.
+        if (!(error instanceof SluiceError && error.code === 'INVALID_UPDATE_VERSION') || attempt >= CONFIG_WRITE_ATTEMPTS) throw error;
+        await this.waitForTopics(() => (this.topics.topics.get(name)?.revision ?? Infinity) > view.revision, timeoutMs, `An update of topic '${name}'`);
+      }
+    }
+    await this.options.engine.alterTopicConfig(name, changes);
+  }
+
   async createPartitions(name: string, totalCount: number, validateOnly: boolean, timeoutMs: number): Promise<void> {
     const view = this.topics.topics.get(name);
     if (view === undefined) throw new SluiceError('UNKNOWN_TOPIC_OR_PARTITION', `This server does not host this topic: ${name}`);

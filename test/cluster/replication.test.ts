@@ -262,4 +262,40 @@ describe('leadership moves', () => {
       await cluster.startBroker(other);
     }
   });
+
+  it('takes topic configs altered on any broker to every replica through etcd, where later changes of the topic keep them', async () => {
+    await admin.createTopics({ topics: [{ topic: 'tuned', numPartitions: 1, replicationFactor: 2 }], waitForLeaders: true });
+    await admin.alterConfigs({ validateOnly: false, resources: [{ type: 2, name: 'tuned', configEntries: [{ name: 'min.insync.replicas', value: '2' }, { name: 'retention.ms', value: '600000' }] }] });
+    const wanted = { 'min.insync.replicas': '2', 'retention.ms': '600000' };
+    const [state] = await partitions('tuned');
+    const overridesOn = (id: number) => cluster.brokers.get(id)!.engine.describeTopic('tuned').overrides;
+    await waitUntil(() => state!.replicas.every((id) => JSON.stringify(overridesOn(id)) === JSON.stringify(wanted)), 'every replica to hold the altered configs');
+    // A change of the topic's record (here a partition added) once put every broker's configs back
+    // to the record's, which the alteration had not reached.
+    await admin.createPartitions({ topicPartitions: [{ topic: 'tuned', count: 2 }] });
+    await waitUntil(() => state!.replicas.every((id) => cluster.brokers.get(id)!.engine.describeTopic('tuned').partitions.length === 2), 'the new partition on every replica');
+    for (const id of state!.replicas) expect(overridesOn(id)).toEqual(wanted);
+
+    // The leader acts on it: acks=all is refused once the ISR is below the altered min.insync.replicas.
+    const other = state!.replicas.find((id) => id !== state!.leader)!;
+    await cluster.stopBroker(other);
+    try {
+      await waitUntil(async () => (await partitions('tuned'))[0]!.isr.length === 1, 'the ISR shrinks to the leader');
+      const connection = await connectTo(state!.leader);
+      try {
+        const produced = await connection.request(ApiKey.Produce, {
+          transactionalId: null,
+          acks: -1,
+          timeoutMs: 5000,
+          topicData: [{ name: 'tuned', partitionData: [{ index: 0, records: encodeBatch([{ value: Buffer.from('x') }]) }] }],
+        });
+        expect(produced.responses[0].partitionResponses[0].errorCode).toBe(19); // NOT_ENOUGH_REPLICAS
+      } finally {
+        connection.close();
+      }
+    } finally {
+      await cluster.startBroker(other);
+    }
+    expect(overridesOn(other)).toEqual(wanted);
+  });
 });

@@ -33,6 +33,9 @@ export function topicConfigSource(name: string, value: string, overrides: Readon
   return value === topicConfigDefault(name) ? CONFIG_SOURCE.DEFAULT_CONFIG : CONFIG_SOURCE.STATIC_BROKER_CONFIG;
 }
 
+/** How long AlterConfigs in a cluster waits for its view of the topic to catch up after a concurrent write. */
+const CLUSTER_CONFIG_WRITE_TIMEOUT_MS = 30_000;
+
 /** Kafka's AlterConfigOp.OpType. */
 const OPERATION = { SET: 0, DELETE: 1, APPEND: 2, SUBTRACT: 3 } as const;
 
@@ -156,12 +159,13 @@ function requireTopic(resourceType: number): void {
   }
 }
 
+/** In a cluster the change goes to the topic's record in etcd, for every replica (ClusterNode.alterTopicConfigs). */
 async function alter(broker: BrokerContext, topic: string, changes: Record<string, string | null>, validateOnly: boolean): Promise<void> {
-  if (validateOnly) {
-    broker.engine.validateTopicConfig(topic, changes);
-    return;
-  }
-  await broker.engine.alterTopicConfig(topic, changes);
+  broker.engine.validateTopicConfig(topic, changes);
+  if (validateOnly) return;
+  const cluster = broker.cluster();
+  if (cluster !== null) await cluster.alterTopicConfigs(topic, changes, CLUSTER_CONFIG_WRITE_TIMEOUT_MS);
+  else await broker.engine.alterTopicConfig(topic, changes);
   reportUnsupportedTopicConfigs(broker, topic, changes);
 }
 
