@@ -132,6 +132,29 @@ describe('a replicated topic', () => {
     }
   });
 
+  it('deletes records on the leader only (NOT_LEADER_OR_FOLLOWER on a follower); followers take its new log start', async () => {
+    await admin.createTopics({ topics: [{ topic: 'trimmed', numPartitions: 1, replicationFactor: 3 }], waitForLeaders: true });
+    const producer = client.producer();
+    await producer.connect();
+    await producer.send({ topic: 'trimmed', acks: -1, messages: Array.from({ length: 10 }, (_, i) => ({ value: `v${i}` })) });
+    await producer.disconnect();
+    const [state] = await partitions('trimmed');
+    const deleteBefore = async (brokerId: number, offset: number) => {
+      const connection = await connectTo(brokerId);
+      try {
+        const response = await connection.request(ApiKey.DeleteRecords, { topics: [{ name: 'trimmed', partitions: [{ partitionIndex: 0, offset }] }], timeoutMs: 5000 });
+        return response.topics[0].partitions[0];
+      } finally {
+        connection.close();
+      }
+    };
+    const follower = state!.replicas.find((id) => id !== state!.leader)!;
+    expect((await deleteBefore(follower, 4)).errorCode).toBe(6); // NOT_LEADER_OR_FOLLOWER
+    expect(cluster.brokers.get(follower)!.engine.partitionLog('trimmed', 0).logStartOffset).toBe(0);
+    expect(await deleteBefore(state!.leader, 4)).toMatchObject({ errorCode: 0, lowWatermark: 4 });
+    await waitUntil(() => state!.replicas.every((id) => cluster.brokers.get(id)!.engine.partitionLog('trimmed', 0).logStartOffset === 4), 'every replica to start at offset 4');
+  });
+
   it('refuses produce and ListOffsets on a follower with NOT_LEADER_OR_FOLLOWER', async () => {
     const [p0] = await partitions('rep');
     const follower = p0!.replicas.find((id) => id !== p0!.leader)!;

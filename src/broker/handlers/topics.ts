@@ -162,7 +162,11 @@ export const createPartitionsHandler = defineHandler({
   },
 });
 
-/** DeleteRecords (21): offset -1 means the high watermark, as in Kafka. */
+/**
+ * DeleteRecords (21): offset -1 means the high watermark, as in Kafka. In a cluster only the
+ * leader deletes (NOT_LEADER_OR_FOLLOWER elsewhere); followers move their log start to the
+ * leader's from its fetch responses.
+ */
 export const deleteRecordsHandler = defineHandler({
   apiKey: ApiKey.DeleteRecords,
   minVersion: 0,
@@ -173,6 +177,7 @@ export const deleteRecordsHandler = defineHandler({
       const partitions = [];
       for (const { partitionIndex, offset } of topic.partitions) {
         try {
+          broker.cluster()?.replicas.leaderLog(topic.name, partitionIndex);
           const target = offset === -1 ? broker.engine.partitionLog(topic.name, partitionIndex).highWatermark : offset;
           const lowWatermark = await broker.engine.deleteRecords(topic.name, partitionIndex, target);
           partitions.push({ partitionIndex, lowWatermark, errorCode: NONE });
