@@ -42,7 +42,13 @@
 // batches (474 KB on average); in its perf profile the page-cache write is 24%, the socket read 12%,
 // the CRC 8%, the rest spread thin over Node's stream and promise code: no one place to cut.
 // Quick runs read higher than full ones (0.51-0.59 against 0.40-0.45): a fresh producer runs its
-// first ~0.5 s unoptimised, and 300k records at acks=1 take only ~0.25 s.
+// first ~0.5 s unoptimised, and 300k records at acks=1 take only ~0.25 s. Full runs also write
+// more new bytes, which these VMs fault in from the host (engine-produce.bench.ts): on 2026-12-03,
+// over four rounds of 1M records in one cluster (a scratch script over startCluster, per process
+// from /proc), each follower's system time per round went 0.04 -> 0.14 -> 0.35-0.41 s and the
+// leader's 0.06-0.09 -> 0.35-0.45 s while user time stayed flat, and both rates fell by half
+// (RF=1 3.1-3.8M -> 2.2M records/s, acks=all RF=3 1.34M -> 0.73M). RF=3 writes every byte three
+// times, so it pays that three times.
 // Before: the ratio was 0.32-0.48 over 11 runs, 0.35-0.52 before issue 10's producer, broker-
 // ingest and follower changes, 0.36 before the producer kept lingered batches open and the
 // checkpoints left the event loop.
