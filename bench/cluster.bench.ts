@@ -45,8 +45,8 @@
 // first ~0.5 s unoptimised, and 300k records at acks=1 take only ~0.25 s. Full runs also write
 // more new bytes, which these VMs fault in from the host (engine-produce.bench.ts): on 2026-12-03,
 // over four rounds of 1M records in one cluster (a scratch script over startCluster, per process
-// from /proc), each follower's system time per round went 0.04 -> 0.14 -> 0.35-0.41 s and the
-// leader's 0.06-0.09 -> 0.35-0.45 s while user time stayed flat, and both rates fell by half
+// from /proc), each follower's system time per round went 0.04-0.07 -> 0.13-0.14 -> 0.35-0.41 s and
+// the leader's 0.04-0.09 -> 0.35-0.45 s while user time stayed flat, and both rates fell by half
 // (RF=1 3.1-3.8M -> 2.2M records/s, acks=all RF=3 1.34M -> 0.73M). RF=3 writes every byte three
 // times, so it pays that three times.
 // Before: the ratio was 0.32-0.48 over 11 runs, 0.35-0.52 before issue 10's producer, broker-
