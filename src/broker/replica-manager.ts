@@ -260,6 +260,18 @@ export class ReplicaManager {
     return this.options.engine.partitionLog(topic, partition);
   }
 
+  /**
+   * A Fetch that names a replica id reads past the high watermark and moves the ISR: only the
+   * partition's other replicas may send one. NOT_LEADER_OR_FOLLOWER otherwise, as Kafka's
+   * leader answers a fetch from a replica it does not know (Partition.followerReplicaOrThrow).
+   */
+  checkFollower(topic: string, partition: number, replicaId: number): void {
+    const replica = this.replica(topic, partition, NO_LEADER_EPOCH);
+    if (replicaId === this.brokerId || !replica.replicas.includes(replicaId)) {
+      throw new SluiceError('NOT_LEADER_OR_FOLLOWER', `Broker ${replicaId} is not a follower of ${topic}-${partition} (replicas ${replica.replicas.join(',')})`);
+    }
+  }
+
   /** The log of any replica this broker holds, leader or follower (Kafka's debugging replica id -2 reads these). */
   localLog(topic: string, partition: number): Log {
     const replica = this.replica(topic, partition, NO_LEADER_EPOCH);

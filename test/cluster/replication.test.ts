@@ -10,6 +10,7 @@ import { KafkaClient } from '../../src/client/client.js';
 import { Producer } from '../../src/client/producer.js';
 import { startInProcessCluster, brokerHost, type InProcessCluster } from '../fixtures/cluster-in-process.js';
 import { kafka } from '../fixtures/kafkajs.js';
+import { fetchBody } from '../fixtures/probes.js';
 import { waitUntil } from './helpers.js';
 
 let cluster: InProcessCluster;
@@ -153,6 +154,23 @@ describe('a replicated topic', () => {
     expect(cluster.brokers.get(follower)!.engine.partitionLog('trimmed', 0).logStartOffset).toBe(0);
     expect(await deleteBefore(state!.leader, 4)).toMatchObject({ errorCode: 0, lowWatermark: 4 });
     await waitUntil(() => state!.replicas.every((id) => cluster.brokers.get(id)!.engine.partitionLog('trimmed', 0).logStartOffset === 4), 'every replica to start at offset 4');
+  });
+
+  it('serves a Fetch naming a replica id (records past the high watermark) only to the partition\'s followers', async () => {
+    await admin.createTopics({ topics: [{ topic: 'peeked', numPartitions: 1, replicationFactor: 3 }], waitForLeaders: true });
+    const [state] = await partitions('peeked');
+    const connection = await connectTo(state!.leader);
+    try {
+      const fetchAs = async (replicaId: number) => {
+        const response = await connection.request(ApiKey.Fetch, { ...fetchBody('peeked'), replicaId }, 12);
+        return response.responses[0].partitions[0].errorCode;
+      };
+      expect(await fetchAs(99)).toBe(6); // NOT_LEADER_OR_FOLLOWER: no broker 99 holds a replica
+      expect(await fetchAs(state!.leader)).toBe(6); // the leader is not its own follower
+      expect(await fetchAs(-1)).toBe(0); // a consumer
+    } finally {
+      connection.close();
+    }
   });
 
   it('refuses produce and ListOffsets on a follower with NOT_LEADER_OR_FOLLOWER', async () => {

@@ -88,6 +88,7 @@ function readPartitions(context: RequestContext, request: FetchRequestBody) {
           // request's leader epoch when it names one (KIP-320: FENCED_ / UNKNOWN_LEADER_EPOCH).
           const cluster = context.broker.cluster();
           const log = cluster === null ? engine.partitionLog(name, partition) : cluster.replicas.leaderLog(name, partition, currentLeaderEpoch);
+          if (cluster !== null && replicaId >= 0) cluster.replicas.checkFollower(name, partition, replicaId);
           const plan = planPartitionRead(log, replicaId, name, partition, fetchOffset, lastFetchedEpoch);
           // A follower's fetch offset is its LEO (when its log agrees with ours): the leader's view
           // of it, and so the HW, move before the answer is made.
