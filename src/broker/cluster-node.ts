@@ -366,7 +366,6 @@ export class ClusterNode {
     await this.waitForTopics(() => !this.topics.topics.has(name), timeoutMs, `Deletion of topic '${name}'`);
   }
 
-  /** CreatePartitions from any broker: the new partitions' replicas, proposed; resolves once each has a leader. */
   /**
    * AlterConfigs in a cluster: the topic's overrides live in its etcd record, which every broker
    * applies from its topics watch (ensureLocalTopic), so they hold on every replica and across
@@ -396,6 +395,7 @@ export class ClusterNode {
     await this.options.engine.alterTopicConfig(name, changes);
   }
 
+  /** CreatePartitions from any broker: the new partitions' replicas, proposed; resolves once each has a leader. */
   async createPartitions(name: string, totalCount: number, validateOnly: boolean, timeoutMs: number): Promise<void> {
     const view = this.topics.topics.get(name);
     if (view === undefined) throw new SluiceError('UNKNOWN_TOPIC_OR_PARTITION', `This server does not host this topic: ${name}`);
@@ -452,13 +452,9 @@ export class ClusterNode {
     } catch (error) {
       this.options.logger.warn({ error: String(error) }, 'cannot see which other brokers are shutting down: waiting as if none were');
     }
-    const shuttingDown = () => {
-      const ids = new Set([this.brokerId]);
-      for (const [id, request] of admin?.shutdowns ?? []) if (this.brokers.live.get(id)?.brokerEpoch === request.brokerEpoch) ids.add(id);
-      return ids;
-    };
     const movable = () => {
-      const down = shuttingDown();
+      const down = admin?.shuttingDown(this.brokers.live) ?? new Set<number>();
+      down.add(this.brokerId);
       return this.replicas.ledPartitions().filter(({ topic, partition }) => {
         const view = this.partition(topic, partition);
         return view !== undefined && electControlledShutdownLeader(view.replicas, view.isr, (id) => this.isAlive(id), down) !== undefined;

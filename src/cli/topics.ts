@@ -1,5 +1,6 @@
 // `sluice topics`: kafka-topics' actions and output. --alter --partitions N adds partitions, as
-// kafka-topics' does (CreatePartitions; the broker refuses a count that is not larger). --describe prints Kafka's two line shapes:
+// kafka-topics' does (CreatePartitions; the broker refuses a count that is not larger).
+// --describe prints Kafka's two line shapes:
 //   Topic: t\tTopicId: id\tPartitionCount: 3\tReplicationFactor: 1\tConfigs: retention.ms=1000
 //   \tTopic: t\tPartition: 0\tLeader: 2\tReplicas: 2,3,1\tIsr: 2,3
 // TopicId is in Kafka's text form for a Uuid (URL-safe base64, 22 characters), as kafka-topics
@@ -102,20 +103,10 @@ export const topicsCommand: Command = {
         case 'describe':
           return await describe(client, topic, args.boolean('if-exists'), filters);
         case 'alter':
-          try {
-            await client.createPartitions(topic!, partitions!);
-          } catch (error) {
-            if (args.boolean('if-exists') && error instanceof SluiceError && error.code === 'UNKNOWN_TOPIC_OR_PARTITION') return 0;
-            throw error;
-          }
+          await unlessMissing(args.boolean('if-exists'), client.createPartitions(topic!, partitions!));
           return 0;
         case 'delete':
-          try {
-            await client.deleteTopics([topic!]);
-          } catch (error) {
-            if (args.boolean('if-exists') && error instanceof SluiceError && error.code === 'UNKNOWN_TOPIC_OR_PARTITION') return 0;
-            throw error;
-          }
+          await unlessMissing(args.boolean('if-exists'), client.deleteTopics([topic!]));
           return 0;
       }
     } finally {
@@ -123,6 +114,19 @@ export const topicsCommand: Command = {
     }
   },
 };
+
+/** `action`, where a missing topic is no error with --if-exists. */
+async function unlessMissing(ifExists: boolean, action: Promise<unknown>): Promise<void> {
+  try {
+    await action;
+  } catch (error) {
+    if (!(ifExists && isMissingTopic(error))) throw error;
+  }
+}
+
+function isMissingTopic(error: unknown): boolean {
+  return error instanceof SluiceError && error.code === 'UNKNOWN_TOPIC_OR_PARTITION';
+}
 
 function parseConfigs(args: ParsedArgs): Record<string, string> {
   const configs: Record<string, string> = {};
@@ -139,7 +143,7 @@ async function describe(client: KafkaClient, topic: string | undefined, ifExists
   try {
     metadata = await client.metadata(topic === undefined ? undefined : [topic]);
   } catch (error) {
-    if (ifExists && error instanceof SluiceError && error.code === 'UNKNOWN_TOPIC_OR_PARTITION') return 0;
+    if (ifExists && isMissingTopic(error)) return 0;
     throw error;
   }
   const liveBrokers = new Set(metadata.brokers.map((broker) => broker.nodeId));

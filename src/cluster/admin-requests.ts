@@ -132,6 +132,16 @@ export class AdminRequestsWatch {
     return this.shutdownMap;
   }
 
+  /**
+   * The brokers in controlled shutdown: those whose current registration (of `live`) made a
+   * request. A request of an earlier registration of the id is stale (it normally goes with its lease).
+   */
+  shuttingDown(live: ReadonlyMap<number, { brokerEpoch: number }>): Set<number> {
+    const ids = new Set<number>();
+    for (const [brokerId, request] of this.shutdownMap) if (live.get(brokerId)?.brokerEpoch === request.brokerEpoch) ids.add(brokerId);
+    return ids;
+  }
+
   close(): Promise<void> {
     return this.mirror?.close() ?? Promise.resolve();
   }

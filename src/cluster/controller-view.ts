@@ -81,11 +81,7 @@ export class ControllerView {
 
   now(): ClusterNow {
     const live = this.brokers.live;
-    const shuttingDown = new Set<number>();
-    for (const [brokerId, request] of this.admin.shutdowns) {
-      // A request of an earlier registration of the id is stale (it normally goes with its lease).
-      if (live.get(brokerId)?.brokerEpoch === request.brokerEpoch) shuttingDown.add(brokerId);
-    }
+    const shuttingDown = this.admin.shuttingDown(live);
     const isRegistered = (id: number) => live.has(id);
     return { isRegistered, shuttingDown, isEligible: (id) => isRegistered(id) && !shuttingDown.has(id), brokerEpochOf: (id) => live.get(id)?.brokerEpoch };
   }

@@ -57,6 +57,34 @@ async function connectTo(brokerId: number): Promise<BrokerConnection> {
   return BrokerConnection.connect({ host: brokerHost(brokerId), port });
 }
 
+/**
+ * Partition 0 of a topic of replication factor 2: stops its follower, waits for the ISR to shrink
+ * to the leader, sends the leader one acks=all batch and starts the follower again. The produce
+ * answer's error code, and the broker stopped.
+ */
+async function acksAllWithFollowerStopped(topic: string): Promise<{ errorCode: number; stopped: number }> {
+  const [state] = await partitions(topic);
+  const stopped = state!.replicas.find((id) => id !== state!.leader)!;
+  await cluster.stopBroker(stopped);
+  try {
+    await waitUntil(async () => (await partitions(topic))[0]!.isr.length === 1, 'the ISR shrinks to the leader');
+    const connection = await connectTo(state!.leader);
+    try {
+      const produced = await connection.request(ApiKey.Produce, {
+        transactionalId: null,
+        acks: -1,
+        timeoutMs: 5000,
+        topicData: [{ name: topic, partitionData: [{ index: 0, records: encodeBatch([{ value: Buffer.from('x') }]) }] }],
+      });
+      return { errorCode: produced.responses[0].partitionResponses[0].errorCode, stopped };
+    } finally {
+      connection.close();
+    }
+  } finally {
+    await cluster.startBroker(stopped);
+  }
+}
+
 describe('a replicated topic', () => {
   it('is created with replication factor 3: every partition has a leader, 3 replicas and a full ISR', async () => {
     await admin.createTopics({ topics: [{ topic: 'rep', numPartitions: 3, replicationFactor: 3 }], waitForLeaders: true });
@@ -282,26 +310,8 @@ describe('leadership moves', () => {
       topics: [{ topic: 'guarded', numPartitions: 1, replicationFactor: 2, configEntries: [{ name: 'min.insync.replicas', value: '2' }] }],
       waitForLeaders: true,
     });
-    const [state] = await partitions('guarded');
-    const other = state!.replicas.find((id) => id !== state!.leader)!;
-    await cluster.stopBroker(other);
-    try {
-      await waitUntil(async () => (await partitions('guarded'))[0]!.isr.length === 1, 'the ISR shrinks to the leader');
-      const connection = await connectTo(state!.leader);
-      try {
-        const produced = await connection.request(ApiKey.Produce, {
-          transactionalId: null,
-          acks: -1,
-          timeoutMs: 5000,
-          topicData: [{ name: 'guarded', partitionData: [{ index: 0, records: encodeBatch([{ value: Buffer.from('x') }]) }] }],
-        });
-        expect(produced.responses[0].partitionResponses[0].errorCode).toBe(19);
-      } finally {
-        connection.close();
-      }
-    } finally {
-      await cluster.startBroker(other);
-    }
+    const { errorCode } = await acksAllWithFollowerStopped('guarded');
+    expect(errorCode).toBe(19);
   });
 
   it('takes topic configs altered on any broker to every replica through etcd, where later changes of the topic keep them', async () => {
@@ -318,25 +328,8 @@ describe('leadership moves', () => {
     for (const id of state!.replicas) expect(overridesOn(id)).toEqual(wanted);
 
     // The leader acts on it: acks=all is refused once the ISR is below the altered min.insync.replicas.
-    const other = state!.replicas.find((id) => id !== state!.leader)!;
-    await cluster.stopBroker(other);
-    try {
-      await waitUntil(async () => (await partitions('tuned'))[0]!.isr.length === 1, 'the ISR shrinks to the leader');
-      const connection = await connectTo(state!.leader);
-      try {
-        const produced = await connection.request(ApiKey.Produce, {
-          transactionalId: null,
-          acks: -1,
-          timeoutMs: 5000,
-          topicData: [{ name: 'tuned', partitionData: [{ index: 0, records: encodeBatch([{ value: Buffer.from('x') }]) }] }],
-        });
-        expect(produced.responses[0].partitionResponses[0].errorCode).toBe(19); // NOT_ENOUGH_REPLICAS
-      } finally {
-        connection.close();
-      }
-    } finally {
-      await cluster.startBroker(other);
-    }
-    expect(overridesOn(other)).toEqual(wanted);
+    const { errorCode, stopped } = await acksAllWithFollowerStopped('tuned');
+    expect(errorCode).toBe(19); // NOT_ENOUGH_REPLICAS
+    expect(overridesOn(stopped)).toEqual(wanted);
   });
 });
