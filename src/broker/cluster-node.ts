@@ -208,7 +208,7 @@ export class ClusterNode {
     try {
       if (view === undefined) {
         this.replicas.removeTopic(name);
-        if (engine.hasTopic(name)) void engine.deleteTopic(name);
+        if (engine.hasTopic(name)) this.applyLocally(engine.deleteTopic(name), name, 'delete');
       } else {
         this.ensureLocalTopic(view);
         view.states.forEach((state, partition) => state !== undefined && this.applyPartition(view, partition));
@@ -219,26 +219,52 @@ export class ClusterNode {
     this.notifyTopicListeners();
   }
 
-  /** The local topic for a cluster topic: same id, partition count and configs (created, grown, re-created). */
+  /**
+   * The local topic for a cluster topic: same id, partition count and configs (created, grown,
+   * re-created), holding the logs of the partitions this broker is a replica of and no others.
+   */
   private ensureLocalTopic(view: TopicView): void {
     const { engine } = this.options;
     const replicationFactor = view.partitions[0]?.length ?? 1;
+    const hosted = hostedBy(view, this.brokerId);
     if (engine.hasTopic(view.name) && engine.topicId(view.name) !== view.topicId) {
       // Deleted and created again while this broker was away: the old records are not this topic's.
       this.replicas.removeTopic(view.name);
-      void engine.deleteTopic(view.name);
+      this.applyLocally(engine.deleteTopic(view.name), view.name, 'delete');
     }
     if (!engine.hasTopic(view.name)) {
       // Engine.createTopic does its work before its first await: the topic exists on return.
-      void engine.createTopic(view.name, { partitions: view.partitions.length, config: view.configs, replicaOf: { id: view.topicId, replicationFactor } });
+      this.applyLocally(engine.createTopic(view.name, { partitions: view.partitions.length, config: view.configs, replicaOf: { id: view.topicId, replicationFactor, hosted } }), view.name, 'create');
       return;
     }
     const local = engine.describeTopic(view.name);
-    if (local.partitions.length < view.partitions.length) void engine.createPartitions(view.name, view.partitions.length);
+    if (local.partitionCount < view.partitions.length) {
+      this.applyLocally(engine.createPartitions(view.name, view.partitions.length, { hosted }), view.name, 'add partitions to');
+    } else if (local.partitions.length !== hosted.length || local.partitions.some(({ partition }, i) => partition !== hosted[i])) {
+      this.applyLocally(() => engine.hostPartitions(view.name, hosted), view.name, 'change the partitions held of');
+    }
     const changes: Record<string, string | null> = {};
     for (const [name, value] of Object.entries(view.configs)) if (local.overrides[name] !== value) changes[name] = value;
     for (const name of Object.keys(local.overrides)) if (!(name in view.configs)) changes[name] = null;
-    if (Object.keys(changes).length > 0) void engine.alterTopicConfig(view.name, changes);
+    if (Object.keys(changes).length > 0) this.applyLocally(engine.alterTopicConfig(view.name, changes), view.name, 'alter the configs of');
+  }
+
+  /**
+   * Runs one change of the local copy of a cluster topic. It is logged if it fails, never thrown:
+   * the cluster's record is the truth, already committed in etcd, and a broker that cannot follow
+   * it (too few descriptors for the new partitions, a full disk) must stay up, with the partitions
+   * it cannot hold offline here. An unhandled rejection here once took down every broker of a
+   * cluster on a CreatePartitions above their descriptor budget.
+   */
+  private applyLocally(change: Promise<unknown> | (() => unknown), topic: string, what: string): void {
+    const fail = (error: unknown) =>
+      this.options.log.log('error', `topic:${topic}:${what}`, { topic, error: String(error) }, `cannot ${what} the local copy of a cluster topic`);
+    try {
+      const result = typeof change === 'function' ? change() : change;
+      if (result instanceof Promise) result.catch(fail);
+    } catch (error) {
+      fail(error);
+    }
   }
 
   private applyPartition(view: TopicView, partition: number): void {
@@ -246,7 +272,11 @@ export class ClusterNode {
     const replicas = view.partitions[partition];
     if (state === undefined || replicas === undefined) return;
     try {
-      this.ensureLocalTopic(view);
+      // A state may come before this broker has made the topic, or its new partitions, its own.
+      // Only then: ensureLocalTopic describes every partition, and a topic's creation brings one
+      // state per partition.
+      const { engine } = this.options;
+      if (engine.topicId(view.name) !== view.topicId || engine.partitionCount(view.name) < view.partitions.length) this.ensureLocalTopic(view);
       this.replicas.applyState(view.name, partition, replicas, state);
     } catch (error) {
       this.options.log.log('error', `partition:${view.name}-${partition}`, { topic: view.name, partition, error: String(error) }, 'cannot apply a partition state');
@@ -343,7 +373,7 @@ export class ClusterNode {
       partitions: assignment.length,
       config: spec.configs,
       validateOnly: true,
-      replicaOf: { id: '', replicationFactor: assignment[0]!.length },
+      replicaOf: { id: '', replicationFactor: assignment[0]!.length, hosted: hostedBy({ partitions: assignment }, this.brokerId) },
     });
     if (this.topics.topics.has(name)) throw new SluiceError('TOPIC_ALREADY_EXISTS', `Topic '${name}' already exists.`);
     if (spec.validateOnly) return { name, topicId: '', partitions: assignment, configs: spec.configs ?? {}, revision: 0, states: [] };
@@ -410,6 +440,9 @@ export class ClusterNode {
     }
     // Kafka assigns the new partitions as if the topic were created with all of them, keeping the old ones.
     const added = assignReplicas(live, totalCount, replicationFactor).slice(current);
+    // The engine checks the count and this broker's descriptor budget as it would add the
+    // partitions, creating nothing: a count every broker refuses must not reach etcd.
+    await this.options.engine.createPartitions(name, totalCount, { validateOnly: true, hosted: hostedBy({ partitions: [...view.partitions, ...added] }, this.brokerId) });
     if (validateOnly) return;
     await this.store.addPartitions(name, added, view.revision);
     await this.waitForTopics(
@@ -497,4 +530,11 @@ function writeFileAtomically(file: string, text: string): void {
   const tmp = `${file}.tmp`;
   fs.writeFileSync(tmp, text);
   fs.renameSync(tmp, file);
+}
+
+/** The partitions of a cluster topic this broker is a replica of, ascending. */
+function hostedBy(view: { partitions: readonly (readonly number[])[] }, brokerId: number): number[] {
+  const hosted: number[] = [];
+  view.partitions.forEach((replicas, partition) => replicas.includes(brokerId) && hosted.push(partition));
+  return hosted;
 }

@@ -81,8 +81,7 @@ export interface CompactedLogGauges {
 export function compactedLogGauges(engine: Engine): CompactedLogGauges[] {
   const gauges: CompactedLogGauges[] = [];
   for (const topic of engine.listTopics()) {
-    const partitions = engine.describeTopic(topic).partitions.length;
-    for (let partition = 0; partition < partitions; partition++) {
+    for (const { partition } of engine.describeTopic(topic).partitions) {
       const stats = engine.cleanerStats(topic, partition);
       if (!stats) continue;
       gauges.push({

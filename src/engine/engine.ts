@@ -25,7 +25,7 @@ import { cleanerConfigFromBroker } from '../storage/log-cleaner-config.js';
 import { brokerLogDefaults, describeLogConfig, resolveLogConfig, type ConfigValues, type LogConfig } from '../storage/log-config.js';
 import { LogManager, logDirName } from '../storage/log-manager.js';
 import { DefaultPartitioner } from './partitioner.js';
-import { TopicStore, type TopicMetadata } from './topic-store.js';
+import { hostedPartitions, hosts, TopicStore, type TopicMetadata } from './topic-store.js';
 import { topicNamesCollide, validateTopicName } from './topic-name.js';
 
 export interface EngineOptions {
@@ -58,9 +58,17 @@ export interface CreateTopicOptions {
   config?: ConfigValues;
   /**
    * This engine holds one replica of a cluster's topic (src/cluster): the topic's id and
-   * replication factor are the cluster's, not chosen here.
+   * replication factor are the cluster's, not chosen here, and `hosted` (ascending; default all)
+   * names the partitions this broker is a replica of, the only ones whose logs it keeps.
    */
-  replicaOf?: { id: string; replicationFactor: number };
+  replicaOf?: { id: string; replicationFactor: number; hosted?: readonly number[] };
+}
+
+export interface CreatePartitionsOptions {
+  /** Check everything, create nothing (CreatePartitions' validate_only). */
+  validateOnly?: boolean;
+  /** The partitions hosted here once the new ones are added (see CreateTopicOptions.replicaOf). */
+  hosted?: readonly number[];
 }
 
 export interface ProduceRecord {
@@ -158,6 +166,9 @@ export interface TopicDescription {
   name: string;
   id: string;
   replicationFactor: number;
+  /** Partitions of the topic, whether their logs are here or not. */
+  partitionCount: number;
+  /** The partitions whose logs are here: all of them, unless this engine is a broker of a cluster. */
   partitions: PartitionDescription[];
   /** Effective topic-level config, by Kafka's names. */
   config: Record<string, string>;
@@ -224,10 +235,11 @@ export class Engine {
       dataDir,
       nowMs: options.nowMs,
       // A partition directory of no topic, or past its topic's count, is what a crash during a
-      // topic or partition creation leaves (the metadata is written last): it is removed.
+      // topic or partition creation leaves (the metadata is written last); one the topic does not
+      // host here, what a crash in hostPartitions leaves: either is removed.
       configFor: (topic, partition) => {
         const metadata = topics.get(topic);
-        return metadata && partition < metadata.partitions ? resolveLogConfig(metadata.config, defaults) : undefined;
+        return metadata && hosts(metadata, partition) ? resolveLogConfig(metadata.config, defaults) : undefined;
       },
       retentionCheckIntervalMs: optionalInteger(brokerConfig['log.retention.check.interval.ms']),
       checkpointIntervalMs: optionalInteger(brokerConfig['log.flush.offset.checkpoint.interval.ms']),
@@ -272,7 +284,8 @@ export class Engine {
     const overrides = stringifyConfig(options.config ?? {});
     const config = resolveLogConfig(overrides, this.defaults); // INVALID_CONFIG before anything is written
     const metadata: TopicMetadata = { id: options.replicaOf?.id ?? randomUUID(), partitions, replicationFactor, config: overrides };
-    this.checkSegmentBudget(partitions, `Topic '${name}'`);
+    if (options.replicaOf?.hosted !== undefined) metadata.hosted = checkHosted(options.replicaOf.hosted, partitions);
+    this.checkSegmentBudget(hostedPartitions(metadata).length, `Topic '${name}'`);
     if (options.validateOnly) return this.describeMetadata(name, metadata, config, () => emptyPartition);
     this.createLogsThenCommit(name, metadata, 0);
     return this.describeTopic(name);
@@ -285,14 +298,18 @@ export class Engine {
    */
   private createLogsThenCommit(name: string, metadata: TopicMetadata, fromPartition: number): void {
     const config = resolveLogConfig(metadata.config, this.defaults);
-    let partition = fromPartition;
+    const made: number[] = [];
     try {
-      for (; partition < metadata.partitions; partition++) this.logs.createLog(name, partition, config);
+      for (const partition of hostedPartitions(metadata)) {
+        if (partition < fromPartition || this.logs.getLog(name, partition) !== undefined) continue;
+        this.logs.createLog(name, partition, config);
+        made.push(partition);
+      }
       this.topics.put(name, metadata);
     } catch (error) {
-      for (let made = fromPartition; made < partition; made++) {
+      for (const partition of made) {
         try {
-          this.logs.deleteLog(name, made);
+          this.logs.deleteLog(name, partition);
         } catch {
           // The next open removes what is left: the metadata does not name these partitions.
         }
@@ -315,22 +332,42 @@ export class Engine {
   }
 
   /** Adds partitions up to `totalCount` (Kafka's CreatePartitions: the count only grows). */
-  async createPartitions(name: string, totalCount: number): Promise<TopicDescription> {
+  async createPartitions(name: string, totalCount: number, options: CreatePartitionsOptions = {}): Promise<TopicDescription> {
     const metadata = this.topicMetadata(name);
     checkPartitionCount(totalCount);
     if (totalCount <= metadata.partitions) {
       throw new SluiceError('INVALID_PARTITIONS', `Topic currently has ${metadata.partitions} partitions, which is higher than the requested ${totalCount}.`);
     }
-    this.checkSegmentBudget(totalCount - metadata.partitions, `Topic '${name}'`);
-    this.createLogsThenCommit(name, { ...metadata, partitions: totalCount }, metadata.partitions);
+    const grown: TopicMetadata = { ...metadata, partitions: totalCount };
+    if (options.hosted !== undefined) grown.hosted = checkHosted(options.hosted, totalCount);
+    else if (metadata.hosted !== undefined) throw new SluiceError('INVALID_REQUEST', `Topic '${name}' holds some partitions only here: say which of the new ones it holds`);
+    this.checkSegmentBudget(hostedPartitions(grown).filter((partition) => partition >= metadata.partitions).length, `Topic '${name}'`);
+    if (options.validateOnly) return this.describeMetadata(name, grown, resolveLogConfig(grown.config, this.defaults), () => emptyPartition);
+    this.createLogsThenCommit(name, grown, metadata.partitions);
     return this.describeTopic(name);
+  }
+
+  /**
+   * Makes `hosted` (ascending) the partitions whose logs are here: opens the missing ones, empty,
+   * and deletes those no longer hosted. A cluster's broker holds the partitions it is a replica of
+   * (a data directory of a release that held all of them is trimmed this way on start).
+   */
+  hostPartitions(name: string, hosted: readonly number[]): void {
+    const metadata = this.topicMetadata(name);
+    const next: TopicMetadata = { ...metadata, hosted: checkHosted(hosted, metadata.partitions) };
+    const leaving = hostedPartitions(metadata).filter((partition) => !hosts(next, partition));
+    const arriving = hostedPartitions(next).filter((partition) => !hosts(metadata, partition));
+    this.checkSegmentBudget(arriving.length, `Topic '${name}'`);
+    // Logs first, then the metadata (the commit); a crash between leaves directories the next open removes.
+    this.createLogsThenCommit(name, next, 0);
+    for (const partition of leaving) this.logs.deleteLog(name, partition);
   }
 
   async deleteTopic(name: string): Promise<void> {
     const metadata = this.topicMetadata(name);
     // Metadata first: if we crash mid-way, the next open finds directories of no topic and removes them.
     this.topics.delete(name);
-    for (let partition = 0; partition < metadata.partitions; partition++) this.logs.deleteLog(name, partition);
+    for (const partition of hostedPartitions(metadata)) this.logs.deleteLog(name, partition);
   }
 
   listTopics(): string[] {
@@ -359,8 +396,21 @@ export class Engine {
     partitionState: (partition: number) => Omit<PartitionDescription, 'partition'>,
   ): TopicDescription {
     const partitions: PartitionDescription[] = [];
-    for (let partition = 0; partition < metadata.partitions; partition++) partitions.push({ partition, ...partitionState(partition) });
-    return { name, id: metadata.id, replicationFactor: metadata.replicationFactor, partitions, config: describeLogConfig(config), overrides: { ...metadata.config } };
+    for (const partition of hostedPartitions(metadata)) partitions.push({ partition, ...partitionState(partition) });
+    return {
+      name,
+      id: metadata.id,
+      replicationFactor: metadata.replicationFactor,
+      partitionCount: metadata.partitions,
+      partitions,
+      config: describeLogConfig(config),
+      overrides: { ...metadata.config },
+    };
+  }
+
+  /** The topic's partition count, whether their logs are here or not (UNKNOWN_TOPIC_OR_PARTITION). */
+  partitionCount(name: string): number {
+    return this.topicMetadata(name).partitions;
   }
 
   /** The topic's id (a UUID), or undefined when there is no such topic. */
@@ -400,7 +450,7 @@ export class Engine {
     const metadata = this.topicMetadata(name);
     const { overrides, config } = this.applyConfigChanges(metadata, changes);
     this.topics.put(name, { ...metadata, config: overrides });
-    for (let partition = 0; partition < metadata.partitions; partition++) this.partitionLog(name, partition).updateConfig(config);
+    for (const partition of hostedPartitions(metadata)) this.partitionLog(name, partition).updateConfig(config);
     return this.describeTopic(name);
   }
 
@@ -642,7 +692,7 @@ export class Engine {
    */
   async compactNow(topic: string, partition?: number): Promise<Map<number, CleaningPass[]>> {
     const metadata = this.topicMetadata(topic);
-    const partitions = partition === undefined ? Array.from({ length: metadata.partitions }, (_, i) => i) : [partition];
+    const partitions = partition === undefined ? hostedPartitions(metadata) : [partition];
     const passes = new Map<number, CleaningPass[]>();
     for (const p of partitions) {
       this.partitionLog(topic, p);
@@ -691,7 +741,7 @@ export class Engine {
 
   private ensureLogs(name: string, metadata: TopicMetadata): void {
     const config = resolveLogConfig(metadata.config, this.defaults);
-    for (let partition = 0; partition < metadata.partitions; partition++) {
+    for (const partition of hostedPartitions(metadata)) {
       if (!this.logs.getLog(name, partition)) this.logs.createLog(name, partition, config);
     }
   }
@@ -702,6 +752,17 @@ export class Engine {
 }
 
 const emptyPartition: Omit<PartitionDescription, 'partition'> = { logStartOffset: 0, logEndOffset: 0, highWatermark: 0, sizeBytes: 0, segmentCount: 1 };
+
+/** A hosted list as the metadata keeps it: distinct partitions of the topic, ascending. */
+function checkHosted(hosted: readonly number[], partitions: number): number[] {
+  const sorted = [...new Set(hosted)].sort((a, b) => a - b);
+  for (const partition of sorted) {
+    if (!Number.isInteger(partition) || partition < 0 || partition >= partitions) {
+      throw new SluiceError('INVALID_PARTITIONS', `Partition ${partition} is not one of the topic's ${partitions}`);
+    }
+  }
+  return sorted;
+}
 
 function checkPartitionCount(partitions: number): void {
   if (!Number.isInteger(partitions) || partitions < 1 || partitions > PARTITIONS_PER_TOPIC_MAX) {

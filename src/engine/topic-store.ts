@@ -4,6 +4,8 @@
 //
 //   { "version": 1, "topics": { "events": { "id": "<uuid>", "partitions": 3,
 //                                           "replicationFactor": 1, "config": { "retention.ms": "86400000" } } } }
+//
+// A broker of a cluster adds "hosted": [0, 2] to a topic of which it holds some partitions only.
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -19,6 +21,33 @@ export interface TopicMetadata {
   replicationFactor: number;
   /** Topic-level overrides only; defaults come from the engine's config. */
   config: Record<string, string>;
+  /**
+   * The partitions whose logs this data directory holds, ascending, when not all of them: a
+   * broker of a cluster holds the partitions it is a replica of, as Kafka's brokers do.
+   */
+  hosted?: number[];
+}
+
+/** The partitions of the topic whose logs are here, ascending. */
+export function hostedPartitions(metadata: TopicMetadata): readonly number[] {
+  return metadata.hosted ?? Array.from({ length: metadata.partitions }, (_, partition) => partition);
+}
+
+/** Whether the partition's log is here. */
+export function hosts(metadata: TopicMetadata, partition: number): boolean {
+  if (!Number.isInteger(partition) || partition < 0 || partition >= metadata.partitions) return false;
+  const hosted = metadata.hosted;
+  if (hosted === undefined) return true;
+  // Ascending: a binary search, as a data directory's open asks once per partition directory.
+  let low = 0;
+  let high = hosted.length - 1;
+  while (low <= high) {
+    const middle = (low + high) >>> 1;
+    if (hosted[middle] === partition) return true;
+    if (hosted[middle]! < partition) low = middle + 1;
+    else high = middle - 1;
+  }
+  return false;
 }
 
 export class TopicStore {

@@ -1,6 +1,8 @@
 // Three real brokers and a real etcd in this process (issue 8): topics with replication factor 3
 // are replicated byte for byte, acks=all waits for the ISR, followers refuse to lead, controlled
 // shutdown moves leadership, and a returning broker rejoins the ISR. kafkajs is the client.
+import fs from 'node:fs';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { BrokerConnection } from '../../src/client/connection.js';
@@ -324,12 +326,56 @@ describe('leadership moves', () => {
     // A change of the topic's record (here a partition added) once put every broker's configs back
     // to the record's, which the alteration had not reached.
     await admin.createPartitions({ topicPartitions: [{ topic: 'tuned', count: 2 }] });
-    await waitUntil(() => state!.replicas.every((id) => cluster.brokers.get(id)!.engine.describeTopic('tuned').partitions.length === 2), 'the new partition on every replica');
+    await waitUntil(() => state!.replicas.every((id) => cluster.brokers.get(id)!.engine.describeTopic('tuned').partitionCount === 2), 'the new partition on every replica');
     for (const id of state!.replicas) expect(overridesOn(id)).toEqual(wanted);
 
     // The leader acts on it: acks=all is refused once the ISR is below the altered min.insync.replicas.
     const { errorCode, stopped } = await acksAllWithFollowerStopped('tuned');
     expect(errorCode).toBe(19); // NOT_ENOUGH_REPLICAS
     expect(overridesOn(stopped)).toEqual(wanted);
+  });
+});
+
+describe('partition logs on the brokers', () => {
+  /** The partitions of `topic` whose log directories are in the broker's data directory. */
+  const directoriesOf = (brokerId: number, topic: string) =>
+    fs
+      .readdirSync(cluster.dataDirOf(brokerId))
+      .filter((name) => name.startsWith(`${topic}-`) && /^\d+$/.test(name.slice(topic.length + 1)))
+      .map((name) => Number(name.slice(topic.length + 1)))
+      .sort((a, b) => a - b);
+
+  it('keeps on each broker the logs of the partitions it is a replica of, and no others, as partitions are added', async () => {
+    await admin.createTopics({ topics: [{ topic: 'spread', numPartitions: 3, replicationFactor: 2 }], waitForLeaders: true });
+    await admin.createPartitions({ topicPartitions: [{ topic: 'spread', count: 5 }] });
+    const layout = await partitions('spread');
+    expect(layout).toHaveLength(5);
+    for (const [id, broker] of cluster.brokers) {
+      const replicaOf = layout.filter(({ replicas }) => replicas.includes(id)).map(({ partitionId }) => partitionId).sort((a, b) => a - b);
+      expect(replicaOf.length).toBeLessThan(5);
+      await waitUntil(() => JSON.stringify(directoriesOf(id, 'spread')) === JSON.stringify(replicaOf), `broker ${id} to hold the logs of partitions ${replicaOf}`);
+      const local = broker.engine.describeTopic('spread');
+      expect(local.partitionCount).toBe(5);
+      expect(local.partitions.map(({ partition }) => partition)).toEqual(replicaOf);
+    }
+    // A group's coordinator takes commits for every partition of the topic, those it holds no replica of too.
+    await admin.setOffsets({ groupId: 'spread-readers', topic: 'spread', partitions: layout.map(({ partitionId }) => ({ partition: partitionId, offset: '0' })) });
+    const [committed] = await admin.fetchOffsets({ groupId: 'spread-readers', topics: ['spread'] });
+    expect(committed.partitions.map(({ partition, offset }: { partition: number; offset: string }) => [partition, offset]).sort((a: number[], b: number[]) => a[0]! - b[0]!)).toEqual(
+      layout.map(({ partitionId }) => [partitionId, '0']).sort((a, b) => a[0]! - b[0]!),
+    );
+  });
+
+  it('refuses a CreatePartitions no broker could hold before it reaches etcd, and every broker stays up', async () => {
+    // 10,001 is above the engine's partitions per topic. Proposed to etcd, it once made every
+    // broker's own copy of the topic fail to grow, an unhandled rejection that ended each process.
+    await expect(admin.createPartitions({ topicPartitions: [{ topic: 'spread', count: 10_001 }] })).rejects.toMatchObject({ type: 'INVALID_PARTITIONS' });
+    expect(await partitions('spread')).toHaveLength(5);
+    for (const broker of cluster.brokers.values()) expect(broker.engine.describeTopic('spread').partitionCount).toBe(5);
+    const producer = client.producer();
+    await producer.connect();
+    const [ack] = await producer.send({ topic: 'spread', acks: -1, messages: [{ value: 'still replicated' }] });
+    await producer.disconnect();
+    expect(ack.errorCode).toBe(0);
   });
 });

@@ -79,6 +79,54 @@ describe('Engine topics', () => {
   });
 });
 
+describe("Engine: a cluster broker's copy of a topic", () => {
+  const directories = (dataDir: string, topic: string) =>
+    fs
+      .readdirSync(dataDir)
+      .filter((name) => name.startsWith(`${topic}-`))
+      .map((name) => Number(name.slice(topic.length + 1)))
+      .sort((a, b) => a - b);
+
+  it('holds the logs of the partitions it hosts only, as partitions are added, moved and the directory reopened', async () => {
+    const dataDir = tempDir();
+    let engine = await Engine.open({ dataDir });
+    const replicaOf = { id: '6a0b7d5e-0000-4000-8000-000000000001', replicationFactor: 2, hosted: [2, 0] };
+    await engine.createTopic('r', { partitions: 4, replicaOf });
+    expect(directories(dataDir, 'r')).toEqual([0, 2]);
+    expect(engine.partitionCount('r')).toBe(4);
+    expect(engine.describeTopic('r')).toMatchObject({ partitionCount: 4, partitions: [{ partition: 0 }, { partition: 2 }] });
+    await engine.produce('r', [{ value: 'here' }], { partition: 2 });
+    await expect(engine.produce('r', [{ value: 'not here' }], { partition: 1 })).rejects.toMatchObject({ code: 'UNKNOWN_TOPIC_OR_PARTITION' });
+    expect(() => engine.partitionLog('r', 3)).toThrow(/does not host this topic-partition: r-3/);
+
+    // New partitions: which of them are here must be said; the hosted list is checked.
+    await expect(engine.createPartitions('r', 6)).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
+    await expect(engine.createPartitions('r', 6, { hosted: [0, 2, 6] })).rejects.toMatchObject({ code: 'INVALID_PARTITIONS' });
+    await engine.createPartitions('r', 6, { hosted: [0, 2, 5], validateOnly: true });
+    expect(directories(dataDir, 'r')).toEqual([0, 2]);
+    await engine.createPartitions('r', 6, { hosted: [0, 2, 5] });
+    expect(directories(dataDir, 'r')).toEqual([0, 2, 5]);
+
+    // A replica moved: the log that left is deleted, the one that came is opened empty.
+    engine.hostPartitions('r', [1, 2, 5]);
+    expect(directories(dataDir, 'r')).toEqual([1, 2, 5]);
+    expect(engine.latestOffset('r', 2)).toBe(1);
+    expect(engine.latestOffset('r', 1)).toBe(0);
+    await engine.alterTopicConfig('r', { 'retention.ms': 1000 });
+    await engine.close();
+
+    // A directory the topic does not host here (what a crash inside hostPartitions leaves) goes on open.
+    fs.mkdirSync(path.join(dataDir, 'r-3'));
+    engine = await Engine.open({ dataDir });
+    expect(directories(dataDir, 'r')).toEqual([1, 2, 5]);
+    expect(engine.describeTopic('r')).toMatchObject({ partitionCount: 6, overrides: { 'retention.ms': '1000' } });
+    expect(engine.latestOffset('r', 2)).toBe(1);
+    await engine.deleteTopic('r');
+    expect(directories(dataDir, 'r')).toEqual([]);
+    await engine.close();
+  });
+});
+
 describe('Engine produce and fetch', () => {
   it('places records like the Java client: explicit partition, key hash, one sticky partition per call', async () => {
     const engine = await Engine.open({ dataDir: tempDir() });

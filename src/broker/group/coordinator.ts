@@ -756,7 +756,7 @@ export class GroupCoordinator {
     let valid = 0;
     params.topics.forEach((topic, t) =>
       topic.partitions.forEach((p, i) => {
-        if (this.hostsPartition(topic.name, p.partitionIndex)) valid++;
+        if (this.knowsPartition(topic.name, p.partitionIndex)) valid++;
         else results[t]!.partitions[i]!.errorCode = E.UNKNOWN_TOPIC_OR_PARTITION;
       }),
     );
@@ -869,8 +869,8 @@ export class GroupCoordinator {
       if (!byIndex) answers.set(name, (byIndex = new Map()));
       for (const { partitionIndex } of partitions) {
         if (byIndex.has(partitionIndex)) continue;
-        // Partitions this broker does not host are answered before the group is looked at, as Kafka does.
-        const answer = { partitionIndex, errorCode: this.hostsPartition(name, partitionIndex) ? E.NONE : E.UNKNOWN_TOPIC_OR_PARTITION };
+        // Partitions of no topic are answered before the group is looked at, as Kafka does.
+        const answer = { partitionIndex, errorCode: this.knowsPartition(name, partitionIndex) ? E.NONE : E.UNKNOWN_TOPIC_OR_PARTITION };
         byIndex.set(partitionIndex, answer);
         if (answer.errorCode === E.NONE) eligible.push({ topic: name, partition: partitionIndex, answer });
       }
@@ -1036,13 +1036,12 @@ export class GroupCoordinator {
     return group.has(memberId) ? null : E.UNKNOWN_MEMBER_ID;
   }
 
-  private hostsPartition(topic: string, partition: number): boolean {
-    try {
-      this.engine.partitionLog(topic, partition);
-      return true;
-    } catch {
-      return false;
-    }
+  /**
+   * Whether the topic has this partition, as Kafka's coordinator asks its metadata cache: in a
+   * cluster the coordinator need not hold a replica of the partitions a group commits offsets for.
+   */
+  private knowsPartition(topic: string, partition: number): boolean {
+    return this.engine.hasTopic(topic) && Number.isInteger(partition) && partition >= 0 && partition < this.engine.partitionCount(topic);
   }
 
   /** The group is Dead and forgotten (its records, if any, are the caller's to tombstone). */

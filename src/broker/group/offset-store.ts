@@ -93,7 +93,7 @@ export class OffsetStore {
   /** The topic's own partition count once it exists (it may predate a change of the setting). */
   private currentPartitionCount(): number {
     if (!this.engine.hasTopic(CONSUMER_OFFSETS_TOPIC)) this.partitionCount = undefined;
-    else this.partitionCount ??= this.engine.describeTopic(CONSUMER_OFFSETS_TOPIC).partitions.length;
+    else this.partitionCount ??= this.engine.partitionCount(CONSUMER_OFFSETS_TOPIC);
     return this.partitionCount ?? this.options.partitions;
   }
 
@@ -114,6 +114,6 @@ export class OffsetStore {
     } catch (error) {
       if (!(error instanceof SluiceError && error.code === 'TOPIC_ALREADY_EXISTS')) throw error;
     }
-    this.partitionCount = this.engine.describeTopic(CONSUMER_OFFSETS_TOPIC).partitions.length;
+    this.partitionCount = this.engine.partitionCount(CONSUMER_OFFSETS_TOPIC);
   }
 }

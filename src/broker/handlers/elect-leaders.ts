@@ -32,7 +32,7 @@ export const electLeadersHandler = defineHandler({
       return answer(
         NONE,
         all.map(({ topic, partition }) => {
-          const known = broker.engine.hasTopic(topic) && partition < broker.engine.describeTopic(topic).partitions.length;
+          const known = broker.engine.hasTopic(topic) && partition < broker.engine.describeTopic(topic).partitionCount;
           return known
             ? { topic, partition, errorCode: KafkaErrorCode.ELECTION_NOT_NEEDED, errorMessage: 'Leader election not needed for topic partition.' }
             : { topic, partition, errorCode: KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: 'This server does not host this topic-partition.' };
