@@ -13,6 +13,7 @@
 // then serves as both, as in Kafka. Kafka's own example (5 brokers, 10 partitions, RF 3, start 0):
 //   p0 0,1,2  p1 1,2,3  p2 2,3,4  p3 3,4,0  p4 4,0,1  p5 0,2,3  p6 1,3,4  p7 2,4,0  p8 3,0,1  p9 4,1,2
 import { SluiceError } from '../errors.js';
+import { checkPartitionCount } from '../engine/topic-name.js';
 
 export interface AssignOptions {
   /** Kafka's fixedStartIndex: the first broker index, and the initial follower shift. Random when omitted. */
@@ -32,6 +33,9 @@ export function assignReplicas(brokerIds: readonly number[], partitionCount: num
   if (!Number.isInteger(partitionCount) || partitionCount <= 0) {
     throw new SluiceError('INVALID_PARTITIONS', 'Number of partitions was set to an invalid non-positive value.');
   }
+  // Checked before the loop below runs partitionCount times: a CreateTopics of 2^31 - 1 partitions
+  // once filled a broker's heap here (4 GB in ~30 s) before the engine's own check was reached.
+  checkPartitionCount(partitionCount);
   if (!Number.isInteger(replicationFactor) || replicationFactor <= 0) {
     throw new SluiceError('INVALID_REPLICATION_FACTOR', 'Replication factor must be larger than 0.');
   }

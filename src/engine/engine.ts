@@ -13,7 +13,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 
 import { SluiceError } from '../errors.js';
-import { descriptorBudget, DESCRIPTORS_PER_SEGMENT, PARTITIONS_PER_TOPIC_MAX } from '../limits.js';
+import { descriptorBudget, DESCRIPTORS_PER_SEGMENT } from '../limits.js';
 import { binding } from '../native/binding.js';
 import { decodeRecords } from '../record/decode-records.js';
 import { BatchEncoder, type EncodedRecordsSummary } from '../record/batch-encoder.js';
@@ -26,7 +26,7 @@ import { brokerLogDefaults, describeLogConfig, resolveLogConfig, type ConfigValu
 import { LogManager, logDirName } from '../storage/log-manager.js';
 import { DefaultPartitioner } from './partitioner.js';
 import { hostedPartitions, hosts, TopicStore, type TopicMetadata } from './topic-store.js';
-import { topicNamesCollide, validateTopicName } from './topic-name.js';
+import { checkPartitionCount, topicNamesCollide, validateTopicName } from './topic-name.js';
 
 export interface EngineOptions {
   dataDir: string;
@@ -762,12 +762,6 @@ function checkHosted(hosted: readonly number[], partitions: number): number[] {
     }
   }
   return sorted;
-}
-
-function checkPartitionCount(partitions: number): void {
-  if (!Number.isInteger(partitions) || partitions < 1 || partitions > PARTITIONS_PER_TOPIC_MAX) {
-    throw new SluiceError('INVALID_PARTITIONS', `Number of partitions must be an integer in [1, ${PARTITIONS_PER_TOPIC_MAX}], got ${partitions}.`);
-  }
 }
 
 function optionalInteger(value: string | number | boolean | undefined): number | undefined {

@@ -1,6 +1,7 @@
-// Kafka's topic-name rules (org.apache.kafka.common.internals.Topic), with its messages.
+// Kafka's topic-name rules (org.apache.kafka.common.internals.Topic), with its messages, and the
+// bound on a topic's partition count that every path creating partitions checks first.
 import { SluiceError } from '../errors.js';
-import { TOPIC_NAME_LENGTH_MAX } from '../limits.js';
+import { PARTITIONS_PER_TOPIC_MAX, TOPIC_NAME_LENGTH_MAX } from '../limits.js';
 
 /** Kafka's group-offsets topic. */
 export const CONSUMER_OFFSETS_TOPIC = '__consumer_offsets';
@@ -69,4 +70,11 @@ export function topicNamesCollide(a: string, b: string): boolean {
  */
 export function isInternalTopic(name: string): boolean {
   return name.startsWith('__');
+}
+
+/** INVALID_PARTITIONS unless 1 <= partitions <= PARTITIONS_PER_TOPIC_MAX. */
+export function checkPartitionCount(partitions: number): void {
+  if (!Number.isInteger(partitions) || partitions < 1 || partitions > PARTITIONS_PER_TOPIC_MAX) {
+    throw new SluiceError('INVALID_PARTITIONS', `Number of partitions must be an integer in [1, ${PARTITIONS_PER_TOPIC_MAX}], got ${partitions}.`);
+  }
 }

@@ -89,6 +89,12 @@ describe('assignReplicas (AdminUtils.assignReplicasToBrokersRackUnaware)', () =>
     expectError(() => assignReplicas([1, 2], 3, 0), 'INVALID_REPLICATION_FACTOR');
     expectError(() => assignReplicas([1, 2], 0, 1), 'INVALID_PARTITIONS');
   });
+
+  it('refuses a count above the partitions a topic may have before assigning anything (a client asked for 2^31 - 1)', () => {
+    expectError(() => assignReplicas([1, 2, 3], 2 ** 31 - 1, 1), 'INVALID_PARTITIONS');
+    expectError(() => assignReplicas([1, 2, 3], 10_001, 3), 'INVALID_PARTITIONS');
+    expect(assignReplicas([1, 2, 3], 10_000, 3, { startIndex: 0 })).toHaveLength(10_000);
+  });
 });
 
 describe('validateAssignment', () => {

@@ -361,15 +361,19 @@ describe('partition logs on the brokers', () => {
     // A group's coordinator takes commits for every partition of the topic, those it holds no replica of too.
     await admin.setOffsets({ groupId: 'spread-readers', topic: 'spread', partitions: layout.map(({ partitionId }) => ({ partition: partitionId, offset: '0' })) });
     const [committed] = await admin.fetchOffsets({ groupId: 'spread-readers', topics: ['spread'] });
-    expect(committed.partitions.map(({ partition, offset }: { partition: number; offset: string }) => [partition, offset]).sort((a: number[], b: number[]) => a[0]! - b[0]!)).toEqual(
-      layout.map(({ partitionId }) => [partitionId, '0']).sort((a, b) => a[0]! - b[0]!),
-    );
+    const offsets = new Map(committed.partitions.map(({ partition, offset }: { partition: number; offset: string }) => [partition, offset]));
+    expect(offsets).toEqual(new Map(layout.map(({ partitionId }) => [partitionId, '0'])));
   });
 
-  it('refuses a CreatePartitions no broker could hold before it reaches etcd, and every broker stays up', async () => {
+  it('refuses a CreateTopics or CreatePartitions no broker could hold before it reaches etcd, and every broker stays up', async () => {
     // 10,001 is above the engine's partitions per topic. Proposed to etcd, it once made every
     // broker's own copy of the topic fail to grow, an unhandled rejection that ended each process.
     await expect(admin.createPartitions({ topicPartitions: [{ topic: 'spread', count: 10_001 }] })).rejects.toMatchObject({ type: 'INVALID_PARTITIONS' });
+    // 2^31 - 1 partitions: the replica assignment once looped that many times, filling a broker's heap.
+    await expect(admin.createPartitions({ topicPartitions: [{ topic: 'spread', count: 2 ** 31 - 1 }] })).rejects.toMatchObject({ type: 'INVALID_PARTITIONS' });
+    await expect(admin.createTopics({ topics: [{ topic: 'endless', numPartitions: 2 ** 31 - 1, replicationFactor: 1 }] })).rejects.toMatchObject({
+      errors: [expect.objectContaining({ type: 'INVALID_PARTITIONS' })],
+    });
     expect(await partitions('spread')).toHaveLength(5);
     for (const broker of cluster.brokers.values()) expect(broker.engine.describeTopic('spread').partitionCount).toBe(5);
     const producer = client.producer();
