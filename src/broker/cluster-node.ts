@@ -208,7 +208,7 @@ export class ClusterNode {
     try {
       if (view === undefined) {
         this.replicas.removeTopic(name);
-        if (engine.hasTopic(name)) this.applyLocally(engine.deleteTopic(name), name, 'delete');
+        if (engine.hasTopic(name)) this.applyLocally(() => engine.deleteTopic(name), name, 'delete');
       } else {
         this.ensureLocalTopic(view);
         view.states.forEach((state, partition) => state !== undefined && this.applyPartition(view, partition));
@@ -230,23 +230,23 @@ export class ClusterNode {
     if (engine.hasTopic(view.name) && engine.topicId(view.name) !== view.topicId) {
       // Deleted and created again while this broker was away: the old records are not this topic's.
       this.replicas.removeTopic(view.name);
-      this.applyLocally(engine.deleteTopic(view.name), view.name, 'delete');
+      this.applyLocally(() => engine.deleteTopic(view.name), view.name, 'delete');
     }
     if (!engine.hasTopic(view.name)) {
       // Engine.createTopic does its work before its first await: the topic exists on return.
-      this.applyLocally(engine.createTopic(view.name, { partitions: view.partitions.length, config: view.configs, replicaOf: { id: view.topicId, replicationFactor, hosted } }), view.name, 'create');
+      this.applyLocally(() => engine.createTopic(view.name, { partitions: view.partitions.length, config: view.configs, replicaOf: { id: view.topicId, replicationFactor, hosted } }), view.name, 'create');
       return;
     }
     const local = engine.describeTopic(view.name);
     if (local.partitionCount < view.partitions.length) {
-      this.applyLocally(engine.createPartitions(view.name, view.partitions.length, { hosted }), view.name, 'add partitions to');
+      this.applyLocally(() => engine.createPartitions(view.name, view.partitions.length, { hosted }), view.name, 'add partitions to');
     } else if (local.partitions.length !== hosted.length || local.partitions.some(({ partition }, i) => partition !== hosted[i])) {
       this.applyLocally(() => engine.hostPartitions(view.name, hosted), view.name, 'change the partitions held of');
     }
     const changes: Record<string, string | null> = {};
     for (const [name, value] of Object.entries(view.configs)) if (local.overrides[name] !== value) changes[name] = value;
     for (const name of Object.keys(local.overrides)) if (!(name in view.configs)) changes[name] = null;
-    if (Object.keys(changes).length > 0) this.applyLocally(engine.alterTopicConfig(view.name, changes), view.name, 'alter the configs of');
+    if (Object.keys(changes).length > 0) this.applyLocally(() => engine.alterTopicConfig(view.name, changes), view.name, 'alter the configs of');
   }
 
   /**
@@ -256,11 +256,11 @@ export class ClusterNode {
    * it cannot hold offline here. An unhandled rejection here once took down every broker of a
    * cluster on a CreatePartitions above their descriptor budget.
    */
-  private applyLocally(change: Promise<unknown> | (() => unknown), topic: string, what: string): void {
+  private applyLocally(change: () => unknown, topic: string, what: string): void {
     const fail = (error: unknown) =>
       this.options.log.log('error', `topic:${topic}:${what}`, { topic, error: String(error) }, `cannot ${what} the local copy of a cluster topic`);
     try {
-      const result = typeof change === 'function' ? change() : change;
+      const result = change();
       if (result instanceof Promise) result.catch(fail);
     } catch (error) {
       fail(error);

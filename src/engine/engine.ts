@@ -287,21 +287,22 @@ export class Engine {
     if (options.replicaOf?.hosted !== undefined) metadata.hosted = checkHosted(options.replicaOf.hosted, partitions);
     this.checkSegmentBudget(hostedPartitions(metadata).length, `Topic '${name}'`);
     if (options.validateOnly) return this.describeMetadata(name, metadata, config, () => emptyPartition);
-    this.createLogsThenCommit(name, metadata, 0);
+    this.createLogsThenCommit(name, metadata);
     return this.describeTopic(name);
   }
 
   /**
-   * A topic (or its new partitions) is created whole or not at all: the partition logs first, then
-   * the metadata, whose atomic rewrite is the commit. A failure on the way (EMFILE, ENOSPC) removes
-   * the logs made so far; a crash on the way leaves directories the next open removes (configFor).
+   * A topic (or its new or newly hosted partitions) is created whole or not at all: the missing
+   * partition logs first, then the metadata, whose atomic rewrite is the commit. A failure on the
+   * way (EMFILE, ENOSPC) removes the logs made so far; a crash on the way leaves directories the
+   * next open removes (configFor).
    */
-  private createLogsThenCommit(name: string, metadata: TopicMetadata, fromPartition: number): void {
+  private createLogsThenCommit(name: string, metadata: TopicMetadata): void {
     const config = resolveLogConfig(metadata.config, this.defaults);
     const made: number[] = [];
     try {
       for (const partition of hostedPartitions(metadata)) {
-        if (partition < fromPartition || this.logs.getLog(name, partition) !== undefined) continue;
+        if (this.logs.getLog(name, partition) !== undefined) continue;
         this.logs.createLog(name, partition, config);
         made.push(partition);
       }
@@ -343,7 +344,7 @@ export class Engine {
     else if (metadata.hosted !== undefined) throw new SluiceError('INVALID_REQUEST', `Topic '${name}' holds some partitions only here: say which of the new ones it holds`);
     this.checkSegmentBudget(hostedPartitions(grown).filter((partition) => partition >= metadata.partitions).length, `Topic '${name}'`);
     if (options.validateOnly) return this.describeMetadata(name, grown, resolveLogConfig(grown.config, this.defaults), () => emptyPartition);
-    this.createLogsThenCommit(name, grown, metadata.partitions);
+    this.createLogsThenCommit(name, grown);
     return this.describeTopic(name);
   }
 
@@ -359,7 +360,7 @@ export class Engine {
     const arriving = hostedPartitions(next).filter((partition) => !hosts(metadata, partition));
     this.checkSegmentBudget(arriving.length, `Topic '${name}'`);
     // Logs first, then the metadata (the commit); a crash between leaves directories the next open removes.
-    this.createLogsThenCommit(name, next, 0);
+    this.createLogsThenCommit(name, next);
     for (const partition of leaving) this.logs.deleteLog(name, partition);
   }
 

@@ -25,7 +25,7 @@ export const describeLogDirsHandler = defineHandler({
     for (const { topic, partitions: asked } of wanted) {
       // Kafka leaves out what it does not host rather than answering an error for it.
       if (!engine.hasTopic(topic)) continue;
-      const count = engine.describeTopic(topic).partitionCount;
+      const count = engine.partitionCount(topic);
       const partitions = [];
       for (const partition of asked) {
         if (partition < 0 || partition >= count || !holds(broker, topic, partition)) continue;

@@ -32,7 +32,7 @@ export const electLeadersHandler = defineHandler({
       return answer(
         NONE,
         all.map(({ topic, partition }) => {
-          const known = broker.engine.hasTopic(topic) && partition < broker.engine.describeTopic(topic).partitionCount;
+          const known = broker.engine.hasTopic(topic) && partition < broker.engine.partitionCount(topic);
           return known
             ? { topic, partition, errorCode: KafkaErrorCode.ELECTION_NOT_NEEDED, errorMessage: 'Leader election not needed for topic partition.' }
             : { topic, partition, errorCode: KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: 'This server does not host this topic-partition.' };

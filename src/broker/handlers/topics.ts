@@ -118,7 +118,7 @@ export const deleteTopicsHandler = defineHandler({
         const topicId = broker.engine.topicId(name) ?? ZERO_UUID;
         if (isInternalTopic(name)) throw new SluiceError('INVALID_REQUEST', `Topic ${name} is internal and cannot be deleted`);
         if (!broker.settings.deleteTopicEnable) throw new SluiceError('TOPIC_DELETION_DISABLED', 'Topic deletion is disabled (delete.topic.enable=false).');
-        const partitionCount = broker.engine.hasTopic(name) ? broker.engine.describeTopic(name).partitionCount : 0;
+        const partitionCount = broker.engine.hasTopic(name) ? broker.engine.partitionCount(name) : 0;
         await broker.engine.deleteTopic(name);
         // Long polls on the topic answer now, with UNKNOWN_TOPIC_OR_PARTITION, as Kafka completes a
         // DelayedFetch whose partition is gone, instead of after their max_wait_ms.
@@ -148,7 +148,7 @@ export const createPartitionsHandler = defineHandler({
           results.push({ name, errorCode: NONE, errorMessage: null });
           continue;
         }
-        const current = broker.engine.describeTopic(name).partitionCount;
+        const current = broker.engine.partitionCount(name);
         if (count <= current) {
           throw new SluiceError('INVALID_PARTITIONS', `Topic currently has ${current} partitions, which is higher than the requested ${count}.`);
         }
