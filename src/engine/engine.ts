@@ -298,14 +298,9 @@ export class Engine {
    * next open removes (configFor).
    */
   private createLogsThenCommit(name: string, metadata: TopicMetadata): void {
-    const config = resolveLogConfig(metadata.config, this.defaults);
-    const made: number[] = [];
+    const made = hostedPartitions(metadata).filter((partition) => this.logs.getLog(name, partition) === undefined);
+    this.logs.createLogs(name, made, resolveLogConfig(metadata.config, this.defaults));
     try {
-      for (const partition of hostedPartitions(metadata)) {
-        if (this.logs.getLog(name, partition) !== undefined) continue;
-        this.logs.createLog(name, partition, config);
-        made.push(partition);
-      }
       this.topics.put(name, metadata);
     } catch (error) {
       for (const partition of made) {
@@ -412,6 +407,16 @@ export class Engine {
   /** The topic's partition count, whether their logs are here or not (UNKNOWN_TOPIC_OR_PARTITION). */
   partitionCount(name: string): number {
     return this.topicMetadata(name).partitions;
+  }
+
+  /** The partitions whose logs are here, ascending: all of them, unless a cluster's broker holds some only. */
+  hostedPartitions(name: string): readonly number[] {
+    return hostedPartitions(this.topicMetadata(name));
+  }
+
+  /** Whether the partition's log is here. */
+  hostsPartition(name: string, partition: number): boolean {
+    return hosts(this.topicMetadata(name), partition);
   }
 
   /** The topic's id (a UUID), or undefined when there is no such topic. */
@@ -741,10 +746,7 @@ export class Engine {
   }
 
   private ensureLogs(name: string, metadata: TopicMetadata): void {
-    const config = resolveLogConfig(metadata.config, this.defaults);
-    for (const partition of hostedPartitions(metadata)) {
-      if (!this.logs.getLog(name, partition)) this.logs.createLog(name, partition, config);
-    }
+    this.logs.createLogs(name, hostedPartitions(metadata), resolveLogConfig(metadata.config, this.defaults));
   }
 
   private ensureOpen(): void {
