@@ -26,6 +26,7 @@ import type { AdminRequestsWatch } from '../cluster/admin-requests.js';
 import type { BrokerSettings, ClusterSettings } from './config.js';
 import { ReplicaManager, type BrokerEndpoint, type PartitionView } from './replica-manager.js';
 import { ReplicaFetcherManager } from './replica-fetcher-manager.js';
+import { LOG_OPEN_CHUNK_PARTITIONS } from '../limits.js';
 
 /** The lease of this broker's last incarnation, so a restart revokes it instead of waiting out its TTL. */
 const SESSION_FILE = 'cluster-session.json';
@@ -77,6 +78,8 @@ export class ClusterNode {
   private readonly fetchers: ReplicaFetcherManager;
   private readonly topicListeners = new Set<() => void>();
   private closed = false;
+  /** Topics with logs still to open here, a chunk a turn (hostRestLater). */
+  private readonly hostingLater = new Set<string>();
 
   private constructor(
     private readonly options: ClusterNodeOptions,
@@ -222,31 +225,76 @@ export class ClusterNode {
   /**
    * The local topic for a cluster topic: same id, partition count and configs (created, grown,
    * re-created), holding the logs of the partitions this broker is a replica of and no others.
+   * Past the first LOG_OPEN_CHUNK_PARTITIONS new logs, the rest open on later turns (hostNextChunk).
    */
   private ensureLocalTopic(view: TopicView): void {
     const { engine } = this.options;
     const replicationFactor = view.partitions[0]?.length ?? 1;
-    const hosted = hostedBy(view, this.brokerId);
     if (engine.hasTopic(view.name) && engine.topicId(view.name) !== view.topicId) {
       // Deleted and created again while this broker was away: the old records are not this topic's.
       this.replicas.removeTopic(view.name);
       this.applyLocally(() => engine.deleteTopic(view.name), view.name, 'delete');
     }
     if (!engine.hasTopic(view.name)) {
+      const wanted = hostedBy(view, this.brokerId);
+      const hosted = wanted.slice(0, LOG_OPEN_CHUNK_PARTITIONS);
       // Engine.createTopic does its work before its first await: the topic exists on return.
       this.applyLocally(() => engine.createTopic(view.name, { partitions: view.partitions.length, config: view.configs, replicaOf: { id: view.topicId, replicationFactor, hosted } }), view.name, 'create');
+      if (wanted.length > hosted.length && engine.hasTopic(view.name)) this.hostRestLater(view.name);
       return;
     }
-    const local = engine.describeTopic(view.name);
-    if (local.partitionCount < view.partitions.length) {
+    this.hostNextChunk(view);
+    const { overrides } = engine.describeTopic(view.name);
+    const changes: Record<string, string | null> = {};
+    for (const [name, value] of Object.entries(view.configs)) if (overrides[name] !== value) changes[name] = value;
+    for (const name of Object.keys(overrides)) if (!(name in view.configs)) changes[name] = null;
+    if (Object.keys(changes).length > 0) this.applyLocally(() => engine.alterTopicConfig(view.name, changes), view.name, 'alter the configs of');
+  }
+
+  /**
+   * Brings the partitions whose logs are here one step closer to those this broker is a replica
+   * of: grows the local partition count, drops the logs of partitions it no longer replicates, and
+   * opens at most LOG_OPEN_CHUNK_PARTITIONS missing ones, leaving the rest to a later turn.
+   */
+  private hostNextChunk(view: TopicView): void {
+    const { engine } = this.options;
+    const wanted = hostedBy(view, this.brokerId);
+    const current = engine.hostedPartitions(view.name);
+    const here = new Set(current);
+    const missing = wanted.filter((partition) => !here.has(partition));
+    const opening = missing.slice(0, LOG_OPEN_CHUNK_PARTITIONS);
+    const kept = new Set(wanted);
+    const hosted = [...current.filter((partition) => kept.has(partition)), ...opening].sort((a, b) => a - b);
+    if (engine.partitionCount(view.name) < view.partitions.length) {
       this.applyLocally(() => engine.createPartitions(view.name, view.partitions.length, { hosted }), view.name, 'add partitions to');
-    } else if (local.partitions.length !== hosted.length || local.partitions.some(({ partition }, i) => partition !== hosted[i])) {
+    } else if (hosted.length !== current.length || hosted.some((partition, i) => partition !== current[i])) {
       this.applyLocally(() => engine.hostPartitions(view.name, hosted), view.name, 'change the partitions held of');
     }
-    const changes: Record<string, string | null> = {};
-    for (const [name, value] of Object.entries(view.configs)) if (local.overrides[name] !== value) changes[name] = value;
-    for (const name of Object.keys(local.overrides)) if (!(name in view.configs)) changes[name] = null;
-    if (Object.keys(changes).length > 0) this.applyLocally(() => engine.alterTopicConfig(view.name, changes), view.name, 'alter the configs of');
+    // Only after progress: a chunk that failed (descriptor budget, full disk) is logged once, not retried every turn.
+    if (missing.length > opening.length && engine.hostsPartition(view.name, opening[opening.length - 1]!)) this.hostRestLater(view.name);
+  }
+
+  /**
+   * Opens the topic's next chunk of logs on a later turn of the event loop, then applies those
+   * partitions' states (applyPartition skipped them while their logs were missing).
+   */
+  private hostRestLater(name: string): void {
+    if (this.hostingLater.has(name)) return;
+    this.hostingLater.add(name);
+    setImmediate(() => {
+      this.hostingLater.delete(name);
+      const { engine } = this.options;
+      const view = this.topics.topics.get(name);
+      if (this.closed || engine.isClosed || view === undefined || engine.topicId(name) !== view.topicId) return;
+      try {
+        const before = new Set(engine.hostedPartitions(name));
+        this.hostNextChunk(view);
+        for (const partition of engine.hostedPartitions(name)) if (!before.has(partition)) this.applyPartition(view, partition);
+      } catch (error) {
+        this.options.log.log('error', `topic:${name}`, { topic: name, error: String(error) }, 'cannot open the logs of a cluster topic');
+      }
+      this.notifyTopicListeners();
+    });
   }
 
   /**
@@ -277,6 +325,8 @@ export class ClusterNode {
       // state per partition.
       const { engine } = this.options;
       if (engine.topicId(view.name) !== view.topicId || engine.partitionCount(view.name) < view.partitions.length) this.ensureLocalTopic(view);
+      // Its log opens in a later chunk (hostRestLater), which applies this state then.
+      if (this.hostingLater.has(view.name) && replicas.includes(this.brokerId) && !engine.hostsPartition(view.name, partition)) return;
       this.replicas.applyState(view.name, partition, replicas, state);
     } catch (error) {
       this.options.log.log('error', `partition:${view.name}-${partition}`, { topic: view.name, partition, error: String(error) }, 'cannot apply a partition state');
