@@ -37,8 +37,9 @@ const CONFIG_WRITE_ATTEMPTS = 5;
 /** Polling step while a controlled shutdown waits for leaderships to move. */
 const SHUTDOWN_POLL_MS = 50;
 /**
- * How long a starting broker waits to see its own registration in its watch of the live brokers
- * (an etcd watch event, normally a few ms), and how often it looks.
+ * How long a starting broker waits to see its own registration in its watch of the live brokers,
+ * and a controller in its watch of the controller key (etcd watch events, normally a few ms), and
+ * how often it looks.
  */
 const SELF_VISIBLE_WAIT_MS = 10_000;
 const SELF_VISIBLE_POLL_MS = 10;
@@ -154,12 +155,15 @@ export class ClusterNode {
     });
     for (const view of this.topics.topics.values()) this.onTopic(view.name, view);
     await this.register();
-    // Up only once its own registration is in its view of the live brokers: a Metadata answered
-    // before that left this broker out of its own brokers list (seen in a CI run of
-    // test/cluster/start-cluster.test.ts), so a client bootstrapping from it could not reach it.
+    // Up only once its own registration is in its view of the live brokers, and it knows the
+    // controller: a Metadata answered before that left this broker out of its own brokers list
+    // (seen in a CI run of test/cluster/start-cluster.test.ts), so a client bootstrapping from it
+    // could not reach it, or named controller -1, which kafkajs's admin takes for a failure
+    // (KafkaJSBrokerNotFound from createTopics just after startCluster).
     const deadlineMs = Date.now() + SELF_VISIBLE_WAIT_MS;
-    while (!this.brokers.live.has(this.brokerId) && Date.now() < deadlineMs) await new Promise((resolve) => setTimeout(resolve, SELF_VISIBLE_POLL_MS));
-    if (!this.brokers.live.has(this.brokerId)) this.options.logger.warn({ brokerId: this.brokerId }, 'registered, but not yet seen in the live brokers');
+    const up = () => this.brokers.live.has(this.brokerId) && this.controllerId !== -1;
+    while (!up() && Date.now() < deadlineMs) await new Promise((resolve) => setTimeout(resolve, SELF_VISIBLE_POLL_MS));
+    if (!up()) this.options.logger.warn({ brokerId: this.brokerId, controllerId: this.controllerId }, 'registered, but not yet seen in the live brokers or no controller known');
   }
 
   private async register(): Promise<void> {
