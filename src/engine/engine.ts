@@ -356,14 +356,14 @@ export class Engine {
     this.checkSegmentBudget(arriving.length, `Topic '${name}'`);
     // Logs first, then the metadata (the commit); a crash between leaves directories the next open removes.
     this.createLogsThenCommit(name, next);
-    for (const partition of leaving) this.logs.deleteLog(name, partition);
+    this.logs.deleteLogs(name, leaving);
   }
 
   async deleteTopic(name: string): Promise<void> {
     const metadata = this.topicMetadata(name);
     // Metadata first: if we crash mid-way, the next open finds directories of no topic and removes them.
     this.topics.delete(name);
-    for (const partition of hostedPartitions(metadata)) this.logs.deleteLog(name, partition);
+    this.logs.deleteLogs(name, hostedPartitions(metadata));
   }
 
   listTopics(): string[] {

@@ -96,6 +96,8 @@ export class LogManager {
   private checkpointGeneration = 0;
   /** Compacts the logs whose cleanup.policy includes compact (log-cleaner.ts). */
   private logCleaner!: LogCleaner;
+  /** Directories of deleted logs being removed (deleteLogs). */
+  private readonly removals = new Set<Promise<void>>();
 
   private constructor(
     private readonly options: LogManagerOptions,
@@ -350,34 +352,62 @@ export class LogManager {
       }
       if (opened.length > 0) syncDirectorySync(this.dataDir);
     } catch (error) {
-      for (const partition of opened) this.deleteLog(topic, partition);
+      this.deleteLogs(topic, opened);
       throw error;
     }
   }
 
-  /** Renames the directory out of the way first, so a crash mid-delete never leaves a half log. */
+  /** Closes and removes the partition's log (deleteLogs). */
   deleteLog(topic: string, partition: number): void {
+    this.deleteLogs(topic, [partition]);
+  }
+
+  /**
+   * Closes the topic's logs of `partitions` and renames their directories to `*-delete` names, so
+   * that a crash mid-delete never leaves a half log (the next open removes such directories), with
+   * one fsync of the data directory and one high-watermark checkpoint for them all; the files are
+   * then removed off the event loop, as Kafka's LogManager does. One fsync, one checkpoint and one
+   * synchronous removal a log held a cluster broker's loop past its 9 s etcd lease while it
+   * deleted the 2,000 logs of a topic of 6,000 partitions.
+   */
+  deleteLogs(topic: string, partitions: readonly number[]): void {
     this.ensureOpen();
-    const name = logDirName(topic, partition);
-    const log = this.logs.get(name);
-    if (!log) return;
-    this.logs.delete(name);
-    this.logCleaner.forget(name);
-    log.close();
-    const doomed = path.join(this.dataDir, `${name}.${randomUUID().replaceAll('-', '')}${DELETE_DIR_SUFFIX}`);
-    fs.renameSync(log.dir, doomed);
+    const doomed: string[] = [];
+    let replicated = false;
+    for (const partition of partitions) {
+      const name = logDirName(topic, partition);
+      const log = this.logs.get(name);
+      if (!log) continue;
+      this.logs.delete(name);
+      this.logCleaner.forget(name);
+      log.closeForDeletion();
+      const to = path.join(this.dataDir, `${name}.${randomUUID().replaceAll('-', '')}${DELETE_DIR_SUFFIX}`);
+      fs.renameSync(log.dir, to);
+      doomed.push(to);
+      replicated ||= log.isReplicated;
+    }
+    if (doomed.length === 0) return;
     syncDirectorySync(this.dataDir);
-    // A cleaner thread may still be closing a .cleaned file in it: retry ENOTEMPTY.
-    fs.rmSync(doomed, { recursive: true, force: true, maxRetries: 3 });
-    if (log.isReplicated) {
-      // Its high watermark must not outlive it: a log created again under the name starts
-      // unreplicated. If this write fails, the next one (5 s on) drops the entry all the same.
+    for (const dir of doomed) this.removeInBackground(dir);
+    if (replicated) {
+      // Their high watermarks must not outlive them: a log created again under a name starts
+      // unreplicated. If this write fails, the next one (5 s on) drops the entries all the same.
       try {
         this.checkpointHighWatermarks();
       } catch (error) {
         this.onBackgroundError(error, 'high watermark checkpoint');
       }
     }
+  }
+
+  /** Removes a renamed-away log directory on libuv's threads; close() waits for it. */
+  private removeInBackground(dir: string): void {
+    // A cleaner thread may still be closing a .cleaned file in it: retry ENOTEMPTY.
+    const removal = fs.promises
+      .rm(dir, { recursive: true, force: true, maxRetries: 3 })
+      .catch((error: unknown) => this.onBackgroundError(error, `removing ${path.basename(dir)} (the next open removes it)`))
+      .finally(() => this.removals.delete(removal));
+    this.removals.add(removal);
   }
 
   /**
@@ -490,6 +520,7 @@ export class LogManager {
     for (const timer of this.timers) clearInterval(timer);
     try {
       await this.logCleaner.close();
+      await Promise.all(this.removals);
       await this.flushAll();
       await this.checkpointWrite;
       this.checkpoint();

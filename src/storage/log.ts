@@ -931,9 +931,20 @@ export class Log {
     }
   }
 
+  /**
+   * Closes the segments only, for a log about to be deleted: no producer snapshot. Writing one
+   * (with its fsync) was 85% of a cluster broker's time deleting 2,000 logs.
+   */
+  closeForDeletion(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    for (const segment of this.segments) segment.close();
+  }
+
   /** Closes the log and removes its directory. */
   delete(): void {
-    this.close();
+    this.closeForDeletion();
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 

@@ -197,11 +197,13 @@ describe('a topic is created whole or not at all', () => {
     fs.writeFileSync(path.join(dataDir, 'half-5'), 'in the way');
     await expect(engine.createTopic('half', { partitions: 8 })).rejects.toThrow();
     expect(engine.listTopics()).not.toContain('half');
-    expect(fs.readdirSync(dataDir).filter((name) => name.startsWith('half-') && name !== 'half-5')).toEqual([]);
+    // No log directory is left; those made were renamed to *-delete, removed in the background.
+    expect(fs.readdirSync(dataDir).filter((name) => /^half-\d+$/.test(name) && name !== 'half-5')).toEqual([]);
     fs.rmSync(path.join(dataDir, 'half-5'));
     await engine.createTopic('half', { partitions: 8 });
     expect(engine.describeTopic('half').partitions).toHaveLength(8);
     await engine.close();
+    expect(fs.readdirSync(dataDir).filter((name) => name.endsWith('-delete'))).toEqual([]);
   });
 
   it('a crash before the metadata commit leaves no topic; one during CreatePartitions leaves the old count', async () => {

@@ -80,10 +80,11 @@ describe('Engine topics', () => {
 });
 
 describe("Engine: a cluster broker's copy of a topic", () => {
+  // Log directories only: a deleted log's, renamed to *-delete, is removed in the background.
   const directories = (dataDir: string, topic: string) =>
     fs
       .readdirSync(dataDir)
-      .filter((name) => name.startsWith(`${topic}-`))
+      .filter((name) => name.startsWith(`${topic}-`) && /^\d+$/.test(name.slice(topic.length + 1)))
       .map((name) => Number(name.slice(topic.length + 1)))
       .sort((a, b) => a - b);
 
