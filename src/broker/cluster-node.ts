@@ -242,6 +242,9 @@ export class ClusterNode {
     if (!engine.hasTopic(view.name)) {
       const wanted = hostedBy(view, this.brokerId);
       const hosted = wanted.slice(0, LOG_OPEN_CHUNK_PARTITIONS);
+      // All or none: a first chunk that fits must not take the descriptors the rest, and the
+      // segments of the logs already here, need.
+      if (!this.applyLocally(() => engine.checkRoomForPartitions(wanted.length, `Topic '${view.name}'`), view.name, 'create')) return;
       // Engine.createTopic does its work before its first await: the topic exists on return.
       this.applyLocally(() => engine.createTopic(view.name, { partitions: view.partitions.length, config: view.configs, replicaOf: { id: view.topicId, replicationFactor, hosted } }), view.name, 'create');
       if (wanted.length > hosted.length && engine.hasTopic(view.name)) this.hostRestLater(view.name);
@@ -269,6 +272,7 @@ export class ClusterNode {
     const opening = missing.slice(0, LOG_OPEN_CHUNK_PARTITIONS);
     const kept = new Set(wanted);
     const hosted = [...current.filter((partition) => kept.has(partition)), ...opening].sort((a, b) => a - b);
+    if (missing.length > opening.length && !this.applyLocally(() => engine.checkRoomForPartitions(missing.length, `Topic '${view.name}'`), view.name, 'add partitions to')) return;
     if (engine.partitionCount(view.name) < view.partitions.length) {
       this.applyLocally(() => engine.createPartitions(view.name, view.partitions.length, { hosted }), view.name, 'add partitions to');
     } else if (hosted.length !== current.length || hosted.some((partition, i) => partition !== current[i])) {
@@ -306,16 +310,18 @@ export class ClusterNode {
    * the cluster's record is the truth, already committed in etcd, and a broker that cannot follow
    * it (too few descriptors for the new partitions, a full disk) must stay up, with the partitions
    * it cannot hold offline here. An unhandled rejection here once took down every broker of a
-   * cluster on a CreatePartitions above their descriptor budget.
+   * cluster on a CreatePartitions above their descriptor budget. False when it failed at once.
    */
-  private applyLocally(change: () => unknown, topic: string, what: string): void {
+  private applyLocally(change: () => unknown, topic: string, what: string): boolean {
     const fail = (error: unknown) =>
       this.options.log.log('error', `topic:${topic}:${what}`, { topic, error: String(error) }, `cannot ${what} the local copy of a cluster topic`);
     try {
       const result = change();
       if (result instanceof Promise) result.catch(fail);
+      return true;
     } catch (error) {
       fail(error);
+      return false;
     }
   }
 

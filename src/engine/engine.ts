@@ -285,7 +285,7 @@ export class Engine {
     const config = resolveLogConfig(overrides, this.defaults); // INVALID_CONFIG before anything is written
     const metadata: TopicMetadata = { id: options.replicaOf?.id ?? randomUUID(), partitions, replicationFactor, config: overrides };
     if (options.replicaOf?.hosted !== undefined) metadata.hosted = checkHosted(options.replicaOf.hosted, partitions);
-    this.checkSegmentBudget(hostedPartitions(metadata).length, `Topic '${name}'`);
+    this.checkRoomForPartitions(hostedPartitions(metadata).length, `Topic '${name}'`);
     if (options.validateOnly) return this.describeMetadata(name, metadata, config, () => emptyPartition);
     this.createLogsThenCommit(name, metadata);
     return this.describeTopic(name);
@@ -314,8 +314,12 @@ export class Engine {
     }
   }
 
-  /** Refuses, before anything is created, partitions the descriptor budget cannot hold open. */
-  private checkSegmentBudget(newPartitions: number, what: string): void {
+  /**
+   * Refuses (POLICY_VIOLATION), before anything is created, partitions the descriptor budget
+   * cannot hold open. Topic creation and growth check it themselves; a caller that opens a topic's
+   * logs a chunk at a time (a cluster broker) checks the whole first, so that it holds all or none.
+   */
+  checkRoomForPartitions(newPartitions: number, what: string): void {
     const openSegments = this.logs.segmentCount();
     if (openSegments + newPartitions <= this.segmentsMax) return;
     throw new SluiceError(
@@ -337,7 +341,7 @@ export class Engine {
     const grown: TopicMetadata = { ...metadata, partitions: totalCount };
     if (options.hosted !== undefined) grown.hosted = checkHosted(options.hosted, totalCount);
     else if (metadata.hosted !== undefined) throw new SluiceError('INVALID_REQUEST', `Topic '${name}' holds some partitions only here: say which of the new ones it holds`);
-    this.checkSegmentBudget(hostedPartitions(grown).filter((partition) => partition >= metadata.partitions).length, `Topic '${name}'`);
+    this.checkRoomForPartitions(hostedPartitions(grown).filter((partition) => partition >= metadata.partitions).length, `Topic '${name}'`);
     if (options.validateOnly) return this.describeMetadata(name, grown, resolveLogConfig(grown.config, this.defaults), () => emptyPartition);
     this.createLogsThenCommit(name, grown);
     return this.describeTopic(name);
@@ -353,7 +357,7 @@ export class Engine {
     const next: TopicMetadata = { ...metadata, hosted: checkHosted(hosted, metadata.partitions) };
     const leaving = hostedPartitions(metadata).filter((partition) => !hosts(next, partition));
     const arriving = hostedPartitions(next).filter((partition) => !hosts(metadata, partition));
-    this.checkSegmentBudget(arriving.length, `Topic '${name}'`);
+    this.checkRoomForPartitions(arriving.length, `Topic '${name}'`);
     // Logs first, then the metadata (the commit); a crash between leaves directories the next open removes.
     this.createLogsThenCommit(name, next);
     this.logs.deleteLogs(name, leaving);

@@ -11,9 +11,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { BrokerConnection } from '../../src/client/connection.js';
 import { startCluster, type LocalCluster } from '../../src/index.js';
+import { descriptorBudget } from '../../src/limits.js';
 import { ApiKey } from '../../src/protocol/api-keys.js';
+import { runFixture, type Child } from '../fixtures/child.js';
 import { kafka } from '../fixtures/kafkajs.js';
 import { mountTmpfs, tmpfsRefused, type Tmpfs } from '../fixtures/tmpfs.js';
+import { tempDir } from '../helpers.js';
 import { sleep, waitUntil } from './helpers.js';
 
 const PARTITIONS = 4500;
@@ -106,4 +109,67 @@ describe.skipIf(tmpfsRefused !== undefined)(`a topic of ${PARTITIONS} partitions
       await admin.disconnect();
     }
   }, 240_000);
+});
+
+// A broker opens a topic's logs a chunk at a time, but holds its share of the topic whole or not
+// at all: the broker that takes a CreateTopics checks only its own descriptor budget, and another
+// with less room, had it opened the chunks that fit, would have left no descriptors for the
+// segments its other logs roll to.
+describe('a broker without room for its share of a new topic', () => {
+  const DESCRIPTOR_LIMIT = 1024;
+  const { segmentsMax } = descriptorBudget(DESCRIPTOR_LIMIT);
+  /** Partitions of the new topic on each broker: more than one chunk (64). */
+  const SHARE = 100;
+  /** Logs already on broker 2: room for a chunk of the new topic, not for its whole share. */
+  const FILLER = segmentsMax - 80;
+  let dataDir: string;
+  let child: Child;
+  let servers: string[];
+
+  beforeAll(async () => {
+    dataDir = tempDir('sluice-room-');
+    child = runFixture('cluster-process.ts', [`${dataDir}/cluster`, '3', 'log.level=error'], { descriptorLimit: DESCRIPTOR_LIMIT, stdin: true });
+    servers = (await child.waitFor('cluster ')).split(' ')[1]!.split(',');
+  }, 120_000);
+
+  afterAll(async () => {
+    if (child && child.process.exitCode === null) {
+      child.send('stop');
+      await child.exited;
+    }
+  }, 120_000);
+
+  const logDirectories = (id: number, topic: string) =>
+    fs.readdirSync(`${dataDir}/cluster/broker-${id}`).filter((name) => name.startsWith(`${topic}-`) && /^\d+$/.test(name.slice(topic.length + 1))).length;
+
+  it('holds none of it, while the others hold theirs and its own logs keep working', async () => {
+    expect(FILLER + 64).toBeLessThanOrEqual(segmentsMax);
+    expect(FILLER + SHARE).toBeGreaterThan(segmentsMax);
+    const client = kafka(servers);
+    const admin = client.admin();
+    await admin.connect();
+    const producer = client.producer();
+    const [host, port] = servers[0]!.split(':') as [string, string];
+    const broker1 = await BrokerConnection.connect({ host, port: Number(port) });
+    try {
+      await admin.createTopics({ topics: [{ topic: 'filler', replicaAssignment: Array.from({ length: FILLER }, (_, partition) => ({ partition, replicas: [2] })) }], waitForLeaders: true });
+      // To broker 1, which has room for its own share and checks only that.
+      const created = await broker1.request(ApiKey.CreateTopics, { topics: [{ name: 'wide', numPartitions: 3 * SHARE, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 60_000, validateOnly: false }, 5);
+      expect((created as { topics: Array<{ errorCode: number }> }).topics[0]!.errorCode).toBe(0);
+      for (const id of [1, 3]) await waitUntil(() => logDirectories(id, 'wide') === SHARE, `broker ${id} to hold its ${SHARE} partitions`, 60_000);
+      // Its log names the refusal: the descriptor budget, for the whole share.
+      const refused = () => fs.readFileSync(`${dataDir}/cluster/broker-2.log`, 'utf8').split('\n').find((line) => line.includes('"cause":"topic:wide:'));
+      await waitUntil(() => refused() !== undefined, 'broker 2 to refuse its share', 60_000);
+      expect(logDirectories(2, 'wide')).toBe(0);
+      expect(refused()).toContain(`would add ${SHARE} partitions`);
+      expect(logDirectories(2, 'filler')).toBe(FILLER);
+      await producer.connect();
+      const [ack] = await producer.send({ topic: 'filler', acks: 1, messages: [{ partition: 0, value: 'still written' }] });
+      expect(ack.errorCode).toBe(0);
+    } finally {
+      broker1.close();
+      await producer.disconnect();
+      await admin.disconnect();
+    }
+  }, 180_000);
 });
