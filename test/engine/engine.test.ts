@@ -28,6 +28,26 @@ describe('Engine: the README example', () => {
 });
 
 describe('Engine topics', () => {
+  it('deletes a topic\'s logs together: no log directory at once, no files once closed; the name starts empty again', async () => {
+    const dataDir = tempDir();
+    // What a crash in the middle of removing a deleted log leaves: the next open removes it.
+    fs.mkdirSync(path.join(dataDir, 'gone-0.0123abcd-delete'), { recursive: true });
+    fs.writeFileSync(path.join(dataDir, 'gone-0.0123abcd-delete', '00000000000000000000.log'), 'left by a crash');
+    let engine = await Engine.open({ dataDir });
+    expect(fs.readdirSync(dataDir).filter((name) => name.endsWith('-delete'))).toEqual([]);
+    await engine.createTopic('d', { partitions: 8 });
+    for (let partition = 0; partition < 8; partition++) await engine.produce('d', [{ value: `record of ${partition}` }], { partition });
+    await engine.deleteTopic('d');
+    expect(fs.readdirSync(dataDir).filter((name) => /^d-\d+$/.test(name))).toEqual([]);
+    await engine.createTopic('d', { partitions: 8 });
+    for (let partition = 0; partition < 8; partition++) expect(engine.latestOffset('d', partition)).toBe(0);
+    await engine.close();
+    expect(fs.readdirSync(dataDir).filter((name) => name.endsWith('-delete'))).toEqual([]);
+    engine = await Engine.open({ dataDir });
+    expect(engine.describeTopic('d').partitions.map(({ logEndOffset }) => logEndOffset)).toEqual(Array(8).fill(0));
+    await engine.close();
+  });
+
   it('lists, describes, alters and deletes topics, and persists them with their configs', async () => {
     const dataDir = tempDir();
     let engine = await Engine.open({ dataDir, config: { 'num.partitions': 2 } });
