@@ -162,4 +162,3 @@ export const LOG_OPEN_CHUNK_PARTITIONS = 64;
 /** Broker i of a local cluster binds 127.0.0.(i+1), its own loopback address (so tests can cut
  *  traffic between two brokers with nft): 127.0.0.2 to 127.0.0.255 is room for 254 brokers. */
 export const LOCAL_CLUSTER_BROKERS_MAX = 254;
-

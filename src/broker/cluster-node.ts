@@ -233,24 +233,14 @@ export class ClusterNode {
    */
   private ensureLocalTopic(view: TopicView): void {
     const { engine } = this.options;
-    const replicationFactor = view.partitions[0]?.length ?? 1;
     if (engine.hasTopic(view.name) && engine.topicId(view.name) !== view.topicId) {
       // Deleted and created again while this broker was away: the old records are not this topic's.
       this.replicas.removeTopic(view.name);
       this.applyLocally(() => engine.deleteTopic(view.name), view.name, 'delete');
     }
-    if (!engine.hasTopic(view.name)) {
-      const wanted = hostedBy(view, this.brokerId);
-      const hosted = wanted.slice(0, LOG_OPEN_CHUNK_PARTITIONS);
-      // All or none: a first chunk that fits must not take the descriptors the rest, and the
-      // segments of the logs already here, need.
-      if (!this.applyLocally(() => engine.checkRoomForPartitions(wanted.length, `Topic '${view.name}'`), view.name, 'create')) return;
-      // Engine.createTopic does its work before its first await: the topic exists on return.
-      this.applyLocally(() => engine.createTopic(view.name, { partitions: view.partitions.length, config: view.configs, replicaOf: { id: view.topicId, replicationFactor, hosted } }), view.name, 'create');
-      if (wanted.length > hosted.length && engine.hasTopic(view.name)) this.hostRestLater(view.name);
-      return;
-    }
+    const created = !engine.hasTopic(view.name);
     this.hostNextChunk(view);
+    if (created || !engine.hasTopic(view.name)) return; // a new topic takes its configs with it
     const { overrides } = engine.describeTopic(view.name);
     const changes: Record<string, string | null> = {};
     for (const [name, value] of Object.entries(view.configs)) if (overrides[name] !== value) changes[name] = value;
@@ -260,26 +250,35 @@ export class ClusterNode {
 
   /**
    * Brings the partitions whose logs are here one step closer to those this broker is a replica
-   * of: grows the local partition count, drops the logs of partitions it no longer replicates, and
-   * opens at most LOG_OPEN_CHUNK_PARTITIONS missing ones, leaving the rest to a later turn.
+   * of: creates the local topic or grows its partition count, drops the logs of partitions it no
+   * longer replicates, and opens at most LOG_OPEN_CHUNK_PARTITIONS missing ones, leaving the rest
+   * to a later turn. All or none: before opening over several turns it checks the descriptor
+   * budget for every missing log, so that a first chunk that fits does not take the descriptors
+   * the rest, and the segments of the logs already here, need.
    */
   private hostNextChunk(view: TopicView): void {
     const { engine } = this.options;
+    const exists = engine.hasTopic(view.name);
     const wanted = hostedBy(view, this.brokerId);
-    const current = engine.hostedPartitions(view.name);
+    const current = exists ? engine.hostedPartitions(view.name) : [];
     const here = new Set(current);
     const missing = wanted.filter((partition) => !here.has(partition));
     const opening = missing.slice(0, LOG_OPEN_CHUNK_PARTITIONS);
     const kept = new Set(wanted);
     const hosted = [...current.filter((partition) => kept.has(partition)), ...opening].sort((a, b) => a - b);
-    if (missing.length > opening.length && !this.applyLocally(() => engine.checkRoomForPartitions(missing.length, `Topic '${view.name}'`), view.name, 'add partitions to')) return;
-    if (engine.partitionCount(view.name) < view.partitions.length) {
-      this.applyLocally(() => engine.createPartitions(view.name, view.partitions.length, { hosted }), view.name, 'add partitions to');
+    const what = exists ? 'add partitions to' : 'create';
+    if (missing.length > opening.length && !this.applyLocally(() => engine.checkRoomForPartitions(missing.length, `Topic '${view.name}'`), view.name, what)) return;
+    if (!exists) {
+      // Engine.createTopic does its work before its first await: the topic exists on return.
+      const replicaOf = { id: view.topicId, replicationFactor: view.partitions[0]?.length ?? 1, hosted };
+      this.applyLocally(() => engine.createTopic(view.name, { partitions: view.partitions.length, config: view.configs, replicaOf }), view.name, what);
+    } else if (engine.partitionCount(view.name) < view.partitions.length) {
+      this.applyLocally(() => engine.createPartitions(view.name, view.partitions.length, { hosted }), view.name, what);
     } else if (hosted.length !== current.length || hosted.some((partition, i) => partition !== current[i])) {
       this.applyLocally(() => engine.hostPartitions(view.name, hosted), view.name, 'change the partitions held of');
     }
     // Only after progress: a chunk that failed (descriptor budget, full disk) is logged once, not retried every turn.
-    if (missing.length > opening.length && engine.hostsPartition(view.name, opening[opening.length - 1]!)) this.hostRestLater(view.name);
+    if (missing.length > opening.length && engine.hasTopic(view.name) && engine.hostsPartition(view.name, opening[opening.length - 1]!)) this.hostRestLater(view.name);
   }
 
   /**

@@ -380,7 +380,7 @@ export class LogManager {
       if (!log) continue;
       this.logs.delete(name);
       this.logCleaner.forget(name);
-      log.closeForDeletion();
+      log.close({ snapshot: false });
       const to = path.join(this.dataDir, `${name}.${randomUUID().replaceAll('-', '')}${DELETE_DIR_SUFFIX}`);
       fs.renameSync(log.dir, to);
       doomed.push(to);
