@@ -372,7 +372,7 @@ export class LogManager {
    */
   deleteLogs(topic: string, partitions: readonly number[]): void {
     this.ensureOpen();
-    const doomed: string[] = [];
+    const doomed: Array<{ dir: string; log: Log }> = [];
     let replicated = false;
     for (const partition of partitions) {
       const name = logDirName(topic, partition);
@@ -383,12 +383,12 @@ export class LogManager {
       log.close({ snapshot: false });
       const to = path.join(this.dataDir, `${name}.${randomUUID().replaceAll('-', '')}${DELETE_DIR_SUFFIX}`);
       fs.renameSync(log.dir, to);
-      doomed.push(to);
+      doomed.push({ dir: to, log });
       replicated ||= log.isReplicated;
     }
     if (doomed.length === 0) return;
     syncDirectorySync(this.dataDir);
-    for (const dir of doomed) this.removeInBackground(dir);
+    for (const { dir, log } of doomed) this.removeInBackground(dir, log.snapshotWritten());
     if (replicated) {
       // Their high watermarks must not outlive them: a log created again under a name starts
       // unreplicated. If this write fails, the next one (5 s on) drops the entries all the same.
@@ -400,11 +400,15 @@ export class LogManager {
     }
   }
 
-  /** Removes a renamed-away log directory on libuv's threads; close() waits for it. */
-  private removeInBackground(dir: string): void {
+  /**
+   * Removes a renamed-away log directory on libuv's threads, once `after` settles (the log's
+   * background snapshot write, which could otherwise create a file in it mid-removal); close()
+   * waits for it.
+   */
+  private removeInBackground(dir: string, after: Promise<void> = Promise.resolve()): void {
     // A cleaner thread may still be closing a .cleaned file in it: retry ENOTEMPTY.
-    const removal = fs.promises
-      .rm(dir, { recursive: true, force: true, maxRetries: 3 })
+    const removal = after
+      .then(() => fs.promises.rm(dir, { recursive: true, force: true, maxRetries: 3 }))
       .catch((error: unknown) => this.onBackgroundError(error, `removing ${path.basename(dir)} (the next open removes it)`))
       .finally(() => this.removals.delete(removal));
     this.removals.add(removal);
@@ -522,6 +526,8 @@ export class LogManager {
       await this.logCleaner.close();
       await Promise.all(this.removals);
       await this.flushAll();
+      // Before the logs' own snapshots (closeLogs): a roll's, still being written, would race them.
+      await Promise.all([...this.logs.values()].map((log) => log.snapshotWritten()));
       await this.checkpointWrite;
       this.checkpoint();
       while (this.highWatermarkWrite !== null) {

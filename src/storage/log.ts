@@ -573,7 +573,8 @@ export class Log {
     if (previous.sizeBytes() === 0 && previous.baseOffset === baseOffset) return previous;
     previous.becomeInactive();
     // As Kafka does at each roll: recovery after a crash replays at most one segment's headers.
-    this.producers.writeSnapshot(this.logEndOffset);
+    // Off the append path, as Kafka's since KAFKA-15046 (producer-state.ts says why).
+    this.producers.writeSnapshotInBackground(this.logEndOffset);
     const segment = this.openSegment(baseOffset, true);
     segment.recover();
     this.segments.push(segment);
@@ -938,6 +939,11 @@ export class Log {
     }
   }
 
+  /** Settles once the roll's producer snapshot, written in the background, is on disk or dropped. */
+  snapshotWritten(): Promise<void> {
+    return this.producers.snapshotWritten();
+  }
+
   /** Closes the log and removes its directory. */
   delete(): void {
     this.close({ snapshot: false });
@@ -1033,7 +1039,9 @@ export class Log {
    */
   private reloadProducerState(): void {
     const snapshotOffset = this.producers.loadSnapshot();
-    if (snapshotOffset !== null && snapshotOffset > this.logEndOffset) this.producers.deleteSnapshot();
+    // A roll's snapshot still being written counts as there: deleting supersedes it too.
+    const pastEnd = (offset: number | null) => offset !== null && offset > this.logEndOffset;
+    if (pastEnd(snapshotOffset) || pastEnd(this.producers.pendingSnapshotOffset())) this.producers.deleteSnapshot();
     this.rebuildProducerState(snapshotOffset);
   }
 

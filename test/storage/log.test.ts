@@ -348,3 +348,61 @@ describe('durability settings', () => {
     log.close();
   });
 });
+
+describe('producer snapshots', () => {
+  const idempotent = (baseSequence: number, count = 2) =>
+    encodeBatch(Array.from({ length: count }, (_, i) => ({ value: payload(baseSequence + i) })), { producerId: 7, producerEpoch: 0, baseSequence });
+  const snapshotOffset = (dir: string): number | null => {
+    const file = path.join(dir, 'producer-state.snapshot');
+    return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as { offset: number }).offset : null;
+  };
+
+  it("a roll's snapshot is written off the append path, as of the roll", async () => {
+    const dir = tempDir();
+    const log = openLog(dir);
+    log.appendSync(idempotent(0));
+    log.roll();
+    // The roll returned before any of the write's steps could run (each waits for libuv's threads).
+    expect(snapshotOffset(dir)).toBeNull();
+    log.appendSync(idempotent(2));
+    await log.snapshotWritten();
+    expect(snapshotOffset(dir)).toBe(2);
+    expect(fs.readdirSync(dir).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+    log.close();
+    expect(snapshotOffset(dir)).toBe(4);
+  });
+
+  it('a deletion or a close while a roll\'s snapshot is being written wins over it', async () => {
+    const dir = tempDir();
+    const log = openLog(dir);
+    log.appendSync(idempotent(0));
+    log.appendSync(idempotent(2));
+    log.roll();
+    // Truncation deletes a snapshot past the new end; the roll's (as of offset 4) must not come back.
+    log.truncateTo(2);
+    await log.snapshotWritten();
+    expect(snapshotOffset(dir)).toBeNull();
+    log.appendSync(idempotent(2));
+    log.roll();
+    log.close();
+    expect(snapshotOffset(dir)).toBe(4);
+    await log.snapshotWritten();
+    expect(snapshotOffset(dir)).toBe(4);
+  });
+
+  it('a crash before the roll\'s snapshot is written loses no producer state: the log is replayed', async () => {
+    const dir = tempDir();
+    const log = openLog(dir);
+    log.appendSync(idempotent(0));
+    log.roll();
+    log.appendSync(idempotent(2));
+    // No close (a crash), and the background write never ran: no snapshot on disk.
+    for (const segment of log.segmentList()) segment.close();
+    expect(snapshotOffset(dir)).toBeNull();
+    const reopened = openLog(dir);
+    expect(reopened.appendSync(idempotent(2)).duplicate).toBe(true);
+    expect(reopened.appendSync(idempotent(4)).baseOffset).toBe(4);
+    reopened.close();
+    await log.snapshotWritten();
+  });
+});
