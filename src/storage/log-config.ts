@@ -247,9 +247,7 @@ const CATALOG: readonly TopicConfigSpec[] = [
   // Kafka's 1048588: 1 MiB of records plus the 12-byte log overhead.
   row('max.message.bytes', 'maxMessageBytes', 'INT', String(1024 * 1024 + 12), int(0), ['message.max.bytes']),
   row('index.interval.bytes', 'indexIntervalBytes', 'INT', '4096', int(0), ['log.index.interval.bytes']),
-  row('file.delete.delay.ms', 'fileDeleteDelayMs', 'LONG', '60000', long(0), ['log.segment.delete.delay.ms'], always(
-    'sluice removes a deleted segment\'s files at once; readers keep their open descriptors',
-  )),
+  row('file.delete.delay.ms', 'fileDeleteDelayMs', 'LONG', '60000', long(0), ['log.segment.delete.delay.ms']),
   row('delete.retention.ms', 'deleteRetentionMs', 'LONG', String(DAY_MS), long(0), ['log.cleaner.delete.retention.ms']),
   row('min.compaction.lag.ms', 'minCompactionLagMs', 'LONG', '0', long(0), ['log.cleaner.min.compaction.lag.ms']),
   row('max.compaction.lag.ms', 'maxCompactionLagMs', 'LONG', LONG_MAX_TEXT, long(1), ['log.cleaner.max.compaction.lag.ms']),

@@ -539,6 +539,8 @@ export class LogManager {
       // A log that did not close whole (no space for its producer snapshot) gets no marker: the
       // next open recovers instead of trusting the files.
       const error = this.closeLogs();
+      // Deleted segments' files, whose removal the close started (file.delete.delay.ms is not waited out).
+      await Promise.all([...this.logs.values()].map((log) => log.filesRemoved()));
       if (error !== undefined) throw error;
       fs.writeFileSync(path.join(this.dataDir, CLEAN_SHUTDOWN_FILE), '');
       syncDirectorySync(this.dataDir);

@@ -700,16 +700,28 @@ export class Segment {
   }
 
   /**
-   * Closes and removes the files. The .log is renamed to .log.deleted first, so a crash in the
-   * middle leaves a name the next open recognises and finishes deleting, never half a segment.
+   * Closes the segment and renames its files to `*.deleted` names (the .log first), Kafka's
+   * asyncDeleteSegment: from here they are no segment's, and a crash at any point leaves names the
+   * next open recognises and removes, never half a segment. Returns the renamed paths, for the
+   * caller to remove (Log removes them off the event loop, after file.delete.delay.ms).
    */
-  delete(): void {
+  markDeleted(): string[] {
     this.close();
-    const deletedPath = this.logPath + DELETED_FILE_SUFFIX;
-    fs.renameSync(this.logPath, deletedPath);
-    fs.rmSync(this.offsetIndexPath, { force: true });
-    fs.rmSync(this.timeIndexPath, { force: true });
-    fs.rmSync(deletedPath, { force: true });
+    const renamed: string[] = [];
+    for (const live of [this.logPath, this.offsetIndexPath, this.timeIndexPath]) {
+      try {
+        fs.renameSync(live, live + DELETED_FILE_SUFFIX);
+        renamed.push(live + DELETED_FILE_SUFFIX);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      }
+    }
+    return renamed;
+  }
+
+  /** Closes and removes the files at once (markDeleted, then removal). */
+  delete(): void {
+    for (const file of this.markDeleted()) fs.rmSync(file, { force: true });
   }
 }
 

@@ -243,6 +243,43 @@ describe('retention and delete-records', () => {
     log.close();
   });
 
+  it("renames a deleted segment's files at once and removes them after file.delete.delay.ms, off the event loop", async () => {
+    const dir = tempDir();
+    const log = openLog(dir, { 'segment.bytes': 2000, 'retention.bytes': 0, 'retention.ms': -1, 'file.delete.delay.ms': 100 });
+    for (let i = 0; i < 20; i++) await log.append(batch(2));
+    const segments = log.segmentCount;
+    expect(log.deleteRetainedSegments()).toBe(segments - 1);
+    const names = () => fs.readdirSync(dir).filter((name) => /\.(log|index|timeindex)(\.deleted)?$/.test(name));
+    // No live name of a deleted segment is left; every one of their files waits as *.deleted.
+    expect(names().filter((name) => !name.endsWith('.deleted'))).toHaveLength(3);
+    expect(names().filter((name) => name.endsWith('.deleted'))).toHaveLength(3 * (segments - 1));
+    while (names().some((name) => name.endsWith('.deleted'))) await new Promise((resolve) => setTimeout(resolve, 20));
+    const kept = readAll(log);
+    expect([kept[0], kept.at(-1)]).toEqual([log.segmentBaseOffsets()[0], 39]);
+    log.close();
+  });
+
+  it('a close removes deleted segments\' files without waiting out file.delete.delay.ms', async () => {
+    const dir = tempDir();
+    const log = openLog(dir, { 'segment.bytes': 2000, 'retention.bytes': 0, 'retention.ms': -1 });
+    for (let i = 0; i < 20; i++) await log.append(batch(2));
+    log.deleteRetainedSegments();
+    expect(fs.readdirSync(dir).some((name) => name.endsWith('.deleted'))).toBe(true);
+    log.close();
+    await log.filesRemoved();
+    expect(fs.readdirSync(dir).filter((name) => name.endsWith('.deleted'))).toEqual([]);
+    // And a crash before the removal leaves names the next open removes.
+    const crashed = openLog(dir, { 'segment.bytes': 2000, 'retention.bytes': 0, 'retention.ms': -1 });
+    for (let i = 0; i < 20; i++) await crashed.append(batch(2));
+    crashed.deleteRetainedSegments();
+    for (const segment of crashed.segmentList()) segment.close();
+    const reopened = openLog(dir);
+    expect(fs.readdirSync(dir).filter((name) => name.endsWith('.deleted'))).toEqual([]);
+    expect(readAll(reopened).at(-1)).toBe(79);
+    reopened.close();
+    await crashed.filesRemoved();
+  });
+
   it('advances the log start offset and drops whole segments below it', async () => {
     const log = openLog(tempDir(), { 'segment.bytes': 2000 });
     for (let i = 0; i < 20; i++) await log.append(batch(2));
