@@ -192,9 +192,10 @@ export class ProducerState {
       this.writingOffset = queued.offset;
       try {
         const result = await writeFileAtomicallyInBackground(this.snapshotPath, queued.contents, () => this.snapshotVersion !== queued.version);
-        // Renamed over a synchronous write or deletion that landed meanwhile (a newer background
-        // write would still be queued): put the newer state back.
-        if (result === 'raced' && this.queuedSnapshot === null) this.redoSynchronous();
+        // Renamed after something newer: put back what the last synchronous write or deletion
+        // left, which always matches the log (a truncation deletes past-end snapshots
+        // synchronously); a newer background write, if one is queued, follows.
+        if (result === 'raced') this.redoSynchronous();
       } catch {
         // The directory went (the log was deleted), or the disk is full: see the file's comment.
       }
