@@ -17,9 +17,12 @@
 //
 // Targets (issue 10): >= 3M records/s with the defaults; p99 <= 5 ms at half that rate. On the
 // shared 2-core machine neither is met: see `_comment_perf_produce` in gates.json for the figures.
-// Both processes are idle ~40-50% of the time (profiles): with one batch per partition per request
-// and 5 requests in flight, the rate is set by round trips, which are set by the broker's per-request
-// work and by the syscalls of both sides.
+// With one batch per partition per request and 5 requests in flight, the rate is set by round
+// trips, which are set by the broker's per-request work and by the syscalls of both sides (a 16 KiB
+// write over loopback costs the producer ~12 us: the kernel delivers it in the sender's call).
+// Profiles of a 6M-record run, 2026-12-03: the producer idle 35% and the broker ~40% while the
+// broker held a burst's answers until its end; the producer idle 23% once the first went out at
+// once (src/broker/connection.ts), 2.04M -> 2.43M records/s by perf produce's clock under the profiler.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
