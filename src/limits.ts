@@ -14,6 +14,13 @@ export const SEGMENT_BYTES_MIN = 14;
 /** Offsets relative to a segment's base are stored as 4 bytes and read as int32 by Kafka. */
 export const RELATIVE_OFFSET_MAX = 2 ** 31 - 1;
 
+/**
+ * The longest delay Node's timers take: a longer one (a LONG config such as file.delete.delay.ms
+ * or flush.ms set near Long.MAX_VALUE) fires after 1 ms with a warning. Delays are clamped to it,
+ * ~24.8 days.
+ */
+export const TIMER_DELAY_MAX_MS = 2 ** 31 - 1;
+
 /** Offsets are int64 on the wire; JS numbers are exact to 2^53, which at 10M records/s lasts 28 years. */
 export const OFFSET_MAX = Number.MAX_SAFE_INTEGER;
 

@@ -15,6 +15,7 @@
 // NOT_LEADER_OR_FOLLOWER, never with success.
 import { KafkaErrorCode, SluiceError, throwIfError } from '../errors.js';
 import type { Engine } from '../engine/engine.js';
+import { TIMER_DELAY_MAX_MS } from '../limits.js';
 import type { LogLimiter } from '../logger.js';
 import type { AppendResult, Log } from '../storage/log.js';
 import type { AlterPartitionRequest, PartitionStateRecord } from '../cluster/metadata-store.js';
@@ -94,7 +95,7 @@ export class ReplicaManager {
     this.brokerId = options.brokerId;
     this.nowMs = options.nowMs ?? Date.now;
     // Kafka checks for lagging ISR members every replica.lag.time.max.ms / 2.
-    this.isrTimer = setInterval(() => this.shrinkIsrs(), Math.max(1, Math.floor(options.settings.replicaLagTimeMaxMs / 2)));
+    this.isrTimer = setInterval(() => this.shrinkIsrs(), Math.min(Math.max(1, Math.floor(options.settings.replicaLagTimeMaxMs / 2)), TIMER_DELAY_MAX_MS));
     this.isrTimer.unref();
   }
 

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 
 import { SluiceError } from '../errors.js';
+import { TIMER_DELAY_MAX_MS } from '../limits.js';
 import { binding, type NativeError } from '../native/binding.js';
 import {
   MalformedCheckpointError,
@@ -222,7 +223,7 @@ export class LogManager {
         } catch (error) {
           onError(error, name);
         }
-      }, interval);
+      }, Math.min(interval, TIMER_DELAY_MAX_MS));
       timer.unref();
       this.timers.push(timer);
     };

@@ -27,6 +27,7 @@ import {
 } from '../record/batch-format.js';
 import type { EncodedRecordsSummary } from '../record/batch-encoder.js';
 import { checkBatch, decodeBatch, stampBaseOffset, stampPartitionLeaderEpoch } from '../record/batch.js';
+import { TIMER_DELAY_MAX_MS } from '../limits.js';
 import { binding } from '../native/binding.js';
 import { scanBatches } from './batch-scanner.js';
 import {
@@ -635,7 +636,7 @@ export class Log {
     this.flushTimer = setTimeout(() => {
       this.flushTimer = undefined;
       if (!this.closed) void this.flushInBackground();
-    }, dueInMs);
+    }, Math.min(dueInMs, TIMER_DELAY_MAX_MS));
     this.flushTimer.unref();
   }
 
@@ -933,7 +934,7 @@ export class Log {
     const timer = setTimeout(() => {
       this.delayedRemovals.delete(timer);
       this.removeFiles(files);
-    }, this.config.fileDeleteDelayMs);
+    }, Math.min(this.config.fileDeleteDelayMs, TIMER_DELAY_MAX_MS));
     timer.unref();
     this.delayedRemovals.set(timer, files);
   }

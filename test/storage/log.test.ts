@@ -443,3 +443,25 @@ describe('producer snapshots', () => {
     await log.snapshotWritten();
   });
 });
+
+describe('delays past the range of Node timers', () => {
+  it('file.delete.delay.ms of Long.MAX_VALUE keeps a deleted segment\'s files until the close; neither it nor a flush.ms of 2^40 overflows a timer', async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on('warning', onWarning);
+    try {
+      const dir = tempDir();
+      const log = openLog(dir, { 'segment.bytes': 2000, 'retention.bytes': 0, 'retention.ms': -1, 'file.delete.delay.ms': '9223372036854775807', 'flush.ms': 2 ** 40 });
+      for (let i = 0; i < 20; i++) await log.append(batch(2));
+      log.deleteRetainedSegments();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(fs.readdirSync(dir).some((name) => name.endsWith('.deleted'))).toBe(true);
+      log.close();
+      await log.filesRemoved();
+      expect(fs.readdirSync(dir).filter((name) => name.endsWith('.deleted'))).toEqual([]);
+      expect(warnings).not.toContain('TimeoutOverflowWarning');
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+});

@@ -18,6 +18,7 @@
 import { randomUUID } from 'node:crypto';
 
 import { KafkaErrorCode, SluiceError } from '../../errors.js';
+import { TIMER_DELAY_MAX_MS } from '../../limits.js';
 import type { Engine } from '../../engine/engine.js';
 import { resolveGroupConfig, type GroupCoordinatorConfig } from './config.js';
 import { CONSUMER_PROTOCOL_TYPE } from './consumer-protocol.js';
@@ -36,8 +37,6 @@ const EMPTY = Buffer.alloc(0);
  */
 export const NEW_MEMBER_JOIN_TIMEOUT_MS = 5 * 60 * 1000;
 
-/** Node's timers hold a signed 32-bit millisecond count; longer delays fire at once. */
-const TIMER_MS_MAX = 2_147_483_647;
 
 export interface JoinGroupParams {
   groupId: string;
@@ -165,7 +164,7 @@ export class GroupCoordinator {
   ) {
     this.config = config;
     this.nowMs = nowMs;
-    this.cleanupTimer = setInterval(() => void this.cleanupGroupMetadata(), Math.min(config.retentionCheckIntervalMs, TIMER_MS_MAX));
+    this.cleanupTimer = setInterval(() => void this.cleanupGroupMetadata(), Math.min(config.retentionCheckIntervalMs, TIMER_DELAY_MAX_MS));
     this.cleanupTimer.unref();
   }
 
@@ -1081,7 +1080,7 @@ export class GroupCoordinator {
   private timer(delayMs: number, callback: () => void): NodeJS.Timeout {
     const timer = setTimeout(() => {
       if (!this.closed) callback();
-    }, Math.min(Math.max(delayMs, 0), TIMER_MS_MAX));
+    }, Math.min(Math.max(delayMs, 0), TIMER_DELAY_MAX_MS));
     timer.unref();
     return timer;
   }
