@@ -326,8 +326,6 @@ async function clusterIdFromEtcd(cluster: ClusterSettings): Promise<string> {
   }
 }
 
-/** Kafka's offsets.commit.timeout.ms: how long a commit waits for the ISR of its __consumer_offsets partition. */
-const OFFSETS_COMMIT_TIMEOUT_MS = 5000;
 /** How long the first FindCoordinator waits for __consumer_offsets' leaders. */
 const OFFSETS_TOPIC_CREATE_TIMEOUT_MS = 10_000;
 
@@ -343,7 +341,8 @@ function offsetsTopicHost(node: { current: ClusterNode | null }, settings: Broke
   return {
     leads: (partition) => node.current?.replicas.isLeader(CONSUMER_OFFSETS_TOPIC, partition) ?? false,
     append: async (partition, batch) => {
-      await current().replicas.appendAsLeader(CONSUMER_OFFSETS_TOPIC, partition, batch, -1, OFFSETS_COMMIT_TIMEOUT_MS);
+      // offsets.commit.timeout.ms: how long a commit waits for the ISR of its __consumer_offsets partition.
+      await current().replicas.appendAsLeader(CONSUMER_OFFSETS_TOPIC, partition, batch, -1, settings.cluster!.offsetsCommitTimeoutMs);
     },
     ensureTopic: async (partitions, configs) => {
       const cluster = current();

@@ -32,6 +32,8 @@ export interface BrokerSettings {
   socketRequestMaxBytes: number;
   socketListenBacklogSize: number;
   messageMaxBytes: number;
+  /** fetch.max.bytes: a Fetch response's bytes at most, whatever its max_bytes asks. */
+  fetchMaxBytes: number;
   /** queued.max.requests: requests being handled at once, broker-wide. */
   queuedMaxRequests: number;
   /** queued.max.request.bytes: request bytes held at once, broker-wide; Infinity for -1. */
@@ -66,6 +68,7 @@ export interface ClusterSettings {
   replicaFetchBackoffMs: number;
   replicaSocketTimeoutMs: number;
   offsetsTopicReplicationFactor: number;
+  offsetsCommitTimeoutMs: number;
   uncleanLeaderElectionEnable: boolean;
   autoLeaderRebalanceEnable: boolean;
   leaderImbalanceCheckIntervalMs: number;
@@ -88,6 +91,8 @@ export const CLUSTER_DEFAULTS: Readonly<Record<string, string>> = Object.freeze(
   'replica.socket.timeout.ms': '30000',
   'replica.high.watermark.checkpoint.interval.ms': '5000',
   'offsets.topic.replication.factor': '3',
+  // How long an offset commit waits for __consumer_offsets' ISR (acks=all) before REQUEST_TIMED_OUT.
+  'offsets.commit.timeout.ms': '5000',
   'unclean.leader.election.enable': 'false',
   'auto.leader.rebalance.enable': 'true',
   'leader.imbalance.check.interval.seconds': '300',
@@ -111,6 +116,8 @@ export const BROKER_DEFAULTS: Readonly<Record<string, string>> = Object.freeze({
   'socket.request.max.bytes': '104857600',
   'socket.listen.backlog.size': '50',
   'message.max.bytes': '1048588',
+  // The most a Fetch response carries, whatever the request asks (Kafka's 55 MiB).
+  'fetch.max.bytes': '57671680',
   'queued.max.requests': '500',
   'queued.max.request.bytes': String(QUEUED_REQUEST_BYTES_DEFAULT),
   'connections.max.idle.ms': '600000',
@@ -180,9 +187,9 @@ const UNSUPPORTED: ReadonlyArray<readonly [reason: string, names: readonly strin
   ['metrics are exposed as broker.metrics, not through reporters', ['metric.reporters', 'metrics.', 'kafka.metrics.', 'auto.include.jmx.reporter']],
   [
     'not implemented',
-    ['create.topic.policy.class.name', 'alter.config.policy.class.name', 'config.providers', 'fetch.max.bytes', 'request.timeout.ms',
+    ['create.topic.policy.class.name', 'alter.config.policy.class.name', 'config.providers', 'request.timeout.ms',
       'fetch.purgatory.purge.interval.requests', 'producer.purgatory.purge.interval.requests', 'delete.records.purgatory.purge.interval.requests',
-      'max.incremental.fetch.session.cache.slots', 'offsets.commit.timeout.ms', 'offsets.commit.required.acks', 'group.consumer.', 'group.coordinator.',
+      'max.incremental.fetch.session.cache.slots', 'offsets.commit.required.acks', 'group.consumer.', 'group.coordinator.',
       'group.share.', 'log.dir.failure.timeout.ms', 'log.flush.start.offset.checkpoint.interval.ms', 'cluster.id'],
   ],
 ];
@@ -310,6 +317,7 @@ export function resolveBrokerSettings(...sources: BrokerConfigValues[]): BrokerS
     socketRequestMaxBytes: integer(all, 'socket.request.max.bytes', 1, INT_MAX),
     socketListenBacklogSize: integer(all, 'socket.listen.backlog.size', 1, INT_MAX),
     messageMaxBytes: integer(all, 'message.max.bytes', 0),
+    fetchMaxBytes: integer(all, 'fetch.max.bytes', 1024, INT_MAX),
     queuedMaxRequests: integer(all, 'queued.max.requests', 1, INT_MAX),
     // As Kafka's SocketServer: a memory pool only for a positive value; 0 and -1 mean unbounded.
     queuedMaxRequestBytes: Math.max(integer(all, 'queued.max.request.bytes', -1), 0) || Infinity,
@@ -341,6 +349,7 @@ function clusterSettings(given: Record<string, string>): ClusterSettings | null 
     replicaFetchBackoffMs: integer(all, 'replica.fetch.backoff.ms', 0),
     replicaSocketTimeoutMs: integer(all, 'replica.socket.timeout.ms', 1),
     offsetsTopicReplicationFactor: integer(all, 'offsets.topic.replication.factor', 1, 32767),
+    offsetsCommitTimeoutMs: integer(all, 'offsets.commit.timeout.ms', 1, INT_MAX),
     uncleanLeaderElectionEnable: boolean(all, 'unclean.leader.election.enable'),
     autoLeaderRebalanceEnable: boolean(all, 'auto.leader.rebalance.enable'),
     leaderImbalanceCheckIntervalMs: integer(all, 'leader.imbalance.check.interval.seconds', 1) * 1000,

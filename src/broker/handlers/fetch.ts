@@ -15,8 +15,6 @@ import { fetchReplicaId, planPartitionRead } from '../replica-read.js';
 import { NONE, storageErrorCodeOf } from './errors.js';
 import { ZERO_UUID } from './metadata.js';
 
-/** Kafka's fetch.max.bytes default when the request has no max_bytes (v0-v2). */
-const FETCH_MAX_BYTES_DEFAULT = 50 * 1024 * 1024;
 const READ_COMMITTED = 1;
 const EMPTY_RECORDS = Buffer.alloc(0);
 
@@ -31,9 +29,10 @@ export const fetchHandler = defineHandler({
     }
     const deadline = Date.now() + Math.max(0, request.maxWaitMs);
     for (;;) {
-      const { response, bytes, partitions, failed } = readPartitions(context, request);
+      const { response, bytes, capped, partitions, failed } = readPartitions(context, request);
       const remainingMs = deadline - Date.now();
-      if (bytes >= request.minBytes || failed || remainingMs <= 0 || partitions.length === 0) {
+      // As Kafka: a min_bytes above what the response may carry waits for no more than that.
+      if (bytes >= request.minBytes || capped || failed || remainingMs <= 0 || partitions.length === 0) {
         for (const release of response.releases) context.onResponseSent(release);
         return response.body;
       }
@@ -45,16 +44,28 @@ export const fetchHandler = defineHandler({
   },
 });
 
+/**
+ * The response's bytes at most, as Kafka's: the request's max_bytes (v3+; no limit before it)
+ * capped by the broker's fetch.max.bytes.
+ */
+function fetchMaxBytes(context: RequestContext, request: FetchRequestBody): number {
+  const requested = context.header.apiVersion >= 3 ? request.maxBytes : Infinity;
+  return Math.min(requested, context.broker.settings.fetchMaxBytes);
+}
+
 function readPartitions(context: RequestContext, request: FetchRequestBody) {
   const { engine, zeroCopyFetch } = context.broker;
   const byId = context.header.apiVersion >= 13;
-  let remainingBytes = context.header.apiVersion >= 3 ? request.maxBytes : FETCH_MAX_BYTES_DEFAULT;
+  const capBytes = fetchMaxBytes(context, request);
+  let remainingBytes = capBytes;
   // Copied records are held in JS until written: a fetch copies no more than the broker-wide
   // allowance has left, so clients that do not read cannot pin memory without bound.
   const copyMemory = zeroCopyFetch ? null : context.broker.fetchCopyMemory;
   if (copyMemory !== null) remainingBytes = Math.min(remainingBytes, copyMemory.availableUnits);
   let bytes = 0;
   let failed = false;
+  /** Records were left unread for want of room in the response (see below). */
+  let capped = false;
   let minOneBatch = remainingBytes > 0;
   const releases: Array<() => void> = [];
   const partitions: Array<{ topic: string; partition: number }> = [];
@@ -102,8 +113,10 @@ function readPartitions(context: RequestContext, request: FetchRequestBody) {
             failed = true; // answered at once, as an error is
             return answer;
           }
+          const roomBytes = Math.max(remainingBytes, 0);
+          const capRoomBytes = Math.max(capBytes - bytes, 0);
           const read = remainingBytes > 0 || minOneBatch
-            ? log.read(fetchOffset, Math.min(partitionMaxBytes, Math.max(remainingBytes, 0)), { maxOffset: plan.maxOffset, minOneBatch })
+            ? log.read(fetchOffset, Math.min(partitionMaxBytes, roomBytes), { maxOffset: plan.maxOffset, minOneBatch })
             : null;
           if (read) {
             answer.records = zeroCopyFetch ? regionOf(read, releases) : log.readBytes(read);
@@ -111,6 +124,12 @@ function readPartitions(context: RequestContext, request: FetchRequestBody) {
             remainingBytes -= read.region.sizeBytes;
             minOneBatch = false;
           }
+          // The response's cap (max_bytes, fetch.max.bytes), not the partition's max nor the copy
+          // allowance, left records of it unread: the response is as full as it may be. Kafka
+          // counts the bytes available (up to each partition's max) against min_bytes, so such a
+          // fetch is answered, not parked.
+          const readEnd = read ? read.region.lastOffset + 1 : fetchOffset;
+          if (capRoomBytes <= roomBytes && capRoomBytes < partitionMaxBytes && readEnd < Math.min(plan.maxOffset, log.logEndOffset)) capped = true;
         } catch (error) {
           answer.errorCode = storageErrorCodeOf(context.broker, error, name, partition);
           failed = true;
@@ -123,6 +142,7 @@ function readPartitions(context: RequestContext, request: FetchRequestBody) {
   return {
     response: { body: { throttleTimeMs: 0, errorCode: NONE, sessionId: 0, responses, nodeEndpoints: [] }, releases },
     bytes,
+    capped,
     partitions,
     failed,
   };
