@@ -389,7 +389,7 @@ export class LogManager {
     }
     if (doomed.length === 0) return;
     syncDirectorySync(this.dataDir);
-    for (const { dir, log } of doomed) this.removeInBackground(dir, log.snapshotWritten());
+    for (const { dir, log } of doomed) this.removeInBackground(dir, log.settled());
     if (replicated) {
       // Their high watermarks must not outlive them: a log created again under a name starts
       // unreplicated. If this write fails, the next one (5 s on) drops the entries all the same.
@@ -403,8 +403,7 @@ export class LogManager {
 
   /**
    * Removes a renamed-away log directory on libuv's threads, once `after` settles (the log's
-   * background snapshot write, which could otherwise create a file in it mid-removal); close()
-   * waits for it.
+   * background writes, which could otherwise create a file in it mid-removal); close() waits for it.
    */
   private removeInBackground(dir: string, after: Promise<void> = Promise.resolve()): void {
     // A cleaner thread may still be closing a .cleaned file in it: retry ENOTEMPTY.
@@ -527,8 +526,6 @@ export class LogManager {
       await this.logCleaner.close();
       await Promise.all(this.removals);
       await this.flushAll();
-      // Before the logs' own snapshots (closeLogs): a roll's, still being written, would race them.
-      await Promise.all([...this.logs.values()].map((log) => log.snapshotWritten()));
       await this.checkpointWrite;
       this.checkpoint();
       while (this.highWatermarkWrite !== null) {
@@ -540,8 +537,9 @@ export class LogManager {
       // A log that did not close whole (no space for its producer snapshot) gets no marker: the
       // next open recovers instead of trusting the files.
       const error = this.closeLogs();
-      // Deleted segments' files, whose removal the close started (file.delete.delay.ms is not waited out).
-      await Promise.all([...this.logs.values()].map((log) => log.filesRemoved()));
+      // A roll's snapshot still being written (the close's own supersedes it), and deleted
+      // segments' files, whose removal the close started (file.delete.delay.ms is not waited out).
+      await Promise.all([...this.logs.values()].map((log) => log.settled()));
       if (error !== undefined) throw error;
       fs.writeFileSync(path.join(this.dataDir, CLEAN_SHUTDOWN_FILE), '');
       syncDirectorySync(this.dataDir);

@@ -950,10 +950,12 @@ export class Log {
   }
 
   /**
-   * Settles once deleted segments' files are removed: close() starts the removal of those still
-   * waiting out file.delete.delay.ms, so after a close this is every deleted file.
+   * Settles once the log's background writes are done: the roll's producer snapshot, and the
+   * removal of deleted segments' files (close() starts those still waiting out
+   * file.delete.delay.ms, so after a close this is every deleted file).
    */
-  async filesRemoved(): Promise<void> {
+  async settled(): Promise<void> {
+    await this.producers.snapshotWritten();
     while (this.removals.size > 0) await Promise.all(this.removals);
   }
 
@@ -982,11 +984,6 @@ export class Log {
     } finally {
       for (const segment of this.segments) segment.close();
     }
-  }
-
-  /** Settles once the roll's producer snapshot, written in the background, is on disk or dropped. */
-  snapshotWritten(): Promise<void> {
-    return this.producers.snapshotWritten();
   }
 
   /** Closes the log and removes its directory. */

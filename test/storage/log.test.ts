@@ -266,7 +266,7 @@ describe('retention and delete-records', () => {
     log.deleteRetainedSegments();
     expect(fs.readdirSync(dir).some((name) => name.endsWith('.deleted'))).toBe(true);
     log.close();
-    await log.filesRemoved();
+    await log.settled();
     expect(fs.readdirSync(dir).filter((name) => name.endsWith('.deleted'))).toEqual([]);
     // And a crash before the removal leaves names the next open removes.
     const crashed = openLog(dir, { 'segment.bytes': 2000, 'retention.bytes': 0, 'retention.ms': -1 });
@@ -277,7 +277,7 @@ describe('retention and delete-records', () => {
     expect(fs.readdirSync(dir).filter((name) => name.endsWith('.deleted'))).toEqual([]);
     expect(readAll(reopened).at(-1)).toBe(79);
     reopened.close();
-    await crashed.filesRemoved();
+    await crashed.settled();
   });
 
   it('advances the log start offset and drops whole segments below it', async () => {
@@ -402,7 +402,7 @@ describe('producer snapshots', () => {
     // The roll returned before any of the write's steps could run (each waits for libuv's threads).
     expect(snapshotOffset(dir)).toBeNull();
     log.appendSync(idempotent(2));
-    await log.snapshotWritten();
+    await log.settled();
     expect(snapshotOffset(dir)).toBe(2);
     expect(fs.readdirSync(dir).filter((name) => name.endsWith('.tmp'))).toEqual([]);
     log.close();
@@ -417,13 +417,13 @@ describe('producer snapshots', () => {
     log.roll();
     // Truncation deletes a snapshot past the new end; the roll's (as of offset 4) must not come back.
     log.truncateTo(2);
-    await log.snapshotWritten();
+    await log.settled();
     expect(snapshotOffset(dir)).toBeNull();
     log.appendSync(idempotent(2));
     log.roll();
     log.close();
     expect(snapshotOffset(dir)).toBe(4);
-    await log.snapshotWritten();
+    await log.settled();
     expect(snapshotOffset(dir)).toBe(4);
   });
 
@@ -440,7 +440,7 @@ describe('producer snapshots', () => {
     expect(reopened.appendSync(idempotent(2)).duplicate).toBe(true);
     expect(reopened.appendSync(idempotent(4)).baseOffset).toBe(4);
     reopened.close();
-    await log.snapshotWritten();
+    await log.settled();
   });
 });
 
@@ -457,7 +457,7 @@ describe('delays past the range of Node timers', () => {
       await new Promise((resolve) => setTimeout(resolve, 50));
       expect(fs.readdirSync(dir).some((name) => name.endsWith('.deleted'))).toBe(true);
       log.close();
-      await log.filesRemoved();
+      await log.settled();
       expect(fs.readdirSync(dir).filter((name) => name.endsWith('.deleted'))).toEqual([]);
       expect(warnings).not.toContain('TimeoutOverflowWarning');
     } finally {
