@@ -172,6 +172,7 @@ export class ControllerReign {
           this.wakeStart = resolve;
           this.retryTimer = setTimeout(resolve, RETRY_AFTER_ERROR_MS);
         });
+        this.retryTimer = undefined;
       }
     }
     if (this.view === undefined) return;
@@ -223,7 +224,12 @@ export class ControllerReign {
     // On the next turn, so that the events of one watch answer are one pass.
     this.drainImmediate = setImmediate(() => {
       this.drainImmediate = undefined;
-      this.draining = this.drain().finally(() => (this.draining = undefined));
+      this.draining = this.drain().finally(() => {
+        this.draining = undefined;
+        // Work queued after the loop's last look (a caller resuming before this callback, e.g. a
+        // second ElectLeaders right after the first) starts now; a failed pass waits for its retry.
+        if (this.retryTimer === undefined && this.hasWork()) this.schedule();
+      });
     });
   }
 

@@ -314,6 +314,15 @@ describe('controller', () => {
     expect(summary((await w.observer.readTopic('u'))!)).toEqual([[1, 2, [1]]]);
   });
 
+  it('answers a request queued just as the previous one returns (no pass left waiting for a later event)', async () => {
+    const w = await world(2, [1]);
+    const controller = await activeController(w);
+    await w.observer.proposeTopic({ name: 'calls', partitions: [[1, 2]] });
+    await topicWhen(w, 'calls', written, 'states written');
+    // Each call is queued while the drain loop that answered the previous one is still finishing.
+    for (let i = 0; i < 5; i++) expect(codes(await controller.electLeaders('PREFERRED', [{ topic: 'calls', partition: 0 }]))).toEqual(['ELECTION_NOT_NEEDED']);
+  });
+
   it('rebalances preferred leaders on its own (auto.leader.rebalance.enable)', async () => {
     const w = await world(3, [1], { leaderImbalanceCheckIntervalMs: 200, leaderImbalancePerBrokerPercentage: 10 });
     await activeController(w);
