@@ -107,6 +107,19 @@ export class PartitionLeader {
     return this.followers.get(brokerId);
   }
 
+  /**
+   * The partition's replicas changed at this leader epoch (a reassignment, partition-reassignment.ts):
+   * a replica joining starts as a follower that has never been caught up, and one leaving is
+   * forgotten (the controller takes it out of the ISR in the same write).
+   */
+  setReplicas(replicas: readonly number[]): void {
+    for (const brokerId of [...this.followers.keys()]) if (!replicas.includes(brokerId)) this.followers.delete(brokerId);
+    for (const brokerId of replicas) {
+      if (brokerId === this.leaderId || this.followers.has(brokerId)) continue;
+      this.followers.set(brokerId, { brokerId, logEndOffset: -1, lastCaughtUpTimeMs: 0, lastFetchLeaderLogEndOffset: this.leaderEpochStartOffset, lastFetchTimeMs: 0 });
+    }
+  }
+
   setMinInsyncReplicas(value: number): void {
     this.minInsyncReplicas = value;
   }

@@ -137,7 +137,9 @@ export class ReplicaManager {
         return;
       }
       if (replica.leader !== null && previous.leaderEpoch === state.leaderEpoch) {
-        // An ISR change at the same epoch (ours committed, or the controller removing a dead member).
+        // An ISR change at the same epoch (ours committed, or the controller removing a dead member),
+        // or a reassignment adding or removing followers.
+        replica.leader.setReplicas(replicas);
         replica.leader.isrCommitted(state.isr);
         this.advanceHighWatermark(replica, log);
         return;

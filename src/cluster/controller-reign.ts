@@ -16,8 +16,12 @@
 // every partition (one pure pass over them all is cheap next to one etcd round trip); a topic
 // record or partition state change marks its topic; a deletion request queues the deletion.
 // One drain loop does the work, one step at a time, so bursts of events coalesce into one pass:
-// deletions, then reconciliation, then queued ElectLeaders calls, then the rebalance check when its
-// timer fired (auto.leader.rebalance.enable).
+// deletions, then reconciliation (with the completion of partition reassignments whose target
+// replicas have all joined the ISR), then queued ElectLeaders and AlterPartitionReassignments
+// calls, then the rebalance check when its timer fired (auto.leader.rebalance.enable).
+// Reassignments (partition-reassignment.ts) write a topic's record and changed states together,
+// read fresh from etcd and compare-and-set (MetadataStore.reassignPartitions); the view keeps the
+// record written aside until its watch shows it, so that no pass elects from stale replicas.
 //
 // Views (controller-view.ts): the reign's own writes are kept aside until the watches show them.
 // A write refused with INVALID_UPDATE_VERSION (a leader's AlterPartition landed first) is
@@ -43,6 +47,7 @@ import {
   uncleanLeaderElection,
   type ElectionResult,
 } from './partition-election.js';
+import { completeReassignment, reassign, type ReassignmentStep } from './partition-reassignment.js';
 
 /** The controller settings, resolved (controller.ts maps Kafka's names and defaults). */
 export interface ReignConfig {
@@ -62,6 +67,29 @@ export interface TopicPartitionRef {
 /** One partition's answer to ElectLeaders (API 43): null when its leader was elected. */
 export interface ElectionOutcome extends TopicPartitionRef {
   error: SluiceError | null;
+}
+
+/** One partition of AlterPartitionReassignments (API 45): its target replicas, or null to cancel. */
+export interface ReassignmentRequest extends TopicPartitionRef {
+  replicas: readonly number[] | null;
+}
+
+/** One partition's answer to AlterPartitionReassignments: null when started, completed or cancelled. */
+export interface ReassignmentOutcome extends TopicPartitionRef {
+  error: SluiceError | null;
+}
+
+/** A reassignment in flight, as ListPartitionReassignments (API 46) reports it. */
+export interface OngoingReassignment extends TopicPartitionRef {
+  replicas: number[];
+  adding: number[];
+  removing: number[];
+}
+
+interface PendingReassignment {
+  requests: readonly ReassignmentRequest[];
+  resolve(outcomes: ReassignmentOutcome[]): void;
+  reject(error: unknown): void;
 }
 
 /** Writes of one pass whose partition epoch moved meanwhile are recomputed this often at most. */
@@ -123,6 +151,7 @@ export class ControllerReign {
   private readonly dirtyTopics = new Set<string>();
   private readonly pendingDeletions = new Set<string>();
   private readonly elections: PendingElection[] = [];
+  private readonly reassignments: PendingReassignment[] = [];
   private rebalanceDue = false;
 
   constructor(
@@ -192,6 +221,31 @@ export class ControllerReign {
     });
   }
 
+  /** AlterPartitionReassignments (API 45), run in turn with the reign's other work. */
+  alterPartitionReassignments(requests: readonly ReassignmentRequest[]): Promise<ReassignmentOutcome[]> {
+    if (this.stopped) return Promise.reject(this.notController());
+    return new Promise((resolve, reject) => {
+      this.reassignments.push({ requests, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** ListPartitionReassignments (API 46): the reassignments in flight among `partitions` (null: all), by topic and partition. */
+  listPartitionReassignments(partitions: readonly TopicPartitionRef[] | null): OngoingReassignment[] {
+    if (!this.isActive) throw this.notController();
+    const wanted = partitions === null ? null : new Set(partitions.map(({ topic, partition }) => partitionKey(topic, partition)));
+    const names = partitions === null ? null : [...new Set(partitions.map(({ topic }) => topic))];
+    const ongoing: OngoingReassignment[] = [];
+    for (const view of this.view!.topics(names)) {
+      for (const [index, { adding, removing }] of Object.entries(view.reassignments ?? {})) {
+        const partition = Number(index);
+        if (wanted !== null && !wanted.has(partitionKey(view.name, partition))) continue;
+        ongoing.push({ topic: view.name, partition, replicas: [...view.partitions[partition]!], adding: [...adding], removing: [...removing] });
+      }
+    }
+    return ongoing.sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition));
+  }
+
   /** Ends the reign: no more writes, watches closed, no timer left. Idempotent. */
   stop(): Promise<void> {
     this.stopping ??= this.end();
@@ -205,6 +259,7 @@ export class ControllerReign {
     clearTimeout(this.rebalanceTimer);
     this.wakeStart?.();
     for (const election of this.elections.splice(0)) election.reject(this.notController());
+    for (const pending of this.reassignments.splice(0)) pending.reject(this.notController());
     await this.starting;
     await this.draining;
     const view = this.view;
@@ -234,7 +289,7 @@ export class ControllerReign {
   }
 
   private hasWork(): boolean {
-    return this.allDirty || this.dirtyTopics.size > 0 || this.pendingDeletions.size > 0 || this.elections.length > 0 || this.rebalanceDue;
+    return this.allDirty || this.dirtyTopics.size > 0 || this.pendingDeletions.size > 0 || this.elections.length > 0 || this.reassignments.length > 0 || this.rebalanceDue;
   }
 
   private async drain(): Promise<void> {
@@ -251,6 +306,7 @@ export class ControllerReign {
           this.allDirty = false;
           this.dirtyTopics.clear();
           await this.reconcile(names);
+          await this.completeReassignments(names);
         }
         const election = this.elections.shift();
         if (election !== undefined && !this.stopped) {
@@ -258,6 +314,15 @@ export class ControllerReign {
             election.resolve(await this.elect(election.type, election.partitions));
           } catch (error) {
             election.reject(error);
+            throw error;
+          }
+        }
+        const reassignment = this.reassignments.shift();
+        if (reassignment !== undefined && !this.stopped) {
+          try {
+            reassignment.resolve(await this.reassign(reassignment.requests));
+          } catch (error) {
+            reassignment.reject(error);
             throw error;
           }
         }
@@ -394,6 +459,106 @@ export class ControllerReign {
     const outcomes = refs.map(({ topic, partition }) => ({ topic, partition, error: outcomeError(results, topic, partition) }));
     // Kafka's answer to an election over all partitions leaves out those that needed none.
     return requested === null ? outcomes.filter((outcome) => outcome.error?.code !== 'ELECTION_NOT_NEEDED') : outcomes;
+  }
+
+  /** AlterPartitionReassignments: each topic's partitions moved in one write (MetadataStore.reassignPartitions). */
+  private async reassign(requests: readonly ReassignmentRequest[]): Promise<ReassignmentOutcome[]> {
+    const results = new Map<string, SluiceError | null>();
+    const byTopic = new Map<string, Map<number, ReassignmentRequest>>();
+    for (const request of requests) {
+      const partitions = byTopic.get(request.topic) ?? new Map<number, ReassignmentRequest>();
+      partitions.set(request.partition, request); // a partition named twice takes its last target
+      byTopic.set(request.topic, partitions);
+    }
+    const epoch = this.fence.epoch;
+    for (const [topic, asked] of byTopic) {
+      if (this.stopped) throw this.notController();
+      const setAll = (error: SluiceError | null) => {
+        for (const partition of asked.keys()) results.set(partitionKey(topic, partition), error);
+      };
+      if (this.view!.topics([topic]).length === 0) {
+        setAll(new SluiceError('UNKNOWN_TOPIC_OR_PARTITION', `This server does not host this topic-partition: topic '${topic}' does not exist`));
+        continue;
+      }
+      const plan = (view: TopicView) => {
+        const now = this.view!.now();
+        const steps = new Map<number, ReassignmentStep>();
+        for (const [partition, request] of asked) {
+          const key = partitionKey(topic, partition);
+          const replicas = view.partitions[partition];
+          const state = view.states[partition];
+          if (replicas === undefined) {
+            results.set(key, new SluiceError('UNKNOWN_TOPIC_OR_PARTITION', `This server does not host this topic-partition: ${topic}-${partition}`));
+            continue;
+          }
+          if (state === undefined) {
+            results.set(key, new SluiceError('LEADER_NOT_AVAILABLE', `${topic}-${partition} has no leader yet`));
+            continue;
+          }
+          const current = view.reassignments?.[String(partition)];
+          const decision = reassign(replicas, current, state, request.replicas, now.isRegistered, epoch);
+          if (!decision.ok) {
+            results.set(key, decision.error);
+            continue;
+          }
+          results.set(key, null);
+          const { step } = decision;
+          const same = step.state === undefined && step.reassignment === undefined && current === undefined && step.replicas.every((id, i) => replicas[i] === id) && step.replicas.length === replicas.length;
+          if (!same) steps.set(partition, step);
+        }
+        return steps;
+      };
+      try {
+        await this.writeReassignment(topic, plan, 'controller reassigned partitions');
+      } catch (error) {
+        if (isSluiceError(error, 'NOT_CONTROLLER') || isSluiceError(error, 'ENGINE_CLOSED') || !(error instanceof SluiceError)) throw error;
+        setAll(error);
+      }
+    }
+    return requests.map(({ topic, partition }) => ({ topic, partition, error: outcomeError(results, topic, partition) }));
+  }
+
+  /** Ends the reassignments of `names` (null: all) whose target replicas have all joined the ISR. */
+  private async completeReassignments(names: readonly string[] | null): Promise<void> {
+    const now = this.view!.now();
+    const epoch = this.fence.epoch;
+    const completions = (view: TopicView) => {
+      const steps = new Map<number, ReassignmentStep>();
+      for (const [index, reassignment] of Object.entries(view.reassignments ?? {})) {
+        const partition = Number(index);
+        const state = view.states[partition];
+        const replicas = view.partitions[partition];
+        if (state === undefined || replicas === undefined) continue;
+        const step = completeReassignment({ replicas, reassignment }, state, now.isEligible, epoch);
+        if (step !== undefined) steps.set(partition, step);
+      }
+      return steps;
+    };
+    for (const view of this.view!.topics(names)) {
+      if (this.stopped) return;
+      if (view.reassignments === undefined) continue;
+      // From the view first: most passes (any ISR change) complete nothing and read nothing.
+      const watched = { ...view, states: view.states.map((_, p) => this.view!.stateOf(view, p)) };
+      if (completions(watched).size === 0) continue;
+      try {
+        await this.writeReassignment(view.name, (fresh) => completions(fresh), 'controller completed partition reassignments');
+      } catch (error) {
+        if (!isSluiceError(error, 'UNKNOWN_TOPIC_OR_PARTITION') && !isSluiceError(error, 'INVALID_UPDATE_VERSION')) throw error;
+        this.dirtyTopics.add(view.name); // deleted meanwhile (the watch will say) or still moving: look again
+      }
+    }
+  }
+
+  private async writeReassignment(topic: string, plan: (view: TopicView) => ReadonlyMap<number, ReassignmentStep>, message: string): Promise<void> {
+    let planned = new Map<number, ReassignmentStep>();
+    const { view, written } = await this.store.reassignPartitions(this.fence, topic, (fresh) => (planned = new Map(plan(fresh))));
+    if (planned.size === 0) return;
+    this.view!.rememberTopic(view);
+    for (const record of written) this.view!.remember(view.topicId, record);
+    const describe = ([partition, step]: [number, ReassignmentStep]) =>
+      `${topic}-${partition}:[${step.replicas.join(',')}]${step.reassignment ? `+[${step.reassignment.adding.join(',')}]-[${step.reassignment.removing.join(',')}]` : ''}${step.state ? `:${step.state.leader}@${step.state.leaderEpoch}[${step.state.isr.join(',')}]` : ''}`;
+    const entries = [...planned];
+    this.logger.info({ epoch: this.fence.epoch, count: entries.length, partitions: entries.slice(0, LOGGED_PARTITIONS_MAX).map(describe) }, message);
   }
 
   /** auto.leader.rebalance.enable: preferred elections where a broker's share of lost leaderships is above the threshold. */

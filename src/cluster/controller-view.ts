@@ -4,7 +4,8 @@
 //
 // The watches lag the reign's own writes by a round trip, so the states the reign wrote (or that
 // etcd returned when a compare-and-set was refused) are kept aside until the topics watch shows
-// them or something newer: stateOf answers the newest state known, by partition epoch. The topics
+// them or something newer: stateOf answers the newest state known, by partition epoch, and
+// topics() the newest topic record (a reassignment's), by revision. The topics
 // a reign deleted are hidden until the watch drops them, so that no state is ever created for a
 // deleted topic; a topic re-created under the same name has a new topic id and shows at once.
 import type { Logger } from '../logger.js';
@@ -37,6 +38,7 @@ export const partitionKey = (topic: string, partition: number) => `${topic}\u000
 export class ControllerView {
   private readonly aside = new Map<string, { topicId: string; record: PartitionStateRecord }>();
   private readonly deletedTopicIds = new Set<string>();
+  private readonly topicsAside = new Map<string, TopicView>();
 
   private constructor(
     private readonly brokers: BrokersWatch,
@@ -90,7 +92,30 @@ export class ControllerView {
   topics(names: readonly string[] | null): TopicView[] {
     const all = this.topicsWatch.topics;
     const views = names === null ? [...all.values()] : names.map((name) => all.get(name)).filter((view): view is TopicView => view !== undefined);
-    return views.filter((view) => !this.deletedTopicIds.has(view.topicId));
+    return views.filter((view) => !this.deletedTopicIds.has(view.topicId)).map((view) => this.newerRecord(view));
+  }
+
+  /**
+   * A topic record the reign wrote (a reassignment), newer than the watch may show: the topics
+   * view answers it, with each partition's newest state, until the watch catches up.
+   */
+  rememberTopic(view: TopicView): void {
+    const aside = this.topicsAside.get(view.name);
+    if (aside === undefined || aside.topicId !== view.topicId || aside.revision < view.revision) this.topicsAside.set(view.name, view);
+  }
+
+  private newerRecord(watched: TopicView): TopicView {
+    const aside = this.topicsAside.get(watched.name);
+    if (aside === undefined) return watched;
+    if (aside.topicId !== watched.topicId || aside.revision <= watched.revision) {
+      this.topicsAside.delete(watched.name); // the watch caught up, or another incarnation
+      return watched;
+    }
+    const states = aside.states.map((state, p) => {
+      const seen = watched.states[p];
+      return seen !== undefined && (state === undefined || seen.partitionEpoch > state.partitionEpoch) ? seen : state;
+    });
+    return { ...aside, states };
   }
 
   /** The newest state known of a partition: the watch's, or one kept aside that the watch does not show yet. */
@@ -113,6 +138,7 @@ export class ControllerView {
   /** The reign deleted this incarnation of the topic. */
   deleted(topic: string, topicId: string): void {
     this.deletedTopicIds.add(topicId);
+    this.topicsAside.delete(topic);
     for (const key of [...this.aside.keys()]) if (key.startsWith(`${topic}\u0000`)) this.aside.delete(key);
   }
 }

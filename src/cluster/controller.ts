@@ -7,6 +7,8 @@
 //   const controller = await Controller.start({ store, session, config: { ... }, logger });
 //   controller.isActive / controller.epoch          // elected and acting; its controller epoch
 //   await controller.electLeaders('PREFERRED', [{ topic, partition }])   // ElectLeaders (API 43)
+//   await controller.alterPartitionReassignments([{ topic, partition, replicas: [2, 3] }])  // API 45
+//   controller.listPartitionReassignments(null)     // ListPartitionReassignments (API 46)
 //   await controller.stop()                         // resign; watches and timers gone
 //
 // One Controller belongs to one broker session, like its election: when the session is lost the
@@ -29,10 +31,19 @@ import { SluiceError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { BrokerSession } from './broker-session.js';
 import type { ControllerElection, ControllerFence } from './controller-election.js';
-import { ControllerReign, type ElectionOutcome, type ElectionType, type ReignConfig, type TopicPartitionRef } from './controller-reign.js';
+import {
+  ControllerReign,
+  type ElectionOutcome,
+  type ElectionType,
+  type OngoingReassignment,
+  type ReassignmentOutcome,
+  type ReassignmentRequest,
+  type ReignConfig,
+  type TopicPartitionRef,
+} from './controller-reign.js';
 import type { MetadataStore } from './metadata-store.js';
 
-export type { ElectionOutcome, ElectionType, TopicPartitionRef } from './controller-reign.js';
+export type { ElectionOutcome, ElectionType, OngoingReassignment, ReassignmentOutcome, ReassignmentRequest, TopicPartitionRef } from './controller-reign.js';
 
 export interface ControllerConfig {
   /** auto.leader.rebalance.enable. Default true. */
@@ -120,13 +131,34 @@ export class Controller {
    * UNKNOWN_TOPIC_OR_PARTITION. NOT_CONTROLLER (thrown) when this broker is not the active controller.
    */
   electLeaders(type: ElectionType, partitions: readonly TopicPartitionRef[] | null): Promise<ElectionOutcome[]> {
+    const reign = this.activeReign();
+    return reign instanceof SluiceError ? Promise.reject(reign) : reign.electLeaders(type, partitions);
+  }
+
+  /**
+   * AlterPartitionReassignments (API 45): moves each partition to its target replicas, or cancels
+   * its reassignment (replicas null). Each outcome's error is null or one of
+   * INVALID_REPLICA_ASSIGNMENT, NO_REASSIGNMENT_IN_PROGRESS, UNKNOWN_TOPIC_OR_PARTITION,
+   * LEADER_NOT_AVAILABLE. NOT_CONTROLLER (thrown) when this broker is not the active controller.
+   */
+  alterPartitionReassignments(requests: readonly ReassignmentRequest[]): Promise<ReassignmentOutcome[]> {
+    const reign = this.activeReign();
+    return reign instanceof SluiceError ? Promise.reject(reign) : reign.alterPartitionReassignments(requests);
+  }
+
+  /** ListPartitionReassignments (API 46) among `partitions` (null: all). NOT_CONTROLLER (thrown). */
+  listPartitionReassignments(partitions: readonly TopicPartitionRef[] | null): OngoingReassignment[] {
+    const reign = this.activeReign();
+    if (reign instanceof SluiceError) throw reign;
+    return reign.listPartitionReassignments(partitions);
+  }
+
+  private activeReign(): ControllerReign | SluiceError {
     const reign = this.reign;
-    if (reign === undefined || !reign.isActive) {
-      const controller = this.election?.controller;
-      const now = controller === undefined ? 'no controller now' : `broker ${controller.brokerId} is controller`;
-      return Promise.reject(new SluiceError('NOT_CONTROLLER', `broker ${this.session.brokerId} is not the active controller (${now})`));
-    }
-    return reign.electLeaders(type, partitions);
+    if (reign !== undefined && reign.isActive) return reign;
+    const controller = this.election?.controller;
+    const now = controller === undefined ? 'no controller now' : `broker ${controller.brokerId} is controller`;
+    return new SluiceError('NOT_CONTROLLER', `broker ${this.session.brokerId} is not the active controller (${now})`);
   }
 
   /** Resigns if controller and stops campaigning; resolves when no watch or timer of it is left. Idempotent. */

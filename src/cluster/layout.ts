@@ -10,8 +10,11 @@
 //   <root>/controller_epoch          "7" (decimal): bumped in the same transaction that creates
 //                                    the controller key; its mod_revision fences controller writes.
 //   <root>/topics/<topic>            {"version":1,"topicId":"<uuid>","partitions":[[1,2,3],[2,3,1]],
-//                                     "configs":{"unclean.leader.election.enable":"false"}}
-//                                    replica assignment by partition index, and topic config overrides.
+//                                     "configs":{"unclean.leader.election.enable":"false"},
+//                                     "reassignments":{"0":{"adding":[4],"removing":[1]}}}
+//                                    replica assignment by partition index, topic config overrides,
+//                                    and the partitions being moved (Kafka's adding_replicas and
+//                                    removing_replicas, KIP-455; absent when none is).
 //   <root>/topics/<topic>/<p>/state  {"version":1,"leader":1,"leaderEpoch":0,"isr":[1,2,3],"controllerEpoch":7}
 //                                    its mod_revision is the partition epoch.
 //   <root>/admin/delete_topics/<topic>  {"version":1,"topicId":"<uuid>"}
@@ -46,10 +49,24 @@ export interface ControllerRecord {
 
 export interface TopicRecord {
   topicId: string;
-  /** Replica broker ids of each partition, in assignment order (the first is the preferred leader). */
+  /**
+   * Replica broker ids of each partition, in assignment order (the first is the preferred leader).
+   * While a partition is reassigned: its target replicas, then the original ones not in the target.
+   */
   partitions: number[][];
   /** Topic-level config overrides (e.g. unclean.leader.election.enable, min.insync.replicas). */
   configs: Record<string, string>;
+  /** Partitions being reassigned, by partition index (partition-reassignment.ts). */
+  reassignments?: Record<string, PartitionReassignment>;
+}
+
+/**
+ * A partition reassignment in flight (KIP-455): of its replicas, those joining (not in the
+ * original assignment) and those leaving (not in the target).
+ */
+export interface PartitionReassignment {
+  adding: number[];
+  removing: number[];
 }
 
 /** A request to delete a topic: the topic id names the incarnation to delete. */
@@ -207,19 +224,30 @@ export function decodeControllerEpoch(value: Buffer): number {
 }
 
 export function encodeTopic(record: TopicRecord): string {
-  return JSON.stringify({ version: 1, topicId: record.topicId, partitions: record.partitions, configs: record.configs });
+  const reassignments = record.reassignments !== undefined && Object.keys(record.reassignments).length > 0 ? record.reassignments : undefined;
+  return JSON.stringify({ version: 1, topicId: record.topicId, partitions: record.partitions, configs: record.configs, reassignments });
+}
+
+function isReassignments(value: unknown, partitionCount: number): value is Record<string, PartitionReassignment> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  return Object.entries(value).every(([partition, r]) => {
+    if (!/^(0|[1-9][0-9]*)$/.test(partition) || Number(partition) >= partitionCount) return false;
+    return typeof r === 'object' && r !== null && isIdList((r as PartitionReassignment).adding) && isIdList((r as PartitionReassignment).removing);
+  });
 }
 
 export function decodeTopic(value: Buffer): TopicRecord {
   const o = parseObject('topic record', value);
-  const { topicId, partitions, configs } = o;
+  const { topicId, partitions, configs, reassignments } = o;
   if (typeof topicId !== 'string' || !Array.isArray(partitions) || !partitions.every(isIdList)) {
     throw corrupt('topic record', value.toString('utf8'), 'bad fields');
   }
   if (typeof configs !== 'object' || configs === null || Array.isArray(configs) || !Object.values(configs).every((v) => typeof v === 'string')) {
     throw corrupt('topic record', value.toString('utf8'), 'bad configs');
   }
-  return { topicId, partitions, configs: configs as Record<string, string> };
+  if (reassignments === undefined) return { topicId, partitions, configs: configs as Record<string, string> };
+  if (!isReassignments(reassignments, partitions.length)) throw corrupt('topic record', value.toString('utf8'), 'bad reassignments');
+  return { topicId, partitions, configs: configs as Record<string, string>, reassignments };
 }
 
 export function encodePartitionState(state: PartitionState): string {

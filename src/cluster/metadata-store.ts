@@ -26,6 +26,7 @@
 //   await store.createTopic(fence, { name, partitions: assignment, configs, states });
 //   await store.updatePartitionStates(fence, [{ topic, partition, partitionEpoch, state }, ...]);
 //   await store.updateTopicConfigs(fence, name, configs);
+//   await store.reassignPartitions(fence, name, (view) => steps);   // replicas + states, one write
 //   await store.deleteTopic(fence, name, topicId?);   // also removes a deletion request
 //   await store.removeTopicDeletionRequest(fence, name, requestRevision);
 // The states come from partition-election.ts (pure functions: who leads, which ISR, which epoch)
@@ -83,9 +84,11 @@ import {
   encodeTopic,
   NO_LEADER,
   type BrokerRegistration,
+  type PartitionReassignment,
   type PartitionState,
   type TopicRecord,
 } from './layout.js';
+import type { ReassignmentStep } from './partition-reassignment.js';
 
 /** Partition states per transaction: etcd's default --max-txn-ops is 128 per branch, and a
  *  fenced chunk adds 2 fence compares (and 2 fence reads on failure) to one op per partition. */
@@ -94,6 +97,8 @@ export const TXN_PARTITIONS_MAX = 100;
 /** Attempts of a leader's ISR change whose compare failed only because a broker registration
  *  moved (a member re-registered) between the read and the write. */
 const ALTER_PARTITION_ATTEMPTS = 3;
+/** Attempts of a reassignment whose topic record or partition states moved between its read and its write. */
+const REASSIGN_ATTEMPTS = 5;
 
 export interface MetadataStoreOptions {
   /** Key prefix of this cluster in etcd. Default '/sluice'. */
@@ -214,6 +219,10 @@ function checkAssignment(where: string, partitions: readonly (readonly number[])
     }
     factor = replicas.length;
   }
+}
+
+function hasReassignments(record: TopicRecord): boolean {
+  return record.reassignments !== undefined && Object.keys(record.reassignments).length > 0;
 }
 
 function staleTopic(name: string, expected: number, actual: number): SluiceError {
@@ -446,6 +455,7 @@ export class MetadataStore {
   async addPartitions(name: string, newAssignments: number[][], expectedRevision?: number): Promise<TopicView> {
     if (newAssignments.length === 0) throw new SluiceError('INVALID_PARTITIONS', `topic ${name}: no partitions to add`);
     return this.casTopicRecord(name, expectedRevision, (record) => {
+      if (hasReassignments(record)) throw new SluiceError('REASSIGNMENT_IN_PROGRESS', `topic ${name}: partitions are being reassigned; add partitions once that is done`);
       checkAssignment(name, newAssignments, record.partitions[0]?.length);
       return { ...record, partitions: [...record.partitions, ...newAssignments.map((replicas) => [...replicas])] };
     });
@@ -565,6 +575,60 @@ export class MetadataStore {
     return results;
   }
 
+  /**
+   * Moves partitions of a topic (partition-reassignment.ts): `plan` maps the topic as etcd holds
+   * it now to the step of each partition to change (none: nothing to write). The topic record
+   * (replicas and reassignments) and the changed states are written in one transaction, compared
+   * on the record's revision, each changed state's partition epoch and the fence; when any moved
+   * meanwhile, the topic is read again and planned again, up to REASSIGN_ATTEMPTS times
+   * (INVALID_UPDATE_VERSION after). A retry after a lost answer plans nothing: the steps are
+   * already there. UNKNOWN_TOPIC_OR_PARTITION, NOT_CONTROLLER.
+   */
+  async reassignPartitions(fence: ControllerFence, name: string, plan: (view: TopicView) => ReadonlyMap<number, ReassignmentStep>): Promise<{ view: TopicView; written: PartitionStateRecord[] }> {
+    if (invalidTopicReason(name) !== null) throw unknownTopic(name);
+    const topicKey = this.keys.topic(name);
+    for (let attempt = 1; ; attempt++) {
+      const view = await this.readTopic(name);
+      if (view === undefined) throw unknownTopic(name);
+      const steps = plan(view);
+      if (steps.size === 0) return { view, written: [] };
+      const partitions = view.partitions.map((replicas) => [...replicas]);
+      const reassignments: Record<string, PartitionReassignment> = { ...view.reassignments };
+      const states: PartitionStateUpdate[] = [];
+      for (const [partition, step] of steps) {
+        const current = view.states[partition];
+        if (partition >= partitions.length) throw new SluiceError('UNKNOWN_TOPIC_OR_PARTITION', `This server does not host this topic-partition: ${name}-${partition}`);
+        checkAssignment(`${name}-${partition}`, [step.replicas], undefined);
+        partitions[partition] = [...step.replicas];
+        if (step.reassignment === undefined) delete reassignments[String(partition)];
+        else reassignments[String(partition)] = { adding: [...step.reassignment.adding], removing: [...step.reassignment.removing] };
+        if (step.state === undefined) continue;
+        if (current === undefined) throw new SluiceError('INVALID_REQUEST', `${name}-${partition} has no state yet to change`);
+        checkState(`${name}-${partition}`, step.state, step.replicas);
+        states.push({ topic: name, partition, partitionEpoch: current.partitionEpoch, state: step.state });
+      }
+      const record: TopicRecord = { topicId: view.topicId, partitions, configs: view.configs, reassignments };
+      const stateKeys = states.map((update) => this.keys.partitionState(name, update.partition));
+      const result = await txn(
+        this.client,
+        [...fenceCompares(this.keys, fence), compare.modRevision(topicKey, view.revision), ...states.map((update, i) => compare.modRevision(stateKeys[i]!, update.partitionEpoch))],
+        [op.put(topicKey, encodeTopic(record)), ...states.map((update, i) => op.put(stateKeys[i]!, encodePartitionState(update.state)))],
+        fenceReads(this.keys),
+      );
+      if (result.succeeded) {
+        const revision = Number(result.header.revision);
+        const written = states.map(({ partition, state }) => ({ topic: name, partition, ...state, partitionEpoch: revision }));
+        const nextStates = [...view.states];
+        for (const state of written) nextStates[state.partition] = state;
+        const decoded = decodeTopic(Buffer.from(encodeTopic(record)));
+        return { view: { ...decoded, name, revision, states: nextStates }, written };
+      }
+      const [epochRecord, controllerRecord] = result.responses.map((response) => rangeRecords(response)[0]);
+      if (!fenceHolds(fence, epochRecord, controllerRecord)) throw notController(fence, controllerRecord);
+      if (attempt >= REASSIGN_ATTEMPTS) throw new SluiceError('INVALID_UPDATE_VERSION', `topic ${name}: its record or partition states kept changing during a reassignment`);
+    }
+  }
+
   /** Replaces a topic's config overrides. UNKNOWN_TOPIC_OR_PARTITION, NOT_CONTROLLER. */
   async updateTopicConfigs(fence: ControllerFence, name: string, configs: Record<string, string>): Promise<TopicView> {
     checkConfigs(name, configs);
@@ -621,7 +685,8 @@ export class MetadataStore {
       const view = await this.readTopic(name);
       if (view === undefined) throw unknownTopic(name);
       if (expectedRevision !== undefined && view.revision !== expectedRevision) throw staleTopic(name, expectedRevision, view.revision);
-      const next = change({ topicId: view.topicId, partitions: view.partitions, configs: view.configs });
+      const { topicId, partitions, configs, reassignments } = view;
+      const next = change(reassignments === undefined ? { topicId, partitions, configs } : { topicId, partitions, configs, reassignments });
       const encoded = encodeTopic(next);
       const result = await txn(
         this.client,

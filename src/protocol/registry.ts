@@ -30,6 +30,12 @@ import { OffsetCommitRequest, OffsetCommitResponse } from './apis/offset-commit.
 import { OffsetDeleteRequest, OffsetDeleteResponse } from './apis/offset-delete.js';
 import { OffsetFetchRequest, OffsetFetchResponse } from './apis/offset-fetch.js';
 import { OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse } from './apis/offset-for-leader-epoch.js';
+import {
+  AlterPartitionReassignmentsRequest,
+  AlterPartitionReassignmentsResponse,
+  ListPartitionReassignmentsRequest,
+  ListPartitionReassignmentsResponse,
+} from './apis/partition-reassignments.js';
 import { ProduceRequest, ProduceResponse } from './apis/produce.js';
 import { SaslAuthenticateRequest, SaslAuthenticateResponse } from './apis/sasl-authenticate.js';
 import { SaslHandshakeRequest, SaslHandshakeResponse } from './apis/sasl-handshake.js';
@@ -67,6 +73,8 @@ export const schemas = {
   [ApiKey.DeleteGroups]: { request: DeleteGroupsRequest, response: DeleteGroupsResponse },
   [ApiKey.ElectLeaders]: { request: ElectLeadersRequest, response: ElectLeadersResponse },
   [ApiKey.IncrementalAlterConfigs]: { request: IncrementalAlterConfigsRequest, response: IncrementalAlterConfigsResponse },
+  [ApiKey.AlterPartitionReassignments]: { request: AlterPartitionReassignmentsRequest, response: AlterPartitionReassignmentsResponse },
+  [ApiKey.ListPartitionReassignments]: { request: ListPartitionReassignmentsRequest, response: ListPartitionReassignmentsResponse },
   [ApiKey.OffsetDelete]: { request: OffsetDeleteRequest, response: OffsetDeleteResponse },
   [ApiKey.DescribeCluster]: { request: DescribeClusterRequest, response: DescribeClusterResponse },
 } as const;

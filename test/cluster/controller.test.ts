@@ -443,3 +443,91 @@ describe('controller', () => {
     await waitUntil(async () => (await w.observer.readTopic('doomed')) === undefined, 'deleted');
   });
 });
+
+describe('partition reassignment (AlterPartitionReassignments, ListPartitionReassignments)', () => {
+  const ongoing = (controller: Controller) => controller.listPartitionReassignments(null).map(({ topic, partition, replicas, adding, removing }) => ({ topic, partition, replicas, adding, removing }));
+
+  it('adds the target replicas, completes once they are in the ISR (the leader hands over at a new epoch, the removed leave), and lists what is in flight', async () => {
+    const w = await world(4, [1]);
+    const controller = await activeController(w);
+    await w.observer.proposeTopic({ name: 'moving', partitions: [[1, 2], [2, 1]] });
+    await topicWhen(w, 'moving', sameSummary([[1, 0, [1, 2]], [2, 0, [2, 1]]]), 'states written');
+
+    const outcomes = await controller.alterPartitionReassignments([
+      { topic: 'moving', partition: 0, replicas: [3, 4] },
+      { topic: 'moving', partition: 1, replicas: [2, 3] },
+    ]);
+    expect(codes(outcomes)).toEqual([null, null]);
+    const started = await topicWhen(w, 'moving', (v) => v.reassignments !== undefined, 'reassignments recorded');
+    expect(started.partitions).toEqual([[3, 4, 1, 2], [2, 3, 1]]);
+    expect(started.reassignments).toEqual({ '0': { adding: [3, 4], removing: [1, 2] }, '1': { adding: [3], removing: [1] } });
+    expect(summary(started)).toEqual([[1, 0, [1, 2]], [2, 0, [2, 1]]]); // leaders and ISRs untouched until the new replicas catch up
+    await waitUntil(() => ongoing(controller).length === 2, 'both listed');
+    expect(ongoing(controller)).toEqual([
+      { topic: 'moving', partition: 0, replicas: [3, 4, 1, 2], adding: [3, 4], removing: [1, 2] },
+      { topic: 'moving', partition: 1, replicas: [2, 3, 1], adding: [3], removing: [1] },
+    ]);
+    expect(controller.listPartitionReassignments([{ topic: 'moving', partition: 1 }, { topic: 'nope', partition: 0 }]).map((r) => r.partition)).toEqual([1]);
+
+    // Partition 1: broker 3 catches up and the leader (2, staying) takes it in: done, 1 leaves the ISR, no new epoch.
+    await alterIsr(w, 'moving', 1, [2, 1, 3]);
+    const one = await topicWhen(w, 'moving', (v) => v.reassignments?.['1'] === undefined, 'partition 1 completed');
+    expect(one.partitions[1]).toEqual([2, 3]);
+    expect(summary(one)[1]).toEqual([2, 0, [2, 3]]);
+    // Partition 0: only 3 has caught up: still in flight. Then 4 too: broker 3 leads at epoch 1 (its leader, 1, is not a target).
+    await alterIsr(w, 'moving', 0, [1, 2, 3]);
+    await topicWhen(w, 'moving', (v) => v.states[0]!.isr.length === 3, 'broker 3 in the ISR');
+    expect((await w.observer.readTopic('moving'))!.reassignments?.['0']).toEqual({ adding: [3, 4], removing: [1, 2] });
+    await alterIsr(w, 'moving', 0, [1, 2, 3, 4]);
+    const done = await topicWhen(w, 'moving', (v) => v.reassignments === undefined, 'partition 0 completed');
+    expect(done.partitions).toEqual([[3, 4], [2, 3]]);
+    expect(summary(done)).toEqual([[3, 1, [3, 4]], [2, 0, [2, 3]]]);
+    await waitUntil(() => ongoing(controller).length === 0, 'nothing listed');
+  });
+
+  it("answers Kafka's per-partition errors, cancels a reassignment in flight, applies a reorder at once, and refuses to add partitions meanwhile", async () => {
+    const w = await world(3, [1, 2]);
+    const controller = await activeController(w);
+    await w.observer.proposeTopic({ name: 'kept', partitions: [[1, 2], [2, 1]] });
+    await topicWhen(w, 'kept', written, 'states written');
+
+    const refused = await controller.alterPartitionReassignments([
+      { topic: 'kept', partition: 0, replicas: [1, 9] },
+      { topic: 'kept', partition: 1, replicas: [] },
+      { topic: 'kept', partition: 5, replicas: [1] },
+      { topic: 'gone', partition: 0, replicas: [1] },
+      { topic: 'kept', partition: 0, replicas: null },
+    ]);
+    // A partition named twice takes its last request (here a cancel with nothing to cancel).
+    expect(codes(refused)).toEqual(['NO_REASSIGNMENT_IN_PROGRESS', 'INVALID_REPLICA_ASSIGNMENT', 'UNKNOWN_TOPIC_OR_PARTITION', 'UNKNOWN_TOPIC_OR_PARTITION', 'NO_REASSIGNMENT_IN_PROGRESS']);
+    expect(codes(await controller.alterPartitionReassignments([{ topic: 'kept', partition: 0, replicas: [1, 1] }]))).toEqual(['INVALID_REPLICA_ASSIGNMENT']);
+    expect(codes(await controller.alterPartitionReassignments([{ topic: 'kept', partition: 0, replicas: [1, 9] }]))).toEqual(['INVALID_REPLICA_ASSIGNMENT']);
+
+    // Reorder: the preferred replica changes at once, the leadership stays where it is.
+    expect(codes(await controller.alterPartitionReassignments([{ topic: 'kept', partition: 0, replicas: [2, 1] }]))).toEqual([null]);
+    const reordered = await topicWhen(w, 'kept', (v) => v.partitions[0]![0] === 2, 'reordered');
+    expect(reordered.reassignments).toBeUndefined();
+    expect(summary(reordered)[0]).toEqual([1, 0, [1, 2]]);
+
+    // In flight (broker 3 never catches up here), then cancelled: back to the original replicas.
+    expect(codes(await controller.alterPartitionReassignments([{ topic: 'kept', partition: 1, replicas: [3, 1] }]))).toEqual([null]);
+    const moving = await topicWhen(w, 'kept', (v) => v.reassignments !== undefined, 'in flight');
+    expect(moving.partitions[1]).toEqual([3, 1, 2]);
+    expect(codeOf(await w.observer.addPartitions('kept', [[1, 2]]).catch((e: unknown) => e))).toBe('REASSIGNMENT_IN_PROGRESS');
+    // A second target keeps the original replicas: [2, 1] then [3, 2] adds 3 and removes 1.
+    expect(codes(await controller.alterPartitionReassignments([{ topic: 'kept', partition: 1, replicas: [3, 2] }]))).toEqual([null]);
+    const retargeted = await topicWhen(w, 'kept', (v) => v.reassignments?.['1']?.removing[0] === 1, 'retargeted');
+    expect(retargeted.partitions[1]).toEqual([3, 2, 1]);
+    expect(retargeted.reassignments).toEqual({ '1': { adding: [3], removing: [1] } });
+
+    expect(codes(await controller.alterPartitionReassignments([{ topic: 'kept', partition: 1, replicas: null }]))).toEqual([null]);
+    const cancelled = await topicWhen(w, 'kept', (v) => v.reassignments === undefined, 'cancelled');
+    expect(cancelled.partitions[1]).toEqual([2, 1]);
+    expect(summary(cancelled)[1]).toEqual([2, 0, [2, 1]]);
+
+    // Only the active controller answers.
+    const standby = w.controllers.get(2)!;
+    expect(codeOf(await standby.alterPartitionReassignments([{ topic: 'kept', partition: 0, replicas: [1, 2] }]).catch((e: unknown) => e))).toBe('NOT_CONTROLLER');
+    expect(codeOf((() => { try { return standby.listPartitionReassignments(null); } catch (e) { return e; } })())).toBe('NOT_CONTROLLER');
+  });
+});

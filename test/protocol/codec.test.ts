@@ -74,6 +74,8 @@ describe('the advertised versions', () => {
       42: [0, 2, 2],
       43: [0, 2, 2],
       44: [0, 1, 1],
+      45: [0, 0, 0],
+      46: [0, 0, 0],
       47: [0, 0, null],
       60: [0, 1, 0],
     };
@@ -81,7 +83,7 @@ describe('the advertised versions', () => {
       [...registry.values()].map((d) => [d.apiKey, [d.validVersions[0], d.validVersions[1], Number.isFinite(d.firstFlexibleVersion) ? d.firstFlexibleVersion : null]]),
     );
     expect(actual).toEqual(expected);
-    expect(supportedApiVersions()).toHaveLength(31);
+    expect(supportedApiVersions()).toHaveLength(33);
     expect(supportedApiVersions()[0]).toEqual({ apiKey: 0, minVersion: 0, maxVersion: 11 });
     expect(apiKeyName(ApiKey.OffsetForLeaderEpoch)).toBe('OffsetForLeaderEpoch');
     expect(apiKeyName(999)).toBe('ApiKey(999)');

@@ -12,6 +12,7 @@ import { groupHandlers } from './groups.js';
 import { listOffsetsHandler } from './list-offsets.js';
 import { metadataHandler } from './metadata.js';
 import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.js';
+import { alterPartitionReassignmentsHandler, listPartitionReassignmentsHandler } from './partition-reassignments.js';
 import { produceHandler } from './produce.js';
 import { createPartitionsHandler, createTopicsHandler, deleteRecordsHandler, deleteTopicsHandler } from './topics.js';
 
@@ -33,6 +34,8 @@ export function createHandlers(producerIds: ProducerIds, groups: GroupCoordinato
     offsetForLeaderEpochHandler,
     describeLogDirsHandler,
     electLeadersHandler,
+    alterPartitionReassignmentsHandler,
+    listPartitionReassignmentsHandler,
     initProducerIdHandler(producerIds),
   ]) {
     add(handler);
