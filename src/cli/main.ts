@@ -15,6 +15,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   topics: { summary: 'Create, list, describe and delete topics (kafka-topics).', load: async () => (await import('./topics.js')).topicsCommand },
   produce: { summary: 'Send lines from stdin as records (kafka-console-producer).', load: async () => (await import('./produce.js')).produceCommand },
   consume: { summary: 'Print records of a topic (kafka-console-consumer).', load: async () => (await import('./consume.js')).consumeCommand },
+  'reassign-partitions': {
+    summary: 'Move partitions between brokers (kafka-reassign-partitions).',
+    load: async () => (await import('./reassign-partitions.js')).reassignPartitionsCommand,
+  },
   groups: { summary: 'List, describe, reset and delete consumer groups (kafka-consumer-groups).', load: async () => (await import('./groups.js')).groupsCommand },
   'dump-log': { summary: 'Print the batches and records of a segment file (kafka-dump-log).', load: async () => (await import('./dump-log.js')).dumpLogCommand },
   'perf produce': {

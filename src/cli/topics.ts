@@ -7,7 +7,9 @@
 // prints it. Configs lists only the topic's overrides (DescribeConfigs source DYNAMIC_TOPIC_CONFIG), as Kafka.
 // A partition line is Kafka 3.x's (TopicCommand.PartitionDescription; Kafka 4 adds Elr fields),
 // with `\tOffline: 1` after Isr when the Metadata response names offline replicas (ours: Kafka's
-// tool does not print them). "Leader: none" when the partition has no leader (-1).
+// tool does not print them). "Leader: none" when the partition has no leader (-1). A partition
+// being reassigned ends with Kafka's `\tAdding Replicas: 3\tRemoving Replicas: 1`
+// (ListPartitionReassignments), and ReplicationFactor counts partition 0's original replicas.
 //
 // A compacted topic's partition lines also give the log cleaner's figures from the leader's
 // replica (DescribeLogDirs, sluice's tagged fields; Kafka's tool has no such fields):
@@ -147,6 +149,8 @@ async function describe(client: KafkaClient, topic: string | undefined, ifExists
     throw error;
   }
   const liveBrokers = new Set(metadata.brokers.map((broker) => broker.nodeId));
+  // A broker that cannot list them (not a cluster's controller any more) leaves the lines without them.
+  const moving = new Map((await client.listPartitionReassignments(null).catch(() => [])).map((r) => [`${r.topic}\u0000${r.partition}`, r]));
   const out = new OutputBuffer();
   for (const t of [...metadata.topics].sort((a, b) => a.name.localeCompare(b.name))) {
     const configs = await client.describeTopicConfigs(t.name);
@@ -157,14 +161,19 @@ async function describe(client: KafkaClient, topic: string | undefined, ifExists
         .filter(([, { source }]) => source === DYNAMIC_TOPIC_CONFIG)
         .map(([name, { value }]) => `${name}=${value ?? ''}`)
         .join(',');
-      const replicationFactor = t.partitions[0]?.replicas.length ?? 0;
+      // As kafka-topics: while partition 0 moves, its original replica count.
+      const first = t.partitions[0];
+      const firstMove = first === undefined ? undefined : moving.get(`${t.name}\u0000${first.partition}`);
+      const replicationFactor = first === undefined ? 0 : first.replicas.length - (firstMove?.adding.length ?? 0);
       await out.line(`Topic: ${t.name}\tTopicId: ${kafkaUuid(t.topicId)}\tPartitionCount: ${t.partitions.length}\tReplicationFactor: ${replicationFactor}\tConfigs: ${overrides}`);
     }
     const minIsr = Number(configs['min.insync.replicas']?.value ?? 1);
     for (const p of t.partitions) {
       if (filters.length > 0 && !filters.some((filter) => matches(filter, p, liveBrokers, minIsr))) continue;
       const figures = cleaning.get(p.partition);
-      await out.line(figures === undefined ? partitionLine(t.name, p) : partitionLine(t.name, p) + cleanerFields(figures));
+      const move = moving.get(`${t.name}\u0000${p.partition}`);
+      const reassignment = move === undefined ? '' : `\tAdding Replicas: ${move.adding.join(',')}\tRemoving Replicas: ${move.removing.join(',')}`;
+      await out.line(partitionLine(t.name, p) + reassignment + (figures === undefined ? '' : cleanerFields(figures)));
     }
   }
   await out.flush();

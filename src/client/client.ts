@@ -1,7 +1,7 @@
 // The project's own client: bootstrap, cluster metadata, one connection per broker, and the
 // admin calls the CLI needs. Producer and Fetcher build on it. Kafka's error codes in responses
 // become SluiceErrors named after them.
-import { SluiceError, throwIfError } from '../errors.js';
+import { KafkaErrorCode, SluiceError, kafkaErrorName, throwIfError } from '../errors.js';
 import { ApiKey } from '../protocol/api-keys.js';
 import { BrokerConnection } from './connection.js';
 
@@ -48,6 +48,25 @@ export interface LogDirPartition {
   /** Its last cleaning pass failed; the cleaner leaves it alone. */
   uncleanable: boolean;
 }
+
+/** A partition's reassignment in flight (ListPartitionReassignments). */
+export interface OngoingReassignment {
+  topic: string;
+  partition: number;
+  replicas: number[];
+  adding: number[];
+  removing: number[];
+}
+
+/** One partition's answer to AlterPartitionReassignments: null when started, completed or cancelled. */
+export interface ReassignmentResult {
+  topic: string;
+  partition: number;
+  error: SluiceError | null;
+}
+
+/** A controller that moved between the Metadata read and the request is looked up this often. */
+const CONTROLLER_ATTEMPTS = 3;
 
 export interface NewTopic {
   name: string;
@@ -253,6 +272,55 @@ export class KafkaClient {
       }
     }
     return partitions;
+  }
+
+  /**
+   * AlterPartitionReassignments at the controller: each partition to its target replicas, or
+   * (replicas null) its reassignment in flight cancelled. Per-partition errors come back, never
+   * thrown; a top-level error (other than a controller that moved, retried) is thrown.
+   */
+  async alterPartitionReassignments(partitions: ReadonlyArray<{ topic: string; partition: number; replicas: readonly number[] | null }>, timeoutMs = 30_000): Promise<ReassignmentResult[]> {
+    const byTopic = new Map<string, Array<{ partitionIndex: number; replicas: readonly number[] | null }>>();
+    for (const { topic, partition, replicas } of partitions) {
+      const list = byTopic.get(topic) ?? [];
+      list.push({ partitionIndex: partition, replicas });
+      byTopic.set(topic, list);
+    }
+    const body = { timeoutMs, topics: [...byTopic].map(([name, list]) => ({ name, partitions: list })) };
+    const response = await this.controllerRequest(ApiKey.AlterPartitionReassignments, body, 'Alter partition reassignments');
+    return response.responses.flatMap((topic: any) =>
+      topic.partitions.map((p: any) => ({
+        topic: topic.name,
+        partition: p.partitionIndex,
+        error: p.errorCode === 0 ? null : new SluiceError(kafkaErrorName(p.errorCode), p.errorMessage ?? `Reassignment of ${topic.name}-${p.partitionIndex}: ${kafkaErrorName(p.errorCode)}`),
+      })),
+    );
+  }
+
+  /** ListPartitionReassignments at the controller: those in flight among `partitions` (null: all). */
+  async listPartitionReassignments(partitions: ReadonlyArray<{ topic: string; partition: number }> | null = null, timeoutMs = 30_000): Promise<OngoingReassignment[]> {
+    let topics: Array<{ name: string; partitionIndexes: number[] }> | null = null;
+    if (partitions !== null) {
+      const byTopic = new Map<string, number[]>();
+      for (const { topic, partition } of partitions) byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition]);
+      topics = [...byTopic].map(([name, partitionIndexes]) => ({ name, partitionIndexes }));
+    }
+    const response = await this.controllerRequest(ApiKey.ListPartitionReassignments, { timeoutMs, topics }, 'List partition reassignments');
+    return response.topics.flatMap((topic: any) =>
+      topic.partitions.map((p: any) => ({ topic: topic.name, partition: p.partitionIndex, replicas: p.replicas, adding: p.addingReplicas, removing: p.removingReplicas })),
+    );
+  }
+
+  /** A request only the controller answers: sent to the one Metadata names, again if it moved meanwhile (NOT_CONTROLLER). */
+  private async controllerRequest(apiKey: number, body: object, what: string): Promise<any> {
+    for (let attempt = 1; ; attempt++) {
+      const { controllerId } = await this.metadata([]);
+      if (controllerId < 0) throw new SluiceError('NOT_CONTROLLER', `${what}: the cluster has no controller now`);
+      const response = await (await this.connectionTo(controllerId)).request(apiKey, body);
+      if (response.errorCode === KafkaErrorCode.NOT_CONTROLLER && attempt < CONTROLLER_ATTEMPTS) continue;
+      throwIfError(response.errorCode, what, response.errorMessage);
+      return response;
+    }
   }
 
   close(): void {

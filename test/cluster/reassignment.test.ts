@@ -13,9 +13,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BrokerConnection } from '../../src/client/connection.js';
 import { startCluster, type LocalCluster } from '../../src/cluster/start-cluster.js';
 import { ApiKey } from '../../src/protocol/api-keys.js';
+import { runCli } from '../cli/run-cli.js';
 import { kafka } from '../fixtures/kafkajs.js';
 import { kcat } from '../fixtures/kcat.js';
 import { QueueHistory, checkQueue, formatReport } from '../fixtures/queue-checker.js';
+import { tempDir } from '../helpers.js';
 import { waitUntil } from './helpers.js';
 
 const TOPIC = 'moving';
@@ -42,7 +44,11 @@ interface PartitionMetadata {
 }
 
 async function partitions(): Promise<PartitionMetadata[]> {
-  const metadata = await admin.fetchTopicMetadata({ topics: [TOPIC] });
+  return partitionsOf(TOPIC);
+}
+
+async function partitionsOf(topic: string): Promise<PartitionMetadata[]> {
+  const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
   return [...metadata.topics[0].partitions].sort((a: PartitionMetadata, b: PartitionMetadata) => a.partitionId - b.partitionId);
 }
 
@@ -141,4 +147,76 @@ describe('partition reassignment under acks=all load', () => {
     expect(await failure({ topics: [{ topic: 'fixed', partitionAssignment: [{ partition: 0, replicas: [1, 7] }] }] })).toEqual(['INVALID_REPLICA_ASSIGNMENT']);
     expect(await failure({ topics: [{ topic: 'absent', partitionAssignment: [{ partition: 0, replicas: [1] }] }] })).toEqual(['UNKNOWN_TOPIC_OR_PARTITION']);
   }, 60_000);
+
+  it('sluice reassign-partitions: --generate, --execute, --verify, --list and --cancel, with Kafka\'s files and lines', async () => {
+    await admin.createTopics({ topics: [{ topic: 'by-cli', replicaAssignment: [{ partition: 0, replicas: [1, 2] }] }], waitForLeaders: true });
+    const dir = tempDir();
+    const bootstrap = ['--bootstrap-server', cluster.bootstrapServers];
+    const file = (name: string, json: unknown) => {
+      const at = path.join(dir, name);
+      fs.writeFileSync(at, JSON.stringify(json));
+      return at;
+    };
+
+    const toMove = file('topics.json', { version: 1, topics: [{ topic: 'by-cli' }] });
+    const generated = await runCli(['reassign-partitions', ...bootstrap, '--generate', '--topics-to-move-json-file', toMove, '--broker-list', '2,3']);
+    expect(generated.code, generated.stderr).toBe(0);
+    const [, currentJson, , proposedJson] = generated.stdout.split('\n').filter((line) => line !== '');
+    expect(generated.stdout).toMatch(/^Current partition replica assignment\n\{.*\}\n\nProposed partition reassignment configuration\n\{.*\}\n$/);
+    expect(JSON.parse(currentJson!)).toEqual({ version: 1, partitions: [{ topic: 'by-cli', partition: 0, replicas: [1, 2], log_dirs: ['any', 'any'] }] });
+    expect([...JSON.parse(proposedJson!).partitions[0].replicas].sort()).toEqual([2, 3]);
+
+    const moves = file('moves.json', { version: 1, partitions: [{ topic: 'by-cli', partition: 0, replicas: [3, 2], log_dirs: ['any', 'any'] }] });
+    const executed = await runCli(['reassign-partitions', ...bootstrap, '--execute', '--reassignment-json-file', moves]);
+    expect(executed.code, executed.stderr).toBe(0);
+    expect(executed.stdout).toBe(
+      'Current partition replica assignment\n\n' +
+        '{"version":1,"partitions":[{"topic":"by-cli","partition":0,"replicas":[1,2],"log_dirs":["any","any"]}]}\n\n' +
+        'Save this to use as the --reassignment-json-file option during rollback\n' +
+        'Successfully started partition reassignment for by-cli-0\n',
+    );
+    await waitUntil(async () => (await runCli(['reassign-partitions', ...bootstrap, '--verify', '--reassignment-json-file', moves])).stdout === 'Status of partition reassignment:\nReassignment of partition by-cli-0 is completed.\n', 'the move completed', 60_000);
+    expect((await runCli(['reassign-partitions', ...bootstrap, '--list'])).stdout).toBe('No partition reassignments found.\n');
+    expect((await runCli(['reassign-partitions', ...bootstrap, '--cancel', '--reassignment-json-file', moves])).stdout).toBe('None of the specified partition reassignments are active.\n');
+    const described = await runCli(['topics', ...bootstrap, '--describe', '--topic', 'by-cli']);
+    expect(described.stdout).toMatch(/Partition: 0\tLeader: 3\tReplicas: 3,2\tIsr: (3,2|2,3)\n/);
+
+    // A broker that does not exist, and a file that names log directories: exit 1 with one Error line.
+    const toNowhere = file('nowhere.json', { version: 1, partitions: [{ topic: 'by-cli', partition: 0, replicas: [3, 8] }] });
+    const refused = await runCli(['reassign-partitions', ...bootstrap, '--execute', '--reassignment-json-file', toNowhere]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('by-cli-0: INVALID_REPLICA_ASSIGNMENT');
+    const withDirs = file('dirs.json', { version: 1, partitions: [{ topic: 'by-cli', partition: 0, replicas: [3], log_dirs: ['/data'] }] });
+    const badFile = await runCli(['reassign-partitions', ...bootstrap, '--execute', '--reassignment-json-file', withDirs]);
+    expect(badFile.code).toBe(1);
+    expect(badFile.stderr).toMatch(/^Error: .*"log_dirs" may only be "any"/);
+  }, 120_000);
+
+  it('lists a move that cannot finish (no leader to copy from), shows it in topics --describe, and cancels it', async () => {
+    await admin.createTopics({ topics: [{ topic: 'stuck', replicaAssignment: [{ partition: 0, replicas: [1, 2] }] }], waitForLeaders: true });
+    const bootstrap = ['--bootstrap-server', `${cluster.broker(3).host}:${cluster.broker(3).port}`];
+    // Both replicas stop (controlled shutdown hands the leadership to 2, which then stops too): no
+    // leader, so broker 3, added below, has nothing to copy from and the move stays in flight.
+    await cluster.stopBroker(1);
+    await cluster.stopBroker(2);
+    const moves = path.join(tempDir(), 'stuck.json');
+    fs.writeFileSync(moves, JSON.stringify({ version: 1, partitions: [{ topic: 'stuck', partition: 0, replicas: [3] }] }));
+    await waitUntil(async () => (await runCli(['reassign-partitions', ...bootstrap, '--execute', '--reassignment-json-file', moves])).code === 0, 'broker 3 is controller and takes the move', 60_000);
+    expect((await runCli(['reassign-partitions', ...bootstrap, '--list'])).stdout).toBe('Current partition reassignments:\nstuck-0: replicas: 3,1,2. adding: 3. removing: 1,2.\n');
+    expect((await runCli(['reassign-partitions', ...bootstrap, '--verify', '--reassignment-json-file', moves])).stdout).toBe('Status of partition reassignment:\nReassignment of partition stuck-0 is still in progress.\n');
+    const described = await runCli(['topics', ...bootstrap, '--describe', '--topic', 'stuck']);
+    expect(described.stdout).toMatch(/ReplicationFactor: 2\t/);
+    expect(described.stdout).toMatch(/Partition: 0\tLeader: none\tReplicas: 3,1,2\tIsr: 2\tOffline: 1,2\tAdding Replicas: 3\tRemoving Replicas: 1,2\n/);
+
+    const cancelled = await runCli(['reassign-partitions', ...bootstrap, '--cancel', '--reassignment-json-file', moves]);
+    expect(cancelled.stdout).toBe('Successfully cancelled partition reassignment for: stuck-0\n');
+    expect((await runCli(['reassign-partitions', ...bootstrap, '--list'])).stdout).toBe('No partition reassignments found.\n');
+    expect((await runCli(['topics', ...bootstrap, '--describe', '--topic', 'stuck'])).stdout).toMatch(/Partition: 0\tLeader: none\tReplicas: 1,2\tIsr: 2\tOffline: 1,2\n/);
+    // Broker 3 dropped the log it had opened for the move.
+    await waitUntil(() => !fs.existsSync(path.join(cluster.dataDir, 'broker-3', 'stuck-0')), "broker 3 dropped stuck-0's log");
+
+    await cluster.restartBroker(1);
+    await cluster.restartBroker(2);
+    await waitUntil(async () => (await partitionsOf('stuck'))[0]!.isr.length === 2, 'stuck-0 led again with both replicas in sync', 60_000);
+  }, 180_000);
 });

@@ -1,0 +1,229 @@
+// `sluice reassign-partitions`: kafka-reassign-partitions' actions, files and output, over
+// AlterPartitionReassignments and ListPartitionReassignments (sent to the controller).
+//
+//   --generate --topics-to-move-json-file F --broker-list 1,2,3
+//       F: {"version":1,"topics":[{"topic":"t"}]}. Prints the current assignment of those topics
+//       and a proposed one over the listed brokers (Kafka's rack-unaware assignment, each topic
+//       keeping its replication factor), both in the reassignment file format:
+//       {"version":1,"partitions":[{"topic":"t","partition":0,"replicas":[1,2],"log_dirs":["any","any"]}]}
+//   --execute --reassignment-json-file F   starts the moves; prints the current assignment first
+//                                          (to save for a rollback), as Kafka's tool does
+//   --verify  --reassignment-json-file F   says of each partition whether its move is done
+//   --cancel  --reassignment-json-file F   cancels the moves still in flight (back to the original replicas)
+//   --list                                 the moves in flight, with the replicas being added and removed
+// log_dirs may only say "any": sluice keeps one log directory per broker (no AlterReplicaLogDirs).
+// Throttles (--throttle, --replica-alter-log-dirs-throttle) are not implemented: replication quotas are not.
+import fs from 'node:fs';
+
+import type { KafkaClient } from '../client/client.js';
+import { assignReplicas } from '../cluster/replica-assignment.js';
+import type { CommandSpec, ParsedArgs } from './args.js';
+import { BOOTSTRAP_FLAG, CliError, connectClient, type Command } from './command.js';
+
+const ACTIONS = ['generate', 'execute', 'verify', 'cancel', 'list'] as const;
+
+interface PartitionMove {
+  topic: string;
+  partition: number;
+  replicas: number[];
+}
+
+const spec: CommandSpec = {
+  name: 'reassign-partitions',
+  summary: 'Move partitions between brokers, as kafka-reassign-partitions does.',
+  usage: '--generate|--execute|--verify|--cancel|--list [options]',
+  flags: [
+    BOOTSTRAP_FLAG,
+    { name: 'generate', type: 'boolean', description: 'Propose an assignment of --topics-to-move-json-file over --broker-list.' },
+    { name: 'execute', type: 'boolean', description: 'Start the moves of --reassignment-json-file.' },
+    { name: 'verify', type: 'boolean', description: 'Say whether the moves of --reassignment-json-file are done.' },
+    { name: 'cancel', type: 'boolean', description: 'Cancel the moves of --reassignment-json-file still in flight.' },
+    { name: 'list', type: 'boolean', description: 'List the moves in flight.' },
+    { name: 'reassignment-json-file', type: 'string', valueName: 'F', description: 'The moves: {"version":1,"partitions":[{"topic":"t","partition":0,"replicas":[1,2]}]}.' },
+    { name: 'topics-to-move-json-file', type: 'string', valueName: 'F', description: 'With --generate: {"version":1,"topics":[{"topic":"t"}]}.' },
+    { name: 'broker-list', type: 'string', valueName: '1,2,3', description: 'With --generate: the brokers to place the replicas on.' },
+  ],
+};
+
+export const reassignPartitionsCommand: Command = {
+  spec,
+  async run(args) {
+    const actions = ACTIONS.filter((action) => args.boolean(action));
+    if (actions.length !== 1) throw args.usageError(`Give exactly one of ${ACTIONS.map((a) => `--${a}`).join(', ')}`);
+    const action = actions[0]!;
+    const needsMoves = action === 'execute' || action === 'verify' || action === 'cancel';
+    if (needsMoves && !args.has('reassignment-json-file')) throw args.usageError(`--${action} needs --reassignment-json-file`);
+    if (!needsMoves && args.has('reassignment-json-file')) throw args.usageError('--reassignment-json-file goes with --execute, --verify or --cancel');
+    if (action === 'generate' && (!args.has('topics-to-move-json-file') || !args.has('broker-list'))) throw args.usageError('--generate needs --topics-to-move-json-file and --broker-list');
+    if (action !== 'generate' && (args.has('topics-to-move-json-file') || args.has('broker-list'))) throw args.usageError('--topics-to-move-json-file and --broker-list go with --generate');
+    const moves = needsMoves ? readMoves(args.string('reassignment-json-file')!) : [];
+    const client = await connectClient(args);
+    try {
+      switch (action) {
+        case 'generate':
+          return await generate(client, readTopicsToMove(args.string('topics-to-move-json-file')!), parseBrokerList(args));
+        case 'execute':
+          return await execute(client, moves);
+        case 'verify':
+          return await verify(client, moves);
+        case 'cancel':
+          return await cancel(client, moves);
+        case 'list':
+          return await list(client);
+      }
+    } finally {
+      client.close();
+    }
+  },
+};
+
+// ---- files ---------------------------------------------------------------------------------------
+
+function readJson(file: string, what: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new CliError(`Cannot read the ${what} ${file}: ${(error as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new CliError(`${file}: the ${what} must be a JSON object`);
+  return parsed as Record<string, unknown>;
+}
+
+const isBrokerId = (value: unknown): value is number => Number.isInteger(value) && (value as number) >= 0;
+
+/** A reassignment file: Kafka's {"version":1,"partitions":[{"topic","partition","replicas","log_dirs"?}]}. */
+export function parseMoves(json: Record<string, unknown>, file: string): PartitionMove[] {
+  const partitions = json['partitions'];
+  if (!Array.isArray(partitions) || partitions.length === 0) throw new CliError(`${file}: "partitions" must be a non-empty list`);
+  const seen = new Set<string>();
+  return partitions.map((entry: any, i: number) => {
+    const where = `${file}: partitions[${i}]`;
+    if (typeof entry?.topic !== 'string' || entry.topic === '') throw new CliError(`${where}: "topic" must be a topic name`);
+    if (!isBrokerId(entry.partition)) throw new CliError(`${where}: "partition" must be a partition index`);
+    if (!Array.isArray(entry.replicas) || entry.replicas.length === 0 || !entry.replicas.every(isBrokerId)) throw new CliError(`${where}: "replicas" must be a non-empty list of broker ids`);
+    if (new Set(entry.replicas).size !== entry.replicas.length) throw new CliError(`${where}: "replicas" names a broker twice`);
+    const logDirs = entry.log_dirs;
+    if (logDirs !== undefined && (!Array.isArray(logDirs) || logDirs.length !== entry.replicas.length || logDirs.some((dir: unknown) => dir !== 'any'))) {
+      throw new CliError(`${where}: "log_dirs" may only be "any" for each replica (a sluice broker has one log directory)`);
+    }
+    const key = `${entry.topic}-${entry.partition}`;
+    if (seen.has(key)) throw new CliError(`${file}: partition ${key} is listed twice`);
+    seen.add(key);
+    return { topic: entry.topic, partition: entry.partition, replicas: [...entry.replicas] };
+  });
+}
+
+function readMoves(file: string): PartitionMove[] {
+  return parseMoves(readJson(file, 'reassignment file'), file);
+}
+
+function readTopicsToMove(file: string): string[] {
+  const topics = readJson(file, 'topics-to-move file')['topics'];
+  if (!Array.isArray(topics) || topics.length === 0 || !topics.every((t: any) => typeof t?.topic === 'string' && t.topic !== '')) {
+    throw new CliError(`${file}: "topics" must be a non-empty list of {"topic": name}`);
+  }
+  return [...new Set(topics.map((t: any) => t.topic as string))];
+}
+
+function parseBrokerList(args: ParsedArgs): number[] {
+  const text = args.string('broker-list')!;
+  const ids = text.split(',').map((id) => id.trim());
+  if (ids.length === 0 || !ids.every((id) => /^(0|[1-9][0-9]*)$/.test(id))) throw args.usageError(`--broker-list expects broker ids separated by commas, got '${text}'`);
+  return [...new Set(ids.map(Number))];
+}
+
+/** Kafka's reassignment file text of `moves` (log_dirs "any" for each replica, as its tool writes). */
+export function formatMoves(moves: readonly PartitionMove[]): string {
+  const partitions = moves.map(({ topic, partition, replicas }) => ({ topic, partition, replicas, log_dirs: replicas.map(() => 'any') }));
+  return JSON.stringify({ version: 1, partitions });
+}
+
+const name = ({ topic, partition }: { topic: string; partition: number }) => `${topic}-${partition}`;
+
+// ---- actions ---------------------------------------------------------------------------------------
+
+/** The current replicas of the partitions of `topics` (each must exist). */
+async function currentAssignment(client: KafkaClient, topics: readonly string[]): Promise<PartitionMove[]> {
+  const metadata = await client.metadata([...topics]);
+  return topics.flatMap((topic) => {
+    const partitions = metadata.topics.find((t) => t.name === topic)?.partitions;
+    if (partitions === undefined || partitions.length === 0) throw new CliError(`Topic ${topic} does not exist (UNKNOWN_TOPIC_OR_PARTITION)`);
+    return partitions.map(({ partition, replicas }) => ({ topic, partition, replicas: [...replicas] }));
+  });
+}
+
+async function generate(client: KafkaClient, topics: readonly string[], brokers: readonly number[]): Promise<number> {
+  const current = await currentAssignment(client, topics);
+  const known = new Set((await client.metadata([])).brokers.map((b) => b.nodeId));
+  const unknown = brokers.filter((id) => !known.has(id));
+  if (unknown.length > 0) throw new CliError(`--broker-list names brokers that are not alive: ${unknown.join(',')}`);
+  const proposed: PartitionMove[] = [];
+  for (const topic of topics) {
+    const partitions = current.filter((move) => move.topic === topic);
+    const replicationFactor = partitions[0]!.replicas.length;
+    if (replicationFactor > brokers.length) throw new CliError(`Topic ${topic} has ${replicationFactor} replicas a partition, more than the ${brokers.length} brokers of --broker-list`);
+    assignReplicas(brokers, partitions.length, replicationFactor).forEach((replicas, partition) => proposed.push({ topic, partition, replicas }));
+  }
+  process.stdout.write(`Current partition replica assignment\n${formatMoves(current)}\n\nProposed partition reassignment configuration\n${formatMoves(proposed)}\n`);
+  return 0;
+}
+
+async function execute(client: KafkaClient, moves: readonly PartitionMove[]): Promise<number> {
+  const topics = [...new Set(moves.map((move) => move.topic))];
+  const current = (await currentAssignment(client, topics)).filter((c) => moves.some((m) => m.topic === c.topic && m.partition === c.partition));
+  const missing = moves.filter((m) => !current.some((c) => c.topic === m.topic && c.partition === m.partition));
+  if (missing.length > 0) throw new CliError(`Unknown partitions (UNKNOWN_TOPIC_OR_PARTITION): ${missing.map(name).join(',')}`);
+  process.stdout.write(`Current partition replica assignment\n\n${formatMoves(current)}\n\nSave this to use as the --reassignment-json-file option during rollback\n`);
+  const results = await client.alterPartitionReassignments(moves);
+  const failed = results.filter((r) => r.error !== null);
+  if (failed.length > 0) throw new CliError(`Error reassigning partition(s):\n${failed.map((r) => `${name(r)}: ${r.error!.code}: ${r.error!.message}`).join('\n')}`);
+  process.stdout.write(`Successfully started partition reassignment${moves.length === 1 ? '' : 's'} for ${moves.map(name).join(',')}\n`);
+  return 0;
+}
+
+async function verify(client: KafkaClient, moves: readonly PartitionMove[]): Promise<number> {
+  const ongoing = new Set((await client.listPartitionReassignments(moves)).map(name));
+  const current = await currentAssignment(client, [...new Set(moves.map((move) => move.topic))]);
+  const lines = ['Status of partition reassignment:'];
+  for (const move of moves) {
+    const now = current.find((c) => c.topic === move.topic && c.partition === move.partition)?.replicas;
+    if (ongoing.has(name(move))) {
+      lines.push(`Reassignment of partition ${name(move)} is still in progress.`);
+    } else if (now !== undefined && now.join(',') === move.replicas.join(',')) {
+      lines.push(`Reassignment of partition ${name(move)} is completed.`);
+    } else {
+      lines.push(`There is no active reassignment of partition ${name(move)}, but replica set is ${now?.join(',') ?? 'unknown'} rather than ${move.replicas.join(',')}.`);
+    }
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+  return 0; // as Kafka's tool: the lines say which moves are done
+
+}
+
+async function cancel(client: KafkaClient, moves: readonly PartitionMove[]): Promise<number> {
+  const ongoing = await client.listPartitionReassignments(moves);
+  const active = moves.filter((move) => ongoing.some((o) => name(o) === name(move)));
+  if (active.length === 0) {
+    process.stdout.write('None of the specified partition reassignments are active.\n');
+    return 0;
+  }
+  const results = await client.alterPartitionReassignments(active.map(({ topic, partition }) => ({ topic, partition, replicas: null })));
+  // One that completed between the list and the cancel has nothing left to cancel.
+  const failed = results.filter((r) => r.error !== null && r.error.code !== 'NO_REASSIGNMENT_IN_PROGRESS');
+  if (failed.length > 0) throw new CliError(`Error cancelling partition reassignment(s):\n${failed.map((r) => `${name(r)}: ${r.error!.code}: ${r.error!.message}`).join('\n')}`);
+  const cancelled = results.filter((r) => r.error === null);
+  process.stdout.write(`Successfully cancelled partition reassignment${cancelled.length === 1 ? '' : 's'} for: ${cancelled.map(name).join(',')}\n`);
+  return 0;
+}
+
+async function list(client: KafkaClient): Promise<number> {
+  const ongoing = await client.listPartitionReassignments(null);
+  if (ongoing.length === 0) {
+    process.stdout.write('No partition reassignments found.\n');
+    return 0;
+  }
+  const lines = ongoing.map((o) => `${name(o)}: replicas: ${o.replicas.join(',')}. adding: ${o.adding.join(',')}. removing: ${o.removing.join(',')}.`);
+  process.stdout.write(`Current partition reassignments:\n${lines.join('\n')}\n`);
+  return 0;
+}
