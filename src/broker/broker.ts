@@ -78,6 +78,15 @@ export class Broker {
   private stopped = false;
   /** Set once the broker has joined its cluster (sluice.etcd.endpoints); null for a cluster of one. */
   private clusterNode: ClusterNode | null = null;
+  /**
+   * A cluster member listens before it joins (it registers its bound port, and other brokers fetch
+   * from it as soon as it has); requests that come meanwhile wait for the join, as Kafka's broker
+   * starts processing requests only once it has started. Answered before, they would find no
+   * cluster and take the single broker's path: a restarted leader acknowledged acks=all writes
+   * into its own log, which no ISR covered and the elected leader's truncated away (seen with
+   * min.insync.replicas=1, a leader SIGKILLed and restarted within its session).
+   */
+  private joinGate: Promise<void> | null = null;
 
   private constructor(
     settings: BrokerSettings,
@@ -114,6 +123,7 @@ export class Broker {
       log: this.log,
       logOnce: new LogLimiter(logger, 1, LOG_ONCE_INTERVAL_MS),
       cluster: () => this.clusterNode,
+      joining: () => this.joinGate,
     };
     const handlers: Map<number, AnyApiHandler> = createHandlers(new ProducerIds(settings.dataDir, settings.cluster === null ? 0 : settings.nodeId * PRODUCER_IDS_PER_BROKER), groups);
     // pauseOnConnect: a connection reads into its own buffer from its first byte (socket-reads.ts).
@@ -154,11 +164,18 @@ export class Broker {
     // baseline the sendfile path is measured against, and a fallback for filesystems without sendfile.
     const zeroCopyFetch = options.zeroCopyFetch ?? settings.all[ZERO_COPY_FETCH_CONFIG] !== 'false';
     const broker = new Broker({ ...settings, dataDir }, engine, groups, clusterId, temporaryDataDir, zeroCopyFetch, logger, descriptors);
+    let joined = () => {};
+    if (settings.cluster !== null) broker.joinGate = new Promise((resolve) => (joined = resolve));
     try {
       await broker.listen();
       if (settings.cluster !== null) node.current = await broker.joinCluster();
+      broker.joinGate = null;
+      joined();
     } catch (error) {
       broker.server.close();
+      // The requests waiting for the join end with their connections, never served alone.
+      for (const connection of broker.connections) connection.close();
+      joined();
       await broker.clusterNode?.close();
       await groups.close();
       await engine.close();

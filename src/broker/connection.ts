@@ -354,6 +354,11 @@ export class Connection {
    * when the frame was refused. `request.handled()` runs as soon as the handler is done with the frame.
    */
   private async handleFrame(frame: Buffer, request: InFlightRequest): Promise<RequestOutcome | null> {
+    const joining = this.broker.joining();
+    if (joining !== null) {
+      await joining;
+      if (this.closing) return null; // the join failed: the broker is not starting
+    }
     // Every request header starts with api key, api version and correlation id (8 bytes); whether
     // the rest is a v1 or a v2 header depends on the version, so an unknown version is answered
     // from these bytes alone.

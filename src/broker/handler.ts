@@ -39,6 +39,11 @@ export interface BrokerContext {
   logOnce: LogLimiter;
   /** The replicated cluster this broker belongs to (sluice.etcd.endpoints), or null: a cluster of one. */
   cluster(): ClusterNode | null;
+  /**
+   * While a cluster member is joining its cluster: settles once it has joined (or failed to).
+   * Requests wait for it; null once joined, and always for a cluster of one.
+   */
+  joining(): Promise<void> | null;
 }
 
 export interface RequestContext {
