@@ -174,6 +174,9 @@ export class ReplicaManager {
 
   /** A broker registered (again): partitions led by it that waited for its address follow it now. */
   brokerJoined(brokerId: number): void {
+    // Its own registration: a state naming this broker leader is applyState's to act on (it may be
+    // a stale leadership to wait out), never one to follow.
+    if (brokerId === this.brokerId) return;
     for (const replica of this.replicas.values()) {
       if (replica.state.leader === brokerId && replica.following === null && replica.replicas.includes(this.brokerId)) this.follow(replica);
     }
