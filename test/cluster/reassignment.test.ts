@@ -219,4 +219,56 @@ describe('partition reassignment under acks=all load', () => {
     await cluster.restartBroker(2);
     await waitUntil(async () => (await partitionsOf('stuck'))[0]!.isr.length === 2, 'stuck-0 led again with both replicas in sync', 60_000);
   }, 180_000);
+
+  it("moves a group's coordinator with its __consumer_offsets partition: the group reads everything, never below an acknowledged commit, and its commits survive", async () => {
+    await admin.createTopics({ topics: [{ topic: 'grouped', numPartitions: 3, replicationFactor: 3 }], waitForLeaders: true });
+    const client = kafka(cluster.bootstrapServers.split(','), 'reassignment-group');
+    const producer = client.producer({ idempotent: true });
+    await producer.connect();
+    for (let i = 0; i < 15; i++) await producer.send({ topic: 'grouped', acks: -1, messages: Array.from({ length: 100 }, (_, j) => ({ partition: j % 3, value: `g${i * 100 + j}` })) });
+    await producer.disconnect();
+
+    const consumer = client.consumer({ groupId: 'movers', sessionTimeout: 10_000 });
+    await consumer.connect();
+    await consumer.subscribe({ topic: 'grouped', fromBeginning: true });
+    const acknowledged = new Map<number, number>();
+    consumer.on(consumer.events.COMMIT_OFFSETS, (event: any) => {
+      for (const topic of event.payload.topics) for (const p of topic.partitions) acknowledged.set(Number(p.partition), Number(p.offset));
+    });
+    const seen = new Set<string>();
+    const belowCommit: string[] = [];
+    await consumer.run({
+      eachMessage: async ({ partition, message }: any) => {
+        const committed = acknowledged.get(partition);
+        if (committed !== undefined && Number(message.offset) < committed) belowCommit.push(`${partition}@${message.offset} (commit ${committed})`);
+        seen.add(message.value.toString());
+        await new Promise((resolve) => setTimeout(resolve, 2)); // reading takes a while: the moves happen meanwhile
+      },
+    });
+    await waitUntil(() => seen.size >= 200, 'the group reading');
+
+    // Every offsets partition loses its leader (so the group's coordinator moves to the broker
+    // that took its partition over), then gets that broker back as its last replica (a copy made
+    // from scratch while the group commits).
+    const offsetsPartitions = async () => (await partitionsOf('__consumer_offsets')).map((p) => ({ partition: p.partitionId, leader: p.leader, replicas: p.replicas }));
+    const settled = () => waitUntil(async () => (await admin.listPartitionReassignments({})).topics.length === 0, 'the moves done', 60_000);
+    const before = await offsetsPartitions();
+    await admin.alterPartitionReassignments({
+      topics: [{ topic: '__consumer_offsets', partitionAssignment: before.map(({ partition, leader, replicas }) => ({ partition, replicas: replicas.filter((id) => id !== leader) })) }],
+    });
+    await settled();
+    expect((await offsetsPartitions()).every((p, i) => p.leader !== before[i]!.leader && p.replicas.length === 2)).toBe(true);
+    await admin.alterPartitionReassignments({
+      topics: [{ topic: '__consumer_offsets', partitionAssignment: before.map(({ partition, leader, replicas }) => ({ partition, replicas: [...replicas.filter((id) => id !== leader), leader] })) }],
+    });
+    await settled();
+
+    const ends = [510, 495, 495]; // 15 sends of 100, round robin over 3 partitions
+    await waitUntil(() => seen.size === 1500 && ends.every((end, p) => acknowledged.get(p) === end), 'every record read and its commit acknowledged', 90_000);
+    await consumer.stop();
+    const [committed] = await admin.fetchOffsets({ groupId: 'movers', topics: ['grouped'] });
+    await consumer.disconnect();
+    expect(committed.partitions.map((p: any) => Number(p.offset)).sort()).toEqual([...ends].sort());
+    expect(belowCommit).toEqual([]);
+  }, 180_000);
 });
