@@ -131,6 +131,7 @@ export const BROKER_DEFAULTS: Readonly<Record<string, string>> = Object.freeze({
   'log.index.size.max.bytes': '10485760',
   'log.retention.check.interval.ms': '300000',
   'log.flush.offset.checkpoint.interval.ms': '60000',
+  'log.flush.start.offset.checkpoint.interval.ms': '60000',
   // The log cleaner's (src/storage/log-cleaner.ts): log.cleaner.enable, threads, dedupe.buffer.size, ...
   ...LOG_CLEANER_BROKER_DEFAULTS,
   'log.level': 'info',
@@ -190,7 +191,7 @@ const UNSUPPORTED: ReadonlyArray<readonly [reason: string, names: readonly strin
     ['create.topic.policy.class.name', 'alter.config.policy.class.name', 'config.providers', 'request.timeout.ms',
       'fetch.purgatory.purge.interval.requests', 'producer.purgatory.purge.interval.requests', 'delete.records.purgatory.purge.interval.requests',
       'max.incremental.fetch.session.cache.slots', 'offsets.commit.required.acks', 'group.consumer.', 'group.coordinator.',
-      'group.share.', 'log.dir.failure.timeout.ms', 'log.flush.start.offset.checkpoint.interval.ms', 'cluster.id'],
+      'group.share.', 'log.dir.failure.timeout.ms', 'cluster.id'],
   ],
 ];
 

@@ -243,6 +243,7 @@ export class Engine {
       },
       retentionCheckIntervalMs: optionalInteger(brokerConfig['log.retention.check.interval.ms']),
       checkpointIntervalMs: optionalInteger(brokerConfig['log.flush.offset.checkpoint.interval.ms']),
+      logStartOffsetCheckpointIntervalMs: optionalInteger(brokerConfig['log.flush.start.offset.checkpoint.interval.ms']),
       highWatermarkCheckpointIntervalMs: optionalInteger(brokerConfig['replica.high.watermark.checkpoint.interval.ms']),
       onBackgroundError: options.onBackgroundError,
       cleaner: cleanerConfigFromBroker(brokerConfig),

@@ -49,8 +49,10 @@ export interface LogManagerOptions {
   nowMs?: () => number;
   /** Kafka's log.retention.check.interval.ms (5 minutes); 0 disables the timer. */
   retentionCheckIntervalMs?: number;
-  /** Kafka's log.flush.offset.checkpoint.interval.ms (1 minute); 0 disables the timer. */
+  /** Kafka's log.flush.offset.checkpoint.interval.ms (1 minute): the recovery points; 0 disables the timer. */
   checkpointIntervalMs?: number;
+  /** Kafka's log.flush.start.offset.checkpoint.interval.ms (1 minute): the log start offsets; 0 disables the timer. */
+  logStartOffsetCheckpointIntervalMs?: number;
   /** Kafka's replica.high.watermark.checkpoint.interval.ms (5 s); 0 disables the timer. */
   highWatermarkCheckpointIntervalMs?: number;
   /** Failures of the timers' work (retention, checkpoints); default: a process warning. */
@@ -92,7 +94,8 @@ export class LogManager {
   /** A write was asked for while one was in flight: it follows. */
   private highWatermarkRewrite = false;
   /** The periodic checkpoint's background write in flight, if any. */
-  private checkpointWrite: Promise<void> | null = null;
+  /** Background checkpoint writes in flight, by file (one at a time each). */
+  private readonly checkpointWrites = new Map<string, Promise<void>>();
   /** Bumped by each synchronous checkpoint(): a background one started before it is dropped. */
   private checkpointGeneration = 0;
   /** Compacts the logs whose cleanup.policy includes compact (log-cleaner.ts). */
@@ -228,7 +231,8 @@ export class LogManager {
       this.timers.push(timer);
     };
     every(this.options.retentionCheckIntervalMs, 5 * 60 * 1000, 'retention', () => this.runRetention());
-    every(this.options.checkpointIntervalMs, 60 * 1000, 'checkpoint', () => this.checkpointInBackground());
+    every(this.options.checkpointIntervalMs, 60 * 1000, 'checkpoint', () => this.checkpointInBackground(RECOVERY_POINT_CHECKPOINT_FILE));
+    every(this.options.logStartOffsetCheckpointIntervalMs, 60 * 1000, 'log start offset checkpoint', () => this.checkpointInBackground(LOG_START_OFFSET_CHECKPOINT_FILE));
     every(this.options.highWatermarkCheckpointIntervalMs, HIGH_WATERMARK_CHECKPOINT_INTERVAL_MS, 'high watermark checkpoint', () =>
       this.checkpointHighWatermarksInBackground(),
     );
@@ -475,29 +479,26 @@ export class LogManager {
   }
 
   /**
-   * The periodic checkpoint, its fsyncs off the event loop (Kafka writes it from its scheduler
-   * thread): four fsyncs every minute on each broker's request path otherwise. Dropped when a
-   * synchronous checkpoint (a truncation, DeleteRecords, retention) is written meanwhile.
+   * A periodic checkpoint, its fsyncs off the event loop (Kafka writes it from its scheduler
+   * thread): two fsyncs every minute on each broker's request path otherwise. The recovery points
+   * and the log start offsets have their own timers, as Kafka's (log.flush.offset.checkpoint.interval.ms,
+   * log.flush.start.offset.checkpoint.interval.ms). Dropped when a synchronous checkpoint (a
+   * truncation, DeleteRecords, retention) is written meanwhile.
    */
-  private checkpointInBackground(): void {
-    if (this.closed || this.checkpointWrite !== null) return;
+  private checkpointInBackground(file: typeof RECOVERY_POINT_CHECKPOINT_FILE | typeof LOG_START_OFFSET_CHECKPOINT_FILE): void {
+    if (this.closed || this.checkpointWrites.has(file)) return;
     const generation = this.checkpointGeneration;
     const superseded = () => this.closed || this.checkpointGeneration !== generation;
     const { recoveryPoints, logStartOffsets } = this.checkpointEntries();
-    this.checkpointWrite = (async () => {
-      const recoveryPointWrite = await writeFileAtomicallyInBackground(path.join(this.dataDir, RECOVERY_POINT_CHECKPOINT_FILE), checkpointText(partitionOffsetLines(recoveryPoints)), superseded);
-      if (recoveryPointWrite === 'written') {
-        if ((await writeFileAtomicallyInBackground(path.join(this.dataDir, LOG_START_OFFSET_CHECKPOINT_FILE), checkpointText(partitionOffsetLines(logStartOffsets)), superseded)) !== 'raced') return;
-      } else if (recoveryPointWrite === 'superseded') {
-        return;
-      }
+    const entries = file === RECOVERY_POINT_CHECKPOINT_FILE ? recoveryPoints : logStartOffsets;
+    const write = (async () => {
+      const outcome = await writeFileAtomicallyInBackground(path.join(this.dataDir, file), checkpointText(partitionOffsetLines(entries)), superseded);
       // A synchronous checkpoint landed while this older one was renamed over it: write the newest again.
-      if (!this.closed) this.checkpoint();
+      if (outcome === 'raced' && !this.closed) this.checkpoint();
     })()
       .catch((error: unknown) => this.onBackgroundError(error, 'checkpoint'))
-      .finally(() => {
-        this.checkpointWrite = null;
-      });
+      .finally(() => this.checkpointWrites.delete(file));
+    this.checkpointWrites.set(file, write);
   }
 
   private checkpointEntries(): { recoveryPoints: PartitionOffset[]; logStartOffsets: PartitionOffset[] } {
@@ -526,7 +527,7 @@ export class LogManager {
       await this.logCleaner.close();
       await Promise.all(this.removals);
       await this.flushAll();
-      await this.checkpointWrite;
+      await Promise.all(this.checkpointWrites.values());
       this.checkpoint();
       while (this.highWatermarkWrite !== null) {
         this.highWatermarkRewrite = false;

@@ -1,4 +1,5 @@
-// The periodic recovery-point and log-start checkpoints (every log.flush.offset.checkpoint.interval.ms)
+// The periodic recovery-point checkpoint (every log.flush.offset.checkpoint.interval.ms) and
+// log-start checkpoint (every log.flush.start.offset.checkpoint.interval.ms), each on its own timer,
 // are written with their fsyncs off the event loop; a synchronous checkpoint written meanwhile (a
 // truncation's, which may lower a recovery point) is never replaced by the older background one.
 import fs from 'node:fs';
@@ -13,8 +14,8 @@ import { tempDir } from '../helpers.js';
 
 const config = resolveLogConfig({});
 
-function open(dataDir: string, checkpointIntervalMs: number): LogManager {
-  return LogManager.open({ dataDir, configFor: () => config, retentionCheckIntervalMs: 0, checkpointIntervalMs, highWatermarkCheckpointIntervalMs: 0 });
+function open(dataDir: string, checkpointIntervalMs: number, logStartOffsetCheckpointIntervalMs = checkpointIntervalMs): LogManager {
+  return LogManager.open({ dataDir, configFor: () => config, retentionCheckIntervalMs: 0, checkpointIntervalMs, logStartOffsetCheckpointIntervalMs, highWatermarkCheckpointIntervalMs: 0 });
 }
 
 function append(manager: LogManager, count: number): void {
@@ -43,16 +44,38 @@ it('writes the recovery points and log starts on its timer', async () => {
   await manager.close();
 });
 
+it('writes each checkpoint on its own timer', async () => {
+  // Log starts every 20 ms, recovery points never (0 disables a timer): only the first file comes.
+  const dataDir = tempDir();
+  const manager = open(dataDir, 0, 20);
+  append(manager, 5);
+  await manager.getLog('orders', 0)!.flush();
+  await until(() => read(dataDir, LOG_START_OFFSET_CHECKPOINT_FILE) === '0\n1\norders 0 0\n', 'the log start 0');
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  expect(read(dataDir, RECOVERY_POINT_CHECKPOINT_FILE)).toBe('');
+  await manager.close();
+
+  // And the other way round.
+  const other = tempDir();
+  const second = open(other, 20, 0);
+  append(second, 5);
+  await second.getLog('orders', 0)!.flush();
+  await until(() => read(other, RECOVERY_POINT_CHECKPOINT_FILE) === '0\n1\norders 0 5\n', 'the recovery point 5');
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  expect(read(other, LOG_START_OFFSET_CHECKPOINT_FILE)).toBe('');
+  await second.close();
+});
+
 it('drops a background checkpoint that a truncation checkpointed past while it was written', async () => {
   const dataDir = tempDir();
   const manager = open(dataDir, 0);
   append(manager, 5);
   await manager.getLog('orders', 0)!.flush();
   // The timer's write, started with recovery point 5; the truncation's lowers it to 3 at once.
-  (manager as unknown as { checkpointInBackground(): void }).checkpointInBackground();
+  (manager as unknown as { checkpointInBackground(file: string): void }).checkpointInBackground(RECOVERY_POINT_CHECKPOINT_FILE);
   manager.truncateTo('orders', 0, 3);
   expect(read(dataDir, RECOVERY_POINT_CHECKPOINT_FILE)).toBe('0\n1\norders 0 3\n');
-  await (manager as unknown as { checkpointWrite: Promise<void> | null }).checkpointWrite;
+  await Promise.all((manager as unknown as { checkpointWrites: Map<string, Promise<void>> }).checkpointWrites.values());
   expect(read(dataDir, RECOVERY_POINT_CHECKPOINT_FILE)).toBe('0\n1\norders 0 3\n');
   expect(fs.readdirSync(dataDir).filter((name) => name.endsWith('.tmp'))).toEqual([]);
   await manager.close();
