@@ -607,7 +607,10 @@ export class MetadataStore {
         checkState(`${name}-${partition}`, step.state, step.replicas);
         states.push({ topic: name, partition, partitionEpoch: current.partitionEpoch, state: step.state });
       }
-      const record: TopicRecord = { topicId: view.topicId, partitions, configs: view.configs, reassignments };
+      // No reassignments key once none is left: the record reads back exactly as written (decodeTopic).
+      const record: TopicRecord = Object.keys(reassignments).length === 0
+        ? { topicId: view.topicId, partitions, configs: view.configs }
+        : { topicId: view.topicId, partitions, configs: view.configs, reassignments };
       const stateKeys = states.map((update) => this.keys.partitionState(name, update.partition));
       const result = await txn(
         this.client,
@@ -620,8 +623,7 @@ export class MetadataStore {
         const written = states.map(({ partition, state }) => ({ topic: name, partition, ...state, partitionEpoch: revision }));
         const nextStates = [...view.states];
         for (const state of written) nextStates[state.partition] = state;
-        const decoded = decodeTopic(Buffer.from(encodeTopic(record)));
-        return { view: { ...decoded, name, revision, states: nextStates }, written };
+        return { view: { ...record, name, revision, states: nextStates }, written };
       }
       const [epochRecord, controllerRecord] = result.responses.map((response) => rangeRecords(response)[0]);
       if (!fenceHolds(fence, epochRecord, controllerRecord)) throw notController(fence, controllerRecord);
