@@ -3,9 +3,10 @@
 // A lookup through N-API measured 0.5x of a plain JS binary search over a Uint32Array of the same
 // keys (the call and its argument conversion cost as much as the ~20 probes); this one measured
 // 0.85-1.05x of it after other suites in one process, 0.73-0.94x with the suite in a process of
-// its own (`npm run bench -- index`: 38-41 ns a lookup against 28-38 ns). Writes (append, truncate, resize, sync, close) stay
-// in the addon, which keeps the file sparse and owns the mapping's lifetime: resize() and close()
-// detach the view, and this class takes a new one after a resize.
+// its own (`npm run bench -- index`: 38-41 ns a lookup against 28-38 ns). Writes (append,
+// truncate, resize, sync, close) stay in the addon, which keeps the file sparse and owns the
+// mapping's lifetime: resize() and close() detach the view, and this class takes a new one after
+// a resize.
 //
 // The view is taken at the first read, not when the index opens: V8 counts an external buffer's
 // length (10 MiB for an active segment's index) as external memory, so taking one cost 200-430 us

@@ -93,7 +93,6 @@ export class LogManager {
   private highWatermarkWrite: Promise<void> | null = null;
   /** A write was asked for while one was in flight: it follows. */
   private highWatermarkRewrite = false;
-  /** The periodic checkpoint's background write in flight, if any. */
   /** Background checkpoint writes in flight, by file (one at a time each). */
   private readonly checkpointWrites = new Map<string, Promise<void>>();
   /** Bumped by each synchronous checkpoint(): a background one started before it is dropped. */
