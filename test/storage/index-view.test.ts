@@ -61,6 +61,32 @@ describe('IndexView', () => {
     }
   });
 
+  it('keeps its in-memory summary through appends and truncations made after lookups', () => {
+    // The summary (a key per 512 bytes of index) is built at the first lookup and then kept by
+    // appends, growing past its first allocation, and by truncation.
+    for (const kind of ['offset', 'time'] as const) {
+      const { native, view } = pair(kind);
+      let key = 3;
+      for (let i = 0; i < 20_000; i++) {
+        key += 1 + (i % 5);
+        native.append(key, i);
+        view.append(key, i);
+        if (i % 997 === 0) {
+          const targets = [0, key, key + 1, Math.floor(key / 2), Math.floor(key / 3) + 1];
+          expect(targets.map((t) => view.lookup(t))).toEqual(targets.map((t) => native.lookup(t)));
+        }
+        if (i === 12_345) {
+          native.truncateEntries(7_000);
+          view.truncateEntries(7_000);
+          key = native.keyAt(6_999);
+        }
+      }
+      expectSameAnswers(native, view, Array.from({ length: 300 }, () => Math.floor(Math.random() * (key + 10))));
+      native.close();
+      view.close();
+    }
+  });
+
   it('detaches the mapping from JS on resize and close; calls after close fail with EBADF', () => {
     const { native, view } = pair('offset');
     native.close();
