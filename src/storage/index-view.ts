@@ -1,9 +1,9 @@
 // A MappedIndex whose reads run in JS over the mapping itself (MappedIndex.view(), an ArrayBuffer
 // over the mmap'd file): lookup(), keyAt(), valueAt() and entries() make no call into the addon.
 // A lookup through N-API measured 0.5x of a plain JS binary search over a Uint32Array of the same
-// keys (the call and its argument conversion cost as much as the ~20 probes); this one measures
-// 0.77-0.86x of it (`npm run bench -- index`: 33-37 ns a lookup against 28-31 ns, keys spaced as
-// a real index's). Writes (append,
+// keys (the call and its argument conversion cost as much as the ~20 probes); this one measured
+// 0.85-1.05x of it after other suites in one process, 0.73-0.94x with the suite in a process of
+// its own (`npm run bench -- index`: 38-41 ns a lookup against 28-38 ns). Writes (append,
 // truncate, resize, sync, close) stay in the addon, which keeps the file sparse and owns the
 // mapping's lifetime: resize() and close() detach the view, and this class takes a new one after
 // a resize.
@@ -18,21 +18,16 @@
 //   offset index: relativeOffset u32, position u32          (8 bytes)
 //   time index:   timestamp i64,      relativeOffset u32    (12 bytes)
 import type { IndexKind, MappedIndex } from '../native/binding.js';
-import { OFFSET_INDEX_ENTRY_BYTES } from './index-format.js';
 
 /**
- * Index bytes per block of the in-memory summary: the key of every block's first entry is kept in
- * a Float64Array on the heap (8 bytes per 512 bytes of index: 160 KiB for a full 10 MiB one), so
- * a lookup searches the summary, then ~6 probes inside one block (8 cache lines of the mapping).
- * A plain binary search over the mapping touches ~12 pages, each a TLB miss on a file mapping's
- * 4 KiB pages, and measured 0.77x of the JS reference; a summary of 4 KiB blocks in a JS array
- * 0.72x (41-42 ns), this one 0.77-0.86x (33-37 ns). Blocks of 64 bytes measured no better, and
- * interpolating instead of halving (an offset index's keys grow nearly linearly) gained nothing
- * on keys spaced as a real index's. Kafka's 8 KiB warm section helps only lookups near the tail.
+ * Entries per block of the in-memory summary: the key of every block's first entry is kept in a
+ * JS array (8 bytes per 4 KiB of index: 20 KiB for a full 10 MiB one), so a lookup searches the
+ * summary on the heap, then ~9 probes inside one block (one or two pages of the mapping). A plain
+ * binary search over the mapping touches ~12 pages, each a TLB miss on a file mapping's 4 KiB
+ * pages, and measured 0.77x of the JS reference; Kafka's 8 KiB warm section helps only lookups
+ * near the tail.
  */
-const BLOCK_BYTES = 512;
-/** Summary slots allocated at first: a small index's summary stays small; it doubles as it grows. */
-const SUMMARY_INITIAL_KEYS = 64;
+const BLOCK_BYTES = 4096;
 const TWO_TO_32 = 4294967296;
 
 export class IndexView implements MappedIndex {
@@ -45,13 +40,8 @@ export class IndexView implements MappedIndex {
   private room: number;
   private closed = false;
   private readonly blockEntries: number;
-  /**
-   * Keys of entries 0, blockEntries, 2 * blockEntries, ... (`summaryKeys` of them): built at the
-   * first lookup, kept by appends and truncation. A Float64Array for both kinds (u32 offsets, i64
-   * timestamps exact below 2^53), so the search's loads see one array type.
-   */
-  private summary: Float64Array | null = null;
-  private summaryKeys = 0;
+  /** Keys of entries 0, blockEntries, 2 * blockEntries, ...: built at the first lookup, kept by appends and truncation. */
+  private summary: number[] | null = null;
 
   constructor(private readonly index: MappedIndex) {
     this.path = index.path;
@@ -76,17 +66,24 @@ export class IndexView implements MappedIndex {
 
   append(key: number, value: number): void {
     this.index.append(key, value);
-    if (this.summary !== null && this.count % this.blockEntries === 0) this.pushSummary(key);
+    if (this.summary !== null && this.count % this.blockEntries === 0) this.summary.push(key);
     this.count++;
   }
 
   /** Slot of the largest entry with key <= target, or -1: the addon's answer, found in JS. */
   lookup(target: number): number {
     if (this.closed || typeof target !== 'number' || Number.isNaN(target)) return this.index.lookup(target);
-    const block = lastAtOrBelow(this.summary ?? this.buildSummary(), this.summaryKeys, target);
-    if (block < 0) return -1;
-    // The block whose first key is the last one <= target holds the answer.
-    const first = block * this.blockEntries;
+    const summary = this.summary ?? this.buildSummary();
+    if (summary.length === 0 || summary[0]! > target) return -1;
+    // The last block whose first key is <= target holds the answer.
+    let low = 0;
+    let high = summary.length - 1;
+    while (low < high) {
+      const middle = (low + high + 1) >>> 1;
+      if (summary[middle]! <= target) low = middle;
+      else high = middle - 1;
+    }
+    const first = low * this.blockEntries;
     return this.searchBlock(first, Math.min(first + this.blockEntries, this.count) - 1, target);
   }
 
@@ -103,7 +100,7 @@ export class IndexView implements MappedIndex {
   truncateEntries(count: number): void {
     this.index.truncateEntries(count);
     this.count = this.index.entries();
-    if (this.summary !== null) this.summaryKeys = Math.ceil(this.count / this.blockEntries);
+    if (this.summary !== null) this.summary.length = Math.ceil(this.count / this.blockEntries);
   }
 
   resize(bytes: number): void {
@@ -122,7 +119,7 @@ export class IndexView implements MappedIndex {
   close(): void {
     this.index.close();
     this.closed = true;
-    this.dropSummary();
+    this.summary = null;
     this.mapped = new DataView(new ArrayBuffer(0));
   }
 
@@ -134,38 +131,24 @@ export class IndexView implements MappedIndex {
     this.mapped = null;
     this.count = this.index.entries();
     this.room = this.index.capacity();
-    this.dropSummary();
-  }
-
-  private dropSummary(): void {
     this.summary = null;
-    this.summaryKeys = 0;
   }
 
-  private buildSummary(): Float64Array {
-    this.summary = new Float64Array(Math.max(SUMMARY_INITIAL_KEYS, Math.ceil(this.count / this.blockEntries)));
-    this.summaryKeys = 0;
-    for (let slot = 0; slot < this.count; slot += this.blockEntries) this.pushSummary(this.key(slot));
-    return this.summary;
-  }
-
-  private pushSummary(key: number): void {
-    let summary = this.summary!;
-    if (this.summaryKeys === summary.length) {
-      summary = new Float64Array(summary.length * 2);
-      summary.set(this.summary!);
-      this.summary = summary;
-    }
-    summary[this.summaryKeys++] = key;
+  private buildSummary(): number[] {
+    const summary: number[] = [];
+    for (let slot = 0; slot < this.count; slot += this.blockEntries) summary.push(this.key(slot));
+    this.summary = summary;
+    return summary;
   }
 
   /** Largest slot in [low, high] whose key is <= target, given key(low) <= target. */
   private searchBlock(low: number, high: number, target: number): number {
     const data = this.data;
+    const step = this.entryBytes;
     if (this.kind === 'offset') {
       while (low < high) {
         const middle = (low + high + 1) >>> 1;
-        if (data.getUint32(middle * OFFSET_INDEX_ENTRY_BYTES) <= target) low = middle;
+        if (data.getUint32(middle * step) <= target) low = middle;
         else high = middle - 1;
       }
       return low;
@@ -194,15 +177,3 @@ export class IndexView implements MappedIndex {
   }
 }
 
-/** Index of the last of `keys[0..length)` (ascending) that is <= target, or -1. */
-function lastAtOrBelow(keys: Float64Array, length: number, target: number): number {
-  if (length === 0 || keys[0]! > target) return -1;
-  let low = 0;
-  let high = length - 1;
-  while (low < high) {
-    const middle = (low + high + 1) >>> 1;
-    if (keys[middle]! <= target) low = middle;
-    else high = middle - 1;
-  }
-  return low;
-}
