@@ -127,23 +127,16 @@ async function waitForGroup(ready: () => boolean, history: QueueHistory, what: s
   }
 }
 
-/** kcat's stderr lines that say where a partition's position came from: assignments, committed offsets fetched, resets. */
-function kcatPositionLines(stderr: string): string {
-  return stderr
-    .split('\n')
-    .filter((line) => /rebalanced|OffsetFetchResponse:|offset reset|OFFSET_OUT_OF_RANGE|Offset out of range/i.test(line))
-    .slice(-60)
-    .join('\n');
+/** The lines of kcat's stderr that match `pattern`: the first `limit` when `limit` > 0, else the last -`limit`. */
+function kcatLines(stderr: string, pattern: RegExp, limit: number): string {
+  const lines = stderr.split('\n').filter((line) => pattern.test(line));
+  return (limit > 0 ? lines.slice(0, limit) : lines.slice(limit)).join('\n');
 }
 
-/** kcat's stderr lines that say why its group was assigned again: rebalances, session timeouts, heartbeat and coordinator errors. */
-function kcatSessionLines(stderr: string): string {
-  return stderr
-    .split('\n')
-    .filter((line) => /rebalanced|session timed out|HEARTBEAT.*(fail|error)|rejoin|coordinator.*(dead|lost|changed)|CGRPCOORD/i.test(line))
-    .slice(0, 40)
-    .join('\n');
-}
+/** Where a partition's position came from: assignments, committed offsets fetched, resets. */
+const KCAT_POSITION_LINES = /rebalanced|OffsetFetchResponse:|offset reset|OFFSET_OUT_OF_RANGE|Offset out of range/i;
+/** Why kcat's group was assigned again: rebalances, session timeouts, heartbeat and coordinator errors. */
+const KCAT_SESSION_LINES = /rebalanced|session timed out|HEARTBEAT.*(fail|error)|rejoin|coordinator.*(dead|lost|changed)|CGRPCOORD/i;
 
 const ANOMALIES = ['lost', 'unseen', 'duplicated', 'inconsistentOffsets', 'reorderedPolls', 'reorderedSends', 'skippedPolls', 'unexpected', 'unpolled'] as const;
 
@@ -335,10 +328,10 @@ describe('SIGKILL of partition leaders, @platformatic/kafka producing and a kcat
     // coordinator moved, so librdkafka never went back to a commit.
     console.log(`failover (kcat): ${report.counts.redelivered} redelivered, ${assignments} assignments`);
     // librdkafka's own account of where each partition's position came from, for a failure.
-    const positions = `\nkcat's rebalances, offset fetches and resets:\n${kcatPositionLines(member.stderr())}`;
+    const positions = `\nkcat's rebalances, offset fetches and resets:\n${kcatLines(member.stderr(), KCAT_POSITION_LINES, -60)}`;
     for (const kind of ANOMALIES) expect(report.counts[kind], `${kind}: ${text}${positions}`).toBe(0);
     expect(report.counts.redelivered, `${text}${positions}`).toBe(0);
-    expect(assignments, `kcat's assignments and session events:\n${kcatSessionLines(member.stderr())}`).toBe(1);
+    expect(assignments, `kcat's assignments and session events:\n${kcatLines(member.stderr(), KCAT_SESSION_LINES, 40)}`).toBe(1);
   }, 300_000);
 });
 
