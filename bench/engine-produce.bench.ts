@@ -15,10 +15,21 @@
 // JSON value (the value in base64) to classic-level, whose values are bytes.
 //
 // Issue 10 asks for engine.produce of 1,000 x 100 B >= 5M records/s and >= 4x the fastest peer;
-// before the one-pass encoder it ran 0.88M records/s, 0.86x of better-sqlite3. On the 2-core VMs
-// of 2026-12-03 the write of new bytes bounds every subject: a run's first rounds append at
-// 22-28M records/s (fs.writeSync), later ones at 2-3M, once the guest's ready pages are used, and
-// there the ceiling itself is only 2-3x lmdb (bench/gates.json has the figures).
+// before the one-pass encoder it ran 0.88M records/s, 0.86x of better-sqlite3.
+//
+// Every subject writes into a store of its own, opened empty for each round and deleted after its
+// window. These VMs return freed memory to the host (free page reporting, see pageReportingNote),
+// so a page-cache page on memory the guest has not used in the last seconds is faulted in from the
+// host: appending 1.5 GB to a file ran at 4-5.5 GB/s, a second 1.5 GB right after at 0.5 GB/s,
+// and 1 GB written, deleted and written again stayed at 4-5.8 GB/s (node, 110 KB fs.writeSync
+// calls, 2026-12-03). While the stores grew across the rounds, every round after the first
+// measured that fault instead of the subjects: the fs.writeSync ceiling fell from 22-47M records/s
+// to 2-6M and engine.produce from 8.7-9.2M to 1.9-4.0M, the peers much less (they write fewer
+// bytes a second), so the median round compared host page faults. A store that is emptied each
+// round writes into pages the previous round freed, as a broker that deletes old segments does.
+// Quick run, fresh stores, before the three-stream CRC (native/crc32c.cc): engine.produce 100 B
+// 6.3-9.6M records/s, 5.54x the fastest peer (lmdb); keyed with headers 3.9-4.5M, 6.92x; 1 KiB
+// 2.8-3.0M, 3.61x; the same code with the stores kept across rounds: 2.72x, 3.82x, 2.48x.
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -61,15 +72,17 @@ function shapes(): Shape[] {
 }
 
 type Subject = { name: string; call: () => unknown; close: () => Promise<void> | void };
+/** A subject's store, opened empty in a directory of its own for each round. */
+type Opener = { name: string; open: (dir: string) => Subject | Promise<Subject> };
 
 async function sluiceSubject(dir: string, records: ProduceRecord[]): Promise<Subject> {
-  const engine = await Engine.open({ dataDir: path.join(dir, 'sluice') });
+  const engine = await Engine.open({ dataDir: dir });
   await engine.createTopic('p', { partitions: 1 });
   return { name: 'sluice engine.produce', call: () => engine.produce('p', records, { partition: 0 }), close: () => engine.close() };
 }
 
 function sqliteSubject(dir: string, records: ProduceRecord[]): Subject {
-  const db = new Database(path.join(dir, 'sqlite.db'));
+  const db = new Database(path.join(dir, 'records.db'));
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = OFF');
   db.exec('CREATE TABLE records (offset INTEGER PRIMARY KEY, key BLOB, value BLOB, headers TEXT)');
@@ -103,7 +116,7 @@ function lmdbSubject(dir: string, records: ProduceRecord[]): Subject {
 }
 
 async function levelSubject(dir: string, records: ProduceRecord[]): Promise<Subject> {
-  const db = new ClassicLevel<Buffer, Buffer>(path.join(dir, 'level'), { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+  const db = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
   await db.open();
   const keyed = records[0]!.key !== undefined;
   let offset = 0;
@@ -162,18 +175,28 @@ export async function run(options: RunOptions): Promise<SuiteResult> {
   for (const shape of shapes()) {
     const dir = benchDir('engine-produce');
     const batchBytes = encodeBatch(shape.records).length;
-    const subjects = [
-      await sluiceSubject(dir, shape.records),
-      sqliteSubject(dir, shape.records),
-      lmdbSubject(dir, shape.records),
-      await levelSubject(dir, shape.records),
-      ceilingSubject(dir, shape.records),
+    const { records } = shape;
+    const subjects: Opener[] = [
+      { name: 'sluice engine.produce', open: (at) => sluiceSubject(at, records) },
+      { name: 'better-sqlite3', open: (at) => sqliteSubject(at, records) },
+      { name: 'lmdb', open: (at) => lmdbSubject(at, records) },
+      { name: 'classic-level', open: (at) => levelSubject(at, records) },
+      { name: 'fs.writeSync ceiling', open: (at) => ceilingSubject(at, records) },
     ];
     const rounds = new Map<string, Measured[]>(subjects.map((subject) => [subject.name, []]));
     for (let round = 0; round < ROUNDS; round++) {
-      for (const subject of inRoundOrder(subjects, round)) rounds.get(subject.name)!.push(await measure(`${shape.workload} ${subject.name}`, subject.call, timeMs / ROUNDS));
+      for (const opener of inRoundOrder(subjects, round)) {
+        const at = path.join(dir, `${round}-${opener.name.replace(/[^a-z0-9]+/gi, '-')}`);
+        fs.mkdirSync(at, { recursive: true });
+        const subject = await opener.open(at);
+        try {
+          rounds.get(opener.name)!.push(await measure(`${shape.workload} ${opener.name}`, subject.call, timeMs / ROUNDS));
+        } finally {
+          await subject.close();
+          fs.rmSync(at, { recursive: true, force: true });
+        }
+      }
     }
-    for (const subject of subjects) await subject.close();
     fs.rmSync(dir, { recursive: true, force: true });
 
     const result = new Map([...rounds].map(([name, measured]) => [name, combine(measured)]));
