@@ -1,5 +1,6 @@
 // CRC-32C: the RFC 3720 (iSCSI) B.4 vectors for both implementations, and hardware == software on
-// every length 0..300 at every alignment, so the instruction path cannot drift from the table.
+// every length 0..300 at every alignment and on lengths that cross the hardware path's
+// three-stream blocks, so the instruction path cannot drift from the table.
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 
@@ -33,6 +34,16 @@ describe('crc32c', () => {
         const software = binding.crc32cSoftware(data, start, start + length);
         expect(binding.crc32cHardware(data, start, start + length)).toBe(software);
         expect(binding.crc32cSoftware(data.subarray(start, start + length))).toBe(software);
+      }
+    }
+  });
+
+  it('hardware equals software across the three-stream blocks (3 x 256 and 3 x 8192 bytes) and their joins', () => {
+    const data = randomBytes(120_000);
+    const lengths = [767, 768, 769, 1536, 2000, 24_575, 24_576, 24_577, 25_343, 25_344, 49_152, 65_536, 100_003, 119_990];
+    for (const start of [0, 1, 5]) {
+      for (const length of lengths) {
+        expect(binding.crc32cHardware(data, start, start + length)).toBe(binding.crc32cSoftware(data, start, start + length));
       }
     }
   });
