@@ -62,7 +62,7 @@ describe('IndexView', () => {
   });
 
   it('keeps its in-memory summary through appends and truncations made after lookups', () => {
-    // The summary (a key per 512 bytes of index) is built at the first lookup and then kept by
+    // The summary (a key per 4 KiB of index) is built at the first lookup and then kept by
     // appends, growing past its first allocation, and by truncation.
     for (const kind of ['offset', 'time'] as const) {
       const { native, view } = pair(kind);
