@@ -35,6 +35,20 @@
 // Engine.appendBatches 4.36M) to 0.38 at load ~2 (2.02M, 5.56M), quick runs from 0.32 to 0.39.
 // The broker's perf profile: the append (write and validation) ~44%, socket reads 7%, response
 // writes 8-14%, the rest request decoding and Node's event machinery.
+// On 2026-12-04 Engine.appendBatches ran at 9.1-10.3M records/s (5.56M before the three-stream CRC,
+// native/crc32c.cc), the broker at 2.7-3.9M: ratios 0.30-0.39 in quick runs of the suite alone at
+// load ~0. `perf record -g` of the broker's main thread during the rounds (on-CPU time, kernel
+// stacks) puts the page-cache write of the append (pwritev) at 18%, the response writes at 17-22%
+// (13 points of it the loopback delivery to the load generator, run in our own softirq, 8 of those
+// waking it), socket reads 4%, the CRC and record walk 6%, and the rest in V8 and our JS with no
+// function above 2%. In a 1 s window of the warm-up the broker's main thread was 80-95% busy, the
+// machine ~70%. At 0.63 response writes a request (the burst's first answer goes out at once,
+// connection.ts), holding that first answer too cut it to 0.38 and raised this ratio ~10%
+// (0.36-0.39 against 0.30-0.35, four alternating runs), but cut `sluice perf produce` (defaults)
+// from 2.50M to 1.89M records/s (medians of six alternating runs of 8M records): a producer's
+// pipeline stalls while its oldest answer waits, so the first answer still goes out at once. The
+// broker run from the compiled dist/ (what `sluice broker` runs) measured as under tsx: 0.33-0.35
+// against 0.33-0.38.
 // The helpers are exported for profiling the broker under this load from a script
 // (SLUICE_BENCH_BROKER_NODE_ARGS, bench/broker-harness.ts).
 import net from 'node:net';

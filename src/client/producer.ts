@@ -285,7 +285,10 @@ export class Producer {
     try {
       const connection = await this.client.connectionTo(leader);
       // Encoded here, after the last await: the encoder's views are copied into the request frame
-      // synchronously by request() below, before any other request can reuse the encoder.
+      // synchronously by request() below, before any other request can reuse the encoder. Encoding
+      // each batch when it fills instead (into a buffer of its own, off the path from a freed
+      // request slot to the next request) was slower: `sluice perf produce` 2.15M against 2.43M
+      // records/s, medians of six alternating runs of 8M records (a 16 KiB allocation a batch).
       this.encoder.reset();
       const topicData = new Map<string, Array<{ index: number; records: Buffer }>>();
       for (const batch of batches) {
