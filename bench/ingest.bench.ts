@@ -48,7 +48,9 @@
 // from 2.50M to 1.89M records/s (medians of six alternating runs of 8M records): a producer's
 // pipeline stalls while its oldest answer waits, so the first answer still goes out at once. The
 // broker run from the compiled dist/ (what `sluice broker` runs) measured as under tsx: 0.33-0.35
-// against 0.33-0.38.
+// against 0.33-0.38. A Produce path without promises (the handler and the append synchronous for
+// acks=1, as no await is needed there) measured the same: the broker 3.35-3.67M records/s against
+// 3.17-3.66M over eight alternating runs, `sluice perf produce` 2.51-2.61M against 2.53-2.61M.
 // The helpers are exported for profiling the broker under this load from a script
 // (SLUICE_BENCH_BROKER_NODE_ARGS, bench/broker-harness.ts).
 import net from 'node:net';
