@@ -22,11 +22,19 @@ import { sleep, waitUntil } from './helpers.js';
 
 const TOPIC = 'window';
 
+// The restart must land within the killed broker's session, which is this test's premise: the
+// restarted broker then finds itself named leader by a state older than its registration. A
+// restart (a process spawn and the broker's start) took 1.3 s on a quiet machine, 2.3 s from the
+// kill with the pause below; on a loaded CI machine a 3 s session expired first, the controller
+// elected broker 1 before broker 2 was back, and broker 2's log lacked the line checked below.
+// Nothing here waits for the session to expire: a new registration has the controller elect again.
+const SESSION_TIMEOUT_MS = 15_000;
+
 let cluster: LocalCluster;
 let admin: any;
 
 beforeAll(async () => {
-  cluster = await startCluster({ brokers: 2, config: { 'broker.session.timeout.ms': 3000, 'auto.leader.rebalance.enable': 'false' } });
+  cluster = await startCluster({ brokers: 2, config: { 'broker.session.timeout.ms': SESSION_TIMEOUT_MS, 'auto.leader.rebalance.enable': 'false' } });
   admin = kafka(cluster.bootstrapServers.split(','), 'restart-window').admin();
   await admin.connect();
 }, 120_000);
@@ -86,8 +94,10 @@ describe('a leader SIGKILLed and restarted within its session', () => {
     })();
     await waitUntil(() => answered >= 200, '200 answers from the leader before the kill');
     await cluster.killBroker(2);
+    const killedAtMs = Date.now();
     await sleep(1000);
     await cluster.restartBroker(2);
+    const restartedAfterMs = Date.now() - killedAtMs;
     // Broker 1 leads now (broker 2 came back as a new incarnation); broker 2 follows it.
     await waitUntil(async () => {
       const now = await metadata();
@@ -111,6 +121,7 @@ describe('a leader SIGKILLed and restarted within its session', () => {
     // Named leader by a state older than its registration, the restarted broker waited for the
     // controller: it never started a replica fetcher towards itself.
     const log = fs.readFileSync(path.join(cluster.dataDir, 'broker-2.log'), 'utf8');
+    expect(restartedAfterMs, 'the restart landed within the session (the premise)').toBeLessThan(SESSION_TIMEOUT_MS);
     expect(log).toContain('named leader by a state older than this registration');
     expect(log).not.toContain('"cause":"replica-fetcher:2:');
   }, 180_000);
