@@ -1,23 +1,35 @@
 // Draws the benchmark rows as an SVG: one group of bars per workload (sluice, its ceiling, the
 // peer), each group scaled to its own largest value, labelled in MB/s, records/s, or a duration
 // in the unit that fits the group (ns for a lookup, ms for a rebalance). The label column is as
-// wide as the longest label, and every bar leaves room for its figure.
+// wide as the longest label, the figure column as wide as the longest figure, and a legend under
+// the title names the three colours.
 import type { Row } from './harness.js';
 import { formatBytesPerSec, formatDuration, formatRecordsPerSec } from './report.js';
 
 const WIDTH = 980;
 /** Approximate advance of one character at font-size 13 (sans-serif averages ~0.55 em). */
 const CHAR_PX = 7.2;
-const FIGURE_PX = 90;
+/** Space between a bar's end and its figure, and after the figure. */
+const FIGURE_PAD_PX = 12;
 const BAR_HEIGHT = 18;
 const GAP = 6;
 const GROUP_GAP = 26;
-const COLORS: Record<string, string> = { sluice: '#1f77b4', ceiling: '#7f7f7f', peer: '#ff7f0e' };
+const LEGEND_Y = 44;
+type Kind = 'sluice' | 'ceiling' | 'peer';
+const COLORS: Record<Kind, string> = { sluice: '#1f77b4', ceiling: '#7f7f7f', peer: '#ff7f0e' };
+const LEGEND: Record<Kind, string> = { sluice: 'sluice', ceiling: 'ceiling or reference', peer: 'peer, through its own API' };
+/** The peers the benches measure, each through its public API. */
+const PEERS = ['classic-level', 'better-sqlite3', 'lmdb', 'kcat', 'kafkajs'];
 
-function kind(subject: string): keyof typeof COLORS {
-  if (subject.startsWith('sluice') || subject.startsWith('engine.') || subject.includes('(internal)')) return 'sluice';
-  if (subject.includes('ceiling') || subject.includes('reference') || subject.includes('copying')) return 'ceiling';
-  return 'peer';
+/**
+ * A subject names a peer, a ceiling (a plain syscall loop, a JS reference) or else a sluice path:
+ * sluice's paths go by many names (Engine.appendBatches, PoolConsumer, GroupCoordinator.open),
+ * which a test on the word "sluice" drew in the peers' colour.
+ */
+function kind(subject: string): Kind {
+  if (PEERS.some((peer) => subject.includes(peer))) return 'peer';
+  if (!subject.startsWith('sluice') && /ceiling|reference|copying/.test(subject)) return 'ceiling';
+  return 'sluice';
 }
 
 function escape(text: string): string {
@@ -29,34 +41,57 @@ export function chartTitle(machine: string): string {
   return `sluice benchmarks (${machine})`;
 }
 
-export function renderChart(rows: readonly Row[], title: string): string {
-  const groups = new Map<string, Row[]>();
+interface Group {
+  workload: string;
+  legend: string;
+  bars: Array<{ subject: string; value: number; figure: string }>;
+}
+
+/** Rows by workload, each group with one measure: throughput when every row has it, else the median time. */
+function groupRows(rows: readonly Row[]): Group[] {
+  const byWorkload = new Map<string, Row[]>();
   for (const row of rows) {
     if (row.bytesPerSec === undefined && row.recordsPerSec === undefined && row.medianNs === undefined) continue;
-    const list = groups.get(row.workload) ?? [];
+    const list = byWorkload.get(row.workload) ?? [];
     list.push(row);
-    groups.set(row.workload, list);
+    byWorkload.set(row.workload, list);
   }
-  const labelWidth = Math.ceil(20 + CHAR_PX * Math.max(0, ...[...groups.values()].flat().map((row) => row.subject.length))) + 10;
-  const parts: string[] = [];
-  let y = 50;
-  for (const [workload, list] of groups) {
-    // One measure for the whole group: throughput when every row has it, else the median time.
+  return [...byWorkload].map(([workload, list]) => {
     const measure = list.every((row) => row.bytesPerSec !== undefined) ? 'bytes' : list.every((row) => row.recordsPerSec !== undefined) ? 'records' : 'time';
-    const values = list.map((row) => (measure === 'bytes' ? row.bytesPerSec : measure === 'records' ? row.recordsPerSec : row.medianNs) ?? 0);
     const format = measure === 'bytes' ? formatBytesPerSec : measure === 'records' ? (v: number) => `${formatRecordsPerSec(v)} records/s` : formatDuration;
-    const max = Math.max(...values);
-    const legend = measure === 'time' ? 'time per op, lower is better' : 'higher is better';
-    parts.push(`<text x="10" y="${y}" font-weight="bold">${escape(workload)} (${legend})</text>`);
-    y += 8;
-    list.forEach((row, i) => {
-      const value = values[i]!;
-      const barWidth = max > 0 ? Math.max(1, ((WIDTH - labelWidth - FIGURE_PX - 20) * value) / max) : 1;
-      parts.push(`<text x="20" y="${y + BAR_HEIGHT - 4}">${escape(row.subject)}</text>`);
-      parts.push(`<rect x="${labelWidth}" y="${y}" width="${barWidth.toFixed(1)}" height="${BAR_HEIGHT}" fill="${COLORS[kind(row.subject)]}"/>`);
-      parts.push(`<text x="${(labelWidth + barWidth + 6).toFixed(1)}" y="${y + BAR_HEIGHT - 4}">${escape(format(value))}</text>`);
-      y += BAR_HEIGHT + GAP;
+    const bars = list.map((row) => {
+      const value = (measure === 'bytes' ? row.bytesPerSec : measure === 'records' ? row.recordsPerSec : row.medianNs) ?? 0;
+      return { subject: row.subject, value, figure: format(value) };
     });
+    return { workload, legend: measure === 'time' ? 'time per op, lower is better' : 'higher is better', bars };
+  });
+}
+
+export function renderChart(rows: readonly Row[], title: string): string {
+  const groups = groupRows(rows);
+  const bars = groups.flatMap((group) => group.bars);
+  const labelWidth = Math.ceil(20 + CHAR_PX * Math.max(0, ...bars.map((bar) => bar.subject.length))) + 10;
+  const figureWidth = Math.ceil(CHAR_PX * Math.max(0, ...bars.map((bar) => bar.figure.length))) + 2 * FIGURE_PAD_PX;
+  const barSpan = WIDTH - labelWidth - figureWidth;
+  const parts: string[] = [];
+  let legendX = 10;
+  for (const kind of Object.keys(COLORS) as Kind[]) {
+    parts.push(`<rect x="${legendX}" y="${LEGEND_Y - 11}" width="12" height="12" fill="${COLORS[kind]}"/>`);
+    parts.push(`<text x="${legendX + 18}" y="${LEGEND_Y}">${escape(LEGEND[kind])}</text>`);
+    legendX += 18 + Math.ceil(CHAR_PX * LEGEND[kind].length) + 24;
+  }
+  let y = LEGEND_Y + 30;
+  for (const group of groups) {
+    const max = Math.max(...group.bars.map((bar) => bar.value));
+    parts.push(`<text x="10" y="${y}" font-weight="bold">${escape(group.workload)} (${group.legend})</text>`);
+    y += 8;
+    for (const bar of group.bars) {
+      const barWidth = max > 0 ? Math.max(1, (barSpan * bar.value) / max) : 1;
+      parts.push(`<text x="20" y="${y + BAR_HEIGHT - 4}">${escape(bar.subject)}</text>`);
+      parts.push(`<rect x="${labelWidth}" y="${y}" width="${barWidth.toFixed(1)}" height="${BAR_HEIGHT}" fill="${COLORS[kind(bar.subject)]}"/>`);
+      parts.push(`<text x="${(labelWidth + barWidth + FIGURE_PAD_PX / 2).toFixed(1)}" y="${y + BAR_HEIGHT - 4}">${escape(bar.figure)}</text>`);
+      y += BAR_HEIGHT + GAP;
+    }
     y += GROUP_GAP;
   }
   return [

@@ -31,7 +31,9 @@ export function formatDuration(ns: number): string {
 }
 
 export function formatRecordsPerSec(value: number): string {
-  return value >= 1e6 ? `${(value / 1e6).toFixed(2)}M` : `${(value / 1e3).toFixed(0)}k`;
+  if (value >= 1e6) return `${(value / 1e6).toFixed(2)}M`;
+  // Below 1,000 a figure in thousands rounds to "1k" or "0k".
+  return value >= 1e3 ? `${(value / 1e3).toFixed(0)}k` : value.toFixed(0);
 }
 
 export function formatBytesPerSec(value: number): string {
