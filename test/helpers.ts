@@ -23,3 +23,12 @@ export function payload(seed: number, size = 100): Buffer {
   for (let i = 0; i < size; i++) buf[i] = (seed * 31 + i * 7) & 0xff;
   return buf;
 }
+
+/** Polls `condition` every 20 ms until it holds; throws, naming `what`, after `timeoutMs`. */
+export async function waitUntil(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

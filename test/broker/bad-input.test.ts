@@ -11,6 +11,7 @@ import { ApiKey, FrameDecoder, decodeResponse, encodeRequest, type RequestHeader
 import { encodeBatch } from '../../src/record/batch.js';
 import { KafkaErrorCode } from '../../src/errors.js';
 import { prng } from '../fixtures/random.js';
+import { waitUntil } from '../helpers.js';
 
 let broker: Broker;
 const REQUEST_MAX_BYTES = 1024 * 1024;
@@ -95,8 +96,7 @@ describe('malformed frames', () => {
       await exchange(frame, 200);
     }
     // A frame the broker read after exchange() stopped waiting (a loaded machine) counts later.
-    const deadline = Date.now() + 10_000;
-    while (broker.metrics.connectionsRejected - rejectedBefore < shortFrames && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    await waitUntil(() => broker.metrics.connectionsRejected - rejectedBefore >= shortFrames, `${shortFrames} rejected connections`, 10_000);
     expect(broker.metrics.connectionsRejected - rejectedBefore).toBeGreaterThanOrEqual(shortFrames);
     await stillServes();
   });

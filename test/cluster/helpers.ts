@@ -39,14 +39,7 @@ export function freshRoot(): string {
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Polls `condition` until it holds (20 ms apart); fails after `timeoutMs` naming `what`. */
-export async function waitUntil(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
+export { waitUntil } from '../helpers.js';
 
 /** A broker member in its own process (test/fixtures/cluster-member.ts), SIGKILLed at the end. */
 export function startMember(cluster: EtcdCluster, root: string, brokerId: number, sessionTimeoutMs: number): Child {
