@@ -75,10 +75,10 @@ export function renderChart(rows: readonly Row[], title: string): string {
   const barSpan = WIDTH - labelWidth - figureWidth;
   const parts: string[] = [];
   let legendX = 10;
-  for (const kind of Object.keys(COLORS) as Kind[]) {
-    parts.push(`<rect x="${legendX}" y="${LEGEND_Y - 11}" width="12" height="12" fill="${COLORS[kind]}"/>`);
-    parts.push(`<text x="${legendX + 18}" y="${LEGEND_Y}">${escape(LEGEND[kind])}</text>`);
-    legendX += 18 + Math.ceil(CHAR_PX * LEGEND[kind].length) + 24;
+  for (const entry of Object.keys(COLORS) as Kind[]) {
+    parts.push(`<rect x="${legendX}" y="${LEGEND_Y - 11}" width="12" height="12" fill="${COLORS[entry]}"/>`);
+    parts.push(`<text x="${legendX + 18}" y="${LEGEND_Y}">${escape(LEGEND[entry])}</text>`);
+    legendX += 18 + Math.ceil(CHAR_PX * LEGEND[entry].length) + 24;
   }
   let y = LEGEND_Y + 30;
   for (const group of groups) {
