@@ -314,8 +314,9 @@ export class Broker {
 
 /** Says at startup which given names sluice does not act on (never silently ignored). */
 function reportConfig(logger: Logger, given: BrokerConfigValues): void {
-  const { unsupported, unknown } = reportBrokerConfig(given);
+  const { unsupported, listenersNotServed, unknown } = reportBrokerConfig(given);
   for (const { name, reason } of unsupported) logger.warn({ config: name, reason }, `config ${name} is accepted but not supported: ${reason}`);
+  for (const { listener, reason } of listenersNotServed) logger.warn({ config: 'listeners', listener, reason }, `listener ${listener} is not served: ${reason}`);
   for (const name of unknown) logger.warn({ config: name }, `config ${name} was supplied but isn't a known config`);
 }
 

@@ -12,6 +12,7 @@ import { parseLogLevel, type LogLevel } from '../logger.js';
 import { LOG_CLEANER_BROKER_DEFAULTS } from '../storage/log-cleaner-config.js';
 import { BROKER_LOG_CONFIG_NAMES, TOPIC_CONFIG_NAMES, unsupportedConfigs } from '../storage/log-config.js';
 import { GROUP_CONFIG_NAMES } from './group/config.js';
+import { advertisedListener, servedListener, type ServedListener } from './listeners.js';
 
 export type BrokerConfigValues = Record<string, string | number | boolean>;
 
@@ -150,6 +151,8 @@ const SUPPORTED: ReadonlySet<string> = new Set([
   ...Object.keys(CLUSTER_DEFAULTS),
   'log.dir',
   'advertised.listeners',
+  // Which listeners are PLAINTEXT, and so which one is served (listeners.ts).
+  'listener.security.protocol.map',
   'sluice.fetch.zero.copy',
   ...GROUP_CONFIG_NAMES,
 ]);
@@ -161,7 +164,7 @@ const SUPPORTED: ReadonlySet<string> = new Set([
 const UNSUPPORTED: ReadonlyArray<readonly [reason: string, names: readonly string[]]> = [
   [
     'TLS and SASL are not implemented: sluice listens in PLAINTEXT',
-    ['ssl.', 'sasl.', 'listener.name.', 'listener.security.protocol.map', 'security.inter.broker.protocol', 'security.providers',
+    ['ssl.', 'sasl.', 'listener.name.', 'security.inter.broker.protocol', 'security.providers',
       'authorizer.class.name', 'principal.builder.class', 'super.users', 'allow.everyone.if.no.acl.found', 'connections.max.reauth.ms',
       'connection.failed.authentication.delay.ms', 'delegation.token.', 'password.encoder.'],
   ],
@@ -174,7 +177,7 @@ const UNSUPPORTED: ReadonlyArray<readonly [reason: string, names: readonly strin
     'brokers replicate over their one PLAINTEXT listener, with one fetcher per source broker',
     ['inter.broker.listener.name', 'inter.broker.protocol.version', 'num.replica.fetchers', 'num.replica.alter.log.dirs.threads', 'replica.selector.class',
       'replica.fetch.response.max.bytes.per.partition', 'controlled.shutdown.max.retries', 'controlled.shutdown.retry.backoff.ms', 'broker.rack',
-      'replica.socket.receive.buffer.bytes', 'transaction.state.log.replication.factor', 'transaction.state.log.min.isr'],
+      'replica.socket.receive.buffer.bytes'],
   ],
   [
     'sluice serves every connection and request on one event loop',
@@ -191,13 +194,16 @@ const UNSUPPORTED: ReadonlyArray<readonly [reason: string, names: readonly strin
     ['create.topic.policy.class.name', 'alter.config.policy.class.name', 'config.providers', 'request.timeout.ms',
       'fetch.purgatory.purge.interval.requests', 'producer.purgatory.purge.interval.requests', 'delete.records.purgatory.purge.interval.requests',
       'max.incremental.fetch.session.cache.slots', 'offsets.commit.required.acks', 'group.consumer.', 'group.coordinator.',
-      'group.share.', 'log.dir.failure.timeout.ms', 'cluster.id'],
+      'log.dir.failure.timeout.ms', 'cluster.id'],
   ],
+  ['share groups (KIP-932) are not implemented', ['share.', 'group.share.']],
 ];
 
 export interface ConfigReport {
   /** Kafka names accepted but not acted on, with why. */
   unsupported: Array<{ name: string; reason: string }>;
+  /** Listeners of `listeners` that are not served (sluice serves one), with why. */
+  listenersNotServed: Array<{ listener: string; reason: string }>;
   /** Names that are not Kafka broker configs (nor ours). */
   unknown: string[];
 }
@@ -211,7 +217,7 @@ function unsupportedReason(name: string): string | undefined {
 
 /** What sluice makes of each given setting (defaults are not reported). */
 export function reportBrokerConfig(given: Readonly<BrokerConfigValues>): ConfigReport {
-  const report: ConfigReport = { unsupported: [], unknown: [] };
+  const report: ConfigReport = { unsupported: [], listenersNotServed: brokerListener(given).notServed, unknown: [] };
   for (const [name, value] of Object.entries(given)) {
     if (LOG_CONFIG_NAMES.has(name)) {
       for (const { reason } of unsupportedConfigs({ [name]: value })) report.unsupported.push({ name, reason });
@@ -277,13 +283,14 @@ export function parseConnectionOverrides(raw: string): Map<string, number> {
   return overrides;
 }
 
-/** `PLAINTEXT://host:port` (the first listener); an empty host binds every interface. */
-export function parseListener(listener: string): { host: string; port: number } {
-  const first = listener.split(',')[0]!.trim();
-  const match = /^[A-Za-z_]+:\/\/(\[[^\]]*\]|[^:]*):(\d+)$/.exec(first);
-  if (!match) throw new SluiceError('INVALID_CONFIG', `Invalid listener '${listener}': expected PLAINTEXT://host:port`);
-  const host = match[1]!.replace(/^\[|\]$/g, '');
-  return { host: host === '0.0.0.0' || host === '::' ? '' : host, port: Number(match[2]) };
+/** The listener a broker given these values serves (defaults filled in), and those it does not. */
+export function brokerListener(given: Readonly<BrokerConfigValues>): ServedListener {
+  const value = (name: string): string | undefined => (given[name] === undefined ? BROKER_DEFAULTS[name] : String(given[name]));
+  return servedListener({
+    listeners: value('listeners')!,
+    'listener.security.protocol.map': value('listener.security.protocol.map'),
+    'controller.listener.names': value('controller.listener.names'),
+  });
 }
 
 /** Defaults, then the given values (later sources win). */
@@ -292,8 +299,8 @@ export function resolveBrokerSettings(...sources: BrokerConfigValues[]): BrokerS
   for (const source of sources) for (const [key, value] of Object.entries(source)) all[key] = String(value);
   if (all['broker.id'] !== undefined && sources.some((s) => 'broker.id' in s && !('node.id' in s))) all['node.id'] = all['broker.id']!;
   if (all['log.dir'] !== undefined && !sources.some((s) => 'log.dirs' in s)) all['log.dirs'] = all['log.dir']!;
-  const listener = parseListener(all['listeners']!);
-  const advertised = all['advertised.listeners'] ? parseListener(all['advertised.listeners']) : undefined;
+  const listener = brokerListener(all).served;
+  const advertised = all['advertised.listeners'] ? advertisedListener(all['advertised.listeners'], listener) : undefined;
   const dataDirs = all['log.dirs']!.split(',').map((dir) => dir.trim());
   if (dataDirs.length !== 1) throw new SluiceError('INVALID_CONFIG', `log.dirs lists ${dataDirs.length} directories; sluice uses one data directory`);
   const maxConnectionsPerIp = integer(all, 'max.connections.per.ip', 0, INT_MAX);

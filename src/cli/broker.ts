@@ -10,7 +10,8 @@
 import path from 'node:path';
 
 import { Broker } from '../broker/broker.js';
-import { BROKER_DEFAULTS, parseListener, readPropertiesFile, type BrokerConfigValues } from '../broker/config.js';
+import { BROKER_DEFAULTS, brokerListener, readPropertiesFile, type BrokerConfigValues } from '../broker/config.js';
+import { advertisedListener, type Listener } from '../broker/listeners.js';
 import { SluiceError } from '../errors.js';
 import { LOG_LEVELS } from '../logger.js';
 import type { CommandSpec, ParsedArgs } from './args.js';
@@ -123,19 +124,21 @@ function applyClusterFlags(args: ParsedArgs, config: BrokerConfigValues, port: n
   const host = args.string('host');
   const advertisedHost = args.string('advertised-host');
   const bindHost = host ?? advertisedHost;
-  const listenPort = port ?? listenerOf(config['listeners'] ?? BROKER_DEFAULTS['listeners']).port;
-  if (bindHost !== undefined) config['listeners'] = `PLAINTEXT://${hostInUrl(bindHost)}:${listenPort}`;
+  const served = cliListener(() => brokerListener(config).served);
+  const listenPort = port ?? served.port;
+  if (bindHost !== undefined) config['listeners'] = `${served.name}://${hostInUrl(bindHost)}:${listenPort}`;
   if (advertisedHost !== undefined) {
     // Port 0 in advertised.listeners stands for the bound port (config.ts).
-    const advertisedPort = config['advertised.listeners'] === undefined ? listenPort : listenerOf(config['advertised.listeners']).port;
-    config['advertised.listeners'] = `PLAINTEXT://${hostInUrl(advertisedHost)}:${advertisedPort}`;
+    const given = config['advertised.listeners'];
+    const advertisedPort = given === undefined ? listenPort : cliListener(() => advertisedListener(String(given), served)).port;
+    config['advertised.listeners'] = `${served.name}://${hostInUrl(advertisedHost)}:${advertisedPort}`;
   }
   return bindHost;
 }
 
-function listenerOf(value: unknown): { host: string; port: number } {
+function cliListener(read: () => Listener): Listener {
   try {
-    return parseListener(String(value));
+    return read();
   } catch (error) {
     throw new CliError(`Cannot start the broker: ${(error as Error).message}`);
   }

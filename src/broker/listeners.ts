@@ -1,0 +1,108 @@
+// Kafka's `listeners`, read as Kafka reads them, and the one sluice serves. A Kafka
+// server.properties names several: KRaft's default has `PLAINTEXT://:9092,CONTROLLER://:9093`,
+// others add SSL or SASL ones. sluice serves one PLAINTEXT listener (no TLS, no SASL, and its
+// controller lives in etcd), so the rest must not be dropped without a word, and a TLS or SASL
+// listener must never be served in plaintext: a client that asked for TLS would send in the clear.
+import { SluiceError } from '../errors.js';
+
+export interface Listener {
+  /** The listener's name: a security protocol (PLAINTEXT, SSL, ...) or one mapped to one. */
+  name: string;
+  /** Address to bind; '' binds every interface. */
+  host: string;
+  port: number;
+}
+
+/** Kafka's default listener.security.protocol.map: each protocol's name stands for itself. */
+const SECURITY_PROTOCOLS: ReadonlySet<string> = new Set(['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL']);
+
+/** The settings that decide which listener is served (Kafka's names). */
+export interface ListenerConfig {
+  listeners: string;
+  'listener.security.protocol.map'?: string;
+  'controller.listener.names'?: string;
+}
+
+export interface ServedListener {
+  served: Listener;
+  /** Each listener named but not served, with why: reported at startup. */
+  notServed: Array<{ listener: string; reason: string }>;
+}
+
+/** `NAME://host:port[,NAME://host:port...]`, as Kafka's listeners and advertised.listeners. */
+export function parseListeners(value: string, configName = 'listeners'): Listener[] {
+  const listeners = value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '')
+    .map((item) => {
+      const match = /^([A-Za-z0-9_]+):\/\/(\[[^\]]*\]|[^:/]*):(\d+)$/.exec(item);
+      if (!match || Number(match[3]) > 65535) throw new SluiceError('INVALID_CONFIG', `Invalid ${configName} '${value}': expected NAME://host:port, e.g. PLAINTEXT://:9092`);
+      const host = match[2]!.replace(/^\[|\]$/g, '');
+      return { name: match[1]!.toUpperCase(), host: host === '0.0.0.0' || host === '::' ? '' : host, port: Number(match[3]) };
+    });
+  if (listeners.length === 0) throw new SluiceError('INVALID_CONFIG', `${configName} is empty: expected NAME://host:port, e.g. PLAINTEXT://:9092`);
+  const names = listeners.map(({ name }) => name);
+  const repeated = names.find((name, i) => names.indexOf(name) !== i);
+  if (repeated !== undefined) throw new SluiceError('INVALID_CONFIG', `Invalid ${configName} '${value}': each listener must have a different name, and ${repeated} is given twice`);
+  return listeners;
+}
+
+/** `NAME:PROTOCOL,...` (listener.security.protocol.map), names upper-cased as Kafka does. */
+function parseProtocolMap(value: string): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const item of value.split(',').map((part) => part.trim()).filter((part) => part !== '')) {
+    const [name, protocol, ...rest] = item.split(':').map((part) => part.trim().toUpperCase());
+    if (!name || !protocol || rest.length > 0 || !SECURITY_PROTOCOLS.has(protocol)) {
+      throw new SluiceError('INVALID_CONFIG', `Invalid listener.security.protocol.map '${value}': expected NAME:PROTOCOL pairs, PROTOCOL one of ${[...SECURITY_PROTOCOLS].join(', ')}`);
+    }
+    map.set(name, protocol);
+  }
+  return map;
+}
+
+function listenerUrl({ name, host, port }: Listener): string {
+  return `${name}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/**
+ * The listener sluice serves: the first of `listeners` that is neither a KRaft controller's
+ * (controller.listener.names) nor, by listener.security.protocol.map, TLS or SASL. A listener
+ * whose name has no protocol is INVALID_CONFIG, as in Kafka; so is a `listeners` with nothing
+ * sluice can serve, rather than serving a TLS listener's port in plaintext.
+ */
+export function servedListener(config: ListenerConfig): ServedListener {
+  const listeners = parseListeners(config.listeners);
+  const explicitMap = config['listener.security.protocol.map'];
+  const protocols = explicitMap ? parseProtocolMap(explicitMap) : new Map([...SECURITY_PROTOCOLS].map((protocol) => [protocol, protocol]));
+  const controllerNames = new Set((config['controller.listener.names'] ?? '').split(',').map((name) => name.trim().toUpperCase()).filter((name) => name !== ''));
+  let served: Listener | undefined;
+  const notServed: ServedListener['notServed'] = [];
+  for (const listener of listeners) {
+    const protocol = protocols.get(listener.name);
+    if (protocol === undefined) {
+      throw new SluiceError('INVALID_CONFIG', `Listener ${listener.name} in listeners has no security protocol: name one in listener.security.protocol.map (e.g. ${listener.name}:PLAINTEXT)`);
+    }
+    const url = listenerUrl(listener);
+    if (controllerNames.has(listener.name)) notServed.push({ listener: url, reason: 'a KRaft controller listener (controller.listener.names): sluice keeps its controller in etcd' });
+    else if (protocol !== 'PLAINTEXT') notServed.push({ listener: url, reason: `its protocol is ${protocol}, and TLS and SASL are not implemented` });
+    else if (served !== undefined) notServed.push({ listener: url, reason: `sluice serves one listener, ${listenerUrl(served)}` });
+    else served = listener;
+  }
+  if (served === undefined) {
+    throw new SluiceError('INVALID_CONFIG', `listeners '${config.listeners}' names no listener sluice can serve: it serves PLAINTEXT only (${notServed.map(({ listener, reason }) => `${listener}: ${reason}`).join('; ')})`);
+  }
+  return { served, notServed };
+}
+
+/**
+ * The advertised address of the served listener: the entry of advertised.listeners with its name,
+ * as in Kafka. Other entries advertise listeners sluice does not serve.
+ */
+export function advertisedListener(advertisedListeners: string, served: Listener): Listener {
+  const advertised = parseListeners(advertisedListeners, 'advertised.listeners').find(({ name }) => name === served.name);
+  if (advertised === undefined) {
+    throw new SluiceError('INVALID_CONFIG', `advertised.listeners '${advertisedListeners}' has no entry for the served listener ${served.name}: advertised listener names must be among those of listeners`);
+  }
+  return advertised;
+}

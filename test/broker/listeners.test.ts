@@ -1,0 +1,81 @@
+// Kafka's `listeners` as sluice reads them: the one PLAINTEXT listener it serves, the ones it does
+// not serve (reported at startup), and a TLS or SASL listener never served in plaintext.
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { reportBrokerConfig, resolveBrokerSettings } from '../../src/broker/config.js';
+import { advertisedListener, parseListeners, servedListener } from '../../src/broker/listeners.js';
+import { startBroker, type Broker } from '../../src/index.js';
+import { capturingLogger } from '../fixtures/probes.js';
+
+/** The lines of Kafka 4's config/server.properties (KRaft, combined mode) that name listeners. */
+const KRAFT_DEFAULTS = {
+  'process.roles': 'broker,controller',
+  listeners: 'PLAINTEXT://:0,CONTROLLER://:9093',
+  'advertised.listeners': 'PLAINTEXT://localhost:0,CONTROLLER://localhost:9093',
+  'controller.listener.names': 'CONTROLLER',
+  'inter.broker.listener.name': 'PLAINTEXT',
+  'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL',
+};
+
+let broker: Broker | undefined;
+afterEach(async () => {
+  await broker?.stop();
+  broker = undefined;
+});
+
+describe('listeners', () => {
+  it('parses NAME://host:port lists, IPv6 in brackets, a wildcard host as every interface', () => {
+    expect(parseListeners('PLAINTEXT://:9092, internal://10.0.0.1:9094,EXTERNAL://[::1]:9095,X://0.0.0.0:1')).toEqual([
+      { name: 'PLAINTEXT', host: '', port: 9092 },
+      { name: 'INTERNAL', host: '10.0.0.1', port: 9094 },
+      { name: 'EXTERNAL', host: '::1', port: 9095 },
+      { name: 'X', host: '', port: 1 },
+    ]);
+    for (const bad of ['', 'localhost:9092', 'PLAINTEXT://:port', 'PLAINTEXT://:70000', 'PLAINTEXT://:1,PLAINTEXT://:2']) {
+      expect(() => parseListeners(bad), bad).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG' }));
+    }
+  });
+
+  it('serves the first PLAINTEXT listener, skipping a KRaft controller listener whatever the order', () => {
+    const { served, notServed } = servedListener({ ...KRAFT_DEFAULTS, listeners: 'CONTROLLER://:9093,PLAINTEXT://:9092' });
+    expect(served).toEqual({ name: 'PLAINTEXT', host: '', port: 9092 });
+    expect(notServed).toEqual([{ listener: 'CONTROLLER://:9093', reason: expect.stringMatching(/KRaft controller listener/) }]);
+  });
+
+  it('never serves a TLS or SASL listener in plaintext', () => {
+    expect(() => servedListener({ listeners: 'SSL://:9093' })).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG', message: expect.stringMatching(/PLAINTEXT only.*SSL:\/\/:9093: its protocol is SSL/) }));
+    expect(() => servedListener({ listeners: 'EXTERNAL://:9093', 'listener.security.protocol.map': 'EXTERNAL:SASL_SSL' })).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG' }));
+    const { served, notServed } = servedListener({ listeners: 'SASL_SSL://:9094,PLAINTEXT://:9092' });
+    expect(served.port).toBe(9092);
+    expect(notServed).toEqual([{ listener: 'SASL_SSL://:9094', reason: expect.stringMatching(/protocol is SASL_SSL/) }]);
+  });
+
+  it('takes a custom name through listener.security.protocol.map, and refuses one without a protocol, as Kafka does', () => {
+    const { served, notServed } = servedListener({ listeners: 'INTERNAL://127.0.0.1:9094,EXTERNAL://:9092', 'listener.security.protocol.map': 'INTERNAL:PLAINTEXT,EXTERNAL:PLAINTEXT' });
+    expect(served).toEqual({ name: 'INTERNAL', host: '127.0.0.1', port: 9094 });
+    expect(notServed).toEqual([{ listener: 'EXTERNAL://:9092', reason: expect.stringMatching(/serves one listener, INTERNAL:\/\/127\.0\.0\.1:9094/) }]);
+    expect(() => servedListener({ listeners: 'INTERNAL://:9094' })).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG', message: expect.stringMatching(/INTERNAL:PLAINTEXT/) }));
+  });
+
+  it('advertises the advertised.listeners entry of the served listener, by name', () => {
+    const served = { name: 'PLAINTEXT', host: '', port: 9092 };
+    expect(advertisedListener('CONTROLLER://ctl:9093,PLAINTEXT://broker-1:19092', served)).toEqual({ name: 'PLAINTEXT', host: 'broker-1', port: 19092 });
+    expect(() => advertisedListener('SSL://broker-1:9093', served)).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG' }));
+    const settings = resolveBrokerSettings({ ...KRAFT_DEFAULTS, listeners: 'CONTROLLER://:9093,PLAINTEXT://:9092', 'advertised.listeners': 'CONTROLLER://ctl:9093,PLAINTEXT://broker-1:19092' });
+    expect(settings).toMatchObject({ port: 9092, advertisedHost: 'broker-1', advertisedPort: 19092 });
+  });
+
+  it("Kafka's KRaft server.properties starts a broker on its PLAINTEXT port, and the controller listener is reported as not served", async () => {
+    expect(reportBrokerConfig(KRAFT_DEFAULTS).listenersNotServed).toEqual([{ listener: 'CONTROLLER://:9093', reason: expect.any(String) }]);
+    expect(reportBrokerConfig({}).listenersNotServed).toEqual([]);
+    // transaction.* is reported as what it is, not as a replication setting.
+    expect(reportBrokerConfig({ 'transaction.state.log.min.isr': 1 }).unsupported).toEqual([{ name: 'transaction.state.log.min.isr', reason: 'transactions are not supported' }]);
+
+    const { logger, lines } = capturingLogger('warn');
+    broker = await startBroker({ logger, config: KRAFT_DEFAULTS });
+    expect(broker.port).toBeGreaterThan(0);
+    const line = lines.find((entry) => entry.listener !== undefined);
+    expect(line?.msg).toMatch(/^listener CONTROLLER:\/\/:9093 is not served: a KRaft controller listener/);
+    expect(lines.some((entry) => entry.config === 'listener.security.protocol.map')).toBe(false);
+  });
+});
