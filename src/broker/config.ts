@@ -6,6 +6,8 @@
 // coordinator; this module reads the ones the broker itself acts on.
 import fs from 'node:fs';
 
+import { getProperties } from 'properties-file';
+
 import { SluiceError } from '../errors.js';
 import { QUEUED_REQUEST_BYTES_DEFAULT } from '../limits.js';
 import { parseLogLevel, type LogLevel } from '../logger.js';
@@ -235,18 +237,13 @@ export function reportBrokerConfig(given: Readonly<BrokerConfigValues>): ConfigR
   return report;
 }
 
-/** Reads a Java-style properties file: `key=value` or `key: value`, `#` and `!` comments. */
+/**
+ * Reads a Java properties file (server.properties, meta.properties) as Java's Properties.load
+ * does, through properties-file: `key=value`, `key: value` or `key value`, `#` and `!` comments,
+ * `\` escapes and lines continued by a trailing backslash, as a multi-line sasl.jaas.config is.
+ */
 export function readPropertiesFile(filePath: string): Record<string, string> {
-  const text = fs.readFileSync(filePath, 'utf8');
-  const values: Record<string, string> = {};
-  for (const rawLine of text.split(/\r?\n/)) {
-    const line = rawLine.trim();
-    if (line === '' || line.startsWith('#') || line.startsWith('!')) continue;
-    const separator = line.search(/[=:]/);
-    if (separator <= 0) throw new SluiceError('INVALID_CONFIG', `${filePath}: cannot read line '${rawLine}' (expected key=value)`);
-    values[line.slice(0, separator).trim()] = line.slice(separator + 1).trim();
-  }
-  return values;
+  return getProperties(fs.readFileSync(filePath, 'utf8'));
 }
 
 function integer(values: Record<string, string>, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
