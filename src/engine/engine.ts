@@ -493,7 +493,8 @@ export class Engine {
    */
   async produce(topic: string, records: readonly ProduceRecord[], options: ProduceOptions = {}): Promise<ProduceAck[]> {
     const metadata = this.topicMetadata(topic);
-    if (!Array.isArray(records) || records.length === 0) throw new SluiceError('INVALID_RECORD', 'produce needs at least one record');
+    if (!Array.isArray(records)) throw new SluiceError('INVALID_RECORD', `produce takes an array of records, not ${records === null ? 'null' : typeof records}`);
+    if (records.length === 0) throw new SluiceError('INVALID_RECORD', 'produce needs at least one record');
     const encodeOptions = { compression: options.compression ?? 'none', now: Date.now() };
     const encoder = this.encoder;
     encoder.reset();

@@ -88,6 +88,7 @@ export class DefaultPartitioner {
     const result = new Array<number>(records.length);
     for (let i = 0; i < records.length; i++) {
       const record = records[i]!;
+      if (record === null || typeof record !== 'object') throw new SluiceError('INVALID_RECORD', `record ${i} is not an object`);
       const keyless = (record.partition === undefined || record.partition === null) && (record.key === undefined || record.key === null);
       if (keyless) {
         if (stickyPartition < 0) stickyPartition = this.newBatch(topic, partitionCount);

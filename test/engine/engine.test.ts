@@ -235,6 +235,9 @@ describe('Engine produce and fetch', () => {
     await expect(engine.produce('v', [good, { value: 'x', partition: 2 }], { partition: 0 })).rejects.toMatchObject({ code: 'UNKNOWN_TOPIC_OR_PARTITION' });
     await expect(engine.produce('v', [good], { partition: -1 })).rejects.toMatchObject({ code: 'UNKNOWN_TOPIC_OR_PARTITION' });
     await expect(engine.produce('v', [])).rejects.toMatchObject({ code: 'INVALID_RECORD' });
+    // Not a TypeError from deep inside: a record that is not an object, records that are not an array.
+    await expect(engine.produce('v', [good, null as unknown as typeof good])).rejects.toMatchObject({ code: 'INVALID_RECORD', message: 'record 1 is not an object' });
+    await expect(engine.produce('v', good as unknown as [typeof good])).rejects.toMatchObject({ code: 'INVALID_RECORD', message: 'produce takes an array of records, not object' });
     await expect(engine.produce('compacted', [good, { value: 'no key' }], { partition: 0 })).rejects.toMatchObject({ code: 'INVALID_RECORD' });
     expect([engine.latestOffset('v', 0), engine.latestOffset('v', 1), engine.latestOffset('compacted', 0)]).toEqual([0, 0, 0]);
     await engine.produce('compacted', [good], { partition: 0 });
