@@ -15,6 +15,7 @@ export type {
   ProduceRecord,
   TopicDescription,
 } from './engine/engine.js';
+export type { ConfigWarning } from './engine/engine-config.js';
 export { RecordCursor, readRecords, NO_HEADERS } from './record/record-cursor.js';
 export type { ReadRecordsOptions } from './record/record-cursor.js';
 export { SluiceError, isSluiceError, KafkaErrorCode } from './errors.js';

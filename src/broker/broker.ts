@@ -148,6 +148,8 @@ export class Broker {
       dataDir,
       config: settings.all,
       segmentsMax: descriptors.segmentsMax,
+      // The broker reports every name it is given (reportConfig) and the topic configs it is sent.
+      onConfigWarning: () => {},
       onBackgroundError: (error, task) =>
         backgroundLog.log('error', `background:${task}:${(error as NodeJS.ErrnoException).code ?? 'error'}`, { task, error: String(error) }, `background ${task} failed`),
     });

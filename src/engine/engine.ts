@@ -24,6 +24,7 @@ import type { CleaningPass, LogCleanerStats } from '../storage/log-cleaner.js';
 import { cleanerConfigFromBroker } from '../storage/log-cleaner-config.js';
 import { brokerLogDefaults, describeLogConfig, resolveLogConfig, type ConfigValues, type LogConfig } from '../storage/log-config.js';
 import { LogManager, logDirName } from '../storage/log-manager.js';
+import { emitConfigWarning, engineConfigWarnings, topicConfigWarnings, type ConfigWarning } from './engine-config.js';
 import { DefaultPartitioner } from './partitioner.js';
 import { hostedPartitions, hosts, TopicStore, type TopicMetadata } from './topic-store.js';
 import { checkPartitionCount, topicNamesCollide, validateTopicName } from './topic-name.js';
@@ -32,9 +33,17 @@ export interface EngineOptions {
   dataDir: string;
   /**
    * Broker-level settings with Kafka's names: log.segment.bytes, log.retention.hours,
-   * log.flush.interval.messages, message.max.bytes, num.partitions, ... Unknown keys are ignored.
+   * log.flush.interval.messages, message.max.bytes, num.partitions, ... A name that takes no
+   * effect is reported to onConfigWarning.
    */
   config?: ConfigValues;
+  /**
+   * Called at open for each name of `config` that takes no effect (one the engine does not read,
+   * or a value sluice accepts without acting on it), and at createTopic and alterTopicConfig for
+   * each such topic config. Default: a process warning (code SLUICE_CONFIG). A broker, which
+   * reports its own settings, passes one that does nothing.
+   */
+  onConfigWarning?: (warning: ConfigWarning) => void;
   /** Clock for roll and retention (tests move it); defaults to Date.now. */
   nowMs?: () => number;
   /**
@@ -211,9 +220,11 @@ export class Engine {
   private closed = false;
   /** See EngineOptions.segmentsMax. */
   readonly segmentsMax: number;
+  private readonly onConfigWarning: (warning: ConfigWarning) => void;
 
-  private constructor(dataDir: string, defaults: LogConfig, defaultPartitions: number, topics: TopicStore, logs: LogManager, segmentsMax: number) {
+  private constructor(dataDir: string, defaults: LogConfig, defaultPartitions: number, topics: TopicStore, logs: LogManager, segmentsMax: number, onConfigWarning: (warning: ConfigWarning) => void) {
     this.dataDir = dataDir;
+    this.onConfigWarning = onConfigWarning;
     this.defaults = defaults;
     this.defaultPartitions = defaultPartitions;
     this.topics = topics;
@@ -229,6 +240,7 @@ export class Engine {
     const dataDir = path.resolve(options.dataDir);
     const brokerConfig = options.config ?? {};
     const defaults = brokerLogDefaults(brokerConfig);
+    const onConfigWarning = options.onConfigWarning ?? emitConfigWarning;
     const defaultPartitions = Number(brokerConfig['num.partitions'] ?? 1);
     const topics = new TopicStore(dataDir);
     const logs = LogManager.open({
@@ -249,7 +261,7 @@ export class Engine {
       cleaner: cleanerConfigFromBroker(brokerConfig),
     });
     const segmentsMax = options.segmentsMax ?? descriptorBudget(binding.descriptorLimit().soft, 0).segmentsMax;
-    const engine = new Engine(dataDir, defaults, defaultPartitions, topics, logs, segmentsMax);
+    const engine = new Engine(dataDir, defaults, defaultPartitions, topics, logs, segmentsMax, onConfigWarning);
     // Data directories written before creation became whole-or-nothing may lack a partition's
     // directory; a missing one is an empty log.
     try {
@@ -258,6 +270,7 @@ export class Engine {
       await logs.close();
       throw error;
     }
+    for (const warning of engineConfigWarnings(brokerConfig)) onConfigWarning(warning);
     return engine;
   }
 
@@ -289,6 +302,7 @@ export class Engine {
     this.checkRoomForPartitions(hostedPartitions(metadata).length, `Topic '${name}'`);
     if (options.validateOnly) return this.describeMetadata(name, metadata, config, () => emptyPartition);
     this.createLogsThenCommit(name, metadata);
+    for (const warning of topicConfigWarnings(name, overrides)) this.onConfigWarning(warning);
     return this.describeTopic(name);
   }
 
@@ -462,6 +476,8 @@ export class Engine {
     const { overrides, config } = this.applyConfigChanges(metadata, changes);
     this.topics.put(name, { ...metadata, config: overrides });
     for (const partition of hostedPartitions(metadata)) this.partitionLog(name, partition).updateConfig(config);
+    const changed = Object.fromEntries(Object.entries(changes).filter((entry): entry is [string, string | number | boolean] => entry[1] !== null));
+    for (const warning of topicConfigWarnings(name, changed)) this.onConfigWarning(warning);
     return this.describeTopic(name);
   }
 
