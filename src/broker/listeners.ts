@@ -61,8 +61,10 @@ function parseProtocolMap(value: string): Map<string, string> {
   return map;
 }
 
-function listenerUrl({ name, host, port }: Listener): string {
-  return `${name}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+/** NAME://host:port, an IPv6 address in brackets (given with or without them). */
+export function listenerUrl({ name, host, port }: Listener): string {
+  const bare = host.replace(/^\[|\]$/g, '');
+  return `${name}://${bare.includes(':') ? `[${bare}]` : bare}:${port}`;
 }
 
 /**

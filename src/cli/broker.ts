@@ -11,7 +11,7 @@ import path from 'node:path';
 
 import { Broker } from '../broker/broker.js';
 import { BROKER_DEFAULTS, brokerListener, readPropertiesFile, type BrokerConfigValues } from '../broker/config.js';
-import { advertisedListener, type Listener } from '../broker/listeners.js';
+import { advertisedListener, listenerUrl, type Listener } from '../broker/listeners.js';
 import { SluiceError } from '../errors.js';
 import { LOG_LEVELS } from '../logger.js';
 import type { CommandSpec, ParsedArgs } from './args.js';
@@ -126,12 +126,12 @@ function applyClusterFlags(args: ParsedArgs, config: BrokerConfigValues, port: n
   const bindHost = host ?? advertisedHost;
   const served = cliListener(() => brokerListener(config).served);
   const listenPort = port ?? served.port;
-  if (bindHost !== undefined) config['listeners'] = `${served.name}://${hostInUrl(bindHost)}:${listenPort}`;
+  if (bindHost !== undefined) config['listeners'] = listenerUrl({ name: served.name, host: bindHost, port: listenPort });
   if (advertisedHost !== undefined) {
     // Port 0 in advertised.listeners stands for the bound port (config.ts).
     const given = config['advertised.listeners'];
     const advertisedPort = given === undefined ? listenPort : cliListener(() => advertisedListener(String(given), served)).port;
-    config['advertised.listeners'] = `${served.name}://${hostInUrl(advertisedHost)}:${advertisedPort}`;
+    config['advertised.listeners'] = listenerUrl({ name: served.name, host: advertisedHost, port: advertisedPort });
   }
   return bindHost;
 }
@@ -142,11 +142,6 @@ function cliListener(read: () => Listener): Listener {
   } catch (error) {
     throw new CliError(`Cannot start the broker: ${(error as Error).message}`);
   }
-}
-
-/** An IPv6 address in a listener URL is bracketed: PLAINTEXT://[::1]:9092. */
-function hostInUrl(host: string): string {
-  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }
 
 function startError(error: unknown, listen: unknown, dataDir: string): Error {

@@ -3,6 +3,7 @@
 // an embedding program has no broker, so the engine says the same itself: a name that takes no
 // effect (a typo, a broker-only setting, a value sluice accepts without acting on it) is never
 // dropped without a word.
+import { SluiceError } from '../errors.js';
 import { LOG_CLEANER_BROKER_DEFAULTS } from '../storage/log-cleaner-config.js';
 import { BROKER_LOG_CONFIG_NAMES, TOPIC_CONFIG_NAMES, unsupportedConfigs, type ConfigValues } from '../storage/log-config.js';
 
@@ -14,17 +15,44 @@ export interface ConfigWarning {
   topic?: string;
 }
 
-/** Broker-level names the engine reads: log defaults, the cleaner, checkpoints, num.partitions. */
+/** The engine's own broker-level settings (Kafka's names); the log defaults and the cleaner's
+ *  settings are read through their catalogs. */
+const NUM_PARTITIONS = 'num.partitions';
+const INTERVAL_SETTINGS = {
+  retentionCheckIntervalMs: 'log.retention.check.interval.ms',
+  checkpointIntervalMs: 'log.flush.offset.checkpoint.interval.ms',
+  logStartOffsetCheckpointIntervalMs: 'log.flush.start.offset.checkpoint.interval.ms',
+  highWatermarkCheckpointIntervalMs: 'replica.high.watermark.checkpoint.interval.ms',
+} as const;
+
+export type EngineIntervals = { -readonly [K in keyof typeof INTERVAL_SETTINGS]?: number };
+
+/** Every name the engine reads. */
 const ENGINE_CONFIG_NAMES: ReadonlySet<string> = new Set([
   ...BROKER_LOG_CONFIG_NAMES,
   ...TOPIC_CONFIG_NAMES,
   ...Object.keys(LOG_CLEANER_BROKER_DEFAULTS),
-  'num.partitions',
-  'log.retention.check.interval.ms',
-  'log.flush.offset.checkpoint.interval.ms',
-  'log.flush.start.offset.checkpoint.interval.ms',
-  'replica.high.watermark.checkpoint.interval.ms',
+  NUM_PARTITIONS,
+  ...Object.values(INTERVAL_SETTINGS),
 ]);
+
+/** num.partitions: a new topic's partitions when createTopic names none. */
+export function defaultPartitionCount(config: ConfigValues): number {
+  return Number(config[NUM_PARTITIONS] ?? 1);
+}
+
+/** The retention check and checkpoint intervals given (undefined: the log manager's default). */
+export function engineIntervals(config: ConfigValues): EngineIntervals {
+  const intervals = {} as EngineIntervals;
+  for (const [field, name] of Object.entries(INTERVAL_SETTINGS) as Array<[keyof EngineIntervals, string]>) {
+    const value = config[name];
+    if (value === undefined) continue;
+    const ms = Number(value);
+    if (!Number.isInteger(ms) || ms < 0) throw new SluiceError('INVALID_CONFIG', `Invalid value ${String(value)} for configuration ${name}: must be an integer >= 0`);
+    intervals[field] = ms;
+  }
+  return intervals;
+}
 
 /** The names of Engine.open's config that take no effect: not read by the engine, or a value it does not act on. */
 export function engineConfigWarnings(config: ConfigValues): ConfigWarning[] {

@@ -24,7 +24,7 @@ import type { CleaningPass, LogCleanerStats } from '../storage/log-cleaner.js';
 import { cleanerConfigFromBroker } from '../storage/log-cleaner-config.js';
 import { brokerLogDefaults, describeLogConfig, resolveLogConfig, type ConfigValues, type LogConfig } from '../storage/log-config.js';
 import { LogManager, logDirName } from '../storage/log-manager.js';
-import { emitConfigWarning, engineConfigWarnings, topicConfigWarnings, type ConfigWarning } from './engine-config.js';
+import { defaultPartitionCount, emitConfigWarning, engineConfigWarnings, engineIntervals, topicConfigWarnings, type ConfigWarning } from './engine-config.js';
 import { DefaultPartitioner } from './partitioner.js';
 import { hostedPartitions, hosts, TopicStore, type TopicMetadata } from './topic-store.js';
 import { checkPartitionCount, topicNamesCollide, validateTopicName } from './topic-name.js';
@@ -241,7 +241,7 @@ export class Engine {
     const brokerConfig = options.config ?? {};
     const defaults = brokerLogDefaults(brokerConfig);
     const onConfigWarning = options.onConfigWarning ?? emitConfigWarning;
-    const defaultPartitions = Number(brokerConfig['num.partitions'] ?? 1);
+    const defaultPartitions = defaultPartitionCount(brokerConfig);
     const topics = new TopicStore(dataDir);
     const logs = LogManager.open({
       dataDir,
@@ -253,10 +253,7 @@ export class Engine {
         const metadata = topics.get(topic);
         return metadata && hosts(metadata, partition) ? resolveLogConfig(metadata.config, defaults) : undefined;
       },
-      retentionCheckIntervalMs: optionalInteger(brokerConfig['log.retention.check.interval.ms']),
-      checkpointIntervalMs: optionalInteger(brokerConfig['log.flush.offset.checkpoint.interval.ms']),
-      logStartOffsetCheckpointIntervalMs: optionalInteger(brokerConfig['log.flush.start.offset.checkpoint.interval.ms']),
-      highWatermarkCheckpointIntervalMs: optionalInteger(brokerConfig['replica.high.watermark.checkpoint.interval.ms']),
+      ...engineIntervals(brokerConfig),
       onBackgroundError: options.onBackgroundError,
       cleaner: cleanerConfigFromBroker(brokerConfig),
     });
@@ -787,13 +784,6 @@ function checkHosted(hosted: readonly number[], partitions: number): number[] {
     }
   }
   return sorted;
-}
-
-function optionalInteger(value: string | number | boolean | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const number = Number(value);
-  if (!Number.isInteger(number) || number < 0) throw new SluiceError('INVALID_CONFIG', `Invalid value ${String(value)}: must be an integer >= 0`);
-  return number;
 }
 
 function stringifyConfig(config: ConfigValues): Record<string, string> {
