@@ -1,5 +1,7 @@
-// The command line of one `sluice <command>`: a declarative list of flags, parsed by hand (no
-// dependency) into typed values, and the --help text derived from the same list.
+// The command line of one `sluice <command>`: a declarative list of flags, read into typed values,
+// and the --help text derived from the same list. Node's util.parseArgs splits the arguments into
+// tokens; the rules on top (config passthrough, integers, required flags, one line per mistake)
+// are sluice's.
 //
 //   --name value | --name=value     a valued flag ('string', 'integer', 'list' repeats)
 //   --name                          a boolean flag
@@ -8,6 +10,8 @@
 //
 // Every mistake is a UsageError: the command prints it on one line with a pointer to --help and
 // exits 2, as the Kafka tools and most Unix tools do for bad usage.
+
+import { parseArgs as parseTokens, type ParseArgsConfig } from 'node:util';
 
 export type FlagType = 'boolean' | 'string' | 'integer' | 'list';
 
@@ -101,6 +105,13 @@ export function parseInteger(raw: string, what: string, command: string, min = -
   return value;
 }
 
+/** The flags as util.parseArgs declares them: every valued flag takes the next argument. */
+function tokenizerOptions(spec: CommandSpec): ParseArgsConfig['options'] {
+  const options: NonNullable<ParseArgsConfig['options']> = {};
+  for (const flag of spec.flags) options[flag.name] = flag.type === 'boolean' ? { type: 'boolean' } : { type: 'string', multiple: flag.type === 'list' };
+  return options;
+}
+
 /** True when `argv` asks for help (anywhere, as Kafka's tools accept it). */
 export function wantsHelp(argv: readonly string[]): boolean {
   const end = argv.indexOf('--');
@@ -112,38 +123,30 @@ export function parseArgs(spec: CommandSpec, argv: readonly string[]): ParsedArg
   const values = new Map<string, string | string[] | true>();
   const positionals: string[] = [];
   const config: Record<string, string> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--') {
-      positionals.push(...argv.slice(i + 1));
-      break;
-    }
-    if (!arg.startsWith('-') || arg === '-') {
-      positionals.push(arg);
+  // Node tokenizes; the rules are ours. Not strict, so that a value may start with a dash
+  // (`--offset -2`, `--output -`) and unknown `--KEY=VALUE` names reach the config passthrough.
+  const { tokens } = parseTokens({ args: [...argv], options: tokenizerOptions(spec), strict: false, allowPositionals: true, tokens: true });
+  for (const token of tokens) {
+    if (token.kind === 'positional') {
+      positionals.push(token.value);
       continue;
     }
-    if (!arg.startsWith('--')) throw fail(`Unknown option '${arg}'`);
-    const equals = arg.indexOf('=');
-    const name = arg.slice(2, equals < 0 ? undefined : equals);
-    const inline = equals < 0 ? undefined : arg.slice(equals + 1);
-    const flag = spec.flags.find((f) => f.name === name);
+    if (token.kind === 'option-terminator') continue;
+    const { name, rawName, value } = token;
+    const flag = rawName.startsWith('--') ? spec.flags.find((f) => f.name === name) : undefined;
     if (!flag) {
-      if (spec.configPassthrough && inline !== undefined && name !== '') {
-        config[name] = inline;
+      if (spec.configPassthrough && token.inlineValue && name !== '') {
+        config[name] = value!;
         continue;
       }
-      throw fail(`Unknown option '--${name}'`);
+      throw fail(`Unknown option '${rawName}'`);
     }
     if (flag.type === 'boolean') {
-      if (inline !== undefined) throw fail(`--${name} takes no value`);
+      if (value !== undefined) throw fail(`--${name} takes no value`);
       values.set(name, true);
       continue;
     }
-    let value = inline;
-    if (value === undefined) {
-      if (i + 1 >= argv.length) throw fail(`--${name} needs a value (${flag.valueName ?? 'VALUE'})`);
-      value = argv[++i]!;
-    }
+    if (value === undefined) throw fail(`--${name} needs a value (${flag.valueName ?? 'VALUE'})`);
     if (flag.type === 'list') {
       const list = values.get(name);
       if (Array.isArray(list)) list.push(value);
