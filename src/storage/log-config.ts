@@ -314,6 +314,14 @@ export function topicConfigOfBrokerName(brokerName: string): string | undefined 
   return BY_BROKER_NAME.get(brokerName)?.spec.name;
 }
 
+/**
+ * The broker-level names that set a topic config's default, first wins (retention.ms:
+ * log.retention.ms, log.retention.minutes, log.retention.hours), for DescribeConfigs' synonyms.
+ */
+export function brokerSynonymsOf(name: string): readonly string[] {
+  return BY_NAME.get(name)?.brokerSynonyms.map((synonym) => synonym.name) ?? [];
+}
+
 /** Kafka's ConfigType of a topic config, for DescribeConfigs; undefined for names not in the table. */
 export function topicConfigType(name: string): number | undefined {
   const spec = BY_NAME.get(name);

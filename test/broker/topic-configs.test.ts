@@ -147,6 +147,17 @@ describe('DescribeConfigs', () => {
     expect(described.get('min.cleanable.dirty.ratio')).toEqual({ value: '0.5', isDefault: true });
     expect(described.get('local.retention.ms')).toEqual({ value: '-2', isDefault: true });
   });
+
+  it('gives synonyms when asked (kafkajs includeSynonyms), most specific first, as Kafka does; none when not', async () => {
+    await admin.createTopics({ topics: [{ topic: 'tc-synonyms', configEntries: [{ name: 'retention.ms', value: '60000' }] }] });
+    const ask = async (includeSynonyms: boolean) => {
+      const described = await admin.describeConfigs({ resources: [{ type: TOPIC_RESOURCE, name: 'tc-synonyms', configNames: ['retention.ms', 'segment.bytes'] }], includeSynonyms });
+      return Object.fromEntries(described.resources[0].configEntries.map((entry: any) => [entry.configName, entry.configSynonyms.map((s: any) => `${s.configSource}:${s.configName}=${s.configValue}`)]));
+    };
+    // ConfigSource 1 DYNAMIC_TOPIC_CONFIG, 5 DEFAULT_CONFIG.
+    expect(await ask(true)).toEqual({ 'retention.ms': ['1:retention.ms=60000', '5:log.retention.hours=168'], 'segment.bytes': ['5:log.segment.bytes=1073741824'] });
+    expect(await ask(false)).toEqual({ 'retention.ms': [], 'segment.bytes': [] });
+  });
 });
 
 describe('IncrementalAlterConfigs (@platformatic/kafka)', () => {

@@ -2,7 +2,8 @@
 // the engine; the broker's own configs are described (static, read-only) but not altered.
 import { SluiceError } from '../../errors.js';
 import { ApiKey } from '../../protocol/api-keys.js';
-import { ConfigType, topicConfigDefault, topicConfigType, unsupportedConfigs } from '../../storage/log-config.js';
+import { brokerSynonymsOf, ConfigType, topicConfigDefault, topicConfigType, unsupportedConfigs } from '../../storage/log-config.js';
+import { BROKER_DEFAULTS } from '../config.js';
 import { defineHandler, type BrokerContext } from '../handler.js';
 import { NONE, errorCodeOf, errorMessageOf } from './errors.js';
 
@@ -24,13 +25,40 @@ function configType(name: string): number {
   return topicConfigType(name) ?? ConfigType.STRING;
 }
 
+export interface ConfigSynonym {
+  name: string;
+  value: string;
+  source: number;
+}
+
 /**
- * Where a topic's effective value comes from: the topic's own override, else the broker's
- * configuration when it differs from Kafka's default (a log.* setting), else Kafka's default.
+ * Where a topic's value comes from, most specific first, as Kafka's DescribeConfigs synonyms:
+ * the topic's own override, then each broker-level synonym set in the broker's settings to other
+ * than its default, then the default: the broker-level default where the broker has one
+ * (log.retention.hours=168), else Kafka's topic default under the first broker-level name. Kafka
+ * lists retention.ms set on a topic as
+ * {DYNAMIC_TOPIC_CONFIG:retention.ms=1000, DEFAULT_CONFIG:log.retention.hours=168}.
  */
-export function topicConfigSource(name: string, value: string, overrides: Readonly<Record<string, string>>): number {
-  if (name in overrides) return CONFIG_SOURCE.DYNAMIC_TOPIC_CONFIG;
-  return value === topicConfigDefault(name) ? CONFIG_SOURCE.DEFAULT_CONFIG : CONFIG_SOURCE.STATIC_BROKER_CONFIG;
+export function topicConfigSynonyms(name: string, overrides: Readonly<Record<string, string>>, brokerSettings: Readonly<Record<string, string>>): ConfigSynonym[] {
+  const synonyms: ConfigSynonym[] = [];
+  if (name in overrides) synonyms.push({ name, value: overrides[name]!, source: CONFIG_SOURCE.DYNAMIC_TOPIC_CONFIG });
+  const brokerNames = brokerSynonymsOf(name);
+  for (const brokerName of brokerNames) {
+    const value = brokerSettings[brokerName];
+    if (value !== undefined && value !== BROKER_DEFAULTS[brokerName]) synonyms.push({ name: brokerName, value, source: CONFIG_SOURCE.STATIC_BROKER_CONFIG });
+  }
+  const brokerDefault = brokerNames.find((brokerName) => BROKER_DEFAULTS[brokerName] !== undefined);
+  synonyms.push(
+    brokerDefault !== undefined
+      ? { name: brokerDefault, value: BROKER_DEFAULTS[brokerDefault]!, source: CONFIG_SOURCE.DEFAULT_CONFIG }
+      : { name: brokerNames[0] ?? name, value: topicConfigDefault(name) ?? '', source: CONFIG_SOURCE.DEFAULT_CONFIG },
+  );
+  return synonyms;
+}
+
+/** Where a topic's effective value comes from: the first of its synonyms. */
+export function topicConfigSource(name: string, overrides: Readonly<Record<string, string>>, brokerSettings: Readonly<Record<string, string>>): number {
+  return topicConfigSynonyms(name, overrides, brokerSettings)[0]!.source;
 }
 
 /** How long AlterConfigs in a cluster waits for its view of the topic to catch up after a concurrent write. */
@@ -43,10 +71,12 @@ export const describeConfigsHandler = defineHandler({
   apiKey: ApiKey.DescribeConfigs,
   minVersion: 0,
   maxVersion: 4,
-  handle({ broker }, request) {
+  handle({ broker, header }, request) {
+    // Synonyms are sent only when asked for (v1+), as Kafka does.
+    const withSynonyms = header.apiVersion >= 1 && request.includeSynonyms;
     const results = request.resources.map(({ resourceType, resourceName, configurationKeys }) => {
       try {
-        const entries = describe(broker, resourceType, resourceName).filter((entry) => configurationKeys === null || configurationKeys.includes(entry.name));
+        const entries = describe(broker, resourceType, resourceName, withSynonyms).filter((entry) => configurationKeys === null || configurationKeys.includes(entry.name));
         return { errorCode: NONE, errorMessage: null, resourceType, resourceName, configs: entries };
       } catch (error) {
         return { errorCode: errorCodeOf(error), errorMessage: errorMessageOf(error), resourceType, resourceName, configs: [] };
@@ -56,21 +86,27 @@ export const describeConfigsHandler = defineHandler({
   },
 });
 
-function describe(broker: BrokerContext, resourceType: number, resourceName: string) {
+function describe(broker: BrokerContext, resourceType: number, resourceName: string, withSynonyms: boolean) {
   if (resourceType === RESOURCE_TYPE.TOPIC) {
     const topic = broker.engine.describeTopic(resourceName);
-    return Object.entries(topic.config).map(([name, value]) => entry(name, value, false, topicConfigSource(name, value, topic.overrides)));
+    return Object.entries(topic.config).map(([name, value]) => {
+      const synonyms = topicConfigSynonyms(name, topic.overrides, broker.settings.all);
+      return entry(name, value, false, synonyms[0]!.source, withSynonyms ? synonyms : []);
+    });
   }
   if (resourceType === RESOURCE_TYPE.BROKER) {
     if (resourceName !== '' && resourceName !== String(broker.settings.nodeId)) {
       throw new SluiceError('INVALID_REQUEST', `Broker ${resourceName} is not this broker (${broker.settings.nodeId})`);
     }
-    return Object.entries(broker.settings.all).map(([name, value]) => entry(name, value, true, CONFIG_SOURCE.STATIC_BROKER_CONFIG));
+    return Object.entries(broker.settings.all).map(([name, value]) => {
+      const source = value === BROKER_DEFAULTS[name] ? CONFIG_SOURCE.DEFAULT_CONFIG : CONFIG_SOURCE.STATIC_BROKER_CONFIG;
+      return entry(name, value, true, source, withSynonyms ? [{ name, value, source }] : []);
+    });
   }
   throw new SluiceError('INVALID_REQUEST', `Unsupported resource type ${resourceType}`);
 }
 
-function entry(name: string, value: string, readOnly: boolean, configSource: number) {
+function entry(name: string, value: string, readOnly: boolean, configSource: number, synonyms: ConfigSynonym[]) {
   return {
     name,
     value,
@@ -78,7 +114,7 @@ function entry(name: string, value: string, readOnly: boolean, configSource: num
     isDefault: configSource === CONFIG_SOURCE.DEFAULT_CONFIG,
     configSource,
     isSensitive: false,
-    synonyms: [],
+    synonyms,
     configType: configType(name),
     documentation: null,
   };

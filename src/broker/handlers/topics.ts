@@ -41,7 +41,7 @@ export const createTopicsHandler = defineHandler({
             name,
             value,
             readOnly: false,
-            configSource: topicConfigSource(name, value, created.overrides),
+            configSource: topicConfigSource(name, created.overrides, broker.settings.all),
             isSensitive: false,
           })),
         });
