@@ -5,6 +5,22 @@ import { KafkaErrorCode, SluiceError, kafkaErrorName, throwIfError } from '../er
 import { ApiKey } from '../protocol/api-keys.js';
 import { BrokerConnection } from './connection.js';
 
+/** Kafka's ConfigResource.Type, for the resources sluice's brokers describe. */
+export const CONFIG_RESOURCE = { TOPIC: 2, BROKER: 4 } as const;
+export type ConfigResourceType = (typeof CONFIG_RESOURCE)[keyof typeof CONFIG_RESOURCE];
+/** Kafka's AlterConfigOp.OpType. */
+const ALTER_CONFIG_OP = { SET: 0, DELETE: 1 } as const;
+
+/** A DescribeConfigs entry. `source` and each synonym's are Kafka's ConfigSource ids (1 DYNAMIC_TOPIC_CONFIG, ...). */
+export interface ConfigEntry {
+  name: string;
+  value: string | null;
+  source: number;
+  readOnly: boolean;
+  isSensitive: boolean;
+  synonyms: Array<{ name: string; value: string | null; source: number }>;
+}
+
 export interface ClientOptions {
   /** `host:port` of one or more brokers to bootstrap from. */
   brokers: string[];
@@ -234,15 +250,41 @@ export class KafkaClient {
 
   /** Effective topic configs, by name. */
   async describeTopicConfigs(topic: string): Promise<Record<string, { value: string | null; source: number }>> {
-    const connection = await this.anyConnection();
+    const entries = await this.describeConfigs(CONFIG_RESOURCE.TOPIC, topic);
+    return Object.fromEntries(entries.map((entry) => [entry.name, { value: entry.value, source: entry.source }]));
+  }
+
+  /**
+   * DescribeConfigs of one topic or broker: every entry, with where its value comes from (its
+   * synonyms, most specific first, when `synonyms`). A broker's configs are asked of that broker,
+   * as Kafka's admin client does.
+   */
+  async describeConfigs(resourceType: ConfigResourceType, resourceName: string, options: { synonyms?: boolean } = {}): Promise<ConfigEntry[]> {
+    const connection = resourceType === CONFIG_RESOURCE.BROKER ? await this.connectionTo(Number(resourceName)) : await this.anyConnection();
     const response = await connection.request(ApiKey.DescribeConfigs, {
-      resources: [{ resourceType: 2, resourceName: topic, configurationKeys: null }],
-      includeSynonyms: false,
+      resources: [{ resourceType, resourceName, configurationKeys: null }],
+      includeSynonyms: options.synonyms ?? false,
       includeDocumentation: false,
     });
     const result = response.results[0];
-    throwIfError(result.errorCode, `Describe configs of ${topic}`, result.errorMessage);
-    return Object.fromEntries(result.configs.map((c: any) => [c.name, { value: c.value, source: c.configSource }]));
+    throwIfError(result.errorCode, `Describe configs of ${resourceType === CONFIG_RESOURCE.BROKER ? 'broker' : 'topic'} ${resourceName}`, result.errorMessage);
+    return result.configs.map((c: any) => ({
+      name: c.name,
+      value: c.value,
+      source: c.configSource,
+      readOnly: c.readOnly,
+      isSensitive: c.isSensitive,
+      synonyms: (c.synonyms ?? []).map((s: any) => ({ name: s.name, value: s.value, source: s.source })),
+    }));
+  }
+
+  /** IncrementalAlterConfigs (KIP-339) of one resource: each name set to its value, or deleted (null: back to the default). */
+  async incrementalAlterConfigs(resourceType: ConfigResourceType, resourceName: string, changes: ReadonlyArray<{ name: string; value: string | null }>): Promise<void> {
+    const connection = resourceType === CONFIG_RESOURCE.BROKER ? await this.connectionTo(Number(resourceName)) : await this.anyConnection();
+    const configs = changes.map(({ name, value }) => ({ name, configOperation: value === null ? ALTER_CONFIG_OP.DELETE : ALTER_CONFIG_OP.SET, value }));
+    const response = await connection.request(ApiKey.IncrementalAlterConfigs, { resources: [{ resourceType, resourceName, configs }], validateOnly: false });
+    const result = response.responses[0];
+    throwIfError(result.errorCode, `Alter configs of ${resourceType === CONFIG_RESOURCE.BROKER ? 'broker' : 'topic'} ${resourceName}`, result.errorMessage);
   }
 
   /**

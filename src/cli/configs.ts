@@ -1,0 +1,157 @@
+// `sluice configs`: kafka-configs for topics and brokers, with its flags and output.
+//   --describe prints, as Kafka's ConfigCommand does (entries by name, synonyms most specific first):
+//     Dynamic configs for topic t are:
+//       retention.ms=60000 sensitive=false synonyms={DYNAMIC_TOPIC_CONFIG:retention.ms=60000, DEFAULT_CONFIG:log.retention.hours=168}
+//   "Dynamic" lists the values set on the entity itself; with --all, every value ("All configs").
+//   A broker's configs are static (server.properties), so its dynamic list is empty.
+//   --alter --add-config 'k1=v1,k2=[a,b]' --delete-config k3 sends one IncrementalAlterConfigs
+//   (SET and DELETE operations) and prints "Completed updating config for topic t.".
+// --topic T and --broker N stand for --entity-type topics|brokers --entity-name N, as in Kafka 2.8+.
+// Without a name, --describe covers every topic, or every live broker.
+import { CONFIG_RESOURCE, type ConfigEntry, type ConfigResourceType, type KafkaClient } from '../client/client.js';
+import type { CommandSpec, ParsedArgs } from './args.js';
+import { BOOTSTRAP_FLAG, connectClient, OutputBuffer, type Command } from './command.js';
+
+/** Kafka's ConfigEntry.ConfigSource names, by the id DescribeConfigs carries. */
+const SOURCE_NAMES = [
+  'UNKNOWN',
+  'DYNAMIC_TOPIC_CONFIG',
+  'DYNAMIC_BROKER_CONFIG',
+  'DYNAMIC_DEFAULT_BROKER_CONFIG',
+  'STATIC_BROKER_CONFIG',
+  'DEFAULT_CONFIG',
+  'DYNAMIC_BROKER_LOGGER_CONFIG',
+  'DYNAMIC_CLIENT_METRICS_CONFIG',
+  'DYNAMIC_GROUP_CONFIG',
+];
+
+const ENTITY_TYPES = {
+  topics: { resourceType: CONFIG_RESOURCE.TOPIC, singular: 'topic', dynamicSource: 1 },
+  brokers: { resourceType: CONFIG_RESOURCE.BROKER, singular: 'broker', dynamicSource: 2 },
+} as const;
+type EntityType = keyof typeof ENTITY_TYPES;
+
+const spec: CommandSpec = {
+  name: 'configs',
+  summary: 'Describe and alter topic configs, and describe broker configs, as kafka-configs does.',
+  usage: '--describe|--alter (--topic T | --broker N | --entity-type topics|brokers [--entity-name N]) [options]',
+  flags: [
+    BOOTSTRAP_FLAG,
+    { name: 'describe', type: 'boolean', description: 'Print the configs of the entity, or of every one of its type.' },
+    { name: 'alter', type: 'boolean', description: 'Change the configs of the entity: --add-config, --delete-config.' },
+    { name: 'entity-type', type: 'string', valueName: 'TYPE', description: 'topics or brokers.' },
+    { name: 'entity-name', type: 'string', valueName: 'NAME', description: 'The topic name or broker id.' },
+    { name: 'topic', type: 'string', valueName: 'T', description: 'The same as --entity-type topics --entity-name T.' },
+    { name: 'broker', type: 'string', valueName: 'N', description: 'The same as --entity-type brokers --entity-name N.' },
+    { name: 'all', type: 'boolean', description: 'With --describe: every config, not only those set on the entity.' },
+    { name: 'add-config', type: 'list', valueName: 'K=V,...', description: "With --alter: configs to set, e.g. 'retention.ms=60000,cleanup.policy=[compact,delete]' (repeatable)." },
+    { name: 'delete-config', type: 'list', valueName: 'K,...', description: 'With --alter: configs to remove, back to their default (repeatable).' },
+  ],
+};
+
+export const configsCommand: Command = {
+  spec,
+  async run(args) {
+    if (args.boolean('describe') === args.boolean('alter')) throw args.usageError(args.boolean('describe') ? 'Give only one of --describe, --alter' : 'Give one of --describe or --alter');
+    const { type, name } = entityOf(args);
+    if (args.boolean('describe')) {
+      for (const flag of ['add-config', 'delete-config'] as const) if (args.has(flag)) throw args.usageError(`--${flag} goes with --alter only`);
+    } else {
+      if (args.boolean('all')) throw args.usageError('--all goes with --describe only');
+      if (name === undefined) throw args.usageError('--alter needs --entity-name (or --topic, --broker)');
+    }
+    const changes = args.boolean('alter') ? parseChanges(args) : [];
+    const client = await connectClient(args);
+    try {
+      if (args.boolean('alter')) {
+        await client.incrementalAlterConfigs(ENTITY_TYPES[type].resourceType, name!, changes);
+        process.stdout.write(`Completed updating config for ${ENTITY_TYPES[type].singular} ${name}.\n`);
+        return 0;
+      }
+      const names = name !== undefined ? [name] : await entityNames(client, type);
+      const out = new OutputBuffer();
+      for (const entity of names) await describe(client, out, type, entity, args.boolean('all'));
+      await out.flush();
+      return 0;
+    } finally {
+      client.close();
+    }
+  },
+};
+
+function entityOf(args: ParsedArgs): { type: EntityType; name: string | undefined } {
+  const topic = args.string('topic');
+  const broker = args.string('broker');
+  const entityType = args.string('entity-type');
+  const given = [topic !== undefined && '--topic', broker !== undefined && '--broker', entityType !== undefined && '--entity-type'].filter((flag) => flag !== false);
+  if (given.length === 0) throw args.usageError('Give --topic, --broker or --entity-type');
+  if (given.length > 1) throw args.usageError(`Give only one of ${given.join(', ')}`);
+  if (topic !== undefined) return { type: 'topics', name: topic };
+  if (broker !== undefined) return { type: 'brokers', name: brokerId(args, broker) };
+  if (entityType !== 'topics' && entityType !== 'brokers') throw args.usageError(`--entity-type must be topics or brokers, got '${entityType}'`);
+  const name = args.string('entity-name');
+  return { type: entityType, name: entityType === 'brokers' && name !== undefined ? brokerId(args, name) : name };
+}
+
+function brokerId(args: ParsedArgs, raw: string): string {
+  if (!/^\d+$/.test(raw)) throw args.usageError(`A broker is named by its id, got '${raw}'`);
+  return raw;
+}
+
+/** --add-config (SET) and --delete-config (DELETE), in Kafka's syntax: commas outside [brackets] separate entries. */
+export function parseChanges(args: ParsedArgs): Array<{ name: string; value: string | null }> {
+  const changes: Array<{ name: string; value: string | null }> = [];
+  for (const text of args.list('add-config')) {
+    for (const entry of splitOutsideBrackets(text)) {
+      const equals = entry.indexOf('=');
+      if (equals <= 0) throw args.usageError(`--add-config expects KEY=VALUE entries, got '${entry}'`);
+      const value = entry.slice(equals + 1).trim();
+      changes.push({ name: entry.slice(0, equals).trim(), value: value.startsWith('[') && value.endsWith(']') ? value.slice(1, -1) : value });
+    }
+  }
+  const added = new Set(changes.map((change) => change.name));
+  for (const text of args.list('delete-config')) {
+    for (const name of text.split(',').map((n) => n.trim()).filter((n) => n !== '')) {
+      if (added.has(name)) throw args.usageError(`${name} is in both --add-config and --delete-config`);
+      changes.push({ name, value: null });
+    }
+  }
+  if (changes.length === 0) throw args.usageError('--alter needs --add-config or --delete-config');
+  return changes;
+}
+
+function splitOutsideBrackets(text: string): string[] {
+  const entries: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === '[') depth++;
+    else if (text[i] === ']') depth = Math.max(0, depth - 1);
+    else if (text[i] === ',' && depth === 0) {
+      entries.push(text.slice(start, i));
+      start = i + 1;
+    }
+  }
+  entries.push(text.slice(start));
+  return entries.map((entry) => entry.trim()).filter((entry) => entry !== '');
+}
+
+async function entityNames(client: KafkaClient, type: EntityType): Promise<string[]> {
+  const metadata = await client.metadata(type === 'topics' ? undefined : []);
+  if (type === 'topics') return metadata.topics.map((t) => t.name).sort();
+  return metadata.brokers.map((b) => b.nodeId).sort((a, b) => a - b).map(String);
+}
+
+async function describe(client: KafkaClient, out: OutputBuffer, type: EntityType, name: string, all: boolean): Promise<void> {
+  const { resourceType, singular, dynamicSource } = ENTITY_TYPES[type];
+  const entries = await client.describeConfigs(resourceType as ConfigResourceType, name, { synonyms: true });
+  await out.line(`${all ? 'All' : 'Dynamic'} configs for ${singular} ${name} are:`);
+  const shown = entries.filter((entry) => all || entry.source === dynamicSource).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const entry of shown) await out.line(configLine(entry));
+}
+
+/** One entry as kafka-configs prints it; a sensitive value is never shown. */
+export function configLine(entry: ConfigEntry): string {
+  const synonyms = entry.synonyms.map((s) => `${SOURCE_NAMES[s.source] ?? 'UNKNOWN'}:${s.name}=${entry.isSensitive ? 'null' : s.value}`).join(', ');
+  return `  ${entry.name}=${entry.isSensitive ? 'null' : entry.value} sensitive=${entry.isSensitive} synonyms={${synonyms}}`;
+}

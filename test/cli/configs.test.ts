@@ -1,0 +1,97 @@
+// `sluice configs` against a broker in this process: kafka-configs' describe and alter, its
+// output lines, and its usage errors.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { startBroker, type Broker } from '../../src/broker/broker.js';
+import { runCli, STACK_LINE } from './run-cli.js';
+
+let broker: Broker;
+let bootstrap: string[];
+
+beforeAll(async () => {
+  broker = await startBroker({ port: 0, config: { 'log.retention.hours': 48 } });
+  bootstrap = ['--bootstrap-server', `localhost:${broker.port}`];
+  await broker.engine.createTopic('orders', { partitions: 1, config: { 'retention.ms': '60000' } });
+  await broker.engine.createTopic('plain', { partitions: 1 });
+});
+
+afterAll(async () => {
+  await broker?.stop();
+});
+
+describe('sluice configs --describe', () => {
+  it("prints a topic's own configs with their synonyms, most specific first, as kafka-configs does", async () => {
+    const result = await runCli(['configs', ...bootstrap, '--describe', '--topic', 'orders']);
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(result.stdout).toBe(
+      'Dynamic configs for topic orders are:\n' +
+        '  retention.ms=60000 sensitive=false synonyms={DYNAMIC_TOPIC_CONFIG:retention.ms=60000, STATIC_BROKER_CONFIG:log.retention.hours=48, DEFAULT_CONFIG:log.retention.hours=168}\n',
+    );
+  });
+
+  it('with --all, every config by name; without a name, every topic', async () => {
+    let result = await runCli(['configs', ...bootstrap, '--describe', '--all', '--entity-type', 'topics', '--entity-name', 'plain']);
+    expect(result.code).toBe(0);
+    const lines = result.stdout.trimEnd().split('\n');
+    expect(lines[0]).toBe('All configs for topic plain are:');
+    const names = lines.slice(1).map((line) => line.trim().split('=')[0]!);
+    expect(names).toEqual([...names].sort());
+    expect(lines).toContain('  retention.ms=172800000 sensitive=false synonyms={STATIC_BROKER_CONFIG:log.retention.hours=48, DEFAULT_CONFIG:log.retention.hours=168}');
+    expect(lines).toContain('  segment.bytes=1073741824 sensitive=false synonyms={DEFAULT_CONFIG:log.segment.bytes=1073741824}');
+
+    result = await runCli(['configs', ...bootstrap, '--describe', '--entity-type', 'topics']);
+    expect(result.stdout.split('\n').filter((line) => line.endsWith(' are:'))).toEqual(['Dynamic configs for topic orders are:', 'Dynamic configs for topic plain are:']);
+  });
+
+  it("a broker's configs are static: none is dynamic, --all lists them with their source", async () => {
+    let result = await runCli(['configs', ...bootstrap, '--describe', '--entity-type', 'brokers']);
+    expect(result).toMatchObject({ code: 0, stdout: 'Dynamic configs for broker 1 are:\n' });
+    result = await runCli(['configs', ...bootstrap, '--describe', '--all', '--broker', '1']);
+    expect(result.stdout).toContain('  log.retention.hours=48 sensitive=false synonyms={STATIC_BROKER_CONFIG:log.retention.hours=48}\n');
+    expect(result.stdout).toContain('  log.segment.bytes=1073741824 sensitive=false synonyms={DEFAULT_CONFIG:log.segment.bytes=1073741824}\n');
+  });
+});
+
+describe('sluice configs --alter', () => {
+  it('sets with --add-config (a [list] value) and removes with --delete-config, in one IncrementalAlterConfigs', async () => {
+    const result = await runCli(['configs', ...bootstrap, '--alter', '--topic', 'orders', '--add-config', 'cleanup.policy=[compact,delete],segment.bytes=1048576', '--delete-config', 'retention.ms']);
+    expect(result).toMatchObject({ code: 0, stdout: 'Completed updating config for topic orders.\n', stderr: '' });
+    expect(broker.engine.describeTopic('orders').overrides).toEqual({ 'cleanup.policy': 'compact,delete', 'segment.bytes': '1048576' });
+    expect(broker.engine.describeTopic('orders').config['retention.ms']).toBe('172800000');
+  });
+
+  it.each([
+    [['--alter', '--topic', 'nope', '--add-config', 'retention.ms=1'], 'UNKNOWN_TOPIC_OR_PARTITION'],
+    [['--alter', '--topic', 'plain', '--add-config', 'retention.ms=abc'], 'INVALID_CONFIG'],
+    [['--alter', '--broker', '1', '--add-config', 'log.retention.hours=1'], 'broker configs are static'],
+    [['--describe', '--topic', 'nope'], 'UNKNOWN_TOPIC_OR_PARTITION'],
+  ])('%j fails with one line naming the error, exit 1, and changes nothing', async (args, message) => {
+    const before = broker.engine.describeTopic('plain').overrides;
+    const result = await runCli(['configs', ...bootstrap, ...args]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^Error: .*\n$/);
+    expect(result.stderr).toContain(message);
+    expect(result.stderr).not.toMatch(STACK_LINE);
+    expect(broker.engine.describeTopic('plain').overrides).toEqual(before);
+  });
+});
+
+describe('sluice configs usage errors', () => {
+  it.each([
+    [['--describe'], 'Give --topic, --broker or --entity-type'],
+    [['--describe', '--alter', '--topic', 't'], 'Give only one of --describe, --alter'],
+    [['--topic', 't'], 'Give one of --describe or --alter'],
+    [['--describe', '--entity-type', 'users'], "--entity-type must be topics or brokers, got 'users'"],
+    [['--describe', '--topic', 't', '--broker', '1'], 'Give only one of --topic, --broker'],
+    [['--alter', '--entity-type', 'topics', '--add-config', 'a=1'], '--alter needs --entity-name (or --topic, --broker)'],
+    [['--alter', '--topic', 't'], '--alter needs --add-config or --delete-config'],
+    [['--alter', '--topic', 't', '--add-config', 'retention.ms'], "--add-config expects KEY=VALUE entries, got 'retention.ms'"],
+    [['--alter', '--topic', 't', '--add-config', 'a=1', '--delete-config', 'a'], 'a is in both --add-config and --delete-config'],
+    [['--describe', '--topic', 't', '--add-config', 'a=1'], '--add-config goes with --alter only'],
+    [['--describe', '--broker', 'one'], "A broker is named by its id, got 'one'"],
+  ])('%j', async (args, message) => {
+    const result = await runCli(['configs', ...bootstrap, ...args]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(`Error: ${message}\nSee 'sluice configs --help'\n`);
+  });
+});
