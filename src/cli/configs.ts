@@ -8,26 +8,17 @@
 //   (SET and DELETE operations) and prints "Completed updating config for topic t.".
 // --topic T and --broker N stand for --entity-type topics|brokers --entity-name N, as in Kafka 2.8+.
 // Without a name, --describe covers every topic, or every live broker.
-import { CONFIG_RESOURCE, type ConfigEntry, type ConfigResourceType, type KafkaClient } from '../client/client.js';
+import type { ConfigEntry, KafkaClient } from '../client/client.js';
+import { CONFIG_RESOURCE_TYPE, CONFIG_SOURCE } from '../protocol/apis/describe-configs.js';
 import type { CommandSpec, ParsedArgs } from './args.js';
 import { BOOTSTRAP_FLAG, connectClient, OutputBuffer, type Command } from './command.js';
 
-/** Kafka's ConfigEntry.ConfigSource names, by the id DescribeConfigs carries. */
-const SOURCE_NAMES = [
-  'UNKNOWN',
-  'DYNAMIC_TOPIC_CONFIG',
-  'DYNAMIC_BROKER_CONFIG',
-  'DYNAMIC_DEFAULT_BROKER_CONFIG',
-  'STATIC_BROKER_CONFIG',
-  'DEFAULT_CONFIG',
-  'DYNAMIC_BROKER_LOGGER_CONFIG',
-  'DYNAMIC_CLIENT_METRICS_CONFIG',
-  'DYNAMIC_GROUP_CONFIG',
-];
+/** ConfigSource names by id, as kafka-configs prints them. */
+const SOURCE_NAMES = new Map(Object.entries(CONFIG_SOURCE).map(([name, id]) => [id as number, name]));
 
 const ENTITY_TYPES = {
-  topics: { resourceType: CONFIG_RESOURCE.TOPIC, singular: 'topic', dynamicSource: 1 },
-  brokers: { resourceType: CONFIG_RESOURCE.BROKER, singular: 'broker', dynamicSource: 2 },
+  topics: { resourceType: CONFIG_RESOURCE_TYPE.TOPIC, singular: 'topic', dynamicSource: CONFIG_SOURCE.DYNAMIC_TOPIC_CONFIG },
+  brokers: { resourceType: CONFIG_RESOURCE_TYPE.BROKER, singular: 'broker', dynamicSource: CONFIG_SOURCE.DYNAMIC_BROKER_CONFIG },
 } as const;
 type EntityType = keyof typeof ENTITY_TYPES;
 
@@ -144,7 +135,7 @@ async function entityNames(client: KafkaClient, type: EntityType): Promise<strin
 
 async function describe(client: KafkaClient, out: OutputBuffer, type: EntityType, name: string, all: boolean): Promise<void> {
   const { resourceType, singular, dynamicSource } = ENTITY_TYPES[type];
-  const entries = await client.describeConfigs(resourceType as ConfigResourceType, name, { synonyms: true });
+  const entries = await client.describeConfigs(resourceType, name, { synonyms: true });
   await out.line(`${all ? 'All' : 'Dynamic'} configs for ${singular} ${name} are:`);
   const shown = entries.filter((entry) => all || entry.source === dynamicSource).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const entry of shown) await out.line(configLine(entry));
@@ -152,6 +143,6 @@ async function describe(client: KafkaClient, out: OutputBuffer, type: EntityType
 
 /** One entry as kafka-configs prints it; a sensitive value is never shown. */
 export function configLine(entry: ConfigEntry): string {
-  const synonyms = entry.synonyms.map((s) => `${SOURCE_NAMES[s.source] ?? 'UNKNOWN'}:${s.name}=${entry.isSensitive ? 'null' : s.value}`).join(', ');
+  const synonyms = entry.synonyms.map((s) => `${SOURCE_NAMES.get(s.source) ?? 'UNKNOWN'}:${s.name}=${entry.isSensitive ? 'null' : s.value}`).join(', ');
   return `  ${entry.name}=${entry.isSensitive ? 'null' : entry.value} sensitive=${entry.isSensitive} synonyms={${synonyms}}`;
 }

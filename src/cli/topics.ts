@@ -24,11 +24,10 @@
 //   --at-min-isr-partitions        ISR exactly min.insync.replicas
 import type { ClusterMetadata, KafkaClient, LogDirPartition, TopicMetadata } from '../client/client.js';
 import { SluiceError } from '../errors.js';
+import { CONFIG_SOURCE } from '../protocol/apis/describe-configs.js';
 import type { CommandSpec, ParsedArgs } from './args.js';
 import { BOOTSTRAP_FLAG, connectClient, OutputBuffer, type Command } from './command.js';
 
-/** DescribeConfigsResponse.ConfigSource for a value set on the topic itself. */
-const DYNAMIC_TOPIC_CONFIG = 1;
 const ACTIONS = ['create', 'list', 'describe', 'delete', 'alter'] as const;
 const REPORT_FILTERS = ['under-replicated-partitions', 'unavailable-partitions', 'under-min-isr-partitions', 'at-min-isr-partitions'] as const;
 export type ReportFilter = (typeof REPORT_FILTERS)[number];
@@ -158,7 +157,7 @@ async function describe(client: KafkaClient, topic: string | undefined, ifExists
     const cleaning = compacted ? await cleanerFigures(client, t) : new Map<number, LogDirPartition>();
     if (filters.length === 0) {
       const overrides = Object.entries(configs)
-        .filter(([, { source }]) => source === DYNAMIC_TOPIC_CONFIG)
+        .filter(([, { source }]) => source === CONFIG_SOURCE.DYNAMIC_TOPIC_CONFIG)
         .map(([name, { value }]) => `${name}=${value ?? ''}`)
         .join(',');
       // As kafka-topics: while partition 0 moves, its original replica count.

@@ -3,11 +3,10 @@
 // become SluiceErrors named after them.
 import { KafkaErrorCode, SluiceError, kafkaErrorName, throwIfError } from '../errors.js';
 import { ApiKey } from '../protocol/api-keys.js';
+import { CONFIG_RESOURCE_TYPE } from '../protocol/apis/describe-configs.js';
 import { BrokerConnection } from './connection.js';
 
-/** Kafka's ConfigResource.Type, for the resources sluice's brokers describe. */
-export const CONFIG_RESOURCE = { TOPIC: 2, BROKER: 4 } as const;
-export type ConfigResourceType = (typeof CONFIG_RESOURCE)[keyof typeof CONFIG_RESOURCE];
+export type ConfigResourceType = (typeof CONFIG_RESOURCE_TYPE)[keyof typeof CONFIG_RESOURCE_TYPE];
 /** Kafka's AlterConfigOp.OpType. */
 const ALTER_CONFIG_OP = { SET: 0, DELETE: 1 } as const;
 
@@ -250,24 +249,23 @@ export class KafkaClient {
 
   /** Effective topic configs, by name. */
   async describeTopicConfigs(topic: string): Promise<Record<string, { value: string | null; source: number }>> {
-    const entries = await this.describeConfigs(CONFIG_RESOURCE.TOPIC, topic);
+    const entries = await this.describeConfigs(CONFIG_RESOURCE_TYPE.TOPIC, topic);
     return Object.fromEntries(entries.map((entry) => [entry.name, { value: entry.value, source: entry.source }]));
   }
 
   /**
    * DescribeConfigs of one topic or broker: every entry, with where its value comes from (its
-   * synonyms, most specific first, when `synonyms`). A broker's configs are asked of that broker,
-   * as Kafka's admin client does.
+   * synonyms, most specific first, when `synonyms`).
    */
   async describeConfigs(resourceType: ConfigResourceType, resourceName: string, options: { synonyms?: boolean } = {}): Promise<ConfigEntry[]> {
-    const connection = resourceType === CONFIG_RESOURCE.BROKER ? await this.connectionTo(Number(resourceName)) : await this.anyConnection();
+    const connection = await this.configConnection(resourceType, resourceName);
     const response = await connection.request(ApiKey.DescribeConfigs, {
       resources: [{ resourceType, resourceName, configurationKeys: null }],
       includeSynonyms: options.synonyms ?? false,
       includeDocumentation: false,
     });
     const result = response.results[0];
-    throwIfError(result.errorCode, `Describe configs of ${resourceType === CONFIG_RESOURCE.BROKER ? 'broker' : 'topic'} ${resourceName}`, result.errorMessage);
+    throwIfError(result.errorCode, `Describe configs of ${configResourceLabel(resourceType, resourceName)}`, result.errorMessage);
     return result.configs.map((c: any) => ({
       name: c.name,
       value: c.value,
@@ -280,11 +278,16 @@ export class KafkaClient {
 
   /** IncrementalAlterConfigs (KIP-339) of one resource: each name set to its value, or deleted (null: back to the default). */
   async incrementalAlterConfigs(resourceType: ConfigResourceType, resourceName: string, changes: ReadonlyArray<{ name: string; value: string | null }>): Promise<void> {
-    const connection = resourceType === CONFIG_RESOURCE.BROKER ? await this.connectionTo(Number(resourceName)) : await this.anyConnection();
+    const connection = await this.configConnection(resourceType, resourceName);
     const configs = changes.map(({ name, value }) => ({ name, configOperation: value === null ? ALTER_CONFIG_OP.DELETE : ALTER_CONFIG_OP.SET, value }));
     const response = await connection.request(ApiKey.IncrementalAlterConfigs, { resources: [{ resourceType, resourceName, configs }], validateOnly: false });
     const result = response.responses[0];
-    throwIfError(result.errorCode, `Alter configs of ${resourceType === CONFIG_RESOURCE.BROKER ? 'broker' : 'topic'} ${resourceName}`, result.errorMessage);
+    throwIfError(result.errorCode, `Alter configs of ${configResourceLabel(resourceType, resourceName)}`, result.errorMessage);
+  }
+
+  /** A broker's configs are asked of that broker, as Kafka's admin client does; a topic's of any. */
+  private configConnection(resourceType: ConfigResourceType, resourceName: string): Promise<BrokerConnection> {
+    return resourceType === CONFIG_RESOURCE_TYPE.BROKER ? this.connectionTo(Number(resourceName)) : this.anyConnection();
   }
 
   /**
@@ -371,4 +374,8 @@ export class KafkaClient {
     this.bootstrap?.close();
     for (const connecting of this.connections.values()) void connecting.then((c) => c.close(), () => {});
   }
+}
+
+function configResourceLabel(resourceType: ConfigResourceType, resourceName: string): string {
+  return `${resourceType === CONFIG_RESOURCE_TYPE.BROKER ? 'broker' : 'topic'} ${resourceName}`;
 }

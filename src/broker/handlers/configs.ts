@@ -2,23 +2,11 @@
 // the engine; the broker's own configs are described (static, read-only) but not altered.
 import { SluiceError } from '../../errors.js';
 import { ApiKey } from '../../protocol/api-keys.js';
+import { CONFIG_RESOURCE_TYPE, CONFIG_SOURCE } from '../../protocol/apis/describe-configs.js';
 import { brokerSynonymsOf, ConfigType, topicConfigDefault, topicConfigType, unsupportedConfigs } from '../../storage/log-config.js';
 import { BROKER_DEFAULTS } from '../config.js';
 import { defineHandler, type BrokerContext } from '../handler.js';
 import { NONE, errorCodeOf, errorMessageOf } from './errors.js';
-
-/** Kafka's ConfigResource.Type. */
-const RESOURCE_TYPE = { TOPIC: 2, BROKER: 4 } as const;
-
-/** Kafka's DescribeConfigsResponse.ConfigSource. */
-export const CONFIG_SOURCE = {
-  UNKNOWN: 0,
-  DYNAMIC_TOPIC_CONFIG: 1,
-  DYNAMIC_BROKER_CONFIG: 2,
-  DYNAMIC_DEFAULT_BROKER_CONFIG: 3,
-  STATIC_BROKER_CONFIG: 4,
-  DEFAULT_CONFIG: 5,
-} as const;
 
 /** Kafka's ConfigEntry.ConfigType: the topic configs' from the catalog; others are STRING. */
 function configType(name: string): number {
@@ -87,14 +75,14 @@ export const describeConfigsHandler = defineHandler({
 });
 
 function describe(broker: BrokerContext, resourceType: number, resourceName: string, withSynonyms: boolean) {
-  if (resourceType === RESOURCE_TYPE.TOPIC) {
+  if (resourceType === CONFIG_RESOURCE_TYPE.TOPIC) {
     const topic = broker.engine.describeTopic(resourceName);
     return Object.entries(topic.config).map(([name, value]) => {
       const synonyms = topicConfigSynonyms(name, topic.overrides, broker.settings.all);
       return entry(name, value, false, synonyms[0]!.source, withSynonyms ? synonyms : []);
     });
   }
-  if (resourceType === RESOURCE_TYPE.BROKER) {
+  if (resourceType === CONFIG_RESOURCE_TYPE.BROKER) {
     if (resourceName !== '' && resourceName !== String(broker.settings.nodeId)) {
       throw new SluiceError('INVALID_REQUEST', `Broker ${resourceName} is not this broker (${broker.settings.nodeId})`);
     }
@@ -190,7 +178,7 @@ export const alterConfigsHandler = defineHandler({
 });
 
 function requireTopic(resourceType: number): void {
-  if (resourceType !== RESOURCE_TYPE.TOPIC) {
+  if (resourceType !== CONFIG_RESOURCE_TYPE.TOPIC) {
     throw new SluiceError('INVALID_REQUEST', 'Only topic configs can be altered; broker configs are static (server.properties)');
   }
 }

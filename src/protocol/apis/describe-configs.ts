@@ -4,6 +4,22 @@
 // documentation (KIP-569); v4 flexible. configurationKeys null = all keys.
 import { defineMessage, type Decoded } from '../schema.js';
 
+/** Kafka's ConfigResource.Type ids of the resources sluice describes. */
+export const CONFIG_RESOURCE_TYPE = { TOPIC: 2, BROKER: 4 } as const;
+
+/** Kafka's DescribeConfigsResponse.ConfigSource ids; the names are ConfigEntry.ConfigSource's, as kafka-configs prints them. */
+export const CONFIG_SOURCE = {
+  UNKNOWN: 0,
+  DYNAMIC_TOPIC_CONFIG: 1,
+  DYNAMIC_BROKER_CONFIG: 2,
+  DYNAMIC_DEFAULT_BROKER_CONFIG: 3,
+  STATIC_BROKER_CONFIG: 4,
+  DEFAULT_CONFIG: 5,
+  DYNAMIC_BROKER_LOGGER_CONFIG: 6,
+  DYNAMIC_CLIENT_METRICS_CONFIG: 7,
+  DYNAMIC_GROUP_CONFIG: 8,
+} as const;
+
 export const DescribeConfigsRequest = defineMessage({
   name: 'DescribeConfigsRequest',
   apiKey: 32,
