@@ -3,6 +3,8 @@
 //
 // Exit codes: 0 done; 1 the operation failed (broker unreachable, Kafka error, bad file);
 // 2 bad usage. An expected failure prints one `Error: ...` line; only a bug prints a stack.
+import fs from 'node:fs';
+
 import { KafkaClient } from '../client/client.js';
 import { SluiceError } from '../errors.js';
 import { UsageError, type CommandSpec, type ParsedArgs } from './args.js';
@@ -57,6 +59,18 @@ export async function checkTopic(client: KafkaClient, topic: string, partition: 
     throw new SluiceError('UNKNOWN_TOPIC_OR_PARTITION', `UNKNOWN_TOPIC_OR_PARTITION: topic '${topic}' has no partition ${partition} (it has ${partitions})`);
   }
   return partitions;
+}
+
+/** A JSON object from `file` (a reassignment file, an election file, ...); anything else is a CliError naming the file. */
+export function readJsonObject(file: string, what: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new CliError(`Cannot read the ${what} ${file}: ${(error as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new CliError(`${file}: the ${what} must be a JSON object`);
+  return parsed as Record<string, unknown>;
 }
 
 /** Prints how a command ended and gives its exit code. */

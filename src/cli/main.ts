@@ -20,6 +20,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'Move partitions between brokers (kafka-reassign-partitions).',
     load: async () => (await import('./reassign-partitions.js')).reassignPartitionsCommand,
   },
+  'leader-election': {
+    summary: 'Move leadership to preferred replicas, or elect leaders where none is (kafka-leader-election).',
+    load: async () => (await import('./leader-election.js')).leaderElectionCommand,
+  },
   groups: { summary: 'List, describe, reset and delete consumer groups (kafka-consumer-groups).', load: async () => (await import('./groups.js')).groupsCommand },
   'dump-log': { summary: 'Print the batches and records of a segment file (kafka-dump-log).', load: async () => (await import('./dump-log.js')).dumpLogCommand },
   'perf produce': {

@@ -13,12 +13,11 @@
 //   --list                                 the moves in flight, with the replicas being added and removed
 // log_dirs may only say "any": sluice keeps one log directory per broker (no AlterReplicaLogDirs).
 // Throttles (--throttle, --replica-alter-log-dirs-throttle) are not implemented: replication quotas are not.
-import fs from 'node:fs';
 
 import type { KafkaClient } from '../client/client.js';
 import { assignReplicas } from '../cluster/replica-assignment.js';
 import type { CommandSpec, ParsedArgs } from './args.js';
-import { BOOTSTRAP_FLAG, CliError, connectClient, type Command } from './command.js';
+import { BOOTSTRAP_FLAG, CliError, connectClient, readJsonObject, type Command } from './command.js';
 
 const ACTIONS = ['generate', 'execute', 'verify', 'cancel', 'list'] as const;
 
@@ -79,17 +78,6 @@ export const reassignPartitionsCommand: Command = {
 
 // ---- files ---------------------------------------------------------------------------------------
 
-function readJson(file: string, what: string): Record<string, unknown> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw new CliError(`Cannot read the ${what} ${file}: ${(error as Error).message}`);
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new CliError(`${file}: the ${what} must be a JSON object`);
-  return parsed as Record<string, unknown>;
-}
-
 const isBrokerId = (value: unknown): value is number => Number.isInteger(value) && (value as number) >= 0;
 
 /** A reassignment file: Kafka's {"version":1,"partitions":[{"topic","partition","replicas","log_dirs"?}]}. */
@@ -115,11 +103,11 @@ export function parseMoves(json: Record<string, unknown>, file: string): Partiti
 }
 
 function readMoves(file: string): PartitionMove[] {
-  return parseMoves(readJson(file, 'reassignment file'), file);
+  return parseMoves(readJsonObject(file, 'reassignment file'), file);
 }
 
 function readTopicsToMove(file: string): string[] {
-  const topics = readJson(file, 'topics-to-move file')['topics'];
+  const topics = readJsonObject(file, 'topics-to-move file')['topics'];
   if (!Array.isArray(topics) || topics.length === 0 || !topics.every((t: any) => typeof t?.topic === 'string' && t.topic !== '')) {
     throw new CliError(`${file}: "topics" must be a non-empty list of {"topic": name}`);
   }

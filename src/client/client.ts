@@ -64,6 +64,17 @@ export interface LogDirPartition {
   uncleanable: boolean;
 }
 
+/** Kafka's ElectionType: which replica an ElectLeaders request may choose. */
+const ELECTION_TYPE = { preferred: 0, unclean: 1 } as const;
+export type ElectionType = keyof typeof ELECTION_TYPE;
+
+/** One partition's outcome of ElectLeaders: null, or why no leader was elected (ELECTION_NOT_NEEDED, ...). */
+export interface ElectionResult {
+  topic: string;
+  partition: number;
+  error: SluiceError | null;
+}
+
 /** A partition's reassignment in flight (ListPartitionReassignments). */
 export interface OngoingReassignment {
   topic: string;
@@ -353,6 +364,29 @@ export class KafkaClient {
     const response = await this.controllerRequest(ApiKey.ListPartitionReassignments, { timeoutMs, topics }, 'List partition reassignments');
     return response.topics.flatMap((topic: any) =>
       topic.partitions.map((p: any) => ({ topic: topic.name, partition: p.partitionIndex, replicas: p.replicas, adding: p.addingReplicas, removing: p.removingReplicas })),
+    );
+  }
+
+  /**
+   * ElectLeaders at the controller (KIP-460): a preferred or unclean election for `partitions`
+   * (null: every partition). Each partition's outcome comes back, never thrown; ELECTION_NOT_NEEDED
+   * is an outcome like any other.
+   */
+  async electLeaders(type: ElectionType, partitions: ReadonlyArray<{ topic: string; partition: number }> | null, timeoutMs = 30_000): Promise<ElectionResult[]> {
+    let topicPartitions: Array<{ topic: string; partitionId: number[] }> | null = null;
+    if (partitions !== null) {
+      const byTopic = new Map<string, number[]>();
+      for (const { topic, partition } of partitions) byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition]);
+      topicPartitions = [...byTopic].map(([topic, partitionId]) => ({ topic, partitionId }));
+    }
+    const body = { electionType: ELECTION_TYPE[type], topicPartitions, timeoutMs };
+    const response = await this.controllerRequest(ApiKey.ElectLeaders, body, 'Elect leaders');
+    return response.replicaElectionResults.flatMap((topic: any) =>
+      topic.partitionResult.map((p: any) => ({
+        topic: topic.topic,
+        partition: p.partitionId,
+        error: p.errorCode === 0 ? null : new SluiceError(kafkaErrorName(p.errorCode), p.errorMessage ?? `Election for ${topic.topic}-${p.partitionId}: ${kafkaErrorName(p.errorCode)}`),
+      })),
     );
   }
 

@@ -4,6 +4,8 @@
 // once, without waiting out its session; ElectLeaders (API 43) brings the preferred leaders back;
 // `sluice topics --describe` shows Leader / Replicas / Isr and the under-replicated partitions.
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -122,17 +124,21 @@ describe('controlled shutdown', () => {
     expect(healed.stdout).not.toContain(`Topic: ${TOPIC}\t`);
   }, 180_000);
 
-  it('ElectLeaders gives each partition back to its preferred replica', async () => {
+  it('ElectLeaders (sluice leader-election) gives each partition back to its preferred replica', async () => {
     const { controllerId, partitions } = await metadata(1);
     const notPreferred = partitions.filter((p) => p.leaderId !== p.replicaNodes[0]);
     expect(notPreferred.length).toBeGreaterThan(0); // the moves above left some
-    const answer = await request(controllerId, ApiKey.ElectLeaders, { electionType: 0, topicPartitions: [{ topic: TOPIC, partitionId: partitions.map((p) => p.partitionIndex) }], timeoutMs: 10_000 }, 2);
-    expect(answer.errorCode).toBe(0);
-    const results = answer.replicaElectionResults[0].partitionResult;
-    for (const { partitionId, errorCode } of results) {
-      const wasPreferred = partitions.find((p) => p.partitionIndex === partitionId)!.leaderId === partitions.find((p) => p.partitionIndex === partitionId)!.replicaNodes[0];
-      expect(errorCode).toBe(wasPreferred ? 84 : 0); // ELECTION_NOT_NEEDED for those already led by their preferred replica
-    }
+    // kafka-leader-election's election file, naming every partition of the topic.
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-election-')), 'election.json');
+    fs.writeFileSync(file, JSON.stringify({ partitions: partitions.map((p) => ({ topic: TOPIC, partition: p.partitionIndex })) }));
+    const election = await runCli(['leader-election', '--bootstrap-server', cluster.bootstrapServers, '--election-type', 'preferred', '--path-to-json-file', file]);
+    expect(election).toMatchObject({ code: 0, stderr: '' });
+    const names = (list: typeof partitions) => list.map((p) => `${TOPIC}-${p.partitionIndex}`).sort().join(', ');
+    const alreadyPreferred = partitions.filter((p) => p.leaderId === p.replicaNodes[0]);
+    const lines = [`Successfully completed leader election (PREFERRED) for partitions ${names(notPreferred)}`];
+    // ELECTION_NOT_NEEDED for those already led by their preferred replica.
+    if (alreadyPreferred.length > 0) lines.push(`Valid replica already elected for partitions ${names(alreadyPreferred)}`);
+    expect(election.stdout).toBe(lines.map((line) => `${line}\n`).join(''));
     await waitUntil(async () => (await metadata(1)).partitions.every((p) => p.leaderId === p.replicaNodes[0]), 'every partition led by its preferred replica');
     // Another broker is not the controller: it says so.
     const other = [1, 2, 3].find((id) => id !== controllerId)!;
