@@ -1,6 +1,6 @@
 // ElectLeaders (43): preferred (0) or unclean (1) leader election on request, answered by the
 // active controller (Kafka's admin client sends it there; any other broker says NOT_CONTROLLER).
-// A single broker leads everything already: every partition gets ELECTION_NOT_NEEDED.
+// A single broker leads everything already: every partition named gets ELECTION_NOT_NEEDED.
 import { KafkaErrorCode } from '../../errors.js';
 import { ApiKey } from '../../protocol/api-keys.js';
 import { defineHandler } from '../handler.js';
@@ -28,10 +28,11 @@ export const electLeadersHandler = defineHandler({
     };
     if (type === undefined) return answer(KafkaErrorCode.INVALID_REQUEST, []);
     if (cluster === null) {
-      const all = asked ?? broker.engine.listTopics().flatMap((topic) => broker.engine.describeTopic(topic).partitions.map(({ partition }) => ({ topic, partition })));
+      // Asked for every partition (null), Kafka's controller leaves out those that need no
+      // election, and here none does.
       return answer(
         NONE,
-        all.map(({ topic, partition }) => {
+        (asked ?? []).map(({ topic, partition }) => {
           const known = broker.engine.hasTopic(topic) && partition < broker.engine.partitionCount(topic);
           return known
             ? { topic, partition, errorCode: KafkaErrorCode.ELECTION_NOT_NEEDED, errorMessage: 'Leader election not needed for topic partition.' }
