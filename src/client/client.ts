@@ -297,8 +297,14 @@ export class KafkaClient {
   }
 
   /** A broker's configs are asked of that broker, as Kafka's admin client does; a topic's of any. */
-  private configConnection(resourceType: ConfigResourceType, resourceName: string): Promise<BrokerConnection> {
-    return resourceType === CONFIG_RESOURCE_TYPE.BROKER ? this.connectionTo(Number(resourceName)) : this.anyConnection();
+  private async configConnection(resourceType: ConfigResourceType, resourceName: string): Promise<BrokerConnection> {
+    if (resourceType !== CONFIG_RESOURCE_TYPE.BROKER) return this.anyConnection();
+    const nodeId = Number(resourceName);
+    const { brokers } = await this.metadata([]);
+    if (!brokers.some((broker) => broker.nodeId === nodeId)) {
+      throw new SluiceError('BROKER_NOT_AVAILABLE', `Broker ${resourceName} is not a live broker of the cluster (live: ${brokers.map((b) => b.nodeId).join(', ')})`);
+    }
+    return this.connectionTo(nodeId);
   }
 
   /**

@@ -65,6 +65,7 @@ describe('sluice configs --alter', () => {
     [['--alter', '--topic', 'plain', '--add-config', 'retention.ms=abc'], 'INVALID_CONFIG'],
     [['--alter', '--broker', '1', '--add-config', 'log.retention.hours=1'], 'broker configs are static'],
     [['--describe', '--topic', 'nope'], 'UNKNOWN_TOPIC_OR_PARTITION'],
+    [['--describe', '--broker', '5'], 'BROKER_NOT_AVAILABLE: Broker 5 is not a live broker of the cluster (live: 1)'],
   ])('%j fails with one line naming the error, exit 1, and changes nothing', async (args, message) => {
     const before = broker.engine.describeTopic('plain').overrides;
     const result = await runCli(['configs', ...bootstrap, ...args]);
