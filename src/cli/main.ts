@@ -20,6 +20,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'Move partitions between brokers (kafka-reassign-partitions).',
     load: async () => (await import('./reassign-partitions.js')).reassignPartitionsCommand,
   },
+  'delete-records': {
+    summary: "Delete partitions' records before an offset (kafka-delete-records).",
+    load: async () => (await import('./delete-records.js')).deleteRecordsCommand,
+  },
   'get-offsets': { summary: 'Print the offsets of topic partitions at a time (kafka-get-offsets).', load: async () => (await import('./get-offsets.js')).getOffsetsCommand },
   'leader-election': {
     summary: 'Move leadership to preferred replicas, or elect leaders where none is (kafka-leader-election).',

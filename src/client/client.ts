@@ -64,6 +64,14 @@ export interface LogDirPartition {
   uncleanable: boolean;
 }
 
+/** One partition's outcome of DeleteRecords: its new log start offset, or the error (lowWatermark -1). */
+export interface DeleteRecordsResult {
+  topic: string;
+  partition: number;
+  lowWatermark: number;
+  error: SluiceError | null;
+}
+
 /** Kafka's ElectionType: which replica an ElectLeaders request may choose. */
 const ELECTION_TYPE = { preferred: 0, unclean: 1 } as const;
 export type ElectionType = keyof typeof ELECTION_TYPE;
@@ -256,6 +264,46 @@ export class KafkaClient {
     const answer = response.topics[0].partitions[0];
     throwIfError(answer.errorCode, `List offsets of ${topic}-${partition}`);
     return answer.offset ?? answer.oldStyleOffsets?.[0] ?? -1;
+  }
+
+  /**
+   * DeleteRecords (KIP-107): each partition's records before `offset` (-1: its high watermark) are
+   * deleted, by one request to each partition's leader. Each partition's new low watermark, or why
+   * not, comes back; none is thrown.
+   */
+  async deleteRecords(partitions: ReadonlyArray<{ topic: string; partition: number; offset: number }>, timeoutMs = 30_000): Promise<DeleteRecordsResult[]> {
+    const results: DeleteRecordsResult[] = [];
+    const byLeader = new Map<number, Map<string, Array<{ partitionIndex: number; offset: number }>>>();
+    // Every topic's metadata: asked by name, one missing topic fails the whole answer.
+    const metadata = await this.metadata();
+    for (const { topic, partition, offset } of partitions) {
+      const count = metadata.topics.find((t) => t.name === topic)?.partitions.length ?? 0;
+      if (partition >= count) {
+        results.push({ topic, partition, lowWatermark: -1, error: new SluiceError('UNKNOWN_TOPIC_OR_PARTITION', `${topic}-${partition} does not exist`) });
+        continue;
+      }
+      let leader: number;
+      try {
+        leader = await this.leaderOf(topic, partition);
+      } catch (error) {
+        results.push({ topic, partition, lowWatermark: -1, error: error as SluiceError });
+        continue;
+      }
+      const topics = byLeader.get(leader) ?? new Map<string, Array<{ partitionIndex: number; offset: number }>>();
+      byLeader.set(leader, topics);
+      topics.set(topic, [...(topics.get(topic) ?? []), { partitionIndex: partition, offset }]);
+    }
+    for (const [leader, topics] of byLeader) {
+      const connection = await this.connectionTo(leader);
+      const response = await connection.request(ApiKey.DeleteRecords, { topics: [...topics].map(([name, list]) => ({ name, partitions: list })), timeoutMs });
+      for (const topic of response.topics) {
+        for (const p of topic.partitions) {
+          const error = p.errorCode === 0 ? null : new SluiceError(kafkaErrorName(p.errorCode), `broker ${leader} answered ${kafkaErrorName(p.errorCode)} for ${topic.name}-${p.partitionIndex}`);
+          results.push({ topic: topic.name, partition: p.partitionIndex, lowWatermark: Number(p.lowWatermark), error });
+        }
+      }
+    }
+    return results;
   }
 
   /** Effective topic configs, by name. */
