@@ -73,6 +73,39 @@ export function readJsonObject(file: string, what: string): Record<string, unkno
   return parsed as Record<string, unknown>;
 }
 
+/** One entry of a Kafka tool file's "partitions" list, checked; `entry` holds its other fields. */
+export interface PartitionEntry {
+  topic: string;
+  partition: number;
+  entry: Record<string, unknown>;
+  /** Where it stands, for errors: "F: partitions[2]". */
+  where: string;
+}
+
+/**
+ * The "partitions" list of a Kafka tool's JSON file (a reassignment, an election, offsets to
+ * delete): a non-empty list of {"topic": name, "partition": index, ...}, no partition twice.
+ */
+export function partitionEntries(json: Record<string, unknown>, file: string): PartitionEntry[] {
+  const partitions = json['partitions'];
+  if (!Array.isArray(partitions) || partitions.length === 0) throw new CliError(`${file}: "partitions" must be a non-empty list`);
+  const seen = new Set<string>();
+  return partitions.map((entry: any, i: number) => {
+    const where = `${file}: partitions[${i}]`;
+    if (typeof entry?.topic !== 'string' || entry.topic === '') throw new CliError(`${where}: "topic" must be a topic name`);
+    if (!Number.isInteger(entry.partition) || entry.partition < 0) throw new CliError(`${where}: "partition" must be a partition index`);
+    const key = `${entry.topic}-${entry.partition}`;
+    if (seen.has(key)) throw new CliError(`${file}: partition ${key} is listed twice`);
+    seen.add(key);
+    return { topic: entry.topic as string, partition: entry.partition as number, entry, where };
+  });
+}
+
+/** A SluiceError as one line with Kafka's error name in it, so that scripts and users can match on it. */
+export function errorText(error: SluiceError): string {
+  return error.message.includes(error.code) ? error.message : `${error.code}: ${error.message}`;
+}
+
 /** Prints how a command ended and gives its exit code. */
 export function reportError(error: unknown, command: string | undefined): number {
   if (error instanceof UsageError) {
@@ -84,9 +117,7 @@ export function reportError(error: unknown, command: string | undefined): number
     return error.exitCode;
   }
   if (error instanceof SluiceError) {
-    // Kafka's error name leads, so scripts and users can match on it.
-    const message = error.message.includes(error.code) ? error.message : `${error.code}: ${error.message}`;
-    process.stderr.write(`Error: ${message}\n`);
+    process.stderr.write(`Error: ${errorText(error)}\n`);
     return 1;
   }
   const errno = (error as NodeJS.ErrnoException | undefined)?.code;

@@ -10,7 +10,7 @@
 // ("N partition(s) could not be deleted"), so that a script can tell.
 import type { DeleteRecordsResult } from '../client/client.js';
 import type { CommandSpec } from './args.js';
-import { BOOTSTRAP_FLAG, CliError, connectClient, OutputBuffer, readJsonObject, type Command } from './command.js';
+import { BOOTSTRAP_FLAG, CliError, connectClient, errorText, OutputBuffer, partitionEntries, readJsonObject, type Command } from './command.js';
 
 const spec: CommandSpec = {
   name: 'delete-records',
@@ -52,7 +52,7 @@ export const deleteRecordsCommand: Command = {
 
 function resultLine({ topic, partition, lowWatermark, error }: DeleteRecordsResult): string {
   if (error === null) return `partition: ${topic}-${partition}\tlow_watermark: ${lowWatermark}`;
-  return `partition: ${topic}-${partition}\terror: ${error.message.includes(error.code) ? error.message : `${error.code}: ${error.message}`}`;
+  return `partition: ${topic}-${partition}\terror: ${errorText(error)}`;
 }
 
 /** Kafka's offset file, version 1 (the only one): each partition once, an offset >= -1. */
@@ -60,17 +60,9 @@ function readOffsetFile(file: string): Array<{ topic: string; partition: number;
   const json = readJsonObject(file, 'offset file');
   const version = json['version'] ?? 1;
   if (version !== 1) throw new CliError(`${file}: version ${JSON.stringify(version)} is not supported (only 1)`);
-  const partitions = json['partitions'];
-  if (!Array.isArray(partitions) || partitions.length === 0) throw new CliError(`${file}: "partitions" must be a non-empty list`);
-  const seen = new Set<string>();
-  return partitions.map((entry: any, i: number) => {
-    const where = `${file}: partitions[${i}]`;
-    if (typeof entry?.topic !== 'string' || entry.topic === '') throw new CliError(`${where}: "topic" must be a topic name`);
-    if (!Number.isInteger(entry.partition) || entry.partition < 0) throw new CliError(`${where}: "partition" must be a partition index`);
-    if (!Number.isSafeInteger(entry.offset) || entry.offset < -1) throw new CliError(`${where}: "offset" must be an offset, or -1 for the high watermark`);
-    const key = `${entry.topic}-${entry.partition}`;
-    if (seen.has(key)) throw new CliError(`${file}: the offset file lists partition ${key} twice`);
-    seen.add(key);
-    return { topic: entry.topic as string, partition: entry.partition as number, offset: entry.offset as number };
+  return partitionEntries(json, file).map(({ topic, partition, entry, where }) => {
+    const offset = entry['offset'];
+    if (!Number.isSafeInteger(offset) || (offset as number) < -1) throw new CliError(`${where}: "offset" must be an offset, or -1 for the high watermark`);
+    return { topic, partition, offset: offset as number };
   });
 }

@@ -10,7 +10,7 @@
 // partition that has none, from outside the ISR if it must.
 import type { ElectionResult, ElectionType } from '../client/client.js';
 import type { CommandSpec, ParsedArgs } from './args.js';
-import { BOOTSTRAP_FLAG, CliError, connectClient, OutputBuffer, readJsonObject, type Command } from './command.js';
+import { BOOTSTRAP_FLAG, CliError, connectClient, errorText, OutputBuffer, partitionEntries, readJsonObject, type Command } from './command.js';
 
 const ELECTION_TYPES: readonly ElectionType[] = ['preferred', 'unclean'];
 const SCOPES = ['topic', 'all-topic-partitions', 'path-to-json-file'] as const;
@@ -53,18 +53,7 @@ export const leaderElectionCommand: Command = {
 /** Kafka's election file: {"partitions": [{"topic": name, "partition": index}, ...]}, no partition twice. */
 function readElectionFile(args: ParsedArgs): Array<{ topic: string; partition: number }> {
   const file = args.string('path-to-json-file')!;
-  const partitions = readJsonObject(file, 'election file')['partitions'];
-  if (!Array.isArray(partitions)) throw new CliError(`${file}: the election file is missing its "partitions" list`);
-  const seen = new Set<string>();
-  return partitions.map((entry: any, i: number) => {
-    if (typeof entry?.topic !== 'string' || entry.topic === '' || !Number.isInteger(entry.partition) || entry.partition < 0) {
-      throw new CliError(`${file}: partitions[${i}] must be {"topic": name, "partition": index}`);
-    }
-    const key = `${entry.topic}-${entry.partition}`;
-    if (seen.has(key)) throw new CliError(`${file}: the election file lists partition ${key} twice`);
-    seen.add(key);
-    return { topic: entry.topic as string, partition: entry.partition as number };
-  });
+  return partitionEntries(readJsonObject(file, 'election file'), file).map(({ topic, partition }) => ({ topic, partition }));
 }
 
 async function report(type: ElectionType, results: readonly ElectionResult[]): Promise<number> {
@@ -77,10 +66,7 @@ async function report(type: ElectionType, results: readonly ElectionResult[]): P
   const out = new OutputBuffer();
   if (elected.length > 0) await out.line(`Successfully completed leader election (${label}) for partitions ${elected.map(name).join(', ')}`);
   if (notNeeded.length > 0) await out.line(`Valid replica already elected for partitions ${notNeeded.map(name).join(', ')}`);
-  for (const result of failed) {
-    const { code, message } = result.error!;
-    await out.line(`Error completing leader election (${label}) for partition: ${name(result)}: ${message.includes(code) ? message : `${code}: ${message}`}`);
-  }
+  for (const result of failed) await out.line(`Error completing leader election (${label}) for partition: ${name(result)}: ${errorText(result.error!)}`);
   await out.flush();
   if (failed.length > 0) throw new CliError(`${failed.length} replica(s) could not be elected`);
   return 0;

@@ -17,7 +17,7 @@
 import type { KafkaClient } from '../client/client.js';
 import { assignReplicas } from '../cluster/replica-assignment.js';
 import type { CommandSpec, ParsedArgs } from './args.js';
-import { BOOTSTRAP_FLAG, CliError, connectClient, readJsonObject, type Command } from './command.js';
+import { BOOTSTRAP_FLAG, CliError, connectClient, partitionEntries, readJsonObject, type Command } from './command.js';
 
 const ACTIONS = ['generate', 'execute', 'verify', 'cancel', 'list'] as const;
 
@@ -82,23 +82,15 @@ const isBrokerId = (value: unknown): value is number => Number.isInteger(value) 
 
 /** A reassignment file: Kafka's {"version":1,"partitions":[{"topic","partition","replicas","log_dirs"?}]}. */
 export function parseMoves(json: Record<string, unknown>, file: string): PartitionMove[] {
-  const partitions = json['partitions'];
-  if (!Array.isArray(partitions) || partitions.length === 0) throw new CliError(`${file}: "partitions" must be a non-empty list`);
-  const seen = new Set<string>();
-  return partitions.map((entry: any, i: number) => {
-    const where = `${file}: partitions[${i}]`;
-    if (typeof entry?.topic !== 'string' || entry.topic === '') throw new CliError(`${where}: "topic" must be a topic name`);
-    if (!isBrokerId(entry.partition)) throw new CliError(`${where}: "partition" must be a partition index`);
-    if (!Array.isArray(entry.replicas) || entry.replicas.length === 0 || !entry.replicas.every(isBrokerId)) throw new CliError(`${where}: "replicas" must be a non-empty list of broker ids`);
-    if (new Set(entry.replicas).size !== entry.replicas.length) throw new CliError(`${where}: "replicas" names a broker twice`);
-    const logDirs = entry.log_dirs;
-    if (logDirs !== undefined && (!Array.isArray(logDirs) || logDirs.length !== entry.replicas.length || logDirs.some((dir: unknown) => dir !== 'any'))) {
+  return partitionEntries(json, file).map(({ topic, partition, entry, where }) => {
+    const replicas = entry['replicas'];
+    if (!Array.isArray(replicas) || replicas.length === 0 || !replicas.every(isBrokerId)) throw new CliError(`${where}: "replicas" must be a non-empty list of broker ids`);
+    if (new Set(replicas).size !== replicas.length) throw new CliError(`${where}: "replicas" names a broker twice`);
+    const logDirs = entry['log_dirs'];
+    if (logDirs !== undefined && (!Array.isArray(logDirs) || logDirs.length !== replicas.length || logDirs.some((dir: unknown) => dir !== 'any'))) {
       throw new CliError(`${where}: "log_dirs" may only be "any" for each replica (a sluice broker has one log directory)`);
     }
-    const key = `${entry.topic}-${entry.partition}`;
-    if (seen.has(key)) throw new CliError(`${file}: partition ${key} is listed twice`);
-    seen.add(key);
-    return { topic: entry.topic, partition: entry.partition, replicas: [...entry.replicas] };
+    return { topic, partition, replicas: [...replicas] };
   });
 }
 

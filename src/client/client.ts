@@ -273,7 +273,7 @@ export class KafkaClient {
    */
   async deleteRecords(partitions: ReadonlyArray<{ topic: string; partition: number; offset: number }>, timeoutMs = 30_000): Promise<DeleteRecordsResult[]> {
     const results: DeleteRecordsResult[] = [];
-    const byLeader = new Map<number, Map<string, Array<{ partitionIndex: number; offset: number }>>>();
+    const byLeader = new Map<number, Array<{ topic: string; partition: number; offset: number }>>();
     // Every topic's metadata: asked by name, one missing topic fails the whole answer.
     const metadata = await this.metadata();
     for (const { topic, partition, offset } of partitions) {
@@ -289,13 +289,13 @@ export class KafkaClient {
         results.push({ topic, partition, lowWatermark: -1, error: error as SluiceError });
         continue;
       }
-      const topics = byLeader.get(leader) ?? new Map<string, Array<{ partitionIndex: number; offset: number }>>();
-      byLeader.set(leader, topics);
-      topics.set(topic, [...(topics.get(topic) ?? []), { partitionIndex: partition, offset }]);
+      const list = byLeader.get(leader);
+      if (list === undefined) byLeader.set(leader, [{ topic, partition, offset }]);
+      else list.push({ topic, partition, offset });
     }
-    for (const [leader, topics] of byLeader) {
-      const connection = await this.connectionTo(leader);
-      const response = await connection.request(ApiKey.DeleteRecords, { topics: [...topics].map(([name, list]) => ({ name, partitions: list })), timeoutMs });
+    for (const [leader, list] of byLeader) {
+      const topics = groupByTopic(list, ({ partition, offset }) => ({ partitionIndex: partition, offset })).map(([name, partitions]) => ({ name, partitions }));
+      const response = await (await this.connectionTo(leader)).request(ApiKey.DeleteRecords, { topics, timeoutMs });
       for (const topic of response.topics) {
         for (const p of topic.partitions) {
           const error = p.errorCode === 0 ? null : new SluiceError(kafkaErrorName(p.errorCode), `broker ${leader} answered ${kafkaErrorName(p.errorCode)} for ${topic.name}-${p.partitionIndex}`);
@@ -390,13 +390,8 @@ export class KafkaClient {
    * thrown; a top-level error (other than a controller that moved, retried) is thrown.
    */
   async alterPartitionReassignments(partitions: ReadonlyArray<{ topic: string; partition: number; replicas: readonly number[] | null }>, timeoutMs = 30_000): Promise<ReassignmentResult[]> {
-    const byTopic = new Map<string, Array<{ partitionIndex: number; replicas: readonly number[] | null }>>();
-    for (const { topic, partition, replicas } of partitions) {
-      const list = byTopic.get(topic) ?? [];
-      list.push({ partitionIndex: partition, replicas });
-      byTopic.set(topic, list);
-    }
-    const body = { timeoutMs, topics: [...byTopic].map(([name, list]) => ({ name, partitions: list })) };
+    const topics = groupByTopic(partitions, ({ partition, replicas }) => ({ partitionIndex: partition, replicas })).map(([name, list]) => ({ name, partitions: list }));
+    const body = { timeoutMs, topics };
     const response = await this.controllerRequest(ApiKey.AlterPartitionReassignments, body, 'Alter partition reassignments');
     return response.responses.flatMap((topic: any) =>
       topic.partitions.map((p: any) => ({
@@ -409,12 +404,7 @@ export class KafkaClient {
 
   /** ListPartitionReassignments at the controller: those in flight among `partitions` (null: all). */
   async listPartitionReassignments(partitions: ReadonlyArray<{ topic: string; partition: number }> | null = null, timeoutMs = 30_000): Promise<OngoingReassignment[]> {
-    let topics: Array<{ name: string; partitionIndexes: number[] }> | null = null;
-    if (partitions !== null) {
-      const byTopic = new Map<string, number[]>();
-      for (const { topic, partition } of partitions) byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition]);
-      topics = [...byTopic].map(([name, partitionIndexes]) => ({ name, partitionIndexes }));
-    }
+    const topics = partitions === null ? null : groupByTopic(partitions, (p) => p.partition).map(([name, partitionIndexes]) => ({ name, partitionIndexes }));
     const response = await this.controllerRequest(ApiKey.ListPartitionReassignments, { timeoutMs, topics }, 'List partition reassignments');
     return response.topics.flatMap((topic: any) =>
       topic.partitions.map((p: any) => ({ topic: topic.name, partition: p.partitionIndex, replicas: p.replicas, adding: p.addingReplicas, removing: p.removingReplicas })),
@@ -427,12 +417,7 @@ export class KafkaClient {
    * is an outcome like any other.
    */
   async electLeaders(type: ElectionType, partitions: ReadonlyArray<{ topic: string; partition: number }> | null, timeoutMs = 30_000): Promise<ElectionResult[]> {
-    let topicPartitions: Array<{ topic: string; partitionId: number[] }> | null = null;
-    if (partitions !== null) {
-      const byTopic = new Map<string, number[]>();
-      for (const { topic, partition } of partitions) byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition]);
-      topicPartitions = [...byTopic].map(([topic, partitionId]) => ({ topic, partitionId }));
-    }
+    const topicPartitions = partitions === null ? null : groupByTopic(partitions, (p) => p.partition).map(([topic, partitionId]) => ({ topic, partitionId }));
     const body = { electionType: ELECTION_TYPE[type], topicPartitions, timeoutMs };
     const response = await this.controllerRequest(ApiKey.ElectLeaders, body, 'Elect leaders');
     return response.replicaElectionResults.flatMap((topic: any) =>
@@ -466,4 +451,15 @@ export class KafkaClient {
 
 function configResourceLabel(resourceType: ConfigResourceType, resourceName: string): string {
   return `${resourceType === CONFIG_RESOURCE_TYPE.BROKER ? 'broker' : 'topic'} ${resourceName}`;
+}
+
+/** `items` grouped by topic, in first-seen order, each as `value(item)`: the shape of Kafka's per-topic request lists. */
+function groupByTopic<T extends { topic: string }, V>(items: Iterable<T>, value: (item: T) => V): Array<[string, V[]]> {
+  const groups = new Map<string, V[]>();
+  for (const item of items) {
+    const list = groups.get(item.topic);
+    if (list === undefined) groups.set(item.topic, [value(item)]);
+    else list.push(value(item));
+  }
+  return [...groups];
 }

@@ -55,7 +55,7 @@ describe('sluice delete-records', () => {
   });
 
   it.each([
-    [{ partitions: [{ topic: 'trim', partition: 0, offset: 1 }, { topic: 'trim', partition: 0, offset: 2 }] }, 'the offset file lists partition trim-0 twice'],
+    [{ partitions: [{ topic: 'trim', partition: 0, offset: 1 }, { topic: 'trim', partition: 0, offset: 2 }] }, 'partition trim-0 is listed twice'],
     [{ partitions: [{ topic: 'trim', partition: 0, offset: -2 }] }, 'partitions[0]: "offset" must be an offset, or -1 for the high watermark'],
     [{ partitions: [], version: 1 }, '"partitions" must be a non-empty list'],
     [{ partitions: [{ topic: 'trim', partition: 0, offset: 1 }], version: 2 }, 'version 2 is not supported (only 1)'],

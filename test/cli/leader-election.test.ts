@@ -44,10 +44,10 @@ describe('sluice leader-election', () => {
 
     fs.writeFileSync(file, JSON.stringify({ partitions: [{ topic: 'led', partition: 1 }, { topic: 'led', partition: 1 }] }));
     result = await runCli(['leader-election', ...bootstrap, '--election-type', 'preferred', '--path-to-json-file', file]);
-    expect(result).toMatchObject({ code: 1, stdout: '', stderr: `Error: ${file}: the election file lists partition led-1 twice\n` });
+    expect(result).toMatchObject({ code: 1, stdout: '', stderr: `Error: ${file}: partition led-1 is listed twice\n` });
     fs.writeFileSync(file, '{"topics": []}');
     result = await runCli(['leader-election', ...bootstrap, '--election-type', 'preferred', '--path-to-json-file', file]);
-    expect(result).toMatchObject({ code: 1, stderr: `Error: ${file}: the election file is missing its "partitions" list\n` });
+    expect(result).toMatchObject({ code: 1, stderr: `Error: ${file}: "partitions" must be a non-empty list\n` });
   });
 
   it.each([
