@@ -70,6 +70,12 @@
 // host hands out pages (README, "On these VMs"): the first touch of each new page costs the host's
 // fault, not the memcpy. The rest of the follower: other kernel work 20% (socket reads 5%), V8
 // (builtins, GC, the optimizing compiler's thread) 30%, JIT-compiled code 3%, the CRC 2%.
+// What bounds acks=all, by Little's law: the producer keeps 5 requests of 256 KiB (2,341 records
+// each) in flight, so it sends at most 11.7k records per request latency. A full run of
+// 2026-12-04 (`npm run bench -- cluster`, load ~2) measured p50 latencies of 13-19 ms for acks=all
+// RF=3 (11.7k / 16 ms = 0.73M records/s; measured 0.77-1.06M) against 3-5 ms for acks=1 RF=1
+// (2.36-3.03M), and 6-8 ms for acks=1 RF=3 (1.53-2.03M): the ratio 0.35 (rounds 0.32-0.38) is the
+// followers' round trips, each a wait for a core, added to every request's latency.
 // Failover: SIGKILL 2.3-3.3 s with a 3 s session (the lease runs from the last keep-alive, so it
 // can end before 3 s); SIGTERM 70-135 ms.
 import { setTimeout as sleep } from 'node:timers/promises';
