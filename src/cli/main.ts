@@ -25,6 +25,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     load: async () => (await import('./delete-records.js')).deleteRecordsCommand,
   },
   'get-offsets': { summary: 'Print the offsets of topic partitions at a time (kafka-get-offsets).', load: async () => (await import('./get-offsets.js')).getOffsetsCommand },
+  'log-dirs': {
+    summary: "Print the brokers' log directories and each replica's size (kafka-log-dirs).",
+    load: async () => (await import('./log-dirs.js')).logDirsCommand,
+  },
   'leader-election': {
     summary: 'Move leadership to preferred replicas, or elect leaders where none is (kafka-leader-election).',
     load: async () => (await import('./leader-election.js')).leaderElectionCommand,

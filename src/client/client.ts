@@ -83,6 +83,13 @@ export interface ElectionResult {
   error: SluiceError | null;
 }
 
+/** One log directory of a broker, as DescribeLogDirs reports it. */
+export interface LogDir {
+  logDir: string;
+  error: SluiceError | null;
+  partitions: LogDirPartition[];
+}
+
 /** A partition's reassignment in flight (ListPartitionReassignments). */
 export interface OngoingReassignment {
   topic: string;
@@ -360,28 +367,32 @@ export class KafkaClient {
    * the log cleaner's figures of compacted logs (sluice's tagged fields; v2+ carries them).
    */
   async describeLogDirs(nodeId: number, topics: Array<{ topic: string; partitions: number[] }> | null): Promise<LogDirPartition[]> {
+    const dirs = await this.logDirs(nodeId, topics);
+    for (const dir of dirs) if (dir.error !== null) throw dir.error;
+    return dirs.flatMap((dir) => dir.partitions);
+  }
+
+  /** The same by log directory, each with its error (KAFKA_STORAGE_ERROR, ...) rather than thrown, and listed even when empty. */
+  async logDirs(nodeId: number, topics: Array<{ topic: string; partitions: number[] }> | null): Promise<LogDir[]> {
     const connection = await this.connectionTo(nodeId);
     const response = await connection.request(ApiKey.DescribeLogDirs, { topics, includeCleanerFigures: true });
     throwIfError(response.errorCode, `Describe log dirs of broker ${nodeId}`);
-    const partitions: LogDirPartition[] = [];
-    for (const result of response.results) {
-      throwIfError(result.errorCode, `Describe log dir ${result.logDir} of broker ${nodeId}`);
-      for (const topic of result.topics) {
-        for (const p of topic.partitions) {
-          partitions.push({
-            topic: topic.name,
-            partition: p.partitionIndex,
-            logDir: result.logDir,
-            sizeBytes: Number(p.partitionSize),
-            offsetLag: Number(p.offsetLag),
-            dirtyRatio: p.dirtyRatio < 0 ? null : p.dirtyRatio,
-            lastCleanedMs: Number(p.lastCleanedMs) < 0 ? null : Number(p.lastCleanedMs),
-            uncleanable: p.uncleanable,
-          });
-        }
-      }
-    }
-    return partitions;
+    return response.results.map((result: any) => ({
+      logDir: result.logDir,
+      error: result.errorCode === 0 ? null : new SluiceError(kafkaErrorName(result.errorCode), `Describe log dir ${result.logDir} of broker ${nodeId}: ${kafkaErrorName(result.errorCode)}`),
+      partitions: result.topics.flatMap((topic: any) =>
+        topic.partitions.map((p: any) => ({
+          topic: topic.name,
+          partition: p.partitionIndex,
+          logDir: result.logDir,
+          sizeBytes: Number(p.partitionSize),
+          offsetLag: Number(p.offsetLag),
+          dirtyRatio: p.dirtyRatio < 0 ? null : p.dirtyRatio,
+          lastCleanedMs: Number(p.lastCleanedMs) < 0 ? null : Number(p.lastCleanedMs),
+          uncleanable: p.uncleanable,
+        })),
+      ),
+    }));
   }
 
   /**
