@@ -16,24 +16,24 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   configs: { summary: 'Describe and alter topic configs, describe broker configs (kafka-configs).', load: async () => (await import('./configs.js')).configsCommand },
   produce: { summary: 'Send lines from stdin as records (kafka-console-producer).', load: async () => (await import('./produce.js')).produceCommand },
   consume: { summary: 'Print records of a topic (kafka-console-consumer).', load: async () => (await import('./consume.js')).consumeCommand },
-  'reassign-partitions': {
-    summary: 'Move partitions between brokers (kafka-reassign-partitions).',
-    load: async () => (await import('./reassign-partitions.js')).reassignPartitionsCommand,
-  },
+  groups: { summary: 'List, describe, reset and delete consumer groups (kafka-consumer-groups).', load: async () => (await import('./groups.js')).groupsCommand },
+  'get-offsets': { summary: 'Print the offsets of topic partitions at a time (kafka-get-offsets).', load: async () => (await import('./get-offsets.js')).getOffsetsCommand },
   'delete-records': {
     summary: "Delete partitions' records before an offset (kafka-delete-records).",
     load: async () => (await import('./delete-records.js')).deleteRecordsCommand,
   },
-  'get-offsets': { summary: 'Print the offsets of topic partitions at a time (kafka-get-offsets).', load: async () => (await import('./get-offsets.js')).getOffsetsCommand },
   'log-dirs': {
     summary: "Print the brokers' log directories and each replica's size (kafka-log-dirs).",
     load: async () => (await import('./log-dirs.js')).logDirsCommand,
+  },
+  'reassign-partitions': {
+    summary: 'Move partitions between brokers (kafka-reassign-partitions).',
+    load: async () => (await import('./reassign-partitions.js')).reassignPartitionsCommand,
   },
   'leader-election': {
     summary: 'Move leadership to preferred replicas, or elect leaders where none is (kafka-leader-election).',
     load: async () => (await import('./leader-election.js')).leaderElectionCommand,
   },
-  groups: { summary: 'List, describe, reset and delete consumer groups (kafka-consumer-groups).', load: async () => (await import('./groups.js')).groupsCommand },
   'dump-log': { summary: 'Print the batches and records of a segment file (kafka-dump-log).', load: async () => (await import('./dump-log.js')).dumpLogCommand },
   'perf produce': {
     summary: 'Measure producer throughput and latency (kafka-producer-perf-test).',
