@@ -1,7 +1,7 @@
 // `sluice groups`: kafka-consumer-groups' actions and output.
 //   --list                          group ids, one a line
 //   --describe --group G            GROUP TOPIC PARTITION CURRENT-OFFSET LOG-END-OFFSET LAG CONSUMER-ID HOST CLIENT-ID
-//   --reset-offsets --group G ...   --to-earliest|--to-latest|--to-datetime, for an inactive group;
+//   --reset-offsets --group G ...   --to-earliest|--to-latest|--to-datetime|--by-duration|--to-offset|--shift-by, for an inactive group;
 //                                   a dry run unless --execute, as Kafka's tool
 //   --delete --group G              an inactive group and its committed offsets
 //   --delete-offsets --group G --topic T[:P[,P...]] ...
@@ -22,7 +22,7 @@ const spec: CommandSpec = {
   name: 'groups',
   summary: 'List, describe, reset and delete consumer groups, as kafka-consumer-groups does.',
   usage:
-    '--list | --describe --group G | --reset-offsets --group G (--to-earliest|--to-latest|--to-datetime T) [--topic T ...] [--execute] | --delete --group G | --delete-offsets --group G --topic T[:P[,P...]] ...',
+    '--list | --describe --group G | --reset-offsets --group G (--to-earliest|--to-latest|--to-datetime T|--by-duration D|--to-offset N|--shift-by N) [--topic T ...] [--execute] | --delete --group G | --delete-offsets --group G --topic T[:P[,P...]] ...',
   flags: [
     BOOTSTRAP_FLAG,
     { name: 'list', type: 'boolean', description: 'List the groups.' },
@@ -40,6 +40,9 @@ const spec: CommandSpec = {
     { name: 'to-earliest', type: 'boolean', description: 'With --reset-offsets: to each partition\'s earliest offset.' },
     { name: 'to-latest', type: 'boolean', description: 'With --reset-offsets: to each partition\'s log end.' },
     { name: 'to-datetime', type: 'string', valueName: 'YYYY-MM-DDTHH:mm:SS.sss', description: 'With --reset-offsets: to the first record at or after this time (UTC unless an offset is given).' },
+    { name: 'by-duration', type: 'string', valueName: 'PnDTnHnMnS', description: 'With --reset-offsets: to the first record at or after this long ago (ISO-8601 duration, e.g. PT1H).' },
+    { name: 'to-offset', type: 'integer', valueName: 'N', description: "With --reset-offsets: to offset N, within each partition's earliest and latest." },
+    { name: 'shift-by', type: 'integer', valueName: 'N', description: "With --reset-offsets: the committed offset moved by N (negative: back), within each partition's earliest and latest." },
     { name: 'execute', type: 'boolean', description: 'With --reset-offsets: apply the reset (without it, print the plan only).' },
     { name: 'dry-run', type: 'boolean', description: 'With --reset-offsets: print the plan only (the default).' },
   ],
@@ -87,17 +90,38 @@ export const groupsCommand: Command = {
   },
 };
 
-function parseResetTarget(args: ParsedArgs): number {
-  const chosen = ['to-earliest', 'to-latest', 'to-datetime'].filter((flag) => args.has(flag));
-  if (chosen.length !== 1) throw args.usageError('--reset-offsets needs one of --to-earliest, --to-latest, --to-datetime');
+/** Where --reset-offsets moves each partition (Kafka's ResetOffsets scenarios). */
+type ResetTarget = { kind: 'time'; timestamp: number } | { kind: 'offset'; offset: number } | { kind: 'shift'; by: number };
+
+const RESET_FLAGS = ['to-earliest', 'to-latest', 'to-datetime', 'by-duration', 'to-offset', 'shift-by'] as const;
+
+function parseResetTarget(args: ParsedArgs): ResetTarget {
+  const chosen = RESET_FLAGS.filter((flag) => args.has(flag));
+  if (chosen.length !== 1) throw args.usageError(`--reset-offsets needs one of ${RESET_FLAGS.map((f) => `--${f}`).join(', ')}`);
   if (args.boolean('execute') && args.boolean('dry-run')) throw args.usageError('--execute and --dry-run cannot be given together');
-  if (args.boolean('to-earliest')) return EARLIEST;
-  if (args.boolean('to-latest')) return LATEST;
+  if (args.boolean('to-earliest')) return { kind: 'time', timestamp: EARLIEST };
+  if (args.boolean('to-latest')) return { kind: 'time', timestamp: LATEST };
+  if (args.has('to-offset')) return { kind: 'offset', offset: args.integer('to-offset', { min: 0 })! };
+  if (args.has('shift-by')) return { kind: 'shift', by: args.integer('shift-by')! };
+  if (args.has('by-duration')) {
+    const text = args.string('by-duration')!;
+    const ms = parseDurationMs(text);
+    if (ms === null) throw args.usageError(`--by-duration expects an ISO-8601 duration such as PT1H or P1DT12H, got '${text}'`);
+    return { kind: 'time', timestamp: Date.now() - ms };
+  }
   const text = args.string('to-datetime')!;
   // Kafka's tool takes YYYY-MM-DDTHH:mm:SS.sss, UTC unless a zone is given.
   const timestamp = Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(text) ? text : `${text}Z`);
   if (!Number.isFinite(timestamp)) throw args.usageError(`--to-datetime expects YYYY-MM-DDTHH:mm:SS.sss, got '${text}'`);
-  return timestamp;
+  return { kind: 'time', timestamp };
+}
+
+/** Milliseconds of an ISO-8601 duration as java.time.Duration.parse takes it (PnDTnHnMn.nS), or null. */
+export function parseDurationMs(text: string): number | null {
+  const match = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/i.exec(text);
+  if (match === null || text.toUpperCase() === 'P' || /T$/i.test(text)) return null;
+  const [, days, hours, minutes, seconds] = match;
+  return ((Number(days ?? 0) * 24 + Number(hours ?? 0)) * 60 + Number(minutes ?? 0)) * 60_000 + Math.round(Number(seconds ?? 0) * 1000);
 }
 
 async function list(client: KafkaClient): Promise<number> {
@@ -173,7 +197,26 @@ async function describe(client: KafkaClient, group: string): Promise<number> {
   return 0;
 }
 
-async function resetOffsets(client: KafkaClient, group: string, onlyTopics: string[], target: number, execute: boolean): Promise<number> {
+/** One partition's new offset. Kafka's tool keeps --to-offset and --shift-by within the log, and refuses to shift an offset never committed. */
+async function resetOffset(client: KafkaClient, group: string, committed: Map<string, Map<number, number>>, topic: string, partition: number, target: ResetTarget): Promise<number> {
+  if (target.kind === 'time') {
+    const offset = await client.listOffset(topic, partition, target.timestamp);
+    // No record at or after the time: the log end, as Kafka's tool does.
+    return offset >= 0 ? offset : await client.listOffset(topic, partition, LATEST);
+  }
+  let wanted: number;
+  if (target.kind === 'offset') wanted = target.offset;
+  else {
+    const current = committed.get(topic)?.get(partition);
+    if (current === undefined) throw new CliError(`Cannot shift offset for partition ${topic}-${partition} since there is no current committed offset (group '${group}')`);
+    wanted = current + target.by;
+  }
+  const earliest = await client.listOffset(topic, partition, EARLIEST);
+  const latest = await client.listOffset(topic, partition, LATEST);
+  return Math.min(Math.max(wanted, earliest), latest);
+}
+
+async function resetOffsets(client: KafkaClient, group: string, onlyTopics: string[], target: ResetTarget, execute: boolean): Promise<number> {
   const { state, members } = await describeGroup(client, group);
   if (members.length > 0) {
     throw new CliError(`Assignments can only be reset if the group '${group}' is inactive, but the current state is ${state}.`);
@@ -184,12 +227,7 @@ async function resetOffsets(client: KafkaClient, group: string, onlyTopics: stri
   const plan: Array<{ topic: string; partition: number; offset: number }> = [];
   for (const topic of topics) {
     const count = await client.partitionCount(topic);
-    for (let partition = 0; partition < count; partition++) {
-      let offset = await client.listOffset(topic, partition, target);
-      // No record at or after the time: the log end, as Kafka's tool does.
-      if (offset < 0) offset = await client.listOffset(topic, partition, LATEST);
-      plan.push({ topic, partition, offset });
-    }
+    for (let partition = 0; partition < count; partition++) plan.push({ topic, partition, offset: await resetOffset(client, group, committed, topic, partition, target) });
   }
   if (execute) {
     const connection = await client.anyConnection();

@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startBroker, type Broker } from '../../src/broker/broker.js';
+import { parseDurationMs } from '../../src/cli/groups.js';
 import { runCli } from './run-cli.js';
 
 let broker: Broker;
@@ -79,6 +80,30 @@ describe('sluice groups', () => {
     expect((await runCli(['groups', ...bootstrap, '--reset-offsets', '--group', 'billing', '--to-latest', '--execute'])).code).toBe(0);
     described = describeRows((await runCli(['groups', ...bootstrap, '--describe', '--group', 'billing'])).stdout);
     expect(described.slice(1).every((row) => row[3] === row[4])).toBe(true);
+  });
+
+  it('resets --to-offset and --shift-by within each log, and --by-duration; refuses to shift what was never committed', async () => {
+    const reset = async (...args: string[]) => runCli(['groups', ...bootstrap, '--reset-offsets', '--group', 'billing', ...args]);
+    const newOffsets = (stdout: string) => describeRows(stdout).slice(1).map((row) => Number(row[3]));
+    const ends = describeRows((await runCli(['groups', ...bootstrap, '--describe', '--group', 'billing'])).stdout).slice(1).map((row) => Number(row[4]));
+    expect(ends.every((end) => end >= 5)).toBe(true);
+
+    expect((await reset('--to-latest', '--execute')).code).toBe(0);
+    let result = await reset('--shift-by', '-5', '--execute');
+    expect(result.code).toBe(0);
+    expect(newOffsets(result.stdout)).toEqual(ends.map((end) => end - 5));
+    expect(describeRows((await runCli(['groups', ...bootstrap, '--describe', '--group', 'billing'])).stdout).slice(1).map((row) => Number(row[3]))).toEqual(ends.map((end) => end - 5));
+    // Kept within the log: no further back than the earliest offset, no further on than the end.
+    expect(newOffsets((await reset('--shift-by', '-100000')).stdout)).toEqual(ends.map(() => 0));
+    expect(newOffsets((await reset('--to-offset', '999999')).stdout)).toEqual(ends);
+    expect(newOffsets((await reset('--to-offset', '2')).stdout)).toEqual(ends.map(() => 2));
+    // Every record is younger than a day: a day ago is the earliest offset.
+    expect(newOffsets((await reset('--by-duration', 'P1D')).stdout)).toEqual(ends.map(() => 0));
+
+    result = await runCli(['groups', ...bootstrap, '--reset-offsets', '--group', 'never-committed', '--topic', 'orders', '--shift-by', '1']);
+    expect(result).toMatchObject({ code: 1, stderr: "Error: Cannot shift offset for partition orders-0 since there is no current committed offset (group 'never-committed')\n" });
+    result = await reset('--by-duration', '1h');
+    expect(result).toMatchObject({ code: 2, stderr: "Error: --by-duration expects an ISO-8601 duration such as PT1H or P1DT12H, got '1h'\nSee 'sluice groups --help'\n" });
   });
 
   it('refuses to reset an active group, and names a missing one', async () => {
@@ -169,5 +194,15 @@ describe('sluice groups --delete-offsets', () => {
     const bad = await deleteOffsets('g', 'ledger:x');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--topic expects T or T:P\[,P\.\.\.\]/);
+  });
+});
+
+describe('parseDurationMs (--by-duration)', () => {
+  it("reads java.time.Duration's PnDTnHnMn.nS and nothing else", () => {
+    expect(parseDurationMs('PT1H')).toBe(3_600_000);
+    expect(parseDurationMs('P1DT12H')).toBe(129_600_000);
+    expect(parseDurationMs('PT1M30.5S')).toBe(90_500);
+    expect(parseDurationMs('P2D')).toBe(172_800_000);
+    for (const bad of ['P', 'PT', '1h', 'PT-1H', 'P1W', '']) expect(parseDurationMs(bad)).toBeNull();
   });
 });
