@@ -142,7 +142,12 @@ export class OutputBuffer {
 
   /** Appends a line; resolves at once unless the stream asked us to wait. */
   line(text: string): Promise<void> | undefined {
-    this.pending += text + '\n';
+    return this.write(text + '\n');
+  }
+
+  /** Appends text as it is (its own line separator, if any). */
+  write(text: string): Promise<void> | undefined {
+    this.pending += text;
     return this.pending.length >= OutputBuffer.FLUSH_CHARS ? this.flush() : undefined;
   }
 

@@ -1,7 +1,8 @@
 // `sluice consume`: prints the records of a topic, as kafka-console-consumer (with --group, as a
 // member of a consumer group that commits what it printed):
-// values one a line, or key<sep>value with --print-key (Kafka's default separator is a tab);
-// null keys and values print as `null`. It stops after --max-messages, after --timeout-ms without
+// values one a line, or key<sep>value with --print-key (Kafka's default separator is a tab), or
+// the fields Kafka's --property settings ask for (console-properties.ts); null keys and values
+// print as `null`. It stops after --max-messages, after --timeout-ms without
 // a record, or on SIGINT/SIGTERM, and then prints `Processed a total of N messages` to stderr.
 import '../record/codecs/index.js';
 import { Fetcher, type StartOffset } from '../client/fetcher.js';
@@ -9,6 +10,7 @@ import { partitionKey } from '../client/assignors.js';
 import { GroupMember, type TopicPartition } from '../client/group-member.js';
 import type { CommandSpec } from './args.js';
 import { BOOTSTRAP_FLAG, checkTopic, connectClient, OutputBuffer, type Command } from './command.js';
+import { FORMATTER_DEFAULTS, formatRecord, PROPERTY_FLAG, readProperties } from './console-properties.js';
 
 /** How often a group member commits what it has printed (Kafka's auto.commit.interval.ms, 5 s). */
 const AUTO_COMMIT_INTERVAL_MS = 5000;
@@ -28,9 +30,15 @@ const spec: CommandSpec = {
     { name: 'offset', type: 'string', valueName: 'N|earliest|latest', description: 'With --partition: where to start (default latest).' },
     { name: 'max-messages', type: 'integer', valueName: 'N', description: 'Exit after printing N records.' },
     { name: 'timeout-ms', type: 'integer', valueName: 'MS', description: 'Exit after MS without a record (default: wait for more until interrupted).' },
-    { name: 'print-key', type: 'boolean', description: 'Print key<separator>value.' },
-    { name: 'key-separator', type: 'string', valueName: 'S', description: 'Separator after the key with --print-key (default a tab).' },
+    { name: 'print-key', type: 'boolean', description: 'Print key<separator>value (the same as --property print.key=true).' },
+    { name: 'key-separator', type: 'string', valueName: 'S', description: 'Separator between printed fields (default a tab; --property key.separator=S).' },
     { name: 'group', type: 'string', valueName: 'G', description: 'Join consumer group G: share the partitions with its other members and commit offsets.' },
+    PROPERTY_FLAG,
+  ],
+  notes: [
+    `--property takes kafka-console-consumer's formatter settings: ${Object.entries(FORMATTER_DEFAULTS)
+      .map(([name, value]) => `${name} (default ${JSON.stringify(value)})`)
+      .join(', ')}.`,
   ],
 };
 
@@ -49,8 +57,7 @@ export const consumeCommand: Command = {
     const start = parseStart(rawOffset, args.boolean('from-beginning'), (message) => args.usageError(message));
     const maxMessages = args.integer('max-messages', { min: 1 });
     const timeoutMs = args.integer('timeout-ms', { min: 0 });
-    const printKey = args.boolean('print-key');
-    const separator = args.string('key-separator', '\t');
+    const format = readProperties(args, FORMATTER_DEFAULTS, { 'print.key': args.boolean('print-key') ? 'true' : undefined, 'key.separator': args.string('key-separator') });
 
     const client = await connectClient(args);
     let commitTimer: NodeJS.Timeout | undefined;
@@ -112,8 +119,7 @@ export const consumeCommand: Command = {
       while (!stopped) {
         const { records } = await fetcher.fetch();
         for (const record of records) {
-          const value = record.value === null ? 'null' : record.value.toString('utf8');
-          const pending = printKey ? out.line(`${record.key === null ? 'null' : record.key.toString('utf8')}${separator}${value}`) : out.line(value);
+          const pending = out.write(formatRecord(record, format));
           if (pending) await pending;
           printed.set(partitionKey(record), record.offset + 1);
           if (++count === maxMessages) stopped = true;

@@ -1,6 +1,6 @@
 // `sluice produce`: each line of stdin becomes a record, as kafka-console-producer. With
 // --key-separator S a line is key S value, split at the first S (Kafka's parse.key=true plus
-// key.separator); a line without S is an error naming its line number. End of input (or Ctrl-C)
+// key.separator, which --property also takes); a line without S is an error naming its line number. End of input (or Ctrl-C)
 // flushes everything and exits 0; a failed send stops reading, reports Kafka's error and exits 1.
 import readline from 'node:readline';
 
@@ -8,6 +8,7 @@ import '../record/codecs/index.js';
 import { Producer, type ProducerRecord } from '../client/producer.js';
 import type { CommandSpec } from './args.js';
 import { BOOTSTRAP_FLAG, checkTopic, CliError, connectClient, type Command } from './command.js';
+import { PROPERTY_FLAG, READER_DEFAULTS, readProperties } from './console-properties.js';
 import { ACKS_FLAG, COMPRESSION_FLAG, parseAcks, parseCompression } from './producer-flags.js';
 
 /** Records per producer.send call: enough to amortize the call, small enough to stream. */
@@ -28,6 +29,10 @@ const spec: CommandSpec = {
     COMPRESSION_FLAG,
     { name: 'linger-ms', type: 'integer', valueName: 'MS', description: 'linger.ms: how long a batch waits for more records (default 5).' },
     { name: 'batch-size', type: 'integer', valueName: 'BYTES', description: 'batch.size: bytes gathered per partition before sending (default 16384).' },
+    PROPERTY_FLAG,
+  ],
+  notes: [
+    "--property takes kafka-console-producer's reader settings: parse.key (default false) and key.separator (default a tab); --key-separator S is parse.key=true with key.separator=S.",
   ],
 };
 
@@ -35,8 +40,10 @@ export const produceCommand: Command = {
   spec,
   async run(args) {
     const topic = args.string('topic')!;
-    const separator = args.string('key-separator');
-    if (separator === '') throw args.usageError('--key-separator must not be empty');
+    const given = args.string('key-separator');
+    if (given === '') throw args.usageError('--key-separator must not be empty');
+    const reader = readProperties(args, READER_DEFAULTS, given === undefined ? {} : { 'parse.key': 'true', 'key.separator': given });
+    const separator = reader['parse.key'] === 'true' ? reader['key.separator'] : undefined;
     const partition = args.integer('partition', { min: 0 });
     const acks = parseAcks(args);
     const compression = parseCompression(args);

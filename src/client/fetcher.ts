@@ -3,7 +3,7 @@
 // The CLI's consume command and perf test use it; group membership comes with the pool consumer.
 import { SluiceError, kafkaErrorName } from '../errors.js';
 import { ApiKey } from '../protocol/api-keys.js';
-import { decodeBatch, iterateBatches } from '../record/batch.js';
+import { decodeBatch, iterateBatches, type TimestampType } from '../record/batch.js';
 import type { KafkaClient } from './client.js';
 
 export type StartOffset = number | 'earliest' | 'latest';
@@ -26,6 +26,8 @@ export interface FetchedRecord {
   partition: number;
   offset: number;
   timestamp: number;
+  /** The batch's: a producer's timestamp ('create'), or the broker's ('logAppend'). */
+  timestampType: TimestampType;
   key: Buffer | null;
   value: Buffer | null;
   headers: Array<{ key: string; value: Buffer | null }>;
@@ -146,7 +148,7 @@ export class Fetcher {
       }
       for (const record of decodeBatch(bytes, at).records) {
         if (record.offset < position.offset) continue;
-        result.records.push({ topic: position.topic, partition: position.partition, ...record });
+        result.records.push({ topic: position.topic, partition: position.partition, timestampType: header.timestampType, ...record });
         result.recordCount++;
       }
       position.offset = header.lastOffset + 1;

@@ -35,6 +35,34 @@ describe('sluice produce | sluice consume', () => {
     }
   });
 
+  it("takes Kafka's console --property settings: parse.key and key.separator, print.timestamp/partition/offset/headers/key", async () => {
+    await broker.engine.createTopic('props', { partitions: 1 });
+    const produced = await runCli(['produce', ...bootstrap, '--topic', 'props', '--property', 'parse.key=true', '--property', 'key.separator=|'], { input: 'k1|v1\nk2|v|2\n' });
+    expect(produced).toMatchObject({ code: 0, stderr: '' });
+    const log = broker.engine.partitionLog('props', 0);
+    const consumed = await runCli([
+      'consume', ...bootstrap, '--topic', 'props', '--from-beginning', '--max-messages', '2',
+      ...['print.timestamp', 'print.partition', 'print.offset', 'print.headers', 'print.key'].flatMap((name) => ['--property', `${name}=true`]),
+      '--property', 'key.separator=;',
+    ]);
+    expect(consumed.code).toBe(0);
+    const lines = consumed.stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^CreateTime:\d{13};Partition:0;Offset:0;NO_HEADERS;k1;v1$/);
+    expect(lines[1]).toMatch(/^CreateTime:\d{13};Partition:0;Offset:1;NO_HEADERS;k2;v\|2$/);
+    expect(log.logEndOffset).toBe(2);
+  });
+
+  it('refuses a --property it does not act on, and a boolean that is not one', async () => {
+    let result = await runCli(['consume', ...bootstrap, '--topic', 'props', '--property', 'print.foo=true']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^Error: --property print\.foo is not supported; supported: print\.timestamp, /);
+    result = await runCli(['consume', ...bootstrap, '--topic', 'props', '--property', 'print.key=yes']);
+    expect(result).toMatchObject({ code: 2, stderr: "Error: --property print.key expects true or false, got 'yes'\nSee 'sluice consume --help'\n" });
+    result = await runCli(['produce', ...bootstrap, '--topic', 'props', '--property', 'parse.headers=true'], { input: 'x\n' });
+    expect(result).toMatchObject({ code: 2, stderr: "Error: --property parse.headers is not supported; supported: parse.key, key.separator\nSee 'sluice produce --help'\n" });
+  });
+
   it('reads one partition from an offset, values only, and stops after --timeout-ms idle', async () => {
     await broker.engine.createTopic('numbers', { partitions: 2 });
     const input = Array.from({ length: 10 }, (_, i) => `${i}`).join('\n') + '\n';

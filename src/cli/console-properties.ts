@@ -1,0 +1,74 @@
+// kafka-console-producer's and kafka-console-consumer's `--property KEY=VALUE`: the settings of
+// their line reader and record formatter, so that commands copied from Kafka's documentation work:
+//   sluice produce --topic t --property parse.key=true --property key.separator=:
+//   sluice consume --topic t --property print.key=true --property print.timestamp=true
+// Only the names below are taken; any other is a usage error, never ignored. The consumer's lines
+// are Kafka's DefaultMessageFormatter's, field by field:
+//   CreateTime:1700000000000<sep>Partition:0<sep>Offset:42<sep>h1:v1,h2:v2<sep>key<sep>value
+// One difference: Kafka's formatter writes line.separator only after a value, so with
+// print.value=false its records run together on one line; here every record ends its line.
+import type { FetchedRecord } from '../client/fetcher.js';
+import type { FlagSpec, ParsedArgs } from './args.js';
+
+export const PROPERTY_FLAG: FlagSpec = {
+  name: 'property',
+  type: 'list',
+  valueName: 'KEY=VALUE',
+  description: "A setting of Kafka's console tool, e.g. print.key=true (repeatable; see the notes).",
+};
+
+/** The reader's settings (kafka-console-producer's LineMessageReader), with Kafka's defaults. */
+export const READER_DEFAULTS = { 'parse.key': 'false', 'key.separator': '\t' } as const;
+
+/** The formatter's settings (kafka-console-consumer's DefaultMessageFormatter), with Kafka's defaults. */
+export const FORMATTER_DEFAULTS = {
+  'print.timestamp': 'false',
+  'print.partition': 'false',
+  'print.offset': 'false',
+  'print.headers': 'false',
+  'print.key': 'false',
+  'print.value': 'true',
+  'key.separator': '\t',
+  'line.separator': '\n',
+  'headers.separator': ',',
+  'headers.key.separator': ':',
+  'null.literal': 'null',
+} as const;
+
+/** `defaults`, then `given` (a flag's shorthand), then each --property in order: later wins. */
+export function readProperties<T extends Record<string, string>>(args: ParsedArgs, defaults: T, given: Partial<Record<keyof T, string>> = {}): Record<keyof T, string> {
+  const properties: Record<string, string> = { ...defaults };
+  for (const [name, value] of Object.entries(given)) if (value !== undefined) properties[name] = value;
+  for (const entry of args.list('property')) {
+    const equals = entry.indexOf('=');
+    if (equals <= 0) throw args.usageError(`--property expects KEY=VALUE, got '${entry}'`);
+    const name = entry.slice(0, equals);
+    if (!(name in defaults)) throw args.usageError(`--property ${name} is not supported; supported: ${Object.keys(defaults).join(', ')}`);
+    const value = entry.slice(equals + 1);
+    if (defaults[name] === 'true' || defaults[name] === 'false') {
+      if (!/^(true|false)$/i.test(value)) throw args.usageError(`--property ${name} expects true or false, got '${value}'`);
+      properties[name] = value.toLowerCase();
+    } else {
+      if (value === '' && name.endsWith('separator')) throw args.usageError(`--property ${name} must not be empty`);
+      properties[name] = value;
+    }
+  }
+  return properties as Record<keyof T, string>;
+}
+
+export type FormatterSettings = Record<keyof typeof FORMATTER_DEFAULTS, string>;
+
+/** One record as kafka-console-consumer prints it, line separator included. */
+export function formatRecord(record: FetchedRecord, settings: FormatterSettings): string {
+  const text = (bytes: Buffer | null) => (bytes === null ? settings['null.literal'] : bytes.toString('utf8'));
+  const fields: string[] = [];
+  if (settings['print.timestamp'] === 'true') fields.push(`${record.timestampType === 'logAppend' ? 'LogAppendTime' : 'CreateTime'}:${record.timestamp}`);
+  if (settings['print.partition'] === 'true') fields.push(`Partition:${record.partition}`);
+  if (settings['print.offset'] === 'true') fields.push(`Offset:${record.offset}`);
+  if (settings['print.headers'] === 'true') {
+    fields.push(record.headers.length === 0 ? 'NO_HEADERS' : record.headers.map((h) => `${h.key}${settings['headers.key.separator']}${text(h.value)}`).join(settings['headers.separator']));
+  }
+  if (settings['print.key'] === 'true') fields.push(text(record.key));
+  if (settings['print.value'] === 'true') fields.push(text(record.value));
+  return fields.join(settings['key.separator']) + settings['line.separator'];
+}
