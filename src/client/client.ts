@@ -305,7 +305,7 @@ export class KafkaClient {
       const response = await (await this.connectionTo(leader)).request(ApiKey.DeleteRecords, { topics, timeoutMs });
       for (const topic of response.topics) {
         for (const p of topic.partitions) {
-          const error = p.errorCode === 0 ? null : new SluiceError(kafkaErrorName(p.errorCode), `broker ${leader} answered ${kafkaErrorName(p.errorCode)} for ${topic.name}-${p.partitionIndex}`);
+          const error = answerError(p.errorCode, null, () => `broker ${leader} answered ${kafkaErrorName(p.errorCode)} for ${topic.name}-${p.partitionIndex}`);
           results.push({ topic: topic.name, partition: p.partitionIndex, lowWatermark: Number(p.lowWatermark), error });
         }
       }
@@ -379,7 +379,7 @@ export class KafkaClient {
     throwIfError(response.errorCode, `Describe log dirs of broker ${nodeId}`);
     return response.results.map((result: any) => ({
       logDir: result.logDir,
-      error: result.errorCode === 0 ? null : new SluiceError(kafkaErrorName(result.errorCode), `Describe log dir ${result.logDir} of broker ${nodeId}: ${kafkaErrorName(result.errorCode)}`),
+      error: answerError(result.errorCode, null, () => `Describe log dir ${result.logDir} of broker ${nodeId}: ${kafkaErrorName(result.errorCode)}`),
       partitions: result.topics.flatMap((topic: any) =>
         topic.partitions.map((p: any) => ({
           topic: topic.name,
@@ -408,7 +408,7 @@ export class KafkaClient {
       topic.partitions.map((p: any) => ({
         topic: topic.name,
         partition: p.partitionIndex,
-        error: p.errorCode === 0 ? null : new SluiceError(kafkaErrorName(p.errorCode), p.errorMessage ?? `Reassignment of ${topic.name}-${p.partitionIndex}: ${kafkaErrorName(p.errorCode)}`),
+        error: answerError(p.errorCode, p.errorMessage, () => `Reassignment of ${topic.name}-${p.partitionIndex}: ${kafkaErrorName(p.errorCode)}`),
       })),
     );
   }
@@ -435,7 +435,7 @@ export class KafkaClient {
       topic.partitionResult.map((p: any) => ({
         topic: topic.topic,
         partition: p.partitionId,
-        error: p.errorCode === 0 ? null : new SluiceError(kafkaErrorName(p.errorCode), p.errorMessage ?? `Election for ${topic.topic}-${p.partitionId}: ${kafkaErrorName(p.errorCode)}`),
+        error: answerError(p.errorCode, p.errorMessage, () => `Election for ${topic.topic}-${p.partitionId}: ${kafkaErrorName(p.errorCode)}`),
       })),
     );
   }
@@ -473,4 +473,9 @@ function groupByTopic<T extends { topic: string }, V>(items: Iterable<T>, value:
     else list.push(value(item));
   }
   return [...groups];
+}
+
+/** One entry of an answer that reports errors per entry: null, or Kafka's error with the broker's message (else `fallback`). */
+function answerError(errorCode: number, message: string | null | undefined, fallback: () => string): SluiceError | null {
+  return errorCode === 0 ? null : new SluiceError(kafkaErrorName(errorCode), message ?? fallback());
 }
