@@ -75,6 +75,8 @@ export const KafkaErrorCode = {
   INVALID_UPDATE_VERSION: 95,
   DUPLICATE_BROKER_REGISTRATION: 101,
   INELIGIBLE_REPLICA: 107,
+  MISMATCHED_ENDPOINT_TYPE: 114,
+  UNSUPPORTED_ENDPOINT_TYPE: 115,
 } as const;
 
 export type KafkaErrorName = keyof typeof KafkaErrorCode;

@@ -2,6 +2,7 @@
 import type { AnyApiHandler } from '../handler.js';
 import { apiVersionsHandler } from './api-versions.js';
 import { alterConfigsHandler, describeConfigsHandler, incrementalAlterConfigsHandler } from './configs.js';
+import { describeClusterHandler } from './describe-cluster.js';
 import { describeLogDirsHandler } from './describe-log-dirs.js';
 import { electLeadersHandler } from './elect-leaders.js';
 import { fetchHandler } from './fetch.js';
@@ -24,6 +25,7 @@ export function createHandlers(producerIds: ProducerIds, groups: GroupCoordinato
     fetchHandler,
     listOffsetsHandler,
     metadataHandler,
+    describeClusterHandler,
     createTopicsHandler,
     deleteTopicsHandler,
     deleteRecordsHandler,

@@ -20,8 +20,7 @@ export const metadataHandler = defineHandler({
     // v0 asks for every topic with an empty list; v1+ with a null one.
     const requested = request.topics === null || (header.apiVersion === 0 && request.topics.length === 0) ? null : request.topics;
     const autoCreate = (header.apiVersion < 4 || request.allowAutoTopicCreation) && broker.settings.autoCreateTopics;
-    const cluster = broker.cluster();
-    const view = cluster === null ? singleBrokerView(broker) : clusterView(cluster);
+    const view = metadataView(broker);
     // A topic is named (always before v10) or, when its name is null (v10+), given by id.
     const names = requested === null ? view.topicNames() : requested.map((topic) => topic.name ?? view.topicNameById(topic.topicId) ?? null);
     const topics = [];
@@ -35,8 +34,13 @@ export const metadataHandler = defineHandler({
   },
 });
 
-/** Where Metadata's answers come from: this broker alone, or the cluster's state in etcd. */
-interface MetadataView {
+/** Where Metadata's (and DescribeCluster's) answers come from: this broker alone, or the cluster's state in etcd. */
+export function metadataView(broker: BrokerContext): MetadataView {
+  const cluster = broker.cluster();
+  return cluster === null ? singleBrokerView(broker) : clusterView(cluster);
+}
+
+export interface MetadataView {
   topicNames(): string[];
   topicNameById(topicId: string): string | undefined;
   brokers(): Array<{ nodeId: number; host: string; port: number; rack: null }>;
