@@ -34,6 +34,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'Move leadership to preferred replicas, or elect leaders where none is (kafka-leader-election).',
     load: async () => (await import('./leader-election.js')).leaderElectionCommand,
   },
+  'broker-api-versions': {
+    summary: 'Print the API versions each broker serves (kafka-broker-api-versions).',
+    load: async () => (await import('./broker-api-versions.js')).brokerApiVersionsCommand,
+  },
   'dump-log': { summary: 'Print the batches and records of a segment file (kafka-dump-log).', load: async () => (await import('./dump-log.js')).dumpLogCommand },
   'perf produce': {
     summary: 'Measure producer throughput and latency (kafka-producer-perf-test).',

@@ -4,7 +4,7 @@
 import net from 'node:net';
 
 import { SluiceError } from '../errors.js';
-import { decodeResponse, encodeRequest, isSupported, type RequestHeader } from '../protocol/index.js';
+import { decodeResponse, encodeRequest, isSupported, type ApiVersionRange, type RequestHeader } from '../protocol/index.js';
 import { FrameReader } from './frame-reader.js';
 import { WriteBuffers } from './write-buffers.js';
 import { ApiKey } from '../protocol/api-keys.js';
@@ -57,6 +57,7 @@ export class BrokerConnection {
   private readonly pending = new Map<number, Pending>();
   private nextCorrelationId = 1;
   private versions = new Map<number, number>();
+  private advertised: ReadonlyArray<ApiVersionRange> = [];
   private closedError: Error | undefined;
   /** The socket is corked until the end of this tick (see write()). */
   private corked = false;
@@ -122,7 +123,8 @@ export class BrokerConnection {
 
   private async negotiateVersions(): Promise<void> {
     const response = await this.send(ApiKey.ApiVersions, API_VERSIONS_VERSION, { clientSoftwareName: 'sluice', clientSoftwareVersion: '0.1.0' });
-    for (const { apiKey, minVersion, maxVersion } of response.apiKeys as Array<{ apiKey: number; minVersion: number; maxVersion: number }>) {
+    this.advertised = (response.apiKeys as ApiVersionRange[]).map(({ apiKey, minVersion, maxVersion }) => ({ apiKey, minVersion, maxVersion }));
+    for (const { apiKey, minVersion, maxVersion } of this.advertised) {
       for (let version = maxVersion; version >= minVersion; version--) {
         if (isSupported(apiKey, version)) {
           this.versions.set(apiKey, version);
@@ -130,6 +132,11 @@ export class BrokerConnection {
         }
       }
     }
+  }
+
+  /** The APIs and version ranges the broker advertised in its ApiVersions response. */
+  brokerApiVersions(): ReadonlyArray<ApiVersionRange> {
+    return this.advertised;
   }
 
   /** The version this connection speaks for `apiKey`, or undefined when the broker lacks it. */

@@ -32,6 +32,7 @@ export {
   supportedApiVersions,
   type ApiDefinition,
   type ApiVersion,
+  type ApiVersionRange,
   type RequestBodies,
   type RequestInputs,
   type ResponseBodies,

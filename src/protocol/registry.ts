@@ -173,8 +173,15 @@ export function isFlexible(apiKey: number, apiVersion: number): boolean {
   return definition !== undefined && apiVersion >= definition.firstFlexibleVersion;
 }
 
+/** One entry of an ApiVersions response: an API and the versions a broker serves. */
+export interface ApiVersionRange {
+  apiKey: number;
+  minVersion: number;
+  maxVersion: number;
+}
+
 /** The ApiKeys list of an ApiVersions response: every implemented API and its version range. */
-export function supportedApiVersions(): Array<{ apiKey: number; minVersion: number; maxVersion: number }> {
+export function supportedApiVersions(): ApiVersionRange[] {
   return [...registry.values()].map((definition) => ({
     apiKey: definition.apiKey,
     minVersion: definition.validVersions[0],

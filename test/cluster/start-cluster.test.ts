@@ -6,6 +6,7 @@
 // knows sluice.etcd.endpoints.
 import fs from 'node:fs';
 import path from 'node:path';
+import { Connection, describeClusterV1 } from '@platformatic/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { KafkaClient, type BrokerNode } from '../../src/client/client.js';
@@ -13,6 +14,7 @@ import { startCluster, type LocalCluster, type StartClusterOptions } from '../..
 import { isSluiceError } from '../../src/errors.js';
 import { connectResult, processAlive } from '../fixtures/probes.js';
 import { tempDir } from '../helpers.js';
+import { runCli } from '../cli/run-cli.js';
 import { waitUntil } from './helpers.js';
 
 
@@ -117,6 +119,27 @@ describe('startCluster({ brokers: 3 })', () => {
     } finally {
       client.close();
     }
+  });
+
+  it('DescribeCluster (@platformatic/kafka) and sluice broker-api-versions see all three brokers and the controller', async () => {
+    const client = await KafkaClient.connect({ brokers: cluster.bootstrapServers.split(',') });
+    const metadata = await client.metadata([]).finally(() => client.close());
+    const brokers = cluster.brokers.map((b) => ({ brokerId: b.id, host: b.host, port: b.port, rack: null }));
+    for (const broker of cluster.brokers) {
+      const connection = new Connection('start-cluster-test');
+      try {
+        await connection.connect(broker.host, broker.port);
+        const described = await describeClusterV1.api.async(connection, false, 1);
+        expect(described).toMatchObject({ errorCode: 0, clusterId: metadata.clusterId, controllerId: metadata.controllerId });
+        expect(described.brokers.sort((a, b) => a.brokerId - b.brokerId)).toEqual(brokers);
+      } finally {
+        await connection.close();
+      }
+    }
+    const result = await runCli(['broker-api-versions', '--bootstrap-server', cluster.bootstrapServers]);
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    const nodeLines = result.stdout.split('\n').filter((line) => line.endsWith(' -> ('));
+    expect(nodeLines).toEqual(cluster.brokers.map((b) => `${b.host}:${b.port} (id: ${b.id} rack: null) -> (`));
   });
 
   it('killBroker ends the process; restartBroker brings it back with the same id, address and port', async () => {
