@@ -47,6 +47,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'Measure consumer throughput (kafka-consumer-perf-test).',
     load: async () => (await import('./perf-consume.js')).perfConsumeCommand,
   },
+  'e2e-latency': {
+    summary: 'Measure the time from producing a record to reading it back (kafka-e2e-latency).',
+    load: async () => (await import('./e2e-latency.js')).e2eLatencyCommand,
+  },
 };
 
 function version(): string {
