@@ -171,7 +171,7 @@ export class ClusterNode {
     const sessionFile = path.join(settings.dataDir, SESSION_FILE);
     const previous = readPreviousLease(sessionFile);
     this.session = await this.store.registerBroker(
-      { brokerId: this.brokerId, host: advertised.host, port: advertised.port, rack: null },
+      { brokerId: this.brokerId, host: advertised.host, port: advertised.port, rack: this.options.settings.rack },
       { sessionTimeoutMs: settings.cluster.sessionTimeoutMs, replaceLeaseId: previous },
     );
     writeFileAtomically(sessionFile, JSON.stringify({ leaseId: this.session.leaseId }));
@@ -425,7 +425,7 @@ export class ClusterNode {
       if (replicationFactor > live.length) {
         throw new SluiceError('INVALID_REPLICATION_FACTOR', `Replication factor: ${replicationFactor} larger than available brokers: ${live.length}.`);
       }
-      assignment = assignReplicas(live, spec.partitions ?? this.options.settings.numPartitions, replicationFactor);
+      assignment = assignReplicas(this.liveBrokers, spec.partitions ?? this.options.settings.numPartitions, replicationFactor);
     }
     // The engine checks the name and the configs as it would create the topic, creating nothing.
     await this.options.engine.createTopic(name, {
@@ -498,7 +498,7 @@ export class ClusterNode {
       throw new SluiceError('INVALID_REPLICATION_FACTOR', `Replication factor: ${replicationFactor} larger than available brokers: ${live.length}.`);
     }
     // Kafka assigns the new partitions as if the topic were created with all of them, keeping the old ones.
-    const added = assignReplicas(live, totalCount, replicationFactor).slice(current);
+    const added = assignReplicas(this.liveBrokers, totalCount, replicationFactor).slice(current);
     // The engine checks the count and this broker's descriptor budget as it would add the
     // partitions, creating nothing: a count every broker refuses must not reach etcd.
     await this.options.engine.createPartitions(name, totalCount, { validateOnly: true, hosted: hostedBy({ partitions: [...view.partitions, ...added] }, this.brokerId) });

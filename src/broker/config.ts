@@ -26,6 +26,8 @@ export interface BrokerSettings {
   /** Host and port written into Metadata responses; default: the bound port and advertisedHost. */
   advertisedHost: string;
   advertisedPort: number | undefined;
+  /** broker.rack: the rack (or zone) this broker is in, for rack-aware replica assignment; null for none. */
+  rack: string | null;
   dataDir: string;
   autoCreateTopics: boolean;
   deleteTopicEnable: boolean;
@@ -153,6 +155,7 @@ const SUPPORTED: ReadonlySet<string> = new Set([
   ...Object.keys(CLUSTER_DEFAULTS),
   'log.dir',
   'advertised.listeners',
+  'broker.rack',
   // Which listeners are PLAINTEXT, and so which one is served (listeners.ts).
   'listener.security.protocol.map',
   'sluice.fetch.zero.copy',
@@ -178,7 +181,7 @@ const UNSUPPORTED: ReadonlyArray<readonly [reason: string, names: readonly strin
   [
     'brokers replicate over their one PLAINTEXT listener, with one fetcher per source broker',
     ['inter.broker.listener.name', 'inter.broker.protocol.version', 'num.replica.fetchers', 'num.replica.alter.log.dirs.threads', 'replica.selector.class',
-      'replica.fetch.response.max.bytes.per.partition', 'controlled.shutdown.max.retries', 'controlled.shutdown.retry.backoff.ms', 'broker.rack',
+      'replica.fetch.response.max.bytes.per.partition', 'controlled.shutdown.max.retries', 'controlled.shutdown.retry.backoff.ms',
       'replica.socket.receive.buffer.bytes'],
   ],
   [
@@ -313,6 +316,7 @@ export function resolveBrokerSettings(...sources: BrokerConfigValues[]): BrokerS
     advertisedHost: advertised?.host || listener.host || 'localhost',
     // Port 0 advertises the bound port, as Kafka corrects ephemeral ports in advertised.listeners.
     advertisedPort: advertised?.port || undefined,
+    rack: all['broker.rack']?.trim() || null,
     dataDir: dataDirs[0]!,
     autoCreateTopics: boolean(all, 'auto.create.topics.enable'),
     deleteTopicEnable: boolean(all, 'delete.topic.enable'),

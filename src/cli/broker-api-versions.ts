@@ -31,7 +31,7 @@ export const brokerApiVersionsCommand: Command = {
       const { brokers } = await client.metadata([]);
       let failed = false;
       for (const broker of [...brokers].sort((a, b) => a.nodeId - b.nodeId)) {
-        const node = `${broker.host}:${broker.port} (id: ${broker.nodeId} rack: null)`;
+        const node = `${broker.host}:${broker.port} (id: ${broker.nodeId} rack: ${broker.rack})`;
         try {
           const versions = await advertisedBy(client, broker.nodeId);
           process.stdout.write(`${node} -> ${formatNodeApiVersions(versions)}\n`);

@@ -3,8 +3,9 @@
 //
 //   --generate --topics-to-move-json-file F --broker-list 1,2,3
 //       F: {"version":1,"topics":[{"topic":"t"}]}. Prints the current assignment of those topics
-//       and a proposed one over the listed brokers (Kafka's rack-unaware assignment, each topic
-//       keeping its replication factor), both in the reassignment file format:
+//       and a proposed one over the listed brokers (Kafka's assignment, rack-aware when brokers have
+//       broker.rack unless --disable-rack-aware, each topic keeping its replication factor), both
+//       in the reassignment file format:
 //       {"version":1,"partitions":[{"topic":"t","partition":0,"replicas":[1,2],"log_dirs":["any","any"]}]}
 //   --execute --reassignment-json-file F   starts the moves; prints the current assignment first
 //                                          (to save for a rollback), as Kafka's tool does
@@ -41,6 +42,7 @@ const spec: CommandSpec = {
     { name: 'reassignment-json-file', type: 'string', valueName: 'F', description: 'The moves: {"version":1,"partitions":[{"topic":"t","partition":0,"replicas":[1,2]}]}.' },
     { name: 'topics-to-move-json-file', type: 'string', valueName: 'F', description: 'With --generate: {"version":1,"topics":[{"topic":"t"}]}.' },
     { name: 'broker-list', type: 'string', valueName: '1,2,3', description: 'With --generate: the brokers to place the replicas on.' },
+    { name: 'disable-rack-aware', type: 'boolean', description: "With --generate: place replicas without regard to the brokers' broker.rack." },
   ],
 };
 
@@ -60,7 +62,7 @@ export const reassignPartitionsCommand: Command = {
     try {
       switch (action) {
         case 'generate':
-          return await generate(client, readTopicsToMove(args.string('topics-to-move-json-file')!), parseBrokerList(args));
+          return await generate(client, readTopicsToMove(args.string('topics-to-move-json-file')!), parseBrokerList(args), !args.boolean('disable-rack-aware'));
         case 'execute':
           return await execute(client, moves);
         case 'verify':
@@ -133,17 +135,18 @@ async function currentAssignment(client: KafkaClient, topics: readonly string[])
   });
 }
 
-async function generate(client: KafkaClient, topics: readonly string[], brokers: readonly number[]): Promise<number> {
+async function generate(client: KafkaClient, topics: readonly string[], brokers: readonly number[], rackAware: boolean): Promise<number> {
   const current = await currentAssignment(client, topics);
-  const known = new Set((await client.metadata([])).brokers.map((b) => b.nodeId));
-  const unknown = brokers.filter((id) => !known.has(id));
+  const rackOf = new Map((await client.metadata([])).brokers.map((b) => [b.nodeId, rackAware ? b.rack : null]));
+  const unknown = brokers.filter((id) => !rackOf.has(id));
   if (unknown.length > 0) throw new CliError(`--broker-list names brokers that are not alive: ${unknown.join(',')}`);
+  const candidates = brokers.map((brokerId) => ({ brokerId, rack: rackOf.get(brokerId)! }));
   const proposed: PartitionMove[] = [];
   for (const topic of topics) {
     const partitions = current.filter((move) => move.topic === topic);
     const replicationFactor = partitions[0]!.replicas.length;
     if (replicationFactor > brokers.length) throw new CliError(`Topic ${topic} has ${replicationFactor} replicas a partition, more than the ${brokers.length} brokers of --broker-list`);
-    assignReplicas(brokers, partitions.length, replicationFactor).forEach((replicas, partition) => proposed.push({ topic, partition, replicas }));
+    assignReplicas(candidates, partitions.length, replicationFactor).forEach((replicas, partition) => proposed.push({ topic, partition, replicas }));
   }
   process.stdout.write(`Current partition replica assignment\n${formatMoves(current)}\n\nProposed partition reassignment configuration\n${formatMoves(proposed)}\n`);
   return 0;

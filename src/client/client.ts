@@ -31,6 +31,8 @@ export interface BrokerNode {
   nodeId: number;
   host: string;
   port: number;
+  /** broker.rack; null when the broker has none (or the Metadata version carries none, v0). */
+  rack: string | null;
 }
 
 export interface TopicMetadata {
@@ -187,7 +189,7 @@ export class KafkaClient {
     const metadata: ClusterMetadata = {
       clusterId: response.clusterId ?? null,
       controllerId: response.controllerId,
-      brokers: response.brokers.map((b: BrokerNode) => ({ nodeId: b.nodeId, host: b.host, port: b.port })),
+      brokers: response.brokers.map((b: BrokerNode) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack ?? null })),
       topics: [],
     };
     for (const node of metadata.brokers) this.nodes.set(node.nodeId, node);

@@ -1,8 +1,8 @@
-// Which brokers hold each partition's replicas: Kafka's rack-unaware assignment
-// (AdminUtils.assignReplicasToBrokersRackUnaware, kept by KRaft for brokers without racks), and
-// the checks Kafka makes of an explicit assignment (CreateTopics' `assignments`).
+// Which brokers hold each partition's replicas: Kafka's assignment (AdminUtils.assignReplicasToBrokers,
+// rack-unaware and rack-aware), and the checks Kafka makes of an explicit assignment (CreateTopics'
+// `assignments`).
 //
-// The algorithm, with brokers sorted by id (n of them):
+// Rack-unaware (no broker has broker.rack), with brokers sorted by id (n of them):
 //   1. The first replica of each partition goes round-robin from a start index:
 //        first(p) = (p + startIndex) mod n
 //   2. The others follow the first at a shift that grows by one at each partition id that is a
@@ -12,6 +12,14 @@
 // startIndex and the initial shift are random (one draw each) unless a start index is given, which
 // then serves as both, as in Kafka. Kafka's own example (5 brokers, 10 partitions, RF 3, start 0):
 //   p0 0,1,2  p1 1,2,3  p2 2,3,4  p3 3,4,0  p4 4,0,1  p5 0,2,3  p6 1,3,4  p7 2,4,0  p8 3,0,1  p9 4,1,2
+//
+// Rack-aware (some broker has a rack): the same walk over the brokers listed rack by rack in turn
+// (racks sorted by name, each rack's brokers by id: racks a {1,2}, b {3}, c {4} give 1,3,4,2), with
+// the follower shift multiplied by the number of racks; a candidate is skipped while some rack has
+// no replica of the partition yet and the candidate's rack has one, or while some broker has none
+// and the candidate has one. So each partition's replicas span min(RF, racks) racks, and leaders
+// and followers spread evenly over the racks. Brokers without a rack form one rack of their own
+// (Kafka's KRaft controller accepts such a mix; ZooKeeper-era Kafka refused it).
 import { SluiceError } from '../errors.js';
 import { checkPartitionCount } from '../engine/topic-name.js';
 
@@ -24,12 +32,23 @@ export interface AssignOptions {
   random?: () => number;
 }
 
+/** A broker as the assignment sees it: its id and broker.rack (null: none). */
+export interface AssignableBroker {
+  brokerId: number;
+  rack: string | null;
+}
+
 /**
- * Replica lists for `partitionCount` partitions (entry i is partition startPartitionId + i).
- * INVALID_PARTITIONS for a count below 1; INVALID_REPLICATION_FACTOR for a factor below 1 or
- * above the number of (live) brokers given.
+ * Replica lists for `partitionCount` partitions (entry i is partition startPartitionId + i), over
+ * the brokers given (ids, or ids with racks). INVALID_PARTITIONS for a count below 1;
+ * INVALID_REPLICATION_FACTOR for a factor below 1 or above the number of (live) brokers given.
  */
-export function assignReplicas(brokerIds: readonly number[], partitionCount: number, replicationFactor: number, options: AssignOptions = {}): number[][] {
+export function assignReplicas(
+  brokers: ReadonlyArray<number | AssignableBroker>,
+  partitionCount: number,
+  replicationFactor: number,
+  options: AssignOptions = {},
+): number[][] {
   if (!Number.isInteger(partitionCount) || partitionCount <= 0) {
     throw new SluiceError('INVALID_PARTITIONS', 'Number of partitions was set to an invalid non-positive value.');
   }
@@ -39,30 +58,96 @@ export function assignReplicas(brokerIds: readonly number[], partitionCount: num
   if (!Number.isInteger(replicationFactor) || replicationFactor <= 0) {
     throw new SluiceError('INVALID_REPLICATION_FACTOR', 'Replication factor must be larger than 0.');
   }
-  const brokers = [...new Set(brokerIds)].sort((a, b) => a - b);
-  if (replicationFactor > brokers.length) {
-    throw new SluiceError('INVALID_REPLICATION_FACTOR', `Replication factor: ${replicationFactor} larger than available brokers: ${brokers.length}.`);
+  const rackOf = new Map<number, string | null>();
+  for (const broker of brokers) {
+    if (typeof broker === 'number') rackOf.set(broker, rackOf.get(broker) ?? null);
+    else rackOf.set(broker.brokerId, broker.rack);
   }
-  const n = brokers.length;
-  const random = options.random ?? Math.random;
+  if (replicationFactor > rackOf.size) {
+    throw new SluiceError('INVALID_REPLICATION_FACTOR', `Replication factor: ${replicationFactor} larger than available brokers: ${rackOf.size}.`);
+  }
   const fixed = options.startIndex;
   if (fixed !== undefined && (!Number.isInteger(fixed) || fixed < 0)) throw new SluiceError('INVALID_REQUEST', `start index must be a non-negative integer, not ${fixed}`);
-  const startIndex = fixed ?? Math.floor(random() * n);
-  let nextReplicaShift = fixed ?? Math.floor(random() * n);
-  let partitionId = Math.max(0, options.startPartitionId ?? 0);
+  const rackAware = [...rackOf.values()].some((rack) => rack !== null);
+  return rackAware
+    ? assignRackAware(rackOf, partitionCount, replicationFactor, options)
+    : assignRackUnaware([...rackOf.keys()].sort((a, b) => a - b), partitionCount, replicationFactor, options);
+}
 
+/** Where the walk starts and its initial follower shift: the fixed start index, or two random draws. */
+function startOf(brokerCount: number, options: AssignOptions): { startIndex: number; shift: number } {
+  const random = options.random ?? Math.random;
+  const fixed = options.startIndex;
+  const startIndex = fixed ?? Math.floor(random() * brokerCount);
+  return { startIndex, shift: fixed ?? Math.floor(random() * brokerCount) };
+}
+
+/** The index of replica j (0 = the first follower) of a partition whose first replica is at firstIndex. */
+function followerIndex(firstIndex: number, shift: number, j: number, brokerCount: number): number {
+  return (firstIndex + 1 + ((shift + j) % (brokerCount - 1))) % brokerCount;
+}
+
+function assignRackUnaware(brokers: readonly number[], partitionCount: number, replicationFactor: number, options: AssignOptions): number[][] {
+  const n = brokers.length;
+  let { startIndex, shift: nextReplicaShift } = startOf(n, options);
+  let partitionId = Math.max(0, options.startPartitionId ?? 0);
   const assignment: number[][] = [];
   for (let i = 0; i < partitionCount; i++, partitionId++) {
     if (partitionId > 0 && partitionId % n === 0) nextReplicaShift++;
     const firstIndex = (partitionId + startIndex) % n;
     const replicas = [brokers[firstIndex]!];
-    for (let j = 0; j < replicationFactor - 1; j++) {
-      const shift = 1 + ((nextReplicaShift + j) % (n - 1));
-      replicas.push(brokers[(firstIndex + shift) % n]!);
+    for (let j = 0; j < replicationFactor - 1; j++) replicas.push(brokers[followerIndex(firstIndex, nextReplicaShift, j, n)]!);
+    assignment.push(replicas);
+  }
+  return assignment;
+}
+
+function assignRackAware(rackOf: ReadonlyMap<number, string | null>, partitionCount: number, replicationFactor: number, options: AssignOptions): number[][] {
+  const arranged = rackAlternatedBrokers(rackOf);
+  const n = arranged.length;
+  const rackCount = new Set(rackOf.values()).size;
+  let { startIndex, shift: nextReplicaShift } = startOf(n, options);
+  let partitionId = Math.max(0, options.startPartitionId ?? 0);
+  const assignment: number[][] = [];
+  for (let i = 0; i < partitionCount; i++, partitionId++) {
+    if (partitionId > 0 && partitionId % n === 0) nextReplicaShift++;
+    const firstIndex = (partitionId + startIndex) % n;
+    const leader = arranged[firstIndex]!;
+    const replicas = [leader];
+    const racksWithReplicas = new Set([rackOf.get(leader)]);
+    const brokersWithReplicas = new Set([leader]);
+    for (let r = 0, k = 0; r < replicationFactor - 1; r++) {
+      for (;;) {
+        const broker = arranged[followerIndex(firstIndex, nextReplicaShift * rackCount, k++, n)]!;
+        const rack = rackOf.get(broker);
+        const rackFree = !racksWithReplicas.has(rack) || racksWithReplicas.size === rackCount;
+        const brokerFree = !brokersWithReplicas.has(broker) || brokersWithReplicas.size === n;
+        if (rackFree && brokerFree) {
+          replicas.push(broker);
+          racksWithReplicas.add(rack);
+          brokersWithReplicas.add(broker);
+          break;
+        }
+      }
     }
     assignment.push(replicas);
   }
   return assignment;
+}
+
+/** Brokers taken from each rack in turn (racks by name, brokers by id): Kafka's getRackAlternatedBrokerList. */
+function rackAlternatedBrokers(rackOf: ReadonlyMap<number, string | null>): number[] {
+  const byRack = new Map<string | null, number[]>();
+  for (const [brokerId, rack] of rackOf) byRack.set(rack, [...(byRack.get(rack) ?? []), brokerId]);
+  // A null rack (brokers without broker.rack) sorts first, as an empty name would.
+  const racks = [...byRack.keys()].sort((a, b) => ((a ?? '') < (b ?? '') ? -1 : (a ?? '') > (b ?? '') ? 1 : 0));
+  const queues = racks.map((rack) => byRack.get(rack)!.sort((a, b) => a - b));
+  const arranged: number[] = [];
+  for (let i = 0; arranged.length < rackOf.size; i = (i + 1) % queues.length) {
+    const next = queues[i]!.shift();
+    if (next !== undefined) arranged.push(next);
+  }
+  return arranged;
 }
 
 /** One partition of CreateTopics' explicit `assignments`. */

@@ -42,6 +42,8 @@ export interface StartClusterOptions {
   dataDir?: string;
   /** Broker configs by their Kafka names, given to every broker as --KEY=VALUE. */
   config?: Record<string, string | number | boolean>;
+  /** Configs of broker i alone (broker.rack, say), given after `config` and winning over it. */
+  brokerConfig?: (brokerId: number) => Record<string, string | number | boolean>;
   /** Use this etcd (client URLs) instead of starting one. */
   etcdEndpoints?: string[];
   /**
@@ -144,6 +146,7 @@ export class LocalCluster {
       detached: boolean;
       onBrokerExit: StartClusterOptions['onBrokerExit'];
       etcdEndpointsOf: StartClusterOptions['etcdEndpointsOf'];
+      brokerConfig: StartClusterOptions['brokerConfig'];
     },
   ) {
     process.on('exit', this.killOnExit);
@@ -156,7 +159,8 @@ export class LocalCluster {
       throw new SluiceError('INVALID_CONFIG', `a local cluster has 1 to ${LOCAL_CLUSTER_BROKERS_MAX} brokers, not ${count}`);
     }
     const config = { ...options.config };
-    const managed = MANAGED_CONFIGS.filter((name) => name in config);
+    const perBroker = Array.from({ length: count }, (_, i) => options.brokerConfig?.(i + 1) ?? {});
+    const managed = MANAGED_CONFIGS.filter((name) => name in config || perBroker.some((own) => name in own));
     if (managed.length > 0) throw new SluiceError('INVALID_CONFIG', `startCluster sets ${managed.join(', ')} for each broker itself`);
     if (options.etcdEndpoints !== undefined && options.etcdEndpoints.length === 0) throw new SluiceError('INVALID_CONFIG', 'etcdEndpoints is empty');
 
@@ -181,6 +185,7 @@ export class LocalCluster {
         detached: options.detached ?? false,
         onBrokerExit: options.onBrokerExit,
         etcdEndpointsOf: options.etcdEndpointsOf,
+        brokerConfig: options.brokerConfig,
       });
       const starts = await Promise.allSettled(brokers.map((broker) => cluster!.firstStart(broker)));
       const failed = starts.find((start): start is PromiseRejectedResult => start.status === 'rejected');
@@ -288,7 +293,7 @@ export class LocalCluster {
       '--host', broker.host,
       '--port', String(broker.port),
       '--data-dir', broker.dataDir,
-      ...Object.entries(this.config).map(([name, value]) => `--${name}=${value}`),
+      ...Object.entries({ ...this.config, ...this.options.brokerConfig?.(broker.id) }).map(([name, value]) => `--${name}=${value}`),
     ];
     const log = fs.openSync(broker.logFile, 'a');
     broker.logStartByte = fs.fstatSync(log).size;

@@ -57,15 +57,17 @@ describe('sluice broker', () => {
     expect(broker.child.stderr).toContain('Broker stopped');
   });
 
-  it('--broker-id sets node.id over the config file, and --host binds that address only', async () => {
+  it('--broker-id sets node.id over the config file, --host binds that address only, and broker.rack is in Metadata', async () => {
     const dir = tempDir();
     const properties = path.join(dir, 'server.properties');
-    fs.writeFileSync(properties, 'node.id=3\n');
+    fs.writeFileSync(properties, 'node.id=3\nbroker.rack=zone-1\n');
     const broker = await startBrokerCli(['--config', properties, '--broker-id', '7', '--host', '127.0.0.5', '--port', '0', '--data-dir', path.join(dir, 'data')]);
     expect(broker.host).toBe('127.0.0.5');
+    // broker.rack takes effect (Metadata's rack), so the start-up lines do not list it as unsupported.
+    expect(broker.child.stderr).not.toContain('broker.rack');
     const client = await KafkaClient.connect({ brokers: [`127.0.0.5:${broker.port}`] });
     try {
-      expect((await client.metadata([])).brokers).toEqual([{ nodeId: 7, host: '127.0.0.5', port: broker.port }]);
+      expect((await client.metadata([])).brokers).toEqual([{ nodeId: 7, host: '127.0.0.5', port: broker.port, rack: 'zone-1' }]);
     } finally {
       client.close();
     }
@@ -78,7 +80,7 @@ describe('sluice broker', () => {
     expect(broker.host).toBe('127.0.0.6');
     const client = await KafkaClient.connect({ brokers: [`127.0.0.6:${broker.port}`] });
     try {
-      expect((await client.metadata([])).brokers).toEqual([{ nodeId: 1, host: '127.0.0.6', port: broker.port }]);
+      expect((await client.metadata([])).brokers).toEqual([{ nodeId: 1, host: '127.0.0.6', port: broker.port, rack: null }]);
     } finally {
       client.close();
     }
@@ -90,7 +92,7 @@ describe('sluice broker', () => {
     expect(both.host).toBe('localhost');
     const viaBound = await KafkaClient.connect({ brokers: [`127.0.0.7:${both.port}`] });
     try {
-      expect((await viaBound.metadata([])).brokers).toEqual([{ nodeId: 1, host: 'localhost', port: both.port }]);
+      expect((await viaBound.metadata([])).brokers).toEqual([{ nodeId: 1, host: 'localhost', port: both.port, rack: null }]);
     } finally {
       viaBound.close();
     }

@@ -1,4 +1,4 @@
-// Kafka's rack-unaware replica assignment and its checks of explicit assignments.
+// Kafka's replica assignment (rack-unaware and rack-aware) and its checks of explicit assignments.
 import { describe, expect, it } from 'vitest';
 
 import { isSluiceError } from '../../src/errors.js';
@@ -94,6 +94,53 @@ describe('assignReplicas (AdminUtils.assignReplicasToBrokersRackUnaware)', () =>
     expectError(() => assignReplicas([1, 2, 3], 2 ** 31 - 1, 1), 'INVALID_PARTITIONS');
     expectError(() => assignReplicas([1, 2, 3], 10_001, 3), 'INVALID_PARTITIONS');
     expect(assignReplicas([1, 2, 3], 10_000, 3, { startIndex: 0 })).toHaveLength(10_000);
+  });
+});
+
+describe('assignReplicas with broker.rack (AdminUtils.assignReplicasToBrokersRackAware)', () => {
+  const racked = (racks: Record<number, string | null>) => Object.entries(racks).map(([id, rack]) => ({ brokerId: Number(id), rack }));
+  /** Per partition, the racks its replicas are in. */
+  const racksOf = (assignment: number[][], racks: Record<number, string | null>) => assignment.map((replicas) => new Set(replicas.map((id) => racks[id])));
+  const countBy = (ids: number[]) => ids.reduce((counts, id) => counts.set(id, (counts.get(id) ?? 0) + 1), new Map<number, number>());
+
+  it("matches Kafka's AdminRackAwareTest: 6 brokers in 3 racks, 7 partitions, RF 3, start index 0", () => {
+    const racks = { 0: 'rack1', 1: 'rack3', 2: 'rack3', 3: 'rack2', 4: 'rack2', 5: 'rack1' };
+    // The brokers rack by rack in turn are 0, 3, 1, 5, 4, 2.
+    expect(assignReplicas(racked(racks), 7, 3, { startIndex: 0 })).toEqual([[0, 3, 1], [3, 1, 5], [1, 5, 4], [5, 4, 2], [4, 2, 0], [2, 0, 3], [0, 4, 2]]);
+  });
+
+  it('puts each partition on min(RF, racks) racks and spreads leaders and replicas evenly over brokers', () => {
+    const racks = { 0: 'rack1', 1: 'rack2', 2: 'rack2', 3: 'rack3', 4: 'rack3', 5: 'rack1' };
+    for (const replicationFactor of [2, 3]) {
+      const assignment = assignReplicas(racked(racks), 12, replicationFactor);
+      expect(racksOf(assignment, racks).every((set) => set.size === replicationFactor)).toBe(true);
+      expect(assignment.every((replicas) => new Set(replicas).size === replicationFactor)).toBe(true);
+      expect([...countBy(assignment.map((replicas) => replicas[0]!)).values()]).toEqual([2, 2, 2, 2, 2, 2]);
+      expect(new Set(countBy(assignment.flat()).values())).toEqual(new Set([2 * replicationFactor]));
+    }
+  });
+
+  it('more replicas than racks: every rack holds one; a single rack: every broker leads once', () => {
+    const three = { 0: 'rack1', 1: 'rack2', 2: 'rack2', 3: 'rack3', 4: 'rack3', 5: 'rack2' };
+    expect(racksOf(assignReplicas(racked(three), 6, 5), three).every((set) => set.size === 3)).toBe(true);
+    const one = { 0: 'rack1', 1: 'rack1', 2: 'rack1', 3: 'rack1', 4: 'rack1', 5: 'rack1' };
+    const assignment = assignReplicas(racked(one), 6, 3);
+    expect(assignment.map((replicas) => replicas[0]).sort()).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
+  it('brokers without a rack form a rack of their own; with no rack anywhere the assignment is rack-unaware', () => {
+    const mixed = { 1: 'a', 2: 'a', 3: null, 4: null };
+    const assignment = assignReplicas(racked(mixed), 8, 2);
+    expect(racksOf(assignment, mixed).every((set) => set.size === 2)).toBe(true);
+    const none = racked({ 1: null, 2: null, 3: null });
+    expect(assignReplicas(none, 6, 3, { startIndex: 1 })).toEqual(assignReplicas([1, 2, 3], 6, 3, { startIndex: 1 }));
+  });
+
+  it('numbers added partitions from startPartitionId, as Kafka expands a rack-aware topic', () => {
+    const racks = { 6: 'rack1', 7: 'rack2', 8: 'rack2', 9: 'rack3', 10: 'rack3', 11: 'rack1' };
+    const assignment = assignReplicas(racked(racks), 12, 2, { startPartitionId: 12 });
+    expect(racksOf(assignment, racks).every((set) => set.size === 2)).toBe(true);
+    expect([...countBy(assignment.map((replicas) => replicas[0]!)).values()]).toEqual([2, 2, 2, 2, 2, 2]);
   });
 });
 

@@ -98,13 +98,13 @@ describe('startCluster({ brokers: 3 })', () => {
     expect(cluster.etcd.endpoints).toHaveLength(1);
     for (const broker of cluster.brokers) {
       // Each answers as broker.id i at its own address, which is the only one it binds.
-      expect(await brokersSeenBy(`${broker.host}:${broker.port}`)).toContainEqual({ nodeId: broker.id, host: broker.host, port: broker.port });
+      expect(await brokersSeenBy(`${broker.host}:${broker.port}`)).toContainEqual({ nodeId: broker.id, host: broker.host, port: broker.port, rack: null });
       expect(await connectResult('127.0.0.1', broker.port)).toBe('ECONNREFUSED');
     }
   });
 
   it('forms one cluster: every broker lists all three, and a topic of replication factor 3 gets an ISR of 3', async () => {
-    const expected = cluster.brokers.map((b) => ({ nodeId: b.id, host: b.host, port: b.port }));
+    const expected = cluster.brokers.map((b) => ({ nodeId: b.id, host: b.host, port: b.port, rack: null }));
     for (const broker of cluster.brokers) {
       await waitUntil(async () => (await brokersSeenBy(`${broker.host}:${broker.port}`)).length === 3, `broker ${broker.id} to list 3 brokers`);
       expect((await brokersSeenBy(`${broker.host}:${broker.port}`)).sort((a, b) => a.nodeId - b.nodeId)).toEqual(expected);
@@ -157,7 +157,7 @@ describe('startCluster({ brokers: 3 })', () => {
     expect(broker.pid).not.toBe(oldPid);
     expect([broker.host, broker.port]).toEqual([host, port]);
     expect(cluster.bootstrapServers.split(',')[1]).toBe(`${host}:${port}`);
-    expect(await brokersSeenBy(`${host}:${port}`)).toContainEqual({ nodeId: 2, host, port });
+    expect(await brokersSeenBy(`${host}:${port}`)).toContainEqual({ nodeId: 2, host, port, rack: null });
     await expect(cluster.restartBroker(2)).rejects.toThrow('broker 2 is running');
   });
 
@@ -168,7 +168,7 @@ describe('startCluster({ brokers: 3 })', () => {
     expect(processAlive(oldPid)).toBe(false);
     expect(fs.readFileSync(broker.logFile, 'utf8')).toContain('Broker stopped');
     await cluster.restartBroker(3);
-    expect(await brokersSeenBy(`${broker.host}:${broker.port}`)).toContainEqual({ nodeId: 3, host: broker.host, port: broker.port });
+    expect(await brokersSeenBy(`${broker.host}:${broker.port}`)).toContainEqual({ nodeId: 3, host: broker.host, port: broker.port, rack: null });
   });
 
   it('stop() leaves no broker or etcd process and removes the temp dir', async () => {

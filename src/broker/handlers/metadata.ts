@@ -43,7 +43,7 @@ export function metadataView(broker: BrokerContext): MetadataView {
 export interface MetadataView {
   topicNames(): string[];
   topicNameById(topicId: string): string | undefined;
-  brokers(): Array<{ nodeId: number; host: string; port: number; rack: null }>;
+  brokers(): Array<{ nodeId: number; host: string; port: number; rack: string | null }>;
   controllerId(): number;
   describeTopic(name: string, autoCreate: boolean): Promise<ReturnType<typeof topicError> | ReturnType<typeof topicAnswer>>;
 }
@@ -68,7 +68,7 @@ function singleBrokerView(broker: BrokerContext): MetadataView {
   return {
     topicNames: () => engine.listTopics(),
     topicNameById: (topicId) => engine.topicNameById(topicId),
-    brokers: () => [{ nodeId: settings.nodeId, host: settings.advertisedHost, port: broker.advertisedPort(), rack: null }],
+    brokers: () => [{ nodeId: settings.nodeId, host: settings.advertisedHost, port: broker.advertisedPort(), rack: settings.rack }],
     controllerId: () => settings.nodeId,
     async describeTopic(name, autoCreate) {
       if (!engine.hasTopic(name)) {
@@ -99,7 +99,7 @@ function clusterView(cluster: ClusterNode): MetadataView {
   return {
     topicNames: () => cluster.topicNames(),
     topicNameById: (topicId) => cluster.topicNameById(topicId),
-    brokers: () => cluster.liveBrokers.map(({ brokerId, host, port }) => ({ nodeId: brokerId, host, port, rack: null })),
+    brokers: () => cluster.liveBrokers.map(({ brokerId, host, port, rack }) => ({ nodeId: brokerId, host, port, rack })),
     controllerId: () => cluster.controllerBrokerId,
     async describeTopic(name, autoCreate) {
       if (cluster.topic(name) === undefined) {
