@@ -52,6 +52,12 @@ const spec: CommandSpec = {
       valueName: 'N',
       description: "With --create: replicas per partition (default the broker's default.replication.factor).",
     },
+    {
+      name: 'replica-assignment',
+      type: 'string',
+      valueName: 'B1:B2,B3:B4',
+      description: "With --create, instead of --partitions and --replication-factor: each partition's brokers, partitions separated by commas, the first broker its preferred leader.",
+    },
     { name: 'config', type: 'list', valueName: 'KEY=VALUE', description: 'With --create: a topic config override, e.g. retention.ms=60000 (repeatable).' },
     { name: 'if-not-exists', type: 'boolean', description: 'With --create: no error when the topic exists.' },
     { name: 'if-exists', type: 'boolean', description: 'With --alter, --delete or --describe: no error when the topic does not exist.' },
@@ -74,21 +80,25 @@ export const topicsCommand: Command = {
     if ((action === 'create' || action === 'delete' || action === 'alter') && topic === undefined) throw args.usageError(`--${action} needs --topic`);
     if (action === 'alter' && !args.has('partitions')) throw args.usageError('--alter needs --partitions');
     if (action !== 'create' && action !== 'alter' && args.has('partitions')) throw args.usageError('--partitions goes with --create or --alter only');
-    for (const flag of ['replication-factor', 'config', 'if-not-exists'] as const) {
+    for (const flag of ['replication-factor', 'replica-assignment', 'config', 'if-not-exists'] as const) {
       if (action !== 'create' && args.has(flag)) throw args.usageError(`--${flag} goes with --create only`);
+    }
+    for (const flag of ['partitions', 'replication-factor'] as const) {
+      if (args.has('replica-assignment') && args.has(flag)) throw args.usageError(`--replica-assignment cannot be used with --${flag}`);
     }
     const filters = REPORT_FILTERS.filter((filter) => args.boolean(filter));
     for (const filter of filters) if (action !== 'describe') throw args.usageError(`--${filter} goes with --describe only`);
     const configs = parseConfigs(args);
     const partitions = args.integer('partitions', { min: 1 });
     const replicationFactor = args.integer('replication-factor', { min: 1, max: 32767 });
+    const assignments = args.has('replica-assignment') ? parseReplicaAssignment(args) : undefined;
 
     const client = await connectClient(args);
     try {
       switch (action) {
         case 'create':
           try {
-            await client.createTopics([{ name: topic!, partitions, replicationFactor, configs }]);
+            await client.createTopics([{ name: topic!, partitions, replicationFactor, assignments, configs }]);
           } catch (error) {
             if (args.boolean('if-not-exists') && error instanceof SluiceError && error.code === 'TOPIC_ALREADY_EXISTS') return 0;
             throw error;
@@ -127,6 +137,18 @@ async function unlessMissing(ifExists: boolean, action: Promise<unknown>): Promi
 
 function isMissingTopic(error: unknown): boolean {
   return error instanceof SluiceError && error.code === 'UNKNOWN_TOPIC_OR_PARTITION';
+}
+
+/** kafka-topics' --replica-assignment: '1:2,2:3' is partition 0 on brokers 1 and 2, partition 1 on 2 and 3. */
+function parseReplicaAssignment(args: ParsedArgs): number[][] {
+  const text = args.string('replica-assignment')!;
+  return text.split(',').map((entry) => {
+    const ids = entry.split(':').map((id) => id.trim());
+    if (!ids.every((id) => /^\d+$/.test(id))) throw args.usageError(`--replica-assignment expects broker ids as 1:2,2:3, got '${text}'`);
+    const brokers = ids.map(Number);
+    if (new Set(brokers).size !== brokers.length) throw args.usageError(`Partition replica lists may not contain duplicate entries: ${entry}`);
+    return brokers;
+  });
 }
 
 function parseConfigs(args: ParsedArgs): Record<string, string> {

@@ -115,6 +115,8 @@ export interface NewTopic {
   name: string;
   partitions?: number;
   replicationFactor?: number;
+  /** Each partition's replicas by partition id, the first its preferred leader; instead of partitions and replicationFactor. */
+  assignments?: number[][];
   configs?: Record<string, string>;
 }
 
@@ -232,9 +234,9 @@ export class KafkaClient {
     const response = await connection.request(ApiKey.CreateTopics, {
       topics: topics.map((t) => ({
         name: t.name,
-        numPartitions: t.partitions ?? -1,
-        replicationFactor: t.replicationFactor ?? -1,
-        assignments: [],
+        numPartitions: t.assignments === undefined ? (t.partitions ?? -1) : -1,
+        replicationFactor: t.assignments === undefined ? (t.replicationFactor ?? -1) : -1,
+        assignments: (t.assignments ?? []).map((brokerIds, partitionIndex) => ({ partitionIndex, brokerIds })),
         configs: Object.entries(t.configs ?? {}).map(([name, value]) => ({ name, value })),
       })),
       timeoutMs: 30_000,

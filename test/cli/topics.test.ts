@@ -70,6 +70,22 @@ describe('sluice topics', () => {
     expect(result).toMatchObject({ code: 0, stdout: '' });
   });
 
+  it("creates a topic with --replica-assignment, kafka-topics' partition-to-broker list; refuses it beside --partitions or with a repeated broker", async () => {
+    let result = await runCli(['topics', ...bootstrap, '--create', '--topic', 'placed', '--replica-assignment', '1,1,1']);
+    expect(result).toMatchObject({ code: 0, stdout: 'Created topic placed.\n' });
+    expect(broker.engine.describeTopic('placed').partitions).toHaveLength(3);
+    result = await runCli(['topics', ...bootstrap, '--create', '--topic', 'elsewhere', '--replica-assignment', '2']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^Error: .*INVALID_REPLICATION_FACTOR/);
+    result = await runCli(['topics', ...bootstrap, '--create', '--topic', 'both', '--replica-assignment', '1', '--partitions', '2']);
+    expect(result).toMatchObject({ code: 2 });
+    expect(result.stderr).toContain('--replica-assignment cannot be used with --partitions');
+    result = await runCli(['topics', ...bootstrap, '--create', '--topic', 'twice-on-one', '--replica-assignment', '1:1']);
+    expect(result).toMatchObject({ code: 2 });
+    expect(result.stderr).toContain('Partition replica lists may not contain duplicate entries: 1:1');
+    expect(broker.engine.hasTopic('both') || broker.engine.hasTopic('twice-on-one') || broker.engine.hasTopic('elsewhere')).toBe(false);
+  });
+
   it('reports Kafka error names and exits 1: an unknown topic, an existing one, a bad config', async () => {
     for (const args of [['--describe', '--topic', 'missing'], ['--delete', '--topic', 'missing'], ['--alter', '--topic', 'missing', '--partitions', '2']]) {
       const result = await runCli(['topics', ...bootstrap, ...args]);
