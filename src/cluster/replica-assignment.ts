@@ -74,12 +74,22 @@ export function assignReplicas(
     : assignRackUnaware([...rackOf.keys()].sort((a, b) => a - b), partitionCount, replicationFactor, options);
 }
 
-/** Where the walk starts and its initial follower shift: the fixed start index, or two random draws. */
-function startOf(brokerCount: number, options: AssignOptions): { startIndex: number; shift: number } {
+/**
+ * The walk both assignments share, over n brokers: partition by partition, the index of its first
+ * replica and the follower shift, which grows at each partition id that is a non-zero multiple of
+ * n. Both start from the fixed start index, or from two random draws (start, then shift).
+ */
+function walk(n: number, partitionCount: number, options: AssignOptions, replicasAt: (firstIndex: number, shift: number) => number[]): number[][] {
   const random = options.random ?? Math.random;
-  const fixed = options.startIndex;
-  const startIndex = fixed ?? Math.floor(random() * brokerCount);
-  return { startIndex, shift: fixed ?? Math.floor(random() * brokerCount) };
+  const startIndex = options.startIndex ?? Math.floor(random() * n);
+  let shift = options.startIndex ?? Math.floor(random() * n);
+  let partitionId = Math.max(0, options.startPartitionId ?? 0);
+  const assignment: number[][] = [];
+  for (let i = 0; i < partitionCount; i++, partitionId++) {
+    if (partitionId > 0 && partitionId % n === 0) shift++;
+    assignment.push(replicasAt((partitionId + startIndex) % n, shift));
+  }
+  return assignment;
 }
 
 /** The index of replica j (0 = the first follower) of a partition whose first replica is at firstIndex. */
@@ -89,36 +99,25 @@ function followerIndex(firstIndex: number, shift: number, j: number, brokerCount
 
 function assignRackUnaware(brokers: readonly number[], partitionCount: number, replicationFactor: number, options: AssignOptions): number[][] {
   const n = brokers.length;
-  let { startIndex, shift: nextReplicaShift } = startOf(n, options);
-  let partitionId = Math.max(0, options.startPartitionId ?? 0);
-  const assignment: number[][] = [];
-  for (let i = 0; i < partitionCount; i++, partitionId++) {
-    if (partitionId > 0 && partitionId % n === 0) nextReplicaShift++;
-    const firstIndex = (partitionId + startIndex) % n;
+  return walk(n, partitionCount, options, (firstIndex, shift) => {
     const replicas = [brokers[firstIndex]!];
-    for (let j = 0; j < replicationFactor - 1; j++) replicas.push(brokers[followerIndex(firstIndex, nextReplicaShift, j, n)]!);
-    assignment.push(replicas);
-  }
-  return assignment;
+    for (let j = 0; j < replicationFactor - 1; j++) replicas.push(brokers[followerIndex(firstIndex, shift, j, n)]!);
+    return replicas;
+  });
 }
 
 function assignRackAware(rackOf: ReadonlyMap<number, string | null>, partitionCount: number, replicationFactor: number, options: AssignOptions): number[][] {
   const arranged = rackAlternatedBrokers(rackOf);
   const n = arranged.length;
   const rackCount = new Set(rackOf.values()).size;
-  let { startIndex, shift: nextReplicaShift } = startOf(n, options);
-  let partitionId = Math.max(0, options.startPartitionId ?? 0);
-  const assignment: number[][] = [];
-  for (let i = 0; i < partitionCount; i++, partitionId++) {
-    if (partitionId > 0 && partitionId % n === 0) nextReplicaShift++;
-    const firstIndex = (partitionId + startIndex) % n;
+  return walk(n, partitionCount, options, (firstIndex, shift) => {
     const leader = arranged[firstIndex]!;
     const replicas = [leader];
     const racksWithReplicas = new Set([rackOf.get(leader)]);
     const brokersWithReplicas = new Set([leader]);
     for (let r = 0, k = 0; r < replicationFactor - 1; r++) {
       for (;;) {
-        const broker = arranged[followerIndex(firstIndex, nextReplicaShift * rackCount, k++, n)]!;
+        const broker = arranged[followerIndex(firstIndex, shift * rackCount, k++, n)]!;
         const rack = rackOf.get(broker);
         const rackFree = !racksWithReplicas.has(rack) || racksWithReplicas.size === rackCount;
         const brokerFree = !brokersWithReplicas.has(broker) || brokersWithReplicas.size === n;
@@ -130,9 +129,8 @@ function assignRackAware(rackOf: ReadonlyMap<number, string | null>, partitionCo
         }
       }
     }
-    assignment.push(replicas);
-  }
-  return assignment;
+    return replicas;
+  });
 }
 
 /** Brokers taken from each rack in turn (racks by name, brokers by id): Kafka's getRackAlternatedBrokerList. */
