@@ -383,7 +383,7 @@ export class ClusterNode {
 
   endpointOf(brokerId: number): BrokerEndpoint | undefined {
     const broker = this.brokers?.live.get(brokerId);
-    return broker === undefined ? undefined : { brokerId, host: broker.host, port: broker.port };
+    return broker === undefined ? undefined : { brokerId, host: broker.host, port: broker.port, rack: broker.rack };
   }
 
   topicNames(): string[] {

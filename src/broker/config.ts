@@ -81,6 +81,11 @@ export interface ClusterSettings {
   controlledShutdownEnable: boolean;
   /** How long a SIGTERM waits for the controller to move leaderships away before stopping anyway. */
   controlledShutdownTimeoutMs: number;
+  /**
+   * replica.selector.class: 'rack-aware' (Kafka's RackAwareReplicaSelector) sends consumers with
+   * a client.rack to an in-sync replica in their rack (KIP-392); 'leader' keeps them on the leader.
+   */
+  replicaSelector: 'leader' | 'rack-aware';
 }
 
 /** Replication defaults (Kafka's ReplicationConfigs and KafkaConfig): they act only in a cluster. */
@@ -156,6 +161,7 @@ const SUPPORTED: ReadonlySet<string> = new Set([
   'log.dir',
   'advertised.listeners',
   'broker.rack',
+  'replica.selector.class',
   // Which listeners are PLAINTEXT, and so which one is served (listeners.ts).
   'listener.security.protocol.map',
   'sluice.fetch.zero.copy',
@@ -180,7 +186,7 @@ const UNSUPPORTED: ReadonlyArray<readonly [reason: string, names: readonly strin
   ],
   [
     'brokers replicate over their one PLAINTEXT listener, with one fetcher per source broker',
-    ['inter.broker.listener.name', 'inter.broker.protocol.version', 'num.replica.fetchers', 'num.replica.alter.log.dirs.threads', 'replica.selector.class',
+    ['inter.broker.listener.name', 'inter.broker.protocol.version', 'num.replica.fetchers', 'num.replica.alter.log.dirs.threads',
       'replica.fetch.response.max.bytes.per.partition', 'controlled.shutdown.max.retries', 'controlled.shutdown.retry.backoff.ms',
       'replica.socket.receive.buffer.bytes'],
   ],
@@ -365,5 +371,22 @@ function clusterSettings(given: Record<string, string>): ClusterSettings | null 
     leaderImbalancePerBrokerPercentage: integer(all, 'leader.imbalance.per.broker.percentage', 0, 100),
     controlledShutdownEnable: boolean(all, 'controlled.shutdown.enable'),
     controlledShutdownTimeoutMs: integer(all, 'controlled.shutdown.timeout.ms', 0),
+    replicaSelector: replicaSelector(all['replica.selector.class']),
   };
+}
+
+/** Kafka's two ReplicaSelector classes by name; a class of one's own cannot be loaded here. */
+const REPLICA_SELECTORS = new Map<string, ClusterSettings['replicaSelector']>([
+  ['', 'leader'],
+  ['org.apache.kafka.common.replica.LeaderSelector', 'leader'],
+  ['org.apache.kafka.common.replica.RackAwareReplicaSelector', 'rack-aware'],
+]);
+
+function replicaSelector(value: string | undefined): ClusterSettings['replicaSelector'] {
+  const selector = REPLICA_SELECTORS.get((value ?? '').trim());
+  if (selector === undefined) {
+    const known = [...REPLICA_SELECTORS.keys()].filter((name) => name !== '');
+    throw new SluiceError('INVALID_CONFIG', `replica.selector.class ${value}: sluice implements ${known.join(' and ')}`);
+  }
+  return selector;
 }

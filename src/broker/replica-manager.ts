@@ -33,6 +33,8 @@ export interface BrokerEndpoint {
   brokerId: number;
   host: string;
   port: number;
+  /** broker.rack, or null. */
+  rack: string | null;
 }
 
 export interface ReplicaManagerOptions {
@@ -264,6 +266,62 @@ export class ReplicaManager {
       throw new SluiceError('NOT_LEADER_OR_FOLLOWER', `This server is not the leader for ${topic}-${partition} (broker ${replica.state.leader} is, at epoch ${replica.state.leaderEpoch})`);
     }
     return this.options.engine.partitionLog(topic, partition);
+  }
+
+  /** replica.selector.class is set: followers serve consumers' fetches (KIP-392). */
+  get followersServeConsumers(): boolean {
+    return this.options.settings.replicaSelector === 'rack-aware';
+  }
+
+  /**
+   * The log a consumer's Fetch of v11+ reads from `fetchOffset`: the leader's; with
+   * replica.selector.class set (KIP-392), a follower's too, which serves up to its own high
+   * watermark. NOT_LEADER_OR_FOLLOWER otherwise; the epoch errors as leaderLog gives them.
+   *
+   * Two differences from Kafka, whose followers serve every consumer's Fetch v11+ and answer an
+   * offset past their log end with OFFSET_OUT_OF_RANGE:
+   * - Without replica.selector.class no consumer is sent to a follower, and a consumer that comes
+   *   by stale metadata (the old leader, restarted) is sent back to the leader, as before
+   *   follower fetching. Served by such followers instead, @platformatic/kafka's group in
+   *   test/cluster/failover.test.ts went back to earlier offsets (polled offset 401, then 212, or
+   *   then 0) and read hundreds of records again, in 4 of 7 runs.
+   * - A follower whose log does not reach `fetchOffset` yet answers NOT_LEADER_OR_FOLLOWER, so the
+   *   consumer goes back to the leader instead of resetting its position.
+   */
+  readableLog(topic: string, partition: number, currentLeaderEpoch: number, fetchOffset: number): Log {
+    const replica = this.replica(topic, partition, currentLeaderEpoch);
+    const log = this.options.engine.partitionLog(topic, partition);
+    if (replica.leader !== null) return log;
+    if (!this.followersServeConsumers || replica.following === null) return this.leaderLog(topic, partition, currentLeaderEpoch); // throws NOT_LEADER_OR_FOLLOWER
+    if (fetchOffset > log.logEndOffset) {
+      throw new SluiceError('NOT_LEADER_OR_FOLLOWER', `This follower of ${topic}-${partition} has records up to ${log.logEndOffset} only, not ${fetchOffset}: fetch from the leader (broker ${replica.state.leader})`);
+    }
+    return log;
+  }
+
+  /**
+   * Where a consumer in `clientRack` should read a partition this broker leads, as Kafka's
+   * RackAwareReplicaSelector chooses (KIP-392): among the leader and the in-sync followers whose
+   * log reaches `fetchOffset`, those in the client's rack; the leader when it is one of them,
+   * else the one with the most records (then the most recently caught up). -1 for the leader
+   * itself, a client without a rack, no replica in its rack, or replica.selector.class unset.
+   */
+  preferredReadReplica(topic: string, partition: number, fetchOffset: number, clientRack: string | null): number {
+    if (this.options.settings.replicaSelector !== 'rack-aware' || clientRack === null || clientRack === '') return -1;
+    const leader = this.replicas.get(key(topic, partition))?.leader;
+    if (leader === undefined || leader === null) return -1;
+    if (this.options.endpointOf(this.brokerId)?.rack === clientRack) return -1;
+    let chosen: { brokerId: number; logEndOffset: number; lastCaughtUpTimeMs: number } | undefined;
+    for (const brokerId of leader.isr) {
+      const follower = brokerId === this.brokerId ? undefined : leader.follower(brokerId);
+      if (follower === undefined || follower.logEndOffset < fetchOffset || this.options.endpointOf(brokerId)?.rack !== clientRack) continue;
+      const better =
+        chosen === undefined ||
+        follower.logEndOffset > chosen.logEndOffset ||
+        (follower.logEndOffset === chosen.logEndOffset && follower.lastCaughtUpTimeMs > chosen.lastCaughtUpTimeMs);
+      if (better) chosen = follower;
+    }
+    return chosen?.brokerId ?? -1;
   }
 
   /**

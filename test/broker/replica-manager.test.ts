@@ -1,10 +1,12 @@
 // The replica manager's roles from partition states, on a real engine with the fetchers stubbed:
 // a broker named leader by a state older than its registration (a restart nobody saw as a leave)
 // neither leads nor follows until the controller elects again, and its own registration showing
-// in the brokers watch never makes it follow itself.
+// in the brokers watch never makes it follow itself; where a leader sends a consumer in a rack
+// (replica.selector.class, KIP-392), which replicas serve a consumer's fetch, and how broker.rack
+// and replica.selector.class are read.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
-import type { ClusterSettings } from '../../src/broker/config.js';
+import { reportBrokerConfig, resolveBrokerSettings, type ClusterSettings } from '../../src/broker/config.js';
 import { ReplicaManager } from '../../src/broker/replica-manager.js';
 import type { ReplicaFetcherManager } from '../../src/broker/replica-fetcher-manager.js';
 import type { PartitionStateRecord } from '../../src/cluster/metadata-store.js';
@@ -18,7 +20,7 @@ afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close();
 });
 
-async function managerOf(brokerId: number) {
+async function managerOf(brokerId: number, replicaSelector: ClusterSettings['replicaSelector'] = 'leader') {
   const engine = await Engine.open({ dataDir: tempDir() });
   await engine.createTopic('t', { partitions: 1, replicaOf: { id: '5d1b4f1e-2a33-4c55-8d77-0a1b2c3d4e5f', replicationFactor: 2 } });
   const follow = vi.fn();
@@ -26,15 +28,15 @@ async function managerOf(brokerId: number) {
   const manager = new ReplicaManager({
     brokerId,
     engine,
-    settings: { replicaLagTimeMaxMs: 30_000 } as ClusterSettings,
+    settings: { replicaLagTimeMaxMs: 30_000, replicaSelector } as ClusterSettings,
     fetchers,
     alterPartition: () => Promise.reject(new Error('no ISR change expected')),
-    endpointOf: (id) => ({ brokerId: id, host: '127.0.0.1', port: 9000 + id }),
+    endpointOf: (id) => ({ brokerId: id, host: '127.0.0.1', port: 9000 + id, rack: null }),
     onHighWatermark: () => {},
     log: new LogLimiter(capturingLogger('info').logger),
   });
   closers.push(() => engine.close(), () => manager.close());
-  return { manager, follow };
+  return { manager, follow, engine };
 }
 
 const state = (leader: number, leaderEpoch: number, partitionEpoch: number): PartitionStateRecord => ({ topic: 't', partition: 0, leader, leaderEpoch, isr: [2, 1], controllerEpoch: 1, partitionEpoch });
@@ -54,5 +56,88 @@ describe('ReplicaManager', () => {
     expect(follow.mock.calls[0]![0]).toMatchObject({ brokerId: 1 });
     manager.brokerJoined(2);
     expect(follow).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('ReplicaManager.preferredReadReplica (RackAwareReplicaSelector)', () => {
+  const RACKS: Record<number, string> = { 1: 'a', 2: 'b', 3: 'b', 4: 'c' };
+
+  /** Broker 1 leading t-0 (replicas 1, 2, 3, 4; ISR 1, 2, 4), broker i in rack RACKS[i]. */
+  async function leaderOf(replicaSelector: ClusterSettings['replicaSelector']) {
+    const engine = await Engine.open({ dataDir: tempDir() });
+    await engine.createTopic('t', { partitions: 1, replicaOf: { id: '5d1b4f1e-2a33-4c55-8d77-0a1b2c3d4e5f', replicationFactor: 4 } });
+    const manager = new ReplicaManager({
+      brokerId: 1,
+      engine,
+      settings: { replicaLagTimeMaxMs: 30_000, replicaSelector } as ClusterSettings,
+      fetchers: { follow: vi.fn(), unfollow: vi.fn() } as unknown as ReplicaFetcherManager,
+      alterPartition: () => new Promise(() => {}),
+      endpointOf: (id) => ({ brokerId: id, host: '127.0.0.1', port: 9000 + id, rack: RACKS[id]! }),
+      onHighWatermark: () => {},
+      log: new LogLimiter(capturingLogger('info').logger),
+    });
+    closers.push(() => engine.close(), () => manager.close());
+    manager.registered(1);
+    manager.applyState('t', 0, [1, 2, 3, 4], { topic: 't', partition: 0, leader: 1, leaderEpoch: 1, isr: [1, 2, 4], controllerEpoch: 1, partitionEpoch: 5 });
+    for (const follower of [2, 3, 4]) manager.recordFollowerFetch('t', 0, follower, 0);
+    return manager;
+  }
+
+  it("sends a consumer to an in-sync replica in its rack, and keeps it on the leader in the leader's rack or without a rack", async () => {
+    const manager = await leaderOf('rack-aware');
+    expect(manager.preferredReadReplica('t', 0, 0, 'b')).toBe(2); // 3 is in rack b too, but not in the ISR
+    expect(manager.preferredReadReplica('t', 0, 0, 'c')).toBe(4);
+    expect(manager.preferredReadReplica('t', 0, 0, 'a')).toBe(-1); // the leader's rack
+    expect(manager.preferredReadReplica('t', 0, 0, '')).toBe(-1);
+    expect(manager.preferredReadReplica('t', 0, 0, 'z')).toBe(-1); // no replica there
+    // A follower whose log does not reach the fetch offset cannot serve it.
+    expect(manager.preferredReadReplica('t', 0, 5, 'b')).toBe(-1);
+    expect(manager.preferredReadReplica('other', 0, 0, 'b')).toBe(-1);
+  });
+
+  it('sends nobody anywhere with replica.selector.class unset (LeaderSelector)', async () => {
+    const manager = await leaderOf('leader');
+    expect(manager.preferredReadReplica('t', 0, 0, 'b')).toBe(-1);
+  });
+
+  it('with replica.selector.class, a follower serves consumers (readableLog) up to its log end; without, only the leader does', async () => {
+    for (const selector of ['rack-aware', 'leader'] as const) {
+      const { manager, engine } = await managerOf(2, selector);
+      manager.registered(1);
+      manager.applyState('t', 0, [2, 1], state(1, 1, 5));
+      expect(() => manager.leaderLog('t', 0)).toThrow(/not the leader/);
+      if (selector === 'leader') {
+        expect(() => manager.readableLog('t', 0, -1, 0)).toThrow(expect.objectContaining({ code: 'NOT_LEADER_OR_FOLLOWER' }));
+        continue;
+      }
+      expect(manager.readableLog('t', 0, -1, 0)).toBe(engine.partitionLog('t', 0));
+      expect(() => manager.readableLog('t', 0, 2, 0)).toThrow(/newer/);
+      // Past the follower's log end: back to the leader (NOT_LEADER_OR_FOLLOWER, not OFFSET_OUT_OF_RANGE).
+      expect(() => manager.readableLog('t', 0, -1, 1)).toThrow(expect.objectContaining({ code: 'NOT_LEADER_OR_FOLLOWER' }));
+    }
+  });
+});
+
+describe('broker.rack and replica.selector.class', () => {
+  const CLUSTER = { 'sluice.etcd.endpoints': 'http://127.0.0.1:2379' };
+  const RACK_AWARE = 'org.apache.kafka.common.replica.RackAwareReplicaSelector';
+
+  it("take effect (none reported as unsupported), with Kafka's two selector classes", () => {
+    const report = reportBrokerConfig({ ...CLUSTER, 'broker.rack': 'zone-1', 'replica.selector.class': RACK_AWARE });
+    expect(report.unsupported).toEqual([]);
+    expect(report.unknown).toEqual([]);
+    expect(resolveBrokerSettings({ ...CLUSTER, 'broker.rack': ' zone-1 ' }).rack).toBe('zone-1');
+    expect(resolveBrokerSettings(CLUSTER).rack).toBeNull();
+    expect(resolveBrokerSettings(CLUSTER).cluster?.replicaSelector).toBe('leader');
+    expect(resolveBrokerSettings({ ...CLUSTER, 'replica.selector.class': 'org.apache.kafka.common.replica.LeaderSelector' }).cluster?.replicaSelector).toBe('leader');
+    expect(resolveBrokerSettings({ ...CLUSTER, 'replica.selector.class': RACK_AWARE }).cluster?.replicaSelector).toBe('rack-aware');
+  });
+
+  it('a selector class sluice does not implement is INVALID_CONFIG, naming the two it does', () => {
+    for (const name of ['com.example.MySelector', 'toString']) {
+      expect(() => resolveBrokerSettings({ ...CLUSTER, 'replica.selector.class': name })).toThrow(
+        expect.objectContaining({ code: 'INVALID_CONFIG', message: expect.stringContaining(RACK_AWARE) }),
+      );
+    }
   });
 });

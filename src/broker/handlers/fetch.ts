@@ -4,6 +4,10 @@
 // Sessions (KIP-227) are declined by answering session id 0, so every fetch is a full fetch.
 // A follower's fetch (replica id >= 0) reads up to the log end and may be answered DivergingEpoch
 // (replica-read.ts); in a cluster it also tells the leader the follower's LEO (replica-manager.ts).
+// Follower fetching (KIP-392), with replica.selector.class set to Kafka's RackAwareReplicaSelector:
+// the leader answers a consumer that names its rack (client.rack, Fetch v11+) with the id of an
+// in-sync replica in that rack (preferredReadReplica) and no records; the client fetches from
+// there, and the follower serves it to its own high watermark (ReplicaManager.readableLog).
 import { KafkaErrorCode } from '../../errors.js';
 import { ApiKey } from '../../protocol/api-keys.js';
 import type { LogRead } from '../../storage/log.js';
@@ -28,11 +32,20 @@ export const fetchHandler = defineHandler({
       return { throttleTimeMs: 0, errorCode: KafkaErrorCode.FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: [] };
     }
     const deadline = Date.now() + Math.max(0, request.maxWaitMs);
+    // Followers that serve consumers (replica.selector.class) must learn a new high watermark as
+    // it moves, not when their parked fetch times out (replica.fetch.wait.max.ms, 500 ms): a
+    // consumer reading a follower got each record ~530 ms after its ack. So a follower's fetch
+    // parked here is answered once the high watermark of one of its partitions moves.
+    const propagateHighWatermark = fetchReplicaId(request, context.header.apiVersion) >= 0 && context.broker.cluster()?.replicas.followersServeConsumers === true;
+    let firstHighWatermarks: number | undefined;
     for (;;) {
-      const { response, bytes, capped, partitions, failed } = readPartitions(context, request);
+      const { response, bytes, capped, partitions, failed, highWatermarkSum, highWatermarkSumBefore } = readPartitions(context, request);
       const remainingMs = deadline - Date.now();
+      // Before this fetch moved them: its own fetch offset can complete the ISR's and so move the HW.
+      firstHighWatermarks ??= highWatermarkSumBefore;
+      const highWatermarkMoved = propagateHighWatermark && highWatermarkSum !== firstHighWatermarks;
       // As Kafka: a min_bytes above what the response may carry waits for no more than that.
-      if (bytes >= request.minBytes || capped || failed || remainingMs <= 0 || partitions.length === 0) {
+      if (bytes >= request.minBytes || capped || failed || highWatermarkMoved || remainingMs <= 0 || partitions.length === 0) {
         for (const release of response.releases) context.onResponseSent(release);
         return response.body;
       }
@@ -63,6 +76,10 @@ function readPartitions(context: RequestContext, request: FetchRequestBody) {
   const copyMemory = zeroCopyFetch ? null : context.broker.fetchCopyMemory;
   if (copyMemory !== null) remainingBytes = Math.min(remainingBytes, copyMemory.availableUnits);
   let bytes = 0;
+  /** The partitions' high watermarks added up: it moves when one of them does (they never go back on a leader). */
+  let highWatermarkSum = 0;
+  /** The same before a follower's fetch offsets were taken into account (which may move them). */
+  let highWatermarkSumBefore = 0;
   let failed = false;
   /** Records were left unread for want of room in the response (see below). */
   let capped = false;
@@ -70,6 +87,8 @@ function readPartitions(context: RequestContext, request: FetchRequestBody) {
   const releases: Array<() => void> = [];
   const partitions: Array<{ topic: string; partition: number }> = [];
   const replicaId = fetchReplicaId(request, context.header.apiVersion);
+  /** A consumer's rack (client.rack, Fetch v11+; '' for none); null for a follower or an older Fetch. */
+  const clientRack = replicaId < 0 && context.header.apiVersion >= 11 ? request.rackId : null;
   const responses = request.topics.map((topicRequest) => {
     const name = byId ? engine.topicNameById(topicRequest.topicId) : topicRequest.topic;
     return {
@@ -95,19 +114,35 @@ function readPartitions(context: RequestContext, request: FetchRequestBody) {
           return answer;
         }
         try {
-          // In a cluster only the leader serves fetches (consumers' and followers'), at the
-          // request's leader epoch when it names one (KIP-320: FENCED_ / UNKNOWN_LEADER_EPOCH).
+          // In a cluster the leader serves fetches, at the request's leader epoch when it names one
+          // (KIP-320: FENCED_ / UNKNOWN_LEADER_EPOCH); with replica.selector.class, a consumer's
+          // Fetch of v11+ may also read a follower, to its high watermark (KIP-392).
           const cluster = context.broker.cluster();
-          const log = cluster === null ? engine.partitionLog(name, partition) : cluster.replicas.leaderLog(name, partition, currentLeaderEpoch);
+          const log =
+            cluster === null
+              ? engine.partitionLog(name, partition)
+              : clientRack !== null
+                ? cluster.replicas.readableLog(name, partition, currentLeaderEpoch, fetchOffset)
+                : cluster.replicas.leaderLog(name, partition, currentLeaderEpoch);
           if (cluster !== null && replicaId >= 0) cluster.replicas.checkFollower(name, partition, replicaId);
+          highWatermarkSumBefore += log.highWatermark;
           const plan = planPartitionRead(log, replicaId, name, partition, fetchOffset, lastFetchedEpoch);
           // A follower's fetch offset is its LEO (when its log agrees with ours): the leader's view
           // of it, and so the HW, move before the answer is made.
           if (cluster !== null && plan.follower !== null) cluster.replicas.recordFollowerFetch(name, partition, replicaId, fetchOffset);
           answer.highWatermark = log.highWatermark;
+          highWatermarkSum += log.highWatermark;
           answer.lastStableOffset = log.highWatermark;
           answer.logStartOffset = log.logStartOffset;
           partitions.push({ topic: name, partition });
+          // replica.selector.class chose a replica in the consumer's rack: no records, the
+          // replica's id, answered at once, as Kafka's leader does.
+          const preferred = cluster === null || clientRack === null ? -1 : cluster.replicas.preferredReadReplica(name, partition, fetchOffset, clientRack);
+          if (preferred >= 0) {
+            answer.preferredReadReplica = preferred;
+            failed = true;
+            return answer;
+          }
           if (plan.divergingEpoch) {
             answer.divergingEpoch = plan.divergingEpoch;
             failed = true; // answered at once, as an error is
@@ -145,6 +180,8 @@ function readPartitions(context: RequestContext, request: FetchRequestBody) {
     capped,
     partitions,
     failed,
+    highWatermarkSum,
+    highWatermarkSumBefore,
   };
 }
 
