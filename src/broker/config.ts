@@ -309,6 +309,8 @@ export function resolveBrokerSettings(...sources: BrokerConfigValues[]): BrokerS
   const advertised = all['advertised.listeners'] ? advertisedListener(all['advertised.listeners'], listener) : undefined;
   const dataDirs = all['log.dirs']!.split(',').map((dir) => dir.trim());
   if (dataDirs.length !== 1) throw new SluiceError('INVALID_CONFIG', `log.dirs lists ${dataDirs.length} directories; sluice uses one data directory`);
+  // Checked on a single broker too, where it has no replicas to choose from: a typo is still an error.
+  replicaSelector(all['replica.selector.class']);
   const maxConnectionsPerIp = integer(all, 'max.connections.per.ip', 0, INT_MAX);
   const maxConnectionsPerIpOverrides = parseConnectionOverrides(all['max.connections.per.ip.overrides']!);
   if (maxConnectionsPerIp === 0 && maxConnectionsPerIpOverrides.size === 0) {

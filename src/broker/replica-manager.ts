@@ -274,17 +274,18 @@ export class ReplicaManager {
   }
 
   /**
-   * The log a consumer's Fetch of v11+ reads from `fetchOffset`: the leader's; with
-   * replica.selector.class set (KIP-392), a follower's too, which serves up to its own high
-   * watermark. NOT_LEADER_OR_FOLLOWER otherwise; the epoch errors as leaderLog gives them.
+   * The log that a consumer's Fetch of v11+ naming its rack reads from `fetchOffset`: the
+   * leader's; with replica.selector.class set (KIP-392), a follower's too, which serves up to its
+   * own high watermark. NOT_LEADER_OR_FOLLOWER otherwise; the epoch errors as leaderLog gives them.
    *
    * Two differences from Kafka, whose followers serve every consumer's Fetch v11+ and answer an
    * offset past their log end with OFFSET_OUT_OF_RANGE:
-   * - Without replica.selector.class no consumer is sent to a follower, and a consumer that comes
-   *   by stale metadata (the old leader, restarted) is sent back to the leader, as before
-   *   follower fetching. Served by such followers instead, @platformatic/kafka's group in
-   *   test/cluster/failover.test.ts went back to earlier offsets (polled offset 401, then 212, or
-   *   then 0) and read hundreds of records again, in 4 of 7 runs.
+   * - Followers serve only consumers that name a rack, and only with replica.selector.class set:
+   *   the consumers a leader sends to them. Others come by stale metadata (the old leader,
+   *   restarted) and are sent back to the leader, as before follower fetching. Served by such
+   *   followers instead, @platformatic/kafka's group in test/cluster/failover.test.ts (no rack)
+   *   went back to earlier offsets (polled offset 401, then 212, or then 0) and read hundreds of
+   *   records again, in 4 of 7 runs.
    * - A follower whose log does not reach `fetchOffset` yet answers NOT_LEADER_OR_FOLLOWER, so the
    *   consumer goes back to the leader instead of resetting its position.
    */

@@ -135,9 +135,12 @@ describe('broker.rack and replica.selector.class', () => {
 
   it('a selector class sluice does not implement is INVALID_CONFIG, naming the two it does', () => {
     for (const name of ['com.example.MySelector', 'toString']) {
-      expect(() => resolveBrokerSettings({ ...CLUSTER, 'replica.selector.class': name })).toThrow(
-        expect.objectContaining({ code: 'INVALID_CONFIG', message: expect.stringContaining(RACK_AWARE) }),
-      );
+      // In a cluster, and on a single broker, where it has no replicas to choose from.
+      for (const where of [CLUSTER, {}]) {
+        expect(() => resolveBrokerSettings({ ...where, 'replica.selector.class': name })).toThrow(
+          expect.objectContaining({ code: 'INVALID_CONFIG', message: expect.stringContaining(RACK_AWARE) }),
+        );
+      }
     }
   });
 });

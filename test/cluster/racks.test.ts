@@ -143,6 +143,8 @@ describe('follower fetching (replica.selector.class RackAwareReplicaSelector)', 
     const fromFollower = await fetchFrom(3, 'b');
     expect(fromFollower).toMatchObject({ errorCode: 0, preferredReadReplica: -1 });
     expect(fromFollower.records.length).toBeGreaterThan(0);
+    // A consumer without a rack is never sent there: come by stale metadata, it goes back to the leader.
+    expect((await fetchFrom(3, '')).errorCode).toBe(6); // NOT_LEADER_OR_FOLLOWER
   });
 
   it('a follower learns each new high watermark at once: a fetch parked there gets the next record, not its timeout', async () => {

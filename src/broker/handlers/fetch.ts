@@ -87,8 +87,8 @@ function readPartitions(context: RequestContext, request: FetchRequestBody) {
   const releases: Array<() => void> = [];
   const partitions: Array<{ topic: string; partition: number }> = [];
   const replicaId = fetchReplicaId(request, context.header.apiVersion);
-  /** A consumer's rack (client.rack, Fetch v11+; '' for none); null for a follower or an older Fetch. */
-  const clientRack = replicaId < 0 && context.header.apiVersion >= 11 ? request.rackId : null;
+  /** A consumer's rack (client.rack, Fetch v11+); null for none, a follower, or an older Fetch. */
+  const clientRack = replicaId < 0 && context.header.apiVersion >= 11 && request.rackId !== '' ? request.rackId : null;
   const responses = request.topics.map((topicRequest) => {
     const name = byId ? engine.topicNameById(topicRequest.topicId) : topicRequest.topic;
     return {
@@ -115,8 +115,8 @@ function readPartitions(context: RequestContext, request: FetchRequestBody) {
         }
         try {
           // In a cluster the leader serves fetches, at the request's leader epoch when it names one
-          // (KIP-320: FENCED_ / UNKNOWN_LEADER_EPOCH); with replica.selector.class, a consumer's
-          // Fetch of v11+ may also read a follower, to its high watermark (KIP-392).
+          // (KIP-320: FENCED_ / UNKNOWN_LEADER_EPOCH); with replica.selector.class, a consumer
+          // that names its rack may also read a follower, to its high watermark (KIP-392).
           const cluster = context.broker.cluster();
           const log =
             cluster === null
