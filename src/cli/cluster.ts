@@ -8,6 +8,8 @@
 //   broker 1: 127.0.0.2:41001 pid 4242 data dir /tmp/sluice-cluster-x/broker-1 log /tmp/sluice-cluster-x/broker-1.log
 //   ...
 //   etcd: http://127.0.0.1:2379
+// --racks a,a,b gives broker i the i-th broker.rack (rack-aware assignment, follower fetching);
+// each broker line then says `rack a` after the address.
 import { startCluster, type LocalCluster } from '../cluster/start-cluster.js';
 import { LOCAL_CLUSTER_BROKERS_MAX } from '../limits.js';
 import type { CommandSpec } from './args.js';
@@ -16,10 +18,11 @@ import type { Command } from './command.js';
 const spec: CommandSpec = {
   name: 'cluster',
   summary: 'Run a local cluster (brokers on 127.0.0.2, 127.0.0.3, ... and an etcd) in the foreground.',
-  usage: '[--brokers N] [--data-dir DIR] [--etcd URL[,URL]] [--KEY=VALUE ...]',
+  usage: '[--brokers N] [--racks R1,R2,...] [--data-dir DIR] [--etcd URL[,URL]] [--KEY=VALUE ...]',
   configPassthrough: true,
   flags: [
     { name: 'brokers', type: 'integer', valueName: 'N', description: `Broker count, ids 1..N, broker i on 127.0.0.(i+1) (default 3, at most ${LOCAL_CLUSTER_BROKERS_MAX}).` },
+    { name: 'racks', type: 'string', valueName: 'R1,R2,...', description: "Each broker's broker.rack, in id order: one a broker." },
     { name: 'data-dir', type: 'string', valueName: 'DIR', description: 'Where broker-i/, broker-i.log and etcd/ go, kept (default a temp dir, removed on exit).' },
     { name: 'etcd', type: 'string', valueName: 'URL[,URL]', description: 'Use this etcd (client URLs) instead of starting one, which needs `etcd` on PATH (apt-get install etcd-server).' },
   ],
@@ -36,6 +39,10 @@ export const clusterCommand: Command = {
     const etcd = args.string('etcd');
     const etcdEndpoints = etcd?.split(',').map((url) => url.trim()).filter((url) => url !== '');
     if (etcdEndpoints !== undefined && etcdEndpoints.length === 0) throw args.usageError('--etcd is empty');
+    const racks = args.has('racks') ? args.string('racks')!.split(',').map((rack) => rack.trim()) : undefined;
+    if (racks !== undefined && (racks.length !== brokers || racks.some((rack) => rack === ''))) {
+      throw args.usageError(`--racks names ${racks.length} racks for ${brokers} brokers: give one rack a broker, e.g. --racks ${['a', 'a', 'b', 'b', 'c'].slice(0, brokers).join(',')}`);
+    }
 
     // Signals are taken from the start: one during startup stops the cluster as soon as it is up,
     // rather than killing this process and leaving the brokers it spawned behind.
@@ -59,6 +66,7 @@ export const clusterCommand: Command = {
         brokers,
         dataDir: args.string('data-dir'),
         config: args.config,
+        brokerConfig: racks === undefined ? undefined : (id) => ({ 'broker.rack': racks[id - 1]! }),
         etcdEndpoints,
         // A Ctrl-C reaches this command alone, which stops the brokers cleanly, then etcd.
         detached: true,
@@ -73,7 +81,8 @@ export const clusterCommand: Command = {
     }
     const lines = [`bootstrap servers: ${cluster.bootstrapServers}`];
     for (const broker of cluster.brokers) {
-      lines.push(`broker ${broker.id}: ${broker.host}:${broker.port} pid ${broker.pid} data dir ${broker.dataDir} log ${broker.logFile}`);
+      const rack = racks === undefined ? '' : ` rack ${racks[broker.id - 1]}`;
+      lines.push(`broker ${broker.id}: ${broker.host}:${broker.port}${rack} pid ${broker.pid} data dir ${broker.dataDir} log ${broker.logFile}`);
     }
     lines.push(`etcd: ${cluster.etcd.endpoints.join(',')}`);
     process.stdout.write(lines.join('\n') + '\n');

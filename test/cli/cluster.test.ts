@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 
+import { KafkaClient } from '../../src/client/client.js';
 import type { Child } from '../fixtures/child.js';
 import { kafka } from '../fixtures/kafkajs.js';
 import { connectResult, processAlive } from '../fixtures/probes.js';
@@ -18,22 +19,22 @@ afterEach(async () => {
   }
 });
 
-const BROKER_LINE = /^broker (\d+): (127\.0\.0\.\d+):(\d+) pid (\d+) data dir (\S+) log (\S+)$/;
+const BROKER_LINE = /^broker (\d+): (127\.0\.0\.\d+):(\d+) rack (\S+) pid (\d+) data dir (\S+) log (\S+)$/;
 
 describe('sluice cluster', () => {
   it('prints the bootstrap servers and brokers, serves kafkajs, and stops everything on SIGTERM with exit 0', async () => {
-    const child = spawnCli(['cluster', '--brokers', '2', '--num.partitions=2']);
+    const child = spawnCli(['cluster', '--brokers', '2', '--racks', 'east,west', '--num.partitions=2']);
     running.push(child);
     const bootstrapLine = await child.waitFor('bootstrap servers: ');
     const etcdLine = await child.waitFor('etcd: ');
     const brokers = child.lines.filter((line) => line.startsWith('broker ')).map((line) => {
       const match = BROKER_LINE.exec(line);
       expect(match, line).not.toBeNull();
-      return { id: Number(match![1]), host: match![2]!, port: Number(match![3]), pid: Number(match![4]), dataDir: match![5]! };
+      return { id: Number(match![1]), host: match![2]!, port: Number(match![3]), rack: match![4]!, pid: Number(match![5]), dataDir: match![6]! };
     });
-    expect(brokers.map((b) => [b.id, b.host])).toEqual([
-      [1, '127.0.0.2'],
-      [2, '127.0.0.3'],
+    expect(brokers.map((b) => [b.id, b.host, b.rack])).toEqual([
+      [1, '127.0.0.2', 'east'],
+      [2, '127.0.0.3', 'west'],
     ]);
     expect(bootstrapLine).toBe(`bootstrap servers: ${brokers.map((b) => `${b.host}:${b.port}`).join(',')}`);
     for (const broker of brokers) expect(processAlive(broker.pid)).toBe(true);
@@ -50,6 +51,13 @@ describe('sluice cluster', () => {
       await admin.connect();
       const { topics } = await admin.fetchTopicMetadata({ topics: ['via-cluster'] });
       expect(topics[0].partitions).toHaveLength(2);
+      // --racks reached each broker as broker.rack.
+      const described = await KafkaClient.connect({ brokers: [`${brokers[0]!.host}:${brokers[0]!.port}`] });
+      try {
+        expect((await described.metadata([])).brokers.map((b) => [b.nodeId, b.rack]).sort()).toEqual([[1, 'east'], [2, 'west']]);
+      } finally {
+        described.close();
+      }
     } finally {
       await producer.disconnect();
       await admin.disconnect();
@@ -61,6 +69,12 @@ describe('sluice cluster', () => {
     for (const broker of brokers) expect(processAlive(broker.pid), `broker ${broker.id} pid ${broker.pid}`).toBe(false);
     expect(await connectResult(etcdUrl.hostname, Number(etcdUrl.port))).toBe('ECONNREFUSED');
     expect(fs.existsSync(clusterDir)).toBe(false);
+  });
+
+  it('--racks must name one rack a broker (exit 2)', async () => {
+    const result = await runCli(['cluster', '--brokers', '3', '--racks', 'a,b']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--racks names 2 racks for 3 brokers: give one rack a broker, e.g. --racks a,a,b');
   });
 
   it('fails with exit 1 and says how to install etcd when it is not on PATH', async () => {
