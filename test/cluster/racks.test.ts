@@ -179,13 +179,16 @@ describe('follower fetching (replica.selector.class RackAwareReplicaSelector)', 
     try {
       await consumer.subscribe({ topic: TOPIC, fromBeginning: true });
       await consumer.run({ eachMessage: async ({ message }: any) => void values.push(message.value.toString()) });
-      await waitUntil(async () => values.length >= RECORDS + 1, 'kafkajs to read every record');
+      // Its group's first join creates __consumer_offsets, whose partitions each follower starts
+      // fetching when its fetch in flight ends (up to replica.fetch.wait.max.ms, 10 s, as in
+      // Kafka); after the leader's redirect kafkajs waits out its maxWaitTime (5 s) once.
+      await waitUntil(async () => values.length >= RECORDS + 1, 'kafkajs to read every record', 60_000);
     } finally {
       await consumer.disconnect();
     }
     expect(values).toEqual([...Array.from({ length: RECORDS }, (_, i) => `r${i}`), 'late']);
     expect(messages).toContain('Preferred read replica is now 3');
-  });
+  }, 90_000);
 
   it('kcat (librdkafka) with client.rack b reads every record, moving to broker 3', async () => {
     const result = await kcat(['-b', cluster.bootstrapServers, '-C', '-t', TOPIC, '-o', 'beginning', '-e', '-X', 'client.rack=b', '-d', 'fetch']);
