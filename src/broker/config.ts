@@ -309,8 +309,8 @@ export function resolveBrokerSettings(...sources: BrokerConfigValues[]): BrokerS
   const advertised = all['advertised.listeners'] ? advertisedListener(all['advertised.listeners'], listener) : undefined;
   const dataDirs = all['log.dirs']!.split(',').map((dir) => dir.trim());
   if (dataDirs.length !== 1) throw new SluiceError('INVALID_CONFIG', `log.dirs lists ${dataDirs.length} directories; sluice uses one data directory`);
-  // Checked on a single broker too, where it has no replicas to choose from: a typo is still an error.
-  replicaSelector(all['replica.selector.class']);
+  // Read on a single broker too, where it has no replicas to choose from: a typo is still an error.
+  const selector = replicaSelector(all['replica.selector.class']);
   const maxConnectionsPerIp = integer(all, 'max.connections.per.ip', 0, INT_MAX);
   const maxConnectionsPerIpOverrides = parseConnectionOverrides(all['max.connections.per.ip.overrides']!);
   if (maxConnectionsPerIp === 0 && maxConnectionsPerIpOverrides.size === 0) {
@@ -344,13 +344,13 @@ export function resolveBrokerSettings(...sources: BrokerConfigValues[]): BrokerS
     maxConnectionsPerIpOverrides,
     logLevel: parseLogLevel(all['log.level']!),
     requestLogThresholdMs: integer(all, 'sluice.request.log.threshold.ms', 0),
-    cluster: clusterSettings(all),
+    cluster: clusterSettings(all, selector),
     all,
   };
 }
 
 /** The cluster half of the settings, or null when no etcd is named (one broker, its own cluster). */
-function clusterSettings(given: Record<string, string>): ClusterSettings | null {
+function clusterSettings(given: Record<string, string>, selector: ClusterSettings['replicaSelector']): ClusterSettings | null {
   const endpoints = (given['sluice.etcd.endpoints'] ?? '').split(',').map((url) => url.trim()).filter((url) => url !== '');
   if (endpoints.length === 0) return null;
   const all = { ...CLUSTER_DEFAULTS, ...given };
@@ -373,7 +373,7 @@ function clusterSettings(given: Record<string, string>): ClusterSettings | null 
     leaderImbalancePerBrokerPercentage: integer(all, 'leader.imbalance.per.broker.percentage', 0, 100),
     controlledShutdownEnable: boolean(all, 'controlled.shutdown.enable'),
     controlledShutdownTimeoutMs: integer(all, 'controlled.shutdown.timeout.ms', 0),
-    replicaSelector: replicaSelector(all['replica.selector.class']),
+    replicaSelector: selector,
   };
 }
 

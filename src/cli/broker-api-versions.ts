@@ -11,7 +11,6 @@
 // the client implements that the broker does not advertise is UNSUPPORTED; one the broker
 // advertises that the client does not implement is listed without a usable version. A broker that
 // does not answer gets `-> ERROR: <reason>` and the command exits 1.
-import type { KafkaClient } from '../client/client.js';
 import { apiKeyName, registry, type ApiVersionRange } from '../protocol/index.js';
 import type { CommandSpec } from './args.js';
 import { BOOTSTRAP_FLAG, connectClient, type Command } from './command.js';
@@ -33,7 +32,7 @@ export const brokerApiVersionsCommand: Command = {
       for (const broker of [...brokers].sort((a, b) => a.nodeId - b.nodeId)) {
         const node = `${broker.host}:${broker.port} (id: ${broker.nodeId} rack: ${broker.rack})`;
         try {
-          const versions = await advertisedBy(client, broker.nodeId);
+          const versions = (await client.connectionTo(broker.nodeId)).brokerApiVersions();
           process.stdout.write(`${node} -> ${formatNodeApiVersions(versions)}\n`);
         } catch (error) {
           failed = true;
@@ -46,10 +45,6 @@ export const brokerApiVersionsCommand: Command = {
     }
   },
 };
-
-async function advertisedBy(client: KafkaClient, nodeId: number): Promise<ReadonlyArray<ApiVersionRange>> {
-  return (await client.connectionTo(nodeId)).brokerApiVersions();
-}
 
 /** A broker's ApiVersions in NodeApiVersions.toString(true)'s form, by API key. */
 export function formatNodeApiVersions(advertised: ReadonlyArray<ApiVersionRange>): string {

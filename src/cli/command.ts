@@ -61,6 +61,18 @@ export async function checkTopic(client: KafkaClient, topic: string, partition: 
   return partitions;
 }
 
+/**
+ * --broker-list: broker ids separated by commas ('1,2,3'), each once; [] when the flag is not given.
+ * A given list that is empty or holds anything but ids is a usage error.
+ */
+export function parseBrokerList(args: ParsedArgs): number[] {
+  const text = args.string('broker-list');
+  if (text === undefined) return [];
+  const ids = text.split(',').map((id) => id.trim());
+  if (!ids.every((id) => /^(0|[1-9][0-9]*)$/.test(id))) throw args.usageError(`--broker-list expects broker ids separated by commas, got '${text}'`);
+  return [...new Set(ids.map(Number))];
+}
+
 /** A JSON object from `file` (a reassignment file, an election file, ...); anything else is a CliError naming the file. */
 export function readJsonObject(file: string, what: string): Record<string, unknown> {
   let parsed: unknown;

@@ -6,8 +6,8 @@
 // size is the replica's bytes on disk, offsetLag its distance from the log end (a follower's lag
 // behind its leader's high watermark). --topic-list keeps only those topics' replicas. A sluice
 // broker has one log directory and no future replicas (no AlterReplicaLogDirs).
-import type { CommandSpec, ParsedArgs } from './args.js';
-import { BOOTSTRAP_FLAG, CliError, connectClient, type Command } from './command.js';
+import type { CommandSpec } from './args.js';
+import { BOOTSTRAP_FLAG, CliError, connectClient, parseBrokerList, type Command } from './command.js';
 
 const spec: CommandSpec = {
   name: 'log-dirs',
@@ -55,10 +55,3 @@ export const logDirsCommand: Command = {
     }
   },
 };
-
-function parseBrokerList(args: ParsedArgs): number[] {
-  const text = args.string('broker-list') ?? '';
-  const ids = text.split(',').map((id) => id.trim()).filter((id) => id !== '');
-  if (!ids.every((id) => /^\d+$/.test(id))) throw args.usageError(`--broker-list expects broker ids separated by commas, got '${text}'`);
-  return [...new Set(ids.map(Number))];
-}

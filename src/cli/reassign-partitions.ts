@@ -17,8 +17,8 @@
 
 import type { KafkaClient } from '../client/client.js';
 import { assignReplicas } from '../cluster/replica-assignment.js';
-import type { CommandSpec, ParsedArgs } from './args.js';
-import { BOOTSTRAP_FLAG, CliError, connectClient, partitionEntries, readJsonObject, type Command } from './command.js';
+import type { CommandSpec } from './args.js';
+import { BOOTSTRAP_FLAG, CliError, connectClient, parseBrokerList, partitionEntries, readJsonObject, type Command } from './command.js';
 
 const ACTIONS = ['generate', 'execute', 'verify', 'cancel', 'list'] as const;
 
@@ -106,13 +106,6 @@ function readTopicsToMove(file: string): string[] {
     throw new CliError(`${file}: "topics" must be a non-empty list of {"topic": name}`);
   }
   return [...new Set(topics.map((t: any) => t.topic as string))];
-}
-
-function parseBrokerList(args: ParsedArgs): number[] {
-  const text = args.string('broker-list')!;
-  const ids = text.split(',').map((id) => id.trim());
-  if (ids.length === 0 || !ids.every((id) => /^(0|[1-9][0-9]*)$/.test(id))) throw args.usageError(`--broker-list expects broker ids separated by commas, got '${text}'`);
-  return [...new Set(ids.map(Number))];
 }
 
 /** Kafka's reassignment file text of `moves` (log_dirs "any" for each replica, as its tool writes). */
