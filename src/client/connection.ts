@@ -99,7 +99,7 @@ export class BrokerConnection {
       });
       const timer = setTimeout(() => {
         socket.destroy();
-        reject(new Error(`Connection to ${options.host}:${options.port} timed out`));
+        reject(new SluiceError('NETWORK_EXCEPTION', `Connection to ${options.host}:${options.port} timed out`));
       }, options.connectTimeoutMs ?? 10_000);
       socket.once('connect', () => {
         clearTimeout(timer);
@@ -107,7 +107,7 @@ export class BrokerConnection {
       });
       socket.once('error', (error) => {
         clearTimeout(timer);
-        reject(Object.assign(new Error(`Cannot connect to ${options.host}:${options.port}: ${error.message}`), { code: (error as NodeJS.ErrnoException).code }));
+        reject(new SluiceError('NETWORK_EXCEPTION', `Cannot connect to ${options.host}:${options.port}: ${error.message}`, { cause: error }));
       });
     });
     const connection = new BrokerConnection(socket, frames, options);
