@@ -55,6 +55,11 @@ export class ParsedArgs {
     readonly config: Record<string, string>,
   ) {}
 
+  /** The command's name, as typed after `sluice`. */
+  get command(): string {
+    return this.spec.name;
+  }
+
   has(name: string): boolean {
     this.flag(name);
     return this.values.has(name);

@@ -11,6 +11,7 @@ import { GroupMember, type TopicPartition } from '../client/group-member.js';
 import type { CommandSpec } from './args.js';
 import { BOOTSTRAP_FLAG, checkTopic, connectClient, OutputBuffer, type Command } from './command.js';
 import { FORMATTER_DEFAULTS, formatRecord, PROPERTY_FLAG, readProperties } from './console-properties.js';
+import { CONSUMER_PROPERTY_FLAG, readConsumerProperties } from './consumer-properties.js';
 
 /** How often a group member commits what it has printed (Kafka's auto.commit.interval.ms, 5 s). */
 const AUTO_COMMIT_INTERVAL_MS = 5000;
@@ -34,6 +35,7 @@ const spec: CommandSpec = {
     { name: 'key-separator', type: 'string', valueName: 'S', description: 'Separator between printed fields (default a tab; --property key.separator=S).' },
     { name: 'group', type: 'string', valueName: 'G', description: 'Join consumer group G: share the partitions with its other members and commit offsets.' },
     PROPERTY_FLAG,
+    CONSUMER_PROPERTY_FLAG,
   ],
   notes: [
     `--property takes kafka-console-consumer's formatter settings: ${Object.entries(FORMATTER_DEFAULTS)
@@ -58,6 +60,7 @@ export const consumeCommand: Command = {
     const maxMessages = args.integer('max-messages', { min: 1 });
     const timeoutMs = args.integer('timeout-ms', { min: 0 });
     const format = readProperties(args, FORMATTER_DEFAULTS, { 'print.key': args.boolean('print-key') ? 'true' : undefined, 'key.separator': args.string('key-separator') });
+    const consumerProperties = readConsumerProperties(args);
 
     const client = await connectClient(args);
     let commitTimer: NodeJS.Timeout | undefined;
@@ -71,7 +74,9 @@ export const consumeCommand: Command = {
     process.on('SIGTERM', onSignal);
     try {
       const partitions = await checkTopic(client, topic, partition, false);
-      const fetcherOptions = { maxWaitMs: timeoutMs === undefined ? FETCH_WAIT_MS : Math.min(FETCH_WAIT_MS, Math.max(1, timeoutMs)) };
+      // A fetch never waits past --timeout-ms.
+      const maxWaitMs = consumerProperties.maxWaitMs ?? FETCH_WAIT_MS;
+      const fetcherOptions = { ...consumerProperties, maxWaitMs: timeoutMs === undefined ? maxWaitMs : Math.min(maxWaitMs, Math.max(1, timeoutMs)) };
       let fetcher = new Fetcher(client, fetcherOptions);
       let member: GroupMember | undefined;
       if (group !== undefined) {

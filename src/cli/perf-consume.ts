@@ -6,6 +6,7 @@
 import { Fetcher } from '../client/fetcher.js';
 import type { CommandSpec } from './args.js';
 import { BOOTSTRAP_FLAG, checkTopic, connectClient, type Command } from './command.js';
+import { CONSUMER_PROPERTY_FLAG, readConsumerProperties } from './consumer-properties.js';
 import { consumerPerfLine, CONSUMER_PERF_HEADER } from './perf-stats.js';
 
 const PROGRESS_INTERVAL_MS = 1000;
@@ -20,7 +21,8 @@ const spec: CommandSpec = {
     BOOTSTRAP_FLAG,
     { name: 'from-beginning', type: 'boolean', description: 'Start at the earliest offset (the default; kept for Kafka compatibility).' },
     { name: 'timeout-ms', type: 'integer', valueName: 'MS', description: 'Give up after MS without a record (default 10000).' },
-    { name: 'fetch-size', type: 'integer', valueName: 'BYTES', description: 'max.partition.fetch.bytes per fetch (default 1048576).' },
+    { name: 'fetch-size', type: 'integer', valueName: 'BYTES', description: 'max.partition.fetch.bytes per fetch (default 1048576; over --consumer-property max.partition.fetch.bytes, as in Kafka).' },
+    CONSUMER_PROPERTY_FLAG,
   ],
   notes: [
     'Records are counted from batch headers, whole batches at a time, so the count may pass --messages by part of a batch; ' +
@@ -34,12 +36,13 @@ export const perfConsumeCommand: Command = {
     const topic = args.string('topic')!;
     const messages = args.integer('messages', { min: 1 })!;
     const timeoutMs = args.integer('timeout-ms', { min: 1, fallback: 10_000 });
-    const partitionMaxBytes = args.integer('fetch-size', { min: 1 });
+    const consumerProperties = readConsumerProperties(args);
+    const partitionMaxBytes = args.integer('fetch-size', { min: 1 }) ?? consumerProperties.partitionMaxBytes;
 
     const client = await connectClient(args);
     try {
       const partitions = await checkTopic(client, topic, undefined, false);
-      const fetcher = new Fetcher(client, { countOnly: true, maxWaitMs: Math.min(500, timeoutMs), partitionMaxBytes });
+      const fetcher = new Fetcher(client, { ...consumerProperties, countOnly: true, maxWaitMs: Math.min(consumerProperties.maxWaitMs ?? 500, timeoutMs), partitionMaxBytes });
       const startMs = Date.now();
       for (let p = 0; p < partitions; p++) await fetcher.assign(topic, p, 'earliest');
       const assignedMs = Date.now();

@@ -68,6 +68,11 @@ export interface PoolConsumerOptions {
   maxBufferedBytes?: number;
   /** fetch.max.wait.ms of the long poll (default 500). */
   maxWaitMs?: number;
+  /**
+   * client.rack (broker mode, KIP-392): a leader whose brokers set replica.selector.class sends
+   * this consumer to the in-sync replica in its rack, which it then reads from.
+   */
+  clientRack?: string;
   /** Group membership (broker mode); see GroupMemberOptions. */
   sessionTimeoutMs?: number;
   rebalanceTimeoutMs?: number;
@@ -234,6 +239,7 @@ export class PoolConsumer extends EventEmitter<PoolConsumerEvents> {
           autoOffsetReset,
           partitionMaxBytes,
           maxWaitMs: options.maxWaitMs ?? 500,
+          clientRack: options.clientRack,
         });
   }
 

@@ -68,6 +68,12 @@ describe('the CLI reads a topic whose partitions have different leaders', () => 
     // data.consumed.in.nMsg, the values line's fifth field.
     expect(Number(result.stdout.trimEnd().split('\n').at(-1)!.split(', ')[4])).toBe(BEFORE);
   });
+
+  it('a --consumer-property it does not act on is a usage error, never ignored', async () => {
+    const result = await runCli(['consume', '--bootstrap-server', cluster.bootstrapServers, '--topic', TOPIC, '--consumer-property', 'isolation.level=read_committed']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--consumer-property isolation.level is not supported; supported: client.rack, fetch.max.wait.ms');
+  });
 });
 
 describe('reading through a leader SIGKILLed and restarted', () => {

@@ -5,8 +5,9 @@
 // assignment would put some on brokers 1 and 2 alone); sluice reassign-partitions --generate
 // proposes rack-aware moves unless --disable-rack-aware. With replica.selector.class set to
 // Kafka's RackAwareReplicaSelector (KIP-392), a consumer that names its rack is sent by the leader
-// to the in-sync replica in that rack and reads there: our own requests, kafkajs (rackId) and kcat
-// (client.rack) read every record.
+// to the in-sync replica in that rack and reads there: our own requests, kafkajs (rackId), kcat
+// (client.rack) and sluice's own consumers (the Fetcher, `sluice consume --consumer-property
+// client.rack=b`, a PoolConsumer) read every record.
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -17,6 +18,9 @@ import { Kafka, logLevel } from 'kafkajs';
 
 import { BrokerConnection } from '../../src/client/connection.js';
 import { KafkaClient } from '../../src/client/client.js';
+import { Fetcher } from '../../src/client/fetcher.js';
+import { PoolConsumer } from '../../src/consumer/pool-consumer.js';
+import { Collector, HANDLER } from '../consumer/helpers.js';
 import { ApiKey } from '../../src/protocol/api-keys.js';
 import { fetchBody } from '../fixtures/probes.js';
 import { kcat } from '../fixtures/kcat.js';
@@ -197,4 +201,48 @@ describe('follower fetching (replica.selector.class RackAwareReplicaSelector)', 
     // librdkafka's fetch debug line when a leader names a preferred read replica.
     expect(result.stderr).toMatch(/Topic nearby \[0\]: migrating from broker 1 to 3 \(leader is 1\): preferred replica updated/);
   });
+
+  it("sluice's Fetcher with clientRack b moves to broker 3 and reads every record there", async () => {
+    const fetcher = new Fetcher(client, { clientRack: 'b', maxWaitMs: 100 });
+    await fetcher.assign(TOPIC, 0, 'earliest');
+    const values: string[] = [];
+    await waitUntil(async () => {
+      for (const record of (await fetcher.fetch()).records) values.push(record.value!.toString());
+      return values.length >= RECORDS + 1;
+    }, 'the Fetcher to read every record', 30_000);
+    expect(values).toEqual([...Array.from({ length: RECORDS }, (_, i) => `r${i}`), 'late']);
+    expect(fetcher.preferredReadReplica(TOPIC, 0)).toBe(3);
+    // In the leader's rack it stays at the leader.
+    const atLeader = new Fetcher(client, { clientRack: 'a', maxWaitMs: 100 });
+    await atLeader.assign(TOPIC, 0, 'earliest');
+    expect((await atLeader.fetch()).records.length).toBeGreaterThan(0);
+    expect(atLeader.preferredReadReplica(TOPIC, 0)).toBe(-1);
+  });
+
+  it('sluice consume --consumer-property client.rack=b and a PoolConsumer with clientRack b read every record', async () => {
+    const result = await runCli(['consume', '--bootstrap-server', cluster.bootstrapServers, '--topic', TOPIC, '--from-beginning',
+      '--consumer-property', 'client.rack=b', '--max-messages', String(RECORDS + 1), '--timeout-ms', '20000']);
+    expect(result.code).toBe(0);
+    expect(result.stdout.trimEnd().split('\n')).toEqual([...Array.from({ length: RECORDS }, (_, i) => `r${i}`), 'late']);
+
+    const collector = new Collector('racks-pool');
+    const pool = new PoolConsumer({
+      brokers: cluster.bootstrapServers.split(','),
+      groupId: 'racks-pool',
+      topics: [TOPIC],
+      handler: HANDLER,
+      concurrency: 1,
+      autoOffsetReset: 'earliest',
+      clientRack: 'b',
+      workerData: { channel: collector.name },
+    });
+    await pool.start();
+    try {
+      await waitUntil(() => collector.records >= RECORDS + 1, 'the PoolConsumer to handle every record', 60_000);
+    } finally {
+      await pool.stop();
+      collector.close();
+    }
+    expect(collector.offsetsOf(0)).toEqual(Array.from({ length: RECORDS + 1 }, (_, i) => i));
+  }, 90_000);
 });
