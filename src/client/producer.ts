@@ -32,8 +32,18 @@ export interface ProducerOptions {
   batchBytes?: number;
   /** max.in.flight.requests.per.connection (default 5, the most idempotence allows). */
   maxInFlight?: number;
-  /** Attempts after a retriable error (default 5). */
+  /** retries: attempts after a retriable error (default 2147483647, as Kafka: delivery.timeout.ms bounds them). */
   retries?: number;
+  /**
+   * delivery.timeout.ms: a batch not acknowledged this long after its first record was sent fails
+   * with its last error (default 120000). A leader's loss takes broker.session.timeout.ms (9 s by
+   * default) to be noticed and its partitions' new leaders elected: retries must outlast that.
+   */
+  deliveryTimeoutMs?: number;
+  /** retry.backoff.ms: the first pause before a retry, doubled each time (default 100). */
+  retryBackoffMs?: number;
+  /** retry.backoff.max.ms: the longest pause (default 1000). */
+  retryBackoffMaxMs?: number;
 }
 
 export interface ProducerRecord {
@@ -104,7 +114,8 @@ const METADATA_REFRESH = new Set(['NOT_LEADER_OR_FOLLOWER', 'LEADER_NOT_AVAILABL
 const RECORD_FIXED_OVERHEAD_BYTES = 6;
 /** RecordBatch v2 header bytes before the records. */
 const BATCH_HEADER_BYTES = 61;
-const BACKOFF_MS = 100;
+/** Kafka's jitter on retry backoffs (CommonClientConfigs.RETRY_BACKOFF_JITTER): +-20%, so producers that failed together do not retry together. */
+const BACKOFF_JITTER = 0.2;
 
 export class Producer {
   private readonly acks: 0 | 1 | -1;
@@ -113,6 +124,9 @@ export class Producer {
   private readonly batchBytes: number;
   private readonly maxInFlight: number;
   private readonly retries: number;
+  private readonly deliveryTimeoutMs: number;
+  private readonly retryBackoffMs: number;
+  private readonly retryBackoffMaxMs: number;
   private readonly partitioner = new DefaultPartitioner();
   private readonly open = new Map<string, Batch>();
   private readonly ready: Batch[] = [];
@@ -133,7 +147,10 @@ export class Producer {
     this.lingerMs = options.lingerMs ?? 5;
     this.batchBytes = options.batchBytes ?? 16_384;
     this.maxInFlight = options.maxInFlight ?? 5;
-    this.retries = options.retries ?? 5;
+    this.retries = options.retries ?? 2_147_483_647;
+    this.deliveryTimeoutMs = options.deliveryTimeoutMs ?? 120_000;
+    this.retryBackoffMs = options.retryBackoffMs ?? 100;
+    this.retryBackoffMaxMs = Math.max(this.retryBackoffMs, options.retryBackoffMaxMs ?? 1000);
   }
 
   static async create(client: KafkaClient, options: ProducerOptions = {}): Promise<Producer> {
@@ -336,19 +353,26 @@ export class Producer {
   }
 
   private retryOrFail(batch: Batch, code: string, message: string | null): void {
-    if (RETRIABLE.has(code) && batch.attempts < this.retries && !this.closed) {
+    // Kafka's exponential backoff (KIP-580): 100, 200, 400, ... ms up to retry.backoff.max.ms, +-20%.
+    const backoffMs = Math.min(this.retryBackoffMaxMs, this.retryBackoffMs * 2 ** Math.min(batch.attempts, 30)) * (1 + BACKOFF_JITTER * (2 * Math.random() - 1));
+    const elapsedMs = performance.now() - batch.createdMs;
+    const inTime = elapsedMs + backoffMs < this.deliveryTimeoutMs;
+    if (RETRIABLE.has(code) && batch.attempts < this.retries && inTime && !this.closed) {
       batch.attempts++;
       // The leader may have moved: the retry asks for metadata again (as Kafka's producer does).
       if (METADATA_REFRESH.has(code)) this.client.invalidateLeaders(batch.topic);
+      // Not unref'd: a batch waiting out its backoff keeps the process alive, also when every
+      // connection it had is gone (its broker killed).
       setTimeout(() => {
         // Back in front: failed batches come back in the order they failed, which is their
         // sequence order, so a partition's batches still reach the log in order.
         this.ready.unshift(batch);
         this.pump();
-      }, BACKOFF_MS).unref();
+      }, backoffMs);
       return;
     }
-    const error = new SluiceError(code as SluiceErrorName, `Produce to ${batch.topic}-${batch.partition} failed: ${code}${message ? ` (${message})` : ''}`);
+    const expired = RETRIABLE.has(code) && !inTime ? `; delivery.timeout.ms ${this.deliveryTimeoutMs} expired after ${batch.attempts + 1} attempts` : '';
+    const error = new SluiceError(code as SluiceErrorName, `Produce to ${batch.topic}-${batch.partition} failed: ${code}${message ? ` (${message})` : ''}${expired}`);
     for (const { call } of batch.runs) {
       if (call.failed) continue;
       call.failed = true;

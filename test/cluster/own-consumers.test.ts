@@ -2,15 +2,17 @@
 // three partitions, RF 3, each led by another broker. `sluice consume` and `sluice perf consume`
 // read every partition at its own leader: before, the Fetcher sent one request for every
 // partition to the first partition's leader, the other leaders' partitions came back
-// NOT_LEADER_OR_FOLLOWER and the command failed. Through a leader SIGKILLed and restarted, the
-// Fetcher reads every acknowledged record once, in order per partition, and a PoolConsumer
-// handles every one (at least once, as a group delivers).
+// NOT_LEADER_OR_FOLLOWER and the command failed. Through a leader SIGKILLed and restarted,
+// sluice's producer (acks=all) retries until the partition has a new leader, the Fetcher reads
+// every acknowledged record once, in order per partition, and a PoolConsumer handles every one
+// (at least once, as a group delivers). A partition that stays without a leader fails the send
+// once delivery.timeout.ms is over, naming its last error: the producer retried until then, where
+// it used to give up after 5 retries 100 ms apart, long before a lost broker's session expires.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-import { Kafka, logLevel, type Producer } from 'kafkajs';
 
 import { KafkaClient } from '../../src/client/client.js';
 import { Fetcher } from '../../src/client/fetcher.js';
+import { Producer } from '../../src/client/producer.js';
 import { startCluster, type LocalCluster } from '../../src/cluster/start-cluster.js';
 import { PoolConsumer } from '../../src/consumer/pool-consumer.js';
 import { runCli } from '../cli/run-cli.js';
@@ -25,9 +27,9 @@ let cluster: LocalCluster;
 let client: KafkaClient;
 let producer: Producer;
 
-/** Sends `values` round robin over the partitions, acks=all (kafkajs retries through a failover). */
+/** Sends `values` round robin over the partitions, with sluice's producer (acks=all, idempotent). */
 async function send(values: string[]): Promise<void> {
-  await producer.send({ topic: TOPIC, acks: -1, messages: values.map((value, i) => ({ value, partition: i % PARTITIONS })) });
+  await producer.send(TOPIC, values.map((value, i) => ({ value, partition: i % PARTITIONS })));
 }
 
 beforeAll(async () => {
@@ -39,13 +41,12 @@ beforeAll(async () => {
   await waitUntil(async () => (await client.metadata([])).brokers.length === 3, 'every broker to register');
   // Partition p led by broker p + 1.
   await client.createTopics([{ name: TOPIC, assignments: [[1, 2, 3], [2, 3, 1], [3, 1, 2]], configs: { 'min.insync.replicas': '2' } }]);
-  producer = new Kafka({ clientId: 'own-consumers', brokers: cluster.bootstrapServers.split(','), logLevel: logLevel.NOTHING, retry: { retries: 20 } }).producer();
-  await producer.connect();
+  producer = await Producer.create(client);
   await send(Array.from({ length: BEFORE }, (_, i) => `r${i}`));
 }, 120_000);
 
 afterAll(async () => {
-  await producer?.disconnect();
+  await producer?.close();
   client?.close();
   await cluster?.stop();
 }, 60_000);
@@ -125,4 +126,21 @@ describe('reading through a leader SIGKILLed and restarted', () => {
       collector.close();
     }
   }, 180_000);
+});
+
+describe('a partition that stays without a leader', () => {
+  it('fails a send once delivery.timeout.ms is over, with the last error', async () => {
+    await client.createTopics([{ name: 'stranded', assignments: [[2]] }]);
+    await cluster.killBroker(2);
+    const impatient = await Producer.create(client, { acks: 1, idempotent: false, deliveryTimeoutMs: 3000 });
+    try {
+      const failure = await impatient.send('stranded', [{ value: 'lost' }]).then(() => null, (error: unknown) => error as Error & { code: string });
+      expect(failure).not.toBeNull();
+      expect(['NETWORK_EXCEPTION', 'LEADER_NOT_AVAILABLE', 'NOT_LEADER_OR_FOLLOWER']).toContain(failure!.code);
+      expect(failure!.message).toMatch(/^Produce to stranded-0 failed: .*; delivery\.timeout\.ms 3000 expired after \d+ attempts$/);
+    } finally {
+      await impatient.close().catch(() => {});
+      await cluster.restartBroker(2);
+    }
+  }, 60_000);
 });
