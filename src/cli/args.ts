@@ -22,6 +22,11 @@ export interface FlagSpec {
   valueName?: string;
   description: string;
   required?: boolean;
+  /**
+   * A 'list' flag that also takes the plain arguments after it, up to the next flag (argparse's
+   * nargs '+'): kafka-producer-perf-test's `--producer-props acks=1 batch.size=16384`.
+   */
+  greedy?: boolean;
 }
 
 export interface CommandSpec {
@@ -131,11 +136,15 @@ export function parseArgs(spec: CommandSpec, argv: readonly string[]): ParsedArg
   // Node tokenizes; the rules are ours. Not strict, so that a value may start with a dash
   // (`--offset -2`, `--output -`) and unknown `--KEY=VALUE` names reach the config passthrough.
   const { tokens } = parseTokens({ args: [...argv], options: tokenizerOptions(spec), strict: false, allowPositionals: true, tokens: true });
+  /** The greedy list flag the plain arguments go to, while no other flag has come. */
+  let greedyList: string[] | undefined;
   for (const token of tokens) {
     if (token.kind === 'positional') {
-      positionals.push(token.value);
+      if (greedyList) greedyList.push(token.value);
+      else positionals.push(token.value);
       continue;
     }
+    greedyList = undefined;
     if (token.kind === 'option-terminator') continue;
     const { name, rawName, value } = token;
     const flag = rawName.startsWith('--') ? spec.flags.find((f) => f.name === name) : undefined;
@@ -153,9 +162,10 @@ export function parseArgs(spec: CommandSpec, argv: readonly string[]): ParsedArg
     }
     if (value === undefined) throw fail(`--${name} needs a value (${flag.valueName ?? 'VALUE'})`);
     if (flag.type === 'list') {
-      const list = values.get(name);
-      if (Array.isArray(list)) list.push(value);
-      else values.set(name, [value]);
+      let list = values.get(name);
+      if (!Array.isArray(list)) values.set(name, (list = []));
+      list.push(value);
+      if (flag.greedy) greedyList = list;
     } else {
       if (values.has(name)) throw fail(`--${name} was given twice`);
       values.set(name, value);

@@ -32,9 +32,12 @@ export const BOOTSTRAP_FLAG = {
   description: `Broker to connect to; several separated by commas (default ${DEFAULT_BOOTSTRAP}).`,
 } as const;
 
-/** Connects to the --bootstrap-server brokers; an unreachable broker is a CliError. */
-export async function connectClient(args: ParsedArgs): Promise<KafkaClient> {
-  const bootstrap = args.string('bootstrap-server', DEFAULT_BOOTSTRAP);
+/**
+ * Connects to the --bootstrap-server brokers (else `configured`: a bootstrap.servers config, else
+ * the default); an unreachable broker is a CliError.
+ */
+export async function connectClient(args: ParsedArgs, configured?: string): Promise<KafkaClient> {
+  const bootstrap = args.string('bootstrap-server') ?? configured ?? DEFAULT_BOOTSTRAP;
   const brokers = bootstrap.split(',').map((b) => b.trim()).filter((b) => b !== '');
   if (brokers.length === 0) throw args.usageError('--bootstrap-server is empty');
   try {

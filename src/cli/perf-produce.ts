@@ -14,7 +14,7 @@ import { Producer, type ProducerRecord } from '../client/producer.js';
 import type { CommandSpec } from './args.js';
 import { BOOTSTRAP_FLAG, checkTopic, connectClient, sleep, type Command } from './command.js';
 import { LatencyStats } from './perf-stats.js';
-import { ACKS_FLAG, COMPRESSION_FLAG, parseAcks, parseCompression } from './producer-flags.js';
+import { ACKS_FLAG, COMPRESSION_FLAG, PRODUCER_CONFIG_NOTE, PRODUCER_PROPS_FLAG, readProducerSettings } from './producer-flags.js';
 
 /** Records per producer.send call: the call's own cost is amortized over this many. */
 const CHUNK_RECORDS = 1000;
@@ -60,8 +60,10 @@ const spec: CommandSpec = {
     { name: 'batch-size', type: 'integer', valueName: 'BYTES', description: 'batch.size: bytes gathered per partition before sending (default 16384).' },
     { name: 'linger-ms', type: 'integer', valueName: 'MS', description: 'linger.ms: how long a batch waits for more records (default 5).' },
     COMPRESSION_FLAG,
+    PRODUCER_PROPS_FLAG,
   ],
   notes: [
+    `--producer-props: ${PRODUCER_CONFIG_NOTE} As in Kafka's tool: --producer-props bootstrap.servers=localhost:9092 acks=1.`,
     "Defaults are the producer's (batch.size 16384, linger.ms 5), as in Kafka's tool. Small records need bigger batches for " +
       'throughput: --batch-size 262144 sends ~2500 records of 100 bytes per request instead of ~150.',
   ],
@@ -75,17 +77,15 @@ export const perfProduceCommand: Command = {
     const recordSize = args.integer('record-size', { min: 0 })!;
     const throughput = args.integer('throughput', { min: -1, fallback: -1 });
     if (throughput === 0) throw args.usageError('--throughput must be -1 (no limit) or a positive rate');
-    const acks = parseAcks(args, 1);
-    const compression = parseCompression(args);
-    const batchBytes = args.integer('batch-size', { min: 1 });
-    const lingerMs = args.integer('linger-ms', { min: 0 });
+    const producerSettings = readProducerSettings(args, PRODUCER_PROPS_FLAG, 1);
+    const batchBytes = producerSettings.options.batchBytes;
     const warmupRecords = args.integer('warmup-records', { min: 0, fallback: 0 });
     if (warmupRecords >= numRecords) throw args.usageError('--warmup-records must be fewer than --num-records');
 
-    const client = await connectClient(args);
+    const client = await connectClient(args, producerSettings.bootstrapServers);
     try {
       await checkTopic(client, topic, undefined, true);
-      const producer = await Producer.create(client, { acks, compression, batchBytes, lingerMs });
+      const producer = await Producer.create(client, producerSettings.options);
 
       const payload = Buffer.allocUnsafe(recordSize);
       for (let i = 0; i < recordSize; i++) payload[i] = 65 + Math.floor(Math.random() * 26);

@@ -9,7 +9,7 @@ import { Producer, type ProducerRecord } from '../client/producer.js';
 import type { CommandSpec } from './args.js';
 import { BOOTSTRAP_FLAG, checkTopic, CliError, connectClient, type Command } from './command.js';
 import { PROPERTY_FLAG, READER_DEFAULTS, readProperties } from './console-properties.js';
-import { ACKS_FLAG, COMPRESSION_FLAG, parseAcks, parseCompression } from './producer-flags.js';
+import { ACKS_FLAG, COMPRESSION_FLAG, PRODUCER_CONFIG_NOTE, PRODUCER_PROPERTY_FLAG, readProducerSettings } from './producer-flags.js';
 
 /** Records per producer.send call: enough to amortize the call, small enough to stream. */
 const CHUNK_RECORDS = 500;
@@ -30,9 +30,11 @@ const spec: CommandSpec = {
     { name: 'linger-ms', type: 'integer', valueName: 'MS', description: 'linger.ms: how long a batch waits for more records (default 5).' },
     { name: 'batch-size', type: 'integer', valueName: 'BYTES', description: 'batch.size: bytes gathered per partition before sending (default 16384).' },
     PROPERTY_FLAG,
+    PRODUCER_PROPERTY_FLAG,
   ],
   notes: [
     "--property takes kafka-console-producer's reader settings: parse.key (default false) and key.separator (default a tab); --key-separator S is parse.key=true with key.separator=S.",
+    `--producer-property: ${PRODUCER_CONFIG_NOTE}`,
   ],
 };
 
@@ -45,15 +47,12 @@ export const produceCommand: Command = {
     const reader = readProperties(args, READER_DEFAULTS, given === undefined ? {} : { 'parse.key': 'true', 'key.separator': given });
     const separator = reader['parse.key'] === 'true' ? reader['key.separator'] : undefined;
     const partition = args.integer('partition', { min: 0 });
-    const acks = parseAcks(args);
-    const compression = parseCompression(args);
-    const lingerMs = args.integer('linger-ms', { min: 0 });
-    const batchBytes = args.integer('batch-size', { min: 1 });
+    const producerSettings = readProducerSettings(args, PRODUCER_PROPERTY_FLAG, -1);
 
-    const client = await connectClient(args);
+    const client = await connectClient(args, producerSettings.bootstrapServers);
     try {
       await checkTopic(client, topic, partition, true);
-      const producer = await Producer.create(client, { acks, compression, lingerMs, batchBytes });
+      const producer = await Producer.create(client, producerSettings.options);
       let failure: unknown;
       const inFlight = new Set<Promise<unknown>>();
       let lineNumber = 0;

@@ -1,6 +1,7 @@
 // The producer settings `produce` and `perf produce` share, with Kafka's names and values.
+import type { ProducerOptions } from '../client/producer.js';
 import { COMPRESSION_NAMES, type CompressionName } from '../record/batch-format.js';
-import type { FlagSpec, ParsedArgs } from './args.js';
+import { parseInteger, type FlagSpec, type ParsedArgs } from './args.js';
 
 export const ACKS_FLAG: FlagSpec = {
   name: 'acks',
@@ -16,17 +17,122 @@ export const COMPRESSION_FLAG: FlagSpec = {
   description: 'compression.type of the batches (default none).',
 };
 
-export function parseAcks(args: ParsedArgs, fallback: 0 | 1 | -1 = -1): 0 | 1 | -1 {
-  const raw = args.string('acks');
-  if (raw === undefined) return fallback;
+function acksOf(raw: string, invalid: () => Error): 0 | 1 | -1 {
   if (raw === '0') return 0;
   if (raw === '1') return 1;
   if (raw === 'all' || raw === '-1') return -1;
-  throw args.usageError(`--acks expects 0, 1 or all, got '${raw}'`);
+  throw invalid();
+}
+
+function compressionOf(raw: string, invalid: () => Error): CompressionName {
+  if (!(COMPRESSION_NAMES as readonly string[]).includes(raw)) throw invalid();
+  return raw as CompressionName;
+}
+
+export function parseAcks(args: ParsedArgs, fallback: 0 | 1 | -1 = -1): 0 | 1 | -1 {
+  const raw = args.string('acks');
+  if (raw === undefined) return fallback;
+  return acksOf(raw, () => args.usageError(`--acks expects 0, 1 or all, got '${raw}'`));
 }
 
 export function parseCompression(args: ParsedArgs): CompressionName {
   const raw = args.string('compression', 'none');
-  if (!(COMPRESSION_NAMES as readonly string[]).includes(raw)) throw args.usageError(`--compression expects one of ${COMPRESSION_NAMES.join(', ')}, got '${raw}'`);
-  return raw as CompressionName;
+  return compressionOf(raw, () => args.usageError(`--compression expects one of ${COMPRESSION_NAMES.join(', ')}, got '${raw}'`));
+}
+
+/** kafka-console-producer's --producer-property KEY=VALUE (repeatable). */
+export const PRODUCER_PROPERTY_FLAG: FlagSpec = {
+  name: 'producer-property',
+  type: 'list',
+  valueName: 'KEY=VALUE',
+  description: 'A producer config by its Kafka name (repeatable; see the notes). A flag for the same setting wins.',
+};
+
+/** kafka-producer-perf-test's --producer-props KEY=VALUE [KEY=VALUE ...]. */
+export const PRODUCER_PROPS_FLAG: FlagSpec = {
+  name: 'producer-props',
+  type: 'list',
+  greedy: true,
+  valueName: 'KEY=VALUE ...',
+  description: 'Producer configs by their Kafka names, as many as follow (see the notes). A flag for the same setting wins.',
+};
+
+/** Each producer config taken by name, and how its value is read. */
+const PRODUCER_CONFIGS = {
+  'bootstrap.servers': 'string',
+  acks: 'acks',
+  'batch.size': 'positive',
+  'linger.ms': 'count',
+  'compression.type': 'compression',
+  'enable.idempotence': 'boolean',
+  'max.in.flight.requests.per.connection': 'positive',
+  retries: 'count',
+  'delivery.timeout.ms': 'positive',
+  'retry.backoff.ms': 'count',
+  'retry.backoff.max.ms': 'count',
+} as const;
+
+/**
+ * Kafka producer configs that commands copied from Kafka's documentation give (its quickstart's
+ * perf test sets buffer.memory) and sluice's producer does not act on: taken, with a warning on
+ * stderr, never silently.
+ */
+const NOT_ACTED_ON = new Set([
+  'buffer.memory', 'client.id', 'max.block.ms', 'max.request.size', 'request.timeout.ms', 'send.buffer.bytes', 'receive.buffer.bytes',
+  'key.serializer', 'value.serializer', 'metadata.max.age.ms', 'connections.max.idle.ms', 'partitioner.class',
+]);
+
+export const PRODUCER_CONFIG_NOTE =
+  `Producer configs taken by name: ${Object.keys(PRODUCER_CONFIGS).join(', ')}. ` +
+  `Taken with a warning that they have no effect: ${[...NOT_ACTED_ON].join(', ')}. Any other is a usage error.`;
+
+export interface ProducerSettings {
+  /** bootstrap.servers, when given as a config. */
+  bootstrapServers?: string;
+  options: ProducerOptions;
+}
+
+/**
+ * The producer's options from `flag`'s KEY=VALUE configs, then the command's own flags (--acks,
+ * --compression, --batch-size, --linger-ms), which win, as Kafka's tools merge them.
+ */
+export function readProducerSettings(args: ParsedArgs, flag: FlagSpec, defaultAcks: 0 | 1 | -1): ProducerSettings {
+  const settings: ProducerSettings = { options: { acks: defaultAcks } };
+  const options = settings.options;
+  for (const entry of args.list(flag.name)) {
+    const equals = entry.indexOf('=');
+    if (equals <= 0) throw args.usageError(`--${flag.name} expects KEY=VALUE, got '${entry}'`);
+    const name = entry.slice(0, equals);
+    const value = entry.slice(equals + 1);
+    if (NOT_ACTED_ON.has(name)) {
+      process.stderr.write(`WARNING: --${flag.name} ${name} is accepted but not supported: sluice's producer does not act on it\n`);
+      continue;
+    }
+    if (!(name in PRODUCER_CONFIGS)) throw args.usageError(`--${flag.name} ${name} is not supported; supported: ${Object.keys(PRODUCER_CONFIGS).join(', ')}`);
+    const what = `--${flag.name} ${name}`;
+    const integer = (min: number) => parseInteger(value, what, args.command, min, 0x7fffffff);
+    switch (name as keyof typeof PRODUCER_CONFIGS) {
+      case 'bootstrap.servers': settings.bootstrapServers = value; break;
+      case 'acks': options.acks = acksOf(value, () => args.usageError(`${what} expects 0, 1 or all, got '${value}'`)); break;
+      case 'batch.size': options.batchBytes = integer(1); break;
+      case 'linger.ms': options.lingerMs = integer(0); break;
+      case 'compression.type': options.compression = compressionOf(value, () => args.usageError(`${what} expects one of ${COMPRESSION_NAMES.join(', ')}, got '${value}'`)); break;
+      case 'enable.idempotence':
+        if (!/^(true|false)$/i.test(value)) throw args.usageError(`${what} expects true or false, got '${value}'`);
+        options.idempotent = value.toLowerCase() === 'true';
+        break;
+      case 'max.in.flight.requests.per.connection': options.maxInFlight = integer(1); break;
+      case 'retries': options.retries = integer(0); break;
+      case 'delivery.timeout.ms': options.deliveryTimeoutMs = integer(1); break;
+      case 'retry.backoff.ms': options.retryBackoffMs = integer(0); break;
+      case 'retry.backoff.max.ms': options.retryBackoffMaxMs = integer(0); break;
+    }
+  }
+  if (args.has('acks')) options.acks = parseAcks(args);
+  if (args.has('compression')) options.compression = parseCompression(args);
+  if (args.has('batch-size')) options.batchBytes = args.integer('batch-size', { min: 1 });
+  if (args.has('linger-ms')) options.lingerMs = args.integer('linger-ms', { min: 0 });
+  // As Kafka 3+: idempotence is on by default with acks=all only; asked for with other acks, it is refused.
+  if (options.idempotent === true && options.acks !== -1) throw args.usageError('enable.idempotence=true needs acks=all');
+  return settings;
 }

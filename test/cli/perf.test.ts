@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startBroker, type Broker } from '../../src/broker/broker.js';
+import { iterateBatches } from '../../src/record/batch.js';
 import { runCli } from './run-cli.js';
 
 let broker: Broker;
@@ -54,6 +55,24 @@ describe('sluice perf', () => {
     expect(produced.code).toBe(0);
     expect(produced.stdout).toMatch(/^300 records sent, /m);
     expect(broker.engine.latestOffset('perf-throttled', 0)).toBe(300);
+  });
+
+  it("perf produce takes Kafka's --producer-props, bootstrap.servers included; a flag wins over a prop", async () => {
+    const produced = await runCli(['perf', 'produce', '--topic', 'perf-props', '--num-records', '2000', '--record-size', '100', '--throughput', '-1',
+      '--producer-props', `bootstrap.servers=localhost:${broker.port}`, 'acks=1', 'batch.size=2048', 'compression.type=gzip', 'buffer.memory=67108864', '--linger-ms', '0']);
+    expect(produced.code).toBe(0);
+    expect(produced.stderr).toBe("WARNING: --producer-props buffer.memory is accepted but not supported: sluice's producer does not act on it\n");
+    expect(produced.stdout).toMatch(/^2000 records sent, /m);
+    const { batches } = await broker.engine.fetchBatches('perf-props', 0, { offset: 0, maxBytes: 16 * 1024 * 1024 });
+    const headers = [...iterateBatches(batches)].map((b) => b.header);
+    expect(headers.reduce((n, h) => n + h.lastOffset + 1 - h.baseOffset, 0)).toBe(2000);
+    // batch.size 2048: ~18 records of 100 B a batch, not the ~150 of the default 16384.
+    expect(headers.length).toBeGreaterThanOrEqual(2000 / 20);
+    expect(headers.every((h) => h.compressionName === 'gzip')).toBe(true);
+
+    const refused = await runCli(['perf', 'produce', ...bootstrap, '--topic', 'perf-props', '--num-records', '1', '--record-size', '1', '--producer-props', 'acks=1', 'transactional.id=t']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/^Error: --producer-props transactional\.id is not supported; supported: bootstrap\.servers, acks, /);
   });
 
   it('perf produce --warmup-records ends with the statistics of the records after the warm-up', async () => {

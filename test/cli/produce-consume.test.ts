@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startBroker, type Broker } from '../../src/broker/broker.js';
+import { iterateBatches } from '../../src/record/batch.js';
 import { runCli, STACK_LINE } from './run-cli.js';
 
 let broker: Broker;
@@ -61,6 +62,18 @@ describe('sluice produce | sluice consume', () => {
     expect(result).toMatchObject({ code: 2, stderr: "Error: --property print.key expects true or false, got 'yes'\nSee 'sluice consume --help'\n" });
     result = await runCli(['produce', ...bootstrap, '--topic', 'props', '--property', 'parse.headers=true'], { input: 'x\n' });
     expect(result).toMatchObject({ code: 2, stderr: "Error: --property parse.headers is not supported; supported: parse.key, key.separator\nSee 'sluice produce --help'\n" });
+  });
+
+  it("takes kafka-console-producer's --producer-property configs; refuses one it does not know", async () => {
+    const produced = await runCli(['produce', ...bootstrap, '--topic', 'configured', '--producer-property', 'compression.type=lz4', '--producer-property', 'acks=1'], { input: 'a\nb\n' });
+    expect(produced.code).toBe(0);
+    const { batches } = await broker.engine.fetchBatches('configured', 0, { offset: 0 });
+    const headers = [...iterateBatches(batches)].map((b) => b.header);
+    expect(headers.length).toBeGreaterThan(0);
+    expect(headers.every((h) => h.compressionName === 'lz4')).toBe(true);
+    const refused = await runCli(['produce', ...bootstrap, '--topic', 'configured', '--producer-property', 'batch.size=big'], { input: 'x\n' });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/^Error: --producer-property batch\.size expects an integer, got 'big'/);
   });
 
   it('reads one partition from an offset, values only, and stops after --timeout-ms idle', async () => {

@@ -122,6 +122,15 @@ describe('parseArgs', () => {
     expect(() => parseArgs(spec, argv)).toThrow(message);
   });
 
+  it('a greedy list takes the plain arguments after it, up to the next flag (nargs +)', () => {
+    const greedy: CommandSpec = { ...spec, positionals: [], flags: [...spec.flags, { name: 'props', type: 'list', greedy: true, description: 'KEY=VALUE ...' }] };
+    const args = parseArgs(greedy, ['--props', 'a=1', 'b=2', '--name', 'n', '--props', 'c=3', '--verbose']);
+    expect(args.list('props')).toEqual(['a=1', 'b=2', 'c=3']);
+    expect(args.string('name')).toBe('n');
+    expect(() => parseArgs(greedy, ['--name', 'n', 'stray'])).toThrow("Unexpected argument 'stray'");
+    expect(() => parseArgs(greedy, ['--name', 'n', '--props', 'a=1', '--', 'stray'])).toThrow("Unexpected argument 'stray'");
+  });
+
   it('passes unknown --KEY=VALUE through as config when the command allows it, and only in that form', () => {
     const broker: CommandSpec = { ...spec, positionals: [], flags: [], configPassthrough: true };
     expect(parseArgs(broker, ['--num.partitions=3', '--log.dirs=/x', '--num.partitions=4']).config).toEqual({ 'num.partitions': '4', 'log.dirs': '/x' });
