@@ -1,6 +1,10 @@
 // `sluice groups`: kafka-consumer-groups' actions and output.
 //   --list                          group ids, one a line
 //   --describe --group G            GROUP TOPIC PARTITION CURRENT-OFFSET LOG-END-OFFSET LAG CONSUMER-ID HOST CLIENT-ID
+//     --members [--verbose]         GROUP CONSUMER-ID HOST CLIENT-ID #PARTITIONS [ASSIGNMENT]
+//     --state                       GROUP COORDINATOR (ID) ASSIGNMENT-STRATEGY STATE #MEMBERS
+//     --all-groups                  instead of --group: every group, one after another
+// Each group's requests go to its coordinator, and --list asks every broker, as Kafka's tool does.
 //   --reset-offsets --group G ...   --to-earliest|--to-latest|--to-datetime|--by-duration|--to-offset|--shift-by, for an inactive group;
 //                                   a dry run unless --execute, as Kafka's tool
 //   --delete --group G              an inactive group and its committed offsets
@@ -15,6 +19,8 @@ import type { CommandSpec, ParsedArgs } from './args.js';
 import { BOOTSTRAP_FLAG, CliError, connectClient, OutputBuffer, type Command } from './command.js';
 
 const ACTIONS = ['list', 'describe', 'reset-offsets', 'delete', 'delete-offsets'] as const;
+/** What --describe prints, as kafka-consumer-groups' --offsets (the default), --members and --state. */
+const DESCRIBE_VIEWS = ['offsets', 'members', 'state'] as const;
 const LATEST = -1;
 const EARLIEST = -2;
 
@@ -22,7 +28,7 @@ const spec: CommandSpec = {
   name: 'groups',
   summary: 'List, describe, reset and delete consumer groups, as kafka-consumer-groups does.',
   usage:
-    '--list | --describe --group G | --reset-offsets --group G (--to-earliest|--to-latest|--to-datetime T|--by-duration D|--to-offset N|--shift-by N) [--topic T ...] [--execute] | --delete --group G | --delete-offsets --group G --topic T[:P[,P...]] ...',
+    '--list | --describe (--group G | --all-groups) [--offsets | --members [--verbose] | --state] | --reset-offsets --group G (--to-earliest|--to-latest|--to-datetime T|--by-duration D|--to-offset N|--shift-by N) [--topic T ...] [--execute] | --delete --group G | --delete-offsets --group G --topic T[:P[,P...]] ...',
   flags: [
     BOOTSTRAP_FLAG,
     { name: 'list', type: 'boolean', description: 'List the groups.' },
@@ -31,6 +37,11 @@ const spec: CommandSpec = {
     { name: 'delete', type: 'boolean', description: 'Delete --group and its committed offsets (the group must have no active members).' },
     { name: 'delete-offsets', type: 'boolean', description: "Delete --group's committed offsets of the --topic partitions (not of topics an active group consumes)." },
     { name: 'group', type: 'string', valueName: 'G', description: 'The group.' },
+    { name: 'all-groups', type: 'boolean', description: 'With --describe: every group, one after another.' },
+    { name: 'offsets', type: 'boolean', description: "With --describe: each partition's committed offset, log end, lag and owner (the default)." },
+    { name: 'members', type: 'boolean', description: "With --describe: the group's members, each with its number of partitions." },
+    { name: 'verbose', type: 'boolean', description: "With --describe --members: each member's partitions too." },
+    { name: 'state', type: 'boolean', description: "With --describe: the group's coordinator, assignment strategy, state and number of members." },
     {
       name: 'topic',
       type: 'list',
@@ -65,7 +76,15 @@ export const groupsCommand: Command = {
     if (actions.length !== 1) throw args.usageError('Give one of --list, --describe, --reset-offsets, --delete or --delete-offsets');
     const action = actions[0]!;
     const group = args.string('group');
-    if (action !== 'list' && group === undefined) throw args.usageError(`--${action} needs --group`);
+    const allGroups = args.boolean('all-groups');
+    if (allGroups && action !== 'describe') throw args.usageError('--all-groups goes with --describe');
+    if (allGroups && group !== undefined) throw args.usageError('Give --group or --all-groups, not both');
+    if (action !== 'list' && group === undefined && !allGroups) throw args.usageError(`--${action} needs --group`);
+    const views = DESCRIBE_VIEWS.filter((view) => args.boolean(view));
+    if (views.length > 0 && action !== 'describe') throw args.usageError(`--${views[0]} goes with --describe`);
+    if (views.length > 1) throw args.usageError('Give one of --offsets, --members or --state');
+    if (args.boolean('verbose') && views[0] !== 'members') throw args.usageError('--verbose goes with --describe --members');
+    const view = views[0] ?? 'offsets';
     const resetTarget = action === 'reset-offsets' ? parseResetTarget(args) : undefined;
     const topics = args.list('topic');
     if (action === 'reset-offsets' && topics.some((topic) => topic.includes(':'))) throw args.usageError('--reset-offsets takes topic names without partitions');
@@ -75,8 +94,15 @@ export const groupsCommand: Command = {
       switch (action) {
         case 'list':
           return await list(client);
-        case 'describe':
-          return await describe(client, group!);
+        case 'describe': {
+          const groups = allGroups ? await listGroups(client) : [group!];
+          for (const id of groups) {
+            if (view === 'offsets') await describe(client, id);
+            else if (view === 'members') await describeMembers(client, id, args.boolean('verbose'));
+            else await describeState(client, id);
+          }
+          return 0;
+        }
         case 'reset-offsets':
           return await resetOffsets(client, group!, topics, resetTarget!, args.boolean('execute'));
         case 'delete':
@@ -124,27 +150,87 @@ export function parseDurationMs(text: string): number | null {
   return ((Number(days ?? 0) * 24 + Number(hours ?? 0)) * 60 + Number(minutes ?? 0)) * 60_000 + Math.round(Number(seconds ?? 0) * 1000);
 }
 
+/** Every broker's groups, sorted: each coordinator lists only the groups it coordinates, so Kafka's tool asks them all. */
+async function listGroups(client: KafkaClient): Promise<string[]> {
+  const ids = new Set<string>();
+  for (const broker of (await client.metadata([])).brokers) {
+    const connection = await client.connectionTo(broker.nodeId);
+    const response = await connection.request(ApiKey.ListGroups, { statesFilter: [], typesFilter: [] });
+    throwIfError(response.errorCode, `List groups of broker ${broker.nodeId}`);
+    for (const { groupId } of response.groups as Array<{ groupId: string }>) ids.add(groupId);
+  }
+  return [...ids].sort();
+}
+
 async function list(client: KafkaClient): Promise<number> {
-  const connection = await client.anyConnection();
-  const response = await connection.request(ApiKey.ListGroups, { statesFilter: [], typesFilter: [] });
-  throwIfError(response.errorCode, 'List groups');
   const out = new OutputBuffer();
-  for (const id of response.groups.map((g: { groupId: string }) => g.groupId).sort()) await out.line(id);
+  for (const id of await listGroups(client)) await out.line(id);
   await out.flush();
   return 0;
 }
 
-async function describeGroup(client: KafkaClient, group: string): Promise<{ state: string; members: Array<{ memberId: string; clientId: string; clientHost: string; memberAssignment: Buffer }> }> {
-  const connection = await client.anyConnection();
+interface DescribedGroup {
+  state: string;
+  /** The assignor the group's leader chose (DescribeGroups' protocolData), '' while there is none. */
+  protocol: string;
+  members: Array<{ memberId: string; clientId: string; clientHost: string; memberAssignment: Buffer }>;
+}
+
+async function describeGroup(client: KafkaClient, group: string): Promise<DescribedGroup> {
+  const connection = await client.coordinatorConnection(group);
   const response = await connection.request(ApiKey.DescribeGroups, { groups: [group], includeAuthorizedOperations: false });
   const described = response.groups[0];
   throwIfError(described.errorCode, `Describe group ${group}`);
-  return { state: described.groupState, members: described.members };
+  return { state: described.groupState, protocol: described.protocolData, members: described.members };
+}
+
+/** kafka-consumer-groups --describe --members [--verbose]: GROUP CONSUMER-ID HOST CLIENT-ID #PARTITIONS [ASSIGNMENT]. */
+async function describeMembers(client: KafkaClient, group: string, verbose: boolean): Promise<void> {
+  const { state, members } = await describeGroup(client, group);
+  if (state === 'Dead') throw new CliError(`Consumer group '${group}' does not exist.`);
+  const out = new OutputBuffer();
+  await out.line('');
+  if (members.length === 0) {
+    await out.line(`Consumer group '${group}' has no active members.`);
+    await out.flush();
+    return;
+  }
+  const table = [['GROUP', 'CONSUMER-ID', 'HOST', 'CLIENT-ID', '#PARTITIONS', ...(verbose ? ['ASSIGNMENT'] : [])]];
+  for (const member of members) {
+    const partitions = member.memberAssignment.length === 0 ? [] : decodeAssignment(member.memberAssignment).partitions;
+    const row = [group, member.memberId, member.clientHost, member.clientId, String(partitions.length)];
+    if (verbose) row.push(partitions.length === 0 ? '-' : formatAssignment(partitions));
+    table.push(row);
+  }
+  for (const line of alignColumns(table)) await out.line(line);
+  await out.flush();
+}
+
+/** Kafka's ASSIGNMENT cell: topic(0,1),other(2), topics sorted and partitions in order. */
+function formatAssignment(partitions: ReadonlyArray<{ topic: string; partition: number }>): string {
+  const byTopic = new Map<string, number[]>();
+  for (const { topic, partition } of partitions) byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition]);
+  return [...byTopic].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([topic, list]) => `${topic}(${list.sort((a, b) => a - b).join(',')})`).join(',');
+}
+
+/** kafka-consumer-groups --describe --state: GROUP COORDINATOR (ID) ASSIGNMENT-STRATEGY STATE #MEMBERS. */
+async function describeState(client: KafkaClient, group: string): Promise<void> {
+  const coordinator = await client.findCoordinator(group);
+  const { state, protocol, members } = await describeGroup(client, group);
+  if (state === 'Dead') throw new CliError(`Consumer group '${group}' does not exist.`);
+  const out = new OutputBuffer();
+  await out.line('');
+  const table = [
+    ['GROUP', 'COORDINATOR (ID)', 'ASSIGNMENT-STRATEGY', 'STATE', '#MEMBERS'],
+    [group, `${coordinator.host}:${coordinator.port} (${coordinator.nodeId})`, protocol === '' ? '-' : protocol, state, String(members.length)],
+  ];
+  for (const line of alignColumns(table)) await out.line(line);
+  await out.flush();
 }
 
 /** Committed offsets of the group: topic → partition → offset. */
 async function committedOffsets(client: KafkaClient, group: string): Promise<Map<string, Map<number, number>>> {
-  const connection = await client.anyConnection();
+  const connection = await client.coordinatorConnection(group);
   const response = await connection.request(ApiKey.OffsetFetch, { groupId: group, topics: null, groups: [{ groupId: group, topics: null, memberId: null, memberEpoch: -1 }], requireStable: false });
   const topics = response.groups?.[0]?.topics ?? response.topics;
   throwIfError(response.groups?.[0]?.errorCode ?? response.errorCode ?? 0, `Fetch offsets of group ${group}`);
@@ -157,7 +243,7 @@ async function committedOffsets(client: KafkaClient, group: string): Promise<Map
   return result;
 }
 
-async function describe(client: KafkaClient, group: string): Promise<number> {
+async function describe(client: KafkaClient, group: string): Promise<void> {
   const { state, members } = await describeGroup(client, group);
   const committed = await committedOffsets(client, group);
   if (state === 'Dead' || (members.length === 0 && committed.size === 0)) throw new CliError(`Consumer group '${group}' does not exist.`);
@@ -194,7 +280,6 @@ async function describe(client: KafkaClient, group: string): Promise<number> {
   }
   for (const line of alignColumns(table)) await out.line(line);
   await out.flush();
-  return 0;
 }
 
 /** One partition's new offset. Kafka's tool keeps --to-offset and --shift-by within the log, and refuses to shift an offset never committed. */
@@ -230,7 +315,7 @@ async function resetOffsets(client: KafkaClient, group: string, onlyTopics: stri
     for (let partition = 0; partition < count; partition++) plan.push({ topic, partition, offset: await resetOffset(client, group, committed, topic, partition, target) });
   }
   if (execute) {
-    const connection = await client.anyConnection();
+    const connection = await client.coordinatorConnection(group);
     const byTopic = new Map<string, typeof plan>();
     for (const entry of plan) byTopic.set(entry.topic, [...(byTopic.get(entry.topic) ?? []), entry]);
     const response = await connection.request(ApiKey.OffsetCommit, {
@@ -255,7 +340,7 @@ async function resetOffsets(client: KafkaClient, group: string, onlyTopics: stri
 }
 
 async function remove(client: KafkaClient, group: string): Promise<number> {
-  const connection = await client.anyConnection();
+  const connection = await client.coordinatorConnection(group);
   const response = await connection.request(ApiKey.DeleteGroups, { groupsNames: [group] });
   throwIfError(response.results[0].errorCode, `Delete group ${group}`);
   process.stdout.write(`Deletion of requested consumer groups ('${group}') was successful.\n`);
@@ -331,7 +416,7 @@ async function deleteOffsets(client: KafkaClient, group: string, targets: TopicT
   }
   let groupError: number = KafkaErrorCode.NONE;
   if (requested.size > 0) {
-    const connection = await client.anyConnection();
+    const connection = await client.coordinatorConnection(group);
     if (connection.versionOf(ApiKey.OffsetDelete) === undefined) throw new CliError('The broker does not support OffsetDelete (API 47).');
     const response = await connection.request(ApiKey.OffsetDelete, {
       groupId: group,

@@ -108,6 +108,11 @@ export interface ReassignmentResult {
   error: SluiceError | null;
 }
 
+/** How long coordinatorConnection asks again while a group has no coordinator ready (Kafka's default.api.timeout.ms is 60000). */
+const COORDINATOR_WAIT_MS = 30_000;
+/** FindCoordinator errors that pass once the offsets partition has a leader that has loaded it. */
+const COORDINATOR_RETRIABLE = new Set(['COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_LOAD_IN_PROGRESS', 'NOT_COORDINATOR']);
+
 /** A controller that moved between the Metadata read and the request is looked up this often. */
 const CONTROLLER_ATTEMPTS = 3;
 
@@ -222,6 +227,36 @@ export class KafkaClient {
 
   async leaderConnection(topic: string, partition: number): Promise<BrokerConnection> {
     return this.connectionTo(await this.leaderOf(topic, partition));
+  }
+
+  /**
+   * The connection to a consumer group's coordinator (FindCoordinator): in a cluster, the leader
+   * of the group's __consumer_offsets partition, which alone answers for the group. While none is
+   * ready (COORDINATOR_NOT_AVAILABLE: the offsets topic being created or its leader moving;
+   * COORDINATOR_LOAD_IN_PROGRESS) it asks again, as Kafka's admin client does, for up to
+   * COORDINATOR_WAIT_MS.
+   */
+  async coordinatorConnection(groupId: string): Promise<BrokerConnection> {
+    return this.connectionTo((await this.findCoordinator(groupId)).nodeId);
+  }
+
+  /** The broker coordinating a consumer group (see coordinatorConnection). */
+  async findCoordinator(groupId: string): Promise<BrokerNode> {
+    const deadlineMs = Date.now() + COORDINATOR_WAIT_MS;
+    for (let attempt = 0; ; attempt++) {
+      const connection = await this.anyConnection();
+      const response = await connection.request(ApiKey.FindCoordinator, { key: groupId, keyType: 0, coordinatorKeys: [groupId] });
+      const answer = response.coordinators?.[0] ?? response;
+      if (answer.errorCode === 0) {
+        const node = this.nodes.get(answer.nodeId) ?? { nodeId: answer.nodeId, host: answer.host, port: answer.port, rack: null };
+        this.nodes.set(node.nodeId, node);
+        return node;
+      }
+      if (!COORDINATOR_RETRIABLE.has(kafkaErrorName(answer.errorCode)) || Date.now() >= deadlineMs) {
+        throwIfError(answer.errorCode, `Find the coordinator of group ${groupId}`, answer.errorMessage);
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 100 * 2 ** attempt)));
+    }
   }
 
   /** Forgets a topic's leaders: the next request for it asks for metadata again (after a leader moved). */

@@ -123,6 +123,61 @@ describe('sluice groups', () => {
   });
 });
 
+describe('sluice groups --describe --members, --state, --all-groups', () => {
+  it("prints an active group's members and state, and every group with --all-groups", async () => {
+    const member = runCli(['consume', ...bootstrap, '--topic', 'orders', '--group', 'live', '--timeout-ms', '60000', '--max-messages', '1'], { timeoutMs: 90_000 });
+    const deadline = Date.now() + 60_000;
+    while (broker.groups.describeGroup('live').groupState !== 'Stable') {
+      if (Date.now() > deadline) throw new Error('the consumer never joined');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    try {
+      const state = await runCli(['groups', ...bootstrap, '--describe', '--group', 'live', '--state']);
+      expect(state.code).toBe(0);
+      const stateLines = state.stdout.split('\n').filter((line) => line.trim() !== '');
+      expect(stateLines[0]).toMatch(/^GROUP +COORDINATOR \(ID\) +ASSIGNMENT-STRATEGY +STATE +#MEMBERS$/);
+      const cells = stateLines[1]!.trim().split(/\s+/);
+      expect(cells[1]).toMatch(new RegExp(`:${broker.port}$`));
+      expect([cells[0], ...cells.slice(2)]).toEqual(['live', `(${broker.settings.nodeId})`, 'range', 'Stable', '1']);
+
+      const members = await runCli(['groups', ...bootstrap, '--describe', '--group', 'live', '--members', '--verbose']);
+      expect(members.code).toBe(0);
+      const rows = describeRows(members.stdout);
+      expect(rows[0]).toEqual(['GROUP', 'CONSUMER-ID', 'HOST', 'CLIENT-ID', '#PARTITIONS', 'ASSIGNMENT']);
+      expect(rows).toHaveLength(2);
+      expect(rows[1]![0]).toBe('live');
+      expect(rows[1]!.slice(3)).toEqual(['sluice-cli', '2', 'orders(0,1)']);
+      expect(describeRows((await runCli(['groups', ...bootstrap, '--describe', '--group', 'live', '--members'])).stdout)[1]!.slice(3)).toEqual(['sluice-cli', '2']);
+
+      const all = await runCli(['groups', ...bootstrap, '--describe', '--all-groups', '--state']);
+      expect(all.code).toBe(0);
+      const states = new Map(all.stdout.split('\n').filter((line) => /^\S/.test(line) && !line.startsWith('GROUP')).map((line) => {
+        const cells = line.trim().split(/\s+/);
+        return [cells[0], cells[4]] as const;
+      }));
+      expect(states.get('live')).toBe('Stable');
+      expect(states.get('billing')).toBe('Empty');
+    } finally {
+      await broker.engine.produce('orders', [{ value: 'wake up', partition: 0 }]);
+      await member;
+    }
+    const idle = await runCli(['groups', ...bootstrap, '--describe', '--group', 'billing', '--members']);
+    expect(idle.stdout).toBe("\nConsumer group 'billing' has no active members.\n");
+  });
+
+  it.each([
+    [['--describe', '--group', 'g', '--verbose'], '--verbose goes with --describe --members'],
+    [['--describe', '--group', 'g', '--members', '--state'], 'Give one of --offsets, --members or --state'],
+    [['--list', '--members'], '--members goes with --describe'],
+    [['--delete', '--all-groups'], '--all-groups goes with --describe'],
+    [['--describe', '--group', 'g', '--all-groups'], 'Give --group or --all-groups, not both'],
+  ])('%j is a usage error', async (argv, message) => {
+    const result = await runCli(['groups', ...bootstrap, ...argv]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(message);
+  });
+});
+
 describe('sluice groups --delete-offsets', () => {
   const deleteOffsets = (group: string, ...topics: string[]) => runCli(['groups', ...bootstrap, '--delete-offsets', '--group', group, ...topics.flatMap((t) => ['--topic', t])]);
 

@@ -5,7 +5,9 @@
 // NOT_LEADER_OR_FOLLOWER and the command failed. Through a leader SIGKILLed and restarted,
 // sluice's producer (acks=all) retries until the partition has a new leader, the Fetcher reads
 // every acknowledged record once, in order per partition, and a PoolConsumer handles every one
-// (at least once, as a group delivers). A partition that stays without a leader fails the send
+// (at least once, as a group delivers). `sluice groups` asks each group's coordinator, and every
+// broker for --list (before, it asked the broker it bootstrapped from, which answered
+// NOT_COORDINATOR for most groups and listed only its own). A partition that stays without a leader fails the send
 // once delivery.timeout.ms is over, naming its last error: the producer retried until then, where
 // it used to give up after 5 retries 100 ms apart, long before a lost broker's session expires.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +17,7 @@ import { Fetcher } from '../../src/client/fetcher.js';
 import { Producer } from '../../src/client/producer.js';
 import { startCluster, type LocalCluster } from '../../src/cluster/start-cluster.js';
 import { PoolConsumer } from '../../src/consumer/pool-consumer.js';
+import { ApiKey } from '../../src/protocol/api-keys.js';
 import { runCli } from '../cli/run-cli.js';
 import { Collector, HANDLER } from '../consumer/helpers.js';
 import { waitUntil } from './helpers.js';
@@ -75,6 +78,48 @@ describe('the CLI reads a topic whose partitions have different leaders', () => 
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('--consumer-property isolation.level is not supported; supported: client.rack, fetch.max.wait.ms');
   });
+});
+
+describe('sluice groups, where each group has its own coordinator', () => {
+  /** The broker coordinating `group` (the leader of its __consumer_offsets partition). */
+  async function coordinatorOf(group: string): Promise<number> {
+    for (;;) {
+      const connection = await client.anyConnection();
+      const response = await connection.request(ApiKey.FindCoordinator, { key: group, keyType: 0, coordinatorKeys: [group] });
+      const answer = response.coordinators?.[0] ?? response;
+      if (answer.errorCode === 0) return answer.nodeId;
+      await new Promise((resolve) => setTimeout(resolve, 200)); // the offsets topic being created
+    }
+  }
+
+  it('lists every broker\'s groups; resets, describes and deletes groups that broker 1 (the bootstrap) does not coordinate', async () => {
+    const groups = new Map<number, string>();
+    for (let i = 0; groups.size < 2; i++) {
+      const coordinator = await coordinatorOf(`g${i}`);
+      if (coordinator !== 1 && !groups.has(coordinator)) groups.set(coordinator, `g${i}`);
+    }
+    const [onTwo, onThree] = [groups.get(2)!, groups.get(3)!];
+    const groupsCli = (...args: string[]) => runCli(['groups', '--bootstrap-server', cluster.bootstrapServers, ...args]);
+    for (const group of [onTwo, onThree]) {
+      const reset = await groupsCli('--reset-offsets', '--group', group, '--topic', TOPIC, '--to-latest', '--execute');
+      expect(reset.stderr).toBe('');
+      expect(reset.code).toBe(0);
+    }
+    const listed = await groupsCli('--list');
+    expect(listed.stdout.trimEnd().split('\n')).toEqual(expect.arrayContaining([onTwo, onThree]));
+
+    const described = await groupsCli('--describe', '--group', onTwo);
+    expect(described.code).toBe(0);
+    const rows = described.stdout.trimEnd().split('\n').filter((line) => line.startsWith(`${onTwo} `));
+    // GROUP TOPIC PARTITION CURRENT-OFFSET LOG-END-OFFSET LAG ...: committed at each log end, lag 0.
+    expect(rows.map((row) => row.split(/\s+/).slice(1, 6)).map(([topic, partition, current, end, lag]) => [topic, partition, current === end, lag])).toEqual(
+      Array.from({ length: PARTITIONS }, (_, p) => [TOPIC, String(p), true, '0']),
+    );
+
+    const deleted = await groupsCli('--delete', '--group', onThree);
+    expect(deleted.stdout).toBe(`Deletion of requested consumer groups ('${onThree}') was successful.\n`);
+    expect((await groupsCli('--list')).stdout.trimEnd().split('\n')).not.toContain(onThree);
+  }, 60_000);
 });
 
 describe('reading through a leader SIGKILLed and restarted', () => {
