@@ -47,7 +47,14 @@ const spec: CommandSpec = {
 export const consumeCommand: Command = {
   spec,
   async run(args) {
-    const group = args.string('group');
+    const consumerProperties = readConsumerProperties(args);
+    // --group wins over a group.id config, as Kafka's console consumer merges them.
+    const group = args.string('group') ?? consumerProperties.groupId;
+    if (group === undefined && consumerProperties.groupConfigsGiven.length > 0) {
+      throw args.usageError(`--consumer-property ${consumerProperties.groupConfigsGiven[0]} acts only in a group: give --group`);
+    }
+    const reset = consumerProperties.autoOffsetReset;
+    if (reset === 'latest' && args.boolean('from-beginning')) throw args.usageError("--from-beginning and auto.offset.reset=latest cannot be given together");
     if (group !== undefined && (args.has('partition') || args.has('offset'))) {
       throw args.usageError('--group takes the partitions the group assigns: it cannot go with --partition or --offset');
     }
@@ -56,11 +63,10 @@ export const consumeCommand: Command = {
     const rawOffset = args.string('offset');
     if (rawOffset !== undefined && partition === undefined) throw args.usageError('--offset needs --partition');
     if (rawOffset !== undefined && args.boolean('from-beginning')) throw args.usageError('--offset and --from-beginning cannot be given together');
-    const start = parseStart(rawOffset, args.boolean('from-beginning'), (message) => args.usageError(message));
+    const start = parseStart(rawOffset, args.boolean('from-beginning') || reset === 'earliest', (message) => args.usageError(message));
     const maxMessages = args.integer('max-messages', { min: 1 });
     const timeoutMs = args.integer('timeout-ms', { min: 0 });
     const format = readProperties(args, FORMATTER_DEFAULTS, { 'print.key': args.boolean('print-key') ? 'true' : undefined, 'key.separator': args.string('key-separator') });
-    const consumerProperties = readConsumerProperties(args);
 
     const client = await connectClient(args);
     let commitTimer: NodeJS.Timeout | undefined;
@@ -75,8 +81,8 @@ export const consumeCommand: Command = {
     try {
       const partitions = await checkTopic(client, topic, partition, false);
       // A fetch never waits past --timeout-ms.
-      const maxWaitMs = consumerProperties.maxWaitMs ?? FETCH_WAIT_MS;
-      const fetcherOptions = { ...consumerProperties, maxWaitMs: timeoutMs === undefined ? maxWaitMs : Math.min(maxWaitMs, Math.max(1, timeoutMs)) };
+      const maxWaitMs = consumerProperties.fetch.maxWaitMs ?? FETCH_WAIT_MS;
+      const fetcherOptions = { ...consumerProperties.fetch, maxWaitMs: timeoutMs === undefined ? maxWaitMs : Math.min(maxWaitMs, Math.max(1, timeoutMs)) };
       let fetcher = new Fetcher(client, fetcherOptions);
       let member: GroupMember | undefined;
       if (group !== undefined) {
@@ -84,16 +90,19 @@ export const consumeCommand: Command = {
         // the beginning with --from-beginning, or the end), and commits what it has printed.
         let owned: TopicPartition[] = [];
         // At least once: commit past what was printed, not past what was fetched (a fetch may
-        // bring more than --max-messages lets us print).
-        const commitOwned = (which: TopicPartition[]) =>
-          member!.commitOffsets(which.flatMap((tp) => {
+        // bring more than --max-messages lets us print). With enable.auto.commit=false, never.
+        const commitOwned = async (which: TopicPartition[]) => {
+          if (!consumerProperties.autoCommit) return;
+          await member!.commitOffsets(which.flatMap((tp) => {
             const offset = printed.get(partitionKey(tp));
             return offset === undefined ? [] : [{ topic: tp.topic, partition: tp.partition, offset }];
           }));
+        };
         member = new GroupMember(client, {
+          assignors: ['range', 'cooperative-sticky'],
+          ...consumerProperties.group,
           groupId: group,
           topics: [topic],
-          assignors: ['range', 'cooperative-sticky'],
           onAssigned: async (assigned) => {
             owned = assigned;
             const committed = await member!.fetchCommittedOffsets(assigned);
@@ -110,7 +119,7 @@ export const consumeCommand: Command = {
           },
         });
         await member.start();
-        commitTimer = setInterval(() => void commitOwned(owned).catch(() => {}), AUTO_COMMIT_INTERVAL_MS);
+        commitTimer = setInterval(() => void commitOwned(owned).catch(() => {}), consumerProperties.autoCommitIntervalMs ?? AUTO_COMMIT_INTERVAL_MS);
         stopGroup = async () => {
           clearInterval(commitTimer);
           await commitOwned(owned).catch(() => {});

@@ -1,12 +1,16 @@
 // kafka-console-consumer's `--consumer-property KEY=VALUE`: consumer configs by Kafka's names, for
 // `consume` and `perf consume`, e.g. reading from the replica in one's own rack (KIP-392):
 //   sluice consume --topic t --consumer-property client.rack=us-east-1a
-// Only the names the Fetcher acts on are taken; any other is a usage error, never ignored.
+// Only the names the consumer acts on are taken; any other is a usage error, never ignored. The
+// group's settings act only with a group (--group or group.id), and perf consume reads without
+// one, so there they are usage errors too.
+import type { AssignorName } from '../client/assignors.js';
 import type { FetcherOptions } from '../client/fetcher.js';
+import type { GroupMemberOptions } from '../client/group-member.js';
 import { parseInteger, type FlagSpec, type ParsedArgs } from './args.js';
 
-/** Each name taken, with the Fetcher option it sets. */
-const NAMES = {
+/** Each fetch config taken, with the Fetcher option it sets. */
+const FETCH_CONFIGS = {
   'client.rack': 'clientRack',
   'fetch.max.wait.ms': 'maxWaitMs',
   'fetch.min.bytes': 'minBytes',
@@ -14,27 +18,97 @@ const NAMES = {
   'max.partition.fetch.bytes': 'partitionMaxBytes',
 } as const satisfies Record<string, keyof FetcherOptions>;
 
-type ConsumerProperties = Pick<FetcherOptions, (typeof NAMES)[keyof typeof NAMES]>;
+/** The group's configs taken: they act only in a group. */
+const GROUP_CONFIGS = [
+  'group.id',
+  'group.instance.id',
+  'session.timeout.ms',
+  'heartbeat.interval.ms',
+  'max.poll.interval.ms',
+  'partition.assignment.strategy',
+  'enable.auto.commit',
+  'auto.commit.interval.ms',
+] as const;
+
+/** partition.assignment.strategy: Kafka's assignor classes (or their protocol names) as ours. */
+const ASSIGNORS: Record<string, AssignorName> = {
+  'org.apache.kafka.clients.consumer.RangeAssignor': 'range',
+  'org.apache.kafka.clients.consumer.RoundRobinAssignor': 'roundrobin',
+  'org.apache.kafka.clients.consumer.CooperativeStickyAssignor': 'cooperative-sticky',
+  range: 'range',
+  roundrobin: 'roundrobin',
+  'cooperative-sticky': 'cooperative-sticky',
+};
+
+const NAMES = [...Object.keys(FETCH_CONFIGS), 'auto.offset.reset', ...GROUP_CONFIGS];
+
+export interface ConsumerProperties {
+  fetch: Pick<FetcherOptions, (typeof FETCH_CONFIGS)[keyof typeof FETCH_CONFIGS]>;
+  /** auto.offset.reset: where a partition without a committed offset starts. */
+  autoOffsetReset?: 'earliest' | 'latest';
+  /** group.id, when given as a config. */
+  groupId?: string;
+  group: Pick<GroupMemberOptions, 'groupInstanceId' | 'sessionTimeoutMs' | 'heartbeatIntervalMs' | 'rebalanceTimeoutMs' | 'assignors'>;
+  /** enable.auto.commit (default true). */
+  autoCommit: boolean;
+  /** auto.commit.interval.ms. */
+  autoCommitIntervalMs?: number;
+  /** The group's configs given, by name, for the commands that read without a group. */
+  groupConfigsGiven: string[];
+}
 
 export const CONSUMER_PROPERTY_FLAG: FlagSpec = {
   name: 'consumer-property',
   type: 'list',
   valueName: 'KEY=VALUE',
-  description: `A consumer config (repeatable): ${Object.keys(NAMES).join(', ')}.`,
+  description: `A consumer config (repeatable): ${NAMES.join(', ')}.`,
 };
 
 /** The --consumer-property settings given, in order (later wins). */
 export function readConsumerProperties(args: ParsedArgs): ConsumerProperties {
-  const properties: ConsumerProperties = {};
+  const properties: ConsumerProperties = { fetch: {}, group: {}, autoCommit: true, groupConfigsGiven: [] };
   for (const entry of args.list('consumer-property')) {
     const equals = entry.indexOf('=');
     if (equals <= 0) throw args.usageError(`--consumer-property expects KEY=VALUE, got '${entry}'`);
     const name = entry.slice(0, equals);
     const value = entry.slice(equals + 1);
-    if (!(name in NAMES)) throw args.usageError(`--consumer-property ${name} is not supported; supported: ${Object.keys(NAMES).join(', ')}`);
-    const option = NAMES[name as keyof typeof NAMES];
-    if (option === 'clientRack') properties.clientRack = value;
-    else properties[option] = parseInteger(value, `--consumer-property ${name}`, args.command, option === 'maxWaitMs' ? 0 : 1, 0x7fffffff);
+    if (!NAMES.includes(name)) throw args.usageError(`--consumer-property ${name} is not supported; supported: ${NAMES.join(', ')}`);
+    const what = `--consumer-property ${name}`;
+    const integer = (min: number) => parseInteger(value, what, args.command, min, 0x7fffffff);
+    if ((GROUP_CONFIGS as readonly string[]).includes(name)) properties.groupConfigsGiven.push(name);
+    switch (name) {
+      case 'client.rack': properties.fetch.clientRack = value; break;
+      case 'fetch.max.wait.ms': properties.fetch.maxWaitMs = integer(0); break;
+      case 'fetch.min.bytes': properties.fetch.minBytes = integer(0); break;
+      case 'fetch.max.bytes': properties.fetch.maxBytes = integer(1); break;
+      case 'max.partition.fetch.bytes': properties.fetch.partitionMaxBytes = integer(1); break;
+      case 'auto.offset.reset':
+        if (value !== 'earliest' && value !== 'latest') throw args.usageError(`${what} expects earliest or latest, got '${value}'`);
+        properties.autoOffsetReset = value;
+        break;
+      case 'group.id':
+        if (value === '') throw args.usageError(`${what} must not be empty`);
+        properties.groupId = value;
+        break;
+      case 'group.instance.id': properties.group.groupInstanceId = value === '' ? null : value; break;
+      case 'session.timeout.ms': properties.group.sessionTimeoutMs = integer(1); break;
+      case 'heartbeat.interval.ms': properties.group.heartbeatIntervalMs = integer(1); break;
+      case 'max.poll.interval.ms': properties.group.rebalanceTimeoutMs = integer(1); break;
+      case 'partition.assignment.strategy': {
+        const names = value.split(',').map((item) => item.trim()).filter((item) => item !== '');
+        const unknown = names.find((item) => !(item in ASSIGNORS));
+        if (names.length === 0 || unknown !== undefined) {
+          throw args.usageError(`${what}: '${unknown ?? value}' is not an assignor sluice has; it has ${Object.keys(ASSIGNORS).join(', ')}`);
+        }
+        properties.group.assignors = names.map((item) => ASSIGNORS[item]!);
+        break;
+      }
+      case 'enable.auto.commit':
+        if (!/^(true|false)$/i.test(value)) throw args.usageError(`${what} expects true or false, got '${value}'`);
+        properties.autoCommit = value.toLowerCase() === 'true';
+        break;
+      case 'auto.commit.interval.ms': properties.autoCommitIntervalMs = integer(1); break;
+    }
   }
   return properties;
 }

@@ -37,12 +37,16 @@ export const perfConsumeCommand: Command = {
     const messages = args.integer('messages', { min: 1 })!;
     const timeoutMs = args.integer('timeout-ms', { min: 1, fallback: 10_000 });
     const consumerProperties = readConsumerProperties(args);
-    const partitionMaxBytes = args.integer('fetch-size', { min: 1 }) ?? consumerProperties.partitionMaxBytes;
+    if (consumerProperties.groupConfigsGiven.length > 0 || consumerProperties.autoOffsetReset !== undefined) {
+      const name = consumerProperties.groupConfigsGiven[0] ?? 'auto.offset.reset';
+      throw args.usageError(`--consumer-property ${name}: perf consume reads every partition from the beginning, without a group`);
+    }
+    const partitionMaxBytes = args.integer('fetch-size', { min: 1 }) ?? consumerProperties.fetch.partitionMaxBytes;
 
     const client = await connectClient(args);
     try {
       const partitions = await checkTopic(client, topic, undefined, false);
-      const fetcher = new Fetcher(client, { ...consumerProperties, countOnly: true, maxWaitMs: Math.min(consumerProperties.maxWaitMs ?? 500, timeoutMs), partitionMaxBytes });
+      const fetcher = new Fetcher(client, { ...consumerProperties.fetch, countOnly: true, maxWaitMs: Math.min(consumerProperties.fetch.maxWaitMs ?? 500, timeoutMs), partitionMaxBytes });
       const startMs = Date.now();
       for (let p = 0; p < partitions; p++) await fetcher.assign(topic, p, 'earliest');
       const assignedMs = Date.now();

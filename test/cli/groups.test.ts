@@ -178,6 +178,43 @@ describe('sluice groups --describe --members, --state, --all-groups', () => {
   });
 });
 
+describe("sluice consume's group configs (--consumer-property)", () => {
+  it('takes group.id, auto.offset.reset, partition.assignment.strategy and enable.auto.commit', async () => {
+    await broker.engine.createTopic('configured', { partitions: 2 });
+    await broker.engine.produce('configured', Array.from({ length: 10 }, (_, i) => ({ value: `c${i}`, partition: i % 2 })));
+    const member = runCli(['consume', ...bootstrap, '--topic', 'configured', '--max-messages', '11', '--timeout-ms', '60000',
+      '--consumer-property', 'group.id=configured-group', '--consumer-property', 'auto.offset.reset=earliest',
+      '--consumer-property', 'partition.assignment.strategy=org.apache.kafka.clients.consumer.RoundRobinAssignor',
+      '--consumer-property', 'enable.auto.commit=false'], { timeoutMs: 90_000 });
+    const deadline = Date.now() + 60_000;
+    while (broker.groups.describeGroup('configured-group').groupState !== 'Stable') {
+      if (Date.now() > deadline) throw new Error('the consumer never joined');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const state = await runCli(['groups', ...bootstrap, '--describe', '--group', 'configured-group', '--state']);
+    expect(state.stdout.split('\n').find((line) => line.startsWith('configured-group'))!.trim().split(/\s+/).slice(3)).toEqual(['roundrobin', 'Stable', '1']);
+    await broker.engine.produce('configured', [{ value: 'c10', partition: 0 }]);
+    const result = await member;
+    expect(result.code).toBe(0);
+    // auto.offset.reset=earliest: from the beginning, without --from-beginning.
+    expect(result.stdout.trimEnd().split('\n').sort()).toEqual(Array.from({ length: 11 }, (_, i) => `c${i}`).sort());
+    // enable.auto.commit=false: nothing committed.
+    const offsets = broker.groups.fetchOffsets('configured-group', [{ name: 'configured', partitionIndexes: [0, 1] }]);
+    expect(offsets.topics[0]!.partitions.map((p) => p.committedOffset)).toEqual([-1, -1]);
+  });
+
+  it.each([
+    [['consume', '--topic', 'orders', '--consumer-property', 'session.timeout.ms=10000'], '--consumer-property session.timeout.ms acts only in a group: give --group'],
+    [['consume', '--topic', 'orders', '--from-beginning', '--consumer-property', 'auto.offset.reset=latest'], '--from-beginning and auto.offset.reset=latest cannot be given together'],
+    [['consume', '--topic', 'orders', '--group', 'g', '--consumer-property', 'partition.assignment.strategy=org.apache.kafka.clients.consumer.StickyAssignor'], 'is not an assignor sluice has'],
+    [['perf', 'consume', '--topic', 'orders', '--messages', '1', '--consumer-property', 'group.id=g'], 'perf consume reads every partition from the beginning, without a group'],
+  ])('%j is a usage error', async (argv, message) => {
+    const result = await runCli([...argv, ...bootstrap]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(message);
+  });
+});
+
 describe('sluice groups --delete-offsets', () => {
   const deleteOffsets = (group: string, ...topics: string[]) => runCli(['groups', ...bootstrap, '--delete-offsets', '--group', group, ...topics.flatMap((t) => ['--topic', t])]);
 
