@@ -94,6 +94,15 @@ export class ParsedArgs {
     return Array.isArray(value) ? value : [];
   }
 
+  /** Each KEY=VALUE of a list flag, split at its first '=' (a value may hold more), or a usage error. */
+  keyValues(name: string): Array<[key: string, value: string]> {
+    return this.list(name).map((entry) => {
+      const equals = entry.indexOf('=');
+      if (equals <= 0) throw this.usageError(`--${name} expects KEY=VALUE, got '${entry}'`);
+      return [entry.slice(0, equals), entry.slice(equals + 1)];
+    });
+  }
+
   /** A usage error for this command (exit 2 with a pointer to --help). */
   usageError(message: string): UsageError {
     return new UsageError(message, this.spec.name);

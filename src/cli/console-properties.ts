@@ -39,12 +39,8 @@ export const FORMATTER_DEFAULTS = {
 export function readProperties<T extends Record<string, string>>(args: ParsedArgs, defaults: T, given: Partial<Record<keyof T, string>> = {}): Record<keyof T, string> {
   const properties: Record<string, string> = { ...defaults };
   for (const [name, value] of Object.entries(given)) if (value !== undefined) properties[name] = value;
-  for (const entry of args.list('property')) {
-    const equals = entry.indexOf('=');
-    if (equals <= 0) throw args.usageError(`--property expects KEY=VALUE, got '${entry}'`);
-    const name = entry.slice(0, equals);
+  for (const [name, value] of args.keyValues('property')) {
     if (!(name in defaults)) throw args.usageError(`--property ${name} is not supported; supported: ${Object.keys(defaults).join(', ')}`);
-    const value = entry.slice(equals + 1);
     if (defaults[name] === 'true' || defaults[name] === 'false') {
       if (!/^(true|false)$/i.test(value)) throw args.usageError(`--property ${name} expects true or false, got '${value}'`);
       properties[name] = value.toLowerCase();

@@ -67,11 +67,7 @@ export const CONSUMER_PROPERTY_FLAG: FlagSpec = {
 /** The --consumer-property settings given, in order (later wins). */
 export function readConsumerProperties(args: ParsedArgs): ConsumerProperties {
   const properties: ConsumerProperties = { fetch: {}, group: {}, autoCommit: true, groupConfigsGiven: [] };
-  for (const entry of args.list('consumer-property')) {
-    const equals = entry.indexOf('=');
-    if (equals <= 0) throw args.usageError(`--consumer-property expects KEY=VALUE, got '${entry}'`);
-    const name = entry.slice(0, equals);
-    const value = entry.slice(equals + 1);
+  for (const [name, value] of args.keyValues('consumer-property')) {
     if (!NAMES.includes(name)) throw args.usageError(`--consumer-property ${name} is not supported; supported: ${NAMES.join(', ')}`);
     const what = `--consumer-property ${name}`;
     const integer = (min: number) => parseInteger(value, what, args.command, min, 0x7fffffff);

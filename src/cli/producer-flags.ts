@@ -57,20 +57,11 @@ export const PRODUCER_PROPS_FLAG: FlagSpec = {
   description: 'Producer configs by their Kafka names, as many as follow (see the notes). A flag for the same setting wins.',
 };
 
-/** Each producer config taken by name, and how its value is read. */
-const PRODUCER_CONFIGS = {
-  'bootstrap.servers': 'string',
-  acks: 'acks',
-  'batch.size': 'positive',
-  'linger.ms': 'count',
-  'compression.type': 'compression',
-  'enable.idempotence': 'boolean',
-  'max.in.flight.requests.per.connection': 'positive',
-  retries: 'count',
-  'delivery.timeout.ms': 'positive',
-  'retry.backoff.ms': 'count',
-  'retry.backoff.max.ms': 'count',
-} as const;
+/** The producer configs taken by name, each acted on (readProducerSettings). */
+const PRODUCER_CONFIGS = [
+  'bootstrap.servers', 'acks', 'batch.size', 'linger.ms', 'compression.type', 'enable.idempotence',
+  'max.in.flight.requests.per.connection', 'retries', 'delivery.timeout.ms', 'retry.backoff.ms', 'retry.backoff.max.ms',
+] as const;
 
 /**
  * Kafka producer configs that commands copied from Kafka's documentation give (its quickstart's
@@ -83,7 +74,7 @@ const NOT_ACTED_ON = new Set([
 ]);
 
 export const PRODUCER_CONFIG_NOTE =
-  `Producer configs taken by name: ${Object.keys(PRODUCER_CONFIGS).join(', ')}. ` +
+  `Producer configs taken by name: ${PRODUCER_CONFIGS.join(', ')}. ` +
   `Taken with a warning that they have no effect: ${[...NOT_ACTED_ON].join(', ')}. Any other is a usage error.`;
 
 export interface ProducerSettings {
@@ -99,19 +90,15 @@ export interface ProducerSettings {
 export function readProducerSettings(args: ParsedArgs, flag: FlagSpec, defaultAcks: 0 | 1 | -1): ProducerSettings {
   const settings: ProducerSettings = { options: { acks: defaultAcks } };
   const options = settings.options;
-  for (const entry of args.list(flag.name)) {
-    const equals = entry.indexOf('=');
-    if (equals <= 0) throw args.usageError(`--${flag.name} expects KEY=VALUE, got '${entry}'`);
-    const name = entry.slice(0, equals);
-    const value = entry.slice(equals + 1);
+  for (const [name, value] of args.keyValues(flag.name)) {
     if (NOT_ACTED_ON.has(name)) {
       process.stderr.write(`WARNING: --${flag.name} ${name} is accepted but not supported: sluice's producer does not act on it\n`);
       continue;
     }
-    if (!(name in PRODUCER_CONFIGS)) throw args.usageError(`--${flag.name} ${name} is not supported; supported: ${Object.keys(PRODUCER_CONFIGS).join(', ')}`);
+    if (!(PRODUCER_CONFIGS as readonly string[]).includes(name)) throw args.usageError(`--${flag.name} ${name} is not supported; supported: ${PRODUCER_CONFIGS.join(', ')}`);
     const what = `--${flag.name} ${name}`;
     const integer = (min: number) => parseInteger(value, what, args.command, min, 0x7fffffff);
-    switch (name as keyof typeof PRODUCER_CONFIGS) {
+    switch (name as (typeof PRODUCER_CONFIGS)[number]) {
       case 'bootstrap.servers': settings.bootstrapServers = value; break;
       case 'acks': options.acks = acksOf(value, () => args.usageError(`${what} expects 0, 1 or all, got '${value}'`)); break;
       case 'batch.size': options.batchBytes = integer(1); break;

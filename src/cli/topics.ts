@@ -153,11 +153,7 @@ function parseReplicaAssignment(args: ParsedArgs): number[][] {
 
 function parseConfigs(args: ParsedArgs): Record<string, string> {
   const configs: Record<string, string> = {};
-  for (const entry of args.list('config')) {
-    const equals = entry.indexOf('=');
-    if (equals <= 0) throw args.usageError(`--config expects KEY=VALUE, got '${entry}'`);
-    configs[entry.slice(0, equals).trim()] = entry.slice(equals + 1).trim();
-  }
+  for (const [name, value] of args.keyValues('config')) configs[name.trim()] = value.trim();
   return configs;
 }
 
