@@ -82,7 +82,10 @@ export const consumeCommand: Command = {
       const partitions = await checkTopic(client, topic, partition, false);
       // A fetch never waits past --timeout-ms.
       const maxWaitMs = consumerProperties.fetch.maxWaitMs ?? FETCH_WAIT_MS;
-      const fetcherOptions = { ...consumerProperties.fetch, maxWaitMs: timeoutMs === undefined ? maxWaitMs : Math.min(maxWaitMs, Math.max(1, timeoutMs)) };
+      // A position the log no longer has (or not yet) goes to auto.offset.reset's end, as in
+      // Kafka's console consumer: --from-beginning is earliest, the default latest.
+      const autoOffsetReset = reset ?? (args.boolean('from-beginning') ? 'earliest' : 'latest');
+      const fetcherOptions = { ...consumerProperties.fetch, autoOffsetReset, maxWaitMs: timeoutMs === undefined ? maxWaitMs : Math.min(maxWaitMs, Math.max(1, timeoutMs)) };
       let fetcher = new Fetcher(client, fetcherOptions);
       let member: GroupMember | undefined;
       if (group !== undefined) {

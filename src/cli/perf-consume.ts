@@ -46,7 +46,7 @@ export const perfConsumeCommand: Command = {
     const client = await connectClient(args);
     try {
       const partitions = await checkTopic(client, topic, undefined, false);
-      const fetcher = new Fetcher(client, { ...consumerProperties.fetch, countOnly: true, maxWaitMs: Math.min(consumerProperties.fetch.maxWaitMs ?? 500, timeoutMs), partitionMaxBytes });
+      const fetcher = new Fetcher(client, { ...consumerProperties.fetch, autoOffsetReset: 'earliest', countOnly: true, maxWaitMs: Math.min(consumerProperties.fetch.maxWaitMs ?? 500, timeoutMs), partitionMaxBytes });
       const startMs = Date.now();
       for (let p = 0; p < partitions; p++) await fetcher.assign(topic, p, 'earliest');
       const assignedMs = Date.now();

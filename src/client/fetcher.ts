@@ -22,6 +22,12 @@ export interface FetcherOptions {
   countOnly?: boolean;
   /** client.rack (KIP-392): a leader may send this fetcher to the in-sync replica in its rack. */
   clientRack?: string;
+  /**
+   * auto.offset.reset: where a partition goes on when its leader has no record at its position
+   * (OFFSET_OUT_OF_RANGE: retention or DeleteRecords removed it, or it is past the end). 'none'
+   * (the default) throws OFFSET_OUT_OF_RANGE, as Kafka's consumer does with that setting.
+   */
+  autoOffsetReset?: 'earliest' | 'latest' | 'none';
 }
 
 export interface FetchedRecord {
@@ -94,10 +100,15 @@ export class Fetcher {
   async fetch(): Promise<FetchResult> {
     const result: FetchResult = { records: [], recordCount: 0, bytes: 0 };
     const { reads, outOfRange } = await this.round.fetch(this.positions);
+    const reset = this.options.autoOffsetReset ?? 'none';
     // Thrown before any position moves: nothing read in this round is lost to the caller.
     const [first] = outOfRange;
-    if (first !== undefined) {
+    if (first !== undefined && reset === 'none') {
       throw new SluiceError('OFFSET_OUT_OF_RANGE', `Fetch ${first.topic}-${first.partition}: OFFSET_OUT_OF_RANGE (offset ${first.offset})`);
+    }
+    for (const { topic, partition, offset } of outOfRange) {
+      const position = this.byKey.get(`${topic}\0${partition}`);
+      if (position !== undefined && position.offset === offset) position.offset = await this.client.listOffset(topic, partition, reset === 'earliest' ? EARLIEST : LATEST);
     }
     for (const read of reads) {
       const position = this.byKey.get(`${read.topic}\0${read.partition}`);

@@ -76,6 +76,21 @@ describe('sluice produce | sluice consume', () => {
     expect(refused.stderr).toMatch(/^Error: --producer-property batch\.size expects an integer, got 'big'/);
   });
 
+  it('a position the log does not have goes where auto.offset.reset says: the end by default, or the log start', async () => {
+    await broker.engine.createTopic('trimmed', { partitions: 1 });
+    await broker.engine.produce('trimmed', Array.from({ length: 10 }, (_, i) => ({ value: `t${i}` })), { partition: 0 });
+    await broker.engine.deleteRecords('trimmed', 0, 5);
+    const consume = (...extra: string[]) => runCli(['consume', ...bootstrap, '--topic', 'trimmed', '--partition', '0', '--timeout-ms', '1000', ...extra]);
+    // Offset 2 was deleted: Kafka's console consumer resets to the end (auto.offset.reset=latest).
+    let result = await consume('--offset', '2');
+    expect(result).toMatchObject({ code: 0, stdout: '' });
+    result = await consume('--offset', '2', '--consumer-property', 'auto.offset.reset=earliest');
+    expect(result).toMatchObject({ code: 0, stdout: 't5\nt6\nt7\nt8\nt9\n' });
+    // Past the end is out of range too.
+    result = await consume('--offset', '50', '--consumer-property', 'auto.offset.reset=earliest');
+    expect(result).toMatchObject({ code: 0, stdout: 't5\nt6\nt7\nt8\nt9\n' });
+  });
+
   it('reads one partition from an offset, values only, and stops after --timeout-ms idle', async () => {
     await broker.engine.createTopic('numbers', { partitions: 2 });
     const input = Array.from({ length: 10 }, (_, i) => `${i}`).join('\n') + '\n';
