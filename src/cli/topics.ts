@@ -16,6 +16,9 @@
 //   ...\tIsr: 1\tDirtyRatio: 0.42\tLastCleaned: 2026-12-02T02:30:00.000Z   (or "never"; then
 //   "\tUncleanable: true" when its last pass failed)
 //
+// As kafka-topics, --exclude-internal leaves __consumer_offsets out of --list and --describe, and
+// --describe --topics-with-overrides prints only the topic lines of topics with overrides.
+//
 // As kafka-topics, --describe takes report filters; with any of them only the partitions that
 // match one are printed, and no topic lines:
 //   --under-replicated-partitions  ISR smaller than the replicas
@@ -61,6 +64,8 @@ const spec: CommandSpec = {
     { name: 'config', type: 'list', valueName: 'KEY=VALUE', description: 'With --create: a topic config override, e.g. retention.ms=60000 (repeatable).' },
     { name: 'if-not-exists', type: 'boolean', description: 'With --create: no error when the topic exists.' },
     { name: 'if-exists', type: 'boolean', description: 'With --alter, --delete or --describe: no error when the topic does not exist.' },
+    { name: 'exclude-internal', type: 'boolean', description: 'With --list or --describe: leave out internal topics (__consumer_offsets).' },
+    { name: 'topics-with-overrides', type: 'boolean', description: 'With --describe: only the topics that have config overrides, without their partitions.' },
     { name: 'under-replicated-partitions', type: 'boolean', description: 'With --describe: only partitions whose ISR is smaller than their replicas.' },
     { name: 'unavailable-partitions', type: 'boolean', description: 'With --describe: only partitions without a live leader.' },
     { name: 'under-min-isr-partitions', type: 'boolean', description: 'With --describe: only partitions whose ISR is below min.insync.replicas.' },
@@ -88,6 +93,11 @@ export const topicsCommand: Command = {
     }
     const filters = REPORT_FILTERS.filter((filter) => args.boolean(filter));
     for (const filter of filters) if (action !== 'describe') throw args.usageError(`--${filter} goes with --describe only`);
+    const overridesOnly = args.boolean('topics-with-overrides');
+    if (overridesOnly && action !== 'describe') throw args.usageError('--topics-with-overrides goes with --describe only');
+    if (overridesOnly && filters.length > 0) throw args.usageError(`--topics-with-overrides cannot be used with --${filters[0]}`);
+    const excludeInternal = args.boolean('exclude-internal');
+    if (excludeInternal && action !== 'list' && action !== 'describe') throw args.usageError('--exclude-internal goes with --list or --describe only');
     const configs = parseConfigs(args);
     const partitions = args.integer('partitions', { min: 1 });
     const replicationFactor = args.integer('replication-factor', { min: 1, max: 32767 });
@@ -107,12 +117,12 @@ export const topicsCommand: Command = {
           return 0;
         case 'list': {
           const metadata = await client.metadata(undefined);
-          const names = metadata.topics.map((t) => t.name).sort();
+          const names = metadata.topics.filter((t) => !(excludeInternal && t.isInternal)).map((t) => t.name).sort();
           process.stdout.write(names.map((name) => `${name}\n`).join(''));
           return 0;
         }
         case 'describe':
-          return await describe(client, topic, args.boolean('if-exists'), filters);
+          return await describe(client, topic, { ifExists: args.boolean('if-exists'), filters, overridesOnly, excludeInternal });
         case 'alter':
           await unlessMissing(args.boolean('if-exists'), client.createPartitions(topic!, partitions!));
           return 0;
@@ -157,7 +167,18 @@ function parseConfigs(args: ParsedArgs): Record<string, string> {
   return configs;
 }
 
-async function describe(client: KafkaClient, topic: string | undefined, ifExists: boolean, filters: readonly ReportFilter[]): Promise<number> {
+interface DescribeOptions {
+  /** --if-exists: a missing topic is no error. */
+  ifExists: boolean;
+  /** The --under-replicated-partitions, ... reports asked for: only their partitions, no topic lines. */
+  filters: readonly ReportFilter[];
+  /** --topics-with-overrides: only the topic lines of topics with config overrides, as kafka-topics. */
+  overridesOnly: boolean;
+  /** --exclude-internal. */
+  excludeInternal: boolean;
+}
+
+async function describe(client: KafkaClient, topic: string | undefined, { ifExists, filters, overridesOnly, excludeInternal }: DescribeOptions): Promise<number> {
   let metadata: ClusterMetadata;
   try {
     metadata = await client.metadata(topic === undefined ? undefined : [topic]);
@@ -170,6 +191,7 @@ async function describe(client: KafkaClient, topic: string | undefined, ifExists
   const moving = new Map((await client.listPartitionReassignments(null).catch(() => [])).map((r) => [`${r.topic}\u0000${r.partition}`, r]));
   const out = new OutputBuffer();
   for (const t of [...metadata.topics].sort((a, b) => a.name.localeCompare(b.name))) {
+    if (excludeInternal && t.isInternal) continue;
     const configs = await client.describeTopicConfigs(t.name);
     const compacted = (configs['cleanup.policy']?.value ?? '').split(',').some((policy) => policy.trim() === 'compact');
     const cleaning = compacted ? await cleanerFigures(client, t) : new Map<number, LogDirPartition>();
@@ -178,12 +200,14 @@ async function describe(client: KafkaClient, topic: string | undefined, ifExists
         .filter(([, { source }]) => source === CONFIG_SOURCE.DYNAMIC_TOPIC_CONFIG)
         .map(([name, { value }]) => `${name}=${value ?? ''}`)
         .join(',');
+      if (overridesOnly && overrides === '') continue;
       // As kafka-topics: while partition 0 moves, its original replica count.
       const first = t.partitions[0];
       const firstMove = first === undefined ? undefined : moving.get(`${t.name}\u0000${first.partition}`);
       const replicationFactor = first === undefined ? 0 : first.replicas.length - (firstMove?.adding.length ?? 0);
       await out.line(`Topic: ${t.name}\tTopicId: ${kafkaUuid(t.topicId)}\tPartitionCount: ${t.partitions.length}\tReplicationFactor: ${replicationFactor}\tConfigs: ${overrides}`);
     }
+    if (overridesOnly) continue;
     const minIsr = Number(configs['min.insync.replicas']?.value ?? 1);
     for (const p of t.partitions) {
       if (filters.length > 0 && !filters.some((filter) => matches(filter, p, liveBrokers, minIsr))) continue;

@@ -86,6 +86,32 @@ describe('sluice topics', () => {
     expect(broker.engine.hasTopic('both') || broker.engine.hasTopic('twice-on-one') || broker.engine.hasTopic('elsewhere')).toBe(false);
   });
 
+  it('--exclude-internal leaves out __consumer_offsets; --topics-with-overrides gives only the topic lines of topics with overrides', async () => {
+    await broker.engine.createTopic('plain');
+    await broker.engine.createTopic('tuned', { config: { 'retention.ms': '120000' } });
+    // A group's first FindCoordinator creates __consumer_offsets.
+    const grouped = await runCli(['consume', ...bootstrap, '--topic', 'plain', '--group', 'lister', '--timeout-ms', '200']);
+    expect(grouped.code).toBe(0);
+    const listed = (await runCli(['topics', ...bootstrap, '--list'])).stdout.split('\n');
+    expect(listed).toContain('__consumer_offsets');
+    const external = (await runCli(['topics', ...bootstrap, '--list', '--exclude-internal'])).stdout.split('\n');
+    expect(external).toEqual(expect.arrayContaining(['plain', 'tuned']));
+    expect(external).not.toContain('__consumer_offsets');
+    const described = await runCli(['topics', ...bootstrap, '--describe', '--exclude-internal']);
+    expect(described.stdout).not.toContain('__consumer_offsets');
+    expect(described.stdout).toContain('Topic: plain\t');
+
+    const overridden = await runCli(['topics', ...bootstrap, '--describe', '--topics-with-overrides']);
+    expect(overridden.code).toBe(0);
+    const lines = overridden.stdout.trimEnd().split('\n');
+    expect(lines.every((line) => line.startsWith('Topic: '))).toBe(true); // no partition lines
+    expect(lines.find((line) => line.startsWith('Topic: tuned\t'))).toMatch(/\tConfigs: retention\.ms=120000$/);
+    expect(lines.some((line) => line.startsWith('Topic: plain\t'))).toBe(false);
+
+    const refused = await runCli(['topics', ...bootstrap, '--list', '--topics-with-overrides']);
+    expect(refused).toMatchObject({ code: 2, stderr: expect.stringContaining('--topics-with-overrides goes with --describe only') });
+  });
+
   it('reports Kafka error names and exits 1: an unknown topic, an existing one, a bad config', async () => {
     for (const args of [['--describe', '--topic', 'missing'], ['--delete', '--topic', 'missing'], ['--alter', '--topic', 'missing', '--partitions', '2']]) {
       const result = await runCli(['topics', ...bootstrap, ...args]);
