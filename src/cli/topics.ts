@@ -16,6 +16,8 @@
 //   ...\tIsr: 1\tDirtyRatio: 0.42\tLastCleaned: 2026-12-02T02:30:00.000Z   (or "never"; then
 //   "\tUncleanable: true" when its last pass failed)
 //
+// As kafka-topics, --topic beside --describe, --alter and --delete is a regular expression the
+// whole name must match ('logs\..*'); none matching is "Topic 'T' does not exist as expected".
 // As kafka-topics, --exclude-internal leaves __consumer_offsets out of --list and --describe, and
 // --describe --topics-with-overrides prints only the topic lines of topics with overrides.
 //
@@ -47,7 +49,7 @@ const spec: CommandSpec = {
     { name: 'describe', type: 'boolean', description: 'Describe --topic, or every topic.' },
     { name: 'alter', type: 'boolean', description: 'Add partitions to --topic: --partitions gives the new count.' },
     { name: 'delete', type: 'boolean', description: 'Delete --topic.' },
-    { name: 'topic', type: 'string', valueName: 'T', description: 'The topic.' },
+    { name: 'topic', type: 'string', valueName: 'T', description: 'The topic; with --describe, --alter and --delete a regular expression the whole name must match (test\\.topic for a literal dot), as in kafka-topics.' },
     { name: 'partitions', type: 'integer', valueName: 'N', description: "With --create: partition count (default the broker's num.partitions); with --alter: the new, larger count." },
     {
       name: 'replication-factor',
@@ -103,6 +105,8 @@ export const topicsCommand: Command = {
     const replicationFactor = args.integer('replication-factor', { min: 1, max: 32767 });
     const assignments = args.has('replica-assignment') ? parseReplicaAssignment(args) : undefined;
 
+    const topicPattern = action === 'create' || topic === undefined ? undefined : topicPatternOf(args, topic);
+
     const client = await connectClient(args);
     try {
       switch (action) {
@@ -122,19 +126,51 @@ export const topicsCommand: Command = {
           return 0;
         }
         case 'describe':
-          return await describe(client, topic, { ifExists: args.boolean('if-exists'), filters, overridesOnly, excludeInternal });
+          return await describe(client, topicPattern, { ifExists: args.boolean('if-exists'), filters, overridesOnly, excludeInternal });
         case 'alter':
-          await unlessMissing(args.boolean('if-exists'), client.createPartitions(topic!, partitions!));
+          for (const name of await topicsMatching(client, topicPattern!, args.boolean('if-exists'))) {
+            await unlessMissing(args.boolean('if-exists'), client.createPartitions(name, partitions!));
+          }
           return 0;
-        case 'delete':
-          await unlessMissing(args.boolean('if-exists'), client.deleteTopics([topic!]));
+        case 'delete': {
+          const names = await topicsMatching(client, topicPattern!, args.boolean('if-exists'));
+          if (names.length > 0) await unlessMissing(args.boolean('if-exists'), client.deleteTopics(names));
           return 0;
+        }
       }
     } finally {
       client.close();
     }
   },
 };
+
+/** --topic as kafka-topics reads it beside --create: a regular expression the whole name must match. */
+interface TopicPattern {
+  text: string;
+  regex: RegExp;
+}
+
+function topicPatternOf(args: ParsedArgs, topic: string): TopicPattern {
+  try {
+    return { text: topic, regex: new RegExp(`^(?:${topic})$`) };
+  } catch (error) {
+    throw args.usageError(`--topic '${topic}' is not a regular expression: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * The topics whose whole name matches `pattern`, sorted. None is UNKNOWN_TOPIC_OR_PARTITION, as
+ * kafka-topics' "does not exist as expected", or no topic at all with --if-exists.
+ */
+async function topicsMatching(client: KafkaClient, pattern: TopicPattern, ifExists: boolean): Promise<string[]> {
+  const names = (await client.metadata(undefined)).topics.map((t) => t.name).filter((name) => pattern.regex.test(name)).sort();
+  if (names.length === 0 && !ifExists) throw missingTopics(pattern);
+  return names;
+}
+
+function missingTopics(pattern: TopicPattern): SluiceError {
+  return new SluiceError('UNKNOWN_TOPIC_OR_PARTITION', `UNKNOWN_TOPIC_OR_PARTITION: Topic '${pattern.text}' does not exist as expected`);
+}
 
 /** `action`, where a missing topic is no error with --if-exists. */
 async function unlessMissing(ifExists: boolean, action: Promise<unknown>): Promise<void> {
@@ -178,13 +214,14 @@ interface DescribeOptions {
   excludeInternal: boolean;
 }
 
-async function describe(client: KafkaClient, topic: string | undefined, { ifExists, filters, overridesOnly, excludeInternal }: DescribeOptions): Promise<number> {
-  let metadata: ClusterMetadata;
-  try {
-    metadata = await client.metadata(topic === undefined ? undefined : [topic]);
-  } catch (error) {
-    if (ifExists && isMissingTopic(error)) return 0;
-    throw error;
+async function describe(client: KafkaClient, pattern: TopicPattern | undefined, { ifExists, filters, overridesOnly, excludeInternal }: DescribeOptions): Promise<number> {
+  const metadata: ClusterMetadata = await client.metadata(undefined);
+  if (pattern !== undefined) {
+    metadata.topics = metadata.topics.filter((t) => pattern.regex.test(t.name));
+    if (metadata.topics.length === 0) {
+      if (ifExists) return 0;
+      throw missingTopics(pattern);
+    }
   }
   const liveBrokers = new Set(metadata.brokers.map((broker) => broker.nodeId));
   // A broker that cannot list them (not a cluster's controller any more) leaves the lines without them.

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startBroker, type Broker } from '../../src/broker/broker.js';
 import { kafkaUuid, matches, partitionLine } from '../../src/cli/topics.js';
+import { waitUntil } from '../helpers.js';
 import { runCli, STACK_LINE } from './run-cli.js';
 
 let broker: Broker;
@@ -110,6 +111,29 @@ describe('sluice topics', () => {
 
     const refused = await runCli(['topics', ...bootstrap, '--list', '--topics-with-overrides']);
     expect(refused).toMatchObject({ code: 2, stderr: expect.stringContaining('--topics-with-overrides goes with --describe only') });
+  });
+
+  it('--topic is a regular expression for --describe, --alter and --delete, matching whole names, as in kafka-topics', async () => {
+    for (const name of ['logs.app', 'logs.web', 'logsXapp', 'metrics']) await broker.engine.createTopic(name);
+    const topicLines = (stdout: string) => stdout.split('\n').filter((line) => line.startsWith('Topic: ')).map((line) => line.split('\t')[0]);
+    let result = await runCli(['topics', ...bootstrap, '--describe', '--topic', 'logs\\..*']);
+    expect(topicLines(result.stdout)).toEqual(['Topic: logs.app', 'Topic: logs.web']);
+    // A plain name is a pattern too: '.' matches any character, and the whole name must match.
+    result = await runCli(['topics', ...bootstrap, '--describe', '--topic', 'logs.app']);
+    expect(topicLines(result.stdout)).toEqual(['Topic: logs.app', 'Topic: logsXapp']);
+    result = await runCli(['topics', ...bootstrap, '--alter', '--topic', 'logs\\..*', '--partitions', '2']);
+    expect(result.code).toBe(0);
+    expect([broker.engine.partitionCount('logs.app'), broker.engine.partitionCount('logs.web'), broker.engine.partitionCount('logsXapp')]).toEqual([2, 2, 1]);
+    result = await runCli(['topics', ...bootstrap, '--delete', '--topic', 'logs.*']);
+    expect(result.code).toBe(0);
+    await waitUntil(() => !broker.engine.hasTopic('logs.app') && !broker.engine.hasTopic('logs.web') && !broker.engine.hasTopic('logsXapp'), 'the three topics to go');
+    expect(broker.engine.hasTopic('metrics')).toBe(true);
+    result = await runCli(['topics', ...bootstrap, '--describe', '--topic', 'logs.*']);
+    expect(result).toMatchObject({ code: 1, stderr: "Error: UNKNOWN_TOPIC_OR_PARTITION: Topic 'logs.*' does not exist as expected\n" });
+    expect(await runCli(['topics', ...bootstrap, '--delete', '--topic', 'logs.*', '--if-exists'])).toMatchObject({ code: 0, stdout: '' });
+    result = await runCli(['topics', ...bootstrap, '--describe', '--topic', 'logs(']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("--topic 'logs(' is not a regular expression");
   });
 
   it('reports Kafka error names and exits 1: an unknown topic, an existing one, a bad config', async () => {
