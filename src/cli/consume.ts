@@ -1,12 +1,14 @@
-// `sluice consume`: prints the records of a topic, as kafka-console-consumer (with --group, as a
-// member of a consumer group that commits what it printed):
-// values one a line, or key<sep>value with --print-key (Kafka's default separator is a tab), or
+// `sluice consume`: prints the records of a topic (or of the topics --include matches when it
+// starts), as kafka-console-consumer (with --group, as a member of a consumer group that commits
+// what it printed): values one a line, or key<sep>value with --print-key (Kafka's default separator is a tab), or
 // the fields Kafka's --property settings ask for (console-properties.ts); null keys and values
 // print as `null`. It stops after --max-messages, after --timeout-ms without
 // a record, or on SIGINT/SIGTERM, and then prints `Processed a total of N messages` to stderr.
 import '../record/codecs/index.js';
 import { Fetcher, type StartOffset } from '../client/fetcher.js';
 import { partitionKey } from '../client/assignors.js';
+import type { KafkaClient } from '../client/client.js';
+import { SluiceError } from '../errors.js';
 import { GroupMember, type TopicPartition } from '../client/group-member.js';
 import type { CommandSpec } from './args.js';
 import { BOOTSTRAP_FLAG, checkTopic, connectClient, OutputBuffer, type Command } from './command.js';
@@ -22,9 +24,15 @@ const FETCH_WAIT_MS = 500;
 const spec: CommandSpec = {
   name: 'consume',
   summary: 'Print the records of a topic, as kafka-console-consumer does.',
-  usage: '--topic T [--from-beginning] [--partition N [--offset N|earliest|latest]] [--max-messages N] [--timeout-ms N] [options]',
+  usage: '--topic T | --include REGEX [--from-beginning] [--partition N [--offset N|earliest|latest]] [--max-messages N] [--timeout-ms N] [options]',
   flags: [
-    { name: 'topic', type: 'string', valueName: 'T', description: 'Topic to read.', required: true },
+    { name: 'topic', type: 'string', valueName: 'T', description: 'Topic to read.' },
+    {
+      name: 'include',
+      type: 'string',
+      valueName: 'REGEX',
+      description: 'Instead of --topic: every topic whose whole name matches, internal ones excluded (the topics there when it starts).',
+    },
     BOOTSTRAP_FLAG,
     { name: 'from-beginning', type: 'boolean', description: 'Start at the earliest offset (default: the end, new records only).' },
     { name: 'partition', type: 'integer', valueName: 'N', description: 'Read only this partition (default: every partition).' },
@@ -58,7 +66,11 @@ export const consumeCommand: Command = {
     if (group !== undefined && (args.has('partition') || args.has('offset'))) {
       throw args.usageError('--group takes the partitions the group assigns: it cannot go with --partition or --offset');
     }
-    const topic = args.string('topic')!;
+    const topic = args.string('topic');
+    const include = args.string('include');
+    if ((topic === undefined) === (include === undefined)) throw args.usageError('Give one of --topic or --include');
+    if (include !== undefined && args.has('partition')) throw args.usageError('--partition goes with --topic');
+    const includeRegex = include === undefined ? undefined : includePattern(include, (message) => args.usageError(message));
     const partition = args.integer('partition', { min: 0 });
     const rawOffset = args.string('offset');
     if (rawOffset !== undefined && partition === undefined) throw args.usageError('--offset needs --partition');
@@ -79,7 +91,9 @@ export const consumeCommand: Command = {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     try {
-      const partitions = await checkTopic(client, topic, partition, false);
+      const topics = topic !== undefined ? [topic] : await topicsMatching(client, include!, includeRegex!);
+      const partitionCounts = new Map<string, number>();
+      for (const name of topics) partitionCounts.set(name, await checkTopic(client, name, partition, false));
       // A fetch never waits past --timeout-ms.
       const maxWaitMs = consumerProperties.fetch.maxWaitMs ?? FETCH_WAIT_MS;
       // A position the log no longer has (or not yet) goes to auto.offset.reset's end, as in
@@ -105,7 +119,7 @@ export const consumeCommand: Command = {
           assignors: ['range', 'cooperative-sticky'],
           ...consumerProperties.group,
           groupId: group,
-          topics: [topic],
+          topics,
           onAssigned: async (assigned) => {
             owned = assigned;
             const committed = await member!.fetchCommittedOffsets(assigned);
@@ -128,8 +142,8 @@ export const consumeCommand: Command = {
           await commitOwned(owned).catch(() => {});
           await member!.stop();
         };
-      } else if (partition !== undefined) await fetcher.assign(topic, partition, start);
-      else for (let p = 0; p < partitions; p++) await fetcher.assign(topic, p, start);
+      } else if (partition !== undefined) await fetcher.assign(topic!, partition, start);
+      else for (const [name, count] of partitionCounts) for (let p = 0; p < count; p++) await fetcher.assign(name, p, start);
 
       const out = new OutputBuffer();
       let lastRecordAtMs = Date.now();
@@ -156,6 +170,22 @@ export const consumeCommand: Command = {
     }
   },
 };
+
+/** --include as kafka-console-consumer reads it: a regular expression the whole topic name must match. */
+function includePattern(text: string, fail: (message: string) => Error): RegExp {
+  try {
+    return new RegExp(`^(?:${text})$`);
+  } catch (error) {
+    throw fail(`--include '${text}' is not a regular expression: ${(error as Error).message}`);
+  }
+}
+
+/** The topics --include names, internal ones left out (Kafka's consumer excludes them by default); none is UNKNOWN_TOPIC_OR_PARTITION. */
+async function topicsMatching(client: KafkaClient, text: string, pattern: RegExp): Promise<string[]> {
+  const names = (await client.metadata(undefined)).topics.filter((t) => !t.isInternal && pattern.test(t.name)).map((t) => t.name).sort();
+  if (names.length === 0) throw new SluiceError('UNKNOWN_TOPIC_OR_PARTITION', `UNKNOWN_TOPIC_OR_PARTITION: no topic matches --include '${text}'`);
+  return names;
+}
 
 function parseStart(raw: string | undefined, fromBeginning: boolean, fail: (message: string) => Error): StartOffset {
   if (raw === undefined) return fromBeginning ? 'earliest' : 'latest';

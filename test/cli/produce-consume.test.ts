@@ -91,6 +91,21 @@ describe('sluice produce | sluice consume', () => {
     expect(result).toMatchObject({ code: 0, stdout: 't5\nt6\nt7\nt8\nt9\n' });
   });
 
+  it('--include reads every topic whose whole name matches, alone or in a group', async () => {
+    for (const [name, values] of [['inc.a', ['a1', 'a2']], ['inc.b', ['b1']], ['incXc', ['c1']]] as const) {
+      await broker.engine.createTopic(name, { partitions: 2 });
+      await broker.engine.produce(name, values.map((value) => ({ value })));
+    }
+    const alone = await runCli(['consume', ...bootstrap, '--include', 'inc\\..*', '--from-beginning', '--max-messages', '3', '--timeout-ms', '5000']);
+    expect(alone.code).toBe(0);
+    expect(alone.stdout.trimEnd().split('\n').sort()).toEqual(['a1', 'a2', 'b1']);
+    const grouped = await runCli(['consume', ...bootstrap, '--include', 'inc.*', '--group', 'includer', '--from-beginning', '--max-messages', '4', '--timeout-ms', '10000']);
+    expect(grouped.code).toBe(0);
+    expect(grouped.stdout.trimEnd().split('\n').sort()).toEqual(['a1', 'a2', 'b1', 'c1']);
+    expect(await runCli(['consume', ...bootstrap, '--include', 'nothing-.*', '--timeout-ms', '100'])).toMatchObject({ code: 1, stderr: expect.stringContaining("no topic matches --include 'nothing-.*'") });
+    expect(await runCli(['consume', ...bootstrap, '--include', 'inc.*', '--topic', 'inc.a'])).toMatchObject({ code: 2, stderr: expect.stringContaining('Give one of --topic or --include') });
+  });
+
   it('reads one partition from an offset, values only, and stops after --timeout-ms idle', async () => {
     await broker.engine.createTopic('numbers', { partitions: 2 });
     const input = Array.from({ length: 10 }, (_, i) => `${i}`).join('\n') + '\n';
