@@ -44,6 +44,12 @@ const spec: CommandSpec = {
     { name: 'group', type: 'string', valueName: 'G', description: 'Join consumer group G: share the partitions with its other members and commit offsets.' },
     PROPERTY_FLAG,
     CONSUMER_PROPERTY_FLAG,
+    {
+      name: 'isolation-level',
+      type: 'string',
+      valueName: 'read_committed|read_uncommitted',
+      description: 'isolation.level (default read_uncommitted). sluice has no transactions, so both read every record up to the high watermark.',
+    },
   ],
   notes: [
     `--property takes kafka-console-consumer's formatter settings: ${Object.entries(FORMATTER_DEFAULTS)
@@ -56,6 +62,11 @@ export const consumeCommand: Command = {
   spec,
   async run(args) {
     const consumerProperties = readConsumerProperties(args);
+    const isolationLevel = args.string('isolation-level');
+    if (isolationLevel !== undefined) {
+      if (isolationLevel !== 'read_committed' && isolationLevel !== 'read_uncommitted') throw args.usageError(`--isolation-level expects read_committed or read_uncommitted, got '${isolationLevel}'`);
+      consumerProperties.fetch.isolationLevel = isolationLevel;
+    }
     // --group wins over a group.id config, as Kafka's console consumer merges them.
     const group = args.string('group') ?? consumerProperties.groupId;
     if (group === undefined && consumerProperties.groupConfigsGiven.length > 0) {

@@ -16,6 +16,7 @@ const FETCH_CONFIGS = {
   'fetch.min.bytes': 'minBytes',
   'fetch.max.bytes': 'maxBytes',
   'max.partition.fetch.bytes': 'partitionMaxBytes',
+  'isolation.level': 'isolationLevel',
 } as const satisfies Record<string, keyof FetcherOptions>;
 
 /** The group's configs taken: they act only in a group. */
@@ -78,6 +79,10 @@ export function readConsumerProperties(args: ParsedArgs): ConsumerProperties {
       case 'fetch.min.bytes': properties.fetch.minBytes = integer(0); break;
       case 'fetch.max.bytes': properties.fetch.maxBytes = integer(1); break;
       case 'max.partition.fetch.bytes': properties.fetch.partitionMaxBytes = integer(1); break;
+      case 'isolation.level':
+        if (value !== 'read_uncommitted' && value !== 'read_committed') throw args.usageError(`${what} expects read_uncommitted or read_committed, got '${value}'`);
+        properties.fetch.isolationLevel = value;
+        break;
       case 'auto.offset.reset':
         if (value !== 'earliest' && value !== 'latest') throw args.usageError(`${what} expects earliest or latest, got '${value}'`);
         properties.autoOffsetReset = value;

@@ -29,6 +29,11 @@ export interface FetchRoundOptions {
   /** client.rack (KIP-392); '' names no rack, and then only leaders serve this consumer. */
   clientRack?: string;
   /**
+   * isolation.level (default read_uncommitted). read_committed reads up to the last stable
+   * offset; sluice has no transactions, so that is the high watermark and both read the same.
+   */
+  isolationLevel?: 'read_uncommitted' | 'read_committed';
+  /**
    * Read each broker's responses into one buffer kept for it: for callers that keep nothing of a
    * response once they have looked at it (a count), sparing the first touch of a fresh frame each
    * fetch (1.4 ms of the 3.6 ms a 4 MB fetch of 100 B records took to receive).
@@ -184,7 +189,7 @@ export class FetchRound {
       maxWaitMs: this.options.maxWaitMs,
       minBytes: this.options.minBytes,
       maxBytes,
-      isolationLevel: 0,
+      isolationLevel: this.options.isolationLevel === 'read_committed' ? 1 : 0,
       sessionId: 0,
       sessionEpoch: -1,
       topics: [...byTopic].map(([topic, list]) => ({

@@ -22,6 +22,8 @@ export interface FetcherOptions {
   countOnly?: boolean;
   /** client.rack (KIP-392): a leader may send this fetcher to the in-sync replica in its rack. */
   clientRack?: string;
+  /** isolation.level (see FetchRoundOptions). */
+  isolationLevel?: 'read_uncommitted' | 'read_committed';
   /**
    * auto.offset.reset: where a partition goes on when its leader has no record at its position
    * (OFFSET_OUT_OF_RANGE: retention or DeleteRecords removed it, or it is past the end). 'none'
@@ -71,6 +73,7 @@ export class Fetcher {
       maxBytes: options.maxBytes ?? 50 * 1024 * 1024,
       partitionMaxBytes: options.partitionMaxBytes ?? 1024 * 1024,
       clientRack: options.clientRack,
+      isolationLevel: options.isolationLevel,
       // A count keeps nothing of a response once fetch() returns.
       reuseFrames: options.countOnly === true,
     });

@@ -106,6 +106,17 @@ describe('sluice produce | sluice consume', () => {
     expect(await runCli(['consume', ...bootstrap, '--include', 'inc.*', '--topic', 'inc.a'])).toMatchObject({ code: 2, stderr: expect.stringContaining('Give one of --topic or --include') });
   });
 
+  it('--isolation-level read_committed reads every record: without transactions, all are committed', async () => {
+    await broker.engine.createTopic('isolated', { partitions: 1 });
+    await broker.engine.produce('isolated', [{ value: 'i1' }, { value: 'i2' }]);
+    for (const extra of [['--isolation-level', 'read_committed'], ['--consumer-property', 'isolation.level=read_committed']]) {
+      const result = await runCli(['consume', ...bootstrap, '--topic', 'isolated', '--from-beginning', '--timeout-ms', '1000', ...extra]);
+      expect(result).toMatchObject({ code: 0, stdout: 'i1\ni2\n' });
+    }
+    const refused = await runCli(['consume', ...bootstrap, '--topic', 'isolated', '--isolation-level', 'serializable']);
+    expect(refused).toMatchObject({ code: 2, stderr: expect.stringContaining("--isolation-level expects read_committed or read_uncommitted, got 'serializable'") });
+  });
+
   it('reads one partition from an offset, values only, and stops after --timeout-ms idle', async () => {
     await broker.engine.createTopic('numbers', { partitions: 2 });
     const input = Array.from({ length: 10 }, (_, i) => `${i}`).join('\n') + '\n';

@@ -74,9 +74,9 @@ describe('the CLI reads a topic whose partitions have different leaders', () => 
   });
 
   it('a --consumer-property it does not act on is a usage error, never ignored', async () => {
-    const result = await runCli(['consume', '--bootstrap-server', cluster.bootstrapServers, '--topic', TOPIC, '--consumer-property', 'isolation.level=read_committed']);
+    const result = await runCli(['consume', '--bootstrap-server', cluster.bootstrapServers, '--topic', TOPIC, '--consumer-property', 'interceptor.classes=com.example.Audit']);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('--consumer-property isolation.level is not supported; supported: client.rack, fetch.max.wait.ms');
+    expect(result.stderr).toContain('--consumer-property interceptor.classes is not supported; supported: client.rack, fetch.max.wait.ms');
   });
 });
 
