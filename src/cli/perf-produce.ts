@@ -14,7 +14,7 @@ import { Producer, type ProducerRecord } from '../client/producer.js';
 import type { CommandSpec } from './args.js';
 import { BOOTSTRAP_FLAG, checkTopic, connectClient, sleep, type Command } from './command.js';
 import { LatencyStats } from './perf-stats.js';
-import { ACKS_FLAG, COMPRESSION_FLAG, PRODUCER_CONFIG_NOTE, PRODUCER_PROPS_FLAG, readProducerSettings } from './producer-flags.js';
+import { ACKS_FLAG, checkProducerOptions, COMPRESSION_FLAG, PRODUCER_CONFIG_NOTE, PRODUCER_PROPS_FLAG, readProducerSettings } from './producer-flags.js';
 
 /** Records per producer.send call: the call's own cost is amortized over this many. */
 const CHUNK_RECORDS = 1000;
@@ -78,6 +78,7 @@ export const perfProduceCommand: Command = {
     const throughput = args.integer('throughput', { min: -1, fallback: -1 });
     if (throughput === 0) throw args.usageError('--throughput must be -1 (no limit) or a positive rate');
     const producerSettings = readProducerSettings(args, PRODUCER_PROPS_FLAG, 1);
+    checkProducerOptions(args, producerSettings.options);
     const batchBytes = producerSettings.options.batchBytes;
     const warmupRecords = args.integer('warmup-records', { min: 0, fallback: 0 });
     if (warmupRecords >= numRecords) throw args.usageError('--warmup-records must be fewer than --num-records');

@@ -9,7 +9,7 @@ import { Producer, type ProducerRecord } from '../client/producer.js';
 import type { CommandSpec } from './args.js';
 import { BOOTSTRAP_FLAG, checkTopic, CliError, connectClient, type Command } from './command.js';
 import { PROPERTY_FLAG, READER_DEFAULTS, readProperties } from './console-properties.js';
-import { ACKS_FLAG, COMPRESSION_FLAG, PRODUCER_CONFIG_NOTE, PRODUCER_PROPERTY_FLAG, readProducerSettings } from './producer-flags.js';
+import { ACKS_FLAG, applyConsoleProducerFlags, checkProducerOptions, COMPRESSION_FLAG, CONSOLE_PRODUCER_FLAGS, PRODUCER_CONFIG_NOTE, PRODUCER_PROPERTY_FLAG, readProducerSettings } from './producer-flags.js';
 
 /** Records per producer.send call: enough to amortize the call, small enough to stream. */
 const CHUNK_RECORDS = 500;
@@ -31,6 +31,7 @@ const spec: CommandSpec = {
     { name: 'batch-size', type: 'integer', valueName: 'BYTES', description: 'batch.size: bytes gathered per partition before sending (default 16384).' },
     PROPERTY_FLAG,
     PRODUCER_PROPERTY_FLAG,
+    ...CONSOLE_PRODUCER_FLAGS,
   ],
   notes: [
     "--property takes kafka-console-producer's reader settings: parse.key (default false) and key.separator (default a tab); --key-separator S is parse.key=true with key.separator=S.",
@@ -48,6 +49,8 @@ export const produceCommand: Command = {
     const separator = reader['parse.key'] === 'true' ? reader['key.separator'] : undefined;
     const partition = args.integer('partition', { min: 0 });
     const producerSettings = readProducerSettings(args, PRODUCER_PROPERTY_FLAG, -1);
+    applyConsoleProducerFlags(args, producerSettings.options);
+    checkProducerOptions(args, producerSettings.options);
 
     const client = await connectClient(args, producerSettings.bootstrapServers);
     try {

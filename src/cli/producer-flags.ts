@@ -119,7 +119,39 @@ export function readProducerSettings(args: ParsedArgs, flag: FlagSpec, defaultAc
   if (args.has('compression')) options.compression = parseCompression(args);
   if (args.has('batch-size')) options.batchBytes = args.integer('batch-size', { min: 1 });
   if (args.has('linger-ms')) options.lingerMs = args.integer('linger-ms', { min: 0 });
-  // As Kafka 3+: idempotence is on by default with acks=all only; asked for with other acks, it is refused.
-  if (options.idempotent === true && options.acks !== -1) throw args.usageError('enable.idempotence=true needs acks=all');
   return settings;
+}
+
+/** kafka-console-producer's own names for producer settings, so that its commands run as written. */
+export const CONSOLE_PRODUCER_FLAGS: FlagSpec[] = [
+  { name: 'request-required-acks', type: 'string', valueName: '0|1|all|-1', description: "kafka-console-producer's name for --acks." },
+  { name: 'compression-codec', type: 'string', valueName: COMPRESSION_NAMES.join('|'), description: "kafka-console-producer's name for --compression." },
+  { name: 'timeout', type: 'integer', valueName: 'MS', description: "kafka-console-producer's name for --linger-ms." },
+  { name: 'message-send-max-retries', type: 'integer', valueName: 'N', description: 'retries (default 2147483647: delivery.timeout.ms, 120 s, bounds them).' },
+  { name: 'retry-backoff-ms', type: 'integer', valueName: 'MS', description: 'retry.backoff.ms (default 100).' },
+  { name: 'sync', type: 'boolean', description: 'Send each record once the one before is acknowledged (linger.ms 0, one request in flight).' },
+];
+
+/** CONSOLE_PRODUCER_FLAGS onto `options` (after readProducerSettings); one beside its sluice name is a usage error. */
+export function applyConsoleProducerFlags(args: ParsedArgs, options: ProducerOptions): void {
+  for (const [kafkaName, ours] of [['request-required-acks', 'acks'], ['compression-codec', 'compression'], ['timeout', 'linger-ms']] as const) {
+    if (args.has(kafkaName) && args.has(ours)) throw args.usageError(`--${kafkaName} and --${ours} name the same setting: give one`);
+  }
+  const acks = args.string('request-required-acks');
+  if (acks !== undefined) options.acks = acksOf(acks, () => args.usageError(`--request-required-acks expects 0, 1, all or -1, got '${acks}'`));
+  const codec = args.string('compression-codec');
+  if (codec !== undefined) options.compression = compressionOf(codec, () => args.usageError(`--compression-codec expects one of ${COMPRESSION_NAMES.join(', ')}, got '${codec}'`));
+  if (args.has('timeout')) options.lingerMs = args.integer('timeout', { min: 0 });
+  if (args.has('message-send-max-retries')) options.retries = args.integer('message-send-max-retries', { min: 0 });
+  if (args.has('retry-backoff-ms')) options.retryBackoffMs = args.integer('retry-backoff-ms', { min: 0 });
+  if (args.boolean('sync')) {
+    options.lingerMs = 0;
+    options.maxInFlight = 1;
+  }
+}
+
+/** The settings read, checked together: as Kafka 3+, idempotence asked for with acks other than all is refused. */
+export function checkProducerOptions(args: ParsedArgs, options: ProducerOptions): ProducerOptions {
+  if (options.idempotent === true && options.acks !== -1) throw args.usageError('enable.idempotence=true needs acks=all');
+  return options;
 }

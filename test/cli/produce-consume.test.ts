@@ -76,6 +76,18 @@ describe('sluice produce | sluice consume', () => {
     expect(refused.stderr).toMatch(/^Error: --producer-property batch\.size expects an integer, got 'big'/);
   });
 
+  it("takes kafka-console-producer's own flag names: --request-required-acks, --compression-codec, --timeout, --sync", async () => {
+    const produced = await runCli(['produce', ...bootstrap, '--topic', 'console-named', '--request-required-acks', '1', '--compression-codec', 'snappy', '--timeout', '0', '--sync',
+      '--message-send-max-retries', '3', '--retry-backoff-ms', '50'], { input: 'x\ny\n' });
+    expect(produced).toMatchObject({ code: 0, stderr: '' });
+    const { batches } = await broker.engine.fetchBatches('console-named', 0, { offset: 0 });
+    const headers = [...iterateBatches(batches)].map((b) => b.header);
+    expect(headers.reduce((n, h) => n + h.lastOffset + 1 - h.baseOffset, 0)).toBe(2);
+    expect(headers.every((h) => h.compressionName === 'snappy' && h.producerId === -1)).toBe(true); // acks=1: not idempotent
+    const twice = await runCli(['produce', ...bootstrap, '--topic', 'console-named', '--request-required-acks', '1', '--acks', 'all'], { input: 'z\n' });
+    expect(twice).toMatchObject({ code: 2, stderr: expect.stringContaining('--request-required-acks and --acks name the same setting') });
+  });
+
   it('a position the log does not have goes where auto.offset.reset says: the end by default, or the log start', async () => {
     await broker.engine.createTopic('trimmed', { partitions: 1 });
     await broker.engine.produce('trimmed', Array.from({ length: 10 }, (_, i) => ({ value: `t${i}` })), { partition: 0 });
