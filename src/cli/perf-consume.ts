@@ -1,5 +1,5 @@
 // `sluice perf consume`: kafka-consumer-perf-test without a group. Reads every partition from
-// the beginning with the Fetcher's countOnly mode (batch headers give the counts, no record is
+// the beginning (or the end, --from-latest) with the Fetcher's countOnly mode (batch headers give the counts, no record is
 // decoded) until --messages records, then prints Kafka's header and values lines. Data is counted
 // as the batch bytes fetched (Kafka's tool counts keys and values; batch framing adds ~70 bytes
 // per batch, under 1% for batches of 100-byte records). Progress goes to stderr once a second.
@@ -14,13 +14,16 @@ const PROGRESS_INTERVAL_MS = 1000;
 const spec: CommandSpec = {
   name: 'perf consume',
   summary: 'Measure consumer throughput, as kafka-consumer-perf-test does.',
-  usage: '--topic T --messages N [--from-beginning] [--timeout-ms MS] [--fetch-size BYTES]',
+  usage: '--topic T --messages N [--from-latest] [--timeout MS] [--fetch-size BYTES] [--hide-header] [options]',
   flags: [
     { name: 'topic', type: 'string', valueName: 'T', description: 'Topic to read.', required: true },
     { name: 'messages', type: 'integer', valueName: 'N', description: 'Records to consume.', required: true },
     BOOTSTRAP_FLAG,
     { name: 'from-beginning', type: 'boolean', description: 'Start at the earliest offset (the default; kept for Kafka compatibility).' },
-    { name: 'timeout-ms', type: 'integer', valueName: 'MS', description: 'Give up after MS without a record (default 10000).' },
+    { name: 'from-latest', type: 'boolean', description: "Start at each partition's end, counting only records produced after (kafka-consumer-perf-test's flag)." },
+    { name: 'timeout', type: 'integer', valueName: 'MS', description: 'Give up after MS without a record (default 10000; kafka-consumer-perf-test\'s name).' },
+    { name: 'timeout-ms', type: 'integer', valueName: 'MS', description: 'The same as --timeout.' },
+    { name: 'hide-header', type: 'boolean', description: 'Print the values line without the header line above it.' },
     { name: 'fetch-size', type: 'integer', valueName: 'BYTES', description: 'max.partition.fetch.bytes per fetch (default 1048576; over --consumer-property max.partition.fetch.bytes, as in Kafka).' },
     CONSUMER_PROPERTY_FLAG,
   ],
@@ -35,20 +38,23 @@ export const perfConsumeCommand: Command = {
   async run(args) {
     const topic = args.string('topic')!;
     const messages = args.integer('messages', { min: 1 })!;
-    const timeoutMs = args.integer('timeout-ms', { min: 1, fallback: 10_000 });
+    if (args.has('timeout') && args.has('timeout-ms')) throw args.usageError('--timeout and --timeout-ms name the same setting: give one');
+    if (args.boolean('from-latest') && args.boolean('from-beginning')) throw args.usageError('--from-latest and --from-beginning cannot be given together');
+    const timeoutMs = args.integer('timeout', { min: 1 }) ?? args.integer('timeout-ms', { min: 1, fallback: 10_000 });
+    const start = args.boolean('from-latest') ? 'latest' : 'earliest';
     const consumerProperties = readConsumerProperties(args);
     if (consumerProperties.groupConfigsGiven.length > 0 || consumerProperties.autoOffsetReset !== undefined) {
       const name = consumerProperties.groupConfigsGiven[0] ?? 'auto.offset.reset';
-      throw args.usageError(`--consumer-property ${name}: perf consume reads every partition from the beginning, without a group`);
+      throw args.usageError(`--consumer-property ${name}: perf consume reads without a group, from the beginning or --from-latest`);
     }
     const partitionMaxBytes = args.integer('fetch-size', { min: 1 }) ?? consumerProperties.fetch.partitionMaxBytes;
 
     const client = await connectClient(args);
     try {
       const partitions = await checkTopic(client, topic, undefined, false);
-      const fetcher = new Fetcher(client, { ...consumerProperties.fetch, autoOffsetReset: 'earliest', countOnly: true, maxWaitMs: Math.min(consumerProperties.fetch.maxWaitMs ?? 500, timeoutMs), partitionMaxBytes });
+      const fetcher = new Fetcher(client, { ...consumerProperties.fetch, autoOffsetReset: start, countOnly: true, maxWaitMs: Math.min(consumerProperties.fetch.maxWaitMs ?? 500, timeoutMs), partitionMaxBytes });
       const startMs = Date.now();
-      for (let p = 0; p < partitions; p++) await fetcher.assign(topic, p, 'earliest');
+      for (let p = 0; p < partitions; p++) await fetcher.assign(topic, p, start);
       const assignedMs = Date.now();
 
       let count = 0;
@@ -75,7 +81,7 @@ export const perfConsumeCommand: Command = {
       }
       const endMs = Date.now();
       if (tty && endMs - assignedMs >= PROGRESS_INTERVAL_MS) process.stderr.write('\n');
-      process.stdout.write(CONSUMER_PERF_HEADER + '\n');
+      if (!args.boolean('hide-header')) process.stdout.write(CONSUMER_PERF_HEADER + '\n');
       // No group, so no rebalance: Kafka's tool reports the group join time there.
       process.stdout.write(consumerPerfLine(startMs, endMs, bytes, count, 0, endMs - assignedMs) + '\n');
       return 0;

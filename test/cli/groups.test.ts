@@ -207,7 +207,7 @@ describe("sluice consume's group configs (--consumer-property)", () => {
     [['consume', '--topic', 'orders', '--consumer-property', 'session.timeout.ms=10000'], '--consumer-property session.timeout.ms acts only in a group: give --group'],
     [['consume', '--topic', 'orders', '--from-beginning', '--consumer-property', 'auto.offset.reset=latest'], '--from-beginning and auto.offset.reset=latest cannot be given together'],
     [['consume', '--topic', 'orders', '--group', 'g', '--consumer-property', 'partition.assignment.strategy=org.apache.kafka.clients.consumer.StickyAssignor'], 'is not an assignor sluice has'],
-    [['perf', 'consume', '--topic', 'orders', '--messages', '1', '--consumer-property', 'group.id=g'], 'perf consume reads every partition from the beginning, without a group'],
+    [['perf', 'consume', '--topic', 'orders', '--messages', '1', '--consumer-property', 'group.id=g'], 'perf consume reads without a group, from the beginning or --from-latest'],
   ])('%j is a usage error', async (argv, message) => {
     const result = await runCli([...argv, ...bootstrap]);
     expect(result.code).toBe(2);

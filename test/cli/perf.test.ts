@@ -88,6 +88,18 @@ describe('sluice perf', () => {
     expect(refused.stderr).toContain('--warmup-records must be fewer than --num-records');
   });
 
+  it("perf consume takes kafka-consumer-perf-test's --from-latest, --timeout and --hide-header", async () => {
+    await broker.engine.createTopic('perf-latest', { partitions: 2 });
+    await broker.engine.produce('perf-latest', Array.from({ length: 20 }, (_, i) => ({ value: `old-${i}` })));
+    const consumed = await runCli(['perf', 'consume', ...bootstrap, '--topic', 'perf-latest', '--messages', '5', '--from-latest', '--timeout', '1000', '--hide-header']);
+    expect(consumed.code).toBe(0);
+    expect(consumed.stderr).toContain('timeout (1000 ms) exceeded');
+    // No header; the values line counts none of the 20 records that were there before it started.
+    const lines = consumed.stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]!.split(', ')[4]).toBe('0');
+  });
+
   it('perf consume gives up after --timeout-ms on a short topic, with a warning', async () => {
     await broker.engine.createTopic('perf-short', { partitions: 1 });
     await broker.engine.produce('perf-short', [{ value: 'a' }, { value: 'b' }]);
