@@ -7,13 +7,13 @@
 import '../record/codecs/index.js';
 import { Fetcher, type StartOffset } from '../client/fetcher.js';
 import { partitionKey } from '../client/assignors.js';
-import type { KafkaClient } from '../client/client.js';
 import { SluiceError } from '../errors.js';
 import { GroupMember, type TopicPartition } from '../client/group-member.js';
 import type { CommandSpec } from './args.js';
 import { BOOTSTRAP_FLAG, checkTopic, connectClient, OutputBuffer, type Command } from './command.js';
 import { FORMATTER_DEFAULTS, formatRecord, PROPERTY_FLAG, readProperties } from './console-properties.js';
 import { CONSUMER_PROPERTY_FLAG, readConsumerProperties } from './consumer-properties.js';
+import { topicPattern, topicsMatching } from './topic-pattern.js';
 
 /** How often a group member commits what it has printed (Kafka's auto.commit.interval.ms, 5 s). */
 const AUTO_COMMIT_INTERVAL_MS = 5000;
@@ -81,7 +81,7 @@ export const consumeCommand: Command = {
     const include = args.string('include');
     if ((topic === undefined) === (include === undefined)) throw args.usageError('Give one of --topic or --include');
     if (include !== undefined && args.has('partition')) throw args.usageError('--partition goes with --topic');
-    const includeRegex = include === undefined ? undefined : includePattern(include, (message) => args.usageError(message));
+    const includePattern = include === undefined ? undefined : topicPattern(args, 'include', include);
     const partition = args.integer('partition', { min: 0 });
     const rawOffset = args.string('offset');
     if (rawOffset !== undefined && partition === undefined) throw args.usageError('--offset needs --partition');
@@ -102,7 +102,8 @@ export const consumeCommand: Command = {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     try {
-      const topics = topic !== undefined ? [topic] : await topicsMatching(client, include!, includeRegex!);
+      const topics = topic !== undefined ? [topic] : await topicsMatching(client, includePattern!, true);
+      if (topics.length === 0) throw new SluiceError('UNKNOWN_TOPIC_OR_PARTITION', `UNKNOWN_TOPIC_OR_PARTITION: no topic matches --include '${include}'`);
       const partitionCounts = new Map<string, number>();
       for (const name of topics) partitionCounts.set(name, await checkTopic(client, name, partition, false));
       // A fetch never waits past --timeout-ms.
@@ -181,22 +182,6 @@ export const consumeCommand: Command = {
     }
   },
 };
-
-/** --include as kafka-console-consumer reads it: a regular expression the whole topic name must match. */
-function includePattern(text: string, fail: (message: string) => Error): RegExp {
-  try {
-    return new RegExp(`^(?:${text})$`);
-  } catch (error) {
-    throw fail(`--include '${text}' is not a regular expression: ${(error as Error).message}`);
-  }
-}
-
-/** The topics --include names, internal ones left out (Kafka's consumer excludes them by default); none is UNKNOWN_TOPIC_OR_PARTITION. */
-async function topicsMatching(client: KafkaClient, text: string, pattern: RegExp): Promise<string[]> {
-  const names = (await client.metadata(undefined)).topics.filter((t) => !t.isInternal && pattern.test(t.name)).map((t) => t.name).sort();
-  if (names.length === 0) throw new SluiceError('UNKNOWN_TOPIC_OR_PARTITION', `UNKNOWN_TOPIC_OR_PARTITION: no topic matches --include '${text}'`);
-  return names;
-}
 
 function parseStart(raw: string | undefined, fromBeginning: boolean, fail: (message: string) => Error): StartOffset {
   if (raw === undefined) return fromBeginning ? 'earliest' : 'latest';

@@ -32,6 +32,7 @@ import { SluiceError } from '../errors.js';
 import { CONFIG_SOURCE } from '../protocol/apis/describe-configs.js';
 import type { CommandSpec, ParsedArgs } from './args.js';
 import { BOOTSTRAP_FLAG, connectClient, OutputBuffer, type Command } from './command.js';
+import { topicPattern, topicsMatching, type TopicPattern } from './topic-pattern.js';
 
 const ACTIONS = ['create', 'list', 'describe', 'delete', 'alter'] as const;
 const REPORT_FILTERS = ['under-replicated-partitions', 'unavailable-partitions', 'under-min-isr-partitions', 'at-min-isr-partitions'] as const;
@@ -105,7 +106,7 @@ export const topicsCommand: Command = {
     const replicationFactor = args.integer('replication-factor', { min: 1, max: 32767 });
     const assignments = args.has('replica-assignment') ? parseReplicaAssignment(args) : undefined;
 
-    const topicPattern = action === 'create' || topic === undefined ? undefined : topicPatternOf(args, topic);
+    const pattern = action === 'create' || topic === undefined ? undefined : topicPattern(args, 'topic', topic);
 
     const client = await connectClient(args);
     try {
@@ -126,14 +127,14 @@ export const topicsCommand: Command = {
           return 0;
         }
         case 'describe':
-          return await describe(client, topicPattern, { ifExists: args.boolean('if-exists'), filters, overridesOnly, excludeInternal });
+          return await describe(client, pattern, { ifExists: args.boolean('if-exists'), filters, overridesOnly, excludeInternal });
         case 'alter':
-          for (const name of await topicsMatching(client, topicPattern!, args.boolean('if-exists'))) {
+          for (const name of await topicsOrMissing(client, pattern!, args.boolean('if-exists'))) {
             await unlessMissing(args.boolean('if-exists'), client.createPartitions(name, partitions!));
           }
           return 0;
         case 'delete': {
-          const names = await topicsMatching(client, topicPattern!, args.boolean('if-exists'));
+          const names = await topicsOrMissing(client, pattern!, args.boolean('if-exists'));
           if (names.length > 0) await unlessMissing(args.boolean('if-exists'), client.deleteTopics(names));
           return 0;
         }
@@ -144,26 +145,12 @@ export const topicsCommand: Command = {
   },
 };
 
-/** --topic as kafka-topics reads it beside --create: a regular expression the whole name must match. */
-interface TopicPattern {
-  text: string;
-  regex: RegExp;
-}
-
-function topicPatternOf(args: ParsedArgs, topic: string): TopicPattern {
-  try {
-    return { text: topic, regex: new RegExp(`^(?:${topic})$`) };
-  } catch (error) {
-    throw args.usageError(`--topic '${topic}' is not a regular expression: ${(error as Error).message}`);
-  }
-}
-
 /**
- * The topics whose whole name matches `pattern`, sorted. None is UNKNOWN_TOPIC_OR_PARTITION, as
- * kafka-topics' "does not exist as expected", or no topic at all with --if-exists.
+ * The topics --topic matches (topic-pattern.ts), or, when none does, UNKNOWN_TOPIC_OR_PARTITION
+ * as kafka-topics' "does not exist as expected" (no topic at all with --if-exists).
  */
-async function topicsMatching(client: KafkaClient, pattern: TopicPattern, ifExists: boolean): Promise<string[]> {
-  const names = (await client.metadata(undefined)).topics.map((t) => t.name).filter((name) => pattern.regex.test(name)).sort();
+async function topicsOrMissing(client: KafkaClient, pattern: TopicPattern, ifExists: boolean): Promise<string[]> {
+  const names = await topicsMatching(client, pattern);
   if (names.length === 0 && !ifExists) throw missingTopics(pattern);
   return names;
 }
