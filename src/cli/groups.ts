@@ -28,7 +28,7 @@ const spec: CommandSpec = {
   name: 'groups',
   summary: 'List, describe, reset and delete consumer groups, as kafka-consumer-groups does.',
   usage:
-    '--list | --describe (--group G | --all-groups) [--offsets | --members [--verbose] | --state] | --reset-offsets --group G (--to-earliest|--to-latest|--to-datetime T|--by-duration D|--to-offset N|--shift-by N) [--topic T ...] [--execute] | --delete --group G | --delete-offsets --group G --topic T[:P[,P...]] ...',
+    '--list | --describe (--group G | --all-groups) [--offsets | --members [--verbose] | --state] | --reset-offsets --group G (--to-earliest|--to-latest|--to-current|--to-datetime T|--by-duration D|--to-offset N|--shift-by N) [--topic T ...] [--execute] | --delete --group G | --delete-offsets --group G --topic T[:P[,P...]] ...',
   flags: [
     BOOTSTRAP_FLAG,
     { name: 'list', type: 'boolean', description: 'List the groups.' },
@@ -50,6 +50,8 @@ const spec: CommandSpec = {
     },
     { name: 'to-earliest', type: 'boolean', description: 'With --reset-offsets: to each partition\'s earliest offset.' },
     { name: 'to-latest', type: 'boolean', description: 'With --reset-offsets: to each partition\'s log end.' },
+    { name: 'to-current', type: 'boolean', description: "With --reset-offsets: to each partition's committed offset (its log end where none), kept within the log." },
+    { name: 'all-topics', type: 'boolean', description: 'With --reset-offsets: every topic the group has offsets for (the default without --topic).' },
     { name: 'to-datetime', type: 'string', valueName: 'YYYY-MM-DDTHH:mm:SS.sss', description: 'With --reset-offsets: to the first record at or after this time (UTC unless an offset is given).' },
     { name: 'by-duration', type: 'string', valueName: 'PnDTnHnMnS', description: 'With --reset-offsets: to the first record at or after this long ago (ISO-8601 duration, e.g. PT1H).' },
     { name: 'to-offset', type: 'integer', valueName: 'N', description: "With --reset-offsets: to offset N, within each partition's earliest and latest." },
@@ -88,6 +90,8 @@ export const groupsCommand: Command = {
     const resetTarget = action === 'reset-offsets' ? parseResetTarget(args) : undefined;
     const topics = args.list('topic');
     if (action === 'reset-offsets' && topics.some((topic) => topic.includes(':'))) throw args.usageError('--reset-offsets takes topic names without partitions');
+    if (args.boolean('all-topics') && action !== 'reset-offsets') throw args.usageError('--all-topics goes with --reset-offsets');
+    if (args.boolean('all-topics') && topics.length > 0) throw args.usageError('Give --topic or --all-topics, not both');
     const deleteTargets = action === 'delete-offsets' ? parseTopicPartitions(args, topics) : undefined;
     const client = await connectClient(args);
     try {
@@ -117,9 +121,9 @@ export const groupsCommand: Command = {
 };
 
 /** Where --reset-offsets moves each partition (Kafka's ResetOffsets scenarios). */
-type ResetTarget = { kind: 'time'; timestamp: number } | { kind: 'offset'; offset: number } | { kind: 'shift'; by: number };
+type ResetTarget = { kind: 'time'; timestamp: number } | { kind: 'offset'; offset: number } | { kind: 'shift'; by: number } | { kind: 'current' };
 
-const RESET_FLAGS = ['to-earliest', 'to-latest', 'to-datetime', 'by-duration', 'to-offset', 'shift-by'] as const;
+const RESET_FLAGS = ['to-earliest', 'to-latest', 'to-current', 'to-datetime', 'by-duration', 'to-offset', 'shift-by'] as const;
 
 function parseResetTarget(args: ParsedArgs): ResetTarget {
   const chosen = RESET_FLAGS.filter((flag) => args.has(flag));
@@ -127,6 +131,7 @@ function parseResetTarget(args: ParsedArgs): ResetTarget {
   if (args.boolean('execute') && args.boolean('dry-run')) throw args.usageError('--execute and --dry-run cannot be given together');
   if (args.boolean('to-earliest')) return { kind: 'time', timestamp: EARLIEST };
   if (args.boolean('to-latest')) return { kind: 'time', timestamp: LATEST };
+  if (args.boolean('to-current')) return { kind: 'current' };
   if (args.has('to-offset')) return { kind: 'offset', offset: args.integer('to-offset', { min: 0 })! };
   if (args.has('shift-by')) return { kind: 'shift', by: args.integer('shift-by')! };
   if (args.has('by-duration')) {
@@ -291,6 +296,8 @@ async function resetOffset(client: KafkaClient, group: string, committed: Map<st
   }
   let wanted: number;
   if (target.kind === 'offset') wanted = target.offset;
+  // As Kafka's tool: the committed offset, or the log end where there is none.
+  else if (target.kind === 'current') wanted = committed.get(topic)?.get(partition) ?? (await client.listOffset(topic, partition, LATEST));
   else {
     const current = committed.get(topic)?.get(partition);
     if (current === undefined) throw new CliError(`Cannot shift offset for partition ${topic}-${partition} since there is no current committed offset (group '${group}')`);

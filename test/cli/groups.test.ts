@@ -106,6 +106,17 @@ describe('sluice groups', () => {
     expect(result).toMatchObject({ code: 2, stderr: "Error: --by-duration expects an ISO-8601 duration such as PT1H or P1DT12H, got '1h'\nSee 'sluice groups --help'\n" });
   });
 
+  it("takes kafka-consumer-groups' --all-topics and --to-current", async () => {
+    const groups = (...argv: string[]) => runCli(['groups', ...bootstrap, '--group', 'current-group', ...argv]);
+    expect((await groups('--reset-offsets', '--topic', 'orders', '--to-offset', '3', '--execute')).code).toBe(0);
+    const current = await groups('--reset-offsets', '--all-topics', '--to-current');
+    expect(current.code).toBe(0);
+    expect(describeRows(current.stdout).slice(1).map((row) => row.slice(1))).toEqual([['orders', '0', '3'], ['orders', '1', '3']]);
+    expect((await groups('--reset-offsets', '--all-topics', '--shift-by', '-1', '--execute')).code).toBe(0);
+    expect(describeRows((await groups('--describe')).stdout).slice(1).map((row) => row[3])).toEqual(['2', '2']);
+    expect(await groups('--reset-offsets', '--all-topics', '--topic', 'orders', '--to-current')).toMatchObject({ code: 2, stderr: expect.stringContaining('Give --topic or --all-topics, not both') });
+  });
+
   it('refuses to reset an active group, and names a missing one', async () => {
     const member = runCli(['consume', ...bootstrap, '--topic', 'orders', '--group', 'busy', '--timeout-ms', '8000']);
     let refused: Awaited<ReturnType<typeof runCli>> | undefined;
