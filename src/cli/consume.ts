@@ -12,7 +12,7 @@ import { GroupMember, type TopicPartition } from '../client/group-member.js';
 import type { CommandSpec } from './args.js';
 import { BOOTSTRAP_FLAG, checkTopic, connectClient, OutputBuffer, type Command } from './command.js';
 import { FORMATTER_DEFAULTS, formatRecord, PROPERTY_FLAG, readProperties } from './console-properties.js';
-import { CONSUMER_PROPERTY_FLAG, readConsumerProperties } from './consumer-properties.js';
+import { CONSUMER_CONFIG_FLAG, CONSUMER_PROPERTY_FLAG, readConsumerProperties } from './consumer-properties.js';
 import { topicPattern, topicsMatching } from './topic-pattern.js';
 
 /** How often a group member commits what it has printed (Kafka's auto.commit.interval.ms, 5 s). */
@@ -44,6 +44,7 @@ const spec: CommandSpec = {
     { name: 'group', type: 'string', valueName: 'G', description: 'Join consumer group G: share the partitions with its other members and commit offsets.' },
     PROPERTY_FLAG,
     CONSUMER_PROPERTY_FLAG,
+    CONSUMER_CONFIG_FLAG,
     {
       name: 'isolation-level',
       type: 'string',
@@ -91,7 +92,7 @@ export const consumeCommand: Command = {
     const timeoutMs = args.integer('timeout-ms', { min: 0 });
     const format = readProperties(args, FORMATTER_DEFAULTS, { 'print.key': args.boolean('print-key') ? 'true' : undefined, 'key.separator': args.string('key-separator') });
 
-    const client = await connectClient(args);
+    const client = await connectClient(args, consumerProperties.bootstrapServers);
     let commitTimer: NodeJS.Timeout | undefined;
     /** Next offset after the last record printed, by partitionKey (what a group member commits). */
     const printed = new Map<string, number>();

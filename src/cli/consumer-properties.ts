@@ -8,6 +8,7 @@ import type { AssignorName } from '../client/assignors.js';
 import type { FetcherOptions } from '../client/fetcher.js';
 import type { GroupMemberOptions } from '../client/group-member.js';
 import { parseInteger, type FlagSpec, type ParsedArgs } from './args.js';
+import { checkSecurityProtocol, configEntries, configFileFlag } from './client-configs.js';
 
 /** Each fetch config taken, with the Fetcher option it sets. */
 const FETCH_CONFIGS = {
@@ -41,7 +42,16 @@ const ASSIGNORS: Record<string, AssignorName> = {
   'cooperative-sticky': 'cooperative-sticky',
 };
 
-const NAMES = [...Object.keys(FETCH_CONFIGS), 'auto.offset.reset', ...GROUP_CONFIGS];
+const NAMES = [...Object.keys(FETCH_CONFIGS), 'auto.offset.reset', ...GROUP_CONFIGS, 'bootstrap.servers', 'security.protocol'];
+
+/**
+ * Consumer configs that Kafka's client property files carry and sluice's consumer does not act
+ * on: taken with a warning on stderr, never silently.
+ */
+const NOT_ACTED_ON = new Set([
+  'key.deserializer', 'value.deserializer', 'client.id', 'request.timeout.ms', 'default.api.timeout.ms', 'metadata.max.age.ms',
+  'max.poll.records', 'check.crcs', 'receive.buffer.bytes', 'send.buffer.bytes', 'connections.max.idle.ms',
+]);
 
 export interface ConsumerProperties {
   fetch: Pick<FetcherOptions, (typeof FETCH_CONFIGS)[keyof typeof FETCH_CONFIGS]>;
@@ -56,6 +66,8 @@ export interface ConsumerProperties {
   autoCommitIntervalMs?: number;
   /** The group's configs given, by name, for the commands that read without a group. */
   groupConfigsGiven: string[];
+  /** bootstrap.servers, when given as a config. */
+  bootstrapServers?: string;
 }
 
 export const CONSUMER_PROPERTY_FLAG: FlagSpec = {
@@ -65,12 +77,20 @@ export const CONSUMER_PROPERTY_FLAG: FlagSpec = {
   description: `A consumer config (repeatable): ${NAMES.join(', ')}.`,
 };
 
-/** The --consumer-property settings given, in order (later wins). */
+/** kafka-console-consumer's --consumer.config FILE. */
+export const CONSUMER_CONFIG_FLAG: FlagSpec = configFileFlag('consumer.config', 'consumer');
+
+/** The --consumer.config file's settings, then --consumer-property's, in order (later wins). */
 export function readConsumerProperties(args: ParsedArgs): ConsumerProperties {
   const properties: ConsumerProperties = { fetch: {}, group: {}, autoCommit: true, groupConfigsGiven: [] };
-  for (const [name, value] of args.keyValues('consumer-property')) {
-    if (!NAMES.includes(name)) throw args.usageError(`--consumer-property ${name} is not supported; supported: ${NAMES.join(', ')}`);
-    const what = `--consumer-property ${name}`;
+  for (const entry of configEntries(args, CONSUMER_CONFIG_FLAG.name, CONSUMER_PROPERTY_FLAG.name)) {
+    const { name, value } = entry;
+    if (NOT_ACTED_ON.has(name)) {
+      process.stderr.write(`WARNING: ${entry.source} ${name} is accepted but not supported: sluice's consumer does not act on it\n`);
+      continue;
+    }
+    if (!NAMES.includes(name)) throw args.usageError(`${entry.source} ${name} is not supported; supported: ${NAMES.join(', ')}`);
+    const what = `${entry.source} ${name}`;
     const integer = (min: number) => parseInteger(value, what, args.command, min, 0x7fffffff);
     if ((GROUP_CONFIGS as readonly string[]).includes(name)) properties.groupConfigsGiven.push(name);
     switch (name) {
@@ -109,6 +129,8 @@ export function readConsumerProperties(args: ParsedArgs): ConsumerProperties {
         properties.autoCommit = value.toLowerCase() === 'true';
         break;
       case 'auto.commit.interval.ms': properties.autoCommitIntervalMs = integer(1); break;
+      case 'bootstrap.servers': properties.bootstrapServers = value; break;
+      case 'security.protocol': checkSecurityProtocol(args, entry); break;
     }
   }
   return properties;

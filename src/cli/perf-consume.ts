@@ -6,7 +6,7 @@
 import { Fetcher } from '../client/fetcher.js';
 import type { CommandSpec } from './args.js';
 import { BOOTSTRAP_FLAG, checkTopic, connectClient, type Command } from './command.js';
-import { CONSUMER_PROPERTY_FLAG, readConsumerProperties } from './consumer-properties.js';
+import { CONSUMER_CONFIG_FLAG, CONSUMER_PROPERTY_FLAG, readConsumerProperties } from './consumer-properties.js';
 import { consumerPerfLine, CONSUMER_PERF_HEADER } from './perf-stats.js';
 
 const PROGRESS_INTERVAL_MS = 1000;
@@ -26,6 +26,7 @@ const spec: CommandSpec = {
     { name: 'hide-header', type: 'boolean', description: 'Print the values line without the header line above it.' },
     { name: 'fetch-size', type: 'integer', valueName: 'BYTES', description: 'max.partition.fetch.bytes per fetch (default 1048576; over --consumer-property max.partition.fetch.bytes, as in Kafka).' },
     CONSUMER_PROPERTY_FLAG,
+    CONSUMER_CONFIG_FLAG,
   ],
   notes: [
     'Records are counted from batch headers, whole batches at a time, so the count may pass --messages by part of a batch; ' +
@@ -49,7 +50,7 @@ export const perfConsumeCommand: Command = {
     }
     const partitionMaxBytes = args.integer('fetch-size', { min: 1 }) ?? consumerProperties.fetch.partitionMaxBytes;
 
-    const client = await connectClient(args);
+    const client = await connectClient(args, consumerProperties.bootstrapServers);
     try {
       const partitions = await checkTopic(client, topic, undefined, false);
       const fetcher = new Fetcher(client, { ...consumerProperties.fetch, autoOffsetReset: start, countOnly: true, maxWaitMs: Math.min(consumerProperties.fetch.maxWaitMs ?? 500, timeoutMs), partitionMaxBytes });

@@ -14,7 +14,7 @@ import { Producer, type ProducerRecord } from '../client/producer.js';
 import type { CommandSpec } from './args.js';
 import { BOOTSTRAP_FLAG, checkTopic, connectClient, sleep, type Command } from './command.js';
 import { LatencyStats } from './perf-stats.js';
-import { ACKS_FLAG, checkProducerOptions, COMPRESSION_FLAG, PRODUCER_CONFIG_NOTE, PRODUCER_PROPS_FLAG, readProducerSettings } from './producer-flags.js';
+import { ACKS_FLAG, checkProducerOptions, COMPRESSION_FLAG, PRODUCER_CONFIG_FLAG, PRODUCER_CONFIG_NOTE, PRODUCER_PROPS_FLAG, readProducerSettings } from './producer-flags.js';
 
 /** Records per producer.send call: the call's own cost is amortized over this many. */
 const CHUNK_RECORDS = 1000;
@@ -61,6 +61,7 @@ const spec: CommandSpec = {
     { name: 'linger-ms', type: 'integer', valueName: 'MS', description: 'linger.ms: how long a batch waits for more records (default 5).' },
     COMPRESSION_FLAG,
     PRODUCER_PROPS_FLAG,
+    PRODUCER_CONFIG_FLAG,
   ],
   notes: [
     `--producer-props: ${PRODUCER_CONFIG_NOTE} As in Kafka's tool: --producer-props bootstrap.servers=localhost:9092 acks=1.`,

@@ -9,7 +9,7 @@ import { Producer, type ProducerRecord } from '../client/producer.js';
 import type { CommandSpec } from './args.js';
 import { BOOTSTRAP_FLAG, checkTopic, CliError, connectClient, type Command } from './command.js';
 import { PROPERTY_FLAG, READER_DEFAULTS, readProperties } from './console-properties.js';
-import { ACKS_FLAG, applyConsoleProducerFlags, checkProducerOptions, COMPRESSION_FLAG, CONSOLE_PRODUCER_FLAGS, PRODUCER_CONFIG_NOTE, PRODUCER_PROPERTY_FLAG, readProducerSettings } from './producer-flags.js';
+import { ACKS_FLAG, applyConsoleProducerFlags, checkProducerOptions, COMPRESSION_FLAG, CONSOLE_PRODUCER_FLAGS, PRODUCER_CONFIG_FLAG, PRODUCER_CONFIG_NOTE, PRODUCER_PROPERTY_FLAG, readProducerSettings } from './producer-flags.js';
 
 /** Records per producer.send call: enough to amortize the call, small enough to stream. */
 const CHUNK_RECORDS = 500;
@@ -31,6 +31,7 @@ const spec: CommandSpec = {
     { name: 'batch-size', type: 'integer', valueName: 'BYTES', description: 'batch.size: bytes gathered per partition before sending (default 16384).' },
     PROPERTY_FLAG,
     PRODUCER_PROPERTY_FLAG,
+    PRODUCER_CONFIG_FLAG,
     ...CONSOLE_PRODUCER_FLAGS,
   ],
   notes: [

@@ -2,6 +2,7 @@
 import type { ProducerOptions } from '../client/producer.js';
 import { COMPRESSION_NAMES, type CompressionName } from '../record/batch-format.js';
 import { parseInteger, type FlagSpec, type ParsedArgs } from './args.js';
+import { checkSecurityProtocol, configEntries, configFileFlag } from './client-configs.js';
 
 export const ACKS_FLAG: FlagSpec = {
   name: 'acks',
@@ -60,8 +61,11 @@ export const PRODUCER_PROPS_FLAG: FlagSpec = {
 /** The producer configs taken by name, each acted on (readProducerSettings). */
 const PRODUCER_CONFIGS = [
   'bootstrap.servers', 'acks', 'batch.size', 'linger.ms', 'compression.type', 'enable.idempotence',
-  'max.in.flight.requests.per.connection', 'retries', 'delivery.timeout.ms', 'retry.backoff.ms', 'retry.backoff.max.ms',
+  'max.in.flight.requests.per.connection', 'retries', 'delivery.timeout.ms', 'retry.backoff.ms', 'retry.backoff.max.ms', 'security.protocol',
 ] as const;
+
+/** kafka-console-producer's and kafka-producer-perf-test's --producer.config FILE. */
+export const PRODUCER_CONFIG_FLAG: FlagSpec = configFileFlag('producer.config', 'producer');
 
 /**
  * Kafka producer configs that commands copied from Kafka's documentation give (its quickstart's
@@ -84,19 +88,21 @@ export interface ProducerSettings {
 }
 
 /**
- * The producer's options from `flag`'s KEY=VALUE configs, then the command's own flags (--acks,
- * --compression, --batch-size, --linger-ms), which win, as Kafka's tools merge them.
+ * The producer's options from the --producer.config file, then `flag`'s KEY=VALUE configs, then
+ * the command's own flags (--acks, --compression, --batch-size, --linger-ms), which win, as
+ * Kafka's tools merge them.
  */
 export function readProducerSettings(args: ParsedArgs, flag: FlagSpec, defaultAcks: 0 | 1 | -1): ProducerSettings {
   const settings: ProducerSettings = { options: { acks: defaultAcks } };
   const options = settings.options;
-  for (const [name, value] of args.keyValues(flag.name)) {
+  for (const entry of configEntries(args, PRODUCER_CONFIG_FLAG.name, flag.name)) {
+    const { name, value } = entry;
     if (NOT_ACTED_ON.has(name)) {
-      process.stderr.write(`WARNING: --${flag.name} ${name} is accepted but not supported: sluice's producer does not act on it\n`);
+      process.stderr.write(`WARNING: ${entry.source} ${name} is accepted but not supported: sluice's producer does not act on it\n`);
       continue;
     }
-    if (!(PRODUCER_CONFIGS as readonly string[]).includes(name)) throw args.usageError(`--${flag.name} ${name} is not supported; supported: ${PRODUCER_CONFIGS.join(', ')}`);
-    const what = `--${flag.name} ${name}`;
+    if (!(PRODUCER_CONFIGS as readonly string[]).includes(name)) throw args.usageError(`${entry.source} ${name} is not supported; supported: ${PRODUCER_CONFIGS.join(', ')}`);
+    const what = `${entry.source} ${name}`;
     const integer = (min: number) => parseInteger(value, what, args.command, min, 0x7fffffff);
     switch (name as (typeof PRODUCER_CONFIGS)[number]) {
       case 'bootstrap.servers': settings.bootstrapServers = value; break;
@@ -113,6 +119,7 @@ export function readProducerSettings(args: ParsedArgs, flag: FlagSpec, defaultAc
       case 'delivery.timeout.ms': options.deliveryTimeoutMs = integer(1); break;
       case 'retry.backoff.ms': options.retryBackoffMs = integer(0); break;
       case 'retry.backoff.max.ms': options.retryBackoffMaxMs = integer(0); break;
+      case 'security.protocol': checkSecurityProtocol(args, entry); break;
     }
   }
   if (args.has('acks')) options.acks = parseAcks(args);

@@ -1,8 +1,12 @@
 // `sluice produce` and `sluice consume` against a broker in this process.
+import fs from 'node:fs';
+import path from 'node:path';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startBroker, type Broker } from '../../src/broker/broker.js';
 import { iterateBatches } from '../../src/record/batch.js';
+import { tempDir } from '../helpers.js';
 import { runCli, STACK_LINE } from './run-cli.js';
 
 let broker: Broker;
@@ -86,6 +90,32 @@ describe('sluice produce | sluice consume', () => {
     expect(headers.every((h) => h.compressionName === 'snappy' && h.producerId === -1)).toBe(true); // acks=1: not idempotent
     const twice = await runCli(['produce', ...bootstrap, '--topic', 'console-named', '--request-required-acks', '1', '--acks', 'all'], { input: 'z\n' });
     expect(twice).toMatchObject({ code: 2, stderr: expect.stringContaining('--request-required-acks and --acks name the same setting') });
+  });
+
+  it('takes --producer.config and --consumer.config files, bootstrap.servers included; warns of configs it does not act on', async () => {
+    const dir = tempDir();
+    const producerFile = path.join(dir, 'producer.properties');
+    fs.writeFileSync(producerFile, [
+      `bootstrap.servers=localhost:${broker.port}`, 'acks=1', 'compression.type=zstd', 'security.protocol=PLAINTEXT',
+      'key.serializer=org.apache.kafka.common.serialization.StringSerializer', '',
+    ].join('\n'));
+    const produced = await runCli(['produce', '--topic', 'from-files', '--producer.config', producerFile], { input: 'f1\nf2\n' });
+    expect(produced.code).toBe(0);
+    expect(produced.stderr).toBe(`WARNING: --producer.config ${producerFile}: key.serializer is accepted but not supported: sluice's producer does not act on it\n`);
+    const { batches } = await broker.engine.fetchBatches('from-files', 0, { offset: 0 });
+    expect([...iterateBatches(batches)].every((b) => b.header.compressionName === 'zstd')).toBe(true);
+
+    const consumerFile = path.join(dir, 'consumer.properties');
+    fs.writeFileSync(consumerFile, `bootstrap.servers=localhost:${broker.port}\nauto.offset.reset=earliest\nvalue.deserializer=org.apache.kafka.common.serialization.StringDeserializer\n`);
+    const consumed = await runCli(['consume', '--topic', 'from-files', '--consumer.config', consumerFile, '--timeout-ms', '1000']);
+    expect(consumed).toMatchObject({ code: 0, stdout: 'f1\nf2\n' });
+
+    fs.writeFileSync(producerFile, `bootstrap.servers=localhost:${broker.port}\nsecurity.protocol=SASL_SSL\n`);
+    const refused = await runCli(['produce', '--topic', 'from-files', '--producer.config', producerFile], { input: 'x\n' });
+    expect(refused).toMatchObject({ code: 2, stderr: expect.stringContaining('security.protocol=SASL_SSL is not supported: sluice\'s clients speak PLAINTEXT only') });
+    const missing = await runCli(['consume', ...bootstrap, '--topic', 'from-files', '--consumer.config', path.join(dir, 'none.properties')]);
+    expect(missing).toMatchObject({ code: 1, stderr: expect.stringContaining('Cannot read the config file') });
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it('a position the log does not have goes where auto.offset.reset says: the end by default, or the log start', async () => {
