@@ -1,9 +1,11 @@
-// kafka-console-consumer's `--consumer-property KEY=VALUE`: consumer configs by Kafka's names, for
-// `consume` and `perf consume`, e.g. reading from the replica in one's own rack (KIP-392):
+// kafka-console-consumer's `--consumer-property KEY=VALUE` and `--consumer.config FILE`: consumer
+// configs by Kafka's names, for `consume` and `perf consume`, e.g. reading from the replica in
+// one's own rack (KIP-392):
 //   sluice consume --topic t --consumer-property client.rack=us-east-1a
-// Only the names the consumer acts on are taken; any other is a usage error, never ignored. The
-// group's settings act only with a group (--group or group.id), and perf consume reads without
-// one, so there they are usage errors too.
+// The names the consumer acts on are taken; those client files usually carry that it does not act
+// on (deserializers, client.id, ...) are taken with a warning; any other is a usage error, never
+// ignored. The group's settings act only with a group (--group or group.id), and perf consume
+// reads without one, so there they are usage errors too.
 import type { AssignorName } from '../client/assignors.js';
 import type { FetcherOptions } from '../client/fetcher.js';
 import type { GroupMemberOptions } from '../client/group-member.js';
