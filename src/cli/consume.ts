@@ -113,17 +113,20 @@ export const consumeCommand: Command = {
       // Kafka's console consumer: --from-beginning is earliest, the default latest.
       const autoOffsetReset = reset ?? (args.boolean('from-beginning') ? 'earliest' : 'latest');
       const fetcherOptions = { ...consumerProperties.fetch, autoOffsetReset, maxWaitMs: timeoutMs === undefined ? maxWaitMs : Math.min(maxWaitMs, Math.max(1, timeoutMs)) };
-      let fetcher = new Fetcher(client, fetcherOptions);
+      const fetcher = new Fetcher(client, fetcherOptions);
       let member: GroupMember | undefined;
       if (group !== undefined) {
         // A group member reads what the group assigns it, from the committed offsets (else from
         // the beginning with --from-beginning, or the end), and commits what it has printed.
-        let owned: TopicPartition[] = [];
+        // Eager assignors revoke everything before a rebalance and then assign everything again;
+        // cooperative ones (CooperativeStickyAssignor) revoke and assign only what moves, so the
+        // callbacks change the fetcher's partitions rather than replace them.
+        const owned = new Map<string, TopicPartition>();
         // At least once: commit past what was printed, not past what was fetched (a fetch may
         // bring more than --max-messages lets us print). With enable.auto.commit=false, never.
-        const commitOwned = async (which: TopicPartition[]) => {
+        const commitOwned = async (which: Iterable<TopicPartition>) => {
           if (!consumerProperties.autoCommit) return;
-          await member!.commitOffsets(which.flatMap((tp) => {
+          await member!.commitOffsets([...which].flatMap((tp) => {
             const offset = printed.get(partitionKey(tp));
             return offset === undefined ? [] : [{ topic: tp.topic, partition: tp.partition, offset }];
           }));
@@ -134,25 +137,28 @@ export const consumeCommand: Command = {
           groupId: group,
           topics,
           onAssigned: async (assigned) => {
-            owned = assigned;
             const committed = await member!.fetchCommittedOffsets(assigned);
-            const next = new Fetcher(client, fetcherOptions);
             for (const tp of assigned) {
               const offset = committed.get(partitionKey(tp)) ?? -1;
-              await next.assign(tp.topic, tp.partition, offset >= 0 ? offset : start);
+              await fetcher.assign(tp.topic, tp.partition, offset >= 0 ? offset : start);
+              owned.set(partitionKey(tp), tp);
             }
-            fetcher = next;
           },
           onRevoking: async (revoked, reason) => {
             if (reason !== 'lost') await commitOwned(revoked);
-            fetcher = new Fetcher(client, fetcherOptions);
+            for (const tp of revoked) {
+              fetcher.unassign(tp.topic, tp.partition);
+              owned.delete(partitionKey(tp));
+              // Another member moves it on from here: a later commit of ours must not take it back.
+              printed.delete(partitionKey(tp));
+            }
           },
         });
         await member.start();
-        commitTimer = setInterval(() => void commitOwned(owned).catch(() => {}), consumerProperties.autoCommitIntervalMs ?? AUTO_COMMIT_INTERVAL_MS);
+        commitTimer = setInterval(() => void commitOwned(owned.values()).catch(() => {}), consumerProperties.autoCommitIntervalMs ?? AUTO_COMMIT_INTERVAL_MS);
         stopGroup = async () => {
           clearInterval(commitTimer);
-          await commitOwned(owned).catch(() => {});
+          await commitOwned(owned.values()).catch(() => {});
           await member!.stop();
         };
       } else if (partition !== undefined) await fetcher.assign(topic!, partition, start);
@@ -163,6 +169,8 @@ export const consumeCommand: Command = {
       while (!stopped) {
         const { records } = await fetcher.fetch();
         for (const record of records) {
+          // A partition the group took away while this fetch was out is another member's now.
+          if (member !== undefined && fetcher.position(record.topic, record.partition) === undefined) continue;
           const pending = out.write(formatRecord(record, format));
           if (pending) await pending;
           printed.set(partitionKey(record), record.offset + 1);

@@ -97,7 +97,13 @@ export class FetchRound {
   /** One Fetch request to each broker that serves some of `targets`, all at once; `maxBytes` overrides the option's fetch.max.bytes. */
   async fetch(targets: readonly FetchTarget[], maxBytes = this.options.maxBytes): Promise<FetchRoundResult> {
     const result: FetchRoundResult = { reads: [], outOfRange: [] };
-    if (targets.length === 0) return result;
+    // Nothing to read waits as a broker holds a fetch that finds nothing (Kafka's poll without an
+    // assignment waits out its timeout): a caller's fetch loop never spins, which would starve the
+    // timers and sockets its group member needs to be given partitions.
+    if (targets.length === 0) {
+      await sleep(this.options.maxWaitMs);
+      return result;
+    }
     for (const { topic } of targets) {
       if (!this.topicIds.has(topic)) this.topicIds.set(topic, (await this.client.metadata([topic])).topics[0]?.topicId ?? ZERO_UUID);
     }

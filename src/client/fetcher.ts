@@ -79,12 +79,26 @@ export class Fetcher {
     });
   }
 
-  /** Starts reading `partition` of `topic` at `offset` (a number, earliest or latest). */
+  /** Starts reading `partition` of `topic` at `offset` (a number, earliest or latest); one read already moves there. */
   async assign(topic: string, partition: number, offset: StartOffset = 'latest'): Promise<void> {
     const resolved = typeof offset === 'number' ? offset : await this.client.listOffset(topic, partition, offset === 'earliest' ? EARLIEST : LATEST);
+    const held = this.byKey.get(`${topic}\0${partition}`);
+    if (held !== undefined) {
+      held.offset = resolved;
+      return;
+    }
     const position = { topic, partition, offset: resolved };
     this.positions.push(position);
     this.byKey.set(`${topic}\0${partition}`, position);
+  }
+
+  /** Stops reading `partition` of `topic` (a group revoked it); an answer still on its way is dropped. */
+  unassign(topic: string, partition: number): void {
+    const key = `${topic}\0${partition}`;
+    const position = this.byKey.get(key);
+    if (position === undefined) return;
+    this.byKey.delete(key);
+    this.positions.splice(this.positions.indexOf(position), 1);
   }
 
   position(topic: string, partition: number): number | undefined {
@@ -102,7 +116,7 @@ export class Fetcher {
    */
   async fetch(): Promise<FetchResult> {
     const result: FetchResult = { records: [], recordCount: 0, bytes: 0 };
-    const { reads, outOfRange } = await this.round.fetch(this.positions);
+    const { reads, outOfRange } = await this.round.fetch([...this.positions]); // a copy: unassign may run while the round is out
     const reset = this.options.autoOffsetReset ?? 'none';
     // Thrown before any position moves: nothing read in this round is lost to the caller.
     const [first] = outOfRange;

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startBroker, type Broker } from '../../src/broker/broker.js';
 import { parseDurationMs } from '../../src/cli/groups.js';
+import { waitForStableGroup } from '../fixtures/groups.js';
 import { runCli } from './run-cli.js';
 
 let broker: Broker;
@@ -38,6 +39,31 @@ describe('sluice consume --group', () => {
     const all = [...first.stdout.trim().split('\n'), ...second.stdout.trim().split('\n')];
     expect(all.sort()).toEqual(Array.from({ length: 30 }, (_, i) => `order-${i}`).sort());
   });
+
+  it('shares a topic between two members of a cooperative group: each reads what it keeps and what it is given', async () => {
+    // CooperativeStickyAssignor: when the second member joins, the first keeps two partitions and
+    // gives up two, and the second gets nothing until a second round hands those over. A member
+    // whose fetcher had no partition once spun without yielding, so it never rejoined and the
+    // group stayed in PreparingRebalance; one that replaced its fetcher on a partial revoke
+    // stopped reading the partitions it kept.
+    await broker.engine.createTopic('shared', { partitions: 4 });
+    const address = `localhost:${broker.port}`;
+    const member = () => runCli(['consume', ...bootstrap, '--topic', 'shared', '--group', 'sharers', '--from-beginning', '--max-messages', '20', '--timeout-ms', '60000',
+      '--consumer-property', 'partition.assignment.strategy=org.apache.kafka.clients.consumer.CooperativeStickyAssignor'], { timeoutMs: 90_000 });
+    const first = member();
+    await waitForStableGroup(address, 'sharers', 1);
+    const second = member();
+    const settled = await waitForStableGroup(address, 'sharers', 2);
+    expect(settled.protocol).toBe('cooperative-sticky');
+    expect(settled.owned.map(([, partitions]) => partitions.length)).toEqual([2, 2]);
+    for (let partition = 0; partition < 4; partition++) {
+      await broker.engine.produce('shared', Array.from({ length: 10 }, (_, i) => ({ value: `p${partition}-${i}` })), { partition });
+    }
+    const results = await Promise.all([first, second]);
+    for (const result of results) expect(result).toMatchObject({ code: 0, stderr: 'Processed a total of 20 messages\n' });
+    const lines = results.flatMap((result) => result.stdout.trimEnd().split('\n'));
+    expect(lines.sort()).toEqual(Array.from({ length: 40 }, (_, i) => `p${Math.floor(i / 10)}-${i % 10}`).sort());
+  }, 120_000);
 
   it('refuses --group with --partition', async () => {
     const result = await runCli(['consume', ...bootstrap, '--topic', 'orders', '--group', 'g', '--partition', '0']);
