@@ -1,13 +1,15 @@
-// `sluice consume`: prints the records of a topic (or of the topics --include matches when it
-// starts), as kafka-console-consumer (with --group, as a member of a consumer group that commits
+// `sluice consume`: prints the records of a topic (or of the topics --include matches), as
+// kafka-console-consumer (with --group, as a member of a consumer group that commits
 // what it printed): values one a line, or key<sep>value with --print-key (Kafka's default separator is a tab), or
 // the fields Kafka's --property settings ask for (console-properties.ts); null keys and values
-// print as `null`. It stops after --max-messages, after --timeout-ms without
+// print as `null`. As Kafka's console consumer subscribes, it also reads partitions added to its
+// topics and, with --include, topics created later that match (and drops those deleted), looking
+// every metadata.max.age.ms (5 min; --consumer-property metadata.max.age.ms=N); in a group the
+// group's leader does so and rebalances (GroupMember). It stops after --max-messages, after --timeout-ms without
 // a record, or on SIGINT/SIGTERM, and then prints `Processed a total of N messages` to stderr.
 import '../record/codecs/index.js';
 import { Fetcher, type StartOffset } from '../client/fetcher.js';
 import { partitionKey } from '../client/assignors.js';
-import { SluiceError } from '../errors.js';
 import { GroupMember, type TopicPartition } from '../client/group-member.js';
 import type { CommandSpec } from './args.js';
 import { BOOTSTRAP_FLAG, checkTopic, connectClient, OutputBuffer, type Command } from './command.js';
@@ -17,6 +19,9 @@ import { topicPattern, topicsMatching } from './topic-pattern.js';
 
 /** How often a group member commits what it has printed (Kafka's auto.commit.interval.ms, 5 s). */
 const AUTO_COMMIT_INTERVAL_MS = 5000;
+
+/** How often new topics and partitions are looked for (Kafka's metadata.max.age.ms, 5 min). */
+const METADATA_MAX_AGE_MS = 300_000;
 
 /** The broker holds an empty fetch this long at most (the consumer's fetch.max.wait.ms). */
 const FETCH_WAIT_MS = 500;
@@ -31,7 +36,7 @@ const spec: CommandSpec = {
       name: 'include',
       type: 'string',
       valueName: 'REGEX',
-      description: 'Instead of --topic: every topic whose whole name matches, internal ones excluded (the topics there when it starts).',
+      description: 'Instead of --topic: every topic whose whole name matches, internal ones excluded, those created later too.',
     },
     BOOTSTRAP_FLAG,
     { name: 'from-beginning', type: 'boolean', description: 'Start at the earliest offset (default: the end, new records only).' },
@@ -103,8 +108,8 @@ export const consumeCommand: Command = {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     try {
+      // --include waits for a topic to match, as Kafka's console consumer does.
       const topics = topic !== undefined ? [topic] : await topicsMatching(client, includePattern!, true);
-      if (topics.length === 0) throw new SluiceError('UNKNOWN_TOPIC_OR_PARTITION', `UNKNOWN_TOPIC_OR_PARTITION: no topic matches --include '${include}'`);
       const partitionCounts = new Map<string, number>();
       for (const name of topics) partitionCounts.set(name, await checkTopic(client, name, partition, false));
       // A fetch never waits past --timeout-ms.
@@ -136,6 +141,8 @@ export const consumeCommand: Command = {
           ...consumerProperties.group,
           groupId: group,
           topics,
+          topicPattern: includePattern?.regex,
+          metadataMaxAgeMs: consumerProperties.metadataMaxAgeMs ?? METADATA_MAX_AGE_MS,
           onAssigned: async (assigned) => {
             const committed = await member!.fetchCommittedOffsets(assigned);
             for (const tp of assigned) {
@@ -164,9 +171,34 @@ export const consumeCommand: Command = {
       } else if (partition !== undefined) await fetcher.assign(topic!, partition, start);
       else for (const [name, count] of partitionCounts) for (let p = 0; p < count; p++) await fetcher.assign(name, p, start);
 
+      // Without a group this command follows its topics' metadata itself (a group's leader does it there).
+      const follow = group === undefined && partition === undefined;
+      const metadataMaxAgeMs = consumerProperties.metadataMaxAgeMs ?? METADATA_MAX_AGE_MS;
+      let metadataAtMs = Date.now();
+      const readNewPartitions = async () => {
+        const found = new Map<string, number>();
+        if (includePattern === undefined) found.set(topic!, await checkTopic(client, topic!, undefined, false));
+        else for (const t of (await client.metadata(undefined)).topics) if (!t.isInternal && includePattern.regex.test(t.name)) found.set(t.name, t.partitions.length);
+        for (const [name, count] of found) {
+          // A partition or topic that appeared is read from auto.offset.reset's end, as Kafka's consumer does.
+          for (let p = partitionCounts.get(name) ?? 0; p < count; p++) await fetcher.assign(name, p, autoOffsetReset);
+          partitionCounts.set(name, count);
+        }
+        for (const [name, count] of partitionCounts) {
+          if (found.has(name)) continue;
+          for (let p = 0; p < count; p++) fetcher.unassign(name, p);
+          partitionCounts.delete(name);
+        }
+      };
+
       const out = new OutputBuffer();
       let lastRecordAtMs = Date.now();
       while (!stopped) {
+        if (follow && Date.now() - metadataAtMs >= metadataMaxAgeMs) {
+          metadataAtMs = Date.now();
+          // A failed look (the topic deleted, a broker away) is taken again at the next one.
+          await readNewPartitions().catch(() => {});
+        }
         const { records } = await fetcher.fetch();
         for (const record of records) {
           // A partition the group took away while this fetch was out is another member's now.

@@ -44,19 +44,21 @@ const ASSIGNORS: Record<string, AssignorName> = {
   'cooperative-sticky': 'cooperative-sticky',
 };
 
-const NAMES = [...Object.keys(FETCH_CONFIGS), 'auto.offset.reset', ...GROUP_CONFIGS, 'bootstrap.servers', 'security.protocol'];
+const NAMES = [...Object.keys(FETCH_CONFIGS), 'auto.offset.reset', 'metadata.max.age.ms', ...GROUP_CONFIGS, 'bootstrap.servers', 'security.protocol'];
 
 /**
  * Consumer configs that Kafka's client property files carry and sluice's consumer does not act
  * on: taken with a warning on stderr, never silently.
  */
 const NOT_ACTED_ON = new Set([
-  'key.deserializer', 'value.deserializer', 'client.id', 'request.timeout.ms', 'default.api.timeout.ms', 'metadata.max.age.ms',
+  'key.deserializer', 'value.deserializer', 'client.id', 'request.timeout.ms', 'default.api.timeout.ms',
   'max.poll.records', 'check.crcs', 'receive.buffer.bytes', 'send.buffer.bytes', 'connections.max.idle.ms',
 ]);
 
 export interface ConsumerProperties {
   fetch: Pick<FetcherOptions, (typeof FETCH_CONFIGS)[keyof typeof FETCH_CONFIGS]>;
+  /** metadata.max.age.ms: how often new topics and partitions are looked for. */
+  metadataMaxAgeMs?: number;
   /** auto.offset.reset: where a partition without a committed offset starts. */
   autoOffsetReset?: 'earliest' | 'latest';
   /** group.id, when given as a config. */
@@ -105,6 +107,7 @@ export function readConsumerProperties(args: ParsedArgs): ConsumerProperties {
         if (value !== 'read_uncommitted' && value !== 'read_committed') throw args.usageError(`${what} expects read_uncommitted or read_committed, got '${value}'`);
         properties.fetch.isolationLevel = value;
         break;
+      case 'metadata.max.age.ms': properties.metadataMaxAgeMs = integer(1); break;
       case 'auto.offset.reset':
         if (value !== 'earliest' && value !== 'latest') throw args.usageError(`${what} expects earliest or latest, got '${value}'`);
         properties.autoOffsetReset = value;

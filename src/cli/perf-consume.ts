@@ -48,6 +48,9 @@ export const perfConsumeCommand: Command = {
       const name = consumerProperties.groupConfigsGiven[0] ?? 'auto.offset.reset';
       throw args.usageError(`--consumer-property ${name}: perf consume reads without a group, from the beginning or --from-latest`);
     }
+    if (consumerProperties.metadataMaxAgeMs !== undefined) {
+      process.stderr.write('WARNING: metadata.max.age.ms is accepted but not supported by perf consume: it reads the partitions there when it starts\n');
+    }
     const partitionMaxBytes = args.integer('fetch-size', { min: 1 }) ?? consumerProperties.fetch.partitionMaxBytes;
 
     const client = await connectClient(args, consumerProperties.bootstrapServers);

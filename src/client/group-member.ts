@@ -8,6 +8,12 @@
 //   await member.commitOffsets([{ topic: 'events', partition: 0, offset: 42 }]);
 //   await member.stop();           // revokes (onRevoking 'stop'), leaves the group
 //
+// The cluster's metadata is looked at every metadataMaxAgeMs (Kafka's metadata.max.age.ms, 5 min),
+// as Kafka's consumer does: the leader rejoins when a subscribed topic's partition count is not the
+// one its last assignment used (CreatePartitions, or a topic created after the member subscribed),
+// so new partitions get a reader; a member subscribed to a topicPattern follows the topics that
+// match, rejoining with the new list when it changes.
+//
 // Rebalance protocol (KIP-429): eager unless every assignor offered supports cooperative, as in
 // Kafka. Eager: before each rejoin onRevoking gets everything held. Cooperative: the member keeps
 // its partitions while it rejoins, then revokes only those the new assignment lacks and rejoins
@@ -41,7 +47,15 @@ export type RevokeReason = 'rebalance' | 'lost' | 'stop';
 
 export interface GroupMemberOptions {
   groupId: string;
+  /** The topics subscribed to; may be empty with a topicPattern. */
   topics: string[];
+  /**
+   * Subscribe to every topic whose whole name this matches, internal ones excluded, as Kafka's
+   * subscribe(Pattern): looked up before the first join and then every metadataMaxAgeMs.
+   */
+  topicPattern?: RegExp;
+  /** metadata.max.age.ms (default 300000): how often the member looks for new topics and partitions. */
+  metadataMaxAgeMs?: number;
   /** session.timeout.ms (default 45000, Kafka 3's): the coordinator drops a member silent this long. */
   sessionTimeoutMs?: number;
   /**
@@ -94,7 +108,6 @@ interface JoinResponse {
 
 export class GroupMember {
   readonly groupId: string;
-  readonly topics: readonly string[];
   readonly sessionTimeoutMs: number;
   readonly rebalanceTimeoutMs: number;
   readonly heartbeatIntervalMs: number;
@@ -110,6 +123,11 @@ export class GroupMember {
   /** Rebalances completed (a generation received), for tests and metrics. */
   rebalances = 0;
 
+  private subscribed: string[];
+  /** The partition counts the leader's last assignment used: the metadata check compares with it. */
+  private assignedCounts: Map<string, number> | undefined;
+  private metadataTimer: NodeJS.Timeout | undefined;
+  private readonly metadataMaxAgeMs: number;
   private assigned: TopicPartition[] = [];
   /** What was held in the last generation (eager members send it as a stickiness hint). */
   private previous: { partitions: TopicPartition[]; generationId: number } = { partitions: [], generationId: -1 };
@@ -133,9 +151,15 @@ export class GroupMember {
     private readonly options: GroupMemberOptions,
   ) {
     if (typeof options.groupId !== 'string' || options.groupId === '') throw new SluiceError('INVALID_GROUP_ID', 'groupId must be a non-empty string');
-    if (!Array.isArray(options.topics) || options.topics.length === 0) throw new SluiceError('INVALID_CONFIG', 'topics must name at least one topic');
+    if (!Array.isArray(options.topics) || (options.topics.length === 0 && options.topicPattern === undefined)) {
+      throw new SluiceError('INVALID_CONFIG', 'topics must name at least one topic, or topicPattern be given');
+    }
     this.groupId = options.groupId;
-    this.topics = [...options.topics];
+    this.subscribed = [...options.topics];
+    this.metadataMaxAgeMs = options.metadataMaxAgeMs ?? 300_000;
+    if (!Number.isSafeInteger(this.metadataMaxAgeMs) || this.metadataMaxAgeMs <= 0) {
+      throw new SluiceError('INVALID_CONFIG', `metadataMaxAgeMs must be a positive integer, got ${options.metadataMaxAgeMs}`);
+    }
     this.sessionTimeoutMs = options.sessionTimeoutMs ?? 45_000;
     this.rebalanceTimeoutMs = options.rebalanceTimeoutMs ?? 60_000;
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 3000;
@@ -147,6 +171,11 @@ export class GroupMember {
     if (this.heartbeatIntervalMs >= this.sessionTimeoutMs) {
       throw new SluiceError('INVALID_CONFIG', `heartbeatIntervalMs (${this.heartbeatIntervalMs}) must be lower than sessionTimeoutMs (${this.sessionTimeoutMs})`);
     }
+  }
+
+  /** The topics subscribed to now (with a topicPattern, those that matched at the last look). */
+  get topics(): readonly string[] {
+    return this.subscribed;
   }
 
   /** The partitions held now. */
@@ -163,6 +192,7 @@ export class GroupMember {
     if (this.running) throw new Error('GroupMember.start() was called twice');
     const first = new Promise<void>((resolve, reject) => (this.firstJoin = { resolve, reject, settled: false }));
     this.running = this.run();
+    this.scheduleMetadataCheck();
     return first;
   }
 
@@ -175,6 +205,7 @@ export class GroupMember {
   private async leave(): Promise<void> {
     this.stopping = true;
     this.stopHeartbeat();
+    clearTimeout(this.metadataTimer);
     // A JoinGroup parked at the coordinator cannot be called back: drop the connection under it.
     if (this.joining) this.dropCoordinator();
     this.wake();
@@ -247,6 +278,7 @@ export class GroupMember {
   private fail(error: Error): void {
     this.stopping = true;
     this.stopHeartbeat();
+    clearTimeout(this.metadataTimer);
     this.wake();
     if (!this.firstJoin.settled) {
       this.firstJoin.settled = true;
@@ -265,6 +297,7 @@ export class GroupMember {
     }
     this.lost = false;
     if (this.stopping) return;
+    if (this.options.topicPattern !== undefined && this.generationId < 0) this.subscribed = await this.topicsMatching(this.options.topicPattern);
     const connection = await this.coordinatorConnection();
     this.rejoinNeeded = false;
     this.stopHeartbeat();
@@ -343,7 +376,7 @@ export class GroupMember {
     const cooperative = this.rebalanceProtocol === 'cooperative';
     return encodeSubscription(
       {
-        topics: [...this.topics],
+        topics: [...this.subscribed],
         userData: cooperative ? null : (assignor.userData?.(this.previous) ?? null),
         // An eager member holds nothing while it joins.
         ownedPartitions: cooperative ? this.assigned : [],
@@ -364,6 +397,8 @@ export class GroupMember {
     }));
     const topics = [...new Set(members.flatMap((m) => m.subscription.topics))];
     const partitionsPerTopic = await this.partitionCounts(topics);
+    // A topic not there yet counts 0 partitions: its creation is a change the leader acts on.
+    this.assignedCounts = new Map(topics.map((topic) => [topic, partitionsPerTopic.get(topic) ?? 0]));
     const result = assignor.assign(members, partitionsPerTopic);
     return members.map(({ memberId }) => ({ memberId, assignment: encodeAssignment(result.get(memberId) ?? []) }));
   }
@@ -385,6 +420,46 @@ export class GroupMember {
       }
     }
     return counts;
+  }
+
+  // ---- metadata ----------------------------------------------------------------------------
+
+  private scheduleMetadataCheck(): void {
+    this.metadataTimer = setTimeout(() => {
+      void this.checkMetadata()
+        .catch(() => {}) // a failed look is taken again at the next one, as a metadata refresh is
+        .finally(() => {
+          if (!this.stopping) this.scheduleMetadataCheck();
+        });
+    }, this.metadataMaxAgeMs);
+    this.metadataTimer.unref();
+  }
+
+  /** Rejoins when the topics a pattern matches, or (as leader) a subscribed topic's partition count, changed. */
+  private async checkMetadata(): Promise<void> {
+    if (this.stopping || this.memberId === '') return;
+    if (this.options.topicPattern !== undefined) {
+      const matching = await this.topicsMatching(this.options.topicPattern);
+      if (matching.join('\0') !== this.subscribed.join('\0')) {
+        this.subscribed = matching;
+        this.requestRejoin();
+        return;
+      }
+    }
+    const used = this.assignedCounts;
+    if (!this.isLeader || used === undefined) return;
+    const now = await this.partitionCounts([...used.keys()]);
+    for (const [topic, count] of used) {
+      if ((now.get(topic) ?? 0) !== count) {
+        this.requestRejoin();
+        return;
+      }
+    }
+  }
+
+  private async topicsMatching(pattern: RegExp): Promise<string[]> {
+    const { topics } = await this.client.metadata(undefined);
+    return topics.filter((t) => !t.isInternal && pattern.test(t.name)).map((t) => t.name).sort();
   }
 
   // ---- heartbeats -----------------------------------------------------------------------------

@@ -79,6 +79,12 @@ export interface PoolConsumerOptions {
   heartbeatIntervalMs?: number;
   groupInstanceId?: string | null;
   assignors?: ReadonlyArray<AssignorName | Assignor>;
+  /**
+   * metadata.max.age.ms (broker mode, default 300000): how often the group's leader looks for
+   * partitions added to the topics (CreatePartitions) or topics created after it subscribed, and
+   * rebalances so that they are read.
+   */
+  metadataMaxAgeMs?: number;
   clientId?: string;
   /** Passed to the workers (`workerData` of node:worker_threads in the handler module). */
   workerData?: unknown;
@@ -236,6 +242,7 @@ export class PoolConsumer extends EventEmitter<PoolConsumerEvents> {
           heartbeatIntervalMs: options.heartbeatIntervalMs,
           groupInstanceId: options.groupInstanceId,
           assignors: options.assignors,
+          metadataMaxAgeMs: options.metadataMaxAgeMs,
           autoOffsetReset,
           partitionMaxBytes,
           maxWaitMs: options.maxWaitMs ?? 500,

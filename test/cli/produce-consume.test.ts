@@ -144,9 +144,31 @@ describe('sluice produce | sluice consume', () => {
     const grouped = await runCli(['consume', ...bootstrap, '--include', 'inc.*', '--group', 'includer', '--from-beginning', '--max-messages', '4', '--timeout-ms', '10000']);
     expect(grouped.code).toBe(0);
     expect(grouped.stdout.trimEnd().split('\n').sort()).toEqual(['a1', 'a2', 'b1', 'c1']);
-    expect(await runCli(['consume', ...bootstrap, '--include', 'nothing-.*', '--timeout-ms', '100'])).toMatchObject({ code: 1, stderr: expect.stringContaining("no topic matches --include 'nothing-.*'") });
+    // As Kafka's console consumer, it waits for a topic to match.
+    expect(await runCli(['consume', ...bootstrap, '--include', 'nothing-.*', '--timeout-ms', '100'])).toMatchObject({ code: 0, stderr: 'Processed a total of 0 messages\n' });
     expect(await runCli(['consume', ...bootstrap, '--include', 'inc.*', '--topic', 'inc.a'])).toMatchObject({ code: 2, stderr: expect.stringContaining('Give one of --topic or --include') });
   });
+
+  it('reads topics created later that --include matches, and partitions added, alone or in a group', async () => {
+    // metadata.max.age.ms (5 min by default) set short: how often new topics and partitions are looked for.
+    const consume = (...extra: string[]) => runCli(['consume', ...bootstrap, '--include', 'later\\..*', '--from-beginning', '--max-messages', '3', '--timeout-ms', '30000',
+      '--consumer-property', 'metadata.max.age.ms=200', ...extra], { timeoutMs: 60_000 });
+    const alone = consume();
+    const grouped = consume('--group', 'later-readers');
+    // Both wait for a match (no topic matches yet), then read each topic and partition as it appears.
+    await broker.engine.createTopic('later.a', { partitions: 1 });
+    await broker.engine.produce('later.a', [{ value: 'a0' }], { partition: 0 });
+    await broker.engine.createPartitions('later.a', 2);
+    await broker.engine.produce('later.a', [{ value: 'a1' }], { partition: 1 });
+    await broker.engine.createTopic('laterXb', { partitions: 1 }); // does not match
+    await broker.engine.produce('laterXb', [{ value: 'x' }]);
+    await broker.engine.createTopic('later.b', { partitions: 1 });
+    await broker.engine.produce('later.b', [{ value: 'b0' }]);
+    for (const result of await Promise.all([alone, grouped])) {
+      expect(result).toMatchObject({ code: 0, stderr: 'Processed a total of 3 messages\n' });
+      expect(result.stdout.trimEnd().split('\n').sort()).toEqual(['a0', 'a1', 'b0']);
+    }
+  }, 90_000);
 
   it('--isolation-level read_committed reads every record: without transactions, all are committed', async () => {
     await broker.engine.createTopic('isolated', { partitions: 1 });

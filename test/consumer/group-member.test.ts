@@ -57,6 +57,35 @@ describe('GroupMember', () => {
     expect(partitions(a.assignment).concat(partitions(b.assignment)).sort()).toEqual([0, 1, 2, 3]);
   });
 
+  it('reads partitions added to a subscribed topic, and a topic created after it subscribed', async () => {
+    broker = await startGroupBroker();
+    await broker.engine.createTopic('t', { partitions: 2 });
+    const m = await member({ topics: ['t', 'later'], metadataMaxAgeMs: 100 });
+    await m.start();
+    expect(partitions(m.assignment)).toEqual([0, 1]);
+    await broker.engine.createPartitions('t', 3);
+    await waitFor(() => m.assignment.length === 3, 'the partition added to be assigned');
+    await broker.engine.createTopic('later', { partitions: 2 });
+    await waitFor(() => m.assignment.length === 5, 'the topic created later to be assigned');
+    expect(m.assignment.filter((tp) => tp.topic === 'later').map((tp) => tp.partition)).toEqual([0, 1]);
+  });
+
+  it('follows the topics a pattern matches, internal ones excluded', async () => {
+    broker = await startGroupBroker();
+    await broker.engine.createTopic('logs.app', { partitions: 1 });
+    await broker.engine.createTopic('catalogs.x', { partitions: 1 });
+    const m = await member({ topics: [], topicPattern: /^logs\..*$/, metadataMaxAgeMs: 100 });
+    await m.start();
+    expect(m.topics).toEqual(['logs.app']);
+    expect(m.assignment).toEqual([{ topic: 'logs.app', partition: 0 }]);
+    await broker.engine.createTopic('logs.db', { partitions: 2 });
+    await waitFor(() => m.assignment.length === 3, 'logs.db to be assigned');
+    expect(m.topics).toEqual(['logs.app', 'logs.db']);
+    await broker.engine.deleteTopic('logs.app');
+    await waitFor(() => m.assignment.every((tp) => tp.topic === 'logs.db'), 'logs.app to be given up');
+    expect(m.topics).toEqual(['logs.db']);
+  });
+
   it('lets a static member restart without a rebalance, and fences the old instance', async () => {
     broker = await startGroupBroker();
     await broker.engine.createTopic('t', { partitions: 2 });

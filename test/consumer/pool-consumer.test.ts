@@ -160,6 +160,21 @@ describe('PoolConsumer on a broker', () => {
     expect(committed(broker, 'share-group', 'shared', 6)).toEqual(Array(6).fill(300));
   });
 
+  it('reads partitions added to its topic once its leader has looked (metadataMaxAgeMs)', async () => {
+    broker = await startGroupBroker();
+    await broker.engine.createTopic('growing', { partitions: 2 });
+    await produce(broker, 'growing', 100, { partitions: 2 });
+    const seen = collector('growing-test');
+    const pool = consumer({ groupId: 'growing-group', topics: ['growing'], metadataMaxAgeMs: 100, workerData: { channel: 'growing-test' } });
+    await pool.start();
+    await waitFor(() => seen.records >= 100, 'the records of the first two partitions');
+    await broker.engine.createPartitions('growing', 4);
+    await waitFor(() => pool.assignment.length === 4, 'the added partitions to be assigned');
+    await produce(broker, 'growing', 400, { partitions: 4, prefix: 'w' });
+    await waitFor(() => seen.records >= 500, 'the records of every partition');
+    expect(new Set(seen.values()).size).toBe(500);
+  });
+
   it('also works with the eager protocol (range)', async () => {
     broker = await startGroupBroker();
     await broker.engine.createTopic('eager', { partitions: 4 });
