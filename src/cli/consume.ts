@@ -97,7 +97,7 @@ export const consumeCommand: Command = {
     const timeoutMs = args.integer('timeout-ms', { min: 0 });
     const format = readProperties(args, FORMATTER_DEFAULTS, { 'print.key': args.boolean('print-key') ? 'true' : undefined, 'key.separator': args.string('key-separator') });
 
-    const client = await connectClient(args, consumerProperties.bootstrapServers);
+    const client = await connectClient(args, consumerProperties.bootstrapServers, consumerProperties.metadataMaxAgeMs);
     let commitTimer: NodeJS.Timeout | undefined;
     /** Next offset after the last record printed, by partitionKey (what a group member commits). */
     const printed = new Map<string, number>();

@@ -53,7 +53,7 @@ export const produceCommand: Command = {
     applyConsoleProducerFlags(args, producerSettings.options);
     checkProducerOptions(args, producerSettings.options);
 
-    const client = await connectClient(args, producerSettings.bootstrapServers);
+    const client = await connectClient(args, producerSettings.bootstrapServers, producerSettings.metadataMaxAgeMs);
     try {
       await checkTopic(client, topic, partition, true);
       const producer = await Producer.create(client, producerSettings.options);

@@ -61,7 +61,8 @@ export const PRODUCER_PROPS_FLAG: FlagSpec = {
 /** The producer configs taken by name, each acted on (readProducerSettings). */
 const PRODUCER_CONFIGS = [
   'bootstrap.servers', 'acks', 'batch.size', 'linger.ms', 'compression.type', 'enable.idempotence',
-  'max.in.flight.requests.per.connection', 'retries', 'delivery.timeout.ms', 'retry.backoff.ms', 'retry.backoff.max.ms', 'security.protocol',
+  'max.in.flight.requests.per.connection', 'retries', 'delivery.timeout.ms', 'retry.backoff.ms', 'retry.backoff.max.ms', 'metadata.max.age.ms',
+  'security.protocol',
 ] as const;
 
 /** kafka-console-producer's and kafka-producer-perf-test's --producer.config FILE. */
@@ -74,7 +75,7 @@ export const PRODUCER_CONFIG_FLAG: FlagSpec = configFileFlag('producer.config', 
  */
 const NOT_ACTED_ON = new Set([
   'buffer.memory', 'client.id', 'max.block.ms', 'max.request.size', 'request.timeout.ms', 'send.buffer.bytes', 'receive.buffer.bytes',
-  'key.serializer', 'value.serializer', 'metadata.max.age.ms', 'connections.max.idle.ms', 'partitioner.class',
+  'key.serializer', 'value.serializer', 'connections.max.idle.ms', 'partitioner.class',
 ]);
 
 export const PRODUCER_CONFIG_NOTE =
@@ -84,6 +85,8 @@ export const PRODUCER_CONFIG_NOTE =
 export interface ProducerSettings {
   /** bootstrap.servers, when given as a config. */
   bootstrapServers?: string;
+  /** metadata.max.age.ms, the client's (KafkaClient's metadataMaxAgeMs). */
+  metadataMaxAgeMs?: number;
   options: ProducerOptions;
 }
 
@@ -119,6 +122,7 @@ export function readProducerSettings(args: ParsedArgs, flag: FlagSpec, defaultAc
       case 'delivery.timeout.ms': options.deliveryTimeoutMs = integer(1); break;
       case 'retry.backoff.ms': options.retryBackoffMs = integer(0); break;
       case 'retry.backoff.max.ms': options.retryBackoffMaxMs = integer(0); break;
+      case 'metadata.max.age.ms': settings.metadataMaxAgeMs = integer(1); break;
       case 'security.protocol': checkSecurityProtocol(args, entry); break;
     }
   }

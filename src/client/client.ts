@@ -7,6 +7,9 @@ import { CONFIG_RESOURCE_TYPE } from '../protocol/apis/describe-configs.js';
 import { BrokerConnection } from './connection.js';
 
 export type ConfigResourceType = (typeof CONFIG_RESOURCE_TYPE)[keyof typeof CONFIG_RESOURCE_TYPE];
+/** Kafka's metadata.max.age.ms default: how long a topic's cached partitions and leaders are used. */
+const METADATA_MAX_AGE_MS = 300_000;
+
 /** Kafka's AlterConfigOp.OpType. */
 const ALTER_CONFIG_OP = { SET: 0, DELETE: 1 } as const;
 
@@ -25,6 +28,11 @@ export interface ClientOptions {
   brokers: string[];
   clientId?: string;
   requestTimeoutMs?: number;
+  /**
+   * metadata.max.age.ms (default 300000): a topic's cached partitions and leaders are asked for
+   * again once this old, as Kafka's clients do, so a producer spreads over partitions added since.
+   */
+  metadataMaxAgeMs?: number;
 }
 
 export interface BrokerNode {
@@ -135,7 +143,7 @@ export class KafkaClient {
   private readonly connections = new Map<number, Promise<BrokerConnection>>();
   private bootstrap: BrokerConnection | undefined;
   private nodes = new Map<number, BrokerNode>();
-  private leaders = new Map<string, number[]>();
+  private leaders = new Map<string, { leaders: number[]; fetchedAtMs: number }>();
   private closed = false;
 
   private constructor(private readonly options: ClientOptions) {}
@@ -206,21 +214,27 @@ export class KafkaClient {
         .map((p: any) => ({ partition: p.partitionIndex, leader: p.leaderId, replicas: p.replicaNodes, isr: p.isrNodes, offline: p.offlineReplicas ?? [] }))
         .sort((a: { partition: number }, b: { partition: number }) => a.partition - b.partition);
       metadata.topics.push({ name: topic.name, topicId: topic.topicId, isInternal: topic.isInternal, partitions });
-      this.leaders.set(topic.name, partitions.map((p: { leader: number }) => p.leader));
+      this.leaders.set(topic.name, { leaders: partitions.map((p: { leader: number }) => p.leader), fetchedAtMs: Date.now() });
     }
     return metadata;
   }
 
+  /** A topic's leaders by partition: cached, else (or once older than metadata.max.age.ms) fresh metadata. */
+  private async leadersOf(topic: string): Promise<number[] | undefined> {
+    const cached = this.leaders.get(topic);
+    if (cached !== undefined && Date.now() - cached.fetchedAtMs < (this.options.metadataMaxAgeMs ?? METADATA_MAX_AGE_MS)) return cached.leaders;
+    await this.metadata([topic]);
+    return this.leaders.get(topic)?.leaders;
+  }
+
   /** Partition count of a topic (from the cache, else fresh metadata). */
   async partitionCount(topic: string): Promise<number> {
-    if (!this.leaders.has(topic)) await this.metadata([topic]);
-    return this.leaders.get(topic)!.length;
+    return (await this.leadersOf(topic))!.length;
   }
 
   /** The broker leading a partition (from the cache, else fresh metadata). */
   async leaderOf(topic: string, partition: number): Promise<number> {
-    if (!this.leaders.has(topic)) await this.metadata([topic]);
-    const leader = this.leaders.get(topic)?.[partition];
+    const leader = (await this.leadersOf(topic))?.[partition];
     if (leader === undefined || leader < 0) throw new SluiceError('LEADER_NOT_AVAILABLE', `No leader for ${topic}-${partition}`);
     return leader;
   }

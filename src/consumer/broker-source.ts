@@ -32,7 +32,7 @@ export class BrokerSource implements Source {
   }
 
   async start(hooks: SourceHooks): Promise<void> {
-    this.client = await KafkaClient.connect({ brokers: this.options.brokers, clientId: this.options.clientId ?? 'sluice-pool-consumer' });
+    this.client = await KafkaClient.connect({ brokers: this.options.brokers, clientId: this.options.clientId ?? 'sluice-pool-consumer', metadataMaxAgeMs: this.options.metadataMaxAgeMs });
     this.round = new FetchRound(this.client, {
       maxWaitMs: this.options.maxWaitMs,
       minBytes: 1,
