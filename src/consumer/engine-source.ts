@@ -10,6 +10,11 @@
 // and be read in full at every start; the file is as large as the partition count, is read in
 // one call, and a crash leaves either the old or the new file whole. The engine ignores plain
 // files in its data directory.
+//
+// A partition added to a topic (createPartitions) is taken at its first append, which the engine
+// reports synchronously, and read from its start: everything in it was appended after this
+// consumer began, so nothing is skipped whatever autoOffsetReset says (a broker's consumer only
+// learns of it at its next metadata look, metadata.max.age.ms).
 import path from 'node:path';
 
 import type { CommitOffset, RevokeReason, TopicPartition } from '../client/group-member.js';
@@ -40,6 +45,9 @@ export class EngineSource implements Source {
   private readonly appended = new Doorbell();
   private readonly committed = new Map<string, { topic: string; partition: number; offset: number }>();
   private partitions: TopicPartition[] = [];
+  private readonly held = new Set<string>();
+  /** Partitions taken at their first append: they start at the log start, not at autoOffsetReset. */
+  private readonly added = new Set<string>();
   private hooks: SourceHooks | undefined;
   private unsubscribe: (() => void) | undefined;
   private readonly file: string;
@@ -58,11 +66,14 @@ export class EngineSource implements Source {
     groups.add(groupId);
     for (const entry of readCheckpoint(this.file)) this.committed.set(keyOf(entry.topic, entry.partition), entry);
     const wanted = new Set(topics);
-    this.unsubscribe = engine.onAppend((topic) => {
-      if (wanted.has(topic)) this.appended.ring();
+    this.unsubscribe = engine.onAppend((topic, partition) => {
+      if (!wanted.has(topic)) return;
+      if (this.hooks !== undefined && !this.held.has(keyOf(topic, partition))) this.take({ topic, partition });
+      this.appended.ring();
     });
-    this.hooks = hooks;
     this.partitions = partitions;
+    for (const tp of partitions) this.held.add(keyOf(tp.topic, tp.partition));
+    this.hooks = hooks;
     try {
       await hooks.assigned(partitions);
     } catch (error) {
@@ -70,6 +81,15 @@ export class EngineSource implements Source {
       groups.delete(groupId);
       throw error;
     }
+  }
+
+  /** A partition that appeared after start: assigned like the others, at its log start. */
+  private take(tp: TopicPartition): void {
+    const key = keyOf(tp.topic, tp.partition);
+    this.held.add(key);
+    this.added.add(key);
+    this.partitions.push(tp);
+    this.hooks!.assigned([tp]).catch((error: Error) => this.hooks?.failed(error));
   }
 
   async startPositions(partitions: TopicPartition[]): Promise<Map<string, number>> {
@@ -80,7 +100,7 @@ export class EngineSource implements Source {
       const log = this.options.engine.partitionLog(topic, partition);
       // A commit below the log start (retention went past it) resets, as Kafka's consumer does.
       const valid = committed !== undefined && committed >= log.logStartOffset && committed <= log.logEndOffset;
-      positions.set(key, valid ? committed : this.resetOffset(topic, partition));
+      positions.set(key, valid ? committed : this.added.has(key) ? log.logStartOffset : this.resetOffset(topic, partition));
     }
     return positions;
   }
@@ -129,6 +149,7 @@ export class EngineSource implements Source {
     try {
       const partitions = this.partitions;
       this.partitions = [];
+      this.held.clear();
       if (partitions.length > 0) await this.hooks?.revoking(partitions, 'stop' satisfies RevokeReason);
     } finally {
       this.unsubscribe?.();

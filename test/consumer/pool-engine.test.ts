@@ -61,6 +61,24 @@ describe('PoolConsumer on an embedded engine', () => {
     await pool.stop();
   });
 
+  it('takes a partition added to its topic at the first append, and reads it from its start', async () => {
+    const engine = await open(tempDir());
+    await engine.createTopic('events', { partitions: 1 });
+    const seen = new Collector('engine-added');
+    collectors.push(seen);
+    // 'latest': a partition that appears later still loses nothing, as all of it came after the start.
+    const pool = new PoolConsumer({ engine, groupId: 'growing', topics: ['events'], handler: HANDLER, concurrency: 2, autoOffsetReset: 'latest', workerData: { channel: 'engine-added' } });
+    await pool.start();
+    await engine.createPartitions('events', 2);
+    await engine.produce('events', [{ value: 'p1-a' }, { value: 'p1-b' }], { partition: 1 });
+    await waitFor(() => seen.records >= 2, 'the records of the added partition');
+    expect(pool.assignment).toEqual([0, 1].map((partition) => ({ topic: 'events', partition })));
+    expect(seen.offsetsOf(1)).toEqual([0, 1]);
+    await engine.produce('events', [{ value: 'p0' }], { partition: 0 });
+    await waitFor(() => seen.records >= 3, 'a record of the first partition');
+    await pool.stop();
+  });
+
   it('allows one consumer per group and engine, and refuses unknown topics', async () => {
     const engine = await open(tempDir());
     await engine.createTopic('events', { partitions: 1 });
