@@ -31,6 +31,11 @@ export class BrokerSource implements Source {
     return this.member;
   }
 
+  /** The replica a partition is read at instead of its leader (client.rack), or -1: the leader. */
+  preferredReadReplica(topic: string, partition: number): number {
+    return this.round?.preferredReadReplica(topic, partition) ?? -1;
+  }
+
   async start(hooks: SourceHooks): Promise<void> {
     this.client = await KafkaClient.connect({ brokers: this.options.brokers, clientId: this.options.clientId ?? 'sluice-pool-consumer', metadataMaxAgeMs: this.options.metadataMaxAgeMs });
     this.round = new FetchRound(this.client, {

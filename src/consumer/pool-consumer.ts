@@ -260,6 +260,15 @@ export class PoolConsumer extends EventEmitter<PoolConsumerEvents> {
     return [...this.states.values()].map(({ topic, partition }) => ({ topic, partition }));
   }
 
+  /**
+   * The broker a partition is read from instead of its leader, or -1 (the leader; always with an
+   * engine): Kafka's consumer reports it as the preferred-read-replica metric. A leader names one
+   * for a consumer that gives clientRack when its brokers set replica.selector.class (KIP-392).
+   */
+  preferredReadReplica(topic: string, partition: number): number {
+    return this.source instanceof BrokerSource ? this.source.preferredReadReplica(topic, partition) : -1;
+  }
+
   /** The group member (broker mode), for tools and tests. */
   get groupMember() {
     return this.source instanceof BrokerSource ? this.source.groupMember : undefined;

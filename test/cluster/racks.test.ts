@@ -239,6 +239,8 @@ describe('follower fetching (replica.selector.class RackAwareReplicaSelector)', 
     await pool.start();
     try {
       await waitUntil(() => collector.records >= RECORDS + 1, 'the PoolConsumer to handle every record', 60_000);
+      // Read at broker 3, the in-sync replica in rack b, not at the leader.
+      expect(pool.preferredReadReplica(TOPIC, 0)).toBe(3);
     } finally {
       await pool.stop();
       collector.close();
