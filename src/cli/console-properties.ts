@@ -9,6 +9,7 @@
 // print.value=false its records run together on one line; here every record ends its line.
 import type { FetchedRecord } from '../client/fetcher.js';
 import type { FlagSpec, ParsedArgs } from './args.js';
+import { oneOfFlags } from './client-configs.js';
 
 export const PROPERTY_FLAG: FlagSpec = {
   name: 'property',
@@ -16,6 +17,10 @@ export const PROPERTY_FLAG: FlagSpec = {
   valueName: 'KEY=VALUE',
   description: "A setting of Kafka's console tool, e.g. print.key=true (repeatable; see the notes).",
 };
+
+/** Kafka 4.2's (KIP-1147) names for --property: the consumer's formatter, the producer's reader. */
+export const FORMATTER_PROPERTY_FLAG: FlagSpec = { ...PROPERTY_FLAG, name: 'formatter-property', description: "Kafka 4.2's name for --property." };
+export const READER_PROPERTY_FLAG: FlagSpec = { ...PROPERTY_FLAG, name: 'reader-property', description: "Kafka 4.2's name for --property." };
 
 /** The reader's settings (kafka-console-producer's LineMessageReader), with Kafka's defaults. */
 export const READER_DEFAULTS = { 'parse.key': 'false', 'key.separator': '\t' } as const;
@@ -35,17 +40,21 @@ export const FORMATTER_DEFAULTS = {
   'null.literal': 'null',
 } as const;
 
-/** `defaults`, then `given` (a flag's shorthand), then each --property in order: later wins. */
-export function readProperties<T extends Record<string, string>>(args: ParsedArgs, defaults: T, given: Partial<Record<keyof T, string>> = {}): Record<keyof T, string> {
+/**
+ * `defaults`, then `given` (a flag's shorthand), then each --property (or its Kafka 4.2 name,
+ * `renamed`: --formatter-property, --reader-property) in order: later wins.
+ */
+export function readProperties<T extends Record<string, string>>(args: ParsedArgs, renamed: FlagSpec, defaults: T, given: Partial<Record<keyof T, string>> = {}): Record<keyof T, string> {
   const properties: Record<string, string> = { ...defaults };
   for (const [name, value] of Object.entries(given)) if (value !== undefined) properties[name] = value;
-  for (const [name, value] of args.keyValues('property')) {
-    if (!(name in defaults)) throw args.usageError(`--property ${name} is not supported; supported: ${Object.keys(defaults).join(', ')}`);
+  const flag = oneOfFlags(args, PROPERTY_FLAG.name, renamed.name);
+  for (const [name, value] of args.keyValues(flag)) {
+    if (!(name in defaults)) throw args.usageError(`--${flag} ${name} is not supported; supported: ${Object.keys(defaults).join(', ')}`);
     if (defaults[name] === 'true' || defaults[name] === 'false') {
-      if (!/^(true|false)$/i.test(value)) throw args.usageError(`--property ${name} expects true or false, got '${value}'`);
+      if (!/^(true|false)$/i.test(value)) throw args.usageError(`--${flag} ${name} expects true or false, got '${value}'`);
       properties[name] = value.toLowerCase();
     } else {
-      if (value === '' && name.endsWith('separator')) throw args.usageError(`--property ${name} must not be empty`);
+      if (value === '' && name.endsWith('separator')) throw args.usageError(`--${flag} ${name} must not be empty`);
       properties[name] = value;
     }
   }

@@ -13,7 +13,8 @@ import { partitionKey } from '../client/assignors.js';
 import { GroupMember, type TopicPartition } from '../client/group-member.js';
 import type { CommandSpec } from './args.js';
 import { BOOTSTRAP_FLAG, checkTopic, connectClient, OutputBuffer, type Command } from './command.js';
-import { FORMATTER_DEFAULTS, formatRecord, PROPERTY_FLAG, readProperties } from './console-properties.js';
+import { COMMAND_CONFIG_FLAG, commandPropertyFlag } from './client-configs.js';
+import { FORMATTER_DEFAULTS, FORMATTER_PROPERTY_FLAG, formatRecord, PROPERTY_FLAG, readProperties } from './console-properties.js';
 import { CONSUMER_CONFIG_FLAG, CONSUMER_PROPERTY_FLAG, readConsumerProperties } from './consumer-properties.js';
 import { topicPattern, topicsMatching } from './topic-pattern.js';
 
@@ -48,8 +49,11 @@ const spec: CommandSpec = {
     { name: 'key-separator', type: 'string', valueName: 'S', description: 'Separator between printed fields (default a tab; --property key.separator=S).' },
     { name: 'group', type: 'string', valueName: 'G', description: 'Join consumer group G: share the partitions with its other members and commit offsets.' },
     PROPERTY_FLAG,
+    FORMATTER_PROPERTY_FLAG,
     CONSUMER_PROPERTY_FLAG,
     CONSUMER_CONFIG_FLAG,
+    commandPropertyFlag(),
+    COMMAND_CONFIG_FLAG,
     {
       name: 'isolation-level',
       type: 'string',
@@ -73,8 +77,12 @@ export const consumeCommand: Command = {
       if (isolationLevel !== 'read_committed' && isolationLevel !== 'read_uncommitted') throw args.usageError(`--isolation-level expects read_committed or read_uncommitted, got '${isolationLevel}'`);
       consumerProperties.fetch.isolationLevel = isolationLevel;
     }
-    // --group wins over a group.id config, as Kafka's console consumer merges them.
-    const group = args.string('group') ?? consumerProperties.groupId;
+    // --group and a group.id config name one group, or it is a usage error, as in Kafka's console consumer.
+    const groupFlag = args.string('group');
+    if (groupFlag !== undefined && consumerProperties.groupId !== undefined && groupFlag !== consumerProperties.groupId) {
+      throw args.usageError(`The group ids given in different places (--group and group.id) do not match: '${groupFlag}', '${consumerProperties.groupId}'`);
+    }
+    const group = groupFlag ?? consumerProperties.groupId;
     if (group === undefined && consumerProperties.groupConfigsGiven.length > 0) {
       throw args.usageError(`--consumer-property ${consumerProperties.groupConfigsGiven[0]} acts only in a group: give --group`);
     }
@@ -95,7 +103,7 @@ export const consumeCommand: Command = {
     const start = parseStart(rawOffset, args.boolean('from-beginning') || reset === 'earliest', (message) => args.usageError(message));
     const maxMessages = args.integer('max-messages', { min: 1 });
     const timeoutMs = args.integer('timeout-ms', { min: 0 });
-    const format = readProperties(args, FORMATTER_DEFAULTS, { 'print.key': args.boolean('print-key') ? 'true' : undefined, 'key.separator': args.string('key-separator') });
+    const format = readProperties(args, FORMATTER_PROPERTY_FLAG, FORMATTER_DEFAULTS, { 'print.key': args.boolean('print-key') ? 'true' : undefined, 'key.separator': args.string('key-separator') });
 
     const client = await connectClient(args, consumerProperties.bootstrapServers, consumerProperties.metadataMaxAgeMs);
     let commitTimer: NodeJS.Timeout | undefined;

@@ -6,6 +6,7 @@
 import { Fetcher } from '../client/fetcher.js';
 import type { CommandSpec } from './args.js';
 import { BOOTSTRAP_FLAG, checkTopic, connectClient, type Command } from './command.js';
+import { COMMAND_CONFIG_FLAG, commandPropertyFlag } from './client-configs.js';
 import { CONSUMER_CONFIG_FLAG, CONSUMER_PROPERTY_FLAG, readConsumerProperties } from './consumer-properties.js';
 import { consumerPerfLine, CONSUMER_PERF_HEADER } from './perf-stats.js';
 
@@ -27,6 +28,8 @@ const spec: CommandSpec = {
     { name: 'fetch-size', type: 'integer', valueName: 'BYTES', description: 'max.partition.fetch.bytes per fetch (default 1048576; over --consumer-property max.partition.fetch.bytes, as in Kafka).' },
     CONSUMER_PROPERTY_FLAG,
     CONSUMER_CONFIG_FLAG,
+    commandPropertyFlag(),
+    COMMAND_CONFIG_FLAG,
   ],
   notes: [
     'Records are counted from batch headers, whole batches at a time, so the count may pass --messages by part of a batch; ' +

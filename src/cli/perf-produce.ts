@@ -14,6 +14,7 @@ import { Producer, type ProducerRecord } from '../client/producer.js';
 import type { CommandSpec } from './args.js';
 import { BOOTSTRAP_FLAG, checkTopic, connectClient, sleep, type Command } from './command.js';
 import { LatencyStats } from './perf-stats.js';
+import { COMMAND_CONFIG_FLAG, commandPropertyFlag } from './client-configs.js';
 import { ACKS_FLAG, checkProducerOptions, COMPRESSION_FLAG, PRODUCER_CONFIG_FLAG, PRODUCER_CONFIG_NOTE, PRODUCER_PROPS_FLAG, readProducerSettings } from './producer-flags.js';
 
 /** Records per producer.send call: the call's own cost is amortized over this many. */
@@ -62,6 +63,8 @@ const spec: CommandSpec = {
     COMPRESSION_FLAG,
     PRODUCER_PROPS_FLAG,
     PRODUCER_CONFIG_FLAG,
+    commandPropertyFlag(true),
+    COMMAND_CONFIG_FLAG,
   ],
   notes: [
     `--producer-props: ${PRODUCER_CONFIG_NOTE} As in Kafka's tool: --producer-props bootstrap.servers=localhost:9092 acks=1.`,

@@ -245,6 +245,12 @@ describe("sluice consume's group configs (--consumer-property)", () => {
     [['consume', '--topic', 'orders', '--from-beginning', '--consumer-property', 'auto.offset.reset=latest'], '--from-beginning and auto.offset.reset=latest cannot be given together'],
     [['consume', '--topic', 'orders', '--group', 'g', '--consumer-property', 'partition.assignment.strategy=org.apache.kafka.clients.consumer.StickyAssignor'], 'is not an assignor sluice has'],
     [['perf', 'consume', '--topic', 'orders', '--messages', '1', '--consumer-property', 'group.id=g'], 'perf consume reads without a group, from the beginning or --from-latest'],
+    [['consume', '--topic', 'orders', '--group', 'g1', '--consumer-property', 'group.id=g2'], "The group ids given in different places (--group and group.id) do not match: 'g1', 'g2'"],
+    // Kafka 4.2's names (KIP-1147), each refused beside the old name it replaces, as in Kafka.
+    [['consume', '--topic', 'orders', '--consumer-property', 'fetch.min.bytes=1', '--command-property', 'fetch.min.bytes=2'], '--consumer-property and --command-property cannot be given together'],
+    [['consume', '--topic', 'orders', '--consumer.config', 'a.properties', '--command-config', 'b.properties'], '--consumer.config and --command-config cannot be given together'],
+    [['consume', '--topic', 'orders', '--property', 'print.key=true', '--formatter-property', 'print.key=false'], '--property and --formatter-property cannot be given together'],
+    [['consume', '--topic', 'orders', '--command-property', 'session.timeout.ms=10000'], 'session.timeout.ms acts only in a group: give --group'],
   ])('%j is a usage error', async (argv, message) => {
     const result = await runCli([...argv, ...bootstrap]);
     expect(result.code).toBe(2);

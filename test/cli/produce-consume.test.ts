@@ -118,6 +118,27 @@ describe('sluice produce | sluice consume', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  it("takes Kafka 4.2's names: --command-config, --command-property, --reader-property, --formatter-property", async () => {
+    const dir = tempDir();
+    const configFile = path.join(dir, 'client.properties');
+    fs.writeFileSync(configFile, `bootstrap.servers=localhost:${broker.port}\n`);
+    const produced = await runCli(['produce', '--topic', 'renamed', '--command-config', configFile, '--command-property', 'compression.type=lz4',
+      '--reader-property', 'parse.key=true', '--reader-property', 'key.separator=:'], { input: 'k1:v1\n' });
+    expect(produced).toMatchObject({ code: 0, stderr: '' });
+    const { batches } = await broker.engine.fetchBatches('renamed', 0, { offset: 0 });
+    expect([...iterateBatches(batches)].map((b) => b.header.compressionName)).toEqual(['lz4']);
+    const consumed = await runCli(['consume', '--topic', 'renamed', '--command-config', configFile, '--command-property', 'auto.offset.reset=earliest',
+      '--formatter-property', 'print.key=true', '--timeout-ms', '1000']);
+    expect(consumed).toMatchObject({ code: 0, stdout: 'k1\tv1\n' });
+    // kafka-producer-perf-test's --command-property takes as many values as follow, as --producer-props did.
+    const perf = await runCli(['perf', 'produce', '--topic', 'renamed', '--num-records', '5', '--record-size', '10', '--command-config', configFile,
+      '--command-property', 'acks=1', 'compression.type=gzip']);
+    expect(perf.code).toBe(0);
+    const counted = await runCli(['perf', 'consume', '--topic', 'renamed', '--messages', '6', '--command-config', configFile, '--command-property', 'fetch.max.wait.ms=100']);
+    expect(counted.code).toBe(0);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
   it('a position the log does not have goes where auto.offset.reset says: the end by default, or the log start', async () => {
     await broker.engine.createTopic('trimmed', { partitions: 1 });
     await broker.engine.produce('trimmed', Array.from({ length: 10 }, (_, i) => ({ value: `t${i}` })), { partition: 0 });
