@@ -47,18 +47,19 @@ export function configEntries(args: ParsedArgs, fileFlag: string, listFlag: stri
   listFlag = oneOfFlags(args, listFlag, 'command-property');
   const entries: ConfigEntry[] = [];
   const file = args.string(fileFlag);
-  if (file !== undefined) {
-    let values: Record<string, string>;
-    try {
-      values = readPropertiesFile(file);
-    } catch (error) {
-      const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
-      throw new CliError(`Cannot read the config file ${file}: ${reason}`);
-    }
-    for (const [name, value] of Object.entries(values)) entries.push({ source: `--${fileFlag} ${file}:`, name, value });
-  }
+  if (file !== undefined) for (const [name, value] of Object.entries(readConfigFile(file))) entries.push({ source: `--${fileFlag} ${file}:`, name, value });
   for (const [name, value] of args.keyValues(listFlag)) entries.push({ source: `--${listFlag}`, name, value });
   return entries;
+}
+
+/** A Java properties file's settings; one that cannot be read is a CliError naming it. */
+export function readConfigFile(file: string): Record<string, string> {
+  try {
+    return readPropertiesFile(file);
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
+    throw new CliError(`Cannot read the config file ${file}: ${reason}`);
+  }
 }
 
 /**

@@ -9,7 +9,7 @@
 // print.value=false its records run together on one line; here every record ends its line.
 import type { FetchedRecord } from '../client/fetcher.js';
 import type { FlagSpec, ParsedArgs } from './args.js';
-import { oneOfFlags } from './client-configs.js';
+import { oneOfFlags, readConfigFile } from './client-configs.js';
 
 export const PROPERTY_FLAG: FlagSpec = {
   name: 'property',
@@ -40,24 +40,38 @@ export const FORMATTER_DEFAULTS = {
   'null.literal': 'null',
 } as const;
 
+/** The consumer's and the producer's properties files for them (Kafka's --formatter-config, --reader-config). */
+export const FORMATTER_CONFIG_FLAG: FlagSpec = { name: 'formatter-config', type: 'string', valueName: 'FILE', description: 'A properties file of --property settings (those win).' };
+export const READER_CONFIG_FLAG: FlagSpec = { ...FORMATTER_CONFIG_FLAG, name: 'reader-config' };
+
 /**
- * `defaults`, then `given` (a flag's shorthand), then each --property (or its Kafka 4.2 name,
- * `renamed`: --formatter-property, --reader-property) in order: later wins.
+ * `defaults`, then the settings of the `file` flag's properties file, then `given` (a flag's
+ * shorthand), then each --property (or its Kafka 4.2 name, `renamed`: --formatter-property,
+ * --reader-property) in order: later wins.
  */
-export function readProperties<T extends Record<string, string>>(args: ParsedArgs, renamed: FlagSpec, defaults: T, given: Partial<Record<keyof T, string>> = {}): Record<keyof T, string> {
+export function readProperties<T extends Record<string, string>>(
+  args: ParsedArgs,
+  renamed: FlagSpec,
+  file: FlagSpec,
+  defaults: T,
+  given: Partial<Record<keyof T, string>> = {},
+): Record<keyof T, string> {
   const properties: Record<string, string> = { ...defaults };
-  for (const [name, value] of Object.entries(given)) if (value !== undefined) properties[name] = value;
-  const flag = oneOfFlags(args, PROPERTY_FLAG.name, renamed.name);
-  for (const [name, value] of args.keyValues(flag)) {
-    if (!(name in defaults)) throw args.usageError(`--${flag} ${name} is not supported; supported: ${Object.keys(defaults).join(', ')}`);
+  const set = (source: string, name: string, value: string) => {
+    if (!(name in defaults)) throw args.usageError(`${source} ${name} is not supported; supported: ${Object.keys(defaults).join(', ')}`);
     if (defaults[name] === 'true' || defaults[name] === 'false') {
-      if (!/^(true|false)$/i.test(value)) throw args.usageError(`--${flag} ${name} expects true or false, got '${value}'`);
+      if (!/^(true|false)$/i.test(value)) throw args.usageError(`${source} ${name} expects true or false, got '${value}'`);
       properties[name] = value.toLowerCase();
     } else {
-      if (value === '' && name.endsWith('separator')) throw args.usageError(`--${flag} ${name} must not be empty`);
+      if (value === '' && name.endsWith('separator')) throw args.usageError(`${source} ${name} must not be empty`);
       properties[name] = value;
     }
-  }
+  };
+  const path = args.string(file.name);
+  if (path !== undefined) for (const [name, value] of Object.entries(readConfigFile(path))) set(`--${file.name} ${path}:`, name, value);
+  for (const [name, value] of Object.entries(given)) if (value !== undefined) properties[name] = value;
+  const flag = oneOfFlags(args, PROPERTY_FLAG.name, renamed.name);
+  for (const [name, value] of args.keyValues(flag)) set(`--${flag}`, name, value);
   return properties as Record<keyof T, string>;
 }
 

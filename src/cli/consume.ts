@@ -14,7 +14,7 @@ import { GroupMember, type TopicPartition } from '../client/group-member.js';
 import type { CommandSpec } from './args.js';
 import { BOOTSTRAP_FLAG, checkTopic, connectClient, OutputBuffer, type Command } from './command.js';
 import { COMMAND_CONFIG_FLAG, commandPropertyFlag } from './client-configs.js';
-import { FORMATTER_DEFAULTS, FORMATTER_PROPERTY_FLAG, formatRecord, PROPERTY_FLAG, readProperties } from './console-properties.js';
+import { FORMATTER_CONFIG_FLAG, FORMATTER_DEFAULTS, FORMATTER_PROPERTY_FLAG, formatRecord, PROPERTY_FLAG, readProperties } from './console-properties.js';
 import { CONSUMER_CONFIG_FLAG, CONSUMER_PROPERTY_FLAG, readConsumerProperties } from './consumer-properties.js';
 import { topicPattern, topicsMatching } from './topic-pattern.js';
 
@@ -50,6 +50,7 @@ const spec: CommandSpec = {
     { name: 'group', type: 'string', valueName: 'G', description: 'Join consumer group G: share the partitions with its other members and commit offsets.' },
     PROPERTY_FLAG,
     FORMATTER_PROPERTY_FLAG,
+    FORMATTER_CONFIG_FLAG,
     CONSUMER_PROPERTY_FLAG,
     CONSUMER_CONFIG_FLAG,
     commandPropertyFlag(),
@@ -103,7 +104,7 @@ export const consumeCommand: Command = {
     const start = parseStart(rawOffset, args.boolean('from-beginning') || reset === 'earliest', (message) => args.usageError(message));
     const maxMessages = args.integer('max-messages', { min: 1 });
     const timeoutMs = args.integer('timeout-ms', { min: 0 });
-    const format = readProperties(args, FORMATTER_PROPERTY_FLAG, FORMATTER_DEFAULTS, { 'print.key': args.boolean('print-key') ? 'true' : undefined, 'key.separator': args.string('key-separator') });
+    const format = readProperties(args, FORMATTER_PROPERTY_FLAG, FORMATTER_CONFIG_FLAG, FORMATTER_DEFAULTS, { 'print.key': args.boolean('print-key') ? 'true' : undefined, 'key.separator': args.string('key-separator') });
 
     const client = await connectClient(args, consumerProperties.bootstrapServers, consumerProperties.metadataMaxAgeMs);
     let commitTimer: NodeJS.Timeout | undefined;

@@ -9,7 +9,7 @@ import { Producer, type ProducerRecord } from '../client/producer.js';
 import type { CommandSpec } from './args.js';
 import { BOOTSTRAP_FLAG, checkTopic, CliError, connectClient, type Command } from './command.js';
 import { COMMAND_CONFIG_FLAG, commandPropertyFlag } from './client-configs.js';
-import { PROPERTY_FLAG, READER_DEFAULTS, READER_PROPERTY_FLAG, readProperties } from './console-properties.js';
+import { PROPERTY_FLAG, READER_CONFIG_FLAG, READER_DEFAULTS, READER_PROPERTY_FLAG, readProperties } from './console-properties.js';
 import { ACKS_FLAG, applyConsoleProducerFlags, checkProducerOptions, COMPRESSION_FLAG, CONSOLE_PRODUCER_FLAGS, PRODUCER_CONFIG_FLAG, PRODUCER_CONFIG_NOTE, PRODUCER_PROPERTY_FLAG, readProducerSettings } from './producer-flags.js';
 
 /** Records per producer.send call: enough to amortize the call, small enough to stream. */
@@ -32,6 +32,7 @@ const spec: CommandSpec = {
     { name: 'batch-size', type: 'integer', valueName: 'BYTES', description: 'batch.size: bytes gathered per partition before sending (default 16384).' },
     PROPERTY_FLAG,
     READER_PROPERTY_FLAG,
+    READER_CONFIG_FLAG,
     PRODUCER_PROPERTY_FLAG,
     PRODUCER_CONFIG_FLAG,
     commandPropertyFlag(),
@@ -50,7 +51,7 @@ export const produceCommand: Command = {
     const topic = args.string('topic')!;
     const given = args.string('key-separator');
     if (given === '') throw args.usageError('--key-separator must not be empty');
-    const reader = readProperties(args, READER_PROPERTY_FLAG, READER_DEFAULTS, given === undefined ? {} : { 'parse.key': 'true', 'key.separator': given });
+    const reader = readProperties(args, READER_PROPERTY_FLAG, READER_CONFIG_FLAG, READER_DEFAULTS, given === undefined ? {} : { 'parse.key': 'true', 'key.separator': given });
     const separator = reader['parse.key'] === 'true' ? reader['key.separator'] : undefined;
     const partition = args.integer('partition', { min: 0 });
     const producerSettings = readProducerSettings(args, PRODUCER_PROPERTY_FLAG, -1);

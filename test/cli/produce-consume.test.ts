@@ -130,6 +130,18 @@ describe('sluice produce | sluice consume', () => {
     const consumed = await runCli(['consume', '--topic', 'renamed', '--command-config', configFile, '--command-property', 'auto.offset.reset=earliest',
       '--formatter-property', 'print.key=true', '--timeout-ms', '1000']);
     expect(consumed).toMatchObject({ code: 0, stdout: 'k1\tv1\n' });
+    // The reader's and the formatter's settings from properties files (--reader-config, --formatter-config).
+    const readerFile = path.join(dir, 'reader.properties');
+    fs.writeFileSync(readerFile, 'parse.key=true\nkey.separator=|\n');
+    expect(await runCli(['produce', ...bootstrap, '--topic', 'renamed', '--reader-config', readerFile], { input: 'k2|v2\n' })).toMatchObject({ code: 0, stderr: '' });
+    const formatterFile = path.join(dir, 'formatter.properties');
+    fs.writeFileSync(formatterFile, 'print.key=true\nkey.separator=;\nprint.offset=true\n');
+    const formatted = await runCli(['consume', ...bootstrap, '--topic', 'renamed', '--from-beginning', '--formatter-config', formatterFile,
+      '--formatter-property', 'print.offset=false', '--timeout-ms', '1000']);
+    expect(formatted).toMatchObject({ code: 0, stdout: 'k1;v1\nk2;v2\n' }); // a --formatter-property wins over the file
+    fs.writeFileSync(formatterFile, 'print.colour=true\n');
+    const unknown = await runCli(['consume', ...bootstrap, '--topic', 'renamed', '--formatter-config', formatterFile]);
+    expect(unknown).toMatchObject({ code: 2, stderr: expect.stringContaining(`--formatter-config ${formatterFile}: print.colour is not supported`) });
     // kafka-producer-perf-test's --command-property takes as many values as follow, as --producer-props did.
     const perf = await runCli(['perf', 'produce', '--topic', 'renamed', '--num-records', '5', '--record-size', '10', '--command-config', configFile,
       '--command-property', 'acks=1', 'compression.type=gzip']);
