@@ -3,6 +3,7 @@
 // and librdkafka 2.0.2 (negotiates), see KAFKA-FACTS.md. Request and response of one API share
 // validVersions and flexibleVersions (checked at load).
 import { ApiKey } from './api-keys.js';
+import { CreateAclsRequest, CreateAclsResponse, DeleteAclsRequest, DeleteAclsResponse, DescribeAclsRequest, DescribeAclsResponse } from './apis/acls.js';
 import { AddPartitionsToTxnRequest, AddPartitionsToTxnResponse } from './apis/add-partitions-to-txn.js';
 import { AlterConfigsRequest, AlterConfigsResponse } from './apis/alter-configs.js';
 import { ApiVersionsRequest, ApiVersionsResponse } from './apis/api-versions.js';
@@ -65,6 +66,9 @@ export const schemas = {
   [ApiKey.InitProducerId]: { request: InitProducerIdRequest, response: InitProducerIdResponse },
   [ApiKey.OffsetForLeaderEpoch]: { request: OffsetForLeaderEpochRequest, response: OffsetForLeaderEpochResponse },
   [ApiKey.AddPartitionsToTxn]: { request: AddPartitionsToTxnRequest, response: AddPartitionsToTxnResponse },
+  [ApiKey.DescribeAcls]: { request: DescribeAclsRequest, response: DescribeAclsResponse },
+  [ApiKey.CreateAcls]: { request: CreateAclsRequest, response: CreateAclsResponse },
+  [ApiKey.DeleteAcls]: { request: DeleteAclsRequest, response: DeleteAclsResponse },
   [ApiKey.DescribeConfigs]: { request: DescribeConfigsRequest, response: DescribeConfigsResponse },
   [ApiKey.AlterConfigs]: { request: AlterConfigsRequest, response: AlterConfigsResponse },
   [ApiKey.DescribeLogDirs]: { request: DescribeLogDirsRequest, response: DescribeLogDirsResponse },

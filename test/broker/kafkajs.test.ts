@@ -52,6 +52,18 @@ describe('kafkajs admin', () => {
   });
 });
 
+describe('kafkajs ACL admin', () => {
+  // Kafka's broker without an authorizer (its default) answers every ACL request SECURITY_DISABLED.
+  const acl = { resourceType: 2, resourceName: 'orders', resourcePatternType: 3, principal: 'User:alice', host: '*', operation: 3, permissionType: 3 };
+  const errorOf = (promise: Promise<unknown>) => promise.then(() => undefined, (error: any) => error);
+
+  it('answers describe, create and delete as a Kafka broker without an authorizer: SECURITY_DISABLED', async () => {
+    for (const error of [await errorOf(admin.describeAcls(acl)), await errorOf(admin.createAcls({ acl: [acl] })), await errorOf(admin.deleteAcls({ filters: [acl] }))]) {
+      expect(error).toMatchObject({ name: 'KafkaJSProtocolError', type: 'SECURITY_DISABLED', message: 'Security features are disabled' });
+    }
+  });
+});
+
 describe('kafkajs producer', () => {
   it('produces keys, values, headers and null values', async () => {
     await admin.createTopics({ topics: [{ topic: 'kj-records' }] });

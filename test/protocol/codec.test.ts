@@ -66,6 +66,9 @@ describe('the advertised versions', () => {
       22: [0, 5, 2],
       23: [0, 4, 4],
       24: [0, 3, 3],
+      29: [0, 3, 2],
+      30: [0, 3, 2],
+      31: [0, 3, 2],
       32: [0, 4, 4],
       33: [0, 2, 2],
       35: [0, 3, 2],
@@ -83,7 +86,7 @@ describe('the advertised versions', () => {
       [...registry.values()].map((d) => [d.apiKey, [d.validVersions[0], d.validVersions[1], Number.isFinite(d.firstFlexibleVersion) ? d.firstFlexibleVersion : null]]),
     );
     expect(actual).toEqual(expected);
-    expect(supportedApiVersions()).toHaveLength(33);
+    expect(supportedApiVersions()).toHaveLength(36);
     expect(supportedApiVersions()[0]).toEqual({ apiKey: 0, minVersion: 0, maxVersion: 11 });
     expect(apiKeyName(ApiKey.OffsetForLeaderEpoch)).toBe('OffsetForLeaderEpoch');
     expect(apiKeyName(999)).toBe('ApiKey(999)');

@@ -1,5 +1,6 @@
 // Every API the broker serves, one handler each.
 import type { AnyApiHandler } from '../handler.js';
+import { createAclsHandler, deleteAclsHandler, describeAclsHandler } from './acls.js';
 import { apiVersionsHandler } from './api-versions.js';
 import { alterConfigsHandler, describeConfigsHandler, incrementalAlterConfigsHandler } from './configs.js';
 import { describeClusterHandler } from './describe-cluster.js';
@@ -39,6 +40,9 @@ export function createHandlers(producerIds: ProducerIds, groups: GroupCoordinato
     alterPartitionReassignmentsHandler,
     listPartitionReassignmentsHandler,
     initProducerIdHandler(producerIds),
+    describeAclsHandler,
+    createAclsHandler,
+    deleteAclsHandler,
   ]) {
     add(handler);
   }
