@@ -138,12 +138,14 @@ export const consumeCommand: Command = {
         const owned = new Map<string, TopicPartition>();
         // At least once: commit past what was printed, not past what was fetched (a fetch may
         // bring more than --max-messages lets us print). With enable.auto.commit=false, never.
+        // A failed commit (the topic deleted, the coordinator moving) is a warning, as Kafka's
+        // consumer logs a failed auto-commit: it never stops a rebalance or the exit.
         const commitOwned = async (which: Iterable<TopicPartition>) => {
           if (!consumerProperties.autoCommit) return;
           await member!.commitOffsets([...which].flatMap((tp) => {
             const offset = printed.get(partitionKey(tp));
             return offset === undefined ? [] : [{ topic: tp.topic, partition: tp.partition, offset }];
-          }));
+          })).catch((error: Error) => process.stderr.write(`WARNING: offset commit of group ${group} failed: ${error.message}\n`));
         };
         member = new GroupMember(client, {
           assignors: ['range', 'cooperative-sticky'],
@@ -171,10 +173,10 @@ export const consumeCommand: Command = {
           },
         });
         await member.start();
-        commitTimer = setInterval(() => void commitOwned(owned.values()).catch(() => {}), consumerProperties.autoCommitIntervalMs ?? AUTO_COMMIT_INTERVAL_MS);
+        commitTimer = setInterval(() => void commitOwned(owned.values()), consumerProperties.autoCommitIntervalMs ?? AUTO_COMMIT_INTERVAL_MS);
         stopGroup = async () => {
           clearInterval(commitTimer);
-          await commitOwned(owned.values()).catch(() => {});
+          await commitOwned(owned.values());
           await member!.stop();
         };
       } else if (partition !== undefined) await fetcher.assign(topic!, partition, start);
@@ -226,9 +228,12 @@ export const consumeCommand: Command = {
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
-      await stopGroup?.();
-      client.close();
-      process.stderr.write(`Processed a total of ${count} messages\n`);
+      try {
+        await stopGroup?.();
+      } finally {
+        client.close();
+        process.stderr.write(`Processed a total of ${count} messages\n`);
+      }
     }
   },
 };

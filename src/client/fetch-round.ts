@@ -115,7 +115,9 @@ export class FetchRound {
         try {
           nodeId = await this.client.leaderOf(target.topic, target.partition);
         } catch (error) {
-          if ((error as SluiceError).code !== 'LEADER_NOT_AVAILABLE') throw error;
+          // No leader yet, or the topic gone (deleted while read: Kafka's consumer warns and goes
+          // on until its group or its caller drops the partition): looked up again next round.
+          if (!METADATA_ERRORS.has((error as SluiceError).code)) throw error;
           stale.add(target.topic);
           continue;
         }

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startBroker, type Broker } from '../../src/broker/broker.js';
 import { parseDurationMs } from '../../src/cli/groups.js';
-import { waitForStableGroup } from '../fixtures/groups.js';
+import { committedOffsets, waitForStableGroup } from '../fixtures/groups.js';
 import { runCli } from './run-cli.js';
 
 let broker: Broker;
@@ -64,6 +64,28 @@ describe('sluice consume --group', () => {
     const lines = results.flatMap((result) => result.stdout.trimEnd().split('\n'));
     expect(lines.sort()).toEqual(Array.from({ length: 40 }, (_, i) => `p${Math.floor(i / 10)}-${i % 10}`).sort());
   }, 120_000);
+
+  it('goes on when its topic is deleted: failed commits are warnings, and it exits as usual', async () => {
+    await broker.engine.createTopic('doomed', { partitions: 2 });
+    await broker.engine.produce('doomed', Array.from({ length: 6 }, (_, i) => ({ value: `d${i}` })));
+    const member = runCli(['consume', ...bootstrap, '--topic', 'doomed', '--group', 'doomed-readers', '--from-beginning', '--timeout-ms', '3000',
+      '--consumer-property', 'auto.commit.interval.ms=200'], { timeoutMs: 60_000 });
+    await waitForStableGroup(`localhost:${broker.port}`, 'doomed-readers', 1);
+    // Every record printed and committed (the next offsets of the two partitions add up to 6).
+    for (const deadline = Date.now() + 30_000; ; await new Promise((resolve) => setTimeout(resolve, 50))) {
+      const offsets = await committedOffsets(`localhost:${broker.port}`, 'doomed-readers', 'doomed');
+      if (offsets.reduce((sum, offset) => sum + Math.max(offset, 0), 0) === 6) break;
+      if (Date.now() > deadline) throw new Error(`the records were not committed: ${offsets}`);
+    }
+    await broker.engine.deleteTopic('doomed');
+    const result = await member;
+    // Kafka's console consumer logs its failed auto-commits and keeps reading; it used to die on
+    // the leader lookup of the deleted topic, or on the commit when it stopped.
+    expect(result.code).toBe(0);
+    expect(result.stdout.trimEnd().split('\n').sort()).toEqual(['d0', 'd1', 'd2', 'd3', 'd4', 'd5']);
+    expect(result.stderr).toMatch(/^WARNING: offset commit of group doomed-readers failed: .*UNKNOWN_TOPIC_OR_PARTITION$/m);
+    expect(result.stderr.trimEnd().split('\n').at(-1)).toBe('Processed a total of 6 messages');
+  }, 90_000);
 
   it('refuses --group with --partition', async () => {
     const result = await runCli(['consume', ...bootstrap, '--topic', 'orders', '--group', 'g', '--partition', '0']);
