@@ -111,6 +111,8 @@ export const consumeCommand: Command = {
     /** Next offset after the last record printed, by partitionKey (what a group member commits). */
     const printed = new Map<string, number>();
     let stopGroup: (() => Promise<void>) | undefined;
+    /** What ended the group membership (FENCED_INSTANCE_ID, ...): fatal, as in Kafka's console consumer. */
+    let groupError: Error | undefined;
     let count = 0;
     let stopped = false;
     const onSignal = () => (stopped = true);
@@ -161,6 +163,10 @@ export const consumeCommand: Command = {
               await fetcher.assign(tp.topic, tp.partition, offset >= 0 ? offset : start);
               owned.set(partitionKey(tp), tp);
             }
+          },
+          onError: (error) => {
+            groupError = error;
+            stopped = true;
           },
           onRevoking: async (revoked, reason) => {
             if (reason !== 'lost') await commitOwned(revoked);
@@ -224,6 +230,7 @@ export const consumeCommand: Command = {
         if (records.length > 0) lastRecordAtMs = Date.now();
         else if (timeoutMs !== undefined && Date.now() - lastRecordAtMs >= timeoutMs) break;
       }
+      if (groupError !== undefined) throw groupError;
       return 0;
     } finally {
       process.off('SIGINT', onSignal);

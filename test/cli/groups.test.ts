@@ -87,6 +87,19 @@ describe('sluice consume --group', () => {
     expect(result.stderr.trimEnd().split('\n').at(-1)).toBe('Processed a total of 6 messages');
   }, 90_000);
 
+  it('exits with FENCED_INSTANCE_ID when another member takes its group.instance.id', async () => {
+    await broker.engine.createTopic('static', { partitions: 1 });
+    const member = (timeoutMs: string) => runCli(['consume', ...bootstrap, '--topic', 'static', '--group', 'statics', '--timeout-ms', timeoutMs,
+      '--consumer-property', 'group.instance.id=worker-1', '--consumer-property', 'heartbeat.interval.ms=200'], { timeoutMs: 90_000 });
+    const first = member('60000');
+    await waitForStableGroup(`localhost:${broker.port}`, 'statics', 1);
+    const second = member('3000');
+    // The first learns it is fenced at its next heartbeat and stops, as Kafka's console consumer
+    // does on FencedInstanceIdException; it went on reading, unaware, until its timeout.
+    expect(await first).toMatchObject({ code: 1, stderr: expect.stringContaining('FENCED_INSTANCE_ID: Group statics: another member took group.instance.id worker-1') });
+    expect(await second).toMatchObject({ code: 0 });
+  }, 90_000);
+
   it('refuses --group with --partition', async () => {
     const result = await runCli(['consume', ...bootstrap, '--topic', 'orders', '--group', 'g', '--partition', '0']);
     expect(result.code).toBe(2);
