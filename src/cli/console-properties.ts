@@ -22,9 +22,6 @@ export const PROPERTY_FLAG: FlagSpec = {
 export const FORMATTER_PROPERTY_FLAG: FlagSpec = { ...PROPERTY_FLAG, name: 'formatter-property', description: "Kafka 4.2's name for --property." };
 export const READER_PROPERTY_FLAG: FlagSpec = { ...PROPERTY_FLAG, name: 'reader-property', description: "Kafka 4.2's name for --property." };
 
-/** The reader's settings (kafka-console-producer's LineMessageReader), with Kafka's defaults. */
-export const READER_DEFAULTS = { 'parse.key': 'false', 'key.separator': '\t' } as const;
-
 /** The formatter's settings (kafka-console-consumer's DefaultMessageFormatter), with Kafka's defaults. */
 export const FORMATTER_DEFAULTS = {
   'print.timestamp': 'false',
@@ -63,7 +60,7 @@ export function readProperties<T extends Record<string, string>>(
       if (!/^(true|false)$/i.test(value)) throw args.usageError(`${source} ${name} expects true or false, got '${value}'`);
       properties[name] = value.toLowerCase();
     } else {
-      if (value === '' && name.endsWith('separator')) throw args.usageError(`${source} ${name} must not be empty`);
+      if (value === '' && /(separator|delimiter)$/.test(name)) throw args.usageError(`${source} ${name} must not be empty`);
       properties[name] = value;
     }
   };

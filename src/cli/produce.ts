@@ -1,7 +1,8 @@
-// `sluice produce`: each line of stdin becomes a record, as kafka-console-producer. With
-// --key-separator S a line is key S value, split at the first S (Kafka's parse.key=true plus
-// key.separator, which --property also takes); a line without S is an error naming its line number. End of input (or Ctrl-C)
-// flushes everything and exits 0; a failed send stops reading, reports Kafka's error and exits 1.
+// `sluice produce`: each line of stdin becomes a record, as kafka-console-producer. Its line
+// reader's settings (line-reader.ts: parse.key, key.separator, parse.headers, null.marker, ...)
+// come from --property; --key-separator S is parse.key=true with key.separator=S. A line the
+// reader cannot read is an error naming its line number. End of input (or Ctrl-C) flushes
+// everything and exits 0; a failed send stops reading, reports Kafka's error and exits 1.
 import readline from 'node:readline';
 
 import '../record/codecs/index.js';
@@ -9,7 +10,8 @@ import { Producer, type ProducerRecord } from '../client/producer.js';
 import type { CommandSpec } from './args.js';
 import { BOOTSTRAP_FLAG, checkTopic, CliError, connectClient, type Command } from './command.js';
 import { COMMAND_CONFIG_FLAG, commandPropertyFlag } from './client-configs.js';
-import { PROPERTY_FLAG, READER_CONFIG_FLAG, READER_DEFAULTS, READER_PROPERTY_FLAG, readProperties } from './console-properties.js';
+import { PROPERTY_FLAG, READER_CONFIG_FLAG, READER_PROPERTY_FLAG, readProperties } from './console-properties.js';
+import { LINE_READER_DEFAULTS, LineReader, LineReaderError } from './line-reader.js';
 import { ACKS_FLAG, applyConsoleProducerFlags, checkProducerOptions, COMPRESSION_FLAG, CONSOLE_PRODUCER_FLAGS, PRODUCER_CONFIG_FLAG, PRODUCER_CONFIG_NOTE, PRODUCER_PROPERTY_FLAG, readProducerSettings } from './producer-flags.js';
 
 /** Records per producer.send call: enough to amortize the call, small enough to stream. */
@@ -40,7 +42,9 @@ const spec: CommandSpec = {
     ...CONSOLE_PRODUCER_FLAGS,
   ],
   notes: [
-    "--property takes kafka-console-producer's reader settings: parse.key (default false) and key.separator (default a tab); --key-separator S is parse.key=true with key.separator=S.",
+    `--property takes kafka-console-producer's reader settings: ${Object.entries(LINE_READER_DEFAULTS)
+      .map(([name, value]) => `${name} (default ${value === '' ? 'none' : JSON.stringify(value)})`)
+      .join(', ')}; --key-separator S is parse.key=true with key.separator=S.`,
     `--producer-property: ${PRODUCER_CONFIG_NOTE}`,
   ],
 };
@@ -51,8 +55,14 @@ export const produceCommand: Command = {
     const topic = args.string('topic')!;
     const given = args.string('key-separator');
     if (given === '') throw args.usageError('--key-separator must not be empty');
-    const reader = readProperties(args, READER_PROPERTY_FLAG, READER_CONFIG_FLAG, READER_DEFAULTS, given === undefined ? {} : { 'parse.key': 'true', 'key.separator': given });
-    const separator = reader['parse.key'] === 'true' ? reader['key.separator'] : undefined;
+    const settings = readProperties(args, READER_PROPERTY_FLAG, READER_CONFIG_FLAG, LINE_READER_DEFAULTS, given === undefined ? {} : { 'parse.key': 'true', 'key.separator': given });
+    let reader: LineReader;
+    try {
+      reader = new LineReader(settings);
+    } catch (error) {
+      if (error instanceof LineReaderError) throw args.usageError(error.message);
+      throw error;
+    }
     const partition = args.integer('partition', { min: 0 });
     const producerSettings = readProducerSettings(args, PRODUCER_PROPERTY_FLAG, -1);
     applyConsoleProducerFlags(args, producerSettings.options);
@@ -64,7 +74,6 @@ export const produceCommand: Command = {
       const producer = await Producer.create(client, producerSettings.options);
       let failure: unknown;
       const inFlight = new Set<Promise<unknown>>();
-      let lineNumber = 0;
       let chunk: ProducerRecord[] = [];
       const send = async () => {
         if (chunk.length === 0) return;
@@ -95,19 +104,16 @@ export const produceCommand: Command = {
       process.once('SIGTERM', endInput);
       try {
         for await (const line of lines) {
-          lineNumber++;
-          if (separator === undefined) {
-            chunk.push(partition === undefined ? { value: line } : { value: line, partition });
-          } else {
-            const at = line.indexOf(separator);
-            if (at < 0) {
-              failure ??= new CliError(`No key separator '${separator}' found on line ${lineNumber}: '${line}'`);
-              break;
-            }
-            const record: ProducerRecord = { key: line.slice(0, at), value: line.slice(at + separator.length) };
-            if (partition !== undefined) record.partition = partition;
-            chunk.push(record);
+          let record: ProducerRecord;
+          try {
+            record = reader.read(line);
+          } catch (error) {
+            if (!(error instanceof LineReaderError)) throw error;
+            failure ??= new CliError(error.message);
+            break;
           }
+          if (partition !== undefined) record.partition = partition;
+          chunk.push(record);
           if (chunk.length >= CHUNK_RECORDS) await send();
           else scheduleSend();
           if (failure) break;

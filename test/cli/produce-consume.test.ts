@@ -64,8 +64,8 @@ describe('sluice produce | sluice consume', () => {
     expect(result.stderr).toMatch(/^Error: --property print\.foo is not supported; supported: print\.timestamp, /);
     result = await runCli(['consume', ...bootstrap, '--topic', 'props', '--property', 'print.key=yes']);
     expect(result).toMatchObject({ code: 2, stderr: "Error: --property print.key expects true or false, got 'yes'\nSee 'sluice consume --help'\n" });
-    result = await runCli(['produce', ...bootstrap, '--topic', 'props', '--property', 'parse.headers=true'], { input: 'x\n' });
-    expect(result).toMatchObject({ code: 2, stderr: "Error: --property parse.headers is not supported; supported: parse.key, key.separator\nSee 'sluice produce --help'\n" });
+    result = await runCli(['produce', ...bootstrap, '--topic', 'props', '--property', 'parse.value=true'], { input: 'x\n' });
+    expect(result).toMatchObject({ code: 2, stderr: expect.stringMatching(/^Error: --property parse\.value is not supported; supported: parse\.key, key\.separator, parse\.headers, /) });
   });
 
   it("takes kafka-console-producer's --producer-property configs; refuses one it does not know", async () => {
@@ -237,9 +237,24 @@ describe('sluice produce | sluice consume', () => {
     await broker.engine.createTopic('keyed', { partitions: 1 });
     const produced = await runCli(['produce', ...bootstrap, '--topic', 'keyed', '--key-separator', '\t'], { input: 'k1\tv1\nno separator here\nk3\tv3\n' });
     expect(produced.code).toBe(1);
-    expect(produced.stderr).toBe("Error: No key separator '\t' found on line 2: 'no separator here'\n");
+    expect(produced.stderr).toBe("Error: No key separator found on line number 2: 'no separator here'\n"); // Kafka's LineMessageReader's words
     const consumed = await runCli(['consume', ...bootstrap, '--topic', 'keyed', '--from-beginning', '--timeout-ms', '500', '--print-key']);
     expect(consumed.stdout).toBe('k1\tv1\n');
+  });
+
+  it("reads headers, keys and null markers as Kafka's line reader does (--property parse.headers=true ...)", async () => {
+    await broker.engine.createTopic('headed', { partitions: 1 });
+    const input = 'source:web,trace:t1\tuser-1\tclicked\nsource:NULL\tNULL\tNULL\n';
+    const produced = await runCli(['produce', ...bootstrap, '--topic', 'headed', '--property', 'parse.headers=true', '--property', 'parse.key=true',
+      '--property', 'null.marker=NULL'], { input });
+    expect(produced).toMatchObject({ code: 0, stderr: '' });
+    const { records } = await broker.engine.fetch('headed', 0, { offset: 0 });
+    expect(records.map((r) => [r.key?.toString() ?? null, r.value?.toString() ?? null, r.headers.map((h) => [h.key, h.value?.toString() ?? null])])).toEqual([
+      ['user-1', 'clicked', [['source', 'web'], ['trace', 't1']]],
+      [null, null, [['source', null]]],
+    ]);
+    const refused = await runCli(['produce', ...bootstrap, '--topic', 'headed', '--property', 'headers.delimiter=,'], { input: 'x\n' });
+    expect(refused).toMatchObject({ code: 2, stderr: expect.stringContaining('headers.delimiter and headers.separator may not be equal') });
   });
 
   it('reports an unknown topic or partition with its Kafka error name, exit 1', async () => {
