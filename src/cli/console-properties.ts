@@ -9,6 +9,7 @@
 // print.value=false its records run together on one line; here every record ends its line.
 import type { FetchedRecord } from '../client/fetcher.js';
 import type { FlagSpec, ParsedArgs } from './args.js';
+import { DESERIALIZER_CLASSES, deserializerOf, type Deserializer } from './deserializers.js';
 import { oneOfFlags, readConfigFile } from './client-configs.js';
 
 export const PROPERTY_FLAG: FlagSpec = {
@@ -35,6 +36,10 @@ export const FORMATTER_DEFAULTS = {
   'headers.separator': ',',
   'headers.key.separator': ':',
   'null.literal': 'null',
+  // Kafka deserializer class names (deserializers.ts); none: the bytes as UTF-8 text.
+  'key.deserializer': '',
+  'value.deserializer': '',
+  'headers.deserializer': '',
 } as const;
 
 /** The consumer's and the producer's properties files for them (Kafka's --formatter-config, --reader-config). */
@@ -74,17 +79,42 @@ export function readProperties<T extends Record<string, string>>(
 
 export type FormatterSettings = Record<keyof typeof FORMATTER_DEFAULTS, string>;
 
-/** One record as kafka-console-consumer prints it, line separator included. */
-export function formatRecord(record: FetchedRecord, settings: FormatterSettings): string {
-  const text = (bytes: Buffer | null) => (bytes === null ? settings['null.literal'] : bytes.toString('utf8'));
+/** A formatter setting sluice cannot act on (a deserializer class it does not have). */
+export class FormatterError extends Error {}
+
+/** The deserializer a formatter setting names; '' is none (the bytes as UTF-8 text). */
+function deserializerSetting(settings: FormatterSettings, name: 'key.deserializer' | 'value.deserializer' | 'headers.deserializer'): Deserializer {
+  const className = settings[name];
+  if (className === '') return (bytes) => bytes.toString('utf8');
+  const deserializer = deserializerOf(className);
+  if (deserializer === undefined) throw new FormatterError(`${name} ${className} is not a deserializer sluice has; it has ${DESERIALIZER_CLASSES.join(', ')}`);
+  return deserializer;
+}
+
+/** Checks the settings once (FormatterError), and gives the function that prints a record. */
+export function recordFormatter(settings: FormatterSettings): (record: FetchedRecord) => string {
+  const key = deserializerSetting(settings, 'key.deserializer');
+  const value = deserializerSetting(settings, 'value.deserializer');
+  const header = deserializerSetting(settings, 'headers.deserializer');
+  return (record) => formatRecord(record, settings, key, value, header);
+}
+
+/**
+ * One record as kafka-console-consumer prints it, line separator included. A null prints as
+ * null.literal, as Kafka's formatter writes it; the deserializers see only bytes that are there.
+ */
+export function formatRecord(record: FetchedRecord, settings: FormatterSettings, key: Deserializer = utf8, value: Deserializer = utf8, header: Deserializer = utf8): string {
+  const text = (bytes: Buffer | null, deserialize: Deserializer) => (bytes === null ? settings['null.literal'] : deserialize(bytes));
   const fields: string[] = [];
   if (settings['print.timestamp'] === 'true') fields.push(`${record.timestampType === 'logAppend' ? 'LogAppendTime' : 'CreateTime'}:${record.timestamp}`);
   if (settings['print.partition'] === 'true') fields.push(`Partition:${record.partition}`);
   if (settings['print.offset'] === 'true') fields.push(`Offset:${record.offset}`);
   if (settings['print.headers'] === 'true') {
-    fields.push(record.headers.length === 0 ? 'NO_HEADERS' : record.headers.map((h) => `${h.key}${settings['headers.key.separator']}${text(h.value)}`).join(settings['headers.separator']));
+    fields.push(record.headers.length === 0 ? 'NO_HEADERS' : record.headers.map((h) => `${h.key}${settings['headers.key.separator']}${text(h.value, header)}`).join(settings['headers.separator']));
   }
-  if (settings['print.key'] === 'true') fields.push(text(record.key));
-  if (settings['print.value'] === 'true') fields.push(text(record.value));
+  if (settings['print.key'] === 'true') fields.push(text(record.key, key));
+  if (settings['print.value'] === 'true') fields.push(text(record.value, value));
   return fields.join(settings['key.separator']) + settings['line.separator'];
 }
+
+const utf8: Deserializer = (bytes) => bytes.toString('utf8');

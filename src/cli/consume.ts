@@ -14,7 +14,7 @@ import { GroupMember, type TopicPartition } from '../client/group-member.js';
 import type { CommandSpec } from './args.js';
 import { BOOTSTRAP_FLAG, checkTopic, connectClient, OutputBuffer, type Command } from './command.js';
 import { COMMAND_CONFIG_FLAG, commandPropertyFlag } from './client-configs.js';
-import { FORMATTER_CONFIG_FLAG, FORMATTER_DEFAULTS, FORMATTER_PROPERTY_FLAG, formatRecord, PROPERTY_FLAG, readProperties } from './console-properties.js';
+import { FORMATTER_CONFIG_FLAG, FORMATTER_DEFAULTS, FORMATTER_PROPERTY_FLAG, FormatterError, PROPERTY_FLAG, readProperties, recordFormatter } from './console-properties.js';
 import { CONSUMER_CONFIG_FLAG, CONSUMER_PROPERTY_FLAG, readConsumerProperties } from './consumer-properties.js';
 import { topicPattern, topicsMatching } from './topic-pattern.js';
 
@@ -47,6 +47,8 @@ const spec: CommandSpec = {
     { name: 'timeout-ms', type: 'integer', valueName: 'MS', description: 'Exit after MS without a record (default: wait for more until interrupted).' },
     { name: 'print-key', type: 'boolean', description: 'Print key<separator>value (the same as --property print.key=true).' },
     { name: 'key-separator', type: 'string', valueName: 'S', description: 'Separator between printed fields (default a tab; --property key.separator=S).' },
+    { name: 'key-deserializer', type: 'string', valueName: 'CLASS', description: 'How keys print: a Kafka deserializer class, e.g. org.apache.kafka.common.serialization.LongDeserializer (--property key.deserializer).' },
+    { name: 'value-deserializer', type: 'string', valueName: 'CLASS', description: 'How values print, as --key-deserializer (--property value.deserializer).' },
     { name: 'group', type: 'string', valueName: 'G', description: 'Join consumer group G: share the partitions with its other members and commit offsets.' },
     PROPERTY_FLAG,
     FORMATTER_PROPERTY_FLAG,
@@ -64,7 +66,7 @@ const spec: CommandSpec = {
   ],
   notes: [
     `--property takes kafka-console-consumer's formatter settings: ${Object.entries(FORMATTER_DEFAULTS)
-      .map(([name, value]) => `${name} (default ${JSON.stringify(value)})`)
+      .map(([name, value]) => `${name} (default ${value === '' ? 'none' : JSON.stringify(value)})`)
       .join(', ')}.`,
   ],
 };
@@ -104,7 +106,19 @@ export const consumeCommand: Command = {
     const start = parseStart(rawOffset, args.boolean('from-beginning') || reset === 'earliest', (message) => args.usageError(message));
     const maxMessages = args.integer('max-messages', { min: 1 });
     const timeoutMs = args.integer('timeout-ms', { min: 0 });
-    const format = readProperties(args, FORMATTER_PROPERTY_FLAG, FORMATTER_CONFIG_FLAG, FORMATTER_DEFAULTS, { 'print.key': args.boolean('print-key') ? 'true' : undefined, 'key.separator': args.string('key-separator') });
+    const formatterSettings = readProperties(args, FORMATTER_PROPERTY_FLAG, FORMATTER_CONFIG_FLAG, FORMATTER_DEFAULTS, {
+      'print.key': args.boolean('print-key') ? 'true' : undefined,
+      'key.separator': args.string('key-separator'),
+      'key.deserializer': args.string('key-deserializer'),
+      'value.deserializer': args.string('value-deserializer'),
+    });
+    let format: ReturnType<typeof recordFormatter>;
+    try {
+      format = recordFormatter(formatterSettings);
+    } catch (error) {
+      if (error instanceof FormatterError) throw args.usageError(error.message);
+      throw error;
+    }
 
     const client = await connectClient(args, consumerProperties.bootstrapServers, consumerProperties.metadataMaxAgeMs);
     let commitTimer: NodeJS.Timeout | undefined;
@@ -220,7 +234,7 @@ export const consumeCommand: Command = {
         for (const record of records) {
           // A partition the group took away while this fetch was out is another member's now.
           if (member !== undefined && fetcher.position(record.topic, record.partition) === undefined) continue;
-          const pending = out.write(formatRecord(record, format));
+          const pending = out.write(format(record));
           if (pending) await pending;
           printed.set(partitionKey(record), record.offset + 1);
           if (++count === maxMessages) stopped = true;

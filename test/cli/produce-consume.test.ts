@@ -257,6 +257,27 @@ describe('sluice produce | sluice consume', () => {
     expect(refused).toMatchObject({ code: 2, stderr: expect.stringContaining('headers.delimiter and headers.separator may not be equal') });
   });
 
+  it("prints with Kafka's deserializers, as Kafka Streams' quickstart reads its word counts", async () => {
+    await broker.engine.createTopic('counts', { partitions: 1 });
+    const count = (n: bigint) => {
+      const bytes = Buffer.alloc(8);
+      bytes.writeBigInt64BE(n);
+      return bytes;
+    };
+    await broker.engine.produce('counts', [{ key: 'all', value: count(1n) }, { key: 'streams', value: count(2n) }]);
+    const serde = 'org.apache.kafka.common.serialization.';
+    const consumed = await runCli(['consume', ...bootstrap, '--topic', 'counts', '--from-beginning', '--max-messages', '2',
+      '--property', 'print.key=true', '--property', 'print.value=true',
+      '--property', `key.deserializer=${serde}StringDeserializer`, '--property', `value.deserializer=${serde}LongDeserializer`]);
+    expect(consumed).toMatchObject({ code: 0, stdout: 'all\t1\nstreams\t2\n' });
+    // kafka-console-consumer's own flag for it, and the error for bytes of the wrong size.
+    const wrong = await runCli(['consume', ...bootstrap, '--topic', 'counts', '--from-beginning', '--max-messages', '1', '--key-deserializer', `${serde}LongDeserializer`, '--print-key']);
+    expect(wrong).toMatchObject({ code: 1, stderr: expect.stringContaining('Size of data received by LongDeserializer is not 8') });
+    expect(wrong.stderr).not.toMatch(STACK_LINE);
+    const unknown = await runCli(['consume', ...bootstrap, '--topic', 'counts', '--value-deserializer', 'io.confluent.kafka.serializers.KafkaAvroDeserializer']);
+    expect(unknown).toMatchObject({ code: 2, stderr: expect.stringContaining('value.deserializer io.confluent.kafka.serializers.KafkaAvroDeserializer is not a deserializer sluice has') });
+  });
+
   it('reports an unknown topic or partition with its Kafka error name, exit 1', async () => {
     let consumed = await runCli(['consume', ...bootstrap, '--topic', 'no-such-topic', '--timeout-ms', '100']);
     expect(consumed.code).toBe(1);
