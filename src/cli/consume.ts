@@ -12,7 +12,7 @@ import { Fetcher, type StartOffset } from '../client/fetcher.js';
 import { partitionKey } from '../client/assignors.js';
 import { GroupMember, type TopicPartition } from '../client/group-member.js';
 import type { CommandSpec } from './args.js';
-import { BOOTSTRAP_FLAG, checkTopic, connectClient, OutputBuffer, type Command } from './command.js';
+import { BOOTSTRAP_FLAG, checkTopic, CliError, connectClient, OutputBuffer, type Command } from './command.js';
 import { COMMAND_CONFIG_FLAG, commandPropertyFlag } from './client-configs.js';
 import { FORMATTER_CONFIG_FLAG, FORMATTER_DEFAULTS, FORMATTER_PROPERTY_FLAG, FormatterError, PROPERTY_FLAG, readProperties, recordFormatter } from './console-properties.js';
 import { CONSUMER_CONFIG_FLAG, CONSUMER_PROPERTY_FLAG, readConsumerProperties } from './consumer-properties.js';
@@ -47,6 +47,7 @@ const spec: CommandSpec = {
     { name: 'timeout-ms', type: 'integer', valueName: 'MS', description: 'Exit after MS without a record (default: wait for more until interrupted).' },
     { name: 'print-key', type: 'boolean', description: 'Print key<separator>value (the same as --property print.key=true).' },
     { name: 'key-separator', type: 'string', valueName: 'S', description: 'Separator between printed fields (default a tab; --property key.separator=S).' },
+    { name: 'skip-message-on-error', type: 'boolean', description: 'A record the formatter cannot print (a deserializer error) is reported on stderr and skipped, not the end.' },
     { name: 'key-deserializer', type: 'string', valueName: 'CLASS', description: 'How keys print: a Kafka deserializer class, e.g. org.apache.kafka.common.serialization.LongDeserializer (--property key.deserializer).' },
     { name: 'value-deserializer', type: 'string', valueName: 'CLASS', description: 'How values print, as --key-deserializer (--property value.deserializer).' },
     { name: 'group', type: 'string', valueName: 'G', description: 'Join consumer group G: share the partitions with its other members and commit offsets.' },
@@ -112,6 +113,7 @@ export const consumeCommand: Command = {
       'key.deserializer': args.string('key-deserializer'),
       'value.deserializer': args.string('value-deserializer'),
     });
+    const skipOnError = args.boolean('skip-message-on-error');
     let format: ReturnType<typeof recordFormatter>;
     try {
       format = recordFormatter(formatterSettings);
@@ -234,7 +236,16 @@ export const consumeCommand: Command = {
         for (const record of records) {
           // A partition the group took away while this fetch was out is another member's now.
           if (member !== undefined && fetcher.position(record.topic, record.partition) === undefined) continue;
-          const pending = out.write(format(record));
+          let line: string;
+          try {
+            line = format(record);
+          } catch (error) {
+            if (!(error instanceof CliError) || !skipOnError) throw error;
+            process.stderr.write(`ERROR: skipping ${record.topic}-${record.partition} offset ${record.offset}: ${error.message}\n`);
+            printed.set(partitionKey(record), record.offset + 1); // consumed: a commit goes past it
+            continue;
+          }
+          const pending = out.write(line);
           if (pending) await pending;
           printed.set(partitionKey(record), record.offset + 1);
           if (++count === maxMessages) stopped = true;

@@ -274,6 +274,10 @@ describe('sluice produce | sluice consume', () => {
     const wrong = await runCli(['consume', ...bootstrap, '--topic', 'counts', '--from-beginning', '--max-messages', '1', '--key-deserializer', `${serde}LongDeserializer`, '--print-key']);
     expect(wrong).toMatchObject({ code: 1, stderr: expect.stringContaining('Size of data received by LongDeserializer is not 8') });
     expect(wrong.stderr).not.toMatch(STACK_LINE);
+    const skipped = await runCli(['consume', ...bootstrap, '--topic', 'counts', '--from-beginning', '--timeout-ms', '500', '--key-deserializer', `${serde}LongDeserializer`,
+      '--print-key', '--skip-message-on-error']);
+    expect(skipped).toMatchObject({ code: 0, stdout: '' });
+    expect(skipped.stderr).toContain('ERROR: skipping counts-0 offset 1: Size of data received by LongDeserializer is not 8');
     const unknown = await runCli(['consume', ...bootstrap, '--topic', 'counts', '--value-deserializer', 'io.confluent.kafka.serializers.KafkaAvroDeserializer']);
     expect(unknown).toMatchObject({ code: 2, stderr: expect.stringContaining('value.deserializer io.confluent.kafka.serializers.KafkaAvroDeserializer is not a deserializer sluice has') });
   });
