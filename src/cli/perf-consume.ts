@@ -1,9 +1,14 @@
-// `sluice perf consume`: kafka-consumer-perf-test without a group. Reads every partition from
-// the beginning (or the end, --from-latest) with the Fetcher's countOnly mode (batch headers give the counts, no record is
-// decoded) until --messages records, then prints Kafka's header and values lines. Data is counted
+// `sluice perf consume`: kafka-consumer-perf-test. Without --group it reads every partition from
+// the beginning (or the end, --from-latest); with --group G (or group.id) it joins the group as
+// Kafka's tool does, reads what the group assigns from the committed offsets, commits what it
+// counted (enable.auto.commit, as Kafka's consumer on close) and reports the time the join took as
+// rebalance.time.ms. It reads with the Fetcher's countOnly mode (batch headers give the counts,
+// no record is decoded) until --messages records, then prints Kafka's header and values lines. Data is counted
 // as the batch bytes fetched (Kafka's tool counts keys and values; batch framing adds ~70 bytes
 // per batch, under 1% for batches of 100-byte records). Progress goes to stderr once a second.
+import { partitionKey } from '../client/assignors.js';
 import { Fetcher } from '../client/fetcher.js';
+import { GroupMember, type TopicPartition } from '../client/group-member.js';
 import type { CommandSpec } from './args.js';
 import { BOOTSTRAP_FLAG, checkTopic, connectClient, type Command } from './command.js';
 import { COMMAND_CONFIG_FLAG, commandPropertyFlag } from './client-configs.js';
@@ -15,11 +20,12 @@ const PROGRESS_INTERVAL_MS = 1000;
 const spec: CommandSpec = {
   name: 'perf consume',
   summary: 'Measure consumer throughput, as kafka-consumer-perf-test does.',
-  usage: '--topic T --messages N [--from-latest] [--timeout MS] [--fetch-size BYTES] [--hide-header] [options]',
+  usage: '--topic T --messages N [--group G] [--from-latest] [--timeout MS] [--fetch-size BYTES] [--hide-header] [options]',
   flags: [
     { name: 'topic', type: 'string', valueName: 'T', description: 'Topic to read.', required: true },
     { name: 'messages', type: 'integer', valueName: 'N', description: 'Records to consume.', required: true },
     BOOTSTRAP_FLAG,
+    { name: 'group', type: 'string', valueName: 'G', description: 'Join consumer group G and read what it assigns, from its committed offsets (default: no group, every partition).' },
     { name: 'from-beginning', type: 'boolean', description: 'Start at the earliest offset (the default; kept for Kafka compatibility).' },
     { name: 'from-latest', type: 'boolean', description: "Start at each partition's end, counting only records produced after (kafka-consumer-perf-test's flag)." },
     { name: 'timeout', type: 'integer', valueName: 'MS', description: 'Give up after MS without a record (default 10000; kafka-consumer-perf-test\'s name).' },
@@ -47,9 +53,16 @@ export const perfConsumeCommand: Command = {
     const timeoutMs = args.integer('timeout', { min: 1 }) ?? args.integer('timeout-ms', { min: 1, fallback: 10_000 });
     const start = args.boolean('from-latest') ? 'latest' : 'earliest';
     const consumerProperties = readConsumerProperties(args);
-    if (consumerProperties.groupConfigsGiven.length > 0 || consumerProperties.autoOffsetReset !== undefined) {
-      const name = consumerProperties.groupConfigsGiven[0] ?? 'auto.offset.reset';
-      throw args.usageError(`--consumer-property ${name}: perf consume reads without a group, from the beginning or --from-latest`);
+    const groupFlag = args.string('group');
+    if (groupFlag !== undefined && consumerProperties.groupId !== undefined && groupFlag !== consumerProperties.groupId) {
+      throw args.usageError(`The group ids given in different places (--group and group.id) do not match: '${groupFlag}', '${consumerProperties.groupId}'`);
+    }
+    const group = groupFlag ?? consumerProperties.groupId;
+    if (group === undefined && consumerProperties.groupConfigsGiven.length > 0) {
+      throw args.usageError(`--consumer-property ${consumerProperties.groupConfigsGiven[0]}: perf consume reads without a group unless --group is given`);
+    }
+    if (consumerProperties.autoOffsetReset !== undefined) {
+      throw args.usageError('--consumer-property auto.offset.reset: perf consume starts from the beginning, or the end with --from-latest');
     }
     if (consumerProperties.metadataMaxAgeMs !== undefined) {
       process.stderr.write('WARNING: metadata.max.age.ms is accepted but not supported by perf consume: it reads the partitions there when it starts\n');
@@ -61,7 +74,40 @@ export const perfConsumeCommand: Command = {
       const partitions = await checkTopic(client, topic, undefined, false);
       const fetcher = new Fetcher(client, { ...consumerProperties.fetch, autoOffsetReset: start, countOnly: true, maxWaitMs: Math.min(consumerProperties.fetch.maxWaitMs ?? 500, timeoutMs), partitionMaxBytes });
       const startMs = Date.now();
-      for (let p = 0; p < partitions; p++) await fetcher.assign(topic, p, start);
+      let stopGroup: (() => Promise<void>) | undefined;
+      if (group === undefined) {
+        for (let p = 0; p < partitions; p++) await fetcher.assign(topic, p, start);
+      } else {
+        // The positions the fetcher reached are what a commit records (whole batches counted).
+        const commit = async (which: Iterable<TopicPartition>) => {
+          if (!consumerProperties.autoCommit) return;
+          const offsets = [...which].flatMap((tp) => {
+            const offset = fetcher.position(tp.topic, tp.partition);
+            return offset === undefined ? [] : [{ topic: tp.topic, partition: tp.partition, offset }];
+          });
+          await member.commitOffsets(offsets).catch((error: Error) => process.stderr.write(`WARNING: offset commit of group ${group} failed: ${error.message}\n`));
+        };
+        const member: GroupMember = new GroupMember(client, {
+          assignors: ['range', 'cooperative-sticky'],
+          ...consumerProperties.group,
+          groupId: group,
+          topics: [topic],
+          onAssigned: async (assigned) => {
+            const committed = await member.fetchCommittedOffsets(assigned);
+            for (const tp of assigned) {
+              const offset = committed.get(partitionKey(tp)) ?? -1;
+              await fetcher.assign(tp.topic, tp.partition, offset >= 0 ? offset : start);
+            }
+          },
+          onRevoking: async (revoked, reason) => {
+            if (reason !== 'lost') await commit(revoked);
+            for (const tp of revoked) fetcher.unassign(tp.topic, tp.partition);
+          },
+        });
+        await member.start();
+        stopGroup = () => member.stop();
+      }
+      // Without a group, the time to look up where each partition starts; with one, the join too.
       const assignedMs = Date.now();
 
       let count = 0;
@@ -87,10 +133,12 @@ export const perfConsumeCommand: Command = {
         }
       }
       const endMs = Date.now();
+      await stopGroup?.(); // commits what was counted (onRevoking 'stop') and leaves
       if (tty && endMs - assignedMs >= PROGRESS_INTERVAL_MS) process.stderr.write('\n');
       if (!args.boolean('hide-header')) process.stdout.write(CONSUMER_PERF_HEADER + '\n');
-      // No group, so no rebalance: Kafka's tool reports the group join time there.
-      process.stdout.write(consumerPerfLine(startMs, endMs, bytes, count, 0, endMs - assignedMs) + '\n');
+      // rebalance.time.ms is the group join, as in Kafka's tool; without a group there is none.
+      const rebalanceMs = group === undefined ? 0 : assignedMs - startMs;
+      process.stdout.write(consumerPerfLine(startMs, endMs, bytes, count, rebalanceMs, endMs - assignedMs) + '\n');
       return 0;
     } finally {
       client.close();

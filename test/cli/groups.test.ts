@@ -100,6 +100,23 @@ describe('sluice consume --group', () => {
     expect(await second).toMatchObject({ code: 0 });
   }, 90_000);
 
+  it('perf consume --group joins the group, reads what it assigns from the committed offsets, and commits what it counted', async () => {
+    await broker.engine.createTopic('perf-grouped', { partitions: 2 });
+    await broker.engine.produce('perf-grouped', Array.from({ length: 40 }, (_, i) => ({ value: `p${i}` })), { partition: 0 });
+    await broker.engine.produce('perf-grouped', Array.from({ length: 60 }, (_, i) => ({ value: `q${i}` })), { partition: 1 });
+    const perf = (...extra: string[]) => runCli(['perf', 'consume', ...bootstrap, '--topic', 'perf-grouped', '--messages', '100', '--timeout', '2000', '--hide-header', ...extra]);
+    const first = await perf('--group', 'perf-readers');
+    expect(first.code).toBe(0);
+    const fields = first.stdout.trim().split(', ');
+    expect(fields[4]).toBe('100'); // data.consumed.in.nMsg
+    expect(Number(fields[6])).toBeGreaterThanOrEqual(0); // rebalance.time.ms: the join
+    expect(await committedOffsets(`localhost:${broker.port}`, 'perf-readers', 'perf-grouped')).toEqual([40, 60]);
+    // The next run of the group starts where the first ended: nothing left, so it times out at 0.
+    const second = await perf('--consumer-property', 'group.id=perf-readers');
+    expect(second.stdout.trim().split(', ')[4]).toBe('0');
+    expect(second.stderr).toContain('WARNING: Exiting before consuming the expected number of messages');
+  }, 60_000);
+
   it('refuses --group with --partition', async () => {
     const result = await runCli(['consume', ...bootstrap, '--topic', 'orders', '--group', 'g', '--partition', '0']);
     expect(result.code).toBe(2);
@@ -279,7 +296,8 @@ describe("sluice consume's group configs (--consumer-property)", () => {
     [['consume', '--topic', 'orders', '--consumer-property', 'session.timeout.ms=10000'], '--consumer-property session.timeout.ms acts only in a group: give --group'],
     [['consume', '--topic', 'orders', '--from-beginning', '--consumer-property', 'auto.offset.reset=latest'], '--from-beginning and auto.offset.reset=latest cannot be given together'],
     [['consume', '--topic', 'orders', '--group', 'g', '--consumer-property', 'partition.assignment.strategy=org.apache.kafka.clients.consumer.StickyAssignor'], 'is not an assignor sluice has'],
-    [['perf', 'consume', '--topic', 'orders', '--messages', '1', '--consumer-property', 'group.id=g'], 'perf consume reads without a group, from the beginning or --from-latest'],
+    [['perf', 'consume', '--topic', 'orders', '--messages', '1', '--consumer-property', 'session.timeout.ms=10000'], 'perf consume reads without a group unless --group is given'],
+    [['perf', 'consume', '--topic', 'orders', '--messages', '1', '--group', 'g', '--consumer-property', 'auto.offset.reset=latest'], 'perf consume starts from the beginning, or the end with --from-latest'],
     [['consume', '--topic', 'orders', '--group', 'g1', '--consumer-property', 'group.id=g2'], "The group ids given in different places (--group and group.id) do not match: 'g1', 'g2'"],
     // Kafka 4.2's names (KIP-1147), each refused beside the old name it replaces, as in Kafka.
     [['consume', '--topic', 'orders', '--consumer-property', 'fetch.min.bytes=1', '--command-property', 'fetch.min.bytes=2'], '--consumer-property and --command-property cannot be given together'],
