@@ -15,7 +15,7 @@ import type { CommandSpec } from './args.js';
 import { BOOTSTRAP_FLAG, checkTopic, CliError, connectClient, OutputBuffer, type Command } from './command.js';
 import { COMMAND_CONFIG_FLAG, commandPropertyFlag } from './client-configs.js';
 import { FORMATTER_CONFIG_FLAG, FORMATTER_DEFAULTS, FORMATTER_PROPERTY_FLAG, FormatterError, PROPERTY_FLAG, readProperties, recordFormatter } from './console-properties.js';
-import { CONSUMER_CONFIG_FLAG, CONSUMER_PROPERTY_FLAG, readConsumerProperties } from './consumer-properties.js';
+import { CONSUMER_CONFIG_FLAG, CONSUMER_PROPERTY_FLAG, groupOf, readConsumerProperties } from './consumer-properties.js';
 import { topicPattern, topicsMatching } from './topic-pattern.js';
 
 /** How often a group member commits what it has printed (Kafka's auto.commit.interval.ms, 5 s). */
@@ -81,12 +81,7 @@ export const consumeCommand: Command = {
       if (isolationLevel !== 'read_committed' && isolationLevel !== 'read_uncommitted') throw args.usageError(`--isolation-level expects read_committed or read_uncommitted, got '${isolationLevel}'`);
       consumerProperties.fetch.isolationLevel = isolationLevel;
     }
-    // --group and a group.id config name one group, or it is a usage error, as in Kafka's console consumer.
-    const groupFlag = args.string('group');
-    if (groupFlag !== undefined && consumerProperties.groupId !== undefined && groupFlag !== consumerProperties.groupId) {
-      throw args.usageError(`The group ids given in different places (--group and group.id) do not match: '${groupFlag}', '${consumerProperties.groupId}'`);
-    }
-    const group = groupFlag ?? consumerProperties.groupId;
+    const group = groupOf(args, consumerProperties);
     if (group === undefined && consumerProperties.groupConfigsGiven.length > 0) {
       throw args.usageError(`--consumer-property ${consumerProperties.groupConfigsGiven[0]} acts only in a group: give --group`);
     }

@@ -84,6 +84,18 @@ export const CONSUMER_PROPERTY_FLAG: FlagSpec = {
 /** kafka-console-consumer's --consumer.config FILE. */
 export const CONSUMER_CONFIG_FLAG: FlagSpec = configFileFlag('consumer.config', 'consumer');
 
+/**
+ * The group a command joins: --group, or a group.id config; both, naming different groups, is a
+ * usage error, as in Kafka's console consumer.
+ */
+export function groupOf(args: ParsedArgs, properties: ConsumerProperties): string | undefined {
+  const flag = args.string('group');
+  if (flag !== undefined && properties.groupId !== undefined && flag !== properties.groupId) {
+    throw args.usageError(`The group ids given in different places (--group and group.id) do not match: '${flag}', '${properties.groupId}'`);
+  }
+  return flag ?? properties.groupId;
+}
+
 /** The --consumer.config file's settings, then --consumer-property's, in order (later wins). */
 export function readConsumerProperties(args: ParsedArgs): ConsumerProperties {
   const properties: ConsumerProperties = { fetch: {}, group: {}, autoCommit: true, groupConfigsGiven: [] };

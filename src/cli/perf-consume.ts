@@ -12,7 +12,7 @@ import { GroupMember, type TopicPartition } from '../client/group-member.js';
 import type { CommandSpec } from './args.js';
 import { BOOTSTRAP_FLAG, checkTopic, connectClient, type Command } from './command.js';
 import { COMMAND_CONFIG_FLAG, commandPropertyFlag } from './client-configs.js';
-import { CONSUMER_CONFIG_FLAG, CONSUMER_PROPERTY_FLAG, readConsumerProperties } from './consumer-properties.js';
+import { CONSUMER_CONFIG_FLAG, CONSUMER_PROPERTY_FLAG, groupOf, readConsumerProperties } from './consumer-properties.js';
 import { consumerPerfLine, CONSUMER_PERF_HEADER } from './perf-stats.js';
 
 const PROGRESS_INTERVAL_MS = 1000;
@@ -53,11 +53,7 @@ export const perfConsumeCommand: Command = {
     const timeoutMs = args.integer('timeout', { min: 1 }) ?? args.integer('timeout-ms', { min: 1, fallback: 10_000 });
     const start = args.boolean('from-latest') ? 'latest' : 'earliest';
     const consumerProperties = readConsumerProperties(args);
-    const groupFlag = args.string('group');
-    if (groupFlag !== undefined && consumerProperties.groupId !== undefined && groupFlag !== consumerProperties.groupId) {
-      throw args.usageError(`The group ids given in different places (--group and group.id) do not match: '${groupFlag}', '${consumerProperties.groupId}'`);
-    }
-    const group = groupFlag ?? consumerProperties.groupId;
+    const group = groupOf(args, consumerProperties);
     if (group === undefined && consumerProperties.groupConfigsGiven.length > 0) {
       throw args.usageError(`--consumer-property ${consumerProperties.groupConfigsGiven[0]}: perf consume reads without a group unless --group is given`);
     }
