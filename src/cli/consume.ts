@@ -1,21 +1,22 @@
 // `sluice consume`: prints the records of a topic (or of the topics --include matches), as
-// kafka-console-consumer (with --group, as a member of a consumer group that commits
-// what it printed): values one a line, or key<sep>value with --print-key (Kafka's default separator is a tab), or
-// the fields Kafka's --property settings ask for (console-properties.ts); null keys and values
-// print as `null`. As Kafka's console consumer subscribes, it also reads partitions added to its
-// topics and, with --include, topics created later that match (and drops those deleted), looking
-// every metadata.max.age.ms (5 min; --consumer-property metadata.max.age.ms=N); in a group the
-// group's leader does so and rebalances (GroupMember). It stops after --max-messages, after --timeout-ms without
-// a record, or on SIGINT/SIGTERM, and then prints `Processed a total of N messages` to stderr.
+// kafka-console-consumer does; with --group, as a member of a consumer group that commits what it
+// printed. Values one a line, or key<sep>value with --print-key (a tab by default), or the fields
+// Kafka's formatter settings ask for (console-properties.ts, deserializers.ts); a null key or
+// value prints as `null`. As Kafka's console consumer subscribes, it also reads partitions added
+// to its topics and, with --include, topics created later that match (and drops those deleted),
+// looking every metadata.max.age.ms (5 min); in a group the group's leader looks and rebalances
+// (GroupMember). It stops after --max-messages, after --timeout-ms without a record, on a fatal
+// group error, or on SIGINT/SIGTERM, and then prints `Processed a total of N messages` to stderr.
 import '../record/codecs/index.js';
 import { Fetcher, type StartOffset } from '../client/fetcher.js';
 import { partitionKey } from '../client/assignors.js';
+import type { KafkaClient } from '../client/client.js';
 import { GroupMember, type TopicPartition } from '../client/group-member.js';
 import type { CommandSpec } from './args.js';
 import { BOOTSTRAP_FLAG, checkTopic, CliError, connectClient, OutputBuffer, type Command } from './command.js';
 import { COMMAND_CONFIG_FLAG, commandPropertyFlag } from './client-configs.js';
 import { FORMATTER_CONFIG_FLAG, FORMATTER_DEFAULTS, FORMATTER_PROPERTY_FLAG, FormatterError, PROPERTY_FLAG, readProperties, recordFormatter } from './console-properties.js';
-import { CONSUMER_CONFIG_FLAG, CONSUMER_PROPERTY_FLAG, groupOf, readConsumerProperties } from './consumer-properties.js';
+import { CONSUMER_CONFIG_FLAG, CONSUMER_PROPERTY_FLAG, groupOf, readConsumerProperties, type ConsumerProperties } from './consumer-properties.js';
 import { topicPattern, topicsMatching } from './topic-pattern.js';
 
 /** How often a group member commits what it has printed (Kafka's auto.commit.interval.ms, 5 s). */
@@ -118,7 +119,6 @@ export const consumeCommand: Command = {
     }
 
     const client = await connectClient(args, consumerProperties.bootstrapServers, consumerProperties.metadataMaxAgeMs);
-    let commitTimer: NodeJS.Timeout | undefined;
     /** Next offset after the last record printed, by partitionKey (what a group member commits). */
     const printed = new Map<string, number>();
     let stopGroup: (() => Promise<void>) | undefined;
@@ -141,61 +141,14 @@ export const consumeCommand: Command = {
       const autoOffsetReset = reset ?? (args.boolean('from-beginning') ? 'earliest' : 'latest');
       const fetcherOptions = { ...consumerProperties.fetch, autoOffsetReset, maxWaitMs: timeoutMs === undefined ? maxWaitMs : Math.min(maxWaitMs, Math.max(1, timeoutMs)) };
       const fetcher = new Fetcher(client, fetcherOptions);
-      let member: GroupMember | undefined;
       if (group !== undefined) {
-        // A group member reads what the group assigns it, from the committed offsets (else from
-        // the beginning with --from-beginning, or the end), and commits what it has printed.
-        // Eager assignors revoke everything before a rebalance and then assign everything again;
-        // cooperative ones (CooperativeStickyAssignor) revoke and assign only what moves, so the
-        // callbacks change the fetcher's partitions rather than replace them.
-        const owned = new Map<string, TopicPartition>();
-        // At least once: commit past what was printed, not past what was fetched (a fetch may
-        // bring more than --max-messages lets us print). With enable.auto.commit=false, never.
-        // A failed commit (the topic deleted, the coordinator moving) is a warning, as Kafka's
-        // consumer logs a failed auto-commit: it never stops a rebalance or the exit.
-        const commitOwned = async (which: Iterable<TopicPartition>) => {
-          if (!consumerProperties.autoCommit) return;
-          await member!.commitOffsets([...which].flatMap((tp) => {
-            const offset = printed.get(partitionKey(tp));
-            return offset === undefined ? [] : [{ topic: tp.topic, partition: tp.partition, offset }];
-          })).catch((error: Error) => process.stderr.write(`WARNING: offset commit of group ${group} failed: ${error.message}\n`));
-        };
-        member = new GroupMember(client, {
-          assignors: ['range', 'cooperative-sticky'],
-          ...consumerProperties.group,
-          groupId: group,
-          topics,
-          topicPattern: includePattern?.regex,
-          metadataMaxAgeMs: consumerProperties.metadataMaxAgeMs ?? METADATA_MAX_AGE_MS,
-          onAssigned: async (assigned) => {
-            const committed = await member!.fetchCommittedOffsets(assigned);
-            for (const tp of assigned) {
-              const offset = committed.get(partitionKey(tp)) ?? -1;
-              await fetcher.assign(tp.topic, tp.partition, offset >= 0 ? offset : start);
-              owned.set(partitionKey(tp), tp);
-            }
-          },
-          onError: (error) => {
+        stopGroup = await joinGroup({
+          client, fetcher, group, topics, start, printed, properties: consumerProperties, pattern: includePattern?.regex,
+          onFatal: (error) => {
             groupError = error;
             stopped = true;
           },
-          onRevoking: async (revoked, reason) => {
-            if (reason !== 'lost') await commitOwned(revoked);
-            for (const tp of revoked) {
-              fetcher.unassign(tp.topic, tp.partition);
-              owned.delete(partitionKey(tp));
-              // Another member moves it on from here: a later commit of ours must not take it back.
-              printed.delete(partitionKey(tp));
-            }
-          },
         });
-        await member.start();
-        commitTimer = setInterval(() => void commitOwned(owned.values()), consumerProperties.autoCommitIntervalMs ?? AUTO_COMMIT_INTERVAL_MS);
-        stopGroup = async () => {
-          clearInterval(commitTimer);
-          await commitOwned(owned.values());
-          await member!.stop();
-        };
       } else if (partition !== undefined) await fetcher.assign(topic!, partition, start);
       else for (const [name, count] of partitionCounts) for (let p = 0; p < count; p++) await fetcher.assign(name, p, start);
 
@@ -230,7 +183,7 @@ export const consumeCommand: Command = {
         const { records } = await fetcher.fetch();
         for (const record of records) {
           // A partition the group took away while this fetch was out is another member's now.
-          if (member !== undefined && fetcher.position(record.topic, record.partition) === undefined) continue;
+          if (group !== undefined && fetcher.position(record.topic, record.partition) === undefined) continue;
           let line: string;
           try {
             line = format(record);
@@ -264,6 +217,76 @@ export const consumeCommand: Command = {
     }
   },
 };
+
+interface GroupReading {
+  client: KafkaClient;
+  fetcher: Fetcher;
+  group: string;
+  topics: string[];
+  /** --include's pattern: the group member follows the topics it matches. */
+  pattern: RegExp | undefined;
+  start: StartOffset;
+  /** Next offset after the last record printed, by partitionKey: what is committed. */
+  printed: Map<string, number>;
+  properties: ConsumerProperties;
+  /** A fatal error of the membership (FENCED_INSTANCE_ID, ...). */
+  onFatal: (error: Error) => void;
+}
+
+/**
+ * Joins --group: the fetcher reads what the group assigns, from the committed offsets (else from
+ * `start`), and what was printed is committed every auto.commit.interval.ms, on revoke and on
+ * stop. Eager assignors revoke everything before a rebalance and then assign everything again;
+ * cooperative ones (CooperativeStickyAssignor) revoke and assign only what moves, so the
+ * callbacks change the fetcher's partitions rather than replace them. Returns the stop.
+ */
+async function joinGroup({ client, fetcher, group, topics, pattern, start, printed, properties, onFatal }: GroupReading): Promise<() => Promise<void>> {
+  const owned = new Map<string, TopicPartition>();
+  // At least once: commit past what was printed, not past what was fetched (a fetch may bring
+  // more than --max-messages lets us print). With enable.auto.commit=false, never. A failed
+  // commit (the topic deleted, the coordinator moving) is a warning, as Kafka's consumer logs a
+  // failed auto-commit: it never stops a rebalance or the exit.
+  const commitOwned = async (which: Iterable<TopicPartition>) => {
+    if (!properties.autoCommit) return;
+    await member.commitOffsets([...which].flatMap((tp) => {
+      const offset = printed.get(partitionKey(tp));
+      return offset === undefined ? [] : [{ topic: tp.topic, partition: tp.partition, offset }];
+    })).catch((error: Error) => process.stderr.write(`WARNING: offset commit of group ${group} failed: ${error.message}\n`));
+  };
+  const member: GroupMember = new GroupMember(client, {
+    assignors: ['range', 'cooperative-sticky'],
+    ...properties.group,
+    groupId: group,
+    topics,
+    topicPattern: pattern,
+    metadataMaxAgeMs: properties.metadataMaxAgeMs ?? METADATA_MAX_AGE_MS,
+    onAssigned: async (assigned) => {
+      const committed = await member.fetchCommittedOffsets(assigned);
+      for (const tp of assigned) {
+        const offset = committed.get(partitionKey(tp)) ?? -1;
+        await fetcher.assign(tp.topic, tp.partition, offset >= 0 ? offset : start);
+        owned.set(partitionKey(tp), tp);
+      }
+    },
+    onError: onFatal,
+    onRevoking: async (revoked, reason) => {
+      if (reason !== 'lost') await commitOwned(revoked);
+      for (const tp of revoked) {
+        fetcher.unassign(tp.topic, tp.partition);
+        owned.delete(partitionKey(tp));
+        // Another member moves it on from here: a later commit of ours must not take it back.
+        printed.delete(partitionKey(tp));
+      }
+    },
+  });
+  await member.start();
+  const commitTimer = setInterval(() => void commitOwned(owned.values()), properties.autoCommitIntervalMs ?? AUTO_COMMIT_INTERVAL_MS);
+  return async () => {
+    clearInterval(commitTimer);
+    await commitOwned(owned.values());
+    await member.stop();
+  };
+}
 
 function parseStart(raw: string | undefined, fromBeginning: boolean, fail: (message: string) => Error): StartOffset {
   if (raw === undefined) return fromBeginning ? 'earliest' : 'latest';
