@@ -10,7 +10,7 @@
 import '../record/codecs/index.js';
 import { Fetcher, type StartOffset } from '../client/fetcher.js';
 import { partitionKey } from '../client/assignors.js';
-import type { KafkaClient } from '../client/client.js';
+import { METADATA_MAX_AGE_MS_DEFAULT, type KafkaClient } from '../client/client.js';
 import { GroupMember, type TopicPartition } from '../client/group-member.js';
 import type { CommandSpec } from './args.js';
 import { BOOTSTRAP_FLAG, checkTopic, CliError, connectClient, OutputBuffer, type Command } from './command.js';
@@ -21,9 +21,6 @@ import { topicPattern, topicsMatching } from './topic-pattern.js';
 
 /** How often a group member commits what it has printed (Kafka's auto.commit.interval.ms, 5 s). */
 const AUTO_COMMIT_INTERVAL_MS = 5000;
-
-/** How often new topics and partitions are looked for (Kafka's metadata.max.age.ms, 5 min). */
-const METADATA_MAX_AGE_MS = 300_000;
 
 /** The broker holds an empty fetch this long at most (the consumer's fetch.max.wait.ms). */
 const FETCH_WAIT_MS = 500;
@@ -154,7 +151,7 @@ export const consumeCommand: Command = {
 
       // Without a group this command follows its topics' metadata itself (a group's leader does it there).
       const follow = group === undefined && partition === undefined;
-      const metadataMaxAgeMs = consumerProperties.metadataMaxAgeMs ?? METADATA_MAX_AGE_MS;
+      const metadataMaxAgeMs = consumerProperties.metadataMaxAgeMs ?? METADATA_MAX_AGE_MS_DEFAULT;
       let metadataAtMs = Date.now();
       const readNewPartitions = async () => {
         const found = new Map<string, number>();
@@ -259,7 +256,7 @@ async function joinGroup({ client, fetcher, group, topics, pattern, start, print
     groupId: group,
     topics,
     topicPattern: pattern,
-    metadataMaxAgeMs: properties.metadataMaxAgeMs ?? METADATA_MAX_AGE_MS,
+    metadataMaxAgeMs: properties.metadataMaxAgeMs ?? METADATA_MAX_AGE_MS_DEFAULT,
     onAssigned: async (assigned) => {
       const committed = await member.fetchCommittedOffsets(assigned);
       for (const tp of assigned) {

@@ -7,8 +7,11 @@ import { CONFIG_RESOURCE_TYPE } from '../protocol/apis/describe-configs.js';
 import { BrokerConnection } from './connection.js';
 
 export type ConfigResourceType = (typeof CONFIG_RESOURCE_TYPE)[keyof typeof CONFIG_RESOURCE_TYPE];
-/** Kafka's metadata.max.age.ms default: how long a topic's cached partitions and leaders are used. */
-const METADATA_MAX_AGE_MS = 300_000;
+/**
+ * Kafka's metadata.max.age.ms default (5 min): how long the client uses a topic's cached partitions
+ * and leaders, and how often a group member or the console consumer looks for new ones.
+ */
+export const METADATA_MAX_AGE_MS_DEFAULT = 300_000;
 
 /** Kafka's AlterConfigOp.OpType. */
 const ALTER_CONFIG_OP = { SET: 0, DELETE: 1 } as const;
@@ -222,7 +225,7 @@ export class KafkaClient {
   /** A topic's leaders by partition: cached, else (or once older than metadata.max.age.ms) fresh metadata. */
   private async leadersOf(topic: string): Promise<number[] | undefined> {
     const cached = this.leaders.get(topic);
-    if (cached !== undefined && Date.now() - cached.fetchedAtMs < (this.options.metadataMaxAgeMs ?? METADATA_MAX_AGE_MS)) return cached.leaders;
+    if (cached !== undefined && Date.now() - cached.fetchedAtMs < (this.options.metadataMaxAgeMs ?? METADATA_MAX_AGE_MS_DEFAULT)) return cached.leaders;
     await this.metadata([topic]);
     return this.leaders.get(topic)?.leaders;
   }

@@ -37,7 +37,7 @@ import {
   type MemberSubscription,
   type TopicPartition,
 } from './assignors.js';
-import type { KafkaClient } from './client.js';
+import { METADATA_MAX_AGE_MS_DEFAULT, type KafkaClient } from './client.js';
 import { BrokerConnection } from './connection.js';
 
 export type { TopicPartition } from './assignors.js';
@@ -156,7 +156,7 @@ export class GroupMember {
     }
     this.groupId = options.groupId;
     this.subscribed = [...options.topics];
-    this.metadataMaxAgeMs = options.metadataMaxAgeMs ?? 300_000;
+    this.metadataMaxAgeMs = options.metadataMaxAgeMs ?? METADATA_MAX_AGE_MS_DEFAULT;
     if (!Number.isSafeInteger(this.metadataMaxAgeMs) || this.metadataMaxAgeMs <= 0) {
       throw new SluiceError('INVALID_CONFIG', `metadataMaxAgeMs must be a positive integer, got ${options.metadataMaxAgeMs}`);
     }
