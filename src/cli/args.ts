@@ -27,6 +27,12 @@ export interface FlagSpec {
    * nargs '+'): kafka-producer-perf-test's `--producer-props acks=1 batch.size=16384`.
    */
   greedy?: boolean;
+  /**
+   * A 'boolean' flag that may take one value after it (joptsimple's optional argument):
+   * kafka-consumer-groups' `--list --state` and `--list --state Stable,Empty`. Read it with
+   * ParsedArgs.optionalValue.
+   */
+  optionalValue?: boolean;
 }
 
 export interface CommandSpec {
@@ -71,7 +77,14 @@ export class ParsedArgs {
   }
 
   boolean(name: string): boolean {
-    return this.values.get(this.flag(name, 'boolean').name) === true;
+    const value = this.values.get(this.flag(name, 'boolean').name);
+    return value === true || typeof value === 'string';
+  }
+
+  /** The value given after a flag with `optionalValue`: undefined when none was (or the flag is absent). */
+  optionalValue(name: string): string | undefined {
+    const value = this.values.get(this.flag(name, 'boolean').name);
+    return typeof value === 'string' ? value : undefined;
   }
 
   string(name: string): string | undefined;
@@ -147,13 +160,18 @@ export function parseArgs(spec: CommandSpec, argv: readonly string[]): ParsedArg
   const { tokens } = parseTokens({ args: [...argv], options: tokenizerOptions(spec), strict: false, allowPositionals: true, tokens: true });
   /** The greedy list flag the plain arguments go to, while no other flag has come. */
   let greedyList: string[] | undefined;
+  /** A flag with an optional value, just given: the plain argument right after it is its value. */
+  let optionalFlag: string | undefined;
   for (const token of tokens) {
     if (token.kind === 'positional') {
-      if (greedyList) greedyList.push(token.value);
+      if (optionalFlag !== undefined) values.set(optionalFlag, token.value);
+      else if (greedyList) greedyList.push(token.value);
       else positionals.push(token.value);
+      optionalFlag = undefined;
       continue;
     }
     greedyList = undefined;
+    optionalFlag = undefined;
     if (token.kind === 'option-terminator') continue;
     const { name, rawName, value } = token;
     const flag = rawName.startsWith('--') ? spec.flags.find((f) => f.name === name) : undefined;
@@ -165,8 +183,9 @@ export function parseArgs(spec: CommandSpec, argv: readonly string[]): ParsedArg
       throw fail(`Unknown option '${rawName}'`);
     }
     if (flag.type === 'boolean') {
-      if (value !== undefined) throw fail(`--${name} takes no value`);
-      values.set(name, true);
+      if (value !== undefined && !flag.optionalValue) throw fail(`--${name} takes no value`);
+      values.set(name, value ?? true);
+      if (value === undefined && flag.optionalValue) optionalFlag = name;
       continue;
     }
     if (value === undefined) throw fail(`--${name} needs a value (${flag.valueName ?? 'VALUE'})`);
@@ -193,7 +212,7 @@ export function parseArgs(spec: CommandSpec, argv: readonly string[]): ParsedArg
 export function helpText(spec: CommandSpec): string {
   const lines = [`sluice ${spec.name}: ${spec.summary}`, '', `Usage: sluice ${spec.name} ${spec.usage}`, '', 'Options:'];
   const rows = spec.flags.map((flag) => {
-    const value = flag.type === 'boolean' ? '' : ` ${flag.valueName ?? 'VALUE'}`;
+    const value = flag.type !== 'boolean' ? ` ${flag.valueName ?? 'VALUE'}` : flag.optionalValue ? ` [${flag.valueName ?? 'VALUE'}]` : '';
     return [`  --${flag.name}${value}`, `${flag.required ? '(required) ' : ''}${flag.description}`] as const;
   });
   rows.push(['  --help', 'Print this help and exit.']);

@@ -1,5 +1,6 @@
 // `sluice groups`: kafka-consumer-groups' actions and output.
 //   --list                          group ids, one a line
+//   --list --state [STATES]         GROUP STATE, only groups in STATES (Stable,Empty,...) when given
 //   --describe --group G            GROUP TOPIC PARTITION CURRENT-OFFSET LOG-END-OFFSET LAG CONSUMER-ID HOST CLIENT-ID
 //     --members [--verbose]         GROUP CONSUMER-ID HOST CLIENT-ID #PARTITIONS [ASSIGNMENT]
 //     --state                       GROUP COORDINATOR (ID) ASSIGNMENT-STRATEGY STATE #MEMBERS
@@ -28,7 +29,7 @@ const spec: CommandSpec = {
   name: 'groups',
   summary: 'List, describe, reset and delete consumer groups, as kafka-consumer-groups does.',
   usage:
-    '--list | --describe (--group G | --all-groups) [--offsets | --members [--verbose] | --state] | --reset-offsets --group G (--to-earliest|--to-latest|--to-current|--to-datetime T|--by-duration D|--to-offset N|--shift-by N) [--topic T ...] [--execute] | --delete --group G | --delete-offsets --group G --topic T[:P[,P...]] ...',
+    '--list [--state [STATES]] | --describe (--group G | --all-groups) [--offsets | --members [--verbose] | --state] | --reset-offsets --group G (--to-earliest|--to-latest|--to-current|--to-datetime T|--by-duration D|--to-offset N|--shift-by N) [--topic T ...] [--execute] | --delete --group G | --delete-offsets --group G --topic T[:P[,P...]] ...',
   flags: [
     BOOTSTRAP_FLAG,
     { name: 'list', type: 'boolean', description: 'List the groups.' },
@@ -41,7 +42,13 @@ const spec: CommandSpec = {
     { name: 'offsets', type: 'boolean', description: "With --describe: each partition's committed offset, log end, lag and owner (the default)." },
     { name: 'members', type: 'boolean', description: "With --describe: the group's members, each with its number of partitions." },
     { name: 'verbose', type: 'boolean', description: "With --describe --members: each member's partitions too." },
-    { name: 'state', type: 'boolean', description: "With --describe: the group's coordinator, assignment strategy, state and number of members." },
+    {
+      name: 'state',
+      type: 'boolean',
+      optionalValue: true,
+      valueName: 'STATES',
+      description: "With --describe: the group's coordinator, assignment strategy, state and number of members. With --list: each group's state, only those in STATES when given (e.g. Stable,Empty).",
+    },
     {
       name: 'topic',
       type: 'list',
@@ -83,7 +90,9 @@ export const groupsCommand: Command = {
     if (allGroups && group !== undefined) throw args.usageError('Give --group or --all-groups, not both');
     if (action !== 'list' && group === undefined && !allGroups) throw args.usageError(`--${action} needs --group`);
     const views = DESCRIBE_VIEWS.filter((view) => args.boolean(view));
-    if (views.length > 0 && action !== 'describe') throw args.usageError(`--${views[0]} goes with --describe`);
+    const listStates = action === 'list' && args.boolean('state') ? parseGroupStates(args) : undefined;
+    if (views.length > 0 && action !== 'describe' && listStates === undefined) throw args.usageError(`--${views[0]} goes with --describe`);
+    if (args.optionalValue('state') !== undefined && action !== 'list') throw args.usageError('--state takes states with --list only');
     if (views.length > 1) throw args.usageError('Give one of --offsets, --members or --state');
     if (args.boolean('verbose') && views[0] !== 'members') throw args.usageError('--verbose goes with --describe --members');
     const view = views[0] ?? 'offsets';
@@ -97,7 +106,7 @@ export const groupsCommand: Command = {
     try {
       switch (action) {
         case 'list':
-          return await list(client);
+          return listStates === undefined ? await list(client) : await listWithStates(client, listStates);
         case 'describe': {
           const groups = allGroups ? await listGroups(client) : [group!];
           for (const id of groups) {
@@ -165,6 +174,39 @@ async function listGroups(client: KafkaClient): Promise<string[]> {
     for (const { groupId } of response.groups as Array<{ groupId: string }>) ids.add(groupId);
   }
   return [...ids].sort();
+}
+
+/** Kafka's group states, as ListGroups (v4+) names them and kafka-consumer-groups --list --state takes them. */
+const GROUP_STATES = ['PreparingRebalance', 'CompletingRebalance', 'Stable', 'Dead', 'Empty'] as const;
+
+/** --list --state [STATES]: the states asked for ([] for every group), case as Kafka's tool takes them (any). */
+function parseGroupStates(args: ParsedArgs): string[] {
+  const text = args.optionalValue('state');
+  if (text === undefined || text.trim() === '') return [];
+  return text.split(',').map((item) => {
+    const state = GROUP_STATES.find((name) => name.toLowerCase() === item.trim().toLowerCase());
+    if (state === undefined) throw args.usageError(`Invalid state list '${text}'. Valid states are: ${GROUP_STATES.join(', ')}`);
+    return state;
+  });
+}
+
+/** kafka-consumer-groups --list --state: GROUP and STATE columns, every broker asked (ListGroups v4+ statesFilter). */
+async function listWithStates(client: KafkaClient, states: string[]): Promise<number> {
+  const byGroup = new Map<string, string>();
+  for (const broker of (await client.metadata([])).brokers) {
+    const connection = await client.connectionTo(broker.nodeId);
+    const response = await connection.request(ApiKey.ListGroups, { statesFilter: states, typesFilter: [] });
+    throwIfError(response.errorCode, `List groups of broker ${broker.nodeId}`);
+    for (const { groupId, groupState } of response.groups as Array<{ groupId: string; groupState: string }>) byGroup.set(groupId, groupState);
+  }
+  const rows = [...byGroup].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  // Kafka's column: as wide as the longest group id, at least 15.
+  const width = Math.max(15, ...rows.map(([id]) => id.length));
+  const out = new OutputBuffer();
+  await out.line(`${'GROUP'.padEnd(width)} STATE`);
+  for (const [id, state] of rows) await out.line(`${id.padEnd(width)} ${state}`);
+  await out.flush();
+  return 0;
 }
 
 async function list(client: KafkaClient): Promise<number> {

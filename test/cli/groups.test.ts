@@ -117,6 +117,21 @@ describe('sluice consume --group', () => {
     expect(second.stderr).toContain('WARNING: Exiting before consuming the expected number of messages');
   }, 60_000);
 
+  it("--list --state prints kafka-consumer-groups' GROUP and STATE columns, only the states asked for when given", async () => {
+    await broker.engine.createTopic('listed', { partitions: 1 });
+    expect((await runCli(['groups', ...bootstrap, '--reset-offsets', '--group', 'an-empty-one', '--topic', 'listed', '--to-earliest', '--execute'])).code).toBe(0);
+    const all = await runCli(['groups', ...bootstrap, '--list', '--state']);
+    expect(all.code).toBe(0);
+    const lines = all.stdout.trimEnd().split('\n');
+    expect(lines[0]).toBe(`${'GROUP'.padEnd(15)} STATE`);
+    expect(lines).toContain(`${'an-empty-one'.padEnd(15)} Empty`);
+    const stable = await runCli(['groups', ...bootstrap, '--list', '--state', 'stable,preparingrebalance']); // any case, as Kafka takes them
+    expect(stable).toMatchObject({ code: 0 });
+    expect(stable.stdout).not.toContain('an-empty-one');
+    const bad = await runCli(['groups', ...bootstrap, '--list', '--state', 'Sleeping']);
+    expect(bad).toMatchObject({ code: 2, stderr: expect.stringContaining("Invalid state list 'Sleeping'. Valid states are: PreparingRebalance, CompletingRebalance, Stable, Dead, Empty") });
+  });
+
   it('refuses --group with --partition', async () => {
     const result = await runCli(['consume', ...bootstrap, '--topic', 'orders', '--group', 'g', '--partition', '0']);
     expect(result.code).toBe(2);

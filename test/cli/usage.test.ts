@@ -131,6 +131,19 @@ describe('parseArgs', () => {
     expect(() => parseArgs(greedy, ['--name', 'n', '--props', 'a=1', '--', 'stray'])).toThrow("Unexpected argument 'stray'");
   });
 
+  it('a flag with an optional value takes the plain argument right after it, or stands alone', () => {
+    const flags = [...spec.flags.map((flag) => ({ ...flag, required: false })), { name: 'state', type: 'boolean' as const, optionalValue: true, description: 'STATES' }];
+    const optional: CommandSpec = { ...spec, positionals: [], flags };
+    let args = parseArgs(optional, ['--state', '--verbose']);
+    expect([args.boolean('state'), args.optionalValue('state'), args.boolean('verbose')]).toEqual([true, undefined, true]);
+    args = parseArgs(optional, ['--state', 'Stable,Empty', '--verbose']);
+    expect([args.boolean('state'), args.optionalValue('state')]).toEqual([true, 'Stable,Empty']);
+    expect(parseArgs(optional, ['--state=Dead']).optionalValue('state')).toBe('Dead');
+    expect(parseArgs(optional, []).boolean('state')).toBe(false);
+    expect(() => parseArgs(optional, ['--state', 'a', 'b'])).toThrow("Unexpected argument 'b'");
+    expect(() => parseArgs(optional, ['--verbose=yes'])).toThrow('--verbose takes no value');
+  });
+
   it('passes unknown --KEY=VALUE through as config when the command allows it, and only in that form', () => {
     const broker: CommandSpec = { ...spec, positionals: [], flags: [], configPassthrough: true };
     expect(parseArgs(broker, ['--num.partitions=3', '--log.dirs=/x', '--num.partitions=4']).config).toEqual({ 'num.partitions': '4', 'log.dirs': '/x' });
