@@ -7,7 +7,9 @@
 //   --alter --add-config 'k1=v1,k2=[a,b]' --delete-config k3 sends one IncrementalAlterConfigs
 //   (SET and DELETE operations) and prints "Completed updating config for topic t.".
 // --topic T and --broker N stand for --entity-type topics|brokers --entity-name N, as in Kafka 2.8+.
-// Without a name, --describe covers every topic, or every live broker.
+// Without a name, --describe covers every topic, or every live broker. --entity-default (brokers)
+// names the cluster-wide default broker entity (resource name ''), whose dynamic configs are those
+// set for every broker: sluice has none (broker configs are static), so it prints the header only.
 import type { ConfigEntry, KafkaClient } from '../client/client.js';
 import { CONFIG_RESOURCE_TYPE, CONFIG_SOURCE } from '../protocol/apis/describe-configs.js';
 import type { CommandSpec, ParsedArgs } from './args.js';
@@ -32,6 +34,7 @@ const spec: CommandSpec = {
     { name: 'alter', type: 'boolean', description: 'Change the configs of the entity: --add-config, --delete-config.' },
     { name: 'entity-type', type: 'string', valueName: 'TYPE', description: 'topics or brokers.' },
     { name: 'entity-name', type: 'string', valueName: 'NAME', description: 'The topic name or broker id.' },
+    { name: 'entity-default', type: 'boolean', description: "With --entity-type brokers: the cluster-wide default broker entity instead of one broker (kafka-configs')." },
     { name: 'topic', type: 'string', valueName: 'T', description: 'The same as --entity-type topics --entity-name T.' },
     { name: 'broker', type: 'string', valueName: 'N', description: 'The same as --entity-type brokers --entity-name N.' },
     { name: 'all', type: 'boolean', description: 'With --describe: every config, not only those set on the entity.' },
@@ -49,14 +52,14 @@ export const configsCommand: Command = {
       for (const flag of ['add-config', 'delete-config'] as const) if (args.has(flag)) throw args.usageError(`--${flag} goes with --alter only`);
     } else {
       if (args.boolean('all')) throw args.usageError('--all goes with --describe only');
-      if (name === undefined) throw args.usageError('--alter needs --entity-name (or --topic, --broker)');
+      if (name === undefined) throw args.usageError('--alter needs --entity-name (or --topic, --broker, --entity-default)');
     }
     const changes = args.boolean('alter') ? parseChanges(args) : [];
     const client = await connectClient(args);
     try {
       if (args.boolean('alter')) {
         await client.incrementalAlterConfigs(ENTITY_TYPES[type].resourceType, name!, changes);
-        process.stdout.write(`Completed updating config for ${ENTITY_TYPES[type].singular} ${name}.\n`);
+        process.stdout.write(name === DEFAULT_ENTITY ? 'Completed updating default config for brokers in the cluster.\n' : `Completed updating config for ${ENTITY_TYPES[type].singular} ${name}.\n`);
         return 0;
       }
       const names = name !== undefined ? [name] : await entityNames(client, type);
@@ -77,12 +80,21 @@ function entityOf(args: ParsedArgs): { type: EntityType; name: string | undefine
   const given = [topic !== undefined && '--topic', broker !== undefined && '--broker', entityType !== undefined && '--entity-type'].filter((flag) => flag !== false);
   if (given.length === 0) throw args.usageError('Give --topic, --broker or --entity-type');
   if (given.length > 1) throw args.usageError(`Give only one of ${given.join(', ')}`);
+  if (args.boolean('entity-default') && entityType === undefined) throw args.usageError('--entity-default goes with --entity-type brokers');
   if (topic !== undefined) return { type: 'topics', name: topic };
   if (broker !== undefined) return { type: 'brokers', name: brokerId(args, broker) };
   if (entityType !== 'topics' && entityType !== 'brokers') throw args.usageError(`--entity-type must be topics or brokers, got '${entityType}'`);
   const name = args.string('entity-name');
+  if (args.boolean('entity-default')) {
+    if (entityType !== 'brokers') throw args.usageError('--entity-default goes with --entity-type brokers');
+    if (name !== undefined) throw args.usageError('Give --entity-name or --entity-default, not both');
+    return { type: entityType, name: DEFAULT_ENTITY };
+  }
   return { type: entityType, name: entityType === 'brokers' && name !== undefined ? brokerId(args, name) : name };
 }
+
+/** The resource name of the cluster-wide default broker entity, as Kafka's admin client sends it. */
+const DEFAULT_ENTITY = '';
 
 function brokerId(args: ParsedArgs, raw: string): string {
   if (!/^\d+$/.test(raw)) throw args.usageError(`A broker is named by its id, got '${raw}'`);
@@ -136,8 +148,11 @@ async function entityNames(client: KafkaClient, type: EntityType): Promise<strin
 async function describe(client: KafkaClient, out: OutputBuffer, type: EntityType, name: string, all: boolean): Promise<void> {
   const { resourceType, singular, dynamicSource } = ENTITY_TYPES[type];
   const entries = await client.describeConfigs(resourceType, name, { synonyms: true });
-  await out.line(`${all ? 'All' : 'Dynamic'} configs for ${singular} ${name} are:`);
-  const shown = entries.filter((entry) => all || entry.source === dynamicSource).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const isDefault = type === 'brokers' && name === DEFAULT_ENTITY;
+  await out.line(isDefault ? `Default configs for brokers in the cluster are:` : `${all ? 'All' : 'Dynamic'} configs for ${singular} ${name} are:`);
+  // The default entity's own values are the cluster-wide dynamic defaults (Kafka's DYNAMIC_DEFAULT_BROKER_CONFIG).
+  const own = isDefault ? CONFIG_SOURCE.DYNAMIC_DEFAULT_BROKER_CONFIG : dynamicSource;
+  const shown = entries.filter((entry) => (all && !isDefault) || entry.source === own).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const entry of shown) await out.line(configLine(entry));
 }
 

@@ -407,9 +407,12 @@ export class KafkaClient {
     throwIfError(result.errorCode, `Alter configs of ${configResourceLabel(resourceType, resourceName)}`, result.errorMessage);
   }
 
-  /** A broker's configs are asked of that broker, as Kafka's admin client does; a topic's of any. */
+  /**
+   * A broker's configs are asked of that broker, as Kafka's admin client does; a topic's, and the
+   * cluster-wide default broker entity's (resource name ''), of any.
+   */
   private async configConnection(resourceType: ConfigResourceType, resourceName: string): Promise<BrokerConnection> {
-    if (resourceType !== CONFIG_RESOURCE_TYPE.BROKER) return this.anyConnection();
+    if (resourceType !== CONFIG_RESOURCE_TYPE.BROKER || resourceName === '') return this.anyConnection();
     const nodeId = Number(resourceName);
     const { brokers } = await this.metadata([]);
     if (!brokers.some((broker) => broker.nodeId === nodeId)) {
@@ -517,7 +520,8 @@ export class KafkaClient {
 }
 
 function configResourceLabel(resourceType: ConfigResourceType, resourceName: string): string {
-  return `${resourceType === CONFIG_RESOURCE_TYPE.BROKER ? 'broker' : 'topic'} ${resourceName}`;
+  if (resourceType !== CONFIG_RESOURCE_TYPE.BROKER) return `topic ${resourceName}`;
+  return resourceName === '' ? 'the default broker entity' : `broker ${resourceName}`;
 }
 
 /** `items` grouped by topic, in first-seen order, each as `value(item)`: the shape of Kafka's per-topic request lists. */

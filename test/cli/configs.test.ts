@@ -50,6 +50,13 @@ describe('sluice configs --describe', () => {
     expect(result.stdout).toContain('  log.retention.hours=48 sensitive=false synonyms={STATIC_BROKER_CONFIG:log.retention.hours=48}\n');
     expect(result.stdout).toContain('  log.segment.bytes=1073741824 sensitive=false synonyms={DEFAULT_CONFIG:log.segment.bytes=1073741824}\n');
   });
+
+  it('--entity-default names the cluster-wide default broker entity: no dynamic defaults, and altering it is refused', async () => {
+    const described = await runCli(['configs', ...bootstrap, '--describe', '--entity-type', 'brokers', '--entity-default']);
+    expect(described).toMatchObject({ code: 0, stdout: 'Default configs for brokers in the cluster are:\n' });
+    const altered = await runCli(['configs', ...bootstrap, '--alter', '--entity-type', 'brokers', '--entity-default', '--add-config', 'log.retention.ms=1000']);
+    expect(altered).toMatchObject({ code: 1, stderr: expect.stringContaining('Alter configs of the default broker entity: INVALID_REQUEST') });
+  });
 });
 
 describe('sluice configs --alter', () => {
@@ -84,7 +91,9 @@ describe('sluice configs usage errors', () => {
     [['--topic', 't'], 'Give one of --describe or --alter'],
     [['--describe', '--entity-type', 'users'], "--entity-type must be topics or brokers, got 'users'"],
     [['--describe', '--topic', 't', '--broker', '1'], 'Give only one of --topic, --broker'],
-    [['--alter', '--entity-type', 'topics', '--add-config', 'a=1'], '--alter needs --entity-name (or --topic, --broker)'],
+    [['--alter', '--entity-type', 'topics', '--add-config', 'a=1'], '--alter needs --entity-name (or --topic, --broker, --entity-default)'],
+    [['--describe', '--entity-type', 'topics', '--entity-default'], '--entity-default goes with --entity-type brokers'],
+    [['--describe', '--entity-type', 'brokers', '--entity-name', '1', '--entity-default'], 'Give --entity-name or --entity-default, not both'],
     [['--alter', '--topic', 't'], '--alter needs --add-config or --delete-config'],
     [['--alter', '--topic', 't', '--add-config', 'retention.ms'], "--add-config expects KEY=VALUE entries, got 'retention.ms'"],
     [['--alter', '--topic', 't', '--add-config', 'a=1', '--delete-config', 'a'], 'a is in both --add-config and --delete-config'],
