@@ -48,6 +48,8 @@ export class EngineSource implements Source {
   private readonly held = new Set<string>();
   /** Partitions taken at their first append: they start at the log start, not at autoOffsetReset. */
   private readonly added = new Set<string>();
+  /** Set by stop(): an append then takes no partition (the consumer is giving them all up). */
+  private stopping = false;
   private hooks: SourceHooks | undefined;
   private unsubscribe: (() => void) | undefined;
   private readonly file: string;
@@ -68,7 +70,7 @@ export class EngineSource implements Source {
     const wanted = new Set(topics);
     this.unsubscribe = engine.onAppend((topic, partition) => {
       if (!wanted.has(topic)) return;
-      if (this.hooks !== undefined && !this.held.has(keyOf(topic, partition))) this.take({ topic, partition });
+      if (this.hooks !== undefined && !this.stopping && !this.held.has(keyOf(topic, partition))) this.take({ topic, partition });
       this.appended.ring();
     });
     this.partitions = partitions;
@@ -147,9 +149,9 @@ export class EngineSource implements Source {
 
   async stop(): Promise<void> {
     try {
+      this.stopping = true;
       const partitions = this.partitions;
       this.partitions = [];
-      this.held.clear();
       if (partitions.length > 0) await this.hooks?.revoking(partitions, 'stop' satisfies RevokeReason);
     } finally {
       this.unsubscribe?.();

@@ -76,7 +76,11 @@ describe('PoolConsumer on an embedded engine', () => {
     expect(seen.offsetsOf(1)).toEqual([0, 1]);
     await engine.produce('events', [{ value: 'p0' }], { partition: 0 });
     await waitFor(() => seen.records >= 3, 'a record of the first partition');
-    await pool.stop();
+    // Appends while it stops take nothing back.
+    const stopped = pool.stop();
+    for (let i = 0; i < 20; i++) await engine.produce('events', [{ value: `late-${i}` }], { partition: i % 2 });
+    await stopped;
+    expect(pool.assignment).toEqual([]);
   });
 
   it('allows one consumer per group and engine, and refuses unknown topics', async () => {
