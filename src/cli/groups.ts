@@ -164,16 +164,23 @@ export function parseDurationMs(text: string): number | null {
   return ((Number(days ?? 0) * 24 + Number(hours ?? 0)) * 60 + Number(minutes ?? 0)) * 60_000 + Math.round(Number(seconds ?? 0) * 1000);
 }
 
-/** Every broker's groups, sorted: each coordinator lists only the groups it coordinates, so Kafka's tool asks them all. */
-async function listGroups(client: KafkaClient): Promise<string[]> {
-  const ids = new Set<string>();
+/**
+ * Every broker's groups with their states, sorted by id: each coordinator lists only the groups it
+ * coordinates, so Kafka's tool asks them all. `states` filters (ListGroups v4+); [] is every group.
+ */
+async function listGroupStates(client: KafkaClient, states: string[] = []): Promise<Array<[groupId: string, state: string]>> {
+  const byGroup = new Map<string, string>();
   for (const broker of (await client.metadata([])).brokers) {
     const connection = await client.connectionTo(broker.nodeId);
-    const response = await connection.request(ApiKey.ListGroups, { statesFilter: [], typesFilter: [] });
+    const response = await connection.request(ApiKey.ListGroups, { statesFilter: states, typesFilter: [] });
     throwIfError(response.errorCode, `List groups of broker ${broker.nodeId}`);
-    for (const { groupId } of response.groups as Array<{ groupId: string }>) ids.add(groupId);
+    for (const { groupId, groupState } of response.groups as Array<{ groupId: string; groupState: string }>) byGroup.set(groupId, groupState);
   }
-  return [...ids].sort();
+  return [...byGroup].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+async function listGroups(client: KafkaClient): Promise<string[]> {
+  return (await listGroupStates(client)).map(([id]) => id);
 }
 
 /** Kafka's group states, as ListGroups (v4+) names them and kafka-consumer-groups --list --state takes them. */
@@ -190,16 +197,9 @@ function parseGroupStates(args: ParsedArgs): string[] {
   });
 }
 
-/** kafka-consumer-groups --list --state: GROUP and STATE columns, every broker asked (ListGroups v4+ statesFilter). */
+/** kafka-consumer-groups --list --state: GROUP and STATE columns. */
 async function listWithStates(client: KafkaClient, states: string[]): Promise<number> {
-  const byGroup = new Map<string, string>();
-  for (const broker of (await client.metadata([])).brokers) {
-    const connection = await client.connectionTo(broker.nodeId);
-    const response = await connection.request(ApiKey.ListGroups, { statesFilter: states, typesFilter: [] });
-    throwIfError(response.errorCode, `List groups of broker ${broker.nodeId}`);
-    for (const { groupId, groupState } of response.groups as Array<{ groupId: string; groupState: string }>) byGroup.set(groupId, groupState);
-  }
-  const rows = [...byGroup].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const rows = await listGroupStates(client, states);
   // Kafka's column: as wide as the longest group id, at least 15.
   const width = Math.max(15, ...rows.map(([id]) => id.length));
   const out = new OutputBuffer();
