@@ -10,17 +10,14 @@
 import '../record/codecs/index.js';
 import { Fetcher, type StartOffset } from '../client/fetcher.js';
 import { partitionKey } from '../client/assignors.js';
-import { METADATA_MAX_AGE_MS_DEFAULT, type KafkaClient } from '../client/client.js';
-import { GroupMember, type TopicPartition } from '../client/group-member.js';
+import { METADATA_MAX_AGE_MS_DEFAULT } from '../client/client.js';
 import type { CommandSpec } from './args.js';
 import { BOOTSTRAP_FLAG, checkTopic, CliError, connectClient, OutputBuffer, type Command } from './command.js';
 import { COMMAND_CONFIG_FLAG, commandPropertyFlag } from './client-configs.js';
 import { FORMATTER_CONFIG_FLAG, FORMATTER_DEFAULTS, FORMATTER_PROPERTY_FLAG, FormatterError, PROPERTY_FLAG, readProperties, recordFormatter } from './console-properties.js';
-import { CONSUMER_CONFIG_FLAG, CONSUMER_PROPERTY_FLAG, groupOf, readConsumerProperties, type ConsumerProperties } from './consumer-properties.js';
+import { CONSUMER_CONFIG_FLAG, CONSUMER_PROPERTY_FLAG, groupOf, readConsumerProperties } from './consumer-properties.js';
+import { joinGroup } from './group-reading.js';
 import { topicPattern, topicsMatching } from './topic-pattern.js';
-
-/** How often a group member commits what it has printed (Kafka's auto.commit.interval.ms, 5 s). */
-const AUTO_COMMIT_INTERVAL_MS = 5000;
 
 /** The broker holds an empty fetch this long at most (the consumer's fetch.max.wait.ms). */
 const FETCH_WAIT_MS = 500;
@@ -140,7 +137,12 @@ export const consumeCommand: Command = {
       const fetcher = new Fetcher(client, fetcherOptions);
       if (group !== undefined) {
         stopGroup = await joinGroup({
-          client, fetcher, group, topics, start, printed, properties: consumerProperties, pattern: includePattern?.regex,
+          client, fetcher, group, topics, start, properties: consumerProperties, pattern: includePattern?.regex,
+          // At least once: commit past what was printed, not past what was fetched (a fetch may
+          // bring more than --max-messages lets us print).
+          committable: (tp) => printed.get(partitionKey(tp)),
+          // Another member moves it on from here: a later commit of ours must not take it back.
+          revoked: (tp) => printed.delete(partitionKey(tp)),
           onFatal: (error) => {
             groupError = error;
             stopped = true;
@@ -214,76 +216,6 @@ export const consumeCommand: Command = {
     }
   },
 };
-
-interface GroupReading {
-  client: KafkaClient;
-  fetcher: Fetcher;
-  group: string;
-  topics: string[];
-  /** --include's pattern: the group member follows the topics it matches. */
-  pattern: RegExp | undefined;
-  start: StartOffset;
-  /** Next offset after the last record printed, by partitionKey: what is committed. */
-  printed: Map<string, number>;
-  properties: ConsumerProperties;
-  /** A fatal error of the membership (FENCED_INSTANCE_ID, ...). */
-  onFatal: (error: Error) => void;
-}
-
-/**
- * Joins --group: the fetcher reads what the group assigns, from the committed offsets (else from
- * `start`), and what was printed is committed every auto.commit.interval.ms, on revoke and on
- * stop. Eager assignors revoke everything before a rebalance and then assign everything again;
- * cooperative ones (CooperativeStickyAssignor) revoke and assign only what moves, so the
- * callbacks change the fetcher's partitions rather than replace them. Returns the stop.
- */
-async function joinGroup({ client, fetcher, group, topics, pattern, start, printed, properties, onFatal }: GroupReading): Promise<() => Promise<void>> {
-  const owned = new Map<string, TopicPartition>();
-  // At least once: commit past what was printed, not past what was fetched (a fetch may bring
-  // more than --max-messages lets us print). With enable.auto.commit=false, never. A failed
-  // commit (the topic deleted, the coordinator moving) is a warning, as Kafka's consumer logs a
-  // failed auto-commit: it never stops a rebalance or the exit.
-  const commitOwned = async (which: Iterable<TopicPartition>) => {
-    if (!properties.autoCommit) return;
-    await member.commitOffsets([...which].flatMap((tp) => {
-      const offset = printed.get(partitionKey(tp));
-      return offset === undefined ? [] : [{ topic: tp.topic, partition: tp.partition, offset }];
-    })).catch((error: Error) => process.stderr.write(`WARNING: offset commit of group ${group} failed: ${error.message}\n`));
-  };
-  const member: GroupMember = new GroupMember(client, {
-    assignors: ['range', 'cooperative-sticky'],
-    ...properties.group,
-    groupId: group,
-    topics,
-    topicPattern: pattern,
-    metadataMaxAgeMs: properties.metadataMaxAgeMs ?? METADATA_MAX_AGE_MS_DEFAULT,
-    onAssigned: async (assigned) => {
-      const committed = await member.fetchCommittedOffsets(assigned);
-      for (const tp of assigned) {
-        const offset = committed.get(partitionKey(tp)) ?? -1;
-        await fetcher.assign(tp.topic, tp.partition, offset >= 0 ? offset : start);
-        owned.set(partitionKey(tp), tp);
-      }
-    },
-    onError: onFatal,
-    onRevoking: async (revoked, reason) => {
-      if (reason !== 'lost') await commitOwned(revoked);
-      for (const tp of revoked) {
-        fetcher.unassign(tp.topic, tp.partition);
-        owned.delete(partitionKey(tp));
-        // Another member moves it on from here: a later commit of ours must not take it back.
-        printed.delete(partitionKey(tp));
-      }
-    },
-  });
-  await member.start();
-  const commitTimer = setInterval(() => void commitOwned(owned.values()), properties.autoCommitIntervalMs ?? AUTO_COMMIT_INTERVAL_MS);
-  return async () => {
-    clearInterval(commitTimer);
-    await commitOwned(owned.values());
-    await member.stop();
-  };
-}
 
 function parseStart(raw: string | undefined, fromBeginning: boolean, fail: (message: string) => Error): StartOffset {
   if (raw === undefined) return fromBeginning ? 'earliest' : 'latest';

@@ -6,13 +6,12 @@
 // no record is decoded) until --messages records, then prints Kafka's header and values lines. Data is counted
 // as the batch bytes fetched (Kafka's tool counts keys and values; batch framing adds ~70 bytes
 // per batch, under 1% for batches of 100-byte records). Progress goes to stderr once a second.
-import { partitionKey } from '../client/assignors.js';
 import { Fetcher } from '../client/fetcher.js';
-import { GroupMember, type TopicPartition } from '../client/group-member.js';
 import type { CommandSpec } from './args.js';
 import { BOOTSTRAP_FLAG, checkTopic, connectClient, type Command } from './command.js';
 import { COMMAND_CONFIG_FLAG, commandPropertyFlag } from './client-configs.js';
 import { CONSUMER_CONFIG_FLAG, CONSUMER_PROPERTY_FLAG, groupOf, readConsumerProperties } from './consumer-properties.js';
+import { joinGroup } from './group-reading.js';
 import { consumerPerfLine, CONSUMER_PERF_HEADER } from './perf-stats.js';
 
 const PROGRESS_INTERVAL_MS = 1000;
@@ -60,8 +59,8 @@ export const perfConsumeCommand: Command = {
     if (consumerProperties.autoOffsetReset !== undefined) {
       throw args.usageError('--consumer-property auto.offset.reset: perf consume starts from the beginning, or the end with --from-latest');
     }
-    if (consumerProperties.metadataMaxAgeMs !== undefined) {
-      process.stderr.write('WARNING: metadata.max.age.ms is accepted but not supported by perf consume: it reads the partitions there when it starts\n');
+    if (consumerProperties.metadataMaxAgeMs !== undefined && group === undefined) {
+      process.stderr.write('WARNING: metadata.max.age.ms is accepted but not supported by perf consume without --group: it reads the partitions there when it starts\n');
     }
     const partitionMaxBytes = args.integer('fetch-size', { min: 1 }) ?? consumerProperties.fetch.partitionMaxBytes;
 
@@ -71,37 +70,17 @@ export const perfConsumeCommand: Command = {
       const fetcher = new Fetcher(client, { ...consumerProperties.fetch, autoOffsetReset: start, countOnly: true, maxWaitMs: Math.min(consumerProperties.fetch.maxWaitMs ?? 500, timeoutMs), partitionMaxBytes });
       const startMs = Date.now();
       let stopGroup: (() => Promise<void>) | undefined;
+      /** What ended the group membership (FENCED_INSTANCE_ID, ...). */
+      let fatal: Error | undefined;
       if (group === undefined) {
         for (let p = 0; p < partitions; p++) await fetcher.assign(topic, p, start);
       } else {
-        // The positions the fetcher reached are what a commit records (whole batches counted).
-        const commit = async (which: Iterable<TopicPartition>) => {
-          if (!consumerProperties.autoCommit) return;
-          const offsets = [...which].flatMap((tp) => {
-            const offset = fetcher.position(tp.topic, tp.partition);
-            return offset === undefined ? [] : [{ topic: tp.topic, partition: tp.partition, offset }];
-          });
-          await member.commitOffsets(offsets).catch((error: Error) => process.stderr.write(`WARNING: offset commit of group ${group} failed: ${error.message}\n`));
-        };
-        const member: GroupMember = new GroupMember(client, {
-          assignors: ['range', 'cooperative-sticky'],
-          ...consumerProperties.group,
-          groupId: group,
-          topics: [topic],
-          onAssigned: async (assigned) => {
-            const committed = await member.fetchCommittedOffsets(assigned);
-            for (const tp of assigned) {
-              const offset = committed.get(partitionKey(tp)) ?? -1;
-              await fetcher.assign(tp.topic, tp.partition, offset >= 0 ? offset : start);
-            }
-          },
-          onRevoking: async (revoked, reason) => {
-            if (reason !== 'lost') await commit(revoked);
-            for (const tp of revoked) fetcher.unassign(tp.topic, tp.partition);
-          },
+        stopGroup = await joinGroup({
+          client, fetcher, group, topics: [topic], start, properties: consumerProperties,
+          // The positions the fetcher reached: whole batches are counted.
+          committable: (tp) => fetcher.position(tp.topic, tp.partition),
+          onFatal: (error) => (fatal = error),
         });
-        await member.start();
-        stopGroup = () => member.stop();
       }
       // Without a group, the time to look up where each partition starts; with one, the join too.
       const assignedMs = Date.now();
@@ -111,7 +90,7 @@ export const perfConsumeCommand: Command = {
       let lastRecordMs = assignedMs;
       let lastProgressMs = assignedMs;
       const tty = process.stderr.isTTY === true;
-      while (count < messages) {
+      while (count < messages && fatal === undefined) {
         const result = await fetcher.fetch();
         const now = Date.now();
         count += result.recordCount;
@@ -129,7 +108,8 @@ export const perfConsumeCommand: Command = {
         }
       }
       const endMs = Date.now();
-      await stopGroup?.(); // commits what was counted (onRevoking 'stop') and leaves
+      await stopGroup?.(); // commits what was counted and leaves
+      if (fatal !== undefined) throw fatal;
       if (tty && endMs - assignedMs >= PROGRESS_INTERVAL_MS) process.stderr.write('\n');
       if (!args.boolean('hide-header')) process.stdout.write(CONSUMER_PERF_HEADER + '\n');
       // rebalance.time.ms is the group join, as in Kafka's tool; without a group there is none.
