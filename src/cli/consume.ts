@@ -158,7 +158,7 @@ export const consumeCommand: Command = {
       const readNewPartitions = async () => {
         const found = new Map<string, number>();
         if (includePattern === undefined) found.set(topic!, await checkTopic(client, topic!, undefined, false));
-        else for (const t of (await client.metadata(undefined)).topics) if (!t.isInternal && includePattern.regex.test(t.name)) found.set(t.name, t.partitions.length);
+        else for (const t of await client.topicsMatching(includePattern.regex, true)) found.set(t.name, t.partitions.length);
         for (const [name, count] of found) {
           // A partition or topic that appeared is read from auto.offset.reset's end, as Kafka's consumer does.
           for (let p = partitionCounts.get(name) ?? 0; p < count; p++) await fetcher.assign(name, p, autoOffsetReset);

@@ -22,6 +22,5 @@ export function topicPattern(args: ParsedArgs, flag: string, text: string): Topi
 
 /** The topics whose whole name matches, sorted; internal ones (__consumer_offsets) too unless `excludeInternal`. */
 export async function topicsMatching(client: KafkaClient, pattern: TopicPattern, excludeInternal = false): Promise<string[]> {
-  const { topics } = await client.metadata(undefined);
-  return topics.filter((t) => !(excludeInternal && t.isInternal) && pattern.regex.test(t.name)).map((t) => t.name).sort();
+  return (await client.topicsMatching(pattern.regex, excludeInternal)).map((t) => t.name);
 }

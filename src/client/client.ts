@@ -230,6 +230,16 @@ export class KafkaClient {
     return this.leaders.get(topic)?.leaders;
   }
 
+  /**
+   * The topics whose name `pattern` matches, by name, from fresh metadata: a pattern subscription's
+   * topics (Kafka's subscribe(Pattern)) and the tools' topic regexes. Internal topics
+   * (__consumer_offsets) are left out when `excludeInternal`.
+   */
+  async topicsMatching(pattern: RegExp, excludeInternal: boolean): Promise<TopicMetadata[]> {
+    const { topics } = await this.metadata(undefined);
+    return topics.filter((t) => !(excludeInternal && t.isInternal) && pattern.test(t.name)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
   /** Partition count of a topic (from the cache, else fresh metadata). */
   async partitionCount(topic: string): Promise<number> {
     return (await this.leadersOf(topic))!.length;

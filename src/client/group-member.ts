@@ -297,7 +297,7 @@ export class GroupMember {
     }
     this.lost = false;
     if (this.stopping) return;
-    if (this.options.topicPattern !== undefined && this.generationId < 0) this.subscribed = await this.topicsMatching(this.options.topicPattern);
+    if (this.options.topicPattern !== undefined && this.generationId < 0) this.subscribed = await this.topicsMatching();
     const connection = await this.coordinatorConnection();
     this.rejoinNeeded = false;
     this.stopHeartbeat();
@@ -439,7 +439,7 @@ export class GroupMember {
   private async checkMetadata(): Promise<void> {
     if (this.stopping || this.memberId === '') return;
     if (this.options.topicPattern !== undefined) {
-      const matching = await this.topicsMatching(this.options.topicPattern);
+      const matching = await this.topicsMatching();
       if (matching.join('\0') !== this.subscribed.join('\0')) {
         this.subscribed = matching;
         this.requestRejoin();
@@ -457,9 +457,9 @@ export class GroupMember {
     }
   }
 
-  private async topicsMatching(pattern: RegExp): Promise<string[]> {
-    const { topics } = await this.client.metadata(undefined);
-    return topics.filter((t) => !t.isInternal && pattern.test(t.name)).map((t) => t.name).sort();
+  /** The topics topicPattern matches now, internal ones excluded. */
+  private async topicsMatching(): Promise<string[]> {
+    return (await this.client.topicsMatching(this.options.topicPattern!, true)).map((t) => t.name);
   }
 
   // ---- heartbeats -----------------------------------------------------------------------------
