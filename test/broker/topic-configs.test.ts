@@ -193,6 +193,12 @@ describe('IncrementalAlterConfigs (@platformatic/kafka)', () => {
         }),
       ).rejects.toThrow();
       expect((await describeTopic('tc-incremental')).get('compression.zstd.level')!.value).toBe('3');
+
+      // An empty list of keys asks for every config, as Kafka reads it (not for none).
+      const [described2] = await platformatic.describeConfigs({ resources: [{ resourceType: TOPIC_RESOURCE, resourceName: 'tc-incremental', configurationKeys: [] }] });
+      expect(described2!.configs.map((config) => config.name).sort()).toEqual([...TOPIC_CONFIG_NAMES].sort());
+      const [some] = await platformatic.describeConfigs({ resources: [{ resourceType: TOPIC_RESOURCE, resourceName: 'tc-incremental', configurationKeys: ['segment.jitter.ms'] }] });
+      expect(some!.configs.map((config) => [config.name, config.value])).toEqual([['segment.jitter.ms', '1000']]);
     } finally {
       await platformatic.close();
     }

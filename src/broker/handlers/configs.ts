@@ -64,7 +64,10 @@ export const describeConfigsHandler = defineHandler({
     const withSynonyms = header.apiVersion >= 1 && request.includeSynonyms;
     const results = request.resources.map(({ resourceType, resourceName, configurationKeys }) => {
       try {
-        const entries = describe(broker, resourceType, resourceName, withSynonyms).filter((entry) => configurationKeys === null || configurationKeys.includes(entry.name));
+        // No keys, null or empty, asks for every config, as Kafka's ConfigHelper reads it
+        // (@platformatic/kafka sends an empty list).
+        const all = configurationKeys === null || configurationKeys.length === 0;
+        const entries = describe(broker, resourceType, resourceName, withSynonyms).filter((entry) => all || configurationKeys.includes(entry.name));
         return { errorCode: NONE, errorMessage: null, resourceType, resourceName, configs: entries };
       } catch (error) {
         return { errorCode: errorCodeOf(error), errorMessage: errorMessageOf(error), resourceType, resourceName, configs: [] };
