@@ -19,7 +19,7 @@ import { Engine } from '../engine/engine.js';
 import { CONSUMER_OFFSETS_TOPIC, isInternalTopic } from '../engine/topic-name.js';
 import { SluiceError } from '../errors.js';
 import type { OffsetsTopicHost } from './group/offset-store.js';
-import { unsupportedConfigs } from '../storage/log-config.js';
+import { brokerLogDefaults, unsupportedConfigs } from '../storage/log-config.js';
 import { descriptorBudget, FETCH_COPY_BYTES_MAX, IDLE_CHECK_INTERVAL_MS_MAX, IDLE_CHECK_INTERVAL_MS_MIN, LOG_ONCE_INTERVAL_MS, type DescriptorBudget } from '../limits.js';
 import { createLogger, LogLimiter, type Logger } from '../logger.js';
 import { binding } from '../native/binding.js';
@@ -31,6 +31,8 @@ import { EtcdClient } from '../cluster/etcd-client.js';
 import { MetadataStore } from '../cluster/metadata-store.js';
 import { reportBrokerConfig, resolveBrokerSettings, type BrokerConfigValues, type BrokerSettings, type ClusterSettings } from './config.js';
 import { Connection, type ConnectionBudgets } from './connection.js';
+import { BrokerConfigLayers, readDynamicConfigFile, type DynamicEntities } from './dynamic-config.js';
+import { DynamicConfigUpdates } from './dynamic-config-updates.js';
 import { ConnectionQuotas } from './connection-quotas.js';
 import type { AnyApiHandler, BrokerContext } from './handler.js';
 import { createHandlers } from './handlers/index.js';
@@ -65,6 +67,8 @@ export class Broker {
   readonly clusterId: string;
   readonly groups: GroupCoordinator;
   readonly logger: Logger;
+  /** Configs changed while running (kafka-configs --entity-type brokers --alter). */
+  readonly dynamicConfig: DynamicConfigUpdates;
   /** How the descriptor limit was split between connections and segments. */
   readonly descriptors: DescriptorBudget;
   private readonly server: net.Server;
@@ -97,6 +101,7 @@ export class Broker {
     zeroCopyFetch: boolean,
     logger: Logger,
     descriptors: DescriptorBudget,
+    configLayers: BrokerConfigLayers,
   ) {
     this.settings = settings;
     this.engine = engine;
@@ -106,6 +111,7 @@ export class Broker {
     this.logger = logger;
     this.descriptors = descriptors;
     this.log = new LogLimiter(logger);
+    this.dynamicConfig = new DynamicConfigUpdates({ layers: configLayers, engine, dataDir: settings.dataDir, logger, cluster: () => this.clusterNode });
     this.metrics = createMetrics();
     this.quotas = new ConnectionQuotas({ ...settings, maxConnections: descriptors.connectionsMax });
     this.budgets = { requestSlots: new Budget(settings.queuedMaxRequests), requestMemory: new Budget(settings.queuedMaxRequestBytes) };
@@ -124,6 +130,7 @@ export class Broker {
       logOnce: new LogLimiter(logger, 1, LOG_ONCE_INTERVAL_MS),
       cluster: () => this.clusterNode,
       joining: () => this.joinGate,
+      dynamicConfig: this.dynamicConfig,
     };
     const handlers: Map<number, AnyApiHandler> = createHandlers(new ProducerIds(settings.dataDir, settings.cluster === null ? 0 : settings.nodeId * PRODUCER_IDS_PER_BROKER), groups);
     // pauseOnConnect: a connection reads into its own buffer from its first byte (socket-reads.ts).
@@ -142,11 +149,15 @@ export class Broker {
     reportConfig(logger, overrides);
     const descriptors = descriptorBudget(binding.descriptorLimit().soft, settings.maxConnections);
     const dataDir = path.resolve(settings.dataDir);
-    const clusterId = loadOrCreateClusterId(dataDir, settings.nodeId, settings.cluster === null ? undefined : await clusterIdFromEtcd(settings.cluster));
+    const fromEtcd = settings.cluster === null ? undefined : await readFromEtcd(settings.cluster);
+    const clusterId = loadOrCreateClusterId(dataDir, settings.nodeId, fromEtcd?.clusterId);
+    // The dynamic configs before the logs open: a retention pass never runs on the static values alone.
+    const configLayers = new BrokerConfigLayers(settings.all, settings.nodeId);
+    configLayers.replace(fromEtcd?.brokerConfigs ?? readDynamicConfigFile(dataDir));
     const backgroundLog = new LogLimiter(logger);
     const engine = await Engine.open({
       dataDir,
-      config: settings.all,
+      config: startingConfig(configLayers, logger),
       segmentsMax: descriptors.segmentsMax,
       // The broker reports every name it is given (reportConfig) and the topic configs it is sent.
       onConfigWarning: () => {},
@@ -165,7 +176,7 @@ export class Broker {
     // sluice.fetch.zero.copy=false (ours, not Kafka's) copies fetched records through JS: the
     // baseline the sendfile path is measured against, and a fallback for filesystems without sendfile.
     const zeroCopyFetch = options.zeroCopyFetch ?? settings.all[ZERO_COPY_FETCH_CONFIG] !== 'false';
-    const broker = new Broker({ ...settings, dataDir }, engine, groups, clusterId, temporaryDataDir, zeroCopyFetch, logger, descriptors);
+    const broker = new Broker({ ...settings, dataDir }, engine, groups, clusterId, temporaryDataDir, zeroCopyFetch, logger, descriptors, configLayers);
     let joined = () => {};
     if (settings.cluster !== null) broker.joinGate = new Promise((resolve) => (joined = resolve));
     try {
@@ -184,6 +195,7 @@ export class Broker {
       throw error;
     }
     reportTopicConfigs(logger, engine);
+    broker.dynamicConfig.report('dynamic broker configs');
     logger.info(
       { port: broker.port, dataDir, clusterId, descriptorLimit: descriptors.limit, connectionsMax: descriptors.connectionsMax, segmentsMax: descriptors.segmentsMax },
       'broker started',
@@ -202,6 +214,8 @@ export class Broker {
       logger: this.logger,
       log: this.log,
       onHighWatermark: (topic, partition) => this.appendWaiters.notify(topic, partition),
+      onBrokerConfigs: (entities) => this.dynamicConfig.apply(entities),
+      uncleanLeaderElectionEnable: this.dynamicConfig.layers.uncleanLeaderElectionEnable(),
       onLeadership: (topic, partition, leading) => {
         if (topic === CONSUMER_OFFSETS_TOPIC) this.groups.onOffsetsLeadership(partition, leading);
       },
@@ -337,12 +351,31 @@ function reportTopicConfigs(logger: Logger, engine: Engine): void {
 }
 
 /** A replicated cluster's id, kept in etcd: every broker reports the same one in Metadata. */
-async function clusterIdFromEtcd(cluster: ClusterSettings): Promise<string> {
+/** What a cluster member reads before its logs open: the cluster's id and the dynamic broker configs. */
+async function readFromEtcd(cluster: ClusterSettings): Promise<{ clusterId: string; brokerConfigs: DynamicEntities }> {
   const client = new EtcdClient({ endpoints: cluster.etcdEndpoints });
   try {
-    return await new MetadataStore(client, { root: cluster.etcdRoot }).clusterId(newClusterId());
+    const store = new MetadataStore(client, { root: cluster.etcdRoot });
+    return { clusterId: await store.clusterId(newClusterId()), brokerConfigs: await store.readBrokerConfigs() };
   } finally {
     await client.close();
+  }
+}
+
+/**
+ * The settings the engine opens with: the dynamic layers over the static ones. A stored dynamic
+ * value that no longer parses is logged and left out, as Kafka skips an invalid dynamic config at
+ * startup, rather than keeping the broker from starting.
+ */
+function startingConfig(layers: BrokerConfigLayers, logger: Logger): Record<string, string> {
+  const effective = layers.effective();
+  try {
+    brokerLogDefaults(effective);
+    return effective;
+  } catch (error) {
+    logger.error({ error: String(error), dynamic: Object.fromEntries(layers.all) }, 'dynamic broker configs left out at startup: a value is invalid');
+    layers.replace(new Map());
+    return layers.effective();
   }
 }
 

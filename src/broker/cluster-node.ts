@@ -55,6 +55,10 @@ export interface ClusterNodeOptions {
   log: LogLimiter;
   onHighWatermark(topic: string, partition: number): void;
   onLeadership?(topic: string, partition: number, leading: boolean): void;
+  /** Every broker entity's dynamic configs, at the join and after each change (src/broker/dynamic-config.ts). */
+  onBrokerConfigs(entities: Map<string, Record<string, string>>): void;
+  /** unclean.leader.election.enable as this broker runs with it (static, or dynamic once loaded). */
+  uncleanLeaderElectionEnable: boolean;
 }
 
 export interface ClusterTopicSpec {
@@ -74,6 +78,9 @@ export class ClusterNode {
   private controller: Controller | undefined;
   private controllerId = -1;
   private controllerWatch: KeyMirror | undefined;
+  private brokerConfigsWatch: KeyMirror | undefined;
+  /** The broker default a topic's unclean.leader.election.enable overrides, for the controller. */
+  private uncleanLeaderElectionEnable: boolean;
   private brokers!: BrokersWatch;
   private topics!: TopicsWatch;
   private readonly fetchers: ReplicaFetcherManager;
@@ -90,6 +97,7 @@ export class ClusterNode {
     const { settings, engine, log } = options;
     const cluster = settings.cluster;
     this.brokerId = settings.nodeId;
+    this.uncleanLeaderElectionEnable = options.uncleanLeaderElectionEnable;
     this.fetchers = new ReplicaFetcherManager({
       replicaId: this.brokerId,
       localAddress: options.localAddress === '' ? undefined : options.localAddress,
@@ -144,6 +152,10 @@ export class ClusterNode {
     this.controllerWatch = await this.store.watchController((controller) => (this.controllerId = controller?.brokerId ?? -1), (error) =>
       log.log('error', 'watch:controller', { error: String(error) }, 'controller watch failed'),
     );
+    this.brokerConfigsWatch = await this.store.watchBrokerConfigs(
+      (entities) => this.options.onBrokerConfigs(entities),
+      (error) => log.log('error', 'watch:broker-configs', { error: String(error) }, 'dynamic broker config watch failed'),
+    );
     this.topics = await this.store.watchTopics({
       topic: (name, view) => this.onTopic(name, view),
       partition: (topic, partition, state) => {
@@ -187,7 +199,7 @@ export class ClusterNode {
         autoLeaderRebalanceEnable: settings.cluster.autoLeaderRebalanceEnable,
         leaderImbalanceCheckIntervalMs: settings.cluster.leaderImbalanceCheckIntervalMs,
         leaderImbalancePerBrokerPercentage: settings.cluster.leaderImbalancePerBrokerPercentage,
-        uncleanLeaderElectionEnable: settings.cluster.uncleanLeaderElectionEnable,
+        uncleanLeaderElectionEnable: this.uncleanLeaderElectionEnable,
       },
       logger,
     });
@@ -562,6 +574,17 @@ export class ClusterNode {
     }
   }
 
+  /**
+   * A dynamic change of the broker default of unclean.leader.election.enable: the controller (when
+   * it is this broker) uses it from its next pass, and runs one now, so that a partition without an
+   * in-sync replica gets a leader as soon as unclean election is enabled, as in Kafka.
+   */
+  setUncleanLeaderElectionEnable(enable: boolean): void {
+    if (enable === this.uncleanLeaderElectionEnable) return;
+    this.uncleanLeaderElectionEnable = enable;
+    this.controller?.setUncleanLeaderElectionEnable(enable);
+  }
+
   /** Leaves the cluster: resigns as controller, stops replication, revokes the session. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -569,7 +592,7 @@ export class ClusterNode {
     this.replicas.close();
     await this.controller?.stop().catch(() => {});
     await this.fetchers.close();
-    await Promise.all([this.topics?.close(), this.brokers?.close(), this.controllerWatch?.close()].map((p) => p?.catch(() => {})));
+    await Promise.all([this.topics?.close(), this.brokers?.close(), this.controllerWatch?.close(), this.brokerConfigsWatch?.close()].map((p) => p?.catch(() => {})));
     await this.session?.close();
     fs.rmSync(path.join(this.options.settings.dataDir, SESSION_FILE), { force: true });
     await this.client.close();

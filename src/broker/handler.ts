@@ -18,6 +18,7 @@ import type { GroupCoordinator } from './group/coordinator.js';
 import type { Budget } from './budget.js';
 import type { LogLimiter } from '../logger.js';
 import type { ClusterNode } from './cluster-node.js';
+import type { DynamicConfigUpdates } from './dynamic-config-updates.js';
 
 /** The broker state handlers work with. */
 export interface BrokerContext {
@@ -44,6 +45,8 @@ export interface BrokerContext {
    * Requests wait for it; null once joined, and always for a cluster of one.
    */
   joining(): Promise<void> | null;
+  /** The broker's dynamic configs: their layers, and alters of them. */
+  dynamicConfig: DynamicConfigUpdates;
 }
 
 export interface RequestContext {

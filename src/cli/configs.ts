@@ -3,13 +3,12 @@
 //     Dynamic configs for topic t are:
 //       retention.ms=60000 sensitive=false synonyms={DYNAMIC_TOPIC_CONFIG:retention.ms=60000, DEFAULT_CONFIG:log.retention.hours=168}
 //   "Dynamic" lists the values set on the entity itself; with --all, every value ("All configs").
-//   A broker's configs are static (server.properties), so its dynamic list is empty.
 //   --alter --add-config 'k1=v1,k2=[a,b]' --delete-config k3 sends one IncrementalAlterConfigs
 //   (SET and DELETE operations) and prints "Completed updating config for topic t.".
 // --topic T and --broker N stand for --entity-type topics|brokers --entity-name N, as in Kafka 2.8+.
 // Without a name, --describe covers every topic, or every live broker. --entity-default (brokers)
 // names the cluster-wide default broker entity (resource name ''), whose dynamic configs are those
-// set for every broker: sluice has none (broker configs are static), so it prints the header only.
+// set for every broker (src/broker/dynamic-config.ts).
 import type { ConfigEntry, KafkaClient } from '../client/client.js';
 import { CONFIG_RESOURCE_TYPE, CONFIG_SOURCE } from '../protocol/apis/describe-configs.js';
 import type { CommandSpec, ParsedArgs } from './args.js';
@@ -26,7 +25,7 @@ type EntityType = keyof typeof ENTITY_TYPES;
 
 const spec: CommandSpec = {
   name: 'configs',
-  summary: 'Describe and alter topic configs, and describe broker configs, as kafka-configs does.',
+  summary: 'Describe and alter topic and broker configs, as kafka-configs does.',
   usage: '--describe|--alter (--topic T | --broker N | --entity-type topics|brokers [--entity-name N]) [options]',
   flags: [
     BOOTSTRAP_FLAG,

@@ -212,6 +212,12 @@ export class ControllerReign {
     this.schedule();
   }
 
+  /** Brings every partition in line again, e.g. after a config the elections read has changed. */
+  reconsiderAll(): void {
+    this.allDirty = true;
+    this.schedule();
+  }
+
   /** ElectLeaders (API 43), run in turn with the reign's other work; null = every partition. */
   electLeaders(type: ElectionType, partitions: readonly TopicPartitionRef[] | null): Promise<ElectionOutcome[]> {
     if (this.stopped) return Promise.reject(this.notController());

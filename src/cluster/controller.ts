@@ -109,6 +109,12 @@ export class Controller {
     return controller;
   }
 
+  /** A new broker default of unclean.leader.election.enable (a dynamic broker config): the reign reconsiders every partition. */
+  setUncleanLeaderElectionEnable(enable: boolean): void {
+    this.config.uncleanLeaderElectionEnable = enable;
+    this.reign?.reconsiderAll();
+  }
+
   /** Elected, loaded and acting. */
   get isActive(): boolean {
     return this.reign?.isActive ?? false;

@@ -21,6 +21,11 @@
 //                                    a request to delete the topic (Kafka's /admin/delete_topics/<t>):
 //                                    any broker writes it, the controller deletes the topic and the
 //                                    request in one transaction.
+//   <root>/configs/brokers/<default> {"version":1,"configs":{"log.retention.ms":"3600000"}}
+//   <root>/configs/brokers/<id>      dynamic broker configs (KIP-226; src/broker/dynamic-config.ts):
+//                                    the cluster-wide default entity and one broker's, as Kafka's
+//                                    /config/brokers/<default> and /config/brokers/<id> znodes; any
+//                                    broker writes them, every broker watches them.
 //   <root>/admin/shutdown/<id>       {"version":1,"brokerId":1,"brokerEpoch":123}
 //                                    a broker's controlled shutdown request, on its lease (it goes
 //                                    with the broker); the controller moves leadership off it.
@@ -30,6 +35,9 @@
 import { SluiceError } from '../errors.js';
 
 export const DEFAULT_ROOT = '/sluice';
+
+/** The cluster-wide default broker entity's key name, as in Kafka's ZooKeeper layout. */
+const BROKER_DEFAULT_ENTITY_KEY = '<default>';
 
 /** Leader id of a partition without a leader (Kafka's LeaderAndIsr.NoLeader). */
 export const NO_LEADER = -1;
@@ -100,6 +108,7 @@ export class ClusterKeys {
   readonly adminPrefix: string;
   readonly deleteTopicsPrefix: string;
   readonly shutdownPrefix: string;
+  readonly brokerConfigsPrefix: string;
 
   constructor(readonly root = DEFAULT_ROOT) {
     if (!/^\/[^\s]*[^/\s]$/.test(root)) throw new SluiceError('INVALID_CONFIG', `etcd root '${root}' must start with '/' and not end with one`);
@@ -111,6 +120,20 @@ export class ClusterKeys {
     this.adminPrefix = `${root}/admin/`;
     this.deleteTopicsPrefix = `${root}/admin/delete_topics/`;
     this.shutdownPrefix = `${root}/admin/shutdown/`;
+    this.brokerConfigsPrefix = `${root}/configs/brokers/`;
+  }
+
+  /** The key of a broker entity's dynamic configs: '' (every broker) is Kafka's <default>. */
+  brokerConfigs(entity: string): string {
+    return `${this.brokerConfigsPrefix}${entity === '' ? BROKER_DEFAULT_ENTITY_KEY : entity}`;
+  }
+
+  /** The broker entity a key under brokerConfigsPrefix names ('' for the default), or undefined. */
+  parseBrokerConfigsKey(key: string): string | undefined {
+    if (!key.startsWith(this.brokerConfigsPrefix)) return undefined;
+    const rest = key.slice(this.brokerConfigsPrefix.length);
+    if (rest === BROKER_DEFAULT_ENTITY_KEY) return '';
+    return /^(0|[1-9][0-9]*)$/.test(rest) ? rest : undefined;
   }
 
   broker(brokerId: number): string {
@@ -221,6 +244,19 @@ export function decodeControllerEpoch(value: Buffer): number {
   const text = value.toString('utf8');
   if (!/^(0|[1-9][0-9]*)$/.test(text)) throw corrupt('controller epoch', text, 'not a decimal');
   return Number(text);
+}
+
+export function encodeBrokerConfigs(configs: Readonly<Record<string, string>>): string {
+  return JSON.stringify({ version: 1, configs });
+}
+
+export function decodeBrokerConfigs(value: Buffer): Record<string, string> {
+  const object = parseObject('broker config record', value);
+  const configs = object['configs'];
+  if (typeof configs !== 'object' || configs === null || Array.isArray(configs) || Object.values(configs).some((v) => typeof v !== 'string')) {
+    throw corrupt('broker config record', value.toString('utf8'), 'configs are not names and text values');
+  }
+  return { ...(configs as Record<string, string>) };
 }
 
 export function encodeTopic(record: TopicRecord): string {

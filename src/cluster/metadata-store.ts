@@ -77,9 +77,11 @@ import { compare, op, rangeRecords, readKey, readPrefix, txn, type KvRecord } fr
 import {
   ClusterKeys,
   decodeBroker,
+  decodeBrokerConfigs,
   decodeControllerEpoch,
   decodePartitionState,
   decodeTopic,
+  encodeBrokerConfigs,
   encodePartitionState,
   encodeTopic,
   NO_LEADER,
@@ -304,6 +306,63 @@ export class MetadataStore {
       error: (error) => listener.error?.(error),
     });
     return new BrokersWatch(live, mirror);
+  }
+
+  // ---- dynamic broker configs ------------------------------------------------------------------
+
+  /** Every broker entity's dynamic configs ('' is the cluster-wide default), by entity. */
+  async readBrokerConfigs(): Promise<Map<string, Record<string, string>>> {
+    const { records } = await readPrefix(this.client, this.keys.brokerConfigsPrefix);
+    return this.brokerConfigsOf(records);
+  }
+
+  /** Calls `listener` with every entity's dynamic configs now, and again after each change. */
+  watchBrokerConfigs(listener: (entities: Map<string, Record<string, string>>) => void, onError?: (error: unknown) => void): Promise<KeyMirror> {
+    const current = new Map<string, KvRecord>();
+    const deliver = () => {
+      try {
+        listener(this.brokerConfigsOf(current.values()));
+      } catch (error) {
+        onError?.(error);
+      }
+    };
+    return KeyMirror.start(this.client, { prefix: this.keys.brokerConfigsPrefix }, {
+      snapshot: (records) => {
+        for (const [key, record] of records) current.set(key, record);
+        deliver();
+      },
+      change: (change) => {
+        if (change.type === 'put') current.set(change.record.key, change.record);
+        else current.delete(change.key);
+        deliver();
+      },
+      error: onError,
+    });
+  }
+
+  /**
+   * Replaces one broker entity's dynamic configs with what `change` makes of the current ones
+   * (empty: the key is deleted), compare-and-set on the key's revision, retried on a race with
+   * another broker's write; returns what was written.
+   */
+  async updateBrokerConfigs(entity: string, change: (current: Record<string, string>) => Record<string, string>): Promise<Record<string, string>> {
+    const key = this.keys.brokerConfigs(entity);
+    for (;;) {
+      const { record } = await readKey(this.client, key);
+      const next = change(record === undefined ? {} : decodeBrokerConfigs(record.value));
+      const write = Object.keys(next).length === 0 ? op.delete(key) : op.put(key, encodeBrokerConfigs(next));
+      const result = await txn(this.client, [compare.modRevision(key, record?.modRevision ?? 0)], [write]);
+      if (result.succeeded) return next;
+    }
+  }
+
+  private brokerConfigsOf(records: Iterable<KvRecord>): Map<string, Record<string, string>> {
+    const entities = new Map<string, Record<string, string>>();
+    for (const record of records) {
+      const entity = this.keys.parseBrokerConfigsKey(record.key);
+      if (entity !== undefined) entities.set(entity, decodeBrokerConfigs(record.value));
+    }
+    return entities;
   }
 
   // ---- controller ------------------------------------------------------------------------------

@@ -209,7 +209,7 @@ function readRegion(read: LogRead, into?: Buffer): Buffer {
 
 export class Engine {
   readonly dataDir: string;
-  private readonly defaults: LogConfig;
+  private defaults: LogConfig;
   private readonly defaultPartitions: number;
   private readonly topics: TopicStore;
   private readonly logs: LogManager;
@@ -476,6 +476,23 @@ export class Engine {
     const changed = Object.fromEntries(Object.entries(changes).filter((entry): entry is [string, string | number | boolean] => entry[1] !== null));
     for (const warning of topicConfigWarnings(name, changed)) this.onConfigWarning(warning);
     return this.describeTopic(name);
+  }
+
+  /**
+   * Replaces the broker-level settings the topic configs default to (server.properties' log.*
+   * names, as brokerLogDefaults reads them), as Kafka applies a dynamic broker config: every log
+   * without its own override picks the new value at once. INVALID_CONFIG, changing nothing, for a
+   * value that does not parse.
+   */
+  setBrokerLogDefaults(brokerConfig: ConfigValues): void {
+    this.ensureOpen();
+    const defaults = brokerLogDefaults(brokerConfig);
+    const configs = [...this.topics.entries()].map(([name, metadata]) => [name, metadata, resolveLogConfig(metadata.config, defaults)] as const);
+    this.defaults = defaults;
+    for (const [name, metadata, config] of configs) {
+      // A log still to open (a cluster opens them a chunk a turn) takes this.defaults when it does.
+      for (const partition of hostedPartitions(metadata)) this.logs.getLog(name, partition)?.updateConfig(config);
+    }
   }
 
   /** Checks config changes as alterTopicConfig would apply them (INVALID_CONFIG), changing nothing. */

@@ -305,6 +305,15 @@ export const TOPIC_CONFIG_NAMES: readonly string[] = CATALOG.map((spec) => spec.
  */
 export const BROKER_LOG_CONFIG_NAMES: readonly string[] = [...BY_BROKER_NAME.keys()];
 
+/**
+ * The broker-level log settings a running broker can change (Kafka's DynamicLogConfig, KIP-226):
+ * the first broker-level name of each topic config (log.retention.ms, not log.retention.hours,
+ * which Kafka keeps read-only), without log.message.format.version, as Kafka leaves it out.
+ */
+export const DYNAMIC_BROKER_LOG_CONFIG_NAMES: readonly string[] = CATALOG.flatMap((spec) => spec.brokerSynonyms.slice(0, 1).map((synonym) => synonym.name)).filter(
+  (name) => name !== 'log.message.format.version',
+);
+
 export function isTopicConfigName(name: string): boolean {
   return BY_NAME.has(name);
 }

@@ -43,19 +43,53 @@ describe('sluice configs --describe', () => {
     expect(result.stdout.split('\n').filter((line) => line.endsWith(' are:'))).toEqual(['Dynamic configs for topic orders are:', 'Dynamic configs for topic plain are:']);
   });
 
-  it("a broker's configs are static: none is dynamic, --all lists them with their source", async () => {
+  it("a broker started without dynamic configs has none; --all lists its static ones with their source", async () => {
     let result = await runCli(['configs', ...bootstrap, '--describe', '--entity-type', 'brokers']);
     expect(result).toMatchObject({ code: 0, stdout: 'Dynamic configs for broker 1 are:\n' });
     result = await runCli(['configs', ...bootstrap, '--describe', '--all', '--broker', '1']);
-    expect(result.stdout).toContain('  log.retention.hours=48 sensitive=false synonyms={STATIC_BROKER_CONFIG:log.retention.hours=48}\n');
+    expect(result.stdout).toContain('  log.retention.hours=48 sensitive=false synonyms={STATIC_BROKER_CONFIG:log.retention.hours=48, DEFAULT_CONFIG:log.retention.hours=168}\n');
     expect(result.stdout).toContain('  log.segment.bytes=1073741824 sensitive=false synonyms={DEFAULT_CONFIG:log.segment.bytes=1073741824}\n');
   });
 
-  it('--entity-default names the cluster-wide default broker entity: no dynamic defaults, and altering it is refused', async () => {
+  it('--entity-default names the cluster-wide default broker entity: empty until a dynamic default is set', async () => {
     const described = await runCli(['configs', ...bootstrap, '--describe', '--entity-type', 'brokers', '--entity-default']);
     expect(described).toMatchObject({ code: 0, stdout: 'Default configs for brokers in the cluster are:\n' });
-    const altered = await runCli(['configs', ...bootstrap, '--alter', '--entity-type', 'brokers', '--entity-default', '--add-config', 'log.retention.ms=1000']);
-    expect(altered).toMatchObject({ code: 1, stderr: expect.stringContaining('Alter configs of the default broker entity: INVALID_REQUEST') });
+  });
+});
+
+describe('sluice configs --alter of brokers (dynamic broker configs)', () => {
+  it('sets a cluster-wide default, a broker overrides it, and topics without an override take the effective value', async () => {
+    let result = await runCli(['configs', ...bootstrap, '--alter', '--entity-type', 'brokers', '--entity-default', '--add-config', 'log.retention.ms=3600000,log.cleanup.policy=[compact,delete]']);
+    expect(result).toMatchObject({ code: 0, stdout: 'Completed updating default config for brokers in the cluster.\n', stderr: '' });
+    result = await runCli(['configs', ...bootstrap, '--describe', '--entity-type', 'brokers', '--entity-default']);
+    expect(result.stdout).toBe(
+      'Default configs for brokers in the cluster are:\n' +
+        '  log.cleanup.policy=compact,delete sensitive=false synonyms={DYNAMIC_DEFAULT_BROKER_CONFIG:log.cleanup.policy=compact,delete}\n' +
+        '  log.retention.ms=3600000 sensitive=false synonyms={DYNAMIC_DEFAULT_BROKER_CONFIG:log.retention.ms=3600000}\n',
+    );
+    expect(broker.engine.describeTopic('plain').config['retention.ms']).toBe('3600000');
+    expect(broker.engine.describeTopic('plain').config['cleanup.policy']).toBe('compact,delete');
+
+    result = await runCli(['configs', ...bootstrap, '--alter', '--broker', '1', '--add-config', 'log.retention.ms=7200000']);
+    expect(result).toMatchObject({ code: 0, stdout: 'Completed updating config for broker 1.\n' });
+    result = await runCli(['configs', ...bootstrap, '--describe', '--broker', '1']);
+    expect(result.stdout).toBe(
+      'Dynamic configs for broker 1 are:\n' +
+        '  log.retention.ms=7200000 sensitive=false synonyms={DYNAMIC_BROKER_CONFIG:log.retention.ms=7200000, DYNAMIC_DEFAULT_BROKER_CONFIG:log.retention.ms=3600000}\n',
+    );
+    result = await runCli(['configs', ...bootstrap, '--describe', '--all', '--topic', 'plain']);
+    expect(result.stdout).toContain(
+      '  retention.ms=7200000 sensitive=false synonyms={DYNAMIC_BROKER_CONFIG:log.retention.ms=7200000, DYNAMIC_DEFAULT_BROKER_CONFIG:log.retention.ms=3600000, ' +
+        'STATIC_BROKER_CONFIG:log.retention.hours=48, DEFAULT_CONFIG:log.retention.hours=168}\n',
+    );
+    expect(broker.engine.describeTopic('plain').config['retention.ms']).toBe('7200000');
+
+    // Removed again: back to the static log.retention.hours=48.
+    await runCli(['configs', ...bootstrap, '--alter', '--broker', '1', '--delete-config', 'log.retention.ms']);
+    result = await runCli(['configs', ...bootstrap, '--alter', '--entity-type', 'brokers', '--entity-default', '--delete-config', 'log.retention.ms,log.cleanup.policy']);
+    expect(result.code).toBe(0);
+    expect(broker.engine.describeTopic('plain').config['retention.ms']).toBe('172800000');
+    expect(broker.engine.describeTopic('plain').config['cleanup.policy']).toBe('delete');
   });
 });
 
@@ -70,17 +104,21 @@ describe('sluice configs --alter', () => {
   it.each([
     [['--alter', '--topic', 'nope', '--add-config', 'retention.ms=1'], 'UNKNOWN_TOPIC_OR_PARTITION'],
     [['--alter', '--topic', 'plain', '--add-config', 'retention.ms=abc'], 'INVALID_CONFIG'],
-    [['--alter', '--broker', '1', '--add-config', 'log.retention.hours=1'], 'broker configs are static'],
+    [['--alter', '--broker', '1', '--add-config', 'log.retention.hours=1'], "INVALID_REQUEST (Invalid config value for resource ConfigResource(type=BROKER, name='1'): Cannot update these configs dynamically: Set(log.retention.hours))"],
+    [['--alter', '--entity-type', 'brokers', '--entity-default', '--add-config', 'log.cleaner.threads=2'], 'Set(log.cleaner.threads); sluice takes them at start only'],
+    [['--alter', '--broker', '1', '--add-config', 'log.segment.bytes=big'], 'Invalid value big for configuration log.segment.bytes'],
     [['--describe', '--topic', 'nope'], 'UNKNOWN_TOPIC_OR_PARTITION'],
     [['--describe', '--broker', '5'], 'BROKER_NOT_AVAILABLE: Broker 5 is not a live broker of the cluster (live: 1)'],
   ])('%j fails with one line naming the error, exit 1, and changes nothing', async (args, message) => {
     const before = broker.engine.describeTopic('plain').overrides;
+    const dynamicBefore = new Map(broker.dynamicConfig.layers.all);
     const result = await runCli(['configs', ...bootstrap, ...args]);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/^Error: .*\n$/);
     expect(result.stderr).toContain(message);
     expect(result.stderr).not.toMatch(STACK_LINE);
     expect(broker.engine.describeTopic('plain').overrides).toEqual(before);
+    expect(broker.dynamicConfig.layers.all).toEqual(dynamicBefore);
   });
 });
 

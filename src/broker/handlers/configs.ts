@@ -1,17 +1,22 @@
 // DescribeConfigs (32), AlterConfigs (33), IncrementalAlterConfigs (44): topic configs through
-// the engine; the broker's own configs are described (static, read-only) but not altered.
+// the engine; broker configs through the broker's dynamic layers (dynamic-config.ts): the static
+// ones are described read-only, the log defaults altered for one broker or the cluster.
 import { SluiceError } from '../../errors.js';
 import { ApiKey } from '../../protocol/api-keys.js';
 import { CONFIG_RESOURCE_TYPE, CONFIG_SOURCE } from '../../protocol/apis/describe-configs.js';
-import { brokerSynonymsOf, ConfigType, topicConfigDefault, topicConfigType, unsupportedConfigs } from '../../storage/log-config.js';
+import { brokerSynonymsOf, ConfigType, DYNAMIC_BROKER_LOG_CONFIG_NAMES, topicConfigDefault, topicConfigOfBrokerName, topicConfigType, unsupportedConfigs } from '../../storage/log-config.js';
 import { BROKER_DEFAULTS } from '../config.js';
+import { DEFAULT_ENTITY, type BrokerConfigLayers } from '../dynamic-config.js';
 import { defineHandler, type BrokerContext } from '../handler.js';
 import { NONE, errorCodeOf, errorMessageOf } from './errors.js';
 
-/** Kafka's ConfigEntry.ConfigType: the topic configs' from the catalog; others are STRING. */
+/** Kafka's ConfigEntry.ConfigType: the topic configs' (and their broker-level names') from the catalog; others are STRING. */
 function configType(name: string): number {
-  return topicConfigType(name) ?? ConfigType.STRING;
+  const topicName = topicConfigOfBrokerName(name) ?? name;
+  return topicConfigType(topicName) ?? ConfigType.STRING;
 }
+
+const DYNAMIC_NAMES: ReadonlySet<string> = new Set(DYNAMIC_BROKER_LOG_CONFIG_NAMES);
 
 export interface ConfigSynonym {
   name: string;
@@ -21,20 +26,17 @@ export interface ConfigSynonym {
 
 /**
  * Where a topic's value comes from, most specific first, as Kafka's DescribeConfigs synonyms:
- * the topic's own override, then each broker-level synonym set in the broker's settings to other
- * than its default, then the default: the broker-level default where the broker has one
- * (log.retention.hours=168), else Kafka's topic default under the first broker-level name. Kafka
- * lists retention.ms set on a topic as
+ * the topic's own override, then each broker-level synonym set for this broker (its dynamic
+ * value, the cluster's dynamic default, server.properties), then the default: the broker-level
+ * default where the broker has one (log.retention.hours=168), else Kafka's topic default under the
+ * first broker-level name. Kafka lists retention.ms set on a topic as
  * {DYNAMIC_TOPIC_CONFIG:retention.ms=1000, DEFAULT_CONFIG:log.retention.hours=168}.
  */
-export function topicConfigSynonyms(name: string, overrides: Readonly<Record<string, string>>, brokerSettings: Readonly<Record<string, string>>): ConfigSynonym[] {
+export function topicConfigSynonyms(name: string, overrides: Readonly<Record<string, string>>, brokerLayers: BrokerConfigLayers): ConfigSynonym[] {
   const synonyms: ConfigSynonym[] = [];
   if (name in overrides) synonyms.push({ name, value: overrides[name]!, source: CONFIG_SOURCE.DYNAMIC_TOPIC_CONFIG });
   const brokerNames = brokerSynonymsOf(name);
-  for (const brokerName of brokerNames) {
-    const value = brokerSettings[brokerName];
-    if (value !== undefined && value !== BROKER_DEFAULTS[brokerName]) synonyms.push({ name: brokerName, value, source: CONFIG_SOURCE.STATIC_BROKER_CONFIG });
-  }
+  synonyms.push(...brokerLayers.topicDefaultSynonyms(name));
   const brokerDefault = brokerNames.find((brokerName) => BROKER_DEFAULTS[brokerName] !== undefined);
   synonyms.push(
     brokerDefault !== undefined
@@ -45,8 +47,8 @@ export function topicConfigSynonyms(name: string, overrides: Readonly<Record<str
 }
 
 /** Where a topic's effective value comes from: the first of its synonyms. */
-export function topicConfigSource(name: string, overrides: Readonly<Record<string, string>>, brokerSettings: Readonly<Record<string, string>>): number {
-  return topicConfigSynonyms(name, overrides, brokerSettings)[0]!.source;
+export function topicConfigSource(name: string, overrides: Readonly<Record<string, string>>, brokerLayers: BrokerConfigLayers): number {
+  return topicConfigSynonyms(name, overrides, brokerLayers)[0]!.source;
 }
 
 /** How long AlterConfigs in a cluster waits for its view of the topic to catch up after a concurrent write. */
@@ -81,17 +83,25 @@ function describe(broker: BrokerContext, resourceType: number, resourceName: str
   if (resourceType === CONFIG_RESOURCE_TYPE.TOPIC) {
     const topic = broker.engine.describeTopic(resourceName);
     return Object.entries(topic.config).map(([name, value]) => {
-      const synonyms = topicConfigSynonyms(name, topic.overrides, broker.settings.all);
+      const synonyms = topicConfigSynonyms(name, topic.overrides, broker.dynamicConfig.layers);
       return entry(name, value, false, synonyms[0]!.source, withSynonyms ? synonyms : []);
     });
   }
   if (resourceType === CONFIG_RESOURCE_TYPE.BROKER) {
-    if (resourceName !== '' && resourceName !== String(broker.settings.nodeId)) {
+    const layers = broker.dynamicConfig.layers;
+    if (resourceName === DEFAULT_ENTITY) {
+      // The default entity holds only what was set on it, as Kafka describes it.
+      return Object.entries(layers.dynamicOf(DEFAULT_ENTITY)).map(([name, value]) => {
+        const source = CONFIG_SOURCE.DYNAMIC_DEFAULT_BROKER_CONFIG;
+        return entry(name, value, false, source, withSynonyms ? [{ name, value, source }] : []);
+      });
+    }
+    if (resourceName !== String(broker.settings.nodeId)) {
       throw new SluiceError('INVALID_REQUEST', `Broker ${resourceName} is not this broker (${broker.settings.nodeId})`);
     }
-    return Object.entries(broker.settings.all).map(([name, value]) => {
-      const source = value === BROKER_DEFAULTS[name] ? CONFIG_SOURCE.DEFAULT_CONFIG : CONFIG_SOURCE.STATIC_BROKER_CONFIG;
-      return entry(name, value, true, source, withSynonyms ? [{ name, value, source }] : []);
+    return Object.entries(layers.effective()).map(([name, value]) => {
+      const synonyms = layers.synonymsOf(name);
+      return entry(name, value, !DYNAMIC_NAMES.has(name), synonyms[0]?.source ?? CONFIG_SOURCE.STATIC_BROKER_CONFIG, withSynonyms ? synonyms : []);
     });
   }
   throw new SluiceError('INVALID_REQUEST', `Unsupported resource type ${resourceType}`);
@@ -119,6 +129,23 @@ export const incrementalAlterConfigsHandler = defineHandler({
     const responses = [];
     for (const { resourceType, resourceName, configs } of request.resources) {
       try {
+        if (resourceType === CONFIG_RESOURCE_TYPE.BROKER) {
+          await broker.dynamicConfig.alter(
+            resourceName,
+            (current) => {
+              const next: Record<string, string> = { ...current };
+              for (const { name, configOperation, value } of configs) {
+                const changed = applyOperation(configOperation, name, value, next[name]);
+                if (changed === null) delete next[name];
+                else next[name] = changed;
+              }
+              return next;
+            },
+            request.validateOnly,
+          );
+          responses.push({ errorCode: NONE, errorMessage: null, resourceType, resourceName });
+          continue;
+        }
         requireTopic(resourceType);
         const current = broker.engine.describeTopic(resourceName);
         const changes: Record<string, string | null> = {};
@@ -166,6 +193,13 @@ export const alterConfigsHandler = defineHandler({
     const responses = [];
     for (const { resourceType, resourceName, configs } of request.resources) {
       try {
+        if (resourceType === CONFIG_RESOURCE_TYPE.BROKER) {
+          // The entity's whole set, as for a topic.
+          const set = Object.fromEntries(configs.filter((c): c is { name: string; value: string } => c.value !== null).map(({ name, value }) => [name, value]));
+          await broker.dynamicConfig.alter(resourceName, () => set, request.validateOnly);
+          responses.push({ errorCode: NONE, errorMessage: null, resourceType, resourceName });
+          continue;
+        }
         requireTopic(resourceType);
         const changes: Record<string, string | null> = {};
         for (const name of Object.keys(broker.engine.describeTopic(resourceName).overrides)) changes[name] = null;
@@ -181,9 +215,7 @@ export const alterConfigsHandler = defineHandler({
 });
 
 function requireTopic(resourceType: number): void {
-  if (resourceType !== CONFIG_RESOURCE_TYPE.TOPIC) {
-    throw new SluiceError('INVALID_REQUEST', 'Only topic configs can be altered; broker configs are static (server.properties)');
-  }
+  if (resourceType !== CONFIG_RESOURCE_TYPE.TOPIC) throw new SluiceError('INVALID_REQUEST', `Unsupported resource type ${resourceType}: topics and brokers have configs`);
 }
 
 /** In a cluster the change goes to the topic's record in etcd, for every replica (ClusterNode.alterTopicConfigs). */

@@ -41,7 +41,7 @@ export const createTopicsHandler = defineHandler({
             name,
             value,
             readOnly: false,
-            configSource: topicConfigSource(name, created.overrides, broker.settings.all),
+            configSource: topicConfigSource(name, created.overrides, broker.dynamicConfig.layers),
             isSensitive: false,
           })),
         });

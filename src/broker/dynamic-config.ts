@@ -1,0 +1,209 @@
+// Dynamic broker configs (Kafka's DynamicBrokerConfig, KIP-226): the broker-level log settings
+// changed on running brokers by IncrementalAlterConfigs or AlterConfigs of a BROKER resource, as
+//   kafka-configs --bootstrap-server B --entity-type brokers --entity-default --alter --add-config log.retention.ms=3600000
+// sends them: for every broker (the default entity, resource name '') or for one (its id).
+//
+// Which settings: the first broker-level name of every topic config (log.retention.ms,
+// log.segment.bytes, log.cleanup.policy, message.max.bytes, min.insync.replicas,
+// unclean.leader.election.enable, compression.type, ...; DYNAMIC_BROKER_LOG_CONFIG_NAMES), the set
+// Kafka's DynamicLogConfig reconfigures. A topic without its own override takes the new value at
+// once (Engine.setBrokerLogDefaults). Any other name is INVALID_REQUEST with Kafka's message,
+// "Cannot update these configs dynamically": Kafka's read-only names (broker.id, log.dirs,
+// log.retention.hours, ...), and the names Kafka reconfigures but sluice takes only at start
+// (thread pools, listeners, the cleaner's threads and buffers, connection limits), which say so.
+//
+// Precedence, most specific first, as Kafka's: this broker's dynamic value (DYNAMIC_BROKER_CONFIG),
+// the cluster-wide one (DYNAMIC_DEFAULT_BROKER_CONFIG), server.properties and flags
+// (STATIC_BROKER_CONFIG), Kafka's default (DEFAULT_CONFIG).
+//
+// Where they live: a single broker keeps them in <data dir>/dynamic-broker-configs.json (so they
+// survive a restart, as Kafka's survive in its metadata log), written whole by an atomic rename; a
+// cluster keeps them in etcd (src/cluster/layout.ts, <root>/configs/brokers/), watched by every broker.
+import fs from 'node:fs';
+import path from 'node:path';
+
+import { SluiceError } from '../errors.js';
+import { CONFIG_SOURCE } from '../protocol/apis/describe-configs.js';
+import { writeFileAtomically } from '../storage/checkpoint-file.js';
+import { brokerLogDefaults, brokerSynonymsOf, DYNAMIC_BROKER_LOG_CONFIG_NAMES, type ConfigValues } from '../storage/log-config.js';
+import { BROKER_DEFAULTS } from './config.js';
+
+/** The resource name of the cluster-wide default broker entity, as Kafka's admin client sends it. */
+export const DEFAULT_ENTITY = '';
+
+/** The file of a single broker's dynamic configs, in its data directory. */
+export const DYNAMIC_CONFIG_FILE = 'dynamic-broker-configs.json';
+const FILE_VERSION = 1;
+
+/** Each entity's dynamic configs: DEFAULT_ENTITY and broker ids ('1') as keys. */
+export type DynamicEntities = ReadonlyMap<string, Readonly<Record<string, string>>>;
+
+const DYNAMIC_NAMES: ReadonlySet<string> = new Set(DYNAMIC_BROKER_LOG_CONFIG_NAMES);
+
+/**
+ * Names Kafka changes on a running broker that sluice takes only at start: refused with the
+ * reason, so that an operator is never told a value took effect when it did not.
+ */
+const RESTART_ONLY: ReadonlySet<string> = new Set([
+  'log.cleaner.threads',
+  'log.cleaner.dedupe.buffer.size',
+  'log.cleaner.io.buffer.size',
+  'log.cleaner.io.buffer.load.factor',
+  'log.cleaner.io.max.bytes.per.second',
+  'log.cleaner.backoff.ms',
+  'max.connections',
+  'max.connections.per.ip',
+  'max.connections.per.ip.overrides',
+  'num.io.threads',
+  'num.network.threads',
+  'num.replica.fetchers',
+  'num.recovery.threads.per.data.dir',
+  'background.threads',
+]);
+
+/** Kafka's label of a BROKER resource in the messages of its config errors. */
+function resourceLabel(entity: string): string {
+  return `ConfigResource(type=BROKER, name='${entity}')`;
+}
+
+function invalid(entity: string, message: string): SluiceError {
+  return new SluiceError('INVALID_REQUEST', `Invalid config value for resource ${resourceLabel(entity)}: ${message}`);
+}
+
+/** A broker entity's name: '' (every broker) or a broker id. */
+export function checkBrokerEntity(entity: string): void {
+  if (entity !== DEFAULT_ENTITY && !/^(0|[1-9][0-9]{0,9})$/.test(entity)) {
+    throw new SluiceError('INVALID_REQUEST', `Broker id must be an integer (or empty for the cluster-wide default), got '${entity}'`);
+  }
+}
+
+/**
+ * The configs of one broker (static settings and the dynamic layers over them) and where each
+ * value comes from. The dynamic layers are replaced whole (`replace`) as the store delivers them.
+ */
+export class BrokerConfigLayers {
+  private entities: DynamicEntities = new Map();
+
+  constructor(
+    /** The broker's settings as started: server.properties and flags over Kafka's defaults. */
+    private readonly staticValues: Readonly<Record<string, string>>,
+    readonly nodeId: number,
+  ) {}
+
+  replace(entities: DynamicEntities): void {
+    this.entities = new Map(entities);
+  }
+
+  /** One entity's dynamic configs (empty when none is set). */
+  dynamicOf(entity: string): Readonly<Record<string, string>> {
+    return this.entities.get(entity) ?? {};
+  }
+
+  get all(): DynamicEntities {
+    return this.entities;
+  }
+
+  /** The values this broker runs with: its own dynamic over the cluster's over the static ones. */
+  effective(): Record<string, string> {
+    return { ...this.staticValues, ...this.dynamicOf(DEFAULT_ENTITY), ...this.dynamicOf(String(this.nodeId)) };
+  }
+
+  /** unclean.leader.election.enable as this broker runs with it (Kafka reads booleans case-insensitively). */
+  uncleanLeaderElectionEnable(): boolean {
+    return this.effective()['unclean.leader.election.enable']?.trim().toLowerCase() === 'true';
+  }
+
+  /**
+   * Every layer that sets `name`, most specific first (Kafka's synonyms of a broker config),
+   * ending with the default when Kafka has one.
+   */
+  synonymsOf(name: string): Array<{ name: string; value: string; source: number }> {
+    const synonyms: Array<{ name: string; value: string; source: number }> = [];
+    const own = this.dynamicOf(String(this.nodeId))[name];
+    if (own !== undefined) synonyms.push({ name, value: own, source: CONFIG_SOURCE.DYNAMIC_BROKER_CONFIG });
+    const cluster = this.dynamicOf(DEFAULT_ENTITY)[name];
+    if (cluster !== undefined) synonyms.push({ name, value: cluster, source: CONFIG_SOURCE.DYNAMIC_DEFAULT_BROKER_CONFIG });
+    const given = this.staticValues[name];
+    if (given !== undefined && given !== BROKER_DEFAULTS[name]) synonyms.push({ name, value: given, source: CONFIG_SOURCE.STATIC_BROKER_CONFIG });
+    const fallback = BROKER_DEFAULTS[name];
+    if (fallback !== undefined) synonyms.push({ name, value: fallback, source: CONFIG_SOURCE.DEFAULT_CONFIG });
+    return synonyms;
+  }
+
+  /**
+   * The broker-level layers of a topic config (log.retention.ms and its other units), most
+   * specific first, each set value once: what a topic without an override takes.
+   */
+  topicDefaultSynonyms(topicConfig: string): Array<{ name: string; value: string; source: number }> {
+    const synonyms = [];
+    for (const brokerName of brokerSynonymsOf(topicConfig)) {
+      for (const synonym of this.synonymsOf(brokerName)) if (synonym.source !== CONFIG_SOURCE.DEFAULT_CONFIG) synonyms.push(synonym);
+    }
+    // Layers first, then units: a dynamic log.retention.ms beats a static log.retention.hours.
+    return synonyms.sort((a, b) => a.source - b.source);
+  }
+
+  /**
+   * Checks an entity's new dynamic configs as Kafka does (INVALID_REQUEST: names that cannot
+   * change on a running broker, values that do not parse), and that this broker could run with
+   * them. Returns the layers as they would be.
+   */
+  validate(entity: string, configs: Readonly<Record<string, string>>): DynamicEntities {
+    checkBrokerEntity(entity);
+    const names = Object.keys(configs);
+    const restartOnly = names.filter((name) => RESTART_ONLY.has(name));
+    if (restartOnly.length > 0) {
+      throw invalid(entity, `Cannot update these configs dynamically: Set(${restartOnly.join(', ')}); sluice takes them at start only (set them in server.properties and restart)`);
+    }
+    const readOnly = names.filter((name) => !DYNAMIC_NAMES.has(name));
+    if (readOnly.length > 0) throw invalid(entity, `Cannot update these configs dynamically: Set(${readOnly.join(', ')})`);
+    const next = new Map(this.entities);
+    if (names.length === 0) next.delete(entity);
+    else next.set(entity, { ...configs });
+    try {
+      // The values alone (a typo in the default entity fails even where a broker overrides it)...
+      brokerLogDefaults(configs as ConfigValues);
+      // ...and this broker's whole set (min.compaction.lag.ms above max.compaction.lag.ms).
+      brokerLogDefaults({ ...this.staticValues, ...(next.get(DEFAULT_ENTITY) ?? {}), ...(next.get(String(this.nodeId)) ?? {}) });
+    } catch (error) {
+      throw invalid(entity, error instanceof Error ? error.message : String(error));
+    }
+    return next;
+  }
+}
+
+/** A single broker's dynamic configs from its data directory (none when the file is absent). */
+export function readDynamicConfigFile(dataDir: string): DynamicEntities {
+  const filePath = path.join(dataDir, DYNAMIC_CONFIG_FILE);
+  let text: string;
+  try {
+    text = fs.readFileSync(filePath, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
+    throw error;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new SluiceError('KAFKA_STORAGE_ERROR', `${filePath} is not JSON`);
+  }
+  const entities = (parsed as { version?: unknown; entities?: unknown } | null)?.entities;
+  if ((parsed as { version?: unknown }).version !== FILE_VERSION || typeof entities !== 'object' || entities === null) {
+    throw new SluiceError('KAFKA_STORAGE_ERROR', `${filePath} is not a version ${FILE_VERSION} dynamic config file`);
+  }
+  const result = new Map<string, Record<string, string>>();
+  for (const [entity, configs] of Object.entries(entities)) {
+    if (typeof configs !== 'object' || configs === null || Object.values(configs).some((value) => typeof value !== 'string')) {
+      throw new SluiceError('KAFKA_STORAGE_ERROR', `${filePath}: the configs of entity '${entity}' are not names and text values`);
+    }
+    result.set(entity, { ...(configs as Record<string, string>) });
+  }
+  return result;
+}
+
+/** Writes a single broker's dynamic configs whole: a crash leaves the old file or the new one. */
+export function writeDynamicConfigFile(dataDir: string, entities: DynamicEntities): void {
+  const sorted = Object.fromEntries([...entities].filter(([, configs]) => Object.keys(configs).length > 0).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  writeFileAtomically(path.join(dataDir, DYNAMIC_CONFIG_FILE), JSON.stringify({ version: FILE_VERSION, entities: sorted }, null, 2) + '\n');
+}

@@ -1,0 +1,96 @@
+// Dynamic broker configs in a cluster (KIP-226; kept in etcd under <root>/configs/brokers/, every
+// broker watching them): a cluster-wide default written through one broker reaches every broker
+// and its partitions, a per-broker value is sent to that broker and acts there only, a restarted
+// broker starts with them, and a dynamic unclean.leader.election.enable lets the controller elect
+// an out-of-ISR replica for a partition without a leader, as Kafka's controller does.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { KafkaClient } from '../../src/client/client.js';
+import { startCluster, type LocalCluster } from '../../src/cluster/start-cluster.js';
+import { CONFIG_RESOURCE_TYPE, CONFIG_SOURCE } from '../../src/protocol/apis/describe-configs.js';
+import { kafka } from '../fixtures/kafkajs.js';
+import { waitUntil } from './helpers.js';
+
+const SESSION_TIMEOUT_MS = 3_000;
+
+let cluster: LocalCluster;
+let client: KafkaClient;
+let admin: any;
+let producer: any;
+
+beforeAll(async () => {
+  cluster = await startCluster({ brokers: 3, config: { 'broker.session.timeout.ms': SESSION_TIMEOUT_MS, 'auto.leader.rebalance.enable': 'false' } });
+  client = await KafkaClient.connect({ brokers: cluster.bootstrapServers.split(',') });
+  const kafkajs = kafka(cluster.bootstrapServers.split(','), 'dynamic-configs');
+  admin = kafkajs.admin();
+  await admin.connect();
+  producer = kafkajs.producer({ retry: { retries: 0 } });
+  await producer.connect();
+}, 120_000);
+
+afterAll(async () => {
+  await producer?.disconnect().catch(() => {});
+  await admin?.disconnect().catch(() => {});
+  client?.close();
+  await cluster?.stop();
+}, 120_000);
+
+async function brokerValue(brokerId: number, name: string): Promise<{ value: string | null; source: number } | undefined> {
+  const entry = (await client.describeConfigs(CONFIG_RESOURCE_TYPE.BROKER, String(brokerId))).find((e) => e.name === name);
+  return entry === undefined ? undefined : { value: entry.value, source: entry.source };
+}
+
+async function partitionState(topic: string, partition: number): Promise<{ leader: number; isr: number[] }> {
+  const metadata = await client.metadata([topic]);
+  const state = metadata.topics[0]!.partitions.find((p) => p.partition === partition)!;
+  return { leader: state.leader, isr: state.isr };
+}
+
+const bigValue = 'x'.repeat(5000);
+
+describe('dynamic broker configs in a cluster', () => {
+  it('a cluster-wide default written through any broker acts on every broker; a per-broker value on its broker only', async () => {
+    await client.incrementalAlterConfigs(CONFIG_RESOURCE_TYPE.BROKER, '', [{ name: 'message.max.bytes', value: '2000' }]);
+    for (const id of [1, 2, 3]) {
+      await waitUntil(async () => (await brokerValue(id, 'message.max.bytes'))?.value === '2000', `broker ${id} to take message.max.bytes=2000`);
+      expect(await brokerValue(id, 'message.max.bytes')).toEqual({ value: '2000', source: CONFIG_SOURCE.DYNAMIC_DEFAULT_BROKER_CONFIG });
+    }
+    await admin.createTopics({ topics: [{ topic: 'big', replicaAssignment: [{ partition: 0, replicas: [1, 2, 3] }, { partition: 1, replicas: [2, 3, 1] }, { partition: 2, replicas: [3, 1, 2] }] }], waitForLeaders: true });
+    for (const partition of [0, 1, 2]) {
+      const error = await producer.send({ topic: 'big', acks: 1, messages: [{ partition, value: bigValue }] }).catch((e: any) => e);
+      expect(error.type).toBe('MESSAGE_TOO_LARGE');
+    }
+
+    await client.incrementalAlterConfigs(CONFIG_RESOURCE_TYPE.BROKER, '2', [{ name: 'message.max.bytes', value: '100000' }]);
+    await waitUntil(async () => (await brokerValue(2, 'message.max.bytes'))?.value === '100000', 'broker 2 to take its own message.max.bytes');
+    expect(await brokerValue(2, 'message.max.bytes')).toEqual({ value: '100000', source: CONFIG_SOURCE.DYNAMIC_BROKER_CONFIG });
+    expect(await brokerValue(1, 'message.max.bytes')).toEqual({ value: '2000', source: CONFIG_SOURCE.DYNAMIC_DEFAULT_BROKER_CONFIG });
+    // Partition 1 is led by broker 2: its limit is broker 2's.
+    await producer.send({ topic: 'big', acks: 1, messages: [{ partition: 1, value: bigValue }] });
+    const refused = await producer.send({ topic: 'big', acks: 1, messages: [{ partition: 0, value: bigValue }] }).catch((e: any) => e);
+    expect(refused.type).toBe('MESSAGE_TOO_LARGE');
+  });
+
+  it('a restarted broker starts with the dynamic configs kept in etcd', async () => {
+    await cluster.stopBroker(3);
+    await cluster.restartBroker(3);
+    expect(await brokerValue(3, 'message.max.bytes')).toEqual({ value: '2000', source: CONFIG_SOURCE.DYNAMIC_DEFAULT_BROKER_CONFIG });
+  });
+
+  it('a dynamic unclean.leader.election.enable=true elects an out-of-ISR replica where no leader was left', async () => {
+    await admin.createTopics({ topics: [{ topic: 'lone', replicaAssignment: [{ partition: 0, replicas: [2, 3] }] }], waitForLeaders: true });
+    await producer.send({ topic: 'lone', acks: -1, messages: [{ partition: 0, value: 'before' }] });
+    // Broker 3 dies: its session ends and the controller takes it out of the ISR.
+    await cluster.killBroker(3);
+    await waitUntil(async () => (await partitionState('lone', 0)).isr.join() === '2', 'broker 3 to leave the ISR of lone-0');
+    // The last ISR member dies; broker 3 returns, out of the ISR: no clean leader is left.
+    await cluster.killBroker(2);
+    await waitUntil(async () => (await partitionState('lone', 0)).leader === -1, 'lone-0 to lose its leader');
+    await cluster.restartBroker(3);
+    expect(await partitionState('lone', 0)).toEqual({ leader: -1, isr: [2] });
+
+    await client.incrementalAlterConfigs(CONFIG_RESOURCE_TYPE.BROKER, '', [{ name: 'unclean.leader.election.enable', value: 'true' }]);
+    await waitUntil(async () => (await partitionState('lone', 0)).leader === 3, 'broker 3 to be elected leader of lone-0 uncleanly');
+    await cluster.restartBroker(2);
+  });
+});
