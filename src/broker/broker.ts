@@ -31,7 +31,9 @@ import { EtcdClient } from '../cluster/etcd-client.js';
 import { MetadataStore } from '../cluster/metadata-store.js';
 import { reportBrokerConfig, resolveBrokerSettings, type BrokerConfigValues, type BrokerSettings, type ClusterSettings } from './config.js';
 import { Connection, type ConnectionBudgets } from './connection.js';
-import { BrokerConfigLayers, readDynamicConfigFile, type DynamicEntities } from './dynamic-config.js';
+import { CLIENT_QUOTAS_FILE, ClientQuotas } from './client-quotas.js';
+import { ConfigEntityStore, readEntitiesFile, type ConfigEntities } from './config-entities.js';
+import { BrokerConfigLayers, DYNAMIC_CONFIG_FILE } from './dynamic-config.js';
 import { DynamicConfigUpdates } from './dynamic-config-updates.js';
 import { ConnectionQuotas } from './connection-quotas.js';
 import type { AnyApiHandler, BrokerContext } from './handler.js';
@@ -69,6 +71,9 @@ export class Broker {
   readonly logger: Logger;
   /** Configs changed while running (kafka-configs --entity-type brokers --alter). */
   readonly dynamicConfig: DynamicConfigUpdates;
+  /** Client quotas (kafka-configs --entity-type clients|users): the limits and the clients' rates. */
+  readonly clientQuotas: ClientQuotas;
+  private readonly quotaStore: ConfigEntityStore;
   /** How the descriptor limit was split between connections and segments. */
   readonly descriptors: DescriptorBudget;
   private readonly server: net.Server;
@@ -102,6 +107,7 @@ export class Broker {
     logger: Logger,
     descriptors: DescriptorBudget,
     configLayers: BrokerConfigLayers,
+    initialQuotas: ConfigEntities,
   ) {
     this.settings = settings;
     this.engine = engine;
@@ -112,6 +118,19 @@ export class Broker {
     this.descriptors = descriptors;
     this.log = new LogLimiter(logger);
     this.dynamicConfig = new DynamicConfigUpdates({ layers: configLayers, engine, dataDir: settings.dataDir, logger, cluster: () => this.clusterNode });
+    this.clientQuotas = new ClientQuotas({ windowCount: settings.quotaWindowCount, windowMs: settings.quotaWindowMs });
+    this.clientQuotas.replace(initialQuotas);
+    this.quotaStore = new ConfigEntityStore({
+      kind: 'quotas',
+      fileName: CLIENT_QUOTAS_FILE,
+      dataDir: settings.dataDir,
+      cluster: () => this.clusterNode,
+      initial: initialQuotas,
+      apply: (entities) => {
+        this.clientQuotas.replace(entities);
+        logger.info({ quotas: Object.fromEntries(entities) }, 'client quotas updated');
+      },
+    });
     this.metrics = createMetrics();
     this.quotas = new ConnectionQuotas({ ...settings, maxConnections: descriptors.connectionsMax });
     this.budgets = { requestSlots: new Budget(settings.queuedMaxRequests), requestMemory: new Budget(settings.queuedMaxRequestBytes) };
@@ -131,6 +150,8 @@ export class Broker {
       cluster: () => this.clusterNode,
       joining: () => this.joinGate,
       dynamicConfig: this.dynamicConfig,
+      quotas: this.clientQuotas,
+      quotaStore: this.quotaStore,
     };
     const handlers: Map<number, AnyApiHandler> = createHandlers(new ProducerIds(settings.dataDir, settings.cluster === null ? 0 : settings.nodeId * PRODUCER_IDS_PER_BROKER), groups);
     // pauseOnConnect: a connection reads into its own buffer from its first byte (socket-reads.ts).
@@ -153,7 +174,8 @@ export class Broker {
     const clusterId = loadOrCreateClusterId(dataDir, settings.nodeId, fromEtcd?.clusterId);
     // The dynamic configs before the logs open: a retention pass never runs on the static values alone.
     const configLayers = new BrokerConfigLayers(settings.all, settings.nodeId);
-    configLayers.replace(fromEtcd?.brokerConfigs ?? readDynamicConfigFile(dataDir));
+    configLayers.replace(fromEtcd?.brokerConfigs ?? readEntitiesFile(dataDir, DYNAMIC_CONFIG_FILE));
+    const initialQuotas = fromEtcd?.quotas ?? readEntitiesFile(dataDir, CLIENT_QUOTAS_FILE);
     const backgroundLog = new LogLimiter(logger);
     const engine = await Engine.open({
       dataDir,
@@ -176,7 +198,7 @@ export class Broker {
     // sluice.fetch.zero.copy=false (ours, not Kafka's) copies fetched records through JS: the
     // baseline the sendfile path is measured against, and a fallback for filesystems without sendfile.
     const zeroCopyFetch = options.zeroCopyFetch ?? settings.all[ZERO_COPY_FETCH_CONFIG] !== 'false';
-    const broker = new Broker({ ...settings, dataDir }, engine, groups, clusterId, temporaryDataDir, zeroCopyFetch, logger, descriptors, configLayers);
+    const broker = new Broker({ ...settings, dataDir }, engine, groups, clusterId, temporaryDataDir, zeroCopyFetch, logger, descriptors, configLayers, initialQuotas);
     let joined = () => {};
     if (settings.cluster !== null) broker.joinGate = new Promise((resolve) => (joined = resolve));
     try {
@@ -214,7 +236,7 @@ export class Broker {
       logger: this.logger,
       log: this.log,
       onHighWatermark: (topic, partition) => this.appendWaiters.notify(topic, partition),
-      onBrokerConfigs: (entities) => this.dynamicConfig.apply(entities),
+      onConfigEntities: (kind, entities) => (kind === 'brokers' ? this.dynamicConfig.store : this.quotaStore).deliver(entities),
       uncleanLeaderElectionEnable: this.dynamicConfig.layers.uncleanLeaderElectionEnable(),
       onLeadership: (topic, partition, leading) => {
         if (topic === CONSUMER_OFFSETS_TOPIC) this.groups.onOffsetsLeadership(partition, leading);
@@ -351,12 +373,12 @@ function reportTopicConfigs(logger: Logger, engine: Engine): void {
 }
 
 /** A replicated cluster's id, kept in etcd: every broker reports the same one in Metadata. */
-/** What a cluster member reads before its logs open: the cluster's id and the dynamic broker configs. */
-async function readFromEtcd(cluster: ClusterSettings): Promise<{ clusterId: string; brokerConfigs: DynamicEntities }> {
+/** What a cluster member reads before its logs open: the cluster's id, the dynamic broker configs and the client quotas. */
+async function readFromEtcd(cluster: ClusterSettings): Promise<{ clusterId: string; brokerConfigs: ConfigEntities; quotas: ConfigEntities }> {
   const client = new EtcdClient({ endpoints: cluster.etcdEndpoints });
   try {
     const store = new MetadataStore(client, { root: cluster.etcdRoot });
-    return { clusterId: await store.clusterId(newClusterId()), brokerConfigs: await store.readBrokerConfigs() };
+    return { clusterId: await store.clusterId(newClusterId()), brokerConfigs: await store.readConfigEntities('brokers'), quotas: await store.readConfigEntities('quotas') };
   } finally {
     await client.close();
   }

@@ -20,7 +20,7 @@ import type { BrokerSession } from '../cluster/broker-session.js';
 import type { KeyMirror } from '../cluster/key-mirror.js';
 import { Controller } from '../cluster/controller.js';
 import { assignReplicas, validateAssignment, type PartitionAssignment } from '../cluster/replica-assignment.js';
-import { NO_LEADER } from '../cluster/layout.js';
+import { NO_LEADER, type ConfigEntityKind } from '../cluster/layout.js';
 import { electControlledShutdownLeader } from '../cluster/partition-election.js';
 import type { AdminRequestsWatch } from '../cluster/admin-requests.js';
 import type { BrokerSettings, ClusterSettings } from './config.js';
@@ -55,8 +55,8 @@ export interface ClusterNodeOptions {
   log: LogLimiter;
   onHighWatermark(topic: string, partition: number): void;
   onLeadership?(topic: string, partition: number, leading: boolean): void;
-  /** Every broker entity's dynamic configs, at the join and after each change (src/broker/dynamic-config.ts). */
-  onBrokerConfigs(entities: Map<string, Record<string, string>>): void;
+  /** Each kind's config entities (dynamic broker configs, client quotas), at the join and after each change (config-entities.ts). */
+  onConfigEntities(kind: ConfigEntityKind, entities: Map<string, Record<string, string>>): void;
   /** unclean.leader.election.enable as this broker runs with it (static, or dynamic once loaded). */
   uncleanLeaderElectionEnable: boolean;
 }
@@ -78,7 +78,7 @@ export class ClusterNode {
   private controller: Controller | undefined;
   private controllerId = -1;
   private controllerWatch: KeyMirror | undefined;
-  private brokerConfigsWatch: KeyMirror | undefined;
+  private readonly configWatches: KeyMirror[] = [];
   /** The broker default a topic's unclean.leader.election.enable overrides, for the controller. */
   private uncleanLeaderElectionEnable: boolean;
   private brokers!: BrokersWatch;
@@ -152,10 +152,14 @@ export class ClusterNode {
     this.controllerWatch = await this.store.watchController((controller) => (this.controllerId = controller?.brokerId ?? -1), (error) =>
       log.log('error', 'watch:controller', { error: String(error) }, 'controller watch failed'),
     );
-    this.brokerConfigsWatch = await this.store.watchBrokerConfigs(
-      (entities) => this.options.onBrokerConfigs(entities),
-      (error) => log.log('error', 'watch:broker-configs', { error: String(error) }, 'dynamic broker config watch failed'),
-    );
+    for (const kind of ['brokers', 'quotas'] as const) {
+      const watch = await this.store.watchConfigEntities(
+        kind,
+        (entities) => this.options.onConfigEntities(kind, entities),
+        (error) => log.log('error', `watch:configs:${kind}`, { error: String(error) }, `${kind} config watch failed`),
+      );
+      this.configWatches.push(watch);
+    }
     this.topics = await this.store.watchTopics({
       topic: (name, view) => this.onTopic(name, view),
       partition: (topic, partition, state) => {
@@ -592,7 +596,7 @@ export class ClusterNode {
     this.replicas.close();
     await this.controller?.stop().catch(() => {});
     await this.fetchers.close();
-    await Promise.all([this.topics?.close(), this.brokers?.close(), this.controllerWatch?.close(), this.brokerConfigsWatch?.close()].map((p) => p?.catch(() => {})));
+    await Promise.all([this.topics?.close(), this.brokers?.close(), this.controllerWatch?.close(), ...this.configWatches.map((watch) => watch.close())].map((p) => p?.catch(() => {})));
     await this.session?.close();
     fs.rmSync(path.join(this.options.settings.dataDir, SESSION_FILE), { force: true });
     await this.client.close();

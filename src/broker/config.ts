@@ -44,6 +44,9 @@ export interface BrokerSettings {
   /** queued.max.request.bytes: request bytes held at once, broker-wide; Infinity for -1. */
   queuedMaxRequestBytes: number;
   connectionsMaxIdleMs: number;
+  /** quota.window.num and quota.window.size.seconds: what a client quota's rate is measured over (client-quotas.ts). */
+  quotaWindowCount: number;
+  quotaWindowMs: number;
   /** max.connections; Infinity for Kafka's default (Int.MAX). */
   maxConnections: number;
   maxConnectionsPerIp: number;
@@ -131,6 +134,9 @@ export const BROKER_DEFAULTS: Readonly<Record<string, string>> = Object.freeze({
   'queued.max.requests': '500',
   'queued.max.request.bytes': String(QUEUED_REQUEST_BYTES_DEFAULT),
   'connections.max.idle.ms': '600000',
+  // Client quotas' rate: 11 windows of 1 s (Kafka's defaults).
+  'quota.window.num': '11',
+  'quota.window.size.seconds': '1',
   'max.connections': String(INT_MAX),
   'max.connections.per.ip': String(INT_MAX),
   'max.connections.per.ip.overrides': '',
@@ -197,7 +203,10 @@ const UNSUPPORTED: ReadonlyArray<readonly [reason: string, names: readonly strin
   ],
   ['transactions are not supported', ['transaction.', 'transactional.id.expiration.ms', 'producer.id.expiration.ms', 'producer.id.expiration.check.interval.ms']],
   ['__consumer_offsets records are written uncompressed', ['offsets.topic.compression.codec']],
-  ['quotas are not implemented', ['quota.', 'client.quota.callback.class', 'replication.quota.', 'alter.log.dirs.replication.quota.', 'max.connection.creation.rate', 'producer.quota.', 'consumer.quota.']],
+  [
+    'of quotas, sluice enforces client byte rates (producer_byte_rate, consumer_byte_rate) only',
+    ['quota.', 'client.quota.callback.class', 'replication.quota.', 'alter.log.dirs.replication.quota.', 'max.connection.creation.rate', 'producer.quota.', 'consumer.quota.'],
+  ],
   ['tiered storage is not implemented', ['remote.log.']],
   ['metrics are exposed as broker.metrics, not through reporters', ['metric.reporters', 'metrics.', 'kafka.metrics.', 'auto.include.jmx.reporter']],
   [
@@ -339,6 +348,8 @@ export function resolveBrokerSettings(...sources: BrokerConfigValues[]): BrokerS
     // As Kafka's SocketServer: a memory pool only for a positive value; 0 and -1 mean unbounded.
     queuedMaxRequestBytes: Math.max(integer(all, 'queued.max.request.bytes', -1), 0) || Infinity,
     connectionsMaxIdleMs: integer(all, 'connections.max.idle.ms', 0),
+    quotaWindowCount: integer(all, 'quota.window.num', 1),
+    quotaWindowMs: integer(all, 'quota.window.size.seconds', 1) * 1000,
     maxConnections: limitOrInfinity(integer(all, 'max.connections', 0, INT_MAX), INT_MAX),
     maxConnectionsPerIp: limitOrInfinity(maxConnectionsPerIp, INT_MAX),
     maxConnectionsPerIpOverrides,

@@ -106,6 +106,9 @@ export class Connection {
   /** No more requests are read (closing, or closed). */
   private closing = false;
   private closed = false;
+  /** No new request is taken before this time: the client went over its quota (RequestContext.throttle). */
+  private mutedUntilMs = 0;
+  private muteTimer: NodeJS.Timeout | undefined;
   /** Last time bytes arrived or a response was finished (connections.max.idle.ms). */
   lastActivityMs = Date.now();
   readonly clientHost: string;
@@ -179,6 +182,16 @@ export class Connection {
   private pump(): void {
     if (this.closing || this.inFlight || this.cancelWait !== null || this.detachedRequests >= DETACHED_REQUESTS_MAX) {
       this.pauseReading();
+      return;
+    }
+    if (this.mutedUntilMs > Date.now()) {
+      // Throttled: the answers so far go out, and the next request waits for the quota's delay.
+      this.flushResponses();
+      this.pauseReading();
+      this.muteTimer ??= setTimeout(() => {
+        this.muteTimer = undefined;
+        this.pump();
+      }, this.mutedUntilMs - Date.now());
       return;
     }
     let frame: Buffer | null;
@@ -309,6 +322,7 @@ export class Connection {
       outcome = null;
     }
     request.handled();
+    if (request.throttleMs > 0) this.mutedUntilMs = Math.max(this.mutedUntilMs, Date.now() + request.throttleMs);
     if (request.endTurn !== null) {
       // Detached: its response (if any) is queued behind the earlier ones; the request in flight,
       // if any, is another one now. Written in order, so the next responses need not wait for the write.
@@ -499,6 +513,7 @@ export class Connection {
     this.closed = true;
     this.closing = true;
     this.abort.abort();
+    clearTimeout(this.muteTimer);
     if (this.cancelWait !== null) {
       this.cancelWait();
       this.cancelWait = null;
@@ -535,6 +550,8 @@ class InFlightRequest implements RequestContext {
 
   /** Set once the handler detaches: ends its place in the order of responses. */
   endTurn: (() => void) | null = null;
+  /** How long the connection waits, once this request is answered, before it takes the next one. */
+  throttleMs = 0;
   readonly broker: BrokerContext;
 
   constructor(
@@ -547,6 +564,10 @@ class InFlightRequest implements RequestContext {
     readonly responseBefore: Promise<void> | null,
   ) {
     this.broker = connection.broker;
+  }
+
+  throttle(throttleMs: number): void {
+    this.throttleMs = Math.max(this.throttleMs, throttleMs);
   }
 
   onResponseSent(callback: () => void): void {

@@ -1,19 +1,16 @@
-// How a running broker takes its dynamic configs (dynamic-config.ts): an alter is checked, written
-// where the broker keeps them (the data directory's file alone, etcd in a cluster, where every
-// broker's watch delivers it), and applied: the topic defaults of the engine's logs, and the
-// controller's unclean.leader.election.enable default.
+// How a running broker takes its dynamic configs (dynamic-config.ts): an alter is checked and
+// written where the broker keeps them (config-entities.ts), and applied: the topic defaults of the
+// engine's logs, and the controller's unclean.leader.election.enable default.
 import { SluiceError } from '../errors.js';
 import type { Engine } from '../engine/engine.js';
 import type { Logger } from '../logger.js';
 import { unsupportedConfigs } from '../storage/log-config.js';
 import type { ClusterNode } from './cluster-node.js';
-import { BrokerConfigLayers, DEFAULT_ENTITY, writeDynamicConfigFile, type DynamicEntities } from './dynamic-config.js';
-
-/** How long an alter in a cluster waits for this broker's watch to deliver its own write. */
-const CLUSTER_APPLY_WAIT_MS = 5_000;
-const CLUSTER_APPLY_POLL_MS = 10;
+import { ConfigEntityStore, type ConfigEntities } from './config-entities.js';
+import { BrokerConfigLayers, DEFAULT_ENTITY, DYNAMIC_CONFIG_FILE } from './dynamic-config.js';
 
 export interface DynamicConfigUpdatesOptions {
+  /** The broker's layers, holding the dynamic configs it started with. */
   layers: BrokerConfigLayers;
   engine: Engine;
   dataDir: string;
@@ -23,9 +20,18 @@ export interface DynamicConfigUpdatesOptions {
 
 export class DynamicConfigUpdates {
   readonly layers: BrokerConfigLayers;
+  readonly store: ConfigEntityStore;
 
   constructor(private readonly options: DynamicConfigUpdatesOptions) {
     this.layers = options.layers;
+    this.store = new ConfigEntityStore({
+      kind: 'brokers',
+      fileName: DYNAMIC_CONFIG_FILE,
+      dataDir: options.dataDir,
+      cluster: options.cluster,
+      initial: options.layers.all,
+      apply: (entities) => this.apply(entities),
+    });
   }
 
   /**
@@ -35,32 +41,21 @@ export class DynamicConfigUpdates {
    */
   async alter(entity: string, change: (current: Readonly<Record<string, string>>) => Record<string, string>, validateOnly: boolean): Promise<void> {
     const { layers } = this;
-    const cluster = this.options.cluster();
-    if (cluster === null && entity !== DEFAULT_ENTITY && entity !== String(layers.nodeId)) {
+    if (this.options.cluster() === null && entity !== DEFAULT_ENTITY && entity !== String(layers.nodeId)) {
       throw new SluiceError('INVALID_REQUEST', `Broker ${entity} is not this broker (${layers.nodeId}), the only one of its cluster`);
     }
-    const proposed = change(layers.dynamicOf(entity));
-    const next = layers.validate(entity, proposed);
-    if (validateOnly) return;
-    if (cluster === null) {
-      writeDynamicConfigFile(this.options.dataDir, next);
-      this.apply(next);
+    const check = (next: ConfigEntities) => layers.check(entity, next);
+    if (validateOnly) {
+      const next = new Map(layers.all);
+      next.set(entity, change(layers.dynamicOf(entity)));
+      check(next);
       return;
     }
-    const written = await cluster.store.updateBrokerConfigs(entity, (current) => {
-      const configs = change(current);
-      layers.validate(entity, configs);
-      return configs;
-    });
-    // Answered once this broker runs with it, so a describe right after shows it.
-    const deadlineMs = Date.now() + CLUSTER_APPLY_WAIT_MS;
-    while (JSON.stringify(layers.dynamicOf(entity)) !== JSON.stringify(written) && Date.now() < deadlineMs) {
-      await new Promise((resolve) => setTimeout(resolve, CLUSTER_APPLY_POLL_MS));
-    }
+    await this.store.update(entity, change, check);
   }
 
   /** Takes every entity's dynamic configs (loaded, written, or delivered by the cluster's watch). */
-  apply(entities: DynamicEntities): void {
+  apply(entities: ConfigEntities): void {
     const { layers, engine, logger } = this.options;
     const previous = new Map(layers.all);
     layers.replace(entities);
@@ -80,7 +75,7 @@ export class DynamicConfigUpdates {
    * Logs the dynamic configs this broker runs with (its own entity's and the cluster's), those that
    * differ from `previous` when given, and warns of any that sluice accepts without acting on.
    */
-  report(message: string, previous?: DynamicEntities): void {
+  report(message: string, previous?: ConfigEntities): void {
     const { layers, logger } = this.options;
     for (const entity of [DEFAULT_ENTITY, String(layers.nodeId)]) {
       const configs = layers.dynamicOf(entity);

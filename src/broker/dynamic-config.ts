@@ -16,27 +16,20 @@
 // the cluster-wide one (DYNAMIC_DEFAULT_BROKER_CONFIG), server.properties and flags
 // (STATIC_BROKER_CONFIG), Kafka's default (DEFAULT_CONFIG).
 //
-// Where they live: a single broker keeps them in <data dir>/dynamic-broker-configs.json (so they
-// survive a restart, as Kafka's survive in its metadata log), written whole by an atomic rename; a
-// cluster keeps them in etcd (src/cluster/layout.ts, <root>/configs/brokers/), watched by every broker.
-import fs from 'node:fs';
-import path from 'node:path';
-
+// Where they live: a single broker keeps them in <data dir>/dynamic-broker-configs.json, a cluster
+// in etcd under <root>/configs/brokers/ (config-entities.ts), so they survive restarts, as Kafka's
+// survive in its metadata log.
 import { SluiceError } from '../errors.js';
 import { CONFIG_SOURCE } from '../protocol/apis/describe-configs.js';
-import { writeFileAtomically } from '../storage/checkpoint-file.js';
 import { brokerLogDefaults, brokerSynonymsOf, DYNAMIC_BROKER_LOG_CONFIG_NAMES, type ConfigValues } from '../storage/log-config.js';
 import { BROKER_DEFAULTS } from './config.js';
+import type { ConfigEntities as DynamicEntities } from './config-entities.js';
 
 /** The resource name of the cluster-wide default broker entity, as Kafka's admin client sends it. */
 export const DEFAULT_ENTITY = '';
 
 /** The file of a single broker's dynamic configs, in its data directory. */
 export const DYNAMIC_CONFIG_FILE = 'dynamic-broker-configs.json';
-const FILE_VERSION = 1;
-
-/** Each entity's dynamic configs: DEFAULT_ENTITY and broker ids ('1') as keys. */
-export type DynamicEntities = ReadonlyMap<string, Readonly<Record<string, string>>>;
 
 const DYNAMIC_NAMES: ReadonlySet<string> = new Set(DYNAMIC_BROKER_LOG_CONFIG_NAMES);
 
@@ -146,10 +139,11 @@ export class BrokerConfigLayers {
   /**
    * Checks an entity's new dynamic configs as Kafka does (INVALID_REQUEST: names that cannot
    * change on a running broker, values that do not parse), and that this broker could run with
-   * them. Returns the layers as they would be.
+   * the layers `next`, which hold them.
    */
-  validate(entity: string, configs: Readonly<Record<string, string>>): DynamicEntities {
+  check(entity: string, next: DynamicEntities): void {
     checkBrokerEntity(entity);
+    const configs = next.get(entity) ?? {};
     const names = Object.keys(configs);
     const restartOnly = names.filter((name) => RESTART_ONLY.has(name));
     if (restartOnly.length > 0) {
@@ -157,9 +151,6 @@ export class BrokerConfigLayers {
     }
     const readOnly = names.filter((name) => !DYNAMIC_NAMES.has(name));
     if (readOnly.length > 0) throw invalid(entity, `Cannot update these configs dynamically: Set(${readOnly.join(', ')})`);
-    const next = new Map(this.entities);
-    if (names.length === 0) next.delete(entity);
-    else next.set(entity, { ...configs });
     try {
       // The values alone (a typo in the default entity fails even where a broker overrides it)...
       brokerLogDefaults(configs as ConfigValues);
@@ -168,42 +159,5 @@ export class BrokerConfigLayers {
     } catch (error) {
       throw invalid(entity, error instanceof Error ? error.message : String(error));
     }
-    return next;
   }
-}
-
-/** A single broker's dynamic configs from its data directory (none when the file is absent). */
-export function readDynamicConfigFile(dataDir: string): DynamicEntities {
-  const filePath = path.join(dataDir, DYNAMIC_CONFIG_FILE);
-  let text: string;
-  try {
-    text = fs.readFileSync(filePath, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
-    throw error;
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new SluiceError('KAFKA_STORAGE_ERROR', `${filePath} is not JSON`);
-  }
-  const entities = (parsed as { version?: unknown; entities?: unknown } | null)?.entities;
-  if ((parsed as { version?: unknown }).version !== FILE_VERSION || typeof entities !== 'object' || entities === null) {
-    throw new SluiceError('KAFKA_STORAGE_ERROR', `${filePath} is not a version ${FILE_VERSION} dynamic config file`);
-  }
-  const result = new Map<string, Record<string, string>>();
-  for (const [entity, configs] of Object.entries(entities)) {
-    if (typeof configs !== 'object' || configs === null || Object.values(configs).some((value) => typeof value !== 'string')) {
-      throw new SluiceError('KAFKA_STORAGE_ERROR', `${filePath}: the configs of entity '${entity}' are not names and text values`);
-    }
-    result.set(entity, { ...(configs as Record<string, string>) });
-  }
-  return result;
-}
-
-/** Writes a single broker's dynamic configs whole: a crash leaves the old file or the new one. */
-export function writeDynamicConfigFile(dataDir: string, entities: DynamicEntities): void {
-  const sorted = Object.fromEntries([...entities].filter(([, configs]) => Object.keys(configs).length > 0).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-  writeFileAtomically(path.join(dataDir, DYNAMIC_CONFIG_FILE), JSON.stringify({ version: FILE_VERSION, entities: sorted }, null, 2) + '\n');
 }

@@ -19,6 +19,8 @@ import type { Budget } from './budget.js';
 import type { LogLimiter } from '../logger.js';
 import type { ClusterNode } from './cluster-node.js';
 import type { DynamicConfigUpdates } from './dynamic-config-updates.js';
+import type { ClientQuotas } from './client-quotas.js';
+import type { ConfigEntityStore } from './config-entities.js';
 
 /** The broker state handlers work with. */
 export interface BrokerContext {
@@ -47,6 +49,9 @@ export interface BrokerContext {
   joining(): Promise<void> | null;
   /** The broker's dynamic configs: their layers, and alters of them. */
   dynamicConfig: DynamicConfigUpdates;
+  /** Client quotas: the limits and the clients' rates, and where they are kept. */
+  quotas: ClientQuotas;
+  quotaStore: ConfigEntityStore;
 }
 
 export interface RequestContext {
@@ -70,6 +75,11 @@ export interface RequestContext {
    * every request in the order it came.
    */
   detach<T>(event: Promise<T>): Promise<T>;
+  /**
+   * The client went over its quota (client-quotas.ts): once this request is answered, its
+   * connection takes no new request for `throttleMs`, as Kafka mutes a throttled channel (KIP-219).
+   */
+  throttle(throttleMs: number): void;
 }
 
 /** A response body of API K (fields left out are encoded as their defaults), or null for none. */

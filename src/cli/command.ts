@@ -36,12 +36,12 @@ export const BOOTSTRAP_FLAG = {
  * Connects to the --bootstrap-server brokers (else `configured`: a bootstrap.servers config, else
  * the default); an unreachable broker is a CliError.
  */
-export async function connectClient(args: ParsedArgs, configured?: string, metadataMaxAgeMs?: number): Promise<KafkaClient> {
+export async function connectClient(args: ParsedArgs, configured?: string, metadataMaxAgeMs?: number, clientId = 'sluice-cli'): Promise<KafkaClient> {
   const bootstrap = args.string('bootstrap-server') ?? configured ?? DEFAULT_BOOTSTRAP;
   const brokers = bootstrap.split(',').map((b) => b.trim()).filter((b) => b !== '');
   if (brokers.length === 0) throw args.usageError('--bootstrap-server is empty');
   try {
-    return await KafkaClient.connect({ brokers, clientId: 'sluice-cli', metadataMaxAgeMs });
+    return await KafkaClient.connect({ brokers, clientId, metadataMaxAgeMs });
   } catch (error) {
     // The client joins each broker's reason as "No broker reachable: Cannot connect to h:p: <why>".
     const reason = (error as Error).message.replace(/^No broker reachable: /, '').replace(/Cannot connect to [^ ]+: /g, '');

@@ -5,12 +5,18 @@
 //   "Dynamic" lists the values set on the entity itself; with --all, every value ("All configs").
 //   --alter --add-config 'k1=v1,k2=[a,b]' --delete-config k3 sends one IncrementalAlterConfigs
 //   (SET and DELETE operations) and prints "Completed updating config for topic t.".
+// Client quotas (src/broker/client-quotas.ts): --entity-type clients|users (or --client C,
+// --user U, --client-defaults, --user-defaults; a user and a client together name one entity)
+// --alter --add-config producer_byte_rate=1048576 sends AlterClientQuotas, and --describe prints
+//   Quota configs for client-id 'app' are producer_byte_rate=1048576.0
+// as kafka-configs does (values as Java doubles).
 // --topic T and --broker N stand for --entity-type topics|brokers --entity-name N, as in Kafka 2.8+.
 // Without a name, --describe covers every topic, or every live broker. --entity-default (brokers)
 // names the cluster-wide default broker entity (resource name ''), whose dynamic configs are those
 // set for every broker (src/broker/dynamic-config.ts).
 import type { ConfigEntry, KafkaClient } from '../client/client.js';
 import { CONFIG_RESOURCE_TYPE, CONFIG_SOURCE } from '../protocol/apis/describe-configs.js';
+import { javaFloat } from './deserializers.js';
 import type { CommandSpec, ParsedArgs } from './args.js';
 import { BOOTSTRAP_FLAG, connectClient, OutputBuffer, type Command } from './command.js';
 
@@ -25,15 +31,19 @@ type EntityType = keyof typeof ENTITY_TYPES;
 
 const spec: CommandSpec = {
   name: 'configs',
-  summary: 'Describe and alter topic and broker configs, as kafka-configs does.',
-  usage: '--describe|--alter (--topic T | --broker N | --entity-type topics|brokers [--entity-name N]) [options]',
+  summary: 'Describe and alter topic and broker configs and client quotas, as kafka-configs does.',
+  usage: '--describe|--alter (--topic T | --broker N | --client C | --user U | --entity-type topics|brokers|clients|users [--entity-name N]) [options]',
   flags: [
     BOOTSTRAP_FLAG,
     { name: 'describe', type: 'boolean', description: 'Print the configs of the entity, or of every one of its type.' },
     { name: 'alter', type: 'boolean', description: 'Change the configs of the entity: --add-config, --delete-config.' },
-    { name: 'entity-type', type: 'string', valueName: 'TYPE', description: 'topics or brokers.' },
-    { name: 'entity-name', type: 'string', valueName: 'NAME', description: 'The topic name or broker id.' },
-    { name: 'entity-default', type: 'boolean', description: "With --entity-type brokers: the cluster-wide default broker entity instead of one broker (kafka-configs')." },
+    { name: 'entity-type', type: 'string', valueName: 'TYPE', description: 'topics, brokers, clients (client quotas) or users (user quotas).' },
+    { name: 'entity-name', type: 'string', valueName: 'NAME', description: 'The topic name, broker id, client id or user.' },
+    { name: 'entity-default', type: 'boolean', description: "With --entity-type brokers, clients or users: the default entity (for brokers the cluster-wide one) instead of a named one (kafka-configs')." },
+    { name: 'client', type: 'string', valueName: 'C', description: 'The quotas of client id C (with --user: of that user and client).' },
+    { name: 'user', type: 'string', valueName: 'U', description: "The quotas of user U (every client's user is ANONYMOUS: sluice authenticates no one)." },
+    { name: 'client-defaults', type: 'boolean', description: 'The default client-id entity of quotas.' },
+    { name: 'user-defaults', type: 'boolean', description: 'The default user entity of quotas.' },
     { name: 'topic', type: 'string', valueName: 'T', description: 'The same as --entity-type topics --entity-name T.' },
     { name: 'broker', type: 'string', valueName: 'N', description: 'The same as --entity-type brokers --entity-name N.' },
     { name: 'all', type: 'boolean', description: 'With --describe: every config, not only those set on the entity.' },
@@ -46,6 +56,8 @@ export const configsCommand: Command = {
   spec,
   async run(args) {
     if (args.boolean('describe') === args.boolean('alter')) throw args.usageError(args.boolean('describe') ? 'Give only one of --describe, --alter' : 'Give one of --describe or --alter');
+    const quotaEntity = quotaEntityOf(args);
+    if (quotaEntity !== undefined) return runQuotas(args, quotaEntity);
     const { type, name } = entityOf(args);
     if (args.boolean('describe')) {
       for (const flag of ['add-config', 'delete-config'] as const) if (args.has(flag)) throw args.usageError(`--${flag} goes with --alter only`);
@@ -72,6 +84,93 @@ export const configsCommand: Command = {
   },
 };
 
+// ---- client quotas ------------------------------------------------------------------------------
+
+const QUOTA_TYPES = { clients: 'client-id', users: 'user' } as const;
+type QuotaPair = { entityType: string; entityName: string | null };
+/** A quota entity to alter or describe, or (describe only) every entity of one type. */
+type QuotaEntitySpec = { pairs: QuotaPair[] } | { everyOf: string };
+
+/** The quota entity the flags name, or undefined when they name a topic or broker. */
+function quotaEntityOf(args: ParsedArgs): QuotaEntitySpec | undefined {
+  const entityType = args.string('entity-type');
+  const shorthand = args.has('client') || args.has('user') || args.boolean('client-defaults') || args.boolean('user-defaults');
+  if (!shorthand && entityType !== 'clients' && entityType !== 'users') return undefined;
+  if (args.has('topic') || args.has('broker') || (shorthand && entityType !== undefined)) {
+    throw args.usageError('Give a quota entity by --entity-type clients|users or by --client/--user, not with another entity');
+  }
+  if (!shorthand) {
+    const type = QUOTA_TYPES[entityType as keyof typeof QUOTA_TYPES];
+    const name = args.string('entity-name');
+    if (args.boolean('entity-default')) {
+      if (name !== undefined) throw args.usageError('Give --entity-name or --entity-default, not both');
+      return { pairs: [{ entityType: type, entityName: null }] };
+    }
+    return name === undefined ? { everyOf: type } : { pairs: [{ entityType: type, entityName: quotaName(args, name) }] };
+  }
+  const pairs: QuotaPair[] = [];
+  for (const [flag, defaults, type] of [['user', 'user-defaults', 'user'], ['client', 'client-defaults', 'client-id']] as const) {
+    const name = args.string(flag);
+    if (name !== undefined && args.boolean(defaults)) throw args.usageError(`Give --${flag} or --${defaults}, not both`);
+    if (name !== undefined) pairs.push({ entityType: type, entityName: quotaName(args, name) });
+    else if (args.boolean(defaults)) pairs.push({ entityType: type, entityName: null });
+  }
+  return { pairs };
+}
+
+function quotaName(args: ParsedArgs, name: string): string {
+  if (name === '') throw args.usageError('A quota entity needs a name (or --entity-default)');
+  return name;
+}
+
+/** How kafka-configs names an entity: "user-principal 'u', client-id 'c'", "the default client-id". */
+function quotaEntityText(pairs: readonly QuotaPair[]): string {
+  const typeName = (type: string) => (type === 'user' ? 'user-principal' : type);
+  return pairs.map(({ entityType, entityName }) => (entityName === null ? `the default ${typeName(entityType)}` : `${typeName(entityType)} '${entityName}'`)).join(', ');
+}
+
+async function runQuotas(args: ParsedArgs, spec: QuotaEntitySpec): Promise<number> {
+  const alter = args.boolean('alter');
+  if (alter && !('pairs' in spec)) throw args.usageError('--alter needs --entity-name (or --entity-default)');
+  if (args.boolean('all')) throw args.usageError('--all goes with topics and brokers only');
+  if (!alter) for (const flag of ['add-config', 'delete-config'] as const) if (args.has(flag)) throw args.usageError(`--${flag} goes with --alter only`);
+  const changes = alter
+    ? parseChanges(args).map(({ name, value }) => {
+        const number = value === null ? null : Number(value);
+        if (number !== null && (value!.trim() === '' || !Number.isFinite(number))) throw args.usageError(`Invalid value for ${name}: '${value}' is not a number`);
+        return { key: name, value: number };
+      })
+    : [];
+  const client = await connectClient(args);
+  try {
+    if (alter) {
+      const { pairs } = spec as { pairs: QuotaPair[] };
+      await client.alterClientQuotas(pairs, changes);
+      const first = pairs[0]!;
+      const noun = first.entityType === 'user' ? 'user' : 'client';
+      process.stdout.write(first.entityName === null ? `Completed updating default config for ${noun}s in the cluster.
+` : `Completed updating config for ${noun} ${first.entityName}.
+`);
+      return 0;
+    }
+    const components =
+      'pairs' in spec
+        ? spec.pairs.map(({ entityType, entityName }) => ({ entityType, matchType: entityName === null ? 1 : 0, match: entityName }))
+        : [{ entityType: spec.everyOf, matchType: 2, match: null }];
+    const entries = await client.describeClientQuotas(components, true);
+    const lines = entries.map(({ entity, values }) => {
+      const text = values.map(({ key, value }) => `${key}=${javaFloat(value)}`).sort().join(', ');
+      return `Quota configs for ${quotaEntityText(entity)} are ${text}`.trimEnd();
+    });
+    const out = new OutputBuffer();
+    for (const line of lines.sort()) await out.line(line);
+    await out.flush();
+    return 0;
+  } finally {
+    client.close();
+  }
+}
+
 function entityOf(args: ParsedArgs): { type: EntityType; name: string | undefined } {
   const topic = args.string('topic');
   const broker = args.string('broker');
@@ -82,7 +181,7 @@ function entityOf(args: ParsedArgs): { type: EntityType; name: string | undefine
   if (args.boolean('entity-default') && entityType === undefined) throw args.usageError('--entity-default goes with --entity-type brokers');
   if (topic !== undefined) return { type: 'topics', name: topic };
   if (broker !== undefined) return { type: 'brokers', name: brokerId(args, broker) };
-  if (entityType !== 'topics' && entityType !== 'brokers') throw args.usageError(`--entity-type must be topics or brokers, got '${entityType}'`);
+  if (entityType !== 'topics' && entityType !== 'brokers') throw args.usageError(`--entity-type must be topics, brokers, clients or users, got '${entityType}'`);
   const name = args.string('entity-name');
   if (args.boolean('entity-default')) {
     if (entityType !== 'brokers') throw args.usageError('--entity-default goes with --entity-type brokers');

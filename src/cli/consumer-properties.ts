@@ -3,7 +3,7 @@
 // one's own rack (KIP-392):
 //   sluice consume --topic t --consumer-property client.rack=us-east-1a
 // The names the consumer acts on are taken; those client files usually carry that it does not act
-// on (deserializers, client.id, ...) are taken with a warning; any other is a usage error, never
+// on (deserializers, request.timeout.ms, ...) are taken with a warning; any other is a usage error, never
 // ignored. The group's settings act only with a group (--group or group.id), and perf consume
 // reads without one, so there they are usage errors too.
 import type { AssignorName } from '../client/assignors.js';
@@ -44,14 +44,14 @@ const ASSIGNORS: Record<string, AssignorName> = {
   'cooperative-sticky': 'cooperative-sticky',
 };
 
-const NAMES = [...Object.keys(FETCH_CONFIGS), 'auto.offset.reset', 'metadata.max.age.ms', ...GROUP_CONFIGS, 'bootstrap.servers', 'security.protocol'];
+const NAMES = [...Object.keys(FETCH_CONFIGS), 'auto.offset.reset', 'metadata.max.age.ms', ...GROUP_CONFIGS, 'bootstrap.servers', 'security.protocol', 'client.id'];
 
 /**
  * Consumer configs that Kafka's client property files carry and sluice's consumer does not act
  * on: taken with a warning on stderr, never silently.
  */
 const NOT_ACTED_ON = new Set([
-  'key.deserializer', 'value.deserializer', 'client.id', 'request.timeout.ms', 'default.api.timeout.ms',
+  'key.deserializer', 'value.deserializer', 'request.timeout.ms', 'default.api.timeout.ms',
   'max.poll.records', 'check.crcs', 'receive.buffer.bytes', 'send.buffer.bytes', 'connections.max.idle.ms',
 ]);
 
@@ -59,6 +59,8 @@ export interface ConsumerProperties {
   fetch: Pick<FetcherOptions, (typeof FETCH_CONFIGS)[keyof typeof FETCH_CONFIGS]>;
   /** metadata.max.age.ms: how often new topics and partitions are looked for. */
   metadataMaxAgeMs?: number;
+  /** client.id: what the broker's client quotas and logs know the client by. */
+  clientId?: string;
   /** auto.offset.reset: where a partition without a committed offset starts. */
   autoOffsetReset?: 'earliest' | 'latest';
   /** group.id, when given as a config. */
@@ -148,6 +150,7 @@ export function readConsumerProperties(args: ParsedArgs): ConsumerProperties {
       case 'auto.commit.interval.ms': properties.autoCommitIntervalMs = integer(1); break;
       case 'bootstrap.servers': properties.bootstrapServers = value; break;
       case 'security.protocol': checkSecurityProtocol(args, entry); break;
+      case 'client.id': properties.clientId = value; break;
     }
   }
   return properties;

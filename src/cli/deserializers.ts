@@ -13,7 +13,7 @@ const PACKAGE = 'org.apache.kafka.common.serialization.';
  * digits that read back as the value, in decimal for 1e-3 <= |x| < 1e7 ("1.0", "0.25") and in
  * Java's scientific notation outside it ("1.0E7", "1.5E-4").
  */
-function javaFloat(value: number, shortest: (value: number) => string = String): string {
+export function javaFloat(value: number, shortest: (value: number) => string = String): string {
   if (Number.isNaN(value)) return 'NaN';
   if (!Number.isFinite(value)) return value > 0 ? 'Infinity' : '-Infinity';
   if (value === 0) return Object.is(value, -0) ? '-0.0' : '0.0';

@@ -62,7 +62,7 @@ export const PRODUCER_PROPS_FLAG: FlagSpec = {
 const PRODUCER_CONFIGS = [
   'bootstrap.servers', 'acks', 'batch.size', 'linger.ms', 'compression.type', 'enable.idempotence',
   'max.in.flight.requests.per.connection', 'retries', 'delivery.timeout.ms', 'retry.backoff.ms', 'retry.backoff.max.ms', 'metadata.max.age.ms',
-  'security.protocol',
+  'security.protocol', 'client.id',
 ] as const;
 
 /** kafka-console-producer's and kafka-producer-perf-test's --producer.config FILE. */
@@ -74,7 +74,7 @@ export const PRODUCER_CONFIG_FLAG: FlagSpec = configFileFlag('producer.config', 
  * stderr, never silently.
  */
 const NOT_ACTED_ON = new Set([
-  'buffer.memory', 'client.id', 'max.block.ms', 'max.request.size', 'request.timeout.ms', 'send.buffer.bytes', 'receive.buffer.bytes',
+  'buffer.memory', 'max.block.ms', 'max.request.size', 'request.timeout.ms', 'send.buffer.bytes', 'receive.buffer.bytes',
   'key.serializer', 'value.serializer', 'connections.max.idle.ms', 'partitioner.class',
 ]);
 
@@ -87,6 +87,8 @@ export interface ProducerSettings {
   bootstrapServers?: string;
   /** metadata.max.age.ms, the client's (KafkaClient's metadataMaxAgeMs). */
   metadataMaxAgeMs?: number;
+  /** client.id: what the broker's client quotas and logs know the client by. */
+  clientId?: string;
   options: ProducerOptions;
 }
 
@@ -124,6 +126,7 @@ export function readProducerSettings(args: ParsedArgs, flag: FlagSpec, defaultAc
       case 'retry.backoff.max.ms': options.retryBackoffMaxMs = integer(0); break;
       case 'metadata.max.age.ms': settings.metadataMaxAgeMs = integer(1); break;
       case 'security.protocol': checkSecurityProtocol(args, entry); break;
+      case 'client.id': settings.clientId = value; break;
     }
   }
   if (args.has('acks')) options.acks = parseAcks(args);

@@ -418,6 +418,29 @@ export class KafkaClient {
   }
 
   /**
+   * DescribeClientQuotas: the quota entities matching every component (strict: and no other entity
+   * type), each as (type, name|null) pairs with its values.
+   */
+  async describeClientQuotas(
+    components: ReadonlyArray<{ entityType: string; matchType: number; match: string | null }>,
+    strict: boolean,
+  ): Promise<Array<{ entity: Array<{ entityType: string; entityName: string | null }>; values: Array<{ key: string; value: number }> }>> {
+    const connection = await this.anyConnection();
+    const response = await connection.request(ApiKey.DescribeClientQuotas, { components, strict });
+    throwIfError(response.errorCode, 'Describe client quotas', response.errorMessage);
+    return response.entries ?? [];
+  }
+
+  /** AlterClientQuotas of one entity: each key set to its value, or removed (null). */
+  async alterClientQuotas(entity: ReadonlyArray<{ entityType: string; entityName: string | null }>, changes: ReadonlyArray<{ key: string; value: number | null }>): Promise<void> {
+    const connection = await this.anyConnection();
+    const ops = changes.map(({ key, value }) => ({ key, value: value ?? 0, remove: value === null }));
+    const response = await connection.request(ApiKey.AlterClientQuotas, { entries: [{ entity, ops }], validateOnly: false });
+    const result = response.entries[0];
+    throwIfError(result.errorCode, 'Alter client quotas', result.errorMessage);
+  }
+
+  /**
    * A broker's configs are asked of that broker, as Kafka's admin client does; a topic's, and the
    * cluster-wide default broker entity's (resource name ''), of any.
    */

@@ -26,6 +26,9 @@
 //                                    the cluster-wide default entity and one broker's, as Kafka's
 //                                    /config/brokers/<default> and /config/brokers/<id> znodes; any
 //                                    broker writes them, every broker watches them.
+//   <root>/configs/quotas/<entity>   {"version":1,"configs":{"producer_byte_rate":"1048576"}}
+//                                    client quotas (src/broker/client-quotas.ts), the entity as
+//                                    `user=<name>,client-id=<name>` (percent-encoded, <default>).
 //   <root>/admin/shutdown/<id>       {"version":1,"brokerId":1,"brokerEpoch":123}
 //                                    a broker's controlled shutdown request, on its lease (it goes
 //                                    with the broker); the controller moves leadership off it.
@@ -37,7 +40,10 @@ import { SluiceError } from '../errors.js';
 export const DEFAULT_ROOT = '/sluice';
 
 /** The cluster-wide default broker entity's key name, as in Kafka's ZooKeeper layout. */
-const BROKER_DEFAULT_ENTITY_KEY = '<default>';
+const DEFAULT_ENTITY_KEY = '<default>';
+
+/** Entities with configs set at runtime, each kind under its own prefix. */
+export type ConfigEntityKind = 'brokers' | 'quotas';
 
 /** Leader id of a partition without a leader (Kafka's LeaderAndIsr.NoLeader). */
 export const NO_LEADER = -1;
@@ -108,7 +114,6 @@ export class ClusterKeys {
   readonly adminPrefix: string;
   readonly deleteTopicsPrefix: string;
   readonly shutdownPrefix: string;
-  readonly brokerConfigsPrefix: string;
 
   constructor(readonly root = DEFAULT_ROOT) {
     if (!/^\/[^\s]*[^/\s]$/.test(root)) throw new SluiceError('INVALID_CONFIG', `etcd root '${root}' must start with '/' and not end with one`);
@@ -120,20 +125,26 @@ export class ClusterKeys {
     this.adminPrefix = `${root}/admin/`;
     this.deleteTopicsPrefix = `${root}/admin/delete_topics/`;
     this.shutdownPrefix = `${root}/admin/shutdown/`;
-    this.brokerConfigsPrefix = `${root}/configs/brokers/`;
   }
 
-  /** The key of a broker entity's dynamic configs: '' (every broker) is Kafka's <default>. */
-  brokerConfigs(entity: string): string {
-    return `${this.brokerConfigsPrefix}${entity === '' ? BROKER_DEFAULT_ENTITY_KEY : entity}`;
+  /** The prefix of one kind of entity configs set at runtime (dynamic broker configs, client quotas). */
+  configsPrefix(kind: ConfigEntityKind): string {
+    return `${this.root}/configs/${kind}/`;
   }
 
-  /** The broker entity a key under brokerConfigsPrefix names ('' for the default), or undefined. */
-  parseBrokerConfigsKey(key: string): string | undefined {
-    if (!key.startsWith(this.brokerConfigsPrefix)) return undefined;
-    const rest = key.slice(this.brokerConfigsPrefix.length);
-    if (rest === BROKER_DEFAULT_ENTITY_KEY) return '';
-    return /^(0|[1-9][0-9]*)$/.test(rest) ? rest : undefined;
+  /** The key of an entity's configs: the broker entity '' (every broker) is Kafka's <default>. */
+  configEntity(kind: ConfigEntityKind, entity: string): string {
+    if (entity.includes('/')) throw new SluiceError('INVALID_REQUEST', `'${entity}' cannot name a config entity`);
+    return `${this.configsPrefix(kind)}${entity === '' ? DEFAULT_ENTITY_KEY : entity}`;
+  }
+
+  /** The entity a key under configsPrefix(kind) names ('' for the broker default), or undefined. */
+  parseConfigEntityKey(kind: ConfigEntityKind, key: string): string | undefined {
+    const prefix = this.configsPrefix(kind);
+    if (!key.startsWith(prefix)) return undefined;
+    const rest = key.slice(prefix.length);
+    if (rest === '' || rest.includes('/')) return undefined;
+    return rest === DEFAULT_ENTITY_KEY ? '' : rest;
   }
 
   broker(brokerId: number): string {
@@ -246,15 +257,15 @@ export function decodeControllerEpoch(value: Buffer): number {
   return Number(text);
 }
 
-export function encodeBrokerConfigs(configs: Readonly<Record<string, string>>): string {
+export function encodeEntityConfigs(configs: Readonly<Record<string, string>>): string {
   return JSON.stringify({ version: 1, configs });
 }
 
-export function decodeBrokerConfigs(value: Buffer): Record<string, string> {
-  const object = parseObject('broker config record', value);
+export function decodeEntityConfigs(value: Buffer): Record<string, string> {
+  const object = parseObject('config record', value);
   const configs = object['configs'];
   if (typeof configs !== 'object' || configs === null || Array.isArray(configs) || Object.values(configs).some((v) => typeof v !== 'string')) {
-    throw corrupt('broker config record', value.toString('utf8'), 'configs are not names and text values');
+    throw corrupt('config record', value.toString('utf8'), 'configs are not names and text values');
   }
   return { ...(configs as Record<string, string>) };
 }

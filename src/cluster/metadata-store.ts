@@ -77,15 +77,16 @@ import { compare, op, rangeRecords, readKey, readPrefix, txn, type KvRecord } fr
 import {
   ClusterKeys,
   decodeBroker,
-  decodeBrokerConfigs,
+  decodeEntityConfigs,
   decodeControllerEpoch,
   decodePartitionState,
   decodeTopic,
-  encodeBrokerConfigs,
+  encodeEntityConfigs,
   encodePartitionState,
   encodeTopic,
   NO_LEADER,
   type BrokerRegistration,
+  type ConfigEntityKind,
   type PartitionReassignment,
   type PartitionState,
   type TopicRecord,
@@ -308,25 +309,25 @@ export class MetadataStore {
     return new BrokersWatch(live, mirror);
   }
 
-  // ---- dynamic broker configs ------------------------------------------------------------------
+  // ---- configs set at runtime: dynamic broker configs, client quotas ---------------------------
 
-  /** Every broker entity's dynamic configs ('' is the cluster-wide default), by entity. */
-  async readBrokerConfigs(): Promise<Map<string, Record<string, string>>> {
-    const { records } = await readPrefix(this.client, this.keys.brokerConfigsPrefix);
-    return this.brokerConfigsOf(records);
+  /** Every entity's configs of one kind (the broker default is ''), by entity. */
+  async readConfigEntities(kind: ConfigEntityKind): Promise<Map<string, Record<string, string>>> {
+    const { records } = await readPrefix(this.client, this.keys.configsPrefix(kind));
+    return this.configEntitiesOf(kind, records);
   }
 
-  /** Calls `listener` with every entity's dynamic configs now, and again after each change. */
-  watchBrokerConfigs(listener: (entities: Map<string, Record<string, string>>) => void, onError?: (error: unknown) => void): Promise<KeyMirror> {
+  /** Calls `listener` with every entity's configs of one kind now, and again after each change. */
+  watchConfigEntities(kind: ConfigEntityKind, listener: (entities: Map<string, Record<string, string>>) => void, onError?: (error: unknown) => void): Promise<KeyMirror> {
     const current = new Map<string, KvRecord>();
     const deliver = () => {
       try {
-        listener(this.brokerConfigsOf(current.values()));
+        listener(this.configEntitiesOf(kind, current.values()));
       } catch (error) {
         onError?.(error);
       }
     };
-    return KeyMirror.start(this.client, { prefix: this.keys.brokerConfigsPrefix }, {
+    return KeyMirror.start(this.client, { prefix: this.keys.configsPrefix(kind) }, {
       snapshot: (records) => {
         for (const [key, record] of records) current.set(key, record);
         deliver();
@@ -341,26 +342,26 @@ export class MetadataStore {
   }
 
   /**
-   * Replaces one broker entity's dynamic configs with what `change` makes of the current ones
-   * (empty: the key is deleted), compare-and-set on the key's revision, retried on a race with
-   * another broker's write; returns what was written.
+   * Replaces one entity's configs with what `change` makes of the current ones (empty: the key is
+   * deleted), compare-and-set on the key's revision, retried on a race with another broker's
+   * write; returns what was written.
    */
-  async updateBrokerConfigs(entity: string, change: (current: Record<string, string>) => Record<string, string>): Promise<Record<string, string>> {
-    const key = this.keys.brokerConfigs(entity);
+  async updateConfigEntity(kind: ConfigEntityKind, entity: string, change: (current: Record<string, string>) => Record<string, string>): Promise<Record<string, string>> {
+    const key = this.keys.configEntity(kind, entity);
     for (;;) {
       const { record } = await readKey(this.client, key);
-      const next = change(record === undefined ? {} : decodeBrokerConfigs(record.value));
-      const write = Object.keys(next).length === 0 ? op.delete(key) : op.put(key, encodeBrokerConfigs(next));
+      const next = change(record === undefined ? {} : decodeEntityConfigs(record.value));
+      const write = Object.keys(next).length === 0 ? op.delete(key) : op.put(key, encodeEntityConfigs(next));
       const result = await txn(this.client, [compare.modRevision(key, record?.modRevision ?? 0)], [write]);
       if (result.succeeded) return next;
     }
   }
 
-  private brokerConfigsOf(records: Iterable<KvRecord>): Map<string, Record<string, string>> {
+  private configEntitiesOf(kind: ConfigEntityKind, records: Iterable<KvRecord>): Map<string, Record<string, string>> {
     const entities = new Map<string, Record<string, string>>();
     for (const record of records) {
-      const entity = this.keys.parseBrokerConfigsKey(record.key);
-      if (entity !== undefined) entities.set(entity, decodeBrokerConfigs(record.value));
+      const entity = this.keys.parseConfigEntityKey(kind, record.key);
+      if (entity !== undefined) entities.set(entity, decodeEntityConfigs(record.value));
     }
     return entities;
   }

@@ -7,6 +7,7 @@ import { CreateAclsRequest, CreateAclsResponse, DeleteAclsRequest, DeleteAclsRes
 import { AddPartitionsToTxnRequest, AddPartitionsToTxnResponse } from './apis/add-partitions-to-txn.js';
 import { AlterConfigsRequest, AlterConfigsResponse } from './apis/alter-configs.js';
 import { ApiVersionsRequest, ApiVersionsResponse } from './apis/api-versions.js';
+import { AlterClientQuotasRequest, AlterClientQuotasResponse, DescribeClientQuotasRequest, DescribeClientQuotasResponse } from './apis/client-quotas.js';
 import { CreatePartitionsRequest, CreatePartitionsResponse } from './apis/create-partitions.js';
 import { CreateTopicsRequest, CreateTopicsResponse } from './apis/create-topics.js';
 import { DeleteGroupsRequest, DeleteGroupsResponse } from './apis/delete-groups.js';
@@ -67,6 +68,8 @@ export const schemas = {
   [ApiKey.OffsetForLeaderEpoch]: { request: OffsetForLeaderEpochRequest, response: OffsetForLeaderEpochResponse },
   [ApiKey.AddPartitionsToTxn]: { request: AddPartitionsToTxnRequest, response: AddPartitionsToTxnResponse },
   [ApiKey.DescribeAcls]: { request: DescribeAclsRequest, response: DescribeAclsResponse },
+  [ApiKey.DescribeClientQuotas]: { request: DescribeClientQuotasRequest, response: DescribeClientQuotasResponse },
+  [ApiKey.AlterClientQuotas]: { request: AlterClientQuotasRequest, response: AlterClientQuotasResponse },
   [ApiKey.CreateAcls]: { request: CreateAclsRequest, response: CreateAclsResponse },
   [ApiKey.DeleteAcls]: { request: DeleteAclsRequest, response: DeleteAclsResponse },
   [ApiKey.DescribeConfigs]: { request: DescribeConfigsRequest, response: DescribeConfigsResponse },

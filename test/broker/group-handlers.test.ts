@@ -48,6 +48,7 @@ async function call(apiKey: number, apiVersion: number, body: object, clientId: 
     signal: new AbortController().signal,
     park: (event) => event,
     detach: (event) => event,
+    throttle: () => {},
   };
   // The connection's path: the handler decodes the body with its API's schema, then answers it.
   const response = await handler.decode(header, frame, bodyOffset)(context);

@@ -122,12 +122,55 @@ describe('sluice configs --alter', () => {
   });
 });
 
+describe('sluice configs of client quotas', () => {
+  it("sets, describes and removes quotas with kafka-configs' flags and lines", async () => {
+    let result = await runCli(['configs', ...bootstrap, '--alter', '--entity-type', 'clients', '--entity-name', 'app', '--add-config', 'producer_byte_rate=1048576,consumer_byte_rate=2048']);
+    expect(result).toMatchObject({ code: 0, stdout: 'Completed updating config for client app.\n', stderr: '' });
+    result = await runCli(['configs', ...bootstrap, '--alter', '--entity-type', 'clients', '--entity-default', '--add-config', 'producer_byte_rate=10485760']);
+    expect(result).toMatchObject({ code: 0, stdout: 'Completed updating default config for clients in the cluster.\n' });
+    result = await runCli(['configs', ...bootstrap, '--alter', '--user', 'ANONYMOUS', '--client', 'app', '--add-config', 'consumer_byte_rate=4096']);
+    expect(result).toMatchObject({ code: 0, stdout: 'Completed updating config for user ANONYMOUS.\n' });
+
+    result = await runCli(['configs', ...bootstrap, '--describe', '--entity-type', 'clients']);
+    expect(result).toMatchObject({
+      code: 0,
+      stdout:
+        "Quota configs for client-id 'app' are consumer_byte_rate=2048.0, producer_byte_rate=1048576.0\n" +
+        'Quota configs for the default client-id are producer_byte_rate=1.048576E7\n',
+    });
+    result = await runCli(['configs', ...bootstrap, '--describe', '--user', 'ANONYMOUS', '--client', 'app']);
+    expect(result.stdout).toBe("Quota configs for user-principal 'ANONYMOUS', client-id 'app' are consumer_byte_rate=4096.0\n");
+    expect(broker.clientQuotas.quotaOf('consumer_byte_rate', 'app')?.bytesPerSecond).toBe(4096);
+
+    result = await runCli(['configs', ...bootstrap, '--alter', '--client', 'app', '--delete-config', 'producer_byte_rate,consumer_byte_rate']);
+    expect(result.code).toBe(0);
+    result = await runCli(['configs', ...bootstrap, '--describe', '--client', 'app']);
+    expect(result).toMatchObject({ code: 0, stdout: '' });
+    await runCli(['configs', ...bootstrap, '--alter', '--client-defaults', '--delete-config', 'producer_byte_rate']);
+    await runCli(['configs', ...bootstrap, '--alter', '--user', 'ANONYMOUS', '--client', 'app', '--delete-config', 'consumer_byte_rate']);
+    expect(broker.clientQuotas.quotaOf('producer_byte_rate', 'app')).toBeUndefined();
+  });
+
+  it.each([
+    [['--alter', '--client', 'app', '--add-config', 'request_percentage=50'], 'INVALID_REQUEST (sluice does not enforce request_percentage: only producer_byte_rate and consumer_byte_rate)'],
+    [['--alter', '--client', 'app', '--add-config', 'producer_byte_rate=0'], 'INVALID_REQUEST (Invalid value 0 for configuration producer_byte_rate: must be a whole number of bytes a second above 0)'],
+    [['--alter', '--client', 'app', '--add-config', 'consumer_bytes_rate=10'], 'INVALID_REQUEST (Invalid configuration key consumer_bytes_rate)'],
+  ])('%j is refused with the broker\'s reason, exit 1', async (args, message) => {
+    const result = await runCli(['configs', ...bootstrap, ...args]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(`Error: Alter client quotas: ${message}\n`);
+  });
+});
+
 describe('sluice configs usage errors', () => {
   it.each([
     [['--describe'], 'Give --topic, --broker or --entity-type'],
     [['--describe', '--alter', '--topic', 't'], 'Give only one of --describe, --alter'],
     [['--topic', 't'], 'Give one of --describe or --alter'],
-    [['--describe', '--entity-type', 'users'], "--entity-type must be topics or brokers, got 'users'"],
+    [['--describe', '--entity-type', 'groups'], "--entity-type must be topics, brokers, clients or users, got 'groups'"],
+    [['--alter', '--entity-type', 'clients', '--add-config', 'producer_byte_rate=1'], '--alter needs --entity-name (or --entity-default)'],
+    [['--alter', '--client', 'a', '--add-config', 'producer_byte_rate=fast'], "Invalid value for producer_byte_rate: 'fast' is not a number"],
+    [['--describe', '--client', 'a', '--topic', 't'], 'Give a quota entity by --entity-type clients|users or by --client/--user, not with another entity'],
     [['--describe', '--topic', 't', '--broker', '1'], 'Give only one of --topic, --broker'],
     [['--alter', '--entity-type', 'topics', '--add-config', 'a=1'], '--alter needs --entity-name (or --topic, --broker, --entity-default)'],
     [['--describe', '--entity-type', 'topics', '--entity-default'], '--entity-default goes with --entity-type brokers'],

@@ -1,11 +1,15 @@
-// Dynamic broker configs in a cluster (KIP-226; kept in etcd under <root>/configs/brokers/, every
-// broker watching them): a cluster-wide default written through one broker reaches every broker
-// and its partitions, a per-broker value is sent to that broker and acts there only, a restarted
-// broker starts with them, and a dynamic unclean.leader.election.enable lets the controller elect
-// an out-of-ISR replica for a partition without a leader, as Kafka's controller does.
+// Configs set while a cluster runs, kept in etcd under <root>/configs/ and watched by every broker.
+// Dynamic broker configs (KIP-226): a cluster-wide default written through one broker reaches every
+// broker and its partitions, a per-broker value is sent to that broker and acts there only, a
+// restarted broker starts with them, and a dynamic unclean.leader.election.enable lets the
+// controller elect an out-of-ISR replica for a partition without a leader, as Kafka's controller
+// does. Client quotas: set through one broker, every broker describes and enforces them.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { KafkaClient } from '../../src/client/client.js';
+import { BrokerConnection } from '../../src/client/connection.js';
+import { ApiKey } from '../../src/protocol/api-keys.js';
+import { encodeBatch } from '../../src/record/index.js';
 import { startCluster, type LocalCluster } from '../../src/cluster/start-cluster.js';
 import { CONFIG_RESOURCE_TYPE, CONFIG_SOURCE } from '../../src/protocol/apis/describe-configs.js';
 import { kafka } from '../fixtures/kafkajs.js';
@@ -69,6 +73,33 @@ describe('dynamic broker configs in a cluster', () => {
     await producer.send({ topic: 'big', acks: 1, messages: [{ partition: 1, value: bigValue }] });
     const refused = await producer.send({ topic: 'big', acks: 1, messages: [{ partition: 0, value: bigValue }] }).catch((e: any) => e);
     expect(refused.type).toBe('MESSAGE_TOO_LARGE');
+  });
+
+  it('client quotas set through one broker are described and enforced by every broker', async () => {
+    const entity = [{ entityType: 'client-id', entityName: 'slow' }];
+    await client.alterClientQuotas(entity, [{ key: 'producer_byte_rate', value: 1024 }]);
+    for (const id of [1, 2, 3]) {
+      const broker = cluster.broker(id);
+      const connection = await BrokerConnection.connect({ host: broker.host, port: broker.port, clientId: 'slow' });
+      try {
+        const describe = async () => (await connection.request(ApiKey.DescribeClientQuotas, { components: [{ entityType: 'client-id', matchType: 0, match: 'slow' }], strict: true })).entries;
+        await waitUntil(async () => (await describe()).length === 1, `broker ${id} to know the quota of client slow`);
+        expect(await describe()).toEqual([{ entity, values: [{ key: 'producer_byte_rate', value: 1024 }] }]);
+      } finally {
+        connection.close();
+      }
+    }
+    // Partition 1 of 'big' is led by broker 2: a ~20 KB produce of client slow goes over its 1 KiB/s there.
+    const leader = cluster.broker(2);
+    const connection = await BrokerConnection.connect({ host: leader.host, port: leader.port, clientId: 'slow' });
+    try {
+      const records = encodeBatch(Array.from({ length: 20 }, () => ({ value: Buffer.alloc(1000, 's') })));
+      const response = await connection.request(ApiKey.Produce, { transactionalId: null, acks: 1, timeoutMs: 5000, topicData: [{ name: 'big', partitionData: [{ index: 1, records }] }] }, 9);
+      expect(response.responses[0].partitionResponses[0].errorCode).toBe(0);
+      expect(response.throttleTimeMs).toBeGreaterThan(0);
+    } finally {
+      connection.close();
+    }
   });
 
   it('a restarted broker starts with the dynamic configs kept in etcd', async () => {

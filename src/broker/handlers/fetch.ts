@@ -13,6 +13,7 @@ import { ApiKey } from '../../protocol/api-keys.js';
 import type { LogRead } from '../../storage/log.js';
 import type { FileRegion } from '../../native/binding.js';
 import type { FetchRequestBody } from '../../protocol/index.js';
+import { CONSUMER_BYTE_RATE } from '../client-quotas.js';
 import { defineHandler, type RequestContext } from '../handler.js';
 import type { EpochEndOffset } from '../replica-divergence.js';
 import { fetchReplicaId, planPartitionRead } from '../replica-read.js';
@@ -46,6 +47,14 @@ export const fetchHandler = defineHandler({
       const highWatermarkMoved = propagateHighWatermark && highWatermarkSum !== firstHighWatermarks;
       // As Kafka: a min_bytes above what the response may carry waits for no more than that.
       if (bytes >= request.minBytes || capped || failed || highWatermarkMoved || remainingMs <= 0 || partitions.length === 0) {
+        const throttleTimeMs = consumerQuotaThrottleMs(context, request, bytes);
+        if (throttleTimeMs > 0) {
+          // Over consumer_byte_rate: answered without records (Kafka's throttled response), and
+          // the bytes are not counted, since they are not sent.
+          for (const release of response.releases) release();
+          context.throttle(throttleTimeMs);
+          return { throttleTimeMs, errorCode: NONE, sessionId: 0, responses: [] };
+        }
         for (const release of response.releases) context.onResponseSent(release);
         return response.body;
       }
@@ -56,6 +65,19 @@ export const fetchHandler = defineHandler({
     }
   },
 });
+
+/**
+ * consumer_byte_rate (client-quotas.ts): the response's bytes count against a consumer's quota; a
+ * follower's fetch is never throttled. Over it: the throttle time, with the bytes taken back.
+ */
+function consumerQuotaThrottleMs(context: RequestContext, request: FetchRequestBody, bytes: number): number {
+  if (fetchReplicaId(request, context.header.apiVersion) >= 0) return 0;
+  const quotas = context.broker.quotas;
+  const clientId = context.header.clientId ?? '';
+  const throttleMs = quotas.record(CONSUMER_BYTE_RATE, clientId, bytes);
+  if (throttleMs > 0) quotas.unrecord(CONSUMER_BYTE_RATE, clientId, bytes);
+  return throttleMs;
+}
 
 /**
  * The response's bytes at most, as Kafka's: the request's max_bytes (v3+; no limit before it)

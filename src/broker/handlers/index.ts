@@ -1,6 +1,7 @@
 // Every API the broker serves, one handler each.
 import type { AnyApiHandler } from '../handler.js';
 import { createAclsHandler, deleteAclsHandler, describeAclsHandler } from './acls.js';
+import { alterClientQuotasHandler, describeClientQuotasHandler } from './client-quotas.js';
 import { apiVersionsHandler } from './api-versions.js';
 import { alterConfigsHandler, describeConfigsHandler, incrementalAlterConfigsHandler } from './configs.js';
 import { describeClusterHandler } from './describe-cluster.js';
@@ -43,6 +44,8 @@ export function createHandlers(producerIds: ProducerIds, groups: GroupCoordinato
     describeAclsHandler,
     createAclsHandler,
     deleteAclsHandler,
+    describeClientQuotasHandler,
+    alterClientQuotasHandler,
   ]) {
     add(handler);
   }

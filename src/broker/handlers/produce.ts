@@ -5,6 +5,7 @@
 // for the ISR, its connection goes on with the next one (RequestContext.detach).
 import { KafkaErrorCode, RecordValidationError, SluiceError } from '../../errors.js';
 import { ApiKey } from '../../protocol/api-keys.js';
+import { PRODUCER_BYTE_RATE } from '../client-quotas.js';
 import { defineHandler, type BrokerContext } from '../handler.js';
 import { throwIfNotReplicated } from '../replica-manager.js';
 import { NONE, errorMessageOf, storageErrorCodeOf } from './errors.js';
@@ -57,9 +58,19 @@ export const produceHandler = defineHandler({
         }
       });
     }
-    return acks === 0 ? null : { responses, throttleTimeMs: 0 };
+    // producer_byte_rate (client-quotas.ts): the records' bytes count against the client's quota.
+    const throttleTimeMs = broker.quotas.record(PRODUCER_BYTE_RATE, header.clientId ?? '', requestRecordBytes(request));
+    if (throttleTimeMs > 0) context.throttle(throttleTimeMs);
+    return acks === 0 ? null : { responses, throttleTimeMs };
   },
 });
+
+/** The record bytes a Produce request carries: what a producer quota counts (Kafka counts the whole request). */
+function requestRecordBytes(request: { topicData: ReadonlyArray<{ partitionData: ReadonlyArray<{ records: Buffer | null }> }> }): number {
+  let bytes = 0;
+  for (const topic of request.topicData) for (const { records } of topic.partitionData) bytes += records?.length ?? 0;
+  return bytes;
+}
 
 interface PartitionResponse {
   index: number;

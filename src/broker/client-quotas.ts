@@ -1,0 +1,274 @@
+// Client quotas (Kafka's ClientQuotaManager; KIP-13, KIP-55, KIP-219): byte-rate limits per client,
+// set by AlterClientQuotas as
+//   kafka-configs --bootstrap-server B --alter --entity-type clients --entity-name app --add-config producer_byte_rate=1048576
+// and enforced by each broker on what it receives (producer_byte_rate: Produce request bytes) and
+// sends (consumer_byte_rate: Fetch response bytes) for the clients over the limit. Followers'
+// fetches are never throttled.
+//
+// Entities are Kafka's: a client-id, a user, or a user and client-id, each name possibly the
+// default (<default>, a null name on the wire). sluice authenticates no one (it listens in
+// PLAINTEXT), so every connection's user is Kafka's unauthenticated principal, ANONYMOUS: a
+// quota of user ANONYMOUS or of the default user applies to all clients. The quota of a client is
+// the first entity in Kafka's order that sets the key:
+//   user+client-id, user+<default client-id>, user, <default user>+client-id,
+//   <default user>+<default client-id>, <default user>, client-id, <default client-id>
+// and clients share a rate where Kafka's do: all of a user quota's clients one, each client-id its
+// own under a client-id quota (a default entity counts each client-id apart).
+//
+// The rate is Kafka's: bytes over quota.window.num windows of quota.window.size.seconds (11 of 1 s),
+// the elapsed time taken as at least the windows but one (so a client starts with a burst of ten
+// windows' worth). Over the limit, the request is answered at once with throttle_time_ms =
+// (rate - limit) / limit x elapsed, capped at the whole window, and the connection reads no new
+// request for that long (KIP-219: the client also waits, as kafkajs and librdkafka do). A Fetch
+// that would go over is answered without records (the bytes are not counted), as Kafka does.
+//
+// request_percentage, controller_mutation_rate and the ip entity's connection_creation_rate are
+// not enforced by sluice, and are refused (INVALID_REQUEST) rather than accepted and ignored.
+import { SluiceError } from '../errors.js';
+
+/** The file of a single broker's client quotas, in its data directory (config-entities.ts). */
+export const CLIENT_QUOTAS_FILE = 'client-quotas.json';
+
+export const QUOTA_ENTITY_USER = 'user';
+export const QUOTA_ENTITY_CLIENT_ID = 'client-id';
+const QUOTA_ENTITY_IP = 'ip';
+
+/** The user of every connection (sluice authenticates no one), as Kafka names an unauthenticated one. */
+export const ANONYMOUS_USER = 'ANONYMOUS';
+
+export const PRODUCER_BYTE_RATE = 'producer_byte_rate';
+export const CONSUMER_BYTE_RATE = 'consumer_byte_rate';
+const ENFORCED_KEYS: ReadonlySet<string> = new Set([PRODUCER_BYTE_RATE, CONSUMER_BYTE_RATE]);
+/** Kafka's other quota keys: refused, as sluice does not enforce them. */
+const NOT_ENFORCED_KEYS: ReadonlySet<string> = new Set(['request_percentage', 'controller_mutation_rate', 'connection_creation_rate']);
+
+/** What a rate is measured over: Kafka's quota.window.num and quota.window.size.seconds. */
+export interface QuotaWindow {
+  windowCount: number;
+  windowMs: number;
+}
+
+/** A quota entity: each type present maps to a name, or null for the type's default entity. */
+export type QuotaEntity = ReadonlyMap<string, string | null>;
+
+/** Each entity's quotas by key, as decimal text: the form the stores keep (dynamic-config.ts). */
+export type QuotaEntities = ReadonlyMap<string, Readonly<Record<string, string>>>;
+
+const DEFAULT_NAME = '<default>';
+const TYPE_ORDER = [QUOTA_ENTITY_USER, QUOTA_ENTITY_CLIENT_ID];
+
+/**
+ * The stores' key of an entity: `user=<name>,client-id=<name>` in that order, names percent-encoded
+ * and the default entity `<default>` (which no encoded name can be). Safe as one etcd key segment.
+ */
+export function entityKey(entity: QuotaEntity): string {
+  return TYPE_ORDER.filter((type) => entity.has(type))
+    .map((type) => `${type}=${entity.get(type) === null ? DEFAULT_NAME : encodeURIComponent(entity.get(type)!)}`)
+    .join(',');
+}
+
+export function parseEntityKey(key: string): QuotaEntity {
+  const entity = new Map<string, string | null>();
+  for (const part of key.split(',')) {
+    const equals = part.indexOf('=');
+    const type = part.slice(0, equals);
+    const name = part.slice(equals + 1);
+    if (equals <= 0 || !TYPE_ORDER.includes(type) || entity.has(type)) throw new SluiceError('KAFKA_STORAGE_ERROR', `'${key}' is not a client quota entity`);
+    entity.set(type, name === DEFAULT_NAME ? null : decodeURIComponent(name));
+  }
+  return entity;
+}
+
+/** An entity as AlterClientQuotas names it, checked as Kafka checks it (INVALID_REQUEST). */
+export function entityFromRequest(pairs: ReadonlyArray<{ entityType: string; entityName: string | null }>): QuotaEntity {
+  const entity = new Map<string, string | null>();
+  for (const { entityType, entityName } of pairs) {
+    if (entityType === QUOTA_ENTITY_IP) throw new SluiceError('INVALID_REQUEST', 'sluice does not enforce ip quotas (connection_creation_rate)');
+    if (!TYPE_ORDER.includes(entityType)) throw new SluiceError('INVALID_REQUEST', `Unhandled client quota entity type: ${entityType}`);
+    if (entity.has(entityType)) throw new SluiceError('INVALID_REQUEST', `Duplicate ${entityType} in the quota entity`);
+    if (entityName === '') throw new SluiceError('INVALID_REQUEST', `An empty ${entityType} name is not an entity (null names the default)`);
+    entity.set(entityType, entityName);
+  }
+  if (entity.size === 0) throw new SluiceError('INVALID_REQUEST', 'Invalid empty client quota entity');
+  return entity;
+}
+
+/** The entity as the wire lists it: (type, name) pairs, user first. */
+export function entityToResponse(entity: QuotaEntity): Array<{ entityType: string; entityName: string | null }> {
+  return TYPE_ORDER.filter((type) => entity.has(type)).map((type) => ({ entityType: type, entityName: entity.get(type)! }));
+}
+
+/** A quota value as Kafka takes it: producer_byte_rate and consumer_byte_rate are whole bytes a second, above 0. */
+export function checkQuotaValue(key: string, value: number): void {
+  if (NOT_ENFORCED_KEYS.has(key)) throw new SluiceError('INVALID_REQUEST', `sluice does not enforce ${key}: only ${[...ENFORCED_KEYS].join(' and ')}`);
+  if (!ENFORCED_KEYS.has(key)) throw new SluiceError('INVALID_REQUEST', `Invalid configuration key ${key}`);
+  if (!Number.isInteger(value) || value <= 0) throw new SluiceError('INVALID_REQUEST', `Invalid value ${value} for configuration ${key}: must be a whole number of bytes a second above 0`);
+}
+
+/** A describe filter's component (DescribeClientQuotas). */
+export interface QuotaFilterComponent {
+  entityType: string;
+  /** 0: the name `match`; 1: the default entity; 2: any name. */
+  matchType: number;
+  match: string | null;
+}
+
+const MATCH_EXACT = 0;
+const MATCH_DEFAULT = 1;
+const MATCH_SPECIFIED = 2;
+
+/** Whether an entity passes a describe filter: every component matches; strict, and it has no other type. */
+export function entityMatches(entity: QuotaEntity, components: readonly QuotaFilterComponent[], strict: boolean): boolean {
+  for (const { entityType, matchType, match } of components) {
+    if (!entity.has(entityType)) return false;
+    const name = entity.get(entityType);
+    if (matchType === MATCH_EXACT && name !== match) return false;
+    if (matchType === MATCH_DEFAULT && name !== null) return false;
+  }
+  return !strict || entity.size === components.length;
+}
+
+/** A describe filter as Kafka checks it (INVALID_REQUEST). */
+export function checkFilter(components: readonly QuotaFilterComponent[]): void {
+  const types = new Set<string>();
+  for (const { entityType, matchType, match } of components) {
+    if (types.has(entityType)) throw new SluiceError('INVALID_REQUEST', `Duplicate ${entityType} filter component`);
+    types.add(entityType);
+    if (matchType === MATCH_EXACT && match === null) throw new SluiceError('INVALID_REQUEST', 'Request specified MATCH_TYPE_EXACT, but set match string to null.');
+    if (matchType === MATCH_DEFAULT && match !== null) throw new SluiceError('INVALID_REQUEST', 'Request specified MATCH_TYPE_DEFAULT, but also specified a match string.');
+    if (matchType === MATCH_SPECIFIED && match !== null) throw new SluiceError('INVALID_REQUEST', 'Request specified MATCH_TYPE_SPECIFIED, but also specified a match string.');
+    if (matchType < MATCH_EXACT || matchType > MATCH_SPECIFIED) throw new SluiceError('INVALID_REQUEST', `Unknown match type ${matchType}`);
+  }
+}
+
+/** Kafka's Rate over SampledStat windows: bytes recorded, and their rate over the windows kept. */
+class RateSensor {
+  private readonly starts: number[] = [];
+  private readonly bytes: number[] = [];
+  lastRecordMs = 0;
+
+  constructor(private readonly window: QuotaWindow) {}
+
+  record(bytes: number, nowMs: number): void {
+    this.purge(nowMs);
+    const last = this.starts.length - 1;
+    if (last < 0 || nowMs >= this.starts[last]! + this.window.windowMs) {
+      this.starts.push(nowMs);
+      this.bytes.push(0);
+      if (this.starts.length > this.window.windowCount) {
+        this.starts.shift();
+        this.bytes.shift();
+      }
+    }
+    this.bytes[this.bytes.length - 1]! += bytes;
+    this.lastRecordMs = nowMs;
+  }
+
+  /** Bytes a second, and the elapsed time it is taken over (at least windowCount - 1 windows). */
+  rate(nowMs: number): { bytesPerSecond: number; elapsedMs: number } {
+    this.purge(nowMs);
+    let total = 0;
+    for (const bytes of this.bytes) total += bytes;
+    let elapsedMs = nowMs - (this.starts[0] ?? nowMs);
+    const fullWindows = Math.floor(elapsedMs / this.window.windowMs);
+    const minFullWindows = this.window.windowCount - 1;
+    if (fullWindows < minFullWindows) elapsedMs += (minFullWindows - fullWindows) * this.window.windowMs;
+    return { bytesPerSecond: (total * 1000) / elapsedMs, elapsedMs };
+  }
+
+  /** Windows that ended more than the whole span ago no longer count. */
+  private purge(nowMs: number): void {
+    const spanMs = this.window.windowCount * this.window.windowMs;
+    while (this.starts.length > 0 && this.starts[0]! + spanMs <= nowMs) {
+      this.starts.shift();
+      this.bytes.shift();
+    }
+  }
+}
+
+/** How often sensors left idle past the whole window are dropped (their rate is 0 again anyway). */
+const SENSOR_SWEEP_INTERVAL_MS = 60_000;
+
+export type QuotaKind = typeof PRODUCER_BYTE_RATE | typeof CONSUMER_BYTE_RATE;
+
+/** One broker's quotas and the rates of the clients they apply to. */
+export class ClientQuotas {
+  private entities = new Map<string, { entity: QuotaEntity; values: Record<string, number> }>();
+  private readonly sensors = new Map<string, RateSensor>();
+  private lastSweepMs = 0;
+  /** Requests answered with a throttle, and the milliseconds asked, by quota (broker metrics). */
+  readonly throttled = { requests: 0, timeMs: 0 };
+
+  constructor(private readonly window: QuotaWindow) {}
+
+  /** Takes every entity's quotas (loaded, written, or delivered by the cluster's watch). */
+  replace(entities: QuotaEntities): void {
+    const next = new Map<string, { entity: QuotaEntity; values: Record<string, number> }>();
+    for (const [key, values] of entities) next.set(key, { entity: parseEntityKey(key), values: Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Number(v)])) });
+    this.entities = next;
+  }
+
+  /** The entities passing a describe filter, with their values. */
+  describe(components: readonly QuotaFilterComponent[], strict: boolean): Array<{ entity: QuotaEntity; values: Record<string, number> }> {
+    checkFilter(components);
+    return [...this.entities.values()].filter(({ entity }) => entityMatches(entity, components, strict));
+  }
+
+  /** The quota on `kind` of client `clientId`, and the key its rate is kept under; undefined when none applies. */
+  quotaOf(kind: QuotaKind, clientId: string): { bytesPerSecond: number; sensorKey: string } | undefined {
+    if (this.entities.size === 0) return undefined;
+    const user = ANONYMOUS_USER;
+    const candidates: Array<[user: string | null | undefined, client: string | null | undefined]> = [
+      [user, clientId], [user, null], [user, undefined],
+      [null, clientId], [null, null], [null, undefined],
+      [undefined, clientId], [undefined, null],
+    ];
+    for (const [u, c] of candidates) {
+      const entity = new Map<string, string | null>();
+      if (u !== undefined) entity.set(QUOTA_ENTITY_USER, u);
+      if (c !== undefined) entity.set(QUOTA_ENTITY_CLIENT_ID, c);
+      const value = this.entities.get(entityKey(entity))?.values[kind];
+      if (value === undefined) continue;
+      // The rate is shared by the clients the entity names: a default counts each name apart.
+      const sensorEntity = new Map<string, string | null>();
+      if (u !== undefined) sensorEntity.set(QUOTA_ENTITY_USER, user);
+      if (c !== undefined) sensorEntity.set(QUOTA_ENTITY_CLIENT_ID, clientId);
+      return { bytesPerSecond: value, sensorKey: `${kind}:${entityKey(sensorEntity)}` };
+    }
+    return undefined;
+  }
+
+  /**
+   * Records `bytes` of a client's requests (produce) or responses (fetch) and returns how long it
+   * is to be throttled: 0 within its quota, or without one.
+   */
+  record(kind: QuotaKind, clientId: string, bytes: number, nowMs = Date.now()): number {
+    const quota = this.quotaOf(kind, clientId);
+    if (quota === undefined) return 0;
+    this.sweep(nowMs);
+    let sensor = this.sensors.get(quota.sensorKey);
+    if (sensor === undefined) this.sensors.set(quota.sensorKey, (sensor = new RateSensor(this.window)));
+    sensor.record(bytes, nowMs);
+    const { bytesPerSecond, elapsedMs } = sensor.rate(nowMs);
+    if (bytesPerSecond <= quota.bytesPerSecond) return 0;
+    const throttleMs = Math.min(Math.round(((bytesPerSecond - quota.bytesPerSecond) / quota.bytesPerSecond) * elapsedMs), this.window.windowCount * this.window.windowMs);
+    if (throttleMs > 0) {
+      this.throttled.requests++;
+      this.throttled.timeMs += throttleMs;
+    }
+    return throttleMs;
+  }
+
+  /** Takes back bytes recorded for a response that was not sent (a throttled Fetch goes out empty). */
+  unrecord(kind: QuotaKind, clientId: string, bytes: number, nowMs = Date.now()): void {
+    const quota = this.quotaOf(kind, clientId);
+    if (quota !== undefined) this.sensors.get(quota.sensorKey)?.record(-bytes, nowMs);
+  }
+
+  private sweep(nowMs: number): void {
+    if (nowMs - this.lastSweepMs < SENSOR_SWEEP_INTERVAL_MS) return;
+    this.lastSweepMs = nowMs;
+    const idleMs = this.window.windowCount * this.window.windowMs;
+    for (const [key, sensor] of this.sensors) if (nowMs - sensor.lastRecordMs > idleMs) this.sensors.delete(key);
+  }
+}

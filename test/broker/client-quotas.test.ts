@@ -1,0 +1,190 @@
+// Client quotas (src/broker/client-quotas.ts): Kafka's rate and throttle arithmetic and its order of
+// entities, checked on ClientQuotas with a clock of the test's own; then over the wire on a broker:
+// @platformatic/kafka's admin sets and describes quotas (AlterClientQuotas, DescribeClientQuotas)
+// with Kafka's filters and errors, a Produce or Fetch past its client's byte rate is answered with
+// throttle_time_ms (a Fetch without records) while another client is not throttled, a throttled
+// kafkajs producer still delivers every record, and the quotas survive a restart.
+import fs from 'node:fs';
+import path from 'node:path';
+
+import { Admin } from '@platformatic/kafka';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { startBroker, type Broker } from '../../src/index.js';
+import { CLIENT_QUOTAS_FILE, ClientQuotas, CONSUMER_BYTE_RATE, entityKey, PRODUCER_BYTE_RATE } from '../../src/broker/client-quotas.js';
+import { BrokerConnection } from '../../src/client/connection.js';
+import { ApiKey } from '../../src/protocol/api-keys.js';
+import { encodeBatch } from '../../src/record/index.js';
+import { kafka } from '../fixtures/kafkajs.js';
+import { tempDir } from '../helpers.js';
+
+const WINDOW = { windowCount: 11, windowMs: 1000 };
+const quota = (entity: Array<[string, string | null]>, values: Record<string, number>): [string, Record<string, string>] => [
+  entityKey(new Map(entity)),
+  Object.fromEntries(Object.entries(values).map(([k, v]) => [k, String(v)])),
+];
+
+describe('ClientQuotas (the arithmetic)', () => {
+  it("throttles by Kafka's rule: a burst of ten windows' worth passes, then (rate - limit) / limit x elapsed", () => {
+    const quotas = new ClientQuotas(WINDOW);
+    quotas.replace(new Map([quota([['client-id', 'app']], { [PRODUCER_BYTE_RATE]: 1000 })]));
+    const t0 = 1_000_000;
+    // 10,000 bytes over the padded 10 s window is exactly the limit.
+    expect(quotas.record(PRODUCER_BYTE_RATE, 'app', 10_000, t0)).toBe(0);
+    // 20,000 bytes: 2,000 B/s, twice the limit: throttled for (2000 - 1000) / 1000 x 10 s.
+    expect(quotas.record(PRODUCER_BYTE_RATE, 'app', 10_000, t0)).toBe(10_000);
+    // Capped at the whole window (11 s).
+    expect(quotas.record(PRODUCER_BYTE_RATE, 'app', 100_000, t0)).toBe(11_000);
+    // Another client, and the other direction, are not throttled.
+    expect(quotas.record(PRODUCER_BYTE_RATE, 'other', 1_000_000, t0)).toBe(0);
+    expect(quotas.record(CONSUMER_BYTE_RATE, 'app', 1_000_000, t0)).toBe(0);
+    // Once the windows have passed, the bytes no longer count.
+    expect(quotas.record(PRODUCER_BYTE_RATE, 'app', 1_000, t0 + 12_000)).toBe(0);
+    expect(quotas.throttled.requests).toBe(2);
+  });
+
+  it("takes the first entity in Kafka's order that sets the key, and shares a rate where Kafka does", () => {
+    const quotas = new ClientQuotas(WINDOW);
+    quotas.replace(new Map([
+      quota([['client-id', null]], { [PRODUCER_BYTE_RATE]: 100 }),
+      quota([['client-id', 'app']], { [PRODUCER_BYTE_RATE]: 200 }),
+      quota([['user', null], ['client-id', 'app']], { [PRODUCER_BYTE_RATE]: 300 }),
+      quota([['user', 'ANONYMOUS']], { [CONSUMER_BYTE_RATE]: 400 }),
+    ]));
+    expect(quotas.quotaOf(PRODUCER_BYTE_RATE, 'app')).toEqual({ bytesPerSecond: 300, sensorKey: 'producer_byte_rate:user=ANONYMOUS,client-id=app' });
+    expect(quotas.quotaOf(PRODUCER_BYTE_RATE, 'b')).toEqual({ bytesPerSecond: 100, sensorKey: 'producer_byte_rate:client-id=b' });
+    // A user quota: every client of the user (all are ANONYMOUS) shares one rate.
+    expect(quotas.quotaOf(CONSUMER_BYTE_RATE, 'b')).toEqual({ bytesPerSecond: 400, sensorKey: 'consumer_byte_rate:user=ANONYMOUS' });
+    expect(quotas.quotaOf(CONSUMER_BYTE_RATE, 'c')?.sensorKey).toBe('consumer_byte_rate:user=ANONYMOUS');
+    const t0 = 5_000_000;
+    expect(quotas.record(CONSUMER_BYTE_RATE, 'b', 4_000, t0)).toBe(0);
+    expect(quotas.record(CONSUMER_BYTE_RATE, 'c', 4_000, t0)).toBeGreaterThan(0);
+  });
+});
+
+describe('client quotas on a broker', () => {
+  const dataDir = tempDir();
+  let broker: Broker;
+  let admin: Admin;
+
+  async function start(): Promise<void> {
+    broker = await startBroker({ port: 0, dataDir });
+    admin = new Admin({ clientId: 'quotas-admin', bootstrapBrokers: [`localhost:${broker.port}`], retries: 0 });
+  }
+
+  beforeAll(start);
+  afterAll(async () => {
+    await admin?.close();
+    await broker?.stop();
+  });
+
+  async function connection(clientId: string): Promise<BrokerConnection> {
+    return BrokerConnection.connect({ host: '127.0.0.1', port: broker.port, clientId });
+  }
+
+  it('are set and described through @platformatic/kafka, with Kafka\'s filters and errors', async () => {
+    await admin.alterClientQuotas({
+      entries: [
+        { entities: [{ entityType: 'client-id', entityName: 'slow' }], ops: [{ key: 'producer_byte_rate', value: 1024, remove: false }, { key: 'consumer_byte_rate', value: 1024, remove: false }] },
+        { entities: [{ entityType: 'client-id', entityName: null }], ops: [{ key: 'producer_byte_rate', value: 10_485_760, remove: false }] },
+        { entities: [{ entityType: 'user', entityName: 'ANONYMOUS' }, { entityType: 'client-id', entityName: 'pair' }], ops: [{ key: 'consumer_byte_rate', value: 4096, remove: false }] },
+      ],
+    });
+    const exact = await admin.describeClientQuotas({ components: [{ entityType: 'client-id', matchType: 0, match: 'slow' }], strict: true });
+    expect(exact).toEqual([{ entity: [{ entityType: 'client-id', entityName: 'slow' }], values: expect.arrayContaining([{ key: 'producer_byte_rate', value: 1024 }, { key: 'consumer_byte_rate', value: 1024 }]) }]);
+    const defaults = await admin.describeClientQuotas({ components: [{ entityType: 'client-id', matchType: 1 }], strict: true });
+    expect(defaults.map((entry) => entry.entity)).toEqual([[{ entityType: 'client-id', entityName: null }]]);
+    // Not strict: entities with other types too (the user and client pair).
+    const any = await admin.describeClientQuotas({ components: [{ entityType: 'client-id', matchType: 2 }], strict: false });
+    expect(any).toHaveLength(3);
+    const strict = await admin.describeClientQuotas({ components: [{ entityType: 'client-id', matchType: 2 }], strict: true });
+    expect(strict).toHaveLength(2);
+
+    // Refused (INVALID_REQUEST; @platformatic/kafka does not pass the broker's message on: the CLI's test reads it).
+    for (const ops of [
+      [{ key: 'request_percentage', value: 50, remove: false }],
+      [{ key: 'producer_byte_rate', value: 0.5, remove: false }],
+      [{ key: 'bogus', value: 1, remove: false }],
+    ]) {
+      await expect(admin.alterClientQuotas({ entries: [{ entities: [{ entityType: 'client-id', entityName: 'slow' }], ops: ops as any }] })).rejects.toThrow('Altering client quotas failed');
+    }
+    const unchanged = await admin.describeClientQuotas({ components: [{ entityType: 'client-id', matchType: 0, match: 'slow' }], strict: true });
+    expect(unchanged).toEqual(exact);
+  });
+
+  it('a Produce past its client\'s producer_byte_rate is answered with throttle_time_ms; another client is not throttled', async () => {
+    await broker.engine.createTopic('quota-produce', { partitions: 1 });
+    const batch = encodeBatch(Array.from({ length: 10 }, () => ({ value: Buffer.alloc(1000, 'q') })));
+    const produce = (client: BrokerConnection) =>
+      client.request(ApiKey.Produce, { transactionalId: null, acks: 1, timeoutMs: 5000, topicData: [{ name: 'quota-produce', partitionData: [{ index: 0, records: batch }] }] }, 9);
+    const slow = await connection('slow');
+    const other = await connection('someone');
+    try {
+      // 1 KiB/s: ten windows' worth (10 KiB) passes; the second request of ~10 KB goes over, and is
+      // appended and answered, with the time the client is to wait (the connection waits it out too).
+      const first = await produce(slow);
+      const second = await produce(slow);
+      expect([first.throttleTimeMs, second.throttleTimeMs > 0]).toEqual([0, true]);
+      expect(second.responses[0].partitionResponses[0]).toMatchObject({ errorCode: 0, baseOffset: 10 });
+      expect((await produce(other)).throttleTimeMs).toBe(0);
+      expect(broker.clientQuotas.throttled.requests).toBeGreaterThan(0);
+    } finally {
+      slow.close();
+      other.close();
+    }
+  });
+
+  it('a Fetch past consumer_byte_rate gets no records and a throttle time; the records stay to be read', async () => {
+    const fetch = (client: BrokerConnection) =>
+      client.request(ApiKey.Fetch, {
+        replicaId: -1, maxWaitMs: 0, minBytes: 1, maxBytes: 1 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
+        topics: [{ topic: 'quota-produce', partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: 1 << 20 }] }],
+        forgottenTopicsData: [], rackId: '',
+      }, 11);
+    const slow = await connection('slow');
+    try {
+      // 1 KiB/s: the first fetch (the ~20 KB written above) is over at once.
+      const throttled = await fetch(slow);
+      expect(throttled.throttleTimeMs).toBeGreaterThan(0);
+      expect(throttled.responses).toEqual([]);
+    } finally {
+      slow.close();
+    }
+    const other = await connection('reader');
+    try {
+      const answered = await fetch(other);
+      expect(answered.throttleTimeMs).toBe(0);
+      expect(answered.responses[0].partitions[0].highWatermark).toBe(30);
+    } finally {
+      other.close();
+    }
+  });
+
+  it('a throttled kafkajs producer still delivers every record, in order', async () => {
+    await admin.alterClientQuotas({ entries: [{ entities: [{ entityType: 'client-id', entityName: 'kafkajs-slow' }], ops: [{ key: 'producer_byte_rate', value: 20_000, remove: false }] }] });
+    const client = kafka([`localhost:${broker.port}`], 'kafkajs-slow');
+    const producer = client.producer();
+    await producer.connect();
+    const throttledBefore = broker.clientQuotas.throttled.requests;
+    try {
+      // ~240 KB: past the 200 KB burst, so the last sends are throttled.
+      for (let i = 0; i < 24; i++) await producer.send({ topic: 'quota-kafkajs', acks: 1, messages: Array.from({ length: 10 }, (_, j) => ({ value: `${i * 10 + j}:${'k'.repeat(1000)}` })) });
+    } finally {
+      await producer.disconnect();
+    }
+    expect(broker.clientQuotas.throttled.requests).toBeGreaterThan(throttledBefore);
+    const { records } = await broker.engine.fetch('quota-kafkajs', 0, { offset: 0, maxBytes: 10 << 20 });
+    expect(records.map((record) => Number(record.value!.toString().split(':')[0]))).toEqual(Array.from({ length: 240 }, (_, i) => i));
+  });
+
+  it('survive a restart (kept in the data directory)', async () => {
+    await admin.close();
+    await broker.stop();
+    const kept = JSON.parse(fs.readFileSync(path.join(dataDir, CLIENT_QUOTAS_FILE), 'utf8'));
+    expect(kept.entities['client-id=slow']).toEqual({ producer_byte_rate: '1024', consumer_byte_rate: '1024' });
+    await start();
+    expect(broker.clientQuotas.quotaOf(PRODUCER_BYTE_RATE, 'slow')?.bytesPerSecond).toBe(1024);
+    await admin.alterClientQuotas({ entries: [{ entities: [{ entityType: 'client-id', entityName: 'slow' }], ops: [{ key: 'producer_byte_rate', remove: true }, { key: 'consumer_byte_rate', remove: true }] }] });
+    expect(await admin.describeClientQuotas({ components: [{ entityType: 'client-id', matchType: 0, match: 'slow' }], strict: true })).toEqual([]);
+  });
+});
