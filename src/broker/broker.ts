@@ -29,7 +29,7 @@ import { Budget } from './budget.js';
 import { loadOrCreateClusterId, newClusterId } from './cluster-id.js';
 import { EtcdClient } from '../cluster/etcd-client.js';
 import { MetadataStore } from '../cluster/metadata-store.js';
-import { reportBrokerConfig, resolveBrokerSettings, type BrokerConfigValues, type BrokerSettings, type ClusterSettings } from './config.js';
+import { connectionLimits, reportBrokerConfig, resolveBrokerSettings, type BrokerConfigValues, type BrokerSettings, type ClusterSettings } from './config.js';
 import { Connection, type ConnectionBudgets } from './connection.js';
 import { CLIENT_QUOTAS_FILE, ClientQuotas } from './client-quotas.js';
 import { ConfigEntityStore, readEntitiesFile, type ConfigEntities } from './config-entities.js';
@@ -117,7 +117,18 @@ export class Broker {
     this.logger = logger;
     this.descriptors = descriptors;
     this.log = new LogLimiter(logger);
-    this.dynamicConfig = new DynamicConfigUpdates({ layers: configLayers, engine, dataDir: settings.dataDir, logger, cluster: () => this.clusterNode });
+    // The connection limits as the broker runs with them: its dynamic ones over its static ones.
+    const limits = connectionLimits(configLayers.effective());
+    this.quotas = new ConnectionQuotas({ ...limits, maxConnections: Math.min(limits.maxConnections, descriptors.connectionsMax) });
+    this.dynamicConfig = new DynamicConfigUpdates({
+      layers: configLayers,
+      engine,
+      dataDir: settings.dataDir,
+      logger,
+      cluster: () => this.clusterNode,
+      connectionQuotas: this.quotas,
+      connectionsMax: descriptors.connectionsMax,
+    });
     this.clientQuotas = new ClientQuotas({ windowCount: settings.quotaWindowCount, windowMs: settings.quotaWindowMs });
     this.clientQuotas.replace(initialQuotas);
     this.quotaStore = new ConfigEntityStore({
@@ -132,7 +143,6 @@ export class Broker {
       },
     });
     this.metrics = createMetrics();
-    this.quotas = new ConnectionQuotas({ ...settings, maxConnections: descriptors.connectionsMax });
     this.budgets = { requestSlots: new Budget(settings.queuedMaxRequests), requestMemory: new Budget(settings.queuedMaxRequestBytes) };
     engine.onAppend((topic, partition) => this.appendWaiters.notify(topic, partition));
     const context: BrokerContext = {

@@ -308,6 +308,24 @@ export function brokerListener(given: Readonly<BrokerConfigValues>): ServedListe
   });
 }
 
+/**
+ * max.connections, max.connections.per.ip and its overrides from a broker's values (defaults filled
+ * in), Kafka's Int.MAX as Infinity: at start, and when they change as dynamic broker configs.
+ */
+export function connectionLimits(all: Readonly<Record<string, string>>): { maxConnections: number; maxConnectionsPerIp: number; maxConnectionsPerIpOverrides: Map<string, number> } {
+  const maxConnectionsPerIp = integer(all, 'max.connections.per.ip', 0, INT_MAX);
+  const maxConnectionsPerIpOverrides = parseConnectionOverrides(all['max.connections.per.ip.overrides']!);
+  if (maxConnectionsPerIp === 0 && maxConnectionsPerIpOverrides.size === 0) {
+    // Kafka's rule: a per-IP limit of 0 refuses everyone unless some hosts are let in by override.
+    throw new SluiceError('INVALID_CONFIG', 'max.connections.per.ip is 0 without max.connections.per.ip.overrides: no client could connect');
+  }
+  return {
+    maxConnections: limitOrInfinity(integer(all, 'max.connections', 0, INT_MAX), INT_MAX),
+    maxConnectionsPerIp: limitOrInfinity(maxConnectionsPerIp, INT_MAX),
+    maxConnectionsPerIpOverrides,
+  };
+}
+
 /** Defaults, then the given values (later sources win). */
 export function resolveBrokerSettings(...sources: BrokerConfigValues[]): BrokerSettings {
   const all: Record<string, string> = { ...BROKER_DEFAULTS };
@@ -320,12 +338,7 @@ export function resolveBrokerSettings(...sources: BrokerConfigValues[]): BrokerS
   if (dataDirs.length !== 1) throw new SluiceError('INVALID_CONFIG', `log.dirs lists ${dataDirs.length} directories; sluice uses one data directory`);
   // Read on a single broker too, where it has no replicas to choose from: a typo is still an error.
   const selector = replicaSelector(all['replica.selector.class']);
-  const maxConnectionsPerIp = integer(all, 'max.connections.per.ip', 0, INT_MAX);
-  const maxConnectionsPerIpOverrides = parseConnectionOverrides(all['max.connections.per.ip.overrides']!);
-  if (maxConnectionsPerIp === 0 && maxConnectionsPerIpOverrides.size === 0) {
-    // Kafka's rule: a per-IP limit of 0 refuses everyone unless some hosts are let in by override.
-    throw new SluiceError('INVALID_CONFIG', 'max.connections.per.ip is 0 without max.connections.per.ip.overrides: no client could connect');
-  }
+  const { maxConnections, maxConnectionsPerIp, maxConnectionsPerIpOverrides } = connectionLimits(all);
   return {
     nodeId: integer(all, 'node.id', 0),
     host: listener.host,
@@ -350,8 +363,8 @@ export function resolveBrokerSettings(...sources: BrokerConfigValues[]): BrokerS
     connectionsMaxIdleMs: integer(all, 'connections.max.idle.ms', 0),
     quotaWindowCount: integer(all, 'quota.window.num', 1),
     quotaWindowMs: integer(all, 'quota.window.size.seconds', 1) * 1000,
-    maxConnections: limitOrInfinity(integer(all, 'max.connections', 0, INT_MAX), INT_MAX),
-    maxConnectionsPerIp: limitOrInfinity(maxConnectionsPerIp, INT_MAX),
+    maxConnections,
+    maxConnectionsPerIp,
     maxConnectionsPerIpOverrides,
     logLevel: parseLogLevel(all['log.level']!),
     requestLogThresholdMs: integer(all, 'sluice.request.log.threshold.ms', 0),

@@ -14,7 +14,15 @@ export class ConnectionQuotas {
   private total = 0;
   private readonly byAddress = new Map<string, number>();
 
-  constructor(private readonly settings: ConnectionQuotaSettings) {}
+  constructor(private settings: ConnectionQuotaSettings) {}
+
+  /**
+   * New limits (dynamic broker configs): they apply to connections accepted from now on; those
+   * already open stay, as Kafka leaves them.
+   */
+  reconfigure(settings: ConnectionQuotaSettings): void {
+    this.settings = settings;
+  }
 
   get connectionCount(): number {
     return this.total;

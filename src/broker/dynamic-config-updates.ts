@@ -1,11 +1,14 @@
 // How a running broker takes its dynamic configs (dynamic-config.ts): an alter is checked and
 // written where the broker keeps them (config-entities.ts), and applied: the topic defaults of the
-// engine's logs, and the controller's unclean.leader.election.enable default.
+// engine's logs, the log cleaner's settings, the connection limits, and the controller's
+// unclean.leader.election.enable default.
 import { SluiceError } from '../errors.js';
 import type { Engine } from '../engine/engine.js';
 import type { Logger } from '../logger.js';
 import { unsupportedConfigs } from '../storage/log-config.js';
 import type { ClusterNode } from './cluster-node.js';
+import { connectionLimits } from './config.js';
+import type { ConnectionQuotas } from './connection-quotas.js';
 import { ConfigEntityStore, type ConfigEntities } from './config-entities.js';
 import { BrokerConfigLayers, DEFAULT_ENTITY, DYNAMIC_CONFIG_FILE } from './dynamic-config.js';
 
@@ -16,6 +19,9 @@ export interface DynamicConfigUpdatesOptions {
   dataDir: string;
   logger: Logger;
   cluster(): ClusterNode | null;
+  connectionQuotas: ConnectionQuotas;
+  /** What the descriptor budget gave connections at start: max.connections stays within it. */
+  connectionsMax: number;
 }
 
 export class DynamicConfigUpdates {
@@ -60,7 +66,11 @@ export class DynamicConfigUpdates {
     const previous = new Map(layers.all);
     layers.replace(entities);
     try {
-      engine.setBrokerLogDefaults(layers.effective());
+      const effective = layers.effective();
+      const limits = connectionLimits(effective);
+      engine.setBrokerLogDefaults(effective);
+      engine.setCleanerConfig(effective);
+      this.options.connectionQuotas.reconfigure({ ...limits, maxConnections: Math.min(limits.maxConnections, this.options.connectionsMax) });
     } catch (error) {
       // Only a store written around the checks could hold such a value: keep running as before.
       layers.replace(previous);

@@ -6,11 +6,12 @@
 // Which settings: the first broker-level name of every topic config (log.retention.ms,
 // log.segment.bytes, log.cleanup.policy, message.max.bytes, min.insync.replicas,
 // unclean.leader.election.enable, compression.type, ...; DYNAMIC_BROKER_LOG_CONFIG_NAMES), the set
-// Kafka's DynamicLogConfig reconfigures. A topic without its own override takes the new value at
-// once (Engine.setBrokerLogDefaults). Any other name is INVALID_REQUEST with Kafka's message,
-// "Cannot update these configs dynamically": Kafka's read-only names (broker.id, log.dirs,
-// log.retention.hours, ...), and the names Kafka reconfigures but sluice takes only at start
-// (thread pools, listeners, the cleaner's threads and buffers, connection limits), which say so.
+// Kafka's DynamicLogConfig reconfigures: a topic without its own override takes the new value at
+// once (Engine.setBrokerLogDefaults). And the log cleaner's threads, buffers, I/O rate and backoff
+// and the connection limits (DYNAMIC_BROKER_NAMES). Any other name is INVALID_REQUEST with Kafka's
+// message, "Cannot update these configs dynamically": Kafka's read-only names (broker.id,
+// log.dirs, log.retention.hours, ...), and the names Kafka reconfigures but sluice takes only at
+// start (thread pools, max.connection.creation.rate), which say so.
 //
 // Precedence, most specific first, as Kafka's: this broker's dynamic value (DYNAMIC_BROKER_CONFIG),
 // the cluster-wide one (DYNAMIC_DEFAULT_BROKER_CONFIG), server.properties and flags
@@ -22,7 +23,8 @@
 import { SluiceError } from '../errors.js';
 import { CONFIG_SOURCE } from '../protocol/apis/describe-configs.js';
 import { brokerLogDefaults, brokerSynonymsOf, DYNAMIC_BROKER_LOG_CONFIG_NAMES, type ConfigValues } from '../storage/log-config.js';
-import { BROKER_DEFAULTS } from './config.js';
+import { cleanerConfigFromBroker } from '../storage/log-cleaner-config.js';
+import { BROKER_DEFAULTS, connectionLimits } from './config.js';
 import type { ConfigEntities as DynamicEntities } from './config-entities.js';
 
 /** The resource name of the cluster-wide default broker entity, as Kafka's admin client sends it. */
@@ -31,13 +33,13 @@ export const DEFAULT_ENTITY = '';
 /** The file of a single broker's dynamic configs, in its data directory. */
 export const DYNAMIC_CONFIG_FILE = 'dynamic-broker-configs.json';
 
-const DYNAMIC_NAMES: ReadonlySet<string> = new Set(DYNAMIC_BROKER_LOG_CONFIG_NAMES);
-
 /**
- * Names Kafka changes on a running broker that sluice takes only at start: refused with the
- * reason, so that an operator is never told a value took effect when it did not.
+ * Broker settings beside the log defaults that change on a running broker, as in Kafka: the log
+ * cleaner's (LogCleaner.reconfigure: later passes run on threads made with them) and the
+ * connection limits (for connections accepted from then on; max.connections stays within the
+ * descriptor budget the broker started with, src/limits.ts).
  */
-const RESTART_ONLY: ReadonlySet<string> = new Set([
+const DYNAMIC_BROKER_NAMES: readonly string[] = [
   'log.cleaner.threads',
   'log.cleaner.dedupe.buffer.size',
   'log.cleaner.io.buffer.size',
@@ -47,6 +49,16 @@ const RESTART_ONLY: ReadonlySet<string> = new Set([
   'max.connections',
   'max.connections.per.ip',
   'max.connections.per.ip.overrides',
+];
+
+const DYNAMIC_NAMES: ReadonlySet<string> = new Set([...DYNAMIC_BROKER_LOG_CONFIG_NAMES, ...DYNAMIC_BROKER_NAMES]);
+
+/**
+ * Names Kafka changes on a running broker that sluice takes only at start: refused with the
+ * reason, so that an operator is never told a value took effect when it did not.
+ */
+const RESTART_ONLY: ReadonlySet<string> = new Set([
+  'max.connection.creation.rate',
   'num.io.threads',
   'num.network.threads',
   'num.replica.fetchers',
@@ -155,7 +167,10 @@ export class BrokerConfigLayers {
       // The values alone (a typo in the default entity fails even where a broker overrides it)...
       brokerLogDefaults(configs as ConfigValues);
       // ...and this broker's whole set (min.compaction.lag.ms above max.compaction.lag.ms).
-      brokerLogDefaults({ ...this.staticValues, ...(next.get(DEFAULT_ENTITY) ?? {}), ...(next.get(String(this.nodeId)) ?? {}) });
+      const effective = { ...this.staticValues, ...(next.get(DEFAULT_ENTITY) ?? {}), ...(next.get(String(this.nodeId)) ?? {}) };
+      brokerLogDefaults(effective);
+      cleanerConfigFromBroker(effective);
+      connectionLimits(effective);
     } catch (error) {
       throw invalid(entity, error instanceof Error ? error.message : String(error));
     }

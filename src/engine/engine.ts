@@ -21,7 +21,7 @@ import type { CompressionName } from '../record/batch-format.js';
 import type { RecordHeaders, RecordData } from '../record/record.js';
 import type { AppendResult, Log, LogRead } from '../storage/log.js';
 import type { CleaningPass, LogCleanerStats } from '../storage/log-cleaner.js';
-import { cleanerConfigFromBroker } from '../storage/log-cleaner-config.js';
+import { cleanerConfigFromBroker, type LogCleanerConfig } from '../storage/log-cleaner-config.js';
 import { brokerLogDefaults, describeLogConfig, resolveLogConfig, type ConfigValues, type LogConfig } from '../storage/log-config.js';
 import { LogManager, logDirName } from '../storage/log-manager.js';
 import { defaultPartitionCount, emitConfigWarning, engineConfigWarnings, engineIntervals, topicConfigWarnings, type ConfigWarning } from './engine-config.js';
@@ -493,6 +493,22 @@ export class Engine {
       // A log still to open (a cluster opens them a chunk a turn) takes this.defaults when it does.
       for (const partition of hostedPartitions(metadata)) this.logs.getLog(name, partition)?.updateConfig(config);
     }
+  }
+
+  /** The settings the log cleaner runs with (log.cleaner.*). */
+  get cleanerConfig(): Readonly<LogCleanerConfig> {
+    return this.logs.cleaner.config;
+  }
+
+  /**
+   * New log.cleaner.* broker settings (a dynamic broker config) for the running log cleaner; a set
+   * that changes none of them leaves the cleaner as it is. INVALID_CONFIG for a value that does
+   * not parse.
+   */
+  setCleanerConfig(brokerConfig: ConfigValues): void {
+    this.ensureOpen();
+    const config = cleanerConfigFromBroker(brokerConfig);
+    if (JSON.stringify(config) !== JSON.stringify(this.logs.cleaner.config)) this.logs.cleaner.reconfigure(config);
   }
 
   /** Checks config changes as alterTopicConfig would apply them (INVALID_CONFIG), changing nothing. */

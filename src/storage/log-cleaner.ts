@@ -124,13 +124,15 @@ export class LogCleaner {
   private readonly jobs = new Map<string, Job>();
   private readonly threads: CleanerThread[] = [];
   private readonly idle: CleanerThread[] = [];
+  /** Threads made under an earlier config (reconfigure): ended once their pass is done. */
+  private readonly stale = new Set<CleanerThread>();
   private readonly waitingForThread: Array<(thread: CleanerThread) => void> = [];
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
 
   constructor(
     readonly dataDir: string,
-    readonly config: Readonly<LogCleanerConfig>,
+    private currentConfig: Readonly<LogCleanerConfig>,
     private readonly host: LogCleanerHost,
   ) {
     this.checkpointPath = path.join(dataDir, CLEANER_OFFSET_CHECKPOINT_FILE);
@@ -143,6 +145,33 @@ export class LogCleaner {
       process.emitWarning(`sluice: ignoring ${error.message}; compacted logs are cleaned again from their start`);
     }
     for (const entry of entries) this.checkpoints.set(host.toName(entry.topic, entry.partition), entry.offset);
+  }
+
+  get config(): Readonly<LogCleanerConfig> {
+    return this.currentConfig;
+  }
+
+  /**
+   * New log.cleaner.* settings on a running cleaner (dynamic broker configs), as Kafka's
+   * LogCleaner.reconfigure takes them: idle threads end now and passes in progress finish on
+   * their threads, which then end; later passes run on threads made with the new settings
+   * (threads, buffers, I/O rate), at the new backoff. With enable false, no new pass starts.
+   */
+  reconfigure(config: Readonly<LogCleanerConfig>): void {
+    if (this.closed) return;
+    this.currentConfig = config;
+    for (const thread of this.threads) this.stale.add(thread);
+    for (const thread of this.idle.splice(0)) this.retire(thread);
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    this.start();
+  }
+
+  private retire(thread: CleanerThread): void {
+    this.stale.delete(thread);
+    const index = this.threads.indexOf(thread);
+    if (index >= 0) this.threads.splice(index, 1);
+    void thread.terminate().catch((error: unknown) => this.host.onBackgroundError(error, 'log cleaner'));
   }
 
   /** Starts the background cleaning (log.cleaner.enable). */
@@ -445,6 +474,14 @@ export class LogCleaner {
 
   private releaseThread(thread: CleanerThread): void {
     if (this.closed) return;
+    if (this.stale.has(thread)) {
+      // Made under an earlier config: a waiting pass gets a thread of the current one.
+      this.retire(thread);
+      const waiter = this.waitingForThread.length > 0 && this.threads.length < this.config.threads ? this.waitingForThread.shift() : undefined;
+      if (waiter) waiter(this.newThread());
+      else setImmediate(() => this.schedule());
+      return;
+    }
     const waiter = this.waitingForThread.shift();
     if (waiter) {
       waiter(thread);

@@ -15,6 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker, type Broker } from '../../src/index.js';
 import { DYNAMIC_CONFIG_FILE } from '../../src/broker/dynamic-config.js';
 import { KafkaClient } from '../../src/client/client.js';
+import { BrokerConnection } from '../../src/client/connection.js';
+import { ApiKey } from '../../src/protocol/api-keys.js';
 import { kafka } from '../fixtures/kafkajs.js';
 import { tempDir, waitUntil } from '../helpers.js';
 
@@ -34,8 +36,9 @@ let ownClient: KafkaClient;
 let producer: any;
 
 async function start(): Promise<void> {
-  // Retention checked every 100 ms, so a changed log.retention.ms shows within the test.
-  broker = await startBroker({ port: 0, dataDir, config: { 'log.retention.check.interval.ms': 100 } });
+  // Retention checked every 100 ms, so a changed log.retention.ms shows within the test; the
+  // cleaner's backoff is set apart from its default, to see a dynamic one replace it.
+  broker = await startBroker({ port: 0, dataDir, config: { 'log.retention.check.interval.ms': 100, 'log.cleaner.backoff.ms': 3_600_000 } });
   client = kafka([`localhost:${broker.port}`]);
   admin = client.admin();
   await admin.connect();
@@ -132,12 +135,54 @@ describe('dynamic broker configs (one broker)', () => {
     expect((await topicConfig('rolled', 'retention.ms')).value).toBe(String(7 * 24 * 3600 * 1000));
   });
 
+  it("the log cleaner's and the connection limits' settings act on the running broker", async () => {
+    // The running cleaner takes new settings, and compacts on threads made with them.
+    await alterDefault({ 'log.cleaner.backoff.ms': '100', 'log.cleaner.threads': '2', 'log.cleaner.io.buffer.size': '262144' });
+    expect(broker.engine.cleanerConfig).toMatchObject({ backoffMs: 100, threads: 2, ioBufferBytes: 262_144 });
+    await admin.createTopics({ topics: [{ topic: 'keyed', numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }, { name: 'segment.bytes', value: '1024' }, { name: 'min.cleanable.dirty.ratio', value: '0.01' }] }] });
+    for (let i = 0; i < 20; i++) await producer.send({ topic: 'keyed', acks: 1, messages: Array.from({ length: 10 }, (_, j) => ({ key: `k${j}`, value: `v${i}-${'x'.repeat(50)}` })) });
+    const readAll = async () => {
+      const records = [];
+      for (let offset = 0; offset < 200; ) {
+        const fetched = (await broker.engine.fetch('keyed', 0, { offset, maxBytes: 10 << 20 })).records;
+        if (fetched.length === 0) break;
+        records.push(...fetched);
+        offset = fetched.at(-1)!.offset + 1;
+      }
+      return records;
+    };
+    await waitUntil(async () => (await readAll()).length <= 20, 'the cleaner to compact topic keyed');
+    const latest = new Map((await readAll()).map((r) => [r.key!.toString(), r.value!.toString()]));
+    expect(latest.size).toBe(10);
+    expect([...latest.values()].every((value) => value.startsWith('v19-'))).toBe(true);
+    await alterDefault({ 'log.cleaner.backoff.ms': null, 'log.cleaner.threads': null, 'log.cleaner.io.buffer.size': null });
+    expect(broker.engine.cleanerConfig).toMatchObject({ backoffMs: 3_600_000, threads: 1 });
+
+    // At most one connection from 127.0.0.2, then none of that limit again.
+    const from2 = () => BrokerConnection.connect({ host: '127.0.0.1', port: broker.port, localAddress: '127.0.0.2' });
+    await alterDefault({ 'max.connections.per.ip.overrides': '127.0.0.2:1' });
+    const first = await from2();
+    try {
+      const refusedBefore = broker.metrics.connectionsRefused;
+      await from2().then((second) => second.request(ApiKey.ApiVersions, {}).finally(() => second.close())).catch(() => {});
+      expect(broker.metrics.connectionsRefused).toBe(refusedBefore + 1);
+      await alterDefault({ 'max.connections.per.ip.overrides': null });
+      const second = await from2();
+      await second.request(ApiKey.ApiVersions, {});
+      second.close();
+    } finally {
+      first.close();
+    }
+  });
+
   it("refuses names Kafka keeps read-only, names sluice takes at start only and bad values, with Kafka's INVALID_REQUEST, changing nothing; validateOnly changes nothing", async () => {
     const before = await describeBroker('');
     for (const [entries, message] of [
       [{ 'log.retention.hours': '1' }, "Invalid config value for resource ConfigResource(type=BROKER, name=''): Cannot update these configs dynamically: Set(log.retention.hours)"],
       [{ 'broker.id': '7' }, 'Cannot update these configs dynamically: Set(broker.id)'],
       [{ 'num.io.threads': '4' }, 'sluice takes them at start only'],
+      [{ 'log.cleaner.threads': '0' }, 'Invalid value 0 for configuration log.cleaner.threads'],
+      [{ 'max.connections.per.ip.overrides': 'nohost' }, 'Invalid value nohost for configuration max.connections.per.ip.overrides'],
       [{ 'log.retention.ms': 'soon' }, 'Invalid value soon for configuration log.retention.ms'],
     ] as const) {
       const error = errorOf(await alterDefault(entries).catch((e: any) => e));

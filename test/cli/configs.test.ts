@@ -105,7 +105,7 @@ describe('sluice configs --alter', () => {
     [['--alter', '--topic', 'nope', '--add-config', 'retention.ms=1'], 'UNKNOWN_TOPIC_OR_PARTITION'],
     [['--alter', '--topic', 'plain', '--add-config', 'retention.ms=abc'], 'INVALID_CONFIG'],
     [['--alter', '--broker', '1', '--add-config', 'log.retention.hours=1'], "INVALID_REQUEST (Invalid config value for resource ConfigResource(type=BROKER, name='1'): Cannot update these configs dynamically: Set(log.retention.hours))"],
-    [['--alter', '--entity-type', 'brokers', '--entity-default', '--add-config', 'log.cleaner.threads=2'], 'Set(log.cleaner.threads); sluice takes them at start only'],
+    [['--alter', '--entity-type', 'brokers', '--entity-default', '--add-config', 'num.io.threads=2'], 'Set(num.io.threads); sluice takes them at start only'],
     [['--alter', '--broker', '1', '--add-config', 'log.segment.bytes=big'], 'Invalid value big for configuration log.segment.bytes'],
     [['--describe', '--topic', 'nope'], 'UNKNOWN_TOPIC_OR_PARTITION'],
     [['--describe', '--broker', '5'], 'BROKER_NOT_AVAILABLE: Broker 5 is not a live broker of the cluster (live: 1)'],
