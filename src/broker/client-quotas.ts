@@ -20,7 +20,10 @@
 // windows' worth). Over the limit, the request is answered at once with throttle_time_ms =
 // (rate - limit) / limit x elapsed, capped at the whole window, and the connection reads no new
 // request for that long (KIP-219: the client also waits, as kafkajs and librdkafka do). A Fetch
-// that would go over is answered without records (the bytes are not counted), as Kafka does.
+// that would go over is answered without records (the bytes are not counted), as Kafka does, and
+// a Fetch is capped at what the quota allows in the windows but one: without that cap, a consumer
+// whose fetches were larger than its whole allowance (kafkajs asks for 10 MB) was refused every
+// time and read nothing (found with kafkajs at 20 KB/s: 0 of 3,000 records in 60 s; then 15.8 s).
 //
 // request_percentage, controller_mutation_rate and the ip entity's connection_creation_rate are
 // not enforced by sluice, and are refused (INVALID_REQUEST) rather than accepted and ignored.
@@ -236,6 +239,16 @@ export class ClientQuotas {
       return { bytesPerSecond: value, sensorKey: `${kind}:${entityKey(sensorEntity)}` };
     }
     return undefined;
+  }
+
+  /**
+   * The most a client may take in one response within its quota: the limit over the windows but
+   * one (Kafka's getMaxValueInQuotaWindow). A Fetch is capped at this, or a response larger than
+   * the whole allowance would be refused every time and the consumer would never read on.
+   */
+  maxBytesInWindow(kind: QuotaKind, clientId: string): number {
+    const quota = this.quotaOf(kind, clientId);
+    return quota === undefined ? Infinity : quota.bytesPerSecond * (this.window.windowCount - 1) * (this.window.windowMs / 1000);
   }
 
   /**

@@ -16,7 +16,7 @@ import { BrokerConnection } from '../../src/client/connection.js';
 import { ApiKey } from '../../src/protocol/api-keys.js';
 import { encodeBatch } from '../../src/record/index.js';
 import { kafka } from '../fixtures/kafkajs.js';
-import { tempDir } from '../helpers.js';
+import { tempDir, waitUntil } from '../helpers.js';
 
 const WINDOW = { windowCount: 11, windowMs: 1000 };
 const quota = (entity: Array<[string, string | null]>, values: Record<string, number>): [string, Record<string, string>] => [
@@ -135,16 +135,20 @@ describe('client quotas on a broker', () => {
   });
 
   it('a Fetch past consumer_byte_rate gets no records and a throttle time; the records stay to be read', async () => {
-    const fetch = (client: BrokerConnection) =>
+    const fetch = (client: BrokerConnection, fetchOffset: number) =>
       client.request(ApiKey.Fetch, {
         replicaId: -1, maxWaitMs: 0, minBytes: 1, maxBytes: 1 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
-        topics: [{ topic: 'quota-produce', partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: 1 << 20 }] }],
+        topics: [{ topic: 'quota-produce', partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: 1 << 20 }] }],
         forgottenTopicsData: [], rackId: '',
       }, 11);
     const slow = await connection('slow');
     try {
-      // 1 KiB/s: the first fetch (the ~20 KB written above) is over at once.
-      const throttled = await fetch(slow);
+      // 1 KiB/s: a fetch is capped at ten windows' worth (10 KiB, one batch of ~10 KB); the next goes over.
+      const first = await fetch(slow, 0);
+      expect(first.throttleTimeMs).toBe(0);
+      expect(first.responses[0].partitions[0].records.length).toBeGreaterThan(10_000);
+      expect(first.responses[0].partitions[0].records.length).toBeLessThanOrEqual(10_240 + 200);
+      const throttled = await fetch(slow, 10);
       expect(throttled.throttleTimeMs).toBeGreaterThan(0);
       expect(throttled.responses).toEqual([]);
     } finally {
@@ -152,7 +156,7 @@ describe('client quotas on a broker', () => {
     }
     const other = await connection('reader');
     try {
-      const answered = await fetch(other);
+      const answered = await fetch(other, 0);
       expect(answered.throttleTimeMs).toBe(0);
       expect(answered.responses[0].partitions[0].highWatermark).toBe(30);
     } finally {
@@ -186,5 +190,39 @@ describe('client quotas on a broker', () => {
     expect(broker.clientQuotas.quotaOf(PRODUCER_BYTE_RATE, 'slow')?.bytesPerSecond).toBe(1024);
     await admin.alterClientQuotas({ entries: [{ entities: [{ entityType: 'client-id', entityName: 'slow' }], ops: [{ key: 'producer_byte_rate', remove: true }, { key: 'consumer_byte_rate', remove: true }] }] });
     expect(await admin.describeClientQuotas({ components: [{ entityType: 'client-id', matchType: 0, match: 'slow' }], strict: true })).toEqual([]);
+  });
+});
+
+describe('a consumer under a quota smaller than its fetches', () => {
+  let broker: Broker;
+
+  beforeAll(async () => {
+    // Rates over 2 windows of 1 s (quota.window.num, quota.window.size.seconds), so the test's
+    // throttling lasts seconds, not the default eleven.
+    broker = await startBroker({ port: 0, config: { 'quota.window.num': 2, 'quota.window.size.seconds': 1, 'group.initial.rebalance.delay.ms': 0 } });
+  });
+  afterAll(async () => {
+    await broker?.stop();
+  });
+
+  it("reads every record: a fetch is capped at what the quota allows in one window (Kafka's getMaxValueInQuotaWindow)", async () => {
+    await broker.engine.createTopic('quota-consume', { partitions: 1 });
+    for (let i = 0; i < 20; i++) await broker.engine.produce('quota-consume', Array.from({ length: 10 }, (_, j) => ({ value: Buffer.from(`${i * 10 + j}:${'c'.repeat(100)}`) })), { partition: 0 });
+    const admin = new Admin({ clientId: 'quotas-admin', bootstrapBrokers: [`localhost:${broker.port}`], retries: 0 });
+    await admin.alterClientQuotas({ entries: [{ entities: [{ entityType: 'client-id', entityName: 'kafkajs-reader' }], ops: [{ key: 'consumer_byte_rate', value: 10_000, remove: false }] }] });
+    await admin.close();
+    // kafkajs asks for up to 10 MB a fetch; the ~27 KB here are nearly three windows' worth of 10 KB/s.
+    const consumer = kafka([`localhost:${broker.port}`], 'kafkajs-reader').consumer({ groupId: 'quota-readers' });
+    await consumer.connect();
+    const seen: number[] = [];
+    try {
+      await consumer.subscribe({ topic: 'quota-consume', fromBeginning: true });
+      await consumer.run({ eachMessage: async ({ message }: any) => void seen.push(Number(message.value.toString().split(':')[0])) });
+      await waitUntil(() => seen.length >= 200, 'the throttled consumer to read all 200 records');
+    } finally {
+      await consumer.disconnect();
+    }
+    expect(seen).toEqual(Array.from({ length: 200 }, (_, i) => i));
+    expect(broker.clientQuotas.maxBytesInWindow(CONSUMER_BYTE_RATE, 'kafkajs-reader')).toBe(10_000);
   });
 });

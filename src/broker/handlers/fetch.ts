@@ -85,7 +85,9 @@ function consumerQuotaThrottleMs(context: RequestContext, request: FetchRequestB
  */
 function fetchMaxBytes(context: RequestContext, request: FetchRequestBody): number {
   const requested = context.header.apiVersion >= 3 ? request.maxBytes : Infinity;
-  return Math.min(requested, context.broker.settings.fetchMaxBytes);
+  // A consumer under consumer_byte_rate gets no more than its quota allows in one window.
+  const quotaBytes = fetchReplicaId(request, context.header.apiVersion) >= 0 ? Infinity : context.broker.quotas.maxBytesInWindow(CONSUMER_BYTE_RATE, context.header.clientId ?? '');
+  return Math.min(requested, context.broker.settings.fetchMaxBytes, Math.floor(quotaBytes));
 }
 
 function readPartitions(context: RequestContext, request: FetchRequestBody) {
