@@ -82,10 +82,11 @@ export class ConfigEntityStore {
     return this.current;
   }
 
-  /** The entities as they now are: at start, and each change the cluster's watch delivers. */
+  /** The entities as they now are: written here, or delivered by the cluster's watch (at the join too, unchanged). */
   deliver(entities: ConfigEntities): void {
+    const unchanged = JSON.stringify([...entities]) === JSON.stringify([...this.current]);
     this.current = entities;
-    this.options.apply(entities);
+    if (!unchanged) this.options.apply(entities);
   }
 
   /**
