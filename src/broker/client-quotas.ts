@@ -176,6 +176,8 @@ class RateSensor {
     const fullWindows = Math.floor(elapsedMs / this.window.windowMs);
     const minFullWindows = this.window.windowCount - 1;
     if (fullWindows < minFullWindows) elapsedMs += (minFullWindows - fullWindows) * this.window.windowMs;
+    // One window (quota.window.num=1) pads nothing: a rate over at least a millisecond.
+    elapsedMs = Math.max(elapsedMs, 1);
     return { bytesPerSecond: (total * 1000) / elapsedMs, elapsedMs };
   }
 
@@ -248,7 +250,8 @@ export class ClientQuotas {
    */
   maxBytesInWindow(kind: QuotaKind, clientId: string): number {
     const quota = this.quotaOf(kind, clientId);
-    return quota === undefined ? Infinity : quota.bytesPerSecond * (this.window.windowCount - 1) * (this.window.windowMs / 1000);
+    // With one window (quota.window.num=1), one window's worth: a cap of 0 would starve the consumer.
+    return quota === undefined ? Infinity : quota.bytesPerSecond * Math.max(this.window.windowCount - 1, 1) * (this.window.windowMs / 1000);
   }
 
   /**

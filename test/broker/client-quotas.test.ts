@@ -43,6 +43,16 @@ describe('ClientQuotas (the arithmetic)', () => {
     expect(quotas.throttled.requests).toBe(2);
   });
 
+  it('with one window (quota.window.num=1) throttles within the window and still lets a fetch carry its window\'s worth', () => {
+    const quotas = new ClientQuotas({ windowCount: 1, windowMs: 1000 });
+    quotas.replace(new Map([quota([['client-id', 'app']], { [CONSUMER_BYTE_RATE]: 1000 })]));
+    expect(quotas.maxBytesInWindow(CONSUMER_BYTE_RATE, 'app')).toBe(1000);
+    expect(quotas.maxBytesInWindow(CONSUMER_BYTE_RATE, 'other')).toBe(Infinity);
+    const throttleMs = quotas.record(CONSUMER_BYTE_RATE, 'app', 5000, 7_000_000);
+    expect(throttleMs).toBeGreaterThan(0);
+    expect(throttleMs).toBeLessThanOrEqual(1000);
+  });
+
   it("takes the first entity in Kafka's order that sets the key, and shares a rate where Kafka does", () => {
     const quotas = new ClientQuotas(WINDOW);
     quotas.replace(new Map([
