@@ -10,6 +10,7 @@
 // --alter --add-config producer_byte_rate=1048576 sends AlterClientQuotas, and --describe prints
 //   Quota configs for client-id 'app' are producer_byte_rate=1048576.0
 // as kafka-configs does (values as Java doubles).
+// --entity-type broker-loggers --entity-name N: broker N's log level (its root logger, KIP-412).
 // --topic T and --broker N stand for --entity-type topics|brokers --entity-name N, as in Kafka 2.8+.
 // Without a name, --describe covers every topic, or every live broker. --entity-default (brokers)
 // names the cluster-wide default broker entity (resource name ''), whose dynamic configs are those
@@ -26,18 +27,19 @@ const SOURCE_NAMES = new Map(Object.entries(CONFIG_SOURCE).map(([name, id]) => [
 const ENTITY_TYPES = {
   topics: { resourceType: CONFIG_RESOURCE_TYPE.TOPIC, singular: 'topic', dynamicSource: CONFIG_SOURCE.DYNAMIC_TOPIC_CONFIG },
   brokers: { resourceType: CONFIG_RESOURCE_TYPE.BROKER, singular: 'broker', dynamicSource: CONFIG_SOURCE.DYNAMIC_BROKER_CONFIG },
+  'broker-loggers': { resourceType: CONFIG_RESOURCE_TYPE.BROKER_LOGGER, singular: 'broker-logger', dynamicSource: CONFIG_SOURCE.DYNAMIC_BROKER_LOGGER_CONFIG },
 } as const;
 type EntityType = keyof typeof ENTITY_TYPES;
 
 const spec: CommandSpec = {
   name: 'configs',
   summary: 'Describe and alter topic and broker configs and client quotas, as kafka-configs does.',
-  usage: '--describe|--alter (--topic T | --broker N | --client C | --user U | --entity-type topics|brokers|clients|users [--entity-name N]) [options]',
+  usage: '--describe|--alter (--topic T | --broker N | --client C | --user U | --entity-type topics|brokers|broker-loggers|clients|users [--entity-name N]) [options]',
   flags: [
     BOOTSTRAP_FLAG,
     { name: 'describe', type: 'boolean', description: 'Print the configs of the entity, or of every one of its type.' },
     { name: 'alter', type: 'boolean', description: 'Change the configs of the entity: --add-config, --delete-config.' },
-    { name: 'entity-type', type: 'string', valueName: 'TYPE', description: 'topics, brokers, clients (client quotas) or users (user quotas).' },
+    { name: 'entity-type', type: 'string', valueName: 'TYPE', description: 'topics, brokers, broker-loggers (a broker\'s log level: root=DEBUG), clients (client quotas) or users (user quotas).' },
     { name: 'entity-name', type: 'string', valueName: 'NAME', description: 'The topic name, broker id, client id or user.' },
     { name: 'entity-default', type: 'boolean', description: "With --entity-type brokers, clients or users: the default entity (for brokers the cluster-wide one) instead of a named one (kafka-configs')." },
     { name: 'client', type: 'string', valueName: 'C', description: 'The quotas of client id C (with --user: of that user and client).' },
@@ -181,14 +183,16 @@ function entityOf(args: ParsedArgs): { type: EntityType; name: string | undefine
   if (args.boolean('entity-default') && entityType === undefined) throw args.usageError('--entity-default goes with --entity-type brokers');
   if (topic !== undefined) return { type: 'topics', name: topic };
   if (broker !== undefined) return { type: 'brokers', name: brokerId(args, broker) };
-  if (entityType !== 'topics' && entityType !== 'brokers') throw args.usageError(`--entity-type must be topics, brokers, clients or users, got '${entityType}'`);
+  if (entityType !== 'topics' && entityType !== 'brokers' && entityType !== 'broker-loggers') {
+    throw args.usageError(`--entity-type must be topics, brokers, broker-loggers, clients or users, got '${entityType}'`);
+  }
   const name = args.string('entity-name');
   if (args.boolean('entity-default')) {
     if (entityType !== 'brokers') throw args.usageError('--entity-default goes with --entity-type brokers');
     if (name !== undefined) throw args.usageError('Give --entity-name or --entity-default, not both');
     return { type: entityType, name: DEFAULT_ENTITY };
   }
-  return { type: entityType, name: entityType === 'brokers' && name !== undefined ? brokerId(args, name) : name };
+  return { type: entityType, name: entityType !== 'topics' && name !== undefined ? brokerId(args, name) : name };
 }
 
 /** The resource name of the cluster-wide default broker entity, as Kafka's admin client sends it. */
@@ -240,6 +244,7 @@ function splitOutsideBrackets(text: string): string[] {
 async function entityNames(client: KafkaClient, type: EntityType): Promise<string[]> {
   const metadata = await client.metadata(type === 'topics' ? undefined : []);
   if (type === 'topics') return metadata.topics.map((t) => t.name).sort();
+  // Brokers and their loggers: every live broker.
   return metadata.brokers.map((b) => b.nodeId).sort((a, b) => a - b).map(String);
 }
 

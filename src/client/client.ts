@@ -441,11 +441,12 @@ export class KafkaClient {
   }
 
   /**
-   * A broker's configs are asked of that broker, as Kafka's admin client does; a topic's, and the
+   * A broker's configs (and its loggers') are asked of that broker, as Kafka's admin client does; a topic's, and the
    * cluster-wide default broker entity's (resource name ''), of any.
    */
   private async configConnection(resourceType: ConfigResourceType, resourceName: string): Promise<BrokerConnection> {
-    if (resourceType !== CONFIG_RESOURCE_TYPE.BROKER || resourceName === '') return this.anyConnection();
+    const ofBroker = resourceType === CONFIG_RESOURCE_TYPE.BROKER || resourceType === CONFIG_RESOURCE_TYPE.BROKER_LOGGER;
+    if (!ofBroker || resourceName === '') return this.anyConnection();
     const nodeId = Number(resourceName);
     const { brokers } = await this.metadata([]);
     if (!brokers.some((broker) => broker.nodeId === nodeId)) {
@@ -553,6 +554,7 @@ export class KafkaClient {
 }
 
 function configResourceLabel(resourceType: ConfigResourceType, resourceName: string): string {
+  if (resourceType === CONFIG_RESOURCE_TYPE.BROKER_LOGGER) return `the loggers of broker ${resourceName}`;
   if (resourceType !== CONFIG_RESOURCE_TYPE.BROKER) return `topic ${resourceName}`;
   return resourceName === '' ? 'the default broker entity' : `broker ${resourceName}`;
 }

@@ -88,6 +88,7 @@ export class Controller {
   private readonly ending = new Set<Promise<void>>();
   private stopped = false;
   private stopping: Promise<void> | undefined;
+  private unfollowLevel: () => void = () => {};
 
   private constructor(
     private readonly store: MetadataStore,
@@ -101,6 +102,14 @@ export class Controller {
     const config = resolveConfig(options.config ?? {});
     const logger = options.logger.child({ component: 'controller', brokerId: options.session.brokerId });
     const controller = new Controller(options.store, options.session, config, logger);
+    // A pino child keeps the level it was made with: it follows the broker's (broker-loggers).
+    // Children share their parent's listeners, so the child's own change comes here too: it is
+    // left alone, or setting it would emit again without end.
+    const follow = (level: string) => {
+      if (logger.level !== level) logger.level = level;
+    };
+    options.logger.on('level-change', follow);
+    controller.unfollowLevel = () => options.logger.off('level-change', follow);
     controller.election = await options.store.startElection(options.session, {
       elected: (fence) => controller.elected(fence),
       deposed: (fence) => controller.deposed(fence),
@@ -175,6 +184,7 @@ export class Controller {
 
   private async end(): Promise<void> {
     this.stopped = true;
+    this.unfollowLevel();
     try {
       await this.election?.resign(); // deposes a reign (deposed below)
     } catch (error) {

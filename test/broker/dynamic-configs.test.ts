@@ -175,6 +175,23 @@ describe('dynamic broker configs (one broker)', () => {
     }
   });
 
+  it("a broker's log level changes while it runs (broker-loggers, KIP-412), with Kafka's errors", async () => {
+    const BROKER_LOGGER = 8;
+    const root = async () => (await configAdmin.describeConfigs({ resources: [{ resourceType: BROKER_LOGGER, resourceName: '1', configurationKeys: [] }] }))[0]!.configs.map((c) => [c.name, c.value]);
+    expect(await root()).toEqual([['root', 'WARN']]);
+    const set = (value: string, configOperation: 0 | 1 = 0) =>
+      configAdmin.incrementalAlterConfigs({ resources: [{ resourceType: BROKER_LOGGER, resourceName: '1', configs: [{ name: 'root', configOperation, value }] }] });
+    await set('debug');
+    expect(await root()).toEqual([['root', 'DEBUG']]);
+    expect(broker.logger.isLevelEnabled('debug')).toBe(true);
+    await set('OFF');
+    expect(broker.logger.isLevelEnabled('fatal')).toBe(false);
+    await expect(set('LOUD')).rejects.toThrow();
+    await expect(set('', 1)).rejects.toThrow();
+    expect(await root()).toEqual([['root', 'OFF']]);
+    await set('WARN');
+  });
+
   it("refuses names Kafka keeps read-only, names sluice takes at start only and bad values, with Kafka's INVALID_REQUEST, changing nothing; validateOnly changes nothing", async () => {
     const before = await describeBroker('');
     for (const [entries, message] of [

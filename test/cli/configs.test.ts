@@ -122,6 +122,20 @@ describe('sluice configs --alter', () => {
   });
 });
 
+describe('sluice configs of broker loggers', () => {
+  it("describes and sets a broker's log level, refusing what Kafka refuses", async () => {
+    let result = await runCli(['configs', ...bootstrap, '--describe', '--entity-type', 'broker-loggers']);
+    expect(result).toMatchObject({ code: 0, stdout: 'Dynamic configs for broker-logger 1 are:\n  root=WARN sensitive=false synonyms={DYNAMIC_BROKER_LOGGER_CONFIG:root=WARN}\n' });
+    result = await runCli(['configs', ...bootstrap, '--alter', '--entity-type', 'broker-loggers', '--entity-name', '1', '--add-config', 'root=ERROR']);
+    expect(result).toMatchObject({ code: 0, stdout: 'Completed updating config for broker-logger 1.\n' });
+    expect(broker.logger.level).toBe('error');
+    result = await runCli(['configs', ...bootstrap, '--alter', '--entity-type', 'broker-loggers', '--entity-name', '1', '--add-config', 'kafka.server=INFO']);
+    expect(result).toMatchObject({ code: 1, stderr: 'Error: Alter configs of the loggers of broker 1: INVALID_CONFIG (Logger kafka.server does not exist!)\n' });
+    await runCli(['configs', ...bootstrap, '--alter', '--entity-type', 'broker-loggers', '--entity-name', '1', '--add-config', 'root=WARN']);
+    expect(broker.logger.level).toBe('warn');
+  });
+});
+
 describe('sluice configs of client quotas', () => {
   it("sets, describes and removes quotas with kafka-configs' flags and lines", async () => {
     let result = await runCli(['configs', ...bootstrap, '--alter', '--entity-type', 'clients', '--entity-name', 'app', '--add-config', 'producer_byte_rate=1048576,consumer_byte_rate=2048']);
@@ -167,7 +181,7 @@ describe('sluice configs usage errors', () => {
     [['--describe'], 'Give --topic, --broker or --entity-type'],
     [['--describe', '--alter', '--topic', 't'], 'Give only one of --describe, --alter'],
     [['--topic', 't'], 'Give one of --describe or --alter'],
-    [['--describe', '--entity-type', 'groups'], "--entity-type must be topics, brokers, clients or users, got 'groups'"],
+    [['--describe', '--entity-type', 'groups'], "--entity-type must be topics, brokers, broker-loggers, clients or users, got 'groups'"],
     [['--alter', '--entity-type', 'clients', '--add-config', 'producer_byte_rate=1'], '--alter needs --entity-name (or --entity-default)'],
     [['--alter', '--client', 'a', '--add-config', 'producer_byte_rate=fast'], "Invalid value for producer_byte_rate: 'fast' is not a number"],
     [['--describe', '--client', 'a', '--topic', 't'], 'Give a quota entity by --entity-type clients|users or by --client/--user, not with another entity'],

@@ -1,12 +1,14 @@
 // DescribeConfigs (32), AlterConfigs (33), IncrementalAlterConfigs (44): topic configs through
 // the engine; broker configs through the broker's dynamic layers (dynamic-config.ts): the static
-// ones are described read-only, the log defaults altered for one broker or the cluster.
+// ones are described read-only, the log defaults altered for one broker or the cluster; and the
+// broker's log level (broker-loggers.ts).
 import { SluiceError } from '../../errors.js';
 import { ApiKey } from '../../protocol/api-keys.js';
 import { CONFIG_RESOURCE_TYPE, CONFIG_SOURCE } from '../../protocol/apis/describe-configs.js';
 import { brokerSynonymsOf, ConfigType, DYNAMIC_BROKER_LOG_CONFIG_NAMES, topicConfigDefault, topicConfigOfBrokerName, topicConfigType, unsupportedConfigs } from '../../storage/log-config.js';
 import { BROKER_DEFAULTS } from '../config.js';
 import { DEFAULT_ENTITY, type BrokerConfigLayers } from '../dynamic-config.js';
+import { alterBrokerLoggers, describeBrokerLoggers } from './broker-loggers.js';
 import { defineHandler, type BrokerContext } from '../handler.js';
 import { NONE, errorCodeOf, errorMessageOf } from './errors.js';
 
@@ -104,6 +106,9 @@ function describe(broker: BrokerContext, resourceType: number, resourceName: str
       return entry(name, value, !DYNAMIC_NAMES.has(name), synonyms[0]?.source ?? CONFIG_SOURCE.STATIC_BROKER_CONFIG, withSynonyms ? synonyms : []);
     });
   }
+  if (resourceType === CONFIG_RESOURCE_TYPE.BROKER_LOGGER) {
+    return describeBrokerLoggers(broker, resourceName).map(({ name, value, source }) => entry(name, value, false, source, withSynonyms ? [{ name, value, source }] : []));
+  }
   throw new SluiceError('INVALID_REQUEST', `Unsupported resource type ${resourceType}`);
 }
 
@@ -129,6 +134,11 @@ export const incrementalAlterConfigsHandler = defineHandler({
     const responses = [];
     for (const { resourceType, resourceName, configs } of request.resources) {
       try {
+        if (resourceType === CONFIG_RESOURCE_TYPE.BROKER_LOGGER) {
+          alterBrokerLoggers(broker, resourceName, configs, request.validateOnly);
+          responses.push({ errorCode: NONE, errorMessage: null, resourceType, resourceName });
+          continue;
+        }
         if (resourceType === CONFIG_RESOURCE_TYPE.BROKER) {
           await broker.dynamicConfig.alter(
             resourceName,
@@ -215,7 +225,8 @@ export const alterConfigsHandler = defineHandler({
 });
 
 function requireTopic(resourceType: number): void {
-  if (resourceType !== CONFIG_RESOURCE_TYPE.TOPIC) throw new SluiceError('INVALID_REQUEST', `Unsupported resource type ${resourceType}: topics and brokers have configs`);
+  if (resourceType === CONFIG_RESOURCE_TYPE.BROKER_LOGGER) throw new SluiceError('INVALID_REQUEST', 'AlterConfigs does not support broker loggers: use IncrementalAlterConfigs');
+  if (resourceType !== CONFIG_RESOURCE_TYPE.TOPIC) throw new SluiceError('INVALID_REQUEST', `Unsupported resource type ${resourceType}: topics, brokers and broker loggers have configs`);
 }
 
 /** In a cluster the change goes to the topic's record in etcd, for every replica (ClusterNode.alterTopicConfigs). */

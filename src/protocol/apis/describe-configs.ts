@@ -5,7 +5,7 @@
 import { defineMessage, type Decoded } from '../schema.js';
 
 /** Kafka's ConfigResource.Type ids of the resources sluice describes. */
-export const CONFIG_RESOURCE_TYPE = { TOPIC: 2, BROKER: 4 } as const;
+export const CONFIG_RESOURCE_TYPE = { TOPIC: 2, BROKER: 4, BROKER_LOGGER: 8 } as const;
 
 /** Kafka's DescribeConfigsResponse.ConfigSource ids; the names are ConfigEntry.ConfigSource's, as kafka-configs prints them. */
 export const CONFIG_SOURCE = {
