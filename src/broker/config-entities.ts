@@ -91,9 +91,15 @@ export class ConfigEntityStore {
 
   /**
    * Replaces one entity's configs with what `change` makes of the current ones (empty: none),
-   * after `check` has passed the whole set as it would be (it throws to refuse).
+   * after `check` has passed the whole set as it would be (it throws to refuse); with
+   * `validateOnly`, only checks.
    */
-  async update(entity: string, change: (current: Readonly<Record<string, string>>) => Record<string, string>, check: (next: ConfigEntities) => void): Promise<void> {
+  async update(
+    entity: string,
+    change: (current: Readonly<Record<string, string>>) => Record<string, string>,
+    check: (next: ConfigEntities) => void,
+    validateOnly = false,
+  ): Promise<void> {
     const nextOf = (configs: Record<string, string>): ConfigEntities => {
       const next = new Map(this.current);
       if (Object.keys(configs).length === 0) next.delete(entity);
@@ -101,9 +107,10 @@ export class ConfigEntityStore {
       return next;
     };
     const cluster = this.options.cluster();
-    if (cluster === null) {
+    if (cluster === null || validateOnly) {
       const next = nextOf(change(this.current.get(entity) ?? {}));
       check(next);
+      if (validateOnly) return;
       writeEntitiesFile(this.options.dataDir, this.options.fileName, next);
       this.deliver(next);
       return;

@@ -50,14 +50,7 @@ export class DynamicConfigUpdates {
     if (this.options.cluster() === null && entity !== DEFAULT_ENTITY && entity !== String(layers.nodeId)) {
       throw new SluiceError('INVALID_REQUEST', `Broker ${entity} is not this broker (${layers.nodeId}), the only one of its cluster`);
     }
-    const check = (next: ConfigEntities) => layers.check(entity, next);
-    if (validateOnly) {
-      const next = new Map(layers.all);
-      next.set(entity, change(layers.dynamicOf(entity)));
-      check(next);
-      return;
-    }
-    await this.store.update(entity, change, check);
+    await this.store.update(entity, change, (next) => layers.check(entity, next), validateOnly);
   }
 
   /** Takes every entity's dynamic configs (loaded, written, or delivered by the cluster's watch). */

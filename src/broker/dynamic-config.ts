@@ -21,6 +21,7 @@
 // in etcd under <root>/configs/brokers/ (config-entities.ts), so they survive restarts, as Kafka's
 // survive in its metadata log.
 import { SluiceError } from '../errors.js';
+import { uncleanLeaderElectionFor } from '../cluster/controller-reign.js';
 import { CONFIG_SOURCE } from '../protocol/apis/describe-configs.js';
 import { brokerLogDefaults, brokerSynonymsOf, DYNAMIC_BROKER_LOG_CONFIG_NAMES, type ConfigValues } from '../storage/log-config.js';
 import { cleanerConfigFromBroker } from '../storage/log-cleaner-config.js';
@@ -113,9 +114,9 @@ export class BrokerConfigLayers {
     return { ...this.staticValues, ...this.dynamicOf(DEFAULT_ENTITY), ...this.dynamicOf(String(this.nodeId)) };
   }
 
-  /** unclean.leader.election.enable as this broker runs with it (Kafka reads booleans case-insensitively). */
+  /** unclean.leader.election.enable as this broker runs with it, read as the controller reads a topic's. */
   uncleanLeaderElectionEnable(): boolean {
-    return this.effective()['unclean.leader.election.enable']?.trim().toLowerCase() === 'true';
+    return uncleanLeaderElectionFor(this.effective(), false);
   }
 
   /**

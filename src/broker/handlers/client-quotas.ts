@@ -45,8 +45,7 @@ export const alterClientQuotasHandler = defineHandler({
           }
           return next;
         };
-        if (request.validateOnly) change({});
-        else await broker.quotaStore.update(entityKey(entity), change, () => {});
+        await broker.quotaStore.update(entityKey(entity), change, () => {}, request.validateOnly);
         entries.push({ errorCode: NONE, errorMessage: null, entity: pairs });
       } catch (error) {
         entries.push({ errorCode: errorCodeOf(error), errorMessage: errorMessageOf(error), entity: pairs });
