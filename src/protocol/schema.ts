@@ -18,8 +18,9 @@
 //   (Metadata's nullable topic list defaults to [], not null = "all"); and, as Kafka's generator
 //   requires, `default: null` only on a field nullable in all its versions. So the decoded type
 //   (Decoded) holds at every version: a field absent from a version still has a value of its type.
-// - Struct fields (not arrays of structs) cannot be nullable here (Kafka allows it since 3.x for
-//   a few newer APIs that we do not implement): refused at load rather than mis-encoded.
+// - A nullable struct field (not an array of structs; Kafka allows it since 3.x for a few newer
+//   APIs, such as ConsumerGroupHeartbeat's Assignment) is preceded on the wire by an int8: -1 for
+//   null, 1 for a struct, as Kafka's generator writes it.
 // - null given for a field that is not nullable in the version being encoded throws
 //   ProtocolError('ENCODE_ERROR'); so do values of the wrong type and out-of-range integers.
 // - Flexible versions (KIP-482): strings, bytes, arrays and records use compact (uvarint length + 1)
@@ -171,13 +172,13 @@ type DecodedValue<F extends FieldSpec> = F['type'] extends `[]${infer E}`
   ? (E extends keyof DecodedPrimitives ? DecodedPrimitives[E][] : DecodedStruct<SubFields<F>>[]) | NullIfNullable<F>
   : F['type'] extends keyof DecodedPrimitives
     ? DecodedPrimitives[F['type']] | NullIfNullable<F>
-    : DecodedStruct<SubFields<F>>;
+    : DecodedStruct<SubFields<F>> | NullIfNullable<F>;
 
 type InputValue<F extends FieldSpec> = F['type'] extends `[]${infer E}`
   ? (E extends keyof InputPrimitives ? ReadonlyArray<InputPrimitives[E]> : ReadonlyArray<InputStruct<SubFields<F>>>) | NullIfNullable<F>
   : F['type'] extends keyof InputPrimitives
     ? InputPrimitives[F['type']] | NullIfNullable<F>
-    : InputStruct<SubFields<F>>;
+    : InputStruct<SubFields<F>> | NullIfNullable<F>;
 
 /** A decoded struct: every field of every version is present (absent ones hold their default). */
 export type DecodedStruct<Fs extends readonly FieldSpec[]> = { [F in Fs[number] as F['name']]: DecodedValue<F> };
@@ -253,9 +254,6 @@ function checkFields(path: string, fields: readonly FieldSpec[]): void {
     } else {
       if (!/^[A-Z][A-Za-z0-9]*$/.test(element)) throw new Error(`protocol schema ${where}: unknown type ${field.type}`);
       if (field.fields === undefined) throw new Error(`protocol schema ${where}: struct ${element} needs fields`);
-      if (element === field.type && field.nullableVersions !== undefined) {
-        throw new Error(`protocol schema ${where}: nullable struct fields are not supported`);
-      }
       checkFields(where, field.fields);
     }
   }
@@ -586,9 +584,10 @@ function compileField(spec: FieldSpec, version: number, flexible: boolean, paren
     encodeDefault = defaultIsNull && nullable ? null : FROZEN_EMPTY_ARRAY;
   } else if (elementIsStruct) {
     const struct = compileStruct(spec.fields!, version, flexible, path);
-    codec = struct;
-    decodeDefault = () => struct.makeDefault();
-    encodeDefault = FROZEN_EMPTY_OBJECT;
+    const defaultIsNull = spec.default === null;
+    codec = nullable ? nullableStructCodec(struct, defaultIsNull) : struct;
+    decodeDefault = defaultIsNull ? () => null : () => struct.makeDefault();
+    encodeDefault = defaultIsNull && nullable ? null : FROZEN_EMPTY_OBJECT;
   } else {
     const decodeValue: unknown = spec.default !== undefined ? spec.default : typeZero(elementType, spec.nullableVersions !== undefined);
     decodeDefault = () => decodeValue;
@@ -599,6 +598,23 @@ function compileField(spec: FieldSpec, version: number, flexible: boolean, paren
   }
   const fixed = !isArray && !tagged ? FIXED_TYPES[elementType] : undefined;
   return { name: spec.name, path, nullable, tag: spec.tag ?? -1, codec, decodeDefault, encodeDefault, present, tagged, fixed };
+}
+
+/** A struct that may be null: an int8 marker first, -1 for null and 1 for a struct (Kafka's generator). */
+function nullableStructCodec(struct: StructCodec, defaultIsNull: boolean): Codec {
+  return {
+    read: (reader) => (reader.readInt8() < 0 ? null : struct.read(reader)),
+    size: (value, context) => (value === null ? 1 : 1 + struct.size(value, context)),
+    write: (writer, value) => {
+      if (value === null) {
+        writer.writeInt8(-1);
+      } else {
+        writer.writeInt8(1);
+        struct.write(writer, value);
+      }
+    },
+    isDefault: (value) => (value === null ? defaultIsNull : !defaultIsNull && struct.isDefault(value)),
+  };
 }
 
 /**

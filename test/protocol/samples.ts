@@ -81,7 +81,7 @@ function elementType(field: FieldSpec): { isArray: boolean; element: string; isS
 export function fieldDefault(field: FieldSpec, version: number): unknown {
   const { isArray, element, isStruct } = elementType(field);
   if (isArray) return field.default === null ? null : [];
-  if (isStruct) return structDefaults(field.fields!, version);
+  if (isStruct) return field.default === null ? null : structDefaults(field.fields!, version);
   return field.default !== undefined ? field.default : typeZero(element);
 }
 

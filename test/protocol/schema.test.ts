@@ -163,9 +163,16 @@ describe('defineMessage', () => {
     expect(message([{ name: 'label', type: 'string', versions: '1+', nullableVersions: '0+', default: null }])).not.toThrow();
   });
 
-  it('refuses nullable struct fields, which the codec does not implement', () => {
+  it("encodes a nullable struct field with Kafka's int8 marker: -1 for null, 1 for a struct", () => {
     const leader = { name: 'leader', type: 'Leader', versions: '0+', fields: [{ name: 'leaderId', type: 'int32', versions: '0+' }] };
-    expect(message([{ ...leader, nullableVersions: '0+' }])).toThrow(/nullable struct/);
+    const Nullable = defineMessage({ name: 'NullableStruct', apiKey: 1000, type: 'response', validVersions: [0, 0], flexibleVersions: '0+', fields: [{ ...leader, nullableVersions: '0+', default: null }] });
+    // null: the marker alone, then the message's empty tagged fields.
+    expect([...encodeMessage(Nullable, 0, { leader: null })]).toEqual([0xff, 0]);
+    expect(encodeMessage(Nullable, 0, {})).toEqual(encodeMessage(Nullable, 0, { leader: null }));
+    const present = encodeMessage(Nullable, 0, { leader: { leaderId: 7 } });
+    expect([...present]).toEqual([1, 0, 0, 0, 7, 0, 0]);
+    expect(decodeMessage(Nullable, 0, present)).toEqual({ leader: { leaderId: 7 } });
+    expect(decodeMessage(Nullable, 0, Buffer.from([0xff, 0]))).toEqual({ leader: null });
     expect(message([leader])).not.toThrow();
     expect(message([{ ...leader, type: '[]Leader', nullableVersions: '0+' }])).not.toThrow();
   });
