@@ -16,6 +16,7 @@ import type { KafkaClient } from '../client/client.js';
 import { decodeAssignment } from '../client/assignors.js';
 import { KafkaErrorCode, isSluiceError, kafkaErrorName, throwIfError } from '../errors.js';
 import { ApiKey } from '../protocol/api-keys.js';
+import type { ConsumerGroupDescribeResponseBody, DescribeGroupsResponseBody } from '../protocol/index.js';
 import type { CommandSpec, ParsedArgs } from './args.js';
 import { BOOTSTRAP_FLAG, CliError, connectClient, OutputBuffer, type Command } from './command.js';
 
@@ -218,17 +219,44 @@ async function list(client: KafkaClient): Promise<number> {
 
 interface DescribedGroup {
   state: string;
-  /** The assignor the group's leader chose (DescribeGroups' protocolData), '' while there is none. */
+  /** The assignor: the one a classic group's leader chose (DescribeGroups' protocolData), a consumer group's server assignor; '' while there is none. */
   protocol: string;
-  members: Array<{ memberId: string; clientId: string; clientHost: string; memberAssignment: Buffer }>;
+  members: Array<{ memberId: string; clientId: string; clientHost: string; partitions: Array<{ topic: string; partition: number }> }>;
 }
 
+/**
+ * DescribeGroups for a classic group; a consumer group (KIP-848) answers it GROUP_ID_NOT_FOUND and
+ * is described with ConsumerGroupDescribe instead, as Kafka's tool does.
+ */
 async function describeGroup(client: KafkaClient, group: string): Promise<DescribedGroup> {
   const connection = await client.coordinatorConnection(group);
-  const response = await connection.request(ApiKey.DescribeGroups, { groups: [group], includeAuthorizedOperations: false });
-  const described = response.groups[0];
+  const response = await connection.request<DescribeGroupsResponseBody>(ApiKey.DescribeGroups, { groups: [group], includeAuthorizedOperations: false });
+  const described = response.groups[0]!;
+  if (described.errorCode === KafkaErrorCode.GROUP_ID_NOT_FOUND) {
+    const consumer = (await connection.request<ConsumerGroupDescribeResponseBody>(ApiKey.ConsumerGroupDescribe, { groupIds: [group], includeAuthorizedOperations: false })).groups[0]!;
+    throwIfError(consumer.errorCode, `Describe group ${group}`);
+    return {
+      state: consumer.groupState,
+      protocol: consumer.assignorName,
+      members: consumer.members.map(({ memberId, clientId, clientHost, assignment }) => ({
+        memberId,
+        clientId,
+        clientHost,
+        partitions: assignment.topicPartitions.flatMap(({ topicName, partitions }) => partitions.map((partition) => ({ topic: topicName, partition }))),
+      })),
+    };
+  }
   throwIfError(described.errorCode, `Describe group ${group}`);
-  return { state: described.groupState, protocol: described.protocolData, members: described.members };
+  return {
+    state: described.groupState,
+    protocol: described.protocolData,
+    members: described.members.map(({ memberId, clientId, clientHost, memberAssignment }) => ({
+      memberId,
+      clientId,
+      clientHost,
+      partitions: memberAssignment.length === 0 ? [] : decodeAssignment(memberAssignment).partitions,
+    })),
+  };
 }
 
 /** kafka-consumer-groups --describe --members [--verbose]: GROUP CONSUMER-ID HOST CLIENT-ID #PARTITIONS [ASSIGNMENT]. */
@@ -244,7 +272,7 @@ async function describeMembers(client: KafkaClient, group: string, verbose: bool
   }
   const table = [['GROUP', 'CONSUMER-ID', 'HOST', 'CLIENT-ID', '#PARTITIONS', ...(verbose ? ['ASSIGNMENT'] : [])]];
   for (const member of members) {
-    const partitions = member.memberAssignment.length === 0 ? [] : decodeAssignment(member.memberAssignment).partitions;
+    const partitions = member.partitions;
     const row = [group, member.memberId, member.clientHost, member.clientId, String(partitions.length)];
     if (verbose) row.push(partitions.length === 0 ? '-' : formatAssignment(partitions));
     table.push(row);
@@ -296,8 +324,7 @@ async function describe(client: KafkaClient, group: string): Promise<void> {
   if (state === 'Dead' || (members.length === 0 && committed.size === 0)) throw new CliError(`Consumer group '${group}' does not exist.`);
   const owners = new Map<string, { consumerId: string; host: string; clientId: string }>();
   for (const member of members) {
-    if (member.memberAssignment.length === 0) continue;
-    for (const { topic, partition } of decodeAssignment(member.memberAssignment).partitions) {
+    for (const { topic, partition } of member.partitions) {
       owners.set(`${topic}:${partition}`, { consumerId: member.memberId, host: member.clientHost, clientId: member.clientId });
     }
   }

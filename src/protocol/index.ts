@@ -57,6 +57,8 @@ export {
 export * from './apis/add-partitions-to-txn.js';
 export * from './apis/alter-configs.js';
 export * from './apis/api-versions.js';
+export * from './apis/consumer-group-describe.js';
+export * from './apis/consumer-group-heartbeat.js';
 export * from './apis/create-partitions.js';
 export * from './apis/create-topics.js';
 export * from './apis/delete-groups.js';

@@ -8,6 +8,8 @@ import { AddPartitionsToTxnRequest, AddPartitionsToTxnResponse } from './apis/ad
 import { AlterConfigsRequest, AlterConfigsResponse } from './apis/alter-configs.js';
 import { ApiVersionsRequest, ApiVersionsResponse } from './apis/api-versions.js';
 import { AlterClientQuotasRequest, AlterClientQuotasResponse, DescribeClientQuotasRequest, DescribeClientQuotasResponse } from './apis/client-quotas.js';
+import { ConsumerGroupDescribeRequest, ConsumerGroupDescribeResponse } from './apis/consumer-group-describe.js';
+import { ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse } from './apis/consumer-group-heartbeat.js';
 import { CreatePartitionsRequest, CreatePartitionsResponse } from './apis/create-partitions.js';
 import { CreateTopicsRequest, CreateTopicsResponse } from './apis/create-topics.js';
 import { DeleteGroupsRequest, DeleteGroupsResponse } from './apis/delete-groups.js';
@@ -84,6 +86,8 @@ export const schemas = {
   [ApiKey.ListPartitionReassignments]: { request: ListPartitionReassignmentsRequest, response: ListPartitionReassignmentsResponse },
   [ApiKey.OffsetDelete]: { request: OffsetDeleteRequest, response: OffsetDeleteResponse },
   [ApiKey.DescribeCluster]: { request: DescribeClusterRequest, response: DescribeClusterResponse },
+  [ApiKey.ConsumerGroupHeartbeat]: { request: ConsumerGroupHeartbeatRequest, response: ConsumerGroupHeartbeatResponse },
+  [ApiKey.ConsumerGroupDescribe]: { request: ConsumerGroupDescribeRequest, response: ConsumerGroupDescribeResponse },
 } as const;
 
 type Schemas = typeof schemas;

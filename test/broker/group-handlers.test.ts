@@ -272,3 +272,97 @@ describe('DescribeGroups, ListGroups, DeleteGroups', () => {
     expect((await call(ApiKey.DeleteGroups, 0, { groupsNames: ['idle'] })).results).toEqual([{ groupId: 'idle', errorCode: E.GROUP_ID_NOT_FOUND }]);
   });
 });
+
+describe('ConsumerGroupHeartbeat and ConsumerGroupDescribe (KIP-848)', () => {
+  const heartbeat = (overrides: object = {}, version = 1) =>
+    call(ApiKey.ConsumerGroupHeartbeat, version, {
+      groupId: 'cg',
+      memberId: 'm1',
+      memberEpoch: 0,
+      rebalanceTimeoutMs: 30_000,
+      subscribedTopicNames: ['t'],
+      topicPartitions: [],
+      ...overrides,
+    });
+
+  it('a member joins with epoch 0 and gets the group epoch and every partition, by topic id', async () => {
+    await engine.createTopic('t', { partitions: 3 });
+    const joined = await heartbeat();
+    expect(joined).toMatchObject({ errorCode: E.NONE, memberId: 'm1', memberEpoch: 1, heartbeatIntervalMs: 5000 });
+    expect(joined.assignment.topicPartitions).toEqual([{ topicId: engine.topicId('t'), partitions: [0, 1, 2] }]);
+    // v0: the coordinator makes the member id.
+    const v0 = await heartbeat({ groupId: 'other', memberId: '' }, 0);
+    expect(v0.memberId).toMatch(/^[0-9a-f-]{36}$/);
+    // A heartbeat with nothing changed (not a full request) carries no assignment.
+    const again = await heartbeat({ memberEpoch: 1, rebalanceTimeoutMs: -1, subscribedTopicNames: null, topicPartitions: null });
+    expect(again).toEqual(expect.objectContaining({ errorCode: E.NONE, memberEpoch: 1, assignment: null }));
+  });
+
+  it('answers bad requests, unknown members, epochs ahead and unknown assignors with Kafka errors', async () => {
+    await engine.createTopic('t');
+    expect(await heartbeat({ groupId: '' })).toMatchObject({ errorCode: E.INVALID_REQUEST, errorMessage: "GroupId can't be empty." });
+    expect(await heartbeat({ rebalanceTimeoutMs: -1 })).toMatchObject({ errorCode: E.INVALID_REQUEST });
+    expect(await heartbeat({ subscribedTopicNames: [] })).toMatchObject({ errorCode: E.INVALID_REQUEST });
+    expect(await heartbeat({ serverAssignor: 'sticky' })).toMatchObject({ errorCode: E.UNSUPPORTED_ASSIGNOR });
+    expect(await heartbeat({ subscribedTopicNames: null, subscribedTopicRegex: '(' })).toMatchObject({ errorCode: E.INVALID_REGULAR_EXPRESSION });
+    expect(await heartbeat({ memberEpoch: 3 })).toMatchObject({ errorCode: E.UNKNOWN_MEMBER_ID });
+    expect((await heartbeat()).memberEpoch).toBe(1);
+    expect(await heartbeat({ memberEpoch: 5 })).toMatchObject({ errorCode: E.FENCED_MEMBER_EPOCH });
+    expect(await heartbeat({ memberId: 'stranger', memberEpoch: 1 })).toMatchObject({ errorCode: E.UNKNOWN_MEMBER_ID });
+  });
+
+  it('a classic group with members is not a consumer group, and a consumer group with members refuses JoinGroup', async () => {
+    await engine.createTopic('t');
+    const first = await call(ApiKey.JoinGroup, 3, joinBody({ groupId: 'classic' }));
+    expect(first.errorCode).toBe(E.NONE);
+    expect(await heartbeat({ groupId: 'classic' })).toMatchObject({ errorCode: E.GROUP_ID_NOT_FOUND, errorMessage: 'Group classic is not a consumer group.' });
+    expect((await heartbeat()).errorCode).toBe(E.NONE);
+    expect((await call(ApiKey.JoinGroup, 3, joinBody({ groupId: 'cg' }))).errorCode).toBe(E.INCONSISTENT_GROUP_PROTOCOL);
+  });
+
+  it('OffsetCommit v9 and OffsetFetch v9 check the member epoch (STALE_MEMBER_EPOCH, UNKNOWN_MEMBER_ID)', async () => {
+    await engine.createTopic('t');
+    await heartbeat();
+    const commit = (memberId: string, epoch: number) =>
+      call(ApiKey.OffsetCommit, 9, { groupId: 'cg', generationIdOrMemberEpoch: epoch, memberId, topics: [{ name: 't', partitions: [{ partitionIndex: 0, committedOffset: 5 }] }] });
+    expect((await commit('m1', 0)).topics[0].partitions[0].errorCode).toBe(E.STALE_MEMBER_EPOCH);
+    expect((await commit('nobody', 1)).topics[0].partitions[0].errorCode).toBe(E.UNKNOWN_MEMBER_ID);
+    expect((await commit('', -1)).topics[0].partitions[0].errorCode).toBe(E.UNKNOWN_MEMBER_ID);
+    expect((await commit('m1', 1)).topics[0].partitions[0].errorCode).toBe(E.NONE);
+    const fetch = (memberEpoch: number) => call(ApiKey.OffsetFetch, 9, { groups: [{ groupId: 'cg', memberId: 'm1', memberEpoch, topics: [{ name: 't', partitionIndexes: [0] }] }] });
+    expect((await fetch(7)).groups[0].errorCode).toBe(E.STALE_MEMBER_EPOCH);
+    expect((await fetch(1)).groups[0].topics[0].partitions[0].committedOffset).toBe(5);
+    expect((await fetch(-1)).groups[0].topics[0].partitions[0].committedOffset).toBe(5);
+  });
+
+  it('ListGroups, ConsumerGroupDescribe, DescribeGroups and DeleteGroups see a consumer group as Kafka 4 does', async () => {
+    await engine.createTopic('t', { partitions: 2 });
+    await heartbeat();
+    const listed = await call(ApiKey.ListGroups, 5, { statesFilter: [], typesFilter: ['consumer'] });
+    expect(listed.groups).toEqual([{ groupId: 'cg', protocolType: 'consumer', groupState: 'Stable', groupType: 'consumer' }]);
+    expect((await call(ApiKey.ListGroups, 5, { statesFilter: [], typesFilter: ['classic'] })).groups).toEqual([]);
+
+    const described = (await call(ApiKey.ConsumerGroupDescribe, 1, { groupIds: ['cg', 'nope'], includeAuthorizedOperations: false })).groups;
+    expect(described[0]).toMatchObject({ errorCode: E.NONE, groupId: 'cg', groupState: 'Stable', groupEpoch: 1, assignmentEpoch: 1, assignorName: 'uniform' });
+    expect(described[0].members).toEqual([
+      expect.objectContaining({
+        memberId: 'm1',
+        memberEpoch: 1,
+        clientId: 'test-client',
+        clientHost: '/10.0.0.7',
+        subscribedTopicNames: ['t'],
+        assignment: { topicPartitions: [{ topicId: engine.topicId('t'), topicName: 't', partitions: [0, 1] }] },
+        memberType: 1,
+      }),
+    ]);
+    expect(described[1]).toMatchObject({ errorCode: E.GROUP_ID_NOT_FOUND, groupId: 'nope' });
+    expect((await call(ApiKey.DescribeGroups, 5, { groups: ['cg'] })).groups[0].errorCode).toBe(E.GROUP_ID_NOT_FOUND);
+
+    expect((await call(ApiKey.DeleteGroups, 2, { groupsNames: ['cg'] })).results[0].errorCode).toBe(E.NON_EMPTY_GROUP);
+    const left = await heartbeat({ memberEpoch: -1 });
+    expect(left).toMatchObject({ errorCode: E.NONE, memberEpoch: -1 });
+    expect((await call(ApiKey.ListGroups, 5, { statesFilter: ['empty'], typesFilter: [] })).groups).toMatchObject([{ groupId: 'cg', groupState: 'Empty' }]);
+    expect((await call(ApiKey.DeleteGroups, 2, { groupsNames: ['cg'] })).results[0].errorCode).toBe(E.NONE);
+    expect((await call(ApiKey.ListGroups, 5, { statesFilter: [], typesFilter: [] })).groups).toEqual([]);
+  });
+});

@@ -33,7 +33,9 @@ describe('sluice broker-api-versions', () => {
       `\tListOffsets(2): 0 to 9 [usable: 9],`,
       `\tMetadata(3): 0 to 12 [usable: 12],`,
     ]);
-    expect(body).toContain('\tDescribeCluster(60): 0 to 1 [usable: 1]');
+    expect(body).toContain('\tDescribeCluster(60): 0 to 1 [usable: 1],');
+    expect(body).toContain('\tConsumerGroupHeartbeat(68): 0 to 1 [usable: 1],');
+    expect(body.at(-1)).toBe('\tConsumerGroupDescribe(69): 0 to 1 [usable: 1]');
     expect(body.every((line, i) => line.endsWith(',') === (i < body.length - 1))).toBe(true);
     const keys = body.map((line) => Number(/\((\d+)\):/.exec(line)![1]));
     expect(keys).toEqual([...keys].sort((a, b) => a - b));

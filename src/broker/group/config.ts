@@ -22,6 +22,12 @@ export interface GroupCoordinatorConfig {
   offsetsTopicSegmentBytes: number;
   /** offsets.load.buffer.size: bytes read per step when loading __consumer_offsets. */
   offsetsLoadBufferBytes: number;
+  /** group.consumer.heartbeat.interval.ms: how often members of a consumer group (KIP-848) heartbeat. */
+  consumerHeartbeatIntervalMs: number;
+  /** group.consumer.session.timeout.ms: a consumer group member without a heartbeat for this long is removed. */
+  consumerSessionTimeoutMs: number;
+  /** group.consumer.max.size: members per consumer group. */
+  consumerMaxSize: number;
 }
 
 const DEFAULTS: Readonly<Record<string, number>> = {
@@ -35,6 +41,9 @@ const DEFAULTS: Readonly<Record<string, number>> = {
   'offsets.retention.minutes': 7 * 24 * 60,
   'offsets.topic.segment.bytes': 100 * 1024 * 1024,
   'offsets.load.buffer.size': 5 * 1024 * 1024,
+  'group.consumer.heartbeat.interval.ms': 5000,
+  'group.consumer.session.timeout.ms': 45_000,
+  'group.consumer.max.size': 2_147_483_647,
 };
 
 /** The broker config names the group coordinator reads. */
@@ -63,5 +72,8 @@ export function resolveGroupConfig(values: Readonly<Record<string, string | numb
     offsetsRetentionMs: read('offsets.retention.minutes', 1) * 60_000,
     offsetsTopicSegmentBytes: read('offsets.topic.segment.bytes', SEGMENT_BYTES_MIN),
     offsetsLoadBufferBytes: read('offsets.load.buffer.size', 1),
+    consumerHeartbeatIntervalMs: read('group.consumer.heartbeat.interval.ms', 1),
+    consumerSessionTimeoutMs: read('group.consumer.session.timeout.ms', 1),
+    consumerMaxSize: read('group.consumer.max.size', 1),
   };
 }

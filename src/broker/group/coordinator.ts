@@ -22,11 +22,14 @@ import { TIMER_DELAY_MAX_MS } from '../../limits.js';
 import type { Engine } from '../../engine/engine.js';
 import { resolveGroupConfig, type GroupCoordinatorConfig } from './config.js';
 import { CONSUMER_PROTOCOL_TYPE } from './consumer-protocol.js';
-import { Group, Member, joinError, syncError, type GroupState, type JoinResult, type Protocol, type SyncResult } from './group.js';
+import { ConsumerGroupCoordinator, type ConsumerGroupHeartbeatParams, type ConsumerGroupHeartbeatResult, type MemberDescription } from './consumer-group-coordinator.js';
+import type { ConsumerGroup } from './consumer-group.js';
+import { Group, Member, joinError, syncError, type JoinResult, type Protocol, type SyncResult } from './group.js';
 import { GroupMetadataManager, type CommittedOffset, type OffsetRecord } from './group-metadata-manager.js';
 import type { OffsetsTopicHost } from './offset-store.js';
 
 export type { GroupState, JoinResult, Protocol, SyncResult } from './group.js';
+export type { ConsumerGroupHeartbeatParams, ConsumerGroupHeartbeatResult } from './consumer-group-coordinator.js';
 
 const E = KafkaErrorCode;
 const EMPTY = Buffer.alloc(0);
@@ -135,8 +138,20 @@ export interface GroupDescription {
 export interface GroupListing {
   groupId: string;
   protocolType: string;
-  groupState: GroupState;
-  groupType: 'classic';
+  groupState: string;
+  groupType: 'classic' | 'consumer';
+}
+
+/** ConsumerGroupDescribe's answer for one group (KIP-848). */
+export interface ConsumerGroupDescription {
+  errorCode: number;
+  errorMessage: string | null;
+  groupId: string;
+  groupState: string;
+  groupEpoch: number;
+  assignmentEpoch: number;
+  assignorName: string;
+  members: MemberDescription[];
 }
 
 export interface GroupCoordinatorOptions {
@@ -155,6 +170,8 @@ export class GroupCoordinator {
   private readonly cleanupTimer: NodeJS.Timeout;
   private closed = false;
   private closing: Promise<void> | undefined;
+  /** The groups of the consumer group protocol (KIP-848), beside the classic ones in `manager`. */
+  private readonly consumerGroups: ConsumerGroupCoordinator;
 
   private constructor(
     private readonly engine: Engine,
@@ -164,6 +181,21 @@ export class GroupCoordinator {
   ) {
     this.config = config;
     this.nowMs = nowMs;
+    this.consumerGroups = new ConsumerGroupCoordinator(
+      engine,
+      { heartbeatIntervalMs: config.consumerHeartbeatIntervalMs, sessionTimeoutMs: config.consumerSessionTimeoutMs, maxSize: config.consumerMaxSize },
+      {
+        classicGroupState: (groupId) => {
+          const group = this.manager.getGroup(groupId);
+          if (!group || group.is('Dead')) return 'none';
+          return group.is('Empty') && group.pendingMembers.size === 0 ? 'empty' : 'active';
+        },
+        dropEmptyClassicGroup: (groupId) => {
+          const group = this.manager.getGroup(groupId);
+          if (group) this.forgetGroup(group);
+        },
+      },
+    );
     this.cleanupTimer = setInterval(() => void this.cleanupGroupMetadata(), Math.min(config.retentionCheckIntervalMs, TIMER_DELAY_MAX_MS));
     this.cleanupTimer.unref();
   }
@@ -213,6 +245,7 @@ export class GroupCoordinator {
   onOffsetsLeadership(partition: number, leading: boolean): void {
     if (this.closed) return;
     for (const group of this.manager.unloadPartition(partition)) this.unloadGroup(group);
+    this.consumerGroups.unload((groupId) => this.partitionFor(groupId) === partition);
     if (!leading) return;
     this.manager
       .loadPartition(partition, (groups) => {
@@ -246,6 +279,12 @@ export class GroupCoordinator {
     if (statusError !== null) return respond(joinError(params.memberId, statusError));
     if (params.sessionTimeoutMs < this.config.minSessionTimeoutMs || params.sessionTimeoutMs > this.config.maxSessionTimeoutMs) {
       return respond(joinError(params.memberId, E.INVALID_SESSION_TIMEOUT));
+    }
+    const consumerGroup = this.consumerGroups.get(params.groupId);
+    if (consumerGroup !== undefined) {
+      // Kafka converts between the protocols; sluice does not: an Empty consumer group gives way.
+      if (consumerGroup.members.size > 0) return respond(joinError(params.memberId, E.INCONSISTENT_GROUP_PROTOCOL));
+      this.consumerGroups.delete(params.groupId);
     }
     const isUnknownMember = params.memberId === '';
     let group = this.manager.getGroup(params.groupId);
@@ -700,6 +739,14 @@ export class GroupCoordinator {
     }
   }
 
+  // ---- ConsumerGroupHeartbeat (KIP-848) ------------------------------------------------------
+
+  consumerGroupHeartbeat(params: ConsumerGroupHeartbeatParams): ConsumerGroupHeartbeatResult {
+    const statusError = this.validateGroupStatus(params.groupId, true);
+    if (statusError !== null) return { errorCode: statusError, errorMessage: null, memberId: null, memberEpoch: -1, heartbeatIntervalMs: 0, assignment: null };
+    return this.consumerGroups.heartbeat(params);
+  }
+
   // ---- LeaveGroup ----------------------------------------------------------------------------
 
   /** LeaveGroup v3+ semantics; v0-2 is one member. A member id of '' removes a static member by instance id. */
@@ -761,6 +808,15 @@ export class GroupCoordinator {
     );
     if (valid === 0) return results;
 
+    const consumerGroup = this.consumerGroups.get(params.groupId);
+    if (consumerGroup !== undefined) {
+      const memberError = this.validateConsumerGroupCommit(consumerGroup, params);
+      if (memberError !== null) {
+        setAll(memberError, (code) => code === E.NONE);
+        return results;
+      }
+      return this.writeCommit(params, results);
+    }
     let group = this.manager.getGroup(params.groupId);
     if (!group) {
       // A negative generation means no group management (tools, manually assigned consumers).
@@ -777,7 +833,10 @@ export class GroupCoordinator {
     }
     // Commits are still taken while PreparingRebalance: the heartbeat tells the member to rejoin.
     if (group.is('Stable') || group.is('PreparingRebalance')) this.completeAndScheduleNextHeartbeatExpiration(group, group.get(params.memberId));
+    return this.writeCommit(params, results);
+  }
 
+  private async writeCommit(params: CommitOffsetsParams, results: CommitOffsetsResult): Promise<CommitOffsetsResult> {
     const commitTimestamp = this.nowMs();
     const records: OffsetRecord[] = [];
     const written: Array<{ errorCode: number }> = [];
@@ -809,6 +868,12 @@ export class GroupCoordinator {
     return results;
   }
 
+  /** Kafka's ConsumerGroup.validateOffsetCommit: a member at its current epoch, or anyone while the group is Empty. */
+  private validateConsumerGroupCommit(group: ConsumerGroup, params: CommitOffsetsParams): number | null {
+    if (params.generationId < 0 && params.memberId === '') return group.members.size === 0 ? null : E.UNKNOWN_MEMBER_ID;
+    return this.consumerGroups.validateMemberEpoch(group, params.memberId, params.generationId);
+  }
+
   private validateOffsetCommit(group: Group, params: CommitOffsetsParams): number | null {
     if (group.is('Dead')) return E.COORDINATOR_NOT_AVAILABLE;
     if (params.generationId < 0 && group.is('Empty')) return null;
@@ -820,9 +885,15 @@ export class GroupCoordinator {
   }
 
   /** `topics` null: every committed offset of the group. Unknown offsets are -1 with error NONE. */
-  fetchOffsets(groupId: string, topics: Array<{ name: string; partitionIndexes: number[] }> | null): FetchOffsetsResult {
+  fetchOffsets(groupId: string, topics: Array<{ name: string; partitionIndexes: number[] }> | null, member?: { memberId: string | null; memberEpoch: number }): FetchOffsetsResult {
     const statusError = this.validateGroupStatus(groupId, true);
     if (statusError !== null) return { errorCode: statusError, topics: [] };
+    // OffsetFetch v9+ from a member of a consumer group (epoch >= 0) is checked as Kafka does.
+    const consumerGroup = this.consumerGroups.get(groupId);
+    if (member !== undefined && member.memberEpoch >= 0 && consumerGroup !== undefined) {
+      const memberError = this.consumerGroups.validateMemberEpoch(consumerGroup, member.memberId ?? '', member.memberEpoch);
+      if (memberError !== null) return { errorCode: memberError, topics: [] };
+    }
     const committed = this.manager.offsetsOf(groupId);
     const entry = (partitionIndex: number, value: CommittedOffset | undefined): FetchedOffset => ({
       partitionIndex,
@@ -879,6 +950,22 @@ export class GroupCoordinator {
       topics: [...answers].map(([name, byIndex]) => ({ name, partitions: [...byIndex.values()] })),
     });
 
+    const consumerGroup = this.consumerGroups.get(groupId);
+    if (consumerGroup !== undefined) {
+      const subscribed = new Set(consumerGroup.members.size === 0 ? [] : [...consumerGroup.members.values()].flatMap((m) => m.subscribedTopicNames));
+      const removable = eligible.filter((entry) => {
+        if (!subscribed.has(entry.topic)) return true;
+        entry.answer.errorCode = E.GROUP_SUBSCRIBED_TO_TOPIC;
+        return false;
+      });
+      if (removable.length === 0) return result();
+      try {
+        await this.manager.deleteOffsets(groupId, removable);
+      } catch (error) {
+        return { errorCode: appendErrorCode(error), topics: [] };
+      }
+      return result();
+    }
     const group = this.manager.getGroup(groupId);
     if (!group || group.is('Dead')) return { errorCode: E.GROUP_ID_NOT_FOUND, topics: [] };
     let removable = eligible;
@@ -909,23 +996,51 @@ export class GroupCoordinator {
 
   // ---- ListGroups, DescribeGroups, DeleteGroups ----------------------------------------------
 
-  /** Filters are case-insensitive; an empty filter lets everything through. Every group here is 'classic'. */
+  /** Filters are case-insensitive; an empty filter lets everything through. Groups are 'classic' or 'consumer' (KIP-848). */
   listGroups(statesFilter: readonly string[] = [], typesFilter: readonly string[] = []): { errorCode: number; groups: GroupListing[] } {
     if (this.closed) return { errorCode: E.COORDINATOR_NOT_AVAILABLE, groups: [] };
     const states = new Set(statesFilter.map((s) => s.toLowerCase()));
     const types = new Set(typesFilter.map((t) => t.toLowerCase()));
-    if (types.size > 0 && !types.has('classic')) return { errorCode: E.NONE, groups: [] };
     const groups: GroupListing[] = [];
-    for (const group of this.manager.allGroups()) {
-      if (states.size > 0 && !states.has(group.state.toLowerCase())) continue;
-      groups.push({ groupId: group.groupId, protocolType: group.protocolType ?? '', groupState: group.state, groupType: 'classic' });
-    }
+    const add = (listing: GroupListing) => {
+      if (types.size > 0 && !types.has(listing.groupType)) return;
+      if (states.size > 0 && !states.has(listing.groupState.toLowerCase())) return;
+      groups.push(listing);
+    };
+    for (const group of this.manager.allGroups()) add({ groupId: group.groupId, protocolType: group.protocolType ?? '', groupState: group.state, groupType: 'classic' });
+    for (const group of this.consumerGroups.all()) add({ groupId: group.groupId, protocolType: CONSUMER_PROTOCOL_TYPE, groupState: group.state, groupType: 'consumer' });
     return { errorCode: E.NONE, groups };
+  }
+
+  /** ConsumerGroupDescribe (KIP-848): a consumer group's epochs, members and assignments. */
+  describeConsumerGroup(groupId: string): ConsumerGroupDescription {
+    const empty = { groupState: '', groupEpoch: 0, assignmentEpoch: 0, assignorName: '', members: [] };
+    const statusError = this.validateGroupStatus(groupId, true);
+    if (statusError !== null) return { errorCode: statusError, errorMessage: null, groupId, ...empty };
+    const group = this.consumerGroups.get(groupId);
+    if (group === undefined) {
+      const classic = this.manager.getGroup(groupId) !== undefined;
+      return { errorCode: E.GROUP_ID_NOT_FOUND, errorMessage: classic ? `Group ${groupId} is not a consumer group.` : `Group ${groupId} not found.`, groupId, ...empty };
+    }
+    return {
+      errorCode: E.NONE,
+      errorMessage: null,
+      groupId,
+      groupState: group.state,
+      groupEpoch: group.groupEpoch,
+      assignmentEpoch: group.assignmentEpoch,
+      assignorName: this.consumerGroups.assignorOf(group),
+      members: this.consumerGroups.describe(group),
+    };
   }
 
   describeGroup(groupId: string): GroupDescription {
     const statusError = this.validateGroupStatus(groupId, true);
     if (statusError !== null) return { errorCode: statusError, groupId, groupState: '', protocolType: '', protocolData: '', members: [] };
+    if (this.consumerGroups.get(groupId) !== undefined) {
+      // Kafka 4's answer: DescribeGroups is for classic groups, ConsumerGroupDescribe for these.
+      return { errorCode: E.GROUP_ID_NOT_FOUND, groupId, groupState: '', protocolType: '', protocolData: '', members: [] };
+    }
     const group = this.manager.getGroup(groupId);
     if (!group) return { errorCode: E.NONE, groupId, groupState: 'Dead', protocolType: '', protocolData: '', members: [] };
     const stable = group.is('Stable');
@@ -957,6 +1072,12 @@ export class GroupCoordinator {
       const statusError = this.validateGroupStatus(result.groupId, true);
       if (statusError !== null) {
         result.errorCode = statusError;
+        continue;
+      }
+      const consumerGroup = this.consumerGroups.get(result.groupId);
+      if (consumerGroup !== undefined) {
+        if (this.consumerGroups.delete(result.groupId)) deleted.push(result);
+        else result.errorCode = E.NON_EMPTY_GROUP;
         continue;
       }
       const group = this.manager.getGroup(result.groupId);
@@ -995,6 +1116,7 @@ export class GroupCoordinator {
     if (this.closing) return this.closing;
     this.closed = true;
     clearInterval(this.cleanupTimer);
+    this.consumerGroups.close();
     for (const group of this.manager.allGroups()) {
       this.clearJoinTimer(group);
       this.clearSyncTimer(group);

@@ -1,7 +1,8 @@
 // The consumer-group APIs, answered by the group coordinator (src/broker/group/coordinator.ts):
 // FindCoordinator (10), JoinGroup (11), Heartbeat (12), LeaveGroup (13), SyncGroup (14),
 // DescribeGroups (15), ListGroups (16), OffsetCommit (8), OffsetFetch (9), DeleteGroups (42),
-// OffsetDelete (47).
+// OffsetDelete (47), and the consumer group protocol's ConsumerGroupHeartbeat (68) and
+// ConsumerGroupDescribe (69) (KIP-848).
 // These turn request versions into coordinator calls and results into response versions.
 import { KafkaErrorCode } from '../../errors.js';
 import { ApiKey } from '../../protocol/api-keys.js';
@@ -13,6 +14,9 @@ import { NONE } from './errors.js';
 
 /** Kafka's FindCoordinatorRequest.CoordinatorType. */
 const COORDINATOR_TYPE = { GROUP: 0, TRANSACTION: 1, SHARE: 2 } as const;
+
+/** ConsumerGroupDescribe v1's member type (KIP-1099): every member here speaks the consumer protocol. */
+const MEMBER_TYPE_CONSUMER = 1;
 
 /** "Unknown": we have no ACLs to report (KIP-430). */
 const AUTHORIZED_OPERATIONS_UNKNOWN = -2147483648;
@@ -30,6 +34,8 @@ export function groupHandlers(coordinator: GroupCoordinator): AnyApiHandler[] {
     offsetFetchHandler(coordinator),
     deleteGroupsHandler(coordinator),
     offsetDeleteHandler(coordinator),
+    consumerGroupHeartbeatHandler(coordinator),
+    consumerGroupDescribeHandler(coordinator),
   ];
 }
 
@@ -254,7 +260,7 @@ export function offsetFetchHandler(coordinator: GroupCoordinator): ApiHandler<ty
     handle({ header }, request) {
       const version = header.apiVersion;
       if (version >= 8) {
-        const groups = request.groups.map(({ groupId, topics }) => ({ groupId, ...coordinator.fetchOffsets(groupId, topics) }));
+        const groups = request.groups.map(({ groupId, topics, memberId, memberEpoch }) => ({ groupId, ...coordinator.fetchOffsets(groupId, topics, { memberId, memberEpoch }) }));
         return { throttleTimeMs: 0, groups };
       }
       const { errorCode, topics } = coordinator.fetchOffsets(request.groupId, request.topics);
@@ -281,6 +287,58 @@ export function offsetDeleteHandler(coordinator: GroupCoordinator): ApiHandler<t
     maxVersion: 0,
     async handle(_context, request) {
       return { throttleTimeMs: 0, ...(await coordinator.deleteOffsets(request.groupId, request.topics)) };
+    },
+  });
+}
+
+// ---- ConsumerGroupHeartbeat, ConsumerGroupDescribe (KIP-848) -----------------------------------
+
+export function consumerGroupHeartbeatHandler(coordinator: GroupCoordinator): ApiHandler<typeof ApiKey.ConsumerGroupHeartbeat> {
+  return defineHandler({
+    apiKey: ApiKey.ConsumerGroupHeartbeat,
+    minVersion: 0,
+    maxVersion: 1,
+    handle(context, request) {
+      const result = coordinator.consumerGroupHeartbeat({
+        groupId: request.groupId,
+        memberId: request.memberId,
+        memberEpoch: request.memberEpoch,
+        instanceId: request.instanceId,
+        rackId: request.rackId,
+        rebalanceTimeoutMs: request.rebalanceTimeoutMs,
+        subscribedTopicNames: request.subscribedTopicNames,
+        subscribedTopicRegex: request.subscribedTopicRegex,
+        serverAssignor: request.serverAssignor,
+        topicPartitions: request.topicPartitions,
+        clientId: context.header.clientId ?? '',
+        clientHost: clientHostOf(context),
+        memberIdFromClient: context.header.apiVersion >= 1,
+      });
+      return { throttleTimeMs: 0, ...result };
+    },
+  });
+}
+
+export function consumerGroupDescribeHandler(coordinator: GroupCoordinator): ApiHandler<typeof ApiKey.ConsumerGroupDescribe> {
+  return defineHandler({
+    apiKey: ApiKey.ConsumerGroupDescribe,
+    minVersion: 0,
+    maxVersion: 1,
+    handle(_context, request) {
+      const groups = request.groupIds.map((groupId) => {
+        const { members, ...group } = coordinator.describeConsumerGroup(groupId);
+        return {
+          ...group,
+          members: members.map(({ assignment, targetAssignment, ...member }) => ({
+            ...member,
+            assignment: { topicPartitions: assignment },
+            targetAssignment: { topicPartitions: targetAssignment },
+            memberType: MEMBER_TYPE_CONSUMER,
+          })),
+          authorizedOperations: AUTHORIZED_OPERATIONS_UNKNOWN,
+        };
+      });
+      return { throttleTimeMs: 0, groups };
     },
   });
 }

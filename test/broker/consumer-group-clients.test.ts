@@ -1,0 +1,115 @@
+// The consumer group protocol (KIP-848) with a real client: @platformatic/kafka consumers with
+// groupProtocol 'consumer' heartbeat with ConsumerGroupHeartbeat, and the broker assigns the
+// partitions. Members share a topic without reading a record twice, a member that leaves hands
+// its partitions to the others, and a new member resumes from the offsets the group committed.
+import { Consumer, MessagesStreamModes, Producer, stringDeserializers, stringSerializers, type MessagesStream } from '@platformatic/kafka';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { startBrokerProcess, type BrokerProcess } from '../fixtures/broker.js';
+import { kafka } from '../fixtures/kafkajs.js';
+import { waitUntil } from '../fixtures/kcat-group.js';
+import { runCli } from '../cli/run-cli.js';
+import { tempDir } from '../helpers.js';
+
+let broker: BrokerProcess;
+
+beforeAll(async () => {
+  // Members learn of partitions released by others at their next heartbeat: 500 ms keeps the test short (Kafka's default is 5 s).
+  broker = await startBrokerProcess(tempDir(), { 'group.consumer.heartbeat.interval.ms': 500 });
+});
+
+afterAll(async () => {
+  await broker?.stop();
+});
+
+interface Member {
+  consumer: Consumer<string, string, string, string>;
+  stream: MessagesStream<string, string, string, string>;
+  values: string[];
+}
+
+async function join(groupId: string, topic: string, name: string): Promise<Member> {
+  const consumer = new Consumer({
+    groupId,
+    clientId: name,
+    bootstrapBrokers: [broker.address],
+    deserializers: stringDeserializers,
+    maxWaitTime: 200,
+    groupProtocol: 'consumer',
+  });
+  const stream = await consumer.consume({ topics: [topic], mode: MessagesStreamModes.COMMITTED, fallbackMode: MessagesStreamModes.EARLIEST } as never);
+  const values: string[] = [];
+  stream.on('data', (message) => values.push(message.value));
+  return { consumer, stream, values };
+}
+
+async function leave(member: Member): Promise<void> {
+  await member.stream.close();
+  await member.consumer.close();
+}
+
+/** The members' partitions, once they are disjoint and cover the topic's `count` partitions. */
+async function waitForSplit(members: Member[], count: number): Promise<number[][]> {
+  let split: number[][] = [];
+  await waitUntil(() => {
+    split = members.map((m) => (m.consumer.assignments ?? []).flatMap((a) => a.partitions).sort((x, y) => x - y));
+    const all = split.flat().sort((x, y) => x - y);
+    return split.every((p) => p.length > 0) && all.length === count && all.every((p, i) => p === i);
+  }, `the members to split ${count} partitions`, 30_000);
+  return split;
+}
+
+async function produce(topic: string, prefix: string, count: number): Promise<string[]> {
+  const producer = new Producer({ clientId: 'producer', bootstrapBrokers: [broker.address], serializers: stringSerializers });
+  const values = Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
+  await producer.send({ messages: values.map((value, i) => ({ topic, key: `key-${prefix}-${i}`, value })) });
+  await producer.close();
+  return values;
+}
+
+describe('@platformatic/kafka with groupProtocol "consumer"', () => {
+  it('members share partitions exactly once, a leaving member hands its partitions on, committed offsets carry over', async () => {
+    const admin = kafka([broker.address]).admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'kip848', numPartitions: 6 }] });
+
+    const members = [await join('g848', 'kip848', 'a'), await join('g848', 'kip848', 'b'), await join('g848', 'kip848', 'c')];
+    const split = await waitForSplit(members, 6);
+    expect(split.map((p) => p.length)).toEqual([2, 2, 2]); // the uniform assignor balances them
+
+    // While the assignment holds, every record is read by exactly one member.
+    const first = await produce('kip848', 'a', 600);
+    const all = () => members.flatMap((m) => m.values);
+    await waitUntil(() => new Set(all()).size === 600, 'the first 600 records');
+    expect(all().sort()).toEqual([...first].sort());
+
+    // A member leaves (a heartbeat with epoch -1): the others take its partitions.
+    await leave(members.pop()!);
+    await waitForSplit(members, 6);
+    const second = await produce('kip848', 'b', 300);
+    await waitUntil(() => second.every((v) => all().includes(v)), 'the next 300 records');
+    expect(all().filter((v) => v.startsWith('b-')).sort()).toEqual([...second].sort());
+
+    // The group is a consumer group to the admin APIs and to `sluice groups` (ConsumerGroupDescribe), with the two members.
+    const listed = await admin.listGroups();
+    expect(listed.groups).toContainEqual(expect.objectContaining({ groupId: 'g848', protocolType: 'consumer' }));
+    const bootstrap = ['--bootstrap-server', broker.address];
+    const state = await runCli(['groups', ...bootstrap, '--describe', '--group', 'g848', '--state']);
+    expect(state.stdout).toMatch(/g848\s+\S+ \(\d+\)\s+uniform\s+Stable\s+2/);
+    const described = await runCli(['groups', ...bootstrap, '--describe', '--group', 'g848', '--members', '--verbose']);
+    const rows = described.stdout.trim().split('\n').slice(1);
+    expect(rows.map((row) => row.split(/\s+/)[3]).sort()).toEqual(['a', 'b']);
+    expect(rows.map((row) => Number(row.split(/\s+/)[4])).reduce((a, b) => a + b)).toBe(6);
+    expect(rows.join(' ')).toMatch(/kip848\(\d(,\d)*\)/);
+
+    // All leave; a new member starts from the offsets they committed.
+    for (const member of members.splice(0)) await leave(member);
+    const late = await join('g848', 'kip848', 'd');
+    await waitForSplit([late], 6);
+    const third = await produce('kip848', 'c', 100);
+    await waitUntil(() => third.every((v) => late.values.includes(v)), 'the last 100 records');
+    expect(late.values.filter((v) => v.startsWith('a-'))).toEqual([]);
+    await leave(late);
+    await admin.disconnect();
+  });
+});
