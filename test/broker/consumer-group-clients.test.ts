@@ -28,11 +28,11 @@ interface Member {
   values: string[];
 }
 
-async function join(groupId: string, topic: string, name: string): Promise<Member> {
+async function join(groupId: string, topic: string, name: string, address = broker.address): Promise<Member> {
   const consumer = new Consumer({
     groupId,
     clientId: name,
-    bootstrapBrokers: [broker.address],
+    bootstrapBrokers: [address],
     deserializers: stringDeserializers,
     maxWaitTime: 200,
     groupProtocol: 'consumer',
@@ -59,8 +59,8 @@ async function waitForSplit(members: Member[], count: number): Promise<number[][
   return split;
 }
 
-async function produce(topic: string, prefix: string, count: number): Promise<string[]> {
-  const producer = new Producer({ clientId: 'producer', bootstrapBrokers: [broker.address], serializers: stringSerializers });
+async function produce(topic: string, prefix: string, count: number, address = broker.address): Promise<string[]> {
+  const producer = new Producer({ clientId: 'producer', bootstrapBrokers: [address], serializers: stringSerializers });
   const values = Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
   await producer.send({ messages: values.map((value, i) => ({ topic, key: `key-${prefix}-${i}`, value })) });
   await producer.close();
@@ -111,5 +111,32 @@ describe('@platformatic/kafka with groupProtocol "consumer"', () => {
     expect(late.values.filter((v) => v.startsWith('a-'))).toEqual([]);
     await leave(late);
     await admin.disconnect();
+  });
+
+  it('a member rides a broker restart: the restarted coordinator knows it from __consumer_offsets', async () => {
+    const dataDir = tempDir();
+    let own = await startBrokerProcess(dataDir, { 'group.consumer.heartbeat.interval.ms': 500 });
+    const config = { 'group.consumer.heartbeat.interval.ms': 500, port: own.port };
+    try {
+      const admin = kafka([own.address]).admin();
+      await admin.connect();
+      await admin.createTopics({ topics: [{ topic: 'restart848', numPartitions: 2 }] });
+      await admin.disconnect();
+      const member = await join('r848', 'restart848', 'survivor', own.address);
+      await waitForSplit([member], 2);
+      const before = await produce('restart848', 'x', 100, own.address);
+      await waitUntil(() => before.every((v) => member.values.includes(v)), 'the records before the restart');
+
+      await own.stop();
+      own = await startBrokerProcess(dataDir, config);
+      // Without the group's records the coordinator would answer UNKNOWN_MEMBER_ID, and this
+      // client (which rejoins only when fenced) would never consume again.
+      const after = await produce('restart848', 'y', 100, own.address);
+      await waitUntil(() => after.every((v) => member.values.includes(v)), 'the records after the restart', 60_000);
+      expect(member.values.filter((v) => v.startsWith('y-')).sort()).toEqual([...after].sort());
+      await leave(member);
+    } finally {
+      await own.stop();
+    }
   });
 });

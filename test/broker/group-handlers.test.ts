@@ -338,7 +338,9 @@ describe('ConsumerGroupHeartbeat and ConsumerGroupDescribe (KIP-848)', () => {
   it('ListGroups, ConsumerGroupDescribe, DescribeGroups and DeleteGroups see a consumer group as Kafka 4 does', async () => {
     await engine.createTopic('t', { partitions: 2 });
     await heartbeat();
-    const listed = await call(ApiKey.ListGroups, 5, { statesFilter: [], typesFilter: ['consumer'] });
+    // A member's commit makes no classic group of the same id beside it.
+    await call(ApiKey.OffsetCommit, 9, { groupId: 'cg', generationIdOrMemberEpoch: 1, memberId: 'm1', topics: [{ name: 't', partitions: [{ partitionIndex: 0, committedOffset: 1 }] }] });
+    const listed = await call(ApiKey.ListGroups, 5, { statesFilter: [], typesFilter: [] });
     expect(listed.groups).toEqual([{ groupId: 'cg', protocolType: 'consumer', groupState: 'Stable', groupType: 'consumer' }]);
     expect((await call(ApiKey.ListGroups, 5, { statesFilter: [], typesFilter: ['classic'] })).groups).toEqual([]);
 
@@ -363,6 +365,47 @@ describe('ConsumerGroupHeartbeat and ConsumerGroupDescribe (KIP-848)', () => {
     expect(left).toMatchObject({ errorCode: E.NONE, memberEpoch: -1 });
     expect((await call(ApiKey.ListGroups, 5, { statesFilter: ['empty'], typesFilter: [] })).groups).toMatchObject([{ groupId: 'cg', groupState: 'Empty' }]);
     expect((await call(ApiKey.DeleteGroups, 2, { groupsNames: ['cg'] })).results[0].errorCode).toBe(E.NONE);
+    expect((await call(ApiKey.ListGroups, 5, { statesFilter: [], typesFilter: [] })).groups).toEqual([]);
+  });
+});
+
+describe('consumer groups (KIP-848) across a coordinator restart', () => {
+  const heartbeat = (memberId: string, memberEpoch: number, topicPartitions: Array<{ topicId: string; partitions: number[] }> | null = []) =>
+    call(ApiKey.ConsumerGroupHeartbeat, 1, { groupId: 'cg', memberId, memberEpoch, rebalanceTimeoutMs: 30_000, subscribedTopicNames: ['t'], topicPartitions });
+
+  it('a restarted coordinator takes the group over from __consumer_offsets: epochs, members, assignments, revocations in progress', async () => {
+    await engine.createTopic('t', { partitions: 4 });
+    const topicId = engine.topicId('t')!;
+    const a = await heartbeat('a', 0);
+    expect(a).toMatchObject({ errorCode: E.NONE, memberEpoch: 1 });
+    const b = await heartbeat('b', 0);
+    expect(b).toMatchObject({ errorCode: E.NONE, memberEpoch: 2, assignment: { topicPartitions: [] } }); // a still owns them
+    // a learns it must give up two partitions, and stays at epoch 1 until it does.
+    const revoking = await heartbeat('a', 1, [{ topicId, partitions: [0, 1, 2, 3] }]);
+    expect(revoking.memberEpoch).toBe(1);
+    const kept = revoking.assignment.topicPartitions[0].partitions as number[];
+    expect(kept).toHaveLength(2);
+
+    await coordinator.close();
+    coordinator = await GroupCoordinator.open(engine, { 'group.initial.rebalance.delay.ms': 0, 'group.min.session.timeout.ms': 10 });
+    handlers = new Map(groupHandlers(coordinator).map((handler) => [handler.apiKey, handler]));
+
+    // The same members at the same epochs, mid-revocation: no UNKNOWN_MEMBER_ID, no rejoin.
+    const described = (await call(ApiKey.ConsumerGroupDescribe, 1, { groupIds: ['cg'], includeAuthorizedOperations: false })).groups[0];
+    expect(described).toMatchObject({ errorCode: E.NONE, groupEpoch: 2, assignmentEpoch: 2, groupState: 'Reconciling' });
+    expect(described.members.map((m: { memberId: string; memberEpoch: number }) => [m.memberId, m.memberEpoch]).sort()).toEqual([['a', 1], ['b', 2]]);
+    const done = await heartbeat('a', 1, [{ topicId, partitions: kept }]);
+    expect(done).toMatchObject({ errorCode: E.NONE, memberEpoch: 2 });
+    const taken = await heartbeat('b', 2, []);
+    expect(taken).toMatchObject({ errorCode: E.NONE, memberEpoch: 2 });
+    expect([...kept, ...taken.assignment.topicPartitions[0].partitions].sort()).toEqual([0, 1, 2, 3]);
+
+    // A deleted group stays deleted across a restart.
+    for (const id of ['a', 'b']) expect((await call(ApiKey.ConsumerGroupHeartbeat, 1, { groupId: 'cg', memberId: id, memberEpoch: -1 })).errorCode).toBe(E.NONE);
+    expect((await call(ApiKey.DeleteGroups, 2, { groupsNames: ['cg'] })).results[0].errorCode).toBe(E.NONE);
+    await coordinator.close();
+    coordinator = await GroupCoordinator.open(engine, {});
+    handlers = new Map(groupHandlers(coordinator).map((handler) => [handler.apiKey, handler]));
     expect((await call(ApiKey.ListGroups, 5, { statesFilter: [], typesFilter: [] })).groups).toEqual([]);
   });
 });

@@ -9,15 +9,18 @@
 // and an Empty classic group (committed offsets only) becomes a consumer group. Offsets are the
 // same __consumer_offsets records either way.
 //
-// Membership is kept in memory: a restarted coordinator, or a new one after a move in a cluster,
-// answers its members' heartbeats with UNKNOWN_MEMBER_ID, and they rejoin with epoch 0 (Kafka
-// also writes the members to __consumer_offsets; sluice does not yet, see README).
+// Every change is written to __consumer_offsets in Kafka's records (consumer-group-format.ts)
+// before the heartbeat is answered, so a restarted coordinator, or a new one after a move in a
+// cluster, takes the group over with its epochs, members and assignments (restore), and the
+// members go on without rejoining.
 import { randomUUID } from 'node:crypto';
 
 import { KafkaErrorCode } from '../../errors.js';
 import { TIMER_DELAY_MAX_MS } from '../../limits.js';
 import type { Engine } from '../../engine/engine.js';
 import { SERVER_ASSIGNORS } from './consumer-group-assignors.js';
+import { CONSUMER_GROUP_RECORD_TYPES as R, MEMBER_STATE_BYTES, type ConsumerGroupRecord } from './consumer-group-format.js';
+import type { CommittedOffset } from './group-metadata-manager.js';
 import {
   ConsumerGroup,
   ConsumerGroupMember,
@@ -74,6 +77,9 @@ export interface ClassicGroups {
   dropEmptyClassicGroup(groupId: string): void;
 }
 
+/** Appends records to __consumer_offsets; rejects with the append's error (not the leader, a full disk). */
+export type PersistRecords = (records: readonly ConsumerGroupRecord[]) => Promise<void>;
+
 export interface MemberDescription {
   memberId: string;
   instanceId: string | null;
@@ -95,7 +101,15 @@ export class ConsumerGroupCoordinator {
     private readonly engine: Engine,
     private readonly settings: ConsumerGroupSettings,
     private readonly classic: ClassicGroups,
+    private readonly persist: PersistRecords,
+    private readonly nowMs: () => number,
+    /** Kafka's mapping of an append's failure to the answer's error (NOT_COORDINATOR, ...). */
+    private readonly appendErrorCode: (error: unknown) => number,
   ) {}
+
+  has(groupId: string): boolean {
+    return this.groups.has(groupId);
+  }
 
   get(groupId: string): ConsumerGroup | undefined {
     return this.groups.get(groupId);
@@ -105,7 +119,23 @@ export class ConsumerGroupCoordinator {
     return this.groups.values();
   }
 
-  heartbeat(params: ConsumerGroupHeartbeatParams): ConsumerGroupHeartbeatResult {
+  /** Answers once what changed is in __consumer_offsets. */
+  async heartbeat(params: ConsumerGroupHeartbeatParams): Promise<ConsumerGroupHeartbeatResult> {
+    const records: ConsumerGroupRecord[] = [];
+    const result = this.handleHeartbeat(params, records);
+    const group = this.groups.get(params.groupId);
+    if (group === undefined || (records.length === 0 && !group.needsFullWrite)) return result;
+    try {
+      await this.persist(group.needsFullWrite ? this.snapshotRecords(group) : records);
+      group.needsFullWrite = false;
+    } catch (error) {
+      group.needsFullWrite = true;
+      return this.error(this.appendErrorCode(error), `The group's records could not be written: ${(error as Error).message}`);
+    }
+    return result;
+  }
+
+  private handleHeartbeat(params: ConsumerGroupHeartbeatParams, records: ConsumerGroupRecord[]): ConsumerGroupHeartbeatResult {
     const invalid = this.validateRequest(params);
     if (invalid !== null) return this.error(E.INVALID_REQUEST, invalid);
     if (params.serverAssignor !== null && !SERVER_ASSIGNORS.includes(params.serverAssignor)) {
@@ -123,19 +153,24 @@ export class ConsumerGroupCoordinator {
       group = new ConsumerGroup(params.groupId);
       this.groups.set(params.groupId, group);
     }
-    if (params.memberEpoch === -1 || params.memberEpoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH) return this.leave(group, params);
-    return this.join(group, params);
+    if (params.memberEpoch === -1 || params.memberEpoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH) return this.leave(group, params, records);
+    return this.join(group, params, records);
   }
 
-  private join(group: ConsumerGroup, params: ConsumerGroupHeartbeatParams): ConsumerGroupHeartbeatResult {
+  private join(group: ConsumerGroup, params: ConsumerGroupHeartbeatParams, records: ConsumerGroupRecord[]): ConsumerGroupHeartbeatResult {
+    const groupEpochBefore = group.groupEpoch;
+    const assignmentEpochBefore = group.assignmentEpoch;
     const owned = params.topicPartitions === null ? null : toAssignment(params.topicPartitions);
     let member: ConsumerGroupMember | undefined;
     let changed = false;
+    /** A member new to the log: all its records are written. */
+    let fresh = false;
     if (params.memberEpoch === 0) {
-      const found = this.memberForJoin(group, params);
+      const found = this.memberForJoin(group, params, records);
       if (typeof found === 'number') return this.error(found, found === E.UNRELEASED_INSTANCE_ID ? `Static member ${params.instanceId} of group ${group.groupId} has not left yet.` : `Group ${group.groupId} is full.`);
       member = found.member;
       changed = found.isNew;
+      fresh = found.isNew || found.replacedStatic;
       // What it owned before rejoining, it owns no more: it starts from its target again.
       if (!found.isNew && !found.replacedStatic) group.resetMember(member);
     } else {
@@ -144,6 +179,8 @@ export class ConsumerGroupCoordinator {
       const fenced = this.fencedEpoch(member, params.memberEpoch, owned);
       if (fenced) return this.error(E.FENCED_MEMBER_EPOCH, `The member epoch ${params.memberEpoch} of ${member.memberId} is fenced: the coordinator has ${member.memberEpoch}.`);
     }
+    const metadataBefore = fresh ? '' : metadataKey(member);
+    const currentBefore = fresh ? '' : currentKey(member);
 
     // Take what changed; a changed subscription moves the group epoch on.
     member.clientId = params.clientId;
@@ -171,7 +208,14 @@ export class ConsumerGroupCoordinator {
     const before = member.assigned;
     const wasEpoch = member.memberEpoch;
     group.reconcile(member, owned);
+    group.emptySinceMs = null;
     this.scheduleTimers(group, member);
+
+    // Kafka's order: the member's metadata, the group epoch, the target, the member's assignment.
+    if (metadataKey(member) !== metadataBefore) records.push(memberMetadataRecord(group, member));
+    if (group.groupEpoch !== groupEpochBefore) records.push({ type: R.metadata, groupId: group.groupId, value: { epoch: group.groupEpoch } });
+    if (group.assignmentEpoch !== assignmentEpochBefore) records.push(...targetRecords(group));
+    if (currentKey(member) !== currentBefore) records.push(currentAssignmentRecord(group, member));
 
     // Kafka sends the assignment when the request was a full one (joining, or every field set, as
     // after an error) or when it changed.
@@ -188,7 +232,7 @@ export class ConsumerGroupCoordinator {
   }
 
   /** The member a join (epoch 0) is for: new, the same id again, or a static member's replacement. */
-  private memberForJoin(group: ConsumerGroup, params: ConsumerGroupHeartbeatParams): { member: ConsumerGroupMember; isNew: boolean; replacedStatic: boolean } | number {
+  private memberForJoin(group: ConsumerGroup, params: ConsumerGroupHeartbeatParams, records: ConsumerGroupRecord[]): { member: ConsumerGroupMember; isNew: boolean; replacedStatic: boolean } | number {
     if (params.instanceId !== null) {
       const previousId = group.staticMembers.get(params.instanceId);
       const previous = previousId === undefined ? undefined : group.members.get(previousId);
@@ -201,6 +245,7 @@ export class ConsumerGroupCoordinator {
         this.clearTimers(previous);
         const target = group.targetAssignment.get(previous.memberId);
         group.removeMember(previous.memberId);
+        records.push(...memberTombstones(group, previous.memberId));
         if (target) group.targetAssignment.set(member.memberId, target);
         group.putMember(member);
         return { member, isNew: false, replacedStatic: true };
@@ -225,7 +270,7 @@ export class ConsumerGroupCoordinator {
     return !(epoch === member.previousMemberEpoch && owned !== null && isSubset(owned, member.assigned));
   }
 
-  private leave(group: ConsumerGroup, params: ConsumerGroupHeartbeatParams): ConsumerGroupHeartbeatResult {
+  private leave(group: ConsumerGroup, params: ConsumerGroupHeartbeatParams, records: ConsumerGroupRecord[]): ConsumerGroupHeartbeatResult {
     const member = group.members.get(params.memberId);
     if (!member) return this.error(E.UNKNOWN_MEMBER_ID, `Member ${params.memberId} is not a member of group ${group.groupId}.`);
     if (params.memberEpoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH && member.instanceId !== null) {
@@ -233,17 +278,21 @@ export class ConsumerGroupCoordinator {
       member.previousMemberEpoch = member.memberEpoch;
       member.memberEpoch = LEAVE_GROUP_STATIC_MEMBER_EPOCH;
       this.scheduleTimers(group, member);
+      records.push(currentAssignmentRecord(group, member));
     } else {
-      this.removeMember(group, member);
+      records.push(...this.removeMember(group, member));
     }
     return { errorCode: E.NONE, errorMessage: null, memberId: member.memberId, memberEpoch: params.memberEpoch, heartbeatIntervalMs: 0, assignment: null };
   }
 
-  private removeMember(group: ConsumerGroup, member: ConsumerGroupMember): void {
+  /** Removes the member and bumps the group epoch; returns the records that say so. */
+  private removeMember(group: ConsumerGroup, member: ConsumerGroupMember): ConsumerGroupRecord[] {
     this.clearTimers(member);
     group.removeMember(member.memberId);
     group.bumpGroupEpoch();
     group.subscriptionSignature = this.subscriptionSignature(group);
+    if (group.members.size === 0) group.emptySinceMs = this.nowMs();
+    return [...memberTombstones(group, member.memberId), { type: R.metadata, groupId: group.groupId, value: { epoch: group.groupEpoch } }];
   }
 
   /** A session ends without a heartbeat for group.consumer.session.timeout.ms; a revocation must finish within the member's rebalance timeout. */
@@ -258,9 +307,103 @@ export class ConsumerGroupCoordinator {
     }
   }
 
+  /** A session or a revocation that ran out: the member is removed, and the log says so (a failed write is retried in full with the group's next change). */
   private expire(group: ConsumerGroup, member: ConsumerGroupMember): void {
     if (group.members.get(member.memberId) !== member) return;
-    this.removeMember(group, member);
+    const records = this.removeMember(group, member);
+    this.persist(group.needsFullWrite ? this.snapshotRecords(group) : records).then(
+      () => (group.needsFullWrite = false),
+      () => (group.needsFullWrite = true),
+    );
+  }
+
+  /** Every record of the group as it is now (after a failed write). */
+  private snapshotRecords(group: ConsumerGroup): ConsumerGroupRecord[] {
+    const records: ConsumerGroupRecord[] = [];
+    for (const member of group.members.values()) records.push(memberMetadataRecord(group, member));
+    records.push({ type: R.metadata, groupId: group.groupId, value: { epoch: group.groupEpoch } }, ...targetRecords(group));
+    for (const member of group.members.values()) records.push(currentAssignmentRecord(group, member));
+    return records;
+  }
+
+  /**
+   * Takes a group over from its records in __consumer_offsets (log order, the last of each key
+   * winning): its epochs, members and their assignments. The members' sessions start now.
+   */
+  restore(groupId: string, records: readonly ConsumerGroupRecord[]): void {
+    const group = new ConsumerGroup(groupId);
+    const metadata = new Map<string, NonNullable<Extract<ConsumerGroupRecord, { type: 5 }>['value']>>();
+    const current = new Map<string, NonNullable<Extract<ConsumerGroupRecord, { type: 8 }>['value']>>();
+    for (const record of records) {
+      switch (record.type) {
+        case R.metadata:
+          if (record.value !== null) group.groupEpoch = record.value.epoch;
+          break;
+        case R.targetMetadata:
+          if (record.value !== null) group.assignmentEpoch = record.value.assignmentEpoch;
+          break;
+        case R.memberMetadata:
+          if (record.value === null) metadata.delete(record.memberId);
+          else metadata.set(record.memberId, record.value);
+          break;
+        case R.targetMember:
+          if (record.value === null) group.targetAssignment.delete(record.memberId);
+          else group.targetAssignment.set(record.memberId, toAssignment(record.value.topicPartitions));
+          break;
+        case R.currentAssignment:
+          if (record.value === null) current.delete(record.memberId);
+          else current.set(record.memberId, record.value);
+          break;
+      }
+    }
+    for (const id of group.targetAssignment.keys()) if (!metadata.has(id)) group.targetAssignment.delete(id);
+    for (const [memberId, value] of metadata) {
+      const member = new ConsumerGroupMember(memberId);
+      member.instanceId = value.instanceId;
+      member.rackId = value.rackId;
+      member.clientId = value.clientId;
+      member.clientHost = value.clientHost;
+      member.subscribedTopicNames = value.subscribedTopicNames;
+      member.subscribedTopicRegex = value.subscribedTopicRegex;
+      member.rebalanceTimeoutMs = value.rebalanceTimeoutMs;
+      member.serverAssignor = value.serverAssignor;
+      const assignment = current.get(memberId);
+      if (assignment) {
+        member.memberEpoch = assignment.memberEpoch;
+        member.previousMemberEpoch = assignment.previousMemberEpoch;
+        member.state = memberStateOf(assignment.state);
+        member.assigned = toAssignment(assignment.assignedPartitions);
+        member.pendingRevocation = toAssignment(assignment.partitionsPendingRevocation);
+      }
+      group.putMember(member);
+    }
+    group.subscriptionSignature = this.subscriptionSignature(group);
+    if (group.members.size === 0) group.emptySinceMs = this.nowMs();
+    this.groups.set(groupId, group);
+    for (const member of group.members.values()) this.scheduleTimers(group, member);
+  }
+
+  /** The records that delete an Empty group (DeleteGroups): its epoch and target metadata. */
+  deletionRecords(groupId: string): ConsumerGroupRecord[] {
+    return [
+      { type: R.targetMetadata, groupId, value: null },
+      { type: R.metadata, groupId, value: null },
+    ];
+  }
+
+  /**
+   * Kafka's ConsumerGroup.offsetExpirationCondition: an Empty group's offsets count from when it
+   * became Empty; a group with members keeps those of the topics they subscribe to.
+   */
+  offsetExpiryBaseMs(groupId: string, topic: string, offset: CommittedOffset): number | null {
+    const group = this.groups.get(groupId);
+    if (group === undefined) return offset.commitTimestamp;
+    if (group.members.size === 0) return group.emptySinceMs ?? offset.commitTimestamp;
+    const topicId = this.engine.hasTopic(topic) ? this.engine.topicId(topic) : undefined;
+    for (const member of group.members.values()) {
+      if (member.subscribedTopicNames.includes(topic) || (topicId !== undefined && this.topicIdsOf(member).has(topicId))) return null;
+    }
+    return offset.commitTimestamp;
   }
 
   private clearTimers(member: ConsumerGroupMember): void {
@@ -406,4 +549,72 @@ function sameNames(a: readonly string[], b: readonly string[]): boolean {
   if (a.length !== b.length) return false;
   const set = new Set(b);
   return a.every((name) => set.has(name));
+}
+
+/** The member's metadata as one string, to see whether a heartbeat changed it. */
+function metadataKey(member: ConsumerGroupMember): string {
+  return JSON.stringify([member.instanceId, member.rackId, member.clientId, member.clientHost, member.subscribedTopicNames, member.subscribedTopicRegex, member.rebalanceTimeoutMs, member.serverAssignor]);
+}
+
+/** The member's epochs, state and partitions as one string. */
+function currentKey(member: ConsumerGroupMember): string {
+  return JSON.stringify([member.memberEpoch, member.previousMemberEpoch, member.state, toTopicPartitions(member.assigned), toTopicPartitions(member.pendingRevocation)]);
+}
+
+function memberMetadataRecord(group: ConsumerGroup, member: ConsumerGroupMember): ConsumerGroupRecord {
+  return {
+    type: R.memberMetadata,
+    groupId: group.groupId,
+    memberId: member.memberId,
+    value: {
+      instanceId: member.instanceId,
+      rackId: member.rackId,
+      clientId: member.clientId,
+      clientHost: member.clientHost,
+      subscribedTopicNames: member.subscribedTopicNames,
+      subscribedTopicRegex: member.subscribedTopicRegex,
+      rebalanceTimeoutMs: member.rebalanceTimeoutMs,
+      serverAssignor: member.serverAssignor,
+    },
+  };
+}
+
+function currentAssignmentRecord(group: ConsumerGroup, member: ConsumerGroupMember): ConsumerGroupRecord {
+  return {
+    type: R.currentAssignment,
+    groupId: group.groupId,
+    memberId: member.memberId,
+    value: {
+      memberEpoch: member.memberEpoch,
+      previousMemberEpoch: member.previousMemberEpoch,
+      state: MEMBER_STATE_BYTES[member.state],
+      assignedPartitions: toTopicPartitions(member.assigned),
+      partitionsPendingRevocation: toTopicPartitions(member.pendingRevocation),
+    },
+  };
+}
+
+/** Every member's target, then the assignment epoch (Kafka writes the epoch last: a partial write keeps the old one). */
+function targetRecords(group: ConsumerGroup): ConsumerGroupRecord[] {
+  const records: ConsumerGroupRecord[] = [...group.members.keys()].map((memberId) => ({
+    type: R.targetMember,
+    groupId: group.groupId,
+    memberId,
+    value: { topicPartitions: toTopicPartitions(group.targetAssignment.get(memberId) ?? new Map()) },
+  }));
+  records.push({ type: R.targetMetadata, groupId: group.groupId, value: { assignmentEpoch: group.assignmentEpoch } });
+  return records;
+}
+
+function memberTombstones(group: ConsumerGroup, memberId: string): ConsumerGroupRecord[] {
+  return [
+    { type: R.currentAssignment, groupId: group.groupId, memberId, value: null },
+    { type: R.targetMember, groupId: group.groupId, memberId, value: null },
+    { type: R.memberMetadata, groupId: group.groupId, memberId, value: null },
+  ];
+}
+
+function memberStateOf(byte: number): ConsumerGroupMember['state'] {
+  for (const [state, value] of Object.entries(MEMBER_STATE_BYTES)) if (value === byte) return state as ConsumerGroupMember['state'];
+  return 'STABLE';
 }

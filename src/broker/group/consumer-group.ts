@@ -57,6 +57,10 @@ export class ConsumerGroup {
   private readonly owners = new Map<string, string>();
   /** What the last target assignment was computed from: subscribed topics and their partition counts. */
   subscriptionSignature = '';
+  /** When the last member left (offsets of an Empty group expire from then), or null while it has members. */
+  emptySinceMs: number | null = null;
+  /** A write of its records failed: the next change writes all of them, so the log catches up. */
+  needsFullWrite = false;
 
   constructor(readonly groupId: string) {}
 

@@ -24,8 +24,9 @@ import { resolveGroupConfig, type GroupCoordinatorConfig } from './config.js';
 import { CONSUMER_PROTOCOL_TYPE } from './consumer-protocol.js';
 import { ConsumerGroupCoordinator, type ConsumerGroupHeartbeatParams, type ConsumerGroupHeartbeatResult, type MemberDescription } from './consumer-group-coordinator.js';
 import type { ConsumerGroup } from './consumer-group.js';
+import type { ConsumerGroupRecord } from './consumer-group-format.js';
 import { Group, Member, joinError, syncError, type JoinResult, type Protocol, type SyncResult } from './group.js';
-import { GroupMetadataManager, type CommittedOffset, type OffsetRecord } from './group-metadata-manager.js';
+import { GroupMetadataManager, type CommittedOffset, type LoadedConsumerGroups, type OffsetRecord } from './group-metadata-manager.js';
 import type { OffsetsTopicHost } from './offset-store.js';
 
 export type { GroupState, JoinResult, Protocol, SyncResult } from './group.js';
@@ -195,7 +196,15 @@ export class GroupCoordinator {
           if (group) this.forgetGroup(group);
         },
       },
+      (records) => this.manager.storeConsumerGroupRecords(records),
+      nowMs,
+      appendErrorCode,
     );
+    const consumerGroups = this.consumerGroups;
+    manager.consumerGroups = {
+      has: (groupId) => consumerGroups.has(groupId),
+      offsetExpiryBaseMs: (groupId, topic, offset) => consumerGroups.offsetExpiryBaseMs(groupId, topic, offset),
+    };
     this.cleanupTimer = setInterval(() => void this.cleanupGroupMetadata(), Math.min(config.retentionCheckIntervalMs, TIMER_DELAY_MAX_MS));
     this.cleanupTimer.unref();
   }
@@ -216,9 +225,9 @@ export class GroupCoordinator {
       host: options.offsetsHost ?? null,
     });
     // In a cluster, partitions are loaded as this broker comes to lead them.
-    const restored = options.offsetsHost === undefined ? await manager.loadAll() : [];
+    const restored = options.offsetsHost === undefined ? await manager.loadAll() : { groups: [], consumerGroups: new Map() };
     const coordinator = new GroupCoordinator(engine, manager, resolved, nowMs);
-    for (const group of restored) coordinator.onGroupLoaded(group);
+    coordinator.onGroupsLoaded(restored.groups, restored.consumerGroups);
     return coordinator;
   }
 
@@ -232,9 +241,10 @@ export class GroupCoordinator {
     return this.manager.ensureTopic();
   }
 
-  /** A group taken over from its records: its members' sessions start now, as in Kafka's onGroupLoaded. */
-  private onGroupLoaded(group: Group): void {
-    for (const member of group.members.values()) this.completeAndScheduleNextHeartbeatExpiration(group, member);
+  /** Groups taken over from their records: their members' sessions start now, as in Kafka's onGroupLoaded. */
+  private onGroupsLoaded(groups: readonly Group[], consumerGroups: LoadedConsumerGroups): void {
+    for (const group of groups) for (const member of group.members.values()) this.completeAndScheduleNextHeartbeatExpiration(group, member);
+    for (const [groupId, records] of consumerGroups) this.consumerGroups.restore(groupId, records);
   }
 
   /**
@@ -248,8 +258,8 @@ export class GroupCoordinator {
     this.consumerGroups.unload((groupId) => this.partitionFor(groupId) === partition);
     if (!leading) return;
     this.manager
-      .loadPartition(partition, (groups) => {
-        if (!this.closed) for (const group of groups) this.onGroupLoaded(group);
+      .loadPartition(partition, (groups, consumerGroups) => {
+        if (!this.closed) this.onGroupsLoaded(groups, consumerGroups);
       })
       .catch(() => {
         // Unreadable: the partition's groups stay unavailable here (COORDINATOR_NOT_AVAILABLE
@@ -741,9 +751,9 @@ export class GroupCoordinator {
 
   // ---- ConsumerGroupHeartbeat (KIP-848) ------------------------------------------------------
 
-  consumerGroupHeartbeat(params: ConsumerGroupHeartbeatParams): ConsumerGroupHeartbeatResult {
+  consumerGroupHeartbeat(params: ConsumerGroupHeartbeatParams): Promise<ConsumerGroupHeartbeatResult> {
     const statusError = this.validateGroupStatus(params.groupId, true);
-    if (statusError !== null) return { errorCode: statusError, errorMessage: null, memberId: null, memberEpoch: -1, heartbeatIntervalMs: 0, assignment: null };
+    if (statusError !== null) return Promise.resolve({ errorCode: statusError, errorMessage: null, memberId: null, memberEpoch: -1, heartbeatIntervalMs: 0, assignment: null });
     return this.consumerGroups.heartbeat(params);
   }
 
@@ -1068,6 +1078,7 @@ export class GroupCoordinator {
   async deleteGroups(groupIds: readonly string[]): Promise<Array<{ groupId: string; errorCode: number }>> {
     const results = [...new Set(groupIds)].map((groupId) => ({ groupId, errorCode: E.NONE as number }));
     const deleted: Array<{ groupId: string; errorCode: number }> = [];
+    const consumerTombstones: ConsumerGroupRecord[] = [];
     for (const result of results) {
       const statusError = this.validateGroupStatus(result.groupId, true);
       if (statusError !== null) {
@@ -1076,8 +1087,12 @@ export class GroupCoordinator {
       }
       const consumerGroup = this.consumerGroups.get(result.groupId);
       if (consumerGroup !== undefined) {
-        if (this.consumerGroups.delete(result.groupId)) deleted.push(result);
-        else result.errorCode = E.NON_EMPTY_GROUP;
+        if (this.consumerGroups.delete(result.groupId)) {
+          deleted.push(result);
+          consumerTombstones.push(...this.consumerGroups.deletionRecords(result.groupId));
+        } else {
+          result.errorCode = E.NON_EMPTY_GROUP;
+        }
         continue;
       }
       const group = this.manager.getGroup(result.groupId);
@@ -1093,6 +1108,7 @@ export class GroupCoordinator {
     }
     if (deleted.length > 0) {
       try {
+        await this.manager.storeConsumerGroupRecords(consumerTombstones);
         await this.manager.deleteGroupRecords(deleted.map(({ groupId }) => groupId));
       } catch (error) {
         const errorCode = appendErrorCode(error);

@@ -15,6 +15,7 @@ import { decodeGroupMetadataKey, decodeGroupMetadataValue, encodeGroupMetadataKe
 import { decodeOffsetCommitKey, decodeOffsetCommitValue, encodeOffsetCommitKey, encodeOffsetCommitValue, isOffsetCommitKey, type OffsetCommitValue } from './offset-format.js';
 import { OffsetStore, type CoordinatorRecord, type OffsetsTopicHost, type OffsetStoreOptions } from './offset-store.js';
 import { CONSUMER_PROTOCOL_TYPE } from './consumer-protocol.js';
+import { consumerGroupRecordType, decodeConsumerGroupRecord, encodeConsumerGroupRecord, type ConsumerGroupRecord } from './consumer-group-format.js';
 
 /** One committed offset, as the manager keeps it in memory. */
 export type CommittedOffset = OffsetCommitValue;
@@ -38,8 +39,20 @@ export interface GroupMetadataManagerOptions extends OffsetStoreOptions {
   host: OffsetsTopicHost | null;
 }
 
+/** The consumer groups (KIP-848) the coordinator keeps itself, as the manager needs to see them. */
+export interface ConsumerGroupsView {
+  has(groupId: string): boolean;
+  /** From when an offset of the group counts towards offsets.retention.minutes, or null while it does not expire. */
+  offsetExpiryBaseMs(groupId: string, topic: string, offset: CommittedOffset): number | null;
+}
+
+/** What one __consumer_offsets partition's records say of its consumer groups, in log order. */
+export type LoadedConsumerGroups = Map<string, ConsumerGroupRecord[]>;
+
 export class GroupMetadataManager {
   private readonly groups = new Map<string, Group>();
+  /** Set by the coordinator: offsets of these groups make no classic group. */
+  consumerGroups: ConsumerGroupsView = { has: () => false, offsetExpiryBaseMs: () => null };
   private readonly offsets: OffsetCache = new Map();
   private readonly store: OffsetStore;
   private writes: Promise<unknown> = Promise.resolve();
@@ -99,6 +112,12 @@ export class GroupMetadataManager {
   /** Writes the group's metadata as it is now: a completed generation, or Empty. */
   storeGroup(group: Group, record: GroupMetadataValue = group.toRecord()): Promise<void> {
     return this.serialized(() => this.store.append([{ group: group.groupId, key: encodeGroupMetadataKey(group.groupId), value: encodeGroupMetadataValue(record) }]));
+  }
+
+  /** Appends consumer group records (KIP-848) in order with every other write. */
+  storeConsumerGroupRecords(records: readonly ConsumerGroupRecord[]): Promise<void> {
+    if (records.length === 0) return Promise.resolve();
+    return this.serialized(() => this.store.append(records.map((record) => ({ group: record.groupId, ...encodeConsumerGroupRecord(record) }))));
   }
 
   // ---- offsets -------------------------------------------------------------------------------
@@ -167,7 +186,7 @@ export class GroupMetadataManager {
       if (value === null) deleteOffset(this.offsets, group, topic, partition);
       else setOffset(this.offsets, group, topic, partition, value);
     }
-    for (const { group } of records) if (this.offsets.has(group)) this.getOrCreateGroup(group);
+    for (const { group } of records) if (this.offsets.has(group) && !this.consumerGroups.has(group)) this.getOrCreateGroup(group);
   }
 
   // ---- offset expiry (offsets.retention.minutes) ---------------------------------------------
@@ -184,12 +203,15 @@ export class GroupMetadataManager {
     return this.serialized(async () => {
       const nowMs = this.options.nowMs();
       const expired: OffsetRecord[] = [];
-      for (const group of this.groups.values()) {
-        if (this.host !== null && !this.host.leads(this.partitionFor(group.groupId))) continue;
-        for (const [topic, partitions] of this.offsets.get(group.groupId) ?? []) {
+      for (const [groupId, topics] of this.offsets) {
+        const group = this.groups.get(groupId);
+        const consumerGroup = this.consumerGroups.has(groupId);
+        if (group === undefined && !consumerGroup) continue;
+        if (this.host !== null && !this.host.leads(this.partitionFor(groupId))) continue;
+        for (const [topic, partitions] of topics) {
           for (const [partition, offset] of partitions) {
-            const base = this.expiryBaseMs(group, topic, offset);
-            if (base !== null && nowMs - base >= this.options.offsetsRetentionMs) expired.push({ group: group.groupId, topic, partition, value: null });
+            const base = consumerGroup ? this.consumerGroups.offsetExpiryBaseMs(groupId, topic, offset) : this.expiryBaseMs(group!, topic, offset);
+            if (base !== null && nowMs - base >= this.options.offsetsRetentionMs) expired.push({ group: groupId, topic, partition, value: null });
           }
         }
       }
@@ -220,11 +242,16 @@ export class GroupMetadataManager {
 
   // ---- loading -------------------------------------------------------------------------------
 
-  /** Loads every partition (a single broker, at start); returns the groups restored with members. */
-  async loadAll(): Promise<Group[]> {
+  /** Loads every partition (a single broker, at start); returns the classic groups restored with members, and the consumer groups' records. */
+  async loadAll(): Promise<{ groups: Group[]; consumerGroups: LoadedConsumerGroups }> {
     const restored: Group[] = [];
-    for (const partition of this.store.existingPartitions()) restored.push(...(await this.readPartition(partition)));
-    return restored;
+    const consumerGroups: LoadedConsumerGroups = new Map();
+    for (const partition of this.store.existingPartitions()) {
+      const loaded = await this.readPartition(partition);
+      restored.push(...loaded.groups);
+      for (const [groupId, records] of loaded.consumerGroups) consumerGroups.set(groupId, records);
+    }
+    return { groups: restored, consumerGroups };
   }
 
   /**
@@ -238,14 +265,15 @@ export class GroupMetadataManager {
    * once joined the broker answered OffsetFetch from an empty cache (no committed offset), so a
    * consumer started its partitions over (a CI run redelivered 51 of 102 records).
    */
-  loadPartition(partition: number, onLoaded: (groups: Group[]) => void): Promise<void> {
+  loadPartition(partition: number, onLoaded: (groups: Group[], consumerGroups: LoadedConsumerGroups) => void): Promise<void> {
     const leadership = {};
     this.loading.set(partition, leadership);
     return this.serialized(async () => {
       const loaded = new GroupMetadataManager.Loaded();
       await this.store.readPartition(partition, (key, value) => loaded.apply(key, value));
       if (this.loading.get(partition) !== leadership) return;
-      onLoaded(this.takeOver(loaded));
+      const { groups, consumerGroups } = this.takeOver(loaded);
+      onLoaded(groups, consumerGroups);
     }).finally(() => {
       if (this.loading.get(partition) === leadership) this.loading.delete(partition);
     });
@@ -260,31 +288,45 @@ export class GroupMetadataManager {
     return unloaded;
   }
 
-  private async readPartition(partition: number): Promise<Group[]> {
+  private async readPartition(partition: number): Promise<{ groups: Group[]; consumerGroups: LoadedConsumerGroups }> {
     const loaded = new GroupMetadataManager.Loaded();
     await this.store.readPartition(partition, (key, value) => loaded.apply(key, value));
     return this.takeOver(loaded);
   }
 
-  private takeOver(loaded: InstanceType<typeof GroupMetadataManager.Loaded>): Group[] {
+  private takeOver(loaded: InstanceType<typeof GroupMetadataManager.Loaded>): { groups: Group[]; consumerGroups: LoadedConsumerGroups } {
     const restored: Group[] = [];
     for (const [groupId, topics] of loaded.offsets) this.offsets.set(groupId, topics);
     for (const [groupId, record] of loaded.groups) {
+      if (loaded.consumerGroups.has(groupId)) continue; // converted to a consumer group since
       const group = Group.restore(groupId, record, this.options.nowMs);
       this.groups.set(groupId, group);
       if (group.size > 0) restored.push(group);
     }
     // Kafka keeps groups that have committed offsets as Empty groups.
-    for (const groupId of loaded.offsets.keys()) this.getOrCreateGroup(groupId);
-    return restored;
+    for (const groupId of loaded.offsets.keys()) if (!loaded.consumerGroups.has(groupId)) this.getOrCreateGroup(groupId);
+    return { groups: restored, consumerGroups: loaded.consumerGroups };
   }
 
   /** What one partition's records say, the last record per key winning and tombstones erasing. */
   private static Loaded = class {
     readonly offsets: OffsetCache = new Map();
     readonly groups = new Map<string, GroupMetadataValue>();
+    readonly consumerGroups: LoadedConsumerGroups = new Map();
 
     apply(key: Buffer, value: Buffer | null): void {
+      if (consumerGroupRecordType(key) !== null) {
+        const record = decodeConsumerGroupRecord(key, value);
+        if (record === null) return;
+        // The group's metadata tombstone ends it: records before it are of a group deleted since.
+        if (record.type === 3 && record.value === null) this.consumerGroups.delete(record.groupId);
+        else {
+          let records = this.consumerGroups.get(record.groupId);
+          if (!records) this.consumerGroups.set(record.groupId, (records = []));
+          records.push(record);
+        }
+        return;
+      }
       if (isOffsetCommitKey(key)) {
         const { group, topic, partition } = decodeOffsetCommitKey(key);
         if (value === null) deleteOffset(this.offsets, group, topic, partition);

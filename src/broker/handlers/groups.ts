@@ -298,8 +298,8 @@ export function consumerGroupHeartbeatHandler(coordinator: GroupCoordinator): Ap
     apiKey: ApiKey.ConsumerGroupHeartbeat,
     minVersion: 0,
     maxVersion: 1,
-    handle(context, request) {
-      const result = coordinator.consumerGroupHeartbeat({
+    async handle(context, request) {
+      const result = await coordinator.consumerGroupHeartbeat({
         groupId: request.groupId,
         memberId: request.memberId,
         memberEpoch: request.memberEpoch,
