@@ -67,6 +67,7 @@ export * from './apis/delete-topics.js';
 export * from './apis/describe-cluster.js';
 export * from './apis/describe-configs.js';
 export * from './apis/describe-groups.js';
+export * from './apis/describe-producers.js';
 export * from './apis/elect-leaders.js';
 export * from './apis/fetch.js';
 export * from './apis/find-coordinator.js';

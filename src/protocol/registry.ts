@@ -19,6 +19,7 @@ import { DescribeClusterRequest, DescribeClusterResponse } from './apis/describe
 import { DescribeConfigsRequest, DescribeConfigsResponse } from './apis/describe-configs.js';
 import { DescribeGroupsRequest, DescribeGroupsResponse } from './apis/describe-groups.js';
 import { DescribeLogDirsRequest, DescribeLogDirsResponse } from './apis/describe-log-dirs.js';
+import { DescribeProducersRequest, DescribeProducersResponse } from './apis/describe-producers.js';
 import { ElectLeadersRequest, ElectLeadersResponse } from './apis/elect-leaders.js';
 import { FetchRequest, FetchResponse } from './apis/fetch.js';
 import { FindCoordinatorRequest, FindCoordinatorResponse } from './apis/find-coordinator.js';
@@ -86,6 +87,7 @@ export const schemas = {
   [ApiKey.ListPartitionReassignments]: { request: ListPartitionReassignmentsRequest, response: ListPartitionReassignmentsResponse },
   [ApiKey.OffsetDelete]: { request: OffsetDeleteRequest, response: OffsetDeleteResponse },
   [ApiKey.DescribeCluster]: { request: DescribeClusterRequest, response: DescribeClusterResponse },
+  [ApiKey.DescribeProducers]: { request: DescribeProducersRequest, response: DescribeProducersResponse },
   [ApiKey.ConsumerGroupHeartbeat]: { request: ConsumerGroupHeartbeatRequest, response: ConsumerGroupHeartbeatResponse },
   [ApiKey.ConsumerGroupDescribe]: { request: ConsumerGroupDescribeRequest, response: ConsumerGroupDescribeResponse },
 } as const;

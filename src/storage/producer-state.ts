@@ -143,6 +143,16 @@ export class ProducerState {
     return out;
   }
 
+  /** Every producer with state, its epoch, last sequence and last timestamp (DescribeProducers). */
+  activeProducers(): Array<{ producerId: number; producerEpoch: number; lastSequence: number; lastTimestamp: number }> {
+    return [...this.producers].map(([producerId, entry]) => ({
+      producerId,
+      producerEpoch: entry.epoch,
+      lastSequence: entry.batches[entry.batches.length - 1]?.lastSequence ?? -1,
+      lastTimestamp: entry.lastTimestamp,
+    }));
+  }
+
   clear(): void {
     this.producers.clear();
   }

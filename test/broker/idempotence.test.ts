@@ -84,3 +84,28 @@ describe('idempotent produce', () => {
     });
   }
 });
+
+describe('DescribeProducers (KIP-664)', () => {
+  it("lists each partition's producers with their epoch and last sequence; an unknown partition is UNKNOWN_TOPIC_OR_PARTITION", async () => {
+    broker = await startBrokerProcess(tempDir());
+    await connect();
+    await client!.createTopics([{ name: 'idem', partitions: 1 }]);
+    const connection = await client!.anyConnection();
+    const init = () => connection.request(ApiKey.InitProducerId, { transactionalId: null, transactionTimeoutMs: 60_000, producerId: -1, producerEpoch: -1 });
+    const [first, second]: Producer[] = [await init(), await init()];
+    expect((await produce(batch(first!, 0, 5))).errorCode).toBe(0);
+    expect((await produce(batch(first!, 5, 2))).errorCode).toBe(0);
+    expect((await produce(batch(second!, 0, 3))).errorCode).toBe(0);
+
+    const response = await connection.request(ApiKey.DescribeProducers, { topics: [{ name: 'idem', partitionIndexes: [0, 7] }, { name: 'nope', partitionIndexes: [0] }] });
+    const [known, missing] = response.topics[0].partitions;
+    expect(known.errorCode).toBe(0);
+    expect(known.activeProducers).toEqual([
+      expect.objectContaining({ producerId: first!.producerId, producerEpoch: 0, lastSequence: 6, coordinatorEpoch: -1, currentTxnStartOffset: -1 }),
+      expect.objectContaining({ producerId: second!.producerId, producerEpoch: 0, lastSequence: 2 }),
+    ]);
+    expect(known.activeProducers[0].lastTimestamp).toBeGreaterThan(0);
+    expect(missing.errorCode).toBe(KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    expect(response.topics[1].partitions[0].errorCode).toBe(KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+  });
+});

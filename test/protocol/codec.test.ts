@@ -83,6 +83,7 @@ describe('the advertised versions', () => {
       48: [0, 1, 1],
       49: [0, 1, 1],
       60: [0, 1, 0],
+      61: [0, 0, 0],
       68: [0, 1, 0],
       69: [0, 1, 0],
     };
@@ -90,7 +91,7 @@ describe('the advertised versions', () => {
       [...registry.values()].map((d) => [d.apiKey, [d.validVersions[0], d.validVersions[1], Number.isFinite(d.firstFlexibleVersion) ? d.firstFlexibleVersion : null]]),
     );
     expect(actual).toEqual(expected);
-    expect(supportedApiVersions()).toHaveLength(40);
+    expect(supportedApiVersions()).toHaveLength(41);
     expect(supportedApiVersions()[0]).toEqual({ apiKey: 0, minVersion: 0, maxVersion: 11 });
     expect(apiKeyName(ApiKey.OffsetForLeaderEpoch)).toBe('OffsetForLeaderEpoch');
     expect(apiKeyName(999)).toBe('ApiKey(999)');

@@ -6,6 +6,7 @@ import { apiVersionsHandler } from './api-versions.js';
 import { alterConfigsHandler, describeConfigsHandler, incrementalAlterConfigsHandler } from './configs.js';
 import { describeClusterHandler } from './describe-cluster.js';
 import { describeLogDirsHandler } from './describe-log-dirs.js';
+import { describeProducersHandler } from './describe-producers.js';
 import { electLeadersHandler } from './elect-leaders.js';
 import { fetchHandler } from './fetch.js';
 import { initProducerIdHandler } from './init-producer-id.js';
@@ -46,6 +47,7 @@ export function createHandlers(producerIds: ProducerIds, groups: GroupCoordinato
     deleteAclsHandler,
     describeClientQuotasHandler,
     alterClientQuotasHandler,
+    describeProducersHandler,
   ]) {
     add(handler);
   }
