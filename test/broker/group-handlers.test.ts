@@ -298,6 +298,21 @@ describe('ConsumerGroupHeartbeat and ConsumerGroupDescribe (KIP-848)', () => {
     expect(again).toEqual(expect.objectContaining({ errorCode: E.NONE, memberEpoch: 1, assignment: null }));
   });
 
+  it('a subscribed topic that grows, or a new topic the subscription names, moves the group epoch and the assignment', async () => {
+    await engine.createTopic('t', { partitions: 2 });
+    expect((await heartbeat()).assignment.topicPartitions).toEqual([{ topicId: engine.topicId('t'), partitions: [0, 1] }]);
+    await engine.createPartitions('t', 3);
+    const grown = await heartbeat({ memberEpoch: 1, subscribedTopicNames: ['t', 'later'], topicPartitions: [{ topicId: engine.topicId('t'), partitions: [0, 1] }] });
+    expect(grown).toMatchObject({ errorCode: E.NONE, memberEpoch: 2 });
+    expect(grown.assignment.topicPartitions).toEqual([{ topicId: engine.topicId('t'), partitions: [0, 1, 2] }]);
+    await engine.createTopic('later');
+    const more = await heartbeat({ memberEpoch: 2, rebalanceTimeoutMs: -1, subscribedTopicNames: null, topicPartitions: null });
+    expect(more.memberEpoch).toBe(3);
+    expect(more.assignment.topicPartitions).toEqual(
+      expect.arrayContaining([{ topicId: engine.topicId('later'), partitions: [0] }, { topicId: engine.topicId('t'), partitions: [0, 1, 2] }]),
+    );
+  });
+
   it('answers bad requests, unknown members, epochs ahead and unknown assignors with Kafka errors', async () => {
     await engine.createTopic('t');
     expect(await heartbeat({ groupId: '' })).toMatchObject({ errorCode: E.INVALID_REQUEST, errorMessage: "GroupId can't be empty." });
