@@ -32,6 +32,8 @@ const GROUP_CONFIGS = [
   'partition.assignment.strategy',
   'enable.auto.commit',
   'auto.commit.interval.ms',
+  'group.protocol',
+  'group.remote.assignor',
 ] as const;
 
 /** partition.assignment.strategy: Kafka's assignor classes (or their protocol names) as ours. */
@@ -65,7 +67,7 @@ export interface ConsumerProperties {
   autoOffsetReset?: 'earliest' | 'latest';
   /** group.id, when given as a config. */
   groupId?: string;
-  group: Pick<GroupMemberOptions, 'groupInstanceId' | 'sessionTimeoutMs' | 'heartbeatIntervalMs' | 'rebalanceTimeoutMs' | 'assignors'>;
+  group: Pick<GroupMemberOptions, 'groupInstanceId' | 'sessionTimeoutMs' | 'heartbeatIntervalMs' | 'rebalanceTimeoutMs' | 'assignors' | 'groupProtocol' | 'serverAssignor'>;
   /** enable.auto.commit (default true). */
   autoCommit: boolean;
   /** auto.commit.interval.ms. */
@@ -143,6 +145,12 @@ export function readConsumerProperties(args: ParsedArgs): ConsumerProperties {
         properties.group.assignors = names.map((item) => ASSIGNORS[item]!);
         break;
       }
+      case 'group.protocol':
+        // Kafka 4's names: classic (JoinGroup/SyncGroup) or consumer (KIP-848, the broker assigns).
+        if (!/^(classic|consumer)$/i.test(value)) throw args.usageError(`${what} expects classic or consumer, got '${value}'`);
+        properties.group.groupProtocol = value.toLowerCase() as 'classic' | 'consumer';
+        break;
+      case 'group.remote.assignor': properties.group.serverAssignor = value === '' ? null : value; break;
       case 'enable.auto.commit':
         if (!/^(true|false)$/i.test(value)) throw args.usageError(`${what} expects true or false, got '${value}'`);
         properties.autoCommit = value.toLowerCase() === 'true';

@@ -22,6 +22,15 @@
 // The member talks to the coordinator over a connection of its own: a JoinGroup waits at the
 // coordinator for up to the rebalance timeout, and a broker serves a connection's requests one
 // at a time, so sharing it with fetches would stall both.
+//
+// groupProtocol 'consumer' (Kafka 4's group.protocol=consumer, KIP-848) replaces JoinGroup and
+// SyncGroup with ConsumerGroupHeartbeat: the member sends its subscription and what it owns, the
+// broker assigns (serverAssignor), and the member gives up what it is asked to before another
+// member is handed it (onRevoking 'rebalance', then a heartbeat at once to say so). Commits carry
+// the member epoch. Fenced (FENCED_MEMBER_EPOCH, UNKNOWN_MEMBER_ID), it loses its partitions and
+// joins again at epoch 0 under the same id, as Kafka's consumer does.
+import { randomUUID } from 'node:crypto';
+
 import { SluiceError, kafkaErrorName, type SluiceErrorName } from '../errors.js';
 import { ApiKey } from '../protocol/api-keys.js';
 import {
@@ -78,6 +87,10 @@ export interface GroupMemberOptions {
   onError?: (error: Error) => void;
   /** Pause after a retriable failure (default 100 ms, Kafka's retry.backoff.ms). */
   retryBackoffMs?: number;
+  /** group.protocol: 'classic' (JoinGroup and SyncGroup, the default) or 'consumer' (KIP-848, the broker assigns). */
+  groupProtocol?: 'classic' | 'consumer';
+  /** group.remote.assignor: the broker-side assignor a 'consumer' member asks for ('uniform', 'range'); null for the broker's default. */
+  serverAssignor?: string | null;
 }
 
 export interface CommitOffset {
@@ -92,6 +105,9 @@ export interface CommitOffset {
 const COORDINATOR_ERRORS = new Set<string>(['COORDINATOR_NOT_AVAILABLE', 'NOT_COORDINATOR', 'COORDINATOR_LOAD_IN_PROGRESS', 'NETWORK_EXCEPTION', 'REQUEST_TIMED_OUT', 'ENGINE_CLOSED']);
 /** Errors after which the member starts over without its id (Kafka resets the generation and member id). */
 const RESET_ERRORS = new Set<string>(['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION']);
+/** The consumer protocol's: the member joins again at epoch 0, its partitions lost. */
+const FENCED_ERRORS = new Set<string>(['FENCED_MEMBER_EPOCH', 'UNKNOWN_MEMBER_ID']);
+const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
 /** Extra time for a JoinGroup response beyond the rebalance timeout (Kafka's clients add 5 s). */
 const JOIN_RESPONSE_GRACE_MS = 5000;
 const PROTOCOL_TYPE = 'consumer';
@@ -145,6 +161,10 @@ export class GroupMember {
   private joining: Promise<void> | undefined;
   private firstJoin!: { resolve: () => void; reject: (error: Error) => void; settled: boolean };
   private readonly retryBackoffMs: number;
+  /** Topic names by id, for the consumer protocol's assignments (refreshed on an unknown id). */
+  private topicNames = new Map<string, string>();
+  /** The consumer protocol: the next heartbeat goes at once (after a revoke, a subscription change). */
+  private heartbeatNow = false;
 
   constructor(
     private readonly client: KafkaClient,
@@ -214,8 +234,13 @@ export class GroupMember {
       const partitions = this.takeAssignment();
       await this.options.onRevoking?.(partitions, this.lost ? 'lost' : 'stop');
     }
-    // Static members stay until their session ends, so a restart keeps the assignment (KIP-345).
-    if (this.memberId !== '' && this.groupInstanceId === null) {
+    if (this.options.groupProtocol === 'consumer') {
+      if (this.memberId !== '' && this.generationId > 0) {
+        // -1 leaves; a static member's -2 keeps its partitions for its return within the session.
+        await this.consumerGroupHeartbeat(this.groupInstanceId === null ? -1 : -2).catch(() => {});
+      }
+    } else if (this.memberId !== '' && this.groupInstanceId === null) {
+      // Static members stay until their session ends, so a restart keeps the assignment (KIP-345).
       try {
         const connection = await this.coordinatorConnection();
         await connection.request(ApiKey.LeaveGroup, {
@@ -232,15 +257,137 @@ export class GroupMember {
     this.dropCoordinator();
   }
 
-  /** Asks for a rebalance at the next turn of the loop (e.g. after a subscription change). */
+  /** Asks for a rebalance at the next turn of the loop (e.g. after a subscription change); the consumer protocol heartbeats at once. */
   requestRejoin(): void {
     this.rejoinNeeded = true;
+    this.heartbeatNow = true;
     this.wake();
+  }
+
+  // ---- the consumer protocol (KIP-848) ------------------------------------------------------
+
+  private async runConsumerProtocol(): Promise<void> {
+    let intervalMs = this.heartbeatIntervalMs;
+    while (!this.stopping) {
+      try {
+        if (this.lost && this.assigned.length > 0) await this.options.onRevoking?.(this.takeAssignment(), 'lost');
+        this.lost = false;
+        if (this.memberId === '') this.memberId = randomUUID();
+        if (this.options.topicPattern !== undefined && this.generationId < 0) this.subscribed = await this.topicsMatching();
+        this.heartbeatNow = false;
+        const response = await this.consumerGroupHeartbeat(Math.max(this.generationId, 0));
+        throwOn(response.errorCode, `ConsumerGroupHeartbeat of group ${this.groupId}`, response.errorMessage);
+        this.generationId = response.memberEpoch;
+        if (response.heartbeatIntervalMs > 0) intervalMs = response.heartbeatIntervalMs;
+        if (response.assignment !== null) await this.reconcileAssignment(response.assignment.topicPartitions);
+        if (!this.firstJoin.settled) {
+          this.firstJoin.settled = true;
+          this.firstJoin.resolve();
+        }
+      } catch (error) {
+        if (this.stopping) break;
+        const code = (error as SluiceError).code as string | undefined;
+        if (code !== undefined && FENCED_ERRORS.has(code)) {
+          // Kafka's consumer: the partitions are lost, the member joins again at epoch 0 under its id.
+          this.generationId = -1;
+          if (this.assigned.length > 0) this.lost = true;
+          this.heartbeatNow = true;
+        } else if (code === undefined || COORDINATOR_ERRORS.has(code)) {
+          this.dropCoordinator();
+          await sleep(this.retryBackoffMs);
+          this.heartbeatNow = true;
+        } else {
+          this.fail(error as Error);
+          return;
+        }
+      }
+      if (this.heartbeatNow || this.stopping) continue;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, intervalMs);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    if (!this.firstJoin.settled) {
+      this.firstJoin.settled = true;
+      this.firstJoin.reject(new Error(`The member of group ${this.groupId} was stopped before it joined`));
+    }
+  }
+
+  /** One ConsumerGroupHeartbeat with every field set (what Kafka's consumer sends after an error; always valid). */
+  private async consumerGroupHeartbeat(memberEpoch: number): Promise<{
+    errorCode: number;
+    errorMessage: string | null;
+    memberEpoch: number;
+    heartbeatIntervalMs: number;
+    assignment: { topicPartitions: Array<{ topicId: string; partitions: number[] }> } | null;
+  }> {
+    const connection = await this.coordinatorConnection();
+    const owned = new Map<string, number[]>();
+    for (const { topic, partition } of this.assigned) {
+      const id = await this.topicIdOf(topic);
+      if (id !== undefined) owned.set(id, [...(owned.get(id) ?? []), partition]);
+    }
+    return connection.request(ApiKey.ConsumerGroupHeartbeat, {
+      groupId: this.groupId,
+      memberId: this.memberId,
+      memberEpoch,
+      instanceId: this.groupInstanceId,
+      rackId: null,
+      rebalanceTimeoutMs: this.rebalanceTimeoutMs,
+      subscribedTopicNames: memberEpoch < 0 ? [] : [...this.subscribed],
+      subscribedTopicRegex: null,
+      serverAssignor: this.options.serverAssignor ?? null,
+      topicPartitions: memberEpoch === 0 ? [] : [...owned].map(([topicId, partitions]) => ({ topicId, partitions })),
+    });
+  }
+
+  /** Gives up what the assignment lacks (then heartbeats at once to say so), and takes what it adds. */
+  private async reconcileAssignment(topicPartitions: ReadonlyArray<{ topicId: string; partitions: readonly number[] }>): Promise<void> {
+    const next: TopicPartition[] = [];
+    for (const { topicId, partitions } of topicPartitions) {
+      const topic = await this.topicNameOf(topicId);
+      if (topic !== undefined) for (const partition of partitions) next.push({ topic, partition });
+    }
+    const nextKeys = new Set(next.map(partitionKey));
+    const heldKeys = new Set(this.assigned.map(partitionKey));
+    const revoked = this.assigned.filter((tp) => !nextKeys.has(partitionKey(tp)));
+    const added = sortPartitions(next.filter((tp) => !heldKeys.has(partitionKey(tp))));
+    if (revoked.length > 0) {
+      this.assigned = this.assigned.filter((tp) => nextKeys.has(partitionKey(tp)));
+      await this.options.onRevoking?.(revoked, 'rebalance');
+      this.heartbeatNow = true;
+    }
+    if (added.length > 0) {
+      this.assigned = sortPartitions([...this.assigned, ...added]);
+      await this.options.onAssigned?.(added);
+    }
+    if (revoked.length > 0 || added.length > 0) this.rebalances++;
+  }
+
+  private async topicNameOf(topicId: string): Promise<string | undefined> {
+    if (!this.topicNames.has(topicId)) await this.refreshTopicNames();
+    return this.topicNames.get(topicId);
+  }
+
+  private async topicIdOf(topic: string): Promise<string | undefined> {
+    for (const [id, name] of this.topicNames) if (name === topic) return id;
+    await this.refreshTopicNames();
+    for (const [id, name] of this.topicNames) if (name === topic) return id;
+    return undefined;
+  }
+
+  private async refreshTopicNames(): Promise<void> {
+    const metadata = await this.client.metadata(this.subscribed.length > 0 ? [...this.subscribed] : undefined).catch(() => this.client.metadata());
+    for (const topic of metadata.topics) if (topic.topicId !== ZERO_UUID) this.topicNames.set(topic.topicId, topic.name);
   }
 
   // ---- the loop -----------------------------------------------------------------------------
 
   private async run(): Promise<void> {
+    if (this.options.groupProtocol === 'consumer') return this.runConsumerProtocol();
     while (!this.stopping) {
       if (!this.rejoinNeeded) {
         await new Promise<void>((resolve) => (this.wake = resolve));
@@ -564,7 +711,7 @@ export class GroupMember {
         if (RESET_ERRORS.has(error) && generationId === this.generationId) {
           this.resetGeneration();
           this.requestRejoin();
-        } else if (error === 'REBALANCE_IN_PROGRESS') {
+        } else if (error === 'REBALANCE_IN_PROGRESS' || error === 'STALE_MEMBER_EPOCH') {
           this.requestRejoin();
         } else if (COORDINATOR_ERRORS.has(error)) {
           this.dropCoordinator();

@@ -79,6 +79,9 @@ export interface PoolConsumerOptions {
   heartbeatIntervalMs?: number;
   groupInstanceId?: string | null;
   assignors?: ReadonlyArray<AssignorName | Assignor>;
+  /** group.protocol: 'classic' (the default) or 'consumer' (KIP-848: the broker assigns, with serverAssignor). */
+  groupProtocol?: 'classic' | 'consumer';
+  serverAssignor?: string | null;
   /**
    * metadata.max.age.ms (broker mode, default 300000): how often the group's leader looks for
    * partitions added to the topics (CreatePartitions) or topics created after it subscribed, and
@@ -242,6 +245,8 @@ export class PoolConsumer extends EventEmitter<PoolConsumerEvents> {
           heartbeatIntervalMs: options.heartbeatIntervalMs,
           groupInstanceId: options.groupInstanceId,
           assignors: options.assignors,
+          groupProtocol: options.groupProtocol,
+          serverAssignor: options.serverAssignor,
           metadataMaxAgeMs: options.metadataMaxAgeMs,
           autoOffsetReset,
           partitionMaxBytes,

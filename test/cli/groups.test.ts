@@ -12,7 +12,7 @@ let broker: Broker;
 let bootstrap: string[];
 
 beforeAll(async () => {
-  broker = await startBroker({ port: 0, config: { 'group.initial.rebalance.delay.ms': 0 } });
+  broker = await startBroker({ port: 0, config: { 'group.initial.rebalance.delay.ms': 0, 'group.consumer.heartbeat.interval.ms': 500 } });
   bootstrap = ['--bootstrap-server', `localhost:${broker.port}`];
   await broker.engine.createTopic('orders', { partitions: 2 });
   await broker.engine.produce('orders', Array.from({ length: 30 }, (_, i) => ({ key: `customer-${i % 5}`, value: `order-${i}` })));
@@ -63,6 +63,34 @@ describe('sluice consume --group', () => {
     for (const result of results) expect(result).toMatchObject({ code: 0, stderr: 'Processed a total of 20 messages\n' });
     const lines = results.flatMap((result) => result.stdout.trimEnd().split('\n'));
     expect(lines.sort()).toEqual(Array.from({ length: 40 }, (_, i) => `p${Math.floor(i / 10)}-${i % 10}`).sort());
+  }, 120_000);
+
+  it('group.protocol=consumer (KIP-848): two members split a topic the broker assigns, and commit under their member epochs', async () => {
+    await broker.engine.createTopic('shared848', { partitions: 4 });
+    const member = () => runCli(['consume', ...bootstrap, '--topic', 'shared848', '--group', 'sharers848', '--from-beginning', '--max-messages', '20', '--timeout-ms', '60000',
+      '--consumer-property', 'group.protocol=consumer', '--consumer-property', 'group.remote.assignor=range'], { timeoutMs: 90_000 });
+    const first = member();
+    const second = member();
+    // Produce once each member holds two partitions (the broker's range assignor), so that each reads its 20.
+    const described = async () => {
+      const result = await runCli(['groups', ...bootstrap, '--describe', '--group', 'sharers848', '--members']);
+      return result.stdout.trim().split('\n').slice(1).map((row) => row.split(/\s+/));
+    };
+    for (let rows = await described(); rows.length !== 2 || rows.some((row) => row[4] !== '2'); rows = await described()) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect((await runCli(['groups', ...bootstrap, '--describe', '--group', 'sharers848', '--state'])).stdout).toMatch(/sharers848\s+\S+ \(\d+\)\s+range\s+Stable\s+2/);
+    for (let partition = 0; partition < 4; partition++) {
+      await broker.engine.produce('shared848', Array.from({ length: 10 }, (_, i) => ({ value: `q${partition}-${i}` })), { partition });
+    }
+    const results = await Promise.all([first, second]);
+    for (const result of results) expect(result).toMatchObject({ code: 0, stderr: 'Processed a total of 20 messages\n' });
+    const lines = results.flatMap((result) => result.stdout.trimEnd().split('\n'));
+    expect(lines.sort()).toEqual(Array.from({ length: 40 }, (_, i) => `q${Math.floor(i / 10)}-${i % 10}`).sort());
+    // Both committed what they read, under their epochs, and left (heartbeat epoch -1).
+    expect(await committedOffsets(`localhost:${broker.port}`, 'sharers848', 'shared848')).toEqual([10, 10, 10, 10]);
+    const state = await runCli(['groups', ...bootstrap, '--describe', '--group', 'sharers848', '--state']);
+    expect(state.stdout).toMatch(/sharers848\s+\S+ \(\d+\)\s+\S+\s+Empty\s+0/);
   }, 120_000);
 
   it('goes on when its topic is deleted: failed commits are warnings, and it exits as usual', async () => {
