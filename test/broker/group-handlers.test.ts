@@ -423,4 +423,30 @@ describe('consumer groups (KIP-848) across a coordinator restart', () => {
     handlers = new Map(groupHandlers(coordinator).map((handler) => [handler.apiKey, handler]));
     expect((await call(ApiKey.ListGroups, 5, { statesFilter: [], typesFilter: [] })).groups).toEqual([]);
   });
+
+  it('a group id that changes protocol while Empty is, after a restart, of the protocol it changed to', async () => {
+    await engine.createTopic('t');
+    const reopen = async () => {
+      await coordinator.close();
+      coordinator = await GroupCoordinator.open(engine, { 'group.initial.rebalance.delay.ms': 0, 'group.min.session.timeout.ms': 10 });
+      handlers = new Map(groupHandlers(coordinator).map((handler) => [handler.apiKey, handler]));
+    };
+    const types = async () => (await call(ApiKey.ListGroups, 5, { statesFilter: [], typesFilter: [] })).groups.map((g: { groupId: string; groupType: string }) => `${g.groupId}:${g.groupType}`);
+    const classicGeneration = async () => {
+      const joined = await call(ApiKey.JoinGroup, 3, joinBody({ groupId: 'cg' }));
+      expect(joined.errorCode).toBe(E.NONE);
+      await call(ApiKey.SyncGroup, 3, { groupId: 'cg', generationId: joined.generationId, memberId: joined.memberId, groupInstanceId: null, assignments: [] });
+      expect((await call(ApiKey.LeaveGroup, 0, { groupId: 'cg', memberId: joined.memberId })).errorCode).toBe(E.NONE);
+    };
+    // classic -> consumer
+    await classicGeneration();
+    expect((await heartbeat('m1', 0)).errorCode).toBe(E.NONE);
+    expect((await call(ApiKey.ConsumerGroupHeartbeat, 1, { groupId: 'cg', memberId: 'm1', memberEpoch: -1 })).errorCode).toBe(E.NONE);
+    await reopen();
+    expect(await types()).toEqual(['cg:consumer']);
+    // consumer -> classic
+    await classicGeneration();
+    await reopen();
+    expect(await types()).toEqual(['cg:classic']);
+  });
 });

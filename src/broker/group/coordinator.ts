@@ -193,7 +193,10 @@ export class GroupCoordinator {
         },
         dropEmptyClassicGroup: (groupId) => {
           const group = this.manager.getGroup(groupId);
-          if (group) this.forgetGroup(group);
+          if (!group) return;
+          this.forgetGroup(group);
+          // Its metadata record goes, so that a restart finds the consumer group only (writes are serialized).
+          if (group.generationId > 0) this.manager.deleteGroupMetadata(groupId).catch(() => {});
         },
       },
       (records) => this.manager.storeConsumerGroupRecords(records),
@@ -295,6 +298,8 @@ export class GroupCoordinator {
       // Kafka converts between the protocols; sluice does not: an Empty consumer group gives way.
       if (consumerGroup.members.size > 0) return respond(joinError(params.memberId, E.INCONSISTENT_GROUP_PROTOCOL));
       this.consumerGroups.delete(params.groupId);
+      // Its records go before the classic group's are written (writes are serialized), so that a restart finds the classic group only.
+      this.manager.storeConsumerGroupRecords(this.consumerGroups.deletionRecords(params.groupId)).catch(() => {});
     }
     const isUnknownMember = params.memberId === '';
     let group = this.manager.getGroup(params.groupId);

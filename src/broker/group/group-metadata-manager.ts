@@ -158,6 +158,11 @@ export class GroupMetadataManager {
     });
   }
 
+  /** A tombstone for a classic group's metadata record (the group became a consumer group); its offsets stay. */
+  deleteGroupMetadata(groupId: string): Promise<void> {
+    return this.serialized(() => this.store.append([{ group: groupId, key: encodeGroupMetadataKey(groupId), value: null }]));
+  }
+
   /** Tombstones for the groups and all their offsets (DeleteGroups, expiry); the groups must be gone from memory. */
   deleteGroupRecords(groupIds: readonly string[]): Promise<void> {
     return this.serialized(async () => {
