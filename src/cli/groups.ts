@@ -225,27 +225,29 @@ interface DescribedGroup {
 }
 
 /**
- * DescribeGroups for a classic group; a consumer group (KIP-848) answers it GROUP_ID_NOT_FOUND and
- * is described with ConsumerGroupDescribe instead, as Kafka's tool does.
+ * ConsumerGroupDescribe first, as Kafka's admin client does: a classic group (or a broker without
+ * the API) answers GROUP_ID_NOT_FOUND (UNSUPPORTED_VERSION), and DescribeGroups describes it.
  */
 async function describeGroup(client: KafkaClient, group: string): Promise<DescribedGroup> {
   const connection = await client.coordinatorConnection(group);
+  if (connection.versionOf(ApiKey.ConsumerGroupDescribe) !== undefined) {
+    const consumer = (await connection.request<ConsumerGroupDescribeResponseBody>(ApiKey.ConsumerGroupDescribe, { groupIds: [group], includeAuthorizedOperations: false })).groups[0]!;
+    if (consumer.errorCode !== KafkaErrorCode.GROUP_ID_NOT_FOUND) {
+      throwIfError(consumer.errorCode, `Describe group ${group}`);
+      return {
+        state: consumer.groupState,
+        protocol: consumer.assignorName,
+        members: consumer.members.map(({ memberId, clientId, clientHost, assignment }) => ({
+          memberId,
+          clientId,
+          clientHost,
+          partitions: assignment.topicPartitions.flatMap(({ topicName, partitions }) => partitions.map((partition) => ({ topic: topicName, partition }))),
+        })),
+      };
+    }
+  }
   const response = await connection.request<DescribeGroupsResponseBody>(ApiKey.DescribeGroups, { groups: [group], includeAuthorizedOperations: false });
   const described = response.groups[0]!;
-  if (described.errorCode === KafkaErrorCode.GROUP_ID_NOT_FOUND) {
-    const consumer = (await connection.request<ConsumerGroupDescribeResponseBody>(ApiKey.ConsumerGroupDescribe, { groupIds: [group], includeAuthorizedOperations: false })).groups[0]!;
-    throwIfError(consumer.errorCode, `Describe group ${group}`);
-    return {
-      state: consumer.groupState,
-      protocol: consumer.assignorName,
-      members: consumer.members.map(({ memberId, clientId, clientHost, assignment }) => ({
-        memberId,
-        clientId,
-        clientHost,
-        partitions: assignment.topicPartitions.flatMap(({ topicName, partitions }) => partitions.map((partition) => ({ topic: topicName, partition }))),
-      })),
-    };
-  }
   throwIfError(described.errorCode, `Describe group ${group}`);
   return {
     state: described.groupState,

@@ -1052,11 +1052,9 @@ export class GroupCoordinator {
   describeGroup(groupId: string): GroupDescription {
     const statusError = this.validateGroupStatus(groupId, true);
     if (statusError !== null) return { errorCode: statusError, groupId, groupState: '', protocolType: '', protocolData: '', members: [] };
-    if (this.consumerGroups.get(groupId) !== undefined) {
-      // Kafka 4's answer: DescribeGroups is for classic groups, ConsumerGroupDescribe for these.
-      return { errorCode: E.GROUP_ID_NOT_FOUND, groupId, groupState: '', protocolType: '', protocolData: '', members: [] };
-    }
     const group = this.manager.getGroup(groupId);
+    // A consumer group (KIP-848) is not a classic group: DescribeGroups up to v5 answers Dead, as
+    // for no group, as Kafka 4 does (v6 would say GROUP_ID_NOT_FOUND); ConsumerGroupDescribe describes it.
     if (!group) return { errorCode: E.NONE, groupId, groupState: 'Dead', protocolType: '', protocolData: '', members: [] };
     const stable = group.is('Stable');
     return {
