@@ -313,6 +313,23 @@ describe('ConsumerGroupHeartbeat and ConsumerGroupDescribe (KIP-848)', () => {
     );
   });
 
+  it('a static member (instance id) that steps out with epoch -2 comes back under a new id with its partitions; another may not take its id meanwhile', async () => {
+    await engine.createTopic('t', { partitions: 2 });
+    const topicId = engine.topicId('t');
+    const joined = await heartbeat({ memberId: 'first', instanceId: 'pod-0' });
+    expect(joined).toMatchObject({ errorCode: E.NONE, memberEpoch: 1 });
+    expect((await heartbeat({ memberId: 'intruder', instanceId: 'pod-0' })).errorCode).toBe(E.UNRELEASED_INSTANCE_ID);
+    const out = await call(ApiKey.ConsumerGroupHeartbeat, 1, { groupId: 'cg', memberId: 'first', memberEpoch: -2, instanceId: 'pod-0' });
+    expect(out).toMatchObject({ errorCode: E.NONE, memberEpoch: -2 });
+    // A restart of the same instance: a new member id, the old epoch and partitions, no rebalance.
+    const back = await heartbeat({ memberId: 'second', instanceId: 'pod-0' });
+    expect(back).toMatchObject({ errorCode: E.NONE, memberId: 'second', memberEpoch: 1 });
+    expect(back.assignment.topicPartitions).toEqual([{ topicId, partitions: [0, 1] }]);
+    const described = (await call(ApiKey.ConsumerGroupDescribe, 1, { groupIds: ['cg'], includeAuthorizedOperations: false })).groups[0];
+    expect(described).toMatchObject({ groupEpoch: 1, groupState: 'Stable' });
+    expect(described.members.map((m: { memberId: string; instanceId: string }) => [m.memberId, m.instanceId])).toEqual([['second', 'pod-0']]);
+  });
+
   it('answers bad requests, unknown members, epochs ahead and unknown assignors with Kafka errors', async () => {
     await engine.createTopic('t');
     expect(await heartbeat({ groupId: '' })).toMatchObject({ errorCode: E.INVALID_REQUEST, errorMessage: "GroupId can't be empty." });
