@@ -201,6 +201,43 @@ describe('offsets.retention.minutes', () => {
   });
 });
 
+describe('offsets.retention.minutes of a consumer group (KIP-848)', () => {
+  it("keeps a member's subscribed topics' offsets, expires the others, and all of them once the group has been Empty that long", async () => {
+    let now = 1_700_000_000_000;
+    const config = { ...CONFIG, 'offsets.retention.minutes': 1, 'offsets.retention.check.interval.ms': 20 };
+    const dataDir = tempDir();
+    const handle = await start(dataDir, config, () => now);
+    const { coordinator, engine } = handle;
+    await engine.createTopic('t');
+    await engine.createTopic('u');
+    const beat = (memberEpoch: number) =>
+      coordinator.consumerGroupHeartbeat({
+        groupId: 'cg', memberId: 'm', memberEpoch, instanceId: null, rackId: null, rebalanceTimeoutMs: 30_000, subscribedTopicNames: ['t'],
+        subscribedTopicRegex: null, serverAssignor: null, topicPartitions: [], clientId: 'c', clientHost: '/127.0.0.1', memberIdFromClient: true,
+      });
+    expect((await beat(0)).memberEpoch).toBe(1);
+    const commit = (topic: string) =>
+      coordinator.commitOffsets({ groupId: 'cg', generationId: 1, memberId: 'm', groupInstanceId: null, topics: [{ name: topic, partitions: [{ partitionIndex: 0, committedOffset: 5, committedLeaderEpoch: -1, committedMetadata: null }] }] });
+    for (const topic of ['t', 'u']) expect((await commit(topic))[0]!.partitions[0]!.errorCode).toBe(E.NONE);
+    const topics = () => coordinator.fetchOffsets('cg', null).topics.map((t) => t.name).sort();
+    now += 61_000;
+    await waitFor(() => topics().join() === 't', "u's offset to expire (no member subscribes to u)");
+    // A heartbeat keeps the member; leaving empties the group, from when t's offset counts.
+    await beat(1);
+    expect((await beat(-1)).errorCode).toBe(E.NONE);
+    now += 59_000;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(topics()).toEqual(['t']);
+    now += 2_000;
+    await waitFor(() => topics().length === 0, "t's offset to expire once the group has been Empty for the retention");
+    // Empty and without offsets, the group is gone too, also after a restart.
+    await waitFor(() => coordinator.listGroups().groups.length === 0, 'the group to go');
+    await stop(handle);
+    const again = await start(dataDir, config, () => now);
+    expect(again.coordinator.listGroups().groups).toEqual([]);
+  });
+});
+
 describe('__consumer_offsets is compacted', () => {
   it('stays a few segments after 100,000 commits of a few groups, and a restart keeps the latest offsets and generations', async () => {
     const dataDir = tempDir();

@@ -383,6 +383,17 @@ export class ConsumerGroupCoordinator {
     for (const member of group.members.values()) this.scheduleTimers(group, member);
   }
 
+  /** Forgets the Empty groups `gone` accepts (Kafka's cleanup of groups left without offsets); returns their tombstones. */
+  forgetEmpty(gone: (groupId: string) => boolean): ConsumerGroupRecord[] {
+    const records: ConsumerGroupRecord[] = [];
+    for (const [groupId, group] of [...this.groups]) {
+      if (group.members.size > 0 || !gone(groupId)) continue;
+      this.groups.delete(groupId);
+      records.push(...this.deletionRecords(groupId));
+    }
+    return records;
+  }
+
   /** The records that delete an Empty group (DeleteGroups): its epoch and target metadata. */
   deletionRecords(groupId: string): ConsumerGroupRecord[] {
     return [

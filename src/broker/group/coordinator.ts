@@ -207,6 +207,7 @@ export class GroupCoordinator {
     manager.consumerGroups = {
       has: (groupId) => consumerGroups.has(groupId),
       offsetExpiryBaseMs: (groupId, topic, offset) => consumerGroups.offsetExpiryBaseMs(groupId, topic, offset),
+      forgetEmpty: (gone) => consumerGroups.forgetEmpty(gone),
     };
     this.cleanupTimer = setInterval(() => void this.cleanupGroupMetadata(), Math.min(config.retentionCheckIntervalMs, TIMER_DELAY_MAX_MS));
     this.cleanupTimer.unref();

@@ -44,6 +44,8 @@ export interface ConsumerGroupsView {
   has(groupId: string): boolean;
   /** From when an offset of the group counts towards offsets.retention.minutes, or null while it does not expire. */
   offsetExpiryBaseMs(groupId: string, topic: string, offset: CommittedOffset): number | null;
+  /** Forgets the Empty groups `gone` accepts (no offsets left, led here); returns their tombstones. */
+  forgetEmpty(gone: (groupId: string) => boolean): ConsumerGroupRecord[];
 }
 
 /** What one __consumer_offsets partition's records say of its consumer groups, in log order. */
@@ -52,7 +54,7 @@ export type LoadedConsumerGroups = Map<string, ConsumerGroupRecord[]>;
 export class GroupMetadataManager {
   private readonly groups = new Map<string, Group>();
   /** Set by the coordinator: offsets of these groups make no classic group. */
-  consumerGroups: ConsumerGroupsView = { has: () => false, offsetExpiryBaseMs: () => null };
+  consumerGroups: ConsumerGroupsView = { has: () => false, offsetExpiryBaseMs: () => null, forgetEmpty: () => [] };
   private readonly offsets: OffsetCache = new Map();
   private readonly store: OffsetStore;
   private writes: Promise<unknown> = Promise.resolve();
@@ -233,7 +235,11 @@ export class GroupMetadataManager {
       // A group that only stored offsets (generation 0) has no metadata record to tombstone.
       const withMetadata = dead.filter((group) => group.generationId > 0);
       await this.store.append(withMetadata.map((group) => ({ group: group.groupId, key: encodeGroupMetadataKey(group.groupId), value: null })));
-      return { offsets: expired.length, groups: dead.length };
+      // Consumer groups (KIP-848) the same way: Empty and without offsets, they are gone.
+      const leads = (groupId: string) => this.host === null || this.host.leads(this.partitionFor(groupId));
+      const tombstones = this.consumerGroups.forgetEmpty((groupId) => !this.offsets.has(groupId) && leads(groupId));
+      await this.store.append(tombstones.map((record) => ({ group: record.groupId, ...encodeConsumerGroupRecord(record) })));
+      return { offsets: expired.length, groups: dead.length + new Set(tombstones.map((record) => record.groupId)).size };
     });
   }
 
