@@ -10,7 +10,9 @@
 // - Rebalance time, 3 members on 12 partitions: from a third GroupMember's start() until all
 //   three hold 4 partitions in one stable generation, eager (range) and cooperative-sticky (two
 //   rounds), with heartbeat.interval.ms 100 (existing members learn of a rebalance from a
-//   heartbeat, so this is the heartbeat interval plus the join/sync round trips).
+//   heartbeat, so this is the heartbeat interval plus the join/sync round trips); and the consumer
+//   group protocol (KIP-848, the broker's uniform assignor, group.consumer.heartbeat.interval.ms
+//   100): members revoke at one heartbeat and the newcomer takes the partitions at its next.
 //
 // Expected on the 2-core reference machine: trivial >= 1M records/s; two workers >= 1.7x one;
 // raw bytes several times faster than cloned records; rebalance ~100-300 ms at a 100 ms heartbeat.
@@ -89,7 +91,7 @@ export async function run(options: RunOptions): Promise<SuiteResult> {
 
   // ---- rebalance -----------------------------------------------------------------------------
   const rounds = options.quick ? 3 : 7;
-  for (const assignor of ['range', 'cooperative-sticky'] as const) {
+  for (const assignor of ['range', 'cooperative-sticky', 'consumer protocol (uniform)'] as const) {
     const times: number[] = [];
     for (let round = 0; round < rounds; round++) times.push(await measureRebalance(assignor));
     const ms = median(times);
@@ -186,8 +188,12 @@ async function measurePool(engine: Engine, options: { groupId: string; concurren
 }
 
 /** Milliseconds from a third member's start() until the group of three is stable with 4 partitions each. */
-async function measureRebalance(assignor: 'range' | 'cooperative-sticky'): Promise<number> {
-  const broker = await startBroker({ port: 0, config: { 'group.initial.rebalance.delay.ms': 0, 'offsets.topic.num.partitions': 1 } });
+async function measureRebalance(assignor: 'range' | 'cooperative-sticky' | 'consumer protocol (uniform)'): Promise<number> {
+  const consumerProtocol = assignor === 'consumer protocol (uniform)';
+  const broker = await startBroker({
+    port: 0,
+    config: { 'group.initial.rebalance.delay.ms': 0, 'offsets.topic.num.partitions': 1, 'group.consumer.heartbeat.interval.ms': 100 },
+  });
   const clients: KafkaClient[] = [];
   const members: GroupMember[] = [];
   try {
@@ -195,7 +201,9 @@ async function measureRebalance(assignor: 'range' | 'cooperative-sticky'): Promi
     const join = async () => {
       const client = await KafkaClient.connect({ brokers: [`localhost:${broker.port}`] });
       clients.push(client);
-      const member = new GroupMember(client, { groupId: 'bench', topics: ['rebalance'], assignors: [assignor], heartbeatIntervalMs: 100, sessionTimeoutMs: 10_000 });
+      const member = consumerProtocol
+        ? new GroupMember(client, { groupId: 'bench', topics: ['rebalance'], groupProtocol: 'consumer' })
+        : new GroupMember(client, { groupId: 'bench', topics: ['rebalance'], assignors: [assignor], heartbeatIntervalMs: 100, sessionTimeoutMs: 10_000 });
       members.push(member);
       return member;
     };
@@ -207,8 +215,8 @@ async function measureRebalance(assignor: 'range' | 'cooperative-sticky'): Promi
     const third = await join();
     const start = performance.now();
     await third.start();
-    const settled = () =>
-      members.every((m) => m.assignment.length === 4 && m.generationId === third.generationId) && broker.groups.describeGroup('bench').groupState === 'Stable';
+    const stable = () => (consumerProtocol ? broker.groups.describeConsumerGroup('bench') : broker.groups.describeGroup('bench')).groupState === 'Stable';
+    const settled = () => members.every((m) => m.assignment.length === 4 && m.generationId === third.generationId) && stable();
     while (!settled()) await sleep(1);
     return performance.now() - start;
   } finally {
