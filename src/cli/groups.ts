@@ -1,6 +1,7 @@
 // `sluice groups`: kafka-consumer-groups' actions and output.
 //   --list                          group ids, one a line
 //   --list --state [STATES]         GROUP STATE, only groups in STATES (Stable,Empty,...) when given
+//   --list --type [TYPES]           GROUP TYPE (Classic, Consumer), only groups of TYPES when given; with --state, GROUP TYPE STATE
 //   --describe --group G            GROUP TOPIC PARTITION CURRENT-OFFSET LOG-END-OFFSET LAG CONSUMER-ID HOST CLIENT-ID
 //     --members [--verbose]         GROUP CONSUMER-ID HOST CLIENT-ID #PARTITIONS [ASSIGNMENT]
 //     --state                       GROUP COORDINATOR (ID) ASSIGNMENT-STRATEGY STATE #MEMBERS
@@ -51,6 +52,13 @@ const spec: CommandSpec = {
       description: "With --describe: the group's coordinator, assignment strategy, state and number of members. With --list: each group's state, only those in STATES when given (e.g. Stable,Empty).",
     },
     {
+      name: 'type',
+      type: 'boolean',
+      optionalValue: true,
+      valueName: 'TYPES',
+      description: "With --list: each group's type (Classic, or Consumer for KIP-848's protocol), only those of TYPES when given (e.g. consumer).",
+    },
+    {
       name: 'topic',
       type: 'list',
       valueName: 'T[:P[,P...]]',
@@ -92,6 +100,8 @@ export const groupsCommand: Command = {
     if (action !== 'list' && group === undefined && !allGroups) throw args.usageError(`--${action} needs --group`);
     const views = DESCRIBE_VIEWS.filter((view) => args.boolean(view));
     const listStates = action === 'list' && args.boolean('state') ? parseGroupStates(args) : undefined;
+    const listTypes = action === 'list' && args.boolean('type') ? parseGroupTypes(args) : undefined;
+    if (args.boolean('type') && action !== 'list') throw args.usageError('--type goes with --list');
     if (views.length > 0 && action !== 'describe' && listStates === undefined) throw args.usageError(`--${views[0]} goes with --describe`);
     if (args.optionalValue('state') !== undefined && action !== 'list') throw args.usageError('--state takes states with --list only');
     if (views.length > 1) throw args.usageError('Give one of --offsets, --members or --state');
@@ -107,7 +117,7 @@ export const groupsCommand: Command = {
     try {
       switch (action) {
         case 'list':
-          return listStates === undefined ? await list(client) : await listWithStates(client, listStates);
+          return listStates === undefined && listTypes === undefined ? await list(client) : await listWithColumns(client, listStates, listTypes);
         case 'describe': {
           const groups = allGroups ? await listGroups(client) : [group!];
           for (const id of groups) {
@@ -169,23 +179,44 @@ export function parseDurationMs(text: string): number | null {
  * Every broker's groups with their states, sorted by id: each coordinator lists only the groups it
  * coordinates, so Kafka's tool asks them all. `states` filters (ListGroups v4+); [] is every group.
  */
-async function listGroupStates(client: KafkaClient, states: string[] = []): Promise<Array<[groupId: string, state: string]>> {
-  const byGroup = new Map<string, string>();
+interface ListedGroup {
+  groupId: string;
+  groupState: string;
+  /** ListGroups v5's: 'classic' or 'consumer'. */
+  groupType: string;
+}
+
+/** Every broker's groups (each coordinates its own), sorted by id. */
+async function listGroupStates(client: KafkaClient, states: string[] = [], types: string[] = []): Promise<ListedGroup[]> {
+  const byGroup = new Map<string, ListedGroup>();
   for (const broker of (await client.metadata([])).brokers) {
     const connection = await client.connectionTo(broker.nodeId);
-    const response = await connection.request(ApiKey.ListGroups, { statesFilter: states, typesFilter: [] });
+    const response = await connection.request(ApiKey.ListGroups, { statesFilter: states, typesFilter: types });
     throwIfError(response.errorCode, `List groups of broker ${broker.nodeId}`);
-    for (const { groupId, groupState } of response.groups as Array<{ groupId: string; groupState: string }>) byGroup.set(groupId, groupState);
+    for (const listed of response.groups as ListedGroup[]) byGroup.set(listed.groupId, listed);
   }
-  return [...byGroup].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return [...byGroup.values()].sort((a, b) => (a.groupId < b.groupId ? -1 : a.groupId > b.groupId ? 1 : 0));
 }
 
 async function listGroups(client: KafkaClient): Promise<string[]> {
-  return (await listGroupStates(client)).map(([id]) => id);
+  return (await listGroupStates(client)).map(({ groupId }) => groupId);
 }
 
-/** Kafka's group states, as ListGroups (v4+) names them and kafka-consumer-groups --list --state takes them. */
-const GROUP_STATES = ['PreparingRebalance', 'CompletingRebalance', 'Stable', 'Dead', 'Empty'] as const;
+/** Kafka's group states, as ListGroups (v4+) names them and kafka-consumer-groups --list --state takes them; the last two are consumer groups' (KIP-848). */
+const GROUP_STATES = ['PreparingRebalance', 'CompletingRebalance', 'Stable', 'Dead', 'Empty', 'Assigning', 'Reconciling'] as const;
+/** Kafka's group types as kafka-consumer-groups prints them (GroupType's names). */
+const GROUP_TYPES = ['Classic', 'Consumer'] as const;
+
+/** --list --type [TYPES]: the types asked for ([] for every group), in any case. */
+function parseGroupTypes(args: ParsedArgs): string[] {
+  const text = args.optionalValue('type');
+  if (text === undefined || text.trim() === '') return [];
+  return text.split(',').map((item) => {
+    const type = GROUP_TYPES.find((name) => name.toLowerCase() === item.trim().toLowerCase());
+    if (type === undefined) throw args.usageError(`Invalid types list '${text}'. Valid types are: ${GROUP_TYPES.join(', ')}`);
+    return type.toLowerCase();
+  });
+}
 
 /** --list --state [STATES]: the states asked for ([] for every group), case as Kafka's tool takes them (any). */
 function parseGroupStates(args: ParsedArgs): string[] {
@@ -198,14 +229,16 @@ function parseGroupStates(args: ParsedArgs): string[] {
   });
 }
 
-/** kafka-consumer-groups --list --state: GROUP and STATE columns. */
-async function listWithStates(client: KafkaClient, states: string[]): Promise<number> {
-  const rows = await listGroupStates(client, states);
-  // Kafka's column: as wide as the longest group id, at least 15.
-  const width = Math.max(15, ...rows.map(([id]) => id.length));
+/** kafka-consumer-groups --list with --state and/or --type: GROUP, then TYPE and STATE as asked. */
+async function listWithColumns(client: KafkaClient, states: string[] | undefined, types: string[] | undefined): Promise<number> {
+  const rows = await listGroupStates(client, states ?? [], types ?? []);
+  // Kafka's columns: GROUP as wide as the longest group id, at least 15; TYPE 15.
+  const width = Math.max(15, ...rows.map(({ groupId }) => groupId.length));
+  const typeName = (type: string) => GROUP_TYPES.find((name) => name.toLowerCase() === type) ?? 'Unknown';
+  const cells = (id: string, type: string, state: string) => [id.padEnd(width), ...(types !== undefined ? [states !== undefined ? type.padEnd(15) : type] : []), ...(states !== undefined ? [state] : [])].join(' ');
   const out = new OutputBuffer();
-  await out.line(`${'GROUP'.padEnd(width)} STATE`);
-  for (const [id, state] of rows) await out.line(`${id.padEnd(width)} ${state}`);
+  await out.line(cells('GROUP', 'TYPE', 'STATE'));
+  for (const { groupId, groupType, groupState } of rows) await out.line(cells(groupId, typeName(groupType), groupState));
   await out.flush();
   return 0;
 }

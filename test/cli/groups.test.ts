@@ -91,6 +91,16 @@ describe('sluice consume --group', () => {
     expect(await committedOffsets(`localhost:${broker.port}`, 'sharers848', 'shared848')).toEqual([10, 10, 10, 10]);
     const state = await runCli(['groups', ...bootstrap, '--describe', '--group', 'sharers848', '--state']);
     expect(state.stdout).toMatch(/sharers848\s+\S+ \(\d+\)\s+\S+\s+Empty\s+0/);
+    // kafka-consumer-groups --list --type [TYPES] (with --state: GROUP TYPE STATE).
+    const typed = (await runCli(['groups', ...bootstrap, '--list', '--type'])).stdout.trimEnd().split('\n');
+    expect(typed[0]).toMatch(/^GROUP\s+TYPE$/);
+    expect(typed).toContainEqual(expect.stringMatching(/^sharers848\s+Consumer$/));
+    expect(typed).toContainEqual(expect.stringMatching(/^sharers\s+Classic$/));
+    const consumers = (await runCli(['groups', ...bootstrap, '--list', '--type', 'consumer', '--state'])).stdout.trimEnd().split('\n');
+    expect(consumers.map((line) => line.split(/\s+/))).toEqual([['GROUP', 'TYPE', 'STATE'], ['sharers848', 'Consumer', 'Empty']]);
+    const bad = await runCli(['groups', ...bootstrap, '--list', '--type', 'share']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/Invalid types list 'share'. Valid types are: Classic, Consumer/);
   }, 120_000);
 
   it('goes on when its topic is deleted: failed commits are warnings, and it exits as usual', async () => {
