@@ -91,16 +91,22 @@ describe('sluice consume --group', () => {
     expect(await committedOffsets(`localhost:${broker.port}`, 'sharers848', 'shared848')).toEqual([10, 10, 10, 10]);
     const state = await runCli(['groups', ...bootstrap, '--describe', '--group', 'sharers848', '--state']);
     expect(state.stdout).toMatch(/sharers848\s+\S+ \(\d+\)\s+\S+\s+Empty\s+0/);
-    // kafka-consumer-groups --list --type [TYPES] (with --state: GROUP TYPE STATE).
+    // kafka-consumer-groups --list --type [TYPES] (with --state: GROUP TYPE STATE), beside a classic group of offsets only.
+    expect((await runCli(['groups', ...bootstrap, '--reset-offsets', '--group', 'classic848', '--topic', 'shared848', '--to-earliest', '--execute'])).code).toBe(0);
     const typed = (await runCli(['groups', ...bootstrap, '--list', '--type'])).stdout.trimEnd().split('\n');
     expect(typed[0]).toMatch(/^GROUP\s+TYPE$/);
     expect(typed).toContainEqual(expect.stringMatching(/^sharers848\s+Consumer$/));
-    expect(typed).toContainEqual(expect.stringMatching(/^sharers\s+Classic$/));
+    expect(typed).toContainEqual(expect.stringMatching(/^classic848\s+Classic$/));
     const consumers = (await runCli(['groups', ...bootstrap, '--list', '--type', 'consumer', '--state'])).stdout.trimEnd().split('\n');
     expect(consumers.map((line) => line.split(/\s+/))).toEqual([['GROUP', 'TYPE', 'STATE'], ['sharers848', 'Consumer', 'Empty']]);
     const bad = await runCli(['groups', ...bootstrap, '--list', '--type', 'share']);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/Invalid types list 'share'. Valid types are: Classic, Consumer/);
+    // An Empty consumer group's offsets are reset as a classic group's are, and the group deleted.
+    expect((await runCli(['groups', ...bootstrap, '--reset-offsets', '--group', 'sharers848', '--to-earliest', '--execute'])).code).toBe(0);
+    expect(await committedOffsets(`localhost:${broker.port}`, 'sharers848', 'shared848')).toEqual([0, 0, 0, 0]);
+    expect((await runCli(['groups', ...bootstrap, '--delete', '--group', 'sharers848'])).stdout).toBe("Deletion of requested consumer groups ('sharers848') was successful.\n");
+    expect((await runCli(['groups', ...bootstrap, '--list'])).stdout.split('\n')).not.toContain('sharers848');
   }, 120_000);
 
   it('goes on when its topic is deleted: failed commits are warnings, and it exits as usual', async () => {
