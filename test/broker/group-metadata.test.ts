@@ -326,3 +326,80 @@ describe('a cluster coordinator', () => {
     expect(coordinator.fetchOffsets('g', null).topics).toEqual([{ name: 't', partitions: [expect.objectContaining({ partitionIndex: 0, committedOffset: 42 })] }]);
   });
 });
+
+describe('consumer groups (KIP-848) under random heartbeats', () => {
+  it('never hands one partition to two members, and settles balanced once every member heartbeats', async () => {
+    const handle = await start(tempDir(), { ...CONFIG, 'group.consumer.session.timeout.ms': 600_000 });
+    const { coordinator, engine } = handle;
+    await engine.createTopic('t', { partitions: 6 });
+    let seed = 20261205;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    interface Sim { id: string; epoch: number; owned: Array<{ topicId: string; partitions: number[] }> }
+    const members: Sim[] = [];
+    let next = 0;
+    const beat = (sim: Sim, memberEpoch = sim.epoch, owned = sim.owned) =>
+      coordinator.consumerGroupHeartbeat({
+        groupId: 'g', memberId: sim.id, memberEpoch, instanceId: null, rackId: null, rebalanceTimeoutMs: 600_000, subscribedTopicNames: ['t'],
+        subscribedTopicRegex: null, serverAssignor: null, topicPartitions: memberEpoch === 0 ? [] : owned, clientId: sim.id, clientHost: '/127.0.0.1', memberIdFromClient: true,
+      });
+    // A client gives up what an answer lacks and takes what it has: it owns the last assignment it got.
+    const honest = async (sim: Sim) => {
+      const answer = await beat(sim);
+      if (answer.errorCode === E.FENCED_MEMBER_EPOCH || answer.errorCode === E.UNKNOWN_MEMBER_ID) {
+        sim.epoch = 0;
+        sim.owned = [];
+        return;
+      }
+      expect(answer.errorCode).toBe(E.NONE);
+      sim.epoch = answer.memberEpoch;
+      if (answer.assignment !== null) sim.owned = answer.assignment.topicPartitions;
+    };
+    const expectDisjoint = () => {
+      const seen = new Set<string>();
+      for (const sim of members) {
+        for (const { topicId, partitions } of sim.owned) {
+          for (const p of partitions) {
+            expect(seen.has(`${topicId}:${p}`)).toBe(false);
+            seen.add(`${topicId}:${p}`);
+          }
+        }
+      }
+    };
+    for (let step = 0; step < 1500; step++) {
+      const action = random(10);
+      if (members.length === 0 || action === 0) {
+        const sim = { id: `m${next++}`, epoch: 0, owned: [] };
+        members.push(sim);
+        await honest(sim);
+      } else if (action === 1 && members.length > 1) {
+        const [gone] = members.splice(random(members.length), 1);
+        expect((await beat(gone!, -1)).errorCode).toBe(E.NONE);
+      } else if (action === 2) {
+        // A stale or lost answer: an older epoch, or owning what it was never given, is refused or taken safely.
+        const sim = members[random(members.length)]!;
+        const answer = await beat(sim, Math.max(sim.epoch - 1 - random(2), 1), [{ topicId: engine.topicId('t')!, partitions: [0, 1, 2, 3, 4, 5] }]);
+        expect([E.NONE, E.FENCED_MEMBER_EPOCH]).toContain(answer.errorCode);
+        if (answer.errorCode === E.FENCED_MEMBER_EPOCH) {
+          sim.epoch = 0;
+          sim.owned = [];
+        }
+      } else if (action === 3 && step % 500 === 3) {
+        await engine.createPartitions('t', engine.partitionCount('t') + 2);
+      } else {
+        await honest(members[random(members.length)]!);
+      }
+      expectDisjoint();
+    }
+    // Everyone heartbeats until nothing changes: every partition owned, counts within one.
+    for (let round = 0; round < 20; round++) for (const sim of members) await honest(sim);
+    expectDisjoint();
+    const counts = members.map((sim) => sim.owned.reduce((n, t) => n + t.partitions.length, 0));
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(engine.partitionCount('t'));
+    expect(Math.max(...counts) - Math.min(...counts)).toBeLessThanOrEqual(1);
+    expect(coordinator.describeConsumerGroup('g').groupState).toBe('Stable');
+    await stop(handle);
+  }, 120_000);
+});
