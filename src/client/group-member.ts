@@ -280,10 +280,7 @@ export class GroupMember {
         this.generationId = response.memberEpoch;
         if (response.heartbeatIntervalMs > 0) intervalMs = response.heartbeatIntervalMs;
         if (response.assignment !== null) await this.reconcileAssignment(response.assignment.topicPartitions);
-        if (!this.firstJoin.settled) {
-          this.firstJoin.settled = true;
-          this.firstJoin.resolve();
-        }
+        this.settleFirstJoin(null);
       } catch (error) {
         if (this.stopping) break;
         const code = (error as SluiceError).code as string | undefined;
@@ -310,10 +307,7 @@ export class GroupMember {
         };
       });
     }
-    if (!this.firstJoin.settled) {
-      this.firstJoin.settled = true;
-      this.firstJoin.reject(new Error(`The member of group ${this.groupId} was stopped before it joined`));
-    }
+    this.settleFirstJoin(new Error(`The member of group ${this.groupId} was stopped before it joined`));
   }
 
   /** One ConsumerGroupHeartbeat with every field set (what Kafka's consumer sends after an error; always valid). */
@@ -395,10 +389,7 @@ export class GroupMember {
       }
       try {
         await this.rebalance();
-        if (!this.firstJoin.settled) {
-          this.firstJoin.settled = true;
-          this.firstJoin.resolve();
-        }
+        this.settleFirstJoin(null);
       } catch (error) {
         if (this.stopping) break;
         const code = (error as SluiceError).code as string | undefined;
@@ -416,10 +407,16 @@ export class GroupMember {
         this.rejoinNeeded = true;
       }
     }
-    if (!this.firstJoin.settled) {
-      this.firstJoin.settled = true;
-      this.firstJoin.reject(new Error(`The member of group ${this.groupId} was stopped before it joined`));
-    }
+    this.settleFirstJoin(new Error(`The member of group ${this.groupId} was stopped before it joined`));
+  }
+
+  /** Resolves start() (error null) or rejects it, once; returns false when it was settled already. */
+  private settleFirstJoin(error: Error | null): boolean {
+    if (this.firstJoin.settled) return false;
+    this.firstJoin.settled = true;
+    if (error === null) this.firstJoin.resolve();
+    else this.firstJoin.reject(error);
+    return true;
   }
 
   private fail(error: Error): void {
@@ -427,12 +424,7 @@ export class GroupMember {
     this.stopHeartbeat();
     clearTimeout(this.metadataTimer);
     this.wake();
-    if (!this.firstJoin.settled) {
-      this.firstJoin.settled = true;
-      this.firstJoin.reject(error);
-    } else {
-      this.options.onError?.(error);
-    }
+    if (!this.settleFirstJoin(error)) this.options.onError?.(error);
   }
 
   private async rebalance(): Promise<void> {

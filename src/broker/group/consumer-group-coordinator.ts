@@ -358,15 +358,8 @@ export class ConsumerGroupCoordinator {
     }
     for (const id of group.targetAssignment.keys()) if (!metadata.has(id)) group.targetAssignment.delete(id);
     for (const [memberId, value] of metadata) {
-      const member = new ConsumerGroupMember(memberId);
-      member.instanceId = value.instanceId;
-      member.rackId = value.rackId;
-      member.clientId = value.clientId;
-      member.clientHost = value.clientHost;
-      member.subscribedTopicNames = value.subscribedTopicNames;
-      member.subscribedTopicRegex = value.subscribedTopicRegex;
-      member.rebalanceTimeoutMs = value.rebalanceTimeoutMs;
-      member.serverAssignor = value.serverAssignor;
+      // The record's fields are the member's own, by the same names (memberMetadataRecord writes them).
+      const member = Object.assign(new ConsumerGroupMember(memberId), value);
       const assignment = current.get(memberId);
       if (assignment) {
         member.memberEpoch = assignment.memberEpoch;
