@@ -54,6 +54,7 @@ export {
   type RecordsInput,
 } from './schema.js';
 
+export * from './apis/add-offsets-to-txn.js';
 export * from './apis/add-partitions-to-txn.js';
 export * from './apis/alter-configs.js';
 export * from './apis/api-versions.js';
@@ -68,7 +69,9 @@ export * from './apis/describe-cluster.js';
 export * from './apis/describe-configs.js';
 export * from './apis/describe-groups.js';
 export * from './apis/describe-producers.js';
+export * from './apis/describe-transactions.js';
 export * from './apis/elect-leaders.js';
+export * from './apis/end-txn.js';
 export * from './apis/fetch.js';
 export * from './apis/find-coordinator.js';
 export * from './apis/heartbeat.js';
@@ -78,6 +81,7 @@ export * from './apis/join-group.js';
 export * from './apis/leave-group.js';
 export * from './apis/list-groups.js';
 export * from './apis/list-offsets.js';
+export * from './apis/list-transactions.js';
 export * from './apis/metadata.js';
 export * from './apis/offset-commit.js';
 export * from './apis/offset-delete.js';
@@ -87,3 +91,5 @@ export * from './apis/produce.js';
 export * from './apis/sasl-authenticate.js';
 export * from './apis/sasl-handshake.js';
 export * from './apis/sync-group.js';
+export * from './apis/txn-offset-commit.js';
+export * from './apis/write-txn-markers.js';

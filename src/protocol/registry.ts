@@ -4,6 +4,7 @@
 // validVersions and flexibleVersions (checked at load).
 import { ApiKey } from './api-keys.js';
 import { CreateAclsRequest, CreateAclsResponse, DeleteAclsRequest, DeleteAclsResponse, DescribeAclsRequest, DescribeAclsResponse } from './apis/acls.js';
+import { AddOffsetsToTxnRequest, AddOffsetsToTxnResponse } from './apis/add-offsets-to-txn.js';
 import { AddPartitionsToTxnRequest, AddPartitionsToTxnResponse } from './apis/add-partitions-to-txn.js';
 import { AlterConfigsRequest, AlterConfigsResponse } from './apis/alter-configs.js';
 import { ApiVersionsRequest, ApiVersionsResponse } from './apis/api-versions.js';
@@ -20,7 +21,9 @@ import { DescribeConfigsRequest, DescribeConfigsResponse } from './apis/describe
 import { DescribeGroupsRequest, DescribeGroupsResponse } from './apis/describe-groups.js';
 import { DescribeLogDirsRequest, DescribeLogDirsResponse } from './apis/describe-log-dirs.js';
 import { DescribeProducersRequest, DescribeProducersResponse } from './apis/describe-producers.js';
+import { DescribeTransactionsRequest, DescribeTransactionsResponse } from './apis/describe-transactions.js';
 import { ElectLeadersRequest, ElectLeadersResponse } from './apis/elect-leaders.js';
+import { EndTxnRequest, EndTxnResponse } from './apis/end-txn.js';
 import { FetchRequest, FetchResponse } from './apis/fetch.js';
 import { FindCoordinatorRequest, FindCoordinatorResponse } from './apis/find-coordinator.js';
 import { HeartbeatRequest, HeartbeatResponse } from './apis/heartbeat.js';
@@ -30,6 +33,7 @@ import { JoinGroupRequest, JoinGroupResponse } from './apis/join-group.js';
 import { LeaveGroupRequest, LeaveGroupResponse } from './apis/leave-group.js';
 import { ListGroupsRequest, ListGroupsResponse } from './apis/list-groups.js';
 import { ListOffsetsRequest, ListOffsetsResponse } from './apis/list-offsets.js';
+import { ListTransactionsRequest, ListTransactionsResponse } from './apis/list-transactions.js';
 import { MetadataRequest, MetadataResponse } from './apis/metadata.js';
 import { OffsetCommitRequest, OffsetCommitResponse } from './apis/offset-commit.js';
 import { OffsetDeleteRequest, OffsetDeleteResponse } from './apis/offset-delete.js';
@@ -45,6 +49,8 @@ import { ProduceRequest, ProduceResponse } from './apis/produce.js';
 import { SaslAuthenticateRequest, SaslAuthenticateResponse } from './apis/sasl-authenticate.js';
 import { SaslHandshakeRequest, SaslHandshakeResponse } from './apis/sasl-handshake.js';
 import { SyncGroupRequest, SyncGroupResponse } from './apis/sync-group.js';
+import { TxnOffsetCommitRequest, TxnOffsetCommitResponse } from './apis/txn-offset-commit.js';
+import { WriteTxnMarkersRequest, WriteTxnMarkersResponse } from './apis/write-txn-markers.js';
 import { firstFlexibleVersion, type Decoded, type Input, type MessageSchema } from './schema.js';
 
 /** The request/response schema pair of each implemented API, by key. */
@@ -70,6 +76,10 @@ export const schemas = {
   [ApiKey.InitProducerId]: { request: InitProducerIdRequest, response: InitProducerIdResponse },
   [ApiKey.OffsetForLeaderEpoch]: { request: OffsetForLeaderEpochRequest, response: OffsetForLeaderEpochResponse },
   [ApiKey.AddPartitionsToTxn]: { request: AddPartitionsToTxnRequest, response: AddPartitionsToTxnResponse },
+  [ApiKey.AddOffsetsToTxn]: { request: AddOffsetsToTxnRequest, response: AddOffsetsToTxnResponse },
+  [ApiKey.EndTxn]: { request: EndTxnRequest, response: EndTxnResponse },
+  [ApiKey.WriteTxnMarkers]: { request: WriteTxnMarkersRequest, response: WriteTxnMarkersResponse },
+  [ApiKey.TxnOffsetCommit]: { request: TxnOffsetCommitRequest, response: TxnOffsetCommitResponse },
   [ApiKey.DescribeAcls]: { request: DescribeAclsRequest, response: DescribeAclsResponse },
   [ApiKey.DescribeClientQuotas]: { request: DescribeClientQuotasRequest, response: DescribeClientQuotasResponse },
   [ApiKey.AlterClientQuotas]: { request: AlterClientQuotasRequest, response: AlterClientQuotasResponse },
@@ -88,6 +98,8 @@ export const schemas = {
   [ApiKey.OffsetDelete]: { request: OffsetDeleteRequest, response: OffsetDeleteResponse },
   [ApiKey.DescribeCluster]: { request: DescribeClusterRequest, response: DescribeClusterResponse },
   [ApiKey.DescribeProducers]: { request: DescribeProducersRequest, response: DescribeProducersResponse },
+  [ApiKey.DescribeTransactions]: { request: DescribeTransactionsRequest, response: DescribeTransactionsResponse },
+  [ApiKey.ListTransactions]: { request: ListTransactionsRequest, response: ListTransactionsResponse },
   [ApiKey.ConsumerGroupHeartbeat]: { request: ConsumerGroupHeartbeatRequest, response: ConsumerGroupHeartbeatResponse },
   [ApiKey.ConsumerGroupDescribe]: { request: ConsumerGroupDescribeRequest, response: ConsumerGroupDescribeResponse },
 } as const;

@@ -57,7 +57,7 @@ describe('formatNodeApiVersions', () => {
       { apiKey: ApiKey.Fetch, minVersion: 0, maxVersion: fetchMin - 1 },
       { apiKey: ApiKey.Metadata, minVersion: 99, maxVersion: 100 },
       { apiKey: ApiKey.Heartbeat, minVersion: 2, maxVersion: 2 },
-      { apiKey: ApiKey.EndTxn, minVersion: 0, maxVersion: 4 },
+      { apiKey: ApiKey.DescribeDelegationToken, minVersion: 0, maxVersion: 3 },
     ]);
     const lines = text.split('\n');
     expect(lines[0]).toBe('(');
@@ -66,7 +66,7 @@ describe('formatNodeApiVersions', () => {
     expect(lines).toContain(`\tFetch(1): 0 to ${fetchMin - 1} [unusable: node too old],`);
     expect(lines).toContain('\tMetadata(3): 99 to 100 [unusable: node too new],');
     expect(lines).toContain('\tHeartbeat(12): 2 [usable: 2],');
-    expect(lines).toContain('\tEndTxn(26): 0 to 4,');
+    expect(lines).toContain('\tDescribeDelegationToken(41): 0 to 3,');
     // The client knows ListOffsets; this broker did not advertise it.
     expect(lines).toContain('\tListOffsets(2): UNSUPPORTED,');
   });

@@ -66,6 +66,10 @@ describe('the advertised versions', () => {
       22: [0, 5, 2],
       23: [0, 4, 4],
       24: [0, 3, 3],
+      25: [0, 4, 3],
+      26: [0, 5, 3],
+      27: [0, 1, 1],
+      28: [0, 5, 3],
       29: [0, 3, 2],
       30: [0, 3, 2],
       31: [0, 3, 2],
@@ -84,6 +88,8 @@ describe('the advertised versions', () => {
       49: [0, 1, 1],
       60: [0, 1, 0],
       61: [0, 0, 0],
+      65: [0, 0, 0],
+      66: [0, 1, 0],
       68: [0, 1, 0],
       69: [0, 1, 0],
     };
@@ -91,7 +97,7 @@ describe('the advertised versions', () => {
       [...registry.values()].map((d) => [d.apiKey, [d.validVersions[0], d.validVersions[1], Number.isFinite(d.firstFlexibleVersion) ? d.firstFlexibleVersion : null]]),
     );
     expect(actual).toEqual(expected);
-    expect(supportedApiVersions()).toHaveLength(41);
+    expect(supportedApiVersions()).toHaveLength(47);
     expect(supportedApiVersions()[0]).toEqual({ apiKey: 0, minVersion: 0, maxVersion: 11 });
     expect(apiKeyName(ApiKey.OffsetForLeaderEpoch)).toBe('OffsetForLeaderEpoch');
     expect(apiKeyName(999)).toBe('ApiKey(999)');
