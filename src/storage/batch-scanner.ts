@@ -4,6 +4,7 @@
 // larger than the buffer costs a single read of its first bytes. Given the segment's read mapping
 // (segment-mapping.ts), the walk reads the headers there and makes no read at all.
 import {
+  ATTRIBUTES_OFFSET,
   BASE_SEQUENCE_OFFSET,
   BATCH_HEADER_BYTES,
   BATCH_LENGTH_OFFSET,
@@ -30,6 +31,8 @@ export interface BatchPosition {
   producerId: number;
   producerEpoch: number;
   baseSequence: number;
+  /** The header's attributes (codec, timestamp type, transactional and control bits). */
+  attributes: number;
 }
 
 /** Bytes read per step; 8 KiB holds ~100 single-record batches of 80 bytes. */
@@ -98,6 +101,7 @@ function headerAt(bytes: Buffer, at: number, position: number, endPosition: numb
     producerId: readInt64(bytes, at + PRODUCER_ID_OFFSET),
     producerEpoch: bytes.readInt16BE(at + PRODUCER_EPOCH_OFFSET),
     baseSequence: bytes.readInt32BE(at + BASE_SEQUENCE_OFFSET),
+    attributes: bytes.readInt16BE(at + ATTRIBUTES_OFFSET),
   };
 }
 

@@ -54,7 +54,12 @@ export interface ValidatedBatch {
   producerId: number;
   producerEpoch: number;
   baseSequence: number;
+  /** The header's attributes (transactional and control bits among them). */
+  attributes: number;
 }
+
+/** Who writes a batch: a client's Produce, or the transaction coordinator's markers (Kafka's AppendOrigin). */
+export type AppendOrigin = 'client' | 'coordinator';
 
 const TWO_POW_32 = 4294967296;
 
@@ -83,6 +88,7 @@ export function validateBatchForAppend(
   nowMs: number,
   topicPartition = '',
   encodedHere?: EncodedRecordsSummary,
+  origin: AppendOrigin = 'client',
 ): ValidatedBatch {
   const reason = checkBatchIntegrity(records, at, sizeBytes, encodedHere === undefined);
   if (reason !== null) throw new SluiceError('CORRUPT_MESSAGE', reason);
@@ -98,8 +104,10 @@ export function validateBatchForAppend(
   if (lastOffsetDelta + 1 !== recordCount) {
     throw invalidRecord(`Inconsistent batch offset range [0, ${lastOffsetDelta}] and count of records ${recordCount}`);
   }
-  if (attributes & CONTROL_MASK) throw invalidRecord('Clients are not allowed to write control records');
-  if (producerId >= 0 && baseSequence < 0) throw invalidRecord(`Invalid sequence number ${baseSequence} in record batch with producerId ${producerId}`);
+  const control = (attributes & CONTROL_MASK) !== 0;
+  if (control && origin === 'client') throw invalidRecord('Clients are not allowed to write control records');
+  if (!control && origin === 'coordinator') throw invalidRecord('The transaction coordinator writes only control records');
+  if (producerId >= 0 && baseSequence < 0 && !control) throw invalidRecord(`Invalid sequence number ${baseSequence} in record batch with producerId ${producerId}`);
 
   const sourceCodec = getCodec(attributes & COMPRESSION_CODEC_MASK);
   const targetCodec = config.compressionType === 'producer' ? sourceCodec : getCodec(config.compressionType === 'uncompressed' ? 'none' : config.compressionType);
@@ -188,6 +196,7 @@ export function validateBatchForAppend(
     producerId,
     producerEpoch: records.readInt16BE(at + PRODUCER_EPOCH_OFFSET),
     baseSequence,
+    attributes: buffer.readInt16BE(batchAt + ATTRIBUTES_OFFSET),
   };
 }
 

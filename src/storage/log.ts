@@ -17,16 +17,20 @@ import path from 'node:path';
 import { SluiceError } from '../errors.js';
 import { BATCH_HEADER_BYTES, BATCH_LENGTH_OFFSET, LOG_OVERHEAD } from '../record/batch-format.js';
 import {
+  ATTRIBUTES_OFFSET,
   BASE_SEQUENCE_OFFSET,
+  CONTROL_MASK,
   LAST_OFFSET_DELTA_OFFSET,
   MAX_TIMESTAMP_OFFSET,
   PARTITION_LEADER_EPOCH_OFFSET,
   PRODUCER_EPOCH_OFFSET,
   PRODUCER_ID_OFFSET,
   RECORDS_COUNT_OFFSET,
+  TRANSACTIONAL_MASK,
 } from '../record/batch-format.js';
 import type { EncodedRecordsSummary } from '../record/batch-encoder.js';
 import { checkBatch, decodeBatch, stampBaseOffset, stampPartitionLeaderEpoch } from '../record/batch.js';
+import { ControlType, controlTypeOf } from '../record/control-record.js';
 import { TIMER_DELAY_MAX_MS } from '../limits.js';
 import { binding } from '../native/binding.js';
 import { scanBatches } from './batch-scanner.js';
@@ -43,8 +47,8 @@ import {
 import { syncDirectorySync } from './checkpoint-file.js';
 import { LeaderEpochCache, UNDEFINED_EPOCH, type EpochEndOffset, type EpochEntry } from './leader-epoch-cache.js';
 import type { LogConfig } from './log-config.js';
-import { validateBatchForAppend, type ValidatedBatch } from './log-validator.js';
-import { ProducerState } from './producer-state.js';
+import { validateBatchForAppend, type AppendOrigin, type ValidatedBatch } from './log-validator.js';
+import { ProducerState, type AbortedTransaction } from './producer-state.js';
 import { NO_TIMESTAMP, Segment, isOutOfSpace, type BatchAppendInfo, type SegmentRegion } from './segment.js';
 
 export interface LogOpenOptions {
@@ -83,6 +87,11 @@ export interface AppendOptions {
    * again, and checks everything else. Never for bytes that came over a network or from a file.
    */
   encodedHere?: EncodedRecordsSummary;
+  /**
+   * 'coordinator': the transaction coordinator's markers, control batches that a client's append
+   * may not hold (Kafka's AppendOrigin.COORDINATOR). Default 'client'.
+   */
+  origin?: AppendOrigin;
 }
 
 export interface AppendResult {
@@ -124,6 +133,7 @@ export type SwapStep = 'swap-renamed' | 'old-deleting' | 'old-deleted' | 'swappe
 /** A batch of a follower's append, checked and located in the records it came in. */
 interface ReplicaBatch extends BatchAppendInfo {
   at: number;
+  attributes: number;
   baseOffset: number;
   recordCount: number;
   partitionLeaderEpoch: number;
@@ -205,6 +215,20 @@ export class Log {
    */
   get highWatermark(): number {
     return this._highWatermark ?? this.logEndOffset;
+  }
+
+  /**
+   * The last stable offset: where read_committed consumers stop, the first offset of the oldest
+   * transaction not yet ended (or ended by a marker the high watermark has not passed), else the
+   * high watermark (producer-state.ts).
+   */
+  get lastStableOffset(): number {
+    return this.producers.lastStableOffset(this.highWatermark);
+  }
+
+  /** The aborted transactions whose records reach into [fromOffset, toOffset), in marker order. */
+  abortedTransactions(fromOffset: number, toOffset: number): AbortedTransaction[] {
+    return this.producers.abortedTransactions(fromOffset, toOffset);
   }
 
   /** The log's high watermark is set by replication (from the checkpoint or updateHighWatermark). */
@@ -349,7 +373,7 @@ export class Log {
       throw new RangeError(`Leader epoch ${options.leaderEpoch} is not an int32 >= 0`);
     }
     const nowMs = this.nowMs();
-    const batches = this.validateForAppend(records, nowMs, options.encodedHere);
+    const batches = this.validateForAppend(records, nowMs, options.encodedHere, options.origin);
     const duplicate = this.checkProducers(batches);
     if (duplicate) return duplicate;
     const logAppendTime = this.config.messageTimestampType === 'LogAppendTime' ? nowMs : -1;
@@ -384,7 +408,9 @@ export class Log {
 
     let batchOffset = baseOffset;
     for (const batch of batches) {
-      if (batch.producerId >= 0) this.producers.record(batch, batchOffset, batch.maxTimestamp > 0 ? batch.maxTimestamp : nowMs);
+      if (batch.producerId >= 0) {
+        this.recordProducerBatch(batch, batchOffset, batch.maxTimestamp > 0 ? batch.maxTimestamp : nowMs, () => controlTypeOf(batch.buffer, batch.at, batch.sizeBytes));
+      }
       batchOffset += batch.lastOffsetDelta + 1;
     }
     this.unflushedMessages += recordCount;
@@ -462,11 +488,8 @@ export class Log {
       for (const batch of group) {
         recordCount += batch.recordCount;
         if (batch.producerId < 0) continue;
-        this.producers.record(
-          { producerId: batch.producerId, producerEpoch: batch.producerEpoch, baseSequence: batch.baseSequence, lastOffsetDelta: batch.lastOffset - batch.baseOffset },
-          batch.baseOffset,
-          batch.maxTimestamp > 0 ? batch.maxTimestamp : nowMs,
-        );
+        const header = { ...batch, lastOffsetDelta: batch.lastOffset - batch.baseOffset };
+        this.recordProducerBatch(header, batch.baseOffset, batch.maxTimestamp > 0 ? batch.maxTimestamp : nowMs, () => controlTypeOf(records, batch.at, batch.sizeBytes));
       }
       start = end;
     }
@@ -506,6 +529,7 @@ export class Log {
         producerId: readInt64(records, at + PRODUCER_ID_OFFSET),
         producerEpoch: records.readInt16BE(at + PRODUCER_EPOCH_OFFSET),
         baseSequence: records.readInt32BE(at + BASE_SEQUENCE_OFFSET),
+        attributes: records.readInt16BE(at + ATTRIBUTES_OFFSET),
       });
       at += sizeBytes;
     }
@@ -523,7 +547,11 @@ export class Log {
       throw new SluiceError('INVALID_RECORD', `An idempotent producer's append must hold exactly one batch, not ${batches.length}`);
     }
     const batch = idempotent[0]!;
-    const original = this.producers.check(batch);
+    if (batch.attributes & CONTROL_MASK) {
+      this.producers.checkMarker(batch.producerId, batch.producerEpoch);
+      return null;
+    }
+    const original = this.producers.check(batch, (batch.attributes & TRANSACTIONAL_MASK) !== 0);
     if (!original) return null;
     return {
       baseOffset: original.firstOffset,
@@ -539,7 +567,7 @@ export class Log {
    * Splits the request's records into batches and validates each as Kafka's log validator does
    * (log-validator.ts): nothing is written unless every batch passes.
    */
-  private validateForAppend(records: Buffer, nowMs: number, encodedHere: EncodedRecordsSummary | undefined): ValidatedBatch[] {
+  private validateForAppend(records: Buffer, nowMs: number, encodedHere: EncodedRecordsSummary | undefined, origin: AppendOrigin = 'client'): ValidatedBatch[] {
     if (records.length > this.config.segmentBytes) {
       throw new SluiceError('RECORD_LIST_TOO_LARGE', `Records of ${records.length} bytes exceed segment.bytes (${this.config.segmentBytes})`);
     }
@@ -559,7 +587,7 @@ export class Log {
       if (encodedHere !== undefined && (at !== 0 || sizeBytes !== records.length)) {
         throw new RangeError(`an encodedHere append holds exactly one batch: ${records.length} bytes hold one of ${sizeBytes} at byte ${at}`);
       }
-      batches.push(validateBatchForAppend(records, at, sizeBytes, this.config, nowMs, path.basename(this.dir), encodedHere));
+      batches.push(validateBatchForAppend(records, at, sizeBytes, this.config, nowMs, path.basename(this.dir), encodedHere, origin));
       at += sizeBytes;
     }
     if (batches.length === 0) throw new SluiceError('CORRUPT_MESSAGE', 'No batch to append');
@@ -819,6 +847,7 @@ export class Log {
     if (offset > this._logStartOffset) this._logStartOffset = offset;
     this.deleteSegmentsWhile((_segment, next) => next !== undefined && next.baseOffset <= this._logStartOffset);
     this.epochs.truncateFromStart(this._logStartOffset);
+    this.producers.dropAbortedBefore(this._logStartOffset);
     return this._logStartOffset;
   }
 
@@ -869,6 +898,7 @@ export class Log {
     if (deleted > 0) {
       this.directoryDirty = true;
       this.epochs.truncateFromStart(this._logStartOffset);
+      this.producers.dropAbortedBefore(this._logStartOffset);
     }
     return deleted;
   }
@@ -1098,14 +1128,34 @@ export class Log {
       from = this._logStartOffset;
     }
     for (let i = this.segmentIndexFor(from); i < this.segments.length; i++) {
-      for (const batch of this.segments[i]!.batchesFrom(from)) {
+      const segment = this.segments[i]!;
+      for (const batch of segment.batchesFrom(from)) {
         if (batch.producerId < 0) continue;
-        this.producers.record(
-          { producerId: batch.producerId, producerEpoch: batch.producerEpoch, baseSequence: batch.baseSequence, lastOffsetDelta: batch.lastOffset - batch.baseOffset },
-          batch.baseOffset,
-          batch.maxTimestamp,
-        );
+        const header = { ...batch, lastOffsetDelta: batch.lastOffset - batch.baseOffset };
+        this.recordProducerBatch(header, batch.baseOffset, batch.maxTimestamp, () => controlTypeOf(segment.readBytes(batch.position, batch.sizeBytes), 0, batch.sizeBytes));
       }
+    }
+    this.producers.dropAbortedBefore(this._logStartOffset);
+  }
+
+  /**
+   * Records a producer's appended batch at `baseOffset` in the producer state: a transactional
+   * batch opens its producer's transaction, a COMMIT or ABORT marker (`controlType` reads it,
+   * only for a control batch) ends it.
+   */
+  private recordProducerBatch(
+    batch: { producerId: number; producerEpoch: number; baseSequence: number; lastOffsetDelta: number; attributes: number },
+    baseOffset: number,
+    timestamp: number,
+    controlType: () => number,
+  ): void {
+    if ((batch.attributes & CONTROL_MASK) === 0) {
+      this.producers.record(batch, baseOffset, timestamp, (batch.attributes & TRANSACTIONAL_MASK) !== 0);
+      return;
+    }
+    const type = controlType();
+    if (type === ControlType.COMMIT || type === ControlType.ABORT) {
+      this.producers.recordMarker(batch.producerId, batch.producerEpoch, baseOffset, type === ControlType.COMMIT, timestamp);
     }
   }
 

@@ -1,7 +1,14 @@
-// Idempotent-producer state of one partition (Kafka's ProducerStateManager, without transactions):
+// Idempotent and transactional producer state of one partition (Kafka's ProducerStateManager):
 // per producer id, its epoch and the last five batches' sequence ranges and offsets. A retried
 // batch that matches one of them is a duplicate, acknowledged with its original offsets and not
 // appended again; a batch whose first sequence does not follow the last is out of order.
+// Transactions: a producer's first transactional batch opens its transaction at that batch's
+// offset, and a marker (COMMIT or ABORT, written by the transaction coordinator) closes it. The
+// first offset of the oldest open transaction bounds the last stable offset, up to which
+// read_committed consumers read; a transaction stays "unreplicated" until the high watermark
+// passes its marker, so the LSO never passes a marker a follower could still lose (Kafka's
+// unreplicatedTxns). An aborted transaction is kept ({producerId, firstOffset, lastOffset}, the
+// last being its marker's) for fetches to list, until the log start passes its marker.
 //
 // Persistence: a snapshot (`producer-state.snapshot`, JSON, written atomically on roll and on
 // close) records the state as of an offset; on open, the batch headers after that offset are
@@ -21,7 +28,8 @@ export const PRODUCER_SNAPSHOT_FILE = 'producer-state.snapshot';
 export const PRODUCER_BATCHES_RETAINED = 5;
 /** Kafka's producer.id.expiration.ms default: a producer silent for a day is forgotten. */
 export const PRODUCER_ID_EXPIRATION_MS = 24 * 60 * 60 * 1000;
-const SNAPSHOT_VERSION = 1;
+/** 2 adds the open and aborted transactions; a version 1 snapshot is rebuilt from the log. */
+const SNAPSHOT_VERSION = 2;
 const SEQUENCE_MAX = 2 ** 31 - 1;
 
 export interface ProducerBatch {
@@ -36,6 +44,14 @@ interface ProducerEntry {
   /** Oldest first, at most PRODUCER_BATCHES_RETAINED. */
   batches: ProducerBatch[];
   lastTimestamp: number;
+}
+
+/** A transaction ended by an ABORT marker: what a read_committed fetch lists (Kafka's AbortedTxn). */
+export interface AbortedTransaction {
+  producerId: number;
+  firstOffset: number;
+  /** The offset of its ABORT marker. */
+  lastOffset: number;
 }
 
 /** What the header of an idempotent batch says about its producer. */
@@ -55,8 +71,26 @@ function lastSequenceOf(header: ProducerBatchHeader): number {
   return (header.baseSequence + header.lastOffsetDelta) % (SEQUENCE_MAX + 1);
 }
 
+interface SnapshotFile {
+  version: number;
+  offset: number;
+  producers: Array<{ producerId: number } & ProducerEntry>;
+  ongoing: Array<[producerId: number, firstOffset: number]>;
+  unreplicated: Array<{ firstOffset: number; lastOffset: number }>;
+  aborted: AbortedTransaction[];
+}
+
 export class ProducerState {
   private readonly producers = new Map<number, ProducerEntry>();
+  /**
+   * Open transactions, producer id -> first offset. A transaction opens at the log end, so the
+   * map's insertion order is first-offset order and its first entry the oldest.
+   */
+  private readonly ongoing = new Map<number, number>();
+  /** Ended transactions whose marker the high watermark has not passed yet, in marker order. */
+  private unreplicated: Array<{ firstOffset: number; lastOffset: number }> = [];
+  /** Aborted transactions in marker order. */
+  private aborted: AbortedTransaction[] = [];
   private readonly snapshotPath: string;
   /** Bumped by every snapshot write or deletion: a background write of an older state is superseded. */
   private snapshotVersion = 0;
@@ -82,7 +116,10 @@ export class ProducerState {
    * OUT_OF_ORDER_SEQUENCE_NUMBER for a gap, UNKNOWN_PRODUCER_ID for a producer we have no state
    * for that does not start at sequence 0.
    */
-  check(header: ProducerBatchHeader): ProducerBatch | null {
+  check(header: ProducerBatchHeader, transactional = false): ProducerBatch | null {
+    if (!transactional && this.ongoing.has(header.producerId)) {
+      throw new SluiceError('INVALID_TXN_STATE', `Producer ${header.producerId} has a transaction open on this partition, and wrote a batch outside it`);
+    }
     const entry = this.producers.get(header.producerId);
     const lastSequence = lastSequenceOf(header);
     if (!entry) {
@@ -113,13 +150,21 @@ export class ProducerState {
     return null;
   }
 
-  /** Records an appended idempotent batch. */
-  record(header: ProducerBatchHeader, firstOffset: number, timestamp: number): void {
-    let entry = this.producers.get(header.producerId);
-    if (!entry || header.producerEpoch > entry.epoch) {
-      entry = { epoch: header.producerEpoch, batches: [], lastTimestamp: timestamp };
-      this.producers.set(header.producerId, entry);
+  /**
+   * Checks a transaction marker before it is appended: a marker at an older epoch than the
+   * producer's comes from a coordinator that lost the producer (INVALID_PRODUCER_EPOCH).
+   */
+  checkMarker(producerId: number, producerEpoch: number): void {
+    const entry = this.producers.get(producerId);
+    if (entry && producerEpoch < entry.epoch) {
+      throw new SluiceError('INVALID_PRODUCER_EPOCH', `A transaction marker for producer ${producerId} at epoch ${producerEpoch}, older than its epoch ${entry.epoch}`);
     }
+  }
+
+  /** Records an appended idempotent batch; a transactional one opens its producer's transaction. */
+  record(header: ProducerBatchHeader, firstOffset: number, timestamp: number, transactional = false): void {
+    const entry = this.entryAt(header.producerId, header.producerEpoch, timestamp);
+    if (transactional && !this.ongoing.has(header.producerId)) this.ongoing.set(header.producerId, firstOffset);
     entry.batches.push({
       firstSequence: header.baseSequence,
       lastSequence: lastSequenceOf(header),
@@ -128,6 +173,75 @@ export class ProducerState {
     });
     if (entry.batches.length > PRODUCER_BATCHES_RETAINED) entry.batches.shift();
     entry.lastTimestamp = Math.max(entry.lastTimestamp, timestamp);
+  }
+
+  /**
+   * Records an appended marker at `offset`: the producer's open transaction, if any, ends there
+   * (a marker for a producer with nothing open ends nothing, as in Kafka).
+   */
+  recordMarker(producerId: number, producerEpoch: number, offset: number, commit: boolean, timestamp: number): void {
+    const entry = this.entryAt(producerId, producerEpoch, timestamp);
+    entry.lastTimestamp = Math.max(entry.lastTimestamp, timestamp);
+    const firstOffset = this.ongoing.get(producerId);
+    if (firstOffset === undefined) return;
+    this.ongoing.delete(producerId);
+    this.unreplicated.push({ firstOffset, lastOffset: offset });
+    if (!commit) this.aborted.push({ producerId, firstOffset, lastOffset: offset });
+  }
+
+  /** The producer's entry, new (no batches) when it has none or `epoch` is newer than its own. */
+  private entryAt(producerId: number, epoch: number, timestamp: number): ProducerEntry {
+    let entry = this.producers.get(producerId);
+    if (!entry || epoch > entry.epoch) {
+      entry = { epoch, batches: [], lastTimestamp: timestamp };
+      this.producers.set(producerId, entry);
+    }
+    return entry;
+  }
+
+  /**
+   * The first offset a read_committed consumer may not read yet, given the high watermark: the
+   * oldest open transaction's first offset, or an ended one's whose marker is not below the high
+   * watermark yet; the high watermark when there is none (Kafka's lastStableOffset).
+   */
+  lastStableOffset(highWatermark: number): number {
+    let i = 0;
+    while (i < this.unreplicated.length && this.unreplicated[i]!.lastOffset < highWatermark) i++;
+    if (i > 0) this.unreplicated = this.unreplicated.slice(i);
+    let lso = highWatermark;
+    for (const firstOffset of this.ongoing.values()) {
+      lso = Math.min(lso, firstOffset);
+      break;
+    }
+    for (const { firstOffset } of this.unreplicated) lso = Math.min(lso, firstOffset);
+    return lso;
+  }
+
+  /** The first offset of `producerId`'s open transaction, or -1 (DescribeProducers). */
+  openTransactionStart(producerId: number): number {
+    return this.ongoing.get(producerId) ?? -1;
+  }
+
+  /**
+   * The aborted transactions a read of [fromOffset, toOffset) must list: those whose records
+   * reach into it (marker at or after fromOffset, first record before toOffset), as Kafka's
+   * collectAbortedTransactions.
+   */
+  abortedTransactions(fromOffset: number, toOffset: number): AbortedTransaction[] {
+    const out: AbortedTransaction[] = [];
+    for (let i = this.aborted.length - 1; i >= 0; i--) {
+      const txn = this.aborted[i]!;
+      if (txn.lastOffset < fromOffset) break;
+      if (txn.firstOffset < toOffset) out.push(txn);
+    }
+    return out.reverse();
+  }
+
+  /** Forgets aborted transactions whose markers lie below the log start (their records are gone). */
+  dropAbortedBefore(logStartOffset: number): void {
+    let i = 0;
+    while (i < this.aborted.length && this.aborted[i]!.lastOffset < logStartOffset) i++;
+    if (i > 0) this.aborted = this.aborted.slice(i);
   }
 
   /**
@@ -144,23 +258,27 @@ export class ProducerState {
   }
 
   /** Every producer with state, its epoch, last sequence and last timestamp (DescribeProducers). */
-  activeProducers(): Array<{ producerId: number; producerEpoch: number; lastSequence: number; lastTimestamp: number }> {
+  activeProducers(): Array<{ producerId: number; producerEpoch: number; lastSequence: number; lastTimestamp: number; currentTxnStartOffset: number }> {
     return [...this.producers].map(([producerId, entry]) => ({
       producerId,
       producerEpoch: entry.epoch,
       lastSequence: entry.batches[entry.batches.length - 1]?.lastSequence ?? -1,
       lastTimestamp: entry.lastTimestamp,
+      currentTxnStartOffset: this.openTransactionStart(producerId),
     }));
   }
 
   clear(): void {
     this.producers.clear();
+    this.ongoing.clear();
+    this.unreplicated = [];
+    this.aborted = [];
   }
 
-  /** Forgets producers silent for longer than producer.id.expiration.ms. */
+  /** Forgets producers silent for longer than producer.id.expiration.ms, unless a transaction of theirs is open. */
   expire(nowMs: number): void {
     for (const [producerId, entry] of this.producers) {
-      if (nowMs - entry.lastTimestamp > PRODUCER_ID_EXPIRATION_MS) this.producers.delete(producerId);
+      if (nowMs - entry.lastTimestamp > PRODUCER_ID_EXPIRATION_MS && !this.ongoing.has(producerId)) this.producers.delete(producerId);
     }
   }
 
@@ -193,7 +311,8 @@ export class ProducerState {
 
   private snapshotText(offset: number): string {
     const producers = [...this.producers].map(([producerId, entry]) => ({ producerId, ...entry }));
-    return JSON.stringify({ version: SNAPSHOT_VERSION, offset, producers }) + '\n';
+    const snapshot: SnapshotFile = { version: SNAPSHOT_VERSION, offset, producers, ongoing: [...this.ongoing], unreplicated: this.unreplicated, aborted: this.aborted };
+    return JSON.stringify(snapshot) + '\n';
   }
 
   private async writeQueuedSnapshots(): Promise<void> {
@@ -239,14 +358,17 @@ export class ProducerState {
       return null;
     }
     try {
-      const snapshot = JSON.parse(text) as { version: number; offset: number; producers: Array<{ producerId: number } & ProducerEntry> };
+      const snapshot = JSON.parse(text) as SnapshotFile;
       if (snapshot.version !== SNAPSHOT_VERSION || !Number.isSafeInteger(snapshot.offset)) return null;
-      this.producers.clear();
+      this.clear();
       for (const { producerId, epoch, batches, lastTimestamp } of snapshot.producers) this.producers.set(producerId, { epoch, batches, lastTimestamp });
+      for (const [producerId, firstOffset] of [...snapshot.ongoing].sort((a, b) => a[1] - b[1])) this.ongoing.set(producerId, firstOffset);
+      this.unreplicated = snapshot.unreplicated;
+      this.aborted = snapshot.aborted;
       return snapshot.offset;
     } catch {
       // A torn or foreign file: rebuilding from the log is always correct, just slower.
-      this.producers.clear();
+      this.clear();
       return null;
     }
   }

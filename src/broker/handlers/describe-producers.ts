@@ -20,7 +20,7 @@ export const describeProducersHandler = defineHandler({
           const activeProducers = log.producers
             .activeProducers()
             .sort((a, b) => a.producerId - b.producerId)
-            .map((producer) => ({ ...producer, coordinatorEpoch: -1, currentTxnStartOffset: -1 }));
+            .map((producer) => ({ ...producer, coordinatorEpoch: -1 }));
           return { partitionIndex, errorCode: NONE, errorMessage: null, activeProducers };
         } catch (error) {
           return { partitionIndex, errorCode: errorCodeOf(error), errorMessage: (error as Error).message, activeProducers: [] };

@@ -111,6 +111,7 @@ function readPartitions(context: RequestContext, request: FetchRequestBody) {
   const releases: Array<() => void> = [];
   const partitions: Array<{ topic: string; partition: number }> = [];
   const replicaId = fetchReplicaId(request, context.header.apiVersion);
+  const readCommitted = request.isolationLevel === READ_COMMITTED;
   /** A consumer's rack (client.rack, Fetch v11+); null for none, a follower, or an older Fetch. */
   const clientRack = replicaId < 0 && context.header.apiVersion >= 11 && request.rackId !== '' ? request.rackId : null;
   const responses = request.topics.map((topicRequest) => {
@@ -125,7 +126,7 @@ function readPartitions(context: RequestContext, request: FetchRequestBody) {
           highWatermark: -1,
           lastStableOffset: -1,
           logStartOffset: -1,
-          abortedTransactions: request.isolationLevel === READ_COMMITTED ? [] : null,
+          abortedTransactions: readCommitted ? ([] as Array<{ producerId: number; firstOffset: number }>) : null,
           preferredReadReplica: -1,
           divergingEpoch: undefined as EpochEndOffset | undefined,
           // Kafka sends an empty record set, not a null one, when there is nothing to return;
@@ -151,12 +152,15 @@ function readPartitions(context: RequestContext, request: FetchRequestBody) {
           if (cluster !== null && replicaId >= 0) cluster.replicas.checkFollower(name, partition, replicaId);
           highWatermarkSumBefore += log.highWatermark;
           const plan = planPartitionRead(log, replicaId, name, partition, fetchOffset, lastFetchedEpoch);
+          // read_committed stops at the last stable offset: no record of a transaction still open.
+          const lastStableOffset = log.lastStableOffset;
+          if (readCommitted && replicaId < 0) plan.maxOffset = Math.min(plan.maxOffset, lastStableOffset);
           // A follower's fetch offset is its LEO (when its log agrees with ours): the leader's view
           // of it, and so the HW, move before the answer is made.
           if (cluster !== null && plan.follower !== null) cluster.replicas.recordFollowerFetch(name, partition, replicaId, fetchOffset);
           answer.highWatermark = log.highWatermark;
           highWatermarkSum += log.highWatermark;
-          answer.lastStableOffset = log.highWatermark;
+          answer.lastStableOffset = lastStableOffset;
           answer.logStartOffset = log.logStartOffset;
           partitions.push({ topic: name, partition });
           // replica.selector.class chose a replica in the consumer's rack: no records, the
@@ -182,6 +186,11 @@ function readPartitions(context: RequestContext, request: FetchRequestBody) {
             bytes += read.region.sizeBytes;
             remainingBytes -= read.region.sizeBytes;
             minOneBatch = false;
+            // The consumer drops the records of these (KIP-98): their ABORT markers may lie past
+            // what it reads now, so it learns them with the records.
+            if (readCommitted) {
+              answer.abortedTransactions = log.abortedTransactions(fetchOffset, read.region.lastOffset + 1).map(({ producerId, firstOffset }) => ({ producerId, firstOffset }));
+            }
           }
           // The response's cap (max_bytes, fetch.max.bytes), not the partition's max nor the copy
           // allowance, left records of it unread: the response is as full as it may be. Kafka

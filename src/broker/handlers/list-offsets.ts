@@ -14,6 +14,7 @@ export const LATEST_TIMESTAMP = -1;
 const DEBUGGING_REPLICA_ID = -2;
 export const EARLIEST_TIMESTAMP = -2;
 export const MAX_TIMESTAMP = -3;
+const READ_COMMITTED = 1;
 /** Tiered storage's earliest-local (-4) and earliest-pending-upload (-5): all of our log is local. */
 const EARLIEST_LOCAL_TIMESTAMP = -4;
 
@@ -35,7 +36,7 @@ export const listOffsetsHandler = defineHandler({
               : request.replicaId === DEBUGGING_REPLICA_ID
                 ? cluster.replicas.localLog(topic.name, partitionIndex)
                 : cluster.replicas.leaderLog(topic.name, partitionIndex, currentLeaderEpoch);
-          const found = lookup(log, timestamp, request.replicaId);
+          const found = lookup(log, timestamp, request.replicaId, request.isolationLevel === READ_COMMITTED);
           return {
             partitionIndex,
             errorCode: NONE,
@@ -53,16 +54,24 @@ export const listOffsetsHandler = defineHandler({
   },
 });
 
-function lookup(log: Log, timestamp: number, replicaId: number): { offset: number; timestamp: number } {
+/**
+ * read_committed (v2+) answers "latest" with the last stable offset, and a timestamp's offset only
+ * below it, as Kafka does: a consumer is never sent to records it may not read yet.
+ */
+function lookup(log: Log, timestamp: number, replicaId: number, readCommitted: boolean): { offset: number; timestamp: number } {
   switch (timestamp) {
     case LATEST_TIMESTAMP:
-      return { offset: replicaId === CONSUMER_REPLICA_ID ? log.highWatermark : log.logEndOffset, timestamp: -1 };
+      if (replicaId !== CONSUMER_REPLICA_ID) return { offset: log.logEndOffset, timestamp: -1 };
+      return { offset: readCommitted ? log.lastStableOffset : log.highWatermark, timestamp: -1 };
     case EARLIEST_TIMESTAMP:
     case EARLIEST_LOCAL_TIMESTAMP:
       return { offset: log.logStartOffset, timestamp: -1 };
     case MAX_TIMESTAMP:
       return log.maxTimestampAndOffset() ?? { offset: -1, timestamp: -1 };
-    default:
-      return log.offsetForTimestamp(timestamp) ?? { offset: -1, timestamp: -1 };
+    default: {
+      const found = log.offsetForTimestamp(timestamp);
+      if (found === null || (readCommitted && found.offset >= log.lastStableOffset)) return { offset: -1, timestamp: -1 };
+      return found;
+    }
   }
 }
