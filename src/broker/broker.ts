@@ -16,9 +16,13 @@ import path from 'node:path';
 
 import '../record/codecs/index.js';
 import { Engine } from '../engine/engine.js';
-import { CONSUMER_OFFSETS_TOPIC, isInternalTopic } from '../engine/topic-name.js';
+import { CONSUMER_OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC, isInternalTopic } from '../engine/topic-name.js';
 import { SluiceError } from '../errors.js';
-import type { OffsetsTopicHost } from './group/offset-store.js';
+import { OffsetStore, type OffsetsTopicHost } from './group/offset-store.js';
+import { partitionExists } from './handlers/transactions.js';
+import { resolveTransactionConfig } from './txn/config.js';
+import { BrokerMarkerWriter, type MarkerWriterDeps } from './txn/marker-writer.js';
+import { TransactionCoordinator } from './txn/transaction-coordinator.js';
 import { brokerLogDefaults, unsupportedConfigs } from '../storage/log-config.js';
 import { descriptorBudget, FETCH_COPY_BYTES_MAX, IDLE_CHECK_INTERVAL_MS_MAX, IDLE_CHECK_INTERVAL_MS_MIN, LOG_ONCE_INTERVAL_MS, type DescriptorBudget } from '../limits.js';
 import { createLogger, LogLimiter, type Logger } from '../logger.js';
@@ -68,6 +72,7 @@ export class Broker {
   readonly metrics: BrokerMetrics;
   readonly clusterId: string;
   readonly groups: GroupCoordinator;
+  private readonly transactions: TransactionParts;
   readonly logger: Logger;
   /** Configs changed while running (kafka-configs --entity-type brokers --alter). */
   readonly dynamicConfig: DynamicConfigUpdates;
@@ -101,6 +106,7 @@ export class Broker {
     settings: BrokerSettings,
     engine: Engine,
     groups: GroupCoordinator,
+    transactions: TransactionParts,
     clusterId: string,
     temporaryDataDir: boolean,
     zeroCopyFetch: boolean,
@@ -112,6 +118,7 @@ export class Broker {
     this.settings = settings;
     this.engine = engine;
     this.groups = groups;
+    this.transactions = transactions;
     this.clusterId = clusterId;
     this.temporaryDataDir = temporaryDataDir;
     this.logger = logger;
@@ -163,7 +170,7 @@ export class Broker {
       quotas: this.clientQuotas,
       quotaStore: this.quotaStore,
     };
-    const handlers: Map<number, AnyApiHandler> = createHandlers(new ProducerIds(settings.dataDir, settings.cluster === null ? 0 : settings.nodeId * PRODUCER_IDS_PER_BROKER), groups);
+    const handlers: Map<number, AnyApiHandler> = createHandlers(transactions.producerIds, groups, transactions.coordinator, transactions.markerDeps);
     // pauseOnConnect: a connection reads into its own buffer from its first byte (socket-reads.ts).
     this.server = net.createServer({ pauseOnConnect: true }, (socket) => this.accept(socket, context, handlers));
   }
@@ -199,8 +206,10 @@ export class Broker {
     // In a cluster the broker joins after it listens, so the groups reach its node through this holder.
     const node: { current: ClusterNode | null } = { current: null };
     let groups: GroupCoordinator;
+    let transactions: TransactionParts;
     try {
       groups = await GroupCoordinator.open(engine, settings.all, settings.cluster === null ? {} : { offsetsHost: offsetsTopicHost(node, settings) });
+      transactions = await startTransactions(engine, groups, node, settings);
     } catch (error) {
       await engine.close();
       throw error;
@@ -208,7 +217,7 @@ export class Broker {
     // sluice.fetch.zero.copy=false (ours, not Kafka's) copies fetched records through JS: the
     // baseline the sendfile path is measured against, and a fallback for filesystems without sendfile.
     const zeroCopyFetch = options.zeroCopyFetch ?? settings.all[ZERO_COPY_FETCH_CONFIG] !== 'false';
-    const broker = new Broker({ ...settings, dataDir }, engine, groups, clusterId, temporaryDataDir, zeroCopyFetch, logger, descriptors, configLayers, initialQuotas);
+    const broker = new Broker({ ...settings, dataDir }, engine, groups, transactions, clusterId, temporaryDataDir, zeroCopyFetch, logger, descriptors, configLayers, initialQuotas);
     let joined = () => {};
     if (settings.cluster !== null) broker.joinGate = new Promise((resolve) => (joined = resolve));
     try {
@@ -222,6 +231,7 @@ export class Broker {
       for (const connection of broker.connections) connection.close();
       joined();
       await broker.clusterNode?.close();
+      transactions.close();
       await groups.close();
       await engine.close();
       throw error;
@@ -250,6 +260,7 @@ export class Broker {
       uncleanLeaderElectionEnable: this.dynamicConfig.layers.uncleanLeaderElectionEnable(),
       onLeadership: (topic, partition, leading) => {
         if (topic === CONSUMER_OFFSETS_TOPIC) this.groups.onOffsetsLeadership(partition, leading);
+        if (topic === TRANSACTION_STATE_TOPIC) this.transactions.coordinator.onLeadership(partition, leading);
       },
     });
     return this.clusterNode;
@@ -352,6 +363,7 @@ export class Broker {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const connection of [...this.connections]) connection.close();
     await closed;
+    this.transactions.close();
     await this.clusterNode?.close();
     await this.groups.close();
     await this.engine.close();
@@ -413,36 +425,101 @@ function startingConfig(layers: BrokerConfigLayers, logger: Logger): Record<stri
 
 /** How long the first FindCoordinator waits for __consumer_offsets' leaders. */
 const OFFSETS_TOPIC_CREATE_TIMEOUT_MS = 10_000;
+/** A single broker's marker append has no ISR to wait for; this bounds nothing but a stuck disk. */
+const TRANSACTION_MARKER_TIMEOUT_MS = 30_000;
 
 /**
  * __consumer_offsets in a cluster: replicated with offsets.topic.replication.factor (capped by the
  * live brokers, as the issue asks), commits appended by its leader with acks=all.
  */
 function offsetsTopicHost(node: { current: ClusterNode | null }, settings: BrokerSettings): OffsetsTopicHost {
+  return coordinatorTopicHost(node, CONSUMER_OFFSETS_TOPIC, settings.cluster!.offsetsTopicReplicationFactor, settings.cluster!.offsetsCommitTimeoutMs);
+}
+
+/**
+ * A coordinator's internal topic in a cluster (__consumer_offsets, __transaction_state): replicated
+ * with `replicationFactor` capped by the live brokers, written by each partition's leader with
+ * acks=all, waiting at most `appendTimeoutMs`. A min.insync.replicas the store asks for is capped
+ * by the replication factor too, or a small cluster could never write.
+ */
+function coordinatorTopicHost(node: { current: ClusterNode | null }, topic: string, replicationFactorWanted: number, appendTimeoutMs: number): OffsetsTopicHost {
   const current = (): ClusterNode => {
     if (node.current === null) throw new SluiceError('COORDINATOR_NOT_AVAILABLE', 'The broker has not joined its cluster yet');
     return node.current;
   };
   return {
-    leads: (partition) => node.current?.replicas.isLeader(CONSUMER_OFFSETS_TOPIC, partition) ?? false,
-    append: async (partition, batch) => {
-      // offsets.commit.timeout.ms: how long a commit waits for the ISR of its __consumer_offsets partition.
-      await current().replicas.appendAsLeader(CONSUMER_OFFSETS_TOPIC, partition, batch, -1, settings.cluster!.offsetsCommitTimeoutMs);
+    leads: (partition) => node.current?.replicas.isLeader(topic, partition) ?? false,
+    append: async (partition, batch, origin) => {
+      await current().replicas.appendAsLeader(topic, partition, batch, -1, appendTimeoutMs, origin);
     },
     ensureTopic: async (partitions, configs) => {
       const cluster = current();
-      if (cluster.topic(CONSUMER_OFFSETS_TOPIC) !== undefined) return;
-      const replicationFactor = Math.min(settings.cluster!.offsetsTopicReplicationFactor, cluster.liveBrokers.length);
+      if (cluster.topic(topic) !== undefined) return;
+      const replicationFactor = Math.min(replicationFactorWanted, cluster.liveBrokers.length);
+      const minIsr = configs['min.insync.replicas'];
+      const cappedConfigs = minIsr === undefined ? configs : { ...configs, 'min.insync.replicas': String(Math.min(Number(minIsr), replicationFactor)) };
       try {
-        await cluster.createTopic(CONSUMER_OFFSETS_TOPIC, {
+        await cluster.createTopic(topic, {
           partitions,
           replicationFactor,
-          configs,
+          configs: cappedConfigs,
           timeoutMs: OFFSETS_TOPIC_CREATE_TIMEOUT_MS,
         });
       } catch (error) {
         if (!(error instanceof SluiceError && error.code === 'TOPIC_ALREADY_EXISTS')) throw error;
       }
+    },
+  };
+}
+
+/** The transaction coordinator and what serves it: producer ids, and the markers' path to partition leaders. */
+interface TransactionParts {
+  coordinator: TransactionCoordinator;
+  producerIds: ProducerIds;
+  markerDeps: MarkerWriterDeps;
+  close(): void;
+}
+
+/**
+ * The transaction coordinator over __transaction_state (transaction.state.log.* settings): a single
+ * broker loads every partition now; a cluster broker loads those it comes to lead (onLeadership).
+ */
+async function startTransactions(engine: Engine, groups: GroupCoordinator, node: { current: ClusterNode | null }, settings: BrokerSettings): Promise<TransactionParts> {
+  const config = resolveTransactionConfig(settings.all);
+  const cluster = settings.cluster;
+  const producerIds = new ProducerIds(settings.dataDir, cluster === null ? 0 : settings.nodeId * PRODUCER_IDS_PER_BROKER);
+  // A marker waits for its partition's ISR as long as a commit waits for __consumer_offsets'.
+  const appendTimeoutMs = cluster?.offsetsCommitTimeoutMs ?? TRANSACTION_MARKER_TIMEOUT_MS;
+  const markerDeps: MarkerWriterDeps = { engine, groups, cluster: () => node.current, timeoutMs: appendTimeoutMs, localAddress: settings.host === '' ? undefined : settings.host };
+  const markers = new BrokerMarkerWriter(markerDeps);
+  const store = new OffsetStore(
+    engine,
+    {
+      topic: TRANSACTION_STATE_TOPIC,
+      partitions: config.logPartitions,
+      segmentBytes: config.logSegmentBytes,
+      loadBufferBytes: config.logLoadBufferBytes,
+      minInsyncReplicas: cluster === null ? undefined : config.logMinIsr,
+    },
+    cluster === null ? null : coordinatorTopicHost(node, TRANSACTION_STATE_TOPIC, config.logReplicationFactor, appendTimeoutMs),
+  );
+  const coordinator = new TransactionCoordinator(config, {
+    store,
+    leads: (partition) => cluster === null || (node.current?.replicas.isLeader(TRANSACTION_STATE_TOPIC, partition) ?? false),
+    coordinatorEpoch: (partition) => node.current?.partition(TRANSACTION_STATE_TOPIC, partition)?.leaderEpoch ?? 0,
+    markers,
+    allocateProducerId: () => producerIds.allocate(),
+    partitionExists: (topic, partition) => partitionExists(node.current, engine, topic, partition),
+    nowMs: () => Date.now(),
+  });
+  if (cluster === null) await coordinator.loadAll();
+  return {
+    coordinator,
+    producerIds,
+    markerDeps,
+    close: () => {
+      coordinator.close();
+      markers.close();
     },
   };
 }

@@ -14,6 +14,7 @@ import { parseLogLevel, type LogLevel } from '../logger.js';
 import { LOG_CLEANER_BROKER_DEFAULTS } from '../storage/log-cleaner-config.js';
 import { BROKER_LOG_CONFIG_NAMES, TOPIC_CONFIG_NAMES, unsupportedConfigs } from '../storage/log-config.js';
 import { GROUP_CONFIG_NAMES } from './group/config.js';
+import { TRANSACTION_CLUSTER_CONFIG_NAMES, TRANSACTION_CONFIG_NAMES } from './txn/config.js';
 import { advertisedListener, servedListener, type ServedListener } from './listeners.js';
 
 export type BrokerConfigValues = Record<string, string | number | boolean>;
@@ -172,6 +173,7 @@ const SUPPORTED: ReadonlySet<string> = new Set([
   'listener.security.protocol.map',
   'sluice.fetch.zero.copy',
   ...GROUP_CONFIG_NAMES,
+  ...TRANSACTION_CONFIG_NAMES,
 ]);
 
 /**
@@ -201,7 +203,11 @@ const UNSUPPORTED: ReadonlyArray<readonly [reason: string, names: readonly strin
     ['num.network.threads', 'num.io.threads', 'background.threads', 'num.recovery.threads.per.data.dir', 'socket.send.buffer.bytes',
       'socket.receive.buffer.bytes'],
   ],
-  ['transactions are not supported', ['transaction.', 'transactional.id.expiration.ms', 'producer.id.expiration.ms', 'producer.id.expiration.check.interval.ms']],
+  [
+    'producer state expires after a day (Kafka\'s default), checked when a log closes',
+    ['producer.id.expiration.ms', 'producer.id.expiration.check.interval.ms'],
+  ],
+  ['transactions use the version 1 protocol (KIP-98); KIP-890\'s version 2 is not implemented', ['transaction.partition.verification.enable', 'transaction.version', 'transaction.two.phase.commit.enable']],
   ['__consumer_offsets records are written uncompressed', ['offsets.topic.compression.codec']],
   [
     'of quotas, sluice enforces client byte rates (producer_byte_rate, consumer_byte_rate) only',
@@ -243,7 +249,7 @@ export function reportBrokerConfig(given: Readonly<BrokerConfigValues>): ConfigR
       for (const { reason } of unsupportedConfigs({ [name]: value })) report.unsupported.push({ name, reason });
       continue;
     }
-    if (name in CLUSTER_DEFAULTS && !given['sluice.etcd.endpoints']) {
+    if ((name in CLUSTER_DEFAULTS || TRANSACTION_CLUSTER_CONFIG_NAMES.has(name)) && !given['sluice.etcd.endpoints']) {
       report.unsupported.push({ name, reason: 'replication settings act only in a cluster, and no sluice.etcd.endpoints was given' });
       continue;
     }

@@ -18,6 +18,7 @@ import type { Engine } from '../engine/engine.js';
 import { TIMER_DELAY_MAX_MS } from '../limits.js';
 import type { LogLimiter } from '../logger.js';
 import type { AppendResult, Log } from '../storage/log.js';
+import type { AppendOrigin } from '../storage/log-validator.js';
 import type { AlterPartitionRequest, PartitionStateRecord } from '../cluster/metadata-store.js';
 import { NO_LEADER } from '../cluster/layout.js';
 import { leadershipPredatesRegistration } from '../cluster/partition-election.js';
@@ -355,8 +356,8 @@ export class ReplicaManager {
    * the high watermark covers the batch (REQUEST_TIMED_OUT after `timeoutMs`; the batch stays
    * in the log, as in Kafka, and the producer's retry is deduplicated when it is idempotent).
    */
-  async appendAsLeader(topic: string, partition: number, records: Buffer, acks: number, timeoutMs: number): Promise<AppendResult> {
-    const { result, replicated } = await this.appendAsLeaderThenReplicate(topic, partition, records, acks, timeoutMs);
+  async appendAsLeader(topic: string, partition: number, records: Buffer, acks: number, timeoutMs: number, origin: AppendOrigin = 'client'): Promise<AppendResult> {
+    const { result, replicated } = await this.appendAsLeaderThenReplicate(topic, partition, records, acks, timeoutMs, origin);
     if (replicated !== null) throwIfNotReplicated(await replicated, topic, partition, timeoutMs);
     return result;
   }
@@ -367,7 +368,14 @@ export class ReplicaManager {
    * high watermark covers the batch; never rejects). A Produce request appends to every partition
    * first and then waits for them all, and its connection may go on to the next request meanwhile.
    */
-  async appendAsLeaderThenReplicate(topic: string, partition: number, records: Buffer, acks: number, timeoutMs: number): Promise<{ result: AppendResult; replicated: Promise<number> | null }> {
+  async appendAsLeaderThenReplicate(
+    topic: string,
+    partition: number,
+    records: Buffer,
+    acks: number,
+    timeoutMs: number,
+    origin: AppendOrigin = 'client',
+  ): Promise<{ result: AppendResult; replicated: Promise<number> | null }> {
     const replica = this.replica(topic, partition, NO_LEADER_EPOCH);
     const leader = replica.leader;
     if (leader === null) this.leaderLog(topic, partition); // throws NOT_LEADER_OR_FOLLOWER
@@ -376,7 +384,7 @@ export class ReplicaManager {
     if (acks === -1 && leader!.checkEnoughReplicasBeforeAppend() !== KafkaErrorCode.NONE) {
       throw new SluiceError('NOT_ENOUGH_REPLICAS', `${topic}-${partition}: the ISR [${leader!.isr.join(',')}] is smaller than min.insync.replicas ${log.currentConfig.minInsyncReplicas}`);
     }
-    const result = await this.options.engine.appendBatches(topic, partition, records, { leaderEpoch: replica.state.leaderEpoch });
+    const result = await this.options.engine.appendBatches(topic, partition, records, { leaderEpoch: replica.state.leaderEpoch, origin });
     this.advanceHighWatermark(replica, log);
     if (acks !== -1) return { result, replicated: null };
     return { result, replicated: this.waitForHighWatermark(replica, result.lastOffset + 1, timeoutMs) };

@@ -20,6 +20,7 @@ import { BatchEncoder, type EncodedRecordsSummary } from '../record/batch-encode
 import type { CompressionName } from '../record/batch-format.js';
 import type { RecordHeaders, RecordData } from '../record/record.js';
 import type { AppendResult, Log, LogRead } from '../storage/log.js';
+import type { AppendOrigin } from '../storage/log-validator.js';
 import type { CleaningPass, LogCleanerStats } from '../storage/log-cleaner.js';
 import { cleanerConfigFromBroker, type LogCleanerConfig } from '../storage/log-cleaner-config.js';
 import { brokerLogDefaults, describeLogConfig, resolveLogConfig, type ConfigValues, type LogConfig } from '../storage/log-config.js';
@@ -644,9 +645,9 @@ export class Engine {
    * Appends producer-encoded batches (a produce request's records) as they are: validated per
    * batch, offsets stamped in place, written once. The broker's path.
    */
-  async appendBatches(topic: string, partition: number, records: Buffer, options: { sync?: boolean; leaderEpoch?: number } = {}): Promise<AppendResult> {
+  async appendBatches(topic: string, partition: number, records: Buffer, options: { sync?: boolean; leaderEpoch?: number; origin?: AppendOrigin } = {}): Promise<AppendResult> {
     const log = this.partitionLog(topic, partition);
-    const result = log.appendSync(records, { leaderEpoch: options.leaderEpoch });
+    const result = log.appendSync(records, { leaderEpoch: options.leaderEpoch, origin: options.origin });
     this.notifyAppend(topic, partition);
     if (options.sync) await log.flush();
     return result;

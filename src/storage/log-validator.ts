@@ -106,8 +106,8 @@ export function validateBatchForAppend(
   }
   const control = (attributes & CONTROL_MASK) !== 0;
   if (control && origin === 'client') throw invalidRecord('Clients are not allowed to write control records');
-  if (!control && origin === 'coordinator') throw invalidRecord('The transaction coordinator writes only control records');
-  if (producerId >= 0 && baseSequence < 0 && !control) throw invalidRecord(`Invalid sequence number ${baseSequence} in record batch with producerId ${producerId}`);
+  // The coordinators' own batches (markers, transactional offset commits) carry no sequence.
+  if (producerId >= 0 && baseSequence < 0 && origin === 'client') throw invalidRecord(`Invalid sequence number ${baseSequence} in record batch with producerId ${producerId}`);
 
   const sourceCodec = getCodec(attributes & COMPRESSION_CODEC_MASK);
   const targetCodec = config.compressionType === 'producer' ? sourceCodec : getCodec(config.compressionType === 'uncompressed' ? 'none' : config.compressionType);

@@ -88,8 +88,9 @@ export interface AppendOptions {
    */
   encodedHere?: EncodedRecordsSummary;
   /**
-   * 'coordinator': the transaction coordinator's markers, control batches that a client's append
-   * may not hold (Kafka's AppendOrigin.COORDINATOR). Default 'client'.
+   * 'coordinator': a coordinator's batch (Kafka's AppendOrigin.COORDINATOR): the transaction
+   * coordinator's markers, control batches a client's append may not hold, or the group
+   * coordinator's transactional offset commits; neither carries a sequence. Default 'client'.
    */
   origin?: AppendOrigin;
 }
@@ -374,7 +375,7 @@ export class Log {
     }
     const nowMs = this.nowMs();
     const batches = this.validateForAppend(records, nowMs, options.encodedHere, options.origin);
-    const duplicate = this.checkProducers(batches);
+    const duplicate = this.checkProducers(batches, options.origin ?? 'client');
     if (duplicate) return duplicate;
     const logAppendTime = this.config.messageTimestampType === 'LogAppendTime' ? nowMs : -1;
 
@@ -540,14 +541,16 @@ export class Log {
    * Sequence checks for idempotent batches (Kafka requires one batch per partition in a produce
    * request, so a duplicate is a whole request). Returns the original append of a duplicate.
    */
-  private checkProducers(batches: ValidatedBatch[]): AppendResult | null {
+  private checkProducers(batches: ValidatedBatch[], origin: AppendOrigin): AppendResult | null {
     const idempotent = batches.filter((batch) => batch.producerId >= 0);
     if (idempotent.length === 0) return null;
     if (batches.length > 1) {
       throw new SluiceError('INVALID_RECORD', `An idempotent producer's append must hold exactly one batch, not ${batches.length}`);
     }
     const batch = idempotent[0]!;
-    if (batch.attributes & CONTROL_MASK) {
+    // A coordinator's batch (a marker, or a group coordinator's transactional offsets) has no
+    // sequence to check, only its producer's epoch (Kafka checks sequences for clients only).
+    if (origin === 'coordinator') {
       this.producers.checkMarker(batch.producerId, batch.producerEpoch);
       return null;
     }

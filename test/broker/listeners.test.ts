@@ -68,8 +68,11 @@ describe('listeners', () => {
   it("Kafka's KRaft server.properties starts a broker on its PLAINTEXT port, and the controller listener is reported as not served", async () => {
     expect(reportBrokerConfig(KRAFT_DEFAULTS).listenersNotServed).toEqual([{ listener: 'CONTROLLER://:9093', reason: expect.any(String) }]);
     expect(reportBrokerConfig({}).listenersNotServed).toEqual([]);
-    // transaction.* is reported as what it is, not as a replication setting.
-    expect(reportBrokerConfig({ 'transaction.state.log.min.isr': 1 }).unsupported).toEqual([{ name: 'transaction.state.log.min.isr', reason: 'transactions are not supported' }]);
+    // __transaction_state's replication settings act in a cluster only; the coordinator's others always.
+    expect(reportBrokerConfig({ 'transaction.state.log.min.isr': 1, 'transaction.max.timeout.ms': 60_000 }).unsupported).toEqual([
+      { name: 'transaction.state.log.min.isr', reason: 'replication settings act only in a cluster, and no sluice.etcd.endpoints was given' },
+    ]);
+    expect(reportBrokerConfig({ 'transaction.state.log.min.isr': 1, 'sluice.etcd.endpoints': 'http://127.0.0.1:2379' }).unsupported).toEqual([]);
 
     const { logger, lines } = capturingLogger('warn');
     broker = await startBroker({ logger, config: KRAFT_DEFAULTS });

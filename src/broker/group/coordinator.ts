@@ -94,6 +94,8 @@ export interface CommitOffsetsParams {
     name: string;
     partitions: Array<{ partitionIndex: number; committedOffset: number; committedLeaderEpoch: number; committedMetadata: string | null }>;
   }>;
+  /** TxnOffsetCommit: the offsets are this producer's, in its open transaction. */
+  transaction?: { producerId: number; producerEpoch: number };
 }
 
 export type CommitOffsetsResult = Array<{ name: string; partitions: Array<{ partitionIndex: number; errorCode: number }> }>;
@@ -852,6 +854,14 @@ export class GroupCoordinator {
     return this.writeCommit(params, results);
   }
 
+  /**
+   * A transaction marker was written to __consumer_offsets-`partition` (on this broker, its
+   * leader): offsets the producer committed in that transaction take effect or go.
+   */
+  onTransactionMarker(partition: number, producerId: number, commit: boolean): void {
+    this.manager.completeTransaction(partition, producerId, commit);
+  }
+
   private async writeCommit(params: CommitOffsetsParams, results: CommitOffsetsResult): Promise<CommitOffsetsResult> {
     const commitTimestamp = this.nowMs();
     const records: OffsetRecord[] = [];
@@ -876,7 +886,8 @@ export class GroupCoordinator {
     );
     if (records.length === 0) return results;
     try {
-      await this.manager.storeOffsets(records);
+      if (params.transaction === undefined) await this.manager.storeOffsets(records);
+      else await this.manager.storeTransactionalOffsets(params.transaction.producerId, params.transaction.producerEpoch, records);
     } catch (error) {
       const errorCode = appendErrorCode(error);
       for (const answer of written) answer.errorCode = errorCode;
@@ -900,8 +911,17 @@ export class GroupCoordinator {
     return group.is('Empty') ? null : E.UNKNOWN_MEMBER_ID;
   }
 
-  /** `topics` null: every committed offset of the group. Unknown offsets are -1 with error NONE. */
-  fetchOffsets(groupId: string, topics: Array<{ name: string; partitionIndexes: number[] }> | null, member?: { memberId: string | null; memberEpoch: number }): FetchOffsetsResult {
+  /**
+   * `topics` null: every committed offset of the group. Unknown offsets are -1 with error NONE.
+   * `requireStable` (v7+, KIP-447): a partition whose offset an open transaction has committed is
+   * UNSTABLE_OFFSET_COMMIT, which the consumer retries until the transaction ends.
+   */
+  fetchOffsets(
+    groupId: string,
+    topics: Array<{ name: string; partitionIndexes: number[] }> | null,
+    member?: { memberId: string | null; memberEpoch: number },
+    requireStable = false,
+  ): FetchOffsetsResult {
     const statusError = this.validateGroupStatus(groupId, true);
     if (statusError !== null) return { errorCode: statusError, topics: [] };
     // OffsetFetch v9+ from a member of a consumer group (epoch >= 0) is checked as Kafka does.
@@ -911,19 +931,18 @@ export class GroupCoordinator {
       if (memberError !== null) return { errorCode: memberError, topics: [] };
     }
     const committed = this.manager.offsetsOf(groupId);
-    const entry = (partitionIndex: number, value: CommittedOffset | undefined): FetchedOffset => ({
-      partitionIndex,
-      committedOffset: value?.offset ?? -1,
-      committedLeaderEpoch: value?.leaderEpoch ?? -1,
-      metadata: value?.metadata ?? '',
-      errorCode: E.NONE,
-    });
+    const entry = (topic: string, partitionIndex: number, value: CommittedOffset | undefined): FetchedOffset => {
+      if (requireStable && this.manager.hasPendingTransactionalOffset(groupId, topic, partitionIndex)) {
+        return { partitionIndex, committedOffset: -1, committedLeaderEpoch: -1, metadata: '', errorCode: E.UNSTABLE_OFFSET_COMMIT };
+      }
+      return { partitionIndex, committedOffset: value?.offset ?? -1, committedLeaderEpoch: value?.leaderEpoch ?? -1, metadata: value?.metadata ?? '', errorCode: E.NONE };
+    };
     if (topics === null) {
       return {
         errorCode: E.NONE,
         topics: [...(committed ?? [])].map(([name, partitions]) => ({
           name,
-          partitions: [...partitions].sort(([a], [b]) => a - b).map(([partition, value]) => entry(partition, value)),
+          partitions: [...partitions].sort(([a], [b]) => a - b).map(([partition, value]) => entry(name, partition, value)),
         })),
       };
     }
@@ -931,7 +950,7 @@ export class GroupCoordinator {
       errorCode: E.NONE,
       topics: topics.map(({ name, partitionIndexes }) => ({
         name,
-        partitions: partitionIndexes.map((partition) => entry(partition, committed?.get(name)?.get(partition))),
+        partitions: partitionIndexes.map((partition) => entry(name, partition, committed?.get(name)?.get(partition))),
       })),
     };
   }

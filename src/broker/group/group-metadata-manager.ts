@@ -56,6 +56,12 @@ export class GroupMetadataManager {
   /** Set by the coordinator: offsets of these groups make no classic group. */
   consumerGroups: ConsumerGroupsView = { has: () => false, offsetExpiryBaseMs: () => null, forgetEmpty: () => [] };
   private readonly offsets: OffsetCache = new Map();
+  /**
+   * Offsets committed in transactions still open (TxnOffsetCommit), by producer id, in commit
+   * order: they take effect when the transaction's COMMIT marker is written to their partition,
+   * and are dropped on ABORT (Kafka's pendingTransactionalOffsetCommits).
+   */
+  private readonly pendingTransactionalOffsets = new Map<number, OffsetRecord[]>();
   private readonly store: OffsetStore;
   private writes: Promise<unknown> = Promise.resolve();
   /**
@@ -135,6 +141,43 @@ export class GroupMetadataManager {
   /** Appends commits and tombstones, then applies them; a group with offsets exists afterwards. */
   storeOffsets(records: readonly OffsetRecord[]): Promise<void> {
     return this.serialized(() => this.writeOffsets(records));
+  }
+
+  /** Appends offsets committed in a producer's transaction; they count once it commits (completeTransaction). */
+  storeTransactionalOffsets(producerId: number, producerEpoch: number, records: readonly OffsetRecord[]): Promise<void> {
+    return this.serialized(async () => {
+      await this.store.append(
+        records.map(({ group, topic, partition, value }) => ({ group, key: encodeOffsetCommitKey({ group, topic, partition }), value: value === null ? null : encodeOffsetCommitValue(value) })),
+        { producerId, producerEpoch },
+      );
+      let pending = this.pendingTransactionalOffsets.get(producerId);
+      if (!pending) this.pendingTransactionalOffsets.set(producerId, (pending = []));
+      pending.push(...records);
+    });
+  }
+
+  /**
+   * A transaction marker was written to __consumer_offsets-`partition`: the producer's offsets
+   * there take effect (COMMIT) or are dropped (ABORT).
+   */
+  completeTransaction(partition: number, producerId: number, commit: boolean): void {
+    const pending = this.pendingTransactionalOffsets.get(producerId);
+    if (!pending) return;
+    const here = pending.filter(({ group }) => this.partitionFor(group) === partition);
+    const rest = pending.filter(({ group }) => this.partitionFor(group) !== partition);
+    if (rest.length > 0) this.pendingTransactionalOffsets.set(producerId, rest);
+    else this.pendingTransactionalOffsets.delete(producerId);
+    if (!commit) return;
+    for (const { group, topic, partition: p, value } of here) if (value !== null) setOffset(this.offsets, group, topic, p, value);
+    for (const { group } of here) if (!this.consumerGroups.has(group)) this.getOrCreateGroup(group);
+  }
+
+  /** Whether an open transaction has committed an offset of the group's partition (OffsetFetch's require_stable). */
+  hasPendingTransactionalOffset(groupId: string, topic: string, partition: number): boolean {
+    for (const pending of this.pendingTransactionalOffsets.values()) {
+      if (pending.some((record) => record.group === groupId && record.topic === topic && record.partition === partition)) return true;
+    }
+    return false;
   }
 
   /** Tombstones for the group's offsets of these partitions that exist once earlier writes have landed. */
@@ -281,7 +324,7 @@ export class GroupMetadataManager {
     this.loading.set(partition, leadership);
     return this.serialized(async () => {
       const loaded = new GroupMetadataManager.Loaded();
-      await this.store.readPartition(partition, (key, value) => loaded.apply(key, value));
+      await this.store.readPartition(partition, (key, value, producerId) => loaded.apply(key, value, producerId), (producerId, commit) => loaded.marker(producerId, commit));
       if (this.loading.get(partition) !== leadership) return;
       const { groups, consumerGroups } = this.takeOver(loaded);
       onLoaded(groups, consumerGroups);
@@ -293,6 +336,11 @@ export class GroupMetadataManager {
   /** This broker no longer leads `partition`: its groups and offsets are forgotten; returns the groups. */
   unloadPartition(partition: number): Group[] {
     this.loading.delete(partition);
+    for (const [producerId, pending] of this.pendingTransactionalOffsets) {
+      const rest = pending.filter(({ group }) => this.partitionFor(group) !== partition);
+      if (rest.length > 0) this.pendingTransactionalOffsets.set(producerId, rest);
+      else this.pendingTransactionalOffsets.delete(producerId);
+    }
     const unloaded = [...this.groups.values()].filter((group) => this.partitionFor(group.groupId) === partition);
     for (const group of unloaded) this.groups.delete(group.groupId);
     for (const groupId of [...this.offsets.keys()]) if (this.partitionFor(groupId) === partition) this.offsets.delete(groupId);
@@ -301,13 +349,17 @@ export class GroupMetadataManager {
 
   private async readPartition(partition: number): Promise<{ groups: Group[]; consumerGroups: LoadedConsumerGroups }> {
     const loaded = new GroupMetadataManager.Loaded();
-    await this.store.readPartition(partition, (key, value) => loaded.apply(key, value));
+    await this.store.readPartition(partition, (key, value, producerId) => loaded.apply(key, value, producerId), (producerId, commit) => loaded.marker(producerId, commit));
     return this.takeOver(loaded);
   }
 
   private takeOver(loaded: InstanceType<typeof GroupMetadataManager.Loaded>): { groups: Group[]; consumerGroups: LoadedConsumerGroups } {
     const restored: Group[] = [];
     for (const [groupId, topics] of loaded.offsets) this.offsets.set(groupId, topics);
+    // Transactions still open in the log: their offsets wait for the marker here too.
+    for (const [producerId, records] of loaded.pendingTransactionalOffsets) {
+      this.pendingTransactionalOffsets.set(producerId, [...(this.pendingTransactionalOffsets.get(producerId) ?? []), ...records]);
+    }
     for (const [groupId, record] of loaded.groups) {
       if (loaded.consumerGroups.has(groupId)) continue; // converted to a consumer group since
       const group = Group.restore(groupId, record, this.options.nowMs);
@@ -324,8 +376,27 @@ export class GroupMetadataManager {
     readonly offsets: OffsetCache = new Map();
     readonly groups = new Map<string, GroupMetadataValue>();
     readonly consumerGroups: LoadedConsumerGroups = new Map();
+    readonly pendingTransactionalOffsets = new Map<number, OffsetRecord[]>();
 
-    apply(key: Buffer, value: Buffer | null): void {
+    /** A marker: the producer's transactional offsets before it take effect (COMMIT) or go (ABORT). */
+    marker(producerId: number, commit: boolean): void {
+      const pending = this.pendingTransactionalOffsets.get(producerId);
+      this.pendingTransactionalOffsets.delete(producerId);
+      if (!commit || !pending) return;
+      for (const { group, topic, partition, value } of pending) if (value !== null) setOffset(this.offsets, group, topic, partition, value);
+    }
+
+    /** A record; `transactionalProducerId` >= 0: written in that producer's transaction, pending its marker. */
+    apply(key: Buffer, value: Buffer | null, transactionalProducerId = -1): void {
+      if (transactionalProducerId >= 0) {
+        if (isOffsetCommitKey(key) && value !== null) {
+          const { group, topic, partition } = decodeOffsetCommitKey(key);
+          let pending = this.pendingTransactionalOffsets.get(transactionalProducerId);
+          if (!pending) this.pendingTransactionalOffsets.set(transactionalProducerId, (pending = []));
+          pending.push({ group, topic, partition, value: decodeOffsetCommitValue(value) });
+        }
+        return;
+      }
       if (consumerGroupRecordType(key) !== null) {
         const record = decodeConsumerGroupRecord(key, value);
         if (record === null) return;

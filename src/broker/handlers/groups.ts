@@ -6,7 +6,7 @@
 // These turn request versions into coordinator calls and results into response versions.
 import { KafkaErrorCode } from '../../errors.js';
 import { ApiKey } from '../../protocol/api-keys.js';
-import { CONSUMER_OFFSETS_TOPIC } from '../../engine/topic-name.js';
+import { CONSUMER_OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC } from '../../engine/topic-name.js';
 import type { ClusterNode } from '../cluster-node.js';
 import type { GroupCoordinator } from '../group/coordinator.js';
 import { defineHandler, type AnyApiHandler, type ApiHandler, type RequestContext } from '../handler.js';
@@ -21,9 +21,19 @@ const MEMBER_TYPE_CONSUMER = 1;
 /** "Unknown": we have no ACLs to report (KIP-430). */
 const AUTHORIZED_OPERATIONS_UNKNOWN = -2147483648;
 
-export function groupHandlers(coordinator: GroupCoordinator): AnyApiHandler[] {
+/** What FindCoordinator needs of a coordinator: the internal topic whose partition leaders coordinate its keys. */
+export interface CoordinatorLocator {
+  topic: string;
+  ensureTopic(): Promise<void>;
+  partitionFor(key: string): number;
+}
+
+/** A broker without a transaction coordinator's topic (tests of the group APIs alone) locates ids at partition 0. */
+const NO_TRANSACTIONS: CoordinatorLocator = { topic: TRANSACTION_STATE_TOPIC, ensureTopic: async () => {}, partitionFor: () => 0 };
+
+export function groupHandlers(coordinator: GroupCoordinator, transactions: CoordinatorLocator = NO_TRANSACTIONS): AnyApiHandler[] {
   return [
-    findCoordinatorHandler(coordinator),
+    findCoordinatorHandler(coordinator, transactions),
     joinGroupHandler(coordinator),
     heartbeatHandler(coordinator),
     leaveGroupHandler(coordinator),
@@ -47,12 +57,11 @@ function clientHostOf(context: RequestContext): string {
 // ---- FindCoordinator ---------------------------------------------------------------------------
 
 /**
- * A single broker coordinates every group; in a cluster the leader of the group's
- * __consumer_offsets partition does. A broker also answers for transactional ids, although
- * transactions are not supported: the client then gets InitProducerId's clear, non-retriable
- * refusal instead of retrying COORDINATOR_NOT_AVAILABLE until it times out.
+ * A single broker coordinates every group and transactional id; in a cluster the leader of the
+ * group's __consumer_offsets partition does, and of the id's __transaction_state partition.
  */
-export function findCoordinatorHandler(coordinator: GroupCoordinator): ApiHandler<typeof ApiKey.FindCoordinator> {
+export function findCoordinatorHandler(coordinator: GroupCoordinator, transactions: CoordinatorLocator): ApiHandler<typeof ApiKey.FindCoordinator> {
+  const groups: CoordinatorLocator = { topic: CONSUMER_OFFSETS_TOPIC, ensureTopic: () => coordinator.ensureOffsetsTopic(), partitionFor: (key) => coordinator.partitionFor(key) };
   return defineHandler({
     apiKey: ApiKey.FindCoordinator,
     minVersion: 0,
@@ -65,10 +74,10 @@ export function findCoordinatorHandler(coordinator: GroupCoordinator): ApiHandle
       for (const key of keys) {
         if (!known) {
           answers.push({ key, nodeId: -1, host: '', port: -1, errorCode: KafkaErrorCode.INVALID_REQUEST, errorMessage: `Unsupported coordinator key type ${request.keyType}` });
-        } else if (broker.cluster() === null || request.keyType !== COORDINATOR_TYPE.GROUP) {
+        } else if (broker.cluster() === null) {
           answers.push({ key, nodeId: broker.settings.nodeId, host: broker.settings.advertisedHost, port: broker.advertisedPort(), errorCode: NONE, errorMessage: null });
         } else {
-          answers.push({ key, ...(await clusterCoordinator(broker.cluster()!, coordinator, key)) });
+          answers.push({ key, ...(await clusterCoordinator(broker.cluster()!, request.keyType === COORDINATOR_TYPE.GROUP ? groups : transactions, key)) });
         }
       }
       if (header.apiVersion < 4) {
@@ -80,18 +89,18 @@ export function findCoordinatorHandler(coordinator: GroupCoordinator): ApiHandle
   });
 }
 
-/** In a cluster a group's coordinator is the leader of its __consumer_offsets partition (created on first use, as Kafka does). */
-async function clusterCoordinator(cluster: ClusterNode, coordinator: GroupCoordinator, groupId: string) {
+/** In a cluster a key's coordinator is the leader of its partition of the internal topic (created on first use, as Kafka does). */
+async function clusterCoordinator(cluster: ClusterNode, locator: CoordinatorLocator, key: string) {
   const unavailable = (errorMessage: string) => ({ nodeId: -1, host: '', port: -1, errorCode: KafkaErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage });
   try {
-    await coordinator.ensureOffsetsTopic();
+    await locator.ensureTopic();
   } catch (error) {
-    return unavailable(`__consumer_offsets is not available yet: ${(error as Error).message}`);
+    return unavailable(`${locator.topic} is not available yet: ${(error as Error).message}`);
   }
-  const partition = coordinator.partitionFor(groupId);
-  const leader = cluster.partition(CONSUMER_OFFSETS_TOPIC, partition)?.leader ?? -1;
+  const partition = locator.partitionFor(key);
+  const leader = cluster.partition(locator.topic, partition)?.leader ?? -1;
   const endpoint = leader === -1 ? undefined : cluster.endpointOf(leader);
-  if (endpoint === undefined) return unavailable(`__consumer_offsets-${partition} has no leader`);
+  if (endpoint === undefined) return unavailable(`${locator.topic}-${partition} has no leader`);
   return { nodeId: endpoint.brokerId, host: endpoint.host, port: endpoint.port, errorCode: NONE, errorMessage: null };
 }
 
@@ -251,7 +260,7 @@ export function offsetCommitHandler(coordinator: GroupCoordinator): ApiHandler<t
   });
 }
 
-/** v0-7 ask for one group, v8+ for several. Without transactions no offset is ever unstable. */
+/** v0-7 ask for one group, v8+ for several; v7+ may require stable offsets (none an open transaction committed). */
 export function offsetFetchHandler(coordinator: GroupCoordinator): ApiHandler<typeof ApiKey.OffsetFetch> {
   return defineHandler({
     apiKey: ApiKey.OffsetFetch,
@@ -260,10 +269,13 @@ export function offsetFetchHandler(coordinator: GroupCoordinator): ApiHandler<ty
     handle({ header }, request) {
       const version = header.apiVersion;
       if (version >= 8) {
-        const groups = request.groups.map(({ groupId, topics, memberId, memberEpoch }) => ({ groupId, ...coordinator.fetchOffsets(groupId, topics, { memberId, memberEpoch }) }));
+        const groups = request.groups.map(({ groupId, topics, memberId, memberEpoch }) => ({
+          groupId,
+          ...coordinator.fetchOffsets(groupId, topics, { memberId, memberEpoch }, request.requireStable),
+        }));
         return { throttleTimeMs: 0, groups };
       }
-      const { errorCode, topics } = coordinator.fetchOffsets(request.groupId, request.topics);
+      const { errorCode, topics } = coordinator.fetchOffsets(request.groupId, request.topics, undefined, version >= 7 && request.requireStable);
       if (version < 2 && errorCode !== NONE) {
         // v0-1 have no top-level error: every partition asked for carries it.
         const failed = (request.topics ?? []).map(({ name, partitionIndexes }) => ({

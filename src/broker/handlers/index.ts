@@ -19,8 +19,12 @@ import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.js';
 import { alterPartitionReassignmentsHandler, listPartitionReassignmentsHandler } from './partition-reassignments.js';
 import { produceHandler } from './produce.js';
 import { createPartitionsHandler, createTopicsHandler, deleteRecordsHandler, deleteTopicsHandler } from './topics.js';
+import { transactionHandlers } from './transactions.js';
+import type { TransactionCoordinator } from '../txn/transaction-coordinator.js';
+import type { MarkerWriterDeps } from '../txn/marker-writer.js';
+import { TRANSACTION_STATE_TOPIC } from '../../engine/topic-name.js';
 
-export function createHandlers(producerIds: ProducerIds, groups: GroupCoordinator): Map<number, AnyApiHandler> {
+export function createHandlers(producerIds: ProducerIds, groups: GroupCoordinator, transactions: TransactionCoordinator, markers: MarkerWriterDeps): Map<number, AnyApiHandler> {
   const handlers = new Map<number, AnyApiHandler>();
   const add = (handler: AnyApiHandler) => handlers.set(handler.apiKey, handler);
   for (const handler of [
@@ -41,7 +45,7 @@ export function createHandlers(producerIds: ProducerIds, groups: GroupCoordinato
     electLeadersHandler,
     alterPartitionReassignmentsHandler,
     listPartitionReassignmentsHandler,
-    initProducerIdHandler(producerIds),
+    initProducerIdHandler(producerIds, transactions),
     describeAclsHandler,
     createAclsHandler,
     deleteAclsHandler,
@@ -51,7 +55,9 @@ export function createHandlers(producerIds: ProducerIds, groups: GroupCoordinato
   ]) {
     add(handler);
   }
-  for (const handler of groupHandlers(groups)) add(handler);
+  const transactionLocator = { topic: TRANSACTION_STATE_TOPIC, ensureTopic: () => transactions.ensureTopic(), partitionFor: (id: string) => transactions.partitionFor(id) };
+  for (const handler of groupHandlers(groups, transactionLocator)) add(handler);
+  for (const handler of transactionHandlers(transactions, groups, markers)) add(handler);
   add(apiVersionsHandler(() => [...handlers.values()].map(({ apiKey, minVersion, maxVersion }) => ({ apiKey, minVersion, maxVersion }))));
   return handlers;
 }

@@ -1,0 +1,177 @@
+// Transactions (KIP-98) end to end with kafkajs against a real broker: a transactional producer's
+// commits are read by read_committed consumers and its aborts are not; offsets sent in a
+// transaction (consume-transform-produce) count only when it commits; a second producer with the
+// same transactional id fences the first; and a transaction open when the broker restarts is
+// still there, and ends as its producer says.
+import { Kafka, logLevel, type Consumer, type KafkaMessage } from 'kafkajs';
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { startBroker, type Broker } from '../../src/broker/broker.js';
+import { tempDir } from '../helpers.js';
+
+let broker: Broker | undefined;
+const consumers: Consumer[] = [];
+const disconnects: Array<() => Promise<void>> = [];
+
+afterEach(async () => {
+  for (const consumer of consumers.splice(0)) await consumer.disconnect().catch(() => {});
+  for (const disconnect of disconnects.splice(0)) await disconnect().catch(() => {});
+  await broker?.stop();
+  broker = undefined;
+});
+
+const BROKER_CONFIG = { 'group.initial.rebalance.delay.ms': 0, 'offsets.topic.num.partitions': 3, 'transaction.state.log.num.partitions': 3 };
+
+function client(port: number): Kafka {
+  return new Kafka({ clientId: 'txn', brokers: [`localhost:${port}`], logLevel: logLevel.NOTHING, retry: { retries: 10, initialRetryTime: 50 } });
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitFor(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+/** Values a consumer of `topic` reads from the start, read_committed unless told otherwise. */
+async function consume(kafka: Kafka, topic: string, groupId: string, readUncommitted = false): Promise<string[]> {
+  const values: string[] = [];
+  const consumer = kafka.consumer({ groupId, readUncommitted, maxWaitTimeInMs: 100 });
+  consumers.push(consumer);
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({ eachMessage: async ({ message }: { message: KafkaMessage }) => void values.push(message.value!.toString()) });
+  return values;
+}
+
+describe('kafkajs transactions', () => {
+  it('read_committed consumers read committed transactions and never aborted ones', async () => {
+    broker = await startBroker({ port: 0, config: BROKER_CONFIG });
+    const kafka = client(broker.port);
+    const admin = kafka.admin();
+    await admin.connect();
+    disconnects.push(() => admin.disconnect());
+    await admin.createTopics({ topics: [{ topic: 'events', numPartitions: 2 }] });
+
+    const producer = kafka.producer({ transactionalId: 'tx-1', idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    disconnects.push(() => producer.disconnect());
+    const send = async (values: string[], commit: boolean) => {
+      const transaction = await producer.transaction();
+      await transaction.send({ topic: 'events', messages: values.map((value, i) => ({ value, partition: i % 2 })) });
+      if (commit) await transaction.commit();
+      else await transaction.abort();
+    };
+    await send(['c1', 'c2', 'c3'], true);
+    await send(['a1', 'a2'], false);
+    await send(['c4', 'c5'], true);
+
+    // The transaction still open holds read_committed readers at its first offset (the LSO).
+    const open = await producer.transaction();
+    await open.send({ topic: 'events', messages: [{ value: 'open', partition: 0 }] });
+
+    const committed = await consume(kafka, 'events', 'committed');
+    const everything = await consume(kafka, 'events', 'uncommitted', true);
+    await waitFor(() => committed.length >= 5 && everything.length >= 8, 'both consumers');
+    await sleep(300);
+    expect([...committed].sort()).toEqual(['c1', 'c2', 'c3', 'c4', 'c5']);
+    expect([...everything].sort()).toEqual(['a1', 'a2', 'c1', 'c2', 'c3', 'c4', 'c5', 'open']);
+
+    // read_committed latest offsets stop at the open transaction; it commits and they move on.
+    const [p0Before] = (await admin.fetchTopicOffsets('events')).filter((p) => p.partition === 0);
+    await open.commit();
+    await waitFor(() => committed.includes('open'), 'the committed open transaction');
+    const [p0After] = (await admin.fetchTopicOffsets('events')).filter((p) => p.partition === 0);
+    expect(Number(p0After!.offset)).toBeGreaterThan(Number(p0Before!.offset));
+  });
+
+  it('sendOffsets commits a consumer group\'s offsets with the transaction, and not when it aborts', async () => {
+    const dataDir = tempDir();
+    broker = await startBroker({ port: 0, dataDir, config: BROKER_CONFIG });
+    const port = broker.port;
+    const kafka = client(broker.port);
+    const admin = kafka.admin();
+    await admin.connect();
+    disconnects.push(() => admin.disconnect());
+    await admin.createTopics({ topics: [{ topic: 'in', numPartitions: 1 }, { topic: 'out', numPartitions: 1 }] });
+
+    const producer = kafka.producer({ transactionalId: 'tx-offsets', idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    disconnects.push(() => producer.disconnect());
+    const offsetOf = async () => (await admin.fetchOffsets({ groupId: 'etl', topics: ['in'] }))[0]!.partitions[0]!.offset;
+
+    const aborted = await producer.transaction();
+    await aborted.send({ topic: 'out', messages: [{ value: 'x' }] });
+    await aborted.sendOffsets({ consumerGroupId: 'etl', topics: [{ topic: 'in', partitions: [{ partition: 0, offset: '5' }] }] });
+    await aborted.abort();
+    expect(await offsetOf()).toBe('-1');
+
+    const committed = await producer.transaction();
+    await committed.send({ topic: 'out', messages: [{ value: 'y' }] });
+    await committed.sendOffsets({ consumerGroupId: 'etl', topics: [{ topic: 'in', partitions: [{ partition: 0, offset: '7' }] }] });
+    expect(await offsetOf()).toBe('-1');
+    await committed.commit();
+    expect(await offsetOf()).toBe('7');
+
+    // Read back from __consumer_offsets by a restarted broker: the committed offset, not the aborted one.
+    await broker.stop();
+    broker = await startBroker({ port, dataDir, config: BROKER_CONFIG });
+    expect(await offsetOf()).toBe('7');
+  });
+
+  it('a second producer with the same transactional id fences the first, aborting its open transaction', async () => {
+    broker = await startBroker({ port: 0, config: BROKER_CONFIG });
+    const kafka = client(broker.port);
+    const admin = kafka.admin();
+    await admin.connect();
+    disconnects.push(() => admin.disconnect());
+    await admin.createTopics({ topics: [{ topic: 'fenced', numPartitions: 1 }] });
+
+    const first = kafka.producer({ transactionalId: 'tx-shared', idempotent: true, maxInFlightRequests: 1, retry: { retries: 1, initialRetryTime: 50 } });
+    await first.connect();
+    disconnects.push(() => first.disconnect());
+    const zombie = await first.transaction();
+    await zombie.send({ topic: 'fenced', messages: [{ value: 'zombie' }] });
+
+    const second = kafka.producer({ transactionalId: 'tx-shared', idempotent: true, maxInFlightRequests: 1 });
+    await second.connect();
+    disconnects.push(() => second.disconnect());
+    const live = await second.transaction();
+    await live.send({ topic: 'fenced', messages: [{ value: 'live' }] });
+    await live.commit();
+
+    await expect(zombie.commit()).rejects.toThrow();
+    const values = await consume(kafka, 'fenced', 'reader');
+    await waitFor(() => values.length >= 1, 'the live value');
+    await sleep(300);
+    expect(values).toEqual(['live']);
+  });
+
+  it('a transaction open across a broker restart is still open, and commits', async () => {
+    const dataDir = tempDir();
+    broker = await startBroker({ port: 0, dataDir, config: BROKER_CONFIG });
+    const port = broker.port;
+    const kafka = client(port);
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'restart', numPartitions: 1 }] });
+    await admin.disconnect();
+    const producer = kafka.producer({ transactionalId: 'tx-restart', idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    disconnects.push(() => producer.disconnect());
+    const transaction = await producer.transaction();
+    await transaction.send({ topic: 'restart', messages: [{ value: 'before' }] });
+
+    await broker.stop();
+    broker = await startBroker({ port, dataDir, config: BROKER_CONFIG });
+    await transaction.send({ topic: 'restart', messages: [{ value: 'after' }] });
+    await transaction.commit();
+
+    const values = await consume(client(port), 'restart', 'reader');
+    await waitFor(() => values.length >= 2, 'both values');
+    expect(values).toEqual(['before', 'after']);
+  });
+});
