@@ -57,7 +57,7 @@ const spec: CommandSpec = {
       name: 'isolation-level',
       type: 'string',
       valueName: 'read_committed|read_uncommitted',
-      description: 'isolation.level (default read_uncommitted). sluice has no transactions, so both read every record up to the high watermark.',
+      description: 'isolation.level (default read_uncommitted). read_committed reads to the last stable offset and skips the records of aborted transactions.',
     },
   ],
   notes: [

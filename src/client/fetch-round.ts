@@ -30,7 +30,7 @@ export interface FetchRoundOptions {
   clientRack?: string;
   /**
    * isolation.level (default read_uncommitted). read_committed reads up to the last stable
-   * offset; sluice has no transactions, so that is the high watermark and both read the same.
+   * offset, and each read lists the aborted transactions whose records it holds.
    */
   isolationLevel?: 'read_uncommitted' | 'read_committed';
   /**
@@ -51,6 +51,8 @@ export interface FetchTarget {
 export interface PartitionRead extends FetchTarget {
   records: Buffer;
   highWatermark: number;
+  /** read_committed: transactions aborted in or after these records (producer id, first offset). */
+  abortedTransactions: Array<{ producerId: number; firstOffset: number }>;
 }
 
 export interface FetchRoundResult {
@@ -180,7 +182,10 @@ export class FetchRound {
         const replica: number = answer.preferredReadReplica ?? -1;
         if (replica >= 0 && replica !== nodeId) this.preferred.set(key, { nodeId: replica, untilMs: Date.now() + PREFERRED_READ_REPLICA_TTL_MS });
         const records = answer.records as Buffer | null;
-        if (records && records.length > 0) result.reads.push({ ...target, records, highWatermark: Number(answer.highWatermark) });
+        if (records && records.length > 0) {
+          const abortedTransactions = (answer.abortedTransactions ?? []).map((txn: { producerId: number; firstOffset: number }) => ({ producerId: Number(txn.producerId), firstOffset: Number(txn.firstOffset) }));
+          result.reads.push({ ...target, records, highWatermark: Number(answer.highWatermark), abortedTransactions });
+        }
       }
     }
   }

@@ -131,17 +131,32 @@ export class Fetcher {
       const position = this.byKey.get(`${read.topic}\0${read.partition}`);
       // The position moved on while the round was out (never, as the CLI uses a Fetcher): drop it.
       if (position === undefined || position.offset !== read.offset) continue;
-      this.consume(position, read.records, result);
+      this.consume(position, read.records, result, read.abortedTransactions);
     }
     return result;
   }
 
-  private consume(position: Position, bytes: Buffer, result: FetchResult): void {
+  /**
+   * Takes the records of one partition's read. Under read_committed, a transactional batch of a
+   * producer whose transaction the broker lists as aborted is dropped, from the transaction's first
+   * offset up to its ABORT marker (Kafka's consumer does the same with the fetch's
+   * AbortedTransactions).
+   */
+  private consume(position: Position, bytes: Buffer, result: FetchResult, abortedTransactions: ReadonlyArray<{ producerId: number; firstOffset: number }> = []): void {
     result.bytes += bytes.length;
+    const pendingAborts = [...abortedTransactions].sort((a, b) => a.firstOffset - b.firstOffset);
+    const abortedProducers = new Set<number>();
     // A response may end with part of a batch (Kafka's brokers cut at max bytes): it is skipped
     // and fetched whole next time.
     for (const { at, header } of iterateBatches(bytes)) {
+      while (pendingAborts.length > 0 && pendingAborts[0]!.firstOffset <= header.lastOffset) abortedProducers.add(pendingAborts.shift()!.producerId);
       if (header.isControl) {
+        // The marker ends the producer's transaction: its later batches belong to the next one.
+        if (header.isTransactional) abortedProducers.delete(header.producerId);
+        position.offset = header.lastOffset + 1;
+        continue;
+      }
+      if (header.isTransactional && abortedProducers.has(header.producerId)) {
         position.offset = header.lastOffset + 1;
         continue;
       }

@@ -4,6 +4,8 @@ import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { Kafka, logLevel } from 'kafkajs';
+
 import { startBroker, type Broker } from '../../src/broker/broker.js';
 import { iterateBatches } from '../../src/record/batch.js';
 import { tempDir } from '../helpers.js';
@@ -203,13 +205,27 @@ describe('sluice produce | sluice consume', () => {
     }
   }, 90_000);
 
-  it('--isolation-level read_committed reads every record: without transactions, all are committed', async () => {
+  it('--isolation-level read_committed skips aborted transactions and stops before open ones', async () => {
     await broker.engine.createTopic('isolated', { partitions: 1 });
     await broker.engine.produce('isolated', [{ value: 'i1' }, { value: 'i2' }]);
+    const kafka = new Kafka({ clientId: 'txn', brokers: [`localhost:${broker.port}`], logLevel: logLevel.NOTHING });
+    const producer = kafka.producer({ transactionalId: 'cli-isolation', idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    const write = async (value: string, end: 'commit' | 'abort' | 'open') => {
+      const transaction = await producer.transaction();
+      await transaction.send({ topic: 'isolated', messages: [{ value }] });
+      if (end !== 'open') await transaction[end]();
+    };
+    await write('aborted', 'abort');
+    await write('committed', 'commit');
+    await write('open', 'open');
     for (const extra of [['--isolation-level', 'read_committed'], ['--consumer-property', 'isolation.level=read_committed']]) {
       const result = await runCli(['consume', ...bootstrap, '--topic', 'isolated', '--from-beginning', '--timeout-ms', '1000', ...extra]);
-      expect(result).toMatchObject({ code: 0, stdout: 'i1\ni2\n' });
+      expect(result).toMatchObject({ code: 0, stdout: 'i1\ni2\ncommitted\n' });
     }
+    const uncommitted = await runCli(['consume', ...bootstrap, '--topic', 'isolated', '--from-beginning', '--timeout-ms', '1000']);
+    expect(uncommitted).toMatchObject({ code: 0, stdout: 'i1\ni2\naborted\ncommitted\nopen\n' });
+    await producer.disconnect();
     const refused = await runCli(['consume', ...bootstrap, '--topic', 'isolated', '--isolation-level', 'serializable']);
     expect(refused).toMatchObject({ code: 2, stderr: expect.stringContaining("--isolation-level expects read_committed or read_uncommitted, got 'serializable'") });
   });
