@@ -14,7 +14,9 @@
 // a record without a key is dropped (compacted topics refuse them, so these predate the policy); a
 // record whose key the map has at a higher offset is dropped; a tombstone (null value) is dropped
 // when its segment was last modified at or before the delete horizon (the last clean segment's
-// modification time minus delete.retention.ms). Per batch (MemoryRecords.filterTo): a batch keeps
+// modification time minus delete.retention.ms); a record of an aborted transaction is dropped, and
+// never enters the map, where it would hide its key's committed value. Nothing at or past the last
+// stable offset is cleaned (log-cleaner-manager.ts): an open transaction may still abort. Per batch (MemoryRecords.filterTo): a batch keeps
 // its base offset and lastOffsetDelta, so offsets never move and a gap is left where records went;
 // a batch whose records all stay is copied byte for byte; one with some left is rewritten with
 // those records (their bytes copied as they are: offset and timestamp deltas stay relative to the
@@ -58,6 +60,7 @@ import {
   RECORDS_COUNT_OFFSET,
   RECORDS_OFFSET,
   TIMESTAMP_TYPE_MASK,
+  TRANSACTIONAL_MASK,
 } from '../record/batch-format.js';
 import { checkBatch, stampCrc } from '../record/batch.js';
 import { getCodec } from '../record/compression.js';
@@ -97,6 +100,8 @@ export interface CleanTask {
   deleteHorizonMs: number;
   /** Last offset of each idempotent producer's last batch: those batches are kept, empty if need be. */
   producerLastOffsets: ReadonlyArray<readonly [producerId: number, lastOffset: number]>;
+  /** Transactions aborted below firstUncleanableOffset: their records are no record of their keys, and go. */
+  abortedTransactions: ReadonlyArray<{ producerId: number; firstOffset: number; lastOffset: number }>;
   segmentBytes: number;
   segmentIndexBytes: number;
   indexIntervalBytes: number;
@@ -151,6 +156,13 @@ export function segmentPaths(dir: string, baseOffset: number, suffix = ''): { lo
   };
 }
 
+/** Whether the batch at `at` is transactional and of a transaction the task lists as aborted. */
+function isAbortedBatch(task: CleanTask, buf: Buffer, at: number, baseOffset: number): boolean {
+  if (task.abortedTransactions.length === 0 || (buf.readInt16BE(at + ATTRIBUTES_OFFSET) & TRANSACTIONAL_MASK) === 0) return false;
+  const producerId = readInt64(buf, at + PRODUCER_ID_OFFSET);
+  return task.abortedTransactions.some((txn) => txn.producerId === producerId && txn.firstOffset <= baseOffset && baseOffset <= txn.lastOffset);
+}
+
 /** Where one record of a batch's (inflated) records region lies, and what the cleaner needs of it. */
 interface RecordSpans {
   count: number;
@@ -201,7 +213,8 @@ export class Cleaner {
           const { buf, at } = batch;
           const lastOffset = batch.baseOffset + buf.readInt32BE(at + LAST_OFFSET_DELTA_OFFSET);
           if (lastOffset < firstDirtyOffset) continue;
-          if ((buf.readInt16BE(at + ATTRIBUTES_OFFSET) & CONTROL_MASK) === 0) {
+          // An aborted transaction's record must not hide the committed value of its key.
+          if ((buf.readInt16BE(at + ATTRIBUTES_OFFSET) & CONTROL_MASK) === 0 && !isAbortedBatch(task, buf, at, batch.baseOffset)) {
             const spans = this.scanRecords(buf, at, batch.sizeBytes, task.name);
             for (let i = 0; i < spans.count; i++) {
               const offset = batch.baseOffset + spans.offsetDelta[i]!;
@@ -264,7 +277,8 @@ export class Cleaner {
     stats.recordsRead += recordCount;
     const attributes = buf.readInt16BE(at + ATTRIBUTES_OFFSET);
     const lastOffset = baseOffset + buf.readInt32BE(at + LAST_OFFSET_DELTA_OFFSET);
-    // A batch wholly past the map's reach, or a control batch (no transactions here), stays as it is.
+    // A batch wholly past the map's reach, or a control batch (a transaction marker, which stays
+    // as long as the records it ends might), stays as it is.
     if (baseOffset > this.map.latestOffset || attributes & CONTROL_MASK) {
       writer.append(buf, at, sizeBytes, lastOffset);
       stats.recordsWritten += recordCount;
@@ -274,12 +288,15 @@ export class Cleaner {
     const spans = this.scanRecords(buf, at, sizeBytes, task.name);
     const records = this.recordsBuf;
     const kept: number[] = [];
+    const aborted = isAbortedBatch(task, buf, at, baseOffset);
     for (let i = 0; i < spans.count; i++) {
       const offset = baseOffset + spans.offsetDelta[i]!;
       if (offset > this.map.latestOffset) {
         kept.push(i);
         continue;
       }
+      // Kafka's cleaner removes aborted transactions' records (their ABORT marker stays).
+      if (aborted) continue;
       const keyLength = spans.keyLength[i]!;
       if (keyLength < 0) {
         stats.invalidRecords++;

@@ -49,7 +49,9 @@ export function logToClean(log: Log, checkpointedDirtyOffset: number | undefined
   let firstDirtyOffset = checkpointedDirtyOffset ?? log.logStartOffset;
   if (firstDirtyOffset < log.logStartOffset || firstDirtyOffset > log.logEndOffset) firstDirtyOffset = log.logStartOffset;
 
-  let uncleanableOffset = Math.min(log.highWatermark, active.baseOffset);
+  // Kafka's firstUncleanableOffset: nothing at or past the last stable offset (an open
+  // transaction's records may still be aborted), which is at most the high watermark.
+  let uncleanableOffset = Math.min(log.lastStableOffset, active.baseOffset);
   if (config.minCompactionLagMs > 0) {
     for (let i = 0; i < segments.length - 1; i++) {
       if (endOf(i) <= firstDirtyOffset) continue;

@@ -367,6 +367,7 @@ export class LogCleaner {
       firstUncleanableOffset: toClean.firstUncleanableOffset,
       deleteHorizonMs: deleteHorizonMs(toClean, config),
       producerLastOffsets: log.producers.lastBatchOffsets(),
+      abortedTransactions: log.abortedTransactions(log.logStartOffset, toClean.firstUncleanableOffset),
       segmentBytes: config.segmentBytes,
       segmentIndexBytes: config.segmentIndexBytes,
       indexIntervalBytes: config.indexIntervalBytes,

@@ -13,6 +13,7 @@ import { resolveLogConfig } from '../../src/storage/log-config.js';
 import { PRODUCER_SNAPSHOT_FILE } from '../../src/storage/producer-state.js';
 import { isSluiceError } from '../../src/errors.js';
 import { payload, tempDir } from '../helpers.js';
+import { openEngine, readAll, written } from './compaction-helpers.js';
 
 function openLog(dir: string, highWatermark?: number): Log {
   return Log.open({ dir, config: resolveLogConfig({}), highWatermark });
@@ -147,5 +148,38 @@ describe('transactions in a log', () => {
     log.deleteRecordsBefore(3);
     expect(log.abortedTransactions(0, 10)).toEqual([]);
     log.close();
+  });
+});
+
+describe('compaction of transactional records', () => {
+  it('drops an aborted transaction\'s records without letting them hide the committed value of their keys, and cleans nothing open', async () => {
+    const engine = await openEngine(tempDir());
+    await engine.createTopic('compacted', { partitions: 1, config: { 'cleanup.policy': 'compact', 'segment.bytes': 1024 } });
+    const log = engine.partitionLog('compacted', 0);
+    const keyed = (producerId: number, baseSequence: number, key: string, value: string) =>
+      encodeBatch([{ key, value }], { producerId, producerEpoch: 0, baseSequence, transactional: true });
+    await engine.produce('compacted', [{ key: 'k', value: 'committed' }], { partition: 0 }); // 0
+    log.appendSync(keyed(10, 0, 'k', 'aborted')); // 1
+    log.appendSync(marker(10, false), { origin: 'coordinator' }); // 2
+    const filler = async (from: number) => {
+      for (let i = from; i < from + 30; i++) await engine.produce('compacted', [{ key: `filler-${i % 4}`, value: payload(i).toString() }], { partition: 0 });
+    };
+    await filler(0);
+    const openAt = log.logEndOffset;
+    log.appendSync(keyed(11, 0, 'open', 'still-open')); // never ended
+    await engine.produce('compacted', [{ key: 'open', value: 'after-open' }], { partition: 0 });
+    await filler(30);
+    expect(log.lastStableOffset).toBe(openAt);
+    await engine.compactNow('compacted');
+
+    const left = written(await readAll(engine, 'compacted'));
+    const ofKeys = (keys: string[]) => left.filter((r) => keys.includes(r.key ?? '')).map((r) => `${r.key}=${r.value}`);
+    // The aborted record is gone, and the committed value of its key stays.
+    expect(ofKeys(['k'])).toEqual(['k=committed']);
+    // Nothing from the open transaction on is cleaned: its record may still commit.
+    expect(ofKeys(['open'])).toEqual(['open=still-open', 'open=after-open']);
+    // The fillers before it were cleaned (the pass ran).
+    expect(left.filter((r) => r.offset < openAt && r.key?.startsWith('filler')).length).toBeLessThan(30);
+    await engine.close();
   });
 });
