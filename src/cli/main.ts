@@ -38,6 +38,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'Print the API versions each broker serves (kafka-broker-api-versions).',
     load: async () => (await import('./broker-api-versions.js')).brokerApiVersionsCommand,
   },
+  transactions: {
+    summary: 'List, describe and abort transactions, and find hanging ones (kafka-transactions).',
+    load: async () => (await import('./transactions.js')).transactionsCommand,
+  },
   'dump-log': { summary: 'Print the batches and records of a segment file (kafka-dump-log).', load: async () => (await import('./dump-log.js')).dumpLogCommand },
   'perf produce': {
     summary: 'Measure producer throughput and latency (kafka-producer-perf-test).',

@@ -267,12 +267,12 @@ export class KafkaClient {
     return this.connectionTo((await this.findCoordinator(groupId)).nodeId);
   }
 
-  /** The broker coordinating a consumer group (see coordinatorConnection). */
-  async findCoordinator(groupId: string): Promise<BrokerNode> {
+  /** The broker coordinating a consumer group (see coordinatorConnection), or with `keyType` 1 a transactional id. */
+  async findCoordinator(groupId: string, keyType: 0 | 1 = 0): Promise<BrokerNode> {
     const deadlineMs = Date.now() + COORDINATOR_WAIT_MS;
     for (let attempt = 0; ; attempt++) {
       const connection = await this.anyConnection();
-      const response = await connection.request(ApiKey.FindCoordinator, { key: groupId, keyType: 0, coordinatorKeys: [groupId] });
+      const response = await connection.request(ApiKey.FindCoordinator, { key: groupId, keyType, coordinatorKeys: [groupId] });
       const answer = response.coordinators?.[0] ?? response;
       if (answer.errorCode === 0) {
         const node = this.nodes.get(answer.nodeId) ?? { nodeId: answer.nodeId, host: answer.host, port: answer.port, rack: null };
@@ -280,7 +280,7 @@ export class KafkaClient {
         return node;
       }
       if (!COORDINATOR_RETRIABLE.has(kafkaErrorName(answer.errorCode)) || Date.now() >= deadlineMs) {
-        throwIfError(answer.errorCode, `Find the coordinator of group ${groupId}`, answer.errorMessage);
+        throwIfError(answer.errorCode, `Find the coordinator of ${keyType === 0 ? 'group' : 'transactional id'} ${groupId}`, answer.errorMessage);
       }
       await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 100 * 2 ** attempt)));
     }
