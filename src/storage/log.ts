@@ -224,7 +224,9 @@ export class Log {
    * high watermark (producer-state.ts).
    */
   get lastStableOffset(): number {
-    return this.producers.lastStableOffset(this.highWatermark);
+    // Never below the log start (Kafka clamps it too): an open transaction whose first records
+    // were deleted still holds read_committed readers at the first offset they can read.
+    return Math.max(this.producers.lastStableOffset(this.highWatermark), Math.min(this._logStartOffset, this.highWatermark));
   }
 
   /** The aborted transactions whose records reach into [fromOffset, toOffset), in marker order. */

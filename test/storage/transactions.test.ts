@@ -138,6 +138,16 @@ describe('transactions in a log', () => {
     follower.close();
   });
 
+  it('keeps the last stable offset at or above the log start', () => {
+    const log = openLog(tempDir());
+    log.appendSync(data(10, 0)); // 0-1, open
+    log.appendSync(encodeBatch([{ value: 'plain' }])); // 2
+    expect(log.lastStableOffset).toBe(0);
+    log.deleteRecordsBefore(2);
+    expect(log.lastStableOffset).toBe(2);
+    log.close();
+  });
+
   it('forgets aborted transactions once the log start passes their markers', () => {
     const log = openLog(tempDir());
     log.appendSync(data(10, 0)); // 0-1
