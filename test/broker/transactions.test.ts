@@ -155,6 +155,26 @@ describe('the transaction APIs', () => {
     expect((await request(ApiKey.DescribeTransactions, { transactionalIds: ['unknown'] })).transactionStates[0].errorCode).toBe(E.TRANSACTIONAL_ID_NOT_FOUND);
   });
 
+  it('forgets a transactional id idle past transactional.id.expiration.ms, also after a restart', async () => {
+    const dataDir = tempDir();
+    const config = { 'transactional.id.expiration.ms': '300', 'transaction.remove.expired.transaction.cleanup.interval.ms': '100' };
+    await start(config, dataDir);
+    await client!.createTopics([{ name: 't', partitions: 1 }]);
+    const producer = await initProducer('idle');
+    expect(await addPartitions('idle', producer, [{ name: 't', partitions: [0] }])).toEqual([['t-0', E.NONE]]);
+    expect(await endTxn('idle', producer, false)).toBe(E.NONE);
+    const describe = async () => (await request(ApiKey.DescribeTransactions, { transactionalIds: ['idle'] })).transactionStates[0].errorCode;
+    const deadline = Date.now() + 30_000;
+    while ((await describe()) !== E.TRANSACTIONAL_ID_NOT_FOUND && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await describe()).toBe(E.TRANSACTIONAL_ID_NOT_FOUND);
+    await broker!.stop();
+    client!.close();
+    await start(config, dataDir);
+    expect(await describe()).toBe(E.TRANSACTIONAL_ID_NOT_FOUND);
+    // The id starts over: a new producer id.
+    expect((await initProducer('idle')).producerId).not.toBe(producer.producerId);
+  });
+
   it('keeps a committed transaction committed through a SIGKILL, its offsets and its state', async () => {
     const dataDir = tempDir();
     await start({}, dataDir);
