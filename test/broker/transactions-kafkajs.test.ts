@@ -122,6 +122,61 @@ describe('kafkajs transactions', () => {
     expect(await offsetOf()).toBe('7');
   });
 
+  it('three producers committing and aborting at random, interleaved: read_committed reads exactly the committed records, in order', async () => {
+    broker = await startBroker({ port: 0, config: BROKER_CONFIG });
+    const kafka = client(broker.port);
+    const admin = kafka.admin();
+    await admin.connect();
+    disconnects.push(() => admin.disconnect());
+    await admin.createTopics({ topics: [{ topic: 'mixed', numPartitions: 3 }] });
+
+    // A seeded generator: the same interleaving of commits and aborts every run.
+    let seed = 42;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const committed: string[] = [];
+    const aborted: string[] = [];
+    await Promise.all(
+      [0, 1, 2].map(async (p) => {
+        const producer = kafka.producer({ transactionalId: `mixed-${p}`, idempotent: true, maxInFlightRequests: 1 });
+        await producer.connect();
+        disconnects.push(() => producer.disconnect());
+        for (let t = 0; t < 15; t++) {
+          const transaction = await producer.transaction();
+          const values = Array.from({ length: 1 + Math.floor(random() * 3) }, (_, i) => `p${p}-t${t}-m${i}`);
+          for (const value of values) await transaction.send({ topic: 'mixed', messages: [{ value, partition: Math.floor(random() * 3) }] });
+          if (random() < 0.5) {
+            await transaction.commit();
+            committed.push(...values);
+          } else {
+            await transaction.abort();
+            aborted.push(...values);
+          }
+        }
+      }),
+    );
+    expect(committed.length).toBeGreaterThan(0);
+    expect(aborted.length).toBeGreaterThan(0);
+
+    const read: Array<{ partition: number; value: string }> = [];
+    const consumer = kafka.consumer({ groupId: 'mixed-reader', maxWaitTimeInMs: 100 });
+    consumers.push(consumer);
+    await consumer.connect();
+    await consumer.subscribe({ topic: 'mixed', fromBeginning: true });
+    await consumer.run({ eachMessage: async ({ partition, message }) => void read.push({ partition, value: message.value!.toString() }) });
+    await waitFor(() => read.length >= committed.length, 'every committed record');
+    await sleep(300);
+    expect(read.map(({ value }) => value).sort()).toEqual([...committed].sort());
+    // In each partition, each producer's records in the order it wrote them.
+    const order = (value: string) => value.split('-').slice(1).map((part) => Number(part.slice(1)));
+    for (const partition of [0, 1, 2]) {
+      for (const p of [0, 1, 2]) {
+        const mine = read.filter((r) => r.partition === partition && r.value.startsWith(`p${p}-`)).map((r) => order(r.value));
+        const sorted = [...mine].sort((a, b) => a[0]! - b[0]! || a[1]! - b[1]!);
+        expect(mine).toEqual(sorted);
+      }
+    }
+  });
+
   it('a second producer with the same transactional id fences the first, aborting its open transaction', async () => {
     broker = await startBroker({ port: 0, config: BROKER_CONFIG });
     const kafka = client(broker.port);
