@@ -91,8 +91,11 @@ describe('the transaction APIs', () => {
     expect(await addPartitions('tx', producer, [{ name: 't', partitions: [0] }], 3)).toEqual([['t-0', E.PRODUCER_FENCED]]);
     expect(await addPartitions('tx', producer, [{ name: 't', partitions: [0] }], 1)).toEqual([['t-0', E.INVALID_PRODUCER_EPOCH]]);
     expect(await endTxn('tx', producer, false, 1)).toBe(E.INVALID_PRODUCER_EPOCH);
-    // KIP-360: a producer naming a producer and epoch that are not the id's is fenced.
-    const stale = await request(ApiKey.InitProducerId, { transactionalId: 'tx', transactionTimeoutMs: 60_000, ...producer }, 4);
+    // KIP-360: naming the epoch the last InitProducerId bumped from is that request's retry (its
+    // answer lost): the same answer. Naming any other producer or epoch is fenced.
+    const retried = await request(ApiKey.InitProducerId, { transactionalId: 'tx', transactionTimeoutMs: 60_000, ...producer }, 4);
+    expect(retried).toMatchObject({ errorCode: E.NONE, producerId: bumped.producerId, producerEpoch: bumped.producerEpoch });
+    const stale = await request(ApiKey.InitProducerId, { transactionalId: 'tx', transactionTimeoutMs: 60_000, producerId: producer.producerId, producerEpoch: 5 }, 4);
     expect(stale.errorCode).toBe(E.PRODUCER_FENCED);
 
     // The open transaction's data with the old epoch is refused by the partition too.

@@ -64,6 +64,11 @@ interface TransactionMetadata {
   lastUpdateMs: number;
   /** An operation is under way: others get CONCURRENT_TRANSACTIONS. */
   pending: boolean;
+  /**
+   * The epoch the last InitProducerId bumped from (Kafka's lastProducerEpoch), in memory only: a
+   * producer retrying that InitProducerId (its answer lost) names it, and gets the same answer.
+   */
+  previousEpoch: number;
 }
 
 export interface TransactionDescription {
@@ -155,6 +160,7 @@ export class TransactionCoordinator {
         startTimeMs: record.startTimestampMs,
         lastUpdateMs: record.lastUpdateTimestampMs,
         pending: false,
+        previousEpoch: -1,
       };
       this.transactions.set(transactionalId, metadata);
       // A decision without all its markers: write them (again) and complete.
@@ -180,7 +186,7 @@ export class TransactionCoordinator {
     let metadata = this.transactions.get(transactionalId);
     if (metadata === undefined) {
       const now = this.host.nowMs();
-      metadata = { transactionalId, producerId: -1, producerEpoch: -1, timeoutMs, status: 'Empty', partitions: new Map(), startTimeMs: -1, lastUpdateMs: now, pending: false };
+      metadata = { transactionalId, producerId: -1, producerEpoch: -1, timeoutMs, status: 'Empty', partitions: new Map(), startTimeMs: -1, lastUpdateMs: now, pending: false, previousEpoch: -1 };
       this.transactions.set(transactionalId, metadata);
       const created = metadata;
       await this.runPending(created, () => this.write(created, { producerId: this.host.allocateProducerId(), producerEpoch: 0, timeoutMs }), () => this.transactions.delete(transactionalId));
@@ -188,6 +194,8 @@ export class TransactionCoordinator {
     }
     const found = metadata;
     this.checkNotPending(found);
+    const retried = current !== null && current.producerId === found.producerId && current.producerEpoch === found.previousEpoch && found.previousEpoch >= 0;
+    if (retried && found.status === 'Empty') return { producerId: found.producerId, producerEpoch: found.producerEpoch };
     if (current !== null && current.producerId >= 0 && (current.producerId !== found.producerId || current.producerEpoch !== found.producerEpoch)) {
       fail('PRODUCER_FENCED', `Transactional id ${transactionalId} is at producer ${found.producerId} epoch ${found.producerEpoch}, not ${current.producerId} epoch ${current.producerEpoch}`);
     }
@@ -199,7 +207,9 @@ export class TransactionCoordinator {
       } else if (found.status === 'PrepareCommit' || found.status === 'PrepareAbort') {
         await this.completeTransaction(found);
       }
+      const previousEpoch = found.producerEpoch;
       await this.write(found, { status: 'Empty', partitions: new Map(), startTimeMs: -1, timeoutMs, ...this.bumpedEpoch(found) });
+      found.previousEpoch = previousEpoch;
       return { producerId: found.producerId, producerEpoch: found.producerEpoch };
     });
   }
