@@ -4,6 +4,7 @@
 // command and perf test use it; group membership comes with the pool consumer.
 import { SluiceError } from '../errors.js';
 import { decodeBatch, iterateBatches, type TimestampType } from '../record/batch.js';
+import { abortedBatchFilter, type AbortedTransactionRef } from './aborted-transactions.js';
 import type { KafkaClient } from './client.js';
 import { FetchRound } from './fetch-round.js';
 
@@ -142,21 +143,13 @@ export class Fetcher {
    * offset up to its ABORT marker (Kafka's consumer does the same with the fetch's
    * AbortedTransactions).
    */
-  private consume(position: Position, bytes: Buffer, result: FetchResult, abortedTransactions: ReadonlyArray<{ producerId: number; firstOffset: number }> = []): void {
+  private consume(position: Position, bytes: Buffer, result: FetchResult, abortedTransactions: readonly AbortedTransactionRef[] = []): void {
     result.bytes += bytes.length;
-    const pendingAborts = [...abortedTransactions].sort((a, b) => a.firstOffset - b.firstOffset);
-    const abortedProducers = new Set<number>();
+    const committed = abortedBatchFilter(abortedTransactions);
     // A response may end with part of a batch (Kafka's brokers cut at max bytes): it is skipped
     // and fetched whole next time.
     for (const { at, header } of iterateBatches(bytes)) {
-      while (pendingAborts.length > 0 && pendingAborts[0]!.firstOffset <= header.lastOffset) abortedProducers.add(pendingAborts.shift()!.producerId);
-      if (header.isControl) {
-        // The marker ends the producer's transaction: its later batches belong to the next one.
-        if (header.isTransactional) abortedProducers.delete(header.producerId);
-        position.offset = header.lastOffset + 1;
-        continue;
-      }
-      if (header.isTransactional && abortedProducers.has(header.producerId)) {
+      if (!committed(header) || header.isControl) {
         position.offset = header.lastOffset + 1;
         continue;
       }

@@ -2,6 +2,7 @@
 // commits, Fetch requests (long poll) for the partitions that have room, to each partition's
 // leader or to the replica in the consumer's rack its leader names (fetch-round.ts).
 import { KafkaClient } from '../client/client.js';
+import { abortedBatchFilter } from '../client/aborted-transactions.js';
 import { FetchRound } from '../client/fetch-round.js';
 import { GroupMember, type CommitOffset, type GroupMemberOptions, type TopicPartition } from '../client/group-member.js';
 import { chunkOf, keyOf, type Doorbell, type FetchedPartition, type Source, type SourceHooks, type WantedPartition } from './source.js';
@@ -14,6 +15,8 @@ export interface BrokerSourceOptions extends Omit<GroupMemberOptions, 'onAssigne
   maxWaitMs: number;
   /** client.rack (KIP-392). */
   clientRack?: string;
+  /** isolation.level: read_committed reads to the last stable offset and leaves aborted transactions out. */
+  isolationLevel?: 'read_uncommitted' | 'read_committed';
 }
 
 const EARLIEST = -2;
@@ -44,6 +47,7 @@ export class BrokerSource implements Source {
       maxBytes: this.options.partitionMaxBytes,
       partitionMaxBytes: this.options.partitionMaxBytes,
       clientRack: this.options.clientRack,
+      isolationLevel: this.options.isolationLevel,
     });
     this.member = new GroupMember(this.client, {
       ...this.options,
@@ -79,9 +83,10 @@ export class BrokerSource implements Source {
     const { reads, outOfRange } = await this.round!.fetch(wanted.map((w) => ({ topic: w.topic, partition: w.partition, offset: w.position })), maxBytes);
     const results: FetchedPartition[] = [];
     for (const { topic, partition, offset } of outOfRange) results.push({ topic, partition, position: offset, resetTo: await this.resetOffset(topic, partition) });
-    for (const { topic, partition, offset, records } of reads) {
+    const readCommitted = this.options.isolationLevel === 'read_committed';
+    for (const { topic, partition, offset, records, abortedTransactions } of reads) {
       // One copy per partition: the frame holds every partition, and a worker gets its own bytes.
-      const chunk = chunkOf(records, offset, true);
+      const chunk = chunkOf(records, offset, true, readCommitted ? abortedBatchFilter(abortedTransactions) : undefined);
       if (chunk) results.push({ topic, partition, position: offset, chunk });
     }
     return results;

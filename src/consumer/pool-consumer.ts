@@ -73,6 +73,12 @@ export interface PoolConsumerOptions {
    * this consumer to the in-sync replica in its rack, which it then reads from.
    */
   clientRack?: string;
+  /**
+   * isolation.level (broker mode; default 'read_uncommitted', as Kafka's consumer): 'read_committed'
+   * reads each partition to its last stable offset and hands no record of an aborted transaction
+   * to the handler.
+   */
+  isolationLevel?: 'read_uncommitted' | 'read_committed';
   /** Group membership (broker mode); see GroupMemberOptions. */
   sessionTimeoutMs?: number;
   rebalanceTimeoutMs?: number;
@@ -252,6 +258,7 @@ export class PoolConsumer extends EventEmitter<PoolConsumerEvents> {
           partitionMaxBytes,
           maxWaitMs: options.maxWaitMs ?? 500,
           clientRack: options.clientRack,
+          isolationLevel: options.isolationLevel,
         });
   }
 

@@ -2,7 +2,7 @@
 // embedded Engine read in-process (engine-source.ts). A source assigns partitions through the
 // hooks, reads whole batches from given positions, and stores committed offsets.
 import type { CommitOffset, RevokeReason, TopicPartition } from '../client/group-member.js';
-import { iterateBatches } from '../record/batch.js';
+import { iterateBatches, type BatchHeader } from '../record/batch.js';
 
 export interface SourceHooks {
   assigned(partitions: TopicPartition[]): Promise<void>;
@@ -94,17 +94,38 @@ export class Doorbell {
 /**
  * The whole batches at the start of `bytes` (a read may end inside a batch), copied into an
  * exact-size ArrayBuffer: a view of a larger buffer would clone all of it to the worker.
- * Undefined when not one whole batch is there.
+ * Undefined when not one whole batch is there. `keep` (read_committed: not of an aborted
+ * transaction) leaves batches out, which the position still moves past.
  */
-export function chunkOf(bytes: Uint8Array, startOffset: number, copy: boolean): Chunk | undefined {
+export function chunkOf(bytes: Uint8Array, startOffset: number, copy: boolean, keep?: (header: BatchHeader) => boolean): Chunk | undefined {
   const batches = iterateBatches(bytes);
   let nextOffset = -1;
   let needsHandler = false;
-  for (const { header } of batches) {
+  let kept: Array<[start: number, end: number]> | null = null;
+  for (const { at, header } of batches) {
     nextOffset = header.lastOffset + 1;
+    if (keep !== undefined && !keep(header)) {
+      // The batches before this one, kept so far, as one range.
+      kept ??= [[0, at]];
+      continue;
+    }
+    if (kept !== null) {
+      const last = kept[kept.length - 1]!;
+      if (last[1] === at) last[1] = at + header.sizeBytes;
+      else kept.push([at, at + header.sizeBytes]);
+    }
     if (!header.isControl && header.lastOffset >= startOffset && header.recordsCount > 0) needsHandler = true;
   }
   if (nextOffset < 0) return undefined;
+  if (kept !== null) {
+    const own = new Uint8Array(kept.reduce((sum, [start, end]) => sum + end - start, 0));
+    let at = 0;
+    for (const [start, end] of kept) {
+      own.set(bytes.subarray(start, end), at);
+      at += end - start;
+    }
+    return { bytes: own, startOffset, nextOffset: Math.max(nextOffset, startOffset), needsHandler };
+  }
   const whole = batches.wholeBytes;
   let own = bytes.subarray(0, whole);
   if (copy || own.byteOffset !== 0 || own.byteLength !== own.buffer.byteLength) {

@@ -106,3 +106,52 @@ describe('PoolConsumer with kafkajs in one group', () => {
     expect(broker.groups.describeGroup('apart-group').members).toHaveLength(1);
   });
 });
+
+describe('PoolConsumer with a transactional kafkajs producer', () => {
+  it('read_committed hands the handler committed records only, and moves past aborted ones', async () => {
+    broker = await startGroupBroker();
+    await broker.engine.createTopic('txn-pool', { partitions: 1 });
+    const kafka = new Kafka({ clientId: 'txn-writer', brokers: [`localhost:${broker.port}`], logLevel: logLevel.NOTHING });
+    const producer = kafka.producer({ transactionalId: 'txn-pool-writer', idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    const expected: string[] = [];
+    for (let t = 0; t < 6; t++) {
+      const transaction = await producer.transaction();
+      const values = [`t${t}-a`, `t${t}-b`];
+      await transaction.send({ topic: 'txn-pool', messages: values.map((value) => ({ value })) });
+      if (t % 3 === 1) await transaction.abort();
+      else {
+        await transaction.commit();
+        expected.push(...values);
+      }
+    }
+    // An aborted transaction last: the consumer must move past it, not fetch it forever.
+    const last = await producer.transaction();
+    await last.send({ topic: 'txn-pool', messages: [{ value: 'last-aborted' }] });
+    await last.abort();
+    await producer.disconnect();
+
+    const committed = new Collector(`txn-pool-${process.pid}`);
+    collectors.push(committed);
+    const consumer = new PoolConsumer({
+      brokers: [`localhost:${broker.port}`],
+      groupId: 'txn-pool-group',
+      topics: ['txn-pool'],
+      handler: HANDLER,
+      concurrency: 1,
+      autoOffsetReset: 'earliest',
+      maxWaitMs: 100,
+      autoCommitIntervalMs: 100,
+      isolationLevel: 'read_committed',
+      workerData: { channel: committed.name },
+    });
+    pools.push(consumer);
+    await consumer.start();
+    await waitFor(() => committed.records >= expected.length, 'the committed records');
+    // The group's commit reaches the log end: past the aborted tail and its marker.
+    const end = broker.engine.partitionLog('txn-pool', 0).logEndOffset;
+    const committedOffset = () => broker!.groups.fetchOffsets('txn-pool-group', [{ name: 'txn-pool', partitionIndexes: [0] }]).topics[0]!.partitions[0]!.committedOffset;
+    await waitFor(() => committedOffset() === end, 'the commit past the last abort');
+    expect(committed.values()).toEqual(expected);
+  });
+});
