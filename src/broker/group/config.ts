@@ -1,5 +1,5 @@
 // The group coordinator's settings, by Kafka's broker config names and with Kafka's defaults.
-import { SluiceError } from '../../errors.js';
+import { intConfigReader, type ConfigValuesInput } from '../int-config.js';
 import { SEGMENT_BYTES_MIN } from '../../limits.js';
 
 export interface GroupCoordinatorConfig {
@@ -50,17 +50,8 @@ const DEFAULTS: Readonly<Record<string, number>> = {
 export const GROUP_CONFIG_NAMES: readonly string[] = Object.keys(DEFAULTS);
 
 /** Reads the group settings from broker config values (BrokerSettings.all); absent ones take Kafka's defaults. */
-export function resolveGroupConfig(values: Readonly<Record<string, string | number | boolean | undefined>> = {}): GroupCoordinatorConfig {
-  const read = (name: string, min: number): number => {
-    const raw = values[name];
-    if (raw === undefined) return DEFAULTS[name]!;
-    const text = String(raw);
-    const value = Number(text);
-    if (!/^-?\d+$/.test(text) || value < min || value > 2_147_483_647) {
-      throw new SluiceError('INVALID_CONFIG', `Invalid value ${text} for configuration ${name}: must be an integer >= ${min}`);
-    }
-    return value;
-  };
+export function resolveGroupConfig(values: ConfigValuesInput = {}): GroupCoordinatorConfig {
+  const read = intConfigReader(values, DEFAULTS);
   return {
     initialRebalanceDelayMs: read('group.initial.rebalance.delay.ms', 0),
     minSessionTimeoutMs: read('group.min.session.timeout.ms', 0),

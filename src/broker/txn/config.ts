@@ -1,6 +1,6 @@
 // The transaction coordinator's settings, by Kafka's broker config names and with Kafka's defaults
 // (TransactionStateManagerConfigs, TransactionLogConfigs).
-import { SluiceError } from '../../errors.js';
+import { intConfigReader, type ConfigValuesInput } from '../int-config.js';
 import { SEGMENT_BYTES_MIN } from '../../limits.js';
 
 export interface TransactionCoordinatorConfig {
@@ -43,17 +43,8 @@ export const TRANSACTION_CLUSTER_CONFIG_NAMES: ReadonlySet<string> = new Set(['t
 export const TRANSACTION_CONFIG_NAMES: readonly string[] = Object.keys(DEFAULTS);
 
 /** Reads the settings from broker config values (BrokerSettings.all); absent ones take Kafka's defaults. */
-export function resolveTransactionConfig(values: Readonly<Record<string, string | number | boolean | undefined>> = {}): TransactionCoordinatorConfig {
-  const read = (name: string, min: number): number => {
-    const raw = values[name];
-    if (raw === undefined) return DEFAULTS[name]!;
-    const text = String(raw);
-    const value = Number(text);
-    if (!/^-?\d+$/.test(text) || value < min || value > 2_147_483_647) {
-      throw new SluiceError('INVALID_CONFIG', `Invalid value ${text} for configuration ${name}: must be an integer >= ${min}`);
-    }
-    return value;
-  };
+export function resolveTransactionConfig(values: ConfigValuesInput = {}): TransactionCoordinatorConfig {
+  const read = intConfigReader(values, DEFAULTS);
   return {
     maxTimeoutMs: read('transaction.max.timeout.ms', 1),
     transactionalIdExpirationMs: read('transactional.id.expiration.ms', 1),
