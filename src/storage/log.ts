@@ -229,7 +229,7 @@ export class Log {
     return Math.max(this.producers.lastStableOffset(this.highWatermark), Math.min(this._logStartOffset, this.highWatermark));
   }
 
-  /** The aborted transactions whose records reach into [fromOffset, toOffset), in marker order. */
+  /** The aborted transactions whose records reach into [fromOffset, toOffset), by first offset. */
   abortedTransactions(fromOffset: number, toOffset: number): AbortedTransaction[] {
     return this.producers.abortedTransactions(fromOffset, toOffset);
   }

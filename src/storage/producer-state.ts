@@ -225,7 +225,9 @@ export class ProducerState {
   /**
    * The aborted transactions a read of [fromOffset, toOffset) must list: those whose records
    * reach into it (marker at or after fromOffset, first record before toOffset), as Kafka's
-   * collectAbortedTransactions.
+   * collectAbortedTransactions; by first offset, the order consumers walk them in (kafkajs
+   * relies on it: in marker order, a transaction aborted after another that began later was
+   * never applied, and kafkajs delivered its records).
    */
   abortedTransactions(fromOffset: number, toOffset: number): AbortedTransaction[] {
     const out: AbortedTransaction[] = [];
@@ -234,7 +236,7 @@ export class ProducerState {
       if (txn.lastOffset < fromOffset) break;
       if (txn.firstOffset < toOffset) out.push(txn);
     }
-    return out.reverse();
+    return out.sort((a, b) => a.firstOffset - b.firstOffset);
   }
 
   /** Forgets aborted transactions whose markers lie below the log start (their records are gone). */

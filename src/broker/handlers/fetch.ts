@@ -187,14 +187,9 @@ function readPartitions(context: RequestContext, request: FetchRequestBody) {
             remainingBytes -= read.region.sizeBytes;
             minOneBatch = false;
             // The consumer drops the records of these (KIP-98): their ABORT markers may lie past
-            // what it reads now, so it learns them with the records. By first offset: kafkajs
-            // walks the list in that order (Java's consumer sorts it itself), and a list in marker
-            // order let it deliver an aborted transaction that began before another that ended first.
+            // what it reads now, so it learns them with the records (by first offset, see Log).
             if (readCommitted) {
-              answer.abortedTransactions = log
-                .abortedTransactions(fetchOffset, read.region.lastOffset + 1)
-                .map(({ producerId, firstOffset }) => ({ producerId, firstOffset }))
-                .sort((a, b) => a.firstOffset - b.firstOffset);
+              answer.abortedTransactions = log.abortedTransactions(fetchOffset, read.region.lastOffset + 1).map(({ producerId, firstOffset }) => ({ producerId, firstOffset }));
             }
           }
           // The response's cap (max_bytes, fetch.max.bytes), not the partition's max nor the copy
