@@ -256,15 +256,16 @@ export class TransactionCoordinator {
         // Empty: nothing is open. Kafka refuses a commit; an abort of nothing is refused too.
         fail('INVALID_TXN_STATE', `Transactional id ${transactionalId} has no transaction open (${metadata.status})`);
     }
-    await this.runPending(metadata, async () => {
+    // The decision is durable once written: answer when the markers land, or at once if a leader
+    // cannot take one yet, and go on trying in the background as the id's next operation.
+    const markersLanded = await this.runPending(metadata, async () => {
       await this.write(metadata, { status: preparing });
-      // The decision is durable: answer once the markers land, or now if a leader cannot take one yet.
-      try {
-        await this.completeTransaction(metadata, false);
-      } catch {
-        void this.runAfter(metadata, () => this.completeTransaction(metadata));
-      }
+      return this.completeTransaction(metadata, false).then(
+        () => true,
+        () => false,
+      );
     });
+    if (!markersLanded) void this.runPending(metadata, () => this.completeTransaction(metadata)).catch(() => {});
   }
 
   // ---- DescribeTransactions, ListTransactions --------------------------------------------------
@@ -427,10 +428,4 @@ export class TransactionCoordinator {
     }
   }
 
-  /** Runs `operation` once the id's current operation has ended. */
-  private async runAfter(metadata: TransactionMetadata, operation: () => Promise<void>): Promise<void> {
-    while (metadata.pending && !this.closed) await new Promise((resolve) => setTimeout(resolve, 10));
-    if (this.closed || this.transactions.get(metadata.transactionalId) !== metadata) return;
-    await this.runPending(metadata, operation).catch(() => {});
-  }
 }
