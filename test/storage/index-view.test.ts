@@ -62,8 +62,9 @@ describe('IndexView', () => {
   });
 
   it('keeps its in-memory summary through appends and truncations made after lookups', () => {
-    // The summary (a key per 4 KiB of index) is built at the first lookup and then kept by
-    // appends, growing past its first allocation, and by truncation.
+    // The heap copy of the keys and its summary of every 16th key (index-keys.ts) are built at the
+    // first lookup and then kept by appends, growing past their first 1,024 slots, and by
+    // truncation: inside a summary block, at a block's first slot, and to nothing.
     for (const kind of ['offset', 'time'] as const) {
       const { native, view } = pair(kind);
       let key = 3;
@@ -75,10 +76,12 @@ describe('IndexView', () => {
           const targets = [0, key, key + 1, Math.floor(key / 2), Math.floor(key / 3) + 1];
           expect(targets.map((t) => view.lookup(t))).toEqual(targets.map((t) => native.lookup(t)));
         }
-        if (i === 12_345) {
-          native.truncateEntries(7_000);
-          view.truncateEntries(7_000);
-          key = native.keyAt(6_999);
+        const truncateTo = i === 12_345 ? 7_000 : i === 15_000 ? 9_600 : i === 16_000 ? 0 : -1;
+        if (truncateTo >= 0) {
+          native.truncateEntries(truncateTo);
+          view.truncateEntries(truncateTo);
+          key = truncateTo === 0 ? 3 : native.keyAt(truncateTo - 1);
+          expect([0, key, key + 1].map((t) => view.lookup(t))).toEqual([0, key, key + 1].map((t) => native.lookup(t)));
         }
       }
       expectSameAnswers(native, view, Array.from({ length: 300 }, () => Math.floor(Math.random() * (key + 10))));
