@@ -178,6 +178,47 @@ describe('the transaction APIs', () => {
     expect((await initProducer('idle')).producerId).not.toBe(producer.producerId);
   });
 
+  it('keeps a plain commit appended after a transactional one when the transaction commits, also on load', async () => {
+    const dataDir = tempDir();
+    await start({}, dataDir);
+    await client!.createTopics([{ name: 't', partitions: 2 }]);
+    const producer = await initProducer('racing');
+    expect((await request(ApiKey.AddOffsetsToTxn, { transactionalId: 'racing', ...producer, groupId: 'g' })).errorCode).toBe(E.NONE);
+    const coordinator = await client!.coordinatorConnection('g');
+    const txnCommit = await coordinator.request(ApiKey.TxnOffsetCommit, {
+      transactionalId: 'racing',
+      groupId: 'g',
+      ...producer,
+      topics: [{ name: 't', partitions: [{ partitionIndex: 0, committedOffset: 10, committedMetadata: null }, { partitionIndex: 1, committedOffset: 11, committedMetadata: null }] }],
+    });
+    expect(txnCommit.topics[0].partitions.map((p: any) => p.errorCode)).toEqual([E.NONE, E.NONE]);
+    // A plain commit of partition 0 lands after the transaction's, before its marker.
+    const plain = await coordinator.request(ApiKey.OffsetCommit, {
+      groupId: 'g',
+      generationIdOrMemberEpoch: -1,
+      memberId: '',
+      groupInstanceId: null,
+      retentionTimeMs: -1,
+      topics: [{ name: 't', partitions: [{ partitionIndex: 0, committedOffset: 20, committedLeaderEpoch: -1, committedMetadata: null }] }],
+    }, 8);
+    expect(plain.topics[0].partitions[0].errorCode).toBe(E.NONE);
+    expect(await endTxn('racing', producer, true)).toBe(E.NONE);
+
+    // Kafka keeps whichever commit is later in the log: 20 for partition 0, the transaction's 11 for 1.
+    const fetchOffsets = async () => {
+      const response = await (await client!.coordinatorConnection('g')).request(ApiKey.OffsetFetch, { groupId: 'g', topics: [{ name: 't', partitionIndexes: [0, 1] }], requireStable: true }, 7);
+      return response.topics[0].partitions.map((p: any) => [p.errorCode, Number(p.committedOffset)]);
+    };
+    const deadline = Date.now() + 30_000;
+    while ((await fetchOffsets()).some(([errorCode]: number[]) => errorCode !== E.NONE) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await fetchOffsets()).toEqual([[E.NONE, 20], [E.NONE, 11]]);
+
+    await broker!.stop();
+    client!.close();
+    await start({}, dataDir);
+    expect(await fetchOffsets()).toEqual([[E.NONE, 20], [E.NONE, 11]]);
+  });
+
   it('keeps a committed transaction committed through a SIGKILL, its offsets and its state', async () => {
     const dataDir = tempDir();
     await start({}, dataDir);

@@ -31,6 +31,18 @@ export interface OffsetRecord {
   value: CommittedOffset | null;
 }
 
+/**
+ * An offset committed in a transaction still open. `superseded`: a plain commit of the same
+ * partition was appended after it, so the transaction's COMMIT leaves that one in place (Kafka
+ * keeps whichever commit comes later in the log: CommitRecordMetadataAndOffset.olderThan).
+ */
+interface PendingOffset extends OffsetRecord {
+  superseded: boolean;
+}
+
+/** Transactional offsets waiting for their marker, by producer id, in log order. */
+type PendingOffsets = Map<number, PendingOffset[]>;
+
 export interface GroupMetadataManagerOptions extends OffsetStoreOptions {
   /** offsets.retention.minutes, in ms: how long an Empty group's offsets outlive it. */
   offsetsRetentionMs: number;
@@ -61,7 +73,7 @@ export class GroupMetadataManager {
    * order: they take effect when the transaction's COMMIT marker is written to their partition,
    * and are dropped on ABORT (Kafka's pendingTransactionalOffsetCommits).
    */
-  private readonly pendingTransactionalOffsets = new Map<number, OffsetRecord[]>();
+  private readonly pendingTransactionalOffsets: PendingOffsets = new Map();
   private readonly store: OffsetStore;
   private writes: Promise<unknown> = Promise.resolve();
   /**
@@ -152,7 +164,7 @@ export class GroupMetadataManager {
       );
       let pending = this.pendingTransactionalOffsets.get(producerId);
       if (!pending) this.pendingTransactionalOffsets.set(producerId, (pending = []));
-      pending.push(...records);
+      for (const record of records) pending.push({ ...record, superseded: false });
     });
   }
 
@@ -168,7 +180,7 @@ export class GroupMetadataManager {
     if (rest.length > 0) this.pendingTransactionalOffsets.set(producerId, rest);
     else this.pendingTransactionalOffsets.delete(producerId);
     if (!commit) return;
-    for (const { group, topic, partition: p, value } of here) if (value !== null) setOffset(this.offsets, group, topic, p, value);
+    for (const { group, topic, partition: p, value, superseded } of here) if (value !== null && !superseded) setOffset(this.offsets, group, topic, p, value);
     for (const { group } of here) if (!this.consumerGroups.has(group)) this.getOrCreateGroup(group);
   }
 
@@ -234,7 +246,10 @@ export class GroupMetadataManager {
     );
     for (const { group, topic, partition, value } of records) {
       if (value === null) deleteOffset(this.offsets, group, topic, partition);
-      else setOffset(this.offsets, group, topic, partition, value);
+      else {
+        setOffset(this.offsets, group, topic, partition, value);
+        supersedePending(this.pendingTransactionalOffsets, group, topic, partition);
+      }
     }
     for (const { group } of records) if (this.offsets.has(group) && !this.consumerGroups.has(group)) this.getOrCreateGroup(group);
   }
@@ -376,14 +391,14 @@ export class GroupMetadataManager {
     readonly offsets: OffsetCache = new Map();
     readonly groups = new Map<string, GroupMetadataValue>();
     readonly consumerGroups: LoadedConsumerGroups = new Map();
-    readonly pendingTransactionalOffsets = new Map<number, OffsetRecord[]>();
+    readonly pendingTransactionalOffsets: PendingOffsets = new Map();
 
     /** A marker: the producer's transactional offsets before it take effect (COMMIT) or go (ABORT). */
     marker(producerId: number, commit: boolean): void {
       const pending = this.pendingTransactionalOffsets.get(producerId);
       this.pendingTransactionalOffsets.delete(producerId);
       if (!commit || !pending) return;
-      for (const { group, topic, partition, value } of pending) if (value !== null) setOffset(this.offsets, group, topic, partition, value);
+      for (const { group, topic, partition, value, superseded } of pending) if (value !== null && !superseded) setOffset(this.offsets, group, topic, partition, value);
     }
 
     /** A record; `transactionalProducerId` >= 0: written in that producer's transaction, pending its marker. */
@@ -393,7 +408,7 @@ export class GroupMetadataManager {
           const { group, topic, partition } = decodeOffsetCommitKey(key);
           let pending = this.pendingTransactionalOffsets.get(transactionalProducerId);
           if (!pending) this.pendingTransactionalOffsets.set(transactionalProducerId, (pending = []));
-          pending.push({ group, topic, partition, value: decodeOffsetCommitValue(value) });
+          pending.push({ group, topic, partition, value: decodeOffsetCommitValue(value), superseded: false });
         }
         return;
       }
@@ -412,7 +427,10 @@ export class GroupMetadataManager {
       if (isOffsetCommitKey(key)) {
         const { group, topic, partition } = decodeOffsetCommitKey(key);
         if (value === null) deleteOffset(this.offsets, group, topic, partition);
-        else setOffset(this.offsets, group, topic, partition, decodeOffsetCommitValue(value));
+        else {
+          setOffset(this.offsets, group, topic, partition, decodeOffsetCommitValue(value));
+          supersedePending(this.pendingTransactionalOffsets, group, topic, partition);
+        }
       } else if (isGroupMetadataKey(key)) {
         const groupId = decodeGroupMetadataKey(key);
         if (value === null) this.groups.delete(groupId);
@@ -432,6 +450,18 @@ export class GroupMetadataManager {
     const run = this.writes.then(task, task);
     this.writes = run.catch(() => undefined);
     return run;
+  }
+}
+
+/**
+ * A plain commit of the partition was appended: transactional offsets of it appended earlier lose
+ * to it when their transaction commits. (A tombstone does not supersede them: Kafka puts a
+ * committed transaction's offset wherever the partition has none.)
+ */
+function supersedePending(pending: PendingOffsets, group: string, topic: string, partition: number): void {
+  if (pending.size === 0) return;
+  for (const records of pending.values()) {
+    for (const record of records) if (record.partition === partition && record.group === group && record.topic === topic) record.superseded = true;
   }
 }
 
