@@ -8,6 +8,7 @@ export type {
   FetchBatchesResult,
   FetchOptions,
   FetchResult,
+  IsolationLevel,
   OffsetAndTimestamp,
   PartitionDescription,
   ProduceAck,
@@ -18,6 +19,7 @@ export type {
 export type { ConfigWarning } from './engine/engine-config.js';
 export { RecordCursor, readRecords, NO_HEADERS } from './record/record-cursor.js';
 export type { ReadRecordsOptions } from './record/record-cursor.js';
+export type { AbortedTransactionRef } from './record/aborted-transactions.js';
 export { SluiceError, isSluiceError, KafkaErrorCode } from './errors.js';
 export type { KafkaErrorName, SluiceErrorName } from './errors.js';
 export { DEFAULT_LOG_CONFIG } from './storage/log-config.js';

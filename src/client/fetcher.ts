@@ -4,7 +4,7 @@
 // command and perf test use it; group membership comes with the pool consumer.
 import { SluiceError } from '../errors.js';
 import { decodeBatch, iterateBatches, type TimestampType } from '../record/batch.js';
-import { abortedBatchFilter, type AbortedTransactionRef } from './aborted-transactions.js';
+import { abortedBatchFilter, type AbortedTransactionRef } from '../record/aborted-transactions.js';
 import type { KafkaClient } from './client.js';
 import { FetchRound } from './fetch-round.js';
 

@@ -2,7 +2,7 @@
 // commits, Fetch requests (long poll) for the partitions that have room, to each partition's
 // leader or to the replica in the consumer's rack its leader names (fetch-round.ts).
 import { KafkaClient } from '../client/client.js';
-import { abortedBatchFilter } from '../client/aborted-transactions.js';
+import { abortedBatchFilter } from '../record/aborted-transactions.js';
 import { FetchRound } from '../client/fetch-round.js';
 import { GroupMember, type CommitOffset, type GroupMemberOptions, type TopicPartition } from '../client/group-member.js';
 import { chunkOf, keyOf, type Doorbell, type FetchedPartition, type Source, type SourceHooks, type WantedPartition } from './source.js';

@@ -2,6 +2,7 @@
 // engine.fetch returns. One pass of the RecordCursor (record-cursor.ts, the hand-written walk)
 // over the bytes, one object and one view per key and value a record; a record without headers
 // gets the shared frozen NO_HEADERS instead of an empty array of its own.
+import type { AbortedTransactionRef } from './aborted-transactions.js';
 import type { DecodedRecord } from './record.js';
 import { NO_HEADERS, RecordCursor } from './record-cursor.js';
 
@@ -14,10 +15,11 @@ const sharedCursor = new RecordCursor();
  * back to back, as a log read returns them), control batches left out. Keys, values and header
  * values are views of `bytes` for uncompressed batches, of the inflated records for compressed
  * ones. Throws CORRUPT_MESSAGE for malformed bytes, UNSUPPORTED_COMPRESSION_TYPE for a codec
- * without an implementation. Returns `out`.
+ * without an implementation. With `abortedTransactions` (read_committed), their records are left
+ * out too. Returns `out`.
  */
-export function decodeRecords(bytes: Buffer, fromOffset: number, out: DecodedRecord[] = []): DecodedRecord[] {
-  const cursor = sharedCursor.reset(bytes, { fromOffset });
+export function decodeRecords(bytes: Buffer, fromOffset: number, out: DecodedRecord[] = [], abortedTransactions?: readonly AbortedTransactionRef[]): DecodedRecord[] {
+  const cursor = sharedCursor.reset(bytes, { fromOffset, abortedTransactions });
   while (cursor.next()) {
     out.push({
       offset: cursor.offset,

@@ -33,10 +33,13 @@ import {
   MAGIC_OFFSET,
   MAGIC_V2,
   MAX_TIMESTAMP_OFFSET,
+  PRODUCER_ID_OFFSET,
   RECORDS_COUNT_OFFSET,
   RECORDS_OFFSET,
   TIMESTAMP_TYPE_MASK,
+  TRANSACTIONAL_MASK,
 } from './batch-format.js';
+import { AbortedTransactionFilter, type AbortedTransactionRef } from './aborted-transactions.js';
 import { getCodec } from './compression.js';
 import { VarintReader } from './varint.js';
 import type { RecordHeader } from './record.js';
@@ -120,6 +123,11 @@ export interface ReadRecordsOptions {
   fromOffset?: number;
   /** Also walk control batches (transaction markers); default false, as engine.fetch. */
   includeControl?: boolean;
+  /**
+   * read_committed: the aborted transactions the bytes reach into (a Fetch response's list, or
+   * engine.fetchBatches'); their records are passed over. Default: none.
+   */
+  abortedTransactions?: readonly AbortedTransactionRef[];
   /** Bound on a compressed batch's inflated size (default src/limits.ts INFLATED_BATCH_BYTES_MAX); beyond it, CORRUPT_MESSAGE. */
   maxDecompressedBytes?: number;
 }
@@ -180,6 +188,7 @@ export class RecordCursor {
   private headersAt = 0;
   private fromOffset = -Infinity;
   private includeControl = false;
+  private aborted: AbortedTransactionFilter | null = null;
   private maxDecompressedBytes = INFLATED_BATCH_BYTES_MAX;
 
   /** Starts a walk over `bytes` (whole batches back to back); returns the cursor. */
@@ -193,6 +202,7 @@ export class RecordCursor {
     this.truncatedBytes = 0;
     this.fromOffset = options.fromOffset ?? -Infinity;
     this.includeControl = options.includeControl ?? false;
+    this.aborted = options.abortedTransactions !== undefined && options.abortedTransactions.length > 0 ? new AbortedTransactionFilter(options.abortedTransactions) : null;
     this.maxDecompressedBytes = options.maxDecompressedBytes ?? INFLATED_BATCH_BYTES_MAX;
     this.clearRecord();
     return this;
@@ -205,6 +215,14 @@ export class RecordCursor {
     this.keyLength = -1;
     this.valueLength = -1;
     this.headerCount = 0;
+  }
+
+  /** read_committed: whether the batch at `at` is not of an aborted transaction (every batch, markers included, goes through the filter in order). */
+  private keepCommitted(at: number, attributes: number): boolean {
+    const bytes = this.bytes;
+    const lastOffset = bytes.readInt32BE(at) * TWO_POW_32 + bytes.readUInt32BE(at + 4) + bytes.readInt32BE(at + LAST_OFFSET_DELTA_OFFSET);
+    const producerId = readInt64(bytes, at + PRODUCER_ID_OFFSET);
+    return this.aborted!.keep(lastOffset, (attributes & CONTROL_MASK) !== 0, (attributes & TRANSACTIONAL_MASK) !== 0, producerId);
   }
 
   /** Moves to the next record at or past fromOffset; false at the end of the bytes. */
@@ -368,6 +386,7 @@ export class RecordCursor {
       if (magic !== MAGIC_V2) throw corrupt(`magic ${magic} at byte ${at + MAGIC_OFFSET}, expected ${MAGIC_V2}`);
       this.nextBatchAt = at + sizeBytes;
       const attributes = bytes.readInt16BE(at + ATTRIBUTES_OFFSET);
+      if (this.aborted !== null && !this.keepCommitted(at, attributes)) continue;
       if ((attributes & CONTROL_MASK) !== 0 && !this.includeControl) continue;
       const baseOffset = bytes.readInt32BE(at) * TWO_POW_32 + bytes.readUInt32BE(at + 4);
       const lastOffset = baseOffset + bytes.readInt32BE(at + LAST_OFFSET_DELTA_OFFSET);

@@ -83,7 +83,7 @@ describe('engine.fetchBatches and the record cursor', () => {
   it('at the log end: no bytes, nextOffset where it was asked', async () => {
     const engine = await engineWith(20, 10);
     const raw = await engine.fetchBatches('t', 0, { offset: 20 });
-    expect(raw).toEqual({ batches: Buffer.alloc(0), nextOffset: 20, highWatermark: 20, logStartOffset: 0 });
+    expect(raw).toEqual({ batches: Buffer.alloc(0), nextOffset: 20, highWatermark: 20, lastStableOffset: 20, logStartOffset: 0, abortedTransactions: [] });
     expect(readRecords(raw.batches).next()).toBe(false);
     await expect(engine.fetchBatches('t', 0, { offset: 21 })).rejects.toMatchObject({ code: 'OFFSET_OUT_OF_RANGE' });
     await expect(engine.fetchBatches('t', 1, { offset: 0 })).rejects.toMatchObject({ code: 'UNKNOWN_TOPIC_OR_PARTITION' });
