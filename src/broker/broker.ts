@@ -22,6 +22,7 @@ import { OffsetStore, type OffsetsTopicHost } from './group/offset-store.js';
 import { partitionExists } from './handlers/transactions.js';
 import { resolveTransactionConfig } from './txn/config.js';
 import { BrokerMarkerWriter, type MarkerWriterDeps } from './txn/marker-writer.js';
+import { TransactionVerifier } from './txn/produce-verification.js';
 import { TransactionCoordinator } from './txn/transaction-coordinator.js';
 import { brokerLogDefaults, unsupportedConfigs } from '../storage/log-config.js';
 import { descriptorBudget, FETCH_COPY_BYTES_MAX, IDLE_CHECK_INTERVAL_MS_MAX, IDLE_CHECK_INTERVAL_MS_MIN, LOG_ONCE_INTERVAL_MS, type DescriptorBudget } from '../limits.js';
@@ -169,6 +170,7 @@ export class Broker {
       dynamicConfig: this.dynamicConfig,
       quotas: this.clientQuotas,
       quotaStore: this.quotaStore,
+      transactionVerifier: transactions.verifier,
     };
     const handlers: Map<number, AnyApiHandler> = createHandlers(transactions.producerIds, groups, transactions.coordinator, transactions.markerDeps);
     // pauseOnConnect: a connection reads into its own buffer from its first byte (socket-reads.ts).
@@ -477,6 +479,7 @@ interface TransactionParts {
   coordinator: TransactionCoordinator;
   producerIds: ProducerIds;
   markerDeps: MarkerWriterDeps;
+  verifier: TransactionVerifier;
   close(): void;
 }
 
@@ -513,13 +516,16 @@ async function startTransactions(engine: Engine, groups: GroupCoordinator, node:
     nowMs: () => Date.now(),
   });
   if (cluster === null) await coordinator.loadAll();
+  const verifier = new TransactionVerifier({ coordinator, cluster: () => node.current, enabled: config.partitionVerification, timeoutMs: appendTimeoutMs, localAddress: markerDeps.localAddress });
   return {
     coordinator,
     producerIds,
     markerDeps,
+    verifier,
     close: () => {
       coordinator.close();
       markers.close();
+      verifier.close();
     },
   };
 }

@@ -207,7 +207,7 @@ const UNSUPPORTED: ReadonlyArray<readonly [reason: string, names: readonly strin
     'producer state expires after a day (Kafka\'s default), checked when a log closes',
     ['producer.id.expiration.ms', 'producer.id.expiration.check.interval.ms'],
   ],
-  ['transactions use the version 1 protocol (KIP-98); KIP-890\'s version 2 is not implemented', ['transaction.partition.verification.enable', 'transaction.version', 'transaction.two.phase.commit.enable']],
+  ['transactions use the version 1 protocol (KIP-98); KIP-890\'s version 2 is not implemented', ['transaction.version', 'transaction.two.phase.commit.enable']],
   ['__consumer_offsets records are written uncompressed', ['offsets.topic.compression.codec']],
   [
     'of quotas, sluice enforces client byte rates (producer_byte_rate, consumer_byte_rate) only',

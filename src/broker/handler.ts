@@ -19,6 +19,7 @@ import type { Budget } from './budget.js';
 import type { LogLimiter } from '../logger.js';
 import type { ClusterNode } from './cluster-node.js';
 import type { DynamicConfigUpdates } from './dynamic-config-updates.js';
+import type { TransactionVerifier } from './txn/produce-verification.js';
 import type { ClientQuotas } from './client-quotas.js';
 import type { ConfigEntityStore } from './config-entities.js';
 
@@ -52,6 +53,8 @@ export interface BrokerContext {
   /** Client quotas: the limits and the clients' rates, and where they are kept. */
   quotas: ClientQuotas;
   quotaStore: ConfigEntityStore;
+  /** Checks a transaction's first write to a partition with its coordinator (KIP-890, produce-verification.ts). */
+  transactionVerifier: TransactionVerifier;
 }
 
 export interface RequestContext {

@@ -178,6 +178,46 @@ describe('the transaction APIs', () => {
     expect((await initProducer('idle')).producerId).not.toBe(producer.producerId);
   });
 
+  it('refuses a transactional write to a partition outside the transaction (KIP-890 verification), over v4 too', async () => {
+    await start();
+    await client!.createTopics([{ name: 't', partitions: 2 }]);
+    const producer = await initProducer('verified');
+    expect(await addPartitions('verified', producer, [{ name: 't', partitions: [0] }])).toEqual([['t-0', E.NONE]]);
+    // t-1 is not in the transaction: taking the batch would open a transaction no marker closes.
+    expect(await produce('t', 1, producer, 0, ['stray'], 'verified')).toBe(E.INVALID_TXN_STATE);
+    expect(await produce('t', 0, producer, 0, ['a'], 'verified')).toBe(E.NONE);
+    const latest = async (partition: number, isolationLevel: number) => {
+      const response = await request(ApiKey.ListOffsets, { replicaId: -1, isolationLevel, topics: [{ name: 't', partitions: [{ partitionIndex: partition, timestamp: -1 }] }] }, 5);
+      return Number(response.topics[0].partitions[0].offset);
+    };
+    expect([await latest(1, 0), await latest(1, 1)]).toEqual([0, 0]);
+
+    // AddPartitionsToTxn v4: VerifyOnly checks, without it the partitions are added.
+    const v4 = async (transaction: object) => {
+      const response = await request(ApiKey.AddPartitionsToTxn, { transactions: [{ transactionalId: 'verified', ...producer, topics: [{ name: 't', partitions: [0, 1] }], ...transaction }] }, 4);
+      expect(response.errorCode).toBe(E.NONE);
+      return response.resultsByTransaction[0].topicResults[0].resultsByPartition.map((p: any) => p.partitionErrorCode);
+    };
+    expect(await v4({ verifyOnly: true })).toEqual([E.NONE, E.INVALID_TXN_STATE]);
+    expect(await v4({ verifyOnly: true, producerEpoch: producer.producerEpoch + 1 })).toEqual([E.PRODUCER_FENCED, E.PRODUCER_FENCED]);
+    expect(await v4({ verifyOnly: false })).toEqual([E.NONE, E.NONE]);
+    expect(await v4({ verifyOnly: true })).toEqual([E.NONE, E.NONE]);
+    expect(await produce('t', 1, producer, 0, ['b'], 'verified')).toBe(E.NONE);
+    expect(await endTxn('verified', producer, true)).toBe(E.NONE);
+    const deadline = Date.now() + 30_000;
+    while ((await latest(1, 1)) !== 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect([await latest(0, 1), await latest(1, 1)]).toEqual([2, 2]);
+  });
+
+  it('with transaction.partition.verification.enable=false takes the stray write, and it hangs', async () => {
+    await start({ 'transaction.partition.verification.enable': 'false' });
+    await client!.createTopics([{ name: 't', partitions: 1 }]);
+    const producer = await initProducer('unverified');
+    expect(await produce('t', 0, producer, 0, ['stray'], 'unverified')).toBe(E.NONE);
+    // The transaction the write opened holds read_committed at its first offset.
+    expect([await listOffset('t', 0), await listOffset('t', 1)]).toEqual([1, 0]);
+  });
+
   it('keeps a plain commit appended after a transactional one when the transaction commits, also on load', async () => {
     const dataDir = tempDir();
     await start({}, dataDir);

@@ -2,9 +2,11 @@
 // stamped in place), so the bytes in the request frame are the bytes written to the .log.
 // acks=0 gets no response; acks=1 is answered once the leader has appended; acks=-1 once the
 // high watermark covers the batch (a single broker is the whole ISR: at once). While a request waits
-// for the ISR, its connection goes on with the next one (RequestContext.detach).
+// for the ISR, its connection goes on with the next one (RequestContext.detach). A transaction's
+// first batch on a partition is checked with its coordinator first (KIP-890).
 import { KafkaErrorCode, RecordValidationError, SluiceError } from '../../errors.js';
 import { ApiKey } from '../../protocol/api-keys.js';
+import { ATTRIBUTES_OFFSET, PRODUCER_EPOCH_OFFSET, PRODUCER_ID_OFFSET, RECORDS_OFFSET, TRANSACTIONAL_MASK } from '../../record/batch-format.js';
 import { PRODUCER_BYTE_RATE } from '../client-quotas.js';
 import { defineHandler, type BrokerContext } from '../handler.js';
 import { throwIfNotReplicated } from '../replica-manager.js';
@@ -35,6 +37,7 @@ export const produceHandler = defineHandler({
         else if (acks !== 0 && acks !== 1 && acks !== -1) response.errorCode = KafkaErrorCode.INVALID_REQUIRED_ACKS;
         else {
           try {
+            await verifyTransactionalWrite(broker, request.transactionalId, topic.name, index, records);
             const { result, replicated } = await append(broker, topic.name, index, records, acks, request.timeoutMs);
             Object.assign(response, result);
             if (replicated !== null) waits.push({ response, topic: topic.name, replicated });
@@ -91,6 +94,23 @@ function fail(broker: BrokerContext, response: PartitionResponse, topic: string,
   if (error instanceof RecordValidationError) {
     response.recordErrors = error.recordErrors.map(({ batchIndex, message }) => ({ batchIndex, batchIndexErrorMessage: message }));
   }
+}
+
+/**
+ * KIP-890: a transactional batch that would open its producer's transaction on this partition is
+ * taken only if the coordinator has the partition in that transaction (produce-verification.ts).
+ * The first batch speaks for the request's batches, as in Kafka. In a cluster only the leader
+ * asks: a follower's answer is NOT_LEADER_OR_FOLLOWER, from the append.
+ */
+async function verifyTransactionalWrite(broker: BrokerContext, transactionalId: string | null, topic: string, partition: number, records: Buffer | null): Promise<void> {
+  const verifier = broker.transactionVerifier;
+  if (!verifier.enabled || records === null || records.length < RECORDS_OFFSET) return;
+  if ((records.readInt16BE(ATTRIBUTES_OFFSET) & TRANSACTIONAL_MASK) === 0) return;
+  const cluster = broker.cluster();
+  if (cluster !== null && !cluster.replicas.isLeader(topic, partition)) return;
+  const producerId = Number(records.readBigInt64BE(PRODUCER_ID_OFFSET));
+  if (broker.engine.partitionLog(topic, partition).producers.openTransactionStart(producerId) >= 0) return;
+  await verifier.verify({ transactionalId, topic, partition, producerId, producerEpoch: records.readInt16BE(PRODUCER_EPOCH_OFFSET) });
 }
 
 /** Appends one partition's records; in a cluster with acks=all, also the wait for the ISR (else null). */

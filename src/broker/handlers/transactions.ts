@@ -3,9 +3,11 @@
 // AddOffsetsToTxn (25), EndTxn (26), TxnOffsetCommit (28), DescribeTransactions (65) and
 // ListTransactions (66); and WriteTxnMarkers (27), which a coordinator on another broker sends to
 // the leader of a partition its transaction wrote to.
-// Versions stop where KIP-890's transaction version 2 begins (AddPartitionsToTxn v4+, EndTxn v5,
-// TxnOffsetCommit v5's implicit partitions): sluice finalizes no transaction.version feature, so
-// clients stay on the version 1 protocol.
+// AddPartitionsToTxn v4 (KIP-890 part 1) batches transactions and lets a partition leader verify
+// that a transactional write belongs to an ongoing transaction (produce-verification.ts). Versions
+// stop where transaction version 2 begins (AddPartitionsToTxn v5, EndTxn v5, TxnOffsetCommit v5's
+// implicit partitions): sluice finalizes no transaction.version feature, so clients stay on the
+// version 1 protocol.
 import { KafkaErrorCode } from '../../errors.js';
 import { ApiKey } from '../../protocol/api-keys.js';
 import type { Engine } from '../../engine/engine.js';
@@ -26,40 +28,67 @@ function fencedError(version: number, fromVersion: number): FencedErrorName {
 /** Kafka's error for the partitions not tried because another of the request's failed. */
 const OPERATION_NOT_ATTEMPTED = 55;
 
+interface TransactionPartitions {
+  transactionalId: string;
+  producerId: number;
+  producerEpoch: number;
+  verifyOnly: boolean;
+  topics: ReadonlyArray<{ name: string; partitions: readonly number[] }>;
+  fenced: FencedErrorName;
+}
+
+/** One transaction of AddPartitionsToTxn: its partitions added, or checked (verifyOnly), with a code per partition. */
+async function addOrVerify(transactions: TransactionCoordinator, exists: (topic: string, partition: number) => boolean, request: TransactionPartitions) {
+  const { topics } = request;
+  const answer = (code: (topic: string, partition: number) => number) =>
+    topics.map(({ name, partitions }) => ({
+      name,
+      resultsByPartition: partitions.map((partitionIndex) => ({ partitionIndex, partitionErrorCode: code(name, partitionIndex) })),
+    }));
+  // A partition that does not exist fails alone; the others are not attempted (Kafka's answer).
+  if (topics.some(({ name, partitions }) => partitions.some((p) => !exists(name, p)))) {
+    return answer((topic, partition) => (exists(topic, partition) ? OPERATION_NOT_ATTEMPTED : KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
+  }
+  try {
+    const byTopic = new Map(topics.map(({ name, partitions }) => [name, [...partitions]]));
+    if (request.verifyOnly) {
+      const verified = transactions.verifyPartitions(request.transactionalId, request.producerId, request.producerEpoch, byTopic);
+      return answer((topic, partition) => verified.get(topic)?.get(partition) ?? KafkaErrorCode.INVALID_TXN_STATE);
+    }
+    await transactions.addPartitions(request.transactionalId, request.producerId, request.producerEpoch, byTopic, request.fenced);
+    return answer(() => NONE);
+  } catch (error) {
+    const code = errorCodeOf(error);
+    return answer(() => code);
+  }
+}
+
 export function transactionHandlers(transactions: TransactionCoordinator, groups: GroupCoordinator, markers: MarkerWriterDeps): AnyApiHandler[] {
   return [
     defineHandler({
       apiKey: ApiKey.AddPartitionsToTxn,
       minVersion: 0,
-      maxVersion: 3,
+      maxVersion: 4,
       async handle({ broker, header }, request) {
-        const topics = request.v3AndBelowTopics;
-        const answer = (code: (topic: string, partition: number) => number) => ({
-          throttleTimeMs: 0,
-          resultsByTopicV3AndBelow: topics.map(({ name, partitions }) => ({
-            name,
-            resultsByPartition: partitions.map((partitionIndex) => ({ partitionIndex, partitionErrorCode: code(name, partitionIndex) })),
-          })),
-        });
-        // A partition that does not exist fails alone; the others are not attempted (Kafka's answer).
         const exists = (topic: string, partition: number) => partitionExists(broker.cluster(), broker.engine, topic, partition);
-        if (topics.some(({ name, partitions }) => partitions.some((p) => !exists(name, p)))) {
-          return answer((topic, partition) => (exists(topic, partition) ? OPERATION_NOT_ATTEMPTED : KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
+        if (header.apiVersion < 4) {
+          const resultsByTopicV3AndBelow = await addOrVerify(transactions, exists, {
+            transactionalId: request.v3AndBelowTransactionalId,
+            producerId: request.v3AndBelowProducerId,
+            producerEpoch: request.v3AndBelowProducerEpoch,
+            verifyOnly: false,
+            topics: request.v3AndBelowTopics,
+            fenced: fencedError(header.apiVersion, 2),
+          });
+          return { throttleTimeMs: 0, resultsByTopicV3AndBelow };
         }
-        try {
-          const byTopic = new Map(topics.map(({ name, partitions }) => [name, partitions]));
-          await transactions.addPartitions(
-            request.v3AndBelowTransactionalId,
-            request.v3AndBelowProducerId,
-            request.v3AndBelowProducerEpoch,
-            byTopic,
-            fencedError(header.apiVersion, 2),
-          );
-          return answer(() => NONE);
-        } catch (error) {
-          const code = errorCodeOf(error);
-          return answer(() => code);
+        // v4: several transactions, each added or, with VerifyOnly, checked (a partition leader's question).
+        const resultsByTransaction = [];
+        for (const transaction of request.transactions) {
+          const topicResults = await addOrVerify(transactions, exists, { ...transaction, fenced: 'PRODUCER_FENCED' });
+          resultsByTransaction.push({ transactionalId: transaction.transactionalId, topicResults });
         }
+        return { throttleTimeMs: 0, errorCode: NONE, resultsByTransaction };
       },
     }),
     defineHandler({

@@ -1,6 +1,7 @@
 // The transaction coordinator's settings, by Kafka's broker config names and with Kafka's defaults
 // (TransactionStateManagerConfigs, TransactionLogConfigs).
 import { intConfigReader, type ConfigValuesInput } from '../int-config.js';
+import { SluiceError } from '../../errors.js';
 import { SEGMENT_BYTES_MIN } from '../../limits.js';
 
 export interface TransactionCoordinatorConfig {
@@ -22,7 +23,11 @@ export interface TransactionCoordinatorConfig {
   logSegmentBytes: number;
   /** transaction.state.log.load.buffer.size: bytes read per step when loading it. */
   logLoadBufferBytes: number;
+  /** transaction.partition.verification.enable (KIP-890): leaders check a transaction's first write to a partition with its coordinator. */
+  partitionVerification: boolean;
 }
+
+const PARTITION_VERIFICATION = 'transaction.partition.verification.enable';
 
 const DEFAULTS: Readonly<Record<string, number>> = {
   'transaction.max.timeout.ms': 900_000,
@@ -40,7 +45,7 @@ const DEFAULTS: Readonly<Record<string, number>> = {
 export const TRANSACTION_CLUSTER_CONFIG_NAMES: ReadonlySet<string> = new Set(['transaction.state.log.replication.factor', 'transaction.state.log.min.isr']);
 
 /** The broker config names the transaction coordinator reads. */
-export const TRANSACTION_CONFIG_NAMES: readonly string[] = Object.keys(DEFAULTS);
+export const TRANSACTION_CONFIG_NAMES: readonly string[] = [...Object.keys(DEFAULTS), PARTITION_VERIFICATION];
 
 /** Reads the settings from broker config values (BrokerSettings.all); absent ones take Kafka's defaults. */
 export function resolveTransactionConfig(values: ConfigValuesInput = {}): TransactionCoordinatorConfig {
@@ -55,5 +60,14 @@ export function resolveTransactionConfig(values: ConfigValuesInput = {}): Transa
     logMinIsr: read('transaction.state.log.min.isr', 1),
     logSegmentBytes: read('transaction.state.log.segment.bytes', SEGMENT_BYTES_MIN),
     logLoadBufferBytes: read('transaction.state.log.load.buffer.size', 1),
+    partitionVerification: readBoolean(values, PARTITION_VERIFICATION, true),
   };
+}
+
+function readBoolean(values: ConfigValuesInput, name: string, fallback: boolean): boolean {
+  const raw = values[name];
+  if (raw === undefined) return fallback;
+  const text = String(raw).toLowerCase();
+  if (text !== 'true' && text !== 'false') throw new SluiceError('INVALID_CONFIG', `Invalid value ${String(raw)} for configuration ${name}: Expected value to be either true or false`);
+  return text === 'true';
 }

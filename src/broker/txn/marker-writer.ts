@@ -5,13 +5,13 @@
 // appends the same way (handlers/transactions.ts). Either way, a marker written to a partition of
 // __consumer_offsets tells that partition's group coordinator that the producer's transactional
 // offsets there take effect or go.
-import { BrokerConnection } from '../../client/connection.js';
 import { KafkaErrorCode, SluiceError, kafkaErrorName } from '../../errors.js';
 import { CONSUMER_OFFSETS_TOPIC } from '../../engine/topic-name.js';
 import type { Engine } from '../../engine/engine.js';
 import { ApiKey } from '../../protocol/api-keys.js';
 import { encodeMarkerBatch, type TransactionMarker } from '../../record/control-record.js';
 import type { ClusterNode } from '../cluster-node.js';
+import { PeerConnections } from '../peer-connections.js';
 import type { GroupCoordinator } from '../group/coordinator.js';
 import type { MarkerWriter } from './transaction-coordinator.js';
 
@@ -42,16 +42,18 @@ export async function appendMarker(deps: MarkerWriterDeps, topic: string, partit
 }
 
 export class BrokerMarkerWriter implements MarkerWriter {
-  private readonly connections = new Map<number, Promise<BrokerConnection>>();
+  private readonly peers: PeerConnections;
 
-  constructor(private readonly deps: MarkerWriterDeps) {}
+  constructor(private readonly deps: MarkerWriterDeps) {
+    this.peers = new PeerConnections('sluice-txn-markers', deps.timeoutMs, deps.localAddress);
+  }
 
   async write(topic: string, partition: number, marker: TransactionMarker): Promise<void> {
     const cluster = this.deps.cluster();
     const leader = cluster === null ? -1 : (cluster.partition(topic, partition)?.leader ?? -1);
     if (cluster === null || leader === cluster.brokerId) return appendMarker(this.deps, topic, partition, marker);
     if (leader < 0) throw new SluiceError('LEADER_NOT_AVAILABLE', `${topic}-${partition} has no leader to take a transaction marker`);
-    const connection = await this.connection(cluster, leader);
+    const connection = await this.peers.get(cluster, leader);
     const response = await connection.request(
       ApiKey.WriteTxnMarkers,
       {
@@ -74,28 +76,6 @@ export class BrokerMarkerWriter implements MarkerWriter {
   }
 
   close(): void {
-    for (const connecting of this.connections.values()) connecting.then((connection) => connection.close(), () => {});
-    this.connections.clear();
-  }
-
-  /** The open connection to `brokerId`, or a new one (a closed or failed one is replaced). */
-  private async connection(cluster: ClusterNode, brokerId: number): Promise<BrokerConnection> {
-    const existing = this.connections.get(brokerId);
-    if (existing !== undefined) {
-      const connection = await existing.catch(() => null);
-      if (connection !== null && !connection.isClosed) return connection;
-      this.connections.delete(brokerId);
-    }
-    const endpoint = cluster.endpointOf(brokerId);
-    if (endpoint === undefined) throw new SluiceError('BROKER_NOT_AVAILABLE', `Broker ${brokerId} is not live`);
-    const connecting = BrokerConnection.connect({
-      host: endpoint.host,
-      port: endpoint.port,
-      localAddress: this.deps.localAddress,
-      clientId: `sluice-txn-markers-${cluster.brokerId}`,
-      requestTimeoutMs: this.deps.timeoutMs,
-    });
-    this.connections.set(brokerId, connecting);
-    return connecting;
+    this.peers.close();
   }
 }

@@ -13,7 +13,7 @@
 // when a partition's leader cannot take its marker yet, once the decision (PrepareCommit or
 // PrepareAbort) is durable: the markers are then retried every MARKER_RETRY_MS until they land,
 // and the id's next transaction waits for them (CONCURRENT_TRANSACTIONS).
-import { SluiceError, type SluiceErrorName } from '../../errors.js';
+import { KafkaErrorCode, SluiceError, type SluiceErrorName } from '../../errors.js';
 import type { TransactionMarker } from '../../record/control-record.js';
 import type { OffsetStore } from '../group/offset-store.js';
 import type { TransactionCoordinatorConfig } from './config.js';
@@ -233,6 +233,35 @@ export class TransactionCoordinator {
     if (!added && metadata.status === 'Ongoing') return;
     await this.runPending(metadata, () =>
       this.write(metadata, { status: 'Ongoing', partitions, startTimeMs: metadata.status === 'Ongoing' ? metadata.startTimeMs : this.host.nowMs() }),
+    );
+  }
+
+  /**
+   * AddPartitionsToTxn v4 with VerifyOnly (KIP-890): whether the producer's ongoing transaction
+   * holds each partition, asked by a partition's leader before it takes the producer's first
+   * transactional write there. A partition outside it is INVALID_TXN_STATE: a write that would open
+   * a transaction no marker will ever close (a hanging transaction, holding the last stable
+   * offset). The producer itself is checked as AddPartitionsToTxn checks it.
+   */
+  verifyPartitions(transactionalId: string, producerId: number, producerEpoch: number, topics: Map<string, number[]>): Map<string, Map<number, number>> {
+    this.checkCoordinator(transactionalId);
+    const metadata = this.transactions.get(transactionalId);
+    if (metadata === undefined) fail('INVALID_PRODUCER_ID_MAPPING', `No producer for transactional id ${transactionalId}`);
+    if (metadata.producerId !== producerId) {
+      fail('INVALID_PRODUCER_ID_MAPPING', `Transactional id ${transactionalId} belongs to producer ${metadata.producerId}, not ${producerId}`);
+    }
+    if (metadata.producerEpoch !== producerEpoch) {
+      fail('PRODUCER_FENCED', `Producer ${producerId} epoch ${producerEpoch} is fenced: transactional id ${transactionalId} is at epoch ${metadata.producerEpoch}`);
+    }
+    if (metadata.status === 'PrepareCommit' || metadata.status === 'PrepareAbort') {
+      fail('CONCURRENT_TRANSACTIONS', `Transactional id ${transactionalId} is completing its last transaction`);
+    }
+    const ongoing = metadata.status === 'Ongoing' ? metadata.partitions : new Map<string, Set<number>>();
+    return new Map(
+      [...topics].map(([topic, partitions]) => [
+        topic,
+        new Map(partitions.map((partition) => [partition, ongoing.get(topic)?.has(partition) === true ? KafkaErrorCode.NONE : KafkaErrorCode.INVALID_TXN_STATE])),
+      ]),
     );
   }
 
