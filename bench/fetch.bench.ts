@@ -40,6 +40,13 @@
 // read of nine 110 KB batches takes ~13 us once compiled (scratch measurement), so the four log
 // reads of a fetch are ~0.05 ms of the turnaround. A quick run at load ~1 measured 0.65 (fetch
 // 1256 MB/s, ceiling 1992 MB/s): 3.1 ms a fetch against 2.0 ms for the ceiling's same bytes.
+// Request size, measured (2026-12-05, three runs of the suite alone, `npm run bench -- fetch`):
+// the same broker and bytes fetched with max.partition.fetch.bytes 8 MiB (14 fetches of 31 MB instead of 112 of
+// 3.9 MB) reach 0.69-0.72 of the ceiling where the defaults reach 0.59-0.63. So the turnaround
+// between fetches (Kafka's one fetch in flight) costs ~10 points at the consumer defaults; the other
+// ~30% is in moving the bytes themselves (11-16 ms for a 31 MB fetch where the ceiling's one long
+// sendfile per file to a bare reader moves them in ~8): the broker's sendfile per partition region
+// on its transfer thread, and the Fetcher reading each response into its frame and walking it.
 //
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -58,6 +65,8 @@ import { benchDir, fill, inRoundOrder, median, timed, type RunOptions, type Suit
 const PARTITIONS = 4;
 const RECORD_BYTES = 100;
 const BATCH_RECORDS = 1000;
+/** The larger fetches' max.partition.fetch.bytes (Kafka's consumer default is 1 MiB). */
+const LARGE_PARTITION_MAX_BYTES = 8 * 1024 * 1024;
 /** Consumed untimed from each broker before the rounds: 56 fetches, the quick run's topic twice. */
 const WARM_UP_RECORDS = 2_000_000;
 
@@ -79,8 +88,8 @@ export async function run(options: RunOptions): Promise<SuiteResult> {
   const logBytes = PARTITIONS * fs.statSync(path.join(dataDir, 'consume-0', '00000000000000000000.log')).size;
 
   // A Fetcher at offset 0 of every partition (its metadata requests are made here, untimed).
-  const fetcherFrom0 = async (client: KafkaClient) => {
-    const fetcher = new Fetcher(client, { countOnly: true, maxWaitMs: 100 });
+  const fetcherFrom0 = async (client: KafkaClient, partitionMaxBytes?: number) => {
+    const fetcher = new Fetcher(client, { countOnly: true, maxWaitMs: 100, partitionMaxBytes, maxBytes: partitionMaxBytes === undefined ? undefined : PARTITIONS * partitionMaxBytes });
     for (let partition = 0; partition < PARTITIONS; partition++) await fetcher.assign('consume', partition, 0);
     return fetcher;
   };
@@ -106,8 +115,8 @@ export async function run(options: RunOptions): Promise<SuiteResult> {
     for (let warmed = 0; warmed < WARM_UP_RECORDS; warmed += totalRecords) await consume(await fetcherFrom0(client), totalRecords);
     return client;
   };
-  const consumeAll = async (client: KafkaClient) => {
-    const fetcher = await fetcherFrom0(client);
+  const consumeAll = async (client: KafkaClient, partitionMaxBytes?: number) => {
+    const fetcher = await fetcherFrom0(client, partitionMaxBytes);
     let fetches = 0;
     const ms = await timed(async () => {
       fetches = await consume(fetcher, totalRecords);
@@ -118,9 +127,12 @@ export async function run(options: RunOptions): Promise<SuiteResult> {
   const zeroCopyMs: number[] = [];
   const copyingMs: number[] = [];
   const ceilingMs: number[] = [];
+  const largeMs: number[] = [];
   const pairedRatios: number[] = [];
   const pairedCeilingRatios: number[] = [];
+  const pairedLargeCeilingRatios: number[] = [];
   let fetches = 0;
+  let largeFetches = 0;
   let ceiling: PlainSendfile | null = null;
   try {
     const zeroCopyClient = await startWarm(dataDir, true);
@@ -132,8 +144,13 @@ export async function run(options: RunOptions): Promise<SuiteResult> {
       for (const client of inRoundOrder([zeroCopyClient, copyingClient], round)) consumed.set(client, await consumeAll(client));
       const z = consumed.get(zeroCopyClient)!;
       const c = consumed.get(copyingClient)!;
+      // The same zero-copy broker and bytes with 8 MiB a partition a fetch: where the turnaround between fetches goes.
+      const large = await consumeAll(zeroCopyClient, LARGE_PARTITION_MAX_BYTES);
       const ceil = await ceiling.send();
       fetches = z.fetches;
+      largeFetches = large.fetches;
+      largeMs.push(large.ms);
+      pairedLargeCeilingRatios.push(ceil / large.ms);
       zeroCopyMs.push(z.ms);
       copyingMs.push(c.ms);
       ceilingMs.push(ceil);
@@ -160,11 +177,17 @@ export async function run(options: RunOptions): Promise<SuiteResult> {
     ratios: [
       { name: 'fetch_zero_copy_vs_copying', value: median(pairedRatios), target: 1.3, description: 'consume through sendfile fetch / through a broker copying records in JS (median of paired rounds)' },
       { name: 'fetch_vs_sendfile_ceiling', value: median(pairedCeilingRatios), target: 0.8, description: 'sendfile fetch MB/s / plain sendfile of the same files to a loopback Node reader (median of paired rounds)' },
+      {
+        name: 'fetch_8mib_partition_vs_sendfile_ceiling',
+        value: median(pairedLargeCeilingRatios),
+        description: 'the same with max.partition.fetch.bytes 8 MiB (fetch.max.bytes 32 MiB): fewer, larger fetches (median of paired rounds)',
+      },
     ],
     notes: [
       `consume via sendfile fetch: ${(recordsPerSec(zeroCopyMs) / 1e6).toFixed(2)}M records/s (target >= 2M)`,
       `fetch_vs_sendfile_ceiling per round: ${spread(pairedCeilingRatios)}; zero copy vs copying per round: ${spread(pairedRatios)}`,
       `${fetches} fetches of ${(logBytes / fetches / 1e6).toFixed(2)} MB: ${perFetchMs.toFixed(2)} ms each (medians), the ceiling moves the same bytes in ${ceilingPerFetchMs.toFixed(2)} ms`,
+      `with max.partition.fetch.bytes 8 MiB: ${largeFetches} fetches of ${(logBytes / largeFetches / 1e6).toFixed(2)} MB, ${(median(largeMs) / largeFetches).toFixed(2)} ms each, ${(bytesPerSec(largeMs) / 1e6).toFixed(0)} MB/s; ratio to the ceiling per round ${spread(pairedLargeCeilingRatios)}`,
     ],
   };
 }
