@@ -40,11 +40,11 @@
 // read of nine 110 KB batches takes ~13 us once compiled (scratch measurement), so the four log
 // reads of a fetch are ~0.05 ms of the turnaround. A quick run at load ~1 measured 0.65 (fetch
 // 1256 MB/s, ceiling 1992 MB/s): 3.1 ms a fetch against 2.0 ms for the ceiling's same bytes.
-// Request size, measured (2026-12-05, three runs of the suite alone, `npm run bench -- fetch`):
+// Request size, measured (2026-12-05, four runs of the suite alone, `npm run bench -- fetch`):
 // the same broker and bytes fetched with max.partition.fetch.bytes 8 MiB (14 fetches of 31 MB instead of 112 of
-// 3.9 MB) reach 0.69-0.72 of the ceiling where the defaults reach 0.59-0.63. So the turnaround
-// between fetches (Kafka's one fetch in flight) costs ~10 points at the consumer defaults; the other
-// ~30% is in moving the bytes themselves (11-16 ms for a 31 MB fetch where the ceiling's one long
+// 3.9 MB) reach 0.69-0.82 of the ceiling where the defaults reach 0.59-0.63. So the turnaround
+// between fetches (Kafka's one fetch in flight) costs 10-20 points at the consumer defaults; the other
+// 20-30% is in moving the bytes themselves (11-16 ms for a 31 MB fetch where the ceiling's one long
 // sendfile per file to a bare reader moves them in ~8): the broker's sendfile per partition region
 // on its transfer thread, and the Fetcher reading each response into its frame and walking it.
 //
