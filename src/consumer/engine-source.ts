@@ -20,6 +20,7 @@ import path from 'node:path';
 import type { CommitOffset, RevokeReason, TopicPartition } from '../client/group-member.js';
 import type { Engine } from '../engine/engine.js';
 import { SluiceError, isSluiceError } from '../errors.js';
+import { abortedBatchFilter } from '../record/aborted-transactions.js';
 import { readCheckpoint, writeCheckpoint } from '../storage/checkpoint-file.js';
 import { Doorbell, chunkOf, keyOf, type FetchedPartition, type Source, type SourceHooks, type WantedPartition } from './source.js';
 
@@ -29,6 +30,8 @@ export interface EngineSourceOptions {
   topics: string[];
   autoOffsetReset: 'earliest' | 'latest';
   partitionMaxBytes: number;
+  /** read_committed: reads stop at each partition's last stable offset and leave aborted transactions out. */
+  isolationLevel?: 'read_uncommitted' | 'read_committed';
 }
 
 const OFFSETS_FILE_PREFIX = 'pool-consumer-offsets-';
@@ -117,13 +120,15 @@ export class EngineSource implements Source {
     // Cleared before reading: an append after this point rings again and is not missed.
     this.appended.clear();
     const results: FetchedPartition[] = [];
+    const readCommitted = this.options.isolationLevel === 'read_committed';
     let budget = maxBytes;
     for (const { topic, partition, position } of wanted) {
       if (budget <= 0) break;
       const log = engine.partitionLog(topic, partition);
       let read;
       try {
-        read = log.read(position, Math.min(partitionMaxBytes, budget));
+        // An open transaction holds read_committed at its first offset; its marker is an append, which rings.
+        read = log.read(position, Math.min(partitionMaxBytes, budget), readCommitted ? { maxOffset: log.lastStableOffset } : undefined);
       } catch (error) {
         if (!isSluiceError(error, 'OFFSET_OUT_OF_RANGE')) throw error;
         results.push({ topic, partition, position, resetTo: this.resetOffset(topic, partition) });
@@ -132,7 +137,8 @@ export class EngineSource implements Source {
       if (!read) continue;
       const bytes = Buffer.allocUnsafeSlow(read.region.sizeBytes);
       log.readInto(read, bytes);
-      const chunk = chunkOf(bytes, position, false);
+      const keep = readCommitted ? abortedBatchFilter(log.abortedTransactions(position, read.region.lastOffset + 1)) : undefined;
+      const chunk = chunkOf(bytes, position, false, keep);
       if (!chunk) continue;
       budget -= chunk.bytes.byteLength;
       results.push({ topic, partition, position, chunk });

@@ -74,7 +74,7 @@ export interface PoolConsumerOptions {
    */
   clientRack?: string;
   /**
-   * isolation.level (broker mode; default 'read_uncommitted', as Kafka's consumer): 'read_committed'
+   * isolation.level (default 'read_uncommitted', as Kafka's consumer): 'read_committed'
    * reads each partition to its last stable offset and hands no record of an aborted transaction
    * to the handler.
    */
@@ -228,6 +228,9 @@ export class PoolConsumer extends EventEmitter<PoolConsumerEvents> {
     if (typeof options.groupId !== 'string' || options.groupId === '') throw new SluiceError('INVALID_GROUP_ID', 'groupId must be a non-empty string');
     if (!Array.isArray(options.topics) || options.topics.length === 0) throw new SluiceError('INVALID_CONFIG', 'topics must name at least one topic');
     if (options.handler === undefined) throw new SluiceError('INVALID_CONFIG', 'handler must be the URL or path of a module');
+    if (options.isolationLevel !== undefined && options.isolationLevel !== 'read_uncommitted' && options.isolationLevel !== 'read_committed') {
+      throw new SluiceError('INVALID_CONFIG', `isolationLevel must be 'read_uncommitted' or 'read_committed', got ${JSON.stringify(options.isolationLevel)}`);
+    }
     this.options = options;
     this.groupId = options.groupId;
     this.topics = [...options.topics];
@@ -240,7 +243,7 @@ export class PoolConsumer extends EventEmitter<PoolConsumerEvents> {
     const partitionMaxBytes = positiveInteger(options.partitionMaxBytes ?? 1024 * 1024, 'partitionMaxBytes');
     const autoOffsetReset = options.autoOffsetReset ?? 'latest';
     this.source = options.engine
-      ? new EngineSource({ engine: options.engine, groupId: options.groupId, topics: this.topics as string[], autoOffsetReset, partitionMaxBytes })
+      ? new EngineSource({ engine: options.engine, groupId: options.groupId, topics: this.topics as string[], autoOffsetReset, partitionMaxBytes, isolationLevel: options.isolationLevel })
       : new BrokerSource({
           brokers: options.brokers!,
           clientId: options.clientId,

@@ -5,6 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { offsetsFilePath } from '../../src/consumer/engine-source.js';
 import { PoolConsumer } from '../../src/consumer/index.js';
 import { Engine } from '../../src/engine/engine.js';
+import { encodeBatch } from '../../src/record/batch.js';
+import { encodeMarkerBatch } from '../../src/record/control-record.js';
 import { tempDir } from '../helpers.js';
 import { Collector, HANDLER, range, sleep, waitFor } from './helpers.js';
 
@@ -99,5 +101,45 @@ describe('PoolConsumer on an embedded engine', () => {
     await engine.createTopic('events', { partitions: 1 });
     const pool = new PoolConsumer({ engine, groupId: 'g', topics: ['events'], handler: new URL('./no-such-handler.js', import.meta.url), concurrency: 1 });
     await expect(pool.start()).rejects.toThrow(/no-such-handler/);
+  });
+});
+
+describe('PoolConsumer on an embedded engine, read_committed', () => {
+  it('hands the handler committed records only, waits at an open transaction, and goes on at its marker', async () => {
+    const engine = await open(tempDir());
+    await engine.createTopic('events', { partitions: 1 });
+    const transactional = (producerId: number, baseSequence: number, values: string[]) =>
+      encodeBatch(values.map((value) => ({ value })), { producerId, producerEpoch: 0, baseSequence, transactional: true });
+    const marker = (producerId: number, commit: boolean) => encodeMarkerBatch({ producerId, producerEpoch: 0, commit, coordinatorEpoch: 0, timestamp: Date.now() });
+    await engine.produce('events', [{ value: 'plain' }], { partition: 0 });
+    await engine.appendBatches('events', 0, transactional(1, 0, ['committed-1']));
+    await engine.appendBatches('events', 0, transactional(2, 0, ['aborted']));
+    await engine.appendBatches('events', 0, marker(1, true), { origin: 'coordinator' });
+    await engine.appendBatches('events', 0, marker(2, false), { origin: 'coordinator' });
+    await engine.appendBatches('events', 0, transactional(3, 0, ['open']));
+    await engine.produce('events', [{ value: 'after-open' }], { partition: 0 });
+
+    const committed = new Collector('engine-read-committed');
+    collectors.push(committed);
+    const pool = new PoolConsumer({
+      engine,
+      groupId: 'committed',
+      topics: ['events'],
+      handler: HANDLER,
+      concurrency: 1,
+      autoOffsetReset: 'earliest',
+      isolationLevel: 'read_committed',
+      workerData: { channel: 'engine-read-committed' },
+    });
+    await pool.start();
+    await waitFor(() => committed.records >= 2, 'the committed records');
+    await sleep(200);
+    // Producer 3's open transaction holds the consumer before 'open' and 'after-open'.
+    expect(committed.values()).toEqual(['plain', 'committed-1']);
+    await engine.appendBatches('events', 0, marker(3, true), { origin: 'coordinator' });
+    await waitFor(() => committed.records >= 4, 'the records after the commit');
+    expect(committed.values()).toEqual(['plain', 'committed-1', 'open', 'after-open']);
+    await pool.stop();
+    expect(() => new PoolConsumer({ engine, groupId: 'g', topics: ['events'], handler: HANDLER, isolationLevel: 'committed' as never })).toThrow(/isolationLevel/);
   });
 });
