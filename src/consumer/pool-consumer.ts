@@ -189,6 +189,21 @@ export interface PoolConsumerEvents {
   error: [error: Error];
 }
 
+/** Options of the broker mode: group membership, fetch long polls, metadata and the client's name. */
+const BROKER_ONLY_OPTIONS = [
+  'maxWaitMs',
+  'clientRack',
+  'sessionTimeoutMs',
+  'rebalanceTimeoutMs',
+  'heartbeatIntervalMs',
+  'groupInstanceId',
+  'assignors',
+  'groupProtocol',
+  'serverAssignor',
+  'metadataMaxAgeMs',
+  'clientId',
+] as const satisfies ReadonlyArray<keyof PoolConsumerOptions>;
+
 export class PoolConsumer extends EventEmitter<PoolConsumerEvents> {
   readonly groupId: string;
   readonly topics: readonly string[];
@@ -228,6 +243,11 @@ export class PoolConsumer extends EventEmitter<PoolConsumerEvents> {
     if (typeof options.groupId !== 'string' || options.groupId === '') throw new SluiceError('INVALID_GROUP_ID', 'groupId must be a non-empty string');
     if (!Array.isArray(options.topics) || options.topics.length === 0) throw new SluiceError('INVALID_CONFIG', 'topics must name at least one topic');
     if (options.handler === undefined) throw new SluiceError('INVALID_CONFIG', 'handler must be the URL or path of a module');
+    if (options.engine !== undefined) {
+      // Nothing of a broker, a group or a long poll exists with an engine: such an option would do nothing.
+      const brokerOnly = BROKER_ONLY_OPTIONS.filter((name) => options[name] !== undefined);
+      if (brokerOnly.length > 0) throw new SluiceError('INVALID_CONFIG', `${brokerOnly.join(', ')} apply only with brokers, not with engine`);
+    }
     if (options.isolationLevel !== undefined && options.isolationLevel !== 'read_uncommitted' && options.isolationLevel !== 'read_committed') {
       throw new SluiceError('INVALID_CONFIG', `isolationLevel must be 'read_uncommitted' or 'read_committed', got ${JSON.stringify(options.isolationLevel)}`);
     }
