@@ -7,7 +7,7 @@ import { Kafka, logLevel, type Consumer, type KafkaMessage } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { startBroker, type Broker } from '../../src/broker/broker.js';
-import { tempDir } from '../helpers.js';
+import { tempDir, waitUntil } from '../helpers.js';
 
 let broker: Broker | undefined;
 const consumers: Consumer[] = [];
@@ -27,14 +27,6 @@ function client(port: number): Kafka {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 /** Values a consumer of `topic` reads from the start, read_committed unless told otherwise. */
 async function consume(kafka: Kafka, topic: string, groupId: string, readUncommitted = false): Promise<string[]> {
@@ -75,7 +67,7 @@ describe('kafkajs transactions', () => {
 
     const committed = await consume(kafka, 'events', 'committed');
     const everything = await consume(kafka, 'events', 'uncommitted', true);
-    await waitFor(() => committed.length >= 5 && everything.length >= 8, 'both consumers');
+    await waitUntil(() => committed.length >= 5 && everything.length >= 8, 'both consumers');
     await sleep(300);
     expect([...committed].sort()).toEqual(['c1', 'c2', 'c3', 'c4', 'c5']);
     expect([...everything].sort()).toEqual(['a1', 'a2', 'c1', 'c2', 'c3', 'c4', 'c5', 'open']);
@@ -83,7 +75,7 @@ describe('kafkajs transactions', () => {
     // read_committed latest offsets stop at the open transaction; it commits and they move on.
     const [p0Before] = (await admin.fetchTopicOffsets('events')).filter((p) => p.partition === 0);
     await open.commit();
-    await waitFor(() => committed.includes('open'), 'the committed open transaction');
+    await waitUntil(() => committed.includes('open'), 'the committed open transaction');
     const [p0After] = (await admin.fetchTopicOffsets('events')).filter((p) => p.partition === 0);
     expect(Number(p0After!.offset)).toBeGreaterThan(Number(p0Before!.offset));
   });
@@ -163,7 +155,7 @@ describe('kafkajs transactions', () => {
     await consumer.connect();
     await consumer.subscribe({ topic: 'mixed', fromBeginning: true });
     await consumer.run({ eachMessage: async ({ partition, message }) => void read.push({ partition, value: message.value!.toString() }) });
-    await waitFor(() => read.length >= committed.length, 'every committed record');
+    await waitUntil(() => read.length >= committed.length, 'every committed record');
     await sleep(300);
     expect(read.map(({ value }) => value).sort()).toEqual([...committed].sort());
     // In each partition, each producer's records in the order it wrote them.
@@ -200,7 +192,7 @@ describe('kafkajs transactions', () => {
 
     await expect(zombie.commit()).rejects.toThrow();
     const values = await consume(kafka, 'fenced', 'reader');
-    await waitFor(() => values.length >= 1, 'the live value');
+    await waitUntil(() => values.length >= 1, 'the live value');
     await sleep(300);
     expect(values).toEqual(['live']);
   });
@@ -226,7 +218,7 @@ describe('kafkajs transactions', () => {
     await transaction.commit();
 
     const values = await consume(client(port), 'restart', 'reader');
-    await waitFor(() => values.length >= 2, 'both values');
+    await waitUntil(() => values.length >= 2, 'both values');
     expect(values).toEqual(['before', 'after']);
   });
 });

@@ -28,6 +28,16 @@ function fencedError(version: number, fromVersion: number): FencedErrorName {
 /** Kafka's error for the partitions not tried because another of the request's failed. */
 const OPERATION_NOT_ATTEMPTED = 55;
 
+/** The answer of an API whose response is one error code: NONE once `task` resolves, its error otherwise. */
+async function errorCodeAnswer(task: () => Promise<unknown>): Promise<{ throttleTimeMs: number; errorCode: number }> {
+  try {
+    await task();
+    return { throttleTimeMs: 0, errorCode: NONE };
+  } catch (error) {
+    return { throttleTimeMs: 0, errorCode: errorCodeOf(error) };
+  }
+}
+
 interface TransactionPartitions {
   transactionalId: string;
   producerId: number;
@@ -95,8 +105,8 @@ export function transactionHandlers(transactions: TransactionCoordinator, groups
       apiKey: ApiKey.AddOffsetsToTxn,
       minVersion: 0,
       maxVersion: 3,
-      async handle({ header }, request) {
-        try {
+      handle({ header }, request) {
+        return errorCodeAnswer(async () => {
           // The group's offsets go to its __consumer_offsets partition: that partition joins the transaction.
           await groups.ensureOffsetsTopic();
           const partition = groups.partitionFor(request.groupId);
@@ -107,23 +117,17 @@ export function transactionHandlers(transactions: TransactionCoordinator, groups
             new Map([[CONSUMER_OFFSETS_TOPIC, [partition]]]),
             fencedError(header.apiVersion, 2),
           );
-          return { throttleTimeMs: 0, errorCode: NONE };
-        } catch (error) {
-          return { throttleTimeMs: 0, errorCode: errorCodeOf(error) };
-        }
+        });
       },
     }),
     defineHandler({
       apiKey: ApiKey.EndTxn,
       minVersion: 0,
       maxVersion: 4,
-      async handle({ header }, request) {
-        try {
-          await transactions.endTransaction(request.transactionalId, request.producerId, request.producerEpoch, request.committed, fencedError(header.apiVersion, 2));
-          return { throttleTimeMs: 0, errorCode: NONE };
-        } catch (error) {
-          return { throttleTimeMs: 0, errorCode: errorCodeOf(error) };
-        }
+      handle({ header }, request) {
+        return errorCodeAnswer(() =>
+          transactions.endTransaction(request.transactionalId, request.producerId, request.producerEpoch, request.committed, fencedError(header.apiVersion, 2)),
+        );
       },
     }),
     defineHandler({

@@ -244,15 +244,8 @@ export class TransactionCoordinator {
    * offset). The producer itself is checked as AddPartitionsToTxn checks it.
    */
   verifyPartitions(transactionalId: string, producerId: number, producerEpoch: number, topics: Map<string, number[]>): Map<string, Map<number, number>> {
-    this.checkCoordinator(transactionalId);
-    const metadata = this.transactions.get(transactionalId);
-    if (metadata === undefined) fail('INVALID_PRODUCER_ID_MAPPING', `No producer for transactional id ${transactionalId}`);
-    if (metadata.producerId !== producerId) {
-      fail('INVALID_PRODUCER_ID_MAPPING', `Transactional id ${transactionalId} belongs to producer ${metadata.producerId}, not ${producerId}`);
-    }
-    if (metadata.producerEpoch !== producerEpoch) {
-      fail('PRODUCER_FENCED', `Producer ${producerId} epoch ${producerEpoch} is fenced: transactional id ${transactionalId} is at epoch ${metadata.producerEpoch}`);
-    }
+    // An operation under way (another AddPartitionsToTxn) does not stop the check, as in Kafka.
+    const metadata = this.producerOf(transactionalId, producerId, producerEpoch, 'PRODUCER_FENCED');
     if (metadata.status === 'PrepareCommit' || metadata.status === 'PrepareAbort') {
       fail('CONCURRENT_TRANSACTIONS', `Transactional id ${transactionalId} is completing its last transaction`);
     }
@@ -373,8 +366,15 @@ export class TransactionCoordinator {
     if (metadata.pending) fail('CONCURRENT_TRANSACTIONS', `Transactional id ${metadata.transactionalId} has an operation under way`);
   }
 
-  /** The id's metadata, checked against the producer a request names (Kafka's order of checks). */
+  /** The id's metadata, checked against the producer a request names, with no operation under way. */
   private checkProducer(transactionalId: string, producerId: number, producerEpoch: number, fenced: FencedErrorName): TransactionMetadata {
+    const metadata = this.producerOf(transactionalId, producerId, producerEpoch, fenced);
+    this.checkNotPending(metadata);
+    return metadata;
+  }
+
+  /** The id's metadata, checked against the producer a request names (Kafka's order of checks). */
+  private producerOf(transactionalId: string, producerId: number, producerEpoch: number, fenced: FencedErrorName): TransactionMetadata {
     this.checkCoordinator(transactionalId);
     const metadata = this.transactions.get(transactionalId);
     if (metadata === undefined) fail('INVALID_PRODUCER_ID_MAPPING', `No producer for transactional id ${transactionalId}`);
@@ -385,7 +385,6 @@ export class TransactionCoordinator {
     if (metadata.producerEpoch !== producerEpoch) {
       fail(fenced, `Producer ${producerId} epoch ${producerEpoch} is fenced: transactional id ${transactionalId} is at epoch ${metadata.producerEpoch}`);
     }
-    this.checkNotPending(metadata);
     return metadata;
   }
 
