@@ -28,6 +28,9 @@
 // request_percentage, controller_mutation_rate and the ip entity's connection_creation_rate are
 // not enforced by sluice, and are refused (INVALID_REQUEST) rather than accepted and ignored.
 import { SluiceError } from '../errors.js';
+import { RateSensor, type QuotaWindow } from './rate-sensor.js';
+
+export type { QuotaWindow };
 
 /** The file of a single broker's client quotas, in its data directory (config-entities.ts). */
 export const CLIENT_QUOTAS_FILE = 'client-quotas.json';
@@ -45,11 +48,6 @@ const ENFORCED_KEYS: ReadonlySet<string> = new Set([PRODUCER_BYTE_RATE, CONSUMER
 /** Kafka's other quota keys: refused, as sluice does not enforce them. */
 const NOT_ENFORCED_KEYS: ReadonlySet<string> = new Set(['request_percentage', 'controller_mutation_rate', 'connection_creation_rate']);
 
-/** What a rate is measured over: Kafka's quota.window.num and quota.window.size.seconds. */
-export interface QuotaWindow {
-  windowCount: number;
-  windowMs: number;
-}
 
 /** A quota entity: each type present maps to a name, or null for the type's default entity. */
 export type QuotaEntity = ReadonlyMap<string, string | null>;
@@ -141,53 +139,6 @@ export function checkFilter(components: readonly QuotaFilterComponent[]): void {
     if (matchType === MATCH_DEFAULT && match !== null) throw new SluiceError('INVALID_REQUEST', 'Request specified MATCH_TYPE_DEFAULT, but also specified a match string.');
     if (matchType === MATCH_SPECIFIED && match !== null) throw new SluiceError('INVALID_REQUEST', 'Request specified MATCH_TYPE_SPECIFIED, but also specified a match string.');
     if (matchType < MATCH_EXACT || matchType > MATCH_SPECIFIED) throw new SluiceError('INVALID_REQUEST', `Unknown match type ${matchType}`);
-  }
-}
-
-/** Kafka's Rate over SampledStat windows: bytes recorded, and their rate over the windows kept. */
-class RateSensor {
-  private readonly starts: number[] = [];
-  private readonly bytes: number[] = [];
-  lastRecordMs = 0;
-
-  constructor(private readonly window: QuotaWindow) {}
-
-  record(bytes: number, nowMs: number): void {
-    this.purge(nowMs);
-    const last = this.starts.length - 1;
-    if (last < 0 || nowMs >= this.starts[last]! + this.window.windowMs) {
-      this.starts.push(nowMs);
-      this.bytes.push(0);
-      if (this.starts.length > this.window.windowCount) {
-        this.starts.shift();
-        this.bytes.shift();
-      }
-    }
-    this.bytes[this.bytes.length - 1]! += bytes;
-    this.lastRecordMs = nowMs;
-  }
-
-  /** Bytes a second, and the elapsed time it is taken over (at least windowCount - 1 windows). */
-  rate(nowMs: number): { bytesPerSecond: number; elapsedMs: number } {
-    this.purge(nowMs);
-    let total = 0;
-    for (const bytes of this.bytes) total += bytes;
-    let elapsedMs = nowMs - (this.starts[0] ?? nowMs);
-    const fullWindows = Math.floor(elapsedMs / this.window.windowMs);
-    const minFullWindows = this.window.windowCount - 1;
-    if (fullWindows < minFullWindows) elapsedMs += (minFullWindows - fullWindows) * this.window.windowMs;
-    // One window (quota.window.num=1) pads nothing: a rate over at least a millisecond.
-    elapsedMs = Math.max(elapsedMs, 1);
-    return { bytesPerSecond: (total * 1000) / elapsedMs, elapsedMs };
-  }
-
-  /** Windows that ended more than the whole span ago no longer count. */
-  private purge(nowMs: number): void {
-    const spanMs = this.window.windowCount * this.window.windowMs;
-    while (this.starts.length > 0 && this.starts[0]! + spanMs <= nowMs) {
-      this.starts.shift();
-      this.bytes.shift();
-    }
   }
 }
 

@@ -1,0 +1,58 @@
+// Kafka's Rate over SampledStat windows (org.apache.kafka.common.metrics.stats.Rate), as its
+// quota managers measure bytes: client quotas (client-quotas.ts) and replication quotas
+// (replication-quotas.ts). Bytes are added to the current window; the rate is their sum over the
+// windows kept, divided by the time they span, taken as at least all windows but one, so that a
+// new sensor starts with a burst of that many windows' worth rather than a rate over a few ms.
+
+/** What a rate is measured over: Kafka's quota.window.num and quota.window.size.seconds (or their replication.quota.* twins). */
+export interface QuotaWindow {
+  windowCount: number;
+  windowMs: number;
+}
+
+/** Kafka's Rate over SampledStat windows: bytes recorded, and their rate over the windows kept. */
+export class RateSensor {
+  private readonly starts: number[] = [];
+  private readonly bytes: number[] = [];
+  lastRecordMs = 0;
+
+  constructor(private readonly window: QuotaWindow) {}
+
+  record(bytes: number, nowMs: number): void {
+    this.purge(nowMs);
+    const last = this.starts.length - 1;
+    if (last < 0 || nowMs >= this.starts[last]! + this.window.windowMs) {
+      this.starts.push(nowMs);
+      this.bytes.push(0);
+      if (this.starts.length > this.window.windowCount) {
+        this.starts.shift();
+        this.bytes.shift();
+      }
+    }
+    this.bytes[this.bytes.length - 1]! += bytes;
+    this.lastRecordMs = nowMs;
+  }
+
+  /** Bytes a second, and the elapsed time it is taken over (at least windowCount - 1 windows). */
+  rate(nowMs: number): { bytesPerSecond: number; elapsedMs: number } {
+    this.purge(nowMs);
+    let total = 0;
+    for (const bytes of this.bytes) total += bytes;
+    let elapsedMs = nowMs - (this.starts[0] ?? nowMs);
+    const fullWindows = Math.floor(elapsedMs / this.window.windowMs);
+    const minFullWindows = this.window.windowCount - 1;
+    if (fullWindows < minFullWindows) elapsedMs += (minFullWindows - fullWindows) * this.window.windowMs;
+    // One window (quota.window.num=1) pads nothing: a rate over at least a millisecond.
+    elapsedMs = Math.max(elapsedMs, 1);
+    return { bytesPerSecond: (total * 1000) / elapsedMs, elapsedMs };
+  }
+
+  /** Windows that ended more than the whole span ago no longer count. */
+  private purge(nowMs: number): void {
+    const spanMs = this.window.windowCount * this.window.windowMs;
+    while (this.starts.length > 0 && this.starts[0]! + spanMs <= nowMs) {
+      this.starts.shift();
+      this.bytes.shift();
+    }
+  }
+}
