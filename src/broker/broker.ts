@@ -46,6 +46,7 @@ import { createHandlers } from './handlers/index.js';
 import { countCause, createMetrics, type BrokerMetrics } from './metrics.js';
 import { GroupCoordinator } from './group/coordinator.js';
 import { PRODUCER_IDS_PER_BROKER, ProducerIds } from './producer-ids.js';
+import { createReplicationQuotas, type ReplicationQuotas } from './replication-quotas.js';
 
 export const ZERO_COPY_FETCH_CONFIG = 'sluice.fetch.zero.copy';
 
@@ -85,6 +86,8 @@ export class Broker {
   private readonly server: net.Server;
   private readonly connections = new Set<Connection>();
   private readonly quotas: ConnectionQuotas;
+  /** Replication quotas (leader.replication.throttled.rate and its follower twin): what a cluster member's replication may move. */
+  readonly replicationQuotas: ReplicationQuotas;
   private readonly appendWaiters = new AppendWaiters();
   private readonly budgets: ConnectionBudgets;
   private readonly temporaryDataDir: boolean;
@@ -128,6 +131,7 @@ export class Broker {
     // The connection limits as the broker runs with them: its dynamic ones over its static ones.
     const limits = connectionLimits(configLayers.effective());
     this.quotas = new ConnectionQuotas({ ...limits, maxConnections: Math.min(limits.maxConnections, descriptors.connectionsMax) });
+    this.replicationQuotas = createReplicationQuotas({ windowCount: settings.replicationQuotaWindowCount, windowMs: settings.replicationQuotaWindowMs }, configLayers.effective());
     this.dynamicConfig = new DynamicConfigUpdates({
       layers: configLayers,
       engine,
@@ -136,6 +140,7 @@ export class Broker {
       cluster: () => this.clusterNode,
       connectionQuotas: this.quotas,
       connectionsMax: descriptors.connectionsMax,
+      replicationQuotas: this.replicationQuotas,
     });
     this.clientQuotas = new ClientQuotas({ windowCount: settings.quotaWindowCount, windowMs: settings.quotaWindowMs });
     this.clientQuotas.replace(initialQuotas);
@@ -260,6 +265,7 @@ export class Broker {
       onHighWatermark: (topic, partition) => this.appendWaiters.notify(topic, partition),
       onConfigEntities: (kind, entities) => (kind === 'brokers' ? this.dynamicConfig.store : this.quotaStore).deliver(entities),
       uncleanLeaderElectionEnable: this.dynamicConfig.layers.uncleanLeaderElectionEnable(),
+      replicationQuotas: this.replicationQuotas,
       onLeadership: (topic, partition, leading) => {
         if (topic === CONSUMER_OFFSETS_TOPIC) this.groups.onOffsetsLeadership(partition, leading);
         if (topic === TRANSACTION_STATE_TOPIC) this.transactions.coordinator.onLeadership(partition, leading);

@@ -26,6 +26,7 @@ import type { AdminRequestsWatch } from '../cluster/admin-requests.js';
 import type { BrokerSettings, ClusterSettings } from './config.js';
 import { ReplicaManager, type BrokerEndpoint, type PartitionView } from './replica-manager.js';
 import { ReplicaFetcherManager } from './replica-fetcher-manager.js';
+import type { ReplicationQuotas } from './replication-quotas.js';
 import { LOG_OPEN_CHUNK_PARTITIONS } from '../limits.js';
 
 /** The lease of this broker's last incarnation, so a restart revokes it instead of waiting out its TTL. */
@@ -59,6 +60,8 @@ export interface ClusterNodeOptions {
   onConfigEntities(kind: ConfigEntityKind, entities: Map<string, Record<string, string>>): void;
   /** unclean.leader.election.enable as this broker runs with it (static, or dynamic once loaded). */
   uncleanLeaderElectionEnable: boolean;
+  /** The broker's replication quotas: the fetchers take the follower side, the replica manager the leader side. */
+  replicationQuotas: ReplicationQuotas;
 }
 
 export interface ClusterTopicSpec {
@@ -107,6 +110,7 @@ export class ClusterNode {
       partitionMaxBytes: cluster.replicaFetchMaxBytes,
       backoffMs: cluster.replicaFetchBackoffMs,
       requestTimeoutMs: cluster.replicaSocketTimeoutMs,
+      quota: options.replicationQuotas.follower,
       onAppended: (topic, partition) => options.onHighWatermark(topic, partition),
       onPartitionError: (topic, partition, error) =>
         log.log('warn', `fetch:${topic}-${partition}:${error.code}`, { topic, partition, code: error.code, error: error.message }, 'replica fetch failed'),
@@ -117,6 +121,7 @@ export class ClusterNode {
       engine,
       settings: cluster,
       fetchers: this.fetchers,
+      leaderQuota: options.replicationQuotas.leader,
       alterPartition: (request) => this.store.alterPartition(request),
       endpointOf: (brokerId) => this.endpointOf(brokerId),
       onHighWatermark: options.onHighWatermark,

@@ -48,6 +48,9 @@ export interface BrokerSettings {
   /** quota.window.num and quota.window.size.seconds: what a client quota's rate is measured over (client-quotas.ts). */
   quotaWindowCount: number;
   quotaWindowMs: number;
+  /** replication.quota.window.num and replication.quota.window.size.seconds: the same for replication quotas (replication-quotas.ts). */
+  replicationQuotaWindowCount: number;
+  replicationQuotaWindowMs: number;
   /** max.connections; Infinity for Kafka's default (Int.MAX). */
   maxConnections: number;
   maxConnectionsPerIp: number;
@@ -138,6 +141,8 @@ export const BROKER_DEFAULTS: Readonly<Record<string, string>> = Object.freeze({
   // Client quotas' rate: 11 windows of 1 s (Kafka's defaults).
   'quota.window.num': '11',
   'quota.window.size.seconds': '1',
+  'replication.quota.window.num': '11',
+  'replication.quota.window.size.seconds': '1',
   'max.connections': String(INT_MAX),
   'max.connections.per.ip': String(INT_MAX),
   'max.connections.per.ip.overrides': '',
@@ -210,8 +215,8 @@ const UNSUPPORTED: ReadonlyArray<readonly [reason: string, names: readonly strin
   ['transactions use the version 1 protocol (KIP-98); KIP-890\'s version 2 is not implemented', ['transaction.version', 'transaction.two.phase.commit.enable']],
   ['__consumer_offsets records are written uncompressed', ['offsets.topic.compression.codec']],
   [
-    'of quotas, sluice enforces client byte rates (producer_byte_rate, consumer_byte_rate) only',
-    ['quota.', 'client.quota.callback.class', 'replication.quota.', 'alter.log.dirs.replication.quota.', 'max.connection.creation.rate', 'producer.quota.', 'consumer.quota.'],
+    'of quotas, sluice enforces client byte rates (producer_byte_rate, consumer_byte_rate) and replication rates only',
+    ['quota.', 'client.quota.callback.class', 'alter.log.dirs.replication.quota.', 'max.connection.creation.rate', 'producer.quota.', 'consumer.quota.'],
   ],
   ['tiered storage is not implemented', ['remote.log.']],
   ['metrics are exposed as broker.metrics, not through reporters', ['metric.reporters', 'metrics.', 'kafka.metrics.', 'auto.include.jmx.reporter']],
@@ -369,6 +374,8 @@ export function resolveBrokerSettings(...sources: BrokerConfigValues[]): BrokerS
     connectionsMaxIdleMs: integer(all, 'connections.max.idle.ms', 0),
     quotaWindowCount: integer(all, 'quota.window.num', 1),
     quotaWindowMs: integer(all, 'quota.window.size.seconds', 1) * 1000,
+    replicationQuotaWindowCount: integer(all, 'replication.quota.window.num', 1),
+    replicationQuotaWindowMs: integer(all, 'replication.quota.window.size.seconds', 1) * 1000,
     maxConnections,
     maxConnectionsPerIp,
     maxConnectionsPerIpOverrides,

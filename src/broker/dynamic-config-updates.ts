@@ -1,7 +1,7 @@
 // How a running broker takes its dynamic configs (dynamic-config.ts): an alter is checked and
 // written where the broker keeps them (config-entities.ts), and applied: the topic defaults of the
-// engine's logs, the log cleaner's settings, the connection limits, and the controller's
-// unclean.leader.election.enable default.
+// engine's logs, the log cleaner's settings, the connection limits, the replication quotas' rates,
+// and the controller's unclean.leader.election.enable default.
 import { SluiceError } from '../errors.js';
 import type { Engine } from '../engine/engine.js';
 import type { Logger } from '../logger.js';
@@ -11,6 +11,7 @@ import { connectionLimits } from './config.js';
 import type { ConnectionQuotas } from './connection-quotas.js';
 import { ConfigEntityStore, type ConfigEntities } from './config-entities.js';
 import { BrokerConfigLayers, DEFAULT_ENTITY, DYNAMIC_CONFIG_FILE } from './dynamic-config.js';
+import { applyReplicationThrottledRates, replicationThrottledRates, type ReplicationQuotas } from './replication-quotas.js';
 
 export interface DynamicConfigUpdatesOptions {
   /** The broker's layers, holding the dynamic configs it started with. */
@@ -22,6 +23,7 @@ export interface DynamicConfigUpdatesOptions {
   connectionQuotas: ConnectionQuotas;
   /** What the descriptor budget gave connections at start: max.connections stays within it. */
   connectionsMax: number;
+  replicationQuotas: ReplicationQuotas;
 }
 
 export class DynamicConfigUpdates {
@@ -61,9 +63,11 @@ export class DynamicConfigUpdates {
     try {
       const effective = layers.effective();
       const limits = connectionLimits(effective);
+      replicationThrottledRates(effective);
       engine.setBrokerLogDefaults(effective);
       engine.setCleanerConfig(effective);
       this.options.connectionQuotas.reconfigure({ ...limits, maxConnections: Math.min(limits.maxConnections, this.options.connectionsMax) });
+      applyReplicationThrottledRates(this.options.replicationQuotas, effective);
     } catch (error) {
       // Only a store written around the checks could hold such a value: keep running as before.
       layers.replace(previous);

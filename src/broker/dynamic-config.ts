@@ -8,7 +8,7 @@
 // unclean.leader.election.enable, compression.type, ...; DYNAMIC_BROKER_LOG_CONFIG_NAMES), the set
 // Kafka's DynamicLogConfig reconfigures: a topic without its own override takes the new value at
 // once (Engine.setBrokerLogDefaults). And the log cleaner's threads, buffers, I/O rate and backoff
-// and the connection limits (DYNAMIC_BROKER_NAMES). Any other name is INVALID_REQUEST with Kafka's
+// the connection limits and the replication quotas' rates (DYNAMIC_BROKER_NAMES). Any other name is INVALID_REQUEST with Kafka's
 // message, "Cannot update these configs dynamically": Kafka's read-only names (broker.id,
 // log.dirs, log.retention.hours, ...), and the names Kafka reconfigures but sluice takes only at
 // start (thread pools, max.connection.creation.rate), which say so.
@@ -27,6 +27,7 @@ import { brokerLogDefaults, brokerSynonymsOf, DYNAMIC_BROKER_LOG_CONFIG_NAMES, t
 import { cleanerConfigFromBroker } from '../storage/log-cleaner-config.js';
 import { BROKER_DEFAULTS, connectionLimits } from './config.js';
 import type { ConfigEntities as DynamicEntities } from './config-entities.js';
+import { REPLICATION_THROTTLED_RATE_NAMES, replicationThrottledRates } from './replication-quotas.js';
 
 /** The resource name of the cluster-wide default broker entity, as Kafka's admin client sends it. */
 export const DEFAULT_ENTITY = '';
@@ -50,6 +51,8 @@ const DYNAMIC_BROKER_NAMES: readonly string[] = [
   'max.connections',
   'max.connections.per.ip',
   'max.connections.per.ip.overrides',
+  // Replication quotas (replication-quotas.ts): Kafka's are dynamic only, per broker or cluster-wide.
+  ...REPLICATION_THROTTLED_RATE_NAMES,
 ];
 
 const DYNAMIC_NAMES: ReadonlySet<string> = new Set([...DYNAMIC_BROKER_LOG_CONFIG_NAMES, ...DYNAMIC_BROKER_NAMES]);
@@ -172,6 +175,7 @@ export class BrokerConfigLayers {
       brokerLogDefaults(effective);
       cleanerConfigFromBroker(effective);
       connectionLimits(effective);
+      replicationThrottledRates(effective);
     } catch (error) {
       throw invalid(entity, error instanceof Error ? error.message : String(error));
     }

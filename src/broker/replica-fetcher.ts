@@ -17,6 +17,10 @@
 //     included (the leader has not learned of its leadership or of the topic yet: every broker
 //     learns a new state from etcd's watch at its own moment), delays the partition by
 //     replica.fetch.backoff.ms and it is fetched again, as Kafka's fetcher retries them.
+// With follower.replication.throttled.rate over its limit, a partition that
+// follower.replication.throttled.replicas lists for this broker, and whose ISR this broker is not
+// in, stays out of the next Fetch (replication-quotas.ts); with nothing left to ask, the fetcher
+// backs off replica.fetch.backoff.ms.
 // Each add or update of a partition makes a new state, and an answer is applied only to the state
 // it was asked for, with the log end it was asked at: once removePartition returns, nothing more
 // lands in that log. A lost connection or a timed-out request drops the connection; after
@@ -30,6 +34,7 @@ import { ApiKey, type FetchRequestInput, type FetchResponseBody } from '../proto
 import type { Log } from '../storage/log.js';
 import { errorCodeOf } from './handlers/errors.js';
 import { truncationFor, type EpochEndOffset } from './replica-divergence.js';
+import type { ReplicationQuota } from './replication-quotas.js';
 
 /** Topic names (v12), flexible, LastFetchedEpoch and DivergingEpoch: the version followers speak. */
 export const REPLICA_FETCH_VERSION = 12;
@@ -63,6 +68,10 @@ export interface FollowerPartition {
   log: Log;
   /** The leader epoch this broker knows, sent as CurrentLeaderEpoch. */
   leaderEpoch: number;
+  /** follower.replication.throttled.replicas lists this replica (replication-quotas.ts); absent: never. */
+  throttled?(): boolean;
+  /** This broker is in the partition's ISR: a throttle never holds it back. Absent: in sync. */
+  inSync?(): boolean;
   /** Truncation through the log manager (which checkpoints the recovery points). */
   truncateTo(offset: number): void;
   truncateFullyAndStartAt(offset: number): void;
@@ -87,6 +96,8 @@ export interface ReplicaFetcherOptions {
   /** After a lost connection, a failed request or a partition's transient error. */
   backoffMs: number;
   requestTimeoutMs: number;
+  /** follower.replication.throttled.rate and what counts against it; absent: unthrottled. */
+  quota?: ReplicationQuota;
   /** Records were appended to the partition or its high watermark moved. */
   onAppended(topic: string, partition: number): void;
   /** The partition is paused until added or updated again (see PAUSING_ERRORS). */
@@ -217,9 +228,19 @@ export class ReplicaFetcher {
     const connection = await this.connect();
     if (connection === null) return;
     const asked: Asked[] = [];
+    // follower.replication.throttled.rate, once a fetch: over it, the throttled partitions this
+    // broker is not in the ISR of stay out of the request (Kafka's shouldFollowerThrottle).
+    const quota = this.options.quota;
+    const overQuota = quota !== undefined && quota.exceeded();
+    let held = 0;
     const topics = new Map<string, Array<NonNullable<NonNullable<FetchRequestInput['topics']>[number]['partitions']>[number]>>();
     for (const state of fetchable) {
       const { topic, partition, log, leaderEpoch } = state.follower;
+      if (overQuota && state.follower.throttled?.() === true && state.follower.inSync?.() === false) {
+        quota.held();
+        held++;
+        continue;
+      }
       try {
         const fetchOffset = log.logEndOffset;
         const entry = { partition, currentLeaderEpoch: leaderEpoch, fetchOffset, lastFetchedEpoch: log.latestEpoch, logStartOffset: log.logStartOffset, partitionMaxBytes: this.options.partitionMaxBytes };
@@ -231,7 +252,12 @@ export class ReplicaFetcher {
         this.partitionFailed(state, error);
       }
     }
-    if (asked.length === 0) return;
+    if (asked.length === 0) {
+      // Only throttled partitions, all held: Kafka's fetcher backs off replica.fetch.backoff.ms
+      // when it has nothing to ask, and the rate falls meanwhile.
+      if (held > 0) await this.idle(this.options.backoffMs, true);
+      return;
+    }
     const request: FetchRequestInput = {
       replicaId: this.options.replicaId,
       maxWaitMs: this.options.maxWaitMs,
@@ -284,6 +310,8 @@ export class ReplicaFetcher {
       }
       const highWatermarkBefore = log.highWatermark;
       const appended = answer.records !== null && answer.records.length > 0 && log.appendAsFollower(answer.records).batchCount > 0;
+      // Every byte of a throttled partition counts, in the ISR or not, so the total stays under the rate.
+      if (appended && state.follower.throttled?.() === true) this.options.quota?.record(answer.records!.length);
       if (answer.highWatermark >= 0) log.updateHighWatermark(Math.min(answer.highWatermark, log.logEndOffset));
       // The leader's log start moved (retention, DeleteRecords): ours follows, below our high watermark.
       if (answer.logStartOffset > log.logStartOffset && answer.logStartOffset <= log.highWatermark) log.deleteRecordsBefore(answer.logStartOffset);

@@ -26,6 +26,7 @@ import type { ClusterSettings } from './config.js';
 import { PartitionLeader, type IsrChange } from './partition-leader.js';
 import type { FollowerPartition } from './replica-fetcher.js';
 import type { ReplicaFetcherManager } from './replica-fetcher-manager.js';
+import { listsReplica, type ReplicationQuota } from './replication-quotas.js';
 
 /** Kafka's "no leader epoch given" in Fetch, ListOffsets and OffsetForLeaderEpoch. */
 export const NO_LEADER_EPOCH = -1;
@@ -43,6 +44,8 @@ export interface ReplicaManagerOptions {
   engine: Engine;
   settings: ClusterSettings;
   fetchers: ReplicaFetcherManager;
+  /** leader.replication.throttled.rate and what counts against it (replication-quotas.ts); none: unthrottled. */
+  leaderQuota?: ReplicationQuota;
   /** Commits a leader's ISR change (MetadataStore.alterPartition). */
   alterPartition(request: AlterPartitionRequest): Promise<PartitionStateRecord>;
   /** Where a live broker listens; undefined for a dead one. */
@@ -72,6 +75,9 @@ interface Replica {
   following: { leaderId: number; leaderEpoch: number } | null;
   acksWaiters: Set<AcksWaiter>;
 }
+
+/** What the leader's replication quota makes of a follower's fetch of a partition (ReplicaManager.leaderThrottle). */
+export type LeaderThrottle = 'none' | 'count' | 'hold';
 
 /** What Metadata says of one partition. */
 export interface PartitionView {
@@ -224,11 +230,15 @@ export class ReplicaManager {
     if (endpoint === undefined) return this.stopFollowing(replica); // brokerJoined follows it later
     const { engine } = this.options;
     const { topic, partition } = replica;
+    const log = engine.partitionLog(topic, partition);
     const followed: FollowerPartition = {
       topic,
       partition,
-      log: engine.partitionLog(topic, partition),
+      log,
       leaderEpoch,
+      throttled: () => listsReplica(log.currentConfig.followerReplicationThrottledReplicas, partition, this.brokerId),
+      // The ISR as the controller last wrote it: a follower it lists is never held back.
+      inSync: () => replica.state.isr.includes(this.brokerId),
       truncateTo: (offset) => void engine.truncateTo(topic, partition, offset),
       truncateFullyAndStartAt: (offset) => engine.truncateFullyAndStartAt(topic, partition, offset),
     };
@@ -336,6 +346,28 @@ export class ReplicaManager {
     if (replicaId === this.brokerId || !replica.replicas.includes(replicaId)) {
       throw new SluiceError('NOT_LEADER_OR_FOLLOWER', `Broker ${replicaId} is not a follower of ${topic}-${partition} (replicas ${replica.replicas.join(',')})`);
     }
+  }
+
+  /**
+   * How leader.replication.throttled.rate treats `replicaId`'s fetch of a partition this broker
+   * leads (replication-quotas.ts): 'none' when leader.replication.throttled.replicas does not list
+   * it here; 'count' when its bytes count against the rate; 'hold' when, besides, the follower is
+   * out of the ISR and the rate is over the limit: its answer carries no records this time.
+   */
+  leaderThrottle(topic: string, partition: number, replicaId: number, log: Log): LeaderThrottle {
+    const quota = this.options.leaderQuota;
+    if (quota === undefined || !listsReplica(log.currentConfig.leaderReplicationThrottledReplicas, partition, this.brokerId)) return 'none';
+    const inSync = this.replicas.get(key(topic, partition))?.leader?.isr.includes(replicaId) ?? false;
+    if (!inSync && quota.exceeded()) {
+      quota.held();
+      return 'hold';
+    }
+    return 'count';
+  }
+
+  /** Bytes sent to followers for partitions leaderThrottle counted. */
+  countLeaderThrottled(bytes: number): void {
+    this.options.leaderQuota?.record(bytes);
   }
 
   /** The log of any replica this broker holds, leader or follower (Kafka's debugging replica id -2 reads these). */

@@ -58,6 +58,7 @@ export interface LogConfig {
   uncleanLeaderElectionEnable: boolean;
   messageDownconversionEnable: boolean;
   messageFormatVersion: string;
+  /** Replicas ("partition:broker", or "*") that leader/follower.replication.throttled.rate hold back in a cluster. */
   leaderReplicationThrottledReplicas: readonly string[];
   followerReplicationThrottledReplicas: readonly string[];
   localRetentionMs: number;
@@ -214,7 +215,6 @@ const remoteStorageEnable: Parser = (name, raw) => {
   return false;
 };
 
-const REPLICATION_THROTTLING = 'replication throttling (quotas) is not implemented';
 const TIERED = 'tiered storage: sluice keeps every segment local and never offers remote storage';
 const always = (reason: string) => () => reason;
 
@@ -273,8 +273,10 @@ const CATALOG: readonly TopicConfigSpec[] = [
   row('message.downconversion.enable', 'messageDownconversionEnable', 'BOOLEAN', 'true', boolean, ['log.message.downconversion.enable'], (value) =>
     value === true ? 'sluice never down-converts: Fetch v0-v3 (message formats v0/v1) are not offered' : undefined,
   ),
-  row('leader.replication.throttled.replicas', 'leaderReplicationThrottledReplicas', 'LIST', '', throttledReplicas, [], always(REPLICATION_THROTTLING)),
-  row('follower.replication.throttled.replicas', 'followerReplicationThrottledReplicas', 'LIST', '', throttledReplicas, [], always(REPLICATION_THROTTLING)),
+  // Replication quotas (broker/replication-quotas.ts): in a cluster, the replicas that
+  // leader/follower.replication.throttled.rate hold back; a single broker has none to throttle.
+  row('leader.replication.throttled.replicas', 'leaderReplicationThrottledReplicas', 'LIST', '', throttledReplicas, []),
+  row('follower.replication.throttled.replicas', 'followerReplicationThrottledReplicas', 'LIST', '', throttledReplicas, []),
   row('remote.storage.enable', 'remoteStorageEnable', 'BOOLEAN', 'false', remoteStorageEnable, []),
   row('local.retention.ms', 'localRetentionMs', 'LONG', '-2', long(-2), ['log.local.retention.ms'], always(TIERED)),
   row('local.retention.bytes', 'localRetentionBytes', 'LONG', '-2', long(-2), ['log.local.retention.bytes'], always(TIERED)),

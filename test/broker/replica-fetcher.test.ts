@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BrokerConnection } from '../../src/client/connection.js';
 import { ReplicaFetcherManager } from '../../src/broker/replica-fetcher-manager.js';
 import { REPLICA_FETCHER_DEFAULTS, ReplicaFetcher, type FollowerPartition, type ReplicaFetcherOptions } from '../../src/broker/replica-fetcher.js';
+import { ReplicationQuota } from '../../src/broker/replication-quotas.js';
 import { Engine, startBroker, type Broker } from '../../src/index.js';
 import type { SluiceError } from '../../src/errors.js';
 import { LogLimiter } from '../../src/logger.js';
@@ -374,6 +375,34 @@ describe('replica fetcher', () => {
     await waitFor(caughtUp(follower, broker.engine, 'ghost', [0]), 'the retried partition to be copied');
     expect(logBytes(follower.partitionLog('ghost', 0))).toEqual(logBytes(broker.engine.partitionLog('ghost', 0)));
     expect(events.errors).toEqual([]);
+  });
+});
+
+describe('follower.replication.throttled.rate', () => {
+  it('leaves a throttled partition out of its fetches while over the rate, unless this broker is in its ISR, and counts both', async () => {
+    const broker = await leaderBroker();
+    const follower = await followerEngine();
+    await broker.engine.createTopic('quota', { partitions: 2 });
+    await follower.createTopic('quota', { partitions: 2 });
+    for (const p of [0, 1]) await appendBatches(broker.engine.partitionLog('quota', p), 20);
+    // A minute a window: once over its 1 B/s, the rate stays over for the whole test.
+    const quota = new ReplicationQuota({ windowCount: 2, windowMs: 60_000 });
+    quota.setLimit(1);
+    // About one batch a fetch, so the rate is over after the first.
+    const { fetcher } = startFetcher(broker.port, { partitionMaxBytes: 100, quota });
+    fetcher.addPartition({ ...followed(follower, 'quota', 0), throttled: () => true, inSync: () => false }); // a replica being added
+    fetcher.addPartition({ ...followed(follower, 'quota', 1), throttled: () => true, inSync: () => true });
+    const held = follower.partitionLog('quota', 0);
+    await waitFor(caughtUp(follower, broker.engine, 'quota', [1]), 'the in-sync replica to copy everything, throttled or not');
+    expect(held.logEndOffset).toBeGreaterThan(0); // its first fetch, before the rate was over
+    expect(held.logEndOffset).toBeLessThan(20);
+    expect(quota.stats.heldPartitions).toBeGreaterThan(0);
+    const countedBytes = logBytes(follower.partitionLog('quota', 1)).length + logBytes(held).length;
+    expect(quota.stats.throttledBytes).toBe(countedBytes);
+
+    quota.setLimit(Infinity);
+    await waitFor(caughtUp(follower, broker.engine, 'quota', [0]), 'the held replica to copy the rest once the limit is lifted');
+    expect(logBytes(held)).toEqual(logBytes(broker.engine.partitionLog('quota', 0)));
   });
 });
 

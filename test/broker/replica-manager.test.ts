@@ -3,11 +3,12 @@
 // neither leads nor follows until the controller elects again, and its own registration showing
 // in the brokers watch never makes it follow itself; where a leader sends a consumer in a rack
 // (replica.selector.class, KIP-392), which replicas serve a consumer's fetch, and how broker.rack
-// and replica.selector.class are read.
+// and replica.selector.class are read; which followers' fetches the leader's replication quota holds back.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import { reportBrokerConfig, resolveBrokerSettings, type ClusterSettings } from '../../src/broker/config.js';
 import { ReplicaManager } from '../../src/broker/replica-manager.js';
+import { ReplicationQuota } from '../../src/broker/replication-quotas.js';
 import type { ReplicaFetcherManager } from '../../src/broker/replica-fetcher-manager.js';
 import type { PartitionStateRecord } from '../../src/cluster/metadata-store.js';
 import { Engine } from '../../src/engine/engine.js';
@@ -115,6 +116,47 @@ describe('ReplicaManager.preferredReadReplica (RackAwareReplicaSelector)', () =>
       // Past the follower's log end: back to the leader (NOT_LEADER_OR_FOLLOWER, not OFFSET_OUT_OF_RANGE).
       expect(() => manager.readableLog('t', 0, -1, 1)).toThrow(expect.objectContaining({ code: 'NOT_LEADER_OR_FOLLOWER' }));
     }
+  });
+});
+
+describe('ReplicaManager.leaderThrottle (leader.replication.throttled.rate)', () => {
+  it('holds back an out-of-sync follower of a throttled partition once the rate is over, never one in the ISR, and counts both', async () => {
+    const engine = await Engine.open({ dataDir: tempDir() });
+    await engine.createTopic('t', { partitions: 1, replicaOf: { id: '5d1b4f1e-2a33-4c55-8d77-0a1b2c3d4e5f', replicationFactor: 3 } });
+    // A minute a window: once over, the rate stays over for the whole test.
+    const quota = new ReplicationQuota({ windowCount: 2, windowMs: 60_000 });
+    const manager = new ReplicaManager({
+      brokerId: 1,
+      engine,
+      settings: { replicaLagTimeMaxMs: 30_000, replicaSelector: 'leader' } as ClusterSettings,
+      fetchers: { follow: vi.fn(), unfollow: vi.fn() } as unknown as ReplicaFetcherManager,
+      leaderQuota: quota,
+      alterPartition: () => new Promise(() => {}),
+      endpointOf: (id) => ({ brokerId: id, host: '127.0.0.1', port: 9000 + id, rack: null }),
+      onHighWatermark: () => {},
+      log: new LogLimiter(capturingLogger('info').logger),
+    });
+    closers.push(() => engine.close(), () => manager.close());
+    manager.registered(1);
+    // Broker 1 leads; 2 is in the ISR, 3 (being added by a move) is not.
+    manager.applyState('t', 0, [1, 2, 3], { topic: 't', partition: 0, leader: 1, leaderEpoch: 1, isr: [1, 2], controllerEpoch: 1, partitionEpoch: 5 });
+    const log = engine.partitionLog('t', 0);
+
+    expect(manager.leaderThrottle('t', 0, 3, log)).toBe('none'); // not listed
+    await engine.alterTopicConfig('t', { 'leader.replication.throttled.replicas': '0:2' });
+    expect(manager.leaderThrottle('t', 0, 3, log)).toBe('none'); // listed on broker 2, not on this leader
+    await engine.alterTopicConfig('t', { 'leader.replication.throttled.replicas': '0:1' });
+    expect(manager.leaderThrottle('t', 0, 3, log)).toBe('count'); // no limit yet
+
+    quota.setLimit(1000);
+    manager.countLeaderThrottled(500_000);
+    expect(manager.leaderThrottle('t', 0, 3, log)).toBe('hold');
+    expect(manager.leaderThrottle('t', 0, 2, log)).toBe('count'); // in the ISR: never held
+    expect(quota.stats).toEqual({ throttledBytes: 500_000, heldPartitions: 1 });
+    await engine.alterTopicConfig('t', { 'leader.replication.throttled.replicas': '*' });
+    expect(manager.leaderThrottle('t', 0, 3, log)).toBe('hold');
+    quota.setLimit(Infinity);
+    expect(manager.leaderThrottle('t', 0, 3, log)).toBe('count');
   });
 });
 

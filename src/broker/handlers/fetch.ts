@@ -3,7 +3,8 @@
 // min_bytes are ready, the request waits up to max_wait_ms for an append to one of its partitions.
 // Sessions (KIP-227) are declined by answering session id 0, so every fetch is a full fetch.
 // A follower's fetch (replica id >= 0) reads up to the log end and may be answered DivergingEpoch
-// (replica-read.ts); in a cluster it also tells the leader the follower's LEO (replica-manager.ts).
+// (replica-read.ts); in a cluster it also tells the leader the follower's LEO (replica-manager.ts),
+// and leader.replication.throttled.rate may leave a throttled partition out (replication-quotas.ts).
 // Follower fetching (KIP-392), with replica.selector.class set to Kafka's RackAwareReplicaSelector:
 // the leader answers a consumer that names its rack (client.rack, Fetch v11+) with the id of an
 // in-sync replica in that rack (preferredReadReplica) and no records; the client fetches from
@@ -40,7 +41,7 @@ export const fetchHandler = defineHandler({
     const propagateHighWatermark = fetchReplicaId(request, context.header.apiVersion) >= 0 && context.broker.cluster()?.replicas.followersServeConsumers === true;
     let firstHighWatermarks: number | undefined;
     for (;;) {
-      const { response, bytes, capped, partitions, failed, highWatermarkSum, highWatermarkSumBefore } = readPartitions(context, request);
+      const { response, bytes, capped, partitions, failed, highWatermarkSum, highWatermarkSumBefore, leaderThrottledBytes } = readPartitions(context, request);
       const remainingMs = deadline - Date.now();
       // Before this fetch moved them: its own fetch offset can complete the ISR's and so move the HW.
       firstHighWatermarks ??= highWatermarkSumBefore;
@@ -56,6 +57,8 @@ export const fetchHandler = defineHandler({
           return { throttleTimeMs, errorCode: NONE, sessionId: 0, responses: [] };
         }
         for (const release of response.releases) context.onResponseSent(release);
+        // A follower's bytes of throttled partitions count against leader.replication.throttled.rate.
+        if (leaderThrottledBytes > 0) context.broker.cluster()?.replicas.countLeaderThrottled(leaderThrottledBytes);
         return response.body;
       }
       for (const release of response.releases) release();
@@ -100,6 +103,8 @@ function readPartitions(context: RequestContext, request: FetchRequestBody) {
   const copyMemory = zeroCopyFetch ? null : context.broker.fetchCopyMemory;
   if (copyMemory !== null) remainingBytes = Math.min(remainingBytes, copyMemory.availableUnits);
   let bytes = 0;
+  /** Of `bytes`, those of partitions under the leader's replication quota (replication-quotas.ts). */
+  let leaderThrottledBytes = 0;
   /** The partitions' high watermarks added up: it moves when one of them does (they never go back on a leader). */
   let highWatermarkSum = 0;
   /** The same before a follower's fetch offsets were taken into account (which may move them). */
@@ -176,6 +181,10 @@ function readPartitions(context: RequestContext, request: FetchRequestBody) {
             failed = true; // answered at once, as an error is
             return answer;
           }
+          // leader.replication.throttled.rate: an out-of-sync follower over it gets no records of a
+          // throttled partition this time (Kafka's shouldLeaderThrottle); it fetches again.
+          const throttle = cluster !== null && plan.follower !== null ? cluster.replicas.leaderThrottle(name, partition, replicaId, log) : 'none';
+          if (throttle === 'hold') return answer;
           const roomBytes = Math.max(remainingBytes, 0);
           const capRoomBytes = Math.max(capBytes - bytes, 0);
           const read = remainingBytes > 0 || minOneBatch
@@ -184,6 +193,7 @@ function readPartitions(context: RequestContext, request: FetchRequestBody) {
           if (read) {
             answer.records = zeroCopyFetch ? regionOf(read, releases) : log.readBytes(read);
             bytes += read.region.sizeBytes;
+            if (throttle === 'count') leaderThrottledBytes += read.region.sizeBytes;
             remainingBytes -= read.region.sizeBytes;
             minOneBatch = false;
             // The consumer drops the records of these (KIP-98): their ABORT markers may lie past
@@ -215,6 +225,7 @@ function readPartitions(context: RequestContext, request: FetchRequestBody) {
     failed,
     highWatermarkSum,
     highWatermarkSumBefore,
+    leaderThrottledBytes,
   };
 }
 
