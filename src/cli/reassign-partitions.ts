@@ -7,15 +7,27 @@
 //       broker.rack unless --disable-rack-aware, each topic keeping its replication factor), both
 //       in the reassignment file format:
 //       {"version":1,"partitions":[{"topic":"t","partition":0,"replicas":[1,2],"log_dirs":["any","any"]}]}
-//   --execute --reassignment-json-file F   starts the moves; prints the current assignment first
-//                                          (to save for a rollback), as Kafka's tool does
-//   --verify  --reassignment-json-file F   says of each partition whether its move is done
+//   --execute --reassignment-json-file F [--throttle B]
+//                                          starts the moves; prints the current assignment first
+//                                          (to save for a rollback), as Kafka's tool does. With
+//                                          --throttle (bytes/s), the moves' replication is throttled
+//                                          first, as Kafka's tool throttles it: each moving partition's
+//                                          current replicas in leader.replication.throttled.replicas,
+//                                          its new ones in follower.replication.throttled.replicas,
+//                                          and leader/follower.replication.throttled.rate = B on every
+//                                          broker of the old and new replica sets
+//   --verify  --reassignment-json-file F [--preserve-throttles]
+//                                          says of each partition whether its move is done; once all
+//                                          are, clears the throttles (the rates on every live broker
+//                                          and the file's, the replica lists of the file's topics)
 //   --cancel  --reassignment-json-file F   cancels the moves still in flight (back to the original replicas)
 //   --list                                 the moves in flight, with the replicas being added and removed
 // log_dirs may only say "any": sluice keeps one log directory per broker (no AlterReplicaLogDirs).
-// Throttles (--throttle, --replica-alter-log-dirs-throttle) are not implemented: replication quotas are not.
+// --replica-alter-log-dirs-throttle is not offered: a sluice broker has one log directory.
 
 import type { KafkaClient } from '../client/client.js';
+import { CONFIG_RESOURCE_TYPE } from '../protocol/apis/describe-configs.js';
+import { REPLICATION_THROTTLED_RATE_NAMES } from '../broker/replication-quotas.js';
 import { assignReplicas } from '../cluster/replica-assignment.js';
 import type { CommandSpec } from './args.js';
 import { BOOTSTRAP_FLAG, CliError, connectClient, parseBrokerList, partitionEntries, readJsonObject, type Command } from './command.js';
@@ -43,6 +55,8 @@ const spec: CommandSpec = {
     { name: 'topics-to-move-json-file', type: 'string', valueName: 'F', description: 'With --generate: {"version":1,"topics":[{"topic":"t"}]}.' },
     { name: 'broker-list', type: 'string', valueName: '1,2,3', description: 'With --generate: the brokers to place the replicas on.' },
     { name: 'disable-rack-aware', type: 'boolean', description: "With --generate: place replicas without regard to the brokers' broker.rack." },
+    { name: 'throttle', type: 'integer', valueName: 'B', description: 'With --execute: throttle the moves\' replication to B bytes/s (run --verify until done to remove it).' },
+    { name: 'preserve-throttles', type: 'boolean', description: 'With --verify: keep the throttles when the moves are done.' },
   ],
 };
 
@@ -57,6 +71,10 @@ export const reassignPartitionsCommand: Command = {
     if (!needsMoves && args.has('reassignment-json-file')) throw args.usageError('--reassignment-json-file goes with --execute, --verify or --cancel');
     if (action === 'generate' && (!args.has('topics-to-move-json-file') || !args.has('broker-list'))) throw args.usageError('--generate needs --topics-to-move-json-file and --broker-list');
     if (action !== 'generate' && (args.has('topics-to-move-json-file') || args.has('broker-list'))) throw args.usageError('--topics-to-move-json-file and --broker-list go with --generate');
+    if (action !== 'execute' && args.has('throttle')) throw args.usageError('--throttle goes with --execute');
+    if (action !== 'verify' && args.has('preserve-throttles')) throw args.usageError('--preserve-throttles goes with --verify');
+    // Kafka's default, -1: no throttle.
+    const throttle = args.integer('throttle', { min: -1 }) ?? -1;
     const moves = needsMoves ? readMoves(args.string('reassignment-json-file')!) : [];
     const client = await connectClient(args);
     try {
@@ -64,9 +82,9 @@ export const reassignPartitionsCommand: Command = {
         case 'generate':
           return await generate(client, readTopicsToMove(args.string('topics-to-move-json-file')!), parseBrokerList(args), !args.boolean('disable-rack-aware'));
         case 'execute':
-          return await execute(client, moves);
+          return await execute(client, moves, throttle);
         case 'verify':
-          return await verify(client, moves);
+          return await verify(client, moves, !args.boolean('preserve-throttles'));
         case 'cancel':
           return await cancel(client, moves);
         case 'list':
@@ -145,12 +163,61 @@ async function generate(client: KafkaClient, topics: readonly string[], brokers:
   return 0;
 }
 
-async function execute(client: KafkaClient, moves: readonly PartitionMove[]): Promise<number> {
+/**
+ * Kafka's throttle of a reassignment: per topic, the moving partitions' current replicas throttled
+ * as leaders (they send), their new replicas as followers (they catch up); the rate on every broker
+ * either set names.
+ */
+async function throttleMoves(client: KafkaClient, moves: readonly PartitionMove[], current: readonly PartitionMove[], bytesPerSecond: number): Promise<void> {
+  const brokers = new Set<number>();
+  for (const topic of new Set(moves.map((move) => move.topic))) {
+    const leaders = new Set<string>();
+    const followers = new Set<string>();
+    for (const move of moves.filter((m) => m.topic === topic)) {
+      const sources = current.find((c) => c.topic === topic && c.partition === move.partition)!.replicas;
+      for (const source of sources) leaders.add(`${move.partition}:${source}`);
+      for (const destination of move.replicas) if (!sources.includes(destination)) followers.add(`${move.partition}:${destination}`);
+      for (const broker of [...sources, ...move.replicas]) brokers.add(broker);
+    }
+    await client.incrementalAlterConfigs(CONFIG_RESOURCE_TYPE.TOPIC, topic, [
+      { name: 'leader.replication.throttled.replicas', value: [...leaders].sort().join(',') },
+      { name: 'follower.replication.throttled.replicas', value: [...followers].sort().join(',') },
+    ]);
+  }
+  for (const broker of [...brokers].sort((a, b) => a - b)) {
+    await client.incrementalAlterConfigs(CONFIG_RESOURCE_TYPE.BROKER, String(broker), REPLICATION_THROTTLED_RATE_NAMES.map((rate) => ({ name: rate, value: String(bytesPerSecond) })));
+  }
+}
+
+/** Kafka's clearAllThrottles, once every move of the file is done: the rates of the live brokers and the file's, the lists of its topics. */
+async function clearThrottles(client: KafkaClient, moves: readonly PartitionMove[]): Promise<void> {
+  const live = (await client.metadata([])).brokers.map((broker) => broker.nodeId);
+  const brokers = [...new Set([...live, ...moves.flatMap((move) => move.replicas)])].sort((a, b) => a - b);
+  process.stdout.write(`Clearing broker-level throttles on broker${brokers.length === 1 ? '' : 's'} ${brokers.join(',')}\n`);
+  for (const broker of brokers) {
+    await client.incrementalAlterConfigs(CONFIG_RESOURCE_TYPE.BROKER, String(broker), REPLICATION_THROTTLED_RATE_NAMES.map((rate) => ({ name: rate, value: null })));
+  }
+  const topics = [...new Set(moves.map((move) => move.topic))];
+  process.stdout.write(`Clearing topic-level throttles on topic${topics.length === 1 ? '' : 's'} ${topics.join(',')}\n`);
+  for (const topic of topics) {
+    await client.incrementalAlterConfigs(CONFIG_RESOURCE_TYPE.TOPIC, topic, [
+      { name: 'leader.replication.throttled.replicas', value: null },
+      { name: 'follower.replication.throttled.replicas', value: null },
+    ]);
+  }
+}
+
+async function execute(client: KafkaClient, moves: readonly PartitionMove[], throttleBytesPerSecond: number): Promise<number> {
   const topics = [...new Set(moves.map((move) => move.topic))];
   const current = (await currentAssignment(client, topics)).filter((c) => moves.some((m) => m.topic === c.topic && m.partition === c.partition));
   const missing = moves.filter((m) => !current.some((c) => c.topic === m.topic && c.partition === m.partition));
   if (missing.length > 0) throw new CliError(`Unknown partitions (UNKNOWN_TOPIC_OR_PARTITION): ${missing.map(name).join(',')}`);
   process.stdout.write(`Current partition replica assignment\n\n${formatMoves(current)}\n\nSave this to use as the --reassignment-json-file option during rollback\n`);
+  if (throttleBytesPerSecond >= 0) {
+    process.stdout.write('Warning: You must run --verify periodically, until the reassignment completes, to ensure the throttle is removed.\n');
+    await throttleMoves(client, moves, current, throttleBytesPerSecond);
+    process.stdout.write(`The inter-broker throttle limit was set to ${throttleBytesPerSecond} B/s\n`);
+  }
   const results = await client.alterPartitionReassignments(moves);
   const failed = results.filter((r) => r.error !== null);
   if (failed.length > 0) throw new CliError(`Error reassigning partition(s):\n${failed.map((r) => `${name(r)}: ${r.error!.code}: ${r.error!.message}`).join('\n')}`);
@@ -158,13 +225,15 @@ async function execute(client: KafkaClient, moves: readonly PartitionMove[]): Pr
   return 0;
 }
 
-async function verify(client: KafkaClient, moves: readonly PartitionMove[]): Promise<number> {
+async function verify(client: KafkaClient, moves: readonly PartitionMove[], clearWhenDone: boolean): Promise<number> {
   const ongoing = new Set((await client.listPartitionReassignments(moves)).map(name));
   const current = await currentAssignment(client, [...new Set(moves.map((move) => move.topic))]);
   const lines = ['Status of partition reassignment:'];
+  let inProgress = false;
   for (const move of moves) {
     const now = current.find((c) => c.topic === move.topic && c.partition === move.partition)?.replicas;
     if (ongoing.has(name(move))) {
+      inProgress = true;
       lines.push(`Reassignment of partition ${name(move)} is still in progress.`);
     } else if (now !== undefined && now.join(',') === move.replicas.join(',')) {
       lines.push(`Reassignment of partition ${name(move)} is completed.`);
@@ -173,8 +242,8 @@ async function verify(client: KafkaClient, moves: readonly PartitionMove[]): Pro
     }
   }
   process.stdout.write(`${lines.join('\n')}\n`);
+  if (!inProgress && clearWhenDone) await clearThrottles(client, moves);
   return 0; // as Kafka's tool: the lines say which moves are done
-
 }
 
 async function cancel(client: KafkaClient, moves: readonly PartitionMove[]): Promise<number> {
