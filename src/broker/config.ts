@@ -48,6 +48,8 @@ export interface BrokerSettings {
   /** quota.window.num and quota.window.size.seconds: what a client quota's rate is measured over (client-quotas.ts). */
   quotaWindowCount: number;
   quotaWindowMs: number;
+  /** max.request.partition.size.limit: DescribeTopicPartitions' partitions a response at most. */
+  maxRequestPartitionSizeLimit: number;
   /** replication.quota.window.num and replication.quota.window.size.seconds: the same for replication quotas (replication-quotas.ts). */
   replicationQuotaWindowCount: number;
   replicationQuotaWindowMs: number;
@@ -141,6 +143,8 @@ export const BROKER_DEFAULTS: Readonly<Record<string, string>> = Object.freeze({
   // Client quotas' rate: 11 windows of 1 s (Kafka's defaults).
   'quota.window.num': '11',
   'quota.window.size.seconds': '1',
+  // DescribeTopicPartitions' partitions a response at most, whatever the request asks.
+  'max.request.partition.size.limit': '2000',
   'replication.quota.window.num': '11',
   'replication.quota.window.size.seconds': '1',
   'max.connections': String(INT_MAX),
@@ -374,6 +378,7 @@ export function resolveBrokerSettings(...sources: BrokerConfigValues[]): BrokerS
     connectionsMaxIdleMs: integer(all, 'connections.max.idle.ms', 0),
     quotaWindowCount: integer(all, 'quota.window.num', 1),
     quotaWindowMs: integer(all, 'quota.window.size.seconds', 1) * 1000,
+    maxRequestPartitionSizeLimit: integer(all, 'max.request.partition.size.limit', 1, INT_MAX),
     replicationQuotaWindowCount: integer(all, 'replication.quota.window.num', 1),
     replicationQuotaWindowMs: integer(all, 'replication.quota.window.size.seconds', 1) * 1000,
     maxConnections,

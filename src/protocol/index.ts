@@ -69,6 +69,7 @@ export * from './apis/describe-cluster.js';
 export * from './apis/describe-configs.js';
 export * from './apis/describe-groups.js';
 export * from './apis/describe-producers.js';
+export * from './apis/describe-topic-partitions.js';
 export * from './apis/describe-transactions.js';
 export * from './apis/elect-leaders.js';
 export * from './apis/end-txn.js';

@@ -21,6 +21,7 @@ import { DescribeConfigsRequest, DescribeConfigsResponse } from './apis/describe
 import { DescribeGroupsRequest, DescribeGroupsResponse } from './apis/describe-groups.js';
 import { DescribeLogDirsRequest, DescribeLogDirsResponse } from './apis/describe-log-dirs.js';
 import { DescribeProducersRequest, DescribeProducersResponse } from './apis/describe-producers.js';
+import { DescribeTopicPartitionsRequest, DescribeTopicPartitionsResponse } from './apis/describe-topic-partitions.js';
 import { DescribeTransactionsRequest, DescribeTransactionsResponse } from './apis/describe-transactions.js';
 import { ElectLeadersRequest, ElectLeadersResponse } from './apis/elect-leaders.js';
 import { EndTxnRequest, EndTxnResponse } from './apis/end-txn.js';
@@ -102,6 +103,7 @@ export const schemas = {
   [ApiKey.ListTransactions]: { request: ListTransactionsRequest, response: ListTransactionsResponse },
   [ApiKey.ConsumerGroupHeartbeat]: { request: ConsumerGroupHeartbeatRequest, response: ConsumerGroupHeartbeatResponse },
   [ApiKey.ConsumerGroupDescribe]: { request: ConsumerGroupDescribeRequest, response: ConsumerGroupDescribeResponse },
+  [ApiKey.DescribeTopicPartitions]: { request: DescribeTopicPartitionsRequest, response: DescribeTopicPartitionsResponse },
 } as const;
 
 type Schemas = typeof schemas;

@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
+import { Connection, describeTopicPartitionsV0 } from '@platformatic/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { BrokerConnection } from '../../src/client/connection.js';
@@ -281,6 +282,13 @@ describe('partition reassignment under acks=all load', () => {
     const described = await runCli(['topics', ...bootstrap, '--describe', '--topic', 'stuck']);
     expect(described.stdout).toMatch(/ReplicationFactor: 2\t/);
     expect(described.stdout).toMatch(/Partition: 0\tLeader: none\tReplicas: 3,1,2\tIsr: 2\tOffline: 1,2\tAdding Replicas: 3\tRemoving Replicas: 1,2\n/);
+    // DescribeTopicPartitions (KIP-966), as @platformatic/kafka asks it, says the same.
+    const connection = new Connection('reassignment-describe');
+    await connection.connect(cluster.broker(3).host, cluster.broker(3).port);
+    const partitionsDescribed = await describeTopicPartitionsV0.api.async(connection, [{ name: 'stuck' }], 100, undefined).finally(() => connection.close());
+    expect(partitionsDescribed.topics[0]!.partitions).toEqual([
+      { errorCode: 0, partitionIndex: 0, leaderId: -1, leaderEpoch: expect.any(Number), replicaNodes: [3, 1, 2], isrNodes: [2], eligibleLeaderReplicas: [], lastKnownElr: [], offlineReplicas: [1, 2] },
+    ]);
 
     const cancelled = await runCli(['reassign-partitions', ...bootstrap, '--cancel', '--reassignment-json-file', moves]);
     expect(cancelled.stdout).toBe('Successfully cancelled partition reassignment for: stuck-0\n');

@@ -92,12 +92,13 @@ describe('the advertised versions', () => {
       66: [0, 1, 0],
       68: [0, 1, 0],
       69: [0, 1, 0],
+      75: [0, 0, 0],
     };
     const actual = Object.fromEntries(
       [...registry.values()].map((d) => [d.apiKey, [d.validVersions[0], d.validVersions[1], Number.isFinite(d.firstFlexibleVersion) ? d.firstFlexibleVersion : null]]),
     );
     expect(actual).toEqual(expected);
-    expect(supportedApiVersions()).toHaveLength(47);
+    expect(supportedApiVersions()).toHaveLength(48);
     expect(supportedApiVersions()[0]).toEqual({ apiKey: 0, minVersion: 0, maxVersion: 11 });
     expect(apiKeyName(ApiKey.OffsetForLeaderEpoch)).toBe('OffsetForLeaderEpoch');
     expect(apiKeyName(999)).toBe('ApiKey(999)');

@@ -5,6 +5,7 @@ import { alterClientQuotasHandler, describeClientQuotasHandler } from './client-
 import { apiVersionsHandler } from './api-versions.js';
 import { alterConfigsHandler, describeConfigsHandler, incrementalAlterConfigsHandler } from './configs.js';
 import { describeClusterHandler } from './describe-cluster.js';
+import { describeTopicPartitionsHandler } from './describe-topic-partitions.js';
 import { describeLogDirsHandler } from './describe-log-dirs.js';
 import { describeProducersHandler } from './describe-producers.js';
 import { electLeadersHandler } from './elect-leaders.js';
@@ -33,6 +34,7 @@ export function createHandlers(producerIds: ProducerIds, groups: GroupCoordinato
     listOffsetsHandler,
     metadataHandler,
     describeClusterHandler,
+    describeTopicPartitionsHandler,
     createTopicsHandler,
     deleteTopicsHandler,
     deleteRecordsHandler,
