@@ -7,9 +7,10 @@
 //       broker.rack unless --disable-rack-aware, each topic keeping its replication factor), both
 //       in the reassignment file format:
 //       {"version":1,"partitions":[{"topic":"t","partition":0,"replicas":[1,2],"log_dirs":["any","any"]}]}
-//   --execute --reassignment-json-file F [--throttle B]
+//   --execute --reassignment-json-file F [--throttle B] [--additional]
 //                                          starts the moves; prints the current assignment first
-//                                          (to save for a rollback), as Kafka's tool does. With
+//                                          (to save for a rollback), as Kafka's tool does; refused
+//                                          while other moves are in flight, unless --additional. With
 //                                          --throttle (bytes/s), the moves' replication is throttled
 //                                          first, as Kafka's tool throttles it: each moving partition's
 //                                          current replicas in leader.replication.throttled.replicas,
@@ -25,7 +26,7 @@
 // log_dirs may only say "any": sluice keeps one log directory per broker (no AlterReplicaLogDirs).
 // --replica-alter-log-dirs-throttle is not offered: a sluice broker has one log directory.
 
-import type { KafkaClient } from '../client/client.js';
+import type { KafkaClient, OngoingReassignment } from '../client/client.js';
 import { CONFIG_RESOURCE_TYPE } from '../protocol/apis/describe-configs.js';
 import { REPLICATION_THROTTLED_RATE_NAMES } from '../broker/replication-quotas.js';
 import { assignReplicas } from '../cluster/replica-assignment.js';
@@ -55,6 +56,7 @@ const spec: CommandSpec = {
     { name: 'topics-to-move-json-file', type: 'string', valueName: 'F', description: 'With --generate: {"version":1,"topics":[{"topic":"t"}]}.' },
     { name: 'broker-list', type: 'string', valueName: '1,2,3', description: 'With --generate: the brokers to place the replicas on.' },
     { name: 'disable-rack-aware', type: 'boolean', description: "With --generate: place replicas without regard to the brokers' broker.rack." },
+    { name: 'additional', type: 'boolean', description: 'With --execute: start these moves although others are in flight (or resubmit them to change --throttle).' },
     { name: 'throttle', type: 'integer', valueName: 'B', description: 'With --execute: throttle the moves\' replication to B bytes/s (run --verify until done to remove it).' },
     { name: 'preserve-throttles', type: 'boolean', description: 'With --verify: keep the throttles when the moves are done.' },
   ],
@@ -71,7 +73,7 @@ export const reassignPartitionsCommand: Command = {
     if (!needsMoves && args.has('reassignment-json-file')) throw args.usageError('--reassignment-json-file goes with --execute, --verify or --cancel');
     if (action === 'generate' && (!args.has('topics-to-move-json-file') || !args.has('broker-list'))) throw args.usageError('--generate needs --topics-to-move-json-file and --broker-list');
     if (action !== 'generate' && (args.has('topics-to-move-json-file') || args.has('broker-list'))) throw args.usageError('--topics-to-move-json-file and --broker-list go with --generate');
-    if (action !== 'execute' && args.has('throttle')) throw args.usageError('--throttle goes with --execute');
+    if (action !== 'execute' && (args.has('throttle') || args.has('additional'))) throw args.usageError('--throttle and --additional go with --execute');
     if (action !== 'verify' && args.has('preserve-throttles')) throw args.usageError('--preserve-throttles goes with --verify');
     // Kafka's default, -1: no throttle.
     const throttle = args.integer('throttle', { min: -1 }) ?? -1;
@@ -82,7 +84,7 @@ export const reassignPartitionsCommand: Command = {
         case 'generate':
           return await generate(client, readTopicsToMove(args.string('topics-to-move-json-file')!), parseBrokerList(args), !args.boolean('disable-rack-aware'));
         case 'execute':
-          return await execute(client, moves, throttle);
+          return await execute(client, moves, throttle, args.boolean('additional'));
         case 'verify':
           return await verify(client, moves, !args.boolean('preserve-throttles'));
         case 'cancel':
@@ -168,13 +170,16 @@ async function generate(client: KafkaClient, topics: readonly string[], brokers:
  * as leaders (they send), their new replicas as followers (they catch up); the rate on every broker
  * either set names.
  */
-async function throttleMoves(client: KafkaClient, moves: readonly PartitionMove[], current: readonly PartitionMove[], bytesPerSecond: number): Promise<void> {
+async function throttleMoves(client: KafkaClient, moves: readonly PartitionMove[], current: readonly PartitionMove[], ongoing: readonly OngoingReassignment[], bytesPerSecond: number): Promise<void> {
   const brokers = new Set<number>();
   for (const topic of new Set(moves.map((move) => move.topic))) {
     const leaders = new Set<string>();
     const followers = new Set<string>();
     for (const move of moves.filter((m) => m.topic === topic)) {
-      const sources = current.find((c) => c.topic === topic && c.partition === move.partition)!.replicas;
+      // A partition already moving (--additional) copies from its original replicas, not the ones being added.
+      const inFlight = ongoing.find((o) => o.topic === topic && o.partition === move.partition);
+      const replicas = current.find((c) => c.topic === topic && c.partition === move.partition)!.replicas;
+      const sources = inFlight === undefined ? replicas : replicas.filter((id) => !inFlight.adding.includes(id));
       for (const source of sources) leaders.add(`${move.partition}:${source}`);
       for (const destination of move.replicas) if (!sources.includes(destination)) followers.add(`${move.partition}:${destination}`);
       for (const broker of [...sources, ...move.replicas]) brokers.add(broker);
@@ -184,15 +189,24 @@ async function throttleMoves(client: KafkaClient, moves: readonly PartitionMove[
       { name: 'follower.replication.throttled.replicas', value: [...followers].sort().join(',') },
     ]);
   }
+  // A broker's config goes to the broker itself, as Kafka's admin client sends it: one that is not
+  // alive is named rather than failing the moves (Kafka's tool would time out on it).
+  const live = new Set((await client.metadata([])).brokers.map((broker) => broker.nodeId));
   for (const broker of [...brokers].sort((a, b) => a - b)) {
+    if (!live.has(broker)) {
+      process.stdout.write(`Broker ${broker} is not alive: its throttle rate is not set\n`);
+      continue;
+    }
     await client.incrementalAlterConfigs(CONFIG_RESOURCE_TYPE.BROKER, String(broker), REPLICATION_THROTTLED_RATE_NAMES.map((rate) => ({ name: rate, value: String(bytesPerSecond) })));
   }
 }
 
 /** Kafka's clearAllThrottles, once every move of the file is done: the rates of the live brokers and the file's, the lists of its topics. */
 async function clearThrottles(client: KafkaClient, moves: readonly PartitionMove[]): Promise<void> {
+  // Kafka's tool clears the live brokers and the file's; a broker of the file that is not alive is
+  // skipped here (Kafka's would time out on it).
   const live = (await client.metadata([])).brokers.map((broker) => broker.nodeId);
-  const brokers = [...new Set([...live, ...moves.flatMap((move) => move.replicas)])].sort((a, b) => a - b);
+  const brokers = [...new Set([...live, ...moves.flatMap((move) => move.replicas)])].filter((id) => live.includes(id)).sort((a, b) => a - b);
   process.stdout.write(`Clearing broker-level throttles on broker${brokers.length === 1 ? '' : 's'} ${brokers.join(',')}\n`);
   for (const broker of brokers) {
     await client.incrementalAlterConfigs(CONFIG_RESOURCE_TYPE.BROKER, String(broker), REPLICATION_THROTTLED_RATE_NAMES.map((rate) => ({ name: rate, value: null })));
@@ -207,7 +221,14 @@ async function clearThrottles(client: KafkaClient, moves: readonly PartitionMove
   }
 }
 
-async function execute(client: KafkaClient, moves: readonly PartitionMove[], throttleBytesPerSecond: number): Promise<number> {
+async function execute(client: KafkaClient, moves: readonly PartitionMove[], throttleBytesPerSecond: number, additional: boolean): Promise<number> {
+  const ongoing = await client.listPartitionReassignments(null);
+  if (!additional && ongoing.length > 0) {
+    throw new CliError(
+      'Cannot execute because there is an existing partition assignment.  Use --additional to override this and create a new partition assignment in addition to the existing one. ' +
+        'The --additional flag can also be used to change the throttle by resubmitting the current reassignment.',
+    );
+  }
   const topics = [...new Set(moves.map((move) => move.topic))];
   const current = (await currentAssignment(client, topics)).filter((c) => moves.some((m) => m.topic === c.topic && m.partition === c.partition));
   const missing = moves.filter((m) => !current.some((c) => c.topic === m.topic && c.partition === m.partition));
@@ -215,7 +236,7 @@ async function execute(client: KafkaClient, moves: readonly PartitionMove[], thr
   process.stdout.write(`Current partition replica assignment\n\n${formatMoves(current)}\n\nSave this to use as the --reassignment-json-file option during rollback\n`);
   if (throttleBytesPerSecond >= 0) {
     process.stdout.write('Warning: You must run --verify periodically, until the reassignment completes, to ensure the throttle is removed.\n');
-    await throttleMoves(client, moves, current, throttleBytesPerSecond);
+    await throttleMoves(client, moves, current, ongoing, throttleBytesPerSecond);
     process.stdout.write(`The inter-broker throttle limit was set to ${throttleBytesPerSecond} B/s\n`);
   }
   const results = await client.alterPartitionReassignments(moves);

@@ -279,6 +279,17 @@ describe('partition reassignment under acks=all load', () => {
     await waitUntil(async () => (await runCli(['reassign-partitions', ...bootstrap, '--execute', '--reassignment-json-file', moves])).code === 0, 'broker 3 is controller and takes the move', 60_000);
     expect((await runCli(['reassign-partitions', ...bootstrap, '--list'])).stdout).toBe('Current partition reassignments:\nstuck-0: replicas: 3,1,2. adding: 3. removing: 1,2.\n');
     expect((await runCli(['reassign-partitions', ...bootstrap, '--verify', '--reassignment-json-file', moves])).stdout).toBe('Status of partition reassignment:\nReassignment of partition stuck-0 is still in progress.\n');
+    // Another --execute while a move is in flight is refused unless --additional, which may resubmit
+    // the move to throttle it (Kafka's rules): the original replicas send, the one being added copies.
+    const again = await runCli(['reassign-partitions', ...bootstrap, '--execute', '--reassignment-json-file', moves]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('Cannot execute because there is an existing partition assignment.  Use --additional to override this');
+    const resubmitted = await runCli(['reassign-partitions', ...bootstrap, '--execute', '--reassignment-json-file', moves, '--additional', '--throttle', '104857600']);
+    expect(resubmitted.code, resubmitted.stderr).toBe(0);
+    expect(resubmitted.stdout).toContain('Broker 1 is not alive: its throttle rate is not set\nBroker 2 is not alive: its throttle rate is not set\nThe inter-broker throttle limit was set to 104857600 B/s\n');
+    const throttles = (await runCli(['configs', ...bootstrap, '--describe', '--entity-type', 'topics', '--entity-name', 'stuck'])).stdout;
+    expect(throttles).toContain('leader.replication.throttled.replicas=0:1,0:2');
+    expect(throttles).toContain('follower.replication.throttled.replicas=0:3');
     const described = await runCli(['topics', ...bootstrap, '--describe', '--topic', 'stuck']);
     expect(described.stdout).toMatch(/ReplicationFactor: 2\t/);
     expect(described.stdout).toMatch(/Partition: 0\tLeader: none\tReplicas: 3,1,2\tIsr: 2\tOffline: 1,2\tAdding Replicas: 3\tRemoving Replicas: 1,2\n/);
@@ -300,6 +311,9 @@ describe('partition reassignment under acks=all load', () => {
     await cluster.restartBroker(1);
     await cluster.restartBroker(2);
     await waitUntil(async () => (await partitionsOf('stuck'))[0]!.isr.length === 2, 'stuck-0 led again with both replicas in sync', 60_000);
+    // No move in flight (it was cancelled): --verify clears the throttles.
+    expect((await runCli(['reassign-partitions', ...bootstrap, '--verify', '--reassignment-json-file', moves])).stdout).toContain('Clearing topic-level throttles on topic stuck\n');
+    expect((await runCli(['configs', ...bootstrap, '--describe', '--entity-type', 'topics', '--entity-name', 'stuck'])).stdout).not.toContain('throttled');
   }, 180_000);
 
   it("moves a group's coordinator with its __consumer_offsets partition: the group reads everything, never below an acknowledged commit, and its commits survive", async () => {
