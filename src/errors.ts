@@ -72,6 +72,8 @@ export const KafkaErrorCode = {
   OFFSET_METADATA_TOO_LARGE: 12,
   INVALID_COMMIT_OFFSET_SIZE: 28,
   UNSTABLE_OFFSET_COMMIT: 88,
+  // controller_mutation_rate (KIP-599): a topic creation, deletion or partition addition over the quota.
+  THROTTLING_QUOTA_EXCEEDED: 89,
   UNKNOWN_TOPIC_ID: 100,
   UNSUPPORTED_COMPRESSION_TYPE: 76,
   INVALID_RECORD: 87,

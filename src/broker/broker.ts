@@ -142,7 +142,10 @@ export class Broker {
       connectionsMax: descriptors.connectionsMax,
       replicationQuotas: this.replicationQuotas,
     });
-    this.clientQuotas = new ClientQuotas({ windowCount: settings.quotaWindowCount, windowMs: settings.quotaWindowMs });
+    this.clientQuotas = new ClientQuotas(
+      { windowCount: settings.quotaWindowCount, windowMs: settings.quotaWindowMs },
+      { windowCount: settings.controllerQuotaWindowCount, windowMs: settings.controllerQuotaWindowMs },
+    );
     this.clientQuotas.replace(initialQuotas);
     this.quotaStore = new ConfigEntityStore({
       kind: 'quotas',

@@ -25,10 +25,19 @@
 // whose fetches were larger than its whole allowance (kafkajs asks for 10 MB) was refused every
 // time and read nothing (found with kafkajs at 20 KB/s: 0 of 3,000 records in 60 s; then 15.8 s).
 //
-// request_percentage, controller_mutation_rate and the ip entity's connection_creation_rate are
-// not enforced by sluice, and are refused (INVALID_REQUEST) rather than accepted and ignored.
+// controller_mutation_rate (KIP-599) limits the partitions a client creates or deletes a second
+// (CreateTopics, CreatePartitions, DeleteTopics), over a token bucket of
+// controller.quota.window.num windows of controller.quota.window.size.seconds (11 of 1 s): the
+// burst is that many seconds' worth. A strict request (CreateTopics v6+, CreatePartitions v3+,
+// DeleteTopics v5+) has a topic refused with THROTTLING_QUOTA_EXCEEDED while the bucket is below
+// zero, and a topic it takes may leave it below zero; an older request is always taken, and
+// throttled while the bucket is below zero. Each broker keeps its own buckets (Kafka's controller
+// keeps the cluster's): a client spreading its requests over brokers gets each one's rate.
+//
+// request_percentage and the ip entity's connection_creation_rate are not enforced by sluice, and
+// are refused (INVALID_REQUEST) rather than accepted and ignored.
 import { SluiceError } from '../errors.js';
-import { RateSensor, type QuotaWindow } from './rate-sensor.js';
+import { RateSensor, TokenBucket, type QuotaWindow } from './rate-sensor.js';
 
 export type { QuotaWindow };
 
@@ -44,9 +53,10 @@ export const ANONYMOUS_USER = 'ANONYMOUS';
 
 export const PRODUCER_BYTE_RATE = 'producer_byte_rate';
 export const CONSUMER_BYTE_RATE = 'consumer_byte_rate';
-const ENFORCED_KEYS: ReadonlySet<string> = new Set([PRODUCER_BYTE_RATE, CONSUMER_BYTE_RATE]);
+export const CONTROLLER_MUTATION_RATE = 'controller_mutation_rate';
+const ENFORCED_KEYS: ReadonlySet<string> = new Set([PRODUCER_BYTE_RATE, CONSUMER_BYTE_RATE, CONTROLLER_MUTATION_RATE]);
 /** Kafka's other quota keys: refused, as sluice does not enforce them. */
-const NOT_ENFORCED_KEYS: ReadonlySet<string> = new Set(['request_percentage', 'controller_mutation_rate', 'connection_creation_rate']);
+const NOT_ENFORCED_KEYS: ReadonlySet<string> = new Set(['request_percentage', 'connection_creation_rate']);
 
 
 /** A quota entity: each type present maps to a name, or null for the type's default entity. */
@@ -99,10 +109,17 @@ export function entityToResponse(entity: QuotaEntity): Array<{ entityType: strin
   return TYPE_ORDER.filter((type) => entity.has(type)).map((type) => ({ entityType: type, entityName: entity.get(type)! }));
 }
 
-/** A quota value as Kafka takes it: producer_byte_rate and consumer_byte_rate are whole bytes a second, above 0. */
+/**
+ * A quota value as Kafka takes it: producer_byte_rate and consumer_byte_rate are whole bytes a
+ * second, above 0; controller_mutation_rate is partitions a second (a double), above 0.
+ */
 export function checkQuotaValue(key: string, value: number): void {
-  if (NOT_ENFORCED_KEYS.has(key)) throw new SluiceError('INVALID_REQUEST', `sluice does not enforce ${key}: only ${[...ENFORCED_KEYS].join(' and ')}`);
+  if (NOT_ENFORCED_KEYS.has(key)) throw new SluiceError('INVALID_REQUEST', `sluice does not enforce ${key}: only ${[...ENFORCED_KEYS].join(', ')}`);
   if (!ENFORCED_KEYS.has(key)) throw new SluiceError('INVALID_REQUEST', `Invalid configuration key ${key}`);
+  if (key === CONTROLLER_MUTATION_RATE) {
+    if (!Number.isFinite(value) || value <= 0) throw new SluiceError('INVALID_REQUEST', `Invalid value ${value} for configuration ${key}: must be a number of partition mutations a second above 0`);
+    return;
+  }
   if (!Number.isInteger(value) || value <= 0) throw new SluiceError('INVALID_REQUEST', `Invalid value ${value} for configuration ${key}: must be a whole number of bytes a second above 0`);
 }
 
@@ -145,7 +162,13 @@ export function checkFilter(components: readonly QuotaFilterComponent[]): void {
 /** How often sensors left idle past the whole window are dropped (their rate is 0 again anyway). */
 const SENSOR_SWEEP_INTERVAL_MS = 60_000;
 
-export type QuotaKind = typeof PRODUCER_BYTE_RATE | typeof CONSUMER_BYTE_RATE;
+export type QuotaKind = typeof PRODUCER_BYTE_RATE | typeof CONSUMER_BYTE_RATE | typeof CONTROLLER_MUTATION_RATE;
+
+/** What controller_mutation_rate makes of a mutation: taken or refused, and the throttle to answer with. */
+export interface MutationAnswer {
+  accepted: boolean;
+  throttleMs: number;
+}
 
 /** One broker's quotas and the rates of the clients they apply to. */
 export class ClientQuotas {
@@ -155,7 +178,13 @@ export class ClientQuotas {
   /** Requests answered with a throttle, and the milliseconds asked, by quota (broker metrics). */
   readonly throttled = { requests: 0, timeMs: 0 };
 
-  constructor(private readonly window: QuotaWindow) {}
+  private readonly buckets = new Map<string, TokenBucket>();
+
+  constructor(
+    private readonly window: QuotaWindow,
+    /** controller.quota.window.num and .size.seconds: controller_mutation_rate's burst. */
+    private readonly controllerWindow: QuotaWindow = window,
+  ) {}
 
   /** Takes every entity's quotas (loaded, written, or delivered by the cluster's watch). */
   replace(entities: QuotaEntities): void {
@@ -171,7 +200,7 @@ export class ClientQuotas {
   }
 
   /** The quota on `kind` of client `clientId`, and the key its rate is kept under; undefined when none applies. */
-  quotaOf(kind: QuotaKind, clientId: string): { bytesPerSecond: number; sensorKey: string } | undefined {
+  quotaOf(kind: QuotaKind, clientId: string): { limitPerSecond: number; sensorKey: string } | undefined {
     if (this.entities.size === 0) return undefined;
     const user = ANONYMOUS_USER;
     const candidates: Array<[user: string | null | undefined, client: string | null | undefined]> = [
@@ -189,7 +218,7 @@ export class ClientQuotas {
       const sensorEntity = new Map<string, string | null>();
       if (u !== undefined) sensorEntity.set(QUOTA_ENTITY_USER, user);
       if (c !== undefined) sensorEntity.set(QUOTA_ENTITY_CLIENT_ID, clientId);
-      return { bytesPerSecond: value, sensorKey: `${kind}:${entityKey(sensorEntity)}` };
+      return { limitPerSecond: value, sensorKey: `${kind}:${entityKey(sensorEntity)}` };
     }
     return undefined;
   }
@@ -202,7 +231,7 @@ export class ClientQuotas {
   maxBytesInWindow(kind: QuotaKind, clientId: string): number {
     const quota = this.quotaOf(kind, clientId);
     // With one window (quota.window.num=1), one window's worth: a cap of 0 would starve the consumer.
-    return quota === undefined ? Infinity : quota.bytesPerSecond * Math.max(this.window.windowCount - 1, 1) * (this.window.windowMs / 1000);
+    return quota === undefined ? Infinity : quota.limitPerSecond * Math.max(this.window.windowCount - 1, 1) * (this.window.windowMs / 1000);
   }
 
   /**
@@ -217,8 +246,8 @@ export class ClientQuotas {
     if (sensor === undefined) this.sensors.set(quota.sensorKey, (sensor = new RateSensor(this.window)));
     sensor.record(bytes, nowMs);
     const { bytesPerSecond, elapsedMs } = sensor.rate(nowMs);
-    if (bytesPerSecond <= quota.bytesPerSecond) return 0;
-    const throttleMs = Math.min(Math.round(((bytesPerSecond - quota.bytesPerSecond) / quota.bytesPerSecond) * elapsedMs), this.window.windowCount * this.window.windowMs);
+    if (bytesPerSecond <= quota.limitPerSecond) return 0;
+    const throttleMs = Math.min(Math.round(((bytesPerSecond - quota.limitPerSecond) / quota.limitPerSecond) * elapsedMs), this.window.windowCount * this.window.windowMs);
     if (throttleMs > 0) {
       this.throttled.requests++;
       this.throttled.timeMs += throttleMs;
@@ -232,10 +261,49 @@ export class ClientQuotas {
     if (quota !== undefined) this.sensors.get(quota.sensorKey)?.record(-bytes, nowMs);
   }
 
+  /**
+   * Counts `partitions` created or deleted by a client against its controller_mutation_rate
+   * (Kafka's Strict- and PermissiveControllerMutationQuota). Strict: refused while the bucket is
+   * below zero, with the time until it is back at zero; taken otherwise, unthrottled, even if it
+   * leaves the bucket below zero. Permissive: always taken, throttled while below zero.
+   */
+  recordMutations(clientId: string, partitions: number, strict: boolean, nowMs = Date.now()): MutationAnswer {
+    const quota = this.quotaOf(CONTROLLER_MUTATION_RATE, clientId);
+    if (quota === undefined) return { accepted: true, throttleMs: 0 };
+    this.sweep(nowMs);
+    let bucket = this.buckets.get(quota.sensorKey);
+    if (bucket === undefined) this.buckets.set(quota.sensorKey, (bucket = new TokenBucket(this.controllerWindow)));
+    const rate = quota.limitPerSecond;
+    const untilZeroMs = (credits: number) => (credits < 0 ? Math.ceil((-credits / rate) * 1000) : 0);
+    if (strict) {
+      const credits = bucket.credits(rate, nowMs);
+      if (credits < 0) {
+        this.throttled.requests++;
+        this.throttled.timeMs += untilZeroMs(credits);
+        return { accepted: false, throttleMs: untilZeroMs(credits) };
+      }
+      bucket.take(partitions, rate, nowMs);
+      return { accepted: true, throttleMs: 0 };
+    }
+    const throttleMs = untilZeroMs(bucket.take(partitions, rate, nowMs));
+    if (throttleMs > 0) {
+      this.throttled.requests++;
+      this.throttled.timeMs += throttleMs;
+    }
+    return { accepted: true, throttleMs };
+  }
+
+  /** Whether a controller_mutation_rate applies to the client (its mutations are then counted). */
+  limitsMutations(clientId: string): boolean {
+    return this.quotaOf(CONTROLLER_MUTATION_RATE, clientId) !== undefined;
+  }
+
   private sweep(nowMs: number): void {
     if (nowMs - this.lastSweepMs < SENSOR_SWEEP_INTERVAL_MS) return;
     this.lastSweepMs = nowMs;
     const idleMs = this.window.windowCount * this.window.windowMs;
     for (const [key, sensor] of this.sensors) if (nowMs - sensor.lastRecordMs > idleMs) this.sensors.delete(key);
+    // A bucket refilled to its burst is what a new one would be.
+    for (const [key, bucket] of this.buckets) if (bucket.isFull(nowMs)) this.buckets.delete(key);
   }
 }

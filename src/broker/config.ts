@@ -48,6 +48,9 @@ export interface BrokerSettings {
   /** quota.window.num and quota.window.size.seconds: what a client quota's rate is measured over (client-quotas.ts). */
   quotaWindowCount: number;
   quotaWindowMs: number;
+  /** controller.quota.window.num and .size.seconds: controller_mutation_rate's burst (client-quotas.ts). */
+  controllerQuotaWindowCount: number;
+  controllerQuotaWindowMs: number;
   /** max.request.partition.size.limit: DescribeTopicPartitions' partitions a response at most. */
   maxRequestPartitionSizeLimit: number;
   /** replication.quota.window.num and replication.quota.window.size.seconds: the same for replication quotas (replication-quotas.ts). */
@@ -145,6 +148,9 @@ export const BROKER_DEFAULTS: Readonly<Record<string, string>> = Object.freeze({
   'quota.window.size.seconds': '1',
   // DescribeTopicPartitions' partitions a response at most, whatever the request asks.
   'max.request.partition.size.limit': '2000',
+  // controller_mutation_rate's token bucket (client-quotas.ts): its burst is this many seconds' worth.
+  'controller.quota.window.num': '11',
+  'controller.quota.window.size.seconds': '1',
   'replication.quota.window.num': '11',
   'replication.quota.window.size.seconds': '1',
   'max.connections': String(INT_MAX),
@@ -379,6 +385,8 @@ export function resolveBrokerSettings(...sources: BrokerConfigValues[]): BrokerS
     quotaWindowCount: integer(all, 'quota.window.num', 1),
     quotaWindowMs: integer(all, 'quota.window.size.seconds', 1) * 1000,
     maxRequestPartitionSizeLimit: integer(all, 'max.request.partition.size.limit', 1, INT_MAX),
+    controllerQuotaWindowCount: integer(all, 'controller.quota.window.num', 1),
+    controllerQuotaWindowMs: integer(all, 'controller.quota.window.size.seconds', 1) * 1000,
     replicationQuotaWindowCount: integer(all, 'replication.quota.window.num', 1),
     replicationQuotaWindowMs: integer(all, 'replication.quota.window.size.seconds', 1) * 1000,
     maxConnections,

@@ -1,8 +1,12 @@
-// Kafka's Rate over SampledStat windows (org.apache.kafka.common.metrics.stats.Rate), as its
-// quota managers measure bytes: client quotas (client-quotas.ts) and replication quotas
-// (replication-quotas.ts). Bytes are added to the current window; the rate is their sum over the
-// windows kept, divided by the time they span, taken as at least all windows but one, so that a
-// new sensor starts with a burst of that many windows' worth rather than a rate over a few ms.
+// The stats Kafka's quota managers measure with (org.apache.kafka.common.metrics.stats):
+//   - Rate over SampledStat windows, for bytes: client quotas (client-quotas.ts) and replication
+//     quotas (replication-quotas.ts). Bytes are added to the current window; the rate is their sum
+//     over the windows kept, divided by the time they span, taken as at least all windows but one,
+//     so that a new sensor starts with a burst of that many windows' worth rather than a rate over
+//     a few ms.
+//   - TokenBucket, for controller_mutation_rate (KIP-599): credits refill at the rate up to a burst
+//     of the windows' worth; a mutation takes its partitions' worth and may leave the bucket below
+//     zero, and the bucket is over its quota while it is.
 
 /** What a rate is measured over: Kafka's quota.window.num and quota.window.size.seconds (or their replication.quota.* twins). */
 export interface QuotaWindow {
@@ -54,5 +58,39 @@ export class RateSensor {
       this.starts.shift();
       this.bytes.shift();
     }
+  }
+}
+
+/** Kafka's TokenBucket: credits refilled at `ratePerSecond` up to a burst of the windows' worth. */
+export class TokenBucket {
+  private tokens: number | undefined;
+  private lastMs = 0;
+  private lastRatePerSecond = 0;
+
+  constructor(private readonly window: QuotaWindow) {}
+
+  /** The credits left at `nowMs` for a quota of `ratePerSecond` (negative: over it); a new bucket starts full. */
+  credits(ratePerSecond: number, nowMs: number): number {
+    const burst = this.burst(ratePerSecond);
+    this.tokens = this.tokens === undefined ? burst : Math.min(burst, this.tokens + (ratePerSecond * Math.max(nowMs - this.lastMs, 0)) / 1000);
+    this.lastMs = nowMs;
+    this.lastRatePerSecond = ratePerSecond;
+    return this.tokens;
+  }
+
+  /** Takes `permits` credits (after refilling); returns what is left. */
+  take(permits: number, ratePerSecond: number, nowMs: number): number {
+    this.tokens = this.credits(ratePerSecond, nowMs) - permits;
+    return this.tokens;
+  }
+
+  /** Refilled to its burst by `nowMs` at the last rate it saw: as good as a new bucket, so it may be dropped. */
+  isFull(nowMs: number): boolean {
+    const tokens = this.tokens ?? 0;
+    return tokens + (this.lastRatePerSecond * Math.max(nowMs - this.lastMs, 0)) / 1000 >= this.burst(this.lastRatePerSecond);
+  }
+
+  private burst(ratePerSecond: number): number {
+    return ratePerSecond * this.window.windowCount * (this.window.windowMs / 1000);
   }
 }

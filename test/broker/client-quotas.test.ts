@@ -11,7 +11,7 @@ import { Admin } from '@platformatic/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startBroker, type Broker } from '../../src/index.js';
-import { CLIENT_QUOTAS_FILE, ClientQuotas, CONSUMER_BYTE_RATE, entityKey, PRODUCER_BYTE_RATE } from '../../src/broker/client-quotas.js';
+import { checkQuotaValue, CLIENT_QUOTAS_FILE, ClientQuotas, CONSUMER_BYTE_RATE, CONTROLLER_MUTATION_RATE, entityKey, PRODUCER_BYTE_RATE } from '../../src/broker/client-quotas.js';
 import { BrokerConnection } from '../../src/client/connection.js';
 import { ApiKey } from '../../src/protocol/api-keys.js';
 import { encodeBatch } from '../../src/record/index.js';
@@ -61,10 +61,10 @@ describe('ClientQuotas (the arithmetic)', () => {
       quota([['user', null], ['client-id', 'app']], { [PRODUCER_BYTE_RATE]: 300 }),
       quota([['user', 'ANONYMOUS']], { [CONSUMER_BYTE_RATE]: 400 }),
     ]));
-    expect(quotas.quotaOf(PRODUCER_BYTE_RATE, 'app')).toEqual({ bytesPerSecond: 300, sensorKey: 'producer_byte_rate:user=ANONYMOUS,client-id=app' });
-    expect(quotas.quotaOf(PRODUCER_BYTE_RATE, 'b')).toEqual({ bytesPerSecond: 100, sensorKey: 'producer_byte_rate:client-id=b' });
+    expect(quotas.quotaOf(PRODUCER_BYTE_RATE, 'app')).toEqual({ limitPerSecond: 300, sensorKey: 'producer_byte_rate:user=ANONYMOUS,client-id=app' });
+    expect(quotas.quotaOf(PRODUCER_BYTE_RATE, 'b')).toEqual({ limitPerSecond: 100, sensorKey: 'producer_byte_rate:client-id=b' });
     // A user quota: every client of the user (all are ANONYMOUS) shares one rate.
-    expect(quotas.quotaOf(CONSUMER_BYTE_RATE, 'b')).toEqual({ bytesPerSecond: 400, sensorKey: 'consumer_byte_rate:user=ANONYMOUS' });
+    expect(quotas.quotaOf(CONSUMER_BYTE_RATE, 'b')).toEqual({ limitPerSecond: 400, sensorKey: 'consumer_byte_rate:user=ANONYMOUS' });
     expect(quotas.quotaOf(CONSUMER_BYTE_RATE, 'c')?.sensorKey).toBe('consumer_byte_rate:user=ANONYMOUS');
     const t0 = 5_000_000;
     expect(quotas.record(CONSUMER_BYTE_RATE, 'b', 4_000, t0)).toBe(0);
@@ -197,7 +197,7 @@ describe('client quotas on a broker', () => {
     const kept = JSON.parse(fs.readFileSync(path.join(dataDir, CLIENT_QUOTAS_FILE), 'utf8'));
     expect(kept.entities['client-id=slow']).toEqual({ producer_byte_rate: '1024', consumer_byte_rate: '1024' });
     await start();
-    expect(broker.clientQuotas.quotaOf(PRODUCER_BYTE_RATE, 'slow')?.bytesPerSecond).toBe(1024);
+    expect(broker.clientQuotas.quotaOf(PRODUCER_BYTE_RATE, 'slow')?.limitPerSecond).toBe(1024);
     await admin.alterClientQuotas({ entries: [{ entities: [{ entityType: 'client-id', entityName: 'slow' }], ops: [{ key: 'producer_byte_rate', remove: true }, { key: 'consumer_byte_rate', remove: true }] }] });
     expect(await admin.describeClientQuotas({ components: [{ entityType: 'client-id', matchType: 0, match: 'slow' }], strict: true })).toEqual([]);
   });
@@ -234,5 +234,98 @@ describe('a consumer under a quota smaller than its fetches', () => {
     }
     expect(seen).toEqual(Array.from({ length: 200 }, (_, i) => i));
     expect(broker.clientQuotas.maxBytesInWindow(CONSUMER_BYTE_RATE, 'kafkajs-reader')).toBe(10_000);
+  });
+});
+
+describe('controller_mutation_rate (KIP-599)', () => {
+  it("counts partitions in Kafka's token bucket: strict requests are refused once it is below zero, older ones taken and throttled", () => {
+    const quotas = new ClientQuotas(WINDOW, { windowCount: 10, windowMs: 1000 });
+    quotas.replace(new Map([quota([['client-id', 'admin']], { [CONTROLLER_MUTATION_RATE]: 10 })]));
+    const t0 = 5_000_000;
+    // Kafka's StrictControllerMutationQuotaTest: a burst of 10 x 10 x 1 s = 100 credits.
+    expect(quotas.recordMutations('admin', 90, true, t0)).toEqual({ accepted: true, throttleMs: 0 }); // 10 left
+    expect(quotas.recordMutations('admin', 90, true, t0)).toEqual({ accepted: true, throttleMs: 0 }); // -80: taken, not throttled
+    expect(quotas.recordMutations('admin', 1, true, t0)).toEqual({ accepted: false, throttleMs: 8000 }); // refused until back at 0
+    expect(quotas.recordMutations('admin', 1, true, t0 + 7_000)).toEqual({ accepted: false, throttleMs: 1000 });
+    expect(quotas.recordMutations('admin', 5, true, t0 + 8_000)).toEqual({ accepted: true, throttleMs: 0 });
+    // Permissive (older request versions): always taken, throttled while below zero.
+    expect(quotas.recordMutations('admin', 20, false, t0 + 8_000)).toEqual({ accepted: true, throttleMs: 2500 });
+    // No quota, no counting.
+    expect(quotas.recordMutations('other', 1_000, true, t0)).toEqual({ accepted: true, throttleMs: 0 });
+    expect(quotas.limitsMutations('other')).toBe(false);
+  });
+
+  it('takes fractional rates and refuses what is not a rate above zero', () => {
+    expect(() => checkQuotaValue(CONTROLLER_MUTATION_RATE, 0.5)).not.toThrow();
+    expect(() => checkQuotaValue(CONTROLLER_MUTATION_RATE, 0)).toThrow(expect.objectContaining({ code: 'INVALID_REQUEST' }));
+    expect(() => checkQuotaValue(PRODUCER_BYTE_RATE, 0.5)).toThrow(expect.objectContaining({ code: 'INVALID_REQUEST' }));
+  });
+
+  describe('on a broker', () => {
+    let broker: Broker;
+    const admins: Admin[] = [];
+    const adminAs = (clientId: string) => {
+      const admin = new Admin({ clientId, bootstrapBrokers: [`localhost:${broker.port}`], retries: 0 });
+      admins.push(admin);
+      return admin;
+    };
+
+    beforeAll(async () => {
+      broker = await startBroker({ port: 0 });
+      // 0.1 partitions a second: a burst of 1.1 (11 windows of 1 s), then one every 10 s.
+      const entries = ['mutator-create', 'mutator-delete', 'mutator-partitions', 'mutator-old'].map((clientId) => ({
+        entities: [{ entityType: 'client-id', entityName: clientId }],
+        ops: [{ key: CONTROLLER_MUTATION_RATE, value: 0.1, remove: false }],
+      }));
+      await adminAs('quotas-admin').alterClientQuotas({ entries: entries as Parameters<Admin['alterClientQuotas']>[0]['entries'] });
+    });
+    afterAll(async () => {
+      for (const admin of admins) await admin.close().catch(() => {});
+      await broker?.stop();
+    });
+
+    /** 'taken', or the Kafka error names @platformatic/kafka reports for a refused request (nested in its MultipleErrors). */
+    type Reported = { apiId?: string; errors?: Reported[] };
+    const names = (error: Reported): string[] => (error.apiId !== undefined ? [error.apiId] : (error.errors ?? []).flatMap(names));
+    const refusal = (promise: Promise<unknown>) => promise.then(() => 'taken', (error: Reported) => names(error).join(','));
+
+    it("refuses @platformatic/kafka's CreateTopics v7, DeleteTopics v6 and CreatePartitions v3 with THROTTLING_QUOTA_EXCEEDED once the quota is spent; other clients go on", async () => {
+      const creator = adminAs('mutator-create');
+      await creator.createTopics({ topics: ['spent'], partitions: 3 }); // 1.1 credits left: taken, leaving -1.9
+      expect(await refusal(creator.createTopics({ topics: ['refused'], partitions: 1 }))).toBe('THROTTLING_QUOTA_EXCEEDED');
+      expect(broker.engine.hasTopic('spent')).toBe(true);
+      expect(broker.engine.hasTopic('refused')).toBe(false);
+
+      const deleter = adminAs('mutator-delete');
+      for (const topic of ['doomed-1', 'doomed-2']) await broker.engine.createTopic(topic, { partitions: 3 });
+      await deleter.deleteTopics({ topics: ['doomed-1'] });
+      expect(await refusal(deleter.deleteTopics({ topics: ['doomed-2'] }))).toBe('THROTTLING_QUOTA_EXCEEDED');
+      expect([broker.engine.hasTopic('doomed-1'), broker.engine.hasTopic('doomed-2')]).toEqual([false, true]);
+
+      const grower = adminAs('mutator-partitions');
+      await broker.engine.createTopic('growing', { partitions: 1 });
+      await grower.createPartitions({ topics: [{ name: 'growing', count: 4, assignments: [] }] });
+      expect(await refusal(grower.createPartitions({ topics: [{ name: 'growing', count: 5, assignments: [] }] }))).toBe('THROTTLING_QUOTA_EXCEEDED');
+      expect(broker.engine.partitionCount('growing')).toBe(4);
+
+      // A client without the quota is not held back.
+      await adminAs('quotas-admin').createTopics({ topics: ['free'], partitions: 10 });
+      expect(broker.engine.partitionCount('free')).toBe(10);
+      expect(broker.clientQuotas.throttled.requests).toBeGreaterThanOrEqual(3);
+    });
+
+    it('takes an older CreateTopics (v5) whole, answering it with the throttle that brings the bucket back to zero', async () => {
+      const connection = await BrokerConnection.connect({ host: '127.0.0.1', port: broker.port, clientId: 'mutator-old' });
+      try {
+        const topics = ['old-1', 'old-2'].map((name) => ({ name, numPartitions: 2, replicationFactor: 1, assignments: [], configs: [] }));
+        const response = await connection.request(ApiKey.CreateTopics, { topics, timeoutMs: 10_000, validateOnly: false }, 5);
+        expect(response.topics.map((t: { name: string; errorCode: number }) => [t.name, t.errorCode])).toEqual([['old-1', 0], ['old-2', 0]]);
+        // 1.1 credits less 4 partitions: 2.9 below zero at 0.1 a second.
+        expect(response.throttleTimeMs).toBeGreaterThan(28_000);
+        expect(response.throttleTimeMs).toBeLessThanOrEqual(29_000);
+      } finally {
+        connection.close();
+      }
+    });
   });
 });

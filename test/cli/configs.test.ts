@@ -154,7 +154,7 @@ describe('sluice configs of client quotas', () => {
     });
     result = await runCli(['configs', ...bootstrap, '--describe', '--user', 'ANONYMOUS', '--client', 'app']);
     expect(result.stdout).toBe("Quota configs for user-principal 'ANONYMOUS', client-id 'app' are consumer_byte_rate=4096.0\n");
-    expect(broker.clientQuotas.quotaOf('consumer_byte_rate', 'app')?.bytesPerSecond).toBe(4096);
+    expect(broker.clientQuotas.quotaOf('consumer_byte_rate', 'app')?.limitPerSecond).toBe(4096);
 
     result = await runCli(['configs', ...bootstrap, '--alter', '--client', 'app', '--delete-config', 'producer_byte_rate,consumer_byte_rate']);
     expect(result.code).toBe(0);
@@ -166,7 +166,7 @@ describe('sluice configs of client quotas', () => {
   });
 
   it.each([
-    [['--alter', '--client', 'app', '--add-config', 'request_percentage=50'], 'INVALID_REQUEST (sluice does not enforce request_percentage: only producer_byte_rate and consumer_byte_rate)'],
+    [['--alter', '--client', 'app', '--add-config', 'request_percentage=50'], 'INVALID_REQUEST (sluice does not enforce request_percentage: only producer_byte_rate, consumer_byte_rate, controller_mutation_rate)'],
     [['--alter', '--client', 'app', '--add-config', 'producer_byte_rate=0'], 'INVALID_REQUEST (Invalid value 0 for configuration producer_byte_rate: must be a whole number of bytes a second above 0)'],
     [['--alter', '--client', 'app', '--add-config', 'consumer_bytes_rate=10'], 'INVALID_REQUEST (Invalid configuration key consumer_bytes_rate)'],
   ])('%j is refused with the broker\'s reason, exit 1', async (args, message) => {

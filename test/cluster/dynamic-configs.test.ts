@@ -3,7 +3,8 @@
 // broker and its partitions, a per-broker value is sent to that broker and acts there only, a
 // restarted broker starts with them, and a dynamic unclean.leader.election.enable lets the
 // controller elect an out-of-ISR replica for a partition without a leader, as Kafka's controller
-// does. Client quotas: set through one broker, every broker describes and enforces them.
+// does. Client quotas: set through one broker, every broker describes and enforces them, the
+// controller_mutation_rate of topic creation too.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { KafkaClient } from '../../src/client/client.js';
@@ -97,6 +98,26 @@ describe('dynamic broker configs in a cluster', () => {
       const response = await connection.request(ApiKey.Produce, { transactionalId: null, acks: 1, timeoutMs: 5000, topicData: [{ name: 'big', partitionData: [{ index: 1, records }] }] }, 9);
       expect(response.responses[0].partitionResponses[0].errorCode).toBe(0);
       expect(response.throttleTimeMs).toBeGreaterThan(0);
+    } finally {
+      connection.close();
+    }
+  });
+
+  it('controller_mutation_rate: a topic of a strict CreateTopics (v7) past the quota is THROTTLING_QUOTA_EXCEEDED and not created', async () => {
+    await client.alterClientQuotas([{ entityType: 'client-id', entityName: 'mutator' }], [{ key: 'controller_mutation_rate', value: 0.1 }]);
+    const broker = cluster.broker(3);
+    const connection = await BrokerConnection.connect({ host: broker.host, port: broker.port, clientId: 'mutator' });
+    try {
+      const create = async (name: string) => {
+        const topics = [{ name, numPartitions: 3, replicationFactor: 1, assignments: [], configs: [] }];
+        return (await connection.request(ApiKey.CreateTopics, { topics, timeoutMs: 30_000, validateOnly: false }, 7)).topics[0]!.errorCode as number;
+      };
+      // Broker 3 learns the quota from etcd's watch: until then the topics it creates are not counted.
+      let first = '';
+      await waitUntil(async () => (await create((first = `counted-${Date.now()}`))) === 0 && (await create(`refused-${Date.now()}`)) === 89, 'broker 3 to count the client\'s partitions and refuse past 0.1 a second');
+      const names = (await client.metadata()).topics.map((t) => t.name);
+      expect(names).toContain(first);
+      expect(names.some((name) => name.startsWith('refused-'))).toBe(false);
     } finally {
       connection.close();
     }

@@ -1,26 +1,66 @@
 // CreateTopics (19), DeleteTopics (20), CreatePartitions (37): topic administration through the
 // engine (one broker) or the cluster's metadata in etcd (cluster-node.ts), with Kafka's error
-// codes per topic.
+// codes per topic. A client under controller_mutation_rate (client-quotas.ts) has each topic's
+// partitions counted once the topic has passed its checks (a dry run first), as Kafka's
+// controller counts them: THROTTLING_QUOTA_EXCEEDED for a topic a strict request (CreateTopics
+// v6+, DeleteTopics v5+, CreatePartitions v3+) brings while the quota is exhausted.
 import { SluiceError } from '../../errors.js';
 import { ApiKey } from '../../protocol/api-keys.js';
 import { isInternalTopic } from '../../engine/topic-name.js';
 import type { CreateTopicsRequestBody } from '../../protocol/index.js';
 import type { ClusterNode } from '../cluster-node.js';
-import { defineHandler, type BrokerContext } from '../handler.js';
+import { defineHandler, type BrokerContext, type RequestContext } from '../handler.js';
 import { NONE, errorCodeOf, errorMessageOf } from './errors.js';
 import { ZERO_UUID } from './metadata.js';
 import { reportUnsupportedTopicConfigs, topicConfigSource } from './configs.js';
+
+/** Strict controller_mutation_rate from these versions on (Kafka's), permissive below. */
+const STRICT_MUTATION_QUOTA_SINCE = { [ApiKey.CreateTopics]: 6, [ApiKey.DeleteTopics]: 5, [ApiKey.CreatePartitions]: 3 } as const;
+
+/**
+ * One request's controller_mutation_rate: the partitions it creates or deletes, topic by topic,
+ * and the throttle it is answered with (the longest any topic brought; the connection is muted
+ * for it, as for the other client quotas).
+ */
+class MutationQuota {
+  private throttleMs = 0;
+  /** A quota applies to the client: its topics are dry-run, then counted, then applied. */
+  readonly applies: boolean;
+  private readonly strict: boolean;
+
+  constructor(private readonly context: RequestContext, validateOnly: boolean) {
+    const { broker, header } = context;
+    this.applies = !validateOnly && broker.quotas.limitsMutations(header.clientId ?? '');
+    this.strict = header.apiVersion >= STRICT_MUTATION_QUOTA_SINCE[header.apiKey as keyof typeof STRICT_MUTATION_QUOTA_SINCE];
+  }
+
+  /** Counts a topic's `partitions`; THROTTLING_QUOTA_EXCEEDED when a strict request finds the quota exhausted. */
+  take(partitions: number): void {
+    if (!this.applies || partitions <= 0) return;
+    const answer = this.context.broker.quotas.recordMutations(this.context.header.clientId ?? '', partitions, this.strict);
+    this.throttleMs = Math.max(this.throttleMs, answer.throttleMs);
+    if (!answer.accepted) throw new SluiceError('THROTTLING_QUOTA_EXCEEDED', 'The throttling quota has been exceeded.');
+  }
+
+  /** The response's throttle_time_ms; the connection takes no new request for that long. */
+  finish(): number {
+    if (this.throttleMs > 0) this.context.throttle(this.throttleMs);
+    return this.throttleMs;
+  }
+}
 
 export const createTopicsHandler = defineHandler({
   apiKey: ApiKey.CreateTopics,
   minVersion: 0,
   maxVersion: 7,
-  async handle({ broker }, request) {
+  async handle(context, request) {
+    const { broker } = context;
+    const quota = new MutationQuota(context, request.validateOnly);
     const topics = [];
     for (const topic of request.topics) {
       const cluster = broker.cluster();
       if (cluster !== null) {
-        topics.push(await createClusterTopic(broker, cluster, topic, request.validateOnly, request.timeoutMs));
+        topics.push(await createClusterTopic(broker, cluster, topic, request.validateOnly, request.timeoutMs, quota));
         continue;
       }
       try {
@@ -28,6 +68,10 @@ export const createTopicsHandler = defineHandler({
         const replicationFactor = topic.replicationFactor === -1 ? broker.settings.defaultReplicationFactor : topic.replicationFactor;
         const config: Record<string, string> = {};
         for (const { name, value } of topic.configs) if (value !== null) config[name] = value;
+        if (quota.applies) {
+          await broker.engine.createTopic(topic.name, { partitions, replicationFactor, config, validateOnly: true });
+          quota.take(partitions);
+        }
         const created = await broker.engine.createTopic(topic.name, { partitions, replicationFactor, config, validateOnly: request.validateOnly });
         if (!request.validateOnly) reportUnsupportedTopicConfigs(broker, topic.name, config);
         topics.push({
@@ -49,24 +93,32 @@ export const createTopicsHandler = defineHandler({
         topics.push({ name: topic.name, topicId: ZERO_UUID, errorCode: errorCodeOf(error), errorMessage: errorMessageOf(error), numPartitions: -1, replicationFactor: -1, configs: null });
       }
     }
-    return { throttleTimeMs: 0, topics };
+    return { throttleTimeMs: quota.finish(), topics };
   },
 });
 
 /** CreateTopics in a cluster: proposed to etcd from this broker, answered once every partition has a leader. */
-async function createClusterTopic(broker: BrokerContext, cluster: ClusterNode, topic: CreateTopicsRequestBody['topics'][number], validateOnly: boolean, timeoutMs: number) {
+async function createClusterTopic(
+  broker: BrokerContext,
+  cluster: ClusterNode,
+  topic: CreateTopicsRequestBody['topics'][number],
+  validateOnly: boolean,
+  timeoutMs: number,
+  quota: MutationQuota,
+) {
   try {
     const configs: Record<string, string> = {};
     for (const { name, value } of topic.configs) if (value !== null) configs[name] = value;
     if (topic.assignments.length > 0 && topic.numPartitions !== -1) throw new SluiceError('INVALID_REQUEST', 'Both numPartitions and a replica assignment were given.');
-    const view = await cluster.createTopic(topic.name, {
+    const spec = {
       partitions: topic.numPartitions === -1 ? undefined : topic.numPartitions,
       replicationFactor: topic.replicationFactor === -1 ? undefined : topic.replicationFactor,
       assignments: topic.assignments.map(({ partitionIndex, brokerIds }) => ({ partitionIndex, brokerIds })),
       configs,
-      validateOnly,
       timeoutMs: Math.max(timeoutMs, 1),
-    });
+    };
+    if (quota.applies) quota.take((await cluster.createTopic(topic.name, { ...spec, validateOnly: true })).partitions.length);
+    const view = await cluster.createTopic(topic.name, { ...spec, validateOnly });
     if (!validateOnly) reportUnsupportedTopicConfigs(broker, topic.name, configs);
     return {
       name: topic.name,
@@ -97,8 +149,10 @@ export const deleteTopicsHandler = defineHandler({
   apiKey: ApiKey.DeleteTopics,
   minVersion: 0,
   maxVersion: 6,
-  async handle({ broker, header }, request) {
+  async handle(context, request) {
+    const { broker, header } = context;
     const targets = header.apiVersion >= 6 ? request.topics : request.topicNames.map((name) => ({ name, topicId: ZERO_UUID }));
+    const quota = new MutationQuota(context, false);
     const responses = [];
     const cluster = broker.cluster();
     for (const target of targets) {
@@ -108,7 +162,10 @@ export const deleteTopicsHandler = defineHandler({
           if (name === undefined) throw new SluiceError('UNKNOWN_TOPIC_ID', `Unknown topic id ${target.topicId}`);
           if (isInternalTopic(name)) throw new SluiceError('INVALID_REQUEST', `Topic ${name} is internal and cannot be deleted`);
           if (!broker.settings.deleteTopicEnable) throw new SluiceError('TOPIC_DELETION_DISABLED', 'Topic deletion is disabled (delete.topic.enable=false).');
-          const topicId = cluster.topic(name)?.topicId ?? ZERO_UUID;
+          const view = cluster.topic(name);
+          if (view === undefined) throw new SluiceError('UNKNOWN_TOPIC_OR_PARTITION', `This server does not host this topic: ${name}`);
+          quota.take(view.partitions.length);
+          const topicId = view.topicId;
           await cluster.deleteTopic(name, Math.max(request.timeoutMs, 1));
           await broker.groups.removeTopicOffsets(name).catch((error: unknown) => process.emitWarning(`sluice: offsets of ${name} not removed: ${String(error)}`));
           responses.push({ name, topicId, errorCode: NONE, errorMessage: null });
@@ -119,6 +176,7 @@ export const deleteTopicsHandler = defineHandler({
         if (isInternalTopic(name)) throw new SluiceError('INVALID_REQUEST', `Topic ${name} is internal and cannot be deleted`);
         if (!broker.settings.deleteTopicEnable) throw new SluiceError('TOPIC_DELETION_DISABLED', 'Topic deletion is disabled (delete.topic.enable=false).');
         const partitionCount = broker.engine.hasTopic(name) ? broker.engine.partitionCount(name) : 0;
+        quota.take(partitionCount);
         await broker.engine.deleteTopic(name);
         // Long polls on the topic answer now, with UNKNOWN_TOPIC_OR_PARTITION, as Kafka completes a
         // DelayedFetch whose partition is gone, instead of after their max_wait_ms.
@@ -130,7 +188,7 @@ export const deleteTopicsHandler = defineHandler({
         responses.push({ name: name ?? null, topicId: target.topicId, errorCode: errorCodeOf(error), errorMessage: errorMessageOf(error) });
       }
     }
-    return { throttleTimeMs: 0, responses };
+    return { throttleTimeMs: quota.finish(), responses };
   },
 });
 
@@ -138,12 +196,18 @@ export const createPartitionsHandler = defineHandler({
   apiKey: ApiKey.CreatePartitions,
   minVersion: 0,
   maxVersion: 3,
-  async handle({ broker }, request) {
+  async handle(context, request) {
+    const { broker } = context;
+    const quota = new MutationQuota(context, request.validateOnly);
     const results = [];
     const cluster = broker.cluster();
     for (const { name, count } of request.topics) {
       try {
         if (cluster !== null) {
+          if (quota.applies) {
+            await cluster.createPartitions(name, count, true, Math.max(request.timeoutMs, 1));
+            quota.take(count - cluster.topic(name)!.partitions.length);
+          }
           await cluster.createPartitions(name, count, request.validateOnly, Math.max(request.timeoutMs, 1));
           results.push({ name, errorCode: NONE, errorMessage: null });
           continue;
@@ -152,13 +216,17 @@ export const createPartitionsHandler = defineHandler({
         if (count <= current) {
           throw new SluiceError('INVALID_PARTITIONS', `Topic currently has ${current} partitions, which is higher than the requested ${count}.`);
         }
+        if (quota.applies) {
+          await broker.engine.createPartitions(name, count, { validateOnly: true });
+          quota.take(count - current);
+        }
         if (!request.validateOnly) await broker.engine.createPartitions(name, count);
         results.push({ name, errorCode: NONE, errorMessage: null });
       } catch (error) {
         results.push({ name, errorCode: errorCodeOf(error), errorMessage: errorMessageOf(error) });
       }
     }
-    return { throttleTimeMs: 0, results };
+    return { throttleTimeMs: quota.finish(), results };
   },
 });
 
