@@ -58,7 +58,6 @@ const ENFORCED_KEYS: ReadonlySet<string> = new Set([PRODUCER_BYTE_RATE, CONSUMER
 /** Kafka's other quota keys: refused, as sluice does not enforce them. */
 const NOT_ENFORCED_KEYS: ReadonlySet<string> = new Set(['request_percentage', 'connection_creation_rate']);
 
-
 /** A quota entity: each type present maps to a name, or null for the type's default entity. */
 export type QuotaEntity = ReadonlyMap<string, string | null>;
 
