@@ -204,9 +204,8 @@ async function throttleMoves(client: KafkaClient, moves: readonly PartitionMove[
 /** Kafka's clearAllThrottles, once every move of the file is done: the rates of the live brokers and the file's, the lists of its topics. */
 async function clearThrottles(client: KafkaClient, moves: readonly PartitionMove[]): Promise<void> {
   // Kafka's tool clears the live brokers and the file's; a broker of the file that is not alive is
-  // skipped here (Kafka's would time out on it).
-  const live = (await client.metadata([])).brokers.map((broker) => broker.nodeId);
-  const brokers = [...new Set([...live, ...moves.flatMap((move) => move.replicas)])].filter((id) => live.includes(id)).sort((a, b) => a - b);
+  // left out here (Kafka's would time out on it), which leaves the live ones.
+  const brokers = (await client.metadata([])).brokers.map((broker) => broker.nodeId).sort((a, b) => a - b);
   process.stdout.write(`Clearing broker-level throttles on broker${brokers.length === 1 ? '' : 's'} ${brokers.join(',')}\n`);
   for (const broker of brokers) {
     await client.incrementalAlterConfigs(CONFIG_RESOURCE_TYPE.BROKER, String(broker), REPLICATION_THROTTLED_RATE_NAMES.map((rate) => ({ name: rate, value: null })));

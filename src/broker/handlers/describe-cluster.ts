@@ -7,19 +7,17 @@ import { KafkaErrorCode } from '../../errors.js';
 import { ApiKey } from '../../protocol/api-keys.js';
 import { defineHandler } from '../handler.js';
 import { NONE } from './errors.js';
-import { metadataView } from './metadata.js';
+import { AUTHORIZED_OPERATIONS_NOT_REQUESTED, metadataView } from './metadata.js';
 
 const ENDPOINT_TYPE_BROKER = 1;
 const ENDPOINT_TYPE_CONTROLLER = 2;
-/** Kafka's "authorized operations not asked for" (Integer.MIN_VALUE); sluice has no authorizer. */
-const NO_AUTHORIZED_OPERATIONS = -2147483648;
 
 export const describeClusterHandler = defineHandler({
   apiKey: ApiKey.DescribeCluster,
   minVersion: 0,
   maxVersion: 1,
   handle({ broker }, request) {
-    const answer = { throttleTimeMs: 0, endpointType: request.endpointType, clusterAuthorizedOperations: NO_AUTHORIZED_OPERATIONS };
+    const answer = { throttleTimeMs: 0, endpointType: request.endpointType, clusterAuthorizedOperations: AUTHORIZED_OPERATIONS_NOT_REQUESTED };
     if (request.endpointType !== ENDPOINT_TYPE_BROKER) {
       const mismatched = request.endpointType === ENDPOINT_TYPE_CONTROLLER;
       return {

@@ -11,15 +11,13 @@ import { ApiKey } from '../../protocol/api-keys.js';
 import type { DescribeTopicPartitionsResponseBody } from '../../protocol/index.js';
 import { defineHandler } from '../handler.js';
 import { NONE } from './errors.js';
-import { metadataView, ZERO_UUID } from './metadata.js';
+import { AUTHORIZED_OPERATIONS_NOT_REQUESTED, metadataView, ZERO_UUID } from './metadata.js';
 
 type TopicAnswer = DescribeTopicPartitionsResponseBody['topics'][number];
 
-/** Kafka's "not requested" for a bitfield of authorized operations, as sluice's Metadata answers too. */
-const AUTHORIZED_OPERATIONS_UNKNOWN = -2147483648;
 
 function topicError(errorCode: number, name: string): TopicAnswer {
-  return { errorCode, name, topicId: ZERO_UUID, isInternal: false, partitions: [], topicAuthorizedOperations: AUTHORIZED_OPERATIONS_UNKNOWN };
+  return { errorCode, name, topicId: ZERO_UUID, isInternal: false, partitions: [], topicAuthorizedOperations: AUTHORIZED_OPERATIONS_NOT_REQUESTED };
 }
 
 export const describeTopicPartitionsHandler = defineHandler({
@@ -65,7 +63,7 @@ export const describeTopicPartitionsHandler = defineHandler({
         lastKnownElr: [],
         offlineReplicas: partition.offlineReplicas,
       }));
-      topics.push({ errorCode: NONE, name, topicId: described.topicId, isInternal: described.isInternal, partitions, topicAuthorizedOperations: AUTHORIZED_OPERATIONS_UNKNOWN });
+      topics.push({ errorCode: NONE, name, topicId: described.topicId, isInternal: described.isInternal, partitions, topicAuthorizedOperations: AUTHORIZED_OPERATIONS_NOT_REQUESTED });
       if (end < described.partitions.length) {
         nextCursor = { topicName: name, partitionIndex: end };
         break;

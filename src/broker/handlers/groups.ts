@@ -11,15 +11,13 @@ import type { ClusterNode } from '../cluster-node.js';
 import type { GroupCoordinator } from '../group/coordinator.js';
 import { defineHandler, type AnyApiHandler, type ApiHandler, type RequestContext } from '../handler.js';
 import { NONE } from './errors.js';
+import { AUTHORIZED_OPERATIONS_NOT_REQUESTED } from './metadata.js';
 
 /** Kafka's FindCoordinatorRequest.CoordinatorType. */
 const COORDINATOR_TYPE = { GROUP: 0, TRANSACTION: 1, SHARE: 2 } as const;
 
 /** ConsumerGroupDescribe v1's member type (KIP-1099): every member here speaks the consumer protocol. */
 const MEMBER_TYPE_CONSUMER = 1;
-
-/** "Unknown": we have no ACLs to report (KIP-430). */
-const AUTHORIZED_OPERATIONS_UNKNOWN = -2147483648;
 
 /** What FindCoordinator needs of a coordinator: the internal topic whose partition leaders coordinate its keys. */
 export interface CoordinatorLocator {
@@ -208,7 +206,7 @@ export function describeGroupsHandler(coordinator: GroupCoordinator): ApiHandler
     minVersion: 0,
     maxVersion: 5,
     handle(_context, request) {
-      const groups = request.groups.map((groupId) => ({ ...coordinator.describeGroup(groupId), authorizedOperations: AUTHORIZED_OPERATIONS_UNKNOWN }));
+      const groups = request.groups.map((groupId) => ({ ...coordinator.describeGroup(groupId), authorizedOperations: AUTHORIZED_OPERATIONS_NOT_REQUESTED }));
       return { throttleTimeMs: 0, groups };
     },
   });
@@ -347,7 +345,7 @@ export function consumerGroupDescribeHandler(coordinator: GroupCoordinator): Api
             targetAssignment: { topicPartitions: targetAssignment },
             memberType: MEMBER_TYPE_CONSUMER,
           })),
-          authorizedOperations: AUTHORIZED_OPERATIONS_UNKNOWN,
+          authorizedOperations: AUTHORIZED_OPERATIONS_NOT_REQUESTED,
         };
       });
       return { throttleTimeMs: 0, groups };

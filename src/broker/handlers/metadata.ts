@@ -12,6 +12,12 @@ import { NONE, errorCodeOf } from './errors.js';
 /** Kafka's zero UUID: "no topic id". */
 export const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
 
+/**
+ * Kafka's "not requested" for a bitfield of authorized operations (INT32_MIN). sluice has no
+ * authorizer, so its answers never carry one.
+ */
+export const AUTHORIZED_OPERATIONS_NOT_REQUESTED = -2147483648;
+
 export const metadataHandler = defineHandler({
   apiKey: ApiKey.Metadata,
   minVersion: 0,
@@ -30,7 +36,7 @@ export const metadataHandler = defineHandler({
       else if (!isValidTopicName(name)) topics.push(topicError(KafkaErrorCode.INVALID_TOPIC_EXCEPTION, name, ZERO_UUID));
       else topics.push(await view.describeTopic(name, autoCreate));
     }
-    return { throttleTimeMs: 0, brokers: view.brokers(), clusterId: broker.clusterId, controllerId: view.controllerId(), topics, clusterAuthorizedOperations: -2147483648 };
+    return { throttleTimeMs: 0, brokers: view.brokers(), clusterId: broker.clusterId, controllerId: view.controllerId(), topics, clusterAuthorizedOperations: AUTHORIZED_OPERATIONS_NOT_REQUESTED };
   },
 });
 
@@ -49,7 +55,7 @@ export interface MetadataView {
 }
 
 function topicAnswer(name: string, topicId: string, partitions: PartitionAnswer[]) {
-  return { errorCode: NONE as number, name, topicId, isInternal: isInternalTopic(name), partitions, topicAuthorizedOperations: -2147483648 };
+  return { errorCode: NONE as number, name, topicId, isInternal: isInternalTopic(name), partitions, topicAuthorizedOperations: AUTHORIZED_OPERATIONS_NOT_REQUESTED };
 }
 
 interface PartitionAnswer {
@@ -138,5 +144,5 @@ function clusterView(cluster: ClusterNode): MetadataView {
 }
 
 function topicError(errorCode: number, name: string | null, topicId: string) {
-  return { errorCode, name, topicId, isInternal: false, partitions: [] as PartitionAnswer[], topicAuthorizedOperations: -2147483648 };
+  return { errorCode, name, topicId, isInternal: false, partitions: [] as PartitionAnswer[], topicAuthorizedOperations: AUTHORIZED_OPERATIONS_NOT_REQUESTED };
 }
