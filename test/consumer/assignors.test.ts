@@ -33,10 +33,10 @@ function tp(topic: string, ...partitions: number[]): TopicPartition[] {
 describe('consumer protocol encoding', () => {
   it('reads kafkajs subscriptions and kafkajs reads ours', () => {
     const theirs = MemberMetadata.encode({ version: 0, topics: ['a', 'b'], userData: Buffer.from('x') });
-    expect(decodeSubscription(theirs)).toEqual({ topics: ['a', 'b'], userData: Buffer.from('x'), ownedPartitions: [], generationId: -1 });
+    expect(decodeSubscription(theirs)).toEqual({ topics: ['a', 'b'], userData: Buffer.from('x'), ownedPartitions: [], generationId: -1, rackId: null });
     const ours = encodeSubscription({ topics: ['a'], userData: null, ownedPartitions: tp('a', 2, 0), generationId: 7 }, 2);
     expect(MemberMetadata.decode(ours)).toMatchObject({ version: 2, topics: ['a'] });
-    expect(decodeSubscription(ours)).toEqual({ topics: ['a'], userData: null, ownedPartitions: tp('a', 0, 2), generationId: 7 });
+    expect(decodeSubscription(ours)).toEqual({ topics: ['a'], userData: null, ownedPartitions: tp('a', 0, 2), generationId: 7, rackId: null });
   });
 
   it('round-trips assignments with kafkajs', () => {
