@@ -140,3 +140,66 @@ describe('@platformatic/kafka with groupProtocol "consumer"', () => {
     }
   });
 });
+
+interface KafkajsMember {
+  consumer: any;
+  /** Its partitions as of the generation it last joined (kafkajs's GROUP_JOIN event). */
+  assigned: number[];
+  values: string[];
+}
+
+async function kafkajsMember(groupId: string, topic: string): Promise<KafkajsMember> {
+  // Heartbeats every 300 ms, between fetches of at most 200 ms: a rebalance reaches it fast.
+  const consumer = kafka([broker.address], 'kafkajs-member').consumer({ groupId, heartbeatInterval: 300, maxWaitTimeInMs: 200, sessionTimeout: 10_000, rebalanceTimeout: 10_000 });
+  const member: KafkajsMember = { consumer, assigned: [], values: [] };
+  consumer.on(consumer.events.GROUP_JOIN, ({ payload }: any) => (member.assigned = [...(payload.memberAssignment[topic] ?? [])].sort((a: number, b: number) => a - b)));
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({ eachMessage: async ({ message }: any) => void member.values.push(message.value.toString()) });
+  return member;
+}
+
+const partitionsOf = (member: Member) => (member.consumer.assignments ?? []).flatMap((a) => a.partitions).sort((x, y) => x - y);
+
+describe('a group that migrates between the protocols (KIP-848, group.consumer.migration.policy=bidirectional)', () => {
+  it('a kafkajs group takes a @platformatic/kafka member of the consumer protocol, shares the partitions with it, and is classic again once it leaves', async () => {
+    const admin = kafka([broker.address]).admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'rolling', numPartitions: 4 }] });
+    const bootstrap = ['--bootstrap-server', broker.address];
+
+    // A classic group: one kafkajs member with every partition.
+    const classic = await kafkajsMember('rolling-group', 'rolling');
+    await waitUntil(() => classic.assigned.length === 4, 'the kafkajs member to take the 4 partitions');
+    const first = await produce('rolling', 'a', 200);
+    await waitUntil(() => first.every((v) => classic.values.includes(v)), 'kafkajs to read the first 200 records');
+
+    // A member of the consumer protocol joins: the group converts, and the members split the partitions.
+    const modern = await join('rolling-group', 'rolling', 'modern');
+    await waitUntil(() => {
+      const mine = partitionsOf(modern);
+      return mine.length === 2 && classic.assigned.length === 2 && [...mine, ...classic.assigned].sort().join() === '0,1,2,3';
+    }, 'the two members to split the 4 partitions', 60_000);
+    const listed = await admin.listGroups();
+    expect(listed.groups).toContainEqual(expect.objectContaining({ groupId: 'rolling-group', protocolType: 'consumer' }));
+    const state = await runCli(['groups', ...bootstrap, '--describe', '--group', 'rolling-group', '--state']);
+    expect(state.stdout).toMatch(/rolling-group\s+\S+ \(\d+\)\s+uniform\s+\S+\s+2/);
+
+    // With the split in place each record is read once, by the member that holds its partition.
+    const second = await produce('rolling', 'b', 200);
+    const all = () => [...classic.values, ...modern.values];
+    await waitUntil(() => second.every((v) => all().includes(v)), 'the members to read the next 200 records');
+    expect(all().filter((v) => v.startsWith('b-')).sort()).toEqual([...second].sort());
+    expect(modern.values.some((v) => v.startsWith('b-')) && classic.values.some((v) => v.startsWith('b-'))).toBe(true);
+
+    // The member of the consumer protocol leaves: the group is classic again, and kafkajs takes everything back.
+    await leave(modern);
+    await waitUntil(() => classic.assigned.length === 4, 'kafkajs to take the 4 partitions back', 60_000);
+    const types = await runCli(['groups', ...bootstrap, '--list', '--type']);
+    expect(types.stdout).toMatch(/rolling-group\s+.*Classic/i);
+    const third = await produce('rolling', 'c', 200);
+    await waitUntil(() => third.every((v) => classic.values.includes(v)), 'kafkajs to read the last 200 records');
+    await classic.consumer.disconnect();
+    await admin.disconnect();
+  });
+});

@@ -29,7 +29,23 @@ describe('consumer group records', () => {
         type: 5,
         groupId: 'g',
         memberId: 'm',
-        value: { instanceId: null, rackId: 'r1', clientId: 'c', clientHost: '/10.0.0.1', subscribedTopicNames: ['a', 'b'], subscribedTopicRegex: null, rebalanceTimeoutMs: 30_000, serverAssignor: 'uniform' },
+        value: { instanceId: null, rackId: 'r1', clientId: 'c', clientHost: '/10.0.0.1', subscribedTopicNames: ['a', 'b'], subscribedTopicRegex: null, rebalanceTimeoutMs: 30_000, serverAssignor: 'uniform', classicMemberMetadata: null },
+      },
+      {
+        type: 5,
+        groupId: 'g',
+        memberId: 'k',
+        value: {
+          instanceId: 'i',
+          rackId: null,
+          clientId: 'kafkajs',
+          clientHost: '/10.0.0.2',
+          subscribedTopicNames: ['a'],
+          subscribedTopicRegex: null,
+          rebalanceTimeoutMs: 60_000,
+          serverAssignor: null,
+          classicMemberMetadata: { sessionTimeoutMs: 30_000, supportedProtocols: [{ name: 'RoundRobinAssigner', metadata: Buffer.from([0, 1, 0, 0, 0, 0]) }] },
+        },
       },
       { type: 6, groupId: 'g', value: { assignmentEpoch: 7 } },
       { type: 7, groupId: 'g', memberId: 'm', value: { topicPartitions: [{ topicId: TOPIC_ID, partitions: [0, 2] }] } },
@@ -45,6 +61,23 @@ describe('consumer group records', () => {
       const { key, value } = encodeConsumerGroupRecord(record);
       expect(decodeConsumerGroupRecord(key, value)).toEqual(record);
     }
+  });
+
+  it('writes a classic member\'s metadata as tagged field 0, and nothing for a member of the consumer protocol', () => {
+    const base = { instanceId: null, rackId: null, clientId: 'c', clientHost: 'h', subscribedTopicNames: [], subscribedTopicRegex: null, rebalanceTimeoutMs: 1, serverAssignor: null };
+    const consumer = encodeConsumerGroupRecord({ type: 5, groupId: 'g', memberId: 'm', value: { ...base, classicMemberMetadata: null } }).value!;
+    expect(consumer[consumer.length - 1]).toBe(0); // no tagged fields
+    const classic = encodeConsumerGroupRecord({
+      type: 5,
+      groupId: 'g',
+      memberId: 'm',
+      value: { ...base, classicMemberMetadata: { sessionTimeoutMs: 45_000, supportedProtocols: [{ name: 'range', metadata: Buffer.from([9]) }] } },
+    }).value!;
+    const tagged = classic.subarray(consumer.length - 1);
+    // one tagged field, tag 0, its size, then the struct: a present marker, session timeout, one protocol, no tags of its own
+    expect(tagged[0]).toBe(1);
+    expect(tagged[1]).toBe(0);
+    expect(tagged[2]).toBe(tagged.length - 3);
   });
 
   it('refuses a value of an unknown version as a corrupt record', () => {

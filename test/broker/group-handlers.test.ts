@@ -9,6 +9,7 @@ import { GroupCoordinator } from '../../src/broker/group/coordinator.js';
 import type { AnyApiHandler, BrokerContext, RequestContext } from '../../src/broker/handler.js';
 import { groupHandlers } from '../../src/broker/handlers/groups.js';
 import { ApiKey } from '../../src/protocol/api-keys.js';
+import { decodeAssignment, encodeAssignment, encodeSubscription } from '../../src/protocol/consumer-protocol.js';
 import { decodeResponse, encodeRequest, encodeResponse, readRequestHeader, type RequestHeader } from '../../src/protocol/index.js';
 import { tempDir } from '../helpers.js';
 
@@ -343,13 +344,105 @@ describe('ConsumerGroupHeartbeat and ConsumerGroupDescribe (KIP-848)', () => {
     expect(await heartbeat({ memberId: 'stranger', memberEpoch: 1 })).toMatchObject({ errorCode: E.UNKNOWN_MEMBER_ID });
   });
 
-  it('a classic group with members is not a consumer group, and a consumer group with members refuses JoinGroup', async () => {
-    await engine.createTopic('t');
-    const first = await call(ApiKey.JoinGroup, 3, joinBody({ groupId: 'classic' }));
+  it('a classic group with members becomes a consumer group when a member of the consumer protocol joins; its classic member reconciles through JoinGroup, SyncGroup and Heartbeat', async () => {
+    await engine.createTopic('t', { partitions: 4 });
+    const topicId = engine.topicId('t');
+    const subscription = encodeSubscription({ topics: ['t'], userData: null, ownedPartitions: [], generationId: -1 }, 1);
+    const classicJoin = (memberId: string) => call(ApiKey.JoinGroup, 5, joinBody({ groupId: 'mixed', memberId, protocols: [{ name: 'range', metadata: subscription }] }));
+    const sync = (memberId: string, generationId: number, assignments: object[] = []) =>
+      call(ApiKey.SyncGroup, 3, { groupId: 'mixed', generationId, memberId, groupInstanceId: null, assignments });
+    const classicHeartbeat = async (memberId: string, generationId: number) =>
+      (await call(ApiKey.Heartbeat, 3, { groupId: 'mixed', generationId, memberId, groupInstanceId: null })).errorCode;
+    const partitionsOf = (assignment: Buffer) => decodeAssignment(assignment).partitions.map((tp) => tp.partition).sort();
+
+    // A classic generation: one kafkajs-like member with all four partitions.
+    const first = await classicJoin((await classicJoin('')).memberId);
     expect(first.errorCode).toBe(E.NONE);
-    expect(await heartbeat({ groupId: 'classic' })).toMatchObject({ errorCode: E.GROUP_ID_NOT_FOUND, errorMessage: 'Group classic is not a consumer group.' });
-    expect((await heartbeat()).errorCode).toBe(E.NONE);
-    expect((await call(ApiKey.JoinGroup, 3, joinBody({ groupId: 'cg' }))).errorCode).toBe(E.INCONSISTENT_GROUP_PROTOCOL);
+    const k = first.memberId as string;
+    const all = [0, 1, 2, 3].map((partition) => ({ topic: 't', partition }));
+    expect((await sync(k, 1, [{ memberId: k, assignment: encodeAssignment(all) }])).errorCode).toBe(E.NONE);
+
+    // A member of the consumer protocol joins: the group converts, generation 1 becomes group epoch 1.
+    const joined = await heartbeat({ groupId: 'mixed' });
+    expect(joined).toMatchObject({ errorCode: E.NONE, memberId: 'm1', memberEpoch: 2, assignment: { topicPartitions: [] } }); // the classic member still holds them
+    expect((await call(ApiKey.ListGroups, 5, { statesFilter: [], typesFilter: [] })).groups).toEqual([{ groupId: 'mixed', protocolType: 'consumer', groupState: 'Reconciling', groupType: 'consumer' }]);
+    const described = (await call(ApiKey.ConsumerGroupDescribe, 1, { groupIds: ['mixed'], includeAuthorizedOperations: false })).groups[0];
+    expect(described.members.map((m: { memberId: string; memberEpoch: number; memberType: number }) => [m.memberId, m.memberEpoch, m.memberType]).sort()).toEqual(
+      [[k, 1, 0], ['m1', 2, 1]].sort(),
+    );
+
+    // The classic member is told to rejoin; it gives up half (an eager member owns nothing as it rejoins)...
+    expect(await classicHeartbeat(k, 1)).toBe(E.REBALANCE_IN_PROGRESS);
+    const revoking = await classicJoin(k);
+    expect(revoking).toMatchObject({ errorCode: E.NONE, memberId: k, generationId: 1, leader: '', protocolName: 'range', members: [] });
+    const kept = await sync(k, 1);
+    expect(kept.errorCode).toBe(E.NONE);
+    expect(partitionsOf(kept.assignment)).toHaveLength(2);
+    expect(await classicHeartbeat(k, 1)).toBe(E.REBALANCE_IN_PROGRESS);
+    // ...and takes the new epoch once it has.
+    const caughtUp = await classicJoin(k);
+    expect(caughtUp).toMatchObject({ errorCode: E.NONE, generationId: 2 });
+    expect(partitionsOf((await sync(k, 2)).assignment)).toEqual(partitionsOf(kept.assignment));
+    expect(await classicHeartbeat(k, 2)).toBe(E.NONE);
+    expect(await classicHeartbeat(k, 1)).toBe(E.ILLEGAL_GENERATION);
+    // The consumer member gets the two released partitions.
+    const taken = await heartbeat({ groupId: 'mixed', memberEpoch: 2 });
+    expect(taken).toMatchObject({ errorCode: E.NONE, memberEpoch: 2 });
+    expect([...taken.assignment.topicPartitions[0].partitions, ...partitionsOf(kept.assignment)].sort()).toEqual([0, 1, 2, 3]);
+    expect(taken.assignment.topicPartitions[0].topicId).toBe(topicId);
+
+    // The classic member commits with its generation, which is its member epoch.
+    const commit = (generationId: number) =>
+      call(ApiKey.OffsetCommit, 2, { groupId: 'mixed', generationIdOrMemberEpoch: generationId, memberId: k, retentionTimeMs: -1, topics: [{ name: 't', partitions: [{ partitionIndex: 0, committedOffset: 3, committedMetadata: '' }] }] });
+    expect((await commit(1)).topics[0].partitions[0].errorCode).toBe(E.ILLEGAL_GENERATION);
+    expect((await commit(2)).topics[0].partitions[0].errorCode).toBe(E.NONE);
+
+    // The last member of the consumer protocol leaves: the group is classic again, and rebalances.
+    expect((await heartbeat({ groupId: 'mixed', memberEpoch: -1 })).errorCode).toBe(E.NONE);
+    expect((await call(ApiKey.ListGroups, 5, { statesFilter: [], typesFilter: [] })).groups).toEqual([{ groupId: 'mixed', protocolType: 'consumer', groupState: 'PreparingRebalance', groupType: 'classic' }]);
+    expect(await classicHeartbeat(k, 2)).toBe(E.REBALANCE_IN_PROGRESS);
+    const classicAgain = await classicJoin(k);
+    expect(classicAgain).toMatchObject({ errorCode: E.NONE, generationId: 3, leader: k });
+    expect((await sync(k, 3, [{ memberId: k, assignment: encodeAssignment(all) }])).errorCode).toBe(E.NONE);
+    expect(await classicHeartbeat(k, 3)).toBe(E.NONE);
+  });
+
+  it('a classic member joins a consumer group with members; a static one replaces its instance; LeaveGroup removes it', async () => {
+    await engine.createTopic('t', { partitions: 2 });
+    expect((await heartbeat()).memberEpoch).toBe(1);
+    const subscription = encodeSubscription({ topics: ['t'], userData: null, ownedPartitions: [], generationId: -1 }, 1);
+    const join = (overrides: object) => call(ApiKey.JoinGroup, 5, joinBody({ groupId: 'cg', protocols: [{ name: 'range', metadata: subscription }], ...overrides }));
+    // JoinGroup v4+: a dynamic member first gets its id.
+    const required = await join({ memberId: '' });
+    expect(required.errorCode).toBe(E.MEMBER_ID_REQUIRED);
+    const joined = await join({ memberId: required.memberId });
+    expect(joined).toMatchObject({ errorCode: E.NONE, generationId: 2, protocolName: 'range', leader: '' });
+    // Another protocol type, or no protocol the classic members share, is refused.
+    expect((await join({ memberId: '', protocolType: 'connect' })).errorCode).toBe(E.INCONSISTENT_GROUP_PROTOCOL);
+    expect((await join({ memberId: '', protocols: [{ name: 'roundrobin', metadata: subscription }] })).errorCode).toBe(E.INCONSISTENT_GROUP_PROTOCOL);
+    // A static member, then its restart under a new member id: the old id is fenced.
+    const pod = await join({ memberId: '', groupInstanceId: 'pod-0' });
+    expect(pod.errorCode).toBe(E.NONE);
+    const restarted = await join({ memberId: '', groupInstanceId: 'pod-0' });
+    expect(restarted.errorCode).toBe(E.NONE);
+    expect(restarted.memberId).not.toBe(pod.memberId);
+    expect((await call(ApiKey.Heartbeat, 3, { groupId: 'cg', generationId: pod.generationId, memberId: pod.memberId, groupInstanceId: 'pod-0' })).errorCode).toBe(E.FENCED_INSTANCE_ID);
+    // A member of the consumer protocol cannot use the classic requests.
+    expect((await call(ApiKey.Heartbeat, 3, { groupId: 'cg', generationId: 1, memberId: 'm1', groupInstanceId: null })).errorCode).toBe(E.UNKNOWN_MEMBER_ID);
+    const left = await call(ApiKey.LeaveGroup, 3, { groupId: 'cg', members: [{ memberId: joined.memberId, groupInstanceId: null }, { memberId: '', groupInstanceId: 'pod-0' }, { memberId: 'm1', groupInstanceId: null }] });
+    expect(left.members.map((m: { errorCode: number }) => m.errorCode)).toEqual([E.NONE, E.NONE, E.UNKNOWN_MEMBER_ID]);
+    const described = (await call(ApiKey.ConsumerGroupDescribe, 1, { groupIds: ['cg'], includeAuthorizedOperations: false })).groups[0];
+    expect(described.members.map((m: { memberId: string }) => m.memberId)).toEqual(['m1']);
+  });
+
+  it('group.consumer.migration.policy=disabled keeps a classic group with members from converting', async () => {
+    await coordinator.close();
+    coordinator = await GroupCoordinator.open(engine, { 'group.initial.rebalance.delay.ms': 0, 'group.min.session.timeout.ms': 10, 'group.consumer.migration.policy': 'DISABLED' });
+    handlers = new Map(groupHandlers(coordinator).map((handler) => [handler.apiKey, handler]));
+    await engine.createTopic('t');
+    expect((await call(ApiKey.JoinGroup, 3, joinBody({ groupId: 'classic' }))).errorCode).toBe(E.NONE);
+    expect(await heartbeat({ groupId: 'classic' })).toMatchObject({ errorCode: E.GROUP_ID_NOT_FOUND, errorMessage: expect.stringMatching(/^Group classic is not a consumer group \(the online upgrade is disabled/) });
+    await expect(GroupCoordinator.open(engine, { 'group.consumer.migration.policy': 'sideways' })).rejects.toThrow(/group.consumer.migration.policy/);
   });
 
   it('OffsetCommit v9 and OffsetFetch v9 check the member epoch (STALE_MEMBER_EPOCH, UNKNOWN_MEMBER_ID)', async () => {
@@ -440,6 +533,30 @@ describe('consumer groups (KIP-848) across a coordinator restart', () => {
     coordinator = await GroupCoordinator.open(engine, {});
     handlers = new Map(groupHandlers(coordinator).map((handler) => [handler.apiKey, handler]));
     expect((await call(ApiKey.ListGroups, 5, { statesFilter: [], typesFilter: [] })).groups).toEqual([]);
+  });
+
+  it('a classic member of a consumer group is known after a restart, and so is the classic group it became', async () => {
+    await engine.createTopic('t', { partitions: 2 });
+    const reopen = async () => {
+      await coordinator.close();
+      coordinator = await GroupCoordinator.open(engine, { 'group.initial.rebalance.delay.ms': 0, 'group.min.session.timeout.ms': 10 });
+      handlers = new Map(groupHandlers(coordinator).map((handler) => [handler.apiKey, handler]));
+    };
+    expect((await heartbeat('m1', 0)).memberEpoch).toBe(1);
+    const subscription = encodeSubscription({ topics: ['t'], userData: null, ownedPartitions: [], generationId: -1 }, 1);
+    const joined = await call(ApiKey.JoinGroup, 3, joinBody({ groupId: 'cg', protocols: [{ name: 'range', metadata: subscription }] }));
+    expect(joined).toMatchObject({ errorCode: E.NONE, generationId: 2 });
+    await reopen();
+    const beat = (generationId: number) => call(ApiKey.Heartbeat, 3, { groupId: 'cg', generationId, memberId: joined.memberId, groupInstanceId: null });
+    expect((await call(ApiKey.SyncGroup, 3, { groupId: 'cg', generationId: 2, memberId: joined.memberId, groupInstanceId: null, assignments: [] })).errorCode).toBe(E.NONE);
+    expect((await beat(2)).errorCode).toBe(E.NONE); // its partition is still m1's: nothing to rejoin for yet
+    const described = (await call(ApiKey.ConsumerGroupDescribe, 1, { groupIds: ['cg'], includeAuthorizedOperations: false })).groups[0];
+    expect(described.members.map((m: { memberId: string; memberType: number }) => m.memberType).sort()).toEqual([0, 1]);
+
+    expect((await call(ApiKey.ConsumerGroupHeartbeat, 1, { groupId: 'cg', memberId: 'm1', memberEpoch: -1 })).errorCode).toBe(E.NONE);
+    await reopen();
+    expect((await call(ApiKey.ListGroups, 5, { statesFilter: [], typesFilter: [] })).groups).toEqual([{ groupId: 'cg', protocolType: 'consumer', groupState: 'Stable', groupType: 'classic' }]);
+    expect((await beat(2)).errorCode).toBe(E.NONE);
   });
 
   it('a group id that changes protocol while Empty is, after a restart, of the protocol it changed to', async () => {

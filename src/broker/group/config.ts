@@ -1,6 +1,8 @@
 // The group coordinator's settings, by Kafka's broker config names and with Kafka's defaults.
+import { SluiceError } from '../../errors.js';
 import { intConfigReader, type ConfigValuesInput } from '../int-config.js';
 import { SEGMENT_BYTES_MIN } from '../../limits.js';
+import { MIGRATION_POLICIES, type MigrationPolicy } from './group-conversion.js';
 
 export interface GroupCoordinatorConfig {
   /** group.initial.rebalance.delay.ms: how long the first rebalance of an Empty group waits for more members. */
@@ -28,6 +30,8 @@ export interface GroupCoordinatorConfig {
   consumerSessionTimeoutMs: number;
   /** group.consumer.max.size: members per consumer group. */
   consumerMaxSize: number;
+  /** group.consumer.migration.policy: whether groups convert between the classic and consumer protocols (KIP-848). */
+  consumerMigrationPolicy: MigrationPolicy;
 }
 
 const DEFAULTS: Readonly<Record<string, number>> = {
@@ -46,8 +50,12 @@ const DEFAULTS: Readonly<Record<string, number>> = {
   'group.consumer.max.size': 2_147_483_647,
 };
 
+const MIGRATION_POLICY = 'group.consumer.migration.policy';
+/** Kafka 4's default: a group converts both ways. */
+const DEFAULT_MIGRATION_POLICY: MigrationPolicy = 'bidirectional';
+
 /** The broker config names the group coordinator reads. */
-export const GROUP_CONFIG_NAMES: readonly string[] = Object.keys(DEFAULTS);
+export const GROUP_CONFIG_NAMES: readonly string[] = [...Object.keys(DEFAULTS), MIGRATION_POLICY];
 
 /** Reads the group settings from broker config values (BrokerSettings.all); absent ones take Kafka's defaults. */
 export function resolveGroupConfig(values: ConfigValuesInput = {}): GroupCoordinatorConfig {
@@ -66,5 +74,14 @@ export function resolveGroupConfig(values: ConfigValuesInput = {}): GroupCoordin
     consumerHeartbeatIntervalMs: read('group.consumer.heartbeat.interval.ms', 1),
     consumerSessionTimeoutMs: read('group.consumer.session.timeout.ms', 1),
     consumerMaxSize: read('group.consumer.max.size', 1),
+    consumerMigrationPolicy: migrationPolicy(values[MIGRATION_POLICY]),
   };
+}
+
+/** Kafka's ConsumerGroupMigrationPolicy.parse: one of its four names, in any case. */
+function migrationPolicy(value: string | number | boolean | undefined): MigrationPolicy {
+  if (value === undefined) return DEFAULT_MIGRATION_POLICY;
+  const policy = MIGRATION_POLICIES.find((name) => name === String(value).trim().toLowerCase());
+  if (policy === undefined) throw new SluiceError('INVALID_CONFIG', `Invalid value ${value} for configuration ${MIGRATION_POLICY}: must be one of ${MIGRATION_POLICIES.join(', ')}`);
+  return policy;
 }

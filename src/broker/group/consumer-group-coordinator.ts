@@ -4,10 +4,13 @@
 // assignor). There is no JoinGroup/SyncGroup barrier: one member's rebalance never stops another
 // from fetching the partitions it keeps.
 //
-// The groups live beside the classic ones (GroupCoordinator owns both) under one id space: a
-// heartbeat for a classic group with members is refused (GROUP_ID_NOT_FOUND, as Kafka answers),
-// and an Empty classic group (committed offsets only) becomes a consumer group. Offsets are the
-// same __consumer_offsets records either way.
+// The groups live beside the classic ones (GroupCoordinator owns both) under one id space. An
+// Empty classic group (committed offsets only) becomes a consumer group; so does one with members,
+// as Kafka 4 migrates them (group-conversion.ts, group.consumer.migration.policy): its members stay
+// and speak the classic protocol inside the consumer group, where JoinGroup, SyncGroup, Heartbeat
+// and LeaveGroup are served by the rules below (Kafka's classicGroup*ToConsumerGroup), and when the
+// last member of the consumer protocol leaves, the group becomes a classic one again. Offsets are
+// the same __consumer_offsets records either way.
 //
 // Every change is written to __consumer_offsets in Kafka's records (consumer-group-format.ts)
 // before the heartbeat is answered, so a restarted coordinator, or a new one after a move in a
@@ -18,8 +21,22 @@ import { randomUUID } from 'node:crypto';
 import { KafkaErrorCode } from '../../errors.js';
 import { TIMER_DELAY_MAX_MS } from '../../limits.js';
 import type { Engine } from '../../engine/engine.js';
+import { decodeSubscription, type Subscription } from '../../protocol/consumer-protocol.js';
 import { SERVER_ASSIGNORS } from './consumer-group-assignors.js';
 import { CONSUMER_GROUP_RECORD_TYPES as R, MEMBER_STATE_BYTES, type ConsumerGroupRecord } from './consumer-group-format.js';
+import { CONSUMER_PROTOCOL_TYPE } from './consumer-protocol.js';
+import type { HeartbeatParams, JoinGroupParams, LeaveGroupResult, SyncGroupParams } from './coordinator.js';
+import { joinError, syncError, type JoinResult, type SyncResult } from './group.js';
+import {
+  classicAssignment,
+  classicGroupFromConsumerGroup,
+  consumerGroupFromClassic,
+  downgradeEnabled,
+  upgradeEnabled,
+  type ClassicGroupSnapshot,
+  type MigrationPolicy,
+  type TopicIds,
+} from './group-conversion.js';
 import type { CommittedOffset } from './group-metadata-manager.js';
 import {
   ConsumerGroup,
@@ -67,14 +84,25 @@ export interface ConsumerGroupSettings {
   sessionTimeoutMs: number;
   /** group.consumer.max.size */
   maxSize: number;
+  /** group.consumer.migration.policy: which conversions between the protocols are allowed. */
+  migrationPolicy: MigrationPolicy;
+  /** group.max.size: a consumer group larger than this does not become a classic one. */
+  classicMaxSize: number;
 }
 
 /** What the consumer group coordinator needs to know of the classic groups sharing its id space. */
 export interface ClassicGroups {
   /** 'none', 'empty' (no members: it may become a consumer group) or 'active'. */
   classicGroupState(groupId: string): 'none' | 'empty' | 'active';
-  /** Drops an Empty classic group that becomes a consumer group (its offsets stay). */
-  dropEmptyClassicGroup(groupId: string): void;
+  /** A classic group with members as it stands (an upgrade's input), or null. */
+  classicGroupSnapshot(groupId: string): ClassicGroupSnapshot | null;
+  /**
+   * Ends a classic group that becomes a consumer group (its offsets stay): JoinGroup and SyncGroup
+   * requests parked in its rebalance are answered REBALANCE_IN_PROGRESS, and its record is deleted.
+   */
+  dropClassicGroup(groupId: string): void;
+  /** Starts the classic group a consumer group becomes, and its rebalance (a downgrade). */
+  startClassicGroup(snapshot: ClassicGroupSnapshot): void;
 }
 
 /** Appends records to __consumer_offsets; rejects with the append's error (not the leader, a full disk). */
@@ -91,6 +119,8 @@ export interface MemberDescription {
   subscribedTopicRegex: string | null;
   assignment: Array<{ topicId: string; topicName: string; partitions: number[] }>;
   targetAssignment: Array<{ topicId: string; topicName: string; partitions: number[] }>;
+  /** A member of the classic protocol (JoinGroup, SyncGroup, Heartbeat). */
+  classic: boolean;
 }
 
 export class ConsumerGroupCoordinator {
@@ -123,16 +153,26 @@ export class ConsumerGroupCoordinator {
   async heartbeat(params: ConsumerGroupHeartbeatParams): Promise<ConsumerGroupHeartbeatResult> {
     const records: ConsumerGroupRecord[] = [];
     const result = this.handleHeartbeat(params, records);
-    const group = this.groups.get(params.groupId);
-    if (group === undefined || (records.length === 0 && !group.needsFullWrite)) return result;
+    const failure = await this.write(params.groupId, records);
+    return failure === null ? result : this.error(failure.errorCode, failure.message);
+  }
+
+  /**
+   * Writes a change's records (all of the group's, after a failed write); null once written, else
+   * the error to answer. A group gone meanwhile (a downgrade) still gets its tombstones written.
+   */
+  private async write(groupId: string, records: readonly ConsumerGroupRecord[]): Promise<{ errorCode: number; message: string } | null> {
+    const group = this.groups.get(groupId);
+    const full = group?.needsFullWrite === true;
+    if (records.length === 0 && !full) return null;
     try {
-      await this.persist(group.needsFullWrite ? this.snapshotRecords(group) : records);
-      group.needsFullWrite = false;
+      await this.persist(full ? this.snapshotRecords(group!) : records);
+      if (group) group.needsFullWrite = false;
+      return null;
     } catch (error) {
-      group.needsFullWrite = true;
-      return this.error(this.appendErrorCode(error), `The group's records could not be written: ${(error as Error).message}`);
+      if (group) group.needsFullWrite = true;
+      return { errorCode: this.appendErrorCode(error), message: `The group's records could not be written: ${(error as Error).message}` };
     }
-    return result;
   }
 
   private handleHeartbeat(params: ConsumerGroupHeartbeatParams, records: ConsumerGroupRecord[]): ConsumerGroupHeartbeatResult {
@@ -147,19 +187,22 @@ export class ConsumerGroupCoordinator {
     let group = this.groups.get(params.groupId);
     if (!group) {
       const classic = this.classic.classicGroupState(params.groupId);
-      if (classic === 'active') return this.error(E.GROUP_ID_NOT_FOUND, `Group ${params.groupId} is not a consumer group.`);
-      if (params.memberEpoch !== 0) return this.error(E.UNKNOWN_MEMBER_ID, `Member ${params.memberId} is not a member of group ${params.groupId}.`);
-      if (classic === 'empty') this.classic.dropEmptyClassicGroup(params.groupId);
-      group = new ConsumerGroup(params.groupId);
-      this.groups.set(params.groupId, group);
+      if (classic === 'active') {
+        const upgraded = params.memberEpoch === 0 ? this.upgrade(params.groupId, records) : 'a member joins with epoch 0';
+        if (typeof upgraded === 'string') return this.error(E.GROUP_ID_NOT_FOUND, `Group ${params.groupId} is not a consumer group (${upgraded}).`);
+        group = upgraded;
+      } else {
+        if (params.memberEpoch !== 0) return this.error(E.UNKNOWN_MEMBER_ID, `Member ${params.memberId} is not a member of group ${params.groupId}.`);
+        if (classic === 'empty') this.classic.dropClassicGroup(params.groupId);
+        group = new ConsumerGroup(params.groupId);
+        this.groups.set(params.groupId, group);
+      }
     }
     if (params.memberEpoch === -1 || params.memberEpoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH) return this.leave(group, params, records);
     return this.join(group, params, records);
   }
 
   private join(group: ConsumerGroup, params: ConsumerGroupHeartbeatParams, records: ConsumerGroupRecord[]): ConsumerGroupHeartbeatResult {
-    const groupEpochBefore = group.groupEpoch;
-    const assignmentEpochBefore = group.assignmentEpoch;
     const owned = params.topicPartitions === null ? null : toAssignment(params.topicPartitions);
     let member: ConsumerGroupMember | undefined;
     let changed = false;
@@ -173,14 +216,18 @@ export class ConsumerGroupCoordinator {
       fresh = found.isNew || found.replacedStatic;
       // What it owned before rejoining, it owns no more: it starts from its target again.
       if (!found.isNew && !found.replacedStatic) group.resetMember(member);
+      // A classic member that rejoins with this protocol speaks it from now on.
+      if (member.usesClassicProtocol) {
+        member.classicMemberMetadata = null;
+        this.clearClassicTimers(member);
+      }
     } else {
       member = group.members.get(params.memberId);
-      if (!member) return this.error(E.UNKNOWN_MEMBER_ID, `Member ${params.memberId} is not a member of group ${group.groupId}.`);
+      if (!member || member.usesClassicProtocol) return this.error(E.UNKNOWN_MEMBER_ID, `Member ${params.memberId} is not a member of group ${group.groupId}.`);
       const fenced = this.fencedEpoch(member, params.memberEpoch, owned);
       if (fenced) return this.error(E.FENCED_MEMBER_EPOCH, `The member epoch ${params.memberEpoch} of ${member.memberId} is fenced: the coordinator has ${member.memberEpoch}.`);
     }
-    const metadataBefore = fresh ? '' : metadataKey(member);
-    const currentBefore = fresh ? '' : currentKey(member);
+    const before = stateBefore(group, member, fresh);
 
     // Take what changed; a changed subscription moves the group epoch on.
     member.clientId = params.clientId;
@@ -196,31 +243,19 @@ export class ConsumerGroupCoordinator {
       member.subscribedTopicRegex = params.subscribedTopicRegex === '' ? null : params.subscribedTopicRegex;
       changed = true;
     }
-    const signature = this.subscriptionSignature(group);
-    if (changed || signature !== group.subscriptionSignature) {
-      group.bumpGroupEpoch();
-      group.subscriptionSignature = signature;
-    }
-    if (group.groupEpoch > group.assignmentEpoch) {
-      const { counts } = this.subscribedTopics(group);
-      group.computeTargetAssignment(this.assignorOf(group), (m) => this.topicIdsOf(m), counts);
-    }
-    const before = member.assigned;
+    this.updateTarget(group, changed);
+    const assignedBefore = member.assigned;
     const wasEpoch = member.memberEpoch;
     group.reconcile(member, owned);
     group.emptySinceMs = null;
     this.scheduleTimers(group, member);
 
-    // Kafka's order: the member's metadata, the group epoch, the target, the member's assignment.
-    if (metadataKey(member) !== metadataBefore) records.push(memberMetadataRecord(group, member));
-    if (group.groupEpoch !== groupEpochBefore) records.push({ type: R.metadata, groupId: group.groupId, value: { epoch: group.groupEpoch } });
-    if (group.assignmentEpoch !== assignmentEpochBefore) records.push(...targetRecords(group));
-    if (currentKey(member) !== currentBefore) records.push(currentAssignmentRecord(group, member));
+    records.push(...changeRecords(group, member, before));
 
     // Kafka sends the assignment when the request was a full one (joining, or every field set, as
     // after an error) or when it changed.
     const full = params.memberEpoch === 0 || (params.rebalanceTimeoutMs !== -1 && params.subscribedTopicNames !== null && params.topicPartitions !== null);
-    const assignmentChanged = wasEpoch !== member.memberEpoch || !sameAssignment(before, member.assigned);
+    const assignmentChanged = wasEpoch !== member.memberEpoch || !sameAssignment(assignedBefore, member.assigned);
     return {
       errorCode: E.NONE,
       errorMessage: null,
@@ -231,6 +266,19 @@ export class ConsumerGroupCoordinator {
     };
   }
 
+  /** A changed subscription, or subscribed topics that changed, move the group epoch on; a new epoch gets its target. */
+  private updateTarget(group: ConsumerGroup, subscriptionChanged: boolean): void {
+    const signature = this.subscriptionSignature(group);
+    if (subscriptionChanged || signature !== group.subscriptionSignature) {
+      group.bumpGroupEpoch();
+      group.subscriptionSignature = signature;
+    }
+    if (group.groupEpoch > group.assignmentEpoch) {
+      const { counts } = this.subscribedTopics(group);
+      group.computeTargetAssignment(this.assignorOf(group), (m) => this.topicIdsOf(m), counts);
+    }
+  }
+
   /** The member a join (epoch 0) is for: new, the same id again, or a static member's replacement. */
   private memberForJoin(group: ConsumerGroup, params: ConsumerGroupHeartbeatParams, records: ConsumerGroupRecord[]): { member: ConsumerGroupMember; isNew: boolean; replacedStatic: boolean } | number {
     if (params.instanceId !== null) {
@@ -238,16 +286,7 @@ export class ConsumerGroupCoordinator {
       const previous = previousId === undefined ? undefined : group.members.get(previousId);
       if (previous && previous.memberId !== params.memberId) {
         if (previous.memberEpoch !== LEAVE_GROUP_STATIC_MEMBER_EPOCH) return E.UNRELEASED_INSTANCE_ID;
-        // The static member is back under a new id: it takes over the old one's place and partitions.
-        const member = new ConsumerGroupMember(params.memberId === '' ? randomUUID() : params.memberId);
-        Object.assign(member, { ...previous, memberId: member.memberId, sessionTimer: null, rebalanceTimer: null });
-        member.memberEpoch = previous.previousMemberEpoch >= 0 ? previous.previousMemberEpoch : 0;
-        this.clearTimers(previous);
-        const target = group.targetAssignment.get(previous.memberId);
-        group.removeMember(previous.memberId);
-        records.push(...memberTombstones(group, previous.memberId));
-        if (target) group.targetAssignment.set(member.memberId, target);
-        group.putMember(member);
+        const member = this.replaceStaticMember(group, previous, params.memberId === '' ? randomUUID() : params.memberId, records);
         return { member, isNew: false, replacedStatic: true };
       }
     }
@@ -258,6 +297,21 @@ export class ConsumerGroupCoordinator {
     member.instanceId = params.instanceId;
     group.putMember(member);
     return { member, isNew: true, replacedStatic: false };
+  }
+
+  /** The static member is back under a new id: it takes over the old one's place, epoch and partitions. */
+  private replaceStaticMember(group: ConsumerGroup, previous: ConsumerGroupMember, memberId: string, records: ConsumerGroupRecord[]): ConsumerGroupMember {
+    const member = new ConsumerGroupMember(memberId);
+    Object.assign(member, { ...previous, memberId, sessionTimer: null, rebalanceTimer: null, classicSyncTimer: null, classicJoinTimer: null });
+    const epoch = previous.memberEpoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH ? previous.previousMemberEpoch : previous.memberEpoch;
+    member.memberEpoch = epoch >= 0 ? epoch : 0;
+    this.clearTimers(previous);
+    const target = group.targetAssignment.get(previous.memberId);
+    group.removeMember(previous.memberId);
+    records.push(...memberTombstones(group, previous.memberId));
+    if (target) group.targetAssignment.set(member.memberId, target);
+    group.putMember(member);
+    return member;
   }
 
   /**
@@ -280,9 +334,263 @@ export class ConsumerGroupCoordinator {
       this.scheduleTimers(group, member);
       records.push(currentAssignmentRecord(group, member));
     } else {
-      records.push(...this.removeMember(group, member));
+      this.fenceMember(group, member, records);
     }
     return { errorCode: E.NONE, errorMessage: null, memberId: member.memberId, memberEpoch: params.memberEpoch, heartbeatIntervalMs: 0, assignment: null };
+  }
+
+  /**
+   * A member leaves or is removed. When it was the last of the consumer protocol among members of
+   * the classic one, the group becomes a classic group (Kafka's consumerGroupFenceMember).
+   */
+  private fenceMember(group: ConsumerGroup, member: ConsumerGroupMember, records: ConsumerGroupRecord[]): void {
+    if (this.mayDowngrade(group, member)) this.downgrade(group, member, records);
+    else records.push(...this.removeMember(group, member));
+  }
+
+  /** Kafka's validateOnlineDowngradeWithFencedMember. */
+  private mayDowngrade(group: ConsumerGroup, leaving: ConsumerGroupMember): boolean {
+    return (
+      downgradeEnabled(this.settings.migrationPolicy) &&
+      group.allMembersUseClassicProtocolExcept(leaving.memberId) &&
+      group.members.size > 1 &&
+      group.members.size - 1 <= this.settings.classicMaxSize
+    );
+  }
+
+  /** The consumer group's records go (tombstones); the classic group takes its members and rebalances. */
+  private downgrade(group: ConsumerGroup, leaving: ConsumerGroupMember, records: ConsumerGroupRecord[]): void {
+    const snapshot = classicGroupFromConsumerGroup(group, leaving.memberId, this.topicIds);
+    for (const member of group.members.values()) {
+      this.clearTimers(member);
+      records.push(...memberTombstones(group, member.memberId));
+    }
+    records.push(...this.deletionRecords(group.groupId));
+    this.groups.delete(group.groupId);
+    this.classic.startClassicGroup(snapshot);
+  }
+
+  /**
+   * A classic group with members becomes a consumer group, as a member of the consumer protocol
+   * joins it (Kafka's validateOnlineUpgrade and convertToConsumerGroup); returns why not otherwise.
+   */
+  private upgrade(groupId: string, records: ConsumerGroupRecord[]): ConsumerGroup | string {
+    if (!upgradeEnabled(this.settings.migrationPolicy)) return 'the online upgrade is disabled by group.consumer.migration.policy';
+    const snapshot = this.classic.classicGroupSnapshot(groupId);
+    if (snapshot === null || snapshot.protocolType !== CONSUMER_PROTOCOL_TYPE) return 'the group does not use the consumer embedded protocol';
+    if (snapshot.members.length > this.settings.maxSize) return 'the group size exceeds the consumer group maximum size';
+    let group: ConsumerGroup;
+    try {
+      group = consumerGroupFromClassic(snapshot, this.topicIds);
+    } catch (error) {
+      return `its members' embedded consumer protocol cannot be converted: ${(error as Error).message}`;
+    }
+    this.classic.dropClassicGroup(groupId);
+    group.subscriptionSignature = this.subscriptionSignature(group);
+    this.groups.set(groupId, group);
+    records.push(...this.snapshotRecords(group));
+    for (const member of group.members.values()) this.scheduleTimers(group, member);
+    return group;
+  }
+
+  private readonly topicIds: TopicIds = {
+    idOf: (name) => (this.engine.hasTopic(name) ? this.engine.topicId(name) : undefined),
+    nameOf: (id) => this.engine.topicNameById(id),
+  };
+
+  // ---- members of the classic protocol (Kafka's classicGroup*ToConsumerGroup) ------------------
+
+  /**
+   * JoinGroup from a member of the classic protocol to a consumer group with members. There is no
+   * barrier: the member is answered once its records are written, with its member epoch as the
+   * generation and no leader (the broker assigns); it then owes a SyncGroup within its rebalance
+   * timeout. What it owned is read from its subscription (empty for an eager member, which gave
+   * everything up before rejoining), and the member moves towards its target as a heartbeat would.
+   */
+  async classicJoin(params: JoinGroupParams): Promise<JoinResult> {
+    const records: ConsumerGroupRecord[] = [];
+    const result = this.handleClassicJoin(params, records);
+    if (result.errorCode !== E.NONE) return result;
+    const failure = await this.write(params.groupId, records);
+    return failure === null ? result : joinError(params.memberId, failure.errorCode);
+  }
+
+  private handleClassicJoin(params: JoinGroupParams, records: ConsumerGroupRecord[]): JoinResult {
+    const group = this.groups.get(params.groupId);
+    if (group === undefined) return joinError(params.memberId, E.UNKNOWN_MEMBER_ID);
+    const isUnknownMember = params.memberId === '';
+    const memberId = isUnknownMember ? randomUUID() : params.memberId;
+    if (group.members.size >= this.settings.maxSize && !group.members.has(memberId)) return joinError(params.memberId, E.GROUP_MAX_SIZE_REACHED);
+    if (!group.supportsClassicProtocols(params.protocolType, params.protocols.map((p) => p.name))) return joinError(params.memberId, E.INCONSISTENT_GROUP_PROTOCOL);
+    // A dynamic member without an id first gets one, and joins again with it (JoinGroup v4+).
+    if (isUnknownMember && params.groupInstanceId === null && params.requireKnownMemberId) return joinError(memberId, E.MEMBER_ID_REQUIRED);
+    let subscription: Subscription;
+    try {
+      subscription = decodeSubscription(params.protocols[0]!.metadata);
+    } catch {
+      return joinError(params.memberId, E.INCONSISTENT_GROUP_PROTOCOL);
+    }
+
+    let member: ConsumerGroupMember;
+    let isNew = false;
+    let fresh = false;
+    if (params.groupInstanceId === null) {
+      member = group.members.get(memberId) ?? new ConsumerGroupMember(memberId);
+      isNew = !group.members.has(memberId);
+    } else {
+      const previousId = group.staticMembers.get(params.groupInstanceId);
+      const previous = previousId === undefined ? undefined : group.members.get(previousId);
+      if (isUnknownMember) {
+        // A static member with a new id replaces the one with its instance id, as in a classic group.
+        if (previous) {
+          member = this.replaceStaticMember(group, previous, memberId, records);
+          fresh = true;
+        } else {
+          member = new ConsumerGroupMember(memberId);
+          member.instanceId = params.groupInstanceId;
+          isNew = true;
+        }
+      } else {
+        if (!previous) return joinError(params.memberId, E.UNKNOWN_MEMBER_ID);
+        if (previous.memberId !== memberId) return joinError(params.memberId, E.FENCED_INSTANCE_ID);
+        member = previous;
+      }
+    }
+    if (isNew) group.putMember(member);
+    fresh ||= isNew;
+    const before = stateBefore(group, member, fresh);
+
+    member.clientId = params.clientId;
+    member.clientHost = params.clientHost;
+    if (subscription.rackId) member.rackId = subscription.rackId;
+    if (params.rebalanceTimeoutMs >= 0) member.rebalanceTimeoutMs = params.rebalanceTimeoutMs;
+    member.classicMemberMetadata = { sessionTimeoutMs: params.sessionTimeoutMs, supportedProtocols: params.protocols.map((p) => ({ name: p.name, metadata: p.metadata })) };
+    let changed = isNew;
+    if (!sameNames(subscription.topics, member.subscribedTopicNames)) {
+      member.subscribedTopicNames = [...subscription.topics];
+      changed = true;
+    }
+    this.updateTarget(group, changed);
+    const owned: Assignment = new Map();
+    for (const { topic, partition } of subscription.ownedPartitions) {
+      const topicId = this.topicIds.idOf(topic);
+      if (topicId === undefined) continue;
+      let partitions = owned.get(topicId);
+      if (!partitions) owned.set(topicId, (partitions = new Set()));
+      partitions.add(partition);
+    }
+    group.reconcile(member, owned);
+    group.emptySinceMs = null;
+    if (member.classicJoinTimer) clearTimeout(member.classicJoinTimer);
+    member.classicJoinTimer = null;
+    this.scheduleTimers(group, member);
+    if (member.classicSyncTimer) clearTimeout(member.classicSyncTimer);
+    member.classicSyncTimer = this.timer(member.rebalanceTimeoutMs, () => this.expire(group, member));
+
+    records.push(...changeRecords(group, member, before));
+    return {
+      errorCode: E.NONE,
+      generationId: member.memberEpoch,
+      protocolType: CONSUMER_PROTOCOL_TYPE,
+      protocolName: member.classicProtocolName,
+      leader: '',
+      skipAssignment: false,
+      memberId: member.memberId,
+      members: [],
+    };
+  }
+
+  /**
+   * SyncGroup from a classic member: its assignment as the coordinator holds it, in the version of
+   * its subscription. REBALANCE_IN_PROGRESS when the group moved on since its JoinGroup (unless it
+   * still has partitions to give up: it gives them up first, and its heartbeat sends it back).
+   */
+  classicSync(params: SyncGroupParams): SyncResult {
+    const group = this.groups.get(params.groupId);
+    if (group === undefined || group.members.size === 0) return syncError(E.UNKNOWN_MEMBER_ID);
+    const member = this.classicMember(group, params.memberId, params.groupInstanceId);
+    if (typeof member === 'number') return syncError(member);
+    if (params.generationId !== member.memberEpoch) return syncError(E.ILLEGAL_GENERATION);
+    if (params.protocolType !== null && params.protocolType !== CONSUMER_PROTOCOL_TYPE) return syncError(E.INCONSISTENT_GROUP_PROTOCOL);
+    if (params.protocolName !== null && params.protocolName !== member.classicProtocolName) return syncError(E.INCONSISTENT_GROUP_PROTOCOL);
+    if (group.groupEpoch > member.memberEpoch && member.state !== 'UNREVOKED_PARTITIONS') {
+      this.scheduleClassicRejoin(group, member);
+      return syncError(E.REBALANCE_IN_PROGRESS);
+    }
+    if (member.classicSyncTimer) clearTimeout(member.classicSyncTimer);
+    member.classicSyncTimer = null;
+    this.scheduleTimers(group, member);
+    return {
+      errorCode: E.NONE,
+      protocolType: CONSUMER_PROTOCOL_TYPE,
+      protocolName: member.classicProtocolName,
+      assignment: classicAssignment(member.assigned, member.classicMemberMetadata!.supportedProtocols[0]?.metadata, this.topicIds),
+    };
+  }
+
+  /**
+   * Heartbeat from a classic member: its session goes on; REBALANCE_IN_PROGRESS sends it back to
+   * JoinGroup when the group epoch moved past its own, when it has partitions to give up, or when
+   * the partitions it waited for are free.
+   */
+  classicHeartbeat(params: HeartbeatParams): number {
+    const group = this.groups.get(params.groupId);
+    if (group === undefined) return E.UNKNOWN_MEMBER_ID;
+    const member = this.classicMember(group, params.memberId, params.groupInstanceId);
+    if (typeof member === 'number') return member;
+    if (params.generationId !== member.memberEpoch) return E.ILLEGAL_GENERATION;
+    this.scheduleTimers(group, member);
+    if (
+      member.memberEpoch < group.groupEpoch ||
+      member.state === 'UNREVOKED_PARTITIONS' ||
+      (member.state === 'UNRELEASED_PARTITIONS' && !group.waitingOnUnreleasedPartition(member))
+    ) {
+      this.scheduleClassicRejoin(group, member);
+      return E.REBALANCE_IN_PROGRESS;
+    }
+    return E.NONE;
+  }
+
+  /**
+   * LeaveGroup for classic members of a consumer group: each leaves as a member whose session
+   * ended. Answered at once, as the classic coordinator answers it; the records follow (a failed
+   * write is retried in full with the group's next change).
+   */
+  classicLeave(groupId: string, identities: Array<{ memberId: string; groupInstanceId: string | null }>): LeaveGroupResult {
+    const group = this.groups.get(groupId);
+    if (group === undefined) return { errorCode: E.NONE, members: identities.map((m) => ({ ...m, errorCode: E.UNKNOWN_MEMBER_ID })) };
+    const records: ConsumerGroupRecord[] = [];
+    const members = identities.map(({ memberId, groupInstanceId }) => {
+      const member = this.classicMember(group, memberId === '' && groupInstanceId !== null ? null : memberId, groupInstanceId);
+      if (typeof member === 'number') return { memberId, groupInstanceId, errorCode: member };
+      if (this.groups.get(groupId) === group) records.push(...this.removeMember(group, member));
+      return { memberId: member.memberId, groupInstanceId, errorCode: E.NONE };
+    });
+    void this.write(groupId, records);
+    return { errorCode: E.NONE, members };
+  }
+
+  /**
+   * The classic member a request names (Kafka's validateConsumerGroupMember): by instance id for a
+   * static member (FENCED_INSTANCE_ID when another member id holds it), else by member id; a
+   * member of the consumer protocol is UNKNOWN_MEMBER_ID here. `memberId` null: any id.
+   */
+  private classicMember(group: ConsumerGroup, memberId: string | null, groupInstanceId: string | null): ConsumerGroupMember | number {
+    let member: ConsumerGroupMember | undefined;
+    if (groupInstanceId === null) {
+      member = memberId === null ? undefined : group.members.get(memberId);
+    } else {
+      const id = group.staticMembers.get(groupInstanceId);
+      member = id === undefined ? undefined : group.members.get(id);
+      if (member !== undefined && memberId !== null && member.memberId !== memberId) return E.FENCED_INSTANCE_ID;
+    }
+    if (member === undefined || !member.usesClassicProtocol) return E.UNKNOWN_MEMBER_ID;
+    return member;
+  }
+
+  /** A classic member told to rejoin must do so within its rebalance timeout, or it is removed. */
+  private scheduleClassicRejoin(group: ConsumerGroup, member: ConsumerGroupMember): void {
+    member.classicJoinTimer ??= this.timer(member.rebalanceTimeoutMs, () => this.expire(group, member));
   }
 
   /** Removes the member and bumps the group epoch; returns the records that say so. */
@@ -298,7 +606,7 @@ export class ConsumerGroupCoordinator {
   /** A session ends without a heartbeat for group.consumer.session.timeout.ms; a revocation must finish within the member's rebalance timeout. */
   private scheduleTimers(group: ConsumerGroup, member: ConsumerGroupMember): void {
     if (member.sessionTimer) clearTimeout(member.sessionTimer);
-    member.sessionTimer = this.timer(this.settings.sessionTimeoutMs, () => this.expire(group, member));
+    member.sessionTimer = this.timer(member.classicMemberMetadata?.sessionTimeoutMs ?? this.settings.sessionTimeoutMs, () => this.expire(group, member));
     if (member.state === 'UNREVOKED_PARTITIONS') {
       member.rebalanceTimer ??= this.timer(member.rebalanceTimeoutMs, () => this.expire(group, member));
     } else if (member.rebalanceTimer) {
@@ -309,12 +617,10 @@ export class ConsumerGroupCoordinator {
 
   /** A session or a revocation that ran out: the member is removed, and the log says so (a failed write is retried in full with the group's next change). */
   private expire(group: ConsumerGroup, member: ConsumerGroupMember): void {
-    if (group.members.get(member.memberId) !== member) return;
-    const records = this.removeMember(group, member);
-    this.persist(group.needsFullWrite ? this.snapshotRecords(group) : records).then(
-      () => (group.needsFullWrite = false),
-      () => (group.needsFullWrite = true),
-    );
+    if (this.groups.get(group.groupId) !== group || group.members.get(member.memberId) !== member) return;
+    const records: ConsumerGroupRecord[] = [];
+    this.fenceMember(group, member, records);
+    void this.write(group.groupId, records);
   }
 
   /** Every record of the group as it is now (after a failed write). */
@@ -360,6 +666,9 @@ export class ConsumerGroupCoordinator {
     for (const [memberId, value] of metadata) {
       // The record's fields are the member's own, by the same names (memberMetadataRecord writes them).
       const member = Object.assign(new ConsumerGroupMember(memberId), value);
+      // The protocols' metadata must outlive the buffer the records were read into.
+      const classic = value.classicMemberMetadata;
+      if (classic) member.classicMemberMetadata = { sessionTimeoutMs: classic.sessionTimeoutMs, supportedProtocols: classic.supportedProtocols.map((p) => ({ name: p.name, metadata: Buffer.from(p.metadata) })) };
       const assignment = current.get(memberId);
       if (assignment) {
         member.memberEpoch = assignment.memberEpoch;
@@ -415,6 +724,14 @@ export class ConsumerGroupCoordinator {
     if (member.rebalanceTimer) clearTimeout(member.rebalanceTimer);
     member.sessionTimer = null;
     member.rebalanceTimer = null;
+    this.clearClassicTimers(member);
+  }
+
+  private clearClassicTimers(member: ConsumerGroupMember): void {
+    if (member.classicSyncTimer) clearTimeout(member.classicSyncTimer);
+    if (member.classicJoinTimer) clearTimeout(member.classicJoinTimer);
+    member.classicSyncTimer = null;
+    member.classicJoinTimer = null;
   }
 
   /** Members may name an assignor; the group uses the one most of them name, else the default. */
@@ -485,6 +802,7 @@ export class ConsumerGroupCoordinator {
       subscribedTopicRegex: member.subscribedTopicRegex,
       assignment: named(member.assigned),
       targetAssignment: named(group.targetAssignment.get(member.memberId)),
+      classic: member.usesClassicProtocol,
     }));
   }
 
@@ -555,9 +873,31 @@ function sameNames(a: readonly string[], b: readonly string[]): boolean {
   return a.every((name) => set.has(name));
 }
 
+interface StateBefore {
+  groupEpoch: number;
+  assignmentEpoch: number;
+  /** '' for a member new to the log: all its records are written. */
+  metadata: string;
+  current: string;
+}
+
+function stateBefore(group: ConsumerGroup, member: ConsumerGroupMember, fresh: boolean): StateBefore {
+  return { groupEpoch: group.groupEpoch, assignmentEpoch: group.assignmentEpoch, metadata: fresh ? '' : metadataKey(member), current: fresh ? '' : currentKey(member) };
+}
+
+/** What a request changed, in Kafka's order: the member's metadata, the group epoch, the target, the member's assignment. */
+function changeRecords(group: ConsumerGroup, member: ConsumerGroupMember, before: StateBefore): ConsumerGroupRecord[] {
+  const records: ConsumerGroupRecord[] = [];
+  if (metadataKey(member) !== before.metadata) records.push(memberMetadataRecord(group, member));
+  if (group.groupEpoch !== before.groupEpoch) records.push({ type: R.metadata, groupId: group.groupId, value: { epoch: group.groupEpoch } });
+  if (group.assignmentEpoch !== before.assignmentEpoch) records.push(...targetRecords(group));
+  if (currentKey(member) !== before.current) records.push(currentAssignmentRecord(group, member));
+  return records;
+}
+
 /** The member's metadata as one string, to see whether a heartbeat changed it. */
 function metadataKey(member: ConsumerGroupMember): string {
-  return JSON.stringify([member.instanceId, member.rackId, member.clientId, member.clientHost, member.subscribedTopicNames, member.subscribedTopicRegex, member.rebalanceTimeoutMs, member.serverAssignor]);
+  return JSON.stringify([member.instanceId, member.rackId, member.clientId, member.clientHost, member.subscribedTopicNames, member.subscribedTopicRegex, member.rebalanceTimeoutMs, member.serverAssignor, member.classicMemberMetadata]);
 }
 
 /** The member's epochs, state and partitions as one string. */
@@ -579,6 +919,7 @@ function memberMetadataRecord(group: ConsumerGroup, member: ConsumerGroupMember)
       subscribedTopicRegex: member.subscribedTopicRegex,
       rebalanceTimeoutMs: member.rebalanceTimeoutMs,
       serverAssignor: member.serverAssignor,
+      classicMemberMetadata: member.classicMemberMetadata,
     },
   };
 }

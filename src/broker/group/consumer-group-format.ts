@@ -7,7 +7,8 @@
 //   value version int16 (0) | the value's fields                (flexible: compact lengths, tagged fields)
 //   type 3 ConsumerGroupMetadata             value: epoch int32
 //   type 5 ConsumerGroupMemberMetadata       value: instanceId, rackId, clientId, clientHost,
-//                                            subscribedTopicNames, subscribedTopicRegex, rebalanceTimeoutMs, serverAssignor
+//                                            subscribedTopicNames, subscribedTopicRegex, rebalanceTimeoutMs, serverAssignor,
+//                                            tag 0: classicMemberMetadata (sessionTimeoutMs, supportedProtocols) or none
 //   type 6 ConsumerGroupTargetAssignmentMetadata  value: assignmentEpoch int32
 //   type 7 ConsumerGroupTargetAssignmentMember    value: topicPartitions [topicId uuid, partitions [int32]]
 //   type 8 ConsumerGroupCurrentMemberAssignment   value: memberEpoch, previousMemberEpoch, state int8,
@@ -57,6 +58,28 @@ const MemberMetadataValue = defineMessage({
     { name: 'subscribedTopicRegex', type: 'string', versions: '0+', nullableVersions: '0+' },
     { name: 'rebalanceTimeoutMs', type: 'int32', versions: '0+', default: -1 },
     { name: 'serverAssignor', type: 'string', versions: '0+', nullableVersions: '0+' },
+    {
+      // A member that speaks the classic protocol (JoinGroup, SyncGroup, Heartbeat) in a consumer group.
+      name: 'classicMemberMetadata',
+      type: 'ClassicMemberMetadata',
+      versions: '0+',
+      nullableVersions: '0+',
+      default: null,
+      taggedVersions: '0+',
+      tag: 0,
+      fields: [
+        { name: 'sessionTimeoutMs', type: 'int32', versions: '0+' },
+        {
+          name: 'supportedProtocols',
+          type: '[]ClassicProtocol',
+          versions: '0+',
+          fields: [
+            { name: 'name', type: 'string', versions: '0+' },
+            { name: 'metadata', type: 'bytes', versions: '0+' },
+          ],
+        },
+      ],
+    },
   ],
 });
 

@@ -13,6 +13,7 @@
 //   - otherwise it takes the target and the epoch at once (STABLE).
 // Nothing here has timers or I/O: consumer-group-coordinator.ts drives it.
 import { assign } from './consumer-group-assignors.js';
+import { CONSUMER_PROTOCOL_TYPE } from './consumer-protocol.js';
 
 /** Partitions by topic id. */
 export type Assignment = Map<string, Set<number>>;
@@ -23,6 +24,16 @@ export type ConsumerGroupState = 'Empty' | 'Assigning' | 'Reconciling' | 'Stable
 
 /** A static member that sent epoch -2 keeps its assignment until it returns or its session ends. */
 export const LEAVE_GROUP_STATIC_MEMBER_EPOCH = -2;
+
+/**
+ * What a member that speaks the classic protocol (JoinGroup, SyncGroup, Heartbeat) brings to a
+ * consumer group (KIP-848's migration): its session timeout and the protocols of its JoinGroup, in
+ * its order of preference. Kafka's ConsumerGroupMemberMetadataValue.ClassicMemberMetadata.
+ */
+export interface ClassicMemberMetadata {
+  sessionTimeoutMs: number;
+  supportedProtocols: Array<{ name: string; metadata: Buffer }>;
+}
 
 export class ConsumerGroupMember {
   memberEpoch = 0;
@@ -36,14 +47,28 @@ export class ConsumerGroupMember {
   subscribedTopicNames: string[] = [];
   subscribedTopicRegex: string | null = null;
   serverAssignor: string | null = null;
+  /** Set for a member of the classic protocol; null for one that sends ConsumerGroupHeartbeat. */
+  classicMemberMetadata: ClassicMemberMetadata | null = null;
   /** What the member may own now. */
   assigned: Assignment = new Map();
   /** What it must give up before it moves on. */
   pendingRevocation: Assignment = new Map();
   sessionTimer: NodeJS.Timeout | null = null;
   rebalanceTimer: NodeJS.Timeout | null = null;
+  /** A classic member owes a SyncGroup after its JoinGroup, a JoinGroup after REBALANCE_IN_PROGRESS: each within its rebalance timeout. */
+  classicSyncTimer: NodeJS.Timeout | null = null;
+  classicJoinTimer: NodeJS.Timeout | null = null;
 
   constructor(readonly memberId: string) {}
+
+  get usesClassicProtocol(): boolean {
+    return this.classicMemberMetadata !== null;
+  }
+
+  /** The protocol a classic member's JoinGroup and SyncGroup answers name: the first it supports, as Kafka answers. */
+  get classicProtocolName(): string {
+    return this.classicMemberMetadata?.supportedProtocols[0]?.name ?? '';
+  }
 }
 
 export class ConsumerGroup {
@@ -95,6 +120,38 @@ export class ConsumerGroup {
     this.targetAssignment.delete(memberId);
     if (member.instanceId !== null && this.staticMembers.get(member.instanceId) === memberId) this.staticMembers.delete(member.instanceId);
     return member;
+  }
+
+  /**
+   * Whether a classic member may join with these protocols: the consumer protocol type, and one
+   * protocol every classic member supports (any, while the group has no classic member).
+   */
+  supportsClassicProtocols(protocolType: string, names: readonly string[]): boolean {
+    if (protocolType !== CONSUMER_PROTOCOL_TYPE || names.length === 0) return false;
+    const classic = [...this.members.values()].filter((m) => m.usesClassicProtocol);
+    return names.some((name) => classic.every((m) => m.classicMemberMetadata!.supportedProtocols.some((p) => p.name === name)));
+  }
+
+  /** Whether every member but `memberId` speaks the classic protocol, and it does not (KIP-848's downgrade). */
+  allMembersUseClassicProtocolExcept(memberId: string): boolean {
+    const member = this.members.get(memberId);
+    if (member === undefined || member.usesClassicProtocol) return false;
+    for (const other of this.members.values()) if (other !== member && !other.usesClassicProtocol) return false;
+    return true;
+  }
+
+  /** A member with partitions of its target still held by others (Kafka's waitingOnUnreleasedPartition). */
+  waitingOnUnreleasedPartition(member: ConsumerGroupMember): boolean {
+    if (member.state !== 'UNRELEASED_PARTITIONS') return false;
+    for (const [topicId, partitions] of this.targetAssignment.get(member.memberId) ?? new Map<string, Set<number>>()) {
+      const assigned = member.assigned.get(topicId);
+      for (const p of partitions) {
+        if (assigned?.has(p)) continue;
+        const owner = this.ownerOf(topicId, p);
+        if (owner !== undefined && owner !== member.memberId) return true;
+      }
+    }
+    return false;
   }
 
   /** The member that owns a partition, if any. */

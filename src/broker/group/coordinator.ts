@@ -26,6 +26,7 @@ import { ConsumerGroupCoordinator, type ConsumerGroupHeartbeatParams, type Consu
 import type { ConsumerGroup } from './consumer-group.js';
 import type { ConsumerGroupRecord } from './consumer-group-format.js';
 import { Group, Member, joinError, syncError, type JoinResult, type Protocol, type SyncResult } from './group.js';
+import type { ClassicGroupSnapshot } from './group-conversion.js';
 import { GroupMetadataManager, type CommittedOffset, type LoadedConsumerGroups, type OffsetRecord } from './group-metadata-manager.js';
 import type { OffsetsTopicHost } from './offset-store.js';
 
@@ -186,20 +187,36 @@ export class GroupCoordinator {
     this.nowMs = nowMs;
     this.consumerGroups = new ConsumerGroupCoordinator(
       engine,
-      { heartbeatIntervalMs: config.consumerHeartbeatIntervalMs, sessionTimeoutMs: config.consumerSessionTimeoutMs, maxSize: config.consumerMaxSize },
+      {
+        heartbeatIntervalMs: config.consumerHeartbeatIntervalMs,
+        sessionTimeoutMs: config.consumerSessionTimeoutMs,
+        maxSize: config.consumerMaxSize,
+        migrationPolicy: config.consumerMigrationPolicy,
+        classicMaxSize: config.maxSize,
+      },
       {
         classicGroupState: (groupId) => {
           const group = this.manager.getGroup(groupId);
           if (!group || group.is('Dead')) return 'none';
           return group.is('Empty') && group.pendingMembers.size === 0 ? 'empty' : 'active';
         },
-        dropEmptyClassicGroup: (groupId) => {
+        classicGroupSnapshot: (groupId) => {
+          const group = this.manager.getGroup(groupId);
+          return group === undefined || group.size === 0 ? null : group.snapshot();
+        },
+        dropClassicGroup: (groupId) => {
           const group = this.manager.getGroup(groupId);
           if (!group) return;
+          // Members parked in its rebalance join the consumer group instead.
+          for (const member of group.members.values()) {
+            group.maybeInvokeJoinCallback(member, joinError(member.memberId, E.REBALANCE_IN_PROGRESS));
+            group.maybeInvokeSyncCallback(member, syncError(E.REBALANCE_IN_PROGRESS));
+          }
           this.forgetGroup(group);
           // Its metadata record goes, so that a restart finds the consumer group only (writes are serialized).
           if (group.generationId > 0) this.manager.deleteGroupMetadata(groupId).catch(() => {});
         },
+        startClassicGroup: (snapshot) => this.startDowngradedGroup(snapshot),
       },
       (records) => this.manager.storeConsumerGroupRecords(records),
       nowMs,
@@ -298,8 +315,11 @@ export class GroupCoordinator {
     }
     const consumerGroup = this.consumerGroups.get(params.groupId);
     if (consumerGroup !== undefined) {
-      // Kafka converts between the protocols; sluice does not: an Empty consumer group gives way.
-      if (consumerGroup.members.size > 0) return respond(joinError(params.memberId, E.INCONSISTENT_GROUP_PROTOCOL));
+      // A consumer group with members hosts the classic member; an Empty one gives way to a classic group.
+      if (consumerGroup.members.size > 0) {
+        void this.consumerGroups.classicJoin(params).then(respond);
+        return;
+      }
       this.consumerGroups.delete(params.groupId);
       // Its records go before the classic group's are written (writes are serialized), so that a restart finds the classic group only.
       this.manager.storeConsumerGroupRecords(this.consumerGroups.deletionRecords(params.groupId)).catch(() => {});
@@ -574,6 +594,7 @@ export class GroupCoordinator {
   private handleSyncGroup(params: SyncGroupParams, respond: (result: SyncResult) => void): void {
     const statusError = this.validateGroupStatus(params.groupId, false);
     if (statusError !== null) return respond(syncError(statusError));
+    if (this.consumerGroups.has(params.groupId)) return respond(this.consumerGroups.classicSync(params));
     const group = this.manager.getGroup(params.groupId);
     if (!group) return respond(syncError(E.UNKNOWN_MEMBER_ID));
     const error = this.validateSyncGroup(group, params);
@@ -683,6 +704,7 @@ export class GroupCoordinator {
   heartbeat(params: HeartbeatParams): number {
     const statusError = this.validateGroupStatus(params.groupId, false);
     if (statusError !== null) return statusError;
+    if (this.consumerGroups.has(params.groupId)) return this.consumerGroups.classicHeartbeat(params);
     const group = this.manager.getGroup(params.groupId);
     if (!group) return E.UNKNOWN_MEMBER_ID;
     if (group.is('Dead')) return E.COORDINATOR_NOT_AVAILABLE;
@@ -759,6 +781,20 @@ export class GroupCoordinator {
 
   // ---- ConsumerGroupHeartbeat (KIP-848) ------------------------------------------------------
 
+  /**
+   * The classic group a consumer group becomes when its last member of the consumer protocol
+   * leaves (group-conversion.ts): its members, their assignments and the generation, stored as a
+   * classic group's record, then a rebalance that the members join as their heartbeats tell them to.
+   */
+  private startDowngradedGroup(snapshot: ClassicGroupSnapshot): void {
+    const group = this.manager.getOrCreateGroup(snapshot.groupId);
+    group.adoptStable(snapshot, snapshot.protocolType ?? CONSUMER_PROTOCOL_TYPE);
+    // A failed write leaves the consumer group's tombstones: a coordinator that takes over finds no group, and its members rejoin.
+    this.manager.storeGroup(group).catch(() => {});
+    for (const member of group.members.values()) this.completeAndScheduleNextHeartbeatExpiration(group, member);
+    this.prepareRebalance(group);
+  }
+
   consumerGroupHeartbeat(params: ConsumerGroupHeartbeatParams): Promise<ConsumerGroupHeartbeatResult> {
     const statusError = this.validateGroupStatus(params.groupId, true);
     if (statusError !== null) return Promise.resolve({ errorCode: statusError, errorMessage: null, memberId: null, memberEpoch: -1, heartbeatIntervalMs: 0, assignment: null });
@@ -771,6 +807,7 @@ export class GroupCoordinator {
   leaveGroup(groupId: string, members: Array<{ memberId: string; groupInstanceId: string | null }>): LeaveGroupResult {
     const statusError = this.validateGroupStatus(groupId, false);
     if (statusError !== null) return { errorCode: statusError, members: [] };
+    if (this.consumerGroups.has(groupId)) return this.consumerGroups.classicLeave(groupId, members);
     const group = this.manager.getGroup(groupId);
     const answer = (identity: { memberId: string; groupInstanceId: string | null }, errorCode: number) => ({
       memberId: identity.memberId,
@@ -895,10 +932,14 @@ export class GroupCoordinator {
     return results;
   }
 
-  /** Kafka's ConsumerGroup.validateOffsetCommit: a member at its current epoch, or anyone while the group is Empty. */
+  /**
+   * Kafka's ConsumerGroup.validateOffsetCommit: a member at its current epoch, or anyone while the
+   * group is Empty. A classic member's generation is its member epoch: ILLEGAL_GENERATION otherwise.
+   */
   private validateConsumerGroupCommit(group: ConsumerGroup, params: CommitOffsetsParams): number | null {
     if (params.generationId < 0 && params.memberId === '') return group.members.size === 0 ? null : E.UNKNOWN_MEMBER_ID;
-    return this.consumerGroups.validateMemberEpoch(group, params.memberId, params.generationId);
+    const error = this.consumerGroups.validateMemberEpoch(group, params.memberId, params.generationId);
+    return error === E.STALE_MEMBER_EPOCH && group.members.get(params.memberId)?.usesClassicProtocol === true ? E.ILLEGAL_GENERATION : error;
   }
 
   private validateOffsetCommit(group: Group, params: CommitOffsetsParams): number | null {

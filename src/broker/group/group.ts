@@ -10,6 +10,7 @@
 //   any state ──DeleteGroups (Empty only)──▶ Dead
 import { KafkaErrorCode } from '../../errors.js';
 import { CONSUMER_PROTOCOL_TYPE, subscribedTopicsOf } from './consumer-protocol.js';
+import type { ClassicGroupSnapshot } from './group-conversion.js';
 import type { GroupMetadataValue } from './group-metadata-format.js';
 
 export type GroupState = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead';
@@ -57,6 +58,19 @@ export function syncError(errorCode: number): SyncResult {
   return { errorCode, protocolType: null, protocolName: null, assignment: EMPTY };
 }
 
+/** What a member is made of: its JoinGroup's identity, timeouts and protocols. */
+export interface MemberFields {
+  memberId: string;
+  groupInstanceId: string | null;
+  clientId: string;
+  clientHost: string;
+  rebalanceTimeoutMs: number;
+  sessionTimeoutMs: number;
+  protocolType: string;
+  /** In the member's order of preference. */
+  protocols: Protocol[];
+}
+
 export class Member {
   memberId: string;
   readonly groupInstanceId: string | null;
@@ -75,16 +89,7 @@ export class Member {
   /** The session (or new-member) expiration; owned by the coordinator. */
   heartbeatTimer: NodeJS.Timeout | null = null;
 
-  constructor(fields: {
-    memberId: string;
-    groupInstanceId: string | null;
-    clientId: string;
-    clientHost: string;
-    rebalanceTimeoutMs: number;
-    sessionTimeoutMs: number;
-    protocolType: string;
-    protocols: Protocol[];
-  }) {
+  constructor(fields: MemberFields) {
     this.memberId = fields.memberId;
     this.groupInstanceId = fields.groupInstanceId;
     this.clientId = fields.clientId;
@@ -224,6 +229,46 @@ export class Group {
         assignment: assignments === undefined ? m.assignment : (assignments.get(m.memberId) ?? EMPTY),
       })),
     };
+  }
+
+  /** The group's members as a conversion to a consumer group takes them (KIP-848's upgrade). */
+  snapshot(): ClassicGroupSnapshot {
+    return {
+      groupId: this.groupId,
+      protocolType: this.protocolType,
+      generationId: this.generationId,
+      protocolName: this.protocolName,
+      members: [...this.members.values()].map((m) => ({
+        memberId: m.memberId,
+        groupInstanceId: m.groupInstanceId,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+        rebalanceTimeoutMs: m.rebalanceTimeoutMs,
+        sessionTimeoutMs: m.sessionTimeoutMs,
+        protocols: m.protocols,
+        assignment: m.assignment,
+      })),
+    };
+  }
+
+  /**
+   * An Empty group takes the members of a consumer group that becomes a classic one (KIP-848's
+   * downgrade): Stable in that generation, with their assignments and the protocol they vote for,
+   * as Kafka's ClassicGroup.fromConsumerGroup leaves it.
+   */
+  adoptStable(snapshot: ClassicGroupSnapshot, protocolType: string): void {
+    if (!this.is('Empty') || this.members.size > 0) throw new Error(`Group ${this.groupId} is not Empty: it cannot take over a consumer group's members`);
+    this.generationId = snapshot.generationId;
+    for (const m of snapshot.members) {
+      const member = new Member({ ...m, protocolType });
+      member.assignment = m.assignment;
+      this.add(member, null);
+    }
+    this.protocolType = protocolType;
+    this.protocolName = this.selectProtocol();
+    this.subscribedTopics = this.computeSubscribedTopics();
+    this.currentState = 'Stable';
+    this.currentStateTimestampMs = this.nowMs();
   }
 
   get state(): GroupState {

@@ -17,6 +17,8 @@ import { AUTHORIZED_OPERATIONS_NOT_REQUESTED } from './metadata.js';
 const COORDINATOR_TYPE = { GROUP: 0, TRANSACTION: 1, SHARE: 2 } as const;
 
 /** ConsumerGroupDescribe v1's member type (KIP-1099): every member here speaks the consumer protocol. */
+/** ConsumerGroupDescribe v1's MemberType: 0 for a member of the classic protocol, 1 for one of the consumer protocol. */
+const MEMBER_TYPE_CLASSIC = 0;
 const MEMBER_TYPE_CONSUMER = 1;
 
 /** What FindCoordinator needs of a coordinator: the internal topic whose partition leaders coordinate its keys. */
@@ -339,11 +341,11 @@ export function consumerGroupDescribeHandler(coordinator: GroupCoordinator): Api
         const { members, ...group } = coordinator.describeConsumerGroup(groupId);
         return {
           ...group,
-          members: members.map(({ assignment, targetAssignment, ...member }) => ({
+          members: members.map(({ assignment, targetAssignment, classic, ...member }) => ({
             ...member,
             assignment: { topicPartitions: assignment },
             targetAssignment: { topicPartitions: targetAssignment },
-            memberType: MEMBER_TYPE_CONSUMER,
+            memberType: classic ? MEMBER_TYPE_CLASSIC : MEMBER_TYPE_CONSUMER,
           })),
           authorizedOperations: AUTHORIZED_OPERATIONS_NOT_REQUESTED,
         };
