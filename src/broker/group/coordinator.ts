@@ -211,6 +211,8 @@ export class GroupCoordinator {
           for (const member of group.members.values()) {
             group.maybeInvokeJoinCallback(member, joinError(member.memberId, E.REBALANCE_IN_PROGRESS));
             group.maybeInvokeSyncCallback(member, syncError(E.REBALANCE_IN_PROGRESS));
+            if (member.heartbeatTimer) clearTimeout(member.heartbeatTimer);
+            member.heartbeatTimer = null;
           }
           this.forgetGroup(group);
           // Its metadata record goes, so that a restart finds the consumer group only (writes are serialized).
