@@ -407,6 +407,26 @@ describe('ConsumerGroupHeartbeat and ConsumerGroupDescribe (KIP-848)', () => {
     expect(await classicHeartbeat(k, 3)).toBe(E.NONE);
   });
 
+  it('a classic group converted mid-rebalance answers its parked JoinGroup with REBALANCE_IN_PROGRESS, and the member joins the consumer group', async () => {
+    await engine.createTopic('t', { partitions: 2 });
+    const subscription = encodeSubscription({ topics: ['t'], userData: null, ownedPartitions: [], generationId: -1 }, 1);
+    const join = (memberId: string) => call(ApiKey.JoinGroup, 3, joinBody({ groupId: 'busy', memberId, protocols: [{ name: 'range', metadata: subscription }] }));
+    const a = await join('');
+    expect((await call(ApiKey.SyncGroup, 3, { groupId: 'busy', generationId: 1, memberId: a.memberId, groupInstanceId: null, assignments: [] })).errorCode).toBe(E.NONE);
+    // b's JoinGroup waits for a to rejoin (PreparingRebalance)...
+    const parked = join('');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // ...when a member of the consumer protocol converts the group.
+    expect((await heartbeat({ groupId: 'busy' })).errorCode).toBe(E.NONE);
+    const answered = await parked;
+    expect(answered.errorCode).toBe(E.REBALANCE_IN_PROGRESS);
+    const b = await join(answered.memberId);
+    expect(b).toMatchObject({ errorCode: E.NONE, leader: '' });
+    expect((await call(ApiKey.Heartbeat, 3, { groupId: 'busy', generationId: 1, memberId: a.memberId, groupInstanceId: null })).errorCode).toBe(E.REBALANCE_IN_PROGRESS);
+    const described = (await call(ApiKey.ConsumerGroupDescribe, 1, { groupIds: ['busy'], includeAuthorizedOperations: false })).groups[0];
+    expect(described.members).toHaveLength(3);
+  });
+
   it('a classic member joins a consumer group with members; a static one replaces its instance; LeaveGroup removes it', async () => {
     await engine.createTopic('t', { partitions: 2 });
     expect((await heartbeat()).memberEpoch).toBe(1);
