@@ -85,6 +85,8 @@ export class Broker {
   readonly descriptors: DescriptorBudget;
   private readonly server: net.Server;
   private readonly connections = new Set<Connection>();
+  /** Connections held or about to be closed by the connection creation rates (KIP-612), with their timers. */
+  private readonly throttledSockets = new Map<net.Socket, NodeJS.Timeout>();
   private readonly quotas: ConnectionQuotas;
   /** Replication quotas (leader.replication.throttled.rate and its follower twin): what a cluster member's replication may move. */
   readonly replicationQuotas: ReplicationQuotas;
@@ -130,7 +132,11 @@ export class Broker {
     this.log = new LogLimiter(logger);
     // The connection limits as the broker runs with them: its dynamic ones over its static ones.
     const limits = connectionLimits(configLayers.effective());
-    this.quotas = new ConnectionQuotas({ ...limits, maxConnections: Math.min(limits.maxConnections, descriptors.connectionsMax) });
+    this.quotas = new ConnectionQuotas(
+      { ...limits, maxConnections: Math.min(limits.maxConnections, descriptors.connectionsMax) },
+      { windowCount: settings.quotaWindowCount, windowMs: settings.quotaWindowMs },
+      (ip) => this.clientQuotas.connectionRateOf(ip),
+    );
     this.replicationQuotas = createReplicationQuotas({ windowCount: settings.replicationQuotaWindowCount, windowMs: settings.replicationQuotaWindowMs }, configLayers.effective());
     this.dynamicConfig = new DynamicConfigUpdates({
       layers: configLayers,
@@ -292,6 +298,33 @@ export class Broker {
       socket.destroy();
       return;
     }
+    const throttle = this.quotas.throttle(address);
+    if (throttle !== null) {
+      // KIP-612: the connection stays unread meanwhile; one over its address's quota is then closed.
+      socket.pause();
+      socket.on('error', () => {});
+      const closing = throttle.closeAfterMs !== undefined;
+      if (closing) this.metrics.connectionsThrottled++;
+      else this.metrics.connectionsDelayed++;
+      this.log.log('info', `throttled:${closing ? address : 'broker'}`, { client: address },
+        closing ? `connection closed after ${throttle.closeAfterMs} ms: ${address} is over its connection_creation_rate quota` : `connection held ${throttle.holdMs} ms: max.connection.creation.rate exceeded`);
+      const timer = setTimeout(() => {
+        this.throttledSockets.delete(socket);
+        if (closing || this.stopped || socket.destroyed) {
+          socket.destroy();
+          if (!closing) this.quotas.release(address);
+          return;
+        }
+        socket.resume();
+        this.serve(socket, address, context, handlers);
+      }, closing ? throttle.closeAfterMs : throttle.holdMs);
+      this.throttledSockets.set(socket, timer);
+      return;
+    }
+    this.serve(socket, address, context, handlers);
+  }
+
+  private serve(socket: net.Socket, address: string, context: BrokerContext, handlers: ReadonlyMap<number, AnyApiHandler>): void {
     this.metrics.connectionsOpened++;
     const connection = new Connection(socket, context, handlers, this.budgets, (closed) => {
       this.metrics.connectionsClosed++;
@@ -373,6 +406,11 @@ export class Broker {
     this.appendWaiters.close();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const connection of [...this.connections]) connection.close();
+    for (const [socket, timer] of this.throttledSockets) {
+      clearTimeout(timer);
+      socket.destroy();
+    }
+    this.throttledSockets.clear();
     await closed;
     this.transactions.close();
     await this.clusterNode?.close();

@@ -34,8 +34,13 @@
 // throttled while the bucket is below zero. Each broker keeps its own buckets (Kafka's controller
 // keeps the cluster's): a client spreading its requests over brokers gets each one's rate.
 //
-// request_percentage and the ip entity's connection_creation_rate are not enforced by sluice, and
-// are refused (INVALID_REQUEST) rather than accepted and ignored.
+// connection_creation_rate (KIP-612) is an ip entity's quota, a specific address's or the default
+// one's: new connections a second from an address, enforced at accept (connection-quotas.ts).
+//
+// request_percentage is not enforced by sluice, and is refused (INVALID_REQUEST) rather than
+// accepted and ignored.
+import net from 'node:net';
+
 import { SluiceError } from '../errors.js';
 import { RateSensor, TokenBucket, type QuotaWindow } from './rate-sensor.js';
 
@@ -46,7 +51,7 @@ export const CLIENT_QUOTAS_FILE = 'client-quotas.json';
 
 export const QUOTA_ENTITY_USER = 'user';
 export const QUOTA_ENTITY_CLIENT_ID = 'client-id';
-const QUOTA_ENTITY_IP = 'ip';
+export const QUOTA_ENTITY_IP = 'ip';
 
 /** The user of every connection (sluice authenticates no one), as Kafka names an unauthenticated one. */
 export const ANONYMOUS_USER = 'ANONYMOUS';
@@ -54,9 +59,11 @@ export const ANONYMOUS_USER = 'ANONYMOUS';
 export const PRODUCER_BYTE_RATE = 'producer_byte_rate';
 export const CONSUMER_BYTE_RATE = 'consumer_byte_rate';
 export const CONTROLLER_MUTATION_RATE = 'controller_mutation_rate';
+export const CONNECTION_CREATION_RATE = 'connection_creation_rate';
+/** The keys of user and client-id entities; an ip entity takes connection_creation_rate only. */
 const ENFORCED_KEYS: ReadonlySet<string> = new Set([PRODUCER_BYTE_RATE, CONSUMER_BYTE_RATE, CONTROLLER_MUTATION_RATE]);
 /** Kafka's other quota keys: refused, as sluice does not enforce them. */
-const NOT_ENFORCED_KEYS: ReadonlySet<string> = new Set(['request_percentage', 'connection_creation_rate']);
+const NOT_ENFORCED_KEYS: ReadonlySet<string> = new Set(['request_percentage']);
 
 /** A quota entity: each type present maps to a name, or null for the type's default entity. */
 export type QuotaEntity = ReadonlyMap<string, string | null>;
@@ -65,7 +72,7 @@ export type QuotaEntity = ReadonlyMap<string, string | null>;
 export type QuotaEntities = ReadonlyMap<string, Readonly<Record<string, string>>>;
 
 const DEFAULT_NAME = '<default>';
-const TYPE_ORDER = [QUOTA_ENTITY_USER, QUOTA_ENTITY_CLIENT_ID];
+const TYPE_ORDER = [QUOTA_ENTITY_USER, QUOTA_ENTITY_CLIENT_ID, QUOTA_ENTITY_IP];
 
 /**
  * The stores' key of an entity: `user=<name>,client-id=<name>` in that order, names percent-encoded
@@ -93,13 +100,14 @@ export function parseEntityKey(key: string): QuotaEntity {
 export function entityFromRequest(pairs: ReadonlyArray<{ entityType: string; entityName: string | null }>): QuotaEntity {
   const entity = new Map<string, string | null>();
   for (const { entityType, entityName } of pairs) {
-    if (entityType === QUOTA_ENTITY_IP) throw new SluiceError('INVALID_REQUEST', 'sluice does not enforce ip quotas (connection_creation_rate)');
     if (!TYPE_ORDER.includes(entityType)) throw new SluiceError('INVALID_REQUEST', `Unhandled client quota entity type: ${entityType}`);
     if (entity.has(entityType)) throw new SluiceError('INVALID_REQUEST', `Duplicate ${entityType} in the quota entity`);
     if (entityName === '') throw new SluiceError('INVALID_REQUEST', `An empty ${entityType} name is not an entity (null names the default)`);
+    if (entityType === QUOTA_ENTITY_IP && entityName !== null && net.isIP(entityName) === 0) throw new SluiceError('INVALID_REQUEST', `${entityName} is not a valid IP address`);
     entity.set(entityType, entityName);
   }
   if (entity.size === 0) throw new SluiceError('INVALID_REQUEST', 'Invalid empty client quota entity');
+  if (entity.has(QUOTA_ENTITY_IP) && entity.size > 1) throw new SluiceError('INVALID_REQUEST', 'Invalid quota entity combination: an ip entity stands alone');
   return entity;
 }
 
@@ -110,10 +118,16 @@ export function entityToResponse(entity: QuotaEntity): Array<{ entityType: strin
 
 /**
  * A quota value as Kafka takes it: producer_byte_rate and consumer_byte_rate are whole bytes a
- * second, above 0; controller_mutation_rate is partitions a second (a double), above 0.
+ * second, above 0; controller_mutation_rate is partitions a second (a double), above 0; an ip
+ * entity's connection_creation_rate is whole connections a second, 0 or more.
  */
-export function checkQuotaValue(key: string, value: number): void {
-  if (NOT_ENFORCED_KEYS.has(key)) throw new SluiceError('INVALID_REQUEST', `sluice does not enforce ${key}: only ${[...ENFORCED_KEYS].join(', ')}`);
+export function checkQuotaValue(entity: QuotaEntity, key: string, value: number): void {
+  if (entity.has(QUOTA_ENTITY_IP)) {
+    if (key !== CONNECTION_CREATION_RATE) throw new SluiceError('INVALID_REQUEST', `Invalid configuration key ${key} for an ip entity: only ${CONNECTION_CREATION_RATE}`);
+    if (!Number.isInteger(value) || value < 0 || value > 2_147_483_647) throw new SluiceError('INVALID_REQUEST', `Invalid value ${value} for configuration ${key}: must be a whole number of connections a second, 0 or more`);
+    return;
+  }
+  if (NOT_ENFORCED_KEYS.has(key)) throw new SluiceError('INVALID_REQUEST', `sluice does not enforce ${key}: only ${[...ENFORCED_KEYS, CONNECTION_CREATION_RATE].join(', ')}`);
   if (!ENFORCED_KEYS.has(key)) throw new SluiceError('INVALID_REQUEST', `Invalid configuration key ${key}`);
   if (key === CONTROLLER_MUTATION_RATE) {
     if (!Number.isFinite(value) || value <= 0) throw new SluiceError('INVALID_REQUEST', `Invalid value ${value} for configuration ${key}: must be a number of partition mutations a second above 0`);
@@ -290,6 +304,13 @@ export class ClientQuotas {
       this.throttled.timeMs += throttleMs;
     }
     return { accepted: true, throttleMs };
+  }
+
+  /** The connection_creation_rate of an address: its own ip entity's, else the default ip entity's. */
+  connectionRateOf(ip: string): number | undefined {
+    if (this.entities.size === 0) return undefined;
+    const quota = (name: string | null) => this.entities.get(entityKey(new Map([[QUOTA_ENTITY_IP, name]])))?.values[CONNECTION_CREATION_RATE];
+    return quota(ip) ?? quota(null);
   }
 
   /** Whether a controller_mutation_rate applies to the client (its mutations are then counted). */

@@ -156,6 +156,8 @@ export const BROKER_DEFAULTS: Readonly<Record<string, string>> = Object.freeze({
   'max.connections': String(INT_MAX),
   'max.connections.per.ip': String(INT_MAX),
   'max.connections.per.ip.overrides': '',
+  // KIP-612: new connections a second the broker takes before it holds them (connection-quotas.ts).
+  'max.connection.creation.rate': String(INT_MAX),
   'log.segment.bytes': '1073741824',
   'log.retention.hours': '168',
   'log.retention.bytes': '-1',
@@ -225,8 +227,8 @@ const UNSUPPORTED: ReadonlyArray<readonly [reason: string, names: readonly strin
   ['transactions use the version 1 protocol (KIP-98); KIP-890\'s version 2 is not implemented', ['transaction.version', 'transaction.two.phase.commit.enable']],
   ['__consumer_offsets records are written uncompressed', ['offsets.topic.compression.codec']],
   [
-    'of quotas, sluice enforces client byte rates (producer_byte_rate, consumer_byte_rate) and replication rates only',
-    ['quota.', 'client.quota.callback.class', 'alter.log.dirs.replication.quota.', 'max.connection.creation.rate', 'producer.quota.', 'consumer.quota.'],
+    'of quotas, sluice enforces client byte rates, controller mutation rates, connection creation rates and replication rates only',
+    ['quota.', 'client.quota.callback.class', 'alter.log.dirs.replication.quota.', 'producer.quota.', 'consumer.quota.'],
   ],
   ['tiered storage is not implemented', ['remote.log.']],
   ['metrics are exposed as broker.metrics, not through reporters', ['metric.reporters', 'metrics.', 'kafka.metrics.', 'auto.include.jmx.reporter']],
@@ -333,7 +335,12 @@ export function brokerListener(given: Readonly<BrokerConfigValues>): ServedListe
  * max.connections, max.connections.per.ip and its overrides from a broker's values (defaults filled
  * in), Kafka's Int.MAX as Infinity: at start, and when they change as dynamic broker configs.
  */
-export function connectionLimits(all: Readonly<Record<string, string>>): { maxConnections: number; maxConnectionsPerIp: number; maxConnectionsPerIpOverrides: Map<string, number> } {
+export function connectionLimits(all: Readonly<Record<string, string>>): {
+  maxConnections: number;
+  maxConnectionsPerIp: number;
+  maxConnectionsPerIpOverrides: Map<string, number>;
+  maxConnectionCreationRate: number;
+} {
   const maxConnectionsPerIp = integer(all, 'max.connections.per.ip', 0, INT_MAX);
   const maxConnectionsPerIpOverrides = parseConnectionOverrides(all['max.connections.per.ip.overrides']!);
   if (maxConnectionsPerIp === 0 && maxConnectionsPerIpOverrides.size === 0) {
@@ -344,6 +351,7 @@ export function connectionLimits(all: Readonly<Record<string, string>>): { maxCo
     maxConnections: limitOrInfinity(integer(all, 'max.connections', 0, INT_MAX), INT_MAX),
     maxConnectionsPerIp: limitOrInfinity(maxConnectionsPerIp, INT_MAX),
     maxConnectionsPerIpOverrides,
+    maxConnectionCreationRate: limitOrInfinity(integer(all, 'max.connection.creation.rate', 0, INT_MAX), INT_MAX),
   };
 }
 

@@ -2,19 +2,45 @@
 // by the descriptor budget of src/limits.ts) and from one address (max.connections.per.ip, with
 // max.connections.per.ip.overrides). A connection past a limit is closed at accept, before it
 // costs anything but its descriptor for a moment, and the broker logs and counts it.
+//
+// And how fast it takes them (KIP-612), over quota.window.num windows of quota.window.size.seconds
+// (11 of 1 s, so a burst of 10 s' worth): past the broker-wide max.connection.creation.rate a new
+// connection is held, unread, for the throttle time (Kafka's acceptor waits that long before it
+// takes it on); past its address's connection_creation_rate (an ip client quota, client-quotas.ts)
+// it is closed after the throttle time, and does not count against the rate. Either throttle is
+// at most one window, as Kafka bounds it.
+import { RateSensor, type QuotaWindow } from './rate-sensor.js';
 
 export interface ConnectionQuotaSettings {
   maxConnections: number;
   maxConnectionsPerIp: number;
   /** Host or address -> limit; overrides maxConnectionsPerIp for that address. */
   maxConnectionsPerIpOverrides: ReadonlyMap<string, number>;
+  /** max.connection.creation.rate: new connections a second the broker takes; Infinity for Kafka's default (Int.MAX). */
+  maxConnectionCreationRate: number;
 }
+
+/** What the creation rates make of a new connection: held before it is served, or closed after a while. */
+export type ConnectionThrottle = { holdMs: number; closeAfterMs?: undefined } | { closeAfterMs: number; holdMs?: undefined };
+
+/** How often idle per-address rate sensors are dropped (their rate is 0 again anyway). */
+const SENSOR_SWEEP_INTERVAL_MS = 60_000;
 
 export class ConnectionQuotas {
   private total = 0;
   private readonly byAddress = new Map<string, number>();
+  private readonly brokerRate: RateSensor;
+  private readonly addressRates = new Map<string, RateSensor>();
+  private lastSweepMs = 0;
 
-  constructor(private settings: ConnectionQuotaSettings) {}
+  constructor(
+    private settings: ConnectionQuotaSettings,
+    private readonly window: QuotaWindow = { windowCount: 11, windowMs: 1000 },
+    /** The connection_creation_rate quota of an address (its own, else the default ip entity's), if any. */
+    private readonly addressQuota: (ip: string) => number | undefined = () => undefined,
+  ) {
+    this.brokerRate = new RateSensor(window);
+  }
 
   /**
    * New limits (dynamic broker configs): they apply to connections accepted from now on; those
@@ -40,6 +66,48 @@ export class ConnectionQuotas {
     this.total++;
     this.byAddress.set(ip, current + 1);
     return null;
+  }
+
+  /**
+   * The creation rates' verdict on a connection admit() took, recorded against both rates: null to
+   * serve it now. One closed for its address's quota is no longer counted (admit's count is released).
+   */
+  throttle(address: string, nowMs = Date.now()): ConnectionThrottle | null {
+    const ip = normalizeAddress(address);
+    let holdMs = 0;
+    if (this.settings.maxConnectionCreationRate !== Infinity) {
+      this.brokerRate.record(1, nowMs);
+      holdMs = this.throttleMs(this.brokerRate, this.settings.maxConnectionCreationRate, nowMs);
+    }
+    const quota = this.addressQuota(ip);
+    if (quota !== undefined) {
+      this.sweep(nowMs);
+      let sensor = this.addressRates.get(ip);
+      if (sensor === undefined) this.addressRates.set(ip, (sensor = new RateSensor(this.window)));
+      sensor.record(1, nowMs);
+      const closeAfterMs = this.throttleMs(sensor, quota, nowMs);
+      if (closeAfterMs > 0) {
+        sensor.record(-1, nowMs);
+        this.release(address);
+        return { closeAfterMs };
+      }
+    }
+    return holdMs > 0 ? { holdMs } : null;
+  }
+
+  /** Kafka's QuotaUtils.boundedThrottleTime: how long until the rate is back at the limit, at most one window. */
+  private throttleMs(sensor: RateSensor, limit: number, nowMs: number): number {
+    const { bytesPerSecond: rate, elapsedMs } = sensor.rate(nowMs);
+    if (rate <= limit) return 0;
+    if (limit <= 0) return this.window.windowMs;
+    return Math.max(Math.min(Math.round(((rate - limit) / limit) * elapsedMs), this.window.windowMs), 1);
+  }
+
+  private sweep(nowMs: number): void {
+    if (nowMs - this.lastSweepMs < SENSOR_SWEEP_INTERVAL_MS) return;
+    this.lastSweepMs = nowMs;
+    const idleMs = this.window.windowCount * this.window.windowMs;
+    for (const [ip, sensor] of this.addressRates) if (nowMs - sensor.lastRecordMs > idleMs) this.addressRates.delete(ip);
   }
 
   release(address: string): void {

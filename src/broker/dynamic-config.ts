@@ -8,10 +8,10 @@
 // unclean.leader.election.enable, compression.type, ...; DYNAMIC_BROKER_LOG_CONFIG_NAMES), the set
 // Kafka's DynamicLogConfig reconfigures: a topic without its own override takes the new value at
 // once (Engine.setBrokerLogDefaults). And the log cleaner's threads, buffers, I/O rate and backoff
-// the connection limits and the replication quotas' rates (DYNAMIC_BROKER_NAMES). Any other name is INVALID_REQUEST with Kafka's
+// the connection limits and rate and the replication quotas' rates (DYNAMIC_BROKER_NAMES). Any other name is INVALID_REQUEST with Kafka's
 // message, "Cannot update these configs dynamically": Kafka's read-only names (broker.id,
 // log.dirs, log.retention.hours, ...), and the names Kafka reconfigures but sluice takes only at
-// start (thread pools, max.connection.creation.rate), which say so.
+// start (thread pools), which say so.
 //
 // Precedence, most specific first, as Kafka's: this broker's dynamic value (DYNAMIC_BROKER_CONFIG),
 // the cluster-wide one (DYNAMIC_DEFAULT_BROKER_CONFIG), server.properties and flags
@@ -51,6 +51,7 @@ const DYNAMIC_BROKER_NAMES: readonly string[] = [
   'max.connections',
   'max.connections.per.ip',
   'max.connections.per.ip.overrides',
+  'max.connection.creation.rate',
   // Replication quotas (replication-quotas.ts): Kafka's are dynamic only, per broker or cluster-wide.
   ...REPLICATION_THROTTLED_RATE_NAMES,
 ];
@@ -62,7 +63,6 @@ const DYNAMIC_NAMES: ReadonlySet<string> = new Set([...DYNAMIC_BROKER_LOG_CONFIG
  * reason, so that an operator is never told a value took effect when it did not.
  */
 const RESTART_ONLY: ReadonlySet<string> = new Set([
-  'max.connection.creation.rate',
   'num.io.threads',
   'num.network.threads',
   'num.replica.fetchers',

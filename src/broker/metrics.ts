@@ -17,6 +17,10 @@ export interface BrokerMetrics extends TrafficCounters {
   connectionsRefused: number;
   /** Connections closed after connections.max.idle.ms without traffic. */
   connectionsClosedIdle: number;
+  /** Connections closed for their address's connection_creation_rate quota (KIP-612), after the throttle time. */
+  connectionsThrottled: number;
+  /** Connections held unread past max.connection.creation.rate (KIP-612) before they were served. */
+  connectionsDelayed: number;
   /** accept(2) failures (EMFILE, ENFILE, ...), by errno code. */
   acceptFailures: Map<string, number>;
   /** Responses that could not be sent (dup(2) EMFILE for sendfile, ...), by errno code; each closed its connection. */
@@ -42,6 +46,8 @@ export function createMetrics(): BrokerMetrics {
     connectionsRejected: 0,
     connectionsRefused: 0,
     connectionsClosedIdle: 0,
+    connectionsThrottled: 0,
+    connectionsDelayed: 0,
     acceptFailures: new Map(),
     transferFailures: new Map(),
     storageFailures: new Map(),

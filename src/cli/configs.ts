@@ -5,9 +5,9 @@
 //   "Dynamic" lists the values set on the entity itself; with --all, every value ("All configs").
 //   --alter --add-config 'k1=v1,k2=[a,b]' --delete-config k3 sends one IncrementalAlterConfigs
 //   (SET and DELETE operations) and prints "Completed updating config for topic t.".
-// Client quotas (src/broker/client-quotas.ts): --entity-type clients|users (or --client C,
+// Client quotas (src/broker/client-quotas.ts): --entity-type clients|users|ips (or --client C,
 // --user U, --client-defaults, --user-defaults; a user and a client together name one entity)
-// --alter --add-config producer_byte_rate=1048576 sends AlterClientQuotas, and --describe prints
+// --alter --add-config producer_byte_rate=1048576 (connection_creation_rate=N for ips) sends AlterClientQuotas, and --describe prints
 //   Quota configs for client-id 'app' are producer_byte_rate=1048576.0
 // as kafka-configs does (values as Java doubles).
 // --entity-type broker-loggers --entity-name N: broker N's log level (its root logger, KIP-412).
@@ -34,14 +34,14 @@ type EntityType = keyof typeof ENTITY_TYPES;
 const spec: CommandSpec = {
   name: 'configs',
   summary: 'Describe and alter topic and broker configs and client quotas, as kafka-configs does.',
-  usage: '--describe|--alter (--topic T | --broker N | --client C | --user U | --entity-type topics|brokers|broker-loggers|clients|users [--entity-name N]) [options]',
+  usage: '--describe|--alter (--topic T | --broker N | --client C | --user U | --entity-type topics|brokers|broker-loggers|clients|users|ips [--entity-name N]) [options]',
   flags: [
     BOOTSTRAP_FLAG,
     { name: 'describe', type: 'boolean', description: 'Print the configs of the entity, or of every one of its type.' },
     { name: 'alter', type: 'boolean', description: 'Change the configs of the entity: --add-config, --delete-config.' },
-    { name: 'entity-type', type: 'string', valueName: 'TYPE', description: 'topics, brokers, broker-loggers (a broker\'s log level: root=DEBUG), clients (client quotas) or users (user quotas).' },
+    { name: 'entity-type', type: 'string', valueName: 'TYPE', description: 'topics, brokers, broker-loggers (a broker\'s log level: root=DEBUG), clients (client quotas), users (user quotas) or ips (connection_creation_rate of an address).' },
     { name: 'entity-name', type: 'string', valueName: 'NAME', description: 'The topic name, broker id, client id or user.' },
-    { name: 'entity-default', type: 'boolean', description: "With --entity-type brokers, clients or users: the default entity (for brokers the cluster-wide one) instead of a named one (kafka-configs')." },
+    { name: 'entity-default', type: 'boolean', description: "With --entity-type brokers, clients, users or ips: the default entity (for brokers the cluster-wide one) instead of a named one (kafka-configs')." },
     { name: 'client', type: 'string', valueName: 'C', description: 'The quotas of client id C (with --user: of that user and client).' },
     { name: 'user', type: 'string', valueName: 'U', description: "The quotas of user U (every client's user is ANONYMOUS: sluice authenticates no one)." },
     { name: 'client-defaults', type: 'boolean', description: 'The default client-id entity of quotas.' },
@@ -88,7 +88,7 @@ export const configsCommand: Command = {
 
 // ---- client quotas ------------------------------------------------------------------------------
 
-const QUOTA_TYPES = { clients: 'client-id', users: 'user' } as const;
+const QUOTA_TYPES = { clients: 'client-id', users: 'user', ips: 'ip' } as const;
 type QuotaPair = { entityType: string; entityName: string | null };
 /** A quota entity to alter or describe, or (describe only) every entity of one type. */
 type QuotaEntitySpec = { pairs: QuotaPair[] } | { everyOf: string };
@@ -97,9 +97,9 @@ type QuotaEntitySpec = { pairs: QuotaPair[] } | { everyOf: string };
 function quotaEntityOf(args: ParsedArgs): QuotaEntitySpec | undefined {
   const entityType = args.string('entity-type');
   const shorthand = args.has('client') || args.has('user') || args.boolean('client-defaults') || args.boolean('user-defaults');
-  if (!shorthand && entityType !== 'clients' && entityType !== 'users') return undefined;
+  if (!shorthand && !(entityType !== undefined && entityType in QUOTA_TYPES)) return undefined;
   if (args.has('topic') || args.has('broker') || (shorthand && entityType !== undefined)) {
-    throw args.usageError('Give a quota entity by --entity-type clients|users or by --client/--user, not with another entity');
+    throw args.usageError('Give a quota entity by --entity-type clients|users|ips or by --client/--user, not with another entity');
   }
   if (!shorthand) {
     const type = QUOTA_TYPES[entityType as keyof typeof QUOTA_TYPES];
@@ -149,7 +149,7 @@ async function runQuotas(args: ParsedArgs, spec: QuotaEntitySpec): Promise<numbe
       const { pairs } = spec as { pairs: QuotaPair[] };
       await client.alterClientQuotas(pairs, changes);
       const first = pairs[0]!;
-      const noun = first.entityType === 'user' ? 'user' : 'client';
+      const noun = first.entityType === 'client-id' ? 'client' : first.entityType;
       process.stdout.write(first.entityName === null ? `Completed updating default config for ${noun}s in the cluster.
 ` : `Completed updating config for ${noun} ${first.entityName}.
 `);

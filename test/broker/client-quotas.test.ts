@@ -256,9 +256,10 @@ describe('controller_mutation_rate (KIP-599)', () => {
   });
 
   it('takes fractional rates and refuses what is not a rate above zero', () => {
-    expect(() => checkQuotaValue(CONTROLLER_MUTATION_RATE, 0.5)).not.toThrow();
-    expect(() => checkQuotaValue(CONTROLLER_MUTATION_RATE, 0)).toThrow(expect.objectContaining({ code: 'INVALID_REQUEST' }));
-    expect(() => checkQuotaValue(PRODUCER_BYTE_RATE, 0.5)).toThrow(expect.objectContaining({ code: 'INVALID_REQUEST' }));
+    const client = new Map([['client-id', 'admin']]);
+    expect(() => checkQuotaValue(client, CONTROLLER_MUTATION_RATE, 0.5)).not.toThrow();
+    expect(() => checkQuotaValue(client, CONTROLLER_MUTATION_RATE, 0)).toThrow(expect.objectContaining({ code: 'INVALID_REQUEST' }));
+    expect(() => checkQuotaValue(client, PRODUCER_BYTE_RATE, 0.5)).toThrow(expect.objectContaining({ code: 'INVALID_REQUEST' }));
   });
 
   describe('on a broker', () => {

@@ -2,9 +2,11 @@
 // as in Kafka (issue 7, item 6), and every config name the broker is given either takes effect or
 // is reported at startup: accepted-but-not-supported with its reason, or not a known config.
 import net from 'node:net';
+import { Admin } from '@platformatic/kafka';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { startBroker, type Broker } from '../../src/index.js';
+import { ConnectionQuotas } from '../../src/broker/connection-quotas.js';
 import { BrokerConnection } from '../../src/client/connection.js';
 import { ApiKey } from '../../src/protocol/index.js';
 import { capturingLogger, fetchBody } from '../fixtures/probes.js';
@@ -83,6 +85,71 @@ describe('max.connections and max.connections.per.ip', () => {
     expect(closedThree.filter(Boolean)).toHaveLength(1);
     expect(broker.metrics.connectionsRefused).toBe(2);
     for (const { socket } of [...fromTwo, ...fromThree]) socket.destroy();
+  });
+});
+
+describe('connection creation rates (KIP-612)', () => {
+  const limits = { maxConnections: Infinity, maxConnectionsPerIp: Infinity, maxConnectionsPerIpOverrides: new Map<string, number>() };
+  const window = { windowCount: 11, windowMs: 1000 };
+
+  it('holds connections past max.connection.creation.rate, and closes those past their address\'s quota without counting them', () => {
+    const quotas = new ConnectionQuotas({ ...limits, maxConnectionCreationRate: 2 }, window, (ip) => (ip === '10.0.0.9' ? 1 : undefined));
+    const t0 = 1_000_000;
+    // A rate is taken over at least 10 windows: 20 connections pass at 2 a second, the 21st waits.
+    for (let i = 0; i < 20; i++) expect(quotas.throttle('10.0.0.1', t0)).toBeNull();
+    const held = quotas.throttle('10.0.0.1', t0);
+    expect(held?.holdMs).toBeGreaterThan(0);
+    expect(held!.holdMs).toBeLessThanOrEqual(1000); // at most one window, as Kafka bounds it
+    const perAddress = new ConnectionQuotas({ ...limits, maxConnectionCreationRate: Infinity }, window, (ip) => (ip === '10.0.0.9' ? 1 : undefined));
+    for (let i = 0; i < 10; i++) {
+      expect(perAddress.admit('::ffff:10.0.0.9')).toBeNull();
+      expect(perAddress.throttle('::ffff:10.0.0.9', t0)).toBeNull();
+    }
+    expect(perAddress.admit('10.0.0.9')).toBeNull();
+    expect(perAddress.throttle('10.0.0.9', t0)?.closeAfterMs).toBeGreaterThan(0);
+    expect(perAddress.connectionCount).toBe(10); // the throttled one is not counted
+    expect(perAddress.throttle('10.0.0.2', t0)).toBeNull(); // another address has no quota
+    // Throttled attempts do not count against the rate: once the windows move on, it connects again.
+    expect(perAddress.throttle('10.0.0.9', t0 + 11_000)).toBeNull();
+    const none = new ConnectionQuotas({ ...limits, maxConnectionCreationRate: Infinity }, window, () => 0);
+    expect(none.throttle('10.0.0.3', t0)).toEqual({ closeAfterMs: 1000 });
+  });
+
+  it('an ip quota set through AlterClientQuotas closes the connections an address opens past it; max.connection.creation.rate holds them, then serves them', async () => {
+    broker = await startBroker({ port: 0, host: '127.0.0.1' });
+    const admin = new Admin({ clientId: 'ip-quotas', bootstrapBrokers: [`127.0.0.1:${broker.port}`], retries: 0 });
+    try {
+      await admin.alterClientQuotas({ entries: [{ entities: [{ entityType: 'ip', entityName: '127.0.0.4' }], ops: [{ key: 'connection_creation_rate', value: 1, remove: false }] }] } as never);
+      const described = await admin.describeClientQuotas({ components: [{ entityType: 'ip', matchType: 2 }], strict: true } as never);
+      expect(described).toEqual([{ entity: [{ entityType: 'ip', entityName: '127.0.0.4' }], values: [{ key: 'connection_creation_rate', value: 1 }] }]);
+      // Refused as Kafka refuses them: not an address, another key for an ip, an ip beside a client id.
+      for (const entry of [
+        { entities: [{ entityType: 'ip', entityName: 'not-an-ip' }], ops: [{ key: 'connection_creation_rate', value: 1, remove: false }] },
+        { entities: [{ entityType: 'ip', entityName: '127.0.0.5' }], ops: [{ key: 'producer_byte_rate', value: 1024, remove: false }] },
+        { entities: [{ entityType: 'ip', entityName: '127.0.0.5' }, { entityType: 'client-id', entityName: 'c' }], ops: [{ key: 'connection_creation_rate', value: 1, remove: false }] },
+      ]) {
+        await expect(admin.alterClientQuotas({ entries: [entry] } as never)).rejects.toThrow('Altering client quotas failed');
+      }
+    } finally {
+      await admin.close();
+    }
+    // 1 a second over 11 windows of 1 s: 10 connections from 127.0.0.4 are served, the rest closed.
+    const attempts = await Promise.all(Array.from({ length: 14 }, () => closedByBroker(broker!.port, '127.0.0.4', 3000)));
+    const closed = await Promise.all(attempts.map(({ closed }) => closed));
+    expect(closed.filter(Boolean)).toHaveLength(4);
+    expect(broker.metrics.connectionsThrottled).toBe(4);
+    // Another address has no quota.
+    const other = await BrokerConnection.connect({ host: '127.0.0.1', port: broker.port, localAddress: '127.0.0.6' });
+    other.close();
+    for (const { socket } of attempts) socket.destroy();
+    await broker.stop();
+
+    broker = await startBroker({ port: 0, config: { 'max.connection.creation.rate': 1 } });
+    const clients = await Promise.all(Array.from({ length: 12 }, () => BrokerConnection.connect({ host: '127.0.0.1', port: broker!.port })));
+    // Every one is served (ApiVersions answered), the two past the burst after they were held.
+    expect(broker.metrics.connectionsDelayed).toBe(2);
+    expect(broker.metrics.connectionsOpened).toBe(12);
+    for (const client of clients) client.close();
   });
 });
 

@@ -173,6 +173,14 @@ describe('dynamic broker configs (one broker)', () => {
     } finally {
       first.close();
     }
+
+    // max.connection.creation.rate (KIP-612): 1 a second over 10 s allows 10 at once; the next are held, then served.
+    await alterDefault({ 'max.connection.creation.rate': '1' });
+    const delayedBefore = broker.metrics.connectionsDelayed;
+    const burst = await Promise.all(Array.from({ length: 12 }, () => from2()));
+    expect(broker.metrics.connectionsDelayed).toBeGreaterThan(delayedBefore);
+    for (const client of burst) client.close();
+    await alterDefault({ 'max.connection.creation.rate': null });
   });
 
   it("a broker's log level changes while it runs (broker-loggers, KIP-412), with Kafka's errors", async () => {

@@ -163,10 +163,23 @@ describe('sluice configs of client quotas', () => {
     await runCli(['configs', ...bootstrap, '--alter', '--client-defaults', '--delete-config', 'producer_byte_rate']);
     await runCli(['configs', ...bootstrap, '--alter', '--user', 'ANONYMOUS', '--client', 'app', '--delete-config', 'consumer_byte_rate']);
     expect(broker.clientQuotas.quotaOf('producer_byte_rate', 'app')).toBeUndefined();
+
+    // An address's connection_creation_rate (KIP-612), by --entity-type ips.
+    result = await runCli(['configs', ...bootstrap, '--alter', '--entity-type', 'ips', '--entity-name', '10.1.2.3', '--add-config', 'connection_creation_rate=5']);
+    expect(result).toMatchObject({ code: 0, stdout: 'Completed updating config for ip 10.1.2.3.\n' });
+    result = await runCli(['configs', ...bootstrap, '--alter', '--entity-type', 'ips', '--entity-default', '--add-config', 'connection_creation_rate=100']);
+    expect(result).toMatchObject({ code: 0, stdout: 'Completed updating default config for ips in the cluster.\n' });
+    result = await runCli(['configs', ...bootstrap, '--describe', '--entity-type', 'ips']);
+    expect(result.stdout).toBe("Quota configs for ip '10.1.2.3' are connection_creation_rate=5.0\nQuota configs for the default ip are connection_creation_rate=100.0\n");
+    expect([broker.clientQuotas.connectionRateOf('10.1.2.3'), broker.clientQuotas.connectionRateOf('10.9.9.9')]).toEqual([5, 100]);
+    await runCli(['configs', ...bootstrap, '--alter', '--entity-type', 'ips', '--entity-name', '10.1.2.3', '--delete-config', 'connection_creation_rate']);
+    await runCli(['configs', ...bootstrap, '--alter', '--entity-type', 'ips', '--entity-default', '--delete-config', 'connection_creation_rate']);
+    expect(broker.clientQuotas.connectionRateOf('10.1.2.3')).toBeUndefined();
   });
 
   it.each([
-    [['--alter', '--client', 'app', '--add-config', 'request_percentage=50'], 'INVALID_REQUEST (sluice does not enforce request_percentage: only producer_byte_rate, consumer_byte_rate, controller_mutation_rate)'],
+    [['--alter', '--client', 'app', '--add-config', 'request_percentage=50'], 'INVALID_REQUEST (sluice does not enforce request_percentage: only producer_byte_rate, consumer_byte_rate, controller_mutation_rate, connection_creation_rate)'],
+    [['--alter', '--entity-type', 'ips', '--entity-name', 'nope', '--add-config', 'connection_creation_rate=5'], 'INVALID_REQUEST (nope is not a valid IP address)'],
     [['--alter', '--client', 'app', '--add-config', 'producer_byte_rate=0'], 'INVALID_REQUEST (Invalid value 0 for configuration producer_byte_rate: must be a whole number of bytes a second above 0)'],
     [['--alter', '--client', 'app', '--add-config', 'consumer_bytes_rate=10'], 'INVALID_REQUEST (Invalid configuration key consumer_bytes_rate)'],
   ])('%j is refused with the broker\'s reason, exit 1', async (args, message) => {
@@ -184,7 +197,7 @@ describe('sluice configs usage errors', () => {
     [['--describe', '--entity-type', 'groups'], "--entity-type must be topics, brokers, broker-loggers, clients or users, got 'groups'"],
     [['--alter', '--entity-type', 'clients', '--add-config', 'producer_byte_rate=1'], '--alter needs --entity-name (or --entity-default)'],
     [['--alter', '--client', 'a', '--add-config', 'producer_byte_rate=fast'], "Invalid value for producer_byte_rate: 'fast' is not a number"],
-    [['--describe', '--client', 'a', '--topic', 't'], 'Give a quota entity by --entity-type clients|users or by --client/--user, not with another entity'],
+    [['--describe', '--client', 'a', '--topic', 't'], 'Give a quota entity by --entity-type clients|users|ips or by --client/--user, not with another entity'],
     [['--describe', '--topic', 't', '--broker', '1'], 'Give only one of --topic, --broker'],
     [['--alter', '--entity-type', 'topics', '--add-config', 'a=1'], '--alter needs --entity-name (or --topic, --broker, --entity-default)'],
     [['--describe', '--entity-type', 'topics', '--entity-default'], '--entity-default goes with --entity-type brokers'],

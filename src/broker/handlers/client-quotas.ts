@@ -1,5 +1,5 @@
 // DescribeClientQuotas (48) and AlterClientQuotas (49): the client quotas of client-quotas.ts, as
-// kafka-configs --entity-type clients|users --describe|--alter and the admin clients send them.
+// kafka-configs --entity-type clients|users|ips --describe|--alter and the admin clients send them.
 // An alter is written where the broker keeps them (config-entities.ts): in a cluster any broker
 // takes it, and every broker applies it.
 import { NONE, errorCodeOf, errorMessageOf } from './errors.js';
@@ -40,7 +40,7 @@ export const alterClientQuotasHandler = defineHandler({
               delete next[key];
               continue;
             }
-            checkQuotaValue(key, value);
+            checkQuotaValue(entity, key, value);
             next[key] = String(value);
           }
           return next;
