@@ -300,8 +300,8 @@ export class Broker {
     }
     const throttle = this.quotas.throttle(address);
     if (throttle !== null) {
-      // KIP-612: the connection stays unread meanwhile; one over its address's quota is then closed.
-      socket.pause();
+      // KIP-612: the connection stays unread meanwhile (the server pauses what it accepts), and
+      // one over its address's quota is then closed.
       socket.on('error', () => {});
       const closing = throttle.closeAfterMs !== undefined;
       if (closing) this.metrics.connectionsThrottled++;
@@ -315,7 +315,6 @@ export class Broker {
           if (!closing) this.quotas.release(address);
           return;
         }
-        socket.resume();
         this.serve(socket, address, context, handlers);
       }, closing ? throttle.closeAfterMs : throttle.holdMs);
       this.throttledSockets.set(socket, timer);
