@@ -455,6 +455,21 @@ describe('ConsumerGroupHeartbeat and ConsumerGroupDescribe (KIP-848)', () => {
     expect(described.members.map((m: { memberId: string }) => m.memberId)).toEqual(['m1']);
   });
 
+  it('a classic static member that takes the place of the last static member of the consumer protocol makes the group classic again, with its partitions and no rebalance', async () => {
+    await engine.createTopic('t', { partitions: 2 });
+    const joined = await heartbeat({ memberId: 'pod-0-consumer', instanceId: 'pod-0' });
+    expect(joined).toMatchObject({ errorCode: E.NONE, memberEpoch: 1 });
+    // The application is rolled back to the classic protocol: the same instance leaves (-2) and comes back classic.
+    expect((await call(ApiKey.ConsumerGroupHeartbeat, 1, { groupId: 'cg', memberId: 'pod-0-consumer', memberEpoch: -2, instanceId: 'pod-0' })).errorCode).toBe(E.NONE);
+    const subscription = encodeSubscription({ topics: ['t'], userData: null, ownedPartitions: [], generationId: -1 }, 1);
+    const back = await call(ApiKey.JoinGroup, 5, joinBody({ groupId: 'cg', memberId: '', groupInstanceId: 'pod-0', protocols: [{ name: 'range', metadata: subscription }] }));
+    expect(back).toMatchObject({ errorCode: E.NONE, generationId: 1 });
+    expect((await call(ApiKey.ListGroups, 5, { statesFilter: [], typesFilter: [] })).groups).toEqual([{ groupId: 'cg', protocolType: 'consumer', groupState: 'Stable', groupType: 'classic' }]);
+    const synced = await call(ApiKey.SyncGroup, 3, { groupId: 'cg', generationId: 1, memberId: back.memberId, groupInstanceId: 'pod-0', assignments: [] });
+    expect(synced.errorCode).toBe(E.NONE);
+    expect(decodeAssignment(synced.assignment).partitions.map((tp) => tp.partition)).toEqual([0, 1]);
+  });
+
   it('group.consumer.migration.policy=disabled keeps a classic group with members from converting', async () => {
     await coordinator.close();
     coordinator = await GroupCoordinator.open(engine, { 'group.initial.rebalance.delay.ms': 0, 'group.min.session.timeout.ms': 10, 'group.consumer.migration.policy': 'DISABLED' });

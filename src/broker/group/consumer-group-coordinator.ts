@@ -101,8 +101,8 @@ export interface ClassicGroups {
    * requests parked in its rebalance are answered REBALANCE_IN_PROGRESS, and its record is deleted.
    */
   dropClassicGroup(groupId: string): void;
-  /** Starts the classic group a consumer group becomes, and its rebalance (a downgrade). */
-  startClassicGroup(snapshot: ClassicGroupSnapshot): void;
+  /** Starts the classic group a consumer group becomes (a downgrade), and its rebalance when `rebalance`. */
+  startClassicGroup(snapshot: ClassicGroupSnapshot, rebalance: boolean): void;
 }
 
 /** Appends records to __consumer_offsets; rejects with the append's error (not the leader, a full disk). */
@@ -348,26 +348,29 @@ export class ConsumerGroupCoordinator {
     else records.push(...this.removeMember(group, member));
   }
 
-  /** Kafka's validateOnlineDowngradeWithFencedMember. */
-  private mayDowngrade(group: ConsumerGroup, leaving: ConsumerGroupMember): boolean {
-    return (
-      downgradeEnabled(this.settings.migrationPolicy) &&
-      group.allMembersUseClassicProtocolExcept(leaving.memberId) &&
-      group.members.size > 1 &&
-      group.members.size - 1 <= this.settings.classicMaxSize
-    );
+  /**
+   * Kafka's validateOnlineDowngradeWithFencedMember (`leaving`, the last member of the consumer
+   * protocol) and validateOnlineDowngradeWithReplacedMemberId (null: every member is classic now).
+   */
+  private mayDowngrade(group: ConsumerGroup, leaving: ConsumerGroupMember | null): boolean {
+    if (!downgradeEnabled(this.settings.migrationPolicy)) return false;
+    if (leaving === null) return [...group.members.values()].every((m) => m.usesClassicProtocol) && group.members.size <= this.settings.classicMaxSize;
+    return group.allMembersUseClassicProtocolExcept(leaving.memberId) && group.members.size > 1 && group.members.size - 1 <= this.settings.classicMaxSize;
   }
 
-  /** The consumer group's records go (tombstones); the classic group takes its members and rebalances. */
-  private downgrade(group: ConsumerGroup, leaving: ConsumerGroupMember, records: ConsumerGroupRecord[]): void {
-    const snapshot = classicGroupFromConsumerGroup(group, leaving.memberId, this.topicIds);
+  /**
+   * The consumer group's records go (tombstones); the classic group takes its members, and
+   * rebalances when one left (`leaving`), not when a classic member took a static one's place.
+   */
+  private downgrade(group: ConsumerGroup, leaving: ConsumerGroupMember | null, records: ConsumerGroupRecord[]): void {
+    const snapshot = classicGroupFromConsumerGroup(group, leaving?.memberId ?? null, this.topicIds);
     for (const member of group.members.values()) {
       this.clearTimers(member);
       records.push(...memberTombstones(group, member.memberId));
     }
     records.push(...this.deletionRecords(group.groupId));
     this.groups.delete(group.groupId);
-    this.classic.startClassicGroup(snapshot);
+    this.classic.startClassicGroup(snapshot, leaving !== null);
   }
 
   /**
@@ -434,6 +437,7 @@ export class ConsumerGroupCoordinator {
     let member: ConsumerGroupMember;
     let isNew = false;
     let fresh = false;
+    let replacesConsumerMember = false;
     if (params.groupInstanceId === null) {
       member = group.members.get(memberId) ?? new ConsumerGroupMember(memberId);
       isNew = !group.members.has(memberId);
@@ -443,6 +447,7 @@ export class ConsumerGroupCoordinator {
       if (isUnknownMember) {
         // A static member with a new id replaces the one with its instance id, as in a classic group.
         if (previous) {
+          replacesConsumerMember = !previous.usesClassicProtocol;
           member = this.replaceStaticMember(group, previous, memberId, records);
           fresh = true;
         } else {
@@ -488,6 +493,10 @@ export class ConsumerGroupCoordinator {
     member.classicSyncTimer = this.timer(member.rebalanceTimeoutMs, () => this.expire(group, member));
 
     records.push(...changeRecords(group, member, before));
+    // The last member of the consumer protocol was a static one this classic member replaced: the
+    // group is classic again, the member in its place with its partitions (Kafka's
+    // validateOnlineDowngradeWithReplacedMemberId; no rebalance, as nobody left).
+    if (replacesConsumerMember && this.mayDowngrade(group, null)) this.downgrade(group, null, records);
     return {
       errorCode: E.NONE,
       generationId: member.memberEpoch,

@@ -218,7 +218,7 @@ export class GroupCoordinator {
           // Its metadata record goes, so that a restart finds the consumer group only (writes are serialized).
           if (group.generationId > 0) this.manager.deleteGroupMetadata(groupId).catch(() => {});
         },
-        startClassicGroup: (snapshot) => this.startDowngradedGroup(snapshot),
+        startClassicGroup: (snapshot, rebalance) => this.startDowngradedGroup(snapshot, rebalance),
       },
       (records) => this.manager.storeConsumerGroupRecords(records),
       nowMs,
@@ -786,15 +786,16 @@ export class GroupCoordinator {
   /**
    * The classic group a consumer group becomes when its last member of the consumer protocol
    * leaves (group-conversion.ts): its members, their assignments and the generation, stored as a
-   * classic group's record, then a rebalance that the members join as their heartbeats tell them to.
+   * classic group's record, then (`rebalance`) a rebalance that the members join as their
+   * heartbeats tell them to.
    */
-  private startDowngradedGroup(snapshot: ClassicGroupSnapshot): void {
+  private startDowngradedGroup(snapshot: ClassicGroupSnapshot, rebalance: boolean): void {
     const group = this.manager.getOrCreateGroup(snapshot.groupId);
     group.adoptStable(snapshot, snapshot.protocolType ?? CONSUMER_PROTOCOL_TYPE);
     // A failed write leaves the consumer group's tombstones: a coordinator that takes over finds no group, and its members rejoin.
     this.manager.storeGroup(group).catch(() => {});
     for (const member of group.members.values()) this.completeAndScheduleNextHeartbeatExpiration(group, member);
-    this.prepareRebalance(group);
+    if (rebalance) this.prepareRebalance(group);
   }
 
   consumerGroupHeartbeat(params: ConsumerGroupHeartbeatParams): Promise<ConsumerGroupHeartbeatResult> {

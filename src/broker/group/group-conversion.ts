@@ -93,11 +93,12 @@ export function consumerGroupFromClassic(snapshot: ClassicGroupSnapshot, topics:
 
 /**
  * The classic group a consumer group becomes when `leavingMemberId`, its last member of the
- * consumer protocol, leaves (Kafka's ClassicGroup.fromConsumerGroup): generation = group epoch;
+ * consumer protocol, leaves, or (null) when a classic static member took its place (Kafka's
+ * ClassicGroup.fromConsumerGroup): generation = group epoch;
  * each remaining member with the protocols of its JoinGroup and its target assignment, encoded in
  * the version of its own subscription. The protocol is chosen by the classic coordinator's vote.
  */
-export function classicGroupFromConsumerGroup(group: ConsumerGroup, leavingMemberId: string, topics: TopicIds): ClassicGroupSnapshot {
+export function classicGroupFromConsumerGroup(group: ConsumerGroup, leavingMemberId: string | null, topics: TopicIds): ClassicGroupSnapshot {
   const members: ClassicMemberSnapshot[] = [];
   for (const member of group.members.values()) {
     if (member.memberId === leavingMemberId || member.classicMemberMetadata === null) continue;
