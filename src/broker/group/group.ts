@@ -100,6 +100,12 @@ export class Member {
     this.protocols = fields.protocols;
   }
 
+  /** Who the member is and its timeouts: what its record and a conversion keep of it. */
+  identity(): Omit<MemberFields, 'protocolType' | 'protocols'> {
+    const { memberId, groupInstanceId, clientId, clientHost, rebalanceTimeoutMs, sessionTimeoutMs } = this;
+    return { memberId, groupInstanceId, clientId, clientHost, rebalanceTimeoutMs, sessionTimeoutMs };
+  }
+
   get isAwaitingJoin(): boolean {
     return this.awaitingJoin !== null;
   }
@@ -219,12 +225,7 @@ export class Group {
       leaderId: this.leaderId,
       currentStateTimestamp: this.currentStateTimestampMs ?? -1,
       members: [...this.members.values()].map((m) => ({
-        memberId: m.memberId,
-        groupInstanceId: m.groupInstanceId,
-        clientId: m.clientId,
-        clientHost: m.clientHost,
-        rebalanceTimeoutMs: m.rebalanceTimeoutMs,
-        sessionTimeoutMs: m.sessionTimeoutMs,
+        ...m.identity(),
         subscription: protocol === null ? EMPTY : m.metadata(protocol),
         assignment: assignments === undefined ? m.assignment : (assignments.get(m.memberId) ?? EMPTY),
       })),
@@ -239,12 +240,7 @@ export class Group {
       generationId: this.generationId,
       protocolName: this.protocolName,
       members: [...this.members.values()].map((m) => ({
-        memberId: m.memberId,
-        groupInstanceId: m.groupInstanceId,
-        clientId: m.clientId,
-        clientHost: m.clientHost,
-        rebalanceTimeoutMs: m.rebalanceTimeoutMs,
-        sessionTimeoutMs: m.sessionTimeoutMs,
+        ...m.identity(),
         protocols: m.protocols,
         assignment: m.assignment,
       })),
