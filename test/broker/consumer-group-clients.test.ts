@@ -2,12 +2,15 @@
 // groupProtocol 'consumer' heartbeat with ConsumerGroupHeartbeat, and the broker assigns the
 // partitions. Members share a topic without reading a record twice, a member that leaves hands
 // its partitions to the others, and a new member resumes from the offsets the group committed.
+// Groups also migrate between the protocols (group.consumer.migration.policy, bidirectional by
+// default as in Kafka 4): a kafkajs or kcat group takes a member of the consumer protocol and
+// shares its partitions with it, and is a classic group again once that member leaves.
 import { Consumer, MessagesStreamModes, Producer, stringDeserializers, stringSerializers, type MessagesStream } from '@platformatic/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startBrokerProcess, type BrokerProcess } from '../fixtures/broker.js';
 import { kafka } from '../fixtures/kafkajs.js';
-import { waitUntil } from '../fixtures/kcat-group.js';
+import { kcatMember, waitUntil } from '../fixtures/kcat-group.js';
 import { runCli } from '../cli/run-cli.js';
 import { tempDir } from '../helpers.js';
 
@@ -201,5 +204,30 @@ describe('a group that migrates between the protocols (KIP-848, group.consumer.m
     await waitUntil(() => third.every((v) => classic.values.includes(v)), 'kafkajs to read the last 200 records');
     await classic.consumer.disconnect();
     await admin.disconnect();
+  });
+
+  it('a kcat (librdkafka) member does the same: it gives up half of its partitions, reads beside the other member, and takes them all back', async () => {
+    const admin = kafka([broker.address]).admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'rolling-kcat', numPartitions: 4 }] });
+    await admin.disconnect();
+    const classic = kcatMember(broker.address, 'rolling-kcat-group', ['rolling-kcat']);
+    try {
+      const first = await produce('rolling-kcat', 'a', 100);
+      await waitUntil(() => classic.lines.length >= first.length, 'kcat to read the first 100 records');
+      const modern = await join('rolling-kcat-group', 'rolling-kcat', 'modern-kcat');
+      await waitUntil(() => partitionsOf(modern).length === 2, 'the member of the consumer protocol to get 2 of the 4 partitions', 60_000);
+      const second = await produce('rolling-kcat', 'b', 100);
+      const readByKcat = () => classic.lines.map((line) => line.split(' ')[3]!).filter((v) => v.startsWith('b-'));
+      await waitUntil(() => readByKcat().length + modern.values.filter((v) => v.startsWith('b-')).length >= second.length, 'the members to read the next 100 records', 60_000);
+      expect([...readByKcat(), ...modern.values.filter((v) => v.startsWith('b-'))].sort()).toEqual([...second].sort());
+      const rebalances = classic.assignments();
+      await leave(modern);
+      await waitUntil(() => classic.assignments() > rebalances, 'kcat to rejoin the classic group', 60_000);
+      const third = await produce('rolling-kcat', 'c', 100);
+      await waitUntil(() => third.every((v) => classic.lines.some((line) => line.endsWith(` ${v}`))), 'kcat to read the last 100 records', 60_000);
+    } finally {
+      await classic.stop();
+    }
   });
 });
