@@ -37,8 +37,12 @@
 // connection_creation_rate (KIP-612) is an ip entity's quota, a specific address's or the default
 // one's: new connections a second from an address, enforced at accept (connection-quotas.ts).
 //
-// request_percentage is not enforced by sluice, and is refused (INVALID_REQUEST) rather than
-// accepted and ignored.
+// request_percentage (KIP-124) limits the share of the broker's time a client's requests take, in
+// percent of one thread (Kafka's request handler threads; here the one event loop): each request
+// is measured from its frame to its answer, less the time it waited parked (a long poll, acks=all),
+// which counts the time other clients' work interleaved with its awaits too, so it errs towards
+// throttling. Over the quota a response carries throttle_time_ms and its connection waits that
+// long, as with the byte rates. A follower's fetch is exempt, as in Kafka.
 import net from 'node:net';
 
 import { SluiceError } from '../errors.js';
@@ -59,11 +63,10 @@ export const ANONYMOUS_USER = 'ANONYMOUS';
 export const PRODUCER_BYTE_RATE = 'producer_byte_rate';
 export const CONSUMER_BYTE_RATE = 'consumer_byte_rate';
 export const CONTROLLER_MUTATION_RATE = 'controller_mutation_rate';
+export const REQUEST_PERCENTAGE = 'request_percentage';
 export const CONNECTION_CREATION_RATE = 'connection_creation_rate';
 /** The keys of user and client-id entities; an ip entity takes connection_creation_rate only. */
-const ENFORCED_KEYS: ReadonlySet<string> = new Set([PRODUCER_BYTE_RATE, CONSUMER_BYTE_RATE, CONTROLLER_MUTATION_RATE]);
-/** Kafka's other quota keys: refused, as sluice does not enforce them. */
-const NOT_ENFORCED_KEYS: ReadonlySet<string> = new Set(['request_percentage']);
+const CLIENT_KEYS: ReadonlySet<string> = new Set([PRODUCER_BYTE_RATE, CONSUMER_BYTE_RATE, REQUEST_PERCENTAGE, CONTROLLER_MUTATION_RATE]);
 
 /** A quota entity: each type present maps to a name, or null for the type's default entity. */
 export type QuotaEntity = ReadonlyMap<string, string | null>;
@@ -118,7 +121,8 @@ export function entityToResponse(entity: QuotaEntity): Array<{ entityType: strin
 
 /**
  * A quota value as Kafka takes it: producer_byte_rate and consumer_byte_rate are whole bytes a
- * second, above 0; controller_mutation_rate is partitions a second (a double), above 0; an ip
+ * second, above 0; controller_mutation_rate is partitions a second (a double), above 0;
+ * request_percentage a percentage of one thread (a double, above 100 for more than one); an ip
  * entity's connection_creation_rate is whole connections a second, 0 or more.
  */
 export function checkQuotaValue(entity: QuotaEntity, key: string, value: number): void {
@@ -127,10 +131,13 @@ export function checkQuotaValue(entity: QuotaEntity, key: string, value: number)
     if (!Number.isInteger(value) || value < 0 || value > 2_147_483_647) throw new SluiceError('INVALID_REQUEST', `Invalid value ${value} for configuration ${key}: must be a whole number of connections a second, 0 or more`);
     return;
   }
-  if (NOT_ENFORCED_KEYS.has(key)) throw new SluiceError('INVALID_REQUEST', `sluice does not enforce ${key}: only ${[...ENFORCED_KEYS, CONNECTION_CREATION_RATE].join(', ')}`);
-  if (!ENFORCED_KEYS.has(key)) throw new SluiceError('INVALID_REQUEST', `Invalid configuration key ${key}`);
+  if (!CLIENT_KEYS.has(key)) throw new SluiceError('INVALID_REQUEST', `Invalid configuration key ${key}`);
   if (key === CONTROLLER_MUTATION_RATE) {
     if (!Number.isFinite(value) || value <= 0) throw new SluiceError('INVALID_REQUEST', `Invalid value ${value} for configuration ${key}: must be a number of partition mutations a second above 0`);
+    return;
+  }
+  if (key === REQUEST_PERCENTAGE) {
+    if (!Number.isFinite(value) || value <= 0) throw new SluiceError('INVALID_REQUEST', `Invalid value ${value} for configuration ${key}: must be a percentage of a thread's time above 0`);
     return;
   }
   if (!Number.isInteger(value) || value <= 0) throw new SluiceError('INVALID_REQUEST', `Invalid value ${value} for configuration ${key}: must be a whole number of bytes a second above 0`);
@@ -175,7 +182,7 @@ export function checkFilter(components: readonly QuotaFilterComponent[]): void {
 /** How often sensors left idle past the whole window are dropped (their rate is 0 again anyway). */
 const SENSOR_SWEEP_INTERVAL_MS = 60_000;
 
-export type QuotaKind = typeof PRODUCER_BYTE_RATE | typeof CONSUMER_BYTE_RATE | typeof CONTROLLER_MUTATION_RATE;
+export type QuotaKind = typeof PRODUCER_BYTE_RATE | typeof CONSUMER_BYTE_RATE | typeof REQUEST_PERCENTAGE | typeof CONTROLLER_MUTATION_RATE;
 
 /** What controller_mutation_rate makes of a mutation: taken or refused, and the throttle to answer with. */
 export interface MutationAnswer {
@@ -199,11 +206,15 @@ export class ClientQuotas {
     private readonly controllerWindow: QuotaWindow = window,
   ) {}
 
+  /** Whether any entity has a request_percentage: requests are timed only then. */
+  limitsRequests = false;
+
   /** Takes every entity's quotas (loaded, written, or delivered by the cluster's watch). */
   replace(entities: QuotaEntities): void {
     const next = new Map<string, { entity: QuotaEntity; values: Record<string, number> }>();
     for (const [key, values] of entities) next.set(key, { entity: parseEntityKey(key), values: Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Number(v)])) });
     this.entities = next;
+    this.limitsRequests = [...next.values()].some(({ values }) => values[REQUEST_PERCENTAGE] !== undefined);
   }
 
   /** The entities passing a describe filter, with their values. */
@@ -248,16 +259,17 @@ export class ClientQuotas {
   }
 
   /**
-   * Records `bytes` of a client's requests (produce) or responses (fetch) and returns how long it
-   * is to be throttled: 0 within its quota, or without one.
+   * Records `amount` of a client's use (bytes of its produce requests or fetch responses; for
+   * request_percentage, percent-seconds of request time) and returns how long it is to be
+   * throttled: 0 within its quota, or without one.
    */
-  record(kind: QuotaKind, clientId: string, bytes: number, nowMs = Date.now()): number {
+  record(kind: QuotaKind, clientId: string, amount: number, nowMs = Date.now()): number {
     const quota = this.quotaOf(kind, clientId);
     if (quota === undefined) return 0;
     this.sweep(nowMs);
     let sensor = this.sensors.get(quota.sensorKey);
     if (sensor === undefined) this.sensors.set(quota.sensorKey, (sensor = new RateSensor(this.window)));
-    sensor.record(bytes, nowMs);
+    sensor.record(amount, nowMs);
     const { bytesPerSecond, elapsedMs } = sensor.rate(nowMs);
     if (bytesPerSecond <= quota.limitPerSecond) return 0;
     const throttleMs = Math.min(Math.round(((bytesPerSecond - quota.limitPerSecond) / quota.limitPerSecond) * elapsedMs), this.window.windowCount * this.window.windowMs);

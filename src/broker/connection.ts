@@ -40,6 +40,7 @@ import { KafkaErrorCode } from '../errors.js';
 import type { NativeError } from '../native/binding.js';
 import type { Budget } from './budget.js';
 import type { AnyApiHandler, BrokerContext, PendingRequest, RequestContext } from './handler.js';
+import { REQUEST_PERCENTAGE } from './client-quotas.js';
 import { countCause } from './metrics.js';
 import { ResponseWriter } from './response-writer.js';
 import { ReadArena } from './read-arena.js';
@@ -412,6 +413,8 @@ export class Connection {
     }
     request.header = header;
     const releases = request.releases;
+    // request_percentage (client-quotas.ts): timed only while some client has one.
+    const timedFromMs = this.broker.quotas.limitsRequests ? performance.now() : -1;
     let response: object | null;
     try {
       response = await pending(request);
@@ -424,6 +427,7 @@ export class Connection {
     } finally {
       request.handled();
     }
+    if (timedFromMs >= 0 && response !== null && !request.exemptFromRequestQuota) this.recordRequestTime(header, response, request, performance.now() - timedFromMs);
     // After every earlier request's response: a request that detached may still be waiting.
     if (request.responseBefore !== null) await request.responseBefore;
     if (response === null || this.closing) {
@@ -442,6 +446,19 @@ export class Connection {
     }
     const small = parts.length === 1 && Buffer.isBuffer(parts[0]) && parts[0].length <= BURST_RESPONSE_BYTES_MAX;
     return { header, written: this.respond(parts, releases), small };
+  }
+
+  /**
+   * Counts a request's time against its client's request_percentage (percent-seconds: ms / 10),
+   * less its time parked; over the quota the response says how long to wait, and the connection waits it.
+   */
+  private recordRequestTime(header: RequestHeader, response: object, request: InFlightRequest, elapsedMs: number): void {
+    const handlingMs = Math.max(elapsedMs - request.parkedMs, 0);
+    const throttleMs = this.broker.quotas.record(REQUEST_PERCENTAGE, header.clientId ?? '', handlingMs / 10);
+    if (throttleMs <= 0) return;
+    request.throttle(throttleMs);
+    const answer = response as { throttleTimeMs?: number };
+    if ('throttleTimeMs' in answer) answer.throttleTimeMs = Math.max(answer.throttleTimeMs ?? 0, throttleMs);
   }
 
   /** Queues a response; resolves once it is written (true) or dropped (false). */
@@ -552,6 +569,8 @@ class InFlightRequest implements RequestContext {
   endTurn: (() => void) | null = null;
   /** How long the connection waits, once this request is answered, before it takes the next one. */
   throttleMs = 0;
+  /** A follower's fetch: not counted against request_percentage. */
+  exemptFromRequestQuota = false;
   readonly broker: BrokerContext;
 
   constructor(
@@ -568,6 +587,10 @@ class InFlightRequest implements RequestContext {
 
   throttle(throttleMs: number): void {
     this.throttleMs = Math.max(this.throttleMs, throttleMs);
+  }
+
+  exemptFromQuotas(): void {
+    this.exemptFromRequestQuota = true;
   }
 
   onResponseSent(callback: () => void): void {

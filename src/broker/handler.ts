@@ -83,6 +83,8 @@ export interface RequestContext {
    * connection takes no new request for `throttleMs`, as Kafka mutes a throttled channel (KIP-219).
    */
   throttle(throttleMs: number): void;
+  /** A broker's own request (a follower's fetch): no client quota counts it, as in Kafka. */
+  exemptFromQuotas?(): void;
 }
 
 /** A response body of API K (fields left out are encoded as their defaults), or null for none. */

@@ -11,7 +11,7 @@ import { Admin } from '@platformatic/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startBroker, type Broker } from '../../src/index.js';
-import { checkQuotaValue, CLIENT_QUOTAS_FILE, ClientQuotas, CONSUMER_BYTE_RATE, CONTROLLER_MUTATION_RATE, entityKey, PRODUCER_BYTE_RATE } from '../../src/broker/client-quotas.js';
+import { checkQuotaValue, CLIENT_QUOTAS_FILE, ClientQuotas, CONSUMER_BYTE_RATE, CONTROLLER_MUTATION_RATE, entityKey, PRODUCER_BYTE_RATE, REQUEST_PERCENTAGE } from '../../src/broker/client-quotas.js';
 import { BrokerConnection } from '../../src/client/connection.js';
 import { ApiKey } from '../../src/protocol/api-keys.js';
 import { encodeBatch } from '../../src/record/index.js';
@@ -112,7 +112,7 @@ describe('client quotas on a broker', () => {
 
     // Refused (INVALID_REQUEST; @platformatic/kafka does not pass the broker's message on: the CLI's test reads it).
     for (const ops of [
-      [{ key: 'request_percentage', value: 50, remove: false }],
+      [{ key: 'request_percentage', value: 0, remove: false }],
       [{ key: 'producer_byte_rate', value: 0.5, remove: false }],
       [{ key: 'bogus', value: 1, remove: false }],
     ]) {
@@ -189,6 +189,32 @@ describe('client quotas on a broker', () => {
     expect(broker.clientQuotas.throttled.requests).toBeGreaterThan(throttledBefore);
     const { records } = await broker.engine.fetch('quota-kafkajs', 0, { offset: 0, maxBytes: 10 << 20 });
     expect(records.map((record) => Number(record.value!.toString().split(':')[0]))).toEqual(Array.from({ length: 240 }, (_, i) => i));
+  });
+
+  it("request_percentage: a client whose requests take more of the broker's time than its share gets a throttle time, and another does not", async () => {
+    // 0.01% of a thread: 1 ms of request time over the ten windows of 1 s a new client's rate is
+    // taken over; a Metadata request takes tens of microseconds of the broker's time (more while
+    // its code is cold), so some requests pass before one is throttled.
+    await admin.alterClientQuotas({ entries: [{ entities: [{ entityType: 'client-id', entityName: 'busy' }], ops: [{ key: REQUEST_PERCENTAGE, value: 0.01, remove: false }] }] } as never);
+    expect(broker.clientQuotas.limitsRequests).toBe(true);
+    const busy = await connection('busy');
+    const other = await connection('someone-else');
+    try {
+      let throttleTimeMs = 0;
+      let requests = 0;
+      // The connection waits out a throttle before its next request: stop at the first one.
+      while (throttleTimeMs === 0 && requests < 500) {
+        throttleTimeMs = (await busy.request(ApiKey.Metadata, { topics: null, allowAutoTopicCreation: false })).throttleTimeMs;
+        requests++;
+      }
+      expect(throttleTimeMs).toBeGreaterThan(0);
+      for (let i = 0; i < 20; i++) expect((await other.request(ApiKey.Metadata, { topics: null, allowAutoTopicCreation: false })).throttleTimeMs).toBe(0);
+    } finally {
+      busy.close();
+      other.close();
+      await admin.alterClientQuotas({ entries: [{ entities: [{ entityType: 'client-id', entityName: 'busy' }], ops: [{ key: REQUEST_PERCENTAGE, value: 0, remove: true }] }] } as never);
+    }
+    expect(broker.clientQuotas.limitsRequests).toBe(false);
   });
 
   it('survive a restart (kept in the data directory)', async () => {

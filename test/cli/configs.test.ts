@@ -178,7 +178,7 @@ describe('sluice configs of client quotas', () => {
   });
 
   it.each([
-    [['--alter', '--client', 'app', '--add-config', 'request_percentage=50'], 'INVALID_REQUEST (sluice does not enforce request_percentage: only producer_byte_rate, consumer_byte_rate, controller_mutation_rate, connection_creation_rate)'],
+    [['--alter', '--client', 'app', '--add-config', 'request_percentage=0'], "INVALID_REQUEST (Invalid value 0 for configuration request_percentage: must be a percentage of a thread's time above 0)"],
     [['--alter', '--entity-type', 'ips', '--entity-name', 'nope', '--add-config', 'connection_creation_rate=5'], 'INVALID_REQUEST (nope is not a valid IP address)'],
     [['--alter', '--client', 'app', '--add-config', 'producer_byte_rate=0'], 'INVALID_REQUEST (Invalid value 0 for configuration producer_byte_rate: must be a whole number of bytes a second above 0)'],
     [['--alter', '--client', 'app', '--add-config', 'consumer_bytes_rate=10'], 'INVALID_REQUEST (Invalid configuration key consumer_bytes_rate)'],

@@ -116,6 +116,7 @@ function readPartitions(context: RequestContext, request: FetchRequestBody) {
   const releases: Array<() => void> = [];
   const partitions: Array<{ topic: string; partition: number }> = [];
   const replicaId = fetchReplicaId(request, context.header.apiVersion);
+  if (replicaId >= 0) context.exemptFromQuotas?.();
   const readCommitted = request.isolationLevel === READ_COMMITTED;
   /** A consumer's rack (client.rack, Fetch v11+); null for none, a follower, or an older Fetch. */
   const clientRack = replicaId < 0 && context.header.apiVersion >= 11 && request.rackId !== '' ? request.rackId : null;
