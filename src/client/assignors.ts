@@ -4,7 +4,7 @@
 // are Kafka's, in protocol/consumer-protocol.ts.
 import { SluiceError } from '../errors.js';
 import { decodeMessage, defineMessage, encodeMessage } from '../protocol/schema.js';
-import { groupByTopic, ungroup, type Subscription, type TopicPartition } from '../protocol/consumer-protocol.js';
+import { groupByTopic, topicPartitionFields, ungroup, type Subscription, type TopicPartition } from '../protocol/consumer-protocol.js';
 
 export {
   ASSIGNMENT_VERSION,
@@ -56,10 +56,7 @@ const StickyUserDataSchema = defineMessage({
       name: 'previousAssignment',
       type: '[]TopicPartition',
       versions: '0+',
-      fields: [
-        { name: 'topic', type: 'string', versions: '0+' },
-        { name: 'partitions', type: '[]int32', versions: '0+' },
-      ],
+      fields: topicPartitionFields('0+'),
     },
     { name: 'generation', type: 'int32', versions: '0+', default: -1 },
   ],

@@ -29,6 +29,14 @@ export interface Subscription {
   rackId?: string | null;
 }
 
+/** The TopicPartition struct of these data schemas (and of the sticky assignor's userData): a topic and its partitions. */
+export function topicPartitionFields<V extends string>(versions: V) {
+  return [
+    { name: 'topic', type: 'string', versions },
+    { name: 'partitions', type: '[]int32', versions },
+  ] as const;
+}
+
 // Kafka's data schemas (ConsumerProtocolSubscription.json, ConsumerProtocolAssignment.json) through
 // the same declarative codec as the APIs; apiKey/type are placeholders, these are not requests.
 const SubscriptionSchema = defineMessage({
@@ -44,10 +52,7 @@ const SubscriptionSchema = defineMessage({
       name: 'ownedPartitions',
       type: '[]TopicPartition',
       versions: '1+',
-      fields: [
-        { name: 'topic', type: 'string', versions: '1+' },
-        { name: 'partitions', type: '[]int32', versions: '1+' },
-      ],
+      fields: topicPartitionFields('1+'),
     },
     { name: 'generationId', type: 'int32', versions: '2+', default: -1 },
     { name: 'rackId', type: 'string', versions: '3+', nullableVersions: '3+', default: null },
@@ -65,10 +70,7 @@ const AssignmentSchema = defineMessage({
       name: 'assignedPartitions',
       type: '[]TopicPartition',
       versions: '0+',
-      fields: [
-        { name: 'topic', type: 'string', versions: '0+' },
-        { name: 'partitions', type: '[]int32', versions: '0+' },
-      ],
+      fields: topicPartitionFields('0+'),
     },
     { name: 'userData', type: 'bytes', versions: '0+', nullableVersions: '0+', default: null },
   ],

@@ -28,6 +28,7 @@ import { CONSUMER_PROTOCOL_TYPE } from './consumer-protocol.js';
 import type { HeartbeatParams, JoinGroupParams, LeaveGroupResult, SyncGroupParams } from './coordinator.js';
 import { joinError, syncError, type JoinResult, type SyncResult } from './group.js';
 import {
+  assignmentOf,
   classicAssignment,
   classicGroupFromConsumerGroup,
   consumerGroupFromClassic,
@@ -476,15 +477,7 @@ export class ConsumerGroupCoordinator {
       changed = true;
     }
     this.updateTarget(group, changed);
-    const owned: Assignment = new Map();
-    for (const { topic, partition } of subscription.ownedPartitions) {
-      const topicId = this.topicIds.idOf(topic);
-      if (topicId === undefined) continue;
-      let partitions = owned.get(topicId);
-      if (!partitions) owned.set(topicId, (partitions = new Set()));
-      partitions.add(partition);
-    }
-    group.reconcile(member, owned);
+    group.reconcile(member, assignmentOf(subscription.ownedPartitions, this.topicIds));
     group.emptySinceMs = null;
     if (member.classicJoinTimer) clearTimeout(member.classicJoinTimer);
     member.classicJoinTimer = null;

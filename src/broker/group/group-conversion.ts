@@ -10,7 +10,7 @@
 // out of and into their maps, write the records and run the timers.
 import { SluiceError } from '../../errors.js';
 import { consumerProtocolVersion, decodeAssignment, decodeSubscription, encodeAssignment, ASSIGNMENT_VERSION } from '../../protocol/consumer-protocol.js';
-import { ConsumerGroup, ConsumerGroupMember, toTopicPartitions, type Assignment } from './consumer-group.js';
+import { ConsumerGroup, ConsumerGroupMember, toAssignment, toTopicPartitions, type Assignment } from './consumer-group.js';
 import { CONSUMER_PROTOCOL_TYPE } from './consumer-protocol.js';
 import type { MemberFields } from './group.js';
 
@@ -66,14 +66,7 @@ export function consumerGroupFromClassic(snapshot: ClassicGroupSnapshot, topics:
     const subscription = decodeSubscription(protocol.metadata);
     const { partitions, userData } = decodeAssignment(classic.assignment);
     if (userData !== null && userData.length > 0) throw new SluiceError('INVALID_REQUEST', `the assignment of member ${classic.memberId} carries userData a custom assignor would lose`);
-    const assigned: Assignment = new Map();
-    for (const { topic, partition } of partitions) {
-      const topicId = topics.idOf(topic);
-      if (topicId === undefined) continue; // a deleted topic: nothing to own
-      let set = assigned.get(topicId);
-      if (!set) assigned.set(topicId, (set = new Set()));
-      set.add(partition);
-    }
+    const assigned = assignmentOf(partitions, topics);
     const member = new ConsumerGroupMember(classic.memberId);
     member.memberEpoch = snapshot.generationId;
     member.previousMemberEpoch = snapshot.generationId;
@@ -115,6 +108,16 @@ export function classicGroupFromConsumerGroup(group: ConsumerGroup, leavingMembe
     });
   }
   return { groupId: group.groupId, protocolType: CONSUMER_PROTOCOL_TYPE, generationId: group.groupEpoch, protocolName: null, members };
+}
+
+/** Partitions named by topic name as an Assignment by topic id; those of topics gone are left out (nothing to own). */
+export function assignmentOf(partitions: ReadonlyArray<{ topic: string; partition: number }>, topics: TopicIds): Assignment {
+  return toAssignment(
+    partitions.flatMap(({ topic, partition }) => {
+      const topicId = topics.idOf(topic);
+      return topicId === undefined ? [] : [{ topicId, partitions: [partition] }];
+    }),
+  );
 }
 
 /**
