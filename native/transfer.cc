@@ -183,12 +183,13 @@ void TransferThread::Serve(int socketKey) {
     Transfer& transfer = *queue.transfers.front();
     int error = 0;
     const char* syscall = nullptr;
-    Step step = Send(transfer, &turnBytes, &error, &syscall);
-    if (step == Step::kTurnOver) {
+    SendStep step = SendParts(transfer.socketFd, transfer.parts, &transfer.partIndex, &transfer.sentBytes,
+                              &transfer.writeCalls, &turnBytes, &error, &syscall);
+    if (step == SendStep::kTurnOver) {
       MarkReady(socketKey);
       return;
     }
-    if (step == Step::kWouldBlock) {
+    if (step == SendStep::kWouldBlock) {
       // One-shot: the event disarms itself, so a socket reported writable is served once, and a
       // socket nobody waits on costs nothing.
       epoll_event writable{};
@@ -198,66 +199,66 @@ void TransferThread::Serve(int socketKey) {
         transfer.inEpoll = true;
         return;
       }
-      step = Step::kFailed;
+      step = SendStep::kFailed;
       error = errno;
       syscall = "epoll_ctl";
     }
     std::unique_ptr<Transfer> done = std::move(queue.transfers.front());
     queue.transfers.pop_front();
-    Finish(std::move(done), step == Step::kDone ? 0 : error, syscall);
+    Finish(std::move(done), step == SendStep::kDone ? 0 : error, syscall);
   }
   queues_.erase(found);
 }
 
-TransferThread::Step TransferThread::Send(Transfer& transfer, uint64_t* turnBytes, int* errnoValue,
-                                          const char** syscall) {
-  while (transfer.partIndex < transfer.parts.size()) {
-    TransferPart& part = transfer.parts[transfer.partIndex];
+SendStep SendParts(int socketFd, std::vector<TransferPart>& parts, size_t* partIndex, uint64_t* sentBytes,
+                   bool* writeCalls, uint64_t* turnBytes, int* errnoValue, const char** syscall) {
+  while (*partIndex < parts.size()) {
+    TransferPart& part = parts[*partIndex];
     if (part.remainingBytes == 0) {
-      transfer.partIndex++;
+      (*partIndex)++;
       continue;
     }
-    if (*turnBytes == 0) return Step::kTurnOver;
+    if (*turnBytes == 0) return SendStep::kTurnOver;
     size_t wantBytes = std::min({part.remainingBytes, *turnBytes, kSendBytesPerCallMax});
-    ssize_t sentBytes;
+    ssize_t movedNow;
     if (part.fileFd >= 0) {
       off_t offset = part.positionBytes;  // our own offset: the file position is never moved
       *syscall = "sendfile";
-      sentBytes = sendfile(transfer.socketFd, part.fileFd, &offset, wantBytes);
-    } else if (!transfer.writeCalls) {
+      movedNow = sendfile(socketFd, part.fileFd, &offset, wantBytes);
+    } else if (!*writeCalls) {
       *syscall = "send";
-      sentBytes = send(transfer.socketFd, part.data, wantBytes, MSG_NOSIGNAL | MSG_DONTWAIT);
-      if (sentBytes < 0 && errno == ENOTSOCK) {
-        transfer.writeCalls = true;
+      movedNow = send(socketFd, part.data, wantBytes, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (movedNow < 0 && errno == ENOTSOCK) {
+        *writeCalls = true;
         continue;
       }
     } else {
       *syscall = "write";
-      sentBytes = write(transfer.socketFd, part.data, wantBytes);
+      movedNow = write(socketFd, part.data, wantBytes);
     }
-    if (sentBytes < 0) {
+    if (movedNow < 0) {
       if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) return Step::kWouldBlock;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return SendStep::kWouldBlock;
       *errnoValue = errno;
-      return Step::kFailed;
+      return SendStep::kFailed;
     }
-    if (sentBytes == 0) {
+    if (movedNow == 0) {
       // sendfile returns 0 only at end of file: the region asked for bytes the file lacks. A
       // zero-byte send of a non-empty buffer has no meaning; fail rather than spin.
       *errnoValue = part.fileFd >= 0 ? ENODATA : EIO;
-      return Step::kFailed;
+      return SendStep::kFailed;
     }
-    uint64_t movedBytes = static_cast<uint64_t>(sentBytes);
+    uint64_t movedBytes = static_cast<uint64_t>(movedNow);
     part.remainingBytes -= movedBytes;
     if (part.fileFd >= 0) {
-      part.positionBytes += sentBytes;
+      part.positionBytes += movedNow;
     } else {
       part.data += movedBytes;
     }
-    transfer.sentBytes += movedBytes;
+    *sentBytes += movedBytes;
     *turnBytes -= movedBytes;
   }
-  return Step::kDone;
+  return SendStep::kDone;
 }
 
 void TransferThread::Finish(std::unique_ptr<Transfer> transfer, int errnoValue, const char* syscall) {

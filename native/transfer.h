@@ -41,6 +41,17 @@ struct Transfer {
   bool writeCalls = false;  // send(2) said ENOTSOCK (a pipe): use write(2)
 };
 
+// How far one pass of SendParts got.
+enum class SendStep { kDone, kFailed, kWouldBlock, kTurnOver };
+
+// Sends parts[*partIndex...] in order to a non-blocking socket until they are all sent (kDone),
+// the socket takes no more (kWouldBlock), *turnBytes runs out (kTurnOver) or a call fails
+// (kFailed, with *errnoValue and *syscall). Advances the parts, *partIndex and *sentBytes past what
+// went; *writeCalls turns on (write(2) instead of send(2)) for a descriptor that is not a socket.
+// Used by the transfer thread, and on the JS thread by transmitNow.
+SendStep SendParts(int socketFd, std::vector<TransferPart>& parts, size_t* partIndex, uint64_t* sentBytes,
+                   bool* writeCalls, uint64_t* turnBytes, int* errnoValue, const char** syscall);
+
 struct TransferResult {
   uint64_t id;
   uint64_t sentBytes;
@@ -78,15 +89,12 @@ class TransferThread {
     std::deque<std::unique_ptr<Transfer>> transfers;
     bool ready = false;  // in ready_
   };
-  enum class Step { kDone, kFailed, kWouldBlock, kTurnOver };
-
   static void* Main(void* self);
   void Run();
   void Wake();
   bool ApplyCommands();  // false once stopping
   void MarkReady(int socketKey);
   void Serve(int socketKey);
-  Step Send(Transfer& transfer, uint64_t* turnBytes, int* errnoValue, const char** syscall);
   void Finish(std::unique_ptr<Transfer> transfer, int errnoValue, const char* syscall);
   void Publish();
   void CloseAll();

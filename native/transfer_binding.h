@@ -1,4 +1,4 @@
-// sendfile, transmit and cancelTransfers for JS (typed in src/native/binding.ts), over one
+// sendfile, transmit, transmitNow and cancelTransfers for JS (typed in src/native/binding.ts), over one
 // TransferThread per Node environment (main thread or worker), created on first use.
 #pragma once
 

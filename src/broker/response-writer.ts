@@ -2,7 +2,10 @@
 // headers, encoded in JS) and FileRegions (record bytes in segment files). Responses of Buffers
 // alone go through socket.write; a response with regions goes through the addon's transmit(),
 // which sends the Buffers and sendfile()s the regions in order on the transfer thread, so record
-// bytes never pass through JS. Two rules keep the byte stream whole:
+// bytes never pass through JS. A response with regions is first sent on the event loop as far as
+// the socket takes it without blocking (transmitNow, at most INLINE_TRANSMIT_BYTES_MAX): most
+// fetches of fresh bytes go whole that way, without a wake-up of the transfer thread and a notice
+// back, and only the rest goes to the thread. Two rules keep the byte stream whole:
 //   - a transmit starts only once every earlier socket.write has completed (libuv's queue empty);
 //   - nothing is written while a transmit is pending: later responses wait their turn.
 // Each response's `done` runs once, when its last byte is in the kernel's hands (true) or when it
@@ -15,6 +18,7 @@
 import type net from 'node:net';
 
 import { binding, type FileRegion, type NativeError } from '../native/binding.js';
+import { INLINE_TRANSMIT_BYTES_MAX } from '../limits.js';
 import type { ResponseParts } from '../protocol/index.js';
 
 export interface TrafficCounters {
@@ -105,6 +109,7 @@ export class ResponseWriter {
     if (this.pendingWrites === 0 && this.transmitting && !this.closed) {
       const next = this.queue.shift();
       if (next) this.startTransmit(next);
+      this.drainQueue(); // when that one went whole on the event loop
     }
   }
 
@@ -116,11 +121,13 @@ export class ResponseWriter {
       this.fail(Object.assign(new Error('the socket has no descriptor (closed, or not a TCP socket)'), { code: 'EBADF', syscall: 'transmit' }));
       return;
     }
-    let transmitted: Promise<number>;
+    let transmitted: Promise<number> | undefined;
     try {
-      transmitted = binding.transmit(fd, queued.parts); // duplicates every descriptor before returning
+      const rest = partsAfter(queued.parts, binding.transmitNow(fd, queued.parts, INLINE_TRANSMIT_BYTES_MAX));
+      // transmit duplicates every descriptor before returning
+      if (rest.length > 0) transmitted = binding.transmit(fd, rest);
     } catch (error) {
-      // dup(2) failed (EMFILE, ENFILE) or a region was invalid: nothing was sent.
+      // A send failed (the peer reset), or dup(2) failed (EMFILE, ENFILE), or a region was invalid.
       this.transmitting = false;
       drop(queued);
       this.fail(error as NativeError);
@@ -130,6 +137,12 @@ export class ResponseWriter {
     for (const part of queued.parts) {
       if (isRegion(part)) this.counters.bytesSentZeroCopy += part.count;
       else this.counters.bytesWrittenFromJs += part.length;
+    }
+    if (transmitted === undefined) {
+      // Sent whole: the caller's drainQueue goes on with the next response.
+      this.transmitting = false;
+      queued.done?.(!this.closed);
+      return;
     }
     transmitted.then(
       () => {
@@ -165,6 +178,24 @@ export class ResponseWriter {
     const fd = socketFd(this.socket);
     if (this.transmitting && fd >= 0) binding.cancelTransfers(fd);
   }
+}
+
+/** The parts left after the first `sentBytes` bytes of `parts` went. */
+function partsAfter(parts: ResponseParts, sentBytes: number): ResponseParts {
+  const rest: Array<Buffer | FileRegion> = [];
+  let skipBytes = sentBytes;
+  for (const part of parts) {
+    const partBytes = isRegion(part) ? part.count : part.length;
+    if (skipBytes >= partBytes) {
+      skipBytes -= partBytes;
+      continue;
+    }
+    if (skipBytes === 0) rest.push(part);
+    else if (isRegion(part)) rest.push({ fd: part.fd, position: part.position + skipBytes, count: part.count - skipBytes });
+    else rest.push(part.subarray(skipBytes));
+    skipBytes = 0;
+  }
+  return rest;
 }
 
 function release(queued: Queued): void {

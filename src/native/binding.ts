@@ -150,6 +150,13 @@ export interface Binding {
   /** Sends buffers and file regions in order as one transfer; resolves with the total bytes. */
   transmit(socketFd: number, parts: ReadonlyArray<Uint8Array | FileRegion>): Promise<number>;
   /**
+   * Sends the parts in order on the calling thread, as far as the non-blocking socket takes and
+   * at most maxBytes; returns the bytes sent (0 for a socket in blocking mode). Nothing is
+   * duplicated or queued: call it only when no write or transfer to the socket is pending, and
+   * hand what is left to transmit(). Throws the errno of a failed call.
+   */
+  transmitNow(socketFd: number, parts: ReadonlyArray<Uint8Array | FileRegion>, maxBytes: number): number;
+  /**
    * Fails every pending transfer to the socket with ECANCELED (call before closing it). Returns how
    * many were pending; one the thread completes before it sees the cancel still resolves.
    */

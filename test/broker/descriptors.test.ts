@@ -15,7 +15,7 @@ import { KafkaClient } from '../../src/client/client.js';
 import { Producer } from '../../src/client/producer.js';
 import { Engine } from '../../src/engine/engine.js';
 import { ApiKey } from '../../src/protocol/index.js';
-import { descriptorBudget } from '../../src/limits.js';
+import { INLINE_TRANSMIT_BYTES_MAX, descriptorBudget } from '../../src/limits.js';
 import { runFixture, type Child } from '../fixtures/child.js';
 import { fetchBody } from '../fixtures/probes.js';
 
@@ -52,11 +52,13 @@ async function fetchOnce(connection: BrokerConnection, topic: string): Promise<a
   return connection.request(ApiKey.Fetch, fetchBody(topic, { minBytes: 0 }), 11);
 }
 
-async function produceRecords(port: number, topic: string, count: number): Promise<void> {
+async function produceRecords(port: number, topic: string, count: number, options: { partitions?: number; valueBytes?: number } = {}): Promise<void> {
+  const { partitions = 1, valueBytes = 0 } = options;
   const client = await KafkaClient.connect({ brokers: [`127.0.0.1:${port}`] });
-  await client.createTopics([{ name: topic, partitions: 1 }]);
+  await client.createTopics([{ name: topic, partitions }]);
   const producer = await Producer.create(client, { acks: 1, idempotent: false, lingerMs: 0 });
-  await producer.send(topic, Array.from({ length: count }, (_, i) => ({ value: `record-${i}` })));
+  const records = Array.from({ length: count }, (_, i) => ({ partition: i % partitions, value: `record-${i}`.padEnd(valueBytes, '.') }));
+  await producer.send(topic, records);
   client.close();
 }
 
@@ -66,6 +68,9 @@ describe('descriptors run out', () => {
   beforeAll(async () => {
     broker = await startControlledBroker();
     await produceRecords(broker.port, 'events', 100);
+    // Two partitions of ~1.2 MB: a fetch of both (1 MiB each) is more than the event loop sends
+    // itself (INLINE_TRANSMIT_BYTES_MAX), so the transfer thread, and its dup(2), take the rest.
+    await produceRecords(broker.port, 'large', 2400, { partitions: 2, valueBytes: 1000 });
   });
 
   afterAll(async () => {
@@ -79,7 +84,8 @@ describe('descriptors run out', () => {
     expect(hogged).toBeGreaterThan(0);
 
     // dup(2) of the socket and the segment fails with EMFILE: the victim's connection is closed.
-    await expect(fetchOnce(victim, 'events')).rejects.toThrow();
+    expect(INLINE_TRANSMIT_BYTES_MAX).toBeLessThan(2 << 20);
+    await expect(victim.request(ApiKey.Fetch, fetchBody('large', { minBytes: 0, partitions: [0, 1] }), 11)).rejects.toThrow();
     // Its closing gave a descriptor back: take it too. A connection attempt now fails at
     // accept(2); libuv sheds it (accepting into a reserved descriptor and closing), the broker goes on.
     await broker.child.ask('hog', 'hogged ');

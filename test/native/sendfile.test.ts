@@ -1,4 +1,4 @@
-// sendfile / transmit / cancelTransfers over real loopback TCP connections: the transfer thread
+// sendfile / transmit / transmitNow / cancelTransfers over real loopback TCP connections: the transfer thread
 // moves more than the socket buffers hold to a reader that stalls, while the event loop runs on;
 // parts and transfers arrive in order; failures arrive as errno codes.
 import { spawnSync } from 'node:child_process';
@@ -226,6 +226,56 @@ describe('sendfile', () => {
     const received = receive(pair.client, 5);
     expect(await binding.transmit(pair.serverFd, [Buffer.from('alive')])).toBe(5);
     expect((await received).toString()).toBe('alive');
+    await pair.close();
+  });
+});
+
+describe('transmitNow', () => {
+  it('sends buffer, file region and buffer on the calling thread when the socket takes them', async () => {
+    const content = randomBytes(300_000);
+    const fd = smallFile(content);
+    const pair = await socketPair();
+    const expected = Buffer.concat([Buffer.from('HEAD'), content.subarray(1000, 101_000), Buffer.from('TAIL')]);
+    const received = receive(pair.client, expected.length);
+    const parts = [Buffer.from('HEAD'), { fd, position: 1000, count: 100_000 }, Buffer.from('TAIL')];
+    expect(binding.transmitNow(pair.serverFd, parts, 1 << 20)).toBe(expected.length);
+    expect((await received).equals(expected)).toBe(true);
+    fs.closeSync(fd);
+    await pair.close();
+  });
+
+  it('stops at maxBytes, and where the socket stops taking bytes, without blocking', async () => {
+    const pair = await socketPair();
+    expect(binding.transmitNow(pair.serverFd, [{ fd: bigFile.fd, position: 0, count: 1000 }], 10)).toBe(10);
+    pair.client.pause(); // nothing is read: the socket's buffers fill
+    const sentBytes = binding.transmitNow(pair.serverFd, [{ fd: bigFile.fd, position: 10, count: BIG_FILE_BYTES - 10 }], BIG_FILE_BYTES);
+    expect(sentBytes).toBeGreaterThan(0);
+    expect(sentBytes).toBeLessThan(BIG_FILE_BYTES - 10);
+    await pair.close();
+  });
+
+  it('sends nothing to a descriptor in blocking mode', () => {
+    const fd = fs.openSync(path.join(tempDir(), 'blocking.out'), 'w');
+    expect(binding.transmitNow(fd, [Buffer.from('never')], 100)).toBe(0);
+    expect(fs.fstatSync(fd).size).toBe(0);
+    fs.closeSync(fd);
+  });
+
+  it('throws the errno of a send to a connection the peer reset', async () => {
+    const pair = await socketPair();
+    pair.server.pause(); // Node does not read the reset, so the descriptor stays open
+    pair.client.resetAndDestroy();
+    let error: unknown;
+    for (let i = 0; i < 200 && error === undefined; i++) {
+      try {
+        binding.transmitNow(pair.serverFd, [Buffer.alloc(1000)], 1000);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      } catch (caught) {
+        error = caught;
+      }
+    }
+    expect(error).toMatchObject({ syscall: 'send' });
+    expect(['EPIPE', 'ECONNRESET']).toContain((error as { code: string }).code);
     await pair.close();
   });
 });
