@@ -194,7 +194,7 @@ describe('GroupCoordinator: heartbeats, sessions and leaving', () => {
     const { joined, leader } = await stableGroupOfThree(coordinator);
     const [x, y] = joined.filter((j) => j !== leader) as [JoinResult, JoinResult];
 
-    const left = coordinator.leaveGroup('g', [
+    const left = await coordinator.leaveGroup('g', [
       { memberId: x.memberId, groupInstanceId: null },
       { memberId: 'stranger', groupInstanceId: null },
       { memberId: '', groupInstanceId: 'no-such-instance' },
@@ -213,9 +213,9 @@ describe('GroupCoordinator: heartbeats, sessions and leaving', () => {
     expect(l2!.members).toHaveLength(2);
     expect(y2!.generationId).toBe(2);
 
-    expect(coordinator.leaveGroup('unknown-group', [{ memberId: 'm', groupInstanceId: null }]).members[0]!.errorCode).toBe(E.UNKNOWN_MEMBER_ID);
-    expect(coordinator.leaveGroup('', []).errorCode).toBe(E.INVALID_GROUP_ID);
-    coordinator.leaveGroup('g', [
+    expect((await coordinator.leaveGroup('unknown-group', [{ memberId: 'm', groupInstanceId: null }])).members[0]!.errorCode).toBe(E.UNKNOWN_MEMBER_ID);
+    expect((await coordinator.leaveGroup('', [])).errorCode).toBe(E.INVALID_GROUP_ID);
+    await coordinator.leaveGroup('g', [
       { memberId: l2!.memberId, groupInstanceId: null },
       { memberId: y2!.memberId, groupInstanceId: null },
     ]);
@@ -324,7 +324,7 @@ describe('GroupCoordinator: static membership', () => {
     expect(heartbeat(coordinator, follower)).toBe(E.NONE);
 
     // LeaveGroup by instance id alone removes the static member (and rebalances).
-    const left = coordinator.leaveGroup('g', [{ memberId: '', groupInstanceId: 'instance-a' }]);
+    const left = await coordinator.leaveGroup('g', [{ memberId: '', groupInstanceId: 'instance-a' }]);
     expect(left.members[0]!.errorCode).toBe(E.NONE);
     expect(heartbeat(coordinator, follower)).toBe(E.REBALANCE_IN_PROGRESS);
   });

@@ -4,7 +4,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { Engine } from '../../src/engine/engine.js';
-import { KafkaErrorCode as E } from '../../src/errors.js';
+import { KafkaErrorCode as E, SluiceError } from '../../src/errors.js';
 import { GroupCoordinator } from '../../src/broker/group/coordinator.js';
 import type { AnyApiHandler, BrokerContext, RequestContext } from '../../src/broker/handler.js';
 import { groupHandlers } from '../../src/broker/handlers/groups.js';
@@ -453,6 +453,32 @@ describe('ConsumerGroupHeartbeat and ConsumerGroupDescribe (KIP-848)', () => {
     expect(left.members.map((m: { errorCode: number }) => m.errorCode)).toEqual([E.NONE, E.NONE, E.UNKNOWN_MEMBER_ID]);
     const described = (await call(ApiKey.ConsumerGroupDescribe, 1, { groupIds: ['cg'], includeAuthorizedOperations: false })).groups[0];
     expect(described.members.map((m: { memberId: string }) => m.memberId)).toEqual(['m1']);
+  });
+
+  it("a classic member's LeaveGroup in a consumer group is answered once its records are written, with the write's error when it fails", async () => {
+    await engine.createTopic('t', { partitions: 2 });
+    expect((await heartbeat()).memberEpoch).toBe(1);
+    const subscription = encodeSubscription({ topics: ['t'], userData: null, ownedPartitions: [], generationId: -1 }, 1);
+    const joined = await call(ApiKey.JoinGroup, 5, joinBody({ groupId: 'cg', memberId: '', groupInstanceId: 'pod-0', protocols: [{ name: 'range', metadata: subscription }] }));
+    expect(joined.errorCode).toBe(E.NONE);
+    const manager = (coordinator as unknown as { manager: { storeConsumerGroupRecords: (records: unknown) => Promise<void> } }).manager;
+    const store = manager.storeConsumerGroupRecords.bind(manager);
+    let written = false;
+    manager.storeConsumerGroupRecords = async () => {
+      throw new SluiceError('NOT_ENOUGH_REPLICAS', '__consumer_offsets has too few in-sync replicas');
+    };
+    const refused = await call(ApiKey.LeaveGroup, 3, { groupId: 'cg', members: [{ memberId: joined.memberId, groupInstanceId: 'pod-0' }] });
+    expect(refused).toMatchObject({ errorCode: E.COORDINATOR_NOT_AVAILABLE, members: [] });
+    manager.storeConsumerGroupRecords = async (records) => {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await store(records);
+      written = true;
+    };
+    const other = await call(ApiKey.JoinGroup, 5, joinBody({ groupId: 'cg', memberId: '', groupInstanceId: 'pod-1', protocols: [{ name: 'range', metadata: subscription }] }));
+    written = false;
+    const left = await call(ApiKey.LeaveGroup, 3, { groupId: 'cg', members: [{ memberId: other.memberId, groupInstanceId: 'pod-1' }] });
+    expect(left.members.map((m: { errorCode: number }) => m.errorCode)).toEqual([E.NONE]);
+    expect(written).toBe(true);
   });
 
   it('a classic static member that takes the place of the last static member of the consumer protocol makes the group classic again, with its partitions and no rebalance', async () => {

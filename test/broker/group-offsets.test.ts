@@ -191,7 +191,7 @@ describe('OffsetCommit and OffsetFetch', () => {
     // While PreparingRebalance commits are still accepted (the heartbeat tells members to rejoin).
     const leaderRejoin = coordinator.joinGroup(joinParams({ memberId: leader.memberId }));
     expect(await codeOf({ generationId: 1, memberId: follower.memberId })).toBe(E.NONE);
-    coordinator.leaveGroup('g', [{ memberId: follower.memberId, groupInstanceId: null }]);
+    await coordinator.leaveGroup('g', [{ memberId: follower.memberId, groupInstanceId: null }]);
     expect((await leaderRejoin).generationId).toBe(2);
     expect(coordinator.fetchOffsets('g', [{ name: 't', partitionIndexes: [0] }]).topics[0]!.partitions[0]!.committedOffset).toBe(3);
   });

@@ -558,7 +558,8 @@ export class ConsumerGroupCoordinator {
    * ended. Answered at once, as the classic coordinator answers it; the records follow (a failed
    * write is retried in full with the group's next change).
    */
-  classicLeave(groupId: string, identities: Array<{ memberId: string; groupInstanceId: string | null }>): LeaveGroupResult {
+  /** Answered once the group's records are written, as Kafka answers from the appended result: a write that fails is the response's error. */
+  async classicLeave(groupId: string, identities: Array<{ memberId: string; groupInstanceId: string | null }>): Promise<LeaveGroupResult> {
     const group = this.groups.get(groupId);
     if (group === undefined) return { errorCode: E.NONE, members: identities.map((m) => ({ ...m, errorCode: E.UNKNOWN_MEMBER_ID })) };
     const records: ConsumerGroupRecord[] = [];
@@ -568,7 +569,8 @@ export class ConsumerGroupCoordinator {
       if (this.groups.get(groupId) === group) records.push(...this.removeMember(group, member));
       return { memberId: member.memberId, groupInstanceId, errorCode: E.NONE };
     });
-    void this.write(groupId, records);
+    const failure = await this.write(groupId, records);
+    if (failure !== null) return { errorCode: failure.errorCode, members: [] };
     return { errorCode: E.NONE, members };
   }
 

@@ -807,10 +807,10 @@ export class GroupCoordinator {
   // ---- LeaveGroup ----------------------------------------------------------------------------
 
   /** LeaveGroup v3+ semantics; v0-2 is one member. A member id of '' removes a static member by instance id. */
-  leaveGroup(groupId: string, members: Array<{ memberId: string; groupInstanceId: string | null }>): LeaveGroupResult {
+  async leaveGroup(groupId: string, members: Array<{ memberId: string; groupInstanceId: string | null }>): Promise<LeaveGroupResult> {
     const statusError = this.validateGroupStatus(groupId, false);
     if (statusError !== null) return { errorCode: statusError, members: [] };
-    if (this.consumerGroups.has(groupId)) return this.consumerGroups.classicLeave(groupId, members);
+    if (this.consumerGroups.has(groupId)) return await this.consumerGroups.classicLeave(groupId, members);
     const group = this.manager.getGroup(groupId);
     const answer = (identity: { memberId: string; groupInstanceId: string | null }, errorCode: number) => ({
       memberId: identity.memberId,

@@ -187,13 +187,13 @@ export function leaveGroupHandler(coordinator: GroupCoordinator): ApiHandler<typ
     apiKey: ApiKey.LeaveGroup,
     minVersion: 0,
     maxVersion: 5,
-    handle({ header }, request) {
+    async handle({ header }, request) {
       if (header.apiVersion >= 3) {
         const members = request.members.map(({ memberId, groupInstanceId }) => ({ memberId, groupInstanceId }));
-        return { throttleTimeMs: 0, ...coordinator.leaveGroup(request.groupId, members) };
+        return { throttleTimeMs: 0, ...(await coordinator.leaveGroup(request.groupId, members)) };
       }
       // v0-2 name one member, and its error is the response's error (Kafka's LeaveGroupResponse).
-      const result = coordinator.leaveGroup(request.groupId, [{ memberId: request.memberId, groupInstanceId: null }]);
+      const result = await coordinator.leaveGroup(request.groupId, [{ memberId: request.memberId, groupInstanceId: null }]);
       const errorCode = result.errorCode !== NONE ? result.errorCode : (result.members[0]?.errorCode ?? NONE);
       return { throttleTimeMs: 0, errorCode, members: [] };
     },
