@@ -166,6 +166,8 @@ export const BROKER_DEFAULTS: Readonly<Record<string, string>> = Object.freeze({
   'log.retention.check.interval.ms': '300000',
   'log.flush.offset.checkpoint.interval.ms': '60000',
   'log.flush.start.offset.checkpoint.interval.ms': '60000',
+  'producer.id.expiration.ms': '86400000',
+  'producer.id.expiration.check.interval.ms': '600000',
   // The log cleaner's (src/storage/log-cleaner.ts): log.cleaner.enable, threads, dedupe.buffer.size, ...
   ...LOG_CLEANER_BROKER_DEFAULTS,
   'log.level': 'info',
@@ -219,10 +221,6 @@ const UNSUPPORTED: ReadonlyArray<readonly [reason: string, names: readonly strin
     'sluice serves every connection and request on one event loop',
     ['num.network.threads', 'num.io.threads', 'background.threads', 'num.recovery.threads.per.data.dir', 'socket.send.buffer.bytes',
       'socket.receive.buffer.bytes'],
-  ],
-  [
-    'producer state expires after a day (Kafka\'s default), checked when a log closes',
-    ['producer.id.expiration.ms', 'producer.id.expiration.check.interval.ms'],
   ],
   ['transactions use the version 1 protocol (KIP-98); KIP-890\'s version 2 is not implemented', ['transaction.version', 'transaction.two.phase.commit.enable']],
   ['__consumer_offsets records are written uncompressed', ['offsets.topic.compression.codec']],

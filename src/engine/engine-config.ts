@@ -23,6 +23,9 @@ const INTERVAL_SETTINGS = {
   checkpointIntervalMs: 'log.flush.offset.checkpoint.interval.ms',
   logStartOffsetCheckpointIntervalMs: 'log.flush.start.offset.checkpoint.interval.ms',
   highWatermarkCheckpointIntervalMs: 'replica.high.watermark.checkpoint.interval.ms',
+  producerIdExpirationCheckIntervalMs: 'producer.id.expiration.check.interval.ms',
+  // Not an interval but a age, read the same way (an integer of ms); Kafka's minimum is 1.
+  producerIdExpirationMs: 'producer.id.expiration.ms',
 } as const;
 
 export type EngineIntervals = { -readonly [K in keyof typeof INTERVAL_SETTINGS]?: number };
@@ -41,14 +44,15 @@ export function defaultPartitionCount(config: ConfigValues): number {
   return Number(config[NUM_PARTITIONS] ?? 1);
 }
 
-/** The retention check and checkpoint intervals given (undefined: the log manager's default). */
+/** The retention check, checkpoint and producer expiration intervals, and producer.id.expiration.ms, given (undefined: the log manager's default). */
 export function engineIntervals(config: ConfigValues): EngineIntervals {
   const intervals = {} as EngineIntervals;
   for (const [field, name] of Object.entries(INTERVAL_SETTINGS) as Array<[keyof EngineIntervals, string]>) {
     const value = config[name];
     if (value === undefined) continue;
     const ms = Number(value);
-    if (!Number.isInteger(ms) || ms < 0) throw new SluiceError('INVALID_CONFIG', `Invalid value ${String(value)} for configuration ${name}: must be an integer >= 0`);
+    const min = field === 'producerIdExpirationMs' ? 1 : 0;
+    if (!Number.isInteger(ms) || ms < min) throw new SluiceError('INVALID_CONFIG', `Invalid value ${String(value)} for configuration ${name}: must be an integer >= ${min}`);
     intervals[field] = ms;
   }
   return intervals;

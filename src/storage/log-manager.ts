@@ -39,6 +39,8 @@ export const LOG_START_OFFSET_CHECKPOINT_FILE = 'log-start-offset-checkpoint';
 export const REPLICATION_OFFSET_CHECKPOINT_FILE = 'replication-offset-checkpoint';
 /** Kafka's replica.high.watermark.checkpoint.interval.ms default. */
 export const HIGH_WATERMARK_CHECKPOINT_INTERVAL_MS = 5000;
+/** Kafka's producer.id.expiration.check.interval.ms default. */
+export const PRODUCER_ID_EXPIRATION_CHECK_INTERVAL_MS = 10 * 60 * 1000;
 /** A log directory renamed with this suffix is being deleted; the next open finishes the job. */
 export const DELETE_DIR_SUFFIX = '-delete';
 
@@ -55,6 +57,10 @@ export interface LogManagerOptions {
   logStartOffsetCheckpointIntervalMs?: number;
   /** Kafka's replica.high.watermark.checkpoint.interval.ms (5 s); 0 disables the timer. */
   highWatermarkCheckpointIntervalMs?: number;
+  /** Kafka's producer.id.expiration.ms (1 day): a producer whose last batch is this old is forgotten, unless its transaction is open. */
+  producerIdExpirationMs?: number;
+  /** Kafka's producer.id.expiration.check.interval.ms (10 minutes): how often every log forgets its expired producers; 0 disables the timer. */
+  producerIdExpirationCheckIntervalMs?: number;
   /** Failures of the timers' work (retention, checkpoints); default: a process warning. */
   onBackgroundError?: (error: unknown, task: string) => void;
   /** The log cleaner's broker configs (log.cleaner.*); default Kafka's. */
@@ -177,6 +183,7 @@ export class LogManager {
           logStartOffset: logStartOffsets.get(entry.name) ?? 0,
           highWatermark: highWatermarks.get(entry.name),
           nowMs: this.options.nowMs,
+          producerIdExpirationMs: this.options.producerIdExpirationMs,
         });
       } catch (error) {
         throw openError(dir, error);
@@ -235,6 +242,9 @@ export class LogManager {
     every(this.options.highWatermarkCheckpointIntervalMs, HIGH_WATERMARK_CHECKPOINT_INTERVAL_MS, 'high watermark checkpoint', () =>
       this.checkpointHighWatermarksInBackground(),
     );
+    every(this.options.producerIdExpirationCheckIntervalMs, PRODUCER_ID_EXPIRATION_CHECK_INTERVAL_MS, 'producer expiration', () => {
+      for (const log of this.logs.values()) log.expireProducers();
+    });
   }
 
   /**
@@ -346,7 +356,7 @@ export class LogManager {
         const dir = path.join(this.dataDir, name);
         const existed = fs.existsSync(dir);
         try {
-          this.logs.set(name, Log.open({ dir, config, nowMs: this.options.nowMs }));
+          this.logs.set(name, Log.open({ dir, config, nowMs: this.options.nowMs, producerIdExpirationMs: this.options.producerIdExpirationMs }));
         } catch (error) {
           // Opening a new log's first segment failed: leave no directory behind.
           if (!existed) fs.rmSync(dir, { recursive: true, force: true });

@@ -48,7 +48,7 @@ import { syncDirectorySync } from './checkpoint-file.js';
 import { LeaderEpochCache, UNDEFINED_EPOCH, type EpochEndOffset, type EpochEntry } from './leader-epoch-cache.js';
 import type { LogConfig } from './log-config.js';
 import { validateBatchForAppend, type AppendOrigin, type ValidatedBatch } from './log-validator.js';
-import { ProducerState, type AbortedTransaction } from './producer-state.js';
+import { PRODUCER_ID_EXPIRATION_MS, ProducerState, type AbortedTransaction } from './producer-state.js';
 import { NO_TIMESTAMP, Segment, isOutOfSpace, type BatchAppendInfo, type SegmentRegion } from './segment.js';
 
 export interface LogOpenOptions {
@@ -67,6 +67,8 @@ export interface LogOpenOptions {
   highWatermark?: number;
   /** Clock for roll and retention decisions; tests move it. */
   nowMs?: () => number;
+  /** producer.id.expiration.ms (default a day): see expireProducers. */
+  producerIdExpirationMs?: number;
 }
 
 export interface AppendOptions {
@@ -166,6 +168,8 @@ export class Log {
   private readonly removals = new Set<Promise<void>>();
   /** Idempotent producers' sequence state (rebuilt from the log on open). */
   readonly producers: ProducerState;
+  /** producer.id.expiration.ms, as the log manager was opened with it. */
+  private readonly producerIdExpirationMs: number;
   /** What opening found and repaired. */
   readonly recovery: LogRecoveryReport = { recoveredSegments: 0, truncatedBytes: 0, deletedSegments: 0, rebuiltLeaderEpochs: false, completedSwaps: 0 };
   /** The partition's leader-epoch history; the log writes it, others read it. */
@@ -181,6 +185,7 @@ export class Log {
     this.nowMs = options.nowMs ?? Date.now;
     this.lastFlushMs = this.nowMs();
     this.producers = new ProducerState(options.dir);
+    this.producerIdExpirationMs = options.producerIdExpirationMs ?? PRODUCER_ID_EXPIRATION_MS;
     this._highWatermark = options.highWatermark;
   }
 
@@ -997,6 +1002,16 @@ export class Log {
   // ---- lifetime ------------------------------------------------------------------------------
 
   /**
+   * Forgets the producers whose last batch is producer.id.expiration.ms old or more, unless a
+   * transaction of theirs is open, as Kafka's removeExpiredProducers does every
+   * producer.id.expiration.check.interval.ms: a batch of a forgotten producer is taken with any
+   * sequence, so a retry that comes this late is appended again. Returns how many went.
+   */
+  expireProducers(): number {
+    return this.producers.expire(this.nowMs(), this.producerIdExpirationMs);
+  }
+
+  /**
    * Closes every segment (the active one's indexes are trimmed), after writing the producer
    * snapshot unless `snapshot: false` (a log about to be deleted). Does not flush: see flush().
    */
@@ -1013,7 +1028,7 @@ export class Log {
       // Writing one (with its fsync) for each log deleted was 85% of a cluster broker's time
       // deleting 2,000 logs.
       if (options.snapshot !== false) {
-        this.producers.expire(this.nowMs());
+        this.expireProducers();
         this.producers.writeSnapshot(this.logEndOffset);
       }
     } finally {

@@ -277,11 +277,20 @@ export class ProducerState {
     this.aborted = [];
   }
 
-  /** Forgets producers silent for longer than producer.id.expiration.ms, unless a transaction of theirs is open. */
-  expire(nowMs: number): void {
+  /**
+   * Forgets producers whose last batch's timestamp is `expirationMs` (producer.id.expiration.ms) or
+   * more before `nowMs`, unless a transaction of theirs is open (Kafka's isProducerExpired).
+   * Returns how many went.
+   */
+  expire(nowMs: number, expirationMs = PRODUCER_ID_EXPIRATION_MS): number {
+    let expired = 0;
     for (const [producerId, entry] of this.producers) {
-      if (nowMs - entry.lastTimestamp > PRODUCER_ID_EXPIRATION_MS && !this.ongoing.has(producerId)) this.producers.delete(producerId);
+      if (nowMs - entry.lastTimestamp >= expirationMs && !this.ongoing.has(producerId)) {
+        this.producers.delete(producerId);
+        expired++;
+      }
     }
+    return expired;
   }
 
   /** Writes the state as of `offset` (the log end offset it reflects), before returning. */

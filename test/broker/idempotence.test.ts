@@ -9,7 +9,7 @@ import { KafkaErrorCode } from '../../src/errors.js';
 import { ApiKey } from '../../src/protocol/index.js';
 import { encodeBatch } from '../../src/record/batch.js';
 import { startBrokerProcess, type BrokerProcess } from '../fixtures/broker.js';
-import { tempDir } from '../helpers.js';
+import { tempDir, waitUntil } from '../helpers.js';
 
 let broker: BrokerProcess | undefined;
 let client: KafkaClient | undefined;
@@ -109,3 +109,26 @@ describe('DescribeProducers (KIP-664)', () => {
     expect(response.topics[1].partitions[0].errorCode).toBe(KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
   });
 });
+
+describe('producer.id.expiration.ms', () => {
+  it('forgets a producer silent that long every producer.id.expiration.check.interval.ms: DescribeProducers drops it, and its late retry is appended again', async () => {
+    broker = await startBrokerProcess(tempDir(), { 'producer.id.expiration.ms': 1500, 'producer.id.expiration.check.interval.ms': 50 });
+    await connect();
+    await client!.createTopics([{ name: 'idem', partitions: 1 }]);
+    const connection = await client!.anyConnection();
+    const init = (): Promise<Producer> => connection.request(ApiKey.InitProducerId, { transactionalId: null, transactionTimeoutMs: 60_000, producerId: -1, producerEpoch: -1 });
+    const producer = await init();
+    const first = batch(producer, 0, 5);
+    expect(await produce(first)).toMatchObject({ errorCode: 0, baseOffset: 0 });
+    // Within the expiration a retry is a duplicate: acknowledged with its offset, not appended.
+    expect(await produce(first)).toMatchObject({ errorCode: 0, baseOffset: 0 });
+    const producers = async () =>
+      (await connection.request(ApiKey.DescribeProducers, { topics: [{ name: 'idem', partitionIndexes: [0] }] })).topics[0].partitions[0].activeProducers as Array<{ producerId: number }>;
+    expect((await producers()).map((p) => p.producerId)).toEqual([producer.producerId]);
+    // The batch's timestamp is its records' (now): it expires 1.5 s later, at the next check.
+    await waitUntil(async () => (await producers()).length === 0, 'the producer to expire');
+    expect(await produce(first)).toMatchObject({ errorCode: 0, baseOffset: 5 });
+    expect(await logEnd()).toBe(10);
+  });
+});
+

@@ -32,6 +32,15 @@ describe('Engine config names', () => {
     }
   });
 
+  it('takes producer.id.expiration.ms and its check interval, and refuses an expiration below 1 ms (Kafka\'s minimum)', async () => {
+    const warnings: ConfigWarning[] = [];
+    const config = { 'producer.id.expiration.ms': 1000, 'producer.id.expiration.check.interval.ms': 100 };
+    const engine = await Engine.open({ dataDir: tempDir(), onConfigWarning: (warning) => warnings.push(warning), config });
+    await engine.close();
+    expect(warnings).toEqual([]);
+    await expect(Engine.open({ dataDir: tempDir(), config: { 'producer.id.expiration.ms': 0 } })).rejects.toMatchObject({ code: 'INVALID_CONFIG' });
+  });
+
   it('reports a topic config accepted without effect when a topic is created or altered with it', async () => {
     const warnings: ConfigWarning[] = [];
     const engine = await Engine.open({ dataDir: tempDir(), onConfigWarning: (warning) => warnings.push(warning) });
