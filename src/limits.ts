@@ -111,6 +111,11 @@ export const FETCH_COPY_BYTES_MAX = 256 * 1024 * 1024;
  *  follower's fetch of two 256 KiB batches. */
 export const INLINE_TRANSMIT_BYTES_MAX = 1024 * 1024;
 
+/** A fetch session unused this long may be evicted by any new one, and one created this long ago
+ *  by a session of more partitions (Kafka's MIN_INCREMENTAL_FETCH_SESSION_EVICTION_MS, 2 minutes,
+ *  not a config there either). */
+export const FETCH_SESSION_EVICTION_MS = 120_000;
+
 /** The idle sweep runs at a quarter of connections.max.idle.ms, within these bounds: a connection
  *  is closed between 1x and 1.25x its idle limit, and a 10-minute limit costs a check every 30 s. */
 export const IDLE_CHECK_INTERVAL_MS_MIN = 10;

@@ -44,6 +44,7 @@ import { ConnectionQuotas } from './connection-quotas.js';
 import type { AnyApiHandler, BrokerContext } from './handler.js';
 import { createHandlers } from './handlers/index.js';
 import { countCause, createMetrics, type BrokerMetrics } from './metrics.js';
+import { FetchSessionCache } from './fetch-sessions.js';
 import { GroupCoordinator } from './group/coordinator.js';
 import { PRODUCER_IDS_PER_BROKER, ProducerIds } from './producer-ids.js';
 import { createReplicationQuotas, type ReplicationQuotas } from './replication-quotas.js';
@@ -91,6 +92,8 @@ export class Broker {
   /** Replication quotas (leader.replication.throttled.rate and its follower twin): what a cluster member's replication may move. */
   readonly replicationQuotas: ReplicationQuotas;
   private readonly appendWaiters = new AppendWaiters();
+  /** Incremental fetch sessions (KIP-227), held for every connection: a session may move to another. */
+  readonly fetchSessions: FetchSessionCache;
   private readonly budgets: ConnectionBudgets;
   private readonly temporaryDataDir: boolean;
   private readonly log: LogLimiter;
@@ -165,6 +168,7 @@ export class Broker {
       },
     });
     this.metrics = createMetrics();
+    this.fetchSessions = new FetchSessionCache(settings.fetchSessionCacheSlots);
     this.budgets = { requestSlots: new Budget(settings.queuedMaxRequests), requestMemory: new Budget(settings.queuedMaxRequestBytes) };
     engine.onAppend((topic, partition) => this.appendWaiters.notify(topic, partition));
     const context: BrokerContext = {
@@ -177,6 +181,7 @@ export class Broker {
       metrics: this.metrics,
       zeroCopyFetch,
       fetchCopyMemory: new Budget(FETCH_COPY_BYTES_MAX),
+      fetchSessions: this.fetchSessions,
       log: this.log,
       logOnce: new LogLimiter(logger, 1, LOG_ONCE_INTERVAL_MS),
       cluster: () => this.clusterNode,

@@ -40,6 +40,8 @@ export interface BrokerSettings {
   messageMaxBytes: number;
   /** fetch.max.bytes: a Fetch response's bytes at most, whatever its max_bytes asks. */
   fetchMaxBytes: number;
+  /** max.incremental.fetch.session.cache.slots: fetch sessions held at once (KIP-227, fetch-sessions.ts); 0 for none. */
+  fetchSessionCacheSlots: number;
   /** queued.max.requests: requests being handled at once, broker-wide. */
   queuedMaxRequests: number;
   /** queued.max.request.bytes: request bytes held at once, broker-wide; Infinity for -1. */
@@ -140,6 +142,7 @@ export const BROKER_DEFAULTS: Readonly<Record<string, string>> = Object.freeze({
   'message.max.bytes': '1048588',
   // The most a Fetch response carries, whatever the request asks (Kafka's 55 MiB).
   'fetch.max.bytes': '57671680',
+  'max.incremental.fetch.session.cache.slots': '1000',
   'queued.max.requests': '500',
   'queued.max.request.bytes': String(QUEUED_REQUEST_BYTES_DEFAULT),
   'connections.max.idle.ms': '600000',
@@ -234,7 +237,7 @@ const UNSUPPORTED: ReadonlyArray<readonly [reason: string, names: readonly strin
     'not implemented',
     ['create.topic.policy.class.name', 'alter.config.policy.class.name', 'config.providers', 'request.timeout.ms',
       'fetch.purgatory.purge.interval.requests', 'producer.purgatory.purge.interval.requests', 'delete.records.purgatory.purge.interval.requests',
-      'max.incremental.fetch.session.cache.slots', 'offsets.commit.required.acks', 'group.consumer.', 'group.coordinator.',
+      'offsets.commit.required.acks', 'group.consumer.', 'group.coordinator.',
       'log.dir.failure.timeout.ms', 'cluster.id'],
   ],
   ['share groups (KIP-932) are not implemented', ['share.', 'group.share.']],
@@ -384,6 +387,7 @@ export function resolveBrokerSettings(...sources: BrokerConfigValues[]): BrokerS
     socketListenBacklogSize: integer(all, 'socket.listen.backlog.size', 1, INT_MAX),
     messageMaxBytes: integer(all, 'message.max.bytes', 0),
     fetchMaxBytes: integer(all, 'fetch.max.bytes', 1024, INT_MAX),
+    fetchSessionCacheSlots: integer(all, 'max.incremental.fetch.session.cache.slots', 0, INT_MAX),
     queuedMaxRequests: integer(all, 'queued.max.requests', 1, INT_MAX),
     // As Kafka's SocketServer: a memory pool only for a positive value; 0 and -1 mean unbounded.
     queuedMaxRequestBytes: Math.max(integer(all, 'queued.max.request.bytes', -1), 0) || Infinity,

@@ -21,6 +21,7 @@ import type { ClusterNode } from './cluster-node.js';
 import type { DynamicConfigUpdates } from './dynamic-config-updates.js';
 import type { TransactionVerifier } from './txn/produce-verification.js';
 import type { ClientQuotas } from './client-quotas.js';
+import type { FetchSessionCache } from './fetch-sessions.js';
 import type { ConfigEntityStore } from './config-entities.js';
 
 /** The broker state handlers work with. */
@@ -37,6 +38,8 @@ export interface BrokerContext {
   zeroCopyFetch: boolean;
   /** Bytes of fetched records copied into JS and not yet written, broker-wide (zero copy off). */
   fetchCopyMemory: Budget;
+  /** Incremental fetch sessions (KIP-227). */
+  fetchSessions: FetchSessionCache;
   /** Rate-limited logging of what clients and disks do to the broker. */
   log: LogLimiter;
   /** For failures of the broker's own resources (descriptors): one line per cause per minute. */

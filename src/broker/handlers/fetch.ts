@@ -1,7 +1,8 @@
 // Fetch (1): whole batches from each partition, as file regions that the connection sends with
 // sendfile (zero copy), or as copied bytes when zero copy is off. Long poll: when fewer than
 // min_bytes are ready, the request waits up to max_wait_ms for an append to one of its partitions.
-// Sessions (KIP-227) are declined by answering session id 0, so every fetch is a full fetch.
+// Incremental fetch sessions (KIP-227, fetch-sessions.ts): a full fetch at epoch 0 opens one; an
+// incremental fetch reads every partition of its session and answers those with news.
 // A follower's fetch (replica id >= 0) reads up to the log end and may be answered DivergingEpoch
 // (replica-read.ts); in a cluster it also tells the leader the follower's LEO (replica-manager.ts),
 // and leader.replication.throttled.rate may leave a throttled partition out (replication-quotas.ts).
@@ -17,6 +18,7 @@ import type { FetchRequestBody } from '../../protocol/index.js';
 import { CONSUMER_BYTE_RATE } from '../client-quotas.js';
 import { defineHandler, type RequestContext } from '../handler.js';
 import type { EpochEndOffset } from '../replica-divergence.js';
+import type { FetchTopics } from '../fetch-sessions.js';
 import { fetchReplicaId, planPartitionRead } from '../replica-read.js';
 import { NONE, storageErrorCodeOf } from './errors.js';
 import { ZERO_UUID } from './metadata.js';
@@ -30,9 +32,12 @@ export const fetchHandler = defineHandler({
   minVersion: 4,
   maxVersion: 17,
   async handle(context, request) {
-    if (request.sessionId !== 0) {
-      return { throttleTimeMs: 0, errorCode: KafkaErrorCode.FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: [] };
-    }
+    const apiVersion = context.header.apiVersion;
+    const sessions = context.broker.fetchSessions;
+    const fetchContext = sessions.contextOf(request, apiVersion);
+    if (fetchContext.kind === 'error') return { throttleTimeMs: 0, errorCode: fetchContext.errorCode, sessionId: 0, responses: [] };
+    const session = fetchContext.kind === 'incremental' ? fetchContext.session : null;
+    const topics = session !== null ? session.topics() : request.topics;
     const deadline = Date.now() + Math.max(0, request.maxWaitMs);
     // Followers that serve consumers (replica.selector.class) must learn a new high watermark as
     // it moves, not when their parked fetch times out (replica.fetch.wait.max.ms, 500 ms): a
@@ -41,7 +46,7 @@ export const fetchHandler = defineHandler({
     const propagateHighWatermark = fetchReplicaId(request, context.header.apiVersion) >= 0 && context.broker.cluster()?.replicas.followersServeConsumers === true;
     let firstHighWatermarks: number | undefined;
     for (;;) {
-      const { response, bytes, capped, partitions, failed, highWatermarkSum, highWatermarkSumBefore, leaderThrottledBytes } = readPartitions(context, request);
+      const { response, bytes, capped, partitions, failed, highWatermarkSum, highWatermarkSumBefore, leaderThrottledBytes } = readPartitions(context, request, topics);
       const remainingMs = deadline - Date.now();
       // Before this fetch moved them: its own fetch offset can complete the ISR's and so move the HW.
       firstHighWatermarks ??= highWatermarkSumBefore;
@@ -54,12 +59,19 @@ export const fetchHandler = defineHandler({
           // the bytes are not counted, since they are not sent.
           for (const release of response.releases) release();
           context.throttle(throttleTimeMs);
-          return { throttleTimeMs, errorCode: NONE, sessionId: 0, responses: [] };
+          return { throttleTimeMs, errorCode: NONE, sessionId: session?.id ?? 0, responses: [] };
         }
         for (const release of response.releases) context.onResponseSent(release);
         // A follower's bytes of throttled partitions count against leader.replication.throttled.rate.
         if (leaderThrottledBytes > 0) context.broker.cluster()?.replicas.countLeaderThrottled(leaderThrottledBytes);
-        return response.body;
+        const body = response.body;
+        if (session !== null) {
+          body.sessionId = session.id;
+          body.responses = session.answer(topics, body.responses);
+        } else if (fetchContext.kind === 'full' && fetchContext.create) {
+          body.sessionId = sessions.create(fetchReplicaId(request, apiVersion) >= 0, apiVersion >= 13, topics, body.responses);
+        }
+        return body;
       }
       for (const release of response.releases) release();
       await context.park(context.broker.appendWaiters.waitForAppend(partitions, remainingMs, context.signal));
@@ -93,7 +105,8 @@ function fetchMaxBytes(context: RequestContext, request: FetchRequestBody): numb
   return Math.min(requested, context.broker.settings.fetchMaxBytes, Math.floor(quotaBytes));
 }
 
-function readPartitions(context: RequestContext, request: FetchRequestBody) {
+/** Reads `topics`: the request's, or its session's partitions (an incremental fetch names only what changed). */
+function readPartitions(context: RequestContext, request: FetchRequestBody, topics: FetchTopics) {
   const { engine, zeroCopyFetch } = context.broker;
   const byId = context.header.apiVersion >= 13;
   const capBytes = fetchMaxBytes(context, request);
@@ -120,7 +133,7 @@ function readPartitions(context: RequestContext, request: FetchRequestBody) {
   const readCommitted = request.isolationLevel === READ_COMMITTED;
   /** A consumer's rack (client.rack, Fetch v11+); null for none, a follower, or an older Fetch. */
   const clientRack = replicaId < 0 && context.header.apiVersion >= 11 && request.rackId !== '' ? request.rackId : null;
-  const responses = request.topics.map((topicRequest) => {
+  const responses = topics.map((topicRequest) => {
     const name = byId ? engine.topicNameById(topicRequest.topicId) : topicRequest.topic;
     return {
       topic: name ?? '',
