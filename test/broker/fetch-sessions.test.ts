@@ -10,6 +10,7 @@ import { BrokerConnection } from '../../src/client/connection.js';
 import { KafkaErrorCode as E } from '../../src/errors.js';
 import { startBroker, type Broker } from '../../src/index.js';
 import { ApiKey } from '../../src/protocol/index.js';
+import { fetchBody } from '../fixtures/probes.js';
 import { tempDir } from '../helpers.js';
 
 interface PartitionAsk {
@@ -20,11 +21,7 @@ interface PartitionAsk {
 function fetchRequest(options: { sessionId: number; sessionEpoch: number; topics?: Array<{ topic?: string; topicId?: string; partitions: PartitionAsk[] }>; forgotten?: Array<{ topic?: string; topicId?: string; partitions: number[] }>; maxWaitMs?: number; minBytes?: number }) {
   const { sessionId, sessionEpoch, topics = [], forgotten = [], maxWaitMs = 0, minBytes = 0 } = options;
   return {
-    replicaId: -1,
-    maxWaitMs,
-    minBytes,
-    maxBytes: 50 << 20,
-    isolationLevel: 0,
+    ...fetchBody('', { maxWaitMs, minBytes }),
     sessionId,
     sessionEpoch,
     topics: topics.map(({ topic = '', topicId, partitions }) => ({
@@ -33,7 +30,6 @@ function fetchRequest(options: { sessionId: number; sessionEpoch: number; topics
       partitions: partitions.map(({ partition, fetchOffset }) => ({ partition, fetchOffset, partitionMaxBytes: 1 << 20, currentLeaderEpoch: -1, logStartOffset: -1, lastFetchedEpoch: -1 })),
     })),
     forgottenTopicsData: forgotten.map(({ topic = '', topicId, partitions }) => ({ topic, topicId, partitions })),
-    rackId: '',
   };
 }
 
