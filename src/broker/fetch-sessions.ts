@@ -185,6 +185,11 @@ export class FetchSessionCache {
     return this.sessions.size;
   }
 
+  /** Forgets every session, as a restarted broker knows none: their next incremental fetch is FETCH_SESSION_ID_NOT_FOUND. */
+  clear(): void {
+    this.sessions.clear();
+  }
+
   /** Partitions held by every session. */
   get partitions(): number {
     let partitions = 0;

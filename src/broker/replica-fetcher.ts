@@ -2,7 +2,9 @@
 // AbstractFetcherThread): one connection, one Fetch at a time for every partition this broker
 // follows there. Fetch v12 (flexible, topic names, LastFetchedEpoch), ReplicaId = this broker's id,
 // per partition CurrentLeaderEpoch, FetchOffset = the follower's log end offset, LastFetchedEpoch =
-// its latest epoch, LogStartOffset. With each answer, per partition:
+// its latest epoch, LogStartOffset, in a fetch session (KIP-227, replica-fetch-session.ts): after
+// the first, a Fetch names only the partitions whose state changed, and a partition the answer
+// leaves out had no news. With each answer, per partition:
 //   - records are appended as the leader wrote them (Log.appendAsFollower, no re-encoding), then
 //     the follower's high watermark = min(leader's HighWatermark, own LEO), and its log start
 //     follows the leader's once below that high watermark;
@@ -34,6 +36,7 @@ import { ApiKey, type FetchRequestInput, type FetchResponseBody } from '../proto
 import type { Log } from '../storage/log.js';
 import { errorCodeOf } from './handlers/errors.js';
 import { truncationFor, type EpochEndOffset } from './replica-divergence.js';
+import { ReplicaFetchSession, type FetchPartitionInput } from './replica-fetch-session.js';
 import type { ReplicationQuota } from './replication-quotas.js';
 
 /** Topic names (v12), flexible, LastFetchedEpoch and DivergingEpoch: the version followers speak. */
@@ -138,6 +141,8 @@ export class ReplicaFetcher {
    * page faults on first touch: ~13% of a follower's CPU in bench/cluster.bench.ts.
    */
   private frameBuffer: Buffer | null = null;
+  /** The fetch session with the leader (KIP-227), over the current connection. */
+  private readonly session = new ReplicaFetchSession();
   private readonly lendFrameBuffer = (sizeBytes: number): Buffer => {
     if (this.frameBuffer === null || this.frameBuffer.length < sizeBytes) this.frameBuffer = Buffer.allocUnsafe(sizeBytes);
     return this.frameBuffer;
@@ -233,7 +238,7 @@ export class ReplicaFetcher {
     const quota = this.options.quota;
     const overQuota = quota !== undefined && quota.exceeded();
     let held = 0;
-    const topics = new Map<string, Array<NonNullable<NonNullable<FetchRequestInput['topics']>[number]['partitions']>[number]>>();
+    const entries: Array<{ topic: string; entry: FetchPartitionInput }> = [];
     for (const state of fetchable) {
       const { topic, partition, log, leaderEpoch } = state.follower;
       if (overQuota && state.follower.throttled?.() === true && state.follower.inSync?.() === false) {
@@ -244,9 +249,7 @@ export class ReplicaFetcher {
       try {
         const fetchOffset = log.logEndOffset;
         const entry = { partition, currentLeaderEpoch: leaderEpoch, fetchOffset, lastFetchedEpoch: log.latestEpoch, logStartOffset: log.logStartOffset, partitionMaxBytes: this.options.partitionMaxBytes };
-        let partitions = topics.get(topic);
-        if (partitions === undefined) topics.set(topic, (partitions = []));
-        partitions.push(entry);
+        entries.push({ topic, entry });
         asked.push({ state, fetchOffset });
       } catch (error) {
         this.partitionFailed(state, error);
@@ -264,15 +267,20 @@ export class ReplicaFetcher {
       minBytes: this.options.minBytes,
       maxBytes: this.options.maxBytes,
       isolationLevel: READ_UNCOMMITTED,
-      // No fetch session (KIP-227): every request is a full fetch.
-      sessionId: 0,
-      sessionEpoch: -1,
-      topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })),
-      forgottenTopicsData: [],
+      // The session (KIP-227): every partition at first, then only what changed and what went.
+      ...this.session.build(entries),
       rackId: '',
     };
-    const response = await connection.request<FetchResponseBody>(ApiKey.Fetch, request, REPLICA_FETCH_VERSION, { frameBuffer: this.lendFrameBuffer });
+    let response: FetchResponseBody;
+    try {
+      response = await connection.request<FetchResponseBody>(ApiKey.Fetch, request, REPLICA_FETCH_VERSION, { frameBuffer: this.lendFrameBuffer });
+    } catch (error) {
+      this.session.reset();
+      throw error;
+    }
     if (this.isClosed) return;
+    // The leader lost the session (evicted, restarted): the next fetch, at once, is a full one.
+    if (!this.session.answered(response.errorCode, response.sessionId)) return;
     if (response.errorCode !== KafkaErrorCode.NONE) {
       const name = kafkaErrorName(response.errorCode);
       throw new SluiceError(name, `Broker ${this.leader.brokerId} answered the replica fetch with ${name}`);
@@ -454,6 +462,7 @@ export class ReplicaFetcher {
   private dropConnection(): void {
     this.connection?.close();
     this.connection = undefined;
+    this.session.reset();
   }
 
   // ---- waiting and reporting -----------------------------------------------------------------

@@ -167,6 +167,33 @@ describe('replica fetcher', () => {
     }
   });
 
+  it('fetches in a session (KIP-227): the leader holds its partitions; a session the leader lost starts over with a full fetch', async () => {
+    const broker = await leaderBroker();
+    const follower = await followerEngine();
+    await broker.engine.createTopic('sessions', { partitions: 3 });
+    await follower.createTopic('sessions', { partitions: 3 });
+    const send = await kafkajsProducer(broker);
+    for (let p = 0; p < 3; p++) await send('sessions', p, [`first-${p}`]);
+    const { fetcher, events } = startFetcher(broker.port, { maxWaitMs: 100 });
+    for (let p = 0; p < 3; p++) fetcher.addPartition(followed(follower, 'sessions', p));
+    await waitFor(caughtUp(follower, broker.engine, 'sessions', [0, 1, 2]), 'the follower to copy what was there');
+    expect(broker.fetchSessions.count).toBe(1);
+    expect(broker.fetchSessions.partitions).toBe(3);
+
+    // Quiet partitions are not named again; what is produced to one of them still comes.
+    await send('sessions', 1, ['second']);
+    await waitFor(caughtUp(follower, broker.engine, 'sessions', [0, 1, 2]), 'the follower to copy the new record');
+
+    broker.fetchSessions.clear(); // as a leader that restarted, or evicted the session
+    for (let p = 0; p < 3; p++) await send('sessions', p, [`third-${p}`]);
+    await waitFor(caughtUp(follower, broker.engine, 'sessions', [0, 1, 2]), 'the follower to carry on in a new session');
+    expect(broker.fetchSessions.count).toBe(1);
+    for (let p = 0; p < 3; p++) expect(segmentFiles(follower.dataDir, 'sessions', p)).toEqual(segmentFiles(broker.dataDir, 'sessions', p));
+    expect(events.errors).toEqual([]);
+    // FETCH_SESSION_ID_NOT_FOUND is no failure of the fetch: no reconnect, no backoff.
+    expect(events.lines.filter((line) => line.msg?.startsWith('replica fetch failed'))).toEqual([]);
+  });
+
   it('keeps the follower\'s high watermark at the leader\'s, never above its own log end', async () => {
     const broker = await leaderBroker();
     const follower = await followerEngine();
