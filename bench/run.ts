@@ -27,6 +27,7 @@ const SUITES: Record<string, () => Promise<{ run: (options: RunOptions) => Promi
   index: () => import('./index.bench.js'),
   sendfile: () => import('./sendfile.bench.js'),
   fetch: () => import('./fetch.bench.js'),
+  'fetch-sessions': () => import('./fetch-sessions.bench.js'),
   produce: () => import('./produce.bench.js'),
   ingest: () => import('./ingest.bench.js'),
   'engine-produce': () => import('./engine-produce.bench.js'),
