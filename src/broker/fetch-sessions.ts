@@ -159,7 +159,7 @@ function recordBytes(answer: AnsweredPartition): number {
 }
 
 /** The next epoch after `epoch`: past 2^31 - 1 it wraps to 1 (0 is INITIAL), as Kafka's nextEpoch. */
-function nextEpoch(epoch: number): number {
+export function nextEpoch(epoch: number): number {
   return epoch >= 0x7fffffff ? 1 : epoch + 1;
 }
 

@@ -7,6 +7,7 @@
 // The session starts over with a full fetch after a lost connection or when the leader no longer
 // knows it (FETCH_SESSION_ID_NOT_FOUND, INVALID_FETCH_SESSION_EPOCH: evicted, or the leader restarted).
 import { KafkaErrorCode } from '../errors.js';
+import { INITIAL_EPOCH, INVALID_SESSION_ID, nextEpoch } from './fetch-sessions.js';
 
 /** One partition of a follower's Fetch, every field set. */
 export interface FetchPartitionInput {
@@ -31,10 +32,8 @@ export interface SessionRequest {
   forgottenTopicsData: Array<{ topic: string; partitions: number[] }>;
 }
 
-const INITIAL_EPOCH = 0;
-
 export class ReplicaFetchSession {
-  private id = 0;
+  private id = INVALID_SESSION_ID;
   /** The epoch the next request carries: INITIAL_EPOCH asks for a new session. */
   private epoch = INITIAL_EPOCH;
   /** What the leader's session holds, by topic then partition, as last sent. */
@@ -55,10 +54,10 @@ export class ReplicaFetchSession {
       if (byPartition === undefined) next.set(topic, (byPartition = new Map()));
       byPartition.set(entry.partition, entry);
     }
-    const full = this.id === 0;
+    const full = this.id === INVALID_SESSION_ID;
     this.pending = { next, full };
     if (full) {
-      return { sessionId: 0, sessionEpoch: INITIAL_EPOCH, topics: [...next].map(([topic, byPartition]) => ({ topic, partitions: [...byPartition.values()] })), forgottenTopicsData: [] };
+      return { sessionId: INVALID_SESSION_ID, sessionEpoch: INITIAL_EPOCH, topics: [...next].map(([topic, byPartition]) => ({ topic, partitions: [...byPartition.values()] })), forgottenTopicsData: [] };
     }
     const topics: FetchTopicInput[] = [];
     for (const [topic, byPartition] of next) {
@@ -89,17 +88,17 @@ export class ReplicaFetchSession {
     if (pending.full) {
       // 0: the leader kept no session (no room, or none wanted); the next fetch is full again.
       this.id = sessionId;
-      this.epoch = sessionId === 0 ? INITIAL_EPOCH : 1;
+      this.epoch = sessionId === INVALID_SESSION_ID ? INITIAL_EPOCH : nextEpoch(INITIAL_EPOCH);
     } else {
-      this.epoch = this.epoch >= 0x7fffffff ? 1 : this.epoch + 1;
+      this.epoch = nextEpoch(this.epoch);
     }
-    this.sent = this.id === 0 ? new Map() : pending.next;
+    this.sent = this.id === INVALID_SESSION_ID ? new Map() : pending.next;
     return true;
   }
 
   /** Starts over: after a lost connection or a failed request, the next fetch is a full one. */
   reset(): void {
-    this.id = 0;
+    this.id = INVALID_SESSION_ID;
     this.epoch = INITIAL_EPOCH;
     this.sent = new Map();
     this.pending = null;

@@ -24,7 +24,7 @@ const INTERVAL_SETTINGS = {
   logStartOffsetCheckpointIntervalMs: 'log.flush.start.offset.checkpoint.interval.ms',
   highWatermarkCheckpointIntervalMs: 'replica.high.watermark.checkpoint.interval.ms',
   producerIdExpirationCheckIntervalMs: 'producer.id.expiration.check.interval.ms',
-  // Not an interval but a age, read the same way (an integer of ms); Kafka's minimum is 1.
+  // Not an interval but an age, read the same way (an integer of ms); Kafka's minimum is 1.
   producerIdExpirationMs: 'producer.id.expiration.ms',
 } as const;
 
