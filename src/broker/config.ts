@@ -15,7 +15,9 @@ import { LOG_CLEANER_BROKER_DEFAULTS } from '../storage/log-cleaner-config.js';
 import { BROKER_LOG_CONFIG_NAMES, TOPIC_CONFIG_NAMES, unsupportedConfigs } from '../storage/log-config.js';
 import { GROUP_CONFIG_NAMES } from './group/config.js';
 import { TRANSACTION_CLUSTER_CONFIG_NAMES, TRANSACTION_CONFIG_NAMES } from './txn/config.js';
-import { advertisedListener, servedListener, type ServedListener } from './listeners.js';
+import { advertisedListener, servedListener, type Listener, type ServedListener } from './listeners.js';
+import { parseJaasConfig, plainUsers } from './sasl/plain.js';
+import type { SaslSettings } from './sasl/sasl-session.js';
 
 export type BrokerConfigValues = Record<string, string | number | boolean>;
 
@@ -68,6 +70,8 @@ export interface BrokerSettings {
   requestLogThresholdMs: number;
   /** Replication and membership, when sluice.etcd.endpoints names a cluster; null for one broker. */
   cluster: ClusterSettings | null;
+  /** Authentication on a SASL_PLAINTEXT listener (sasl/sasl-session.ts); null on a PLAINTEXT one. */
+  sasl: SaslSettings | null;
   /** Everything, for the engine (log.*) and for DescribeConfigs on the broker resource. */
   all: Record<string, string>;
 }
@@ -204,7 +208,7 @@ const SUPPORTED: ReadonlySet<string> = new Set([
  */
 const UNSUPPORTED: ReadonlyArray<readonly [reason: string, names: readonly string[]]> = [
   [
-    'TLS and SASL are not implemented: sluice listens in PLAINTEXT',
+    'TLS is not implemented, and SASL only as PLAIN on a SASL_PLAINTEXT listener (listener.name.NAME.plain.sasl.jaas.config)',
     ['ssl.', 'sasl.', 'listener.name.', 'security.inter.broker.protocol', 'security.providers',
       'authorizer.class.name', 'principal.builder.class', 'super.users', 'allow.everyone.if.no.acl.found', 'connections.max.reauth.ms',
       'connection.failed.authentication.delay.ms', 'delegation.token.', 'password.encoder.'],
@@ -262,7 +266,9 @@ function unsupportedReason(name: string): string | undefined {
 /** What sluice makes of each given setting (defaults are not reported). */
 export function reportBrokerConfig(given: Readonly<BrokerConfigValues>): ConfigReport {
   const report: ConfigReport = { unsupported: [], listenersNotServed: brokerListener(given).notServed, unknown: [] };
+  const saslInEffect = reportSasl(given, report);
   for (const [name, value] of Object.entries(given)) {
+    if (saslInEffect.has(name)) continue;
     if (LOG_CONFIG_NAMES.has(name)) {
       for (const { reason } of unsupportedConfigs({ [name]: value })) report.unsupported.push({ name, reason });
       continue;
@@ -362,7 +368,7 @@ export function resolveBrokerSettings(...sources: BrokerConfigValues[]): BrokerS
   for (const source of sources) for (const [key, value] of Object.entries(source)) all[key] = String(value);
   if (all['broker.id'] !== undefined && sources.some((s) => 'broker.id' in s && !('node.id' in s))) all['node.id'] = all['broker.id']!;
   if (all['log.dir'] !== undefined && !sources.some((s) => 'log.dirs' in s)) all['log.dirs'] = all['log.dir']!;
-  const listener = brokerListener(all).served;
+  const { served: listener, protocol } = brokerListener(all);
   const advertised = all['advertised.listeners'] ? advertisedListener(all['advertised.listeners'], listener) : undefined;
   const dataDirs = all['log.dirs']!.split(',').map((dir) => dir.trim());
   if (dataDirs.length !== 1) throw new SluiceError('INVALID_CONFIG', `log.dirs lists ${dataDirs.length} directories; sluice uses one data directory`);
@@ -405,8 +411,71 @@ export function resolveBrokerSettings(...sources: BrokerConfigValues[]): BrokerS
     logLevel: parseLogLevel(all['log.level']!),
     requestLogThresholdMs: integer(all, 'sluice.request.log.threshold.ms', 0),
     cluster: clusterSettings(all, selector),
+    sasl: protocol === 'SASL_PLAINTEXT' ? saslSettings(all, listener) : null,
     all,
   };
+}
+
+/** SASL mechanisms sluice serves. */
+const SERVED_SASL_MECHANISMS: ReadonlySet<string> = new Set(['PLAIN']);
+/**
+ * Kafka's defaults of the SASL settings: GSSAPI (Kerberos), which sluice does not serve, so a SASL
+ * listener must name PLAIN. Not among BROKER_DEFAULTS: on a PLAINTEXT listener they take no effect,
+ * and a given one is reported so.
+ */
+const SASL_DEFAULTS: Readonly<Record<string, string>> = { 'sasl.enabled.mechanisms': 'GSSAPI', 'connection.failed.authentication.delay.ms': '100' };
+
+/** The listener's own setting (listener.name.NAME.SETTING, NAME lower-cased) over the broker's, as Kafka reads them. */
+function listenerSettingName(all: Readonly<Record<string, string>>, listener: Listener, name: string): string {
+  const own = `listener.name.${listener.name.toLowerCase()}.${name}`;
+  return all[own] !== undefined ? own : name;
+}
+
+function enabledSaslMechanisms(all: Readonly<Record<string, string>>, listener: Listener): { name: string; mechanisms: string[] } {
+  const name = listenerSettingName(all, listener, 'sasl.enabled.mechanisms');
+  return { name, mechanisms: (all[name] ?? '').split(',').map((mechanism) => mechanism.trim().toUpperCase()).filter((mechanism) => mechanism !== '') };
+}
+
+/**
+ * A SASL_PLAINTEXT listener's settings: its enabled mechanisms that sluice serves (PLAIN), and
+ * PLAIN's users from listener.name.NAME.plain.sasl.jaas.config, the name Kafka's broker reads.
+ */
+function saslSettings(given: Readonly<Record<string, string>>, listener: Listener): SaslSettings {
+  const all = { ...SASL_DEFAULTS, ...given };
+  const { name, mechanisms } = enabledSaslMechanisms(all, listener);
+  const served = mechanisms.filter((mechanism) => SERVED_SASL_MECHANISMS.has(mechanism));
+  if (served.length === 0) {
+    throw new SluiceError('INVALID_CONFIG', `Listener ${listener.name} is SASL_PLAINTEXT, and ${name} '${all[name]}' names no mechanism sluice serves: it serves ${[...SERVED_SASL_MECHANISMS].join(', ')}`);
+  }
+  const jaasName = `listener.name.${listener.name.toLowerCase()}.plain.sasl.jaas.config`;
+  const jaas = all[jaasName];
+  if (jaas === undefined) {
+    throw new SluiceError('INVALID_CONFIG', `Listener ${listener.name} serves SASL/PLAIN, and ${jaasName} is not set: it names the users, e.g. org.apache.kafka.common.security.plain.PlainLoginModule required user_alice="alice-secret";`);
+  }
+  if (all['sluice.etcd.endpoints']) {
+    throw new SluiceError('INVALID_CONFIG', `Listener ${listener.name} is SASL_PLAINTEXT: brokers of a cluster replicate over their one listener, and inter-broker SASL is not implemented; use PLAINTEXT in a cluster`);
+  }
+  return {
+    mechanisms: served,
+    plainUsers: plainUsers(parseJaasConfig(jaas, jaasName), jaasName),
+    failedAuthenticationDelayMs: integer(all, 'connection.failed.authentication.delay.ms', 0),
+  };
+}
+
+/**
+ * The SASL settings given that take effect on the served listener (null when none can: a
+ * PLAINTEXT listener), and what of them is accepted but not served.
+ */
+function reportSasl(given: Readonly<BrokerConfigValues>, report: ConfigReport): Set<string> {
+  const all: Record<string, string> = { ...BROKER_DEFAULTS, ...SASL_DEFAULTS };
+  for (const [key, value] of Object.entries(given)) all[key] = String(value);
+  const { served: listener, protocol } = brokerListener(all);
+  if (protocol !== 'SASL_PLAINTEXT') return new Set();
+  const { name, mechanisms } = enabledSaslMechanisms(all, listener);
+  const notServed = mechanisms.filter((mechanism) => !SERVED_SASL_MECHANISMS.has(mechanism));
+  if (notServed.length > 0) report.unsupported.push({ name, reason: `SASL mechanism${notServed.length > 1 ? 's' : ''} ${notServed.join(', ')} not implemented: sluice serves ${[...SERVED_SASL_MECHANISMS].join(', ')}` });
+  const prefix = `listener.name.${listener.name.toLowerCase()}.`;
+  return new Set([name, `${prefix}sasl.enabled.mechanisms`, `${prefix}plain.sasl.jaas.config`, 'sasl.enabled.mechanisms', 'connection.failed.authentication.delay.ms']);
 }
 
 /** The cluster half of the settings, or null when no etcd is named (one broker, its own cluster). */

@@ -42,6 +42,7 @@ import type { Budget } from './budget.js';
 import type { AnyApiHandler, BrokerContext, PendingRequest, RequestContext } from './handler.js';
 import { REQUEST_PERCENTAGE } from './client-quotas.js';
 import { countCause } from './metrics.js';
+import { SaslSession } from './sasl/sasl-session.js';
 import { ResponseWriter } from './response-writer.js';
 import { ReadArena } from './read-arena.js';
 import { readIntoChosenBuffers } from './socket-reads.js';
@@ -113,6 +114,8 @@ export class Connection {
   /** Last time bytes arrived or a response was finished (connections.max.idle.ms). */
   lastActivityMs = Date.now();
   readonly clientHost: string;
+  /** Authentication on a SASL_PLAINTEXT listener (sasl/sasl-session.ts); null on a PLAINTEXT one. */
+  readonly sasl: SaslSession | null;
 
   /** `accepted` comes from a server made with pauseOnConnect: it has not been read yet. */
   constructor(
@@ -123,6 +126,7 @@ export class Connection {
     private readonly onClose: (connection: Connection) => void,
   ) {
     this.clientHost = accepted.remoteAddress ?? 'unknown';
+    this.sasl = broker.settings.sasl === null ? null : new SaslSession(broker.settings.sasl);
     this.decoder = new FrameDecoder(broker.settings.socketRequestMaxBytes);
     this.arena = new ReadArena(this.decoder);
     const socket = readIntoChosenBuffers(accepted, {
@@ -374,6 +378,9 @@ export class Connection {
       await joining;
       if (this.closing) return null; // the join failed: the broker is not starting
     }
+    const sasl = this.sasl;
+    // After a SaslHandshake v0 the next frame is the bare token, with no request header.
+    if (sasl !== null && sasl.state === 'token') return this.bareToken(sasl, frame);
     // Every request header starts with api key, api version and correlation id (8 bytes); whether
     // the rest is a v1 or a v2 header depends on the version, so an unknown version is answered
     // from these bytes alone.
@@ -384,6 +391,13 @@ export class Connection {
     const apiKey = frame.readInt16BE(0);
     const apiVersion = frame.readInt16BE(2);
     const correlationId = frame.readInt32BE(4);
+    if (sasl !== null && !sasl.authenticated && apiKey !== ApiKey.ApiVersions && apiKey !== ApiKey.SaslHandshake && apiKey !== ApiKey.SaslAuthenticate) {
+      this.broker.log.log('info', `sasl:unauthenticated:${apiKey}`, { client: this.clientHost, apiKey, state: sasl.state },
+        `${apiKeyName(apiKey) ?? `API key ${apiKey}`} before SASL authentication; closing the connection`);
+      // Kafka closes at once ("Unexpected Kafka request ... during SASL handshake"); the error code first says why.
+      this.sendErrorAndClose(correlationId, KafkaErrorCode.ILLEGAL_SASL_STATE);
+      return null;
+    }
     const metrics = this.broker.metrics;
     metrics.requests.set(apiKey, (metrics.requests.get(apiKey) ?? 0) + 1);
     const handler = this.handlers.get(apiKey);
@@ -445,7 +459,36 @@ export class Connection {
       return null;
     }
     const small = parts.length === 1 && Buffer.isBuffer(parts[0]) && parts[0].length <= BURST_RESPONSE_BYTES_MAX;
-    return { header, written: this.respond(parts, releases), small };
+    const written = this.respond(parts, releases);
+    if (sasl?.state === 'failed') this.closeAfterFailedAuthentication(sasl, written);
+    return { header, written, small };
+  }
+
+  /** A SASL token sent bare after a SaslHandshake v0: answered with a bare (here empty) token. */
+  private bareToken(sasl: SaslSession, token: Buffer): RequestOutcome | null {
+    const header: RequestHeader = { apiKey: ApiKey.SaslAuthenticate, apiVersion: 0, correlationId: 0, clientId: null };
+    const outcome = sasl.authenticate(token);
+    if (outcome.errorCode !== KafkaErrorCode.NONE) {
+      // No error can be sent in this framing: the client sees the connection close, as from Kafka.
+      this.closeAfterFailedAuthentication(sasl, Promise.resolve(false));
+      return null;
+    }
+    return { header, written: this.respond([Buffer.alloc(REQUEST_SIZE_PREFIX_BYTES)]), small: false };
+  }
+
+  /**
+   * A failed authentication: nothing more is read, and the connection closes once its answer is
+   * written and connection.failed.authentication.delay.ms has passed, as Kafka delays it so that a
+   * client guessing passwords cannot retry at once.
+   */
+  private closeAfterFailedAuthentication(sasl: SaslSession, written: Promise<boolean>): void {
+    this.broker.log.log('info', 'sasl:failed', { client: this.clientHost, mechanism: sasl.mechanismName }, 'SASL authentication failed; closing the connection');
+    this.closing = true;
+    this.flushResponses();
+    void written.then(() => {
+      const timer = setTimeout(() => this.close(), sasl.settings.failedAuthenticationDelayMs);
+      timer.unref();
+    });
   }
 
   /**
@@ -583,6 +626,10 @@ class InFlightRequest implements RequestContext {
     readonly responseBefore: Promise<void> | null,
   ) {
     this.broker = connection.broker;
+  }
+
+  get sasl(): SaslSession | null {
+    return this.connection.sasl;
   }
 
   throttle(throttleMs: number): void {

@@ -23,6 +23,7 @@ import type { TransactionVerifier } from './txn/produce-verification.js';
 import type { ClientQuotas } from './client-quotas.js';
 import type { FetchSessionCache } from './fetch-sessions.js';
 import type { ConfigEntityStore } from './config-entities.js';
+import type { SaslSession } from './sasl/sasl-session.js';
 
 /** The broker state handlers work with. */
 export interface BrokerContext {
@@ -65,6 +66,8 @@ export interface RequestContext {
   header: RequestHeader;
   /** The client's address, for group membership and logs. */
   clientHost: string;
+  /** The connection's SASL authentication on a SASL_PLAINTEXT listener; null on a PLAINTEXT one. */
+  sasl: SaslSession | null;
   /** Called once the response's file regions are in the transfer thread's hands (or dropped). */
   onResponseSent(callback: () => void): void;
   /** Aborted when the connection closes (or the broker stops): long polls end early. */

@@ -1,8 +1,8 @@
 // Kafka's `listeners`, read as Kafka reads them, and the one sluice serves. A Kafka
 // server.properties names several: KRaft's default has `PLAINTEXT://:9092,CONTROLLER://:9093`,
-// others add SSL or SASL ones. sluice serves one PLAINTEXT listener (no TLS, no SASL, and its
-// controller lives in etcd), so the rest must not be dropped without a word, and a TLS or SASL
-// listener must never be served in plaintext: a client that asked for TLS would send in the clear.
+// others add SSL or SASL ones. sluice serves one listener, PLAINTEXT or SASL_PLAINTEXT (no TLS, and
+// its controller lives in etcd), so the rest must not be dropped without a word, and a TLS listener
+// must never be served in plaintext: a client that asked for TLS would send in the clear.
 import { SluiceError } from '../errors.js';
 
 export interface Listener {
@@ -23,8 +23,12 @@ export interface ListenerConfig {
   'controller.listener.names'?: string;
 }
 
+/** The security protocols sluice serves: SASL_PLAINTEXT authenticates first (sasl/sasl-session.ts). */
+export type ServedProtocol = 'PLAINTEXT' | 'SASL_PLAINTEXT';
+
 export interface ServedListener {
   served: Listener;
+  protocol: ServedProtocol;
   /** Each listener named but not served, with why: reported at startup. */
   notServed: Array<{ listener: string; reason: string }>;
 }
@@ -69,7 +73,7 @@ export function listenerUrl({ name, host, port }: Listener): string {
 
 /**
  * The listener sluice serves: the first of `listeners` that is neither a KRaft controller's
- * (controller.listener.names) nor, by listener.security.protocol.map, TLS or SASL. A listener
+ * (controller.listener.names) nor, by listener.security.protocol.map, TLS (SSL, SASL_SSL). A listener
  * whose name has no protocol is INVALID_CONFIG, as in Kafka; so is a `listeners` with nothing
  * sluice can serve, rather than serving a TLS listener's port in plaintext.
  */
@@ -79,6 +83,7 @@ export function servedListener(config: ListenerConfig): ServedListener {
   const protocols = explicitMap ? parseProtocolMap(explicitMap) : new Map([...SECURITY_PROTOCOLS].map((protocol) => [protocol, protocol]));
   const controllerNames = new Set((config['controller.listener.names'] ?? '').split(',').map((name) => name.trim().toUpperCase()).filter((name) => name !== ''));
   let served: Listener | undefined;
+  let servedProtocol: ServedProtocol = 'PLAINTEXT';
   const notServed: ServedListener['notServed'] = [];
   for (const listener of listeners) {
     const protocol = protocols.get(listener.name);
@@ -87,14 +92,17 @@ export function servedListener(config: ListenerConfig): ServedListener {
     }
     const url = listenerUrl(listener);
     if (controllerNames.has(listener.name)) notServed.push({ listener: url, reason: 'a KRaft controller listener (controller.listener.names): sluice keeps its controller in etcd' });
-    else if (protocol !== 'PLAINTEXT') notServed.push({ listener: url, reason: `its protocol is ${protocol}, and TLS and SASL are not implemented` });
+    else if (protocol !== 'PLAINTEXT' && protocol !== 'SASL_PLAINTEXT') notServed.push({ listener: url, reason: `its protocol is ${protocol}, and TLS is not implemented` });
     else if (served !== undefined) notServed.push({ listener: url, reason: `sluice serves one listener, ${listenerUrl(served)}` });
-    else served = listener;
+    else {
+      served = listener;
+      servedProtocol = protocol;
+    }
   }
   if (served === undefined) {
-    throw new SluiceError('INVALID_CONFIG', `listeners '${config.listeners}' names no listener sluice can serve: it serves PLAINTEXT only (${notServed.map(({ listener, reason }) => `${listener}: ${reason}`).join('; ')})`);
+    throw new SluiceError('INVALID_CONFIG', `listeners '${config.listeners}' names no listener sluice can serve: it serves PLAINTEXT or SASL_PLAINTEXT only (${notServed.map(({ listener, reason }) => `${listener}: ${reason}`).join('; ')})`);
   }
-  return { served, notServed };
+  return { served, protocol: servedProtocol, notServed };
 }
 
 /**

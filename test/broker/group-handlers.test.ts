@@ -45,6 +45,7 @@ async function call(apiKey: number, apiVersion: number, body: object, clientId: 
     broker,
     header: header as RequestHeader,
     clientHost: '10.0.0.7',
+    sasl: null,
     onResponseSent: () => {},
     signal: new AbortController().signal,
     park: (event) => event,

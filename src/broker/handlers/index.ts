@@ -19,6 +19,7 @@ import { metadataHandler } from './metadata.js';
 import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.js';
 import { alterPartitionReassignmentsHandler, listPartitionReassignmentsHandler } from './partition-reassignments.js';
 import { produceHandler } from './produce.js';
+import { saslAuthenticateHandler, saslHandshakeHandler } from './sasl.js';
 import { createPartitionsHandler, createTopicsHandler, deleteRecordsHandler, deleteTopicsHandler } from './topics.js';
 import { transactionHandlers } from './transactions.js';
 import type { TransactionCoordinator } from '../txn/transaction-coordinator.js';
@@ -54,6 +55,8 @@ export function createHandlers(producerIds: ProducerIds, groups: GroupCoordinato
     describeClientQuotasHandler,
     alterClientQuotasHandler,
     describeProducersHandler,
+    saslHandshakeHandler,
+    saslAuthenticateHandler,
   ]) {
     add(handler);
   }

@@ -1,0 +1,87 @@
+// SASL/PLAIN on the broker (RFC 4616), with its users taken from a JAAS config line as Kafka's
+// PlainLoginModule takes them:
+//
+//   listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required \
+//       username="admin" password="admin-secret" user_admin="admin-secret" user_alice="alice-secret";
+//
+// Each `user_NAME="password"` option is a user (Kafka's PlainServerCallbackHandler); `username`
+// and `password` are what the broker itself would log in with. No library parses a JAAS line or
+// checks a PLAIN token in a few lines we could not write plainer, so both are here.
+import crypto from 'node:crypto';
+
+import { SluiceError } from '../../errors.js';
+
+/** Kafka's login module for PLAIN: the JAAS line must name it. */
+export const PLAIN_LOGIN_MODULE = 'org.apache.kafka.common.security.plain.PlainLoginModule';
+
+export interface JaasConfig {
+  loginModule: string;
+  /** required, requisite, sufficient or optional. */
+  flag: string;
+  options: Map<string, string>;
+}
+
+/**
+ * One JAAS login module entry, `Module flag key="value" ... ;`, as Kafka's JaasConfig reads a
+ * sasl.jaas.config value: values may be quoted (with `\"` inside) or bare words.
+ */
+export function parseJaasConfig(text: string, configName: string): JaasConfig {
+  const invalid = (why: string) => new SluiceError('INVALID_CONFIG', `Invalid ${configName}: ${why} (expected: LoginModule required key="value" ...;)`);
+  const tokens = /\s*(?:([A-Za-z_$][\w.$-]*)\s*=\s*("(?:[^"\\]|\\.)*"|[^\s;"]+)|([A-Za-z_$][\w.$-]*)|(;))/gy;
+  const words: string[] = [];
+  const options = new Map<string, string>();
+  let ended = false;
+  let match: RegExpExecArray | null;
+  while (!ended && (match = tokens.exec(text)) !== null) {
+    if (match[4] !== undefined) ended = true;
+    else if (match[1] !== undefined) {
+      const raw = match[2]!;
+      options.set(match[1], raw.startsWith('"') ? raw.slice(1, -1).replace(/\\(.)/g, '$1') : raw);
+    } else if (options.size > 0) throw invalid(`'${match[3]}' is not a key="value" option`);
+    else words.push(match[3]!);
+  }
+  if (!ended) throw invalid('it does not end with ;');
+  if (text.slice(tokens.lastIndex).trim() !== '') throw invalid('it has more than one login module');
+  if (words.length !== 2) throw invalid('it must name one login module and its flag');
+  const [loginModule, flag] = words as [string, string];
+  if (!['required', 'requisite', 'sufficient', 'optional'].includes(flag.toLowerCase())) throw invalid(`'${flag}' is not a JAAS control flag`);
+  return { loginModule, flag: flag.toLowerCase(), options };
+}
+
+/** The users of a PlainLoginModule JAAS line: user_NAME="password" options. */
+export function plainUsers(jaas: JaasConfig, configName: string): Map<string, string> {
+  if (jaas.loginModule !== PLAIN_LOGIN_MODULE) {
+    throw new SluiceError('INVALID_CONFIG', `Invalid ${configName}: PLAIN takes ${PLAIN_LOGIN_MODULE}, not ${jaas.loginModule}`);
+  }
+  const users = new Map<string, string>();
+  for (const [key, value] of jaas.options) if (key.startsWith('user_') && key.length > 'user_'.length) users.set(key.slice('user_'.length), value);
+  return users;
+}
+
+export type PlainOutcome = { ok: true; user: string } | { ok: false; message: string };
+
+/**
+ * Checks a PLAIN token, `[authzid] NUL authcid NUL password`, against `users`. As Kafka's
+ * PlainSaslServer: an authorization id other than the user's own is refused, and a wrong user and
+ * a wrong password get the same message. Passwords are compared by their digests in constant time.
+ */
+export function checkPlainToken(token: Buffer, users: ReadonlyMap<string, string>): PlainOutcome {
+  const first = token.indexOf(0);
+  const second = first < 0 ? -1 : token.indexOf(0, first + 1);
+  if (first < 0 || second < 0 || token.indexOf(0, second + 1) >= 0) {
+    return { ok: false, message: 'Invalid SASL/PLAIN response: expected 3 tokens separated by NUL' };
+  }
+  const authorizationId = token.toString('utf8', 0, first);
+  const user = token.toString('utf8', first + 1, second);
+  const password = token.subarray(second + 1);
+  if (user === '') return { ok: false, message: 'Authentication failed: username not specified' };
+  if (password.length === 0) return { ok: false, message: 'Authentication failed: password not specified' };
+  if (authorizationId !== '' && authorizationId !== user) {
+    return { ok: false, message: 'Authentication failed: Client requested an authorization id that is different from username' };
+  }
+  const expected = users.get(user);
+  const digest = (bytes: Buffer | string) => crypto.createHash('sha256').update(bytes).digest();
+  // Hashed either way, so an unknown user takes as long as a wrong password.
+  const matches = crypto.timingSafeEqual(digest(password), digest(expected ?? crypto.randomBytes(16)));
+  return matches && expected !== undefined ? { ok: true, user } : { ok: false, message: 'Authentication failed: Invalid username or password' };
+}
