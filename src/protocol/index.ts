@@ -57,6 +57,7 @@ export {
 export * from './apis/add-offsets-to-txn.js';
 export * from './apis/add-partitions-to-txn.js';
 export * from './apis/alter-configs.js';
+export * from './apis/alter-user-scram-credentials.js';
 export * from './apis/api-versions.js';
 export * from './apis/consumer-group-describe.js';
 export * from './apis/consumer-group-heartbeat.js';
@@ -71,6 +72,7 @@ export * from './apis/describe-groups.js';
 export * from './apis/describe-producers.js';
 export * from './apis/describe-topic-partitions.js';
 export * from './apis/describe-transactions.js';
+export * from './apis/describe-user-scram-credentials.js';
 export * from './apis/elect-leaders.js';
 export * from './apis/end-txn.js';
 export * from './apis/fetch.js';

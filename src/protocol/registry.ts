@@ -7,6 +7,7 @@ import { CreateAclsRequest, CreateAclsResponse, DeleteAclsRequest, DeleteAclsRes
 import { AddOffsetsToTxnRequest, AddOffsetsToTxnResponse } from './apis/add-offsets-to-txn.js';
 import { AddPartitionsToTxnRequest, AddPartitionsToTxnResponse } from './apis/add-partitions-to-txn.js';
 import { AlterConfigsRequest, AlterConfigsResponse } from './apis/alter-configs.js';
+import { AlterUserScramCredentialsRequest, AlterUserScramCredentialsResponse } from './apis/alter-user-scram-credentials.js';
 import { ApiVersionsRequest, ApiVersionsResponse } from './apis/api-versions.js';
 import { AlterClientQuotasRequest, AlterClientQuotasResponse, DescribeClientQuotasRequest, DescribeClientQuotasResponse } from './apis/client-quotas.js';
 import { ConsumerGroupDescribeRequest, ConsumerGroupDescribeResponse } from './apis/consumer-group-describe.js';
@@ -23,6 +24,7 @@ import { DescribeLogDirsRequest, DescribeLogDirsResponse } from './apis/describe
 import { DescribeProducersRequest, DescribeProducersResponse } from './apis/describe-producers.js';
 import { DescribeTopicPartitionsRequest, DescribeTopicPartitionsResponse } from './apis/describe-topic-partitions.js';
 import { DescribeTransactionsRequest, DescribeTransactionsResponse } from './apis/describe-transactions.js';
+import { DescribeUserScramCredentialsRequest, DescribeUserScramCredentialsResponse } from './apis/describe-user-scram-credentials.js';
 import { ElectLeadersRequest, ElectLeadersResponse } from './apis/elect-leaders.js';
 import { EndTxnRequest, EndTxnResponse } from './apis/end-txn.js';
 import { FetchRequest, FetchResponse } from './apis/fetch.js';
@@ -84,6 +86,8 @@ export const schemas = {
   [ApiKey.DescribeAcls]: { request: DescribeAclsRequest, response: DescribeAclsResponse },
   [ApiKey.DescribeClientQuotas]: { request: DescribeClientQuotasRequest, response: DescribeClientQuotasResponse },
   [ApiKey.AlterClientQuotas]: { request: AlterClientQuotasRequest, response: AlterClientQuotasResponse },
+  [ApiKey.DescribeUserScramCredentials]: { request: DescribeUserScramCredentialsRequest, response: DescribeUserScramCredentialsResponse },
+  [ApiKey.AlterUserScramCredentials]: { request: AlterUserScramCredentialsRequest, response: AlterUserScramCredentialsResponse },
   [ApiKey.CreateAcls]: { request: CreateAclsRequest, response: CreateAclsResponse },
   [ApiKey.DeleteAcls]: { request: DeleteAclsRequest, response: DeleteAclsResponse },
   [ApiKey.DescribeConfigs]: { request: DescribeConfigsRequest, response: DescribeConfigsResponse },

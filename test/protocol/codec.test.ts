@@ -86,6 +86,8 @@ describe('the advertised versions', () => {
       47: [0, 0, null],
       48: [0, 1, 1],
       49: [0, 1, 1],
+      50: [0, 0, 0],
+      51: [0, 0, 0],
       60: [0, 1, 0],
       61: [0, 0, 0],
       65: [0, 0, 0],
@@ -98,7 +100,7 @@ describe('the advertised versions', () => {
       [...registry.values()].map((d) => [d.apiKey, [d.validVersions[0], d.validVersions[1], Number.isFinite(d.firstFlexibleVersion) ? d.firstFlexibleVersion : null]]),
     );
     expect(actual).toEqual(expected);
-    expect(supportedApiVersions()).toHaveLength(48);
+    expect(supportedApiVersions()).toHaveLength(50);
     expect(supportedApiVersions()[0]).toEqual({ apiKey: 0, minVersion: 0, maxVersion: 11 });
     expect(apiKeyName(ApiKey.OffsetForLeaderEpoch)).toBe('OffsetForLeaderEpoch');
     expect(apiKeyName(999)).toBe('ApiKey(999)');
