@@ -46,3 +46,4 @@ export type {
   Assignor,
   AssignorName,
 } from './consumer/index.js';
+export type { SaslCredentials, SaslMechanism } from './client/sasl.js';

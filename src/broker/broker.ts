@@ -38,6 +38,7 @@ import { connectionLimits, reportBrokerConfig, resolveBrokerSettings, type Broke
 import { Connection, type ConnectionBudgets } from './connection.js';
 import { CLIENT_QUOTAS_FILE, ClientQuotas } from './client-quotas.js';
 import { ConfigEntityStore, readEntitiesFile, type ConfigEntities } from './config-entities.js';
+import { SCRAM_CREDENTIALS_FILE, ScramCredentials } from './sasl/scram-credentials.js';
 import { BrokerConfigLayers, DYNAMIC_CONFIG_FILE } from './dynamic-config.js';
 import { DynamicConfigUpdates } from './dynamic-config-updates.js';
 import { ConnectionQuotas } from './connection-quotas.js';
@@ -82,6 +83,7 @@ export class Broker {
   /** Client quotas (kafka-configs --entity-type clients|users): the limits and the clients' rates. */
   readonly clientQuotas: ClientQuotas;
   private readonly quotaStore: ConfigEntityStore;
+  private readonly scramStore: ConfigEntityStore;
   /** How the descriptor limit was split between connections and segments. */
   readonly descriptors: DescriptorBudget;
   private readonly server: net.Server;
@@ -123,6 +125,7 @@ export class Broker {
     descriptors: DescriptorBudget,
     configLayers: BrokerConfigLayers,
     initialQuotas: ConfigEntities,
+    initialScram: ConfigEntities,
   ) {
     this.settings = settings;
     this.engine = engine;
@@ -167,6 +170,14 @@ export class Broker {
         logger.info({ quotas: Object.fromEntries(entities) }, 'client quotas updated');
       },
     });
+    this.scramStore = new ConfigEntityStore({
+      kind: 'scram',
+      fileName: SCRAM_CREDENTIALS_FILE,
+      dataDir: settings.dataDir,
+      cluster: () => this.clusterNode,
+      initial: initialScram,
+      apply: (entities) => logger.info({ users: [...entities.keys()] }, 'SCRAM credentials updated'),
+    });
     this.metrics = createMetrics();
     this.fetchSessions = new FetchSessionCache(settings.fetchSessionCacheSlots);
     this.budgets = { requestSlots: new Budget(settings.queuedMaxRequests), requestMemory: new Budget(settings.queuedMaxRequestBytes) };
@@ -189,6 +200,7 @@ export class Broker {
       dynamicConfig: this.dynamicConfig,
       quotas: this.clientQuotas,
       quotaStore: this.quotaStore,
+      scramCredentials: new ScramCredentials(this.scramStore),
       transactionVerifier: transactions.verifier,
     };
     const handlers: Map<number, AnyApiHandler> = createHandlers(transactions.producerIds, groups, transactions.coordinator, transactions.markerDeps);
@@ -214,6 +226,7 @@ export class Broker {
     const configLayers = new BrokerConfigLayers(settings.all, settings.nodeId);
     configLayers.replace(fromEtcd?.brokerConfigs ?? readEntitiesFile(dataDir, DYNAMIC_CONFIG_FILE));
     const initialQuotas = fromEtcd?.quotas ?? readEntitiesFile(dataDir, CLIENT_QUOTAS_FILE);
+    const initialScram = fromEtcd?.scram ?? readEntitiesFile(dataDir, SCRAM_CREDENTIALS_FILE);
     const backgroundLog = new LogLimiter(logger);
     const engine = await Engine.open({
       dataDir,
@@ -238,7 +251,7 @@ export class Broker {
     // sluice.fetch.zero.copy=false (ours, not Kafka's) copies fetched records through JS: the
     // baseline the sendfile path is measured against, and a fallback for filesystems without sendfile.
     const zeroCopyFetch = options.zeroCopyFetch ?? settings.all[ZERO_COPY_FETCH_CONFIG] !== 'false';
-    const broker = new Broker({ ...settings, dataDir }, engine, groups, transactions, clusterId, temporaryDataDir, zeroCopyFetch, logger, descriptors, configLayers, initialQuotas);
+    const broker = new Broker({ ...settings, dataDir }, engine, groups, transactions, clusterId, temporaryDataDir, zeroCopyFetch, logger, descriptors, configLayers, initialQuotas, initialScram);
     let joined = () => {};
     if (settings.cluster !== null) broker.joinGate = new Promise((resolve) => (joined = resolve));
     try {
@@ -277,7 +290,7 @@ export class Broker {
       logger: this.logger,
       log: this.log,
       onHighWatermark: (topic, partition) => this.appendWaiters.notify(topic, partition),
-      onConfigEntities: (kind, entities) => (kind === 'brokers' ? this.dynamicConfig.store : this.quotaStore).deliver(entities),
+      onConfigEntities: (kind, entities) => ({ brokers: this.dynamicConfig.store, quotas: this.quotaStore, scram: this.scramStore })[kind].deliver(entities),
       uncleanLeaderElectionEnable: this.dynamicConfig.layers.uncleanLeaderElectionEnable(),
       replicationQuotas: this.replicationQuotas,
       onLeadership: (topic, partition, leading) => {
@@ -448,12 +461,12 @@ function reportTopicConfigs(logger: Logger, engine: Engine): void {
 }
 
 /** A replicated cluster's id, kept in etcd: every broker reports the same one in Metadata. */
-/** What a cluster member reads before its logs open: the cluster's id, the dynamic broker configs and the client quotas. */
-async function readFromEtcd(cluster: ClusterSettings): Promise<{ clusterId: string; brokerConfigs: ConfigEntities; quotas: ConfigEntities }> {
+/** What a cluster member reads before its logs open: the cluster's id, the dynamic broker configs, the client quotas and the SCRAM credentials. */
+async function readFromEtcd(cluster: ClusterSettings): Promise<{ clusterId: string; brokerConfigs: ConfigEntities; quotas: ConfigEntities; scram: ConfigEntities }> {
   const client = new EtcdClient({ endpoints: cluster.etcdEndpoints });
   try {
     const store = new MetadataStore(client, { root: cluster.etcdRoot });
-    return { clusterId: await store.clusterId(newClusterId()), brokerConfigs: await store.readConfigEntities('brokers'), quotas: await store.readConfigEntities('quotas') };
+    return { clusterId: await store.clusterId(newClusterId()), brokerConfigs: await store.readConfigEntities('brokers'), quotas: await store.readConfigEntities('quotas'), scram: await store.readConfigEntities('scram') };
   } finally {
     await client.close();
   }
@@ -544,7 +557,7 @@ async function startTransactions(engine: Engine, groups: GroupCoordinator, node:
   const producerIds = new ProducerIds(settings.dataDir, cluster === null ? 0 : settings.nodeId * PRODUCER_IDS_PER_BROKER);
   // A marker waits for its partition's ISR as long as a commit waits for __consumer_offsets'.
   const appendTimeoutMs = cluster?.offsetsCommitTimeoutMs ?? TRANSACTION_MARKER_TIMEOUT_MS;
-  const markerDeps: MarkerWriterDeps = { engine, groups, cluster: () => node.current, timeoutMs: appendTimeoutMs, localAddress: settings.host === '' ? undefined : settings.host };
+  const markerDeps: MarkerWriterDeps = { engine, groups, cluster: () => node.current, timeoutMs: appendTimeoutMs, localAddress: settings.host === '' ? undefined : settings.host, sasl: settings.sasl?.interBroker };
   const markers = new BrokerMarkerWriter(markerDeps);
   const store = new OffsetStore(
     engine,
@@ -567,7 +580,7 @@ async function startTransactions(engine: Engine, groups: GroupCoordinator, node:
     nowMs: () => Date.now(),
   });
   if (cluster === null) await coordinator.loadAll();
-  const verifier = new TransactionVerifier({ coordinator, cluster: () => node.current, enabled: config.partitionVerification, timeoutMs: appendTimeoutMs, localAddress: markerDeps.localAddress });
+  const verifier = new TransactionVerifier({ coordinator, cluster: () => node.current, enabled: config.partitionVerification, timeoutMs: appendTimeoutMs, localAddress: markerDeps.localAddress, sasl: markerDeps.sasl });
   return {
     coordinator,
     producerIds,

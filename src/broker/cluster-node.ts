@@ -104,6 +104,7 @@ export class ClusterNode {
     this.fetchers = new ReplicaFetcherManager({
       replicaId: this.brokerId,
       localAddress: options.localAddress === '' ? undefined : options.localAddress,
+      sasl: settings.sasl?.interBroker,
       maxWaitMs: cluster.replicaFetchWaitMaxMs,
       minBytes: cluster.replicaFetchMinBytes,
       maxBytes: cluster.replicaFetchResponseMaxBytes,
@@ -157,7 +158,7 @@ export class ClusterNode {
     this.controllerWatch = await this.store.watchController((controller) => (this.controllerId = controller?.brokerId ?? -1), (error) =>
       log.log('error', 'watch:controller', { error: String(error) }, 'controller watch failed'),
     );
-    for (const kind of ['brokers', 'quotas'] as const) {
+    for (const kind of ['brokers', 'quotas', 'scram'] as const) {
       const watch = await this.store.watchConfigEntities(
         kind,
         (entities) => this.options.onConfigEntities(kind, entities),

@@ -16,8 +16,9 @@ import { BROKER_LOG_CONFIG_NAMES, TOPIC_CONFIG_NAMES, unsupportedConfigs } from 
 import { GROUP_CONFIG_NAMES } from './group/config.js';
 import { TRANSACTION_CLUSTER_CONFIG_NAMES, TRANSACTION_CONFIG_NAMES } from './txn/config.js';
 import { advertisedListener, servedListener, type Listener, type ServedListener } from './listeners.js';
-import { parseJaasConfig, plainUsers } from './sasl/plain.js';
+import { parseJaasConfig, PLAIN_LOGIN_MODULE, plainUsers, SCRAM_LOGIN_MODULE } from './sasl/plain.js';
 import type { SaslSettings } from './sasl/sasl-session.js';
+import type { SaslCredentials, SaslMechanism } from '../client/sasl.js';
 
 export type BrokerConfigValues = Record<string, string | number | boolean>;
 
@@ -208,7 +209,7 @@ const SUPPORTED: ReadonlySet<string> = new Set([
  */
 const UNSUPPORTED: ReadonlyArray<readonly [reason: string, names: readonly string[]]> = [
   [
-    'TLS is not implemented, and SASL only as PLAIN on a SASL_PLAINTEXT listener (listener.name.NAME.plain.sasl.jaas.config)',
+    'TLS is not implemented, and SASL only as PLAIN or SCRAM on a SASL_PLAINTEXT listener',
     ['ssl.', 'sasl.', 'listener.name.', 'security.inter.broker.protocol', 'security.providers',
       'authorizer.class.name', 'principal.builder.class', 'super.users', 'allow.everyone.if.no.acl.found', 'connections.max.reauth.ms',
       'connection.failed.authentication.delay.ms', 'delegation.token.', 'password.encoder.'],
@@ -417,13 +418,13 @@ export function resolveBrokerSettings(...sources: BrokerConfigValues[]): BrokerS
 }
 
 /** SASL mechanisms sluice serves. */
-const SERVED_SASL_MECHANISMS: ReadonlySet<string> = new Set(['PLAIN']);
+const SERVED_SASL_MECHANISMS: ReadonlySet<string> = new Set(['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512']);
 /**
  * Kafka's defaults of the SASL settings: GSSAPI (Kerberos), which sluice does not serve, so a SASL
- * listener must name PLAIN. Not among BROKER_DEFAULTS: on a PLAINTEXT listener they take no effect,
- * and a given one is reported so.
+ * listener must name PLAIN or SCRAM. Not among BROKER_DEFAULTS: on a PLAINTEXT listener they take
+ * no effect, and a given one is reported so.
  */
-const SASL_DEFAULTS: Readonly<Record<string, string>> = { 'sasl.enabled.mechanisms': 'GSSAPI', 'connection.failed.authentication.delay.ms': '100' };
+const SASL_DEFAULTS: Readonly<Record<string, string>> = { 'sasl.enabled.mechanisms': 'GSSAPI', 'sasl.mechanism.inter.broker.protocol': 'GSSAPI', 'connection.failed.authentication.delay.ms': '100' };
 
 /** The listener's own setting (listener.name.NAME.SETTING, NAME lower-cased) over the broker's, as Kafka reads them. */
 function listenerSettingName(all: Readonly<Record<string, string>>, listener: Listener, name: string): string {
@@ -436,9 +437,15 @@ function enabledSaslMechanisms(all: Readonly<Record<string, string>>, listener: 
   return { name, mechanisms: (all[name] ?? '').split(',').map((mechanism) => mechanism.trim().toUpperCase()).filter((mechanism) => mechanism !== '') };
 }
 
+/** The name Kafka's broker reads a mechanism's JAAS line from: listener.name.NAME.MECHANISM.sasl.jaas.config. */
+function jaasConfigName(listener: Listener, mechanism: string): string {
+  return `listener.name.${listener.name.toLowerCase()}.${mechanism.toLowerCase()}.sasl.jaas.config`;
+}
+
 /**
- * A SASL_PLAINTEXT listener's settings: its enabled mechanisms that sluice serves (PLAIN), and
- * PLAIN's users from listener.name.NAME.plain.sasl.jaas.config, the name Kafka's broker reads.
+ * A SASL_PLAINTEXT listener's settings: its enabled mechanisms that sluice serves (PLAIN, SCRAM),
+ * PLAIN's users from its JAAS line (SCRAM's users are kept by the broker: AlterUserScramCredentials),
+ * and in a cluster the brokers' own login.
  */
 function saslSettings(given: Readonly<Record<string, string>>, listener: Listener): SaslSettings {
   const all = { ...SASL_DEFAULTS, ...given };
@@ -447,19 +454,46 @@ function saslSettings(given: Readonly<Record<string, string>>, listener: Listene
   if (served.length === 0) {
     throw new SluiceError('INVALID_CONFIG', `Listener ${listener.name} is SASL_PLAINTEXT, and ${name} '${all[name]}' names no mechanism sluice serves: it serves ${[...SERVED_SASL_MECHANISMS].join(', ')}`);
   }
-  const jaasName = `listener.name.${listener.name.toLowerCase()}.plain.sasl.jaas.config`;
-  const jaas = all[jaasName];
-  if (jaas === undefined) {
-    throw new SluiceError('INVALID_CONFIG', `Listener ${listener.name} serves SASL/PLAIN, and ${jaasName} is not set: it names the users, e.g. org.apache.kafka.common.security.plain.PlainLoginModule required user_alice="alice-secret";`);
-  }
-  if (all['sluice.etcd.endpoints']) {
-    throw new SluiceError('INVALID_CONFIG', `Listener ${listener.name} is SASL_PLAINTEXT: brokers of a cluster replicate over their one listener, and inter-broker SASL is not implemented; use PLAINTEXT in a cluster`);
+  let users = new Map<string, string>();
+  if (served.includes('PLAIN')) {
+    const jaasName = jaasConfigName(listener, 'PLAIN');
+    const jaas = all[jaasName];
+    if (jaas === undefined) {
+      throw new SluiceError('INVALID_CONFIG', `Listener ${listener.name} serves SASL/PLAIN, and ${jaasName} is not set: it names the users, e.g. org.apache.kafka.common.security.plain.PlainLoginModule required user_alice="alice-secret";`);
+    }
+    users = plainUsers(parseJaasConfig(jaas, jaasName), jaasName);
   }
   return {
     mechanisms: served,
-    plainUsers: plainUsers(parseJaasConfig(jaas, jaasName), jaasName),
+    plainUsers: users,
     failedAuthenticationDelayMs: integer(all, 'connection.failed.authentication.delay.ms', 0),
+    interBroker: all['sluice.etcd.endpoints'] ? interBrokerLogin(all, listener, served) : undefined,
   };
+}
+
+/**
+ * A cluster broker's login to the others, over the one listener they all serve: Kafka's
+ * sasl.mechanism.inter.broker.protocol (default GSSAPI, so a SASL cluster names PLAIN or SCRAM)
+ * with the username and password options of that mechanism's JAAS line. A SCRAM login's user
+ * needs a credential (AlterUserScramCredentials) before the brokers can replicate, as in Kafka.
+ */
+function interBrokerLogin(all: Readonly<Record<string, string>>, listener: Listener, served: string[]): SaslCredentials {
+  const mechanism = all['sasl.mechanism.inter.broker.protocol']!.toUpperCase();
+  if (!served.includes(mechanism)) {
+    throw new SluiceError('INVALID_CONFIG', `Listener ${listener.name} is SASL_PLAINTEXT in a cluster: brokers log in to each other with sasl.mechanism.inter.broker.protocol, which must be an enabled mechanism sluice serves (${served.join(', ')}; it is ${mechanism})`);
+  }
+  const jaasName = jaasConfigName(listener, mechanism);
+  const jaas = all[jaasName];
+  if (jaas === undefined) throw new SluiceError('INVALID_CONFIG', `${jaasName} is not set: in a cluster it holds username="..." and password="...", the login brokers use with each other`);
+  const { loginModule, options } = parseJaasConfig(jaas, jaasName);
+  const expectedModule = mechanism === 'PLAIN' ? PLAIN_LOGIN_MODULE : SCRAM_LOGIN_MODULE;
+  if (loginModule !== expectedModule) throw new SluiceError('INVALID_CONFIG', `Invalid ${jaasName}: ${mechanism} takes ${expectedModule}, not ${loginModule}`);
+  const username = options.get('username');
+  const password = options.get('password');
+  if (username === undefined || password === undefined) {
+    throw new SluiceError('INVALID_CONFIG', `Invalid ${jaasName}: in a cluster it needs username="..." and password="...", the login brokers use with each other`);
+  }
+  return { mechanism: mechanism as SaslMechanism, username, password };
 }
 
 /**
@@ -475,7 +509,10 @@ function reportSasl(given: Readonly<BrokerConfigValues>, report: ConfigReport): 
   const notServed = mechanisms.filter((mechanism) => !SERVED_SASL_MECHANISMS.has(mechanism));
   if (notServed.length > 0) report.unsupported.push({ name, reason: `SASL mechanism${notServed.length > 1 ? 's' : ''} ${notServed.join(', ')} not implemented: sluice serves ${[...SERVED_SASL_MECHANISMS].join(', ')}` });
   const prefix = `listener.name.${listener.name.toLowerCase()}.`;
-  return new Set([name, `${prefix}sasl.enabled.mechanisms`, `${prefix}plain.sasl.jaas.config`, 'sasl.enabled.mechanisms', 'connection.failed.authentication.delay.ms']);
+  const inEffect = new Set([name, `${prefix}sasl.enabled.mechanisms`, 'sasl.enabled.mechanisms', 'connection.failed.authentication.delay.ms']);
+  for (const mechanism of SERVED_SASL_MECHANISMS) inEffect.add(jaasConfigName(listener, mechanism));
+  if (all['sluice.etcd.endpoints']) inEffect.add('sasl.mechanism.inter.broker.protocol');
+  return inEffect;
 }
 
 /** The cluster half of the settings, or null when no etcd is named (one broker, its own cluster). */

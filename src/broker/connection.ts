@@ -126,7 +126,7 @@ export class Connection {
     private readonly onClose: (connection: Connection) => void,
   ) {
     this.clientHost = accepted.remoteAddress ?? 'unknown';
-    this.sasl = broker.settings.sasl === null ? null : new SaslSession(broker.settings.sasl);
+    this.sasl = broker.settings.sasl === null ? null : new SaslSession(broker.settings.sasl, (user, mechanism) => broker.scramCredentials.lookup(user, mechanism));
     this.decoder = new FrameDecoder(broker.settings.socketRequestMaxBytes);
     this.arena = new ReadArena(this.decoder);
     const socket = readIntoChosenBuffers(accepted, {
@@ -464,7 +464,7 @@ export class Connection {
     return { header, written, small };
   }
 
-  /** A SASL token sent bare after a SaslHandshake v0: answered with a bare (here empty) token. */
+  /** A SASL token sent bare after a SaslHandshake v0: answered with a bare token (empty for PLAIN). */
   private bareToken(sasl: SaslSession, token: Buffer): RequestOutcome | null {
     const header: RequestHeader = { apiKey: ApiKey.SaslAuthenticate, apiVersion: 0, correlationId: 0, clientId: null };
     const outcome = sasl.authenticate(token);
@@ -473,7 +473,9 @@ export class Connection {
       this.closeAfterFailedAuthentication(sasl, Promise.resolve(false));
       return null;
     }
-    return { header, written: this.respond([Buffer.alloc(REQUEST_SIZE_PREFIX_BYTES)]), small: false };
+    const sizePrefix = Buffer.alloc(REQUEST_SIZE_PREFIX_BYTES);
+    sizePrefix.writeInt32BE(outcome.reply.length);
+    return { header, written: this.respond([Buffer.concat([sizePrefix, outcome.reply])]), small: false };
   }
 
   /**

@@ -24,6 +24,7 @@ import type { ClientQuotas } from './client-quotas.js';
 import type { FetchSessionCache } from './fetch-sessions.js';
 import type { ConfigEntityStore } from './config-entities.js';
 import type { SaslSession } from './sasl/sasl-session.js';
+import type { ScramCredentials } from './sasl/scram-credentials.js';
 
 /** The broker state handlers work with. */
 export interface BrokerContext {
@@ -57,6 +58,8 @@ export interface BrokerContext {
   /** Client quotas: the limits and the clients' rates, and where they are kept. */
   quotas: ClientQuotas;
   quotaStore: ConfigEntityStore;
+  /** Users' SCRAM credentials: set by AlterUserScramCredentials, read by SCRAM logins. */
+  scramCredentials: ScramCredentials;
   /** Checks a transaction's first write to a partition with its coordinator (KIP-890, produce-verification.ts). */
   transactionVerifier: TransactionVerifier;
 }

@@ -4,6 +4,7 @@
 import { BrokerConnection } from '../client/connection.js';
 import { SluiceError } from '../errors.js';
 import type { ClusterNode } from './cluster-node.js';
+import type { SaslCredentials } from '../client/sasl.js';
 
 export class PeerConnections {
   private readonly connections = new Map<number, Promise<BrokerConnection>>();
@@ -16,6 +17,8 @@ export class PeerConnections {
     private readonly clientId: string,
     private readonly requestTimeoutMs: number,
     private readonly localAddress?: string,
+    /** The login to the peers' SASL_PLAINTEXT listener; none for PLAINTEXT. */
+    private readonly sasl?: SaslCredentials,
   ) {}
 
   /** The open connection to `brokerId`, or a new one (a closed or failed one is replaced). */
@@ -32,6 +35,7 @@ export class PeerConnections {
       host: endpoint.host,
       port: endpoint.port,
       localAddress: this.localAddress,
+      sasl: this.sasl,
       clientId: `${this.clientId}-${cluster.brokerId}`,
       requestTimeoutMs: this.requestTimeoutMs,
     });

@@ -38,6 +38,7 @@ import { errorCodeOf } from './handlers/errors.js';
 import { truncationFor, type EpochEndOffset } from './replica-divergence.js';
 import { ReplicaFetchSession, type FetchPartitionInput } from './replica-fetch-session.js';
 import type { ReplicationQuota } from './replication-quotas.js';
+import type { SaslCredentials } from '../client/sasl.js';
 
 /** Topic names (v12), flexible, LastFetchedEpoch and DivergingEpoch: the version followers speak. */
 export const REPLICA_FETCH_VERSION = 12;
@@ -91,6 +92,8 @@ export interface ReplicaFetcherOptions {
   replicaId: number;
   leader: LeaderEndpoint;
   /** The local address to connect from (this broker's own, e.g. 127.0.0.2). */
+  /** The login to the leader's SASL_PLAINTEXT listener (sasl.mechanism.inter.broker.protocol); none for PLAINTEXT. */
+  sasl?: SaslCredentials;
   localAddress?: string;
   maxWaitMs: number;
   minBytes: number;
@@ -440,6 +443,7 @@ export class ReplicaFetcher {
       host,
       port,
       localAddress: this.options.localAddress,
+      sasl: this.options.sasl,
       clientId: `sluice-replica-fetcher-${this.options.replicaId}`,
       requestTimeoutMs: this.options.requestTimeoutMs,
     });

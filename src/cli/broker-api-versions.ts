@@ -14,18 +14,19 @@
 import { apiKeyName, registry, type ApiVersionRange } from '../protocol/index.js';
 import type { CommandSpec } from './args.js';
 import { BOOTSTRAP_FLAG, connectClient, type Command } from './command.js';
+import { adminLogin, COMMAND_CONFIG_FLAG } from './client-configs.js';
 
 const spec: CommandSpec = {
   name: 'broker-api-versions',
   summary: 'Print the API versions each broker serves, as kafka-broker-api-versions does.',
   usage: '[--bootstrap-server HOST:PORT]',
-  flags: [BOOTSTRAP_FLAG],
+  flags: [BOOTSTRAP_FLAG, COMMAND_CONFIG_FLAG],
 };
 
 export const brokerApiVersionsCommand: Command = {
   spec,
   async run(args) {
-    const client = await connectClient(args);
+    const client = await connectClient(args, undefined, undefined, undefined, adminLogin(args));
     try {
       const { brokers } = await client.metadata([]);
       let failed = false;

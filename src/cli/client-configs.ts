@@ -6,6 +6,8 @@
 // and, as Kafka, refuses an old name and its new one together. The consumer's and the producer's tables (consumer-properties.ts,
 // producer-flags.ts) say what each name does.
 import { readPropertiesFile } from '../broker/config.js';
+import { parseJaasConfig, PLAIN_LOGIN_MODULE, SCRAM_LOGIN_MODULE } from '../broker/sasl/plain.js';
+import { SASL_MECHANISMS, type SaslCredentials, type SaslMechanism } from '../client/sasl.js';
 import type { FlagSpec, ParsedArgs } from './args.js';
 import { CliError } from './command.js';
 
@@ -62,12 +64,76 @@ export function readConfigFile(file: string): Record<string, string> {
   }
 }
 
+/** The client configs of a login: security.protocol, then SASL's, by Kafka's names. */
+export const SECURITY_CONFIG_NAMES: readonly string[] = ['security.protocol', 'sasl.mechanism', 'sasl.jaas.config'];
+
+/** Kafka's JAAS login module of each mechanism a sluice client logs in with. */
+const LOGIN_MODULES: Record<SaslMechanism, string> = { PLAIN: PLAIN_LOGIN_MODULE, 'SCRAM-SHA-256': SCRAM_LOGIN_MODULE, 'SCRAM-SHA-512': SCRAM_LOGIN_MODULE };
+
 /**
- * security.protocol: PLAINTEXT is what sluice's clients speak, so it is taken; any other is
- * refused, as sluice has no TLS or SASL.
+ * security.protocol, sasl.mechanism and sasl.jaas.config among a command's client configs, read as
+ * Kafka's clients read them: PLAINTEXT (the default) or SASL_PLAINTEXT with PLAIN, SCRAM-SHA-256
+ * or SCRAM-SHA-512 and the username and password of the JAAS line. TLS (SSL, SASL_SSL) is refused, as sluice has none.
  */
-export function checkSecurityProtocol(args: ParsedArgs, entry: ConfigEntry): void {
-  if (entry.value.toUpperCase() !== 'PLAINTEXT') {
-    throw args.usageError(`${entry.source} security.protocol=${entry.value} is not supported: sluice's clients speak PLAINTEXT only (no TLS or SASL)`);
+export class SecurityConfigs {
+  private readonly given = new Map<string, ConfigEntry>();
+
+  /** Takes `entry` when it is one of SECURITY_CONFIG_NAMES (later entries win). */
+  take(entry: ConfigEntry): boolean {
+    if (!SECURITY_CONFIG_NAMES.includes(entry.name)) return false;
+    this.given.set(entry.name, entry);
+    return true;
   }
+
+  /** The SASL login the configs ask for; undefined for PLAINTEXT. */
+  credentials(args: ParsedArgs): SaslCredentials | undefined {
+    const protocolEntry = this.given.get('security.protocol');
+    const protocol = (protocolEntry?.value ?? 'PLAINTEXT').toUpperCase();
+    const where = (entry: ConfigEntry) => `${entry.source} ${entry.name}=${entry.value}`;
+    if (protocol !== 'PLAINTEXT' && protocol !== 'SASL_PLAINTEXT') {
+      throw args.usageError(`${where(protocolEntry!)} is not supported: sluice's clients speak PLAINTEXT or SASL_PLAINTEXT (no TLS)`);
+    }
+    const mechanismEntry = this.given.get('sasl.mechanism');
+    const jaasEntry = this.given.get('sasl.jaas.config');
+    if (protocol === 'PLAINTEXT') {
+      for (const entry of [mechanismEntry, jaasEntry]) {
+        if (entry !== undefined) process.stderr.write(`WARNING: ${entry.source} ${entry.name} has no effect: security.protocol is PLAINTEXT\n`);
+      }
+      return undefined;
+    }
+    // Kafka's default mechanism is GSSAPI (Kerberos), which sluice's clients do not speak.
+    const mechanism = (mechanismEntry?.value ?? 'GSSAPI').toUpperCase();
+    if (!(SASL_MECHANISMS as readonly string[]).includes(mechanism)) {
+      throw args.usageError(`sasl.mechanism ${mechanism} is not supported: sluice's clients log in with ${SASL_MECHANISMS.join(', ')}`);
+    }
+    if (jaasEntry === undefined) throw args.usageError(`security.protocol=SASL_PLAINTEXT needs sasl.jaas.config, e.g. ${LOGIN_MODULES[mechanism as SaslMechanism]} required username="alice" password="alice-secret";`);
+    let jaas;
+    try {
+      jaas = parseJaasConfig(jaasEntry.value, `${jaasEntry.source} sasl.jaas.config`);
+    } catch (error) {
+      throw args.usageError((error as Error).message);
+    }
+    const module = LOGIN_MODULES[mechanism as SaslMechanism];
+    if (jaas.loginModule !== module) throw args.usageError(`${jaasEntry.source} sasl.jaas.config names ${jaas.loginModule}; ${mechanism} logs in with ${module}`);
+    const username = jaas.options.get('username');
+    const password = jaas.options.get('password');
+    if (username === undefined || password === undefined) throw args.usageError(`${jaasEntry.source} sasl.jaas.config needs username="..." and password="..."`);
+    return { mechanism: mechanism as SaslMechanism, username, password };
+  }
+}
+
+/**
+ * An admin command's --command-config FILE (kafka-topics' and the other admin tools'): its login
+ * (SecurityConfigs) is acted on, and the rest, the admin client's tuning, is warned about, never
+ * dropped silently.
+ */
+export function adminLogin(args: ParsedArgs): SaslCredentials | undefined {
+  const file = args.string(COMMAND_CONFIG_FLAG.name);
+  if (file === undefined) return undefined;
+  const security = new SecurityConfigs();
+  for (const [name, value] of Object.entries(readConfigFile(file))) {
+    const entry = { source: `--${COMMAND_CONFIG_FLAG.name} ${file}:`, name, value };
+    if (!security.take(entry)) process.stderr.write(`WARNING: ${entry.source} ${name} is accepted but not supported: of client configs, this command acts on ${SECURITY_CONFIG_NAMES.join(', ')}\n`);
+  }
+  return security.credentials(args);
 }

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 
 import { KafkaClient } from '../client/client.js';
+import { isSaslError, type SaslCredentials } from '../client/sasl.js';
 import { SluiceError } from '../errors.js';
 import { UsageError, type CommandSpec, type ParsedArgs } from './args.js';
 
@@ -34,15 +35,16 @@ export const BOOTSTRAP_FLAG = {
 
 /**
  * Connects to the --bootstrap-server brokers (else `configured`: a bootstrap.servers config, else
- * the default); an unreachable broker is a CliError.
+ * the default), logging in with `sasl` when given; an unreachable broker, or a refused login, is a CliError.
  */
-export async function connectClient(args: ParsedArgs, configured?: string, metadataMaxAgeMs?: number, clientId = 'sluice-cli'): Promise<KafkaClient> {
+export async function connectClient(args: ParsedArgs, configured?: string, metadataMaxAgeMs?: number, clientId = 'sluice-cli', sasl?: SaslCredentials): Promise<KafkaClient> {
   const bootstrap = args.string('bootstrap-server') ?? configured ?? DEFAULT_BOOTSTRAP;
   const brokers = bootstrap.split(',').map((b) => b.trim()).filter((b) => b !== '');
   if (brokers.length === 0) throw args.usageError('--bootstrap-server is empty');
   try {
-    return await KafkaClient.connect({ brokers, clientId, metadataMaxAgeMs });
+    return await KafkaClient.connect({ brokers, clientId, metadataMaxAgeMs, sasl });
   } catch (error) {
+    if (isSaslError(error)) throw new CliError(`Cannot log in to the broker at ${bootstrap}: ${error.message}`);
     // The client joins each broker's reason as "No broker reachable: Cannot connect to h:p: <why>".
     const reason = (error as Error).message.replace(/^No broker reachable: /, '').replace(/Cannot connect to [^ ]+: /g, '');
     throw new CliError(`Cannot connect to the broker at ${bootstrap} (${reason})`);

@@ -10,16 +10,27 @@
 // --alter --add-config producer_byte_rate=1048576 (connection_creation_rate=N for ips) sends AlterClientQuotas, and --describe prints
 //   Quota configs for client-id 'app' are producer_byte_rate=1048576.0
 // as kafka-configs does (values as Java doubles).
+// SCRAM credentials of users (KIP-554): with --entity-type users --entity-name U (or --user U),
+// --add-config 'SCRAM-SHA-256=[iterations=8192,password=P],SCRAM-SHA-512=[password=P]' sends
+// AlterUserScramCredentials, the password salted and hashed here (iterations default 4096, fewer
+// refused here as Kafka's tool refuses them); --delete-config SCRAM-SHA-512 deletes one. As in
+// Kafka, one --alter changes quotas or credentials, not both, and never of a default or a client.
+// --describe of users prints, after the quota lines, each user's
+//   SCRAM credential configs for user-principal 'alice' are SCRAM-SHA-256=iterations=8192
+// (a named user without a credential gets Kafka's "Error retrieving SCRAM credential configs" line).
 // --entity-type broker-loggers --entity-name N: broker N's log level (its root logger, KIP-412).
 // --topic T and --broker N stand for --entity-type topics|brokers --entity-name N, as in Kafka 2.8+.
 // Without a name, --describe covers every topic, or every live broker. --entity-default (brokers)
 // names the cluster-wide default broker entity (resource name ''), whose dynamic configs are those
 // set for every broker (src/broker/dynamic-config.ts).
 import type { ConfigEntry, KafkaClient } from '../client/client.js';
+import { kafkaErrorName, KafkaErrorCode, throwIfError } from '../errors.js';
 import { CONFIG_RESOURCE_TYPE, CONFIG_SOURCE } from '../protocol/apis/describe-configs.js';
+import { isScramMechanism, SCRAM_ITERATIONS_MIN, type ScramMechanism } from '../protocol/scram.js';
 import { javaFloat } from './deserializers.js';
 import type { CommandSpec, ParsedArgs } from './args.js';
-import { BOOTSTRAP_FLAG, connectClient, OutputBuffer, type Command } from './command.js';
+import { BOOTSTRAP_FLAG, CliError, connectClient, OutputBuffer, type Command } from './command.js';
+import { adminLogin, COMMAND_CONFIG_FLAG } from './client-configs.js';
 
 /** ConfigSource names by id, as kafka-configs prints them. */
 const SOURCE_NAMES = new Map(Object.entries(CONFIG_SOURCE).map(([name, id]) => [id as number, name]));
@@ -33,24 +44,25 @@ type EntityType = keyof typeof ENTITY_TYPES;
 
 const spec: CommandSpec = {
   name: 'configs',
-  summary: 'Describe and alter topic and broker configs and client quotas, as kafka-configs does.',
+  summary: "Describe and alter topic and broker configs, client quotas and users' SCRAM credentials, as kafka-configs does.",
   usage: '--describe|--alter (--topic T | --broker N | --client C | --user U | --entity-type topics|brokers|broker-loggers|clients|users|ips [--entity-name N]) [options]',
   flags: [
     BOOTSTRAP_FLAG,
+    COMMAND_CONFIG_FLAG,
     { name: 'describe', type: 'boolean', description: 'Print the configs of the entity, or of every one of its type.' },
     { name: 'alter', type: 'boolean', description: 'Change the configs of the entity: --add-config, --delete-config.' },
-    { name: 'entity-type', type: 'string', valueName: 'TYPE', description: 'topics, brokers, broker-loggers (a broker\'s log level: root=DEBUG), clients (client quotas), users (user quotas) or ips (connection_creation_rate of an address).' },
+    { name: 'entity-type', type: 'string', valueName: 'TYPE', description: 'topics, brokers, broker-loggers (a broker\'s log level: root=DEBUG), clients (client quotas), users (user quotas and SCRAM credentials) or ips (connection_creation_rate of an address).' },
     { name: 'entity-name', type: 'string', valueName: 'NAME', description: 'The topic name, broker id, client id or user.' },
     { name: 'entity-default', type: 'boolean', description: "With --entity-type brokers, clients, users or ips: the default entity (for brokers the cluster-wide one) instead of a named one (kafka-configs')." },
     { name: 'client', type: 'string', valueName: 'C', description: 'The quotas of client id C (with --user: of that user and client).' },
-    { name: 'user', type: 'string', valueName: 'U', description: "The quotas of user U (every client's user is ANONYMOUS: sluice authenticates no one)." },
+    { name: 'user', type: 'string', valueName: 'U', description: 'The quotas and SCRAM credentials of user U (a client that does not log in is user ANONYMOUS).' },
     { name: 'client-defaults', type: 'boolean', description: 'The default client-id entity of quotas.' },
     { name: 'user-defaults', type: 'boolean', description: 'The default user entity of quotas.' },
     { name: 'topic', type: 'string', valueName: 'T', description: 'The same as --entity-type topics --entity-name T.' },
     { name: 'broker', type: 'string', valueName: 'N', description: 'The same as --entity-type brokers --entity-name N.' },
     { name: 'all', type: 'boolean', description: 'With --describe: every config, not only those set on the entity.' },
-    { name: 'add-config', type: 'list', valueName: 'K=V,...', description: "With --alter: configs to set, e.g. 'retention.ms=60000,cleanup.policy=[compact,delete]' (repeatable)." },
-    { name: 'delete-config', type: 'list', valueName: 'K,...', description: 'With --alter: configs to remove, back to their default (repeatable).' },
+    { name: 'add-config', type: 'list', valueName: 'K=V,...', description: "With --alter: configs to set, e.g. 'retention.ms=60000,cleanup.policy=[compact,delete]', or a user's 'SCRAM-SHA-256=[iterations=8192,password=P]' (repeatable)." },
+    { name: 'delete-config', type: 'list', valueName: 'K,...', description: "With --alter: configs to remove, back to their default, or a user's SCRAM-SHA-256 / SCRAM-SHA-512 credential (repeatable)." },
   ],
 };
 
@@ -68,7 +80,7 @@ export const configsCommand: Command = {
       if (name === undefined) throw args.usageError('--alter needs --entity-name (or --topic, --broker, --entity-default)');
     }
     const changes = args.boolean('alter') ? parseChanges(args) : [];
-    const client = await connectClient(args);
+    const client = await connectClient(args, undefined, undefined, undefined, adminLogin(args));
     try {
       if (args.boolean('alter')) {
         await client.incrementalAlterConfigs(ENTITY_TYPES[type].resourceType, name!, changes);
@@ -136,18 +148,27 @@ async function runQuotas(args: ParsedArgs, spec: QuotaEntitySpec): Promise<numbe
   if (alter && !('pairs' in spec)) throw args.usageError('--alter needs --entity-name (or --entity-default)');
   if (args.boolean('all')) throw args.usageError('--all goes with topics and brokers only');
   if (!alter) for (const flag of ['add-config', 'delete-config'] as const) if (args.has(flag)) throw args.usageError(`--${flag} goes with --alter only`);
-  const changes = alter
-    ? parseChanges(args).map(({ name, value }) => {
+  const parsed = alter ? parseChanges(args) : [];
+  const scram = alter ? scramChangesOf(args, spec as { pairs: QuotaPair[] }, parsed) : undefined;
+  const changes = scram !== undefined
+    ? []
+    : parsed.map(({ name, value }) => {
         const number = value === null ? null : Number(value);
         if (number !== null && (value!.trim() === '' || !Number.isFinite(number))) throw args.usageError(`Invalid value for ${name}: '${value}' is not a number`);
         return { key: name, value: number };
-      })
-    : [];
-  const client = await connectClient(args);
+      });
+  const client = await connectClient(args, undefined, undefined, undefined, adminLogin(args));
   try {
     if (alter) {
       const { pairs } = spec as { pairs: QuotaPair[] };
-      await client.alterClientQuotas(pairs, changes);
+      if (scram !== undefined) {
+        // One user, so one result: its error fails the command, as Kafka's tool fails on it.
+        for (const result of await client.alterUserScramCredentials(scram)) {
+          throwIfError(result.errorCode, `Alter SCRAM credentials of user ${result.user}`, result.errorMessage);
+        }
+      } else {
+        await client.alterClientQuotas(pairs, changes);
+      }
       const first = pairs[0]!;
       const noun = first.entityType === 'client-id' ? 'client' : first.entityType;
       process.stdout.write(first.entityName === null ? `Completed updating default config for ${noun}s in the cluster.
@@ -166,11 +187,92 @@ async function runQuotas(args: ParsedArgs, spec: QuotaEntitySpec): Promise<numbe
     });
     const out = new OutputBuffer();
     for (const line of lines.sort()) await out.line(line);
+    const scramUsers = scramUsersOf(spec);
+    if (scramUsers !== undefined) for (const line of await scramLines(client, scramUsers)) await out.line(line);
     await out.flush();
     return 0;
   } finally {
     client.close();
   }
+}
+
+// ---- users' SCRAM credentials ---------------------------------------------------------------------
+
+/** Kafka's ConfigCommand DefaultScramIterations (and its ScramMechanism minimum, SCRAM_ITERATIONS_MIN). */
+const DEFAULT_SCRAM_ITERATIONS = 4096;
+
+type ScramChanges = Parameters<KafkaClient['alterUserScramCredentials']>[0];
+
+/**
+ * The SCRAM credentials an --alter sets and deletes, or undefined when it names none (quotas
+ * only). Kafka's rules: only a named user has credentials (not a default, not a client or an ip),
+ * and one --alter changes quotas or credentials, not both.
+ */
+function scramChangesOf(args: ParsedArgs, spec: { pairs: QuotaPair[] }, changes: ReadonlyArray<{ name: string; value: string | null }>): ScramChanges | undefined {
+  const scram = changes.filter(({ name }) => isScramMechanism(name));
+  if (scram.length === 0) return undefined;
+  const names = [...new Set(scram.map(({ name }) => name))].join(',');
+  const [first] = spec.pairs;
+  if (spec.pairs.length !== 1 || first!.entityType !== 'user') {
+    const type = spec.pairs.some(({ entityType }) => entityType === 'ip') ? 'ips' : 'clients';
+    const added = scram.some(({ value }) => value !== null);
+    throw args.usageError(`Only ${type === 'ips' ? 'connection ' : ''}quota configs can be ${added ? 'added' : 'deleted'} for '${type}' using --bootstrap-server. Unexpected config names: ${names}`);
+  }
+  if (first!.entityName === null) throw args.usageError('The use of --entity-default or --user-defaults is not allowed with User SCRAM Credentials using --bootstrap-server.');
+  if (scram.length !== changes.length) throw args.usageError("Cannot alter both quota and SCRAM credential configs simultaneously for 'users' using --bootstrap-server.");
+  const user = first!.entityName;
+  // A mechanism given twice: the last wins, as in the Properties Kafka's tool reads --add-config into.
+  const upserted = new Map<ScramMechanism, { iterations: number; password: string }>();
+  const deletions: ScramChanges['deletions'][number][] = [];
+  for (const { name, value } of scram) {
+    const mechanism = name as ScramMechanism;
+    if (value === null) deletions.push({ user, mechanism });
+    else upserted.set(mechanism, scramCredentialOf(args, mechanism, value));
+  }
+  return { deletions, upsertions: [...upserted].map(([mechanism, credential]) => ({ user, mechanism, ...credential })) };
+}
+
+/** A credential value as Kafka's tool reads it: [iterations=N,]password=P (iterations -1 or absent: 4096). */
+function scramCredentialOf(args: ParsedArgs, mechanism: ScramMechanism, value: string): { iterations: number; password: string } {
+  const match = /^(?:iterations=(-?[0-9]*),)?password=(.*)$/.exec(value);
+  const iterationsText = match?.[1];
+  const iterations = iterationsText === undefined || iterationsText === '-1' ? DEFAULT_SCRAM_ITERATIONS : Number(iterationsText);
+  // Kafka reads the count as a Java int: an empty one, or one beyond an int, does not parse.
+  const isInt = iterationsText === undefined || (/^-?[0-9]+$/.test(iterationsText) && iterations >= -(2 ** 31) && iterations < 2 ** 31);
+  if (match === null || !isInt) throw args.usageError(`Invalid credential property ${mechanism}=${value}`);
+  // Kafka's tool refuses too few iterations itself (the broker also refuses more than 16384, UNACCEPTABLE_CREDENTIAL).
+  if (iterations < SCRAM_ITERATIONS_MIN) throw new CliError(`Iterations ${iterations} is less than the minimum ${SCRAM_ITERATIONS_MIN} required for ${mechanism}`);
+  return { iterations, password: match[2]! };
+}
+
+/**
+ * The users whose SCRAM credentials a --describe of quota entities prints, as Kafka's tool picks
+ * them: [] (every user with a credential) for --entity-type users, the user of --user U or
+ * --entity-type users --entity-name U; undefined with a client, an ip or a default.
+ */
+function scramUsersOf(spec: QuotaEntitySpec): string[] | undefined {
+  if ('everyOf' in spec) return spec.everyOf === 'user' ? [] : undefined;
+  if (spec.pairs.length !== 1) return undefined;
+  const [{ entityType, entityName }] = spec.pairs as [QuotaPair];
+  return entityType === 'user' && entityName !== null ? [entityName] : undefined;
+}
+
+/**
+ * kafka-configs' SCRAM lines: "SCRAM credential configs for user-principal 'u' are
+ * SCRAM-SHA-256=iterations=8192, SCRAM-SHA-512=iterations=4096", by user; a user's error (a named
+ * user without a credential: RESOURCE_NOT_FOUND) is Kafka's "Error retrieving ..." line, which fails nothing.
+ */
+async function scramLines(client: KafkaClient, users: string[]): Promise<string[]> {
+  const described = await client.describeUserScramCredentials(users);
+  return described
+    .sort((a, b) => (a.user < b.user ? -1 : a.user > b.user ? 1 : 0))
+    .map(({ user, errorCode, errorMessage, credentials }) => {
+      if (errorCode !== KafkaErrorCode.NONE) {
+        const name = kafkaErrorName(errorCode);
+        return `Error retrieving SCRAM credential configs for user-principal '${user}': ${name}: ${errorMessage ?? name}`;
+      }
+      return `SCRAM credential configs for user-principal '${user}' are ${credentials.map(({ mechanism, iterations }) => `${mechanism}=iterations=${iterations}`).join(', ')}`;
+    });
 }
 
 function entityOf(args: ParsedArgs): { type: EntityType; name: string | undefined } {

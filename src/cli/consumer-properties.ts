@@ -10,7 +10,8 @@ import type { AssignorName } from '../client/assignors.js';
 import type { FetcherOptions } from '../client/fetcher.js';
 import type { GroupMemberOptions } from '../client/group-member.js';
 import { parseInteger, type FlagSpec, type ParsedArgs } from './args.js';
-import { checkSecurityProtocol, configEntries, configFileFlag } from './client-configs.js';
+import { configEntries, configFileFlag, SECURITY_CONFIG_NAMES, SecurityConfigs } from './client-configs.js';
+import type { SaslCredentials } from '../client/sasl.js';
 
 /** Each fetch config taken, with the Fetcher option it sets. */
 const FETCH_CONFIGS = {
@@ -46,7 +47,7 @@ const ASSIGNORS: Record<string, AssignorName> = {
   'cooperative-sticky': 'cooperative-sticky',
 };
 
-const NAMES = [...Object.keys(FETCH_CONFIGS), 'auto.offset.reset', 'metadata.max.age.ms', ...GROUP_CONFIGS, 'bootstrap.servers', 'security.protocol', 'client.id'];
+const NAMES = [...Object.keys(FETCH_CONFIGS), 'auto.offset.reset', 'metadata.max.age.ms', ...GROUP_CONFIGS, 'bootstrap.servers', 'client.id', ...SECURITY_CONFIG_NAMES];
 
 /**
  * Consumer configs that Kafka's client property files carry and sluice's consumer does not act
@@ -76,6 +77,8 @@ export interface ConsumerProperties {
   groupConfigsGiven: string[];
   /** bootstrap.servers, when given as a config. */
   bootstrapServers?: string;
+  /** The SASL login (security.protocol=SASL_PLAINTEXT), or undefined for PLAINTEXT. */
+  sasl?: SaslCredentials;
 }
 
 export const CONSUMER_PROPERTY_FLAG: FlagSpec = {
@@ -103,8 +106,10 @@ export function groupOf(args: ParsedArgs, properties: ConsumerProperties): strin
 /** The --consumer.config file's settings, then --consumer-property's, in order (later wins). */
 export function readConsumerProperties(args: ParsedArgs): ConsumerProperties {
   const properties: ConsumerProperties = { fetch: {}, group: {}, autoCommit: true, groupConfigsGiven: [] };
+  const security = new SecurityConfigs();
   for (const entry of configEntries(args, CONSUMER_CONFIG_FLAG.name, CONSUMER_PROPERTY_FLAG.name)) {
     const { name, value } = entry;
+    if (security.take(entry)) continue;
     if (NOT_ACTED_ON.has(name)) {
       process.stderr.write(`WARNING: ${entry.source} ${name} is accepted but not supported: sluice's consumer does not act on it\n`);
       continue;
@@ -157,9 +162,9 @@ export function readConsumerProperties(args: ParsedArgs): ConsumerProperties {
         break;
       case 'auto.commit.interval.ms': properties.autoCommitIntervalMs = integer(1); break;
       case 'bootstrap.servers': properties.bootstrapServers = value; break;
-      case 'security.protocol': checkSecurityProtocol(args, entry); break;
       case 'client.id': properties.clientId = value; break;
     }
   }
+  properties.sasl = security.credentials(args);
   return properties;
 }

@@ -20,6 +20,7 @@ import { ApiKey } from '../protocol/api-keys.js';
 import type { ConsumerGroupDescribeResponseBody, DescribeGroupsResponseBody } from '../protocol/index.js';
 import type { CommandSpec, ParsedArgs } from './args.js';
 import { BOOTSTRAP_FLAG, CliError, connectClient, OutputBuffer, type Command } from './command.js';
+import { adminLogin, COMMAND_CONFIG_FLAG } from './client-configs.js';
 
 const ACTIONS = ['list', 'describe', 'reset-offsets', 'delete', 'delete-offsets'] as const;
 /** What --describe prints, as kafka-consumer-groups' --offsets (the default), --members and --state. */
@@ -34,6 +35,7 @@ const spec: CommandSpec = {
     '--list [--state [STATES]] | --describe (--group G | --all-groups) [--offsets | --members [--verbose] | --state] | --reset-offsets --group G (--to-earliest|--to-latest|--to-current|--to-datetime T|--by-duration D|--to-offset N|--shift-by N) [--topic T ...] [--execute] | --delete --group G | --delete-offsets --group G --topic T[:P[,P...]] ...',
   flags: [
     BOOTSTRAP_FLAG,
+    COMMAND_CONFIG_FLAG,
     { name: 'list', type: 'boolean', description: 'List the groups.' },
     { name: 'describe', type: 'boolean', description: "Describe --group: each partition's committed offset, log end, lag and owner." },
     { name: 'reset-offsets', type: 'boolean', description: "Reset --group's committed offsets (the group must have no active members)." },
@@ -113,7 +115,7 @@ export const groupsCommand: Command = {
     if (args.boolean('all-topics') && action !== 'reset-offsets') throw args.usageError('--all-topics goes with --reset-offsets');
     if (args.boolean('all-topics') && topics.length > 0) throw args.usageError('Give --topic or --all-topics, not both');
     const deleteTargets = action === 'delete-offsets' ? parseTopicPartitions(args, topics) : undefined;
-    const client = await connectClient(args);
+    const client = await connectClient(args, undefined, undefined, undefined, adminLogin(args));
     try {
       switch (action) {
         case 'list':

@@ -11,6 +11,7 @@
 import type { ElectionResult, ElectionType } from '../client/client.js';
 import type { CommandSpec, ParsedArgs } from './args.js';
 import { BOOTSTRAP_FLAG, CliError, connectClient, errorText, OutputBuffer, partitionEntries, readJsonObject, type Command } from './command.js';
+import { adminLogin, COMMAND_CONFIG_FLAG } from './client-configs.js';
 
 const ELECTION_TYPES: readonly ElectionType[] = ['preferred', 'unclean'];
 const SCOPES = ['topic', 'all-topic-partitions', 'path-to-json-file'] as const;
@@ -21,6 +22,7 @@ const spec: CommandSpec = {
   usage: '--election-type preferred|unclean (--all-topic-partitions | --topic T --partition P | --path-to-json-file F)',
   flags: [
     BOOTSTRAP_FLAG,
+    COMMAND_CONFIG_FLAG,
     { name: 'election-type', type: 'string', valueName: 'TYPE', description: 'preferred, or unclean (a partition without a leader may take one from outside the ISR).', required: true },
     { name: 'all-topic-partitions', type: 'boolean', description: 'Every partition of every topic.' },
     { name: 'topic', type: 'string', valueName: 'T', description: 'One partition of this topic: --partition gives which.' },
@@ -40,7 +42,7 @@ export const leaderElectionCommand: Command = {
     if (!args.has('topic') && args.has('partition')) throw args.usageError('--partition goes with --topic only');
     const partitions = scopes[0] === 'all-topic-partitions' ? null : scopes[0] === 'topic' ? [{ topic: args.string('topic')!, partition: args.integer('partition', { min: 0 })! }] : readElectionFile(args);
 
-    const client = await connectClient(args);
+    const client = await connectClient(args, undefined, undefined, undefined, adminLogin(args));
     try {
       const results = await client.electLeaders(type, partitions);
       return await report(type, results);

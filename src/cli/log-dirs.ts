@@ -8,6 +8,7 @@
 // broker has one log directory and no future replicas (no AlterReplicaLogDirs).
 import type { CommandSpec } from './args.js';
 import { BOOTSTRAP_FLAG, CliError, connectClient, parseBrokerList, type Command } from './command.js';
+import { adminLogin, COMMAND_CONFIG_FLAG } from './client-configs.js';
 
 const spec: CommandSpec = {
   name: 'log-dirs',
@@ -15,6 +16,7 @@ const spec: CommandSpec = {
   usage: '--describe [--broker-list 1,2] [--topic-list t1,t2] [options]',
   flags: [
     BOOTSTRAP_FLAG,
+    COMMAND_CONFIG_FLAG,
     { name: 'describe', type: 'boolean', description: 'Describe the log directories of the brokers.', required: true },
     { name: 'broker-list', type: 'string', valueName: 'IDS', description: 'Brokers to ask, separated by commas (default every live broker).' },
     { name: 'topic-list', type: 'string', valueName: 'TOPICS', description: 'Topics whose replicas to list, separated by commas (default every topic).' },
@@ -26,7 +28,7 @@ export const logDirsCommand: Command = {
   async run(args) {
     const asked = parseBrokerList(args);
     const topics = new Set((args.string('topic-list') ?? '').split(',').map((t) => t.trim()).filter((t) => t !== ''));
-    const client = await connectClient(args);
+    const client = await connectClient(args, undefined, undefined, undefined, adminLogin(args));
     try {
       const live = (await client.metadata([])).brokers.map((b) => b.nodeId).sort((a, b) => a - b);
       const missing = asked.filter((id) => !live.includes(id));

@@ -2,7 +2,8 @@
 import type { ProducerOptions } from '../client/producer.js';
 import { COMPRESSION_NAMES, type CompressionName } from '../record/batch-format.js';
 import { parseInteger, type FlagSpec, type ParsedArgs } from './args.js';
-import { checkSecurityProtocol, configEntries, configFileFlag } from './client-configs.js';
+import { configEntries, configFileFlag, SECURITY_CONFIG_NAMES, SecurityConfigs } from './client-configs.js';
+import type { SaslCredentials } from '../client/sasl.js';
 
 export const ACKS_FLAG: FlagSpec = {
   name: 'acks',
@@ -62,7 +63,7 @@ export const PRODUCER_PROPS_FLAG: FlagSpec = {
 const PRODUCER_CONFIGS = [
   'bootstrap.servers', 'acks', 'batch.size', 'linger.ms', 'compression.type', 'enable.idempotence',
   'max.in.flight.requests.per.connection', 'retries', 'delivery.timeout.ms', 'retry.backoff.ms', 'retry.backoff.max.ms', 'metadata.max.age.ms',
-  'security.protocol', 'client.id',
+  'client.id',
 ] as const;
 
 /** kafka-console-producer's and kafka-producer-perf-test's --producer.config FILE. */
@@ -79,7 +80,7 @@ const NOT_ACTED_ON = new Set([
 ]);
 
 export const PRODUCER_CONFIG_NOTE =
-  `Producer configs taken by name: ${PRODUCER_CONFIGS.join(', ')}. ` +
+  `Producer configs taken by name: ${[...PRODUCER_CONFIGS, ...SECURITY_CONFIG_NAMES].join(', ')}. ` +
   `Taken with a warning that they have no effect: ${[...NOT_ACTED_ON].join(', ')}. Any other is a usage error.`;
 
 export interface ProducerSettings {
@@ -89,6 +90,8 @@ export interface ProducerSettings {
   metadataMaxAgeMs?: number;
   /** client.id: what the broker's client quotas and logs know the client by. */
   clientId?: string;
+  /** The SASL login (security.protocol=SASL_PLAINTEXT), or undefined for PLAINTEXT. */
+  sasl?: SaslCredentials;
   options: ProducerOptions;
 }
 
@@ -100,8 +103,10 @@ export interface ProducerSettings {
 export function readProducerSettings(args: ParsedArgs, flag: FlagSpec, defaultAcks: 0 | 1 | -1): ProducerSettings {
   const settings: ProducerSettings = { options: { acks: defaultAcks } };
   const options = settings.options;
+  const security = new SecurityConfigs();
   for (const entry of configEntries(args, PRODUCER_CONFIG_FLAG.name, flag.name)) {
     const { name, value } = entry;
+    if (security.take(entry)) continue;
     if (NOT_ACTED_ON.has(name)) {
       process.stderr.write(`WARNING: ${entry.source} ${name} is accepted but not supported: sluice's producer does not act on it\n`);
       continue;
@@ -125,10 +130,10 @@ export function readProducerSettings(args: ParsedArgs, flag: FlagSpec, defaultAc
       case 'retry.backoff.ms': options.retryBackoffMs = integer(0); break;
       case 'retry.backoff.max.ms': options.retryBackoffMaxMs = integer(0); break;
       case 'metadata.max.age.ms': settings.metadataMaxAgeMs = integer(1); break;
-      case 'security.protocol': checkSecurityProtocol(args, entry); break;
       case 'client.id': settings.clientId = value; break;
     }
   }
+  settings.sasl = security.credentials(args);
   if (args.has('acks')) options.acks = parseAcks(args);
   if (args.has('compression')) options.compression = parseCompression(args);
   if (args.has('batch-size')) options.batchBytes = args.integer('batch-size', { min: 1 });

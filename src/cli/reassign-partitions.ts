@@ -32,6 +32,7 @@ import { REPLICATION_THROTTLED_RATE_NAMES } from '../broker/replication-quotas.j
 import { assignReplicas } from '../cluster/replica-assignment.js';
 import type { CommandSpec } from './args.js';
 import { BOOTSTRAP_FLAG, CliError, connectClient, parseBrokerList, partitionEntries, readJsonObject, type Command } from './command.js';
+import { adminLogin, COMMAND_CONFIG_FLAG } from './client-configs.js';
 
 const ACTIONS = ['generate', 'execute', 'verify', 'cancel', 'list'] as const;
 
@@ -47,6 +48,7 @@ const spec: CommandSpec = {
   usage: '--generate|--execute|--verify|--cancel|--list [options]',
   flags: [
     BOOTSTRAP_FLAG,
+    COMMAND_CONFIG_FLAG,
     { name: 'generate', type: 'boolean', description: 'Propose an assignment of --topics-to-move-json-file over --broker-list.' },
     { name: 'execute', type: 'boolean', description: 'Start the moves of --reassignment-json-file.' },
     { name: 'verify', type: 'boolean', description: 'Say whether the moves of --reassignment-json-file are done.' },
@@ -78,7 +80,7 @@ export const reassignPartitionsCommand: Command = {
     // Kafka's default, -1: no throttle.
     const throttle = args.integer('throttle', { min: -1 }) ?? -1;
     const moves = needsMoves ? readMoves(args.string('reassignment-json-file')!) : [];
-    const client = await connectClient(args);
+    const client = await connectClient(args, undefined, undefined, undefined, adminLogin(args));
     try {
       switch (action) {
         case 'generate':

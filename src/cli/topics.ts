@@ -33,6 +33,7 @@ import { CONFIG_SOURCE } from '../protocol/apis/describe-configs.js';
 import type { CommandSpec, ParsedArgs } from './args.js';
 import { BOOTSTRAP_FLAG, connectClient, OutputBuffer, type Command } from './command.js';
 import { topicPattern, topicsMatching, type TopicPattern } from './topic-pattern.js';
+import { adminLogin, COMMAND_CONFIG_FLAG } from './client-configs.js';
 
 const ACTIONS = ['create', 'list', 'describe', 'delete', 'alter'] as const;
 const REPORT_FILTERS = ['under-replicated-partitions', 'unavailable-partitions', 'under-min-isr-partitions', 'at-min-isr-partitions'] as const;
@@ -45,6 +46,7 @@ const spec: CommandSpec = {
   usage: '--create|--list|--describe|--alter|--delete [--topic T] [options]',
   flags: [
     BOOTSTRAP_FLAG,
+    COMMAND_CONFIG_FLAG,
     { name: 'create', type: 'boolean', description: 'Create --topic.' },
     { name: 'list', type: 'boolean', description: 'List topic names, one a line.' },
     { name: 'describe', type: 'boolean', description: 'Describe --topic, or every topic.' },
@@ -108,7 +110,7 @@ export const topicsCommand: Command = {
 
     const pattern = action === 'create' || topic === undefined ? undefined : topicPattern(args, 'topic', topic);
 
-    const client = await connectClient(args);
+    const client = await connectClient(args, undefined, undefined, undefined, adminLogin(args));
     try {
       switch (action) {
         case 'create':

@@ -20,6 +20,7 @@ import { KafkaErrorCode, SluiceError, kafkaErrorName } from '../errors.js';
 import { ApiKey } from '../protocol/api-keys.js';
 import type { CommandSpec, ParsedArgs } from './args.js';
 import { BOOTSTRAP_FLAG, CliError, connectClient, type Command } from './command.js';
+import { adminLogin, COMMAND_CONFIG_FLAG } from './client-configs.js';
 
 const COMMANDS = ['list', 'describe', 'describe-producers', 'abort', 'find-hanging'] as const;
 type TransactionsCommand = (typeof COMMANDS)[number];
@@ -32,6 +33,7 @@ const spec: CommandSpec = {
   positionals: ['command'],
   flags: [
     BOOTSTRAP_FLAG,
+    COMMAND_CONFIG_FLAG,
     { name: 'transactional-id', type: 'string', valueName: 'ID', description: 'describe: the transactional id.' },
     { name: 'topic', type: 'string', valueName: 'T', description: 'describe-producers, abort, find-hanging: the topic.' },
     { name: 'partition', type: 'integer', valueName: 'P', description: 'describe-producers, abort, find-hanging: the partition.' },
@@ -223,7 +225,7 @@ export const transactionsCommand: Command = {
   async run(args) {
     const command = args.positionals[0] as TransactionsCommand;
     if (!COMMANDS.includes(command)) throw args.usageError(`Unknown transactions command '${args.positionals[0]}': expected one of ${COMMANDS.join(', ')}`);
-    const client = await connectClient(args);
+    const client = await connectClient(args, undefined, undefined, undefined, adminLogin(args));
     try {
       process.stdout.write(await run(client, command, args));
       return 0;

@@ -1,10 +1,14 @@
 // The project's own client: bootstrap, cluster metadata, one connection per broker, and the
 // admin calls the CLI needs. Producer and Fetcher build on it. Kafka's error codes in responses
 // become SluiceErrors named after them.
+import crypto from 'node:crypto';
+
 import { KafkaErrorCode, SluiceError, kafkaErrorName, throwIfError } from '../errors.js';
 import { ApiKey } from '../protocol/api-keys.js';
 import { CONFIG_RESOURCE_TYPE } from '../protocol/apis/describe-configs.js';
+import { saltedPassword, type ScramMechanism } from '../protocol/scram.js';
 import { BrokerConnection } from './connection.js';
+import { isSaslError, type SaslCredentials } from './sasl.js';
 
 export type ConfigResourceType = (typeof CONFIG_RESOURCE_TYPE)[keyof typeof CONFIG_RESOURCE_TYPE];
 /**
@@ -36,6 +40,8 @@ export interface ClientOptions {
    * again once this old, as Kafka's clients do, so a producer spreads over partitions added since.
    */
   metadataMaxAgeMs?: number;
+  /** SASL credentials for a SASL_PLAINTEXT listener (security.protocol, sasl.mechanism, sasl.jaas.config). */
+  sasl?: SaslCredentials;
 }
 
 export interface BrokerNode {
@@ -96,6 +102,26 @@ export interface ElectionResult {
   error: SluiceError | null;
 }
 
+/** Kafka's ScramMechanism bytes on the wire (0 is UNKNOWN). */
+const SCRAM_MECHANISM_TYPE: Readonly<Record<ScramMechanism, number>> = { 'SCRAM-SHA-256': 1, 'SCRAM-SHA-512': 2 };
+/** Kafka's admin client salts each new SCRAM credential with fresh random bytes. */
+const SCRAM_SALT_BYTES = 32;
+
+/** One user's answer to DescribeUserScramCredentials: its mechanisms and iteration counts, or the error (RESOURCE_NOT_FOUND: no credential). */
+export interface UserScramCredentialsDescription {
+  user: string;
+  errorCode: number;
+  errorMessage: string | null;
+  credentials: Array<{ mechanism: ScramMechanism; iterations: number }>;
+}
+
+/** One user's answer to AlterUserScramCredentials: errorCode 0, or why none of its changes was made. */
+export interface UserScramCredentialsResult {
+  user: string;
+  errorCode: number;
+  errorMessage: string | null;
+}
+
 /** One log directory of a broker, as DescribeLogDirs reports it. */
 export interface LogDir {
   logDir: string;
@@ -151,14 +177,21 @@ export class KafkaClient {
 
   private constructor(private readonly options: ClientOptions) {}
 
+  /** The credentials each new connection logs in with (a group coordinator's too); undefined for PLAINTEXT. */
+  get sasl(): SaslCredentials | undefined {
+    return this.options.sasl;
+  }
+
   static async connect(options: ClientOptions): Promise<KafkaClient> {
     const client = new KafkaClient(options);
     const errors: string[] = [];
     for (const address of options.brokers) {
       try {
-        client.bootstrap = await BrokerConnection.connect({ ...parseBrokerAddress(address), clientId: options.clientId, requestTimeoutMs: options.requestTimeoutMs });
+        client.bootstrap = await BrokerConnection.connect({ ...parseBrokerAddress(address), clientId: options.clientId, requestTimeoutMs: options.requestTimeoutMs, sasl: options.sasl });
         break;
       } catch (error) {
+        // A refused login is not retried on the next broker, as Kafka's clients do not retry it.
+        if (isSaslError(error)) throw error;
         errors.push((error as Error).message);
       }
     }
@@ -190,7 +223,7 @@ export class KafkaClient {
     }
     const node = this.nodes.get(nodeId);
     if (!node) throw new SluiceError('LEADER_NOT_AVAILABLE', `Unknown broker ${nodeId}`);
-    const connecting = BrokerConnection.connect({ host: node.host, port: node.port, clientId: this.options.clientId, requestTimeoutMs: this.options.requestTimeoutMs });
+    const connecting = BrokerConnection.connect({ host: node.host, port: node.port, clientId: this.options.clientId, requestTimeoutMs: this.options.requestTimeoutMs, sasl: this.options.sasl });
     this.connections.set(nodeId, connecting);
     return connecting;
   }
@@ -438,6 +471,69 @@ export class KafkaClient {
     const response = await connection.request(ApiKey.AlterClientQuotas, { entries: [{ entity, ops }], validateOnly: false });
     const result = response.entries[0];
     throwIfError(result.errorCode, 'Alter client quotas', result.errorMessage);
+  }
+
+  /**
+   * DescribeUserScramCredentials (KIP-554): each user's SCRAM mechanisms and iteration counts, never
+   * salts or keys. `users` null or empty: every user with a credential. A user's error (a named user
+   * without a credential is RESOURCE_NOT_FOUND) comes back in its result; a request-level one is thrown.
+   */
+  async describeUserScramCredentials(users: string[] | null): Promise<UserScramCredentialsDescription[]> {
+    const connection = await this.anyConnection();
+    const response = await connection.request(ApiKey.DescribeUserScramCredentials, { users: users === null ? null : users.map((name) => ({ name })) });
+    throwIfError(response.errorCode, 'Describe user SCRAM credentials', response.errorMessage);
+    const mechanismOf = (type: number) => (Object.keys(SCRAM_MECHANISM_TYPE) as ScramMechanism[]).find((mechanism) => SCRAM_MECHANISM_TYPE[mechanism] === type);
+    return response.results.map((result: any) => ({
+      user: result.user,
+      errorCode: result.errorCode,
+      errorMessage: result.errorMessage ?? null,
+      // A mechanism this client does not know (Kafka's UNKNOWN) is left out.
+      credentials: result.credentialInfos.flatMap((info: any) => {
+        const mechanism = mechanismOf(info.mechanism);
+        return mechanism === undefined ? [] : [{ mechanism, iterations: info.iterations }];
+      }),
+    }));
+  }
+
+  /**
+   * AlterUserScramCredentials (KIP-554): credentials deleted and set (upserted), as Kafka's admin
+   * client sends them: each password salted with fresh random bytes and hashed here (PBKDF2, the
+   * SCRAM SaltedPassword), so only the salt and the salted password go to the broker. One result per
+   * user, its error never thrown; a user's changes are made all or none. As Kafka's client, a user
+   * with an empty name or password, or an unknown mechanism, fails here and none of its changes is sent.
+   */
+  async alterUserScramCredentials(alterations: {
+    upsertions: ReadonlyArray<{ user: string; mechanism: ScramMechanism; iterations: number; password: string }>;
+    deletions: ReadonlyArray<{ user: string; mechanism: ScramMechanism }>;
+  }): Promise<UserScramCredentialsResult[]> {
+    const refused = new Map<string, UserScramCredentialsResult>();
+    const refuse = (user: string, code: 'UNACCEPTABLE_CREDENTIAL' | 'UNSUPPORTED_SASL_MECHANISM', message: string) => {
+      if (!refused.has(user)) refused.set(user, { user, errorCode: KafkaErrorCode[code], errorMessage: message });
+    };
+    const known = (mechanism: ScramMechanism) => Object.hasOwn(SCRAM_MECHANISM_TYPE, mechanism);
+    for (const { user, mechanism } of alterations.deletions) {
+      if (user === '') refuse(user, 'UNACCEPTABLE_CREDENTIAL', 'Username must not be empty');
+      else if (!known(mechanism)) refuse(user, 'UNSUPPORTED_SASL_MECHANISM', 'Unknown SCRAM mechanism');
+    }
+    for (const { user, mechanism, iterations, password } of alterations.upsertions) {
+      if (user === '') refuse(user, 'UNACCEPTABLE_CREDENTIAL', 'Username must not be empty');
+      else if (password === '') refuse(user, 'UNACCEPTABLE_CREDENTIAL', 'Password must not be empty');
+      else if (!known(mechanism)) refuse(user, 'UNSUPPORTED_SASL_MECHANISM', 'Unknown SCRAM mechanism');
+      else if (!Number.isSafeInteger(iterations) || iterations < 1) refuse(user, 'UNACCEPTABLE_CREDENTIAL', `Iterations must be a positive integer, not ${iterations}`);
+    }
+    const deletions = alterations.deletions.filter(({ user }) => !refused.has(user)).map(({ user, mechanism }) => ({ name: user, mechanism: SCRAM_MECHANISM_TYPE[mechanism] }));
+    const upsertions = alterations.upsertions
+      .filter(({ user }) => !refused.has(user))
+      .map(({ user, mechanism, iterations, password }) => {
+        const salt = crypto.randomBytes(SCRAM_SALT_BYTES);
+        return { name: user, mechanism: SCRAM_MECHANISM_TYPE[mechanism], iterations, salt, saltedPassword: saltedPassword(mechanism, password, salt, iterations) };
+      });
+    const results: UserScramCredentialsResult[] = [...refused.values()];
+    if (deletions.length === 0 && upsertions.length === 0) return results;
+    const connection = await this.anyConnection();
+    const response = await connection.request(ApiKey.AlterUserScramCredentials, { deletions, upsertions });
+    for (const result of response.results) results.push({ user: result.user, errorCode: result.errorCode, errorMessage: result.errorMessage ?? null });
+    return results;
   }
 
   /**

@@ -3,11 +3,12 @@
 // API, the highest version both sides know (Kafka's client rule).
 import net from 'node:net';
 
-import { SluiceError } from '../errors.js';
+import { KafkaErrorCode, SluiceError, kafkaErrorName } from '../errors.js';
 import { decodeResponse, encodeRequest, isSupported, type ApiVersionRange, type RequestHeader } from '../protocol/index.js';
 import { FrameReader } from './frame-reader.js';
 import { WriteBuffers } from './write-buffers.js';
 import { ApiKey } from '../protocol/api-keys.js';
+import { authenticate, type SaslCredentials } from './sasl.js';
 
 export interface ConnectionOptions {
   host: string;
@@ -22,6 +23,8 @@ export interface ConnectionOptions {
    * its traffic to each peer can be told apart and cut (nft); on loopback the default is 127.0.0.1.
    */
   localAddress?: string;
+  /** Log in with SASL after ApiVersions (a SASL_PLAINTEXT listener); none for PLAINTEXT. */
+  sasl?: SaslCredentials;
 }
 
 export interface RequestOptions {
@@ -114,6 +117,7 @@ export class BrokerConnection {
     reads.consumer = connection;
     try {
       await connection.negotiateVersions();
+      if (options.sasl !== undefined) await authenticate(connection, options.sasl, `${options.host}:${options.port}`);
     } catch (error) {
       connection.close();
       throw error;
@@ -216,7 +220,7 @@ export class BrokerConnection {
     try {
       pending.resolve(decodeResponse(pending.header, frame).body);
     } catch (error) {
-      pending.reject(error as Error);
+      pending.reject(refusal(pending.header, frame) ?? (error as Error));
     }
   }
 
@@ -237,4 +241,21 @@ export class BrokerConnection {
     this.fail(new SluiceError('ENGINE_CLOSED', 'Connection closed'));
     this.socket.destroy();
   }
+}
+
+/** Bytes of a refusal: the correlation id and an error code alone. */
+const REFUSAL_BYTES = 6;
+
+/**
+ * A broker that will not answer a request (an unknown API version; anything but the SASL requests
+ * before a SASL login) sends the correlation id and an error code alone, then closes the
+ * connection: that error, named, rather than the decode failure of a response it is not.
+ */
+function refusal(header: RequestHeader, frame: Buffer): SluiceError | undefined {
+  if (frame.length !== REFUSAL_BYTES) return undefined;
+  const errorCode = frame.readInt16BE(4);
+  if (errorCode === KafkaErrorCode.NONE) return undefined;
+  const name = kafkaErrorName(errorCode);
+  const why = errorCode === KafkaErrorCode.ILLEGAL_SASL_STATE ? ': its listener asks for a SASL login first (security.protocol=SASL_PLAINTEXT)' : '';
+  return new SluiceError(name, `The broker refused API ${header.apiKey} v${header.apiVersion} with ${name}${why}`);
 }

@@ -765,6 +765,7 @@ export class GroupMember {
       port: answer.port,
       clientId: any.clientId,
       requestTimeoutMs: this.rebalanceTimeoutMs + JOIN_RESPONSE_GRACE_MS,
+      sasl: this.client.sasl,
     });
     this.coordinator = connection;
     return connection;

@@ -40,10 +40,13 @@ import { BrokerSource } from './broker-source.js';
 import { EngineSource } from './engine-source.js';
 import { createPool, handlerUrl } from './pool.js';
 import { Doorbell, keyOf, type Chunk, type FetchedPartition, type Source, type WantedPartition } from './source.js';
+import type { SaslCredentials } from '../client/sasl.js';
 
 export interface PoolConsumerOptions {
   /** Bootstrap brokers (`host:port`): consume as a member of a consumer group. */
   brokers?: string[];
+  /** Log in to the brokers with SASL (a SASL_PLAINTEXT listener): `{ mechanism: 'PLAIN', username, password }`. */
+  sasl?: SaslCredentials;
   /** Or an embedded engine: every partition of the topics, offsets kept in its data directory. */
   engine?: Engine;
   groupId: string;
@@ -266,6 +269,7 @@ export class PoolConsumer extends EventEmitter<PoolConsumerEvents> {
       ? new EngineSource({ engine: options.engine, groupId: options.groupId, topics: this.topics as string[], autoOffsetReset, partitionMaxBytes, isolationLevel: options.isolationLevel })
       : new BrokerSource({
           brokers: options.brokers!,
+          sasl: options.sasl,
           clientId: options.clientId,
           groupId: options.groupId,
           topics: this.topics as string[],

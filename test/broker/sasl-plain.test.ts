@@ -94,17 +94,22 @@ describe('SASL/PLAIN settings', () => {
     expect(checkPlainToken(Buffer.from('alice\0pw'), users)).toMatchObject({ ok: false, message: expect.stringMatching(/3 tokens/) });
   });
 
-  it('needs PLAIN among the enabled mechanisms and a JAAS line, reports the mechanisms it does not serve, and refuses SASL in a cluster', () => {
+  it('needs PLAIN among the enabled mechanisms and a JAAS line, reports the mechanisms it does not serve, and in a cluster needs the login brokers use with each other', () => {
     const settings = resolveBrokerSettings(SASL_CONFIG as Record<string, string | number>);
     expect(settings.sasl).toMatchObject({ mechanisms: ['PLAIN'], failedAuthenticationDelayMs: 100 });
     expect(resolveBrokerSettings({}).sasl).toBeNull();
-    expect(() => resolveBrokerSettings({ ...SASL_CONFIG, 'sasl.enabled.mechanisms': 'GSSAPI' })).toThrow(/names no mechanism sluice serves: it serves PLAIN/);
+    expect(() => resolveBrokerSettings({ ...SASL_CONFIG, 'sasl.enabled.mechanisms': 'GSSAPI' })).toThrow(/names no mechanism sluice serves: it serves PLAIN, SCRAM-SHA-256, SCRAM-SHA-512/);
     expect(() => resolveBrokerSettings({ listeners: 'SASL_PLAINTEXT://:0', 'sasl.enabled.mechanisms': 'PLAIN' })).toThrow(/plain\.sasl\.jaas\.config is not set/);
-    expect(() => resolveBrokerSettings({ ...SASL_CONFIG, 'sluice.etcd.endpoints': 'http://127.0.0.1:2379' })).toThrow(/inter-broker SASL is not implemented/);
+    // In a cluster, brokers log in to each other: PLAIN as sasl.mechanism.inter.broker.protocol, with the JAAS line's username and password.
+    const cluster = { ...SASL_CONFIG, 'sluice.etcd.endpoints': 'http://127.0.0.1:2379' };
+    expect(() => resolveBrokerSettings(cluster)).toThrow(/sasl\.mechanism\.inter\.broker\.protocol, which must be an enabled mechanism sluice serves \(PLAIN; it is GSSAPI\)/);
+    expect(resolveBrokerSettings({ ...cluster, 'sasl.mechanism.inter.broker.protocol': 'PLAIN' }).sasl?.interBroker).toEqual({ mechanism: 'PLAIN', username: 'admin', password: 'admin-secret' });
+    const noLogin = { ...cluster, 'sasl.mechanism.inter.broker.protocol': 'PLAIN', 'listener.name.sasl_plaintext.plain.sasl.jaas.config': 'org.apache.kafka.common.security.plain.PlainLoginModule required user_a="b";' };
+    expect(() => resolveBrokerSettings(noLogin)).toThrow(/needs username="\.\.\." and password/);
     // The listener's own setting wins over the broker's, as in Kafka.
     expect(resolveBrokerSettings({ ...SASL_CONFIG, 'sasl.enabled.mechanisms': 'GSSAPI', 'listener.name.sasl_plaintext.sasl.enabled.mechanisms': 'PLAIN' }).sasl?.mechanisms).toEqual(['PLAIN']);
-    const report = reportBrokerConfig({ ...SASL_CONFIG, 'sasl.enabled.mechanisms': 'PLAIN,SCRAM-SHA-256' });
-    expect(report.unsupported).toEqual([{ name: 'sasl.enabled.mechanisms', reason: expect.stringMatching(/SCRAM-SHA-256 not implemented/) }]);
+    const report = reportBrokerConfig({ ...SASL_CONFIG, 'sasl.enabled.mechanisms': 'PLAIN,OAUTHBEARER' });
+    expect(report.unsupported).toEqual([{ name: 'sasl.enabled.mechanisms', reason: expect.stringMatching(/OAUTHBEARER not implemented/) }]);
     expect(report.unknown).toEqual([]);
     // On a PLAINTEXT listener the SASL settings take no effect, and say so.
     expect(reportBrokerConfig({ 'sasl.enabled.mechanisms': 'PLAIN' }).unsupported).toEqual([{ name: 'sasl.enabled.mechanisms', reason: expect.stringMatching(/SASL_PLAINTEXT listener/) }]);

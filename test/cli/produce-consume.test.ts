@@ -114,7 +114,7 @@ describe('sluice produce | sluice consume', () => {
 
     fs.writeFileSync(producerFile, `bootstrap.servers=localhost:${broker.port}\nsecurity.protocol=SASL_SSL\n`);
     const refused = await runCli(['produce', '--topic', 'from-files', '--producer.config', producerFile], { input: 'x\n' });
-    expect(refused).toMatchObject({ code: 2, stderr: expect.stringContaining('security.protocol=SASL_SSL is not supported: sluice\'s clients speak PLAINTEXT only') });
+    expect(refused).toMatchObject({ code: 2, stderr: expect.stringContaining('security.protocol=SASL_SSL is not supported: sluice\'s clients speak PLAINTEXT or SASL_PLAINTEXT (no TLS)') });
     const missing = await runCli(['consume', ...bootstrap, '--topic', 'from-files', '--consumer.config', path.join(dir, 'none.properties')]);
     expect(missing).toMatchObject({ code: 1, stderr: expect.stringContaining('Cannot read the config file') });
     fs.rmSync(dir, { recursive: true, force: true });

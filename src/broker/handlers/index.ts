@@ -20,6 +20,7 @@ import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.js';
 import { alterPartitionReassignmentsHandler, listPartitionReassignmentsHandler } from './partition-reassignments.js';
 import { produceHandler } from './produce.js';
 import { saslAuthenticateHandler, saslHandshakeHandler } from './sasl.js';
+import { alterUserScramCredentialsHandler, describeUserScramCredentialsHandler } from './scram-credentials.js';
 import { createPartitionsHandler, createTopicsHandler, deleteRecordsHandler, deleteTopicsHandler } from './topics.js';
 import { transactionHandlers } from './transactions.js';
 import type { TransactionCoordinator } from '../txn/transaction-coordinator.js';
@@ -57,6 +58,8 @@ export function createHandlers(producerIds: ProducerIds, groups: GroupCoordinato
     describeProducersHandler,
     saslHandshakeHandler,
     saslAuthenticateHandler,
+    describeUserScramCredentialsHandler,
+    alterUserScramCredentialsHandler,
   ]) {
     add(handler);
   }

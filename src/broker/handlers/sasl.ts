@@ -22,10 +22,9 @@ export const saslAuthenticateHandler = defineHandler({
   maxVersion: 2,
   handle: (context, request) => {
     const sasl = context.sasl;
-    const outcome = sasl === null
-      ? { errorCode: KafkaErrorCode.ILLEGAL_SASL_STATE, errorMessage: 'SaslAuthenticate on a listener without SASL' }
-      : sasl.authenticate(request.authBytes);
+    if (sasl === null) return { errorCode: KafkaErrorCode.ILLEGAL_SASL_STATE, errorMessage: 'SaslAuthenticate on a listener without SASL', authBytes: Buffer.alloc(0) };
+    const { errorCode, errorMessage, reply } = sasl.authenticate(request.authBytes);
     // 0: the session does not expire (connections.max.reauth.ms is not implemented).
-    return { ...outcome, authBytes: Buffer.alloc(0), sessionLifetimeMs: 0n };
+    return { errorCode, errorMessage, authBytes: reply, sessionLifetimeMs: 0n };
   },
 });

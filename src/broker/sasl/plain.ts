@@ -13,6 +13,8 @@ import { SluiceError } from '../../errors.js';
 
 /** Kafka's login module for PLAIN: the JAAS line must name it. */
 export const PLAIN_LOGIN_MODULE = 'org.apache.kafka.common.security.plain.PlainLoginModule';
+/** Kafka's login module for SCRAM-SHA-256 and SCRAM-SHA-512 (a client's, or a broker's own login to the others). */
+export const SCRAM_LOGIN_MODULE = 'org.apache.kafka.common.security.scram.ScramLoginModule';
 
 export interface JaasConfig {
   loginModule: string;

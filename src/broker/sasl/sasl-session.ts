@@ -3,34 +3,58 @@
 //
 //   ApiVersions (any number, optional) -> SaslHandshake (picks the mechanism)
 //     -> v1: SaslAuthenticate requests carry the tokens   -> authenticated
-//     -> v0: the next frame is the bare token, no header  -> authenticated
+//     -> v0: the next frames are the bare tokens, no header -> authenticated
 //
+// PLAIN takes one token; SCRAM two (the client's first and final messages, each answered).
 // Until then no other request is served: the connection closes on one (Kafka's "Unexpected Kafka
 // request of type X during SASL handshake"). A failed authentication is answered
 // SASL_AUTHENTICATION_FAILED, and the connection closes after connection.failed.authentication.delay.ms.
+import type { SaslCredentials } from '../../client/sasl.js';
 import { KafkaErrorCode } from '../../errors.js';
+import { isScramMechanism, ScramServer, type ScramCredential, type ScramMechanism } from '../../protocol/scram.js';
 import { checkPlainToken } from './plain.js';
 
 export interface SaslSettings {
-  /** sasl.enabled.mechanisms that sluice serves, in the order given (PLAIN only, today). */
+  /** sasl.enabled.mechanisms that sluice serves (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512), in the order given. */
   mechanisms: string[];
-  /** PLAIN's users and their passwords (the JAAS line's user_NAME options). */
+  /** PLAIN's users and their passwords (the JAAS line's user_NAME options); empty when PLAIN is not enabled. */
   plainUsers: ReadonlyMap<string, string>;
   /** connection.failed.authentication.delay.ms: a failed client waits this long for the close. */
   failedAuthenticationDelayMs: number;
+  /**
+   * How this broker logs in to the other brokers of its cluster: the JAAS line's username and
+   * password, with sasl.mechanism.inter.broker.protocol, as in Kafka. Undefined for a single broker.
+   */
+  interBroker?: SaslCredentials;
 }
+
+/** The stored SCRAM credential of a user (ScramCredentials.lookup). */
+export type ScramLookup = (user: string, mechanism: ScramMechanism) => ScramCredential | undefined;
 
 export type SaslState = 'handshake' | 'authenticate' | 'token' | 'authenticated' | 'failed';
 
-export type AuthenticateOutcome = { errorCode: number; errorMessage: string | null };
+export interface AuthenticateOutcome {
+  errorCode: number;
+  errorMessage: string | null;
+  /** The server's token for the client (SCRAM's server-first and server-final messages); empty for PLAIN. */
+  reply: Buffer;
+}
+
+const NO_TOKEN = Buffer.alloc(0);
 
 export class SaslSession {
   private stateNow: SaslState = 'handshake';
   private mechanism: string | null = null;
+  private scram: ScramServer | null = null;
+  /** SCRAM's client-first-message was taken: the next token is the final one. */
+  private scramFirstDone = false;
   /** Kafka's principal of the authenticated client (User:NAME), null before. */
   principal: string | null = null;
 
-  constructor(readonly settings: SaslSettings) {}
+  constructor(
+    readonly settings: SaslSettings,
+    private readonly scramLookup: ScramLookup,
+  ) {}
 
   get state(): SaslState {
     return this.stateNow;
@@ -41,14 +65,20 @@ export class SaslSession {
     return this.stateNow === 'authenticated';
   }
 
+  /** The mechanism the handshake picked, for logs. */
+  get mechanismName(): string | null {
+    return this.mechanism;
+  }
+
   /**
-   * SaslHandshake: the mechanism the client asks for. v0 sends the token next as a bare frame;
+   * SaslHandshake: the mechanism the client asks for. v0 sends the tokens next as bare frames;
    * v1 in SaslAuthenticate requests.
    */
   handshake(mechanism: string, version: number): number {
     if (this.stateNow !== 'handshake') return KafkaErrorCode.ILLEGAL_SASL_STATE;
     if (!this.settings.mechanisms.includes(mechanism)) return KafkaErrorCode.UNSUPPORTED_SASL_MECHANISM;
     this.mechanism = mechanism;
+    if (isScramMechanism(mechanism)) this.scram = new ScramServer(mechanism, (user) => this.scramLookup(user, mechanism));
     this.stateNow = version === 0 ? 'token' : 'authenticate';
     return KafkaErrorCode.NONE;
   }
@@ -56,21 +86,32 @@ export class SaslSession {
   /** A token, from SaslAuthenticate or a bare frame after a v0 handshake. */
   authenticate(token: Buffer): AuthenticateOutcome {
     if (this.stateNow !== 'authenticate' && this.stateNow !== 'token') {
-      return { errorCode: KafkaErrorCode.ILLEGAL_SASL_STATE, errorMessage: `Unexpected SaslAuthenticate in the ${this.stateNow} state` };
+      return { errorCode: KafkaErrorCode.ILLEGAL_SASL_STATE, errorMessage: `Unexpected SaslAuthenticate in the ${this.stateNow} state`, reply: NO_TOKEN };
     }
-    // PLAIN is the one mechanism a handshake can have picked (settings.mechanisms).
+    if (this.scram !== null) return this.scramStep(this.scram, token);
     const outcome = checkPlainToken(token, this.settings.plainUsers);
-    if (!outcome.ok) {
-      this.stateNow = 'failed';
-      return { errorCode: KafkaErrorCode.SASL_AUTHENTICATION_FAILED, errorMessage: outcome.message };
-    }
-    this.stateNow = 'authenticated';
-    this.principal = `User:${outcome.user}`;
-    return { errorCode: KafkaErrorCode.NONE, errorMessage: null };
+    return outcome.ok ? this.succeed(outcome.user, NO_TOKEN) : this.fail(outcome.message);
   }
 
-  /** The mechanism the handshake picked, for logs. */
-  get mechanismName(): string | null {
-    return this.mechanism;
+  private scramStep(scram: ScramServer, token: Buffer): AuthenticateOutcome {
+    // The first token is the client-first-message; the exchange stays open for the final one.
+    if (!this.scramFirstDone) {
+      this.scramFirstDone = true;
+      const first = scram.first(token);
+      return first.ok ? { errorCode: KafkaErrorCode.NONE, errorMessage: null, reply: first.reply } : this.fail(first.message);
+    }
+    const final = scram.final(token);
+    return final.ok ? this.succeed(final.user, final.reply) : this.fail(final.message);
+  }
+
+  private succeed(user: string, reply: Buffer): AuthenticateOutcome {
+    this.stateNow = 'authenticated';
+    this.principal = `User:${user}`;
+    return { errorCode: KafkaErrorCode.NONE, errorMessage: null, reply };
+  }
+
+  private fail(message: string): AuthenticateOutcome {
+    this.stateNow = 'failed';
+    return { errorCode: KafkaErrorCode.SASL_AUTHENTICATION_FAILED, errorMessage: message, reply: NO_TOKEN };
   }
 }

@@ -14,6 +14,7 @@ import type { ClusterNode } from '../cluster-node.js';
 import { PeerConnections } from '../peer-connections.js';
 import type { GroupCoordinator } from '../group/coordinator.js';
 import type { MarkerWriter } from './transaction-coordinator.js';
+import type { SaslCredentials } from '../../client/sasl.js';
 
 /** WriteTxnMarkers v1 (flexible); every Kafka since 2.8 takes it. */
 const WRITE_TXN_MARKERS_VERSION = 1;
@@ -27,6 +28,8 @@ export interface MarkerWriterDeps {
   timeoutMs: number;
   /** The address a cluster broker connects from (its own loopback address). */
   localAddress?: string;
+  /** The login to the peers' SASL_PLAINTEXT listener; none for PLAINTEXT. */
+  sasl?: SaslCredentials;
 }
 
 /**
@@ -45,7 +48,7 @@ export class BrokerMarkerWriter implements MarkerWriter {
   private readonly peers: PeerConnections;
 
   constructor(private readonly deps: MarkerWriterDeps) {
-    this.peers = new PeerConnections('sluice-txn-markers', deps.timeoutMs, deps.localAddress);
+    this.peers = new PeerConnections('sluice-txn-markers', deps.timeoutMs, deps.localAddress, deps.sasl);
   }
 
   async write(topic: string, partition: number, marker: TransactionMarker): Promise<void> {

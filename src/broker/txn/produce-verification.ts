@@ -20,6 +20,7 @@ import type { ClusterNode } from '../cluster-node.js';
 import { PeerConnections } from '../peer-connections.js';
 import { errorCodeOf } from '../handlers/errors.js';
 import type { TransactionCoordinator } from './transaction-coordinator.js';
+import type { SaslCredentials } from '../../client/sasl.js';
 
 /** AddPartitionsToTxn with VerifyOnly: the first version that has it. */
 const VERIFY_VERSION = 4;
@@ -48,13 +49,15 @@ export interface VerifierDeps {
   enabled: boolean;
   timeoutMs: number;
   localAddress?: string;
+  /** The login to the peers' SASL_PLAINTEXT listener; none for PLAINTEXT. */
+  sasl?: SaslCredentials;
 }
 
 export class TransactionVerifier {
   private readonly peers: PeerConnections;
 
   constructor(private readonly deps: VerifierDeps) {
-    this.peers = new PeerConnections('sluice-txn-verify', deps.timeoutMs, deps.localAddress);
+    this.peers = new PeerConnections('sluice-txn-verify', deps.timeoutMs, deps.localAddress, deps.sasl);
   }
 
   get enabled(): boolean {

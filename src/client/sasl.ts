@@ -1,0 +1,67 @@
+// The client's side of SASL, run on a new connection to a SASL_PLAINTEXT listener right after
+// ApiVersions, as Kafka's clients run it: SaslHandshake v1 names the mechanism, then
+// SaslAuthenticate requests carry the tokens (PLAIN: one; SCRAM: two, and the server's proof that
+// it knows the password is checked). A refusal fails the connection with Kafka's error name
+// (SASL_AUTHENTICATION_FAILED, UNSUPPORTED_SASL_MECHANISM).
+import { KafkaErrorCode, SluiceError, isSluiceError, kafkaErrorName } from '../errors.js';
+import { ApiKey } from '../protocol/api-keys.js';
+import type { SaslAuthenticateResponseBody, SaslHandshakeResponseBody } from '../protocol/index.js';
+import { ScramClient, type ScramMechanism } from '../protocol/scram.js';
+
+/** The mechanisms the client logs in with. */
+export type SaslMechanism = 'PLAIN' | ScramMechanism;
+export const SASL_MECHANISMS: readonly SaslMechanism[] = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'];
+
+export interface SaslCredentials {
+  mechanism: SaslMechanism;
+  username: string;
+  password: string;
+}
+
+/** A refused login: the broker answered the mechanism or the credentials with an error. */
+export function isSaslError(error: unknown): error is SluiceError {
+  return isSluiceError(error, 'SASL_AUTHENTICATION_FAILED') || isSluiceError(error, 'UNSUPPORTED_SASL_MECHANISM') || isSluiceError(error, 'ILLEGAL_SASL_STATE');
+}
+
+/** What of a connection the exchange needs (BrokerConnection.request). */
+export interface SaslChannel {
+  request<T>(apiKey: number, body: object, version?: number): Promise<T>;
+  versionOf(apiKey: number): number | undefined;
+}
+
+/** Authenticates `channel` with `credentials`; throws a SluiceError named as Kafka names the failure. */
+export async function authenticate(channel: SaslChannel, credentials: SaslCredentials, broker: string): Promise<void> {
+  if (channel.versionOf(ApiKey.SaslHandshake) === undefined || channel.versionOf(ApiKey.SaslAuthenticate) === undefined) {
+    throw new SluiceError('UNSUPPORTED_SASL_MECHANISM', `${broker} does not serve SaslHandshake v1 and SaslAuthenticate: it cannot authenticate ${credentials.mechanism}`);
+  }
+  const handshake = await channel.request<SaslHandshakeResponseBody>(ApiKey.SaslHandshake, { mechanism: credentials.mechanism }, 1);
+  if (handshake.errorCode !== KafkaErrorCode.NONE) {
+    const name = kafkaErrorName(handshake.errorCode);
+    throw new SluiceError(name, `${broker} refused SASL mechanism ${credentials.mechanism} (${name}); it enables ${handshake.mechanisms.join(', ') || 'none'}`);
+  }
+  const step = async (token: Buffer): Promise<Buffer> => {
+    const answer = await channel.request<SaslAuthenticateResponseBody>(ApiKey.SaslAuthenticate, { authBytes: token });
+    if (answer.errorCode !== KafkaErrorCode.NONE) {
+      const name = kafkaErrorName(answer.errorCode);
+      throw new SluiceError(name, `${broker}: ${answer.errorMessage ?? name}`);
+    }
+    return answer.authBytes;
+  };
+  if (credentials.mechanism === 'PLAIN') {
+    await step(Buffer.from(`\0${credentials.username}\0${credentials.password}`, 'utf8'));
+    return;
+  }
+  const scram = new ScramClient(credentials.mechanism, credentials.username, credentials.password);
+  const serverFirst = await step(scram.first());
+  const serverFinal = await step(asAuthenticationFailure(() => scram.final(serverFirst), broker));
+  asAuthenticationFailure(() => scram.verify(serverFinal), broker);
+}
+
+/** A SCRAM message the server sent that does not check out: the login fails, as in Kafka's client. */
+function asAuthenticationFailure<T>(run: () => T, broker: string): T {
+  try {
+    return run();
+  } catch (error) {
+    throw new SluiceError('SASL_AUTHENTICATION_FAILED', `${broker}: ${(error as Error).message}`, { cause: error });
+  }
+}

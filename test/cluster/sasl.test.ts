@@ -1,0 +1,104 @@
+// A 3-broker cluster whose one listener is SASL_PLAINTEXT: the brokers log in to each other with
+// sasl.mechanism.inter.broker.protocol=PLAIN and the JAAS line's username and password, so
+// followers replicate (the ISR fills) and acks=all writes are acknowledged; kafkajs, kcat and the
+// sluice CLI (--command-config with security.protocol, sasl.mechanism and sasl.jaas.config) log
+// in as a client user.
+import fs from 'node:fs';
+import path from 'node:path';
+
+import { Kafka, logLevel } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { startCluster, type LocalCluster } from '../../src/cluster/start-cluster.js';
+import { kcat } from '../fixtures/kcat.js';
+import { tempDir, waitUntil } from '../helpers.js';
+import { runCli } from '../cli/run-cli.js';
+
+const JAAS = 'org.apache.kafka.common.security.plain.PlainLoginModule required username="broker" password="broker-secret" user_broker="broker-secret" user_alice="alice-secret";';
+
+let cluster: LocalCluster;
+let kafka: Kafka;
+
+beforeAll(async () => {
+  cluster = await startCluster({
+    brokers: 3,
+    config: {
+      // startCluster names each broker's listener PLAINTEXT; the map makes it a SASL_PLAINTEXT one.
+      'listener.security.protocol.map': 'PLAINTEXT:SASL_PLAINTEXT',
+      'sasl.enabled.mechanisms': 'PLAIN',
+      'sasl.mechanism.inter.broker.protocol': 'PLAIN',
+      'listener.name.plaintext.plain.sasl.jaas.config': JAAS,
+      'min.insync.replicas': 2,
+      'group.initial.rebalance.delay.ms': 0,
+    },
+  });
+  kafka = new Kafka({ clientId: 'sasl-cluster', brokers: cluster.bootstrapServers.split(','), sasl: { mechanism: 'plain', username: 'alice', password: 'alice-secret' }, logLevel: logLevel.NOTHING });
+}, 120_000);
+
+afterAll(async () => {
+  await cluster?.stop();
+});
+
+describe('a cluster on a SASL_PLAINTEXT listener', () => {
+  it('replicates between brokers that log in to each other, and serves clients that log in', async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'sasl-replicated', numPartitions: 2, replicationFactor: 3 }], waitForLeaders: true });
+    // The followers fetch only once logged in to the leaders: a full ISR says they do.
+    await waitUntil(async () => {
+      const { topics } = await admin.fetchTopicMetadata({ topics: ['sasl-replicated'] });
+      return topics[0]!.partitions.every((partition) => partition.isr.length === 3);
+    }, 'every ISR to hold 3 replicas', 60_000);
+    await admin.disconnect();
+
+    const producer = kafka.producer();
+    await producer.connect();
+    const sent = Array.from({ length: 50 }, (_, i) => `v${i}`);
+    await producer.send({ topic: 'sasl-replicated', acks: -1, messages: sent.map((value) => ({ value })) });
+    await producer.disconnect();
+
+    const consumer = kafka.consumer({ groupId: 'sasl-cluster-group' });
+    await consumer.connect();
+    await consumer.subscribe({ topic: 'sasl-replicated', fromBeginning: true });
+    const read: string[] = [];
+    await new Promise<void>((resolve) => {
+      void consumer.run({
+        eachMessage: async ({ message }) => {
+          read.push(message.value!.toString());
+          if (read.length === sent.length) resolve();
+        },
+      });
+    });
+    await consumer.disconnect();
+    expect(read.sort()).toEqual([...sent].sort());
+  });
+
+  it('kcat logs in and sees the three brokers', async () => {
+    const listed = await kcat(['-b', cluster.bootstrapServers, '-X', 'security.protocol=SASL_PLAINTEXT', '-X', 'sasl.mechanisms=PLAIN', '-X', 'sasl.username=alice', '-X', 'sasl.password=alice-secret', '-L']);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toMatch(/3 brokers:/);
+  });
+
+  it('the sluice CLI logs in with --command-config, and refuses a wrong password with one line', async () => {
+    const dir = tempDir();
+    const config = (password: string) => {
+      const file = path.join(dir, `${password}.properties`);
+      fs.writeFileSync(file, [
+        'security.protocol=SASL_PLAINTEXT',
+        'sasl.mechanism=PLAIN',
+        `sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="alice" password="${password}";`,
+      ].join('\n'));
+      return file;
+    };
+    const described = await runCli(['topics', '--bootstrap-server', cluster.bootstrapServers, '--describe', '--topic', 'sasl-replicated', '--command-config', config('alice-secret')]);
+    expect(described.code, described.stderr).toBe(0);
+    expect(described.stdout).toMatch(/Partition: 0\tLeader: \d\tReplicas: [123],[123],[123]\tIsr: [123],[123],[123]/);
+    const refused = await runCli(['topics', '--bootstrap-server', cluster.bootstrapServers, '--list', '--command-config', config('wrong')]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^Error: Cannot log in to the broker at .*Invalid username or password.*\n$/);
+    // Without a login, the CLI's first request closes the connection: a clear failure, not a hang.
+    const anonymous = await runCli(['topics', '--bootstrap-server', cluster.bootstrapServers, '--list']);
+    expect(anonymous.code).toBe(1);
+    expect(anonymous.stderr).toMatch(/ILLEGAL_SASL_STATE: its listener asks for a SASL login first/);
+  });
+});
