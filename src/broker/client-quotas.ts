@@ -6,9 +6,9 @@
 // fetches are never throttled.
 //
 // Entities are Kafka's: a client-id, a user, or a user and client-id, each name possibly the
-// default (<default>, a null name on the wire). sluice authenticates no one (it listens in
-// PLAINTEXT), so every connection's user is Kafka's unauthenticated principal, ANONYMOUS: a
-// quota of user ANONYMOUS or of the default user applies to all clients. The quota of a client is
+// default (<default>, a null name on the wire). A connection's user is the name it logged in with
+// on a SASL_PLAINTEXT listener, and otherwise Kafka's unauthenticated principal, ANONYMOUS (every
+// connection of a PLAINTEXT listener): a quota of user ANONYMOUS applies to those. The quota of a client is
 // the first entity in Kafka's order that sets the key:
 //   user+client-id, user+<default client-id>, user, <default user>+client-id,
 //   <default user>+<default client-id>, <default user>, client-id, <default client-id>
@@ -59,6 +59,17 @@ export const QUOTA_ENTITY_IP = 'ip';
 
 /** The user of every connection (sluice authenticates no one), as Kafka names an unauthenticated one. */
 export const ANONYMOUS_USER = 'ANONYMOUS';
+
+/** Whose use a quota counts: the connection's user (QuotaClient.user) and the request's client.id. */
+export interface QuotaClient {
+  user: string;
+  clientId: string;
+}
+
+/** A client that has not logged in: Kafka's unauthenticated principal. */
+export function anonymousClient(clientId: string): QuotaClient {
+  return { user: ANONYMOUS_USER, clientId };
+}
 
 export const PRODUCER_BYTE_RATE = 'producer_byte_rate';
 export const CONSUMER_BYTE_RATE = 'consumer_byte_rate';
@@ -224,9 +235,8 @@ export class ClientQuotas {
   }
 
   /** The quota on `kind` of client `clientId`, and the key its rate is kept under; undefined when none applies. */
-  quotaOf(kind: QuotaKind, clientId: string): { limitPerSecond: number; sensorKey: string } | undefined {
+  quotaOf(kind: QuotaKind, { user, clientId }: QuotaClient): { limitPerSecond: number; sensorKey: string } | undefined {
     if (this.entities.size === 0) return undefined;
-    const user = ANONYMOUS_USER;
     const candidates: Array<[user: string | null | undefined, client: string | null | undefined]> = [
       [user, clientId], [user, null], [user, undefined],
       [null, clientId], [null, null], [null, undefined],
@@ -252,8 +262,8 @@ export class ClientQuotas {
    * one (Kafka's getMaxValueInQuotaWindow). A Fetch is capped at this, or a response larger than
    * the whole allowance would be refused every time and the consumer would never read on.
    */
-  maxBytesInWindow(kind: QuotaKind, clientId: string): number {
-    const quota = this.quotaOf(kind, clientId);
+  maxBytesInWindow(kind: QuotaKind, client: QuotaClient): number {
+    const quota = this.quotaOf(kind, client);
     // With one window (quota.window.num=1), one window's worth: a cap of 0 would starve the consumer.
     return quota === undefined ? Infinity : quota.limitPerSecond * Math.max(this.window.windowCount - 1, 1) * (this.window.windowMs / 1000);
   }
@@ -263,8 +273,8 @@ export class ClientQuotas {
    * request_percentage, percent-seconds of request time) and returns how long it is to be
    * throttled: 0 within its quota, or without one.
    */
-  record(kind: QuotaKind, clientId: string, amount: number, nowMs = Date.now()): number {
-    const quota = this.quotaOf(kind, clientId);
+  record(kind: QuotaKind, client: QuotaClient, amount: number, nowMs = Date.now()): number {
+    const quota = this.quotaOf(kind, client);
     if (quota === undefined) return 0;
     this.sweep(nowMs);
     let sensor = this.sensors.get(quota.sensorKey);
@@ -281,8 +291,8 @@ export class ClientQuotas {
   }
 
   /** Takes back bytes recorded for a response that was not sent (a throttled Fetch goes out empty). */
-  unrecord(kind: QuotaKind, clientId: string, bytes: number, nowMs = Date.now()): void {
-    const quota = this.quotaOf(kind, clientId);
+  unrecord(kind: QuotaKind, client: QuotaClient, bytes: number, nowMs = Date.now()): void {
+    const quota = this.quotaOf(kind, client);
     if (quota !== undefined) this.sensors.get(quota.sensorKey)?.record(-bytes, nowMs);
   }
 
@@ -292,8 +302,8 @@ export class ClientQuotas {
    * below zero, with the time until it is back at zero; taken otherwise, unthrottled, even if it
    * leaves the bucket below zero. Permissive: always taken, throttled while below zero.
    */
-  recordMutations(clientId: string, partitions: number, strict: boolean, nowMs = Date.now()): MutationAnswer {
-    const quota = this.quotaOf(CONTROLLER_MUTATION_RATE, clientId);
+  recordMutations(client: QuotaClient, partitions: number, strict: boolean, nowMs = Date.now()): MutationAnswer {
+    const quota = this.quotaOf(CONTROLLER_MUTATION_RATE, client);
     if (quota === undefined) return { accepted: true, throttleMs: 0 };
     this.sweep(nowMs);
     let bucket = this.buckets.get(quota.sensorKey);
@@ -326,8 +336,8 @@ export class ClientQuotas {
   }
 
   /** Whether a controller_mutation_rate applies to the client (its mutations are then counted). */
-  limitsMutations(clientId: string): boolean {
-    return this.quotaOf(CONTROLLER_MUTATION_RATE, clientId) !== undefined;
+  limitsMutations(client: QuotaClient): boolean {
+    return this.quotaOf(CONTROLLER_MUTATION_RATE, client) !== undefined;
   }
 
   private sweep(nowMs: number): void {

@@ -40,7 +40,7 @@ import { KafkaErrorCode } from '../errors.js';
 import type { NativeError } from '../native/binding.js';
 import type { Budget } from './budget.js';
 import type { AnyApiHandler, BrokerContext, PendingRequest, RequestContext } from './handler.js';
-import { REQUEST_PERCENTAGE } from './client-quotas.js';
+import { ANONYMOUS_USER, REQUEST_PERCENTAGE, type QuotaClient } from './client-quotas.js';
 import { countCause } from './metrics.js';
 import { SaslSession } from './sasl/sasl-session.js';
 import { ResponseWriter } from './response-writer.js';
@@ -441,7 +441,7 @@ export class Connection {
     } finally {
       request.handled();
     }
-    if (timedFromMs >= 0 && response !== null && !request.exemptFromRequestQuota) this.recordRequestTime(header, response, request, performance.now() - timedFromMs);
+    if (timedFromMs >= 0 && response !== null && !request.exemptFromRequestQuota) this.recordRequestTime(response, request, performance.now() - timedFromMs);
     // After every earlier request's response: a request that detached may still be waiting.
     if (request.responseBefore !== null) await request.responseBefore;
     if (response === null || this.closing) {
@@ -497,9 +497,9 @@ export class Connection {
    * Counts a request's time against its client's request_percentage (percent-seconds: ms / 10),
    * less its time parked; over the quota the response says how long to wait, and the connection waits it.
    */
-  private recordRequestTime(header: RequestHeader, response: object, request: InFlightRequest, elapsedMs: number): void {
+  private recordRequestTime(response: object, request: InFlightRequest, elapsedMs: number): void {
     const handlingMs = Math.max(elapsedMs - request.parkedMs, 0);
-    const throttleMs = this.broker.quotas.record(REQUEST_PERCENTAGE, header.clientId ?? '', handlingMs / 10);
+    const throttleMs = this.broker.quotas.record(REQUEST_PERCENTAGE, request.quotaClient, handlingMs / 10);
     if (throttleMs <= 0) return;
     request.throttle(throttleMs);
     const answer = response as { throttleTimeMs?: number };
@@ -632,6 +632,10 @@ class InFlightRequest implements RequestContext {
 
   get sasl(): SaslSession | null {
     return this.connection.sasl;
+  }
+
+  get quotaClient(): QuotaClient {
+    return { user: this.connection.sasl?.user ?? ANONYMOUS_USER, clientId: this.header.clientId ?? '' };
   }
 
   throttle(throttleMs: number): void {

@@ -25,6 +25,7 @@ import type { FetchSessionCache } from './fetch-sessions.js';
 import type { ConfigEntityStore } from './config-entities.js';
 import type { SaslSession } from './sasl/sasl-session.js';
 import type { ScramCredentials } from './sasl/scram-credentials.js';
+import type { QuotaClient } from './client-quotas.js';
 
 /** The broker state handlers work with. */
 export interface BrokerContext {
@@ -71,6 +72,8 @@ export interface RequestContext {
   clientHost: string;
   /** The connection's SASL authentication on a SASL_PLAINTEXT listener; null on a PLAINTEXT one. */
   sasl: SaslSession | null;
+  /** Whose use the client quotas count: the user the connection logged in as (else ANONYMOUS) and the client.id. */
+  quotaClient: QuotaClient;
   /** Called once the response's file regions are in the transfer thread's hands (or dropped). */
   onResponseSent(callback: () => void): void;
   /** Aborted when the connection closes (or the broker stops): long polls end early. */

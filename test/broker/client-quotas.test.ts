@@ -11,7 +11,7 @@ import { Admin } from '@platformatic/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startBroker, type Broker } from '../../src/index.js';
-import { checkQuotaValue, CLIENT_QUOTAS_FILE, ClientQuotas, CONSUMER_BYTE_RATE, CONTROLLER_MUTATION_RATE, entityKey, PRODUCER_BYTE_RATE, REQUEST_PERCENTAGE } from '../../src/broker/client-quotas.js';
+import { checkQuotaValue, CLIENT_QUOTAS_FILE, ClientQuotas, CONSUMER_BYTE_RATE, CONTROLLER_MUTATION_RATE, entityKey, PRODUCER_BYTE_RATE, REQUEST_PERCENTAGE, anonymousClient } from '../../src/broker/client-quotas.js';
 import { BrokerConnection } from '../../src/client/connection.js';
 import { ApiKey } from '../../src/protocol/api-keys.js';
 import { encodeBatch } from '../../src/record/index.js';
@@ -30,25 +30,25 @@ describe('ClientQuotas (the arithmetic)', () => {
     quotas.replace(new Map([quota([['client-id', 'app']], { [PRODUCER_BYTE_RATE]: 1000 })]));
     const t0 = 1_000_000;
     // 10,000 bytes over the padded 10 s window is exactly the limit.
-    expect(quotas.record(PRODUCER_BYTE_RATE, 'app', 10_000, t0)).toBe(0);
+    expect(quotas.record(PRODUCER_BYTE_RATE, anonymousClient('app'), 10_000, t0)).toBe(0);
     // 20,000 bytes: 2,000 B/s, twice the limit: throttled for (2000 - 1000) / 1000 x 10 s.
-    expect(quotas.record(PRODUCER_BYTE_RATE, 'app', 10_000, t0)).toBe(10_000);
+    expect(quotas.record(PRODUCER_BYTE_RATE, anonymousClient('app'), 10_000, t0)).toBe(10_000);
     // Capped at the whole window (11 s).
-    expect(quotas.record(PRODUCER_BYTE_RATE, 'app', 100_000, t0)).toBe(11_000);
+    expect(quotas.record(PRODUCER_BYTE_RATE, anonymousClient('app'), 100_000, t0)).toBe(11_000);
     // Another client, and the other direction, are not throttled.
-    expect(quotas.record(PRODUCER_BYTE_RATE, 'other', 1_000_000, t0)).toBe(0);
-    expect(quotas.record(CONSUMER_BYTE_RATE, 'app', 1_000_000, t0)).toBe(0);
+    expect(quotas.record(PRODUCER_BYTE_RATE, anonymousClient('other'), 1_000_000, t0)).toBe(0);
+    expect(quotas.record(CONSUMER_BYTE_RATE, anonymousClient('app'), 1_000_000, t0)).toBe(0);
     // Once the windows have passed, the bytes no longer count.
-    expect(quotas.record(PRODUCER_BYTE_RATE, 'app', 1_000, t0 + 12_000)).toBe(0);
+    expect(quotas.record(PRODUCER_BYTE_RATE, anonymousClient('app'), 1_000, t0 + 12_000)).toBe(0);
     expect(quotas.throttled.requests).toBe(2);
   });
 
   it('with one window (quota.window.num=1) throttles within the window and still lets a fetch carry its window\'s worth', () => {
     const quotas = new ClientQuotas({ windowCount: 1, windowMs: 1000 });
     quotas.replace(new Map([quota([['client-id', 'app']], { [CONSUMER_BYTE_RATE]: 1000 })]));
-    expect(quotas.maxBytesInWindow(CONSUMER_BYTE_RATE, 'app')).toBe(1000);
-    expect(quotas.maxBytesInWindow(CONSUMER_BYTE_RATE, 'other')).toBe(Infinity);
-    const throttleMs = quotas.record(CONSUMER_BYTE_RATE, 'app', 5000, 7_000_000);
+    expect(quotas.maxBytesInWindow(CONSUMER_BYTE_RATE, anonymousClient('app'))).toBe(1000);
+    expect(quotas.maxBytesInWindow(CONSUMER_BYTE_RATE, anonymousClient('other'))).toBe(Infinity);
+    const throttleMs = quotas.record(CONSUMER_BYTE_RATE, anonymousClient('app'), 5000, 7_000_000);
     expect(throttleMs).toBeGreaterThan(0);
     expect(throttleMs).toBeLessThanOrEqual(1000);
   });
@@ -61,14 +61,14 @@ describe('ClientQuotas (the arithmetic)', () => {
       quota([['user', null], ['client-id', 'app']], { [PRODUCER_BYTE_RATE]: 300 }),
       quota([['user', 'ANONYMOUS']], { [CONSUMER_BYTE_RATE]: 400 }),
     ]));
-    expect(quotas.quotaOf(PRODUCER_BYTE_RATE, 'app')).toEqual({ limitPerSecond: 300, sensorKey: 'producer_byte_rate:user=ANONYMOUS,client-id=app' });
-    expect(quotas.quotaOf(PRODUCER_BYTE_RATE, 'b')).toEqual({ limitPerSecond: 100, sensorKey: 'producer_byte_rate:client-id=b' });
+    expect(quotas.quotaOf(PRODUCER_BYTE_RATE, anonymousClient('app'))).toEqual({ limitPerSecond: 300, sensorKey: 'producer_byte_rate:user=ANONYMOUS,client-id=app' });
+    expect(quotas.quotaOf(PRODUCER_BYTE_RATE, anonymousClient('b'))).toEqual({ limitPerSecond: 100, sensorKey: 'producer_byte_rate:client-id=b' });
     // A user quota: every client of the user (all are ANONYMOUS) shares one rate.
-    expect(quotas.quotaOf(CONSUMER_BYTE_RATE, 'b')).toEqual({ limitPerSecond: 400, sensorKey: 'consumer_byte_rate:user=ANONYMOUS' });
-    expect(quotas.quotaOf(CONSUMER_BYTE_RATE, 'c')?.sensorKey).toBe('consumer_byte_rate:user=ANONYMOUS');
+    expect(quotas.quotaOf(CONSUMER_BYTE_RATE, anonymousClient('b'))).toEqual({ limitPerSecond: 400, sensorKey: 'consumer_byte_rate:user=ANONYMOUS' });
+    expect(quotas.quotaOf(CONSUMER_BYTE_RATE, anonymousClient('c'))?.sensorKey).toBe('consumer_byte_rate:user=ANONYMOUS');
     const t0 = 5_000_000;
-    expect(quotas.record(CONSUMER_BYTE_RATE, 'b', 4_000, t0)).toBe(0);
-    expect(quotas.record(CONSUMER_BYTE_RATE, 'c', 4_000, t0)).toBeGreaterThan(0);
+    expect(quotas.record(CONSUMER_BYTE_RATE, anonymousClient('b'), 4_000, t0)).toBe(0);
+    expect(quotas.record(CONSUMER_BYTE_RATE, anonymousClient('c'), 4_000, t0)).toBeGreaterThan(0);
   });
 });
 
@@ -223,7 +223,7 @@ describe('client quotas on a broker', () => {
     const kept = JSON.parse(fs.readFileSync(path.join(dataDir, CLIENT_QUOTAS_FILE), 'utf8'));
     expect(kept.entities['client-id=slow']).toEqual({ producer_byte_rate: '1024', consumer_byte_rate: '1024' });
     await start();
-    expect(broker.clientQuotas.quotaOf(PRODUCER_BYTE_RATE, 'slow')?.limitPerSecond).toBe(1024);
+    expect(broker.clientQuotas.quotaOf(PRODUCER_BYTE_RATE, anonymousClient('slow'))?.limitPerSecond).toBe(1024);
     await admin.alterClientQuotas({ entries: [{ entities: [{ entityType: 'client-id', entityName: 'slow' }], ops: [{ key: 'producer_byte_rate', remove: true }, { key: 'consumer_byte_rate', remove: true }] }] });
     expect(await admin.describeClientQuotas({ components: [{ entityType: 'client-id', matchType: 0, match: 'slow' }], strict: true })).toEqual([]);
   });
@@ -259,7 +259,7 @@ describe('a consumer under a quota smaller than its fetches', () => {
       await consumer.disconnect();
     }
     expect(seen).toEqual(Array.from({ length: 200 }, (_, i) => i));
-    expect(broker.clientQuotas.maxBytesInWindow(CONSUMER_BYTE_RATE, 'kafkajs-reader')).toBe(10_000);
+    expect(broker.clientQuotas.maxBytesInWindow(CONSUMER_BYTE_RATE, anonymousClient('kafkajs-reader'))).toBe(10_000);
   });
 });
 
@@ -269,16 +269,16 @@ describe('controller_mutation_rate (KIP-599)', () => {
     quotas.replace(new Map([quota([['client-id', 'admin']], { [CONTROLLER_MUTATION_RATE]: 10 })]));
     const t0 = 5_000_000;
     // Kafka's StrictControllerMutationQuotaTest: a burst of 10 x 10 x 1 s = 100 credits.
-    expect(quotas.recordMutations('admin', 90, true, t0)).toEqual({ accepted: true, throttleMs: 0 }); // 10 left
-    expect(quotas.recordMutations('admin', 90, true, t0)).toEqual({ accepted: true, throttleMs: 0 }); // -80: taken, not throttled
-    expect(quotas.recordMutations('admin', 1, true, t0)).toEqual({ accepted: false, throttleMs: 8000 }); // refused until back at 0
-    expect(quotas.recordMutations('admin', 1, true, t0 + 7_000)).toEqual({ accepted: false, throttleMs: 1000 });
-    expect(quotas.recordMutations('admin', 5, true, t0 + 8_000)).toEqual({ accepted: true, throttleMs: 0 });
+    expect(quotas.recordMutations(anonymousClient('admin'), 90, true, t0)).toEqual({ accepted: true, throttleMs: 0 }); // 10 left
+    expect(quotas.recordMutations(anonymousClient('admin'), 90, true, t0)).toEqual({ accepted: true, throttleMs: 0 }); // -80: taken, not throttled
+    expect(quotas.recordMutations(anonymousClient('admin'), 1, true, t0)).toEqual({ accepted: false, throttleMs: 8000 }); // refused until back at 0
+    expect(quotas.recordMutations(anonymousClient('admin'), 1, true, t0 + 7_000)).toEqual({ accepted: false, throttleMs: 1000 });
+    expect(quotas.recordMutations(anonymousClient('admin'), 5, true, t0 + 8_000)).toEqual({ accepted: true, throttleMs: 0 });
     // Permissive (older request versions): always taken, throttled while below zero.
-    expect(quotas.recordMutations('admin', 20, false, t0 + 8_000)).toEqual({ accepted: true, throttleMs: 2500 });
+    expect(quotas.recordMutations(anonymousClient('admin'), 20, false, t0 + 8_000)).toEqual({ accepted: true, throttleMs: 2500 });
     // No quota, no counting.
-    expect(quotas.recordMutations('other', 1_000, true, t0)).toEqual({ accepted: true, throttleMs: 0 });
-    expect(quotas.limitsMutations('other')).toBe(false);
+    expect(quotas.recordMutations(anonymousClient('other'), 1_000, true, t0)).toEqual({ accepted: true, throttleMs: 0 });
+    expect(quotas.limitsMutations(anonymousClient('other'))).toBe(false);
   });
 
   it('takes fractional rates and refuses what is not a rate above zero', () => {

@@ -12,6 +12,7 @@ import { ApiKey } from '../../src/protocol/api-keys.js';
 import { decodeAssignment, encodeAssignment, encodeSubscription } from '../../src/protocol/consumer-protocol.js';
 import { decodeResponse, encodeRequest, encodeResponse, readRequestHeader, type RequestHeader } from '../../src/protocol/index.js';
 import { tempDir } from '../helpers.js';
+import { anonymousClient } from '../../src/broker/client-quotas.js';
 
 let engine: Engine;
 let coordinator: GroupCoordinator;
@@ -46,6 +47,7 @@ async function call(apiKey: number, apiVersion: number, body: object, clientId: 
     header: header as RequestHeader,
     clientHost: '10.0.0.7',
     sasl: null,
+    quotaClient: anonymousClient(clientId ?? ''),
     onResponseSent: () => {},
     signal: new AbortController().signal,
     park: (event) => event,

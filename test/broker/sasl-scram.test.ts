@@ -10,7 +10,9 @@ import { Admin } from '@platformatic/kafka';
 import { Kafka, logLevel, type SASLOptions } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { KafkaClient } from '../../src/client/client.js';
 import { BrokerConnection } from '../../src/client/connection.js';
+import { encodeBatch } from '../../src/record/batch.js';
 import type { SaslCredentials } from '../../src/client/sasl.js';
 import { KafkaErrorCode } from '../../src/errors.js';
 import { ApiKey } from '../../src/protocol/api-keys.js';
@@ -153,6 +155,29 @@ describe('SCRAM credentials', () => {
     const deleted = await alter({ deletions: [{ name: 'frank', mechanism: SHA_256 }], upsertions: [] });
     expect(deleted.results).toEqual([{ user: 'frank', errorCode: 0, errorMessage: null }]);
     await expect(connect({ mechanism: 'SCRAM-SHA-256', username: 'frank', password: 'frank-secret' })).rejects.toMatchObject({ code: 'SASL_AUTHENTICATION_FAILED' });
+  });
+
+  it("counts a logged-in client's use against its user's quota, not ANONYMOUS's", async () => {
+    const admin = await KafkaClient.connect({ brokers: [`127.0.0.1:${broker.port}`], sasl: ADMIN });
+    try {
+      await admin.createTopics([{ name: 'scram-quota', partitions: 1 }]);
+      await admin.alterClientQuotas([{ entityType: 'user', entityName: 'alice' }], [{ key: 'producer_byte_rate', value: 1 }]);
+    } finally {
+      admin.close();
+    }
+    const produce = async (sasl: SaslCredentials): Promise<number> => {
+      const connection = await connect(sasl);
+      try {
+        const body = { transactionalId: null, acks: 1, timeoutMs: 5000, topicData: [{ name: 'scram-quota', partitionData: [{ index: 0, records: encodeBatch([{ value: Buffer.alloc(1000) }]) }] }] };
+        await connection.request(ApiKey.Produce, body);
+        const answer = await connection.request<{ throttleTimeMs: number }>(ApiKey.Produce, body);
+        return answer.throttleTimeMs;
+      } finally {
+        connection.close();
+      }
+    };
+    expect(await produce({ mechanism: 'SCRAM-SHA-256', username: 'alice', password: 'alice-secret' })).toBeGreaterThan(0);
+    expect(await produce(ADMIN)).toBe(0);
   });
 
   it('keeps the credentials across a restart', async () => {

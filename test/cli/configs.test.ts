@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startBroker, type Broker } from '../../src/broker/broker.js';
 import { runCli, STACK_LINE } from './run-cli.js';
+import { anonymousClient } from '../../src/broker/client-quotas.js';
 
 let broker: Broker;
 let bootstrap: string[];
@@ -154,7 +155,7 @@ describe('sluice configs of client quotas', () => {
     });
     result = await runCli(['configs', ...bootstrap, '--describe', '--user', 'ANONYMOUS', '--client', 'app']);
     expect(result.stdout).toBe("Quota configs for user-principal 'ANONYMOUS', client-id 'app' are consumer_byte_rate=4096.0\n");
-    expect(broker.clientQuotas.quotaOf('consumer_byte_rate', 'app')?.limitPerSecond).toBe(4096);
+    expect(broker.clientQuotas.quotaOf('consumer_byte_rate', anonymousClient('app'))?.limitPerSecond).toBe(4096);
 
     result = await runCli(['configs', ...bootstrap, '--alter', '--client', 'app', '--delete-config', 'producer_byte_rate,consumer_byte_rate']);
     expect(result.code).toBe(0);
@@ -162,7 +163,7 @@ describe('sluice configs of client quotas', () => {
     expect(result).toMatchObject({ code: 0, stdout: '' });
     await runCli(['configs', ...bootstrap, '--alter', '--client-defaults', '--delete-config', 'producer_byte_rate']);
     await runCli(['configs', ...bootstrap, '--alter', '--user', 'ANONYMOUS', '--client', 'app', '--delete-config', 'consumer_byte_rate']);
-    expect(broker.clientQuotas.quotaOf('producer_byte_rate', 'app')).toBeUndefined();
+    expect(broker.clientQuotas.quotaOf('producer_byte_rate', anonymousClient('app'))).toBeUndefined();
 
     // An address's connection_creation_rate (KIP-612), by --entity-type ips.
     result = await runCli(['configs', ...bootstrap, '--alter', '--entity-type', 'ips', '--entity-name', '10.1.2.3', '--add-config', 'connection_creation_rate=5']);

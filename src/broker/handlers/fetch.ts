@@ -88,9 +88,8 @@ export const fetchHandler = defineHandler({
 function consumerQuotaThrottleMs(context: RequestContext, request: FetchRequestBody, bytes: number): number {
   if (fetchReplicaId(request, context.header.apiVersion) >= 0) return 0;
   const quotas = context.broker.quotas;
-  const clientId = context.header.clientId ?? '';
-  const throttleMs = quotas.record(CONSUMER_BYTE_RATE, clientId, bytes);
-  if (throttleMs > 0) quotas.unrecord(CONSUMER_BYTE_RATE, clientId, bytes);
+  const throttleMs = quotas.record(CONSUMER_BYTE_RATE, context.quotaClient, bytes);
+  if (throttleMs > 0) quotas.unrecord(CONSUMER_BYTE_RATE, context.quotaClient, bytes);
   return throttleMs;
 }
 
@@ -101,7 +100,7 @@ function consumerQuotaThrottleMs(context: RequestContext, request: FetchRequestB
 function fetchMaxBytes(context: RequestContext, request: FetchRequestBody): number {
   const requested = context.header.apiVersion >= 3 ? request.maxBytes : Infinity;
   // A consumer under consumer_byte_rate gets no more than its quota allows in one window.
-  const quotaBytes = fetchReplicaId(request, context.header.apiVersion) >= 0 ? Infinity : context.broker.quotas.maxBytesInWindow(CONSUMER_BYTE_RATE, context.header.clientId ?? '');
+  const quotaBytes = fetchReplicaId(request, context.header.apiVersion) >= 0 ? Infinity : context.broker.quotas.maxBytesInWindow(CONSUMER_BYTE_RATE, context.quotaClient);
   return Math.min(requested, context.broker.settings.fetchMaxBytes, Math.floor(quotaBytes));
 }
 

@@ -62,7 +62,7 @@ export const produceHandler = defineHandler({
       });
     }
     // producer_byte_rate (client-quotas.ts): the records' bytes count against the client's quota.
-    const throttleTimeMs = broker.quotas.record(PRODUCER_BYTE_RATE, header.clientId ?? '', requestRecordBytes(request));
+    const throttleTimeMs = broker.quotas.record(PRODUCER_BYTE_RATE, context.quotaClient, requestRecordBytes(request));
     if (throttleTimeMs > 0) context.throttle(throttleTimeMs);
     return acks === 0 ? null : { responses, throttleTimeMs };
   },

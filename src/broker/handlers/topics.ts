@@ -30,14 +30,14 @@ class MutationQuota {
 
   constructor(private readonly context: RequestContext, validateOnly: boolean) {
     const { broker, header } = context;
-    this.applies = !validateOnly && broker.quotas.limitsMutations(header.clientId ?? '');
+    this.applies = !validateOnly && broker.quotas.limitsMutations(context.quotaClient);
     this.strict = header.apiVersion >= STRICT_MUTATION_QUOTA_SINCE[header.apiKey as keyof typeof STRICT_MUTATION_QUOTA_SINCE];
   }
 
   /** Counts a topic's `partitions`; THROTTLING_QUOTA_EXCEEDED when a strict request finds the quota exhausted. */
   take(partitions: number): void {
     if (!this.applies || partitions <= 0) return;
-    const answer = this.context.broker.quotas.recordMutations(this.context.header.clientId ?? '', partitions, this.strict);
+    const answer = this.context.broker.quotas.recordMutations(this.context.quotaClient, partitions, this.strict);
     this.throttleMs = Math.max(this.throttleMs, answer.throttleMs);
     if (!answer.accepted) throw new SluiceError('THROTTLING_QUOTA_EXCEEDED', 'The throttling quota has been exceeded.');
   }

@@ -48,8 +48,8 @@ export class SaslSession {
   private scram: ScramServer | null = null;
   /** SCRAM's client-first-message was taken: the next token is the final one. */
   private scramFirstDone = false;
-  /** Kafka's principal of the authenticated client (User:NAME), null before. */
-  principal: string | null = null;
+  /** The user the client logged in as (its principal is User:NAME), null before. */
+  user: string | null = null;
 
   constructor(
     readonly settings: SaslSettings,
@@ -106,7 +106,7 @@ export class SaslSession {
 
   private succeed(user: string, reply: Buffer): AuthenticateOutcome {
     this.stateNow = 'authenticated';
-    this.principal = `User:${user}`;
+    this.user = user;
     return { errorCode: KafkaErrorCode.NONE, errorMessage: null, reply };
   }
 
