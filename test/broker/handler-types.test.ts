@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 
-import { ClientQuotas } from '../../src/broker/client-quotas.js';
+import { ClientQuotas, anonymousClient } from '../../src/broker/client-quotas.js';
 import { defineHandler, type AnyApiHandler, type ApiHandler, type HandlerResult, type RequestContext } from '../../src/broker/handler.js';
 import { fetchHandler } from '../../src/broker/handlers/fetch.js';
 import { joinGroupHandler, offsetFetchHandler } from '../../src/broker/handlers/groups.js';
@@ -161,7 +161,7 @@ describe('handler responses', () => {
     const frame = encodeRequest({ apiKey: ApiKey.Produce, apiVersion: 3, correlationId: 1, clientId: null }, { acks: 0, topicData: [] }).subarray(4);
     const { header, bodyOffset } = readRequestHeader(frame);
     // What an empty acks=0 Produce reads of its context: the client quotas of its client.
-    const context = { header, broker: { quotas: new ClientQuotas({ windowCount: 11, windowMs: 1000 }) } } as unknown as RequestContext;
+    const context = { header, quotaClient: anonymousClient(''), broker: { quotas: new ClientQuotas({ windowCount: 11, windowMs: 1000 }) } } as unknown as RequestContext;
     expect(await handler.decode(header, frame, bodyOffset)(context)).toBeNull(); // acks=0: no response
     expect(() => fetchHandler.decode(header, frame, bodyOffset)).toThrow(/sluice bug: a request of API 0 given to the handler of API 1/);
   });
