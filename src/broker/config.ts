@@ -16,7 +16,8 @@ import { BROKER_LOG_CONFIG_NAMES, TOPIC_CONFIG_NAMES, unsupportedConfigs } from 
 import { GROUP_CONFIG_NAMES } from './group/config.js';
 import { TRANSACTION_CLUSTER_CONFIG_NAMES, TRANSACTION_CONFIG_NAMES } from './txn/config.js';
 import { advertisedListener, servedListener, type Listener, type ServedListener } from './listeners.js';
-import { parseJaasConfig, PLAIN_LOGIN_MODULE, plainUsers, SCRAM_LOGIN_MODULE } from './sasl/plain.js';
+import { jaasLogin, parseJaasConfig } from './sasl/jaas.js';
+import { plainUsers } from './sasl/plain.js';
 import type { SaslSettings } from './sasl/sasl-session.js';
 import type { SaslCredentials, SaslMechanism } from '../client/sasl.js';
 
@@ -485,15 +486,7 @@ function interBrokerLogin(all: Readonly<Record<string, string>>, listener: Liste
   const jaasName = jaasConfigName(listener, mechanism);
   const jaas = all[jaasName];
   if (jaas === undefined) throw new SluiceError('INVALID_CONFIG', `${jaasName} is not set: in a cluster it holds username="..." and password="...", the login brokers use with each other`);
-  const { loginModule, options } = parseJaasConfig(jaas, jaasName);
-  const expectedModule = mechanism === 'PLAIN' ? PLAIN_LOGIN_MODULE : SCRAM_LOGIN_MODULE;
-  if (loginModule !== expectedModule) throw new SluiceError('INVALID_CONFIG', `Invalid ${jaasName}: ${mechanism} takes ${expectedModule}, not ${loginModule}`);
-  const username = options.get('username');
-  const password = options.get('password');
-  if (username === undefined || password === undefined) {
-    throw new SluiceError('INVALID_CONFIG', `Invalid ${jaasName}: in a cluster it needs username="..." and password="...", the login brokers use with each other`);
-  }
-  return { mechanism: mechanism as SaslMechanism, username, password };
+  return jaasLogin(jaas, jaasName, mechanism as SaslMechanism);
 }
 
 /**

@@ -634,8 +634,11 @@ class InFlightRequest implements RequestContext {
     return this.connection.sasl;
   }
 
+  private quotaClientMade: QuotaClient | undefined;
+
+  /** Made once a request, when a handler asks (a Fetch asks up to three times). */
   get quotaClient(): QuotaClient {
-    return { user: this.connection.sasl?.user ?? ANONYMOUS_USER, clientId: this.header.clientId ?? '' };
+    return (this.quotaClientMade ??= { user: this.connection.sasl?.user ?? ANONYMOUS_USER, clientId: this.header.clientId ?? '' });
   }
 
   throttle(throttleMs: number): void {

@@ -6,7 +6,7 @@
 // and, as Kafka, refuses an old name and its new one together. The consumer's and the producer's tables (consumer-properties.ts,
 // producer-flags.ts) say what each name does.
 import { readPropertiesFile } from '../broker/config.js';
-import { parseJaasConfig, PLAIN_LOGIN_MODULE, SCRAM_LOGIN_MODULE } from '../broker/sasl/plain.js';
+import { jaasLogin, LOGIN_MODULES } from '../broker/sasl/jaas.js';
 import { SASL_MECHANISMS, type SaslCredentials, type SaslMechanism } from '../client/sasl.js';
 import type { FlagSpec, ParsedArgs } from './args.js';
 import { CliError } from './command.js';
@@ -67,9 +67,6 @@ export function readConfigFile(file: string): Record<string, string> {
 /** The client configs of a login: security.protocol, then SASL's, by Kafka's names. */
 export const SECURITY_CONFIG_NAMES: readonly string[] = ['security.protocol', 'sasl.mechanism', 'sasl.jaas.config'];
 
-/** Kafka's JAAS login module of each mechanism a sluice client logs in with. */
-const LOGIN_MODULES: Record<SaslMechanism, string> = { PLAIN: PLAIN_LOGIN_MODULE, 'SCRAM-SHA-256': SCRAM_LOGIN_MODULE, 'SCRAM-SHA-512': SCRAM_LOGIN_MODULE };
-
 /**
  * security.protocol, sasl.mechanism and sasl.jaas.config among a command's client configs, read as
  * Kafka's clients read them: PLAINTEXT (the default) or SASL_PLAINTEXT with PLAIN, SCRAM-SHA-256
@@ -107,18 +104,11 @@ export class SecurityConfigs {
       throw args.usageError(`sasl.mechanism ${mechanism} is not supported: sluice's clients log in with ${SASL_MECHANISMS.join(', ')}`);
     }
     if (jaasEntry === undefined) throw args.usageError(`security.protocol=SASL_PLAINTEXT needs sasl.jaas.config, e.g. ${LOGIN_MODULES[mechanism as SaslMechanism]} required username="alice" password="alice-secret";`);
-    let jaas;
     try {
-      jaas = parseJaasConfig(jaasEntry.value, `${jaasEntry.source} sasl.jaas.config`);
+      return jaasLogin(jaasEntry.value, `${jaasEntry.source} sasl.jaas.config`, mechanism as SaslMechanism);
     } catch (error) {
       throw args.usageError((error as Error).message);
     }
-    const module = LOGIN_MODULES[mechanism as SaslMechanism];
-    if (jaas.loginModule !== module) throw args.usageError(`${jaasEntry.source} sasl.jaas.config names ${jaas.loginModule}; ${mechanism} logs in with ${module}`);
-    const username = jaas.options.get('username');
-    const password = jaas.options.get('password');
-    if (username === undefined || password === undefined) throw args.usageError(`${jaasEntry.source} sasl.jaas.config needs username="..." and password="..."`);
-    return { mechanism: mechanism as SaslMechanism, username, password };
   }
 }
 

@@ -6,7 +6,7 @@ import crypto from 'node:crypto';
 import { KafkaErrorCode, SluiceError, kafkaErrorName, throwIfError } from '../errors.js';
 import { ApiKey } from '../protocol/api-keys.js';
 import { CONFIG_RESOURCE_TYPE } from '../protocol/apis/describe-configs.js';
-import { saltedPassword, type ScramMechanism } from '../protocol/scram.js';
+import { isScramMechanism, saltedPassword, SCRAM_MECHANISM_TYPES, scramMechanismType, type ScramMechanism } from '../protocol/scram.js';
 import { BrokerConnection } from './connection.js';
 import { isSaslError, type SaslCredentials } from './sasl.js';
 
@@ -102,8 +102,6 @@ export interface ElectionResult {
   error: SluiceError | null;
 }
 
-/** Kafka's ScramMechanism bytes on the wire (0 is UNKNOWN). */
-const SCRAM_MECHANISM_TYPE: Readonly<Record<ScramMechanism, number>> = { 'SCRAM-SHA-256': 1, 'SCRAM-SHA-512': 2 };
 /** Kafka's admin client salts each new SCRAM credential with fresh random bytes. */
 const SCRAM_SALT_BYTES = 32;
 
@@ -482,14 +480,13 @@ export class KafkaClient {
     const connection = await this.anyConnection();
     const response = await connection.request(ApiKey.DescribeUserScramCredentials, { users: users === null ? null : users.map((name) => ({ name })) });
     throwIfError(response.errorCode, 'Describe user SCRAM credentials', response.errorMessage);
-    const mechanismOf = (type: number) => (Object.keys(SCRAM_MECHANISM_TYPE) as ScramMechanism[]).find((mechanism) => SCRAM_MECHANISM_TYPE[mechanism] === type);
     return response.results.map((result: any) => ({
       user: result.user,
       errorCode: result.errorCode,
       errorMessage: result.errorMessage ?? null,
       // A mechanism this client does not know (Kafka's UNKNOWN) is left out.
       credentials: result.credentialInfos.flatMap((info: any) => {
-        const mechanism = mechanismOf(info.mechanism);
+        const mechanism = SCRAM_MECHANISM_TYPES.get(info.mechanism);
         return mechanism === undefined ? [] : [{ mechanism, iterations: info.iterations }];
       }),
     }));
@@ -510,23 +507,22 @@ export class KafkaClient {
     const refuse = (user: string, code: 'UNACCEPTABLE_CREDENTIAL' | 'UNSUPPORTED_SASL_MECHANISM', message: string) => {
       if (!refused.has(user)) refused.set(user, { user, errorCode: KafkaErrorCode[code], errorMessage: message });
     };
-    const known = (mechanism: ScramMechanism) => Object.hasOwn(SCRAM_MECHANISM_TYPE, mechanism);
     for (const { user, mechanism } of alterations.deletions) {
       if (user === '') refuse(user, 'UNACCEPTABLE_CREDENTIAL', 'Username must not be empty');
-      else if (!known(mechanism)) refuse(user, 'UNSUPPORTED_SASL_MECHANISM', 'Unknown SCRAM mechanism');
+      else if (!isScramMechanism(mechanism)) refuse(user, 'UNSUPPORTED_SASL_MECHANISM', 'Unknown SCRAM mechanism');
     }
     for (const { user, mechanism, iterations, password } of alterations.upsertions) {
       if (user === '') refuse(user, 'UNACCEPTABLE_CREDENTIAL', 'Username must not be empty');
       else if (password === '') refuse(user, 'UNACCEPTABLE_CREDENTIAL', 'Password must not be empty');
-      else if (!known(mechanism)) refuse(user, 'UNSUPPORTED_SASL_MECHANISM', 'Unknown SCRAM mechanism');
+      else if (!isScramMechanism(mechanism)) refuse(user, 'UNSUPPORTED_SASL_MECHANISM', 'Unknown SCRAM mechanism');
       else if (!Number.isSafeInteger(iterations) || iterations < 1) refuse(user, 'UNACCEPTABLE_CREDENTIAL', `Iterations must be a positive integer, not ${iterations}`);
     }
-    const deletions = alterations.deletions.filter(({ user }) => !refused.has(user)).map(({ user, mechanism }) => ({ name: user, mechanism: SCRAM_MECHANISM_TYPE[mechanism] }));
+    const deletions = alterations.deletions.filter(({ user }) => !refused.has(user)).map(({ user, mechanism }) => ({ name: user, mechanism: scramMechanismType(mechanism) }));
     const upsertions = alterations.upsertions
       .filter(({ user }) => !refused.has(user))
       .map(({ user, mechanism, iterations, password }) => {
         const salt = crypto.randomBytes(SCRAM_SALT_BYTES);
-        return { name: user, mechanism: SCRAM_MECHANISM_TYPE[mechanism], iterations, salt, saltedPassword: saltedPassword(mechanism, password, salt, iterations) };
+        return { name: user, mechanism: scramMechanismType(mechanism), iterations, salt, saltedPassword: saltedPassword(mechanism, password, salt, iterations) };
       });
     const results: UserScramCredentialsResult[] = [...refused.values()];
     if (deletions.length === 0 && upsertions.length === 0) return results;

@@ -21,6 +21,15 @@ export const SCRAM_ITERATIONS_MAX = 16384;
 
 export type ScramHash = 'sha256' | 'sha512';
 
+/** Kafka's ScramMechanism bytes, as the SCRAM credential APIs carry them (0 is UNKNOWN). */
+export const SCRAM_MECHANISM_TYPES: ReadonlyMap<number, ScramMechanism> = new Map([[1, 'SCRAM-SHA-256'], [2, 'SCRAM-SHA-512']]);
+
+const TYPE_OF_MECHANISM: ReadonlyMap<ScramMechanism, number> = new Map([...SCRAM_MECHANISM_TYPES].map(([type, mechanism]) => [mechanism, type]));
+
+export function scramMechanismType(mechanism: ScramMechanism): number {
+  return TYPE_OF_MECHANISM.get(mechanism)!;
+}
+
 export function isScramMechanism(name: string): name is ScramMechanism {
   return (SCRAM_MECHANISMS as readonly string[]).includes(name);
 }
@@ -162,6 +171,11 @@ export class ScramServer {
     private readonly makeNonce: () => string = randomNonce,
   ) {
     this.hash = scramHash(mechanism);
+  }
+
+  /** No client-first-message taken yet: the next one is first()'s. */
+  get awaitingFirst(): boolean {
+    return this.step === 'first';
   }
 
   first(message: Buffer): ScramFirstOutcome {

@@ -9,7 +9,8 @@ import { Consumer, MessagesStreamModes, Producer as PlatformaticProducer, string
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { checkPlainToken, parseJaasConfig, plainUsers } from '../../src/broker/sasl/plain.js';
+import { parseJaasConfig } from '../../src/broker/sasl/jaas.js';
+import { checkPlainToken, plainUsers } from '../../src/broker/sasl/plain.js';
 import { reportBrokerConfig, resolveBrokerSettings } from '../../src/broker/config.js';
 import { ApiKey, encodeRequest } from '../../src/protocol/index.js';
 import { KafkaErrorCode } from '../../src/errors.js';

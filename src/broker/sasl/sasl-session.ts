@@ -46,8 +46,6 @@ export class SaslSession {
   private stateNow: SaslState = 'handshake';
   private mechanism: string | null = null;
   private scram: ScramServer | null = null;
-  /** SCRAM's client-first-message was taken: the next token is the final one. */
-  private scramFirstDone = false;
   /** The user the client logged in as (its principal is User:NAME), null before. */
   user: string | null = null;
 
@@ -95,8 +93,7 @@ export class SaslSession {
 
   private scramStep(scram: ScramServer, token: Buffer): AuthenticateOutcome {
     // The first token is the client-first-message; the exchange stays open for the final one.
-    if (!this.scramFirstDone) {
-      this.scramFirstDone = true;
+    if (scram.awaitingFirst) {
       const first = scram.first(token);
       return first.ok ? { errorCode: KafkaErrorCode.NONE, errorMessage: null, reply: first.reply } : this.fail(first.message);
     }

@@ -11,6 +11,7 @@ import {
   parseCredential,
   SCRAM_ITERATIONS_MAX,
   SCRAM_ITERATIONS_MIN,
+  SCRAM_MECHANISM_TYPES,
   type ScramCredential,
   type ScramMechanism,
 } from '../../protocol/scram.js';
@@ -19,9 +20,6 @@ import type { ConfigEntities, ConfigEntityStore } from '../config-entities.js';
 /** The single broker's file of credentials, in its data directory. */
 export const SCRAM_CREDENTIALS_FILE = 'scram-credentials.json';
 
-/** Kafka's ScramMechanism bytes on the wire (0 is UNKNOWN). */
-export const SCRAM_MECHANISM_TYPES: ReadonlyMap<number, ScramMechanism> = new Map([[1, 'SCRAM-SHA-256'], [2, 'SCRAM-SHA-512']]);
-const TYPE_OF: ReadonlyMap<ScramMechanism, number> = new Map([...SCRAM_MECHANISM_TYPES].map(([type, mechanism]) => [mechanism, type]));
 
 export interface ScramUpsertion {
   name: string;
@@ -92,7 +90,7 @@ function describeEntities(entities: ConfigEntities): Map<string, Array<{ mechani
   const users = new Map<string, Array<{ mechanism: number; iterations: number }>>();
   for (const [user, configs] of entities) {
     const infos: Array<{ mechanism: number; iterations: number }> = [];
-    for (const [mechanism, type] of TYPE_OF) {
+    for (const [type, mechanism] of SCRAM_MECHANISM_TYPES) {
       const text = configs[mechanism];
       if (text !== undefined) infos.push({ mechanism: type, iterations: parseCredential(text).iterations });
     }

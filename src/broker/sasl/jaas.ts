@@ -1,0 +1,62 @@
+// Kafka's sasl.jaas.config lines, read as Kafka's JaasConfig reads them: one login module, its
+// control flag and its key="value" options. The broker takes PLAIN's users and its own login to
+// the other brokers from them; sluice's commands take a client's login. No library parses a JAAS
+// line in a few lines we could not write plainer, so it is here.
+import type { SaslCredentials, SaslMechanism } from '../../client/sasl.js';
+import { SluiceError } from '../../errors.js';
+
+/** Kafka's login module for PLAIN: the JAAS line must name it. */
+export const PLAIN_LOGIN_MODULE = 'org.apache.kafka.common.security.plain.PlainLoginModule';
+/** Kafka's login module for SCRAM-SHA-256 and SCRAM-SHA-512 (a client's, or a broker's own login to the others). */
+export const SCRAM_LOGIN_MODULE = 'org.apache.kafka.common.security.scram.ScramLoginModule';
+
+export interface JaasConfig {
+  loginModule: string;
+  /** required, requisite, sufficient or optional. */
+  flag: string;
+  options: Map<string, string>;
+}
+
+/**
+ * One JAAS login module entry, `Module flag key="value" ... ;`, as Kafka's JaasConfig reads a
+ * sasl.jaas.config value: values may be quoted (with `\"` inside) or bare words.
+ */
+export function parseJaasConfig(text: string, configName: string): JaasConfig {
+  const invalid = (why: string) => new SluiceError('INVALID_CONFIG', `Invalid ${configName}: ${why} (expected: LoginModule required key="value" ...;)`);
+  const tokens = /\s*(?:([A-Za-z_$][\w.$-]*)\s*=\s*("(?:[^"\\]|\\.)*"|[^\s;"]+)|([A-Za-z_$][\w.$-]*)|(;))/gy;
+  const words: string[] = [];
+  const options = new Map<string, string>();
+  let ended = false;
+  let match: RegExpExecArray | null;
+  while (!ended && (match = tokens.exec(text)) !== null) {
+    if (match[4] !== undefined) ended = true;
+    else if (match[1] !== undefined) {
+      const raw = match[2]!;
+      options.set(match[1], raw.startsWith('"') ? raw.slice(1, -1).replace(/\\(.)/g, '$1') : raw);
+    } else if (options.size > 0) throw invalid(`'${match[3]}' is not a key="value" option`);
+    else words.push(match[3]!);
+  }
+  if (!ended) throw invalid('it does not end with ;');
+  if (text.slice(tokens.lastIndex).trim() !== '') throw invalid('it has more than one login module');
+  if (words.length !== 2) throw invalid('it must name one login module and its flag');
+  const [loginModule, flag] = words as [string, string];
+  if (!['required', 'requisite', 'sufficient', 'optional'].includes(flag.toLowerCase())) throw invalid(`'${flag}' is not a JAAS control flag`);
+  return { loginModule, flag: flag.toLowerCase(), options };
+}
+
+/** Kafka's login module of each mechanism sluice logs in with. */
+export const LOGIN_MODULES: Readonly<Record<SaslMechanism, string>> = { PLAIN: PLAIN_LOGIN_MODULE, 'SCRAM-SHA-256': SCRAM_LOGIN_MODULE, 'SCRAM-SHA-512': SCRAM_LOGIN_MODULE };
+
+/**
+ * The login a JAAS line gives for `mechanism`: its login module must be the mechanism's, and it
+ * must have username and password options (a client's, or a broker's own to the others).
+ */
+export function jaasLogin(text: string, configName: string, mechanism: SaslMechanism): SaslCredentials {
+  const { loginModule, options } = parseJaasConfig(text, configName);
+  const expected = LOGIN_MODULES[mechanism];
+  if (loginModule !== expected) throw new SluiceError('INVALID_CONFIG', `Invalid ${configName}: ${mechanism} takes ${expected}, not ${loginModule}`);
+  const username = options.get('username');
+  const password = options.get('password');
+  if (username === undefined || password === undefined) throw new SluiceError('INVALID_CONFIG', `Invalid ${configName}: it needs username="..." and password="..." to log in with`);
+  return { mechanism, username, password };
+}
