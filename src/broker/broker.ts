@@ -39,6 +39,7 @@ import { Connection, type ConnectionBudgets } from './connection.js';
 import { CLIENT_QUOTAS_FILE, ClientQuotas } from './client-quotas.js';
 import { ConfigEntityStore, readEntitiesFile, type ConfigEntities } from './config-entities.js';
 import { SCRAM_CREDENTIALS_FILE, ScramCredentials } from './sasl/scram-credentials.js';
+import { ACLS_FILE, Authorizer } from './authorizer/authorizer.js';
 import { BrokerConfigLayers, DYNAMIC_CONFIG_FILE } from './dynamic-config.js';
 import { DynamicConfigUpdates } from './dynamic-config-updates.js';
 import { ConnectionQuotas } from './connection-quotas.js';
@@ -84,6 +85,7 @@ export class Broker {
   readonly clientQuotas: ClientQuotas;
   private readonly quotaStore: ConfigEntityStore;
   private readonly scramStore: ConfigEntityStore;
+  private readonly authorizer: Authorizer;
   /** How the descriptor limit was split between connections and segments. */
   readonly descriptors: DescriptorBudget;
   private readonly server: net.Server;
@@ -126,6 +128,7 @@ export class Broker {
     configLayers: BrokerConfigLayers,
     initialQuotas: ConfigEntities,
     initialScram: ConfigEntities,
+    initialAcls: ConfigEntities,
   ) {
     this.settings = settings;
     this.engine = engine;
@@ -178,6 +181,11 @@ export class Broker {
       initial: initialScram,
       apply: (entities) => logger.info({ users: [...entities.keys()] }, 'SCRAM credentials updated'),
     });
+    this.authorizer = new Authorizer(
+      settings.authorizer,
+      { dataDir: settings.dataDir, cluster: () => this.clusterNode, initial: initialAcls },
+      (count) => logger.info({ acls: count }, 'ACLs updated'),
+    );
     this.metrics = createMetrics();
     this.fetchSessions = new FetchSessionCache(settings.fetchSessionCacheSlots);
     this.budgets = { requestSlots: new Budget(settings.queuedMaxRequests), requestMemory: new Budget(settings.queuedMaxRequestBytes) };
@@ -201,6 +209,7 @@ export class Broker {
       quotas: this.clientQuotas,
       quotaStore: this.quotaStore,
       scramCredentials: new ScramCredentials(this.scramStore),
+      authorizer: this.authorizer,
       transactionVerifier: transactions.verifier,
     };
     const handlers: Map<number, AnyApiHandler> = createHandlers(transactions.producerIds, groups, transactions.coordinator, transactions.markerDeps);
@@ -227,6 +236,7 @@ export class Broker {
     configLayers.replace(fromEtcd?.brokerConfigs ?? readEntitiesFile(dataDir, DYNAMIC_CONFIG_FILE));
     const initialQuotas = fromEtcd?.quotas ?? readEntitiesFile(dataDir, CLIENT_QUOTAS_FILE);
     const initialScram = fromEtcd?.scram ?? readEntitiesFile(dataDir, SCRAM_CREDENTIALS_FILE);
+    const initialAcls = fromEtcd?.acls ?? readEntitiesFile(dataDir, ACLS_FILE);
     const backgroundLog = new LogLimiter(logger);
     const engine = await Engine.open({
       dataDir,
@@ -251,7 +261,7 @@ export class Broker {
     // sluice.fetch.zero.copy=false (ours, not Kafka's) copies fetched records through JS: the
     // baseline the sendfile path is measured against, and a fallback for filesystems without sendfile.
     const zeroCopyFetch = options.zeroCopyFetch ?? settings.all[ZERO_COPY_FETCH_CONFIG] !== 'false';
-    const broker = new Broker({ ...settings, dataDir }, engine, groups, transactions, clusterId, temporaryDataDir, zeroCopyFetch, logger, descriptors, configLayers, initialQuotas, initialScram);
+    const broker = new Broker({ ...settings, dataDir }, engine, groups, transactions, clusterId, temporaryDataDir, zeroCopyFetch, logger, descriptors, configLayers, initialQuotas, initialScram, initialAcls);
     let joined = () => {};
     if (settings.cluster !== null) broker.joinGate = new Promise((resolve) => (joined = resolve));
     try {
@@ -290,7 +300,7 @@ export class Broker {
       logger: this.logger,
       log: this.log,
       onHighWatermark: (topic, partition) => this.appendWaiters.notify(topic, partition),
-      onConfigEntities: (kind, entities) => ({ brokers: this.dynamicConfig.store, quotas: this.quotaStore, scram: this.scramStore })[kind].deliver(entities),
+      onConfigEntities: (kind, entities) => ({ brokers: this.dynamicConfig.store, quotas: this.quotaStore, scram: this.scramStore, acls: this.authorizer.store })[kind].deliver(entities),
       uncleanLeaderElectionEnable: this.dynamicConfig.layers.uncleanLeaderElectionEnable(),
       replicationQuotas: this.replicationQuotas,
       onLeadership: (topic, partition, leading) => {
@@ -461,12 +471,14 @@ function reportTopicConfigs(logger: Logger, engine: Engine): void {
 }
 
 /** A replicated cluster's id, kept in etcd: every broker reports the same one in Metadata. */
-/** What a cluster member reads before its logs open: the cluster's id, the dynamic broker configs, the client quotas and the SCRAM credentials. */
-async function readFromEtcd(cluster: ClusterSettings): Promise<{ clusterId: string; brokerConfigs: ConfigEntities; quotas: ConfigEntities; scram: ConfigEntities }> {
+/** What a cluster member reads before its logs open: the cluster's id, the dynamic broker configs, the client quotas, the SCRAM credentials and the ACLs. */
+async function readFromEtcd(cluster: ClusterSettings): Promise<{ clusterId: string; brokerConfigs: ConfigEntities; quotas: ConfigEntities; scram: ConfigEntities; acls: ConfigEntities }> {
   const client = new EtcdClient({ endpoints: cluster.etcdEndpoints });
   try {
     const store = new MetadataStore(client, { root: cluster.etcdRoot });
-    return { clusterId: await store.clusterId(newClusterId()), brokerConfigs: await store.readConfigEntities('brokers'), quotas: await store.readConfigEntities('quotas'), scram: await store.readConfigEntities('scram') };
+    return { clusterId: await store.clusterId(newClusterId()), brokerConfigs: await store.readConfigEntities('brokers'), quotas: await store.readConfigEntities('quotas'), scram: await store.readConfigEntities('scram'),
+      acls: await store.readConfigEntities('acls'),
+    };
   } finally {
     await client.close();
   }

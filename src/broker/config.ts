@@ -19,6 +19,7 @@ import { advertisedListener, servedListener, type Listener, type ServedListener 
 import { jaasLogin, parseJaasConfig } from './sasl/jaas.js';
 import { plainUsers } from './sasl/plain.js';
 import type { SaslSettings } from './sasl/sasl-session.js';
+import { KAFKA_AUTHORIZERS, type AuthorizerSettings } from './authorizer/authorizer.js';
 import type { SaslCredentials, SaslMechanism } from '../client/sasl.js';
 
 export type BrokerConfigValues = Record<string, string | number | boolean>;
@@ -74,6 +75,8 @@ export interface BrokerSettings {
   cluster: ClusterSettings | null;
   /** Authentication on a SASL_PLAINTEXT listener (sasl/sasl-session.ts); null on a PLAINTEXT one. */
   sasl: SaslSettings | null;
+  /** authorizer.class.name, super.users and allow.everyone.if.no.acl.found (authorizer/authorizer.ts). */
+  authorizer: AuthorizerSettings;
   /** Everything, for the engine (log.*) and for DescribeConfigs on the broker resource. */
   all: Record<string, string>;
 }
@@ -200,6 +203,10 @@ const SUPPORTED: ReadonlySet<string> = new Set([
   // Which listeners are PLAINTEXT, and so which one is served (listeners.ts).
   'listener.security.protocol.map',
   'sluice.fetch.zero.copy',
+  // The authorizer (authorizer/authorizer.ts): Kafka's ACL rules when authorizer.class.name names Kafka's.
+  'authorizer.class.name',
+  'super.users',
+  'allow.everyone.if.no.acl.found',
   ...GROUP_CONFIG_NAMES,
   ...TRANSACTION_CONFIG_NAMES,
 ]);
@@ -212,7 +219,7 @@ const UNSUPPORTED: ReadonlyArray<readonly [reason: string, names: readonly strin
   [
     'TLS is not implemented, and SASL only as PLAIN or SCRAM on a SASL_PLAINTEXT listener',
     ['ssl.', 'sasl.', 'listener.name.', 'security.inter.broker.protocol', 'security.providers',
-      'authorizer.class.name', 'principal.builder.class', 'super.users', 'allow.everyone.if.no.acl.found', 'connections.max.reauth.ms',
+      'principal.builder.class', 'connections.max.reauth.ms',
       'connection.failed.authentication.delay.ms', 'delegation.token.', 'password.encoder.'],
   ],
   [
@@ -414,7 +421,29 @@ export function resolveBrokerSettings(...sources: BrokerConfigValues[]): BrokerS
     requestLogThresholdMs: integer(all, 'sluice.request.log.threshold.ms', 0),
     cluster: clusterSettings(all, selector),
     sasl: protocol === 'SASL_PLAINTEXT' ? saslSettings(all, listener) : null,
+    authorizer: authorizerSettings(all),
     all,
+  };
+}
+
+/**
+ * The authorizer's settings. authorizer.class.name may name Kafka's ACL authorizer (either class:
+ * sluice applies the same rules) or nothing; another class cannot be loaded here, so it is refused,
+ * as Kafka refuses a class it cannot find.
+ */
+function authorizerSettings(all: Record<string, string>): AuthorizerSettings {
+  const className = (all['authorizer.class.name'] ?? '').trim();
+  if (className !== '' && !(KAFKA_AUTHORIZERS as readonly string[]).includes(className)) {
+    throw new SluiceError('INVALID_CONFIG', `Invalid value ${className} for configuration authorizer.class.name: sluice serves ${KAFKA_AUTHORIZERS.join(' and ')} (the same ACL rules)`);
+  }
+  const allowEveryone = (all['allow.everyone.if.no.acl.found'] ?? 'false').trim();
+  if (allowEveryone !== 'true' && allowEveryone !== 'false') {
+    throw new SluiceError('INVALID_CONFIG', `Invalid value ${allowEveryone} for configuration allow.everyone.if.no.acl.found: must be true or false`);
+  }
+  return {
+    enabled: className !== '',
+    superUsers: (all['super.users'] ?? '').split(';').map((user) => user.trim()).filter((user) => user !== ''),
+    allowEveryoneIfNoAclFound: allowEveryone === 'true',
   };
 }
 

@@ -26,6 +26,7 @@ import type { ConfigEntityStore } from './config-entities.js';
 import type { SaslSession } from './sasl/sasl-session.js';
 import type { ScramCredentials } from './sasl/scram-credentials.js';
 import type { QuotaClient } from './client-quotas.js';
+import type { Authorizer } from './authorizer/authorizer.js';
 
 /** The broker state handlers work with. */
 export interface BrokerContext {
@@ -61,6 +62,8 @@ export interface BrokerContext {
   quotaStore: ConfigEntityStore;
   /** Users' SCRAM credentials: set by AlterUserScramCredentials, read by SCRAM logins. */
   scramCredentials: ScramCredentials;
+  /** Kafka's ACL authorizer (authorizer.class.name); when off, it allows everything. */
+  authorizer: Authorizer;
   /** Checks a transaction's first write to a partition with its coordinator (KIP-890, produce-verification.ts). */
   transactionVerifier: TransactionVerifier;
 }

@@ -44,7 +44,7 @@ const DEFAULT_ENTITY_KEY = '<default>';
 
 /** Entities with configs set at runtime, each kind under its own prefix. */
 /** Dynamic broker configs, client quotas, and users' SCRAM credentials (src/broker/sasl/scram-credentials.ts). */
-export type ConfigEntityKind = 'brokers' | 'quotas' | 'scram';
+export type ConfigEntityKind = 'brokers' | 'quotas' | 'scram' | 'acls';
 
 /** Leader id of a partition without a leader (Kafka's LeaderAndIsr.NoLeader). */
 export const NO_LEADER = -1;
