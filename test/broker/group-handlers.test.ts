@@ -12,6 +12,7 @@ import { ApiKey } from '../../src/protocol/api-keys.js';
 import { decodeAssignment, encodeAssignment, encodeSubscription } from '../../src/protocol/consumer-protocol.js';
 import { decodeResponse, encodeRequest, encodeResponse, readRequestHeader, type RequestHeader } from '../../src/protocol/index.js';
 import { tempDir } from '../helpers.js';
+import { noAuthorizer } from '../fixtures/no-authorizer.js';
 import { anonymousClient } from '../../src/broker/client-quotas.js';
 
 let engine: Engine;
@@ -22,6 +23,7 @@ const broker = {
   settings: { nodeId: 3, advertisedHost: 'broker.example' },
   advertisedPort: () => 19092,
   cluster: () => null,
+  authorizer: noAuthorizer(),
 } as unknown as BrokerContext;
 
 beforeEach(async () => {
@@ -234,6 +236,9 @@ describe('DescribeGroups, ListGroups, DeleteGroups', () => {
     await call(ApiKey.OffsetCommit, 3, { groupId: 'idle', generationIdOrMemberEpoch: -1, memberId: '', retentionTimeMs: -1, topics: [{ name: 't', partitions: [{ partitionIndex: 0, committedOffset: 1, committedMetadata: null }] }] });
 
     const described = await call(ApiKey.DescribeGroups, 5, { groups: ['g', 'idle', 'nothing'], includeAuthorizedOperations: true });
+    // Asked for, with no authorizer: every operation Kafka reports on a group (bit n for operation
+    // code n: READ 3, DELETE 6, DESCRIBE 8, DESCRIBE_CONFIGS 10, ALTER_CONFIGS 11).
+    const EVERY_GROUP_OPERATION = (1 << 3) | (1 << 6) | (1 << 8) | (1 << 10) | (1 << 11);
     expect(described.groups).toEqual([
       {
         errorCode: E.NONE,
@@ -242,10 +247,10 @@ describe('DescribeGroups, ListGroups, DeleteGroups', () => {
         protocolType: 'consumer',
         protocolData: 'range',
         members: [{ memberId: member.memberId, groupInstanceId: null, clientId: 'test-client', clientHost: '/10.0.0.7', memberMetadata: metadata, memberAssignment: Buffer.from('x') }],
-        authorizedOperations: -2147483648,
+        authorizedOperations: EVERY_GROUP_OPERATION,
       },
-      { errorCode: E.NONE, groupId: 'idle', groupState: 'Empty', protocolType: '', protocolData: '', members: [], authorizedOperations: -2147483648 },
-      { errorCode: E.NONE, groupId: 'nothing', groupState: 'Dead', protocolType: '', protocolData: '', members: [], authorizedOperations: -2147483648 },
+      { errorCode: E.NONE, groupId: 'idle', groupState: 'Empty', protocolType: '', protocolData: '', members: [], authorizedOperations: EVERY_GROUP_OPERATION },
+      { errorCode: E.NONE, groupId: 'nothing', groupState: 'Dead', protocolType: '', protocolData: '', members: [], authorizedOperations: EVERY_GROUP_OPERATION },
     ]);
 
     const all = await call(ApiKey.ListGroups, 0, {});

@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { metadataHandler } from '../../src/broker/handlers/metadata.js';
+import { noAuthorizer } from '../fixtures/no-authorizer.js';
 import { ApiKey } from '../../src/protocol/api-keys.js';
 
 const partitions = [
@@ -26,7 +27,7 @@ const cluster = {
 
 describe('Metadata in a cluster', () => {
   it('answers LEADER_NOT_AVAILABLE with leader -1 for a partition whose leader is not a live broker', async () => {
-    const context = { broker: { settings: { autoCreateTopics: false }, clusterId: 'cluster', cluster: () => cluster }, header: { apiKey: ApiKey.Metadata, apiVersion: 12, correlationId: 1, clientId: null } };
+    const context = { broker: { settings: { autoCreateTopics: false }, clusterId: 'cluster', cluster: () => cluster, authorizer: noAuthorizer() }, header: { apiKey: ApiKey.Metadata, apiVersion: 12, correlationId: 1, clientId: null } };
     const response = (await metadataHandler.handle(context as any, { topics: null, allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false } as any)) as any;
     expect(response.brokers.map((broker: { nodeId: number }) => broker.nodeId)).toEqual([1]);
     const answers = response.topics[0].partitions.map((p: any) => [p.partitionIndex, p.errorCode, p.leaderId, p.offlineReplicas]);

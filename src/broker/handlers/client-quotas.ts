@@ -5,14 +5,18 @@
 import { NONE, errorCodeOf, errorMessageOf } from './errors.js';
 import { ApiKey } from '../../protocol/api-keys.js';
 import { checkQuotaValue, entityFromRequest, entityKey, entityToResponse } from '../client-quotas.js';
+import { CLUSTER_RESOURCE_NAME } from '../../protocol/acl-codes.js';
+import { AclOperation, requireAllowed, ResourceType } from '../authorizer/request-auth.js';
 import { defineHandler } from '../handler.js';
 
 export const describeClientQuotasHandler = defineHandler({
   apiKey: ApiKey.DescribeClientQuotas,
   minVersion: 0,
   maxVersion: 1,
-  handle({ broker }, request) {
+  handle(context, request) {
+    const { broker } = context;
     try {
+      requireAllowed(context, AclOperation.DESCRIBE_CONFIGS, ResourceType.CLUSTER, CLUSTER_RESOURCE_NAME);
       const entries = broker.quotas.describe(request.components, request.strict).map(({ entity, values }) => ({
         entity: entityToResponse(entity),
         values: Object.entries(values).map(([key, value]) => ({ key, value })),
@@ -28,10 +32,12 @@ export const alterClientQuotasHandler = defineHandler({
   apiKey: ApiKey.AlterClientQuotas,
   minVersion: 0,
   maxVersion: 1,
-  async handle({ broker }, request) {
+  async handle(context, request) {
+    const { broker } = context;
     const entries = [];
     for (const { entity: pairs, ops } of request.entries) {
       try {
+        requireAllowed(context, AclOperation.ALTER_CONFIGS, ResourceType.CLUSTER, CLUSTER_RESOURCE_NAME);
         const entity = entityFromRequest(pairs);
         const change = (current: Readonly<Record<string, string>>) => {
           const next: Record<string, string> = { ...current };

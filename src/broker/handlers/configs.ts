@@ -9,7 +9,9 @@ import { brokerSynonymsOf, ConfigType, DYNAMIC_BROKER_LOG_CONFIG_NAMES, topicCon
 import { BROKER_DEFAULTS } from '../config.js';
 import { DEFAULT_ENTITY, type BrokerConfigLayers } from '../dynamic-config.js';
 import { alterBrokerLoggers, describeBrokerLoggers } from './broker-loggers.js';
-import { defineHandler, type BrokerContext } from '../handler.js';
+import { defineHandler, type BrokerContext, type RequestContext } from '../handler.js';
+import { CLUSTER_RESOURCE_NAME } from '../../protocol/acl-codes.js';
+import { AclOperation, requireAllowed, ResourceType } from '../authorizer/request-auth.js';
 import { NONE, errorCodeOf, errorMessageOf } from './errors.js';
 
 /** Kafka's ConfigEntry.ConfigType: the topic configs' (and their broker-level names') from the catalog; others are STRING. */
@@ -63,11 +65,13 @@ export const describeConfigsHandler = defineHandler({
   apiKey: ApiKey.DescribeConfigs,
   minVersion: 0,
   maxVersion: 4,
-  handle({ broker, header }, request) {
+  handle(context, request) {
+    const { broker, header } = context;
     // Synonyms are sent only when asked for (v1+), as Kafka does.
     const withSynonyms = header.apiVersion >= 1 && request.includeSynonyms;
     const results = request.resources.map(({ resourceType, resourceName, configurationKeys }) => {
       try {
+        requireConfigAccess(context, AclOperation.DESCRIBE_CONFIGS, resourceType, resourceName);
         // No keys, null or empty, asks for every config, as Kafka's ConfigHelper reads it
         // (@platformatic/kafka sends an empty list).
         const all = configurationKeys === null || configurationKeys.length === 0;
@@ -130,10 +134,12 @@ export const incrementalAlterConfigsHandler = defineHandler({
   apiKey: ApiKey.IncrementalAlterConfigs,
   minVersion: 0,
   maxVersion: 1,
-  async handle({ broker }, request) {
+  async handle(context, request) {
+    const { broker } = context;
     const responses = [];
     for (const { resourceType, resourceName, configs } of request.resources) {
       try {
+        requireConfigAccess(context, AclOperation.ALTER_CONFIGS, resourceType, resourceName);
         if (resourceType === CONFIG_RESOURCE_TYPE.BROKER_LOGGER) {
           alterBrokerLoggers(broker, resourceName, configs, request.validateOnly);
           responses.push({ errorCode: NONE, errorMessage: null, resourceType, resourceName });
@@ -199,10 +205,12 @@ export const alterConfigsHandler = defineHandler({
   apiKey: ApiKey.AlterConfigs,
   minVersion: 0,
   maxVersion: 2,
-  async handle({ broker }, request) {
+  async handle(context, request) {
+    const { broker } = context;
     const responses = [];
     for (const { resourceType, resourceName, configs } of request.resources) {
       try {
+        requireConfigAccess(context, AclOperation.ALTER_CONFIGS, resourceType, resourceName);
         if (resourceType === CONFIG_RESOURCE_TYPE.BROKER) {
           // The entity's whole set, as for a topic.
           const set = Object.fromEntries(configs.filter((c): c is { name: string; value: string } => c.value !== null).map(({ name, value }) => [name, value]));
@@ -223,6 +231,16 @@ export const alterConfigsHandler = defineHandler({
     return { throttleTimeMs: 0, responses };
   },
 });
+
+/**
+ * DESCRIBE_CONFIGS or ALTER_CONFIGS, as Kafka checks them: on the topic for a topic's configs
+ * (TOPIC_AUTHORIZATION_FAILED), on the cluster for a broker's or its loggers'
+ * (CLUSTER_AUTHORIZATION_FAILED).
+ */
+function requireConfigAccess(context: RequestContext, operation: number, resourceType: number, resourceName: string): void {
+  if (resourceType === CONFIG_RESOURCE_TYPE.TOPIC) requireAllowed(context, operation, ResourceType.TOPIC, resourceName);
+  else if (resourceType === CONFIG_RESOURCE_TYPE.BROKER || resourceType === CONFIG_RESOURCE_TYPE.BROKER_LOGGER) requireAllowed(context, operation, ResourceType.CLUSTER, CLUSTER_RESOURCE_NAME);
+}
 
 function requireTopic(resourceType: number): void {
   if (resourceType === CONFIG_RESOURCE_TYPE.BROKER_LOGGER) throw new SluiceError('INVALID_REQUEST', 'AlterConfigs does not support broker loggers: use IncrementalAlterConfigs');

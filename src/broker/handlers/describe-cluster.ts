@@ -8,6 +8,8 @@ import { ApiKey } from '../../protocol/api-keys.js';
 import { defineHandler } from '../handler.js';
 import { NONE } from './errors.js';
 import { AUTHORIZED_OPERATIONS_NOT_REQUESTED, metadataView } from './metadata.js';
+import { CLUSTER_RESOURCE_NAME } from '../../protocol/acl-codes.js';
+import { authorizedOperations, ResourceType } from '../authorizer/request-auth.js';
 
 const ENDPOINT_TYPE_BROKER = 1;
 const ENDPOINT_TYPE_CONTROLLER = 2;
@@ -16,8 +18,10 @@ export const describeClusterHandler = defineHandler({
   apiKey: ApiKey.DescribeCluster,
   minVersion: 0,
   maxVersion: 1,
-  handle({ broker }, request) {
-    const answer = { throttleTimeMs: 0, endpointType: request.endpointType, clusterAuthorizedOperations: AUTHORIZED_OPERATIONS_NOT_REQUESTED };
+  handle(context, request) {
+    const { broker } = context;
+    const clusterAuthorizedOperations = request.includeClusterAuthorizedOperations ? authorizedOperations(context, ResourceType.CLUSTER, CLUSTER_RESOURCE_NAME) : AUTHORIZED_OPERATIONS_NOT_REQUESTED;
+    const answer = { throttleTimeMs: 0, endpointType: request.endpointType, clusterAuthorizedOperations };
     if (request.endpointType !== ENDPOINT_TYPE_BROKER) {
       const mismatched = request.endpointType === ENDPOINT_TYPE_CONTROLLER;
       return {

@@ -9,14 +9,19 @@
 import { ApiKey } from '../../protocol/api-keys.js';
 import { NEVER_CLEANED, NO_DIRTY_RATIO } from '../../protocol/apis/describe-log-dirs.js';
 import { defineHandler, type BrokerContext } from '../handler.js';
+import { AclOperation, allowedOnCluster } from '../authorizer/request-auth.js';
+import { KafkaErrorCode } from '../../errors.js';
 import { NONE } from './errors.js';
 
 export const describeLogDirsHandler = defineHandler({
   apiKey: ApiKey.DescribeLogDirs,
   minVersion: 0,
   maxVersion: 3,
-  async handle({ broker }, request) {
+  async handle(context, request) {
+    const { broker } = context;
     const { engine } = broker;
+    // DESCRIBE on the cluster, as Kafka's (v3+ carries the error; older versions get no log dirs).
+    if (!allowedOnCluster(context, AclOperation.DESCRIBE)) return { throttleTimeMs: 0, errorCode: KafkaErrorCode.CLUSTER_AUTHORIZATION_FAILED, results: [] };
     const wanted: Array<{ topic: string; partitions: readonly number[] }> =
       request.topics === null
         ? engine.listTopics().map((topic) => ({ topic, partitions: engine.describeTopic(topic).partitions.map(({ partition }) => partition) }))

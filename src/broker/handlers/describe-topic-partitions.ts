@@ -12,6 +12,7 @@ import type { DescribeTopicPartitionsResponseBody } from '../../protocol/index.j
 import { defineHandler } from '../handler.js';
 import { NONE } from './errors.js';
 import { AUTHORIZED_OPERATIONS_NOT_REQUESTED, metadataView, ZERO_UUID } from './metadata.js';
+import { AclOperation, allowed, ResourceType } from '../authorizer/request-auth.js';
 
 type TopicAnswer = DescribeTopicPartitionsResponseBody['topics'][number];
 
@@ -24,8 +25,11 @@ export const describeTopicPartitionsHandler = defineHandler({
   apiKey: ApiKey.DescribeTopicPartitions,
   minVersion: 0,
   maxVersion: 0,
-  async handle({ broker }, request) {
+  async handle(context, request) {
+    const { broker } = context;
     const view = metadataView(broker);
+    // DESCRIBE on each topic, as Metadata: every topic lists those allowed, a named one not allowed is TOPIC_AUTHORIZATION_FAILED.
+    const mayDescribe = (name: string) => allowed(context, AclOperation.DESCRIBE, ResourceType.TOPIC, name);
     const everyTopic = request.topics.length === 0;
     const cursor = request.cursor;
     const cursorTopic = cursor?.topicName ?? '';
@@ -43,6 +47,10 @@ export const describeTopicPartitionsHandler = defineHandler({
         // The response is full: the next one starts at this topic (which may not exist).
         if (remaining === 0) nextCursor = { topicName: name, partitionIndex: 0 };
         break;
+      }
+      if (!mayDescribe(name)) {
+        if (!everyTopic) topics.push(topicError(KafkaErrorCode.TOPIC_AUTHORIZATION_FAILED, name));
+        continue;
       }
       const described = isValidTopicName(name) ? await view.describeTopic(name, false) : topicError(KafkaErrorCode.INVALID_TOPIC_EXCEPTION, name);
       if (described.errorCode !== NONE) {

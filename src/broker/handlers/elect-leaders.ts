@@ -4,6 +4,7 @@
 import { KafkaErrorCode } from '../../errors.js';
 import { ApiKey } from '../../protocol/api-keys.js';
 import { defineHandler } from '../handler.js';
+import { AclOperation, allowedOnCluster, deniedAnswer, ResourceType } from '../authorizer/request-auth.js';
 import { NONE, errorCodeOf, errorMessageOf } from './errors.js';
 
 const ELECTION_TYPES = ['PREFERRED', 'UNCLEAN'] as const;
@@ -12,7 +13,8 @@ export const electLeadersHandler = defineHandler({
   apiKey: ApiKey.ElectLeaders,
   minVersion: 0,
   maxVersion: 2,
-  async handle({ broker, header }, request) {
+  async handle(context, request) {
+    const { broker, header } = context;
     // v0 has no election type: preferred.
     const type = ELECTION_TYPES[header.apiVersion === 0 ? 0 : request.electionType];
     const cluster = broker.cluster();
@@ -26,6 +28,11 @@ export const electLeadersHandler = defineHandler({
       }
       return { throttleTimeMs: 0, errorCode, replicaElectionResults: [...byTopic].map(([topic, partitionResult]) => ({ topic, partitionResult })) };
     };
+    // ALTER on the cluster, as Kafka's: every partition asked for answers CLUSTER_AUTHORIZATION_FAILED otherwise.
+    if (!allowedOnCluster(context, AclOperation.ALTER)) {
+      const { errorCode, errorMessage } = deniedAnswer(ResourceType.CLUSTER);
+      return answer(errorCode, (asked ?? []).map(({ topic, partition }) => ({ topic, partition, errorCode, errorMessage })));
+    }
     if (type === undefined) return answer(KafkaErrorCode.INVALID_REQUEST, []);
     if (cluster === null) {
       // Asked for every partition (null), Kafka's controller leaves out those that need no

@@ -28,6 +28,11 @@ export function storageErrorCodeOf(broker: BrokerContext, error: unknown, topic:
   return code;
 }
 
+/** Each partition of `topics` answered with one error code (a request refused for all of them). */
+export function partitionsFailed(topics: ReadonlyArray<{ name: string; partitions: ReadonlyArray<{ partitionIndex: number }> }>, errorCode: number) {
+  return topics.map(({ name, partitions }) => ({ name, partitions: partitions.map(({ partitionIndex }) => ({ partitionIndex, errorCode })) }));
+}
+
 export function errorMessageOf(error: unknown): string | null {
   return error instanceof Error ? error.message : null;
 }

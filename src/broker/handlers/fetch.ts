@@ -22,6 +22,7 @@ import type { FetchTopics } from '../fetch-sessions.js';
 import { fetchReplicaId, planPartitionRead } from '../replica-read.js';
 import { NONE, storageErrorCodeOf } from './errors.js';
 import { ZERO_UUID } from './metadata.js';
+import { AclOperation, allowed, allowedClusterAction, ResourceType } from '../authorizer/request-auth.js';
 
 const READ_COMMITTED = 1;
 const EMPTY_RECORDS = Buffer.alloc(0);
@@ -132,8 +133,12 @@ function readPartitions(context: RequestContext, request: FetchRequestBody, topi
   const readCommitted = request.isolationLevel === READ_COMMITTED;
   /** A consumer's rack (client.rack, Fetch v11+); null for none, a follower, or an older Fetch. */
   const clientRack = replicaId < 0 && context.header.apiVersion >= 11 && request.rackId !== '' ? request.rackId : null;
+  // A follower needs CLUSTER_ACTION on the cluster, a consumer READ on each topic; else the
+  // partitions answer TOPIC_AUTHORIZATION_FAILED, as Kafka's do.
+  const replicaDenied = replicaId >= 0 && !allowedClusterAction(context);
   const responses = topics.map((topicRequest) => {
     const name = byId ? engine.topicNameById(topicRequest.topicId) : topicRequest.topic;
+    const denied = name !== undefined && (replicaId >= 0 ? replicaDenied : !allowed(context, AclOperation.READ, ResourceType.TOPIC, name));
     return {
       topic: name ?? '',
       topicId: byId ? topicRequest.topicId : ((name && engine.topicId(name)) ?? ZERO_UUID),
@@ -151,8 +156,8 @@ function readPartitions(context: RequestContext, request: FetchRequestBody, topi
           // librdkafka reads a null (-1) size as a protocol error.
           records: EMPTY_RECORDS as Buffer | FileRegion,
         };
-        if (name === undefined) {
-          answer.errorCode = KafkaErrorCode.UNKNOWN_TOPIC_ID;
+        if (name === undefined || denied) {
+          answer.errorCode = denied ? KafkaErrorCode.TOPIC_AUTHORIZATION_FAILED : KafkaErrorCode.UNKNOWN_TOPIC_ID;
           failed = true;
           return answer;
         }

@@ -3,15 +3,19 @@
 // DescribeGroups (15), ListGroups (16), OffsetCommit (8), OffsetFetch (9), DeleteGroups (42),
 // OffsetDelete (47), and the consumer group protocol's ConsumerGroupHeartbeat (68) and
 // ConsumerGroupDescribe (69) (KIP-848).
-// These turn request versions into coordinator calls and results into response versions.
+// These turn request versions into coordinator calls and results into response versions, after the
+// authorizer's checks, Kafka's: READ on the group to join, sync, heartbeat, leave or commit (and READ
+// on each committed topic), DESCRIBE to find, describe or fetch offsets (and DESCRIBE on each topic
+// fetched), DELETE to delete a group or its offsets; GROUP_ / TOPIC_AUTHORIZATION_FAILED otherwise.
 import { KafkaErrorCode } from '../../errors.js';
 import { ApiKey } from '../../protocol/api-keys.js';
 import { CONSUMER_OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC } from '../../engine/topic-name.js';
 import type { ClusterNode } from '../cluster-node.js';
-import type { GroupCoordinator } from '../group/coordinator.js';
+import type { FetchOffsetsResult, GroupCoordinator } from '../group/coordinator.js';
 import { defineHandler, type AnyApiHandler, type ApiHandler, type RequestContext } from '../handler.js';
-import { NONE } from './errors.js';
+import { NONE, partitionsFailed } from './errors.js';
 import { AUTHORIZED_OPERATIONS_NOT_REQUESTED } from './metadata.js';
+import { AclOperation, allowed, allowedOnCluster, authorizedOperations, deniedAnswer, ResourceType } from '../authorizer/request-auth.js';
 
 /** Kafka's FindCoordinatorRequest.CoordinatorType. */
 const COORDINATOR_TYPE = { GROUP: 0, TRANSACTION: 1, SHARE: 2 } as const;
@@ -49,6 +53,17 @@ export function groupHandlers(coordinator: GroupCoordinator, transactions: Coord
   ];
 }
 
+const GROUP_DENIED = KafkaErrorCode.GROUP_AUTHORIZATION_FAILED;
+const TOPIC_DENIED = KafkaErrorCode.TOPIC_AUTHORIZATION_FAILED;
+
+function mayOnGroup(context: RequestContext, operation: number, groupId: string): boolean {
+  return allowed(context, operation, ResourceType.GROUP, groupId);
+}
+
+function mayOnTopic(context: RequestContext, operation: number, topic: string): boolean {
+  return allowed(context, operation, ResourceType.TOPIC, topic);
+}
+
 /** Kafka reports client hosts as InetAddress.toString() does: "/127.0.0.1"; tools show that form. */
 function clientHostOf(context: RequestContext): string {
   return `/${context.clientHost}`;
@@ -66,14 +81,19 @@ export function findCoordinatorHandler(coordinator: GroupCoordinator, transactio
     apiKey: ApiKey.FindCoordinator,
     minVersion: 0,
     maxVersion: 6,
-    async handle({ broker, header }, request) {
+    async handle(context, request) {
+      const { broker, header } = context;
       // v0 has no key type: it decodes as the schema's default, 0, a group (as Kafka reads it).
       const known = request.keyType === COORDINATOR_TYPE.GROUP || request.keyType === COORDINATOR_TYPE.TRANSACTION;
       const keys = header.apiVersion < 4 ? [request.key] : request.coordinatorKeys;
+      // DESCRIBE on the group or the transactional id (GROUP_ / TRANSACTIONAL_ID_AUTHORIZATION_FAILED).
+      const keyResource = request.keyType === COORDINATOR_TYPE.GROUP ? ResourceType.GROUP : ResourceType.TRANSACTIONAL_ID;
       const answers = [];
       for (const key of keys) {
         if (!known) {
           answers.push({ key, nodeId: -1, host: '', port: -1, errorCode: KafkaErrorCode.INVALID_REQUEST, errorMessage: `Unsupported coordinator key type ${request.keyType}` });
+        } else if (!allowed(context, AclOperation.DESCRIBE, keyResource, key)) {
+          answers.push({ key, nodeId: -1, host: '', port: -1, ...deniedAnswer(keyResource) });
         } else if (broker.cluster() === null) {
           answers.push({ key, nodeId: broker.settings.nodeId, host: broker.settings.advertisedHost, port: broker.advertisedPort(), errorCode: NONE, errorMessage: null });
         } else {
@@ -113,6 +133,9 @@ export function joinGroupHandler(coordinator: GroupCoordinator): ApiHandler<type
     maxVersion: 9,
     async handle(context, request) {
       const version = context.header.apiVersion;
+      if (!mayOnGroup(context, AclOperation.READ, request.groupId)) {
+        return { throttleTimeMs: 0, errorCode: GROUP_DENIED, generationId: -1, protocolType: null, protocolName: version < 7 ? '' : null, leader: '', skipAssignment: false, memberId: request.memberId, members: [] };
+      }
       const result = await coordinator.joinGroup({
         groupId: request.groupId,
         memberId: request.memberId,
@@ -149,8 +172,9 @@ export function syncGroupHandler(coordinator: GroupCoordinator): ApiHandler<type
     apiKey: ApiKey.SyncGroup,
     minVersion: 0,
     maxVersion: 5,
-    async handle({ header }, request) {
-      const version = header.apiVersion;
+    async handle(context, request) {
+      const version = context.header.apiVersion;
+      if (!mayOnGroup(context, AclOperation.READ, request.groupId)) return { throttleTimeMs: 0, errorCode: GROUP_DENIED, protocolType: null, protocolName: null, assignment: Buffer.alloc(0) };
       const result = await coordinator.syncGroup({
         groupId: request.groupId,
         generationId: request.generationId,
@@ -170,7 +194,9 @@ export function heartbeatHandler(coordinator: GroupCoordinator): ApiHandler<type
     apiKey: ApiKey.Heartbeat,
     minVersion: 0,
     maxVersion: 4,
-    handle({ header }, request) {
+    handle(context, request) {
+      const { header } = context;
+      if (!mayOnGroup(context, AclOperation.READ, request.groupId)) return { throttleTimeMs: 0, errorCode: GROUP_DENIED };
       const errorCode = coordinator.heartbeat({
         groupId: request.groupId,
         generationId: request.generationId,
@@ -187,7 +213,9 @@ export function leaveGroupHandler(coordinator: GroupCoordinator): ApiHandler<typ
     apiKey: ApiKey.LeaveGroup,
     minVersion: 0,
     maxVersion: 5,
-    async handle({ header }, request) {
+    async handle(context, request) {
+      const { header } = context;
+      if (!mayOnGroup(context, AclOperation.READ, request.groupId)) return { throttleTimeMs: 0, errorCode: GROUP_DENIED, members: [] };
       if (header.apiVersion >= 3) {
         const members = request.members.map(({ memberId, groupInstanceId }) => ({ memberId, groupInstanceId }));
         return { throttleTimeMs: 0, ...(await coordinator.leaveGroup(request.groupId, members)) };
@@ -207,8 +235,15 @@ export function describeGroupsHandler(coordinator: GroupCoordinator): ApiHandler
     apiKey: ApiKey.DescribeGroups,
     minVersion: 0,
     maxVersion: 5,
-    handle(_context, request) {
-      const groups = request.groups.map((groupId) => ({ ...coordinator.describeGroup(groupId), authorizedOperations: AUTHORIZED_OPERATIONS_NOT_REQUESTED }));
+    handle(context, request) {
+      const withOperations = context.header.apiVersion >= 3 && request.includeAuthorizedOperations;
+      const groups = request.groups.map((groupId) => {
+        if (!mayOnGroup(context, AclOperation.DESCRIBE, groupId)) {
+          return { errorCode: GROUP_DENIED, groupId, groupState: '', protocolType: '', protocolData: '', members: [], authorizedOperations: AUTHORIZED_OPERATIONS_NOT_REQUESTED };
+        }
+        const authorized = withOperations ? authorizedOperations(context, ResourceType.GROUP, groupId) : AUTHORIZED_OPERATIONS_NOT_REQUESTED;
+        return { ...coordinator.describeGroup(groupId), authorizedOperations: authorized };
+      });
       return { throttleTimeMs: 0, groups };
     },
   });
@@ -219,10 +254,12 @@ export function listGroupsHandler(coordinator: GroupCoordinator): ApiHandler<typ
     apiKey: ApiKey.ListGroups,
     minVersion: 0,
     maxVersion: 5,
-    handle({ header }, request) {
-      const version = header.apiVersion;
+    handle(context, request) {
+      const version = context.header.apiVersion;
       const { errorCode, groups } = coordinator.listGroups(version >= 4 ? request.statesFilter : [], version >= 5 ? request.typesFilter : []);
-      return { throttleTimeMs: 0, errorCode, groups };
+      // DESCRIBE on the cluster lists every group; otherwise those the principal may describe.
+      const listed = allowedOnCluster(context, AclOperation.DESCRIBE) ? groups : groups.filter(({ groupId }) => mayOnGroup(context, AclOperation.DESCRIBE, groupId));
+      return { throttleTimeMs: 0, errorCode, groups: listed };
     },
   });
 }
@@ -232,8 +269,10 @@ export function deleteGroupsHandler(coordinator: GroupCoordinator): ApiHandler<t
     apiKey: ApiKey.DeleteGroups,
     minVersion: 0,
     maxVersion: 2,
-    async handle(_context, request) {
-      return { throttleTimeMs: 0, results: await coordinator.deleteGroups(request.groupsNames) };
+    async handle(context, request) {
+      const permitted = request.groupsNames.filter((groupId) => mayOnGroup(context, AclOperation.DELETE, groupId));
+      const denied = request.groupsNames.filter((groupId) => !permitted.includes(groupId)).map((groupId) => ({ groupId, errorCode: GROUP_DENIED }));
+      return { throttleTimeMs: 0, results: [...(await coordinator.deleteGroups(permitted)), ...denied] };
     },
   });
 }
@@ -245,17 +284,20 @@ export function offsetCommitHandler(coordinator: GroupCoordinator): ApiHandler<t
     apiKey: ApiKey.OffsetCommit,
     minVersion: 0,
     maxVersion: 9,
-    async handle({ header }, request) {
-      const version = header.apiVersion;
+    async handle(context, request) {
+      const version = context.header.apiVersion;
+      if (!mayOnGroup(context, AclOperation.READ, request.groupId)) return { throttleTimeMs: 0, topics: partitionsFailed(request.topics, GROUP_DENIED) };
+      const permitted = request.topics.filter(({ name }) => mayOnTopic(context, AclOperation.READ, name));
+      const denied = partitionsFailed(request.topics.filter((topic) => !permitted.includes(topic)), TOPIC_DENIED);
       const topics = await coordinator.commitOffsets({
         groupId: request.groupId,
         // v0 has neither: a commit from outside group management.
         generationId: version >= 1 ? request.generationIdOrMemberEpoch : -1,
         memberId: version >= 1 ? request.memberId : '',
         groupInstanceId: version >= 7 ? request.groupInstanceId : null,
-        topics: request.topics,
+        topics: permitted,
       });
-      return { throttleTimeMs: 0, topics };
+      return { throttleTimeMs: 0, topics: [...topics, ...denied] };
     },
   });
 }
@@ -266,16 +308,30 @@ export function offsetFetchHandler(coordinator: GroupCoordinator): ApiHandler<ty
     apiKey: ApiKey.OffsetFetch,
     minVersion: 0,
     maxVersion: 9,
-    handle({ header }, request) {
-      const version = header.apiVersion;
+    handle(context, request) {
+      const version = context.header.apiVersion;
+      /** The coordinator's answer, for a group and topics the principal may describe. */
+      const fetch = (groupId: string, topics: Array<{ name: string; partitionIndexes: number[] }> | null, member: { memberId: string | null; memberEpoch: number } | undefined, requireStable: boolean): FetchOffsetsResult => {
+        if (!mayOnGroup(context, AclOperation.DESCRIBE, groupId)) return { errorCode: GROUP_DENIED, topics: [] };
+        if (topics === null) {
+          const result = coordinator.fetchOffsets(groupId, null, member, requireStable);
+          return { ...result, topics: result.topics.filter(({ name }) => mayOnTopic(context, AclOperation.DESCRIBE, name)) };
+        }
+        const permitted = topics.filter(({ name }) => mayOnTopic(context, AclOperation.DESCRIBE, name));
+        const result = coordinator.fetchOffsets(groupId, permitted, member, requireStable);
+        const denied = topics
+          .filter((topic) => !permitted.includes(topic))
+          .map(({ name, partitionIndexes }) => ({ name, partitions: partitionIndexes.map((partitionIndex) => ({ partitionIndex, committedOffset: -1, committedLeaderEpoch: -1, metadata: '', errorCode: TOPIC_DENIED })) }));
+        return { ...result, topics: result.errorCode === NONE ? [...result.topics, ...denied] : result.topics };
+      };
       if (version >= 8) {
         const groups = request.groups.map(({ groupId, topics, memberId, memberEpoch }) => ({
           groupId,
-          ...coordinator.fetchOffsets(groupId, topics, { memberId, memberEpoch }, request.requireStable),
+          ...fetch(groupId, topics, { memberId, memberEpoch }, request.requireStable),
         }));
         return { throttleTimeMs: 0, groups };
       }
-      const { errorCode, topics } = coordinator.fetchOffsets(request.groupId, request.topics, undefined, version >= 7 && request.requireStable);
+      const { errorCode, topics } = fetch(request.groupId, request.topics, undefined, version >= 7 && request.requireStable);
       if (version < 2 && errorCode !== NONE) {
         // v0-1 have no top-level error: every partition asked for carries it.
         const failed = (request.topics ?? []).map(({ name, partitionIndexes }) => ({
@@ -297,8 +353,12 @@ export function offsetDeleteHandler(coordinator: GroupCoordinator): ApiHandler<t
     apiKey: ApiKey.OffsetDelete,
     minVersion: 0,
     maxVersion: 0,
-    async handle(_context, request) {
-      return { throttleTimeMs: 0, ...(await coordinator.deleteOffsets(request.groupId, request.topics)) };
+    async handle(context, request) {
+      if (!mayOnGroup(context, AclOperation.DELETE, request.groupId)) return { throttleTimeMs: 0, errorCode: GROUP_DENIED, topics: [] };
+      const permitted = request.topics.filter(({ name }) => mayOnTopic(context, AclOperation.READ, name));
+      const result = await coordinator.deleteOffsets(request.groupId, permitted);
+      const denied = partitionsFailed(request.topics.filter((topic) => !permitted.includes(topic)), TOPIC_DENIED);
+      return { throttleTimeMs: 0, ...result, topics: result.errorCode === NONE ? [...result.topics, ...denied] : result.topics };
     },
   });
 }
@@ -311,6 +371,9 @@ export function consumerGroupHeartbeatHandler(coordinator: GroupCoordinator): Ap
     minVersion: 0,
     maxVersion: 1,
     async handle(context, request) {
+      if (!mayOnGroup(context, AclOperation.READ, request.groupId)) {
+        return { throttleTimeMs: 0, ...deniedAnswer(ResourceType.GROUP), memberId: null, memberEpoch: -1, heartbeatIntervalMs: 0, assignment: null };
+      }
       const result = await coordinator.consumerGroupHeartbeat({
         groupId: request.groupId,
         memberId: request.memberId,
@@ -336,8 +399,11 @@ export function consumerGroupDescribeHandler(coordinator: GroupCoordinator): Api
     apiKey: ApiKey.ConsumerGroupDescribe,
     minVersion: 0,
     maxVersion: 1,
-    handle(_context, request) {
+    handle(context, request) {
       const groups = request.groupIds.map((groupId) => {
+        if (!mayOnGroup(context, AclOperation.DESCRIBE, groupId)) {
+          return { ...deniedAnswer(ResourceType.GROUP), groupId, groupState: '', groupEpoch: -1, assignmentEpoch: -1, assignorName: '', members: [], authorizedOperations: AUTHORIZED_OPERATIONS_NOT_REQUESTED };
+        }
         const { members, ...group } = coordinator.describeConsumerGroup(groupId);
         return {
           ...group,
@@ -347,7 +413,7 @@ export function consumerGroupDescribeHandler(coordinator: GroupCoordinator): Api
             targetAssignment: { topicPartitions: targetAssignment },
             memberType: classic ? MEMBER_TYPE_CLASSIC : MEMBER_TYPE_CONSUMER,
           })),
-          authorizedOperations: AUTHORIZED_OPERATIONS_NOT_REQUESTED,
+          authorizedOperations: request.includeAuthorizedOperations ? authorizedOperations(context, ResourceType.GROUP, groupId) : AUTHORIZED_OPERATIONS_NOT_REQUESTED,
         };
       });
       return { throttleTimeMs: 0, groups };

@@ -8,6 +8,7 @@ import { defineHandler, type ApiHandler } from '../handler.js';
 import type { ProducerIds } from '../producer-ids.js';
 import type { TransactionCoordinator } from '../txn/transaction-coordinator.js';
 import { NONE, errorCodeOf } from './errors.js';
+import { AclOperation, allowed, allowedOnCluster, allowedOnSome, ResourceType } from '../authorizer/request-auth.js';
 
 const EPOCH_MAX = 32767;
 
@@ -16,7 +17,16 @@ export function initProducerIdHandler(producerIds: ProducerIds, transactions: Tr
     apiKey: ApiKey.InitProducerId,
     minVersion: 0,
     maxVersion: 5,
-    async handle({ header }, request) {
+    async handle(context, request) {
+      const { header } = context;
+      // A transactional producer needs WRITE on its id; an idempotent one IDEMPOTENT_WRITE on the
+      // cluster or WRITE on some topic (KIP-679), as in Kafka.
+      if (request.transactionalId !== null && !allowed(context, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, request.transactionalId)) {
+        return { throttleTimeMs: 0, errorCode: KafkaErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, producerId: -1, producerEpoch: -1 };
+      }
+      if (request.transactionalId === null && !allowedOnSome(context, AclOperation.WRITE, ResourceType.TOPIC) && !allowedOnCluster(context, AclOperation.IDEMPOTENT_WRITE)) {
+        return { throttleTimeMs: 0, errorCode: KafkaErrorCode.CLUSTER_AUTHORIZATION_FAILED, producerId: -1, producerEpoch: -1 };
+      }
       if (request.transactionalId !== null) {
         try {
           const current = header.apiVersion >= 3 ? { producerId: request.producerId, producerEpoch: request.producerEpoch } : null;

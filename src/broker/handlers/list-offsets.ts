@@ -8,6 +8,7 @@ import type { Log } from '../../storage/log.js';
 import { defineHandler } from '../handler.js';
 import { CONSUMER_REPLICA_ID } from '../replica-read.js';
 import { NONE, errorCodeOf } from './errors.js';
+import { AclOperation, allowed, deniedError, ResourceType } from '../authorizer/request-auth.js';
 
 export const LATEST_TIMESTAMP = -1;
 /** Kafka's ListOffsetsRequest.DEBUGGING_REPLICA_ID. */
@@ -22,34 +23,39 @@ export const listOffsetsHandler = defineHandler({
   apiKey: ApiKey.ListOffsets,
   minVersion: 0,
   maxVersion: 9,
-  handle({ broker, header }, request) {
-    const topics = request.topics.map((topic) => ({
-      name: topic.name,
-      partitions: topic.partitions.map(({ partitionIndex, timestamp, currentLeaderEpoch }) => {
-        try {
-          // In a cluster only the leader answers, and a stale or future epoch is refused (KIP-320).
-          const cluster = broker.cluster();
-          // Kafka's debugging replica id (-2) may read a follower's log.
-          const log =
-            cluster === null
-              ? broker.engine.partitionLog(topic.name, partitionIndex)
-              : request.replicaId === DEBUGGING_REPLICA_ID
-                ? cluster.replicas.localLog(topic.name, partitionIndex)
-                : cluster.replicas.leaderLog(topic.name, partitionIndex, currentLeaderEpoch);
-          const found = lookup(log, timestamp, request.replicaId, request.isolationLevel === READ_COMMITTED);
-          return {
-            partitionIndex,
-            errorCode: NONE,
-            oldStyleOffsets: header.apiVersion === 0 && found.offset >= 0 ? [found.offset] : [],
-            timestamp: found.timestamp,
-            offset: found.offset,
-            leaderEpoch: found.offset >= 0 && cluster !== null ? log.epochForOffset(Math.max(found.offset - (timestamp === LATEST_TIMESTAMP ? 1 : 0), log.logStartOffset)) : -1,
-          };
-        } catch (error) {
-          return { partitionIndex, errorCode: errorCodeOf(error), oldStyleOffsets: [], timestamp: -1, offset: -1, leaderEpoch: -1 };
-        }
-      }),
-    }));
+  handle(context, request) {
+    const { broker, header } = context;
+    const topics = request.topics.map((topic) => {
+      const denied = !allowed(context, AclOperation.DESCRIBE, ResourceType.TOPIC, topic.name);
+      return {
+        name: topic.name,
+        partitions: topic.partitions.map(({ partitionIndex, timestamp, currentLeaderEpoch }) => {
+          try {
+            if (denied) throw deniedError(ResourceType.TOPIC);
+            // In a cluster only the leader answers, and a stale or future epoch is refused (KIP-320).
+            const cluster = broker.cluster();
+            // Kafka's debugging replica id (-2) may read a follower's log.
+            const log =
+              cluster === null
+                ? broker.engine.partitionLog(topic.name, partitionIndex)
+                : request.replicaId === DEBUGGING_REPLICA_ID
+                  ? cluster.replicas.localLog(topic.name, partitionIndex)
+                  : cluster.replicas.leaderLog(topic.name, partitionIndex, currentLeaderEpoch);
+            const found = lookup(log, timestamp, request.replicaId, request.isolationLevel === READ_COMMITTED);
+            return {
+              partitionIndex,
+              errorCode: NONE,
+              oldStyleOffsets: header.apiVersion === 0 && found.offset >= 0 ? [found.offset] : [],
+              timestamp: found.timestamp,
+              offset: found.offset,
+              leaderEpoch: found.offset >= 0 && cluster !== null ? log.epochForOffset(Math.max(found.offset - (timestamp === LATEST_TIMESTAMP ? 1 : 0), log.logStartOffset)) : -1,
+            };
+          } catch (error) {
+            return { partitionIndex, errorCode: errorCodeOf(error), oldStyleOffsets: [], timestamp: -1, offset: -1, leaderEpoch: -1 };
+          }
+        }),
+      };
+    });
     return { throttleTimeMs: 0, topics };
   },
 });

@@ -8,35 +8,51 @@ import { ApiKey } from '../../protocol/api-keys.js';
 import type { ClusterNode } from '../cluster-node.js';
 import { defineHandler, type BrokerContext } from '../handler.js';
 import { NONE, errorCodeOf } from './errors.js';
+import { CLUSTER_RESOURCE_NAME } from '../../protocol/acl-codes.js';
+import { AclOperation, allowed, allowedOnCluster, authorizedOperations, ResourceType } from '../authorizer/request-auth.js';
 
 /** Kafka's zero UUID: "no topic id". */
 export const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
 
-/**
- * Kafka's "not requested" for a bitfield of authorized operations (INT32_MIN). sluice has no
- * authorizer, so its answers never carry one.
- */
+/** Kafka's "not requested" for a bitfield of authorized operations (INT32_MIN). */
 export const AUTHORIZED_OPERATIONS_NOT_REQUESTED = -2147483648;
 
 export const metadataHandler = defineHandler({
   apiKey: ApiKey.Metadata,
   minVersion: 0,
   maxVersion: 12,
-  async handle({ broker, header }, request) {
+  async handle(context, request) {
+    const { broker, header } = context;
     // v0 asks for every topic with an empty list; v1+ with a null one.
     const requested = request.topics === null || (header.apiVersion === 0 && request.topics.length === 0) ? null : request.topics;
     const autoCreate = (header.apiVersion < 4 || request.allowAutoTopicCreation) && broker.settings.autoCreateTopics;
     const view = metadataView(broker);
-    // A topic is named (always before v10) or, when its name is null (v10+), given by id.
-    const names = requested === null ? view.topicNames() : requested.map((topic) => topic.name ?? view.topicNameById(topic.topicId) ?? null);
+    // A topic is named (always before v10) or, when its name is null (v10+), given by id. Every
+    // topic takes DESCRIBE: all topics lists those the principal may describe, a named one it may
+    // not is TOPIC_AUTHORIZATION_FAILED whether it exists or not, as in Kafka.
+    const mayDescribe = (name: string) => allowed(context, AclOperation.DESCRIBE, ResourceType.TOPIC, name);
+    const names = requested === null ? view.topicNames().filter(mayDescribe) : requested.map((topic) => topic.name ?? view.topicNameById(topic.topicId) ?? null);
     const topics = [];
     for (let i = 0; i < names.length; i++) {
       const name = names[i];
       if (name === null || name === undefined) topics.push(topicError(KafkaErrorCode.UNKNOWN_TOPIC_ID, null, requested?.[i]?.topicId ?? ZERO_UUID));
+      else if (requested !== null && !mayDescribe(name)) topics.push(topicError(KafkaErrorCode.TOPIC_AUTHORIZATION_FAILED, name, ZERO_UUID));
       else if (!isValidTopicName(name)) topics.push(topicError(KafkaErrorCode.INVALID_TOPIC_EXCEPTION, name, ZERO_UUID));
-      else topics.push(await view.describeTopic(name, autoCreate));
+      else {
+        // Creating an unknown topic takes CREATE on the cluster or on the topic.
+        const mayCreate = () => allowedOnCluster(context, AclOperation.CREATE) || allowed(context, AclOperation.CREATE, ResourceType.TOPIC, name);
+        const topic = await view.describeTopic(name, autoCreate, mayCreate);
+        if (header.apiVersion >= 8 && request.includeTopicAuthorizedOperations && topic.errorCode === NONE) {
+          topic.topicAuthorizedOperations = authorizedOperations(context, ResourceType.TOPIC, name);
+        }
+        topics.push(topic);
+      }
     }
-    return { throttleTimeMs: 0, brokers: view.brokers(), clusterId: broker.clusterId, controllerId: view.controllerId(), topics, clusterAuthorizedOperations: AUTHORIZED_OPERATIONS_NOT_REQUESTED };
+    const clusterAuthorizedOperations =
+      header.apiVersion >= 8 && header.apiVersion <= 10 && request.includeClusterAuthorizedOperations
+        ? authorizedOperations(context, ResourceType.CLUSTER, CLUSTER_RESOURCE_NAME)
+        : AUTHORIZED_OPERATIONS_NOT_REQUESTED;
+    return { throttleTimeMs: 0, brokers: view.brokers(), clusterId: broker.clusterId, controllerId: view.controllerId(), topics, clusterAuthorizedOperations };
   },
 });
 
@@ -51,11 +67,12 @@ export interface MetadataView {
   topicNameById(topicId: string): string | undefined;
   brokers(): Array<{ nodeId: number; host: string; port: number; rack: string | null }>;
   controllerId(): number;
-  describeTopic(name: string, autoCreate: boolean): Promise<ReturnType<typeof topicError> | ReturnType<typeof topicAnswer>>;
+  /** `mayCreate` is asked only when the topic is unknown and autoCreate is set: false answers TOPIC_AUTHORIZATION_FAILED. */
+  describeTopic(name: string, autoCreate: boolean, mayCreate?: () => boolean): Promise<ReturnType<typeof topicError> | ReturnType<typeof topicAnswer>>;
 }
 
 function topicAnswer(name: string, topicId: string, partitions: PartitionAnswer[]) {
-  return { errorCode: NONE as number, name, topicId, isInternal: isInternalTopic(name), partitions, topicAuthorizedOperations: AUTHORIZED_OPERATIONS_NOT_REQUESTED };
+  return { errorCode: NONE as number, name, topicId, isInternal: isInternalTopic(name), partitions, topicAuthorizedOperations: AUTHORIZED_OPERATIONS_NOT_REQUESTED as number };
 }
 
 interface PartitionAnswer {
@@ -76,9 +93,10 @@ function singleBrokerView(broker: BrokerContext): MetadataView {
     topicNameById: (topicId) => engine.topicNameById(topicId),
     brokers: () => [{ nodeId: settings.nodeId, host: settings.advertisedHost, port: broker.advertisedPort(), rack: settings.rack }],
     controllerId: () => settings.nodeId,
-    async describeTopic(name, autoCreate) {
+    async describeTopic(name, autoCreate, mayCreate) {
       if (!engine.hasTopic(name)) {
         if (!autoCreate) return topicError(KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION, name, ZERO_UUID);
+        if (mayCreate?.() === false) return topicError(KafkaErrorCode.TOPIC_AUTHORIZATION_FAILED, name, ZERO_UUID);
         try {
           await engine.createTopic(name, { partitions: settings.numPartitions });
         } catch (error) {
@@ -107,9 +125,10 @@ function clusterView(cluster: ClusterNode): MetadataView {
     topicNameById: (topicId) => cluster.topicNameById(topicId),
     brokers: () => cluster.liveBrokers.map(({ brokerId, host, port, rack }) => ({ nodeId: brokerId, host, port, rack })),
     controllerId: () => cluster.controllerBrokerId,
-    async describeTopic(name, autoCreate) {
+    async describeTopic(name, autoCreate, mayCreate) {
       if (cluster.topic(name) === undefined) {
         if (!autoCreate) return topicError(KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION, name, ZERO_UUID);
+        if (mayCreate?.() === false) return topicError(KafkaErrorCode.TOPIC_AUTHORIZATION_FAILED, name, ZERO_UUID);
         try {
           await cluster.createTopic(name, { timeoutMs: AUTO_CREATE_WAIT_MS });
         } catch (error) {
@@ -144,5 +163,5 @@ function clusterView(cluster: ClusterNode): MetadataView {
 }
 
 function topicError(errorCode: number, name: string | null, topicId: string) {
-  return { errorCode, name, topicId, isInternal: false, partitions: [] as PartitionAnswer[], topicAuthorizedOperations: AUTHORIZED_OPERATIONS_NOT_REQUESTED };
+  return { errorCode, name, topicId, isInternal: false, partitions: [] as PartitionAnswer[], topicAuthorizedOperations: AUTHORIZED_OPERATIONS_NOT_REQUESTED as number };
 }

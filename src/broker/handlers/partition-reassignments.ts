@@ -6,6 +6,7 @@
 import { KafkaErrorCode, SluiceError } from '../../errors.js';
 import { ApiKey } from '../../protocol/api-keys.js';
 import { defineHandler } from '../handler.js';
+import { AclOperation, allowedOnCluster, deniedAnswer, ResourceType } from '../authorizer/request-auth.js';
 import { NONE, errorCodeOf, errorMessageOf } from './errors.js';
 
 interface PartitionAnswer {
@@ -28,7 +29,12 @@ export const alterPartitionReassignmentsHandler = defineHandler({
   apiKey: ApiKey.AlterPartitionReassignments,
   minVersion: 0,
   maxVersion: 0,
-  async handle({ broker }, request) {
+  async handle(context, request) {
+    const { broker } = context;
+    if (!allowedOnCluster(context, AclOperation.ALTER)) {
+      const { errorCode, errorMessage } = deniedAnswer(ResourceType.CLUSTER);
+      return alterAnswer(errorCode, errorMessage, []);
+    }
     const asked = request.topics.flatMap(({ name, partitions }) => partitions.map(({ partitionIndex, replicas }) => ({ topic: name, partition: partitionIndex, replicas })));
     const cluster = broker.cluster();
     if (cluster === null) {
@@ -62,7 +68,8 @@ export const listPartitionReassignmentsHandler = defineHandler({
   apiKey: ApiKey.ListPartitionReassignments,
   minVersion: 0,
   maxVersion: 0,
-  async handle({ broker }, request) {
+  async handle(context, request) {
+    const { broker } = context;
     const answer = (errorCode: number, errorMessage: string | null, ongoing: ReadonlyArray<{ topic: string; partition: number; replicas: number[]; adding: number[]; removing: number[] }>) => {
       const byTopic = new Map<string, Array<{ partitionIndex: number; replicas: number[]; addingReplicas: number[]; removingReplicas: number[] }>>();
       for (const { topic, partition, replicas, adding, removing } of ongoing) {
@@ -72,6 +79,10 @@ export const listPartitionReassignmentsHandler = defineHandler({
       }
       return { throttleTimeMs: 0, errorCode, errorMessage, topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })) };
     };
+    if (!allowedOnCluster(context, AclOperation.DESCRIBE)) {
+      const { errorCode, errorMessage } = deniedAnswer(ResourceType.CLUSTER);
+      return answer(errorCode, errorMessage, []);
+    }
     const cluster = broker.cluster();
     if (cluster === null) return answer(NONE, null, []);
     const controller = cluster.activeController;

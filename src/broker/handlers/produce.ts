@@ -10,6 +10,7 @@ import { ATTRIBUTES_OFFSET, PRODUCER_EPOCH_OFFSET, PRODUCER_ID_OFFSET, RECORDS_O
 import { PRODUCER_BYTE_RATE } from '../client-quotas.js';
 import { defineHandler, type BrokerContext } from '../handler.js';
 import { throwIfNotReplicated } from '../replica-manager.js';
+import { AclOperation, allowed, ResourceType } from '../authorizer/request-auth.js';
 import { NONE, errorMessageOf, storageErrorCodeOf } from './errors.js';
 
 /** Produce v0-v2 carry the pre-0.11 message format, which sluice does not store (Kafka 4 neither). */
@@ -29,11 +30,16 @@ export const produceHandler = defineHandler({
     // acks=all in a cluster: every partition is appended first, then the request waits for them all
     // (Kafka's DelayedProduce), not one partition's ISR after another.
     const waits: Array<{ response: PartitionResponse; topic: string; replicated: Promise<number> }> = [];
+    // WRITE on the transactional id and on each topic (TRANSACTIONAL_ID_ / TOPIC_AUTHORIZATION_FAILED).
+    const transactionDenied = request.transactionalId !== null && !allowed(context, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, request.transactionalId);
     for (const topic of request.topicData) {
       const partitionResponses: PartitionResponse[] = [];
+      const topicDenied = !allowed(context, AclOperation.WRITE, ResourceType.TOPIC, topic.name);
       for (const { index, records } of topic.partitionData) {
         const response: PartitionResponse = { index, errorCode: NONE, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, recordErrors: [], errorMessage: null };
-        if (header.apiVersion < FIRST_RECORD_BATCH_VERSION) response.errorCode = KafkaErrorCode.UNSUPPORTED_VERSION;
+        if (transactionDenied) response.errorCode = KafkaErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+        else if (topicDenied) response.errorCode = KafkaErrorCode.TOPIC_AUTHORIZATION_FAILED;
+        else if (header.apiVersion < FIRST_RECORD_BATCH_VERSION) response.errorCode = KafkaErrorCode.UNSUPPORTED_VERSION;
         else if (acks !== 0 && acks !== 1 && acks !== -1) response.errorCode = KafkaErrorCode.INVALID_REQUIRED_ACKS;
         else {
           try {

@@ -5,13 +5,17 @@
 import { ApiKey } from '../../protocol/api-keys.js';
 import { KafkaErrorCode } from '../../errors.js';
 import { defineHandler } from '../handler.js';
+import { AclOperation, allowedOnCluster, deniedAnswer, ResourceType } from '../authorizer/request-auth.js';
 import { errorCodeOf, errorMessageOf } from './errors.js';
 
 export const describeUserScramCredentialsHandler = defineHandler({
   apiKey: ApiKey.DescribeUserScramCredentials,
   minVersion: 0,
   maxVersion: 0,
-  handle: ({ broker }, request) => {
+  handle: (context, request) => {
+    const { broker } = context;
+    // DESCRIBE on the cluster, as Kafka's.
+    if (!allowedOnCluster(context, AclOperation.DESCRIBE)) return { throttleTimeMs: 0, ...deniedAnswer(ResourceType.CLUSTER), results: [] };
     const described = broker.scramCredentials.describe();
     const names = request.users?.map(({ name }) => name) ?? [];
     // None named: every user that has a credential.
@@ -37,8 +41,13 @@ export const alterUserScramCredentialsHandler = defineHandler({
   apiKey: ApiKey.AlterUserScramCredentials,
   minVersion: 0,
   maxVersion: 0,
-  handle: async ({ broker }, request) => {
+  handle: async (context, request) => {
+    const { broker } = context;
     const users = [...new Set([...request.deletions, ...request.upsertions].map(({ name }) => name))];
+    // ALTER on the cluster, as Kafka's: each user answers CLUSTER_AUTHORIZATION_FAILED otherwise.
+    if (!allowedOnCluster(context, AclOperation.ALTER)) {
+      return { throttleTimeMs: 0, results: users.map((user) => ({ user, ...deniedAnswer(ResourceType.CLUSTER) })) };
+    }
     const results = [];
     for (const user of users) {
       const deletions = request.deletions.filter(({ name }) => name === user);

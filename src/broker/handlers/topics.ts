@@ -4,6 +4,8 @@
 // partitions counted once the topic has passed its checks (a dry run first), as Kafka's
 // controller counts them: THROTTLING_QUOTA_EXCEEDED for a topic a strict request (CreateTopics
 // v6+, DeleteTopics v5+, CreatePartitions v3+) brings while the quota is exhausted.
+// Authorization, as Kafka's: creating takes CREATE on the cluster or the topic, deleting DELETE on
+// the topic (its records too), adding partitions ALTER; TOPIC_AUTHORIZATION_FAILED otherwise.
 import { SluiceError } from '../../errors.js';
 import { ApiKey } from '../../protocol/api-keys.js';
 import { isInternalTopic } from '../../engine/topic-name.js';
@@ -13,6 +15,7 @@ import { defineHandler, type BrokerContext, type RequestContext } from '../handl
 import { NONE, errorCodeOf, errorMessageOf } from './errors.js';
 import { ZERO_UUID } from './metadata.js';
 import { reportUnsupportedTopicConfigs, topicConfigSource } from './configs.js';
+import { AclOperation, allowed, allowedOnCluster, requireAllowed, ResourceType, deniedError } from '../authorizer/request-auth.js';
 
 /** Strict controller_mutation_rate from these versions on (Kafka's), permissive below. */
 const STRICT_MUTATION_QUOTA_SINCE = { [ApiKey.CreateTopics]: 6, [ApiKey.DeleteTopics]: 5, [ApiKey.CreatePartitions]: 3 } as const;
@@ -57,7 +60,13 @@ export const createTopicsHandler = defineHandler({
     const { broker } = context;
     const quota = new MutationQuota(context, request.validateOnly);
     const topics = [];
+    const createsAny = allowedOnCluster(context, AclOperation.CREATE);
     for (const topic of request.topics) {
+      if (!createsAny && !allowed(context, AclOperation.CREATE, ResourceType.TOPIC, topic.name)) {
+        const error = deniedError(ResourceType.TOPIC);
+        topics.push({ name: topic.name, topicId: ZERO_UUID, errorCode: error.errorCode, errorMessage: error.message, numPartitions: -1, replicationFactor: -1, configs: null });
+        continue;
+      }
       const cluster = broker.cluster();
       if (cluster !== null) {
         topics.push(await createClusterTopic(broker, cluster, topic, request.validateOnly, request.timeoutMs, quota));
@@ -158,6 +167,7 @@ export const deleteTopicsHandler = defineHandler({
     for (const target of targets) {
       const name = target.name ?? (cluster === null ? broker.engine.topicNameById(target.topicId) : cluster.topicNameById(target.topicId));
       try {
+        if (name !== undefined) requireAllowed(context, AclOperation.DELETE, ResourceType.TOPIC, name);
         if (cluster !== null) {
           if (name === undefined) throw new SluiceError('UNKNOWN_TOPIC_ID', `Unknown topic id ${target.topicId}`);
           if (isInternalTopic(name)) throw new SluiceError('INVALID_REQUEST', `Topic ${name} is internal and cannot be deleted`);
@@ -203,6 +213,7 @@ export const createPartitionsHandler = defineHandler({
     const cluster = broker.cluster();
     for (const { name, count } of request.topics) {
       try {
+        requireAllowed(context, AclOperation.ALTER, ResourceType.TOPIC, name);
         if (cluster !== null) {
           if (quota.applies) {
             await cluster.createPartitions(name, count, true, Math.max(request.timeoutMs, 1));
@@ -239,12 +250,15 @@ export const deleteRecordsHandler = defineHandler({
   apiKey: ApiKey.DeleteRecords,
   minVersion: 0,
   maxVersion: 2,
-  async handle({ broker }, request) {
+  async handle(context, request) {
+    const { broker } = context;
     const topics = [];
     for (const topic of request.topics) {
       const partitions = [];
+      const denied = !allowed(context, AclOperation.DELETE, ResourceType.TOPIC, topic.name);
       for (const { partitionIndex, offset } of topic.partitions) {
         try {
+          if (denied) throw deniedError(ResourceType.TOPIC);
           broker.cluster()?.replicas.leaderLog(topic.name, partitionIndex);
           const target = offset === -1 ? broker.engine.partitionLog(topic.name, partitionIndex).highWatermark : offset;
           const lowWatermark = await broker.engine.deleteRecords(topic.name, partitionIndex, target);
