@@ -14,6 +14,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   },
   topics: { summary: 'Create, list, describe and delete topics (kafka-topics).', load: async () => (await import('./topics.js')).topicsCommand },
   configs: { summary: 'Describe and alter topic and broker configs (kafka-configs).', load: async () => (await import('./configs.js')).configsCommand },
+  acls: { summary: 'Add, remove and list ACLs (kafka-acls).', load: async () => (await import('./acls.js')).aclsCommand },
   produce: { summary: 'Send lines from stdin as records (kafka-console-producer).', load: async () => (await import('./produce.js')).produceCommand },
   consume: { summary: 'Print records of a topic (kafka-console-consumer).', load: async () => (await import('./consume.js')).consumeCommand },
   groups: { summary: 'List, describe, reset and delete consumer groups (kafka-consumer-groups).', load: async () => (await import('./groups.js')).groupsCommand },

@@ -7,6 +7,7 @@ import { KafkaErrorCode, SluiceError, kafkaErrorName, throwIfError } from '../er
 import { ApiKey } from '../protocol/api-keys.js';
 import { CONFIG_RESOURCE_TYPE } from '../protocol/apis/describe-configs.js';
 import { isScramMechanism, saltedPassword, SCRAM_MECHANISM_TYPES, scramMechanismType, type ScramMechanism } from '../protocol/scram.js';
+import type { AclBinding, AclBindingFilter } from '../protocol/acl-codes.js';
 import { BrokerConnection } from './connection.js';
 import { isSaslError, type SaslCredentials } from './sasl.js';
 
@@ -118,6 +119,19 @@ export interface UserScramCredentialsResult {
   user: string;
   errorCode: number;
   errorMessage: string | null;
+}
+
+/** One binding's answer to CreateAcls, in the order the bindings were given: errorCode 0, or why it was not created. */
+export interface AclCreationResult {
+  errorCode: number;
+  errorMessage: string | null;
+}
+
+/** One filter's answer to DeleteAcls: the ACLs it matched, each deleted unless its own errorCode says why not; or the filter's error. */
+export interface AclDeletionResult {
+  errorCode: number;
+  errorMessage: string | null;
+  matching: Array<{ binding: AclBinding; errorCode: number; errorMessage: string | null }>;
 }
 
 /** One log directory of a broker, as DescribeLogDirs reports it. */
@@ -533,6 +547,76 @@ export class KafkaClient {
   }
 
   /**
+   * DescribeAcls: the ACLs matching `filter`, one binding each (AclBindingFilter's codes: ANY and
+   * null match any, MATCH every pattern that applies to the name). Any broker answers, as Kafka's
+   * admin client asks the least loaded one. A top-level error is thrown: SECURITY_DISABLED from a
+   * broker without an authorizer, CLUSTER_AUTHORIZATION_FAILED without DESCRIBE on the cluster.
+   */
+  async describeAcls(filter: AclBindingFilter): Promise<AclBinding[]> {
+    const connection = await this.anyConnection();
+    const response = await connection.request(ApiKey.DescribeAcls, aclFilterFields(filter));
+    throwIfError(response.errorCode, 'Describe ACLs', response.errorMessage);
+    return response.resources.flatMap((resource: any) =>
+      resource.acls.map((acl: any) => ({
+        resourceType: resource.resourceType,
+        resourceName: resource.resourceName,
+        patternType: resource.patternType,
+        principal: acl.principal,
+        host: acl.host,
+        operation: acl.operation,
+        permissionType: acl.permissionType,
+      })),
+    );
+  }
+
+  /**
+   * CreateAcls of `bindings` at any broker: one result per binding, in order, its error never thrown
+   * (CreateAcls has no top-level error: a broker that refuses the request, SECURITY_DISABLED or
+   * CLUSTER_AUTHORIZATION_FAILED without ALTER on the cluster, answers it for every binding).
+   */
+  async createAcls(bindings: readonly AclBinding[]): Promise<AclCreationResult[]> {
+    const connection = await this.anyConnection();
+    const creations = bindings.map(({ resourceType, resourceName, patternType, principal, host, operation, permissionType }) => ({
+      resourceType,
+      resourceName,
+      resourcePatternType: patternType,
+      principal,
+      host,
+      operation,
+      permissionType,
+    }));
+    const response = await connection.request(ApiKey.CreateAcls, { creations });
+    return response.results.map((result: any) => ({ errorCode: result.errorCode, errorMessage: result.errorMessage ?? null }));
+  }
+
+  /**
+   * DeleteAcls at any broker: every ACL each filter matches is deleted. One result per filter, in
+   * order, with its error (SECURITY_DISABLED, CLUSTER_AUTHORIZATION_FAILED, ...) and its matching
+   * ACLs', never thrown.
+   */
+  async deleteAcls(filters: readonly AclBindingFilter[]): Promise<AclDeletionResult[]> {
+    const connection = await this.anyConnection();
+    const response = await connection.request(ApiKey.DeleteAcls, { filters: filters.map(aclFilterFields) });
+    return response.filterResults.map((result: any) => ({
+      errorCode: result.errorCode,
+      errorMessage: result.errorMessage ?? null,
+      matching: result.matchingAcls.map((acl: any) => ({
+        binding: {
+          resourceType: acl.resourceType,
+          resourceName: acl.resourceName,
+          patternType: acl.patternType,
+          principal: acl.principal,
+          host: acl.host,
+          operation: acl.operation,
+          permissionType: acl.permissionType,
+        },
+        errorCode: acl.errorCode,
+        errorMessage: acl.errorMessage ?? null,
+      })),
+    }));
+  }
+
+  /**
    * A broker's configs (and its loggers') are asked of that broker, as Kafka's admin client does; a topic's, and the
    * cluster-wide default broker entity's (resource name ''), of any.
    */
@@ -649,6 +733,19 @@ function configResourceLabel(resourceType: ConfigResourceType, resourceName: str
   if (resourceType === CONFIG_RESOURCE_TYPE.BROKER_LOGGER) return `the loggers of broker ${resourceName}`;
   if (resourceType !== CONFIG_RESOURCE_TYPE.BROKER) return `topic ${resourceName}`;
   return resourceName === '' ? 'the default broker entity' : `broker ${resourceName}`;
+}
+
+/** A filter as DescribeAcls and DeleteAcls carry it (their *Filter fields). */
+function aclFilterFields(filter: AclBindingFilter) {
+  return {
+    resourceTypeFilter: filter.resourceType,
+    resourceNameFilter: filter.resourceName,
+    patternTypeFilter: filter.patternType,
+    principalFilter: filter.principal,
+    hostFilter: filter.host,
+    operation: filter.operation,
+    permissionType: filter.permissionType,
+  };
 }
 
 /** `items` grouped by topic, in first-seen order, each as `value(item)`: the shape of Kafka's per-topic request lists. */

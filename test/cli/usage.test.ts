@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { helpText, parseArgs, UsageError, type CommandSpec } from '../../src/cli/args.js';
 import { runCli, STACK_LINE } from './run-cli.js';
 
-const COMMANDS = ['broker', 'cluster', 'topics', 'configs', 'delete-records', 'get-offsets', 'leader-election', 'log-dirs', 'broker-api-versions', 'produce', 'consume', 'dump-log', 'perf produce', 'e2e-latency', 'perf consume'];
+const COMMANDS = ['broker', 'cluster', 'topics', 'configs', 'acls', 'delete-records', 'get-offsets', 'leader-election', 'log-dirs', 'broker-api-versions', 'produce', 'consume', 'dump-log', 'perf produce', 'e2e-latency', 'perf consume'];
 
 describe('sluice --help', () => {
   it('lists every command', async () => {
