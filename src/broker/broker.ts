@@ -186,6 +186,9 @@ export class Broker {
       { dataDir: settings.dataDir, cluster: () => this.clusterNode, initial: initialAcls },
       (count) => logger.info({ acls: count }, 'ACLs updated'),
     );
+    if (settings.authorizer.enabled) {
+      logger.info({ superUsers: settings.authorizer.superUsers, allowEveryoneIfNoAclFound: settings.authorizer.allowEveryoneIfNoAclFound }, 'authorizer on: requests are checked against ACLs');
+    }
     this.metrics = createMetrics();
     this.fetchSessions = new FetchSessionCache(settings.fetchSessionCacheSlots);
     this.budgets = { requestSlots: new Budget(settings.queuedMaxRequests), requestMemory: new Budget(settings.queuedMaxRequestBytes) };

@@ -6,7 +6,7 @@
 // are disabled").
 import { KafkaErrorCode } from '../../errors.js';
 import { ApiKey } from '../../protocol/api-keys.js';
-import type { AclBinding } from '../../protocol/acl-codes.js';
+import type { AclBinding, AclBindingFilter } from '../../protocol/acl-codes.js';
 import { AclOperation, allowedOnCluster, deniedAnswer, ResourceType } from '../authorizer/request-auth.js';
 import { defineHandler } from '../handler.js';
 import { errorCodeOf, errorMessageOf } from './errors.js';
@@ -24,15 +24,7 @@ export const describeAclsHandler = defineHandler({
     if (!allowedOnCluster(context, AclOperation.DESCRIBE)) return { throttleTimeMs: 0, ...NOT_AUTHORIZED, resources: [] };
     let bindings: AclBinding[];
     try {
-      bindings = authorizer.describe({
-        resourceType: request.resourceTypeFilter,
-        resourceName: request.resourceNameFilter,
-        patternType: request.patternTypeFilter,
-        principal: request.principalFilter,
-        host: request.hostFilter,
-        operation: request.operation,
-        permissionType: request.permissionType,
-      });
+      bindings = authorizer.describe(bindingFilterOf(request));
     } catch (error) {
       return { throttleTimeMs: 0, errorCode: errorCodeOf(error), errorMessage: errorMessageOf(error), resources: [] };
     }
@@ -74,17 +66,7 @@ export const deleteAclsHandler = defineHandler({
     const { authorizer } = context.broker;
     const refused = !authorizer.enabled ? DISABLED : !allowedOnCluster(context, AclOperation.ALTER) ? NOT_AUTHORIZED : null;
     if (refused !== null) return { throttleTimeMs: 0, filterResults: request.filters.map(() => ({ ...refused, matchingAcls: [] })) };
-    const deletions = await authorizer.delete(
-      request.filters.map((filter) => ({
-        resourceType: filter.resourceTypeFilter,
-        resourceName: filter.resourceNameFilter,
-        patternType: filter.patternTypeFilter,
-        principal: filter.principalFilter,
-        host: filter.hostFilter,
-        operation: filter.operation,
-        permissionType: filter.permissionType,
-      })),
-    );
+    const deletions = await authorizer.delete(request.filters.map(bindingFilterOf));
     return {
       throttleTimeMs: 0,
       filterResults: deletions.map(({ error, deleted }) => ({
@@ -105,6 +87,27 @@ export const deleteAclsHandler = defineHandler({
     };
   },
 });
+
+/** A filter as DescribeAcls and DeleteAcls carry it (their *Filter fields). */
+function bindingFilterOf(fields: {
+  resourceTypeFilter: number;
+  resourceNameFilter: string | null;
+  patternTypeFilter: number;
+  principalFilter: string | null;
+  hostFilter: string | null;
+  operation: number;
+  permissionType: number;
+}): AclBindingFilter {
+  return {
+    resourceType: fields.resourceTypeFilter,
+    resourceName: fields.resourceNameFilter,
+    patternType: fields.patternTypeFilter,
+    principal: fields.principalFilter,
+    host: fields.hostFilter,
+    operation: fields.operation,
+    permissionType: fields.permissionType,
+  };
+}
 
 /** DescribeAcls' shape: the ACLs under their resource patterns. */
 function byResource(bindings: readonly AclBinding[]) {
