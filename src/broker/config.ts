@@ -454,7 +454,13 @@ const SERVED_SASL_MECHANISMS: ReadonlySet<string> = new Set(['PLAIN', 'SCRAM-SHA
  * listener must name PLAIN or SCRAM. Not among BROKER_DEFAULTS: on a PLAINTEXT listener they take
  * no effect, and a given one is reported so.
  */
-const SASL_DEFAULTS: Readonly<Record<string, string>> = { 'sasl.enabled.mechanisms': 'GSSAPI', 'sasl.mechanism.inter.broker.protocol': 'GSSAPI', 'connection.failed.authentication.delay.ms': '100' };
+const SASL_DEFAULTS: Readonly<Record<string, string>> = {
+  'sasl.enabled.mechanisms': 'GSSAPI',
+  'sasl.mechanism.inter.broker.protocol': 'GSSAPI',
+  'connection.failed.authentication.delay.ms': '100',
+  // KIP-368: 0, Kafka's default, lets a login last as long as its connection.
+  'connections.max.reauth.ms': '0',
+};
 
 /** The listener's own setting (listener.name.NAME.SETTING, NAME lower-cased) over the broker's, as Kafka reads them. */
 function listenerSettingName(all: Readonly<Record<string, string>>, listener: Listener, name: string): string {
@@ -497,6 +503,7 @@ function saslSettings(given: Readonly<Record<string, string>>, listener: Listene
     mechanisms: served,
     plainUsers: users,
     failedAuthenticationDelayMs: integer(all, 'connection.failed.authentication.delay.ms', 0),
+    maxReauthMs: integer(all, 'connections.max.reauth.ms', 0),
     interBroker: all['sluice.etcd.endpoints'] ? interBrokerLogin(all, listener, served) : undefined,
   };
 }
@@ -531,7 +538,7 @@ function reportSasl(given: Readonly<BrokerConfigValues>, report: ConfigReport): 
   const notServed = mechanisms.filter((mechanism) => !SERVED_SASL_MECHANISMS.has(mechanism));
   if (notServed.length > 0) report.unsupported.push({ name, reason: `SASL mechanism${notServed.length > 1 ? 's' : ''} ${notServed.join(', ')} not implemented: sluice serves ${[...SERVED_SASL_MECHANISMS].join(', ')}` });
   const prefix = `listener.name.${listener.name.toLowerCase()}.`;
-  const inEffect = new Set([name, `${prefix}sasl.enabled.mechanisms`, 'sasl.enabled.mechanisms', 'connection.failed.authentication.delay.ms']);
+  const inEffect = new Set([name, `${prefix}sasl.enabled.mechanisms`, 'sasl.enabled.mechanisms', 'connection.failed.authentication.delay.ms', 'connections.max.reauth.ms']);
   for (const mechanism of SERVED_SASL_MECHANISMS) inEffect.add(jaasConfigName(listener, mechanism));
   if (all['sluice.etcd.endpoints']) inEffect.add('sasl.mechanism.inter.broker.protocol');
   return inEffect;

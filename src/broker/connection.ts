@@ -391,11 +391,20 @@ export class Connection {
     const apiKey = frame.readInt16BE(0);
     const apiVersion = frame.readInt16BE(2);
     const correlationId = frame.readInt32BE(4);
-    if (sasl !== null && !sasl.authenticated && apiKey !== ApiKey.ApiVersions && apiKey !== ApiKey.SaslHandshake && apiKey !== ApiKey.SaslAuthenticate) {
-      this.broker.log.log('info', `sasl:unauthenticated:${apiKey}`, { client: this.clientHost, apiKey, state: sasl.state },
+    const access = sasl === null || apiKey === ApiKey.ApiVersions || apiKey === ApiKey.SaslHandshake || apiKey === ApiKey.SaslAuthenticate ? 'served' : sasl.access(Date.now());
+    if (access === 'unauthenticated') {
+      this.broker.log.log('info', `sasl:unauthenticated:${apiKey}`, { client: this.clientHost, apiKey, state: sasl!.state },
         `${apiKeyName(apiKey) ?? `API key ${apiKey}`} before SASL authentication; closing the connection`);
       // Kafka closes at once ("Unexpected Kafka request ... during SASL handshake"); the error code first says why.
       this.sendErrorAndClose(correlationId, KafkaErrorCode.ILLEGAL_SASL_STATE);
+      return null;
+    }
+    if (access === 'expired') {
+      // KIP-368: the client did not log in again within connections.max.reauth.ms. Kafka's broker
+      // closes without an answer; the client reconnects and logs in anew.
+      this.broker.log.log('info', 'sasl:expired', { client: this.clientHost, user: sasl!.user, apiKey },
+        'SASL session expired without re-authentication (connections.max.reauth.ms); closing the connection');
+      this.close();
       return null;
     }
     const metrics = this.broker.metrics;

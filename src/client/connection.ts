@@ -52,12 +52,21 @@ const RESPONSE_BYTES_MAX = 100 * 1024 * 1024;
  * fill its tail directly, see FrameReader): small responses and the heads of large ones.
  */
 const READ_BUFFER_BYTES = 256 * 1024;
+/**
+ * A login that lasts (KIP-368) is renewed after this share of its lifetime, a random point in
+ * [0.85, 0.95) as Kafka's clients pick it, so that the connections of many clients do not all log
+ * in again at once, and with a margin for the exchange before the broker's deadline.
+ */
+const REAUTH_AFTER_SHARE_MIN = 0.85;
+const REAUTH_AFTER_SHARE_SPREAD = 0.1;
 /** The ApiVersions version every broker since Kafka 2.4 answers; older ones fall back to v0. */
 const API_VERSIONS_VERSION = 3;
 
 export class BrokerConnection {
   private readonly socket: net.Socket;
   private readonly pending = new Map<number, Pending>();
+  /** The next login (KIP-368), when the broker's logins last a while. */
+  private reauthTimer: NodeJS.Timeout | undefined;
   private nextCorrelationId = 1;
   private versions = new Map<number, number>();
   private advertised: ReadonlyArray<ApiVersionRange> = [];
@@ -117,12 +126,33 @@ export class BrokerConnection {
     reads.consumer = connection;
     try {
       await connection.negotiateVersions();
-      if (options.sasl !== undefined) await authenticate(connection, options.sasl, `${options.host}:${options.port}`);
+      if (options.sasl !== undefined) connection.renewLogin(options.sasl, await authenticate(connection, options.sasl, `${options.host}:${options.port}`));
     } catch (error) {
       connection.close();
       throw error;
     }
     return connection;
+  }
+
+  /**
+   * Logs in again before a login of `lifetimeMs` ends (0: it does not), beside the requests in
+   * flight (the broker serves them under the running login meanwhile); a refused login closes the
+   * connection, failing its requests with the broker's error.
+   */
+  private renewLogin(credentials: SaslCredentials, lifetimeMs: number): void {
+    if (lifetimeMs <= 0 || this.isClosed) return;
+    const afterMs = lifetimeMs * (REAUTH_AFTER_SHARE_MIN + Math.random() * REAUTH_AFTER_SHARE_SPREAD);
+    this.reauthTimer = setTimeout(() => {
+      authenticate(this, credentials, `${this.options.host}:${this.options.port}`).then(
+        (nextLifetimeMs) => this.renewLogin(credentials, nextLifetimeMs),
+        (error: Error) => {
+          this.fail(error);
+          this.socket.destroy();
+        },
+      );
+    }, afterMs);
+    // A connection with nothing else to do does not keep the process alive for its next login.
+    this.reauthTimer.unref();
   }
 
   private async negotiateVersions(): Promise<void> {
@@ -238,6 +268,7 @@ export class BrokerConnection {
   }
 
   close(): void {
+    clearTimeout(this.reauthTimer);
     this.fail(new SluiceError('ENGINE_CLOSED', 'Connection closed'));
     this.socket.destroy();
   }

@@ -2,7 +2,9 @@
 // ApiVersions, as Kafka's clients run it: SaslHandshake v1 names the mechanism, then
 // SaslAuthenticate requests carry the tokens (PLAIN: one; SCRAM: two, and the server's proof that
 // it knows the password is checked). A refusal fails the connection with Kafka's error name
-// (SASL_AUTHENTICATION_FAILED, UNSUPPORTED_SASL_MECHANISM).
+// (SASL_AUTHENTICATION_FAILED, UNSUPPORTED_SASL_MECHANISM). A broker with connections.max.reauth.ms
+// answers how long the login lasts (session_lifetime_ms, KIP-368); the connection then logs in
+// again before that (BrokerConnection), as Kafka's clients do.
 import { KafkaErrorCode, SluiceError, isSluiceError, kafkaErrorName } from '../errors.js';
 import { ApiKey } from '../protocol/api-keys.js';
 import type { SaslAuthenticateResponseBody, SaslHandshakeResponseBody } from '../protocol/index.js';
@@ -29,8 +31,11 @@ export interface SaslChannel {
   versionOf(apiKey: number): number | undefined;
 }
 
-/** Authenticates `channel` with `credentials`; throws a SluiceError named as Kafka names the failure. */
-export async function authenticate(channel: SaslChannel, credentials: SaslCredentials, broker: string): Promise<void> {
+/**
+ * Authenticates `channel` with `credentials`; throws a SluiceError named as Kafka names the failure.
+ * Resolves with how long the login lasts (the broker's session_lifetime_ms; 0 for as long as the connection).
+ */
+export async function authenticate(channel: SaslChannel, credentials: SaslCredentials, broker: string): Promise<number> {
   if (channel.versionOf(ApiKey.SaslHandshake) === undefined || channel.versionOf(ApiKey.SaslAuthenticate) === undefined) {
     throw new SluiceError('UNSUPPORTED_SASL_MECHANISM', `${broker} does not serve SaslHandshake v1 and SaslAuthenticate: it cannot authenticate ${credentials.mechanism}`);
   }
@@ -39,22 +44,25 @@ export async function authenticate(channel: SaslChannel, credentials: SaslCreden
     const name = kafkaErrorName(handshake.errorCode);
     throw new SluiceError(name, `${broker} refused SASL mechanism ${credentials.mechanism} (${name}); it enables ${handshake.mechanisms.join(', ') || 'none'}`);
   }
+  let sessionLifetimeMs = 0;
   const step = async (token: Buffer): Promise<Buffer> => {
     const answer = await channel.request<SaslAuthenticateResponseBody>(ApiKey.SaslAuthenticate, { authBytes: token });
     if (answer.errorCode !== KafkaErrorCode.NONE) {
       const name = kafkaErrorName(answer.errorCode);
       throw new SluiceError(name, `${broker}: ${answer.errorMessage ?? name}`);
     }
+    sessionLifetimeMs = Number(answer.sessionLifetimeMs);
     return answer.authBytes;
   };
   if (credentials.mechanism === 'PLAIN') {
     await step(Buffer.from(`\0${credentials.username}\0${credentials.password}`, 'utf8'));
-    return;
+    return sessionLifetimeMs;
   }
   const scram = new ScramClient(credentials.mechanism, credentials.username, credentials.password);
   const serverFirst = await step(scram.first());
   const serverFinal = await step(asAuthenticationFailure(() => scram.final(serverFirst), broker));
   asAuthenticationFailure(() => scram.verify(serverFinal), broker);
+  return sessionLifetimeMs;
 }
 
 /** A SCRAM message the server sent that does not check out: the login fails, as in Kafka's client. */

@@ -1,6 +1,6 @@
 // SaslHandshake (17) and SaslAuthenticate (36). On a SASL_PLAINTEXT listener they run the
-// connection's authentication (sasl/sasl-session.ts); on a PLAINTEXT one, or once authenticated,
-// they are ILLEGAL_SASL_STATE, as in Kafka (re-authentication, KIP-368, is not implemented).
+// connection's authentication (sasl/sasl-session.ts), and its re-authentications (KIP-368); on a
+// PLAINTEXT one they are ILLEGAL_SASL_STATE, as in Kafka.
 import { ApiKey } from '../../protocol/api-keys.js';
 import { KafkaErrorCode } from '../../errors.js';
 import { defineHandler } from '../handler.js';
@@ -24,7 +24,8 @@ export const saslAuthenticateHandler = defineHandler({
     const sasl = context.sasl;
     if (sasl === null) return { errorCode: KafkaErrorCode.ILLEGAL_SASL_STATE, errorMessage: 'SaslAuthenticate on a listener without SASL', authBytes: Buffer.alloc(0) };
     const { errorCode, errorMessage, reply } = sasl.authenticate(request.authBytes);
-    // 0: the session does not expire (connections.max.reauth.ms is not implemented).
-    return { errorCode, errorMessage, authBytes: reply, sessionLifetimeMs: 0n };
+    // v1+: how long the login lasts (connections.max.reauth.ms; 0, for ever, by default).
+    const sessionLifetimeMs = errorCode === KafkaErrorCode.NONE ? BigInt(sasl.sessionLifetimeMs(Date.now())) : 0n;
+    return { errorCode, errorMessage, authBytes: reply, sessionLifetimeMs };
   },
 });

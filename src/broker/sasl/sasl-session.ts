@@ -9,6 +9,14 @@
 // Until then no other request is served: the connection closes on one (Kafka's "Unexpected Kafka
 // request of type X during SASL handshake"). A failed authentication is answered
 // SASL_AUTHENTICATION_FAILED, and the connection closes after connection.failed.authentication.delay.ms.
+//
+// Re-authentication (KIP-368): with connections.max.reauth.ms set, a login lasts that long
+// (SaslAuthenticate v1+ tells the client, as sessionLifetimeMs). The client logs in again on the
+// same connection, SaslHandshake v1 then SaslAuthenticate, with the same mechanism and as the same
+// user; a request after the session has expired closes the connection, as Kafka's broker does, so
+// a user whose password changed or whose credential was deleted is out within that time. Unlike
+// Kafka's broker, requests pipelined beside a re-authentication are served under the login still
+// running, until it expires: the client need not hold them back.
 import type { SaslCredentials } from '../../client/sasl.js';
 import { KafkaErrorCode } from '../../errors.js';
 import { isScramMechanism, ScramServer, type ScramCredential, type ScramMechanism } from '../../protocol/scram.js';
@@ -21,6 +29,8 @@ export interface SaslSettings {
   plainUsers: ReadonlyMap<string, string>;
   /** connection.failed.authentication.delay.ms: a failed client waits this long for the close. */
   failedAuthenticationDelayMs: number;
+  /** connections.max.reauth.ms: how long a login lasts before the client must log in again; 0 for ever. */
+  maxReauthMs: number;
   /**
    * How this broker logs in to the other brokers of its cluster: the JAAS line's username and
    * password, with sasl.mechanism.inter.broker.protocol, as in Kafka. Undefined for a single broker.
@@ -32,6 +42,9 @@ export interface SaslSettings {
 export type ScramLookup = (user: string, mechanism: ScramMechanism) => ScramCredential | undefined;
 
 export type SaslState = 'handshake' | 'authenticate' | 'token' | 'authenticated' | 'failed';
+
+/** Whether a connection's requests other than ApiVersions and the SASL ones are served. */
+export type SaslAccess = 'served' | 'unauthenticated' | 'expired';
 
 export interface AuthenticateOutcome {
   errorCode: number;
@@ -48,6 +61,8 @@ export class SaslSession {
   private scram: ScramServer | null = null;
   /** The user the client logged in as (its principal is User:NAME), null before. */
   user: string | null = null;
+  /** When the login stops serving requests (connections.max.reauth.ms after it); Infinity: never. */
+  private expiresAtMs = Infinity;
 
   constructor(
     readonly settings: SaslSettings,
@@ -58,9 +73,18 @@ export class SaslSession {
     return this.stateNow;
   }
 
-  /** Until then, only ApiVersions and the SASL requests are served. */
-  get authenticated(): boolean {
-    return this.stateNow === 'authenticated';
+  /**
+   * Whether other requests are served now: once logged in (a re-authentication in progress keeps
+   * the login it replaces), until the login expires.
+   */
+  access(nowMs: number): SaslAccess {
+    if (this.user === null || this.stateNow === 'failed') return 'unauthenticated';
+    return nowMs < this.expiresAtMs ? 'served' : 'expired';
+  }
+
+  /** SaslAuthenticate v1+'s session_lifetime_ms: what is left of the login; 0 when it does not expire. */
+  sessionLifetimeMs(nowMs: number): number {
+    return this.expiresAtMs === Infinity ? 0 : Math.max(this.expiresAtMs - nowMs, 0);
   }
 
   /** The mechanism the handshake picked, for logs. */
@@ -73,7 +97,9 @@ export class SaslSession {
    * v1 in SaslAuthenticate requests.
    */
   handshake(mechanism: string, version: number): number {
-    if (this.stateNow !== 'handshake') return KafkaErrorCode.ILLEGAL_SASL_STATE;
+    // A re-authentication (KIP-368) takes SaslHandshake v1 and the mechanism of the first login.
+    const reauthentication = this.stateNow === 'authenticated';
+    if (reauthentication ? version === 0 || mechanism !== this.mechanism : this.stateNow !== 'handshake') return KafkaErrorCode.ILLEGAL_SASL_STATE;
     if (!this.settings.mechanisms.includes(mechanism)) return KafkaErrorCode.UNSUPPORTED_SASL_MECHANISM;
     this.mechanism = mechanism;
     if (isScramMechanism(mechanism)) this.scram = new ScramServer(mechanism, (user) => this.scramLookup(user, mechanism));
@@ -102,8 +128,11 @@ export class SaslSession {
   }
 
   private succeed(user: string, reply: Buffer): AuthenticateOutcome {
+    // As Kafka's: a connection stays one principal's.
+    if (this.user !== null && user !== this.user) return this.fail(`Cannot change principals during re-authentication from User:${this.user}: User:${user}`);
     this.stateNow = 'authenticated';
     this.user = user;
+    this.expiresAtMs = this.settings.maxReauthMs > 0 ? Date.now() + this.settings.maxReauthMs : Infinity;
     return { errorCode: KafkaErrorCode.NONE, errorMessage: null, reply };
   }
 
