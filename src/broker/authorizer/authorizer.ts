@@ -138,22 +138,22 @@ export class Authorizer {
   async create(bindings: readonly AclBinding[]): Promise<Array<SluiceError | null>> {
     this.requireEnabled();
     const results: Array<SluiceError | null> = [];
-    const byEntity = new Map<string, Array<[string, AclBinding]>>();
-    for (const binding of bindings) {
+    /** Per entity, its new ACLs' keys and their places in `bindings`. */
+    const byEntity = new Map<string, Array<{ key: string; index: number }>>();
+    bindings.forEach((binding, index) => {
       try {
         validateBinding(binding);
         results.push(null);
-        const entity = entityOf(binding);
-        byEntity.set(entity, [...(byEntity.get(entity) ?? []), [entryKey(binding), binding]]);
+        pushTo(byEntity, entityOf(binding), { key: entryKey(binding), index });
       } catch (error) {
         results.push(asSluiceError(error));
       }
-    }
+    });
     for (const [entity, entries] of byEntity) {
       try {
-        await this.store.update(entity, (current) => ({ ...current, ...Object.fromEntries(entries.map(([key]) => [key, ''])) }), () => {});
+        await this.store.update(entity, (current) => ({ ...current, ...Object.fromEntries(entries.map(({ key }) => [key, ''])) }), () => {});
       } catch (error) {
-        for (const [, binding] of entries) results[bindings.indexOf(binding)] = asSluiceError(error);
+        for (const { index } of entries) results[index] = asSluiceError(error);
       }
     }
     return results;
@@ -209,10 +209,9 @@ export class Authorizer {
         const binding = bindingOf(entity, key);
         bindings.push(binding);
         if (binding.patternType === PatternType.PREFIXED) {
-          prefixed.set(binding.resourceType, [...(prefixed.get(binding.resourceType) ?? []), binding]);
+          pushTo(prefixed, binding.resourceType, binding);
         } else {
-          const resource = resourceKey(binding.resourceType, binding.resourceName);
-          literal.set(resource, [...(literal.get(resource) ?? []), binding]);
+          pushTo(literal, resourceKey(binding.resourceType, binding.resourceName), binding);
         }
       }
     }
@@ -220,6 +219,12 @@ export class Authorizer {
     this.literal = literal;
     this.prefixed = prefixed;
   }
+}
+
+function pushTo<K, V>(lists: Map<K, V[]>, key: K, value: V): void {
+  const list = lists.get(key);
+  if (list === undefined) lists.set(key, [value]);
+  else list.push(value);
 }
 
 /** An IPv4 client on a dual-stack listener is ::ffff:a.b.c.d; Kafka's ACL hosts name it a.b.c.d. */
