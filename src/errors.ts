@@ -118,6 +118,7 @@ export type SluiceErrorName =
   | 'ETCD_UNAVAILABLE' // etcd did not answer within the client's retry window
   | 'BROKER_START_FAILED' // a broker process of a local cluster exited or did not listen while starting
   | 'BROKER_STOP_FAILED' // a broker process of a local cluster did not exit 0 on SIGTERM in time
+  | 'SSL_AUTHENTICATION_FAILED' // a TLS handshake or its certificate was refused (Kafka's SslAuthenticationException)
   | 'SESSION_EXPIRED'; // a broker's etcd lease is gone: its registration and anything bound to it
 
 export class SluiceError extends Error {

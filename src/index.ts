@@ -47,3 +47,5 @@ export type {
   AssignorName,
 } from './consumer/index.js';
 export type { SaslCredentials, SaslMechanism } from './client/sasl.js';
+export { tlsOptions } from './client/tls-config.js';
+export type { TlsOptions } from './client/tls-config.js';

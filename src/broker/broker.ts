@@ -39,6 +39,7 @@ import { Connection, type ConnectionBudgets } from './connection.js';
 import { CLIENT_QUOTAS_FILE, ClientQuotas } from './client-quotas.js';
 import { ConfigEntityStore, readEntitiesFile, type ConfigEntities } from './config-entities.js';
 import { SCRAM_CREDENTIALS_FILE, ScramCredentials } from './sasl/scram-credentials.js';
+import { TlsAcceptor } from './tls-listener.js';
 import { ACLS_FILE, Authorizer } from './authorizer/authorizer.js';
 import { BrokerConfigLayers, DYNAMIC_CONFIG_FILE } from './dynamic-config.js';
 import { DynamicConfigUpdates } from './dynamic-config-updates.js';
@@ -89,6 +90,8 @@ export class Broker {
   /** How the descriptor limit was split between connections and segments. */
   readonly descriptors: DescriptorBudget;
   private readonly server: net.Server;
+  /** An SSL or SASL_SSL listener's TLS (one secure context for every connection); null on a plaintext one. */
+  private readonly tlsAcceptor: TlsAcceptor | null;
   private readonly connections = new Set<Connection>();
   /** Connections held or about to be closed by the connection creation rates (KIP-612), with their timers. */
   private readonly throttledSockets = new Map<net.Socket, NodeJS.Timeout>();
@@ -181,6 +184,8 @@ export class Broker {
       initial: initialScram,
       apply: (entities) => logger.info({ users: [...entities.keys()] }, 'SCRAM credentials updated'),
     });
+    this.tlsAcceptor = settings.tls === null ? null : new TlsAcceptor(settings.tls);
+    if (settings.tls !== null) logger.info({ clientAuth: settings.tls.clientAuth, minVersion: settings.tls.options.context.minVersion, maxVersion: settings.tls.options.context.maxVersion }, 'listener serves TLS: fetched records are copied to be encrypted (no sendfile)');
     this.authorizer = new Authorizer(
       settings.authorizer,
       { dataDir: settings.dataDir, cluster: () => this.clusterNode, initial: initialAcls },
@@ -263,7 +268,8 @@ export class Broker {
     }
     // sluice.fetch.zero.copy=false (ours, not Kafka's) copies fetched records through JS: the
     // baseline the sendfile path is measured against, and a fallback for filesystems without sendfile.
-    const zeroCopyFetch = options.zeroCopyFetch ?? settings.all[ZERO_COPY_FETCH_CONFIG] !== 'false';
+    // Over TLS the bytes must be encrypted on their way out, so they pass through JS (as Kafka's do).
+    const zeroCopyFetch = settings.tls === null && (options.zeroCopyFetch ?? settings.all[ZERO_COPY_FETCH_CONFIG] !== 'false');
     const broker = new Broker({ ...settings, dataDir }, engine, groups, transactions, clusterId, temporaryDataDir, zeroCopyFetch, logger, descriptors, configLayers, initialQuotas, initialScram, initialAcls);
     let joined = () => {};
     if (settings.cluster !== null) broker.joinGate = new Promise((resolve) => (joined = resolve));
@@ -360,7 +366,7 @@ export class Broker {
       this.metrics.connectionsClosed++;
       this.quotas.release(address);
       this.connections.delete(closed);
-    });
+    }, this.tlsAcceptor);
     this.connections.add(connection);
   }
 
@@ -572,7 +578,7 @@ async function startTransactions(engine: Engine, groups: GroupCoordinator, node:
   const producerIds = new ProducerIds(settings.dataDir, cluster === null ? 0 : settings.nodeId * PRODUCER_IDS_PER_BROKER);
   // A marker waits for its partition's ISR as long as a commit waits for __consumer_offsets'.
   const appendTimeoutMs = cluster?.offsetsCommitTimeoutMs ?? TRANSACTION_MARKER_TIMEOUT_MS;
-  const markerDeps: MarkerWriterDeps = { engine, groups, cluster: () => node.current, timeoutMs: appendTimeoutMs, localAddress: settings.host === '' ? undefined : settings.host, sasl: settings.sasl?.interBroker };
+  const markerDeps: MarkerWriterDeps = { engine, groups, cluster: () => node.current, timeoutMs: appendTimeoutMs, localAddress: settings.host === '' ? undefined : settings.host, sasl: settings.sasl?.interBroker, tls: settings.tls?.options };
   const markers = new BrokerMarkerWriter(markerDeps);
   const store = new OffsetStore(
     engine,
@@ -595,7 +601,7 @@ async function startTransactions(engine: Engine, groups: GroupCoordinator, node:
     nowMs: () => Date.now(),
   });
   if (cluster === null) await coordinator.loadAll();
-  const verifier = new TransactionVerifier({ coordinator, cluster: () => node.current, enabled: config.partitionVerification, timeoutMs: appendTimeoutMs, localAddress: markerDeps.localAddress, sasl: markerDeps.sasl });
+  const verifier = new TransactionVerifier({ coordinator, cluster: () => node.current, enabled: config.partitionVerification, timeoutMs: appendTimeoutMs, localAddress: markerDeps.localAddress, sasl: markerDeps.sasl, tls: markerDeps.tls });
   return {
     coordinator,
     producerIds,

@@ -105,6 +105,7 @@ export class ClusterNode {
       replicaId: this.brokerId,
       localAddress: options.localAddress === '' ? undefined : options.localAddress,
       sasl: settings.sasl?.interBroker,
+      tls: settings.tls?.options,
       maxWaitMs: cluster.replicaFetchWaitMaxMs,
       minBytes: cluster.replicaFetchMinBytes,
       maxBytes: cluster.replicaFetchResponseMaxBytes,

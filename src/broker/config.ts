@@ -15,7 +15,9 @@ import { LOG_CLEANER_BROKER_DEFAULTS } from '../storage/log-cleaner-config.js';
 import { BROKER_LOG_CONFIG_NAMES, TOPIC_CONFIG_NAMES, unsupportedConfigs } from '../storage/log-config.js';
 import { GROUP_CONFIG_NAMES } from './group/config.js';
 import { TRANSACTION_CLUSTER_CONFIG_NAMES, TRANSACTION_CONFIG_NAMES } from './txn/config.js';
-import { advertisedListener, servedListener, type Listener, type ServedListener } from './listeners.js';
+import { advertisedListener, isSasl, isTls, listenerSettingName, servedListener, type Listener, type ServedListener, type ServedProtocol } from './listeners.js';
+import { TLS_LISTENER_CONFIG_NAMES, tlsListenerSettings, type TlsListenerSettings } from './tls-listener.js';
+import { SSL_JAVA_ONLY_CONFIG_NAMES, SSL_STORE_CONFIG_NAMES } from '../client/tls-config.js';
 import { jaasLogin, parseJaasConfig } from './sasl/jaas.js';
 import { plainUsers } from './sasl/plain.js';
 import type { SaslSettings } from './sasl/sasl-session.js';
@@ -73,8 +75,10 @@ export interface BrokerSettings {
   requestLogThresholdMs: number;
   /** Replication and membership, when sluice.etcd.endpoints names a cluster; null for one broker. */
   cluster: ClusterSettings | null;
-  /** Authentication on a SASL_PLAINTEXT listener (sasl/sasl-session.ts); null on a PLAINTEXT one. */
+  /** Authentication on a SASL_PLAINTEXT or SASL_SSL listener (sasl/sasl-session.ts); null on others. */
   sasl: SaslSettings | null;
+  /** TLS on an SSL or SASL_SSL listener (tls-listener.ts), also the brokers' own to each other; null on others. */
+  tls: TlsListenerSettings | null;
   /** authorizer.class.name, super.users and allow.everyone.if.no.acl.found (authorizer/authorizer.ts). */
   authorizer: AuthorizerSettings;
   /** Everything, for the engine (log.*) and for DescribeConfigs on the broker resource. */
@@ -217,7 +221,7 @@ const SUPPORTED: ReadonlySet<string> = new Set([
  */
 const UNSUPPORTED: ReadonlyArray<readonly [reason: string, names: readonly string[]]> = [
   [
-    'TLS is not implemented, and SASL only as PLAIN or SCRAM on a SASL_PLAINTEXT listener',
+    'sluice authenticates clients by TLS certificate (SSL) or by SASL PLAIN or SCRAM, on a listener of that protocol',
     ['ssl.', 'sasl.', 'listener.name.', 'security.inter.broker.protocol', 'security.providers',
       'principal.builder.class', 'connections.max.reauth.ms',
       'connection.failed.authentication.delay.ms', 'delegation.token.', 'password.encoder.'],
@@ -275,9 +279,9 @@ function unsupportedReason(name: string): string | undefined {
 /** What sluice makes of each given setting (defaults are not reported). */
 export function reportBrokerConfig(given: Readonly<BrokerConfigValues>): ConfigReport {
   const report: ConfigReport = { unsupported: [], listenersNotServed: brokerListener(given).notServed, unknown: [] };
-  const saslInEffect = reportSasl(given, report);
+  const securityInEffect = new Set([...reportSasl(given, report), ...reportTls(given, report)]);
   for (const [name, value] of Object.entries(given)) {
-    if (saslInEffect.has(name)) continue;
+    if (securityInEffect.has(name)) continue;
     if (LOG_CONFIG_NAMES.has(name)) {
       for (const { reason } of unsupportedConfigs({ [name]: value })) report.unsupported.push({ name, reason });
       continue;
@@ -420,7 +424,8 @@ export function resolveBrokerSettings(...sources: BrokerConfigValues[]): BrokerS
     logLevel: parseLogLevel(all['log.level']!),
     requestLogThresholdMs: integer(all, 'sluice.request.log.threshold.ms', 0),
     cluster: clusterSettings(all, selector),
-    sasl: protocol === 'SASL_PLAINTEXT' ? saslSettings(all, listener) : null,
+    sasl: isSasl(protocol) ? saslSettings(all, listener, protocol) : null,
+    tls: isTls(protocol) ? tlsListenerSettings(all, listener, protocol, SSL_STORE_CONFIG_NAMES) : null,
     authorizer: authorizerSettings(all),
     all,
   };
@@ -462,12 +467,6 @@ const SASL_DEFAULTS: Readonly<Record<string, string>> = {
   'connections.max.reauth.ms': '0',
 };
 
-/** The listener's own setting (listener.name.NAME.SETTING, NAME lower-cased) over the broker's, as Kafka reads them. */
-function listenerSettingName(all: Readonly<Record<string, string>>, listener: Listener, name: string): string {
-  const own = `listener.name.${listener.name.toLowerCase()}.${name}`;
-  return all[own] !== undefined ? own : name;
-}
-
 function enabledSaslMechanisms(all: Readonly<Record<string, string>>, listener: Listener): { name: string; mechanisms: string[] } {
   const name = listenerSettingName(all, listener, 'sasl.enabled.mechanisms');
   return { name, mechanisms: (all[name] ?? '').split(',').map((mechanism) => mechanism.trim().toUpperCase()).filter((mechanism) => mechanism !== '') };
@@ -483,12 +482,12 @@ function jaasConfigName(listener: Listener, mechanism: string): string {
  * PLAIN's users from its JAAS line (SCRAM's users are kept by the broker: AlterUserScramCredentials),
  * and in a cluster the brokers' own login.
  */
-function saslSettings(given: Readonly<Record<string, string>>, listener: Listener): SaslSettings {
+function saslSettings(given: Readonly<Record<string, string>>, listener: Listener, protocol: ServedProtocol): SaslSettings {
   const all = { ...SASL_DEFAULTS, ...given };
   const { name, mechanisms } = enabledSaslMechanisms(all, listener);
   const served = mechanisms.filter((mechanism) => SERVED_SASL_MECHANISMS.has(mechanism));
   if (served.length === 0) {
-    throw new SluiceError('INVALID_CONFIG', `Listener ${listener.name} is SASL_PLAINTEXT, and ${name} '${all[name]}' names no mechanism sluice serves: it serves ${[...SERVED_SASL_MECHANISMS].join(', ')}`);
+    throw new SluiceError('INVALID_CONFIG', `Listener ${listener.name} is ${protocol}, and ${name} '${all[name]}' names no mechanism sluice serves: it serves ${[...SERVED_SASL_MECHANISMS].join(', ')}`);
   }
   let users = new Map<string, string>();
   if (served.includes('PLAIN')) {
@@ -504,7 +503,7 @@ function saslSettings(given: Readonly<Record<string, string>>, listener: Listene
     plainUsers: users,
     failedAuthenticationDelayMs: integer(all, 'connection.failed.authentication.delay.ms', 0),
     maxReauthMs: integer(all, 'connections.max.reauth.ms', 0),
-    interBroker: all['sluice.etcd.endpoints'] ? interBrokerLogin(all, listener, served) : undefined,
+    interBroker: all['sluice.etcd.endpoints'] ? interBrokerLogin(all, listener, protocol, served) : undefined,
   };
 }
 
@@ -514,10 +513,10 @@ function saslSettings(given: Readonly<Record<string, string>>, listener: Listene
  * with the username and password options of that mechanism's JAAS line. A SCRAM login's user
  * needs a credential (AlterUserScramCredentials) before the brokers can replicate, as in Kafka.
  */
-function interBrokerLogin(all: Readonly<Record<string, string>>, listener: Listener, served: string[]): SaslCredentials {
+function interBrokerLogin(all: Readonly<Record<string, string>>, listener: Listener, protocol: ServedProtocol, served: string[]): SaslCredentials {
   const mechanism = all['sasl.mechanism.inter.broker.protocol']!.toUpperCase();
   if (!served.includes(mechanism)) {
-    throw new SluiceError('INVALID_CONFIG', `Listener ${listener.name} is SASL_PLAINTEXT in a cluster: brokers log in to each other with sasl.mechanism.inter.broker.protocol, which must be an enabled mechanism sluice serves (${served.join(', ')}; it is ${mechanism})`);
+    throw new SluiceError('INVALID_CONFIG', `Listener ${listener.name} is ${protocol} in a cluster: brokers log in to each other with sasl.mechanism.inter.broker.protocol, which must be an enabled mechanism sluice serves (${served.join(', ')}; it is ${mechanism})`);
   }
   const jaasName = jaasConfigName(listener, mechanism);
   const jaas = all[jaasName];
@@ -533,7 +532,7 @@ function reportSasl(given: Readonly<BrokerConfigValues>, report: ConfigReport): 
   const all: Record<string, string> = { ...BROKER_DEFAULTS, ...SASL_DEFAULTS };
   for (const [key, value] of Object.entries(given)) all[key] = String(value);
   const { served: listener, protocol } = brokerListener(all);
-  if (protocol !== 'SASL_PLAINTEXT') return new Set();
+  if (!isSasl(protocol)) return new Set();
   const { name, mechanisms } = enabledSaslMechanisms(all, listener);
   const notServed = mechanisms.filter((mechanism) => !SERVED_SASL_MECHANISMS.has(mechanism));
   if (notServed.length > 0) report.unsupported.push({ name, reason: `SASL mechanism${notServed.length > 1 ? 's' : ''} ${notServed.join(', ')} not implemented: sluice serves ${[...SERVED_SASL_MECHANISMS].join(', ')}` });
@@ -541,6 +540,30 @@ function reportSasl(given: Readonly<BrokerConfigValues>, report: ConfigReport): 
   const inEffect = new Set([name, `${prefix}sasl.enabled.mechanisms`, 'sasl.enabled.mechanisms', 'connection.failed.authentication.delay.ms', 'connections.max.reauth.ms']);
   for (const mechanism of SERVED_SASL_MECHANISMS) inEffect.add(jaasConfigName(listener, mechanism));
   if (all['sluice.etcd.endpoints']) inEffect.add('sasl.mechanism.inter.broker.protocol');
+  return inEffect;
+}
+
+/**
+ * The ssl.* settings given that take effect on the served listener (none on a plaintext one), and
+ * those of Java's JSSE, which are accepted but have no counterpart in Node's TLS.
+ */
+function reportTls(given: Readonly<BrokerConfigValues>, report: ConfigReport): Set<string> {
+  const { served: listener, protocol } = brokerListener(given);
+  if (!isTls(protocol)) return new Set();
+  const prefix = `listener.name.${listener.name.toLowerCase()}.`;
+  const inEffect = new Set<string>();
+  for (const name of [...SSL_STORE_CONFIG_NAMES, ...TLS_LISTENER_CONFIG_NAMES]) inEffect.add(name).add(prefix + name);
+  // On SASL_SSL, ssl.client.auth counts only as the listener's own setting (tls-listener.ts).
+  if (protocol === 'SASL_SSL' && given['ssl.client.auth'] !== undefined) {
+    report.unsupported.push({ name: 'ssl.client.auth', reason: `on a SASL_SSL listener only ${prefix}ssl.client.auth applies, as in Kafka` });
+  }
+  for (const name of SSL_JAVA_ONLY_CONFIG_NAMES) {
+    for (const full of [name, prefix + name]) {
+      if (given[full] === undefined) continue;
+      inEffect.add(full);
+      report.unsupported.push({ name: full, reason: 'it configures Java\'s JSSE, and sluice\'s TLS is Node\'s (OpenSSL)' });
+    }
+  }
   return inEffect;
 }
 

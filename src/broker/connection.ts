@@ -22,6 +22,7 @@
 // handler that throws, a response that cannot be encoded, a transfer that cannot start (EMFILE)
 // all close this connection only, are counted in the broker's metrics and logged (rate-limited).
 import type net from 'node:net';
+import type { TLSSocket } from 'node:tls';
 
 import {
   FrameDecoder,
@@ -46,6 +47,7 @@ import { SaslSession } from './sasl/sasl-session.js';
 import { ResponseWriter } from './response-writer.js';
 import { ReadArena } from './read-arena.js';
 import { readIntoChosenBuffers } from './socket-reads.js';
+import type { TlsAcceptor } from './tls-listener.js';
 
 /** api_key i16, api_version i16, correlation_id i32: the part every request header version shares. */
 const FIXED_HEADER_BYTES = 8;
@@ -114,8 +116,10 @@ export class Connection {
   /** Last time bytes arrived or a response was finished (connections.max.idle.ms). */
   lastActivityMs = Date.now();
   readonly clientHost: string;
-  /** Authentication on a SASL_PLAINTEXT listener (sasl/sasl-session.ts); null on a PLAINTEXT one. */
+  /** Authentication on a SASL_PLAINTEXT or SASL_SSL listener (sasl/sasl-session.ts); null on others. */
   readonly sasl: SaslSession | null;
+  /** On an SSL listener, the principal's name the client's certificate gives (tls-listener.ts); null without one. */
+  certificatePrincipal: string | null = null;
 
   /** `accepted` comes from a server made with pauseOnConnect: it has not been read yet. */
   constructor(
@@ -124,24 +128,41 @@ export class Connection {
     private readonly handlers: ReadonlyMap<number, AnyApiHandler>,
     private readonly budgets: ConnectionBudgets,
     private readonly onClose: (connection: Connection) => void,
+    tls: TlsAcceptor | null = null,
   ) {
     this.clientHost = accepted.remoteAddress ?? 'unknown';
     this.sasl = broker.settings.sasl === null ? null : new SaslSession(broker.settings.sasl, (user, mechanism) => broker.scramCredentials.lookup(user, mechanism));
     this.decoder = new FrameDecoder(broker.settings.socketRequestMaxBytes);
     this.arena = new ReadArena(this.decoder);
-    const socket = readIntoChosenBuffers(accepted, {
+    // TLS decrypts into buffers of its own: an encrypted connection is read through 'data' events.
+    const secure = tls === null ? null : tls.accept(accepted);
+    const socket = secure !== null ? null : readIntoChosenBuffers(accepted, {
       buffer: () => this.readTarget(),
       callback: (bytes, target) => this.onRead(bytes, target),
     });
-    this.socket = socket ?? accepted;
+    this.socket = secure ?? socket ?? accepted;
     this.writer = new ResponseWriter(this.socket, broker.metrics, (error) => this.onTransferFailure(error));
     this.socket.setNoDelay(true);
-    if (socket === null) {
-      accepted.on('data', (chunk: Buffer) => this.onData(chunk));
-      accepted.resume();
+    // Over TLS, requests are read only once the client's certificate (if any) has been checked.
+    if (secure !== null) secure.once('secure', () => this.onHandshake(tls!, secure));
+    else if (socket === null) {
+      this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
+      this.socket.resume();
     }
     this.socket.on('error', () => this.close());
     this.socket.on('close', () => this.close());
+  }
+
+  /** A TLS connection's handshake is done: its certificate, if any, names the principal. */
+  private onHandshake(tls: TlsAcceptor, socket: TLSSocket): void {
+    try {
+      this.certificatePrincipal = tls.principal(socket);
+    } catch (error) {
+      this.broker.log.log('info', 'ssl:failed', { client: this.clientHost, error: (error as Error).message }, 'TLS client authentication failed; closing the connection');
+      this.close();
+      return;
+    }
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
   }
 
   /** The buffer the socket's next read fills (ReadArena.target). */
@@ -647,7 +668,7 @@ class InFlightRequest implements RequestContext {
 
   /** Made once a request, when a handler asks (a Fetch asks up to three times). */
   get quotaClient(): QuotaClient {
-    return (this.quotaClientMade ??= { user: this.connection.sasl?.user ?? ANONYMOUS_USER, clientId: this.header.clientId ?? '' });
+    return (this.quotaClientMade ??= { user: this.connection.sasl?.user ?? this.connection.certificatePrincipal ?? ANONYMOUS_USER, clientId: this.header.clientId ?? '' });
   }
 
   throttle(throttleMs: number): void {

@@ -1,8 +1,7 @@
 // Kafka's `listeners`, read as Kafka reads them, and the one sluice serves. A Kafka
 // server.properties names several: KRaft's default has `PLAINTEXT://:9092,CONTROLLER://:9093`,
-// others add SSL or SASL ones. sluice serves one listener, PLAINTEXT or SASL_PLAINTEXT (no TLS, and
-// its controller lives in etcd), so the rest must not be dropped without a word, and a TLS listener
-// must never be served in plaintext: a client that asked for TLS would send in the clear.
+// others add SSL or SASL ones. sluice serves one listener, of any of the four security protocols
+// (its controller lives in etcd), so the rest must not be dropped without a word.
 import { SluiceError } from '../errors.js';
 
 export interface Listener {
@@ -23,14 +22,31 @@ export interface ListenerConfig {
   'controller.listener.names'?: string;
 }
 
-/** The security protocols sluice serves: SASL_PLAINTEXT authenticates first (sasl/sasl-session.ts). */
-export type ServedProtocol = 'PLAINTEXT' | 'SASL_PLAINTEXT';
+/**
+ * The security protocols sluice serves: the SASL ones authenticate first (sasl/sasl-session.ts),
+ * the SSL ones run over TLS (tls-listener.ts).
+ */
+export type ServedProtocol = 'PLAINTEXT' | 'SSL' | 'SASL_PLAINTEXT' | 'SASL_SSL';
+
+export function isTls(protocol: ServedProtocol): protocol is 'SSL' | 'SASL_SSL' {
+  return protocol === 'SSL' || protocol === 'SASL_SSL';
+}
+
+export function isSasl(protocol: ServedProtocol): protocol is 'SASL_PLAINTEXT' | 'SASL_SSL' {
+  return protocol === 'SASL_PLAINTEXT' || protocol === 'SASL_SSL';
+}
 
 export interface ServedListener {
   served: Listener;
   protocol: ServedProtocol;
   /** Each listener named but not served, with why: reported at startup. */
   notServed: Array<{ listener: string; reason: string }>;
+}
+
+/** The listener's own setting (listener.name.NAME.SETTING, NAME lower-cased) over the broker's, as Kafka reads them: the name in effect. */
+export function listenerSettingName(all: Readonly<Record<string, string>>, listener: Listener, name: string): string {
+  const own = `listener.name.${listener.name.toLowerCase()}.${name}`;
+  return all[own] !== undefined ? own : name;
 }
 
 /** `NAME://host:port[,NAME://host:port...]`, as Kafka's listeners and advertised.listeners. */
@@ -72,10 +88,10 @@ export function listenerUrl({ name, host, port }: Listener): string {
 }
 
 /**
- * The listener sluice serves: the first of `listeners` that is neither a KRaft controller's
- * (controller.listener.names) nor, by listener.security.protocol.map, TLS (SSL, SASL_SSL). A listener
+ * The listener sluice serves: the first of `listeners` that is not a KRaft controller's
+ * (controller.listener.names); listener.security.protocol.map gives its protocol. A listener
  * whose name has no protocol is INVALID_CONFIG, as in Kafka; so is a `listeners` with nothing
- * sluice can serve, rather than serving a TLS listener's port in plaintext.
+ * sluice can serve.
  */
 export function servedListener(config: ListenerConfig): ServedListener {
   const listeners = parseListeners(config.listeners);
@@ -92,15 +108,14 @@ export function servedListener(config: ListenerConfig): ServedListener {
     }
     const url = listenerUrl(listener);
     if (controllerNames.has(listener.name)) notServed.push({ listener: url, reason: 'a KRaft controller listener (controller.listener.names): sluice keeps its controller in etcd' });
-    else if (protocol !== 'PLAINTEXT' && protocol !== 'SASL_PLAINTEXT') notServed.push({ listener: url, reason: `its protocol is ${protocol}, and TLS is not implemented` });
     else if (served !== undefined) notServed.push({ listener: url, reason: `sluice serves one listener, ${listenerUrl(served)}` });
     else {
       served = listener;
-      servedProtocol = protocol;
+      servedProtocol = protocol as ServedProtocol;
     }
   }
   if (served === undefined) {
-    throw new SluiceError('INVALID_CONFIG', `listeners '${config.listeners}' names no listener sluice can serve: it serves PLAINTEXT or SASL_PLAINTEXT only (${notServed.map(({ listener, reason }) => `${listener}: ${reason}`).join('; ')})`);
+    throw new SluiceError('INVALID_CONFIG', `listeners '${config.listeners}' names no listener sluice can serve (${notServed.map(({ listener, reason }) => `${listener}: ${reason}`).join('; ')})`);
   }
   return { served, protocol: servedProtocol, notServed };
 }

@@ -5,6 +5,7 @@ import { BrokerConnection } from '../client/connection.js';
 import { SluiceError } from '../errors.js';
 import type { ClusterNode } from './cluster-node.js';
 import type { SaslCredentials } from '../client/sasl.js';
+import type { TlsOptions } from '../client/tls-config.js';
 
 export class PeerConnections {
   private readonly connections = new Map<number, Promise<BrokerConnection>>();
@@ -17,8 +18,10 @@ export class PeerConnections {
     private readonly clientId: string,
     private readonly requestTimeoutMs: number,
     private readonly localAddress?: string,
-    /** The login to the peers' SASL_PLAINTEXT listener; none for PLAINTEXT. */
+    /** The login to the peers' SASL listener; none for PLAINTEXT or SSL. */
     private readonly sasl?: SaslCredentials,
+    /** TLS to the peers' SSL or SASL_SSL listener; none for plaintext. */
+    private readonly tls?: TlsOptions,
   ) {}
 
   /** The open connection to `brokerId`, or a new one (a closed or failed one is replaced). */
@@ -36,6 +39,7 @@ export class PeerConnections {
       port: endpoint.port,
       localAddress: this.localAddress,
       sasl: this.sasl,
+      tls: this.tls,
       clientId: `${this.clientId}-${cluster.brokerId}`,
       requestTimeoutMs: this.requestTimeoutMs,
     });

@@ -39,6 +39,7 @@ import { truncationFor, type EpochEndOffset } from './replica-divergence.js';
 import { ReplicaFetchSession, type FetchPartitionInput } from './replica-fetch-session.js';
 import type { ReplicationQuota } from './replication-quotas.js';
 import type { SaslCredentials } from '../client/sasl.js';
+import type { TlsOptions } from '../client/tls-config.js';
 
 /** Topic names (v12), flexible, LastFetchedEpoch and DivergingEpoch: the version followers speak. */
 export const REPLICA_FETCH_VERSION = 12;
@@ -92,8 +93,10 @@ export interface ReplicaFetcherOptions {
   replicaId: number;
   leader: LeaderEndpoint;
   /** The local address to connect from (this broker's own, e.g. 127.0.0.2). */
-  /** The login to the leader's SASL_PLAINTEXT listener (sasl.mechanism.inter.broker.protocol); none for PLAINTEXT. */
+  /** The login to the leader's SASL listener (sasl.mechanism.inter.broker.protocol); none for PLAINTEXT or SSL. */
   sasl?: SaslCredentials;
+  /** TLS to the leader's SSL or SASL_SSL listener, with this broker's own key store; none for plaintext. */
+  tls?: TlsOptions;
   localAddress?: string;
   maxWaitMs: number;
   minBytes: number;
@@ -444,6 +447,7 @@ export class ReplicaFetcher {
       port,
       localAddress: this.options.localAddress,
       sasl: this.options.sasl,
+      tls: this.options.tls,
       clientId: `sluice-replica-fetcher-${this.options.replicaId}`,
       requestTimeoutMs: this.options.requestTimeoutMs,
     });

@@ -16,6 +16,7 @@
 // the way is this connection's failure alone: it is reported through onFailure, which closes the
 // connection; it never throws into the caller or the event loop.
 import type net from 'node:net';
+import { TLSSocket } from 'node:tls';
 
 import { binding, type FileRegion, type NativeError } from '../native/binding.js';
 import { INLINE_TRANSMIT_BYTES_MAX } from '../limits.js';
@@ -209,6 +210,9 @@ function drop(queued: Queued): void {
 
 /** A Node TCP socket's descriptor on Linux (`socket._handle.fd`), or -1. */
 export function socketFd(socket: net.Socket): number {
+  // A TLS socket's descriptor carries ciphertext: bytes sent to it directly would bypass the
+  // encryption, so it has none here (and a region on it fails as EBADF, never goes out in clear).
+  if (socket instanceof TLSSocket) return -1;
   const handle = (socket as unknown as { _handle?: { fd?: number } | null })._handle;
   return typeof handle?.fd === 'number' ? handle.fd : -1;
 }

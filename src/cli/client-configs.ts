@@ -8,6 +8,7 @@
 import { readPropertiesFile } from '../broker/config.js';
 import { jaasLogin, LOGIN_MODULES } from '../broker/sasl/jaas.js';
 import { SASL_MECHANISMS, type SaslCredentials, type SaslMechanism } from '../client/sasl.js';
+import { SSL_JAVA_ONLY_CONFIG_NAMES, SSL_STORE_CONFIG_NAMES, tlsOptions, type TlsOptions } from '../client/tls-config.js';
 import type { FlagSpec, ParsedArgs } from './args.js';
 import { CliError } from './command.js';
 
@@ -64,46 +65,74 @@ export function readConfigFile(file: string): Record<string, string> {
   }
 }
 
-/** The client configs of a login: security.protocol, then SASL's, by Kafka's names. */
-export const SECURITY_CONFIG_NAMES: readonly string[] = ['security.protocol', 'sasl.mechanism', 'sasl.jaas.config'];
+/** The client configs of a connection's security: security.protocol, SASL's and TLS's, by Kafka's names. */
+export const SECURITY_CONFIG_NAMES: readonly string[] = ['security.protocol', 'sasl.mechanism', 'sasl.jaas.config', ...SSL_STORE_CONFIG_NAMES];
+
+/** How a command's connections are secured: TLS (SSL, SASL_SSL) and a SASL login (SASL_*); neither for PLAINTEXT. */
+export interface ClientSecurity {
+  sasl?: SaslCredentials;
+  tls?: TlsOptions;
+}
+
+const SECURITY_PROTOCOLS: readonly string[] = ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'];
 
 /**
- * security.protocol, sasl.mechanism and sasl.jaas.config among a command's client configs, read as
- * Kafka's clients read them: PLAINTEXT (the default) or SASL_PLAINTEXT with PLAIN, SCRAM-SHA-256
- * or SCRAM-SHA-512 and the username and password of the JAAS line. TLS (SSL, SASL_SSL) is refused, as sluice has none.
+ * security.protocol, sasl.* and ssl.* among a command's client configs, read as Kafka's clients
+ * read them: PLAINTEXT (the default), SSL, SASL_PLAINTEXT or SASL_SSL; SASL with PLAIN,
+ * SCRAM-SHA-256 or SCRAM-SHA-512 and the username and password of the JAAS line; TLS with the
+ * trust and key stores of client/tls-config.ts. Java's JSSE settings are warned about.
  */
 export class SecurityConfigs {
   private readonly given = new Map<string, ConfigEntry>();
 
-  /** Takes `entry` when it is one of SECURITY_CONFIG_NAMES (later entries win). */
+  /** Takes `entry` when it is one of SECURITY_CONFIG_NAMES or a JSSE one (later entries win). */
   take(entry: ConfigEntry): boolean {
+    if (SSL_JAVA_ONLY_CONFIG_NAMES.includes(entry.name)) {
+      process.stderr.write(`WARNING: ${entry.source} ${entry.name} is accepted but not supported: it configures Java's JSSE, and sluice's TLS is Node's (OpenSSL)\n`);
+      return true;
+    }
     if (!SECURITY_CONFIG_NAMES.includes(entry.name)) return false;
     this.given.set(entry.name, entry);
     return true;
   }
 
-  /** The SASL login the configs ask for; undefined for PLAINTEXT. */
-  credentials(args: ParsedArgs): SaslCredentials | undefined {
+  /** The TLS and the SASL login the configs ask for. */
+  login(args: ParsedArgs): ClientSecurity {
     const protocolEntry = this.given.get('security.protocol');
-    const protocol = (protocolEntry?.value ?? 'PLAINTEXT').toUpperCase();
+    const protocol = (protocolEntry?.value ?? 'PLAINTEXT').trim().toUpperCase();
     const where = (entry: ConfigEntry) => `${entry.source} ${entry.name}=${entry.value}`;
-    if (protocol !== 'PLAINTEXT' && protocol !== 'SASL_PLAINTEXT') {
-      throw args.usageError(`${where(protocolEntry!)} is not supported: sluice's clients speak PLAINTEXT or SASL_PLAINTEXT (no TLS)`);
+    if (!SECURITY_PROTOCOLS.includes(protocol)) {
+      throw args.usageError(`${where(protocolEntry!)} is not a security protocol: ${SECURITY_PROTOCOLS.join(', ')}`);
     }
+    const tlsEntries = [...this.given.values()].filter(({ name }) => name.startsWith('ssl.'));
+    const saslEntries = [this.given.get('sasl.mechanism'), this.given.get('sasl.jaas.config')].filter((entry) => entry !== undefined);
+    const tls = protocol.endsWith('SSL');
+    const sasl = protocol.startsWith('SASL_');
+    for (const entry of [...(tls ? [] : tlsEntries), ...(sasl ? [] : saslEntries)]) {
+      process.stderr.write(`WARNING: ${entry.source} ${entry.name} has no effect: security.protocol is ${protocol}\n`);
+    }
+    return { tls: tls ? this.tlsOptions(args) : undefined, sasl: sasl ? this.saslLogin(args, protocol) : undefined };
+  }
+
+  private tlsOptions(args: ParsedArgs): TlsOptions {
+    const given: Record<string, string> = {};
+    for (const [name, entry] of this.given) if (name.startsWith('ssl.')) given[name] = entry.value;
+    try {
+      return tlsOptions(given, (name) => (this.given.has(name) ? `${this.given.get(name)!.source} ${name}` : name));
+    } catch (error) {
+      throw args.usageError((error as Error).message);
+    }
+  }
+
+  private saslLogin(args: ParsedArgs, protocol: string): SaslCredentials {
     const mechanismEntry = this.given.get('sasl.mechanism');
     const jaasEntry = this.given.get('sasl.jaas.config');
-    if (protocol === 'PLAINTEXT') {
-      for (const entry of [mechanismEntry, jaasEntry]) {
-        if (entry !== undefined) process.stderr.write(`WARNING: ${entry.source} ${entry.name} has no effect: security.protocol is PLAINTEXT\n`);
-      }
-      return undefined;
-    }
     // Kafka's default mechanism is GSSAPI (Kerberos), which sluice's clients do not speak.
     const mechanism = (mechanismEntry?.value ?? 'GSSAPI').toUpperCase();
     if (!(SASL_MECHANISMS as readonly string[]).includes(mechanism)) {
       throw args.usageError(`sasl.mechanism ${mechanism} is not supported: sluice's clients log in with ${SASL_MECHANISMS.join(', ')}`);
     }
-    if (jaasEntry === undefined) throw args.usageError(`security.protocol=SASL_PLAINTEXT needs sasl.jaas.config, e.g. ${LOGIN_MODULES[mechanism as SaslMechanism]} required username="alice" password="alice-secret";`);
+    if (jaasEntry === undefined) throw args.usageError(`security.protocol=${protocol} needs sasl.jaas.config, e.g. ${LOGIN_MODULES[mechanism as SaslMechanism]} required username="alice" password="alice-secret";`);
     try {
       return jaasLogin(jaasEntry.value, `${jaasEntry.source} sasl.jaas.config`, mechanism as SaslMechanism);
     } catch (error) {
@@ -117,13 +146,13 @@ export class SecurityConfigs {
  * (SecurityConfigs) is acted on, and the rest, the admin client's tuning, is warned about, never
  * dropped silently.
  */
-export function adminLogin(args: ParsedArgs): SaslCredentials | undefined {
+export function adminLogin(args: ParsedArgs): ClientSecurity {
   const file = args.string(COMMAND_CONFIG_FLAG.name);
-  if (file === undefined) return undefined;
+  if (file === undefined) return {};
   const security = new SecurityConfigs();
   for (const [name, value] of Object.entries(readConfigFile(file))) {
     const entry = { source: `--${COMMAND_CONFIG_FLAG.name} ${file}:`, name, value };
     if (!security.take(entry)) process.stderr.write(`WARNING: ${entry.source} ${name} is accepted but not supported: of client configs, this command acts on ${SECURITY_CONFIG_NAMES.join(', ')}\n`);
   }
-  return security.credentials(args);
+  return security.login(args);
 }

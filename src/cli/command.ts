@@ -6,7 +6,8 @@
 import fs from 'node:fs';
 
 import { KafkaClient } from '../client/client.js';
-import { isSaslError, type SaslCredentials } from '../client/sasl.js';
+import { isSaslError } from '../client/sasl.js';
+import type { ClientSecurity } from './client-configs.js';
 import { SluiceError } from '../errors.js';
 import { UsageError, type CommandSpec, type ParsedArgs } from './args.js';
 
@@ -35,14 +36,15 @@ export const BOOTSTRAP_FLAG = {
 
 /**
  * Connects to the --bootstrap-server brokers (else `configured`: a bootstrap.servers config, else
- * the default), logging in with `sasl` when given; an unreachable broker, or a refused login, is a CliError.
+ * the default), over TLS and logging in with SASL as `security` says; an unreachable broker, a
+ * refused certificate or a refused login is a CliError.
  */
-export async function connectClient(args: ParsedArgs, configured?: string, metadataMaxAgeMs?: number, clientId = 'sluice-cli', sasl?: SaslCredentials): Promise<KafkaClient> {
+export async function connectClient(args: ParsedArgs, configured?: string, metadataMaxAgeMs?: number, clientId = 'sluice-cli', security: ClientSecurity = {}): Promise<KafkaClient> {
   const bootstrap = args.string('bootstrap-server') ?? configured ?? DEFAULT_BOOTSTRAP;
   const brokers = bootstrap.split(',').map((b) => b.trim()).filter((b) => b !== '');
   if (brokers.length === 0) throw args.usageError('--bootstrap-server is empty');
   try {
-    return await KafkaClient.connect({ brokers, clientId, metadataMaxAgeMs, sasl });
+    return await KafkaClient.connect({ brokers, clientId, metadataMaxAgeMs, sasl: security.sasl, tls: security.tls });
   } catch (error) {
     if (isSaslError(error)) throw new CliError(`Cannot log in to the broker at ${bootstrap}: ${error.message}`);
     // The client joins each broker's reason as "No broker reachable: Cannot connect to h:p: <why>".

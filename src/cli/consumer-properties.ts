@@ -10,8 +10,7 @@ import type { AssignorName } from '../client/assignors.js';
 import type { FetcherOptions } from '../client/fetcher.js';
 import type { GroupMemberOptions } from '../client/group-member.js';
 import { parseInteger, type FlagSpec, type ParsedArgs } from './args.js';
-import { configEntries, configFileFlag, SECURITY_CONFIG_NAMES, SecurityConfigs } from './client-configs.js';
-import type { SaslCredentials } from '../client/sasl.js';
+import { configEntries, configFileFlag, SECURITY_CONFIG_NAMES, SecurityConfigs, type ClientSecurity } from './client-configs.js';
 
 /** Each fetch config taken, with the Fetcher option it sets. */
 const FETCH_CONFIGS = {
@@ -77,8 +76,8 @@ export interface ConsumerProperties {
   groupConfigsGiven: string[];
   /** bootstrap.servers, when given as a config. */
   bootstrapServers?: string;
-  /** The SASL login (security.protocol=SASL_PLAINTEXT), or undefined for PLAINTEXT. */
-  sasl?: SaslCredentials;
+  /** TLS and the SASL login, as security.protocol, ssl.* and sasl.* say (none for PLAINTEXT). */
+  security: ClientSecurity;
 }
 
 export const CONSUMER_PROPERTY_FLAG: FlagSpec = {
@@ -105,7 +104,7 @@ export function groupOf(args: ParsedArgs, properties: ConsumerProperties): strin
 
 /** The --consumer.config file's settings, then --consumer-property's, in order (later wins). */
 export function readConsumerProperties(args: ParsedArgs): ConsumerProperties {
-  const properties: ConsumerProperties = { fetch: {}, group: {}, autoCommit: true, groupConfigsGiven: [] };
+  const properties: ConsumerProperties = { fetch: {}, group: {}, autoCommit: true, groupConfigsGiven: [], security: {} };
   const security = new SecurityConfigs();
   for (const entry of configEntries(args, CONSUMER_CONFIG_FLAG.name, CONSUMER_PROPERTY_FLAG.name)) {
     const { name, value } = entry;
@@ -165,6 +164,6 @@ export function readConsumerProperties(args: ParsedArgs): ConsumerProperties {
       case 'client.id': properties.clientId = value; break;
     }
   }
-  properties.sasl = security.credentials(args);
+  properties.security = security.login(args);
   return properties;
 }

@@ -2,8 +2,7 @@
 import type { ProducerOptions } from '../client/producer.js';
 import { COMPRESSION_NAMES, type CompressionName } from '../record/batch-format.js';
 import { parseInteger, type FlagSpec, type ParsedArgs } from './args.js';
-import { configEntries, configFileFlag, SECURITY_CONFIG_NAMES, SecurityConfigs } from './client-configs.js';
-import type { SaslCredentials } from '../client/sasl.js';
+import { configEntries, configFileFlag, SECURITY_CONFIG_NAMES, SecurityConfigs, type ClientSecurity } from './client-configs.js';
 
 export const ACKS_FLAG: FlagSpec = {
   name: 'acks',
@@ -90,8 +89,8 @@ export interface ProducerSettings {
   metadataMaxAgeMs?: number;
   /** client.id: what the broker's client quotas and logs know the client by. */
   clientId?: string;
-  /** The SASL login (security.protocol=SASL_PLAINTEXT), or undefined for PLAINTEXT. */
-  sasl?: SaslCredentials;
+  /** TLS and the SASL login, as security.protocol, ssl.* and sasl.* say (none for PLAINTEXT). */
+  security: ClientSecurity;
   options: ProducerOptions;
 }
 
@@ -101,7 +100,7 @@ export interface ProducerSettings {
  * Kafka's tools merge them.
  */
 export function readProducerSettings(args: ParsedArgs, flag: FlagSpec, defaultAcks: 0 | 1 | -1): ProducerSettings {
-  const settings: ProducerSettings = { options: { acks: defaultAcks } };
+  const settings: ProducerSettings = { options: { acks: defaultAcks }, security: {} };
   const options = settings.options;
   const security = new SecurityConfigs();
   for (const entry of configEntries(args, PRODUCER_CONFIG_FLAG.name, flag.name)) {
@@ -133,7 +132,7 @@ export function readProducerSettings(args: ParsedArgs, flag: FlagSpec, defaultAc
       case 'client.id': settings.clientId = value; break;
     }
   }
-  settings.sasl = security.credentials(args);
+  settings.security = security.login(args);
   if (args.has('acks')) options.acks = parseAcks(args);
   if (args.has('compression')) options.compression = parseCompression(args);
   if (args.has('batch-size')) options.batchBytes = args.integer('batch-size', { min: 1 });

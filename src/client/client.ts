@@ -10,6 +10,7 @@ import { isScramMechanism, saltedPassword, SCRAM_MECHANISM_TYPES, scramMechanism
 import type { AclBinding, AclBindingFilter } from '../protocol/acl-codes.js';
 import { BrokerConnection } from './connection.js';
 import { isSaslError, type SaslCredentials } from './sasl.js';
+import type { TlsOptions } from './tls-config.js';
 
 export type ConfigResourceType = (typeof CONFIG_RESOURCE_TYPE)[keyof typeof CONFIG_RESOURCE_TYPE];
 /**
@@ -43,6 +44,8 @@ export interface ClientOptions {
   metadataMaxAgeMs?: number;
   /** SASL credentials for a SASL_PLAINTEXT listener (security.protocol, sasl.mechanism, sasl.jaas.config). */
   sasl?: SaslCredentials;
+  /** TLS to an SSL or SASL_SSL listener (security.protocol, ssl.*; client/tls-config.ts). */
+  tls?: TlsOptions;
 }
 
 export interface BrokerNode {
@@ -194,12 +197,17 @@ export class KafkaClient {
     return this.options.sasl;
   }
 
+  /** The TLS each new connection speaks; undefined for a plaintext listener. */
+  get tls(): TlsOptions | undefined {
+    return this.options.tls;
+  }
+
   static async connect(options: ClientOptions): Promise<KafkaClient> {
     const client = new KafkaClient(options);
     const errors: string[] = [];
     for (const address of options.brokers) {
       try {
-        client.bootstrap = await BrokerConnection.connect({ ...parseBrokerAddress(address), clientId: options.clientId, requestTimeoutMs: options.requestTimeoutMs, sasl: options.sasl });
+        client.bootstrap = await BrokerConnection.connect({ ...parseBrokerAddress(address), clientId: options.clientId, requestTimeoutMs: options.requestTimeoutMs, sasl: options.sasl, tls: options.tls });
         break;
       } catch (error) {
         // A refused login is not retried on the next broker, as Kafka's clients do not retry it.
@@ -235,7 +243,7 @@ export class KafkaClient {
     }
     const node = this.nodes.get(nodeId);
     if (!node) throw new SluiceError('LEADER_NOT_AVAILABLE', `Unknown broker ${nodeId}`);
-    const connecting = BrokerConnection.connect({ host: node.host, port: node.port, clientId: this.options.clientId, requestTimeoutMs: this.options.requestTimeoutMs, sasl: this.options.sasl });
+    const connecting = BrokerConnection.connect({ host: node.host, port: node.port, clientId: this.options.clientId, requestTimeoutMs: this.options.requestTimeoutMs, sasl: this.options.sasl, tls: this.options.tls });
     this.connections.set(nodeId, connecting);
     return connecting;
   }

@@ -2,6 +2,7 @@
 // matched to them by correlation id. On connect it asks ApiVersions and from then on speaks, per
 // API, the highest version both sides know (Kafka's client rule).
 import net from 'node:net';
+import tls from 'node:tls';
 
 import { KafkaErrorCode, SluiceError, kafkaErrorName } from '../errors.js';
 import { decodeResponse, encodeRequest, isSupported, type ApiVersionRange, type RequestHeader } from '../protocol/index.js';
@@ -9,6 +10,7 @@ import { FrameReader } from './frame-reader.js';
 import { WriteBuffers } from './write-buffers.js';
 import { ApiKey } from '../protocol/api-keys.js';
 import { authenticate, type SaslCredentials } from './sasl.js';
+import type { TlsOptions } from './tls-config.js';
 
 export interface ConnectionOptions {
   host: string;
@@ -23,8 +25,10 @@ export interface ConnectionOptions {
    * its traffic to each peer can be told apart and cut (nft); on loopback the default is 127.0.0.1.
    */
   localAddress?: string;
-  /** Log in with SASL after ApiVersions (a SASL_PLAINTEXT listener); none for PLAINTEXT. */
+  /** Log in with SASL after ApiVersions (a SASL_PLAINTEXT or SASL_SSL listener); none for PLAINTEXT. */
   sasl?: SaslCredentials;
+  /** Speak TLS (an SSL or SASL_SSL listener): what to trust and present (tls-config.ts); none for plaintext. */
+  tls?: TlsOptions;
 }
 
 export interface RequestOptions {
@@ -97,7 +101,7 @@ export class BrokerConnection {
       (sizeBytes, correlationId) => reads.consumer?.pending.get(correlationId)?.frameBuffer?.(sizeBytes) ?? Buffer.allocUnsafe(sizeBytes),
     );
     const socket = await new Promise<net.Socket>((resolve, reject) => {
-      const socket = net.connect({
+      const common = {
         host: options.host,
         port: options.port,
         localAddress: options.localAddress,
@@ -108,18 +112,30 @@ export class BrokerConnection {
             return true;
           },
         },
+      };
+      const secure = options.tls;
+      // Over TLS the connection is usable once the handshake has checked the broker's certificate.
+      const socket = secure === undefined ? net.connect(common) : tls.connect({
+        ...common,
+        ...secure.context,
+        // SNI takes a host name, never an address; the certificate is checked against either.
+        servername: net.isIP(options.host) === 0 ? options.host : undefined,
+        checkServerIdentity: secure.verifyHostname ? tls.checkServerIdentity : () => undefined,
       });
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new SluiceError('NETWORK_EXCEPTION', `Connection to ${options.host}:${options.port} timed out`));
       }, options.connectTimeoutMs ?? 10_000);
-      socket.once('connect', () => {
+      // Over TLS, an error once TCP is connected is the handshake's (a certificate refused, no common version).
+      let handshake = false;
+      socket.once('connect', () => (handshake = secure !== undefined));
+      socket.once(secure === undefined ? 'connect' : 'secureConnect', () => {
         clearTimeout(timer);
         resolve(socket);
       });
-      socket.once('error', (error) => {
+      socket.once('error', (error: NodeJS.ErrnoException) => {
         clearTimeout(timer);
-        reject(new SluiceError('NETWORK_EXCEPTION', `Cannot connect to ${options.host}:${options.port}: ${error.message}`, { cause: error }));
+        reject(new SluiceError(handshake ? 'SSL_AUTHENTICATION_FAILED' : 'NETWORK_EXCEPTION', `Cannot connect to ${options.host}:${options.port}${handshake ? ' over TLS' : ''}: ${error.message}`, { cause: error }));
       });
     });
     const connection = new BrokerConnection(socket, frames, options);

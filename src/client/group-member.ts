@@ -766,6 +766,7 @@ export class GroupMember {
       clientId: any.clientId,
       requestTimeoutMs: this.rebalanceTimeoutMs + JOIN_RESPONSE_GRACE_MS,
       sasl: this.client.sasl,
+      tls: this.client.tls,
     });
     this.coordinator = connection;
     return connection;

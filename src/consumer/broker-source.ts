@@ -3,6 +3,7 @@
 // leader or to the replica in the consumer's rack its leader names (fetch-round.ts).
 import { KafkaClient } from '../client/client.js';
 import type { SaslCredentials } from '../client/sasl.js';
+import type { TlsOptions } from '../client/tls-config.js';
 import { abortedBatchFilter } from '../record/aborted-transactions.js';
 import { FetchRound } from '../client/fetch-round.js';
 import { GroupMember, type CommitOffset, type GroupMemberOptions, type TopicPartition } from '../client/group-member.js';
@@ -11,6 +12,7 @@ import { chunkOf, keyOf, type Doorbell, type FetchedPartition, type Source, type
 export interface BrokerSourceOptions extends Omit<GroupMemberOptions, 'onAssigned' | 'onRevoking' | 'onError'> {
   brokers: string[];
   sasl?: SaslCredentials;
+  tls?: TlsOptions;
   clientId?: string;
   autoOffsetReset: 'earliest' | 'latest';
   partitionMaxBytes: number;
@@ -42,7 +44,7 @@ export class BrokerSource implements Source {
   }
 
   async start(hooks: SourceHooks): Promise<void> {
-    this.client = await KafkaClient.connect({ brokers: this.options.brokers, sasl: this.options.sasl, clientId: this.options.clientId ?? 'sluice-pool-consumer', metadataMaxAgeMs: this.options.metadataMaxAgeMs });
+    this.client = await KafkaClient.connect({ brokers: this.options.brokers, sasl: this.options.sasl, tls: this.options.tls, clientId: this.options.clientId ?? 'sluice-pool-consumer', metadataMaxAgeMs: this.options.metadataMaxAgeMs });
     this.round = new FetchRound(this.client, {
       maxWaitMs: this.options.maxWaitMs,
       minBytes: 1,

@@ -41,12 +41,15 @@ import { EngineSource } from './engine-source.js';
 import { createPool, handlerUrl } from './pool.js';
 import { Doorbell, keyOf, type Chunk, type FetchedPartition, type Source, type WantedPartition } from './source.js';
 import type { SaslCredentials } from '../client/sasl.js';
+import type { TlsOptions } from '../client/tls-config.js';
 
 export interface PoolConsumerOptions {
   /** Bootstrap brokers (`host:port`): consume as a member of a consumer group. */
   brokers?: string[];
   /** Log in to the brokers with SASL (a SASL_PLAINTEXT listener): `{ mechanism: 'PLAIN', username, password }`. */
   sasl?: SaslCredentials;
+  /** Speak TLS to the brokers (an SSL or SASL_SSL listener): `tlsOptions({ 'ssl.truststore.location': ... })`. */
+  tls?: TlsOptions;
   /** Or an embedded engine: every partition of the topics, offsets kept in its data directory. */
   engine?: Engine;
   groupId: string;
@@ -270,6 +273,7 @@ export class PoolConsumer extends EventEmitter<PoolConsumerEvents> {
       : new BrokerSource({
           brokers: options.brokers!,
           sasl: options.sasl,
+          tls: options.tls,
           clientId: options.clientId,
           groupId: options.groupId,
           topics: this.topics as string[],

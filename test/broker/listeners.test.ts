@@ -1,5 +1,5 @@
 // Kafka's `listeners` as sluice reads them: the one PLAINTEXT listener it serves, the ones it does
-// not serve (reported at startup), and a TLS or SASL listener never served in plaintext.
+// not serve (reported at startup), and a TLS or SASL listener served with its protocol, never in plaintext.
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { reportBrokerConfig, resolveBrokerSettings } from '../../src/broker/config.js';
@@ -42,12 +42,12 @@ describe('listeners', () => {
     expect(notServed).toEqual([{ listener: 'CONTROLLER://:9093', reason: expect.stringMatching(/KRaft controller listener/) }]);
   });
 
-  it('never serves a TLS or SASL listener in plaintext', () => {
-    expect(() => servedListener({ listeners: 'SSL://:9093' })).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG', message: expect.stringMatching(/PLAINTEXT only.*SSL:\/\/:9093: its protocol is SSL/) }));
-    expect(() => servedListener({ listeners: 'EXTERNAL://:9093', 'listener.security.protocol.map': 'EXTERNAL:SASL_SSL' })).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG' }));
-    const { served, notServed } = servedListener({ listeners: 'SASL_SSL://:9094,PLAINTEXT://:9092' });
-    expect(served.port).toBe(9092);
-    expect(notServed).toEqual([{ listener: 'SASL_SSL://:9094', reason: expect.stringMatching(/protocol is SASL_SSL/) }]);
+  it('serves a TLS or SASL listener with its own protocol, never in plaintext', () => {
+    expect(servedListener({ listeners: 'SSL://:9093' })).toMatchObject({ served: { name: 'SSL', port: 9093 }, protocol: 'SSL' });
+    expect(servedListener({ listeners: 'EXTERNAL://:9093', 'listener.security.protocol.map': 'EXTERNAL:SASL_SSL' })).toMatchObject({ served: { name: 'EXTERNAL' }, protocol: 'SASL_SSL' });
+    const { served, protocol, notServed } = servedListener({ listeners: 'SASL_SSL://:9094,PLAINTEXT://:9092' });
+    expect({ port: served.port, protocol }).toEqual({ port: 9094, protocol: 'SASL_SSL' });
+    expect(notServed).toEqual([{ listener: 'PLAINTEXT://:9092', reason: expect.stringMatching(/sluice serves one listener, SASL_SSL:\/\/:9094/) }]);
   });
 
   it('takes a custom name through listener.security.protocol.map, and refuses one without a protocol, as Kafka does', () => {

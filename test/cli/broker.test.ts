@@ -124,9 +124,9 @@ describe('sluice broker', () => {
     }
   });
 
-  it('refuses to serve a TLS listener in plaintext, with exit 1 and one line', async () => {
+  it('refuses a TLS listener without a key store, with exit 1 and one line', async () => {
     const result = await runCli(['broker', '--listeners=SSL://:0', '--data-dir', path.join(tempDir(), 'data')]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/^Error: Cannot start the broker: listeners 'SSL:\/\/:0' names no listener sluice can serve: it serves PLAINTEXT or SASL_PLAINTEXT only \(SSL:\/\/:0: its protocol is SSL, and TLS is not implemented\)\n$/);
+    expect(result.stderr).toMatch(/^Error: Cannot start the broker: Listener SSL is SSL and has no key store: set ssl\.keystore\.location \(PKCS12 or PEM\), or ssl\.keystore\.type=PEM with ssl\.keystore\.key and ssl\.keystore\.certificate\.chain\n$/);
   });
 });

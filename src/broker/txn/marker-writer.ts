@@ -15,6 +15,7 @@ import { PeerConnections } from '../peer-connections.js';
 import type { GroupCoordinator } from '../group/coordinator.js';
 import type { MarkerWriter } from './transaction-coordinator.js';
 import type { SaslCredentials } from '../../client/sasl.js';
+import type { TlsOptions } from '../../client/tls-config.js';
 
 /** WriteTxnMarkers v1 (flexible); every Kafka since 2.8 takes it. */
 const WRITE_TXN_MARKERS_VERSION = 1;
@@ -30,6 +31,7 @@ export interface MarkerWriterDeps {
   localAddress?: string;
   /** The login to the peers' SASL_PLAINTEXT listener; none for PLAINTEXT. */
   sasl?: SaslCredentials;
+  tls?: TlsOptions;
 }
 
 /**
@@ -48,7 +50,7 @@ export class BrokerMarkerWriter implements MarkerWriter {
   private readonly peers: PeerConnections;
 
   constructor(private readonly deps: MarkerWriterDeps) {
-    this.peers = new PeerConnections('sluice-txn-markers', deps.timeoutMs, deps.localAddress, deps.sasl);
+    this.peers = new PeerConnections('sluice-txn-markers', deps.timeoutMs, deps.localAddress, deps.sasl, deps.tls);
   }
 
   async write(topic: string, partition: number, marker: TransactionMarker): Promise<void> {

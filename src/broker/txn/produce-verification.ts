@@ -21,6 +21,7 @@ import { PeerConnections } from '../peer-connections.js';
 import { errorCodeOf } from '../handlers/errors.js';
 import type { TransactionCoordinator } from './transaction-coordinator.js';
 import type { SaslCredentials } from '../../client/sasl.js';
+import type { TlsOptions } from '../../client/tls-config.js';
 
 /** AddPartitionsToTxn with VerifyOnly: the first version that has it. */
 const VERIFY_VERSION = 4;
@@ -51,13 +52,14 @@ export interface VerifierDeps {
   localAddress?: string;
   /** The login to the peers' SASL_PLAINTEXT listener; none for PLAINTEXT. */
   sasl?: SaslCredentials;
+  tls?: TlsOptions;
 }
 
 export class TransactionVerifier {
   private readonly peers: PeerConnections;
 
   constructor(private readonly deps: VerifierDeps) {
-    this.peers = new PeerConnections('sluice-txn-verify', deps.timeoutMs, deps.localAddress, deps.sasl);
+    this.peers = new PeerConnections('sluice-txn-verify', deps.timeoutMs, deps.localAddress, deps.sasl, deps.tls);
   }
 
   get enabled(): boolean {

@@ -1,0 +1,120 @@
+// An SSL or SASL_SSL listener: the server's TLS settings (Kafka's ssl.* names, a listener's own
+// listener.name.NAME.ssl.* first), the TLS session over each accepted connection, and the
+// principal a client certificate stands for.
+//
+// Encrypted bytes cannot be sendfile()d: a TLS listener's fetches copy record bytes through JS
+// (broker.ts turns zero copy off), as Kafka's do over SSL.
+import crypto from 'node:crypto';
+import type net from 'node:net';
+import tls from 'node:tls';
+
+import { SluiceError } from '../errors.js';
+import { tlsOptions, type TlsOptions } from '../client/tls-config.js';
+import { listenerSettingName, type Listener } from './listeners.js';
+import { parsePrincipalRules, type PrincipalRule, principalFromDn } from './ssl-principal.js';
+
+export type ClientAuth = 'none' | 'requested' | 'required';
+
+export interface TlsListenerSettings {
+  /**
+   * The listener's key, certificate chain and trusted authorities; a cluster's brokers use the same
+   * to connect to each other (its key as their client certificate).
+   */
+  options: TlsOptions;
+  /** ssl.client.auth: whether a client presents a certificate, and must. */
+  clientAuth: ClientAuth;
+  /** ssl.principal.mapping.rules: a client certificate's distinguished name to a principal's name. */
+  principalRules: PrincipalRule[];
+}
+
+/** A setting as the listener reads it (listeners.ts): the name in effect, and its value. */
+function listenerValue(all: Readonly<Record<string, string>>, listener: Listener, name: string): { name: string; value: string | undefined } {
+  const effective = listenerSettingName(all, listener, name);
+  return { name: effective, value: all[effective] };
+}
+
+/** The ssl.* names a TLS listener reads; each may also be given as listener.name.NAME.ssl.*. */
+export const TLS_LISTENER_CONFIG_NAMES: readonly string[] = ['ssl.client.auth', 'ssl.principal.mapping.rules'];
+
+/**
+ * A TLS listener's settings. It needs a key store (a listener without a certificate cannot
+ * serve TLS, as in Kafka). On SASL_SSL the SASL login names the principal, and ssl.client.auth
+ * applies only as the listener's own setting (listener.name.NAME.ssl.client.auth), as in Kafka.
+ */
+export function tlsListenerSettings(all: Readonly<Record<string, string>>, listener: Listener, protocol: 'SSL' | 'SASL_SSL', storeNames: readonly string[]): TlsListenerSettings {
+  const given: Record<string, string | undefined> = {};
+  const names = new Map<string, string>();
+  for (const name of storeNames) {
+    const { name: source, value } = listenerValue(all, listener, name);
+    given[name] = value;
+    names.set(name, source);
+  }
+  const options = tlsOptions(given, (name) => names.get(name) ?? name);
+  if (options.context.pfx === undefined && options.context.key === undefined) {
+    throw new SluiceError('INVALID_CONFIG', `Listener ${listener.name} is ${protocol} and has no key store: set ssl.keystore.location (PKCS12 or PEM), or ssl.keystore.type=PEM with ssl.keystore.key and ssl.keystore.certificate.chain`);
+  }
+  const auth = protocol === 'SSL' ? listenerValue(all, listener, 'ssl.client.auth') : { name: `listener.name.${listener.name.toLowerCase()}.ssl.client.auth`, value: all[`listener.name.${listener.name.toLowerCase()}.ssl.client.auth`] };
+  const clientAuth = (auth.value ?? 'none').trim().toLowerCase();
+  if (clientAuth !== 'none' && clientAuth !== 'requested' && clientAuth !== 'required') {
+    throw new SluiceError('INVALID_CONFIG', `Invalid value ${auth.value} for configuration ${auth.name}: must be required, requested or none`);
+  }
+  const rules = listenerValue(all, listener, 'ssl.principal.mapping.rules');
+  return { options, clientAuth, principalRules: parsePrincipalRules(rules.value ?? 'DEFAULT', rules.name) };
+}
+
+/** One secure context per listener, shared by its connections (OpenSSL's SSL_CTX). */
+export class TlsAcceptor {
+  private readonly context: tls.SecureContext;
+
+  constructor(readonly settings: TlsListenerSettings) {
+    this.context = tls.createSecureContext(settings.options.context);
+  }
+
+  /** A TLS session over an accepted TCP connection; its handshake runs as it is read. */
+  accept(socket: net.Socket): tls.TLSSocket {
+    const { clientAuth } = this.settings;
+    return new tls.TLSSocket(socket, {
+      isServer: true,
+      secureContext: this.context,
+      requestCert: clientAuth !== 'none',
+      rejectUnauthorized: clientAuth === 'required',
+    });
+  }
+
+  /**
+   * The principal's name of a connection whose handshake is done: its client certificate's
+   * distinguished name through ssl.principal.mapping.rules, or null without a certificate
+   * (ANONYMOUS, as Kafka's). A presented certificate that does not verify is an error: with
+   * ssl.client.auth=requested Kafka's handshake fails on it too, rather than serve it anonymously.
+   */
+  principal(socket: tls.TLSSocket): string | null {
+    const certificate = socket.getPeerCertificate();
+    if (certificate === null || certificate.raw === undefined) return null;
+    const verifyError = chainError(socket);
+    if (verifyError !== null) throw new SluiceError('SSL_AUTHENTICATION_FAILED', `The client's certificate was not accepted: ${verifyError}`);
+    return principalFromDn(distinguishedName(new crypto.X509Certificate(certificate.raw)), this.settings.principalRules);
+  }
+}
+
+/**
+ * Why OpenSSL did not verify the peer's certificate chain against the trusted authorities, or null
+ * when it did. Node's verify callback lets every chain through and leaves the verdict to JS: a
+ * tls.Server reads it into `authorized`, a TLSSocket made over an accepted socket (as here, which
+ * keeps the broker's own accept path) does not, so it is read as Node's tls.Server reads it
+ * (TLSWrap's verifyError). Where that is missing, no certificate is taken: this fails closed.
+ */
+function chainError(socket: tls.TLSSocket): string | null {
+  const handle = (socket as unknown as { _handle?: { verifyError?: () => (Error & { code?: string }) | null } | null })._handle;
+  if (typeof handle?.verifyError !== 'function') return 'this Node version does not say whether the chain verified';
+  const error = handle.verifyError();
+  return error === null || error === undefined ? null : `${error.code ?? ''} ${error.message}`.trim();
+}
+
+/**
+ * A certificate subject as Java's X500Principal.getName() writes it (RFC 2253): the most specific
+ * part first, `CN=alice,OU=eng,O=acme,C=US`. Node lists the parts one a line in the certificate's
+ * order (least specific first), escaped as RFC 2253 asks.
+ */
+export function distinguishedName(certificate: crypto.X509Certificate): string {
+  return certificate.subject.split('\n').filter((part) => part !== '').reverse().join(',');
+}

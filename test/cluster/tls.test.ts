@@ -1,0 +1,68 @@
+// A 3-broker cluster whose one listener is SSL with client certificates required
+// (listener.security.protocol.map PLAINTEXT:SSL, as startCluster names its listener PLAINTEXT):
+// the brokers replicate to each other over TLS, presenting their own key store as their client
+// certificate, so the ISR fills; kafkajs and kcat produce with acks=all and read back over TLS.
+import fs from 'node:fs';
+
+import { Kafka, logLevel } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { startCluster, type LocalCluster } from '../../src/cluster/start-cluster.js';
+import { kcat } from '../fixtures/kcat.js';
+import { makeTlsFiles, STORE_PASSWORD, type TlsFiles } from '../fixtures/tls-certs.js';
+import { waitUntil } from '../helpers.js';
+
+let files: TlsFiles;
+let cluster: LocalCluster;
+
+beforeAll(async () => {
+  files = makeTlsFiles();
+  cluster = await startCluster({
+    brokers: 3,
+    config: {
+      'listener.security.protocol.map': 'PLAINTEXT:SSL',
+      'ssl.keystore.type': 'PKCS12',
+      'ssl.keystore.location': files.clusterP12,
+      'ssl.keystore.password': STORE_PASSWORD,
+      'ssl.truststore.type': 'PEM',
+      'ssl.truststore.location': files.caPem,
+      'ssl.client.auth': 'required',
+      'min.insync.replicas': 2,
+    },
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await cluster?.stop();
+});
+
+function kafka(): Kafka {
+  const read = (file: string) => fs.readFileSync(file, 'utf8');
+  const alice = files.client('alice');
+  return new Kafka({ clientId: 'tls-cluster', brokers: cluster.bootstrapServers.split(','), ssl: { ca: [read(files.caPem)], key: read(alice.key), cert: read(alice.cert) }, logLevel: logLevel.NOTHING, retry: { retries: 5 } });
+}
+
+describe('a TLS cluster', () => {
+  it('replicates over TLS: the ISR fills, acks=all writes are acknowledged and read back', async () => {
+    const client = kafka();
+    const admin = client.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'tls-replicated', numPartitions: 3, replicationFactor: 3 }], waitForLeaders: true });
+    // A new topic's ISR holds every replica; a follower that could not fetch would leave it later.
+    await waitUntil(async () => {
+      const [topic] = (await admin.fetchTopicMetadata({ topics: ['tls-replicated'] })).topics;
+      return topic!.partitions.every((partition) => partition.isr.length === 3);
+    }, 'every partition\'s ISR to hold all 3 brokers', 60_000);
+    await admin.disconnect();
+    const producer = client.producer({ allowAutoTopicCreation: false });
+    await producer.connect();
+    // acks=all is answered once the high watermark covers the batch: once both followers, fetching
+    // from the leader over TLS with their own certificate, have it.
+    await producer.send({ topic: 'tls-replicated', acks: -1, messages: [0, 1, 2].map((partition) => ({ partition, value: `p${partition}` })) });
+    await producer.disconnect();
+    const alice = files.client('alice');
+    const read = await kcat(['-C', '-b', cluster.bootstrapServers, '-t', 'tls-replicated', '-o', 'beginning', '-c', '3', '-e', '-f', '%p:%s\n',
+      '-X', 'security.protocol=ssl', '-X', `ssl.ca.location=${files.caPem}`, '-X', `ssl.certificate.location=${alice.cert}`, '-X', `ssl.key.location=${alice.key}`]);
+    expect(read.stdout.split('\n').filter((line) => line !== '').sort()).toEqual(['0:p0', '1:p1', '2:p2']);
+  }, 120_000);
+});
