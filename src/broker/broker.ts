@@ -34,12 +34,12 @@ import { Budget } from './budget.js';
 import { loadOrCreateClusterId, newClusterId } from './cluster-id.js';
 import { EtcdClient } from '../cluster/etcd-client.js';
 import { MetadataStore } from '../cluster/metadata-store.js';
-import { connectionLimits, reportBrokerConfig, resolveBrokerSettings, type BrokerConfigValues, type BrokerSettings, type ClusterSettings } from './config.js';
+import { connectionLimits, reportBrokerConfig, servedTlsSettings, resolveBrokerSettings, type BrokerConfigValues, type BrokerSettings, type ClusterSettings } from './config.js';
 import { Connection, type ConnectionBudgets } from './connection.js';
 import { CLIENT_QUOTAS_FILE, ClientQuotas } from './client-quotas.js';
 import { ConfigEntityStore, readEntitiesFile, type ConfigEntities } from './config-entities.js';
 import { SCRAM_CREDENTIALS_FILE, ScramCredentials } from './sasl/scram-credentials.js';
-import { TlsAcceptor } from './tls-listener.js';
+import { TlsAcceptor, type TlsListenerSettings } from './tls-listener.js';
 import { ACLS_FILE, Authorizer } from './authorizer/authorizer.js';
 import { BrokerConfigLayers, DYNAMIC_CONFIG_FILE } from './dynamic-config.js';
 import { DynamicConfigUpdates } from './dynamic-config-updates.js';
@@ -150,7 +150,10 @@ export class Broker {
       (ip) => this.clientQuotas.connectionRateOf(ip),
     );
     this.replicationQuotas = createReplicationQuotas({ windowCount: settings.replicationQuotaWindowCount, windowMs: settings.replicationQuotaWindowMs }, configLayers.effective());
+    this.tlsAcceptor = settings.tls === null ? null : new TlsAcceptor(startingTls(configLayers, settings.tls, logger));
+    if (settings.tls !== null) logger.info({ clientAuth: settings.tls.clientAuth, minVersion: settings.tls.options.context.minVersion, maxVersion: settings.tls.options.context.maxVersion }, 'listener serves TLS: fetched records are copied to be encrypted (no sendfile)');
     this.dynamicConfig = new DynamicConfigUpdates({
+      tls: this.tlsAcceptor,
       layers: configLayers,
       engine,
       dataDir: settings.dataDir,
@@ -184,8 +187,6 @@ export class Broker {
       initial: initialScram,
       apply: (entities) => logger.info({ users: [...entities.keys()] }, 'SCRAM credentials updated'),
     });
-    this.tlsAcceptor = settings.tls === null ? null : new TlsAcceptor(settings.tls);
-    if (settings.tls !== null) logger.info({ clientAuth: settings.tls.clientAuth, minVersion: settings.tls.options.context.minVersion, maxVersion: settings.tls.options.context.maxVersion }, 'listener serves TLS: fetched records are copied to be encrypted (no sendfile)');
     this.authorizer = new Authorizer(
       settings.authorizer,
       { dataDir: settings.dataDir, cluster: () => this.clusterNode, initial: initialAcls },
@@ -507,6 +508,19 @@ function startingConfig(layers: BrokerConfigLayers, logger: Logger): Record<stri
     logger.error({ error: String(error), dynamic: Object.fromEntries(layers.all) }, 'dynamic broker configs left out at startup: a value is invalid');
     layers.replace(new Map());
     return layers.effective();
+  }
+}
+
+/**
+ * The TLS listener's settings at startup: its stores as the dynamic configs last set them (a
+ * renewed certificate outlives a restart), or, when those no longer open, the static ones.
+ */
+function startingTls(layers: BrokerConfigLayers, staticTls: TlsListenerSettings, logger: Logger): TlsListenerSettings {
+  try {
+    return servedTlsSettings(layers.effective()) ?? staticTls;
+  } catch (error) {
+    logger.error({ error: String(error) }, 'dynamic TLS stores left out at startup: they cannot be opened');
+    return staticTls;
   }
 }
 

@@ -216,10 +216,35 @@ const SUPPORTED: ReadonlySet<string> = new Set([
 ]);
 
 /**
+ * Kafka's PASSWORD-type broker configs: DescribeConfigs never sends their values (null, marked
+ * sensitive), as Kafka's does not. A listener's own setting (listener.name.NAME.*) has no type in
+ * Kafka's catalog, which also makes it sensitive there (KafkaConfig.maybeSensitive).
+ */
+const PASSWORD_CONFIG_NAMES: ReadonlySet<string> = new Set([
+  'ssl.key.password',
+  'ssl.keystore.password',
+  'ssl.truststore.password',
+  'ssl.keystore.key',
+  'ssl.keystore.certificate.chain',
+  'ssl.truststore.certificates',
+  'sasl.jaas.config',
+  'password.encoder.secret',
+  'password.encoder.old.secret',
+  'delegation.token.master.key',
+  'delegation.token.secret.key',
+]);
+
+export function isSensitiveConfig(name: string): boolean {
+  return name.startsWith('listener.name.') || PASSWORD_CONFIG_NAMES.has(name);
+}
+
+/**
  * Kafka broker configs sluice accepts without acting on them, by reason. An entry ending in '.'
  * covers every name with that prefix (ssl.keystore.location, ...).
  */
 const UNSUPPORTED: ReadonlyArray<readonly [reason: string, names: readonly string[]]> = [
+  // Before the 'ssl.' prefix below: the first entry that names a config gives its reason.
+  ['a renewed key store (a dynamic ssl.keystore.location) is not compared with the one it replaces', ['ssl.allow.dn.changes', 'ssl.allow.san.changes']],
   [
     'sluice authenticates clients by TLS certificate (SSL) or by SASL PLAIN or SCRAM, on a listener of that protocol',
     ['ssl.', 'sasl.', 'listener.name.', 'security.inter.broker.protocol', 'security.providers',
@@ -425,7 +450,7 @@ export function resolveBrokerSettings(...sources: BrokerConfigValues[]): BrokerS
     requestLogThresholdMs: integer(all, 'sluice.request.log.threshold.ms', 0),
     cluster: clusterSettings(all, selector),
     sasl: isSasl(protocol) ? saslSettings(all, listener, protocol) : null,
-    tls: isTls(protocol) ? tlsListenerSettings(all, listener, protocol, SSL_STORE_CONFIG_NAMES) : null,
+    tls: servedTlsSettings(all),
     authorizer: authorizerSettings(all),
     all,
   };
@@ -541,6 +566,12 @@ function reportSasl(given: Readonly<BrokerConfigValues>, report: ConfigReport): 
   for (const mechanism of SERVED_SASL_MECHANISMS) inEffect.add(jaasConfigName(listener, mechanism));
   if (all['sluice.etcd.endpoints']) inEffect.add('sasl.mechanism.inter.broker.protocol');
   return inEffect;
+}
+
+/** The served listener's TLS settings from `all` (every layer merged); null on a plaintext listener. */
+export function servedTlsSettings(all: Readonly<Record<string, string>>): TlsListenerSettings | null {
+  const { served, protocol } = brokerListener(all);
+  return isTls(protocol) ? tlsListenerSettings(all, served, protocol, SSL_STORE_CONFIG_NAMES) : null;
 }
 
 /**

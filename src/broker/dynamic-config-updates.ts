@@ -1,13 +1,15 @@
 // How a running broker takes its dynamic configs (dynamic-config.ts): an alter is checked and
 // written where the broker keeps them (config-entities.ts), and applied: the topic defaults of the
 // engine's logs, the log cleaner's settings, the connection limits, the replication quotas' rates,
-// and the controller's unclean.leader.election.enable default.
+// a TLS listener's stores (new connections take them), and the controller's
+// unclean.leader.election.enable default.
 import { SluiceError } from '../errors.js';
 import type { Engine } from '../engine/engine.js';
 import type { Logger } from '../logger.js';
 import { unsupportedConfigs } from '../storage/log-config.js';
 import type { ClusterNode } from './cluster-node.js';
-import { connectionLimits } from './config.js';
+import { connectionLimits, servedTlsSettings } from './config.js';
+import type { TlsAcceptor } from './tls-listener.js';
 import type { ConnectionQuotas } from './connection-quotas.js';
 import { ConfigEntityStore, type ConfigEntities } from './config-entities.js';
 import { BrokerConfigLayers, DEFAULT_ENTITY, DYNAMIC_CONFIG_FILE } from './dynamic-config.js';
@@ -24,6 +26,8 @@ export interface DynamicConfigUpdatesOptions {
   /** What the descriptor budget gave connections at start: max.connections stays within it. */
   connectionsMax: number;
   replicationQuotas: ReplicationQuotas;
+  /** A TLS listener's acceptor, which takes new key and trust stores; null on a plaintext one. */
+  tls: TlsAcceptor | null;
 }
 
 export class DynamicConfigUpdates {
@@ -64,10 +68,13 @@ export class DynamicConfigUpdates {
       const effective = layers.effective();
       const limits = connectionLimits(effective);
       replicationThrottledRates(effective);
+      // Read first: a store that cannot be opened leaves every setting as it was.
+      const tls = this.options.tls === null ? null : servedTlsSettings(effective);
       engine.setBrokerLogDefaults(effective);
       engine.setCleanerConfig(effective);
       this.options.connectionQuotas.reconfigure({ ...limits, maxConnections: Math.min(limits.maxConnections, this.options.connectionsMax) });
       applyReplicationThrottledRates(this.options.replicationQuotas, effective);
+      if (tls !== null) this.options.tls!.reconfigure(tls);
     } catch (error) {
       // Only a store written around the checks could hold such a value: keep running as before.
       layers.replace(previous);

@@ -8,7 +8,8 @@
 // unclean.leader.election.enable, compression.type, ...; DYNAMIC_BROKER_LOG_CONFIG_NAMES), the set
 // Kafka's DynamicLogConfig reconfigures: a topic without its own override takes the new value at
 // once (Engine.setBrokerLogDefaults). And the log cleaner's threads, buffers, I/O rate and backoff
-// the connection limits and rate and the replication quotas' rates (DYNAMIC_BROKER_NAMES). Any other name is INVALID_REQUEST with Kafka's
+// the connection limits and rate and the replication quotas' rates (DYNAMIC_BROKER_NAMES), and per
+// broker, a TLS listener's key and trust stores (tls-listener.ts). Any other name is INVALID_REQUEST with Kafka's
 // message, "Cannot update these configs dynamically": Kafka's read-only names (broker.id,
 // log.dirs, log.retention.hours, ...), and the names Kafka reconfigures but sluice takes only at
 // start (thread pools), which say so.
@@ -25,7 +26,8 @@ import { uncleanLeaderElectionFor } from '../cluster/controller-reign.js';
 import { CONFIG_SOURCE } from '../protocol/apis/describe-configs.js';
 import { brokerLogDefaults, brokerSynonymsOf, DYNAMIC_BROKER_LOG_CONFIG_NAMES, type ConfigValues } from '../storage/log-config.js';
 import { cleanerConfigFromBroker } from '../storage/log-cleaner-config.js';
-import { BROKER_DEFAULTS, connectionLimits } from './config.js';
+import { BROKER_DEFAULTS, connectionLimits, servedTlsSettings } from './config.js';
+import { isTlsReconfigurable } from './tls-listener.js';
 import type { ConfigEntities as DynamicEntities } from './config-entities.js';
 import { REPLICATION_THROTTLED_RATE_NAMES, replicationThrottledRates } from './replication-quotas.js';
 
@@ -165,8 +167,11 @@ export class BrokerConfigLayers {
     if (restartOnly.length > 0) {
       throw invalid(entity, `Cannot update these configs dynamically: Set(${restartOnly.join(', ')}); sluice takes them at start only (set them in server.properties and restart)`);
     }
-    const readOnly = names.filter((name) => !DYNAMIC_NAMES.has(name));
+    const readOnly = names.filter((name) => !DYNAMIC_NAMES.has(name) && !isTlsReconfigurable(name));
     if (readOnly.length > 0) throw invalid(entity, `Cannot update these configs dynamically: Set(${readOnly.join(', ')})`);
+    // A key store is one broker's own: Kafka refuses the stores as a cluster-wide default.
+    const tlsNames = names.filter(isTlsReconfigurable);
+    if (tlsNames.length > 0 && entity === DEFAULT_ENTITY) throw invalid(entity, `Cannot update these configs at default cluster level, broker id must be specified: Set(${tlsNames.join(', ')})`);
     try {
       // The values alone (a typo in the default entity fails even where a broker overrides it)...
       brokerLogDefaults(configs as ConfigValues);
@@ -176,6 +181,10 @@ export class BrokerConfigLayers {
       cleanerConfigFromBroker(effective);
       connectionLimits(effective);
       replicationThrottledRates(effective);
+      // The stores open with their passwords, or the alter is refused (not applied and then failing).
+      if (servedTlsSettings(effective) === null && tlsNames.length > 0 && entity === String(this.nodeId)) {
+        throw new Error(`the served listener is not SSL or SASL_SSL, so ${tlsNames.join(', ')} would take no effect`);
+      }
     } catch (error) {
       throw invalid(entity, error instanceof Error ? error.message : String(error));
     }

@@ -62,12 +62,44 @@ export function tlsListenerSettings(all: Readonly<Record<string, string>>, liste
   return { options, clientAuth, principalRules: parsePrincipalRules(rules.value ?? 'DEFAULT', rules.name) };
 }
 
+/**
+ * Kafka's SSL configs that change on a running broker (SslConfigs.RECONFIGURABLE_CONFIGS, KIP-226):
+ * the key and trust stores, so that a certificate is renewed without a restart. Per broker only,
+ * plain or as the listener's own (listener.name.NAME.ssl.keystore.location).
+ */
+export const TLS_RECONFIGURABLE_NAMES: readonly string[] = [
+  'ssl.keystore.type',
+  'ssl.keystore.location',
+  'ssl.keystore.password',
+  'ssl.key.password',
+  'ssl.keystore.key',
+  'ssl.keystore.certificate.chain',
+  'ssl.truststore.type',
+  'ssl.truststore.location',
+  'ssl.truststore.password',
+  'ssl.truststore.certificates',
+];
+
+/** Whether `name` is one of TLS_RECONFIGURABLE_NAMES, plain or with a listener's prefix. */
+export function isTlsReconfigurable(name: string): boolean {
+  return TLS_RECONFIGURABLE_NAMES.includes(name.replace(/^listener\.name\.[^.]+\./, ''));
+}
+
 /** One secure context per listener, shared by its connections (OpenSSL's SSL_CTX). */
 export class TlsAcceptor {
-  private readonly context: tls.SecureContext;
+  private context: tls.SecureContext;
 
-  constructor(readonly settings: TlsListenerSettings) {
+  constructor(public settings: TlsListenerSettings) {
     this.context = tls.createSecureContext(settings.options.context);
+  }
+
+  /**
+   * New stores (a renewed certificate, KIP-226): connections accepted from now on are served with
+   * them; those already open keep the session they have.
+   */
+  reconfigure(settings: TlsListenerSettings): void {
+    this.context = tls.createSecureContext(settings.options.context);
+    this.settings = settings;
   }
 
   /** A TLS session over an accepted TCP connection; its handshake runs as it is read. */

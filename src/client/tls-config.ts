@@ -54,8 +54,6 @@ export const SSL_JAVA_ONLY_CONFIG_NAMES: readonly string[] = [
   'ssl.provider',
   'ssl.engine.factory.class',
   'ssl.cipher.suites',
-  'ssl.allow.dn.changes',
-  'ssl.allow.san.changes',
 ];
 
 /** TLS versions by Kafka's (Java's) names. */

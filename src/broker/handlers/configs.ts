@@ -6,7 +6,7 @@ import { SluiceError } from '../../errors.js';
 import { ApiKey } from '../../protocol/api-keys.js';
 import { CONFIG_RESOURCE_TYPE, CONFIG_SOURCE } from '../../protocol/apis/describe-configs.js';
 import { brokerSynonymsOf, ConfigType, DYNAMIC_BROKER_LOG_CONFIG_NAMES, topicConfigDefault, topicConfigOfBrokerName, topicConfigType, unsupportedConfigs } from '../../storage/log-config.js';
-import { BROKER_DEFAULTS } from '../config.js';
+import { BROKER_DEFAULTS, isSensitiveConfig } from '../config.js';
 import { DEFAULT_ENTITY, type BrokerConfigLayers } from '../dynamic-config.js';
 import { alterBrokerLoggers, describeBrokerLoggers } from './broker-loggers.js';
 import { defineHandler, type BrokerContext, type RequestContext } from '../handler.js';
@@ -117,15 +117,17 @@ function describe(broker: BrokerContext, resourceType: number, resourceName: str
 }
 
 function entry(name: string, value: string, readOnly: boolean, configSource: number, synonyms: ConfigSynonym[]) {
+  // A password, a private key or a JAAS line with users' passwords is never sent, as in Kafka.
+  const sensitive = isSensitiveConfig(name);
   return {
     name,
-    value,
+    value: sensitive ? null : value,
     readOnly,
     isDefault: configSource === CONFIG_SOURCE.DEFAULT_CONFIG,
     configSource,
-    isSensitive: false,
-    synonyms,
-    configType: configType(name),
+    isSensitive: sensitive,
+    synonyms: sensitive ? synonyms.map((synonym) => ({ ...synonym, value: null })) : synonyms,
+    configType: sensitive && !name.startsWith('listener.name.') ? ConfigType.PASSWORD : configType(name),
     documentation: null,
   };
 }
