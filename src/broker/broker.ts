@@ -275,11 +275,14 @@ export class Broker {
     let joined = () => {};
     if (settings.cluster !== null) broker.joinGate = new Promise((resolve) => (joined = resolve));
     try {
+      // OAUTHBEARER's secured validator has the identity provider's keys before any login.
+      await settings.sasl?.oauthBearer?.start();
       await broker.listen();
       if (settings.cluster !== null) node.current = await broker.joinCluster();
       broker.joinGate = null;
       joined();
     } catch (error) {
+      settings.sasl?.oauthBearer?.close();
       broker.server.close();
       // The requests waiting for the join end with their connections, never served alone.
       for (const connection of broker.connections) connection.close();
@@ -453,6 +456,7 @@ export class Broker {
     await this.clusterNode?.close();
     await this.groups.close();
     await this.engine.close();
+    this.settings.sasl?.oauthBearer?.close();
     if (this.temporaryDataDir) fs.rmSync(this.settings.dataDir, { recursive: true, force: true });
     this.logger.info({ dataDir: this.settings.dataDir }, 'broker stopped');
   }

@@ -18,7 +18,8 @@ import { TRANSACTION_CLUSTER_CONFIG_NAMES, TRANSACTION_CONFIG_NAMES } from './tx
 import { advertisedListener, isSasl, isTls, listenerSettingName, servedListener, type Listener, type ServedListener, type ServedProtocol } from './listeners.js';
 import { TLS_LISTENER_CONFIG_NAMES, tlsListenerSettings, type TlsListenerSettings } from './tls-listener.js';
 import { SSL_JAVA_ONLY_CONFIG_NAMES, SSL_STORE_CONFIG_NAMES } from '../client/tls-config.js';
-import { jaasLogin, parseJaasConfig } from './sasl/jaas.js';
+import { jaasLogin, OAUTHBEARER_LOGIN_MODULE, parseJaasConfig } from './sasl/jaas.js';
+import { JwksValidator, OAUTHBEARER_VALIDATOR_CLASSES, UnsecuredValidator, type OAuthBearerValidator } from './sasl/oauthbearer.js';
 import { plainUsers } from './sasl/plain.js';
 import type { SaslSettings } from './sasl/sasl-session.js';
 import { KAFKA_AUTHORIZERS, type AuthorizerSettings } from './authorizer/authorizer.js';
@@ -478,7 +479,15 @@ function authorizerSettings(all: Record<string, string>): AuthorizerSettings {
 }
 
 /** SASL mechanisms sluice serves. */
-const SERVED_SASL_MECHANISMS: ReadonlySet<string> = new Set(['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512']);
+const SERVED_SASL_MECHANISMS: ReadonlySet<string> = new Set(['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER']);
+/** The broker settings of OAUTHBEARER's secured validator (KIP-768), with Kafka's defaults. */
+const OAUTHBEARER_DEFAULTS: Readonly<Record<string, string>> = {
+  'sasl.oauthbearer.jwks.endpoint.refresh.ms': '3600000',
+  'sasl.oauthbearer.sub.claim.name': 'sub',
+  'sasl.oauthbearer.scope.claim.name': 'scope',
+  'sasl.oauthbearer.clock.skew.seconds': '30',
+};
+const OAUTHBEARER_CONFIG_NAMES: readonly string[] = [...Object.keys(OAUTHBEARER_DEFAULTS), 'sasl.oauthbearer.jwks.endpoint.url', 'sasl.oauthbearer.expected.audience', 'sasl.oauthbearer.expected.issuer'];
 /**
  * Kafka's defaults of the SASL settings: GSSAPI (Kerberos), which sluice does not serve, so a SASL
  * listener must name PLAIN or SCRAM. Not among BROKER_DEFAULTS: on a PLAINTEXT listener they take
@@ -523,13 +532,53 @@ function saslSettings(given: Readonly<Record<string, string>>, listener: Listene
     }
     users = plainUsers(parseJaasConfig(jaas, jaasName), jaasName);
   }
+  const oauthBearer = served.includes('OAUTHBEARER') ? oauthBearerValidator(all, listener) : null;
   return {
+    oauthBearer,
     mechanisms: served,
     plainUsers: users,
     failedAuthenticationDelayMs: integer(all, 'connection.failed.authentication.delay.ms', 0),
     maxReauthMs: integer(all, 'connections.max.reauth.ms', 0),
     interBroker: all['sluice.etcd.endpoints'] ? interBrokerLogin(all, listener, protocol, served) : undefined,
   };
+}
+
+/** The name of the class that validates a listener's OAUTHBEARER tokens (Kafka's unsecured one when unset). */
+function oauthBearerHandlerName(listener: Listener): string {
+  return `listener.name.${listener.name.toLowerCase()}.oauthbearer.sasl.server.callback.handler.class`;
+}
+
+/**
+ * OAUTHBEARER's validator (sasl/oauthbearer.ts): Kafka's unsecured one, configured by the
+ * listener's OAuthBearerLoginModule JAAS line, unless the listener names Kafka's secured
+ * validator, which checks signatures against sasl.oauthbearer.jwks.endpoint.url. Another class
+ * cannot be loaded here: INVALID_CONFIG, as Kafka refuses a class it cannot find.
+ */
+function oauthBearerValidator(all: Readonly<Record<string, string>>, listener: Listener): OAuthBearerValidator {
+  const handlerName = oauthBearerHandlerName(listener);
+  const handler = all[handlerName]?.trim();
+  if (handler !== undefined && handler !== '') {
+    if (!OAUTHBEARER_VALIDATOR_CLASSES.includes(handler)) throw new SluiceError('INVALID_CONFIG', `Invalid value ${handler} for configuration ${handlerName}: sluice validates tokens as ${OAUTHBEARER_VALIDATOR_CLASSES[0]} does, or unsecured tokens when it is unset`);
+    const settings = { ...OAUTHBEARER_DEFAULTS, ...all };
+    const url = settings['sasl.oauthbearer.jwks.endpoint.url']?.trim();
+    if (url === undefined || url === '' || !/^(https?|file):/.test(url)) throw new SluiceError('INVALID_CONFIG', `${handlerName} checks tokens against the keys at sasl.oauthbearer.jwks.endpoint.url, which must be an https, http or file URL (it is '${url ?? ''}')`);
+    const list = (name: string) => (settings[name] ?? '').split(',').map((item) => item.trim()).filter((item) => item !== '');
+    return new JwksValidator({
+      url,
+      refreshMs: integer(settings, 'sasl.oauthbearer.jwks.endpoint.refresh.ms', 1),
+      audience: list('sasl.oauthbearer.expected.audience'),
+      issuer: settings['sasl.oauthbearer.expected.issuer']?.trim() || null,
+      subClaim: settings['sasl.oauthbearer.sub.claim.name']!,
+      scopeClaim: settings['sasl.oauthbearer.scope.claim.name']!,
+      clockSkewMs: integer(settings, 'sasl.oauthbearer.clock.skew.seconds', 0) * 1000,
+    });
+  }
+  const jaasName = jaasConfigName(listener, 'OAUTHBEARER');
+  const jaas = all[jaasName];
+  if (jaas === undefined) throw new SluiceError('INVALID_CONFIG', `Listener ${listener.name} serves SASL/OAUTHBEARER, and ${jaasName} is not set, e.g. ${OAUTHBEARER_LOGIN_MODULE} required;`);
+  const { loginModule, options } = parseJaasConfig(jaas, jaasName);
+  if (loginModule !== OAUTHBEARER_LOGIN_MODULE) throw new SluiceError('INVALID_CONFIG', `Invalid ${jaasName}: OAUTHBEARER takes ${OAUTHBEARER_LOGIN_MODULE}, not ${loginModule}`);
+  return new UnsecuredValidator(options, jaasName);
 }
 
 /**
@@ -542,6 +591,9 @@ function interBrokerLogin(all: Readonly<Record<string, string>>, listener: Liste
   const mechanism = all['sasl.mechanism.inter.broker.protocol']!.toUpperCase();
   if (!served.includes(mechanism)) {
     throw new SluiceError('INVALID_CONFIG', `Listener ${listener.name} is ${protocol} in a cluster: brokers log in to each other with sasl.mechanism.inter.broker.protocol, which must be an enabled mechanism sluice serves (${served.join(', ')}; it is ${mechanism})`);
+  }
+  if (mechanism === 'OAUTHBEARER' && all[oauthBearerHandlerName(listener)]) {
+    throw new SluiceError('INVALID_CONFIG', `Brokers log in to each other over OAUTHBEARER with unsecured tokens (unsecuredLoginStringClaim_sub), which ${oauthBearerHandlerName(listener)} refuses: name PLAIN or SCRAM in sasl.mechanism.inter.broker.protocol`);
   }
   const jaasName = jaasConfigName(listener, mechanism);
   const jaas = all[jaasName];
@@ -564,6 +616,10 @@ function reportSasl(given: Readonly<BrokerConfigValues>, report: ConfigReport): 
   const prefix = `listener.name.${listener.name.toLowerCase()}.`;
   const inEffect = new Set([name, `${prefix}sasl.enabled.mechanisms`, 'sasl.enabled.mechanisms', 'connection.failed.authentication.delay.ms', 'connections.max.reauth.ms']);
   for (const mechanism of SERVED_SASL_MECHANISMS) inEffect.add(jaasConfigName(listener, mechanism));
+  if (mechanisms.includes('OAUTHBEARER')) {
+    inEffect.add(oauthBearerHandlerName(listener));
+    if (all[oauthBearerHandlerName(listener)]) for (const name of OAUTHBEARER_CONFIG_NAMES) inEffect.add(name);
+  }
   if (all['sluice.etcd.endpoints']) inEffect.add('sasl.mechanism.inter.broker.protocol');
   return inEffect;
 }

@@ -1,7 +1,8 @@
 // The client's side of SASL, run on a new connection to a SASL_PLAINTEXT listener right after
 // ApiVersions, as Kafka's clients run it: SaslHandshake v1 names the mechanism, then
 // SaslAuthenticate requests carry the tokens (PLAIN: one; SCRAM: two, and the server's proof that
-// it knows the password is checked). A refusal fails the connection with Kafka's error name
+// it knows the password is checked; OAUTHBEARER: the bearer token, and when the server answers an
+// error challenge, the acknowledgement that gets the failure). A refusal fails the connection with Kafka's error name
 // (SASL_AUTHENTICATION_FAILED, UNSUPPORTED_SASL_MECHANISM). A broker with connections.max.reauth.ms
 // answers how long the login lasts (session_lifetime_ms, KIP-368); the connection then logs in
 // again before that (BrokerConnection), as Kafka's clients do.
@@ -9,16 +10,19 @@ import { KafkaErrorCode, SluiceError, isSluiceError, kafkaErrorName } from '../e
 import { ApiKey } from '../protocol/api-keys.js';
 import type { SaslAuthenticateResponseBody, SaslHandshakeResponseBody } from '../protocol/index.js';
 import { ScramClient, type ScramMechanism } from '../protocol/scram.js';
+import { encodeOAuthBearerResponse, OAUTHBEARER_ERROR_ACK } from '../protocol/oauthbearer.js';
 
 /** The mechanisms the client logs in with. */
-export type SaslMechanism = 'PLAIN' | ScramMechanism;
-export const SASL_MECHANISMS: readonly SaslMechanism[] = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'];
+export type SaslMechanism = 'PLAIN' | ScramMechanism | 'OAUTHBEARER';
+export const SASL_MECHANISMS: readonly SaslMechanism[] = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER'];
 
-export interface SaslCredentials {
-  mechanism: SaslMechanism;
-  username: string;
-  password: string;
-}
+/**
+ * A login: a user and password (PLAIN, SCRAM), or a bearer token (OAUTHBEARER), asked for at each
+ * login so that a re-authentication (KIP-368) sends a fresh one.
+ */
+export type SaslCredentials =
+  | { mechanism: 'PLAIN' | ScramMechanism; username: string; password: string }
+  | { mechanism: 'OAUTHBEARER'; token: () => string | Promise<string> };
 
 /** A refused login: the broker answered the mechanism or the credentials with an error. */
 export function isSaslError(error: unknown): error is SluiceError {
@@ -56,6 +60,15 @@ export async function authenticate(channel: SaslChannel, credentials: SaslCreden
   };
   if (credentials.mechanism === 'PLAIN') {
     await step(Buffer.from(`\0${credentials.username}\0${credentials.password}`, 'utf8'));
+    return sessionLifetimeMs;
+  }
+  if (credentials.mechanism === 'OAUTHBEARER') {
+    const challenge = await step(encodeOAuthBearerResponse(await credentials.token()));
+    // A refused token comes back as a JSON error; the acknowledgement gets the broker's failure.
+    if (challenge.length > 0) {
+      await step(OAUTHBEARER_ERROR_ACK);
+      throw new SluiceError('SASL_AUTHENTICATION_FAILED', `${broker} refused the token: ${challenge.toString('utf8')}`);
+    }
     return sessionLifetimeMs;
   }
   const scram = new ScramClient(credentials.mechanism, credentials.username, credentials.password);

@@ -4,11 +4,14 @@
 // line in a few lines we could not write plainer, so it is here.
 import type { SaslCredentials, SaslMechanism } from '../../client/sasl.js';
 import { SluiceError } from '../../errors.js';
+import { unsecuredJwt } from '../../protocol/oauthbearer.js';
 
 /** Kafka's login module for PLAIN: the JAAS line must name it. */
 export const PLAIN_LOGIN_MODULE = 'org.apache.kafka.common.security.plain.PlainLoginModule';
 /** Kafka's login module for SCRAM-SHA-256 and SCRAM-SHA-512 (a client's, or a broker's own login to the others). */
 export const SCRAM_LOGIN_MODULE = 'org.apache.kafka.common.security.scram.ScramLoginModule';
+/** Kafka's login module for OAUTHBEARER: a broker's validator options, or a client's unsecured login. */
+export const OAUTHBEARER_LOGIN_MODULE = 'org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule';
 
 export interface JaasConfig {
   loginModule: string;
@@ -45,7 +48,12 @@ export function parseJaasConfig(text: string, configName: string): JaasConfig {
 }
 
 /** Kafka's login module of each mechanism sluice logs in with. */
-export const LOGIN_MODULES: Readonly<Record<SaslMechanism, string>> = { PLAIN: PLAIN_LOGIN_MODULE, 'SCRAM-SHA-256': SCRAM_LOGIN_MODULE, 'SCRAM-SHA-512': SCRAM_LOGIN_MODULE };
+export const LOGIN_MODULES: Readonly<Record<SaslMechanism, string>> = {
+  PLAIN: PLAIN_LOGIN_MODULE,
+  'SCRAM-SHA-256': SCRAM_LOGIN_MODULE,
+  'SCRAM-SHA-512': SCRAM_LOGIN_MODULE,
+  OAUTHBEARER: OAUTHBEARER_LOGIN_MODULE,
+};
 
 /**
  * The login a JAAS line gives for `mechanism`: its login module must be the mechanism's, and it
@@ -55,8 +63,35 @@ export function jaasLogin(text: string, configName: string, mechanism: SaslMecha
   const { loginModule, options } = parseJaasConfig(text, configName);
   const expected = LOGIN_MODULES[mechanism];
   if (loginModule !== expected) throw new SluiceError('INVALID_CONFIG', `Invalid ${configName}: ${mechanism} takes ${expected}, not ${loginModule}`);
+  if (mechanism === 'OAUTHBEARER') return unsecuredLogin(options, configName);
   const username = options.get('username');
   const password = options.get('password');
   if (username === undefined || password === undefined) throw new SluiceError('INVALID_CONFIG', `Invalid ${configName}: it needs username="..." and password="..." to log in with`);
   return { mechanism, username, password };
+}
+
+/**
+ * Kafka's unsecured OAUTHBEARER login (OAuthBearerUnsecuredLoginCallbackHandler): a fresh unsigned
+ * token at each login, from the JAAS options unsecuredLoginStringClaim_sub="alice" (required),
+ * unsecuredLoginLifetimeSeconds (3600), and further unsecuredLoginStringClaim_NAME,
+ * unsecuredLoginNumberClaim_NAME and unsecuredLoginListClaim_NAME (",a,b": the first character
+ * separates the items) claims. For development: brokers that check signatures refuse such tokens.
+ */
+function unsecuredLogin(options: ReadonlyMap<string, string>, configName: string): SaslCredentials {
+  if (!options.get('unsecuredLoginStringClaim_sub')) throw new SluiceError('INVALID_CONFIG', `Invalid ${configName}: an unsecured OAUTHBEARER login needs unsecuredLoginStringClaim_sub="<principal>"`);
+  const lifetime = Number(options.get('unsecuredLoginLifetimeSeconds') ?? '3600');
+  if (!Number.isInteger(lifetime) || lifetime <= 0) throw new SluiceError('INVALID_CONFIG', `Invalid ${configName}: unsecuredLoginLifetimeSeconds must be a positive integer`);
+  const claims: Record<string, unknown> = {};
+  for (const [key, value] of options) {
+    const claim = /^unsecuredLogin(String|Number|List)Claim_(.+)$/.exec(key);
+    if (claim === null) continue;
+    claims[claim[2]!] = claim[1] === 'String' ? value : claim[1] === 'Number' ? Number(value) : value.slice(1).split(value[0] ?? ',').filter((item) => item !== '');
+  }
+  return {
+    mechanism: 'OAUTHBEARER',
+    token: () => {
+      const nowSeconds = Math.floor(Date.now() / 1000);
+      return unsecuredJwt({ iat: nowSeconds, exp: nowSeconds + lifetime, ...claims });
+    },
+  };
 }

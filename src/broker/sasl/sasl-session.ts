@@ -5,7 +5,9 @@
 //     -> v1: SaslAuthenticate requests carry the tokens   -> authenticated
 //     -> v0: the next frames are the bare tokens, no header -> authenticated
 //
-// PLAIN takes one token; SCRAM two (the client's first and final messages, each answered).
+// PLAIN takes one token; SCRAM two (the client's first and final messages, each answered);
+// OAUTHBEARER one, the bearer token (oauthbearer.ts), or two when it is refused: the error goes
+// back as a challenge, and the client's acknowledgement (one SOH) gets the failure, as in Kafka.
 // Until then no other request is served: the connection closes on one (Kafka's "Unexpected Kafka
 // request of type X during SASL handshake"). A failed authentication is answered
 // SASL_AUTHENTICATION_FAILED, and the connection closes after connection.failed.authentication.delay.ms.
@@ -20,6 +22,8 @@
 import type { SaslCredentials } from '../../client/sasl.js';
 import { KafkaErrorCode } from '../../errors.js';
 import { isScramMechanism, ScramServer, type ScramCredential, type ScramMechanism } from '../../protocol/scram.js';
+import { parseOAuthBearerResponse } from '../../protocol/oauthbearer.js';
+import type { OAuthBearerValidator } from './oauthbearer.js';
 import { checkPlainToken } from './plain.js';
 
 export interface SaslSettings {
@@ -31,6 +35,8 @@ export interface SaslSettings {
   failedAuthenticationDelayMs: number;
   /** connections.max.reauth.ms: how long a login lasts before the client must log in again; 0 for ever. */
   maxReauthMs: number;
+  /** OAUTHBEARER's token validator when it is enabled, else null. */
+  oauthBearer: OAuthBearerValidator | null;
   /**
    * How this broker logs in to the other brokers of its cluster: the JAAS line's username and
    * password, with sasl.mechanism.inter.broker.protocol, as in Kafka. Undefined for a single broker.
@@ -59,6 +65,8 @@ export class SaslSession {
   private stateNow: SaslState = 'handshake';
   private mechanism: string | null = null;
   private scram: ScramServer | null = null;
+  /** An OAUTHBEARER token was refused: the failure that answers the client's acknowledgement. */
+  private oauthBearerFailure: string | null = null;
   /** The user the client logged in as (its principal is User:NAME), null before. */
   user: string | null = null;
   /** When the login stops serving requests (connections.max.reauth.ms after it); Infinity: never. */
@@ -113,6 +121,7 @@ export class SaslSession {
       return { errorCode: KafkaErrorCode.ILLEGAL_SASL_STATE, errorMessage: `Unexpected SaslAuthenticate in the ${this.stateNow} state`, reply: NO_TOKEN };
     }
     if (this.scram !== null) return this.scramStep(this.scram, token);
+    if (this.mechanism === 'OAUTHBEARER') return this.oauthBearerStep(token);
     const outcome = checkPlainToken(token, this.settings.plainUsers);
     return outcome.ok ? this.succeed(outcome.user, NO_TOKEN) : this.fail(outcome.message);
   }
@@ -127,12 +136,29 @@ export class SaslSession {
     return final.ok ? this.succeed(final.user, final.reply) : this.fail(final.message);
   }
 
-  private succeed(user: string, reply: Buffer): AuthenticateOutcome {
+  private oauthBearerStep(token: Buffer): AuthenticateOutcome {
+    if (this.oauthBearerFailure !== null) return this.fail(this.oauthBearerFailure);
+    const response = parseOAuthBearerResponse(token);
+    if (response === null) return this.fail('Authentication failed: not an OAUTHBEARER client initial response (RFC 7628)');
+    const check = this.settings.oauthBearer!.validate(response.token, Date.now());
+    if (!check.ok) {
+      this.oauthBearerFailure = `Authentication failed: ${check.message}`;
+      return { errorCode: KafkaErrorCode.NONE, errorMessage: null, reply: Buffer.from(JSON.stringify({ status: 'invalid_token' }), 'utf8') };
+    }
+    if (response.authorizationId !== '' && response.authorizationId !== check.principal) {
+      return this.fail(`Authentication failed: the authorization id ${response.authorizationId} is not the token's principal ${check.principal}`);
+    }
+    return this.succeed(check.principal, NO_TOKEN, check.expiresAtMs);
+  }
+
+  /** `credentialExpiresAtMs`: when the credential itself ends (an OAUTHBEARER token's exp). */
+  private succeed(user: string, reply: Buffer, credentialExpiresAtMs = Infinity): AuthenticateOutcome {
     // As Kafka's: a connection stays one principal's.
     if (this.user !== null && user !== this.user) return this.fail(`Cannot change principals during re-authentication from User:${this.user}: User:${user}`);
     this.stateNow = 'authenticated';
     this.user = user;
-    this.expiresAtMs = this.settings.maxReauthMs > 0 ? Date.now() + this.settings.maxReauthMs : Infinity;
+    // KIP-368: the login lasts until the credential ends or connections.max.reauth.ms, the sooner.
+    this.expiresAtMs = Math.min(this.settings.maxReauthMs > 0 ? Date.now() + this.settings.maxReauthMs : Infinity, credentialExpiresAtMs);
     return { errorCode: KafkaErrorCode.NONE, errorMessage: null, reply };
   }
 
