@@ -210,6 +210,8 @@ const SUPPORTED: ReadonlySet<string> = new Set([
   'sluice.fetch.zero.copy',
   // The authorizer (authorizer/authorizer.ts): Kafka's ACL rules when authorizer.class.name names Kafka's.
   'authorizer.class.name',
+  // Kafka's default builder only (principalBuilder below): another class is refused at startup.
+  'principal.builder.class',
   'super.users',
   'allow.everyone.if.no.acl.found',
   ...GROUP_CONFIG_NAMES,
@@ -249,7 +251,7 @@ const UNSUPPORTED: ReadonlyArray<readonly [reason: string, names: readonly strin
   [
     'sluice authenticates clients by TLS certificate (SSL) or by SASL PLAIN or SCRAM, on a listener of that protocol',
     ['ssl.', 'sasl.', 'listener.name.', 'security.inter.broker.protocol', 'security.providers',
-      'principal.builder.class', 'connections.max.reauth.ms',
+      'connections.max.reauth.ms',
       'connection.failed.authentication.delay.ms', 'delegation.token.', 'password.encoder.'],
   ],
   [
@@ -413,6 +415,7 @@ export function resolveBrokerSettings(...sources: BrokerConfigValues[]): BrokerS
   if (dataDirs.length !== 1) throw new SluiceError('INVALID_CONFIG', `log.dirs lists ${dataDirs.length} directories; sluice uses one data directory`);
   // Read on a single broker too, where it has no replicas to choose from: a typo is still an error.
   const selector = replicaSelector(all['replica.selector.class']);
+  checkPrincipalBuilder(all);
   const { maxConnections, maxConnectionsPerIp, maxConnectionsPerIpOverrides } = connectionLimits(all);
   return {
     nodeId: integer(all, 'node.id', 0),
@@ -455,6 +458,21 @@ export function resolveBrokerSettings(...sources: BrokerConfigValues[]): BrokerS
     authorizer: authorizerSettings(all),
     all,
   };
+}
+
+/** Kafka's principal builder, the one sluice's principals follow (User:<SASL user or certificate name>). */
+const DEFAULT_PRINCIPAL_BUILDER = 'org.apache.kafka.common.security.authenticator.DefaultKafkaPrincipalBuilder';
+
+/**
+ * principal.builder.class: Kafka's default, or refused. A custom builder would name principals
+ * differently, and ACLs written for its names would silently match other principals here, so it
+ * is INVALID_CONFIG, as Kafka refuses a class it cannot load.
+ */
+function checkPrincipalBuilder(all: Record<string, string>): void {
+  const className = (all['principal.builder.class'] ?? '').trim();
+  if (className !== '' && className !== DEFAULT_PRINCIPAL_BUILDER) {
+    throw new SluiceError('INVALID_CONFIG', `Invalid value ${className} for configuration principal.builder.class: sluice builds principals as ${DEFAULT_PRINCIPAL_BUILDER} does, and cannot load another class`);
+  }
 }
 
 /**

@@ -139,6 +139,9 @@ describe('TLS settings', () => {
     ]);
     expect(report.unknown).toEqual([]);
     expect(reportBrokerConfig({ 'ssl.keystore.location': files.brokerP12 }).unsupported).toEqual([{ name: 'ssl.keystore.location', reason: expect.stringMatching(/on a listener of that protocol/) }]);
+    // Kafka's default principal builder is the one sluice's principals follow; another cannot be loaded.
+    expect(reportBrokerConfig({ 'principal.builder.class': 'org.apache.kafka.common.security.authenticator.DefaultKafkaPrincipalBuilder' }).unsupported).toEqual([]);
+    expect(() => resolveBrokerSettings({ 'principal.builder.class': 'com.example.CnPrincipalBuilder' })).toThrow(/principal\.builder\.class: sluice builds principals as .*DefaultKafkaPrincipalBuilder does/);
     // On SASL_SSL only the listener's own ssl.client.auth applies, as in Kafka.
     const saslReport = reportBrokerConfig({ listeners: 'SASL_SSL://:0', 'ssl.keystore.location': files.brokerP12, 'sasl.enabled.mechanisms': 'PLAIN', 'ssl.client.auth': 'required' });
     expect(saslReport.unsupported).toEqual([{ name: 'ssl.client.auth', reason: expect.stringMatching(/listener\.name\.sasl_ssl\.ssl\.client\.auth applies/) }]);
