@@ -1,5 +1,5 @@
 // TLS listeners (security.protocol SSL and SASL_SSL) against real clients and broker processes:
-// kafkajs, kcat (librdkafka), @platformatic/kafka and sluice's own client and CLI produce and read
+// kafkajs, kcat (librdkafka), @platformatic/kafka, kafka-python and sluice's own client and CLI produce and read
 // back over TLS; the broker's certificate is checked by the clients (authority and host name);
 // ssl.client.auth=required refuses a client without a trusted certificate, and the certificate's
 // name, through ssl.principal.mapping.rules, is the principal the authorizer decides on; SASL
@@ -190,6 +190,23 @@ describe('SSL listener', () => {
     await stream.close();
     await consumer.close();
     expect(values).toEqual(['v1', 'v2']);
+  });
+
+  it('kafka-python (Debian\'s python3-kafka, its own TLS through Python\'s ssl) produces and consumes over TLS', () => {
+    const script = [
+      'import json, sys',
+      'from kafka import KafkaConsumer, KafkaProducer',
+      'bootstrap, ca = sys.argv[1], sys.argv[2]',
+      "producer = KafkaProducer(bootstrap_servers=bootstrap, security_protocol='SSL', ssl_cafile=ca, acks='all')",
+      "for i in range(3): producer.send('tls-python', ('py-%d' % i).encode()).get(timeout=30)",
+      'producer.close()',
+      "consumer = KafkaConsumer('tls-python', bootstrap_servers=bootstrap, security_protocol='SSL', ssl_cafile=ca, auto_offset_reset='earliest', consumer_timeout_ms=10000)",
+      'print(json.dumps([message.value.decode() for message in consumer]))',
+    ].join('\n');
+    // Debian's interpreter, where python3-kafka is installed.
+    const run = spawnSync('/usr/bin/python3', ['-c', script, `127.0.0.1:${ssl.port}`, files.caPem], { encoding: 'utf8', timeout: 90_000 });
+    expect(run.status, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout.trim().split('\n').pop()!)).toEqual(['py-0', 'py-1', 'py-2']);
   });
 
   it('sluice\'s client produces and fetches over TLS; it checks the authority and the host name unless told not to', async () => {
