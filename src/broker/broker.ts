@@ -276,7 +276,7 @@ export class Broker {
     if (settings.cluster !== null) broker.joinGate = new Promise((resolve) => (joined = resolve));
     try {
       // OAUTHBEARER's secured validator has the identity provider's keys before any login.
-      await settings.sasl?.oauthBearer?.start();
+      await settings.sasl?.oauthBearer?.start((error) => logger.error({ error: error.message }, 'OAUTHBEARER: the JWKS refresh failed; tokens are checked against the keys read before'));
       await broker.listen();
       if (settings.cluster !== null) node.current = await broker.joinCluster();
       broker.joinGate = null;

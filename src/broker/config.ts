@@ -249,7 +249,7 @@ const UNSUPPORTED: ReadonlyArray<readonly [reason: string, names: readonly strin
   // Before the 'ssl.' prefix below: the first entry that names a config gives its reason.
   ['a renewed key store (a dynamic ssl.keystore.location) is not compared with the one it replaces', ['ssl.allow.dn.changes', 'ssl.allow.san.changes']],
   [
-    'sluice authenticates clients by TLS certificate (SSL) or by SASL PLAIN or SCRAM, on a listener of that protocol',
+    'sluice authenticates clients by TLS certificate (SSL) or by SASL PLAIN, SCRAM or OAUTHBEARER, on a listener of that protocol',
     ['ssl.', 'sasl.', 'listener.name.', 'security.inter.broker.protocol', 'security.providers',
       'connections.max.reauth.ms',
       'connection.failed.authentication.delay.ms', 'delegation.token.', 'password.encoder.'],
@@ -645,7 +645,7 @@ function reportSasl(given: Readonly<BrokerConfigValues>, report: ConfigReport): 
 /** The served listener's TLS settings from `all` (every layer merged); null on a plaintext listener. */
 export function servedTlsSettings(all: Readonly<Record<string, string>>): TlsListenerSettings | null {
   const { served, protocol } = brokerListener(all);
-  return isTls(protocol) ? tlsListenerSettings(all, served, protocol, SSL_STORE_CONFIG_NAMES) : null;
+  return isTls(protocol) ? tlsListenerSettings(all, served, protocol) : null;
 }
 
 /**

@@ -9,7 +9,7 @@ import type net from 'node:net';
 import tls from 'node:tls';
 
 import { SluiceError } from '../errors.js';
-import { tlsOptions, type TlsOptions } from '../client/tls-config.js';
+import { SSL_STORE_CONFIG_NAMES, SSL_STORE_NAMES, tlsOptions, type TlsOptions } from '../client/tls-config.js';
 import { listenerSettingName, type Listener } from './listeners.js';
 import { parsePrincipalRules, type PrincipalRule, principalFromDn } from './ssl-principal.js';
 
@@ -41,10 +41,10 @@ export const TLS_LISTENER_CONFIG_NAMES: readonly string[] = ['ssl.client.auth', 
  * serve TLS, as in Kafka). On SASL_SSL the SASL login names the principal, and ssl.client.auth
  * applies only as the listener's own setting (listener.name.NAME.ssl.client.auth), as in Kafka.
  */
-export function tlsListenerSettings(all: Readonly<Record<string, string>>, listener: Listener, protocol: 'SSL' | 'SASL_SSL', storeNames: readonly string[]): TlsListenerSettings {
+export function tlsListenerSettings(all: Readonly<Record<string, string>>, listener: Listener, protocol: 'SSL' | 'SASL_SSL'): TlsListenerSettings {
   const given: Record<string, string | undefined> = {};
   const names = new Map<string, string>();
-  for (const name of storeNames) {
+  for (const name of SSL_STORE_CONFIG_NAMES) {
     const { name: source, value } = listenerValue(all, listener, name);
     given[name] = value;
     names.set(name, source);
@@ -63,26 +63,11 @@ export function tlsListenerSettings(all: Readonly<Record<string, string>>, liste
 }
 
 /**
- * Kafka's SSL configs that change on a running broker (SslConfigs.RECONFIGURABLE_CONFIGS, KIP-226):
- * the key and trust stores, so that a certificate is renewed without a restart. Per broker only,
- * plain or as the listener's own (listener.name.NAME.ssl.keystore.location).
+ * Whether `name` is a store's (SSL_STORE_NAMES), plain or with a listener's prefix: the ssl.*
+ * configs that change on a running broker, per broker only (KIP-226), to renew a certificate.
  */
-export const TLS_RECONFIGURABLE_NAMES: readonly string[] = [
-  'ssl.keystore.type',
-  'ssl.keystore.location',
-  'ssl.keystore.password',
-  'ssl.key.password',
-  'ssl.keystore.key',
-  'ssl.keystore.certificate.chain',
-  'ssl.truststore.type',
-  'ssl.truststore.location',
-  'ssl.truststore.password',
-  'ssl.truststore.certificates',
-];
-
-/** Whether `name` is one of TLS_RECONFIGURABLE_NAMES, plain or with a listener's prefix. */
 export function isTlsReconfigurable(name: string): boolean {
-  return TLS_RECONFIGURABLE_NAMES.includes(name.replace(/^listener\.name\.[^.]+\./, ''));
+  return SSL_STORE_NAMES.includes(name.replace(/^listener\.name\.[^.]+\./, ''));
 }
 
 /** One secure context per listener, shared by its connections (OpenSSL's SSL_CTX). */

@@ -25,8 +25,11 @@ export interface TlsOptions {
   verifyHostname: boolean;
 }
 
-/** The ssl.* names this module acts on, on either end. */
-export const SSL_STORE_CONFIG_NAMES: readonly string[] = [
+/**
+ * The key and trust stores' names. A broker also takes them as dynamic configs, to renew a
+ * certificate without a restart (Kafka's SslConfigs.RECONFIGURABLE_CONFIGS, KIP-226).
+ */
+export const SSL_STORE_NAMES: readonly string[] = [
   'ssl.keystore.type',
   'ssl.keystore.location',
   'ssl.keystore.password',
@@ -37,10 +40,10 @@ export const SSL_STORE_CONFIG_NAMES: readonly string[] = [
   'ssl.truststore.location',
   'ssl.truststore.password',
   'ssl.truststore.certificates',
-  'ssl.enabled.protocols',
-  'ssl.protocol',
-  'ssl.endpoint.identification.algorithm',
 ];
+
+/** The ssl.* names this module acts on, on either end: the stores, the TLS versions and the host check. */
+export const SSL_STORE_CONFIG_NAMES: readonly string[] = [...SSL_STORE_NAMES, 'ssl.enabled.protocols', 'ssl.protocol', 'ssl.endpoint.identification.algorithm'];
 
 /**
  * ssl.* names that configure Java's JSSE, which Node's TLS has no counterpart for: accepted and

@@ -113,7 +113,7 @@ describe('SASL/PLAIN settings', () => {
     expect(report.unsupported).toEqual([{ name: 'sasl.enabled.mechanisms', reason: expect.stringMatching(/GSSAPI not implemented/) }]);
     expect(report.unknown).toEqual([]);
     // On a PLAINTEXT listener the SASL settings take no effect, and say so.
-    expect(reportBrokerConfig({ 'sasl.enabled.mechanisms': 'PLAIN' }).unsupported).toEqual([{ name: 'sasl.enabled.mechanisms', reason: expect.stringMatching(/SASL PLAIN or SCRAM, on a listener of that protocol/) }]);
+    expect(reportBrokerConfig({ 'sasl.enabled.mechanisms': 'PLAIN' }).unsupported).toEqual([{ name: 'sasl.enabled.mechanisms', reason: expect.stringMatching(/SASL PLAIN, SCRAM or OAUTHBEARER, on a listener of that protocol/) }]);
   });
 });
 

@@ -25,8 +25,11 @@ import { parseJwt, type Jwt } from '../../protocol/oauthbearer.js';
 export type TokenCheck = { ok: true; principal: string; expiresAtMs: number } | { ok: false; message: string };
 
 export interface OAuthBearerValidator {
-  /** Loads what validation needs (the JWKS) before the listener serves. */
-  start(): Promise<void>;
+  /**
+   * Loads what validation needs (the JWKS) before the listener serves; a later background refresh
+   * that fails keeps the keys it had and is reported through `onRefreshError`.
+   */
+  start(onRefreshError: (error: Error) => void): Promise<void>;
   validate(token: string, nowMs: number): TokenCheck;
   close(): void;
 }
@@ -145,14 +148,16 @@ export class JwksValidator implements OAuthBearerValidator {
   private keys: VerificationKey[] = [];
   private timer: NodeJS.Timeout | undefined;
   private lastRefreshMs = 0;
+  private onRefreshError: (error: Error) => void = () => {};
   private readonly rules: ClaimRules;
 
-  constructor(private readonly settings: JwksSettings, private readonly onRefreshError: (error: Error) => void = () => {}) {
+  constructor(private readonly settings: JwksSettings) {
     this.rules = { principalClaim: settings.subClaim, scopeClaim: settings.scopeClaim, requiredScope: [], clockSkewMs: settings.clockSkewMs, audience: settings.audience, issuer: settings.issuer };
   }
 
   /** Fetches the keys (a failure fails the start: the listener would refuse every token). */
-  async start(): Promise<void> {
+  async start(onRefreshError: (error: Error) => void): Promise<void> {
+    this.onRefreshError = onRefreshError;
     await this.refresh();
     this.timer = setInterval(() => this.refresh().catch((error) => this.onRefreshError(error as Error)), this.settings.refreshMs);
     this.timer.unref();
@@ -172,7 +177,12 @@ export class JwksValidator implements OAuthBearerValidator {
     } catch (error) {
       throw new SluiceError('INVALID_CONFIG', `Cannot read the JWKS at sasl.oauthbearer.jwks.endpoint.url ${url}: ${(error as Error).message}`);
     }
-    const set = JSON.parse(text) as { keys?: unknown };
+    let set: { keys?: unknown };
+    try {
+      set = JSON.parse(text) as { keys?: unknown };
+    } catch {
+      throw new SluiceError('INVALID_CONFIG', `The JWKS at ${url} is not JSON`);
+    }
     if (!Array.isArray(set.keys)) throw new SluiceError('INVALID_CONFIG', `The JWKS at ${url} has no keys array`);
     this.keys = set.keys.flatMap((jwk: Record<string, unknown>) => {
       if (jwk.use !== undefined && jwk.use !== 'sig') return [];
@@ -187,18 +197,18 @@ export class JwksValidator implements OAuthBearerValidator {
   validate(token: string, nowMs: number): TokenCheck {
     const jwt = parseJwt(token);
     if (typeof jwt === 'string') return { ok: false, message: jwt };
-    const signed = this.checkSignature(jwt);
+    const signed = this.checkSignature(jwt, nowMs);
     return signed === null ? checkClaims(jwt.claims, this.rules, nowMs) : { ok: false, message: signed };
   }
 
   /** Why the signature does not verify, or null when it does. */
-  private checkSignature(jwt: Jwt): string | null {
+  private checkSignature(jwt: Jwt, nowMs: number): string | null {
     const algorithm = ALGORITHMS.get(String(jwt.header.alg));
     if (algorithm === undefined) return `the token's alg ${String(jwt.header.alg)} is not a signature algorithm sluice checks (RS*, PS*, ES*)`;
     const kid = typeof jwt.header.kid === 'string' ? jwt.header.kid : undefined;
     const candidates = this.keys.filter((key) => key.kty === algorithm.kty && (kid === undefined || key.kid === kid));
     if (candidates.length === 0) {
-      if (Date.now() - this.lastRefreshMs >= UNKNOWN_KID_REFRESH_MIN_MS) this.refresh().catch((error) => this.onRefreshError(error as Error));
+      if (nowMs - this.lastRefreshMs >= UNKNOWN_KID_REFRESH_MIN_MS) this.refresh().catch((error) => this.onRefreshError(error as Error));
       return `no key of the JWKS matches the token's kid ${kid ?? '(none)'}`;
     }
     const data = Buffer.from(jwt.signingInput, 'ascii');
