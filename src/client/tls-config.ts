@@ -16,6 +16,7 @@ import tls from 'node:tls';
 import forge from 'node-forge';
 
 import { SluiceError } from '../errors.js';
+import { opensslCipherList } from './cipher-suites.js';
 
 /** The TLS options of one end, ready for tls.connect or tls.createSecureContext. */
 export interface TlsOptions {
@@ -42,13 +43,15 @@ export const SSL_STORE_NAMES: readonly string[] = [
   'ssl.truststore.certificates',
 ];
 
-/** The ssl.* names this module acts on, on either end: the stores, the TLS versions and the host check. */
-export const SSL_STORE_CONFIG_NAMES: readonly string[] = [...SSL_STORE_NAMES, 'ssl.enabled.protocols', 'ssl.protocol', 'ssl.endpoint.identification.algorithm'];
+/**
+ * The ssl.* names this module acts on, on either end: the stores, the TLS versions, the cipher
+ * suites and the host check.
+ */
+export const SSL_STORE_CONFIG_NAMES: readonly string[] = [...SSL_STORE_NAMES, 'ssl.enabled.protocols', 'ssl.protocol', 'ssl.cipher.suites', 'ssl.endpoint.identification.algorithm'];
 
 /**
  * ssl.* names that configure Java's JSSE, which Node's TLS has no counterpart for: accepted and
- * reported, never acted on. ssl.cipher.suites takes Java's suite names, which OpenSSL spells
- * differently for TLS 1.2, so it is not translated half-way.
+ * reported, never acted on.
  */
 export const SSL_JAVA_ONLY_CONFIG_NAMES: readonly string[] = [
   'ssl.keymanager.algorithm',
@@ -56,7 +59,6 @@ export const SSL_JAVA_ONLY_CONFIG_NAMES: readonly string[] = [
   'ssl.secure.random.implementation',
   'ssl.provider',
   'ssl.engine.factory.class',
-  'ssl.cipher.suites',
 ];
 
 /** TLS versions by Kafka's (Java's) names. */
@@ -91,6 +93,8 @@ export function tlsOptions(given: Readonly<Record<string, string | undefined>>, 
   };
   const invalid = (name: string, why: string) => new SluiceError('INVALID_CONFIG', `Invalid ${nameOf(name)}: ${why}`);
   const context: tls.SecureContextOptions = { ...protocolVersions(value('ssl.enabled.protocols')!, value('ssl.protocol')!, invalid) };
+  const ciphers = opensslCipherList(value('ssl.cipher.suites') ?? '', (why) => invalid('ssl.cipher.suites', why));
+  if (ciphers !== undefined) context.ciphers = ciphers;
   Object.assign(context, keyStore(value, invalid));
   const ca = trustStore(value, invalid);
   if (ca !== undefined) context.ca = ca;

@@ -6,6 +6,7 @@
 // logs in over TLS; a plaintext client on a TLS port is refused and the broker keeps serving.
 import fs from 'node:fs';
 import path from 'node:path';
+import tls from 'node:tls';
 import { spawnSync } from 'node:child_process';
 
 import { Consumer, MessagesStreamModes, Producer as PlatformaticProducer, stringDeserializers, stringSerializers } from '@platformatic/kafka';
@@ -30,13 +31,15 @@ let ssl: BrokerProcess;
 let mutual: BrokerProcess;
 /** SASL_SSL with PLAIN users. */
 let saslSsl: BrokerProcess;
+/** SSL serving one TLS 1.2 and one TLS 1.3 cipher suite, named as Java names them. */
+let ciphers: BrokerProcess;
 
 const PLAIN_JAAS = 'org.apache.kafka.common.security.plain.PlainLoginModule required user_alice="alice-secret";';
 
 beforeAll(async () => {
   files = makeTlsFiles();
   const keyStore = { 'ssl.keystore.type': 'PKCS12', 'ssl.keystore.location': files.brokerP12, 'ssl.keystore.password': STORE_PASSWORD };
-  [ssl, mutual, saslSsl] = await Promise.all([
+  [ssl, mutual, saslSsl, ciphers] = await Promise.all([
     startBrokerProcess(tempDir(), { listeners: 'SSL://0.0.0.0:0', 'advertised.listeners': 'SSL://127.0.0.1:0', ...keyStore }),
     startBrokerProcess(tempDir(), {
       listeners: 'SSL://127.0.0.1:0',
@@ -59,12 +62,24 @@ beforeAll(async () => {
       'listener.name.sasl_ssl.plain.sasl.jaas.config': PLAIN_JAAS,
       'group.initial.rebalance.delay.ms': 0,
     }),
+    startBrokerProcess(tempDir(), { listeners: 'SSL://127.0.0.1:0', ...keyStore, 'listener.name.ssl.ssl.cipher.suites': 'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, TLS_AES_256_GCM_SHA384' }),
   ]);
 }, 120_000);
 
 afterAll(async () => {
-  await Promise.all([ssl?.stop(), mutual?.stop(), saslSsl?.stop()]);
+  await Promise.all([ssl?.stop(), mutual?.stop(), saslSsl?.stop(), ciphers?.stop()]);
 });
+
+/** The suite and version a TLS handshake with the broker on `port` settles on, or the handshake's error. */
+function handshake(port: number, options: tls.ConnectionOptions = {}): Promise<{ suite: string; version: string | null } | Error> {
+  return new Promise((resolve) => {
+    const socket = tls.connect({ host: '127.0.0.1', port, ca: [read(files.caPem)], ...options }, () => {
+      resolve({ suite: socket.getCipher().standardName, version: socket.getProtocol() });
+      socket.destroy();
+    });
+    socket.on('error', (error) => resolve(error));
+  });
+}
 
 const read = (file: string) => fs.readFileSync(file, 'utf8');
 
@@ -133,10 +148,7 @@ describe('TLS settings', () => {
     expect(() => resolveBrokerSettings({ listeners: 'SSL://:0', 'ssl.keystore.location': files.brokerP12, 'ssl.keystore.password': STORE_PASSWORD, 'ssl.client.auth': 'sometimes' })).toThrow(/ssl\.client\.auth: must be required, requested or none/);
     expect(() => resolveBrokerSettings({ listeners: 'SSL://:0', 'ssl.keystore.location': files.brokerP12, 'ssl.keystore.password': STORE_PASSWORD, 'ssl.principal.mapping.rules': 'RULE:no-slashes' })).toThrow(/Invalid rule in ssl\.principal\.mapping\.rules/);
     const report = reportBrokerConfig({ listeners: 'SSL://:0', 'ssl.keystore.location': files.brokerP12, 'ssl.keymanager.algorithm': 'SunX509', 'ssl.cipher.suites': 'TLS_AES_128_GCM_SHA256' });
-    expect(report.unsupported).toEqual([
-      { name: 'ssl.keymanager.algorithm', reason: expect.stringMatching(/Java's JSSE/) },
-      { name: 'ssl.cipher.suites', reason: expect.stringMatching(/Java's JSSE/) },
-    ]);
+    expect(report.unsupported).toEqual([{ name: 'ssl.keymanager.algorithm', reason: expect.stringMatching(/Java's JSSE/) }]);
     expect(report.unknown).toEqual([]);
     expect(reportBrokerConfig({ 'ssl.keystore.location': files.brokerP12 }).unsupported).toEqual([{ name: 'ssl.keystore.location', reason: expect.stringMatching(/on a listener of that protocol/) }]);
     // Kafka's default principal builder is the one sluice's principals follow; another cannot be loaded.
@@ -250,6 +262,34 @@ describe('SSL listener', () => {
     const plain = new Kafka({ clientId: 'plaintext', brokers: [`127.0.0.1:${ssl.port}`], logLevel: logLevel.NOTHING, retry: { retries: 0 }, connectionTimeout: 3000, requestTimeout: 3000 });
     await expect(plain.producer().connect()).rejects.toThrow();
     expect(await roundTrip(kafkajs(ssl.port), 'tls-after-plaintext', ['still'])).toEqual(['still']);
+  });
+});
+
+describe('ssl.cipher.suites', () => {
+  it('reads Java\'s suite names into OpenSSL\'s, and refuses a suite Node\'s TLS does not offer', () => {
+    const suites = (list: string) => tlsOptions({ 'ssl.cipher.suites': list }).context.ciphers;
+    expect(suites('TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, TLS_RSA_WITH_AES_128_CBC_SHA,TLS_AES_128_GCM_SHA256')).toBe('ECDHE-RSA-AES256-GCM-SHA384:AES128-SHA:TLS_AES_128_GCM_SHA256');
+    // librdkafka's spelling (OpenSSL's) is taken as it is; Java's signalling suite names no cipher.
+    expect(suites('ECDHE-RSA-AES128-GCM-SHA256,TLS_EMPTY_RENEGOTIATION_INFO_SCSV')).toBe('ECDHE-RSA-AES128-GCM-SHA256');
+    expect(suites('')).toBeUndefined();
+    for (const missing of ['TLS_RSA_WITH_3DES_EDE_CBC_SHA', 'TLS_ECDHE_RSA_WITH_CAMELLIA_128_CBC_SHA256', 'NOT_A_SUITE']) {
+      expect(() => suites(`TLS_AES_128_GCM_SHA256,${missing}`)).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG', message: expect.stringContaining(`Invalid ssl.cipher.suites: '${missing}' is not a cipher suite`) }));
+    }
+  });
+
+  it('the listener serves only the suites it names: TLS 1.2 and TLS 1.3 clients settle on them, a client without them is refused', async () => {
+    expect(await handshake(ciphers.port)).toEqual({ suite: 'TLS_AES_256_GCM_SHA384', version: 'TLSv1.3' });
+    expect(await handshake(ciphers.port, { maxVersion: 'TLSv1.2' })).toEqual({ suite: 'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384', version: 'TLSv1.2' });
+    // The listener without the setting settles on OpenSSL's first choice for TLS 1.2, another suite.
+    expect(await handshake(ssl.port, { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES128-GCM-SHA256' })).toEqual({ suite: 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256', version: 'TLSv1.2' });
+    expect(await handshake(ciphers.port, { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES128-GCM-SHA256' })).toBeInstanceOf(Error);
+    expect(await handshake(ciphers.port, { minVersion: 'TLSv1.3', ciphers: 'TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256' })).toBeInstanceOf(Error);
+    // Real clients with their default suites go on working.
+    const produced = await kcat(['-P', '-b', `127.0.0.1:${ciphers.port}`, '-t', 'tls-ciphers', ...sslArgs()], 'x\ny\n');
+    expect(produced.code, produced.stderr).toBe(0);
+    const consumed = await kcat(['-C', '-b', `127.0.0.1:${ciphers.port}`, '-t', 'tls-ciphers', '-o', 'beginning', '-c', '2', '-e', ...sslArgs()]);
+    expect(consumed.stdout.split('\n').filter((line) => line !== '')).toEqual(['x', 'y']);
+    expect(await roundTrip(kafkajs(ciphers.port), 'tls-ciphers-kafkajs', ['z'])).toEqual(['z']);
   });
 });
 
