@@ -246,8 +246,6 @@ export function isSensitiveConfig(name: string): boolean {
  * covers every name with that prefix (ssl.keystore.location, ...).
  */
 const UNSUPPORTED: ReadonlyArray<readonly [reason: string, names: readonly string[]]> = [
-  // Before the 'ssl.' prefix below: the first entry that names a config gives its reason.
-  ['a renewed key store (a dynamic ssl.keystore.location) is not compared with the one it replaces', ['ssl.allow.dn.changes', 'ssl.allow.san.changes']],
   [
     'sluice authenticates clients by TLS certificate (SSL) or by SASL PLAIN, SCRAM or OAUTHBEARER, on a listener of that protocol',
     ['ssl.', 'sasl.', 'listener.name.', 'security.inter.broker.protocol', 'security.providers',

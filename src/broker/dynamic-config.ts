@@ -27,7 +27,7 @@ import { CONFIG_SOURCE } from '../protocol/apis/describe-configs.js';
 import { brokerLogDefaults, brokerSynonymsOf, DYNAMIC_BROKER_LOG_CONFIG_NAMES, type ConfigValues } from '../storage/log-config.js';
 import { cleanerConfigFromBroker } from '../storage/log-cleaner-config.js';
 import { BROKER_DEFAULTS, connectionLimits, servedTlsSettings } from './config.js';
-import { isTlsReconfigurable } from './tls-listener.js';
+import { checkStoreRenewal, isTlsReconfigurable } from './tls-listener.js';
 import type { ConfigEntities as DynamicEntities } from './config-entities.js';
 import { REPLICATION_THROTTLED_RATE_NAMES, replicationThrottledRates } from './replication-quotas.js';
 
@@ -182,8 +182,11 @@ export class BrokerConfigLayers {
       connectionLimits(effective);
       replicationThrottledRates(effective);
       // The stores open with their passwords, or the alter is refused (not applied and then failing).
-      if (servedTlsSettings(effective) === null && tlsNames.length > 0 && entity === String(this.nodeId)) {
-        throw new Error(`the served listener is not SSL or SASL_SSL, so ${tlsNames.join(', ')} would take no effect`);
+      const nextTls = servedTlsSettings(effective);
+      if (tlsNames.length > 0 && entity === String(this.nodeId)) {
+        if (nextTls === null) throw new Error(`the served listener is not SSL or SASL_SSL, so ${tlsNames.join(', ')} would take no effect`);
+        const currentTls = servedTlsSettings(this.effective());
+        if (currentTls !== null) checkStoreRenewal(currentTls, nextTls);
       }
     } catch (error) {
       throw invalid(entity, error instanceof Error ? error.message : String(error));

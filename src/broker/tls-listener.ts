@@ -25,6 +25,10 @@ export interface TlsListenerSettings {
   clientAuth: ClientAuth;
   /** ssl.principal.mapping.rules: a client certificate's distinguished name to a principal's name. */
   principalRules: PrincipalRule[];
+  /** ssl.allow.dn.changes: a renewed key store's certificate may name another subject. */
+  allowDnChanges: boolean;
+  /** ssl.allow.san.changes: a renewed key store's certificate may drop alternative names. */
+  allowSanChanges: boolean;
 }
 
 /** A setting as the listener reads it (listeners.ts): the name in effect, and its value. */
@@ -34,7 +38,7 @@ function listenerValue(all: Readonly<Record<string, string>>, listener: Listener
 }
 
 /** The ssl.* names a TLS listener reads; each may also be given as listener.name.NAME.ssl.*. */
-export const TLS_LISTENER_CONFIG_NAMES: readonly string[] = ['ssl.client.auth', 'ssl.principal.mapping.rules'];
+export const TLS_LISTENER_CONFIG_NAMES: readonly string[] = ['ssl.client.auth', 'ssl.principal.mapping.rules', 'ssl.allow.dn.changes', 'ssl.allow.san.changes'];
 
 /**
  * A TLS listener's settings. It needs a key store (a listener without a certificate cannot
@@ -59,7 +63,60 @@ export function tlsListenerSettings(all: Readonly<Record<string, string>>, liste
     throw new SluiceError('INVALID_CONFIG', `Invalid value ${auth.value} for configuration ${auth.name}: must be required, requested or none`);
   }
   const rules = listenerValue(all, listener, 'ssl.principal.mapping.rules');
-  return { options, clientAuth, principalRules: parsePrincipalRules(rules.value ?? 'DEFAULT', rules.name) };
+  const flag = (name: string): boolean => {
+    const { name: source, value } = listenerValue(all, listener, name);
+    const text = (value ?? 'false').trim().toLowerCase();
+    if (text !== 'true' && text !== 'false') throw new SluiceError('INVALID_CONFIG', `Invalid value ${value} for configuration ${source}: Expected value to be either true or false`);
+    return text === 'true';
+  };
+  return {
+    options,
+    clientAuth,
+    principalRules: parsePrincipalRules(rules.value ?? 'DEFAULT', rules.name),
+    allowDnChanges: flag('ssl.allow.dn.changes'),
+    allowSanChanges: flag('ssl.allow.san.changes'),
+  };
+}
+
+/**
+ * Checks a renewed key or trust store against the one it replaces, as Kafka's SslFactory does
+ * before it takes a dynamic store: a listener without a trust store cannot gain one, and the new
+ * certificate must name the same subject (unless ssl.allow.dn.changes) and every alternative name
+ * the old one did (unless ssl.allow.san.changes). A store swapped by mistake for another broker's
+ * or another service's would otherwise go on serving, and clients checking the host name would
+ * fail only on their next connection. Throws an Error with Kafka's message.
+ */
+export function checkStoreRenewal(current: TlsListenerSettings, next: TlsListenerSettings): void {
+  if (current.options.context.ca === undefined && next.options.context.ca !== undefined) {
+    throw new Error('Cannot add SSL truststore to an existing listener for which no truststore was configured.');
+  }
+  if (next.allowDnChanges && next.allowSanChanges) return;
+  const before = presentedCertificate(current.options);
+  const after = presentedCertificate(next.options);
+  if (!next.allowDnChanges && distinguishedName(before).toLowerCase() !== distinguishedName(after).toLowerCase()) {
+    throw new Error(`Keystore DistinguishedName does not match: existing={DN=${distinguishedName(before)}}, new={DN=${distinguishedName(after)}}`);
+  }
+  const beforeNames = alternativeNames(before);
+  const afterNames = alternativeNames(after);
+  if (!next.allowSanChanges && beforeNames.some((name) => !afterNames.includes(name))) {
+    throw new Error(`Keystore SubjectAltNames do not match: existing={SAN=[${beforeNames.join(', ')}]}, new={SAN=[${afterNames.join(', ')}]}`);
+  }
+}
+
+/**
+ * The certificate a key store presents, as OpenSSL loaded it (a PKCS12 store's chain holds the
+ * authorities too; the secure context knows which certificate goes with the key).
+ */
+function presentedCertificate(options: TlsOptions): crypto.X509Certificate {
+  const context = tls.createSecureContext(options.context) as tls.SecureContext & { context?: { getCertificate?: () => Buffer | null } };
+  const der = context.context?.getCertificate?.();
+  if (der === null || der === undefined) throw new Error('the key store\'s certificate cannot be read to compare it with the one it replaces (set ssl.allow.dn.changes and ssl.allow.san.changes to true to skip the comparison)');
+  return new crypto.X509Certificate(der);
+}
+
+/** A certificate's subject alternative names as OpenSSL writes them: `DNS:localhost`, `IP Address:127.0.0.1`. */
+function alternativeNames(certificate: crypto.X509Certificate): string[] {
+  return (certificate.subjectAltName ?? '').split(', ').filter((name) => name !== '');
 }
 
 /**

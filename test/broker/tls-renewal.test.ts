@@ -1,8 +1,9 @@
 // Renewing a TLS listener's certificate on a running broker (KIP-226): the key store is altered as
 // a per-broker dynamic config, new connections are served the new certificate, connections already
-// open keep theirs, and the change outlives a restart. A store that cannot be opened, or the stores
-// as a cluster-wide default, are refused and leave the listener as it was. DescribeConfigs never
-// sends the passwords.
+// open keep theirs, and the change outlives a restart. A store that cannot be opened, the stores
+// as a cluster-wide default, and a certificate for another subject or fewer names (unless
+// ssl.allow.dn.changes, ssl.allow.san.changes) are refused and leave the listener as it was.
+// DescribeConfigs never sends the passwords.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import tls from 'node:tls';
@@ -33,9 +34,12 @@ afterAll(async () => {
   await broker?.stop();
 });
 
-/** The serial number of the certificate the broker presents to a new connection. */
+/**
+ * The serial number of the certificate the broker presents to a new connection (signed by the
+ * authority; its names are not checked, as one of the stores below lacks 127.0.0.1).
+ */
 async function servedSerial(port: number): Promise<string> {
-  const socket = tls.connect({ host: '127.0.0.1', port, ca: fs.readFileSync(files.caPem) });
+  const socket = tls.connect({ host: '127.0.0.1', port, ca: fs.readFileSync(files.caPem), checkServerIdentity: () => undefined });
   await new Promise<void>((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
   const serial = socket.getPeerCertificate().serialNumber;
   socket.destroy();
@@ -58,8 +62,19 @@ describe('renewing a TLS listener\'s certificate', () => {
       .rejects.toThrow(/JKS store/);
     expect(await servedSerial(broker.port)).toBe(serialOf(files.dir + '/broker.pem'));
 
-    await admin.incrementalAlterConfigs(CONFIG_RESOURCE_TYPE.BROKER, nodeId, [{ name: 'listener.name.ssl.ssl.keystore.location', value: files.clusterP12 }]);
-    expect(await servedSerial(broker.port)).toBe(serialOf(files.dir + '/cluster.pem'));
+    // Refused as Kafka refuses them: another subject, names the old certificate had and the new
+    // one lacks, and a trust store on a listener that had none.
+    const keyStore = (file: string) => [{ name: 'listener.name.ssl.ssl.keystore.location', value: file }];
+    await expect(admin.incrementalAlterConfigs(CONFIG_RESOURCE_TYPE.BROKER, nodeId, keyStore(files.clusterP12)))
+      .rejects.toThrow(/Keystore DistinguishedName does not match: existing=\{DN=CN=localhost,O=acme,C=US\}, new=\{DN=CN=cluster,O=acme,C=US\}/);
+    await expect(admin.incrementalAlterConfigs(CONFIG_RESOURCE_TYPE.BROKER, nodeId, keyStore(files.brokerNarrowedP12)))
+      .rejects.toThrow(/Keystore SubjectAltNames do not match: existing=\{SAN=\[DNS:localhost, IP Address:127.0.0.1\]\}, new=\{SAN=\[DNS:localhost\]\}/);
+    await expect(admin.incrementalAlterConfigs(CONFIG_RESOURCE_TYPE.BROKER, nodeId, [{ name: 'ssl.truststore.location', value: files.caPem }, { name: 'ssl.truststore.type', value: 'PEM' }]))
+      .rejects.toThrow(/Cannot add SSL truststore to an existing listener/);
+    expect(await servedSerial(broker.port)).toBe(serialOf(files.dir + '/broker.pem'));
+
+    await admin.incrementalAlterConfigs(CONFIG_RESOURCE_TYPE.BROKER, nodeId, keyStore(files.brokerRenewedP12));
+    expect(await servedSerial(broker.port)).toBe(serialOf(files.dir + '/broker-renewed.pem'));
     // The admin's connection, opened before, still works. Passwords and a listener's own settings
     // are described as Kafka describes them: sensitive, without their values.
     const described = new Map((await admin.describeConfigs(CONFIG_RESOURCE_TYPE.BROKER, nodeId, { synonyms: true })).map((entry) => [entry.name, entry]));
@@ -70,6 +85,17 @@ describe('renewing a TLS listener\'s certificate', () => {
 
     await broker.stop();
     broker = await startBroker({ dataDir, config: config() });
+    expect(await servedSerial(broker.port)).toBe(serialOf(files.dir + '/broker-renewed.pem'));
+  });
+
+  it('takes a certificate for another subject and names when ssl.allow.dn.changes and ssl.allow.san.changes say so', async () => {
+    await broker.stop();
+    broker = await startBroker({ dataDir, config: { ...config(), 'ssl.allow.dn.changes': 'true', 'listener.name.ssl.ssl.allow.san.changes': 'true' } });
+    const admin = await KafkaClient.connect({ brokers: [`127.0.0.1:${broker.port}`], tls: tlsOptions({ 'ssl.truststore.type': 'PEM', 'ssl.truststore.location': files.caPem }) });
+    await admin.incrementalAlterConfigs(CONFIG_RESOURCE_TYPE.BROKER, String(broker.settings.nodeId), [{ name: 'listener.name.ssl.ssl.keystore.location', value: files.brokerNarrowedP12 }]);
+    expect(await servedSerial(broker.port)).toBe(serialOf(files.dir + '/broker-narrowed.pem'));
+    await admin.incrementalAlterConfigs(CONFIG_RESOURCE_TYPE.BROKER, String(broker.settings.nodeId), [{ name: 'listener.name.ssl.ssl.keystore.location', value: files.clusterP12 }]);
     expect(await servedSerial(broker.port)).toBe(serialOf(files.dir + '/cluster.pem'));
+    admin.close();
   });
 });
