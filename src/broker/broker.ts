@@ -40,6 +40,7 @@ import { CLIENT_QUOTAS_FILE, ClientQuotas } from './client-quotas.js';
 import { ConfigEntityStore, readEntitiesFile, type ConfigEntities } from './config-entities.js';
 import { SCRAM_CREDENTIALS_FILE, ScramCredentials } from './sasl/scram-credentials.js';
 import { TlsAcceptor, type TlsListenerSettings } from './tls-listener.js';
+import type { PeerTls } from './peer-connections.js';
 import { ACLS_FILE, Authorizer } from './authorizer/authorizer.js';
 import { BrokerConfigLayers, DYNAMIC_CONFIG_FILE } from './dynamic-config.js';
 import { DynamicConfigUpdates } from './dynamic-config-updates.js';
@@ -129,6 +130,7 @@ export class Broker {
     logger: Logger,
     descriptors: DescriptorBudget,
     configLayers: BrokerConfigLayers,
+    tlsAcceptor: TlsAcceptor | null,
     initialQuotas: ConfigEntities,
     initialScram: ConfigEntities,
     initialAcls: ConfigEntities,
@@ -150,7 +152,7 @@ export class Broker {
       (ip) => this.clientQuotas.connectionRateOf(ip),
     );
     this.replicationQuotas = createReplicationQuotas({ windowCount: settings.replicationQuotaWindowCount, windowMs: settings.replicationQuotaWindowMs }, configLayers.effective());
-    this.tlsAcceptor = settings.tls === null ? null : new TlsAcceptor(startingTls(configLayers, settings.tls, logger));
+    this.tlsAcceptor = tlsAcceptor;
     if (settings.tls !== null) logger.info({ clientAuth: settings.tls.clientAuth, minVersion: settings.tls.options.context.minVersion, maxVersion: settings.tls.options.context.maxVersion }, 'listener serves TLS: fetched records are copied to be encrypted (no sendfile)');
     this.dynamicConfig = new DynamicConfigUpdates({
       tls: this.tlsAcceptor,
@@ -246,6 +248,10 @@ export class Broker {
     const initialQuotas = fromEtcd?.quotas ?? readEntitiesFile(dataDir, CLIENT_QUOTAS_FILE);
     const initialScram = fromEtcd?.scram ?? readEntitiesFile(dataDir, SCRAM_CREDENTIALS_FILE);
     const initialAcls = fromEtcd?.acls ?? readEntitiesFile(dataDir, ACLS_FILE);
+    // One secure context for the listener; the broker's connections to its peers present the same
+    // key store, the current one after a renewal.
+    const tlsAcceptor = settings.tls === null ? null : new TlsAcceptor(startingTls(configLayers, settings.tls, logger));
+    const peerTls: PeerTls | undefined = tlsAcceptor === null ? undefined : () => tlsAcceptor.settings.options;
     const backgroundLog = new LogLimiter(logger);
     const engine = await Engine.open({
       dataDir,
@@ -262,7 +268,7 @@ export class Broker {
     let transactions: TransactionParts;
     try {
       groups = await GroupCoordinator.open(engine, settings.all, settings.cluster === null ? {} : { offsetsHost: offsetsTopicHost(node, settings) });
-      transactions = await startTransactions(engine, groups, node, settings);
+      transactions = await startTransactions(engine, groups, node, settings, peerTls);
     } catch (error) {
       await engine.close();
       throw error;
@@ -271,7 +277,7 @@ export class Broker {
     // baseline the sendfile path is measured against, and a fallback for filesystems without sendfile.
     // Over TLS the bytes must be encrypted on their way out, so they pass through JS (as Kafka's do).
     const zeroCopyFetch = settings.tls === null && (options.zeroCopyFetch ?? settings.all[ZERO_COPY_FETCH_CONFIG] !== 'false');
-    const broker = new Broker({ ...settings, dataDir }, engine, groups, transactions, clusterId, temporaryDataDir, zeroCopyFetch, logger, descriptors, configLayers, initialQuotas, initialScram, initialAcls);
+    const broker = new Broker({ ...settings, dataDir }, engine, groups, transactions, clusterId, temporaryDataDir, zeroCopyFetch, logger, descriptors, configLayers, tlsAcceptor, initialQuotas, initialScram, initialAcls);
     let joined = () => {};
     if (settings.cluster !== null) broker.joinGate = new Promise((resolve) => (joined = resolve));
     try {
@@ -316,6 +322,7 @@ export class Broker {
       onConfigEntities: (kind, entities) => ({ brokers: this.dynamicConfig.store, quotas: this.quotaStore, scram: this.scramStore, acls: this.authorizer.store })[kind].deliver(entities),
       uncleanLeaderElectionEnable: this.dynamicConfig.layers.uncleanLeaderElectionEnable(),
       replicationQuotas: this.replicationQuotas,
+      peerTls: this.tlsAcceptor === null ? undefined : () => this.tlsAcceptor!.settings.options,
       onLeadership: (topic, partition, leading) => {
         if (topic === CONSUMER_OFFSETS_TOPIC) this.groups.onOffsetsLeadership(partition, leading);
         if (topic === TRANSACTION_STATE_TOPIC) this.transactions.coordinator.onLeadership(partition, leading);
@@ -590,13 +597,13 @@ interface TransactionParts {
  * The transaction coordinator over __transaction_state (transaction.state.log.* settings): a single
  * broker loads every partition now; a cluster broker loads those it comes to lead (onLeadership).
  */
-async function startTransactions(engine: Engine, groups: GroupCoordinator, node: { current: ClusterNode | null }, settings: BrokerSettings): Promise<TransactionParts> {
+async function startTransactions(engine: Engine, groups: GroupCoordinator, node: { current: ClusterNode | null }, settings: BrokerSettings, peerTls: PeerTls | undefined): Promise<TransactionParts> {
   const config = resolveTransactionConfig(settings.all);
   const cluster = settings.cluster;
   const producerIds = new ProducerIds(settings.dataDir, cluster === null ? 0 : settings.nodeId * PRODUCER_IDS_PER_BROKER);
   // A marker waits for its partition's ISR as long as a commit waits for __consumer_offsets'.
   const appendTimeoutMs = cluster?.offsetsCommitTimeoutMs ?? TRANSACTION_MARKER_TIMEOUT_MS;
-  const markerDeps: MarkerWriterDeps = { engine, groups, cluster: () => node.current, timeoutMs: appendTimeoutMs, localAddress: settings.host === '' ? undefined : settings.host, sasl: settings.sasl?.interBroker, tls: settings.tls?.options };
+  const markerDeps: MarkerWriterDeps = { engine, groups, cluster: () => node.current, timeoutMs: appendTimeoutMs, localAddress: settings.host === '' ? undefined : settings.host, sasl: settings.sasl?.interBroker, tls: peerTls };
   const markers = new BrokerMarkerWriter(markerDeps);
   const store = new OffsetStore(
     engine,

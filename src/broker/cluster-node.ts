@@ -27,6 +27,7 @@ import type { BrokerSettings, ClusterSettings } from './config.js';
 import { ReplicaManager, type BrokerEndpoint, type PartitionView } from './replica-manager.js';
 import { ReplicaFetcherManager } from './replica-fetcher-manager.js';
 import type { ReplicationQuotas } from './replication-quotas.js';
+import type { PeerTls } from './peer-connections.js';
 import { LOG_OPEN_CHUNK_PARTITIONS } from '../limits.js';
 
 /** The lease of this broker's last incarnation, so a restart revokes it instead of waiting out its TTL. */
@@ -62,6 +63,8 @@ export interface ClusterNodeOptions {
   uncleanLeaderElectionEnable: boolean;
   /** The broker's replication quotas: the fetchers take the follower side, the replica manager the leader side. */
   replicationQuotas: ReplicationQuotas;
+  /** TLS to the leaders' listener, with this broker's current key store; none for plaintext. */
+  peerTls?: PeerTls;
 }
 
 export interface ClusterTopicSpec {
@@ -105,7 +108,7 @@ export class ClusterNode {
       replicaId: this.brokerId,
       localAddress: options.localAddress === '' ? undefined : options.localAddress,
       sasl: settings.sasl?.interBroker,
-      tls: settings.tls?.options,
+      tls: options.peerTls,
       maxWaitMs: cluster.replicaFetchWaitMaxMs,
       minBytes: cluster.replicaFetchMinBytes,
       maxBytes: cluster.replicaFetchResponseMaxBytes,

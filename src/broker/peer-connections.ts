@@ -7,6 +7,13 @@ import type { ClusterNode } from './cluster-node.js';
 import type { SaslCredentials } from '../client/sasl.js';
 import type { TlsOptions } from '../client/tls-config.js';
 
+/**
+ * The TLS a connection to a peer broker opens with, read at each connect: after a certificate is
+ * renewed (KIP-226) the next connection presents the new key store, as Kafka's inter-broker
+ * clients do once their SSL factory is reconfigured. Undefined on a plaintext listener.
+ */
+export type PeerTls = () => TlsOptions | undefined;
+
 export class PeerConnections {
   private readonly connections = new Map<number, Promise<BrokerConnection>>();
 
@@ -21,7 +28,7 @@ export class PeerConnections {
     /** The login to the peers' SASL listener; none for PLAINTEXT or SSL. */
     private readonly sasl?: SaslCredentials,
     /** TLS to the peers' SSL or SASL_SSL listener; none for plaintext. */
-    private readonly tls?: TlsOptions,
+    private readonly tls?: PeerTls,
   ) {}
 
   /** The open connection to `brokerId`, or a new one (a closed or failed one is replaced). */
@@ -39,7 +46,7 @@ export class PeerConnections {
       port: endpoint.port,
       localAddress: this.localAddress,
       sasl: this.sasl,
-      tls: this.tls,
+      tls: this.tls?.(),
       clientId: `${this.clientId}-${cluster.brokerId}`,
       requestTimeoutMs: this.requestTimeoutMs,
     });

@@ -39,7 +39,7 @@ import { truncationFor, type EpochEndOffset } from './replica-divergence.js';
 import { ReplicaFetchSession, type FetchPartitionInput } from './replica-fetch-session.js';
 import type { ReplicationQuota } from './replication-quotas.js';
 import type { SaslCredentials } from '../client/sasl.js';
-import type { TlsOptions } from '../client/tls-config.js';
+import type { PeerTls } from './peer-connections.js';
 
 /** Topic names (v12), flexible, LastFetchedEpoch and DivergingEpoch: the version followers speak. */
 export const REPLICA_FETCH_VERSION = 12;
@@ -96,7 +96,7 @@ export interface ReplicaFetcherOptions {
   /** The login to the leader's SASL listener (sasl.mechanism.inter.broker.protocol); none for PLAINTEXT or SSL. */
   sasl?: SaslCredentials;
   /** TLS to the leader's SSL or SASL_SSL listener, with this broker's own key store; none for plaintext. */
-  tls?: TlsOptions;
+  tls?: PeerTls;
   localAddress?: string;
   maxWaitMs: number;
   minBytes: number;
@@ -447,7 +447,7 @@ export class ReplicaFetcher {
       port,
       localAddress: this.options.localAddress,
       sasl: this.options.sasl,
-      tls: this.options.tls,
+      tls: this.options.tls?.(),
       clientId: `sluice-replica-fetcher-${this.options.replicaId}`,
       requestTimeoutMs: this.options.requestTimeoutMs,
     });

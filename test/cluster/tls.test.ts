@@ -2,12 +2,19 @@
 // (listener.security.protocol.map PLAINTEXT:SSL, as startCluster names its listener PLAINTEXT):
 // the brokers replicate to each other over TLS, presenting their own key store as their client
 // certificate, so the ISR fills; kafkajs and kcat produce with acks=all and read back over TLS.
+// Then the cluster moves to another authority without a restart (KIP-226): each broker's key and
+// trust stores are renewed, and a restarted broker rejoins the ISR only if every broker presents
+// its renewed key store on its connections to its peers too.
 import fs from 'node:fs';
+import tls from 'node:tls';
 
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startCluster, type LocalCluster } from '../../src/cluster/start-cluster.js';
+import { KafkaClient } from '../../src/client/client.js';
+import { tlsOptions } from '../../src/client/tls-config.js';
+import { CONFIG_RESOURCE_TYPE } from '../../src/protocol/apis/describe-configs.js';
 import { kcat } from '../fixtures/kcat.js';
 import { makeTlsFiles, STORE_PASSWORD, type TlsFiles } from '../fixtures/tls-certs.js';
 import { waitUntil } from '../helpers.js';
@@ -25,7 +32,8 @@ beforeAll(async () => {
       'ssl.keystore.location': files.clusterP12,
       'ssl.keystore.password': STORE_PASSWORD,
       'ssl.truststore.type': 'PEM',
-      'ssl.truststore.location': files.caPem,
+      // Both authorities at first, so that each broker can be moved to the second in turn.
+      'ssl.truststore.location': files.caBothPem,
       'ssl.client.auth': 'required',
       'min.insync.replicas': 2,
     },
@@ -65,4 +73,33 @@ describe('a TLS cluster', () => {
       '-X', 'security.protocol=ssl', '-X', `ssl.ca.location=${files.caPem}`, '-X', `ssl.certificate.location=${alice.cert}`, '-X', `ssl.key.location=${alice.key}`]);
     expect(read.stdout.split('\n').filter((line) => line !== '').sort()).toEqual(['0:p0', '1:p1', '2:p2']);
   }, 120_000);
+
+  it('moves to another authority without a restart: a restarted broker rejoins the ISR over connections with the renewed stores', async () => {
+    const secondAuthority = { 'ssl.keystore.type': 'PKCS12', 'ssl.keystore.location': files.clusterCa2P12, 'ssl.keystore.password': STORE_PASSWORD };
+    const admin = await KafkaClient.connect({ brokers: cluster.bootstrapServers.split(','), tls: tlsOptions({ ...secondAuthority, 'ssl.truststore.type': 'PEM', 'ssl.truststore.location': files.caBothPem }) });
+    // Each broker in turn: the same subject and names from the second authority, which alone is trusted from then on.
+    for (const broker of cluster.brokers) {
+      await admin.incrementalAlterConfigs(CONFIG_RESOURCE_TYPE.BROKER, String(broker.id), [
+        { name: 'ssl.keystore.location', value: files.clusterCa2P12 },
+        { name: 'ssl.truststore.location', value: files.ca2Pem },
+      ]);
+    }
+    const issuerServedBy = (broker: { host: string; port: number }) => new Promise<string>((resolve, reject) => {
+      const socket = tls.connect({ host: broker.host, port: broker.port, ca: fs.readFileSync(files.caBothPem), pfx: fs.readFileSync(files.clusterCa2P12), passphrase: STORE_PASSWORD }, () => {
+        resolve(String(socket.getPeerCertificate().issuer.CN));
+        socket.destroy();
+      });
+      socket.on('error', reject);
+    });
+    await waitUntil(async () => (await Promise.all(cluster.brokers.map(issuerServedBy))).every((issuer) => issuer === 'sluice second test authority'),
+      'every broker to serve its renewed key store', 30_000);
+    // Broker 3 leaves the ISR and comes back: its fetchers and the leaders' connections to it are
+    // new, and each end now refuses a certificate of the first authority.
+    const isrOf = async () => (await admin.metadata(['tls-replicated'])).topics[0]!.partitions.map((partition) => partition.isr);
+    await cluster.stopBroker(3);
+    await waitUntil(async () => (await isrOf()).every((isr) => !isr.includes(3)), 'broker 3 to leave every ISR', 60_000);
+    await cluster.restartBroker(3);
+    await waitUntil(async () => (await isrOf()).every((isr) => isr.length === 3), 'broker 3 to rejoin every ISR', 60_000);
+    admin.close();
+  }, 180_000);
 });

@@ -11,11 +11,10 @@ import type { Engine } from '../../engine/engine.js';
 import { ApiKey } from '../../protocol/api-keys.js';
 import { encodeMarkerBatch, type TransactionMarker } from '../../record/control-record.js';
 import type { ClusterNode } from '../cluster-node.js';
-import { PeerConnections } from '../peer-connections.js';
+import { PeerConnections, type PeerTls } from '../peer-connections.js';
 import type { GroupCoordinator } from '../group/coordinator.js';
 import type { MarkerWriter } from './transaction-coordinator.js';
 import type { SaslCredentials } from '../../client/sasl.js';
-import type { TlsOptions } from '../../client/tls-config.js';
 
 /** WriteTxnMarkers v1 (flexible); every Kafka since 2.8 takes it. */
 const WRITE_TXN_MARKERS_VERSION = 1;
@@ -31,7 +30,7 @@ export interface MarkerWriterDeps {
   localAddress?: string;
   /** The login to the peers' SASL_PLAINTEXT listener; none for PLAINTEXT. */
   sasl?: SaslCredentials;
-  tls?: TlsOptions;
+  tls?: PeerTls;
 }
 
 /**

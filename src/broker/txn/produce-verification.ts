@@ -17,11 +17,10 @@ import { KafkaErrorCode, SluiceError, kafkaErrorName, type SluiceErrorName } fro
 import { TRANSACTION_STATE_TOPIC } from '../../engine/topic-name.js';
 import { ApiKey } from '../../protocol/api-keys.js';
 import type { ClusterNode } from '../cluster-node.js';
-import { PeerConnections } from '../peer-connections.js';
+import { PeerConnections, type PeerTls } from '../peer-connections.js';
 import { errorCodeOf } from '../handlers/errors.js';
 import type { TransactionCoordinator } from './transaction-coordinator.js';
 import type { SaslCredentials } from '../../client/sasl.js';
-import type { TlsOptions } from '../../client/tls-config.js';
 
 /** AddPartitionsToTxn with VerifyOnly: the first version that has it. */
 const VERIFY_VERSION = 4;
@@ -52,7 +51,7 @@ export interface VerifierDeps {
   localAddress?: string;
   /** The login to the peers' SASL_PLAINTEXT listener; none for PLAINTEXT. */
   sasl?: SaslCredentials;
-  tls?: TlsOptions;
+  tls?: PeerTls;
 }
 
 export class TransactionVerifier {
