@@ -56,7 +56,7 @@ export class DynamicConfigUpdates {
     if (this.options.cluster() === null && entity !== DEFAULT_ENTITY && entity !== String(layers.nodeId)) {
       throw new SluiceError('INVALID_REQUEST', `Broker ${entity} is not this broker (${layers.nodeId}), the only one of its cluster`);
     }
-    await this.store.update(entity, change, (next) => layers.check(entity, next), validateOnly);
+    await this.store.update(entity, change, (next) => layers.check(entity, next, this.options.tls?.settings ?? null), validateOnly);
   }
 
   /** Takes every entity's dynamic configs (loaded, written, or delivered by the cluster's watch). */

@@ -27,7 +27,7 @@ import { CONFIG_SOURCE } from '../protocol/apis/describe-configs.js';
 import { brokerLogDefaults, brokerSynonymsOf, DYNAMIC_BROKER_LOG_CONFIG_NAMES, type ConfigValues } from '../storage/log-config.js';
 import { cleanerConfigFromBroker } from '../storage/log-cleaner-config.js';
 import { BROKER_DEFAULTS, connectionLimits, servedTlsSettings } from './config.js';
-import { checkStoreRenewal, isTlsReconfigurable } from './tls-listener.js';
+import { checkStoreRenewal, isTlsReconfigurable, type TlsListenerSettings } from './tls-listener.js';
 import type { ConfigEntities as DynamicEntities } from './config-entities.js';
 import { REPLICATION_THROTTLED_RATE_NAMES, replicationThrottledRates } from './replication-quotas.js';
 
@@ -157,9 +157,11 @@ export class BrokerConfigLayers {
   /**
    * Checks an entity's new dynamic configs as Kafka does (INVALID_REQUEST: names that cannot
    * change on a running broker, values that do not parse), and that this broker could run with
-   * the layers `next`, which hold them.
+   * the layers `next`, which hold them. `servingTls` is what the TLS listener serves now (null on
+   * a plaintext one): a renewed store is compared with it, not with the files read again, which
+   * a renewal in place has already overwritten.
    */
-  check(entity: string, next: DynamicEntities): void {
+  check(entity: string, next: DynamicEntities, servingTls: TlsListenerSettings | null = null): void {
     checkBrokerEntity(entity);
     const configs = next.get(entity) ?? {};
     const names = Object.keys(configs);
@@ -185,8 +187,7 @@ export class BrokerConfigLayers {
       const nextTls = servedTlsSettings(effective);
       if (tlsNames.length > 0 && entity === String(this.nodeId)) {
         if (nextTls === null) throw new Error(`the served listener is not SSL or SASL_SSL, so ${tlsNames.join(', ')} would take no effect`);
-        const currentTls = servedTlsSettings(this.effective());
-        if (currentTls !== null) checkStoreRenewal(currentTls, nextTls);
+        if (servingTls !== null) checkStoreRenewal(servingTls, nextTls);
       }
     } catch (error) {
       throw invalid(entity, error instanceof Error ? error.message : String(error));

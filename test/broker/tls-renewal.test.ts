@@ -75,6 +75,14 @@ describe('renewing a TLS listener\'s certificate', () => {
 
     await admin.incrementalAlterConfigs(CONFIG_RESOURCE_TYPE.BROKER, nodeId, keyStore(files.brokerRenewedP12));
     expect(await servedSerial(broker.port)).toBe(serialOf(files.dir + '/broker-renewed.pem'));
+    // Renewed in place (the file overwritten, the config set again): compared with the store the
+    // listener serves, not with the file read again.
+    const inPlace = `${files.dir}/in-place.p12`;
+    fs.copyFileSync(files.brokerRenewedP12, inPlace);
+    await admin.incrementalAlterConfigs(CONFIG_RESOURCE_TYPE.BROKER, nodeId, keyStore(inPlace));
+    fs.copyFileSync(files.clusterP12, inPlace);
+    await expect(admin.incrementalAlterConfigs(CONFIG_RESOURCE_TYPE.BROKER, nodeId, keyStore(inPlace))).rejects.toThrow(/Keystore DistinguishedName does not match/);
+    fs.copyFileSync(files.brokerRenewedP12, inPlace);
     // The admin's connection, opened before, still works. Passwords and a listener's own settings
     // are described as Kafka describes them: sensitive, without their values.
     const described = new Map((await admin.describeConfigs(CONFIG_RESOURCE_TYPE.BROKER, nodeId, { synonyms: true })).map((entry) => [entry.name, entry]));
