@@ -251,7 +251,7 @@ export class Broker {
     // One secure context for the listener; the broker's connections to its peers present the same
     // key store, the current one after a renewal.
     const tlsAcceptor = settings.tls === null ? null : new TlsAcceptor(startingTls(configLayers, settings.tls, logger));
-    const peerTls: PeerTls | undefined = tlsAcceptor === null ? undefined : () => tlsAcceptor.settings.options;
+    const peerTls = peerTlsOf(tlsAcceptor);
     const backgroundLog = new LogLimiter(logger);
     const engine = await Engine.open({
       dataDir,
@@ -322,7 +322,7 @@ export class Broker {
       onConfigEntities: (kind, entities) => ({ brokers: this.dynamicConfig.store, quotas: this.quotaStore, scram: this.scramStore, acls: this.authorizer.store })[kind].deliver(entities),
       uncleanLeaderElectionEnable: this.dynamicConfig.layers.uncleanLeaderElectionEnable(),
       replicationQuotas: this.replicationQuotas,
-      peerTls: this.tlsAcceptor === null ? undefined : () => this.tlsAcceptor!.settings.options,
+      peerTls: peerTlsOf(this.tlsAcceptor),
       onLeadership: (topic, partition, leading) => {
         if (topic === CONSUMER_OFFSETS_TOPIC) this.groups.onOffsetsLeadership(partition, leading);
         if (topic === TRANSACTION_STATE_TOPIC) this.transactions.coordinator.onLeadership(partition, leading);
@@ -597,6 +597,11 @@ interface TransactionParts {
  * The transaction coordinator over __transaction_state (transaction.state.log.* settings): a single
  * broker loads every partition now; a cluster broker loads those it comes to lead (onLeadership).
  */
+/** What the broker's connections to its peers present: the listener's stores as they are at each connect. */
+function peerTlsOf(acceptor: TlsAcceptor | null): PeerTls | undefined {
+  return acceptor === null ? undefined : () => acceptor.settings.options;
+}
+
 async function startTransactions(engine: Engine, groups: GroupCoordinator, node: { current: ClusterNode | null }, settings: BrokerSettings, peerTls: PeerTls | undefined): Promise<TransactionParts> {
   const config = resolveTransactionConfig(settings.all);
   const cluster = settings.cluster;
