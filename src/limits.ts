@@ -180,3 +180,12 @@ export const LOG_OPEN_CHUNK_PARTITIONS = 64;
 /** Broker i of a local cluster binds 127.0.0.(i+1), its own loopback address (so tests can cut
  *  traffic between two brokers with nft): 127.0.0.2 to 127.0.0.255 is room for 254 brokers. */
 export const LOCAL_CLUSTER_BROKERS_MAX = 254;
+
+// ---- SASL logins -------------------------------------------------------------------------------
+
+/**
+ * The largest answer read from an OAuth token endpoint: a token answer is a JSON object of a few
+ * KB (a JWT of a few claims is under 2 KB); 1 MiB bounds what a wrong URL pointing at a large
+ * document costs a login.
+ */
+export const OAUTH_TOKEN_RESPONSE_BYTES_MAX = 1024 * 1024;

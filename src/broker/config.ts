@@ -17,6 +17,7 @@ import { GROUP_CONFIG_NAMES } from './group/config.js';
 import { TRANSACTION_CLUSTER_CONFIG_NAMES, TRANSACTION_CONFIG_NAMES } from './txn/config.js';
 import { advertisedListener, isSasl, isTls, listenerSettingName, servedListener, type Listener, type ServedListener, type ServedProtocol } from './listeners.js';
 import { TLS_LISTENER_CONFIG_NAMES, tlsListenerSettings, type TlsListenerSettings } from './tls-listener.js';
+import { OAUTHBEARER_LOGIN_CONFIG_NAMES, OAUTHBEARER_LOGIN_HANDLER_CLASSES } from '../client/oauth-login.js';
 import { SSL_JAVA_ONLY_CONFIG_NAMES, SSL_STORE_CONFIG_NAMES } from '../client/tls-config.js';
 import { jaasLogin, OAUTHBEARER_LOGIN_MODULE, parseJaasConfig } from './sasl/jaas.js';
 import { JwksValidator, OAUTHBEARER_VALIDATOR_CLASSES, UnsecuredValidator, type OAuthBearerValidator } from './sasl/oauthbearer.js';
@@ -599,8 +600,10 @@ function oauthBearerValidator(all: Readonly<Record<string, string>>, listener: L
 
 /**
  * A cluster broker's login to the others, over the one listener they all serve: Kafka's
- * sasl.mechanism.inter.broker.protocol (default GSSAPI, so a SASL cluster names PLAIN or SCRAM)
- * with the username and password options of that mechanism's JAAS line. A SCRAM login's user
+ * sasl.mechanism.inter.broker.protocol (default GSSAPI, so a SASL cluster names PLAIN, SCRAM or
+ * OAUTHBEARER) with that mechanism's JAAS line: its username and password options, or for
+ * OAUTHBEARER unsecured tokens, or an identity provider's when the listener's login callback
+ * handler is Kafka's OAuthBearerLoginCallbackHandler (client/oauth-login.ts). A SCRAM login's user
  * needs a credential (AlterUserScramCredentials) before the brokers can replicate, as in Kafka.
  */
 function interBrokerLogin(all: Readonly<Record<string, string>>, listener: Listener, protocol: ServedProtocol, served: string[]): SaslCredentials {
@@ -608,13 +611,32 @@ function interBrokerLogin(all: Readonly<Record<string, string>>, listener: Liste
   if (!served.includes(mechanism)) {
     throw new SluiceError('INVALID_CONFIG', `Listener ${listener.name} is ${protocol} in a cluster: brokers log in to each other with sasl.mechanism.inter.broker.protocol, which must be an enabled mechanism sluice serves (${served.join(', ')}; it is ${mechanism})`);
   }
-  if (mechanism === 'OAUTHBEARER' && all[oauthBearerHandlerName(listener)]) {
-    throw new SluiceError('INVALID_CONFIG', `Brokers log in to each other over OAUTHBEARER with unsecured tokens (unsecuredLoginStringClaim_sub), which ${oauthBearerHandlerName(listener)} refuses: name PLAIN or SCRAM in sasl.mechanism.inter.broker.protocol`);
+  const login = oauthLoginConfigs(all, listener);
+  const fromProvider = mechanism === 'OAUTHBEARER' && (login.get('sasl.login.callback.handler.class') ?? '').trim() !== '';
+  if (mechanism === 'OAUTHBEARER' && all[oauthBearerHandlerName(listener)] && !fromProvider) {
+    throw new SluiceError(
+      'INVALID_CONFIG',
+      `Brokers log in to each other over OAUTHBEARER with unsecured tokens (unsecuredLoginStringClaim_sub), which ${oauthBearerHandlerName(listener)} refuses: set ${login.prefix}sasl.login.callback.handler.class to ${OAUTHBEARER_LOGIN_HANDLER_CLASSES[0]} with sasl.oauthbearer.token.endpoint.url, or name PLAIN or SCRAM in sasl.mechanism.inter.broker.protocol`,
+    );
   }
   const jaasName = jaasConfigName(listener, mechanism);
   const jaas = all[jaasName];
-  if (jaas === undefined) throw new SluiceError('INVALID_CONFIG', `${jaasName} is not set: in a cluster it holds username="..." and password="...", the login brokers use with each other`);
-  return jaasLogin(jaas, jaasName, mechanism as SaslMechanism);
+  if (jaas === undefined) throw new SluiceError('INVALID_CONFIG', `${jaasName} is not set: in a cluster it holds the login brokers use with each other (username="..." and password="...", or an OAuthBearerLoginModule's options)`);
+  return jaasLogin(jaas, jaasName, mechanism as SaslMechanism, login.get, login.where);
+}
+
+/**
+ * The broker's own OAUTHBEARER login configs (client/oauth-login.ts) on `listener`: each by its
+ * listener.name.NAME.oauthbearer. name, else by its plain name, as Kafka's channel builder merges them.
+ */
+function oauthLoginConfigs(all: Readonly<Record<string, string>>, listener: Listener): { prefix: string; names: string[]; get: (name: string) => string | undefined; where: (name: string) => string } {
+  const prefix = `listener.name.${listener.name.toLowerCase()}.oauthbearer.`;
+  return {
+    prefix,
+    names: OAUTHBEARER_LOGIN_CONFIG_NAMES.flatMap((name) => [name, prefix + name]),
+    get: (name) => all[prefix + name] ?? all[name],
+    where: (name) => (all[prefix + name] !== undefined ? prefix + name : name),
+  };
 }
 
 /**
@@ -637,6 +659,22 @@ function reportSasl(given: Readonly<BrokerConfigValues>, report: ConfigReport): 
     if (all[oauthBearerHandlerName(listener)]) for (const name of OAUTHBEARER_CONFIG_NAMES) inEffect.add(name);
   }
   if (all['sluice.etcd.endpoints']) inEffect.add('sasl.mechanism.inter.broker.protocol');
+  // A broker's own OAUTHBEARER login through an identity provider (interBrokerLogin): in a cluster
+  // whose brokers log in to each other over OAUTHBEARER with Kafka's login handler, and only there.
+  const login = oauthLoginConfigs(all, listener);
+  const interBroker = all['sasl.mechanism.inter.broker.protocol']!.toUpperCase();
+  const unused = !all['sluice.etcd.endpoints']
+    ? 'a broker logs in only to the other brokers of a cluster (sluice.etcd.endpoints)'
+    : interBroker !== 'OAUTHBEARER'
+      ? `brokers log in to each other with ${interBroker} (sasl.mechanism.inter.broker.protocol)`
+      : login.get('sasl.login.callback.handler.class')
+        ? null
+        : `no ${login.prefix}sasl.login.callback.handler.class names ${OAUTHBEARER_LOGIN_HANDLER_CLASSES[0]}, so brokers log in to each other with unsecured tokens`;
+  for (const name of login.names) {
+    if (given[name] === undefined || inEffect.has(name)) continue;
+    inEffect.add(name);
+    if (unused !== null) report.unsupported.push({ name, reason: unused });
+  }
   return inEffect;
 }
 

@@ -7,6 +7,7 @@
 // producer-flags.ts) say what each name does.
 import { readPropertiesFile } from '../broker/config.js';
 import { jaasLogin, LOGIN_MODULES } from '../broker/sasl/jaas.js';
+import { OAUTHBEARER_LOGIN_CONFIG_NAMES } from '../client/oauth-login.js';
 import { SASL_MECHANISMS, type SaslCredentials, type SaslMechanism } from '../client/sasl.js';
 import { SSL_JAVA_ONLY_CONFIG_NAMES, SSL_STORE_CONFIG_NAMES, tlsOptions, type TlsOptions } from '../client/tls-config.js';
 import type { FlagSpec, ParsedArgs } from './args.js';
@@ -65,8 +66,11 @@ export function readConfigFile(file: string): Record<string, string> {
   }
 }
 
-/** The client configs of a connection's security: security.protocol, SASL's and TLS's, by Kafka's names. */
-export const SECURITY_CONFIG_NAMES: readonly string[] = ['security.protocol', 'sasl.mechanism', 'sasl.jaas.config', ...SSL_STORE_CONFIG_NAMES];
+/**
+ * The client configs of a connection's security: security.protocol, SASL's (an identity
+ * provider's OAUTHBEARER login among them) and TLS's, by Kafka's names.
+ */
+export const SECURITY_CONFIG_NAMES: readonly string[] = ['security.protocol', 'sasl.mechanism', 'sasl.jaas.config', ...OAUTHBEARER_LOGIN_CONFIG_NAMES, ...SSL_STORE_CONFIG_NAMES];
 
 /** How a command's connections are secured: TLS (SSL, SASL_SSL) and a SASL login (SASL_*); neither for PLAINTEXT. */
 export interface ClientSecurity {
@@ -79,11 +83,14 @@ const SECURITY_PROTOCOLS: readonly string[] = ['PLAINTEXT', 'SSL', 'SASL_PLAINTE
 /**
  * security.protocol, sasl.* and ssl.* among a command's client configs, read as Kafka's clients
  * read them: PLAINTEXT (the default), SSL, SASL_PLAINTEXT or SASL_SSL; SASL with PLAIN,
- * SCRAM-SHA-256 or SCRAM-SHA-512 and the username and password of the JAAS line; TLS with the
- * trust and key stores of client/tls-config.ts. Java's JSSE settings are warned about.
+ * SCRAM-SHA-256 or SCRAM-SHA-512 and the username and password of the JAAS line, or OAUTHBEARER
+ * (unsecured tokens, or an identity provider's: client/oauth-login.ts); TLS with the trust and key
+ * stores of client/tls-config.ts. Java's JSSE settings are warned about.
  */
 export class SecurityConfigs {
   private readonly given = new Map<string, ConfigEntry>();
+  /** A config's name for messages, with where it was given. */
+  private readonly where = (name: string): string => (this.given.has(name) ? `${this.given.get(name)!.source} ${name}` : name);
 
   /** Takes `entry` when it is one of SECURITY_CONFIG_NAMES or a JSSE one (later entries win). */
   take(entry: ConfigEntry): boolean {
@@ -105,20 +112,31 @@ export class SecurityConfigs {
       throw args.usageError(`${where(protocolEntry!)} is not a security protocol: ${SECURITY_PROTOCOLS.join(', ')}`);
     }
     const tlsEntries = [...this.given.values()].filter(({ name }) => name.startsWith('ssl.'));
-    const saslEntries = [this.given.get('sasl.mechanism'), this.given.get('sasl.jaas.config')].filter((entry) => entry !== undefined);
+    const oauthEntries = OAUTHBEARER_LOGIN_CONFIG_NAMES.map((name) => this.given.get(name)).filter((entry) => entry !== undefined);
+    const saslEntries = [this.given.get('sasl.mechanism'), this.given.get('sasl.jaas.config'), ...oauthEntries].filter((entry) => entry !== undefined);
     const tls = protocol.endsWith('SSL');
     const sasl = protocol.startsWith('SASL_');
     for (const entry of [...(tls ? [] : tlsEntries), ...(sasl ? [] : saslEntries)]) {
       process.stderr.write(`WARNING: ${entry.source} ${entry.name} has no effect: security.protocol is ${protocol}\n`);
     }
+    if (sasl) this.warnUnusedOAuthLogin(oauthEntries);
     return { tls: tls ? this.tlsOptions(args) : undefined, sasl: sasl ? this.saslLogin(args, protocol) : undefined };
+  }
+
+  /** The identity provider's login configs act only on an OAUTHBEARER login through Kafka's login handler. */
+  private warnUnusedOAuthLogin(entries: readonly ConfigEntry[]): void {
+    const mechanism = (this.given.get('sasl.mechanism')?.value ?? 'GSSAPI').trim().toUpperCase();
+    const handler = this.given.get('sasl.login.callback.handler.class')?.value.trim();
+    const reason = mechanism !== 'OAUTHBEARER' ? `sasl.mechanism is ${mechanism}` : handler ? null : 'sasl.login.callback.handler.class is not set, so OAUTHBEARER logs in with unsecured tokens';
+    if (reason === null) return;
+    for (const entry of entries) process.stderr.write(`WARNING: ${entry.source} ${entry.name} has no effect: ${reason}\n`);
   }
 
   private tlsOptions(args: ParsedArgs): TlsOptions {
     const given: Record<string, string> = {};
     for (const [name, entry] of this.given) if (name.startsWith('ssl.')) given[name] = entry.value;
     try {
-      return tlsOptions(given, (name) => (this.given.has(name) ? `${this.given.get(name)!.source} ${name}` : name));
+      return tlsOptions(given, this.where);
     } catch (error) {
       throw args.usageError((error as Error).message);
     }
@@ -134,7 +152,7 @@ export class SecurityConfigs {
     }
     if (jaasEntry === undefined) throw args.usageError(`security.protocol=${protocol} needs sasl.jaas.config, e.g. ${LOGIN_MODULES[mechanism as SaslMechanism]} required username="alice" password="alice-secret";`);
     try {
-      return jaasLogin(jaasEntry.value, `${jaasEntry.source} sasl.jaas.config`, mechanism as SaslMechanism);
+      return jaasLogin(jaasEntry.value, `${jaasEntry.source} sasl.jaas.config`, mechanism as SaslMechanism, (name) => this.given.get(name)?.value, this.where);
     } catch (error) {
       throw args.usageError((error as Error).message);
     }

@@ -3,7 +3,8 @@
 // CLI (an OAuthBearerLoginModule JAAS line) log in, and the token's sub is the principal the
 // authorizer decides on; expired tokens, signed tokens and missing scopes are refused. With Kafka's
 // secured validator, tokens signed by a key of a JWKS served over HTTP are taken, and tokens of
-// another key, audience or issuer refused; the login lasts until the token expires (KIP-368).
+// another key, audience or issuer refused; the login lasts until the token expires (KIP-368); and
+// sluice's CLI gets its token from the identity provider's token endpoint (client credentials).
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -14,12 +15,14 @@ import { spawnSync } from 'node:child_process';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { reportBrokerConfig, resolveBrokerSettings } from '../../src/broker/config.js';
 import { KafkaClient } from '../../src/client/client.js';
 import { UnsecuredValidator } from '../../src/broker/sasl/oauthbearer.js';
 import { SaslSession } from '../../src/broker/sasl/sasl-session.js';
 import { encodeOAuthBearerResponse, parseOAuthBearerResponse } from '../../src/protocol/oauthbearer.js';
 import { startBrokerProcess, type BrokerProcess } from '../fixtures/broker.js';
 import { kcat } from '../fixtures/kcat.js';
+import { runCli, STACK_LINE } from '../cli/run-cli.js';
 import { tempDir } from '../helpers.js';
 
 const LOGIN_MODULE = 'org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule';
@@ -39,16 +42,34 @@ function signed(claims: object, key = signingKey.privateKey): string {
 }
 
 let jwks: http.Server;
+let tokenUrl: string;
+/** The bodies of the requests the token endpoint was sent. */
+const tokenRequests: string[] = [];
 let unsecuredBroker: BrokerProcess;
 let securedBroker: BrokerProcess;
 
 beforeAll(async () => {
   // The identity provider's keys, served as a JWKS over HTTP.
   const jwk = { ...signingKey.publicKey.export({ format: 'jwk' }), kid: 'k1', use: 'sig', alg: 'RS256' };
-  jwks = http.createServer((_request, response) => response.end(JSON.stringify({ keys: [jwk] })));
+  // The same server is the identity provider's token endpoint (client credentials grant, KIP-768).
+  jwks = http.createServer((request, response) => {
+    if (request.url !== '/token') return response.end(JSON.stringify({ keys: [jwk] }));
+    let body = '';
+    request.on('data', (chunk) => (body += chunk));
+    request.on('end', () => {
+      tokenRequests.push(body);
+      if (request.headers.authorization !== `Basic ${Buffer.from('svc:svc-secret').toString('base64')}`) {
+        return response.writeHead(401, { 'Content-Type': 'application/json' }).end('{"error":"invalid_client"}');
+      }
+      const scope = new URLSearchParams(body).get('scope') ?? '';
+      const token = signed({ sub: 'svc', aud: 'kafka', iss: 'https://idp.test', scope, iat: nowSeconds(), exp: nowSeconds() + 600 });
+      response.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ access_token: token, token_type: 'Bearer', expires_in: 600 }));
+    });
+  });
   jwks.listen(0, '127.0.0.1');
   await once(jwks, 'listening');
   const jwksUrl = `http://127.0.0.1:${(jwks.address() as { port: number }).port}/jwks`;
+  tokenUrl = `http://127.0.0.1:${(jwks.address() as { port: number }).port}/token`;
   [unsecuredBroker, securedBroker] = await Promise.all([
     startBrokerProcess(tempDir(), {
       listeners: 'SASL_PLAINTEXT://127.0.0.1:0',
@@ -168,6 +189,38 @@ describe('OAUTHBEARER with Kafka\'s unsecured validator', () => {
   });
 });
 
+describe('a broker\'s own OAUTHBEARER login to the others of its cluster', () => {
+  const secured = {
+    listeners: 'SASL_PLAINTEXT://127.0.0.1:0',
+    'sluice.etcd.endpoints': 'http://127.0.0.1:2379',
+    'sasl.enabled.mechanisms': 'OAUTHBEARER',
+    'sasl.mechanism.inter.broker.protocol': 'OAUTHBEARER',
+    'listener.name.sasl_plaintext.oauthbearer.sasl.server.callback.handler.class': VALIDATOR,
+    'listener.name.sasl_plaintext.oauthbearer.sasl.jaas.config': `${LOGIN_MODULE} required clientId="broker" clientSecret="broker-secret";`,
+    'sasl.oauthbearer.jwks.endpoint.url': 'http://127.0.0.1:1/jwks',
+    'sasl.oauthbearer.token.endpoint.url': 'http://127.0.0.1:1/token',
+  };
+  const handler = { 'listener.name.sasl_plaintext.oauthbearer.sasl.login.callback.handler.class': 'org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler' };
+
+  it('takes its tokens from the identity provider with Kafka\'s login handler; a secured listener refuses unsecured ones', () => {
+    expect(() => resolveBrokerSettings(secured)).toThrow(/with unsecured tokens .* refuses: set listener\.name\.sasl_plaintext\.oauthbearer\.sasl\.login\.callback\.handler\.class/);
+    const login = resolveBrokerSettings({ ...secured, ...handler }).sasl?.interBroker;
+    expect(login).toMatchObject({ mechanism: 'OAUTHBEARER', token: expect.any(Function) });
+    expect(reportBrokerConfig({ ...secured, ...handler })).toMatchObject({ unsupported: [], unknown: [] });
+  });
+
+  it('reports the login settings as taking no effect where the broker never logs in with them', () => {
+    const { 'sluice.etcd.endpoints': _cluster, ...single } = { ...secured, ...handler };
+    const unused = reportBrokerConfig(single).unsupported.filter(({ name }) => name.includes('login') || name.includes('token.endpoint'));
+    expect(unused).toEqual([
+      { name: 'listener.name.sasl_plaintext.oauthbearer.sasl.login.callback.handler.class', reason: expect.stringMatching(/only to the other brokers of a cluster/) },
+      { name: 'sasl.oauthbearer.token.endpoint.url', reason: expect.stringMatching(/only to the other brokers of a cluster/) },
+    ]);
+    const plain = reportBrokerConfig({ ...secured, ...handler, 'sasl.enabled.mechanisms': 'OAUTHBEARER,PLAIN', 'sasl.mechanism.inter.broker.protocol': 'PLAIN' }).unsupported;
+    expect(plain).toContainEqual({ name: 'sasl.oauthbearer.token.endpoint.url', reason: 'brokers log in to each other with PLAIN (sasl.mechanism.inter.broker.protocol)' });
+  });
+});
+
 describe('OAUTHBEARER with Kafka\'s secured validator (a JWKS over HTTP)', () => {
   const claims = () => ({ sub: 'alice', aud: 'kafka', iss: 'https://idp.test', exp: nowSeconds() + 600, iat: nowSeconds() });
 
@@ -179,6 +232,38 @@ describe('OAUTHBEARER with Kafka\'s secured validator (a JWKS over HTTP)', () =>
     await producer.connect();
     await producer.send({ topic: 'signed', messages: [{ value: 'v' }] });
     await producer.disconnect();
+  });
+
+  it('sluice\'s CLI logs in with a token from the identity provider (OAuthBearerLoginCallbackHandler); a refused client is a clear error', async () => {
+    const dir = tempDir();
+    const config = (secret: string) => {
+      const file = path.join(dir, `provider-${secret}.properties`);
+      fs.writeFileSync(
+        file,
+        [
+          'security.protocol=SASL_PLAINTEXT',
+          'sasl.mechanism=OAUTHBEARER',
+          'sasl.login.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler',
+          `sasl.oauthbearer.token.endpoint.url=${tokenUrl}`,
+          `sasl.jaas.config=${LOGIN_MODULE} required clientId="svc" clientSecret="${secret}" scope="kafka";`,
+        ].join('\n'),
+      );
+      return file;
+    };
+    // Asynchronous: the token endpoint answers from this process.
+    const cli = (...args: string[]) => runCli(args, { timeoutMs: 60_000 });
+    const bootstrap = ['--bootstrap-server', `127.0.0.1:${securedBroker.port}`];
+    tokenRequests.length = 0;
+    const created = await cli('topics', ...bootstrap, '--command-config', config('svc-secret'), '--create', '--topic', 'provider-topic');
+    expect(created.code, created.stderr).toBe(0);
+    expect(tokenRequests).toEqual(['grant_type=client_credentials&scope=kafka']);
+    const listed = await cli('topics', ...bootstrap, '--command-config', config('svc-secret'), '--list');
+    expect(listed.stdout.split('\n')).toContain('provider-topic');
+
+    const refused = await cli('topics', ...bootstrap, '--command-config', config('wrong'), '--list');
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).not.toMatch(STACK_LINE);
+    expect(refused.stderr).toMatch(/^Error: Cannot log in to the broker at .*: The token endpoint refused the login: .*\/token answered HTTP 401 on attempt 1: \{"error":"invalid_client"\}$/m);
   });
 
   it('refuses tokens of another key, audience or issuer, and unsigned ones', async () => {

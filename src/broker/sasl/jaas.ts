@@ -5,6 +5,7 @@
 import type { SaslCredentials, SaslMechanism } from '../../client/sasl.js';
 import { SluiceError } from '../../errors.js';
 import { unsecuredJwt } from '../../protocol/oauthbearer.js';
+import { tokenEndpointLogin, tokenEndpointSettings } from '../../client/oauth-login.js';
 
 /** Kafka's login module for PLAIN: the JAAS line must name it. */
 export const PLAIN_LOGIN_MODULE = 'org.apache.kafka.common.security.plain.PlainLoginModule';
@@ -57,13 +58,24 @@ export const LOGIN_MODULES: Readonly<Record<SaslMechanism, string>> = {
 
 /**
  * The login a JAAS line gives for `mechanism`: its login module must be the mechanism's, and it
- * must have username and password options (a client's, or a broker's own to the others).
+ * must have username and password options (a client's, or a broker's own to the others). An
+ * OAUTHBEARER login takes its tokens from an identity provider when `configs` name Kafka's
+ * OAuthBearerLoginCallbackHandler (client/oauth-login.ts), else makes unsecured ones.
  */
-export function jaasLogin(text: string, configName: string, mechanism: SaslMechanism): SaslCredentials {
+export function jaasLogin(
+  text: string,
+  configName: string,
+  mechanism: SaslMechanism,
+  configs: (name: string) => string | undefined = () => undefined,
+  where: (name: string) => string = (name) => name,
+): SaslCredentials {
   const { loginModule, options } = parseJaasConfig(text, configName);
   const expected = LOGIN_MODULES[mechanism];
   if (loginModule !== expected) throw new SluiceError('INVALID_CONFIG', `Invalid ${configName}: ${mechanism} takes ${expected}, not ${loginModule}`);
-  if (mechanism === 'OAUTHBEARER') return unsecuredLogin(options, configName);
+  if (mechanism === 'OAUTHBEARER') {
+    const endpoint = tokenEndpointSettings(configs, options, where);
+    return endpoint === null ? unsecuredLogin(options, configName) : { mechanism, token: tokenEndpointLogin(endpoint) };
+  }
   const username = options.get('username');
   const password = options.get('password');
   if (username === undefined || password === undefined) throw new SluiceError('INVALID_CONFIG', `Invalid ${configName}: it needs username="..." and password="..." to log in with`);

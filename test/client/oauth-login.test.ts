@@ -1,0 +1,210 @@
+// An OAUTHBEARER login through an identity provider (KIP-768, client/oauth-login.ts), against a
+// token endpoint served over HTTP by this test: the client credentials grant as Kafka's client
+// sends it, the token kept until its refresh time, fatal and retried statuses, answers without a
+// token, tokens the client refuses, and a file URL.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { once } from 'node:events';
+
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+
+import { refreshAtMs, tokenEndpointLogin, tokenEndpointSettings, type TokenEndpointSettings } from '../../src/client/oauth-login.js';
+import { tempDir } from '../helpers.js';
+
+const base64url = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+const jwt = (claims: object) => `${base64url({ alg: 'RS256', typ: 'JWT' })}.${base64url(claims)}.${crypto.randomBytes(32).toString('base64url')}`;
+
+interface Asked {
+  authorization: string | undefined;
+  contentType: string | undefined;
+  body: string;
+}
+
+/** What the endpoint answers next (the last one repeats), and what it was asked. */
+let answers: Array<{ status: number; body: string }> = [];
+const asked: Asked[] = [];
+let server: http.Server;
+let url: string;
+
+beforeAll(async () => {
+  server = http.createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk) => (body += chunk));
+    request.on('end', () => {
+      asked.push({ authorization: request.headers.authorization, contentType: request.headers['content-type'], body });
+      const answer = answers.length > 1 ? answers.shift()! : answers[0]!;
+      response.writeHead(answer.status, { 'Content-Type': 'application/json' }).end(answer.body);
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  url = `http://127.0.0.1:${(server.address() as { port: number }).port}/oauth2/token`;
+});
+
+afterAll(() => server.close());
+afterEach(() => {
+  answers = [];
+  asked.length = 0;
+});
+
+function settings(overrides: Partial<TokenEndpointSettings> = {}): TokenEndpointSettings {
+  return {
+    url,
+    clientId: 'svc',
+    clientSecret: 's3cret:with/odd chars',
+    scope: 'kafka write',
+    urlencodeHeader: false,
+    attemptTimeoutMs: 5000,
+    retryBackoffMs: 10,
+    retryBackoffMaxMs: 2000,
+    subClaim: 'sub',
+    scopeClaim: 'scope',
+    refresh: { windowFactor: 0.8, windowJitter: 0, minPeriodMs: 0, bufferMs: 0 },
+    ...overrides,
+  };
+}
+
+describe('the client credentials grant', () => {
+  it('posts the grant with Basic credentials and the scope, and keeps the token until its refresh time', async () => {
+    const token = jwt({ sub: 'svc', iat: nowSeconds(), exp: nowSeconds() + 3600, scope: 'kafka' });
+    answers = [{ status: 200, body: JSON.stringify({ access_token: token, token_type: 'Bearer', expires_in: 3600 }) }];
+    let nowMs = Date.now();
+    const login = tokenEndpointLogin(settings(), () => nowMs);
+    expect(await Promise.all([login(), login()])).toEqual([token, token]);
+    expect(asked).toHaveLength(1);
+    expect(asked[0]).toEqual({
+      // RFC 7617's base64 of "svc:s3cret:with/odd chars", not URL-encoded (Kafka's default).
+      authorization: `Basic ${Buffer.from('svc:s3cret:with/odd chars').toString('base64')}`,
+      contentType: 'application/x-www-form-urlencoded',
+      body: 'grant_type=client_credentials&scope=kafka%20write',
+    });
+    // Before 80% of the hour: the same token; after: a new request.
+    nowMs += 2_800_000;
+    expect(await login()).toBe(token);
+    expect(asked).toHaveLength(1);
+    nowMs += 100_000;
+    await login();
+    expect(asked).toHaveLength(2);
+  });
+
+  it('URL-encodes the credentials with sasl.oauthbearer.header.urlencode, and takes id_token before access_token', async () => {
+    const idToken = jwt({ sub: 'svc', exp: nowSeconds() + 60 });
+    answers = [{ status: 201, body: JSON.stringify({ access_token: jwt({ sub: 'other', exp: nowSeconds() + 60 }), id_token: idToken }) }];
+    expect(await tokenEndpointLogin(settings({ urlencodeHeader: true, scope: undefined }))()).toBe(idToken);
+    expect(asked[0]!.authorization).toBe(`Basic ${Buffer.from('svc:s3cret%3Awith%2Fodd%20chars').toString('base64')}`);
+    expect(asked[0]!.body).toBe('grant_type=client_credentials');
+  });
+
+  it('fails at once on a status Kafka counts as fatal, with the answer', async () => {
+    answers = [{ status: 401, body: '{"error":"invalid_client"}' }];
+    await expect(tokenEndpointLogin(settings())()).rejects.toMatchObject({
+      code: 'SASL_AUTHENTICATION_FAILED',
+      message: expect.stringMatching(/refused the login: .* answered HTTP 401 on attempt 1: \{"error":"invalid_client"\}/),
+    });
+    expect(asked).toHaveLength(1);
+  });
+
+  it('asks again after a failed status that is not fatal, backing off, and gives up after retry.backoff.max.ms', async () => {
+    const token = jwt({ sub: 'svc', exp: nowSeconds() + 60 });
+    answers = [{ status: 503, body: '' }, { status: 500, body: '' }, { status: 200, body: JSON.stringify({ access_token: token }) }];
+    expect(await tokenEndpointLogin(settings())()).toBe(token);
+    expect(asked).toHaveLength(3);
+
+    asked.length = 0;
+    answers = [{ status: 503, body: 'busy' }];
+    await expect(tokenEndpointLogin(settings({ retryBackoffMs: 20, retryBackoffMaxMs: 100 }))()).rejects.toMatchObject({
+      code: 'SASL_AUTHENTICATION_FAILED',
+      message: expect.stringMatching(/^No token after \d+ attempts: .* answered HTTP 503/),
+    });
+    // 20 + 40 ms, then what is left of the 100: at least three attempts, and not many more.
+    expect(asked.length).toBeGreaterThanOrEqual(3);
+    expect(asked.length).toBeLessThanOrEqual(5);
+  });
+
+  it('refuses an answer without a token, and tokens without exp or a subject, or expired', async () => {
+    answers = [{ status: 200, body: '{"token_type":"Bearer"}' }];
+    await expect(tokenEndpointLogin(settings())()).rejects.toThrow(/did not contain an access_token value\. Response: \(\{"token_type":"Bearer"\}\)/);
+    answers = [{ status: 200, body: JSON.stringify({ access_token: jwt({ sub: 'svc' }) }) }];
+    await expect(tokenEndpointLogin(settings())()).rejects.toThrow(/no numeric exp claim/);
+    answers = [{ status: 200, body: JSON.stringify({ access_token: jwt({ client_id: 'svc', exp: nowSeconds() + 60 }) }) }];
+    await expect(tokenEndpointLogin(settings())()).rejects.toThrow(/no sub claim/);
+    // sasl.oauthbearer.sub.claim.name names where the principal is.
+    const token = jwt({ client_id: 'svc', exp: nowSeconds() + 60 });
+    answers = [{ status: 200, body: JSON.stringify({ access_token: token }) }];
+    expect(await tokenEndpointLogin(settings({ subClaim: 'client_id' }))()).toBe(token);
+    answers = [{ status: 200, body: JSON.stringify({ access_token: jwt({ sub: 'svc', exp: nowSeconds() - 10 }) }) }];
+    await expect(tokenEndpointLogin(settings())()).rejects.toThrow(/expired at/);
+    answers = [{ status: 200, body: JSON.stringify({ access_token: 'not-a-jwt' }) }];
+    await expect(tokenEndpointLogin(settings())()).rejects.toThrow(/3 parts/);
+  });
+
+  it('keeps the token it holds while it is valid when a refresh fails', async () => {
+    const token = jwt({ sub: 'svc', iat: nowSeconds(), exp: nowSeconds() + 100 });
+    answers = [{ status: 200, body: JSON.stringify({ access_token: token }) }, { status: 401, body: '' }];
+    let nowMs = Date.now();
+    const login = tokenEndpointLogin(settings(), () => nowMs);
+    expect(await login()).toBe(token);
+    nowMs += 90_000;
+    expect(await login()).toBe(token);
+    nowMs += 20_000;
+    await expect(login()).rejects.toMatchObject({ code: 'SASL_AUTHENTICATION_FAILED' });
+  });
+
+  it('reads the token from a file URL', async () => {
+    const dir = tempDir('oauth-file-');
+    const file = path.join(dir, 'token.jwt');
+    const token = jwt({ sub: 'svc', exp: nowSeconds() + 60 });
+    fs.writeFileSync(file, `${token}\n`);
+    expect(await tokenEndpointLogin(settings({ url: `file://${file}` }))()).toBe(token);
+    expect(asked).toHaveLength(0);
+  });
+});
+
+describe('settings', () => {
+  const jaas = new Map([
+    ['clientId', 'from-jaas'],
+    ['clientSecret', 'jaas-secret'],
+  ]);
+  const configs = (given: Record<string, string>) => (name: string) => given[name];
+  const handler = 'org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler';
+
+  it('is null without Kafka\'s login handler, and reads the client id from the configs before the JAAS line', () => {
+    expect(tokenEndpointSettings(configs({ 'sasl.oauthbearer.token.endpoint.url': url }), jaas, String)).toBeNull();
+    const read = tokenEndpointSettings(configs({ 'sasl.login.callback.handler.class': handler, 'sasl.oauthbearer.token.endpoint.url': url, 'sasl.oauthbearer.client.credentials.client.id': 'from-config' }), jaas, String)!;
+    expect(read).toMatchObject({ url, clientId: 'from-config', clientSecret: 'jaas-secret', scope: undefined, attemptTimeoutMs: 20_000, retryBackoffMs: 100, retryBackoffMaxMs: 10_000 });
+    expect(read.refresh).toEqual({ windowFactor: 0.8, windowJitter: 0.05, minPeriodMs: 60_000, bufferMs: 300_000 });
+  });
+
+  it('refuses another handler, a URL that is not http(s) or file, missing credentials and values out of Kafka\'s range', () => {
+    const base = { 'sasl.login.callback.handler.class': handler, 'sasl.oauthbearer.token.endpoint.url': url };
+    expect(() => tokenEndpointSettings(configs({ ...base, 'sasl.login.callback.handler.class': 'com.example.Handler' }), jaas, String)).toThrow(/Invalid value com.example.Handler for configuration sasl.login.callback.handler.class/);
+    expect(() => tokenEndpointSettings(configs({ ...base, 'sasl.oauthbearer.token.endpoint.url': 'ftp://x' }), jaas, String)).toThrow(/https, http or file URL/);
+    expect(() => tokenEndpointSettings(configs(base), new Map(), String)).toThrow(/Could not find OAuth configuration for sasl.oauthbearer.client.credentials.client.id or OAuth JAAS configuration for clientId/);
+    expect(() => tokenEndpointSettings(configs({ ...base, 'sasl.login.refresh.window.factor': '0.3' }), jaas, String)).toThrow(/must be a number in \[0.5, 1\]/);
+    expect(() => tokenEndpointSettings(configs({ ...base, 'sasl.oauthbearer.grant.type': 'urn:ietf:params:oauth:grant-type:jwt-bearer' }), jaas, String)).toThrow(/client_credentials grant only/);
+  });
+});
+
+describe('refreshAtMs', () => {
+  const refresh = { windowFactor: 0.8, windowJitter: 0.05, minPeriodMs: 60_000, bufferMs: 300_000 };
+  const hour = 3_600_000;
+
+  it('refreshes at the window factor of the lifetime, plus the jitter', () => {
+    expect(refreshAtMs({ issuedAtMs: 0, expiresAtMs: hour }, 0, refresh, 0)).toBe(0.8 * hour);
+    expect(refreshAtMs({ issuedAtMs: 0, expiresAtMs: hour }, 0, refresh, 1)).toBe(0.85 * hour);
+    // Without iat, the lifetime counts from now.
+    expect(refreshAtMs({ issuedAtMs: undefined, expiresAtMs: 10 * hour }, hour, refresh, 0)).toBe(hour + 0.8 * 9 * hour);
+  });
+
+  it('keeps the buffer before expiry and the minimum period from now, and goes halfway when it cannot', () => {
+    // 10 minutes: 80% is 8 min, past the 5 min buffer before expiry.
+    expect(refreshAtMs({ issuedAtMs: 0, expiresAtMs: 600_000 }, 0, refresh, 0)).toBe(300_000);
+    // Issued long ago: 80% has passed, so the minimum period from now.
+    expect(refreshAtMs({ issuedAtMs: 0, expiresAtMs: 10 * hour }, 9 * hour, refresh, 0)).toBe(9 * hour + 60_000);
+    // Two minutes left, inside the buffer: halfway.
+    expect(refreshAtMs({ issuedAtMs: 0, expiresAtMs: 120_000 }, 0, refresh, 0)).toBe(60_000);
+  });
+});
