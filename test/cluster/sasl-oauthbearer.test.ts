@@ -12,6 +12,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startCluster, type LocalCluster } from '../../src/cluster/start-cluster.js';
+import { produceAllAndReadBack } from '../fixtures/kafkajs.js';
 import { waitUntil } from '../helpers.js';
 
 const LOGIN_MODULE = 'org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule';
@@ -90,25 +91,7 @@ describe('a cluster whose brokers log in to each other with tokens from an ident
     await admin.disconnect();
     expect(brokerTokens).toBeGreaterThan(0);
 
-    const producer = kafka.producer();
-    await producer.connect();
-    const sent = Array.from({ length: 20 }, (_, i) => `v${i}`);
-    await producer.send({ topic: 'oauth-replicated', acks: -1, messages: sent.map((value) => ({ value })) });
-    await producer.disconnect();
-
-    const consumer = kafka.consumer({ groupId: 'oauth-cluster-group' });
-    await consumer.connect();
-    await consumer.subscribe({ topic: 'oauth-replicated', fromBeginning: true });
-    const read: string[] = [];
-    await new Promise<void>((resolve) => {
-      void consumer.run({
-        eachMessage: async ({ message }) => {
-          read.push(message.value!.toString());
-          if (read.length === sent.length) resolve();
-        },
-      });
-    });
-    await consumer.disconnect();
+    const { sent, read } = await produceAllAndReadBack(kafka, 'oauth-replicated', 20, 'oauth-cluster-group');
     expect(read.sort()).toEqual([...sent].sort());
   });
 });

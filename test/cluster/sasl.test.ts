@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startCluster, type LocalCluster } from '../../src/cluster/start-cluster.js';
 import { kcat } from '../fixtures/kcat.js';
+import { produceAllAndReadBack } from '../fixtures/kafkajs.js';
 import { tempDir, waitUntil } from '../helpers.js';
 import { runCli } from '../cli/run-cli.js';
 
@@ -51,25 +52,7 @@ describe('a cluster on a SASL_PLAINTEXT listener', () => {
     }, 'every ISR to hold 3 replicas', 60_000);
     await admin.disconnect();
 
-    const producer = kafka.producer();
-    await producer.connect();
-    const sent = Array.from({ length: 50 }, (_, i) => `v${i}`);
-    await producer.send({ topic: 'sasl-replicated', acks: -1, messages: sent.map((value) => ({ value })) });
-    await producer.disconnect();
-
-    const consumer = kafka.consumer({ groupId: 'sasl-cluster-group' });
-    await consumer.connect();
-    await consumer.subscribe({ topic: 'sasl-replicated', fromBeginning: true });
-    const read: string[] = [];
-    await new Promise<void>((resolve) => {
-      void consumer.run({
-        eachMessage: async ({ message }) => {
-          read.push(message.value!.toString());
-          if (read.length === sent.length) resolve();
-        },
-      });
-    });
-    await consumer.disconnect();
+    const { sent, read } = await produceAllAndReadBack(kafka, 'sasl-replicated', 50, 'sasl-cluster-group');
     expect(read.sort()).toEqual([...sent].sort());
   });
 
