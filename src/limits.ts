@@ -189,3 +189,12 @@ export const LOCAL_CLUSTER_BROKERS_MAX = 254;
  * document costs a login.
  */
 export const OAUTH_TOKEN_RESPONSE_BYTES_MAX = 1024 * 1024;
+
+// ---- TLS ---------------------------------------------------------------------------------------
+
+/**
+ * How long the in-memory TLS handshake that checks a cluster listener's stores may take (Kafka's
+ * SslEngineValidator, tls-listener.ts): a few ms between two contexts in one process; 10 s only
+ * bounds a handshake that stalls.
+ */
+export const TLS_VALIDATION_HANDSHAKE_TIMEOUT_MS = 10_000;

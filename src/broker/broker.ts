@@ -39,7 +39,7 @@ import { Connection, type ConnectionBudgets } from './connection.js';
 import { CLIENT_QUOTAS_FILE, ClientQuotas } from './client-quotas.js';
 import { ConfigEntityStore, readEntitiesFile, type ConfigEntities } from './config-entities.js';
 import { SCRAM_CREDENTIALS_FILE, ScramCredentials } from './sasl/scram-credentials.js';
-import { TlsAcceptor, type TlsListenerSettings } from './tls-listener.js';
+import { checkHandshake, TlsAcceptor, type TlsListenerSettings } from './tls-listener.js';
 import type { PeerTls } from './peer-connections.js';
 import { ACLS_FILE, Authorizer } from './authorizer/authorizer.js';
 import { BrokerConfigLayers, DYNAMIC_CONFIG_FILE } from './dynamic-config.js';
@@ -251,6 +251,12 @@ export class Broker {
     // One secure context for the listener; the broker's connections to its peers present the same
     // key store, the current one after a renewal.
     const tlsAcceptor = settings.tls === null ? null : new TlsAcceptor(startingTls(configLayers, settings.tls, logger));
+    // In a cluster the listener is also the brokers' own: Kafka checks that its stores handshake with themselves.
+    if (tlsAcceptor !== null && settings.cluster !== null) {
+      await checkHandshake(tlsAcceptor.settings, tlsAcceptor.settings).catch((error: Error) => {
+        throw new SluiceError('INVALID_CONFIG', `A client SSLEngine created with the provided settings can't connect to a server SSLEngine created with those settings: ${error.message} (brokers connect to each other with the listener's key and trust stores)`);
+      });
+    }
     const peerTls = peerTlsOf(tlsAcceptor);
     const backgroundLog = new LogLimiter(logger);
     const engine = await Engine.open({

@@ -9,7 +9,7 @@ import type { Logger } from '../logger.js';
 import { unsupportedConfigs } from '../storage/log-config.js';
 import type { ClusterNode } from './cluster-node.js';
 import { connectionLimits, servedTlsSettings } from './config.js';
-import type { TlsAcceptor } from './tls-listener.js';
+import { checkRenewalHandshakes, type TlsAcceptor, type TlsListenerSettings } from './tls-listener.js';
 import type { ConnectionQuotas } from './connection-quotas.js';
 import { ConfigEntityStore, type ConfigEntities } from './config-entities.js';
 import { BrokerConfigLayers, DEFAULT_ENTITY, DYNAMIC_CONFIG_FILE } from './dynamic-config.js';
@@ -56,7 +56,25 @@ export class DynamicConfigUpdates {
     if (this.options.cluster() === null && entity !== DEFAULT_ENTITY && entity !== String(layers.nodeId)) {
       throw new SluiceError('INVALID_REQUEST', `Broker ${entity} is not this broker (${layers.nodeId}), the only one of its cluster`);
     }
-    await this.store.update(entity, change, (next) => layers.check(entity, next, this.options.tls?.settings ?? null), validateOnly);
+    const serving = this.options.tls?.settings ?? null;
+    const check = (next: ConfigEntities) => layers.check(entity, next, serving);
+    if (serving !== null && this.options.cluster() !== null) {
+      // The listener is also the one brokers use with each other: renewed stores must handshake
+      // with the current ones both ways first (Kafka's SslEngineValidator), checked on a dry run
+      // of the alter since a handshake needs the event loop and the store's check cannot wait.
+      const dryRun: { renewed: TlsListenerSettings | null } = { renewed: null };
+      await this.store.update(entity, change, (next) => {
+        dryRun.renewed = check(next);
+      }, true);
+      if (dryRun.renewed !== null) {
+        try {
+          await checkRenewalHandshakes(serving, dryRun.renewed);
+        } catch (error) {
+          throw layers.renewalRefused(entity, error);
+        }
+      }
+    }
+    await this.store.update(entity, change, check, validateOnly);
   }
 
   /** Takes every entity's dynamic configs (loaded, written, or delivered by the cluster's watch). */

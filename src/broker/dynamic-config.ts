@@ -159,9 +159,10 @@ export class BrokerConfigLayers {
    * change on a running broker, values that do not parse), and that this broker could run with
    * the layers `next`, which hold them. `servingTls` is what the TLS listener serves now (null on
    * a plaintext one): a renewed store is compared with it, not with the files read again, which
-   * a renewal in place has already overwritten.
+   * a renewal in place has already overwritten. Returns the listener's next TLS settings when the
+   * alter renews this broker's stores (for the handshake checks that need the event loop), else null.
    */
-  check(entity: string, next: DynamicEntities, servingTls: TlsListenerSettings | null = null): void {
+  check(entity: string, next: DynamicEntities, servingTls: TlsListenerSettings | null = null): TlsListenerSettings | null {
     checkBrokerEntity(entity);
     const configs = next.get(entity) ?? {};
     const names = Object.keys(configs);
@@ -188,9 +189,16 @@ export class BrokerConfigLayers {
       if (tlsNames.length > 0 && entity === String(this.nodeId)) {
         if (nextTls === null) throw new Error(`the served listener is not SSL or SASL_SSL, so ${tlsNames.join(', ')} would take no effect`);
         if (servingTls !== null) checkStoreRenewal(servingTls, nextTls);
+        return nextTls;
       }
+      return null;
     } catch (error) {
       throw invalid(entity, error instanceof Error ? error.message : String(error));
     }
+  }
+
+  /** An error of a renewal's handshake checks, as check() words its own. */
+  renewalRefused(entity: string, error: unknown): SluiceError {
+    return invalid(entity, error instanceof Error ? error.message : String(error));
   }
 }

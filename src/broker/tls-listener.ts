@@ -6,9 +6,11 @@
 // (broker.ts turns zero copy off), as Kafka's do over SSL.
 import crypto from 'node:crypto';
 import type net from 'node:net';
+import { Duplex } from 'node:stream';
 import tls from 'node:tls';
 
 import { SluiceError } from '../errors.js';
+import { TLS_VALIDATION_HANDSHAKE_TIMEOUT_MS } from '../limits.js';
 import { SSL_STORE_CONFIG_NAMES, SSL_STORE_NAMES, tlsOptions, type TlsOptions } from '../client/tls-config.js';
 import { listenerSettingName, type Listener } from './listeners.js';
 import { parsePrincipalRules, type PrincipalRule, principalFromDn } from './ssl-principal.js';
@@ -101,6 +103,82 @@ export function checkStoreRenewal(current: TlsListenerSettings, next: TlsListene
   if (!next.allowSanChanges && beforeNames.some((name) => !afterNames.includes(name))) {
     throw new Error(`Keystore SubjectAltNames do not match: existing={SAN=[${beforeNames.join(', ')}]}, new={SAN=[${afterNames.join(', ')}]}`);
   }
+}
+
+/**
+ * Kafka's SslEngineValidator for a listener brokers use with each other: a TLS handshake in
+ * memory between a server with `server`'s stores and client auth and a client with `client`'s
+ * (its key store as its certificate, host names not checked, as Kafka's validator checks none).
+ * Rejects with why the handshake failed: a broker whose own certificate its trust store does not
+ * verify could not replicate from its peers, nor they from it.
+ */
+export async function checkHandshake(server: TlsListenerSettings, client: TlsListenerSettings): Promise<void> {
+  const [serverSide, clientSide] = duplexPair();
+  const acceptor = new TlsAcceptor(server);
+  const serving = acceptor.accept(serverSide as unknown as net.Socket);
+  const connecting = tls.connect({ socket: clientSide, ...client.options.context, checkServerIdentity: () => undefined });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no handshake within ${TLS_VALIDATION_HANDSHAKE_TIMEOUT_MS} ms`)), TLS_VALIDATION_HANDSHAKE_TIMEOUT_MS);
+      const fail = (side: string) => (error: Error) => {
+        clearTimeout(timer);
+        reject(new Error(`the ${side} failed: ${error.message}`));
+      };
+      serving.on('error', fail('server'));
+      connecting.on('error', fail('client'));
+      let done = 0;
+      const finished = () => {
+        if (++done < 2) return;
+        clearTimeout(timer);
+        try {
+          // The listener's own check of a client certificate (TLSSockets over accepted sockets leave it to JS).
+          const principal = acceptor.principal(serving);
+          if (principal === null && server.clientAuth === 'required') throw new Error('the client presented no certificate, and ssl.client.auth is required');
+          resolve();
+        } catch (error) {
+          reject(new Error(`the server refused the client's certificate: ${(error as Error).message}`));
+        }
+      };
+      serving.once('secure', finished);
+      connecting.once('secureConnect', finished);
+    });
+  } finally {
+    connecting.destroy();
+    serving.destroy();
+  }
+}
+
+/**
+ * Kafka's checks of a renewal on a listener brokers use with each other (SslEngineValidator): the
+ * new stores handshake with the old both ways, so that brokers still on the old stores and those
+ * already on the new keep replicating during a rolling renewal (trust the new authority everywhere
+ * before any broker presents a certificate it signed). Throws Kafka's message.
+ */
+export async function checkRenewalHandshakes(current: TlsListenerSettings, next: TlsListenerSettings): Promise<void> {
+  const refused = (direction: string) => (error: Error) => {
+    throw new Error(`Validation of dynamic config update of SSLFactory failed: a broker with the new stores and one with the current ones cannot connect (${direction}): ${error.message}`);
+  };
+  await checkHandshake(current, next).catch(refused('the current stores serving, the new ones connecting'));
+  await checkHandshake(next, current).catch(refused('the new stores serving, the current ones connecting'));
+}
+
+/** Two connected in-memory streams: what one writes, the other reads (Node 20 has no stream.duplexPair). */
+function duplexPair(): [Duplex, Duplex] {
+  const sides: Duplex[] = [];
+  const side = (other: () => Duplex) =>
+    new Duplex({
+      read() {},
+      write(chunk, _encoding, callback) {
+        other().push(chunk);
+        callback();
+      },
+      final(callback) {
+        other().push(null);
+        callback();
+      },
+    });
+  sides.push(side(() => sides[1]!), side(() => sides[0]!));
+  return [sides[0]!, sides[1]!];
 }
 
 /**

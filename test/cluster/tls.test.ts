@@ -2,9 +2,10 @@
 // (listener.security.protocol.map PLAINTEXT:SSL, as startCluster names its listener PLAINTEXT):
 // the brokers replicate to each other over TLS, presenting their own key store as their client
 // certificate, so the ISR fills; kafkajs and kcat produce with acks=all and read back over TLS.
-// Then the cluster moves to another authority without a restart (KIP-226): each broker's key and
-// trust stores are renewed, and a restarted broker rejoins the ISR only if every broker presents
-// its renewed key store on its connections to its peers too.
+// Then the cluster moves to another authority without a restart (KIP-226), in Kafka's order (each
+// broker's key store, then each one's trust store: renewing both at once fails the handshake
+// checks of a renewal and is refused), and a restarted broker rejoins the ISR only if every broker
+// presents its renewed key store on its connections to its peers too.
 import fs from 'node:fs';
 import tls from 'node:tls';
 
@@ -77,12 +78,20 @@ describe('a TLS cluster', () => {
   it('moves to another authority without a restart: a restarted broker rejoins the ISR over connections with the renewed stores', async () => {
     const secondAuthority = { 'ssl.keystore.type': 'PKCS12', 'ssl.keystore.location': files.clusterCa2P12, 'ssl.keystore.password': STORE_PASSWORD };
     const admin = await KafkaClient.connect({ brokers: cluster.bootstrapServers.split(','), tls: tlsOptions({ ...secondAuthority, 'ssl.truststore.type': 'PEM', 'ssl.truststore.location': files.caBothPem }) });
-    // Each broker in turn: the same subject and names from the second authority, which alone is trusted from then on.
+    // Both stores at once would cut the broker off from the others, which present the first
+    // authority's certificates: the renewal's handshakes with the current stores refuse it (Kafka's
+    // SslEngineValidator), and the broker keeps serving what it served.
+    await expect(admin.incrementalAlterConfigs(CONFIG_RESOURCE_TYPE.BROKER, '1', [
+      { name: 'ssl.keystore.location', value: files.clusterCa2P12 },
+      { name: 'ssl.truststore.location', value: files.ca2Pem },
+    ])).rejects.toMatchObject({ code: 'INVALID_REQUEST', message: expect.stringMatching(/Validation of dynamic config update of SSLFactory failed: a broker with the new stores and one with the current ones cannot connect/) });
+    // Kafka's order: every broker trusts both authorities (from the start here), then each presents
+    // a certificate of the second (the same subject and names), then each trusts the second alone.
     for (const broker of cluster.brokers) {
-      await admin.incrementalAlterConfigs(CONFIG_RESOURCE_TYPE.BROKER, String(broker.id), [
-        { name: 'ssl.keystore.location', value: files.clusterCa2P12 },
-        { name: 'ssl.truststore.location', value: files.ca2Pem },
-      ]);
+      await admin.incrementalAlterConfigs(CONFIG_RESOURCE_TYPE.BROKER, String(broker.id), [{ name: 'ssl.keystore.location', value: files.clusterCa2P12 }]);
+    }
+    for (const broker of cluster.brokers) {
+      await admin.incrementalAlterConfigs(CONFIG_RESOURCE_TYPE.BROKER, String(broker.id), [{ name: 'ssl.truststore.location', value: files.ca2Pem }]);
     }
     const issuerServedBy = (broker: { host: string; port: number }) => new Promise<string>((resolve, reject) => {
       const socket = tls.connect({ host: broker.host, port: broker.port, ca: fs.readFileSync(files.caBothPem), pfx: fs.readFileSync(files.clusterCa2P12), passphrase: STORE_PASSWORD }, () => {
