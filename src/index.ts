@@ -47,5 +47,6 @@ export type {
   AssignorName,
 } from './consumer/index.js';
 export type { SaslCredentials, SaslMechanism } from './client/sasl.js';
+export { oauthTokenSource } from './client/oauth-login.js';
 export { tlsOptions } from './client/tls-config.js';
 export type { TlsOptions } from './client/tls-config.js';

@@ -91,15 +91,29 @@ export interface LoginToken {
  * names what is missing or out of Kafka's range.
  */
 export function tokenEndpointSettings(get: (name: string) => string | undefined, jaasOptions: ReadonlyMap<string, string>, where: (name: string) => string): TokenEndpointSettings | null {
-  const value = (name: string) => get(name)?.trim() ?? OAUTHBEARER_LOGIN_DEFAULTS[name];
-  const handler = value('sasl.login.callback.handler.class');
+  const handler = get('sasl.login.callback.handler.class')?.trim();
   if (handler === undefined || handler === '') return null;
-  const invalid = (name: string, why: string) => new SluiceError('INVALID_CONFIG', `Invalid value ${value(name) ?? ''} for configuration ${where(name)}: ${why}`);
   if (!OAUTHBEARER_LOGIN_HANDLER_CLASSES.includes(handler)) {
-    throw invalid('sasl.login.callback.handler.class', `sluice logs in through an identity provider as ${OAUTHBEARER_LOGIN_HANDLER_CLASSES[0]} does, or with unsecured tokens when it is unset`);
+    throw new SluiceError('INVALID_CONFIG', `Invalid value ${handler} for configuration ${where('sasl.login.callback.handler.class')}: sluice logs in through an identity provider as ${OAUTHBEARER_LOGIN_HANDLER_CLASSES[0]} does, or with unsecured tokens when it is unset`);
   }
+  return readTokenEndpointSettings(get, jaasOptions, where);
+}
+
+/**
+ * A token source for sluice's own client (KafkaClient's `sasl: { mechanism: 'OAUTHBEARER', token }`)
+ * from Kafka's client configs of an identity provider's login: sasl.oauthbearer.token.endpoint.url,
+ * sasl.oauthbearer.client.credentials.client.id, ...client.secret, sasl.oauthbearer.scope and the
+ * rest of OAUTHBEARER_LOGIN_CONFIG_NAMES (sasl.login.callback.handler.class is implied).
+ */
+export function oauthTokenSource(configs: Readonly<Record<string, string>>): () => Promise<string> {
+  return tokenEndpointLogin(readTokenEndpointSettings((name) => configs[name], new Map(), (name) => name));
+}
+
+function readTokenEndpointSettings(get: (name: string) => string | undefined, jaasOptions: ReadonlyMap<string, string>, where: (name: string) => string): TokenEndpointSettings {
+  const value = (name: string) => get(name)?.trim() ?? OAUTHBEARER_LOGIN_DEFAULTS[name];
+  const invalid = (name: string, why: string) => new SluiceError('INVALID_CONFIG', `Invalid value ${value(name) ?? ''} for configuration ${where(name)}: ${why}`);
   const url = value('sasl.oauthbearer.token.endpoint.url');
-  if (url === undefined || !/^(https?|file):/i.test(url)) throw invalid('sasl.oauthbearer.token.endpoint.url', `${handler} takes its tokens from this URL, which must be an https, http or file URL`);
+  if (url === undefined || !/^(https?|file):/i.test(url)) throw invalid('sasl.oauthbearer.token.endpoint.url', 'an OAUTHBEARER login through an identity provider takes its tokens from this URL, which must be an https, http or file URL');
   const grant = value('sasl.oauthbearer.grant.type')!;
   if (grant.toLowerCase() !== 'client_credentials') throw invalid('sasl.oauthbearer.grant.type', 'sluice asks for tokens with the client_credentials grant only');
   const fromFile = url.toLowerCase().startsWith('file:');

@@ -10,7 +10,7 @@ import { once } from 'node:events';
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
-import { refreshAtMs, tokenEndpointLogin, tokenEndpointSettings, type TokenEndpointSettings } from '../../src/client/oauth-login.js';
+import { oauthTokenSource, refreshAtMs, tokenEndpointLogin, tokenEndpointSettings, type TokenEndpointSettings } from '../../src/client/oauth-login.js';
 import { tempDir } from '../helpers.js';
 
 const base64url = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -151,6 +151,20 @@ describe('the client credentials grant', () => {
     expect(await login()).toBe(token);
     nowMs += 20_000;
     await expect(login()).rejects.toMatchObject({ code: 'SASL_AUTHENTICATION_FAILED' });
+  });
+
+  it('serves sluice\'s own client from Kafka\'s config names (oauthTokenSource)', async () => {
+    const token = jwt({ sub: 'svc', exp: nowSeconds() + 60 });
+    answers = [{ status: 200, body: JSON.stringify({ access_token: token }) }];
+    const source = oauthTokenSource({
+      'sasl.oauthbearer.token.endpoint.url': url,
+      'sasl.oauthbearer.client.credentials.client.id': 'svc',
+      'sasl.oauthbearer.client.credentials.client.secret': 'pw',
+      'sasl.oauthbearer.scope': 'kafka',
+    });
+    expect(await source()).toBe(token);
+    expect(asked[0]).toMatchObject({ authorization: `Basic ${Buffer.from('svc:pw').toString('base64')}`, body: 'grant_type=client_credentials&scope=kafka' });
+    expect(() => oauthTokenSource({ 'sasl.oauthbearer.token.endpoint.url': url })).toThrow(/client\.credentials\.client\.id/);
   });
 
   it('reads the token from a file URL', async () => {
