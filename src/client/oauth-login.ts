@@ -116,6 +116,10 @@ function readTokenEndpointSettings(get: (name: string) => string | undefined, ja
   if (url === undefined || !/^(https?|file):/i.test(url)) throw invalid('sasl.oauthbearer.token.endpoint.url', 'an OAUTHBEARER login through an identity provider takes its tokens from this URL, which must be an https, http or file URL');
   const grant = value('sasl.oauthbearer.grant.type')!;
   if (grant.toLowerCase() !== 'client_credentials') throw invalid('sasl.oauthbearer.grant.type', 'sluice asks for tokens with the client_credentials grant only');
+  // Kafka's login reads the TLS settings of an https endpoint from ssl.* options of the JAAS line;
+  // Node's fetch trusts its own authorities (NODE_EXTRA_CA_CERTS adds one), so such an option is refused, not ignored.
+  const tlsOption = [...jaasOptions.keys()].find((key) => key.startsWith('ssl.'));
+  if (tlsOption !== undefined) throw new SluiceError('INVALID_CONFIG', `The OAuthBearerLoginModule option ${tlsOption} is not supported: sluice reaches the token endpoint with Node's trusted authorities (add one with NODE_EXTRA_CA_CERTS)`);
   const fromFile = url.toLowerCase().startsWith('file:');
   const credential = (name: string, jaasName: string, required: boolean): string | undefined => {
     const found = value(name) ?? jaasOptions.get(jaasName);

@@ -199,6 +199,8 @@ describe('settings', () => {
     expect(() => tokenEndpointSettings(configs(base), new Map(), String)).toThrow(/Could not find OAuth configuration for sasl.oauthbearer.client.credentials.client.id or OAuth JAAS configuration for clientId/);
     expect(() => tokenEndpointSettings(configs({ ...base, 'sasl.login.refresh.window.factor': '0.3' }), jaas, String)).toThrow(/must be a number in \[0.5, 1\]/);
     expect(() => tokenEndpointSettings(configs({ ...base, 'sasl.oauthbearer.grant.type': 'urn:ietf:params:oauth:grant-type:jwt-bearer' }), jaas, String)).toThrow(/client_credentials grant only/);
+    // Kafka's JAAS options for the endpoint's TLS have no counterpart in Node's fetch: refused, never ignored.
+    expect(() => tokenEndpointSettings(configs(base), new Map([...jaas, ['ssl.truststore.location', '/etc/idp-ca.p12']]), String)).toThrow(/option ssl\.truststore\.location is not supported: .*NODE_EXTRA_CA_CERTS/);
   });
 });
 
