@@ -599,15 +599,15 @@ interface TransactionParts {
   close(): void;
 }
 
-/**
- * The transaction coordinator over __transaction_state (transaction.state.log.* settings): a single
- * broker loads every partition now; a cluster broker loads those it comes to lead (onLeadership).
- */
 /** What the broker's connections to its peers present: the listener's stores as they are at each connect. */
 function peerTlsOf(acceptor: TlsAcceptor | null): PeerTls | undefined {
   return acceptor === null ? undefined : () => acceptor.settings.options;
 }
 
+/**
+ * The transaction coordinator over __transaction_state (transaction.state.log.* settings): a single
+ * broker loads every partition now; a cluster broker loads those it comes to lead (onLeadership).
+ */
 async function startTransactions(engine: Engine, groups: GroupCoordinator, node: { current: ClusterNode | null }, settings: BrokerSettings, peerTls: PeerTls | undefined): Promise<TransactionParts> {
   const config = resolveTransactionConfig(settings.all);
   const cluster = settings.cluster;
