@@ -70,7 +70,7 @@ export class DynamicConfigUpdates {
         try {
           await checkRenewalHandshakes(serving, dryRun.renewed);
         } catch (error) {
-          throw layers.renewalRefused(entity, error);
+          throw layers.refusal(entity, error);
         }
       }
     }

@@ -193,12 +193,12 @@ export class BrokerConfigLayers {
       }
       return null;
     } catch (error) {
-      throw invalid(entity, error instanceof Error ? error.message : String(error));
+      throw this.refusal(entity, error);
     }
   }
 
-  /** An error of a renewal's handshake checks, as check() words its own. */
-  renewalRefused(entity: string, error: unknown): SluiceError {
+  /** Why an alter of `entity` is refused (INVALID_REQUEST): check()'s errors, and a renewal's handshake checks'. */
+  refusal(entity: string, error: unknown): SluiceError {
     return invalid(entity, error instanceof Error ? error.message : String(error));
   }
 }

@@ -7,9 +7,7 @@
 // sluice's CLI gets its token from the identity provider's token endpoint (client credentials).
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
-import { once } from 'node:events';
 import { spawnSync } from 'node:child_process';
 
 import { Kafka, logLevel } from 'kafkajs';
@@ -21,6 +19,7 @@ import { UnsecuredValidator } from '../../src/broker/sasl/oauthbearer.js';
 import { SaslSession } from '../../src/broker/sasl/sasl-session.js';
 import { encodeOAuthBearerResponse, parseOAuthBearerResponse } from '../../src/protocol/oauthbearer.js';
 import { startBrokerProcess, type BrokerProcess } from '../fixtures/broker.js';
+import { startIdentityProvider, type IdentityProvider } from '../fixtures/identity-provider.js';
 import { kcat } from '../fixtures/kcat.js';
 import { runCli, STACK_LINE } from '../cli/run-cli.js';
 import { tempDir } from '../helpers.js';
@@ -33,43 +32,20 @@ const nowSeconds = () => Math.floor(Date.now() / 1000);
 /** An unsigned token, as Kafka's unsecured login makes one. */
 const unsecured = (claims: object) => `${base64url({ alg: 'none' })}.${base64url(claims)}.`;
 
-const signingKey = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
 const strangerKey = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
-/** An RS256 token signed by `key`, naming kid 'k1'. */
-function signed(claims: object, key = signingKey.privateKey): string {
-  const input = `${base64url({ alg: 'RS256', typ: 'JWT', kid: 'k1' })}.${base64url(claims)}`;
-  return `${input}.${crypto.sign('sha256', Buffer.from(input), key).toString('base64url')}`;
-}
 
-let jwks: http.Server;
-let tokenUrl: string;
-/** The bodies of the requests the token endpoint was sent. */
-const tokenRequests: string[] = [];
+let provider: IdentityProvider;
+/** An RS256 token signed by the identity provider's key (or by `key`). */
+const signed = (claims: object, key?: crypto.KeyObject) => provider.sign(claims, key);
 let unsecuredBroker: BrokerProcess;
 let securedBroker: BrokerProcess;
 
 beforeAll(async () => {
-  // The identity provider's keys, served as a JWKS over HTTP.
-  const jwk = { ...signingKey.publicKey.export({ format: 'jwk' }), kid: 'k1', use: 'sig', alg: 'RS256' };
-  // The same server is the identity provider's token endpoint (client credentials grant, KIP-768).
-  jwks = http.createServer((request, response) => {
-    if (request.url !== '/token') return response.end(JSON.stringify({ keys: [jwk] }));
-    let body = '';
-    request.on('data', (chunk) => (body += chunk));
-    request.on('end', () => {
-      tokenRequests.push(body);
-      if (request.headers.authorization !== `Basic ${Buffer.from('svc:svc-secret').toString('base64')}`) {
-        return response.writeHead(401, { 'Content-Type': 'application/json' }).end('{"error":"invalid_client"}');
-      }
-      const scope = new URLSearchParams(body).get('scope') ?? '';
-      const token = signed({ sub: 'svc', aud: 'kafka', iss: 'https://idp.test', scope, iat: nowSeconds(), exp: nowSeconds() + 600 });
-      response.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ access_token: token, token_type: 'Bearer', expires_in: 600 }));
-    });
+  // The identity provider's keys, served as a JWKS over HTTP, and its token endpoint (client credentials grant, KIP-768).
+  provider = await startIdentityProvider({
+    clients: { svc: 'svc-secret' },
+    claims: (clientId, scope) => ({ sub: clientId, aud: 'kafka', iss: 'https://idp.test', scope, iat: nowSeconds(), exp: nowSeconds() + 600 }),
   });
-  jwks.listen(0, '127.0.0.1');
-  await once(jwks, 'listening');
-  const jwksUrl = `http://127.0.0.1:${(jwks.address() as { port: number }).port}/jwks`;
-  tokenUrl = `http://127.0.0.1:${(jwks.address() as { port: number }).port}/token`;
   [unsecuredBroker, securedBroker] = await Promise.all([
     startBrokerProcess(tempDir(), {
       listeners: 'SASL_PLAINTEXT://127.0.0.1:0',
@@ -84,7 +60,7 @@ beforeAll(async () => {
       'sasl.enabled.mechanisms': 'OAUTHBEARER',
       'listener.name.sasl_plaintext.oauthbearer.sasl.server.callback.handler.class': VALIDATOR,
       'listener.name.sasl_plaintext.oauthbearer.sasl.jaas.config': `${LOGIN_MODULE} required;`,
-      'sasl.oauthbearer.jwks.endpoint.url': jwksUrl,
+      'sasl.oauthbearer.jwks.endpoint.url': provider.jwksUrl,
       'sasl.oauthbearer.expected.audience': 'kafka',
       'sasl.oauthbearer.expected.issuer': 'https://idp.test',
     }),
@@ -93,7 +69,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all([unsecuredBroker?.stop(), securedBroker?.stop()]);
-  jwks?.close();
+  provider?.close();
 });
 
 function kafkajs(port: number, token: string): Kafka {
@@ -244,7 +220,7 @@ describe('OAUTHBEARER with Kafka\'s secured validator (a JWKS over HTTP)', () =>
           'security.protocol=SASL_PLAINTEXT',
           'sasl.mechanism=OAUTHBEARER',
           'sasl.login.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler',
-          `sasl.oauthbearer.token.endpoint.url=${tokenUrl}`,
+          `sasl.oauthbearer.token.endpoint.url=${provider.tokenUrl}`,
           `sasl.jaas.config=${LOGIN_MODULE} required clientId="svc" clientSecret="${secret}" scope="kafka";`,
         ].join('\n'),
       );
@@ -253,10 +229,10 @@ describe('OAUTHBEARER with Kafka\'s secured validator (a JWKS over HTTP)', () =>
     // Asynchronous: the token endpoint answers from this process.
     const cli = (...args: string[]) => runCli(args, { timeoutMs: 60_000 });
     const bootstrap = ['--bootstrap-server', `127.0.0.1:${securedBroker.port}`];
-    tokenRequests.length = 0;
+    provider.tokenRequests.length = 0;
     const created = await cli('topics', ...bootstrap, '--command-config', config('svc-secret'), '--create', '--topic', 'provider-topic');
     expect(created.code, created.stderr).toBe(0);
-    expect(tokenRequests).toEqual(['grant_type=client_credentials&scope=kafka']);
+    expect(provider.tokenRequests).toEqual(['grant_type=client_credentials&scope=kafka']);
     const listed = await cli('topics', ...bootstrap, '--command-config', config('svc-secret'), '--list');
     expect(listed.stdout.split('\n')).toContain('provider-topic');
 

@@ -11,8 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startCluster, type LocalCluster } from '../../src/cluster/start-cluster.js';
 import { kcat } from '../fixtures/kcat.js';
-import { produceAllAndReadBack } from '../fixtures/kafkajs.js';
-import { tempDir, waitUntil } from '../helpers.js';
+import { createReplicatedTopic, produceAllAndReadBack } from '../fixtures/kafkajs.js';
+import { tempDir } from '../helpers.js';
 import { runCli } from '../cli/run-cli.js';
 
 const JAAS = 'org.apache.kafka.common.security.plain.PlainLoginModule required username="broker" password="broker-secret" user_broker="broker-secret" user_alice="alice-secret";';
@@ -42,15 +42,7 @@ afterAll(async () => {
 
 describe('a cluster on a SASL_PLAINTEXT listener', () => {
   it('replicates between brokers that log in to each other, and serves clients that log in', async () => {
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic: 'sasl-replicated', numPartitions: 2, replicationFactor: 3 }], waitForLeaders: true });
-    // The followers fetch only once logged in to the leaders: a full ISR says they do.
-    await waitUntil(async () => {
-      const { topics } = await admin.fetchTopicMetadata({ topics: ['sasl-replicated'] });
-      return topics[0]!.partitions.every((partition) => partition.isr.length === 3);
-    }, 'every ISR to hold 3 replicas', 60_000);
-    await admin.disconnect();
+    await createReplicatedTopic(kafka, 'sasl-replicated', 2, 3);
 
     const { sent, read } = await produceAllAndReadBack(kafka, 'sasl-replicated', 50, 'sasl-cluster-group');
     expect(read.sort()).toEqual([...sent].sort());
