@@ -54,6 +54,16 @@ import { SaslHandshakeRequest, SaslHandshakeResponse } from './apis/sasl-handsha
 import { SyncGroupRequest, SyncGroupResponse } from './apis/sync-group.js';
 import { TxnOffsetCommitRequest, TxnOffsetCommitResponse } from './apis/txn-offset-commit.js';
 import { WriteTxnMarkersRequest, WriteTxnMarkersResponse } from './apis/write-txn-markers.js';
+import {
+  CreateDelegationTokenRequest,
+  CreateDelegationTokenResponse,
+  DescribeDelegationTokenRequest,
+  DescribeDelegationTokenResponse,
+  ExpireDelegationTokenRequest,
+  ExpireDelegationTokenResponse,
+  RenewDelegationTokenRequest,
+  RenewDelegationTokenResponse,
+} from './apis/delegation-tokens.js';
 import { firstFlexibleVersion, type Decoded, type Input, type MessageSchema } from './schema.js';
 
 /** The request/response schema pair of each implemented API, by key. */
@@ -108,6 +118,10 @@ export const schemas = {
   [ApiKey.ConsumerGroupHeartbeat]: { request: ConsumerGroupHeartbeatRequest, response: ConsumerGroupHeartbeatResponse },
   [ApiKey.ConsumerGroupDescribe]: { request: ConsumerGroupDescribeRequest, response: ConsumerGroupDescribeResponse },
   [ApiKey.DescribeTopicPartitions]: { request: DescribeTopicPartitionsRequest, response: DescribeTopicPartitionsResponse },
+  [ApiKey.CreateDelegationToken]: { request: CreateDelegationTokenRequest, response: CreateDelegationTokenResponse },
+  [ApiKey.RenewDelegationToken]: { request: RenewDelegationTokenRequest, response: RenewDelegationTokenResponse },
+  [ApiKey.ExpireDelegationToken]: { request: ExpireDelegationTokenRequest, response: ExpireDelegationTokenResponse },
+  [ApiKey.DescribeDelegationToken]: { request: DescribeDelegationTokenRequest, response: DescribeDelegationTokenResponse },
 } as const;
 
 type Schemas = typeof schemas;

@@ -147,7 +147,19 @@ function attributes(text: string): { key: string; value: string }[] | undefined 
 const fakeSaltKey = crypto.randomBytes(32);
 
 export type ScramFirstOutcome = { ok: true; reply: Buffer } | { ok: false; message: string };
-export type ScramFinalOutcome = { ok: true; reply: Buffer; user: string } | { ok: false; message: string };
+/**
+ * A login with a delegation token (the client-first-message's extension tokenauth=true, user name
+ * the token's id): the token's credential, and who the connection acts as, until when.
+ */
+export interface ScramTokenLogin {
+  credential: ScramCredential;
+  /** The token owner's name. */
+  user: string;
+  expiresAtMs: number;
+}
+
+/** `tokenAuthenticated`: the login was a delegation token's, `expiresAtMs` when that token expires (Infinity otherwise). */
+export type ScramFinalOutcome = { ok: true; reply: Buffer; user: string; tokenAuthenticated: boolean; expiresAtMs: number } | { ok: false; message: string };
 
 /**
  * The broker's side of one SCRAM exchange: first() takes the client-first-message, final() the
@@ -158,6 +170,8 @@ export class ScramServer {
   private readonly hash: ScramHash;
   private user = '';
   private credential: ScramCredential | undefined;
+  /** Set when the client logs in with a delegation token. */
+  private token: ScramTokenLogin | undefined;
   /** True when the user is unknown: the exchange runs on with a made-up credential and fails at final(). */
   private unknown = false;
   private gs2Header = '';
@@ -169,6 +183,8 @@ export class ScramServer {
     readonly mechanism: ScramMechanism,
     private readonly lookup: (user: string) => ScramCredential | undefined,
     private readonly makeNonce: () => string = randomNonce,
+    /** Delegation tokens by id; absent when the broker issues none. */
+    private readonly tokenLookup?: (tokenId: string) => ScramTokenLogin | undefined,
   ) {
     this.hash = scramHash(mechanism);
   }
@@ -206,8 +222,9 @@ export class ScramServer {
     const user = unescapeName(name.value);
     if (user === undefined || user === '') return invalid('the user name is empty or badly escaped');
     if (!isNonce(nonce.value)) return invalid('the nonce must be printable ASCII without commas');
-    // Kafka's only extension asks to log in with a delegation token, which sluice does not issue.
-    if (extensions.some((e) => e.key === 'tokenauth')) return this.fail('SCRAM delegation token authentication (tokenauth) is not supported');
+    // Kafka's only extension: tokenauth=true logs in with a delegation token, whose id is the user name.
+    const tokenAuth = extensions.some((e) => e.key === 'tokenauth' && e.value.toLowerCase() === 'true');
+    if (tokenAuth && this.tokenLookup === undefined) return this.fail('Authentication failed: delegation tokens are not enabled (delegation.token.secret.key)');
     if (authz !== '') {
       const authzid = unescapeName(authz.slice(2));
       if (authzid === undefined) return invalid('the authorization id is badly escaped');
@@ -216,7 +233,12 @@ export class ScramServer {
 
     let credential: ScramCredential | undefined;
     try {
-      credential = this.lookup(user);
+      if (tokenAuth) {
+        this.token = this.tokenLookup!(user);
+        credential = this.token?.credential;
+      } else {
+        credential = this.lookup(user);
+      }
     } catch {
       return this.fail('Authentication failed: Credentials could not be obtained');
     }
@@ -274,7 +296,11 @@ export class ScramServer {
     }
     if (!valid) return this.fail(`Authentication failed during authentication due to invalid credentials with SASL mechanism ${this.mechanism}`);
     const signature = hmac(this.hash, credential.serverKey, authMessage);
-    return { ok: true, reply: Buffer.from(`v=${signature.toString('base64')}`, 'utf8'), user: this.user };
+    const reply = Buffer.from(`v=${signature.toString('base64')}`, 'utf8');
+    const token = this.token;
+    return token === undefined
+      ? { ok: true, reply, user: this.user, tokenAuthenticated: false, expiresAtMs: Infinity }
+      : { ok: true, reply, user: token.user, tokenAuthenticated: true, expiresAtMs: token.expiresAtMs };
   }
 
   private fail(message: string): { ok: false; message: string } {
@@ -300,6 +326,8 @@ export class ScramClient {
     private readonly user: string,
     private readonly password: string,
     private readonly makeNonce: () => string = randomNonce,
+    /** Log in with a delegation token: the extension tokenauth=true, `user` the token's id. */
+    private readonly tokenAuth = false,
   ) {
     this.hash = scramHash(mechanism);
     if (user === '') throw new Error('SCRAM needs a user name');
@@ -309,7 +337,7 @@ export class ScramClient {
     this.expect('first');
     this.clientNonce = this.makeNonce();
     if (!isNonce(this.clientNonce)) throw new Error('The SCRAM client nonce must be printable ASCII without commas');
-    this.clientFirstBare = `n=${escapeName(this.user)},r=${this.clientNonce}`;
+    this.clientFirstBare = `n=${escapeName(this.user)},r=${this.clientNonce}${this.tokenAuth ? ',tokenauth=true' : ''}`;
     this.step = 'final';
     return Buffer.from(`n,,${this.clientFirstBare}`, 'utf8');
   }

@@ -58,7 +58,7 @@ describe('formatNodeApiVersions', () => {
       { apiKey: ApiKey.Fetch, minVersion: 0, maxVersion: fetchMin - 1 },
       { apiKey: ApiKey.Metadata, minVersion: 99, maxVersion: 100 },
       { apiKey: ApiKey.Heartbeat, minVersion: 2, maxVersion: 2 },
-      { apiKey: ApiKey.DescribeDelegationToken, minVersion: 0, maxVersion: 3 },
+      { apiKey: ApiKey.DescribeQuorum, minVersion: 0, maxVersion: 2 },
     ]);
     const lines = text.split('\n');
     expect(lines[0]).toBe('(');
@@ -67,7 +67,7 @@ describe('formatNodeApiVersions', () => {
     expect(lines).toContain(`\tFetch(1): 0 to ${fetchMin - 1} [unusable: node too old],`);
     expect(lines).toContain('\tMetadata(3): 99 to 100 [unusable: node too new],');
     expect(lines).toContain('\tHeartbeat(12): 2 [usable: 2],');
-    expect(lines).toContain('\tDescribeDelegationToken(41): 0 to 3,');
+    expect(lines).toContain('\tDescribeQuorum(55): 0 to 2,');
     // The client knows ListOffsets; this broker did not advertise it.
     expect(lines).toContain('\tListOffsets(2): UNSUPPORTED,');
   });

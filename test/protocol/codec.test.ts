@@ -78,6 +78,11 @@ describe('the advertised versions', () => {
       35: [0, 3, 2],
       36: [0, 2, 2],
       37: [0, 3, 2],
+      // Delegation tokens (KIP-48, KIP-373).
+      38: [0, 3, 2],
+      39: [0, 2, 2],
+      40: [0, 2, 2],
+      41: [0, 3, 2],
       42: [0, 2, 2],
       43: [0, 2, 2],
       44: [0, 1, 1],
@@ -100,7 +105,7 @@ describe('the advertised versions', () => {
       [...registry.values()].map((d) => [d.apiKey, [d.validVersions[0], d.validVersions[1], Number.isFinite(d.firstFlexibleVersion) ? d.firstFlexibleVersion : null]]),
     );
     expect(actual).toEqual(expected);
-    expect(supportedApiVersions()).toHaveLength(50);
+    expect(supportedApiVersions()).toHaveLength(54);
     expect(supportedApiVersions()[0]).toEqual({ apiKey: 0, minVersion: 0, maxVersion: 11 });
     expect(apiKeyName(ApiKey.OffsetForLeaderEpoch)).toBe('OffsetForLeaderEpoch');
     expect(apiKeyName(999)).toBe('ApiKey(999)');

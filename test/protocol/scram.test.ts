@@ -65,7 +65,7 @@ describe('RFC 7677 test vector', () => {
     const first = server.first(Buffer.from(RFC.clientFirst));
     expect(first).toEqual({ ok: true, reply: Buffer.from(RFC.serverFirst) });
     const final = server.final(Buffer.from(RFC.clientFinal));
-    expect(final).toEqual({ ok: true, reply: Buffer.from(RFC.serverFinal), user: 'user' });
+    expect(final).toEqual({ ok: true, reply: Buffer.from(RFC.serverFinal), user: 'user', tokenAuthenticated: false, expiresAtMs: Infinity });
   });
 
   it('client and server together reproduce it', () => {
@@ -90,6 +90,19 @@ describe.each(SCRAM_MECHANISMS)('%s', (mechanism) => {
     const { stage, outcome } = exchange(new ScramClient(mechanism, 'alice', 'alice-secret'), new ScramServer(mechanism, lookup));
     expect(stage).toBe('final');
     expect(outcome).toMatchObject({ ok: true, user: 'alice' });
+  });
+
+  it('a delegation token logs in with tokenauth=true as its owner, until its expiry; its id is not a user name', () => {
+    const hmac = crypto.randomBytes(64).toString('base64');
+    const token = { credential: scramCredential(mechanism, hmac, crypto.randomBytes(16), 4096), user: 'alice', expiresAtMs: 1_700_000_000_000 };
+    const tokens = (tokenId: string) => (tokenId === 'tok1' ? token : undefined);
+    const client = new ScramClient(mechanism, 'tok1', hmac, undefined, true);
+    const { outcome } = exchange(client, new ScramServer(mechanism, lookup, undefined, tokens));
+    expect(outcome).toMatchObject({ ok: true, user: 'alice', tokenAuthenticated: true, expiresAtMs: token.expiresAtMs });
+    // Without tokenauth the id is looked up as a user; a user's login is not a token's.
+    expect(exchange(new ScramClient(mechanism, 'tok1', hmac), new ScramServer(mechanism, lookup, undefined, tokens)).outcome).toMatchObject({ ok: false });
+    expect(exchange(new ScramClient(mechanism, 'alice', 'alice-secret'), new ScramServer(mechanism, lookup, undefined, tokens)).outcome).toMatchObject({ ok: true, tokenAuthenticated: false, expiresAtMs: Infinity });
+    expect(exchange(new ScramClient(mechanism, 'tok2', hmac, undefined, true), new ScramServer(mechanism, lookup, undefined, tokens)).outcome).toMatchObject({ ok: false, message: failed(mechanism) });
   });
 
   it('keys are the length of the hash', () => {
@@ -172,7 +185,8 @@ describe('ScramServer refuses', () => {
   it('channel binding, mandatory extensions, delegation tokens, and another authzid', () => {
     expect(first('p=tls-unique,,n=alice,r=abc')).toMatchObject({ ok: false, message: expect.stringMatching(/channel binding/) });
     expect(first('n,,m=ext,n=alice,r=abc')).toMatchObject({ ok: false, message: expect.stringMatching(/mandatory extensions/) });
-    expect(first('n,,n=alice,r=abc,tokenauth=true')).toMatchObject({ ok: false, message: expect.stringMatching(/tokenauth/) });
+    // A broker that issues no delegation tokens (no delegation.token.secret.key).
+    expect(first('n,,n=alice,r=abc,tokenauth=true')).toMatchObject({ ok: false, message: expect.stringMatching(/delegation tokens are not enabled/) });
     expect(first('n,a=bob,n=alice,r=abc')).toEqual({
       ok: false,
       message: 'Authentication failed: Client requested an authorization id that is different from username',
