@@ -39,6 +39,7 @@ import { Connection, type ConnectionBudgets } from './connection.js';
 import { CLIENT_QUOTAS_FILE, ClientQuotas } from './client-quotas.js';
 import { ConfigEntityStore, readEntitiesFile, type ConfigEntities } from './config-entities.js';
 import { SCRAM_CREDENTIALS_FILE, ScramCredentials } from './sasl/scram-credentials.js';
+import { DELEGATION_TOKENS_FILE, DelegationTokens } from './sasl/delegation-tokens.js';
 import { checkHandshake, TlsAcceptor, type TlsListenerSettings } from './tls-listener.js';
 import type { PeerTls } from './peer-connections.js';
 import { ACLS_FILE, Authorizer } from './authorizer/authorizer.js';
@@ -87,6 +88,9 @@ export class Broker {
   readonly clientQuotas: ClientQuotas;
   private readonly quotaStore: ConfigEntityStore;
   private readonly scramStore: ConfigEntityStore;
+  private readonly tokenStore: ConfigEntityStore;
+  /** Delegation tokens (KIP-48): issued, renewed and expired here, checked at SCRAM logins. */
+  readonly delegationTokens: DelegationTokens;
   private readonly authorizer: Authorizer;
   /** How the descriptor limit was split between connections and segments. */
   readonly descriptors: DescriptorBudget;
@@ -106,6 +110,7 @@ export class Broker {
   private readonly temporaryDataDir: boolean;
   private readonly log: LogLimiter;
   private idleTimer: NodeJS.Timeout | undefined;
+  private tokenTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   /** Set once the broker has joined its cluster (sluice.etcd.endpoints); null for a cluster of one. */
   private clusterNode: ClusterNode | null = null;
@@ -131,9 +136,7 @@ export class Broker {
     descriptors: DescriptorBudget,
     configLayers: BrokerConfigLayers,
     tlsAcceptor: TlsAcceptor | null,
-    initialQuotas: ConfigEntities,
-    initialScram: ConfigEntities,
-    initialAcls: ConfigEntities,
+    initial: StoredEntities,
   ) {
     this.settings = settings;
     this.engine = engine;
@@ -169,13 +172,13 @@ export class Broker {
       { windowCount: settings.quotaWindowCount, windowMs: settings.quotaWindowMs },
       { windowCount: settings.controllerQuotaWindowCount, windowMs: settings.controllerQuotaWindowMs },
     );
-    this.clientQuotas.replace(initialQuotas);
+    this.clientQuotas.replace(initial.quotas);
     this.quotaStore = new ConfigEntityStore({
       kind: 'quotas',
       fileName: CLIENT_QUOTAS_FILE,
       dataDir: settings.dataDir,
       cluster: () => this.clusterNode,
-      initial: initialQuotas,
+      initial: initial.quotas,
       apply: (entities) => {
         this.clientQuotas.replace(entities);
         logger.info({ quotas: Object.fromEntries(entities) }, 'client quotas updated');
@@ -186,12 +189,21 @@ export class Broker {
       fileName: SCRAM_CREDENTIALS_FILE,
       dataDir: settings.dataDir,
       cluster: () => this.clusterNode,
-      initial: initialScram,
+      initial: initial.scram,
       apply: (entities) => logger.info({ users: [...entities.keys()] }, 'SCRAM credentials updated'),
     });
+    this.tokenStore = new ConfigEntityStore({
+      kind: 'tokens',
+      fileName: DELEGATION_TOKENS_FILE,
+      dataDir: settings.dataDir,
+      cluster: () => this.clusterNode,
+      initial: initial.tokens,
+      apply: (entities) => logger.info({ tokens: entities.size }, 'delegation tokens updated'),
+    });
+    this.delegationTokens = new DelegationTokens(settings.delegationTokens, this.tokenStore);
     this.authorizer = new Authorizer(
       settings.authorizer,
-      { dataDir: settings.dataDir, cluster: () => this.clusterNode, initial: initialAcls },
+      { dataDir: settings.dataDir, cluster: () => this.clusterNode, initial: initial.acls },
       (count) => logger.info({ acls: count }, 'ACLs updated'),
     );
     if (settings.authorizer.enabled) {
@@ -220,6 +232,7 @@ export class Broker {
       quotas: this.clientQuotas,
       quotaStore: this.quotaStore,
       scramCredentials: new ScramCredentials(this.scramStore),
+      delegationTokens: this.delegationTokens,
       authorizer: this.authorizer,
       transactionVerifier: transactions.verifier,
     };
@@ -245,9 +258,12 @@ export class Broker {
     // The dynamic configs before the logs open: a retention pass never runs on the static values alone.
     const configLayers = new BrokerConfigLayers(settings.all, settings.nodeId);
     configLayers.replace(fromEtcd?.brokerConfigs ?? readEntitiesFile(dataDir, DYNAMIC_CONFIG_FILE));
-    const initialQuotas = fromEtcd?.quotas ?? readEntitiesFile(dataDir, CLIENT_QUOTAS_FILE);
-    const initialScram = fromEtcd?.scram ?? readEntitiesFile(dataDir, SCRAM_CREDENTIALS_FILE);
-    const initialAcls = fromEtcd?.acls ?? readEntitiesFile(dataDir, ACLS_FILE);
+    const initial: StoredEntities = fromEtcd?.entities ?? {
+      quotas: readEntitiesFile(dataDir, CLIENT_QUOTAS_FILE),
+      scram: readEntitiesFile(dataDir, SCRAM_CREDENTIALS_FILE),
+      acls: readEntitiesFile(dataDir, ACLS_FILE),
+      tokens: readEntitiesFile(dataDir, DELEGATION_TOKENS_FILE),
+    };
     // One secure context for the listener; the broker's connections to its peers present the same
     // key store, the current one after a renewal.
     const tlsAcceptor = settings.tls === null ? null : new TlsAcceptor(startingTls(configLayers, settings.tls, logger));
@@ -283,7 +299,7 @@ export class Broker {
     // baseline the sendfile path is measured against, and a fallback for filesystems without sendfile.
     // Over TLS the bytes must be encrypted on their way out, so they pass through JS (as Kafka's do).
     const zeroCopyFetch = settings.tls === null && (options.zeroCopyFetch ?? settings.all[ZERO_COPY_FETCH_CONFIG] !== 'false');
-    const broker = new Broker({ ...settings, dataDir }, engine, groups, transactions, clusterId, temporaryDataDir, zeroCopyFetch, logger, descriptors, configLayers, tlsAcceptor, initialQuotas, initialScram, initialAcls);
+    const broker = new Broker({ ...settings, dataDir }, engine, groups, transactions, clusterId, temporaryDataDir, zeroCopyFetch, logger, descriptors, configLayers, tlsAcceptor, initial);
     let joined = () => {};
     if (settings.cluster !== null) broker.joinGate = new Promise((resolve) => (joined = resolve));
     try {
@@ -325,7 +341,7 @@ export class Broker {
       logger: this.logger,
       log: this.log,
       onHighWatermark: (topic, partition) => this.appendWaiters.notify(topic, partition),
-      onConfigEntities: (kind, entities) => ({ brokers: this.dynamicConfig.store, quotas: this.quotaStore, scram: this.scramStore, acls: this.authorizer.store })[kind].deliver(entities),
+      onConfigEntities: (kind, entities) => ({ brokers: this.dynamicConfig.store, quotas: this.quotaStore, scram: this.scramStore, acls: this.authorizer.store, tokens: this.tokenStore })[kind].deliver(entities),
       uncleanLeaderElectionEnable: this.dynamicConfig.layers.uncleanLeaderElectionEnable(),
       replicationQuotas: this.replicationQuotas,
       peerTls: peerTlsOf(this.tlsAcceptor),
@@ -401,6 +417,7 @@ export class Broker {
           this.log.log('error', `accept:${code}`, { code, error: error.message }, 'cannot accept a connection');
         });
         this.startIdleSweep();
+        this.startTokenSweep();
         resolve();
       });
     });
@@ -423,6 +440,18 @@ export class Broker {
       }
     }, intervalMs);
     this.idleTimer.unref();
+  }
+
+  /** delegation.token.expiry.check.interval.ms: removes expired delegation tokens. */
+  private startTokenSweep(): void {
+    if (!this.delegationTokens.enabled) return;
+    this.tokenTimer = setInterval(() => {
+      this.delegationTokens.removeExpired().then(
+        (removed) => removed > 0 && this.logger.info({ removed }, 'expired delegation tokens removed'),
+        (error: unknown) => this.log.log('warn', 'tokens:sweep', { error: String(error) }, 'could not remove expired delegation tokens'),
+      );
+    }, this.settings.delegationTokens.expiryCheckIntervalMs);
+    this.tokenTimer.unref();
   }
 
   /** The bound port (useful after `port: 0`). */
@@ -456,6 +485,7 @@ export class Broker {
     await this.clusterNode?.shutDownControlled();
     this.stopped = true;
     clearInterval(this.idleTimer);
+    clearInterval(this.tokenTimer);
     this.appendWaiters.close();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const connection of [...this.connections]) connection.close();
@@ -498,13 +528,28 @@ function reportTopicConfigs(logger: Logger, engine: Engine): void {
 }
 
 /** A replicated cluster's id, kept in etcd: every broker reports the same one in Metadata. */
-/** What a cluster member reads before its logs open: the cluster's id, the dynamic broker configs, the client quotas, the SCRAM credentials and the ACLs. */
-async function readFromEtcd(cluster: ClusterSettings): Promise<{ clusterId: string; brokerConfigs: ConfigEntities; quotas: ConfigEntities; scram: ConfigEntities; acls: ConfigEntities }> {
+/** The entities a broker keeps besides its dynamic configs, as read at start (a file each, or etcd). */
+interface StoredEntities {
+  quotas: ConfigEntities;
+  scram: ConfigEntities;
+  acls: ConfigEntities;
+  tokens: ConfigEntities;
+}
+
+/** What a cluster member reads before its logs open: the cluster's id, the dynamic broker configs, and the stored entities. */
+async function readFromEtcd(cluster: ClusterSettings): Promise<{ clusterId: string; brokerConfigs: ConfigEntities; entities: StoredEntities }> {
   const client = new EtcdClient({ endpoints: cluster.etcdEndpoints });
   try {
     const store = new MetadataStore(client, { root: cluster.etcdRoot });
-    return { clusterId: await store.clusterId(newClusterId()), brokerConfigs: await store.readConfigEntities('brokers'), quotas: await store.readConfigEntities('quotas'), scram: await store.readConfigEntities('scram'),
-      acls: await store.readConfigEntities('acls'),
+    return {
+      clusterId: await store.clusterId(newClusterId()),
+      brokerConfigs: await store.readConfigEntities('brokers'),
+      entities: {
+        quotas: await store.readConfigEntities('quotas'),
+        scram: await store.readConfigEntities('scram'),
+        acls: await store.readConfigEntities('acls'),
+        tokens: await store.readConfigEntities('tokens'),
+      },
     };
   } finally {
     await client.close();

@@ -79,6 +79,8 @@ export interface BrokerSettings {
   cluster: ClusterSettings | null;
   /** Authentication on a SASL_PLAINTEXT or SASL_SSL listener (sasl/sasl-session.ts); null on others. */
   sasl: SaslSettings | null;
+  /** Delegation tokens (sasl/delegation-tokens.ts): served when a secret key is set. */
+  delegationTokens: DelegationTokenSettings;
   /** TLS on an SSL or SASL_SSL listener (tls-listener.ts), also the brokers' own to each other; null on others. */
   tls: TlsListenerSettings | null;
   /** authorizer.class.name, super.users and allow.everyone.if.no.acl.found (authorizer/authorizer.ts). */
@@ -186,6 +188,11 @@ export const BROKER_DEFAULTS: Readonly<Record<string, string>> = Object.freeze({
   'log.flush.start.offset.checkpoint.interval.ms': '60000',
   'producer.id.expiration.ms': '86400000',
   'producer.id.expiration.check.interval.ms': '600000',
+  // Delegation tokens (KIP-48, sasl/delegation-tokens.ts): a token lives at most 7 days, each
+  // renewal for 1 day, and expired ones are swept every hour. Served once a secret key is set.
+  'delegation.token.max.lifetime.ms': '604800000',
+  'delegation.token.expiry.time.ms': '86400000',
+  'delegation.token.expiry.check.interval.ms': '3600000',
   // The log cleaner's (src/storage/log-cleaner.ts): log.cleaner.enable, threads, dedupe.buffer.size, ...
   ...LOG_CLEANER_BROKER_DEFAULTS,
   'log.level': 'info',
@@ -215,6 +222,9 @@ const SUPPORTED: ReadonlySet<string> = new Set([
   'principal.builder.class',
   'super.users',
   'allow.everyone.if.no.acl.found',
+  // The key that signs delegation tokens; its deprecated name is read when it is unset.
+  'delegation.token.secret.key',
+  'delegation.token.master.key',
   ...GROUP_CONFIG_NAMES,
   ...TRANSACTION_CONFIG_NAMES,
 ]);
@@ -251,7 +261,7 @@ const UNSUPPORTED: ReadonlyArray<readonly [reason: string, names: readonly strin
     'sluice authenticates clients by TLS certificate (SSL) or by SASL PLAIN, SCRAM or OAUTHBEARER, on a listener of that protocol',
     ['ssl.', 'sasl.', 'listener.name.', 'security.inter.broker.protocol', 'security.providers',
       'connections.max.reauth.ms',
-      'connection.failed.authentication.delay.ms', 'delegation.token.', 'password.encoder.'],
+      'connection.failed.authentication.delay.ms', 'password.encoder.'],
   ],
   [
     'cluster metadata lives in etcd (sluice.etcd.endpoints), not in ZooKeeper or a KRaft quorum',
@@ -455,6 +465,7 @@ export function resolveBrokerSettings(...sources: BrokerConfigValues[]): BrokerS
     sasl: isSasl(protocol) ? saslSettings(all, listener, protocol) : null,
     tls: servedTlsSettings(all),
     authorizer: authorizerSettings(all),
+    delegationTokens: delegationTokenSettings(all),
     all,
   };
 }
@@ -497,6 +508,27 @@ function authorizerSettings(all: Record<string, string>): AuthorizerSettings {
 
 /** SASL mechanisms sluice serves. */
 const SERVED_SASL_MECHANISMS: ReadonlySet<string> = new Set(['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER']);
+export interface DelegationTokenSettings {
+  /** delegation.token.secret.key (else the deprecated delegation.token.master.key): signs each token's HMAC; null turns tokens off. */
+  secretKey: string | null;
+  /** delegation.token.max.lifetime.ms: the longest a token lives, whatever its renewals. */
+  maxLifetimeMs: number;
+  /** delegation.token.expiry.time.ms: how long a token lasts from its creation or renewal. */
+  expiryTimeMs: number;
+  /** delegation.token.expiry.check.interval.ms: how often expired tokens are removed. */
+  expiryCheckIntervalMs: number;
+}
+
+function delegationTokenSettings(all: Readonly<Record<string, string>>): DelegationTokenSettings {
+  const secretKey = all['delegation.token.secret.key'] || all['delegation.token.master.key'] || null;
+  return {
+    secretKey,
+    maxLifetimeMs: integer(all, 'delegation.token.max.lifetime.ms', 1),
+    expiryTimeMs: integer(all, 'delegation.token.expiry.time.ms', 1),
+    expiryCheckIntervalMs: integer(all, 'delegation.token.expiry.check.interval.ms', 1),
+  };
+}
+
 /** The broker settings of OAUTHBEARER's secured validator (KIP-768), with Kafka's defaults. */
 const OAUTHBEARER_DEFAULTS: Readonly<Record<string, string>> = {
   'sasl.oauthbearer.jwks.endpoint.refresh.ms': '3600000',

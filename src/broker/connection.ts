@@ -131,7 +131,11 @@ export class Connection {
     tls: TlsAcceptor | null = null,
   ) {
     this.clientHost = accepted.remoteAddress ?? 'unknown';
-    this.sasl = broker.settings.sasl === null ? null : new SaslSession(broker.settings.sasl, (user, mechanism) => broker.scramCredentials.lookup(user, mechanism));
+    this.sasl = broker.settings.sasl === null ? null : new SaslSession(
+      broker.settings.sasl,
+      (user, mechanism) => broker.scramCredentials.lookup(user, mechanism),
+      broker.delegationTokens.enabled ? (tokenId, mechanism) => broker.delegationTokens.scramLogin(tokenId, mechanism) : null,
+    );
     this.decoder = new FrameDecoder(broker.settings.socketRequestMaxBytes);
     this.arena = new ReadArena(this.decoder);
     // TLS decrypts into buffers of its own: an encrypted connection is read through 'data' events.
@@ -662,6 +666,16 @@ class InFlightRequest implements RequestContext {
 
   get sasl(): SaslSession | null {
     return this.connection.sasl;
+  }
+
+  /**
+   * How the request's principal was established: a SASL login (by a delegation token or not), a
+   * client certificate, or none (User:ANONYMOUS).
+   */
+  get authentication(): 'sasl' | 'delegation-token' | 'certificate' | 'none' {
+    const sasl = this.connection.sasl;
+    if (sasl !== null) return sasl.tokenAuthenticated ? 'delegation-token' : 'sasl';
+    return this.connection.certificatePrincipal !== null ? 'certificate' : 'none';
   }
 
   private quotaClientMade: QuotaClient | undefined;

@@ -24,6 +24,7 @@ import type { ClientQuotas } from './client-quotas.js';
 import type { FetchSessionCache } from './fetch-sessions.js';
 import type { ConfigEntityStore } from './config-entities.js';
 import type { SaslSession } from './sasl/sasl-session.js';
+import type { DelegationTokens } from './sasl/delegation-tokens.js';
 import type { ScramCredentials } from './sasl/scram-credentials.js';
 import type { QuotaClient } from './client-quotas.js';
 import type { Authorizer } from './authorizer/authorizer.js';
@@ -62,6 +63,8 @@ export interface BrokerContext {
   quotaStore: ConfigEntityStore;
   /** Users' SCRAM credentials: set by AlterUserScramCredentials, read by SCRAM logins. */
   scramCredentials: ScramCredentials;
+  /** Delegation tokens (KIP-48): issued by the token APIs, checked at SCRAM logins with tokenauth. */
+  delegationTokens: DelegationTokens;
   /** Kafka's ACL authorizer (authorizer.class.name); when off, it allows everything. */
   authorizer: Authorizer;
   /** Checks a transaction's first write to a partition with its coordinator (KIP-890, produce-verification.ts). */
@@ -75,6 +78,8 @@ export interface RequestContext {
   clientHost: string;
   /** The connection's SASL authentication on a SASL_PLAINTEXT listener; null on a PLAINTEXT one. */
   sasl: SaslSession | null;
+  /** How the principal was established (the delegation token APIs serve only 'sasl' and 'certificate'). */
+  readonly authentication: 'sasl' | 'delegation-token' | 'certificate' | 'none';
   /** Whose use the client quotas count: the user the connection logged in as (else ANONYMOUS) and the client.id. */
   quotaClient: QuotaClient;
   /** Called once the response's file regions are in the transfer thread's hands (or dropped). */

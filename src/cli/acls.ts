@@ -15,7 +15,8 @@
 //              \t(principal=User:alice, host=*, operation=READ, permissionType=ALLOW)
 //            every ACL when no resource is named; with --principal, only that principal's, under
 //            "ACLs for principal `User:alice`".
-// Resources are --topic, --group, --transactional-id (each repeatable, '*' for all) and --cluster
+// Resources are --topic, --group, --transactional-id, --delegation-token, --user-principal (each
+// repeatable, '*' for all) and --cluster
 // (always the LITERAL kafka-cluster). --resource-pattern-type defaults to literal, as Kafka's:
 // --list --topic orders shows the LITERAL pattern 'orders' only, any adds the PREFIXED 'orders',
 // match every pattern that covers the name. Kafka's tool lists in hash order; this one sorts resources
@@ -61,6 +62,8 @@ const OPERATION_FLAG_NAMES: ReadonlyArray<readonly [name: string, code: number]>
   ['DescribeConfigs', AclOperation.DESCRIBE_CONFIGS],
   ['AlterConfigs', AclOperation.ALTER_CONFIGS],
   ['IdempotentWrite', AclOperation.IDEMPOTENT_WRITE],
+  ['CreateTokens', AclOperation.CREATE_TOKENS],
+  ['DescribeTokens', AclOperation.DESCRIBE_TOKENS],
   ['All', AclOperation.ALL],
 ];
 
@@ -69,6 +72,8 @@ const NAMED_RESOURCE_FLAGS: ReadonlyArray<readonly [flag: string, resourceType: 
   ['topic', ResourceType.TOPIC],
   ['group', ResourceType.GROUP],
   ['transactional-id', ResourceType.TRANSACTIONAL_ID],
+  ['delegation-token', ResourceType.DELEGATION_TOKEN],
+  ['user-principal', ResourceType.USER],
 ];
 
 const PATTERN_TYPE_VALUES = ['literal', 'prefixed', 'any', 'match'] as const;
@@ -116,6 +121,13 @@ const spec: CommandSpec = {
     { name: 'topic', type: 'list', valueName: 'T', description: "A topic the ACLs are on; '*' is every topic (repeatable)." },
     { name: 'group', type: 'list', valueName: 'G', description: "A consumer group the ACLs are on; '*' is every group (repeatable)." },
     { name: 'transactional-id', type: 'list', valueName: 'ID', description: "A transactional id the ACLs are on; '*' is every one (repeatable)." },
+    { name: 'delegation-token', type: 'list', valueName: 'ID', description: "A delegation token's id the ACLs are on (Describe lets others see it); '*' is every token (repeatable)." },
+    {
+      name: 'user-principal',
+      type: 'list',
+      valueName: 'User:NAME',
+      description: 'A user the ACLs are on: CreateTokens lets the principal create tokens owned by that user, DescribeTokens see them (repeatable).',
+    },
     { name: 'cluster', type: 'boolean', description: `The cluster resource (${CLUSTER_RESOURCE_NAME}), always a literal pattern.` },
     {
       name: 'resource-pattern-type',

@@ -35,6 +35,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'Move leadership to preferred replicas, or elect leaders where none is (kafka-leader-election).',
     load: async () => (await import('./leader-election.js')).leaderElectionCommand,
   },
+  'delegation-tokens': {
+    summary: 'Create, renew, expire and describe delegation tokens (kafka-delegation-tokens).',
+    load: async () => (await import('./delegation-tokens.js')).delegationTokensCommand,
+  },
   'broker-api-versions': {
     summary: 'Print the API versions each broker serves (kafka-broker-api-versions).',
     load: async () => (await import('./broker-api-versions.js')).brokerApiVersionsCommand,

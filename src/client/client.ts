@@ -117,6 +117,20 @@ export interface UserScramCredentialsDescription {
   credentials: Array<{ mechanism: ScramMechanism; iterations: number }>;
 }
 
+/** A delegation token as CreateDelegationToken and DescribeDelegationToken give it (KIP-48); principals as 'User:name'. */
+export interface DelegationTokenDescription {
+  tokenId: string;
+  /** HMAC-SHA512 of the id: the password a token login gives, in base64. */
+  hmac: Buffer;
+  owner: string;
+  /** Who asked for it (KIP-373): the owner, or a principal allowed CREATE_TOKENS on the owner. */
+  requester: string;
+  renewers: string[];
+  issueTimestampMs: number;
+  expiryTimestampMs: number;
+  maxTimestampMs: number;
+}
+
 /** One user's answer to AlterUserScramCredentials: errorCode 0, or why none of its changes was made. */
 export interface UserScramCredentialsResult {
   user: string;
@@ -555,6 +569,67 @@ export class KafkaClient {
   }
 
   /**
+   * CreateDelegationToken v3: a token of `owner` (default: the principal this client logged in
+   * as), renewable by `renewers`, living at most `maxLifetimeMs` (-1: the broker's
+   * delegation.token.max.lifetime.ms). Errors are thrown with Kafka's names
+   * (DELEGATION_TOKEN_REQUEST_NOT_ALLOWED on a connection not authenticated, ...).
+   */
+  async createDelegationToken(options: { owner?: string; renewers?: readonly string[]; maxLifetimeMs?: number } = {}): Promise<DelegationTokenDescription> {
+    const owner = options.owner === undefined ? null : principalParts(options.owner);
+    const connection = await this.anyConnection();
+    const response = await connection.request(ApiKey.CreateDelegationToken, {
+      ownerPrincipalType: owner?.principalType ?? null,
+      ownerPrincipalName: owner?.principalName ?? null,
+      renewers: (options.renewers ?? []).map(principalParts),
+      maxLifetimeMs: BigInt(options.maxLifetimeMs ?? -1),
+    });
+    throwIfError(response.errorCode, 'Create delegation token');
+    return {
+      tokenId: response.tokenId,
+      hmac: response.hmac,
+      owner: `${response.principalType}:${response.principalName}`,
+      requester: `${response.tokenRequesterPrincipalType}:${response.tokenRequesterPrincipalName}`,
+      renewers: [...(options.renewers ?? [])],
+      issueTimestampMs: Number(response.issueTimestampMs),
+      expiryTimestampMs: Number(response.expiryTimestampMs),
+      maxTimestampMs: Number(response.maxTimestampMs),
+    };
+  }
+
+  /** RenewDelegationToken: extends the token of `hmac` by `renewPeriodMs` (-1: the broker's default); resolves with its new expiry. */
+  async renewDelegationToken(hmac: Buffer, renewPeriodMs = -1): Promise<number> {
+    const connection = await this.anyConnection();
+    const response = await connection.request(ApiKey.RenewDelegationToken, { hmac, renewPeriodMs: BigInt(renewPeriodMs) });
+    throwIfError(response.errorCode, 'Renew delegation token');
+    return Number(response.expiryTimestampMs);
+  }
+
+  /** ExpireDelegationToken: the token of `hmac` expires `expiryPeriodMs` from now (-1: at once, and is removed); resolves with its expiry. */
+  async expireDelegationToken(hmac: Buffer, expiryPeriodMs = -1): Promise<number> {
+    const connection = await this.anyConnection();
+    const response = await connection.request(ApiKey.ExpireDelegationToken, { hmac, expiryTimePeriodMs: BigInt(expiryPeriodMs) });
+    throwIfError(response.errorCode, 'Expire delegation token');
+    return Number(response.expiryTimestampMs);
+  }
+
+  /** DescribeDelegationToken: the tokens of `owners` (null: every one this principal may see). */
+  async describeDelegationTokens(owners: readonly string[] | null = null): Promise<DelegationTokenDescription[]> {
+    const connection = await this.anyConnection();
+    const response = await connection.request(ApiKey.DescribeDelegationToken, { owners: owners === null ? null : owners.map(principalParts) });
+    throwIfError(response.errorCode, 'Describe delegation tokens');
+    return response.tokens.map((token: any) => ({
+      tokenId: token.tokenId,
+      hmac: token.hmac,
+      owner: `${token.principalType}:${token.principalName}`,
+      requester: `${token.tokenRequesterPrincipalType}:${token.tokenRequesterPrincipalName}`,
+      renewers: token.renewers.map((renewer: any) => `${renewer.principalType}:${renewer.principalName}`),
+      issueTimestampMs: Number(token.issueTimestamp),
+      expiryTimestampMs: Number(token.expiryTimestamp),
+      maxTimestampMs: Number(token.maxTimestamp),
+    }));
+  }
+
+  /**
    * DescribeAcls: the ACLs matching `filter`, one binding each (AclBindingFilter's codes: ANY and
    * null match any, MATCH every pattern that applies to the name). Any broker answers, as Kafka's
    * admin client asks the least loaded one. A top-level error is thrown: SECURITY_DISABLED from a
@@ -770,4 +845,11 @@ function groupByTopic<T extends { topic: string }, V>(items: Iterable<T>, value:
 /** One entry of an answer that reports errors per entry: null, or Kafka's error with the broker's message (else `fallback`). */
 function answerError(errorCode: number, message: string | null | undefined, fallback: () => string): SluiceError | null {
   return errorCode === 0 ? null : new SluiceError(kafkaErrorName(errorCode), message ?? fallback());
+}
+
+/** 'User:alice' as the wire's principal type and name. */
+function principalParts(principal: string): { principalType: string; principalName: string } {
+  const colon = principal.indexOf(':');
+  if (colon <= 0) throw new SluiceError('INVALID_PRINCIPAL_TYPE', `'${principal}' is not a principal: expected Type:name, e.g. User:alice`);
+  return { principalType: principal.slice(0, colon), principalName: principal.slice(colon + 1) };
 }

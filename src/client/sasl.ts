@@ -21,7 +21,9 @@ export const SASL_MECHANISMS: readonly SaslMechanism[] = ['PLAIN', 'SCRAM-SHA-25
  * login so that a re-authentication (KIP-368) sends a fresh one.
  */
 export type SaslCredentials =
-  | { mechanism: 'PLAIN' | ScramMechanism; username: string; password: string }
+  | { mechanism: 'PLAIN'; username: string; password: string }
+  /** `tokenAuth`: username and password are a delegation token's id and HMAC in base64 (KIP-48). */
+  | { mechanism: ScramMechanism; username: string; password: string; tokenAuth?: boolean }
   | { mechanism: 'OAUTHBEARER'; token: () => string | Promise<string> };
 
 /** A refused login: the broker answered the mechanism or the credentials with an error. */
@@ -71,7 +73,7 @@ export async function authenticate(channel: SaslChannel, credentials: SaslCreden
     }
     return sessionLifetimeMs;
   }
-  const scram = new ScramClient(credentials.mechanism, credentials.username, credentials.password);
+  const scram = new ScramClient(credentials.mechanism, credentials.username, credentials.password, undefined, credentials.tokenAuth === true);
   const serverFirst = await step(scram.first());
   const serverFinal = await step(asAuthenticationFailure(() => scram.final(serverFirst), broker));
   asAuthenticationFailure(() => scram.verify(serverFinal), broker);

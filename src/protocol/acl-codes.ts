@@ -78,4 +78,6 @@ export const SUPPORTED_OPERATIONS: ReadonlyMap<number, readonly number[]> = new 
     [AclOperation.CREATE, AclOperation.CLUSTER_ACTION, AclOperation.DESCRIBE_CONFIGS, AclOperation.ALTER_CONFIGS, AclOperation.IDEMPOTENT_WRITE, AclOperation.ALTER, AclOperation.DESCRIBE],
   ],
   [ResourceType.TRANSACTIONAL_ID, [AclOperation.DESCRIBE, AclOperation.WRITE]],
+  [ResourceType.DELEGATION_TOKEN, [AclOperation.DESCRIBE]],
+  [ResourceType.USER, [AclOperation.CREATE_TOKENS, AclOperation.DESCRIBE_TOKENS]],
 ]);

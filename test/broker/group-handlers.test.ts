@@ -49,6 +49,7 @@ async function call(apiKey: number, apiVersion: number, body: object, clientId: 
     header: header as RequestHeader,
     clientHost: '10.0.0.7',
     sasl: null,
+    authentication: 'none',
     quotaClient: anonymousClient(clientId ?? ''),
     onResponseSent: () => {},
     signal: new AbortController().signal,

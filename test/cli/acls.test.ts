@@ -84,6 +84,22 @@ describe('sluice acls', () => {
     expect(result).toMatchObject({ code: 0, stdout: '' });
   });
 
+  it('--user-principal and --delegation-token: the token ACLs (CreateTokens, DescribeTokens on a user; Describe on a token)', async () => {
+    const user = 'resourceType=USER, name=User:alice, patternType=LITERAL';
+    const token = 'resourceType=DELEGATION_TOKEN, name=token-1, patternType=LITERAL';
+    const tokens = 'principal=User:carol, host=*, operation=CREATE_TOKENS, permissionType=ALLOW';
+    const describeTokens = 'principal=User:carol, host=*, operation=DESCRIBE_TOKENS, permissionType=ALLOW';
+    const describeEntry = 'principal=User:carol, host=*, operation=DESCRIBE, permissionType=ALLOW';
+    let result = await admin('--add', '--allow-principal', 'User:carol', '--operation', 'CreateTokens', '--operation', 'DescribeTokens', '--user-principal', 'User:alice');
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    result = await admin('--add', '--allow-principal', 'User:carol', '--operation', 'Describe', '--delegation-token', 'token-1');
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    result = await admin('--list', '--user-principal', 'User:alice', '--delegation-token', 'token-1');
+    expect(result).toMatchObject({ code: 0, stdout: current(token, describeEntry) + current(user, tokens, describeTokens) });
+    result = await admin('--remove', '--user-principal', 'User:alice', '--delegation-token', 'token-1', '--force');
+    expect(result).toMatchObject({ code: 0, stderr: '', stdout: '' });
+  });
+
   it('lists a prefixed pattern under --list with any (literal by default, as Kafka), and under match for a name it covers', async () => {
     const prefixed = 'resourceType=TOPIC, name=logs-, patternType=PREFIXED';
     const deny = 'principal=User:alice, host=10.0.0.1, operation=WRITE, permissionType=DENY';
@@ -177,6 +193,7 @@ describe('sluice acls', () => {
     [['--add', '--allow-principal', 'alice', '--topic', 'orders'], "--allow-principal expects a principal as principalType:principalName (User:alice), got 'alice'"],
     [['--add', '--allow-principal', 'User:alice', '--operation', 'Fly', '--topic', 'orders'], 'Unknown operation name Fly'],
     [['--add', '--allow-principal', 'User:alice', '--operation', 'Read', '--transactional-id', 'tx'], 'ResourceType TRANSACTIONAL_ID only supports operations DESCRIBE, WRITE, ALL'],
+    [['--add', '--allow-principal', 'User:alice', '--operation', 'Read', '--user-principal', 'User:bob'], 'ResourceType USER only supports operations CREATE_TOKENS, DESCRIBE_TOKENS, ALL'],
     [['--add', '--allow-principal', 'User:alice', '--topic', 'orders', '--resource-pattern-type', 'match'], "A '--resource-pattern-type' value of 'MATCH' is not valid when adding acls."],
     [['--list', '--resource-pattern-type', 'regex'], 'Unknown resource-pattern-type: regex (literal, prefixed, any or match)'],
     [['--add', '--consumer', '--allow-principal', 'User:alice', '--topic', 'orders'], 'With --consumer you must specify a --topic and a --group'],

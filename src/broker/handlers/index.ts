@@ -5,6 +5,7 @@ import { alterClientQuotasHandler, describeClientQuotasHandler } from './client-
 import { apiVersionsHandler } from './api-versions.js';
 import { alterConfigsHandler, describeConfigsHandler, incrementalAlterConfigsHandler } from './configs.js';
 import { describeClusterHandler } from './describe-cluster.js';
+import { createDelegationTokenHandler, describeDelegationTokenHandler, expireDelegationTokenHandler, renewDelegationTokenHandler } from './delegation-tokens.js';
 import { describeTopicPartitionsHandler } from './describe-topic-partitions.js';
 import { describeLogDirsHandler } from './describe-log-dirs.js';
 import { describeProducersHandler } from './describe-producers.js';
@@ -58,6 +59,10 @@ export function createHandlers(producerIds: ProducerIds, groups: GroupCoordinato
     describeProducersHandler,
     saslHandshakeHandler,
     saslAuthenticateHandler,
+    createDelegationTokenHandler,
+    renewDelegationTokenHandler,
+    expireDelegationTokenHandler,
+    describeDelegationTokenHandler,
     describeUserScramCredentialsHandler,
     alterUserScramCredentialsHandler,
   ]) {

@@ -79,6 +79,8 @@ export function jaasLogin(
   const username = options.get('username');
   const password = options.get('password');
   if (username === undefined || password === undefined) throw new SluiceError('INVALID_CONFIG', `Invalid ${configName}: it needs username="..." and password="..." to log in with`);
+  // ScramLoginModule's tokenauth="true": username and password are a delegation token's id and HMAC.
+  if (mechanism !== 'PLAIN' && options.get('tokenauth')?.toLowerCase() === 'true') return { mechanism, username, password, tokenAuth: true };
   return { mechanism, username, password };
 }
 

@@ -21,7 +21,7 @@
 // running, until it expires: the client need not hold them back.
 import type { SaslCredentials } from '../../client/sasl.js';
 import { KafkaErrorCode } from '../../errors.js';
-import { isScramMechanism, ScramServer, type ScramCredential, type ScramMechanism } from '../../protocol/scram.js';
+import { isScramMechanism, ScramServer, type ScramCredential, type ScramMechanism, type ScramTokenLogin } from '../../protocol/scram.js';
 import { parseOAuthBearerResponse } from '../../protocol/oauthbearer.js';
 import type { OAuthBearerValidator } from './oauthbearer.js';
 import { checkPlainToken } from './plain.js';
@@ -47,6 +47,9 @@ export interface SaslSettings {
 /** The stored SCRAM credential of a user (ScramCredentials.lookup). */
 export type ScramLookup = (user: string, mechanism: ScramMechanism) => ScramCredential | undefined;
 
+/** A delegation token's SCRAM login by its id (DelegationTokens.scramLogin); null when the broker issues none. */
+export type TokenLookup = ((tokenId: string, mechanism: ScramMechanism) => ScramTokenLogin | undefined) | null;
+
 export type SaslState = 'handshake' | 'authenticate' | 'token' | 'authenticated' | 'failed';
 
 /** Whether a connection's requests other than ApiVersions and the SASL ones are served. */
@@ -69,12 +72,15 @@ export class SaslSession {
   private oauthBearerFailure: string | null = null;
   /** The user the client logged in as (its principal is User:NAME), null before. */
   user: string | null = null;
+  /** The login was a delegation token's (KIP-48): such a connection cannot ask for or manage tokens. */
+  tokenAuthenticated = false;
   /** When the login stops serving requests (connections.max.reauth.ms after it); Infinity: never. */
   private expiresAtMs = Infinity;
 
   constructor(
     readonly settings: SaslSettings,
     private readonly scramLookup: ScramLookup,
+    private readonly tokenLookup: TokenLookup = null,
   ) {}
 
   get state(): SaslState {
@@ -110,7 +116,10 @@ export class SaslSession {
     if (reauthentication ? version === 0 || mechanism !== this.mechanism : this.stateNow !== 'handshake') return KafkaErrorCode.ILLEGAL_SASL_STATE;
     if (!this.settings.mechanisms.includes(mechanism)) return KafkaErrorCode.UNSUPPORTED_SASL_MECHANISM;
     this.mechanism = mechanism;
-    if (isScramMechanism(mechanism)) this.scram = new ScramServer(mechanism, (user) => this.scramLookup(user, mechanism));
+    if (isScramMechanism(mechanism)) {
+      const tokens = this.tokenLookup;
+      this.scram = new ScramServer(mechanism, (user) => this.scramLookup(user, mechanism), undefined, tokens === null ? undefined : (tokenId) => tokens(tokenId, mechanism));
+    }
     this.stateNow = version === 0 ? 'token' : 'authenticate';
     return KafkaErrorCode.NONE;
   }
@@ -133,7 +142,11 @@ export class SaslSession {
       return first.ok ? { errorCode: KafkaErrorCode.NONE, errorMessage: null, reply: first.reply } : this.fail(first.message);
     }
     const final = scram.final(token);
-    return final.ok ? this.succeed(final.user, final.reply) : this.fail(final.message);
+    if (!final.ok) return this.fail(final.message);
+    // A token's login lasts until the token expires (Kafka's credential lifetime, KIP-368).
+    const outcome = this.succeed(final.user, final.reply, final.expiresAtMs);
+    if (outcome.errorCode === KafkaErrorCode.NONE) this.tokenAuthenticated = final.tokenAuthenticated;
+    return outcome;
   }
 
   private oauthBearerStep(token: Buffer): AuthenticateOutcome {
