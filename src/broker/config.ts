@@ -17,7 +17,7 @@ import { GROUP_CONFIG_NAMES } from './group/config.js';
 import { TRANSACTION_CLUSTER_CONFIG_NAMES, TRANSACTION_CONFIG_NAMES } from './txn/config.js';
 import { advertisedListener, isSasl, isTls, listenerSettingName, servedListener, type Listener, type ServedListener, type ServedProtocol } from './listeners.js';
 import { TLS_LISTENER_CONFIG_NAMES, tlsListenerSettings, type TlsListenerSettings } from './tls-listener.js';
-import { OAUTHBEARER_LOGIN_CONFIG_NAMES, OAUTHBEARER_LOGIN_HANDLER_CLASSES } from '../client/oauth-login.js';
+import { OAUTHBEARER_LOGIN_CONFIG_NAMES, OAUTHBEARER_LOGIN_HANDLER_CLASSES, unusedLoginConfigs } from '../client/oauth-login.js';
 import { SSL_JAVA_ONLY_CONFIG_NAMES, SSL_STORE_CONFIG_NAMES } from '../client/tls-config.js';
 import { jaasLogin, OAUTHBEARER_LOGIN_MODULE, parseJaasConfig } from './sasl/jaas.js';
 import { JwksValidator, OAUTHBEARER_VALIDATOR_CLASSES, UnsecuredValidator, type OAuthBearerValidator } from './sasl/oauthbearer.js';
@@ -702,10 +702,12 @@ function reportSasl(given: Readonly<BrokerConfigValues>, report: ConfigReport): 
       : login.get('sasl.login.callback.handler.class')
         ? null
         : `no ${login.prefix}sasl.login.callback.handler.class names ${OAUTHBEARER_LOGIN_HANDLER_CLASSES[0]}, so brokers log in to each other with unsecured tokens`;
+  const unusedByGrant = unused === null ? new Map(unusedLoginConfigs(login.get).map(({ name, reason }) => [login.where(name), reason])) : new Map<string, string>();
   for (const name of login.names) {
     if (given[name] === undefined || inEffect.has(name)) continue;
     inEffect.add(name);
-    if (unused !== null) report.unsupported.push({ name, reason: unused });
+    const reason = unused ?? unusedByGrant.get(name);
+    if (reason !== undefined) report.unsupported.push({ name, reason });
   }
   return inEffect;
 }

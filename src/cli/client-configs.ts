@@ -7,7 +7,7 @@
 // producer-flags.ts) say what each name does.
 import { readPropertiesFile } from '../broker/config.js';
 import { jaasLogin, LOGIN_MODULES } from '../broker/sasl/jaas.js';
-import { OAUTHBEARER_LOGIN_CONFIG_NAMES } from '../client/oauth-login.js';
+import { OAUTHBEARER_LOGIN_CONFIG_NAMES, unusedLoginConfigs } from '../client/oauth-login.js';
 import { SASL_MECHANISMS, type SaslCredentials, type SaslMechanism } from '../client/sasl.js';
 import { SSL_JAVA_ONLY_CONFIG_NAMES, SSL_STORE_CONFIG_NAMES, tlsOptions, type TlsOptions } from '../client/tls-config.js';
 import type { FlagSpec, ParsedArgs } from './args.js';
@@ -128,8 +128,13 @@ export class SecurityConfigs {
     const mechanism = (this.given.get('sasl.mechanism')?.value ?? 'GSSAPI').trim().toUpperCase();
     const handler = this.given.get('sasl.login.callback.handler.class')?.value.trim();
     const reason = mechanism !== 'OAUTHBEARER' ? `sasl.mechanism is ${mechanism}` : handler ? null : 'sasl.login.callback.handler.class is not set, so OAUTHBEARER logs in with unsecured tokens';
-    if (reason === null) return;
-    for (const entry of entries) process.stderr.write(`WARNING: ${entry.source} ${entry.name} has no effect: ${reason}\n`);
+    if (reason !== null) {
+      for (const entry of entries) process.stderr.write(`WARNING: ${entry.source} ${entry.name} has no effect: ${reason}\n`);
+      return;
+    }
+    for (const unused of unusedLoginConfigs((name) => this.given.get(name)?.value)) {
+      process.stderr.write(`WARNING: ${this.where(unused.name)} has no effect: ${unused.reason}\n`);
+    }
   }
 
   private tlsOptions(args: ParsedArgs): TlsOptions {

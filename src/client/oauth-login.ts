@@ -1,11 +1,18 @@
 // A client's OAUTHBEARER login through an identity provider (KIP-768), as Kafka's
-// OAuthBearerLoginCallbackHandler logs in: the token comes from sasl.oauthbearer.token.endpoint.url.
+// OAuthBearerLoginCallbackHandler logs in: the token comes from sasl.oauthbearer.token.endpoint.url,
+// asked for as sasl.oauthbearer.jwt.retriever.class says (KIP-1139; Kafka's DefaultJwtRetriever
+// when unset: a file URL is read, an http(s) one asked with the client credentials grant).
 //
-// - An http(s) URL is asked with the client credentials grant (RFC 6749 section 4.4): a POST of
+// - The client credentials grant (RFC 6749 section 4.4, ClientCredentialsJwtRetriever): a POST of
 //   `grant_type=client_credentials[&scope=...]`, the client id and secret in a Basic Authorization
 //   header (URL-encoded first only with sasl.oauthbearer.header.urlencode=true, Kafka's default being
-//   false). The answer's `id_token`, else its `access_token`, is the token. A status Kafka counts as
-//   fatal (400, 401, 403, 404, ...) fails at once; any other failed status is asked again after
+//   false).
+// - The jwt-bearer grant (RFC 7523, JwtBearerJwtRetriever): a POST of
+//   `grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer&assertion=<JWT>[&scope=...]`, no
+//   Authorization header: the assertion, signed with the client's private key, is its proof
+//   (client/oauth-assertion.ts makes it).
+// - Either way the answer's `id_token`, else its `access_token`, is the token. A status Kafka counts
+//   as fatal (400, 401, 403, 404, ...) fails at once; any other failed status is asked again after
 //   sasl.login.retry.backoff.ms, doubling, until sasl.login.retry.backoff.max.ms has passed.
 // - A file URL names a file holding the token (Kafka's FileJwtRetriever), read at each refresh.
 //
@@ -20,12 +27,25 @@ import fs from 'node:fs';
 import { SluiceError } from '../errors.js';
 import { OAUTH_TOKEN_RESPONSE_BYTES_MAX } from '../limits.js';
 import { parseJwt } from '../protocol/oauthbearer.js';
+import { ASSERTION_ALGORITHMS, makeAssertion, type AssertionAlgorithm, type AssertionSettings } from './oauth-assertion.js';
 
 /** Kafka's login callback handler for an identity provider, by its 4.x and 3.x class names. */
 export const OAUTHBEARER_LOGIN_HANDLER_CLASSES: readonly string[] = [
   'org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler',
   'org.apache.kafka.common.security.oauthbearer.secured.OAuthBearerLoginCallbackHandler',
 ];
+
+const RETRIEVER_PACKAGE = 'org.apache.kafka.common.security.oauthbearer.';
+/** Kafka's JwtRetriever classes (sasl.oauthbearer.jwt.retriever.class) and the grant each asks with. */
+const JWT_RETRIEVERS: ReadonlyMap<string, TokenGrant | 'by-url'> = new Map([
+  [`${RETRIEVER_PACKAGE}DefaultJwtRetriever`, 'by-url'],
+  [`${RETRIEVER_PACKAGE}ClientCredentialsJwtRetriever`, 'client_credentials'],
+  [`${RETRIEVER_PACKAGE}JwtBearerJwtRetriever`, 'jwt-bearer'],
+  [`${RETRIEVER_PACKAGE}FileJwtRetriever`, 'file'],
+]);
+
+/** RFC 7523's grant type. */
+const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 
 /** The configs of such a login, with Kafka's defaults (undefined: none). */
 export const OAUTHBEARER_LOGIN_DEFAULTS: Readonly<Record<string, string | undefined>> = {
@@ -34,7 +54,18 @@ export const OAUTHBEARER_LOGIN_DEFAULTS: Readonly<Record<string, string | undefi
   'sasl.oauthbearer.client.credentials.client.id': undefined,
   'sasl.oauthbearer.client.credentials.client.secret': undefined,
   'sasl.oauthbearer.scope': undefined,
-  'sasl.oauthbearer.grant.type': 'client_credentials',
+  'sasl.oauthbearer.jwt.retriever.class': `${RETRIEVER_PACKAGE}DefaultJwtRetriever`,
+  'sasl.oauthbearer.assertion.algorithm': 'RS256',
+  'sasl.oauthbearer.assertion.claim.aud': undefined,
+  'sasl.oauthbearer.assertion.claim.iss': undefined,
+  'sasl.oauthbearer.assertion.claim.sub': undefined,
+  'sasl.oauthbearer.assertion.claim.exp.seconds': '300',
+  'sasl.oauthbearer.assertion.claim.nbf.seconds': '60',
+  'sasl.oauthbearer.assertion.claim.jti.include': 'false',
+  'sasl.oauthbearer.assertion.file': undefined,
+  'sasl.oauthbearer.assertion.private.key.file': undefined,
+  'sasl.oauthbearer.assertion.private.key.passphrase': undefined,
+  'sasl.oauthbearer.assertion.template.file': undefined,
   'sasl.oauthbearer.header.urlencode': 'false',
   'sasl.oauthbearer.sub.claim.name': 'sub',
   'sasl.oauthbearer.scope.claim.name': 'scope',
@@ -61,8 +92,15 @@ export interface RefreshSettings {
   bufferMs: number;
 }
 
+/** How the token is had: asked for with one of the two grants, or read from a file. */
+export type TokenGrant = 'client_credentials' | 'jwt-bearer' | 'file';
+
 export interface TokenEndpointSettings {
   url: string;
+  /** Default 'client_credentials' (a file URL: 'file'). */
+  grant?: TokenGrant;
+  /** The jwt-bearer grant's assertion. */
+  assertion?: AssertionSettings;
   clientId: string;
   clientSecret: string;
   scope: string | undefined;
@@ -114,16 +152,20 @@ function readTokenEndpointSettings(get: (name: string) => string | undefined, ja
   const invalid = (name: string, why: string) => new SluiceError('INVALID_CONFIG', `Invalid value ${value(name) ?? ''} for configuration ${where(name)}: ${why}`);
   const url = value('sasl.oauthbearer.token.endpoint.url');
   if (url === undefined || !/^(https?|file):/i.test(url)) throw invalid('sasl.oauthbearer.token.endpoint.url', 'an OAUTHBEARER login through an identity provider takes its tokens from this URL, which must be an https, http or file URL');
-  const grant = value('sasl.oauthbearer.grant.type')!;
-  if (grant.toLowerCase() !== 'client_credentials') throw invalid('sasl.oauthbearer.grant.type', 'sluice asks for tokens with the client_credentials grant only');
+  const fromFile = url.toLowerCase().startsWith('file:');
+  const retriever = JWT_RETRIEVERS.get(value('sasl.oauthbearer.jwt.retriever.class')!);
+  if (retriever === undefined) throw invalid('sasl.oauthbearer.jwt.retriever.class', `sluice retrieves tokens as Kafka's ${[...JWT_RETRIEVERS.keys()].map((name) => name.slice(RETRIEVER_PACKAGE.length)).join(', ')} do`);
+  const grant: TokenGrant = retriever === 'by-url' ? (fromFile ? 'file' : 'client_credentials') : retriever;
+  if ((grant === 'file') !== fromFile) {
+    throw invalid('sasl.oauthbearer.token.endpoint.url', grant === 'file' ? `${value('sasl.oauthbearer.jwt.retriever.class')} reads a file: the URL must be a file URL` : `the ${grant} grant asks an https or http token endpoint`);
+  }
   // Kafka's login reads the TLS settings of an https endpoint from ssl.* options of the JAAS line;
   // Node's fetch trusts its own authorities (NODE_EXTRA_CA_CERTS adds one), so such an option is refused, not ignored.
   const tlsOption = [...jaasOptions.keys()].find((key) => key.startsWith('ssl.'));
   if (tlsOption !== undefined) throw new SluiceError('INVALID_CONFIG', `The OAuthBearerLoginModule option ${tlsOption} is not supported: sluice reaches the token endpoint with Node's trusted authorities (add one with NODE_EXTRA_CA_CERTS)`);
-  const fromFile = url.toLowerCase().startsWith('file:');
   const credential = (name: string, jaasName: string, required: boolean): string | undefined => {
     const found = value(name) ?? jaasOptions.get(jaasName);
-    if (found === undefined && required && !fromFile) throw new SluiceError('INVALID_CONFIG', `Could not find OAuth configuration for ${where(name)} or OAuth JAAS configuration for ${jaasName}`);
+    if (found === undefined && required && grant === 'client_credentials') throw new SluiceError('INVALID_CONFIG', `Could not find OAuth configuration for ${where(name)} or OAuth JAAS configuration for ${jaasName}`);
     return found;
   };
   const number = (name: string, min: number, max: number): number => {
@@ -137,6 +179,8 @@ function readTokenEndpointSettings(get: (name: string) => string | undefined, ja
   if (header !== 'true' && header !== 'false') throw invalid('sasl.oauthbearer.header.urlencode', 'must be true or false');
   return {
     url,
+    grant,
+    assertion: grant === 'jwt-bearer' ? assertionSettings(value, invalid, where) : undefined,
     clientId: credential('sasl.oauthbearer.client.credentials.client.id', 'clientId', true) ?? '',
     clientSecret: credential('sasl.oauthbearer.client.credentials.client.secret', 'clientSecret', true) ?? '',
     scope: credential('sasl.oauthbearer.scope', 'scope', false),
@@ -153,6 +197,74 @@ function readTokenEndpointSettings(get: (name: string) => string | undefined, ja
       minPeriodMs: number('sasl.login.refresh.min.period.seconds', 0, 900) * 1000,
       bufferMs: number('sasl.login.refresh.buffer.seconds', 0, 3600) * 1000,
     },
+  };
+}
+
+/** The configs each way of getting the token reads, beyond those every way reads. */
+const GRANT_CONFIG_PREFIXES: Readonly<Record<TokenGrant, readonly string[]>> = {
+  client_credentials: ['sasl.oauthbearer.client.credentials.', 'sasl.oauthbearer.header.urlencode', 'sasl.oauthbearer.scope'],
+  'jwt-bearer': ['sasl.oauthbearer.assertion.', 'sasl.oauthbearer.scope'],
+  file: [],
+};
+
+/**
+ * Of the login configs given (`get`), those the token's grant does not read, with why: assertion
+ * settings beside the client credentials grant, a client secret beside the jwt-bearer grant, ...
+ * Reported by the commands and the broker, never dropped without a word. Empty when the grant
+ * cannot be told (the settings are then refused on their own).
+ */
+export function unusedLoginConfigs(get: (name: string) => string | undefined): Array<{ name: string; reason: string }> {
+  const url = get('sasl.oauthbearer.token.endpoint.url')?.trim() ?? '';
+  const retrieverName = get('sasl.oauthbearer.jwt.retriever.class')?.trim() ?? OAUTHBEARER_LOGIN_DEFAULTS['sasl.oauthbearer.jwt.retriever.class']!;
+  const retriever = JWT_RETRIEVERS.get(retrieverName);
+  if (retriever === undefined) return [];
+  const grant: TokenGrant = retriever === 'by-url' ? (url.toLowerCase().startsWith('file:') ? 'file' : 'client_credentials') : retriever;
+  const read = GRANT_CONFIG_PREFIXES[grant];
+  const unused: Array<{ name: string; reason: string }> = [];
+  for (const prefixes of Object.values(GRANT_CONFIG_PREFIXES)) {
+    for (const prefix of prefixes) {
+      if (read.includes(prefix)) continue;
+      for (const name of OAUTHBEARER_LOGIN_CONFIG_NAMES) {
+        if (name.startsWith(prefix) && get(name) !== undefined && !unused.some((entry) => entry.name === name)) {
+          unused.push({ name, reason: grant === 'file' ? `the token is read from the file ${url}` : `the token is asked for with the ${grant} grant (sasl.oauthbearer.jwt.retriever.class)` });
+        }
+      }
+    }
+  }
+  return unused;
+}
+
+/** The jwt-bearer grant's assertion settings, checked as Kafka's JwtBearerJwtRetriever checks them. */
+function assertionSettings(value: (name: string) => string | undefined, invalid: (name: string, why: string) => SluiceError, where: (name: string) => string): AssertionSettings {
+  const algorithm = value('sasl.oauthbearer.assertion.algorithm')!.toUpperCase();
+  if (!(ASSERTION_ALGORITHMS as readonly string[]).includes(algorithm)) throw invalid('sasl.oauthbearer.assertion.algorithm', `the assertion is signed ${ASSERTION_ALGORITHMS.join(' or ')}`);
+  const seconds = (name: string) => {
+    const parsed = Number(value(name));
+    if (!Number.isInteger(parsed) || parsed < 0 || parsed > 2 ** 31 - 1) throw invalid(name, 'must be a whole number of seconds, 0 or more');
+    return parsed;
+  };
+  const jti = value('sasl.oauthbearer.assertion.claim.jti.include')!.toLowerCase();
+  if (jti !== 'true' && jti !== 'false') throw invalid('sasl.oauthbearer.assertion.claim.jti.include', 'must be true or false');
+  const file = value('sasl.oauthbearer.assertion.file');
+  const privateKeyFile = value('sasl.oauthbearer.assertion.private.key.file');
+  if (file === undefined && privateKeyFile === undefined) {
+    throw new SluiceError('INVALID_CONFIG', `The jwt-bearer grant needs an assertion: ${where('sasl.oauthbearer.assertion.private.key.file')} (a PEM private key to sign one) or ${where('sasl.oauthbearer.assertion.file')} (a finished one)`);
+  }
+  const claims: Record<string, string> = {};
+  for (const claim of ['aud', 'iss', 'sub']) {
+    const given = value(`sasl.oauthbearer.assertion.claim.${claim}`);
+    if (given !== undefined) claims[claim] = given;
+  }
+  return {
+    file,
+    privateKeyFile,
+    passphrase: value('sasl.oauthbearer.assertion.private.key.passphrase'),
+    algorithm: algorithm as AssertionAlgorithm,
+    claims,
+    templateFile: value('sasl.oauthbearer.assertion.template.file'),
+    expSeconds: seconds('sasl.oauthbearer.assertion.claim.exp.seconds'),
+    nbfSeconds: seconds('sasl.oauthbearer.assertion.claim.nbf.seconds'),
+    includeJti: jti === 'true',
   };
 }
 
@@ -222,7 +334,8 @@ export function checkToken(token: string, settings: Pick<TokenEndpointSettings, 
 
 /** The token as the endpoint gives it (unchecked). */
 async function retrieveToken(settings: TokenEndpointSettings): Promise<string> {
-  if (settings.url.toLowerCase().startsWith('file:')) {
+  const grant = settings.grant ?? (settings.url.toLowerCase().startsWith('file:') ? 'file' : 'client_credentials');
+  if (grant === 'file') {
     try {
       return fs.readFileSync(new URL(settings.url), 'utf8').trim();
     } catch (error) {
@@ -230,10 +343,18 @@ async function retrieveToken(settings: TokenEndpointSettings): Promise<string> {
     }
   }
   const encode = (text: string) => (settings.urlencodeHeader ? encodeURIComponent(text) : text);
-  // RFC 7617: the standard base64 alphabet, not the URL-safe one (KAFKA-14496).
-  const authorization = `Basic ${Buffer.from(`${encode(settings.clientId)}:${encode(settings.clientSecret)}`, 'utf8').toString('base64')}`;
+  const headers: Record<string, string> = { Accept: 'application/json', 'Cache-Control': 'no-cache', 'Content-Type': 'application/x-www-form-urlencoded' };
   const scope = settings.scope?.trim();
-  const body = `grant_type=client_credentials${scope ? `&scope=${encodeURIComponent(scope)}` : ''}`;
+  const scopeParameter = scope ? `&scope=${encodeURIComponent(scope)}` : '';
+  // The jwt-bearer grant's assertion is made once per login, not per attempt: its iat says when it was asked for.
+  let body: string;
+  if (grant === 'jwt-bearer') {
+    body = `grant_type=${encodeURIComponent(JWT_BEARER_GRANT)}&assertion=${encodeURIComponent(makeAssertion(settings.assertion!))}${scopeParameter}`;
+  } else {
+    // RFC 7617: the standard base64 alphabet, not the URL-safe one (KAFKA-14496).
+    headers.Authorization = `Basic ${Buffer.from(`${encode(settings.clientId)}:${encode(settings.clientSecret)}`, 'utf8').toString('base64')}`;
+    body = `grant_type=client_credentials${scopeParameter}`;
+  }
   const endMs = Date.now() + settings.retryBackoffMaxMs;
   const where = redact(settings.url);
   for (let attempt = 1; ; attempt++) {
@@ -242,7 +363,7 @@ async function retrieveToken(settings: TokenEndpointSettings): Promise<string> {
     try {
       const response = await fetch(settings.url, {
         method: 'POST',
-        headers: { Accept: 'application/json', Authorization: authorization, 'Cache-Control': 'no-cache', 'Content-Type': 'application/x-www-form-urlencoded' },
+        headers,
         body,
         signal: AbortSignal.timeout(settings.attemptTimeoutMs),
       });

@@ -4,7 +4,8 @@
 // authorizer decides on; expired tokens, signed tokens and missing scopes are refused. With Kafka's
 // secured validator, tokens signed by a key of a JWKS served over HTTP are taken, and tokens of
 // another key, audience or issuer refused; the login lasts until the token expires (KIP-368); and
-// sluice's CLI gets its token from the identity provider's token endpoint (client credentials).
+// sluice's CLI gets its token from the identity provider's token endpoint (client credentials, or
+// the jwt-bearer grant with an assertion signed by its own key, KIP-1139).
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -33,6 +34,8 @@ const nowSeconds = () => Math.floor(Date.now() / 1000);
 const unsecured = (claims: object) => `${base64url({ alg: 'none' })}.${base64url(claims)}.`;
 
 const strangerKey = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+/** The key a jwt-bearer client signs its assertions with; the identity provider knows its public half. */
+const assertionKey = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
 
 let provider: IdentityProvider;
 /** An RS256 token signed by the identity provider's key (or by `key`). */
@@ -44,6 +47,7 @@ beforeAll(async () => {
   // The identity provider's keys, served as a JWKS over HTTP, and its token endpoint (client credentials grant, KIP-768).
   provider = await startIdentityProvider({
     clients: { svc: 'svc-secret' },
+    assertionKeys: { 'svc-jwt': assertionKey.publicKey },
     claims: (clientId, scope) => ({ sub: clientId, aud: 'kafka', iss: 'https://idp.test', scope, iat: nowSeconds(), exp: nowSeconds() + 600 }),
   });
   [unsecuredBroker, securedBroker] = await Promise.all([
@@ -240,6 +244,37 @@ describe('OAUTHBEARER with Kafka\'s secured validator (a JWKS over HTTP)', () =>
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).not.toMatch(STACK_LINE);
     expect(refused.stderr).toMatch(/^Error: Cannot log in to the broker at .*: The token endpoint refused the login: .*\/token answered HTTP 401 on attempt 1: \{"error":"invalid_client"\}$/m);
+  });
+
+  it('sluice\'s CLI logs in with the jwt-bearer grant (JwtBearerJwtRetriever): an assertion signed with its private key, no secret', async () => {
+    const dir = tempDir();
+    const keyFile = path.join(dir, 'client-key.pem');
+    fs.writeFileSync(keyFile, assertionKey.privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    const config = path.join(dir, 'jwt-bearer.properties');
+    fs.writeFileSync(
+      config,
+      [
+        'security.protocol=SASL_PLAINTEXT',
+        'sasl.mechanism=OAUTHBEARER',
+        'sasl.login.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler',
+        'sasl.oauthbearer.jwt.retriever.class=org.apache.kafka.common.security.oauthbearer.JwtBearerJwtRetriever',
+        `sasl.oauthbearer.token.endpoint.url=${provider.tokenUrl}`,
+        `sasl.oauthbearer.assertion.private.key.file=${keyFile}`,
+        'sasl.oauthbearer.assertion.claim.iss=svc-jwt',
+        'sasl.oauthbearer.assertion.claim.sub=svc-jwt',
+        `sasl.oauthbearer.assertion.claim.aud=${provider.tokenUrl}`,
+        'sasl.oauthbearer.scope=kafka',
+        // Read by the client credentials grant only: said, not silently dropped.
+        'sasl.oauthbearer.client.credentials.client.secret=unused',
+        `sasl.jaas.config=${LOGIN_MODULE} required;`,
+      ].join('\n'),
+    );
+    provider.tokenRequests.length = 0;
+    const created = await runCli(['topics', '--bootstrap-server', `127.0.0.1:${securedBroker.port}`, '--command-config', config, '--create', '--topic', 'jwt-bearer-topic'], { timeoutMs: 60_000 });
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.stderr).toBe(`WARNING: --command-config ${config}: sasl.oauthbearer.client.credentials.client.secret has no effect: the token is asked for with the jwt-bearer grant (sasl.oauthbearer.jwt.retriever.class)\n`);
+    expect(provider.tokenRequests).toHaveLength(1);
+    expect(provider.tokenRequests[0]).toMatch(/^grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=[\w.%-]+&scope=kafka$/);
   });
 
   it('refuses tokens of another key, audience or issuer, and unsigned ones', async () => {

@@ -1,7 +1,10 @@
 // An OAUTHBEARER login through an identity provider (KIP-768, client/oauth-login.ts), against a
 // token endpoint served over HTTP by this test: the client credentials grant as Kafka's client
 // sends it, the token kept until its refresh time, fatal and retried statuses, answers without a
-// token, tokens the client refuses, and a file URL.
+// token, tokens the client refuses, and a file URL. The jwt-bearer grant (KIP-1139,
+// client/oauth-assertion.ts) against the identity provider fixture, which checks each assertion's
+// signature with the client's public key: RS256 and ES256, an encrypted key, claims from the
+// configs and a template file, a finished assertion from a file, and the settings Kafka refuses.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -10,7 +13,8 @@ import { once } from 'node:events';
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
-import { oauthTokenSource, refreshAtMs, tokenEndpointLogin, tokenEndpointSettings, type TokenEndpointSettings } from '../../src/client/oauth-login.js';
+import { oauthTokenSource, refreshAtMs, tokenEndpointLogin, tokenEndpointSettings, unusedLoginConfigs, type TokenEndpointSettings } from '../../src/client/oauth-login.js';
+import { startIdentityProvider, type IdentityProvider } from '../fixtures/identity-provider.js';
 import { tempDir } from '../helpers.js';
 
 const base64url = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -177,6 +181,96 @@ describe('the client credentials grant', () => {
   });
 });
 
+describe('the jwt-bearer grant', () => {
+  const rsa = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const ec = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  let idp: IdentityProvider;
+  let dir: string;
+
+  beforeAll(async () => {
+    idp = await startIdentityProvider({
+      clients: {},
+      assertionKeys: { 'svc-rsa': rsa.publicKey, 'svc-ec': ec.publicKey },
+      claims: (clientId, scope) => ({ sub: clientId, ...(scope === '' ? {} : { scope }), iat: nowSeconds(), exp: nowSeconds() + 600 }),
+    });
+    dir = tempDir();
+  });
+  afterAll(() => idp?.close());
+
+  const keyFile = (name: string, key: crypto.KeyObject, passphrase?: string) => {
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, key.export(passphrase === undefined ? { type: 'pkcs8', format: 'pem' } : { type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase }));
+    return file;
+  };
+  const jwtBearer = (extra: Record<string, string>) => ({
+    'sasl.oauthbearer.token.endpoint.url': idp.tokenUrl,
+    'sasl.oauthbearer.jwt.retriever.class': 'org.apache.kafka.common.security.oauthbearer.JwtBearerJwtRetriever',
+    'sasl.oauthbearer.assertion.claim.aud': idp.tokenUrl,
+    ...extra,
+  });
+  /** The assertion of the last token request, decoded. */
+  const lastAssertion = () => {
+    const form = new URLSearchParams(idp.tokenRequests.at(-1));
+    const [header, payload] = form.get('assertion')!.split('.');
+    return { form, header: JSON.parse(Buffer.from(header!, 'base64url').toString()), payload: JSON.parse(Buffer.from(payload!, 'base64url').toString()) };
+  };
+
+  it('posts an RS256 assertion signed with the private key, claims from the configs, and no client secret', async () => {
+    const before = nowSeconds();
+    const token = await oauthTokenSource(jwtBearer({ 'sasl.oauthbearer.assertion.private.key.file': keyFile('rsa.pem', rsa.privateKey), 'sasl.oauthbearer.assertion.claim.iss': 'svc-rsa', 'sasl.oauthbearer.assertion.claim.sub': 'svc-rsa', 'sasl.oauthbearer.scope': 'kafka' }))();
+    expect(JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString())).toMatchObject({ sub: 'svc-rsa', scope: 'kafka' });
+    const { form, header, payload } = lastAssertion();
+    expect([...form.keys()]).toEqual(['grant_type', 'assertion', 'scope']);
+    expect(form.get('grant_type')).toBe('urn:ietf:params:oauth:grant-type:jwt-bearer');
+    expect(header).toEqual({ alg: 'RS256', typ: 'JWT' });
+    // Kafka's defaults: exp 300 s ahead, nbf 60 s back, no jti.
+    expect(payload).toMatchObject({ aud: idp.tokenUrl, iss: 'svc-rsa', sub: 'svc-rsa' });
+    expect(payload.iat).toBeGreaterThanOrEqual(before);
+    expect([payload.exp - payload.iat, payload.iat - payload.nbf, payload.jti]).toEqual([300, 60, undefined]);
+  });
+
+  it('signs ES256 with an encrypted key, takes claims from a template file under its own, and adds a jti when asked', async () => {
+    const template = path.join(dir, 'template.json');
+    fs.writeFileSync(template, JSON.stringify({ header: { kid: 'client-key-1' }, payload: { iss: 'svc-ec', sub: 'svc-ec', exp: 1, tenant: 'blue' } }));
+    await oauthTokenSource(
+      jwtBearer({
+        'sasl.oauthbearer.assertion.algorithm': 'ES256',
+        'sasl.oauthbearer.assertion.private.key.file': keyFile('ec.pem', ec.privateKey, 'pass phrase'),
+        'sasl.oauthbearer.assertion.private.key.passphrase': 'pass phrase',
+        'sasl.oauthbearer.assertion.template.file': template,
+        'sasl.oauthbearer.assertion.claim.iss': 'from-config',
+        'sasl.oauthbearer.assertion.claim.exp.seconds': '30',
+        'sasl.oauthbearer.assertion.claim.jti.include': 'true',
+      }),
+    )();
+    const { header, payload } = lastAssertion();
+    expect(header).toEqual({ kid: 'client-key-1', alg: 'ES256', typ: 'JWT' });
+    // The template's iss over the config's; the made exp over the template's.
+    expect(payload).toMatchObject({ iss: 'svc-ec', sub: 'svc-ec', tenant: 'blue' });
+    expect(payload.exp - payload.iat).toBe(30);
+    expect(payload.jti).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('sends a finished assertion from sasl.oauthbearer.assertion.file as it is', async () => {
+    const input = `${base64url({ alg: 'RS256', typ: 'JWT' })}.${base64url({ iss: 'svc-rsa', aud: idp.tokenUrl, exp: nowSeconds() + 60 })}`;
+    const assertion = `${input}.${crypto.sign('sha256', Buffer.from(input), rsa.privateKey).toString('base64url')}`;
+    const file = path.join(dir, 'assertion.jwt');
+    fs.writeFileSync(file, `${assertion}\n`);
+    await oauthTokenSource(jwtBearer({ 'sasl.oauthbearer.assertion.file': file }))();
+    expect(new URLSearchParams(idp.tokenRequests.at(-1)).get('assertion')).toBe(assertion);
+  });
+
+  it('fails the login with what is wrong: a refused assertion, a key of the wrong type, a wrong passphrase', async () => {
+    const issuer = { 'sasl.oauthbearer.assertion.claim.iss': 'svc-rsa' };
+    const stranger = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+    await expect(oauthTokenSource(jwtBearer({ ...issuer, 'sasl.oauthbearer.assertion.private.key.file': keyFile('stranger.pem', stranger) }))()).rejects.toThrow(/answered HTTP 400 on attempt 1: \{"error":"invalid_grant"\}/);
+    await expect(oauthTokenSource(jwtBearer({ ...issuer, 'sasl.oauthbearer.assertion.private.key.file': keyFile('ec-plain.pem', ec.privateKey) }))()).rejects.toThrow(/RS256 signs with an RSA key; .* holds an EC one/);
+    await expect(
+      oauthTokenSource(jwtBearer({ ...issuer, 'sasl.oauthbearer.assertion.private.key.file': keyFile('locked.pem', rsa.privateKey, 'right'), 'sasl.oauthbearer.assertion.private.key.passphrase': 'wrong' }))(),
+    ).rejects.toMatchObject({ code: 'SASL_AUTHENTICATION_FAILED', message: expect.stringMatching(/is not a PEM private key that the passphrase opens/) });
+  });
+});
+
 describe('settings', () => {
   const jaas = new Map([
     ['clientId', 'from-jaas'],
@@ -198,9 +292,33 @@ describe('settings', () => {
     expect(() => tokenEndpointSettings(configs({ ...base, 'sasl.oauthbearer.token.endpoint.url': 'ftp://x' }), jaas, String)).toThrow(/https, http or file URL/);
     expect(() => tokenEndpointSettings(configs(base), new Map(), String)).toThrow(/Could not find OAuth configuration for sasl.oauthbearer.client.credentials.client.id or OAuth JAAS configuration for clientId/);
     expect(() => tokenEndpointSettings(configs({ ...base, 'sasl.login.refresh.window.factor': '0.3' }), jaas, String)).toThrow(/must be a number in \[0.5, 1\]/);
-    expect(() => tokenEndpointSettings(configs({ ...base, 'sasl.oauthbearer.grant.type': 'urn:ietf:params:oauth:grant-type:jwt-bearer' }), jaas, String)).toThrow(/client_credentials grant only/);
+    const retriever = (name: string) => ({ ...base, 'sasl.oauthbearer.jwt.retriever.class': `org.apache.kafka.common.security.oauthbearer.${name}` });
+    expect(() => tokenEndpointSettings(configs(retriever('SamlJwtRetriever')), jaas, String)).toThrow(/retriever\.class: sluice retrieves tokens as Kafka's DefaultJwtRetriever, ClientCredentialsJwtRetriever, JwtBearerJwtRetriever, FileJwtRetriever do/);
+    expect(() => tokenEndpointSettings(configs(retriever('FileJwtRetriever')), jaas, String)).toThrow(/reads a file: the URL must be a file URL/);
+    expect(() => tokenEndpointSettings(configs(retriever('JwtBearerJwtRetriever')), jaas, String)).toThrow(/jwt-bearer grant needs an assertion: sasl\.oauthbearer\.assertion\.private\.key\.file .* or sasl\.oauthbearer\.assertion\.file/);
+    expect(() => tokenEndpointSettings(configs({ ...retriever('JwtBearerJwtRetriever'), 'sasl.oauthbearer.assertion.file': '/a.jwt', 'sasl.oauthbearer.assertion.algorithm': 'HS256' }), jaas, String)).toThrow(/signed RS256 or ES256/);
+    expect(tokenEndpointSettings(configs(retriever('ClientCredentialsJwtRetriever')), jaas, String)).toMatchObject({ grant: 'client_credentials' });
+    expect(tokenEndpointSettings(configs({ ...base, 'sasl.oauthbearer.token.endpoint.url': 'file:///tmp/t.jwt' }), new Map(), String)).toMatchObject({ grant: 'file' });
     // Kafka's JAAS options for the endpoint's TLS have no counterpart in Node's fetch: refused, never ignored.
     expect(() => tokenEndpointSettings(configs(base), new Map([...jaas, ['ssl.truststore.location', '/etc/idp-ca.p12']]), String)).toThrow(/option ssl\.truststore\.location is not supported: .*NODE_EXTRA_CA_CERTS/);
+  });
+});
+
+describe('unusedLoginConfigs', () => {
+  const given = (configs: Record<string, string>) => (name: string) => configs[name];
+
+  it("names the configs the token's grant does not read", () => {
+    const assertionFile = { 'sasl.oauthbearer.assertion.file': '/a.jwt', 'sasl.oauthbearer.assertion.claim.sub': 'svc' };
+    const secret = { 'sasl.oauthbearer.client.credentials.client.secret': 's', 'sasl.oauthbearer.header.urlencode': 'true', 'sasl.oauthbearer.scope': 'kafka' };
+    const names = (configs: Record<string, string>) => unusedLoginConfigs(given(configs)).map(({ name }) => name).sort();
+    expect(names({ 'sasl.oauthbearer.token.endpoint.url': 'https://idp/token', ...assertionFile, ...secret })).toEqual(Object.keys(assertionFile).sort());
+    expect(names({ 'sasl.oauthbearer.jwt.retriever.class': 'org.apache.kafka.common.security.oauthbearer.JwtBearerJwtRetriever', ...assertionFile, ...secret })).toEqual([
+      'sasl.oauthbearer.client.credentials.client.secret',
+      'sasl.oauthbearer.header.urlencode',
+    ]);
+    expect(unusedLoginConfigs(given({ 'sasl.oauthbearer.token.endpoint.url': 'file:///t.jwt', 'sasl.oauthbearer.scope': 'kafka' }))).toEqual([
+      { name: 'sasl.oauthbearer.scope', reason: 'the token is read from the file file:///t.jwt' },
+    ]);
   });
 });
 
