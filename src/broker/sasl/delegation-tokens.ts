@@ -166,6 +166,8 @@ export class DelegationTokens {
 
   /** Removes the tokens expired by `nowMs`; returns how many. In a cluster every broker sweeps: a removal is idempotent. */
   async removeExpired(nowMs = Date.now()): Promise<number> {
+    // HMACs of tokens gone meanwhile (expired here, or removed through another broker).
+    for (const tokenId of this.hmacs.keys()) if (!this.store.entities.has(tokenId)) this.hmacs.delete(tokenId);
     let removed = 0;
     for (const [tokenId, record] of this.store.entities) {
       if (!isExpired(informationOf(tokenId, record), nowMs)) continue;
