@@ -47,6 +47,7 @@ import { SaslSession } from './sasl/sasl-session.js';
 import { ResponseWriter } from './response-writer.js';
 import { ReadArena } from './read-arena.js';
 import { readIntoChosenBuffers } from './socket-reads.js';
+import { normalizeAddress } from './connection-quotas.js';
 import type { TlsAcceptor } from './tls-listener.js';
 
 /** api_key i16, api_version i16, correlation_id i32: the part every request header version shares. */
@@ -130,7 +131,9 @@ export class Connection {
     private readonly onClose: (connection: Connection) => void,
     tls: TlsAcceptor | null = null,
   ) {
-    this.clientHost = accepted.remoteAddress ?? 'unknown';
+    // As Java's InetAddress gives it: an IPv4 client of the dual-stack listener is a.b.c.d, not
+    // ::ffff:a.b.c.d, in group descriptions (kafka-consumer-groups' HOST), ACL hosts and logs.
+    this.clientHost = normalizeAddress(accepted.remoteAddress ?? 'unknown');
     this.sasl = broker.settings.sasl === null ? null : new SaslSession(
       broker.settings.sasl,
       (user, mechanism) => broker.scramCredentials.lookup(user, mechanism),

@@ -59,6 +59,9 @@ describe('kafka-python', () => {
     expect(out.offsets_for_time_zero).toEqual(ends.map((end) => (end > 0 ? 0 : null)));
     expect(out.retention_ms).toEqual(['3600000']);
     expect(out.groups).toContain('kafka-python-group');
+    // The member's host as Kafka gives it (InetAddress): an IPv4 client is /127.0.0.1, never /::ffff:127.0.0.1.
+    expect(out.member_hosts).toHaveLength(1);
+    expect(out.member_hosts[0]).toMatch(/^\/(127\.0\.0\.1|::1)$/);
     expect(out.delete_errors).toEqual([0]);
   }, 180_000);
 });

@@ -17,6 +17,7 @@ import { SluiceError } from '../../errors.js';
 import { ConfigEntityStore, type ConfigEntities, type ConfigEntityStoreOptions } from '../config-entities.js';
 import { AclOperation, AclPermission, PatternType, WILDCARD, WILDCARD_PRINCIPAL, type AclBinding, type AclBindingFilter } from '../../protocol/acl-codes.js';
 import { filterMatches, validateBinding, validateFilter } from './acl.js';
+import { normalizeAddress } from '../connection-quotas.js';
 
 /** The single broker's file of ACLs, in its data directory. */
 export const ACLS_FILE = 'acls.json';
@@ -79,7 +80,7 @@ export class Authorizer {
   /** Whether `principal` at `host` may do `operation` on the resource. */
   authorize(principal: string, host: string, operation: number, resourceType: number, resourceName: string): boolean {
     if (!this.enabled || this.superUsers.has(principal)) return true;
-    const address = normalizeHost(host);
+    const address = normalizeAddress(host);
     let allowed = false;
     let found = false;
     const consider = (entry: AclEntry): boolean => {
@@ -108,7 +109,7 @@ export class Authorizer {
    */
   authorizeByResourceType(principal: string, host: string, operation: number, resourceType: number): boolean {
     if (!this.enabled || this.superUsers.has(principal)) return true;
-    const address = normalizeHost(host);
+    const address = normalizeAddress(host);
     const applies = (binding: AclBinding): boolean =>
       (binding.principal === principal || binding.principal === WILDCARD_PRINCIPAL) &&
       (binding.host === address || binding.host === WILDCARD) &&
@@ -227,10 +228,6 @@ function pushTo<K, V>(lists: Map<K, V[]>, key: K, value: V): void {
   else list.push(value);
 }
 
-/** An IPv4 client on a dual-stack listener is ::ffff:a.b.c.d; Kafka's ACL hosts name it a.b.c.d. */
-function normalizeHost(host: string): string {
-  return host.startsWith('::ffff:') && host.includes('.') ? host.slice('::ffff:'.length) : host;
-}
 
 function resourceKey(resourceType: number, name: string): string {
   return `${resourceType}:${name}`;
