@@ -46,7 +46,7 @@
 import net from 'node:net';
 
 import { SluiceError } from '../errors.js';
-import { RateSensor, TokenBucket, type QuotaWindow } from './rate-sensor.js';
+import { RateSensor, TokenBucket, type QuotaWindow, type TokenBucketState } from './rate-sensor.js';
 
 export type { QuotaWindow };
 
@@ -195,6 +195,27 @@ const SENSOR_SWEEP_INTERVAL_MS = 60_000;
 
 export type QuotaKind = typeof PRODUCER_BYTE_RATE | typeof CONSUMER_BYTE_RATE | typeof REQUEST_PERCENTAGE | typeof CONTROLLER_MUTATION_RATE;
 
+/**
+ * Kafka's Strict- and PermissiveControllerMutationQuota on one bucket. Strict: refused while the
+ * bucket is below zero, with the time until it is back at zero; taken otherwise, unthrottled,
+ * even if it leaves the bucket below zero. Permissive: always taken, throttled while below zero.
+ */
+function takeMutations(bucket: TokenBucket, rate: number, partitions: number, strict: boolean, nowMs: number): MutationAnswer {
+  const untilZeroMs = (credits: number) => (credits < 0 ? Math.ceil((-credits / rate) * 1000) : 0);
+  if (strict) {
+    const credits = bucket.credits(rate, nowMs);
+    if (credits < 0) return { accepted: false, throttleMs: untilZeroMs(credits) };
+    bucket.take(partitions, rate, nowMs);
+    return { accepted: true, throttleMs: 0 };
+  }
+  return { accepted: true, throttleMs: untilZeroMs(bucket.take(partitions, rate, nowMs)) };
+}
+
+/** Where a cluster keeps the controller_mutation_rate buckets every broker counts against (MetadataStore.updateQuotaBucket). */
+export interface SharedQuotaBuckets {
+  update<R>(quotaKey: string, change: (state: TokenBucketState | undefined) => { next: TokenBucketState; result: R }): Promise<R>;
+}
+
 /** What controller_mutation_rate makes of a mutation: taken or refused, and the throttle to answer with. */
 export interface MutationAnswer {
   accepted: boolean;
@@ -298,9 +319,8 @@ export class ClientQuotas {
 
   /**
    * Counts `partitions` created or deleted by a client against its controller_mutation_rate
-   * (Kafka's Strict- and PermissiveControllerMutationQuota). Strict: refused while the bucket is
-   * below zero, with the time until it is back at zero; taken otherwise, unthrottled, even if it
-   * leaves the bucket below zero. Permissive: always taken, throttled while below zero.
+   * (Kafka's Strict- and PermissiveControllerMutationQuota: takeMutations below), on this
+   * broker's own bucket: a single broker's.
    */
   recordMutations(client: QuotaClient, partitions: number, strict: boolean, nowMs = Date.now()): MutationAnswer {
     const quota = this.quotaOf(CONTROLLER_MUTATION_RATE, client);
@@ -308,25 +328,33 @@ export class ClientQuotas {
     this.sweep(nowMs);
     let bucket = this.buckets.get(quota.sensorKey);
     if (bucket === undefined) this.buckets.set(quota.sensorKey, (bucket = new TokenBucket(this.controllerWindow)));
-    const rate = quota.limitPerSecond;
-    const untilZeroMs = (credits: number) => (credits < 0 ? Math.ceil((-credits / rate) * 1000) : 0);
-    if (strict) {
-      const credits = bucket.credits(rate, nowMs);
-      if (credits < 0) {
-        this.throttled.requests++;
-        this.throttled.timeMs += untilZeroMs(credits);
-        return { accepted: false, throttleMs: untilZeroMs(credits) };
-      }
-      bucket.take(partitions, rate, nowMs);
-      return { accepted: true, throttleMs: 0 };
-    }
-    const throttleMs = untilZeroMs(bucket.take(partitions, rate, nowMs));
-    if (throttleMs > 0) {
-      this.throttled.requests++;
-      this.throttled.timeMs += throttleMs;
-    }
-    return { accepted: true, throttleMs };
+    return this.counted(takeMutations(bucket, quota.limitPerSecond, partitions, strict, nowMs));
   }
+
+  /**
+   * recordMutations against one bucket shared by every broker of a cluster, as Kafka's controller
+   * counts the whole cluster's mutations: `shared` reads and writes the bucket's state (etcd,
+   * compare-and-set), so a client gets its rate once, not once per broker it asks.
+   */
+  async recordMutationsShared(client: QuotaClient, partitions: number, strict: boolean, shared: SharedQuotaBuckets, nowMs = Date.now()): Promise<MutationAnswer> {
+    const quota = this.quotaOf(CONTROLLER_MUTATION_RATE, client);
+    if (quota === undefined) return { accepted: true, throttleMs: 0 };
+    const answer = await shared.update(quota.sensorKey, (state) => {
+      const bucket = new TokenBucket(this.controllerWindow, state);
+      const result = takeMutations(bucket, quota.limitPerSecond, partitions, strict, nowMs);
+      return { next: bucket.state, result };
+    });
+    return this.counted(answer);
+  }
+
+  private counted(answer: MutationAnswer): MutationAnswer {
+    if (answer.throttleMs > 0) {
+      this.throttled.requests++;
+      this.throttled.timeMs += answer.throttleMs;
+    }
+    return answer;
+  }
+
 
   /** The connection_creation_rate of an address: its own ip entity's, else the default ip entity's. */
   connectionRateOf(ip: string): number | undefined {

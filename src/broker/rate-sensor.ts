@@ -62,12 +62,28 @@ export class RateSensor {
 }
 
 /** Kafka's TokenBucket: credits refilled at `ratePerSecond` up to a burst of the windows' worth. */
+/** A TokenBucket's state, as a cluster keeps one bucket for every broker (client-quotas.ts). */
+export interface TokenBucketState {
+  tokens: number | undefined;
+  lastMs: number;
+  lastRatePerSecond: number;
+}
+
 export class TokenBucket {
   private tokens: number | undefined;
   private lastMs = 0;
   private lastRatePerSecond = 0;
 
-  constructor(private readonly window: QuotaWindow) {}
+  constructor(
+    private readonly window: QuotaWindow,
+    state?: TokenBucketState,
+  ) {
+    if (state !== undefined) ({ tokens: this.tokens, lastMs: this.lastMs, lastRatePerSecond: this.lastRatePerSecond } = state);
+  }
+
+  get state(): TokenBucketState {
+    return { tokens: this.tokens, lastMs: this.lastMs, lastRatePerSecond: this.lastRatePerSecond };
+  }
 
   /** The credits left at `nowMs` for a quota of `ratePerSecond` (negative: over it); a new bucket starts full. */
   credits(ratePerSecond: number, nowMs: number): number {

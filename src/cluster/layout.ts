@@ -128,6 +128,11 @@ export class ClusterKeys {
     this.shutdownPrefix = `${root}/admin/shutdown/`;
   }
 
+  /** The shared state of a client's controller_mutation_rate bucket (client-quotas.ts), by its quota key. */
+  quotaBucket(quotaKey: string): string {
+    return `${this.root}/quota-buckets/${encodeURIComponent(quotaKey)}`;
+  }
+
   /** The prefix of one kind of entity configs set at runtime (dynamic broker configs, client quotas). */
   configsPrefix(kind: ConfigEntityKind): string {
     return `${this.root}/configs/${kind}/`;

@@ -357,6 +357,22 @@ export class MetadataStore {
     }
   }
 
+  /**
+   * Replaces the JSON state under a client's controller_mutation_rate bucket with what `change`
+   * makes of it (undefined: none yet), compare-and-set as updateConfigEntity; resolves with what
+   * `change` returned of the write that held. The key has no lease: a bucket left full is as
+   * good as none, and there is one per quota entity.
+   */
+  async updateQuotaBucket<T extends object, R>(quotaKey: string, change: (current: T | undefined) => { next: T; result: R }): Promise<R> {
+    const key = this.keys.quotaBucket(quotaKey);
+    for (;;) {
+      const { record } = await readKey(this.client, key);
+      const { next, result } = change(record === undefined ? undefined : (JSON.parse(record.value.toString('utf8')) as T));
+      const written = await txn(this.client, [compare.modRevision(key, record?.modRevision ?? 0)], [op.put(key, JSON.stringify(next))]);
+      if (written.succeeded) return result;
+    }
+  }
+
   private configEntitiesOf(kind: ConfigEntityKind, records: Iterable<KvRecord>): Map<string, Record<string, string>> {
     const entities = new Map<string, Record<string, string>>();
     for (const record of records) {

@@ -4,7 +4,7 @@
 // restarted broker starts with them, and a dynamic unclean.leader.election.enable lets the
 // controller elect an out-of-ISR replica for a partition without a leader, as Kafka's controller
 // does. Client quotas: set through one broker, every broker describes and enforces them, the
-// controller_mutation_rate of topic creation too.
+// controller_mutation_rate of topic creation too, against one bucket for the whole cluster.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { KafkaClient } from '../../src/client/client.js';
@@ -120,6 +120,28 @@ describe('dynamic broker configs in a cluster', () => {
       expect(names.some((name) => name.startsWith('refused-'))).toBe(false);
     } finally {
       connection.close();
+    }
+  });
+
+  it('controller_mutation_rate counts the cluster\'s mutations, as Kafka\'s controller does: what one broker took, another refuses', async () => {
+    await client.alterClientQuotas([{ entityType: 'client-id', entityName: 'shared-mutator' }], [{ key: 'controller_mutation_rate', value: 0.1 }]);
+    const connections = await Promise.all([1, 2].map((id) => BrokerConnection.connect({ host: cluster.broker(id).host, port: cluster.broker(id).port, clientId: 'shared-mutator' })));
+    try {
+      // Each broker has the quota once its watch of etcd delivered it.
+      for (const connection of connections) {
+        const components = [{ entityType: 'client-id', matchType: 0, match: 'shared-mutator' }];
+        await waitUntil(async () => (await connection.request(ApiKey.DescribeClientQuotas, { components, strict: false })).entries.length === 1, 'every broker to have the quota');
+      }
+      const create = async (connection: BrokerConnection, name: string) => {
+        const topics = [{ name, numPartitions: 3, replicationFactor: 1, assignments: [], configs: [] }];
+        return (await connection.request(ApiKey.CreateTopics, { topics, timeoutMs: 30_000, validateOnly: false }, 7)).topics[0]!.errorCode as number;
+      };
+      // The burst is 0.1 x 11 windows of 1 s = 1.1 partitions: three through broker 1 leave the
+      // bucket 19 s below zero, so broker 2, asked next, refuses.
+      expect(await create(connections[0]!, 'shared-mutation-1')).toBe(0);
+      expect(await create(connections[1]!, 'shared-mutation-2')).toBe(89);
+    } finally {
+      for (const connection of connections) connection.close();
     }
   });
 

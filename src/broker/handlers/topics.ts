@@ -37,10 +37,19 @@ class MutationQuota {
     this.strict = header.apiVersion >= STRICT_MUTATION_QUOTA_SINCE[header.apiKey as keyof typeof STRICT_MUTATION_QUOTA_SINCE];
   }
 
-  /** Counts a topic's `partitions`; THROTTLING_QUOTA_EXCEEDED when a strict request finds the quota exhausted. */
-  take(partitions: number): void {
+  /**
+   * Counts a topic's `partitions`; THROTTLING_QUOTA_EXCEEDED when a strict request finds the quota
+   * exhausted. In a cluster against the one bucket in etcd every broker counts against, as Kafka's
+   * controller counts the cluster's mutations.
+   */
+  async take(partitions: number): Promise<void> {
     if (!this.applies || partitions <= 0) return;
-    const answer = this.context.broker.quotas.recordMutations(this.context.quotaClient, partitions, this.strict);
+    const { quotas } = this.context.broker;
+    const cluster = this.context.broker.cluster();
+    const answer =
+      cluster === null
+        ? quotas.recordMutations(this.context.quotaClient, partitions, this.strict)
+        : await quotas.recordMutationsShared(this.context.quotaClient, partitions, this.strict, { update: (key, change) => cluster.store.updateQuotaBucket(key, change) });
     this.throttleMs = Math.max(this.throttleMs, answer.throttleMs);
     if (!answer.accepted) throw new SluiceError('THROTTLING_QUOTA_EXCEEDED', 'The throttling quota has been exceeded.');
   }
@@ -79,7 +88,7 @@ export const createTopicsHandler = defineHandler({
         for (const { name, value } of topic.configs) if (value !== null) config[name] = value;
         if (quota.applies) {
           await broker.engine.createTopic(topic.name, { partitions, replicationFactor, config, validateOnly: true });
-          quota.take(partitions);
+          await quota.take(partitions);
         }
         const created = await broker.engine.createTopic(topic.name, { partitions, replicationFactor, config, validateOnly: request.validateOnly });
         if (!request.validateOnly) reportUnsupportedTopicConfigs(broker, topic.name, config);
@@ -126,7 +135,7 @@ async function createClusterTopic(
       configs,
       timeoutMs: Math.max(timeoutMs, 1),
     };
-    if (quota.applies) quota.take((await cluster.createTopic(topic.name, { ...spec, validateOnly: true })).partitions.length);
+    if (quota.applies) await quota.take((await cluster.createTopic(topic.name, { ...spec, validateOnly: true })).partitions.length);
     const view = await cluster.createTopic(topic.name, { ...spec, validateOnly });
     if (!validateOnly) reportUnsupportedTopicConfigs(broker, topic.name, configs);
     return {
@@ -174,7 +183,7 @@ export const deleteTopicsHandler = defineHandler({
           if (!broker.settings.deleteTopicEnable) throw new SluiceError('TOPIC_DELETION_DISABLED', 'Topic deletion is disabled (delete.topic.enable=false).');
           const view = cluster.topic(name);
           if (view === undefined) throw new SluiceError('UNKNOWN_TOPIC_OR_PARTITION', `This server does not host this topic: ${name}`);
-          quota.take(view.partitions.length);
+          await quota.take(view.partitions.length);
           const topicId = view.topicId;
           await cluster.deleteTopic(name, Math.max(request.timeoutMs, 1));
           await broker.groups.removeTopicOffsets(name).catch((error: unknown) => process.emitWarning(`sluice: offsets of ${name} not removed: ${String(error)}`));
@@ -186,7 +195,7 @@ export const deleteTopicsHandler = defineHandler({
         if (isInternalTopic(name)) throw new SluiceError('INVALID_REQUEST', `Topic ${name} is internal and cannot be deleted`);
         if (!broker.settings.deleteTopicEnable) throw new SluiceError('TOPIC_DELETION_DISABLED', 'Topic deletion is disabled (delete.topic.enable=false).');
         const partitionCount = broker.engine.hasTopic(name) ? broker.engine.partitionCount(name) : 0;
-        quota.take(partitionCount);
+        await quota.take(partitionCount);
         await broker.engine.deleteTopic(name);
         // Long polls on the topic answer now, with UNKNOWN_TOPIC_OR_PARTITION, as Kafka completes a
         // DelayedFetch whose partition is gone, instead of after their max_wait_ms.
@@ -217,7 +226,7 @@ export const createPartitionsHandler = defineHandler({
         if (cluster !== null) {
           if (quota.applies) {
             await cluster.createPartitions(name, count, true, Math.max(request.timeoutMs, 1));
-            quota.take(count - cluster.topic(name)!.partitions.length);
+            await quota.take(count - cluster.topic(name)!.partitions.length);
           }
           await cluster.createPartitions(name, count, request.validateOnly, Math.max(request.timeoutMs, 1));
           results.push({ name, errorCode: NONE, errorMessage: null });
@@ -229,7 +238,7 @@ export const createPartitionsHandler = defineHandler({
         }
         if (quota.applies) {
           await broker.engine.createPartitions(name, count, { validateOnly: true });
-          quota.take(count - current);
+          await quota.take(count - current);
         }
         if (!request.validateOnly) await broker.engine.createPartitions(name, count);
         results.push({ name, errorCode: NONE, errorMessage: null });
