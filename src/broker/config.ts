@@ -508,6 +508,7 @@ function authorizerSettings(all: Record<string, string>): AuthorizerSettings {
 
 /** SASL mechanisms sluice serves. */
 const SERVED_SASL_MECHANISMS: ReadonlySet<string> = new Set(['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER']);
+
 export interface DelegationTokenSettings {
   /** delegation.token.secret.key (else the deprecated delegation.token.master.key): signs each token's HMAC; null turns tokens off. */
   secretKey: string | null;
@@ -525,7 +526,8 @@ function delegationTokenSettings(all: Readonly<Record<string, string>>): Delegat
     secretKey,
     maxLifetimeMs: integer(all, 'delegation.token.max.lifetime.ms', 1),
     expiryTimeMs: integer(all, 'delegation.token.expiry.time.ms', 1),
-    expiryCheckIntervalMs: integer(all, 'delegation.token.expiry.check.interval.ms', 1),
+    // A timer's period: Node's setInterval takes at most INT_MAX ms.
+    expiryCheckIntervalMs: integer(all, 'delegation.token.expiry.check.interval.ms', 1, INT_MAX),
   };
 }
 
