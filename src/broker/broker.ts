@@ -40,6 +40,7 @@ import { CLIENT_QUOTAS_FILE, ClientQuotas } from './client-quotas.js';
 import { ConfigEntityStore, readEntitiesFile, type ConfigEntities } from './config-entities.js';
 import { SCRAM_CREDENTIALS_FILE, ScramCredentials } from './sasl/scram-credentials.js';
 import { DELEGATION_TOKENS_FILE, DelegationTokens } from './sasl/delegation-tokens.js';
+import { BrokerFeatures, FEATURES_FILE } from './features.js';
 import { checkHandshake, TlsAcceptor, type TlsListenerSettings } from './tls-listener.js';
 import type { PeerTls } from './peer-connections.js';
 import { ACLS_FILE, Authorizer } from './authorizer/authorizer.js';
@@ -89,6 +90,7 @@ export class Broker {
   private readonly quotaStore: ConfigEntityStore;
   private readonly scramStore: ConfigEntityStore;
   private readonly tokenStore: ConfigEntityStore;
+  private readonly featureStore: ConfigEntityStore;
   /** Delegation tokens (KIP-48): issued, renewed and expired here, checked at SCRAM logins. */
   readonly delegationTokens: DelegationTokens;
   private readonly authorizer: Authorizer;
@@ -201,6 +203,14 @@ export class Broker {
       apply: (entities) => logger.info({ tokens: entities.size }, 'delegation tokens updated'),
     });
     this.delegationTokens = new DelegationTokens(settings.delegationTokens, this.tokenStore);
+    this.featureStore = new ConfigEntityStore({
+      kind: 'features',
+      fileName: FEATURES_FILE,
+      dataDir: settings.dataDir,
+      cluster: () => this.clusterNode,
+      initial: initial.features,
+      apply: (entities) => logger.info({ features: Object.fromEntries(entities) }, 'finalized feature levels updated'),
+    });
     this.authorizer = new Authorizer(
       settings.authorizer,
       { dataDir: settings.dataDir, cluster: () => this.clusterNode, initial: initial.acls },
@@ -233,6 +243,7 @@ export class Broker {
       quotaStore: this.quotaStore,
       scramCredentials: new ScramCredentials(this.scramStore),
       delegationTokens: this.delegationTokens,
+      features: new BrokerFeatures(this.featureStore),
       authorizer: this.authorizer,
       transactionVerifier: transactions.verifier,
     };
@@ -263,6 +274,7 @@ export class Broker {
       scram: readEntitiesFile(dataDir, SCRAM_CREDENTIALS_FILE),
       acls: readEntitiesFile(dataDir, ACLS_FILE),
       tokens: readEntitiesFile(dataDir, DELEGATION_TOKENS_FILE),
+      features: readEntitiesFile(dataDir, FEATURES_FILE),
     };
     // One secure context for the listener; the broker's connections to its peers present the same
     // key store, the current one after a renewal.
@@ -341,7 +353,7 @@ export class Broker {
       logger: this.logger,
       log: this.log,
       onHighWatermark: (topic, partition) => this.appendWaiters.notify(topic, partition),
-      onConfigEntities: (kind, entities) => ({ brokers: this.dynamicConfig.store, quotas: this.quotaStore, scram: this.scramStore, acls: this.authorizer.store, tokens: this.tokenStore })[kind].deliver(entities),
+      onConfigEntities: (kind, entities) => ({ brokers: this.dynamicConfig.store, quotas: this.quotaStore, scram: this.scramStore, acls: this.authorizer.store, tokens: this.tokenStore, features: this.featureStore })[kind].deliver(entities),
       uncleanLeaderElectionEnable: this.dynamicConfig.layers.uncleanLeaderElectionEnable(),
       replicationQuotas: this.replicationQuotas,
       peerTls: peerTlsOf(this.tlsAcceptor),
@@ -534,6 +546,7 @@ interface StoredEntities {
   scram: ConfigEntities;
   acls: ConfigEntities;
   tokens: ConfigEntities;
+  features: ConfigEntities;
 }
 
 /** What a cluster member reads before its logs open: the cluster's id, the dynamic broker configs, and the stored entities. */
@@ -549,6 +562,7 @@ async function readFromEtcd(cluster: ClusterSettings): Promise<{ clusterId: stri
         scram: await store.readConfigEntities('scram'),
         acls: await store.readConfigEntities('acls'),
         tokens: await store.readConfigEntities('tokens'),
+        features: await store.readConfigEntities('features'),
       },
     };
   } finally {

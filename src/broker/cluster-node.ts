@@ -162,7 +162,7 @@ export class ClusterNode {
     this.controllerWatch = await this.store.watchController((controller) => (this.controllerId = controller?.brokerId ?? -1), (error) =>
       log.log('error', 'watch:controller', { error: String(error) }, 'controller watch failed'),
     );
-    for (const kind of ['brokers', 'quotas', 'scram', 'acls', 'tokens'] as const) {
+    for (const kind of ['brokers', 'quotas', 'scram', 'acls', 'tokens', 'features'] as const) {
       const watch = await this.store.watchConfigEntities(
         kind,
         (entities) => this.options.onConfigEntities(kind, entities),

@@ -25,6 +25,7 @@ import type { FetchSessionCache } from './fetch-sessions.js';
 import type { ConfigEntityStore } from './config-entities.js';
 import type { SaslSession } from './sasl/sasl-session.js';
 import type { DelegationTokens } from './sasl/delegation-tokens.js';
+import type { BrokerFeatures } from './features.js';
 import type { ScramCredentials } from './sasl/scram-credentials.js';
 import type { QuotaClient } from './client-quotas.js';
 import type { Authorizer } from './authorizer/authorizer.js';
@@ -65,6 +66,8 @@ export interface BrokerContext {
   scramCredentials: ScramCredentials;
   /** Delegation tokens (KIP-48): issued by the token APIs, checked at SCRAM logins with tokenauth. */
   delegationTokens: DelegationTokens;
+  /** Finalized feature levels (KIP-584): reported by ApiVersions, changed by UpdateFeatures. */
+  features: BrokerFeatures;
   /** Kafka's ACL authorizer (authorizer.class.name); when off, it allows everything. */
   authorizer: Authorizer;
   /** Checks a transaction's first write to a partition with its coordinator (KIP-890, produce-verification.ts). */

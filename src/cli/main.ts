@@ -35,6 +35,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'Move leadership to preferred replicas, or elect leaders where none is (kafka-leader-election).',
     load: async () => (await import('./leader-election.js')).leaderElectionCommand,
   },
+  features: {
+    summary: "Describe the cluster's feature levels and upgrade, downgrade or disable them (kafka-features).",
+    load: async () => (await import('./features.js')).featuresCommand,
+  },
   'delegation-tokens': {
     summary: 'Create, renew, expire and describe delegation tokens (kafka-delegation-tokens).',
     load: async () => (await import('./delegation-tokens.js')).delegationTokensCommand,

@@ -43,8 +43,8 @@ export const DEFAULT_ROOT = '/sluice';
 const DEFAULT_ENTITY_KEY = '<default>';
 
 /** Entities with configs set at runtime, each kind under its own prefix. */
-/** Dynamic broker configs, client quotas, users' SCRAM credentials (src/broker/sasl/scram-credentials.ts), ACLs and delegation tokens. */
-export type ConfigEntityKind = 'brokers' | 'quotas' | 'scram' | 'acls' | 'tokens';
+/** Dynamic broker configs, client quotas, users' SCRAM credentials (src/broker/sasl/scram-credentials.ts), ACLs, delegation tokens and finalized feature levels. */
+export type ConfigEntityKind = 'brokers' | 'quotas' | 'scram' | 'acls' | 'tokens' | 'features';
 
 /** Leader id of a partition without a leader (Kafka's LeaderAndIsr.NoLeader). */
 export const NO_LEADER = -1;

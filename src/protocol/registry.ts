@@ -64,6 +64,7 @@ import {
   RenewDelegationTokenRequest,
   RenewDelegationTokenResponse,
 } from './apis/delegation-tokens.js';
+import { UpdateFeaturesRequest, UpdateFeaturesResponse } from './apis/update-features.js';
 import { firstFlexibleVersion, type Decoded, type Input, type MessageSchema } from './schema.js';
 
 /** The request/response schema pair of each implemented API, by key. */
@@ -118,6 +119,7 @@ export const schemas = {
   [ApiKey.ConsumerGroupHeartbeat]: { request: ConsumerGroupHeartbeatRequest, response: ConsumerGroupHeartbeatResponse },
   [ApiKey.ConsumerGroupDescribe]: { request: ConsumerGroupDescribeRequest, response: ConsumerGroupDescribeResponse },
   [ApiKey.DescribeTopicPartitions]: { request: DescribeTopicPartitionsRequest, response: DescribeTopicPartitionsResponse },
+  [ApiKey.UpdateFeatures]: { request: UpdateFeaturesRequest, response: UpdateFeaturesResponse },
   [ApiKey.CreateDelegationToken]: { request: CreateDelegationTokenRequest, response: CreateDelegationTokenResponse },
   [ApiKey.RenewDelegationToken]: { request: RenewDelegationTokenRequest, response: RenewDelegationTokenResponse },
   [ApiKey.ExpireDelegationToken]: { request: ExpireDelegationTokenRequest, response: ExpireDelegationTokenResponse },

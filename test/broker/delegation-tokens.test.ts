@@ -22,6 +22,7 @@ import { AclOperation, AclPermission, PatternType, ResourceType } from '../../sr
 import { startBroker, type Broker } from '../../src/index.js';
 import { startBrokerProcess, type BrokerProcess } from '../fixtures/broker.js';
 import { runCli } from '../cli/run-cli.js';
+import { responseOf } from '../fixtures/platformatic.js';
 import { tempDir, waitUntil } from '../helpers.js';
 
 const ADMIN: SaslCredentials = { mechanism: 'PLAIN', username: 'admin', password: 'admin-secret' };
@@ -66,27 +67,17 @@ async function platformatic<T>(user: string, run: (connection: Connection) => Pr
   }
 }
 
-/** The response a @platformatic/kafka call gives, or the one its error carries (it throws on an error code). */
-async function answer<T>(call: Promise<T>): Promise<T> {
-  try {
-    return await call;
-  } catch (error) {
-    const response = (error as { response?: T }).response;
-    if (response === undefined) throw error;
-    return response;
-  }
-}
 
 function createToken(user: string, renewers: string[] = [], owner: string | null = null, maxLifetimeMs = -1) {
   return platformatic(user, (connection) =>
-    answer(createDelegationTokenV3.api.async(connection, owner === null ? null : 'User', owner, renewers.map((name) => ({ principalType: 'User', principalName: name })), BigInt(maxLifetimeMs))),
+    responseOf(createDelegationTokenV3.api.async(connection, owner === null ? null : 'User', owner, renewers.map((name) => ({ principalType: 'User', principalName: name })), BigInt(maxLifetimeMs))),
   );
 }
 
 function describeTokens(user: string, owners: string[] | null = null) {
   return platformatic(user, (connection) =>
     // null asks for every token the user may see (platformatic writes a null array as such).
-    answer(describeDelegationTokenV3.api.async(connection, (owners === null ? null : owners.map((name) => ({ principalType: 'User', principalName: name }))) as never)),
+    responseOf(describeDelegationTokenV3.api.async(connection, (owners === null ? null : owners.map((name) => ({ principalType: 'User', principalName: name }))) as never)),
   );
 }
 
@@ -164,8 +155,8 @@ describe('delegation tokens through @platformatic/kafka', () => {
   it('renews and expires for the owner and renewers only, within the max lifetime; an unknown HMAC is not found', async () => {
     const created = await createToken('alice', ['bob']);
     const hmac = Buffer.from(created.hmac);
-    const renew = (user: string, periodMs: number) => platformatic(user, (connection) => answer(renewDelegationTokenV2.api.async(connection, hmac, BigInt(periodMs))));
-    const expire = (user: string, periodMs: number, which = hmac) => platformatic(user, (connection) => answer(expireDelegationTokenV2.api.async(connection, which, BigInt(periodMs))));
+    const renew = (user: string, periodMs: number) => platformatic(user, (connection) => responseOf(renewDelegationTokenV2.api.async(connection, hmac, BigInt(periodMs))));
+    const expire = (user: string, periodMs: number, which = hmac) => platformatic(user, (connection) => responseOf(expireDelegationTokenV2.api.async(connection, which, BigInt(periodMs))));
 
     expect((await renew('carol', 1000)).errorCode).toBe(KafkaErrorCode.DELEGATION_TOKEN_OWNER_MISMATCH);
     const before = Date.now();
@@ -188,12 +179,12 @@ describe('delegation tokens through @platformatic/kafka', () => {
   it('a token past its expiry is refused at once, DELEGATION_TOKEN_EXPIRED to renew, and swept by delegation.token.expiry.check.interval.ms', async () => {
     const created = await createToken('alice');
     const hmac = Buffer.from(created.hmac);
-    const expired = await platformatic('alice', (connection) => answer(expireDelegationTokenV2.api.async(connection, hmac, 1n)));
+    const expired = await platformatic('alice', (connection) => responseOf(expireDelegationTokenV2.api.async(connection, hmac, 1n)));
     expect(expired.errorCode).toBe(0);
     await new Promise((resolve) => setTimeout(resolve, 20));
     await expect(BrokerConnection.connect({ host: '127.0.0.1', port: broker.port, sasl: tokenLogin(created.tokenId, hmac) })).rejects.toMatchObject({ code: 'SASL_AUTHENTICATION_FAILED' });
     // Renewed before the sweep: expired; after it: gone.
-    const renewed = await platformatic('alice', (connection) => answer(renewDelegationTokenV2.api.async(connection, hmac, 1000n)));
+    const renewed = await platformatic('alice', (connection) => responseOf(renewDelegationTokenV2.api.async(connection, hmac, 1000n)));
     expect([KafkaErrorCode.DELEGATION_TOKEN_EXPIRED, KafkaErrorCode.DELEGATION_TOKEN_NOT_FOUND]).toContain(renewed.errorCode);
     await waitUntil(async () => !(await describeTokens('alice')).tokens.some(({ tokenId }) => tokenId === created.tokenId), 'the expired token swept');
   });

@@ -24,6 +24,8 @@ const broker = {
   advertisedPort: () => 19092,
   cluster: () => null,
   authorizer: noAuthorizer(),
+  // group.version at its default: the consumer group protocol is served.
+  features: { level: () => 1 },
 } as unknown as BrokerContext;
 
 beforeEach(async () => {

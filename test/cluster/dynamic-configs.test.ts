@@ -5,6 +5,7 @@
 // controller elect an out-of-ISR replica for a partition without a leader, as Kafka's controller
 // does. Client quotas: set through one broker, every broker describes and enforces them, the
 // controller_mutation_rate of topic creation too, against one bucket for the whole cluster.
+// Finalized feature levels (KIP-584): changed through one broker, reported by every broker.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { KafkaClient } from '../../src/client/client.js';
@@ -143,6 +144,28 @@ describe('dynamic broker configs in a cluster', () => {
     } finally {
       for (const connection of connections) connection.close();
     }
+  });
+
+  it('a feature level changed through one broker is finalized on every broker (UpdateFeatures, ApiVersions)', async () => {
+    const through = async <T>(id: number, run: (connection: BrokerConnection) => Promise<T>): Promise<T> => {
+      const connection = await BrokerConnection.connect({ host: cluster.broker(id).host, port: cluster.broker(id).port });
+      try {
+        return await run(connection);
+      } finally {
+        connection.close();
+      }
+    };
+    const levelOn = (id: number) =>
+      through(id, async (connection) => {
+        const versions = await connection.request(ApiKey.ApiVersions, { clientSoftwareName: 'test', clientSoftwareVersion: '1' }, 3);
+        return versions.finalizedFeatures.find((feature: { name: string }) => feature.name === 'group.version')?.maxVersionLevel ?? 0;
+      });
+    const set = (level: number, upgradeType: number) =>
+      through(1, async (connection) => (await connection.request(ApiKey.UpdateFeatures, { timeoutMs: 30_000, featureUpdates: [{ feature: 'group.version', maxVersionLevel: level, upgradeType }], validateOnly: false }, 1)).results[0].errorCode);
+    expect(await set(0, 2)).toBe(0);
+    for (const id of [1, 2, 3]) await waitUntil(async () => (await levelOn(id)) === 0, `broker ${id} to report group.version 0`);
+    expect(await set(1, 1)).toBe(0);
+    for (const id of [1, 2, 3]) await waitUntil(async () => (await levelOn(id)) === 1, `broker ${id} to report group.version 1`);
   });
 
   it('a restarted broker starts with the dynamic configs kept in etcd', async () => {

@@ -93,6 +93,8 @@ describe('the advertised versions', () => {
       49: [0, 1, 1],
       50: [0, 0, 0],
       51: [0, 0, 0],
+      // UpdateFeatures (KIP-584): v1 upgrade types, v2 no per-feature results.
+      57: [0, 2, 0],
       60: [0, 1, 0],
       61: [0, 0, 0],
       65: [0, 0, 0],
@@ -105,7 +107,7 @@ describe('the advertised versions', () => {
       [...registry.values()].map((d) => [d.apiKey, [d.validVersions[0], d.validVersions[1], Number.isFinite(d.firstFlexibleVersion) ? d.firstFlexibleVersion : null]]),
     );
     expect(actual).toEqual(expected);
-    expect(supportedApiVersions()).toHaveLength(54);
+    expect(supportedApiVersions()).toHaveLength(55);
     expect(supportedApiVersions()[0]).toEqual({ apiKey: 0, minVersion: 0, maxVersion: 11 });
     expect(apiKeyName(ApiKey.OffsetForLeaderEpoch)).toBe('OffsetForLeaderEpoch');
     expect(apiKeyName(999)).toBe('ApiKey(999)');

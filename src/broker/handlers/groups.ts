@@ -16,6 +16,7 @@ import { defineHandler, type AnyApiHandler, type ApiHandler, type RequestContext
 import { NONE, partitionsFailed } from './errors.js';
 import { AUTHORIZED_OPERATIONS_NOT_REQUESTED } from './metadata.js';
 import { AclOperation, allowed, allowedOnCluster, authorizedOperations, deniedAnswer, ResourceType } from '../authorizer/request-auth.js';
+import { GROUP_VERSION } from '../features.js';
 
 /** Kafka's FindCoordinatorRequest.CoordinatorType. */
 const COORDINATOR_TYPE = { GROUP: 0, TRANSACTION: 1, SHARE: 2 } as const;
@@ -365,12 +366,23 @@ export function offsetDeleteHandler(coordinator: GroupCoordinator): ApiHandler<t
 
 // ---- ConsumerGroupHeartbeat, ConsumerGroupDescribe (KIP-848) -----------------------------------
 
+/** Kafka's answer while the finalized group.version is 0 (features.ts): consumers keep the classic protocol. */
+const CONSUMER_PROTOCOL_DISABLED = {
+  errorCode: KafkaErrorCode.UNSUPPORTED_VERSION,
+  errorMessage: 'The new consumer group protocol is not enabled: the finalized group.version is 0 (kafka-features upgrade --feature group.version=1)',
+};
+
+function consumerProtocolEnabled(context: RequestContext): boolean {
+  return context.broker.features.level(GROUP_VERSION) >= 1;
+}
+
 export function consumerGroupHeartbeatHandler(coordinator: GroupCoordinator): ApiHandler<typeof ApiKey.ConsumerGroupHeartbeat> {
   return defineHandler({
     apiKey: ApiKey.ConsumerGroupHeartbeat,
     minVersion: 0,
     maxVersion: 1,
     async handle(context, request) {
+      if (!consumerProtocolEnabled(context)) return { throttleTimeMs: 0, ...CONSUMER_PROTOCOL_DISABLED, memberId: null, memberEpoch: -1, heartbeatIntervalMs: 0, assignment: null };
       if (!mayOnGroup(context, AclOperation.READ, request.groupId)) {
         return { throttleTimeMs: 0, ...deniedAnswer(ResourceType.GROUP), memberId: null, memberEpoch: -1, heartbeatIntervalMs: 0, assignment: null };
       }
@@ -401,6 +413,9 @@ export function consumerGroupDescribeHandler(coordinator: GroupCoordinator): Api
     maxVersion: 1,
     handle(context, request) {
       const groups = request.groupIds.map((groupId) => {
+        if (!consumerProtocolEnabled(context)) {
+          return { ...CONSUMER_PROTOCOL_DISABLED, groupId, groupState: '', groupEpoch: -1, assignmentEpoch: -1, assignorName: '', members: [], authorizedOperations: AUTHORIZED_OPERATIONS_NOT_REQUESTED };
+        }
         if (!mayOnGroup(context, AclOperation.DESCRIBE, groupId)) {
           return { ...deniedAnswer(ResourceType.GROUP), groupId, groupState: '', groupEpoch: -1, assignmentEpoch: -1, assignorName: '', members: [], authorizedOperations: AUTHORIZED_OPERATIONS_NOT_REQUESTED };
         }

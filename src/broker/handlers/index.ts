@@ -5,6 +5,7 @@ import { alterClientQuotasHandler, describeClientQuotasHandler } from './client-
 import { apiVersionsHandler } from './api-versions.js';
 import { alterConfigsHandler, describeConfigsHandler, incrementalAlterConfigsHandler } from './configs.js';
 import { describeClusterHandler } from './describe-cluster.js';
+import { updateFeaturesHandler } from './update-features.js';
 import { createDelegationTokenHandler, describeDelegationTokenHandler, expireDelegationTokenHandler, renewDelegationTokenHandler } from './delegation-tokens.js';
 import { describeTopicPartitionsHandler } from './describe-topic-partitions.js';
 import { describeLogDirsHandler } from './describe-log-dirs.js';
@@ -59,6 +60,7 @@ export function createHandlers(producerIds: ProducerIds, groups: GroupCoordinato
     describeProducersHandler,
     saslHandshakeHandler,
     saslAuthenticateHandler,
+    updateFeaturesHandler,
     createDelegationTokenHandler,
     renewDelegationTokenHandler,
     expireDelegationTokenHandler,
