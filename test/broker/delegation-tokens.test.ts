@@ -67,7 +67,6 @@ async function platformatic<T>(user: string, run: (connection: Connection) => Pr
   }
 }
 
-
 function createToken(user: string, renewers: string[] = [], owner: string | null = null, maxLifetimeMs = -1) {
   return platformatic(user, (connection) =>
     responseOf(createDelegationTokenV3.api.async(connection, owner === null ? null : 'User', owner, renewers.map((name) => ({ principalType: 'User', principalName: name })), BigInt(maxLifetimeMs))),

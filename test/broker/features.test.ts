@@ -34,7 +34,6 @@ afterAll(async () => {
   await broker?.stop();
 });
 
-
 async function apiVersions(): Promise<ApiVersionsResponseBody> {
   const ours = await BrokerConnection.connect({ host: '127.0.0.1', port: broker.port });
   try {
