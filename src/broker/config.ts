@@ -13,7 +13,7 @@ import { QUEUED_REQUEST_BYTES_DEFAULT } from '../limits.js';
 import { parseLogLevel, type LogLevel } from '../logger.js';
 import { LOG_CLEANER_BROKER_DEFAULTS } from '../storage/log-cleaner-config.js';
 import { BROKER_LOG_CONFIG_NAMES, TOPIC_CONFIG_NAMES, unsupportedConfigs } from '../storage/log-config.js';
-import { GROUP_CONFIG_NAMES } from './group/config.js';
+import { GROUP_CONFIG_NAMES, unsupportedGroupConfigs } from './group/config.js';
 import { TRANSACTION_CLUSTER_CONFIG_NAMES, TRANSACTION_CONFIG_NAMES } from './txn/config.js';
 import { advertisedListener, isSasl, isTls, listenerSettingName, servedListener, type Listener, type ServedListener, type ServedProtocol } from './listeners.js';
 import { TLS_LISTENER_CONFIG_NAMES, tlsListenerSettings, type TlsListenerSettings } from './tls-listener.js';
@@ -319,6 +319,10 @@ export function reportBrokerConfig(given: Readonly<BrokerConfigValues>): ConfigR
   const securityInEffect = new Set([...reportSasl(given, report), ...reportTls(given, report)]);
   for (const [name, value] of Object.entries(given)) {
     if (securityInEffect.has(name)) continue;
+    if (name === 'group.coordinator.rebalance.protocols') {
+      report.unsupported.push(...unsupportedGroupConfigs({ [name]: value }));
+      continue;
+    }
     if (LOG_CONFIG_NAMES.has(name)) {
       for (const { reason } of unsupportedConfigs({ [name]: value })) report.unsupported.push({ name, reason });
       continue;

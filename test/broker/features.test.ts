@@ -2,11 +2,13 @@
 // and finalized at 1; @platformatic/kafka's UpdateFeatures v1 and `sluice features` (kafka-features)
 // change it under Kafka's rules; at level 0 the consumer group protocol's heartbeat
 // (@platformatic/kafka's ConsumerGroupHeartbeat v0) is refused with UNSUPPORTED_VERSION, and served
-// again after an upgrade; the level survives a restart.
+// again after an upgrade; the level survives a restart. group.coordinator.rebalance.protocols
+// without consumer turns the protocol off the same way; streams and share are reported, not served.
 import { Connection, consumerGroupHeartbeatV0, updateFeaturesV1 } from '@platformatic/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startBroker, type Broker } from '../../src/index.js';
+import { reportBrokerConfig } from '../../src/broker/config.js';
 import { BrokerConnection } from '../../src/client/connection.js';
 import { KafkaErrorCode } from '../../src/errors.js';
 import { ApiKey } from '../../src/protocol/api-keys.js';
@@ -101,5 +103,26 @@ describe('feature flags', () => {
     await connection.connect('127.0.0.1', broker.port);
     expect((await apiVersions()).finalizedFeatures).toEqual([]);
     expect((await heartbeat()).errorCode).toBe(KafkaErrorCode.UNSUPPORTED_VERSION);
+  });
+});
+
+describe('group.coordinator.rebalance.protocols', () => {
+  it('without consumer, ConsumerGroupHeartbeat is UNSUPPORTED_VERSION; classic must be named; streams and share are reported', async () => {
+    const classicOnly = await startBroker({ port: 0, config: { 'group.coordinator.rebalance.protocols': 'classic' } });
+    const classicConnection = new Connection('protocols-test');
+    try {
+      await classicConnection.connect('127.0.0.1', classicOnly.port);
+      const answered = await responseOf(consumerGroupHeartbeatV0.api.async(classicConnection, 'g', '', 0, null, null, 30_000, ['t'], null, null, []));
+      expect(answered.errorCode).toBe(KafkaErrorCode.UNSUPPORTED_VERSION);
+    } finally {
+      await classicConnection.close();
+      await classicOnly.stop();
+    }
+    await expect(startBroker({ port: 0, config: { 'group.coordinator.rebalance.protocols': 'consumer' } })).rejects.toMatchObject({ code: 'INVALID_CONFIG', message: expect.stringMatching(/must contain classic/) });
+    await expect(startBroker({ port: 0, config: { 'group.coordinator.rebalance.protocols': 'classic,bogus' } })).rejects.toMatchObject({ code: 'INVALID_CONFIG' });
+    expect(reportBrokerConfig({ 'group.coordinator.rebalance.protocols': 'classic,consumer,streams' }).unsupported).toEqual([
+      { name: 'group.coordinator.rebalance.protocols', reason: 'streams groups are not served: sluice serves classic and consumer groups' },
+    ]);
+    expect(reportBrokerConfig({ 'group.coordinator.rebalance.protocols': 'classic,consumer' })).toMatchObject({ unsupported: [], unknown: [] });
   });
 });

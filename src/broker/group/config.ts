@@ -32,6 +32,8 @@ export interface GroupCoordinatorConfig {
   consumerMaxSize: number;
   /** group.consumer.migration.policy: whether groups convert between the classic and consumer protocols (KIP-848). */
   consumerMigrationPolicy: MigrationPolicy;
+  /** group.coordinator.rebalance.protocols names consumer: ConsumerGroupHeartbeat is served (while group.version is 1). */
+  consumerProtocolEnabled: boolean;
 }
 
 const DEFAULTS: Readonly<Record<string, number>> = {
@@ -51,11 +53,17 @@ const DEFAULTS: Readonly<Record<string, number>> = {
 };
 
 const MIGRATION_POLICY = 'group.consumer.migration.policy';
+const REBALANCE_PROTOCOLS = 'group.coordinator.rebalance.protocols';
+/** Kafka 4's default: both protocols of consumer groups. */
+const DEFAULT_REBALANCE_PROTOCOLS = 'classic,consumer';
+/** Kafka's GroupType names; sluice serves the first two. */
+const REBALANCE_PROTOCOL_NAMES = ['classic', 'consumer', 'streams', 'share'] as const;
+const SERVED_REBALANCE_PROTOCOLS: readonly string[] = ['classic', 'consumer'];
 /** Kafka 4's default: a group converts both ways. */
 const DEFAULT_MIGRATION_POLICY: MigrationPolicy = 'bidirectional';
 
 /** The broker config names the group coordinator reads. */
-export const GROUP_CONFIG_NAMES: readonly string[] = [...Object.keys(DEFAULTS), MIGRATION_POLICY];
+export const GROUP_CONFIG_NAMES: readonly string[] = [...Object.keys(DEFAULTS), MIGRATION_POLICY, REBALANCE_PROTOCOLS];
 
 /** Reads the group settings from broker config values (BrokerSettings.all); absent ones take Kafka's defaults. */
 export function resolveGroupConfig(values: ConfigValuesInput = {}): GroupCoordinatorConfig {
@@ -75,7 +83,29 @@ export function resolveGroupConfig(values: ConfigValuesInput = {}): GroupCoordin
     consumerSessionTimeoutMs: read('group.consumer.session.timeout.ms', 1),
     consumerMaxSize: read('group.consumer.max.size', 1),
     consumerMigrationPolicy: migrationPolicy(values[MIGRATION_POLICY]),
+    consumerProtocolEnabled: rebalanceProtocols(values[REBALANCE_PROTOCOLS]).includes('consumer'),
   };
+}
+
+/**
+ * group.coordinator.rebalance.protocols as Kafka checks it: names of its protocols, classic among
+ * them. sluice serves classic and consumer groups; streams (KIP-1071) and share (KIP-932) groups
+ * are accepted and reported (unsupportedGroupConfigs), as Kafka accepts them.
+ */
+function rebalanceProtocols(value: string | number | boolean | undefined): string[] {
+  const names = String(value ?? DEFAULT_REBALANCE_PROTOCOLS).split(',').map((name) => name.trim().toLowerCase()).filter((name) => name !== '');
+  const unknown = names.find((name) => !(REBALANCE_PROTOCOL_NAMES as readonly string[]).includes(name));
+  if (unknown !== undefined) throw new SluiceError('INVALID_CONFIG', `Invalid value ${value} for configuration ${REBALANCE_PROTOCOLS}: unknown protocol ${unknown}; expected ${REBALANCE_PROTOCOL_NAMES.join(', ')}`);
+  if (!names.includes('classic')) throw new SluiceError('INVALID_CONFIG', `Invalid value ${value} for configuration ${REBALANCE_PROTOCOLS}: the list of enabled group protocols must contain classic`);
+  return names;
+}
+
+/** The group settings given that sluice accepts but does not act on, with why (reported at startup). */
+export function unsupportedGroupConfigs(values: ConfigValuesInput): Array<{ name: string; reason: string }> {
+  const value = values[REBALANCE_PROTOCOLS];
+  if (value === undefined) return [];
+  const notServed = rebalanceProtocols(value).filter((name) => !SERVED_REBALANCE_PROTOCOLS.includes(name));
+  return notServed.length === 0 ? [] : [{ name: REBALANCE_PROTOCOLS, reason: `${notServed.join(' and ')} groups are not served: sluice serves classic and consumer groups` }];
 }
 
 /** Kafka's ConsumerGroupMigrationPolicy.parse: one of its four names, in any case. */

@@ -366,14 +366,17 @@ export function offsetDeleteHandler(coordinator: GroupCoordinator): ApiHandler<t
 
 // ---- ConsumerGroupHeartbeat, ConsumerGroupDescribe (KIP-848) -----------------------------------
 
-/** Kafka's answer while the finalized group.version is 0 (features.ts): consumers keep the classic protocol. */
+/**
+ * Kafka's answer while the consumer protocol is off: group.coordinator.rebalance.protocols does not
+ * name it, or the finalized group.version is 0 (features.ts). Consumers keep the classic protocol.
+ */
 const CONSUMER_PROTOCOL_DISABLED = {
   errorCode: KafkaErrorCode.UNSUPPORTED_VERSION,
-  errorMessage: 'The new consumer group protocol is not enabled: the finalized group.version is 0 (kafka-features upgrade --feature group.version=1)',
+  errorMessage: 'The new consumer group protocol is not enabled (group.coordinator.rebalance.protocols must name consumer, and the finalized group.version be 1)',
 };
 
-function consumerProtocolEnabled(context: RequestContext): boolean {
-  return context.broker.features.level(GROUP_VERSION) >= 1;
+function consumerProtocolEnabled(context: RequestContext, coordinator: GroupCoordinator): boolean {
+  return coordinator.config.consumerProtocolEnabled && context.broker.features.level(GROUP_VERSION) >= 1;
 }
 
 export function consumerGroupHeartbeatHandler(coordinator: GroupCoordinator): ApiHandler<typeof ApiKey.ConsumerGroupHeartbeat> {
@@ -382,7 +385,7 @@ export function consumerGroupHeartbeatHandler(coordinator: GroupCoordinator): Ap
     minVersion: 0,
     maxVersion: 1,
     async handle(context, request) {
-      if (!consumerProtocolEnabled(context)) return { throttleTimeMs: 0, ...CONSUMER_PROTOCOL_DISABLED, memberId: null, memberEpoch: -1, heartbeatIntervalMs: 0, assignment: null };
+      if (!consumerProtocolEnabled(context, coordinator)) return { throttleTimeMs: 0, ...CONSUMER_PROTOCOL_DISABLED, memberId: null, memberEpoch: -1, heartbeatIntervalMs: 0, assignment: null };
       if (!mayOnGroup(context, AclOperation.READ, request.groupId)) {
         return { throttleTimeMs: 0, ...deniedAnswer(ResourceType.GROUP), memberId: null, memberEpoch: -1, heartbeatIntervalMs: 0, assignment: null };
       }
@@ -413,7 +416,7 @@ export function consumerGroupDescribeHandler(coordinator: GroupCoordinator): Api
     maxVersion: 1,
     handle(context, request) {
       const groups = request.groupIds.map((groupId) => {
-        if (!consumerProtocolEnabled(context)) {
+        if (!consumerProtocolEnabled(context, coordinator)) {
           return { ...CONSUMER_PROTOCOL_DISABLED, groupId, groupState: '', groupEpoch: -1, assignmentEpoch: -1, assignorName: '', members: [], authorizedOperations: AUTHORIZED_OPERATIONS_NOT_REQUESTED };
         }
         if (!mayOnGroup(context, AclOperation.DESCRIBE, groupId)) {
