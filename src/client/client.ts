@@ -6,6 +6,7 @@ import crypto from 'node:crypto';
 import { KafkaErrorCode, SluiceError, kafkaErrorName, throwIfError } from '../errors.js';
 import { ApiKey } from '../protocol/api-keys.js';
 import { CONFIG_RESOURCE_TYPE } from '../protocol/apis/describe-configs.js';
+import { principalFields, principalText } from '../protocol/apis/delegation-tokens.js';
 import { isScramMechanism, saltedPassword, SCRAM_MECHANISM_TYPES, scramMechanismType, type ScramMechanism } from '../protocol/scram.js';
 import type { AclBinding, AclBindingFilter } from '../protocol/acl-codes.js';
 import { BrokerConnection } from './connection.js';
@@ -575,20 +576,20 @@ export class KafkaClient {
    * (DELEGATION_TOKEN_REQUEST_NOT_ALLOWED on a connection not authenticated, ...).
    */
   async createDelegationToken(options: { owner?: string; renewers?: readonly string[]; maxLifetimeMs?: number } = {}): Promise<DelegationTokenDescription> {
-    const owner = options.owner === undefined ? null : principalParts(options.owner);
+    const owner = options.owner === undefined ? null : principalFields(options.owner);
     const connection = await this.anyConnection();
     const response = await connection.request(ApiKey.CreateDelegationToken, {
       ownerPrincipalType: owner?.principalType ?? null,
       ownerPrincipalName: owner?.principalName ?? null,
-      renewers: (options.renewers ?? []).map(principalParts),
+      renewers: (options.renewers ?? []).map((principal) => principalFields(principal)),
       maxLifetimeMs: BigInt(options.maxLifetimeMs ?? -1),
     });
     throwIfError(response.errorCode, 'Create delegation token');
     return {
       tokenId: response.tokenId,
       hmac: response.hmac,
-      owner: `${response.principalType}:${response.principalName}`,
-      requester: `${response.tokenRequesterPrincipalType}:${response.tokenRequesterPrincipalName}`,
+      owner: principalText(response),
+      requester: principalText({ principalType: response.tokenRequesterPrincipalType, principalName: response.tokenRequesterPrincipalName }),
       renewers: [...(options.renewers ?? [])],
       issueTimestampMs: Number(response.issueTimestampMs),
       expiryTimestampMs: Number(response.expiryTimestampMs),
@@ -615,14 +616,14 @@ export class KafkaClient {
   /** DescribeDelegationToken: the tokens of `owners` (null: every one this principal may see). */
   async describeDelegationTokens(owners: readonly string[] | null = null): Promise<DelegationTokenDescription[]> {
     const connection = await this.anyConnection();
-    const response = await connection.request(ApiKey.DescribeDelegationToken, { owners: owners === null ? null : owners.map(principalParts) });
+    const response = await connection.request(ApiKey.DescribeDelegationToken, { owners: owners === null ? null : owners.map((principal) => principalFields(principal)) });
     throwIfError(response.errorCode, 'Describe delegation tokens');
     return response.tokens.map((token: any) => ({
       tokenId: token.tokenId,
       hmac: token.hmac,
-      owner: `${token.principalType}:${token.principalName}`,
-      requester: `${token.tokenRequesterPrincipalType}:${token.tokenRequesterPrincipalName}`,
-      renewers: token.renewers.map((renewer: any) => `${renewer.principalType}:${renewer.principalName}`),
+      owner: principalText(token),
+      requester: principalText({ principalType: token.tokenRequesterPrincipalType, principalName: token.tokenRequesterPrincipalName }),
+      renewers: token.renewers.map(principalText),
       issueTimestampMs: Number(token.issueTimestamp),
       expiryTimestampMs: Number(token.expiryTimestamp),
       maxTimestampMs: Number(token.maxTimestamp),
@@ -845,11 +846,4 @@ function groupByTopic<T extends { topic: string }, V>(items: Iterable<T>, value:
 /** One entry of an answer that reports errors per entry: null, or Kafka's error with the broker's message (else `fallback`). */
 function answerError(errorCode: number, message: string | null | undefined, fallback: () => string): SluiceError | null {
   return errorCode === 0 ? null : new SluiceError(kafkaErrorName(errorCode), message ?? fallback());
-}
-
-/** 'User:alice' as the wire's principal type and name. */
-function principalParts(principal: string): { principalType: string; principalName: string } {
-  const colon = principal.indexOf(':');
-  if (colon <= 0) throw new SluiceError('INVALID_PRINCIPAL_TYPE', `'${principal}' is not a principal: expected Type:name, e.g. User:alice`);
-  return { principalType: principal.slice(0, colon), principalName: principal.slice(colon + 1) };
 }

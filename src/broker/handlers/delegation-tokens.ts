@@ -15,6 +15,7 @@ import { defineHandler, type RequestContext } from '../handler.js';
 import { AclOperation, allowed, principalOf, ResourceType } from '../authorizer/request-auth.js';
 import { ownerOrRenewer, type DelegationToken } from '../sasl/delegation-tokens.js';
 import { errorCodeOf } from './errors.js';
+import { principalFields, principalText } from '../../protocol/apis/delegation-tokens.js';
 
 const NO_HMAC = Buffer.alloc(0);
 
@@ -24,14 +25,8 @@ function tokenRequestsAllowed(context: RequestContext): boolean {
   return authentication === 'sasl' || authentication === 'certificate';
 }
 
-/** 'User:alice' as the wire's principal type and name. */
-function splitPrincipal(principal: string): { principalType: string; principalName: string } {
-  const colon = principal.indexOf(':');
-  return { principalType: principal.slice(0, colon), principalName: principal.slice(colon + 1) };
-}
-
 function requesterFields(requester: string): { tokenRequesterPrincipalType: string; tokenRequesterPrincipalName: string } {
-  const { principalType, principalName } = splitPrincipal(requester);
+  const { principalType, principalName } = principalFields(requester);
   return { tokenRequesterPrincipalType: principalType, tokenRequesterPrincipalName: principalName };
 }
 
@@ -41,10 +36,10 @@ export const createDelegationTokenHandler = defineHandler({
   maxVersion: 3,
   handle: async (context, request) => {
     const requester = principalOf(context);
-    const owner = request.ownerPrincipalName ? `${request.ownerPrincipalType ?? 'User'}:${request.ownerPrincipalName}` : requester;
+    const owner = request.ownerPrincipalName ? principalText({ principalType: request.ownerPrincipalType || 'User', principalName: request.ownerPrincipalName }) : requester;
     const refused = (errorCode: number) => ({
       errorCode,
-      ...splitPrincipal(owner),
+      ...principalFields(owner),
       ...requesterFields(requester),
       issueTimestampMs: -1,
       expiryTimestampMs: -1,
@@ -57,12 +52,12 @@ export const createDelegationTokenHandler = defineHandler({
     if (owner !== requester && !allowed(context, AclOperation.CREATE_TOKENS, ResourceType.USER, owner)) {
       return refused(KafkaErrorCode.DELEGATION_TOKEN_AUTHORIZATION_FAILED);
     }
-    const renewers = request.renewers.map(({ principalType, principalName }) => `${principalType}:${principalName}`);
+    const renewers = request.renewers.map(principalText);
     try {
       const token = await context.broker.delegationTokens.create(owner, requester, renewers, Number(request.maxLifetimeMs));
       return {
         errorCode: KafkaErrorCode.NONE,
-        ...splitPrincipal(token.owner),
+        ...principalFields(token.owner),
         ...requesterFields(token.requester),
         issueTimestampMs: token.issueTimestampMs,
         expiryTimestampMs: token.expiryTimestampMs,
@@ -112,7 +107,7 @@ export const describeDelegationTokenHandler = defineHandler({
     if (!tokenRequestsAllowed(context)) return { errorCode: KafkaErrorCode.DELEGATION_TOKEN_REQUEST_NOT_ALLOWED, tokens: [], throttleTimeMs: 0 };
     if (!delegationTokens.enabled) return { errorCode: KafkaErrorCode.DELEGATION_TOKEN_AUTH_DISABLED, tokens: [], throttleTimeMs: 0 };
     // An empty list of owners asks for none; null for every token the requester may see.
-    const owners = request.owners?.map(({ principalType, principalName }) => `${principalType}:${principalName}`) ?? null;
+    const owners = request.owners?.map(principalText) ?? null;
     const requester = principalOf(context);
     const visible = (token: DelegationToken) =>
       (owners === null || owners.some((owner) => ownerOrRenewer(token, owner))) &&
@@ -123,14 +118,14 @@ export const describeDelegationTokenHandler = defineHandler({
     return {
       errorCode: KafkaErrorCode.NONE,
       tokens: tokens.map((token) => ({
-        ...splitPrincipal(token.owner),
+        ...principalFields(token.owner),
         ...requesterFields(token.requester),
         issueTimestamp: token.issueTimestampMs,
         expiryTimestamp: token.expiryTimestampMs,
         maxTimestamp: token.maxTimestampMs,
         tokenId: token.tokenId,
         hmac: token.hmac,
-        renewers: token.renewers.map(splitPrincipal),
+        renewers: token.renewers.map((renewer) => principalFields(renewer)),
       })),
       throttleTimeMs: 0,
     };

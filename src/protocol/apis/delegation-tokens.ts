@@ -2,9 +2,28 @@
 // v0-2, ExpireDelegationToken (40) v0-2 and DescribeDelegationToken (41) v0-3, as Kafka's
 // *DelegationToken{Request,Response}.json define them. Flexible from v2. Create v3 and Describe v3
 // add the owner a token is made for and the principal that asked for it (KIP-373).
+import { SluiceError } from '../../errors.js';
 import { defineMessage, type Decoded } from '../schema.js';
 
-const principalFields = [
+/** A principal as these APIs carry it: User, alice. */
+export interface PrincipalFields {
+  principalType: string;
+  principalName: string;
+}
+
+/** 'User:alice' as these APIs carry it; INVALID_PRINCIPAL_TYPE for text without a type. */
+export function principalFields(principal: string): PrincipalFields {
+  const colon = principal.indexOf(':');
+  if (colon <= 0) throw new SluiceError('INVALID_PRINCIPAL_TYPE', `'${principal}' is not a principal: expected Type:name, e.g. User:alice`);
+  return { principalType: principal.slice(0, colon), principalName: principal.slice(colon + 1) };
+}
+
+/** A principal of these APIs as 'User:alice'. */
+export function principalText({ principalType, principalName }: PrincipalFields): string {
+  return `${principalType}:${principalName}`;
+}
+
+const principalSchemaFields = [
   { name: 'principalType', type: 'string', versions: '0+' },
   { name: 'principalName', type: 'string', versions: '0+' },
 ] as const;
@@ -19,7 +38,7 @@ export const CreateDelegationTokenRequest = defineMessage({
     // Null (or v0-2): the token is the requester's own.
     { name: 'ownerPrincipalType', type: 'string', versions: '3+', nullableVersions: '3+', default: null },
     { name: 'ownerPrincipalName', type: 'string', versions: '3+', nullableVersions: '3+', default: null },
-    { name: 'renewers', type: '[]CreatableRenewers', versions: '0+', fields: principalFields },
+    { name: 'renewers', type: '[]CreatableRenewers', versions: '0+', fields: principalSchemaFields },
     // -1 (or any value <= 0): delegation.token.max.lifetime.ms.
     { name: 'maxLifetimeMs', type: 'int64', versions: '0+' },
   ],
@@ -59,17 +78,20 @@ export const RenewDelegationTokenRequest = defineMessage({
   ],
 });
 
+/** Renew's and Expire's answers: the token's expiry after the change. */
+const expiryResponseFields = [
+  { name: 'errorCode', type: 'int16', versions: '0+' },
+  { name: 'expiryTimestampMs', type: 'int64', versions: '0+' },
+  { name: 'throttleTimeMs', type: 'int32', versions: '0+' },
+] as const;
+
 export const RenewDelegationTokenResponse = defineMessage({
   name: 'RenewDelegationTokenResponse',
   apiKey: 39,
   type: 'response',
   validVersions: [0, 2],
   flexibleVersions: '2+',
-  fields: [
-    { name: 'errorCode', type: 'int16', versions: '0+' },
-    { name: 'expiryTimestampMs', type: 'int64', versions: '0+' },
-    { name: 'throttleTimeMs', type: 'int32', versions: '0+' },
-  ],
+  fields: expiryResponseFields,
 });
 
 export const ExpireDelegationTokenRequest = defineMessage({
@@ -91,11 +113,7 @@ export const ExpireDelegationTokenResponse = defineMessage({
   type: 'response',
   validVersions: [0, 2],
   flexibleVersions: '2+',
-  fields: [
-    { name: 'errorCode', type: 'int16', versions: '0+' },
-    { name: 'expiryTimestampMs', type: 'int64', versions: '0+' },
-    { name: 'throttleTimeMs', type: 'int32', versions: '0+' },
-  ],
+  fields: expiryResponseFields,
 });
 
 export const DescribeDelegationTokenRequest = defineMessage({
@@ -106,7 +124,7 @@ export const DescribeDelegationTokenRequest = defineMessage({
   flexibleVersions: '2+',
   fields: [
     // Null: every token the requester may see; empty: none.
-    { name: 'owners', type: '[]DescribeDelegationTokenOwner', versions: '0+', nullableVersions: '0+', default: null, fields: principalFields },
+    { name: 'owners', type: '[]DescribeDelegationTokenOwner', versions: '0+', nullableVersions: '0+', default: null, fields: principalSchemaFields },
   ],
 });
 
@@ -123,7 +141,7 @@ export const DescribeDelegationTokenResponse = defineMessage({
       type: '[]DescribedDelegationToken',
       versions: '0+',
       fields: [
-        ...principalFields,
+        ...principalSchemaFields,
         { name: 'tokenRequesterPrincipalType', type: 'string', versions: '3+' },
         { name: 'tokenRequesterPrincipalName', type: 'string', versions: '3+' },
         { name: 'issueTimestamp', type: 'int64', versions: '0+' },
@@ -131,7 +149,7 @@ export const DescribeDelegationTokenResponse = defineMessage({
         { name: 'maxTimestamp', type: 'int64', versions: '0+' },
         { name: 'tokenId', type: 'string', versions: '0+' },
         { name: 'hmac', type: 'bytes', versions: '0+' },
-        { name: 'renewers', type: '[]DescribedDelegationTokenRenewer', versions: '0+', fields: principalFields },
+        { name: 'renewers', type: '[]DescribedDelegationTokenRenewer', versions: '0+', fields: principalSchemaFields },
       ],
     },
     { name: 'throttleTimeMs', type: 'int32', versions: '0+' },
