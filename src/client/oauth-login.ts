@@ -44,6 +44,13 @@ const JWT_RETRIEVERS: ReadonlyMap<string, TokenGrant | 'by-url'> = new Map([
   [`${RETRIEVER_PACKAGE}FileJwtRetriever`, 'file'],
 ]);
 
+/** How a retriever class gets its token from `url`; undefined for a class sluice does not know. */
+function grantOf(retrieverClass: string, url: string): TokenGrant | undefined {
+  const retriever = JWT_RETRIEVERS.get(retrieverClass);
+  if (retriever !== 'by-url') return retriever;
+  return url.toLowerCase().startsWith('file:') ? 'file' : 'client_credentials';
+}
+
 /** RFC 7523's grant type. */
 const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 
@@ -153,9 +160,8 @@ function readTokenEndpointSettings(get: (name: string) => string | undefined, ja
   const url = value('sasl.oauthbearer.token.endpoint.url');
   if (url === undefined || !/^(https?|file):/i.test(url)) throw invalid('sasl.oauthbearer.token.endpoint.url', 'an OAUTHBEARER login through an identity provider takes its tokens from this URL, which must be an https, http or file URL');
   const fromFile = url.toLowerCase().startsWith('file:');
-  const retriever = JWT_RETRIEVERS.get(value('sasl.oauthbearer.jwt.retriever.class')!);
-  if (retriever === undefined) throw invalid('sasl.oauthbearer.jwt.retriever.class', `sluice retrieves tokens as Kafka's ${[...JWT_RETRIEVERS.keys()].map((name) => name.slice(RETRIEVER_PACKAGE.length)).join(', ')} do`);
-  const grant: TokenGrant = retriever === 'by-url' ? (fromFile ? 'file' : 'client_credentials') : retriever;
+  const grant = grantOf(value('sasl.oauthbearer.jwt.retriever.class')!, url);
+  if (grant === undefined) throw invalid('sasl.oauthbearer.jwt.retriever.class', `sluice retrieves tokens as Kafka's ${[...JWT_RETRIEVERS.keys()].map((name) => name.slice(RETRIEVER_PACKAGE.length)).join(', ')} do`);
   if ((grant === 'file') !== fromFile) {
     throw invalid('sasl.oauthbearer.token.endpoint.url', grant === 'file' ? `${value('sasl.oauthbearer.jwt.retriever.class')} reads a file: the URL must be a file URL` : `the ${grant} grant asks an https or http token endpoint`);
   }
@@ -215,10 +221,8 @@ const GRANT_CONFIG_PREFIXES: Readonly<Record<TokenGrant, readonly string[]>> = {
  */
 export function unusedLoginConfigs(get: (name: string) => string | undefined): Array<{ name: string; reason: string }> {
   const url = get('sasl.oauthbearer.token.endpoint.url')?.trim() ?? '';
-  const retrieverName = get('sasl.oauthbearer.jwt.retriever.class')?.trim() ?? OAUTHBEARER_LOGIN_DEFAULTS['sasl.oauthbearer.jwt.retriever.class']!;
-  const retriever = JWT_RETRIEVERS.get(retrieverName);
-  if (retriever === undefined) return [];
-  const grant: TokenGrant = retriever === 'by-url' ? (url.toLowerCase().startsWith('file:') ? 'file' : 'client_credentials') : retriever;
+  const grant = grantOf(get('sasl.oauthbearer.jwt.retriever.class')?.trim() ?? OAUTHBEARER_LOGIN_DEFAULTS['sasl.oauthbearer.jwt.retriever.class']!, url);
+  if (grant === undefined) return [];
   const read = GRANT_CONFIG_PREFIXES[grant];
   const unused: Array<{ name: string; reason: string }> = [];
   for (const prefixes of Object.values(GRANT_CONFIG_PREFIXES)) {
@@ -334,7 +338,7 @@ export function checkToken(token: string, settings: Pick<TokenEndpointSettings, 
 
 /** The token as the endpoint gives it (unchecked). */
 async function retrieveToken(settings: TokenEndpointSettings): Promise<string> {
-  const grant = settings.grant ?? (settings.url.toLowerCase().startsWith('file:') ? 'file' : 'client_credentials');
+  const grant = settings.grant ?? grantOf(OAUTHBEARER_LOGIN_DEFAULTS['sasl.oauthbearer.jwt.retriever.class']!, settings.url)!;
   if (grant === 'file') {
     try {
       return fs.readFileSync(new URL(settings.url), 'utf8').trim();
