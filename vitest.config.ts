@@ -15,6 +15,8 @@ const common = {
   testTimeout: 60_000,
   hookTimeout: 60_000,
   pool: 'forks' as const,
+  // Builds dist/ when src/ changed, and lets processes and threads the tests start run from it.
+  globalSetup: ['test/global-setup.ts'],
 };
 
 export default defineConfig({

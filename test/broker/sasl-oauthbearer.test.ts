@@ -22,7 +22,7 @@ import { encodeOAuthBearerResponse, parseOAuthBearerResponse } from '../../src/p
 import { startBrokerProcess, type BrokerProcess } from '../fixtures/broker.js';
 import { startIdentityProvider, type IdentityProvider } from '../fixtures/identity-provider.js';
 import { kcat } from '../fixtures/kcat.js';
-import { runCli, STACK_LINE } from '../cli/run-cli.js';
+import { runCli, SLUICE_BIN, STACK_LINE } from '../cli/run-cli.js';
 import { tempDir } from '../helpers.js';
 
 const LOGIN_MODULE = 'org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule';
@@ -164,7 +164,7 @@ describe('OAUTHBEARER with Kafka\'s unsecured validator', () => {
     expect(consumed.stdout.split('\n').filter((line) => line !== '')).toEqual(['from alice', 'from kcat']);
     const config = path.join(tempDir(), 'oauth.properties');
     fs.writeFileSync(config, `security.protocol=SASL_PLAINTEXT\nsasl.mechanism=OAUTHBEARER\nsasl.jaas.config=${LOGIN_MODULE} required unsecuredLoginStringClaim_sub="admin" unsecuredLoginListClaim_scope=",kafka";\n`);
-    const listed = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'topics', '--bootstrap-server', `127.0.0.1:${unsecuredBroker.port}`, '--command-config', config, '--list'], { encoding: 'utf8', timeout: 60_000 });
+    const listed = spawnSync(process.execPath, [SLUICE_BIN, 'topics', '--bootstrap-server', `127.0.0.1:${unsecuredBroker.port}`, '--command-config', config, '--list'], { encoding: 'utf8', timeout: 60_000 });
     expect(listed.stdout.split('\n')).toContain('oauth-topic');
   });
 });

@@ -22,6 +22,7 @@ import { parsePrincipalRules, principalFromDn } from '../../src/broker/ssl-princ
 import { startBrokerProcess, type BrokerProcess } from '../fixtures/broker.js';
 import { kcat } from '../fixtures/kcat.js';
 import { makeTlsFiles, STORE_PASSWORD, type TlsFiles } from '../fixtures/tls-certs.js';
+import { SLUICE_BIN } from '../cli/run-cli.js';
 import { tempDir } from '../helpers.js';
 
 let files: TlsFiles;
@@ -247,7 +248,7 @@ describe('SSL listener', () => {
   it('the CLI speaks TLS from a --command-config file', () => {
     const config = path.join(files.dir, 'client.properties');
     fs.writeFileSync(config, `security.protocol=SSL\nssl.truststore.type=PKCS12\nssl.truststore.location=${files.trustP12}\nssl.truststore.password=${STORE_PASSWORD}\n`);
-    const run = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8', timeout: 60_000 });
+    const run = (args: string[]) => spawnSync(process.execPath, [SLUICE_BIN, ...args], { encoding: 'utf8', timeout: 60_000 });
     const created = run(['topics', '--bootstrap-server', `127.0.0.1:${ssl.port}`, '--command-config', config, '--create', '--topic', 'tls-cli']);
     expect(created.status, created.stderr).toBe(0);
     const described = run(['topics', '--bootstrap-server', `127.0.0.1:${ssl.port}`, '--command-config', config, '--describe', '--topic', 'tls-cli']);

@@ -1,13 +1,15 @@
-// Runs the real `sluice` command as a child process (node --import tsx src/cli/main.ts ...) from
-// the repository root. Asynchronous on purpose: the broker under test runs in this process and
+// Runs the real `sluice` command as a child process (node dist/cli/main.js ..., the package's bin,
+// built from the current sources by test/global-setup.ts) from the repository root. Asynchronous on purpose: the broker under test runs in this process and
 // must keep answering while the command runs.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { runTypeScript, type Child } from '../fixtures/child.js';
+import { runScript, type Child } from '../fixtures/child.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+/** The `sluice` command: package.json's bin, from REPO_ROOT. */
+export const SLUICE_BIN = 'dist/cli/main.js';
 
 export interface CliResult {
   code: number | null;
@@ -27,7 +29,7 @@ export interface CliOptions {
 
 export function runCli(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: options.env });
+    const child = spawn(process.execPath, [SLUICE_BIN, ...args], { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: options.env });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -48,5 +50,5 @@ export const STACK_LINE = /^\s+at .+\(.+:\d+:\d+\)$/m;
 
 /** A long-running `sluice` command (broker, cluster) as a child: its stdout lines, its stderr kept. */
 export function spawnCli(args: readonly string[]): Child {
-  return runTypeScript('src/cli/main.ts', args, { captureStderr: true });
+  return runScript(SLUICE_BIN, args, { captureStderr: true });
 }
