@@ -815,6 +815,12 @@ export class Log {
     }
     this.activeSegment.becomeActive();
     this.activeSegment.truncateTo(offset);
+    // The log never ends past `offset` (Kafka's LocalLog.truncateTo sets its end to `offset`).
+    // Where compaction emptied the segment below it (segment 40..80 cleaned to nothing, truncated
+    // to 50), no batch is cut and the segment's own end stays at 80: a follower would then fetch
+    // from 80 and skip the leader's 50-79. A cut inside a batch still ends the log at that batch's
+    // start (offset 7 in the batch [6, 7]: 6), below `offset`, where nothing is skipped either.
+    this.activeSegment.nextOffset = Math.min(this.activeSegment.nextOffset, offset);
     const logEndOffset = this.logEndOffset;
     if (this._recoveryPoint > logEndOffset) this._recoveryPoint = logEndOffset;
     if (this._logStartOffset > logEndOffset) this._logStartOffset = logEndOffset;

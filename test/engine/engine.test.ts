@@ -353,3 +353,19 @@ describe('Engine data directory lock', () => {
     await engine.close();
   });
 });
+
+describe('Engine.truncateTo after compaction', () => {
+  it('ends the log at the target where compaction emptied the segment holding it, so a follower fetches from there', async () => {
+    const engine = await Engine.open({ dataDir: tempDir() });
+    await engine.createTopic('compacted', { config: { 'cleanup.policy': 'compact', 'segment.bytes': 1024, 'min.cleanable.dirty.ratio': 0.01 } });
+    // 20 rounds of the same 10 keys: compaction keeps the last round's values only.
+    for (let round = 0; round < 20; round++) await engine.produce('compacted', Array.from({ length: 10 }, (_, i) => ({ key: `k${i}`, value: `round ${round}` })), { partition: 0 });
+    await engine.compactNow('compacted', 0);
+    expect((await engine.fetch('compacted', 0, { offset: 50, maxBytes: 1 << 20 })).records[0]!.offset).toBeGreaterThan(80);
+    expect(engine.truncateTo('compacted', 0, 50)).toBe(true);
+    expect(engine.latestOffset('compacted', 0)).toBe(50);
+    const [ack] = await engine.produce('compacted', [{ key: 'k0', value: 'after' }], { partition: 0 });
+    expect(ack!.baseOffset).toBe(50);
+    await engine.close();
+  });
+});
