@@ -31,7 +31,7 @@ import { binding } from '../native/binding.js';
 import { AppendWaiters } from './append-waiters.js';
 import { ClusterNode } from './cluster-node.js';
 import { Budget } from './budget.js';
-import { loadOrCreateClusterId, newClusterId } from './cluster-id.js';
+import { loadOrCreateClusterId, META_PROPERTIES_FILE, newClusterId } from './cluster-id.js';
 import { EtcdClient } from '../cluster/etcd-client.js';
 import { MetadataStore } from '../cluster/metadata-store.js';
 import { connectionLimits, reportBrokerConfig, servedTlsSettings, resolveBrokerSettings, type BrokerConfigValues, type BrokerSettings, type ClusterSettings } from './config.js';
@@ -266,6 +266,9 @@ export class Broker {
     const dataDir = path.resolve(settings.dataDir);
     const fromEtcd = settings.cluster === null ? undefined : await readFromEtcd(settings.cluster);
     const clusterId = loadOrCreateClusterId(dataDir, settings.nodeId, fromEtcd?.clusterId);
+    // Every log dir carries meta.properties, as Kafka's do: a disk of another broker or cluster is refused.
+    const logDirs = settings.logDirs.map((dir) => path.resolve(dir));
+    for (const dir of logDirs.slice(1)) loadOrCreateClusterId(dir, settings.nodeId, clusterId, path.join(dataDir, META_PROPERTIES_FILE));
     // The dynamic configs before the logs open: a retention pass never runs on the static values alone.
     const configLayers = new BrokerConfigLayers(settings.all, settings.nodeId);
     configLayers.replace(fromEtcd?.brokerConfigs ?? readEntitiesFile(dataDir, DYNAMIC_CONFIG_FILE));
@@ -289,6 +292,7 @@ export class Broker {
     const backgroundLog = new LogLimiter(logger);
     const engine = await Engine.open({
       dataDir,
+      logDirs,
       config: startingConfig(configLayers, logger),
       segmentsMax: descriptors.segmentsMax,
       // The broker reports every name it is given (reportConfig) and the topic configs it is sent.

@@ -20,10 +20,10 @@ export { newClusterId };
 
 /**
  * The data directory's cluster id, created when missing. `expected` (a replicated cluster's id,
- * from etcd) must match a directory that has one: a directory of another cluster is refused
- * (Kafka's InconsistentClusterIdException), a new one takes it.
+ * from etcd, or the first log dir's, from `expectedFrom`) must match a directory that has one: a
+ * directory of another cluster is refused (Kafka's InconsistentClusterIdException), a new one takes it.
  */
-export function loadOrCreateClusterId(dataDir: string, nodeId: number, expected?: string): string {
+export function loadOrCreateClusterId(dataDir: string, nodeId: number, expected?: string, expectedFrom = 'etcd'): string {
   const filePath = path.join(dataDir, META_PROPERTIES_FILE);
   if (fs.existsSync(filePath)) {
     const meta = readPropertiesFile(filePath);
@@ -31,7 +31,7 @@ export function loadOrCreateClusterId(dataDir: string, nodeId: number, expected?
       throw new SluiceError('INVALID_CONFIG', `${filePath} belongs to node ${meta['node.id']}, but this broker is node.id=${nodeId}`);
     }
     if (meta['cluster.id'] && expected !== undefined && meta['cluster.id'] !== expected) {
-      throw new SluiceError('INVALID_CONFIG', `${filePath} belongs to cluster ${meta['cluster.id']}, but this broker joins cluster ${expected} (from etcd)`);
+      throw new SluiceError('INVALID_CONFIG', `${filePath} belongs to cluster ${meta['cluster.id']}, but this broker joins cluster ${expected} (from ${expectedFrom})`);
     }
     if (meta['cluster.id']) return meta['cluster.id'];
   }

@@ -38,7 +38,10 @@ export interface BrokerSettings {
   advertisedPort: number | undefined;
   /** broker.rack: the rack (or zone) this broker is in, for rack-aware replica assignment; null for none. */
   rack: string | null;
+  /** The first of log.dirs: the broker's own files (meta.properties, topics, ACLs, offsets) live here. */
   dataDir: string;
+  /** log.dirs, in order: the partitions' logs are spread over them (JBOD); dataDir is the first. */
+  logDirs: string[];
   autoCreateTopics: boolean;
   deleteTopicEnable: boolean;
   numPartitions: number;
@@ -270,10 +273,10 @@ const UNSUPPORTED: ReadonlyArray<readonly [reason: string, names: readonly strin
   ],
   [
     'brokers replicate over their one PLAINTEXT listener, with one fetcher per source broker',
-    ['inter.broker.listener.name', 'inter.broker.protocol.version', 'num.replica.fetchers', 'num.replica.alter.log.dirs.threads',
-      'replica.fetch.response.max.bytes.per.partition', 'controlled.shutdown.max.retries', 'controlled.shutdown.retry.backoff.ms',
+    ['inter.broker.listener.name', 'inter.broker.protocol.version', 'num.replica.fetchers', 'replica.fetch.response.max.bytes.per.partition', 'controlled.shutdown.max.retries', 'controlled.shutdown.retry.backoff.ms',
       'replica.socket.receive.buffer.bytes'],
   ],
+  ['a replica stays in the log directory it was created in (AlterReplicaLogDirs is not served)', ['num.replica.alter.log.dirs.threads', 'alter.log.dirs.replication.quota.']],
   [
     'sluice serves every connection and request on one event loop',
     ['num.network.threads', 'num.io.threads', 'background.threads', 'num.recovery.threads.per.data.dir', 'socket.send.buffer.bytes',
@@ -283,7 +286,7 @@ const UNSUPPORTED: ReadonlyArray<readonly [reason: string, names: readonly strin
   ['__consumer_offsets records are written uncompressed', ['offsets.topic.compression.codec']],
   [
     'of quotas, sluice enforces client byte rates, controller mutation rates, connection creation rates and replication rates only',
-    ['quota.', 'client.quota.callback.class', 'alter.log.dirs.replication.quota.', 'producer.quota.', 'consumer.quota.'],
+    ['quota.', 'client.quota.callback.class', 'producer.quota.', 'consumer.quota.'],
   ],
   ['tiered storage is not implemented', ['remote.log.']],
   ['metrics are exposed as broker.metrics, not through reporters', ['metric.reporters', 'metrics.', 'kafka.metrics.', 'auto.include.jmx.reporter']],
@@ -424,8 +427,8 @@ export function resolveBrokerSettings(...sources: BrokerConfigValues[]): BrokerS
   if (all['log.dir'] !== undefined && !sources.some((s) => 'log.dirs' in s)) all['log.dirs'] = all['log.dir']!;
   const { served: listener, protocol } = brokerListener(all);
   const advertised = all['advertised.listeners'] ? advertisedListener(all['advertised.listeners'], listener) : undefined;
-  const dataDirs = all['log.dirs']!.split(',').map((dir) => dir.trim());
-  if (dataDirs.length !== 1) throw new SluiceError('INVALID_CONFIG', `log.dirs lists ${dataDirs.length} directories; sluice uses one data directory`);
+  const logDirs = all['log.dirs']!.split(',').map((dir) => dir.trim());
+  if (logDirs.some((dir) => dir === '')) throw new SluiceError('INVALID_CONFIG', `log.dirs has an empty entry: '${all['log.dirs']}'`);
   // Read on a single broker too, where it has no replicas to choose from: a typo is still an error.
   const selector = replicaSelector(all['replica.selector.class']);
   checkPrincipalBuilder(all);
@@ -438,7 +441,8 @@ export function resolveBrokerSettings(...sources: BrokerConfigValues[]): BrokerS
     // Port 0 advertises the bound port, as Kafka corrects ephemeral ports in advertised.listeners.
     advertisedPort: advertised?.port || undefined,
     rack: all['broker.rack']?.trim() || null,
-    dataDir: dataDirs[0]!,
+    dataDir: logDirs[0]!,
+    logDirs,
     autoCreateTopics: boolean(all, 'auto.create.topics.enable'),
     deleteTopicEnable: boolean(all, 'delete.topic.enable'),
     numPartitions: integer(all, 'num.partitions', 1),

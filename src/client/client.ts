@@ -157,6 +157,9 @@ export interface LogDir {
   logDir: string;
   error: SluiceError | null;
   partitions: LogDirPartition[];
+  /** The directory's file system: its size and what the broker may still write (DescribeLogDirs v4+); null when the broker did not say. */
+  totalBytes: number | null;
+  usableBytes: number | null;
 }
 
 /** A partition's reassignment in flight (ListPartitionReassignments). */
@@ -745,6 +748,8 @@ export class KafkaClient {
           uncleanable: p.uncleanable,
         })),
       ),
+      totalBytes: Number(result.totalBytes) < 0 ? null : Number(result.totalBytes),
+      usableBytes: Number(result.usableBytes) < 0 ? null : Number(result.usableBytes),
     }));
   }
 

@@ -25,14 +25,22 @@ import type { AppendOrigin } from '../storage/log-validator.js';
 import type { CleaningPass, LogCleanerStats } from '../storage/log-cleaner.js';
 import { cleanerConfigFromBroker, type LogCleanerConfig } from '../storage/log-cleaner-config.js';
 import { brokerLogDefaults, describeLogConfig, resolveLogConfig, type ConfigValues, type LogConfig } from '../storage/log-config.js';
-import { LogManager, logDirName } from '../storage/log-manager.js';
+import { LogDirs } from '../storage/log-dirs.js';
+import type { LogManagerStartup } from '../storage/log-manager.js';
 import { defaultPartitionCount, emitConfigWarning, engineConfigWarnings, engineIntervals, topicConfigWarnings, type ConfigWarning } from './engine-config.js';
 import { DefaultPartitioner } from './partitioner.js';
 import { hostedPartitions, hosts, TopicStore, type TopicMetadata } from './topic-store.js';
 import { checkPartitionCount, topicNamesCollide, validateTopicName } from './topic-name.js';
 
 export interface EngineOptions {
+  /** The engine's own files (topics, consumer offsets) and, unless logDirs says otherwise, the partitions' logs. */
   dataDir: string;
+  /**
+   * Directories to spread the partitions' logs over (Kafka's log.dirs, JBOD), each locked, recovered
+   * and checkpointed on its own; a new partition goes to the one holding the fewest. Default
+   * [dataDir]. dataDir may be one of them, as a broker's first log dir is.
+   */
+  logDirs?: readonly string[];
   /**
    * Broker-level settings with Kafka's names: log.segment.bytes, log.retention.hours,
    * log.flush.interval.messages, message.max.bytes, num.partitions, ... A name that takes no
@@ -239,7 +247,7 @@ export class Engine {
   private defaults: LogConfig;
   private readonly defaultPartitions: number;
   private readonly topics: TopicStore;
-  private readonly logs: LogManager;
+  private readonly logs: LogDirs;
   private readonly partitioner = new DefaultPartitioner();
   /** produce()'s encoder; its buffer is reused call after call (see produce). */
   private readonly encoder = new BatchEncoder();
@@ -249,7 +257,7 @@ export class Engine {
   readonly segmentsMax: number;
   private readonly onConfigWarning: (warning: ConfigWarning) => void;
 
-  private constructor(dataDir: string, defaults: LogConfig, defaultPartitions: number, topics: TopicStore, logs: LogManager, segmentsMax: number, onConfigWarning: (warning: ConfigWarning) => void) {
+  private constructor(dataDir: string, defaults: LogConfig, defaultPartitions: number, topics: TopicStore, logs: LogDirs, segmentsMax: number, onConfigWarning: (warning: ConfigWarning) => void) {
     this.dataDir = dataDir;
     this.onConfigWarning = onConfigWarning;
     this.defaults = defaults;
@@ -270,8 +278,8 @@ export class Engine {
     const onConfigWarning = options.onConfigWarning ?? emitConfigWarning;
     const defaultPartitions = defaultPartitionCount(brokerConfig);
     const topics = new TopicStore(dataDir);
-    const logs = LogManager.open({
-      dataDir,
+    const logs = await LogDirs.open({
+      dirs: (options.logDirs ?? [dataDir]).map((dir) => path.resolve(dir)),
       nowMs: options.nowMs,
       // A partition directory of no topic, or past its topic's count, is what a crash during a
       // topic or partition creation leaves (the metadata is written last); one the topic does not
@@ -299,8 +307,19 @@ export class Engine {
   }
 
   /** How the data directory was found on open: clean shutdown, segments recovered, bytes cut. */
-  get startup(): LogManager['startup'] {
+  get startup(): LogManagerStartup {
     return this.logs.startup;
+  }
+
+  /** The directories the partitions' logs are spread over (EngineOptions.logDirs). */
+  get logDirs(): string[] {
+    return this.logs.dirs;
+  }
+
+  /** The directory holding a partition's log; UNKNOWN_TOPIC_OR_PARTITION when this engine holds none. */
+  logDirOf(topic: string, partition: number): string {
+    this.partitionLog(topic, partition);
+    return this.logs.dirOf(topic, partition)!;
   }
 
   // ---- topics --------------------------------------------------------------------------------
@@ -524,7 +543,7 @@ export class Engine {
 
   /** The settings the log cleaner runs with (log.cleaner.*). */
   get cleanerConfig(): Readonly<LogCleanerConfig> {
-    return this.logs.cleaner.config;
+    return this.logs.cleanerConfig;
   }
 
   /**
@@ -535,7 +554,7 @@ export class Engine {
   setCleanerConfig(brokerConfig: ConfigValues): void {
     this.ensureOpen();
     const config = cleanerConfigFromBroker(brokerConfig);
-    if (JSON.stringify(config) !== JSON.stringify(this.logs.cleaner.config)) this.logs.cleaner.reconfigure(config);
+    if (JSON.stringify(config) !== JSON.stringify(this.logs.cleanerConfig)) this.logs.reconfigureCleaner(config);
   }
 
   /** Checks config changes as alterTopicConfig would apply them (INVALID_CONFIG), changing nothing. */
@@ -787,7 +806,7 @@ export class Engine {
     const passes = new Map<number, CleaningPass[]>();
     for (const p of partitions) {
       this.partitionLog(topic, p);
-      passes.set(p, await this.logs.cleaner.cleanNow(logDirName(topic, p)));
+      passes.set(p, await this.logs.cleanNow(topic, p));
     }
     return passes;
   }
@@ -798,7 +817,7 @@ export class Engine {
    */
   cleanerStats(topic: string, partition: number): LogCleanerStats | undefined {
     this.partitionLog(topic, partition);
-    return this.logs.cleaner.stats(logDirName(topic, partition));
+    return this.logs.cleanerStats(topic, partition);
   }
 
   /** fdatasync every partition and advance their recovery points. */

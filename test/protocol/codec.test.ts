@@ -75,7 +75,7 @@ describe('the advertised versions', () => {
       31: [0, 3, 2],
       32: [0, 4, 4],
       33: [0, 2, 2],
-      35: [0, 3, 2],
+      35: [0, 4, 2],
       36: [0, 2, 2],
       37: [0, 3, 2],
       // Delegation tokens (KIP-48, KIP-373).

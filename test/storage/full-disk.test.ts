@@ -1,7 +1,8 @@
 // A full or nearly full disk, on a small tmpfs of the test's own: an unclean restart of a
 // 1,000-partition data dir adds almost nothing to the disk (index files stay sparse); an append
 // whose index entry finds no space fails with ENOSPC and leaves nothing behind; recovery that
-// truly lacks space fails with KAFKA_STORAGE_ERROR naming the partition and the bytes it needs.
+// truly lacks space fails with KAFKA_STORAGE_ERROR naming the partition and the bytes it needs;
+// with several log directories, one full directory refuses its partitions' appends only.
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +13,7 @@ import { decodeBatch, encodeBatch, iterateBatches } from '../../src/record/batch
 import { Log } from '../../src/storage/log.js';
 import { resolveLogConfig } from '../../src/storage/log-config.js';
 import { runFixture } from '../fixtures/child.js';
+import { tempDir } from '../helpers.js';
 import { mountTmpfs, tmpfsRefused, type Tmpfs } from '../fixtures/tmpfs.js';
 
 const MIB = 1 << 20;
@@ -133,5 +135,33 @@ describe.skipIf(tmpfsRefused !== undefined)(`A full disk${tmpfsRefused ? ` (skip
     engine = await Engine.open({ dataDir });
     expect((await engine.fetch('lost', 1, { offset: 0, maxBytes: 10 * MIB })).records).toHaveLength(20);
     await engine.close();
+  });
+
+  it('with two log directories, a full one refuses the appends of its partitions only, and takes them again once space is freed', async () => {
+    const full = path.join(tmpfs.dir, 'jbod');
+    const other = tempDir();
+    const engine = await Engine.open({ dataDir: other, logDirs: [full, other] });
+    try {
+      await engine.createTopic('jbod', { partitions: 2, config: { 'segment.bytes': MIB } });
+      expect([engine.logDirOf('jbod', 0), engine.logDirOf('jbod', 1)]).toEqual([full, other]);
+      const value = Buffer.alloc(4096, 1);
+      await engine.produce('jbod', [{ value }], { partition: 0 });
+      tmpfs.fill(0);
+      let refused: unknown;
+      try {
+        for (let i = 0; i < 1000 && refused === undefined; i++) await engine.produce('jbod', [{ value }], { partition: 0 }).catch((error: unknown) => (refused = error));
+        expect(refused).toBeDefined();
+        // The other directory's partition takes writes while the first is full.
+        for (let i = 0; i < 10; i++) await engine.produce('jbod', [{ value }], { partition: 1 });
+      } finally {
+        tmpfs.unfill();
+      }
+      const acceptedOnFull = engine.latestOffset('jbod', 0);
+      await engine.produce('jbod', [{ value }], { partition: 0 });
+      expect((await engine.fetch('jbod', 0, { offset: 0, maxBytes: 100 * MIB })).records.map((r) => r.offset)).toEqual(range(acceptedOnFull + 1));
+      expect((await engine.fetch('jbod', 1, { offset: 0, maxBytes: 100 * MIB })).records).toHaveLength(10);
+    } finally {
+      await engine.close();
+    }
   });
 });

@@ -1,13 +1,16 @@
-// DescribeLogDirs (35): the partitions this broker holds in its one log directory (the engine's
-// data dir), with their size and LEO - HW lag, as kafka-log-dirs reports them. In a cluster only
-// the partitions this broker is a replica of: every broker keeps a log for every partition, but
-// the others are empty placeholders, not replicas.
+// DescribeLogDirs (35): each of this broker's log directories (log.dirs) with the partitions it
+// holds, their size and LEO - HW lag, and (v4) the file system's total and usable bytes, as
+// kafka-log-dirs reports them. Every directory is listed, also one holding none of the partitions
+// asked for. In a cluster only the partitions this broker is a replica of: every broker keeps a log
+// for every partition, but the others are empty placeholders, not replicas.
 //
 // Asked for (sluice's own request tag), each compacted log also carries the cleaner's figures
 // (dirty ratio, last cleaning, uncleanable) in sluice's tagged fields
 // (protocol/apis/describe-log-dirs.ts), which `sluice topics --describe` prints.
+import fs from 'node:fs';
+
 import { ApiKey } from '../../protocol/api-keys.js';
-import { NEVER_CLEANED, NO_DIRTY_RATIO } from '../../protocol/apis/describe-log-dirs.js';
+import { NEVER_CLEANED, NO_DIRTY_RATIO, type DescribeLogDirsResponseBody } from '../../protocol/apis/describe-log-dirs.js';
 import { defineHandler, type BrokerContext } from '../handler.js';
 import { AclOperation, allowedOnCluster } from '../authorizer/request-auth.js';
 import { KafkaErrorCode } from '../../errors.js';
@@ -16,7 +19,7 @@ import { NONE } from './errors.js';
 export const describeLogDirsHandler = defineHandler({
   apiKey: ApiKey.DescribeLogDirs,
   minVersion: 0,
-  maxVersion: 3,
+  maxVersion: 4,
   async handle(context, request) {
     const { broker } = context;
     const { engine } = broker;
@@ -26,17 +29,24 @@ export const describeLogDirsHandler = defineHandler({
       request.topics === null
         ? engine.listTopics().map((topic) => ({ topic, partitions: engine.describeTopic(topic).partitions.map(({ partition }) => partition) }))
         : request.topics;
-    const topics = [];
+    const topicsByDir = new Map<string, Topic[]>(engine.logDirs.map((dir) => [dir, []]));
     for (const { topic, partitions: asked } of wanted) {
       // Kafka leaves out what it does not host rather than answering an error for it.
       if (!engine.hasTopic(topic)) continue;
       const count = engine.partitionCount(topic);
-      const partitions = [];
+      const byDir = new Map<string, Topic>();
       for (const partition of asked) {
         if (partition < 0 || partition >= count || !holds(broker, topic, partition)) continue;
         const log = engine.partitionLog(topic, partition);
         const cleaner = request.includeCleanerFigures ? engine.cleanerStats(topic, partition) : undefined;
-        partitions.push({
+        const dir = engine.logDirOf(topic, partition);
+        let entry = byDir.get(dir);
+        if (entry === undefined) {
+          entry = { name: topic, partitions: [] };
+          byDir.set(dir, entry);
+          topicsByDir.get(dir)!.push(entry);
+        }
+        entry.partitions.push({
           partitionIndex: partition,
           partitionSize: log.sizeBytes(),
           offsetLag: Math.max(0, log.logEndOffset - log.highWatermark),
@@ -46,11 +56,23 @@ export const describeLogDirsHandler = defineHandler({
           uncleanable: cleaner !== undefined && cleaner.uncleanable !== null,
         });
       }
-      if (partitions.length > 0) topics.push({ name: topic, partitions });
     }
-    return { throttleTimeMs: 0, errorCode: NONE, results: [{ errorCode: NONE, logDir: engine.dataDir, topics }] };
+    const results = [...topicsByDir].map(([logDir, topics]) => ({ errorCode: NONE, logDir, topics, ...fileSystemBytes(logDir) }));
+    return { throttleTimeMs: 0, errorCode: NONE, results };
   },
 });
+
+/** The file system's size and what an unprivileged writer may still use (statfs); -1 when unknown, as Kafka's default. */
+function fileSystemBytes(dir: string): { totalBytes: number; usableBytes: number } {
+  try {
+    const stats = fs.statfsSync(dir);
+    return { totalBytes: stats.blocks * stats.bsize, usableBytes: stats.bavail * stats.bsize };
+  } catch {
+    return { totalBytes: -1, usableBytes: -1 };
+  }
+}
+
+type Topic = DescribeLogDirsResponseBody['results'][number]['topics'][number];
 
 function holds(broker: BrokerContext, topic: string, partition: number): boolean {
   const cluster = broker.cluster();

@@ -1,5 +1,5 @@
-// DescribeLogDirs (key 35), versions 0-3, flexible from 2: Kafka's DescribeLogDirsRequest/Response.json
-// (KIP-113; v3 adds the top-level error code). Topics null = every partition the broker holds.
+// DescribeLogDirs (key 35), versions 0-4, flexible from 2: Kafka's DescribeLogDirsRequest/Response.json
+// (KIP-113; v3 adds the top-level error code, v4 each directory's total and usable bytes, KIP-827). Topics null = every partition the broker holds.
 //
 // Ours: tagged fields on each partition (v2+), the log cleaner's figures for a compacted log,
 // which Kafka's protocol has no field for (kafka-topics cannot show them; Kafka exposes them only
@@ -19,7 +19,7 @@ export const DescribeLogDirsRequest = defineMessage({
   name: 'DescribeLogDirsRequest',
   apiKey: 35,
   type: 'request',
-  validVersions: [0, 3],
+  validVersions: [0, 4],
   flexibleVersions: '2+',
   fields: [
     {
@@ -40,7 +40,7 @@ export const DescribeLogDirsResponse = defineMessage({
   name: 'DescribeLogDirsResponse',
   apiKey: 35,
   type: 'response',
-  validVersions: [0, 3],
+  validVersions: [0, 4],
   flexibleVersions: '2+',
   fields: [
     { name: 'throttleTimeMs', type: 'int32', versions: '0+' },
@@ -74,6 +74,8 @@ export const DescribeLogDirsResponse = defineMessage({
             },
           ],
         },
+        { name: 'totalBytes', type: 'int64', versions: '4+', default: -1 },
+        { name: 'usableBytes', type: 'int64', versions: '4+', default: -1 },
       ],
     },
   ],

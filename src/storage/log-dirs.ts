@@ -1,0 +1,178 @@
+// Several log directories (Kafka's log.dirs, JBOD): one LogManager each, with its own lock, clean
+// shutdown marker, offset checkpoints and cleaner, and the logs spread over them. A new log goes
+// to the directory holding the fewest logs, as Kafka's LogManager.nextLogDirs places partitions
+// (by count, not by bytes: partitions grow after placement). A log stays in its directory for its
+// life; moving one (AlterReplicaLogDirs) is not served.
+//
+// With one directory this is one LogManager and nothing more. Each directory's cleaner keeps its
+// own cleaner-offset-checkpoint and runs its own log.cleaner.threads, where Kafka's threads serve
+// every directory: with two directories two compactions may run at once.
+import { SluiceError } from '../errors.js';
+import type { Log } from './log.js';
+import type { CleaningPass, LogCleanerStats } from './log-cleaner.js';
+import type { LogCleanerConfig } from './log-cleaner-config.js';
+import type { LogConfig } from './log-config.js';
+import { LogManager, logDirName, type LogManagerOptions, type LogManagerStartup } from './log-manager.js';
+
+export type LogDirsOptions = Omit<LogManagerOptions, 'dataDir'> & {
+  /** The directories, in the operator's order (absolute paths, no two the same). */
+  dirs: readonly string[];
+};
+
+export class LogDirs {
+  /** How the directories were found on open: clean only when every one was, the recoveries summed. */
+  readonly startup: LogManagerStartup;
+
+  private constructor(private readonly managers: readonly LogManager[]) {
+    this.startup = {
+      cleanShutdown: managers.every((manager) => manager.startup.cleanShutdown),
+      recoveredSegments: managers.reduce((sum, manager) => sum + manager.startup.recoveredSegments, 0),
+      truncatedBytes: managers.reduce((sum, manager) => sum + manager.startup.truncatedBytes, 0),
+    };
+  }
+
+  /**
+   * Opens every directory (locking each). A log found in two directories is refused, as Kafka
+   * refuses to start: which copy is the replica is not for us to guess.
+   */
+  static async open(options: LogDirsOptions): Promise<LogDirs> {
+    const { dirs, ...managerOptions } = options;
+    if (dirs.length === 0) throw new SluiceError('INVALID_CONFIG', 'No log directory given');
+    if (new Set(dirs).size !== dirs.length) throw new SluiceError('INVALID_CONFIG', `A log directory is listed twice: ${dirs.join(',')}`);
+    const managers: LogManager[] = [];
+    try {
+      for (const dir of dirs) managers.push(LogManager.open({ ...managerOptions, dataDir: dir }));
+      const seen = new Map<string, string>();
+      for (const manager of managers) {
+        for (const [name] of manager.allLogs()) {
+          const other = seen.get(name);
+          if (other !== undefined) {
+            throw new SluiceError('KAFKA_STORAGE_ERROR', `Duplicate log directories for ${name} are found in both ${other} and ${manager.dataDir}: remove the copy that is not the replica`);
+          }
+          seen.set(name, manager.dataDir);
+        }
+      }
+    } catch (error) {
+      await Promise.allSettled(managers.map((manager) => manager.close()));
+      throw error;
+    }
+    return new LogDirs(managers);
+  }
+
+  /** The directories, in the order given. */
+  get dirs(): string[] {
+    return this.managers.map((manager) => manager.dataDir);
+  }
+
+  /** The directory holding a log, or undefined when no directory does. */
+  dirOf(topic: string, partition: number): string | undefined {
+    return this.managerOf(topic, partition)?.dataDir;
+  }
+
+  private managerOf(topic: string, partition: number): LogManager | undefined {
+    if (this.managers.length === 1) return this.managers[0];
+    return this.managers.find((manager) => manager.getLog(topic, partition) !== undefined);
+  }
+
+  segmentCount(): number {
+    return this.managers.reduce((sum, manager) => sum + manager.segmentCount(), 0);
+  }
+
+  getLog(topic: string, partition: number): Log | undefined {
+    for (const manager of this.managers) {
+      const log = manager.getLog(topic, partition);
+      if (log !== undefined) return log;
+    }
+    return undefined;
+  }
+
+  /**
+   * Opens the logs, creating the missing ones, each in the directory that then holds the fewest
+   * (the first listed of those tied).
+   */
+  createLogs(topic: string, partitions: readonly number[], config: LogConfig): void {
+    if (this.managers.length === 1) return this.managers[0]!.createLogs(topic, partitions, config);
+    const counts = this.managers.map((manager) => [...manager.allLogs()].length);
+    const placed = new Map<LogManager, number[]>();
+    for (const partition of partitions) {
+      let manager = this.managerOf(topic, partition);
+      if (manager === undefined) {
+        let fewest = 0;
+        for (let i = 1; i < counts.length; i++) if (counts[i]! < counts[fewest]!) fewest = i;
+        counts[fewest]!++;
+        manager = this.managers[fewest]!;
+      }
+      const list = placed.get(manager) ?? [];
+      list.push(partition);
+      placed.set(manager, list);
+    }
+    for (const [manager, list] of placed) manager.createLogs(topic, list, config);
+  }
+
+  deleteLog(topic: string, partition: number): void {
+    this.managerOf(topic, partition)?.deleteLog(topic, partition);
+  }
+
+  deleteLogs(topic: string, partitions: readonly number[]): void {
+    if (this.managers.length === 1) return this.managers[0]!.deleteLogs(topic, partitions);
+    for (const manager of this.managers) {
+      const held = partitions.filter((partition) => manager.getLog(topic, partition) !== undefined);
+      if (held.length > 0) manager.deleteLogs(topic, held);
+    }
+  }
+
+  truncateTo(topic: string, partition: number, offset: number): boolean {
+    return this.requireManager(topic, partition).truncateTo(topic, partition, offset);
+  }
+
+  truncateFullyAndStartAt(topic: string, partition: number, offset: number): void {
+    this.requireManager(topic, partition).truncateFullyAndStartAt(topic, partition, offset);
+  }
+
+  private requireManager(topic: string, partition: number): LogManager {
+    const manager = this.managerOf(topic, partition);
+    if (!manager) throw new SluiceError('UNKNOWN_TOPIC_OR_PARTITION', `This server does not host this topic-partition: ${topic}-${partition}`);
+    return manager;
+  }
+
+  /** Every log with its directory's name for it (`<topic>-<partition>`). */
+  *allLogs(): IterableIterator<[string, Log]> {
+    for (const manager of this.managers) yield* manager.allLogs();
+  }
+
+  runRetention(): number {
+    return this.managers.reduce((sum, manager) => sum + manager.runRetention(), 0);
+  }
+
+  checkpoint(): void {
+    for (const manager of this.managers) manager.checkpoint();
+  }
+
+  async flushAll(): Promise<void> {
+    await Promise.all(this.managers.map((manager) => manager.flushAll()));
+  }
+
+  /** The cleaners' config (every directory's cleaner has the same). */
+  get cleanerConfig(): Readonly<LogCleanerConfig> {
+    return this.managers[0]!.cleaner.config;
+  }
+
+  reconfigureCleaner(config: LogCleanerConfig): void {
+    for (const manager of this.managers) manager.cleaner.reconfigure(config);
+  }
+
+  cleanNow(topic: string, partition: number): Promise<CleaningPass[]> {
+    return this.requireManager(topic, partition).cleaner.cleanNow(logDirName(topic, partition));
+  }
+
+  cleanerStats(topic: string, partition: number): LogCleanerStats | undefined {
+    return this.managerOf(topic, partition)?.cleaner.stats(logDirName(topic, partition));
+  }
+
+  /** Closes every directory (see LogManager.close); the first failure is thrown after all have closed. */
+  async close(): Promise<void> {
+    const results = await Promise.allSettled(this.managers.map((manager) => manager.close()));
+    const failed = results.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+}
