@@ -78,9 +78,12 @@ export class LogDirs {
     return this.managers.reduce((sum, manager) => sum + manager.segmentCount(), 0);
   }
 
+  /** On every produce and fetch: one directory (the usual case) costs one map lookup, as before. */
   getLog(topic: string, partition: number): Log | undefined {
-    for (const manager of this.managers) {
-      const log = manager.getLog(topic, partition);
+    const managers = this.managers;
+    if (managers.length === 1) return managers[0]!.getLog(topic, partition);
+    for (let i = 0; i < managers.length; i++) {
+      const log = managers[i]!.getLog(topic, partition);
       if (log !== undefined) return log;
     }
     return undefined;
