@@ -340,7 +340,7 @@ export class Broker {
     reportTopicConfigs(logger, engine);
     broker.dynamicConfig.report('dynamic broker configs');
     logger.info(
-      { port: broker.port, dataDir, clusterId, descriptorLimit: descriptors.limit, connectionsMax: descriptors.connectionsMax, segmentsMax: descriptors.segmentsMax },
+      { port: broker.port, dataDir, logDirs, clusterId, descriptorLimit: descriptors.limit, connectionsMax: descriptors.connectionsMax, segmentsMax: descriptors.segmentsMax },
       'broker started',
     );
     return broker;

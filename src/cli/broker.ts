@@ -25,7 +25,7 @@ const spec: CommandSpec = {
   flags: [
     { name: 'config', type: 'string', valueName: 'FILE', description: "A server.properties file (Kafka's broker config names)." },
     { name: 'port', type: 'integer', valueName: 'N', description: 'Port to listen on; 0 picks a free one (default 9092, from listeners).' },
-    { name: 'data-dir', type: 'string', valueName: 'DIR', description: `Data directory, log.dirs (default ${BROKER_DEFAULTS['log.dirs']}).` },
+    { name: 'data-dir', type: 'string', valueName: 'DIR', description: `Data directory, log.dirs (default ${BROKER_DEFAULTS['log.dirs']}); several, comma-separated, spread the partitions over them.` },
     { name: 'broker-id', type: 'integer', valueName: 'N', description: 'broker.id (= node.id): this broker\'s id in its cluster (default 1).' },
     {
       name: 'etcd',
@@ -98,7 +98,8 @@ export const brokerCommand: Command = {
       process.on('SIGTERM', stop);
       // Only now: whoever waits for this line (startCluster, a test) may signal at once, and a
       // signal before the handlers would kill the broker without its clean shutdown.
-      process.stdout.write(`sluice broker listening on ${broker.host}:${broker.port}, data dir ${path.resolve(broker.dataDir)}, cluster id ${broker.clusterId}\n`);
+      const logDirs = broker.engine.logDirs.length > 1 ? ` (log dirs ${broker.engine.logDirs.join(',')})` : '';
+      process.stdout.write(`sluice broker listening on ${broker.host}:${broker.port}, data dir ${path.resolve(broker.dataDir)}${logDirs}, cluster id ${broker.clusterId}\n`);
     });
   },
 };

@@ -57,6 +57,23 @@ describe('sluice broker', () => {
     expect(broker.child.stderr).toContain('Broker stopped');
   });
 
+  it('takes log.dirs from a server.properties with two directories, spreads a topic over them and says so', async () => {
+    const dir = tempDir();
+    const logDirs = [path.join(dir, 'disk1'), path.join(dir, 'disk2')];
+    const properties = path.join(dir, 'server.properties');
+    fs.writeFileSync(properties, `log.dirs=${logDirs.join(',')}\nnum.partitions=4\n`);
+    const broker = await startBrokerCli(['--config', properties, '--port', '0']);
+    expect(broker.dataDir).toBe(`${logDirs[0]} (log dirs ${logDirs.join(',')})`);
+    const bootstrap = ['--bootstrap-server', `localhost:${broker.port}`];
+    expect((await runCli(['produce', ...bootstrap, '--topic', 'spread'], { input: 'one\n' })).code).toBe(0);
+    expect(logDirs.map((logDir) => fs.readdirSync(logDir).filter((name) => name.startsWith('spread-')).sort())).toEqual([
+      ['spread-0', 'spread-2'],
+      ['spread-1', 'spread-3'],
+    ]);
+    expect(await stopBrokerCli(broker.child)).toBe(0);
+    for (const logDir of logDirs) expect(fs.existsSync(path.join(logDir, '.sluice_cleanshutdown'))).toBe(true);
+  });
+
   it('--broker-id sets node.id over the config file, --host binds that address only, and broker.rack is in Metadata', async () => {
     const dir = tempDir();
     const properties = path.join(dir, 'server.properties');
