@@ -181,6 +181,12 @@ export const LOG_OPEN_CHUNK_PARTITIONS = 64;
  *  traffic between two brokers with nft): 127.0.0.2 to 127.0.0.255 is room for 254 brokers. */
 export const LOCAL_CLUSTER_BROKERS_MAX = 254;
 
+/**
+ * Log directories per broker of a local cluster (startCluster's logDirs): a local cluster's dirs
+ * share one disk, so more only multiplies each broker's locks, checkpoints and cleaners.
+ */
+export const LOCAL_CLUSTER_LOG_DIRS_MAX = 8;
+
 // ---- SASL logins -------------------------------------------------------------------------------
 
 /**

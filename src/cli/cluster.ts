@@ -11,18 +11,19 @@
 // --racks a,a,b gives broker i the i-th broker.rack (rack-aware assignment, follower fetching);
 // each broker line then says `rack a` after the address.
 import { startCluster, type LocalCluster } from '../cluster/start-cluster.js';
-import { LOCAL_CLUSTER_BROKERS_MAX } from '../limits.js';
+import { LOCAL_CLUSTER_BROKERS_MAX, LOCAL_CLUSTER_LOG_DIRS_MAX } from '../limits.js';
 import type { CommandSpec } from './args.js';
 import type { Command } from './command.js';
 
 const spec: CommandSpec = {
   name: 'cluster',
   summary: 'Run a local cluster (brokers on 127.0.0.2, 127.0.0.3, ... and an etcd) in the foreground.',
-  usage: '[--brokers N] [--racks R1,R2,...] [--data-dir DIR] [--etcd URL[,URL]] [--KEY=VALUE ...]',
+  usage: '[--brokers N] [--racks R1,R2,...] [--log-dirs N] [--data-dir DIR] [--etcd URL[,URL]] [--KEY=VALUE ...]',
   configPassthrough: true,
   flags: [
     { name: 'brokers', type: 'integer', valueName: 'N', description: `Broker count, ids 1..N, broker i on 127.0.0.(i+1) (default 3, at most ${LOCAL_CLUSTER_BROKERS_MAX}).` },
     { name: 'racks', type: 'string', valueName: 'R1,R2,...', description: "Each broker's broker.rack, in id order: one a broker." },
+    { name: 'log-dirs', type: 'integer', valueName: 'N', description: `Log directories per broker (log.dirs): broker-i/, broker-i-dir-2/, ... (default 1, at most ${LOCAL_CLUSTER_LOG_DIRS_MAX}).` },
     { name: 'data-dir', type: 'string', valueName: 'DIR', description: 'Where broker-i/, broker-i.log and etcd/ go, kept (default a temp dir, removed on exit).' },
     { name: 'etcd', type: 'string', valueName: 'URL[,URL]', description: 'Use this etcd (client URLs) instead of starting one, which needs `etcd` on PATH (apt-get install etcd-server).' },
   ],
@@ -64,6 +65,7 @@ export const clusterCommand: Command = {
     try {
       cluster = await startCluster({
         brokers,
+        logDirs: args.integer('log-dirs', { min: 1, max: LOCAL_CLUSTER_LOG_DIRS_MAX, fallback: 1 }),
         dataDir: args.string('data-dir'),
         config: args.config,
         brokerConfig: racks === undefined ? undefined : (id) => ({ 'broker.rack': racks[id - 1]! }),
@@ -82,7 +84,8 @@ export const clusterCommand: Command = {
     const lines = [`bootstrap servers: ${cluster.bootstrapServers}`];
     for (const broker of cluster.brokers) {
       const rack = racks === undefined ? '' : ` rack ${racks[broker.id - 1]}`;
-      lines.push(`broker ${broker.id}: ${broker.host}:${broker.port}${rack} pid ${broker.pid} data dir ${broker.dataDir} log ${broker.logFile}`);
+      const logDirs = broker.logDirs.length > 1 ? ` (log dirs ${broker.logDirs.join(',')})` : '';
+      lines.push(`broker ${broker.id}: ${broker.host}:${broker.port}${rack} pid ${broker.pid} data dir ${broker.dataDir}${logDirs} log ${broker.logFile}`);
     }
     lines.push(`etcd: ${cluster.etcd.endpoints.join(',')}`);
     process.stdout.write(lines.join('\n') + '\n');

@@ -31,7 +31,7 @@ import readline from 'node:readline';
 
 import { entryPoint, tsxLoader } from '../entry-point.js';
 import { SluiceError } from '../errors.js';
-import { LOCAL_CLUSTER_BROKERS_MAX } from '../limits.js';
+import { LOCAL_CLUSTER_BROKERS_MAX, LOCAL_CLUSTER_LOG_DIRS_MAX } from '../limits.js';
 import { freePort, logTail } from './child-processes.js';
 import { startEtcd, type EtcdCluster } from './etcd-process.js';
 
@@ -42,6 +42,11 @@ export interface StartClusterOptions {
   dataDir?: string;
   /** Broker configs by their Kafka names, given to every broker as --KEY=VALUE. */
   config?: Record<string, string | number | boolean>;
+  /**
+   * Log directories per broker (log.dirs, JBOD), default 1: broker i's are broker-i/ (which also
+   * holds its own files) and, from the second, broker-i-dir-2/, ... beside it.
+   */
+  logDirs?: number;
   /** Configs of broker i alone (broker.rack, say), given after `config` and winning over it. */
   brokerConfig?: (brokerId: number) => Record<string, string | number | boolean>;
   /** Use this etcd (client URLs) instead of starting one. */
@@ -72,8 +77,10 @@ export interface ClusterBroker {
   /** The running process's pid; undefined while the broker is stopped. */
   readonly pid: number | undefined;
   readonly running: boolean;
-  /** The broker's data dir (log.dirs). */
+  /** The broker's data dir: the first of its log dirs. */
   readonly dataDir: string;
+  /** Its log dirs (log.dirs), dataDir first. */
+  readonly logDirs: readonly string[];
   /** Its stderr: JSON log lines. */
   readonly logFile: string;
 }
@@ -100,9 +107,13 @@ class BrokerProcess implements ClusterBroker {
     readonly id: number,
     readonly host: string,
     public port: number,
-    readonly dataDir: string,
+    readonly logDirs: readonly string[],
     readonly logFile: string,
   ) {}
+
+  get dataDir(): string {
+    return this.logDirs[0]!;
+  }
 
   get pid(): number | undefined {
     return this.running ? this.process!.pid : undefined;
@@ -163,6 +174,10 @@ export class LocalCluster {
     const managed = MANAGED_CONFIGS.filter((name) => name in config || perBroker.some((own) => name in own));
     if (managed.length > 0) throw new SluiceError('INVALID_CONFIG', `startCluster sets ${managed.join(', ')} for each broker itself`);
     if (options.etcdEndpoints !== undefined && options.etcdEndpoints.length === 0) throw new SluiceError('INVALID_CONFIG', 'etcdEndpoints is empty');
+    const logDirCount = options.logDirs ?? 1;
+    if (!Number.isInteger(logDirCount) || logDirCount < 1 || logDirCount > LOCAL_CLUSTER_LOG_DIRS_MAX) {
+      throw new SluiceError('INVALID_CONFIG', `a local cluster's brokers have 1 to ${LOCAL_CLUSTER_LOG_DIRS_MAX} log dirs each, not ${options.logDirs}`);
+    }
 
     const entry = entryPoint(new URL('../cli/main.js', import.meta.url));
     const command = { executable: process.execPath, args: [...(entry.typescript ? ['--import', tsxLoader('A local cluster')] : []), entry.file] };
@@ -177,7 +192,9 @@ export class LocalCluster {
       const brokers: BrokerProcess[] = [];
       for (let id = 1; id <= count; id++) {
         const host = `127.0.0.${id + 1}`;
-        brokers.push(new BrokerProcess(id, host, await freePort(host), path.join(dataDir, `broker-${id}`), path.join(dataDir, `broker-${id}.log`)));
+        const first = path.join(dataDir, `broker-${id}`);
+        const logDirs = Array.from({ length: logDirCount }, (_, i) => (i === 0 ? first : `${first}-dir-${i + 1}`));
+        brokers.push(new BrokerProcess(id, host, await freePort(host), logDirs, path.join(dataDir, `broker-${id}.log`)));
       }
       cluster = new LocalCluster(brokers, etcd, options.etcdEndpoints ?? etcd!.endpoints, dataDir, ownsDataDir, command, config, {
         startTimeoutMs: options.startTimeoutMs ?? START_TIMEOUT_MS,
@@ -292,7 +309,7 @@ export class LocalCluster {
       '--etcd', (this.options.etcdEndpointsOf?.(broker.id) ?? this.etcdEndpoints).join(','),
       '--host', broker.host,
       '--port', String(broker.port),
-      '--data-dir', broker.dataDir,
+      '--data-dir', broker.logDirs.join(','),
       ...Object.entries({ ...this.config, ...this.options.brokerConfig?.(broker.id) }).map(([name, value]) => `--${name}=${value}`),
     ];
     const log = fs.openSync(broker.logFile, 'a');

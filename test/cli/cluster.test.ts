@@ -19,19 +19,24 @@ afterEach(async () => {
   }
 });
 
-const BROKER_LINE = /^broker (\d+): (127\.0\.0\.\d+):(\d+) rack (\S+) pid (\d+) data dir (\S+) log (\S+)$/;
+const BROKER_LINE = /^broker (\d+): (127\.0\.0\.\d+):(\d+) rack (\S+) pid (\d+) data dir (\S+)(?: \(log dirs (\S+)\))? log (\S+)$/;
 
 describe('sluice cluster', () => {
   it('prints the bootstrap servers and brokers, serves kafkajs, and stops everything on SIGTERM with exit 0', async () => {
-    const child = spawnCli(['cluster', '--brokers', '2', '--racks', 'east,west', '--num.partitions=2']);
+    const child = spawnCli(['cluster', '--brokers', '2', '--racks', 'east,west', '--log-dirs', '2', '--num.partitions=2']);
     running.push(child);
     const bootstrapLine = await child.waitFor('bootstrap servers: ');
     const etcdLine = await child.waitFor('etcd: ');
     const brokers = child.lines.filter((line) => line.startsWith('broker ')).map((line) => {
       const match = BROKER_LINE.exec(line);
       expect(match, line).not.toBeNull();
-      return { id: Number(match![1]), host: match![2]!, port: Number(match![3]), rack: match![4]!, pid: Number(match![5]), dataDir: match![6]! };
+      return { id: Number(match![1]), host: match![2]!, port: Number(match![3]), rack: match![4]!, pid: Number(match![5]), dataDir: match![6]!, logDirs: match![7] };
     });
+    // --log-dirs 2: each broker's log.dirs is its data dir and one beside it, each with the broker's meta.properties.
+    for (const broker of brokers) {
+      expect(broker.logDirs).toBe(`${broker.dataDir},${broker.dataDir}-dir-2`);
+      for (const dir of broker.logDirs!.split(',')) expect(fs.existsSync(path.join(dir, 'meta.properties')), dir).toBe(true);
+    }
     expect(brokers.map((b) => [b.id, b.host, b.rack])).toEqual([
       [1, '127.0.0.2', 'east'],
       [2, '127.0.0.3', 'west'],

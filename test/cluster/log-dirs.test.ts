@@ -1,10 +1,15 @@
 // Three real brokers and a real etcd in this process, each broker with two log directories
 // (log.dirs, JBOD): replicas of a topic with replication factor 3 are spread over each broker's
 // directories and replicated byte for byte; a broker that stops and comes back finds each replica
-// in the directory it left it in, catches up and rejoins the ISR. kafkajs is the client.
+// in the directory it left it in, catches up and rejoins the ISR. kafkajs is the client. Then
+// `sluice broker` processes (startCluster's logDirs) with two directories each: a SIGKILLed broker
+// recovers both directories and, once the other two are killed, serves every acknowledged record.
+import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { startCluster, type LocalCluster } from '../../src/cluster/start-cluster.js';
 import { startInProcessCluster, type InProcessCluster } from '../fixtures/cluster-in-process.js';
+import { kcat } from '../fixtures/kcat.js';
 import { kafka } from '../fixtures/kafkajs.js';
 import { waitUntil } from './helpers.js';
 
@@ -27,24 +32,13 @@ afterAll(async () => {
   await cluster?.stop();
 }, 120_000);
 
-/** Every running broker's log of the partition, as bytes from offset 0 to its log end. */
-function logBytes(partition: number): Map<number, Buffer> {
-  const bytes = new Map<number, Buffer>();
-  for (const [id, broker] of cluster.brokers) {
-    const log = broker.engine.partitionLog(TOPIC, partition);
-    const read = log.read(log.logStartOffset, 64 * 1024 * 1024, { maxOffset: log.logEndOffset });
-    bytes.set(id, read === null ? Buffer.alloc(0) : log.readBytes(read));
-  }
-  return bytes;
-}
-
 /** Every partition has all three brokers in its ISR, and every replica's log equals its leader's, with the high watermark at its end. */
 async function inSync(records: number): Promise<boolean> {
   const metadata = await admin.fetchTopicMetadata({ topics: [TOPIC] });
   if (!metadata.topics[0].partitions.every((p: { isr: number[] }) => p.isr.length === 3)) return false;
   let total = 0;
   for (let partition = 0; partition < PARTITIONS; partition++) {
-    const logs = [...logBytes(partition).values()];
+    const logs = [...cluster.logBytes(TOPIC, partition).values()];
     if (logs.length !== 3 || !logs.every((bytes) => bytes.equals(logs[0]!))) return false;
     for (const broker of cluster.brokers.values()) {
       const log = broker.engine.partitionLog(TOPIC, partition);
@@ -93,4 +87,61 @@ describe('a cluster of brokers with two log directories each', () => {
     expect(Array.from({ length: PARTITIONS }, (_, partition) => broker.engine.logDirOf(TOPIC, partition))).toEqual(placement.get(2));
     await waitUntil(() => inSync(600), 'broker 2 caught up and back in every ISR');
   });
+});
+
+describe('sluice broker processes with two log directories each', () => {
+  let processes: LocalCluster;
+
+  afterAll(async () => {
+    await processes?.stop();
+  }, 120_000);
+
+  it('a SIGKILLed broker recovers both directories, catches up, and alone serves every acknowledged record', async () => {
+    processes = await startCluster({
+      brokers: 3,
+      logDirs: 2,
+      config: { 'broker.session.timeout.ms': 3000, 'min.insync.replicas': 2, 'auto.leader.rebalance.enable': 'false' },
+    });
+    const one = processes.brokers.find((broker) => broker.id === 1)!;
+    expect(one.logDirs).toEqual([one.dataDir, `${one.dataDir}-dir-2`]);
+    const bootstrap = processes.bootstrapServers;
+    const other = kafka(bootstrap.split(','));
+    const otherAdmin = other.admin();
+    await otherAdmin.connect();
+    try {
+      await otherAdmin.createTopics({ topics: [{ topic: 'killed', numPartitions: PARTITIONS, replicationFactor: 3 }], waitForLeaders: true });
+      const produce = async (from: number, count: number) => {
+        for (let partition = 0; partition < PARTITIONS; partition++) {
+          const input = Array.from({ length: count }, (_, i) => `p${partition}-${from + i}`).join('\n') + '\n';
+          const produced = await kcat(['-P', '-b', bootstrap, '-t', 'killed', '-p', String(partition), '-X', 'acks=all', '-X', 'message.send.max.retries=100'], input);
+          expect(produced.code, produced.stderr).toBe(0);
+        }
+      };
+      await produce(0, 50);
+      await processes.killBroker(1);
+      await produce(50, 50);
+      await processes.restartBroker(1);
+      // Both of broker 1's directories hold replicas of the topic, recovered after the kill.
+      for (const dir of one.logDirs) expect(fs.readdirSync(dir).some((name) => name.startsWith('killed-'))).toBe(true);
+      await waitUntil(async () => {
+        const metadata = await otherAdmin.fetchTopicMetadata({ topics: ['killed'] });
+        return metadata.topics[0].partitions.every((p: { isr: number[] }) => p.isr.includes(1));
+      }, 'broker 1 back in every ISR', 60_000);
+    } finally {
+      await otherAdmin.disconnect();
+    }
+    await processes.killBroker(2);
+    await processes.killBroker(3);
+    const alone = `${one.host}:${one.port}`;
+    for (let partition = 0; partition < PARTITIONS; partition++) {
+      const expected = Array.from({ length: 100 }, (_, i) => `p${partition}-${i}`);
+      let values: string[] = [];
+      await waitUntil(async () => {
+        const read = await kcat(['-C', '-b', alone, '-t', 'killed', '-p', String(partition), '-o', 'beginning', '-e', '-q', '-f', '%s\n']);
+        values = read.stdout.split('\n').filter((line) => line !== '');
+        return read.code === 0 && values.length === expected.length;
+      }, `partition ${partition} readable from broker 1 alone`, 60_000);
+      expect(values).toEqual(expected);
+    }
+  }, 180_000);
 });

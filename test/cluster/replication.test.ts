@@ -43,17 +43,6 @@ async function partitions(topic: string): Promise<PartitionMetadata[]> {
   return metadata.topics[0].partitions;
 }
 
-/** Every running broker's log of the partition, as bytes from offset 0 to its log end. */
-function logBytes(topic: string, partition: number): Map<number, Buffer> {
-  const bytes = new Map<number, Buffer>();
-  for (const [id, broker] of cluster.brokers) {
-    const log = broker.engine.partitionLog(topic, partition);
-    const read = log.read(log.logStartOffset, 64 * 1024 * 1024, { maxOffset: log.logEndOffset });
-    bytes.set(id, read === null ? Buffer.alloc(0) : log.readBytes(read));
-  }
-  return bytes;
-}
-
 async function connectTo(brokerId: number): Promise<BrokerConnection> {
   const port = cluster.brokers.get(brokerId)!.port;
   return BrokerConnection.connect({ host: brokerHost(brokerId), port });
@@ -112,7 +101,7 @@ describe('a replicated topic', () => {
     await producer.disconnect();
     for (let partition = 0; partition < 3; partition++) {
       await waitUntil(() => {
-        const bytes = [...logBytes('rep', partition).values()];
+        const bytes = [...cluster.logBytes('rep', partition).values()];
         return bytes[0]!.length > 0 && bytes.every((b) => b.equals(bytes[0]!));
       }, `partition ${partition} identical on every broker`);
     }
@@ -271,7 +260,7 @@ describe('leadership moves', () => {
     await producer.send({ topic: 'moving', acks: -1, messages: [{ value: 'after' }] });
     await producer.disconnect();
     await waitUntil(() => {
-      const bytes = [...logBytes('moving', 0).values()];
+      const bytes = [...cluster.logBytes('moving', 0).values()];
       return bytes.length === 3 && bytes.every((b) => b.equals(bytes[0]!));
     }, 'every replica holds the three records');
   });
