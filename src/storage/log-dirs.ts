@@ -95,7 +95,7 @@ export class LogDirs {
    */
   createLogs(topic: string, partitions: readonly number[], config: LogConfig): void {
     if (this.managers.length === 1) return this.managers[0]!.createLogs(topic, partitions, config);
-    const counts = this.managers.map((manager) => [...manager.allLogs()].length);
+    const counts = this.managers.map((manager) => manager.logCount);
     const placed = new Map<LogManager, number[]>();
     for (const partition of partitions) {
       let manager = this.managerOf(topic, partition);

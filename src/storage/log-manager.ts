@@ -321,6 +321,11 @@ export class LogManager {
   }
 
   /** Segments of every log, each holding 3 descriptors open (the descriptor budget counts these). */
+  /** The logs this directory holds. */
+  get logCount(): number {
+    return this.logs.size;
+  }
+
   segmentCount(): number {
     let count = 0;
     for (const log of this.logs.values()) count += log.segmentCount;
