@@ -4,7 +4,7 @@
 // (by count, not by bytes: partitions grow after placement). A log stays in its directory for its
 // life; moving one (AlterReplicaLogDirs) is not served.
 //
-// With one directory this is one LogManager and nothing more. Each directory's cleaner keeps its
+// With one directory, a lookup is the LogManager's own (getLog). Each directory's cleaner keeps its
 // own cleaner-offset-checkpoint and runs its own log.cleaner.threads, where Kafka's threads serve
 // every directory: with two directories two compactions may run at once.
 import { SluiceError } from '../errors.js';
@@ -70,7 +70,6 @@ export class LogDirs {
   }
 
   private managerOf(topic: string, partition: number): LogManager | undefined {
-    if (this.managers.length === 1) return this.managers[0];
     return this.managers.find((manager) => manager.getLog(topic, partition) !== undefined);
   }
 
@@ -94,7 +93,6 @@ export class LogDirs {
    * (the first listed of those tied).
    */
   createLogs(topic: string, partitions: readonly number[], config: LogConfig): void {
-    if (this.managers.length === 1) return this.managers[0]!.createLogs(topic, partitions, config);
     const counts = this.managers.map((manager) => manager.logCount);
     const placed = new Map<LogManager, number[]>();
     for (const partition of partitions) {
@@ -117,7 +115,6 @@ export class LogDirs {
   }
 
   deleteLogs(topic: string, partitions: readonly number[]): void {
-    if (this.managers.length === 1) return this.managers[0]!.deleteLogs(topic, partitions);
     for (const manager of this.managers) {
       const held = partitions.filter((partition) => manager.getLog(topic, partition) !== undefined);
       if (held.length > 0) manager.deleteLogs(topic, held);
