@@ -25,7 +25,7 @@ import type { AppendOrigin } from '../storage/log-validator.js';
 import type { CleaningPass, LogCleanerStats } from '../storage/log-cleaner.js';
 import { cleanerConfigFromBroker, type LogCleanerConfig } from '../storage/log-cleaner-config.js';
 import { brokerLogDefaults, describeLogConfig, resolveLogConfig, type ConfigValues, type LogConfig } from '../storage/log-config.js';
-import { LogDirs } from '../storage/log-dirs.js';
+import { LogDirs, type LogDirMove } from '../storage/log-dirs.js';
 import type { LogManagerStartup } from '../storage/log-manager.js';
 import { defaultPartitionCount, emitConfigWarning, engineConfigWarnings, engineIntervals, topicConfigWarnings, type ConfigWarning } from './engine-config.js';
 import { DefaultPartitioner } from './partitioner.js';
@@ -320,6 +320,34 @@ export class Engine {
   logDirOf(topic: string, partition: number): string {
     this.partitionLog(topic, partition);
     return this.logs.dirOf(topic, partition)!;
+  }
+
+  /**
+   * Moves a partition's log to `dir`, another of logDirs, while it stays readable and writable
+   * (Kafka's AlterReplicaLogDirs); resolves once the log is there. A move of the partition under
+   * way to another directory is replaced; asking for the directory that holds it cancels one.
+   * LOG_DIR_NOT_FOUND when `dir` is not one of logDirs. A move that a restart interrupts is not
+   * resumed: the log stays where it was.
+   */
+  async alterLogDir(topic: string, partition: number, dir: string): Promise<void> {
+    this.partitionLog(topic, partition);
+    await this.logs.alterLogDir(topic, partition, path.resolve(dir));
+  }
+
+  /**
+   * The bytes a second that log moves copy at most, all together (Infinity, the default: no
+   * limit); applies to the moves under way. The broker sets it from
+   * replica.alter.log.dirs.io.max.bytes.per.second.
+   */
+  setLogDirMoveRate(bytesPerSecond: number): void {
+    if (!(bytesPerSecond > 0)) throw new RangeError(`A log dir move rate must be above 0 bytes a second, not ${bytesPerSecond}`);
+    this.logs.moveBytesPerSecond = bytesPerSecond;
+  }
+
+  /** The log moves under way: each future log's directory, end offset, bytes and lag behind the live log. */
+  logDirMoves(): LogDirMove[] {
+    this.ensureOpen();
+    return this.logs.moves();
   }
 
   // ---- topics --------------------------------------------------------------------------------

@@ -1,27 +1,46 @@
 // Several log directories (Kafka's log.dirs, JBOD): one LogManager each, with its own lock, clean
 // shutdown marker, offset checkpoints and cleaner, and the logs spread over them. A new log goes
 // to the directory holding the fewest logs, as Kafka's LogManager.nextLogDirs places partitions
-// (by count, not by bytes: partitions grow after placement). A log stays in its directory for its
-// life; moving one (AlterReplicaLogDirs) is not served.
+// (by count, not by bytes: partitions grow after placement). It stays there until moved
+// (alterLogDir, Kafka's AlterReplicaLogDirs: log-mover.ts).
 //
 // With one directory, a lookup is the LogManager's own (getLog). Each directory's cleaner keeps its
 // own cleaner-offset-checkpoint and runs its own log.cleaner.threads, where Kafka's threads serve
 // every directory: with two directories two compactions may run at once.
+import fs from 'node:fs';
+
 import { SluiceError } from '../errors.js';
 import type { Log } from './log.js';
 import type { CleaningPass, LogCleanerStats } from './log-cleaner.js';
 import type { LogCleanerConfig } from './log-cleaner-config.js';
 import type { LogConfig } from './log-config.js';
 import { LogManager, logDirName, type LogManagerOptions, type LogManagerStartup } from './log-manager.js';
+import { LogMove, LogMoveThrottle } from './log-mover.js';
 
 export type LogDirsOptions = Omit<LogManagerOptions, 'dataDir'> & {
   /** The directories, in the operator's order (absolute paths, no two the same). */
   dirs: readonly string[];
 };
 
+/** A move under way (LogDirs.moves): the future log's progress in the target directory. */
+export interface LogDirMove {
+  topic: string;
+  partition: number;
+  from: string;
+  to: string;
+  /** The future log's end offset, its bytes, and how many offsets it is behind the live log. */
+  logEndOffset: number;
+  sizeBytes: number;
+  lag: number;
+}
+
 export class LogDirs {
   /** How the directories were found on open: clean only when every one was, the recoveries summed. */
   readonly startup: LogManagerStartup;
+  /** Moves under way, by `<topic>-<partition>`. */
+  private readonly moving = new Map<string, LogMove>();
+  /** replica.alter.log.dirs.io.max.bytes.per.second, for every move together. */
+  private readonly moveThrottle = new LogMoveThrottle();
 
   private constructor(private readonly managers: readonly LogManager[]) {
     this.startup = {
@@ -49,6 +68,21 @@ export class LogDirs {
           if (other !== undefined) {
             throw new SluiceError('KAFKA_STORAGE_ERROR', `Duplicate log directories for ${name} are found in both ${other} and ${manager.dataDir}: remove the copy that is not the replica`);
           }
+          seen.set(name, manager.dataDir);
+        }
+      }
+      // A move's future log left by a restart: where the log is still in its directory, the move
+      // was interrupted (not resumed: removed). Where no directory holds the log any more, the
+      // crash came between the swap's two renames (LogManager.handOver): the future was complete.
+      for (const manager of managers) {
+        for (const { topic, partition, dir } of manager.futureDirs()) {
+          const name = logDirName(topic, partition);
+          const config = seen.has(name) ? undefined : managerOptions.configFor(topic, partition);
+          if (config === undefined) {
+            fs.rmSync(dir, { recursive: true, force: true });
+            continue;
+          }
+          manager.adoptFutureLog(topic, partition, dir, config);
           seen.set(name, manager.dataDir);
         }
       }
@@ -111,10 +145,11 @@ export class LogDirs {
   }
 
   deleteLog(topic: string, partition: number): void {
-    this.managerOf(topic, partition)?.deleteLog(topic, partition);
+    this.deleteLogs(topic, [partition]);
   }
 
   deleteLogs(topic: string, partitions: readonly number[]): void {
+    for (const partition of partitions) this.moving.get(logDirName(topic, partition))?.cancel('its log was deleted');
     for (const manager of this.managers) {
       const held = partitions.filter((partition) => manager.getLog(topic, partition) !== undefined);
       if (held.length > 0) manager.deleteLogs(topic, held);
@@ -122,11 +157,68 @@ export class LogDirs {
   }
 
   truncateTo(topic: string, partition: number, offset: number): boolean {
-    return this.requireManager(topic, partition).truncateTo(topic, partition, offset);
+    const truncated = this.requireManager(topic, partition).truncateTo(topic, partition, offset);
+    if (truncated) this.moving.get(logDirName(topic, partition))?.sourceTruncated();
+    return truncated;
   }
 
   truncateFullyAndStartAt(topic: string, partition: number, offset: number): void {
     this.requireManager(topic, partition).truncateFullyAndStartAt(topic, partition, offset);
+    this.moving.get(logDirName(topic, partition))?.sourceTruncated();
+  }
+
+  /**
+   * Moves a partition's log to `dir`, one of the directories, while it stays live (log-mover.ts);
+   * settles once it is there. A move of it already under way to another directory is cancelled
+   * (as Kafka replaces the future replica), and so is one when `dir` is where the log already is.
+   */
+  alterLogDir(topic: string, partition: number, dir: string): Promise<void> {
+    const target = this.managers.find((manager) => manager.dataDir === dir);
+    if (!target) return Promise.reject(new SluiceError('LOG_DIR_NOT_FOUND', `${dir} is not one of the log directories (${this.dirs.join(',')})`));
+    let source: LogManager;
+    try {
+      source = this.requireManager(topic, partition);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const name = logDirName(topic, partition);
+    const previous = this.moving.get(name);
+    if (previous?.target === target) return previous.done;
+    previous?.cancel(`the log was asked to move to ${dir} instead`);
+    this.moving.delete(name);
+    if (source === target) return Promise.resolve();
+    let move: LogMove;
+    try {
+      move = new LogMove(topic, partition, source, target, this.moveThrottle, previous?.done ?? null);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    this.moving.set(name, move);
+    const forget = () => {
+      if (this.moving.get(name) === move) this.moving.delete(name);
+    };
+    move.done.then(forget, forget);
+    return move.done;
+  }
+
+  /** The bytes a second all moves together copy at most (Infinity: no limit); applies to moves under way. */
+  set moveBytesPerSecond(rate: number) {
+    this.moveThrottle.bytesPerSecond = rate;
+  }
+
+  get moveBytesPerSecond(): number {
+    return this.moveThrottle.bytesPerSecond;
+  }
+
+  /** The moves under way, with their future logs' progress. */
+  moves(): LogDirMove[] {
+    const moves: LogDirMove[] = [];
+    for (const move of this.moving.values()) {
+      const progress = move.progress();
+      const from = this.dirOf(move.topic, move.partition);
+      if (progress && from !== undefined) moves.push({ topic: move.topic, partition: move.partition, from, to: move.target.dataDir, ...progress });
+    }
+    return moves;
   }
 
   private requireManager(topic: string, partition: number): LogManager {
@@ -171,6 +263,9 @@ export class LogDirs {
 
   /** Closes every directory (see LogManager.close); the first failure is thrown after all have closed. */
   async close(): Promise<void> {
+    const moves = [...this.moving.values()];
+    for (const move of moves) move.cancel('the log directories are closing');
+    await Promise.allSettled(moves.map((move) => move.done));
     const results = await Promise.allSettled(this.managers.map((manager) => manager.close()));
     const failed = results.find((result) => result.status === 'rejected');
     if (failed) throw failed.reason;

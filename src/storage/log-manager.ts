@@ -25,7 +25,7 @@ import {
   writeFileAtomicallyInBackground,
   type PartitionOffset,
 } from './checkpoint-file.js';
-import { Log } from './log.js';
+import { Log, type LogOpenOptions } from './log.js';
 import { LogCleaner } from './log-cleaner.js';
 import { DEFAULT_CLEANER_CONFIG, type LogCleanerConfig } from './log-cleaner-config.js';
 import type { LogConfig } from './log-config.js';
@@ -43,6 +43,11 @@ export const HIGH_WATERMARK_CHECKPOINT_INTERVAL_MS = 5000;
 export const PRODUCER_ID_EXPIRATION_CHECK_INTERVAL_MS = 10 * 60 * 1000;
 /** A log directory renamed with this suffix is being deleted; the next open finishes the job. */
 export const DELETE_DIR_SUFFIX = '-delete';
+/**
+ * A copy of a log being moved here from another directory (AlterReplicaLogDirs), named
+ * `<topic>-<partition>.<id>-future` as Kafka names it. LogDirs.open decides what a leftover one is.
+ */
+export const FUTURE_DIR_SUFFIX = '-future';
 
 export interface LogManagerOptions {
   dataDir: string;
@@ -182,8 +187,7 @@ export class LogManager {
           recoveryPoint: recoveryPoints.get(entry.name) ?? 0,
           logStartOffset: logStartOffsets.get(entry.name) ?? 0,
           highWatermark: highWatermarks.get(entry.name),
-          nowMs: this.options.nowMs,
-          producerIdExpirationMs: this.options.producerIdExpirationMs,
+          ...this.logDefaults(),
         });
       } catch (error) {
         throw openError(dir, error);
@@ -361,7 +365,7 @@ export class LogManager {
         const dir = path.join(this.dataDir, name);
         const existed = fs.existsSync(dir);
         try {
-          this.logs.set(name, Log.open({ dir, config, nowMs: this.options.nowMs, producerIdExpirationMs: this.options.producerIdExpirationMs }));
+          this.logs.set(name, Log.open({ dir, config, ...this.logDefaults() }));
         } catch (error) {
           // Opening a new log's first segment failed: leave no directory behind.
           if (!existed) fs.rmSync(dir, { recursive: true, force: true });
@@ -391,32 +395,141 @@ export class LogManager {
    */
   deleteLogs(topic: string, partitions: readonly number[]): void {
     this.ensureOpen();
-    const doomed: Array<{ dir: string; log: Log }> = [];
-    let replicated = false;
+    const doomed: DetachedLog[] = [];
     for (const partition of partitions) {
-      const name = logDirName(topic, partition);
-      const log = this.logs.get(name);
-      if (!log) continue;
-      this.logs.delete(name);
-      this.logCleaner.forget(name);
-      log.close({ snapshot: false });
-      const to = path.join(this.dataDir, `${name}.${randomUUID().replaceAll('-', '')}${DELETE_DIR_SUFFIX}`);
-      fs.renameSync(log.dir, to);
-      doomed.push({ dir: to, log });
-      replicated ||= log.isReplicated;
+      const detached = this.detach(topic, partition, false);
+      if (detached) doomed.push(detached);
     }
     if (doomed.length === 0) return;
     syncDirectorySync(this.dataDir);
-    for (const { dir, log } of doomed) this.removeInBackground(dir, log.settled());
-    if (replicated) {
-      // Their high watermarks must not outlive them: a log created again under a name starts
-      // unreplicated. If this write fails, the next one (5 s on) drops the entries all the same.
-      try {
-        this.checkpointHighWatermarks();
-      } catch (error) {
-        this.onBackgroundError(error, 'high watermark checkpoint');
-      }
+    for (const detached of doomed) this.removeDetached(detached);
+    if (doomed.some(({ log }) => log.isReplicated)) this.checkpointHighWatermarksNow();
+  }
+
+  /** What every log of this directory opens with besides its own state. */
+  private logDefaults(): Pick<LogOpenOptions, 'nowMs' | 'producerIdExpirationMs'> {
+    return { nowMs: this.options.nowMs, producerIdExpirationMs: this.options.producerIdExpirationMs };
+  }
+
+  /** Takes a log out of this directory: closed, renamed to a `*-delete` name, forgotten by the cleaner. */
+  private detach(topic: string, partition: number, snapshot: boolean): DetachedLog | undefined {
+    const name = logDirName(topic, partition);
+    const log = this.logs.get(name);
+    if (!log) return undefined;
+    this.logs.delete(name);
+    this.logCleaner.forget(name);
+    log.close({ snapshot });
+    const dir = path.join(this.dataDir, `${name}.${randomUUID().replaceAll('-', '')}${DELETE_DIR_SUFFIX}`);
+    fs.renameSync(log.dir, dir);
+    return { topic, partition, dir, log };
+  }
+
+  /**
+   * The high watermarks written at once when a log leaves or arrives: a deleted log's must not
+   * outlive it (a log created again under its name starts unreplicated), a moved one's goes with
+   * it. If this write fails, the next one (5 s on) writes the same entries.
+   */
+  private checkpointHighWatermarksNow(): void {
+    try {
+      this.checkpointHighWatermarks();
+    } catch (error) {
+      this.onBackgroundError(error, 'high watermark checkpoint');
     }
+  }
+
+  private removeDetached({ dir, log }: DetachedLog): void {
+    this.removeInBackground(dir, log.settled());
+  }
+
+  // ---- moves between directories (log-dirs.ts) ----------------------------------------------
+
+  /** An empty log in a `*-future` directory of this one, which the log map does not hold. */
+  openFutureLog(topic: string, partition: number, config: LogConfig): Log {
+    this.ensureOpen();
+    const dir = path.join(this.dataDir, `${logDirName(topic, partition)}.${randomUUID().replaceAll('-', '')}${FUTURE_DIR_SUFFIX}`);
+    try {
+      return Log.open({ dir, config, ...this.logDefaults() });
+    } catch (error) {
+      fs.rmSync(dir, { recursive: true, force: true });
+      throw openError(dir, error);
+    }
+  }
+
+  /** Closes a future log that will not be adopted and removes its directory off the event loop. */
+  discardFutureLog(future: Log): void {
+    future.close({ snapshot: false });
+    const dir = `${future.dir.slice(0, -FUTURE_DIR_SUFFIX.length)}${DELETE_DIR_SUFFIX}`;
+    fs.renameSync(future.dir, dir);
+    this.removeInBackground(dir, future.settled());
+  }
+
+  /** The `*-future` directories found here: `<topic>-<partition>` and path. */
+  futureDirs(): Array<{ topic: string; partition: number; dir: string }> {
+    const found = [];
+    for (const entry of fs.readdirSync(this.dataDir, { withFileTypes: true })) {
+      if (!entry.isDirectory() || !entry.name.endsWith(FUTURE_DIR_SUFFIX)) continue;
+      const dot = entry.name.lastIndexOf('.');
+      const parsed = dot > 0 ? parseLogDirName(entry.name.slice(0, dot)) : undefined;
+      if (parsed) found.push({ ...parsed, dir: path.join(this.dataDir, entry.name) });
+    }
+    return found;
+  }
+
+  /**
+   * Makes a future log (open, or a `*-future` directory left by a crash) this directory's log of
+   * the partition: renamed to `<topic>-<partition>` and opened. An open one is closed first (its
+   * producer snapshot written), so it reopens as after a clean shutdown; a leftover one is recovered.
+   */
+  adoptFutureLog(topic: string, partition: number, future: Log | string, config: LogConfig, highWatermark?: number): Log {
+    this.ensureOpen();
+    const name = logDirName(topic, partition);
+    if (this.logs.has(name)) throw new SluiceError('KAFKA_STORAGE_ERROR', `${this.dataDir} already holds ${name}`);
+    const open = typeof future !== 'string';
+    const from = open ? future.dir : future;
+    const recoveryPoint = open ? future.recoveryPoint : 0;
+    const logStartOffset = open ? future.logStartOffset : 0;
+    if (open) future.close();
+    const dir = path.join(this.dataDir, name);
+    fs.renameSync(from, dir);
+    let log: Log;
+    try {
+      log = Log.open({ dir, config, cleanShutdown: open, recoveryPoint, logStartOffset, highWatermark, ...this.logDefaults() });
+    } catch (error) {
+      fs.renameSync(dir, from);
+      throw openError(dir, error);
+    }
+    syncDirectorySync(this.dataDir);
+    this.logs.set(name, log);
+    this.checkpoint();
+    if (highWatermark !== undefined) this.checkpointHighWatermarksNow();
+    return log;
+  }
+
+  /**
+   * Hands the partition's log over to another directory's `adopt` (which returns it opened there):
+   * this one is renamed away first, so a crash between the two renames leaves only the new copy,
+   * which the next open adopts (LogDirs.open). If `adopt` fails, the log is put back.
+   */
+  handOver(topic: string, partition: number, adopt: () => Log): Log {
+    this.ensureOpen();
+    const config = this.requireLog(topic, partition).currentConfig;
+    const detached = this.detach(topic, partition, true)!;
+    syncDirectorySync(this.dataDir);
+    let adopted: Log;
+    try {
+      adopted = adopt();
+    } catch (error) {
+      const dir = path.join(this.dataDir, logDirName(topic, partition));
+      fs.renameSync(detached.dir, dir);
+      const { log } = detached;
+      const highWatermark = log.isReplicated ? log.highWatermark : undefined;
+      this.logs.set(logDirName(topic, partition), Log.open({ dir, config, cleanShutdown: true, recoveryPoint: log.recoveryPoint, logStartOffset: log.logStartOffset, highWatermark, ...this.logDefaults() }));
+      throw error;
+    }
+    this.removeDetached(detached);
+    this.checkpoint();
+    if (detached.log.isReplicated) this.checkpointHighWatermarksNow();
+    return adopted;
   }
 
   /**
@@ -587,6 +700,14 @@ export class LogManager {
 function openError(dir: string, error: unknown): unknown {
   if (error instanceof SluiceError || !isOutOfSpace(error)) return error;
   return new SluiceError('KAFKA_STORAGE_ERROR', `Out of disk space opening partition directory ${dir}: ${(error as Error).message}`, { cause: error });
+}
+
+interface DetachedLog {
+  topic: string;
+  partition: number;
+  /** Where its directory was renamed to. */
+  dir: string;
+  log: Log;
 }
 
 function offsetsByDir(entries: PartitionOffset[]): Map<string, number> {
