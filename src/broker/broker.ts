@@ -53,7 +53,7 @@ import { countCause, createMetrics, type BrokerMetrics } from './metrics.js';
 import { FetchSessionCache } from './fetch-sessions.js';
 import { GroupCoordinator } from './group/coordinator.js';
 import { PRODUCER_IDS_PER_BROKER, ProducerIds } from './producer-ids.js';
-import { createReplicationQuotas, type ReplicationQuotas } from './replication-quotas.js';
+import { createReplicationQuotas, logDirMoveRate, type ReplicationQuotas } from './replication-quotas.js';
 
 export const ZERO_COPY_FETCH_CONFIG = 'sluice.fetch.zero.copy';
 
@@ -157,6 +157,7 @@ export class Broker {
       (ip) => this.clientQuotas.connectionRateOf(ip),
     );
     this.replicationQuotas = createReplicationQuotas({ windowCount: settings.replicationQuotaWindowCount, windowMs: settings.replicationQuotaWindowMs }, configLayers.effective());
+    engine.setLogDirMoveRate(logDirMoveRate(configLayers.effective()));
     this.tlsAcceptor = tlsAcceptor;
     if (settings.tls !== null) logger.info({ clientAuth: settings.tls.clientAuth, minVersion: settings.tls.options.context.minVersion, maxVersion: settings.tls.options.context.maxVersion }, 'listener serves TLS: fetched records are copied to be encrypted (no sendfile)');
     this.dynamicConfig = new DynamicConfigUpdates({

@@ -276,7 +276,10 @@ const UNSUPPORTED: ReadonlyArray<readonly [reason: string, names: readonly strin
     ['inter.broker.listener.name', 'inter.broker.protocol.version', 'num.replica.fetchers', 'replica.fetch.response.max.bytes.per.partition', 'controlled.shutdown.max.retries', 'controlled.shutdown.retry.backoff.ms',
       'replica.socket.receive.buffer.bytes'],
   ],
-  ['a replica stays in the log directory it was created in (AlterReplicaLogDirs is not served)', ['num.replica.alter.log.dirs.threads', 'alter.log.dirs.replication.quota.']],
+  [
+    'replicas move between log directories on the event loop, under replica.alter.log.dirs.io.max.bytes.per.second alone',
+    ['num.replica.alter.log.dirs.threads', 'alter.log.dirs.replication.quota.'],
+  ],
   [
     'sluice serves every connection and request on one event loop',
     ['num.network.threads', 'num.io.threads', 'background.threads', 'num.recovery.threads.per.data.dir', 'socket.send.buffer.bytes',

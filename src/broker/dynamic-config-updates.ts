@@ -13,7 +13,7 @@ import { checkRenewalHandshakes, type TlsAcceptor, type TlsListenerSettings } fr
 import type { ConnectionQuotas } from './connection-quotas.js';
 import { ConfigEntityStore, type ConfigEntities } from './config-entities.js';
 import { BrokerConfigLayers, DEFAULT_ENTITY, DYNAMIC_CONFIG_FILE } from './dynamic-config.js';
-import { applyReplicationThrottledRates, replicationThrottledRates, type ReplicationQuotas } from './replication-quotas.js';
+import { applyReplicationThrottledRates, logDirMoveRate, replicationThrottledRates, type ReplicationQuotas } from './replication-quotas.js';
 
 export interface DynamicConfigUpdatesOptions {
   /** The broker's layers, holding the dynamic configs it started with. */
@@ -92,6 +92,7 @@ export class DynamicConfigUpdates {
       engine.setCleanerConfig(effective);
       this.options.connectionQuotas.reconfigure({ ...limits, maxConnections: Math.min(limits.maxConnections, this.options.connectionsMax) });
       applyReplicationThrottledRates(this.options.replicationQuotas, effective);
+      engine.setLogDirMoveRate(logDirMoveRate(effective));
       if (tls !== null) this.options.tls!.reconfigure(tls);
     } catch (error) {
       // Only a store written around the checks could hold such a value: keep running as before.

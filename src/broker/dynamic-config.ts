@@ -29,7 +29,7 @@ import { cleanerConfigFromBroker } from '../storage/log-cleaner-config.js';
 import { BROKER_DEFAULTS, connectionLimits, servedTlsSettings } from './config.js';
 import { checkStoreRenewal, isTlsReconfigurable, type TlsListenerSettings } from './tls-listener.js';
 import type { ConfigEntities as DynamicEntities } from './config-entities.js';
-import { REPLICATION_THROTTLED_RATE_NAMES, replicationThrottledRates } from './replication-quotas.js';
+import { REPLICA_ALTER_LOG_DIRS_IO_MAX_BYTES_PER_SECOND, REPLICATION_THROTTLED_RATE_NAMES, replicationThrottledRates } from './replication-quotas.js';
 
 /** The resource name of the cluster-wide default broker entity, as Kafka's admin client sends it. */
 export const DEFAULT_ENTITY = '';
@@ -56,6 +56,7 @@ const DYNAMIC_BROKER_NAMES: readonly string[] = [
   'max.connection.creation.rate',
   // Replication quotas (replication-quotas.ts): Kafka's are dynamic only, per broker or cluster-wide.
   ...REPLICATION_THROTTLED_RATE_NAMES,
+  REPLICA_ALTER_LOG_DIRS_IO_MAX_BYTES_PER_SECOND,
 ];
 
 const DYNAMIC_NAMES: ReadonlySet<string> = new Set([...DYNAMIC_BROKER_LOG_CONFIG_NAMES, ...DYNAMIC_BROKER_NAMES]);

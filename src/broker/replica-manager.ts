@@ -230,13 +230,24 @@ export class ReplicaManager {
     if (endpoint === undefined) return this.stopFollowing(replica); // brokerJoined follows it later
     const { engine } = this.options;
     const { topic, partition } = replica;
-    const log = engine.partitionLog(topic, partition);
+    let log = engine.partitionLog(topic, partition);
+    // The log the engine holds now: a move to another log dir (AlterReplicaLogDirs) swaps it for
+    // a new Log object. Once the topic is gone, the last one (closed: the fetcher pauses on it).
+    const current = (): Log => {
+      try {
+        return (log = engine.partitionLog(topic, partition));
+      } catch {
+        return log;
+      }
+    };
     const followed: FollowerPartition = {
       topic,
       partition,
-      log,
+      get log() {
+        return current();
+      },
       leaderEpoch,
-      throttled: () => listsReplica(log.currentConfig.followerReplicationThrottledReplicas, partition, this.brokerId),
+      throttled: () => listsReplica(current().currentConfig.followerReplicationThrottledReplicas, partition, this.brokerId),
       // The ISR as the controller last wrote it: a follower it lists is never held back.
       inSync: () => replica.state.isr.includes(this.brokerId),
       truncateTo: (offset) => void engine.truncateTo(topic, partition, offset),

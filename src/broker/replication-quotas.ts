@@ -18,6 +18,8 @@ import { RateSensor, type QuotaWindow } from './rate-sensor.js';
 
 export const LEADER_REPLICATION_THROTTLED_RATE = 'leader.replication.throttled.rate';
 export const FOLLOWER_REPLICATION_THROTTLED_RATE = 'follower.replication.throttled.rate';
+/** The copy of replicas moving between this broker's log directories (AlterReplicaLogDirs: storage/log-mover.ts); dynamic too. */
+export const REPLICA_ALTER_LOG_DIRS_IO_MAX_BYTES_PER_SECOND = 'replica.alter.log.dirs.io.max.bytes.per.second';
 /** Dynamic broker configs (kafka-configs --entity-type brokers), per broker or cluster-wide. */
 export const REPLICATION_THROTTLED_RATE_NAMES: readonly string[] = [LEADER_REPLICATION_THROTTLED_RATE, FOLLOWER_REPLICATION_THROTTLED_RATE];
 /** Kafka's default for both: Long.MAX_VALUE, no limit. */
@@ -26,8 +28,8 @@ export const REPLICATION_THROTTLED_RATE_DEFAULT = '9223372036854775807';
 /** The wildcard of a throttled replica list: every replica of the topic. */
 const ALL_REPLICAS = '*';
 
-/** The two limits in bytes a second (Infinity for none), from a broker's configs; INVALID_CONFIG when one is not a long >= 0. */
-export function replicationThrottledRates(configs: Readonly<Record<string, string | undefined>>): { leader: number; follower: number } {
+/** The limits in bytes a second (Infinity for none), from a broker's configs; INVALID_CONFIG when one is not a long >= 0. */
+export function replicationThrottledRates(configs: Readonly<Record<string, string | undefined>>): { leader: number; follower: number; alterLogDirs: number } {
   const rate = (name: string): number => {
     const raw = configs[name]?.trim();
     if (raw === undefined || raw === '') return Infinity;
@@ -36,7 +38,16 @@ export function replicationThrottledRates(configs: Readonly<Record<string, strin
     // Long.MAX_VALUE and its neighbours are Kafka's "no limit": above what any rate here reaches.
     return value >= Number.MAX_SAFE_INTEGER ? Infinity : value;
   };
-  return { leader: rate(LEADER_REPLICATION_THROTTLED_RATE), follower: rate(FOLLOWER_REPLICATION_THROTTLED_RATE) };
+  return { leader: rate(LEADER_REPLICATION_THROTTLED_RATE), follower: rate(FOLLOWER_REPLICATION_THROTTLED_RATE), alterLogDirs: rate(REPLICA_ALTER_LOG_DIRS_IO_MAX_BYTES_PER_SECOND) };
+}
+
+/**
+ * replica.alter.log.dirs.io.max.bytes.per.second of a broker's (effective) configs, for
+ * Engine.setLogDirMoveRate. A rate of 0 is taken as 1 byte a second: as Kafka's quota of 0, it
+ * holds every move (1 KiB in ~17 min).
+ */
+export function logDirMoveRate(configs: Readonly<Record<string, string | undefined>>): number {
+  return Math.max(1, replicationThrottledRates(configs).alterLogDirs);
 }
 
 /** Whether a topic's throttled replica list ("0:1,1:2" or "*") names `partition` on broker `brokerId`. */

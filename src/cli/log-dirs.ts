@@ -4,8 +4,9 @@
 //   Received log directory information from brokers 1,2
 //   {"brokers":[{"broker":1,"logDirs":[{"partitions":[{"partition":"t-0","size":1234,"offsetLag":0,"isFuture":false}],"error":null,"logDir":"/data"}]}],"version":1}
 // size is the replica's bytes on disk, offsetLag its distance from the log end (a follower's lag
-// behind its leader's high watermark). --topic-list keeps only those topics' replicas. A sluice
-// broker has one log directory and no future replicas (no AlterReplicaLogDirs).
+// behind its leader's high watermark). --topic-list keeps only those topics' replicas. A replica
+// being moved to another of the broker's directories (AlterReplicaLogDirs: `sluice
+// reassign-partitions` with log_dirs) is listed there too, with isFuture true, until it is done.
 import type { CommandSpec } from './args.js';
 import { BOOTSTRAP_FLAG, CliError, connectClient, parseBrokerList, type Command } from './command.js';
 import { adminLogin, COMMAND_CONFIG_FLAG } from './client-configs.js';
@@ -43,7 +44,7 @@ export const logDirsCommand: Command = {
           logDirs: dirs.map((dir) => ({
             partitions: dir.partitions
               .filter((p) => topics.size === 0 || topics.has(p.topic))
-              .map((p) => ({ partition: `${p.topic}-${p.partition}`, size: p.sizeBytes, offsetLag: p.offsetLag, isFuture: false })),
+              .map((p) => ({ partition: `${p.topic}-${p.partition}`, size: p.sizeBytes, offsetLag: p.offsetLag, isFuture: p.isFuture })),
             error: dir.error === null ? null : dir.error.code,
             logDir: dir.logDir,
           })),

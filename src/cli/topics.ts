@@ -261,7 +261,7 @@ async function cleanerFigures(client: KafkaClient, t: TopicMetadata): Promise<Ma
     // A leader that cannot answer (it died after the Metadata answer) leaves its partitions'
     // lines without the figures; the topology is still worth printing.
     const replicas = await client.describeLogDirs(leader, [{ topic: t.name, partitions }]).catch(() => []);
-    for (const replica of replicas) figures.set(replica.partition, replica);
+    for (const replica of replicas) if (!replica.isFuture) figures.set(replica.partition, replica);
   }
   return figures;
 }

@@ -86,6 +86,8 @@ export interface LogDirPartition {
   lastCleanedMs: number | null;
   /** Its last cleaning pass failed; the cleaner leaves it alone. */
   uncleanable: boolean;
+  /** The copy of a replica being moved to this directory (AlterReplicaLogDirs), not the live replica. */
+  isFuture: boolean;
 }
 
 /** One partition's outcome of DeleteRecords: its new log start offset, or the error (lowWatermark -1). */
@@ -746,11 +748,28 @@ export class KafkaClient {
           dirtyRatio: p.dirtyRatio < 0 ? null : p.dirtyRatio,
           lastCleanedMs: Number(p.lastCleanedMs) < 0 ? null : Number(p.lastCleanedMs),
           uncleanable: p.uncleanable,
+          isFuture: p.isFutureKey,
         })),
       ),
       totalBytes: Number(result.totalBytes) < 0 ? null : Number(result.totalBytes),
       usableBytes: Number(result.usableBytes) < 0 ? null : Number(result.usableBytes),
     }));
+  }
+
+  /**
+   * AlterReplicaLogDirs to one broker: moves its replicas of `moves` between its log directories.
+   * The error code of each partition (0 once its move has started), never thrown.
+   */
+  async alterReplicaLogDirs(nodeId: number, moves: ReadonlyArray<{ topic: string; partition: number; logDir: string }>): Promise<Array<{ topic: string; partition: number; errorCode: number }>> {
+    const byDir = new Map<string, Map<string, number[]>>();
+    for (const { topic, partition, logDir } of moves) {
+      const topics = byDir.get(logDir) ?? new Map<string, number[]>();
+      byDir.set(logDir, topics);
+      topics.set(topic, [...(topics.get(topic) ?? []), partition]);
+    }
+    const dirs = [...byDir].map(([path, topics]) => ({ path, topics: [...topics].map(([name, partitions]) => ({ name, partitions })) }));
+    const response = await (await this.connectionTo(nodeId)).request(ApiKey.AlterReplicaLogDirs, { dirs });
+    return response.results.flatMap((result: any) => result.partitions.map((p: any) => ({ topic: result.topicName, partition: p.partitionIndex, errorCode: p.errorCode })));
   }
 
   /**

@@ -21,6 +21,7 @@ import { DescribeClusterRequest, DescribeClusterResponse } from './apis/describe
 import { DescribeConfigsRequest, DescribeConfigsResponse } from './apis/describe-configs.js';
 import { DescribeGroupsRequest, DescribeGroupsResponse } from './apis/describe-groups.js';
 import { DescribeLogDirsRequest, DescribeLogDirsResponse } from './apis/describe-log-dirs.js';
+import { AlterReplicaLogDirsRequest, AlterReplicaLogDirsResponse } from './apis/alter-replica-log-dirs.js';
 import { DescribeProducersRequest, DescribeProducersResponse } from './apis/describe-producers.js';
 import { DescribeTopicPartitionsRequest, DescribeTopicPartitionsResponse } from './apis/describe-topic-partitions.js';
 import { DescribeTransactionsRequest, DescribeTransactionsResponse } from './apis/describe-transactions.js';
@@ -103,6 +104,7 @@ export const schemas = {
   [ApiKey.DeleteAcls]: { request: DeleteAclsRequest, response: DeleteAclsResponse },
   [ApiKey.DescribeConfigs]: { request: DescribeConfigsRequest, response: DescribeConfigsResponse },
   [ApiKey.AlterConfigs]: { request: AlterConfigsRequest, response: AlterConfigsResponse },
+  [ApiKey.AlterReplicaLogDirs]: { request: AlterReplicaLogDirsRequest, response: AlterReplicaLogDirsResponse },
   [ApiKey.DescribeLogDirs]: { request: DescribeLogDirsRequest, response: DescribeLogDirsResponse },
   [ApiKey.SaslAuthenticate]: { request: SaslAuthenticateRequest, response: SaslAuthenticateResponse },
   [ApiKey.CreatePartitions]: { request: CreatePartitionsRequest, response: CreatePartitionsResponse },

@@ -21,8 +21,10 @@ describe('throttled replica lists', () => {
 
 describe('throttled rates', () => {
   it("are bytes a second, Kafka's Long.MAX_VALUE (the default) is no limit, anything else is INVALID_CONFIG", () => {
-    expect(replicationThrottledRates({})).toEqual({ leader: Infinity, follower: Infinity });
-    expect(replicationThrottledRates({ 'leader.replication.throttled.rate': '1000', 'follower.replication.throttled.rate': '9223372036854775807' })).toEqual({ leader: 1000, follower: Infinity });
+    expect(replicationThrottledRates({})).toEqual({ leader: Infinity, follower: Infinity, alterLogDirs: Infinity });
+    expect(
+      replicationThrottledRates({ 'leader.replication.throttled.rate': '1000', 'follower.replication.throttled.rate': '9223372036854775807', 'replica.alter.log.dirs.io.max.bytes.per.second': '5000' }),
+    ).toEqual({ leader: 1000, follower: Infinity, alterLogDirs: 5000 });
     expect(replicationThrottledRates({ 'follower.replication.throttled.rate': '0' }).follower).toBe(0);
     expect(() => replicationThrottledRates({ 'leader.replication.throttled.rate': '-1' })).toThrow(/leader.replication.throttled.rate/);
     expect(() => replicationThrottledRates({ 'follower.replication.throttled.rate': '1MB' })).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG' }));

@@ -1,7 +1,9 @@
 // Three real brokers and a real etcd in this process, each broker with two log directories
 // (log.dirs, JBOD): replicas of a topic with replication factor 3 are spread over each broker's
 // directories and replicated byte for byte; a broker that stops and comes back finds each replica
-// in the directory it left it in, catches up and rejoins the ISR. kafkajs is the client. Then
+// in the directory it left it in, catches up and rejoins the ISR; every replica, leader and
+// followers, moves to its broker's other directory (Engine.alterLogDir, AlterReplicaLogDirs'
+// path) while kafkajs writes with acks=all, and all stay in sync. kafkajs is the client. Then
 // `sluice broker` processes (startCluster's logDirs) with two directories each: a SIGKILLed broker
 // recovers both directories and, once the other two are killed, serves every acknowledged record.
 import fs from 'node:fs';
@@ -86,6 +88,29 @@ describe('a cluster of brokers with two log directories each', () => {
     const broker = await cluster.startBroker(2);
     expect(Array.from({ length: PARTITIONS }, (_, partition) => broker.engine.logDirOf(TOPIC, partition))).toEqual(placement.get(2));
     await waitUntil(() => inSync(600), 'broker 2 caught up and back in every ISR');
+  });
+
+  it('moves every replica to its broker\'s other directory while kafkajs writes with acks=all; every replica stays in sync, byte for byte', async () => {
+    // 2 KB/s a broker: the moves of its four replicas (~40 KB) would take ~20 s, so the writes
+    // below all land while every move is under way; then the limit goes and the moves finish.
+    for (const broker of cluster.brokers.values()) broker.engine.setLogDirMoveRate(2_000);
+    const moves: Array<Promise<void>> = [];
+    const targets = new Map<number, string[]>();
+    for (const [id, broker] of cluster.brokers) {
+      const other = Array.from({ length: PARTITIONS }, (_, partition) => broker.engine.logDirs.find((dir) => dir !== broker.engine.logDirOf(TOPIC, partition))!);
+      targets.set(id, other);
+      other.forEach((dir, partition) => moves.push(broker.engine.alterLogDir(TOPIC, partition, dir)));
+    }
+    expect([...cluster.brokers.values()].every((broker) => broker.engine.logDirMoves().length > 0)).toBe(true);
+    for (let from = 600; from < 1000; from += 40) await produce(from, 40);
+    expect([...cluster.brokers.values()].every((broker) => broker.engine.logDirMoves().length > 0)).toBe(true);
+    for (const broker of cluster.brokers.values()) broker.engine.setLogDirMoveRate(Infinity);
+    await Promise.all(moves);
+    for (const [id, broker] of cluster.brokers) {
+      expect(Array.from({ length: PARTITIONS }, (_, partition) => broker.engine.logDirOf(TOPIC, partition))).toEqual(targets.get(id));
+    }
+    await produce(1000, 40);
+    await waitUntil(() => inSync(1040), 'every moved replica in sync');
   });
 });
 

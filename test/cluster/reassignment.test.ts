@@ -190,15 +190,21 @@ describe('partition reassignment under acks=all load', () => {
     const described = await runCli(['topics', ...bootstrap, '--describe', '--topic', 'by-cli']);
     expect(described.stdout).toMatch(/Partition: 0\tLeader: 3\tReplicas: 3,2\tIsr: (3,2|2,3)\n/);
 
-    // A broker that does not exist, and a file that names log directories: exit 1 with one Error line.
+    // A broker that does not exist, a log directory its broker does not have, and a file whose
+    // log_dirs are not paths: exit 1 with one Error line.
     const toNowhere = file('nowhere.json', { version: 1, partitions: [{ topic: 'by-cli', partition: 0, replicas: [3, 8] }] });
     const refused = await runCli(['reassign-partitions', ...bootstrap, '--execute', '--reassignment-json-file', toNowhere]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('by-cli-0: INVALID_REPLICA_ASSIGNMENT');
-    const withDirs = file('dirs.json', { version: 1, partitions: [{ topic: 'by-cli', partition: 0, replicas: [3], log_dirs: ['/data'] }] });
-    const badFile = await runCli(['reassign-partitions', ...bootstrap, '--execute', '--reassignment-json-file', withDirs]);
+    const current = described.stdout.match(/Replicas: (\d+,\d+)/)![1]!.split(',').map(Number);
+    const toNoDir = file('dirs.json', { version: 1, partitions: [{ topic: 'by-cli', partition: 0, replicas: current, log_dirs: ['/no/such/dir', 'any'] }] });
+    const noDir = await runCli(['reassign-partitions', ...bootstrap, '--execute', '--reassignment-json-file', toNoDir]);
+    expect(noDir.code).toBe(1);
+    expect(noDir.stderr).toContain(`by-cli-0-${current[0]}: LOG_DIR_NOT_FOUND (log dir /no/such/dir)`);
+    const notPaths = file('relative.json', { version: 1, partitions: [{ topic: 'by-cli', partition: 0, replicas: current, log_dirs: ['data', 'any'] }] });
+    const badFile = await runCli(['reassign-partitions', ...bootstrap, '--execute', '--reassignment-json-file', notPaths]);
     expect(badFile.code).toBe(1);
-    expect(badFile.stderr).toMatch(/^Error: .*"log_dirs" may only be "any"/);
+    expect(badFile.stderr).toMatch(/^Error: .*"log_dirs" must give "any" or an absolute path for each replica/);
   }, 120_000);
 
   it('reassign-partitions --throttle: the new replica copies at the throttled rate, and --verify clears the throttles once the move is done', async () => {

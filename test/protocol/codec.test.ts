@@ -75,6 +75,7 @@ describe('the advertised versions', () => {
       31: [0, 3, 2],
       32: [0, 4, 4],
       33: [0, 2, 2],
+      34: [0, 2, 2],
       35: [0, 4, 2],
       36: [0, 2, 2],
       37: [0, 3, 2],
@@ -107,7 +108,7 @@ describe('the advertised versions', () => {
       [...registry.values()].map((d) => [d.apiKey, [d.validVersions[0], d.validVersions[1], Number.isFinite(d.firstFlexibleVersion) ? d.firstFlexibleVersion : null]]),
     );
     expect(actual).toEqual(expected);
-    expect(supportedApiVersions()).toHaveLength(55);
+    expect(supportedApiVersions()).toHaveLength(56);
     expect(supportedApiVersions()[0]).toEqual({ apiKey: 0, minVersion: 0, maxVersion: 11 });
     expect(apiKeyName(ApiKey.OffsetForLeaderEpoch)).toBe('OffsetForLeaderEpoch');
     expect(apiKeyName(999)).toBe('ApiKey(999)');

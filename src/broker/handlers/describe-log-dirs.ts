@@ -1,6 +1,7 @@
 // DescribeLogDirs (35): each of this broker's log directories (log.dirs) with the partitions it
 // holds, their size and LEO - HW lag, and (v4) the file system's total and usable bytes, as
-// kafka-log-dirs reports them. Every directory is listed, also one holding none of the partitions
+// kafka-log-dirs reports them. A replica being moved to another directory (AlterReplicaLogDirs)
+// is also listed there as a future replica (isFutureKey), its lag how far its copy is behind. Every directory is listed, also one holding none of the partitions
 // asked for. In a cluster only the partitions this broker is a replica of: every broker keeps a log
 // for every partition, but the others are empty placeholders, not replicas.
 //
@@ -30,23 +31,38 @@ export const describeLogDirsHandler = defineHandler({
         ? engine.listTopics().map((topic) => ({ topic, partitions: engine.describeTopic(topic).partitions.map(({ partition }) => partition) }))
         : request.topics;
     const topicsByDir = new Map<string, Topic[]>(engine.logDirs.map((dir) => [dir, []]));
+    const moves = new Map(engine.logDirMoves().map((move) => [`${move.topic}\u0000${move.partition}`, move]));
     for (const { topic, partitions: asked } of wanted) {
       // Kafka leaves out what it does not host rather than answering an error for it.
       if (!engine.hasTopic(topic)) continue;
       const count = engine.partitionCount(topic);
       const byDir = new Map<string, Topic>();
-      for (const partition of asked) {
-        if (partition < 0 || partition >= count || !holds(broker, topic, partition)) continue;
-        const log = engine.partitionLog(topic, partition);
-        const cleaner = request.includeCleanerFigures ? engine.cleanerStats(topic, partition) : undefined;
-        const dir = engine.logDirOf(topic, partition);
+      const entryIn = (dir: string): Topic => {
         let entry = byDir.get(dir);
         if (entry === undefined) {
           entry = { name: topic, partitions: [] };
           byDir.set(dir, entry);
           topicsByDir.get(dir)!.push(entry);
         }
-        entry.partitions.push({
+        return entry;
+      };
+      for (const partition of asked) {
+        if (partition < 0 || partition >= count || !holds(broker, topic, partition)) continue;
+        const log = engine.partitionLog(topic, partition);
+        const cleaner = request.includeCleanerFigures ? engine.cleanerStats(topic, partition) : undefined;
+        const move = moves.get(`${topic}\u0000${partition}`);
+        if (move !== undefined) {
+          entryIn(move.to).partitions.push({
+            partitionIndex: partition,
+            partitionSize: move.sizeBytes,
+            offsetLag: move.lag,
+            isFutureKey: true,
+            dirtyRatio: NO_DIRTY_RATIO,
+            lastCleanedMs: NEVER_CLEANED,
+            uncleanable: false,
+          });
+        }
+        entryIn(engine.logDirOf(topic, partition)).partitions.push({
           partitionIndex: partition,
           partitionSize: log.sizeBytes(),
           offsetLag: Math.max(0, log.logEndOffset - log.highWatermark),

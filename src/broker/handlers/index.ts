@@ -9,6 +9,7 @@ import { updateFeaturesHandler } from './update-features.js';
 import { createDelegationTokenHandler, describeDelegationTokenHandler, expireDelegationTokenHandler, renewDelegationTokenHandler } from './delegation-tokens.js';
 import { describeTopicPartitionsHandler } from './describe-topic-partitions.js';
 import { describeLogDirsHandler } from './describe-log-dirs.js';
+import { alterReplicaLogDirsHandler } from './alter-replica-log-dirs.js';
 import { describeProducersHandler } from './describe-producers.js';
 import { electLeadersHandler } from './elect-leaders.js';
 import { fetchHandler } from './fetch.js';
@@ -48,6 +49,7 @@ export function createHandlers(producerIds: ProducerIds, groups: GroupCoordinato
     incrementalAlterConfigsHandler,
     offsetForLeaderEpochHandler,
     describeLogDirsHandler,
+    alterReplicaLogDirsHandler,
     electLeadersHandler,
     alterPartitionReassignmentsHandler,
     listPartitionReassignmentsHandler,
