@@ -294,6 +294,8 @@ export class Broker {
     const engine = await Engine.open({
       dataDir,
       logDirs,
+      // A move between log dirs that a restart interrupted resumes at once, under the limit.
+      logDirMoveBytesPerSecond: logDirMoveRate(configLayers.effective()),
       config: startingConfig(configLayers, logger),
       segmentsMax: descriptors.segmentsMax,
       // The broker reports every name it is given (reportConfig) and the topic configs it is sent.

@@ -42,6 +42,11 @@ export interface EngineOptions {
    */
   logDirs?: readonly string[];
   /**
+   * What log moves between logDirs copy a second at most (Engine.setLogDirMoveRate), from the
+   * open on: a move a restart interrupted resumes there. Default: no limit.
+   */
+  logDirMoveBytesPerSecond?: number;
+  /**
    * Broker-level settings with Kafka's names: log.segment.bytes, log.retention.hours,
    * log.flush.interval.messages, message.max.bytes, num.partitions, ... A name that takes no
    * effect is reported to onConfigWarning.
@@ -280,6 +285,7 @@ export class Engine {
     const topics = new TopicStore(dataDir);
     const logs = await LogDirs.open({
       dirs: (options.logDirs ?? [dataDir]).map((dir) => path.resolve(dir)),
+      moveBytesPerSecond: options.logDirMoveBytesPerSecond,
       nowMs: options.nowMs,
       // A partition directory of no topic, or past its topic's count, is what a crash during a
       // topic or partition creation leaves (the metadata is written last); one the topic does not
@@ -326,8 +332,8 @@ export class Engine {
    * Moves a partition's log to `dir`, another of logDirs, while it stays readable and writable
    * (Kafka's AlterReplicaLogDirs); resolves once the log is there. A move of the partition under
    * way to another directory is replaced; asking for the directory that holds it cancels one.
-   * LOG_DIR_NOT_FOUND when `dir` is not one of logDirs. A move that a restart interrupts is not
-   * resumed: the log stays where it was.
+   * LOG_DIR_NOT_FOUND when `dir` is not one of logDirs. A move that a restart interrupts resumes
+   * when the engine opens again (logDirMoves lists it; nothing awaits it).
    */
   async alterLogDir(topic: string, partition: number, dir: string): Promise<void> {
     this.partitionLog(topic, partition);

@@ -20,6 +20,8 @@ import { LogMove, LogMoveThrottle } from './log-mover.js';
 export type LogDirsOptions = Omit<LogManagerOptions, 'dataDir'> & {
   /** The directories, in the operator's order (absolute paths, no two the same). */
   dirs: readonly string[];
+  /** What moves copy a second at most, from the start (a move a restart interrupted resumes at open). */
+  moveBytesPerSecond?: number;
 };
 
 /** A move under way (LogDirs.moves): the future log's progress in the target directory. */
@@ -42,7 +44,10 @@ export class LogDirs {
   /** replica.alter.log.dirs.io.max.bytes.per.second, for every move together. */
   private readonly moveThrottle = new LogMoveThrottle();
 
-  private constructor(private readonly managers: readonly LogManager[]) {
+  private constructor(
+    private readonly managers: readonly LogManager[],
+    private readonly onBackgroundError: (error: unknown, task: string) => void,
+  ) {
     this.startup = {
       cleanShutdown: managers.every((manager) => manager.startup.cleanShutdown),
       recoveredSegments: managers.reduce((sum, manager) => sum + manager.startup.recoveredSegments, 0),
@@ -59,6 +64,7 @@ export class LogDirs {
     if (dirs.length === 0) throw new SluiceError('INVALID_CONFIG', 'No log directory given');
     if (new Set(dirs).size !== dirs.length) throw new SluiceError('INVALID_CONFIG', `A log directory is listed twice: ${dirs.join(',')}`);
     const managers: LogManager[] = [];
+    const resumable: Array<{ topic: string; partition: number; dir: string; manager: LogManager }> = [];
     try {
       for (const dir of dirs) managers.push(LogManager.open({ ...managerOptions, dataDir: dir }));
       const seen = new Map<string, string>();
@@ -71,26 +77,61 @@ export class LogDirs {
           seen.set(name, manager.dataDir);
         }
       }
-      // A move's future log left by a restart: where the log is still in its directory, the move
-      // was interrupted (not resumed: removed). Where no directory holds the log any more, the
-      // crash came between the swap's two renames (LogManager.handOver): the future was complete.
-      for (const manager of managers) {
-        for (const { topic, partition, dir } of manager.futureDirs()) {
-          const name = logDirName(topic, partition);
-          const config = seen.has(name) ? undefined : managerOptions.configFor(topic, partition);
-          if (config === undefined) {
-            fs.rmSync(dir, { recursive: true, force: true });
-            continue;
-          }
+      // A move's future log left by a restart. Where no directory holds the log any more, the crash
+      // came between the swap's two renames (LogManager.handOver): the future is complete and is
+      // adopted. Where the log is still in another directory, the move resumes from what was
+      // copied, as Kafka's does. Two futures of one partition (never on disk together by design)
+      // are both removed: which was asked for last is not on disk.
+      const futures = managers.flatMap((manager) => manager.futureDirs().map((found) => ({ ...found, manager })));
+      const futuresOf = (name: string) => futures.filter((f) => logDirName(f.topic, f.partition) === name).length;
+      for (const future of futures) {
+        const { topic, partition, dir, manager } = future;
+        const name = logDirName(topic, partition);
+        const live = seen.get(name);
+        const config = live === undefined && futuresOf(name) === 1 ? managerOptions.configFor(topic, partition) : undefined;
+        if (config !== undefined) {
           manager.adoptFutureLog(topic, partition, dir, config);
           seen.set(name, manager.dataDir);
+        } else if (live !== undefined && live !== manager.dataDir && futuresOf(name) === 1) {
+          resumable.push(future);
+        } else {
+          fs.rmSync(dir, { recursive: true, force: true });
         }
       }
     } catch (error) {
       await Promise.allSettled(managers.map((manager) => manager.close()));
       throw error;
     }
-    return new LogDirs(managers);
+    const logDirs = new LogDirs(managers, options.onBackgroundError ?? (() => {}));
+    logDirs.moveBytesPerSecond = options.moveBytesPerSecond ?? Infinity;
+    for (const { topic, partition, dir, manager } of resumable) logDirs.resumeMove(topic, partition, dir, manager);
+    return logDirs;
+  }
+
+  /** Resumes a move from its future log's directory (LogDirs.open); a failure is reported, not thrown. */
+  private resumeMove(topic: string, partition: number, futureDir: string, target: LogManager): void {
+    const name = logDirName(topic, partition);
+    let move: LogMove;
+    try {
+      move = new LogMove(topic, partition, this.managerOf(topic, partition)!, target, this.moveThrottle, null, futureDir);
+    } catch (error) {
+      fs.rmSync(futureDir, { recursive: true, force: true });
+      this.onBackgroundError(error, `resuming the move of ${name} to ${target.dataDir}`);
+      return;
+    }
+    this.track(name, move);
+    // Nobody awaits a resumed move: its failure is reported, its cancellation (a close, a new move) is not.
+    move.done.catch((error: unknown) => {
+      if (!move.cancelled) this.onBackgroundError(error, `moving ${name} to ${target.dataDir}`);
+    });
+  }
+
+  private track(name: string, move: LogMove): void {
+    this.moving.set(name, move);
+    const forget = () => {
+      if (this.moving.get(name) === move) this.moving.delete(name);
+    };
+    move.done.then(forget, forget);
   }
 
   /** The directories, in the order given. */
@@ -193,11 +234,7 @@ export class LogDirs {
     } catch (error) {
       return Promise.reject(error);
     }
-    this.moving.set(name, move);
-    const forget = () => {
-      if (this.moving.get(name) === move) this.moving.delete(name);
-    };
-    move.done.then(forget, forget);
+    this.track(name, move);
     return move.done;
   }
 

@@ -455,6 +455,16 @@ export class LogManager {
     }
   }
 
+  /** A `*-future` directory left by a restart, opened (and recovered) to go on with its move. */
+  reopenFutureLog(dir: string, config: LogConfig): Log {
+    this.ensureOpen();
+    try {
+      return Log.open({ dir, config, ...this.logDefaults() });
+    } catch (error) {
+      throw openError(dir, error);
+    }
+  }
+
   /** Closes a future log that will not be adopted and removes its directory off the event loop. */
   discardFutureLog(future: Log): void {
     future.close({ snapshot: false });

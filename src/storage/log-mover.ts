@@ -16,8 +16,8 @@
 // replica.alter.log.dirs.io.max.bytes.per.second caps the bytes all moves together copy a second
 // (LogMoveThrottle), so that a move cannot take the disk its producers and consumers need.
 //
-// A move that a restart interrupts is not resumed, where Kafka resumes it: its partial copy is
-// removed on open and the log stays where it was.
+// A move that a restart interrupts resumes on open, as Kafka's does: its future log is recovered
+// (what a crash cut short is dropped) and the copy goes on from its end (LogDirs.open).
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 
 import { SluiceError } from '../errors.js';
@@ -93,9 +93,17 @@ export class LogMove {
     readonly target: LogManager,
     private readonly throttle: LogMoveThrottle,
     after: Promise<unknown> | null,
+    /** A future log's directory left by a restart: the move goes on from what it holds (recovered first). */
+    resumeFrom?: string,
   ) {
-    if (after === null) this.future = this.openFuture();
+    if (resumeFrom !== undefined) this.future = this.target.reopenFutureLog(resumeFrom, this.liveLog().currentConfig);
+    else if (after === null) this.future = this.openFuture();
     this.done = this.run(after);
+  }
+
+  /** Whether the move was cancelled (its rejection is then no failure). */
+  get cancelled(): boolean {
+    return this.cancelledBy !== undefined;
   }
 
   /** The future log's end, size and distance behind the live log (DescribeLogDirs' future replica). */

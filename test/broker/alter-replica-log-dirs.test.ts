@@ -4,7 +4,8 @@
 // IncrementalAlterConfigs) holds the copy back; afterwards kcat reads every record in order from
 // the new directory, also after a restart. Bad paths and partitions get Kafka's error codes.
 // `sluice reassign-partitions` moves it back with a reassignment file's log_dirs, as
-// kafka-reassign-partitions does, throttled, and --verify follows the move to its end.
+// kafka-reassign-partitions does, throttled, and --verify follows the move to its end. A `sluice
+// broker` process SIGKILLed mid-move resumes the move when it starts again.
 import fs from 'node:fs';
 import path from 'node:path';
 import { Admin, Connection, alterReplicaLogDirsV2 } from '@platformatic/kafka';
@@ -14,6 +15,7 @@ import { startBroker, type Broker } from '../../src/broker/broker.js';
 import { kcat } from '../fixtures/kcat.js';
 import { responseOf } from '../fixtures/platformatic.js';
 import { runCli } from '../cli/run-cli.js';
+import { startBrokerProcess, type BrokerProcess } from '../fixtures/broker.js';
 import { tempDir, waitUntil } from '../helpers.js';
 
 const TOPIC = 'moving';
@@ -153,5 +155,58 @@ describe('AlterReplicaLogDirs', () => {
     const [config] = await admin.describeConfigs({ resources: [{ resourceType: BROKER_RESOURCE, resourceName: BROKER_ID, configurationKeys: [MOVE_RATE] }] });
     expect(config!.configs.filter((entry) => entry.name === MOVE_RATE && entry.value !== null && entry.configSource !== 5)).toEqual([]);
     expect((await consumeAll()).length).toBe(50_100);
+  });
+});
+
+describe('a broker process killed while it moves a replica', () => {
+  let processBroker: BrokerProcess | undefined;
+
+  afterAll(async () => {
+    await processBroker?.stop();
+  });
+
+  it('resumes the move when it starts again, and every record is read back from the new directory', async () => {
+    const root = tempDir();
+    const disks = [path.join(root, 'disk1'), path.join(root, 'disk2')];
+    const start = async () => (processBroker = await startBrokerProcess(disks.join(','), { 'num.partitions': 1 }));
+    await start();
+    const bootstrap = () => `127.0.0.1:${processBroker!.port}`;
+    const input = Array.from({ length: 40_000 }, (_, i) => line(i)).join('\n') + '\n';
+    expect(await kcat(['-P', '-b', bootstrap(), '-t', 'killed', '-p', '0', '-X', 'acks=all'], input, 60_000)).toMatchObject({ code: 0 });
+    const clients = async () => {
+      const raw = new Connection('alter-log-dirs-kill');
+      await raw.connect('127.0.0.1', processBroker!.port);
+      return { raw, admin: new Admin({ clientId: 'alter-log-dirs-kill', bootstrapBrokers: [bootstrap()] }) };
+    };
+    const futureOf = async (admin: Admin) => {
+      const [described] = await admin.describeLogDirs({ topics: [{ name: 'killed', partitions: [0] }] });
+      return Object.fromEntries(described!.results.map((r) => [r.logDir, r.topics.flatMap((t) => t.partitions.map((p) => (p.isFutureKey ? 'future' : 'live')))]));
+    };
+    let { raw, admin: killedAdmin } = await clients();
+    // 100 KB/s (a dynamic config: it survives the restart), so the ~4.4 MB are far from copied when the kill comes.
+    const rate = (value: string | null) =>
+      killedAdmin.incrementalAlterConfigs({ resources: [{ resourceType: BROKER_RESOURCE, resourceName: BROKER_ID, configs: [{ name: MOVE_RATE, configOperation: value === null ? DELETE : SET, value: value ?? '' }] }] });
+    await rate('100000');
+    const answer = await responseOf(alterReplicaLogDirsV2.api.async(raw, [{ path: disks[1]!, topics: [{ name: 'killed', partitions: [0] }] }]));
+    expect(answer.results[0]!.partitions[0]!.errorCode).toBe(0);
+    await waitUntil(async () => (await futureOf(killedAdmin))[disks[1]!]!.includes('future'), 'the future replica');
+    await raw.close();
+    await killedAdmin.close();
+    await processBroker!.kill();
+
+    await start();
+    ({ raw, admin: killedAdmin } = await clients());
+    try {
+      // Straight after the restart the move is under way again, the replica still live in disk1.
+      expect(await futureOf(killedAdmin)).toEqual({ [disks[0]!]: ['live'], [disks[1]!]: ['future'] });
+      await rate(null);
+      await waitUntil(async () => JSON.stringify(await futureOf(killedAdmin)) === JSON.stringify({ [disks[0]!]: [], [disks[1]!]: ['live'] }), 'the resumed move to finish');
+      const read = await kcat(['-C', '-b', bootstrap(), '-t', 'killed', '-p', '0', '-o', 'beginning', '-e', '-q', '-f', '%o %s\n'], '', 60_000);
+      expect(read.stdout.split('\n').filter((entry) => entry !== '')).toEqual(Array.from({ length: 40_000 }, (_, i) => `${i} ${line(i)}`));
+      expect(fs.readdirSync(disks[0]!).filter((name) => name.startsWith('killed-'))).toEqual([]);
+    } finally {
+      await raw.close();
+      await killedAdmin.close();
+    }
   });
 });

@@ -1,8 +1,8 @@
 // Moving a partition's log to another log directory while it stays live (Engine.alterLogDir, Kafka's
 // AlterReplicaLogDirs): every record, offset, leader epoch and idempotent producer's state goes
 // with it, writes during the move land, a truncation or a moved log start during the move is
-// followed, a move can be cancelled, and what a crash leaves (a partial copy, or a complete one
-// whose live log was already renamed away) is resolved on open.
+// followed, a move can be cancelled, and what a restart or crash leaves (a partial copy: the move
+// resumes; a complete one whose live log was already renamed away: adopted) is resolved on open.
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -50,6 +50,11 @@ async function produceRange(engine: Engine, from: number, to: number): Promise<v
 /** Entries of `dir` that are a move's leftovers: `*-future` or `*-delete` directories. */
 function leftovers(dir: string): string[] {
   return fs.readdirSync(dir).filter((name) => name.endsWith('-future') || name.endsWith('-delete'));
+}
+
+async function waitFor(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 3000 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  expect(condition()).toBe(true);
 }
 
 async function settled(dirs: string[]): Promise<void> {
@@ -203,31 +208,71 @@ describe('Engine.alterLogDir', () => {
     await reopened.close();
   });
 
-  it('on open, removes a partial copy left by a crash, and adopts a complete one whose live log was renamed away', async () => {
+  it('resumes on open a move a restart interrupted, from what its future log holds', async () => {
+    const { engine, logDirs } = await twoDirs();
+    await produceRange(engine, 0, 20_000);
+    // 200 KB/s: the ~2.5 MB would take ~12 s; the engine closes once a fifth is copied.
+    engine.setLogDirMoveRate(200_000);
+    const interrupted = engine.alterLogDir(TOPIC, 0, logDirs[1]!).catch((error: { code: string }) => error.code);
+    const backup = path.join(logDirs[0]!, '..', 'future-backup');
+    await waitFor(() => (engine.logDirMoves()[0]?.logEndOffset ?? 0) >= 4000);
+    // What a crash would leave: the future as it is now (Engine.close would remove it).
+    const future = fs.readdirSync(logDirs[1]!).find((name) => name.endsWith('-future'))!;
+    fs.cpSync(path.join(logDirs[1]!, future), backup, { recursive: true });
+    const copied = engine.logDirMoves()[0]!.logEndOffset;
+    await engine.close();
+    expect(await interrupted).toBe('KAFKA_STORAGE_ERROR');
+    fs.renameSync(backup, path.join(logDirs[1]!, future));
+
+    const reopened = await Engine.open({ dataDir: logDirs[0]!, logDirs });
+    // Resumed where the copy was, not from the start; the log stays live in its old directory meanwhile.
+    const [resumed] = reopened.logDirMoves();
+    expect(resumed).toMatchObject({ topic: TOPIC, partition: 0, from: logDirs[0], to: logDirs[1] });
+    expect(resumed!.logEndOffset).toBeGreaterThanOrEqual(copied);
+    await produceRange(reopened, 20_000, 21_000);
+    await waitFor(() => reopened.logDirOf(TOPIC, 0) === logDirs[1]);
+    expect(await readAll(reopened)).toEqual(Array.from({ length: 21_000 }, (_, i) => `${i} k${i} ${`value ${i} `.padEnd(100, '.')} n=${i}`));
+    await settled(logDirs);
+    await reopened.close();
+  });
+
+  it('on open, resumes from a copy a crash left beside the live log, and adopts a complete one whose live log was renamed away', async () => {
     const { engine, logDirs } = await twoDirs();
     await produceRange(engine, 0, 5000);
     const expected = await readAll(engine);
     await engine.close();
     const live = path.join(logDirs[0]!, `${TOPIC}-0`);
 
-    // A crash during the copy: the future beside the live log is dropped.
+    // A crash during the copy (here, one that had copied everything): the move goes on and ends.
     fs.cpSync(live, path.join(logDirs[1]!, `${TOPIC}-0.0123456789abcdef0123456789abcdef-future`), { recursive: true });
     let reopened = await Engine.open({ dataDir: logDirs[0]!, logDirs });
-    expect(reopened.logDirOf(TOPIC, 0)).toBe(logDirs[0]);
-    expect(leftovers(logDirs[1]!)).toEqual([]);
+    expect(reopened.logDirMoves()).toHaveLength(1);
+    await waitFor(() => reopened.logDirOf(TOPIC, 0) === logDirs[1]);
+    await settled(logDirs);
     expect(await readAll(reopened)).toEqual(expected);
     await reopened.close();
 
     // A crash between the swap's renames: the live log is a `-delete` directory, the future complete.
-    fs.cpSync(live, path.join(logDirs[1]!, `${TOPIC}-0.0123456789abcdef0123456789abcdef-future`), { recursive: true });
-    fs.renameSync(live, path.join(logDirs[0]!, `${TOPIC}-0.fedcba9876543210fedcba9876543210-delete`));
-    fs.rmSync(path.join(logDirs[0]!, '.sluice_cleanshutdown'));
+    const moved = path.join(logDirs[1]!, `${TOPIC}-0`);
+    fs.cpSync(moved, path.join(logDirs[0]!, `${TOPIC}-0.0123456789abcdef0123456789abcdef-future`), { recursive: true });
+    fs.renameSync(moved, path.join(logDirs[1]!, `${TOPIC}-0.fedcba9876543210fedcba9876543210-delete`));
+    fs.rmSync(path.join(logDirs[1]!, '.sluice_cleanshutdown'));
     reopened = await Engine.open({ dataDir: logDirs[0]!, logDirs });
-    expect(reopened.logDirOf(TOPIC, 0)).toBe(logDirs[1]);
+    expect(reopened.logDirOf(TOPIC, 0)).toBe(logDirs[0]);
+    expect(reopened.logDirMoves()).toEqual([]);
     for (const dir of logDirs) expect(leftovers(dir)).toEqual([]);
     expect(await readAll(reopened)).toEqual(expected);
     await produceChunk(reopened, 5000, 10);
     expect(reopened.latestOffset(TOPIC, 0)).toBe(5010);
+    await reopened.close();
+
+    // Two copies of one partition: neither is trusted, both go.
+    fs.cpSync(live, path.join(logDirs[1]!, `${TOPIC}-0.0123456789abcdef0123456789abcdef-future`), { recursive: true });
+    fs.cpSync(live, path.join(logDirs[1]!, `${TOPIC}-0.abcdef0123456789abcdef0123456789-future`), { recursive: true });
+    reopened = await Engine.open({ dataDir: logDirs[0]!, logDirs });
+    expect(reopened.logDirMoves()).toEqual([]);
+    for (const dir of logDirs) expect(leftovers(dir)).toEqual([]);
+    expect(reopened.logDirOf(TOPIC, 0)).toBe(logDirs[0]);
     await reopened.close();
   });
 });
