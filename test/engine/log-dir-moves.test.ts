@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 
 import { Engine } from '../../src/index.js';
 import { encodeBatch } from '../../src/record/batch.js';
+import { encodeMarkerBatch } from '../../src/record/control-record.js';
 import { tempDir } from '../helpers.js';
 
 const TOPIC = 'moving';
@@ -130,6 +131,26 @@ describe('Engine.alterLogDir', () => {
     expect(retry).toMatchObject({ duplicate: true, baseOffset: 4 });
     expect(engine.latestOffset(TOPIC, 0)).toBe(5);
     await expect(engine.appendBatches(TOPIC, 0, batch(7))).rejects.toMatchObject({ code: 'OUT_OF_ORDER_SEQUENCE_NUMBER' });
+    await engine.close();
+  });
+
+  it('carries transactions across: an aborted one stays out of read_committed, an open one holds the last stable offset until its marker', async () => {
+    const { engine, logDirs } = await twoDirs();
+    const transactional = (producerId: number, baseSequence: number, value: string) => encodeBatch([{ value }], { producerId, producerEpoch: 0, baseSequence, transactional: true });
+    const marker = (producerId: number, commit: boolean) => encodeMarkerBatch({ producerId, producerEpoch: 0, commit, coordinatorEpoch: 0, timestamp: Date.now() });
+    await engine.appendBatches(TOPIC, 0, transactional(8, 0, 'aborted')); // 0
+    await engine.appendBatches(TOPIC, 0, marker(8, false), { origin: 'coordinator' }); // 1
+    await engine.appendBatches(TOPIC, 0, transactional(9, 0, 'open')); // 2: its transaction still open at the move
+    await engine.produce(TOPIC, [{ value: 'plain' }], { partition: 0 }); // 3
+    await engine.alterLogDir(TOPIC, 0, logDirs[1]!);
+    expect(engine.logDirOf(TOPIC, 0)).toBe(logDirs[1]);
+    const committed = async () => (await engine.fetch(TOPIC, 0, { offset: 0, isolationLevel: 'read_committed' })).records.map((r) => r.value!.toString());
+    const stable = async () => (await engine.fetch(TOPIC, 0, { offset: 0, isolationLevel: 'read_committed' })).lastStableOffset;
+    expect(await stable()).toBe(2);
+    expect(await committed()).toEqual([]);
+    await engine.appendBatches(TOPIC, 0, marker(9, true), { origin: 'coordinator' }); // 4
+    expect(await stable()).toBe(5);
+    expect(await committed()).toEqual(['open', 'plain']);
     await engine.close();
   });
 
