@@ -5,8 +5,8 @@
 // (alterLogDir, Kafka's AlterReplicaLogDirs: log-mover.ts).
 //
 // With one directory, a lookup is the LogManager's own (getLog). Each directory's cleaner keeps its
-// own cleaner-offset-checkpoint and runs its own log.cleaner.threads, where Kafka's threads serve
-// every directory: with two directories two compactions may run at once.
+// own cleaner-offset-checkpoint and runs its share of the cleaner's budget (cleanerShares): Kafka's
+// log.cleaner.threads serve every directory from one pool, with one dedupe buffer and one I/O rate.
 import fs from 'node:fs';
 
 import { SluiceError } from '../errors.js';
@@ -16,6 +16,7 @@ import type { LogCleanerConfig } from './log-cleaner-config.js';
 import type { LogConfig } from './log-config.js';
 import { LogManager, logDirName, type LogManagerOptions, type LogManagerStartup } from './log-manager.js';
 import { LogMove, LogMoveThrottle } from './log-mover.js';
+import { DEFAULT_CLEANER_CONFIG } from './log-cleaner-config.js';
 
 export type LogDirsOptions = Omit<LogManagerOptions, 'dataDir'> & {
   /** The directories, in the operator's order (absolute paths, no two the same). */
@@ -23,6 +24,27 @@ export type LogDirsOptions = Omit<LogManagerOptions, 'dataDir'> & {
   /** What moves copy a second at most, from the start (a move a restart interrupted resumes at open). */
   moveBytesPerSecond?: number;
 };
+
+/**
+ * Each directory's share of the cleaner's budget. Kafka's log.cleaner.threads clean every directory
+ * from one pool, sharing log.cleaner.dedupe.buffer.size, .io.buffer.size and .io.max.bytes.per.second.
+ * Here each directory has its own cleaner, so the threads are dealt out over the directories, at
+ * least one each so that every directory is cleaned (with fewer threads than directories there are
+ * that many more threads), and the buffers and the I/O rate follow the threads: their totals stay
+ * what the operator set.
+ */
+export function cleanerShares(config: LogCleanerConfig, dirs: number): LogCleanerConfig[] {
+  if (dirs === 1) return [config];
+  const threads = Array.from({ length: dirs }, (_, i) => Math.max(1, Math.floor(config.threads / dirs) + (i < config.threads % dirs ? 1 : 0)));
+  const total = threads.reduce((sum, share) => sum + share, 0);
+  return threads.map((share) => ({
+    ...config,
+    threads: share,
+    dedupeBufferBytes: Math.floor((config.dedupeBufferBytes * share) / total),
+    ioBufferBytes: Math.floor((config.ioBufferBytes * share) / total),
+    ioMaxBytesPerSecond: (config.ioMaxBytesPerSecond * share) / total,
+  }));
+}
 
 /** A move under way (LogDirs.moves): the future log's progress in the target directory. */
 export interface LogDirMove {
@@ -46,6 +68,8 @@ export class LogDirs {
 
   private constructor(
     private readonly managers: readonly LogManager[],
+    /** The cleaner's whole budget, which cleanerShares deals out over the directories. */
+    private cleaner: LogCleanerConfig,
     private readonly onBackgroundError: (error: unknown, task: string) => void,
   ) {
     this.startup = {
@@ -66,7 +90,8 @@ export class LogDirs {
     const managers: LogManager[] = [];
     const resumable: Array<{ topic: string; partition: number; dir: string; manager: LogManager }> = [];
     try {
-      for (const dir of dirs) managers.push(LogManager.open({ ...managerOptions, dataDir: dir }));
+      const cleaners = cleanerShares(managerOptions.cleaner ?? DEFAULT_CLEANER_CONFIG, dirs.length);
+      dirs.forEach((dir, i) => managers.push(LogManager.open({ ...managerOptions, dataDir: dir, cleaner: cleaners[i] })));
       const seen = new Map<string, string>();
       for (const manager of managers) {
         for (const [name] of manager.allLogs()) {
@@ -102,7 +127,7 @@ export class LogDirs {
       await Promise.allSettled(managers.map((manager) => manager.close()));
       throw error;
     }
-    const logDirs = new LogDirs(managers, options.onBackgroundError ?? (() => {}));
+    const logDirs = new LogDirs(managers, managerOptions.cleaner ?? DEFAULT_CLEANER_CONFIG, options.onBackgroundError ?? (() => {}));
     logDirs.moveBytesPerSecond = options.moveBytesPerSecond ?? Infinity;
     for (const { topic, partition, dir, manager } of resumable) logDirs.resumeMove(topic, partition, dir, manager);
     return logDirs;
@@ -281,13 +306,15 @@ export class LogDirs {
     await Promise.all(this.managers.map((manager) => manager.flushAll()));
   }
 
-  /** The cleaners' config (every directory's cleaner has the same). */
+  /** The cleaner's whole budget, as configured (each directory runs its share: cleanerShares). */
   get cleanerConfig(): Readonly<LogCleanerConfig> {
-    return this.managers[0]!.cleaner.config;
+    return this.cleaner;
   }
 
   reconfigureCleaner(config: LogCleanerConfig): void {
-    for (const manager of this.managers) manager.cleaner.reconfigure(config);
+    this.cleaner = config;
+    const shares = cleanerShares(config, this.managers.length);
+    this.managers.forEach((manager, i) => manager.cleaner.reconfigure(shares[i]!));
   }
 
   cleanNow(topic: string, partition: number): Promise<CleaningPass[]> {

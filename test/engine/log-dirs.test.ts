@@ -6,6 +6,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { Engine, SluiceError } from '../../src/index.js';
+import { cleanerShares } from '../../src/storage/log-dirs.js';
+import { DEFAULT_CLEANER_CONFIG } from '../../src/storage/log-cleaner-config.js';
 import { tempDir } from '../helpers.js';
 
 function threeDirs(): { dataDir: string; logDirs: string[] } {
@@ -109,5 +111,22 @@ describe('Engine over several log directories', () => {
     await engine.deleteTopic('ops');
     expect(logDirs.map(partitionDirs)).toEqual([[], [], []]);
     await engine.close();
+  });
+
+  it("deals the cleaner's threads, buffers and I/O rate out over the directories, their totals as configured", () => {
+    const mib = 1024 * 1024;
+    expect(cleanerShares(DEFAULT_CLEANER_CONFIG, 1)).toEqual([DEFAULT_CLEANER_CONFIG]);
+    // One thread, two directories: each needs a thread to be cleaned at all; the 128 MiB are split.
+    const two = cleanerShares({ ...DEFAULT_CLEANER_CONFIG, ioMaxBytesPerSecond: 10 * mib }, 2);
+    expect(two.map(({ threads, dedupeBufferBytes, ioBufferBytes, ioMaxBytesPerSecond }) => [threads, dedupeBufferBytes / mib, ioBufferBytes / 1024, ioMaxBytesPerSecond / mib])).toEqual([
+      [1, 64, 256, 5],
+      [1, 64, 256, 5],
+    ]);
+    const uneven = cleanerShares({ ...DEFAULT_CLEANER_CONFIG, threads: 4, dedupeBufferBytes: 120 * mib }, 3);
+    expect(uneven.map(({ threads, dedupeBufferBytes, ioMaxBytesPerSecond }) => [threads, dedupeBufferBytes / mib, ioMaxBytesPerSecond])).toEqual([
+      [2, 60, Infinity],
+      [1, 30, Infinity],
+      [1, 30, Infinity],
+    ]);
   });
 });
