@@ -350,6 +350,17 @@ export class Engine {
     this.logs.moveBytesPerSecond = bytesPerSecond;
   }
 
+  /**
+   * Where the partition's log is to be created when this engine comes to host it (a replica a
+   * reassignment is adding; AlterReplicaLogDirs sets it as Kafka's does), instead of the directory
+   * holding the fewest logs. Used once; not kept across a restart. LOG_DIR_NOT_FOUND for a
+   * directory not in logDirs.
+   */
+  preferLogDir(topic: string, partition: number, dir: string): void {
+    this.ensureOpen();
+    this.logs.preferDir(topic, partition, path.resolve(dir));
+  }
+
   /** The log moves under way: each future log's directory, end offset, bytes and lag behind the live log. */
   logDirMoves(): LogDirMove[] {
     this.ensureOpen();

@@ -65,6 +65,8 @@ export class LogDirs {
   private readonly moving = new Map<string, LogMove>();
   /** replica.alter.log.dirs.io.max.bytes.per.second, for every move together. */
   private readonly moveThrottle = new LogMoveThrottle();
+  /** Where a log not created yet goes when it is (preferDir), by `<topic>-<partition>`. */
+  private readonly preferred = new Map<string, LogManager>();
 
   private constructor(
     private readonly managers: readonly LogManager[],
@@ -189,8 +191,8 @@ export class LogDirs {
   }
 
   /**
-   * Opens the logs, creating the missing ones, each in the directory that then holds the fewest
-   * (the first listed of those tied).
+   * Opens the logs, creating the missing ones, each in its preferred directory (preferDir) or else
+   * in the one that then holds the fewest (the first listed of those tied).
    */
   createLogs(topic: string, partitions: readonly number[], config: LogConfig): void {
     const counts = this.managers.map((manager) => manager.logCount);
@@ -200,14 +202,32 @@ export class LogDirs {
       if (manager === undefined) {
         let fewest = 0;
         for (let i = 1; i < counts.length; i++) if (counts[i]! < counts[fewest]!) fewest = i;
-        counts[fewest]!++;
-        manager = this.managers[fewest]!;
+        manager = this.takePreferred(topic, partition) ?? this.managers[fewest]!;
+        counts[this.managers.indexOf(manager)]!++;
       }
       const list = placed.get(manager) ?? [];
       list.push(partition);
       placed.set(manager, list);
     }
     for (const [manager, list] of placed) manager.createLogs(topic, list, config);
+  }
+
+  /**
+   * The directory a partition's log is created in when this broker comes to hold it (Kafka's
+   * LogManager.maybeUpdatePreferredLogDir, which AlterReplicaLogDirs sets for a replica that a
+   * reassignment is about to add): used once, and forgotten on close.
+   */
+  preferDir(topic: string, partition: number, dir: string): void {
+    const manager = this.managers.find((m) => m.dataDir === dir);
+    if (!manager) throw new SluiceError('LOG_DIR_NOT_FOUND', `${dir} is not one of the log directories (${this.dirs.join(',')})`);
+    this.preferred.set(logDirName(topic, partition), manager);
+  }
+
+  private takePreferred(topic: string, partition: number): LogManager | undefined {
+    const name = logDirName(topic, partition);
+    const manager = this.preferred.get(name);
+    this.preferred.delete(name);
+    return manager;
   }
 
   deleteLog(topic: string, partition: number): void {

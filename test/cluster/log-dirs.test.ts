@@ -3,7 +3,8 @@
 // directories and replicated byte for byte; a broker that stops and comes back finds each replica
 // in the directory it left it in, catches up and rejoins the ISR; every replica, leader and
 // followers, moves to its broker's other directory (Engine.alterLogDir, AlterReplicaLogDirs'
-// path) while kafkajs writes with acks=all, and all stay in sync. kafkajs is the client. Then
+// path) while kafkajs writes with acks=all, and all stay in sync; `sluice reassign-partitions`
+// adds a replica, which lands in the log dir AlterReplicaLogDirs asked for it beforehand. kafkajs is the client. Then
 // `sluice broker` processes (startCluster's logDirs) with two directories each: a SIGKILLed broker
 // recovers both directories and, once the other two are killed, serves every acknowledged record.
 import fs from 'node:fs';
@@ -14,6 +15,10 @@ import { startInProcessCluster, type InProcessCluster } from '../fixtures/cluste
 import { kcat } from '../fixtures/kcat.js';
 import { kafka } from '../fixtures/kafkajs.js';
 import { waitUntil } from './helpers.js';
+import { runCli } from '../cli/run-cli.js';
+import { KafkaClient } from '../../src/client/client.js';
+import { KafkaErrorCode } from '../../src/errors.js';
+import { tempDir } from '../helpers.js';
 
 const TOPIC = 'jbod';
 const PARTITIONS = 4;
@@ -111,6 +116,38 @@ describe('a cluster of brokers with two log directories each', () => {
     }
     await produce(1000, 40);
     await waitUntil(() => inSync(1040), 'every moved replica in sync');
+  });
+
+  it('a replica asked into a log dir before a reassignment adds it is created there (Kafka\'s preferred log dir), not moved; `sluice reassign-partitions --verify` finds it in place', async () => {
+    await admin.createTopics({ topics: [{ topic: 'placed', replicaAssignment: [{ partition: 0, replicas: [1] }] }], waitForLeaders: true });
+    const producer = client.producer();
+    await producer.connect();
+    await producer.send({ topic: 'placed', acks: -1, messages: Array.from({ length: 1000 }, (_, i) => ({ value: `placed ${i}` })) });
+    await producer.disconnect();
+    const two = cluster.brokers.get(2)!;
+    // The directory broker 2 would not pick for a new log (it picks the one holding fewer, the first of those tied).
+    const counts = two.engine.logDirs.map((dir) => fs.readdirSync(dir).filter((name) => /-\d+$/.test(name)).length);
+    const target = two.engine.logDirs[counts[1]! < counts[0]! ? 0 : 1]!;
+    // A move of its records would crawl at 1 byte a second: the replica must be created in the target, not moved there.
+    two.engine.setLogDirMoveRate(1);
+    const ours = await KafkaClient.connect({ brokers: cluster.bootstrapServers });
+    try {
+      expect(await ours.alterReplicaLogDirs(2, [{ topic: 'placed', partition: 0, logDir: target }])).toEqual([{ topic: 'placed', partition: 0, errorCode: KafkaErrorCode.NOT_LEADER_OR_FOLLOWER }]);
+    } finally {
+      ours.close();
+    }
+    // The reassignment itself names no directory: where the replica lands is the preference's doing.
+    const dir = tempDir();
+    fs.writeFileSync(`${dir}/add.json`, JSON.stringify({ version: 1, partitions: [{ topic: 'placed', partition: 0, replicas: [1, 2] }] }));
+    fs.writeFileSync(`${dir}/placed.json`, JSON.stringify({ version: 1, partitions: [{ topic: 'placed', partition: 0, replicas: [1, 2], log_dirs: ['any', target] }] }));
+    const executed = await runCli(['reassign-partitions', '--bootstrap-server', cluster.bootstrapServers.join(','), '--execute', '--reassignment-json-file', `${dir}/add.json`]);
+    expect(executed).toMatchObject({ code: 0, stderr: '' });
+    await waitUntil(() => two.engine.hasTopic('placed') && two.engine.hostsPartition('placed', 0) && two.engine.latestOffset('placed', 0) === 1000, 'broker 2 to hold placed-0, caught up');
+    expect(two.engine.logDirOf('placed', 0)).toBe(target);
+    expect(two.engine.logDirMoves()).toEqual([]);
+    const verified = await runCli(['reassign-partitions', '--bootstrap-server', cluster.bootstrapServers.join(','), '--verify', '--reassignment-json-file', `${dir}/placed.json`]);
+    expect(verified.stdout).toContain('Reassignment of replica placed-0-2 completed successfully.\n');
+    two.engine.setLogDirMoveRate(Infinity);
   });
 });
 

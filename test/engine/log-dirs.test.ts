@@ -113,6 +113,21 @@ describe('Engine over several log directories', () => {
     await engine.close();
   });
 
+  it('creates a log in the directory preferred for it (preferLogDir, once), the others by count', async () => {
+    const { dataDir, logDirs } = threeDirs();
+    const engine = await Engine.open({ dataDir, logDirs });
+    engine.preferLogDir('later', 0, logDirs[2]!);
+    expect(() => engine.preferLogDir('later', 1, path.join(logDirs[0]!, 'elsewhere'))).toThrow(expect.objectContaining({ code: 'LOG_DIR_NOT_FOUND' }));
+    await engine.createTopic('later', { partitions: 3 });
+    // Partition 0 where preferred; 1 and 2 to the directories then holding the fewest (a, then b).
+    expect([0, 1, 2].map((p) => engine.logDirOf('later', p))).toEqual([logDirs[2], logDirs[0], logDirs[1]]);
+    await engine.deleteTopic('later');
+    await engine.createTopic('later', { partitions: 1 });
+    // Used once: the same partition created again goes by count.
+    expect(engine.logDirOf('later', 0)).toBe(logDirs[0]);
+    await engine.close();
+  });
+
   it("deals the cleaner's threads, buffers and I/O rate out over the directories, their totals as configured", () => {
     const mib = 1024 * 1024;
     expect(cleanerShares(DEFAULT_CLEANER_CONFIG, 1)).toEqual([DEFAULT_CLEANER_CONFIG]);

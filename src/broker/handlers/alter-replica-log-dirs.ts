@@ -5,8 +5,9 @@
 //
 // Errors as Kafka's: CLUSTER_AUTHORIZATION_FAILED without ALTER on the cluster, LOG_DIR_NOT_FOUND
 // for a path that is not one of log.dirs, UNKNOWN_TOPIC_OR_PARTITION for a partition the broker
-// does not know. Kafka remembers a directory asked for a replica it does not hold yet (where the
-// replica is created later); sluice answers NOT_LEADER_OR_FOLLOWER for it and does not remember.
+// does not know. A replica the broker does not hold yet (a reassignment is adding it) is answered
+// NOT_LEADER_OR_FOLLOWER, and its directory is remembered: the replica is created there when it
+// comes (Kafka's preferred log dir), and kafka-reassign-partitions' retry then finds it in place.
 import { ApiKey } from '../../protocol/api-keys.js';
 import { KafkaErrorCode } from '../../errors.js';
 import { defineHandler, type BrokerContext } from '../handler.js';
@@ -40,7 +41,11 @@ function startMove(broker: BrokerContext, topic: string, partition: number, dir:
   const { engine } = broker;
   if (!engine.logDirs.includes(dir)) return KafkaErrorCode.LOG_DIR_NOT_FOUND;
   if (!engine.hasTopic(topic) || !Number.isInteger(partition) || partition < 0 || partition >= engine.partitionCount(topic)) return KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-  if (!engine.hostsPartition(topic, partition)) return KafkaErrorCode.NOT_LEADER_OR_FOLLOWER;
+  if (!engine.hostsPartition(topic, partition)) {
+    // A replica a reassignment is about to add: created in `dir` when it comes, as Kafka does.
+    engine.preferLogDir(topic, partition, dir);
+    return KafkaErrorCode.NOT_LEADER_OR_FOLLOWER;
+  }
   const from = engine.logDirOf(topic, partition);
   if (from !== dir) broker.log.logger.info({ topic, partition, from, to: dir }, 'moving replica to another log dir');
   engine.alterLogDir(topic, partition, dir).then(
