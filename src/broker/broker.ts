@@ -157,7 +157,6 @@ export class Broker {
       (ip) => this.clientQuotas.connectionRateOf(ip),
     );
     this.replicationQuotas = createReplicationQuotas({ windowCount: settings.replicationQuotaWindowCount, windowMs: settings.replicationQuotaWindowMs }, configLayers.effective());
-    engine.setLogDirMoveRate(logDirMoveRate(configLayers.effective()));
     this.tlsAcceptor = tlsAcceptor;
     if (settings.tls !== null) logger.info({ clientAuth: settings.tls.clientAuth, minVersion: settings.tls.options.context.minVersion, maxVersion: settings.tls.options.context.maxVersion }, 'listener serves TLS: fetched records are copied to be encrypted (no sendfile)');
     this.dynamicConfig = new DynamicConfigUpdates({

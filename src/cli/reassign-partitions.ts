@@ -180,6 +180,13 @@ const name = ({ topic, partition }: { topic: string; partition: number }) => `${
 /** Kafka's TopicPartitionReplica: `<topic>-<partition>-<broker>`. */
 const replicaName = (move: LogDirMove) => `${move.topic}-${move.partition}-${move.broker}`;
 
+/** Log dir moves by broker, in order. */
+function byBroker(moves: readonly LogDirMove[]): Map<number, LogDirMove[]> {
+  const grouped = new Map<number, LogDirMove[]>();
+  for (const move of moves) grouped.set(move.broker, [...(grouped.get(move.broker) ?? []), move]);
+  return grouped;
+}
+
 /** The replicas the file sends to a directory, ordered as Kafka's tool orders them (broker, topic, partition). */
 function logDirMoves(moves: readonly PartitionMove[]): LogDirMove[] {
   const found = moves.flatMap(({ topic, partition, replicas, logDirs }) =>
@@ -306,7 +313,7 @@ async function execute(client: KafkaClient, moves: readonly PartitionMove[], { t
     process.stdout.write(`The inter-broker throttle limit was set to ${throttleBytesPerSecond} B/s\n`);
   }
   if (logDirThrottle >= 0) {
-    for (const broker of new Set(replicaMoves.map((move) => move.broker))) {
+    for (const broker of byBroker(replicaMoves).keys()) {
       await client.incrementalAlterConfigs(CONFIG_RESOURCE_TYPE.BROKER, String(broker), [{ name: REPLICA_ALTER_LOG_DIRS_IO_MAX_BYTES_PER_SECOND, value: String(logDirThrottle) }]);
     }
     process.stdout.write(`The replica-alter-dir throttle limit was set to ${logDirThrottle} B/s\n`);
@@ -329,8 +336,7 @@ async function startLogDirMoves(client: KafkaClient, replicaMoves: readonly LogD
   for (;;) {
     const started: LogDirMove[] = [];
     const failed: string[] = [];
-    for (const broker of new Set(pending.map((move) => move.broker))) {
-      const ofBroker = pending.filter((move) => move.broker === broker);
+    for (const [broker, ofBroker] of byBroker(pending)) {
       const answers = await client.alterReplicaLogDirs(broker, ofBroker);
       for (const move of ofBroker) {
         const errorCode = answers.find((a) => a.topic === move.topic && a.partition === move.partition)?.errorCode ?? KafkaErrorCode.UNKNOWN_SERVER_ERROR;
@@ -351,8 +357,7 @@ async function startLogDirMoves(client: KafkaClient, replicaMoves: readonly LogD
 async function logDirMoveStates(client: KafkaClient, replicaMoves: readonly LogDirMove[]): Promise<{ lines: string[]; ongoing: boolean }> {
   const lines: string[] = [];
   let ongoing = false;
-  for (const broker of new Set(replicaMoves.map((move) => move.broker))) {
-    const ofBroker = replicaMoves.filter((move) => move.broker === broker);
+  for (const [broker, ofBroker] of byBroker(replicaMoves)) {
     const topics = [...new Set(ofBroker.map((move) => move.topic))].map((topic) => ({ topic, partitions: ofBroker.filter((m) => m.topic === topic).map((m) => m.partition) }));
     const replicas = (await client.logDirs(broker, topics)).flatMap((dir) => (dir.error === null ? dir.partitions : []));
     for (const move of ofBroker) {

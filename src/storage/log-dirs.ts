@@ -115,13 +115,14 @@ export class LogDirs {
         const { topic, partition, dir, manager } = future;
         const name = logDirName(topic, partition);
         const live = seen.get(name);
-        const config = live === undefined && futuresOf(name) === 1 ? managerOptions.configFor(topic, partition) : undefined;
+        const config = futuresOf(name) === 1 && live === undefined ? managerOptions.configFor(topic, partition) : undefined;
         if (config !== undefined) {
           manager.adoptFutureLog(topic, partition, dir, config);
           seen.set(name, manager.dataDir);
-        } else if (live !== undefined && live !== manager.dataDir && futuresOf(name) === 1) {
+        } else if (futuresOf(name) === 1 && live !== undefined && live !== manager.dataDir) {
           resumable.push(future);
         } else {
+          // A second future, one of a topic gone, or one beside its own live log.
           fs.rmSync(dir, { recursive: true, force: true });
         }
       }
@@ -218,9 +219,14 @@ export class LogDirs {
    * reassignment is about to add): used once, and forgotten on close.
    */
   preferDir(topic: string, partition: number, dir: string): void {
+    this.preferred.set(logDirName(topic, partition), this.requireDir(dir));
+  }
+
+  /** The directory at `dir`; LOG_DIR_NOT_FOUND when it is not one of them. */
+  private requireDir(dir: string): LogManager {
     const manager = this.managers.find((m) => m.dataDir === dir);
     if (!manager) throw new SluiceError('LOG_DIR_NOT_FOUND', `${dir} is not one of the log directories (${this.dirs.join(',')})`);
-    this.preferred.set(logDirName(topic, partition), manager);
+    return manager;
   }
 
   private takePreferred(topic: string, partition: number): LogManager | undefined {
@@ -259,10 +265,10 @@ export class LogDirs {
    * (as Kafka replaces the future replica), and so is one when `dir` is where the log already is.
    */
   alterLogDir(topic: string, partition: number, dir: string): Promise<void> {
-    const target = this.managers.find((manager) => manager.dataDir === dir);
-    if (!target) return Promise.reject(new SluiceError('LOG_DIR_NOT_FOUND', `${dir} is not one of the log directories (${this.dirs.join(',')})`));
+    let target: LogManager;
     let source: LogManager;
     try {
+      target = this.requireDir(dir);
       source = this.requireManager(topic, partition);
     } catch (error) {
       return Promise.reject(error);
@@ -286,10 +292,6 @@ export class LogDirs {
   /** The bytes a second all moves together copy at most (Infinity: no limit); applies to moves under way. */
   set moveBytesPerSecond(rate: number) {
     this.moveThrottle.bytesPerSecond = rate;
-  }
-
-  get moveBytesPerSecond(): number {
-    return this.moveThrottle.bytesPerSecond;
   }
 
   /** The moves under way, with their future logs' progress. */
