@@ -25,7 +25,7 @@ export type { KafkaErrorName, SluiceErrorName } from './errors.js';
 export { DEFAULT_LOG_CONFIG } from './storage/log-config.js';
 export type { LogConfig } from './storage/log-config.js';
 export type { CleaningPass, LogCleanerStats } from './storage/log-cleaner.js';
-export type { LogDirMove } from './storage/log-dirs.js';
+export type { LogDirMove, OfflineLogDir } from './storage/log-dirs.js';
 export { partitionForKey, DefaultPartitioner } from './engine/partitioner.js';
 export { murmur2 } from './engine/murmur2.js';
 export { Broker, startBroker } from './broker/broker.js';

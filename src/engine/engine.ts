@@ -25,7 +25,7 @@ import type { AppendOrigin } from '../storage/log-validator.js';
 import type { CleaningPass, LogCleanerStats } from '../storage/log-cleaner.js';
 import { cleanerConfigFromBroker, type LogCleanerConfig } from '../storage/log-cleaner-config.js';
 import { brokerLogDefaults, describeLogConfig, resolveLogConfig, type ConfigValues, type LogConfig } from '../storage/log-config.js';
-import { LogDirs, type LogDirMove } from '../storage/log-dirs.js';
+import { LogDirs, type LogDirMove, type OfflineLogDir } from '../storage/log-dirs.js';
 import type { LogManagerStartup } from '../storage/log-manager.js';
 import { defaultPartitionCount, emitConfigWarning, engineConfigWarnings, engineIntervals, topicConfigWarnings, type ConfigWarning } from './engine-config.js';
 import { DefaultPartitioner } from './partitioner.js';
@@ -201,6 +201,11 @@ export interface PartitionDescription {
   highWatermark: number;
   sizeBytes: number;
   segmentCount: number;
+  /**
+   * Set when the partition's log is in a log directory that went offline (onLogDirFailure): that
+   * directory. Its offsets are then -1 and its size 0, as nothing of it can be read.
+   */
+  offlineLogDir?: string;
 }
 
 export interface TopicDescription {
@@ -257,6 +262,7 @@ export class Engine {
   /** produce()'s encoder; its buffer is reused call after call (see produce). */
   private readonly encoder = new BatchEncoder();
   private readonly appendListeners = new Set<(topic: string, partition: number) => void>();
+  private readonly logDirFailureListeners = new Set<(failure: OfflineLogDir) => void>();
   private closed = false;
   /** See EngineOptions.segmentsMax. */
   readonly segmentsMax: number;
@@ -300,6 +306,9 @@ export class Engine {
     });
     const segmentsMax = options.segmentsMax ?? descriptorBudget(binding.descriptorLimit().soft, 0).segmentsMax;
     const engine = new Engine(dataDir, defaults, defaultPartitions, topics, logs, segmentsMax, onConfigWarning);
+    logs.onLogDirFailure = (failure) => {
+      for (const listener of engine.logDirFailureListeners) listener(failure);
+    };
     // Data directories written before creation became whole-or-nothing may lack a partition's
     // directory; a missing one is an empty log.
     try {
@@ -481,6 +490,8 @@ export class Engine {
   describeTopic(name: string): TopicDescription {
     const metadata = this.topicMetadata(name);
     return this.describeMetadata(name, metadata, resolveLogConfig(metadata.config, this.defaults), (partition) => {
+      const offline = this.logs.offlineDirOf(name, partition);
+      if (offline !== undefined) return { logStartOffset: -1, logEndOffset: -1, highWatermark: -1, sizeBytes: 0, segmentCount: 0, offlineLogDir: offline.dir };
       const log = this.partitionLog(name, partition);
       return {
         logStartOffset: log.logStartOffset,
@@ -556,6 +567,39 @@ export class Engine {
 
   private notifyAppend(topic: string, partition: number): void {
     for (const listener of this.appendListeners) listener(topic, partition);
+  }
+
+  // ---- failed disks --------------------------------------------------------------------------
+
+  /**
+   * Calls `listener` when a log directory goes offline: an I/O error from its disk (EIO, EROFS;
+   * not a full disk) in any of its logs, in a call or in background work. Its partitions then
+   * answer KAFKA_STORAGE_ERROR until the engine is opened again, while the other directories go
+   * on (Kafka's offline log dirs, KIP-112; see src/storage/log-dirs.ts). Returns an unsubscribe.
+   */
+  onLogDirFailure(listener: (failure: OfflineLogDir) => void): () => void {
+    this.logDirFailureListeners.add(listener);
+    return () => this.logDirFailureListeners.delete(listener);
+  }
+
+  /** The log directories offline now, each with the failure that took it offline and the logs it held. */
+  offlineLogDirs(): OfflineLogDir[] {
+    return this.logs.offlineDirs();
+  }
+
+  /**
+   * For layers that use a partition's Log directly (the broker's fetch, the replica fetcher): an
+   * error from it that is a disk failure takes its directory offline. Returns whether the
+   * partition's directory is offline now.
+   */
+  reportStorageFailure(topic: string, partition: number, error: unknown): boolean {
+    return this.logs.reportFailure(topic, partition, error);
+  }
+
+  /** `error`, after reportStorageFailure: for `throw this.failed(...)` in the partition calls below. */
+  private failed(topic: string, partition: number, error: unknown): unknown {
+    this.logs.reportFailure(topic, partition, error);
+    return error;
   }
 
   /** Sets topic-level overrides (null removes one); the logs pick them up at once. */
@@ -662,7 +706,7 @@ export class Engine {
         // The encoder's CRC and summary of the records stand in for the log reading them again.
         results.push(logs[i]!.appendSync(batches[i]!, { encodedHere: summaries[i] }));
       } catch (error) {
-        [failed, failure] = [true, error];
+        [failed, failure] = [true, this.failed(topic, partitions[i]!, error)];
         break;
       }
     }
@@ -671,6 +715,7 @@ export class Engine {
         try {
           await logs[i]!.flush();
         } catch (error) {
+          this.failed(topic, partitions[i]!, error);
           if (!failed) [failed, failure] = [true, error];
         }
       }
@@ -737,15 +782,25 @@ export class Engine {
    */
   async appendBatches(topic: string, partition: number, records: Buffer, options: { sync?: boolean; leaderEpoch?: number; origin?: AppendOrigin } = {}): Promise<AppendResult> {
     const log = this.partitionLog(topic, partition);
-    const result = log.appendSync(records, { leaderEpoch: options.leaderEpoch, origin: options.origin });
+    let result: AppendResult;
+    try {
+      result = log.appendSync(records, { leaderEpoch: options.leaderEpoch, origin: options.origin });
+    } catch (error) {
+      throw this.failed(topic, partition, error);
+    }
     this.notifyAppend(topic, partition);
-    if (options.sync) await log.flush();
+    if (options.sync) await log.flush().catch((error: unknown) => Promise.reject(this.failed(topic, partition, error)));
     return result;
   }
 
   /** A follower's append of batches its leader wrote (Log.appendAsFollower), then the append listeners. */
   appendAsFollower(topic: string, partition: number, records: Buffer): AppendResult {
-    const result = this.partitionLog(topic, partition).appendAsFollower(records);
+    let result: AppendResult;
+    try {
+      result = this.partitionLog(topic, partition).appendAsFollower(records);
+    } catch (error) {
+      throw this.failed(topic, partition, error);
+    }
     this.notifyAppend(topic, partition);
     return result;
   }
@@ -753,13 +808,21 @@ export class Engine {
   /** A follower's truncation to where its log agrees with the leader's; checkpoints at once (LogManager.truncateTo). */
   truncateTo(topic: string, partition: number, offset: number): boolean {
     this.partitionLog(topic, partition);
-    return this.logs.truncateTo(topic, partition, offset);
+    try {
+      return this.logs.truncateTo(topic, partition, offset);
+    } catch (error) {
+      throw this.failed(topic, partition, error);
+    }
   }
 
   /** A follower restarting its log at the leader's log start (LogManager.truncateFullyAndStartAt). */
   truncateFullyAndStartAt(topic: string, partition: number, offset: number): void {
     this.partitionLog(topic, partition);
-    this.logs.truncateFullyAndStartAt(topic, partition, offset);
+    try {
+      this.logs.truncateFullyAndStartAt(topic, partition, offset);
+    } catch (error) {
+      throw this.failed(topic, partition, error);
+    }
   }
 
   // ---- fetch ---------------------------------------------------------------------------------
@@ -774,10 +837,17 @@ export class Engine {
     const log = this.partitionLog(topic, partition);
     const offset = options.offset;
     const committed = readCommitted(options);
-    const read = log.read(offset, options.maxBytes ?? DEFAULT_FETCH_MAX_BYTES, committed ? { maxOffset: log.lastStableOffset } : undefined);
+    let read: LogRead | null;
+    let bytes: Buffer;
+    try {
+      read = log.read(offset, options.maxBytes ?? DEFAULT_FETCH_MAX_BYTES, committed ? { maxOffset: log.lastStableOffset } : undefined);
+      bytes = read === null ? EMPTY_BATCHES : readRegion(read);
+    } catch (error) {
+      throw this.failed(topic, partition, error);
+    }
     const result: FetchResult = { records: [], nextOffset: offset, highWatermark: log.highWatermark, lastStableOffset: log.lastStableOffset, logStartOffset: log.logStartOffset };
     if (!read) return result;
-    decodeRecords(readRegion(read), offset, result.records, committed ? log.abortedTransactions(offset, read.region.lastOffset + 1) : undefined);
+    decodeRecords(bytes, offset, result.records, committed ? log.abortedTransactions(offset, read.region.lastOffset + 1) : undefined);
     result.nextOffset = read.region.lastOffset + 1;
     return result;
   }
@@ -795,10 +865,16 @@ export class Engine {
     const log = this.partitionLog(topic, partition);
     const offset = options.offset;
     const committed = readCommitted(options);
-    const read = log.read(offset, options.maxBytes ?? DEFAULT_FETCH_MAX_BYTES, committed ? { maxOffset: log.lastStableOffset } : undefined);
+    let read: LogRead | null;
+    let batches: Buffer;
+    try {
+      read = log.read(offset, options.maxBytes ?? DEFAULT_FETCH_MAX_BYTES, committed ? { maxOffset: log.lastStableOffset } : undefined);
+      batches = read === null ? EMPTY_BATCHES : options.view === true ? log.readView(read) : readRegion(read, options.into);
+    } catch (error) {
+      throw this.failed(topic, partition, error);
+    }
     const positions = { highWatermark: log.highWatermark, lastStableOffset: log.lastStableOffset, logStartOffset: log.logStartOffset };
     if (!read) return { batches: EMPTY_BATCHES, nextOffset: offset, ...positions, abortedTransactions: [] };
-    const batches = options.view === true ? log.readView(read) : readRegion(read, options.into);
     const nextOffset = read.region.lastOffset + 1;
     const abortedTransactions = committed ? log.abortedTransactions(offset, nextOffset).map(({ producerId, firstOffset }) => ({ producerId, firstOffset })) : [];
     return { batches, nextOffset, ...positions, abortedTransactions };
@@ -806,7 +882,12 @@ export class Engine {
 
   /** Whole batches as file regions, for callers that send them on (the broker's zero-copy fetch). */
   read(topic: string, partition: number, offset: number, maxBytes: number, maxOffset?: number): LogRead | null {
-    return this.partitionLog(topic, partition).read(offset, maxBytes, { maxOffset });
+    const log = this.partitionLog(topic, partition);
+    try {
+      return log.read(offset, maxBytes, { maxOffset });
+    } catch (error) {
+      throw this.failed(topic, partition, error);
+    }
   }
 
   // ---- offsets -------------------------------------------------------------------------------
@@ -876,8 +957,15 @@ export class Engine {
   partitionLog(topic: string, partition: number): Log {
     const metadata = this.topicMetadata(topic);
     const log = Number.isInteger(partition) && partition >= 0 && partition < metadata.partitions ? this.logs.getLog(topic, partition) : undefined;
-    if (!log) throw new SluiceError('UNKNOWN_TOPIC_OR_PARTITION', `This server does not host this topic-partition: ${topic}-${partition}`);
+    if (!log) throw this.noLog(topic, partition);
     return log;
+  }
+
+  /** Why a partition has no log here: its directory is offline (KAFKA_STORAGE_ERROR), or it is not hosted. */
+  private noLog(topic: string, partition: number): SluiceError {
+    const offline = this.logs.offlineDirOf(topic, partition);
+    if (offline !== undefined) return new SluiceError('KAFKA_STORAGE_ERROR', `The log of ${topic}-${partition} is in ${offline.dir}, which is offline (${offline.code}: ${offline.message})`);
+    return new SluiceError('UNKNOWN_TOPIC_OR_PARTITION', `This server does not host this topic-partition: ${topic}-${partition}`);
   }
 
   /** Flushes, checkpoints and closes every log, and releases the directory. */

@@ -4,6 +4,17 @@
 // (by count, not by bytes: partitions grow after placement). It stays there until moved
 // (alterLogDir, Kafka's AlterReplicaLogDirs: log-mover.ts).
 //
+// A directory whose disk fails goes offline, as Kafka's do (KIP-112): an I/O error from any of its
+// logs (isLogDirFailure: EIO, EROFS and the like; not a full disk, see below) takes every log in it
+// out of service until the process restarts, and the other directories go on. Its partitions then
+// answer KAFKA_STORAGE_ERROR rather than being created again elsewhere (their data is on that
+// disk), the failure listener is told (the broker reports the replicas to the controller, which
+// moves their leadership), and nothing more is written there: no checkpoint, snapshot or
+// clean-shutdown marker, so the next open recovers it as after a crash. Kafka takes a directory
+// offline on a full disk too; here an out-of-space error stays the one append's or roll's
+// KAFKA_STORAGE_ERROR, taken back whole (segment.ts), since retention or an operator frees space
+// and the directory can go on: a full disk is not a failed one.
+//
 // With one directory, a lookup is the LogManager's own (getLog). Each directory's cleaner keeps its
 // own cleaner-offset-checkpoint and runs its share of the cleaner's budget (cleanerShares): Kafka's
 // log.cleaner.threads serve every directory from one pool, with one dedupe buffer and one I/O rate.
@@ -21,6 +32,8 @@ import { DEFAULT_CLEANER_CONFIG } from './log-cleaner-config.js';
 export type LogDirsOptions = Omit<LogManagerOptions, 'dataDir'> & {
   /** The directories, in the operator's order (absolute paths, no two the same). */
   dirs: readonly string[];
+  /** A directory went offline (its disk failed): `logs` are the `<topic>-<partition>` names it held. */
+  onLogDirFailure?: (failure: OfflineLogDir) => void;
   /** What moves copy a second at most, from the start (a move a restart interrupted resumes at open). */
   moveBytesPerSecond?: number;
 };
@@ -46,6 +59,29 @@ export function cleanerShares(config: LogCleanerConfig, dirs: number): LogCleane
   }));
 }
 
+/**
+ * Errors that are no failure of the disk: a full one (segment.ts takes the write back whole), no
+ * descriptors or memory left (the process's limits). Every other errno from a log's file
+ * operations (EIO, EROFS, ENOENT of a file the log holds, ...) takes its directory offline.
+ */
+const NOT_DISK_FAILURES: ReadonlySet<string> = new Set(['ENOSPC', 'EDQUOT', 'EMFILE', 'ENFILE', 'ENOMEM', 'EAGAIN', 'EINTR', 'EWOULDBLOCK']);
+
+/** An error from a log's storage that means its directory's disk failed (see the file comment). */
+export function isLogDirFailure(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^E[A-Z]+$/.test(code) && !NOT_DISK_FAILURES.has(code);
+}
+
+/** A directory taken offline, with what failed and the logs it held then. */
+export interface OfflineLogDir {
+  dir: string;
+  /** The failure that took it offline, as its errno code and message. */
+  code: string;
+  message: string;
+  /** `<topic>-<partition>` of every log it held. */
+  logs: ReadonlySet<string>;
+}
+
 /** A move under way (LogDirs.moves): the future log's progress in the target directory. */
 export interface LogDirMove {
   topic: string;
@@ -67,13 +103,22 @@ export class LogDirs {
   private readonly moveThrottle = new LogMoveThrottle();
   /** Where a log not created yet goes when it is (preferDir), by `<topic>-<partition>`. */
   private readonly preferred = new Map<string, LogManager>();
+  /** Every directory, in the operator's order, online or not. */
+  private readonly allDirs: readonly string[];
+  /** The directories taken offline (a failed disk), by path. */
+  private readonly offline = new Map<string, OfflineLogDir>();
+  /** The logs of offline directories: `<topic>-<partition>` to its directory. */
+  private readonly offlineLogs = new Map<string, string>();
+  onLogDirFailure: (failure: OfflineLogDir) => void = () => {};
 
   private constructor(
-    private readonly managers: readonly LogManager[],
+    /** The online directories: one that fails leaves this list (failDir). */
+    private readonly managers: LogManager[],
     /** The cleaner's whole budget, which cleanerShares deals out over the directories. */
     private cleaner: LogCleanerConfig,
     private readonly onBackgroundError: (error: unknown, task: string) => void,
   ) {
+    this.allDirs = managers.map((manager) => manager.dataDir);
     this.startup = {
       cleanShutdown: managers.every((manager) => manager.startup.cleanShutdown),
       recoveredSegments: managers.reduce((sum, manager) => sum + manager.startup.recoveredSegments, 0),
@@ -91,9 +136,17 @@ export class LogDirs {
     if (new Set(dirs).size !== dirs.length) throw new SluiceError('INVALID_CONFIG', `A log directory is listed twice: ${dirs.join(',')}`);
     const managers: LogManager[] = [];
     const resumable: Array<{ topic: string; partition: number; dir: string; manager: LogManager }> = [];
+    // Background work (flushes, checkpoints, retention, the cleaner) meets a failed disk as often
+    // as a request does: its I/O errors take the directory offline too, once the LogDirs exists.
+    let opened: LogDirs | undefined;
+    const backgroundError = (dir: string) => (error: unknown, task: string) => {
+      opened?.failDirOn(dir, error);
+      if (managerOptions.onBackgroundError) managerOptions.onBackgroundError(error, task);
+      else process.emitWarning(`sluice: background ${task} failed: ${String(error)}`);
+    };
     try {
       const cleaners = cleanerShares(managerOptions.cleaner ?? DEFAULT_CLEANER_CONFIG, dirs.length);
-      dirs.forEach((dir, i) => managers.push(LogManager.open({ ...managerOptions, dataDir: dir, cleaner: cleaners[i] })));
+      dirs.forEach((dir, i) => managers.push(LogManager.open({ ...managerOptions, dataDir: dir, cleaner: cleaners[i], onBackgroundError: backgroundError(dir) })));
       const seen = new Map<string, string>();
       for (const manager of managers) {
         for (const [name] of manager.allLogs()) {
@@ -131,6 +184,8 @@ export class LogDirs {
       throw error;
     }
     const logDirs = new LogDirs(managers, managerOptions.cleaner ?? DEFAULT_CLEANER_CONFIG, options.onBackgroundError ?? (() => {}));
+    if (options.onLogDirFailure) logDirs.onLogDirFailure = options.onLogDirFailure;
+    opened = logDirs;
     logDirs.moveBytesPerSecond = options.moveBytesPerSecond ?? Infinity;
     for (const { topic, partition, dir, manager } of resumable) logDirs.resumeMove(topic, partition, dir, manager);
     return logDirs;
@@ -162,9 +217,62 @@ export class LogDirs {
     move.done.then(forget, forget);
   }
 
-  /** The directories, in the order given. */
+  /** The directories, in the order given, online or not. */
   get dirs(): string[] {
-    return this.managers.map((manager) => manager.dataDir);
+    return [...this.allDirs];
+  }
+
+  // ---- failed disks (KIP-112) ----------------------------------------------------------------
+
+  /**
+   * An error from the log of `topic`-`partition`: when it is a disk failure (isLogDirFailure), the
+   * directory holding the log goes offline. Returns whether the log's directory is offline now.
+   */
+  reportFailure(topic: string, partition: number, error: unknown): boolean {
+    const name = logDirName(topic, partition);
+    if (this.offlineLogs.has(name)) return true;
+    const manager = this.managerOf(topic, partition);
+    if (manager === undefined || !isLogDirFailure(error)) return false;
+    this.failDir(manager, error);
+    return true;
+  }
+
+  /** failDir for the directory at `dir`, when `error` is a disk failure and it is still online. */
+  private failDirOn(dir: string, error: unknown): void {
+    const manager = this.managers.find((m) => m.dataDir === dir);
+    if (manager !== undefined && isLogDirFailure(error)) this.failDir(manager, error);
+  }
+
+  /**
+   * Takes a directory offline: out of the lookups first (no request reaches its logs after this),
+   * its moves cancelled (to it or from it), then its logs closed with nothing written
+   * (LogManager.abandon), then the listener told.
+   */
+  private failDir(manager: LogManager, error: unknown): void {
+    const index = this.managers.indexOf(manager);
+    if (index < 0) return;
+    this.managers.splice(index, 1);
+    for (const [name, preferred] of this.preferred) if (preferred === manager) this.preferred.delete(name);
+    for (const move of this.moving.values()) {
+      if (move.target === manager || move.source === manager) move.cancel(`log directory ${manager.dataDir} went offline`);
+    }
+    const logs = new Set(manager.abandon());
+    for (const name of logs) this.offlineLogs.set(name, manager.dataDir);
+    const { code, message } = error as { code?: string; message?: string };
+    const failure: OfflineLogDir = { dir: manager.dataDir, code: code ?? 'UNKNOWN', message: message ?? String(error), logs };
+    this.offline.set(manager.dataDir, failure);
+    this.onLogDirFailure(failure);
+  }
+
+  /** The offline directory that held this log, or undefined. */
+  offlineDirOf(topic: string, partition: number): OfflineLogDir | undefined {
+    const dir = this.offlineLogs.get(logDirName(topic, partition));
+    return dir === undefined ? undefined : this.offline.get(dir);
+  }
+
+  /** The directories offline now, in the operator's order. */
+  offlineDirs(): OfflineLogDir[] {
+    return this.allDirs.filter((dir) => this.offline.has(dir)).map((dir) => this.offline.get(dir)!);
   }
 
   /** The directory holding a log, or undefined when no directory does. */
@@ -199,7 +307,12 @@ export class LogDirs {
     const counts = this.managers.map((manager) => manager.logCount);
     const placed = new Map<LogManager, number[]>();
     for (const partition of partitions) {
+      // Its data is on the failed disk: a new empty log elsewhere would pass for the replica.
+      if (this.offlineLogs.has(logDirName(topic, partition))) continue;
       let manager = this.managerOf(topic, partition);
+      if (manager === undefined && this.managers.length === 0) {
+        throw new SluiceError('KAFKA_STORAGE_ERROR', `No log directory is online to create ${topic}-${partition} in (offline: ${this.allDirs.join(',')})`);
+      }
       if (manager === undefined) {
         let fewest = 0;
         for (let i = 1; i < counts.length; i++) if (counts[i]! < counts[fewest]!) fewest = i;
@@ -222,8 +335,10 @@ export class LogDirs {
     this.preferred.set(logDirName(topic, partition), this.requireDir(dir));
   }
 
-  /** The directory at `dir`; LOG_DIR_NOT_FOUND when it is not one of them. */
+  /** The directory at `dir`; LOG_DIR_NOT_FOUND when it is not one of them, KAFKA_STORAGE_ERROR when offline. */
   private requireDir(dir: string): LogManager {
+    const failure = this.offline.get(dir);
+    if (failure !== undefined) throw new SluiceError('KAFKA_STORAGE_ERROR', `Log directory ${dir} is offline (${failure.code}: ${failure.message})`);
     const manager = this.managers.find((m) => m.dataDir === dir);
     if (!manager) throw new SluiceError('LOG_DIR_NOT_FOUND', `${dir} is not one of the log directories (${this.dirs.join(',')})`);
     return manager;
@@ -317,15 +432,39 @@ export class LogDirs {
   }
 
   runRetention(): number {
-    return this.managers.reduce((sum, manager) => sum + manager.runRetention(), 0);
+    let deleted = 0;
+    for (const manager of [...this.managers]) deleted += this.onEachDir(manager, () => manager.runRetention()) ?? 0;
+    return deleted;
   }
 
   checkpoint(): void {
-    for (const manager of this.managers) manager.checkpoint();
+    for (const manager of [...this.managers]) this.onEachDir(manager, () => manager.checkpoint());
   }
 
   async flushAll(): Promise<void> {
-    await Promise.all(this.managers.map((manager) => manager.flushAll()));
+    await Promise.all(
+      this.managers.map((manager) =>
+        manager.flushAll().catch((error: unknown) => {
+          this.onEachDir(manager, () => {
+            throw error;
+          });
+        }),
+      ),
+    );
+  }
+
+  /**
+   * Work done in every directory: a disk failure in one takes that one offline and the others go
+   * on; any other error is thrown.
+   */
+  private onEachDir<T>(manager: LogManager, work: () => T): T | undefined {
+    try {
+      return work();
+    } catch (error) {
+      if (!isLogDirFailure(error)) throw error;
+      this.failDir(manager, error);
+      return undefined;
+    }
   }
 
   /** The cleaner's whole budget, as configured (each directory runs its share: cleanerShares). */

@@ -688,6 +688,35 @@ export class LogManager {
     }
   }
 
+  /**
+   * Lets go of a directory whose disk failed (LogDirs: Kafka's offline log dir, KIP-112): the
+   * timers stopped, the cleaner told to stop, every log closed with nothing written (no producer
+   * snapshot, checkpoint or clean-shutdown marker: the next open recovers the directory as after a
+   * crash), the lock released. Returns the names of the logs it held. Throws nothing: on a failed
+   * disk every write fails, and what matters is that the other directories go on.
+   */
+  abandon(): string[] {
+    const names = [...this.logs.keys()];
+    if (this.closed) return names;
+    this.closed = true;
+    for (const timer of this.timers) clearInterval(timer);
+    this.logCleaner.close().catch(() => {}); // its passes are aborted; their .cleaned files stay for the next open to remove
+    for (const log of this.logs.values()) {
+      try {
+        log.close({ snapshot: false });
+      } catch {
+        // its segments' index trims fail on that disk too
+      }
+    }
+    this.logs.clear();
+    try {
+      binding.unlockFile(this.lockFd);
+    } catch {
+      // the descriptor goes with the process
+    }
+    return names;
+  }
+
   /** Closes every log, also after one fails (each closes its segments regardless); returns the first failure. */
   private closeLogs(): unknown {
     let firstError: unknown;

@@ -89,7 +89,7 @@ export class LogMove {
   constructor(
     readonly topic: string,
     readonly partition: number,
-    private readonly source: LogManager,
+    readonly source: LogManager,
     readonly target: LogManager,
     private readonly throttle: LogMoveThrottle,
     after: Promise<unknown> | null,

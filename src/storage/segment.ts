@@ -671,18 +671,22 @@ export class Segment {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.active) {
-      try {
-        this.maybeAppendTimeEntry();
-      } catch (error) {
-        // On a full disk the final entry may have no page. It only saves work: the next open
-        // finds this segment last and recomputes its max timestamp from the batches after the
-        // last offset entry (loadTail), so the files still close trimmed.
-        if (!isOutOfSpace(error)) throw error;
+    try {
+      if (this.active) {
+        try {
+          this.maybeAppendTimeEntry();
+        } catch (error) {
+          // On a full disk the final entry may have no page. It only saves work: the next open
+          // finds this segment last and recomputes its max timestamp from the batches after the
+          // last offset entry (loadTail), so the files still close trimmed.
+          if (!isOutOfSpace(error)) throw error;
+        }
+        this.trimIndexes();
       }
-      this.trimIndexes();
+    } finally {
+      // Also when the trim fails (a failed disk): the descriptors and the mapping are let go.
+      this.closeFiles();
     }
-    this.closeFiles();
   }
 
   /** Cuts the .log; the mapping's cut pages are zero pages now (native truncate), so map again. */
