@@ -16,6 +16,7 @@ import path from 'node:path';
 
 import '../record/codecs/index.js';
 import { Engine } from '../engine/engine.js';
+import type { OfflineLogDir } from '../storage/log-dirs.js';
 import { CONSUMER_OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC, isInternalTopic } from '../engine/topic-name.js';
 import { SluiceError } from '../errors.js';
 import { OffsetStore, type OffsetsTopicHost } from './group/offset-store.js';
@@ -114,6 +115,7 @@ export class Broker {
   private idleTimer: NodeJS.Timeout | undefined;
   private tokenTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private readonly fatalListeners = new Set<(error: SluiceError) => void>();
   /** Set once the broker has joined its cluster (sluice.etcd.endpoints); null for a cluster of one. */
   private clusterNode: ClusterNode | null = null;
   /**
@@ -223,6 +225,7 @@ export class Broker {
     this.fetchSessions = new FetchSessionCache(settings.fetchSessionCacheSlots);
     this.budgets = { requestSlots: new Budget(settings.queuedMaxRequests), requestMemory: new Budget(settings.queuedMaxRequestBytes) };
     engine.onAppend((topic, partition) => this.appendWaiters.notify(topic, partition));
+    engine.onLogDirFailure((failure) => this.logDirFailed(failure));
     const context: BrokerContext = {
       engine,
       settings,
@@ -369,6 +372,30 @@ export class Broker {
       },
     });
     return this.clusterNode;
+  }
+
+  /**
+   * A log directory went offline (its disk failed; KIP-112): its partitions answer
+   * KAFKA_STORAGE_ERROR, and in a cluster the controller moves their leadership (cluster-node.ts).
+   * With every directory offline the broker can serve nothing, and Kafka's halts: the fatal
+   * listeners are told (`sluice broker` stops and exits with 1), or without one it stops itself.
+   */
+  private logDirFailed(failure: OfflineLogDir): void {
+    this.logger.error(
+      { logDir: failure.dir, code: failure.code, error: failure.message, partitions: failure.partitions.length },
+      `log directory ${failure.dir} is offline: its partitions answer KAFKA_STORAGE_ERROR until the broker restarts`,
+    );
+    if (this.engine.offlineLogDirs().length < this.engine.logDirs.length) return;
+    const error = new SluiceError('KAFKA_STORAGE_ERROR', `Shutdown broker because all log dirs in ${this.engine.logDirs.join(', ')} have failed`);
+    this.logger.fatal({ logDirs: this.engine.logDirs }, error.message);
+    if (this.fatalListeners.size === 0) void this.stop().catch(() => {});
+    for (const listener of this.fatalListeners) listener(error);
+  }
+
+  /** Calls `listener` when the broker can serve nothing more (every log directory offline); returns an unsubscribe. */
+  onFatal(listener: (error: SluiceError) => void): () => void {
+    this.fatalListeners.add(listener);
+    return () => this.fatalListeners.delete(listener);
   }
 
   /** The cluster this broker belongs to, or null for a single broker. */

@@ -94,6 +94,9 @@ export class ClusterNode {
   private closed = false;
   /** Topics with logs still to open here, a chunk a turn (hostRestLater). */
   private readonly hostingLater = new Set<string>();
+  /** Reports of replicas in offline log dirs, one after another (each writes the whole list). */
+  private offlineReports: Promise<void> = Promise.resolve();
+  private readonly unsubscribeLogDirFailure: () => void;
 
   private constructor(
     private readonly options: ClusterNodeOptions,
@@ -117,8 +120,11 @@ export class ClusterNode {
       requestTimeoutMs: cluster.replicaSocketTimeoutMs,
       quota: options.replicationQuotas.follower,
       onAppended: (topic, partition) => options.onHighWatermark(topic, partition),
-      onPartitionError: (topic, partition, error) =>
-        log.log('warn', `fetch:${topic}-${partition}:${error.code}`, { topic, partition, code: error.code, error: error.message }, 'replica fetch failed'),
+      onPartitionError: (topic, partition, error) => {
+        // The follower's own log failing (its errno, as the cause) may be a failed disk.
+        if (error.code === 'KAFKA_STORAGE_ERROR') engine.reportStorageFailure(topic, partition, error.cause ?? error);
+        log.log('warn', `fetch:${topic}-${partition}:${error.code}`, { topic, partition, code: error.code, error: error.message }, 'replica fetch failed');
+      },
       log,
     });
     this.replicas = new ReplicaManager({
@@ -132,6 +138,10 @@ export class ClusterNode {
       onHighWatermark: options.onHighWatermark,
       onLeadership: options.onLeadership,
       log,
+    });
+    this.unsubscribeLogDirFailure = engine.onLogDirFailure((failure) => {
+      this.replicas.logDirFailed(failure.partitions);
+      this.reportOfflineReplicas();
     });
   }
 
@@ -202,6 +212,8 @@ export class ClusterNode {
     );
     writeFileAtomically(sessionFile, JSON.stringify({ leaseId: this.session.leaseId }));
     this.replicas.registered(this.session.brokerEpoch);
+    // A new session's registration starts with no offline replicas in etcd: report them again.
+    if (this.options.engine.offlineLogDirs().length > 0) this.reportOfflineReplicas();
     this.session.once('lost', (error) => {
       logger.error({ error: error.message }, 'the broker lost its etcd session: registering again');
       void this.reregister();
@@ -589,6 +601,30 @@ export class ClusterNode {
   }
 
   /**
+   * Tells the controller which replicas are in offline log directories (a failed disk; Kafka's log
+   * dir event, KIP-112), the whole list, after those before it. Retried every
+   * REREGISTER_BACKOFF_MS while the session lives; a new session reports again (register).
+   */
+  private reportOfflineReplicas(): void {
+    const report = async () => {
+      while (!this.closed) {
+        const session = this.session;
+        if (session === undefined || !session.isLive) return;
+        const partitions = this.options.engine.offlineLogDirs().flatMap((dir) => dir.partitions.map(({ topic, partition }): [string, number] => [topic, partition]));
+        try {
+          await this.store.reportOfflineReplicas(session, partitions);
+          this.options.logger.warn({ partitions: partitions.length }, 'reported the replicas in offline log directories to the controller');
+          return;
+        } catch (error) {
+          this.options.log.log('error', 'offline-replicas', { error: String(error) }, 'cannot report the replicas in offline log directories; retrying');
+          await new Promise((resolve) => setTimeout(resolve, REREGISTER_BACKOFF_MS));
+        }
+      }
+    };
+    this.offlineReports = this.offlineReports.then(report);
+  }
+
+  /**
    * A dynamic change of the broker default of unclean.leader.election.enable: the controller (when
    * it is this broker) uses it from its next pass, and runs one now, so that a partition without an
    * in-sync replica gets a leader as soon as unclean election is enabled, as in Kafka.
@@ -603,6 +639,7 @@ export class ClusterNode {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.unsubscribeLogDirFailure();
     this.replicas.close();
     await this.controller?.stop().catch(() => {});
     await this.fetchers.close();

@@ -87,7 +87,8 @@ export interface CompactedLogGauges {
 export function compactedLogGauges(engine: Engine): CompactedLogGauges[] {
   const gauges: CompactedLogGauges[] = [];
   for (const topic of engine.listTopics()) {
-    for (const { partition } of engine.describeTopic(topic).partitions) {
+    for (const { partition, offlineLogDir } of engine.describeTopic(topic).partitions) {
+      if (offlineLogDir !== undefined) continue;
       const stats = engine.cleanerStats(topic, partition);
       if (!stats) continue;
       gauges.push({

@@ -99,6 +99,8 @@ export class ReplicaManager {
   private closed = false;
   /** This broker's registration (broker epoch), once it has one: the states that may make it leader are newer. */
   private brokerEpoch: number | null = null;
+  /** Partitions whose log directory went offline here (a failed disk): neither led nor followed until a restart. */
+  private readonly offline = new Set<string>();
 
   constructor(private readonly options: ReplicaManagerOptions) {
     this.brokerId = options.brokerId;
@@ -132,6 +134,7 @@ export class ReplicaManager {
       this.stopFollowing(replica);
       return;
     }
+    if (this.offline.has(id)) return; // logDirFailed stopped it; the controller elects elsewhere
     const log = this.options.engine.partitionLog(topic, partition);
     // A replicated log's high watermark is what replication says; a log without a checkpointed
     // one starts at its log start (Kafka's default of 0), not at its end.
@@ -171,6 +174,23 @@ export class ReplicaManager {
     for (const replica of [...this.replicas.values()]) this.applyState(replica.topic, replica.partition, replica.replicas, replica.state);
   }
 
+  /**
+   * Partitions whose log directory went offline (Engine.onLogDirFailure): this broker stops leading
+   * and following them at once. Its pending acks=all writes there fail with NOT_LEADER_OR_FOLLOWER
+   * (unacknowledged: the producer retries at the new leader); requests meanwhile get
+   * KAFKA_STORAGE_ERROR while the state still names this broker leader, as Kafka's do.
+   */
+  logDirFailed(partitions: Iterable<{ topic: string; partition: number }>): void {
+    for (const { topic, partition } of partitions) {
+      const id = key(topic, partition);
+      this.offline.add(id);
+      const replica = this.replicas.get(id);
+      if (replica === undefined) continue;
+      this.stopLeading(replica, 'its log directory is offline');
+      this.stopFollowing(replica);
+    }
+  }
+
   /** A topic deleted from the cluster: its replicas stop (the caller deletes the logs after). */
   removeTopic(topic: string): void {
     for (const replica of [...this.replicas.values()]) {
@@ -178,6 +198,7 @@ export class ReplicaManager {
       this.stopLeading(replica, 'topic deleted');
       this.stopFollowing(replica);
       this.replicas.delete(key(replica.topic, replica.partition));
+      this.offline.delete(key(replica.topic, replica.partition)); // a topic created again under the name gets new logs
     }
   }
 
@@ -285,6 +306,7 @@ export class ReplicaManager {
   leaderLog(topic: string, partition: number, currentLeaderEpoch = NO_LEADER_EPOCH): Log {
     const replica = this.replica(topic, partition, currentLeaderEpoch);
     if (replica.leader === null) {
+      if (replica.state.leader === this.brokerId && this.offline.has(key(topic, partition))) this.options.engine.partitionLog(topic, partition); // KAFKA_STORAGE_ERROR
       throw new SluiceError('NOT_LEADER_OR_FOLLOWER', `This server is not the leader for ${topic}-${partition} (broker ${replica.state.leader} is, at epoch ${replica.state.leaderEpoch})`);
     }
     return this.options.engine.partitionLog(topic, partition);

@@ -96,6 +96,16 @@ export const brokerCommand: Command = {
       };
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);
+      // Every log directory offline (failed disks): Kafka's broker halts; this one stops, and exits with 1.
+      broker.onFatal((error) => {
+        if (stopping) return;
+        stopping = true;
+        process.stderr.write(`Error: ${error.message}\n`);
+        broker.stop().then(
+          () => resolve(1),
+          () => resolve(1),
+        );
+      });
       // Only now: whoever waits for this line (startCluster, a test) may signal at once, and a
       // signal before the handlers would kill the broker without its clean shutdown.
       const logDirs = broker.engine.logDirs.length > 1 ? ` (log dirs ${broker.engine.logDirs.join(',')})` : '';

@@ -4,8 +4,10 @@
 //   await store.requestTopicDeletion('orders');          // <root>/admin/delete_topics/orders
 //   await store.requestControlledShutdown(session);      // <root>/admin/shutdown/<id>, on the lease
 //   await store.withdrawControlledShutdown(session);     // the shutdown was called off
+//   await store.reportOfflineReplicas(session, [['t', 0]]); // <root>/admin/offline_replicas/<id>, on the lease
 //   const admin = await store.watchAdminRequests({ deletion, shutdown });   // the controller
 //   admin.deletions / admin.shutdowns                     // what is pending now
+//   admin.offlineReplicas(live)                          // replicas on failed disks, by broker
 //
 // A deletion request names the topic's id as well as its name, so a request made for one
 // incarnation of a topic never deletes a topic re-created under the same name. The controller
@@ -17,6 +19,10 @@
 // removes it with the registration. It carries the broker epoch (the registration's
 // create_revision), as Kafka's ControlledShutdownRequest does, and is written only while that
 // registration holds, so a stale session cannot ask on behalf of a newer one.
+//
+// Offline replicas (a log directory whose disk failed, KIP-112) are reported the same way: on the
+// lease, with the broker epoch, each report the whole list. A restarted broker starts with none:
+// its directories are opened (and recovered) again, and a disk still failing is reported again.
 import { SluiceError } from '../errors.js';
 import { invalidTopicReason } from '../engine/topic-name.js';
 import type { BrokerSession } from './broker-session.js';
@@ -25,7 +31,9 @@ import type { EtcdClient } from './etcd-client.js';
 import { KeyMirror, type KeyChange } from './key-mirror.js';
 import { compare, op, rangeRecords, readKey, txn, type KvRecord } from './kv.js';
 import {
+  decodeOfflineReplicas,
   decodeShutdown,
+  encodeOfflineReplicas,
   decodeTopic,
   decodeTopicDeletion,
   encodeShutdown,
@@ -50,6 +58,8 @@ export interface AdminRequestsListener {
   deletion?(topic: string, request: TopicDeletionRequestRecord | undefined): void;
   /** A broker asked for controlled shutdown (`request`), or withdrew it or died (undefined). */
   shutdown?(brokerId: number, request: ShutdownRequestRecord | undefined): void;
+  /** A broker reported replicas in offline log directories, or they went with its session. */
+  offlineReplicas?(brokerId: number): void;
   error?(error: unknown): void;
 }
 
@@ -100,10 +110,26 @@ export async function withdrawControlledShutdown(client: EtcdClient, keys: Clust
   await txn(client, [compare.createRevision(keys.broker(session.brokerId), session.brokerEpoch)], [op.delete(keys.shutdownRequest(session.brokerId))]);
 }
 
+/**
+ * Reports this session's replicas in offline log directories (the whole list each time), for the
+ * controller to take them out of ISRs and leadership. SESSION_EXPIRED when the session is gone.
+ */
+export async function reportOfflineReplicas(client: EtcdClient, keys: ClusterKeys, session: BrokerSession, partitions: Array<[string, number]>): Promise<void> {
+  const { brokerId, brokerEpoch, leaseId } = session;
+  if (!session.isLive) throw new SluiceError('SESSION_EXPIRED', `broker ${brokerId}: session is no longer live`);
+  const result = await txn(
+    client,
+    [compare.createRevision(keys.broker(brokerId), brokerEpoch)],
+    [op.put(keys.offlineReplicas(brokerId), encodeOfflineReplicas({ brokerId, brokerEpoch, partitions }), leaseId)],
+  );
+  if (!result.succeeded) throw new SluiceError('SESSION_EXPIRED', `broker ${brokerId}: registration with broker epoch ${brokerEpoch} is gone`);
+}
+
 /** Pending deletion and shutdown requests, kept current by a watch. */
 export class AdminRequestsWatch {
   private readonly deletionMap = new Map<string, TopicDeletionRequestRecord>();
   private readonly shutdownMap = new Map<number, ShutdownRequestRecord>();
+  private readonly offlineMap = new Map<number, { brokerEpoch: number; partitions: Set<string> }>();
   private mirror: KeyMirror | undefined;
 
   private constructor(
@@ -142,6 +168,17 @@ export class AdminRequestsWatch {
     return ids;
   }
 
+  /**
+   * Whether a broker registered now (`live`) reported its replica of a partition offline; null
+   * when none reported any. A report of an earlier registration of the id is stale.
+   */
+  offlineReplicas(live: ReadonlyMap<number, { brokerEpoch: number }>): ((brokerId: number, topic: string, partition: number) => boolean) | null {
+    const offline = new Map<number, ReadonlySet<string>>();
+    for (const [brokerId, report] of this.offlineMap) if (live.get(brokerId)?.brokerEpoch === report.brokerEpoch) offline.set(brokerId, report.partitions);
+    if (offline.size === 0) return null;
+    return (brokerId, topic, partition) => offline.get(brokerId)?.has(offlineReplicaKey(topic, partition)) === true;
+  }
+
   close(): Promise<void> {
     return this.mirror?.close() ?? Promise.resolve();
   }
@@ -151,6 +188,7 @@ export class AdminRequestsWatch {
     const parsed = this.keys.parseAdminKey(change.key);
     if (parsed?.kind === 'delete_topic' && this.deletionMap.delete(parsed.topic)) this.listener.deletion?.(parsed.topic, undefined);
     if (parsed?.kind === 'shutdown' && this.shutdownMap.delete(parsed.brokerId)) this.listener.shutdown?.(parsed.brokerId, undefined);
+    if (parsed?.kind === 'offline_replicas' && this.offlineMap.delete(parsed.brokerId)) this.listener.offlineReplicas?.(parsed.brokerId);
   }
 
   private put(record: KvRecord, notify: boolean): void {
@@ -164,9 +202,17 @@ export class AdminRequestsWatch {
         const request = { ...decodeShutdown(record.value), leaseId: record.lease };
         this.shutdownMap.set(parsed.brokerId, request);
         if (notify) this.listener.shutdown?.(parsed.brokerId, request);
+      } else if (parsed?.kind === 'offline_replicas') {
+        const report = decodeOfflineReplicas(record.value);
+        this.offlineMap.set(parsed.brokerId, { brokerEpoch: report.brokerEpoch, partitions: new Set(report.partitions.map(([topic, partition]) => offlineReplicaKey(topic, partition))) });
+        if (notify) this.listener.offlineReplicas?.(parsed.brokerId);
       }
     } catch (error) {
       this.listener.error?.(error);
     }
   }
+}
+
+function offlineReplicaKey(topic: string, partition: number): string {
+  return `${topic}\u0000${partition}`;
 }

@@ -401,14 +401,14 @@ export class ControllerReign {
     const planned: PlannedWrite[] = [];
     const unclean = new Map<string, boolean>();
     const next = (view: TopicView, partition: number, current: PartitionStateRecord) =>
-      partitionStateForCluster(current, view.partitions[partition]!, aliveForState(current, now.isRegistered, now.brokerEpochOf), now.shuttingDown, unclean.get(view.name)!, epoch);
+      partitionStateForCluster(current, view.partitions[partition]!, aliveForState(current, now.forPartition(view.name, partition).isRegistered, now.brokerEpochOf), now.shuttingDown, unclean.get(view.name)!, epoch);
     const byName = new Map<string, TopicView>();
     for (const view of this.view!.topics(names)) {
       byName.set(view.name, view);
       unclean.set(view.name, uncleanLeaderElectionFor(view.configs, this.config.uncleanLeaderElectionEnable));
       view.partitions.forEach((replicas, partition) => {
         const current = this.view!.stateOf(view, partition);
-        const state = current === undefined ? initialPartitionState(replicas, now.isEligible, epoch) : next(view, partition, current);
+        const state = current === undefined ? initialPartitionState(replicas, now.forPartition(view.name, partition).isEligible, epoch) : next(view, partition, current);
         if (state !== undefined) planned.push({ topic: view.name, topicId: view.topicId, partition, partitionEpoch: current?.partitionEpoch ?? 0, state });
       });
     }
@@ -421,10 +421,11 @@ export class ControllerReign {
     }
   }
 
-  private decide(type: ElectionType, now: ClusterNow, state: PartitionState, replicas: readonly number[]): ElectionResult {
+  private decide(type: ElectionType, now: ClusterNow, topic: string, partition: number, state: PartitionState, replicas: readonly number[]): ElectionResult {
+    const alive = now.forPartition(topic, partition);
     return type === 'PREFERRED'
-      ? preferredLeaderElection(state, replicas, now.isEligible, this.fence.epoch)
-      : uncleanLeaderElection(state, replicas, now.isRegistered, this.fence.epoch);
+      ? preferredLeaderElection(state, replicas, alive.isEligible, this.fence.epoch)
+      : uncleanLeaderElection(state, replicas, alive.isRegistered, this.fence.epoch);
   }
 
   private async elect(type: ElectionType, requested: readonly TopicPartitionRef[] | null): Promise<ElectionOutcome[]> {
@@ -452,12 +453,12 @@ export class ControllerReign {
         results.set(partitionKey(topic, partition), new SluiceError(code, `${topic}-${partition} has no state yet`));
         continue;
       }
-      const decision = this.decide(type, now, current, replicas);
+      const decision = this.decide(type, now, topic, partition, current, replicas);
       if (decision.ok) planned.push({ topic, topicId: view.topicId, partition, partitionEpoch: current.partitionEpoch, state: decision.state });
       else results.set(partitionKey(topic, partition), decision.error);
     }
     const written = await this.write(planned, (write, current) => {
-      const decision = this.decide(type, now, current, topics.get(write.topic)!.partitions[write.partition]!);
+      const decision = this.decide(type, now, write.topic, write.partition, current, topics.get(write.topic)!.partitions[write.partition]!);
       return decision.ok ? decision.state : decision.error;
     });
     for (const [key, error] of written) results.set(key, error);
@@ -502,7 +503,7 @@ export class ControllerReign {
             continue;
           }
           const current = view.reassignments?.[String(partition)];
-          const decision = reassign(replicas, current, state, request.replicas, now.isRegistered, epoch);
+          const decision = reassign(replicas, current, state, request.replicas, now.forPartition(topic, partition).isRegistered, epoch);
           if (!decision.ok) {
             results.set(key, decision.error);
             continue;
@@ -535,7 +536,7 @@ export class ControllerReign {
         const state = view.states[partition];
         const replicas = view.partitions[partition];
         if (state === undefined || replicas === undefined) continue;
-        const step = completeReassignment({ replicas, reassignment }, state, now.isEligible, epoch);
+        const step = completeReassignment({ replicas, reassignment }, state, now.forPartition(view.name, partition).isEligible, epoch);
         if (step !== undefined) steps.set(partition, step);
       }
       return steps;
@@ -578,13 +579,13 @@ export class ControllerReign {
     );
     const planned: PlannedWrite[] = [];
     for (const { view, partition, replicas, state } of partitionsToRebalance(candidates, now.isEligible, this.config.leaderImbalancePerBrokerPercentage)) {
-      const decision = this.decide('PREFERRED', now, state, replicas);
+      const decision = this.decide('PREFERRED', now, view.name, partition, state, replicas);
       if (decision.ok) planned.push({ topic: view.name, topicId: view.topicId, partition, partitionEpoch: state.partitionEpoch, state: decision.state });
     }
     if (planned.length === 0) return;
     const replicasOf = new Map(candidates.map((c) => [partitionKey(c.view.name, c.partition), c.replicas]));
     await this.write(planned, (write, current) => {
-      const decision = this.decide('PREFERRED', now, current, replicasOf.get(partitionKey(write.topic, write.partition))!);
+      const decision = this.decide('PREFERRED', now, write.topic, write.partition, current, replicasOf.get(partitionKey(write.topic, write.partition))!);
       return decision.ok ? decision.state : undefined;
     });
     this.logger.info(logged(planned), 'controller rebalanced preferred leaders');

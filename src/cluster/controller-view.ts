@@ -22,11 +22,16 @@ export interface ClusterNow {
   isEligible: IsAlive;
   /** The broker epoch (create revision of its registration) of a registered broker. */
   brokerEpochOf(brokerId: number): number | undefined;
+  /**
+   * isRegistered and isEligible for one partition: a broker whose replica of it is in an offline
+   * log directory (a failed disk, reported by the broker) counts as dead there.
+   */
+  forPartition(topic: string, partition: number): { isRegistered: IsAlive; isEligible: IsAlive };
 }
 
 /** What the view tells its reign. */
 export interface ControllerViewListener {
-  /** A broker joined or left, or a shutdown request came or went: every partition may be affected. */
+  /** A broker joined or left, a shutdown request came or went, or a broker's offline replicas changed: every partition may be affected. */
   clusterChanged(): void;
   /** A topic record or one of its partition states changed. */
   topicChanged(topic: string): void;
@@ -60,6 +65,7 @@ export class ControllerView {
       const admin = await store.watchAdminRequests({
         deletion: (name, request) => request !== undefined && listener.deletionRequested(name),
         shutdown: changed,
+        offlineReplicas: changed,
         error: warn('admin requests'),
       });
       return new ControllerView(brokers, topics, admin);
@@ -85,7 +91,19 @@ export class ControllerView {
     const live = this.brokers.live;
     const shuttingDown = this.admin.shuttingDown(live);
     const isRegistered = (id: number) => live.has(id);
-    return { isRegistered, shuttingDown, isEligible: (id) => isRegistered(id) && !shuttingDown.has(id), brokerEpochOf: (id) => live.get(id)?.brokerEpoch };
+    const isEligible = (id: number) => isRegistered(id) && !shuttingDown.has(id);
+    const offline = this.admin.offlineReplicas(live);
+    const whole = { isRegistered, isEligible };
+    return {
+      isRegistered,
+      shuttingDown,
+      isEligible,
+      brokerEpochOf: (id) => live.get(id)?.brokerEpoch,
+      forPartition: (topic, partition) =>
+        offline === null
+          ? whole
+          : { isRegistered: (id) => isRegistered(id) && !offline(id, topic, partition), isEligible: (id) => isEligible(id) && !offline(id, topic, partition) },
+    };
   }
 
   /** The topics named (null: all) that exist and were not deleted by this reign. */

@@ -32,6 +32,10 @@
 //   <root>/admin/shutdown/<id>       {"version":1,"brokerId":1,"brokerEpoch":123}
 //                                    a broker's controlled shutdown request, on its lease (it goes
 //                                    with the broker); the controller moves leadership off it.
+//   <root>/admin/offline_replicas/<id>  {"version":1,"brokerId":1,"brokerEpoch":123,"partitions":[["t",0]]}
+//                                    a broker's replicas in log directories that went offline (a
+//                                    failed disk, KIP-112; Kafka's log_dir_event_notification), on
+//                                    its lease: the controller takes them out of ISRs and leadership.
 //
 // Topic names hold only [a-zA-Z0-9._-] (src/engine/topic-name.ts), so '/' separates safely; a
 // topic's own prefix is taken with a trailing '/' so that topic "a" never matches "ab".
@@ -96,6 +100,14 @@ export interface ShutdownRequest {
   brokerEpoch: number;
 }
 
+/** A broker's replicas whose log directory went offline (its disk failed): [topic, partition] pairs. */
+export interface OfflineReplicas {
+  brokerId: number;
+  /** The registration's create_revision when they were reported. */
+  brokerEpoch: number;
+  partitions: Array<[string, number]>;
+}
+
 /** Kafka's LeaderAndIsr as the controller writes it (ZooKeeper's partition state znode). */
 export interface PartitionState {
   leader: number;
@@ -115,6 +127,7 @@ export class ClusterKeys {
   readonly adminPrefix: string;
   readonly deleteTopicsPrefix: string;
   readonly shutdownPrefix: string;
+  readonly offlineReplicasPrefix: string;
 
   constructor(readonly root = DEFAULT_ROOT) {
     if (!/^\/[^\s]*[^/\s]$/.test(root)) throw new SluiceError('INVALID_CONFIG', `etcd root '${root}' must start with '/' and not end with one`);
@@ -126,6 +139,7 @@ export class ClusterKeys {
     this.adminPrefix = `${root}/admin/`;
     this.deleteTopicsPrefix = `${root}/admin/delete_topics/`;
     this.shutdownPrefix = `${root}/admin/shutdown/`;
+    this.offlineReplicasPrefix = `${root}/admin/offline_replicas/`;
   }
 
   /** The shared state of a client's controller_mutation_rate bucket (client-quotas.ts), by its quota key. */
@@ -178,8 +192,12 @@ export class ClusterKeys {
     return `${this.shutdownPrefix}${brokerId}`;
   }
 
-  /** What a key under adminPrefix names: a topic deletion or a controlled shutdown request. */
-  parseAdminKey(key: string): { kind: 'delete_topic'; topic: string } | { kind: 'shutdown'; brokerId: number } | undefined {
+  offlineReplicas(brokerId: number): string {
+    return `${this.offlineReplicasPrefix}${brokerId}`;
+  }
+
+  /** What a key under adminPrefix names: a topic deletion, a controlled shutdown request or a broker's offline replicas. */
+  parseAdminKey(key: string): { kind: 'delete_topic'; topic: string } | { kind: 'shutdown' | 'offline_replicas'; brokerId: number } | undefined {
     if (key.startsWith(this.deleteTopicsPrefix)) {
       const topic = key.slice(this.deleteTopicsPrefix.length);
       return topic !== '' && !topic.includes('/') ? { kind: 'delete_topic', topic } : undefined;
@@ -187,6 +205,10 @@ export class ClusterKeys {
     if (key.startsWith(this.shutdownPrefix)) {
       const rest = key.slice(this.shutdownPrefix.length);
       return /^(0|[1-9][0-9]*)$/.test(rest) ? { kind: 'shutdown', brokerId: Number(rest) } : undefined;
+    }
+    if (key.startsWith(this.offlineReplicasPrefix)) {
+      const rest = key.slice(this.offlineReplicasPrefix.length);
+      return /^(0|[1-9][0-9]*)$/.test(rest) ? { kind: 'offline_replicas', brokerId: Number(rest) } : undefined;
     }
     return undefined;
   }
@@ -334,4 +356,18 @@ export function decodeShutdown(value: Buffer): ShutdownRequest {
   const o = parseObject('controlled shutdown request', value);
   if (!isId(o['brokerId']) || !isId(o['brokerEpoch'])) throw corrupt('controlled shutdown request', value.toString('utf8'), 'bad fields');
   return { brokerId: o['brokerId'], brokerEpoch: o['brokerEpoch'] };
+}
+
+export function encodeOfflineReplicas(record: OfflineReplicas): string {
+  return JSON.stringify({ version: 1, brokerId: record.brokerId, brokerEpoch: record.brokerEpoch, partitions: record.partitions });
+}
+
+export function decodeOfflineReplicas(value: Buffer): OfflineReplicas {
+  const o = parseObject('offline replicas', value);
+  const partitions = o['partitions'];
+  const pair = (p: unknown): p is [string, number] => Array.isArray(p) && p.length === 2 && typeof p[0] === 'string' && Number.isInteger(p[1]) && (p[1] as number) >= 0;
+  if (!isId(o['brokerId']) || !isId(o['brokerEpoch']) || !Array.isArray(partitions) || !partitions.every(pair)) {
+    throw corrupt('offline replicas', value.toString('utf8'), 'bad fields');
+  }
+  return { brokerId: o['brokerId'], brokerEpoch: o['brokerEpoch'], partitions };
 }

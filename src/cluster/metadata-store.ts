@@ -20,6 +20,7 @@
 //   await store.alterTopicConfigs(name, configs, view.revision);           // AlterConfigs
 //   await store.requestTopicDeletion(name);                                // DeleteTopics
 //   await store.requestControlledShutdown(session) / withdrawControlledShutdown(session)
+//   await store.reportOfflineReplicas(session, [['orders', 0]])  // replicas on a failed disk
 //   const admin = await store.watchAdminRequests({ deletion, shutdown }); // admin-requests.ts
 //
 // The controller (with the fence its election gave it; a deposed controller gets NOT_CONTROLLER)
@@ -51,6 +52,7 @@ import { invalidTopicReason } from '../engine/topic-name.js';
 import {
   AdminRequestsWatch,
   removeTopicDeletionRequest,
+  reportOfflineReplicas,
   requestControlledShutdown,
   requestTopicDeletion,
   unknownTopic,
@@ -555,6 +557,11 @@ export class MetadataStore {
 
   withdrawControlledShutdown(session: BrokerSession): Promise<void> {
     return withdrawControlledShutdown(this.client, this.keys, session);
+  }
+
+  /** This session's replicas in offline log directories, the whole list (admin-requests.ts). */
+  reportOfflineReplicas(session: BrokerSession, partitions: Array<[string, number]>): Promise<void> {
+    return reportOfflineReplicas(this.client, this.keys, session, partitions);
   }
 
   /** Pending deletion and shutdown requests now, and each change after. */

@@ -25,14 +25,14 @@ import type { Log } from './log.js';
 import type { CleaningPass, LogCleanerStats } from './log-cleaner.js';
 import type { LogCleanerConfig } from './log-cleaner-config.js';
 import type { LogConfig } from './log-config.js';
-import { LogManager, logDirName, type LogManagerOptions, type LogManagerStartup } from './log-manager.js';
+import { LogManager, logDirName, parseLogDirName, type LogManagerOptions, type LogManagerStartup } from './log-manager.js';
 import { LogMove, LogMoveThrottle } from './log-mover.js';
 import { DEFAULT_CLEANER_CONFIG } from './log-cleaner-config.js';
 
 export type LogDirsOptions = Omit<LogManagerOptions, 'dataDir'> & {
   /** The directories, in the operator's order (absolute paths, no two the same). */
   dirs: readonly string[];
-  /** A directory went offline (its disk failed): `logs` are the `<topic>-<partition>` names it held. */
+  /** A directory went offline (its disk failed), with the partitions whose logs it held. */
   onLogDirFailure?: (failure: OfflineLogDir) => void;
   /** What moves copy a second at most, from the start (a move a restart interrupted resumes at open). */
   moveBytesPerSecond?: number;
@@ -78,8 +78,8 @@ export interface OfflineLogDir {
   /** The failure that took it offline, as its errno code and message. */
   code: string;
   message: string;
-  /** `<topic>-<partition>` of every log it held. */
-  logs: ReadonlySet<string>;
+  /** The partitions whose logs it held. */
+  partitions: ReadonlyArray<{ topic: string; partition: number }>;
 }
 
 /** A move under way (LogDirs.moves): the future log's progress in the target directory. */
@@ -256,10 +256,11 @@ export class LogDirs {
     for (const move of this.moving.values()) {
       if (move.target === manager || move.source === manager) move.cancel(`log directory ${manager.dataDir} went offline`);
     }
-    const logs = new Set(manager.abandon());
-    for (const name of logs) this.offlineLogs.set(name, manager.dataDir);
+    const names = manager.abandon();
+    for (const name of names) this.offlineLogs.set(name, manager.dataDir);
+    const partitions = names.map((name) => parseLogDirName(name)!);
     const { code, message } = error as { code?: string; message?: string };
-    const failure: OfflineLogDir = { dir: manager.dataDir, code: code ?? 'UNKNOWN', message: message ?? String(error), logs };
+    const failure: OfflineLogDir = { dir: manager.dataDir, code: code ?? 'UNKNOWN', message: message ?? String(error), partitions };
     this.offline.set(manager.dataDir, failure);
     this.onLogDirFailure(failure);
   }
@@ -356,7 +357,11 @@ export class LogDirs {
   }
 
   deleteLogs(topic: string, partitions: readonly number[]): void {
-    for (const partition of partitions) this.moving.get(logDirName(topic, partition))?.cancel('its log was deleted');
+    for (const partition of partitions) {
+      this.moving.get(logDirName(topic, partition))?.cancel('its log was deleted');
+      // One on a failed disk stays there (the next open with that disk back finds it); the name is free here.
+      this.offlineLogs.delete(logDirName(topic, partition));
+    }
     for (const manager of this.managers) {
       const held = partitions.filter((partition) => manager.getLog(topic, partition) !== undefined);
       if (held.length > 0) manager.deleteLogs(topic, held);

@@ -69,7 +69,7 @@ describe.skipIf(failingDiskRefused !== undefined)('offline log directories (a fa
     expect((first as NodeJS.ErrnoException).code).toBe('EIO');
     expect(failures).toHaveLength(1);
     expect(failures[0]).toMatchObject({ dir: failing, code: 'EIO' });
-    expect([...failures[0]!.logs].sort()).toEqual(onFailing.map((p) => `${TOPIC}-${p}`).sort());
+    expect(failures[0]!.partitions.map(({ topic, partition }) => `${topic}-${partition}`).sort()).toEqual(onFailing.map((p) => `${TOPIC}-${p}`).sort());
     expect(e.offlineLogDirs().map((f) => f.dir)).toEqual([failing]);
 
     // Every partition there answers KAFKA_STORAGE_ERROR now, for writes and reads alike.

@@ -2,7 +2,8 @@
 // holds, their size and LEO - HW lag, and (v4) the file system's total and usable bytes, as
 // kafka-log-dirs reports them. A replica being moved to another directory (AlterReplicaLogDirs)
 // is also listed there as a future replica (isFutureKey), its lag how far its copy is behind. Every directory is listed, also one holding none of the partitions
-// asked for. In a cluster only the partitions this broker is a replica of: every broker keeps a log
+// asked for. A directory offline (its disk failed, KIP-112) is answered KAFKA_STORAGE_ERROR with
+// no partitions and no sizes, as Kafka's. In a cluster only the partitions this broker is a replica of: every broker keeps a log
 // for every partition, but the others are empty placeholders, not replicas.
 //
 // Asked for (sluice's own request tag), each compacted log also carries the cleaner's figures
@@ -32,6 +33,9 @@ export const describeLogDirsHandler = defineHandler({
         : request.topics;
     const topicsByDir = new Map<string, Topic[]>(engine.logDirs.map((dir) => [dir, []]));
     const moves = new Map(engine.logDirMoves().map((move) => [`${move.topic}\u0000${move.partition}`, move]));
+    const offline = engine.offlineLogDirs();
+    const offlineDirs = new Set(offline.map(({ dir }) => dir));
+    const offlinePartitions = new Set(offline.flatMap(({ partitions }) => partitions.map(({ topic, partition }) => `${topic}\u0000${partition}`)));
     for (const { topic, partitions: asked } of wanted) {
       // Kafka leaves out what it does not host rather than answering an error for it.
       if (!engine.hasTopic(topic)) continue;
@@ -47,7 +51,7 @@ export const describeLogDirsHandler = defineHandler({
         return entry;
       };
       for (const partition of asked) {
-        if (partition < 0 || partition >= count || !holds(broker, topic, partition)) continue;
+        if (partition < 0 || partition >= count || !holds(broker, topic, partition) || offlinePartitions.has(`${topic}\u0000${partition}`)) continue;
         const log = engine.partitionLog(topic, partition);
         const cleaner = request.includeCleanerFigures ? engine.cleanerStats(topic, partition) : undefined;
         const move = moves.get(`${topic}\u0000${partition}`);
@@ -73,7 +77,11 @@ export const describeLogDirsHandler = defineHandler({
         });
       }
     }
-    const results = [...topicsByDir].map(([logDir, topics]) => ({ errorCode: NONE, logDir, topics, ...fileSystemBytes(logDir) }));
+    const results = [...topicsByDir].map(([logDir, topics]) =>
+      offlineDirs.has(logDir)
+        ? { errorCode: KafkaErrorCode.KAFKA_STORAGE_ERROR, logDir, topics: [], totalBytes: -1, usableBytes: -1 }
+        : { errorCode: NONE, logDir, topics, ...fileSystemBytes(logDir) },
+    );
     return { throttleTimeMs: 0, errorCode: NONE, results };
   },
 });

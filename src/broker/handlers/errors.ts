@@ -23,6 +23,8 @@ export function storageErrorCodeOf(broker: BrokerContext, error: unknown, topic:
     const cause = (error as { code?: unknown })?.code;
     const name = typeof cause === 'string' ? cause : 'UNKNOWN';
     countCause(broker.metrics.storageFailures, name);
+    // A failed disk (EIO, EROFS) takes the partition's log directory offline (KIP-112).
+    broker.engine.reportStorageFailure(topic, partition, error);
     broker.log.log('error', `storage:${name}`, { topic, partition, code: name, error: errorMessageOf(error) ?? String(error) }, 'storage failure');
   }
   return code;

@@ -109,7 +109,12 @@ function singleBrokerView(broker: BrokerContext): MetadataView {
       return topicAnswer(
         name,
         description.id,
-        description.partitions.map(({ partition }) => ({ errorCode: NONE, partitionIndex: partition, leaderId: settings.nodeId, leaderEpoch: 0, replicaNodes: me, isrNodes: me, offlineReplicas: [] })),
+        // A partition whose log directory went offline (a failed disk) has no leader, its one replica offline.
+        description.partitions.map(({ partition, offlineLogDir }) =>
+          offlineLogDir === undefined
+            ? { errorCode: NONE, partitionIndex: partition, leaderId: settings.nodeId, leaderEpoch: 0, replicaNodes: me, isrNodes: me, offlineReplicas: [] }
+            : { errorCode: KafkaErrorCode.LEADER_NOT_AVAILABLE, partitionIndex: partition, leaderId: -1, leaderEpoch: 0, replicaNodes: me, isrNodes: me, offlineReplicas: me },
+        ),
       );
     },
   };
