@@ -89,6 +89,8 @@ export class ClusterNode {
   private uncleanLeaderElectionEnable: boolean;
   private brokers!: BrokersWatch;
   private topics!: TopicsWatch;
+  /** Admin requests: other brokers' controlled shutdowns and offline replicas. */
+  private admin: AdminRequestsWatch | undefined;
   private readonly fetchers: ReplicaFetcherManager;
   private readonly topicListeners = new Set<() => void>();
   private closed = false;
@@ -168,6 +170,9 @@ export class ClusterNode {
     this.brokers = await this.store.watchBrokers({
       join: (broker) => this.replicas.brokerJoined(broker.brokerId),
       error: (error) => log.log('error', 'watch:brokers', { error: String(error) }, 'broker watch failed'),
+    });
+    this.admin = await this.store.watchAdminRequests({
+      error: (error) => log.log('error', 'watch:admin', { error: String(error) }, 'admin request watch failed'),
     });
     this.controllerWatch = await this.store.watchController((controller) => (this.controllerId = controller?.brokerId ?? -1), (error) =>
       log.log('error', 'watch:controller', { error: String(error) }, 'controller watch failed'),
@@ -415,6 +420,11 @@ export class ClusterNode {
     return [...this.brokers.live.values()].sort((a, b) => a.brokerId - b.brokerId);
   }
 
+  /** Whether a live broker reported its replica of the partition in an offline log directory (a failed disk). */
+  isReplicaOffline(brokerId: number, topic: string, partition: number): boolean {
+    return this.admin?.offlineReplicas(this.brokers.live)?.(brokerId, topic, partition) ?? false;
+  }
+
   isAlive(brokerId: number): boolean {
     return this.brokers.live.has(brokerId);
   }
@@ -576,12 +586,7 @@ export class ClusterNode {
     // partition whose other in-sync replicas are all stopping stays here until this broker stops.
     // Waiting for it instead held two brokers stopped together (a cluster's stop) for the whole
     // controlled.shutdown.timeout.ms (30 s), each waiting for the other to take its leaderships.
-    let admin: AdminRequestsWatch | undefined;
-    try {
-      admin = await this.store.watchAdminRequests();
-    } catch (error) {
-      this.options.logger.warn({ error: String(error) }, 'cannot see which other brokers are shutting down: waiting as if none were');
-    }
+    const admin = this.admin;
     const movable = () => {
       const down = admin?.shuttingDown(this.brokers.live) ?? new Set<number>();
       down.add(this.brokerId);
@@ -590,14 +595,10 @@ export class ClusterNode {
         return view !== undefined && electControlledShutdownLeader(view.replicas, view.isr, (id) => this.isAlive(id), down) !== undefined;
       });
     };
-    try {
-      while (movable().length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, SHUTDOWN_POLL_MS));
-      const left = movable();
-      if (left.length > 0) this.options.logger.warn({ partitions: left.length }, 'controlled shutdown timed out with leaderships left');
-      else this.options.logger.info('controlled shutdown: no leadership left to move');
-    } finally {
-      await admin?.close().catch(() => {});
-    }
+    while (movable().length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, SHUTDOWN_POLL_MS));
+    const left = movable();
+    if (left.length > 0) this.options.logger.warn({ partitions: left.length }, 'controlled shutdown timed out with leaderships left');
+    else this.options.logger.info('controlled shutdown: no leadership left to move');
   }
 
   /**
@@ -643,7 +644,7 @@ export class ClusterNode {
     this.replicas.close();
     await this.controller?.stop().catch(() => {});
     await this.fetchers.close();
-    await Promise.all([this.topics?.close(), this.brokers?.close(), this.controllerWatch?.close(), ...this.configWatches.map((watch) => watch.close())].map((p) => p?.catch(() => {})));
+    await Promise.all([this.topics?.close(), this.brokers?.close(), this.admin?.close(), this.controllerWatch?.close(), ...this.configWatches.map((watch) => watch.close())].map((p) => p?.catch(() => {})));
     await this.session?.close();
     fs.rmSync(path.join(this.options.settings.dataDir, SESSION_FILE), { force: true });
     await this.client.close();

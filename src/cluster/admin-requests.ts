@@ -173,6 +173,7 @@ export class AdminRequestsWatch {
    * when none reported any. A report of an earlier registration of the id is stale.
    */
   offlineReplicas(live: ReadonlyMap<number, { brokerEpoch: number }>): ((brokerId: number, topic: string, partition: number) => boolean) | null {
+    if (this.offlineMap.size === 0) return null; // Metadata asks for every replica of every partition
     const offline = new Map<number, ReadonlySet<string>>();
     for (const [brokerId, report] of this.offlineMap) if (live.get(brokerId)?.brokerEpoch === report.brokerEpoch) offline.set(brokerId, report.partitions);
     if (offline.size === 0) return null;

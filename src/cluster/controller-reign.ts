@@ -11,10 +11,13 @@
 //     ISR, leaderless partitions led once an eligible replica lives, and brokers that asked for
 //     controlled shutdown out of leadership and ISRs where another ISR replica can take over. A
 //     leader that registered again since its partition's state was written (a restart or a lost
-//     session nobody saw as a leave) counts as dead for that partition (aliveForState).
-// After that, each change marks work: a broker joining or leaving and a shutdown request mark
-// every partition (one pure pass over them all is cheap next to one etcd round trip); a topic
-// record or partition state change marks its topic; a deletion request queues the deletion.
+//     session nobody saw as a leave) counts as dead for that partition (aliveForState), and so does
+//     a broker whose replica of it is in a log directory it reported offline (a failed disk,
+//     ClusterNow.forPartition): out of the ISR, never elected there.
+// After that, each change marks work: a broker joining or leaving, a shutdown request and a report
+// of offline replicas mark every partition (one pure pass over them all is cheap next to one etcd
+// round trip); a topic record or partition state change marks its topic; a deletion request queues
+// the deletion.
 // One drain loop does the work, one step at a time, so bursts of events coalesce into one pass:
 // deletions, then reconciliation (with the completion of partition reassignments whose target
 // replicas have all joined the ISR), then queued ElectLeaders and AlterPartitionReassignments

@@ -262,6 +262,33 @@ describe('controller', () => {
     await admin.close();
   });
 
+  it('takes a replica a broker reported offline (a failed disk) out of its ISR and leadership, for that partition only; the report goes with the session', async () => {
+    const w = await world(3, [1]);
+    await w.observer.proposeTopic({ name: 'disk', partitions: [[2, 1, 3], [2, 3, 1]] });
+    await topicWhen(w, 'disk', sameSummary([[2, 0, [2, 1, 3]], [2, 0, [2, 3, 1]]]), 'broker 2 leads both');
+    const two = w.brokers.get(2)!;
+    await two.store.reportOfflineReplicas(two.session, [['disk', 0]]);
+    // disk-0: the next of its ISR in assignment order leads; disk-1 is untouched.
+    await topicWhen(w, 'disk', sameSummary([[1, 1, [1, 3]], [2, 0, [2, 3, 1]]]), 'broker 2 out of disk-0 only');
+    // Never elected there while offline, even as the preferred replica back in the ISR.
+    await alterIsr(w, 'disk', 0, [1, 3, 2]);
+    await topicWhen(w, 'disk', sameSummary([[1, 1, [1, 3]], [2, 0, [2, 3, 1]]]), 'broker 2 taken out again');
+    const active = await activeController(w);
+    expect(codes(await active.electLeaders('PREFERRED', [{ topic: 'disk', partition: 0 }]))).toEqual(['PREFERRED_LEADER_NOT_AVAILABLE']);
+
+    // The report lives on the broker's lease: a new session of broker 2 starts with none.
+    const admin = await w.observer.watchAdminRequests();
+    const live = () => new Map([...w.brokers.values()].filter((b) => b.session.isLive).map((b) => [b.id, { brokerEpoch: b.session.brokerEpoch }]));
+    expect(admin.offlineReplicas(live())?.(2, 'disk', 0)).toBe(true);
+    expect(admin.offlineReplicas(live())?.(2, 'disk', 1)).toBe(false);
+    await two.session.close();
+    await register(w, 2);
+    await waitUntil(() => admin.offlineReplicas(live()) === null, 'the report gone with the session');
+    await alterIsr(w, 'disk', 0, [1, 3, 2]);
+    await topicWhen(w, 'disk', (view) => view.states[0]!.isr.includes(2), 'broker 2 back in the ISR of disk-0');
+    await admin.close();
+  });
+
   it("runs ElectLeaders (preferred and unclean) with Kafka's per-partition errors, and only on the active controller", async () => {
     const w = await world(3, [1, 2]);
     const active = w.controllers.get(1)!;

@@ -159,7 +159,8 @@ function clusterView(cluster: ClusterNode): MetadataView {
             leaderEpoch,
             replicaNodes: replicas,
             isrNodes: isr,
-            offlineReplicas: replicas.filter((id) => !cluster.isAlive(id)),
+            // Dead brokers' replicas, and those in a broker's offline log directory (a failed disk).
+            offlineReplicas: replicas.filter((id) => !cluster.isAlive(id) || cluster.isReplicaOffline(id, name, partition)),
           };
         }),
       );
