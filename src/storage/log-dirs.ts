@@ -438,38 +438,34 @@ export class LogDirs {
 
   runRetention(): number {
     let deleted = 0;
-    for (const manager of [...this.managers]) deleted += this.onEachDir(manager, () => manager.runRetention()) ?? 0;
+    for (const manager of [...this.managers]) {
+      try {
+        deleted += manager.runRetention();
+      } catch (error) {
+        this.failOrThrow(manager, error);
+      }
+    }
     return deleted;
   }
 
   checkpoint(): void {
-    for (const manager of [...this.managers]) this.onEachDir(manager, () => manager.checkpoint());
+    for (const manager of [...this.managers]) {
+      try {
+        manager.checkpoint();
+      } catch (error) {
+        this.failOrThrow(manager, error);
+      }
+    }
   }
 
   async flushAll(): Promise<void> {
-    await Promise.all(
-      this.managers.map((manager) =>
-        manager.flushAll().catch((error: unknown) => {
-          this.onEachDir(manager, () => {
-            throw error;
-          });
-        }),
-      ),
-    );
+    await Promise.all(this.managers.map((manager) => manager.flushAll().catch((error: unknown) => this.failOrThrow(manager, error))));
   }
 
-  /**
-   * Work done in every directory: a disk failure in one takes that one offline and the others go
-   * on; any other error is thrown.
-   */
-  private onEachDir<T>(manager: LogManager, work: () => T): T | undefined {
-    try {
-      return work();
-    } catch (error) {
-      if (!isLogDirFailure(error)) throw error;
-      this.failDir(manager, error);
-      return undefined;
-    }
+  /** Work done in every directory: a disk failure takes that one offline and the others go on; any other error is thrown. */
+  private failOrThrow(manager: LogManager, error: unknown): void {
+    if (!isLogDirFailure(error)) throw error;
+    this.failDir(manager, error);
   }
 
   /** The cleaner's whole budget, as configured (each directory runs its share: cleanerShares). */

@@ -4,6 +4,7 @@
 // every leader a response names is among its brokers; @platformatic/kafka looks the leader up
 // there, and threw a TypeError from its connection pool when it was absent (seen in the failover
 // test). The cluster's view is a stand-in here: the window cannot be held open in a real one.
+// offline_replicas lists dead brokers' replicas and live brokers' replicas in an offline log dir.
 import { describe, expect, it } from 'vitest';
 
 import { metadataHandler } from '../../src/broker/handlers/metadata.js';
@@ -23,6 +24,8 @@ const cluster = {
   topic: (name: string) => (name === 'events' ? { topicId: '5b1d1e56-7c1f-4a0e-9f3b-2a6f0e4c8d11', partitions } : undefined),
   partition: (_name: string, partition: number) => partitions[partition],
   isAlive: (brokerId: number) => brokerId === 1,
+  // Broker 1 reported its replica of events-0 in an offline log directory (a failed disk).
+  isReplicaOffline: (brokerId: number, _topic: string, partition: number) => brokerId === 1 && partition === 0,
 };
 
 describe('Metadata in a cluster', () => {
@@ -32,7 +35,7 @@ describe('Metadata in a cluster', () => {
     expect(response.brokers.map((broker: { nodeId: number }) => broker.nodeId)).toEqual([1]);
     const answers = response.topics[0].partitions.map((p: any) => [p.partitionIndex, p.errorCode, p.leaderId, p.offlineReplicas]);
     expect(answers).toEqual([
-      [0, 0, 1, [2]],
+      [0, 0, 1, [1, 2]],
       [1, 5, -1, [2]],
       [2, 5, -1, [2]],
     ]);
