@@ -16,7 +16,7 @@ import path from 'node:path';
 
 import '../record/codecs/index.js';
 import { Engine } from '../engine/engine.js';
-import type { OfflineLogDir } from '../storage/log-dirs.js';
+import { isLogDirFailure, type OfflineLogDir } from '../storage/log-dirs.js';
 import { CONSUMER_OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC, isInternalTopic } from '../engine/topic-name.js';
 import { SluiceError } from '../errors.js';
 import { OffsetStore, type OffsetsTopicHost } from './group/offset-store.js';
@@ -271,7 +271,14 @@ export class Broker {
     const clusterId = loadOrCreateClusterId(dataDir, settings.nodeId, fromEtcd?.clusterId);
     // Every log dir carries meta.properties, as Kafka's do: a disk of another broker or cluster is refused.
     const logDirs = settings.logDirs.map((dir) => path.resolve(dir));
-    for (const dir of logDirs.slice(1)) loadOrCreateClusterId(dir, settings.nodeId, clusterId, path.join(dataDir, META_PROPERTIES_FILE));
+    // One whose disk failed (an I/O error) opens offline with the logs (src/storage/log-dirs.ts).
+    for (const dir of logDirs.slice(1)) {
+      try {
+        loadOrCreateClusterId(dir, settings.nodeId, clusterId, path.join(dataDir, META_PROPERTIES_FILE));
+      } catch (error) {
+        if (!isLogDirFailure(error)) throw error;
+      }
+    }
     // The dynamic configs before the logs open: a retention pass never runs on the static values alone.
     const configLayers = new BrokerConfigLayers(settings.all, settings.nodeId);
     configLayers.replace(fromEtcd?.brokerConfigs ?? readEntitiesFile(dataDir, DYNAMIC_CONFIG_FILE));
@@ -343,6 +350,9 @@ export class Broker {
       throw error;
     }
     reportTopicConfigs(logger, engine);
+    for (const failure of engine.offlineLogDirs()) {
+      logger.error({ logDir: failure.dir, code: failure.code, error: failure.message, partitions: failure.partitions.length }, `log directory ${failure.dir} failed to open: it is offline, and the partitions found in no other answer KAFKA_STORAGE_ERROR`);
+    }
     broker.dynamicConfig.report('dynamic broker configs');
     logger.info(
       { port: broker.port, dataDir, logDirs, clusterId, descriptorLimit: descriptors.limit, connectionsMax: descriptors.connectionsMax, segmentsMax: descriptors.segmentsMax },

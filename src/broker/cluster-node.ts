@@ -141,6 +141,9 @@ export class ClusterNode {
       onLeadership: options.onLeadership,
       log,
     });
+    // Directories that failed as the engine opened: their replicas are offline from the start
+    // (reported once registered).
+    this.replicas.logDirFailed(engine.offlineLogDirs().flatMap(({ partitions }) => partitions));
     this.unsubscribeLogDirFailure = engine.onLogDirFailure((failure) => {
       this.replicas.logDirFailed(failure.partitions);
       this.reportOfflineReplicas();

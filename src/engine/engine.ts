@@ -310,9 +310,10 @@ export class Engine {
       for (const listener of engine.logDirFailureListeners) listener(failure);
     };
     // Data directories written before creation became whole-or-nothing may lack a partition's
-    // directory; a missing one is an empty log.
+    // directory; a missing one is an empty log. Unless a directory failed to open, which may hold
+    // it: it is offline then, not created empty.
     try {
-      for (const [name, metadata] of topics.entries()) engine.ensureLogs(name, metadata);
+      for (const [name, metadata] of topics.entries()) logs.openHostedLogs(name, hostedPartitions(metadata), resolveLogConfig(metadata.config, defaults));
     } catch (error) {
       await logs.close();
       throw error;
@@ -964,7 +965,10 @@ export class Engine {
   /** Why a partition has no log here: its directory is offline (KAFKA_STORAGE_ERROR), or it is not hosted. */
   private noLog(topic: string, partition: number): SluiceError {
     const offline = this.logs.offlineDirOf(topic, partition);
-    if (offline !== undefined) return new SluiceError('KAFKA_STORAGE_ERROR', `The log of ${topic}-${partition} is in ${offline.dir}, which is offline (${offline.code}: ${offline.message})`);
+    if (offline !== undefined) {
+      const where = offline.atOpen ? `was found in no log directory, and ${offline.dir} failed to open` : `is in ${offline.dir}, which is offline`;
+      return new SluiceError('KAFKA_STORAGE_ERROR', `The log of ${topic}-${partition} ${where} (${offline.code}: ${offline.message})`);
+    }
     return new SluiceError('UNKNOWN_TOPIC_OR_PARTITION', `This server does not host this topic-partition: ${topic}-${partition}`);
   }
 
@@ -980,10 +984,6 @@ export class Engine {
     const metadata = this.topics.get(name);
     if (!metadata) throw new SluiceError('UNKNOWN_TOPIC_OR_PARTITION', `Unknown topic: ${name}`);
     return metadata;
-  }
-
-  private ensureLogs(name: string, metadata: TopicMetadata): void {
-    this.logs.createLogs(name, hostedPartitions(metadata), resolveLogConfig(metadata.config, this.defaults));
   }
 
   private ensureOpen(): void {

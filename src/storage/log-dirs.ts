@@ -15,6 +15,12 @@
 // KAFKA_STORAGE_ERROR, taken back whole (segment.ts), since retention or an operator frees space
 // and the directory can go on: a full disk is not a failed one.
 //
+// A directory that fails at open (an I/O error creating, locking or loading it) is offline from the
+// start while the others open, as in Kafka; all failing is an error. Which partitions it holds is
+// then not known: the engine's hosted partitions found in no directory are taken as its
+// (openHostedLogs), offline rather than created empty, since an empty log where the records were
+// would pass for them.
+//
 // With one directory, a lookup is the LogManager's own (getLog). Each directory's cleaner keeps its
 // own cleaner-offset-checkpoint and runs its share of the cleaner's budget (cleanerShares): Kafka's
 // log.cleaner.threads serve every directory from one pool, with one dedupe buffer and one I/O rate.
@@ -78,8 +84,10 @@ export interface OfflineLogDir {
   /** The failure that took it offline, as its errno code and message. */
   code: string;
   message: string;
-  /** The partitions whose logs it held. */
+  /** The partitions whose logs it held (at open: the hosted partitions found in no directory). */
   partitions: ReadonlyArray<{ topic: string; partition: number }>;
+  /** It failed as the directories opened. */
+  atOpen: boolean;
 }
 
 /** A move under way (LogDirs.moves): the future log's progress in the target directory. */
@@ -112,13 +120,15 @@ export class LogDirs {
   onLogDirFailure: (failure: OfflineLogDir) => void = () => {};
 
   private constructor(
+    /** Every directory, in the operator's order. */
+    dirs: readonly string[],
     /** The online directories: one that fails leaves this list (failDir). */
     private readonly managers: LogManager[],
     /** The cleaner's whole budget, which cleanerShares deals out over the directories. */
     private cleaner: LogCleanerConfig,
     private readonly onBackgroundError: (error: unknown, task: string) => void,
   ) {
-    this.allDirs = managers.map((manager) => manager.dataDir);
+    this.allDirs = [...dirs];
     this.startup = {
       cleanShutdown: managers.every((manager) => manager.startup.cleanShutdown),
       recoveredSegments: managers.reduce((sum, manager) => sum + manager.startup.recoveredSegments, 0),
@@ -144,9 +154,21 @@ export class LogDirs {
       if (managerOptions.onBackgroundError) managerOptions.onBackgroundError(error, task);
       else process.emitWarning(`sluice: background ${task} failed: ${String(error)}`);
     };
+    const failedAtOpen: Array<{ dir: string; error: unknown }> = [];
     try {
       const cleaners = cleanerShares(managerOptions.cleaner ?? DEFAULT_CLEANER_CONFIG, dirs.length);
-      dirs.forEach((dir, i) => managers.push(LogManager.open({ ...managerOptions, dataDir: dir, cleaner: cleaners[i], onBackgroundError: backgroundError(dir) })));
+      dirs.forEach((dir, i) => {
+        try {
+          managers.push(LogManager.open({ ...managerOptions, dataDir: dir, cleaner: cleaners[i], onBackgroundError: backgroundError(dir) }));
+        } catch (error) {
+          if (!isLogDirFailure(error)) throw error;
+          failedAtOpen.push({ dir, error });
+        }
+      });
+      if (managers.length === 0) {
+        const { error } = failedAtOpen[0]!;
+        throw new SluiceError('KAFKA_STORAGE_ERROR', `Every log directory failed to open (${dirs.join(', ')}): ${(error as Error).message}`, { cause: error });
+      }
       const seen = new Map<string, string>();
       for (const manager of managers) {
         for (const [name] of manager.allLogs()) {
@@ -183,7 +205,8 @@ export class LogDirs {
       await Promise.allSettled(managers.map((manager) => manager.close()));
       throw error;
     }
-    const logDirs = new LogDirs(managers, managerOptions.cleaner ?? DEFAULT_CLEANER_CONFIG, options.onBackgroundError ?? (() => {}));
+    const logDirs = new LogDirs(dirs, managers, managerOptions.cleaner ?? DEFAULT_CLEANER_CONFIG, options.onBackgroundError ?? (() => {}));
+    for (const { dir, error } of failedAtOpen) logDirs.offline.set(dir, { ...failureOf(dir, error), partitions: [], atOpen: true });
     if (options.onLogDirFailure) logDirs.onLogDirFailure = options.onLogDirFailure;
     opened = logDirs;
     logDirs.moveBytesPerSecond = options.moveBytesPerSecond ?? Infinity;
@@ -259,10 +282,24 @@ export class LogDirs {
     const names = manager.abandon();
     for (const name of names) this.offlineLogs.set(name, manager.dataDir);
     const partitions = names.map((name) => parseLogDirName(name)!);
-    const { code, message } = error as { code?: string; message?: string };
-    const failure: OfflineLogDir = { dir: manager.dataDir, code: code ?? 'UNKNOWN', message: message ?? String(error), partitions };
+    const failure: OfflineLogDir = { ...failureOf(manager.dataDir, error), partitions, atOpen: false };
     this.offline.set(manager.dataDir, failure);
     this.onLogDirFailure(failure);
+  }
+
+  /**
+   * At open, the logs of partitions the engine hosted before: those found in no directory are
+   * created, unless a directory failed at open, which may hold them (see the file comment): then
+   * they are offline with the first such directory.
+   */
+  openHostedLogs(topic: string, partitions: readonly number[], config: LogConfig): void {
+    const failed = this.offlineDirs().find((dir) => dir.atOpen);
+    if (failed === undefined) return this.createLogs(topic, partitions, config);
+    for (const partition of partitions) {
+      if (this.managerOf(topic, partition) !== undefined) continue;
+      this.offlineLogs.set(logDirName(topic, partition), failed.dir);
+      (failed.partitions as Array<{ topic: string; partition: number }>).push({ topic, partition });
+    }
   }
 
   /** The offline directory that held this log, or undefined. */
@@ -496,4 +533,9 @@ export class LogDirs {
     const failed = results.find((result) => result.status === 'rejected');
     if (failed) throw failed.reason;
   }
+}
+
+function failureOf(dir: string, error: unknown): Pick<OfflineLogDir, 'dir' | 'code' | 'message'> {
+  const { code, message } = error as { code?: string; message?: string };
+  return { dir, code: code ?? 'UNKNOWN', message: message ?? String(error) };
 }

@@ -5,8 +5,9 @@
 // kafkajs keeps producing with acks=all, broker 1 takes the directory offline and reports its
 // replicas there to the controller; the controller moves their leadership to brokers 2 and 3 and
 // takes broker 1 out of their ISRs (Metadata lists it as their offline replica), and leaves broker 1 leading the partitions of its healthy
-// directory. Every acknowledged record is read back once, in order. Broker 1 restarted on the
-// disk mounted again recovers the directory, catches up and rejoins every ISR.
+// directory. Every acknowledged record is read back once, in order. Broker 1 restarted with the
+// disk still failed starts with the directory offline and stays out of those partitions; restarted
+// on the disk mounted again it recovers the directory, catches up and rejoins every ISR.
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -100,12 +101,27 @@ describe.skipIf(failingDiskRefused !== undefined)('a cluster broker whose log di
       await consumer.disconnect();
       for (let p = 0; p < PARTITIONS; p++) expect(read.get(p)).toEqual(sent.get(p));
 
+      // Restarted with the disk still failed, broker 1 starts with the directory offline and reports
+      // its replicas there again: the controller keeps it out of those partitions.
+      await cluster.stopBroker(1);
+      const restarted = await cluster.startBroker(1);
+      expect(restarted.engine.offlineLogDirs()).toMatchObject([{ dir: failing, atOpen: true }]);
+      await send(10);
+      // (Its healthy directory's partitions are led by the others since its controlled shutdown.)
+      await waitUntil(async () => {
+        const { topics } = await admin.fetchTopicMetadata({ topics: [TOPIC] });
+        return topics[0].partitions.every((p: { partitionId: number; isr: number[]; offlineReplicas: number[] }) =>
+          onFailing.includes(p.partitionId) ? !p.isr.includes(1) && p.offlineReplicas.includes(1) : p.isr.includes(1) && p.offlineReplicas.length === 0,
+        );
+      }, 'after the restart: broker 1 out of the failed directory\'s partitions, back in the others\' ISR');
+      for (const p of onFailing) expect(() => restarted.engine.partitionLog(TOPIC, p)).toThrow(/failed to open/);
+
       // The disk comes back: broker 1 restarted finds the directory, recovers it and catches up.
       await cluster.stopBroker(1);
       disk.remount();
       const back = await cluster.startBroker(1);
       expect(back.engine.offlineLogDirs()).toEqual([]);
-      await send(10);
+      await send(11);
       await waitUntil(async () => {
         const { topics } = await admin.fetchTopicMetadata({ topics: [TOPIC] });
         return topics[0].partitions.every((p: { isr: number[] }) => p.isr.length === 3);

@@ -4,7 +4,8 @@
 // partitions answer KAFKA_STORAGE_ERROR and are not created again elsewhere; the listener is told
 // once, with the logs it held; partitions in the healthy directory keep taking writes and reads;
 // flush and close succeed. After the disk comes back (mounted again) the engine opens it and finds
-// every record flushed before the failure.
+// every record flushed before the failure. A directory that fails to open is offline from the
+// start: its partitions answer KAFKA_STORAGE_ERROR, never an empty log made elsewhere.
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 
@@ -114,6 +115,42 @@ describe.skipIf(failingDiskRefused !== undefined)('offline log directories (a fa
     await engine!.flush();
     expect(failures.map((f) => f.dir)).toEqual([failing]);
     for (const p of onFailing) await expect(engine!.fetch(TOPIC, p, { offset: 0 })).rejects.toMatchObject({ code: 'KAFKA_STORAGE_ERROR' });
+  });
+
+  it('a directory that fails to open is offline from the start: its partitions are not created empty elsewhere', async () => {
+    const { healthy, failing, onFailing, onHealthy } = await openOnTwoDisks();
+    await engine!.close();
+    engine = undefined;
+    disk!.fail();
+
+    engine = await Engine.open({ dataDir: healthy, logDirs: [healthy, failing] });
+    const [offline] = engine.offlineLogDirs();
+    expect(offline).toMatchObject({ dir: failing, code: 'EIO', atOpen: true });
+    expect(offline!.partitions.map(({ partition }) => partition).sort()).toEqual(onFailing);
+    for (const p of onFailing) {
+      await expect(engine.fetch(TOPIC, p, { offset: 0 })).rejects.toThrow(/found in no log directory, and .* failed to open/);
+      await expect(engine.produce(TOPIC, records(p, 500, 1), { partition: p })).rejects.toMatchObject({ code: 'KAFKA_STORAGE_ERROR' });
+    }
+    for (const p of onHealthy) expect(await values(engine, p)).toHaveLength(500);
+    await engine.close();
+    engine = undefined;
+
+    // With the disk back, every record of the partitions on it is there, none written elsewhere.
+    disk!.remount();
+    engine = await Engine.open({ dataDir: healthy, logDirs: [healthy, failing] });
+    for (const p of onFailing) {
+      expect(engine.logDirOf(TOPIC, p)).toBe(failing);
+      expect(await values(engine, p)).toEqual(records(p, 0, 500).map((r) => r.value.replace(/\.+$/, '')));
+    }
+  });
+
+  it('refuses to open when every directory fails', async () => {
+    disk = mountFailingDisk();
+    const only = path.join(disk.dir, 'logs');
+    const first = await Engine.open({ dataDir: path.join(tempDir(), 'meta'), logDirs: [only] });
+    await first.close();
+    disk.fail();
+    await expect(Engine.open({ dataDir: path.join(tempDir(), 'meta'), logDirs: [only] })).rejects.toMatchObject({ code: 'KAFKA_STORAGE_ERROR', message: expect.stringMatching(/Every log directory failed to open/) });
   });
 
   it('a full disk is no failed disk: the append is refused and the directory stays online', async () => {
