@@ -259,9 +259,10 @@ async function cleanerFigures(client: KafkaClient, t: TopicMetadata): Promise<Ma
   const figures = new Map<number, LogDirPartition>();
   for (const [leader, partitions] of byLeader) {
     // A leader that cannot answer (it died after the Metadata answer) leaves its partitions'
-    // lines without the figures; the topology is still worth printing.
-    const replicas = await client.describeLogDirs(leader, [{ topic: t.name, partitions }]).catch(() => []);
-    for (const replica of replicas) if (!replica.isFuture) figures.set(replica.partition, replica);
+    // lines without the figures; the topology is still worth printing. So does an offline log dir
+    // of it (KAFKA_STORAGE_ERROR), for its partitions only.
+    const dirs = await client.logDirs(leader, [{ topic: t.name, partitions }]).catch(() => []);
+    for (const dir of dirs) for (const replica of dir.partitions) if (!replica.isFuture) figures.set(replica.partition, replica);
   }
   return figures;
 }

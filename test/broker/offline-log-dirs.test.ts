@@ -2,7 +2,7 @@
 // under the broker (test/fixtures/failing-disk.ts: every operation then returns EIO). The first
 // Produce there gets KAFKA_STORAGE_ERROR and takes the directory offline (or the broker's own
 // background work does): DescribeLogDirs answers
-// it KAFKA_STORAGE_ERROR with no partitions, Metadata names its partitions leaderless with the
+// it KAFKA_STORAGE_ERROR with no partitions (and `sluice log-dirs --describe` prints it), Metadata names its partitions leaderless with the
 // broker as their offline replica, and kcat keeps producing to and consuming from the partitions
 // of the healthy directory. A `sluice broker` whose only log directory fails stops and
 // exits with 1, saying so, as Kafka's broker halts when all its log dirs have failed.
@@ -13,7 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startBroker, type Broker } from '../../src/broker/broker.js';
 import { KafkaClient } from '../../src/client/client.js';
 import { failingDiskRefused, mountFailingDisk, type FailingDisk } from '../fixtures/failing-disk.js';
-import { spawnCli } from '../cli/run-cli.js';
+import { runCli, spawnCli } from '../cli/run-cli.js';
 import { kcat } from '../fixtures/kcat.js';
 import { tempDir } from '../helpers.js';
 
@@ -79,6 +79,15 @@ describe.skipIf(failingDiskRefused !== undefined)('a broker whose log directory 
       const fine = dirs.find((dir) => dir.logDir === healthy)!;
       expect(fine.error).toBeNull();
       expect(fine.partitions.filter((p) => p.topic === TOPIC).map((p) => p.partition).sort()).toEqual(onHealthy);
+
+      // `sluice log-dirs --describe` prints the directory's error, as kafka-log-dirs does.
+      const described = await runCli(['log-dirs', '--bootstrap-server', `127.0.0.1:${broker.port}`, '--describe', '--topic-list', TOPIC]);
+      expect(described).toMatchObject({ code: 0, stderr: '' });
+      const printed = JSON.parse(described.stdout.trimEnd().split('\n')[2]!).brokers[0].logDirs.map((dir: { logDir: string; error: string | null; partitions: unknown[] }) => [dir.logDir, dir.error, dir.partitions.length]);
+      expect(printed).toEqual([
+        [healthy, null, onHealthy.length],
+        [failing, 'KAFKA_STORAGE_ERROR', 0],
+      ]);
 
       const { topics } = await client!.metadata([TOPIC]);
       for (const partition of topics[0]!.partitions) {
