@@ -46,7 +46,7 @@ import { checkHandshake, TlsAcceptor, type TlsListenerSettings } from './tls-lis
 import type { PeerTls } from './peer-connections.js';
 import { ACLS_FILE, Authorizer } from './authorizer/authorizer.js';
 import { BrokerConfigLayers, DYNAMIC_CONFIG_FILE } from './dynamic-config.js';
-import { DynamicConfigUpdates, reportCleanerThreads } from './dynamic-config-updates.js';
+import { DynamicConfigUpdates } from './dynamic-config-updates.js';
 import { ConnectionQuotas } from './connection-quotas.js';
 import type { AnyApiHandler, BrokerContext } from './handler.js';
 import { createHandlers } from './handlers/index.js';
@@ -350,7 +350,6 @@ export class Broker {
       throw error;
     }
     reportTopicConfigs(logger, engine);
-    reportCleanerThreads(logger, engine);
     for (const failure of engine.offlineLogDirs()) {
       logger.error({ logDir: failure.dir, code: failure.code, error: failure.message, partitions: failure.partitions.length }, `log directory ${failure.dir} failed to open: it is offline, and the partitions found in no other answer KAFKA_STORAGE_ERROR`);
     }

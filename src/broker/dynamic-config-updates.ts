@@ -15,18 +15,6 @@ import { ConfigEntityStore, type ConfigEntities } from './config-entities.js';
 import { BrokerConfigLayers, DEFAULT_ENTITY, DYNAMIC_CONFIG_FILE } from './dynamic-config.js';
 import { applyReplicationThrottledRates, logDirMoveRate, replicationThrottledRates, type ReplicationQuotas } from './replication-quotas.js';
 
-/**
- * log.cleaner.threads below the number of log dirs: each directory runs its own cleaner with at
- * least one thread (src/storage/log-dirs.ts, cleanerShares), so more threads run than configured,
- * where Kafka's serve every directory from one pool. Said at start and at each change, not hidden.
- */
-export function reportCleanerThreads(logger: Logger, engine: Engine): void {
-  const { enable, threads } = engine.cleanerConfig;
-  const dirs = engine.logDirs.length;
-  if (!enable || threads >= dirs) return;
-  logger.warn({ 'log.cleaner.threads': threads, logDirs: dirs }, `log.cleaner.threads is ${threads}, below the ${dirs} log dirs: each log dir cleans on a thread of its own, so ${dirs} threads run (Kafka's ${threads} would serve every dir)`);
-}
-
 export interface DynamicConfigUpdatesOptions {
   /** The broker's layers, holding the dynamic configs it started with. */
   layers: BrokerConfigLayers;
@@ -102,7 +90,6 @@ export class DynamicConfigUpdates {
       const tls = this.options.tls === null ? null : servedTlsSettings(effective);
       engine.setBrokerLogDefaults(effective);
       engine.setCleanerConfig(effective);
-      reportCleanerThreads(logger, engine);
       this.options.connectionQuotas.reconfigure({ ...limits, maxConnections: Math.min(limits.maxConnections, this.options.connectionsMax) });
       applyReplicationThrottledRates(this.options.replicationQuotas, effective);
       engine.setLogDirMoveRate(logDirMoveRate(effective));

@@ -1,6 +1,7 @@
 // The log cleaner of a data directory (Kafka's LogCleaner): compacts the logs whose cleanup.policy
 // includes `compact`, keeping the last record of every key. The main thread decides and swaps; the
-// work runs on log.cleaner.threads worker threads (cleaner-thread.ts, cleaner-worker.ts, cleaner.ts), so the event
+// work runs on log.cleaner.threads worker threads (cleaner-pool.ts, shared by every log directory's
+// cleaner; cleaner-thread.ts, cleaner-worker.ts, cleaner.ts), so the event
 // loop that serves appends and fetches only picks a log, hands a worker the paths of its closed
 // segments with the parameters, and swaps each cleaned group into the Log (Log.replaceSegments)
 // between two of its appends or reads.
@@ -32,7 +33,8 @@ import path from 'node:path';
 
 import { SluiceError } from '../errors.js';
 import type { CleanTask, CleanedSegment, CleanerSegment, CleanerStats } from './cleaner.js';
-import { CleanerThread } from './cleaner-thread.js';
+import { CleanerPool } from './cleaner-pool.js';
+import type { CleanerThread } from './cleaner-thread.js';
 import { MalformedCheckpointError, readCheckpoint, writeCheckpoint, type PartitionOffset } from './checkpoint-file.js';
 import { CLEANED_FILE_SUFFIX } from './index-format.js';
 import { deleteHorizonMs, isCompacted, logToClean, shouldClean, type LogToClean } from './log-cleaner-manager.js';
@@ -113,6 +115,8 @@ interface Job {
   /** A truncation or deletion of the log: the pass stops at its next group. */
   aborted: boolean;
   done: Promise<CleaningPass | null>;
+  /** The thread it runs on: a closing cleaner terminates it to stop the pass. */
+  thread: CleanerThread;
   segmentsReplaced: number;
   segmentsWritten: number;
 }
@@ -122,11 +126,12 @@ export class LogCleaner {
   private readonly checkpoints = new Map<string, number>();
   private readonly states = new Map<string, LogState>();
   private readonly jobs = new Map<string, Job>();
-  private readonly threads: CleanerThread[] = [];
-  private readonly idle: CleanerThread[] = [];
-  /** Threads made under an earlier config (reconfigure): ended once their pass is done. */
-  private readonly stale = new Set<CleanerThread>();
-  private readonly waitingForThread: Array<(thread: CleanerThread) => void> = [];
+  /** The threads: shared with the other log directories' cleaners (LogDirs), or this cleaner's own. */
+  private readonly pool: CleanerPool;
+  private readonly ownsPool: boolean;
+  private readonly stopWatchingPool: () => void;
+  /** compactNow() calls waiting for a thread: given up at close. */
+  private readonly waits = new Set<() => void>();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -134,7 +139,11 @@ export class LogCleaner {
     readonly dataDir: string,
     private currentConfig: Readonly<LogCleanerConfig>,
     private readonly host: LogCleanerHost,
+    pool?: CleanerPool,
   ) {
+    this.ownsPool = pool === undefined;
+    this.pool = pool ?? new CleanerPool(currentConfig, (error) => host.onBackgroundError(error, 'log cleaner'));
+    this.stopWatchingPool = this.pool.onIdle(() => this.schedule());
     this.checkpointPath = path.join(dataDir, CLEANER_OFFSET_CHECKPOINT_FILE);
     let entries: PartitionOffset[] = [];
     try {
@@ -153,25 +162,17 @@ export class LogCleaner {
 
   /**
    * New log.cleaner.* settings on a running cleaner (dynamic broker configs), as Kafka's
-   * LogCleaner.reconfigure takes them: idle threads end now and passes in progress finish on
-   * their threads, which then end; later passes run on threads made with the new settings
-   * (threads, buffers, I/O rate), at the new backoff. With enable false, no new pass starts.
+   * LogCleaner.reconfigure takes them: the new backoff, and with enable false no new pass starts.
+   * The threads (their number, buffers and I/O rate) are the pool's: its owner reconfigures it
+   * (this cleaner when the pool is its own, LogDirs when shared).
    */
   reconfigure(config: Readonly<LogCleanerConfig>): void {
     if (this.closed) return;
     this.currentConfig = config;
-    for (const thread of this.threads) this.stale.add(thread);
-    for (const thread of this.idle.splice(0)) this.retire(thread);
+    if (this.ownsPool) this.pool.reconfigure(config);
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     this.start();
-  }
-
-  private retire(thread: CleanerThread): void {
-    this.stale.delete(thread);
-    const index = this.threads.indexOf(thread);
-    if (index >= 0) this.threads.splice(index, 1);
-    void thread.terminate().catch((error: unknown) => this.host.onBackgroundError(error, 'log cleaner'));
   }
 
   /** Starts the background cleaning (log.cleaner.enable). */
@@ -182,18 +183,20 @@ export class LogCleaner {
     setImmediate(() => this.schedule());
   }
 
-  /** Stops every pass (their .cleaned files are removed) and ends the threads. */
+  /** Stops every pass of this cleaner (their .cleaned files are removed) and, when the pool is its own, ends the threads. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
-    const dirs = [...this.jobs.values()].map((job) => {
-      job.aborted = true;
-      return job.log.dir;
-    });
-    await Promise.all(this.threads.map((thread) => thread.terminate()));
-    for (const dir of dirs) removeCleanedFiles(dir);
-    for (const waiter of this.waitingForThread.splice(0)) waiter(undefined as unknown as CleanerThread);
+    this.stopWatchingPool();
+    for (const cancel of [...this.waits]) cancel();
+    const jobs = [...this.jobs.values()];
+    for (const job of jobs) job.aborted = true;
+    // Terminating a thread stops its pass; the pass's end releases the thread to the pool.
+    await Promise.all(jobs.map((job) => job.thread.terminate()));
+    await Promise.all(jobs.map((job) => job.done.catch(() => null)));
+    if (this.ownsPool) await this.pool.close();
+    for (const job of jobs) removeCleanedFiles(job.log.dir);
   }
 
   /** A pass of `name` is running. */
@@ -261,12 +264,19 @@ export class LogCleaner {
       const log = this.host.getLog(name);
       if (this.closed || !log || !isCompacted(log.currentConfig)) return passes;
       if (!shouldClean(logToClean(log, this.checkpoints.get(name), this.host.nowMs()), log.currentConfig, true)) return passes;
-      const thread = await this.acquireThread();
-      if (this.closed) return passes;
+      const wait = this.pool.wait();
+      this.waits.add(wait.cancel);
+      const thread = await wait.thread;
+      this.waits.delete(wait.cancel);
+      if (thread === undefined) return passes;
+      if (this.closed) {
+        this.pool.release(thread);
+        return passes;
+      }
       // Planned once the thread is ours: a pass that ran meanwhile changed the segments.
       const toClean = this.jobs.has(name) || this.host.getLog(name) !== log ? undefined : logToClean(log, this.checkpoints.get(name), this.host.nowMs());
       if (!toClean || !shouldClean(toClean, log.currentConfig, true)) {
-        this.releaseThread(thread);
+        this.pool.release(thread);
         if (!toClean) continue;
         return passes;
       }
@@ -290,7 +300,7 @@ export class LogCleaner {
   }
 
   private scheduleIdleThreads(): void {
-    while (this.threads.length < this.config.threads || this.idle.length > 0) {
+    for (;;) {
       let dirtiest: { name: string; log: Log; toClean: LogToClean } | undefined;
       for (const [name, log] of this.host.logs()) {
         if (this.jobs.has(name) || !isCompacted(log.currentConfig) || this.state(name).uncleanable !== null) continue;
@@ -305,14 +315,15 @@ export class LogCleaner {
         if (!dirtiest || toClean.dirtyRatio > dirtiest.toClean.dirtyRatio) dirtiest = { name, log, toClean };
       }
       if (!dirtiest) return;
-      const thread = this.idle.pop() ?? this.newThread();
+      const thread = this.pool.take();
+      if (thread === undefined) return;
       void this.run(thread, dirtiest.name, dirtiest.log, dirtiest.toClean, false).catch(() => {});
     }
   }
 
   /** One pass over one log on `thread`; the thread is released (and the scheduler run) at its end. */
   private run(thread: CleanerThread, name: string, log: Log, toClean: LogToClean, rethrow: boolean): Promise<CleaningPass | null> {
-    const job: Job = { name, log, toClean, segments: new Map(toClean.segments.map((s) => [s.baseOffset, s])), aborted: false, done: undefined!, segmentsReplaced: 0, segmentsWritten: 0 };
+    const job: Job = { name, log, toClean, segments: new Map(toClean.segments.map((s) => [s.baseOffset, s])), aborted: false, done: undefined!, thread, segmentsReplaced: 0, segmentsWritten: 0 };
     const startMs = this.host.nowMs();
     const task = this.task(name, log, toClean);
     job.done = (async () => {
@@ -329,7 +340,7 @@ export class LogCleaner {
         return this.passDone(job, startMs, outcome.endOffset, outcome.stats);
       } finally {
         this.jobs.delete(name);
-        this.releaseThread(thread);
+        this.pool.release(thread);
       }
     })();
     this.jobs.set(name, job);
@@ -452,44 +463,6 @@ export class LogCleaner {
       this.states.set(name, state);
     }
     return state;
-  }
-
-  private newThread(): CleanerThread {
-    const { threads, dedupeBufferBytes, ioBufferBytes, loadFactor, ioMaxBytesPerSecond } = this.config;
-    const thread = new CleanerThread({
-      // Kafka caps a thread's share at Int.MaxValue bytes.
-      dedupeBufferBytes: Math.min(Math.floor(dedupeBufferBytes / threads), 2 ** 31 - 1),
-      loadFactor,
-      ioBufferBytes: Math.max(1024, Math.floor(ioBufferBytes / threads / 2)),
-      bytesPerSecond: ioMaxBytesPerSecond / threads,
-    });
-    this.threads.push(thread);
-    return thread;
-  }
-
-  private acquireThread(): Promise<CleanerThread> {
-    const thread = this.idle.pop() ?? (this.threads.length < this.config.threads ? this.newThread() : undefined);
-    if (thread) return Promise.resolve(thread);
-    return new Promise((resolve) => this.waitingForThread.push(resolve));
-  }
-
-  private releaseThread(thread: CleanerThread): void {
-    if (this.closed) return;
-    if (this.stale.has(thread)) {
-      // Made under an earlier config: a waiting pass gets a thread of the current one.
-      this.retire(thread);
-      const waiter = this.waitingForThread.length > 0 && this.threads.length < this.config.threads ? this.waitingForThread.shift() : undefined;
-      if (waiter) waiter(this.newThread());
-      else setImmediate(() => this.schedule());
-      return;
-    }
-    const waiter = this.waitingForThread.shift();
-    if (waiter) {
-      waiter(thread);
-      return;
-    }
-    this.idle.push(thread);
-    setImmediate(() => this.schedule());
   }
 }
 

@@ -22,8 +22,8 @@
 // would pass for them.
 //
 // With one directory, a lookup is the LogManager's own (getLog). Each directory's cleaner keeps its
-// own cleaner-offset-checkpoint and runs its share of the cleaner's budget (cleanerShares): Kafka's
-// log.cleaner.threads serve every directory from one pool, with one dedupe buffer and one I/O rate.
+// own cleaner-offset-checkpoint, and all of them clean on one pool of log.cleaner.threads threads
+// (cleaner-pool.ts), as Kafka's threads serve every directory, with one dedupe buffer and I/O rate.
 import fs from 'node:fs';
 
 import { SluiceError } from '../errors.js';
@@ -33,6 +33,7 @@ import type { LogCleanerConfig } from './log-cleaner-config.js';
 import type { LogConfig } from './log-config.js';
 import { LogManager, logDirName, parseLogDirName, type LogManagerOptions, type LogManagerStartup } from './log-manager.js';
 import { LogMove, LogMoveThrottle } from './log-mover.js';
+import { CleanerPool } from './cleaner-pool.js';
 import { DEFAULT_CLEANER_CONFIG } from './log-cleaner-config.js';
 
 export type LogDirsOptions = Omit<LogManagerOptions, 'dataDir'> & {
@@ -43,27 +44,6 @@ export type LogDirsOptions = Omit<LogManagerOptions, 'dataDir'> & {
   /** What moves copy a second at most, from the start (a move a restart interrupted resumes at open). */
   moveBytesPerSecond?: number;
 };
-
-/**
- * Each directory's share of the cleaner's budget. Kafka's log.cleaner.threads clean every directory
- * from one pool, sharing log.cleaner.dedupe.buffer.size, .io.buffer.size and .io.max.bytes.per.second.
- * Here each directory has its own cleaner, so the threads are dealt out over the directories, at
- * least one each so that every directory is cleaned (with fewer threads than directories there are
- * that many more threads), and the buffers and the I/O rate follow the threads: their totals stay
- * what the operator set.
- */
-export function cleanerShares(config: LogCleanerConfig, dirs: number): LogCleanerConfig[] {
-  if (dirs === 1) return [config];
-  const threads = Array.from({ length: dirs }, (_, i) => Math.max(1, Math.floor(config.threads / dirs) + (i < config.threads % dirs ? 1 : 0)));
-  const total = threads.reduce((sum, share) => sum + share, 0);
-  return threads.map((share) => ({
-    ...config,
-    threads: share,
-    dedupeBufferBytes: Math.floor((config.dedupeBufferBytes * share) / total),
-    ioBufferBytes: Math.floor((config.ioBufferBytes * share) / total),
-    ioMaxBytesPerSecond: (config.ioMaxBytesPerSecond * share) / total,
-  }));
-}
 
 /**
  * Errors that are no failure of the disk: a full one (segment.ts takes the write back whole), no
@@ -124,8 +104,10 @@ export class LogDirs {
     dirs: readonly string[],
     /** The online directories: one that fails leaves this list (failDir). */
     private readonly managers: LogManager[],
-    /** The cleaner's whole budget, which cleanerShares deals out over the directories. */
+    /** The cleaner's settings (log.cleaner.*), as configured. */
     private cleaner: LogCleanerConfig,
+    /** The cleaner threads every directory's cleaner shares. */
+    private readonly cleanerPool: CleanerPool,
     private readonly onBackgroundError: (error: unknown, task: string) => void,
   ) {
     this.allDirs = [...dirs];
@@ -155,11 +137,12 @@ export class LogDirs {
       else process.emitWarning(`sluice: background ${task} failed: ${String(error)}`);
     };
     const failedAtOpen: Array<{ dir: string; error: unknown }> = [];
+    const cleaner = managerOptions.cleaner ?? DEFAULT_CLEANER_CONFIG;
+    const cleanerPool = new CleanerPool(cleaner, (error) => managerOptions.onBackgroundError?.(error, 'log cleaner'));
     try {
-      const cleaners = cleanerShares(managerOptions.cleaner ?? DEFAULT_CLEANER_CONFIG, dirs.length);
-      dirs.forEach((dir, i) => {
+      dirs.forEach((dir) => {
         try {
-          managers.push(LogManager.open({ ...managerOptions, dataDir: dir, cleaner: cleaners[i], onBackgroundError: backgroundError(dir) }));
+          managers.push(LogManager.open({ ...managerOptions, dataDir: dir, cleaner, cleanerPool, onBackgroundError: backgroundError(dir) }));
         } catch (error) {
           if (!isLogDirFailure(error)) throw error;
           failedAtOpen.push({ dir, error });
@@ -203,9 +186,10 @@ export class LogDirs {
       }
     } catch (error) {
       await Promise.allSettled(managers.map((manager) => manager.close()));
+      await cleanerPool.close();
       throw error;
     }
-    const logDirs = new LogDirs(dirs, managers, managerOptions.cleaner ?? DEFAULT_CLEANER_CONFIG, options.onBackgroundError ?? (() => {}));
+    const logDirs = new LogDirs(dirs, managers, cleaner, cleanerPool, options.onBackgroundError ?? (() => {}));
     for (const { dir, error } of failedAtOpen) logDirs.offline.set(dir, { ...failureOf(dir, error), partitions: [], atOpen: true });
     if (options.onLogDirFailure) logDirs.onLogDirFailure = options.onLogDirFailure;
     opened = logDirs;
@@ -505,15 +489,15 @@ export class LogDirs {
     this.failDir(manager, error);
   }
 
-  /** The cleaner's whole budget, as configured (each directory runs its share: cleanerShares). */
+  /** The cleaner's settings, as configured (one pool of threads for every directory). */
   get cleanerConfig(): Readonly<LogCleanerConfig> {
     return this.cleaner;
   }
 
   reconfigureCleaner(config: LogCleanerConfig): void {
     this.cleaner = config;
-    const shares = cleanerShares(config, this.managers.length);
-    this.managers.forEach((manager, i) => manager.cleaner.reconfigure(shares[i]!));
+    this.cleanerPool.reconfigure(config);
+    for (const manager of this.managers) manager.cleaner.reconfigure(config);
   }
 
   cleanNow(topic: string, partition: number): Promise<CleaningPass[]> {
@@ -530,6 +514,7 @@ export class LogDirs {
     for (const move of moves) move.cancel('the log directories are closing');
     await Promise.allSettled(moves.map((move) => move.done));
     const results = await Promise.allSettled(this.managers.map((manager) => manager.close()));
+    await this.cleanerPool.close();
     const failed = results.find((result) => result.status === 'rejected');
     if (failed) throw failed.reason;
   }

@@ -26,6 +26,7 @@ import {
   type PartitionOffset,
 } from './checkpoint-file.js';
 import { Log, type LogOpenOptions } from './log.js';
+import type { CleanerPool } from './cleaner-pool.js';
 import { LogCleaner } from './log-cleaner.js';
 import { DEFAULT_CLEANER_CONFIG, type LogCleanerConfig } from './log-cleaner-config.js';
 import type { LogConfig } from './log-config.js';
@@ -70,6 +71,8 @@ export interface LogManagerOptions {
   onBackgroundError?: (error: unknown, task: string) => void;
   /** The log cleaner's broker configs (log.cleaner.*); default Kafka's. */
   cleaner?: Readonly<LogCleanerConfig>;
+  /** The cleaner threads, shared with other directories (LogDirs); default: threads of this directory's own. */
+  cleanerPool?: CleanerPool;
 }
 
 export interface LogManagerStartup {
@@ -210,7 +213,7 @@ export class LogManager {
         if (log.currentConfig.cleanupPolicy.includes('delete') && log.deleteRetainedSegments() > 0) this.checkpoint();
       },
       onBackgroundError: (error, task) => this.onBackgroundError(error, task),
-    });
+    }, this.options.cleanerPool);
   }
 
   /** The data directory's log cleaner. */

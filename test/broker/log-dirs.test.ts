@@ -1,8 +1,7 @@
 // A broker with several log directories (log.dirs=a,b, Kafka's JBOD), from outside: kcat writes to
 // and reads from partitions spread over both, @platformatic/kafka's Admin (DescribeLogDirs v4)
 // and `sluice log-dirs` see each directory with its partitions and its file system's bytes, every
-// record is there after a restart, a directory of another cluster is refused, and a
-// log.cleaner.threads below the number of directories is said at start.
+// record is there after a restart, and a directory of another cluster is refused.
 import fs from 'node:fs';
 import path from 'node:path';
 import { Admin } from '@platformatic/kafka';
@@ -11,7 +10,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker, type Broker } from '../../src/broker/broker.js';
 import { kcat } from '../fixtures/kcat.js';
 import { runCli } from '../cli/run-cli.js';
-import { capturingLogger } from '../fixtures/probes.js';
 import { tempDir } from '../helpers.js';
 
 const PARTITIONS = 4;
@@ -112,17 +110,6 @@ describe('a broker with log.dirs listing two directories', () => {
     const counts = dirs.map((dir) => fs.readdirSync(dir).filter((name) => /-\d+$/.test(name)).length);
     await broker.engine.createPartitions('spread', PARTITIONS + 1);
     expect(broker.engine.logDirOf('spread', PARTITIONS)).toBe(counts[1]! < counts[0]! ? dirs[1] : dirs[0]);
-  });
-
-  it('says at start when log.cleaner.threads is below the number of log dirs (each dir cleans on a thread of its own)', async () => {
-    const warned = async (threads: number) => {
-      const { logger, lines } = capturingLogger('warn');
-      const own = await startBroker({ port: 0, logger, config: { 'log.dirs': [1, 2, 3].map((i) => path.join(root, `threads-${threads}-${i}`)).join(','), 'log.cleaner.threads': threads } });
-      await own.stop();
-      return lines.filter((line) => String(line.msg).startsWith('log.cleaner.threads is')).map((line) => line.msg);
-    };
-    expect(await warned(2)).toEqual(["log.cleaner.threads is 2, below the 3 log dirs: each log dir cleans on a thread of its own, so 3 threads run (Kafka's 2 would serve every dir)"]);
-    expect(await warned(3)).toEqual([]);
   });
 
   it('refuses to start when a directory belongs to another cluster, naming it', async () => {

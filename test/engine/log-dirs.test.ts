@@ -6,7 +6,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { Engine, SluiceError } from '../../src/index.js';
-import { cleanerShares } from '../../src/storage/log-dirs.js';
+import { CleanerPool } from '../../src/storage/cleaner-pool.js';
 import { DEFAULT_CLEANER_CONFIG } from '../../src/storage/log-cleaner-config.js';
 import { tempDir } from '../helpers.js';
 
@@ -128,20 +128,41 @@ describe('Engine over several log directories', () => {
     await engine.close();
   });
 
-  it("deals the cleaner's threads, buffers and I/O rate out over the directories, their totals as configured", () => {
-    const mib = 1024 * 1024;
-    expect(cleanerShares(DEFAULT_CLEANER_CONFIG, 1)).toEqual([DEFAULT_CLEANER_CONFIG]);
-    // One thread, two directories: each needs a thread to be cleaned at all; the 128 MiB are split.
-    const two = cleanerShares({ ...DEFAULT_CLEANER_CONFIG, ioMaxBytesPerSecond: 10 * mib }, 2);
-    expect(two.map(({ threads, dedupeBufferBytes, ioBufferBytes, ioMaxBytesPerSecond }) => [threads, dedupeBufferBytes / mib, ioBufferBytes / 1024, ioMaxBytesPerSecond / mib])).toEqual([
-      [1, 64, 256, 5],
-      [1, 64, 256, 5],
-    ]);
-    const uneven = cleanerShares({ ...DEFAULT_CLEANER_CONFIG, threads: 4, dedupeBufferBytes: 120 * mib }, 3);
-    expect(uneven.map(({ threads, dedupeBufferBytes, ioMaxBytesPerSecond }) => [threads, dedupeBufferBytes / mib, ioMaxBytesPerSecond])).toEqual([
-      [2, 60, Infinity],
-      [1, 30, Infinity],
-      [1, 30, Infinity],
-    ]);
+  it("cleans every directory on one pool of log.cleaner.threads threads, as Kafka's threads serve every directory", () => {
+    const pool = new CleanerPool({ ...DEFAULT_CLEANER_CONFIG, threads: 1 });
+    const first = pool.take();
+    expect(first).toBeDefined();
+    // One thread in all: a second directory's cleaner waits for it.
+    expect(pool.take()).toBeUndefined();
+    const waiting = pool.wait();
+    let handed: unknown;
+    void waiting.thread.then((thread) => (handed = thread));
+    pool.release(first!);
+    return waiting.thread.then(async () => {
+      expect(handed).toBe(first);
+      // More threads by a dynamic change: a second one is made.
+      pool.reconfigure({ ...DEFAULT_CLEANER_CONFIG, threads: 2 });
+      expect(pool.take()).toBeDefined();
+      const gaveUp = pool.wait();
+      gaveUp.cancel();
+      expect(await gaveUp.thread).toBeUndefined();
+      await pool.close();
+      expect(pool.take()).toBeUndefined();
+    });
+  });
+
+  it('compacts logs of both directories with one cleaner thread', async () => {
+    const root = tempDir();
+    const logDirs = [path.join(root, 'a'), path.join(root, 'b')];
+    const engine = await Engine.open({ dataDir: logDirs[0]!, logDirs, config: { 'log.cleaner.threads': 1 } });
+    await engine.createTopic('keys', { partitions: 2, config: { 'cleanup.policy': 'compact', 'segment.bytes': 4096 } });
+    expect(new Set([0, 1].map((p) => engine.logDirOf('keys', p)))).toEqual(new Set(logDirs));
+    for (let round = 0; round < 20; round++) {
+      for (const partition of [0, 1]) await engine.produce('keys', Array.from({ length: 10 }, (_, i) => ({ key: `k${i}`, value: `round ${round}`.padEnd(100, '.') })), { partition });
+    }
+    const passes = await Promise.all([0, 1].map((p) => engine.compactNow('keys', p)));
+    for (const byPartition of passes) expect([...byPartition.values()].flat().length).toBeGreaterThan(0);
+    for (const partition of [0, 1]) expect(engine.cleanerStats('keys', partition)!.dirtyRatio).toBe(0);
+    await engine.close();
   });
 });
