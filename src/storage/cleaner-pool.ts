@@ -23,6 +23,8 @@ export class CleanerPool {
   private readonly stale = new Set<CleanerThread>();
   private readonly waiting: Array<(thread: CleanerThread | undefined) => void> = [];
   private readonly idleListeners = new Set<() => void>();
+  /** Where the next notifyIdle starts among the listeners. */
+  private nextListener = 0;
   private closed = false;
 
   constructor(
@@ -98,9 +100,17 @@ export class CleanerPool {
     await Promise.all(this.threads.map((thread) => thread.terminate()));
   }
 
+  /**
+   * Tells the cleaners a thread may be free, starting one further along each time: the first to
+   * find a dirty log takes the thread, so a fixed order would let one directory's steady work keep
+   * the others waiting (Kafka's threads take the dirtiest log of all directories).
+   */
   private notifyIdle(): void {
     setImmediate(() => {
-      for (const listener of [...this.idleListeners]) listener();
+      const listeners = [...this.idleListeners];
+      if (listeners.length === 0) return;
+      this.nextListener = (this.nextListener + 1) % listeners.length;
+      for (let i = 0; i < listeners.length; i++) listeners[(this.nextListener + i) % listeners.length]!();
     });
   }
 
