@@ -138,7 +138,9 @@ export class LogDirs {
     };
     const failedAtOpen: Array<{ dir: string; error: unknown }> = [];
     const cleaner = managerOptions.cleaner ?? DEFAULT_CLEANER_CONFIG;
-    const cleanerPool = new CleanerPool(cleaner, (error) => managerOptions.onBackgroundError?.(error, 'log cleaner'));
+    const cleanerPool = new CleanerPool(cleaner, (error) =>
+      managerOptions.onBackgroundError ? managerOptions.onBackgroundError(error, 'log cleaner') : process.emitWarning(`sluice: background log cleaner failed: ${String(error)}`),
+    );
     try {
       dirs.forEach((dir) => {
         try {

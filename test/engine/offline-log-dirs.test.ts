@@ -153,6 +153,27 @@ describe.skipIf(failingDiskRefused !== undefined)('offline log directories (a fa
     await expect(Engine.open({ dataDir: path.join(tempDir(), 'meta'), logDirs: [only] })).rejects.toMatchObject({ code: 'KAFKA_STORAGE_ERROR', message: expect.stringMatching(/Every log directory failed to open/) });
   });
 
+  it("the failed directory's cleaner gives its thread back: the other directory is still compacted on the one thread", async () => {
+    disk = mountFailingDisk();
+    const healthy = path.join(tempDir(), 'healthy');
+    const failing = path.join(disk.dir, 'logs');
+    engine = await Engine.open({ dataDir: healthy, logDirs: [healthy, failing], config: { 'log.cleaner.threads': 1 } });
+    await engine.createTopic('keys', { partitions: 2, config: { 'cleanup.policy': 'compact', 'segment.bytes': 4096 } });
+    const [onHealthy, onFailing] = [0, 1].sort((a) => (engine!.logDirOf('keys', a) === healthy ? -1 : 1));
+    for (let round = 0; round < 20; round++) {
+      for (const partition of [0, 1]) await engine.produce('keys', Array.from({ length: 10 }, (_, i) => ({ key: `k${i}`, value: `round ${round}`.padEnd(100, '.') })), { partition });
+    }
+    // A pass of the failing directory's log holds the only thread while the disk fails under it.
+    const failingPass = engine.compactNow('keys', onFailing!).catch((error: unknown) => error);
+    disk.fail();
+    await engine.produce('keys', [{ key: 'k0', value: 'x' }], { partition: onFailing! }).catch(() => undefined);
+    expect(engine.offlineLogDirs().map(({ dir }) => dir)).toEqual([failing]);
+    await failingPass;
+    const passes = await engine.compactNow('keys', onHealthy!);
+    expect([...passes.values()].flat().length).toBeGreaterThan(0);
+    expect(engine.cleanerStats('keys', onHealthy!)!.dirtyRatio).toBe(0);
+  });
+
   it('a full disk is no failed disk: the append is refused and the directory stays online', async () => {
     const { onFailing, failures } = await openOnTwoDisks();
     const e = engine!;
