@@ -423,9 +423,12 @@ export class ClusterNode {
     return [...this.brokers.live.values()].sort((a, b) => a.brokerId - b.brokerId);
   }
 
-  /** Whether a live broker reported its replica of the partition in an offline log directory (a failed disk). */
-  isReplicaOffline(brokerId: number, topic: string, partition: number): boolean {
-    return this.admin?.offlineReplicas(this.brokers.live)?.(brokerId, topic, partition) ?? false;
+  /**
+   * Whether a live broker reported its replica of a partition in an offline log directory (a
+   * failed disk), as of now: taken once per answer, not per replica. Null when none did.
+   */
+  offlineReplicas(): ((brokerId: number, topic: string, partition: number) => boolean) | null {
+    return this.admin?.offlineReplicas(this.brokers.live) ?? null;
   }
 
   isAlive(brokerId: number): boolean {

@@ -599,7 +599,7 @@ export class Engine {
 
   /** `error`, after reportStorageFailure: for `throw this.failed(...)` in the partition calls below. */
   private failed(topic: string, partition: number, error: unknown): unknown {
-    this.logs.reportFailure(topic, partition, error);
+    this.reportStorageFailure(topic, partition, error);
     return error;
   }
 

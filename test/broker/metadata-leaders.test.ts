@@ -25,7 +25,7 @@ const cluster = {
   partition: (_name: string, partition: number) => partitions[partition],
   isAlive: (brokerId: number) => brokerId === 1,
   // Broker 1 reported its replica of events-0 in an offline log directory (a failed disk).
-  isReplicaOffline: (brokerId: number, _topic: string, partition: number) => brokerId === 1 && partition === 0,
+  offlineReplicas: () => (brokerId: number, _topic: string, partition: number) => brokerId === 1 && partition === 0,
 };
 
 describe('Metadata in a cluster', () => {

@@ -143,6 +143,7 @@ function clusterView(cluster: ClusterNode): MetadataView {
         }
       }
       const view = cluster.topic(name)!;
+      const offline = cluster.offlineReplicas();
       return topicAnswer(
         name,
         view.topicId,
@@ -160,7 +161,7 @@ function clusterView(cluster: ClusterNode): MetadataView {
             replicaNodes: replicas,
             isrNodes: isr,
             // Dead brokers' replicas, and those in a broker's offline log directory (a failed disk).
-            offlineReplicas: replicas.filter((id) => !cluster.isAlive(id) || cluster.isReplicaOffline(id, name, partition)),
+            offlineReplicas: replicas.filter((id) => !cluster.isAlive(id) || offline?.(id, name, partition) === true),
           };
         }),
       );
