@@ -11,6 +11,7 @@
         "native/file_lock.cc",
         "native/mapped_index.cc",
         "native/mapping.cc",
+        "native/mapping_faults.cc",
         "native/process_limits.cc",
         "native/promise_worker.cc",
         "native/record_walk.cc",

@@ -8,6 +8,7 @@
 #include "file_lock.h"
 #include "formats.h"
 #include "mapped_index.h"
+#include "mapping_faults.h"
 #include "process_limits.h"
 #include "record_walk_binding.h"
 #include "segment_file.h"
@@ -34,6 +35,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterTransfer(env, exports);
   RegisterFileLock(env, exports);
   RegisterProcessLimits(env, exports);
+  RegisterMappingFaults(env, exports);
   RegisterRecordWalk(env, exports);
   return exports;
 }

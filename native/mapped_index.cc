@@ -202,7 +202,7 @@ int MappedIndex::Remap(size_t bytes) {
   std::shared_ptr<Mapping> mapping;
   if (bytes > 0) {  // mmap rejects a zero length; an empty index maps nothing
     int error = 0;
-    mapping = Mapping::Map(fd_, bytes, !readOnly_, Mapping::Access::kRandom, &error);
+    mapping = Mapping::Map(fd_, path_, bytes, !readOnly_, Mapping::Access::kRandom, &error);
     if (mapping == nullptr) return error;
   }
   mapping_ = std::move(mapping);  // the old mapping goes once no sync holds it

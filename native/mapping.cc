@@ -5,9 +5,11 @@
 
 #include <cerrno>
 
+#include "mapping_faults.h"
+
 namespace sluice {
 
-std::shared_ptr<Mapping> Mapping::Map(int fd, size_t bytes, bool writable, Access access, int* errnoValue) {
+std::shared_ptr<Mapping> Mapping::Map(int fd, const std::string& path, size_t bytes, bool writable, Access access, int* errnoValue) {
   int protection = writable ? PROT_READ | PROT_WRITE : PROT_READ;
   void* address = mmap(nullptr, bytes, protection, MAP_SHARED, fd, 0);
   if (address == MAP_FAILED) {
@@ -16,10 +18,14 @@ std::shared_ptr<Mapping> Mapping::Map(int fd, size_t bytes, bool writable, Acces
   }
   // Advice only: a kernel that refuses it reads ahead as before, which is slower, not wrong.
   if (access == Access::kRandom) (void)madvise(address, bytes, MADV_RANDOM);
-  return std::shared_ptr<Mapping>(new Mapping(static_cast<uint8_t*>(address), bytes));
+  uint8_t* data = static_cast<uint8_t*>(address);
+  return std::shared_ptr<Mapping>(new Mapping(data, bytes, RegisterMappedRange(data, bytes, writable, path)));
 }
 
-Mapping::~Mapping() { munmap(data_, bytes_); }
+Mapping::~Mapping() {
+  UnregisterMappedRange(faultSlot_);
+  munmap(data_, bytes_);
+}
 
 int Mapping::HideFrom(size_t offsetBytes) {
   size_t pageBytes = static_cast<size_t>(sysconf(_SC_PAGESIZE));

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
 
 namespace sluice {
 
@@ -22,8 +23,9 @@ class Mapping {
     // megabytes of page cache per fault (~5% of a broker's CPU under 16 KiB Produce requests).
     kRandom,
   };
-  // Maps `bytes` (> 0) of `fd`; returns null with *errnoValue set on failure.
-  static std::shared_ptr<Mapping> Map(int fd, size_t bytes, bool writable, Access access, int* errnoValue);
+  // Maps `bytes` (> 0) of `fd`, the file at `path`; returns null with *errnoValue set on failure.
+  // A read the kernel cannot serve reads zeros and is counted (mapping_faults.h), not SIGBUS.
+  static std::shared_ptr<Mapping> Map(int fd, const std::string& path, size_t bytes, bool writable, Access access, int* errnoValue);
   ~Mapping();
   Mapping(const Mapping&) = delete;
   Mapping& operator=(const Mapping&) = delete;
@@ -38,9 +40,10 @@ class Mapping {
   int HideFrom(size_t offsetBytes);
 
  private:
-  Mapping(uint8_t* data, size_t bytes) : data_(data), bytes_(bytes) {}
+  Mapping(uint8_t* data, size_t bytes, int faultSlot) : data_(data), bytes_(bytes), faultSlot_(faultSlot) {}
   uint8_t* const data_;
   const size_t bytes_;
+  const int faultSlot_;
 };
 
 }  // namespace sluice

@@ -307,7 +307,7 @@ Napi::Value SegmentFile::Map(const Napi::CallbackInfo& info) {
   if (!CheckUsable(env, "mmap", false)) return env.Undefined();
   if (bytes == 0) return Napi::ArrayBuffer::New(env, 0);
   int error = 0;
-  std::shared_ptr<Mapping> mapping = Mapping::Map(file_->fd(), static_cast<size_t>(bytes), false, Mapping::Access::kReadAhead, &error);
+  std::shared_ptr<Mapping> mapping = Mapping::Map(file_->fd(), path_, static_cast<size_t>(bytes), false, Mapping::Access::kReadAhead, &error);
   if (mapping == nullptr) return ThrowErrno(env, error, "mmap", path_);
   mappings_.erase(std::remove_if(mappings_.begin(), mappings_.end(), [](const std::weak_ptr<Mapping>& weak) { return weak.expired(); }),
                   mappings_.end());

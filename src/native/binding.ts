@@ -174,6 +174,13 @@ export interface Binding {
    */
   descriptorLimit(): { soft: number; hard: number };
   /**
+   * This thread's count of mapped reads the kernel could not serve (a SIGBUS answered with a zero
+   * page, native/mapping_faults.h), as one uint32 JS reads without a call. Once per thread.
+   */
+  mappingFaultCounter(): ArrayBuffer;
+  /** The files under `dirs` whose mappings faulted since the last call, each reported once. */
+  mappingFaultsUnder(dirs: readonly string[]): string[];
+  /**
    * Walks the uncompressed records in records[start, end) of a RecordBatch v2 (native/record_walk.h)
    * and checks each record's structure. Returns 0, or a RecordWalkError code (1 length, 2
    * timestampDelta, 3 offsetDelta, 4 key, 5 value, 6 headers, 7 size mismatch). `out` receives
