@@ -41,6 +41,13 @@ export const RECOVERY_READ_BYTES = 1 << 20;
  */
 export const MAPPED_SEGMENTS_MAX = 4096;
 
+/**
+ * How often the log directories look for mapped reads that faulted outside a log call (a view a
+ * caller read after fetchBatches returned it; src/storage/mapping-faults.ts): the longest such a
+ * directory stays online after its disk failed under a view. One native call that finds nothing.
+ */
+export const MAPPING_FAULT_SWEEP_MS = 1000;
+
 /** The least an active segment is mapped at for reads (then twice its size): 1 MiB is ~10 batches of 100 KB. */
 export const MAPPED_ACTIVE_SEGMENT_BYTES_MIN = 1 << 20;
 

@@ -232,11 +232,6 @@ const DEFAULT_FETCH_MAX_BYTES = 1024 * 1024;
 
 const EMPTY_BATCHES = Buffer.alloc(0);
 
-/**
- * The bytes of a log read, in `into` when they fit, else in a new Buffer: one pread on the calling
- * thread. From the page cache a 1 MiB read takes ~0.15-0.2 ms; with the read on the thread pool
- * (readBytesAsync) the loop sat idle for 18% of a profiled run of 1 MiB fetches of 100 B records.
- */
 function readCommitted(options: FetchOptions): boolean {
   const level = options.isolationLevel ?? 'read_uncommitted';
   if (level !== 'read_uncommitted' && level !== 'read_committed') {
@@ -245,10 +240,17 @@ function readCommitted(options: FetchOptions): boolean {
   return level === 'read_committed';
 }
 
-function readRegion(read: LogRead, into?: Buffer): Buffer {
+/**
+ * The bytes of a log read, in `into` when they fit, else in a new Buffer: a copy on the calling
+ * thread (from the segment's mapping, or a pread where it has none). From the page cache a 1 MiB
+ * read takes ~0.15-0.2 ms; with the read on the thread pool (readBytesAsync) the loop sat idle for
+ * 18% of a profiled run of 1 MiB fetches of 100 B records. Through Log.readInto, so that a page
+ * the disk could not serve fails the fetch (mapping-faults.ts) rather than passing for records.
+ */
+function readRegion(log: Log, read: LogRead, into?: Buffer): Buffer {
   const sizeBytes = read.region.sizeBytes;
   const bytes = into !== undefined && into.length >= sizeBytes ? into : Buffer.allocUnsafe(sizeBytes);
-  const copied = read.segment.readInto(read.region.position, sizeBytes, bytes, 0);
+  const copied = log.readInto(read, bytes, 0);
   return copied === bytes.length ? bytes : bytes.subarray(0, copied);
 }
 
@@ -574,7 +576,8 @@ export class Engine {
 
   /**
    * Calls `listener` when a log directory goes offline: an I/O error from its disk (EIO, EROFS;
-   * not a full disk) in any of its logs, in a call or in background work. Its partitions then
+   * not a full disk; a page of a mapped file the disk could not read) in any of its logs, in a
+   * call, in background work, or in a view from fetchBatches read later. Its partitions then
    * answer KAFKA_STORAGE_ERROR until the engine is opened again, while the other directories go
    * on (Kafka's offline log dirs, KIP-112; see src/storage/log-dirs.ts). Returns an unsubscribe.
    */
@@ -585,6 +588,7 @@ export class Engine {
 
   /** The log directories offline now, each with the failure that took it offline and the logs it held. */
   offlineLogDirs(): OfflineLogDir[] {
+    this.logs.sweepMappingFaults(); // not a second late for a view read since the last sweep
     return this.logs.offlineDirs();
   }
 
@@ -842,7 +846,7 @@ export class Engine {
     let bytes: Buffer;
     try {
       read = log.read(offset, options.maxBytes ?? DEFAULT_FETCH_MAX_BYTES, committed ? { maxOffset: log.lastStableOffset } : undefined);
-      bytes = read === null ? EMPTY_BATCHES : readRegion(read);
+      bytes = read === null ? EMPTY_BATCHES : readRegion(log, read);
     } catch (error) {
       throw this.failed(topic, partition, error);
     }
@@ -870,7 +874,7 @@ export class Engine {
     let batches: Buffer;
     try {
       read = log.read(offset, options.maxBytes ?? DEFAULT_FETCH_MAX_BYTES, committed ? { maxOffset: log.lastStableOffset } : undefined);
-      batches = read === null ? EMPTY_BATCHES : options.view === true ? log.readView(read) : readRegion(read, options.into);
+      batches = read === null ? EMPTY_BATCHES : options.view === true ? log.readView(read) : readRegion(log, read, options.into);
     } catch (error) {
       throw this.failed(topic, partition, error);
     }

@@ -25,6 +25,7 @@
 // own cleaner-offset-checkpoint, and all of them clean on one pool of log.cleaner.threads threads
 // (cleaner-pool.ts), as Kafka's threads serve every directory, with one dedupe buffer and I/O rate.
 import fs from 'node:fs';
+import path from 'node:path';
 
 import { SluiceError } from '../errors.js';
 import type { Log } from './log.js';
@@ -35,6 +36,8 @@ import { LogManager, logDirName, parseLogDirName, type LogManagerOptions, type L
 import { LogMove, LogMoveThrottle } from './log-mover.js';
 import { CleanerPool } from './cleaner-pool.js';
 import { DEFAULT_CLEANER_CONFIG } from './log-cleaner-config.js';
+import { faultedMappingsUnder, mappingFaultError } from './mapping-faults.js';
+import { MAPPING_FAULT_SWEEP_MS } from '../limits.js';
 
 export type LogDirsOptions = Omit<LogManagerOptions, 'dataDir'> & {
   /** The directories, in the operator's order (absolute paths, no two the same). */
@@ -98,6 +101,8 @@ export class LogDirs {
   /** The logs of offline directories: `<topic>-<partition>` to its directory. */
   private readonly offlineLogs = new Map<string, string>();
   onLogDirFailure: (failure: OfflineLogDir) => void = () => {};
+  /** sweepMappingFaults on a timer that keeps no process alive. */
+  private readonly faultSweep: NodeJS.Timeout;
 
   private constructor(
     /** Every directory, in the operator's order. */
@@ -111,6 +116,7 @@ export class LogDirs {
     private readonly onBackgroundError: (error: unknown, task: string) => void,
   ) {
     this.allDirs = [...dirs];
+    this.faultSweep = setInterval(() => this.sweepMappingFaults(), MAPPING_FAULT_SWEEP_MS).unref();
     this.startup = {
       cleanShutdown: managers.every((manager) => manager.startup.cleanShutdown),
       recoveredSegments: managers.reduce((sum, manager) => sum + manager.startup.recoveredSegments, 0),
@@ -244,6 +250,25 @@ export class LogDirs {
     if (manager === undefined || !isLogDirFailure(error)) return false;
     this.failDir(manager, error);
     return true;
+  }
+
+  /**
+   * Takes offline the directories of mapped files whose reads faulted outside a log call, where no
+   * call could fail for them (a view a caller read after fetchBatches returned it: mapping-faults.ts).
+   * Runs once a second; returns whether a directory went offline.
+   */
+  sweepMappingFaults(): boolean {
+    const managers = this.managers;
+    if (managers.length === 0) return false;
+    const files = faultedMappingsUnder(managers.map((manager) => path.normalize(manager.dataDir)));
+    let failed = false;
+    for (const file of files) {
+      const manager = this.managers.find((m) => file.startsWith(path.join(m.dataDir, path.sep)));
+      if (manager === undefined) continue;
+      this.failDir(manager, mappingFaultError(file));
+      failed = true;
+    }
+    return failed;
   }
 
   /** failDir for the directory at `dir`, when `error` is a disk failure and it is still online. */
@@ -512,6 +537,7 @@ export class LogDirs {
 
   /** Closes every directory (see LogManager.close); the first failure is thrown after all have closed. */
   async close(): Promise<void> {
+    clearInterval(this.faultSweep);
     const moves = [...this.moving.values()];
     for (const move of moves) move.cancel('the log directories are closing');
     await Promise.allSettled(moves.map((move) => move.done));

@@ -15,6 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import { SluiceError } from '../errors.js';
+import { whileMapped } from './mapping-faults.js';
 import { BATCH_HEADER_BYTES, BATCH_LENGTH_OFFSET, LOG_OVERHEAD } from '../record/batch-format.js';
 import {
   ATTRIBUTES_OFFSET,
@@ -376,6 +377,11 @@ export class Log {
 
   /** The write half of append(), without waiting for any flush. */
   appendSync(records: Buffer, options: AppendOptions = {}): AppendResult {
+    // Index entries are written through a mapping, whose pages may have to be read in first.
+    return whileMapped(this.dir, () => this.appendMapped(records, options));
+  }
+
+  private appendMapped(records: Buffer, options: AppendOptions): AppendResult {
     this.ensureOpen();
     if (options.leaderEpoch !== undefined && !(Number.isInteger(options.leaderEpoch) && options.leaderEpoch >= 0 && options.leaderEpoch <= 2 ** 31 - 1)) {
       throw new RangeError(`Leader epoch ${options.leaderEpoch} is not an int32 >= 0`);
@@ -441,6 +447,10 @@ export class Log {
    * fetch. Synchronous, like a fetcher's append in Kafka: flush() makes it durable.
    */
   appendAsFollower(records: Buffer): AppendResult {
+    return whileMapped(this.dir, () => this.appendAsFollowerMapped(records));
+  }
+
+  private appendAsFollowerMapped(records: Buffer): AppendResult {
     this.ensureOpen();
     const batches = this.checkReplicaBatches(records);
     if (batches.length === 0) {
@@ -686,6 +696,10 @@ export class Log {
    * Offsets below the log start or above the log end are OFFSET_OUT_OF_RANGE.
    */
   read(startOffset: number, maxBytes: number, options: ReadOptions = {}): LogRead | null {
+    return whileMapped(this.dir, () => this.readMapped(startOffset, maxBytes, options));
+  }
+
+  private readMapped(startOffset: number, maxBytes: number, options: ReadOptions): LogRead | null {
     this.ensureOpen();
     this.checkOffsetInRange(startOffset);
     const maxOffset = Math.min(options.maxOffset ?? this.logEndOffset, this.logEndOffset);
@@ -701,7 +715,7 @@ export class Log {
 
   /** Reads and copies the bytes of a read() (the path for embedded callers and TLS). */
   readBytes(read: LogRead): Buffer {
-    return read.segment.readBytes(read.region.position, read.region.sizeBytes);
+    return whileMapped(this.dir, () => read.segment.readBytes(read.region.position, read.region.sizeBytes));
   }
 
   /**
@@ -721,7 +735,7 @@ export class Log {
     if (target.length - targetOffset < read.region.sizeBytes) {
       throw new RangeError(`readInto: ${read.region.sizeBytes} bytes do not fit in ${target.length - targetOffset}`);
     }
-    return read.segment.readInto(read.region.position, read.region.sizeBytes, target, targetOffset);
+    return whileMapped(this.dir, () => read.segment.readInto(read.region.position, read.region.sizeBytes, target, targetOffset));
   }
 
   /** Where reads of `segment` must stop so that no batch at or past `maxOffset` is returned. */
@@ -756,6 +770,10 @@ export class Log {
    * ListOffsets by time), or null when every record is older.
    */
   offsetForTimestamp(timestamp: number): { offset: number; timestamp: number } | null {
+    return whileMapped(this.dir, () => this.offsetForTimestampMapped(timestamp));
+  }
+
+  private offsetForTimestampMapped(timestamp: number): { offset: number; timestamp: number } | null {
     this.ensureOpen();
     for (const segment of this.segments) {
       if (segment.largestTimestamp() < timestamp) continue;
@@ -777,11 +795,15 @@ export class Log {
 
   /** The largest timestamp in the log and the offset of its record's batch (ListOffsets -3). */
   maxTimestampAndOffset(): { offset: number; timestamp: number } | null {
+    return whileMapped(this.dir, () => this.maxTimestampAndOffsetMapped());
+  }
+
+  private maxTimestampAndOffsetMapped(): { offset: number; timestamp: number } | null {
     let best: { offset: number; timestamp: number } | null = null;
     for (const segment of this.segments) {
       const timestamp = segment.largestTimestamp();
       if (timestamp !== NO_TIMESTAMP && (!best || timestamp > best.timestamp)) {
-        const found = this.offsetForTimestamp(timestamp);
+        const found = this.offsetForTimestampMapped(timestamp);
         if (found) best = found;
       }
     }
@@ -799,6 +821,10 @@ export class Log {
    * it, as Kafka does: a leader that assigned an epoch and appended nothing leaves an entry there.
    */
   truncateTo(offset: number): boolean {
+    return whileMapped(this.dir, () => this.truncateToMapped(offset));
+  }
+
+  private truncateToMapped(offset: number): boolean {
     this.ensureOpen();
     if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError(`Cannot truncate to offset ${offset}`);
     if (offset >= this.logEndOffset) {
