@@ -23,7 +23,7 @@ constexpr uint32_t kCounters = 256;
 struct Slot {
   std::atomic<uintptr_t> start{0};
   std::atomic<uintptr_t> end{0};
-  std::atomic<int> protection{PROT_READ};
+  std::atomic<int> protection{0};  // zero-initialised, so the registry costs the .node file nothing (bss)
   std::atomic<bool> faulted{false};
 };
 Slot gSlots[kSlots];
