@@ -116,6 +116,8 @@ export class LogDirs {
     private readonly onBackgroundError: (error: unknown, task: string) => void,
   ) {
     this.allDirs = [...dirs];
+    // Faults left from an earlier engine over these directories (its views, read since) are not ours.
+    faultedMappingsUnder(this.allDirs.map((dir) => path.normalize(dir)));
     this.faultSweep = setInterval(() => this.sweepMappingFaults(), MAPPING_FAULT_SWEEP_MS).unref();
     this.startup = {
       cleanShutdown: managers.every((manager) => manager.startup.cleanShutdown),
@@ -291,6 +293,7 @@ export class LogDirs {
       if (move.target === manager || move.source === manager) move.cancel(`log directory ${manager.dataDir} went offline`);
     }
     const names = manager.abandon();
+    faultedMappingsUnder([path.normalize(manager.dataDir)]); // its faults are this failure's: none is left for a reopen
     for (const name of names) this.offlineLogs.set(name, manager.dataDir);
     const partitions = names.map((name) => parseLogDirName(name)!);
     const failure: OfflineLogDir = { ...failureOf(manager.dataDir, error), partitions, atOpen: false };

@@ -4,7 +4,8 @@
 // as a disk's unreadable sector cannot. The engine stays up: the call that met the fault fails with
 // EIO, never with the zeros put in the page's place; the directory goes offline (KIP-112) and the
 // other one goes on. A view from fetchBatches read after the call returned reads zeros and the
-// directories' sweep takes the directory offline. A SIGBUS sent to the process still ends it.
+// directories' sweep takes the directory offline; opened again, the directory is online. A SIGBUS
+// sent to the process still ends it.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -74,7 +75,7 @@ describe('a mapped read the disk cannot serve', () => {
   });
 
   it('takes the directory offline when a view read after fetchBatches met the fault', async () => {
-    const { engine: e, second, onSecond, failures } = await openOnTwoDirs();
+    const { engine: e, first, second, onSecond, failures } = await openOnTwoDirs();
     const victim = onSecond[0]!;
     const { batches } = await e.fetchBatches(TOPIC, victim, { offset: 0, maxBytes: 1 << 20, view: true });
     expect(batches.length).toBeGreaterThan(100_000);
@@ -88,6 +89,15 @@ describe('a mapped read the disk cannot serve', () => {
     expect(failures[0]).toMatchObject({ dir: second, code: 'EIO' });
     expect(e.offlineLogDirs().map((failure) => failure.dir)).toEqual([second]);
     await expect(e.produce(TOPIC, records(victim, 1), { partition: victim })).rejects.toMatchObject({ code: 'KAFKA_STORAGE_ERROR' });
+
+    // Opened again in this process, the directory is online: faults of the last engine's views,
+    // even those read after it went offline (the whole file was cut: every page reads zeros), are not the new one's.
+    expect(batches.every((byte) => byte === 0)).toBe(true);
+    await e.close();
+    engine = await Engine.open({ dataDir: first, logDirs: [first, second] });
+    expect(engine.offlineLogDirs()).toEqual([]);
+    const [ack] = await engine.produce(TOPIC, records(victim, 1), { partition: victim });
+    expect(ack).toMatchObject({ partition: victim });
   });
 
   it('leaves a SIGBUS sent to the process its default action', () => {
