@@ -3,8 +3,13 @@
 // directory. Each thread gets its share of log.cleaner.dedupe.buffer.size, .io.buffer.size and
 // .io.max.bytes.per.second. A thread is made on first use and kept idle between passes.
 //
+// A free thread takes the dirtiest log of every directory (Kafka's grabFilthiestCompactedLog over
+// all of them): each directory's cleaner names its own dirtiest candidate (CleanerSource), and the
+// one with the highest dirty ratio gets the thread.
+//
 //   const pool = new CleanerPool(config);
-//   const unsubscribe = pool.onIdle(() => cleaner.schedule());   // a thread came free
+//   const remove = pool.addSource(cleaner); // its candidates compete for the threads
+//   pool.schedule();                        // free threads to the dirtiest candidates (on a timer, at a pass's end)
 //   const thread = pool.take();            // an idle or new thread, or undefined when all are busy
 //   const { thread, cancel } = pool.wait(); // the next one free (compactNow)
 //   pool.release(thread);                  // its pass ended: to a waiter, or idle
@@ -16,15 +21,23 @@
 import { CleanerThread } from './cleaner-thread.js';
 import type { LogCleanerConfig } from './log-cleaner-config.js';
 
+/** A directory's cleaner, as the pool sees it. */
+export interface CleanerSource {
+  /** Its dirtiest log that needs cleaning now and is not being cleaned, or undefined. */
+  dirtiest(): { dirtyRatio: number } | undefined;
+  /** Starts a pass over `candidate` (what dirtiest() just returned) on `thread`. */
+  begin(thread: CleanerThread, candidate: { dirtyRatio: number }): void;
+}
+
 export class CleanerPool {
   private readonly threads: CleanerThread[] = [];
   private readonly idle: CleanerThread[] = [];
   /** Threads made under an earlier config (reconfigure): ended once their pass is done. */
   private readonly stale = new Set<CleanerThread>();
   private readonly waiting: Array<(thread: CleanerThread | undefined) => void> = [];
-  private readonly idleListeners = new Set<() => void>();
-  /** Where the next notifyIdle starts among the listeners. */
-  private nextListener = 0;
+  private readonly sources = new Set<CleanerSource>();
+  /** A schedule() is queued for the next turn. */
+  private scheduled = false;
   private closed = false;
 
   constructor(
@@ -72,10 +85,28 @@ export class CleanerPool {
     this.notifyIdle();
   }
 
-  /** Calls `listener` (on a later turn) whenever a thread may be free; returns an unsubscribe. */
-  onIdle(listener: () => void): () => void {
-    this.idleListeners.add(listener);
-    return () => this.idleListeners.delete(listener);
+  /** A directory's cleaner whose logs compete for the threads; returns its removal. */
+  addSource(source: CleanerSource): () => void {
+    this.sources.add(source);
+    return () => this.sources.delete(source);
+  }
+
+  /**
+   * Gives each free thread the dirtiest candidate of all sources, until no thread is free or no
+   * log needs cleaning. Ties go to the source added first (the directories' order).
+   */
+  schedule(): void {
+    while (!this.closed) {
+      let best: { source: CleanerSource; candidate: { dirtyRatio: number } } | undefined;
+      for (const source of this.sources) {
+        const candidate = source.dirtiest();
+        if (candidate !== undefined && (best === undefined || candidate.dirtyRatio > best.candidate.dirtyRatio)) best = { source, candidate };
+      }
+      if (best === undefined) return;
+      const thread = this.take();
+      if (thread === undefined) return;
+      best.source.begin(thread, best.candidate);
+    }
   }
 
   /**
@@ -95,22 +126,23 @@ export class CleanerPool {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.idleListeners.clear();
+    this.sources.clear();
     for (const waiter of this.waiting.splice(0)) waiter(undefined);
     await Promise.all(this.threads.map((thread) => thread.terminate()));
   }
 
-  /**
-   * Tells the cleaners a thread may be free, starting one further along each time: the first to
-   * find a dirty log takes the thread, so a fixed order would let one directory's steady work keep
-   * the others waiting (Kafka's threads take the dirtiest log of all directories).
-   */
+  /** A thread may be free: schedule() on the next turn, once however many passes ended in this one. */
   private notifyIdle(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
     setImmediate(() => {
-      const listeners = [...this.idleListeners];
-      if (listeners.length === 0) return;
-      this.nextListener = (this.nextListener + 1) % listeners.length;
-      for (let i = 0; i < listeners.length; i++) listeners[(this.nextListener + i) % listeners.length]!();
+      this.scheduled = false;
+      try {
+        this.schedule();
+      } catch (error) {
+        // A thread that cannot start (no tsx for the sources, no memory): tried again at the next schedule.
+        this.onError(error);
+      }
     });
   }
 

@@ -33,7 +33,7 @@ import path from 'node:path';
 
 import { SluiceError } from '../errors.js';
 import type { CleanTask, CleanedSegment, CleanerSegment, CleanerStats } from './cleaner.js';
-import { CleanerPool } from './cleaner-pool.js';
+import { CleanerPool, type CleanerSource } from './cleaner-pool.js';
 import type { CleanerThread } from './cleaner-thread.js';
 import { MalformedCheckpointError, readCheckpoint, writeCheckpoint, type PartitionOffset } from './checkpoint-file.js';
 import { CLEANED_FILE_SUFFIX } from './index-format.js';
@@ -44,6 +44,14 @@ import type { Segment } from './segment.js';
 
 /** The first dirty offset of each cleaned log (Kafka's name and format). */
 export const CLEANER_OFFSET_CHECKPOINT_FILE = 'cleaner-offset-checkpoint';
+
+/** A log that needs cleaning, as this cleaner offers it to the pool. */
+interface Candidate {
+  name: string;
+  log: Log;
+  toClean: LogToClean;
+  dirtyRatio: number;
+}
 
 /** What the cleaner needs of the LogManager that owns it. */
 export interface LogCleanerHost {
@@ -129,7 +137,7 @@ export class LogCleaner {
   /** The threads: shared with the other log directories' cleaners (LogDirs), or this cleaner's own. */
   private readonly pool: CleanerPool;
   private readonly ownsPool: boolean;
-  private readonly stopWatchingPool: () => void;
+  private readonly leavePool: () => void;
   /** compactNow() calls waiting for a thread: given up at close. */
   private readonly waits = new Set<() => void>();
   private timer: NodeJS.Timeout | undefined;
@@ -143,7 +151,7 @@ export class LogCleaner {
   ) {
     this.ownsPool = pool === undefined;
     this.pool = pool ?? new CleanerPool(currentConfig, (error) => host.onBackgroundError(error, 'log cleaner'));
-    this.stopWatchingPool = this.pool.onIdle(() => this.schedule());
+    this.leavePool = this.pool.addSource(this.source);
     this.checkpointPath = path.join(dataDir, CLEANER_OFFSET_CHECKPOINT_FILE);
     let entries: PartitionOffset[] = [];
     try {
@@ -188,7 +196,7 @@ export class LogCleaner {
     if (this.closed) return;
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
-    this.stopWatchingPool();
+    this.leavePool();
     for (const cancel of [...this.waits]) cancel();
     const jobs = [...this.jobs.values()];
     for (const job of jobs) job.aborted = true;
@@ -288,37 +296,46 @@ export class LogCleaner {
     }
   }
 
-  /** Gives each idle thread the dirtiest log that needs cleaning (Kafka's grabFilthiestCompactedLog). */
+  /**
+   * Gives each idle thread the dirtiest log that needs cleaning, of this directory and the others
+   * sharing the pool (Kafka's grabFilthiestCompactedLog): see CleanerPool.schedule.
+   */
   private schedule(): void {
     if (this.closed || !this.config.enable) return;
     try {
-      this.scheduleIdleThreads();
+      this.pool.schedule();
     } catch (error) {
       // A thread that cannot start (no tsx for the sources, no memory): reported, tried again at the next tick.
       this.host.onBackgroundError(error, 'log cleaner');
     }
   }
 
-  private scheduleIdleThreads(): void {
-    for (;;) {
-      let dirtiest: { name: string; log: Log; toClean: LogToClean } | undefined;
-      for (const [name, log] of this.host.logs()) {
-        if (this.jobs.has(name) || !isCompacted(log.currentConfig) || this.state(name).uncleanable !== null) continue;
-        let toClean: LogToClean;
-        try {
-          toClean = logToClean(log, this.checkpoints.get(name), this.host.nowMs());
-        } catch (error) {
-          this.host.onBackgroundError(error, `log cleaner (${name})`);
-          continue;
-        }
-        if (!shouldClean(toClean, log.currentConfig)) continue;
-        if (!dirtiest || toClean.dirtyRatio > dirtiest.toClean.dirtyRatio) dirtiest = { name, log, toClean };
+  /** This directory's part in the pool's choice (CleanerPool.schedule). */
+  private readonly source: CleanerSource = {
+    dirtiest: () => this.dirtiest(),
+    begin: (thread, candidate) => {
+      const { name, log, toClean } = candidate as Candidate;
+      void this.run(thread, name, log, toClean, false).catch(() => {});
+    },
+  };
+
+  /** The dirtiest log here whose dirty ratio (or max.compaction.lag.ms) calls for a pass, not being cleaned. */
+  private dirtiest(): Candidate | undefined {
+    if (this.closed || !this.config.enable) return undefined;
+    let dirtiest: Candidate | undefined;
+    for (const [name, log] of this.host.logs()) {
+      if (this.jobs.has(name) || !isCompacted(log.currentConfig) || this.state(name).uncleanable !== null) continue;
+      let toClean: LogToClean;
+      try {
+        toClean = logToClean(log, this.checkpoints.get(name), this.host.nowMs());
+      } catch (error) {
+        this.host.onBackgroundError(error, `log cleaner (${name})`);
+        continue;
       }
-      if (!dirtiest) return;
-      const thread = this.pool.take();
-      if (thread === undefined) return;
-      void this.run(thread, dirtiest.name, dirtiest.log, dirtiest.toClean, false).catch(() => {});
+      if (!shouldClean(toClean, log.currentConfig)) continue;
+      if (!dirtiest || toClean.dirtyRatio > dirtiest.dirtyRatio) dirtiest = { name, log, toClean, dirtyRatio: toClean.dirtyRatio };
     }
+    return dirtiest;
   }
 
   /** One pass over one log on `thread`; the thread is released (and the scheduler run) at its end. */

@@ -23,7 +23,8 @@
 //
 // With one directory, a lookup is the LogManager's own (getLog). Each directory's cleaner keeps its
 // own cleaner-offset-checkpoint, and all of them clean on one pool of log.cleaner.threads threads
-// (cleaner-pool.ts), as Kafka's threads serve every directory, with one dedupe buffer and I/O rate.
+// (cleaner-pool.ts), as Kafka's threads serve every directory, with one dedupe buffer and I/O rate;
+// a free thread takes the dirtiest log of all the directories.
 import fs from 'node:fs';
 import path from 'node:path';
 

@@ -7,8 +7,9 @@ import { describe, expect, it } from 'vitest';
 
 import { Engine, SluiceError } from '../../src/index.js';
 import { CleanerPool } from '../../src/storage/cleaner-pool.js';
+import type { CleanerThread } from '../../src/storage/cleaner-thread.js';
 import { DEFAULT_CLEANER_CONFIG } from '../../src/storage/log-cleaner-config.js';
-import { tempDir } from '../helpers.js';
+import { tempDir, waitUntil } from '../helpers.js';
 
 function threeDirs(): { dataDir: string; logDirs: string[] } {
   const root = tempDir();
@@ -149,6 +150,31 @@ describe('Engine over several log directories', () => {
       await pool.close();
       expect(pool.take()).toBeUndefined();
     });
+  });
+
+  it("gives a free cleaner thread the dirtiest log of every directory, as Kafka's grabFilthiestCompactedLog", async () => {
+    const pool = new CleanerPool({ ...DEFAULT_CLEANER_CONFIG, threads: 1 });
+    const begun: string[] = [];
+    const source = (name: string, dirtyRatio: number) => {
+      let cleaned = false;
+      return {
+        dirtiest: () => (cleaned ? undefined : { dirtyRatio }),
+        begin: (thread: CleanerThread) => {
+          cleaned = true;
+          begun.push(name);
+          // The pass ends on a later turn, and its thread goes back to the pool.
+          setImmediate(() => pool.release(thread));
+        },
+      };
+    };
+    // The first directory's cleaner registered first, with the less dirty log.
+    pool.addSource(source('a', 0.6));
+    pool.addSource(source('b', 0.9));
+    pool.schedule();
+    expect(begun).toEqual(['b']);
+    await waitUntil(() => begun.length === 2, 'the freed thread to take the other log');
+    expect(begun).toEqual(['b', 'a']);
+    await pool.close();
   });
 
   it('compacts logs of both directories with one cleaner thread', async () => {
