@@ -11,6 +11,10 @@
 // segments, indexes, producer state and epochs together; and a replicated log stores the high
 // watermark it is given (clamped to [log start, log end]), where an unreplicated one reports its
 // log end offset.
+//
+// Segments and indexes are read through memory mappings: every public call that touches them runs
+// under whileMapped (mapping-faults.ts), so a page the disk could not serve fails the call with EIO,
+// which takes the directory offline, instead of handing out the zeros the addon put in its place.
 import fs from 'node:fs';
 import path from 'node:path';
 
