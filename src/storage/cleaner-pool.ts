@@ -51,6 +51,11 @@ export class CleanerPool {
     return this.idle.pop() ?? (this.threads.length < this.config.threads ? this.newThread() : undefined);
   }
 
+  /** take() would give a thread. */
+  private hasFree(): boolean {
+    return !this.closed && (this.idle.length > 0 || this.threads.length < this.config.threads);
+  }
+
   /** A thread once one is free (undefined once the pool closes); cancel() gives up waiting, with undefined. */
   wait(): { thread: Promise<CleanerThread | undefined>; cancel(): void } {
     const free = this.take();
@@ -96,7 +101,8 @@ export class CleanerPool {
    * log needs cleaning. Ties go to the source added first (the directories' order).
    */
   schedule(): void {
-    while (!this.closed) {
+    // With every thread busy the candidates are not looked for: a pass's end schedules again.
+    while (this.hasFree()) {
       let best: { source: CleanerSource; candidate: { dirtyRatio: number } } | undefined;
       for (const source of this.sources) {
         const candidate = source.dirtiest();
