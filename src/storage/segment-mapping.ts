@@ -10,6 +10,10 @@
 // live mapping of the file, so no view can touch a page the file no longer has (SIGBUS). The
 // active segment is mapped ahead of its size (Segment.mapped), so it is not mapped again at every
 // append; reads stay below the file's size.
+//
+// A page the disk cannot read (or one past the end of a file cut from outside) would raise SIGBUS
+// and end the process; the addon reads zeros there instead and counts the fault, and the log call
+// that met it fails with EIO (mapping-faults.ts), so its directory goes offline.
 import type { SegmentFile } from '../native/binding.js';
 import { MAPPED_SEGMENTS_MAX } from '../limits.js';
 
