@@ -21,12 +21,12 @@
 import { CleanerThread } from './cleaner-thread.js';
 import type { LogCleanerConfig } from './log-cleaner-config.js';
 
-/** A directory's cleaner, as the pool sees it. */
-export interface CleanerSource {
+/** A directory's cleaner, as the pool sees it; C is what it offers (a log and its plan). */
+export interface CleanerSource<C extends { readonly dirtyRatio: number } = { readonly dirtyRatio: number }> {
   /** Its dirtiest log that needs cleaning now and is not being cleaned, or undefined. */
-  dirtiest(): { dirtyRatio: number } | undefined;
+  dirtiest(): C | undefined;
   /** Starts a pass over `candidate` (what dirtiest() just returned) on `thread`. */
-  begin(thread: CleanerThread, candidate: { dirtyRatio: number }): void;
+  begin(thread: CleanerThread, candidate: C): void;
 }
 
 export class CleanerPool {
@@ -91,7 +91,7 @@ export class CleanerPool {
   }
 
   /** A directory's cleaner whose logs compete for the threads; returns its removal. */
-  addSource(source: CleanerSource): () => void {
+  addSource<C extends { readonly dirtyRatio: number }>(source: CleanerSource<C>): () => void {
     this.sources.add(source);
     return () => this.sources.delete(source);
   }

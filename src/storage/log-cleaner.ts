@@ -311,12 +311,9 @@ export class LogCleaner {
   }
 
   /** This directory's part in the pool's choice (CleanerPool.schedule). */
-  private readonly source: CleanerSource = {
+  private readonly source: CleanerSource<Candidate> = {
     dirtiest: () => this.dirtiest(),
-    begin: (thread, candidate) => {
-      const { name, log, toClean } = candidate as Candidate;
-      void this.run(thread, name, log, toClean, false).catch(() => {});
-    },
+    begin: (thread, { name, log, toClean }) => void this.run(thread, name, log, toClean, false).catch(() => {}),
   };
 
   /** The dirtiest log here whose dirty ratio (or max.compaction.lag.ms) calls for a pass, not being cleaned. */

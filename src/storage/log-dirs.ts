@@ -26,7 +26,6 @@
 // (cleaner-pool.ts), as Kafka's threads serve every directory, with one dedupe buffer and I/O rate;
 // a free thread takes the dirtiest log of all the directories.
 import fs from 'node:fs';
-import path from 'node:path';
 
 import { SluiceError } from '../errors.js';
 import type { Log } from './log.js';
@@ -118,7 +117,7 @@ export class LogDirs {
   ) {
     this.allDirs = [...dirs];
     // Faults left from an earlier engine over these directories (its views, read since) are not ours.
-    faultedMappingsUnder(this.allDirs.map((dir) => path.normalize(dir)));
+    faultedMappingsUnder(this.allDirs);
     this.faultSweep = setInterval(() => this.sweepMappingFaults(), MAPPING_FAULT_SWEEP_MS).unref();
     this.startup = {
       cleanShutdown: managers.every((manager) => manager.startup.cleanShutdown),
@@ -261,13 +260,10 @@ export class LogDirs {
    * Runs once a second; returns whether a directory went offline.
    */
   sweepMappingFaults(): boolean {
-    const managers = this.managers;
-    if (managers.length === 0) return false;
-    const files = faultedMappingsUnder(managers.map((manager) => path.normalize(manager.dataDir)));
     let failed = false;
-    for (const file of files) {
-      const manager = this.managers.find((m) => file.startsWith(path.join(m.dataDir, path.sep)));
-      if (manager === undefined) continue;
+    for (const manager of [...this.managers]) {
+      const [file] = faultedMappingsUnder([manager.dataDir]);
+      if (file === undefined) continue;
       this.failDir(manager, mappingFaultError(file));
       failed = true;
     }
@@ -294,7 +290,7 @@ export class LogDirs {
       if (move.target === manager || move.source === manager) move.cancel(`log directory ${manager.dataDir} went offline`);
     }
     const names = manager.abandon();
-    faultedMappingsUnder([path.normalize(manager.dataDir)]); // its faults are this failure's: none is left for a reopen
+    faultedMappingsUnder([manager.dataDir]); // its faults are this failure's: none is left for a reopen
     for (const name of names) this.offlineLogs.set(name, manager.dataDir);
     const partitions = names.map((name) => parseLogDirName(name)!);
     const failure: OfflineLogDir = { ...failureOf(manager.dataDir, error), partitions, atOpen: false };

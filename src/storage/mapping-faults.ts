@@ -8,20 +8,12 @@
 // offline, as after a failed pread. A view handed to a caller (fetchBatches with `view`) is read
 // after the call returned; the directories' sweep (LogDirs, once a second) finds such faults by
 // path and takes their directories offline.
+import path from 'node:path';
+
 import { binding } from '../native/binding.js';
 
 /** This thread's fault count: one word the addon increments, read here without a call. */
 const faults = new Uint32Array(binding.mappingFaultCounter());
-
-/** The count now, to compare after a call with mappingFaultsSince. */
-export function mappingFaultCount(): number {
-  return faults[0]!;
-}
-
-/** Whether a mapped read on this thread faulted since `count` (mappingFaultCount) was taken. */
-export function mappingFaultsSince(count: number): boolean {
-  return faults[0] !== count;
-}
 
 /** The error a faulted call fails with: EIO, a disk failure, as the addon's errors carry their errno. */
 export function mappingFaultError(file: string): Error {
@@ -48,5 +40,6 @@ export function whileMapped<T>(dir: string, call: () => T): T {
 
 /** The files under `dirs` whose mappings faulted since the last sweep of them, each once. */
 export function faultedMappingsUnder(dirs: readonly string[]): string[] {
-  return binding.mappingFaultsUnder(dirs);
+  // Files are mapped by the paths path.join made from the directory: the same normal form.
+  return binding.mappingFaultsUnder(dirs.map((dir) => path.normalize(dir)));
 }
