@@ -35,7 +35,7 @@ import { Budget } from './budget.js';
 import { loadOrCreateClusterId, META_PROPERTIES_FILE, newClusterId } from './cluster-id.js';
 import { EtcdClient } from '../cluster/etcd-client.js';
 import { MetadataStore } from '../cluster/metadata-store.js';
-import { connectionLimits, reportBrokerConfig, servedTlsSettings, resolveBrokerSettings, type BrokerConfigValues, type BrokerSettings, type ClusterSettings } from './config.js';
+import { connectionLimits, reportBrokerConfig, servedTlsSettings, resolveBrokerSettings, type BrokerConfigValues, type BrokerSettings, type ClusterSettings, type ListenerAddress } from './config.js';
 import { Connection, type ConnectionBudgets } from './connection.js';
 import { CLIENT_QUOTAS_FILE, ClientQuotas } from './client-quotas.js';
 import { ConfigEntityStore, readEntitiesFile, type ConfigEntities } from './config-entities.js';
@@ -97,8 +97,9 @@ export class Broker {
   private readonly authorizer: Authorizer;
   /** How the descriptor limit was split between connections and segments. */
   readonly descriptors: DescriptorBudget;
-  private readonly server: net.Server;
-  /** An SSL or SASL_SSL listener's TLS (one secure context for every connection); null on a plaintext one. */
+  /** A server for each listener served (listeners.ts), the broker's own first. */
+  private readonly servers: ListenerServer[];
+  /** The broker's own listener's TLS when it is SSL or SASL_SSL (one secure context for every connection); null otherwise. */
   private readonly tlsAcceptor: TlsAcceptor | null;
   private readonly connections = new Set<Connection>();
   /** Connections held or about to be closed by the connection creation rates (KIP-612), with their timers. */
@@ -135,6 +136,7 @@ export class Broker {
     transactions: TransactionParts,
     clusterId: string,
     temporaryDataDir: boolean,
+    /** Fetched records go out by sendfile where the listener is plaintext (sluice.fetch.zero.copy). */
     zeroCopyFetch: boolean,
     logger: Logger,
     descriptors: DescriptorBudget,
@@ -160,7 +162,7 @@ export class Broker {
     );
     this.replicationQuotas = createReplicationQuotas({ windowCount: settings.replicationQuotaWindowCount, windowMs: settings.replicationQuotaWindowMs }, configLayers.effective());
     this.tlsAcceptor = tlsAcceptor;
-    if (settings.tls !== null) logger.info({ clientAuth: settings.tls.clientAuth, minVersion: settings.tls.options.context.minVersion, maxVersion: settings.tls.options.context.maxVersion }, 'listener serves TLS: fetched records are copied to be encrypted (no sendfile)');
+    if (settings.tls !== null) logger.info({ clientAuth: settings.tls.clientAuth, minVersion: settings.tls.options.context.minVersion, maxVersion: settings.tls.options.context.maxVersion }, `listener ${settings.listenerName} serves TLS: fetched records are copied to be encrypted (no sendfile)`);
     this.dynamicConfig = new DynamicConfigUpdates({
       tls: this.tlsAcceptor,
       layers: configLayers,
@@ -226,15 +228,13 @@ export class Broker {
     this.budgets = { requestSlots: new Budget(settings.queuedMaxRequests), requestMemory: new Budget(settings.queuedMaxRequestBytes) };
     engine.onAppend((topic, partition) => this.appendWaiters.notify(topic, partition));
     engine.onLogDirFailure((failure) => this.logDirFailed(failure));
-    const context: BrokerContext = {
+    const context: Omit<BrokerContext, 'listener' | 'zeroCopyFetch'> = {
       engine,
       settings,
       clusterId,
-      advertisedPort: () => settings.advertisedPort ?? this.port,
       appendWaiters: this.appendWaiters,
       groups,
       metrics: this.metrics,
-      zeroCopyFetch,
       fetchCopyMemory: new Budget(FETCH_COPY_BYTES_MAX),
       fetchSessions: this.fetchSessions,
       log: this.log,
@@ -251,8 +251,25 @@ export class Broker {
       transactionVerifier: transactions.verifier,
     };
     const handlers: Map<number, AnyApiHandler> = createHandlers(transactions.producerIds, groups, transactions.coordinator, transactions.markerDeps);
-    // pauseOnConnect: a connection reads into its own buffer from its first byte (socket-reads.ts).
-    this.server = net.createServer({ pauseOnConnect: true }, (socket) => this.accept(socket, context, handlers));
+    const own = { name: settings.listenerName, host: settings.host, port: settings.port, advertisedHost: settings.advertisedHost, advertisedPort: settings.advertisedPort };
+    this.servers = [own, ...settings.extraListeners].map((listener, i) => {
+      const tls = i === 0 ? tlsAcceptor : null;
+      // pauseOnConnect: a connection reads into its own buffer from its first byte (socket-reads.ts).
+      const server = net.createServer({ pauseOnConnect: true }, (socket) => this.accept(socket, listenerContext, handlers, tls));
+      const listenerContext: BrokerContext = {
+        ...context,
+        listener: {
+          name: listener.name,
+          advertisedHost: listener.advertisedHost,
+          // Port 0 advertises the bound port, as Kafka corrects ephemeral ports in advertised.listeners.
+          advertisedPort: () => listener.advertisedPort ?? boundPort(server),
+          sasl: i === 0 ? settings.sasl : null,
+        },
+        // Over TLS the bytes must be encrypted on their way out, so they pass through JS (as Kafka's do).
+        zeroCopyFetch: zeroCopyFetch && tls === null,
+      };
+      return { listener, server };
+    });
   }
 
   static async start(options: StartBrokerOptions = {}): Promise<Broker> {
@@ -325,8 +342,7 @@ export class Broker {
     }
     // sluice.fetch.zero.copy=false (ours, not Kafka's) copies fetched records through JS: the
     // baseline the sendfile path is measured against, and a fallback for filesystems without sendfile.
-    // Over TLS the bytes must be encrypted on their way out, so they pass through JS (as Kafka's do).
-    const zeroCopyFetch = settings.tls === null && (options.zeroCopyFetch ?? settings.all[ZERO_COPY_FETCH_CONFIG] !== 'false');
+    const zeroCopyFetch = options.zeroCopyFetch ?? settings.all[ZERO_COPY_FETCH_CONFIG] !== 'false';
     const broker = new Broker({ ...settings, dataDir }, engine, groups, transactions, clusterId, temporaryDataDir, zeroCopyFetch, logger, descriptors, configLayers, tlsAcceptor, initial);
     let joined = () => {};
     if (settings.cluster !== null) broker.joinGate = new Promise((resolve) => (joined = resolve));
@@ -339,7 +355,7 @@ export class Broker {
       joined();
     } catch (error) {
       settings.sasl?.oauthBearer?.close();
-      broker.server.close();
+      for (const { server } of broker.servers) server.close();
       // The requests waiting for the join end with their connections, never served alone.
       for (const connection of broker.connections) connection.close();
       joined();
@@ -355,7 +371,7 @@ export class Broker {
     }
     broker.dynamicConfig.report('dynamic broker configs');
     logger.info(
-      { port: broker.port, dataDir, logDirs, clusterId, descriptorLimit: descriptors.limit, connectionsMax: descriptors.connectionsMax, segmentsMax: descriptors.segmentsMax },
+      { port: broker.port, listeners: broker.listenerPorts, dataDir, logDirs, clusterId, descriptorLimit: descriptors.limit, connectionsMax: descriptors.connectionsMax, segmentsMax: descriptors.segmentsMax },
       'broker started',
     );
     return broker;
@@ -368,6 +384,7 @@ export class Broker {
       settings: { ...this.settings, cluster },
       engine: this.engine,
       advertised: { host: this.settings.advertisedHost, port: this.settings.advertisedPort ?? this.port },
+      listeners: this.servers.map(({ listener, server }) => ({ name: listener.name, host: listener.advertisedHost, port: listener.advertisedPort ?? boundPort(server) })),
       localAddress: this.settings.host,
       logger: this.logger,
       log: this.log,
@@ -413,7 +430,7 @@ export class Broker {
     return this.clusterNode;
   }
 
-  private accept(socket: net.Socket, context: BrokerContext, handlers: ReadonlyMap<number, AnyApiHandler>): void {
+  private accept(socket: net.Socket, context: BrokerContext, handlers: ReadonlyMap<number, AnyApiHandler>, tls: TlsAcceptor | null): void {
     const address = socket.remoteAddress ?? 'unknown';
     const refusal = this.stopped ? 'the broker is stopping' : this.quotas.admit(address);
     if (refusal !== null) {
@@ -440,39 +457,49 @@ export class Broker {
           if (!closing) this.quotas.release(address);
           return;
         }
-        this.serve(socket, address, context, handlers);
+        this.serve(socket, address, context, handlers, tls);
       }, closing ? throttle.closeAfterMs : throttle.holdMs);
       this.throttledSockets.set(socket, timer);
       return;
     }
-    this.serve(socket, address, context, handlers);
+    this.serve(socket, address, context, handlers, tls);
   }
 
-  private serve(socket: net.Socket, address: string, context: BrokerContext, handlers: ReadonlyMap<number, AnyApiHandler>): void {
+  private serve(socket: net.Socket, address: string, context: BrokerContext, handlers: ReadonlyMap<number, AnyApiHandler>, tls: TlsAcceptor | null): void {
     this.metrics.connectionsOpened++;
     const connection = new Connection(socket, context, handlers, this.budgets, (closed) => {
       this.metrics.connectionsClosed++;
       this.quotas.release(address);
       this.connections.delete(closed);
-    }, this.tlsAcceptor);
+    }, tls);
     this.connections.add(connection);
   }
 
-  private listen(): Promise<void> {
+  /** Binds every listener's server, the broker's own first; rejects (and closes those bound) when one cannot bind. */
+  private async listen(): Promise<void> {
+    try {
+      for (const served of this.servers) await this.listenOn(served);
+    } catch (error) {
+      for (const { server } of this.servers) server.close();
+      throw error;
+    }
+    this.startIdleSweep();
+    this.startTokenSweep();
+  }
+
+  private listenOn({ listener, server }: ListenerServer): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      const host = this.settings.host === '' ? undefined : this.settings.host;
-      this.server.listen({ port: this.settings.port, host, backlog: this.settings.socketListenBacklogSize }, () => {
-        this.server.off('error', reject);
+      server.once('error', reject);
+      const host = listener.host === '' ? undefined : listener.host;
+      server.listen({ port: listener.port, host, backlog: this.settings.socketListenBacklogSize }, () => {
+        server.off('error', reject);
         // From now on a server error is accept(2) failing (EMFILE, ENFILE, ENOBUFS): libuv has
         // already shed the connection it could not take; the broker goes on serving the others.
-        this.server.on('error', (error: NodeJS.ErrnoException) => {
+        server.on('error', (error: NodeJS.ErrnoException) => {
           const code = error.code ?? 'UNKNOWN';
           countCause(this.metrics.acceptFailures, code);
-          this.log.log('error', `accept:${code}`, { code, error: error.message }, 'cannot accept a connection');
+          this.log.log('error', `accept:${code}`, { code, listener: listener.name, error: error.message }, 'cannot accept a connection');
         });
-        this.startIdleSweep();
-        this.startTokenSweep();
         resolve();
       });
     });
@@ -509,9 +536,14 @@ export class Broker {
     this.tokenTimer.unref();
   }
 
-  /** The bound port (useful after `port: 0`). */
+  /** The bound port of the broker's own listener (useful after `port: 0`). */
   get port(): number {
-    return (this.server.address() as net.AddressInfo).port;
+    return boundPort(this.servers[0]!.server);
+  }
+
+  /** The bound port of every listener served, by name (`listeners`), the broker's own first. */
+  get listenerPorts(): Record<string, number> {
+    return Object.fromEntries(this.servers.map(({ listener, server }) => [listener.name, boundPort(server)]));
   }
 
   get host(): string {
@@ -542,7 +574,7 @@ export class Broker {
     clearInterval(this.idleTimer);
     clearInterval(this.tokenTimer);
     this.appendWaiters.close();
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const closed = Promise.all(this.servers.map(({ server }) => new Promise<void>((resolve) => server.close(() => resolve()))));
     for (const connection of [...this.connections]) connection.close();
     for (const [socket, timer] of this.throttledSockets) {
       clearTimeout(timer);
@@ -756,4 +788,14 @@ async function startTransactions(engine: Engine, groups: GroupCoordinator, node:
 /** Starts a broker in this process, for applications and their tests. */
 export function startBroker(options: StartBrokerOptions = {}): Promise<Broker> {
   return Broker.start(options);
+}
+
+/** A listener's server, and where it binds and is advertised. */
+interface ListenerServer {
+  listener: ListenerAddress;
+  server: net.Server;
+}
+
+function boundPort(server: net.Server): number {
+  return (server.address() as net.AddressInfo).port;
 }

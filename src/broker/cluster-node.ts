@@ -20,7 +20,7 @@ import type { BrokerSession } from '../cluster/broker-session.js';
 import type { KeyMirror } from '../cluster/key-mirror.js';
 import { Controller } from '../cluster/controller.js';
 import { assignReplicas, validateAssignment, type PartitionAssignment } from '../cluster/replica-assignment.js';
-import { NO_LEADER, type ConfigEntityKind } from '../cluster/layout.js';
+import { NO_LEADER, type ConfigEntityKind, type ListenerEndpoint } from '../cluster/layout.js';
 import { electControlledShutdownLeader } from '../cluster/partition-election.js';
 import type { AdminRequestsWatch } from '../cluster/admin-requests.js';
 import type { BrokerSettings, ClusterSettings } from './config.js';
@@ -51,6 +51,8 @@ export interface ClusterNodeOptions {
   engine: Engine;
   /** Where clients and other brokers reach this broker. */
   advertised: { host: string; port: number };
+  /** Its endpoint on each listener it serves (advertised), registered for Metadata answers by listener. */
+  listeners: ListenerEndpoint[];
   /** The address outgoing replica connections bind, so per-pair network partitions hold ('' = any). */
   localAddress: string;
   logger: Logger;
@@ -215,7 +217,7 @@ export class ClusterNode {
     const sessionFile = path.join(settings.dataDir, SESSION_FILE);
     const previous = readPreviousLease(sessionFile);
     this.session = await this.store.registerBroker(
-      { brokerId: this.brokerId, host: advertised.host, port: advertised.port, rack: this.options.settings.rack },
+      { brokerId: this.brokerId, host: advertised.host, port: advertised.port, rack: this.options.settings.rack, listeners: this.options.listeners },
       { sessionTimeoutMs: settings.cluster.sessionTimeoutMs, replaceLeaseId: previous },
     );
     writeFileAtomically(sessionFile, JSON.stringify({ leaseId: this.session.leaseId }));
@@ -435,9 +437,22 @@ export class ClusterNode {
     return this.brokers.live.has(brokerId);
   }
 
-  endpointOf(brokerId: number): BrokerEndpoint | undefined {
+  /**
+   * A live broker's endpoint: on its own listener (where brokers reach each other), or on the named
+   * one (a client's, which it is answered on). Undefined when the broker is not live or serves no
+   * listener of that name.
+   */
+  endpointOf(brokerId: number, listener?: string): BrokerEndpoint | undefined {
     const broker = this.brokers?.live.get(brokerId);
-    return broker === undefined ? undefined : { brokerId, host: broker.host, port: broker.port, rack: broker.rack };
+    if (broker === undefined) return undefined;
+    // A registration without listeners (written before brokers served several) has only its own.
+    const endpoint = listener === undefined || broker.listeners === undefined ? broker : broker.listeners.find(({ name }) => name === listener);
+    return endpoint === undefined ? undefined : { brokerId, host: endpoint.host, port: endpoint.port, rack: broker.rack };
+  }
+
+  /** The live brokers' endpoints on the named listener, by broker id; those without one are left out, as Kafka's Metadata does. */
+  liveEndpoints(listener: string): BrokerEndpoint[] {
+    return this.liveBrokers.flatMap(({ brokerId }) => this.endpointOf(brokerId, listener) ?? []);
   }
 
   topicNames(): string[] {

@@ -15,7 +15,7 @@ import { LOG_CLEANER_BROKER_DEFAULTS } from '../storage/log-cleaner-config.js';
 import { BROKER_LOG_CONFIG_NAMES, TOPIC_CONFIG_NAMES, unsupportedConfigs } from '../storage/log-config.js';
 import { GROUP_CONFIG_NAMES, unsupportedGroupConfigs } from './group/config.js';
 import { TRANSACTION_CLUSTER_CONFIG_NAMES, TRANSACTION_CONFIG_NAMES } from './txn/config.js';
-import { advertisedListener, isSasl, isTls, listenerSettingName, servedListener, type Listener, type ServedListener, type ServedProtocol } from './listeners.js';
+import { advertisedListener, isSasl, isTls, listenerSettingName, parseListeners, servedListener, type Listener, type ServedListener, type ServedProtocol } from './listeners.js';
 import { TLS_LISTENER_CONFIG_NAMES, tlsListenerSettings, type TlsListenerSettings } from './tls-listener.js';
 import { OAUTHBEARER_LOGIN_CONFIG_NAMES, OAUTHBEARER_LOGIN_HANDLER_CLASSES, unusedLoginConfigs } from '../client/oauth-login.js';
 import { SSL_JAVA_ONLY_CONFIG_NAMES, SSL_STORE_CONFIG_NAMES } from '../client/tls-config.js';
@@ -28,14 +28,31 @@ import type { SaslCredentials, SaslMechanism } from '../client/sasl.js';
 
 export type BrokerConfigValues = Record<string, string | number | boolean>;
 
+/** A listener served, by its name in `listeners`: where it binds and what it advertises. */
+export interface ListenerAddress {
+  name: string;
+  host: string;
+  port: number;
+  advertisedHost: string;
+  /** undefined: the bound port. */
+  advertisedPort: number | undefined;
+}
+
 export interface BrokerSettings {
   nodeId: number;
+  /** The name in `listeners` of the broker's own listener (listeners.ts), which host, port and advertised* below describe. */
+  listenerName: string;
   /** Address to bind; '' binds every interface (IPv6 and IPv4 where the system allows). */
   host: string;
   port: number;
   /** Host and port written into Metadata responses; default: the bound port and advertisedHost. */
   advertisedHost: string;
   advertisedPort: number | undefined;
+  /**
+   * The other listeners served (listeners.ts: PLAINTEXT ones beside the broker's own), each bound
+   * and advertised as above: its advertised.listeners entry, else its own address.
+   */
+  extraListeners: ListenerAddress[];
   /** broker.rack: the rack (or zone) this broker is in, for rack-aware replica assignment; null for none. */
   rack: string | null;
   /** The first of log.dirs: the broker's own files (meta.properties, topics, ACLs, offsets) live here. */
@@ -272,7 +289,7 @@ const UNSUPPORTED: ReadonlyArray<readonly [reason: string, names: readonly strin
       'broker.id.generation.enable', 'reserved.broker.max.id', 'early.start.listeners'],
   ],
   [
-    'brokers replicate over their one PLAINTEXT listener, with one fetcher per source broker',
+    'brokers replicate over their own listener (the secured one, else the first of listeners), with one fetcher per source broker',
     ['inter.broker.listener.name', 'inter.broker.protocol.version', 'num.replica.fetchers', 'replica.fetch.response.max.bytes.per.partition', 'controlled.shutdown.max.retries', 'controlled.shutdown.retry.backoff.ms',
       'replica.socket.receive.buffer.bytes'],
   ],
@@ -428,8 +445,13 @@ export function resolveBrokerSettings(...sources: BrokerConfigValues[]): BrokerS
   for (const source of sources) for (const [key, value] of Object.entries(source)) all[key] = String(value);
   if (all['broker.id'] !== undefined && sources.some((s) => 'broker.id' in s && !('node.id' in s))) all['node.id'] = all['broker.id']!;
   if (all['log.dir'] !== undefined && !sources.some((s) => 'log.dirs' in s)) all['log.dirs'] = all['log.dir']!;
-  const { served: listener, protocol } = brokerListener(all);
+  const { served: listener, protocol, extra } = brokerListener(all);
   const advertised = all['advertised.listeners'] ? advertisedListener(all['advertised.listeners'], listener) : undefined;
+  const advertisedEntries = all['advertised.listeners'] ? parseListeners(all['advertised.listeners'], 'advertised.listeners') : [];
+  const extraListeners = extra.map((served): ListenerAddress => {
+    const entry = advertisedEntries.find(({ name }) => name === served.name);
+    return { ...served, advertisedHost: entry?.host || served.host || 'localhost', advertisedPort: entry?.port || undefined };
+  });
   const logDirs = all['log.dirs']!.split(',').map((dir) => dir.trim());
   if (logDirs.some((dir) => dir === '')) throw new SluiceError('INVALID_CONFIG', `log.dirs has an empty entry: '${all['log.dirs']}'`);
   // Read on a single broker too, where it has no replicas to choose from: a typo is still an error.
@@ -438,11 +460,13 @@ export function resolveBrokerSettings(...sources: BrokerConfigValues[]): BrokerS
   const { maxConnections, maxConnectionsPerIp, maxConnectionsPerIpOverrides } = connectionLimits(all);
   return {
     nodeId: integer(all, 'node.id', 0),
+    listenerName: listener.name,
     host: listener.host,
     port: listener.port,
     advertisedHost: advertised?.host || listener.host || 'localhost',
     // Port 0 advertises the bound port, as Kafka corrects ephemeral ports in advertised.listeners.
     advertisedPort: advertised?.port || undefined,
+    extraListeners,
     rack: all['broker.rack']?.trim() || null,
     dataDir: logDirs[0]!,
     logDirs,

@@ -134,8 +134,8 @@ export class Connection {
     // As Java's InetAddress gives it: an IPv4 client of the dual-stack listener is a.b.c.d, not
     // ::ffff:a.b.c.d, in group descriptions (kafka-consumer-groups' HOST), ACL hosts and logs.
     this.clientHost = normalizeAddress(accepted.remoteAddress ?? 'unknown');
-    this.sasl = broker.settings.sasl === null ? null : new SaslSession(
-      broker.settings.sasl,
+    this.sasl = broker.listener.sasl === null ? null : new SaslSession(
+      broker.listener.sasl,
       (user, mechanism) => broker.scramCredentials.lookup(user, mechanism),
       broker.delegationTokens.enabled ? (tokenId, mechanism) => broker.delegationTokens.scramLogin(tokenId, mechanism) : null,
     );

@@ -23,20 +23,30 @@ import type { TransactionVerifier } from './txn/produce-verification.js';
 import type { ClientQuotas } from './client-quotas.js';
 import type { FetchSessionCache } from './fetch-sessions.js';
 import type { ConfigEntityStore } from './config-entities.js';
-import type { SaslSession } from './sasl/sasl-session.js';
+import type { SaslSession, SaslSettings } from './sasl/sasl-session.js';
 import type { DelegationTokens } from './sasl/delegation-tokens.js';
 import type { BrokerFeatures } from './features.js';
 import type { ScramCredentials } from './sasl/scram-credentials.js';
 import type { QuotaClient } from './client-quotas.js';
 import type { Authorizer } from './authorizer/authorizer.js';
 
-/** The broker state handlers work with. */
+/** The listener a connection came in on (listeners.ts): the broker's own, or a PLAINTEXT one beside it. */
+export interface ListenerContext {
+  /** Its name in `listeners`: Metadata and FindCoordinator answer with each broker's endpoint of that name. */
+  name: string;
+  /** Where clients reach this broker on it, as advertised in Metadata. */
+  advertisedHost: string;
+  advertisedPort(): number;
+  /** Authentication on it: the broker's SASL settings on its own SASL listener, null on the others. */
+  sasl: SaslSettings | null;
+}
+
+/** The broker state handlers work with, as seen from one listener's connections. */
 export interface BrokerContext {
   engine: Engine;
   settings: BrokerSettings;
   clusterId: string;
-  /** The port clients should use, as advertised in Metadata. */
-  advertisedPort(): number;
+  listener: ListenerContext;
   appendWaiters: AppendWaiters;
   groups: GroupCoordinator;
   metrics: BrokerMetrics;

@@ -1,7 +1,9 @@
-// Kafka's `listeners`, read as Kafka reads them, and the one sluice serves. A Kafka
+// Kafka's `listeners`, read as Kafka reads them, and those sluice serves. A Kafka
 // server.properties names several: KRaft's default has `PLAINTEXT://:9092,CONTROLLER://:9093`,
-// others add SSL or SASL ones. sluice serves one listener, of any of the four security protocols
-// (its controller lives in etcd), so the rest must not be dropped without a word.
+// Docker images an internal and an external PLAINTEXT listener with different advertised hosts,
+// others add SSL or SASL ones. sluice serves every PLAINTEXT listener and one secured listener (SSL,
+// SASL_PLAINTEXT or SASL_SSL, whose settings are the broker's); its controller lives in etcd. What
+// it does not serve is reported at startup, never dropped without a word.
 import { SluiceError } from '../errors.js';
 
 export interface Listener {
@@ -37,8 +39,14 @@ export function isSasl(protocol: ServedProtocol): protocol is 'SASL_PLAINTEXT' |
 }
 
 export interface ServedListener {
+  /**
+   * The broker's own listener: the secured one if any, else the first. The TLS and SASL settings
+   * are its, and in a cluster the brokers reach each other on it.
+   */
   served: Listener;
   protocol: ServedProtocol;
+  /** The other listeners served, every one PLAINTEXT, in the order of `listeners`. */
+  extra: Listener[];
   /** Each listener named but not served, with why: reported at startup. */
   notServed: Array<{ listener: string; reason: string }>;
 }
@@ -88,18 +96,19 @@ export function listenerUrl({ name, host, port }: Listener): string {
 }
 
 /**
- * The listener sluice serves: the first of `listeners` that is not a KRaft controller's
- * (controller.listener.names); listener.security.protocol.map gives its protocol. A listener
- * whose name has no protocol is INVALID_CONFIG, as in Kafka; so is a `listeners` with nothing
- * sluice can serve.
+ * The listeners sluice serves: every one that is not a KRaft controller's (controller.listener.names)
+ * and is PLAINTEXT, or is the first secured one; listener.security.protocol.map gives their
+ * protocols. The first secured listener, else the first served, is the broker's own (`served`). A
+ * listener whose name has no protocol is INVALID_CONFIG, as in Kafka; so is a `listeners` with
+ * nothing sluice can serve.
  */
 export function servedListener(config: ListenerConfig): ServedListener {
   const listeners = parseListeners(config.listeners);
   const explicitMap = config['listener.security.protocol.map'];
   const protocols = explicitMap ? parseProtocolMap(explicitMap) : new Map([...SECURITY_PROTOCOLS].map((protocol) => [protocol, protocol]));
   const controllerNames = new Set((config['controller.listener.names'] ?? '').split(',').map((name) => name.trim().toUpperCase()).filter((name) => name !== ''));
-  let served: Listener | undefined;
-  let servedProtocol: ServedProtocol = 'PLAINTEXT';
+  const plaintext: Listener[] = [];
+  let secured: { listener: Listener; protocol: ServedProtocol } | undefined;
   const notServed: ServedListener['notServed'] = [];
   for (const listener of listeners) {
     const protocol = protocols.get(listener.name);
@@ -108,16 +117,15 @@ export function servedListener(config: ListenerConfig): ServedListener {
     }
     const url = listenerUrl(listener);
     if (controllerNames.has(listener.name)) notServed.push({ listener: url, reason: 'a KRaft controller listener (controller.listener.names): sluice keeps its controller in etcd' });
-    else if (served !== undefined) notServed.push({ listener: url, reason: `sluice serves one listener, ${listenerUrl(served)}` });
-    else {
-      served = listener;
-      servedProtocol = protocol as ServedProtocol;
-    }
+    else if (protocol === 'PLAINTEXT') plaintext.push(listener);
+    else if (secured !== undefined) notServed.push({ listener: url, reason: `sluice serves one secured listener, ${listenerUrl(secured.listener)}` });
+    else secured = { listener, protocol: protocol as ServedProtocol };
   }
-  if (served === undefined) {
+  if (secured !== undefined) return { served: secured.listener, protocol: secured.protocol, extra: plaintext, notServed };
+  if (plaintext.length === 0) {
     throw new SluiceError('INVALID_CONFIG', `listeners '${config.listeners}' names no listener sluice can serve (${notServed.map(({ listener, reason }) => `${listener}: ${reason}`).join('; ')})`);
   }
-  return { served, protocol: servedProtocol, notServed };
+  return { served: plaintext[0]!, protocol: 'PLAINTEXT', extra: plaintext.slice(1), notServed };
 }
 
 /**

@@ -11,7 +11,7 @@ import path from 'node:path';
 
 import { Broker } from '../broker/broker.js';
 import { BROKER_DEFAULTS, brokerListener, readPropertiesFile, type BrokerConfigValues } from '../broker/config.js';
-import { advertisedListener, listenerUrl, type Listener } from '../broker/listeners.js';
+import { advertisedListener, listenerUrl, parseListeners } from '../broker/listeners.js';
 import { SluiceError } from '../errors.js';
 import { LOG_LEVELS } from '../logger.js';
 import type { CommandSpec, ParsedArgs } from './args.js';
@@ -109,7 +109,9 @@ export const brokerCommand: Command = {
       // Only now: whoever waits for this line (startCluster, a test) may signal at once, and a
       // signal before the handlers would kill the broker without its clean shutdown.
       const logDirs = broker.engine.logDirs.length > 1 ? ` (log dirs ${broker.engine.logDirs.join(',')})` : '';
+      // A listener beside the broker's own (listeners.ts) is named by a line of its own, after.
       process.stdout.write(`sluice broker listening on ${broker.host}:${broker.port}, data dir ${path.resolve(broker.dataDir)}${logDirs}, cluster id ${broker.clusterId}\n`);
+      for (const [name, port] of Object.entries(broker.listenerPorts).slice(1)) process.stdout.write(`sluice broker also listening on port ${port} for listener ${name}\n`);
     });
   },
 };
@@ -137,17 +139,24 @@ function applyClusterFlags(args: ParsedArgs, config: BrokerConfigValues, port: n
   const bindHost = host ?? advertisedHost;
   const served = cliListener(() => brokerListener(config).served);
   const listenPort = port ?? served.port;
-  if (bindHost !== undefined) config['listeners'] = listenerUrl({ name: served.name, host: bindHost, port: listenPort });
+  if (bindHost !== undefined) {
+    // The broker's own listener moves; any other listeners stay as given.
+    const listeners = cliListener(() => parseListeners(String(config['listeners'] ?? BROKER_DEFAULTS['listeners'])));
+    config['listeners'] = listeners.map((listener) => listenerUrl(listener.name === served.name ? { name: served.name, host: bindHost, port: listenPort } : listener)).join(',');
+  }
   if (advertisedHost !== undefined) {
     // Port 0 in advertised.listeners stands for the bound port (config.ts).
     const given = config['advertised.listeners'];
     const advertisedPort = given === undefined ? listenPort : cliListener(() => advertisedListener(String(given), served)).port;
-    config['advertised.listeners'] = listenerUrl({ name: served.name, host: advertisedHost, port: advertisedPort });
+    const own = { name: served.name, host: advertisedHost, port: advertisedPort };
+    const others = given === undefined ? [] : cliListener(() => parseListeners(String(given), 'advertised.listeners')).filter(({ name }) => name !== served.name);
+    config['advertised.listeners'] = [own, ...others].map(listenerUrl).join(',');
   }
   return bindHost;
 }
 
-function cliListener(read: () => Listener): Listener {
+/** A listener setting read for a flag: a bad one is the CLI's error. */
+function cliListener<T>(read: () => T): T {
   try {
     return read();
   } catch (error) {

@@ -59,6 +59,18 @@ export interface BrokerRegistration {
   host: string;
   port: number;
   rack: string | null;
+  /**
+   * The broker's endpoint on each listener it serves, by name (host and port above are its own
+   * listener's, the one brokers use): a client is answered with every broker's endpoint on the
+   * listener it came in on, as in Kafka. Absent in a registration written before there were several.
+   */
+  listeners?: ListenerEndpoint[];
+}
+
+export interface ListenerEndpoint {
+  name: string;
+  host: string;
+  port: number;
 }
 
 export interface ControllerRecord {
@@ -256,17 +268,23 @@ const isId = (value: unknown): value is number => Number.isInteger(value) && (va
 const isIdList = (value: unknown): value is number[] => Array.isArray(value) && value.every(isId);
 
 export function encodeBroker(registration: BrokerRegistration): string {
-  const { brokerId, host, port, rack } = registration;
-  return JSON.stringify({ version: 1, brokerId, host, port, rack });
+  const { brokerId, host, port, rack, listeners } = registration;
+  return JSON.stringify({ version: 1, brokerId, host, port, rack, ...(listeners === undefined ? {} : { listeners }) });
 }
 
 export function decodeBroker(value: Buffer): BrokerRegistration {
   const o = parseObject('broker registration', value);
-  const { brokerId, host, port, rack } = o;
+  const { brokerId, host, port, rack, listeners } = o;
   if (!isId(brokerId) || typeof host !== 'string' || !isId(port) || !(rack === null || typeof rack === 'string')) {
     throw corrupt('broker registration', value.toString('utf8'), 'bad fields');
   }
-  return { brokerId, host, port, rack };
+  if (listeners === undefined) return { brokerId, host, port, rack };
+  const endpoint = (item: unknown): item is ListenerEndpoint => {
+    const e = item as Partial<ListenerEndpoint> | null;
+    return typeof e === 'object' && e !== null && typeof e.name === 'string' && typeof e.host === 'string' && isId(e.port);
+  };
+  if (!Array.isArray(listeners) || !listeners.every(endpoint)) throw corrupt('broker registration', value.toString('utf8'), 'bad listeners');
+  return { brokerId, host, port, rack, listeners: listeners.map(({ name, host, port }) => ({ name, host, port })) };
 }
 
 export function encodeController(record: ControllerRecord): string {

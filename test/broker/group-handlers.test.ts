@@ -20,8 +20,8 @@ let coordinator: GroupCoordinator;
 let handlers: Map<number, AnyApiHandler>;
 
 const broker = {
-  settings: { nodeId: 3, advertisedHost: 'broker.example' },
-  advertisedPort: () => 19092,
+  settings: { nodeId: 3 },
+  listener: { name: 'PLAINTEXT', advertisedHost: 'broker.example', advertisedPort: () => 19092, sasl: null },
   cluster: () => null,
   authorizer: noAuthorizer(),
   // group.version at its default: the consumer group protocol is served.

@@ -19,7 +19,7 @@ const partitions = [
 const cluster = {
   topicNames: () => ['events'],
   topicNameById: () => undefined,
-  liveBrokers: [{ brokerId: 1, host: '127.0.0.2', port: 9092 }],
+  liveEndpoints: () => [{ brokerId: 1, host: '127.0.0.2', port: 9092, rack: null }],
   controllerBrokerId: 1,
   topic: (name: string) => (name === 'events' ? { topicId: '5b1d1e56-7c1f-4a0e-9f3b-2a6f0e4c8d11', partitions } : undefined),
   partition: (_name: string, partition: number) => partitions[partition],
@@ -30,7 +30,7 @@ const cluster = {
 
 describe('Metadata in a cluster', () => {
   it('answers LEADER_NOT_AVAILABLE with leader -1 for a partition whose leader is not a live broker', async () => {
-    const context = { broker: { settings: { autoCreateTopics: false }, clusterId: 'cluster', cluster: () => cluster, authorizer: noAuthorizer() }, header: { apiKey: ApiKey.Metadata, apiVersion: 12, correlationId: 1, clientId: null } };
+    const context = { broker: { settings: { autoCreateTopics: false }, listener: { name: 'PLAINTEXT' }, clusterId: 'cluster', cluster: () => cluster, authorizer: noAuthorizer() }, header: { apiKey: ApiKey.Metadata, apiVersion: 12, correlationId: 1, clientId: null } };
     const response = (await metadataHandler.handle(context as any, { topics: null, allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false } as any)) as any;
     expect(response.brokers.map((broker: { nodeId: number }) => broker.nodeId)).toEqual([1]);
     const answers = response.topics[0].partitions.map((p: any) => [p.partitionIndex, p.errorCode, p.leaderId, p.offlineReplicas]);

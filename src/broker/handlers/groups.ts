@@ -96,9 +96,9 @@ export function findCoordinatorHandler(coordinator: GroupCoordinator, transactio
         } else if (!allowed(context, AclOperation.DESCRIBE, keyResource, key)) {
           answers.push({ key, nodeId: -1, host: '', port: -1, ...deniedAnswer(keyResource) });
         } else if (broker.cluster() === null) {
-          answers.push({ key, nodeId: broker.settings.nodeId, host: broker.settings.advertisedHost, port: broker.advertisedPort(), errorCode: NONE, errorMessage: null });
+          answers.push({ key, nodeId: broker.settings.nodeId, host: broker.listener.advertisedHost, port: broker.listener.advertisedPort(), errorCode: NONE, errorMessage: null });
         } else {
-          answers.push({ key, ...(await clusterCoordinator(broker.cluster()!, request.keyType === COORDINATOR_TYPE.GROUP ? groups : transactions, key)) });
+          answers.push({ key, ...(await clusterCoordinator(broker.cluster()!, request.keyType === COORDINATOR_TYPE.GROUP ? groups : transactions, key, broker.listener.name)) });
         }
       }
       if (header.apiVersion < 4) {
@@ -110,8 +110,11 @@ export function findCoordinatorHandler(coordinator: GroupCoordinator, transactio
   });
 }
 
-/** In a cluster a key's coordinator is the leader of its partition of the internal topic (created on first use, as Kafka does). */
-async function clusterCoordinator(cluster: ClusterNode, locator: CoordinatorLocator, key: string) {
+/**
+ * In a cluster a key's coordinator is the leader of its partition of the internal topic (created on
+ * first use, as Kafka does), at its endpoint on the client's listener.
+ */
+async function clusterCoordinator(cluster: ClusterNode, locator: CoordinatorLocator, key: string, listener: string) {
   const unavailable = (errorMessage: string) => ({ nodeId: -1, host: '', port: -1, errorCode: KafkaErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage });
   try {
     await locator.ensureTopic();
@@ -120,8 +123,8 @@ async function clusterCoordinator(cluster: ClusterNode, locator: CoordinatorLoca
   }
   const partition = locator.partitionFor(key);
   const leader = cluster.partition(locator.topic, partition)?.leader ?? -1;
-  const endpoint = leader === -1 ? undefined : cluster.endpointOf(leader);
-  if (endpoint === undefined) return unavailable(`${locator.topic}-${partition} has no leader`);
+  const endpoint = leader === -1 ? undefined : cluster.endpointOf(leader, listener);
+  if (endpoint === undefined) return unavailable(leader === -1 ? `${locator.topic}-${partition} has no leader` : `${locator.topic}-${partition}'s leader ${leader} is not live or has no listener ${listener}`);
   return { nodeId: endpoint.brokerId, host: endpoint.host, port: endpoint.port, errorCode: NONE, errorMessage: null };
 }
 

@@ -59,7 +59,7 @@ export const metadataHandler = defineHandler({
 /** Where Metadata's (and DescribeCluster's) answers come from: this broker alone, or the cluster's state in etcd. */
 export function metadataView(broker: BrokerContext): MetadataView {
   const cluster = broker.cluster();
-  return cluster === null ? singleBrokerView(broker) : clusterView(cluster);
+  return cluster === null ? singleBrokerView(broker) : clusterView(cluster, broker.listener.name);
 }
 
 export interface MetadataView {
@@ -91,7 +91,7 @@ function singleBrokerView(broker: BrokerContext): MetadataView {
   return {
     topicNames: () => engine.listTopics(),
     topicNameById: (topicId) => engine.topicNameById(topicId),
-    brokers: () => [{ nodeId: settings.nodeId, host: settings.advertisedHost, port: broker.advertisedPort(), rack: settings.rack }],
+    brokers: () => [{ nodeId: settings.nodeId, host: broker.listener.advertisedHost, port: broker.listener.advertisedPort(), rack: settings.rack }],
     controllerId: () => settings.nodeId,
     async describeTopic(name, autoCreate, mayCreate) {
       if (!engine.hasTopic(name)) {
@@ -123,12 +123,15 @@ function singleBrokerView(broker: BrokerContext): MetadataView {
 /** How long a Metadata request that creates a topic waits for its leaders before answering LEADER_NOT_AVAILABLE. */
 const AUTO_CREATE_WAIT_MS = 3000;
 
-/** A cluster: the live brokers, the controller and each partition's state, from etcd (cluster-node.ts). */
-function clusterView(cluster: ClusterNode): MetadataView {
+/**
+ * A cluster: the live brokers (their endpoints on the client's listener), the controller and each
+ * partition's state, from etcd (cluster-node.ts).
+ */
+function clusterView(cluster: ClusterNode, listener: string): MetadataView {
   return {
     topicNames: () => cluster.topicNames(),
     topicNameById: (topicId) => cluster.topicNameById(topicId),
-    brokers: () => cluster.liveBrokers.map(({ brokerId, host, port, rack }) => ({ nodeId: brokerId, host, port, rack })),
+    brokers: () => cluster.liveEndpoints(listener).map(({ brokerId, host, port, rack }) => ({ nodeId: brokerId, host, port, rack })),
     controllerId: () => cluster.controllerBrokerId,
     async describeTopic(name, autoCreate, mayCreate) {
       if (cluster.topic(name) === undefined) {
