@@ -35,7 +35,7 @@ import { Budget } from './budget.js';
 import { loadOrCreateClusterId, META_PROPERTIES_FILE, newClusterId } from './cluster-id.js';
 import { EtcdClient } from '../cluster/etcd-client.js';
 import { MetadataStore } from '../cluster/metadata-store.js';
-import { connectionLimits, reportBrokerConfig, servedTlsSettings, resolveBrokerSettings, type BrokerConfigValues, type BrokerSettings, type ClusterSettings, type ListenerAddress } from './config.js';
+import { connectionLimits, interBrokerListener, reportBrokerConfig, servedListeners, servedTlsSettings, resolveBrokerSettings, type BrokerConfigValues, type BrokerSettings, type ClusterSettings, type ListenerAddress } from './config.js';
 import { Connection, type ConnectionBudgets } from './connection.js';
 import { CLIENT_QUOTAS_FILE, ClientQuotas } from './client-quotas.js';
 import { ConfigEntityStore, readEntitiesFile, type ConfigEntities } from './config-entities.js';
@@ -251,8 +251,7 @@ export class Broker {
       transactionVerifier: transactions.verifier,
     };
     const handlers: Map<number, AnyApiHandler> = createHandlers(transactions.producerIds, groups, transactions.coordinator, transactions.markerDeps);
-    const own = { name: settings.listenerName, host: settings.host, port: settings.port, advertisedHost: settings.advertisedHost, advertisedPort: settings.advertisedPort };
-    this.servers = [own, ...settings.extraListeners].map((listener, i) => {
+    this.servers = servedListeners(settings).map((listener, i) => {
       const tls = i === 0 ? tlsAcceptor : null;
       // pauseOnConnect: a connection reads into its own buffer from its first byte (socket-reads.ts).
       const server = net.createServer({ pauseOnConnect: true }, (socket) => this.accept(socket, listenerContext, handlers, tls));
@@ -309,13 +308,15 @@ export class Broker {
     // One secure context for the listener; the broker's connections to its peers present the same
     // key store, the current one after a renewal.
     const tlsAcceptor = settings.tls === null ? null : new TlsAcceptor(startingTls(configLayers, settings.tls, logger));
-    // In a cluster the listener is also the brokers' own: Kafka checks that its stores handshake with themselves.
-    if (tlsAcceptor !== null && settings.cluster !== null) {
+    // In a cluster brokers reach each other on their own listener, unless inter.broker.listener.name
+    // names another (PLAINTEXT) one. Over TLS, Kafka checks that its stores handshake with themselves.
+    const peersOverOwn = interBrokerListener(settings).own;
+    if (tlsAcceptor !== null && settings.cluster !== null && peersOverOwn) {
       await checkHandshake(tlsAcceptor.settings, tlsAcceptor.settings).catch((error: Error) => {
         throw new SluiceError('INVALID_CONFIG', `A client SSLEngine created with the provided settings can't connect to a server SSLEngine created with those settings: ${error.message} (brokers connect to each other with the listener's key and trust stores)`);
       });
     }
-    const peerTls = peerTlsOf(tlsAcceptor);
+    const peerTls = peersOverOwn ? peerTlsOf(tlsAcceptor) : undefined;
     const backgroundLog = new LogLimiter(logger);
     const engine = await Engine.open({
       dataDir,
@@ -380,19 +381,22 @@ export class Broker {
   /** Joins the replicated cluster once the listener is up (other brokers fetch from it as soon as it registers). */
   private async joinCluster(): Promise<ClusterNode> {
     const cluster = this.settings.cluster!;
+    const interBroker = interBrokerListener(this.settings);
+    const endpoints = this.servers.map(({ listener, server }) => ({ name: listener.name, host: listener.advertisedHost, port: listener.advertisedPort ?? boundPort(server) }));
     this.clusterNode = await ClusterNode.join({
       settings: { ...this.settings, cluster },
       engine: this.engine,
-      advertised: { host: this.settings.advertisedHost, port: this.settings.advertisedPort ?? this.port },
-      listeners: this.servers.map(({ listener, server }) => ({ name: listener.name, host: listener.advertisedHost, port: listener.advertisedPort ?? boundPort(server) })),
-      localAddress: this.settings.host,
+      // Where the other brokers reach this one: its endpoint on the inter-broker listener.
+      advertised: endpoints.find(({ name }) => name === interBroker.listener.name)!,
+      listeners: endpoints,
+      localAddress: interBroker.listener.host,
       logger: this.logger,
       log: this.log,
       onHighWatermark: (topic, partition) => this.appendWaiters.notify(topic, partition),
       onConfigEntities: (kind, entities) => ({ brokers: this.dynamicConfig.store, quotas: this.quotaStore, scram: this.scramStore, acls: this.authorizer.store, tokens: this.tokenStore, features: this.featureStore })[kind].deliver(entities),
       uncleanLeaderElectionEnable: this.dynamicConfig.layers.uncleanLeaderElectionEnable(),
       replicationQuotas: this.replicationQuotas,
-      peerTls: peerTlsOf(this.tlsAcceptor),
+      peerTls: interBroker.own ? peerTlsOf(this.tlsAcceptor) : undefined,
       onLeadership: (topic, partition, leading) => {
         if (topic === CONSUMER_OFFSETS_TOPIC) this.groups.onOffsetsLeadership(partition, leading);
         if (topic === TRANSACTION_STATE_TOPIC) this.transactions.coordinator.onLeadership(partition, leading);
@@ -748,7 +752,7 @@ async function startTransactions(engine: Engine, groups: GroupCoordinator, node:
   const producerIds = new ProducerIds(settings.dataDir, cluster === null ? 0 : settings.nodeId * PRODUCER_IDS_PER_BROKER);
   // A marker waits for its partition's ISR as long as a commit waits for __consumer_offsets'.
   const appendTimeoutMs = cluster?.offsetsCommitTimeoutMs ?? TRANSACTION_MARKER_TIMEOUT_MS;
-  const markerDeps: MarkerWriterDeps = { engine, groups, cluster: () => node.current, timeoutMs: appendTimeoutMs, localAddress: settings.host === '' ? undefined : settings.host, sasl: settings.sasl?.interBroker, tls: peerTls };
+  const markerDeps: MarkerWriterDeps = { engine, groups, cluster: () => node.current, timeoutMs: appendTimeoutMs, localAddress: interBrokerListener(settings).listener.host || undefined, sasl: settings.sasl?.interBroker, tls: peerTls };
   const markers = new BrokerMarkerWriter(markerDeps);
   const store = new OffsetStore(
     engine,

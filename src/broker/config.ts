@@ -42,6 +42,8 @@ export interface BrokerSettings {
   nodeId: number;
   /** The name in `listeners` of the broker's own listener (listeners.ts), which host, port and advertised* below describe. */
   listenerName: string;
+  /** The listener brokers reach each other on (inter.broker.listener.name): the broker's own, or one of extraListeners. */
+  interBrokerListenerName: string;
   /** Address to bind; '' binds every interface (IPv6 and IPv4 where the system allows). */
   host: string;
   port: number;
@@ -224,6 +226,9 @@ export const BROKER_DEFAULTS: Readonly<Record<string, string>> = Object.freeze({
 const LOG_CONFIG_NAMES: ReadonlySet<string> = new Set([...BROKER_LOG_CONFIG_NAMES, ...TOPIC_CONFIG_NAMES]);
 
 /** Names that take effect: the broker's own, the group coordinator's, and ours (sluice.*, log.level). */
+/** Which listener brokers reach each other on (listeners.ts): in a cluster only. */
+const INTER_BROKER_LISTENER_CONFIG_NAMES: ReadonlySet<string> = new Set(['inter.broker.listener.name', 'security.inter.broker.protocol']);
+
 const SUPPORTED: ReadonlySet<string> = new Set([
   ...Object.keys(BROKER_DEFAULTS),
   'broker.id',
@@ -233,8 +238,9 @@ const SUPPORTED: ReadonlySet<string> = new Set([
   'advertised.listeners',
   'broker.rack',
   'replica.selector.class',
-  // Which listeners are PLAINTEXT, and so which one is served (listeners.ts).
+  // Each listener's protocol, and so which are served (listeners.ts).
   'listener.security.protocol.map',
+  ...INTER_BROKER_LISTENER_CONFIG_NAMES,
   'sluice.fetch.zero.copy',
   // The authorizer (authorizer/authorizer.ts): Kafka's ACL rules when authorizer.class.name names Kafka's.
   'authorizer.class.name',
@@ -279,7 +285,7 @@ export function isSensitiveConfig(name: string): boolean {
 const UNSUPPORTED: ReadonlyArray<readonly [reason: string, names: readonly string[]]> = [
   [
     'sluice authenticates clients by TLS certificate (SSL) or by SASL PLAIN, SCRAM or OAUTHBEARER, on a listener of that protocol',
-    ['ssl.', 'sasl.', 'listener.name.', 'security.inter.broker.protocol', 'security.providers',
+    ['ssl.', 'sasl.', 'listener.name.', 'security.providers',
       'connections.max.reauth.ms',
       'connection.failed.authentication.delay.ms', 'password.encoder.'],
   ],
@@ -289,8 +295,8 @@ const UNSUPPORTED: ReadonlyArray<readonly [reason: string, names: readonly strin
       'broker.id.generation.enable', 'reserved.broker.max.id', 'early.start.listeners'],
   ],
   [
-    'brokers replicate over their own listener (the secured one, else the first of listeners), with one fetcher per source broker',
-    ['inter.broker.listener.name', 'inter.broker.protocol.version', 'num.replica.fetchers', 'replica.fetch.response.max.bytes.per.partition', 'controlled.shutdown.max.retries', 'controlled.shutdown.retry.backoff.ms',
+    'brokers replicate with one fetcher per source broker',
+    ['inter.broker.protocol.version', 'num.replica.fetchers', 'replica.fetch.response.max.bytes.per.partition', 'controlled.shutdown.max.retries', 'controlled.shutdown.retry.backoff.ms',
       'replica.socket.receive.buffer.bytes'],
   ],
   [
@@ -350,7 +356,7 @@ export function reportBrokerConfig(given: Readonly<BrokerConfigValues>): ConfigR
       for (const { reason } of unsupportedConfigs({ [name]: value })) report.unsupported.push({ name, reason });
       continue;
     }
-    if ((name in CLUSTER_DEFAULTS || TRANSACTION_CLUSTER_CONFIG_NAMES.has(name)) && !given['sluice.etcd.endpoints']) {
+    if ((name in CLUSTER_DEFAULTS || TRANSACTION_CLUSTER_CONFIG_NAMES.has(name) || INTER_BROKER_LISTENER_CONFIG_NAMES.has(name)) && !given['sluice.etcd.endpoints']) {
       report.unsupported.push({ name, reason: 'replication settings act only in a cluster, and no sluice.etcd.endpoints was given' });
       continue;
     }
@@ -412,6 +418,8 @@ export function brokerListener(given: Readonly<BrokerConfigValues>): ServedListe
     listeners: value('listeners')!,
     'listener.security.protocol.map': value('listener.security.protocol.map'),
     'controller.listener.names': value('controller.listener.names'),
+    'inter.broker.listener.name': value('inter.broker.listener.name'),
+    'security.inter.broker.protocol': value('security.inter.broker.protocol'),
   });
 }
 
@@ -439,13 +447,25 @@ export function connectionLimits(all: Readonly<Record<string, string>>): {
   };
 }
 
+/** The broker's own listener, and then the others served, as bound and advertised. */
+export function servedListeners(settings: BrokerSettings): ListenerAddress[] {
+  const { listenerName: name, host, port, advertisedHost, advertisedPort } = settings;
+  return [{ name, host, port, advertisedHost, advertisedPort }, ...settings.extraListeners];
+}
+
+/** The listener brokers reach each other on (inter.broker.listener.name), and whether it is the broker's own (then with its TLS and SASL). */
+export function interBrokerListener(settings: BrokerSettings): { listener: ListenerAddress; own: boolean } {
+  const listener = servedListeners(settings).find(({ name }) => name === settings.interBrokerListenerName)!;
+  return { listener, own: listener.name === settings.listenerName };
+}
+
 /** Defaults, then the given values (later sources win). */
 export function resolveBrokerSettings(...sources: BrokerConfigValues[]): BrokerSettings {
   const all: Record<string, string> = { ...BROKER_DEFAULTS };
   for (const source of sources) for (const [key, value] of Object.entries(source)) all[key] = String(value);
   if (all['broker.id'] !== undefined && sources.some((s) => 'broker.id' in s && !('node.id' in s))) all['node.id'] = all['broker.id']!;
   if (all['log.dir'] !== undefined && !sources.some((s) => 'log.dirs' in s)) all['log.dirs'] = all['log.dir']!;
-  const { served: listener, protocol, extra } = brokerListener(all);
+  const { served: listener, protocol, extra, interBroker } = brokerListener(all);
   const advertised = all['advertised.listeners'] ? advertisedListener(all['advertised.listeners'], listener) : undefined;
   const advertisedEntries = all['advertised.listeners'] ? parseListeners(all['advertised.listeners'], 'advertised.listeners') : [];
   const extraListeners = extra.map((served): ListenerAddress => {
@@ -461,6 +481,7 @@ export function resolveBrokerSettings(...sources: BrokerConfigValues[]): BrokerS
   return {
     nodeId: integer(all, 'node.id', 0),
     listenerName: listener.name,
+    interBrokerListenerName: interBroker.name,
     host: listener.host,
     port: listener.port,
     advertisedHost: advertised?.host || listener.host || 'localhost',
@@ -497,7 +518,7 @@ export function resolveBrokerSettings(...sources: BrokerConfigValues[]): BrokerS
     logLevel: parseLogLevel(all['log.level']!),
     requestLogThresholdMs: integer(all, 'sluice.request.log.threshold.ms', 0),
     cluster: clusterSettings(all, selector),
-    sasl: isSasl(protocol) ? saslSettings(all, listener, protocol) : null,
+    sasl: isSasl(protocol) ? saslSettings(all, listener, protocol, interBroker === listener) : null,
     tls: servedTlsSettings(all),
     authorizer: authorizerSettings(all),
     delegationTokens: delegationTokenSettings(all),
@@ -600,9 +621,9 @@ function jaasConfigName(listener: Listener, mechanism: string): string {
 /**
  * A SASL_PLAINTEXT listener's settings: its enabled mechanisms that sluice serves (PLAIN, SCRAM),
  * PLAIN's users from its JAAS line (SCRAM's users are kept by the broker: AlterUserScramCredentials),
- * and in a cluster the brokers' own login.
+ * and in a cluster whose brokers reach each other on it (`interBroker`) the brokers' own login.
  */
-function saslSettings(given: Readonly<Record<string, string>>, listener: Listener, protocol: ServedProtocol): SaslSettings {
+function saslSettings(given: Readonly<Record<string, string>>, listener: Listener, protocol: ServedProtocol, interBroker: boolean): SaslSettings {
   const all = { ...SASL_DEFAULTS, ...given };
   const { name, mechanisms } = enabledSaslMechanisms(all, listener);
   const served = mechanisms.filter((mechanism) => SERVED_SASL_MECHANISMS.has(mechanism));
@@ -625,7 +646,7 @@ function saslSettings(given: Readonly<Record<string, string>>, listener: Listene
     plainUsers: users,
     failedAuthenticationDelayMs: integer(all, 'connection.failed.authentication.delay.ms', 0),
     maxReauthMs: integer(all, 'connections.max.reauth.ms', 0),
-    interBroker: all['sluice.etcd.endpoints'] ? interBrokerLogin(all, listener, protocol, served) : undefined,
+    interBroker: all['sluice.etcd.endpoints'] && interBroker ? interBrokerLogin(all, listener, protocol, served) : undefined,
   };
 }
 
@@ -715,9 +736,10 @@ function oauthLoginConfigs(all: Readonly<Record<string, string>>, listener: List
 function reportSasl(given: Readonly<BrokerConfigValues>, report: ConfigReport): Set<string> {
   const all: Record<string, string> = { ...BROKER_DEFAULTS, ...SASL_DEFAULTS };
   for (const [key, value] of Object.entries(given)) all[key] = String(value);
-  const { served: listener, protocol } = brokerListener(all);
+  const { served: listener, protocol, interBroker } = brokerListener(all);
   if (!isSasl(protocol)) return new Set();
   const { name, mechanisms } = enabledSaslMechanisms(all, listener);
+  const peersLogIn = Boolean(all['sluice.etcd.endpoints']) && interBroker === listener;
   const notServed = mechanisms.filter((mechanism) => !SERVED_SASL_MECHANISMS.has(mechanism));
   if (notServed.length > 0) report.unsupported.push({ name, reason: `SASL mechanism${notServed.length > 1 ? 's' : ''} ${notServed.join(', ')} not implemented: sluice serves ${[...SERVED_SASL_MECHANISMS].join(', ')}` });
   const prefix = `listener.name.${listener.name.toLowerCase()}.`;
@@ -727,18 +749,19 @@ function reportSasl(given: Readonly<BrokerConfigValues>, report: ConfigReport): 
     inEffect.add(oauthBearerHandlerName(listener));
     if (all[oauthBearerHandlerName(listener)]) for (const name of OAUTHBEARER_CONFIG_NAMES) inEffect.add(name);
   }
-  if (all['sluice.etcd.endpoints']) inEffect.add('sasl.mechanism.inter.broker.protocol');
+  if (peersLogIn) inEffect.add('sasl.mechanism.inter.broker.protocol');
   // A broker's own OAUTHBEARER login through an identity provider (interBrokerLogin): in a cluster
   // whose brokers log in to each other over OAUTHBEARER with Kafka's login handler, and only there.
   const login = oauthLoginConfigs(all, listener);
-  const interBroker = all['sasl.mechanism.inter.broker.protocol']!.toUpperCase();
-  const unused = !all['sluice.etcd.endpoints']
-    ? 'a broker logs in only to the other brokers of a cluster (sluice.etcd.endpoints)'
-    : interBroker !== 'OAUTHBEARER'
-      ? `brokers log in to each other with ${interBroker} (sasl.mechanism.inter.broker.protocol)`
-      : login.get('sasl.login.callback.handler.class')
-        ? null
-        : `no ${login.prefix}sasl.login.callback.handler.class names ${OAUTHBEARER_LOGIN_HANDLER_CLASSES[0]}, so brokers log in to each other with unsecured tokens`;
+  const interBrokerMechanism = all['sasl.mechanism.inter.broker.protocol']!.toUpperCase();
+  const oauthLoginUnused = (): string | null => {
+    if (!all['sluice.etcd.endpoints']) return 'a broker logs in only to the other brokers of a cluster (sluice.etcd.endpoints)';
+    if (!peersLogIn) return `brokers reach each other on listener ${interBroker.name} (inter.broker.listener.name), without SASL`;
+    if (interBrokerMechanism !== 'OAUTHBEARER') return `brokers log in to each other with ${interBrokerMechanism} (sasl.mechanism.inter.broker.protocol)`;
+    if (login.get('sasl.login.callback.handler.class')) return null;
+    return `no ${login.prefix}sasl.login.callback.handler.class names ${OAUTHBEARER_LOGIN_HANDLER_CLASSES[0]}, so brokers log in to each other with unsecured tokens`;
+  };
+  const unused = oauthLoginUnused();
   const unusedByGrant = unused === null ? new Map(unusedLoginConfigs(login.get).map(({ name, reason }) => [login.where(name), reason])) : new Map<string, string>();
   for (const name of login.names) {
     if (given[name] === undefined || inEffect.has(name)) continue;

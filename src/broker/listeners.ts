@@ -22,6 +22,8 @@ export interface ListenerConfig {
   listeners: string;
   'listener.security.protocol.map'?: string;
   'controller.listener.names'?: string;
+  'inter.broker.listener.name'?: string;
+  'security.inter.broker.protocol'?: string;
 }
 
 /**
@@ -47,6 +49,11 @@ export interface ServedListener {
   protocol: ServedProtocol;
   /** The other listeners served, every one PLAINTEXT, in the order of `listeners`. */
   extra: Listener[];
+  /**
+   * The listener brokers reach each other on: inter.broker.listener.name's (or the one named as
+   * security.inter.broker.protocol), when given; else the broker's own.
+   */
+  interBroker: Listener;
   /** Each listener named but not served, with why: reported at startup. */
   notServed: Array<{ listener: string; reason: string }>;
 }
@@ -121,11 +128,32 @@ export function servedListener(config: ListenerConfig): ServedListener {
     else if (secured !== undefined) notServed.push({ listener: url, reason: `sluice serves one secured listener, ${listenerUrl(secured.listener)}` });
     else secured = { listener, protocol: protocol as ServedProtocol };
   }
-  if (secured !== undefined) return { served: secured.listener, protocol: secured.protocol, extra: plaintext, notServed };
-  if (plaintext.length === 0) {
+  if (secured === undefined && plaintext.length === 0) {
     throw new SluiceError('INVALID_CONFIG', `listeners '${config.listeners}' names no listener sluice can serve (${notServed.map(({ listener, reason }) => `${listener}: ${reason}`).join('; ')})`);
   }
-  return { served: plaintext[0]!, protocol: 'PLAINTEXT', extra: plaintext.slice(1), notServed };
+  const [served, protocol, extra] = secured !== undefined ? [secured.listener, secured.protocol, plaintext] : [plaintext[0]!, 'PLAINTEXT' as const, plaintext.slice(1)];
+  return { served, protocol, extra, notServed, interBroker: interBrokerListener(config, [served, ...extra]) };
+}
+
+/**
+ * inter.broker.listener.name, or security.inter.broker.protocol standing for the listener of that
+ * name (Kafka takes one or the other, never both): one of the served listeners, else INVALID_CONFIG
+ * as in Kafka. Neither given: the broker's own listener (`served`).
+ */
+function interBrokerListener(config: ListenerConfig, served: Listener[]): Listener {
+  const byName = config['inter.broker.listener.name']?.trim();
+  const byProtocol = config['security.inter.broker.protocol']?.trim();
+  if (byName && byProtocol) {
+    throw new SluiceError('INVALID_CONFIG', 'Only one of inter.broker.listener.name and security.inter.broker.protocol should be set.');
+  }
+  const name = (byName || byProtocol)?.toUpperCase();
+  if (!name) return served[0]!;
+  const listener = served.find((candidate) => candidate.name === name);
+  if (listener === undefined) {
+    const setting = byName ? 'inter.broker.listener.name' : 'security.inter.broker.protocol';
+    throw new SluiceError('INVALID_CONFIG', `${setting} ${name} must be a listener sluice serves: ${served.map(({ name: own }) => own).join(', ')}`);
+  }
+  return listener;
 }
 
 /**

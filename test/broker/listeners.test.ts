@@ -62,6 +62,25 @@ describe('listeners', () => {
     expect(() => servedListener({ listeners: 'INTERNAL://:9094' })).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG', message: expect.stringMatching(/INTERNAL:PLAINTEXT/) }));
   });
 
+  it('takes the brokers own listener from inter.broker.listener.name or security.inter.broker.protocol, one of those served', () => {
+    const listeners = 'EXTERNAL://:9093,INTERNAL://:9092';
+    const map = 'INTERNAL:PLAINTEXT,EXTERNAL:SASL_PLAINTEXT';
+    expect(servedListener({ listeners, 'listener.security.protocol.map': map }).interBroker.name).toBe('EXTERNAL');
+    expect(servedListener({ listeners, 'listener.security.protocol.map': map, 'inter.broker.listener.name': 'internal' }).interBroker.name).toBe('INTERNAL');
+    expect(servedListener({ listeners: 'SSL://:9093,PLAINTEXT://:9092', 'security.inter.broker.protocol': 'PLAINTEXT' }).interBroker.name).toBe('PLAINTEXT');
+    expect(() => servedListener({ listeners, 'listener.security.protocol.map': map, 'inter.broker.listener.name': 'REPLICATION' })).toThrow(
+      expect.objectContaining({ code: 'INVALID_CONFIG', message: expect.stringMatching(/inter.broker.listener.name REPLICATION must be a listener sluice serves/) }),
+    );
+    expect(() => servedListener({ listeners, 'listener.security.protocol.map': map, 'inter.broker.listener.name': 'INTERNAL', 'security.inter.broker.protocol': 'PLAINTEXT' })).toThrow(
+      expect.objectContaining({ code: 'INVALID_CONFIG' }),
+    );
+    // Without etcd there are no other brokers to reach: reported as acting only in a cluster.
+    expect(reportBrokerConfig({ listeners, 'listener.security.protocol.map': map, 'inter.broker.listener.name': 'INTERNAL' }).unsupported).toContainEqual({
+      name: 'inter.broker.listener.name',
+      reason: expect.stringMatching(/only in a cluster/),
+    });
+  });
+
   it('advertises the advertised.listeners entry of the served listener, by name', () => {
     const served = { name: 'PLAINTEXT', host: '', port: 9092 };
     expect(advertisedListener('CONTROLLER://ctl:9093,PLAINTEXT://broker-1:19092', served)).toEqual({ name: 'PLAINTEXT', host: 'broker-1', port: 19092 });

@@ -27,8 +27,8 @@ afterEach(async () => {
 });
 
 /** The brokers a kcat Metadata request through `address` lists, as id -> host:port. */
-async function metadataBrokers(address: string): Promise<Record<number, string>> {
-  const { code, stdout, stderr } = await kcat(['-L', '-J', '-b', address, '-m', '10']);
+async function metadataBrokers(address: string, settings: string[] = []): Promise<Record<number, string>> {
+  const { code, stdout, stderr } = await kcat(['-L', '-J', '-b', address, '-m', '10', ...settings]);
   expect(code, stderr).toBe(0);
   const listed = (JSON.parse(stdout) as { brokers: Array<{ id: number; name: string }> }).brokers;
   return Object.fromEntries(listed.map(({ id, name }) => [id, name]));
@@ -108,17 +108,22 @@ describe('several listeners', () => {
     expect(noLogin.code).not.toBe(0);
   });
 
-  it('in a cluster, lists every broker at its endpoint on the client listener, and replicates over the brokers own', async () => {
+  it('in a cluster, lists every broker at its endpoint on the client listener, and replicates over inter.broker.listener.name', async () => {
     etcd = await startEtcd();
+    // Clients log in on EXTERNAL (SASL, listed first); brokers reach each other on INTERNAL, so
+    // they need no SASL login of their own (no sasl.mechanism.inter.broker.protocol).
     const start = (id: number) =>
       startBroker({
         dataDir: tempDir(),
         config: {
-          ...INTERNAL_EXTERNAL,
           'broker.id': id,
           'sluice.etcd.endpoints': etcd!.endpoints.join(','),
-          listeners: `INTERNAL://127.0.0.${id + 1}:0,EXTERNAL://:0`,
+          listeners: `EXTERNAL://:0,INTERNAL://127.0.0.${id + 1}:0`,
+          'listener.security.protocol.map': 'INTERNAL:PLAINTEXT,EXTERNAL:SASL_PLAINTEXT',
           'advertised.listeners': `INTERNAL://127.0.0.${id + 1}:0,EXTERNAL://localhost:0`,
+          'inter.broker.listener.name': 'INTERNAL',
+          'sasl.enabled.mechanisms': 'PLAIN',
+          'listener.name.external.plain.sasl.jaas.config': 'org.apache.kafka.common.security.plain.PlainLoginModule required user_alice="alice-secret";',
           'broker.session.timeout.ms': 3000,
         },
       });
@@ -126,12 +131,14 @@ describe('several listeners', () => {
     const [one, two] = brokers as [Broker, Broker];
     const internal = (id: number, broker: Broker) => `127.0.0.${id + 1}:${broker.listenerPorts.INTERNAL}`;
     const external = (broker: Broker) => `localhost:${broker.listenerPorts.EXTERNAL}`;
+    const login = ['-X', 'security.protocol=SASL_PLAINTEXT', '-X', 'sasl.mechanisms=PLAIN', '-X', 'sasl.username=alice', '-X', 'sasl.password=alice-secret'];
     await waitUntil(async () => Object.keys(await metadataBrokers(internal(1, one))).length === 2, 'both brokers registered');
     expect(await metadataBrokers(internal(1, one))).toEqual({ 1: internal(1, one), 2: internal(2, two) });
-    expect(await metadataBrokers(external(one))).toEqual({ 1: external(one), 2: external(two) });
+    expect(await metadataBrokers(external(one), login)).toEqual({ 1: external(one), 2: external(two) });
+    // What the brokers fetch from each other at: the INTERNAL endpoint.
+    expect(one.cluster!.endpointOf(2)).toMatchObject({ host: '127.0.0.3', port: two.listenerPorts.INTERNAL });
 
-    // Replication factor 2: the follower fetches over the INTERNAL listener while clients use EXTERNAL.
-    const outside = new Kafka({ clientId: 'outside', brokers: [external(one)], logLevel: logLevel.NOTHING });
+    const outside = new Kafka({ clientId: 'outside', brokers: [external(one)], sasl: { mechanism: 'plain', username: 'alice', password: 'alice-secret' }, logLevel: logLevel.NOTHING });
     const admin = outside.admin();
     await admin.connect();
     await admin.createTopics({ topics: [{ topic: 'replicated', numPartitions: 1, replicationFactor: 2 }], waitForLeaders: true });
@@ -140,12 +147,10 @@ describe('several listeners', () => {
     await producer.connect();
     await producer.send({ topic: 'replicated', acks: -1, messages: [{ value: 'a' }, { value: 'b' }, { value: 'c' }] });
     await producer.disconnect();
-    for (const [id, broker] of [[1, one], [2, two]] as const) {
-      const read = await kcat(['-C', '-b', internal(id, broker), '-t', 'replicated', '-p', '0', '-o', 'beginning', '-e', '-f', '%s\n']);
-      expect(read.stdout, read.stderr).toBe('a\nb\nc\n');
-    }
-    const isr = await kcat(['-L', '-J', '-b', external(two), '-t', 'replicated']);
-    const partition = (JSON.parse(isr.stdout) as { topics: Array<{ partitions: Array<{ isrs: Array<{ id: number }> }> }> }).topics[0]!.partitions[0]!;
+    const read = await kcat(['-C', '-b', internal(2, two), '-t', 'replicated', '-p', '0', '-o', 'beginning', '-e', '-f', '%s\n']);
+    expect(read.stdout, read.stderr).toBe('a\nb\nc\n');
+    const described = await kcat(['-L', '-J', '-b', internal(2, two), '-t', 'replicated']);
+    const partition = (JSON.parse(described.stdout) as { topics: Array<{ partitions: Array<{ isrs: Array<{ id: number }> }> }> }).topics[0]!.partitions[0]!;
     expect(partition.isrs.map(({ id }) => id).sort()).toEqual([1, 2]);
   });
 });
