@@ -468,6 +468,11 @@ export function resolveBrokerSettings(...sources: BrokerConfigValues[]): BrokerS
   const { served: listener, protocol, extra, interBroker } = brokerListener(all);
   const advertised = all['advertised.listeners'] ? advertisedListener(all['advertised.listeners'], listener) : undefined;
   const advertisedEntries = all['advertised.listeners'] ? parseListeners(all['advertised.listeners'], 'advertised.listeners') : [];
+  const listenerNames = new Set(parseListeners(all['listeners']!).map(({ name }) => name));
+  const stray = advertisedEntries.find(({ name }) => !listenerNames.has(name));
+  if (stray !== undefined) {
+    throw new SluiceError('INVALID_CONFIG', `advertised.listeners listener names must be equal to or a subset of the ones defined in listeners: ${stray.name} is not in '${all['listeners']}'`);
+  }
   const extraListeners = extra.map((served): ListenerAddress => {
     const entry = advertisedEntries.find(({ name }) => name === served.name);
     return { ...served, advertisedHost: entry?.host || served.host || 'localhost', advertisedPort: entry?.port || undefined };

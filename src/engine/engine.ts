@@ -970,7 +970,9 @@ export class Engine {
   private noLog(topic: string, partition: number): SluiceError {
     const offline = this.logs.offlineDirOf(topic, partition);
     if (offline !== undefined) {
-      const where = offline.atOpen ? `was found in no log directory, and ${offline.dir} failed to open` : `is in ${offline.dir}, which is offline`;
+      // A log missing at open may be in any directory that failed to open: each is named.
+      const failedAtOpen = this.logs.offlineDirs().filter((dir) => dir.atOpen).map((dir) => dir.dir);
+      const where = offline.atOpen ? `was found in no log directory, and ${failedAtOpen.join(' and ')} failed to open` : `is in ${offline.dir}, which is offline`;
       return new SluiceError('KAFKA_STORAGE_ERROR', `The log of ${topic}-${partition} ${where} (${offline.code}: ${offline.message})`);
     }
     return new SluiceError('UNKNOWN_TOPIC_OR_PARTITION', `This server does not host this topic-partition: ${topic}-${partition}`);

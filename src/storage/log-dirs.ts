@@ -301,7 +301,8 @@ export class LogDirs {
   /**
    * At open, the logs of partitions the engine hosted before: those found in no directory are
    * created, unless a directory failed at open, which may hold them (see the file comment): then
-   * they are offline with the first such directory.
+   * they are offline, listed with the first such directory (which of them holds a log cannot be
+   * read; the engine's error names them all).
    */
   openHostedLogs(topic: string, partitions: readonly number[], config: LogConfig): void {
     const failed = this.offlineDirs().find((dir) => dir.atOpen);

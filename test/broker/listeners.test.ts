@@ -87,6 +87,10 @@ describe('listeners', () => {
     expect(() => advertisedListener('SSL://broker-1:9093', served)).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG' }));
     const settings = resolveBrokerSettings({ ...KRAFT_DEFAULTS, listeners: 'CONTROLLER://:9093,PLAINTEXT://:9092', 'advertised.listeners': 'CONTROLLER://ctl:9093,PLAINTEXT://broker-1:19092' });
     expect(settings).toMatchObject({ port: 9092, advertisedHost: 'broker-1', advertisedPort: 19092 });
+    // Kafka's rule: every advertised name is one of listeners'.
+    expect(() => resolveBrokerSettings({ listeners: 'PLAINTEXT://:9092', 'advertised.listeners': 'PLAINTEXT://broker-1:9092,EXTERNAL://localhost:29092' })).toThrow(
+      expect.objectContaining({ code: 'INVALID_CONFIG', message: expect.stringMatching(/EXTERNAL is not in/) }),
+    );
   });
 
   it("Kafka's KRaft server.properties starts a broker on its PLAINTEXT port, and the controller listener is reported as not served", async () => {

@@ -144,6 +144,34 @@ describe.skipIf(failingDiskRefused !== undefined)('offline log directories (a fa
     }
   });
 
+  it('names every directory that failed to open for a log found in none', async () => {
+    disk = mountFailingDisk();
+    const second = mountFailingDisk();
+    try {
+      const healthy = path.join(tempDir(), 'healthy');
+      const [a, b] = [path.join(disk.dir, 'logs'), path.join(second.dir, 'logs')];
+      engine = await Engine.open({ dataDir: healthy, logDirs: [healthy, a, b] });
+      await engine.createTopic(TOPIC, { partitions: PARTITIONS });
+      const partitions = Array.from({ length: PARTITIONS }, (_, p) => p);
+      for (const p of partitions) await engine.produce(TOPIC, records(p, 0, 10), { partition: p });
+      const lost = partitions.filter((p) => engine!.logDirOf(TOPIC, p) !== healthy);
+      expect(lost.length).toBeGreaterThan(0);
+      await engine.close();
+      disk.fail();
+      second.fail();
+
+      engine = await Engine.open({ dataDir: healthy, logDirs: [healthy, a, b] });
+      expect(engine.offlineLogDirs().map(({ dir, atOpen }) => [dir, atOpen])).toEqual([[a, true], [b, true]]);
+      for (const p of lost) {
+        await expect(engine.fetch(TOPIC, p, { offset: 0 })).rejects.toMatchObject({ code: 'KAFKA_STORAGE_ERROR', message: expect.stringContaining(`found in no log directory, and ${a} and ${b} failed to open`) });
+      }
+    } finally {
+      await engine?.close().catch(() => undefined);
+      engine = undefined;
+      second.unmount();
+    }
+  });
+
   it('refuses to open when every directory fails', async () => {
     disk = mountFailingDisk();
     const only = path.join(disk.dir, 'logs');
