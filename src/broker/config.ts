@@ -225,10 +225,10 @@ export const BROKER_DEFAULTS: Readonly<Record<string, string>> = Object.freeze({
  *  whether one takes effect is the storage layer's catalog to say, value by value. */
 const LOG_CONFIG_NAMES: ReadonlySet<string> = new Set([...BROKER_LOG_CONFIG_NAMES, ...TOPIC_CONFIG_NAMES]);
 
-/** Names that take effect: the broker's own, the group coordinator's, and ours (sluice.*, log.level). */
 /** Which listener brokers reach each other on (listeners.ts): in a cluster only. */
 const INTER_BROKER_LISTENER_CONFIG_NAMES: ReadonlySet<string> = new Set(['inter.broker.listener.name', 'security.inter.broker.protocol']);
 
+/** Names that take effect: the broker's own, the group coordinator's, and ours (sluice.*, log.level). */
 const SUPPORTED: ReadonlySet<string> = new Set([
   ...Object.keys(BROKER_DEFAULTS),
   'broker.id',
