@@ -2,7 +2,8 @@
 // an internal and an external PLAINTEXT listener with different advertised hosts, or a PLAINTEXT
 // listener beside a SASL one. Each client is answered (Metadata, FindCoordinator) with the
 // endpoints of the listener it came in on, across a cluster too, and each listener keeps its own
-// security: real clients (kcat, kafkajs) on each.
+// security: real clients (kcat, kafkajs, @platformatic/kafka) on each.
+import { Consumer, MessagesStreamModes, stringDeserializers } from '@platformatic/kafka';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
 
@@ -76,6 +77,21 @@ describe('several listeners', () => {
       await consumer.disconnect();
     }
     expect(seen).toEqual(Array.from({ length: 20 }, (_, i) => `order ${i}`));
+
+    // A group of @platformatic/kafka's on the external listener: its coordinator is found there too.
+    const platformatic = new Consumer({ groupId: 'audit', clientId: 'audit', bootstrapBrokers: [`localhost:${external}`], deserializers: stringDeserializers, maxWaitTime: 200 });
+    const stream = await platformatic.consume({ topics: ['orders'], mode: MessagesStreamModes.EARLIEST });
+    const audited: string[] = [];
+    try {
+      for await (const message of stream) {
+        audited.push(message.value as string);
+        if (audited.length === 20) break;
+      }
+    } finally {
+      await stream.close();
+      await platformatic.close();
+    }
+    expect(audited).toEqual(seen);
   });
 
   it('keeps SASL on the SASL listener while a PLAINTEXT listener beside it serves without a login', async () => {
