@@ -48,7 +48,7 @@ import { ACLS_FILE, Authorizer } from './authorizer/authorizer.js';
 import { BrokerConfigLayers, DYNAMIC_CONFIG_FILE } from './dynamic-config.js';
 import { DynamicConfigUpdates } from './dynamic-config-updates.js';
 import { ConnectionQuotas } from './connection-quotas.js';
-import type { AnyApiHandler, BrokerContext } from './handler.js';
+import type { AnyApiHandler, BrokerContext, ListenerContext } from './handler.js';
 import { createHandlers } from './handlers/index.js';
 import { countCause, createMetrics, type BrokerMetrics } from './metrics.js';
 import { FetchSessionCache } from './fetch-sessions.js';
@@ -255,19 +255,16 @@ export class Broker {
       const tls = i === 0 ? tlsAcceptor : null;
       // pauseOnConnect: a connection reads into its own buffer from its first byte (socket-reads.ts).
       const server = net.createServer({ pauseOnConnect: true }, (socket) => this.accept(socket, listenerContext, handlers, tls));
-      const listenerContext: BrokerContext = {
-        ...context,
-        listener: {
-          name: listener.name,
-          advertisedHost: listener.advertisedHost,
-          // Port 0 advertises the bound port, as Kafka corrects ephemeral ports in advertised.listeners.
-          advertisedPort: () => listener.advertisedPort ?? boundPort(server),
-          sasl: i === 0 ? settings.sasl : null,
-        },
-        // Over TLS the bytes must be encrypted on their way out, so they pass through JS (as Kafka's do).
-        zeroCopyFetch: zeroCopyFetch && tls === null,
+      const served: ListenerContext = {
+        name: listener.name,
+        advertisedHost: listener.advertisedHost,
+        // Port 0 advertises the bound port, as Kafka corrects ephemeral ports in advertised.listeners.
+        advertisedPort: () => listener.advertisedPort ?? boundPort(server),
+        sasl: i === 0 ? settings.sasl : null,
       };
-      return { listener, server };
+      // Over TLS the bytes must be encrypted on their way out, so they pass through JS (as Kafka's do).
+      const listenerContext: BrokerContext = { ...context, listener: served, zeroCopyFetch: zeroCopyFetch && tls === null };
+      return { listener, served, server };
     });
   }
 
@@ -310,13 +307,12 @@ export class Broker {
     const tlsAcceptor = settings.tls === null ? null : new TlsAcceptor(startingTls(configLayers, settings.tls, logger));
     // In a cluster brokers reach each other on their own listener, unless inter.broker.listener.name
     // names another (PLAINTEXT) one. Over TLS, Kafka checks that its stores handshake with themselves.
-    const peersOverOwn = interBrokerListener(settings).own;
-    if (tlsAcceptor !== null && settings.cluster !== null && peersOverOwn) {
+    if (tlsAcceptor !== null && settings.cluster !== null && interBrokerListener(settings).own) {
       await checkHandshake(tlsAcceptor.settings, tlsAcceptor.settings).catch((error: Error) => {
         throw new SluiceError('INVALID_CONFIG', `A client SSLEngine created with the provided settings can't connect to a server SSLEngine created with those settings: ${error.message} (brokers connect to each other with the listener's key and trust stores)`);
       });
     }
-    const peerTls = peersOverOwn ? peerTlsOf(tlsAcceptor) : undefined;
+    const peerTls = peerTlsOf(settings, tlsAcceptor);
     const backgroundLog = new LogLimiter(logger);
     const engine = await Engine.open({
       dataDir,
@@ -382,7 +378,7 @@ export class Broker {
   private async joinCluster(): Promise<ClusterNode> {
     const cluster = this.settings.cluster!;
     const interBroker = interBrokerListener(this.settings);
-    const endpoints = this.servers.map(({ listener, server }) => ({ name: listener.name, host: listener.advertisedHost, port: listener.advertisedPort ?? boundPort(server) }));
+    const endpoints = this.servers.map(({ served }) => ({ name: served.name, host: served.advertisedHost, port: served.advertisedPort() }));
     this.clusterNode = await ClusterNode.join({
       settings: { ...this.settings, cluster },
       engine: this.engine,
@@ -396,7 +392,7 @@ export class Broker {
       onConfigEntities: (kind, entities) => ({ brokers: this.dynamicConfig.store, quotas: this.quotaStore, scram: this.scramStore, acls: this.authorizer.store, tokens: this.tokenStore, features: this.featureStore })[kind].deliver(entities),
       uncleanLeaderElectionEnable: this.dynamicConfig.layers.uncleanLeaderElectionEnable(),
       replicationQuotas: this.replicationQuotas,
-      peerTls: interBroker.own ? peerTlsOf(this.tlsAcceptor) : undefined,
+      peerTls: peerTlsOf(this.settings, this.tlsAcceptor),
       onLeadership: (topic, partition, leading) => {
         if (topic === CONSUMER_OFFSETS_TOPIC) this.groups.onOffsetsLeadership(partition, leading);
         if (topic === TRANSACTION_STATE_TOPIC) this.transactions.coordinator.onLeadership(partition, leading);
@@ -738,8 +734,9 @@ interface TransactionParts {
 }
 
 /** What the broker's connections to its peers present: the listener's stores as they are at each connect. */
-function peerTlsOf(acceptor: TlsAcceptor | null): PeerTls | undefined {
-  return acceptor === null ? undefined : () => acceptor.settings.options;
+/** The TLS of the broker's connections to its peers: its own listener's, when that is the inter-broker one (inter.broker.listener.name). */
+function peerTlsOf(settings: BrokerSettings, acceptor: TlsAcceptor | null): PeerTls | undefined {
+  return acceptor === null || !interBrokerListener(settings).own ? undefined : () => acceptor.settings.options;
 }
 
 /**
@@ -794,9 +791,10 @@ export function startBroker(options: StartBrokerOptions = {}): Promise<Broker> {
   return Broker.start(options);
 }
 
-/** A listener's server, and where it binds and is advertised. */
+/** A listener's server, where it binds, and what its connections see of it. */
 interface ListenerServer {
   listener: ListenerAddress;
+  served: ListenerContext;
   server: net.Server;
 }
 
