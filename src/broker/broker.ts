@@ -99,8 +99,8 @@ export class Broker {
   readonly descriptors: DescriptorBudget;
   /** A server for each listener served (listeners.ts), the broker's own first. */
   private readonly servers: ListenerServer[];
-  /** The broker's own listener's TLS when it is SSL or SASL_SSL (one secure context for every connection); null otherwise. */
-  private readonly tlsAcceptor: TlsAcceptor | null;
+  /** Each SSL and SASL_SSL listener's TLS, by listener name (one secure context for its connections). */
+  private readonly tlsAcceptors: ReadonlyMap<string, TlsAcceptor>;
   private readonly connections = new Set<Connection>();
   /** Connections held or about to be closed by the connection creation rates (KIP-612), with their timers. */
   private readonly throttledSockets = new Map<net.Socket, NodeJS.Timeout>();
@@ -141,7 +141,7 @@ export class Broker {
     logger: Logger,
     descriptors: DescriptorBudget,
     configLayers: BrokerConfigLayers,
-    tlsAcceptor: TlsAcceptor | null,
+    tlsAcceptors: ReadonlyMap<string, TlsAcceptor>,
     initial: StoredEntities,
   ) {
     this.settings = settings;
@@ -161,10 +161,13 @@ export class Broker {
       (ip) => this.clientQuotas.connectionRateOf(ip),
     );
     this.replicationQuotas = createReplicationQuotas({ windowCount: settings.replicationQuotaWindowCount, windowMs: settings.replicationQuotaWindowMs }, configLayers.effective());
-    this.tlsAcceptor = tlsAcceptor;
-    if (settings.tls !== null) logger.info({ clientAuth: settings.tls.clientAuth, minVersion: settings.tls.options.context.minVersion, maxVersion: settings.tls.options.context.maxVersion }, `listener ${settings.listenerName} serves TLS: fetched records are copied to be encrypted (no sendfile)`);
+    this.tlsAcceptors = tlsAcceptors;
+    for (const [name, { settings: tls }] of tlsAcceptors) {
+      logger.info({ clientAuth: tls.clientAuth, minVersion: tls.options.context.minVersion, maxVersion: tls.options.context.maxVersion }, `listener ${name} serves TLS: fetched records are copied to be encrypted (no sendfile)`);
+    }
     this.dynamicConfig = new DynamicConfigUpdates({
-      tls: this.tlsAcceptor,
+      tls: tlsAcceptors,
+      interBrokerListener: settings.interBrokerListenerName,
       layers: configLayers,
       engine,
       dataDir: settings.dataDir,
@@ -251,8 +254,8 @@ export class Broker {
       transactionVerifier: transactions.verifier,
     };
     const handlers: Map<number, AnyApiHandler> = createHandlers(transactions.producerIds, groups, transactions.coordinator, transactions.markerDeps);
-    this.servers = servedListeners(settings).map((listener, i) => {
-      const tls = i === 0 ? tlsAcceptor : null;
+    this.servers = servedListeners(settings).map((listener) => {
+      const tls = tlsAcceptors.get(listener.name) ?? null;
       // pauseOnConnect: a connection reads into its own buffer from its first byte (socket-reads.ts).
       const server = net.createServer({ pauseOnConnect: true }, (socket) => this.accept(socket, listenerContext, handlers, tls));
       const served: ListenerContext = {
@@ -260,7 +263,7 @@ export class Broker {
         advertisedHost: listener.advertisedHost,
         // Port 0 advertises the bound port, as Kafka corrects ephemeral ports in advertised.listeners.
         advertisedPort: () => listener.advertisedPort ?? boundPort(server),
-        sasl: i === 0 ? settings.sasl : null,
+        sasl: listener.sasl,
       };
       // Over TLS the bytes must be encrypted on their way out, so they pass through JS (as Kafka's do).
       const listenerContext: BrokerContext = { ...context, listener: served, zeroCopyFetch: zeroCopyFetch && tls === null };
@@ -302,17 +305,18 @@ export class Broker {
       tokens: readEntitiesFile(dataDir, DELEGATION_TOKENS_FILE),
       features: readEntitiesFile(dataDir, FEATURES_FILE),
     };
-    // One secure context for the listener; the broker's connections to its peers present the same
-    // key store, the current one after a renewal.
-    const tlsAcceptor = settings.tls === null ? null : new TlsAcceptor(startingTls(configLayers, settings.tls, logger));
+    // One secure context for each TLS listener; the broker's connections to its peers present the
+    // inter-broker listener's key store, the current one after a renewal.
+    const tlsAcceptors = startingTls(configLayers, settings, logger);
     // In a cluster brokers reach each other on their own listener, unless inter.broker.listener.name
-    // names another (PLAINTEXT) one. Over TLS, Kafka checks that its stores handshake with themselves.
-    if (tlsAcceptor !== null && settings.cluster !== null && interBrokerListener(settings).own) {
-      await checkHandshake(tlsAcceptor.settings, tlsAcceptor.settings).catch((error: Error) => {
+    // names another. Over TLS, Kafka checks that its stores handshake with themselves.
+    const interBrokerTls = tlsAcceptors.get(settings.interBrokerListenerName);
+    if (interBrokerTls !== undefined && settings.cluster !== null) {
+      await checkHandshake(interBrokerTls.settings, interBrokerTls.settings).catch((error: Error) => {
         throw new SluiceError('INVALID_CONFIG', `A client SSLEngine created with the provided settings can't connect to a server SSLEngine created with those settings: ${error.message} (brokers connect to each other with the listener's key and trust stores)`);
       });
     }
-    const peerTls = peerTlsOf(settings, tlsAcceptor);
+    const peerTls = peerTlsOf(settings, tlsAcceptors);
     const backgroundLog = new LogLimiter(logger);
     const engine = await Engine.open({
       dataDir,
@@ -340,18 +344,20 @@ export class Broker {
     // sluice.fetch.zero.copy=false (ours, not Kafka's) copies fetched records through JS: the
     // baseline the sendfile path is measured against, and a fallback for filesystems without sendfile.
     const zeroCopyFetch = options.zeroCopyFetch ?? settings.all[ZERO_COPY_FETCH_CONFIG] !== 'false';
-    const broker = new Broker({ ...settings, dataDir }, engine, groups, transactions, clusterId, temporaryDataDir, zeroCopyFetch, logger, descriptors, configLayers, tlsAcceptor, initial);
+    const broker = new Broker({ ...settings, dataDir }, engine, groups, transactions, clusterId, temporaryDataDir, zeroCopyFetch, logger, descriptors, configLayers, tlsAcceptors, initial);
     let joined = () => {};
     if (settings.cluster !== null) broker.joinGate = new Promise((resolve) => (joined = resolve));
     try {
-      // OAUTHBEARER's secured validator has the identity provider's keys before any login.
-      await settings.sasl?.oauthBearer?.start((error) => logger.error({ error: error.message }, 'OAUTHBEARER: the JWKS refresh failed; tokens are checked against the keys read before'));
+      // OAUTHBEARER's secured validators have the identity provider's keys before any login.
+      for (const { name, sasl } of servedListeners(settings)) {
+        await sasl?.oauthBearer?.start((error) => logger.error({ listener: name, error: error.message }, 'OAUTHBEARER: the JWKS refresh failed; tokens are checked against the keys read before'));
+      }
       await broker.listen();
       if (settings.cluster !== null) node.current = await broker.joinCluster();
       broker.joinGate = null;
       joined();
     } catch (error) {
-      settings.sasl?.oauthBearer?.close();
+      for (const { sasl } of servedListeners(settings)) sasl?.oauthBearer?.close();
       for (const { server } of broker.servers) server.close();
       // The requests waiting for the join end with their connections, never served alone.
       for (const connection of broker.connections) connection.close();
@@ -383,16 +389,17 @@ export class Broker {
       settings: { ...this.settings, cluster },
       engine: this.engine,
       // Where the other brokers reach this one: its endpoint on the inter-broker listener.
-      advertised: endpoints.find(({ name }) => name === interBroker.listener.name)!,
+      advertised: endpoints.find(({ name }) => name === interBroker.name)!,
       listeners: endpoints,
-      localAddress: interBroker.listener.host,
+      localAddress: interBroker.host,
       logger: this.logger,
       log: this.log,
       onHighWatermark: (topic, partition) => this.appendWaiters.notify(topic, partition),
       onConfigEntities: (kind, entities) => ({ brokers: this.dynamicConfig.store, quotas: this.quotaStore, scram: this.scramStore, acls: this.authorizer.store, tokens: this.tokenStore, features: this.featureStore })[kind].deliver(entities),
       uncleanLeaderElectionEnable: this.dynamicConfig.layers.uncleanLeaderElectionEnable(),
       replicationQuotas: this.replicationQuotas,
-      peerTls: peerTlsOf(this.settings, this.tlsAcceptor),
+      peerTls: peerTlsOf(this.settings, this.tlsAcceptors),
+      peerSasl: interBroker.sasl?.interBroker,
       onLeadership: (topic, partition, leading) => {
         if (topic === CONSUMER_OFFSETS_TOPIC) this.groups.onOffsetsLeadership(partition, leading);
         if (topic === TRANSACTION_STATE_TOPIC) this.transactions.coordinator.onLeadership(partition, leading);
@@ -586,7 +593,7 @@ export class Broker {
     await this.clusterNode?.close();
     await this.groups.close();
     await this.engine.close();
-    this.settings.sasl?.oauthBearer?.close();
+    for (const { sasl } of servedListeners(this.settings)) sasl?.oauthBearer?.close();
     if (this.temporaryDataDir) fs.rmSync(this.settings.dataDir, { recursive: true, force: true });
     this.logger.info({ dataDir: this.settings.dataDir }, 'broker stopped');
   }
@@ -663,16 +670,19 @@ function startingConfig(layers: BrokerConfigLayers, logger: Logger): Record<stri
 }
 
 /**
- * The TLS listener's settings at startup: its stores as the dynamic configs last set them (a
- * renewed certificate outlives a restart), or, when those no longer open, the static ones.
+ * Each TLS listener's acceptor at startup, by name: its stores as the dynamic configs last set them
+ * (a renewed certificate outlives a restart), or, when those no longer open, the static ones.
  */
-function startingTls(layers: BrokerConfigLayers, staticTls: TlsListenerSettings, logger: Logger): TlsListenerSettings {
+function startingTls(layers: BrokerConfigLayers, settings: BrokerSettings, logger: Logger): Map<string, TlsAcceptor> {
+  let dynamic = new Map<string, TlsListenerSettings>();
   try {
-    return servedTlsSettings(layers.effective()) ?? staticTls;
+    dynamic = servedTlsSettings(layers.effective());
   } catch (error) {
     logger.error({ error: String(error) }, 'dynamic TLS stores left out at startup: they cannot be opened');
-    return staticTls;
   }
+  const acceptors = new Map<string, TlsAcceptor>();
+  for (const { name, tls } of servedListeners(settings)) if (tls !== null) acceptors.set(name, new TlsAcceptor(dynamic.get(name) ?? tls));
+  return acceptors;
 }
 
 /** How long the first FindCoordinator waits for __consumer_offsets' leaders. */
@@ -733,10 +743,13 @@ interface TransactionParts {
   close(): void;
 }
 
-/** What the broker's connections to its peers present: the listener's stores as they are at each connect. */
-/** The TLS of the broker's connections to its peers: its own listener's, when that is the inter-broker one (inter.broker.listener.name). */
-function peerTlsOf(settings: BrokerSettings, acceptor: TlsAcceptor | null): PeerTls | undefined {
-  return acceptor === null || !interBrokerListener(settings).own ? undefined : () => acceptor.settings.options;
+/**
+ * The TLS of the broker's connections to its peers: the inter-broker listener's stores (inter.broker.listener.name)
+ * as they are at each connect; none when that listener is plaintext.
+ */
+function peerTlsOf(settings: BrokerSettings, acceptors: ReadonlyMap<string, TlsAcceptor>): PeerTls | undefined {
+  const acceptor = acceptors.get(settings.interBrokerListenerName);
+  return acceptor === undefined ? undefined : () => acceptor.settings.options;
 }
 
 /**
@@ -749,7 +762,7 @@ async function startTransactions(engine: Engine, groups: GroupCoordinator, node:
   const producerIds = new ProducerIds(settings.dataDir, cluster === null ? 0 : settings.nodeId * PRODUCER_IDS_PER_BROKER);
   // A marker waits for its partition's ISR as long as a commit waits for __consumer_offsets'.
   const appendTimeoutMs = cluster?.offsetsCommitTimeoutMs ?? TRANSACTION_MARKER_TIMEOUT_MS;
-  const markerDeps: MarkerWriterDeps = { engine, groups, cluster: () => node.current, timeoutMs: appendTimeoutMs, localAddress: interBrokerListener(settings).listener.host || undefined, sasl: settings.sasl?.interBroker, tls: peerTls };
+  const markerDeps: MarkerWriterDeps = { engine, groups, cluster: () => node.current, timeoutMs: appendTimeoutMs, localAddress: interBrokerListener(settings).host || undefined, sasl: interBrokerListener(settings).sasl?.interBroker, tls: peerTls };
   const markers = new BrokerMarkerWriter(markerDeps);
   const store = new OffsetStore(
     engine,

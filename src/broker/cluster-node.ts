@@ -24,6 +24,7 @@ import { NO_LEADER, type ConfigEntityKind, type ListenerEndpoint } from '../clus
 import { electControlledShutdownLeader } from '../cluster/partition-election.js';
 import type { AdminRequestsWatch } from '../cluster/admin-requests.js';
 import type { BrokerSettings, ClusterSettings } from './config.js';
+import type { SaslCredentials } from '../client/sasl.js';
 import { ReplicaManager, type BrokerEndpoint, type PartitionView } from './replica-manager.js';
 import { ReplicaFetcherManager } from './replica-fetcher-manager.js';
 import type { ReplicationQuotas } from './replication-quotas.js';
@@ -67,6 +68,8 @@ export interface ClusterNodeOptions {
   replicationQuotas: ReplicationQuotas;
   /** TLS to the leaders' listener, with this broker's current key store; none for plaintext. */
   peerTls?: PeerTls;
+  /** The login to the other brokers on the inter-broker listener when it is a SASL one (sasl.mechanism.inter.broker.protocol). */
+  peerSasl?: SaslCredentials;
 }
 
 export interface ClusterTopicSpec {
@@ -114,7 +117,7 @@ export class ClusterNode {
     this.fetchers = new ReplicaFetcherManager({
       replicaId: this.brokerId,
       localAddress: options.localAddress === '' ? undefined : options.localAddress,
-      sasl: settings.sasl?.interBroker,
+      sasl: options.peerSasl,
       tls: options.peerTls,
       maxWaitMs: cluster.replicaFetchWaitMaxMs,
       minBytes: cluster.replicaFetchMinBytes,

@@ -15,7 +15,7 @@ import { LOG_CLEANER_BROKER_DEFAULTS } from '../storage/log-cleaner-config.js';
 import { BROKER_LOG_CONFIG_NAMES, TOPIC_CONFIG_NAMES, unsupportedConfigs } from '../storage/log-config.js';
 import { GROUP_CONFIG_NAMES, unsupportedGroupConfigs } from './group/config.js';
 import { TRANSACTION_CLUSTER_CONFIG_NAMES, TRANSACTION_CONFIG_NAMES } from './txn/config.js';
-import { advertisedListener, isSasl, isTls, listenerSettingName, parseListeners, servedListener, type Listener, type ServedListener, type ServedProtocol } from './listeners.js';
+import { advertisedListener, isSasl, isTls, listenerSettingName, parseListeners, servedListener, type Listener, type ProtocolListener, type ServedListener, type ServedProtocol } from './listeners.js';
 import { TLS_LISTENER_CONFIG_NAMES, tlsListenerSettings, type TlsListenerSettings } from './tls-listener.js';
 import { OAUTHBEARER_LOGIN_CONFIG_NAMES, OAUTHBEARER_LOGIN_HANDLER_CLASSES, unusedLoginConfigs } from '../client/oauth-login.js';
 import { SSL_JAVA_ONLY_CONFIG_NAMES, SSL_STORE_CONFIG_NAMES } from '../client/tls-config.js';
@@ -28,7 +28,7 @@ import type { SaslCredentials, SaslMechanism } from '../client/sasl.js';
 
 export type BrokerConfigValues = Record<string, string | number | boolean>;
 
-/** A listener served, by its name in `listeners`: where it binds and what it advertises. */
+/** A listener served, by its name in `listeners`: where it binds, what it advertises and how it is secured. */
 export interface ListenerAddress {
   name: string;
   host: string;
@@ -36,12 +36,18 @@ export interface ListenerAddress {
   advertisedHost: string;
   /** undefined: the bound port. */
   advertisedPort: number | undefined;
+  protocol: ServedProtocol;
+  /** Authentication on a SASL_PLAINTEXT or SASL_SSL listener (sasl/sasl-session.ts); null on others. */
+  sasl: SaslSettings | null;
+  /** TLS on an SSL or SASL_SSL listener (tls-listener.ts); null on others. */
+  tls: TlsListenerSettings | null;
 }
 
 export interface BrokerSettings {
   nodeId: number;
-  /** The name in `listeners` of the broker's own listener (listeners.ts), which host, port and advertised* below describe. */
+  /** The name in `listeners` of the broker's own listener (listeners.ts), which host, port, advertised*, protocol, sasl and tls below describe. */
   listenerName: string;
+  protocol: ServedProtocol;
   /** The listener brokers reach each other on (inter.broker.listener.name): the broker's own, or one of extraListeners. */
   interBrokerListenerName: string;
   /** Address to bind; '' binds every interface (IPv6 and IPv4 where the system allows). */
@@ -51,8 +57,8 @@ export interface BrokerSettings {
   advertisedHost: string;
   advertisedPort: number | undefined;
   /**
-   * The other listeners served (listeners.ts: PLAINTEXT ones beside the broker's own), each bound
-   * and advertised as above: its advertised.listeners entry, else its own address.
+   * The other listeners served (listeners.ts), each bound and advertised as above (its
+   * advertised.listeners entry, else its own address) and secured by its own settings.
    */
   extraListeners: ListenerAddress[];
   /** broker.rack: the rack (or zone) this broker is in, for rack-aware replica assignment; null for none. */
@@ -99,11 +105,11 @@ export interface BrokerSettings {
   requestLogThresholdMs: number;
   /** Replication and membership, when sluice.etcd.endpoints names a cluster; null for one broker. */
   cluster: ClusterSettings | null;
-  /** Authentication on a SASL_PLAINTEXT or SASL_SSL listener (sasl/sasl-session.ts); null on others. */
+  /** Authentication on the broker's own listener when it is SASL_PLAINTEXT or SASL_SSL (sasl/sasl-session.ts); null on others. */
   sasl: SaslSettings | null;
   /** Delegation tokens (sasl/delegation-tokens.ts): served when a secret key is set. */
   delegationTokens: DelegationTokenSettings;
-  /** TLS on an SSL or SASL_SSL listener (tls-listener.ts), also the brokers' own to each other; null on others. */
+  /** TLS on the broker's own listener when it is SSL or SASL_SSL (tls-listener.ts); null on others. */
   tls: TlsListenerSettings | null;
   /** authorizer.class.name, super.users and allow.everyone.if.no.acl.found (authorizer/authorizer.ts). */
   authorizer: AuthorizerSettings;
@@ -329,7 +335,7 @@ const UNSUPPORTED: ReadonlyArray<readonly [reason: string, names: readonly strin
 export interface ConfigReport {
   /** Kafka names accepted but not acted on, with why. */
   unsupported: Array<{ name: string; reason: string }>;
-  /** Listeners of `listeners` that are not served (sluice serves one), with why. */
+  /** Listeners of `listeners` that are not served (KRaft controller listeners), with why. */
   listenersNotServed: Array<{ listener: string; reason: string }>;
   /** Names that are not Kafka broker configs (nor ours). */
   unknown: string[];
@@ -447,16 +453,15 @@ export function connectionLimits(all: Readonly<Record<string, string>>): {
   };
 }
 
-/** The broker's own listener, and then the others served, as bound and advertised. */
+/** The broker's own listener, and then the others served, as bound, advertised and secured. */
 export function servedListeners(settings: BrokerSettings): ListenerAddress[] {
-  const { listenerName: name, host, port, advertisedHost, advertisedPort } = settings;
-  return [{ name, host, port, advertisedHost, advertisedPort }, ...settings.extraListeners];
+  const { listenerName: name, host, port, advertisedHost, advertisedPort, protocol, sasl, tls } = settings;
+  return [{ name, host, port, advertisedHost, advertisedPort, protocol, sasl, tls }, ...settings.extraListeners];
 }
 
-/** The listener brokers reach each other on (inter.broker.listener.name), and whether it is the broker's own (then with its TLS and SASL). */
-export function interBrokerListener(settings: BrokerSettings): { listener: ListenerAddress; own: boolean } {
-  const listener = servedListeners(settings).find(({ name }) => name === settings.interBrokerListenerName)!;
-  return { listener, own: listener.name === settings.listenerName };
+/** The listener brokers reach each other on (inter.broker.listener.name): its TLS and SASL are the brokers' to each other. */
+export function interBrokerListener(settings: BrokerSettings): ListenerAddress {
+  return servedListeners(settings).find(({ name }) => name === settings.interBrokerListenerName)!;
 }
 
 /** Defaults, then the given values (later sources win). */
@@ -475,7 +480,13 @@ export function resolveBrokerSettings(...sources: BrokerConfigValues[]): BrokerS
   }
   const extraListeners = extra.map((served): ListenerAddress => {
     const entry = advertisedEntries.find(({ name }) => name === served.name);
-    return { ...served, advertisedHost: entry?.host || served.host || 'localhost', advertisedPort: entry?.port || undefined };
+    return {
+      ...served,
+      advertisedHost: entry?.host || served.host || 'localhost',
+      advertisedPort: entry?.port || undefined,
+      sasl: isSasl(served.protocol) ? saslSettings(all, served, served.protocol, interBroker.name === served.name) : null,
+      tls: isTls(served.protocol) ? tlsListenerSettings(all, served, served.protocol) : null,
+    };
   });
   const logDirs = all['log.dirs']!.split(',').map((dir) => dir.trim());
   if (logDirs.some((dir) => dir === '')) throw new SluiceError('INVALID_CONFIG', `log.dirs has an empty entry: '${all['log.dirs']}'`);
@@ -486,6 +497,7 @@ export function resolveBrokerSettings(...sources: BrokerConfigValues[]): BrokerS
   return {
     nodeId: integer(all, 'node.id', 0),
     listenerName: listener.name,
+    protocol,
     interBrokerListenerName: interBroker.name,
     host: listener.host,
     port: listener.port,
@@ -523,8 +535,8 @@ export function resolveBrokerSettings(...sources: BrokerConfigValues[]): BrokerS
     logLevel: parseLogLevel(all['log.level']!),
     requestLogThresholdMs: integer(all, 'sluice.request.log.threshold.ms', 0),
     cluster: clusterSettings(all, selector),
-    sasl: isSasl(protocol) ? saslSettings(all, listener, protocol, interBroker === listener) : null,
-    tls: servedTlsSettings(all),
+    sasl: isSasl(protocol) ? saslSettings(all, listener, protocol, interBroker.name === listener.name) : null,
+    tls: isTls(protocol) ? tlsListenerSettings(all, listener, protocol) : null,
     authorizer: authorizerSettings(all),
     delegationTokens: delegationTokenSettings(all),
     all,
@@ -735,18 +747,26 @@ function oauthLoginConfigs(all: Readonly<Record<string, string>>, listener: List
 }
 
 /**
- * The SASL settings given that take effect on the served listener (null when none can: a
- * PLAINTEXT listener), and what of them is accepted but not served.
+ * The SASL settings given that take effect on the served SASL listeners (none on PLAINTEXT and SSL
+ * ones), and what of them is accepted but not served.
  */
 function reportSasl(given: Readonly<BrokerConfigValues>, report: ConfigReport): Set<string> {
   const all: Record<string, string> = { ...BROKER_DEFAULTS, ...SASL_DEFAULTS };
   for (const [key, value] of Object.entries(given)) all[key] = String(value);
-  const { served: listener, protocol, interBroker } = brokerListener(all);
-  if (!isSasl(protocol)) return new Set();
+  const inEffect = new Set<string>();
+  for (const listener of securedListeners(all)) {
+    if (isSasl(listener.protocol)) for (const name of reportListenerSasl(given, all, listener, report)) inEffect.add(name);
+  }
+  return inEffect;
+}
+
+/** reportSasl for one SASL listener. */
+function reportListenerSasl(given: Readonly<BrokerConfigValues>, all: Readonly<Record<string, string>>, listener: ProtocolListener, report: ConfigReport): Set<string> {
+  const { interBroker } = brokerListener(all);
   const { name, mechanisms } = enabledSaslMechanisms(all, listener);
-  const peersLogIn = Boolean(all['sluice.etcd.endpoints']) && interBroker === listener;
+  const peersLogIn = Boolean(all['sluice.etcd.endpoints']) && interBroker.name === listener.name;
   const notServed = mechanisms.filter((mechanism) => !SERVED_SASL_MECHANISMS.has(mechanism));
-  if (notServed.length > 0) report.unsupported.push({ name, reason: `SASL mechanism${notServed.length > 1 ? 's' : ''} ${notServed.join(', ')} not implemented: sluice serves ${[...SERVED_SASL_MECHANISMS].join(', ')}` });
+  if (notServed.length > 0) reportUnsupported(report, { name, reason: `SASL mechanism${notServed.length > 1 ? 's' : ''} ${notServed.join(', ')} not implemented: sluice serves ${[...SERVED_SASL_MECHANISMS].join(', ')}` });
   const prefix = `listener.name.${listener.name.toLowerCase()}.`;
   const inEffect = new Set([name, `${prefix}sasl.enabled.mechanisms`, 'sasl.enabled.mechanisms', 'connection.failed.authentication.delay.ms', 'connections.max.reauth.ms']);
   for (const mechanism of SERVED_SASL_MECHANISMS) inEffect.add(jaasConfigName(listener, mechanism));
@@ -772,36 +792,51 @@ function reportSasl(given: Readonly<BrokerConfigValues>, report: ConfigReport): 
     if (given[name] === undefined || inEffect.has(name)) continue;
     inEffect.add(name);
     const reason = unused ?? unusedByGrant.get(name);
-    if (reason !== undefined) report.unsupported.push({ name, reason });
+    if (reason !== undefined) reportUnsupported(report, { name, reason });
   }
   return inEffect;
 }
 
-/** The served listener's TLS settings from `all` (every layer merged); null on a plaintext listener. */
-export function servedTlsSettings(all: Readonly<Record<string, string>>): TlsListenerSettings | null {
-  const { served, protocol } = brokerListener(all);
-  return isTls(protocol) ? tlsListenerSettings(all, served, protocol) : null;
+/** Adds an accepted-but-not-served setting once, though several listeners may read it. */
+function reportUnsupported(report: ConfigReport, entry: { name: string; reason: string }): void {
+  if (!report.unsupported.some(({ name }) => name === entry.name)) report.unsupported.push(entry);
+}
+
+/** Every served SSL and SASL_SSL listener's TLS settings from `all` (every layer merged), by listener name. */
+export function servedTlsSettings(all: Readonly<Record<string, string>>): Map<string, TlsListenerSettings> {
+  const settings = new Map<string, TlsListenerSettings>();
+  for (const listener of securedListeners(all)) {
+    if (isTls(listener.protocol)) settings.set(listener.name, tlsListenerSettings(all, listener, listener.protocol));
+  }
+  return settings;
+}
+
+/** The served listeners other than PLAINTEXT ones, the broker's own first. */
+function securedListeners(given: Readonly<BrokerConfigValues>): ProtocolListener[] {
+  const { served, protocol, extra } = brokerListener(given);
+  return [{ ...served, protocol }, ...extra].filter((listener) => listener.protocol !== 'PLAINTEXT');
 }
 
 /**
- * The ssl.* settings given that take effect on the served listener (none on a plaintext one), and
- * those of Java's JSSE, which are accepted but have no counterpart in Node's TLS.
+ * The ssl.* settings given that take effect on the served SSL and SASL_SSL listeners (none on
+ * plaintext ones), and those of Java's JSSE, which are accepted but have no counterpart in Node's TLS.
  */
 function reportTls(given: Readonly<BrokerConfigValues>, report: ConfigReport): Set<string> {
-  const { served: listener, protocol } = brokerListener(given);
-  if (!isTls(protocol)) return new Set();
-  const prefix = `listener.name.${listener.name.toLowerCase()}.`;
   const inEffect = new Set<string>();
-  for (const name of [...SSL_STORE_CONFIG_NAMES, ...TLS_LISTENER_CONFIG_NAMES]) inEffect.add(name).add(prefix + name);
-  // On SASL_SSL, ssl.client.auth counts only as the listener's own setting (tls-listener.ts).
-  if (protocol === 'SASL_SSL' && given['ssl.client.auth'] !== undefined) {
-    report.unsupported.push({ name: 'ssl.client.auth', reason: `on a SASL_SSL listener only ${prefix}ssl.client.auth applies, as in Kafka` });
-  }
-  for (const name of SSL_JAVA_ONLY_CONFIG_NAMES) {
-    for (const full of [name, prefix + name]) {
-      if (given[full] === undefined) continue;
-      inEffect.add(full);
-      report.unsupported.push({ name: full, reason: 'it configures Java\'s JSSE, and sluice\'s TLS is Node\'s (OpenSSL)' });
+  for (const { name: listenerName, protocol } of securedListeners(given)) {
+    if (!isTls(protocol)) continue;
+    const prefix = `listener.name.${listenerName.toLowerCase()}.`;
+    for (const name of [...SSL_STORE_CONFIG_NAMES, ...TLS_LISTENER_CONFIG_NAMES]) inEffect.add(name).add(prefix + name);
+    // On SASL_SSL, ssl.client.auth counts only as the listener's own setting (tls-listener.ts).
+    if (protocol === 'SASL_SSL' && given['ssl.client.auth'] !== undefined) {
+      reportUnsupported(report, { name: 'ssl.client.auth', reason: `on a SASL_SSL listener only ${prefix}ssl.client.auth applies, as in Kafka` });
+    }
+    for (const name of SSL_JAVA_ONLY_CONFIG_NAMES) {
+      for (const full of [name, prefix + name]) {
+        if (given[full] === undefined) continue;
+        inEffect.add(full);
+        reportUnsupported(report, { name: full, reason: 'it configures Java\'s JSSE, and sluice\'s TLS is Node\'s (OpenSSL)' });
+      }
     }
   }
   return inEffect;

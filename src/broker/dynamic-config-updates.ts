@@ -26,8 +26,10 @@ export interface DynamicConfigUpdatesOptions {
   /** What the descriptor budget gave connections at start: max.connections stays within it. */
   connectionsMax: number;
   replicationQuotas: ReplicationQuotas;
-  /** A TLS listener's acceptor, which takes new key and trust stores; null on a plaintext one. */
-  tls: TlsAcceptor | null;
+  /** Each TLS listener's acceptor, by listener name, which takes new key and trust stores. */
+  tls: ReadonlyMap<string, TlsAcceptor>;
+  /** The listener brokers reach each other on (inter.broker.listener.name). */
+  interBrokerListener: string;
 }
 
 export class DynamicConfigUpdates {
@@ -56,19 +58,20 @@ export class DynamicConfigUpdates {
     if (this.options.cluster() === null && entity !== DEFAULT_ENTITY && entity !== String(layers.nodeId)) {
       throw new SluiceError('INVALID_REQUEST', `Broker ${entity} is not this broker (${layers.nodeId}), the only one of its cluster`);
     }
-    const serving = this.options.tls?.settings ?? null;
+    const serving = new Map([...this.options.tls].map(([listener, acceptor]) => [listener, acceptor.settings]));
     const check = (next: ConfigEntities) => layers.check(entity, next, serving);
-    if (serving !== null && this.options.cluster() !== null) {
-      // The listener is also the one brokers use with each other: renewed stores must handshake
-      // with the current ones both ways first (Kafka's SslEngineValidator), checked on a dry run
-      // of the alter since a handshake needs the event loop and the store's check cannot wait.
-      const dryRun: { renewed: TlsListenerSettings | null } = { renewed: null };
+    const interBroker = serving.get(this.options.interBrokerListener);
+    if (interBroker !== undefined && this.options.cluster() !== null) {
+      // The listener brokers use with each other: renewed stores must handshake with the current
+      // ones both ways first (Kafka's SslEngineValidator), checked on a dry run of the alter since
+      // a handshake needs the event loop and the store's check cannot wait.
+      const dryRun: { renewed: TlsListenerSettings | undefined } = { renewed: undefined };
       await this.store.update(entity, change, (next) => {
-        dryRun.renewed = check(next);
+        dryRun.renewed = check(next)?.get(this.options.interBrokerListener);
       }, true);
-      if (dryRun.renewed !== null) {
+      if (dryRun.renewed !== undefined) {
         try {
-          await checkRenewalHandshakes(serving, dryRun.renewed);
+          await checkRenewalHandshakes(interBroker, dryRun.renewed);
         } catch (error) {
           throw layers.refusal(entity, error);
         }
@@ -87,13 +90,16 @@ export class DynamicConfigUpdates {
       const limits = connectionLimits(effective);
       replicationThrottledRates(effective);
       // Read first: a store that cannot be opened leaves every setting as it was.
-      const tls = this.options.tls === null ? null : servedTlsSettings(effective);
+      const tls = this.options.tls.size === 0 ? new Map<string, TlsListenerSettings>() : servedTlsSettings(effective);
       engine.setBrokerLogDefaults(effective);
       engine.setCleanerConfig(effective);
       this.options.connectionQuotas.reconfigure({ ...limits, maxConnections: Math.min(limits.maxConnections, this.options.connectionsMax) });
       applyReplicationThrottledRates(this.options.replicationQuotas, effective);
       engine.setLogDirMoveRate(logDirMoveRate(effective));
-      if (tls !== null) this.options.tls!.reconfigure(tls);
+      for (const [listener, acceptor] of this.options.tls) {
+        const settings = tls.get(listener);
+        if (settings !== undefined) acceptor.reconfigure(settings);
+      }
     } catch (error) {
       // Only a store written around the checks could hold such a value: keep running as before.
       layers.replace(previous);

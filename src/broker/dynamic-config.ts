@@ -158,12 +158,12 @@ export class BrokerConfigLayers {
   /**
    * Checks an entity's new dynamic configs as Kafka does (INVALID_REQUEST: names that cannot
    * change on a running broker, values that do not parse), and that this broker could run with
-   * the layers `next`, which hold them. `servingTls` is what the TLS listener serves now (null on
-   * a plaintext one): a renewed store is compared with it, not with the files read again, which
-   * a renewal in place has already overwritten. Returns the listener's next TLS settings when the
+   * the layers `next`, which hold them. `servingTls` is what each TLS listener serves now, by
+   * listener name: a renewed store is compared with it, not with the files read again, which a
+   * renewal in place has already overwritten. Returns every TLS listener's next settings when the
    * alter renews this broker's stores (for the handshake checks that need the event loop), else null.
    */
-  check(entity: string, next: DynamicEntities, servingTls: TlsListenerSettings | null = null): TlsListenerSettings | null {
+  check(entity: string, next: DynamicEntities, servingTls: ReadonlyMap<string, TlsListenerSettings> = new Map()): Map<string, TlsListenerSettings> | null {
     checkBrokerEntity(entity);
     const configs = next.get(entity) ?? {};
     const names = Object.keys(configs);
@@ -188,8 +188,14 @@ export class BrokerConfigLayers {
       // The stores open with their passwords, or the alter is refused (not applied and then failing).
       const nextTls = servedTlsSettings(effective);
       if (tlsNames.length > 0 && entity === String(this.nodeId)) {
-        if (nextTls === null) throw new Error(`the served listener is not SSL or SASL_SSL, so ${tlsNames.join(', ')} would take no effect`);
-        if (servingTls !== null) checkStoreRenewal(servingTls, nextTls);
+        if (nextTls.size === 0) throw new Error(`no served listener is SSL or SASL_SSL, so ${tlsNames.join(', ')} would take no effect`);
+        const tlsListeners = [...nextTls.keys()].map((name) => name.toLowerCase());
+        const stray = tlsNames.find((name) => /^listener\.name\./.test(name) && !tlsListeners.includes(name.split('.')[2]!));
+        if (stray !== undefined) throw new Error(`${stray} names no served SSL or SASL_SSL listener (${[...nextTls.keys()].join(', ')}), so it would take no effect`);
+        for (const [listener, settings] of nextTls) {
+          const serving = servingTls.get(listener);
+          if (serving !== undefined) checkStoreRenewal(serving, settings);
+        }
         return nextTls;
       }
       return null;

@@ -1,9 +1,10 @@
 // Kafka's `listeners`, read as Kafka reads them, and those sluice serves. A Kafka
 // server.properties names several: KRaft's default has `PLAINTEXT://:9092,CONTROLLER://:9093`,
 // Docker images an internal and an external PLAINTEXT listener with different advertised hosts,
-// others add SSL or SASL ones. sluice serves every PLAINTEXT listener and one secured listener (SSL,
-// SASL_PLAINTEXT or SASL_SSL, whose settings are the broker's); its controller lives in etcd. What
-// it does not serve is reported at startup, never dropped without a word.
+// others add SSL or SASL ones. sluice serves every listener of the four security protocols, each
+// secured one with its own settings (listener.name.NAME.* over the broker's); its controller lives
+// in etcd, so a KRaft controller listener is reported at startup as not served, never dropped
+// without a word.
 import { SluiceError } from '../errors.js';
 
 export interface Listener {
@@ -40,15 +41,21 @@ export function isSasl(protocol: ServedProtocol): protocol is 'SASL_PLAINTEXT' |
   return protocol === 'SASL_PLAINTEXT' || protocol === 'SASL_SSL';
 }
 
+/** A listener served, with its security protocol. */
+export interface ProtocolListener extends Listener {
+  protocol: ServedProtocol;
+}
+
 export interface ServedListener {
   /**
-   * The broker's own listener: the secured one if any, else the first. The TLS and SASL settings
-   * are its, and in a cluster the brokers reach each other on it.
+   * The broker's own listener: the first secured one if any, else the first. `--port` and `--host`
+   * move it, and in a cluster the brokers reach each other on it unless inter.broker.listener.name
+   * names another.
    */
   served: Listener;
   protocol: ServedProtocol;
-  /** The other listeners served, every one PLAINTEXT, in the order of `listeners`. */
-  extra: Listener[];
+  /** The other listeners served, in the order of `listeners`. */
+  extra: ProtocolListener[];
   /**
    * The listener brokers reach each other on: inter.broker.listener.name's (or the one named as
    * security.inter.broker.protocol), when given; else the broker's own.
@@ -103,36 +110,33 @@ export function listenerUrl({ name, host, port }: Listener): string {
 }
 
 /**
- * The listeners sluice serves: every one that is not a KRaft controller's (controller.listener.names)
- * and is PLAINTEXT, or is the first secured one; listener.security.protocol.map gives their
- * protocols. The first secured listener, else the first served, is the broker's own (`served`). A
- * listener whose name has no protocol is INVALID_CONFIG, as in Kafka; so is a `listeners` with
- * nothing sluice can serve.
+ * The listeners sluice serves: every one that is not a KRaft controller's (controller.listener.names);
+ * listener.security.protocol.map gives their protocols. The first secured listener, else the first,
+ * is the broker's own (`served`). A listener whose name has no protocol is INVALID_CONFIG, as in
+ * Kafka; so is a `listeners` with nothing sluice can serve.
  */
 export function servedListener(config: ListenerConfig): ServedListener {
   const listeners = parseListeners(config.listeners);
   const explicitMap = config['listener.security.protocol.map'];
   const protocols = explicitMap ? parseProtocolMap(explicitMap) : new Map([...SECURITY_PROTOCOLS].map((protocol) => [protocol, protocol]));
   const controllerNames = new Set((config['controller.listener.names'] ?? '').split(',').map((name) => name.trim().toUpperCase()).filter((name) => name !== ''));
-  const plaintext: Listener[] = [];
-  let secured: { listener: Listener; protocol: ServedProtocol } | undefined;
+  const served: ProtocolListener[] = [];
   const notServed: ServedListener['notServed'] = [];
   for (const listener of listeners) {
     const protocol = protocols.get(listener.name);
     if (protocol === undefined) {
       throw new SluiceError('INVALID_CONFIG', `Listener ${listener.name} in listeners has no security protocol: name one in listener.security.protocol.map (e.g. ${listener.name}:PLAINTEXT)`);
     }
-    const url = listenerUrl(listener);
-    if (controllerNames.has(listener.name)) notServed.push({ listener: url, reason: 'a KRaft controller listener (controller.listener.names): sluice keeps its controller in etcd' });
-    else if (protocol === 'PLAINTEXT') plaintext.push(listener);
-    else if (secured !== undefined) notServed.push({ listener: url, reason: `sluice serves one secured listener, ${listenerUrl(secured.listener)}` });
-    else secured = { listener, protocol: protocol as ServedProtocol };
+    if (controllerNames.has(listener.name)) notServed.push({ listener: listenerUrl(listener), reason: 'a KRaft controller listener (controller.listener.names): sluice keeps its controller in etcd' });
+    else served.push({ ...listener, protocol: protocol as ServedProtocol });
   }
-  if (secured === undefined && plaintext.length === 0) {
+  if (served.length === 0) {
     throw new SluiceError('INVALID_CONFIG', `listeners '${config.listeners}' names no listener sluice can serve (${notServed.map(({ listener, reason }) => `${listener}: ${reason}`).join('; ')})`);
   }
-  const [served, protocol, extra] = secured !== undefined ? [secured.listener, secured.protocol, plaintext] : [plaintext[0]!, 'PLAINTEXT' as const, plaintext.slice(1)];
-  return { served, protocol, extra, notServed, interBroker: interBrokerListener(config, [served, ...extra]) };
+  const own = served.find(({ protocol }) => protocol !== 'PLAINTEXT') ?? served[0]!;
+  const extra = served.filter((listener) => listener !== own);
+  const { protocol, ...ownListener } = own;
+  return { served: ownListener, protocol, extra, notServed, interBroker: interBrokerListener(config, [ownListener, ...extra]) };
 }
 
 /**

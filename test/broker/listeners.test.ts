@@ -1,7 +1,7 @@
-// Kafka's `listeners` as sluice reads them: every PLAINTEXT listener and one secured listener are
-// served, each client answered with the endpoints of the listener it came in on; the ones it does
-// not serve are reported at startup, and a TLS or SASL listener is served with its protocol, never in
-// plaintext.
+// Kafka's `listeners` as sluice reads them: every listener but a KRaft controller's is served, each
+// secured one with its own settings, each client answered with the endpoints of the listener it
+// came in on; the ones it does not serve are reported at startup, and a TLS or SASL listener is
+// served with its protocol, never in plaintext.
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { reportBrokerConfig, resolveBrokerSettings } from '../../src/broker/config.js';
@@ -47,17 +47,20 @@ describe('listeners', () => {
   it('serves a TLS or SASL listener with its own protocol, never in plaintext', () => {
     expect(servedListener({ listeners: 'SSL://:9093' })).toMatchObject({ served: { name: 'SSL', port: 9093 }, protocol: 'SSL' });
     expect(servedListener({ listeners: 'EXTERNAL://:9093', 'listener.security.protocol.map': 'EXTERNAL:SASL_SSL' })).toMatchObject({ served: { name: 'EXTERNAL' }, protocol: 'SASL_SSL' });
-    // The secured listener is the broker's own wherever it stands; PLAINTEXT ones are served beside it.
+    // The first secured listener is the broker's own wherever it stands; the others are served beside it.
     const { served, protocol, extra, notServed } = servedListener({ listeners: 'PLAINTEXT://:9092,SASL_SSL://:9094,SSL://:9093' });
     expect({ port: served.port, protocol }).toEqual({ port: 9094, protocol: 'SASL_SSL' });
-    expect(extra).toEqual([{ name: 'PLAINTEXT', host: '', port: 9092 }]);
-    expect(notServed).toEqual([{ listener: 'SSL://:9093', reason: expect.stringMatching(/sluice serves one secured listener, SASL_SSL:\/\/:9094/) }]);
+    expect(extra).toEqual([
+      { name: 'PLAINTEXT', host: '', port: 9092, protocol: 'PLAINTEXT' },
+      { name: 'SSL', host: '', port: 9093, protocol: 'SSL' },
+    ]);
+    expect(notServed).toEqual([]);
   });
 
   it('takes a custom name through listener.security.protocol.map, and refuses one without a protocol, as Kafka does', () => {
     const { served, extra, notServed } = servedListener({ listeners: 'INTERNAL://127.0.0.1:9094,EXTERNAL://:9092', 'listener.security.protocol.map': 'INTERNAL:PLAINTEXT,EXTERNAL:PLAINTEXT' });
     expect(served).toEqual({ name: 'INTERNAL', host: '127.0.0.1', port: 9094 });
-    expect(extra).toEqual([{ name: 'EXTERNAL', host: '', port: 9092 }]);
+    expect(extra).toEqual([{ name: 'EXTERNAL', host: '', port: 9092, protocol: 'PLAINTEXT' }]);
     expect(notServed).toEqual([]);
     expect(() => servedListener({ listeners: 'INTERNAL://:9094' })).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG', message: expect.stringMatching(/INTERNAL:PLAINTEXT/) }));
   });
