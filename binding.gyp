@@ -17,6 +17,7 @@
         "native/record_walk.cc",
         "native/record_walk_binding.cc",
         "native/segment_file.cc",
+        "native/socket_buffers.cc",
         "native/transfer.cc",
         "native/transfer_binding.cc"
       ],

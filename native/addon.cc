@@ -12,6 +12,7 @@
 #include "process_limits.h"
 #include "record_walk_binding.h"
 #include "segment_file.h"
+#include "socket_buffers.h"
 #include "transfer_binding.h"
 
 namespace sluice {
@@ -37,6 +38,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterProcessLimits(env, exports);
   RegisterMappingFaults(env, exports);
   RegisterRecordWalk(env, exports);
+  RegisterSocketBuffers(env, exports);
   return exports;
 }
 

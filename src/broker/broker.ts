@@ -500,6 +500,18 @@ export class Broker {
       const host = listener.host === '' ? undefined : listener.host;
       server.listen({ port: listener.port, host, backlog: this.settings.socketListenBacklogSize }, () => {
         server.off('error', reject);
+        // Set on the listening socket, before any connection: accepted ones inherit both buffers,
+        // and the receive buffer sizes the TCP window from the handshake on, as Kafka's does.
+        const { socketSendBufferBytes: sendBytes, socketReceiveBufferBytes: receiveBytes } = this.settings;
+        if (sendBytes >= 0 || receiveBytes >= 0) {
+          try {
+            binding.setSocketBuffers(serverFd(server), sendBytes, receiveBytes);
+          } catch (error) {
+            server.close();
+            reject(error);
+            return;
+          }
+        }
         // From now on a server error is accept(2) failing (EMFILE, ENFILE, ENOBUFS): libuv has
         // already shed the connection it could not take; the broker goes on serving the others.
         server.on('error', (error: NodeJS.ErrnoException) => {
@@ -813,4 +825,11 @@ interface ListenerServer {
 
 function boundPort(server: net.Server): number {
   return (server.address() as net.AddressInfo).port;
+}
+
+/** A listening server's socket descriptor (`server._handle.fd`, Linux). */
+function serverFd(server: net.Server): number {
+  const fd = (server as unknown as { _handle?: { fd?: number } | null })._handle?.fd;
+  if (typeof fd !== 'number' || fd < 0) throw new SluiceError('UNKNOWN_SERVER_ERROR', 'The listening socket has no descriptor to set socket.send.buffer.bytes and socket.receive.buffer.bytes on');
+  return fd;
 }

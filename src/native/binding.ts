@@ -174,6 +174,11 @@ export interface Binding {
    */
   descriptorLimit(): { soft: number; hard: number };
   /**
+   * Sets a socket's SO_SNDBUF and SO_RCVBUF (socket.send.buffer.bytes, socket.receive.buffer.bytes);
+   * -1 leaves one as it is. A failing setsockopt throws with its errno's code.
+   */
+  setSocketBuffers(fd: number, sendBytes: number, receiveBytes: number): void;
+  /**
    * This thread's count of mapped reads the kernel could not serve (a SIGBUS answered with a zero
    * page, native/mapping_faults.h), as one uint32 JS reads without a call. Once per thread.
    */
