@@ -644,6 +644,16 @@ function enabledSaslMechanisms(all: Readonly<Record<string, string>>, listener: 
   return { name, mechanisms: (all[name] ?? '').split(',').map((mechanism) => mechanism.trim().toUpperCase()).filter((mechanism) => mechanism !== '') };
 }
 
+/**
+ * The name a login's connections.max.reauth.ms is read from, as Kafka's SaslChannelBuilder reads
+ * it: the listener's and mechanism's own (listener.name.NAME.MECHANISM.), else the listener's,
+ * else the broker's.
+ */
+function reauthConfigName(all: Readonly<Record<string, string>>, listener: Listener, mechanism: string): string {
+  const own = `listener.name.${listener.name.toLowerCase()}.${mechanism.toLowerCase()}.connections.max.reauth.ms`;
+  return all[own] !== undefined ? own : listenerSettingName(all, listener, 'connections.max.reauth.ms');
+}
+
 /** The name Kafka's broker reads a mechanism's JAAS line from: listener.name.NAME.MECHANISM.sasl.jaas.config. */
 function jaasConfigName(listener: Listener, mechanism: string): string {
   return `listener.name.${listener.name.toLowerCase()}.${mechanism.toLowerCase()}.sasl.jaas.config`;
@@ -676,7 +686,10 @@ function saslSettings(given: Readonly<Record<string, string>>, listener: Listene
     mechanisms: served,
     plainUsers: users,
     failedAuthenticationDelayMs: integer(all, 'connection.failed.authentication.delay.ms', 0),
-    maxReauthMs: integer(all, 'connections.max.reauth.ms', 0),
+    maxReauthMs: Object.fromEntries(served.map((mechanism) => {
+      const name = reauthConfigName(all, listener, mechanism);
+      return [mechanism, integer(all, name, 0)];
+    })),
     interBroker: all['sluice.etcd.endpoints'] && interBroker ? interBrokerLogin(all, listener, protocol, served) : undefined,
   };
 }
@@ -783,7 +796,11 @@ function reportListenerSasl(given: Readonly<BrokerConfigValues>, all: Readonly<R
   if (notServed.length > 0) reportUnsupported(report, { name, reason: `SASL mechanism${notServed.length > 1 ? 's' : ''} ${notServed.join(', ')} not implemented: sluice serves ${[...SERVED_SASL_MECHANISMS].join(', ')}` });
   const prefix = `listener.name.${listener.name.toLowerCase()}.`;
   const inEffect = new Set([name, `${prefix}sasl.enabled.mechanisms`, 'sasl.enabled.mechanisms', 'connection.failed.authentication.delay.ms', 'connections.max.reauth.ms']);
-  for (const mechanism of SERVED_SASL_MECHANISMS) inEffect.add(jaasConfigName(listener, mechanism));
+  inEffect.add(`${prefix}connections.max.reauth.ms`);
+  for (const mechanism of SERVED_SASL_MECHANISMS) {
+    inEffect.add(jaasConfigName(listener, mechanism));
+    if (mechanisms.includes(mechanism)) inEffect.add(`${prefix}${mechanism.toLowerCase()}.connections.max.reauth.ms`);
+  }
   if (mechanisms.includes('OAUTHBEARER')) {
     inEffect.add(oauthBearerHandlerName(listener));
     if (all[oauthBearerHandlerName(listener)]) for (const name of OAUTHBEARER_CONFIG_NAMES) inEffect.add(name);

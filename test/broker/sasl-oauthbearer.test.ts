@@ -92,13 +92,13 @@ describe('OAUTHBEARER messages and the unsecured validator', () => {
 
   it('answers a refused token with Kafka\'s error challenge, and a login lasts until its token expires', () => {
     const validator = new UnsecuredValidator(new Map(), 'jaas');
-    const settings = { mechanisms: ['OAUTHBEARER'], plainUsers: new Map(), failedAuthenticationDelayMs: 0, maxReauthMs: 0, oauthBearer: validator };
+    const settings = { mechanisms: ['OAUTHBEARER'], plainUsers: new Map(), failedAuthenticationDelayMs: 0, maxReauthMs: {}, oauthBearer: validator };
     const refusing = new SaslSession(settings, () => undefined);
     expect(refusing.handshake('OAUTHBEARER', 1)).toBe(0);
     const challenge = refusing.authenticate(encodeOAuthBearerResponse(unsecured({ sub: 'alice' })));
     expect({ errorCode: challenge.errorCode, reply: challenge.reply.toString() }).toEqual({ errorCode: 0, reply: '{"status":"invalid_token"}' });
     expect(refusing.authenticate(Buffer.from('\u0001'))).toMatchObject({ errorCode: 58, errorMessage: expect.stringMatching(/no numeric exp/) });
-    const session = new SaslSession({ ...settings, maxReauthMs: 3_600_000 }, () => undefined);
+    const session = new SaslSession({ ...settings, maxReauthMs: { OAUTHBEARER: 3_600_000 } }, () => undefined);
     session.handshake('OAUTHBEARER', 1);
     const exp = nowSeconds() + 120;
     expect(session.authenticate(encodeOAuthBearerResponse(unsecured({ sub: 'alice', exp }))).errorCode).toBe(0);

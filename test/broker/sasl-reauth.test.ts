@@ -1,8 +1,9 @@
-// Re-authentication (KIP-368) on a SASL_PLAINTEXT listener with connections.max.reauth.ms: a login
-// lasts that long (SaslAuthenticate's session_lifetime_ms says so); a connection that logs in again
-// on its way is served on; one that does not is closed at its next request; a re-login as another
-// user is refused; and a deleted SCRAM credential locks its user out at the next re-login. kafkajs
-// and sluice's own client log in again by themselves and keep working across several lifetimes.
+// Re-authentication (KIP-368) on a SASL_PLAINTEXT listener with connections.max.reauth.ms (or a
+// listener's or a mechanism's own): a login lasts that long (SaslAuthenticate's session_lifetime_ms
+// says so); a connection that logs in again on its way is served on; one that does not is closed at
+// its next request; a re-login as another user is refused; and a deleted SCRAM credential locks its
+// user out at the next re-login. kafkajs and sluice's own client log in again by themselves and keep
+// working across several lifetimes.
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -10,6 +11,7 @@ import { KafkaClient } from '../../src/client/client.js';
 import { BrokerConnection } from '../../src/client/connection.js';
 import { authenticate, type SaslCredentials } from '../../src/client/sasl.js';
 import { reportBrokerConfig } from '../../src/broker/config.js';
+import { startBroker } from '../../src/index.js';
 import { ApiKey } from '../../src/protocol/api-keys.js';
 import { startBrokerProcess, type BrokerProcess } from '../fixtures/broker.js';
 import { tempDir, waitUntil } from '../helpers.js';
@@ -139,5 +141,41 @@ describe('re-authentication (connections.max.reauth.ms)', () => {
     // The re-login fails (its credential is gone) and the connection closes; a new one cannot log in.
     await waitUntil(() => connection.isClosed, "bob's connection to close at its re-login", REAUTH_MS * 3);
     await expect(BrokerConnection.connect({ ...address(), sasl: BOB })).rejects.toMatchObject({ code: 'SASL_AUTHENTICATION_FAILED' });
+  });
+
+  it("takes a listener's and a mechanism's own connections.max.reauth.ms over the broker's, as Kafka reads them", async () => {
+    const config = {
+      listeners: 'SASL_PLAINTEXT://127.0.0.1:0',
+      'sasl.enabled.mechanisms': 'PLAIN,SCRAM-SHA-256',
+      'listener.name.sasl_plaintext.plain.sasl.jaas.config': JAAS,
+      'connections.max.reauth.ms': '1000',
+      'listener.name.sasl_plaintext.connections.max.reauth.ms': '60000',
+      'listener.name.sasl_plaintext.scram-sha-256.connections.max.reauth.ms': '120000',
+    };
+    expect(reportBrokerConfig(config).unsupported).toEqual([]);
+    const own = await startBroker({ dataDir: tempDir(), config });
+    try {
+      const admin = await KafkaClient.connect({ brokers: [`127.0.0.1:${own.port}`], sasl: ADMIN });
+      await admin.alterUserScramCredentials({ upsertions: [{ user: 'bob', mechanism: 'SCRAM-SHA-256', iterations: 4096, password: 'bob-secret' }], deletions: [] });
+      admin.close();
+      const lifetime = async (credentials: SaslCredentials) => {
+        const connection = await BrokerConnection.connect({ host: '127.0.0.1', port: own.port });
+        try {
+          return await authenticate(connection, credentials, 'broker');
+        } finally {
+          connection.close();
+        }
+      };
+      // PLAIN takes the listener's, SCRAM-SHA-256 its own; the broker's 1000 neither. The lifetime
+      // left is counted at the answer, a moment after the login.
+      const plain = await lifetime(ALICE);
+      expect(plain).toBeGreaterThan(59_000);
+      expect(plain).toBeLessThanOrEqual(60_000);
+      const scram = await lifetime(BOB);
+      expect(scram).toBeGreaterThan(119_000);
+      expect(scram).toBeLessThanOrEqual(120_000);
+    } finally {
+      await own.stop();
+    }
   });
 });

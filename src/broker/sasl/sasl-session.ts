@@ -33,8 +33,11 @@ export interface SaslSettings {
   plainUsers: ReadonlyMap<string, string>;
   /** connection.failed.authentication.delay.ms: a failed client waits this long for the close. */
   failedAuthenticationDelayMs: number;
-  /** connections.max.reauth.ms: how long a login lasts before the client must log in again; 0 for ever. */
-  maxReauthMs: number;
+  /**
+   * connections.max.reauth.ms by mechanism (a listener's and mechanism's own setting over the
+   * broker's): how long a login lasts before the client must log in again; 0 (or none) for ever.
+   */
+  maxReauthMs: Readonly<Record<string, number>>;
   /** OAUTHBEARER's token validator when it is enabled, else null. */
   oauthBearer: OAuthBearerValidator | null;
   /**
@@ -171,7 +174,8 @@ export class SaslSession {
     this.stateNow = 'authenticated';
     this.user = user;
     // KIP-368: the login lasts until the credential ends or connections.max.reauth.ms, the sooner.
-    this.expiresAtMs = Math.min(this.settings.maxReauthMs > 0 ? Date.now() + this.settings.maxReauthMs : Infinity, credentialExpiresAtMs);
+    const maxReauthMs = this.settings.maxReauthMs[this.mechanism!] ?? 0;
+    this.expiresAtMs = Math.min(maxReauthMs > 0 ? Date.now() + maxReauthMs : Infinity, credentialExpiresAtMs);
     return { errorCode: KafkaErrorCode.NONE, errorMessage: null, reply };
   }
 
