@@ -4,7 +4,7 @@
 // served with its protocol, never in plaintext.
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { reportBrokerConfig, resolveBrokerSettings } from '../../src/broker/config.js';
+import { interBrokerListener, reportBrokerConfig, resolveBrokerSettings } from '../../src/broker/config.js';
 import { advertisedListener, parseListeners, servedListener } from '../../src/broker/listeners.js';
 import { startBroker, type Broker } from '../../src/index.js';
 import { capturingLogger } from '../fixtures/probes.js';
@@ -82,6 +82,27 @@ describe('listeners', () => {
       name: 'inter.broker.listener.name',
       reason: expect.stringMatching(/only in a cluster/),
     });
+  });
+
+  it("gives each SASL listener its own users, and the brokers the inter-broker listener's login", () => {
+    const jaas = (options: string) => `org.apache.kafka.common.security.plain.PlainLoginModule required ${options};`;
+    const settings = resolveBrokerSettings({
+      listeners: 'EXTERNAL://:9093,INTERNAL://:9092',
+      'listener.security.protocol.map': 'EXTERNAL:SASL_PLAINTEXT,INTERNAL:SASL_PLAINTEXT',
+      'inter.broker.listener.name': 'INTERNAL',
+      'sluice.etcd.endpoints': 'http://127.0.0.1:2379',
+      'sasl.enabled.mechanisms': 'PLAIN',
+      'sasl.mechanism.inter.broker.protocol': 'PLAIN',
+      'listener.name.external.plain.sasl.jaas.config': jaas('user_alice="alice-secret"'),
+      'listener.name.internal.plain.sasl.jaas.config': jaas('username="broker" password="broker-secret" user_broker="broker-secret"'),
+    });
+    expect(settings.listenerName).toBe('EXTERNAL');
+    expect([...settings.sasl!.plainUsers.keys()]).toEqual(['alice']);
+    expect(settings.sasl!.interBroker).toBeUndefined();
+    const internal = interBrokerListener(settings);
+    expect(internal).toMatchObject({ name: 'INTERNAL', protocol: 'SASL_PLAINTEXT', tls: null });
+    expect([...internal.sasl!.plainUsers.keys()]).toEqual(['broker']);
+    expect(internal.sasl!.interBroker).toEqual({ mechanism: 'PLAIN', username: 'broker', password: 'broker-secret' });
   });
 
   it('advertises the advertised.listeners entry of the served listener, by name', () => {
