@@ -854,14 +854,18 @@ function securedListeners(given: Readonly<BrokerConfigValues>): ProtocolListener
  */
 function reportTls(given: Readonly<BrokerConfigValues>, report: ConfigReport): Set<string> {
   const inEffect = new Set<string>();
-  for (const { name: listenerName, protocol } of securedListeners(given)) {
-    if (!isTls(protocol)) continue;
+  const tlsListeners = securedListeners(given).filter(({ protocol }) => isTls(protocol));
+  const ownClientAuth = (listener: string) => `listener.name.${listener.toLowerCase()}.ssl.client.auth`;
+  // On SASL_SSL, ssl.client.auth counts only as the listener's own setting (tls-listener.ts): the
+  // broker's is in effect only where an SSL listener has none of its own.
+  const saslSsl = tlsListeners.find(({ protocol }) => protocol === 'SASL_SSL');
+  const clientAuthRead = tlsListeners.some(({ name, protocol }) => protocol === 'SSL' && given[ownClientAuth(name)] === undefined);
+  if (given['ssl.client.auth'] !== undefined && saslSsl !== undefined && !clientAuthRead) {
+    reportUnsupported(report, { name: 'ssl.client.auth', reason: `on a SASL_SSL listener only ${ownClientAuth(saslSsl.name)} applies, as in Kafka` });
+  }
+  for (const { name: listenerName } of tlsListeners) {
     const prefix = `listener.name.${listenerName.toLowerCase()}.`;
     for (const name of [...SSL_STORE_CONFIG_NAMES, ...TLS_LISTENER_CONFIG_NAMES]) inEffect.add(name).add(prefix + name);
-    // On SASL_SSL, ssl.client.auth counts only as the listener's own setting (tls-listener.ts).
-    if (protocol === 'SASL_SSL' && given['ssl.client.auth'] !== undefined) {
-      reportUnsupported(report, { name: 'ssl.client.auth', reason: `on a SASL_SSL listener only ${prefix}ssl.client.auth applies, as in Kafka` });
-    }
     for (const name of SSL_JAVA_ONLY_CONFIG_NAMES) {
       for (const full of [name, prefix + name]) {
         if (given[full] === undefined) continue;

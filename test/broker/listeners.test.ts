@@ -105,6 +105,13 @@ describe('listeners', () => {
     expect(internal.sasl!.interBroker).toEqual({ mechanism: 'PLAIN', username: 'broker', password: 'broker-secret' });
   });
 
+  it("reports the broker's ssl.client.auth as not applying only where no SSL listener reads it (SASL_SSL takes its own alone)", () => {
+    const reported = (config: Record<string, string>) => reportBrokerConfig({ 'ssl.client.auth': 'required', 'sasl.enabled.mechanisms': 'PLAIN', ...config }).unsupported.filter(({ name }) => name === 'ssl.client.auth');
+    expect(reported({ listeners: 'SASL_SSL://:9094' })).toEqual([{ name: 'ssl.client.auth', reason: expect.stringMatching(/only listener\.name\.sasl_ssl\.ssl\.client\.auth applies/) }]);
+    expect(reported({ listeners: 'SASL_SSL://:9094,SSL://:9093' })).toEqual([]);
+    expect(reported({ listeners: 'SASL_SSL://:9094,SSL://:9093', 'listener.name.ssl.ssl.client.auth': 'none' })).toHaveLength(1);
+  });
+
   it('advertises the advertised.listeners entry of the served listener, by name', () => {
     const served = { name: 'PLAINTEXT', host: '', port: 9092 };
     expect(advertisedListener('CONTROLLER://ctl:9093,PLAINTEXT://broker-1:19092', served)).toEqual({ name: 'PLAINTEXT', host: 'broker-1', port: 19092 });
