@@ -439,7 +439,8 @@ export class Broker {
 
   private accept(socket: net.Socket, context: BrokerContext, handlers: ReadonlyMap<number, AnyApiHandler>, tls: TlsAcceptor | null): void {
     const address = socket.remoteAddress ?? 'unknown';
-    const refusal = this.stopped ? 'the broker is stopping' : this.quotas.admit(address);
+    const listener = context.listener.name;
+    const refusal = this.stopped ? 'the broker is stopping' : this.quotas.admit(address, listener);
     if (refusal !== null) {
       this.metrics.connectionsRefused++;
       this.log.log('warn', `refused:${address}`, { client: address }, `connection refused: ${refusal}`);
@@ -447,7 +448,7 @@ export class Broker {
       socket.destroy();
       return;
     }
-    const throttle = this.quotas.throttle(address);
+    const throttle = this.quotas.throttle(address, listener);
     if (throttle !== null) {
       // KIP-612: the connection stays unread meanwhile (the server pauses what it accepts), and
       // one over its address's quota is then closed.
@@ -461,7 +462,7 @@ export class Broker {
         this.throttledSockets.delete(socket);
         if (closing || this.stopped || socket.destroyed) {
           socket.destroy();
-          if (!closing) this.quotas.release(address);
+          if (!closing) this.quotas.release(address, listener);
           return;
         }
         this.serve(socket, address, context, handlers, tls);
@@ -476,7 +477,7 @@ export class Broker {
     this.metrics.connectionsOpened++;
     const connection = new Connection(socket, context, handlers, this.budgets, (closed) => {
       this.metrics.connectionsClosed++;
-      this.quotas.release(address);
+      this.quotas.release(address, context.listener.name);
       this.connections.delete(closed);
     }, tls);
     this.connections.add(connection);

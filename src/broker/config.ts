@@ -291,7 +291,7 @@ const PASSWORD_CONFIG_NAMES: ReadonlySet<string> = new Set([
 ]);
 
 export function isSensitiveConfig(name: string): boolean {
-  return name.startsWith('listener.name.') || PASSWORD_CONFIG_NAMES.has(name);
+  return (name.startsWith('listener.name.') && listenerMaxConnectionsOf(name) === null) || PASSWORD_CONFIG_NAMES.has(name);
 }
 
 /**
@@ -364,8 +364,20 @@ function unsupportedReason(name: string): string | undefined {
 export function reportBrokerConfig(given: Readonly<BrokerConfigValues>): ConfigReport {
   const report: ConfigReport = { unsupported: [], listenersNotServed: brokerListener(given).notServed, unknown: [] };
   const securityInEffect = new Set([...reportSasl(given, report), ...reportTls(given, report)]);
+  const { served, extra } = brokerListener(given);
+  const servedNames = [served, ...extra].map(({ name }) => name);
   for (const [name, value] of Object.entries(given)) {
     if (securityInEffect.has(name)) continue;
+    const limitedListener = listenerMaxConnectionsOf(name);
+    if (limitedListener !== null) {
+      if (!servedNames.includes(limitedListener)) report.unsupported.push({ name, reason: `it names no listener sluice serves (${servedNames.join(', ')})` });
+      continue;
+    }
+    const ownSetting = /^listener\.name\.[^.]+\.(.+)$/.exec(name)?.[1];
+    if (ownSetting !== undefined && !/^(ssl\.|sasl\.|(plain|scram-sha-256|scram-sha-512|oauthbearer|gssapi)\.|connections\.max\.reauth\.ms$)/.test(ownSetting)) {
+      report.unsupported.push({ name, reason: `a listener's own settings are its TLS, SASL and max.connections ones; ${ownSetting} applies broker-wide only` });
+      continue;
+    }
     if (name === 'group.coordinator.rebalance.protocols') {
       report.unsupported.push(...unsupportedGroupConfigs({ [name]: value }));
       continue;
@@ -441,12 +453,22 @@ export function brokerListener(given: Readonly<BrokerConfigValues>): ServedListe
   });
 }
 
+/** listener.name.NAME.max.connections (KIP-402): one listener's connections at most. */
+const LISTENER_MAX_CONNECTIONS = /^listener\.name\.([^.]+)\.max\.connections$/;
+
+/** The listener a listener.name.NAME.max.connections names (upper case, as listeners are), or null for another name. */
+export function listenerMaxConnectionsOf(name: string): string | null {
+  return LISTENER_MAX_CONNECTIONS.exec(name)?.[1]!.toUpperCase() ?? null;
+}
+
 /**
- * max.connections, max.connections.per.ip and its overrides from a broker's values (defaults filled
- * in), Kafka's Int.MAX as Infinity: at start, and when they change as dynamic broker configs.
+ * max.connections, each listener's listener.name.NAME.max.connections, max.connections.per.ip and
+ * its overrides from a broker's values (defaults filled in), Kafka's Int.MAX as Infinity: at
+ * start, and when they change as dynamic broker configs.
  */
 export function connectionLimits(all: Readonly<Record<string, string>>): {
   maxConnections: number;
+  listenerMaxConnections: Map<string, number>;
   maxConnectionsPerIp: number;
   maxConnectionsPerIpOverrides: Map<string, number>;
   maxConnectionCreationRate: number;
@@ -457,8 +479,14 @@ export function connectionLimits(all: Readonly<Record<string, string>>): {
     // Kafka's rule: a per-IP limit of 0 refuses everyone unless some hosts are let in by override.
     throw new SluiceError('INVALID_CONFIG', 'max.connections.per.ip is 0 without max.connections.per.ip.overrides: no client could connect');
   }
+  const listenerMaxConnections = new Map<string, number>();
+  for (const name of Object.keys(all)) {
+    const listener = listenerMaxConnectionsOf(name);
+    if (listener !== null) listenerMaxConnections.set(listener, limitOrInfinity(integer(all, name, 0, INT_MAX), INT_MAX));
+  }
   return {
     maxConnections: limitOrInfinity(integer(all, 'max.connections', 0, INT_MAX), INT_MAX),
+    listenerMaxConnections,
     maxConnectionsPerIp: limitOrInfinity(maxConnectionsPerIp, INT_MAX),
     maxConnectionsPerIpOverrides,
     maxConnectionCreationRate: limitOrInfinity(integer(all, 'max.connection.creation.rate', 0, INT_MAX), INT_MAX),

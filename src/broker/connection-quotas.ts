@@ -1,6 +1,6 @@
 // Kafka's ConnectionQuotas: how many connections the broker takes in all (max.connections, capped
-// by the descriptor budget of src/limits.ts) and from one address (max.connections.per.ip, with
-// max.connections.per.ip.overrides). A connection past a limit is closed at accept, before it
+// by the descriptor budget of src/limits.ts), on one listener (listener.name.NAME.max.connections,
+// KIP-402) and from one address (max.connections.per.ip, with max.connections.per.ip.overrides). A connection past a limit is closed at accept, before it
 // costs anything but its descriptor for a moment, and the broker logs and counts it.
 //
 // And how fast it takes them (KIP-612), over quota.window.num windows of quota.window.size.seconds
@@ -13,6 +13,8 @@ import { RateSensor, type QuotaWindow } from './rate-sensor.js';
 
 export interface ConnectionQuotaSettings {
   maxConnections: number;
+  /** listener.name.NAME.max.connections: listener name (upper case) -> limit; a listener without one has none of its own. */
+  listenerMaxConnections: ReadonlyMap<string, number>;
   maxConnectionsPerIp: number;
   /** Host or address -> limit; overrides maxConnectionsPerIp for that address. */
   maxConnectionsPerIpOverrides: ReadonlyMap<string, number>;
@@ -29,6 +31,7 @@ const SENSOR_SWEEP_INTERVAL_MS = 60_000;
 export class ConnectionQuotas {
   private total = 0;
   private readonly byAddress = new Map<string, number>();
+  private readonly byListener = new Map<string, number>();
   private readonly brokerRate: RateSensor;
   private readonly addressRates = new Map<string, RateSensor>();
   private lastSweepMs = 0;
@@ -54,17 +57,23 @@ export class ConnectionQuotas {
     return this.total;
   }
 
-  /** Counts the connection in and returns null, or returns why it is refused (and counts nothing). */
-  admit(address: string): string | null {
+  /** Counts a connection on `listener` in and returns null, or returns why it is refused (and counts nothing). */
+  admit(address: string, listener: string): string | null {
     const ip = normalizeAddress(address);
     if (this.total >= this.settings.maxConnections) {
       return `the broker holds ${this.total} connections, its limit (max.connections, or the descriptor budget)`;
+    }
+    const onListener = this.byListener.get(listener) ?? 0;
+    const listenerLimit = this.settings.listenerMaxConnections.get(listener);
+    if (listenerLimit !== undefined && onListener >= listenerLimit) {
+      return `listener ${listener} holds ${onListener} connections, its limit (listener.name.${listener.toLowerCase()}.max.connections)`;
     }
     const limit = this.limitFor(ip);
     const current = this.byAddress.get(ip) ?? 0;
     if (current >= limit) return `${ip} holds ${current} connections, its limit (max.connections.per.ip)`;
     this.total++;
     this.byAddress.set(ip, current + 1);
+    this.byListener.set(listener, onListener + 1);
     return null;
   }
 
@@ -72,7 +81,7 @@ export class ConnectionQuotas {
    * The creation rates' verdict on a connection admit() took, recorded against both rates: null to
    * serve it now. One closed for its address's quota is no longer counted (admit's count is released).
    */
-  throttle(address: string, nowMs = Date.now()): ConnectionThrottle | null {
+  throttle(address: string, listener: string, nowMs = Date.now()): ConnectionThrottle | null {
     const ip = normalizeAddress(address);
     let holdMs = 0;
     if (this.settings.maxConnectionCreationRate !== Infinity) {
@@ -88,7 +97,7 @@ export class ConnectionQuotas {
       const closeAfterMs = this.throttleMs(sensor, quota, nowMs);
       if (closeAfterMs > 0) {
         sensor.record(-1, nowMs);
-        this.release(address);
+        this.release(address, listener);
         return { closeAfterMs };
       }
     }
@@ -110,13 +119,16 @@ export class ConnectionQuotas {
     for (const [ip, sensor] of this.addressRates) if (nowMs - sensor.lastRecordMs > idleMs) this.addressRates.delete(ip);
   }
 
-  release(address: string): void {
+  release(address: string, listener: string): void {
     const ip = normalizeAddress(address);
     const current = this.byAddress.get(ip);
     if (current === undefined) return;
     this.total--;
     if (current <= 1) this.byAddress.delete(ip);
     else this.byAddress.set(ip, current - 1);
+    const onListener = this.byListener.get(listener) ?? 0;
+    if (onListener <= 1) this.byListener.delete(listener);
+    else this.byListener.set(listener, onListener - 1);
   }
 
   private limitFor(ip: string): number {

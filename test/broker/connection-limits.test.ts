@@ -1,13 +1,17 @@
-// connections.max.idle.ms, max.connections, max.connections.per.ip and its overrides take effect
-// as in Kafka (issue 7, item 6), and every config name the broker is given either takes effect or
-// is reported at startup: accepted-but-not-supported with its reason, or not a known config.
+// connections.max.idle.ms, max.connections (also a listener's own), max.connections.per.ip and its
+// overrides take effect as in Kafka (issue 7, item 6), and every config name the broker is given
+// either takes effect or is reported at startup: accepted-but-not-supported with its reason, or not
+// a known config.
 import net from 'node:net';
 import { Admin } from '@platformatic/kafka';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { startBroker, type Broker } from '../../src/index.js';
+import { reportBrokerConfig } from '../../src/broker/config.js';
 import { ConnectionQuotas } from '../../src/broker/connection-quotas.js';
+import { KafkaClient } from '../../src/client/client.js';
 import { BrokerConnection } from '../../src/client/connection.js';
+import { CONFIG_RESOURCE_TYPE } from '../../src/protocol/apis/describe-configs.js';
 import { ApiKey } from '../../src/protocol/index.js';
 import { capturingLogger, fetchBody } from '../fixtures/probes.js';
 
@@ -70,6 +74,38 @@ describe('max.connections and max.connections.per.ip', () => {
     }
   });
 
+  it('limits a listener by its own listener.name.NAME.max.connections (KIP-402), changed on a running broker, and leaves the others', async () => {
+    const config = { listeners: 'INTERNAL://127.0.0.1:0,EXTERNAL://127.0.0.1:0', 'listener.security.protocol.map': 'INTERNAL:PLAINTEXT,EXTERNAL:PLAINTEXT', 'listener.name.external.max.connections': '2' };
+    expect(reportBrokerConfig(config).unsupported).toEqual([]);
+    expect(reportBrokerConfig({ ...config, 'listener.name.public.max.connections': '2', 'listener.name.external.max.connection.creation.rate': '5' }).unsupported).toEqual([
+      { name: 'listener.name.public.max.connections', reason: expect.stringMatching(/names no listener sluice serves \(INTERNAL, EXTERNAL\)/) },
+      { name: 'listener.name.external.max.connection.creation.rate', reason: expect.stringMatching(/max.connection.creation.rate applies broker-wide only/) },
+    ]);
+    broker = await startBroker({ config });
+    const { INTERNAL: internal, EXTERNAL: external } = broker.listenerPorts as { INTERNAL: number; EXTERNAL: number };
+    const outside = await Promise.all([1, 2].map(() => closedByBroker(external, '127.0.0.1', 1000)));
+    const third = await closedByBroker(external);
+    expect(await third.closed).toBe(true);
+    expect(broker.metrics.connectionsRefused).toBe(1);
+    // INTERNAL has no limit of its own.
+    const inside = await Promise.all([1, 2, 3].map(() => closedByBroker(internal, '127.0.0.1', 1000)));
+    for (const { closed } of [...outside, ...inside]) expect(await closed).toBe(false);
+
+    const admin = await KafkaClient.connect({ brokers: [`127.0.0.1:${internal}`] });
+    try {
+      const nodeId = String(broker.settings.nodeId);
+      await expect(admin.incrementalAlterConfigs(CONFIG_RESOURCE_TYPE.BROKER, nodeId, [{ name: 'listener.name.public.max.connections', value: '5' }])).rejects.toThrow(/names no listener this broker serves/);
+      await admin.incrementalAlterConfigs(CONFIG_RESOURCE_TYPE.BROKER, nodeId, [{ name: 'listener.name.external.max.connections', value: '3' }]);
+      const fourth = await closedByBroker(external, '127.0.0.1', 1000);
+      expect(await fourth.closed).toBe(false);
+      const fifth = await closedByBroker(external);
+      expect(await fifth.closed).toBe(true);
+      for (const { socket } of [...outside, ...inside, fourth]) socket.destroy();
+    } finally {
+      admin.close();
+    }
+  });
+
   it('limits each address, with overrides by address', async () => {
     broker = await startBroker({
       port: 0,
@@ -89,30 +125,30 @@ describe('max.connections and max.connections.per.ip', () => {
 });
 
 describe('connection creation rates (KIP-612)', () => {
-  const limits = { maxConnections: Infinity, maxConnectionsPerIp: Infinity, maxConnectionsPerIpOverrides: new Map<string, number>() };
+  const limits = { maxConnections: Infinity, listenerMaxConnections: new Map<string, number>(), maxConnectionsPerIp: Infinity, maxConnectionsPerIpOverrides: new Map<string, number>() };
   const window = { windowCount: 11, windowMs: 1000 };
 
   it('holds connections past max.connection.creation.rate, and closes those past their address\'s quota without counting them', () => {
     const quotas = new ConnectionQuotas({ ...limits, maxConnectionCreationRate: 2 }, window, (ip) => (ip === '10.0.0.9' ? 1 : undefined));
     const t0 = 1_000_000;
     // A rate is taken over at least 10 windows: 20 connections pass at 2 a second, the 21st waits.
-    for (let i = 0; i < 20; i++) expect(quotas.throttle('10.0.0.1', t0)).toBeNull();
-    const held = quotas.throttle('10.0.0.1', t0);
+    for (let i = 0; i < 20; i++) expect(quotas.throttle('10.0.0.1', 'PLAINTEXT', t0)).toBeNull();
+    const held = quotas.throttle('10.0.0.1', 'PLAINTEXT', t0);
     expect(held?.holdMs).toBeGreaterThan(0);
     expect(held!.holdMs).toBeLessThanOrEqual(1000); // at most one window, as Kafka bounds it
     const perAddress = new ConnectionQuotas({ ...limits, maxConnectionCreationRate: Infinity }, window, (ip) => (ip === '10.0.0.9' ? 1 : undefined));
     for (let i = 0; i < 10; i++) {
-      expect(perAddress.admit('::ffff:10.0.0.9')).toBeNull();
-      expect(perAddress.throttle('::ffff:10.0.0.9', t0)).toBeNull();
+      expect(perAddress.admit('::ffff:10.0.0.9', 'PLAINTEXT')).toBeNull();
+      expect(perAddress.throttle('::ffff:10.0.0.9', 'PLAINTEXT', t0)).toBeNull();
     }
-    expect(perAddress.admit('10.0.0.9')).toBeNull();
-    expect(perAddress.throttle('10.0.0.9', t0)?.closeAfterMs).toBeGreaterThan(0);
+    expect(perAddress.admit('10.0.0.9', 'PLAINTEXT')).toBeNull();
+    expect(perAddress.throttle('10.0.0.9', 'PLAINTEXT', t0)?.closeAfterMs).toBeGreaterThan(0);
     expect(perAddress.connectionCount).toBe(10); // the throttled one is not counted
-    expect(perAddress.throttle('10.0.0.2', t0)).toBeNull(); // another address has no quota
+    expect(perAddress.throttle('10.0.0.2', 'PLAINTEXT', t0)).toBeNull(); // another address has no quota
     // Throttled attempts do not count against the rate: once the windows move on, it connects again.
-    expect(perAddress.throttle('10.0.0.9', t0 + 11_000)).toBeNull();
+    expect(perAddress.throttle('10.0.0.9', 'PLAINTEXT', t0 + 11_000)).toBeNull();
     const none = new ConnectionQuotas({ ...limits, maxConnectionCreationRate: Infinity }, window, () => 0);
-    expect(none.throttle('10.0.0.3', t0)).toEqual({ closeAfterMs: 1000 });
+    expect(none.throttle('10.0.0.3', 'PLAINTEXT', t0)).toEqual({ closeAfterMs: 1000 });
   });
 
   it('an ip quota set through AlterClientQuotas closes the connections an address opens past it; max.connection.creation.rate holds them, then serves them', async () => {
