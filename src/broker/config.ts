@@ -291,7 +291,7 @@ const PASSWORD_CONFIG_NAMES: ReadonlySet<string> = new Set([
 ]);
 
 export function isSensitiveConfig(name: string): boolean {
-  return (name.startsWith('listener.name.') && listenerMaxConnectionsOf(name) === null) || PASSWORD_CONFIG_NAMES.has(name);
+  return (name.startsWith('listener.name.') && listenerConnectionLimitOf(name) === null) || PASSWORD_CONFIG_NAMES.has(name);
 }
 
 /**
@@ -368,14 +368,14 @@ export function reportBrokerConfig(given: Readonly<BrokerConfigValues>): ConfigR
   const servedNames = [served, ...extra].map(({ name }) => name);
   for (const [name, value] of Object.entries(given)) {
     if (securityInEffect.has(name)) continue;
-    const limitedListener = listenerMaxConnectionsOf(name);
-    if (limitedListener !== null) {
+    const limitedListener = listenerConnectionLimitOf(name)?.listener;
+    if (limitedListener !== undefined) {
       if (!servedNames.includes(limitedListener)) report.unsupported.push({ name, reason: `it names no listener sluice serves (${servedNames.join(', ')})` });
       continue;
     }
     const ownSetting = /^listener\.name\.[^.]+\.(.+)$/.exec(name)?.[1];
     if (ownSetting !== undefined && !/^(ssl\.|sasl\.|(plain|scram-sha-256|scram-sha-512|oauthbearer|gssapi)\.|connections\.max\.reauth\.ms$)/.test(ownSetting)) {
-      report.unsupported.push({ name, reason: `a listener's own settings are its TLS, SASL and max.connections ones; ${ownSetting} applies broker-wide only` });
+      report.unsupported.push({ name, reason: `a listener's own settings are its TLS, SASL and connection limit ones; ${ownSetting} applies broker-wide only` });
       continue;
     }
     if (name === 'group.coordinator.rebalance.protocols') {
@@ -453,18 +453,22 @@ export function brokerListener(given: Readonly<BrokerConfigValues>): ServedListe
   });
 }
 
-/** listener.name.NAME.max.connections (KIP-402): one listener's connections at most. */
-const LISTENER_MAX_CONNECTIONS = /^listener\.name\.([^.]+)\.max\.connections$/;
+/**
+ * A listener's own connection limits: listener.name.NAME.max.connections (KIP-402), its
+ * connections at most, and listener.name.NAME.max.connection.creation.rate (KIP-612).
+ */
+const LISTENER_CONNECTION_LIMIT = /^listener\.name\.([^.]+)\.(max\.connections|max\.connection\.creation\.rate)$/;
 
-/** The listener a listener.name.NAME.max.connections names (upper case, as listeners are), or null for another name. */
-export function listenerMaxConnectionsOf(name: string): string | null {
-  return LISTENER_MAX_CONNECTIONS.exec(name)?.[1]!.toUpperCase() ?? null;
+/** The listener (upper case, as listeners are) and the limit a listener.name.NAME.max.connection* names, or null for another name. */
+export function listenerConnectionLimitOf(name: string): { listener: string; limit: 'max.connections' | 'max.connection.creation.rate' } | null {
+  const match = LISTENER_CONNECTION_LIMIT.exec(name);
+  return match === null ? null : { listener: match[1]!.toUpperCase(), limit: match[2] as 'max.connections' | 'max.connection.creation.rate' };
 }
 
 /**
- * max.connections, each listener's listener.name.NAME.max.connections, max.connections.per.ip and
- * its overrides from a broker's values (defaults filled in), Kafka's Int.MAX as Infinity: at
- * start, and when they change as dynamic broker configs.
+ * max.connections, max.connection.creation.rate, each listener's own (listener.name.NAME.),
+ * max.connections.per.ip and its overrides from a broker's values (defaults filled in), Kafka's
+ * Int.MAX as Infinity: at start, and when they change as dynamic broker configs.
  */
 export function connectionLimits(all: Readonly<Record<string, string>>): {
   maxConnections: number;
@@ -472,6 +476,7 @@ export function connectionLimits(all: Readonly<Record<string, string>>): {
   maxConnectionsPerIp: number;
   maxConnectionsPerIpOverrides: Map<string, number>;
   maxConnectionCreationRate: number;
+  listenerMaxConnectionCreationRate: Map<string, number>;
 } {
   const maxConnectionsPerIp = integer(all, 'max.connections.per.ip', 0, INT_MAX);
   const maxConnectionsPerIpOverrides = parseConnectionOverrides(all['max.connections.per.ip.overrides']!);
@@ -480,9 +485,12 @@ export function connectionLimits(all: Readonly<Record<string, string>>): {
     throw new SluiceError('INVALID_CONFIG', 'max.connections.per.ip is 0 without max.connections.per.ip.overrides: no client could connect');
   }
   const listenerMaxConnections = new Map<string, number>();
+  const listenerMaxConnectionCreationRate = new Map<string, number>();
   for (const name of Object.keys(all)) {
-    const listener = listenerMaxConnectionsOf(name);
-    if (listener !== null) listenerMaxConnections.set(listener, limitOrInfinity(integer(all, name, 0, INT_MAX), INT_MAX));
+    const own = listenerConnectionLimitOf(name);
+    if (own === null) continue;
+    const limits = own.limit === 'max.connections' ? listenerMaxConnections : listenerMaxConnectionCreationRate;
+    limits.set(own.listener, limitOrInfinity(integer(all, name, 0, INT_MAX), INT_MAX));
   }
   return {
     maxConnections: limitOrInfinity(integer(all, 'max.connections', 0, INT_MAX), INT_MAX),
@@ -490,6 +498,7 @@ export function connectionLimits(all: Readonly<Record<string, string>>): {
     maxConnectionsPerIp: limitOrInfinity(maxConnectionsPerIp, INT_MAX),
     maxConnectionsPerIpOverrides,
     maxConnectionCreationRate: limitOrInfinity(integer(all, 'max.connection.creation.rate', 0, INT_MAX), INT_MAX),
+    listenerMaxConnectionCreationRate,
   };
 }
 

@@ -1,11 +1,12 @@
 // Kafka's ConnectionQuotas: how many connections the broker takes in all (max.connections, capped
 // by the descriptor budget of src/limits.ts), on one listener (listener.name.NAME.max.connections,
-// KIP-402) and from one address (max.connections.per.ip, with max.connections.per.ip.overrides). A connection past a limit is closed at accept, before it
-// costs anything but its descriptor for a moment, and the broker logs and counts it.
+// KIP-402) and from one address (max.connections.per.ip, with max.connections.per.ip.overrides).
+// A connection past a limit is closed at accept, before it costs anything but its descriptor for a
+// moment, and the broker logs and counts it.
 //
 // And how fast it takes them (KIP-612), over quota.window.num windows of quota.window.size.seconds
-// (11 of 1 s, so a burst of 10 s' worth): past the broker-wide max.connection.creation.rate a new
-// connection is held, unread, for the throttle time (Kafka's acceptor waits that long before it
+// (11 of 1 s, so a burst of 10 s' worth): past the broker-wide max.connection.creation.rate, or its
+// listener's listener.name.NAME.max.connection.creation.rate, a new connection is held, unread, for the throttle time (Kafka's acceptor waits that long before it
 // takes it on); past its address's connection_creation_rate (an ip client quota, client-quotas.ts)
 // it is closed after the throttle time, and does not count against the rate. Either throttle is
 // at most one window, as Kafka bounds it.
@@ -20,6 +21,8 @@ export interface ConnectionQuotaSettings {
   maxConnectionsPerIpOverrides: ReadonlyMap<string, number>;
   /** max.connection.creation.rate: new connections a second the broker takes; Infinity for Kafka's default (Int.MAX). */
   maxConnectionCreationRate: number;
+  /** listener.name.NAME.max.connection.creation.rate: listener name (upper case) -> new connections a second it takes. */
+  listenerMaxConnectionCreationRate: ReadonlyMap<string, number>;
 }
 
 /** What the creation rates make of a new connection: held before it is served, or closed after a while. */
@@ -33,6 +36,7 @@ export class ConnectionQuotas {
   private readonly byAddress = new Map<string, number>();
   private readonly byListener = new Map<string, number>();
   private readonly brokerRate: RateSensor;
+  private readonly listenerRates = new Map<string, RateSensor>();
   private readonly addressRates = new Map<string, RateSensor>();
   private lastSweepMs = 0;
 
@@ -87,6 +91,14 @@ export class ConnectionQuotas {
     if (this.settings.maxConnectionCreationRate !== Infinity) {
       this.brokerRate.record(1, nowMs);
       holdMs = this.throttleMs(this.brokerRate, this.settings.maxConnectionCreationRate, nowMs);
+    }
+    // A listener's own rate holds its connections too, the longer of the two (Kafka's acceptor).
+    const listenerRate = this.settings.listenerMaxConnectionCreationRate.get(listener) ?? Infinity;
+    if (listenerRate !== Infinity) {
+      let sensor = this.listenerRates.get(listener);
+      if (sensor === undefined) this.listenerRates.set(listener, (sensor = new RateSensor(this.window)));
+      sensor.record(1, nowMs);
+      holdMs = Math.max(holdMs, this.throttleMs(sensor, listenerRate, nowMs));
     }
     const quota = this.addressQuota(ip);
     if (quota !== undefined) {

@@ -26,7 +26,7 @@ import { uncleanLeaderElectionFor } from '../cluster/controller-reign.js';
 import { CONFIG_SOURCE } from '../protocol/apis/describe-configs.js';
 import { brokerLogDefaults, brokerSynonymsOf, DYNAMIC_BROKER_LOG_CONFIG_NAMES, type ConfigValues } from '../storage/log-config.js';
 import { cleanerConfigFromBroker } from '../storage/log-cleaner-config.js';
-import { BROKER_DEFAULTS, brokerListener, connectionLimits, listenerMaxConnectionsOf, servedTlsSettings } from './config.js';
+import { BROKER_DEFAULTS, brokerListener, connectionLimits, listenerConnectionLimitOf, servedTlsSettings } from './config.js';
 import { checkStoreRenewal, isTlsReconfigurable, type TlsListenerSettings } from './tls-listener.js';
 import type { ConfigEntities as DynamicEntities } from './config-entities.js';
 import { REPLICA_ALTER_LOG_DIRS_IO_MAX_BYTES_PER_SECOND, REPLICATION_THROTTLED_RATE_NAMES, replicationThrottledRates } from './replication-quotas.js';
@@ -171,11 +171,15 @@ export class BrokerConfigLayers {
     if (restartOnly.length > 0) {
       throw invalid(entity, `Cannot update these configs dynamically: Set(${restartOnly.join(', ')}); sluice takes them at start only (set them in server.properties and restart)`);
     }
-    const readOnly = names.filter((name) => !DYNAMIC_NAMES.has(name) && !isTlsReconfigurable(name) && listenerMaxConnectionsOf(name) === null);
+    const readOnly = names.filter((name) => !DYNAMIC_NAMES.has(name) && !isTlsReconfigurable(name) && listenerConnectionLimitOf(name) === null);
     if (readOnly.length > 0) throw invalid(entity, `Cannot update these configs dynamically: Set(${readOnly.join(', ')})`);
-    // A listener's own connection limit (KIP-402) names one of the listeners this broker serves.
-    const served = new Set([brokerListener(this.staticValues).served, ...brokerListener(this.staticValues).extra].map(({ name }) => name));
-    const strayListener = names.find((name) => listenerMaxConnectionsOf(name) !== null && !served.has(listenerMaxConnectionsOf(name)!));
+    // A listener's own connection limits (KIP-402, KIP-612) name one of the listeners this broker serves.
+    const { served: own, extra } = brokerListener(this.staticValues);
+    const served = new Set([own, ...extra].map(({ name }) => name));
+    const strayListener = names.find((name) => {
+      const limited = listenerConnectionLimitOf(name);
+      return limited !== null && !served.has(limited.listener);
+    });
     if (strayListener !== undefined) throw invalid(entity, `${strayListener} names no listener this broker serves (${[...served].join(', ')})`);
     // A key store is one broker's own: Kafka refuses the stores as a cluster-wide default.
     const tlsNames = names.filter(isTlsReconfigurable);

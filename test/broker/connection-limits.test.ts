@@ -77,9 +77,10 @@ describe('max.connections and max.connections.per.ip', () => {
   it('limits a listener by its own listener.name.NAME.max.connections (KIP-402), changed on a running broker, and leaves the others', async () => {
     const config = { listeners: 'INTERNAL://127.0.0.1:0,EXTERNAL://127.0.0.1:0', 'listener.security.protocol.map': 'INTERNAL:PLAINTEXT,EXTERNAL:PLAINTEXT', 'listener.name.external.max.connections': '2' };
     expect(reportBrokerConfig(config).unsupported).toEqual([]);
-    expect(reportBrokerConfig({ ...config, 'listener.name.public.max.connections': '2', 'listener.name.external.max.connection.creation.rate': '5' }).unsupported).toEqual([
+    expect(reportBrokerConfig({ ...config, 'listener.name.external.max.connection.creation.rate': '5' }).unsupported).toEqual([]);
+    expect(reportBrokerConfig({ ...config, 'listener.name.public.max.connections': '2', 'listener.name.external.num.network.threads': '5' }).unsupported).toEqual([
       { name: 'listener.name.public.max.connections', reason: expect.stringMatching(/names no listener sluice serves \(INTERNAL, EXTERNAL\)/) },
-      { name: 'listener.name.external.max.connection.creation.rate', reason: expect.stringMatching(/max.connection.creation.rate applies broker-wide only/) },
+      { name: 'listener.name.external.num.network.threads', reason: expect.stringMatching(/num.network.threads applies broker-wide only/) },
     ]);
     broker = await startBroker({ config });
     const { INTERNAL: internal, EXTERNAL: external } = broker.listenerPorts as { INTERNAL: number; EXTERNAL: number };
@@ -125,7 +126,13 @@ describe('max.connections and max.connections.per.ip', () => {
 });
 
 describe('connection creation rates (KIP-612)', () => {
-  const limits = { maxConnections: Infinity, listenerMaxConnections: new Map<string, number>(), maxConnectionsPerIp: Infinity, maxConnectionsPerIpOverrides: new Map<string, number>() };
+  const limits = {
+    maxConnections: Infinity,
+    listenerMaxConnections: new Map<string, number>(),
+    maxConnectionsPerIp: Infinity,
+    maxConnectionsPerIpOverrides: new Map<string, number>(),
+    listenerMaxConnectionCreationRate: new Map<string, number>(),
+  };
   const window = { windowCount: 11, windowMs: 1000 };
 
   it('holds connections past max.connection.creation.rate, and closes those past their address\'s quota without counting them', () => {
@@ -147,6 +154,11 @@ describe('connection creation rates (KIP-612)', () => {
     expect(perAddress.throttle('10.0.0.2', 'PLAINTEXT', t0)).toBeNull(); // another address has no quota
     // Throttled attempts do not count against the rate: once the windows move on, it connects again.
     expect(perAddress.throttle('10.0.0.9', 'PLAINTEXT', t0 + 11_000)).toBeNull();
+    // A listener's own rate holds that listener's connections alone.
+    const perListener = new ConnectionQuotas({ ...limits, maxConnectionCreationRate: Infinity, listenerMaxConnectionCreationRate: new Map([['EXTERNAL', 1]]) }, window);
+    for (let i = 0; i < 10; i++) expect(perListener.throttle('10.0.0.1', 'EXTERNAL', t0)).toBeNull();
+    expect(perListener.throttle('10.0.0.1', 'EXTERNAL', t0)?.holdMs).toBeGreaterThan(0);
+    expect(perListener.throttle('10.0.0.1', 'INTERNAL', t0)).toBeNull();
     const none = new ConnectionQuotas({ ...limits, maxConnectionCreationRate: Infinity }, window, () => 0);
     expect(none.throttle('10.0.0.3', 'PLAINTEXT', t0)).toEqual({ closeAfterMs: 1000 });
   });
