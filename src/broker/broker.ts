@@ -440,7 +440,8 @@ export class Broker {
   private accept(socket: net.Socket, context: BrokerContext, handlers: ReadonlyMap<number, AnyApiHandler>, tls: TlsAcceptor | null): void {
     const address = socket.remoteAddress ?? 'unknown';
     const listener = context.listener.name;
-    const refusal = this.stopped ? 'the broker is stopping' : this.quotas.admit(address, listener);
+    let refusal = this.stopped ? 'the broker is stopping' : this.quotas.admit(address, listener);
+    if (refusal !== null && !this.stopped && this.quotas.atBrokerLimit && this.protects(listener)) refusal = this.makeRoomFor(address, listener);
     if (refusal !== null) {
       this.metrics.connectionsRefused++;
       this.log.log('warn', `refused:${address}`, { client: address }, `connection refused: ${refusal}`);
@@ -471,6 +472,32 @@ export class Broker {
       return;
     }
     this.serve(socket, address, context, handlers, tls);
+  }
+
+  /**
+   * KIP-402: in a cluster with several listeners, the brokers' own (inter.broker.listener.name) is
+   * never locked out by the broker-wide max.connections, or replication would stop while clients
+   * hold every slot.
+   */
+  private protects(listener: string): boolean {
+    return this.settings.cluster !== null && listener === this.settings.interBrokerListenerName && this.servers.length > 1;
+  }
+
+  /**
+   * Takes a connection on the protected listener past the broker-wide limit as Kafka's acceptor
+   * does: the least recently active connection of another listener is closed for it. Returns why
+   * it is still refused (its listener's or its address's limit, or no other connection to close).
+   */
+  private makeRoomFor(address: string, listener: string): string | null {
+    let oldest: Connection | undefined;
+    for (const connection of this.connections) {
+      if (connection.broker.listener.name === listener) continue;
+      if (oldest === undefined || connection.lastActivityMs < oldest.lastActivityMs) oldest = connection;
+    }
+    if (oldest === undefined) return `the broker holds ${this.quotas.connectionCount} connections, its limit (max.connections, or the descriptor budget), all on the inter-broker listener`;
+    this.log.log('warn', `protected:${listener}`, { client: oldest.clientHost, listener: oldest.broker.listener.name }, `connection closed to take one on the inter-broker listener ${listener} past max.connections (KIP-402)`);
+    oldest.close();
+    return this.quotas.admit(address, listener);
   }
 
   private serve(socket: net.Socket, address: string, context: BrokerContext, handlers: ReadonlyMap<number, AnyApiHandler>, tls: TlsAcceptor | null): void {

@@ -315,7 +315,7 @@ const UNSUPPORTED: ReadonlyArray<readonly [reason: string, names: readonly strin
     ['inter.broker.protocol.version', 'num.replica.fetchers', 'replica.fetch.response.max.bytes.per.partition', 'controlled.shutdown.max.retries', 'controlled.shutdown.retry.backoff.ms'],
   ],
   [
-    "a follower's fetch connection keeps the OS's receive buffer, which autotunes (Node creates the socket as it connects, after which a smaller buffer no longer shapes the TCP window)",
+    "a follower's fetch connection keeps the OS's receive buffer, which autotunes (Node creates the socket as it connects, so a buffer set after that cannot size the TCP window scale as Kafka's does)",
     ['replica.socket.receive.buffer.bytes'],
   ],
   [

@@ -61,6 +61,11 @@ export class ConnectionQuotas {
     return this.total;
   }
 
+  /** Whether the broker holds max.connections (or its descriptor budget) already. */
+  get atBrokerLimit(): boolean {
+    return this.total >= this.settings.maxConnections;
+  }
+
   /** Counts a connection on `listener` in and returns null, or returns why it is refused (and counts nothing). */
   admit(address: string, listener: string): string | null {
     const ip = normalizeAddress(address);

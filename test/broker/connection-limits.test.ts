@@ -13,7 +13,9 @@ import { KafkaClient } from '../../src/client/client.js';
 import { BrokerConnection } from '../../src/client/connection.js';
 import { CONFIG_RESOURCE_TYPE } from '../../src/protocol/apis/describe-configs.js';
 import { ApiKey } from '../../src/protocol/index.js';
+import { startEtcd } from '../../src/cluster/etcd-process.js';
 import { capturingLogger, fetchBody } from '../fixtures/probes.js';
+import { tempDir, waitUntil } from '../helpers.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -104,6 +106,39 @@ describe('max.connections and max.connections.per.ip', () => {
       for (const { socket } of [...outside, ...inside, fourth]) socket.destroy();
     } finally {
       admin.close();
+    }
+  });
+
+  it("in a cluster, takes a connection on the inter-broker listener past max.connections by closing another listener's oldest (KIP-402)", async () => {
+    const etcd = await startEtcd();
+    try {
+      broker = await startBroker({
+        dataDir: tempDir(),
+        config: {
+          'sluice.etcd.endpoints': etcd.endpoints.join(','),
+          listeners: 'EXTERNAL://127.0.0.1:0,INTERNAL://127.0.0.1:0',
+          'listener.security.protocol.map': 'EXTERNAL:PLAINTEXT,INTERNAL:PLAINTEXT',
+          'inter.broker.listener.name': 'INTERNAL',
+          'max.connections': 2,
+        },
+      });
+      const { INTERNAL: internal, EXTERNAL: external } = broker.listenerPorts as { INTERNAL: number; EXTERNAL: number };
+      const first = await closedByBroker(external);
+      await waitUntil(() => broker!.connectionCount === 1, 'the broker took the first client');
+      const second = await closedByBroker(external);
+      await waitUntil(() => broker!.connectionCount === 2, 'the broker took the second client');
+      // Clients hold every slot: another client is refused, a peer on INTERNAL is not.
+      const third = await closedByBroker(external);
+      expect(await third.closed).toBe(true);
+      const peer = await closedByBroker(internal, '127.0.0.1', 1000);
+      expect(await first.closed).toBe(true); // the least recently active client made room
+      expect(await peer.closed).toBe(false);
+      expect(await second.closed).toBe(false);
+      for (const { socket } of [second, peer]) socket.destroy();
+    } finally {
+      await broker?.stop();
+      broker = undefined;
+      await etcd.stop();
     }
   });
 
