@@ -15,7 +15,7 @@ import { LOG_CLEANER_BROKER_DEFAULTS } from '../storage/log-cleaner-config.js';
 import { BROKER_LOG_CONFIG_NAMES, TOPIC_CONFIG_NAMES, unsupportedConfigs } from '../storage/log-config.js';
 import { GROUP_CONFIG_NAMES, unsupportedGroupConfigs } from './group/config.js';
 import { TRANSACTION_CLUSTER_CONFIG_NAMES, TRANSACTION_CONFIG_NAMES } from './txn/config.js';
-import { advertisedListener, isSasl, isTls, listenerSettingName, parseListeners, servedListener, type Listener, type ProtocolListener, type ServedListener, type ServedProtocol } from './listeners.js';
+import { advertisedListener, everyServed, isSasl, isTls, listenerSettingName, parseListeners, servedListener, type Listener, type ProtocolListener, type ServedListener, type ServedProtocol } from './listeners.js';
 import { TLS_LISTENER_CONFIG_NAMES, tlsListenerSettings, type TlsListenerSettings } from './tls-listener.js';
 import { OAUTHBEARER_LOGIN_CONFIG_NAMES, OAUTHBEARER_LOGIN_HANDLER_CLASSES, unusedLoginConfigs } from '../client/oauth-login.js';
 import { SSL_JAVA_ONLY_CONFIG_NAMES, SSL_STORE_CONFIG_NAMES } from '../client/tls-config.js';
@@ -364,8 +364,7 @@ function unsupportedReason(name: string): string | undefined {
 export function reportBrokerConfig(given: Readonly<BrokerConfigValues>): ConfigReport {
   const report: ConfigReport = { unsupported: [], listenersNotServed: brokerListener(given).notServed, unknown: [] };
   const securityInEffect = new Set([...reportSasl(given, report), ...reportTls(given, report)]);
-  const { served, extra } = brokerListener(given);
-  const servedNames = [served, ...extra].map(({ name }) => name);
+  const servedNames = everyServed(brokerListener(given)).map(({ name }) => name);
   for (const [name, value] of Object.entries(given)) {
     if (securityInEffect.has(name)) continue;
     const limitedListener = listenerConnectionLimitOf(name)?.listener;
@@ -533,8 +532,7 @@ export function resolveBrokerSettings(...sources: BrokerConfigValues[]): BrokerS
       ...served,
       advertisedHost: entry?.host || served.host || 'localhost',
       advertisedPort: entry?.port || undefined,
-      sasl: isSasl(served.protocol) ? saslSettings(all, served, served.protocol, interBroker.name === served.name) : null,
-      tls: isTls(served.protocol) ? tlsListenerSettings(all, served, served.protocol) : null,
+      ...listenerSecurity(all, served, interBroker),
     };
   });
   const logDirs = all['log.dirs']!.split(',').map((dir) => dir.trim());
@@ -586,11 +584,19 @@ export function resolveBrokerSettings(...sources: BrokerConfigValues[]): BrokerS
     logLevel: parseLogLevel(all['log.level']!),
     requestLogThresholdMs: integer(all, 'sluice.request.log.threshold.ms', 0),
     cluster: clusterSettings(all, selector),
-    sasl: isSasl(protocol) ? saslSettings(all, listener, protocol, interBroker.name === listener.name) : null,
-    tls: isTls(protocol) ? tlsListenerSettings(all, listener, protocol) : null,
+    ...listenerSecurity(all, { ...listener, protocol }, interBroker),
     authorizer: authorizerSettings(all),
     delegationTokens: delegationTokenSettings(all),
     all,
+  };
+}
+
+/** A listener's SASL and TLS settings (null where its protocol has none); `interBroker` is the listener brokers reach each other on. */
+function listenerSecurity(all: Record<string, string>, listener: ProtocolListener, interBroker: Listener): { sasl: SaslSettings | null; tls: TlsListenerSettings | null } {
+  const { protocol } = listener;
+  return {
+    sasl: isSasl(protocol) ? saslSettings(all, listener, protocol, interBroker.name === listener.name) : null,
+    tls: isTls(protocol) ? tlsListenerSettings(all, listener, protocol) : null,
   };
 }
 
@@ -818,15 +824,15 @@ function reportSasl(given: Readonly<BrokerConfigValues>, report: ConfigReport): 
   const all: Record<string, string> = { ...BROKER_DEFAULTS, ...SASL_DEFAULTS };
   for (const [key, value] of Object.entries(given)) all[key] = String(value);
   const inEffect = new Set<string>();
+  const { interBroker } = brokerListener(all);
   for (const listener of securedListeners(all)) {
-    if (isSasl(listener.protocol)) for (const name of reportListenerSasl(given, all, listener, report)) inEffect.add(name);
+    if (isSasl(listener.protocol)) for (const name of reportListenerSasl(given, all, listener, interBroker, report)) inEffect.add(name);
   }
   return inEffect;
 }
 
-/** reportSasl for one SASL listener. */
-function reportListenerSasl(given: Readonly<BrokerConfigValues>, all: Readonly<Record<string, string>>, listener: ProtocolListener, report: ConfigReport): Set<string> {
-  const { interBroker } = brokerListener(all);
+/** reportSasl for one SASL listener; `interBroker` is the listener brokers reach each other on. */
+function reportListenerSasl(given: Readonly<BrokerConfigValues>, all: Readonly<Record<string, string>>, listener: ProtocolListener, interBroker: Listener, report: ConfigReport): Set<string> {
   const { name, mechanisms } = enabledSaslMechanisms(all, listener);
   const peersLogIn = Boolean(all['sluice.etcd.endpoints']) && interBroker.name === listener.name;
   const notServed = mechanisms.filter((mechanism) => !SERVED_SASL_MECHANISMS.has(mechanism));
@@ -881,8 +887,7 @@ export function servedTlsSettings(all: Readonly<Record<string, string>>): Map<st
 
 /** The served listeners other than PLAINTEXT ones, the broker's own first. */
 function securedListeners(given: Readonly<BrokerConfigValues>): ProtocolListener[] {
-  const { served, protocol, extra } = brokerListener(given);
-  return [{ ...served, protocol }, ...extra].filter((listener) => listener.protocol !== 'PLAINTEXT');
+  return everyServed(brokerListener(given)).filter((listener) => listener.protocol !== 'PLAINTEXT');
 }
 
 /**

@@ -28,6 +28,7 @@ import { brokerLogDefaults, brokerSynonymsOf, DYNAMIC_BROKER_LOG_CONFIG_NAMES, t
 import { cleanerConfigFromBroker } from '../storage/log-cleaner-config.js';
 import { BROKER_DEFAULTS, brokerListener, connectionLimits, listenerConnectionLimitOf, servedTlsSettings } from './config.js';
 import { checkStoreRenewal, isTlsReconfigurable, type TlsListenerSettings } from './tls-listener.js';
+import { everyServed } from './listeners.js';
 import type { ConfigEntities as DynamicEntities } from './config-entities.js';
 import { REPLICA_ALTER_LOG_DIRS_IO_MAX_BYTES_PER_SECOND, REPLICATION_THROTTLED_RATE_NAMES, replicationThrottledRates } from './replication-quotas.js';
 
@@ -174,8 +175,7 @@ export class BrokerConfigLayers {
     const readOnly = names.filter((name) => !DYNAMIC_NAMES.has(name) && !isTlsReconfigurable(name) && listenerConnectionLimitOf(name) === null);
     if (readOnly.length > 0) throw invalid(entity, `Cannot update these configs dynamically: Set(${readOnly.join(', ')})`);
     // A listener's own connection limits (KIP-402, KIP-612) name one of the listeners this broker serves.
-    const { served: own, extra } = brokerListener(this.staticValues);
-    const served = new Set([own, ...extra].map(({ name }) => name));
+    const served = new Set(everyServed(brokerListener(this.staticValues)).map(({ name }) => name));
     const strayListener = names.find((name) => {
       const limited = listenerConnectionLimitOf(name);
       return limited !== null && !served.has(limited.listener);

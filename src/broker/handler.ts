@@ -30,14 +30,14 @@ import type { ScramCredentials } from './sasl/scram-credentials.js';
 import type { QuotaClient } from './client-quotas.js';
 import type { Authorizer } from './authorizer/authorizer.js';
 
-/** The listener a connection came in on (listeners.ts): the broker's own, or a PLAINTEXT one beside it. */
+/** The listener a connection came in on (listeners.ts): the broker's own, or another served beside it. */
 export interface ListenerContext {
   /** Its name in `listeners`: Metadata and FindCoordinator answer with each broker's endpoint of that name. */
   name: string;
   /** Where clients reach this broker on it, as advertised in Metadata. */
   advertisedHost: string;
   advertisedPort(): number;
-  /** Authentication on it: the broker's SASL settings on its own SASL listener, null on the others. */
+  /** Authentication on it: its SASL settings on a SASL_PLAINTEXT or SASL_SSL listener, null on the others. */
   sasl: SaslSettings | null;
 }
 

@@ -139,6 +139,11 @@ export function servedListener(config: ListenerConfig): ServedListener {
   return { served: ownListener, protocol, extra, notServed, interBroker: interBrokerListener(config, [ownListener, ...extra]) };
 }
 
+/** Every listener served, with its protocol: the broker's own first, then the others in the order of `listeners`. */
+export function everyServed({ served, protocol, extra }: ServedListener): ProtocolListener[] {
+  return [{ ...served, protocol }, ...extra];
+}
+
 /**
  * inter.broker.listener.name, or security.inter.broker.protocol standing for the listener of that
  * name (Kafka takes one or the other, never both): one of the served listeners, else INVALID_CONFIG
