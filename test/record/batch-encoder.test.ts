@@ -66,4 +66,31 @@ describe('BatchEncoder', () => {
     ]);
     expect(encoder.encode(records, { now: NOW }).equals(encodeBatch(records, { now: NOW }))).toBe(true);
   });
+  it('moves a record forward when its headers outgrow the prefix reserved, and writes 64 or more headers', () => {
+    // The prefix is reserved before the headers are measured: headers pushing the body past 8,192
+    // bytes need a third prefix byte, and 64 or more headers a second count byte. A 64-byte buffer
+    // grows while the headers are written.
+    const encoder = new BatchEncoder(64);
+    const many = Array.from({ length: 70 }, (_, i) => ({ key: `h${i}`, value: Buffer.alloc(i, i) }));
+    const records: RecordInput[] = [
+      { key: 'k', value: 'v', headers: { big: Buffer.alloc(9000, 7), small: 's' } },
+      { key: null, value: Buffer.alloc(10), headers: many },
+      { value: 'tail', headers: {} },
+    ];
+    encoder.reset();
+    const { records: decoded } = decodeBatch(encoder.encode(records, { now: NOW }));
+    expect(decoded).toHaveLength(3);
+    expect(decoded[0]!.headers.map((h) => [h.key, h.value!.length])).toEqual([['big', 9000], ['small', 1]]);
+    expect(decoded[0]!.headers[0]!.value!.every((b) => b === 7)).toBe(true);
+    expect(decoded[1]!.headers.map((h) => [h.key, h.value!.length])).toEqual(many.map((h) => [h.key, h.value.length]));
+    expect(decoded[1]!.headers[69]!.value!.every((b) => b === 69)).toBe(true);
+    expect([decoded[2]!.value!.toString(), decoded[2]!.headers]).toEqual(['tail', []]);
+  });
+
+  it('names the record of a malformed header, whichever form its headers take', () => {
+    const encoder = new BatchEncoder();
+    encoder.reset();
+    expect(() => encoder.encode([{ value: 'a' }, { value: 'b', headers: [null as never] }])).toThrow(/record 1: header keys must be strings/);
+    expect(() => encoder.encode([{ value: 'a', headers: { h: 5 as never } }])).toThrow(/record 0: header value must be a Buffer/);
+  });
 });
