@@ -121,6 +121,22 @@ function dataBytesMax(data: RecordData | undefined, what: string, index: number)
   throw invalidRecord(`record ${index}: ${what} must be a Buffer, a string or null, not ${typeof data}`);
 }
 
+// dataBytesMax with the type a field most often has tested first: a key or header value is most
+// often a string, a value bytes. Encoding 1,000 keyed records with two headers (bench/engine-
+// produce's shape) took 136-142 us a batch this way against 152-153 through dataBytesMax alone
+// (the two alternating in one process, min of 16 rounds).
+function keyBytesMax(key: RecordData | undefined, index: number): number {
+  return typeof key === 'string' ? VARINT_BYTES_MAX + 3 * key.length : dataBytesMax(key, 'key', index);
+}
+
+function valueBytesMax(value: RecordData | undefined, index: number): number {
+  return value instanceof Uint8Array ? sizeOfLength(value.length) + value.length : dataBytesMax(value, 'value', index);
+}
+
+function headerValueBytesMax(value: RecordData | undefined, index: number): number {
+  return typeof value === 'string' ? VARINT_BYTES_MAX + 3 * value.length : dataBytesMax(value, 'header value', index);
+}
+
 function headerKeyBytesMax(key: unknown, index: number): number {
   if (typeof key !== 'string') throw invalidRecord(`record ${index}: header keys must be strings`);
   return VARINT_BYTES_MAX + 3 * key.length;
@@ -325,7 +341,7 @@ export class BatchEncoder {
       // fields before the headers (strings at 3 bytes a unit) plus 64 bytes for any headers, which
       // are measured as they are written; the body is moved in the rare case its real length takes
       // another number of varint bytes (a body under 64 bytes, or one across 8,192).
-      const fixedMax = 2 + sizeOfVarlong(timestampDelta) + sizeOfLength(i) + dataBytesMax(key, 'key', i) + dataBytesMax(value, 'value', i);
+      const fixedMax = 2 + sizeOfVarlong(timestampDelta) + sizeOfLength(i) + keyBytesMax(key, i) + valueBytesMax(value, i);
       const reserved = sizeOfLength(headers === undefined || headers === null ? fixedMax : fixedMax + 64);
       if (at + reserved + fixedMax > buf.length) buf = this.ensure(at, at + reserved + fixedMax);
 
@@ -376,7 +392,7 @@ export class BatchEncoder {
       for (const header of headers as HeaderList) {
         const keyMax = headerKeyBytesMax(header?.key, index);
         const value = header.value;
-        const max = keyMax + dataBytesMax(value, 'header value', index);
+        const max = keyMax + headerValueBytesMax(value, index);
         if (end + max > buf.length) buf = this.ensure(end, end + max);
         end = writeString(buf, end, header.key);
         end = writeData(buf, end, value);
@@ -389,14 +405,15 @@ export class BatchEncoder {
         const value = object[key];
         if (Array.isArray(value)) {
           for (const item of value as readonly RecordData[]) {
-            const max = headerKeyBytesMax(key, index) + dataBytesMax(item, 'header value', index);
+            const max = VARINT_BYTES_MAX + 3 * key.length + headerValueBytesMax(item, index);
             if (end + max > buf.length) buf = this.ensure(end, end + max);
             end = writeString(buf, end, key);
             end = writeData(buf, end, item);
             count++;
           }
         } else {
-          const max = headerKeyBytesMax(key, index) + dataBytesMax(value as RecordData | undefined, 'header value', index);
+          // A for-in key is a string: no check.
+          const max = VARINT_BYTES_MAX + 3 * key.length + headerValueBytesMax(value as RecordData | undefined, index);
           if (end + max > buf.length) buf = this.ensure(end, end + max);
           end = writeString(buf, end, key);
           end = writeData(buf, end, value as RecordData | undefined);
