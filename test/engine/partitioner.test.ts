@@ -52,6 +52,20 @@ describe('murmur2', () => {
     }
   });
 
+  it('hashes an ASCII string from its char codes as it hashes its bytes, for every tail length', () => {
+    // ASCII strings skip the UTF-8 copy; a string with one non-ASCII char anywhere takes it.
+    for (let length = 0; length <= 13; length++) {
+      const ascii = Array.from({ length }, (_, i) => String.fromCharCode(0x20 + ((i * 37) % 0x60))).join('');
+      expect(murmur2(ascii), JSON.stringify(ascii)).toBe(murmur2(Buffer.from(ascii, 'utf8')));
+      for (let at = 0; at < length; at++) {
+        const mixed = ascii.slice(0, at) + (at % 2 ? '\u00e9' : '\u20ac') + ascii.slice(at + 1);
+        expect(murmur2(mixed), JSON.stringify(mixed)).toBe(murmur2(Buffer.from(mixed, 'utf8')));
+      }
+    }
+    expect(murmur2('\x7f')).toBe(murmur2(Buffer.from([0x7f])));
+    expect(murmur2('\x80')).toBe(murmur2(Buffer.from([0xc2, 0x80])));
+  });
+
   it('toPositive masks the sign bit', () => {
     expect(toPositive(-973932308)).toBe(1173551340);
     expect(toPositive(-(2 ** 31))).toBe(0);
