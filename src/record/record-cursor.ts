@@ -41,6 +41,7 @@ import {
 } from './batch-format.js';
 import { AbortedTransactionFilter, type AbortedTransactionRef } from './aborted-transactions.js';
 import { getCodec } from './compression.js';
+import { HeaderKeys } from './header-keys.js';
 import { VarintReader } from './varint.js';
 import type { RecordHeader } from './record.js';
 
@@ -66,11 +67,6 @@ const fastViews = (() => {
     return false;
   }
 })();
-
-/** A view of `length` bytes of `buf` from `at` (no copy). `at + length` must be within `buf`. */
-export function viewOf(buf: Buffer, at: number, length: number): Buffer {
-  return fastViews ? new FastBuffer(buf.buffer, buf.byteOffset + at, length) : buf.subarray(at, at + length);
-}
 
 function corrupt(message: string): SluiceError {
   return new SluiceError('CORRUPT_MESSAGE', message);
@@ -190,6 +186,8 @@ export class RecordCursor {
   private includeControl = false;
   private aborted: AbortedTransactionFilter | null = null;
   private maxDecompressedBytes = INFLATED_BATCH_BYTES_MAX;
+  /** headers()' keys, decoded once while records repeat them (header-keys.ts). */
+  private readonly headerKeys = new HeaderKeys();
 
   /** Starts a walk over `bytes` (whole batches back to back); returns the cursor. */
   reset(bytes: Uint8Array, options: ReadRecordsOptions = {}): this {
@@ -357,12 +355,13 @@ export class RecordCursor {
       const keyLength = readVarintSlow(buf, p, end);
       p = slowEnd;
       if (keyLength < 0 || p + keyLength > end) throw corrupt(`header key of ${keyLength} bytes at byte ${p} does not fit its record`);
-      const key = buf.toString('utf8', p, p + keyLength);
+      const key = this.headerKeys.keyAt(h, buf, p, keyLength);
       p += keyLength;
       const valueLength = readVarintSlow(buf, p, end);
       p = slowEnd;
       if (valueLength > end - p) throw corrupt(`header value of ${valueLength} bytes at byte ${p} does not fit its record`);
-      headers[h] = { key, value: valueLength < 0 ? null : viewOf(buf, p, valueLength) };
+      const value = valueLength < 0 ? null : fastViews ? new FastBuffer(this.arrayBuffer, this.arrayOffset + p, valueLength) : buf.subarray(p, p + valueLength);
+      headers[h] = { key, value };
       if (valueLength > 0) p += valueLength;
     }
     if (p !== end) throw corrupt(`record ending at byte ${end}: its ${count} headers end at byte ${p}`);
