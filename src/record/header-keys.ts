@@ -19,19 +19,23 @@ export class HeaderKeys {
   private readonly strings: string[] = new Array<string>(POSITIONS).fill('');
 
   /** The header key of `length` bytes at `start` of `buf`, the header `position` of its record. */
-  keyAt(position: number, buf: Buffer, start: number, length: number): string {
-    if (position >= POSITIONS || length > KEY_BYTES_MAX) return buf.toString('utf8', start, start + length);
+  keyAt(position: number, buf: Uint8Array, start: number, length: number): string {
+    if (position >= POSITIONS || length > KEY_BYTES_MAX) return utf8(buf, start, length);
     const known = this.bytes[position]!;
     if (known.length === length) {
       let j = 0;
       while (j < length && known[j] === buf[start + j]) j++;
       if (j === length) return this.strings[position]!;
     }
-    const key = buf.toString('utf8', start, start + length);
+    const key = utf8(buf, start, length);
     const copy = new Uint8Array(length);
     copy.set(buf.subarray(start, start + length));
     this.bytes[position] = copy;
     this.strings[position] = key;
     return key;
   }
+}
+
+function utf8(buf: Uint8Array, start: number, length: number): string {
+  return Buffer.isBuffer(buf) ? buf.toString('utf8', start, start + length) : Buffer.from(buf.buffer, buf.byteOffset + start, length).toString('utf8');
 }

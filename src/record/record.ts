@@ -2,6 +2,7 @@
 // read back as, and reading one. Writing records is batch-encoder.ts's (one pass into a reused
 // buffer).
 import { SluiceError } from '../errors.js';
+import { HeaderKeys } from './header-keys.js';
 import { VarintReader } from './varint.js';
 
 /** Bytes for a key, value or header value: a Buffer (or any Uint8Array), a string (UTF-8), or null. */
@@ -39,6 +40,9 @@ export interface DecodedRecord {
 /** The smallest record: length, attributes, timestampDelta, offsetDelta, key, value, headerCount. */
 export const RECORD_BYTES_MIN = 7;
 
+/** readRecord's header keys (header-keys.ts says why): a read is synchronous and never re-enters. */
+const headerKeys = new HeaderKeys();
+
 /**
  * Reads one record at the reader's position. `key`, `value` and header values are views of the
  * reader's buffer, not copies. Throws CORRUPT_MESSAGE on any malformed field, including a record
@@ -74,7 +78,9 @@ export function readRecord(reader: VarintReader, baseOffset: number, baseTimesta
       const keyAt = reader.pos;
       const headerKeyLength = reader.readVarint();
       if (headerKeyLength < 0) throw new SluiceError('CORRUPT_MESSAGE', `negative header key length ${headerKeyLength} at byte ${keyAt}`);
-      const headerKey = reader.readUtf8(headerKeyLength);
+      const keyStart = reader.pos;
+      reader.skip(headerKeyLength);
+      const headerKey = headerKeys.keyAt(h, reader.buf, keyStart, headerKeyLength);
       const headerValueLength = reader.readVarint();
       headers[h] = { key: headerKey, value: headerValueLength < 0 ? null : reader.readBytes(headerValueLength) };
     }
