@@ -32,6 +32,7 @@ const SUITES: Record<string, () => Promise<{ run: (options: RunOptions) => Promi
   ingest: () => import('./ingest.bench.js'),
   'engine-produce': () => import('./engine-produce.bench.js'),
   'engine-fetch': () => import('./engine-fetch.bench.js'),
+  'engine-fetch-keyed': () => import('./engine-fetch-keyed.bench.js'),
   consumer: () => import('./consumer.bench.js'),
   startup: () => import('./startup.bench.js'),
   'slow-readers': () => import('./slow-readers.bench.js'),
