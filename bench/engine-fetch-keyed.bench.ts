@@ -22,7 +22,8 @@ import { ClassicLevel } from 'classic-level';
 import { open as openLmdb } from 'lmdb';
 
 import { Engine, type ProduceRecord } from '../src/engine/engine.js';
-import { benchDir, fill, inRoundOrder, measure, median, type Measured, type Ratio, type Row, type RunOptions, type SuiteResult } from './harness.js';
+import { checkCount, levelKey, measureRounds, readLevelRange, readLmdbRange, readOffsets, type ReadSubject } from './embedded-reads.js';
+import { benchDir, fill, median, type Ratio, type Row, type RunOptions, type SuiteResult } from './harness.js';
 
 const BATCH_RECORDS = 1000;
 const FETCH_BYTES = 1024 * 1024;
@@ -39,30 +40,12 @@ interface KeyedRecord {
   headers: Record<string, string>;
 }
 
-interface Subject {
-  name: string;
-  /** One fetch of `perCall` records from the subject's next offset; returns the value bytes read. */
-  call: () => Promise<number> | number;
-  close: () => Promise<void> | void;
-}
-
 function keyedRecords(): KeyedRecord[] {
   return Array.from({ length: BATCH_RECORDS }, (_, i) => ({
     key: `user-${i}`,
     value: fill(100, i),
     headers: { 'trace-id': (0x1000000000 + i * 7919).toString(16).padStart(16, '0'), source: 'bench' },
   }));
-}
-
-/** Offsets a subject reads from, call after call, wrapping before the end. */
-function offsets(perCall: number, recordCount: number): () => number {
-  const calls = Math.floor(recordCount / perCall);
-  let call = 0;
-  return () => (call++ % calls) * perCall;
-}
-
-function checkCount(name: string, got: number, wanted: number): void {
-  if (got !== wanted) throw new Error(`${name} read ${got} records, expected ${wanted}`);
 }
 
 export async function run(options: RunOptions): Promise<SuiteResult> {
@@ -100,11 +83,6 @@ export async function run(options: RunOptions): Promise<SuiteResult> {
   });
   const level = new ClassicLevel<Buffer, Buffer>(path.join(dir, 'level'), { keyEncoding: 'buffer', valueEncoding: 'buffer' });
   await level.open();
-  const levelKey = (offset: number) => {
-    const key = Buffer.allocUnsafe(8);
-    key.writeBigUInt64BE(BigInt(offset));
-    return key;
-  };
   for (let start = 0; start < recordCount; start += 10_000) {
     const ops = [];
     for (let offset = start; offset < Math.min(recordCount, start + 10_000); offset++) {
@@ -117,9 +95,9 @@ export async function run(options: RunOptions): Promise<SuiteResult> {
   await level.compactRange(levelKey(0), levelKey(recordCount));
 
   // Every subject reads each record's value and both headers, so none can skip their decoding.
-  const subjects: Subject[] = [
+  const subjects: ReadSubject[] = [
     (() => {
-      const next = offsets(perCall, recordCount);
+      const next = readOffsets(perCall, recordCount);
       return {
         name: FETCH,
         call: async () => {
@@ -133,7 +111,7 @@ export async function run(options: RunOptions): Promise<SuiteResult> {
       };
     })(),
     (() => {
-      const next = offsets(perCall, recordCount);
+      const next = readOffsets(perCall, recordCount);
       return {
         name: 'better-sqlite3',
         call: () => {
@@ -147,55 +125,33 @@ export async function run(options: RunOptions): Promise<SuiteResult> {
       };
     })(),
     (() => {
-      const next = offsets(perCall, recordCount);
+      const next = readOffsets(perCall, recordCount);
       return {
         name: 'lmdb',
-        call: () => {
-          const offset = next();
-          let count = 0;
-          let bytes = 0;
-          for (const { value } of lmdb.getRange({ start: offset, end: offset + perCall })) {
+        call: () =>
+          readLmdbRange(lmdb, next(), perCall, (value) => {
             const record = value as KeyedRecord;
-            bytes += record.value.length + record.headers.source!.length;
-            count++;
-          }
-          checkCount('lmdb', count, perCall);
-          return bytes;
-        },
+            return record.value.length + record.headers.source!.length;
+          }),
         close: () => lmdb.close(),
       };
     })(),
     (() => {
-      const next = offsets(perCall, recordCount);
+      const next = readOffsets(perCall, recordCount);
       return {
         name: 'classic-level',
-        call: async () => {
-          const offset = next();
-          const iterator = level.iterator({ gte: levelKey(offset), lt: levelKey(offset + perCall), highWaterMarkBytes: 4 * FETCH_BYTES });
-          let count = 0;
-          let bytes = 0;
-          for (let entries = await iterator.nextv(perCall); entries.length > 0; entries = await iterator.nextv(perCall - count)) {
-            for (let i = 0; i < entries.length; i++) {
-              const record = JSON.parse(entries[i]![1]!.toString()) as { value: string; headers: Record<string, string> };
-              bytes += Buffer.from(record.value, 'base64').length + record.headers.source!.length;
-            }
-            count += entries.length;
-            if (count === perCall) break;
-          }
-          await iterator.close();
-          checkCount('classic-level', count, perCall);
-          return bytes;
-        },
+        call: () =>
+          readLevelRange(level, next(), perCall, 4 * FETCH_BYTES, (value) => {
+            const record = JSON.parse(value.toString()) as { value: string; headers: Record<string, string> };
+            return Buffer.from(record.value, 'base64').length + record.headers.source!.length;
+          }),
         close: () => level.close(),
       };
     })(),
   ];
   for (const subject of subjects) await subject.call();
 
-  const rounds = new Map<string, Measured[]>(subjects.map((subject) => [subject.name, []]));
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const subject of inRoundOrder(subjects, round)) rounds.get(subject.name)!.push(await measure(`engine-fetch-keyed ${subject.name}`, subject.call, timeMs / ROUNDS, CALLS_MIN));
-  }
+  const rounds = await measureRounds('engine-fetch-keyed', subjects, ROUNDS, timeMs / ROUNDS, CALLS_MIN);
   for (const subject of subjects) await subject.close();
   await engine.close();
   fs.rmSync(dir, { recursive: true, force: true });

@@ -28,7 +28,8 @@ import { Engine } from '../src/engine/engine.js';
 import { decodeBatch, iterateBatches } from '../src/record/batch.js';
 import type { DecodedRecord } from '../src/record/record.js';
 import { RecordCursor } from '../src/record/record-cursor.js';
-import { benchDir, fill, inRoundOrder, measure, median, type Measured, type Ratio, type Row, type RunOptions, type SuiteResult } from './harness.js';
+import { checkCount, levelKey, measureRounds, readLevelRange, readLmdbRange, readOffsets, type ReadSubject } from './embedded-reads.js';
+import { benchDir, fill, median, type Ratio, type Row, type RunOptions, type SuiteResult } from './harness.js';
 
 const VALUE_BYTES = 100;
 const BATCH_RECORDS = 1000;
@@ -47,24 +48,6 @@ const RAW = 'sluice fetchBatches';
 const LAZY = 'sluice fetchBatches + RecordCursor';
 const CEILING = 'fs.readSync ceiling';
 const GENERIC = 'readBytesAsync + decodeBatch (internal, the path before)';
-
-interface Subject {
-  name: string;
-  /** One fetch: reads `perCall` records from the subject's next offset; returns bytes read. */
-  call: () => Promise<number> | number;
-  close: () => Promise<void> | void;
-}
-
-/** Offsets a subject reads from, call after call: [0, perCall, 2 perCall, ...), wrapping before the end. */
-function offsets(perCall: number, recordCount: number): () => number {
-  const calls = Math.floor(recordCount / perCall);
-  let call = 0;
-  return () => (call++ % calls) * perCall;
-}
-
-function checkCount(name: string, got: number, wanted: number): void {
-  if (got !== wanted) throw new Error(`${name} read ${got} records, expected ${wanted}`);
-}
 
 export async function run(options: RunOptions): Promise<SuiteResult> {
   const recordCount = options.quick ? 200_000 : 1_000_000;
@@ -98,11 +81,6 @@ export async function run(options: RunOptions): Promise<SuiteResult> {
   });
   const level = new ClassicLevel<Buffer, Buffer>(path.join(dir, 'level'), { keyEncoding: 'buffer', valueEncoding: 'buffer' });
   await level.open();
-  const levelKey = (offset: number) => {
-    const key = Buffer.allocUnsafe(8);
-    key.writeBigUInt64BE(BigInt(offset));
-    return key;
-  };
   for (let start = 0; start < recordCount; start += 10_000) {
     const ops = [];
     for (let offset = start; offset < Math.min(recordCount, start + 10_000); offset++) ops.push({ type: 'put' as const, key: levelKey(offset), value: values[offset % BATCH_RECORDS]! });
@@ -118,9 +96,9 @@ export async function run(options: RunOptions): Promise<SuiteResult> {
   const ceilingSize = fs.fstatSync(ceilingFd).size;
   const select = db.prepare('SELECT offset, timestamp, key, value FROM records WHERE offset >= ? ORDER BY offset LIMIT ?');
 
-  const subjects: Subject[] = [
+  const subjects: ReadSubject[] = [
     (() => {
-      const next = offsets(perCall, recordCount);
+      const next = readOffsets(perCall, recordCount);
       return {
         name: FETCH,
         call: async () => {
@@ -134,7 +112,7 @@ export async function run(options: RunOptions): Promise<SuiteResult> {
       };
     })(),
     (() => {
-      const next = offsets(perCall, recordCount);
+      const next = readOffsets(perCall, recordCount);
       return {
         name: RAW,
         call: async () => {
@@ -146,7 +124,7 @@ export async function run(options: RunOptions): Promise<SuiteResult> {
       };
     })(),
     (() => {
-      const next = offsets(perCall, recordCount);
+      const next = readOffsets(perCall, recordCount);
       return {
         name: LAZY,
         call: async () => {
@@ -166,7 +144,7 @@ export async function run(options: RunOptions): Promise<SuiteResult> {
       };
     })(),
     (() => {
-      const next = offsets(perCall, recordCount);
+      const next = readOffsets(perCall, recordCount);
       return {
         name: 'better-sqlite3',
         call: () => {
@@ -180,48 +158,23 @@ export async function run(options: RunOptions): Promise<SuiteResult> {
       };
     })(),
     (() => {
-      const next = offsets(perCall, recordCount);
+      const next = readOffsets(perCall, recordCount);
       return {
         name: 'lmdb',
-        call: () => {
-          const offset = next();
-          let count = 0;
-          let bytes = 0;
-          for (const { value } of lmdb.getRange({ start: offset, end: offset + perCall })) {
-            bytes += (value as Buffer).length;
-            count++;
-          }
-          checkCount('lmdb', count, perCall);
-          return bytes;
-        },
+        call: () => readLmdbRange(lmdb, next(), perCall, (value) => (value as Buffer).length),
         close: () => lmdb.close(),
       };
     })(),
     (() => {
-      const next = offsets(perCall, recordCount);
+      const next = readOffsets(perCall, recordCount);
       return {
         name: 'classic-level',
-        call: async () => {
-          const offset = next();
-          // nextv returns at most highWaterMarkBytes of entries a call (16 KiB by default): 2 MiB
-          // lets one call take the whole range, as one fetch does.
-          const iterator = level.iterator({ gte: levelKey(offset), lt: levelKey(offset + perCall), highWaterMarkBytes: 2 * FETCH_BYTES });
-          let count = 0;
-          let bytes = 0;
-          for (let entries = await iterator.nextv(perCall); entries.length > 0; entries = await iterator.nextv(perCall - count)) {
-            for (let i = 0; i < entries.length; i++) bytes += entries[i]![1]!.length;
-            count += entries.length;
-            if (count === perCall) break;
-          }
-          await iterator.close();
-          checkCount('classic-level', count, perCall);
-          return bytes;
-        },
+        call: () => readLevelRange(level, next(), perCall, 2 * FETCH_BYTES, (value) => value.length),
         close: () => level.close(),
       };
     })(),
     (() => {
-      const next = offsets(perCall, recordCount);
+      const next = readOffsets(perCall, recordCount);
       return {
         name: GENERIC,
         call: async () => {
@@ -245,7 +198,7 @@ export async function run(options: RunOptions): Promise<SuiteResult> {
     (() => {
       // The same bytes the lazy path reads, from the same file, into a reused buffer: what a read
       // costs with no log lookup and no record walk.
-      const next = offsets(perCall, recordCount);
+      const next = readOffsets(perCall, recordCount);
       return {
         name: CEILING,
         call: () => {
@@ -260,10 +213,7 @@ export async function run(options: RunOptions): Promise<SuiteResult> {
   for (const subject of subjects) await subject.call();
   if (log.logEndOffset !== recordCount) throw new Error(`the log holds ${log.logEndOffset} records, expected ${recordCount}`);
 
-  const rounds = new Map<string, Measured[]>(subjects.map((subject) => [subject.name, []]));
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const subject of inRoundOrder(subjects, round)) rounds.get(subject.name)!.push(await measure(`engine-fetch ${subject.name}`, subject.call, timeMs / ROUNDS, CALLS_MIN));
-  }
+  const rounds = await measureRounds('engine-fetch', subjects, ROUNDS, timeMs / ROUNDS, CALLS_MIN);
   for (const subject of subjects) await subject.close();
   await engine.close();
   fs.rmSync(dir, { recursive: true, force: true });
