@@ -15,7 +15,7 @@
 import { SluiceError, kafkaErrorName, type SluiceErrorName } from '../errors.js';
 import { DefaultPartitioner } from '../engine/partitioner.js';
 import { ApiKey } from '../protocol/api-keys.js';
-import { BatchEncoder, type EncodeBatchOptions } from '../record/batch-encoder.js';
+import { BatchEncoder, checkRecord, type EncodeBatchOptions } from '../record/batch-encoder.js';
 import type { CompressionName } from '../record/batch-format.js';
 import type { RecordData, RecordHeaders } from '../record/record.js';
 import type { KafkaClient } from './client.js';
@@ -168,6 +168,8 @@ export class Producer {
   /** Queues records; resolves with each record's partition and offset once acknowledged. */
   async send(topic: string, records: readonly ProducerRecord[]): Promise<RecordMetadata[]> {
     if (this.closed) throw new SluiceError('ENGINE_CLOSED', 'The producer is closed');
+    // Before any record is taken: a malformed one fails this call, not the others sharing its batch.
+    for (let i = 0; i < records.length; i++) checkRecord(records[i]!, i);
     const partitionCount = await this.client.partitionCount(topic);
     const partitions = this.partitioner.partitionAll(records, partitionCount, topic);
     if (records.length === 0) return [];

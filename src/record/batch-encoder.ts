@@ -142,6 +142,45 @@ function headerKeyBytesMax(key: unknown, index: number): number {
   return VARINT_BYTES_MAX + 3 * key.length;
 }
 
+type HeaderList = ReadonlyArray<{ key: string; value: RecordData | undefined }>;
+type HeaderObject = { readonly [key: string]: RecordData | undefined | readonly RecordData[] };
+const hasOwn = Object.prototype.hasOwnProperty;
+
+function invalidTimestamp(timestamp: unknown, index: number): SluiceError {
+  return invalidRecord(`record ${index}: timestamp ${timestamp} is not an integer number of milliseconds >= -1`);
+}
+
+/**
+ * Throws INVALID_RECORD, naming `index`, for what encode() would refuse in the record itself: it
+ * is not an object; a key, value or header value is not a Buffer, a string or null; a header key
+ * is not a string; a timestamp is not an integer >= -1. For callers that take records now and
+ * encode them later (a producer's batches hold several calls' records), so that a malformed
+ * record fails its own call, as Kafka's producer throws a record's serialization error from send().
+ */
+export function checkRecord(record: RecordInput, index: number): void {
+  if (record === null || typeof record !== 'object') throw invalidRecord(`record ${index} is not an object`);
+  const timestamp = record.timestamp;
+  if (timestamp !== undefined && timestamp !== null && (!Number.isSafeInteger(timestamp) || timestamp < -1)) throw invalidTimestamp(timestamp, index);
+  keyBytesMax(record.key, index);
+  valueBytesMax(record.value, index);
+  const headers = record.headers;
+  if (headers === undefined || headers === null) return;
+  if (Array.isArray(headers)) {
+    for (const header of headers as HeaderList) {
+      headerKeyBytesMax(header?.key, index);
+      headerValueBytesMax(header.value, index);
+    }
+    return;
+  }
+  const object = headers as HeaderObject;
+  for (const key in object) {
+    if (!hasOwn.call(object, key)) continue;
+    const value = object[key];
+    if (Array.isArray(value)) for (const item of value as readonly RecordData[]) headerValueBytesMax(item, index);
+    else headerValueBytesMax(value as RecordData | undefined, index);
+  }
+}
+
 /** Bytes of the zigzag varint of a length or count `n` >= 0 (exact for any safe integer). */
 function sizeOfLength(n: number): number {
   return n < 0x40 ? 1 : n < 0x2000 ? 2 : n < 0x100000 ? 3 : n < 0x8000000 ? 4 : 5;
@@ -200,9 +239,6 @@ function writeData(buf: Buffer, at: number, data: RecordData | undefined): numbe
   return at + length;
 }
 
-type HeaderList = ReadonlyArray<{ key: string; value: RecordData | undefined }>;
-type HeaderObject = { readonly [key: string]: RecordData | undefined | readonly RecordData[] };
-const hasOwn = Object.prototype.hasOwnProperty;
 
 /**
  * Encodes batches into one growing, reused buffer. Single-threaded and synchronous: encode()
@@ -320,7 +356,7 @@ export class BatchEncoder {
       if (timestamp === undefined || timestamp === null) {
         timestamp = now;
       } else if (!Number.isSafeInteger(timestamp) || timestamp < -1) {
-        throw invalidRecord(`record ${i}: timestamp ${timestamp} is not an integer number of milliseconds >= -1`);
+        throw invalidTimestamp(timestamp, i);
       }
       if (i === 0) {
         baseTimestamp = timestamp;

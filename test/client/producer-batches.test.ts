@@ -1,12 +1,15 @@
-// What the producer's batches carry through: a batch that cannot be encoded (a malformed record)
-// fails the calls with records in it and nothing else. Its sequence numbers are not taken, so the
-// idempotent producer's next batch for the partition is in sequence, and the other partitions'
-// batches of the same request still go out.
-import { afterEach, expect, it } from 'vitest';
+// What fails when a producer cannot send a record. A malformed record fails its own send() call,
+// before any of its records is taken, as Kafka's producer throws a record's serialization error
+// from send(): the other calls whose records share its batch are not touched. A batch that cannot
+// be encoded (its compressor throws) fails the calls with records in it and nothing else: it takes
+// no sequence numbers, so the idempotent producer's next batch for its partition is in sequence,
+// and the other partitions' batches of the same request still go out.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { startBroker, type Broker } from '../../src/index.js';
 import { KafkaClient } from '../../src/client/client.js';
 import { Producer, type ProducerRecord } from '../../src/client/producer.js';
+import { findCodec, registerCodec } from '../../src/record/compression.js';
 
 let broker: Broker | undefined;
 let client: KafkaClient | undefined;
@@ -29,28 +32,45 @@ async function values(topic: string, partition = 0): Promise<string[]> {
   return records.map((record) => record.value!.toString());
 }
 
-it('a malformed record fails only its batch, and the idempotent producer goes on with the next sequence number', async () => {
+it('a malformed record fails its own call only: the calls sharing its batch land', async () => {
   await setUp('bad', 1);
   const producer = await Producer.create(client!, { acks: -1, lingerMs: 0 });
-  await expect(producer.send('bad', [{ value: 'first' }])).resolves.toHaveLength(1);
-  const malformed = producer.send('bad', [{ value: 42 as unknown as string }]);
-  await expect(malformed).rejects.toMatchObject({ code: 'INVALID_RECORD', message: expect.stringContaining('Produce to bad-0 failed') });
-  // Before, the failed batch had taken sequence numbers: this one then met OUT_OF_ORDER_SEQUENCE_NUMBER until delivery.timeout.ms.
-  await expect(producer.send('bad', [{ value: 'after' }])).resolves.toMatchObject([{ partition: 0, offset: 1 }]);
-  expect(await values('bad')).toEqual(['first', 'after']);
+  // All three calls add to one open batch before the linger timer fires.
+  const before = producer.send('bad', [{ value: 'before' }]);
+  const malformed = producer.send('bad', [{ value: 'dropped with its call' }, { value: 42 as unknown as string }]);
+  const after = producer.send('bad', [{ value: 'after' }]);
+  await expect(malformed).rejects.toMatchObject({ code: 'INVALID_RECORD', message: expect.stringContaining('record 1: value must be') });
+  await expect(Promise.all([before, after])).resolves.toMatchObject([[{ offset: 0 }], [{ offset: 1 }]]);
+  expect(await values('bad')).toEqual(['before', 'after']);
 });
 
-it('a malformed batch fails alone: the batch of another partition in the same request lands', async () => {
-  await setUp('two', 2);
-  const producer = await Producer.create(client!, { acks: -1, lingerMs: 0 });
-  // Both calls add to an open batch before the linger timer fires, which sends both in one request.
-  const malformed = producer.send('two', [{ partition: 0, value: 42 as unknown as string }]);
-  const good = producer.send('two', [{ partition: 1, value: 'good' }]);
-  await expect(malformed).rejects.toMatchObject({ code: 'INVALID_RECORD' });
-  await expect(good).resolves.toMatchObject([{ partition: 1, offset: 0 }]);
-  await expect(producer.send('two', [{ partition: 0, value: 'after' }])).resolves.toMatchObject([{ partition: 0, offset: 0 }]);
-  expect(await values('two', 0)).toEqual(['after']);
-  expect(await values('two', 1)).toEqual(['good']);
+describe('a batch whose encoding fails (here its compressor throws)', () => {
+  const snappy = findCodec('snappy')!;
+  beforeAll(() => {
+    registerCodec({
+      ...snappy,
+      compress(data: Buffer, level?: number): Buffer {
+        if (data.includes('poison')) throw new Error('the compressor failed');
+        return snappy.compress(data, level);
+      },
+    });
+  });
+  afterAll(() => registerCodec(snappy));
+
+  it('fails alone: the batch of another partition in the same request lands, and its own partition goes on in sequence', async () => {
+    await setUp('two', 2);
+    const producer = await Producer.create(client!, { acks: -1, lingerMs: 0, compression: 'snappy' });
+    await expect(producer.send('two', [{ partition: 0, value: 'first' }])).resolves.toMatchObject([{ partition: 0, offset: 0 }]);
+    // Both calls add to an open batch before the linger timer fires, which sends both in one request.
+    const poisoned = producer.send('two', [{ partition: 0, value: 'poison' }]);
+    const good = producer.send('two', [{ partition: 1, value: 'good' }]);
+    await expect(poisoned).rejects.toThrow('the compressor failed');
+    await expect(good).resolves.toMatchObject([{ partition: 1, offset: 0 }]);
+    // Had the failed batch taken sequence numbers, this one would meet OUT_OF_ORDER_SEQUENCE_NUMBER until delivery.timeout.ms.
+    await expect(producer.send('two', [{ partition: 0, value: 'after' }])).resolves.toMatchObject([{ partition: 0, offset: 1 }]);
+    expect(await values('two', 0)).toEqual(['first', 'after']);
+    expect(await values('two', 1)).toEqual(['good']);
+  });
 });
 
 it('a call that fills many batches, among others, lands whole and in order, and learns each record\'s offset', async () => {

@@ -3,7 +3,7 @@
 // walkRecords finds in the bytes; and its reused buffer must give every batch whole.
 import { describe, expect, it } from 'vitest';
 
-import { BatchEncoder } from '../../src/record/batch-encoder.js';
+import { BatchEncoder, checkRecord } from '../../src/record/batch-encoder.js';
 import { BASE_TIMESTAMP_OFFSET, RECORDS_OFFSET, decodeBatch, encodeBatch, type RecordInput } from '../../src/record/index.js';
 import { walkRecords } from '../../src/record/record-walk.js';
 import { prng } from '../fixtures/random.js';
@@ -92,5 +92,40 @@ describe('BatchEncoder', () => {
     encoder.reset();
     expect(() => encoder.encode([{ value: 'a' }, { value: 'b', headers: [null as never] }])).toThrow(/record 1: header keys must be strings/);
     expect(() => encoder.encode([{ value: 'a', headers: { h: 5 as never } }])).toThrow(/record 0: header value must be a Buffer/);
+  });
+});
+
+describe('checkRecord', () => {
+  const bad = [
+    null,
+    'a string',
+    { value: 42 },
+    { value: 'v', key: {} },
+    { value: 'v', timestamp: 1.5 },
+    { value: 'v', timestamp: -2 },
+    { value: 'v', headers: [{ key: 7, value: 'x' }] },
+    { value: 'v', headers: [null] },
+    { value: 'v', headers: { h: 3 } },
+    { value: 'v', headers: { h: ['ok', 3] } },
+  ] as unknown as RecordInput[];
+
+  it.each(bad.map((record) => [JSON.stringify(record), record]))('refuses %s as encode() does, naming the record', (_, record) => {
+    const records: RecordInput[] = [{ value: 'good' }, record as RecordInput];
+    let encodeError: unknown;
+    try {
+      new BatchEncoder().encode(records, { now: NOW });
+    } catch (error) {
+      encodeError = error;
+    }
+    expect(encodeError).toMatchObject({ code: 'INVALID_RECORD' });
+    expect(() => checkRecord(record as RecordInput, 1)).toThrow((encodeError as Error).message);
+  });
+
+  it('takes every record encode() takes', () => {
+    const random = prng(11);
+    const records = randomRecords(random, 500);
+    new BatchEncoder().encode(records, { now: NOW });
+    records.forEach((record, i) => checkRecord(record, i));
+    for (const record of [{ value: null }, { value: undefined, key: undefined, headers: null, timestamp: null }, { value: new Uint8Array(3), headers: [] }] as RecordInput[]) checkRecord(record, 0);
   });
 });
