@@ -78,6 +78,8 @@ interface Run {
 }
 
 interface Batch {
+  /** Creation order: a partition's batches are made one after another, so this is their sequence order. */
+  id: number;
   topic: string;
   partition: number;
   /** topic NUL partition: the key of `open` and `sequences`, built once per batch. */
@@ -136,6 +138,16 @@ export class Producer {
   private producerId = -1;
   private producerEpoch = -1;
   private idleWaiters: Array<() => void> = [];
+  private nextBatchId = 0;
+  /** Batches waiting out a retry backoff, outside `ready`. */
+  private retriesWaiting = 0;
+  /**
+   * An idempotent batch failed after taking sequence numbers: the partition's next sequence now
+   * has a gap the broker refuses (OUT_OF_ORDER_SEQUENCE_NUMBER). Kafka's producer (KIP-360) then
+   * bumps its epoch once nothing is in flight, and starts every partition's sequences over.
+   */
+  private epochBumpPending = false;
+  private bumpingEpoch = false;
   private closed = false;
   /** Encodes a request's batches; its views live until the request's frame has copied them. */
   private readonly encoder = new BatchEncoder(64 * 1024);
@@ -195,7 +207,7 @@ export class Producer {
     let runStart = start;
     for (let i = start; i < end; i++) {
       if (!batch) {
-        batch = { topic, partition, key, records: [], runs: [], estimatedBytes: BATCH_HEADER_BYTES, baseSequence: -1, encodedAtMs: 0, attempts: 0, createdMs: performance.now(), lingered: false };
+        batch = { id: this.nextBatchId++, topic, partition, key, records: [], runs: [], estimatedBytes: BATCH_HEADER_BYTES, baseSequence: -1, encodedAtMs: 0, attempts: 0, createdMs: performance.now(), lingered: false };
         this.open.set(key, batch);
         runStart = i;
       }
@@ -246,6 +258,10 @@ export class Producer {
    * it has lingered (Kafka's RecordAccumulator.drain).
    */
   private pump(): void {
+    if (this.epochBumpPending) {
+      if (!this.bumpingEpoch && this.inFlight === 0 && this.retriesWaiting === 0) void this.bumpEpoch();
+      return;
+    }
     while (this.inFlight < this.maxInFlight) {
       // One request carries at most one batch per partition (Kafka requires it of idempotent producers).
       const taken: Batch[] = [];
@@ -387,16 +403,70 @@ export class Producer {
       if (METADATA_REFRESH.has(code)) this.client.invalidateLeaders(batch.topic);
       // Not unref'd: a batch waiting out its backoff keeps the process alive, also when every
       // connection it had is gone (its broker killed).
+      this.retriesWaiting++;
       setTimeout(() => {
-        // Back in front: failed batches come back in the order they failed, which is their
-        // sequence order, so a partition's batches still reach the log in order.
-        this.ready.unshift(batch);
+        this.retriesWaiting--;
+        this.requeue(batch);
         this.pump();
       }, backoffMs);
       return;
     }
+    // Its sequence numbers were taken and will never be written: the partition's next batch
+    // would meet OUT_OF_ORDER_SEQUENCE_NUMBER until its delivery timeout.
+    if (this.idempotent && batch.baseSequence >= 0) this.epochBumpPending = true;
     const expired = RETRIABLE.has(code) && !inTime ? `; delivery.timeout.ms ${this.deliveryTimeoutMs} expired after ${batch.attempts + 1} attempts` : '';
-    const error = new SluiceError(code as SluiceErrorName, `Produce to ${batch.topic}-${batch.partition} failed: ${code}${message ? ` (${message})` : ''}${expired}`);
+    this.failBatch(batch, new SluiceError(code as SluiceErrorName, `Produce to ${batch.topic}-${batch.partition} failed: ${code}${message ? ` (${message})` : ''}${expired}`));
+  }
+
+  /**
+   * Puts a batch back into `ready` in sequence order among its partition's (the backoffs' jitter
+   * brings them back in any order): before the first newer one, else after the last older one,
+   * else in front, as the oldest of all.
+   */
+  private requeue(batch: Batch): void {
+    let at = 0;
+    for (let i = 0; i < this.ready.length; i++) {
+      const other = this.ready[i]!;
+      if (other.key !== batch.key) continue;
+      if (other.id > batch.id) break;
+      at = i + 1;
+    }
+    this.ready.splice(at, 0, batch);
+  }
+
+  /**
+   * KIP-360's epoch bump, once nothing is in flight or waiting to retry: InitProducerId with the
+   * current producer id and epoch (a broker before v3 of the API gives a new producer id), then
+   * every partition's sequences start over at 0 and the batches not yet acknowledged take new
+   * ones as they go out, in their order. While it cannot be done, batches past their
+   * delivery.timeout.ms fail, so that flush() ends.
+   */
+  private async bumpEpoch(): Promise<void> {
+    this.bumpingEpoch = true;
+    try {
+      const connection = await this.client.anyConnection();
+      const response = await connection.request(ApiKey.InitProducerId, { transactionalId: null, transactionTimeoutMs: 60_000, producerId: this.producerId, producerEpoch: this.producerEpoch });
+      if (response.errorCode !== 0) throw new SluiceError(kafkaErrorName(response.errorCode), `InitProducerId: ${kafkaErrorName(response.errorCode)}`);
+      this.producerId = response.producerId;
+      this.producerEpoch = response.producerEpoch;
+      this.sequences.clear();
+      for (const batch of this.ready) batch.baseSequence = -1;
+      this.epochBumpPending = false;
+    } catch (error) {
+      const nowMs = performance.now();
+      for (const batch of this.ready.filter((b) => nowMs - b.createdMs >= this.deliveryTimeoutMs)) {
+        this.ready.splice(this.ready.indexOf(batch), 1);
+        this.failBatch(batch, new SluiceError('REQUEST_TIMED_OUT', `Produce to ${batch.topic}-${batch.partition} failed: delivery.timeout.ms ${this.deliveryTimeoutMs} expired while the producer's epoch could not be bumped (${(error as Error).message})`));
+      }
+      await new Promise((resolve) => setTimeout(resolve, this.retryBackoffMs));
+    } finally {
+      this.bumpingEpoch = false;
+      this.pump();
+    }
+  }
+
+  /** Rejects every call with records in `batch` that has not failed yet. */
+  private failBatch(batch: Batch, error: SluiceError): void {
     for (const { call } of batch.runs) {
       if (call.failed) continue;
       call.failed = true;

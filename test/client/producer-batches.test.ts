@@ -3,12 +3,15 @@
 // from send(): the other calls whose records share its batch are not touched. A batch that cannot
 // be encoded (its compressor throws) fails the calls with records in it and nothing else: it takes
 // no sequence numbers, so the idempotent producer's next batch for its partition is in sequence,
-// and the other partitions' batches of the same request still go out.
+// and the other partitions' batches of the same request still go out. A batch the broker refuses
+// after it took sequence numbers leaves a gap the broker would refuse every later batch for: the
+// producer bumps its epoch (KIP-360) and starts its sequences over.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { startBroker, type Broker } from '../../src/index.js';
 import { KafkaClient } from '../../src/client/client.js';
 import { Producer, type ProducerRecord } from '../../src/client/producer.js';
+import { BATCH_LENGTH_OFFSET, LOG_OVERHEAD, PRODUCER_EPOCH_OFFSET } from '../../src/record/batch-format.js';
 import { findCodec, registerCodec } from '../../src/record/compression.js';
 
 let broker: Broker | undefined;
@@ -90,4 +93,27 @@ it('a call that fills many batches, among others, lands whole and in order, and 
   const results = await Promise.all(calls);
   expect(results.flat().map((result) => result.offset)).toEqual(sent.map((_, offset) => offset));
   expect(await values('many')).toEqual(sent);
+});
+
+it('after the broker refuses a batch (MESSAGE_TOO_LARGE), the idempotent producer bumps its epoch and the batches behind it land in order', async () => {
+  broker = await startBroker({ port: 0 });
+  await broker.engine.createTopic('large', { partitions: 1, config: { 'max.message.bytes': '2000' } });
+  client = await KafkaClient.connect({ brokers: [`127.0.0.1:${broker.port}`] });
+  // 1 KiB batches: the large record's batch is sealed alone and sent at once; the small ones follow it in a batch of their own.
+  const producer = await Producer.create(client, { acks: -1, lingerMs: 0, batchBytes: 1024, deliveryTimeoutMs: 20_000 });
+  await expect(producer.send('large', [{ value: 'first' }])).resolves.toMatchObject([{ offset: 0 }]);
+  const large = producer.send('large', [{ value: 'x'.repeat(5000) }]);
+  const small = Array.from({ length: 5 }, (_, i) => producer.send('large', [{ value: `small ${i}` }]));
+  await expect(large).rejects.toMatchObject({ code: 'MESSAGE_TOO_LARGE' });
+  // Without the bump their sequence numbers follow the refused batch's: OUT_OF_ORDER_SEQUENCE_NUMBER until delivery.timeout.ms.
+  expect((await Promise.all(small)).map(([result]) => result!.offset)).toEqual([1, 2, 3, 4, 5]);
+  await expect(producer.send('large', [{ value: 'last' }])).resolves.toMatchObject([{ offset: 6 }]);
+  expect(await values('large')).toEqual(['first', 'small 0', 'small 1', 'small 2', 'small 3', 'small 4', 'last']);
+  const log = broker.engine.partitionLog('large', 0);
+  const read = log.read(0, 1 << 20, { maxOffset: log.logEndOffset, minOneBatch: true })!;
+  const bytes = log.readBytes(read);
+  const epochs: number[] = [];
+  for (let at = 0; at < bytes.length; at += LOG_OVERHEAD + bytes.readInt32BE(at + BATCH_LENGTH_OFFSET)) epochs.push(bytes.readInt16BE(at + PRODUCER_EPOCH_OFFSET));
+  expect(epochs[0]).toBe(0);
+  expect(epochs.slice(1).every((epoch) => epoch === 1)).toBe(true);
 });
