@@ -296,10 +296,10 @@ export class KafkaClient {
   }
 
   /** A topic's leaders by partition: cached, else (or once older than metadata.max.age.ms) fresh metadata. */
-  private async leadersOf(topic: string): Promise<number[] | undefined> {
+  private async leadersOf(topic: string, allowAutoTopicCreation = false): Promise<number[] | undefined> {
     const cached = this.leaders.get(topic);
     if (cached !== undefined && Date.now() - cached.fetchedAtMs < (this.options.metadataMaxAgeMs ?? METADATA_MAX_AGE_MS_DEFAULT)) return cached.leaders;
-    await this.metadata([topic]);
+    await this.metadata([topic], allowAutoTopicCreation);
     return this.leaders.get(topic)?.leaders;
   }
 
@@ -313,9 +313,12 @@ export class KafkaClient {
     return topics.filter((t) => !(excludeInternal && t.isInternal) && pattern.test(t.name)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
-  /** Partition count of a topic (from the cache, else fresh metadata). */
-  async partitionCount(topic: string): Promise<number> {
-    return (await this.leadersOf(topic))!.length;
+  /**
+   * Partition count of a topic (from the cache, else fresh metadata; with `allowAutoTopicCreation`
+   * a broker whose auto.create.topics.enable is set creates a topic it does not know).
+   */
+  async partitionCount(topic: string, allowAutoTopicCreation = false): Promise<number> {
+    return (await this.leadersOf(topic, allowAutoTopicCreation))!.length;
   }
 
   /** The broker leading a partition (from the cache, else fresh metadata). */

@@ -44,6 +44,12 @@ export interface ProducerOptions {
   retryBackoffMs?: number;
   /** retry.backoff.max.ms: the longest pause (default 1000). */
   retryBackoffMaxMs?: number;
+  /**
+   * max.block.ms: how long send() waits for a topic's metadata, asking again while the topic is
+   * unknown (a broker with auto.create.topics.enable creates it) or no broker answers (default
+   * 60000, Kafka's). Past it, send() rejects with REQUEST_TIMED_OUT (Kafka's TimeoutException).
+   */
+  maxBlockMs?: number;
 }
 
 export interface ProducerRecord {
@@ -129,6 +135,7 @@ export class Producer {
   private readonly deliveryTimeoutMs: number;
   private readonly retryBackoffMs: number;
   private readonly retryBackoffMaxMs: number;
+  private readonly maxBlockMs: number;
   private readonly partitioner = new DefaultPartitioner();
   private readonly open = new Map<string, Batch>();
   private readonly ready: Batch[] = [];
@@ -163,6 +170,7 @@ export class Producer {
     this.deliveryTimeoutMs = options.deliveryTimeoutMs ?? 120_000;
     this.retryBackoffMs = options.retryBackoffMs ?? 100;
     this.retryBackoffMaxMs = Math.max(this.retryBackoffMs, options.retryBackoffMaxMs ?? 1000);
+    this.maxBlockMs = options.maxBlockMs ?? 60_000;
   }
 
   static async create(client: KafkaClient, options: ProducerOptions = {}): Promise<Producer> {
@@ -182,7 +190,7 @@ export class Producer {
     if (this.closed) throw new SluiceError('ENGINE_CLOSED', 'The producer is closed');
     // Before any record is taken: a malformed one fails this call, not the others sharing its batch.
     for (let i = 0; i < records.length; i++) checkRecord(records[i]!, i);
-    const partitionCount = await this.client.partitionCount(topic);
+    const partitionCount = await this.partitionCountOf(topic);
     const partitions = this.partitioner.partitionAll(records, partitionCount, topic);
     if (records.length === 0) return [];
     return new Promise<RecordMetadata[]>((resolve, reject) => {
@@ -198,6 +206,34 @@ export class Producer {
       }
       this.pump();
     });
+  }
+
+  /**
+   * The topic's partition count, waited for as Kafka's producer waits for a topic's metadata in
+   * send(): from the client's cache, else asked with allowAutoTopicCreation; while the topic is
+   * unknown or no broker answers (a retriable error), asked again after retry.backoff.ms, doubled
+   * each time up to retry.backoff.max.ms, for up to max.block.ms. Errors that no wait mends
+   * (INVALID_TOPIC_EXCEPTION, TOPIC_AUTHORIZATION_FAILED, ...) reject at once.
+   */
+  private async partitionCountOf(topic: string): Promise<number> {
+    const startMs = performance.now();
+    for (let attempt = 0; ; attempt++) {
+      let failure: Error;
+      try {
+        return await this.client.partitionCount(topic, true);
+      } catch (error) {
+        // A SluiceError carries a Kafka error name; anything else is the socket's (ECONNREFUSED, ...).
+        if (error instanceof SluiceError && !RETRIABLE.has(error.code)) throw error;
+        failure = error as Error;
+      }
+      if (this.closed) throw new SluiceError('ENGINE_CLOSED', 'The producer is closed');
+      const remainingMs = this.maxBlockMs - (performance.now() - startMs);
+      if (remainingMs <= 0) {
+        throw new SluiceError('REQUEST_TIMED_OUT', `Topic ${topic} not present in metadata after ${this.maxBlockMs} ms (${failure.message})`);
+      }
+      const backoffMs = Math.min(this.retryBackoffMaxMs, this.retryBackoffMs * 2 ** Math.min(attempt, 30));
+      await new Promise((resolve) => setTimeout(resolve, Math.min(backoffMs, remainingMs)));
+    }
   }
 
   /** Adds records [start, end) of `call`, all bound for one partition, sealing full batches. */
