@@ -39,12 +39,12 @@ export const BOOTSTRAP_FLAG = {
  * the default), over TLS and logging in with SASL as `security` says; an unreachable broker, a
  * refused certificate or a refused login is a CliError.
  */
-export async function connectClient(args: ParsedArgs, configured?: string, metadataMaxAgeMs?: number, clientId = 'sluice-cli', security: ClientSecurity = {}): Promise<KafkaClient> {
+export async function connectClient(args: ParsedArgs, configured?: string, metadataMaxAgeMs?: number, clientId = 'sluice-cli', security: ClientSecurity = {}, requestTimeoutMs?: number): Promise<KafkaClient> {
   const bootstrap = args.string('bootstrap-server') ?? configured ?? DEFAULT_BOOTSTRAP;
   const brokers = bootstrap.split(',').map((b) => b.trim()).filter((b) => b !== '');
   if (brokers.length === 0) throw args.usageError('--bootstrap-server is empty');
   try {
-    return await KafkaClient.connect({ brokers, clientId, metadataMaxAgeMs, sasl: security.sasl, tls: security.tls });
+    return await KafkaClient.connect({ brokers, clientId, metadataMaxAgeMs, requestTimeoutMs, sasl: security.sasl, tls: security.tls });
   } catch (error) {
     if (isSaslError(error)) throw new CliError(`Cannot log in to the broker at ${bootstrap}: ${error.message}`);
     // The client joins each broker's reason as "No broker reachable: Cannot connect to h:p: <why>".

@@ -62,7 +62,7 @@ export const PRODUCER_PROPS_FLAG: FlagSpec = {
 const PRODUCER_CONFIGS = [
   'bootstrap.servers', 'acks', 'batch.size', 'linger.ms', 'compression.type', 'enable.idempotence',
   'max.in.flight.requests.per.connection', 'retries', 'delivery.timeout.ms', 'retry.backoff.ms', 'retry.backoff.max.ms', 'metadata.max.age.ms',
-  'max.block.ms', 'client.id',
+  'max.block.ms', 'request.timeout.ms', 'client.id',
 ] as const;
 
 /** kafka-console-producer's and kafka-producer-perf-test's --producer.config FILE. */
@@ -74,7 +74,7 @@ export const PRODUCER_CONFIG_FLAG: FlagSpec = configFileFlag('producer.config', 
  * stderr, never silently.
  */
 const NOT_ACTED_ON = new Set([
-  'buffer.memory', 'max.request.size', 'request.timeout.ms', 'send.buffer.bytes', 'receive.buffer.bytes',
+  'buffer.memory', 'max.request.size', 'send.buffer.bytes', 'receive.buffer.bytes',
   'key.serializer', 'value.serializer', 'connections.max.idle.ms', 'partitioner.class',
 ]);
 
@@ -130,6 +130,7 @@ export function readProducerSettings(args: ParsedArgs, flag: FlagSpec, defaultAc
       case 'retry.backoff.max.ms': options.retryBackoffMaxMs = integer(0); break;
       case 'metadata.max.age.ms': settings.metadataMaxAgeMs = integer(1); break;
       case 'max.block.ms': options.maxBlockMs = integer(0); break;
+      case 'request.timeout.ms': options.requestTimeoutMs = integer(1); break;
       case 'client.id': settings.clientId = value; break;
     }
   }

@@ -50,6 +50,12 @@ export interface ProducerOptions {
    * 60000, Kafka's). Past it, send() rejects with REQUEST_TIMED_OUT (Kafka's TimeoutException).
    */
   maxBlockMs?: number;
+  /**
+   * request.timeout.ms: how long a Produce request waits for its response before it fails with
+   * REQUEST_TIMED_OUT (retriable), and the timeout the request gives the broker for acks=all
+   * (default 30000, Kafka's).
+   */
+  requestTimeoutMs?: number;
 }
 
 export interface ProducerRecord {
@@ -136,6 +142,7 @@ export class Producer {
   private readonly retryBackoffMs: number;
   private readonly retryBackoffMaxMs: number;
   private readonly maxBlockMs: number;
+  private readonly requestTimeoutMs: number;
   private readonly partitioner = new DefaultPartitioner();
   private readonly open = new Map<string, Batch>();
   private readonly ready: Batch[] = [];
@@ -171,6 +178,7 @@ export class Producer {
     this.retryBackoffMs = options.retryBackoffMs ?? 100;
     this.retryBackoffMaxMs = Math.max(this.retryBackoffMs, options.retryBackoffMaxMs ?? 1000);
     this.maxBlockMs = options.maxBlockMs ?? 60_000;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
   }
 
   static async create(client: KafkaClient, options: ProducerOptions = {}): Promise<Producer> {
@@ -383,13 +391,13 @@ export class Producer {
         topicData.set(batch.topic, list);
       }
       if (sent.length === 0) return;
-      const body = { transactionalId: null, acks: this.acks, timeoutMs: 30_000, topicData: [...topicData].map(([name, partitionData]) => ({ name, partitionData })) };
+      const body = { transactionalId: null, acks: this.acks, timeoutMs: this.requestTimeoutMs, topicData: [...topicData].map(([name, partitionData]) => ({ name, partitionData })) };
       if (this.acks === 0) {
         await connection.sendOnly(ApiKey.Produce, body);
         for (const batch of sent) settle(batch, -1);
         return;
       }
-      const response = await connection.request(ApiKey.Produce, body);
+      const response = await connection.request(ApiKey.Produce, body, undefined, { timeoutMs: this.requestTimeoutMs });
       for (const topic of response.responses) {
         for (const answer of topic.partitionResponses) {
           const batch = sent.length === 1 ? sent[0]! : sent.find((b) => b.topic === topic.name && b.partition === answer.index)!;

@@ -1,14 +1,13 @@
 // The producer's linger.ms, as Kafka's RecordAccumulator has it: a batch may be sent unfilled once
 // it is linger.ms old, but it is sealed only when a request slot is free to take it; until then it
-// keeps taking records. A request is held in flight here by the broker's own budget: a raw
-// connection sends the size prefix of a frame as large as queued.max.request.bytes and no body,
-// which takes the whole pool, so the producer's next request waits unread until that socket closes.
-import net from 'node:net';
+// keeps taking records. A request is held in flight here by the broker's own budget
+// (test/fixtures/request-memory.ts): the producer's next request waits unread until it is released.
 import { afterEach, expect, it } from 'vitest';
 
 import { startBroker, type Broker } from '../../src/index.js';
 import { KafkaClient } from '../../src/client/client.js';
 import { Producer } from '../../src/client/producer.js';
+import { holdRequestMemory } from '../fixtures/request-memory.js';
 import { BATCH_LENGTH_OFFSET, LOG_OVERHEAD, RECORDS_COUNT_OFFSET } from '../../src/record/batch-format.js';
 
 const POOL_BYTES = 64 * 1024;
@@ -24,18 +23,6 @@ afterEach(async () => {
   client = undefined;
   broker = undefined;
 });
-
-/** Takes the broker's whole request memory with a frame that never comes; returns its release. */
-async function holdRequestMemory(port: number): Promise<() => void> {
-  const socket = await new Promise<net.Socket>((resolve) => {
-    const connected: net.Socket = net.connect(port, '127.0.0.1', () => resolve(connected));
-  });
-  socket.on('error', () => {});
-  const prefix = Buffer.alloc(4);
-  prefix.writeInt32BE(POOL_BYTES - prefix.length); // the prefix counts towards the frame's memory
-  socket.write(prefix);
-  return () => socket.destroy();
-}
 
 /** The record count of each batch of partition 0, in log order. */
 function batchSizes(topic: string): number[] {
@@ -55,7 +42,7 @@ it('a lingered batch keeps taking records while no request slot is free, and goe
   await producer.send('linger', [{ value: 'first' }]);
 
   const bytesInBefore = broker.metrics.bytesIn;
-  const release = await holdRequestMemory(broker.port);
+  const release = await holdRequestMemory(broker.port, POOL_BYTES);
   while (broker.metrics.bytesIn === bytesInBefore) await sleep(1); // the broker has the prefix: the pool is taken
   const held = producer.send('linger', [{ value: 'held' }]);
   const waitsBefore = broker.metrics.requestMemoryWaits;

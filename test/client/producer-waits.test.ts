@@ -1,7 +1,9 @@
-// How the producer's send() waits for a topic's metadata, as Kafka's producer does up to
+// How long the producer waits, as Kafka's does. send() waits for a topic's metadata up to
 // max.block.ms: it asks with allowAutoTopicCreation (a broker with auto.create.topics.enable
 // creates the topic), asks again while the topic is unknown or no broker answers, and past
-// max.block.ms rejects with REQUEST_TIMED_OUT. A topic name no wait mends is refused at once.
+// max.block.ms rejects with REQUEST_TIMED_OUT; a topic name no wait mends is refused at once. A
+// Produce request without a response after request.timeout.ms is REQUEST_TIMED_OUT, retried until
+// delivery.timeout.ms.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,6 +13,7 @@ import { startBroker, type Broker } from '../../src/index.js';
 import { KafkaClient } from '../../src/client/client.js';
 import { Producer } from '../../src/client/producer.js';
 import { ApiKey } from '../../src/protocol/api-keys.js';
+import { holdRequestMemory } from '../fixtures/request-memory.js';
 
 let broker: Broker | undefined;
 let client: KafkaClient | undefined;
@@ -72,4 +75,24 @@ it('while no broker answers, send() waits: a broker back on its port within max.
   broker = await startBroker({ port, dataDir });
   await expect(sent).resolves.toMatchObject([{ topic: 'after-restart', offset: 0 }]);
   expect(await values('after-restart')).toEqual(['kept']);
+});
+
+it('a Produce request without a response after request.timeout.ms times out, and is retried until delivery.timeout.ms', async () => {
+  const poolBytes = 64 * 1024;
+  broker = await startBroker({ port: 0, config: { 'queued.max.request.bytes': poolBytes } });
+  await broker.engine.createTopic('held', { partitions: 1 });
+  // request.timeout.ms is the client's too (sluice's commands give it to both), for the metadata the retries ask for.
+  client = await KafkaClient.connect({ brokers: [`127.0.0.1:${broker.port}`], requestTimeoutMs: 200 });
+  const producer = await Producer.create(client, { acks: 1, idempotent: false, lingerMs: 0, requestTimeoutMs: 200, deliveryTimeoutMs: 1500, retryBackoffMs: 20 });
+  await producer.send('held', [{ value: 'first' }]);
+  const release = await holdRequestMemory(broker.port, poolBytes);
+  try {
+    await expect(producer.send('held', [{ value: 'unread' }])).rejects.toMatchObject({
+      code: 'REQUEST_TIMED_OUT',
+      message: expect.stringMatching(/No response to API \d+ v\d+ within 200 ms.*delivery\.timeout\.ms 1500 expired after \d+ attempts/),
+    });
+  } finally {
+    release();
+  }
+  await expect(producer.send('held', [{ value: 'after' }])).resolves.toMatchObject([{ partition: 0 }]);
 });
