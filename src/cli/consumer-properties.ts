@@ -46,14 +46,14 @@ const ASSIGNORS: Record<string, AssignorName> = {
   'cooperative-sticky': 'cooperative-sticky',
 };
 
-const NAMES = [...Object.keys(FETCH_CONFIGS), 'auto.offset.reset', 'metadata.max.age.ms', ...GROUP_CONFIGS, 'bootstrap.servers', 'client.id', ...SECURITY_CONFIG_NAMES];
+const NAMES = [...Object.keys(FETCH_CONFIGS), 'auto.offset.reset', 'metadata.max.age.ms', 'request.timeout.ms', ...GROUP_CONFIGS, 'bootstrap.servers', 'client.id', ...SECURITY_CONFIG_NAMES];
 
 /**
  * Consumer configs that Kafka's client property files carry and sluice's consumer does not act
  * on: taken with a warning on stderr, never silently.
  */
 const NOT_ACTED_ON = new Set([
-  'key.deserializer', 'value.deserializer', 'request.timeout.ms', 'default.api.timeout.ms',
+  'key.deserializer', 'value.deserializer', 'default.api.timeout.ms',
   'max.poll.records', 'check.crcs', 'receive.buffer.bytes', 'send.buffer.bytes', 'connections.max.idle.ms',
 ]);
 
@@ -61,6 +61,8 @@ export interface ConsumerProperties {
   fetch: Pick<FetcherOptions, (typeof FETCH_CONFIGS)[keyof typeof FETCH_CONFIGS]>;
   /** metadata.max.age.ms: how often new topics and partitions are looked for. */
   metadataMaxAgeMs?: number;
+  /** request.timeout.ms: how long the client waits for any response (its KafkaClient's requestTimeoutMs). */
+  requestTimeoutMs?: number;
   /** client.id: what the broker's client quotas and logs know the client by. */
   clientId?: string;
   /** auto.offset.reset: where a partition without a committed offset starts. */
@@ -128,6 +130,7 @@ export function readConsumerProperties(args: ParsedArgs): ConsumerProperties {
         properties.fetch.isolationLevel = value;
         break;
       case 'metadata.max.age.ms': properties.metadataMaxAgeMs = integer(1); break;
+      case 'request.timeout.ms': properties.requestTimeoutMs = integer(1); break;
       case 'auto.offset.reset':
         if (value !== 'earliest' && value !== 'latest') throw args.usageError(`${what} expects earliest or latest, got '${value}'`);
         properties.autoOffsetReset = value;
