@@ -219,8 +219,8 @@ export class Producer {
   /**
    * The topic's partition count, waited for as Kafka's producer waits for a topic's metadata in
    * send(): from the client's cache, else asked with allowAutoTopicCreation; while the topic is
-   * unknown or no broker answers (a retriable error), asked again after retry.backoff.ms, doubled
-   * each time up to retry.backoff.max.ms, for up to max.block.ms. Errors that no wait mends
+   * unknown or no broker answers (a retriable error), asked again after the retries' backoff
+   * (backoffMs), for up to max.block.ms. Errors that no wait mends
    * (INVALID_TOPIC_EXCEPTION, TOPIC_AUTHORIZATION_FAILED, ...) reject at once.
    */
   private async partitionCountOf(topic: string): Promise<number> {
@@ -239,8 +239,7 @@ export class Producer {
       if (remainingMs <= 0) {
         throw new SluiceError('REQUEST_TIMED_OUT', `Topic ${topic} not present in metadata after ${this.maxBlockMs} ms (${failure.message})`);
       }
-      const backoffMs = Math.min(this.retryBackoffMaxMs, this.retryBackoffMs * 2 ** Math.min(attempt, 30));
-      await new Promise((resolve) => setTimeout(resolve, Math.min(backoffMs, remainingMs)));
+      await new Promise((resolve) => setTimeout(resolve, Math.min(this.backoffMs(attempt), remainingMs)));
     }
   }
 
@@ -436,9 +435,13 @@ export class Producer {
     return encoded;
   }
 
+  /** Kafka's exponential backoff (KIP-580) after `attempts` failures: 100, 200, 400, ... ms up to retry.backoff.max.ms, +-20%. */
+  private backoffMs(attempts: number): number {
+    return Math.min(this.retryBackoffMaxMs, this.retryBackoffMs * 2 ** Math.min(attempts, 30)) * (1 + BACKOFF_JITTER * (2 * Math.random() - 1));
+  }
+
   private retryOrFail(batch: Batch, code: string, message: string | null): void {
-    // Kafka's exponential backoff (KIP-580): 100, 200, 400, ... ms up to retry.backoff.max.ms, +-20%.
-    const backoffMs = Math.min(this.retryBackoffMaxMs, this.retryBackoffMs * 2 ** Math.min(batch.attempts, 30)) * (1 + BACKOFF_JITTER * (2 * Math.random() - 1));
+    const backoffMs = this.backoffMs(batch.attempts);
     const elapsedMs = performance.now() - batch.createdMs;
     const inTime = elapsedMs + backoffMs < this.deliveryTimeoutMs;
     if (RETRIABLE.has(code) && batch.attempts < this.retries && inTime && !this.closed) {
