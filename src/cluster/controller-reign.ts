@@ -6,7 +6,8 @@
 // Start: watch live brokers, topics with their partition states, and admin requests (each watch
 // reads everything, then follows changes), then reconcile every partition:
 //   - a partition without a state (a proposed topic, added partitions, a predecessor that died
-//     mid-creation) gets initialPartitionState;
+//     mid-creation) gets initialPartitionState, once every replica registered in etcd shows in
+//     the brokers watch (registeredButUnseen);
 //   - every other gets partitionStateForCluster: dead leaders replaced, dead members out of the
 //     ISR, leaderless partitions led once an eligible replica lives, and brokers that asked for
 //     controlled shutdown out of leadership and ISRs where another ISR replica can take over. A
@@ -397,8 +398,35 @@ export class ControllerReign {
     }
   }
 
+  /**
+   * The brokers a new partition of `names` names as replicas that are registered in etcd but not
+   * yet in the brokers watch. Each broker follows etcd on its own watches, so the broker that took
+   * a CreateTopics can have seen a broker join (and checked the assignment against it) before this
+   * reign's brokers watch did; a first state written then would leave that replica out of the ISR
+   * and, for a preferred replica, out of leadership for good (seen in CI right after a cluster
+   * started). Such a partition waits for the join, whose event marks every partition again. One
+   * etcd read, only when a new partition names a broker the view does not show.
+   */
+  private async registeredButUnseen(names: readonly string[] | null): Promise<Set<number>> {
+    const view = this.view!;
+    const isRegistered = view.now().isRegistered;
+    const unseen = new Set<number>();
+    for (const topic of view.topics(names)) {
+      topic.partitions.forEach((replicas, partition) => {
+        if (view.stateOf(topic, partition) === undefined) for (const id of replicas) if (!isRegistered(id)) unseen.add(id);
+      });
+    }
+    if (unseen.size === 0) return unseen;
+    const registered = new Set((await this.store.liveBrokers()).map((broker) => broker.brokerId));
+    const seenNow = view.now().isRegistered; // the watch may have caught up during the read
+    const joining = new Set([...unseen].filter((id) => registered.has(id) && !seenNow(id)));
+    if (joining.size > 0) this.logger.info({ brokers: [...joining] }, 'controller: new partitions wait for brokers registered in etcd but not yet in its view');
+    return joining;
+  }
+
   /** Brings the partitions of `names` (null: all) in line with the brokers alive and shutting down. */
   private async reconcile(names: readonly string[] | null): Promise<void> {
+    const joining = await this.registeredButUnseen(names);
     const now = this.view!.now();
     const epoch = this.fence.epoch;
     const planned: PlannedWrite[] = [];
@@ -411,6 +439,7 @@ export class ControllerReign {
       unclean.set(view.name, uncleanLeaderElectionFor(view.configs, this.config.uncleanLeaderElectionEnable));
       view.partitions.forEach((replicas, partition) => {
         const current = this.view!.stateOf(view, partition);
+        if (current === undefined && replicas.some((id) => joining.has(id))) return; // first state once the join shows
         const state = current === undefined ? initialPartitionState(replicas, now.forPartition(view.name, partition).isEligible, epoch) : next(view, partition, current);
         if (state !== undefined) planned.push({ topic: view.name, topicId: view.topicId, partition, partitionEpoch: current?.partitionEpoch ?? 0, state });
       });

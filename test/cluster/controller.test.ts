@@ -10,7 +10,7 @@ import type { BrokerSession } from '../../src/cluster/broker-session.js';
 import { Controller, type ControllerConfig } from '../../src/cluster/controller.js';
 import type { EtcdCluster } from '../../src/cluster/etcd-process.js';
 import { encodeTopicDeletion, NO_LEADER } from '../../src/cluster/layout.js';
-import { MetadataStore, TXN_PARTITIONS_MAX, type PartitionStateRecord, type TopicView } from '../../src/cluster/metadata-store.js';
+import { MetadataStore, TXN_PARTITIONS_MAX, type BrokersWatch, type LiveBroker, type PartitionStateRecord, type TopicView } from '../../src/cluster/metadata-store.js';
 import { leadershipsToMove } from '../../src/cluster/partition-election.js';
 import { isSluiceError } from '../../src/errors.js';
 import type { Logger } from '../../src/logger.js';
@@ -66,9 +66,9 @@ async function register(w: World, id: number): Promise<Broker> {
   return broker;
 }
 
-async function startController(w: World, id: number, config: ControllerConfig = { autoLeaderRebalanceEnable: false }): Promise<Controller> {
+async function startController(w: World, id: number, config: ControllerConfig = { autoLeaderRebalanceEnable: false }, store?: MetadataStore): Promise<Controller> {
   const broker = w.brokers.get(id)!;
-  const controller = await Controller.start({ store: broker.store, session: broker.session, config, logger: w.logger });
+  const controller = await Controller.start({ store: store ?? broker.store, session: broker.session, config, logger: w.logger });
   w.controllers.set(id, controller);
   return controller;
 }
@@ -85,6 +85,34 @@ async function world(n: number, controllerIds: number[], config: ControllerConfi
     if (i === 0) await waitUntil(() => controller.isActive, `controller ${id} active`);
   }
   return w;
+}
+
+/**
+ * `store` with its brokers watch lagging: joins and leaves reach the watch's live brokers and its
+ * listener only on release(), as when a broker's watch is behind what another broker already saw.
+ */
+function lagBrokersWatch(store: MetadataStore): { store: MetadataStore; release(): void } {
+  const held: Array<() => void> = [];
+  let holding = true;
+  const lagging = Object.create(store) as MetadataStore;
+  lagging.watchBrokers = async (listener = {}) => {
+    const live = new Map<number, LiveBroker>();
+    const defer = (apply: () => void) => (holding ? held.push(apply) : apply());
+    const watch = await store.watchBrokers({
+      join: (broker) => defer(() => (live.set(broker.brokerId, broker), listener.join?.(broker))),
+      leave: (broker) => defer(() => (live.delete(broker.brokerId), listener.leave?.(broker))),
+      error: listener.error,
+    });
+    for (const [id, broker] of watch.live) live.set(id, broker);
+    return { live, revision: 0, close: () => watch.close() } as unknown as BrokersWatch;
+  };
+  return {
+    store: lagging,
+    release() {
+      holding = false;
+      for (const apply of held.splice(0)) apply();
+    },
+  };
 }
 
 async function activeController(w: World, except?: Controller): Promise<Controller> {
@@ -153,6 +181,20 @@ describe('controller', () => {
     expect(altered.configs).toEqual({ 'retention.ms': '2000' });
     expect(codeOf(await w.observer.alterTopicConfigs('orders', {}, after.revision).catch((e: unknown) => e))).toBe('INVALID_UPDATE_VERSION');
     expect(codeOf(await w.observer.alterTopicConfigs('nope', {}).catch((e: unknown) => e))).toBe('UNKNOWN_TOPIC_OR_PARTITION');
+  });
+
+  it("waits for a broker registered in etcd but not yet in its view before writing a new partition's first state", async () => {
+    const w = await world(1, []);
+    const lag = lagBrokersWatch(w.brokers.get(1)!.store);
+    const controller = await startController(w, 1, undefined, lag.store);
+    await waitUntil(() => controller.isActive, 'controller 1 active');
+    await register(w, 2); // in etcd; the controller's watch holds the join back
+    await w.observer.proposeTopic({ name: 'early', partitions: [[2, 1]] });
+    await waitUntil(() => w.lines.some((line) => line.msg?.startsWith('controller: new partitions wait') && line.brokers?.includes(2)), 'the controller to wait for broker 2');
+    expect((await w.observer.readTopic('early'))!.states).toEqual([undefined]);
+    lag.release();
+    // Led by its preferred replica, both in the ISR; written before the join showed, it was [1, 0, [1]].
+    expect(summary(await topicWhen(w, 'early', written, 'the state written'))).toEqual([[2, 0, [2, 1]]]);
   });
 
   it('re-elects leaders when brokers die (closed or expired session), keeps the last ISR member, honours unclean election per topic, and leads again when they return', async () => {
