@@ -62,7 +62,7 @@ export const PRODUCER_PROPS_FLAG: FlagSpec = {
 const PRODUCER_CONFIGS = [
   'bootstrap.servers', 'acks', 'batch.size', 'linger.ms', 'compression.type', 'enable.idempotence',
   'max.in.flight.requests.per.connection', 'retries', 'delivery.timeout.ms', 'retry.backoff.ms', 'retry.backoff.max.ms', 'metadata.max.age.ms',
-  'max.block.ms', 'request.timeout.ms', 'client.id',
+  'max.block.ms', 'request.timeout.ms', 'max.request.size', 'buffer.memory', 'client.id',
 ] as const;
 
 /** kafka-console-producer's and kafka-producer-perf-test's --producer.config FILE. */
@@ -70,11 +70,11 @@ export const PRODUCER_CONFIG_FLAG: FlagSpec = configFileFlag('producer.config', 
 
 /**
  * Kafka producer configs that commands copied from Kafka's documentation give (its quickstart's
- * perf test sets buffer.memory) and sluice's producer does not act on: taken, with a warning on
- * stderr, never silently.
+ * perf test sets acks and buffer.memory, both acted on) and sluice's producer does not act on:
+ * taken, with a warning on stderr, never silently.
  */
 const NOT_ACTED_ON = new Set([
-  'buffer.memory', 'max.request.size', 'send.buffer.bytes', 'receive.buffer.bytes',
+  'send.buffer.bytes', 'receive.buffer.bytes',
   'key.serializer', 'value.serializer', 'connections.max.idle.ms', 'partitioner.class',
 ]);
 
@@ -131,6 +131,8 @@ export function readProducerSettings(args: ParsedArgs, flag: FlagSpec, defaultAc
       case 'metadata.max.age.ms': settings.metadataMaxAgeMs = integer(1); break;
       case 'max.block.ms': options.maxBlockMs = integer(0); break;
       case 'request.timeout.ms': options.requestTimeoutMs = integer(1); break;
+      case 'max.request.size': options.maxRequestBytes = integer(1); break;
+      case 'buffer.memory': options.bufferMemoryBytes = integer(1); break;
       case 'client.id': settings.clientId = value; break;
     }
   }

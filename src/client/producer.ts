@@ -56,6 +56,20 @@ export interface ProducerOptions {
    * (default 30000, Kafka's).
    */
   requestTimeoutMs?: number;
+  /**
+   * max.request.size: the most bytes of batches one Produce request carries, and the largest
+   * record send() takes (default 1048576, Kafka's). A larger record is MESSAGE_TOO_LARGE (Kafka's
+   * RecordTooLargeException), refused before any record of its call is taken.
+   */
+  maxRequestBytes?: number;
+  /**
+   * buffer.memory: the bytes of records the producer holds until they are acknowledged (default
+   * 33554432, Kafka's). While it holds that many, send() waits for acknowledgements to make room,
+   * for what is left of max.block.ms, then rejects with REQUEST_TIMED_OUT (Kafka's
+   * BufferExhaustedException). A call is taken whole once there is room, so the producer may
+   * hold one call's records more.
+   */
+  bufferMemoryBytes?: number;
 }
 
 export interface ProducerRecord {
@@ -143,6 +157,14 @@ export class Producer {
   private readonly retryBackoffMaxMs: number;
   private readonly maxBlockMs: number;
   private readonly requestTimeoutMs: number;
+  private readonly maxRequestBytes: number;
+  private readonly bufferMemoryBytes: number;
+  /** Estimated bytes of the batches not yet acknowledged or failed (buffer.memory's use). */
+  private bufferedBytes = 0;
+  /** send() calls waiting for room in buffer.memory, in arrival order. */
+  private readonly roomWaiters: Array<() => void> = [];
+  /** The estimated bytes of the records of the call being taken (measure, then addRun). */
+  private recordBytes = new Uint32Array(1024);
   private readonly partitioner = new DefaultPartitioner();
   private readonly open = new Map<string, Batch>();
   private readonly ready: Batch[] = [];
@@ -179,6 +201,13 @@ export class Producer {
     this.retryBackoffMaxMs = Math.max(this.retryBackoffMs, options.retryBackoffMaxMs ?? 1000);
     this.maxBlockMs = options.maxBlockMs ?? 60_000;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+    this.maxRequestBytes = options.maxRequestBytes ?? 1_048_576;
+    this.bufferMemoryBytes = options.bufferMemoryBytes ?? 33_554_432;
+  }
+
+  /** Kafka's buffer-available-bytes metric: buffer.memory less the bytes held for acknowledgement. */
+  get bufferAvailableBytes(): number {
+    return this.bufferMemoryBytes - this.bufferedBytes;
   }
 
   static async create(client: KafkaClient, options: ProducerOptions = {}): Promise<Producer> {
@@ -198,9 +227,17 @@ export class Producer {
     if (this.closed) throw new SluiceError('ENGINE_CLOSED', 'The producer is closed');
     // Before any record is taken: a malformed one fails this call, not the others sharing its batch.
     for (let i = 0; i < records.length; i++) checkRecord(records[i]!, i);
-    const partitionCount = await this.partitionCountOf(topic);
+    const startMs = performance.now();
+    const partitionCount = await this.partitionCountOf(topic, startMs);
     const partitions = this.partitioner.partitionAll(records, partitionCount, topic);
     if (records.length === 0) return [];
+    // As Kafka's send(): the size check after the metadata, before the wait for buffer room. The
+    // sizes are measured into a scratch array that addRun reads; a wait lets other calls reuse it.
+    this.measure(records);
+    if (this.roomWaiters.length > 0 || this.bufferedBytes >= this.bufferMemoryBytes) {
+      await this.roomInBuffer(startMs);
+      this.measure(records);
+    }
     return new Promise<RecordMetadata[]>((resolve, reject) => {
       const call: SendCall = { results: new Array(records.length), remaining: records.length, resolve, reject, failed: false };
       // Keyless records go to one sticky partition: a call is usually one run.
@@ -213,7 +250,62 @@ export class Producer {
         start = end;
       }
       this.pump();
+      this.admitWaiter();
     });
+  }
+
+  /**
+   * Each record's estimated bytes into `recordBytes`, for addRun; MESSAGE_TOO_LARGE for a record no
+   * request or buffer could hold (Kafka's ensureValidRecordSize), before any record is taken.
+   */
+  private measure(records: readonly ProducerRecord[]): void {
+    if (this.recordBytes.length < records.length) this.recordBytes = new Uint32Array(Math.max(records.length, 2 * this.recordBytes.length));
+    const sizes = this.recordBytes;
+    const limit = Math.min(this.maxRequestBytes, this.bufferMemoryBytes) - BATCH_HEADER_BYTES;
+    for (let i = 0; i < records.length; i++) {
+      const bytes = recordBytesEstimate(records[i]!);
+      sizes[i] = bytes;
+      if (bytes > limit) {
+        const serialized = BATCH_HEADER_BYTES + bytes;
+        const [max, config] = serialized > this.maxRequestBytes ? [this.maxRequestBytes, 'max.request.size'] : [this.bufferMemoryBytes, 'buffer.memory'];
+        throw new SluiceError('MESSAGE_TOO_LARGE', `records[${i}]: The message is ${serialized} bytes when serialized which is larger than ${max}, which is the value of the ${config} configuration.`);
+      }
+    }
+  }
+
+  /**
+   * Waits, behind the calls already waiting, until the producer holds fewer than buffer.memory
+   * bytes; REQUEST_TIMED_OUT once max.block.ms from `startMs` (the call's start) is over.
+   */
+  private roomInBuffer(startMs: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const admit = () => {
+        clearTimeout(timer);
+        if (this.closed) reject(new SluiceError('ENGINE_CLOSED', 'The producer is closed'));
+        else resolve();
+      };
+      const timer = setTimeout(() => {
+        this.roomWaiters.splice(this.roomWaiters.indexOf(admit), 1);
+        reject(new SluiceError('REQUEST_TIMED_OUT', `Failed to allocate memory within the configured max blocking time ${this.maxBlockMs} ms. Total memory: ${this.bufferMemoryBytes} bytes. Available memory: ${Math.max(0, this.bufferAvailableBytes)} bytes.`));
+        this.admitWaiter(); // the next may be admitted now that this one is gone
+      }, Math.max(0, this.maxBlockMs - (performance.now() - startMs)));
+      this.roomWaiters.push(admit);
+      this.admitWaiter();
+    });
+  }
+
+  /**
+   * Lets the longest-waiting send() call in while there is room. One at a time: a call admitted
+   * takes its records synchronously as it resumes, and then admits the next if room is left.
+   */
+  private admitWaiter(): void {
+    if (this.bufferedBytes < this.bufferMemoryBytes || this.closed) this.roomWaiters.shift()?.();
+  }
+
+  /** A batch is acknowledged or failed: its bytes leave buffer.memory. */
+  private release(batch: Batch): void {
+    this.bufferedBytes -= batch.estimatedBytes;
+    this.admitWaiter();
   }
 
   /**
@@ -223,8 +315,7 @@ export class Producer {
    * (backoffMs), for up to max.block.ms. Errors that no wait mends
    * (INVALID_TOPIC_EXCEPTION, TOPIC_AUTHORIZATION_FAILED, ...) reject at once.
    */
-  private async partitionCountOf(topic: string): Promise<number> {
-    const startMs = performance.now();
+  private async partitionCountOf(topic: string, startMs: number): Promise<number> {
     for (let attempt = 0; ; attempt++) {
       let failure: Error;
       try {
@@ -252,11 +343,14 @@ export class Producer {
       if (!batch) {
         batch = { id: this.nextBatchId++, topic, partition, key, records: [], runs: [], estimatedBytes: BATCH_HEADER_BYTES, baseSequence: -1, encodedAtMs: 0, attempts: 0, createdMs: performance.now(), lingered: false };
         this.open.set(key, batch);
+        this.bufferedBytes += BATCH_HEADER_BYTES;
         runStart = i;
       }
       const record = records[i]!;
       batch.records.push(record);
-      batch.estimatedBytes += recordBytesEstimate(record);
+      const recordBytes = this.recordBytes[i]!;
+      batch.estimatedBytes += recordBytes;
+      this.bufferedBytes += recordBytes;
       if (batch.estimatedBytes >= this.batchBytes) {
         addToRuns(batch.runs, call, runStart, i + 1 - runStart);
         this.open.delete(key);
@@ -307,25 +401,30 @@ export class Producer {
     }
     while (this.inFlight < this.maxInFlight) {
       // One request carries at most one batch per partition (Kafka requires it of idempotent producers).
+      // And at most max.request.size bytes, but always one batch (Kafka's drain).
       const taken: Batch[] = [];
       const seen = new Set<string>();
+      let requestBytes = 0;
+      const fits = (batch: Batch) => taken.length === 0 || requestBytes + batch.estimatedBytes <= this.maxRequestBytes;
       for (let i = 0; i < this.ready.length; ) {
         const batch = this.ready[i]!;
         // With ~70 batches ready (perf produce's 1 MiB window of 16 KiB batches) this loop runs
         // for each request: building the key here cost more than the rest of pump().
         const key = batch.key;
-        if (seen.has(key)) {
+        if (seen.has(key) || !fits(batch)) {
           i++;
           continue;
         }
         seen.add(key);
         taken.push(batch);
+        requestBytes += batch.estimatedBytes;
         this.ready.splice(i, 1);
       }
       for (const [key, batch] of this.open) {
-        if (!batch.lingered || seen.has(key)) continue;
+        if (!batch.lingered || seen.has(key) || !fits(batch)) continue;
         this.open.delete(key);
         taken.push(batch);
+        requestBytes += batch.estimatedBytes;
       }
       if (taken.length === 0) break;
       void this.sendRequest(taken);
@@ -393,14 +492,14 @@ export class Producer {
       const body = { transactionalId: null, acks: this.acks, timeoutMs: this.requestTimeoutMs, topicData: [...topicData].map(([name, partitionData]) => ({ name, partitionData })) };
       if (this.acks === 0) {
         await connection.sendOnly(ApiKey.Produce, body);
-        for (const batch of sent) settle(batch, -1);
+        for (const batch of sent) this.settle(batch, -1);
         return;
       }
       const response = await connection.request(ApiKey.Produce, body, undefined, { timeoutMs: this.requestTimeoutMs });
       for (const topic of response.responses) {
         for (const answer of topic.partitionResponses) {
           const batch = sent.length === 1 ? sent[0]! : sent.find((b) => b.topic === topic.name && b.partition === answer.index)!;
-          if (answer.errorCode === 0) settle(batch, answer.baseOffset);
+          if (answer.errorCode === 0) this.settle(batch, answer.baseOffset);
           else this.retryOrFail(batch, kafkaErrorName(answer.errorCode), answer.errorMessage);
         }
       }
@@ -519,6 +618,12 @@ export class Producer {
       call.failed = true;
       call.reject(error);
     }
+    this.release(batch);
+  }
+
+  private settle(batch: Batch, baseOffset: number): void {
+    settle(batch, baseOffset);
+    this.release(batch);
   }
 
   /** Sends everything queued now and resolves once all of it is acknowledged. */
@@ -537,6 +642,7 @@ export class Producer {
     if (this.closed) return;
     await this.flush();
     this.closed = true;
+    for (const admit of this.roomWaiters.splice(0)) admit(); // each rejects: closed
   }
 }
 
