@@ -62,8 +62,20 @@ export const PRODUCER_PROPS_FLAG: FlagSpec = {
 const PRODUCER_CONFIGS = [
   'bootstrap.servers', 'acks', 'batch.size', 'linger.ms', 'compression.type', 'enable.idempotence',
   'max.in.flight.requests.per.connection', 'retries', 'delivery.timeout.ms', 'retry.backoff.ms', 'retry.backoff.max.ms', 'metadata.max.age.ms',
-  'max.block.ms', 'request.timeout.ms', 'max.request.size', 'buffer.memory', 'client.id',
+  'max.block.ms', 'request.timeout.ms', 'max.request.size', 'buffer.memory', 'partitioner.class', 'partitioner.ignore.keys',
+  'client.id',
 ] as const;
+
+/**
+ * partitioner.class values sluice's producer acts on: Kafka's own partitioners. The two deprecated
+ * ones are what Kafka 3.3+ does without a class (DefaultPartitioner) and with
+ * partitioner.ignore.keys=true (UniformStickyPartitioner).
+ */
+const PARTITIONER_CLASSES: Record<string, Pick<ProducerOptions, 'partitioner' | 'partitionerIgnoreKeys'>> = {
+  'org.apache.kafka.clients.producer.RoundRobinPartitioner': { partitioner: 'round-robin' },
+  'org.apache.kafka.clients.producer.internals.DefaultPartitioner': { partitioner: 'default' },
+  'org.apache.kafka.clients.producer.UniformStickyPartitioner': { partitioner: 'default', partitionerIgnoreKeys: true },
+};
 
 /** kafka-console-producer's and kafka-producer-perf-test's --producer.config FILE. */
 export const PRODUCER_CONFIG_FLAG: FlagSpec = configFileFlag('producer.config', 'producer');
@@ -75,7 +87,7 @@ export const PRODUCER_CONFIG_FLAG: FlagSpec = configFileFlag('producer.config', 
  */
 const NOT_ACTED_ON = new Set([
   'send.buffer.bytes', 'receive.buffer.bytes',
-  'key.serializer', 'value.serializer', 'connections.max.idle.ms', 'partitioner.class',
+  'key.serializer', 'value.serializer', 'connections.max.idle.ms',
 ]);
 
 export const PRODUCER_CONFIG_NOTE =
@@ -113,16 +125,17 @@ export function readProducerSettings(args: ParsedArgs, flag: FlagSpec, defaultAc
     if (!(PRODUCER_CONFIGS as readonly string[]).includes(name)) throw args.usageError(`${entry.source} ${name} is not supported; supported: ${PRODUCER_CONFIGS.join(', ')}`);
     const what = `${entry.source} ${name}`;
     const integer = (min: number) => parseInteger(value, what, args.command, min, 0x7fffffff);
+    const boolean = () => {
+      if (!/^(true|false)$/i.test(value)) throw args.usageError(`${what} expects true or false, got '${value}'`);
+      return value.toLowerCase() === 'true';
+    };
     switch (name as (typeof PRODUCER_CONFIGS)[number]) {
       case 'bootstrap.servers': settings.bootstrapServers = value; break;
       case 'acks': options.acks = acksOf(value, () => args.usageError(`${what} expects 0, 1 or all, got '${value}'`)); break;
       case 'batch.size': options.batchBytes = integer(1); break;
       case 'linger.ms': options.lingerMs = integer(0); break;
       case 'compression.type': options.compression = compressionOf(value, () => args.usageError(`${what} expects one of ${COMPRESSION_NAMES.join(', ')}, got '${value}'`)); break;
-      case 'enable.idempotence':
-        if (!/^(true|false)$/i.test(value)) throw args.usageError(`${what} expects true or false, got '${value}'`);
-        options.idempotent = value.toLowerCase() === 'true';
-        break;
+      case 'enable.idempotence': options.idempotent = boolean(); break;
       case 'max.in.flight.requests.per.connection': options.maxInFlight = integer(1); break;
       case 'retries': options.retries = integer(0); break;
       case 'delivery.timeout.ms': options.deliveryTimeoutMs = integer(1); break;
@@ -133,6 +146,13 @@ export function readProducerSettings(args: ParsedArgs, flag: FlagSpec, defaultAc
       case 'request.timeout.ms': options.requestTimeoutMs = integer(1); break;
       case 'max.request.size': options.maxRequestBytes = integer(1); break;
       case 'buffer.memory': options.bufferMemoryBytes = integer(1); break;
+      case 'partitioner.class': {
+        const partitioner = PARTITIONER_CLASSES[value];
+        if (partitioner === undefined) throw args.usageError(`${what} ${value} is not supported: sluice's producer has Kafka's own partitioners, ${Object.keys(PARTITIONER_CLASSES).join(', ')}`);
+        Object.assign(options, partitioner);
+        break;
+      }
+      case 'partitioner.ignore.keys': options.partitionerIgnoreKeys = boolean(); break;
       case 'client.id': settings.clientId = value; break;
     }
   }

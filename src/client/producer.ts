@@ -13,7 +13,7 @@
 // Map lookup by a built string per record, a map() to a record array and a copy of every batch at
 // encode).
 import { SluiceError, kafkaErrorName, type SluiceErrorName } from '../errors.js';
-import { DefaultPartitioner } from '../engine/partitioner.js';
+import { DefaultPartitioner, RoundRobinPartitioner, type Partitioner } from '../engine/partitioner.js';
 import { ApiKey } from '../protocol/api-keys.js';
 import { BatchEncoder, checkRecord, type EncodeBatchOptions } from '../record/batch-encoder.js';
 import type { CompressionName } from '../record/batch-format.js';
@@ -70,6 +70,14 @@ export interface ProducerOptions {
    * hold one call's records more.
    */
   bufferMemoryBytes?: number;
+  /**
+   * partitioner.class: 'default', Kafka's built-in (a key's murmur2 hash; keyless records sticky
+   * to one partition a call), or 'round-robin', Kafka's RoundRobinPartitioner (each record to the
+   * next partition in turn, keys ignored). An explicit partition always wins.
+   */
+  partitioner?: 'default' | 'round-robin';
+  /** partitioner.ignore.keys (KIP-794): the default partitioner places keyed records as keyless ones (default false). */
+  partitionerIgnoreKeys?: boolean;
 }
 
 export interface ProducerRecord {
@@ -165,7 +173,7 @@ export class Producer {
   private readonly roomWaiters: Array<() => void> = [];
   /** The estimated bytes of the records of the call being taken (measure, then addRun). */
   private recordBytes = new Uint32Array(1024);
-  private readonly partitioner = new DefaultPartitioner();
+  private readonly partitioner: Partitioner;
   private readonly open = new Map<string, Batch>();
   private readonly ready: Batch[] = [];
   private readonly sequences = new Map<string, number>();
@@ -203,6 +211,7 @@ export class Producer {
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
     this.maxRequestBytes = options.maxRequestBytes ?? 1_048_576;
     this.bufferMemoryBytes = options.bufferMemoryBytes ?? 33_554_432;
+    this.partitioner = options.partitioner === 'round-robin' ? new RoundRobinPartitioner() : new DefaultPartitioner({ ignoreKeys: options.partitionerIgnoreKeys ?? false });
   }
 
   /** Kafka's buffer-available-bytes metric: buffer.memory less the bytes held for acknowledgement. */

@@ -4,6 +4,9 @@
 // record of one produce call goes to one partition, and the next call picks another (KIP-480,
 // which makes batches fuller than round-robin per record). Java's newer uniform sticky
 // partitioner (KIP-794) switches partitions by bytes produced; per call is our batch boundary.
+// With partitioner.ignore.keys (KIP-794) keyed records are placed as keyless ones. The producer's
+// partitioner.class may name Kafka's RoundRobinPartitioner instead: every record without an
+// explicit partition to the topic's next partition in turn, keys ignored.
 import { SluiceError } from '../errors.js';
 import { murmur2, toPositive } from './murmur2.js';
 
@@ -28,6 +31,20 @@ export function partitionForKey(key: Uint8Array | string, partitionCount: number
 export interface DefaultPartitionerOptions {
   /** Source of randomness in [0, 1) for sticky choices (tests inject a fixed one). */
   random?: () => number;
+  /** partitioner.ignore.keys: keyed records go where keyless ones do (default false). */
+  ignoreKeys?: boolean;
+}
+
+/** What the producer asks of a partitioner: the partition of each record of one call. */
+export interface Partitioner {
+  partitionAll(records: readonly PartitionerRecord[], partitionCount: number, topic?: string): number[];
+}
+
+function explicitPartition(explicit: number, partitionCount: number): number {
+  if (!Number.isInteger(explicit) || explicit < 0 || explicit >= partitionCount) {
+    throw new SluiceError('UNKNOWN_TOPIC_OR_PARTITION', `Invalid partition given with record: ${explicit} is not in the range [0...${partitionCount - 1}]`);
+  }
+  return explicit;
 }
 
 /**
@@ -35,12 +52,14 @@ export interface DefaultPartitionerOptions {
  * per producer. `partition()` places one record; `partitionAll()` places the records of one
  * produce call, moving the sticky partition of the topic first.
  */
-export class DefaultPartitioner {
+export class DefaultPartitioner implements Partitioner {
   private readonly random: () => number;
+  private readonly ignoreKeys: boolean;
   private readonly sticky = new Map<string, number>();
 
   constructor(options: DefaultPartitionerOptions = {}) {
     this.random = options.random ?? Math.random;
+    this.ignoreKeys = options.ignoreKeys ?? false;
   }
 
   /**
@@ -50,17 +69,9 @@ export class DefaultPartitioner {
   partition(record: PartitionerRecord, partitionCount: number, topic = ''): number {
     checkCount(partitionCount);
     const explicit = record.partition;
-    if (explicit !== undefined && explicit !== null) {
-      if (!Number.isInteger(explicit) || explicit < 0 || explicit >= partitionCount) {
-        throw new SluiceError(
-          'UNKNOWN_TOPIC_OR_PARTITION',
-          `Invalid partition given with record: ${explicit} is not in the range [0...${partitionCount - 1}]`,
-        );
-      }
-      return explicit;
-    }
+    if (explicit !== undefined && explicit !== null) return explicitPartition(explicit, partitionCount);
     const key = record.key;
-    if (key !== undefined && key !== null) return toPositive(murmur2(key)) % partitionCount;
+    if (key !== undefined && key !== null && !this.ignoreKeys) return toPositive(murmur2(key)) % partitionCount;
     const current = this.sticky.get(topic);
     if (current !== undefined && current < partitionCount) return current;
     return this.newBatch(topic, partitionCount);
@@ -89,7 +100,7 @@ export class DefaultPartitioner {
     for (let i = 0; i < records.length; i++) {
       const record = records[i]!;
       if (record === null || typeof record !== 'object') throw new SluiceError('INVALID_RECORD', `record ${i} is not an object`);
-      const keyless = (record.partition === undefined || record.partition === null) && (record.key === undefined || record.key === null);
+      const keyless = (record.partition === undefined || record.partition === null) && (record.key === undefined || record.key === null || this.ignoreKeys);
       if (keyless) {
         if (stickyPartition < 0) stickyPartition = this.newBatch(topic, partitionCount);
         result[i] = stickyPartition;
@@ -97,6 +108,29 @@ export class DefaultPartitioner {
         result[i] = this.partition(record, partitionCount, topic);
       }
     }
+    return result;
+  }
+}
+
+/**
+ * Kafka's RoundRobinPartitioner: each record without an explicit partition goes to the topic's
+ * next partition in turn, whatever its key. Kafka's skips partitions without a leader; here every
+ * partition takes its turn, and a leaderless one's batch waits for a leader like any other.
+ */
+export class RoundRobinPartitioner implements Partitioner {
+  private readonly next = new Map<string, number>();
+
+  partitionAll(records: readonly PartitionerRecord[], partitionCount: number, topic = ''): number[] {
+    checkCount(partitionCount);
+    let counter = this.next.get(topic) ?? 0;
+    const result = new Array<number>(records.length);
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i]!;
+      if (record === null || typeof record !== 'object') throw new SluiceError('INVALID_RECORD', `record ${i} is not an object`);
+      const explicit = record.partition;
+      result[i] = explicit !== undefined && explicit !== null ? explicitPartition(explicit, partitionCount) : counter++ % partitionCount;
+    }
+    this.next.set(topic, counter % 2 ** 31);
     return result;
   }
 }

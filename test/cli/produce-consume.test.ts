@@ -82,6 +82,31 @@ describe('sluice produce | sluice consume', () => {
     expect(refused.stderr).toMatch(/^Error: --producer-property batch\.size expects an integer, got 'big'/);
   });
 
+  it("acts on partitioner.class (Kafka's RoundRobinPartitioner) and partitioner.ignore.keys; refuses a class it does not have", async () => {
+    await broker.engine.createTopic('spread', { partitions: 3 });
+    const input = Array.from({ length: 6 }, (_, i) => `same-key:v${i}`).join('\n') + '\n';
+    const roundRobin = ['--producer-property', 'partitioner.class=org.apache.kafka.clients.producer.RoundRobinPartitioner'];
+    const produced = await runCli(['produce', ...bootstrap, '--topic', 'spread', '--key-separator', ':', ...roundRobin], { input });
+    expect(produced).toMatchObject({ code: 0, stderr: '' });
+    const valuesOf = async (topic: string, p: number) => (await broker.engine.fetch(topic, p, { offset: 0 })).records.map((r) => r.value!.toString());
+    expect(await Promise.all([0, 1, 2].map((p) => valuesOf('spread', p)))).toEqual([['v0', 'v3'], ['v1', 'v4'], ['v2', 'v5']]);
+
+    // One key, ignored: its records are placed as keyless ones (sticky), not all on the key's partition.
+    await broker.engine.createTopic('unkeyed', { partitions: 12 });
+    const lines = Array.from({ length: 40 }, (_, i) => `same-key:v${i}`);
+    for (const line of lines) {
+      const sent = await runCli(['produce', ...bootstrap, '--topic', 'unkeyed', '--key-separator', ':', '--producer-property', 'partitioner.ignore.keys=true'], { input: `${line}\n` });
+      expect(sent.code).toBe(0);
+      const used = (await Promise.all(Array.from({ length: 12 }, (_, p) => valuesOf('unkeyed', p)))).filter((values) => values.length > 0);
+      if (used.length > 1) break; // a second partition: the key did not decide
+    }
+    expect((await Promise.all(Array.from({ length: 12 }, (_, p) => valuesOf('unkeyed', p)))).filter((values) => values.length > 0).length).toBeGreaterThan(1);
+
+    const refused = await runCli(['produce', ...bootstrap, '--topic', 'spread', '--producer-property', 'partitioner.class=com.example.Custom'], { input: 'x\n' });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain("--producer-property partitioner.class com.example.Custom is not supported: sluice's producer has Kafka's own partitioners, org.apache.kafka.clients.producer.RoundRobinPartitioner");
+  });
+
   it("takes kafka-console-producer's own flag names: --request-required-acks, --compression-codec, --timeout, --sync", async () => {
     const produced = await runCli(['produce', ...bootstrap, '--topic', 'console-named', '--request-required-acks', '1', '--compression-codec', 'snappy', '--timeout', '0', '--sync',
       '--message-send-max-retries', '3', '--retry-backoff-ms', '50'], { input: 'x\ny\n' });

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { isSluiceError } from '../../src/errors.js';
 import { murmur2, toPositive } from '../../src/engine/murmur2.js';
-import { DefaultPartitioner, partitionForKey } from '../../src/engine/partitioner.js';
+import { DefaultPartitioner, partitionForKey, RoundRobinPartitioner } from '../../src/engine/partitioner.js';
 import { prng } from '../fixtures/random.js';
 
 const require = createRequire(import.meta.url);
@@ -151,5 +151,22 @@ describe('DefaultPartitioner', () => {
       partitioner.newBatch('b', 100);
       expect(partitioner.partition({}, 2, 'b')).toBeLessThan(2);
     }
+  });
+});
+
+describe("the producer's other partitioners", () => {
+  it('partitioner.ignore.keys: keyed records go where keyless ones do; an explicit partition still wins', () => {
+    const partitioner = new DefaultPartitioner({ random: prng(5), ignoreKeys: true });
+    const partitions = partitioner.partitionAll([{ key: 'foobar' }, { key: 'abc' }, {}, { key: 'x', partition: 7 }], 12, 't');
+    expect(partitions).toEqual([partitions[0], partitions[0], partitions[0], 7]);
+    expect(partitioner.partition({ key: 'foobar' }, 12, 't')).toBe(partitions[0]); // sticky, not the key's 6
+  });
+
+  it("RoundRobinPartitioner: each record to the topic's next partition in turn, keys ignored, across calls", () => {
+    const partitioner = new RoundRobinPartitioner();
+    expect(partitioner.partitionAll([{ key: 'a' }, { key: 'a' }, {}, { partition: 0 }, {}], 3, 't')).toEqual([0, 1, 2, 0, 0]);
+    expect(partitioner.partitionAll([{}, {}], 3, 't')).toEqual([1, 2]);
+    expect(partitioner.partitionAll([{}], 3, 'other')).toEqual([0]);
+    expect(() => partitioner.partitionAll([{ partition: 3 }], 3, 't')).toThrow(/Invalid partition given with record: 3/);
   });
 });
