@@ -417,7 +417,14 @@ export class ControllerReign {
       });
     }
     if (unseen.size === 0) return unseen;
-    const registered = new Set((await this.store.liveBrokers()).map((broker) => broker.brokerId));
+    let registered: Set<number>;
+    try {
+      registered = new Set((await this.store.liveBrokers()).map((broker) => broker.brokerId));
+    } catch (error) {
+      // A registration the watch could not decode either, or etcd away: the view decides, as before.
+      this.logger.warn({ err: error }, 'controller: could not read the registered brokers; new partitions get their first state from its view');
+      return new Set();
+    }
     const seenNow = view.now().isRegistered; // the watch may have caught up during the read
     const joining = new Set([...unseen].filter((id) => registered.has(id) && !seenNow(id)));
     if (joining.size > 0) this.logger.info({ brokers: [...joining] }, 'controller: new partitions wait for brokers registered in etcd but not yet in its view');
