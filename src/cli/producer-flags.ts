@@ -63,7 +63,7 @@ const PRODUCER_CONFIGS = [
   'bootstrap.servers', 'acks', 'batch.size', 'linger.ms', 'compression.type', 'enable.idempotence',
   'max.in.flight.requests.per.connection', 'retries', 'delivery.timeout.ms', 'retry.backoff.ms', 'retry.backoff.max.ms', 'metadata.max.age.ms',
   'max.block.ms', 'request.timeout.ms', 'max.request.size', 'buffer.memory', 'partitioner.class', 'partitioner.ignore.keys',
-  'client.id',
+  'compression.gzip.level', 'compression.zstd.level', 'client.id',
 ] as const;
 
 /**
@@ -88,6 +88,8 @@ export const PRODUCER_CONFIG_FLAG: FlagSpec = configFileFlag('producer.config', 
 const NOT_ACTED_ON = new Set([
   'send.buffer.bytes', 'receive.buffer.bytes',
   'key.serializer', 'value.serializer', 'connections.max.idle.ms',
+  // lz4-napi (over lz4_flex) compresses at one level.
+  'compression.lz4.level',
 ]);
 
 export const PRODUCER_CONFIG_NOTE =
@@ -153,6 +155,11 @@ export function readProducerSettings(args: ParsedArgs, flag: FlagSpec, defaultAc
         break;
       }
       case 'partitioner.ignore.keys': options.partitionerIgnoreKeys = boolean(); break;
+      case 'compression.gzip.level':
+        options.compressionGzipLevel = parseInteger(value, what, args.command, -1, 9);
+        if (options.compressionGzipLevel === 0) throw args.usageError(`${what} expects -1 or 1 to 9, got 0`);
+        break;
+      case 'compression.zstd.level': options.compressionZstdLevel = parseInteger(value, what, args.command, -131072, 22); break;
       case 'client.id': settings.clientId = value; break;
     }
   }

@@ -26,6 +26,10 @@ export interface ProducerOptions {
   /** Default: true with acks=-1, as Kafka 3+ (enable.idempotence). */
   idempotent?: boolean;
   compression?: CompressionName;
+  /** compression.gzip.level: -1 (zlib's default, 6) or 1..9, for gzip batches. */
+  compressionGzipLevel?: number;
+  /** compression.zstd.level: -131072..22 (default 3, zstd's), for zstd batches. */
+  compressionZstdLevel?: number;
   /** linger.ms: how long a batch waits for more records (Kafka 4 default 5). */
   lingerMs?: number;
   /** batch.size: a partition's batch is sent once it reaches this many bytes (default 16384). */
@@ -174,6 +178,9 @@ export class Producer {
   /** The estimated bytes of the records of the call being taken (measure, then addRun). */
   private recordBytes = new Uint32Array(1024);
   private readonly partitioner: Partitioner;
+  private readonly compression: CompressionName;
+  /** compression.<codec>.level of the codec in use; undefined: its default. */
+  private readonly compressionLevel: number | undefined;
   private readonly open = new Map<string, Batch>();
   private readonly ready: Batch[] = [];
   private readonly sequences = new Map<string, number>();
@@ -196,7 +203,7 @@ export class Producer {
   /** Encodes a request's batches; its views live until the request's frame has copied them. */
   private readonly encoder = new BatchEncoder(64 * 1024);
 
-  private constructor(private readonly client: KafkaClient, private readonly options: ProducerOptions) {
+  private constructor(private readonly client: KafkaClient, options: ProducerOptions) {
     this.acks = options.acks ?? -1;
     this.idempotent = options.idempotent ?? this.acks === -1;
     if (this.idempotent && this.acks !== -1) throw new SluiceError('INVALID_CONFIG', 'An idempotent producer needs acks=-1 (all)');
@@ -211,6 +218,8 @@ export class Producer {
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
     this.maxRequestBytes = options.maxRequestBytes ?? 1_048_576;
     this.bufferMemoryBytes = options.bufferMemoryBytes ?? 33_554_432;
+    this.compression = options.compression ?? 'none';
+    this.compressionLevel = this.compression === 'gzip' ? options.compressionGzipLevel : this.compression === 'zstd' ? options.compressionZstdLevel : undefined;
     this.partitioner = options.partitioner === 'round-robin' ? new RoundRobinPartitioner() : new DefaultPartitioner({ ignoreKeys: options.partitionerIgnoreKeys ?? false });
   }
 
@@ -530,7 +539,7 @@ export class Producer {
       batch.encodedAtMs = Date.now();
       batch.baseSequence = this.idempotent ? (this.sequences.get(batch.key) ?? 0) : 0;
     }
-    const options: EncodeBatchOptions = { compression: this.options.compression ?? 'none', now: batch.encodedAtMs };
+    const options: EncodeBatchOptions = { compression: this.compression, compressionLevel: this.compressionLevel, now: batch.encodedAtMs };
     if (this.idempotent) Object.assign(options, { producerId: this.producerId, producerEpoch: this.producerEpoch, baseSequence: batch.baseSequence });
     let encoded: Buffer;
     try {

@@ -55,6 +55,8 @@ export type TimestampType = 'create' | 'logAppend';
 export interface EncodeBatchOptions {
   baseOffset?: number;
   compression?: CompressionName;
+  /** The codec's level (Kafka's compression.<codec>.level); omitted, the codec's default. */
+  compressionLevel?: number;
   /**
    * 'logAppend' sets attribute bit 3 and maxTimestamp = `now` (what a broker with
    * message.timestamp.type=LogAppendTime writes); record deltas still hold the given timestamps.
@@ -286,7 +288,7 @@ export class BatchEncoder {
     this.ensure(start, recordsStart);
     let end = this.writeRecords(records, recordsStart, now);
     if (codec.id !== CompressionId.none) {
-      const compressed = codec.compress(this.buf.subarray(recordsStart, end));
+      const compressed = codec.compress(this.buf.subarray(recordsStart, end), options.compressionLevel);
       this.ensure(recordsStart, recordsStart + compressed.length);
       this.buf.set(compressed, recordsStart);
       end = recordsStart + compressed.length;

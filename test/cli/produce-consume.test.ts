@@ -1,6 +1,7 @@
 // `sluice produce` and `sluice consume` against a broker in this process.
 import fs from 'node:fs';
 import path from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -8,6 +9,7 @@ import { Kafka, logLevel } from 'kafkajs';
 
 import { startBroker, type Broker } from '../../src/broker/broker.js';
 import { iterateBatches } from '../../src/record/batch.js';
+import { zstdCompress, zstdDecompress } from '../../src/record/codecs/zstd.js';
 import { tempDir } from '../helpers.js';
 import { runCli, STACK_LINE } from './run-cli.js';
 
@@ -80,6 +82,28 @@ describe('sluice produce | sluice consume', () => {
     const refused = await runCli(['produce', ...bootstrap, '--topic', 'configured', '--producer-property', 'batch.size=big'], { input: 'x\n' });
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/^Error: --producer-property batch\.size expects an integer, got 'big'/);
+  });
+
+  it('acts on compression.gzip.level and compression.zstd.level: each batch is compressed at the level given', async () => {
+    const input = Array.from({ length: 200 }, (_, i) => `line ${i % 7} of a rather repetitive text, line ${i % 7} again`).join('\n') + '\n';
+    const compressedAt = async (codec: 'gzip' | 'zstd', level: number) => {
+      const topic = `level-${codec}-${level}`.replace('-', '_');
+      const produced = await runCli(['produce', ...bootstrap, '--topic', topic, '--compression', codec, '--producer-property', `compression.${codec}.level=${level}`], { input });
+      expect(produced).toMatchObject({ code: 0, stderr: '' });
+      const { batches } = await broker.engine.fetchBatches(topic, 0, { offset: 0 });
+      return [...iterateBatches(batches)].map(({ at, header }) => Buffer.from(batches.subarray(at + 61, at + 12 + header.batchLength)));
+    };
+    for (const [codec, levels] of [['gzip', [1, 9]], ['zstd', [-5, 19]]] as const) {
+      const [fast, small] = [await compressedAt(codec, levels[0]), await compressedAt(codec, levels[1])];
+      const inflate = codec === 'gzip' ? gunzipSync : zstdDecompress;
+      const deflate = (data: Buffer, level: number) => (codec === 'gzip' ? gzipSync(data, { level }) : zstdCompress(data, level));
+      for (const [sections, level] of [[fast, levels[0]], [small, levels[1]]] as const) {
+        for (const section of sections) expect(section.equals(deflate(inflate(section), level)), `${codec} level ${level}`).toBe(true);
+      }
+      expect(fast.reduce((n, b) => n + b.length, 0)).toBeGreaterThan(small.reduce((n, b) => n + b.length, 0));
+    }
+    const refused = await runCli(['produce', ...bootstrap, '--topic', 'level_x', '--compression', 'gzip', '--producer-property', 'compression.gzip.level=0'], { input: 'x\n' });
+    expect(refused).toMatchObject({ code: 2, stderr: expect.stringContaining('compression.gzip.level expects -1 or 1 to 9, got 0') });
   });
 
   it("acts on partitioner.class (Kafka's RoundRobinPartitioner) and partitioner.ignore.keys; refuses a class it does not have", async () => {
