@@ -20,6 +20,7 @@ const FETCH_CONFIGS = {
   'fetch.max.bytes': 'maxBytes',
   'max.partition.fetch.bytes': 'partitionMaxBytes',
   'isolation.level': 'isolationLevel',
+  'check.crcs': 'checkCrcs',
 } as const satisfies Record<string, keyof FetcherOptions>;
 
 /** The group's configs taken: they act only in a group. */
@@ -54,7 +55,7 @@ const NAMES = [...Object.keys(FETCH_CONFIGS), 'auto.offset.reset', 'metadata.max
  */
 const NOT_ACTED_ON = new Set([
   'key.deserializer', 'value.deserializer', 'default.api.timeout.ms',
-  'max.poll.records', 'check.crcs', 'receive.buffer.bytes', 'send.buffer.bytes', 'connections.max.idle.ms',
+  'max.poll.records', 'receive.buffer.bytes', 'send.buffer.bytes', 'connections.max.idle.ms',
 ]);
 
 export interface ConsumerProperties {
@@ -128,6 +129,10 @@ export function readConsumerProperties(args: ParsedArgs): ConsumerProperties {
       case 'isolation.level':
         if (value !== 'read_uncommitted' && value !== 'read_committed') throw args.usageError(`${what} expects read_uncommitted or read_committed, got '${value}'`);
         properties.fetch.isolationLevel = value;
+        break;
+      case 'check.crcs':
+        if (!/^(true|false)$/i.test(value)) throw args.usageError(`${what} expects true or false, got '${value}'`);
+        properties.fetch.checkCrcs = value.toLowerCase() === 'true';
         break;
       case 'metadata.max.age.ms': properties.metadataMaxAgeMs = integer(1); break;
       case 'request.timeout.ms': properties.requestTimeoutMs = integer(1); break;

@@ -3,7 +3,7 @@
 // name (fetch-round.ts), decodes the batches and advances its positions. The CLI's consume
 // command and perf test use it; group membership comes with the pool consumer.
 import { SluiceError } from '../errors.js';
-import { decodeBatch, iterateBatches, type TimestampType } from '../record/batch.js';
+import { checkBatchIntegrity, decodeBatch, iterateBatches, type TimestampType } from '../record/batch.js';
 import { abortedBatchFilter, type AbortedTransactionRef } from '../record/aborted-transactions.js';
 import type { KafkaClient } from './client.js';
 import { FetchRound } from './fetch-round.js';
@@ -21,6 +21,11 @@ export interface FetcherOptions {
   partitionMaxBytes?: number;
   /** Skip decoding: deliver record counts and bytes only (the perf test). */
   countOnly?: boolean;
+  /**
+   * check.crcs: each batch's CRC is verified before its records are taken, counted ones included
+   * (default true, Kafka's); a mismatch is CORRUPT_MESSAGE. False skips only the CRC.
+   */
+  checkCrcs?: boolean;
   /** client.rack (KIP-392): a leader may send this fetcher to the in-sync replica in its rack. */
   clientRack?: string;
   /** isolation.level (see FetchRoundOptions). */
@@ -146,6 +151,7 @@ export class Fetcher {
   private consume(position: Position, bytes: Buffer, result: FetchResult, abortedTransactions: readonly AbortedTransactionRef[] = []): void {
     result.bytes += bytes.length;
     const committed = abortedBatchFilter(abortedTransactions);
+    const checkCrcs = this.options.checkCrcs ?? true;
     // A response may end with part of a batch (Kafka's brokers cut at max bytes): it is skipped
     // and fetched whole next time.
     for (const { at, header } of iterateBatches(bytes)) {
@@ -153,13 +159,19 @@ export class Fetcher {
         position.offset = header.lastOffset + 1;
         continue;
       }
+      if (checkCrcs) {
+        const reason = checkBatchIntegrity(bytes, at);
+        if (reason !== null) {
+          throw new SluiceError('CORRUPT_MESSAGE', `Record batch for partition ${position.topic}-${position.partition} at offset ${header.baseOffset} is invalid, cause: ${reason}`);
+        }
+      }
       if (this.options.countOnly) {
         const first = Math.max(header.baseOffset, position.offset);
         result.recordCount += header.lastOffset + 1 - first;
         position.offset = header.lastOffset + 1;
         continue;
       }
-      for (const record of decodeBatch(bytes, at).records) {
+      for (const record of decodeBatch(bytes, at, { skipCrc: true }).records) { // checked above, when asked
         if (record.offset < position.offset) continue;
         result.records.push({ topic: position.topic, partition: position.partition, timestampType: header.timestampType, ...record });
         result.recordCount++;

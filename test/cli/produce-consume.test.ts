@@ -84,6 +84,36 @@ describe('sluice produce | sluice consume', () => {
     expect(refused.stderr).toMatch(/^Error: --producer-property batch\.size expects an integer, got 'big'/);
   });
 
+  it('check.crcs: a batch whose bytes changed on disk is CORRUPT_MESSAGE, for consume and perf consume; false reads it as it is', async () => {
+    const dataDir = tempDir();
+    const damaged = await startBroker({ port: 0, dataDir });
+    try {
+      const at = ['--bootstrap-server', `localhost:${damaged.port}`];
+      await damaged.engine.createTopic('damaged', { partitions: 1 });
+      await damaged.engine.produce('damaged', [{ value: 'intact' }], { partition: 0 });
+      await damaged.engine.produce('damaged', [{ value: 'changed' }], { partition: 0 });
+      // The last byte of the log is the second record's header count; before it, its value.
+      const log = path.join(dataDir, 'damaged-0', '00000000000000000000.log');
+      const fd = fs.openSync(log, 'r+');
+      const end = fs.fstatSync(fd).size;
+      fs.writeSync(fd, Buffer.from('C'), 0, 1, end - 1 - 'changed'.length);
+      fs.closeSync(fd);
+
+      const read = (...extra: string[]) => runCli(['consume', ...at, '--topic', 'damaged', '--from-beginning', '--max-messages', '2', '--timeout-ms', '5000', ...extra]);
+      const checked = await read();
+      expect(checked.code).toBe(1);
+      expect(checked.stderr).toMatch(/Record batch for partition damaged-0 at offset 1 is invalid, cause: .*crc/i);
+      const unchecked = await read('--consumer-property', 'check.crcs=false');
+      expect(unchecked).toMatchObject({ code: 0, stdout: 'intact\nChanged\n' });
+
+      const counted = await runCli(['perf', 'consume', ...at, '--topic', 'damaged', '--messages', '2', '--timeout-ms', '5000']);
+      expect(counted.code).toBe(1);
+      expect(counted.stderr).toContain('Record batch for partition damaged-0 at offset 1 is invalid');
+    } finally {
+      await damaged.stop();
+    }
+  });
+
   it('acts on compression.gzip.level and compression.zstd.level: each batch is compressed at the level given', async () => {
     const input = Array.from({ length: 200 }, (_, i) => `line ${i % 7} of a rather repetitive text, line ${i % 7} again`).join('\n') + '\n';
     const compressedAt = async (codec: 'gzip' | 'zstd', level: number) => {
