@@ -416,19 +416,28 @@ export class ControllerReign {
         if (view.stateOf(topic, partition) === undefined) for (const id of replicas) if (!isRegistered(id)) unseen.add(id);
       });
     }
-    if (unseen.size === 0) return unseen;
+    const joining = await this.joining(unseen);
+    if (joining.size > 0) this.logger.info({ brokers: [...joining] }, 'controller: new partitions wait for brokers registered in etcd but not yet in its view');
+    return joining;
+  }
+
+  /**
+   * Which of `unseen` (brokers the view does not show) are registered in etcd: brokers joining,
+   * whose join the watch has yet to deliver. One etcd read, none when `unseen` is empty. A failed
+   * read (etcd away, or a registration the watch could not decode either) leaves the view to
+   * decide, as it would alone.
+   */
+  private async joining(unseen: ReadonlySet<number>): Promise<Set<number>> {
+    if (unseen.size === 0) return new Set();
     let registered: Set<number>;
     try {
       registered = new Set((await this.store.liveBrokers()).map((broker) => broker.brokerId));
     } catch (error) {
-      // A registration the watch could not decode either, or etcd away: the view decides, as before.
-      this.logger.warn({ err: error }, 'controller: could not read the registered brokers; new partitions get their first state from its view');
+      this.logger.warn({ err: error }, 'controller: could not read the registered brokers; its view of them decides');
       return new Set();
     }
-    const seenNow = view.now().isRegistered; // the watch may have caught up during the read
-    const joining = new Set([...unseen].filter((id) => registered.has(id) && !seenNow(id)));
-    if (joining.size > 0) this.logger.info({ brokers: [...joining] }, 'controller: new partitions wait for brokers registered in etcd but not yet in its view');
-    return joining;
+    const seenNow = this.view!.now().isRegistered; // the watch may have caught up during the read
+    return new Set([...unseen].filter((id) => registered.has(id) && !seenNow(id)));
   }
 
   /** Brings the partitions of `names` (null: all) in line with the brokers alive and shutting down. */
@@ -517,6 +526,10 @@ export class ControllerReign {
       byTopic.set(request.topic, partitions);
     }
     const epoch = this.fence.epoch;
+    // A target broker that registered a moment ago may not be in the view yet (the client saw it in
+    // another broker's Metadata): one registered in etcd is alive to the checks below.
+    const isRegistered = this.view!.now().isRegistered;
+    const joining = await this.joining(new Set(requests.flatMap((request) => (request.replicas ?? []).filter((id) => !isRegistered(id)))));
     for (const [topic, asked] of byTopic) {
       if (this.stopped) throw this.notController();
       const setAll = (error: SluiceError | null) => {
@@ -542,7 +555,8 @@ export class ControllerReign {
             continue;
           }
           const current = view.reassignments?.[String(partition)];
-          const decision = reassign(replicas, current, state, request.replicas, now.forPartition(topic, partition).isRegistered, epoch);
+          const alive = now.forPartition(topic, partition).isRegistered;
+          const decision = reassign(replicas, current, state, request.replicas, (id) => alive(id) || joining.has(id), epoch);
           if (!decision.ok) {
             results.set(key, decision.error);
             continue;

@@ -559,6 +559,22 @@ describe('partition reassignment (AlterPartitionReassignments, ListPartitionReas
     await waitUntil(() => ongoing(controller).length === 0, 'nothing listed');
   });
 
+  it('takes a target broker registered in etcd but not yet in its view', async () => {
+    const w = await world(2, []);
+    const lag = lagBrokersWatch(w.brokers.get(1)!.store);
+    const controller = await startController(w, 1, undefined, lag.store);
+    await waitUntil(() => controller.isActive, 'controller 1 active');
+    await w.observer.proposeTopic({ name: 'onward', partitions: [[1, 2]] });
+    await topicWhen(w, 'onward', written, 'states written');
+    await register(w, 3); // in etcd; the controller's watch holds the join back
+    expect(codes(await controller.alterPartitionReassignments([{ topic: 'onward', partition: 0, replicas: [1, 3] }]))).toEqual([null]);
+    const started = await topicWhen(w, 'onward', (v) => v.reassignments !== undefined, 'the reassignment recorded');
+    expect(started.reassignments).toEqual({ '0': { adding: [3], removing: [2] } });
+    // A broker that is in neither is still refused.
+    expect(codes(await controller.alterPartitionReassignments([{ topic: 'onward', partition: 0, replicas: [1, 9] }]))).toEqual(['INVALID_REPLICA_ASSIGNMENT']);
+    lag.release();
+  });
+
   it("answers Kafka's per-partition errors, cancels a reassignment in flight, applies a reorder at once, and refuses to add partitions meanwhile", async () => {
     const w = await world(3, [1, 2]);
     const controller = await activeController(w);
