@@ -137,6 +137,12 @@ export function parseInteger(raw: string, what: string, command: string, min = -
   return value;
 }
 
+/** true or false, in any case (as Kafka's configs take them), or a UsageError naming the setting. */
+export function parseBoolean(raw: string, what: string, command: string): boolean {
+  if (!/^(true|false)$/i.test(raw)) throw new UsageError(`${what} expects true or false, got '${raw}'`, command);
+  return raw.toLowerCase() === 'true';
+}
+
 /** The flags as util.parseArgs declares them: every valued flag takes the next argument. */
 function tokenizerOptions(spec: CommandSpec): ParseArgsConfig['options'] {
   const options: NonNullable<ParseArgsConfig['options']> = {};

@@ -8,7 +8,7 @@
 // One difference: Kafka's formatter writes line.separator only after a value, so with
 // print.value=false its records run together on one line; here every record ends its line.
 import type { FetchedRecord } from '../client/fetcher.js';
-import type { FlagSpec, ParsedArgs } from './args.js';
+import { parseBoolean, type FlagSpec, type ParsedArgs } from './args.js';
 import { DESERIALIZER_CLASSES, deserializerOf, type Deserializer } from './deserializers.js';
 import { oneOfFlags, readConfigFile } from './client-configs.js';
 
@@ -62,8 +62,7 @@ export function readProperties<T extends Record<string, string>>(
   const set = (source: string, name: string, value: string) => {
     if (!(name in defaults)) throw args.usageError(`${source} ${name} is not supported; supported: ${Object.keys(defaults).join(', ')}`);
     if (defaults[name] === 'true' || defaults[name] === 'false') {
-      if (!/^(true|false)$/i.test(value)) throw args.usageError(`${source} ${name} expects true or false, got '${value}'`);
-      properties[name] = value.toLowerCase();
+      properties[name] = String(parseBoolean(value, `${source} ${name}`, args.command));
     } else {
       if (value === '' && /(separator|delimiter)$/.test(name)) throw args.usageError(`${source} ${name} must not be empty`);
       properties[name] = value;

@@ -9,7 +9,7 @@
 import type { AssignorName } from '../client/assignors.js';
 import type { FetcherOptions } from '../client/fetcher.js';
 import type { GroupMemberOptions } from '../client/group-member.js';
-import { parseInteger, type FlagSpec, type ParsedArgs } from './args.js';
+import { parseBoolean, parseInteger, type FlagSpec, type ParsedArgs } from './args.js';
 import { configEntries, configFileFlag, SECURITY_CONFIG_NAMES, SecurityConfigs, type ClientSecurity } from './client-configs.js';
 
 /** Each fetch config taken, with the Fetcher option it sets. */
@@ -130,10 +130,7 @@ export function readConsumerProperties(args: ParsedArgs): ConsumerProperties {
         if (value !== 'read_uncommitted' && value !== 'read_committed') throw args.usageError(`${what} expects read_uncommitted or read_committed, got '${value}'`);
         properties.fetch.isolationLevel = value;
         break;
-      case 'check.crcs':
-        if (!/^(true|false)$/i.test(value)) throw args.usageError(`${what} expects true or false, got '${value}'`);
-        properties.fetch.checkCrcs = value.toLowerCase() === 'true';
-        break;
+      case 'check.crcs': properties.fetch.checkCrcs = parseBoolean(value, what, args.command); break;
       case 'metadata.max.age.ms': properties.metadataMaxAgeMs = integer(1); break;
       case 'request.timeout.ms': properties.requestTimeoutMs = integer(1); break;
       case 'auto.offset.reset':
@@ -163,10 +160,7 @@ export function readConsumerProperties(args: ParsedArgs): ConsumerProperties {
         properties.group.groupProtocol = value.toLowerCase() as 'classic' | 'consumer';
         break;
       case 'group.remote.assignor': properties.group.serverAssignor = value === '' ? null : value; break;
-      case 'enable.auto.commit':
-        if (!/^(true|false)$/i.test(value)) throw args.usageError(`${what} expects true or false, got '${value}'`);
-        properties.autoCommit = value.toLowerCase() === 'true';
-        break;
+      case 'enable.auto.commit': properties.autoCommit = parseBoolean(value, what, args.command); break;
       case 'auto.commit.interval.ms': properties.autoCommitIntervalMs = integer(1); break;
       case 'bootstrap.servers': properties.bootstrapServers = value; break;
       case 'client.id': properties.clientId = value; break;

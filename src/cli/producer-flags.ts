@@ -1,7 +1,7 @@
 // The producer settings `produce` and `perf produce` share, with Kafka's names and values.
 import type { ProducerOptions } from '../client/producer.js';
 import { COMPRESSION_NAMES, type CompressionName } from '../record/batch-format.js';
-import { parseInteger, type FlagSpec, type ParsedArgs } from './args.js';
+import { parseBoolean, parseInteger, type FlagSpec, type ParsedArgs } from './args.js';
 import { configEntries, configFileFlag, SECURITY_CONFIG_NAMES, SecurityConfigs, type ClientSecurity } from './client-configs.js';
 
 export const ACKS_FLAG: FlagSpec = {
@@ -127,10 +127,7 @@ export function readProducerSettings(args: ParsedArgs, flag: FlagSpec, defaultAc
     if (!(PRODUCER_CONFIGS as readonly string[]).includes(name)) throw args.usageError(`${entry.source} ${name} is not supported; supported: ${PRODUCER_CONFIGS.join(', ')}`);
     const what = `${entry.source} ${name}`;
     const integer = (min: number) => parseInteger(value, what, args.command, min, 0x7fffffff);
-    const boolean = () => {
-      if (!/^(true|false)$/i.test(value)) throw args.usageError(`${what} expects true or false, got '${value}'`);
-      return value.toLowerCase() === 'true';
-    };
+    const boolean = () => parseBoolean(value, what, args.command);
     switch (name as (typeof PRODUCER_CONFIGS)[number]) {
       case 'bootstrap.servers': settings.bootstrapServers = value; break;
       case 'acks': options.acks = acksOf(value, () => args.usageError(`${what} expects 0, 1 or all, got '${value}'`)); break;
