@@ -176,7 +176,7 @@ export const aclsCommand: Command = {
       if (planned.some(({ entries }) => entries.length === 0)) throw args.usageError('You must specify one of: --allow-principal, --deny-principal when trying to add ACLs.');
     }
     const listPrincipals = action === 'list' ? principalsOf(args, 'principal') : [];
-    const client = await connectClient(args, undefined, undefined, undefined, adminLogin(args));
+    const client = await connectClient(args, { security: adminLogin(args) });
     const out = new OutputBuffer();
     try {
       if (action === 'add') await addAcls(client, out, planned);

@@ -26,7 +26,7 @@ const spec: CommandSpec = {
 export const brokerApiVersionsCommand: Command = {
   spec,
   async run(args) {
-    const client = await connectClient(args, undefined, undefined, undefined, adminLogin(args));
+    const client = await connectClient(args, { security: adminLogin(args) });
     try {
       const { brokers } = await client.metadata([]);
       let failed = false;

@@ -10,7 +10,7 @@ import { jaasLogin, LOGIN_MODULES } from '../broker/sasl/jaas.js';
 import { OAUTHBEARER_LOGIN_CONFIG_NAMES, unusedLoginConfigs } from '../client/oauth-login.js';
 import { SASL_MECHANISMS, type SaslCredentials, type SaslMechanism } from '../client/sasl.js';
 import { SSL_JAVA_ONLY_CONFIG_NAMES, SSL_STORE_CONFIG_NAMES, tlsOptions, type TlsOptions } from '../client/tls-config.js';
-import type { FlagSpec, ParsedArgs } from './args.js';
+import { parseInteger, type FlagSpec, type ParsedArgs } from './args.js';
 import { CliError } from './command.js';
 
 export interface ConfigEntry {
@@ -161,6 +161,33 @@ export class SecurityConfigs {
     } catch (error) {
       throw args.usageError((error as Error).message);
     }
+  }
+}
+
+/** The client configs of a connection's socket: how long it may take to set up, and its buffers. */
+export const SOCKET_CONFIG_NAMES: readonly string[] = ['socket.connection.setup.timeout.ms', 'socket.connection.setup.timeout.max.ms', 'send.buffer.bytes', 'receive.buffer.bytes'];
+
+/** A command's socket settings, as KafkaClient takes them (its ClientOptions of the same names). */
+export interface ClientSockets {
+  connectTimeoutMs?: number;
+  connectTimeoutMaxMs?: number;
+  sendBufferBytes?: number;
+  receiveBufferBytes?: number;
+}
+
+/**
+ * Takes `entry` into `sockets` when it is one of SOCKET_CONFIG_NAMES. Kafka's defaults for the
+ * buffers are 131072 to send and 65536 (consumer) or 32768 (producer) to receive; sluice's are -1,
+ * the OS's autotuned buffers, which loopback and fast links fill better. A value given takes.
+ */
+export function takeSocketConfig(args: ParsedArgs, entry: ConfigEntry, sockets: ClientSockets): boolean {
+  const what = `${entry.source} ${entry.name}`;
+  switch (entry.name) {
+    case 'socket.connection.setup.timeout.ms': sockets.connectTimeoutMs = parseInteger(entry.value, what, args.command, 1, 0x7fffffff); return true;
+    case 'socket.connection.setup.timeout.max.ms': sockets.connectTimeoutMaxMs = parseInteger(entry.value, what, args.command, 1, 0x7fffffff); return true;
+    case 'send.buffer.bytes': sockets.sendBufferBytes = parseInteger(entry.value, what, args.command, -1, 0x7fffffff); return true;
+    case 'receive.buffer.bytes': sockets.receiveBufferBytes = parseInteger(entry.value, what, args.command, -1, 0x7fffffff); return true;
+    default: return false;
   }
 }
 

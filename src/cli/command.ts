@@ -7,7 +7,7 @@ import fs from 'node:fs';
 
 import { KafkaClient } from '../client/client.js';
 import { isSaslError } from '../client/sasl.js';
-import type { ClientSecurity } from './client-configs.js';
+import type { ClientSecurity, ClientSockets } from './client-configs.js';
 import { SluiceError } from '../errors.js';
 import { UsageError, type CommandSpec, type ParsedArgs } from './args.js';
 
@@ -34,17 +34,32 @@ export const BOOTSTRAP_FLAG = {
   description: `Broker to connect to; several separated by commas (default ${DEFAULT_BOOTSTRAP}).`,
 } as const;
 
+/** What a command's client connects with, from its configs (each optional). */
+export interface ClientSettings {
+  /** bootstrap.servers given as a config: used when --bootstrap-server is not. */
+  bootstrapServers?: string;
+  metadataMaxAgeMs?: number;
+  /** client.id (default sluice-cli). */
+  clientId?: string;
+  requestTimeoutMs?: number;
+  /** TLS and the SASL login (none for PLAINTEXT). */
+  security?: ClientSecurity;
+  /** socket.connection.setup.timeout.* and the socket buffers. */
+  sockets?: ClientSockets;
+}
+
 /**
- * Connects to the --bootstrap-server brokers (else `configured`: a bootstrap.servers config, else
- * the default), over TLS and logging in with SASL as `security` says; an unreachable broker, a
- * refused certificate or a refused login is a CliError.
+ * Connects to the --bootstrap-server brokers (else a bootstrap.servers config, else the default),
+ * over TLS and logging in with SASL as the settings say; an unreachable broker, a refused
+ * certificate or a refused login is a CliError.
  */
-export async function connectClient(args: ParsedArgs, configured?: string, metadataMaxAgeMs?: number, clientId = 'sluice-cli', security: ClientSecurity = {}, requestTimeoutMs?: number): Promise<KafkaClient> {
-  const bootstrap = args.string('bootstrap-server') ?? configured ?? DEFAULT_BOOTSTRAP;
+export async function connectClient(args: ParsedArgs, settings: ClientSettings = {}): Promise<KafkaClient> {
+  const bootstrap = args.string('bootstrap-server') ?? settings.bootstrapServers ?? DEFAULT_BOOTSTRAP;
   const brokers = bootstrap.split(',').map((b) => b.trim()).filter((b) => b !== '');
   if (brokers.length === 0) throw args.usageError('--bootstrap-server is empty');
+  const { metadataMaxAgeMs, clientId = 'sluice-cli', requestTimeoutMs, security = {}, sockets = {} } = settings;
   try {
-    return await KafkaClient.connect({ brokers, clientId, metadataMaxAgeMs, requestTimeoutMs, sasl: security.sasl, tls: security.tls });
+    return await KafkaClient.connect({ brokers, clientId, metadataMaxAgeMs, requestTimeoutMs, sasl: security.sasl, tls: security.tls, ...sockets });
   } catch (error) {
     if (isSaslError(error)) throw new CliError(`Cannot log in to the broker at ${bootstrap}: ${error.message}`);
     // The client joins each broker's reason as "No broker reachable: Cannot connect to h:p: <why>".

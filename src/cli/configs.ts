@@ -80,7 +80,7 @@ export const configsCommand: Command = {
       if (name === undefined) throw args.usageError('--alter needs --entity-name (or --topic, --broker, --entity-default)');
     }
     const changes = args.boolean('alter') ? parseChanges(args) : [];
-    const client = await connectClient(args, undefined, undefined, undefined, adminLogin(args));
+    const client = await connectClient(args, { security: adminLogin(args) });
     try {
       if (args.boolean('alter')) {
         await client.incrementalAlterConfigs(ENTITY_TYPES[type].resourceType, name!, changes);
@@ -157,7 +157,7 @@ async function runQuotas(args: ParsedArgs, spec: QuotaEntitySpec): Promise<numbe
         if (number !== null && (value!.trim() === '' || !Number.isFinite(number))) throw args.usageError(`Invalid value for ${name}: '${value}' is not a number`);
         return { key: name, value: number };
       });
-  const client = await connectClient(args, undefined, undefined, undefined, adminLogin(args));
+  const client = await connectClient(args, { security: adminLogin(args) });
   try {
     if (alter) {
       const { pairs } = spec as { pairs: QuotaPair[] };

@@ -112,7 +112,7 @@ export const consumeCommand: Command = {
       throw error;
     }
 
-    const client = await connectClient(args, consumerProperties.bootstrapServers, consumerProperties.metadataMaxAgeMs, consumerProperties.clientId, consumerProperties.security, consumerProperties.requestTimeoutMs);
+    const client = await connectClient(args, consumerProperties);
     /** Next offset after the last record printed, by partitionKey (what a group member commits). */
     const printed = new Map<string, number>();
     let stopGroup: (() => Promise<void>) | undefined;

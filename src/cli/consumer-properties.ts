@@ -10,7 +10,7 @@ import type { AssignorName } from '../client/assignors.js';
 import type { FetcherOptions } from '../client/fetcher.js';
 import type { GroupMemberOptions } from '../client/group-member.js';
 import { parseBoolean, parseInteger, type FlagSpec, type ParsedArgs } from './args.js';
-import { configEntries, configFileFlag, SECURITY_CONFIG_NAMES, SecurityConfigs, type ClientSecurity } from './client-configs.js';
+import { configEntries, configFileFlag, SECURITY_CONFIG_NAMES, SecurityConfigs, SOCKET_CONFIG_NAMES, takeSocketConfig, type ClientSecurity, type ClientSockets } from './client-configs.js';
 
 /** Each fetch config taken, with the Fetcher option it sets. */
 const FETCH_CONFIGS = {
@@ -47,7 +47,7 @@ const ASSIGNORS: Record<string, AssignorName> = {
   'cooperative-sticky': 'cooperative-sticky',
 };
 
-const NAMES = [...Object.keys(FETCH_CONFIGS), 'auto.offset.reset', 'metadata.max.age.ms', 'request.timeout.ms', ...GROUP_CONFIGS, 'bootstrap.servers', 'client.id', ...SECURITY_CONFIG_NAMES];
+const NAMES = [...Object.keys(FETCH_CONFIGS), 'auto.offset.reset', 'metadata.max.age.ms', 'request.timeout.ms', ...GROUP_CONFIGS, 'bootstrap.servers', 'client.id', ...SOCKET_CONFIG_NAMES, ...SECURITY_CONFIG_NAMES];
 
 /**
  * Consumer configs that Kafka's client property files carry and sluice's consumer does not act
@@ -55,7 +55,7 @@ const NAMES = [...Object.keys(FETCH_CONFIGS), 'auto.offset.reset', 'metadata.max
  */
 const NOT_ACTED_ON = new Set([
   'key.deserializer', 'value.deserializer', 'default.api.timeout.ms',
-  'max.poll.records', 'receive.buffer.bytes', 'send.buffer.bytes', 'connections.max.idle.ms',
+  'max.poll.records', 'connections.max.idle.ms',
 ]);
 
 export interface ConsumerProperties {
@@ -81,6 +81,8 @@ export interface ConsumerProperties {
   bootstrapServers?: string;
   /** TLS and the SASL login, as security.protocol, ssl.* and sasl.* say (none for PLAINTEXT). */
   security: ClientSecurity;
+  /** socket.connection.setup.timeout.* and the socket buffers (SOCKET_CONFIG_NAMES). */
+  sockets: ClientSockets;
 }
 
 export const CONSUMER_PROPERTY_FLAG: FlagSpec = {
@@ -107,11 +109,11 @@ export function groupOf(args: ParsedArgs, properties: ConsumerProperties): strin
 
 /** The --consumer.config file's settings, then --consumer-property's, in order (later wins). */
 export function readConsumerProperties(args: ParsedArgs): ConsumerProperties {
-  const properties: ConsumerProperties = { fetch: {}, group: {}, autoCommit: true, groupConfigsGiven: [], security: {} };
+  const properties: ConsumerProperties = { fetch: {}, group: {}, autoCommit: true, groupConfigsGiven: [], security: {}, sockets: {} };
   const security = new SecurityConfigs();
   for (const entry of configEntries(args, CONSUMER_CONFIG_FLAG.name, CONSUMER_PROPERTY_FLAG.name)) {
     const { name, value } = entry;
-    if (security.take(entry)) continue;
+    if (security.take(entry) || takeSocketConfig(args, entry, properties.sockets)) continue;
     if (NOT_ACTED_ON.has(name)) {
       process.stderr.write(`WARNING: ${entry.source} ${name} is accepted but not supported: sluice's consumer does not act on it\n`);
       continue;

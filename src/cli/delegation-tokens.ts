@@ -43,7 +43,7 @@ export const delegationTokensCommand: Command = {
     if (actions.length !== 1) throw args.usageError('Command must include exactly one action: --create, --renew, --expire or --describe');
     const action = actions[0]!;
     checkOptions(args, action);
-    const client = await connectClient(args, undefined, undefined, undefined, adminLogin(args));
+    const client = await connectClient(args, { security: adminLogin(args) });
     const out = new OutputBuffer();
     try {
       if (action === 'create') {

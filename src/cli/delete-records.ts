@@ -34,7 +34,7 @@ export const deleteRecordsCommand: Command = {
   spec,
   async run(args) {
     const partitions = readOffsetFile(args.string('offset-json-file')!);
-    const client = await connectClient(args, undefined, undefined, undefined, adminLogin(args));
+    const client = await connectClient(args, { security: adminLogin(args) });
     try {
       const out = new OutputBuffer();
       await out.line('Executing records delete operation');

@@ -48,7 +48,7 @@ export const featuresCommand: Command = {
     const updates = command === 'describe' ? [] : featureUpdates(args, command);
     if (command === 'describe' && (args.has('feature') || args.boolean('dry-run') || args.boolean('unsafe'))) throw args.usageError('describe takes no --feature, --dry-run or --unsafe');
     if (command === 'upgrade' && args.boolean('unsafe')) throw args.usageError('--unsafe goes with downgrade and disable');
-    const client = await connectClient(args, undefined, undefined, undefined, adminLogin(args));
+    const client = await connectClient(args, { security: adminLogin(args) });
     const out = new OutputBuffer();
     try {
       const connection = await client.anyConnection();

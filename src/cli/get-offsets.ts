@@ -50,7 +50,7 @@ export const getOffsetsCommand: Command = {
     if (args.has('topic-partitions') && (args.has('topic') || args.has('partitions'))) throw args.usageError('--topic-partitions cannot be used with --topic or --partitions');
     const timestamp = parseTime(args, args.string('time', 'latest'));
     const filters = args.has('topic-partitions') ? parsePatterns(args, args.string('topic-partitions')!) : [topicAndPartitions(args)];
-    const client = await connectClient(args, undefined, undefined, undefined, adminLogin(args));
+    const client = await connectClient(args, { security: adminLogin(args) });
     try {
       const partitions = await matchingPartitions(client, filters, args.boolean('exclude-internal-topics'));
       if (partitions.length === 0) throw new CliError('Could not match any topic-partitions with the specified filters');

@@ -115,7 +115,7 @@ export const groupsCommand: Command = {
     if (args.boolean('all-topics') && action !== 'reset-offsets') throw args.usageError('--all-topics goes with --reset-offsets');
     if (args.boolean('all-topics') && topics.length > 0) throw args.usageError('Give --topic or --all-topics, not both');
     const deleteTargets = action === 'delete-offsets' ? parseTopicPartitions(args, topics) : undefined;
-    const client = await connectClient(args, undefined, undefined, undefined, adminLogin(args));
+    const client = await connectClient(args, { security: adminLogin(args) });
     try {
       switch (action) {
         case 'list':

@@ -42,7 +42,7 @@ export const leaderElectionCommand: Command = {
     if (!args.has('topic') && args.has('partition')) throw args.usageError('--partition goes with --topic only');
     const partitions = scopes[0] === 'all-topic-partitions' ? null : scopes[0] === 'topic' ? [{ topic: args.string('topic')!, partition: args.integer('partition', { min: 0 })! }] : readElectionFile(args);
 
-    const client = await connectClient(args, undefined, undefined, undefined, adminLogin(args));
+    const client = await connectClient(args, { security: adminLogin(args) });
     try {
       const results = await client.electLeaders(type, partitions);
       return await report(type, results);

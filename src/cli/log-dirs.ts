@@ -29,7 +29,7 @@ export const logDirsCommand: Command = {
   async run(args) {
     const asked = parseBrokerList(args);
     const topics = new Set((args.string('topic-list') ?? '').split(',').map((t) => t.trim()).filter((t) => t !== ''));
-    const client = await connectClient(args, undefined, undefined, undefined, adminLogin(args));
+    const client = await connectClient(args, { security: adminLogin(args) });
     try {
       const live = (await client.metadata([])).brokers.map((b) => b.nodeId).sort((a, b) => a - b);
       const missing = asked.filter((id) => !live.includes(id));

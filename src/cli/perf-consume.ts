@@ -64,7 +64,7 @@ export const perfConsumeCommand: Command = {
     }
     const partitionMaxBytes = args.integer('fetch-size', { min: 1 }) ?? consumerProperties.fetch.partitionMaxBytes;
 
-    const client = await connectClient(args, consumerProperties.bootstrapServers, undefined, consumerProperties.clientId, consumerProperties.security);
+    const client = await connectClient(args, consumerProperties);
     try {
       const partitions = await checkTopic(client, topic, undefined, false);
       const fetcher = new Fetcher(client, { ...consumerProperties.fetch, autoOffsetReset: start, countOnly: true, maxWaitMs: Math.min(consumerProperties.fetch.maxWaitMs ?? 500, timeoutMs), partitionMaxBytes });

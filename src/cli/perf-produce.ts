@@ -87,7 +87,7 @@ export const perfProduceCommand: Command = {
     const warmupRecords = args.integer('warmup-records', { min: 0, fallback: 0 });
     if (warmupRecords >= numRecords) throw args.usageError('--warmup-records must be fewer than --num-records');
 
-    const client = await connectClient(args, producerSettings.bootstrapServers, producerSettings.metadataMaxAgeMs, producerSettings.clientId, producerSettings.security, producerSettings.options.requestTimeoutMs);
+    const client = await connectClient(args, { ...producerSettings, requestTimeoutMs: producerSettings.options.requestTimeoutMs });
     try {
       await checkTopic(client, topic, undefined, true);
       const producer = await Producer.create(client, producerSettings.options);

@@ -68,7 +68,7 @@ export const produceCommand: Command = {
     applyConsoleProducerFlags(args, producerSettings.options);
     checkProducerOptions(args, producerSettings.options);
 
-    const client = await connectClient(args, producerSettings.bootstrapServers, producerSettings.metadataMaxAgeMs, producerSettings.clientId, producerSettings.security, producerSettings.options.requestTimeoutMs);
+    const client = await connectClient(args, { ...producerSettings, requestTimeoutMs: producerSettings.options.requestTimeoutMs });
     try {
       await checkTopic(client, topic, partition, true);
       const producer = await Producer.create(client, producerSettings.options);

@@ -2,7 +2,7 @@
 import type { ProducerOptions } from '../client/producer.js';
 import { COMPRESSION_NAMES, type CompressionName } from '../record/batch-format.js';
 import { parseBoolean, parseInteger, type FlagSpec, type ParsedArgs } from './args.js';
-import { configEntries, configFileFlag, SECURITY_CONFIG_NAMES, SecurityConfigs, type ClientSecurity } from './client-configs.js';
+import { configEntries, configFileFlag, SECURITY_CONFIG_NAMES, SecurityConfigs, SOCKET_CONFIG_NAMES, takeSocketConfig, type ClientSecurity, type ClientSockets } from './client-configs.js';
 
 export const ACKS_FLAG: FlagSpec = {
   name: 'acks',
@@ -86,14 +86,13 @@ export const PRODUCER_CONFIG_FLAG: FlagSpec = configFileFlag('producer.config', 
  * taken, with a warning on stderr, never silently.
  */
 const NOT_ACTED_ON = new Set([
-  'send.buffer.bytes', 'receive.buffer.bytes',
   'key.serializer', 'value.serializer', 'connections.max.idle.ms',
   // lz4-napi (over lz4_flex) compresses at one level.
   'compression.lz4.level',
 ]);
 
 export const PRODUCER_CONFIG_NOTE =
-  `Producer configs taken by name: ${[...PRODUCER_CONFIGS, ...SECURITY_CONFIG_NAMES].join(', ')}. ` +
+  `Producer configs taken by name: ${[...PRODUCER_CONFIGS, ...SOCKET_CONFIG_NAMES, ...SECURITY_CONFIG_NAMES].join(', ')}. ` +
   `Taken with a warning that they have no effect: ${[...NOT_ACTED_ON].join(', ')}. Any other is a usage error.`;
 
 export interface ProducerSettings {
@@ -105,6 +104,8 @@ export interface ProducerSettings {
   clientId?: string;
   /** TLS and the SASL login, as security.protocol, ssl.* and sasl.* say (none for PLAINTEXT). */
   security: ClientSecurity;
+  /** socket.connection.setup.timeout.* and the socket buffers (SOCKET_CONFIG_NAMES). */
+  sockets: ClientSockets;
   options: ProducerOptions;
 }
 
@@ -114,12 +115,12 @@ export interface ProducerSettings {
  * Kafka's tools merge them.
  */
 export function readProducerSettings(args: ParsedArgs, flag: FlagSpec, defaultAcks: 0 | 1 | -1): ProducerSettings {
-  const settings: ProducerSettings = { options: { acks: defaultAcks }, security: {} };
+  const settings: ProducerSettings = { options: { acks: defaultAcks }, security: {}, sockets: {} };
   const options = settings.options;
   const security = new SecurityConfigs();
   for (const entry of configEntries(args, PRODUCER_CONFIG_FLAG.name, flag.name)) {
     const { name, value } = entry;
-    if (security.take(entry)) continue;
+    if (security.take(entry) || takeSocketConfig(args, entry, settings.sockets)) continue;
     if (NOT_ACTED_ON.has(name)) {
       process.stderr.write(`WARNING: ${entry.source} ${name} is accepted but not supported: sluice's producer does not act on it\n`);
       continue;

@@ -118,7 +118,7 @@ export const reassignPartitionsCommand: Command = {
     const logDirThrottle = args.integer('replica-alter-log-dirs-throttle', { min: -1 }) ?? -1;
     const timeoutMs = args.integer('timeout', { min: 0 }) ?? LOG_DIR_MOVE_TIMEOUT_MS;
     const moves = needsMoves ? readMoves(args.string('reassignment-json-file')!) : [];
-    const client = await connectClient(args, undefined, undefined, undefined, adminLogin(args));
+    const client = await connectClient(args, { security: adminLogin(args) });
     try {
       switch (action) {
         case 'generate':

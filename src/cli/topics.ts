@@ -110,7 +110,7 @@ export const topicsCommand: Command = {
 
     const pattern = action === 'create' || topic === undefined ? undefined : topicPattern(args, 'topic', topic);
 
-    const client = await connectClient(args, undefined, undefined, undefined, adminLogin(args));
+    const client = await connectClient(args, { security: adminLogin(args) });
     try {
       switch (action) {
         case 'create':

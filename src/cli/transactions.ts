@@ -225,7 +225,7 @@ export const transactionsCommand: Command = {
   async run(args) {
     const command = args.positionals[0] as TransactionsCommand;
     if (!COMMANDS.includes(command)) throw args.usageError(`Unknown transactions command '${args.positionals[0]}': expected one of ${COMMANDS.join(', ')}`);
-    const client = await connectClient(args, undefined, undefined, undefined, adminLogin(args));
+    const client = await connectClient(args, { security: adminLogin(args) });
     try {
       process.stdout.write(await run(client, command, args));
       return 0;

@@ -9,7 +9,7 @@ import { CONFIG_RESOURCE_TYPE } from '../protocol/apis/describe-configs.js';
 import { principalFields, principalText } from '../protocol/apis/delegation-tokens.js';
 import { isScramMechanism, saltedPassword, SCRAM_MECHANISM_TYPES, scramMechanismType, type ScramMechanism } from '../protocol/scram.js';
 import type { AclBinding, AclBindingFilter } from '../protocol/acl-codes.js';
-import { BrokerConnection } from './connection.js';
+import { BrokerConnection, CONNECT_TIMEOUT_MS_DEFAULT, type ConnectionOptions } from './connection.js';
 import { isSaslError, type SaslCredentials } from './sasl.js';
 import type { TlsOptions } from './tls-config.js';
 
@@ -47,6 +47,32 @@ export interface ClientOptions {
   sasl?: SaslCredentials;
   /** TLS to an SSL or SASL_SSL listener (security.protocol, ssl.*; client/tls-config.ts). */
   tls?: TlsOptions;
+  /** socket.connection.setup.timeout.ms (default 10000): how long a first connect to a broker may take. */
+  connectTimeoutMs?: number;
+  /**
+   * socket.connection.setup.timeout.max.ms (default 30000): after each failed connect to a broker
+   * the next one may take twice as long, up to this (setupTimeoutMs).
+   */
+  connectTimeoutMaxMs?: number;
+  /** send.buffer.bytes: every connection's SO_SNDBUF; -1 or none keeps the OS's autotuned buffer. */
+  sendBufferBytes?: number;
+  /** receive.buffer.bytes: every connection's SO_RCVBUF; -1 or none keeps the OS's autotuned buffer. */
+  receiveBufferBytes?: number;
+}
+
+/** socket.connection.setup.timeout.max.ms's default, as Kafka's clients have it. */
+export const CONNECT_TIMEOUT_MAX_MS_DEFAULT = 30_000;
+/** Kafka's connection setup timeout varies by +-20% around its doubling, so clients do not retry in step. */
+const CONNECT_TIMEOUT_JITTER = 0.2;
+
+/**
+ * How long the connect after `failures` failed ones to the same broker may take, as Kafka's
+ * clients lengthen it (ClusterConnectionStates): initialMs doubled per failure, at most maxMs,
+ * then moved by up to 20% either way (`random` in [0, 1)).
+ */
+export function setupTimeoutMs(initialMs: number, maxMs: number, failures: number, random: number = Math.random()): number {
+  const doubled = Math.min(initialMs * 2 ** Math.min(failures, 32), Math.max(initialMs, maxMs));
+  return Math.round(doubled * (1 - CONNECT_TIMEOUT_JITTER + 2 * CONNECT_TIMEOUT_JITTER * random));
 }
 
 export interface BrokerNode {
@@ -208,6 +234,8 @@ export class KafkaClient {
   private bootstrap: BrokerConnection | undefined;
   private nodes = new Map<number, BrokerNode>();
   private leaders = new Map<string, { leaders: number[]; fetchedAtMs: number }>();
+  /** Failed connects in a row by host:port, which lengthen the next one's setup timeout. */
+  private readonly setupFailures = new Map<string, number>();
   private closed = false;
 
   private constructor(private readonly options: ClientOptions) {}
@@ -227,7 +255,8 @@ export class KafkaClient {
     const errors: string[] = [];
     for (const address of options.brokers) {
       try {
-        client.bootstrap = await BrokerConnection.connect({ ...parseBrokerAddress(address), clientId: options.clientId, requestTimeoutMs: options.requestTimeoutMs, sasl: options.sasl, tls: options.tls });
+        const { host, port } = parseBrokerAddress(address);
+        client.bootstrap = await client.openConnection(host, port);
         break;
       } catch (error) {
         // A refused login is not retried on the next broker, as Kafka's clients do not retry it.
@@ -238,6 +267,26 @@ export class KafkaClient {
     if (!client.bootstrap) throw new SluiceError('NETWORK_EXCEPTION', `No broker reachable: ${errors.join('; ')}`);
     await client.metadata([]);
     return client;
+  }
+
+  /**
+   * A new connection to host:port with this client's settings (`overrides` win). A connect that
+   * fails makes the next one to the same address wait longer (socket.connection.setup.timeout.*);
+   * one that succeeds starts the count again.
+   */
+  async openConnection(host: string, port: number, overrides: Partial<ConnectionOptions> = {}): Promise<BrokerConnection> {
+    const address = `${host}:${port}`;
+    const failures = this.setupFailures.get(address) ?? 0;
+    const { clientId, requestTimeoutMs, sasl, tls, sendBufferBytes, receiveBufferBytes } = this.options;
+    const connectTimeoutMs = setupTimeoutMs(this.options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS_DEFAULT, this.options.connectTimeoutMaxMs ?? CONNECT_TIMEOUT_MAX_MS_DEFAULT, failures);
+    try {
+      const connection = await BrokerConnection.connect({ host, port, clientId, requestTimeoutMs, sasl, tls, sendBufferBytes, receiveBufferBytes, connectTimeoutMs, ...overrides });
+      this.setupFailures.delete(address);
+      return connection;
+    } catch (error) {
+      this.setupFailures.set(address, failures + 1);
+      throw error;
+    }
   }
 
   /** Any connection: for requests every broker can answer. Brokers that do not answer are skipped. */
@@ -263,7 +312,7 @@ export class KafkaClient {
     }
     const node = this.nodes.get(nodeId);
     if (!node) throw new SluiceError('LEADER_NOT_AVAILABLE', `Unknown broker ${nodeId}`);
-    const connecting = BrokerConnection.connect({ host: node.host, port: node.port, clientId: this.options.clientId, requestTimeoutMs: this.options.requestTimeoutMs, sasl: this.options.sasl, tls: this.options.tls });
+    const connecting = this.openConnection(node.host, node.port);
     this.connections.set(nodeId, connecting);
     return connecting;
   }

@@ -9,6 +9,7 @@ import { decodeResponse, encodeRequest, isSupported, type ApiVersionRange, type 
 import { FrameReader } from './frame-reader.js';
 import { WriteBuffers } from './write-buffers.js';
 import { ApiKey } from '../protocol/api-keys.js';
+import { binding } from '../native/binding.js';
 import { authenticate, type SaslCredentials } from './sasl.js';
 import type { TlsOptions } from './tls-config.js';
 
@@ -16,8 +17,15 @@ export interface ConnectionOptions {
   host: string;
   port: number;
   clientId?: string;
-  /** Fail the connect after this long (default 10 s). */
+  /**
+   * Fail the connect (TCP, then TLS's handshake) after this long: socket.connection.setup.timeout.ms,
+   * default 10 s. KafkaClient lengthens it after each failure to the same broker (setupTimeoutMs).
+   */
   connectTimeoutMs?: number;
+  /** send.buffer.bytes: the socket's SO_SNDBUF; -1 or none keeps the OS's autotuned buffer. */
+  sendBufferBytes?: number;
+  /** receive.buffer.bytes: the socket's SO_RCVBUF; -1 or none keeps the OS's autotuned buffer. */
+  receiveBufferBytes?: number;
   /** Fail a request that has no response after this long (default 30 s, Kafka's request.timeout.ms). */
   requestTimeoutMs?: number;
   /**
@@ -65,6 +73,8 @@ const READ_BUFFER_BYTES = 256 * 1024;
  */
 const REAUTH_AFTER_SHARE_MIN = 0.85;
 const REAUTH_AFTER_SHARE_SPREAD = 0.1;
+/** socket.connection.setup.timeout.ms's default, as Kafka's clients have it. */
+export const CONNECT_TIMEOUT_MS_DEFAULT = 10_000;
 /** The ApiVersions version every broker since Kafka 2.4 answers; older ones fall back to v0. */
 const API_VERSIONS_VERSION = 3;
 
@@ -124,16 +134,28 @@ export class BrokerConnection {
         servername: net.isIP(options.host) === 0 ? options.host : undefined,
         checkServerIdentity: secure.verifyHostname ? tls.checkServerIdentity : () => undefined,
       });
+      const timeoutMs = options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS_DEFAULT;
       const timer = setTimeout(() => {
         socket.destroy();
-        reject(new SluiceError('NETWORK_EXCEPTION', `Connection to ${options.host}:${options.port} timed out`));
-      }, options.connectTimeoutMs ?? 10_000);
+        reject(new SluiceError('NETWORK_EXCEPTION', `Connection to ${options.host}:${options.port} timed out after ${timeoutMs} ms (socket.connection.setup.timeout.ms)`));
+      }, timeoutMs);
       // Over TLS, an error once TCP is connected is the handshake's (a certificate refused, no common version).
       let handshake = false;
-      socket.once('connect', () => (handshake = secure !== undefined));
+      let failed = false;
+      socket.once('connect', () => {
+        try {
+          setBuffers(socket, options.sendBufferBytes ?? -1, options.receiveBufferBytes ?? -1);
+        } catch (error) {
+          failed = true;
+          clearTimeout(timer);
+          socket.destroy();
+          reject(error);
+        }
+        handshake = secure !== undefined;
+      });
       socket.once(secure === undefined ? 'connect' : 'secureConnect', () => {
         clearTimeout(timer);
-        resolve(socket);
+        if (!failed) resolve(socket);
       });
       socket.once('error', (error: NodeJS.ErrnoException) => {
         clearTimeout(timer);
@@ -290,6 +312,18 @@ export class BrokerConnection {
     this.fail(new SluiceError('ENGINE_CLOSED', 'Connection closed'));
     this.socket.destroy();
   }
+}
+
+/**
+ * send.buffer.bytes and receive.buffer.bytes on a connected socket (a TLS socket's descriptor is
+ * its TCP connection's). Set once TCP is up, as Node opens the descriptor in connect(): the window
+ * scale of the handshake already allows the OS's largest buffer, so a value set now still takes.
+ */
+function setBuffers(socket: net.Socket, sendBytes: number, receiveBytes: number): void {
+  if (sendBytes < 0 && receiveBytes < 0) return;
+  const fd = (socket as unknown as { _handle?: { fd?: number } | null })._handle?.fd;
+  if (typeof fd !== 'number' || fd < 0) throw new SluiceError('NETWORK_EXCEPTION', 'The connection has no descriptor to set send.buffer.bytes and receive.buffer.bytes on');
+  binding.setSocketBuffers(fd, sendBytes, receiveBytes);
 }
 
 /** Bytes of a refusal: the correlation id and an error code alone. */

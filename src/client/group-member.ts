@@ -47,7 +47,7 @@ import {
   type TopicPartition,
 } from './assignors.js';
 import { METADATA_MAX_AGE_MS_DEFAULT, type KafkaClient } from './client.js';
-import { BrokerConnection } from './connection.js';
+import type { BrokerConnection } from './connection.js';
 
 export type { TopicPartition } from './assignors.js';
 
@@ -760,14 +760,7 @@ export class GroupMember {
     const response = await any.request(ApiKey.FindCoordinator, { key: this.groupId, keyType: 0, coordinatorKeys: [this.groupId] });
     const answer = response.coordinators?.[0] ?? response;
     throwOn(answer.errorCode, `FindCoordinator for group ${this.groupId}`, answer.errorMessage);
-    const connection = await BrokerConnection.connect({
-      host: answer.host,
-      port: answer.port,
-      clientId: any.clientId,
-      requestTimeoutMs: this.rebalanceTimeoutMs + JOIN_RESPONSE_GRACE_MS,
-      sasl: this.client.sasl,
-      tls: this.client.tls,
-    });
+    const connection = await this.client.openConnection(answer.host, answer.port, { clientId: any.clientId, requestTimeoutMs: this.rebalanceTimeoutMs + JOIN_RESPONSE_GRACE_MS });
     this.coordinator = connection;
     return connection;
   }
