@@ -164,8 +164,8 @@ export class SecurityConfigs {
   }
 }
 
-/** The client configs of a connection's socket: how long it may take to set up, and its buffers. */
-export const SOCKET_CONFIG_NAMES: readonly string[] = ['socket.connection.setup.timeout.ms', 'socket.connection.setup.timeout.max.ms', 'send.buffer.bytes', 'receive.buffer.bytes'];
+/** The client configs of a connection's socket: how long it may take to set up, its buffers, how long it may idle. */
+export const SOCKET_CONFIG_NAMES: readonly string[] = ['socket.connection.setup.timeout.ms', 'socket.connection.setup.timeout.max.ms', 'send.buffer.bytes', 'receive.buffer.bytes', 'connections.max.idle.ms'];
 
 /** A command's socket settings, as KafkaClient takes them (its ClientOptions of the same names). */
 export interface ClientSockets {
@@ -173,6 +173,7 @@ export interface ClientSockets {
   connectTimeoutMaxMs?: number;
   sendBufferBytes?: number;
   receiveBufferBytes?: number;
+  idleTimeoutMs?: number;
 }
 
 /**
@@ -187,6 +188,7 @@ export function takeSocketConfig(args: ParsedArgs, entry: ConfigEntry, sockets: 
     case 'socket.connection.setup.timeout.max.ms': sockets.connectTimeoutMaxMs = parseInteger(entry.value, what, args.command, 1, 0x7fffffff); return true;
     case 'send.buffer.bytes': sockets.sendBufferBytes = parseInteger(entry.value, what, args.command, -1, 0x7fffffff); return true;
     case 'receive.buffer.bytes': sockets.receiveBufferBytes = parseInteger(entry.value, what, args.command, -1, 0x7fffffff); return true;
+    case 'connections.max.idle.ms': sockets.idleTimeoutMs = parseInteger(entry.value, what, args.command, -1, 0x7fffffff); return true;
     default: return false;
   }
 }

@@ -55,7 +55,7 @@ const NAMES = [...Object.keys(FETCH_CONFIGS), 'auto.offset.reset', 'metadata.max
  */
 const NOT_ACTED_ON = new Set([
   'key.deserializer', 'value.deserializer', 'default.api.timeout.ms',
-  'max.poll.records', 'connections.max.idle.ms',
+  'max.poll.records',
 ]);
 
 export interface ConsumerProperties {

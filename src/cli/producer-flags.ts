@@ -86,7 +86,7 @@ export const PRODUCER_CONFIG_FLAG: FlagSpec = configFileFlag('producer.config', 
  * taken, with a warning on stderr, never silently.
  */
 const NOT_ACTED_ON = new Set([
-  'key.serializer', 'value.serializer', 'connections.max.idle.ms',
+  'key.serializer', 'value.serializer',
   // lz4-napi (over lz4_flex) compresses at one level.
   'compression.lz4.level',
 ]);

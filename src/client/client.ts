@@ -58,6 +58,8 @@ export interface ClientOptions {
   sendBufferBytes?: number;
   /** receive.buffer.bytes: every connection's SO_RCVBUF; -1 or none keeps the OS's autotuned buffer. */
   receiveBufferBytes?: number;
+  /** connections.max.idle.ms (default 540000): a connection idle this long closes, and opens again when next needed; -1 never. */
+  idleTimeoutMs?: number;
 }
 
 /** socket.connection.setup.timeout.max.ms's default, as Kafka's clients have it. */
@@ -277,10 +279,10 @@ export class KafkaClient {
   async openConnection(host: string, port: number, overrides: Partial<ConnectionOptions> = {}): Promise<BrokerConnection> {
     const address = `${host}:${port}`;
     const failures = this.setupFailures.get(address) ?? 0;
-    const { clientId, requestTimeoutMs, sasl, tls, sendBufferBytes, receiveBufferBytes } = this.options;
+    const { clientId, requestTimeoutMs, sasl, tls, sendBufferBytes, receiveBufferBytes, idleTimeoutMs } = this.options;
     const connectTimeoutMs = setupTimeoutMs(this.options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS_DEFAULT, this.options.connectTimeoutMaxMs ?? CONNECT_TIMEOUT_MAX_MS_DEFAULT, failures);
     try {
-      const connection = await BrokerConnection.connect({ host, port, clientId, requestTimeoutMs, sasl, tls, sendBufferBytes, receiveBufferBytes, connectTimeoutMs, ...overrides });
+      const connection = await BrokerConnection.connect({ host, port, clientId, requestTimeoutMs, sasl, tls, sendBufferBytes, receiveBufferBytes, idleTimeoutMs, connectTimeoutMs, ...overrides });
       this.setupFailures.delete(address);
       return connection;
     } catch (error) {

@@ -26,6 +26,13 @@ export interface ConnectionOptions {
   sendBufferBytes?: number;
   /** receive.buffer.bytes: the socket's SO_RCVBUF; -1 or none keeps the OS's autotuned buffer. */
   receiveBufferBytes?: number;
+  /**
+   * connections.max.idle.ms (default 540000, Kafka's clients'): the connection closes once nothing
+   * was sent or received for this long and no request awaits its answer; a negative value keeps it
+   * open. Nine minutes is one below the broker's own idle close (600000), so the client, which
+   * knows whether it still waits for something, closes first.
+   */
+  idleTimeoutMs?: number;
   /** Fail a request that has no response after this long (default 30 s, Kafka's request.timeout.ms). */
   requestTimeoutMs?: number;
   /**
@@ -73,6 +80,10 @@ const READ_BUFFER_BYTES = 256 * 1024;
  */
 const REAUTH_AFTER_SHARE_MIN = 0.85;
 const REAUTH_AFTER_SHARE_SPREAD = 0.1;
+/** connections.max.idle.ms's default, as Kafka's clients have it. */
+export const IDLE_TIMEOUT_MS_DEFAULT = 540_000;
+/** The idle check runs this many times an idle timeout, so a connection closes within 1.25 of it. */
+const IDLE_CHECKS_PER_TIMEOUT = 4;
 /** socket.connection.setup.timeout.ms's default, as Kafka's clients have it. */
 export const CONNECT_TIMEOUT_MS_DEFAULT = 10_000;
 /** The ApiVersions version every broker since Kafka 2.4 answers; older ones fall back to v0. */
@@ -83,6 +94,10 @@ export class BrokerConnection {
   private readonly pending = new Map<number, Pending>();
   /** The next login (KIP-368), when the broker's logins last a while. */
   private reauthTimer: NodeJS.Timeout | undefined;
+  /** Checks for idleness (connections.max.idle.ms), when it closes idle connections. */
+  private idleTimer: NodeJS.Timeout | undefined;
+  /** Frames written and read: the idle check sees traffic as a change of this count, not a clock read a frame. */
+  private traffic = 0;
   private nextCorrelationId = 1;
   private versions = new Map<number, number>();
   private advertised: ReadonlyArray<ApiVersionRange> = [];
@@ -100,6 +115,26 @@ export class BrokerConnection {
     socket.setNoDelay(true);
     socket.on('error', (error) => this.fail(error));
     socket.on('close', () => this.fail(new SluiceError('NETWORK_EXCEPTION', `Connection to ${options.host}:${options.port} closed`)));
+    const idleTimeoutMs = options.idleTimeoutMs ?? IDLE_TIMEOUT_MS_DEFAULT;
+    if (idleTimeoutMs >= 0) this.closeWhenIdle(idleTimeoutMs);
+  }
+
+  /** Closes the connection once no frame moved for `idleTimeoutMs` while no request was pending. */
+  private closeWhenIdle(idleTimeoutMs: number): void {
+    let seen = this.traffic;
+    let quietSinceMs = Date.now();
+    this.idleTimer = setInterval(() => {
+      const nowMs = Date.now();
+      if (this.traffic !== seen || this.pending.size > 0) {
+        seen = this.traffic;
+        quietSinceMs = nowMs;
+      } else if (nowMs - quietSinceMs >= idleTimeoutMs) {
+        this.fail(new SluiceError('NETWORK_EXCEPTION', `Connection to ${this.options.host}:${this.options.port} closed after ${idleTimeoutMs} ms idle (connections.max.idle.ms)`));
+        this.socket.destroy();
+      }
+    }, Math.max(1, Math.floor(idleTimeoutMs / IDLE_CHECKS_PER_TIMEOUT)));
+    // An idle connection does not keep the process alive.
+    this.idleTimer.unref();
   }
 
   static async connect(options: ConnectionOptions): Promise<BrokerConnection> {
@@ -245,6 +280,7 @@ export class BrokerConnection {
    * CPU time (100 B records, batch.size 16 KiB), and the broker read them one by one.
    */
   private write(frame: Buffer, callback?: (error?: Error | null) => void): void {
+    this.traffic++;
     if (!this.corked) {
       this.corked = true;
       this.socket.cork();
@@ -282,6 +318,7 @@ export class BrokerConnection {
   }
 
   private onFrame(frame: Buffer): void {
+    this.traffic++;
     const correlationId = frame.readInt32BE(0);
     const pending = this.pending.get(correlationId);
     if (!pending) return; // a response to a request that timed out
@@ -295,6 +332,7 @@ export class BrokerConnection {
   }
 
   private fail(error: Error): void {
+    clearInterval(this.idleTimer);
     if (!this.closedError) this.closedError = error;
     for (const pending of this.pending.values()) {
       clearTimeout(pending.timer);

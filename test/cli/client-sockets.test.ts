@@ -2,7 +2,8 @@
 // perf tools as Kafka's clients take them: send.buffer.bytes and receive.buffer.bytes (SO_SNDBUF
 // and SO_RCVBUF, read back from outside with ss(8), which shows Linux's doubled figures), and
 // socket.connection.setup.timeout.ms and .max.ms, against a listener whose accept queue is full,
-// so that the kernel drops the SYNs of every new connect and it never completes.
+// so that the kernel drops the SYNs of every new connect and it never completes; and
+// connections.max.idle.ms.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { promisify } from 'node:util';
@@ -11,7 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startBroker, type Broker } from '../../src/broker/broker.js';
 import { KafkaClient, setupTimeoutMs } from '../../src/client/client.js';
+import { ApiKey } from '../../src/protocol/api-keys.js';
 import { runScript } from '../fixtures/child.js';
+import { fetchBody } from '../fixtures/probes.js';
 import { waitUntil } from '../helpers.js';
 import { runCli, SLUICE_BIN, spawnCli } from './run-cli.js';
 
@@ -143,6 +146,38 @@ describe('client socket configs', () => {
       }
       // Another address keeps its own count.
       expect(await attempt(broker.port)).toBeUndefined();
+    } finally {
+      client.close();
+    }
+  });
+
+  it('closes a connection idle for connections.max.idle.ms, and sluice produce opens another for its next record', async () => {
+    await broker.engine.createTopic('idle', { partitions: 1 });
+    const producer = runScript(SLUICE_BIN, ['produce', '--bootstrap-server', `127.0.0.1:${broker.port}`, '--topic', 'idle', '--producer-property', 'connections.max.idle.ms=300'], { captureStderr: true, stdin: true });
+    try {
+      producer.send('first');
+      await waitUntil(() => broker.engine.latestOffset('idle', 0) === 1, 'the first record');
+      await waitUntil(async () => (await clientBuffers(broker.port)).length === 0, 'the idle connections closed');
+      producer.send('second');
+      await waitUntil(() => broker.engine.latestOffset('idle', 0) === 2, 'the second record, over a new connection');
+      producer.process.stdin!.end();
+      expect(await producer.exited).toBe(0);
+      expect(producer.stderr).toBe('');
+    } finally {
+      producer.process.kill('SIGKILL');
+    }
+  });
+
+  it('keeps a connection whose request awaits its answer past connections.max.idle.ms', async () => {
+    await broker.engine.createTopic('idle-wait', { partitions: 1 });
+    const client = await KafkaClient.connect({ brokers: [`127.0.0.1:${broker.port}`], idleTimeoutMs: 100 });
+    try {
+      const connection = await client.connectionTo((await client.metadata([])).brokers[0]!.nodeId);
+      // A long poll on an empty partition: the broker answers after maxWaitMs, 6 idle timeouts on.
+      const response = await connection.request(ApiKey.Fetch, fetchBody('idle-wait', { maxWaitMs: 600 }), 11);
+      expect(response.responses[0].partitions[0].errorCode).toBe(0);
+      expect(connection.isClosed).toBe(false);
+      await waitUntil(() => connection.isClosed, 'the connection closed once idle');
     } finally {
       client.close();
     }
