@@ -125,6 +125,7 @@ export class ClusterNode {
       partitionMaxBytes: cluster.replicaFetchMaxBytes,
       backoffMs: cluster.replicaFetchBackoffMs,
       requestTimeoutMs: cluster.replicaSocketTimeoutMs,
+      receiveBufferBytes: cluster.replicaSocketReceiveBufferBytes,
       quota: options.replicationQuotas.follower,
       onAppended: (topic, partition) => options.onHighWatermark(topic, partition),
       onPartitionError: (topic, partition, error) => {

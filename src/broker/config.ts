@@ -134,6 +134,8 @@ export interface ClusterSettings {
   replicaFetchResponseMaxBytes: number;
   replicaFetchBackoffMs: number;
   replicaSocketTimeoutMs: number;
+  /** replica.socket.receive.buffer.bytes: a follower's fetch connections' SO_RCVBUF, -1 for the OS's. */
+  replicaSocketReceiveBufferBytes: number;
   offsetsTopicReplicationFactor: number;
   offsetsCommitTimeoutMs: number;
   uncleanLeaderElectionEnable: boolean;
@@ -161,6 +163,10 @@ export const CLUSTER_DEFAULTS: Readonly<Record<string, string>> = Object.freeze(
   'replica.fetch.response.max.bytes': '10485760',
   'replica.fetch.backoff.ms': '1000',
   'replica.socket.timeout.ms': '30000',
+  // Kafka's is 65536; the OS's autotuned buffer, as for socket.receive.buffer.bytes. A value given
+  // is set once the connection is up: it bounds the window as Kafka's does, though the window
+  // scale of the handshake was chosen for the OS's largest buffer.
+  'replica.socket.receive.buffer.bytes': '-1',
   'replica.high.watermark.checkpoint.interval.ms': '5000',
   'offsets.topic.replication.factor': '3',
   // How long an offset commit waits for __consumer_offsets' ISR (acks=all) before REQUEST_TIMED_OUT.
@@ -313,10 +319,6 @@ const UNSUPPORTED: ReadonlyArray<readonly [reason: string, names: readonly strin
   [
     'brokers replicate with one fetcher per source broker',
     ['inter.broker.protocol.version', 'num.replica.fetchers', 'replica.fetch.response.max.bytes.per.partition', 'controlled.shutdown.max.retries', 'controlled.shutdown.retry.backoff.ms'],
-  ],
-  [
-    "a follower's fetch connection keeps the OS's receive buffer, which autotunes (Node creates the socket as it connects, so a buffer set after that cannot size the TCP window scale as Kafka's does)",
-    ['replica.socket.receive.buffer.bytes'],
   ],
   [
     'replicas move between log directories on the event loop, under replica.alter.log.dirs.io.max.bytes.per.second alone',
@@ -935,6 +937,7 @@ function clusterSettings(given: Record<string, string>, selector: ClusterSetting
     replicaFetchResponseMaxBytes: integer(all, 'replica.fetch.response.max.bytes', 0, INT_MAX),
     replicaFetchBackoffMs: integer(all, 'replica.fetch.backoff.ms', 0),
     replicaSocketTimeoutMs: integer(all, 'replica.socket.timeout.ms', 1),
+    replicaSocketReceiveBufferBytes: integer(all, 'replica.socket.receive.buffer.bytes', -1, INT_MAX),
     offsetsTopicReplicationFactor: integer(all, 'offsets.topic.replication.factor', 1, 32767),
     offsetsCommitTimeoutMs: integer(all, 'offsets.commit.timeout.ms', 1, INT_MAX),
     uncleanLeaderElectionEnable: boolean(all, 'unclean.leader.election.enable'),

@@ -92,12 +92,14 @@ export interface ReplicaFetcherOptions {
   /** This broker's id, sent as ReplicaId. */
   replicaId: number;
   leader: LeaderEndpoint;
-  /** The local address to connect from (this broker's own, e.g. 127.0.0.2). */
   /** The login to the leader's SASL listener (sasl.mechanism.inter.broker.protocol); none for PLAINTEXT or SSL. */
   sasl?: SaslCredentials;
   /** TLS to the leader's SSL or SASL_SSL listener, with this broker's own key store; none for plaintext. */
   tls?: PeerTls;
+  /** The local address to connect from (this broker's own, e.g. 127.0.0.2). */
   localAddress?: string;
+  /** replica.socket.receive.buffer.bytes: the fetch connection's SO_RCVBUF; -1 keeps the OS's. */
+  receiveBufferBytes?: number;
   maxWaitMs: number;
   minBytes: number;
   maxBytes: number;
@@ -450,6 +452,7 @@ export class ReplicaFetcher {
       tls: this.options.tls?.(),
       clientId: `sluice-replica-fetcher-${this.options.replicaId}`,
       requestTimeoutMs: this.options.requestTimeoutMs,
+      receiveBufferBytes: this.options.receiveBufferBytes,
     });
     // close() does not wait for a connect to finish: the connection is closed when it does.
     connecting.then((connection) => this.isClosed && connection.close(), () => {});
