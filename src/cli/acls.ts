@@ -45,7 +45,7 @@ import type { KafkaClient } from '../client/client.js';
 import { isSluiceError, SluiceError, throwIfError } from '../errors.js';
 import type { CommandSpec, ParsedArgs } from './args.js';
 import { BOOTSTRAP_FLAG, connectClient, OutputBuffer, type Command } from './command.js';
-import { adminLogin, COMMAND_CONFIG_FLAG } from './client-configs.js';
+import { adminSettings, COMMAND_CONFIG_FLAG } from './client-configs.js';
 
 const ACTIONS = ['add', 'remove', 'list'] as const;
 type Action = (typeof ACTIONS)[number];
@@ -176,7 +176,7 @@ export const aclsCommand: Command = {
       if (planned.some(({ entries }) => entries.length === 0)) throw args.usageError('You must specify one of: --allow-principal, --deny-principal when trying to add ACLs.');
     }
     const listPrincipals = action === 'list' ? principalsOf(args, 'principal') : [];
-    const client = await connectClient(args, { security: adminLogin(args) });
+    const client = await connectClient(args, adminSettings(args));
     const out = new OutputBuffer();
     try {
       if (action === 'add') await addAcls(client, out, planned);

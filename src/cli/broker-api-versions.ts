@@ -14,7 +14,7 @@
 import { apiKeyName, registry, type ApiVersionRange } from '../protocol/index.js';
 import type { CommandSpec } from './args.js';
 import { BOOTSTRAP_FLAG, connectClient, type Command } from './command.js';
-import { adminLogin, COMMAND_CONFIG_FLAG } from './client-configs.js';
+import { adminSettings, COMMAND_CONFIG_FLAG } from './client-configs.js';
 
 const spec: CommandSpec = {
   name: 'broker-api-versions',
@@ -26,7 +26,7 @@ const spec: CommandSpec = {
 export const brokerApiVersionsCommand: Command = {
   spec,
   async run(args) {
-    const client = await connectClient(args, { security: adminLogin(args) });
+    const client = await connectClient(args, adminSettings(args));
     try {
       const { brokers } = await client.metadata([]);
       let failed = false;

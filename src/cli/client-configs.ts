@@ -195,16 +195,19 @@ export function takeSocketConfig(args: ParsedArgs, entry: ConfigEntry, sockets: 
 
 /**
  * An admin command's --command-config FILE (kafka-topics' and the other admin tools'): its login
- * (SecurityConfigs) is acted on, and the rest, the admin client's tuning, is warned about, never
- * dropped silently.
+ * (SecurityConfigs) and its sockets (SOCKET_CONFIG_NAMES) are acted on, and the rest, the admin
+ * client's tuning, is warned about, never dropped silently.
  */
-export function adminLogin(args: ParsedArgs): ClientSecurity {
+export function adminSettings(args: ParsedArgs): { security: ClientSecurity; sockets: ClientSockets } {
   const file = args.string(COMMAND_CONFIG_FLAG.name);
-  if (file === undefined) return {};
+  const sockets: ClientSockets = {};
+  if (file === undefined) return { security: {}, sockets };
   const security = new SecurityConfigs();
   for (const [name, value] of Object.entries(readConfigFile(file))) {
     const entry = { source: `--${COMMAND_CONFIG_FLAG.name} ${file}:`, name, value };
-    if (!security.take(entry)) process.stderr.write(`WARNING: ${entry.source} ${name} is accepted but not supported: of client configs, this command acts on ${SECURITY_CONFIG_NAMES.join(', ')}\n`);
+    if (!security.take(entry) && !takeSocketConfig(args, entry, sockets)) {
+      process.stderr.write(`WARNING: ${entry.source} ${name} is accepted but not supported: of client configs, this command acts on ${[...SOCKET_CONFIG_NAMES, ...SECURITY_CONFIG_NAMES].join(', ')}\n`);
+    }
   }
-  return security.login(args);
+  return { security: security.login(args), sockets };
 }

@@ -30,7 +30,7 @@ import { isScramMechanism, SCRAM_ITERATIONS_MIN, type ScramMechanism } from '../
 import { javaFloat } from './deserializers.js';
 import type { CommandSpec, ParsedArgs } from './args.js';
 import { BOOTSTRAP_FLAG, CliError, connectClient, OutputBuffer, type Command } from './command.js';
-import { adminLogin, COMMAND_CONFIG_FLAG } from './client-configs.js';
+import { adminSettings, COMMAND_CONFIG_FLAG } from './client-configs.js';
 
 /** ConfigSource names by id, as kafka-configs prints them. */
 const SOURCE_NAMES = new Map(Object.entries(CONFIG_SOURCE).map(([name, id]) => [id as number, name]));
@@ -80,7 +80,7 @@ export const configsCommand: Command = {
       if (name === undefined) throw args.usageError('--alter needs --entity-name (or --topic, --broker, --entity-default)');
     }
     const changes = args.boolean('alter') ? parseChanges(args) : [];
-    const client = await connectClient(args, { security: adminLogin(args) });
+    const client = await connectClient(args, adminSettings(args));
     try {
       if (args.boolean('alter')) {
         await client.incrementalAlterConfigs(ENTITY_TYPES[type].resourceType, name!, changes);
@@ -157,7 +157,7 @@ async function runQuotas(args: ParsedArgs, spec: QuotaEntitySpec): Promise<numbe
         if (number !== null && (value!.trim() === '' || !Number.isFinite(number))) throw args.usageError(`Invalid value for ${name}: '${value}' is not a number`);
         return { key: name, value: number };
       });
-  const client = await connectClient(args, { security: adminLogin(args) });
+  const client = await connectClient(args, adminSettings(args));
   try {
     if (alter) {
       const { pairs } = spec as { pairs: QuotaPair[] };

@@ -11,7 +11,7 @@
 import type { DelegationTokenDescription } from '../client/client.js';
 import type { CommandSpec, ParsedArgs } from './args.js';
 import { BOOTSTRAP_FLAG, connectClient, OutputBuffer, type Command } from './command.js';
-import { adminLogin, COMMAND_CONFIG_FLAG } from './client-configs.js';
+import { adminSettings, COMMAND_CONFIG_FLAG } from './client-configs.js';
 
 const ACTIONS = ['create', 'renew', 'expire', 'describe'] as const;
 type Action = (typeof ACTIONS)[number];
@@ -43,7 +43,7 @@ export const delegationTokensCommand: Command = {
     if (actions.length !== 1) throw args.usageError('Command must include exactly one action: --create, --renew, --expire or --describe');
     const action = actions[0]!;
     checkOptions(args, action);
-    const client = await connectClient(args, { security: adminLogin(args) });
+    const client = await connectClient(args, adminSettings(args));
     const out = new OutputBuffer();
     try {
       if (action === 'create') {

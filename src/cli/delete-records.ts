@@ -11,7 +11,7 @@
 import type { DeleteRecordsResult } from '../client/client.js';
 import type { CommandSpec } from './args.js';
 import { BOOTSTRAP_FLAG, CliError, connectClient, errorText, OutputBuffer, partitionEntries, readJsonObject, type Command } from './command.js';
-import { adminLogin, COMMAND_CONFIG_FLAG } from './client-configs.js';
+import { adminSettings, COMMAND_CONFIG_FLAG } from './client-configs.js';
 
 const spec: CommandSpec = {
   name: 'delete-records',
@@ -34,7 +34,7 @@ export const deleteRecordsCommand: Command = {
   spec,
   async run(args) {
     const partitions = readOffsetFile(args.string('offset-json-file')!);
-    const client = await connectClient(args, { security: adminLogin(args) });
+    const client = await connectClient(args, adminSettings(args));
     try {
       const out = new OutputBuffer();
       await out.line('Executing records delete operation');

@@ -15,7 +15,7 @@ import { ApiKey } from '../protocol/api-keys.js';
 import type { ApiVersionsResponseBody, UpdateFeaturesResponseBody } from '../protocol/index.js';
 import type { CommandSpec, ParsedArgs } from './args.js';
 import { BOOTSTRAP_FLAG, CliError, connectClient, OutputBuffer, type Command } from './command.js';
-import { adminLogin, COMMAND_CONFIG_FLAG } from './client-configs.js';
+import { adminSettings, COMMAND_CONFIG_FLAG } from './client-configs.js';
 
 const COMMANDS = ['describe', 'upgrade', 'downgrade', 'disable'] as const;
 type FeaturesCommand = (typeof COMMANDS)[number];
@@ -48,7 +48,7 @@ export const featuresCommand: Command = {
     const updates = command === 'describe' ? [] : featureUpdates(args, command);
     if (command === 'describe' && (args.has('feature') || args.boolean('dry-run') || args.boolean('unsafe'))) throw args.usageError('describe takes no --feature, --dry-run or --unsafe');
     if (command === 'upgrade' && args.boolean('unsafe')) throw args.usageError('--unsafe goes with downgrade and disable');
-    const client = await connectClient(args, { security: adminLogin(args) });
+    const client = await connectClient(args, adminSettings(args));
     const out = new OutputBuffer();
     try {
       const connection = await client.anyConnection();

@@ -11,7 +11,7 @@ import type { KafkaClient } from '../client/client.js';
 import { SluiceError } from '../errors.js';
 import type { CommandSpec, ParsedArgs } from './args.js';
 import { BOOTSTRAP_FLAG, CliError, connectClient, OutputBuffer, type Command } from './command.js';
-import { adminLogin, COMMAND_CONFIG_FLAG } from './client-configs.js';
+import { adminSettings, COMMAND_CONFIG_FLAG } from './client-configs.js';
 
 /** ListOffsets' special timestamps, by the names kafka-get-offsets takes (KIP-734, KIP-405). */
 const NAMED_TIMES: Record<string, number> = { latest: -1, earliest: -2, 'max-timestamp': -3, 'earliest-local': -4 };
@@ -50,7 +50,7 @@ export const getOffsetsCommand: Command = {
     if (args.has('topic-partitions') && (args.has('topic') || args.has('partitions'))) throw args.usageError('--topic-partitions cannot be used with --topic or --partitions');
     const timestamp = parseTime(args, args.string('time', 'latest'));
     const filters = args.has('topic-partitions') ? parsePatterns(args, args.string('topic-partitions')!) : [topicAndPartitions(args)];
-    const client = await connectClient(args, { security: adminLogin(args) });
+    const client = await connectClient(args, adminSettings(args));
     try {
       const partitions = await matchingPartitions(client, filters, args.boolean('exclude-internal-topics'));
       if (partitions.length === 0) throw new CliError('Could not match any topic-partitions with the specified filters');

@@ -20,7 +20,7 @@ import { ApiKey } from '../protocol/api-keys.js';
 import type { ConsumerGroupDescribeResponseBody, DescribeGroupsResponseBody } from '../protocol/index.js';
 import type { CommandSpec, ParsedArgs } from './args.js';
 import { BOOTSTRAP_FLAG, CliError, connectClient, OutputBuffer, type Command } from './command.js';
-import { adminLogin, COMMAND_CONFIG_FLAG } from './client-configs.js';
+import { adminSettings, COMMAND_CONFIG_FLAG } from './client-configs.js';
 
 const ACTIONS = ['list', 'describe', 'reset-offsets', 'delete', 'delete-offsets'] as const;
 /** What --describe prints, as kafka-consumer-groups' --offsets (the default), --members and --state. */
@@ -115,7 +115,7 @@ export const groupsCommand: Command = {
     if (args.boolean('all-topics') && action !== 'reset-offsets') throw args.usageError('--all-topics goes with --reset-offsets');
     if (args.boolean('all-topics') && topics.length > 0) throw args.usageError('Give --topic or --all-topics, not both');
     const deleteTargets = action === 'delete-offsets' ? parseTopicPartitions(args, topics) : undefined;
-    const client = await connectClient(args, { security: adminLogin(args) });
+    const client = await connectClient(args, adminSettings(args));
     try {
       switch (action) {
         case 'list':

@@ -11,7 +11,7 @@
 import type { ElectionResult, ElectionType } from '../client/client.js';
 import type { CommandSpec, ParsedArgs } from './args.js';
 import { BOOTSTRAP_FLAG, CliError, connectClient, errorText, OutputBuffer, partitionEntries, readJsonObject, type Command } from './command.js';
-import { adminLogin, COMMAND_CONFIG_FLAG } from './client-configs.js';
+import { adminSettings, COMMAND_CONFIG_FLAG } from './client-configs.js';
 
 const ELECTION_TYPES: readonly ElectionType[] = ['preferred', 'unclean'];
 const SCOPES = ['topic', 'all-topic-partitions', 'path-to-json-file'] as const;
@@ -42,7 +42,7 @@ export const leaderElectionCommand: Command = {
     if (!args.has('topic') && args.has('partition')) throw args.usageError('--partition goes with --topic only');
     const partitions = scopes[0] === 'all-topic-partitions' ? null : scopes[0] === 'topic' ? [{ topic: args.string('topic')!, partition: args.integer('partition', { min: 0 })! }] : readElectionFile(args);
 
-    const client = await connectClient(args, { security: adminLogin(args) });
+    const client = await connectClient(args, adminSettings(args));
     try {
       const results = await client.electLeaders(type, partitions);
       return await report(type, results);

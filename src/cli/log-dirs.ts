@@ -9,7 +9,7 @@
 // reassign-partitions` with log_dirs) is listed there too, with isFuture true, until it is done.
 import type { CommandSpec } from './args.js';
 import { BOOTSTRAP_FLAG, CliError, connectClient, parseBrokerList, type Command } from './command.js';
-import { adminLogin, COMMAND_CONFIG_FLAG } from './client-configs.js';
+import { adminSettings, COMMAND_CONFIG_FLAG } from './client-configs.js';
 
 const spec: CommandSpec = {
   name: 'log-dirs',
@@ -29,7 +29,7 @@ export const logDirsCommand: Command = {
   async run(args) {
     const asked = parseBrokerList(args);
     const topics = new Set((args.string('topic-list') ?? '').split(',').map((t) => t.trim()).filter((t) => t !== ''));
-    const client = await connectClient(args, { security: adminLogin(args) });
+    const client = await connectClient(args, adminSettings(args));
     try {
       const live = (await client.metadata([])).brokers.map((b) => b.nodeId).sort((a, b) => a - b);
       const missing = asked.filter((id) => !live.includes(id));

@@ -42,7 +42,7 @@ import { KafkaErrorCode, kafkaErrorName } from '../errors.js';
 import { assignReplicas } from '../cluster/replica-assignment.js';
 import type { CommandSpec } from './args.js';
 import { BOOTSTRAP_FLAG, CliError, connectClient, parseBrokerList, partitionEntries, readJsonObject, type Command } from './command.js';
-import { adminLogin, COMMAND_CONFIG_FLAG } from './client-configs.js';
+import { adminSettings, COMMAND_CONFIG_FLAG } from './client-configs.js';
 
 const ACTIONS = ['generate', 'execute', 'verify', 'cancel', 'list'] as const;
 
@@ -118,7 +118,7 @@ export const reassignPartitionsCommand: Command = {
     const logDirThrottle = args.integer('replica-alter-log-dirs-throttle', { min: -1 }) ?? -1;
     const timeoutMs = args.integer('timeout', { min: 0 }) ?? LOG_DIR_MOVE_TIMEOUT_MS;
     const moves = needsMoves ? readMoves(args.string('reassignment-json-file')!) : [];
-    const client = await connectClient(args, { security: adminLogin(args) });
+    const client = await connectClient(args, adminSettings(args));
     try {
       switch (action) {
         case 'generate':

@@ -33,7 +33,7 @@ import { CONFIG_SOURCE } from '../protocol/apis/describe-configs.js';
 import type { CommandSpec, ParsedArgs } from './args.js';
 import { BOOTSTRAP_FLAG, connectClient, OutputBuffer, type Command } from './command.js';
 import { topicPattern, topicsMatching, type TopicPattern } from './topic-pattern.js';
-import { adminLogin, COMMAND_CONFIG_FLAG } from './client-configs.js';
+import { adminSettings, COMMAND_CONFIG_FLAG } from './client-configs.js';
 
 const ACTIONS = ['create', 'list', 'describe', 'delete', 'alter'] as const;
 const REPORT_FILTERS = ['under-replicated-partitions', 'unavailable-partitions', 'under-min-isr-partitions', 'at-min-isr-partitions'] as const;
@@ -110,7 +110,7 @@ export const topicsCommand: Command = {
 
     const pattern = action === 'create' || topic === undefined ? undefined : topicPattern(args, 'topic', topic);
 
-    const client = await connectClient(args, { security: adminLogin(args) });
+    const client = await connectClient(args, adminSettings(args));
     try {
       switch (action) {
         case 'create':

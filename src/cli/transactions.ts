@@ -20,7 +20,7 @@ import { KafkaErrorCode, SluiceError, kafkaErrorName } from '../errors.js';
 import { ApiKey } from '../protocol/api-keys.js';
 import type { CommandSpec, ParsedArgs } from './args.js';
 import { BOOTSTRAP_FLAG, CliError, connectClient, type Command } from './command.js';
-import { adminLogin, COMMAND_CONFIG_FLAG } from './client-configs.js';
+import { adminSettings, COMMAND_CONFIG_FLAG } from './client-configs.js';
 
 const COMMANDS = ['list', 'describe', 'describe-producers', 'abort', 'find-hanging'] as const;
 type TransactionsCommand = (typeof COMMANDS)[number];
@@ -225,7 +225,7 @@ export const transactionsCommand: Command = {
   async run(args) {
     const command = args.positionals[0] as TransactionsCommand;
     if (!COMMANDS.includes(command)) throw args.usageError(`Unknown transactions command '${args.positionals[0]}': expected one of ${COMMANDS.join(', ')}`);
-    const client = await connectClient(args, { security: adminLogin(args) });
+    const client = await connectClient(args, adminSettings(args));
     try {
       process.stdout.write(await run(client, command, args));
       return 0;

@@ -1,11 +1,13 @@
-// The client configs of a connection's socket, taken by `sluice produce`, `sluice consume` and the
-// perf tools as Kafka's clients take them: send.buffer.bytes and receive.buffer.bytes (SO_SNDBUF
+// The client configs of a connection's socket, taken by `sluice produce`, `sluice consume`, the
+// perf tools and the admin commands (--command-config) as Kafka's clients take them: send.buffer.bytes and receive.buffer.bytes (SO_SNDBUF
 // and SO_RCVBUF, read back from outside with ss(8), which shows Linux's doubled figures), and
 // socket.connection.setup.timeout.ms and .max.ms, against a listener whose accept queue is full,
 // so that the kernel drops the SYNs of every new connect and it never completes; and
 // connections.max.idle.ms.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import { promisify } from 'node:util';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +17,7 @@ import { KafkaClient, setupTimeoutMs } from '../../src/client/client.js';
 import { ApiKey } from '../../src/protocol/api-keys.js';
 import { runScript } from '../fixtures/child.js';
 import { fetchBody } from '../fixtures/probes.js';
-import { waitUntil } from '../helpers.js';
+import { tempDir, waitUntil } from '../helpers.js';
 import { runCli, SLUICE_BIN, spawnCli } from './run-cli.js';
 
 let broker: Broker;
@@ -116,6 +118,17 @@ describe('client socket configs', () => {
       expect(afterMs).toBeGreaterThanOrEqual(320);
       expect(afterMs).toBeLessThanOrEqual(480);
     }
+  });
+
+  it("takes them from an admin command's --command-config file", async () => {
+    const file = path.join(tempDir(), 'admin.properties');
+    fs.writeFileSync(file, 'socket.connection.setup.timeout.ms=400\nsend.buffer.bytes=90000\n');
+    const result = await runCli(['topics', '--bootstrap-server', `127.0.0.1:${silent.port}`, '--list', '--command-config', file]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).not.toContain('WARNING');
+    const afterMs = timedOutAfterMs(result.stderr);
+    expect(afterMs).toBeGreaterThanOrEqual(320);
+    expect(afterMs).toBeLessThanOrEqual(480);
   });
 
   it('doubles the setup timeout after each failed connect to a broker, up to socket.connection.setup.timeout.max.ms', async () => {
