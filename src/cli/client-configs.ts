@@ -7,6 +7,7 @@
 // producer-flags.ts) say what each name does.
 import { readPropertiesFile } from '../broker/config.js';
 import { jaasLogin, LOGIN_MODULES } from '../broker/sasl/jaas.js';
+import type { ClientSocketOptions } from '../client/client.js';
 import { OAUTHBEARER_LOGIN_CONFIG_NAMES, unusedLoginConfigs } from '../client/oauth-login.js';
 import { SASL_MECHANISMS, type SaslCredentials, type SaslMechanism } from '../client/sasl.js';
 import { SSL_JAVA_ONLY_CONFIG_NAMES, SSL_STORE_CONFIG_NAMES, tlsOptions, type TlsOptions } from '../client/tls-config.js';
@@ -167,14 +168,8 @@ export class SecurityConfigs {
 /** The client configs of a connection's socket: how long it may take to set up, its buffers, how long it may idle. */
 export const SOCKET_CONFIG_NAMES: readonly string[] = ['socket.connection.setup.timeout.ms', 'socket.connection.setup.timeout.max.ms', 'send.buffer.bytes', 'receive.buffer.bytes', 'connections.max.idle.ms'];
 
-/** A command's socket settings, as KafkaClient takes them (its ClientOptions of the same names). */
-export interface ClientSockets {
-  connectTimeoutMs?: number;
-  connectTimeoutMaxMs?: number;
-  sendBufferBytes?: number;
-  receiveBufferBytes?: number;
-  idleTimeoutMs?: number;
-}
+/** A command's socket settings, as KafkaClient takes them. */
+export type ClientSockets = ClientSocketOptions;
 
 /**
  * Takes `entry` into `sockets` when it is one of SOCKET_CONFIG_NAMES. Kafka's defaults for the

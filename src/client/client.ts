@@ -62,6 +62,9 @@ export interface ClientOptions {
   idleTimeoutMs?: number;
 }
 
+/** The socket configs of a client's connections, as a PoolConsumer and the CLI's commands take them. */
+export type ClientSocketOptions = Pick<ClientOptions, 'connectTimeoutMs' | 'connectTimeoutMaxMs' | 'sendBufferBytes' | 'receiveBufferBytes' | 'idleTimeoutMs'>;
+
 /** socket.connection.setup.timeout.max.ms's default, as Kafka's clients have it. */
 export const CONNECT_TIMEOUT_MAX_MS_DEFAULT = 30_000;
 /** Kafka's connection setup timeout varies by +-20% around its doubling, so clients do not retry in step. */

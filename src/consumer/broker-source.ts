@@ -1,7 +1,7 @@
 // A PoolConsumer's batches from Kafka brokers (ours or any): a GroupMember for membership and
 // commits, Fetch requests (long poll) for the partitions that have room, to each partition's
 // leader or to the replica in the consumer's rack its leader names (fetch-round.ts).
-import { KafkaClient } from '../client/client.js';
+import { KafkaClient, type ClientSocketOptions } from '../client/client.js';
 import type { SaslCredentials } from '../client/sasl.js';
 import type { TlsOptions } from '../client/tls-config.js';
 import { abortedBatchFilter } from '../record/aborted-transactions.js';
@@ -9,7 +9,7 @@ import { FetchRound } from '../client/fetch-round.js';
 import { GroupMember, type CommitOffset, type GroupMemberOptions, type TopicPartition } from '../client/group-member.js';
 import { chunkOf, keyOf, type Doorbell, type FetchedPartition, type Source, type SourceHooks, type WantedPartition } from './source.js';
 
-export interface BrokerSourceOptions extends Omit<GroupMemberOptions, 'onAssigned' | 'onRevoking' | 'onError'> {
+export interface BrokerSourceOptions extends Omit<GroupMemberOptions, 'onAssigned' | 'onRevoking' | 'onError'>, ClientSocketOptions {
   brokers: string[];
   sasl?: SaslCredentials;
   tls?: TlsOptions;
@@ -44,7 +44,8 @@ export class BrokerSource implements Source {
   }
 
   async start(hooks: SourceHooks): Promise<void> {
-    this.client = await KafkaClient.connect({ brokers: this.options.brokers, sasl: this.options.sasl, tls: this.options.tls, clientId: this.options.clientId ?? 'sluice-pool-consumer', metadataMaxAgeMs: this.options.metadataMaxAgeMs });
+    const { brokers, sasl, tls, clientId = 'sluice-pool-consumer', metadataMaxAgeMs, connectTimeoutMs, connectTimeoutMaxMs, sendBufferBytes, receiveBufferBytes, idleTimeoutMs } = this.options;
+    this.client = await KafkaClient.connect({ brokers, sasl, tls, clientId, metadataMaxAgeMs, connectTimeoutMs, connectTimeoutMaxMs, sendBufferBytes, receiveBufferBytes, idleTimeoutMs });
     this.round = new FetchRound(this.client, {
       maxWaitMs: this.options.maxWaitMs,
       minBytes: 1,

@@ -40,10 +40,17 @@ import { BrokerSource } from './broker-source.js';
 import { EngineSource } from './engine-source.js';
 import { createPool, handlerUrl } from './pool.js';
 import { Doorbell, keyOf, type Chunk, type FetchedPartition, type Source, type WantedPartition } from './source.js';
+import type { ClientSocketOptions } from '../client/client.js';
 import type { SaslCredentials } from '../client/sasl.js';
 import type { TlsOptions } from '../client/tls-config.js';
 
-export interface PoolConsumerOptions {
+/**
+ * Broker mode also takes the client's socket configs (ClientSocketOptions): connectTimeoutMs and
+ * connectTimeoutMaxMs (socket.connection.setup.timeout.ms and .max.ms), sendBufferBytes and
+ * receiveBufferBytes (send.buffer.bytes, receive.buffer.bytes) and idleTimeoutMs
+ * (connections.max.idle.ms).
+ */
+export interface PoolConsumerOptions extends ClientSocketOptions {
   /** Bootstrap brokers (`host:port`): consume as a member of a consumer group. */
   brokers?: string[];
   /** Log in to the brokers with SASL (a SASL_PLAINTEXT listener): `{ mechanism: 'PLAIN', username, password }`. */
@@ -208,6 +215,11 @@ const BROKER_ONLY_OPTIONS = [
   'serverAssignor',
   'metadataMaxAgeMs',
   'clientId',
+  'connectTimeoutMs',
+  'connectTimeoutMaxMs',
+  'sendBufferBytes',
+  'receiveBufferBytes',
+  'idleTimeoutMs',
 ] as const satisfies ReadonlyArray<keyof PoolConsumerOptions>;
 
 export class PoolConsumer extends EventEmitter<PoolConsumerEvents> {
@@ -290,6 +302,11 @@ export class PoolConsumer extends EventEmitter<PoolConsumerEvents> {
           maxWaitMs: options.maxWaitMs ?? 500,
           clientRack: options.clientRack,
           isolationLevel: options.isolationLevel,
+          connectTimeoutMs: options.connectTimeoutMs,
+          connectTimeoutMaxMs: options.connectTimeoutMaxMs,
+          sendBufferBytes: options.sendBufferBytes,
+          receiveBufferBytes: options.receiveBufferBytes,
+          idleTimeoutMs: options.idleTimeoutMs,
         });
   }
 

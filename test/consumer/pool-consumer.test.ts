@@ -1,4 +1,7 @@
 // PoolConsumer against a real broker, with real piscina workers running test/fixtures/pool-handler.ts.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
 import { afterEach, describe, expect, it } from 'vitest';
 
 import type { Broker } from '../../src/broker/broker.js';
@@ -194,5 +197,25 @@ describe('PoolConsumer on a broker', () => {
     await produce(broker, 'eager', 400, { partitions: 4, prefix: 'w' });
     await waitFor(() => seen.records >= 800, 'the new records');
     expect(new Set(seen.values()).size).toBe(800);
+  });
+
+  it("sets its connections' SO_SNDBUF and SO_RCVBUF to sendBufferBytes and receiveBufferBytes (send.buffer.bytes, receive.buffer.bytes)", async () => {
+    broker = await startGroupBroker();
+    await broker.engine.createTopic('buffers', { partitions: 1 });
+    await produce(broker, 'buffers', 100, { partitions: 1 });
+    const seen = collector('buffers-test');
+    const pool = consumer({ groupId: 'buffers-group', topics: ['buffers'], sendBufferBytes: 90_000, receiveBufferBytes: 70_000, workerData: { channel: 'buffers-test' } });
+    await pool.start();
+    await waitFor(() => seen.records >= 100, 'the records');
+    // ss(8) shows Linux's doubled figures; every connection to the broker is the consumer's, and
+    // one that is just being opened may show before its buffers are set.
+    let buffers: Array<{ receiveBytes: number; sendBytes: number }> = [];
+    for (const deadline = Date.now() + 30_000; ; await sleep(20)) {
+      const { stdout } = await promisify(execFile)('ss', ['-tmnH', 'state', 'established', `( dport = :${broker.port} )`]);
+      buffers = [...stdout.matchAll(/skmem:\(r\d+,rb(\d+),t\d+,tb(\d+)/g)].map((match) => ({ receiveBytes: Number(match[1]), sendBytes: Number(match[2]) }));
+      if ((buffers.length > 0 && buffers.every((seen) => seen.receiveBytes === 140_000 && seen.sendBytes === 180_000)) || Date.now() > deadline) break;
+    }
+    expect(buffers.length).toBeGreaterThan(0);
+    expect(buffers).toEqual(buffers.map(() => ({ receiveBytes: 140_000, sendBytes: 180_000 })));
   });
 });

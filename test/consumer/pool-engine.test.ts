@@ -142,8 +142,8 @@ describe('PoolConsumer on an embedded engine, read_committed', () => {
     await pool.stop();
     expect(() => new PoolConsumer({ engine, groupId: 'g', topics: ['events'], handler: HANDLER, isolationLevel: 'committed' as never })).toThrow(/isolationLevel/);
     // A broker-mode option with an engine would do nothing: refused, not ignored.
-    expect(() => new PoolConsumer({ engine, groupId: 'g', topics: ['events'], handler: HANDLER, clientRack: 'a', sessionTimeoutMs: 10_000 })).toThrow(
-      'clientRack, sessionTimeoutMs apply only with brokers, not with engine',
+    expect(() => new PoolConsumer({ engine, groupId: 'g', topics: ['events'], handler: HANDLER, clientRack: 'a', sessionTimeoutMs: 10_000, receiveBufferBytes: 65_536 })).toThrow(
+      'clientRack, sessionTimeoutMs, receiveBufferBytes apply only with brokers, not with engine',
     );
   });
 });
