@@ -15,7 +15,7 @@ let release: () => void;
 beforeAll(async () => {
   broker = await startBroker({ port: 0, config: { 'queued.max.request.bytes': POOL_BYTES } });
   await broker.engine.createTopic('held', { partitions: 1 });
-  release = await holdRequestMemory(broker.port, POOL_BYTES);
+  release = await holdRequestMemory(broker.port, POOL_BYTES, () => broker.metrics.requestMemoryWaits);
 });
 
 afterAll(async () => {

@@ -85,7 +85,8 @@ it('a Produce request without a response after request.timeout.ms times out, and
   client = await KafkaClient.connect({ brokers: [`127.0.0.1:${broker.port}`], requestTimeoutMs: 200 });
   const producer = await Producer.create(client, { acks: 1, idempotent: false, lingerMs: 0, requestTimeoutMs: 200, deliveryTimeoutMs: 1500, retryBackoffMs: 20 });
   await producer.send('held', [{ value: 'first' }]);
-  const release = await holdRequestMemory(broker.port, poolBytes);
+  // Certain on return: the broker holds the pool before the producer's next request comes in.
+  const release = await holdRequestMemory(broker.port, poolBytes, () => broker!.metrics.requestMemoryWaits);
   try {
     await expect(producer.send('held', [{ value: 'unread' }])).rejects.toMatchObject({
       code: 'REQUEST_TIMED_OUT',
