@@ -29,6 +29,7 @@ import { brokerLogDefaults, unsupportedConfigs } from '../storage/log-config.js'
 import { descriptorBudget, FETCH_COPY_BYTES_MAX, IDLE_CHECK_INTERVAL_MS_MAX, IDLE_CHECK_INTERVAL_MS_MIN, LOG_ONCE_INTERVAL_MS, type DescriptorBudget } from '../limits.js';
 import { createLogger, LogLimiter, type Logger } from '../logger.js';
 import { binding } from '../native/binding.js';
+import { descriptorOf } from '../native/descriptor.js';
 import { AppendWaiters } from './append-waiters.js';
 import { ClusterNode } from './cluster-node.js';
 import { Budget } from './budget.js';
@@ -857,7 +858,7 @@ function boundPort(server: net.Server): number {
 
 /** A listening server's socket descriptor (`server._handle.fd`, Linux). */
 function serverFd(server: net.Server): number {
-  const fd = (server as unknown as { _handle?: { fd?: number } | null })._handle?.fd;
-  if (typeof fd !== 'number' || fd < 0) throw new SluiceError('UNKNOWN_SERVER_ERROR', 'The listening socket has no descriptor to set socket.send.buffer.bytes and socket.receive.buffer.bytes on');
+  const fd = descriptorOf(server);
+  if (fd < 0) throw new SluiceError('UNKNOWN_SERVER_ERROR', 'The listening socket has no descriptor to set socket.send.buffer.bytes and socket.receive.buffer.bytes on');
   return fd;
 }

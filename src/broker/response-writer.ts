@@ -19,6 +19,7 @@ import type net from 'node:net';
 import { TLSSocket } from 'node:tls';
 
 import { binding, type FileRegion, type NativeError } from '../native/binding.js';
+import { descriptorOf } from '../native/descriptor.js';
 import { INLINE_TRANSMIT_BYTES_MAX } from '../limits.js';
 import type { ResponseParts } from '../protocol/index.js';
 
@@ -213,6 +214,5 @@ export function socketFd(socket: net.Socket): number {
   // A TLS socket's descriptor carries ciphertext: bytes sent to it directly would bypass the
   // encryption, so it has none here (and a region on it fails as EBADF, never goes out in clear).
   if (socket instanceof TLSSocket) return -1;
-  const handle = (socket as unknown as { _handle?: { fd?: number } | null })._handle;
-  return typeof handle?.fd === 'number' ? handle.fd : -1;
+  return descriptorOf(socket);
 }

@@ -168,15 +168,13 @@ export class SecurityConfigs {
 /** The client configs of a connection's socket: how long it may take to set up, its buffers, how long it may idle. */
 export const SOCKET_CONFIG_NAMES: readonly string[] = ['socket.connection.setup.timeout.ms', 'socket.connection.setup.timeout.max.ms', 'send.buffer.bytes', 'receive.buffer.bytes', 'connections.max.idle.ms'];
 
-/** A command's socket settings, as KafkaClient takes them. */
-export type ClientSockets = ClientSocketOptions;
 
 /**
  * Takes `entry` into `sockets` when it is one of SOCKET_CONFIG_NAMES. Kafka's defaults for the
  * buffers are 131072 to send and 65536 (consumer) or 32768 (producer) to receive; sluice's are -1,
  * the OS's autotuned buffers, which loopback and fast links fill better. A value given takes.
  */
-export function takeSocketConfig(args: ParsedArgs, entry: ConfigEntry, sockets: ClientSockets): boolean {
+export function takeSocketConfig(args: ParsedArgs, entry: ConfigEntry, sockets: ClientSocketOptions): boolean {
   const what = `${entry.source} ${entry.name}`;
   switch (entry.name) {
     case 'socket.connection.setup.timeout.ms': sockets.connectTimeoutMs = parseInteger(entry.value, what, args.command, 1, 0x7fffffff); return true;
@@ -193,9 +191,9 @@ export function takeSocketConfig(args: ParsedArgs, entry: ConfigEntry, sockets: 
  * (SecurityConfigs) and its sockets (SOCKET_CONFIG_NAMES) are acted on, and the rest, the admin
  * client's tuning, is warned about, never dropped silently.
  */
-export function adminSettings(args: ParsedArgs): { security: ClientSecurity; sockets: ClientSockets } {
+export function adminSettings(args: ParsedArgs): { security: ClientSecurity; sockets: ClientSocketOptions } {
   const file = args.string(COMMAND_CONFIG_FLAG.name);
-  const sockets: ClientSockets = {};
+  const sockets: ClientSocketOptions = {};
   if (file === undefined) return { security: {}, sockets };
   const security = new SecurityConfigs();
   for (const [name, value] of Object.entries(readConfigFile(file))) {

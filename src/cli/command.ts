@@ -7,7 +7,8 @@ import fs from 'node:fs';
 
 import { KafkaClient } from '../client/client.js';
 import { isSaslError } from '../client/sasl.js';
-import type { ClientSecurity, ClientSockets } from './client-configs.js';
+import type { ClientSecurity } from './client-configs.js';
+import type { ClientSocketOptions } from '../client/client.js';
 import { SluiceError } from '../errors.js';
 import { UsageError, type CommandSpec, type ParsedArgs } from './args.js';
 
@@ -45,7 +46,7 @@ export interface ClientSettings {
   /** TLS and the SASL login (none for PLAINTEXT). */
   security?: ClientSecurity;
   /** socket.connection.setup.timeout.* and the socket buffers. */
-  sockets?: ClientSockets;
+  sockets?: ClientSocketOptions;
 }
 
 /**

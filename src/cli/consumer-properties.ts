@@ -10,7 +10,8 @@ import type { AssignorName } from '../client/assignors.js';
 import type { FetcherOptions } from '../client/fetcher.js';
 import type { GroupMemberOptions } from '../client/group-member.js';
 import { parseBoolean, parseInteger, type FlagSpec, type ParsedArgs } from './args.js';
-import { configEntries, configFileFlag, SECURITY_CONFIG_NAMES, SecurityConfigs, SOCKET_CONFIG_NAMES, takeSocketConfig, type ClientSecurity, type ClientSockets } from './client-configs.js';
+import type { ClientSocketOptions } from '../client/client.js';
+import { configEntries, configFileFlag, SECURITY_CONFIG_NAMES, SecurityConfigs, SOCKET_CONFIG_NAMES, takeSocketConfig, type ClientSecurity, } from './client-configs.js';
 
 /** Each fetch config taken, with the Fetcher option it sets. */
 const FETCH_CONFIGS = {
@@ -82,7 +83,7 @@ export interface ConsumerProperties {
   /** TLS and the SASL login, as security.protocol, ssl.* and sasl.* say (none for PLAINTEXT). */
   security: ClientSecurity;
   /** socket.connection.setup.timeout.* and the socket buffers (SOCKET_CONFIG_NAMES). */
-  sockets: ClientSockets;
+  sockets: ClientSocketOptions;
 }
 
 export const CONSUMER_PROPERTY_FLAG: FlagSpec = {

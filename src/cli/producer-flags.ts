@@ -2,7 +2,8 @@
 import type { ProducerOptions } from '../client/producer.js';
 import { COMPRESSION_NAMES, type CompressionName } from '../record/batch-format.js';
 import { parseBoolean, parseInteger, type FlagSpec, type ParsedArgs } from './args.js';
-import { configEntries, configFileFlag, SECURITY_CONFIG_NAMES, SecurityConfigs, SOCKET_CONFIG_NAMES, takeSocketConfig, type ClientSecurity, type ClientSockets } from './client-configs.js';
+import type { ClientSocketOptions } from '../client/client.js';
+import { configEntries, configFileFlag, SECURITY_CONFIG_NAMES, SecurityConfigs, SOCKET_CONFIG_NAMES, takeSocketConfig, type ClientSecurity, } from './client-configs.js';
 
 export const ACKS_FLAG: FlagSpec = {
   name: 'acks',
@@ -105,7 +106,7 @@ export interface ProducerSettings {
   /** TLS and the SASL login, as security.protocol, ssl.* and sasl.* say (none for PLAINTEXT). */
   security: ClientSecurity;
   /** socket.connection.setup.timeout.* and the socket buffers (SOCKET_CONFIG_NAMES). */
-  sockets: ClientSockets;
+  sockets: ClientSocketOptions;
   options: ProducerOptions;
 }
 

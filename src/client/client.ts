@@ -9,6 +9,7 @@ import { CONFIG_RESOURCE_TYPE } from '../protocol/apis/describe-configs.js';
 import { principalFields, principalText } from '../protocol/apis/delegation-tokens.js';
 import { isScramMechanism, saltedPassword, SCRAM_MECHANISM_TYPES, scramMechanismType, type ScramMechanism } from '../protocol/scram.js';
 import type { AclBinding, AclBindingFilter } from '../protocol/acl-codes.js';
+import { exponentialBackoffMs } from './backoff.js';
 import { BrokerConnection, CONNECT_TIMEOUT_MS_DEFAULT, type ConnectionOptions } from './connection.js';
 import { isSaslError, type SaslCredentials } from './sasl.js';
 import type { TlsOptions } from './tls-config.js';
@@ -51,7 +52,7 @@ export interface ClientOptions {
   connectTimeoutMs?: number;
   /**
    * socket.connection.setup.timeout.max.ms (default 30000): after each failed connect to a broker
-   * the next one may take twice as long, up to this (setupTimeoutMs).
+   * the next one may take twice as long, up to this, +-20% (backoff.ts).
    */
   connectTimeoutMaxMs?: number;
   /** send.buffer.bytes: every connection's SO_SNDBUF; -1 or none keeps the OS's autotuned buffer. */
@@ -67,18 +68,6 @@ export type ClientSocketOptions = Pick<ClientOptions, 'connectTimeoutMs' | 'conn
 
 /** socket.connection.setup.timeout.max.ms's default, as Kafka's clients have it. */
 export const CONNECT_TIMEOUT_MAX_MS_DEFAULT = 30_000;
-/** Kafka's connection setup timeout varies by +-20% around its doubling, so clients do not retry in step. */
-const CONNECT_TIMEOUT_JITTER = 0.2;
-
-/**
- * How long the connect after `failures` failed ones to the same broker may take, as Kafka's
- * clients lengthen it (ClusterConnectionStates): initialMs doubled per failure, at most maxMs,
- * then moved by up to 20% either way (`random` in [0, 1)).
- */
-export function setupTimeoutMs(initialMs: number, maxMs: number, failures: number, random: number = Math.random()): number {
-  const doubled = Math.min(initialMs * 2 ** Math.min(failures, 32), Math.max(initialMs, maxMs));
-  return Math.round(doubled * (1 - CONNECT_TIMEOUT_JITTER + 2 * CONNECT_TIMEOUT_JITTER * random));
-}
 
 export interface BrokerNode {
   nodeId: number;
@@ -283,7 +272,8 @@ export class KafkaClient {
     const address = `${host}:${port}`;
     const failures = this.setupFailures.get(address) ?? 0;
     const { clientId, requestTimeoutMs, sasl, tls, sendBufferBytes, receiveBufferBytes, idleTimeoutMs } = this.options;
-    const connectTimeoutMs = setupTimeoutMs(this.options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS_DEFAULT, this.options.connectTimeoutMaxMs ?? CONNECT_TIMEOUT_MAX_MS_DEFAULT, failures);
+    // Kafka's ClusterConnectionStates lengthens it as it backs off retries (backoff.ts).
+    const connectTimeoutMs = Math.round(exponentialBackoffMs(this.options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS_DEFAULT, this.options.connectTimeoutMaxMs ?? CONNECT_TIMEOUT_MAX_MS_DEFAULT, failures));
     try {
       const connection = await BrokerConnection.connect({ host, port, clientId, requestTimeoutMs, sasl, tls, sendBufferBytes, receiveBufferBytes, idleTimeoutMs, connectTimeoutMs, ...overrides });
       this.setupFailures.delete(address);

@@ -10,6 +10,7 @@ import { FrameReader } from './frame-reader.js';
 import { WriteBuffers } from './write-buffers.js';
 import { ApiKey } from '../protocol/api-keys.js';
 import { binding } from '../native/binding.js';
+import { descriptorOf } from '../native/descriptor.js';
 import { authenticate, type SaslCredentials } from './sasl.js';
 import type { TlsOptions } from './tls-config.js';
 
@@ -19,7 +20,7 @@ export interface ConnectionOptions {
   clientId?: string;
   /**
    * Fail the connect (TCP, then TLS's handshake) after this long: socket.connection.setup.timeout.ms,
-   * default 10 s. KafkaClient lengthens it after each failure to the same broker (setupTimeoutMs).
+   * default 10 s. KafkaClient lengthens it after each failure to the same broker (backoff.ts).
    */
   connectTimeoutMs?: number;
   /** send.buffer.bytes: the socket's SO_SNDBUF; -1 or none keeps the OS's autotuned buffer. */
@@ -359,8 +360,8 @@ export class BrokerConnection {
  */
 function setBuffers(socket: net.Socket, sendBytes: number, receiveBytes: number): void {
   if (sendBytes < 0 && receiveBytes < 0) return;
-  const fd = (socket as unknown as { _handle?: { fd?: number } | null })._handle?.fd;
-  if (typeof fd !== 'number' || fd < 0) throw new SluiceError('NETWORK_EXCEPTION', 'The connection has no descriptor to set send.buffer.bytes and receive.buffer.bytes on');
+  const fd = descriptorOf(socket);
+  if (fd < 0) throw new SluiceError('NETWORK_EXCEPTION', 'The connection has no descriptor to set send.buffer.bytes and receive.buffer.bytes on');
   binding.setSocketBuffers(fd, sendBytes, receiveBytes);
 }
 

@@ -18,6 +18,7 @@ import { ApiKey } from '../protocol/api-keys.js';
 import { BatchEncoder, checkRecord, type EncodeBatchOptions } from '../record/batch-encoder.js';
 import type { CompressionName } from '../record/batch-format.js';
 import type { RecordData, RecordHeaders } from '../record/record.js';
+import { exponentialBackoffMs } from './backoff.js';
 import type { KafkaClient } from './client.js';
 
 export interface ProducerOptions {
@@ -154,8 +155,6 @@ const METADATA_REFRESH = new Set(['NOT_LEADER_OR_FOLLOWER', 'LEADER_NOT_AVAILABL
 const RECORD_FIXED_OVERHEAD_BYTES = 6;
 /** RecordBatch v2 header bytes before the records. */
 const BATCH_HEADER_BYTES = 61;
-/** Kafka's jitter on retry backoffs (CommonClientConfigs.RETRY_BACKOFF_JITTER): +-20%, so producers that failed together do not retry together. */
-const BACKOFF_JITTER = 0.2;
 
 export class Producer {
   private readonly acks: 0 | 1 | -1;
@@ -554,7 +553,7 @@ export class Producer {
 
   /** Kafka's exponential backoff (KIP-580) after `attempts` failures: 100, 200, 400, ... ms up to retry.backoff.max.ms, +-20%. */
   private backoffMs(attempts: number): number {
-    return Math.min(this.retryBackoffMaxMs, this.retryBackoffMs * 2 ** Math.min(attempts, 30)) * (1 + BACKOFF_JITTER * (2 * Math.random() - 1));
+    return exponentialBackoffMs(this.retryBackoffMs, this.retryBackoffMaxMs, attempts);
   }
 
   private retryOrFail(batch: Batch, code: string, message: string | null): void {

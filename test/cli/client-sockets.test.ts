@@ -13,7 +13,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startBroker, type Broker } from '../../src/broker/broker.js';
-import { KafkaClient, setupTimeoutMs } from '../../src/client/client.js';
+import { exponentialBackoffMs } from '../../src/client/backoff.js';
+import { KafkaClient } from '../../src/client/client.js';
 import { ApiKey } from '../../src/protocol/api-keys.js';
 import { runScript } from '../fixtures/child.js';
 import { fetchBody } from '../fixtures/probes.js';
@@ -196,11 +197,12 @@ describe('client socket configs', () => {
     }
   });
 
-  it("computes Kafka's setup timeouts: doubled per failure, capped, +-20%", () => {
+  it("computes Kafka's setup timeouts as its exponential backoff: doubled per failure, capped, +-20%", () => {
+    const setupTimeoutMs = (initialMs: number, maxMs: number, failures: number, random: number) => Math.round(exponentialBackoffMs(initialMs, maxMs, failures, random));
     expect([0, 1, 2, 3, 10].map((failures) => setupTimeoutMs(10_000, 30_000, failures, 0.5))).toEqual([10_000, 20_000, 30_000, 30_000, 30_000]);
     expect(setupTimeoutMs(10_000, 30_000, 0, 0)).toBe(8000);
     expect(setupTimeoutMs(10_000, 30_000, 5, 0.999_999)).toBe(36_000);
-    // A max below the initial value does not shorten it.
-    expect(setupTimeoutMs(10_000, 5000, 3, 0.5)).toBe(10_000);
+    // A max below the initial value is used from the first failure on (KIP-580), as for the producer's retries.
+    expect(setupTimeoutMs(10_000, 5000, 3, 0.5)).toBe(5000);
   });
 });
