@@ -10,6 +10,22 @@
 // process. The ratio says how much of the storage's own speed survives the broker's framing,
 // decoding, handling and responses. Issue 10's target: >= 0.5.
 //
+// Two references in the same rounds say how much of that a Node broker can reach on this machine
+// at all (bench/fixtures/minimal-produce-server.ts, each in its own process): a minimal server
+// that only frames the requests, calls engine.appendBatches and writes a canned answer, and the
+// same server answering without the append (the TCP path alone: the load generator's writes, the
+// server's reads and answers, one event loop). On 2026-12-08, quick runs of this suite alone: the
+// TCP path alone ran at 0.92-1.18 of Engine.appendBatches, so serving a 16 KiB request over
+// loopback costs a Node process about as much as the engine's whole append of it, and a server
+// that added nothing to the two would reach 1 / (1 + 1) ~ 0.5 (the bound reported, 0.53-0.54).
+// The minimal server measured 0.26-0.33, the broker 0.35-0.44: 0.95-1.48 of the minimal server
+// (its 128 KiB read arena and burst answers beat Node's stream reads), 0.73-0.81 of the bound.
+// Scratch variants of the minimal server the same day: the write alone instead of the append
+// (fs.writeSync of the records, no checks) 0.53; the write handed to libuv's thread pool
+// (fs.write), the event loop only framing and answering, 0.37-0.38, no better than the append on
+// the event loop, since each handoff and its completion wake a thread on this VM. The target of
+// 0.5 thus sits at the bound of any broker whose requests pass through one Node event loop here.
+//
 // Paired rounds: each round times the broker's replay and then the engine's appends (alternating
 // which goes first), each into a fresh topic, and the reported ratio is the median round's. The
 // load generator shares the machine's cores with the broker: its work per request is a write of a
@@ -53,9 +69,12 @@
 // 3.17-3.66M over eight alternating runs, `sluice perf produce` 2.51-2.61M against 2.53-2.61M.
 // The helpers are exported for profiling the broker under this load from a script
 // (SLUICE_BENCH_BROKER_NODE_ARGS, bench/broker-harness.ts).
+import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { once } from 'node:events';
 import path from 'node:path';
+import readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
 
 import { KafkaClient } from '../src/client/client.js';
 import { Engine } from '../src/engine/engine.js';
@@ -64,7 +83,7 @@ import { encodeRequest } from '../src/protocol/codec.js';
 import { encodeBatch } from '../src/record/batch.js';
 import { RECORDS_COUNT_OFFSET } from '../src/record/batch-format.js';
 import { startBrokerProcess } from './broker-harness.js';
-import { benchDir, fill, median, type RunOptions, type SuiteResult } from './harness.js';
+import { benchDir, fill, inRoundOrder, median, type RunOptions, type SuiteResult } from './harness.js';
 
 const RECORD_BYTES = 100;
 /** A producer's default batch.size: its batches are at most this many bytes. */
@@ -192,6 +211,36 @@ export function replay(socket: net.Socket, frame: Buffer, requests: number, firs
   });
 }
 
+/** The minimal Node server of bench/fixtures/minimal-produce-server.ts, in its own process: topics made and deleted over its stdin. */
+interface MinimalServer {
+  port: number;
+  command(line: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function startMinimalServer(dataDir: string, options: { append: boolean }): Promise<MinimalServer> {
+  const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'minimal-produce-server.ts');
+  const child = spawn(process.execPath, ['--import', 'tsx', script, dataDir, ...(options.append ? [] : ['--no-append'])], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = readline.createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  const next = async () => {
+    const { value, done } = await lines.next();
+    if (done) throw new Error('the minimal produce server exited');
+    return value as string;
+  };
+  const port = Number((await next()).split(' ')[1]);
+  return {
+    port,
+    command: async (line) => {
+      child.stdin!.write(`${line}\n`);
+      if ((await next()) !== 'ok') throw new Error(`the minimal produce server did not take "${line}"`);
+    },
+    stop: async () => {
+      child.stdin!.end();
+      await once(child, 'exit');
+    },
+  };
+}
+
 export async function connect(port: number): Promise<net.Socket> {
   const socket = net.connect({ port, host: '127.0.0.1' });
   socket.setNoDelay(true);
@@ -215,21 +264,32 @@ export async function run(options: RunOptions): Promise<SuiteResult> {
 
   const broker = await startBrokerProcess(path.join(dir, 'broker'));
   const admin = await KafkaClient.connect({ brokers: [broker.address], clientId: 'ingest-bench-admin' });
+  const minimal = await startMinimalServer(path.join(dir, 'minimal'), { append: true });
+  const tcpOnly = await startMinimalServer(path.join(dir, 'tcp-only'), { append: false });
   const engine = await Engine.open({ dataDir: path.join(dir, 'engine') });
   const sockets = await Promise.all(Array.from({ length: CONNECTIONS }, () => connect(broker.port)));
+  const minimalSockets = await Promise.all(Array.from({ length: CONNECTIONS }, () => connect(minimal.port)));
+  const tcpOnlySockets = await Promise.all(Array.from({ length: CONNECTIONS }, () => connect(tcpOnly.port)));
   let correlationId = 1;
 
-  const brokerRound = async (topic: string, requests = requestsPerConnection): Promise<number> => {
-    await admin.createTopics([{ name: topic, partitions: PARTITIONS }]);
+  /** The replay's time on `connections`, into a topic made before and deleted after. */
+  const replayRound = async (connections: net.Socket[], topics: { create(topic: string): Promise<unknown>; delete(topic: string): Promise<unknown> }, topic: string, requests: number): Promise<number> => {
+    await topics.create(topic);
     const frames = batches.map((batch, partition) => produceFrame(topic, partition, batch));
     const first = correlationId;
     correlationId += requests;
     const start = performance.now();
-    await Promise.all(sockets.map((socket, i) => replay(socket, frames[i % PARTITIONS]!, requests, first)));
+    await Promise.all(connections.map((socket, i) => replay(socket, frames[i % PARTITIONS]!, requests, first)));
     const ms = performance.now() - start;
-    await admin.deleteTopics([topic]);
+    await topics.delete(topic);
     return ms;
   };
+  const brokerTopics = { create: (topic: string) => admin.createTopics([{ name: topic, partitions: PARTITIONS }]), delete: (topic: string) => admin.deleteTopics([topic]) };
+  const minimalTopics = { create: (topic: string) => minimal.command(`create ${topic}`), delete: (topic: string) => minimal.command(`delete ${topic}`) };
+  const brokerRound = (topic: string, requests = requestsPerConnection) => replayRound(sockets, brokerTopics, topic, requests);
+  const minimalRound = (topic: string, requests = requestsPerConnection) => replayRound(minimalSockets, minimalTopics, topic, requests);
+  const noTopics = { create: async () => {}, delete: async () => {} };
+  const tcpOnlyRound = (topic: string, requests = requestsPerConnection) => replayRound(tcpOnlySockets, noTopics, topic, requests);
   const engineRound = async (topic: string): Promise<number> => {
     await engine.createTopic(topic, { partitions: PARTITIONS });
     const start = performance.now();
@@ -245,32 +305,44 @@ export async function run(options: RunOptions): Promise<SuiteResult> {
 
   const brokerMs: number[] = [];
   const engineMs: number[] = [];
+  const minimalMs: number[] = [];
+  const tcpOnlyMs: number[] = [];
   try {
-    // Warm-up: both paths compiled and their files created before the first timed round. The
+    // Warm-up: every path compiled and its files created before the first timed round. The
     // broker process takes longer than the engine to reach its steady pace: in a scratch replay
     // of 10,000 requests a round its first rounds took 150, 95 and 80 us a request, then ~70.
     await brokerRound('warmup-broker', BROKER_WARM_UP_REQUESTS / CONNECTIONS);
+    await minimalRound('warmup-minimal', BROKER_WARM_UP_REQUESTS / CONNECTIONS);
+    await tcpOnlyRound('warmup-tcp-only', BROKER_WARM_UP_REQUESTS / CONNECTIONS);
     await engineRound('warmup-engine');
     for (let round = 0; round < rounds; round++) {
-      if (round % 2 === 0) {
-        brokerMs.push(await brokerRound(`ingest-${round}`));
-        engineMs.push(await engineRound(`append-${round}`));
-      } else {
-        engineMs.push(await engineRound(`append-${round}`));
-        brokerMs.push(await brokerRound(`ingest-${round}`));
-      }
+      const subjects = [
+        async () => brokerMs.push(await brokerRound(`ingest-${round}`)),
+        async () => engineMs.push(await engineRound(`append-${round}`)),
+        async () => minimalMs.push(await minimalRound(`minimal-${round}`)),
+        async () => tcpOnlyMs.push(await tcpOnlyRound(`tcp-only-${round}`)),
+      ];
+      for (const subject of inRoundOrder(subjects, round)) await subject();
     }
   } finally {
-    for (const socket of sockets) socket.destroy();
+    for (const socket of [...sockets, ...minimalSockets, ...tcpOnlySockets]) socket.destroy();
     admin.close();
     await engine.close();
     await broker.stop();
+    await minimal.stop();
+    await tcpOnly.stop();
   }
 
   const roundRatios = brokerMs.map((ms, i) => engineMs[i]! / ms);
   const ratio = median(roundRatios);
+  const minimalRatios = minimalMs.map((ms, i) => engineMs[i]! / ms);
+  const brokerVsMinimalRatios = brokerMs.map((ms, i) => minimalMs[i]! / ms);
+  const tcpOnlyRatios = tcpOnlyMs.map((ms, i) => engineMs[i]! / ms);
+  const boundRatios = tcpOnlyMs.map((ms, i) => engineMs[i]! / (ms + engineMs[i]!));
   const brokerRecordsPerSec = (totalRecords * 1000) / median(brokerMs);
   const engineRecordsPerSec = (totalRecords * 1000) / median(engineMs);
+  const minimalRecordsPerSec = (totalRecords * 1000) / median(minimalMs);
+  const tcpOnlyRecordsPerSec = (totalRecords * 1000) / median(tcpOnlyMs);
   const bytesPerRecord = totalBytes / totalRecords;
   const workload = `Produce 16 KiB batches of 100 B, acks=1`;
   const rate = (recordsPerSec: number) => `${(recordsPerSec / 1e6).toFixed(2)}M records/s, ${((recordsPerSec * bytesPerRecord) / 1e6).toFixed(0)} MB/s`;
@@ -278,6 +350,8 @@ export async function run(options: RunOptions): Promise<SuiteResult> {
     rows: [
       { suite: 'ingest', workload, subject: `broker over TCP (${CONNECTIONS} conns, ${MAX_IN_FLIGHT} in flight)`, recordsPerSec: brokerRecordsPerSec, bytesPerSec: brokerRecordsPerSec * bytesPerRecord },
       { suite: 'ingest', workload, subject: 'Engine.appendBatches', recordsPerSec: engineRecordsPerSec, bytesPerSec: engineRecordsPerSec * bytesPerRecord },
+      { suite: 'ingest', workload, subject: 'minimal Node server (reference, not a broker)', recordsPerSec: minimalRecordsPerSec, bytesPerSec: minimalRecordsPerSec * bytesPerRecord },
+      { suite: 'ingest', workload, subject: 'minimal Node server, no append (reference)', recordsPerSec: tcpOnlyRecordsPerSec, bytesPerSec: tcpOnlyRecordsPerSec * bytesPerRecord },
     ],
     ratios: [
       {
@@ -286,10 +360,34 @@ export async function run(options: RunOptions): Promise<SuiteResult> {
         target: TARGET,
         description: 'broker over TCP, pre-encoded Produce v9 of 16 KiB batches / Engine.appendBatches of the same batches',
       },
+      {
+        name: 'ingest_minimal_server_vs_engine_append_batches_16k',
+        value: median(minimalRatios),
+        description: 'a minimal Node server (bench/fixtures/minimal-produce-server.ts: framing, engine.appendBatches, a canned answer; a reference, not a broker) / Engine.appendBatches',
+      },
+      {
+        name: 'ingest_tcp_path_alone_vs_engine_append_batches_16k',
+        value: median(tcpOnlyRatios),
+        description: 'the same minimal server answering without appending (framing and a canned answer over TCP; a reference) / Engine.appendBatches',
+      },
+      {
+        name: 'ingest_bound_tcp_path_plus_append_16k',
+        value: median(boundRatios),
+        description: 'Engine.appendBatches / (the TCP path alone + Engine.appendBatches), per round: the ratio of a server that added nothing to those two costs',
+      },
+      {
+        name: 'broker_ingest_vs_minimal_server_16k',
+        value: median(brokerVsMinimalRatios),
+        description: 'broker over TCP / the minimal Node server doing only framing, the append and a canned answer, same replay, same run',
+      },
     ],
     notes: [
       `ingest: ${totalRequests} Produce v${PRODUCE_VERSION} requests a round (${recordsPerBatch} records of ${RECORD_BYTES} B, ${batchBytes} B a batch), ${CONNECTIONS} connections, ${PARTITIONS} partitions, ${MAX_IN_FLIGHT} in flight each; ` +
         `broker ${rate(brokerRecordsPerSec)}, Engine.appendBatches ${rate(engineRecordsPerSec)}; ratio ${ratio.toFixed(2)} (target >= ${TARGET}), rounds ${roundRatios.map((r) => r.toFixed(2)).join(' ')}`,
+      `minimal Node server (bench/fixtures/minimal-produce-server.ts, a reference): ${rate(minimalRecordsPerSec)}, ${median(minimalRatios).toFixed(2)} of Engine.appendBatches (rounds ${minimalRatios.map((r) => r.toFixed(2)).join(' ')}); ` +
+        `the broker ${median(brokerVsMinimalRatios).toFixed(2)} of it (rounds ${brokerVsMinimalRatios.map((r) => r.toFixed(2)).join(' ')}); ` +
+        `the same server without the append (the TCP path alone): ${rate(tcpOnlyRecordsPerSec)}, ${median(tcpOnlyRatios).toFixed(2)} of Engine.appendBatches (rounds ${tcpOnlyRatios.map((r) => r.toFixed(2)).join(' ')}); ` +
+        `bound for a server adding nothing to the TCP path and the append: ${median(boundRatios).toFixed(2)}, the broker ${(ratio / median(boundRatios)).toFixed(2)} of it`,
     ],
   };
 }
