@@ -28,8 +28,9 @@ export interface FetcherOptions {
   /** Skip decoding: deliver record counts and bytes only (the perf test). */
   countOnly?: boolean;
   /**
-   * check.crcs: each batch's CRC is verified before its records are taken, counted ones included
-   * (default true, Kafka's); a mismatch is CORRUPT_MESSAGE. False skips only the CRC.
+   * check.crcs: each batch's CRC is verified before its records are taken, counted ones, control
+   * batches and aborted ones included (default true, Kafka's); a mismatch is CORRUPT_MESSAGE.
+   * False skips only the CRC.
    */
   checkCrcs?: boolean;
   /** client.rack (KIP-392): a leader may send this fetcher to the in-sync replica in its rack. */
@@ -164,15 +165,17 @@ export class Fetcher {
     // A response may end with part of a batch (Kafka's brokers cut at max bytes): it is skipped
     // and fetched whole next time.
     for (const { at, header } of iterateBatches(bytes)) {
-      if (!committed(header) || header.isControl) {
-        position.offset = header.lastOffset + 1;
-        continue;
-      }
+      // Every batch, before it is known to be one to skip: Kafka's consumer checks control and
+      // aborted batches too (CompletedFetch.maybeEnsureValid), and so do the pool's workers.
       if (checkCrcs) {
         const reason = checkBatchIntegrity(bytes, at);
         if (reason !== null) {
           throw new SluiceError('CORRUPT_MESSAGE', `Record batch for partition ${position.topic}-${position.partition} at offset ${header.baseOffset} is invalid, cause: ${reason}`);
         }
+      }
+      if (!committed(header) || header.isControl) {
+        position.offset = header.lastOffset + 1;
+        continue;
       }
       if (this.options.countOnly) {
         const first = Math.max(header.baseOffset, position.offset);

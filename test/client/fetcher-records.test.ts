@@ -1,11 +1,19 @@
 // The records sluice's own Fetcher hands back (sluice consume, the group consumers): every field
 // of what was produced, from a position inside a batch, through plain and compressed batches, with
-// each batch's timestamp type (check.crcs is tested with the consume command).
+// each batch's timestamp type; check.crcs over a control batch the records skip (the CRC of
+// record batches is tested with the consume command).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startBroker, type Broker } from '../../src/index.js';
 import { KafkaClient } from '../../src/client/client.js';
 import { Fetcher, type FetchedRecord, type FetcherOptions } from '../../src/client/fetcher.js';
+import { CRC_OFFSET } from '../../src/record/batch-format.js';
+import { iterateBatches } from '../../src/record/batch.js';
+import { encodeMarkerBatch } from '../../src/record/control-record.js';
 
 let broker: Broker;
 let client: KafkaClient;
@@ -71,5 +79,40 @@ describe('Fetcher records', () => {
     expect(records.map((r) => r.timestampType)).toEqual(['logAppend', 'logAppend']);
     expect(records[0]!.timestamp).toBeGreaterThanOrEqual(before);
     expect(records[1]!.timestamp).toBe(records[0]!.timestamp);
+  });
+
+  it('check.crcs covers the control batches it skips, as Kafka\'s consumer does; false reads past them', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-fetcher-crc-'));
+    const damaged = await startBroker({ port: 0, dataDir });
+    const damagedClient = await KafkaClient.connect({ brokers: [`localhost:${damaged.port}`] });
+    try {
+      await damaged.engine.createTopic('marked', { partitions: 1 });
+      await damaged.engine.produce('marked', [{ value: 'before' }], { partition: 0 });
+      const marker = encodeMarkerBatch({ producerId: 7, producerEpoch: 0, commit: true, coordinatorEpoch: 0, timestamp: Date.now() });
+      await damaged.engine.appendBatches('marked', 0, marker, { origin: 'coordinator' });
+      await damaged.engine.produce('marked', [{ value: 'after' }], { partition: 0 });
+      // The marker is the second batch of the segment: a bit of its stored CRC flips on disk.
+      const log = path.join(dataDir, 'marked-0', '00000000000000000000.log');
+      const bytes = fs.readFileSync(log);
+      const [, control] = [...iterateBatches(bytes)];
+      expect(control!.header.isControl).toBe(true);
+      const fd = fs.openSync(log, 'r+');
+      fs.writeSync(fd, Buffer.of(bytes[control!.at + CRC_OFFSET]! ^ 1), 0, 1, control!.at + CRC_OFFSET);
+      fs.closeSync(fd);
+
+      const read = async (checkCrcs: boolean) => {
+        const fetcher = new Fetcher(damagedClient, { maxWaitMs: 100, checkCrcs });
+        await fetcher.assign('marked', 0, 0);
+        const values: string[] = [];
+        while (values.length < 2) values.push(...(await fetcher.fetch()).records.map((r) => r.value!.toString()));
+        return values;
+      };
+      await expect(read(true)).rejects.toMatchObject({ code: 'CORRUPT_MESSAGE', message: expect.stringMatching(/partition marked-0 at offset 1 is invalid, cause: .*crc/i) });
+      expect(await read(false)).toEqual(['before', 'after']);
+    } finally {
+      damagedClient.close();
+      await damaged.stop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
