@@ -30,6 +30,15 @@
 // Profiles of a 6M-record run, 2026-12-03: the producer idle 35% and the broker ~40% while the
 // broker held a burst's answers until its end; the producer idle 23% once the first went out at
 // once (src/broker/connection.ts), 2.04M -> 2.43M records/s by perf produce's clock under the profiler.
+// Where the broker's time goes, 2026-12-08 (runs of 6M records by hand against one broker process,
+// a new topic each, 1.42-1.54M records/s): 40,541 full 16 KiB batches a run, the broker at ~26 us
+// user and ~50 us system CPU per request (its /proc stat), and the producer at 3.1-3.5 s of CPU
+// (all threads) per 4.2-4.6 s run. `perf record` of the broker: 24.6% of its samples in
+// copy_folio_from_iter_atomic (pwritev's copy into page-cache pages), 7.6% zeroing new pages,
+// 11.2% pvm_irq_enable: the page cache taking new pages, which these VMs fault in from the host
+// (see the README's Benchmarks). Touching and freeing 1.5 GB just before a run, so the page cache
+// took pages the host still backed: 2.06 and 2.11M against 1.72 and 1.81M records/s, alternating.
+// The broker's syscalls per request (strace): one pwritev, ~0.35 reads, ~0.45 response writes.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
