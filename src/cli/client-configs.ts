@@ -168,7 +168,6 @@ export class SecurityConfigs {
 /** The client configs of a connection's socket: how long it may take to set up, its buffers, how long it may idle. */
 export const SOCKET_CONFIG_NAMES: readonly string[] = ['socket.connection.setup.timeout.ms', 'socket.connection.setup.timeout.max.ms', 'send.buffer.bytes', 'receive.buffer.bytes', 'connections.max.idle.ms'];
 
-
 /**
  * Takes `entry` into `sockets` when it is one of SOCKET_CONFIG_NAMES. Kafka's defaults for the
  * buffers are 131072 to send and 65536 (consumer) or 32768 (producer) to receive; sluice's are -1,

@@ -11,7 +11,7 @@ import type { FetcherOptions } from '../client/fetcher.js';
 import type { GroupMemberOptions } from '../client/group-member.js';
 import { parseBoolean, parseInteger, type FlagSpec, type ParsedArgs } from './args.js';
 import type { ClientSocketOptions } from '../client/client.js';
-import { configEntries, configFileFlag, SECURITY_CONFIG_NAMES, SecurityConfigs, SOCKET_CONFIG_NAMES, takeSocketConfig, type ClientSecurity, } from './client-configs.js';
+import { configEntries, configFileFlag, SECURITY_CONFIG_NAMES, SecurityConfigs, SOCKET_CONFIG_NAMES, takeSocketConfig, type ClientSecurity } from './client-configs.js';
 
 /** Each fetch config taken, with the Fetcher option it sets. */
 const FETCH_CONFIGS = {

@@ -3,7 +3,7 @@ import type { ProducerOptions } from '../client/producer.js';
 import { COMPRESSION_NAMES, type CompressionName } from '../record/batch-format.js';
 import { parseBoolean, parseInteger, type FlagSpec, type ParsedArgs } from './args.js';
 import type { ClientSocketOptions } from '../client/client.js';
-import { configEntries, configFileFlag, SECURITY_CONFIG_NAMES, SecurityConfigs, SOCKET_CONFIG_NAMES, takeSocketConfig, type ClientSecurity, } from './client-configs.js';
+import { configEntries, configFileFlag, SECURITY_CONFIG_NAMES, SecurityConfigs, SOCKET_CONFIG_NAMES, takeSocketConfig, type ClientSecurity } from './client-configs.js';
 
 export const ACKS_FLAG: FlagSpec = {
   name: 'acks',
